@@ -1,0 +1,46 @@
+SHELL := /bin/bash
+# PVE-Op-Network-Rescue. `make test` is what CI runs (.ci/run).
+GO      ?= go
+BINS    := netcheck hostcheck midnight-reset
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -s -w -X github.com/pve-op/network-rescue/internal/cli.Version=$(VERSION)
+DIST_ARCHS := amd64 arm64 armv7 mipsle mips
+SHELL_FILES := $(wildcard scripts/*.sh) .ci/run
+
+.PHONY: all build test lint unit dist bench clean
+
+all: build
+
+build:
+	@mkdir -p bin
+	for b in $(BINS); do [ -d cmd/$$b ] || continue; \
+	  CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/$$b ./cmd/$$b || exit 1; done
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	$(GO) vet ./...
+	shellcheck -s sh $(SHELL_FILES)
+
+# The end-to-end tests run when root with the tools installed, and say
+# loudly when they skip. -p 2 keeps two packages' namespaces side by side.
+test: lint
+	$(GO) test -count=1 -p 2 -timeout 15m ./... 2>&1 | tee .test.log; \
+	  status=$${PIPESTATUS[0]}; grep -h -- '--- SKIP' .test.log | sed 's/^/SKIPPED: /' || true; exit $$status
+
+dist:
+	@for a in $(DIST_ARCHS); do \
+	  case $$a in \
+	    armv7) goarch=arm; extra="GOARM=7";; \
+	    mips|mipsle) goarch=$$a; extra="GOMIPS=softfloat";; \
+	    *) goarch=$$a; extra="";; \
+	  esac; \
+	  mkdir -p dist/linux-$$a; \
+	  for b in $(BINS); do [ -d cmd/$$b ] || continue; \
+	    env CGO_ENABLED=0 GOOS=linux GOARCH=$$goarch $$extra $(GO) build -trimpath -ldflags '$(LDFLAGS)' \
+	      -o dist/linux-$$a/$$b ./cmd/$$b || exit 1; done; \
+	  echo "dist/linux-$$a: $$(ls dist/linux-$$a | tr '\n' ' ')"; \
+	done
+
+clean:
+	rm -rf bin dist .test.log

@@ -1,0 +1,111 @@
+// Command midnight-reset starts a new rescue day; cron runs it at 00:00 on
+// both sides (SPEC §5, §6). On the router it sets the reboot count to 0 and
+// deletes the cooling deadline and the SOS signal; on the host it deletes
+// the "rebooted today" mark. The role is detected from /etc/openwrt_release
+// and can be forced with -role.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/state"
+)
+
+// OpenWrtRelease marks a router.
+const OpenWrtRelease = "/etc/openwrt_release"
+
+func main() {
+	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
+	if code := cli.ExitCode(err); code != cli.ExitOK {
+		fmt.Fprintln(os.Stderr, "midnight-reset:", err)
+		os.Exit(code)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File) error {
+	fs := flag.NewFlagSet("midnight-reset", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f cli.Flags
+	f.Register(fs)
+	roleFlag := fs.String("role", "", "`router` or `host` (default: router if "+OpenWrtRelease+" exists)")
+	sub, rest, err := cli.Parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if f.Version {
+		fmt.Fprintln(stdout, cli.VersionString("midnight-reset"))
+		return nil
+	}
+	if sub != "" || len(rest) > 0 {
+		return cli.Usagef("midnight-reset takes no arguments, got %q", append([]string{sub}, rest...))
+	}
+	role, err := detectRole(*roleFlag)
+	if err != nil {
+		return err
+	}
+	cfg, err := cli.LoadConfig(f, role)
+	if err != nil {
+		return err
+	}
+	loc := cli.Zone()
+	log, closeLog := cli.Logger(cfg, "midnight-reset", f.Verbose, stderr, loc)
+	defer closeLog()
+	prefix := ""
+	if cfg.DryRun {
+		prefix = "【演练】"
+	}
+	if role == config.Router {
+		store := ladder.Store{StateDir: cfg.StateDir, RunDir: cfg.RunDir}
+		if cfg.DryRun {
+			store = store.DryRun()
+		}
+		changed, err := store.Reset()
+		if err != nil {
+			log.ErrorContext(ctx, prefix+"【严重错误】零点重置失败", "err", err)
+			return fmt.Errorf("reset router state: %w", err)
+		}
+		if changed {
+			log.InfoContext(ctx, prefix+"【重置】新的一天：重启计数清零，冷却与 SOS 已清除。")
+		} else {
+			log.DebugContext(ctx, "nothing to reset")
+		}
+		return nil
+	}
+	mark := cfg.PVEMark
+	if cfg.DryRun {
+		mark += ".dry-run"
+	}
+	if _, err := os.Stat(mark); errors.Is(err, os.ErrNotExist) {
+		log.DebugContext(ctx, "no mark to delete", "mark", mark)
+		return nil
+	}
+	if err := state.Remove(mark); err != nil {
+		log.ErrorContext(ctx, prefix+"【严重错误】零点重置失败，无法删除今日重启标记", "mark", mark, "err", err)
+		return err
+	}
+	log.InfoContext(ctx, prefix+"【重置】新的一天：已删除今日重启标记，PVE 今天可再介入一次。", "mark", mark)
+	return nil
+}
+
+func detectRole(flagValue string) (config.Role, error) {
+	switch flagValue {
+	case "router":
+		return config.Router, nil
+	case "host":
+		return config.Host, nil
+	case "":
+		if _, err := os.Stat(OpenWrtRelease); err == nil {
+			return config.Router, nil
+		}
+		return config.Host, nil
+	}
+	return "", cli.Usagef("-role %q: want router or host", flagValue)
+}

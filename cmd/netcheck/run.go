@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/sysinfo"
+	"github.com/pve-op/network-rescue/state"
+)
+
+// ActionTimeout bounds one L1/L2/L3 command: L1 alone sleeps 10 s and a
+// network restart on a slow router takes tens of seconds.
+const ActionTimeout = 2 * time.Minute
+
+// env is everything a run touches outside its own memory.
+type env struct {
+	stdout io.Writer
+	stderr *os.File
+	now    func() time.Time
+	probe  func(context.Context, probe.Config) probe.Result
+	exec   func(ctx context.Context, cmdline string, timeout time.Duration) command.Result
+	uptime func() (time.Duration, error)
+	bootID func() (string, error)
+}
+
+func realEnv() env {
+	return env{
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		now:    time.Now,
+		probe:  probe.Run,
+		exec:   command.Run,
+		uptime: sysinfo.Uptime,
+		bootID: sysinfo.BootID,
+	}
+}
+
+const usage = `usage: netcheck [flags] [status | plan]
+
+  (no subcommand)  one run, as cron does every minute
+  status           health checklist with a fix for every ✗ (exit 1 if any)
+  plan             timeline of a total outage under the current config
+
+flags:
+`
+
+func run(ctx context.Context, args []string, e env) error {
+	fs := flag.NewFlagSet("netcheck", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var f cli.Flags
+	f.Register(fs)
+	crontabPath := fs.String("crontab", "/etc/crontabs/root", "crontab `file` that status checks")
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
+	sub, rest, err := cli.Parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if f.Version {
+		fmt.Fprintln(e.stdout, cli.VersionString("netcheck"))
+		return nil
+	}
+	if len(rest) > 0 {
+		return cli.Usagef("unexpected arguments %q; see netcheck -h", rest)
+	}
+	switch sub {
+	case "", "status", "plan":
+	default:
+		return cli.Usagef("unknown subcommand %q; want status or plan (see netcheck -h)", sub)
+	}
+	cfg, err := cli.LoadConfig(f, config.Router)
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "status":
+		return status(ctx, cfg, e, *crontabPath)
+	case "plan":
+		return plan(cfg, e.stdout, e.now().In(cli.Zone()))
+	}
+	return check(ctx, cfg, f.Verbose, e)
+}
+
+// check is one cron run (SPEC §5): lock → load → probe → decide → persist → act → log.
+func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
+	loc := cli.Zone()
+	log, closeLog := cli.Logger(cfg, "netcheck", verbose, e.stderr, loc)
+	defer closeLog()
+
+	release, held, err := cli.Lock(cfg.RunDir, "netcheck.lock")
+	if err != nil {
+		log.Error("【严重错误】无法加锁，本次不检测", "err", err)
+		return err
+	}
+	if !held {
+		log.Debug("another netcheck run holds the lock; exiting")
+		return nil
+	}
+	defer release()
+
+	store := ladder.Store{StateDir: cfg.StateDir, RunDir: cfg.RunDir}
+	if cfg.DryRun {
+		store = store.DryRun()
+	}
+	now := e.now().In(loc)
+	st, problems := store.Load(now, cfg.CoolingMax)
+	for _, p := range problems {
+		logProblem(ctx, log, p)
+	}
+
+	pctx, cancel := context.WithTimeout(ctx, cfg.ProbeTimeout)
+	res := e.probe(pctx, probe.Config{Targets: cfg.CheckTargets, TCP: cfg.CheckTCP, Timeout: cfg.ProbeTimeout,
+		Privileged: os.Geteuid() == 0})
+	cancel()
+	log.Debug("probe", "up", res.Up, "summary", res.Summary())
+
+	in := ladder.Input{Now: e.now().In(loc), Up: res.Up, Detail: res.Summary()}
+	if in.Uptime, err = e.uptime(); err != nil {
+		// Unknown uptime: treat it as "just booted" so that L3 stays locked.
+		log.Error("【严重错误】无法读取开机时间，物理重启被安全锁挡住", "err", err)
+	}
+	if in.BootID, err = e.bootID(); err != nil {
+		in.BootID = "unknown"
+	}
+
+	step := ladder.Decide(cfg, st, in)
+	// Persist before acting, so that a reboot or crash never loses a count.
+	if err := store.Save(st, step.Next, len(problems) > 0); err != nil {
+		for _, ev := range step.Events {
+			log.LogAttrs(ctx, ev.Level, ev.Msg, ev.Attrs...)
+		}
+		log.Error("【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "action", step.Action.String(), "err", err)
+		return fmt.Errorf("save state: %w", err)
+	}
+	for _, ev := range step.Events {
+		log.LogAttrs(ctx, ev.Level, ev.Msg, ev.Attrs...)
+	}
+	if step.Action == ladder.None {
+		return nil
+	}
+	cmdline := map[ladder.Action]string{ladder.L1: cfg.L1Cmd, ladder.L2: cfg.L2Cmd, ladder.L3: cfg.L3Cmd}[step.Action]
+	if cfg.DryRun {
+		log.Info("【演练】-> 不执行命令", "action", step.Action.String(), "cmd", cmdline)
+		return nil
+	}
+	r := e.exec(ctx, cmdline, ActionTimeout)
+	level := slog.LevelInfo
+	if !r.OK() {
+		level = slog.LevelError
+	}
+	log.Log(ctx, level, "-> "+r.Summary(), "action", step.Action.String(), "elapsed", r.Elapsed.Round(time.Millisecond))
+	return nil
+}
+
+// logProblem reports a state file that could not be read (SPEC §5 rule 4).
+func logProblem(ctx context.Context, log *slog.Logger, err error) {
+	var ce *state.CorruptError
+	if errors.As(err, &ce) {
+		log.ErrorContext(ctx, "【严重错误】状态文件损坏，按安全值处理并重写", "file", ce.Path, "content", ce.Content, "reason", ce.Reason)
+		return
+	}
+	log.ErrorContext(ctx, "【严重错误】状态文件无法读取，按安全值处理", "err", err)
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/pve-op/network-rescue/crontab"
+	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/health"
+	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/tz"
+)
+
+// status is the router half of the health check (SPEC §7): the checks the
+// original README asks a person to run by hand, as one checklist.
+func status(ctx context.Context, cfg config.Config, e env, crontabPath string) error {
+	var checks []health.Check
+	exe, _ := os.Executable()
+	checks = append(checks, health.Info("binary", cli.VersionString(exe)))
+	src := "defaults (no " + config.DefaultPath + ")"
+	if cfg.Path != "" {
+		src = cfg.Path
+	}
+	checks = append(checks, health.Info("config valid", src))
+	loc, zoneSrc, err := tz.Load(os.Getenv, os.ReadFile)
+	if err != nil {
+		checks = append(checks, health.Check{Name: "time zone", Detail: err.Error(),
+			Fix: "set the zone in LuCI (System → Time zone) or write a POSIX rule such as CST-8 to /etc/TZ"})
+		loc = time.UTC
+	} else {
+		checks = append(checks, health.Info("time zone", fmt.Sprintf("%s (%s), now %s", loc, zoneSrc, e.now().In(loc).Format(time.DateTime))))
+	}
+	checks = append(checks, health.Cron(crontabPath, crontab.Role("router"), "sh install.sh --role router (or add the lines of `crontab.Lines` to "+crontabPath+" and run /etc/init.d/cron restart)")...)
+	checks = append(checks, stateChecks(cfg, e.now().In(loc))...)
+
+	pctx, cancel := context.WithTimeout(ctx, cfg.ProbeTimeout)
+	res := e.probe(pctx, probe.Config{Targets: cfg.CheckTargets, TCP: cfg.CheckTCP, Timeout: cfg.ProbeTimeout, Privileged: os.Geteuid() == 0})
+	cancel()
+	if res.Up {
+		checks = append(checks, health.Check{OK: true, Name: "internet", Detail: res.Summary()})
+	} else {
+		checks = append(checks, health.Check{Name: "internet", Detail: res.Summary(),
+			Fix: "the ladder is working on it if cron runs netcheck; see the log below, or check CHECK_TARGETS"})
+	}
+	checks = append(checks, health.Log(cfg.LogFile, 5)...)
+	if !health.Render(e.stdout, checks) {
+		return errors.New("status: some checks failed (✗ above)")
+	}
+	return nil
+}
+
+func stateChecks(cfg config.Config, now time.Time) []health.Check {
+	store := ladder.Store{StateDir: cfg.StateDir, RunDir: cfg.RunDir}
+	st, problems := store.Load(now, cfg.CoolingMax)
+	var out []health.Check
+	for _, p := range problems {
+		out = append(out, health.Check{Name: "state file", Detail: p.Error(),
+			Fix: "the next netcheck run logs 【严重错误】 and rewrites it with its safe value; or delete the file"})
+	}
+	out = append(out, health.Info("reboot count", fmt.Sprintf("%d of %d today (%s/%s); SOS at %d",
+		st.Count, cfg.L4SOSThreshold, cfg.StateDir, ladder.CountFile, cfg.L4SOSThreshold)))
+	switch {
+	case st.Cooling.IsZero():
+		out = append(out, health.Info("cooling", "none"))
+	case now.Before(st.Cooling):
+		out = append(out, health.Info("cooling", fmt.Sprintf("until %s (%v left): no reboot before then",
+			st.Cooling.Format(time.DateTime), st.Cooling.Sub(now).Round(time.Second))))
+	default:
+		out = append(out, health.Info("cooling", "expired; the next failed run lifts it (【熔断解除】)"))
+	}
+	if st.SOS {
+		out = append(out, health.Check{Name: "SOS", Detail: fmt.Sprintf("raised: %q — the router has stopped rescuing itself and waits for the host", st.SOSContent),
+			Fix: "the host's hostcheck acts on it; midnight-reset clears it at 00:00; a recovery withdraws it"})
+	} else {
+		out = append(out, health.Info("SOS", "none"))
+	}
+	return out
+}
+
+func plan(cfg config.Config, w io.Writer, now time.Time) error {
+	ladder.WritePlan(w, cfg, now)
+	return nil
+}

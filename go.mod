@@ -1,0 +1,20 @@
+module github.com/pve-op/network-rescue
+
+go 1.26.8
+
+require (
+	github.com/lmittmann/tint v1.2.1
+	github.com/natefinch/atomic v1.0.1
+	github.com/prometheus-community/pro-bing v0.9.1
+	github.com/rogpeppe/go-internal v1.16.0
+	golang.org/x/crypto v0.59.0
+	golang.org/x/sys v0.50.0
+	pgregory.net/rapid v1.3.0
+)
+
+require (
+	github.com/google/uuid v1.6.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/sync v0.21.0 // indirect
+	golang.org/x/tools v0.26.0 // indirect
+)

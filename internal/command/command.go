@@ -1,0 +1,102 @@
+// Package command runs the configured action commands (L1_CMD, REBOOT_CMD,
+// qm …) the way the original scripts did — as `/bin/sh -c VALUE` — but
+// bounded by a deadline, in their own process group so that a timeout ends
+// the whole pipeline, and with an outcome a log line can show (SPEC §5
+// rule 3: `-> [成功]` / `-> [错误]`).
+package command
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Shell is the interpreter of every *_CMD value.
+const Shell = "/bin/sh"
+
+// Result is the outcome of one command.
+type Result struct {
+	Cmd      string
+	ExitCode int           // -1 when it did not exit by itself
+	Stderr   string        // first non-empty line of standard error
+	Stdout   string        // standard output, for queries (qm status …)
+	Elapsed  time.Duration //
+	Err      error         // nil on exit status 0
+}
+
+// OK reports whether the command exited with status 0.
+func (r Result) OK() bool { return r.Err == nil }
+
+// Summary is the outcome as the log shows it, after "-> ".
+func (r Result) Summary() string {
+	if r.OK() {
+		return "[成功]"
+	}
+	msg := r.Err.Error()
+	if r.Stderr != "" {
+		msg += ": " + r.Stderr
+	}
+	return "[错误] " + msg
+}
+
+// Run runs cmdline with /bin/sh -c under ctx and timeout (0 = ctx only).
+// A command still running at the deadline is killed with its process group.
+func Run(ctx context.Context, cmdline string, timeout time.Duration) Result {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	var stdout, stderr bytes.Buffer
+	c := exec.CommandContext(ctx, Shell, "-c", cmdline)
+	c.Stdout, c.Stderr = &limited{b: &stdout}, &limited{b: &stderr}
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
+	c.WaitDelay = time.Second
+	start := time.Now()
+	err := c.Run()
+	r := Result{Cmd: cmdline, ExitCode: -1, Stdout: stdout.String(), Stderr: firstLine(stderr.String()), Elapsed: time.Since(start)}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		r.ExitCode = 0
+	case ctx.Err() != nil:
+		r.Err = fmt.Errorf("killed after %v: %w", r.Elapsed.Round(time.Millisecond), ctx.Err())
+	case errors.As(err, &ee) && ee.Exited():
+		r.ExitCode = ee.ExitCode()
+		r.Err = fmt.Errorf("exit status %d", r.ExitCode)
+	default:
+		r.Err = fmt.Errorf("run %s: %w", Shell, err)
+	}
+	return r
+}
+
+func firstLine(s string) string {
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			if len(l) > 200 {
+				l = l[:200] + "…"
+			}
+			return l
+		}
+	}
+	return ""
+}
+
+// limited keeps at most 64 KiB of output: enough for a log line or a
+// status query, and bounded whatever a command prints.
+type limited struct{ b *bytes.Buffer }
+
+func (l *limited) Write(p []byte) (int, error) {
+	if room := 64<<10 - l.b.Len(); room > 0 {
+		l.b.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}

@@ -1,0 +1,276 @@
+// Package config reads /etc/netrescue.conf (SPEC §3): shell-style KEY=value
+// lines that the original scripts' users can read and write. A missing file
+// means all defaults; an unknown key, an invalid value or an unsafe file is
+// an *Error, which the binaries turn into exit status 2 without acting.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultPath is where the binaries look for their configuration.
+const DefaultPath = "/etc/netrescue.conf"
+
+// Role says which side of the rescue a configuration is for.
+type Role string
+
+// The two sides (SPEC §0).
+const (
+	Router Role = "router"
+	Host   Role = "host"
+)
+
+// Config is the whole configuration of one side. Fields of the other side
+// keep their zero values.
+type Config struct {
+	Path string // the file it came from; "" when built from defaults alone
+	Role Role
+
+	// Both sides.
+	CheckTargets []string
+	CheckTCP     []string
+	ProbeTimeout time.Duration
+	StateDir     string
+	RunDir       string
+	LogFile      string
+	LogMaxBytes  int64
+	Syslog       bool
+	DryRun       bool
+
+	// Router (SPEC §3, §5).
+	L1Threshold        int
+	L2Threshold        int
+	L3Threshold        int
+	L4SOSThreshold     int
+	Profile            string
+	SafeUptime         time.Duration
+	CoolingFreeReboots int
+	CoolingStep        time.Duration
+	CoolingMax         time.Duration
+	RecoveryStable     time.Duration
+	L1Cmd              string
+	L2Cmd              string
+	L3Cmd              string
+
+	// Host (SPEC §3, §6).
+	OpIP              string
+	OpSSHPort         int
+	OpSSHUser         string
+	SSHKey            string
+	KnownHosts        string
+	SSHTimeout        time.Duration
+	OpStateDir        string
+	PVEMark           string
+	RebootDelay       time.Duration
+	RebootCmd         string
+	RebootFallbackCmd string
+	RebootConfirm     time.Duration
+	MinHostUptime     time.Duration
+	VMID              string
+	VMRestartFirst    bool
+	RouterHungAfter   time.Duration
+	NotifyURL         string
+}
+
+// Profiles maps PROFILE values to L4_SOS_THRESHOLD (SPEC §3).
+var Profiles = map[string]int{"conservative": 15, "balanced": 10, "aggressive": 5}
+
+// ProfileNames lists the profiles in the order a person compares them.
+var ProfileNames = []string{"conservative", "balanced", "aggressive"}
+
+// Default returns the built-in configuration of role.
+func Default(role Role) Config {
+	c := Config{Role: role}
+	for _, k := range keys {
+		if k.has(role) {
+			if err := k.set(&c, k.def(role)); err != nil {
+				panic(fmt.Sprintf("config: default of %s: %v", k.name, err))
+			}
+		}
+	}
+	return c
+}
+
+// Error is a configuration error: the file, the line (0 for the whole
+// file), the key and what is wrong and allowed.
+type Error struct {
+	Path string
+	Line int
+	Key  string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Path)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Key != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Key)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Options change how Load checks the file.
+type Options struct {
+	// Euid is the effective user id of the process; when 0 the file must be
+	// root's and not writable by group or others, since *_CMD runs as root.
+	Euid int
+}
+
+// Load reads path for role. A missing file gives the defaults.
+func Load(path string, role Role, opt Options) (Config, error) {
+	c := Default(role)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return c, &Error{Path: path, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))}
+	}
+	if err := checkOwner(path, opt.Euid); err != nil {
+		return c, err
+	}
+	c.Path = path
+	return Parse(path, string(b), role)
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// checkOwner refuses a file that someone other than root could have
+// written, when root will run its commands.
+func checkOwner(path string, euid int) error {
+	if euid != 0 {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return &Error{Path: path, Msg: fmt.Sprintf("cannot stat: %v", unwrapPath(err))}
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
+		return &Error{Path: path, Msg: fmt.Sprintf(
+			"owned by uid %d, but its *_CMD lines run as root; fix: chown root:root %s", st.Uid, path)}
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		return &Error{Path: path, Msg: fmt.Sprintf(
+			"writable by group or others (mode %04o), but its *_CMD lines run as root; fix: chmod go-w %s", perm, path)}
+	}
+	return nil
+}
+
+// Parse parses the content of a configuration file for role on top of the
+// defaults. path is used in errors only.
+func Parse(path, content string, role Role) (Config, error) {
+	c := Default(role)
+	c.Path = path
+	explicitL4 := false
+	for i, raw := range strings.Split(content, "\n") {
+		line := strings.TrimSpace(strings.TrimSuffix(raw, "\r"))
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		name, rawVal, ok := strings.Cut(line, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			return c, &Error{Path: path, Line: i + 1, Msg: fmt.Sprintf("%q is not KEY=value", line)}
+		}
+		val, err := unquote(rawVal)
+		if err != nil {
+			return c, &Error{Path: path, Line: i + 1, Key: name, Msg: err.Error()}
+		}
+		k := lookup(name, role)
+		if k == nil {
+			return c, &Error{Path: path, Line: i + 1, Key: name, Msg: unknownMsg(name, role)}
+		}
+		if err := k.set(&c, val); err != nil {
+			return c, &Error{Path: path, Line: i + 1, Key: name,
+				Msg: fmt.Sprintf("%q %v; allowed: %s", val, err, k.allowed)}
+		}
+		if k.name == "L4_SOS_THRESHOLD" {
+			explicitL4 = true
+		}
+	}
+	if c.Profile != "" && !explicitL4 {
+		c.L4SOSThreshold = Profiles[c.Profile]
+	}
+	if err := c.validate(); err != nil {
+		err.Path = path
+		return c, err
+	}
+	return c, nil
+}
+
+// unquote handles an unquoted value (with an optional trailing " # comment"),
+// or one wrapped in single or double quotes, as sh would read them.
+func unquote(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	switch q := s[0]; q {
+	case '\'', '"':
+		end := strings.IndexByte(s[1:], q)
+		if end < 0 {
+			return "", fmt.Errorf("missing closing %c quote", q)
+		}
+		v, rest := s[1:1+end], strings.TrimSpace(s[2+end:])
+		if rest != "" && rest[0] != '#' {
+			return "", fmt.Errorf("text %q after the closing quote", rest)
+		}
+		if q == '"' {
+			v = strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`).Replace(v)
+		}
+		return v, nil
+	}
+	if i := strings.Index(s, " #"); i >= 0 {
+		s = strings.TrimSpace(s[:i])
+	}
+	if i := strings.Index(s, "\t#"); i >= 0 {
+		s = strings.TrimSpace(s[:i])
+	}
+	return s, nil
+}
+
+func (c *Config) validate() *Error {
+	if c.Role != Router {
+		return nil
+	}
+	if c.L1Threshold > 0 && c.L2Threshold > 0 && c.L1Threshold >= c.L2Threshold {
+		return &Error{Key: "L1_THRESHOLD", Msg: fmt.Sprintf(
+			"%d is not below L2_THRESHOLD %d; allowed: thresholds rising L1 < L2 < L3 (0 skips L1 or L2)",
+			c.L1Threshold, c.L2Threshold)}
+	}
+	for _, t := range []struct {
+		name string
+		v    int
+	}{{"L1_THRESHOLD", c.L1Threshold}, {"L2_THRESHOLD", c.L2Threshold}} {
+		if t.v > 0 && t.v >= c.L3Threshold {
+			return &Error{Key: t.name, Msg: fmt.Sprintf(
+				"%d is not below L3_THRESHOLD %d; allowed: thresholds rising L1 < L2 < L3 (0 skips L1 or L2)",
+				t.v, c.L3Threshold)}
+		}
+	}
+	if c.CoolingMax > 0 && c.CoolingMax < c.CoolingStep {
+		return &Error{Key: "COOLING_MAX", Msg: fmt.Sprintf(
+			"%v is shorter than COOLING_STEP %v; allowed: 0 (no cooling) or at least COOLING_STEP",
+			c.CoolingMax, c.CoolingStep)}
+	}
+	return nil
+}

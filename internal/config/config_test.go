@@ -1,0 +1,225 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaults(t *testing.T) {
+	r := Default(Router)
+	if got, want := r.CheckTargets, []string{"223.5.5.5", "119.29.29.29", "1.1.1.1", "8.8.8.8"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("CHECK_TARGETS = %v; want %v", got, want)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"PROBE_TIMEOUT", r.ProbeTimeout, 3 * time.Second},
+		{"L1_THRESHOLD", r.L1Threshold, 2}, {"L2_THRESHOLD", r.L2Threshold, 5}, {"L3_THRESHOLD", r.L3Threshold, 10},
+		{"L4_SOS_THRESHOLD", r.L4SOSThreshold, 10}, {"SAFE_UPTIME", r.SafeUptime, 600 * time.Second},
+		{"COOLING_FREE_REBOOTS", r.CoolingFreeReboots, 6}, {"COOLING_STEP", r.CoolingStep, time.Hour},
+		{"COOLING_MAX", r.CoolingMax, 3 * time.Hour}, {"RECOVERY_STABLE", r.RecoveryStable, 30 * time.Minute},
+		{"STATE_DIR", r.StateDir, "/root"}, {"RUN_DIR", r.RunDir, "/tmp/netrescue"},
+		{"LOG_FILE", r.LogFile, "/root/network_monitor.log"}, {"LOG_MAX_BYTES", r.LogMaxBytes, int64(256 << 10)},
+		{"SYSLOG", r.Syslog, true}, {"DRY_RUN", r.DryRun, false},
+		{"L3_CMD", r.L3Cmd, "/bin/sync; /sbin/reboot -f"},
+	}
+	h := Default(Host)
+	checks = append(checks, []struct {
+		name      string
+		got, want any
+	}{
+		{"OP_IP", h.OpIP, "192.168.10.1"}, {"OP_SSH_PORT", h.OpSSHPort, 22}, {"OP_SSH_USER", h.OpSSHUser, "root"},
+		{"SSH_KEY", h.SSHKey, "/root/.ssh/id_ed25519"}, {"KNOWN_HOSTS", h.KnownHosts, "/etc/netrescue/known_hosts"},
+		{"SSH_TIMEOUT", h.SSHTimeout, 10 * time.Second}, {"OP_STATE_DIR", h.OpStateDir, "/root"},
+		{"PVE_MARK", h.PVEMark, "/root/pve_did_reboot_today"}, {"host LOG_FILE", h.LogFile, "/var/log/pve_host_monitor.log"},
+		{"host LOG_MAX_BYTES", h.LogMaxBytes, int64(1 << 20)}, {"REBOOT_DELAY", h.RebootDelay, 10 * time.Second},
+		{"REBOOT_CMD", h.RebootCmd, "/usr/bin/systemctl reboot"}, {"REBOOT_FALLBACK_CMD", h.RebootFallbackCmd, "/usr/sbin/reboot"},
+		{"REBOOT_CONFIRM", h.RebootConfirm, 30 * time.Second}, {"MIN_HOST_UPTIME", h.MinHostUptime, 600 * time.Second},
+		{"VM_ID", h.VMID, ""}, {"VM_RESTART_FIRST", h.VMRestartFirst, true}, {"ROUTER_HUNG_AFTER", h.RouterHungAfter, 20 * time.Minute},
+		{"host STATE_DIR", h.StateDir, "/var/lib/netrescue"},
+	}...)
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("default %s = %v; want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestParseValues(t *testing.T) {
+	tests := []struct {
+		name    string
+		role    Role
+		content string
+		check   func(c Config) bool
+	}{
+		{"bare seconds", Router, "SAFE_UPTIME=900", func(c Config) bool { return c.SafeUptime == 900*time.Second }},
+		{"go duration", Router, "COOLING_STEP=1h30m", func(c Config) bool { return c.CoolingStep == 90*time.Minute }},
+		{"double quotes", Router, `L1_CMD="/sbin/ifup wan # not a comment"`, func(c Config) bool { return c.L1Cmd == "/sbin/ifup wan # not a comment" }},
+		{"single quotes", Router, `L2_CMD='echo "hi"'`, func(c Config) bool { return c.L2Cmd == `echo "hi"` }},
+		{"trailing comment", Router, "L1_THRESHOLD=3 # three", func(c Config) bool { return c.L1Threshold == 3 }},
+		{"export prefix", Router, "export L2_THRESHOLD=6", func(c Config) bool { return c.L2Threshold == 6 }},
+		{"CHECK_IP alias", Router, "CHECK_IP=198.51.100.1", func(c Config) bool { return reflect.DeepEqual(c.CheckTargets, []string{"198.51.100.1"}) }},
+		{"TARGET_IP alias on host", Host, "TARGET_IP=198.51.100.1,example.org", func(c Config) bool {
+			return reflect.DeepEqual(c.CheckTargets, []string{"198.51.100.1", "example.org"})
+		}},
+		{"CHECK_TCP", Router, "CHECK_TCP=198.51.100.1:443,[2001:db8::1]:80", func(c Config) bool { return len(c.CheckTCP) == 2 }},
+		{"size KiB", Router, "LOG_MAX_BYTES=64KiB", func(c Config) bool { return c.LogMaxBytes == 64<<10 }},
+		{"size bytes", Router, "LOG_MAX_BYTES=10000", func(c Config) bool { return c.LogMaxBytes == 10000 }},
+		{"profile", Router, "PROFILE=aggressive", func(c Config) bool { return c.L4SOSThreshold == 5 }},
+		{"explicit threshold wins over profile", Router, "L4_SOS_THRESHOLD=8\nPROFILE=conservative", func(c Config) bool { return c.L4SOSThreshold == 8 }},
+		{"comments and blank lines", Router, "# c\n\n   # indented\nL3_THRESHOLD=12\r\n", func(c Config) bool { return c.L3Threshold == 12 }},
+		{"dry run", Router, "DRY_RUN=1", func(c Config) bool { return c.DryRun }},
+		{"syslog off", Host, "SYSLOG=0", func(c Config) bool { return !c.Syslog }},
+		{"vm id", Host, "VM_ID=100", func(c Config) bool { return c.VMID == "100" }},
+		{"empty VM_ID", Host, "VM_ID=", func(c Config) bool { return c.VMID == "" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("/etc/netrescue.conf", tt.content, tt.role)
+			if err != nil {
+				t.Fatalf("Parse(%q) error: %v", tt.content, err)
+			}
+			if !tt.check(c) {
+				t.Errorf("Parse(%q) = %+v; check failed", tt.content, c)
+			}
+		})
+	}
+}
+
+// TestErrors pins the exact text a person reads for each kind of mistake.
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		role    Role
+		content string
+		want    string
+	}{
+		{"typo suggests the key", Router, "L1_THRESHOLDS=3",
+			"/etc/netrescue.conf:1: L1_THRESHOLDS: unknown key; did you mean L1_THRESHOLD?"},
+		{"lower case typo", Router, "\n\nsafe_uptime=10",
+			"/etc/netrescue.conf:3: safe_uptime: unknown key; did you mean SAFE_UPTIME?"},
+		{"key of the other side", Router, "OP_IP=192.168.10.1",
+			"/etc/netrescue.conf:1: OP_IP: not a router key (it belongs to the host side); allowed keys: " + strings.Join(Keys(Router), " ")},
+		{"not a number", Router, "L2_THRESHOLD=five",
+			`/etc/netrescue.conf:1: L2_THRESHOLD: "five" is not a whole number; allowed: a whole number from 0 to 1000 (0 skips L2)`},
+		{"out of range", Router, "PROBE_TIMEOUT=5m",
+			`/etc/netrescue.conf:1: PROBE_TIMEOUT: "5m" is out of range; allowed: a duration from 100ms to 60s (3s, 1500ms or bare seconds)`},
+		{"bad duration", Router, "COOLING_STEP=an hour",
+			`/etc/netrescue.conf:1: COOLING_STEP: "an hour" is not a duration; allowed: a duration from 1s to 24h`},
+		{"bad bool", Router, "SYSLOG=maybe", `/etc/netrescue.conf:1: SYSLOG: "maybe" is not 1 or 0; allowed: 1 or 0`},
+		{"bad profile", Router, "PROFILE=wild",
+			`/etc/netrescue.conf:1: PROFILE: "wild" is not a profile; allowed: conservative (15), balanced (10), aggressive (5) or empty`},
+		{"bad target", Router, "CHECK_TARGETS=1.1.1.1,bad/host",
+			`/etc/netrescue.conf:1: CHECK_TARGETS: "1.1.1.1,bad/host" has "bad/host" which is not an IP address or host name; allowed: comma-separated IP addresses or host names`},
+		{"empty targets", Router, "CHECK_TARGETS=",
+			`/etc/netrescue.conf:1: CHECK_TARGETS: "" is empty; allowed: comma-separated IP addresses or host names`},
+		{"relative path", Router, "STATE_DIR=root",
+			`/etc/netrescue.conf:1: STATE_DIR: "root" is not an absolute path; allowed: an absolute directory path`},
+		{"unclosed quote", Router, `L1_CMD="ifup wan`, `/etc/netrescue.conf:1: L1_CMD: missing closing " quote`},
+		{"not key=value", Router, "just words", `/etc/netrescue.conf:1: "just words" is not KEY=value`},
+		{"thresholds out of order", Router, "L1_THRESHOLD=6",
+			`/etc/netrescue.conf: L1_THRESHOLD: 6 is not below L2_THRESHOLD 5; allowed: thresholds rising L1 < L2 < L3 (0 skips L1 or L2)`},
+		{"bad size", Router, "LOG_MAX_BYTES=lots",
+			`/etc/netrescue.conf:1: LOG_MAX_BYTES: "lots" is not a size; allowed: a size from 4KiB to 1GiB (256KiB, 1MiB, or bytes)`},
+		{"bad vm id", Host, "VM_ID=router",
+			`/etc/netrescue.conf:1: VM_ID: "router" is not a VM id; allowed: a Proxmox VM id (a number from 100), or empty to disable VM actions`},
+		{"router key on host", Host, "L1_THRESHOLD=2",
+			"/etc/netrescue.conf:1: L1_THRESHOLD: not a host key (it belongs to the router side); allowed keys: " + strings.Join(Keys(Host), " ")},
+		{"unknown far key", Host, "WHATEVER_ELSE_ENTIRELY=1",
+			"/etc/netrescue.conf:1: WHATEVER_ELSE_ENTIRELY: unknown key; allowed keys: " + strings.Join(Keys(Host), " ")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("/etc/netrescue.conf", tt.content, tt.role)
+			if err == nil {
+				t.Fatalf("Parse(%q) = nil error; want %q", tt.content, tt.want)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("Parse(%q) error =\n  %s\nwant\n  %s", tt.content, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFileIsDefaults(t *testing.T) {
+	c, err := Load(filepath.Join(t.TempDir(), "none.conf"), Router, Options{Euid: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Path != "" || c.L3Threshold != 10 {
+		t.Errorf("Load(missing) = path %q L3 %d; want defaults", c.Path, c.L3Threshold)
+	}
+}
+
+func TestLoadRefusesUnsafeFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "netrescue.conf")
+	if err := os.WriteFile(p, []byte("L1_CMD=/bin/true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(p, Router, Options{Euid: 0})
+	want := p + ": writable by group or others (mode 0666), but its *_CMD lines run as root; fix: chmod go-w " + p
+	if err == nil || err.Error() != want {
+		t.Errorf("Load(0666) error = %v; want %s", err, want)
+	}
+	// The same file is fine for a non-root run: its commands run as that user.
+	if _, err := Load(p, Router, Options{Euid: 1000}); err != nil {
+		t.Errorf("Load as non-root: %v", err)
+	}
+	if os.Geteuid() == 0 {
+		if err := os.Chmod(p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(p, 1000, 1000); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(p, Router, Options{Euid: 0})
+		want := p + ": owned by uid 1000, but its *_CMD lines run as root; fix: chown root:root " + p
+		if err == nil || err.Error() != want {
+			t.Errorf("Load(uid 1000) error = %v; want %s", err, want)
+		}
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{"600": 600 * time.Second, "90s": 90 * time.Second, "1h30m": 90 * time.Minute, "0": 0} {
+		if got, err := ParseDuration(in); err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+}
+
+// FuzzParse: whatever the file holds, Parse returns a config or an *Error
+// naming the file; it never panics, and an accepted config is usable.
+func FuzzParse(f *testing.F) {
+	f.Add("L1_THRESHOLD=2\nCHECK_IP=1.1.1.1\n", true)
+	f.Add("PROFILE=aggressive # x\nL1_CMD='a b'\n", true)
+	f.Add("OP_IP=\"10.0.0.1\"\nSSH_TIMEOUT=5s", false)
+	f.Add("LOG_MAX_BYTES=1MiB\r\nexport X=1", false)
+	f.Fuzz(func(t *testing.T, content string, router bool) {
+		role := Host
+		if router {
+			role = Router
+		}
+		c, err := Parse("/f.conf", content, role)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "/f.conf") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		if len(c.CheckTargets) == 0 || c.ProbeTimeout <= 0 || c.LogMaxBytes <= 0 {
+			t.Fatalf("accepted config unusable: %+v", c)
+		}
+		if role == Router && (c.L3Threshold < 1 || c.L4SOSThreshold < 1 || c.CoolingStep <= 0) {
+			t.Fatalf("accepted router config unusable: %+v", c)
+		}
+	})
+}

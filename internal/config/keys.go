@@ -1,0 +1,402 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/logx"
+)
+
+// key describes one configuration key: the roles it belongs to, its
+// default per role, how it is set and what a person may write.
+type key struct {
+	name    string
+	alias   string // the original scripts' name, accepted too
+	roles   []Role
+	defs    map[Role]string // default per role; "" entry for "both"
+	allowed string
+	set     func(c *Config, v string) error
+	doc     string
+}
+
+func (k *key) has(r Role) bool {
+	for _, x := range k.roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+func (k *key) def(r Role) string {
+	if v, ok := k.defs[r]; ok {
+		return v
+	}
+	return k.defs[""]
+}
+
+var both = []Role{Router, Host}
+var routerOnly = []Role{Router}
+var hostOnly = []Role{Host}
+
+func d(v string) map[Role]string { return map[Role]string{"": v} }
+
+// Default commands, the original scripts' own, with absolute paths (SPEC §2, §3).
+const (
+	DefaultL1Cmd = "/sbin/ifstatus wan >/dev/null 2>&1 && /sbin/ifdown wan; /bin/sleep 10; /sbin/ifup wan"
+	DefaultL2Cmd = "/etc/init.d/network restart; /etc/init.d/firewall restart"
+	DefaultL3Cmd = "/bin/sync; /sbin/reboot -f"
+)
+
+var keys = []*key{
+	{name: "CHECK_TARGETS", alias: "CHECK_IP", roles: both,
+		defs: d("223.5.5.5,119.29.29.29,1.1.1.1,8.8.8.8"), allowed: "comma-separated IP addresses or host names",
+		set: func(c *Config, v string) error { return setList(&c.CheckTargets, v, checkHost, true) },
+		doc: "what is pinged; the first reply from any of them means the internet is up"},
+	{name: "CHECK_TCP", roles: both, defs: d(""), allowed: "comma-separated host:port, or empty",
+		set: func(c *Config, v string) error { return setList(&c.CheckTCP, v, checkHostPort, false) },
+		doc: "TCP connects that also count as up, for networks that drop ICMP"},
+	{name: "PROBE_TIMEOUT", roles: both, defs: d("3s"), allowed: "a duration from 100ms to 60s (3s, 1500ms or bare seconds)",
+		set: func(c *Config, v string) error {
+			return setDuration(&c.ProbeTimeout, v, 100*time.Millisecond, time.Minute)
+		}},
+	{name: "STATE_DIR", roles: both, defs: map[Role]string{Router: "/root", Host: "/var/lib/netrescue"},
+		allowed: "an absolute directory path", set: func(c *Config, v string) error { return setPath(&c.StateDir, v) }},
+	{name: "RUN_DIR", roles: both, defs: map[Role]string{Router: "/tmp/netrescue", Host: "/run/netrescue"},
+		allowed: "an absolute directory path on a tmpfs (emptied by a reboot)",
+		set:     func(c *Config, v string) error { return setPath(&c.RunDir, v) }},
+	{name: "LOG_FILE", roles: both, defs: map[Role]string{Router: "/root/network_monitor.log", Host: "/var/log/pve_host_monitor.log"},
+		allowed: "an absolute file path", set: func(c *Config, v string) error { return setPath(&c.LogFile, v) }},
+	{name: "LOG_MAX_BYTES", roles: both, defs: map[Role]string{Router: "256KiB", Host: "1MiB"},
+		allowed: "a size from 4KiB to 1GiB (256KiB, 1MiB, or bytes)",
+		set: func(c *Config, v string) error {
+			n, err := logx.ParseSize(v)
+			if err != nil {
+				return errors.New("is not a size")
+			}
+			if n < 4<<10 || n > 1<<30 {
+				return errors.New("is out of range")
+			}
+			c.LogMaxBytes = n
+			return nil
+		}},
+	{name: "SYSLOG", roles: both, defs: d("1"), allowed: "1 or 0",
+		set: func(c *Config, v string) error { return setBool(&c.Syslog, v) }},
+	{name: "DRY_RUN", roles: both, defs: d("0"), allowed: "1 or 0",
+		set: func(c *Config, v string) error { return setBool(&c.DryRun, v) }},
+
+	// Router.
+	{name: "L1_THRESHOLD", roles: routerOnly, defs: d("2"), allowed: "a whole number from 0 to 1000 (0 skips L1)",
+		set: func(c *Config, v string) error { return setInt(&c.L1Threshold, v, 0, 1000) }},
+	{name: "L2_THRESHOLD", roles: routerOnly, defs: d("5"), allowed: "a whole number from 0 to 1000 (0 skips L2)",
+		set: func(c *Config, v string) error { return setInt(&c.L2Threshold, v, 0, 1000) }},
+	{name: "L3_THRESHOLD", roles: routerOnly, defs: d("10"), allowed: "a whole number from 1 to 1000",
+		set: func(c *Config, v string) error { return setInt(&c.L3Threshold, v, 1, 1000) }},
+	{name: "L4_SOS_THRESHOLD", roles: routerOnly, defs: d("10"), allowed: "a whole number from 1 to 1000",
+		set: func(c *Config, v string) error { return setInt(&c.L4SOSThreshold, v, 1, 1000) }},
+	{name: "PROFILE", roles: routerOnly, defs: d(""), allowed: "conservative (15), balanced (10), aggressive (5) or empty",
+		set: func(c *Config, v string) error {
+			if _, ok := Profiles[v]; !ok && v != "" {
+				return errors.New("is not a profile")
+			}
+			c.Profile = v
+			return nil
+		}},
+	{name: "SAFE_UPTIME", roles: routerOnly, defs: d("600"), allowed: "a duration from 0 to 24h (600, 10m)",
+		set: func(c *Config, v string) error { return setDuration(&c.SafeUptime, v, 0, 24*time.Hour) }},
+	{name: "COOLING_FREE_REBOOTS", roles: routerOnly, defs: d("6"), allowed: "a whole number from 0 to 1000",
+		set: func(c *Config, v string) error { return setInt(&c.CoolingFreeReboots, v, 0, 1000) }},
+	{name: "COOLING_STEP", roles: routerOnly, defs: d("1h"), allowed: "a duration from 1s to 24h",
+		set: func(c *Config, v string) error { return setDuration(&c.CoolingStep, v, time.Second, 24*time.Hour) }},
+	{name: "COOLING_MAX", roles: routerOnly, defs: d("3h"), allowed: "a duration from 0 to 24h",
+		set: func(c *Config, v string) error { return setDuration(&c.CoolingMax, v, 0, 24*time.Hour) }},
+	{name: "RECOVERY_STABLE", roles: routerOnly, defs: d("30m"), allowed: "a duration from 0 to 24h (0 resets at once)",
+		set: func(c *Config, v string) error { return setDuration(&c.RecoveryStable, v, 0, 24*time.Hour) }},
+	{name: "L1_CMD", roles: routerOnly, defs: d(DefaultL1Cmd), allowed: "a shell command line (run as /bin/sh -c)",
+		set: func(c *Config, v string) error { return setCmd(&c.L1Cmd, v) }},
+	{name: "L2_CMD", roles: routerOnly, defs: d(DefaultL2Cmd), allowed: "a shell command line (run as /bin/sh -c)",
+		set: func(c *Config, v string) error { return setCmd(&c.L2Cmd, v) }},
+	{name: "L3_CMD", roles: routerOnly, defs: d(DefaultL3Cmd), allowed: "a shell command line (run as /bin/sh -c)",
+		set: func(c *Config, v string) error { return setCmd(&c.L3Cmd, v) }},
+
+	// Host.
+	{name: "OP_IP", roles: hostOnly, defs: d("192.168.10.1"), allowed: "the router's LAN IP address or host name",
+		set: func(c *Config, v string) error {
+			if err := checkHost(v); err != nil {
+				return err
+			}
+			c.OpIP = v
+			return nil
+		}},
+	{name: "OP_SSH_PORT", roles: hostOnly, defs: d("22"), allowed: "a port from 1 to 65535",
+		set: func(c *Config, v string) error { return setInt(&c.OpSSHPort, v, 1, 65535) }},
+	{name: "OP_SSH_USER", roles: hostOnly, defs: d("root"), allowed: "a user name",
+		set: func(c *Config, v string) error {
+			if v == "" || strings.ContainsAny(v, " \t'\"@") {
+				return errors.New("is not a user name")
+			}
+			c.OpSSHUser = v
+			return nil
+		}},
+	{name: "SSH_KEY", roles: hostOnly, defs: d("/root/.ssh/id_ed25519"), allowed: "an absolute path to a private key",
+		set: func(c *Config, v string) error { return setPath(&c.SSHKey, v) }},
+	{name: "KNOWN_HOSTS", roles: hostOnly, defs: d("/etc/netrescue/known_hosts"), allowed: "an absolute file path",
+		set: func(c *Config, v string) error { return setPath(&c.KnownHosts, v) }},
+	{name: "SSH_TIMEOUT", roles: hostOnly, defs: d("10s"), allowed: "a duration from 1s to 5m",
+		set: func(c *Config, v string) error { return setDuration(&c.SSHTimeout, v, time.Second, 5*time.Minute) }},
+	{name: "OP_STATE_DIR", roles: hostOnly, defs: d("/root"), allowed: "an absolute directory path on the router, without quotes",
+		set: func(c *Config, v string) error {
+			if strings.ContainsAny(v, "'\"\n") {
+				return errors.New("contains a quote")
+			}
+			return setPath(&c.OpStateDir, v)
+		}},
+	{name: "PVE_MARK", roles: hostOnly, defs: d("/root/pve_did_reboot_today"), allowed: "an absolute file path",
+		set: func(c *Config, v string) error { return setPath(&c.PVEMark, v) }},
+	{name: "REBOOT_DELAY", roles: hostOnly, defs: d("10s"), allowed: "a duration from 0 to 10m",
+		set: func(c *Config, v string) error { return setDuration(&c.RebootDelay, v, 0, 10*time.Minute) }},
+	{name: "REBOOT_CMD", roles: hostOnly, defs: d("/usr/bin/systemctl reboot"), allowed: "a shell command line (run as /bin/sh -c)",
+		set: func(c *Config, v string) error { return setCmd(&c.RebootCmd, v) }},
+	{name: "REBOOT_FALLBACK_CMD", roles: hostOnly, defs: d("/usr/sbin/reboot"), allowed: "a shell command line (run as /bin/sh -c)",
+		set: func(c *Config, v string) error { return setCmd(&c.RebootFallbackCmd, v) }},
+	{name: "REBOOT_CONFIRM", roles: hostOnly, defs: d("30s"), allowed: "a duration from 1s to 30m",
+		set: func(c *Config, v string) error { return setDuration(&c.RebootConfirm, v, time.Second, 30*time.Minute) }},
+	{name: "MIN_HOST_UPTIME", roles: hostOnly, defs: d("600"), allowed: "a duration from 0 to 24h (600, 10m)",
+		set: func(c *Config, v string) error { return setDuration(&c.MinHostUptime, v, 0, 24*time.Hour) }},
+	{name: "VM_ID", roles: hostOnly, defs: d(""), allowed: "a Proxmox VM id (a number from 100), or empty to disable VM actions",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				c.VMID = ""
+				return nil
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 100 || n > 999999999 {
+				return errors.New("is not a VM id")
+			}
+			c.VMID = v
+			return nil
+		}},
+	{name: "VM_RESTART_FIRST", roles: hostOnly, defs: d("1"), allowed: "1 or 0",
+		set: func(c *Config, v string) error { return setBool(&c.VMRestartFirst, v) }},
+	{name: "ROUTER_HUNG_AFTER", roles: hostOnly, defs: d("20m"), allowed: "a duration from 1m to 24h",
+		set: func(c *Config, v string) error { return setDuration(&c.RouterHungAfter, v, time.Minute, 24*time.Hour) }},
+	{name: "NOTIFY_URL", roles: hostOnly, defs: d(""), allowed: "an http(s) URL, or empty",
+		set: func(c *Config, v string) error {
+			if v != "" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
+				return errors.New("is not an http(s) URL")
+			}
+			c.NotifyURL = v
+			return nil
+		}},
+}
+
+// hostAliases are the host script's own names for shared keys.
+var hostAliases = map[string]string{"TARGET_IP": "CHECK_TARGETS"}
+
+// lookup finds the key named name (or its alias) for role.
+func lookup(name string, role Role) *key {
+	if role == Host {
+		if n, ok := hostAliases[name]; ok {
+			name = n
+		}
+	}
+	for _, k := range keys {
+		if (k.name == name || k.alias == name) && k.has(role) {
+			return k
+		}
+	}
+	return nil
+}
+
+// Keys lists the key names of role, in documentation order.
+func Keys(role Role) []string {
+	var out []string
+	for _, k := range keys {
+		if k.has(role) {
+			out = append(out, k.name)
+		}
+	}
+	return out
+}
+
+// DefaultValue returns the built-in value of a key for role, as written in a file.
+func DefaultValue(role Role, name string) string {
+	if k := lookup(name, role); k != nil {
+		return k.def(role)
+	}
+	return ""
+}
+
+func unknownMsg(name string, role Role) string {
+	for _, k := range keys {
+		if k.name == name || k.alias == name {
+			return fmt.Sprintf("not a %s key (it belongs to the %s side); allowed keys: %s",
+				role, other(role), strings.Join(Keys(role), " "))
+		}
+	}
+	if s := nearest(name, role); s != "" {
+		return fmt.Sprintf("unknown key; did you mean %s?", s)
+	}
+	return fmt.Sprintf("unknown key; allowed keys: %s", strings.Join(Keys(role), " "))
+}
+
+func other(r Role) Role {
+	if r == Router {
+		return Host
+	}
+	return Router
+}
+
+// nearest suggests the valid key closest to a typo, or "" when none is close.
+func nearest(name string, role Role) string {
+	up := strings.ToUpper(name)
+	best, bestD := "", 1<<30
+	cands := Keys(role)
+	for _, k := range keys {
+		if k.alias != "" && k.has(role) {
+			cands = append(cands, k.alias)
+		}
+	}
+	sort.Strings(cands)
+	for _, k := range cands {
+		if dd := distance(up, k); dd < bestD {
+			best, bestD = k, dd
+		}
+	}
+	if bestD <= 3 || bestD <= len(best)/3 {
+		return best
+	}
+	return ""
+}
+
+// distance is the Levenshtein edit distance.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func setInt(dst *int, v string, lo, hi int) error {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return errors.New("is not a whole number")
+	}
+	if n < lo || n > hi {
+		return errors.New("is out of range")
+	}
+	*dst = n
+	return nil
+}
+
+// ParseDuration accepts Go syntax (90s, 1h30m) or bare seconds (600).
+func ParseDuration(v string) (time.Duration, error) {
+	if v == "" {
+		return 0, errors.New("is empty")
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 || n > 1<<31 {
+			return 0, errors.New("is out of range")
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	dur, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, errors.New("is not a duration")
+	}
+	return dur, nil
+}
+
+func setDuration(dst *time.Duration, v string, lo, hi time.Duration) error {
+	dur, err := ParseDuration(v)
+	if err != nil {
+		return err
+	}
+	if dur < lo || dur > hi {
+		return errors.New("is out of range")
+	}
+	*dst = dur
+	return nil
+}
+
+func setBool(dst *bool, v string) error {
+	switch strings.ToLower(v) {
+	case "1", "yes", "true", "on":
+		*dst = true
+	case "0", "no", "false", "off", "":
+		*dst = false
+	default:
+		return errors.New("is not 1 or 0")
+	}
+	return nil
+}
+
+func setPath(dst *string, v string) error {
+	if !strings.HasPrefix(v, "/") {
+		return errors.New("is not an absolute path")
+	}
+	*dst = v
+	return nil
+}
+
+func setCmd(dst *string, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("is empty")
+	}
+	*dst = v
+	return nil
+}
+
+func setList(dst *[]string, v string, check func(string) error, nonEmpty bool) error {
+	var out []string
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if err := check(f); err != nil {
+			return fmt.Errorf("has %q which %v", f, err)
+		}
+		out = append(out, f)
+	}
+	if nonEmpty && len(out) == 0 {
+		return errors.New("is empty")
+	}
+	*dst = out
+	return nil
+}
+
+func checkHost(h string) error {
+	if net.ParseIP(h) != nil {
+		return nil
+	}
+	if h == "" || len(h) > 253 || strings.ContainsAny(h, " /:@'\"\\") {
+		return errors.New("is not an IP address or host name")
+	}
+	return nil
+}
+
+func checkHostPort(hp string) error {
+	h, p, err := net.SplitHostPort(hp)
+	if err != nil {
+		return errors.New("is not host:port")
+	}
+	if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+		return errors.New("has no valid port")
+	}
+	return checkHost(h)
+}

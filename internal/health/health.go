@@ -1,0 +1,144 @@
+// Package health renders the `status` checklist of both binaries (SPEC §7)
+// and holds the checks both sides share: config, cron lines and crond,
+// the log file.
+package health
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pve-op/network-rescue/crontab"
+)
+
+// Check is one line of the checklist. Fix says what to do when !OK.
+type Check struct {
+	OK     bool
+	Name   string
+	Detail string
+	Fix    string
+}
+
+// Info is a line that only informs (state files, last log lines).
+func Info(name, detail string) Check { return Check{OK: true, Name: name, Detail: detail} }
+
+// Render writes the checklist and reports whether every check passed.
+func Render(w io.Writer, checks []Check) (allOK bool) {
+	allOK = true
+	for _, c := range checks {
+		mark := "✓"
+		if !c.OK {
+			mark, allOK = "✗", false
+		}
+		fmt.Fprintf(w, "%s %s", mark, c.Name)
+		if c.Detail != "" {
+			fmt.Fprintf(w, ": %s", strings.ReplaceAll(c.Detail, "\n", "\n    "))
+		}
+		fmt.Fprintln(w)
+		if !c.OK && c.Fix != "" {
+			fmt.Fprintf(w, "    fix: %s\n", c.Fix)
+		}
+	}
+	return allOK
+}
+
+// Cron checks that crontabPath holds our lines for role and that crond runs.
+func Cron(crontabPath string, role crontab.Role, fix string) []Check {
+	var out []Check
+	b, err := os.ReadFile(crontabPath)
+	switch {
+	case err != nil:
+		out = append(out, Check{Name: "cron entries", Detail: fmt.Sprintf("cannot read %s: %v", crontabPath, err), Fix: fix})
+	default:
+		if missing := crontab.Check(string(b), role); len(missing) > 0 {
+			out = append(out, Check{Name: "cron entries", Detail: fmt.Sprintf("%s lacks: %s", crontabPath, strings.Join(missing, "; ")), Fix: fix})
+		} else {
+			out = append(out, Check{OK: true, Name: "cron entries", Detail: crontabPath})
+		}
+	}
+	names := []string{"crond", "cron"}
+	if pid := findProcess(names); pid != "" {
+		out = append(out, Check{OK: true, Name: "crond running", Detail: "pid " + pid})
+	} else {
+		f := "/etc/init.d/cron enable && /etc/init.d/cron start"
+		if role == crontab.Role("host") {
+			f = "systemctl enable --now cron"
+		}
+		out = append(out, Check{Name: "crond running", Detail: "no crond or cron process found", Fix: f})
+	}
+	return out
+}
+
+// findProcess returns the pid of a process whose command name is in names.
+func findProcess(names []string) string {
+	dirs, _ := filepath.Glob("/proc/[0-9]*/comm")
+	for _, p := range dirs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		comm := strings.TrimSpace(string(b))
+		for _, n := range names {
+			if comm == n {
+				return filepath.Base(filepath.Dir(p))
+			}
+		}
+	}
+	return ""
+}
+
+// Log reports whether the log file can be written (without writing to it)
+// and shows its last lines.
+func Log(path string, lines int) []Check {
+	var out []Check
+	dir := filepath.Dir(path)
+	target := path
+	if _, err := os.Stat(path); err != nil {
+		target = dir
+	}
+	if err := unix.Access(target, unix.W_OK); err != nil {
+		out = append(out, Check{Name: "log writable", Detail: fmt.Sprintf("%s: %v", target, err),
+			Fix: fmt.Sprintf("mkdir -p %s and make it writable by root, or set LOG_FILE", dir)})
+	} else {
+		out = append(out, Check{OK: true, Name: "log writable", Detail: path})
+	}
+	last, err := tail(path, lines)
+	switch {
+	case err != nil && os.IsNotExist(err):
+		out = append(out, Info("last log lines", "none yet (the log is written only when something happens)"))
+	case err != nil:
+		out = append(out, Check{Name: "last log lines", Detail: err.Error(), Fix: "check the permissions of " + path})
+	default:
+		out = append(out, Info("last log lines", "\n"+strings.Join(last, "\n")))
+	}
+	return out
+}
+
+// tail returns the last n lines of path, reading at most its last 64 KiB.
+func tail(path string, n int) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > 64<<10 {
+		if _, err := f.Seek(-64<<10, io.SeekEnd); err != nil {
+			return nil, err
+		}
+	}
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 64<<10)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	return lines, sc.Err()
+}

@@ -1,0 +1,254 @@
+// Package ladder is the router's decision (SPEC §5): given the
+// configuration, the state carried between runs, the probe result and the
+// clock, it chooses exactly one step — nothing, L1, L2 or L3 — and the new
+// state. Decide is pure: no clock, file, network or logger inside, so that
+// the cron run, `netcheck plan` and the property tests run the same rules.
+package ladder
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/config"
+)
+
+// Action is the one thing a run may do.
+type Action int
+
+// The escalation steps (SPEC §2).
+const (
+	None Action = iota
+	L1          // redial the WAN
+	L2          // restart network and firewall
+	L3          // reboot the router
+)
+
+func (a Action) String() string {
+	switch a {
+	case L1:
+		return "L1"
+	case L2:
+		return "L2"
+	case L3:
+		return "L3"
+	}
+	return "none"
+}
+
+// SOSLogEvery is how often a run under SOS logs that it is still waiting.
+const SOSLogEvery = 30 * time.Minute
+
+// State is what one run hands to the next. Count, Cooling, SOS and Outage
+// are persistent (STATE_DIR survives a reboot); Boot, Streak, SOSLogged and
+// CoolingLogged are volatile (RUN_DIR is a tmpfs that a reboot empties).
+type State struct {
+	Count      int       // router reboots today (net_rb_count)
+	Cooling    time.Time // no L3 before this; zero when not cooling (net_cooling_ts)
+	SOS        bool      // SOS_SYSTEM exists
+	SOSContent string    // its content, kept as found
+	Outage     Outage    // net_outage
+
+	Boot          string    // boot id of the last run; "" after a reboot
+	Streak        int       // consecutive failed runs
+	SOSLogged     time.Time // last "still waiting" line under SOS
+	CoolingLogged bool      // 【冷却】 was logged for the current deadline
+}
+
+// Outage records an outage across reboots, so that a recovery after an L3
+// is still reported with its length and the action that ended it, and so
+// that the count is reset only after the net stayed up (RECOVERY_STABLE).
+type Outage struct {
+	Since      time.Time // first failed run; zero when the net is up
+	LastAction Action    // the last action taken during the outage
+	UpSince    time.Time // the net has been up since; zero when no reset is pending
+}
+
+// Input is what the run observed.
+type Input struct {
+	Now    time.Time
+	Up     bool
+	Uptime time.Duration // time since the router booted
+	BootID string        // /proc/sys/kernel/random/boot_id
+	Detail string        // the probe's one-line summary, for the log
+}
+
+// Event is one log line the run must write: a verbatim tag and message,
+// plus key=value attributes.
+type Event struct {
+	Level slog.Level
+	Msg   string
+	Attrs []slog.Attr
+}
+
+// Step is the decision: one action, the lines to log and the state to
+// persist before acting.
+type Step struct {
+	Action Action
+	Events []Event
+	Next   State
+}
+
+// Decide applies the rules of SPEC §5 to one run.
+func Decide(cfg config.Config, st State, in Input) Step {
+	d := decider{cfg: cfg, in: in, next: st}
+	d.run()
+	if cfg.DryRun {
+		for i := range d.events {
+			d.events[i].Msg = "【演练】" + d.events[i].Msg
+		}
+	}
+	return Step{Action: d.action, Events: d.events, Next: d.next}
+}
+
+type decider struct {
+	cfg    config.Config
+	in     Input
+	next   State
+	action Action
+	events []Event
+}
+
+func (d *decider) log(level slog.Level, msg string, attrs ...slog.Attr) {
+	d.events = append(d.events, Event{Level: level, Msg: msg, Attrs: attrs})
+}
+
+func (d *decider) run() {
+	n := &d.next
+	now := d.in.Now
+	if n.Boot != d.in.BootID || n.Boot == "" {
+		// Rule 1: the first run after a boot (RUN_DIR was emptied).
+		n.Boot, n.Streak, n.SOSLogged, n.CoolingLogged = d.in.BootID, 0, time.Time{}, false
+		attrs := []slog.Attr{slog.Duration("uptime", d.in.Uptime.Round(time.Second)), slog.Int("count", n.Count)}
+		if !n.Cooling.IsZero() {
+			attrs = append(attrs, slog.String("cooling_until", d.clock(n.Cooling)))
+		}
+		attrs = append(attrs, slog.Bool("sos", n.SOS))
+		d.log(slog.LevelInfo, "【启动】netcheck 开始守护", attrs...)
+	}
+	if d.in.Up {
+		d.up()
+		return
+	}
+	d.down(now)
+}
+
+// up is rule 2.
+func (d *decider) up() {
+	n := &d.next
+	now := d.in.Now
+	if !n.Outage.Since.IsZero() {
+		d.log(slog.LevelInfo, "【状态恢复】网络已恢复",
+			slog.Duration("outage", now.Sub(n.Outage.Since).Round(time.Second)),
+			slog.String("last_action", n.Outage.LastAction.String()),
+			slog.String("by", d.in.Detail))
+		n.Outage.Since, n.Outage.LastAction = time.Time{}, None
+	}
+	n.Streak, n.SOSLogged = 0, time.Time{}
+	if n.SOS {
+		n.SOS, n.SOSContent = false, ""
+		d.log(slog.LevelInfo, "【SOS 撤回】网络已恢复，撤回 SOS 信号。")
+	}
+	pending := n.Count > 0 || !n.Cooling.IsZero()
+	switch {
+	case !pending:
+		n.Outage.UpSince = time.Time{}
+	case n.Outage.UpSince.IsZero() || n.Outage.UpSince.After(now):
+		n.Outage.UpSince = now
+	}
+	if pending && now.Sub(n.Outage.UpSince) >= d.cfg.RecoveryStable {
+		d.log(slog.LevelInfo, "【状态恢复】网络已稳定，重启计数清零",
+			slog.Duration("stable", now.Sub(n.Outage.UpSince).Round(time.Second)),
+			slog.Int("old_count", n.Count))
+		n.Count, n.Cooling, n.CoolingLogged, n.Outage.UpSince = 0, time.Time{}, false, time.Time{}
+	}
+}
+
+// down is rule 3.
+func (d *decider) down(now time.Time) {
+	n := &d.next
+	n.Outage.UpSince = time.Time{}
+	if n.Outage.Since.IsZero() || n.Outage.Since.After(now) {
+		n.Outage.Since = now
+	}
+	if n.SOS {
+		n.Streak++
+		if n.SOSLogged.IsZero() || now.Sub(n.SOSLogged) >= SOSLogEvery || now.Before(n.SOSLogged) {
+			n.SOSLogged = now
+			d.log(slog.LevelWarn, fmt.Sprintf("【报警】网络断开 (第 %d 次失败)。SOS 已发出，等待 PVE 介入。", n.Streak),
+				slog.Int("count", n.Count), slog.String("probe", d.in.Detail))
+		}
+		return
+	}
+	if !n.Cooling.IsZero() {
+		if now.Before(n.Cooling) {
+			if !n.CoolingLogged {
+				n.CoolingLogged = true
+				d.log(slog.LevelWarn, "【冷却】熔断冷却中，只检测不动作，直到 "+d.clock(n.Cooling),
+					slog.Duration("left", n.Cooling.Sub(now).Round(time.Second)), slog.Int("count", n.Count))
+			}
+			return
+		}
+		d.log(slog.LevelInfo, "【熔断解除】冷却结束，重新开始自救阶梯。", slog.Int("count", n.Count))
+		n.Cooling, n.CoolingLogged, n.Streak = time.Time{}, false, 0
+	}
+	n.Streak++
+	d.log(slog.LevelWarn, fmt.Sprintf("【报警】网络断开 (第 %d 次失败)。", n.Streak), slog.String("probe", d.in.Detail))
+	c := d.cfg
+	switch {
+	case n.Streak == c.L1Threshold:
+		d.act(L1, "【L1-动作】重拨 WAN 接口 (ifdown/ifup wan)…")
+	case n.Streak == c.L2Threshold:
+		d.act(L2, "【L2-动作】重启网络与防火墙服务…")
+	case n.Streak >= c.L3Threshold:
+		d.l3()
+	}
+}
+
+func (d *decider) l3() {
+	n := &d.next
+	now := d.in.Now
+	if d.in.Uptime < d.cfg.SafeUptime {
+		d.log(slog.LevelWarn, "【安全锁】开机时间过短，跳过物理重启。",
+			slog.Duration("uptime", d.in.Uptime.Round(time.Second)), slog.Duration("safe_uptime", d.cfg.SafeUptime))
+		return
+	}
+	n.Count++
+	if n.Count >= d.cfg.L4SOSThreshold {
+		n.SOS, n.SOSLogged = true, now
+		n.SOSContent = fmt.Sprintf("time=%s count=%d reason=%d consecutive failed checks, %d router reboots did not help",
+			now.Format(time.RFC3339), n.Count, n.Streak, n.Count-1)
+		d.log(slog.LevelError, fmt.Sprintf("【SOS】今日自愈已达 %d 次上限。生成 SOS 信号，停止自救。", n.Count),
+			slog.Int("count", n.Count))
+		return
+	}
+	attrs := []slog.Attr{slog.Int("count", n.Count)}
+	if cool := CoolingFor(d.cfg, n.Count); cool > 0 {
+		n.Cooling, n.CoolingLogged = now.Add(cool), false
+		attrs = append(attrs, slog.Duration("cooling", cool), slog.String("cooling_until", d.clock(n.Cooling)))
+	}
+	d.act(L3, fmt.Sprintf("【L3-动作】执行物理重启 (#%d)…", n.Count), attrs...)
+}
+
+func (d *decider) act(a Action, msg string, attrs ...slog.Attr) {
+	d.action = a
+	d.next.Outage.LastAction = a
+	d.log(slog.LevelWarn, msg, attrs...)
+}
+
+// CoolingFor is the cooling that follows the count-th reboot:
+// clamp(count - COOLING_FREE_REBOOTS, 0, COOLING_MAX/COOLING_STEP) × COOLING_STEP.
+func CoolingFor(cfg config.Config, count int) time.Duration {
+	if cfg.CoolingStep <= 0 {
+		return 0
+	}
+	steps := count - cfg.CoolingFreeReboots
+	maxSteps := int(cfg.CoolingMax / cfg.CoolingStep)
+	steps = min(max(steps, 0), maxSteps)
+	return time.Duration(steps) * cfg.CoolingStep
+}
+
+// clock shows t as a wall-clock time in the zone of the run's clock.
+func (d *decider) clock(t time.Time) string {
+	return t.In(d.in.Now.Location()).Format("2006-01-02 15:04:05")
+}

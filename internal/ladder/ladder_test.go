@@ -1,0 +1,254 @@
+package ladder
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/config"
+)
+
+var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+func testConfig() config.Config {
+	c := config.Default(config.Router)
+	c.RecoveryStable = 30 * time.Minute
+	return c
+}
+
+func msgs(s Step) string {
+	var out []string
+	for _, e := range s.Events {
+		out = append(out, e.Msg)
+	}
+	return strings.Join(out, " | ")
+}
+
+// TestDecideRules checks every rule of SPEC §5 on a single run.
+func TestDecideRules(t *testing.T) {
+	up := func(d time.Duration) Input { return Input{Now: t0, Up: true, Uptime: d, BootID: "b"} }
+	down := func(d time.Duration) Input { return Input{Now: t0, Up: false, Uptime: d, BootID: "b"} }
+	long := time.Hour
+	tests := []struct {
+		name       string
+		cfg        func(*config.Config)
+		st         State
+		in         Input
+		wantAction Action
+		wantMsg    []string // substrings, in order
+		wantNoMsg  []string
+		check      func(t *testing.T, n State)
+	}{
+		{name: "healthy run says nothing and changes nothing",
+			st: State{Boot: "b"}, in: up(long), wantAction: None,
+			check: func(t *testing.T, n State) {
+				if n != (State{Boot: "b"}) {
+					t.Errorf("state changed: %+v", n)
+				}
+			}},
+		{name: "first run after boot logs 【启动】",
+			st: State{Count: 3}, in: up(long), wantMsg: []string{"【启动】"}},
+		{name: "boot id change is a boot",
+			st: State{Boot: "old", Streak: 7}, in: down(long), wantMsg: []string{"【启动】", "第 1 次失败"}},
+		{name: "first failure alarms",
+			st: State{Boot: "b"}, in: down(long), wantMsg: []string{"【报警】网络断开 (第 1 次失败)。"},
+			check: func(t *testing.T, n State) {
+				if n.Streak != 1 || !n.Outage.Since.Equal(t0) {
+					t.Errorf("streak %d since %v; want 1, %v", n.Streak, n.Outage.Since, t0)
+				}
+			}},
+		{name: "L1 at L1_THRESHOLD", st: State{Boot: "b", Streak: 1}, in: down(long), wantAction: L1,
+			wantMsg: []string{"第 2 次失败", "【L1-动作】"}},
+		{name: "L2 at L2_THRESHOLD", st: State{Boot: "b", Streak: 4}, in: down(long), wantAction: L2,
+			wantMsg: []string{"第 5 次失败", "【L2-动作】"}},
+		{name: "nothing between L2 and L3", st: State{Boot: "b", Streak: 6}, in: down(long), wantAction: None,
+			wantNoMsg: []string{"动作"}},
+		{name: "L3 at L3_THRESHOLD counts the reboot", st: State{Boot: "b", Streak: 9}, in: down(long), wantAction: L3,
+			wantMsg: []string{"【L3-动作】执行物理重启 (#1)…"},
+			check: func(t *testing.T, n State) {
+				if n.Count != 1 || !n.Cooling.IsZero() || n.Outage.LastAction != L3 {
+					t.Errorf("count %d cooling %v last %v; want 1, none, L3", n.Count, n.Cooling, n.Outage.LastAction)
+				}
+			}},
+		{name: "L3 under SAFE_UPTIME is locked", st: State{Boot: "b", Streak: 9}, in: down(5 * time.Minute),
+			wantAction: None, wantMsg: []string{"【安全锁】"},
+			check: func(t *testing.T, n State) {
+				if n.Count != 0 {
+					t.Errorf("count %d; want 0", n.Count)
+				}
+			}},
+		{name: "7th reboot cools 1h", st: State{Boot: "b", Streak: 9, Count: 6}, in: down(long), wantAction: L3,
+			wantMsg: []string{"(#7)"},
+			check: func(t *testing.T, n State) {
+				if want := t0.Add(time.Hour); !n.Cooling.Equal(want) {
+					t.Errorf("cooling %v; want %v", n.Cooling, want)
+				}
+			}},
+		{name: "9th reboot cools 3h (the max)", cfg: func(c *config.Config) { c.L4SOSThreshold = 15 },
+			st: State{Boot: "b", Streak: 9, Count: 10}, in: down(long), wantAction: L3,
+			check: func(t *testing.T, n State) {
+				if want := t0.Add(3 * time.Hour); !n.Cooling.Equal(want) {
+					t.Errorf("cooling %v; want %v", n.Cooling, want)
+				}
+			}},
+		{name: "count reaching L4_SOS_THRESHOLD raises SOS instead of rebooting",
+			st: State{Boot: "b", Streak: 9, Count: 9}, in: down(long), wantAction: None,
+			wantMsg: []string{"【SOS】今日自愈已达 10 次上限。生成 SOS 信号，停止自救。"},
+			check: func(t *testing.T, n State) {
+				if !n.SOS || !strings.Contains(n.SOSContent, "count=10") {
+					t.Errorf("sos %v %q; want raised with count=10", n.SOS, n.SOSContent)
+				}
+			}},
+		{name: "PROFILE=aggressive raises SOS at 5", cfg: func(c *config.Config) { c.L4SOSThreshold = config.Profiles["aggressive"] },
+			st: State{Boot: "b", Streak: 9, Count: 4}, in: down(long), wantAction: None, wantMsg: []string{"【SOS】"}},
+		{name: "under SOS nothing is done", st: State{Boot: "b", Streak: 30, SOS: true, SOSLogged: t0.Add(-time.Minute)},
+			in: down(long), wantAction: None,
+			check: func(t *testing.T, n State) {
+				if !n.SOSLogged.Equal(t0.Add(-time.Minute)) {
+					t.Errorf("SOS waiting line logged again within 30 min")
+				}
+			}},
+		{name: "under SOS the waiting line repeats after 30 min",
+			st: State{Boot: "b", Streak: 30, SOS: true, SOSLogged: t0.Add(-SOSLogEvery)},
+			in: down(long), wantAction: None, wantMsg: []string{"等待 PVE 介入"}},
+		{name: "cooling: no action, streak frozen, 【冷却】 once",
+			st: State{Boot: "b", Streak: 0, Count: 7, Cooling: t0.Add(time.Hour)}, in: down(long), wantAction: None,
+			wantMsg: []string{"【冷却】"}, wantNoMsg: []string{"【报警】"},
+			check: func(t *testing.T, n State) {
+				if n.Streak != 0 || !n.CoolingLogged {
+					t.Errorf("streak %d logged %v; want 0 true", n.Streak, n.CoolingLogged)
+				}
+			}},
+		{name: "cooling already logged stays quiet",
+			st: State{Boot: "b", Count: 7, Cooling: t0.Add(time.Hour), CoolingLogged: true}, in: down(long),
+			wantNoMsg: []string{"【"}},
+		{name: "cooling deadline passed: 【熔断解除】 and the ladder restarts at 1",
+			st: State{Boot: "b", Streak: 0, Count: 7, Cooling: t0.Add(-time.Second), CoolingLogged: true}, in: down(long),
+			wantMsg: []string{"【熔断解除】", "第 1 次失败"},
+			check: func(t *testing.T, n State) {
+				if n.Streak != 1 || !n.Cooling.IsZero() {
+					t.Errorf("streak %d cooling %v; want 1, none", n.Streak, n.Cooling)
+				}
+			}},
+		{name: "recovery logs 【状态恢复】 with length and last action",
+			st: State{Boot: "b", Streak: 5, Outage: Outage{Since: t0.Add(-5 * time.Minute), LastAction: L2}}, in: up(long),
+			wantMsg: []string{"【状态恢复】网络已恢复"},
+			check: func(t *testing.T, n State) {
+				if n.Streak != 0 || n.Outage != (Outage{}) {
+					t.Errorf("streak %d outage %+v; want cleared", n.Streak, n.Outage)
+				}
+			}},
+		{name: "recovery withdraws SOS",
+			st: State{Boot: "b", SOS: true, Count: 10, Outage: Outage{Since: t0.Add(-time.Hour)}}, in: up(long),
+			wantMsg: []string{"【状态恢复】", "【SOS 撤回】"},
+			check: func(t *testing.T, n State) {
+				if n.SOS || n.Count != 10 || !n.Outage.UpSince.Equal(t0) {
+					t.Errorf("sos %v count %d upsince %v; want false, 10 kept, now", n.SOS, n.Count, n.Outage.UpSince)
+				}
+			}},
+		{name: "count kept until RECOVERY_STABLE",
+			st: State{Boot: "b", Count: 3, Outage: Outage{UpSince: t0.Add(-29 * time.Minute)}}, in: up(long),
+			wantNoMsg: []string{"清零"},
+			check: func(t *testing.T, n State) {
+				if n.Count != 3 {
+					t.Errorf("count %d; want 3", n.Count)
+				}
+			}},
+		{name: "count and cooling reset after RECOVERY_STABLE",
+			st: State{Boot: "b", Count: 3, Cooling: t0.Add(time.Hour), Outage: Outage{UpSince: t0.Add(-30 * time.Minute)}},
+			in: up(long), wantMsg: []string{"重启计数清零"},
+			check: func(t *testing.T, n State) {
+				if n.Count != 0 || !n.Cooling.IsZero() || n.Outage != (Outage{}) {
+					t.Errorf("state %+v; want count 0, no cooling, no outage", n)
+				}
+			}},
+		{name: "RECOVERY_STABLE=0 resets at once", cfg: func(c *config.Config) { c.RecoveryStable = 0 },
+			st: State{Boot: "b", Count: 3, Outage: Outage{Since: t0.Add(-time.Hour), LastAction: L3}}, in: up(long),
+			wantMsg: []string{"【状态恢复】网络已恢复", "重启计数清零"}},
+		{name: "a failure cancels the pending reset",
+			st: State{Boot: "b", Count: 3, Outage: Outage{UpSince: t0.Add(-10 * time.Minute)}}, in: down(long),
+			check: func(t *testing.T, n State) {
+				if !n.Outage.UpSince.IsZero() || n.Count != 3 {
+					t.Errorf("upsince %v count %d; want cleared, 3", n.Outage.UpSince, n.Count)
+				}
+			}},
+		{name: "L1 disabled with 0", cfg: func(c *config.Config) { c.L1Threshold = 0 },
+			st: State{Boot: "b", Streak: 1}, in: down(long), wantAction: None},
+		{name: "dry run prefixes 【演练】", cfg: func(c *config.Config) { c.DryRun = true },
+			st: State{Boot: "b", Streak: 1}, in: down(long), wantAction: L1,
+			wantMsg: []string{"【演练】【报警】", "【演练】【L1-动作】"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			s := Decide(cfg, tt.st, tt.in)
+			if s.Action != tt.wantAction {
+				t.Errorf("Decide(%+v) action = %v; want %v (log: %s)", tt.st, s.Action, tt.wantAction, msgs(s))
+			}
+			got := msgs(s)
+			rest := got
+			for _, w := range tt.wantMsg {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Errorf("log %q lacks %q (in order)", got, w)
+					break
+				}
+				rest = rest[i+len(w):]
+			}
+			for _, w := range tt.wantNoMsg {
+				if strings.Contains(got, w) {
+					t.Errorf("log %q has %q", got, w)
+				}
+			}
+			if tt.check != nil {
+				tt.check(t, s.Next)
+			}
+		})
+	}
+}
+
+func TestCoolingFor(t *testing.T) {
+	cfg := testConfig()
+	want := map[int]time.Duration{0: 0, 1: 0, 6: 0, 7: time.Hour, 8: 2 * time.Hour, 9: 3 * time.Hour, 14: 3 * time.Hour}
+	for count, w := range want {
+		if got := CoolingFor(cfg, count); got != w {
+			t.Errorf("CoolingFor(%d) = %v; want %v", count, got, w)
+		}
+	}
+}
+
+// TestScenarioTotalOutage walks the scenario on a simulated clock:
+// L1 L2 L3, L1 L2 L3 (cooling starts), nothing while cooling, L1 L2, SOS.
+func TestScenarioTotalOutage(t *testing.T) {
+	cfg := testConfig()
+	cfg.SafeUptime, cfg.L4SOSThreshold, cfg.CoolingFreeReboots, cfg.CoolingStep, cfg.CoolingMax = 0, 3, 1, 2*time.Minute, 3*time.Minute
+	var st State
+	var got []string
+	now := t0
+	boot := 0
+	for i := 0; i < 60 && !st.SOS; i++ {
+		now = now.Add(time.Minute)
+		s := Decide(cfg, st, Input{Now: now, Up: false, Uptime: time.Hour, BootID: fmt.Sprint("b", boot)})
+		st = s.Next
+		switch {
+		case s.Action != None:
+			got = append(got, s.Action.String())
+		case strings.Contains(msgs(s), "【冷却】"):
+			got = append(got, "cool")
+		case st.SOS:
+			got = append(got, "SOS")
+		}
+		if s.Action == L3 {
+			boot++
+			st.Boot, st.Streak = "", 0 // the reboot empties RUN_DIR
+		}
+	}
+	want := "L1 L2 L3 L1 L2 L3 cool L1 L2 SOS"
+	if g := strings.Join(got, " "); g != want {
+		t.Errorf("timeline = %q; want %q", g, want)
+	}
+}

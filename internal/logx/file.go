@@ -1,0 +1,130 @@
+package logx
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// lazyFile is the log file as an io.Writer. It is opened on the first
+// Write, so that a healthy run never touches it, and rotated at that moment
+// if it is too big.
+//
+// Lines are appended with O_APPEND, one write(2) per record, and never
+// synced: a log line lost in a power cut is acceptable, a sync per line on
+// a router's flash is not (SPEC §8). This is the one file of the project
+// that is not written with state.WriteFile: a log grows by appending, and
+// rewriting it whole on every line is exactly what §8 rules out.
+type lazyFile struct {
+	path     string
+	maxBytes int64
+	warn     io.Writer // where the one failure report goes
+
+	mu      sync.Mutex
+	f       *os.File
+	rotated bool // the size check ran (once per run)
+	broken  bool // a failure was reported; drop further lines
+}
+
+// Write appends p, one record, to the file. It fails only for the record
+// that met the failure; after that report the file is left alone and
+// Write drops lines silently, so that a full disk cannot flood the
+// terminal or slow the run.
+func (l *lazyFile) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.broken {
+		return len(p), nil
+	}
+	if l.f == nil {
+		if err := l.open(); err != nil {
+			l.fail(err)
+			return 0, err
+		}
+	}
+	n, err := l.f.Write(p)
+	if err != nil {
+		l.fail(err) // an *fs.PathError: "write PATH: reason"
+	}
+	return n, err
+}
+
+// open rotates the file if needed and opens it for appending, creating it
+// and its directory if missing.
+func (l *lazyFile) open() error {
+	if err := os.MkdirAll(filepath.Dir(l.path), 0o755); err != nil {
+		return fmt.Errorf("create log directory: %w", err)
+	}
+	if !l.rotated {
+		l.rotated = true
+		if err := l.rotate(); err != nil {
+			// The cap is lost for this run, the log is not: report and
+			// keep appending to the big file.
+			l.report(err)
+		}
+	}
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("open log file: %w", err)
+	}
+	l.f = f
+	return nil
+}
+
+// rotate renames the file to path.1, replacing an older one, when it has
+// reached maxBytes. Renaming, never copying, keeps the old lines intact
+// even if the run dies half-way.
+func (l *lazyFile) rotate() error {
+	if l.maxBytes <= 0 {
+		return nil
+	}
+	fi, err := os.Stat(l.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("rotate log file: %w", err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() < l.maxBytes {
+		return nil
+	}
+	if err := os.Rename(l.path, l.path+".1"); err != nil {
+		return fmt.Errorf("rotate log file: %w", err)
+	}
+	return nil
+}
+
+// fail reports err once and stops using the file for this run.
+func (l *lazyFile) fail(err error) {
+	l.broken = true
+	l.report(fmt.Errorf("%w; no more lines go to %s in this run", err, l.path))
+	if l.f != nil {
+		_ = l.f.Close()
+		l.f = nil
+	}
+}
+
+// report tells the person or the cron mail about a log file problem: the
+// log itself cannot carry the news.
+func (l *lazyFile) report(err error) {
+	_, _ = fmt.Fprintf(l.warn, "log file: %v\n", err)
+}
+
+// Close closes the file if it was opened. Logging after Close opens it
+// again (without a second size check).
+func (l *lazyFile) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f = nil
+	if err != nil {
+		return fmt.Errorf("close %s: %w", l.path, err)
+	}
+	return nil
+}

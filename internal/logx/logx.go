@@ -1,0 +1,165 @@
+// Package logx builds the project's slog logger (SPEC §8): one record goes
+// to the log file, to syslog and to the terminal, each optional.
+//
+// The log file has lines
+//
+//	2024-01-16 00:00:00 INF 【报警】网络断开 (第 3 次失败)。 streak=3
+//
+// written by tint without colour, in the local zone of internal/tz. It is
+// opened lazily, so a healthy run that logs nothing does not create or touch
+// it, and it is capped by renaming it to FILE.1 once it has grown past
+// Options.MaxBytes. Syslog gets the same "message key=value" text without
+// time or level (the level becomes the syslog priority). The terminal gets
+// the file's format, coloured if asked.
+//
+// Logging never fails a run: a log file that cannot be written is reported
+// once on the terminal (or stderr) and then left alone, and an unreachable
+// syslog is skipped silently.
+package logx
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lmittmann/tint"
+)
+
+// TimeFormat is the layout of the time at the start of every line.
+const TimeFormat = "2006-01-02 15:04:05"
+
+// Options says where records go. The zero value logs nothing.
+type Options struct {
+	// File is the log file; "" means no file.
+	File string
+	// MaxBytes caps File: a run whose first write finds the file at least
+	// this big renames it to File+".1" first. 0 or less means no cap.
+	MaxBytes int64
+	// Syslog also sends every record to the local syslog daemon.
+	Syslog bool
+	// Tag is the syslog tag, e.g. "netcheck"; "" means the program name.
+	Tag string
+	// SyslogAddr is the syslog daemon's unix datagram socket; "" means
+	// /dev/log (OpenWrt's logd, the journal on PVE). Tests point it at a
+	// socket of their own.
+	SyslogAddr string
+	// Terminal receives the records for a person watching, usually
+	// os.Stderr; nil means no terminal output. It also receives the one
+	// report of a log file that cannot be written (stderr if nil).
+	Terminal io.Writer
+	// Color colours the terminal output; see IsTerminal.
+	Color bool
+	// Level is the minimum level logged (slog.LevelDebug with -v). The file
+	// and syslog never take debug lines: a healthy run, even by hand with
+	// -v, leaves no trace in them.
+	Level slog.Level
+	// Loc is the zone of the times written; nil means time.Local. Pass the
+	// zone from tz.Load: on OpenWrt time.Local is UTC by accident.
+	Loc *time.Location
+}
+
+// New returns the logger described by o and a function that closes the log
+// file and the syslog connection, if they were opened.
+func New(o Options) (*slog.Logger, func() error) {
+	loc := o.Loc
+	if loc == nil {
+		loc = time.Local
+	}
+	fan := &fanout{level: o.Level, loc: loc}
+	persistent := max(o.Level, slog.LevelInfo)
+	var closers []func() error
+
+	if o.File != "" {
+		warn := o.Terminal
+		if warn == nil {
+			warn = os.Stderr
+		}
+		f := &lazyFile{path: o.File, maxBytes: o.MaxBytes, warn: warn}
+		closers = append(closers, f.Close)
+		fan.handlers = append(fan.handlers, tint.NewTextHandler(f, &tint.Options{
+			Level:      persistent,
+			TimeFormat: TimeFormat,
+			NoColor:    true,
+		}))
+	}
+	if o.Syslog {
+		tag := o.Tag
+		if tag == "" {
+			tag = filepath.Base(os.Args[0])
+		}
+		addr := o.SyslogAddr
+		if addr == "" {
+			addr = defaultSyslogAddr
+		}
+		s := &syslogConn{addr: addr, tag: tag, loc: loc}
+		closers = append(closers, s.Close)
+		fan.handlers = append(fan.handlers, newSyslogHandler(s, persistent))
+	}
+	if o.Terminal != nil {
+		fan.handlers = append(fan.handlers, tint.NewTextHandler(o.Terminal, &tint.Options{
+			Level:      o.Level,
+			TimeFormat: TimeFormat,
+			NoColor:    !o.Color,
+		}))
+	}
+
+	closeAll := func() error {
+		var errs []error
+		for _, c := range closers {
+			errs = append(errs, c())
+		}
+		return errors.Join(errs...)
+	}
+	return slog.New(fan), closeAll
+}
+
+// fanout is the one handler of the logger: it puts the record's time into
+// the local zone and hands the record to every destination.
+type fanout struct {
+	level    slog.Level
+	loc      *time.Location
+	handlers []slog.Handler
+}
+
+// Enabled reports whether any destination wants records of level.
+func (h *fanout) Enabled(_ context.Context, level slog.Level) bool {
+	return level >= h.level && len(h.handlers) > 0
+}
+
+// Handle sends r to every destination. A destination's failure does not
+// keep the record from the others; the errors are joined, though slog's
+// Logger ignores them anyway (the destinations report their own).
+func (h *fanout) Handle(ctx context.Context, r slog.Record) error {
+	if !r.Time.IsZero() {
+		r.Time = r.Time.In(h.loc)
+	}
+	var errs []error
+	for _, d := range h.handlers {
+		if d.Enabled(ctx, r.Level) {
+			errs = append(errs, d.Handle(ctx, r.Clone()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// WithAttrs returns a fanout whose destinations all carry attrs.
+func (h *fanout) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return h.derive(func(d slog.Handler) slog.Handler { return d.WithAttrs(attrs) })
+}
+
+// WithGroup returns a fanout whose destinations all open group name.
+func (h *fanout) WithGroup(name string) slog.Handler {
+	return h.derive(func(d slog.Handler) slog.Handler { return d.WithGroup(name) })
+}
+
+func (h *fanout) derive(f func(slog.Handler) slog.Handler) *fanout {
+	h2 := &fanout{level: h.level, loc: h.loc, handlers: make([]slog.Handler, len(h.handlers))}
+	for i, d := range h.handlers {
+		h2.handlers[i] = f(d)
+	}
+	return h2
+}

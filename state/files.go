@@ -1,0 +1,220 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxRead bounds how much of a state file is read: these files hold one
+// short line, and a huge file (a user's mistake, a corrupted block) must not
+// cost a small router its memory.
+const maxRead = 4096
+
+// MaxCount is the largest reboot count taken as real. A larger number is
+// treated as corrupt rather than as a reason to raise SOS.
+const MaxCount = 100000
+
+// CorruptError reports a state file whose content cannot be understood. The
+// caller logs it as 【严重错误】 and uses the safe value (SPEC §5 rule 4).
+type CorruptError struct {
+	Path    string
+	Content string // what the file holds, shortened for the log
+	Reason  string
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("state file %s holds %q: %s", e.Path, e.Content, e.Reason)
+}
+
+func corrupt(path, content, reason string) *CorruptError {
+	if len(content) > 64 {
+		content = content[:64] + "…"
+	}
+	return &CorruptError{Path: path, Content: content, Reason: reason}
+}
+
+// read returns the file's content, whether it exists, and an I/O error.
+// Content beyond maxRead is reported as too large.
+func read(path string) (string, bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxRead+1))
+	if err != nil {
+		return "", true, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > maxRead {
+		return string(b[:64]), true, corrupt(path, string(b), fmt.Sprintf("larger than %d bytes", maxRead))
+	}
+	return string(b), true, nil
+}
+
+// ReadCount reads a decimal count such as net_rb_count. A missing file is 0.
+// Empty, non-numeric, negative or absurdly large content returns 0 and a
+// *CorruptError.
+func ReadCount(path string) (int, error) {
+	s, ok, err := read(path)
+	if err != nil || !ok {
+		return 0, err
+	}
+	return ParseCount(path, s)
+}
+
+// ParseCount parses the content of a count file; path is only used in the error.
+func ParseCount(path, s string) (int, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, corrupt(path, s, "empty, expected a whole number")
+	}
+	n, err := strconv.Atoi(t)
+	switch {
+	case err != nil:
+		return 0, corrupt(path, s, "not a whole number")
+	case n < 0:
+		return 0, corrupt(path, s, "negative")
+	case n > MaxCount:
+		return 0, corrupt(path, s, fmt.Sprintf("larger than %d", MaxCount))
+	}
+	return n, nil
+}
+
+// WriteCount writes n as a decimal line.
+func WriteCount(path string, n int) error {
+	return WriteFile(path, []byte(strconv.Itoa(n)+"\n"), 0o644)
+}
+
+// ReadTime reads a unix-seconds timestamp such as net_cooling_ts. A missing
+// file returns ok=false. Unparsable content returns ok=false and a
+// *CorruptError.
+func ReadTime(path string) (t time.Time, ok bool, err error) {
+	s, exists, err := read(path)
+	if err != nil || !exists {
+		return time.Time{}, false, err
+	}
+	t, err = ParseTime(path, s)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return t, true, nil
+}
+
+// ParseTime parses unix seconds; path is only used in the error.
+func ParseTime(path, s string) (time.Time, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return time.Time{}, corrupt(path, s, "empty, expected unix seconds")
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil {
+		return time.Time{}, corrupt(path, s, "not unix seconds")
+	}
+	if n <= 0 || n > 1<<40 {
+		return time.Time{}, corrupt(path, s, "out of range for unix seconds")
+	}
+	return time.Unix(n, 0), nil
+}
+
+// WriteTime writes t as unix seconds.
+func WriteTime(path string, t time.Time) error {
+	return WriteFile(path, []byte(strconv.FormatInt(t.Unix(), 10)+"\n"), 0o644)
+}
+
+// Flag is a file whose existence is the signal (SOS_SYSTEM). Any content,
+// including none, means the flag is raised.
+type Flag struct {
+	Present bool
+	Content string
+}
+
+// ReadFlag reads a flag file. A file too large to read whole is still a
+// raised flag: its presence is what counts.
+func ReadFlag(path string) (Flag, error) {
+	s, ok, err := read(path)
+	var ce *CorruptError
+	if errors.As(err, &ce) {
+		return Flag{Present: true, Content: s}, nil
+	}
+	if err != nil {
+		return Flag{Present: ok}, err
+	}
+	return Flag{Present: ok, Content: s}, nil
+}
+
+// WriteFlag raises the flag with content (one line is customary).
+func WriteFlag(path, content string) error {
+	if content != "" && !strings.HasSuffix(content, "\n") {
+		content += "\n"
+	}
+	return WriteFile(path, []byte(content), 0o644)
+}
+
+// Record is a small set of key=value pairs, one per line, used for state
+// that has more than one field (an outage, the host's mark).
+type Record map[string]string
+
+// ReadRecord reads a record file. A missing file returns ok=false. A line
+// without "=" makes the whole file corrupt.
+func ReadRecord(path string) (r Record, ok bool, err error) {
+	s, exists, err := read(path)
+	if err != nil || !exists {
+		return nil, exists, err
+	}
+	r, err = ParseRecord(path, s)
+	if err != nil {
+		return nil, true, err
+	}
+	return r, true, nil
+}
+
+// ParseRecord parses key=value lines; blank lines are skipped and a value
+// runs to the end of its line, so it may hold spaces and "=".
+func ParseRecord(path, s string) (Record, error) {
+	r := Record{}
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		k, v, found := strings.Cut(line, "=")
+		if !found || k == "" || strings.ContainsAny(k, " \t") {
+			return nil, corrupt(path, s, fmt.Sprintf("expected key=value, found %q", line))
+		}
+		r[k] = v
+	}
+	return r, nil
+}
+
+// Format renders the record one key=value a line, keys sorted, so that
+// equal records give equal bytes. Newlines in values become spaces.
+func (r Record) Format() string {
+	keys := make([]string, 0, len(r))
+	for k := range r {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(strings.TrimSpace(strings.NewReplacer("\n", " ", "\r", " ").Replace(r[k])))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// WriteRecord writes r atomically.
+func WriteRecord(path string, r Record) error {
+	return WriteFile(path, []byte(r.Format()), 0o644)
+}
