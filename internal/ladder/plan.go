@@ -74,7 +74,7 @@ func describe(ev PlanEvent) string {
 	case ev.Action == L2:
 		return "L2  restart network + firewall"
 	case ev.Action == L3 && !n.Cooling.IsZero():
-		return fmt.Sprintf("L3  reboot router #%d, then cooling %v (until %s)", n.Count, n.Cooling.Sub(ev.At), n.Cooling.Format("15:04"))
+		return fmt.Sprintf("L3  reboot router #%d, then cooling %s (until %s)", n.Count, Human(n.Cooling.Sub(ev.At)), n.Cooling.Format("15:04"))
 	case ev.Action == L3:
 		return fmt.Sprintf("L3  reboot router #%d", n.Count)
 	case n.SOS:

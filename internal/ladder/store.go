@@ -89,8 +89,12 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 // touches no file (SPEC §5). dirty forces a rewrite of every file, used
 // after Load reported damage.
 func (s Store) Save(old, next State, dirty bool) error {
-	if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
-		return fmt.Errorf("state dir: %w", err)
+	persistent := dirty || old.Count != next.Count || !old.Cooling.Equal(next.Cooling) ||
+		old.SOS != next.SOS || old.SOSContent != next.SOSContent || old.Outage != next.Outage
+	if persistent {
+		if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
+			return fmt.Errorf("state dir: %w", err)
+		}
 	}
 	var errs []error
 	if dirty || old.Count != next.Count {

@@ -1,0 +1,210 @@
+// Package e2e runs the real binaries on real parts (SPEC §11): network
+// namespaces joined by veth, nftables to cut links, Dropbear as the
+// router's SSH server, busybox, and recorder scripts in place of every
+// disruptive command. It needs root and the tools; without them each test
+// skips and says why.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// binDir holds the binaries built once for the whole package.
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// bin returns the path of a freshly built binary.
+func bin(t *testing.T, name string) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", fmt.Sprintf("nre%d-bin-", os.Getpid()))
+		if buildErr != nil {
+			return
+		}
+		for _, b := range []string{"netcheck", "hostcheck", "midnight-reset"} {
+			if _, err := os.Stat(filepath.Join("..", "cmd", b)); err != nil {
+				continue
+			}
+			cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, b), "./cmd/"+b)
+			cmd.Dir = ".."
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", b, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(binDir, name)
+}
+
+// needRoot skips the test, saying why, unless it runs as root with tools.
+func needRoot(t *testing.T, tools ...string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("SKIP e2e: needs root for network namespaces (CI runs as root)")
+	}
+	for _, tool := range append([]string{"ip", "nft", "unshare", "mount"}, tools...) {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("SKIP e2e: %s not installed (apt-get install iproute2 nftables dropbear-bin busybox-static openssh-client)", tool)
+		}
+	}
+}
+
+// sh runs a command on the machine itself (setup only: ip, nft) and fails the test on error.
+func sh(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// tag makes a name unique to this process and test, short enough for veth.
+func tag(t *testing.T, suffix string) string {
+	t.Helper()
+	return fmt.Sprintf("nre%d%s", os.Getpid(), suffix)
+}
+
+// netns creates a namespace, with lo up, removed when the test ends.
+func netns(t *testing.T, name string) string {
+	t.Helper()
+	sh(t, "ip", "netns", "add", name)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	sh(t, "ip", "-n", name, "link", "set", "lo", "up")
+	return name
+}
+
+// link joins two namespaces with a veth pair and addresses (CIDR).
+func link(t *testing.T, nsA, ifA, addrA, nsB, ifB, addrB string) {
+	t.Helper()
+	sh(t, "ip", "link", "add", ifA, "netns", nsA, "type", "veth", "peer", "name", ifB, "netns", nsB)
+	sh(t, "ip", "-n", nsA, "addr", "add", addrA, "dev", ifA)
+	sh(t, "ip", "-n", nsB, "addr", "add", addrB, "dev", ifB)
+	sh(t, "ip", "-n", nsA, "link", "set", ifA, "up")
+	sh(t, "ip", "-n", nsB, "link", "set", ifB, "up")
+}
+
+// nft runs an nft script inside a namespace.
+func nft(t *testing.T, ns, script string) {
+	t.Helper()
+	cmd := exec.Command("ip", "netns", "exec", ns, "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nft in %s: %v\n%s\n%s", ns, err, script, out)
+	}
+}
+
+// result is what a binary run left for a person to see.
+type result struct {
+	code    int
+	stdout  string
+	stderr  string
+	elapsed time.Duration
+}
+
+// inNS runs argv inside namespace ns. Extra mounts (src→dst bind mounts,
+// e.g. a fake /proc/uptime) are made inside `unshare -m` first, so the
+// machine's own files are never touched.
+func inNS(t *testing.T, ns string, mounts map[string]string, env []string, argv ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	full := []string{"netns", "exec", ns}
+	if len(mounts) > 0 {
+		script := "set -e\n"
+		args := []string{}
+		i := 1
+		for src, dst := range mounts {
+			script += fmt.Sprintf("mount --bind \"$%d\" \"$%d\"\n", i, i+1)
+			args = append(args, src, dst)
+			i += 2
+		}
+		script += fmt.Sprintf("shift %d\nexec \"$@\"\n", len(args))
+		full = append(full, "unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh")
+		full = append(full, args...)
+	}
+	full = append(full, argv...)
+	cmd := exec.CommandContext(ctx, "ip", full...)
+	cmd.Env = append(append(os.Environ(), "TZ=UTC0"), env...)
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	start := time.Now()
+	err := cmd.Run()
+	r := result{stdout: so.String(), stderr: se.String(), elapsed: time.Since(start)}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", argv, err)
+	}
+	return r
+}
+
+// recorder writes an executable script that appends "NAME $*" to log and
+// then runs extra shell (e.g. empty RUN_DIR as a reboot would). It stands
+// in for every disruptive command in tests.
+func recorder(t *testing.T, dir, name, log, extra string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	body := fmt.Sprintf("#!/bin/sh\necho \"%s $*\" >> '%s'\n%s\n", name, log, extra)
+	if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// writeConf writes a root-owned 0600 config file.
+func writeConf(t *testing.T, path string, lines ...string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// lines returns the non-empty lines of s.
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -1,0 +1,383 @@
+// Package probe answers the one question both sides of the rescue ask every
+// run (SPEC §4): does the internet answer right now?
+//
+// Every target is probed in parallel, ICMP echo for Config.Targets and a TCP
+// connect for Config.TCP. The first answer from any of them means "up" and
+// ends the probe at once, so a healthy run costs one round trip. "Down" means
+// that nothing answered within Config.Timeout, a budget that includes name
+// resolution: names are resolved inside it, in parallel with the probes of
+// the IP targets, and a name that does not resolve is reported (DNS is part
+// of the internet the family uses).
+//
+// Run never returns before every probe it started has ended, so nothing it
+// started outlives it: not a goroutine and not a socket.
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	probing "github.com/prometheus-community/pro-bing"
+)
+
+// echoInterval spaces the echo requests sent to one address, so that one lost
+// packet does not turn a working line into "down"; the first reply still ends
+// the probe at once.
+const echoInterval = 300 * time.Millisecond
+
+// Config says what to probe and for how long.
+type Config struct {
+	// Targets are IP addresses or host names that must answer an ICMP echo.
+	Targets []string
+	// TCP are host:port addresses; a completed TCP connect counts as an
+	// answer (for networks that drop ICMP).
+	TCP []string
+	// Timeout is the whole budget of the probe, name resolution included.
+	// Zero or negative leaves no time at all: Run reports "down" at once.
+	Timeout time.Duration
+	// Privileged selects raw ICMP sockets (root or CAP_NET_RAW) instead of
+	// unprivileged datagram ICMP sockets (net.ipv4.ping_group_range).
+	Privileged bool
+	// Resolver resolves the host names among the targets; nil means
+	// net.DefaultResolver.
+	Resolver Resolver
+}
+
+// Resolver resolves host names; *net.Resolver satisfies it.
+type Resolver interface {
+	LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error)
+}
+
+// Result is what one probe found.
+type Result struct {
+	// Up is true when some target answered within the budget.
+	Up bool
+	// By names the target that answered first: an ICMP target as configured
+	// ("223.5.5.5"), a TCP target as "tcp 1.2.3.4:443", and a target given by
+	// name with the address that answered ("www.baidu.com (110.242.68.66)").
+	By string
+	// RTT is the round-trip time of that answer: the echo's round trip, or
+	// the time the TCP handshake took.
+	RTT time.Duration
+	// Unresolved lists the names that did not resolve, each as
+	// "name: reason", sorted.
+	Unresolved []string
+	// Errors lists failures other than "no reply", each as
+	// "target: reason", sorted: a socket that could not be opened, a packet
+	// the kernel would not send, a refused connection.
+	Errors []string
+	// Elapsed is how long the probe took.
+	Elapsed time.Duration
+
+	// targets is the number of configured targets, for Summary.
+	targets int
+}
+
+// Summary describes the result in one line for the log, for example
+// "no reply from 4 targets in 3s; unresolved: www.baidu.com: no such host".
+func (r Result) Summary() string {
+	var b strings.Builder
+	switch {
+	case r.Up:
+		fmt.Fprintf(&b, "reply from %s in %s (rtt %s)", r.By, roundDuration(r.Elapsed), roundDuration(r.RTT))
+	case r.targets == 1:
+		fmt.Fprintf(&b, "no reply from 1 target in %s", roundDuration(r.Elapsed))
+	case r.targets > 1:
+		fmt.Fprintf(&b, "no reply from %d targets in %s", r.targets, roundDuration(r.Elapsed))
+	default:
+		fmt.Fprintf(&b, "no reply in %s", roundDuration(r.Elapsed))
+	}
+	if len(r.Unresolved) > 0 {
+		b.WriteString("; unresolved: ")
+		b.WriteString(strings.Join(r.Unresolved, ", "))
+	}
+	if len(r.Errors) > 0 {
+		b.WriteString("; errors: ")
+		b.WriteString(strings.Join(r.Errors, ", "))
+	}
+	return b.String()
+}
+
+// roundDuration keeps log lines short: "3.01s", "12.35ms", "87µs".
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	default:
+		return d.Round(time.Microsecond)
+	}
+}
+
+// Run probes every target of cfg in parallel and returns as soon as one of
+// them answers, or when cfg.Timeout (or ctx) runs out, or when every probe
+// has failed for good (a socket that cannot be opened, a refused connection).
+//
+// When nothing answers, Run returns a little after cfg.Timeout: pro-bing's
+// receive loop notices a stop only at the end of its current read, whose
+// deadline backs off up to ~100 ms (measured: 20–90 ms over the budget).
+func Run(ctx context.Context, cfg Config) Result {
+	return run(ctx, cfg, network{ping: ping, dial: dial})
+}
+
+// network is the part of a probe that sends packets; tests replace it.
+type network struct {
+	// ping sends echo requests to ip until ctx is done and calls replied
+	// for the first reply. It returns only errors other than "no reply".
+	ping func(ctx context.Context, ip netip.Addr, privileged bool, replied func(rtt time.Duration)) error
+	// dial connects to address (an IP and a port) and closes the connection.
+	dial func(ctx context.Context, address string) error
+}
+
+// prober is the state of one Run.
+type prober struct {
+	ctx        context.Context
+	cancel     context.CancelFunc
+	nw         network
+	resolver   Resolver
+	privileged bool
+	wg         sync.WaitGroup
+
+	mu         sync.Mutex
+	up         bool
+	by         string
+	rtt        time.Duration
+	unresolved []string
+	errs       []string
+}
+
+func run(ctx context.Context, cfg Config, nw network) Result {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	p := &prober{ctx: ctx, cancel: cancel, nw: nw, resolver: cfg.Resolver, privileged: cfg.Privileged}
+	if p.resolver == nil {
+		p.resolver = net.DefaultResolver
+	}
+	n := 0
+	for _, t := range cfg.Targets {
+		if t != "" {
+			n++
+			p.icmp(t)
+		}
+	}
+	for _, t := range cfg.TCP {
+		if t != "" {
+			n++
+			p.tcp(t)
+		}
+	}
+	p.wg.Wait()
+
+	slices.Sort(p.unresolved)
+	slices.Sort(p.errs)
+	return Result{
+		Up:         p.up,
+		By:         p.by,
+		RTT:        p.rtt,
+		Unresolved: slices.Compact(p.unresolved),
+		Errors:     slices.Compact(p.errs),
+		Elapsed:    time.Since(start),
+		targets:    n,
+	}
+}
+
+// icmp starts the echo probe of target, resolving it first when it is a name.
+func (p *prober) icmp(target string) {
+	if ip, err := netip.ParseAddr(target); err == nil {
+		p.goPing(target, ip.Unmap())
+		return
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for _, ip := range p.resolve(target) {
+			p.goPing(target+" ("+ip.String()+")", ip)
+		}
+	}()
+}
+
+func (p *prober) goPing(label string, ip netip.Addr) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		err := p.nw.ping(p.ctx, ip, p.privileged, func(rtt time.Duration) { p.answered(label, rtt) })
+		if err != nil {
+			p.fail(label, socketReason(err, p.privileged))
+		}
+	}()
+}
+
+// tcp starts the connect probe of target (host:port), resolving the host
+// first when it is a name.
+func (p *prober) tcp(target string) {
+	label := "tcp " + target
+	host, port, err := net.SplitHostPort(target)
+	if err != nil {
+		p.fail(label, "not host:port")
+		return
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		p.goDial(label, ip.Unmap(), port)
+		return
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for _, ip := range p.resolve(host) {
+			p.goDial(label+" ("+ip.String()+")", ip, port)
+		}
+	}()
+}
+
+func (p *prober) goDial(label string, ip netip.Addr, port string) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		start := time.Now()
+		err := p.nw.dial(p.ctx, net.JoinHostPort(ip.String(), port))
+		switch {
+		case err == nil:
+			p.answered(label, time.Since(start))
+		case p.ctx.Err() == nil && !errors.Is(err, os.ErrDeadlineExceeded):
+			// A refusal or an unreachable network, not silence. (The dialer
+			// may see the deadline a moment before ctx.Err reports it.)
+			p.fail(label, socketReason(err, p.privileged))
+		}
+	}()
+}
+
+// resolve looks name up within the budget. A failure is recorded, except
+// when the lookup was cut short because another target already answered.
+func (p *prober) resolve(name string) []netip.Addr {
+	addrs, err := p.resolver.LookupIPAddr(p.ctx, name)
+	if err == nil && len(addrs) == 0 {
+		err = errors.New("no addresses")
+	}
+	if err != nil {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if !p.up {
+			p.unresolved = append(p.unresolved, name+": "+dnsReason(err))
+		}
+		return nil
+	}
+	ips := make([]netip.Addr, 0, len(addrs))
+	for _, a := range addrs {
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if !ok {
+			continue
+		}
+		ips = append(ips, ip.Unmap().WithZone(a.Zone))
+	}
+	return ips
+}
+
+// answered records the first answer and ends every other probe.
+func (p *prober) answered(label string, rtt time.Duration) {
+	p.mu.Lock()
+	if !p.up {
+		p.up, p.by, p.rtt = true, label, rtt
+	}
+	p.mu.Unlock()
+	p.cancel()
+}
+
+func (p *prober) fail(label, reason string) {
+	p.mu.Lock()
+	p.errs = append(p.errs, label+": "+reason)
+	p.mu.Unlock()
+}
+
+// dnsReason turns a lookup error into the short reason a log line shows.
+func dnsReason(err error) string {
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &dnsErr) && dnsErr.IsTimeout:
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case dnsErr != nil:
+		return dnsErr.Err
+	default:
+		return err.Error()
+	}
+}
+
+// socketReason turns a socket error into a short reason ("sendto: network is
+// unreachable") with a hint when the fix is a known setting.
+func socketReason(err error, privileged bool) string {
+	reason := err.Error()
+	var sysErr *os.SyscallError
+	if errors.As(err, &sysErr) {
+		reason = sysErr.Error()
+	}
+	if sysErr != nil && sysErr.Syscall == "socket" {
+		switch {
+		case privileged && errors.Is(err, syscall.EPERM):
+			reason += " (raw ICMP needs root or CAP_NET_RAW)"
+		case !privileged && errors.Is(err, syscall.EACCES):
+			reason += " (unprivileged ICMP needs the group in sysctl net.ipv4.ping_group_range)"
+		}
+	}
+	return reason
+}
+
+// ping probes ip with pro-bing until the first reply or until ctx is done.
+//
+// pro-bing's edges: New defaults to Count=-1 and no timeout, so both are set
+// from the budget; its own DNS is bypassed with SetIPAddr; it logs to stderr
+// unless given a logger; its Run returns nil when nothing answered, and
+// ctx.Err() when stopped through ctx. The first reply stops the pinger from
+// inside OnRecv, and RunWithContext returns only after its goroutines ended
+// and its socket is closed (its reader notices the stop at its next read
+// deadline, at most ~100 ms later and usually within one round trip).
+func ping(ctx context.Context, ip netip.Addr, privileged bool, replied func(rtt time.Duration)) error {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return errors.New("probe without deadline")
+	}
+	budget := time.Until(deadline)
+	if budget <= 0 || ctx.Err() != nil {
+		return nil
+	}
+	pinger := probing.New("")
+	pinger.SetLogger(probing.NoopLogger{})
+	pinger.SetPrivileged(privileged)
+	pinger.SetIPAddr(&net.IPAddr{IP: ip.AsSlice(), Zone: ip.Zone()})
+	pinger.Interval = echoInterval
+	pinger.Count = int(budget/echoInterval) + 1
+	pinger.Timeout = budget
+	pinger.RecordRtts = false
+	pinger.RecordTTLs = false
+	pinger.OnRecv = func(pkt *probing.Packet) {
+		pinger.Stop()
+		replied(pkt.Rtt)
+	}
+	err := pinger.RunWithContext(ctx)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	return err
+}
+
+// dial completes one TCP handshake with address and closes the connection.
+func dial(ctx context.Context, address string) error {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", address)
+	if err != nil {
+		return err
+	}
+	conn.Close() // the handshake is the answer; a close error changes nothing
+	return nil
+}

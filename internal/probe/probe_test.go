@@ -1,0 +1,376 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// fakeResolver is a Resolver made of a function.
+type fakeResolver struct {
+	lookup func(ctx context.Context, host string) ([]net.IPAddr, error)
+}
+
+func (f fakeResolver) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
+	return f.lookup(ctx, host)
+}
+
+// hostsResolver answers from a table; other names do not exist. A name
+// mapped to nil blocks until ctx is done, like a DNS server that never
+// answers.
+func hostsResolver(hosts map[string][]string) Resolver {
+	return fakeResolver{lookup: func(ctx context.Context, host string) ([]net.IPAddr, error) {
+		ips, ok := hosts[host]
+		if !ok {
+			return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+		}
+		if ips == nil {
+			<-ctx.Done()
+			return nil, &net.DNSError{Err: "i/o timeout", Name: host, IsTimeout: true}
+		}
+		addrs := make([]net.IPAddr, len(ips))
+		for i, s := range ips {
+			addrs[i] = net.IPAddr{IP: net.ParseIP(s)}
+		}
+		return addrs, nil
+	}}
+}
+
+// fakeNet answers pings and dials from tables keyed by address: a delay
+// means "answers after that long", an error means "fails at once", anything
+// else stays silent until the probe is cancelled. It counts probes still
+// running so that tests can check that none outlives Run.
+type fakeNet struct {
+	replies map[string]time.Duration
+	errs    map[string]error
+	running atomic.Int32
+	mu      sync.Mutex
+	pinged  []string
+}
+
+func (f *fakeNet) network() network {
+	return network{
+		ping: func(ctx context.Context, ip netip.Addr, _ bool, replied func(time.Duration)) error {
+			f.mu.Lock()
+			f.pinged = append(f.pinged, ip.String())
+			f.mu.Unlock()
+			err := f.wait(ctx, ip.String())
+			if err == nil && ctx.Err() == nil {
+				replied(f.replies[ip.String()])
+				return nil
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		},
+		dial: func(ctx context.Context, address string) error {
+			if err := f.wait(ctx, address); err != nil {
+				return err
+			}
+			return ctx.Err()
+		},
+	}
+}
+
+func (f *fakeNet) wait(ctx context.Context, key string) error {
+	f.running.Add(1)
+	defer f.running.Add(-1)
+	if err, ok := f.errs[key]; ok {
+		return err
+	}
+	d, ok := f.replies[key]
+	if !ok {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+var (
+	errUnreachable = &net.OpError{Op: "write", Net: "ip4", Err: os.NewSyscallError("sendto", syscall.ENETUNREACH)}
+	errRefused     = &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+)
+
+func TestRun(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	tests := []struct {
+		name       string
+		cfg        Config
+		replies    map[string]time.Duration
+		errs       map[string]error
+		want       Result // Elapsed is checked against minElapsed/maxElapsed
+		minElapsed time.Duration
+		maxElapsed time.Duration
+	}{
+		{
+			name:       "first reply ends the others",
+			cfg:        Config{Targets: []string{"203.0.113.1", "198.51.100.1", "203.0.113.2"}},
+			replies:    map[string]time.Duration{"198.51.100.1": 20 * time.Millisecond},
+			want:       Result{Up: true, By: "198.51.100.1", RTT: 20 * time.Millisecond},
+			minElapsed: 20 * time.Millisecond,
+			maxElapsed: timeout / 2,
+		},
+		{
+			name:       "nothing answers",
+			cfg:        Config{Targets: []string{"203.0.113.1", "203.0.113.2"}, TCP: []string{"203.0.113.3:443"}},
+			want:       Result{},
+			minElapsed: timeout,
+			maxElapsed: timeout + 50*time.Millisecond,
+		},
+		{
+			name: "names resolved, an unknown name reported",
+			cfg: Config{
+				Targets:  []string{"nx.example.test", "up.example.test", "203.0.113.1"},
+				Resolver: hostsResolver(map[string][]string{"up.example.test": {"203.0.113.9", "198.51.100.7"}}),
+			},
+			replies:    map[string]time.Duration{"198.51.100.7": 10 * time.Millisecond},
+			want:       Result{Up: true, By: "up.example.test (198.51.100.7)", RTT: 10 * time.Millisecond, Unresolved: []string{"nx.example.test: no such host"}},
+			maxElapsed: timeout / 2,
+		},
+		{
+			name: "unknown names and no answer",
+			cfg: Config{
+				Targets:  []string{"nx2.example.test", "203.0.113.1", "nx1.example.test"},
+				Resolver: hostsResolver(nil),
+			},
+			want:       Result{Unresolved: []string{"nx1.example.test: no such host", "nx2.example.test: no such host"}},
+			minElapsed: timeout,
+			maxElapsed: timeout + 50*time.Millisecond,
+		},
+		{
+			name: "a silent DNS server uses up the same budget",
+			cfg: Config{
+				Targets:  []string{"slow.example.test"},
+				Resolver: hostsResolver(map[string][]string{"slow.example.test": nil}),
+			},
+			want:       Result{Unresolved: []string{"slow.example.test: timeout"}},
+			minElapsed: timeout,
+			maxElapsed: timeout + 50*time.Millisecond,
+		},
+		{
+			name: "a lookup cut short by an answer is not a failure",
+			cfg: Config{
+				Targets:  []string{"slow.example.test", "198.51.100.1"},
+				Resolver: hostsResolver(map[string][]string{"slow.example.test": nil}),
+			},
+			replies:    map[string]time.Duration{"198.51.100.1": 5 * time.Millisecond},
+			want:       Result{Up: true, By: "198.51.100.1", RTT: 5 * time.Millisecond},
+			maxElapsed: timeout / 2,
+		},
+		{
+			name:       "every probe failing ends the run early",
+			cfg:        Config{Targets: []string{"203.0.113.2", "203.0.113.1"}, TCP: []string{"198.51.100.1:443"}},
+			errs:       map[string]error{"203.0.113.1": errUnreachable, "203.0.113.2": errUnreachable, "198.51.100.1:443": errRefused},
+			want:       Result{Errors: []string{"203.0.113.1: sendto: network is unreachable", "203.0.113.2: sendto: network is unreachable", "tcp 198.51.100.1:443: connect: connection refused"}},
+			maxElapsed: timeout / 2,
+		},
+		{
+			name:       "a dial that times out is silence, not an error",
+			cfg:        Config{TCP: []string{"203.0.113.3:443"}},
+			errs:       map[string]error{"203.0.113.3:443": &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}},
+			want:       Result{},
+			maxElapsed: timeout / 2,
+		},
+		{
+			name:       "tcp connect is an answer",
+			cfg:        Config{Targets: []string{"203.0.113.1"}, TCP: []string{"203.0.113.2:443", "198.51.100.1:443"}},
+			replies:    map[string]time.Duration{"198.51.100.1:443": 15 * time.Millisecond},
+			want:       Result{Up: true, By: "tcp 198.51.100.1:443", RTT: 15 * time.Millisecond},
+			minElapsed: 15 * time.Millisecond,
+			maxElapsed: timeout / 2,
+		},
+		{
+			name: "tcp target by name",
+			cfg: Config{
+				TCP:      []string{"www.example.test:443", "[2001:db8::1]:80"},
+				Resolver: hostsResolver(map[string][]string{"www.example.test": {"198.51.100.3"}}),
+			},
+			replies:    map[string]time.Duration{"198.51.100.3:443": time.Millisecond},
+			want:       Result{Up: true, By: "tcp www.example.test:443 (198.51.100.3)", RTT: time.Millisecond},
+			maxElapsed: timeout / 2,
+		},
+		{
+			name:       "tcp over ipv6",
+			cfg:        Config{TCP: []string{"[2001:db8::1]:443"}},
+			replies:    map[string]time.Duration{"[2001:db8::1]:443": time.Millisecond},
+			want:       Result{Up: true, By: "tcp [2001:db8::1]:443", RTT: time.Millisecond},
+			maxElapsed: timeout / 2,
+		},
+		{
+			name:       "tcp target without a port",
+			cfg:        Config{TCP: []string{"198.51.100.1"}},
+			want:       Result{Errors: []string{"tcp 198.51.100.1: not host:port"}},
+			maxElapsed: timeout / 2,
+		},
+		{
+			name:       "no budget",
+			cfg:        Config{Targets: []string{"198.51.100.1"}, Timeout: -1},
+			replies:    map[string]time.Duration{"198.51.100.1": 0},
+			want:       Result{},
+			maxElapsed: timeout / 2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fake := &fakeNet{replies: tt.replies, errs: tt.errs}
+			cfg := tt.cfg
+			if cfg.Timeout == 0 {
+				cfg.Timeout = timeout
+			}
+			if cfg.Resolver == nil {
+				cfg.Resolver = fakeResolver{lookup: func(_ context.Context, host string) ([]net.IPAddr, error) {
+					t.Errorf("LookupIPAddr(%q) for an IP literal", host)
+					return nil, errors.New("unexpected lookup")
+				}}
+			}
+			got := run(context.Background(), cfg, fake.network())
+			if n := fake.running.Load(); n != 0 {
+				t.Errorf("%d probes still running after run returned", n)
+			}
+			if got.Elapsed < tt.minElapsed || got.Elapsed > tt.maxElapsed {
+				t.Errorf("Elapsed = %v; want within [%v, %v]", got.Elapsed, tt.minElapsed, tt.maxElapsed)
+			}
+			// An echo's RTT comes from the fake as told; a TCP one is measured.
+			rttOK := got.RTT >= tt.want.RTT && got.RTT < tt.want.RTT+50*time.Millisecond
+			if got.Up != tt.want.Up || got.By != tt.want.By || !rttOK ||
+				!slices.Equal(got.Unresolved, tt.want.Unresolved) || !slices.Equal(got.Errors, tt.want.Errors) {
+				t.Errorf("run(%+v) =\n %s\nwant\n %s", tt.cfg, dump(got), dump(tt.want))
+			}
+		})
+	}
+}
+
+func dump(r Result) string {
+	return fmt.Sprintf("Up=%v By=%q RTT=%v Unresolved=%q Errors=%q", r.Up, r.By, r.RTT, r.Unresolved, r.Errors)
+}
+
+func TestRunAddressFamilies(t *testing.T) {
+	fake := &fakeNet{}
+	cfg := Config{
+		Targets:  []string{"198.51.100.1", "2001:db8::1", "::ffff:198.51.100.2", "fe80::1%nrpb0", "dual.example.test"},
+		Timeout:  10 * time.Millisecond,
+		Resolver: hostsResolver(map[string][]string{"dual.example.test": {"203.0.113.5", "2001:db8::5"}}),
+	}
+	run(context.Background(), cfg, fake.network())
+	slices.Sort(fake.pinged)
+	want := []string{"198.51.100.1", "198.51.100.2", "2001:db8::1", "2001:db8::5", "203.0.113.5", "fe80::1%nrpb0"}
+	if !slices.Equal(fake.pinged, want) {
+		t.Errorf("pinged %q; want %q", fake.pinged, want)
+	}
+}
+
+// TestRunPublic goes through the exported Run with names only, all of which
+// fail to resolve, so that no packet leaves the machine.
+func TestRunPublic(t *testing.T) {
+	got := Run(context.Background(), Config{
+		Targets:  []string{"www.baidu.com"},
+		TCP:      []string{"www.example.test:443"},
+		Timeout:  3 * time.Second,
+		Resolver: hostsResolver(nil),
+	})
+	if got.Elapsed > time.Second {
+		t.Errorf("Elapsed = %v; want an early end when every name fails", got.Elapsed)
+	}
+	got.Elapsed = 3 * time.Second
+	want := "no reply from 2 targets in 3s; unresolved: www.baidu.com: no such host, www.example.test: no such host"
+	if s := got.Summary(); s != want {
+		t.Errorf("Summary() = %q; want %q", s, want)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	tests := []struct {
+		name string
+		r    Result
+		want string
+	}{
+		{
+			name: "up",
+			r:    Result{Up: true, By: "223.5.5.5", RTT: 12345 * time.Microsecond, Elapsed: 13 * time.Millisecond, targets: 4},
+			want: "reply from 223.5.5.5 in 13ms (rtt 12.35ms)",
+		},
+		{
+			name: "up by tcp with an unresolved name",
+			r: Result{Up: true, By: "tcp 1.2.3.4:443", RTT: 87 * time.Microsecond, Elapsed: 2*time.Millisecond + 4*time.Microsecond,
+				Unresolved: []string{"www.baidu.com: no such host"}, targets: 2},
+			want: "reply from tcp 1.2.3.4:443 in 2ms (rtt 87µs); unresolved: www.baidu.com: no such host",
+		},
+		{
+			name: "down",
+			r:    Result{Elapsed: 3*time.Second + 2*time.Millisecond, Unresolved: []string{"www.baidu.com: no such host"}, targets: 4},
+			want: "no reply from 4 targets in 3s; unresolved: www.baidu.com: no such host",
+		},
+		{
+			name: "down, one target, errors",
+			r: Result{Elapsed: 3087 * time.Millisecond, targets: 1,
+				Errors: []string{"1.1.1.1: sendto: network is unreachable", "8.8.8.8: sendto: network is unreachable"}},
+			want: "no reply from 1 target in 3.09s; errors: 1.1.1.1: sendto: network is unreachable, 8.8.8.8: sendto: network is unreachable",
+		},
+		{
+			name: "zero value",
+			r:    Result{},
+			want: "no reply in 0s",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.r.Summary(); got != tt.want {
+				t.Errorf("Summary() = %q; want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSocketReason(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		privileged bool
+		want       string
+	}{
+		{
+			name: "unprivileged ICMP not allowed",
+			err:  os.NewSyscallError("socket", syscall.EACCES), // as icmp.ListenPacket returns it
+			want: "socket: permission denied (unprivileged ICMP needs the group in sysctl net.ipv4.ping_group_range)",
+		},
+		{
+			name:       "raw ICMP without root",
+			err:        os.NewSyscallError("socket", syscall.EPERM),
+			privileged: true,
+			want:       "socket: operation not permitted (raw ICMP needs root or CAP_NET_RAW)",
+		},
+		{
+			name: "no route",
+			err:  errUnreachable,
+			want: "sendto: network is unreachable",
+		},
+		{
+			name: "other",
+			err:  errors.New("size 3 is less than minimum required size 24"),
+			want: "size 3 is less than minimum required size 24",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := socketReason(tt.err, tt.privileged); got != tt.want {
+				t.Errorf("socketReason(%v, %v) = %q; want %q", tt.err, tt.privileged, got, tt.want)
+			}
+		})
+	}
+}
