@@ -1,0 +1,217 @@
+package remote
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/pem"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+func writePEM(t testing.TB, path string, block *pem.Block) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPin(t *testing.T) {
+	// The connection's remote address, which the knownhosts callback
+	// ignores when it is given the host name.
+	anyAddr := &net.TCPAddr{IP: net.IPv4zero, Port: 22}
+	_, oldKey := seededKey(t, 1)
+	_, newKey := seededKey(t, 2)
+	oldLine := strings.TrimSuffix(string(ssh.MarshalAuthorizedKey(oldKey)), "\n") // "ssh-ed25519 AAAA…"
+	newLine := strings.TrimSuffix(string(ssh.MarshalAuthorizedKey(newKey)), "\n")
+	_, revokedKey := seededKey(t, 3)
+	revokedLine := strings.TrimSuffix(string(ssh.MarshalAuthorizedKey(revokedKey)), "\n")
+	_, wildKey := seededKey(t, 4)
+	wildLine := strings.TrimSuffix(string(ssh.MarshalAuthorizedKey(wildKey)), "\n")
+	hashed := knownhosts.HashHostname("192.168.10.1")
+	hashedOther := knownhosts.HashHostname("192.168.10.2")
+
+	tests := []struct {
+		name string
+		addr string
+		old  string // "" with missing=true: no file
+		none bool   // no file at all
+		want string
+	}{
+		{
+			name: "missing file",
+			addr: "192.168.10.1:22",
+			none: true,
+			want: "192.168.10.1 " + newLine + "\n",
+		},
+		{
+			name: "empty file",
+			addr: "192.168.10.1:22",
+			want: "192.168.10.1 " + newLine + "\n",
+		},
+		{
+			name: "old pin replaced, other lines byte for byte",
+			addr: "192.168.10.1:22",
+			old: "# my hosts\n" +
+				"nas.lan " + oldLine + " nas comment\r\n" +
+				"192.168.10.1 " + oldLine + "\n" +
+				"\n" +
+				"  192.168.10.10\t" + oldLine + "\n",
+			want: "# my hosts\n" +
+				"nas.lan " + oldLine + " nas comment\r\n" +
+				"\n" +
+				"  192.168.10.10\t" + oldLine + "\n" +
+				"192.168.10.1 " + newLine + "\n",
+		},
+		{
+			name: "[host]:22 form and hashed form are the same address",
+			addr: "192.168.10.1:22",
+			old: "[192.168.10.1]:22 " + oldLine + "\n" +
+				hashed + " " + oldLine + "\n" +
+				hashedOther + " " + oldLine + "\n",
+			want: hashedOther + " " + oldLine + "\n" +
+				"192.168.10.1 " + newLine + "\n",
+		},
+		{
+			name: "other port is another address",
+			addr: "192.168.10.1:2222",
+			old: "192.168.10.1 " + oldLine + "\n" +
+				"[192.168.10.1]:2222 " + oldLine + "\n",
+			want: "192.168.10.1 " + oldLine + "\n" +
+				"[192.168.10.1]:2222 " + newLine + "\n",
+		},
+		{
+			name: "shared line keeps the other names",
+			addr: "192.168.10.1:22",
+			old:  "openwrt.lan,192.168.10.1,router " + oldLine + " c\n",
+			want: "openwrt.lan,router " + oldLine + " c\n" +
+				"192.168.10.1 " + newLine + "\n",
+		},
+		{
+			name: "markers, wildcards and negations are the owner's rules",
+			addr: "192.168.10.1:22",
+			old: "@revoked 192.168.10.1 " + revokedLine + "\n" +
+				"@cert-authority 192.168.10.1 " + wildLine + "\n" +
+				"192.168.10.* " + wildLine + "\n" +
+				"!192.168.10.1,10.0.0.1 " + oldLine + "\n",
+			want: "@revoked 192.168.10.1 " + revokedLine + "\n" +
+				"@cert-authority 192.168.10.1 " + wildLine + "\n" +
+				"192.168.10.* " + wildLine + "\n" +
+				"!192.168.10.1,10.0.0.1 " + oldLine + "\n" +
+				"192.168.10.1 " + newLine + "\n",
+		},
+		{
+			name: "no final newline",
+			addr: "192.168.10.1:22",
+			old:  "nas.lan " + oldLine,
+			want: "nas.lan " + oldLine + "\n" +
+				"192.168.10.1 " + newLine + "\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "netrescue")
+			path := filepath.Join(dir, "known_hosts")
+			if !tt.none {
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(tt.old), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := Pin(path, tt.addr, newKey); err != nil {
+				t.Fatalf("Pin() = %v", err)
+			}
+			got, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("Pin() wrote\n%s\nwant\n%s", got, tt.want)
+			}
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("known_hosts mode = %v; want 0600", fi.Mode().Perm())
+			}
+			if tt.none {
+				di, err := os.Stat(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if di.Mode().Perm() != 0o700 {
+					t.Errorf("known_hosts dir mode = %v; want 0700", di.Mode().Perm())
+				}
+			}
+
+			// What the client will then accept and offer.
+			cfg := Config{Addr: tt.addr, KnownHosts: path}
+			check, algos, err := cfg.hostKeyCheck()
+			if err != nil {
+				t.Fatalf("hostKeyCheck() after Pin = %v", err)
+			}
+			if strings.Join(algos, ",") != "ssh-ed25519" {
+				t.Errorf("host key algorithms = %v; want [ssh-ed25519]", algos)
+			}
+			if err := check(tt.addr, anyAddr, newKey); err != nil {
+				t.Errorf("new key after Pin: %v; want accepted", err)
+			}
+			err = check(tt.addr, anyAddr, oldKey)
+			if err == nil || classify(tt.addr, err, nil).Kind != HostChanged {
+				t.Errorf("old key after Pin: %v; want host changed", err)
+			}
+		})
+	}
+}
+
+func TestPinTwiceKeepsOneLine(t *testing.T) {
+	_, key := seededKey(t, 1)
+	path := filepath.Join(t.TempDir(), "known_hosts")
+	for range 2 {
+		if err := Pin(path, "192.168.10.1:22", key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(got), "\n"); n != 1 {
+		t.Errorf("known_hosts after two pins has %d lines; want 1:\n%s", n, got)
+	}
+}
+
+func TestPinnedKeysHashedAndRSA(t *testing.T) {
+	_, edKey := seededKey(t, 1)
+	rsaPriv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaKey, err := ssh.NewPublicKey(&rsaPriv.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaLine := strings.TrimSuffix(string(ssh.MarshalAuthorizedKey(rsaKey)), "\n")
+	path := filepath.Join(t.TempDir(), "known_hosts")
+	content := knownhosts.HashHostname("192.168.10.1") + " " + rsaLine + "\n" +
+		"192.168.10.1 " + string(ssh.MarshalAuthorizedKey(edKey))
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, algos, err := Config{Addr: "192.168.10.1:22", KnownHosts: path}.hostKeyCheck()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "ssh-ed25519,rsa-sha2-256,rsa-sha2-512,ssh-rsa"
+	if got := strings.Join(algos, ","); got != want {
+		t.Errorf("host key algorithms = %s; want %s", got, want)
+	}
+}

@@ -1,0 +1,262 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// The router's state files in its STATE_DIR (SPEC §5).
+const (
+	sosFile     = "SOS_SYSTEM"
+	countFile   = "net_rb_count"
+	coolingFile = "net_cooling_ts"
+)
+
+// maxCommandLen keeps a command inside one SSH packet as Dropbear accepts
+// it (32 KiB payload).
+const maxCommandLen = 30000
+
+// RouterState is what the router's state files hold, read in one session.
+// Contents are raw bytes as strings; interpreting them is the caller's job.
+type RouterState struct {
+	// SOS is true when SOS_SYSTEM exists; any content, even empty, is SOS.
+	SOS bool
+	// SOSContent is SOS_SYSTEM's content.
+	SOSContent string
+	// HasCount is true when net_rb_count exists (it may still be empty).
+	HasCount bool
+	// Count is net_rb_count's content.
+	Count string
+	// HasCooling is true when net_cooling_ts exists.
+	HasCooling bool
+	// Cooling is net_cooling_ts's content.
+	Cooling string
+}
+
+// ReadRouterState reads SOS_SYSTEM, net_rb_count and net_cooling_ts in
+// stateDir on the router with one command in one session (SPEC §6 step 3).
+func (c Config) ReadRouterState(ctx context.Context, stateDir string) (RouterState, error) {
+	if err := checkStateDir(stateDir); err != nil {
+		return RouterState{}, fmt.Errorf("read router state: %w", err)
+	}
+	nonce, err := newNonce()
+	if err != nil {
+		return RouterState{}, fmt.Errorf("read router state: %w", err)
+	}
+	out, err := c.Run(ctx, readStateCommand(stateDir, nonce))
+	if err != nil {
+		return RouterState{}, fmt.Errorf("read router state: %w", err)
+	}
+	st, err := parseRouterState(out, nonce)
+	if err != nil {
+		return RouterState{}, fmt.Errorf("read router state: %w", &Error{Kind: Other, Addr: c.Addr, Err: err})
+	}
+	return st, nil
+}
+
+// AckSOS acknowledges the router's SOS in one session (SPEC §6 steps 5, 6):
+// with resetCount it first sets net_rb_count to 0 (written to a temporary
+// file in the same directory and renamed) and deletes net_cooling_ts, so
+// that the router starts afresh; then it deletes SOS_SYSTEM. SOS goes last
+// so that a failure half way leaves the strongest signal in place.
+func (c Config) AckSOS(ctx context.Context, stateDir string, resetCount bool) error {
+	var ops []fileOp
+	if resetCount {
+		ops = append(ops, fileOp{name: countFile, write: true, content: "0\n"}, fileOp{name: coolingFile})
+	}
+	ops = append(ops, fileOp{name: sosFile})
+	if err := c.applyOps(ctx, stateDir, ops); err != nil {
+		return fmt.Errorf("acknowledge router SOS: %w", err)
+	}
+	return nil
+}
+
+// CreateSOS writes SOS_SYSTEM with content on the router, atomically
+// (hostcheck drill, SPEC §7). content may hold any byte but NUL.
+func (c Config) CreateSOS(ctx context.Context, stateDir, content string) error {
+	if err := c.applyOps(ctx, stateDir, []fileOp{{name: sosFile, write: true, content: content}}); err != nil {
+		return fmt.Errorf("create router SOS: %w", err)
+	}
+	return nil
+}
+
+// RestoreRouterState puts the router's three state files back exactly as st
+// describes them: each file present with the same bytes, or absent. It is
+// how `hostcheck drill` leaves the router as it found it.
+func (c Config) RestoreRouterState(ctx context.Context, stateDir string, st RouterState) error {
+	ops := []fileOp{
+		{name: countFile, write: st.HasCount, content: st.Count},
+		{name: coolingFile, write: st.HasCooling, content: st.Cooling},
+		{name: sosFile, write: st.SOS, content: st.SOSContent},
+	}
+	if err := c.applyOps(ctx, stateDir, ops); err != nil {
+		return fmt.Errorf("restore router state: %w", err)
+	}
+	return nil
+}
+
+// fileOp writes content to name, or removes name when write is false.
+type fileOp struct {
+	name    string
+	write   bool
+	content string
+}
+
+func (c Config) applyOps(ctx context.Context, stateDir string, ops []fileOp) error {
+	cmd, err := opsCommand(stateDir, ops)
+	if err != nil {
+		return err
+	}
+	_, err = c.Run(ctx, cmd)
+	return err
+}
+
+// opsCommand renders ops as one POSIX sh script (busybox ash on OpenWrt):
+// new contents go to temporary files in stateDir, are synced, then renamed
+// over the old names in the order of ops, and the renames are synced, so a
+// power cut of the router (a VM on the host that is about to reboot) leaves
+// each file old or new, never empty.
+func opsCommand(stateDir string, ops []fileOp) (string, error) {
+	if err := checkStateDir(stateDir); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString("cd " + shellQuote(stateDir) + " || exit 1\n")
+	tmp := func(i int) string { return fmt.Sprintf(".netrescue.$$.%d", i) }
+	for i, op := range ops {
+		if !op.write {
+			continue
+		}
+		if strings.IndexByte(op.content, 0) >= 0 {
+			return "", fmt.Errorf("content of %s: contains a NUL byte", op.name)
+		}
+		fmt.Fprintf(&b, "printf '%%s' %s >%s || { rm -f .netrescue.$$.*; exit 1; }\n", shellQuote(op.content), tmp(i))
+	}
+	b.WriteString("sync\n")
+	for i, op := range ops {
+		if op.write {
+			fmt.Fprintf(&b, "mv -f %s %s || { rm -f .netrescue.$$.*; exit 1; }\n", tmp(i), op.name)
+		} else {
+			fmt.Fprintf(&b, "rm -f %s || exit 1\n", op.name)
+		}
+	}
+	b.WriteString("sync\n")
+	if b.Len() > maxCommandLen {
+		return "", fmt.Errorf("router command: %d bytes, longer than the %d an SSH request carries", b.Len(), maxCommandLen)
+	}
+	return b.String(), nil
+}
+
+// readStateCommand prints each state file framed by nonce lines:
+//
+//	NONCE NAME missing
+//	NONCE NAME present
+//	<content>
+//	NONCE end
+//
+// and "NONCE done" last. The nonce is fresh per call, so no file content can
+// fake a frame; a file is read by a single cat, so a rename by netcheck at
+// the same moment yields the old or the new content, not a mix.
+func readStateCommand(stateDir, nonce string) string {
+	return "cd " + shellQuote(stateDir) + " || exit 1\n" +
+		"for f in " + sosFile + " " + countFile + " " + coolingFile + "; do\n" +
+		"\tif [ -e \"$f\" ]; then\n" +
+		"\t\tprintf '%s %s present\\n' " + nonce + " \"$f\"\n" +
+		"\t\tcat \"$f\" || exit 1\n" +
+		"\t\tprintf '\\n%s end\\n' " + nonce + "\n" +
+		"\telse\n" +
+		"\t\tprintf '%s %s missing\\n' " + nonce + " \"$f\"\n" +
+		"\tfi\n" +
+		"done\n" +
+		"printf '%s done\\n' " + nonce + "\n"
+}
+
+// parseRouterState parses readStateCommand's output. Anything a login shell
+// prints before the first frame is ignored; anything else out of place is an
+// error, so that a truncated or mangled answer is never taken for "no SOS".
+func parseRouterState(out []byte, nonce string) (RouterState, error) {
+	if nonce == "" || strings.ContainsAny(nonce, " \n") {
+		return RouterState{}, errors.New("parse router state: bad nonce")
+	}
+	first := []byte(nonce + " " + sosFile + " ")
+	i := bytes.Index(out, first)
+	if i < 0 {
+		return RouterState{}, fmt.Errorf("parse router state: no %s frame in %q", sosFile, abbrev(out))
+	}
+	rest := out[i:]
+	var st RouterState
+	for _, f := range []struct {
+		name    string
+		present *bool
+		content *string
+	}{
+		{sosFile, &st.SOS, &st.SOSContent},
+		{countFile, &st.HasCount, &st.Count},
+		{coolingFile, &st.HasCooling, &st.Cooling},
+	} {
+		missing := []byte(nonce + " " + f.name + " missing\n")
+		present := []byte(nonce + " " + f.name + " present\n")
+		switch {
+		case bytes.HasPrefix(rest, missing):
+			rest = rest[len(missing):]
+		case bytes.HasPrefix(rest, present):
+			rest = rest[len(present):]
+			end := []byte("\n" + nonce + " end\n")
+			j := bytes.Index(rest, end)
+			if j < 0 {
+				return RouterState{}, fmt.Errorf("parse router state: %s: no end of content", f.name)
+			}
+			*f.present = true
+			*f.content = string(rest[:j])
+			rest = rest[j+len(end):]
+		default:
+			return RouterState{}, fmt.Errorf("parse router state: want %s frame, got %q", f.name, abbrev(rest))
+		}
+	}
+	if string(rest) != nonce+" done\n" {
+		return RouterState{}, fmt.Errorf("parse router state: want end of output, got %q", abbrev(rest))
+	}
+	return st, nil
+}
+
+func abbrev(b []byte) string {
+	const n = 60
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
+}
+
+func newNonce() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("nonce: %w", err)
+	}
+	return "netrescue-" + hex.EncodeToString(b[:]), nil
+}
+
+// checkStateDir accepts the absolute paths that can be single-quoted in a
+// command as they are.
+func checkStateDir(dir string) error {
+	switch {
+	case !strings.HasPrefix(dir, "/"):
+		return fmt.Errorf("router state dir %q: must be an absolute path", dir)
+	case strings.ContainsAny(dir, "'\x00"):
+		return fmt.Errorf("router state dir %q: must not contain a single quote or NUL", dir)
+	}
+	return nil
+}
+
+// shellQuote returns s as one POSIX sh word: inside single quotes every
+// byte but NUL stands for itself, and each single quote in s closes the
+// quoted part, adds an escaped quote and reopens it:
+//
+//	it's  →  'it'\''s'
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,404 @@
+package remote
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+)
+
+// shells are the POSIX shells the router commands are checked with locally:
+// dash (the host's /bin/sh) and busybox ash (OpenWrt's shell) when present.
+func shells(t *testing.T) [][]string {
+	t.Helper()
+	var out [][]string
+	if p, err := exec.LookPath("sh"); err == nil {
+		out = append(out, []string{p, "-c"})
+	}
+	if p, err := exec.LookPath("busybox"); err == nil {
+		out = append(out, []string{p, "ash", "-c"})
+	}
+	if len(out) == 0 {
+		t.Skip("no sh or busybox in PATH")
+	}
+	return out
+}
+
+func runShell(t *testing.T, sh []string, script string) ([]byte, error) {
+	t.Helper()
+	args := append(append([]string{}, sh[1:]...), script)
+	cmd := exec.Command(sh[0], args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Logf("%v: stderr: %s", sh, stderr.String())
+	}
+	return out, err
+}
+
+func TestShellQuote(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"empty", "", "''"},
+		{"plain", "abc", "'abc'"},
+		{"single quote", "it's", `'it'\''s'`},
+		{"only quotes", "''", `''\'''\'''`},
+		{"shell syntax stays literal", "$(reboot) `x` \\n; *", "'$(reboot) `x` \\n; *'"},
+		{"newline", "a\nb", "'a\nb'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := shellQuote(tt.in); got != tt.want {
+				t.Errorf("shellQuote(%q) = %q; want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestShellQuoteRoundTrip feeds random bytes (all but NUL) through
+// printf '%s' WORD in each shell and checks they come out unchanged.
+func TestShellQuoteRoundTrip(t *testing.T) {
+	for _, sh := range shells(t) {
+		t.Run(filepath.Base(sh[0]), func(t *testing.T) {
+			rapid.Check(t, func(rt *rapid.T) {
+				s := string(rapid.SliceOfN(rapid.ByteRange(1, 255), 0, 64).Draw(rt, "s"))
+				out, err := exec.Command(sh[0], append(append([]string{}, sh[1:]...), "printf '%s' "+shellQuote(s))...).Output()
+				if err != nil {
+					rt.Fatalf("printf %q: %v", s, err)
+				}
+				if string(out) != s {
+					rt.Fatalf("printf '%%s' %s printed %q; want %q", shellQuote(s), out, s)
+				}
+			})
+		})
+	}
+}
+
+// writeState sets the three state files in dir: nil means absent.
+func writeState(t *testing.T, dir string, sos, count, cooling *string) {
+	t.Helper()
+	for name, c := range map[string]*string{sosFile: sos, countFile: count, coolingFile: cooling} {
+		p := filepath.Join(dir, name)
+		if c == nil {
+			if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.WriteFile(p, []byte(*c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// dirState lists every file in dir with its content, so that a test sees
+// leftovers (temporary files) as well as the state files.
+func dirState(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, e := range ents {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[e.Name()] = string(b)
+	}
+	return m
+}
+
+func ptr(s string) *string { return &s }
+
+// TestRouterCommandsLocally runs the exact scripts the router gets in local
+// shells against a temporary state dir: the file effects are checked without
+// SSH (the end-to-end test repeats a few of them through Dropbear).
+func TestRouterCommandsLocally(t *testing.T) {
+	weird := "time=2025-01-01T00:00:00Z count=10 reason=it's \"down\"\n$(reboot)\n\xff\x01`x`\\"
+	tests := []struct {
+		name                string
+		sos, count, cooling *string
+		ops                 []fileOp
+		want                map[string]string
+	}{
+		{
+			name: "ack with reset",
+			sos:  ptr("time=x count=10\n"), count: ptr("10\n"), cooling: ptr("1700000000\n"),
+			ops:  []fileOp{{name: countFile, write: true, content: "0\n"}, {name: coolingFile}, {name: sosFile}},
+			want: map[string]string{countFile: "0\n"},
+		},
+		{
+			name: "ack without reset keeps count and cooling",
+			sos:  ptr(""), count: ptr("10\n"), cooling: ptr("1700000000\n"),
+			ops:  []fileOp{{name: sosFile}},
+			want: map[string]string{countFile: "10\n", coolingFile: "1700000000\n"},
+		},
+		{
+			name: "ack with nothing there",
+			ops:  []fileOp{{name: countFile, write: true, content: "0\n"}, {name: coolingFile}, {name: sosFile}},
+			want: map[string]string{countFile: "0\n"},
+		},
+		{
+			name:  "create SOS with arbitrary bytes",
+			count: ptr("3"),
+			ops:   []fileOp{{name: sosFile, write: true, content: weird}},
+			want:  map[string]string{sosFile: weird, countFile: "3"},
+		},
+		{
+			name: "restore empty SOS, empty count, no cooling",
+			sos:  ptr("x"), count: ptr("5\n"), cooling: ptr("1"),
+			ops: []fileOp{
+				{name: countFile, write: true, content: ""},
+				{name: coolingFile, write: false},
+				{name: sosFile, write: true, content: ""},
+			},
+			want: map[string]string{sosFile: "", countFile: ""},
+		},
+	}
+	for _, sh := range shells(t) {
+		for _, tt := range tests {
+			t.Run(filepath.Base(sh[0])+"/"+tt.name, func(t *testing.T) {
+				dir := filepath.Join(t.TempDir(), "state dir")
+				if err := os.Mkdir(dir, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				writeState(t, dir, tt.sos, tt.count, tt.cooling)
+				script, err := opsCommand(dir, tt.ops)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := runShell(t, sh, script); err != nil {
+					t.Fatalf("script: %v\n%s", err, script)
+				}
+				if got := dirState(t, dir); !equalMaps(got, tt.want) {
+					t.Errorf("state dir after script = %q; want %q", got, tt.want)
+				}
+
+				// Reading back through the read command and parser.
+				nonce := "netrescue-test"
+				out, err := runShell(t, sh, readStateCommand(dir, nonce))
+				if err != nil {
+					t.Fatal(err)
+				}
+				st, err := parseRouterState(out, nonce)
+				if err != nil {
+					t.Fatalf("parseRouterState(%q) = %v", out, err)
+				}
+				want := stateFromMap(tt.want)
+				if st != want {
+					t.Errorf("read back %+v; want %+v", st, want)
+				}
+			})
+		}
+	}
+}
+
+func TestRouterCommandFailures(t *testing.T) {
+	sh := shells(t)[0]
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing")
+	if _, err := runShell(t, sh, readStateCommand(missing, "n")); err == nil {
+		t.Errorf("read command in a missing dir succeeded; want an exit status")
+	}
+	script, err := opsCommand(missing, []fileOp{{name: sosFile}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runShell(t, sh, script); err == nil {
+		t.Errorf("ops command in a missing dir succeeded; want an exit status")
+	}
+
+	tests := []struct {
+		name string
+		dir  string
+		ops  []fileOp
+		want string
+	}{
+		{"relative dir", "root", nil, `router state dir "root": must be an absolute path`},
+		{"quote in dir", "/ro'ot", nil, `router state dir "/ro'ot": must not contain a single quote or NUL`},
+		{"NUL in content", "/root", []fileOp{{name: sosFile, write: true, content: "a\x00b"}}, "content of SOS_SYSTEM: contains a NUL byte"},
+		{"too long", "/root", []fileOp{{name: sosFile, write: true, content: strings.Repeat("'", 8000)}}, "router command: 32172 bytes, longer than the 30000 an SSH request carries"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := opsCommand(tt.dir, tt.ops)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("opsCommand(%q) = %v; want %q", tt.dir, err, tt.want)
+			}
+		})
+	}
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func stateFromMap(m map[string]string) RouterState {
+	var st RouterState
+	st.SOSContent, st.SOS = m[sosFile]
+	st.Count, st.HasCount = m[countFile]
+	st.Cooling, st.HasCooling = m[coolingFile]
+	return st
+}
+
+// formatState renders st as the read command prints it.
+func formatState(st RouterState, nonce string) []byte {
+	var b bytes.Buffer
+	frame := func(name string, present bool, content string) {
+		if !present {
+			b.WriteString(nonce + " " + name + " missing\n")
+			return
+		}
+		b.WriteString(nonce + " " + name + " present\n" + content + "\n" + nonce + " end\n")
+	}
+	frame(sosFile, st.SOS, st.SOSContent)
+	frame(countFile, st.HasCount, st.Count)
+	frame(coolingFile, st.HasCooling, st.Cooling)
+	b.WriteString(nonce + " done\n")
+	return b.Bytes()
+}
+
+func TestParseRouterState(t *testing.T) {
+	const n = "N0"
+	tests := []struct {
+		name    string
+		out     string
+		want    RouterState
+		wantErr string
+	}{
+		{
+			name: "nothing there",
+			out:  "N0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 done\n",
+			want: RouterState{},
+		},
+		{
+			name: "empty SOS is SOS, empty count is present",
+			out:  "N0 SOS_SYSTEM present\n\nN0 end\nN0 net_rb_count present\n\nN0 end\nN0 net_cooling_ts missing\nN0 done\n",
+			want: RouterState{SOS: true, HasCount: true},
+		},
+		{
+			name: "contents kept exactly",
+			out:  "N0 SOS_SYSTEM present\ntime=x count=10 reason=l3\n\nN0 end\nN0 net_rb_count present\n10\n\nN0 end\nN0 net_cooling_ts present\n1700000000\nN0 end\nN0 done\n",
+			want: RouterState{SOS: true, SOSContent: "time=x count=10 reason=l3\n", HasCount: true, Count: "10\n", HasCooling: true, Cooling: "1700000000"},
+		},
+		{
+			name: "content that looks like a frame of another nonce",
+			out:  "N0 SOS_SYSTEM present\nN1 end\nN1 done\n\nN0 end\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 done\n",
+			want: RouterState{SOS: true, SOSContent: "N1 end\nN1 done\n"},
+		},
+		{
+			name: "login banner before the frames is ignored",
+			out:  "Welcome to OpenWrt\nN0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 done\n",
+			want: RouterState{},
+		},
+		{name: "empty output", out: "", wantErr: `parse router state: no SOS_SYSTEM frame in ""`},
+		{
+			name:    "truncated before done",
+			out:     "N0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\n",
+			wantErr: `parse router state: want end of output, got ""`,
+		},
+		{
+			name:    "truncated inside content",
+			out:     "N0 SOS_SYSTEM present\ntime=",
+			wantErr: "parse router state: SOS_SYSTEM: no end of content",
+		},
+		{
+			name:    "files out of order",
+			out:     "N0 SOS_SYSTEM missing\nN0 net_cooling_ts missing\nN0 net_rb_count missing\nN0 done\n",
+			wantErr: `parse router state: want net_rb_count frame, got "N0 net_cooling_ts missing\nN0 net_rb_count missing\nN0 done\n"`,
+		},
+		{
+			name:    "trailing garbage",
+			out:     "N0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 done\nx",
+			wantErr: `parse router state: want end of output, got "N0 done\nx"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseRouterState([]byte(tt.out), n)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("parseRouterState(%q) error = %v; want %q", tt.out, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("parseRouterState(%q) = %v", tt.out, err)
+			}
+			if got != tt.want {
+				t.Errorf("parseRouterState(%q) = %+v; want %+v", tt.out, got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzParseRouterState: the parser never panics, and whatever state it
+// accepts survives formatting and parsing again.
+func FuzzParseRouterState(f *testing.F) {
+	const nonce = "netrescue-0123"
+	f.Add([]byte(nonce + " SOS_SYSTEM missing\n" + nonce + " net_rb_count missing\n" + nonce + " net_cooling_ts missing\n" + nonce + " done\n"))
+	f.Add(formatState(RouterState{SOS: true, SOSContent: "x\n", HasCount: true, Count: "10\n"}, nonce))
+	f.Add([]byte(nonce + " SOS_SYSTEM present\n"))
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, out []byte) {
+		st, err := parseRouterState(out, nonce)
+		if err != nil {
+			return
+		}
+		again, err := parseRouterState(formatState(st, nonce), nonce)
+		if err != nil || again != st {
+			t.Fatalf("round trip of %+v = %+v, %v", st, again, err)
+		}
+	})
+}
+
+// FuzzRouterStateRoundTrip: any state whose contents do not contain the
+// nonce's end frame is read back exactly.
+func FuzzRouterStateRoundTrip(f *testing.F) {
+	const nonce = "netrescue-0123"
+	f.Add(true, "time=x count=10\n", true, "10\n", false, "")
+	f.Add(true, "", false, "", true, "1700000000")
+	f.Add(false, "", true, "", true, "\n\n")
+	f.Fuzz(func(t *testing.T, sos bool, sosContent string, hasCount bool, count string, hasCooling bool, cooling string) {
+		st := RouterState{SOS: sos, HasCount: hasCount, HasCooling: hasCooling}
+		if sos {
+			st.SOSContent = sosContent
+		}
+		if hasCount {
+			st.Count = count
+		}
+		if hasCooling {
+			st.Cooling = cooling
+		}
+		for _, c := range []string{st.SOSContent, st.Count, st.Cooling} {
+			if strings.Contains("\n"+c+"\n", "\n"+nonce+" end\n") {
+				t.Skip("content holds the frame marker; the real nonce is random")
+			}
+		}
+		got, err := parseRouterState(formatState(st, nonce), nonce)
+		if err != nil || got != st {
+			t.Fatalf("parseRouterState(formatState(%+v)) = %+v, %v", st, got, err)
+		}
+	})
+}
