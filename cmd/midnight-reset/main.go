@@ -16,6 +16,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/state"
 )
 
@@ -79,10 +80,11 @@ func run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File) 
 		}
 		return nil
 	}
-	mark := cfg.PVEMark
+	store := rescue.Store{Mark: cfg.PVEMark, StateDir: cfg.StateDir}
 	if cfg.DryRun {
-		mark += ".dry-run"
+		store = store.DryRun()
 	}
+	mark := store.Mark
 	if _, err := os.Stat(mark); errors.Is(err, os.ErrNotExist) {
 		log.DebugContext(ctx, "no mark to delete", "mark", mark)
 		return nil

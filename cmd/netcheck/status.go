@@ -9,33 +9,16 @@ import (
 	"time"
 
 	"github.com/pve-op/network-rescue/crontab"
-	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/probe"
-	"github.com/pve-op/network-rescue/internal/tz"
 )
 
 // status is the router half of the health check (SPEC §7): the checks the
 // original README asks a person to run by hand, as one checklist.
 func status(ctx context.Context, cfg config.Config, e env, crontabPath string) error {
-	var checks []health.Check
-	exe, _ := os.Executable()
-	checks = append(checks, health.Info("binary", cli.VersionString(exe)))
-	src := "defaults (no " + config.DefaultPath + ")"
-	if cfg.Path != "" {
-		src = cfg.Path
-	}
-	checks = append(checks, health.Info("config valid", src))
-	loc, zoneSrc, err := tz.Load(os.Getenv, os.ReadFile)
-	if err != nil {
-		checks = append(checks, health.Check{Name: "time zone", Detail: err.Error(),
-			Fix: "set the zone in LuCI (System → Time zone) or write a POSIX rule such as CST-8 to /etc/TZ"})
-		loc = time.UTC
-	} else {
-		checks = append(checks, health.Info("time zone", fmt.Sprintf("%s (%s), now %s", loc, zoneSrc, e.now().In(loc).Format(time.DateTime))))
-	}
+	checks, loc := health.Basics(cfg, e.now(), "set the zone in LuCI (System → Time zone) or write a POSIX rule such as CST-8 to /etc/TZ")
 	checks = append(checks, health.Cron(crontabPath, crontab.Role("router"), "sh install.sh --role router (or add the lines of `crontab.Lines` to "+crontabPath+" and run /etc/init.d/cron restart)")...)
 	checks = append(checks, stateChecks(cfg, e.now().In(loc))...)
 

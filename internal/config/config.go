@@ -76,6 +76,9 @@ type Config struct {
 	VMRestartFirst    bool
 	RouterHungAfter   time.Duration
 	NotifyURL         string
+	QM                string // Proxmox's qm, for VM_ID actions
+	Systemctl         string // for is-system-running during a reboot
+	Pvecm             string // for the cluster quorum guard
 }
 
 // Profiles maps PROFILE values to L4_SOS_THRESHOLD (SPEC §3).

@@ -193,6 +193,12 @@ var keys = []*key{
 			c.NotifyURL = v
 			return nil
 		}},
+	{name: "QM", roles: hostOnly, defs: d("/usr/sbin/qm"), allowed: "the absolute path of Proxmox's qm",
+		set: func(c *Config, v string) error { return setExe(&c.QM, v) }},
+	{name: "SYSTEMCTL", roles: hostOnly, defs: d("/usr/bin/systemctl"), allowed: "the absolute path of systemctl",
+		set: func(c *Config, v string) error { return setExe(&c.Systemctl, v) }},
+	{name: "PVECM", roles: hostOnly, defs: d("/usr/bin/pvecm"), allowed: "the absolute path of Proxmox's pvecm",
+		set: func(c *Config, v string) error { return setExe(&c.Pvecm, v) }},
 }
 
 // hostAliases are the host script's own names for shared keys.
@@ -355,6 +361,13 @@ func setPath(dst *string, v string) error {
 	}
 	*dst = v
 	return nil
+}
+
+func setExe(dst *string, v string) error {
+	if strings.ContainsAny(v, " \t'\"$;&|`") {
+		return errors.New("is not a plain path")
+	}
+	return setPath(dst, v)
 }
 
 func setCmd(dst *string, v string) error {

@@ -10,10 +10,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/pve-op/network-rescue/crontab"
+	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/sysinfo"
+	"github.com/pve-op/network-rescue/internal/tz"
 )
 
 // Check is one line of the checklist. Fix says what to do when !OK.
@@ -62,7 +67,7 @@ func Cron(crontabPath string, role crontab.Role, fix string) []Check {
 		}
 	}
 	names := []string{"crond", "cron"}
-	if pid := findProcess(names); pid != "" {
+	if pid := sysinfo.FindProcess(names...); pid != "" {
 		out = append(out, Check{OK: true, Name: "crond running", Detail: "pid " + pid})
 	} else {
 		f := "/etc/init.d/cron enable && /etc/init.d/cron start"
@@ -72,24 +77,6 @@ func Cron(crontabPath string, role crontab.Role, fix string) []Check {
 		out = append(out, Check{Name: "crond running", Detail: "no crond or cron process found", Fix: f})
 	}
 	return out
-}
-
-// findProcess returns the pid of a process whose command name is in names.
-func findProcess(names []string) string {
-	dirs, _ := filepath.Glob("/proc/[0-9]*/comm")
-	for _, p := range dirs {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		comm := strings.TrimSpace(string(b))
-		for _, n := range names {
-			if comm == n {
-				return filepath.Base(filepath.Dir(p))
-			}
-		}
-	}
-	return ""
 }
 
 // Log reports whether the log file can be written (without writing to it)
@@ -141,4 +128,20 @@ func tail(path string, n int) ([]string, error) {
 		}
 	}
 	return lines, sc.Err()
+}
+
+// Basics are the first lines of both checklists: the binary, the
+// configuration it loaded, and the time zone that dates marks and midnight.
+func Basics(cfg config.Config, now time.Time, tzFix string) ([]Check, *time.Location) {
+	exe, _ := os.Executable()
+	src := "defaults (no " + config.DefaultPath + ")"
+	if cfg.Path != "" {
+		src = cfg.Path
+	}
+	out := []Check{Info("binary", cli.VersionString(exe)), Info("config valid", src)}
+	loc, zoneSrc, err := tz.Load(os.Getenv, os.ReadFile)
+	if err != nil {
+		return append(out, Check{Name: "time zone", Detail: err.Error(), Fix: tzFix}), time.UTC
+	}
+	return append(out, Info("time zone", fmt.Sprintf("%s (%s), now %s", loc, zoneSrc, now.In(loc).Format(time.DateTime)))), loc
 }

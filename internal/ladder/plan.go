@@ -56,7 +56,7 @@ func Timeline(r PlanResult) []string {
 		if ev.Reset {
 			out = append(out, at+" midnight-reset: count 0, cooling and SOS cleared")
 		}
-		if line := describe(ev); line != "" {
+		if line := Describe(ev); line != "" {
 			out = append(out, at+" "+line)
 		}
 	}
@@ -66,7 +66,8 @@ func Timeline(r PlanResult) []string {
 	return out
 }
 
-func describe(ev PlanEvent) string {
+// Describe says in a few words what a simulated run did, or "" for nothing.
+func Describe(ev PlanEvent) string {
 	n := ev.Step.Next
 	switch {
 	case ev.Action == L1:
@@ -77,11 +78,11 @@ func describe(ev PlanEvent) string {
 		return fmt.Sprintf("L3  reboot router #%d, then cooling %s (until %s)", n.Count, Human(n.Cooling.Sub(ev.At)), n.Cooling.Format("15:04"))
 	case ev.Action == L3:
 		return fmt.Sprintf("L3  reboot router #%d", n.Count)
-	case n.SOS:
-		return fmt.Sprintf("SOS raised at count %d: the router stops, the host's hostcheck takes over", n.Count)
 	}
 	for _, e := range ev.Step.Events {
 		switch {
+		case strings.HasPrefix(e.Msg, "【SOS】"):
+			return fmt.Sprintf("SOS raised at count %d: the router stops, the host's hostcheck takes over", n.Count)
 		case strings.HasPrefix(e.Msg, "【冷却】"):
 			return "    cooling: the router only watches"
 		case strings.HasPrefix(e.Msg, "【熔断解除】"):

@@ -6,13 +6,62 @@ import (
 	"github.com/pve-op/network-rescue/internal/config"
 )
 
-// Simulation assumptions for `netcheck plan` (SPEC §7): cron runs netcheck
-// once a minute, a router reboot takes RebootTime and empties RUN_DIR, and
+// Simulation assumptions for the plans (SPEC §7): cron runs netcheck once a
+// minute, a router reboot takes RebootTime and empties RUN_DIR, and
 // midnight-reset runs at 00:00 local time.
 const (
 	RunEvery   = time.Minute
 	RebootTime = time.Minute
 )
+
+// Router is a simulated router running Decide on a simulated clock with
+// the internet down: the engine of `netcheck plan`, `hostcheck plan` and
+// the time-to-rescue figures.
+type Router struct {
+	Cfg     config.Config
+	State   State
+	boot    time.Time // when the current boot finished
+	bootN   int
+	midnite time.Time // next midnight-reset
+}
+
+// NewRouter returns a router that has been up for a day at start.
+func NewRouter(cfg config.Config, start time.Time) *Router {
+	cfg.DryRun = false
+	return &Router{Cfg: cfg, boot: start.Add(-24 * time.Hour), midnite: midnightAfter(start)}
+}
+
+// Up reports whether the router is running (not in the middle of a reboot) at now.
+func (r *Router) Up(now time.Time) bool { return !now.Before(r.boot) }
+
+// Reboot starts a reboot at now: RUN_DIR is emptied and the router is
+// back after RebootTime.
+func (r *Router) Reboot(now time.Time) {
+	r.bootN++
+	r.boot = now.Add(RebootTime)
+	r.State.Boot, r.State.Streak, r.State.SOSLogged, r.State.CoolingLogged = "", 0, time.Time{}, false
+}
+
+// Tick is one cron minute at now with the internet up or down. It returns
+// the step, whether netcheck ran (not while rebooting), and whether
+// midnight-reset ran just before.
+func (r *Router) Tick(now time.Time, up bool) (step Step, ran, reset bool) {
+	if !now.Before(r.midnite) {
+		r.State.Count, r.State.Cooling, r.State.SOS, r.State.SOSContent = 0, time.Time{}, false, ""
+		r.midnite = midnightAfter(r.midnite)
+		reset = true
+	}
+	if !r.Up(now) {
+		return Step{}, false, reset
+	}
+	step = Decide(r.Cfg, r.State, Input{Now: now, Up: up, Uptime: now.Sub(r.boot),
+		BootID: "boot-" + string(rune('a'+r.bootN%26)), Detail: "simulated"})
+	r.State = step.Next
+	if step.Action == L3 {
+		r.Reboot(now)
+	}
+	return step, true, reset
+}
 
 // PlanEvent is one run of the simulated outage that logged something.
 type PlanEvent struct {
@@ -28,45 +77,26 @@ type PlanResult struct {
 	Events  []PlanEvent
 	SOS     time.Time // zero: no SOS within the horizon
 	Reboots int       // router reboots before the SOS (or the horizon)
-	Actions map[Action]int
 }
 
-// Simulate runs Decide once a minute on a simulated clock from start, with
-// the internet down throughout, until SOS or horizon. The router has been
-// up for a day when the fault starts.
+// Simulate runs the router once a minute from start with the internet down
+// throughout, until SOS or horizon.
 func Simulate(cfg config.Config, start time.Time, horizon time.Duration) PlanResult {
-	cfg.DryRun = false
-	res := PlanResult{Start: start, Actions: map[Action]int{}}
-	var st State
-	boot := start.Add(-24 * time.Hour)
-	bootID := "boot-0"
-	nextMidnight := midnightAfter(start)
+	start = start.Truncate(RunEvery)
+	res := PlanResult{Start: start}
+	r := NewRouter(cfg, start)
 	for now := start.Add(RunEvery); now.Sub(start) <= horizon; now = now.Add(RunEvery) {
-		reset := false
-		if !now.Before(nextMidnight) {
-			// midnight-reset (router): count 0, no cooling, no SOS.
-			st.Count, st.Cooling, st.SOS, st.SOSContent = 0, time.Time{}, false, ""
-			nextMidnight = midnightAfter(nextMidnight)
-			reset = true
+		step, ran, reset := r.Tick(now, false)
+		if !ran {
+			continue
 		}
-		step := Decide(cfg, st, Input{Now: now, Up: false, Uptime: now.Sub(boot), BootID: bootID, Detail: "simulated outage"})
-		st = step.Next
-		if len(step.Events) > 0 || step.Action != None {
+		if len(step.Events) > 0 || step.Action != None || reset {
 			res.Events = append(res.Events, PlanEvent{At: now, Action: step.Action, Step: step, Reset: reset})
 		}
-		res.Actions[step.Action]++
 		if step.Action == L3 {
 			res.Reboots++
-			boot = now.Add(RebootTime)
-			bootID = "boot-" + now.Format("150405")
-			st.Boot, st.Streak, st.SOSLogged, st.CoolingLogged = "", 0, time.Time{}, false
-			// The router is down while it reboots: the next run is the
-			// first cron tick after it is back.
-			for now.Add(RunEvery).Before(boot) {
-				now = now.Add(RunEvery)
-			}
 		}
-		if st.SOS {
+		if r.State.SOS {
 			res.SOS = now
 			break
 		}

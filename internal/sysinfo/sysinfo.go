@@ -5,6 +5,7 @@ package sysinfo
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -46,4 +47,23 @@ func BootID() (string, error) {
 		return "", fmt.Errorf("read boot id: %w", err)
 	}
 	return strings.TrimSpace(string(b)), nil
+}
+
+// FindProcess returns the pid of a running process whose command name
+// (/proc/PID/comm) is one of names, or "" when there is none.
+func FindProcess(names ...string) string {
+	comms, _ := filepath.Glob("/proc/[0-9]*/comm")
+	for _, p := range comms {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		comm := strings.TrimSpace(string(b))
+		for _, n := range names {
+			if comm == n {
+				return filepath.Base(filepath.Dir(p))
+			}
+		}
+	}
+	return ""
 }

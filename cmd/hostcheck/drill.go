@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/rescue"
+)
+
+// drill is the original README's closed-loop drill, made safe (SPEC §7):
+// pretend the internet is down, raise SOS on the router, run the real
+// decision in dry run and show each stage, check that the SSH
+// acknowledgement works, then put the router's state back exactly as it
+// was. With -live (and -yes) the decision is carried out for real.
+func (h *host) drill(ctx context.Context, live bool) error {
+	w := h.e.stdout
+	rc := h.remote()
+	say := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
+
+	rctx, cancel := context.WithTimeout(ctx, h.cfg.SSHTimeout)
+	before, err := rc.ReadRouterState(rctx, h.cfg.OpStateDir)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("drill: read the router's state: %w", err)
+	}
+	say("1. router %s reached over SSH: count=%q cooling=%v SOS=%v", rc.Addr, before.Count, before.HasCooling, before.SOS)
+	if before.SOS {
+		return errors.New("drill: the router already has a real SOS; not drilling over it (see hostcheck status)")
+	}
+	content := fmt.Sprintf("time=%s count=drill reason=hostcheck drill", h.e.now().In(h.loc).Format(time.RFC3339))
+	rctx, cancel = context.WithTimeout(ctx, h.cfg.SSHTimeout)
+	err = rc.CreateSOS(rctx, h.cfg.OpStateDir, content)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("drill: create SOS on the router: %w", err)
+	}
+	say("2. drill SOS created on the router: %s/SOS_SYSTEM", h.cfg.OpStateDir)
+	restored := false
+	restore := func() error {
+		if restored {
+			return nil
+		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.SSHTimeout)
+		defer cancel()
+		if err := rc.RestoreRouterState(rctx, h.cfg.OpStateDir, before); err != nil {
+			return fmt.Errorf("drill: put the router's state back (fix by hand: rm %s/SOS_SYSTEM): %w", h.cfg.OpStateDir, err)
+		}
+		restored = true
+		return nil
+	}
+	defer restore()
+
+	if !live {
+		h.cfg.DryRun = true
+	}
+	st, _ := h.store().Load(h.loc)
+	obs := h.observeBasics()
+	obs.NetKnown, obs.NetUp, obs.NetDetail = true, false, "drill: internet pretended down"
+	say("3. the real decision (%s), internet pretended down:", map[bool]string{true: "LIVE", false: "dry run"}[live])
+	h.trace = func(stage, result string) { say("   - %-28s %s", stage, result) }
+	step, rs := h.decide(ctx, st, obs)
+	h.trace = nil
+	for _, ev := range step.Events {
+		say("   %s", ev.Msg)
+	}
+	if step.Silent {
+		say("   (the mark says today's host rescue is spent: a real run would do nothing)")
+	}
+	say("   => action: %s", step.Action)
+
+	if live && step.Action != rescue.None {
+		if err := restore(); err != nil {
+			return err
+		}
+		say("4. LIVE: carrying it out now")
+		if err := h.store().Save(st, step.Next); err != nil {
+			return fmt.Errorf("drill: save state: %w", err)
+		}
+		h.logEvents(step)
+		if step.Action == rescue.VMRestart {
+			h.vmRestart(ctx, rs)
+			return nil
+		}
+		return h.reboot(ctx, h.store(), step.Next.Mark)
+	}
+
+	rctx, cancel = context.WithTimeout(ctx, h.cfg.SSHTimeout)
+	err = rc.AckSOS(rctx, h.cfg.OpStateDir, true)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("drill: the SSH acknowledgement (delete SOS, count 0) failed: %w", err)
+	}
+	rctx, cancel = context.WithTimeout(ctx, h.cfg.SSHTimeout)
+	acked, err := rc.ReadRouterState(rctx, h.cfg.OpStateDir)
+	cancel()
+	if err != nil || acked.SOS || acked.HasCooling || (acked.HasCount && acked.Count != "0\n" && acked.Count != "0") {
+		return fmt.Errorf("drill: after the acknowledgement the router shows SOS=%v count=%q cooling=%v (err %v)",
+			acked.SOS, acked.Count, acked.HasCooling, err)
+	}
+	say("4. SSH acknowledgement works: SOS deleted, count 0, cooling cleared")
+	if err := restore(); err != nil {
+		return err
+	}
+	rctx, cancel = context.WithTimeout(ctx, h.cfg.SSHTimeout)
+	after, err := rc.ReadRouterState(rctx, h.cfg.OpStateDir)
+	cancel()
+	if err != nil || after != before {
+		return fmt.Errorf("drill: the router's state is not as before: %+v, was %+v (err %v)", after, before, err)
+	}
+	say("5. router state put back exactly as before; nothing else was touched.")
+	return nil
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/rescue"
+	"github.com/pve-op/network-rescue/state"
+)
+
+// reboot is SPEC §6 step 6 after the mark was written: acknowledge SOS on
+// the router, wait REBOOT_DELAY, reboot, and tell a slow shutdown from a
+// misfire. A SIGTERM (ctx cancelled) while waiting is the shutdown reaching
+// us: the run ends quietly.
+func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark) error {
+	delay := int(h.cfg.RebootDelay.Round(time.Second) / time.Second)
+	if h.cfg.DryRun {
+		h.log.Info("【演练】【同步】会在 OpenWrt 上删除 SOS、计数清零、清除冷却 (未执行)。")
+		h.log.Warn(fmt.Sprintf("【演练】【终极动作】PVE 物理机将在 %d 秒后执行优雅重启... (未执行)", delay), "cmd", h.cfg.RebootCmd)
+		return nil
+	}
+	actx, cancel := context.WithTimeout(ctx, h.cfg.SSHTimeout)
+	err := h.remote().AckSOS(actx, h.cfg.OpStateDir, true)
+	cancel()
+	if err != nil {
+		h.log.Error("【严重错误】无法在 OpenWrt 上删除 SOS 并清零计数，仍然重启", "reason", err)
+		h.log.Warn(fmt.Sprintf("【终极动作】PVE 物理机将在 %d 秒后执行优雅重启...", delay), "reason", mark.Reason)
+	} else {
+		h.log.Info("【同步】已在 OpenWrt 上删除 SOS、重启计数清零、清除冷却，路由器重启后从头开始。")
+		h.log.Warn(fmt.Sprintf("【终极动作】删除 SOS 成功。PVE 物理机将在 %d 秒后执行优雅重启...", delay), "reason", mark.Reason)
+	}
+	if !sleep(ctx, h.cfg.RebootDelay) {
+		return nil
+	}
+	h.result(h.e.exec(ctx, h.cfg.RebootCmd, h.cfg.RebootConfirm))
+	if !sleep(ctx, h.cfg.RebootConfirm) {
+		return nil
+	}
+	if !h.stopping(ctx) {
+		h.log.Warn("【警告】重启命令未生效，执行备用重启命令。", "cmd", h.cfg.RebootFallbackCmd)
+		h.result(h.e.exec(ctx, h.cfg.RebootFallbackCmd, h.cfg.RebootConfirm))
+		if !sleep(ctx, h.cfg.RebootConfirm) {
+			return nil
+		}
+	}
+	if h.stopping(ctx) {
+		// A slow shutdown (PVE stopping its guests takes minutes): keep the
+		// mark and wait for the SIGTERM that ends us.
+		h.log.Info("系统正在关机，等待。")
+		sleep(ctx, 30*time.Minute)
+		return nil
+	}
+	h.log.Error("【严重错误】检测到 PVE 未能成功重启！命令执行失效。", "cmd", h.cfg.RebootCmd, "fallback", h.cfg.RebootFallbackCmd)
+	h.log.Error("【回退】正在撕毁免死金牌，以便在下个检测周期重试。", "mark", store.Mark)
+	if err := store.TearMark(); err != nil {
+		h.log.Error("【严重错误】无法删除今日重启标记", "err", err)
+		return err
+	}
+	return fmt.Errorf("host did not reboot: %s and %s had no effect", h.cfg.RebootCmd, h.cfg.RebootFallbackCmd)
+}
+
+// stopping reports whether systemd is shutting the system down.
+func (h *host) stopping(ctx context.Context) bool {
+	r := h.e.exec(ctx, h.cfg.Systemctl+" is-system-running", 5*time.Second)
+	return strings.TrimSpace(r.Stdout) == "stopping"
+}
+
+// sleep waits d; false means ctx ended first (SIGTERM).
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/remote"
+	"github.com/pve-op/network-rescue/internal/rescue"
+	"github.com/pve-op/network-rescue/internal/sysinfo"
+	"github.com/pve-op/network-rescue/state"
+)
+
+// VMCmdTimeout bounds `qm stop` and `qm start` each.
+const VMCmdTimeout = 3 * time.Minute
+
+// CorosyncConf exists on a node that is part of a Proxmox cluster.
+const CorosyncConf = "/etc/pve/corosync.conf"
+
+// env is everything a run touches outside its own memory.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr *os.File
+	now    func() time.Time
+	probe  func(context.Context, probe.Config) probe.Result
+	exec   func(ctx context.Context, cmdline string, timeout time.Duration) command.Result
+	uptime func() (time.Duration, error)
+	bootID func() (string, error)
+}
+
+func realEnv() env {
+	return env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, now: time.Now, probe: probe.Run,
+		exec: command.Run, uptime: sysinfo.Uptime, bootID: sysinfo.BootID}
+}
+
+const usage = `usage: hostcheck [flags] [boot | status | plan | pin | drill]
+
+  (no subcommand)  one run, as cron does every 5 minutes
+  boot             @reboot: log 【启动】 and confirm a reboot we asked for
+  status           health checklist with a fix for every ✗ (exit 1 if any)
+  plan             timeline of a total outage: the router's ladder, then the host
+  pin [-yes]       show the router's host key and pin it into KNOWN_HOSTS
+  drill [-live -yes]  the closed-loop drill: SOS on the router, the decision
+                   in dry run, the SSH acknowledgement, then everything put back
+
+flags:
+`
+
+func run(ctx context.Context, args []string, e env) error {
+	fs := flag.NewFlagSet("hostcheck", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var f cli.Flags
+	f.Register(fs)
+	yes := fs.Bool("yes", false, "pin/drill: do not ask for confirmation")
+	live := fs.Bool("live", false, "drill: really reboot (with -yes)")
+	crontabPath := fs.String("crontab", "/var/spool/cron/crontabs/root", "crontab `file` that status checks")
+	routerConf := fs.String("router-config", "", "plan: the router's netrescue.conf (default: router defaults)")
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
+	sub, rest, err := cli.Parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if f.Version {
+		fmt.Fprintln(e.stdout, cli.VersionString("hostcheck"))
+		return nil
+	}
+	if len(rest) > 0 {
+		return cli.Usagef("unexpected arguments %q; see hostcheck -h", rest)
+	}
+	switch sub {
+	case "", "boot", "status", "plan", "pin", "drill":
+	default:
+		return cli.Usagef("unknown subcommand %q; want boot, status, plan, pin or drill (see hostcheck -h)", sub)
+	}
+	if *live && !*yes {
+		return cli.Usagef("drill -live really reboots this host: add -yes to confirm")
+	}
+	cfg, err := cli.LoadConfig(f, config.Host)
+	if err != nil {
+		return err
+	}
+	h := &host{cfg: cfg, e: e, verbose: f.Verbose, loc: cli.Zone()}
+	switch sub {
+	case "status":
+		return h.status(ctx, *crontabPath)
+	case "plan":
+		rcfg := config.Default(config.Router)
+		if *routerConf != "" {
+			if rcfg, err = config.Load(*routerConf, config.Router, config.Options{Euid: -1}); err != nil {
+				return err
+			}
+		}
+		return h.plan(rcfg)
+	case "pin":
+		return h.pin(ctx, *yes)
+	}
+	var closeLog func() error
+	h.log, closeLog = cli.Logger(cfg, "hostcheck", f.Verbose, e.stderr, h.loc)
+	defer closeLog()
+	switch sub {
+	case "boot":
+		return h.boot(ctx)
+	case "drill":
+		return h.drill(ctx, *live)
+	}
+	return h.check(ctx)
+}
+
+// host carries one invocation's configuration, environment and logger.
+type host struct {
+	cfg     config.Config
+	e       env
+	verbose bool
+	loc     *time.Location
+	log     *slog.Logger
+	trace   func(stage, result string) // drill: show each stage of the decision
+}
+
+func (h *host) store() rescue.Store {
+	s := rescue.Store{Mark: h.cfg.PVEMark, StateDir: h.cfg.StateDir}
+	if h.cfg.DryRun {
+		s = s.DryRun()
+	}
+	return s
+}
+
+// remote is the SSH client for the router (SPEC §3 host keys).
+func (h *host) remote() remote.Config {
+	keys := []string{h.cfg.SSHKey}
+	if rsa := filepath.Join(filepath.Dir(h.cfg.SSHKey), "id_rsa"); rsa != h.cfg.SSHKey {
+		keys = append(keys, rsa)
+	}
+	return remote.Config{Addr: net.JoinHostPort(h.cfg.OpIP, fmt.Sprint(h.cfg.OpSSHPort)), User: h.cfg.OpSSHUser,
+		KeyFiles: keys, KnownHosts: h.cfg.KnownHosts, Timeout: h.cfg.SSHTimeout}
+}
+
+// check is one cron run (SPEC §6 steps 1–6).
+func (h *host) check(ctx context.Context) error {
+	release, held, err := cli.Lock(h.cfg.RunDir, "hostcheck.lock")
+	if err != nil {
+		h.log.Error("【严重错误】无法加锁，本次不检测", "err", err)
+		return err
+	}
+	if !held {
+		h.log.Debug("another hostcheck run holds the lock; exiting")
+		return nil
+	}
+	defer release()
+
+	store := h.store()
+	st, problems := store.Load(h.loc)
+	for _, p := range problems {
+		h.logProblem(p)
+	}
+	obs := h.observeBasics()
+	step, rs := h.decide(ctx, st, obs)
+	if step.Silent {
+		h.log.Debug("today's rescue is spent (mark dated today)", "mark", store.Mark)
+		return nil
+	}
+	// Persist before acting: the mark of a host reboot is on disk before
+	// anything can interrupt the reboot (SPEC §6 step 6).
+	if err := store.Save(st, step.Next); err != nil {
+		h.logEvents(step)
+		h.log.Error("【严重错误】状态无法保存，为防止重复重启，本次不执行动作", "action", step.Action.String(), "err", err)
+		return fmt.Errorf("save state: %w", err)
+	}
+	h.logEvents(step)
+	switch step.Action {
+	case rescue.VMRestart:
+		h.vmRestart(ctx, rs)
+	case rescue.HostReboot:
+		return h.reboot(ctx, store, step.Next.Mark)
+	}
+	return nil
+}
+
+func (h *host) observeBasics() rescue.Obs {
+	obs := rescue.Obs{Now: h.e.now().In(h.loc)}
+	var err error
+	if obs.Uptime, err = h.e.uptime(); err != nil {
+		h.log.Error("【严重错误】无法读取开机时间，物理机动作被推迟", "err", err)
+	}
+	if obs.BootID, err = h.e.bootID(); err != nil {
+		obs.BootID = "unknown"
+	}
+	return obs
+}
+
+// decide runs the staged decision, observing what it asks for.
+func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (rescue.Step, remote.RouterState) {
+	var rs remote.RouterState
+	for {
+		step := rescue.Decide(h.cfg, st, obs)
+		switch step.Need {
+		case rescue.NeedNet:
+			res := h.probe(ctx, h.cfg.CheckTargets, h.cfg.CheckTCP)
+			obs.NetKnown, obs.NetUp, obs.NetDetail = true, res.Up, res.Summary()
+			h.log.Debug("probe", "up", res.Up, "summary", res.Summary())
+			h.traceStage("probe the internet", res.Summary())
+		case rescue.NeedRouter:
+			rctx, cancel := context.WithTimeout(ctx, h.cfg.SSHTimeout)
+			var err error
+			rs, err = h.remote().ReadRouterState(rctx, h.cfg.OpStateDir)
+			cancel()
+			obs.RouterKnown = true
+			if err != nil {
+				obs.Router = rescue.Router{Err: err.Error()}
+				h.traceStage("read the router over SSH", err.Error())
+			} else {
+				obs.Router = rescue.Router{SOS: rs.SOS, SOSContent: oneLine(rs.SOSContent), Count: oneLine(rs.Count)}
+				h.traceStage("read the router over SSH", fmt.Sprintf("SOS=%v count=%q", rs.SOS, oneLine(rs.Count)))
+			}
+		case rescue.NeedLAN:
+			res := h.probe(ctx, []string{h.cfg.OpIP}, nil)
+			obs.LANKnown, obs.LANUp = true, res.Up
+			h.traceStage("ping the router on the LAN", res.Summary())
+		case rescue.NeedGuards:
+			obs.GuardsKnown, obs.Deferred = true, h.guards(ctx)
+			h.traceStage("guards (vzdump, quorum)", fmt.Sprintf("%d reason(s) to wait %v", len(obs.Deferred), obs.Deferred))
+		default:
+			return step, rs
+		}
+	}
+}
+
+func (h *host) traceStage(stage, result string) {
+	if h.trace != nil {
+		h.trace(stage, result)
+	}
+}
+
+func (h *host) probe(ctx context.Context, targets, tcp []string) probe.Result {
+	pctx, cancel := context.WithTimeout(ctx, h.cfg.ProbeTimeout)
+	defer cancel()
+	return h.e.probe(pctx, probe.Config{Targets: targets, TCP: tcp, Timeout: h.cfg.ProbeTimeout, Privileged: os.Geteuid() == 0})
+}
+
+// guards finds reasons a disruptive step must wait (SPEC §6 step 4).
+func (h *host) guards(ctx context.Context) []string {
+	var out []string
+	if pid := sysinfo.FindProcess("vzdump"); pid != "" {
+		out = append(out, fmt.Sprintf("备份任务 vzdump 正在运行 (pid %s)，等它结束再说。", pid))
+	}
+	if _, err := os.Stat(CorosyncConf); err == nil {
+		r := h.e.exec(ctx, h.cfg.Pvecm+" status", 15*time.Second)
+		if !r.OK() {
+			return append(out, "无法确认集群法定票数 (pvecm status "+r.Summary()+")。")
+		}
+		ok, detail, err := rescue.QuorumAfterReboot(r.Stdout)
+		switch {
+		case err != nil:
+			out = append(out, "无法确认集群法定票数: "+err.Error())
+		case !ok:
+			out = append(out, detail+"。")
+		}
+	}
+	return out
+}
+
+// vmRestart cold-restarts the router VM (SPEC §6 steps 3 and 5): SOS is
+// deleted on the router first (its count is kept), then qm stop, qm start.
+func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) {
+	if rs.SOS && !h.cfg.DryRun {
+		actx, cancel := context.WithTimeout(ctx, h.cfg.SSHTimeout)
+		err := h.remote().AckSOS(actx, h.cfg.OpStateDir, false)
+		cancel()
+		if err != nil {
+			h.log.Error("【严重错误】无法删除 OpenWrt 的 SOS，仍然冷重启虚拟机", "reason", err)
+		} else {
+			h.log.Info("【同步】已删除 OpenWrt 的 SOS (保留重启计数)。")
+		}
+	}
+	for _, verb := range []string{"stop", "start"} {
+		cmdline := fmt.Sprintf("%s %s %s", h.cfg.QM, verb, h.cfg.VMID)
+		if h.cfg.DryRun {
+			h.log.Info("【演练】-> 不执行命令", "cmd", cmdline)
+			continue
+		}
+		h.result(h.e.exec(ctx, cmdline, VMCmdTimeout), "vm_id", h.cfg.VMID)
+	}
+}
+
+// result logs a command's outcome as the original did: -> [成功] / -> [错误].
+func (h *host) result(r command.Result, attrs ...any) {
+	level := slog.LevelInfo
+	if !r.OK() {
+		level = slog.LevelError
+	}
+	h.log.Log(context.Background(), level, "-> "+r.Summary(),
+		append([]any{"cmd", r.Cmd, "elapsed", r.Elapsed.Round(time.Millisecond)}, attrs...)...)
+}
+
+func (h *host) logEvents(step rescue.Step) {
+	for _, ev := range step.Events {
+		h.log.LogAttrs(context.Background(), ev.Level, ev.Msg, ev.Attrs...)
+	}
+}
+
+func (h *host) logProblem(err error) {
+	var ce *state.CorruptError
+	if errors.As(err, &ce) {
+		h.log.Error("【严重错误】状态文件损坏，按安全值处理", "file", ce.Path, "content", ce.Content, "reason", ce.Reason)
+		return
+	}
+	h.log.Error("【严重错误】状态文件无法读取，按安全值处理", "err", err)
+}
+
+func oneLine(s string) string {
+	for i, c := range s {
+		if c == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pve-op/network-rescue/crontab"
+	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/health"
+	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/remote"
+	"github.com/pve-op/network-rescue/internal/rescue"
+)
+
+// status is the host half of the health check (SPEC §7).
+func (h *host) status(ctx context.Context, crontabPath string) error {
+	checks, loc := health.Basics(h.cfg, h.e.now(), "timedatectl set-timezone Asia/Shanghai (or your zone)")
+	now := h.e.now().In(loc)
+	checks = append(checks, health.Cron(crontabPath, crontab.Role("host"), "sh install.sh --role host")...)
+	rc := h.remote()
+
+	key := ""
+	for _, k := range rc.KeyFiles {
+		if _, err := os.Stat(k); err == nil {
+			key = k
+			break
+		}
+	}
+	if key == "" {
+		checks = append(checks, health.Check{Name: "SSH key", Detail: "none of " + strings.Join(rc.KeyFiles, ", "),
+			Fix: "ssh-keygen -t ed25519 -N '' -f " + h.cfg.SSHKey + " && ssh-copy-id -i " + h.cfg.SSHKey + " " + h.cfg.OpSSHUser + "@" + h.cfg.OpIP +
+				" (Dropbear: append it to /etc/dropbear/authorized_keys)"})
+	} else {
+		checks = append(checks, health.Check{OK: true, Name: "SSH key", Detail: key})
+	}
+
+	rctx, cancel := context.WithTimeout(ctx, h.cfg.SSHTimeout)
+	rs, err := rc.ReadRouterState(rctx, h.cfg.OpStateDir)
+	cancel()
+	switch kind := remote.KindOf(err); {
+	case err == nil:
+		checks = append(checks, health.Check{OK: true, Name: "host key pinned", Detail: h.cfg.KnownHosts})
+		checks = append(checks, health.Check{OK: true, Name: "SSH without password", Detail: rc.User + "@" + rc.Addr})
+		checks = append(checks, routerStateChecks(rs)...)
+	case kind == remote.HostUnknown || kind == remote.HostChanged:
+		checks = append(checks, health.Check{Name: "host key pinned", Detail: err.Error(), Fix: "hostcheck pin"})
+	default:
+		checks = append(checks, health.Check{Name: "SSH without password", Detail: err.Error(),
+			Fix: "check OP_IP/OP_SSH_PORT, that Dropbear runs, and that the key is in the router's /etc/dropbear/authorized_keys"})
+	}
+
+	st, problems := h.store().Load(loc)
+	for _, p := range problems {
+		checks = append(checks, health.Check{Name: "state file", Detail: p.Error(), Fix: "delete the file; hostcheck rewrites it"})
+	}
+	switch {
+	case !st.HasMark:
+		checks = append(checks, health.Info("reboot mark", "none: the host may step in once today"))
+	case st.Mark.Date >= rescue.Today(now):
+		checks = append(checks, health.Info("reboot mark", fmt.Sprintf("dated %s (%s): today's host rescue is spent until midnight-reset",
+			st.Mark.Date, st.Mark.Reason)))
+	default:
+		checks = append(checks, health.Info("reboot mark", "stale (dated "+st.Mark.Date+"): the next run deletes it"))
+	}
+	if st.VMRestartDate != "" {
+		checks = append(checks, health.Info("router VM restart", "last on "+st.VMRestartDate))
+	}
+	if h.cfg.VMID != "" {
+		r := h.e.exec(ctx, h.cfg.QM+" status "+h.cfg.VMID, 15*time.Second)
+		if r.OK() {
+			checks = append(checks, health.Check{OK: true, Name: "router VM " + h.cfg.VMID, Detail: strings.TrimSpace(r.Stdout)})
+		} else {
+			checks = append(checks, health.Check{Name: "router VM " + h.cfg.VMID, Detail: r.Summary(), Fix: "check VM_ID (qm list) or leave it empty"})
+		}
+	}
+	res := h.probe(ctx, h.cfg.CheckTargets, h.cfg.CheckTCP)
+	if res.Up {
+		checks = append(checks, health.Check{OK: true, Name: "internet", Detail: res.Summary()})
+	} else {
+		checks = append(checks, health.Check{Name: "internet", Detail: res.Summary(), Fix: "the router's ladder is working on it; see both logs"})
+	}
+	checks = append(checks, health.Log(h.cfg.LogFile, 5)...)
+	if !health.Render(h.e.stdout, checks) {
+		return errors.New("status: some checks failed (✗ above)")
+	}
+	return nil
+}
+
+func routerStateChecks(rs remote.RouterState) []health.Check {
+	count := "none (0)"
+	if rs.HasCount {
+		count = strings.TrimSpace(rs.Count)
+	}
+	out := []health.Check{health.Info("router reboot count", count)}
+	if rs.HasCooling {
+		out = append(out, health.Info("router cooling", "until unix "+strings.TrimSpace(rs.Cooling)))
+	}
+	if rs.SOS {
+		out = append(out, health.Info("router SOS", fmt.Sprintf("raised: %q", strings.TrimSpace(rs.SOSContent))))
+	} else {
+		out = append(out, health.Info("router SOS", "none"))
+	}
+	return out
+}
+
+// plan prints the joint timeline of a total outage (SPEC §7): the router's
+// ladder under routerCfg, then the host stepping in.
+func (h *host) plan(routerCfg config.Config) error {
+	now := h.e.now().In(h.loc)
+	w := h.e.stdout
+	res := rescue.SimulateJoint(routerCfg, h.cfg, now, ladder.PlanHorizon)
+	src := "router defaults"
+	if routerCfg.Path != "" {
+		src = routerCfg.Path
+	}
+	fmt.Fprintf(w, "Total outage starting %s that only a host reboot fixes (router: %s, L4_SOS_THRESHOLD=%d; host VM_ID=%q).\n",
+		now.Format("2006-01-02 15:04"), src, routerCfg.L4SOSThreshold, h.cfg.VMID)
+	fmt.Fprintf(w, "Assumes: netcheck every minute, hostcheck every %v, a router reboot takes %v.\n\n", rescue.HostEvery, ladder.RebootTime)
+	for _, ev := range res.Events {
+		fmt.Fprintf(w, "  %s  +%-8s %-6s %s\n", ev.At.Format("Mon 15:04"), ladder.Human(ev.At.Sub(now)), ev.Side, ev.Text)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Profiles (router PROFILE / L4_SOS_THRESHOLD):")
+	for _, name := range config.ProfileNames {
+		c := routerCfg
+		c.L4SOSThreshold = config.Profiles[name]
+		fmt.Fprintf(w, "  %-13s %-4s %s\n", name, fmt.Sprintf("(%d)", c.L4SOSThreshold), jointOutcome(rescue.SimulateJoint(c, h.cfg, now, ladder.PlanHorizon)))
+	}
+	return nil
+}
+
+func jointOutcome(r rescue.JointResult) string {
+	if r.HostReboot.IsZero() {
+		return fmt.Sprintf("no host reboot within %v (%d router reboots)", ladder.PlanHorizon, r.RouterReboots)
+	}
+	s := fmt.Sprintf("first SOS after %s; host reboot after %s (%s), %d router reboots before",
+		ladder.Human(r.FirstSOS.Sub(r.Start)), ladder.Human(r.HostReboot.Sub(r.Start)), r.HostReboot.Format("Mon 15:04"), r.RouterReboots)
+	if !r.VMRestart.IsZero() {
+		s += fmt.Sprintf("; VM cold restart first at +%s", ladder.Human(r.VMRestart.Sub(r.Start)))
+	}
+	return s
+}

@@ -1,0 +1,245 @@
+// Package rescue is the host's decision (SPEC §6): whether this run of
+// hostcheck does nothing, cold-restarts the router VM or reboots the
+// physical host. Decide is pure. A run learns things in stages — the
+// internet probe, then the router over SSH, then a LAN ping, then the
+// guards — and each stage costs time, so Decide says what it needs next
+// (Step.Need) and the caller observes that and calls it again with more
+// known. A healthy run therefore costs one probe, and `hostcheck plan`,
+// `drill` and the property tests run the very same rules.
+package rescue
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/state"
+)
+
+// Action is what a host run does.
+type Action int
+
+// The host's steps.
+const (
+	None       Action = iota
+	VMRestart         // qm stop + qm start of the router VM
+	HostReboot        // the physical host
+)
+
+func (a Action) String() string {
+	switch a {
+	case VMRestart:
+		return "vm-restart"
+	case HostReboot:
+		return "host-reboot"
+	}
+	return "none"
+}
+
+// Need is the next observation the decision is waiting for.
+type Need int
+
+// The stages of a run, in order.
+const (
+	NeedNothing Need = iota
+	NeedNet          // probe the internet
+	NeedRouter       // read the router's SOS state over SSH
+	NeedLAN          // ping the router on the LAN
+	NeedGuards       // backups running, cluster quorum
+)
+
+// State is what the host keeps between runs: the "rebooted today" mark
+// (PVE_MARK) and a small record in STATE_DIR.
+type State struct {
+	Mark            state.Mark
+	HasMark         bool
+	DownSince       time.Time // first run that found the internet down
+	RouterDownSince time.Time // first run that could not reach the router while the internet was down
+	VMRestartDate   string    // local day of the last VM cold restart
+}
+
+// Router is what SSH told us about the router.
+type Router struct {
+	Err        string // non-empty: SSH failed; the classified, readable reason
+	SOS        bool
+	SOSContent string
+	Count      string
+}
+
+// Obs is what the run has observed so far; each *Known flag says whether
+// the corresponding stage ran.
+type Obs struct {
+	Now    time.Time // in the local zone: calendar days are local
+	Uptime time.Duration
+	BootID string
+
+	NetKnown  bool
+	NetUp     bool
+	NetDetail string
+
+	RouterKnown bool
+	Router      Router
+
+	LANKnown bool
+	LANUp    bool
+
+	GuardsKnown bool
+	Deferred    []string // reasons a disruptive step must wait (vzdump, quorum)
+}
+
+// Step is the decision so far.
+type Step struct {
+	Need   Need
+	Action Action
+	Events []ladder.Event
+	Next   State
+	Silent bool // the mark says today's rescue is spent: exit without a word
+}
+
+// Today is the local calendar day of t.
+func Today(t time.Time) string { return t.Format(state.DateLayout) }
+
+// spent reports whether date (a mark's or a VM restart's) counts as today.
+// A date after today counts too: the clock was stepped back, and treating
+// it as stale would allow a second reboot on the same real day.
+func spent(date string, now time.Time) bool { return date != "" && date >= Today(now) }
+
+// Decide applies SPEC §6 steps 1–6 to what is known.
+func Decide(cfg config.Config, st State, o Obs) Step {
+	d := &decider{cfg: cfg, o: o, step: Step{Next: st}}
+	d.run()
+	if cfg.DryRun {
+		for i := range d.step.Events {
+			d.step.Events[i].Msg = "【演练】" + d.step.Events[i].Msg
+		}
+	}
+	return d.step
+}
+
+type decider struct {
+	cfg  config.Config
+	o    Obs
+	step Step
+}
+
+func (d *decider) log(level slog.Level, msg string, attrs ...slog.Attr) {
+	d.step.Events = append(d.step.Events, ladder.Event{Level: level, Msg: msg, Attrs: attrs})
+}
+
+func (d *decider) run() {
+	n := &d.step.Next
+	now := d.o.Now
+	// Step 1: the mark.
+	if n.HasMark {
+		if spent(n.Mark.Date, now) {
+			d.step.Silent = true
+			return
+		}
+		d.log(slog.LevelInfo, "【重置】发现过期的重启标记，已删除。", slog.String("mark_date", n.Mark.Date))
+		n.HasMark, n.Mark = false, state.Mark{}
+	}
+	// Step 2: the internet.
+	if !d.o.NetKnown {
+		d.step.Need = NeedNet
+		return
+	}
+	if d.o.NetUp {
+		if !n.DownSince.IsZero() {
+			d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
+				slog.Duration("outage", now.Sub(n.DownSince).Round(time.Second)), slog.String("by", d.o.NetDetail))
+		}
+		n.DownSince, n.RouterDownSince = time.Time{}, time.Time{}
+		return
+	}
+	if n.DownSince.IsZero() || n.DownSince.After(now) {
+		n.DownSince = now
+	}
+	d.log(slog.LevelWarn, "【检测】互联网断开，开始检索 OpenWrt SOS 信号...", slog.String("probe", d.o.NetDetail))
+	// Step 3: the router.
+	if !d.o.RouterKnown {
+		d.step.Need = NeedRouter
+		return
+	}
+	if d.o.Router.Err != "" {
+		d.routerUnreachable()
+		return
+	}
+	n.RouterDownSince = time.Time{}
+	if !d.o.Router.SOS {
+		d.log(slog.LevelInfo, "【观察】未发现 SOS 信号。判定 OpenWrt 仍在尝试自愈或处于熔断期。",
+			slog.String("router_count", d.o.Router.Count))
+		return
+	}
+	d.log(slog.LevelWarn, "【确认】捕获 SOS 信号！OpenWrt 自救已穷尽。准备介入重启 PVE。",
+		slog.String("sos", d.o.Router.SOSContent))
+	if !d.o.LANKnown {
+		d.step.Need = NeedLAN
+		return
+	}
+	if !d.o.LANUp {
+		d.log(slog.LevelWarn, "【等待】OpenWrt 在局域网上没有响应 ping，下个周期重试。", slog.String("router", d.cfg.OpIP))
+		return
+	}
+	if !d.guards() {
+		return
+	}
+	// Step 5: the router VM first, once a day.
+	if d.cfg.VMID != "" && d.cfg.VMRestartFirst && !spent(n.VMRestartDate, now) {
+		d.vmRestart("SOS: 先冷重启路由虚拟机")
+		return
+	}
+	// Step 6: the host. The mark is part of the new state, so the caller
+	// writes it before anything else happens.
+	n.HasMark = true
+	n.Mark = state.Mark{Date: Today(now), Time: now, BootID: d.o.BootID, Dated: true,
+		Reason: "SOS " + d.o.Router.SOSContent}
+	d.step.Action = HostReboot
+}
+
+// routerUnreachable is step 3's SSH failure, with the hung-VM rule.
+func (d *decider) routerUnreachable() {
+	n := &d.step.Next
+	now := d.o.Now
+	if n.RouterDownSince.IsZero() || n.RouterDownSince.After(now) {
+		n.RouterDownSince = now
+	}
+	down := now.Sub(n.RouterDownSince)
+	d.log(slog.LevelError, "【严重错误】无法通过 SSH 读取 OpenWrt 的 SOS 信号。",
+		slog.String("reason", d.o.Router.Err), slog.Duration("unreachable_for", down.Round(time.Second)))
+	if d.cfg.VMID == "" || down < d.cfg.RouterHungAfter {
+		return
+	}
+	if spent(n.VMRestartDate, now) {
+		d.log(slog.LevelWarn, "【观察】路由虚拟机今天已冷重启过一次，不再重复。", slog.String("vm_id", d.cfg.VMID))
+		return
+	}
+	if !d.guards() {
+		return
+	}
+	d.vmRestart(fmt.Sprintf("路由器 SSH 不可达已 %v，判定虚拟机卡死", down.Round(time.Second)))
+}
+
+// guards is step 4; false means the run defers (and has logged why).
+func (d *decider) guards() bool {
+	if d.o.Uptime < d.cfg.MinHostUptime {
+		d.log(slog.LevelWarn, "【推迟】物理机开机时间过短。",
+			slog.Duration("uptime", d.o.Uptime.Round(time.Second)), slog.Duration("min_host_uptime", d.cfg.MinHostUptime))
+		return false
+	}
+	if !d.o.GuardsKnown {
+		d.step.Need = NeedGuards
+		return false
+	}
+	for _, r := range d.o.Deferred {
+		d.log(slog.LevelWarn, "【推迟】"+r)
+	}
+	return len(d.o.Deferred) == 0
+}
+
+func (d *decider) vmRestart(why string) {
+	d.step.Next.VMRestartDate = Today(d.o.Now)
+	d.step.Action = VMRestart
+	d.log(slog.LevelWarn, "【终极动作】冷重启 OpenWrt 虚拟机 (qm stop/start)。", slog.String("vm_id", d.cfg.VMID), slog.String("reason", why))
+}
