@@ -83,7 +83,7 @@ func (h *host) drill(ctx context.Context, live bool) error {
 			h.vmRestart(ctx, rs)
 			return nil
 		}
-		return h.reboot(ctx, h.store(), step.Next.Mark)
+		return h.reboot(ctx, h.store(), step.Next.Mark, st.LastReboot)
 	}
 
 	rctx, cancel = context.WithTimeout(ctx, h.cfg.SSHTimeout)

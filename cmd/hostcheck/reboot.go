@@ -14,7 +14,7 @@ import (
 // the router, wait REBOOT_DELAY, reboot, and tell a slow shutdown from a
 // misfire. A SIGTERM (ctx cancelled) while waiting is the shutdown reaching
 // us: the run ends quietly.
-func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark) error {
+func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, prevReboot string) error {
 	delay := int(h.cfg.RebootDelay.Round(time.Second) / time.Second)
 	if h.cfg.DryRun {
 		h.log.Info("【演练】【同步】会在 OpenWrt 上删除 SOS、计数清零、清除冷却 (未执行)。")
@@ -54,7 +54,7 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark) 
 	}
 	h.log.Error("【严重错误】检测到 PVE 未能成功重启！命令执行失效。", "cmd", h.cfg.RebootCmd, "fallback", h.cfg.RebootFallbackCmd)
 	h.log.Error("【回退】正在撕毁免死金牌，以便在下个检测周期重试。", "mark", store.Mark)
-	if err := store.TearMark(); err != nil {
+	if err := store.Misfire(h.loc, prevReboot); err != nil {
 		h.log.Error("【严重错误】无法删除今日重启标记", "err", err)
 		return err
 	}

@@ -182,7 +182,7 @@ func (h *host) check(ctx context.Context) error {
 	case rescue.VMRestart:
 		h.vmRestart(ctx, rs)
 	case rescue.HostReboot:
-		return h.reboot(ctx, store, step.Next.Mark)
+		return h.reboot(ctx, store, step.Next.Mark, st.LastReboot)
 	}
 	return nil
 }

@@ -37,6 +37,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File) 
 	var f cli.Flags
 	f.Register(fs)
 	roleFlag := fs.String("role", "", "`router` or `host` (default: router if "+OpenWrtRelease+" exists)")
+	force := fs.Bool("force", false, "host: also forget today's host reboot, allowing another one today (a person's override)")
 	sub, rest, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
@@ -84,16 +85,26 @@ func run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File) 
 	if cfg.DryRun {
 		store = store.DryRun()
 	}
-	mark := store.Mark
-	if _, err := os.Stat(mark); errors.Is(err, os.ErrNotExist) {
-		log.DebugContext(ctx, "no mark to delete", "mark", mark)
+	if *force {
+		changed, err := store.Forget(loc)
+		if err != nil {
+			log.ErrorContext(ctx, prefix+"【严重错误】零点重置失败", "err", err)
+			return err
+		}
+		if changed {
+			log.InfoContext(ctx, prefix+"【重置】已删除今日重启标记并忘记今天的物理机重启 (-force)，今天可再介入一次。", "mark", store.Mark)
+		}
 		return nil
 	}
-	if err := state.Remove(mark); err != nil {
-		log.ErrorContext(ctx, prefix+"【严重错误】零点重置失败，无法删除今日重启标记", "mark", mark, "err", err)
+	if _, err := os.Stat(store.Mark); errors.Is(err, os.ErrNotExist) {
+		log.DebugContext(ctx, "no mark to delete", "mark", store.Mark)
+		return nil
+	}
+	if err := state.Remove(store.Mark); err != nil {
+		log.ErrorContext(ctx, prefix+"【严重错误】零点重置失败，无法删除今日重启标记", "mark", store.Mark, "err", err)
 		return err
 	}
-	log.InfoContext(ctx, prefix+"【重置】新的一天：已删除今日重启标记，PVE 今天可再介入一次。", "mark", mark)
+	log.InfoContext(ctx, prefix+"【重置】新的一天：已删除今日重启标记。", "mark", store.Mark)
 	return nil
 }
 

@@ -58,6 +58,11 @@ type State struct {
 	DownSince       time.Time // first run that found the internet down
 	RouterDownSince time.Time // first run that could not reach the router while the internet was down
 	VMRestartDate   string    // local day of the last VM cold restart
+	// LastReboot is the local day of the last host reboot. Unlike the mark,
+	// which midnight-reset deletes (the original scripts' way, and what
+	// users look at), it is only ever moved forward, so that no clock step
+	// or deletion can make a day that already had its reboot look fresh.
+	LastReboot string
 }
 
 // Router is what SSH told us about the router.
@@ -131,7 +136,11 @@ func (d *decider) log(level slog.Level, msg string, attrs ...slog.Attr) {
 func (d *decider) run() {
 	n := &d.step.Next
 	now := d.o.Now
-	// Step 1: the mark.
+	// Step 1: the mark, and the day of the last reboot.
+	if spent(n.LastReboot, now) {
+		d.step.Silent = true
+		return
+	}
 	if n.HasMark {
 		if spent(n.Mark.Date, now) {
 			d.step.Silent = true
@@ -192,7 +201,7 @@ func (d *decider) run() {
 	}
 	// Step 6: the host. The mark is part of the new state, so the caller
 	// writes it before anything else happens.
-	n.HasMark = true
+	n.HasMark, n.LastReboot = true, Today(now)
 	n.Mark = state.Mark{Date: Today(now), Time: now, BootID: d.o.BootID, Dated: true,
 		Reason: "SOS " + d.o.Router.SOSContent}
 	d.step.Action = HostReboot

@@ -36,16 +36,28 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		problems = append(problems, err)
 	}
 	st.Mark, st.HasMark = m, ok
-	rec, _, err := state.ReadRecord(filepath.Join(s.StateDir, RecordFile))
+	p := filepath.Join(s.StateDir, RecordFile)
+	rec, ok, err := state.ReadRecord(p)
 	if err != nil {
 		problems = append(problems, err)
 	}
 	st.DownSince = unix(rec["down_since"], loc)
 	st.RouterDownSince = unix(rec["router_down_since"], loc)
-	if d := rec["vm_restart_date"]; d != "" {
-		if _, err := time.Parse(state.DateLayout, d); err == nil {
-			st.VMRestartDate = d
+	vm, vmOK := date(rec, "vm_restart_date")
+	last, lastOK := date(rec, "last_reboot_date")
+	switch {
+	case ok && (err != nil || !vmOK || !lastOK):
+		// A damaged record may have held today's VM restart or host
+		// reboot: protect the day it was last written, as a damaged mark does.
+		if fi, serr := os.Stat(p); serr == nil {
+			day := fi.ModTime().In(loc).Format(state.DateLayout)
+			st.VMRestartDate, st.LastReboot = max(vm, day), max(last, day)
 		}
+		if err == nil {
+			problems = append(problems, &state.CorruptError{Path: p, Reason: "no valid vm_restart_date and last_reboot_date lines"})
+		}
+	case ok:
+		st.VMRestartDate, st.LastReboot = vm, last
 	}
 	return st, problems
 }
@@ -67,29 +79,64 @@ func (s Store) Save(old, next State) error {
 		}
 	}
 	if old.DownSince.Equal(next.DownSince) && old.RouterDownSince.Equal(next.RouterDownSince) &&
-		old.VMRestartDate == next.VMRestartDate {
+		old.VMRestartDate == next.VMRestartDate && old.LastReboot == next.LastReboot {
 		return nil
 	}
 	if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
 		return fmt.Errorf("state dir: %w", err)
 	}
 	p := filepath.Join(s.StateDir, RecordFile)
-	if next.DownSince.IsZero() && next.RouterDownSince.IsZero() && next.VMRestartDate == "" {
+	if next.DownSince.IsZero() && next.RouterDownSince.IsZero() && next.VMRestartDate == "" && next.LastReboot == "" {
 		return state.Remove(p)
 	}
 	return state.WriteRecord(p, state.Record{
 		"down_since":        unixString(next.DownSince),
 		"router_down_since": unixString(next.RouterDownSince),
 		"vm_restart_date":   next.VMRestartDate,
+		"last_reboot_date":  next.LastReboot,
 	})
 }
 
-// TearMark deletes the mark after a misfire (SPEC §6 step 6: 【回退】).
-func (s Store) TearMark() error {
-	if err := state.Remove(s.Mark); err != nil {
+// date reads a YYYY-MM-DD field of a record that exists: empty is valid
+// (no such event yet), absent is not (Save always writes every field).
+func date(r state.Record, key string) (string, bool) {
+	d, present := r[key]
+	if !present {
+		return "", false
+	}
+	if d == "" {
+		return "", true
+	}
+	if _, err := time.Parse(state.DateLayout, d); err != nil {
+		return "", false
+	}
+	return d, true
+}
+
+// Misfire undoes a reboot that did not happen (SPEC §6 step 6: 【回退】):
+// the mark is torn and the day of the last reboot goes back to what it was
+// before (prev), so that the next run may try again today.
+func (s Store) Misfire(loc *time.Location, prev string) error {
+	st, _ := s.Load(loc)
+	next := st
+	next.HasMark, next.Mark, next.LastReboot = false, state.Mark{}, prev
+	if err := s.Save(st, next); err != nil {
 		return fmt.Errorf("tear mark: %w", err)
 	}
 	return nil
+}
+
+// Forget is `midnight-reset -force` on the host: a person allows another
+// host rescue today. Plain midnight-reset only deletes the mark; the day
+// of the last reboot renews by itself when the date changes.
+func (s Store) Forget(loc *time.Location) (changed bool, err error) {
+	st, _ := s.Load(loc)
+	next := st
+	next.HasMark, next.Mark, next.LastReboot = false, state.Mark{}, ""
+	if err := s.Save(st, next); err != nil {
+		return false, fmt.Errorf("forget today's reboot: %w", err)
+	}
+	return st.HasMark || st.LastReboot != "", nil
 }
 
 // ConfirmBoot rewrites the mark with the current boot id after

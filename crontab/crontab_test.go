@@ -1,0 +1,255 @@
+package crontab
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+)
+
+const (
+	r1 = "* * * * * /usr/bin/netcheck # netrescue\n"
+	r2 = "0 0 * * * /usr/bin/midnight-reset # netrescue\n"
+	h1 = "*/5 * * * * /usr/local/bin/hostcheck # netrescue\n"
+	h2 = "@reboot /usr/local/bin/hostcheck boot # netrescue\n"
+	h3 = "0 0 * * * /usr/local/bin/midnight-reset # netrescue\n"
+)
+
+func TestLines(t *testing.T) {
+	tests := []struct {
+		name string
+		role Role
+		want []string
+	}{
+		{"router", Router, []string{strings.TrimSpace(r1), strings.TrimSpace(r2)}},
+		{"host", Host, []string{strings.TrimSpace(h1), strings.TrimSpace(h2), strings.TrimSpace(h3)}},
+		{"unknown", Role("nas"), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Lines(tt.role); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Lines(%q) = %q; want %q", tt.role, got, tt.want)
+			}
+			for _, l := range Lines(tt.role) {
+				if !IsOurs(l) {
+					t.Errorf("IsOurs(%q) = false; want true", l)
+				}
+			}
+		})
+	}
+}
+
+func TestMerge(t *testing.T) {
+	tests := []struct {
+		name     string
+		existing string
+		role     Role
+		want     string
+	}{
+		{"empty router", "", Router, r1 + r2},
+		{"empty host", "", Host, h1 + h2 + h3},
+		{"foreign line kept, ours appended", "0 3 * * * /usr/bin/backup\n", Router,
+			"0 3 * * * /usr/bin/backup\n" + r1 + r2},
+		{"missing final newline added before ours", "0 3 * * * /usr/bin/backup", Router,
+			"0 3 * * * /usr/bin/backup\n" + r1 + r2},
+		{"comments and blank lines kept", "# m h dom mon dow command\n\n", Host,
+			"# m h dom mon dow command\n\n" + h1 + h2 + h3},
+		{"already merged is unchanged", "a\n" + r1 + r2 + "b\n", Router, "a\n" + r1 + r2 + "b\n"},
+		{"stale lines replaced in place", "a\n*/2 * * * * /old/netcheck # netrescue\nb\n0 1 * * * x # netrescue\nc\n", Router,
+			"a\n" + r1 + r2 + "b\nc\n"},
+		{"stale line last without newline", "a\n0 0 * * * old # netrescue", Host, "a\n" + h1 + h2 + h3},
+		{"foreign last line without newline after ours", r1 + "tail", Router, r1 + r2 + "tail\n"},
+		{"marker with trailing blanks and CR is ours", "x\n* * * * * /usr/bin/netcheck # netrescue \r\n", Router, "x\n" + r1 + r2},
+		{"role switch replaces the other side's lines", "a\n" + r1 + r2, Host, "a\n" + h1 + h2 + h3},
+		{"CRLF foreign lines kept", "a\r\nb\r\n", Router, "a\r\nb\r\n" + r1 + r2},
+		{"marker inside a line is not ours", "echo '# netrescue' > /tmp/x\n", Router,
+			"echo '# netrescue' > /tmp/x\n" + r1 + r2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Merge(tt.existing, tt.role)
+			if got != tt.want {
+				t.Errorf("Merge(%q, %q) = %q; want %q", tt.existing, tt.role, got, tt.want)
+			}
+			if again := Merge(got, tt.role); again != got {
+				t.Errorf("Merge(Merge(%q)) = %q; want %q", tt.existing, again, got)
+			}
+		})
+	}
+}
+
+func TestRemove(t *testing.T) {
+	tests := []struct {
+		name     string
+		existing string
+		want     string
+	}{
+		{"empty", "", ""},
+		{"only ours", r1 + r2, ""},
+		{"foreign kept byte for byte", "a \t\n\n# c\n" + h1 + "b\r\n" + h2 + h3 + "last", "a \t\n\n# c\nb\r\nlast"},
+		{"our last line without newline", "a\n0 0 * * * x # netrescue", "a\n"},
+		{"nothing of ours", "a\nb", "a\nb"},
+		{"comment mentioning netrescue elsewhere kept", "# netrescue is installed below\n" + r1, "# netrescue is installed below\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Remove(tt.existing); got != tt.want {
+				t.Errorf("Remove(%q) = %q; want %q", tt.existing, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name     string
+		existing string
+		role     Role
+		want     []string
+	}{
+		{"empty router", "", Router, Lines(Router)},
+		{"all present", "x\n" + h3 + h1 + h2, Host, nil},
+		{"one missing", r1, Router, []string{strings.TrimSpace(r2)}},
+		{"trailing blanks tolerated", strings.TrimSpace(r1) + "  \r\n" + r2, Router, nil},
+		{"commented out is missing", "# " + r1 + r2, Router, []string{strings.TrimSpace(r1)}},
+		{"other role's lines do not count", r1 + r2, Host, Lines(Host)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Check(tt.existing, tt.role); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Check(%q, %q) = %q; want %q", tt.existing, tt.role, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLegacy(t *testing.T) {
+	tests := []struct {
+		name     string
+		existing string
+		want     []string
+	}{
+		{"none", "0 3 * * * backup\n" + r1, nil},
+		{"host originals", "@reboot /root/pve_host_monitor.sh >/dev/null 2>&1 &\n0 0 * * * rm -f /root/pve_did_reboot_today\n0 3 * * * backup\n",
+			[]string{"@reboot /root/pve_host_monitor.sh >/dev/null 2>&1 &", "0 0 * * * rm -f /root/pve_did_reboot_today"}},
+		{"router originals", "*/5 * * * * /etc/init.d/network_monitor start\n0 0 * * * echo 0 > /root/net_rb_count; rm -f /root/net_cooling_ts /root/SOS_SYSTEM",
+			[]string{"*/5 * * * * /etc/init.d/network_monitor start", "0 0 * * * echo 0 > /root/net_rb_count; rm -f /root/net_cooling_ts /root/SOS_SYSTEM"}},
+		{"comments are not lines", "# @reboot /root/pve_host_monitor.sh\n  # network_monitor\n", nil},
+		{"indented line counts", "  @reboot /root/pve_host_monitor.sh\n", []string{"  @reboot /root/pve_host_monitor.sh"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Legacy(tt.existing); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Legacy(%q) = %q; want %q", tt.existing, got, tt.want)
+			}
+			rest := RemoveLegacy(tt.existing)
+			if l := Legacy(rest); l != nil {
+				t.Errorf("Legacy(RemoveLegacy(%q)) = %q; want none", tt.existing, l)
+			}
+		})
+	}
+}
+
+// lineGen draws crontab lines that are sometimes ours, sometimes the
+// originals', sometimes odd (blanks, CR, comments).
+func lineGen(withOurs bool) *rapid.Generator[string] {
+	choices := []string{
+		"0 3 * * * /usr/bin/backup", "", " ", "# comment", "\t# indented comment", "a\r",
+		"@reboot /root/pve_host_monitor.sh &", "0 0 * * * rm -f /root/pve_did_reboot_today",
+		"echo '# netrescue' x", "# netrescue is here",
+	}
+	if withOurs {
+		choices = append(choices, strings.TrimSpace(r1), strings.TrimSpace(h2), "stale # netrescue", "x # netrescue \r")
+	}
+	return rapid.OneOf(rapid.SampledFrom(choices), rapid.StringMatching(`[ -~\t\r]{0,20}`))
+}
+
+func crontabGen(withOurs bool) *rapid.Generator[string] {
+	return rapid.Custom(func(t *rapid.T) string {
+		lines := rapid.SliceOfN(lineGen(withOurs), 0, 8).Draw(t, "lines")
+		s := strings.Join(lines, "\n")
+		if rapid.Bool().Draw(t, "final newline") && s != "" {
+			s += "\n"
+		}
+		return s
+	})
+}
+
+func TestMergeRemoveProperties(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		role := rapid.SampledFrom([]Role{Router, Host}).Draw(t, "role")
+		x := crontabGen(true).Draw(t, "existing")
+		m := Merge(x, role)
+		if again := Merge(m, role); again != m {
+			t.Fatalf("Merge(Merge(%q)) = %q; want %q", x, again, m)
+		}
+		if !strings.HasSuffix(m, "\n") {
+			t.Fatalf("Merge(%q) = %q; want a final newline", x, m)
+		}
+		if miss := Check(m, role); miss != nil {
+			t.Fatalf("Check(Merge(%q)) = %q; want none missing", x, miss)
+		}
+		if Remove(m) != Remove(Merge(Remove(x), role)) {
+			t.Fatalf("Merge(%q) keeps foreign lines differently from Merge(Remove(x))", x)
+		}
+		if got := Remove(Remove(x)); got != Remove(x) {
+			t.Fatalf("Remove not idempotent on %q", x)
+		}
+	})
+}
+
+func TestRemoveMergeRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		role := rapid.SampledFrom([]Role{Router, Host}).Draw(t, "role")
+		x := crontabGen(false).Draw(t, "existing")
+		want := x
+		if x != "" && !strings.HasSuffix(x, "\n") {
+			// Merge ends the file with the newline cron requires; that is
+			// the only byte it may add to a foreign line.
+			want = x + "\n"
+		}
+		if got := Remove(Merge(x, role)); got != want {
+			t.Fatalf("Remove(Merge(%q)) = %q; want %q", x, got, want)
+		}
+	})
+}
+
+func FuzzMergeRemove(f *testing.F) {
+	for _, s := range []string{"", "a\n", "a", r1 + r2, "x # netrescue", "a\r\n# netrescue\r\n", h1 + "b\n" + h3} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, x string, router bool) {
+		role := Host
+		if router {
+			role = Router
+		}
+		m := Merge(x, role)
+		if Merge(m, role) != m {
+			t.Fatalf("Merge not idempotent on %q", x)
+		}
+		if !strings.HasSuffix(m, "\n") {
+			t.Fatalf("Merge(%q) = %q lacks a final newline", x, m)
+		}
+		if Check(m, role) != nil {
+			t.Fatalf("Check(Merge(%q)) reports missing lines", x)
+		}
+		r := Remove(x)
+		if len(r) > len(x) || Remove(r) != r {
+			t.Fatalf("Remove(%q) = %q is not a stable subset", x, r)
+		}
+		for _, seg := range segments(r) {
+			if IsOurs(seg) {
+				t.Fatalf("Remove(%q) left our line %q", x, seg)
+			}
+		}
+		want := r
+		if r != "" && !strings.HasSuffix(r, "\n") {
+			want += "\n"
+		}
+		if got := Remove(m); got != want {
+			t.Fatalf("Remove(Merge(%q)) = %q; want %q", x, got, want)
+		}
+	})
+}

@@ -1,0 +1,220 @@
+package installtest
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pve-op/network-rescue/crontab"
+)
+
+// sandbox runs install.sh WITHOUT --prefix, as on a real router or host, in
+// a network namespace and a mount namespace of its own where /etc, /usr/bin,
+// /usr/local/bin and /var are throw-away overlays and /root is a temp dir:
+// what the script (and any binary it runs) writes lands in the overlays'
+// upper dirs, which the test reads, and the machine's own files are never
+// touched.
+type sandbox struct {
+	t    *testing.T
+	ns   string
+	dir  string
+	sh   shell
+	path string // PATH inside
+	rec  string // what the recorder stand-ins (/etc/init.d/*) were asked to do
+}
+
+func newSandbox(t *testing.T, sh shell) *sandbox {
+	t.Helper()
+	requireTools(t, "unshare", "mount")
+	s := &sandbox{t: t, ns: newNetns(t), dir: t.TempDir(), sh: sh}
+	for _, d := range []string{"etc/upper", "etc/work", "usrbin/upper", "usrbin/work",
+		"usrlocalbin/upper", "usrlocalbin/work", "var/upper", "var/work", "root", "fakebin", "bin", "tmp", "home"} {
+		if err := os.MkdirAll(s.up(d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.rec = filepath.Join(s.dir, "recorded")
+	writeStandIns(t, s.up("bin"))
+	// The overlays need a kernel and file system that allow them.
+	probe := exec.Command("unshare", "-m", "sh", "-c", `mount -t overlay overlay -o lowerdir=/etc,upperdir="$0/etc/upper",workdir="$0/etc/work" /etc`, s.dir)
+	if out, err := probe.CombinedOutput(); err != nil {
+		t.Skipf("skipping: overlay mounts are not possible here: %v %s", err, out)
+	}
+	return s
+}
+
+// up is a path in the sandbox's directory.
+func (s *sandbox) up(rel string) string { return filepath.Join(s.dir, rel) }
+
+// recorder is a stand-in for an init script: it records its arguments.
+func (s *sandbox) recorder(name string) string {
+	return "#!/bin/sh\necho \"" + name + " $*\" >> " + s.rec + "\n"
+}
+
+func (s *sandbox) run(args ...string) result {
+	s.t.Helper()
+	setup := `set -e
+d=$0
+mount -t overlay overlay -o lowerdir=/etc,upperdir="$d/etc/upper",workdir="$d/etc/work" /etc
+mount -t overlay overlay -o lowerdir=/usr/bin,upperdir="$d/usrbin/upper",workdir="$d/usrbin/work" /usr/bin
+mkdir -p /usr/local/bin
+mount -t overlay overlay -o lowerdir=/usr/local/bin,upperdir="$d/usrlocalbin/upper",workdir="$d/usrlocalbin/work" /usr/local/bin
+mount -t overlay overlay -o lowerdir=/var,upperdir="$d/var/upper",workdir="$d/var/work" /var
+mount --bind "$d/root" /root
+exec "$@"`
+	argv := append([]string{"netns", "exec", s.ns, "unshare", "-m", "sh", "-c", setup, s.dir}, s.sh.argv...)
+	argv = append(argv, script(s.t))
+	argv = append(argv, args...)
+	cmd := exec.Command("ip", argv...)
+	cmd.Env = []string{"PATH=" + s.path, "HOME=" + s.up("home"), "TMPDIR=" + s.up("tmp"), "LC_ALL=C",
+		"FAKE_CRONTAB=" + s.up("crontab")}
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err := cmd.Run()
+	res := result{out: buf.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		res.code = ee.ExitCode()
+	} else if err != nil {
+		s.t.Fatal(err)
+	}
+	return res
+}
+
+func (s *sandbox) mustRun(args ...string) string {
+	s.t.Helper()
+	r := s.run(args...)
+	if r.code != 0 {
+		s.t.Fatalf("install.sh %q exited %d; want 0; output:\n%s", args, r.code, r.out)
+	}
+	return r.out
+}
+
+// TestRouterWithoutPrefix: on "OpenWrt" (auto-detected), the original
+// service is stopped and disabled through its init script, cron is
+// restarted, and the files land in /usr/bin, /etc/crontabs/root,
+// /etc/netrescue.conf and /etc/sysupgrade.conf.
+func TestRouterWithoutPrefix(t *testing.T) {
+	sh := shells(t)[0] // busybox ash, with only busybox on PATH
+	s := newSandbox(t, sh)
+	bb, _ := exec.LookPath("busybox")
+	s.path = s.up("fakebin")
+	if out, err := exec.Command(bb, "--install", "-s", s.path).CombinedOutput(); err != nil {
+		t.Fatalf("busybox --install: %v\n%s", err, out)
+	}
+	write(t, s.up("etc/upper/openwrt_release"), "DISTRIB_ID='OpenWrt'\nDISTRIB_ARCH='x86_64'\n", 0o644)
+	write(t, s.up("etc/upper/init.d/cron"), s.recorder("cron"), 0o755)
+	write(t, s.up("etc/upper/init.d/network_monitor"), s.recorder("network_monitor"), 0o755)
+	write(t, s.up("usrbin/upper/network_monitor_logic.sh"), "#!/bin/sh\n", 0o755)
+	write(t, s.up("etc/upper/crontabs/root"), foreign+"0 0 * * * echo 0 > /root/net_rb_count\n", 0o600)
+	write(t, s.up("root/net_rb_count"), "4", 0o644)
+
+	out := s.mustRun("--bin", s.up("bin"))
+	wantContains(t, "output", out, "Role: router side, into /", "kept /root/net_rb_count",
+		"stand-in netcheck status\n")
+	if got, want := read(t, s.rec), "network_monitor stop\nnetwork_monitor disable\ncron enable\ncron restart\n"; got != want {
+		t.Errorf("init scripts were asked: %q; want %q", got, want)
+	}
+	if exists(s.up("etc/upper/init.d/network_monitor")) || exists(s.up("usrbin/upper/network_monitor_logic.sh")) {
+		t.Errorf("the original service's files are still there")
+	}
+	if got := read(t, s.up("root/net_rb_count")); got != "4" {
+		t.Errorf("/root/net_rb_count = %q; want it kept", got)
+	}
+	if got, want := read(t, s.up("etc/upper/crontabs/root")), crontab.Merge(foreign, crontab.Router); got != want {
+		t.Errorf("/etc/crontabs/root = %q; want %q", got, want)
+	}
+	for _, b := range []string{"netcheck", "midnight-reset"} {
+		if got := read(t, s.up("usrbin/upper/"+b)); got != standIn(b) {
+			t.Errorf("/usr/bin/%s = %q; want the stand-in", b, got)
+		}
+	}
+	if mode(t, s.up("etc/upper/netrescue.conf")) != 0o600 {
+		t.Errorf("/etc/netrescue.conf is not mode 0600")
+	}
+	if got, want := read(t, s.up("etc/upper/sysupgrade.conf")), "/etc/netrescue.conf\n/usr/bin/netcheck\n/usr/bin/midnight-reset\n"; got != want {
+		t.Errorf("/etc/sysupgrade.conf = %q; want %q", got, want)
+	}
+
+	// Again: nothing changes and cron is not restarted.
+	if err := os.Remove(s.rec); err != nil {
+		t.Fatal(err)
+	}
+	before := snap(t, s.dir)
+	s.mustRun("--bin", s.up("bin"))
+	if exists(s.rec) {
+		t.Errorf("second run ran init scripts: %q", read(t, s.rec))
+	}
+	if d := before.diff(snap(t, s.dir)); d != "" {
+		t.Errorf("second run changed files:\n%s", d)
+	}
+
+	// Uninstall restarts cron once more and leaves the foreign line.
+	s.mustRun("--uninstall")
+	if got := read(t, s.up("etc/upper/crontabs/root")); got != foreign {
+		t.Errorf("/etc/crontabs/root after --uninstall = %q; want %q", got, foreign)
+	}
+	if got, want := read(t, s.rec), "cron enable\ncron restart\n"; got != want {
+		t.Errorf("init scripts were asked: %q; want %q", got, want)
+	}
+}
+
+// TestHostWithoutPrefix: on "Proxmox" (pveversion on PATH), the crontab is
+// read with crontab -l and written with crontab -, the key goes to
+// /root/.ssh, and status runs without -config.
+func TestHostWithoutPrefix(t *testing.T) {
+	sh := shells(t)[1] // dash, as on PVE
+	s := newSandbox(t, sh)
+	s.path = s.up("fakebin") + ":" + os.Getenv("PATH")
+	write(t, s.up("fakebin/pveversion"), "#!/bin/sh\necho pve-manager/8.2.2\n", 0o755)
+	write(t, s.up("fakebin/crontab"), `#!/bin/sh
+case $1 in
+-l) if [ -f "$FAKE_CRONTAB" ]; then cat "$FAKE_CRONTAB"; else echo "no crontab for root" >&2; exit 1; fi ;;
+-) cat > "$FAKE_CRONTAB"; echo "crontab -" >> `+s.rec+` ;;
+*) echo "fake crontab: $*" >&2; exit 2 ;;
+esac
+`, 0o755)
+	write(t, s.up("root/pve_host_monitor.sh"), "#!/bin/bash\n", 0o755)
+	write(t, s.up("crontab"), "@reboot /root/pve_host_monitor.sh &\n"+foreign+"0 0 * * * rm -f /root/pve_did_reboot_today\n", 0o600)
+
+	out := s.mustRun("--bin", s.up("bin"))
+	wantContains(t, "output", out, "Role: host side, into /", "Cron lines in root's crontab (crontab -l)",
+		"stand-in hostcheck status\n", "sh "+script(t)+" --role host --router 192.168.10.1\n")
+	if got, want := read(t, s.up("crontab")), crontab.Merge(foreign, crontab.Host); got != want {
+		t.Errorf("crontab = %q; want %q", got, want)
+	}
+	if exists(s.up("root/pve_host_monitor.sh")) {
+		t.Errorf("/root/pve_host_monitor.sh still there")
+	}
+	if !exists(s.up("root/.ssh/id_ed25519")) {
+		t.Errorf("no /root/.ssh/id_ed25519 created")
+	}
+	for _, b := range []string{"hostcheck", "midnight-reset"} {
+		if got := read(t, s.up("usrlocalbin/upper/"+b)); got != standIn(b) {
+			t.Errorf("/usr/local/bin/%s = %q; want the stand-in", b, got)
+		}
+	}
+	if !strings.HasPrefix(read(t, s.up("etc/upper/netrescue.conf")), "# /etc/netrescue.conf: PVE-Op-Network-Rescue, host side") {
+		t.Errorf("/etc/netrescue.conf is not the host default")
+	}
+
+	// Again: crontab - is not run, nothing changes.
+	if err := os.Remove(s.rec); err != nil {
+		t.Fatal(err)
+	}
+	before := snap(t, s.dir)
+	s.mustRun("--bin", s.up("bin"))
+	if exists(s.rec) {
+		t.Errorf("second run wrote the crontab again: %q", read(t, s.rec))
+	}
+	if d := before.diff(snap(t, s.dir)); d != "" {
+		t.Errorf("second run changed files:\n%s", d)
+	}
+
+	s.mustRun("--uninstall")
+	if got := read(t, s.up("crontab")); got != foreign {
+		t.Errorf("crontab after --uninstall = %q; want %q", got, foreign)
+	}
+}

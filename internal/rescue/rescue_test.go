@@ -1,0 +1,172 @@
+package rescue
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/state"
+)
+
+var cst = time.FixedZone("CST", 8*3600)
+var t0 = time.Date(2026, 11, 25, 14, 0, 0, 0, cst)
+
+func msgs(s Step) string {
+	var out []string
+	for _, e := range s.Events {
+		out = append(out, e.Msg)
+	}
+	return strings.Join(out, " | ")
+}
+
+// full is an observation where every stage ran.
+func full(mod func(*Obs)) Obs {
+	o := Obs{Now: t0, Uptime: 24 * time.Hour, BootID: "boot1", NetKnown: true, NetUp: false, RouterKnown: true,
+		Router: Router{SOS: true, SOSContent: "count=10"}, LANKnown: true, LANUp: true, GuardsKnown: true}
+	if mod != nil {
+		mod(&o)
+	}
+	return o
+}
+
+func TestDecideHost(t *testing.T) {
+	today := Today(t0)
+	tests := []struct {
+		name       string
+		cfg        func(*config.Config)
+		st         State
+		obs        Obs
+		wantNeed   Need
+		wantAction Action
+		wantSilent bool
+		wantMsg    []string
+		check      func(t *testing.T, n State)
+	}{
+		{name: "mark dated today: silent", st: State{HasMark: true, Mark: state.Mark{Date: today}}, obs: full(nil), wantSilent: true},
+		{name: "mark dated tomorrow (clock stepped back): silent", st: State{HasMark: true, Mark: state.Mark{Date: "2026-11-26"}},
+			obs: full(nil), wantSilent: true},
+		{name: "host rebooted today, mark deleted by hand: still silent", st: State{LastReboot: today}, obs: full(nil), wantSilent: true},
+		{name: "stale mark deleted, then the run goes on", st: State{HasMark: true, Mark: state.Mark{Date: "2026-11-24"}},
+			obs: full(func(o *Obs) { o.NetUp = true }), wantMsg: []string{"【重置】"},
+			check: func(t *testing.T, n State) {
+				if n.HasMark {
+					t.Errorf("stale mark kept")
+				}
+			}},
+		{name: "first stage is the probe", obs: Obs{Now: t0}, wantNeed: NeedNet},
+		{name: "healthy: nothing, no SSH", obs: Obs{Now: t0, NetKnown: true, NetUp: true}},
+		{name: "recovery after an outage", st: State{DownSince: t0.Add(-time.Hour)}, obs: Obs{Now: t0, NetKnown: true, NetUp: true},
+			wantMsg: []string{"【恢复】"},
+			check: func(t *testing.T, n State) {
+				if !n.DownSince.IsZero() {
+					t.Errorf("DownSince kept")
+				}
+			}},
+		{name: "down asks for the router", obs: Obs{Now: t0, NetKnown: true}, wantNeed: NeedRouter, wantMsg: []string{"【检测】互联网断开，开始检索 OpenWrt SOS 信号..."}},
+		{name: "no SOS: observe", obs: full(func(o *Obs) { o.Router.SOS = false }),
+			wantMsg: []string{"【检测】", "【观察】未发现 SOS 信号。判定 OpenWrt 仍在尝试自愈或处于熔断期。"}},
+		{name: "SSH fails: 严重错误 and the unreachable time starts", obs: full(func(o *Obs) { o.Router = Router{Err: "refused"} }),
+			wantMsg: []string{"【严重错误】"},
+			check: func(t *testing.T, n State) {
+				if !n.RouterDownSince.Equal(t0) {
+					t.Errorf("RouterDownSince = %v", n.RouterDownSince)
+				}
+			}},
+		{name: "hung router VM restarted after ROUTER_HUNG_AFTER", cfg: func(c *config.Config) { c.VMID = "100" },
+			st: State{RouterDownSince: t0.Add(-20 * time.Minute)}, obs: full(func(o *Obs) { o.Router = Router{Err: "timeout"} }),
+			wantAction: VMRestart, wantMsg: []string{"【严重错误】", "【终极动作】"},
+			check: func(t *testing.T, n State) {
+				if n.VMRestartDate != today {
+					t.Errorf("VMRestartDate = %q", n.VMRestartDate)
+				}
+			}},
+		{name: "hung router, not long enough", cfg: func(c *config.Config) { c.VMID = "100" },
+			st: State{RouterDownSince: t0.Add(-19 * time.Minute)}, obs: full(func(o *Obs) { o.Router = Router{Err: "timeout"} })},
+		{name: "hung router VM restart once a day", cfg: func(c *config.Config) { c.VMID = "100" },
+			st:  State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
+			obs: full(func(o *Obs) { o.Router = Router{Err: "timeout"} }), wantMsg: []string{"今天已冷重启过一次"}},
+		{name: "SOS asks for the LAN ping", obs: full(func(o *Obs) { o.LANKnown = false }), wantNeed: NeedLAN, wantMsg: []string{"【确认】捕获 SOS 信号！OpenWrt 自救已穷尽。准备介入重启 PVE。"}},
+		{name: "router silent on the LAN: wait", obs: full(func(o *Obs) { o.LANUp = false }), wantMsg: []string{"【等待】"}},
+		{name: "uptime guard", cfg: func(c *config.Config) { c.MinHostUptime = time.Hour }, obs: full(func(o *Obs) { o.Uptime = time.Minute }),
+			wantMsg: []string{"【推迟】物理机开机时间过短。"}},
+		{name: "guards asked after the uptime", obs: full(func(o *Obs) { o.GuardsKnown = false }), wantNeed: NeedGuards},
+		{name: "vzdump defers", obs: full(func(o *Obs) { o.Deferred = []string{"备份任务 vzdump 正在运行"} }),
+			wantMsg: []string{"【推迟】备份任务 vzdump 正在运行"}},
+		{name: "SOS: host reboot with the mark in the new state", obs: full(nil), wantAction: HostReboot,
+			check: func(t *testing.T, n State) {
+				if !n.HasMark || n.Mark.Date != today || n.LastReboot != today || n.Mark.BootID != "boot1" || !strings.Contains(n.Mark.Reason, "count=10") {
+					t.Errorf("mark = %+v", n.Mark)
+				}
+			}},
+		{name: "VM_RESTART_FIRST: VM before the host", cfg: func(c *config.Config) { c.VMID = "100" }, obs: full(nil), wantAction: VMRestart},
+		{name: "VM_RESTART_FIRST spent today: host", cfg: func(c *config.Config) { c.VMID = "100" },
+			st: State{VMRestartDate: today}, obs: full(nil), wantAction: HostReboot},
+		{name: "VM_RESTART_FIRST=0: host", cfg: func(c *config.Config) { c.VMID = "100"; c.VMRestartFirst = false },
+			obs: full(nil), wantAction: HostReboot},
+		{name: "dry run prefixes 【演练】", cfg: func(c *config.Config) { c.DryRun = true }, obs: full(nil), wantAction: HostReboot,
+			wantMsg: []string{"【演练】【检测】", "【演练】【确认】"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default(config.Host)
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			s := Decide(cfg, tt.st, tt.obs)
+			if s.Need != tt.wantNeed || s.Action != tt.wantAction || s.Silent != tt.wantSilent {
+				t.Errorf("Decide = need %v action %v silent %v; want %v %v %v (log: %s)",
+					s.Need, s.Action, s.Silent, tt.wantNeed, tt.wantAction, tt.wantSilent, msgs(s))
+			}
+			got, rest := msgs(s), msgs(s)
+			for _, w := range tt.wantMsg {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Errorf("log %q lacks %q (in order)", got, w)
+					break
+				}
+				rest = rest[i+len(w):]
+			}
+			if tt.check != nil {
+				tt.check(t, s.Next)
+			}
+		})
+	}
+}
+
+func TestQuorumAfterReboot(t *testing.T) {
+	status := func(total, quorum int, quorate string) string {
+		return "Votequorum information\n----------------------\nExpected votes:   3\nHighest expected: 3\nTotal votes:      " +
+			itoa(total) + "\nQuorum:           " + itoa(quorum) + "  \nFlags:            Quorate\nQuorate:          " + quorate + "\n"
+	}
+	tests := []struct {
+		name string
+		in   string
+		ok   bool
+		err  bool
+	}{
+		{"three nodes, all up", status(3, 2, "Yes"), true, false},
+		{"two of three up: we are needed", status(2, 2, "Yes"), false, false},
+		{"not quorate", status(1, 2, "No"), false, false},
+		{"garbage", "nothing useful", false, true},
+	}
+	for _, tt := range tests {
+		ok, detail, err := QuorumAfterReboot(tt.in)
+		if ok != tt.ok || (err != nil) != tt.err {
+			t.Errorf("%s: QuorumAfterReboot = %v, %q, %v; want ok=%v err=%v", tt.name, ok, detail, err, tt.ok, tt.err)
+		}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func FuzzQuorumAfterReboot(f *testing.F) {
+	f.Add("Total votes: 3\nQuorum: 2\nQuorate: Yes\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		ok, _, err := QuorumAfterReboot(s)
+		if ok && err != nil {
+			t.Fatalf("ok with error")
+		}
+	})
+}
