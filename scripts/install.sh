@@ -775,6 +775,10 @@ host_config() {
 # DRY_RUN=0
 # Notifications (Bark, ServerChan, PushPlus, Telegram, ntfy or a JSON webhook).
 # NOTIFY_URL=
+# Where Proxmox's tools are (VM actions, shutdown detection, quorum guard).
+# QM=/usr/sbin/qm
+# SYSTEMCTL=/usr/bin/systemctl
+# PVECM=/usr/bin/pvecm
 EOF
 	# A router that is not at the default address or port needs saying so.
 	if [ -n "$ROUTER" ] && [ "$ROUTER" != "$DEFAULT_ROUTER_IP" ]; then

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/remote"
@@ -66,6 +67,7 @@ func run(ctx context.Context, args []string, e env) error {
 	yes := fs.Bool("yes", false, "pin/drill: do not ask for confirmation")
 	live := fs.Bool("live", false, "drill: really reboot (with -yes)")
 	crontabPath := fs.String("crontab", "/var/spool/cron/crontabs/root", "crontab `file` that status checks")
+	at := fs.String("at", "", "plan: start the outage at `HH:MM` today instead of now")
 	routerConf := fs.String("router-config", "", "plan: the router's netrescue.conf (default: router defaults)")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
 	sub, rest, err := cli.Parse(fs, args)
@@ -102,7 +104,11 @@ func run(ctx context.Context, args []string, e env) error {
 				return err
 			}
 		}
-		return h.plan(rcfg)
+		start, err := ladder.ParseAt(*at, h.e.now().In(h.loc))
+		if err != nil {
+			return cli.Usagef("%v", err)
+		}
+		return h.plan(rcfg, start)
 	case "pin":
 		return h.pin(ctx, *yes)
 	}

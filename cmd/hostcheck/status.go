@@ -109,8 +109,7 @@ func routerStateChecks(rs remote.RouterState) []health.Check {
 
 // plan prints the joint timeline of a total outage (SPEC §7): the router's
 // ladder under routerCfg, then the host stepping in.
-func (h *host) plan(routerCfg config.Config) error {
-	now := h.e.now().In(h.loc)
+func (h *host) plan(routerCfg config.Config, now time.Time) error {
 	w := h.e.stdout
 	res := rescue.SimulateJoint(routerCfg, h.cfg, now, ladder.PlanHorizon)
 	src := "router defaults"
@@ -119,7 +118,8 @@ func (h *host) plan(routerCfg config.Config) error {
 	}
 	fmt.Fprintf(w, "Total outage starting %s that only a host reboot fixes (router: %s, L4_SOS_THRESHOLD=%d; host VM_ID=%q).\n",
 		now.Format("2006-01-02 15:04"), src, routerCfg.L4SOSThreshold, h.cfg.VMID)
-	fmt.Fprintf(w, "Assumes: netcheck every minute, hostcheck every %v, a router reboot takes %v.\n\n", rescue.HostEvery, ladder.RebootTime)
+	fmt.Fprintf(w, "Assumes: netcheck every minute, hostcheck every %s, a router reboot takes %s, midnight-reset at 00:00.\n\n",
+		ladder.Human(rescue.HostEvery), ladder.Human(ladder.RebootTime))
 	for _, ev := range res.Events {
 		fmt.Fprintf(w, "  %s  +%-8s %-6s %s\n", ev.At.Format("Mon 15:04"), ladder.Human(ev.At.Sub(now)), ev.Side, ev.Text)
 	}

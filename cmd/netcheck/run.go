@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, e env) error {
 	var f cli.Flags
 	f.Register(fs)
 	crontabPath := fs.String("crontab", "/etc/crontabs/root", "crontab `file` that status checks")
+	at := fs.String("at", "", "plan: start the outage at `HH:MM` today instead of now")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
 	sub, rest, err := cli.Parse(fs, args)
 	if err != nil {
@@ -86,7 +87,11 @@ func run(ctx context.Context, args []string, e env) error {
 	case "status":
 		return status(ctx, cfg, e, *crontabPath)
 	case "plan":
-		return plan(cfg, e.stdout, e.now().In(cli.Zone()))
+		start, err := ladder.ParseAt(*at, e.now().In(cli.Zone()))
+		if err != nil {
+			return cli.Usagef("%v", err)
+		}
+		return plan(cfg, e.stdout, start)
 	}
 	return check(ctx, cfg, f.Verbose, e)
 }

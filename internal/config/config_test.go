@@ -223,3 +223,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestREADMEListsEveryKey keeps the README's key reference complete.
+func TestREADMEListsEveryKey(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range []Role{Router, Host} {
+		for _, k := range Keys(role) {
+			if !strings.Contains(string(b), "`"+k) {
+				t.Errorf("README.md does not document %s key %s", role, k)
+			}
+		}
+	}
+}

@@ -23,7 +23,7 @@ func WritePlan(w io.Writer, cfg config.Config, now time.Time) PlanResult {
 	}
 	fmt.Fprintf(w, "Total outage starting %s, nothing fixes it (config: %s; L4_SOS_THRESHOLD=%d).\n",
 		now.Format("2006-01-02 15:04"), src, cfg.L4SOSThreshold)
-	fmt.Fprintf(w, "Assumes: netcheck every %v, a router reboot takes %v, midnight-reset at 00:00.\n\n", RunEvery, RebootTime)
+	fmt.Fprintf(w, "Assumes: netcheck every minute, a router reboot takes %s, midnight-reset at 00:00.\n\n", Human(RebootTime))
 	for _, line := range Timeline(res) {
 		fmt.Fprintln(w, line)
 	}
@@ -102,4 +102,18 @@ func Human(d time.Duration) string {
 		return fmt.Sprintf("%dm", m)
 	}
 	return fmt.Sprintf("%dh%02dm", h, m)
+}
+
+// ParseAt resolves a plan's -at flag ("HH:MM", today in now's zone); ""
+// means now.
+func ParseAt(at string, now time.Time) (time.Time, error) {
+	if at == "" {
+		return now, nil
+	}
+	t, err := time.Parse("15:04", at)
+	if err != nil {
+		return now, fmt.Errorf("-at %q: want HH:MM, e.g. 09:00", at)
+	}
+	y, m, d := now.Date()
+	return time.Date(y, m, d, t.Hour(), t.Minute(), 0, 0, now.Location()), nil
 }
