@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -284,5 +285,67 @@ func TestRouterSafeUptimeAndDryRun(t *testing.T) {
 	}
 	if exists(filepath.Join(l.state, "net_rb_count")) {
 		t.Errorf("dry run wrote the real count")
+	}
+}
+
+// TestRouterStatus: the checklist shows ✗ with a fix for what is missing
+// and exits 1; once cron lines and crond are there, all ✓ and exit 0.
+func TestRouterStatus(t *testing.T) {
+	needRoot(t, "busybox")
+	l := newRouterLab(t, "u")
+	crontabFile := filepath.Join(l.dir, "crontabs", "root")
+	r := l.netcheck(t, "status", "-crontab", crontabFile)
+	if r.code != 1 || !strings.Contains(r.stdout, "✗ cron entries") || !strings.Contains(r.stdout, "fix: sh install.sh --role router") {
+		t.Errorf("status without cron: exit %d\n%s", r.code, r.stdout)
+	}
+	if !strings.Contains(r.stdout, "✓ internet: reply from 198.51.100.1") || !strings.Contains(r.stdout, "reboot count: 0 of 10") {
+		t.Errorf("status lacks the probe or the count:\n%s", r.stdout)
+	}
+	// busybox crond on an empty spool of ours, named crond as on OpenWrt.
+	spool := filepath.Join(l.dir, "spool")
+	if err := os.MkdirAll(filepath.Dir(crontabFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(spool, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(crontabFile, []byte("* * * * * /usr/bin/netcheck # netrescue\n0 0 * * * /usr/bin/midnight-reset # netrescue\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	crond := filepath.Join(l.dir, "crond")
+	bb, _ := exec.LookPath("busybox")
+	if err := os.Symlink(bb, crond); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(crond, "-f", "-c", spool)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	time.Sleep(100 * time.Millisecond)
+	r = l.netcheck(t, "status", "-crontab", crontabFile)
+	if r.code != 0 || strings.Contains(r.stdout, "✗") {
+		t.Errorf("status with cron and crond: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestRouterLocalTime: OpenWrt keeps its zone as a POSIX rule (CST-8); the
+// log must be in that zone, not UTC by accident.
+func TestRouterLocalTime(t *testing.T) {
+	l := newRouterLab(t, "z")
+	r := inNS(t, l.ns, nil, []string{"TZ=CST-8"}, bin(t, "netcheck"), "-config", l.conf)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	log := readFile(t, l.log)
+	if len(log) < 19 {
+		t.Fatalf("log = %q; want a 【启动】 line", log)
+	}
+	stamp, err := time.Parse(time.DateTime, log[:19])
+	if err != nil {
+		t.Fatalf("log line %q: %v", log, err)
+	}
+	if d := stamp.Sub(time.Now().UTC().Add(8 * time.Hour)); d > time.Minute || d < -time.Minute {
+		t.Errorf("log time %s is %v away from UTC+8 now", log[:19], d)
 	}
 }

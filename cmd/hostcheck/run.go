@@ -15,6 +15,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/remote"
@@ -90,6 +91,9 @@ func run(ctx context.Context, args []string, e env) error {
 		return cli.Usagef("drill -live really reboots this host: add -yes to confirm")
 	}
 	cfg, err := cli.LoadConfig(f, config.Host)
+	if err != nil && sub == "status" {
+		return health.ConfigFailed(e.stdout, err)
+	}
 	if err != nil {
 		return err
 	}

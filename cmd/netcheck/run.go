@@ -13,6 +13,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/sysinfo"
@@ -80,6 +81,9 @@ func run(ctx context.Context, args []string, e env) error {
 		return cli.Usagef("unknown subcommand %q; want status or plan (see netcheck -h)", sub)
 	}
 	cfg, err := cli.LoadConfig(f, config.Router)
+	if err != nil && sub == "status" {
+		return health.ConfigFailed(e.stdout, err)
+	}
 	if err != nil {
 		return err
 	}

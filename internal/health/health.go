@@ -5,6 +5,7 @@ package health
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -144,4 +145,12 @@ func Basics(cfg config.Config, now time.Time, tzFix string) ([]Check, *time.Loca
 		return append(out, Check{Name: "time zone", Detail: err.Error(), Fix: tzFix}), time.UTC
 	}
 	return append(out, Info("time zone", fmt.Sprintf("%s (%s), now %s", loc, zoneSrc, now.In(loc).Format(time.DateTime)))), loc
+}
+
+// ConfigFailed renders the checklist of a configuration that does not load:
+// `status` still answers, with the ✗ and the fix, and exits 1.
+func ConfigFailed(w io.Writer, err error) error {
+	Render(w, []Check{{Name: "config valid", Detail: err.Error(),
+		Fix: "edit the file as the message says; every key and its default is in /etc/netrescue.conf as installed, and in the README"}})
+	return fmt.Errorf("status: %w", errors.New("the configuration does not load (✗ above)"))
 }

@@ -1,0 +1,24 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestScripts runs testdata/script/*.txtar on the real binaries: exit
+// codes, messages and files for what needs no network (usage and config
+// errors, plan, midnight-reset, hostcheck boot). No script sends a packet.
+func TestScripts(t *testing.T) {
+	bin(t, "netcheck") // builds all three
+	testscript.Run(t, testscript.Params{
+		Dir: filepath.Join("testdata", "script"),
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("PATH", binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+			env.Setenv("TZ", "UTC0")
+			return nil
+		},
+	})
+}
