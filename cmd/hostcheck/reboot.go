@@ -61,10 +61,13 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 	return fmt.Errorf("host did not reboot: %s and %s had no effect", h.cfg.RebootCmd, h.cfg.RebootFallbackCmd)
 }
 
-// stopping reports whether systemd is shutting the system down.
+// stopping reports whether systemd is shutting the system down. A SIGTERM
+// (ctx cancelled) that arrives while systemctl is asked is the shutdown
+// reaching us: the query was killed, its empty answer means nothing, and
+// calling it a misfire would tear the mark of a reboot that is happening.
 func (h *host) stopping(ctx context.Context) bool {
 	r := h.e.exec(ctx, h.cfg.Systemctl+" is-system-running", 5*time.Second)
-	return strings.TrimSpace(r.Stdout) == "stopping"
+	return strings.TrimSpace(r.Stdout) == "stopping" || ctx.Err() != nil
 }
 
 // sleep waits d; false means ctx ended first (SIGTERM).

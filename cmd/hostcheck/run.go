@@ -19,6 +19,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/remote"
+	"github.com/pve-op/network-rescue/internal/report"
 	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/internal/sysinfo"
 	"github.com/pve-op/network-rescue/state"
@@ -47,12 +48,13 @@ func realEnv() env {
 		exec: command.Run, uptime: sysinfo.Uptime, bootID: sysinfo.BootID}
 }
 
-const usage = `usage: hostcheck [flags] [boot | status | plan | pin | drill]
+const usage = `usage: hostcheck [flags] [boot | status | plan | report | pin | drill]
 
   (no subcommand)  one run, as cron does every 5 minutes
   boot             @reboot: log 【启动】 and confirm a reboot we asked for
   status           health checklist with a fix for every ✗ (exit 1 if any)
   plan             timeline of a total outage: the router's ladder, then the host
+  report           from the log: outages per month, host reboots, VM restarts, misfires
   pin [-yes]       show the router's host key and pin it into KNOWN_HOSTS
   drill [-live -yes]  the closed-loop drill: SOS on the router, the decision
                    in dry run, the SSH acknowledgement, then everything put back
@@ -83,9 +85,9 @@ func run(ctx context.Context, args []string, e env) error {
 		return cli.Usagef("unexpected arguments %q; see hostcheck -h", rest)
 	}
 	switch sub {
-	case "", "boot", "status", "plan", "pin", "drill":
+	case "", "boot", "status", "plan", "report", "pin", "drill":
 	default:
-		return cli.Usagef("unknown subcommand %q; want boot, status, plan, pin or drill (see hostcheck -h)", sub)
+		return cli.Usagef("unknown subcommand %q; want boot, status, plan, report, pin or drill (see hostcheck -h)", sub)
 	}
 	if *live && !*yes {
 		return cli.Usagef("drill -live really reboots this host: add -yes to confirm")
@@ -115,6 +117,8 @@ func run(ctx context.Context, args []string, e env) error {
 		return h.plan(rcfg, start)
 	case "pin":
 		return h.pin(ctx, *yes)
+	case "report":
+		return report.WriteFile(e.stdout, cfg.LogFile, true)
 	}
 	var closeLog func() error
 	h.log, closeLog = cli.Logger(cfg, "hostcheck", f.Verbose, e.stderr, h.loc)

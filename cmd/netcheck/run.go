@@ -16,6 +16,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/report"
 	"github.com/pve-op/network-rescue/internal/sysinfo"
 	"github.com/pve-op/network-rescue/state"
 )
@@ -47,11 +48,12 @@ func realEnv() env {
 	}
 }
 
-const usage = `usage: netcheck [flags] [status | plan]
+const usage = `usage: netcheck [flags] [status | plan | report]
 
   (no subcommand)  one run, as cron does every minute
   status           health checklist with a fix for every ✗ (exit 1 if any)
   plan             timeline of a total outage under the current config
+  report           from the log: outages per month, their lengths, what ended them
 
 flags:
 `
@@ -76,9 +78,9 @@ func run(ctx context.Context, args []string, e env) error {
 		return cli.Usagef("unexpected arguments %q; see netcheck -h", rest)
 	}
 	switch sub {
-	case "", "status", "plan":
+	case "", "status", "plan", "report":
 	default:
-		return cli.Usagef("unknown subcommand %q; want status or plan (see netcheck -h)", sub)
+		return cli.Usagef("unknown subcommand %q; want status, plan or report (see netcheck -h)", sub)
 	}
 	cfg, err := cli.LoadConfig(f, config.Router)
 	if err != nil && sub == "status" {
@@ -90,6 +92,8 @@ func run(ctx context.Context, args []string, e env) error {
 	switch sub {
 	case "status":
 		return status(ctx, cfg, e, *crontabPath)
+	case "report":
+		return report.WriteFile(e.stdout, cfg.LogFile, false)
 	case "plan":
 		start, err := ladder.ParseAt(*at, e.now().In(cli.Zone()))
 		if err != nil {

@@ -1,0 +1,244 @@
+// Package report reads the logs of both sides back (SPEC §7 `report`):
+// outages per month, how long they lasted, which step ended them, router
+// reboots, SOS signals, host interventions and misfires. It only reads
+// the lines the binaries write (SPEC §8), so its parser is fuzzed.
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Line is one parsed log line.
+type Line struct {
+	Time  time.Time
+	Level string
+	Msg   string
+	Attrs map[string]string
+}
+
+// ParseLine parses "YYYY-mm-dd HH:MM:SS LVL message key=value…". The
+// message may hold spaces and '='; the attributes are the longest tail of
+// the line that reads as key=value pairs. ok is false for any other line.
+func ParseLine(s string) (l Line, ok bool) {
+	if len(s) < 24 || s[19] != ' ' {
+		return Line{}, false
+	}
+	t, err := time.ParseInLocation(time.DateTime, s[:19], time.Local)
+	if err != nil {
+		return Line{}, false
+	}
+	rest := s[20:]
+	lvl, rest, found := strings.Cut(rest, " ")
+	if !found || len(lvl) != 3 || strings.ToUpper(lvl) != lvl {
+		return Line{}, false
+	}
+	l = Line{Time: t, Level: lvl, Msg: rest, Attrs: map[string]string{}}
+	for i := 0; i < len(rest); i++ {
+		if rest[i] != ' ' {
+			continue
+		}
+		if attrs, ok := parseAttrs(rest[i+1:]); ok {
+			l.Msg, l.Attrs = rest[:i], attrs
+			break
+		}
+	}
+	return l, true
+}
+
+// parseAttrs parses a whole string as key=value pairs separated by single
+// spaces; values are bare or Go-quoted.
+func parseAttrs(s string) (map[string]string, bool) {
+	out := map[string]string{}
+	for s != "" {
+		eq := strings.IndexByte(s, '=')
+		if eq <= 0 || !isKey(s[:eq]) {
+			return nil, false
+		}
+		k := s[:eq]
+		s = s[eq+1:]
+		var v string
+		if strings.HasPrefix(s, `"`) {
+			q, err := strconv.QuotedPrefix(s)
+			if err != nil {
+				return nil, false
+			}
+			v, _ = strconv.Unquote(q)
+			s = s[len(q):]
+		} else {
+			end := strings.IndexByte(s, ' ')
+			if end < 0 {
+				end = len(s)
+			}
+			v, s = s[:end], s[end:]
+		}
+		out[k] = v
+		if s == "" {
+			break
+		}
+		if s[0] != ' ' {
+			return nil, false
+		}
+		s = s[1:]
+	}
+	return out, len(out) > 0
+}
+
+func isKey(k string) bool {
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c == '_' || c == '.' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' && i > 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// Month sums one calendar month up.
+type Month struct {
+	Month       string // 2026-11
+	Outages     int
+	Lengths     []time.Duration
+	EndedBy     map[string]int // last action before recovery: none, L1, L2, L3
+	Reboots     int            // router reboots (【L3-动作】)
+	SOS         int
+	HostReboots int // 【终极动作】 PVE reboots
+	VMRestarts  int // 【终极动作】 VM cold restarts
+	Misfires    int // 【回退】
+	Errors      int // 严重错误 lines
+}
+
+// Summarize reads log text (older files first) into months, oldest first.
+func Summarize(r io.Reader) ([]Month, error) {
+	byMonth := map[string]*Month{}
+	get := func(t time.Time) *Month {
+		k := t.Format("2006-01")
+		if byMonth[k] == nil {
+			byMonth[k] = &Month{Month: k, EndedBy: map[string]int{}}
+		}
+		return byMonth[k]
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		l, ok := ParseLine(sc.Text())
+		if !ok {
+			continue
+		}
+		m := get(l.Time)
+		msg := strings.TrimPrefix(l.Msg, "【演练】")
+		if msg != l.Msg {
+			continue // dry runs did nothing
+		}
+		switch {
+		case strings.HasPrefix(msg, "【状态恢复】网络已恢复"), strings.HasPrefix(msg, "【恢复】"):
+			m.Outages++
+			if d, err := time.ParseDuration(l.Attrs["outage"]); err == nil {
+				m.Lengths = append(m.Lengths, d)
+			}
+			if a := l.Attrs["last_action"]; a != "" {
+				m.EndedBy[a]++
+			}
+		case strings.HasPrefix(msg, "【L3-动作】"):
+			m.Reboots++
+		case strings.HasPrefix(msg, "【SOS】"):
+			m.SOS++
+		case strings.HasPrefix(msg, "【终极动作】冷重启"):
+			m.VMRestarts++
+		case strings.HasPrefix(msg, "【终极动作】"):
+			m.HostReboots++
+		case strings.HasPrefix(msg, "【回退】"):
+			m.Misfires++
+		}
+		if strings.Contains(msg, "严重错误") {
+			m.Errors++
+		}
+	}
+	keys := make([]string, 0, len(byMonth))
+	for k := range byMonth {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]Month, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, *byMonth[k])
+	}
+	return out, sc.Err()
+}
+
+// Files opens path.1 then path (the rotated generation first), skipping
+// the ones that do not exist.
+func Files(path string) (io.Reader, func(), error) {
+	var rs []io.Reader
+	var fs []*os.File
+	for _, p := range []string{path + ".1", path} {
+		f, err := os.Open(p)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, func() {}, fmt.Errorf("open log: %w", err)
+		}
+		fs = append(fs, f)
+		rs = append(rs, f)
+	}
+	return io.MultiReader(rs...), func() {
+		for _, f := range fs {
+			f.Close()
+		}
+	}, nil
+}
+
+// Write prints the months as a table a person reads.
+func Write(w io.Writer, months []Month, host bool) {
+	if len(months) == 0 {
+		fmt.Fprintln(w, "no events in the log yet (a healthy network logs nothing)")
+		return
+	}
+	if host {
+		fmt.Fprintf(w, "%-8s %8s %10s %10s %8s %8s %9s %7s\n", "month", "outages", "median", "longest", "host", "VM", "misfires", "errors")
+	} else {
+		fmt.Fprintf(w, "%-8s %8s %10s %10s %-24s %8s %5s %7s\n", "month", "outages", "median", "longest", "ended after", "reboots", "SOS", "errors")
+	}
+	for _, m := range months {
+		med, longest := "-", "-"
+		if len(m.Lengths) > 0 {
+			s := slices.Clone(m.Lengths)
+			slices.Sort(s)
+			med, longest = s[len(s)/2].Round(time.Second).String(), s[len(s)-1].Round(time.Second).String()
+		}
+		if host {
+			fmt.Fprintf(w, "%-8s %8d %10s %10s %8d %8d %9d %7d\n", m.Month, m.Outages, med, longest, m.HostReboots, m.VMRestarts, m.Misfires, m.Errors)
+			continue
+		}
+		var ended []string
+		for _, a := range []string{"none", "L1", "L2", "L3"} {
+			if n := m.EndedBy[a]; n > 0 {
+				ended = append(ended, fmt.Sprintf("%s:%d", a, n))
+			}
+		}
+		fmt.Fprintf(w, "%-8s %8d %10s %10s %-24s %8d %5d %7d\n", m.Month, m.Outages, med, longest, strings.Join(ended, " "), m.Reboots, m.SOS, m.Errors)
+	}
+}
+
+// WriteFile summarises the log at path (and its rotated .1) to w.
+func WriteFile(w io.Writer, path string, host bool) error {
+	r, closeAll, err := Files(path)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	months, err := Summarize(r)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	fmt.Fprintf(w, "from %s (and %s.1)\n", path, path)
+	Write(w, months, host)
+	return nil
+}

@@ -1,0 +1,85 @@
+package report
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseLine(t *testing.T) {
+	tests := []struct {
+		in    string
+		msg   string
+		attrs map[string]string
+	}{
+		{`2026-11-25 13:51:39 INF 【状态恢复】网络已恢复 outage=5m0s last_action=L2 by="reply from 1.1.1.1 in 3ms"`,
+			"【状态恢复】网络已恢复", map[string]string{"outage": "5m0s", "last_action": "L2", "by": "reply from 1.1.1.1 in 3ms"}},
+		{`2026-11-25 13:51:39 WRN 【报警】网络断开 (第 1 次失败)。 probe="no reply \"x\" from 4 targets"`,
+			"【报警】网络断开 (第 1 次失败)。", map[string]string{"probe": `no reply "x" from 4 targets`}},
+		{`2026-11-25 13:51:39 ERR -> [错误] exit status 1: a=b c action=L1`,
+			"-> [错误] exit status 1: a=b c", map[string]string{"action": "L1"}},
+		{`2026-11-25 13:51:39 INF 【重置】新的一天。`, "【重置】新的一天。", map[string]string{}},
+	}
+	for _, tt := range tests {
+		l, ok := ParseLine(tt.in)
+		if !ok || l.Msg != tt.msg || len(l.Attrs) != len(tt.attrs) {
+			t.Errorf("ParseLine(%q) = %q %v %v; want %q %v", tt.in, l.Msg, l.Attrs, ok, tt.msg, tt.attrs)
+			continue
+		}
+		for k, v := range tt.attrs {
+			if l.Attrs[k] != v {
+				t.Errorf("ParseLine(%q) attr %s = %q; want %q", tt.in, k, l.Attrs[k], v)
+			}
+		}
+	}
+	for _, bad := range []string{"", "[2026-11-25 13:51:39] 【报警】", "2026-11-25 13:51:39 information"} {
+		if _, ok := ParseLine(bad); ok {
+			t.Errorf("ParseLine(%q) ok; want not a log line", bad)
+		}
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	log := strings.Join([]string{
+		"2026-10-30 10:00:00 WRN 【报警】网络断开 (第 1 次失败)。",
+		"2026-10-30 10:05:00 INF 【状态恢复】网络已恢复 outage=5m0s last_action=L2",
+		"2026-11-02 01:00:00 WRN 【L3-动作】执行物理重启 (#1)… count=1",
+		"2026-11-02 01:30:00 INF 【状态恢复】网络已恢复 outage=40m0s last_action=L3",
+		"2026-11-03 09:00:00 WRN 【L3-动作】执行物理重启 (#1)… count=1",
+		"2026-11-03 12:00:00 ERR 【SOS】今日自愈已达 10 次上限。生成 SOS 信号，停止自救。 count=10",
+		"2026-11-03 12:01:00 INF 【演练】【L3-动作】执行物理重启 (#2)…",
+		"2026-11-03 13:00:00 INF 【状态恢复】网络已恢复 outage=4h0m0s last_action=L3",
+		"not a log line",
+	}, "\n")
+	months, err := Summarize(strings.NewReader(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(months) != 2 {
+		t.Fatalf("months = %+v; want 2", months)
+	}
+	oct, nov := months[0], months[1]
+	if oct.Outages != 1 || oct.EndedBy["L2"] != 1 {
+		t.Errorf("October = %+v", oct)
+	}
+	if nov.Outages != 2 || nov.Reboots != 2 || nov.SOS != 1 || nov.EndedBy["L3"] != 2 || nov.Lengths[1] != 4*time.Hour {
+		t.Errorf("November = %+v; want 2 outages, 2 reboots (the dry run does not count), 1 SOS", nov)
+	}
+	var b strings.Builder
+	Write(&b, months, false)
+	if !strings.Contains(b.String(), "2026-11") || !strings.Contains(b.String(), "L3:2") {
+		t.Errorf("table:\n%s", b.String())
+	}
+}
+
+func FuzzParseLine(f *testing.F) {
+	f.Add(`2026-11-25 13:51:39 INF 【状态恢复】网络已恢复 outage=5m0s last_action=L2 by="x y"`)
+	f.Add(`2026-11-25 13:51:39 ERR a=b c="d`)
+	f.Fuzz(func(t *testing.T, s string) {
+		l, ok := ParseLine(s)
+		if ok && (l.Attrs == nil || len(l.Level) != 3) {
+			t.Fatalf("ParseLine(%q) = %+v", s, l)
+		}
+		_, _ = Summarize(strings.NewReader(s))
+	})
+}
