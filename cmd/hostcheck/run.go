@@ -178,6 +178,13 @@ func (h *host) check(ctx context.Context) error {
 	for _, p := range problems {
 		h.logProblem(p)
 	}
+	if len(problems) > 0 {
+		// Rewrite damaged files with the safe values just read, so that the
+		// damage is reported once, not every five minutes.
+		if err := store.Save(rescue.State{}, st); err != nil {
+			h.log.Error("【严重错误】状态文件无法重写", "err", err)
+		}
+	}
 	obs := h.observeBasics()
 	step, rs := h.decide(ctx, st, obs)
 	if step.Silent {

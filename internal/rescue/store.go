@@ -54,7 +54,8 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 			st.VMRestartDate, st.LastReboot = max(vm, day), max(last, day)
 		}
 		if err == nil {
-			problems = append(problems, &state.CorruptError{Path: p, Reason: "no valid vm_restart_date and last_reboot_date lines"})
+			problems = append(problems, &state.CorruptError{Path: p, Content: rec.Format(),
+				Reason: "no valid vm_restart_date and last_reboot_date lines; today counts as spent"})
 		}
 	case ok:
 		st.VMRestartDate, st.LastReboot = vm, last

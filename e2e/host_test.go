@@ -1,0 +1,975 @@
+package e2e
+
+// End-to-end tests of the host side (issue 4 item 7, SPEC §6 and §7) on the
+// real hostcheck and midnight-reset binaries, in one lab shared by the
+// subtests of TestHostEndToEnd:
+//
+//	nre<PID>hh (host, 10.78.0.2) ──veth── nre<PID>hr (router, 10.78.0.1, Dropbear;
+//	                                               198.51.100.1 on its lo = "the internet")
+//
+// The host reaches "the internet" only through its default route via the
+// router. Cutting it (hostLab.cut) black-holes 198.51.100.1 with an nft
+// input rule in the router namespace, so a probe waits its whole
+// PROBE_TIMEOUT as in a real outage, while the LAN (ping and SSH to
+// 10.78.0.1) keeps working. A separate ISP namespace would add nothing:
+// hostcheck only ever sees the router.
+//
+// Dropbear runs as `ip netns exec ROUTER unshare -m sh -c 'mount --bind
+// ROOT /root && exec dropbear …'`, so the router's /root (authorized_keys,
+// SOS_SYSTEM, net_rb_count, net_cooling_ts; OP_STATE_DIR=/root) is a temp
+// dir the test reads and writes directly. Every disruptive host command
+// (REBOOT_CMD, REBOOT_FALLBACK_CMD, QM, SYSTEMCTL, PVECM) is a recorder
+// script. A recorder that plays a real shutdown finds the hostcheck that
+// ran it by walking up /proc/PID/status from its parent to the first
+// process named hostcheck (this test started it) and sends that one PID a
+// SIGTERM, as systemd would.
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+const (
+	hostLabRouterIP = "10.78.0.1"
+	hostLabHostIP   = "10.78.0.2"
+	hostLabAddr     = hostLabRouterIP + ":22"
+)
+
+// hostFindHostcheck sets hc to the PID of the hostcheck that runs this
+// script (its parent, or its grandparent when /bin/sh -c forks), or 1.
+const hostFindHostcheck = `hc=$PPID
+while [ "$hc" -gt 1 ] && [ "$(cat /proc/"$hc"/comm 2>/dev/null)" != hostcheck ]; do
+	hc=$(sed -n 's/^PPid:[[:space:]]*//p' /proc/"$hc"/status 2>/dev/null)
+	hc=${hc:-1}
+done
+`
+
+// hostTermLater sends hostcheck a SIGTERM a moment after the command has
+// returned, as a shutdown that systemd carries out would.
+const hostTermLater = `( sleep 0.3; [ "$hc" -gt 1 ] && [ "$(cat /proc/"$hc"/comm 2>/dev/null)" = hostcheck ] && kill -TERM "$hc" ) >/dev/null 2>&1 &
+`
+
+// hostSyncBuf collects Dropbear's log while the test reads it.
+type hostSyncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *hostSyncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *hostSyncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// hostLab is the host and router namespaces, Dropbear, and the host's files.
+type hostLab struct {
+	host, router string
+	root         string // the router's /root as Dropbear sees it
+	etc          string // the router's host keys
+	hostKey      string // the host key file Dropbear serves
+	dir          string // host side: config, SSH key, known_hosts, recorders
+	bin          string // recorder scripts
+	conf, key    string
+	known        string
+	h            string // host files reset for every subtest:
+	mark, state  string //   PVE_MARK, STATE_DIR
+	run, log     string //   RUN_DIR, LOG_FILE
+	actions      string //   what the recorders were called with
+	dropbear     *exec.Cmd
+	dbLog        *hostSyncBuf
+	pinOut       string // stdout of the `hostcheck pin -yes` that set the lab up
+}
+
+func hostTempDir(t *testing.T, what string) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", fmt.Sprintf("nre%dh-%s-", os.Getpid(), what))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+func newHostLab(t *testing.T) *hostLab {
+	t.Helper()
+	needRoot(t, "dropbear", "dropbearkey", "ss", "sed", "sleep")
+	l := &hostLab{host: netns(t, tag(t, "hh")), router: netns(t, tag(t, "hr")), dbLog: &hostSyncBuf{}}
+	t.Cleanup(func() {
+		// Whatever still runs in the namespaces was started by this test
+		// (Dropbear's session children): end it by PID before the
+		// namespaces go, never this process.
+		l.stopDropbear()
+		for _, ns := range []string{l.host, l.router} {
+			out, _ := exec.Command("ip", "netns", "pids", ns).Output()
+			for _, f := range strings.Fields(string(out)) {
+				if p, err := strconv.Atoi(f); err == nil && p != os.Getpid() {
+					if proc, err := os.FindProcess(p); err == nil {
+						proc.Kill()
+					}
+				}
+			}
+		}
+		if t.Failed() {
+			dl := lines(l.dbLog.String())
+			t.Logf("dropbear log (last lines):\n%s", strings.Join(dl[max(0, len(dl)-30):], "\n"))
+		}
+	})
+	link(t, l.host, "lan", hostLabHostIP+"/24", l.router, "lan", hostLabRouterIP+"/24")
+	sh(t, "ip", "-n", l.router, "addr", "add", "198.51.100.1/32", "dev", "lo")
+	sh(t, "ip", "-n", l.host, "route", "add", "default", "via", hostLabRouterIP)
+
+	l.etc = hostTempDir(t, "etc")
+	l.hostKey = filepath.Join(l.etc, "dropbear_ed25519_host_key")
+	sh(t, "dropbearkey", "-t", "ed25519", "-f", l.hostKey)
+	l.root = hostTempDir(t, "root")
+	if err := os.Mkdir(filepath.Join(l.root, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+
+	l.dir = hostTempDir(t, "pve")
+	l.bin = filepath.Join(l.dir, "bin")
+	l.conf = filepath.Join(l.dir, "netrescue.conf")
+	l.key = filepath.Join(l.dir, "id_ed25519")
+	l.known = filepath.Join(l.dir, "netrescue", "known_hosts")
+	l.h = filepath.Join(l.dir, "h")
+	l.mark = filepath.Join(l.h, "pve_did_reboot_today")
+	l.state = filepath.Join(l.h, "state")
+	l.run = filepath.Join(l.h, "run")
+	l.log = filepath.Join(l.h, "pve_host_monitor.log")
+	l.actions = filepath.Join(l.h, "actions.log")
+	if err := os.MkdirAll(l.bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	// The host's SSH key, in OpenSSH format, authorized on the router.
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(l.key, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := ssh.NewPublicKey(priv.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(l.root, ".ssh", "authorized_keys"), ssh.MarshalAuthorizedKey(pub), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// Recorders. REBOOT plays a shutdown that works (SIGTERM to hostcheck
+	// shortly after); REBOOT_DUD and FALLBACK do nothing. Each notes
+	// whether the mark was already on disk when it ran.
+	markSeen := fmt.Sprintf("[ -e '%s' ] && echo \"MARK-ON-DISK $0\" >> '%s'\n", l.mark, l.actions)
+	recorder(t, l.bin, "REBOOT", l.actions, markSeen+hostFindHostcheck+hostTermLater)
+	recorder(t, l.bin, "REBOOT_DUD", l.actions, markSeen)
+	recorder(t, l.bin, "FALLBACK", l.actions, "")
+	recorder(t, l.bin, "QM", l.actions, "")
+	recorder(t, l.bin, "PVECM", l.actions, "exit 1")
+	// SYSTEMCTL_* answer `is-system-running`.
+	recorder(t, l.bin, "SYSTEMCTL_RUNNING", l.actions, "echo running")
+	recorder(t, l.bin, "SYSTEMCTL_STOPPING", l.actions, "echo stopping\n"+hostFindHostcheck+hostTermLater)
+	// SYSTEMCTL_TERM2: the shutdown's SIGTERM reaches hostcheck while it
+	// asks systemd the second time (systemd is busy and answers late).
+	recorder(t, l.bin, "SYSTEMCTL_TERM2", l.actions, fmt.Sprintf(
+		"if [ \"$(grep -c '^SYSTEMCTL_TERM2 ' '%s')\" -ge 2 ]; then\n%s[ \"$hc\" -gt 1 ] && kill -TERM \"$hc\"\nsleep 3\nfi\necho running", l.actions, hostFindHostcheck))
+
+	l.reset(t)
+	// `hostcheck pin -yes` pins the router's key for every run after it.
+	r := l.hostcheck(t, "pin", "-yes")
+	if r.code != 0 {
+		t.Fatalf("hostcheck pin -yes: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	l.pinOut = r.stdout
+	return l
+}
+
+// startDropbear serves the router's SSH with l.hostKey and waits until it listens.
+func (l *hostLab) startDropbear(t *testing.T) {
+	t.Helper()
+	cmd := exec.Command("ip", "netns", "exec", l.router, "unshare", "-m", "--propagation", "private", "sh", "-c",
+		`mount --bind "$1" /root && exec dropbear -F -E -s -r "$2" -p "$3" -P "$4"`,
+		"sh", l.root, l.hostKey, hostLabAddr, filepath.Join(l.etc, "dropbear.pid"))
+	cmd.Stdout, cmd.Stderr = l.dbLog, l.dbLog
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// ip netns exec, unshare and sh all exec: this PID is Dropbear's.
+	l.dropbear = cmd
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		out, _ := exec.Command("ip", "netns", "exec", l.router, "ss", "-Hltn", "sport", "= :22").Output()
+		if strings.Contains(string(out), hostLabAddr) {
+			return
+		}
+	}
+	t.Fatalf("dropbear does not listen on %s after 5s:\n%s", hostLabAddr, l.dbLog.String())
+}
+
+func (l *hostLab) stopDropbear() {
+	if l.dropbear == nil {
+		return
+	}
+	l.dropbear.Process.Kill()
+	l.dropbear.Wait()
+	l.dropbear = nil
+}
+
+// connections counts the SSH connections Dropbear has accepted.
+func (l *hostLab) connections() int {
+	return strings.Count(l.dbLog.String(), "connection from")
+}
+
+// reset starts a subtest afresh: the router's /root holds only .ssh, the
+// host's files are gone, the internet and SSH are up, and the config is the
+// base one with extra KEY=value lines replacing or adding keys.
+func (l *hostLab) reset(t *testing.T, extra ...string) {
+	t.Helper()
+	entries, err := os.ReadDir(l.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != ".ssh" {
+			os.RemoveAll(filepath.Join(l.root, e.Name()))
+		}
+	}
+	if err := os.RemoveAll(l.h); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(l.h, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"hcut", "hcut2", "hssh"} {
+		exec.Command("ip", "netns", "exec", l.router, "nft", "delete", "table", "inet", table).Run()
+	}
+	if l.dropbear == nil {
+		l.startDropbear(t)
+	}
+	l.configure(t, extra...)
+}
+
+func (l *hostLab) configure(t *testing.T, extra ...string) {
+	t.Helper()
+	conf := []string{
+		"CHECK_TARGETS=198.51.100.1",
+		"PROBE_TIMEOUT=300ms",
+		"OP_IP=" + hostLabRouterIP,
+		"OP_STATE_DIR=/root",
+		"SSH_KEY=" + l.key,
+		"KNOWN_HOSTS=" + l.known,
+		"SSH_TIMEOUT=1s",
+		"PVE_MARK=" + l.mark,
+		"STATE_DIR=" + l.state,
+		"RUN_DIR=" + l.run,
+		"LOG_FILE=" + l.log,
+		"SYSLOG=0",
+		"MIN_HOST_UPTIME=0",
+		"REBOOT_DELAY=0",
+		"REBOOT_CONFIRM=1s",
+		"REBOOT_CMD=" + filepath.Join(l.bin, "REBOOT"),
+		"REBOOT_FALLBACK_CMD=" + filepath.Join(l.bin, "FALLBACK"),
+		"QM=" + filepath.Join(l.bin, "QM"),
+		"SYSTEMCTL=" + filepath.Join(l.bin, "SYSTEMCTL_RUNNING"),
+		"PVECM=" + filepath.Join(l.bin, "PVECM"),
+	}
+	for _, e := range extra {
+		k, _, _ := strings.Cut(e, "=")
+		replaced := false
+		for i, c := range conf {
+			if strings.HasPrefix(c, k+"=") {
+				conf[i], replaced = e, true
+			}
+		}
+		if !replaced {
+			conf = append(conf, e)
+		}
+	}
+	writeConf(t, l.conf, conf...)
+}
+
+// cut black-holes "the internet" (198.51.100.1) for the host.
+func (l *hostLab) cut(t *testing.T) {
+	t.Helper()
+	nft(t, l.router, "table inet hcut {\n chain in { type filter hook input priority 0; ip daddr 198.51.100.1 drop; }\n}\n")
+}
+
+// blockSSH silently drops the router's SSH port.
+func (l *hostLab) blockSSH(t *testing.T) {
+	t.Helper()
+	nft(t, l.router, "table inet hssh {\n chain in { type filter hook input priority 0; tcp dport 22 drop; }\n}\n")
+}
+
+func (l *hostLab) hostcheck(t *testing.T, args ...string) result {
+	t.Helper()
+	return inNS(t, l.host, nil, nil, append([]string{bin(t, "hostcheck"), "-config", l.conf}, args...)...)
+}
+
+func (l *hostLab) writeRouter(t *testing.T, name, content string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(l.root, name), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// routerFiles lists every file in the router's /root with its bytes.
+func (l *hostLab) routerFiles(t *testing.T) string {
+	t.Helper()
+	var out []string
+	filepath.Walk(l.root, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			rel, _ := filepath.Rel(l.root, p)
+			out = append(out, fmt.Sprintf("%s %v %q", rel, fi.Mode(), readFile(t, p)))
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return strings.Join(out, "\n")
+}
+
+// calls returns the recorder calls whose name is one of names (all when none).
+func (l *hostLab) calls(t *testing.T, names ...string) []string {
+	t.Helper()
+	var out []string
+	for _, line := range lines(readFile(t, l.actions)) {
+		name, _, _ := strings.Cut(line, " ")
+		if len(names) == 0 {
+			out = append(out, line)
+		}
+		for _, n := range names {
+			if name == n {
+				out = append(out, strings.TrimSpace(line))
+			}
+		}
+	}
+	return out
+}
+
+// hostInOrder checks that text holds each of wants, in this order.
+func hostInOrder(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	rest := text
+	for _, w := range wants {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Errorf("%s lacks %q (in this order: %q)\n%s", what, w, wants, text)
+			return
+		}
+		rest = rest[i+len(w):]
+	}
+}
+
+func hostToday() string     { return time.Now().UTC().Format("2006-01-02") }
+func hostYesterday() string { return time.Now().UTC().Add(-24 * time.Hour).Format("2006-01-02") }
+
+func hostBootID(t *testing.T) string {
+	t.Helper()
+	return strings.TrimSpace(readFile(t, "/proc/sys/kernel/random/boot_id"))
+}
+
+// hostSOS is the router's SOS, as netcheck writes it.
+const hostSOS = "time=2025-01-01T03:04:05Z count=10 reason=ladder exhausted"
+
+// TestHostEndToEnd runs hostcheck against a real router namespace with
+// Dropbear: every case a user meets, in one shared lab.
+func TestHostEndToEnd(t *testing.T) {
+	l := newHostLab(t)
+
+	t.Run("pin", func(t *testing.T) {
+		out := sh(t, "dropbearkey", "-y", "-f", l.hostKey)
+		var want string
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "ssh-ed25519 ") {
+				k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = ssh.FingerprintSHA256(k)
+			}
+		}
+		if want == "" || !strings.Contains(l.pinOut, "pinned "+want+" for "+hostLabAddr+" in "+l.known) {
+			t.Errorf("pin stdout = %q; want it to name fingerprint %q and %s", l.pinOut, want, l.known)
+		}
+		if got := lines(readFile(t, l.known)); len(got) != 1 || !strings.HasPrefix(got[0], hostLabRouterIP+" ssh-ed25519 ") {
+			t.Errorf("known_hosts = %q; want one ssh-ed25519 line for %s", got, hostLabRouterIP)
+		}
+	})
+
+	t.Run("healthy", func(t *testing.T) {
+		l.reset(t)
+		l.writeRouter(t, "SOS_SYSTEM", hostSOS) // even with SOS: the internet is up
+		conns := l.connections()
+		r := l.hostcheck(t)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if exists(l.log) || exists(l.state) || exists(l.mark) || exists(l.actions) {
+			t.Errorf("a healthy run wrote: log %v state %v mark %v actions %v", exists(l.log), exists(l.state), exists(l.mark), exists(l.actions))
+		}
+		if n := l.connections() - conns; n != 0 {
+			t.Errorf("a healthy run made %d SSH connection(s) to the router; want none", n)
+		}
+		if r.elapsed > time.Second {
+			t.Errorf("a healthy run took %v; want one round trip", r.elapsed)
+		}
+	})
+
+	t.Run("down without SOS", func(t *testing.T) {
+		l.reset(t)
+		l.writeRouter(t, "net_rb_count", "3\n")
+		l.cut(t)
+		r := l.hostcheck(t)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		log := readFile(t, l.log)
+		hostInOrder(t, "log", log, "【检测】互联网断开，开始检索 OpenWrt SOS 信号...",
+			"【观察】未发现 SOS 信号。判定 OpenWrt 仍在尝试自愈或处于熔断期。", `router_count=3`)
+		if exists(l.mark) || exists(l.actions) {
+			t.Errorf("no SOS, yet mark %v, actions %q", exists(l.mark), l.calls(t))
+		}
+		if strings.Contains(log, "严重错误") {
+			t.Errorf("log has 严重错误:\n%s", log)
+		}
+	})
+
+	t.Run("SOS reboots the host once a day", func(t *testing.T) {
+		l.reset(t)
+		l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+		l.writeRouter(t, "net_rb_count", "10\n")
+		l.writeRouter(t, "net_cooling_ts", "1700000000\n")
+		l.cut(t)
+		r := l.hostcheck(t)
+		// REBOOT's SIGTERM ends the run quietly.
+		if r.code != 0 {
+			t.Errorf("exit %d; want 0 (SIGTERM while waiting ends the run quietly): %s", r.code, r.stderr)
+		}
+		log := readFile(t, l.log)
+		hostInOrder(t, "log", log,
+			"【检测】互联网断开",
+			"【确认】捕获 SOS 信号！OpenWrt 自救已穷尽。准备介入重启 PVE。",
+			"【同步】",
+			"【终极动作】删除 SOS 成功。PVE 物理机将在 0 秒后执行优雅重启...",
+			"-> [成功]")
+		if strings.Contains(log, "严重错误") || strings.Contains(log, "回退") {
+			t.Errorf("log has 严重错误/回退:\n%s", log)
+		}
+		if got := l.calls(t, "REBOOT", "FALLBACK", "QM"); strings.Join(got, ",") != "REBOOT" {
+			t.Errorf("calls = %q; want REBOOT exactly once", got)
+		}
+		if len(l.calls(t, "MARK-ON-DISK")) != 1 {
+			t.Errorf("the mark was not on disk when REBOOT_CMD ran (calls %q)", l.calls(t))
+		}
+		// The router was acknowledged: it starts afresh after the reboot.
+		if exists(filepath.Join(l.root, "SOS_SYSTEM")) || exists(filepath.Join(l.root, "net_cooling_ts")) {
+			t.Errorf("router still has SOS or cooling:\n%s", l.routerFiles(t))
+		}
+		if c := strings.TrimSpace(readFile(t, filepath.Join(l.root, "net_rb_count"))); c != "0" {
+			t.Errorf("router net_rb_count = %q; want 0", c)
+		}
+		mark := readFile(t, l.mark)
+		for _, want := range []string{"date=" + hostToday(), "boot_id=" + hostBootID(t), "reason=SOS " + hostSOS, "time=" + hostToday() + "T"} {
+			if !strings.Contains(mark, want) {
+				t.Errorf("mark lacks %q:\n%s", want, mark)
+			}
+		}
+
+		// SOS again the same day: nothing at all.
+		l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+		before := l.routerFiles(t)
+		logBefore := readFile(t, l.log)
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Errorf("second run exit %d: %s", r.code, r.stderr)
+		}
+		if got := readFile(t, l.log); got != logBefore {
+			t.Errorf("second run logged %q; want nothing (the mark)", strings.TrimPrefix(got, logBefore))
+		}
+		if n := len(l.calls(t, "REBOOT")); n != 1 {
+			t.Errorf("REBOOT called %d times; want still 1", n)
+		}
+		if after := l.routerFiles(t); after != before {
+			t.Errorf("second run touched the router:\nbefore %s\nafter  %s", before, after)
+		}
+
+		// midnight-reset deletes the mark, as the original cron did. Run
+		// on the same real day (the test cannot move the clock), the day of
+		// the last reboot, kept in STATE_DIR, still holds: no second reboot.
+		record := filepath.Join(l.state, "hostcheck.state")
+		if rec := readFile(t, record); !strings.Contains(rec, "last_reboot_date="+hostToday()) {
+			t.Errorf("state = %q; want last_reboot_date=%s", rec, hostToday())
+		}
+		midnight := func(args ...string) {
+			t.Helper()
+			mr := inNS(t, l.host, nil, nil, append([]string{bin(t, "midnight-reset"), "-role", "host", "-config", l.conf}, args...)...)
+			if mr.code != 0 {
+				t.Fatalf("midnight-reset %q exit %d: %s", args, mr.code, mr.stderr)
+			}
+		}
+		midnight()
+		if exists(l.mark) {
+			t.Errorf("midnight-reset left the mark")
+		}
+		if !strings.Contains(strings.TrimPrefix(readFile(t, l.log), logBefore), "【重置】") {
+			t.Errorf("midnight-reset did not log 【重置】")
+		}
+		if r := l.hostcheck(t); r.code != 0 || len(l.calls(t, "REBOOT")) != 1 {
+			t.Errorf("run after midnight-reset the same day: exit %d, REBOOT calls %d; want 0 and still 1", r.code, len(l.calls(t, "REBOOT")))
+		}
+
+		// The next day: midnight-reset ran at 00:00 and the date moved on.
+		if err := os.WriteFile(record, []byte("down_since=0\nlast_reboot_date="+hostYesterday()+"\nrouter_down_since=0\nvm_restart_date=\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Errorf("run the next day exit %d: %s", r.code, r.stderr)
+		}
+		if n := len(l.calls(t, "REBOOT")); n != 2 {
+			t.Errorf("REBOOT called %d times after a new day and SOS; want 2", n)
+		}
+		if !exists(l.mark) || exists(filepath.Join(l.root, "SOS_SYSTEM")) {
+			t.Errorf("after the second reboot: mark %v, router SOS %v; want a mark and no SOS", exists(l.mark), exists(filepath.Join(l.root, "SOS_SYSTEM")))
+		}
+
+		// A person's override: midnight-reset -force allows one more today.
+		l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+		logBefore = readFile(t, l.log)
+		midnight("-force")
+		if !strings.Contains(strings.TrimPrefix(readFile(t, l.log), logBefore), "【重置】") || exists(l.mark) {
+			t.Errorf("midnight-reset -force: mark %v, log %q; want the mark gone and 【重置】", exists(l.mark), strings.TrimPrefix(readFile(t, l.log), logBefore))
+		}
+		if r := l.hostcheck(t); r.code != 0 || len(l.calls(t, "REBOOT")) != 3 {
+			t.Errorf("run after midnight-reset -force: exit %d, REBOOT calls %d; want 0 and 3", r.code, len(l.calls(t, "REBOOT")))
+		}
+	})
+
+	t.Run("SOS but router silent on the LAN", func(t *testing.T) {
+		l.reset(t)
+		l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+		l.cut(t)
+		nft(t, l.router, "table inet hcut2 {\n chain in { type filter hook input priority 0; icmp type echo-request drop; }\n}\n")
+		defer exec.Command("ip", "netns", "exec", l.router, "nft", "delete", "table", "inet", "hcut2").Run()
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Errorf("exit %d: %s", r.code, r.stderr)
+		}
+		hostInOrder(t, "log", readFile(t, l.log), "【确认】", "【等待】OpenWrt 在局域网上没有响应 ping，下个周期重试。")
+		if exists(l.actions) || exists(l.mark) || !exists(filepath.Join(l.root, "SOS_SYSTEM")) {
+			t.Errorf("acted while the router is silent: calls %q, mark %v, SOS kept %v", l.calls(t), exists(l.mark), exists(filepath.Join(l.root, "SOS_SYSTEM")))
+		}
+	})
+
+	t.Run("host just booted defers", func(t *testing.T) {
+		l.reset(t, "MIN_HOST_UPTIME=600")
+		l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+		l.cut(t)
+		uptime := filepath.Join(l.h, "uptime")
+		if err := os.WriteFile(uptime, []byte("30.00 20.00\n"), 0o444); err != nil {
+			t.Fatal(err)
+		}
+		r := inNS(t, l.host, map[string]string{uptime: "/proc/uptime"}, nil, bin(t, "hostcheck"), "-config", l.conf)
+		if r.code != 0 {
+			t.Errorf("exit %d: %s", r.code, r.stderr)
+		}
+		hostInOrder(t, "log", readFile(t, l.log), "【确认】", "【推迟】物理机开机时间过短。", "uptime=30s")
+		if exists(l.actions) || exists(l.mark) || !exists(filepath.Join(l.root, "SOS_SYSTEM")) {
+			t.Errorf("acted on a fresh boot: calls %q, mark %v, SOS kept %v", l.calls(t), exists(l.mark), exists(filepath.Join(l.root, "SOS_SYSTEM")))
+		}
+	})
+
+	t.Run("stale mark", func(t *testing.T) {
+		for _, tt := range []struct {
+			name, content string
+		}{
+			{name: "date-less, mtime yesterday", content: ""},
+			{name: "dated yesterday", content: "date=" + hostYesterday() + "\n"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				l.reset(t)
+				if err := os.WriteFile(l.mark, []byte(tt.content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				y := time.Now().Add(-24 * time.Hour)
+				if err := os.Chtimes(l.mark, y, y); err != nil {
+					t.Fatal(err)
+				}
+				l.cut(t)
+				if r := l.hostcheck(t); r.code != 0 {
+					t.Errorf("exit %d: %s", r.code, r.stderr)
+				}
+				hostInOrder(t, "log", readFile(t, l.log), "【重置】", "mark_date="+hostYesterday(), "【检测】", "【观察】")
+				if exists(l.mark) {
+					t.Errorf("the stale mark is still there")
+				}
+			})
+		}
+		t.Run("date-less, mtime today", func(t *testing.T) {
+			l.reset(t)
+			if err := os.WriteFile(l.mark, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+			l.cut(t)
+			if r := l.hostcheck(t); r.code != 0 || exists(l.log) || exists(l.actions) {
+				t.Errorf("exit %d, log %q, calls %q; want a silent exit 0 (the original touch counts as today)", r.code, readFile(t, l.log), l.calls(t))
+			}
+		})
+	})
+
+	t.Run("misfire", func(t *testing.T) {
+		l.reset(t, "REBOOT_CMD="+filepath.Join(l.bin, "REBOOT_DUD"))
+		l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+		l.cut(t)
+		r := l.hostcheck(t)
+		if r.code != 1 {
+			t.Errorf("exit %d; want 1 (the host did not reboot): %s", r.code, r.stderr)
+		}
+		got := l.calls(t, "REBOOT_DUD", "SYSTEMCTL_RUNNING", "FALLBACK")
+		want := "REBOOT_DUD,SYSTEMCTL_RUNNING is-system-running,FALLBACK,SYSTEMCTL_RUNNING is-system-running"
+		if strings.Join(got, ",") != want {
+			t.Errorf("calls = %q; want %q", got, want)
+		}
+		log := readFile(t, l.log)
+		hostInOrder(t, "log", log, "【终极动作】删除 SOS 成功。",
+			"【严重错误】检测到 PVE 未能成功重启！命令执行失效。",
+			"【回退】正在撕毁免死金牌，以便在下个检测周期重试。")
+		if exists(l.mark) {
+			t.Errorf("the mark survived a misfire")
+		}
+		out, err := exec.Command("grep", "-E", "严重错误|回退", l.log).Output()
+		if err != nil || len(lines(string(out))) != 2 {
+			t.Errorf(`grep -E "严重错误|回退" found %q (err %v); want the two lines`, out, err)
+		}
+		if r.elapsed > 4*time.Second {
+			t.Errorf("misfire run took %v; want about 2×REBOOT_CONFIRM (2s)", r.elapsed)
+		}
+		// 【回退】 means the next run may try again today, once the router
+		// raises SOS again (the misfired run had acknowledged it).
+		l.configure(t)
+		l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+		if r := l.hostcheck(t); r.code != 0 || len(l.calls(t, "REBOOT")) != 1 {
+			t.Errorf("run after the misfire: exit %d, calls %q; want a REBOOT", r.code, l.calls(t))
+		}
+	})
+
+	t.Run("slow shutdown keeps the mark", func(t *testing.T) {
+		l.reset(t, "REBOOT_CMD="+filepath.Join(l.bin, "REBOOT_DUD"), "SYSTEMCTL="+filepath.Join(l.bin, "SYSTEMCTL_STOPPING"))
+		l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+		l.cut(t)
+		r := l.hostcheck(t)
+		if r.code != 0 {
+			t.Errorf("exit %d; want 0: %s", r.code, r.stderr)
+		}
+		if f := l.calls(t, "FALLBACK"); len(f) != 0 {
+			t.Errorf("fallback called during a slow shutdown: %q", f)
+		}
+		log := readFile(t, l.log)
+		if strings.Contains(log, "严重错误") || strings.Contains(log, "回退") {
+			t.Errorf("log has 严重错误/回退 during a slow shutdown:\n%s", log)
+		}
+		if !exists(l.mark) {
+			t.Errorf("the mark was torn during a slow shutdown")
+		}
+		if !strings.Contains(log, "系统正在关机，等待。") || r.elapsed > 3*time.Second {
+			t.Errorf("run took %v, log:\n%s\nwant it to wait for the shutdown and end at its SIGTERM", r.elapsed, log)
+		}
+	})
+
+	t.Run("SIGTERM during the shutdown check keeps the mark", func(t *testing.T) {
+		l.reset(t, "REBOOT_CMD="+filepath.Join(l.bin, "REBOOT_DUD"), "SYSTEMCTL="+filepath.Join(l.bin, "SYSTEMCTL_TERM2"))
+		l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+		l.cut(t)
+		r := l.hostcheck(t)
+		log := readFile(t, l.log)
+		if r.code != 0 || strings.Contains(log, "严重错误") || strings.Contains(log, "回退") || !exists(l.mark) {
+			t.Errorf("exit %d, mark kept %v, log:\n%s\nwant exit 0, the mark kept and no 严重错误/回退: the SIGTERM is the shutdown reaching us (SPEC §6 step 6)",
+				r.code, exists(l.mark), log)
+		}
+		want := "REBOOT_DUD,SYSTEMCTL_TERM2 is-system-running,FALLBACK,SYSTEMCTL_TERM2 is-system-running"
+		if got := strings.Join(l.calls(t, "REBOOT_DUD", "SYSTEMCTL_TERM2", "FALLBACK"), ","); got != want {
+			t.Errorf("calls = %q; want %q", got, want)
+		}
+	})
+
+	t.Run("router SSH down", func(t *testing.T) {
+		for _, tt := range []struct {
+			name, want string
+			down       func(t *testing.T)
+		}{
+			{name: "Dropbear stopped", want: "refused the SSH connection", down: func(t *testing.T) { l.stopDropbear() }},
+			{name: "port 22 dropped", want: "did not answer over SSH in time", down: l.blockSSH},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				l.reset(t)
+				l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+				l.cut(t)
+				tt.down(t)
+				r := l.hostcheck(t)
+				if r.code != 0 {
+					t.Errorf("exit %d: %s", r.code, r.stderr)
+				}
+				hostInOrder(t, "log", readFile(t, l.log), "【检测】", "【严重错误】无法通过 SSH 读取 OpenWrt 的 SOS 信号。", tt.want)
+				if limit := time.Second + 300*time.Millisecond + time.Second; r.elapsed > limit {
+					t.Errorf("run took %v; want at most SSH_TIMEOUT+PROBE_TIMEOUT+1s = %v", r.elapsed, limit)
+				}
+				if exists(l.actions) || exists(l.mark) {
+					t.Errorf("acted without the router: calls %q, mark %v", l.calls(t), exists(l.mark))
+				}
+			})
+		}
+	})
+
+	t.Run("hung router VM", func(t *testing.T) {
+		l.reset(t, "VM_ID=100", "ROUTER_HUNG_AFTER=1m")
+		l.cut(t)
+		l.stopDropbear()
+		start := time.Now().Unix()
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Errorf("first run exit %d: %s", r.code, r.stderr)
+		}
+		rec := readFile(t, filepath.Join(l.state, "hostcheck.state"))
+		since := 0
+		for _, line := range lines(rec) {
+			if v, ok := strings.CutPrefix(line, "router_down_since="); ok {
+				since, _ = strconv.Atoi(v)
+			}
+		}
+		if int64(since) < start-1 || int64(since) > time.Now().Unix() {
+			t.Errorf("state after the first failing run = %q; want router_down_since≈%d", rec, start)
+		}
+		if exists(l.actions) {
+			t.Errorf("the first failing run acted: %q", l.calls(t))
+		}
+
+		// Two minutes later, as far as hostcheck can tell.
+		ago := strconv.FormatInt(time.Now().Add(-2*time.Minute).Unix(), 10)
+		if err := os.WriteFile(filepath.Join(l.state, "hostcheck.state"),
+			[]byte("down_since="+ago+"\nlast_reboot_date=\nrouter_down_since="+ago+"\nvm_restart_date=\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Errorf("second run exit %d: %s", r.code, r.stderr)
+		}
+		if got := strings.Join(l.calls(t), ","); got != "QM stop 100,QM start 100" {
+			t.Errorf("calls = %q; want QM stop 100, QM start 100", got)
+		}
+		hostInOrder(t, "log", readFile(t, l.log), "【严重错误】无法通过 SSH 读取", "【终极动作】冷重启 OpenWrt 虚拟机 (qm stop/start)。", "vm_id=100")
+		if !strings.Contains(readFile(t, filepath.Join(l.state, "hostcheck.state")), "vm_restart_date="+hostToday()) {
+			t.Errorf("state lacks vm_restart_date=%s: %q", hostToday(), readFile(t, filepath.Join(l.state, "hostcheck.state")))
+		}
+
+		// The same day again: no second cold restart.
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Errorf("third run exit %d: %s", r.code, r.stderr)
+		}
+		if n := len(l.calls(t)); n != 2 {
+			t.Errorf("calls after the third run = %q; want still the two QM calls", l.calls(t))
+		}
+		if !strings.Contains(readFile(t, l.log), "【观察】路由虚拟机今天已冷重启过一次，不再重复。") {
+			t.Errorf("third run did not say the VM was restarted today:\n%s", readFile(t, l.log))
+		}
+	})
+
+	t.Run("VM restart first", func(t *testing.T) {
+		l.reset(t, "VM_ID=100", "VM_RESTART_FIRST=1")
+		l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+		l.writeRouter(t, "net_rb_count", "10\n")
+		l.cut(t)
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Errorf("exit %d: %s", r.code, r.stderr)
+		}
+		if got := strings.Join(l.calls(t), ","); got != "QM stop 100,QM start 100" {
+			t.Errorf("calls = %q; want only QM stop 100, QM start 100", got)
+		}
+		hostInOrder(t, "log", readFile(t, l.log), "【确认】", "【终极动作】冷重启 OpenWrt 虚拟机", "vm_id=100",
+			"【同步】已删除 OpenWrt 的 SOS (保留重启计数)。")
+		if exists(filepath.Join(l.root, "SOS_SYSTEM")) {
+			t.Errorf("router SOS not deleted")
+		}
+		if c := readFile(t, filepath.Join(l.root, "net_rb_count")); c != "10\n" {
+			t.Errorf("router count = %q; want 10 kept", c)
+		}
+		if exists(l.mark) {
+			t.Errorf("a VM restart wrote the host's mark")
+		}
+
+		// The router is still down and raises SOS again: the host reboots.
+		l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Errorf("second run exit %d: %s", r.code, r.stderr)
+		}
+		if got := strings.Join(l.calls(t, "QM", "REBOOT"), ","); got != "QM stop 100,QM start 100,REBOOT" {
+			t.Errorf("calls = %q; want the VM restart, then REBOOT", got)
+		}
+		if !exists(l.mark) {
+			t.Errorf("no mark after the host reboot")
+		}
+	})
+
+	t.Run("drill", func(t *testing.T) {
+		for _, tt := range []struct {
+			name  string
+			files map[string]string
+		}{
+			{name: "clean router"},
+			{name: "count and cooling", files: map[string]string{"net_rb_count": "3\n", "net_cooling_ts": "1700000000"}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				l.reset(t)
+				for n, c := range tt.files {
+					l.writeRouter(t, n, c)
+				}
+				before := l.routerFiles(t)
+				r := l.hostcheck(t, "drill")
+				if r.code != 0 {
+					t.Fatalf("drill exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+				}
+				hostInOrder(t, "drill stdout", r.stdout,
+					"1. router "+hostLabAddr+" reached over SSH",
+					"2. drill SOS created on the router",
+					"3. the real decision (dry run), internet pretended down",
+					"read the router over SSH", "SOS=true",
+					"ping the router on the LAN",
+					"【确认】",
+					"=> action: host-reboot",
+					"4. SSH acknowledgement works",
+					"5. router state put back exactly as before")
+				if after := l.routerFiles(t); after != before {
+					t.Errorf("drill changed the router's files:\nbefore:\n%s\nafter:\n%s", before, after)
+				}
+				if exists(l.actions) || exists(l.mark) {
+					t.Errorf("drill acted: calls %q, mark %v", l.calls(t), exists(l.mark))
+				}
+			})
+		}
+	})
+
+	t.Run("boot confirms the reboot", func(t *testing.T) {
+		l.reset(t)
+		requested := time.Now().Add(-3 * time.Minute).UTC()
+		mark := fmt.Sprintf("boot_id=bbbbbbbb-0000-4000-8000-000000000000\ndate=%s\nreason=SOS %s\ntime=%s\n",
+			hostToday(), hostSOS, requested.Format(time.RFC3339))
+		if err := os.WriteFile(l.mark, []byte(mark), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fake := filepath.Join(l.h, "boot_id")
+		uptime := filepath.Join(l.h, "uptime")
+		const newBoot = "aaaaaaaa-0000-4000-8000-000000000000"
+		if err := os.WriteFile(fake, []byte(newBoot+"\n"), 0o444); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(uptime, []byte("60.00 50.00\n"), 0o444); err != nil {
+			t.Fatal(err)
+		}
+		mounts := map[string]string{fake: "/proc/sys/kernel/random/boot_id", uptime: "/proc/uptime"}
+		argv := []string{bin(t, "hostcheck"), "-config", l.conf, "boot"}
+		if r := inNS(t, l.host, mounts, nil, argv...); r.code != 0 {
+			t.Fatalf("boot exit %d: %s", r.code, r.stderr)
+		}
+		log := readFile(t, l.log)
+		hostInOrder(t, "log", log, "【启动】", "【确认】物理机重启完成", "took=")
+		if !strings.Contains(log, "took=2m") && !strings.Contains(log, "took=1m59s") {
+			t.Errorf("log does not say the reboot took about 2m (requested 3m ago, up 60s):\n%s", log)
+		}
+		if m := readFile(t, l.mark); !strings.Contains(m, "boot_id="+newBoot) || !strings.Contains(m, "date="+hostToday()) {
+			t.Errorf("mark after boot = %q; want boot_id=%s and the date kept", m, newBoot)
+		}
+		// A second boot run of the same boot reports nothing new.
+		if r := inNS(t, l.host, mounts, nil, argv...); r.code != 0 {
+			t.Fatalf("second boot exit %d: %s", r.code, r.stderr)
+		}
+		if n := strings.Count(readFile(t, l.log), "【确认】物理机重启完成"); n != 1 {
+			t.Errorf("【确认】物理机重启完成 logged %d times; want once", n)
+		}
+	})
+
+	t.Run("status", func(t *testing.T) {
+		l.reset(t)
+		l.writeRouter(t, "net_rb_count", "4\n")
+		r := l.hostcheck(t, "status", "-crontab", filepath.Join(l.h, "no-crontab"))
+		if r.code != 1 {
+			t.Errorf("exit %d; want 1 (the cron file is missing)", r.code)
+		}
+		for _, want := range []string{
+			"✓ SSH key: " + l.key,
+			"✓ host key pinned: " + l.known,
+			"✓ SSH without password: root@" + hostLabAddr,
+			"✓ router reboot count: 4",
+			"✓ router SOS: none",
+			"✓ internet:",
+			"✗ cron entries: cannot read " + filepath.Join(l.h, "no-crontab"),
+			"    fix: sh install.sh --role host",
+		} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("status lacks %q:\n%s", want, r.stdout)
+			}
+		}
+		if exists(l.log) || exists(l.mark) || exists(l.state) {
+			t.Errorf("status wrote files: log %v mark %v state %v", exists(l.log), exists(l.mark), exists(l.state))
+		}
+	})
+
+	t.Run("host key changed", func(t *testing.T) {
+		l.reset(t)
+		oldKey, oldKnown := l.hostKey, readFile(t, l.known)
+		t.Cleanup(func() {
+			l.stopDropbear()
+			l.hostKey = oldKey
+			os.WriteFile(l.known, []byte(oldKnown), 0o600)
+		})
+		// The router was reinstalled: a new host key.
+		l.stopDropbear()
+		l.hostKey = filepath.Join(l.etc, "dropbear_ed25519_host_key.new")
+		sh(t, "dropbearkey", "-t", "ed25519", "-f", l.hostKey)
+		l.startDropbear(t)
+		l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+		l.writeRouter(t, "net_rb_count", "10\n")
+		l.cut(t)
+		before := l.routerFiles(t)
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Errorf("exit %d: %s", r.code, r.stderr)
+		}
+		hostInOrder(t, "log", readFile(t, l.log), "【严重错误】无法通过 SSH 读取 OpenWrt 的 SOS 信号。",
+			"router host key changed for "+hostLabAddr, "run: hostcheck pin")
+		if after := l.routerFiles(t); after != before {
+			t.Errorf("router files changed:\nbefore %s\nafter  %s", before, after)
+		}
+		if exists(l.actions) || exists(l.mark) {
+			t.Errorf("acted on an unverified router: calls %q, mark %v", l.calls(t), exists(l.mark))
+		}
+		// `hostcheck pin -yes` replaces the old pin; the next run reads SOS.
+		if r := l.hostcheck(t, "pin", "-yes"); r.code != 0 || !strings.Contains(r.stdout, "pinned SHA256:") {
+			t.Fatalf("re-pin exit %d: %s%s", r.code, r.stdout, r.stderr)
+		}
+		if got := lines(readFile(t, l.known)); len(got) != 1 || got[0] == strings.TrimSpace(oldKnown) {
+			t.Errorf("known_hosts after re-pin = %q; want one new line", got)
+		}
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Errorf("run after re-pin exit %d: %s", r.code, r.stderr)
+		}
+		if got := l.calls(t, "REBOOT"); len(got) != 1 || exists(filepath.Join(l.root, "SOS_SYSTEM")) {
+			t.Errorf("after re-pin: calls %q, router SOS %v; want one REBOOT and SOS acknowledged", got, exists(filepath.Join(l.root, "SOS_SYSTEM")))
+		}
+	})
+}
