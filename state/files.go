@@ -218,3 +218,21 @@ func (r Record) Format() string {
 func WriteRecord(path string, r Record) error {
 	return WriteFile(path, []byte(r.Format()), 0o644)
 }
+
+// RecordTime reads a unix-seconds field of a Record; "0", empty or
+// damaged values are the zero time.
+func RecordTime(s string, loc *time.Location) time.Time {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(n, 0).In(loc)
+}
+
+// RecordTimeString writes a time as a unix-seconds Record field ("0" for none).
+func RecordTimeString(t time.Time) string {
+	if t.IsZero() {
+		return "0"
+	}
+	return strconv.FormatInt(t.Unix(), 10)
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -63,36 +62,20 @@ flags:
 `
 
 func run(ctx context.Context, args []string, e env) error {
-	fs := flag.NewFlagSet("hostcheck", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	var f cli.Flags
-	f.Register(fs)
+	fs, f := cli.NewFlagSet("hostcheck", usage, e.stderr)
 	yes := fs.Bool("yes", false, "pin/drill: do not ask for confirmation")
 	live := fs.Bool("live", false, "drill: really reboot (with -yes)")
 	crontabPath := fs.String("crontab", "/var/spool/cron/crontabs/root", "crontab `file` that status checks")
 	at := fs.String("at", "", "plan: start the outage at `HH:MM` today instead of now")
 	routerConf := fs.String("router-config", "", "plan: the router's netrescue.conf (default: router defaults)")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
-	sub, rest, err := cli.Parse(fs, args)
-	if err != nil {
+	sub, done, err := cli.ParseArgs(fs, f, args, e.stdout, "boot", "status", "plan", "report", "pin", "drill")
+	if err != nil || done {
 		return err
-	}
-	if f.Version {
-		fmt.Fprintln(e.stdout, cli.VersionString("hostcheck"))
-		return nil
-	}
-	if len(rest) > 0 {
-		return cli.Usagef("unexpected arguments %q; see hostcheck -h", rest)
-	}
-	switch sub {
-	case "", "boot", "status", "plan", "report", "pin", "drill":
-	default:
-		return cli.Usagef("unknown subcommand %q; want boot, status, plan, report, pin or drill (see hostcheck -h)", sub)
 	}
 	if *live && !*yes {
 		return cli.Usagef("drill -live really reboots this host: add -yes to confirm")
 	}
-	cfg, err := cli.LoadConfig(f, config.Host)
+	cfg, err := cli.LoadConfig(*f, config.Host)
 	if err != nil && sub == "status" {
 		return health.ConfigFailed(e.stdout, err)
 	}

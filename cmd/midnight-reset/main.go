@@ -8,7 +8,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -32,28 +31,17 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File) error {
-	fs := flag.NewFlagSet("midnight-reset", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var f cli.Flags
-	f.Register(fs)
+	fs, f := cli.NewFlagSet("midnight-reset", "usage: midnight-reset [flags]\n\nStarts a new rescue day (cron: 0 0 * * *).\n\nflags:\n", stderr)
 	roleFlag := fs.String("role", "", "`router` or `host` (default: router if "+OpenWrtRelease+" exists)")
 	force := fs.Bool("force", false, "host: also forget today's host reboot, allowing another one today (a person's override)")
-	sub, rest, err := cli.Parse(fs, args)
-	if err != nil {
+	if _, done, err := cli.ParseArgs(fs, f, args, stdout); err != nil || done {
 		return err
-	}
-	if f.Version {
-		fmt.Fprintln(stdout, cli.VersionString("midnight-reset"))
-		return nil
-	}
-	if sub != "" || len(rest) > 0 {
-		return cli.Usagef("midnight-reset takes no arguments, got %q", append([]string{sub}, rest...))
 	}
 	role, err := detectRole(*roleFlag)
 	if err != nil {
 		return err
 	}
-	cfg, err := cli.LoadConfig(f, role)
+	cfg, err := cli.LoadConfig(*f, role)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -59,30 +58,14 @@ flags:
 `
 
 func run(ctx context.Context, args []string, e env) error {
-	fs := flag.NewFlagSet("netcheck", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	var f cli.Flags
-	f.Register(fs)
+	fs, f := cli.NewFlagSet("netcheck", usage, e.stderr)
 	crontabPath := fs.String("crontab", "/etc/crontabs/root", "crontab `file` that status checks")
 	at := fs.String("at", "", "plan: start the outage at `HH:MM` today instead of now")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
-	sub, rest, err := cli.Parse(fs, args)
-	if err != nil {
+	sub, done, err := cli.ParseArgs(fs, f, args, e.stdout, "status", "plan", "report")
+	if err != nil || done {
 		return err
 	}
-	if f.Version {
-		fmt.Fprintln(e.stdout, cli.VersionString("netcheck"))
-		return nil
-	}
-	if len(rest) > 0 {
-		return cli.Usagef("unexpected arguments %q; see netcheck -h", rest)
-	}
-	switch sub {
-	case "", "status", "plan", "report":
-	default:
-		return cli.Usagef("unknown subcommand %q; want status, plan or report (see netcheck -h)", sub)
-	}
-	cfg, err := cli.LoadConfig(f, config.Router)
+	cfg, err := cli.LoadConfig(*f, config.Router)
 	if err != nil && sub == "status" {
 		return health.ConfigFailed(e.stdout, err)
 	}

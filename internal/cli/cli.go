@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -84,6 +86,48 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.DryRun, "dry-run", false, "decide and log with 【演练】, change nothing real")
 	fs.BoolVar(&f.Verbose, "v", false, "verbose: also print to the terminal, with debug lines")
 	fs.BoolVar(&f.Version, "version", false, "print the version and exit")
+}
+
+// NewFlagSet returns the flag set of a binary with the common flags
+// registered; the caller adds its own flags, then calls ParseArgs.
+func NewFlagSet(name, usage string, stderr io.Writer) (*flag.FlagSet, *Flags) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := &Flags{}
+	f.Register(fs)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
+	return fs, f
+}
+
+// ParseArgs parses args, handles -version (done is then true) and checks
+// the subcommand against subs ("" — the cron run — is always allowed).
+func ParseArgs(fs *flag.FlagSet, f *Flags, args []string, stdout io.Writer, subs ...string) (sub string, done bool, err error) {
+	sub, rest, err := Parse(fs, args)
+	if err != nil {
+		return "", false, err
+	}
+	if f.Version {
+		fmt.Fprintln(stdout, VersionString(fs.Name()))
+		return "", true, nil
+	}
+	if len(rest) > 0 {
+		return "", false, Usagef("unexpected arguments %q; see %s -h", rest, fs.Name())
+	}
+	if sub != "" && len(subs) == 0 {
+		return "", false, Usagef("%s takes no subcommand, got %q", fs.Name(), sub)
+	}
+	if sub != "" && !slices.Contains(subs, sub) {
+		return "", false, Usagef("unknown subcommand %q; want %s (see %s -h)", sub, orList(subs), fs.Name())
+	}
+	return sub, false, nil
+}
+
+// orList writes "a, b or c".
+func orList(xs []string) string {
+	if len(xs) < 2 {
+		return strings.Join(xs, "")
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " or " + xs[len(xs)-1]
 }
 
 // Parse parses args as [flags] [subcommand [flags] [args]], so that flags

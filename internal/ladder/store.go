@@ -69,7 +69,7 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 	if err != nil {
 		problems = append(problems, err)
 	} else if ok {
-		st.Outage = Outage{Since: unix(rec["since"], loc), LastAction: parseAction(rec["last_action"]), UpSince: unix(rec["up_since"], loc)}
+		st.Outage = Outage{Since: state.RecordTime(rec["since"], loc), LastAction: parseAction(rec["last_action"]), UpSince: state.RecordTime(rec["up_since"], loc)}
 	}
 
 	rec, ok, err = state.ReadRecord(filepath.Join(s.RunDir, VolatileFile))
@@ -78,7 +78,7 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 	} else if ok {
 		st.Boot = rec["boot"]
 		st.Streak, _ = strconv.Atoi(rec["streak"])
-		st.SOSLogged = unix(rec["sos_logged"], loc)
+		st.SOSLogged = state.RecordTime(rec["sos_logged"], loc)
 		st.CoolingLogged = rec["cooling_logged"] == "1"
 	}
 	return st, problems
@@ -119,8 +119,8 @@ func (s Store) Save(old, next State, dirty bool) error {
 			errs = append(errs, state.Remove(s.path(OutageFile)))
 		} else {
 			errs = append(errs, state.WriteRecord(s.path(OutageFile), state.Record{
-				"since": unixString(next.Outage.Since), "last_action": next.Outage.LastAction.String(),
-				"up_since": unixString(next.Outage.UpSince)}))
+				"since": state.RecordTimeString(next.Outage.Since), "last_action": next.Outage.LastAction.String(),
+				"up_since": state.RecordTimeString(next.Outage.UpSince)}))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -137,7 +137,7 @@ func (s Store) Save(old, next State, dirty bool) error {
 		}
 		return state.WriteRecord(filepath.Join(s.RunDir, VolatileFile), state.Record{
 			"boot": next.Boot, "streak": strconv.Itoa(next.Streak),
-			"sos_logged": unixString(next.SOSLogged), "cooling_logged": cl})
+			"sos_logged": state.RecordTimeString(next.SOSLogged), "cooling_logged": cl})
 	}
 	return nil
 }
@@ -162,21 +162,6 @@ func (s Store) Reset() (changed bool, err error) {
 		}
 	}
 	return changed, nil
-}
-
-func unix(s string, loc *time.Location) time.Time {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return time.Time{}
-	}
-	return time.Unix(n, 0).In(loc)
-}
-
-func unixString(t time.Time) string {
-	if t.IsZero() {
-		return "0"
-	}
-	return strconv.FormatInt(t.Unix(), 10)
 }
 
 func parseAction(s string) Action {

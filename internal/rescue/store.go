@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/ladder"
@@ -41,8 +40,8 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	if err != nil {
 		problems = append(problems, err)
 	}
-	st.DownSince = unix(rec["down_since"], loc)
-	st.RouterDownSince = unix(rec["router_down_since"], loc)
+	st.DownSince = state.RecordTime(rec["down_since"], loc)
+	st.RouterDownSince = state.RecordTime(rec["router_down_since"], loc)
 	vm, vmOK := date(rec, "vm_restart_date")
 	last, lastOK := date(rec, "last_reboot_date")
 	switch {
@@ -91,8 +90,8 @@ func (s Store) Save(old, next State) error {
 		return state.Remove(p)
 	}
 	return state.WriteRecord(p, state.Record{
-		"down_since":        unixString(next.DownSince),
-		"router_down_since": unixString(next.RouterDownSince),
+		"down_since":        state.RecordTimeString(next.DownSince),
+		"router_down_since": state.RecordTimeString(next.RouterDownSince),
 		"vm_restart_date":   next.VMRestartDate,
 		"last_reboot_date":  next.LastReboot,
 	})
@@ -154,19 +153,4 @@ func (s Store) ConfirmBoot(m state.Mark, bootID string) error {
 func IsCorrupt(err error) bool {
 	var ce *state.CorruptError
 	return errors.As(err, &ce)
-}
-
-func unix(s string, loc *time.Location) time.Time {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return time.Time{}
-	}
-	return time.Unix(n, 0).In(loc)
-}
-
-func unixString(t time.Time) string {
-	if t.IsZero() {
-		return "0"
-	}
-	return strconv.FormatInt(t.Unix(), 10)
 }
