@@ -24,9 +24,15 @@ lint:
 
 # The end-to-end tests run when root with the tools installed, and say
 # loudly when they skip. -p 2 keeps two packages' namespaces side by side.
+# The full verbose log is in .test.log; on failure it is printed whole.
 test: lint
-	$(GO) test -count=1 -p 2 -timeout 15m ./... 2>&1 | tee .test.log; \
-	  status=$${PIPESTATUS[0]}; grep -h -- '--- SKIP' .test.log | sed 's/^/SKIPPED: /' || true; exit $$status
+	@$(GO) test -count=1 -p 2 -timeout 15m -v ./... > .test.log 2>&1; status=$$?; \
+	  if [ $$status -ne 0 ]; then cat .test.log; fi; \
+	  grep -E '^(ok|FAIL|panic)' .test.log; \
+	  grep -E -- '--- SKIP' .test.log | sed 's/^ */SKIPPED: /'; \
+	  echo "e2e: $$(grep -cE -- '^--- PASS: Test(Router|Host|Loop|Scripts)' .test.log) end-to-end tests passed"; \
+	  echo "$$(grep -cE -- '--- PASS' .test.log) passed, $$(grep -cE -- '--- FAIL' .test.log) failed, $$(grep -cE -- '--- SKIP' .test.log) skipped"; \
+	  exit $$status
 
 dist:
 	@for a in $(DIST_ARCHS); do \
@@ -44,3 +50,13 @@ dist:
 
 clean:
 	rm -rf bin dist .test.log
+
+.PHONY: demo bench
+
+# The rescue, live in three network namespaces (root, no internet needed).
+demo:
+	sh scripts/demo.sh
+
+# The SPEC §12 figures, measured and written to BENCHMARKS.md (root).
+bench:
+	sh scripts/bench.sh

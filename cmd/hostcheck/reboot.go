@@ -34,13 +34,21 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 	if !sleep(ctx, h.cfg.RebootDelay) {
 		return nil
 	}
-	h.result(h.e.exec(ctx, h.cfg.RebootCmd, h.cfg.RebootConfirm))
+	r := h.e.exec(ctx, h.cfg.RebootCmd, h.cfg.RebootConfirm)
+	if ctx.Err() != nil {
+		return nil // the shutdown reached us while the command ran
+	}
+	h.result(r)
 	if !sleep(ctx, h.cfg.RebootConfirm) {
 		return nil
 	}
 	if !h.stopping(ctx) {
 		h.log.Warn("【警告】重启命令未生效，执行备用重启命令。", "cmd", h.cfg.RebootFallbackCmd)
-		h.result(h.e.exec(ctx, h.cfg.RebootFallbackCmd, h.cfg.RebootConfirm))
+		r := h.e.exec(ctx, h.cfg.RebootFallbackCmd, h.cfg.RebootConfirm)
+		if ctx.Err() != nil {
+			return nil
+		}
+		h.result(r)
 		if !sleep(ctx, h.cfg.RebootConfirm) {
 			return nil
 		}

@@ -1,0 +1,324 @@
+#!/bin/sh
+# bench.sh — measure the performance goals of SPEC §12 and write BENCHMARKS.md
+# (`make bench`). Root, Linux with iproute2, nftables, busybox and Go.
+#
+# In two network namespaces of its own (an "isp" holding four documentation
+# addresses, a "router" whose WAN reaches it) it measures, with
+# scripts/benchtool (fork to exit, peak RSS from rusage, bytes written from
+# /proc/PID/io):
+#   - a healthy netcheck run (config and state loaded, probe answered) against
+#     busybox `ping -c 2 -W 5` (the original probe) and `ping -c 1 -W 1`;
+#   - a run with every target black-holed, against PROBE_TIMEOUT + 1 s;
+#   - peak RSS, bytes written per healthy run and per outage minute;
+#   - stripped binary sizes for every `make dist` architecture;
+#   - the time to rescue (go run ./cmd/rescuetime).
+# Nothing leaves the machine; everything it made is removed on exit.
+#
+# BENCH_RUNS (default 30) runs per measurement, BENCH_DOWN_RUNS (default 10)
+# black-holed runs of PROBE_TIMEOUT each, BENCH_OUT (default BENCHMARKS.md).
+set -eu
+
+die() { printf 'bench.sh: %s\n' "$*" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || die "needs root for network namespaces: sudo make bench"
+for tool in ip nft busybox go awk; do
+	command -v "$tool" >/dev/null 2>&1 || die "$tool not found (apt-get install iproute2 nftables busybox-static golang)"
+done
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+N=${BENCH_RUNS:-30}
+NDOWN=${BENCH_DOWN_RUNS:-10}
+OUT=${BENCH_OUT:-$repo/BENCHMARKS.md}
+p=nrbench$$
+ISP=${p}i
+RT=${p}r
+# State and log on the disk /tmp is on, so that write_bytes means storage;
+# RUN_DIR on a tmpfs, as on a router.
+T=$(mktemp -d "/tmp/$p.XXXXXX")
+if [ -d /dev/shm ]; then RUN=/dev/shm/$p-run; else RUN=$T/run; fi
+
+cleanup() {
+	status=$?
+	trap - EXIT INT TERM
+	for ns in "$RT" "$ISP"; do ip netns del "$ns" 2>/dev/null || true; done
+	rm -rf "$T" "$RUN"
+	exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say() { printf '%s\n' "$*" >&2; }
+
+# --- build ------------------------------------------------------------------
+say "building into $T/bin (go build -trimpath -ldflags '-s -w', as make build) …"
+mkdir -p "$T/bin"
+for b in netcheck hostcheck; do
+	(cd "$repo" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$T/bin/$b" "./cmd/$b")
+done
+(cd "$repo" && go build -o "$T/bin/benchtool" ./scripts/benchtool)
+# The floor of any Go binary: a program that does nothing.
+mkdir -p "$T/gofloor"
+printf 'module gofloor\n\ngo 1.21\n' >"$T/gofloor/go.mod"
+printf 'package main\n\nfunc main() {}\n' >"$T/gofloor/main.go"
+(cd "$T/gofloor" && CGO_ENABLED=0 GOFLAGS='' go build -trimpath -ldflags '-s -w' -o "$T/bin/gofloor" .)
+# The same importing pro-bing alone (the SPEC's ICMP library), from the
+# module cache the builds above filled; skipped if that does not work.
+mkdir -p "$T/probing"
+cp "$repo/go.sum" "$T/probing/"
+sed 's#^module .*#module probingonly#' "$repo/go.mod" >"$T/probing/go.mod"
+printf 'package main\n\nimport _ "github.com/prometheus-community/pro-bing"\n\nfunc main() {}\n' >"$T/probing/main.go"
+(cd "$T/probing" && CGO_ENABLED=0 GOFLAGS=-mod=mod GOPROXY=off go build -trimpath -ldflags '-s -w' \
+	-o "$T/bin/probing-only" . 2>/dev/null) || say "skipping the pro-bing-only program (cannot build it offline)"
+
+# --- lab ----------------------------------------------------------------------
+TARGETS=198.51.100.1,198.51.100.2,203.0.113.1,203.0.113.2
+for ns in "$ISP" "$RT"; do
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+done
+ip link add wan netns "$RT" type veth peer name up0 netns "$ISP"
+ip -n "$ISP" addr add 10.80.0.1/30 dev up0
+ip -n "$RT" addr add 10.80.0.2/30 dev wan
+ip -n "$ISP" link set up0 up
+ip -n "$RT" link set wan up
+for a in $(echo "$TARGETS" | tr ',' ' '); do ip -n "$ISP" addr add "$a/32" dev lo; done
+ip -n "$RT" route add default via 10.80.0.1
+
+mkdir -p "$T/state" "$T/hstate"
+router_conf() { # extra line
+	cat <<EOF
+CHECK_TARGETS=$TARGETS
+SYSLOG=0
+STATE_DIR=$T/state
+RUN_DIR=$RUN
+LOG_FILE=$T/state/network_monitor.log
+L1_CMD=/bin/true
+L2_CMD=/bin/true
+L3_CMD=rm -rf $RUN/*
+$1
+EOF
+}
+router_conf "" >"$T/router.conf"
+router_conf "PROBE_TIMEOUT=300ms" >"$T/router-fast.conf"
+cat >"$T/host.conf" <<EOF
+CHECK_TARGETS=$TARGETS
+SYSLOG=0
+STATE_DIR=$T/hstate
+RUN_DIR=$RUN/host
+LOG_FILE=$T/hstate/pve_host_monitor.log
+PVE_MARK=$T/hstate/pve_did_reboot_today
+EOF
+chmod 600 "$T/router.conf" "$T/router-fast.conf" "$T/host.conf"
+
+# measure LABEL RUNS argv… — run benchtool in the router namespace; prints
+# its key=value line and records the command for BENCHMARKS.md.
+CMDS=$T/commands
+: >"$CMDS"
+measure() {
+	label=$1 runs=$2
+	shift 2
+	printf '    ip netns exec ROUTER benchtool -n %s -label %s -- %s\n' "$runs" "$label" "$*" |
+		sed "s#$T/bin/##g; s#$T/#\$T/#g" >>"$CMDS"
+	say "measuring $label ($runs runs): $*"
+	ip netns exec "$RT" "$T/bin/benchtool" -n "$runs" -label "$label" -- "$@"
+}
+get() { # key, result line
+	printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+snapshot() { # what a run may have written: names, sizes, mtimes, contents
+	find "$T/state" "$T/hstate" -type f -exec ls -l --time-style=+%s.%N {} \; -exec cksum {} \; 2>/dev/null | sort
+}
+calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
+check() { # condition (awk expression) → ✓ / ✗
+	if awk "BEGIN { exit !($1) }"; then echo "✓"; else echo "✗"; fi
+}
+
+# --- healthy ----------------------------------------------------------------
+NC=$T/bin/netcheck
+HC=$T/bin/hostcheck
+ip netns exec "$RT" "$NC" -config "$T/router.conf" # first run after "boot": logs 【启动】
+ip netns exec "$RT" "$HC" -config "$T/host.conf"
+before=$(snapshot)
+healthy=$(measure netcheck-healthy "$N" "$NC" -config "$T/router.conf")
+hhealthy=$(measure hostcheck-healthy "$N" "$HC" -config "$T/host.conf")
+after=$(snapshot)
+if [ "$before" = "$after" ]; then files_changed=0; else files_changed=$(printf '%s\n%s\n' "$before" "$after" | sort | uniq -u | wc -l); fi
+ping2=$(measure ping-c2-W5 "$N" busybox ping -c 2 -W 5 198.51.100.1)
+ping1=$(measure ping-c1-W1 "$N" busybox ping -c 1 -W 1 198.51.100.1)
+# Where a healthy run's time goes: the Go runtime alone, then every package
+# initialised (-version), then the run itself.
+floor=$(measure go-empty-program "$N" "$T/bin/gofloor")
+probing=
+if [ -x "$T/bin/probing-only" ]; then
+	probing=$(measure go-empty-program-importing-pro-bing "$N" "$T/bin/probing-only")
+fi
+version=$(measure netcheck-version "$N" "$NC" -version)
+
+# --- black-holed ------------------------------------------------------------
+ip netns exec "$ISP" nft -f - <<'EOF'
+table inet cut {
+  chain in {
+    type filter hook input priority 0; policy accept;
+    ip daddr { 198.51.100.0/24, 203.0.113.0/24 } drop
+  }
+}
+EOF
+logsize() { wc -c <"$T/state/network_monitor.log" 2>/dev/null || echo 0; }
+log0=$(logsize)
+down=$(measure netcheck-down "$NDOWN" "$NC" -config "$T/router.conf")
+log1=$(logsize)
+pingdown=$(measure ping-c2-W5-down 3 busybox ping -c 2 -W 5 198.51.100.1)
+# The outage goes on, one run per minute; 300 ms probes keep this short.
+outage=$(measure netcheck-outage-minutes "$N" "$NC" -config "$T/router-fast.conf")
+log2=$(logsize)
+outage_runs=$((NDOWN + N))
+outage_wb=$(($(get write_bytes_total "$down") + $(get write_bytes_total "$outage")))
+outage_wc=$(($(get wchar_total "$down") + $(get wchar_total "$outage")))
+outage_log=$((log2 - log0))
+actions=$(grep -cE '【L[123]-动作】' "$T/state/network_monitor.log" || true)
+
+# --- sizes ------------------------------------------------------------------
+sizes=$T/sizes
+: >"$sizes"
+for a in amd64 arm64 armv7 mipsle mips; do # DIST_ARCHS of the Makefile
+	case $a in
+	armv7) goarch=arm extra=GOARM=7 ;;
+	mips | mipsle) goarch=$a extra=GOMIPS=softfloat ;;
+	*) goarch=$a extra= ;;
+	esac
+	row="| linux-$a |"
+	for b in netcheck hostcheck midnight-reset; do
+		say "building $b for linux-$a …"
+		# shellcheck disable=SC2086 # $extra is one VAR=value or nothing
+		(cd "$repo" && env CGO_ENABLED=0 GOOS=linux GOARCH="$goarch" $extra go build -trimpath \
+			-ldflags '-s -w' -o "$T/dist/$a/$b" "./cmd/$b")
+		bytes=$(wc -c <"$T/dist/$a/$b")
+		row="$row $(calc "$bytes / 1048576") MiB ($bytes) |"
+		[ "$a/$b" = amd64/netcheck ] && nc_amd64=$bytes
+	done
+	echo "$row" >>"$sizes"
+done
+
+say "computing the time to rescue …"
+rescue=$(cd "$repo" && go run ./cmd/rescuetime -md)
+
+# --- figures and goals --------------------------------------------------------
+h_ms=$(get median_ms "$healthy")
+p2_ms=$(get median_ms "$ping2")
+p1_ms=$(get median_ms "$ping1")
+d_max=$(get max_ms "$down")
+rss_max=$(get rss_max_kib "$healthy")
+[ "$(get rss_max_kib "$down")" -gt "$rss_max" ] && rss_max=$(get rss_max_kib "$down")
+[ "$(get rss_max_kib "$outage")" -gt "$rss_max" ] && rss_max=$(get rss_max_kib "$outage")
+faster=$(calc "$p2_ms / $h_ms")
+vs1=$(calc "$h_ms / $p1_ms")
+healthy_wb=$(get write_bytes_total "$healthy")
+g_fast=$(check "$faster >= 100")
+g_vs1=$(check "$vs1 <= 3")
+g_rss=$(check "$rss_max <= 8192")
+g_size=$(check "$nc_amd64 <= 5242880")
+g_down=$(check "$d_max <= 4000")
+g_zero=$(check "$healthy_wb == 0 && $files_changed == 0")
+floor_ms=$(get median_ms "$floor")
+version_ms=$(get median_ms "$version")
+
+row() { # label, result line
+	printf '| %s | %s | %s | %s | %s | %s | %s KiB | %s | %s |\n' "$1" "$(get n "$2")" "$(get median_ms "$2")" \
+		"$(get min_ms "$2")" "$(get p90_ms "$2")" "$(get max_ms "$2")" "$(get rss_max_kib "$2")" \
+		"$(get write_bytes_per_run "$2")" "$(get exit "$2")"
+}
+
+{
+	cat <<EOF
+# Benchmarks
+
+Measured by \`make bench\` (\`sh scripts/bench.sh\`) on $(date -u '+%Y-%m-%d %H:%M UTC').
+Machine: $(nproc) CPU ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), Linux $(uname -r) $(uname -m),
+$(go version | cut -d' ' -f3), $(busybox 2>&1 | head -n 1 | cut -d' ' -f1-2).
+Every figure below is from that one run; run it again to refresh this file (SPEC §12: measured by
+\`make bench\`, never by timed tests).
+
+## Goals (SPEC §12)
+
+| goal | measured | |
+|---|---|---|
+| healthy netcheck ≥ 100× faster than \`ping -c 2 -W 5\` | $faster× ($p2_ms ms ÷ $h_ms ms, medians) | $g_fast |
+| healthy netcheck ≤ 3× \`ping -c 1 -W 1\` | $vs1× ($h_ms ms ÷ $p1_ms ms, medians) | $g_vs1 |
+| peak RSS ≤ 8 MiB | $rss_max KiB (max over every netcheck run) | $g_rss |
+| stripped netcheck ≤ 5 MiB on amd64 | $(calc "$nc_amd64 / 1048576") MiB ($nc_amd64 bytes) | $g_size |
+| black-holed run ≤ PROBE_TIMEOUT + 1 s (3 s + 1 s) | max $d_max ms, median $(get median_ms "$down") ms | $g_down |
+| 0 bytes written per healthy run | write_bytes $healthy_wb, files changed $files_changed (over $N runs) | $g_zero |
+
+Where the healthy run's $h_ms ms go (medians): the Go runtime starting and exiting an empty
+program takes $floor_ms ms here ($(calc "$floor_ms / $p1_ms")× \`ping -c 1 -W 1\` on its own); netcheck's
+package initialisation brings \`netcheck -version\` to $version_ms ms$(
+	[ -z "$probing" ] || printf ' (of which importing pro-bing, with the net/http and crypto/tls it pulls in, %s ms and %s of the %s bytes of the binary)' \
+		"$(calc "$(get median_ms "$probing") - $floor_ms")" "$(wc -c <"$T/bin/probing-only")" "$(wc -c <"$NC")"
+); config, state, lock and the probe add the remaining $(calc "$h_ms - $version_ms") ms.$(
+	if [ "$g_vs1" = "✗" ]; then
+		budget=$(calc "3 * $p1_ms")
+		if [ "$(check "$floor_ms >= $budget")" = "✓" ]; then
+			printf ' The ≤ 3× goal would leave %s ms for the whole run: less than an empty Go program needs on this machine.' "$budget"
+		else
+			printf ' The ≤ 3× goal would leave %s ms for the whole run, of which an empty Go program already takes %s ms: %s ms would be left for what netcheck does beyond that, %s ms here.' \
+				"$budget" "$floor_ms" "$(calc "$budget - $floor_ms")" "$(calc "$h_ms - $floor_ms")"
+		fi
+	fi
+)
+
+## Whole process, exec to exit
+
+Each row: $N runs in a row (black-holed: $NDOWN) by \`scripts/benchtool\` inside the router namespace,
+wall time from fork to exit in ms, peak RSS from rusage, bytes sent to storage from /proc/PID/io.
+Targets: $TARGETS, all answering (isp namespace, veth).
+
+| run | n | median | min | p90 | max | peak RSS | write_bytes/run | exit×n |
+|---|---|---|---|---|---|---|---|---|
+$(row "netcheck, healthy (defaults, 4 targets)" "$healthy")
+$(row "hostcheck, healthy" "$hhealthy")
+$(row "busybox ping -c 2 -W 5 (the original probe)" "$ping2")
+$(row "busybox ping -c 1 -W 1" "$ping1")
+$(row "empty Go program (func main() {}, static, stripped)" "$floor")
+$([ -z "$probing" ] || row "empty Go program importing pro-bing" "$probing")
+$(row "netcheck -version (runtime + package init only)" "$version")
+$(row "netcheck, every target black-holed (PROBE_TIMEOUT=3s)" "$down")
+$(row "busybox ping -c 2 -W 5, black-holed" "$pingdown")
+$(row "netcheck, black-holed, PROBE_TIMEOUT=300ms (outage minutes)" "$outage")
+
+## Writes to persistent storage
+
+- Healthy: $N netcheck and $N hostcheck runs wrote $((healthy_wb + $(get write_bytes_total "$hhealthy"))) bytes to storage
+  (write_bytes) and changed $files_changed files in STATE_DIR, the mark or the logs (names, sizes, mtimes
+  and checksums compared before and after). The $(get wchar_total "$healthy") bytes that netcheck passed to write(2)
+  over its $N runs are 8-byte wake-ups of the Go runtime's netpoller eventfd, not files (seen with
+  \`perf trace -e write\`: \`write(fd: 5, …, count: 8)\`, fd 5 being the eventfd).
+- Outage: $outage_runs netcheck runs of one outage (one per cron minute; $actions L1/L2/L3 steps with
+  stand-in commands) appended $outage_log bytes to the log ($(calc "$outage_log / $outage_runs") bytes per minute),
+  passed $outage_wc bytes to write(2) ($(calc "$outage_wc / $outage_runs") per minute) and dirtied
+  $outage_wb bytes of page cache for storage ($(calc "$outage_wb / $outage_runs") per minute; the kernel counts
+  whole 4 KiB pages, so this overstates small appends). The log ($log0 → $log1 → $log2 bytes) and the
+  state files in STATE_DIR are all it writes.
+
+## Stripped binary sizes (\`make dist\` architectures, \`-trimpath -ldflags '-s -w'\`)
+
+| arch | netcheck | hostcheck | midnight-reset |
+|---|---|---|---|
+$(cat "$sizes")
+
+## Time to rescue
+
+Printed by \`go run ./cmd/rescuetime -md\`.
+
+$rescue
+
+## Commands
+
+\`\`\`
+$(cat "$CMDS")
+\`\`\`
+\$T is a temporary directory on /tmp; RUN_DIR was $(case $RUN in /dev/shm/*) echo "on /dev/shm (tmpfs)" ;; *) echo "in \$T" ;; esac).
+EOF
+} >"$OUT"
+
+say "wrote $OUT"
+sed -n '/^## Goals/,/^## Whole/p' "$OUT" | sed '$d' >&2

@@ -1,0 +1,168 @@
+// Command benchtool measures whole processes for scripts/bench.sh (SPEC
+// §12): it runs a command N times in a row and reports, per run, the wall
+// time from fork to exit, the peak RSS (rusage ru_maxrss) and the bytes it
+// wrote (/proc/PID/io, read while the exited child is still a zombie), then
+// the median and spread as one line of key=value pairs.
+//
+//	benchtool -n 30 -label healthy -- netcheck -config FILE
+//
+// It measures in the network namespace it runs in: bench.sh starts it with
+// `ip netns exec`, so the cost of entering the namespace is not counted.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "benchtool:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// sample is one run of the command.
+type sample struct {
+	wall       time.Duration
+	maxRSSKiB  int64
+	writeBytes int64 // bytes the process caused to be sent to storage
+	wchar      int64 // bytes it passed to write(2) and friends
+	code       int
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("benchtool", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	n := fs.Int("n", 30, "runs")
+	label := fs.String("label", "run", "label of the result line")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	argv := fs.Args()
+	if len(argv) == 0 || *n < 1 {
+		return errors.New("usage: benchtool [-n N] [-label L] -- command [args]")
+	}
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return fmt.Errorf("find %s: %w", argv[0], err)
+	}
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
+	defer devnull.Close()
+	samples := make([]sample, 0, *n)
+	for i := 0; i < *n; i++ {
+		s, err := measure(path, argv, devnull.Fd())
+		if err != nil {
+			return err
+		}
+		samples = append(samples, s)
+	}
+	fmt.Fprintln(stdout, summarize(*label, samples))
+	return nil
+}
+
+// measure forks and execs argv once with stdio on /dev/null.
+func measure(path string, argv []string, devnull uintptr) (sample, error) {
+	attr := &syscall.ProcAttr{Env: os.Environ(), Files: []uintptr{devnull, devnull, devnull}}
+	start := time.Now()
+	pid, err := syscall.ForkExec(path, argv, attr)
+	if err != nil {
+		return sample{}, fmt.Errorf("start %s: %w", path, err)
+	}
+	// Wait for the exit without reaping, so that /proc/PID/io still exists.
+	var info unix.Siginfo
+	for {
+		err = unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	wall := time.Since(start)
+	if err != nil {
+		return sample{}, fmt.Errorf("wait %d: %w", pid, err)
+	}
+	pio := readIO(pid)
+	var ws syscall.WaitStatus
+	var ru syscall.Rusage
+	if _, err := syscall.Wait4(pid, &ws, 0, &ru); err != nil {
+		return sample{}, fmt.Errorf("reap %d: %w", pid, err)
+	}
+	return sample{wall: wall, maxRSSKiB: ru.Maxrss, writeBytes: pio["write_bytes"], wchar: pio["wchar"], code: ws.ExitStatus()}, nil
+}
+
+// readIO reads /proc/PID/io; a missing field reads as -1.
+func readIO(pid int) map[string]int64 {
+	out := map[string]int64{"write_bytes": -1, "wchar": -1}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+			out[k] = n
+		}
+	}
+	return out
+}
+
+func median[T int64 | time.Duration](xs []T) T {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func quantile(xs []time.Duration, q float64) time.Duration {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+// summarize renders the samples as one line of key=value pairs; times in
+// milliseconds with three decimals.
+func summarize(label string, ss []sample) string {
+	var walls []time.Duration
+	var rss []int64
+	var wb, wc int64
+	codes := map[int]int{}
+	for _, s := range ss {
+		walls = append(walls, s.wall)
+		rss = append(rss, s.maxRSSKiB)
+		wb += max(s.writeBytes, 0)
+		wc += max(s.wchar, 0)
+		codes[s.code]++
+	}
+	ms := func(d time.Duration) string {
+		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64)
+	}
+	var exit []string
+	for c, k := range codes {
+		exit = append(exit, fmt.Sprintf("%dx%d", c, k))
+	}
+	slices.Sort(exit)
+	return fmt.Sprintf("label=%s n=%d median_ms=%s min_ms=%s p90_ms=%s max_ms=%s rss_median_kib=%d rss_max_kib=%d write_bytes_total=%d write_bytes_per_run=%d wchar_total=%d wchar_per_run=%d exit=%s",
+		label, len(ss), ms(median(walls)), ms(slices.Min(walls)), ms(quantile(walls, 0.9)), ms(slices.Max(walls)),
+		median(rss), slices.Max(rss), wb, wb/int64(len(ss)), wc, wc/int64(len(ss)), strings.Join(exit, ","))
+}
