@@ -25,10 +25,6 @@ package e2e
 // SIGTERM, as systemd would.
 
 import (
-	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -36,7 +32,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -63,24 +58,6 @@ done
 const hostTermLater = `( sleep 0.3; [ "$hc" -gt 1 ] && [ "$(cat /proc/"$hc"/comm 2>/dev/null)" = hostcheck ] && kill -TERM "$hc" ) >/dev/null 2>&1 &
 `
 
-// hostSyncBuf collects Dropbear's log while the test reads it.
-type hostSyncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *hostSyncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *hostSyncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // hostLab is the host and router namespaces, Dropbear, and the host's files.
 type hostLab struct {
 	host, router string
@@ -95,8 +72,8 @@ type hostLab struct {
 	mark, state  string //   PVE_MARK, STATE_DIR
 	run, log     string //   RUN_DIR, LOG_FILE
 	actions      string //   what the recorders were called with
-	dropbear     *exec.Cmd
-	dbLog        *hostSyncBuf
+	dropbear     *dropbear
+	dbLog        *syncBuffer
 	pinOut       string // stdout of the `hostcheck pin -yes` that set the lab up
 }
 
@@ -113,22 +90,14 @@ func hostTempDir(t *testing.T, what string) string {
 func newHostLab(t *testing.T) *hostLab {
 	t.Helper()
 	needRoot(t, "dropbear", "dropbearkey", "ss", "sed", "sleep")
-	l := &hostLab{host: netns(t, tag(t, "hh")), router: netns(t, tag(t, "hr")), dbLog: &hostSyncBuf{}}
+	l := &hostLab{host: netns(t, tag(t, "hh")), router: netns(t, tag(t, "hr")), dbLog: &syncBuffer{}}
 	t.Cleanup(func() {
 		// Whatever still runs in the namespaces was started by this test
 		// (Dropbear's session children): end it by PID before the
 		// namespaces go, never this process.
 		l.stopDropbear()
-		for _, ns := range []string{l.host, l.router} {
-			out, _ := exec.Command("ip", "netns", "pids", ns).Output()
-			for _, f := range strings.Fields(string(out)) {
-				if p, err := strconv.Atoi(f); err == nil && p != os.Getpid() {
-					if proc, err := os.FindProcess(p); err == nil {
-						proc.Kill()
-					}
-				}
-			}
-		}
+		killNamespace(l.host)
+		killNamespace(l.router)
 		if t.Failed() {
 			dl := lines(l.dbLog.String())
 			t.Logf("dropbear log (last lines):\n%s", strings.Join(dl[max(0, len(dl)-30):], "\n"))
@@ -162,24 +131,7 @@ func newHostLab(t *testing.T) *hostLab {
 	}
 
 	// The host's SSH key, in OpenSSH format, authorized on the router.
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(l.key, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pub, err := ssh.NewPublicKey(priv.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(l.root, ".ssh", "authorized_keys"), ssh.MarshalAuthorizedKey(pub), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	clientKey(t, l.key, l.root)
 
 	// Recorders. REBOOT plays a shutdown that works (SIGTERM to hostcheck
 	// shortly after); REBOOT_DUD and FALLBACK do nothing. Each notes
@@ -211,31 +163,14 @@ func newHostLab(t *testing.T) *hostLab {
 // startDropbear serves the router's SSH with l.hostKey and waits until it listens.
 func (l *hostLab) startDropbear(t *testing.T) {
 	t.Helper()
-	cmd := exec.Command("ip", "netns", "exec", l.router, "unshare", "-m", "--propagation", "private", "sh", "-c",
-		`mount --bind "$1" /root && exec dropbear -F -E -s -r "$2" -p "$3" -P "$4"`,
-		"sh", l.root, l.hostKey, hostLabAddr, filepath.Join(l.etc, "dropbear.pid"))
-	cmd.Stdout, cmd.Stderr = l.dbLog, l.dbLog
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// ip netns exec, unshare and sh all exec: this PID is Dropbear's.
-	l.dropbear = cmd
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		out, _ := exec.Command("ip", "netns", "exec", l.router, "ss", "-Hltn", "sport", "= :22").Output()
-		if strings.Contains(string(out), hostLabAddr) {
-			return
-		}
-	}
-	t.Fatalf("dropbear does not listen on %s after 5s:\n%s", hostLabAddr, l.dbLog.String())
+	l.dropbear = startDropbear(t, l.router, l.root, l.hostKey, hostLabAddr, l.dbLog)
 }
 
 func (l *hostLab) stopDropbear() {
-	if l.dropbear == nil {
-		return
+	if l.dropbear != nil {
+		l.dropbear.Stop()
+		l.dropbear = nil
 	}
-	l.dropbear.Process.Kill()
-	l.dropbear.Wait()
-	l.dropbear = nil
 }
 
 // connections counts the SSH connections Dropbear has accepted.

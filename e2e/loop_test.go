@@ -15,10 +15,6 @@ package e2e
 // and logs a timeline ("tick N router: …" / "tick N host: …").
 
 import (
-	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"os"
@@ -26,13 +22,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ssh"
 	"golang.org/x/sys/unix"
 )
 
@@ -52,31 +45,13 @@ type loopLab struct {
 	hConf, hState     string
 	hRun, hLog, hMark string
 	actions           string // every recorder appends "NAME args" here
-	dropbearLog       *loopBuffer
+	dropbearLog       *syncBuffer
 
 	tick            int
 	rLogAt, hLogAt  int // bytes of each log already shown in the timeline
 	actionsAt       int // actions already shown
 	timeline        []string
 	routerConfExtra []string
-}
-
-// loopBuffer collects Dropbear's output while the test reads it.
-type loopBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *loopBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *loopBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // newLoopLab builds the lab; id (one letter) keeps names apart between tests.
@@ -88,7 +63,7 @@ func newLoopLab(t *testing.T, id string, routerConf, hostConf []string) *loopLab
 		isp:         netns(t, tag(t, "l"+id+"i")),
 		router:      netns(t, tag(t, "l"+id+"r")),
 		host:        netns(t, tag(t, "l"+id+"h")),
-		dropbearLog: &loopBuffer{},
+		dropbearLog: &syncBuffer{},
 	}
 	dir, err := os.MkdirTemp("", tag(t, "l"+id)+"-")
 	if err != nil {
@@ -134,11 +109,10 @@ func newLoopLab(t *testing.T, id string, routerConf, hostConf []string) *loopLab
 		t.Fatal(err)
 	}
 	keyFile := filepath.Join(dir, "id_ed25519")
-	pub := loopClientKey(t, keyFile)
-	if err := os.WriteFile(filepath.Join(l.root, ".ssh", "authorized_keys"), ssh.MarshalAuthorizedKey(pub), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	l.startDropbear(t)
+	clientKey(t, keyFile, l.root)
+	hostKey := filepath.Join(l.dir, "dropbear_ed25519_host_key")
+	sh(t, "dropbearkey", "-t", "ed25519", "-f", hostKey)
+	t.Cleanup(startDropbear(t, l.router, l.root, hostKey, net.JoinHostPort(loopRouterLAN, "22"), l.dropbearLog).Stop)
 
 	// Recorders: each records itself and repairs what its step repairs.
 	// A redial brings the WAN back up with its default route (ifup does).
@@ -225,73 +199,6 @@ echo "REBOOT found no hostcheck above $$" >> '%s'`,
 		}
 	})
 	return l
-}
-
-// loopClientKey writes the host's SSH key (OpenSSH format) and returns its public half.
-func loopClientKey(t *testing.T, path string) ssh.PublicKey {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pub, err := ssh.NewPublicKey(priv.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pub
-}
-
-// startDropbear runs Dropbear in the router namespace with l.root
-// bind-mounted on /root inside `unshare -m`, so its authorized_keys and the
-// state files it serves are ours; the machine's /root is never touched.
-func (l *loopLab) startDropbear(t *testing.T) {
-	t.Helper()
-	hostKey := filepath.Join(l.dir, "dropbear_ed25519_host_key")
-	sh(t, "dropbearkey", "-t", "ed25519", "-f", hostKey)
-	addr := net.JoinHostPort(loopRouterLAN, "22")
-	cmd := exec.Command("ip", "netns", "exec", l.router, "unshare", "-m", "--propagation", "private", "sh", "-c",
-		`mount --bind "$1" /root && exec dropbear -F -E -s -r "$2" -p "$3" -P "$4"`,
-		"sh", l.root, hostKey, addr, filepath.Join(l.dir, "dropbear.pid"))
-	cmd.Stdout, cmd.Stderr = l.dropbearLog, l.dropbearLog
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		// ip netns exec, unshare and sh all exec: this PID is Dropbear's.
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		// What still runs in the router namespace is a session child of
-		// that Dropbear: end it by PID.
-		out, _ := exec.Command("ip", "netns", "pids", l.router).Output()
-		for _, f := range strings.Fields(string(out)) {
-			if p, err := strconv.Atoi(f); err == nil && p != os.Getpid() {
-				_ = unix.Kill(p, unix.SIGKILL)
-			}
-		}
-	})
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		var up bool
-		loopInNetns(t, l.host, func() {
-			if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-				c.Close()
-				up = true
-			}
-		})
-		if up {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dropbear did not listen on %s within 5s:\n%s", addr, l.dropbearLog.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // loopInNetns runs f on an OS thread moved into namespace ns, then moves

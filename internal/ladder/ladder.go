@@ -216,7 +216,7 @@ func (d *decider) l3() {
 	n.Count++
 	if n.Count >= d.cfg.L4SOSThreshold {
 		n.SOS, n.SOSLogged = true, now
-		n.SOSContent = fmt.Sprintf("time=%s count=%d reason=%d consecutive failed checks, %d router reboots did not help",
+		n.SOSContent = fmt.Sprintf("time=%s count=%d reason=%d failed checks in a row; router reboots today did not help (%d)",
 			now.Format(time.RFC3339), n.Count, n.Streak, n.Count-1)
 		d.log(slog.LevelError, fmt.Sprintf("【SOS】今日自愈已达 %d 次上限。生成 SOS 信号，停止自救。", n.Count),
 			slog.Int("count", n.Count))
