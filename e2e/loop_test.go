@@ -21,12 +21,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/pve-op/network-rescue/internal/nstest"
 )
 
 const (
@@ -201,38 +200,10 @@ echo "REBOOT found no hostcheck above $$" >> '%s'`,
 	return l
 }
 
-// loopInNetns runs f on an OS thread moved into namespace ns, then moves
-// the thread back. Sockets belong to the namespace of the thread that made
-// them, so a listener made in f stays in ns whatever goroutine serves it.
+// loopInNetns runs f with its OS thread in network namespace ns (nstest.Do).
 func loopInNetns(t *testing.T, ns string, f func()) {
 	t.Helper()
-	fd, err := unix.Open("/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatalf("open netns %s: %v", ns, err)
-	}
-	defer unix.Close(fd)
-	done := make(chan error)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			done <- fmt.Errorf("open own netns: %w", err)
-			return
-		}
-		defer unix.Close(orig)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			done <- fmt.Errorf("setns %s: %w", ns, err)
-			return
-		}
-		f()
-		// Back home the thread may serve other goroutines; if that fails
-		// it stays locked and the runtime ends it with this goroutine.
-		if err := unix.Setns(orig, unix.CLONE_NEWNET); err == nil {
-			runtime.UnlockOSThread()
-		}
-		done <- nil
-	}()
-	if err := <-done; err != nil {
+	if err := nstest.Do(ns, f); err != nil {
 		t.Fatal(err)
 	}
 }

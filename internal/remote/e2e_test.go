@@ -31,7 +31,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +38,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/pve-op/network-rescue/internal/nstest"
 	"golang.org/x/crypto/ssh/knownhosts"
 	"golang.org/x/sys/unix"
 )
@@ -109,37 +110,10 @@ func tempDir(t *testing.T, what string) string {
 	return dir
 }
 
-// inNetns runs f on a goroutine whose OS thread is in network namespace ns.
-// f must not call t.Fatal (use t.Error and return).
+// inNetns runs f with its OS thread in network namespace ns (nstest.Do).
 func inNetns(t *testing.T, ns string, f func()) {
 	t.Helper()
-	fd, err := unix.Open("/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatalf("open netns %s: %v", ns, err)
-	}
-	defer unix.Close(fd)
-	done := make(chan error)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			done <- fmt.Errorf("open own netns: %w", err)
-			return
-		}
-		defer unix.Close(orig)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			done <- fmt.Errorf("setns %s: %w", ns, err)
-			return
-		}
-		f()
-		// Back home, the thread may serve other goroutines again; if that
-		// fails it stays locked and the runtime ends it with us.
-		if err := unix.Setns(orig, unix.CLONE_NEWNET); err == nil {
-			runtime.UnlockOSThread()
-		}
-		done <- nil
-	}()
-	if err := <-done; err != nil {
+	if err := nstest.Do(ns, f); err != nil {
 		t.Fatal(err)
 	}
 }
