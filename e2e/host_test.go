@@ -533,6 +533,38 @@ func TestHostEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("backup running defers", func(t *testing.T) {
+		l.reset(t)
+		l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+		l.cut(t)
+		// A process named vzdump, as Proxmox's backup is: a copy of sleep.
+		sleep, err := exec.LookPath("sleep")
+		if err != nil {
+			t.Skip("SKIP: sleep not found")
+		}
+		vzdump := filepath.Join(l.h, "vzdump")
+		b, err := os.ReadFile(sleep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(vzdump, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		backup := exec.Command(vzdump, "30")
+		if err := backup.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { backup.Process.Kill(); backup.Wait() }()
+		r := l.hostcheck(t)
+		if r.code != 0 {
+			t.Errorf("exit %d: %s", r.code, r.stderr)
+		}
+		hostInOrder(t, "log", readFile(t, l.log), "【确认】", fmt.Sprintf("【推迟】备份任务 vzdump 正在运行 (pid %d)", backup.Process.Pid))
+		if exists(l.actions) || exists(l.mark) {
+			t.Errorf("acted during a backup: calls %q, mark %v", l.calls(t), exists(l.mark))
+		}
+	})
+
 	t.Run("stale mark", func(t *testing.T) {
 		for _, tt := range []struct {
 			name, content string
