@@ -26,16 +26,22 @@ package e2e
 
 import (
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/pve-op/network-rescue/internal/nstest"
 )
 
 const (
@@ -562,6 +568,52 @@ func TestHostEndToEnd(t *testing.T) {
 		hostInOrder(t, "log", readFile(t, l.log), "【确认】", fmt.Sprintf("【推迟】备份任务 vzdump 正在运行 (pid %d)", backup.Process.Pid))
 		if exists(l.actions) || exists(l.mark) {
 			t.Errorf("acted during a backup: calls %q, mark %v", l.calls(t), exists(l.mark))
+		}
+	})
+
+	t.Run("notifications wait for the internet", func(t *testing.T) {
+		// A webhook on "the internet" (198.51.100.1 in the router's
+		// namespace): cut with it, back with it.
+		var ln net.Listener
+		if err := nstest.Do(l.router, func() { ln, _ = net.Listen("tcp", "198.51.100.1:8080") }); err != nil || ln == nil {
+			t.Fatalf("listen in %s: %v", l.router, err)
+		}
+		var mu sync.Mutex
+		var got []string
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			got = append(got, r.URL.String()+" "+string(b))
+			mu.Unlock()
+		})}
+		go srv.Serve(ln)
+		defer srv.Close()
+		received := func() string { mu.Lock(); defer mu.Unlock(); return strings.Join(got, "\n") }
+
+		l.reset(t, "NOTIFY_URL=http://198.51.100.1:8080/hook?key=SECRET")
+		l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+		l.cut(t)
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		queue := filepath.Join(l.state, "notify.queue")
+		if !strings.Contains(readFile(t, queue), "host-reboot") || received() != "" {
+			t.Fatalf("while down: queue %q, webhook got %q; want the message queued, nothing sent", readFile(t, queue), received())
+		}
+		// The net is back: the next run (the day's rescue spent) sends it.
+		exec.Command("ip", "netns", "exec", l.router, "nft", "delete", "table", "inet", "hcut").Run()
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if g := received(); !strings.Contains(g, "/hook?key=SECRET") || !strings.Contains(g, "PVE 物理机今天重启一次") {
+			t.Errorf("webhook got %q; want the host-reboot message", g)
+		}
+		log := readFile(t, l.log)
+		if !strings.Contains(log, "【通知】已发送") || strings.Contains(log, "SECRET") {
+			t.Errorf("log must say 【通知】已发送 and never hold the URL's secret:\n%s", log)
+		}
+		if exists(queue) {
+			t.Errorf("queue still there after sending")
 		}
 	})
 

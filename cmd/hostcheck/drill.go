@@ -60,7 +60,7 @@ func (h *host) drill(ctx context.Context, live bool) error {
 	obs.NetKnown, obs.NetUp, obs.NetDetail = true, false, "drill: internet pretended down"
 	say("3. the real decision (%s), internet pretended down:", map[bool]string{true: "LIVE", false: "dry run"}[live])
 	h.trace = func(stage, result string) { say("   - %-28s %s", stage, result) }
-	step, rs := h.decide(ctx, st, obs)
+	step, rs, _ := h.decide(ctx, st, obs)
 	h.trace = nil
 	for _, ev := range step.Events {
 		say("   %s", ev.Msg)

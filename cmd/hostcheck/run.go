@@ -168,8 +168,8 @@ func (h *host) check(ctx context.Context) error {
 			h.log.Error("【严重错误】状态文件无法重写", "err", err)
 		}
 	}
-	obs := h.observeBasics()
-	step, rs := h.decide(ctx, st, obs)
+	step, rs, obs := h.decide(ctx, st, h.observeBasics())
+	defer h.flushNotifications(ctx, obs)
 	if step.Silent {
 		h.log.Debug("today's rescue is spent (mark dated today)", "mark", store.Mark)
 		return nil
@@ -182,6 +182,7 @@ func (h *host) check(ctx context.Context) error {
 		return fmt.Errorf("save state: %w", err)
 	}
 	h.logEvents(step)
+	h.notifyStep(st, obs, step)
 	switch step.Action {
 	case rescue.VMRestart:
 		h.vmRestart(ctx, rs)
@@ -204,7 +205,7 @@ func (h *host) observeBasics() rescue.Obs {
 }
 
 // decide runs the staged decision, observing what it asks for.
-func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (rescue.Step, remote.RouterState) {
+func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (rescue.Step, remote.RouterState, rescue.Obs) {
 	var rs remote.RouterState
 	for {
 		step := rescue.Decide(h.cfg, st, obs)
@@ -235,7 +236,7 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 			obs.GuardsKnown, obs.Deferred = true, h.guards(ctx)
 			h.traceStage("guards (vzdump, quorum)", fmt.Sprintf("%d reason(s) to wait %v", len(obs.Deferred), obs.Deferred))
 		default:
-			return step, rs
+			return step, rs, obs
 		}
 	}
 }

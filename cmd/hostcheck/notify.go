@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/notify"
+	"github.com/pve-op/network-rescue/internal/rescue"
+)
+
+// NotifyTimeout bounds the delivery of the queued messages.
+const NotifyTimeout = 10 * time.Second
+
+func (h *host) queue() notify.Queue {
+	return notify.Queue{Path: filepath.Join(h.cfg.StateDir, notify.QueueFile)}
+}
+
+// notify queues a message for the owner (SPEC §9); it leaves with the
+// first run that finds the internet up. once skips it when a message of
+// the same event already waits (SOS is seen every five minutes).
+func (h *host) notify(event, text string, once bool) {
+	if h.cfg.NotifyURL == "" || h.cfg.DryRun {
+		return
+	}
+	q := h.queue()
+	if once {
+		if msgs, _ := q.Load(); len(msgs) > 0 {
+			for _, m := range msgs {
+				if m.Event == event {
+					return
+				}
+			}
+		}
+	}
+	if err := q.Add(notify.Message{Time: h.e.now().In(h.loc), Event: event, Text: text}); err != nil {
+		h.log.Error("【严重错误】通知无法保存", "err", err)
+	}
+}
+
+// notifyStep queues what this run's decision is worth telling.
+func (h *host) notifyStep(st rescue.State, obs rescue.Obs, step rescue.Step) {
+	if h.cfg.NotifyURL == "" {
+		return
+	}
+	switch {
+	case obs.NetKnown && obs.NetUp && !st.DownSince.IsZero():
+		h.notify("recovery", fmt.Sprintf("互联网已恢复，断网约 %s。", obs.Now.Sub(st.DownSince).Round(time.Minute)), false)
+	case step.Action == rescue.VMRestart:
+		h.notify("vm-restart", fmt.Sprintf("OpenWrt 虚拟机 %s 已冷重启 (qm stop/start)。", h.cfg.VMID), false)
+	case step.Action == rescue.HostReboot:
+		h.notify("host-reboot", "OpenWrt 发出 SOS，PVE 物理机今天重启一次。"+obs.Router.SOSContent, false)
+	case obs.RouterKnown && obs.Router.SOS:
+		h.notify("sos", "OpenWrt 发出 SOS："+obs.Router.SOSContent, true)
+	}
+}
+
+// flushNotifications sends what waits when the internet is up; a run that
+// did not probe (the day's rescue spent) probes only if something waits.
+func (h *host) flushNotifications(ctx context.Context, obs rescue.Obs) {
+	if h.cfg.NotifyURL == "" || h.cfg.DryRun {
+		return
+	}
+	q := h.queue()
+	msgs, err := q.Load()
+	if err != nil || len(msgs) == 0 {
+		return
+	}
+	if !obs.NetKnown {
+		obs.NetUp = h.probe(ctx, h.cfg.CheckTargets, h.cfg.CheckTCP).Up
+	}
+	if !obs.NetUp {
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, NotifyTimeout)
+	defer cancel()
+	service := notify.Service(h.cfg.NotifyURL)
+	if err := notify.Send(sctx, http.DefaultClient, h.cfg.NotifyURL, msgs, h.loc); err != nil {
+		// The URL holds the secret: the error names the service only.
+		h.log.Warn("【通知】发送失败，下次再试", "service", service, "messages", len(msgs), "err", strings.ReplaceAll(err.Error(), h.cfg.NotifyURL, "NOTIFY_URL"))
+		return
+	}
+	if err := q.Clear(); err != nil {
+		h.log.Error("【严重错误】通知已发送但无法清除队列", "err", err)
+	}
+	h.log.Info("【通知】已发送", "service", service, "messages", len(msgs))
+}

@@ -1,0 +1,185 @@
+// Package notify tells the owner what the host did (SPEC §9): SOS handled,
+// host reboot, router VM restart, misfire, recovery. While the internet is
+// down a message cannot leave, so messages wait in a small bounded queue in
+// STATE_DIR and the first run that finds the net up sends them, with the
+// outage summary. The URL carries the secret (a Bark key, a bot token), so
+// it never appears in a log: Service names the service instead.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pve-op/network-rescue/state"
+)
+
+// QueueFile in STATE_DIR holds messages not sent yet.
+const QueueFile = "notify.queue"
+
+// MaxQueued bounds the queue: the oldest messages are dropped beyond it.
+const MaxQueued = 20
+
+// Message is one thing the owner should hear about.
+type Message struct {
+	Time  time.Time `json:"time"`
+	Event string    `json:"event"` // sos, host-reboot, vm-restart, misfire, recovery
+	Text  string    `json:"text"`
+}
+
+// Queue is the file of messages waiting for the internet.
+type Queue struct{ Path string }
+
+// Load reads the queued messages; a damaged line is skipped.
+func (q Queue) Load() ([]Message, error) {
+	b, err := os.ReadFile(q.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read notify queue: %w", err)
+	}
+	var out []Message
+	for _, line := range strings.Split(string(b), "\n") {
+		var m Message
+		if line != "" && json.Unmarshal([]byte(line), &m) == nil && m.Text != "" {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// Add appends m, keeping at most MaxQueued messages.
+func (q Queue) Add(m Message) error {
+	msgs, err := q.Load()
+	if err != nil {
+		return err
+	}
+	msgs = append(msgs, m)
+	if len(msgs) > MaxQueued {
+		msgs = msgs[len(msgs)-MaxQueued:]
+	}
+	var b bytes.Buffer
+	for _, m := range msgs {
+		line, _ := json.Marshal(m)
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	return state.WriteFile(q.Path, b.Bytes(), 0o600)
+}
+
+// Clear deletes the queue after it was sent.
+func (q Queue) Clear() error { return state.Remove(q.Path) }
+
+// Service names the service behind a NOTIFY_URL without its secret.
+func Service(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "invalid URL"
+	}
+	switch h := u.Hostname(); {
+	case h == "api.day.app":
+		return "bark"
+	case strings.HasSuffix(h, "ftqq.com"):
+		return "serverchan"
+	case strings.HasSuffix(h, "pushplus.plus"):
+		return "pushplus"
+	case h == "api.telegram.org":
+		return "telegram"
+	case h == "ntfy.sh" || strings.HasPrefix(h, "ntfy."):
+		return "ntfy"
+	default:
+		return "webhook " + u.Scheme + "://" + h
+	}
+}
+
+// Title is the title of every message.
+const Title = "PVE-Op-Network-Rescue"
+
+// Request builds the request that delivers text to the service of raw:
+//   - Bark: https://api.day.app/KEY → POST JSON {title, body}
+//   - ServerChan: https://sctapi.ftqq.com/KEY.send → POST form title, desp
+//   - PushPlus: https://www.pushplus.plus/send?token=T → POST JSON {token, title, content}
+//   - Telegram: https://api.telegram.org/botTOKEN/sendMessage?chat_id=ID → POST JSON {chat_id, text}
+//   - ntfy: https://ntfy.sh/TOPIC → POST text with a Title header
+//   - anything else: POST JSON {title, text, events: [...]} (a generic webhook)
+func Request(ctx context.Context, raw, text string, msgs []Message) (*http.Request, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("NOTIFY_URL is not an http(s) URL")
+	}
+	post := func(ct string, body []byte) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", ct)
+		return req, nil
+	}
+	jsonBody := func(v any) []byte { b, _ := json.Marshal(v); return b }
+	switch Service(raw) {
+	case "bark":
+		return post("application/json", jsonBody(map[string]string{"title": Title, "body": text}))
+	case "serverchan":
+		return post("application/x-www-form-urlencoded", []byte(url.Values{"title": {Title}, "desp": {text}}.Encode()))
+	case "pushplus":
+		token := u.Query().Get("token")
+		return post("application/json", jsonBody(map[string]string{"token": token, "title": Title, "content": text}))
+	case "telegram":
+		chat := u.Query().Get("chat_id")
+		q := u.Query()
+		q.Del("chat_id")
+		u.RawQuery = q.Encode()
+		return post("application/json", jsonBody(map[string]string{"chat_id": chat, "text": Title + "\n" + text}))
+	case "ntfy":
+		req, err := post("text/plain; charset=utf-8", []byte(text))
+		if err == nil {
+			req.Header.Set("Title", Title)
+		}
+		return req, err
+	}
+	return post("application/json", jsonBody(map[string]any{"title": Title, "text": text, "events": msgs}))
+}
+
+// Text renders queued messages as one message, oldest first.
+func Text(msgs []Message, loc *time.Location) string {
+	var b strings.Builder
+	for i, m := range msgs {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%s %s", m.Time.In(loc).Format("01-02 15:04"), m.Text)
+	}
+	return b.String()
+}
+
+// Send delivers the messages as one, within ctx. A status outside 2xx is
+// an error naming the service and the status, never the URL.
+func Send(ctx context.Context, client *http.Client, raw string, msgs []Message, loc *time.Location) error {
+	req, err := Request(ctx, raw, Text(msgs, loc), msgs)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the URL, and with it the secret
+		}
+		return fmt.Errorf("notify %s: %w", Service(raw), err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("notify %s: HTTP %s", Service(raw), resp.Status)
+	}
+	return nil
+}

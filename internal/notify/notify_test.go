@@ -1,0 +1,107 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC)
+
+func TestQueueBoundedAndTolerant(t *testing.T) {
+	q := Queue{Path: filepath.Join(t.TempDir(), QueueFile)}
+	for i := 0; i < MaxQueued+5; i++ {
+		if err := q.Add(Message{Time: t0, Event: "sos", Text: strings.Repeat("x", i+1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs, err := q.Load()
+	if err != nil || len(msgs) != MaxQueued || len(msgs[0].Text) != 6 {
+		t.Fatalf("Load = %d messages (first %q), %v; want the newest %d", len(msgs), msgs[0].Text, err, MaxQueued)
+	}
+	// A damaged line (power cut in an older version, a hand edit) is skipped.
+	b, _ := os.ReadFile(q.Path)
+	os.WriteFile(q.Path, append([]byte("{garbage\n"), b...), 0o600)
+	if msgs, _ := q.Load(); len(msgs) != MaxQueued {
+		t.Errorf("Load with a damaged line = %d messages; want %d", len(msgs), MaxQueued)
+	}
+	if fi, _ := os.Stat(q.Path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("queue mode %v; want 0600", fi.Mode().Perm())
+	}
+	if err := q.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	if msgs, err := q.Load(); len(msgs) != 0 || err != nil {
+		t.Errorf("after Clear: %v %v", msgs, err)
+	}
+}
+
+func TestRequestPerService(t *testing.T) {
+	msgs := []Message{{Time: t0, Event: "host-reboot", Text: "PVE 重启"}}
+	tests := []struct {
+		url, service, wantURL, wantBody string
+	}{
+		{"https://api.day.app/SECRETKEY", "bark", "https://api.day.app/SECRETKEY", `"body":"hello"`},
+		{"https://sctapi.ftqq.com/SCTKEY.send", "serverchan", "https://sctapi.ftqq.com/SCTKEY.send", "desp=hello"},
+		{"https://www.pushplus.plus/send?token=TOK", "pushplus", "https://www.pushplus.plus/send?token=TOK", `"token":"TOK"`},
+		{"https://api.telegram.org/botTOKEN/sendMessage?chat_id=42", "telegram", "https://api.telegram.org/botTOKEN/sendMessage", `"chat_id":"42"`},
+		{"https://ntfy.sh/my-topic", "ntfy", "https://ntfy.sh/my-topic", "hello"},
+		{"https://hooks.example.net/x?k=SECRET", "webhook https://hooks.example.net", "https://hooks.example.net/x?k=SECRET", `"events":[{`},
+	}
+	for _, tt := range tests {
+		if got := Service(tt.url); got != tt.service {
+			t.Errorf("Service(%q) = %q; want %q", tt.url, got, tt.service)
+		}
+		req, err := Request(context.Background(), tt.url, "hello", msgs)
+		if err != nil {
+			t.Fatalf("Request(%q): %v", tt.url, err)
+		}
+		body, _ := io.ReadAll(req.Body)
+		if req.Method != http.MethodPost || req.URL.String() != tt.wantURL || !strings.Contains(string(body), tt.wantBody) {
+			t.Errorf("Request(%q) = %s %s %s; want POST %s with %s", tt.url, req.Method, req.URL, body, tt.wantURL, tt.wantBody)
+		}
+	}
+	if _, err := Request(context.Background(), "ftp://x", "hello", msgs); err == nil {
+		t.Errorf("Request(ftp) = nil error")
+	}
+}
+
+// TestSend delivers to a webhook on loopback, and a failure names the
+// service and status but never the URL's secret.
+func TestSend(t *testing.T) {
+	var got map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "fail") {
+			http.Error(w, "no", http.StatusForbidden)
+			return
+		}
+		json.NewDecoder(r.Body).Decode(&got)
+	}))
+	defer srv.Close()
+	msgs := []Message{
+		{Time: t0, Event: "sos", Text: "OpenWrt SOS"},
+		{Time: t0.Add(time.Minute), Event: "recovery", Text: "互联网已恢复"},
+	}
+	if err := Send(context.Background(), srv.Client(), srv.URL+"/hook?key=SECRET", msgs, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	if got["title"] != Title || got["text"] != "11-25 14:00 OpenWrt SOS\n11-25 14:01 互联网已恢复" {
+		t.Errorf("webhook got %v", got)
+	}
+	err := Send(context.Background(), srv.Client(), srv.URL+"/fail?key=SECRET", msgs, time.UTC)
+	if err == nil || !strings.Contains(err.Error(), "HTTP 403") || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("Send to a failing hook = %v; want HTTP 403 without the secret", err)
+	}
+	srv.Close()
+	err = Send(context.Background(), srv.Client(), srv.URL+"/hook?key=SECRET", msgs, time.UTC)
+	if err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("Send to a closed server = %v; want an error without the secret", err)
+	}
+}
