@@ -8,21 +8,18 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/pve-op/network-rescue/internal/testlab"
 )
 
 // binDir holds the binaries built once for the whole package.
@@ -217,106 +214,28 @@ func lines(s string) []string {
 }
 
 // syncBuffer collects a server's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+type syncBuffer = testlab.Buffer
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// dropbear is the router's SSH server (OpenWrt's own) in a test namespace.
-type dropbear struct {
-	cmd *exec.Cmd
-	ns  string
-	Log *syncBuffer
-}
-
-// startDropbear runs Dropbear in namespace ns with root bind-mounted on
-// /root inside `unshare -m` — so authorized_keys and the state files it
-// serves are the test's, never the machine's /root — an ed25519-only host
-// key, key logins only, and waits until it listens on addr (host:port).
-// The caller stops it (Stop), e.g. in t.Cleanup of the test that owns the
-// lab: a subtest that restarts it must not end it with the subtest.
-func startDropbear(t *testing.T, ns, root, hostKey, addr string, log *syncBuffer) *dropbear {
+// startDropbear serves the router's SSH in ns (testlab.StartDropbear); the
+// caller stops it, e.g. in t.Cleanup of the test that owns the lab: a
+// subtest that restarts it must not end it with the subtest.
+func startDropbear(t *testing.T, ns, root, hostKey, addr string, log *syncBuffer) *testlab.Dropbear {
 	t.Helper()
-	cmd := exec.Command("ip", "netns", "exec", ns, "unshare", "-m", "--propagation", "private", "sh", "-c",
-		`mount --bind "$1" /root && exec dropbear -F -E -s -r "$2" -p "$3" -P "$4"`,
-		"sh", root, hostKey, addr, filepath.Join(filepath.Dir(hostKey), "dropbear.pid"))
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
+	d, err := testlab.StartDropbear(ns, root, hostKey, addr, log)
+	if err != nil {
 		t.Fatal(err)
 	}
-	// ip netns exec, unshare and sh all exec: this PID is Dropbear's.
-	d := &dropbear{cmd: cmd, ns: ns, Log: log}
-	_, port, _ := strings.Cut(addr, ":")
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		out, _ := exec.Command("ip", "netns", "exec", ns, "ss", "-Hltn", "sport", "= :"+port).Output()
-		if strings.Contains(string(out), addr) {
-			return d
-		}
-	}
-	d.Stop()
-	t.Fatalf("dropbear does not listen on %s after 5s:\n%s", addr, log.String())
-	return nil
+	return d
 }
 
-// Stop ends Dropbear and the session children it left in its namespace,
-// by PID (never this process). Stopping twice is fine.
-func (d *dropbear) Stop() {
-	if d.cmd == nil {
-		return
-	}
-	_ = d.cmd.Process.Kill()
-	_ = d.cmd.Wait()
-	d.cmd = nil
-	killNamespace(d.ns)
-}
+// killNamespace ends what the test left running in ns.
+func killNamespace(ns string) { testlab.KillNamespace(ns) }
 
-// killNamespace ends what still runs in a test namespace, which this test
-// started, never this process.
-func killNamespace(ns string) {
-	out, _ := exec.Command("ip", "netns", "pids", ns).Output()
-	for _, f := range strings.Fields(string(out)) {
-		if p, err := strconv.Atoi(f); err == nil && p != os.Getpid() && p > 1 {
-			_ = syscall.Kill(p, syscall.SIGKILL)
-		}
-	}
-}
-
-// clientKey writes a new ed25519 key in OpenSSH format to path and
-// authorizes it in root/.ssh/authorized_keys (Dropbear's, under the
-// bind-mounted /root).
+// clientKey writes a new key at path, authorized in root/.ssh (testlab.ClientKey).
 func clientKey(t *testing.T, path, root string) ssh.PublicKey {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	pub, err := testlab.ClientKey(path, root)
 	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pub, err := ssh.NewPublicKey(priv.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(root, ".ssh"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, ".ssh", "authorized_keys"), ssh.MarshalAuthorizedKey(pub), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return pub

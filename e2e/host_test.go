@@ -41,7 +41,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/pve-op/network-rescue/internal/nstest"
+	"github.com/pve-op/network-rescue/internal/testlab"
 )
 
 const (
@@ -78,7 +78,7 @@ type hostLab struct {
 	mark, state  string //   PVE_MARK, STATE_DIR
 	run, log     string //   RUN_DIR, LOG_FILE
 	actions      string //   what the recorders were called with
-	dropbear     *dropbear
+	dropbear     *testlab.Dropbear
 	dbLog        *syncBuffer
 	pinOut       string // stdout of the `hostcheck pin -yes` that set the lab up
 }
@@ -575,7 +575,7 @@ func TestHostEndToEnd(t *testing.T) {
 		// A webhook on "the internet" (198.51.100.1 in the router's
 		// namespace): cut with it, back with it.
 		var ln net.Listener
-		if err := nstest.Do(l.router, func() { ln, _ = net.Listen("tcp", "198.51.100.1:8080") }); err != nil || ln == nil {
+		if err := testlab.InNetns(l.router, func() { ln, _ = net.Listen("tcp", "198.51.100.1:8080") }); err != nil || ln == nil {
 			t.Fatalf("listen in %s: %v", l.router, err)
 		}
 		var mu sync.Mutex

@@ -25,7 +25,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pve-op/network-rescue/internal/nstest"
+	"github.com/pve-op/network-rescue/internal/testlab"
 )
 
 const (
@@ -200,10 +200,10 @@ echo "REBOOT found no hostcheck above $$" >> '%s'`,
 	return l
 }
 
-// loopInNetns runs f with its OS thread in network namespace ns (nstest.Do).
+// loopInNetns runs f with its OS thread in network namespace ns (testlab.InNetns).
 func loopInNetns(t *testing.T, ns string, f func()) {
 	t.Helper()
-	if err := nstest.Do(ns, f); err != nil {
+	if err := testlab.InNetns(ns, f); err != nil {
 		t.Fatal(err)
 	}
 }

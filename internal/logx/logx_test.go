@@ -1,7 +1,6 @@
 package logx
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/testlab"
 	"github.com/pve-op/network-rescue/internal/tz"
 )
 
@@ -53,22 +53,7 @@ func readFile(t *testing.T, path string) string {
 }
 
 // syncBuffer is a terminal that tests can read while handlers write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testlab.Buffer
 
 func TestFileLine(t *testing.T) {
 	path := filepath.Join(tempDir(t), "network_monitor.log")

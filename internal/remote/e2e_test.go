@@ -21,7 +21,6 @@ package remote
 // `ip netns exec` because results and errors stay ordinary Go values.)
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -31,41 +30,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
-
-	"github.com/pve-op/network-rescue/internal/nstest"
 	"golang.org/x/crypto/ssh/knownhosts"
-	"golang.org/x/sys/unix"
+
+	"github.com/pve-op/network-rescue/internal/testlab"
 )
 
 const (
 	routerIP = "10.77.0.1"
 	hostIP   = "10.77.0.2"
 )
-
-// lockedBuffer collects a child's stderr while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 type lab struct {
 	hostNS, routerNS string
@@ -75,7 +53,7 @@ type lab struct {
 	hostKey          ssh.PublicKey
 	keyFile          string
 	knownHosts       string
-	dropbearLog      *lockedBuffer
+	dropbearLog      *testlab.Buffer
 }
 
 func requireE2E(t *testing.T) {
@@ -110,10 +88,10 @@ func tempDir(t *testing.T, what string) string {
 	return dir
 }
 
-// inNetns runs f with its OS thread in network namespace ns (nstest.Do).
+// inNetns runs f with its OS thread in network namespace ns (testlab.InNetns).
 func inNetns(t *testing.T, ns string, f func()) {
 	t.Helper()
-	if err := nstest.Do(ns, f); err != nil {
+	if err := testlab.InNetns(ns, f); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -126,20 +104,14 @@ func newLab(t *testing.T) *lab {
 		hostNS:      fmt.Sprintf("nrssh%dh", pid),
 		routerNS:    fmt.Sprintf("nrssh%dr", pid),
 		addr:        net.JoinHostPort(routerIP, "22"),
-		dropbearLog: &lockedBuffer{},
+		dropbearLog: &testlab.Buffer{},
 	}
 	for _, ns := range []string{l.hostNS, l.routerNS} {
 		command(t, "ip", "netns", "add", ns)
 		t.Cleanup(func() {
 			// Whatever still runs in the namespace was started by this
-			// test (Dropbear's session children): end it by PID, never
-			// this process (listed while its main thread is inside).
-			out, _ := exec.Command("ip", "netns", "pids", ns).Output()
-			for _, f := range strings.Fields(string(out)) {
-				if p, err := strconv.Atoi(f); err == nil && p != os.Getpid() {
-					_ = unix.Kill(p, unix.SIGKILL)
-				}
-			}
+			// test (Dropbear's session children): end it by PID.
+			testlab.KillNamespace(ns)
 			if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
 				t.Errorf("ip netns del %s: %v %s", ns, err, out)
 			}
@@ -187,39 +159,16 @@ func newLab(t *testing.T) *lab {
 	}
 	l.knownHosts = filepath.Join(l.client, "netrescue", "known_hosts")
 
-	pidFile := filepath.Join(etc, "dropbear.pid")
-	cmd := exec.Command("ip", "netns", "exec", l.routerNS, "unshare", "-m", "sh", "-c",
-		`mount --bind "$1" /root && exec dropbear -F -E -s -r "$2" -p "$3" -P "$4"`,
-		"sh", l.root, hostKeyFile, l.addr, pidFile)
-	cmd.Stdout = l.dropbearLog
-	cmd.Stderr = l.dropbearLog
-	if err := cmd.Start(); err != nil {
+	d, err := testlab.StartDropbear(l.routerNS, l.root, hostKeyFile, l.addr, l.dropbearLog)
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		// ip netns exec, unshare and sh all exec, so this PID is Dropbear's.
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		d.Stop()
 		if t.Failed() {
 			t.Logf("dropbear log:\n%s", l.dropbearLog.String())
 		}
 	})
-	var up bool
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !up; {
-		inNetns(t, l.hostNS, func() {
-			c, err := net.DialTimeout("tcp", l.addr, 200*time.Millisecond)
-			if err == nil {
-				c.Close()
-				up = true
-			}
-		})
-		if !up {
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	if !up {
-		t.Fatalf("dropbear did not listen on %s within 5s:\n%s", l.addr, l.dropbearLog.String())
-	}
 	return l
 }
 
