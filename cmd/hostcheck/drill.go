@@ -15,7 +15,7 @@ import (
 // acknowledgement works, then put the router's state back exactly as it
 // was. With -live (and -yes) the decision is carried out for real.
 func (h *host) drill(ctx context.Context, live bool) error {
-	w := h.e.stdout
+	w := h.e.Stdout
 	rc := h.remote()
 	say := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
 
@@ -29,7 +29,7 @@ func (h *host) drill(ctx context.Context, live bool) error {
 	if before.SOS {
 		return errors.New("drill: the router already has a real SOS; not drilling over it (see hostcheck status)")
 	}
-	content := fmt.Sprintf("time=%s count=drill reason=hostcheck drill", h.e.now().In(h.loc).Format(time.RFC3339))
+	content := fmt.Sprintf("time=%s count=drill reason=hostcheck drill", h.e.Now().In(h.loc).Format(time.RFC3339))
 	rctx, cancel = context.WithTimeout(ctx, h.cfg.SSHTimeout)
 	err = rc.CreateSOS(rctx, h.cfg.OpStateDir, content)
 	cancel()

@@ -23,7 +23,7 @@ func main() {
 	// SIGTERM is how a shutdown reaches a run that waits for its own
 	// reboot: it ends the run quietly (SPEC §6 step 6).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], realEnv())
+	err := run(ctx, os.Args[1:], cli.RealEnv())
 	stop()
 	if code := cli.ExitCode(err); code != cli.ExitOK {
 		fmt.Fprintln(os.Stderr, "hostcheck:", err)

@@ -36,7 +36,7 @@ func (h *host) notify(event, text string, once bool) {
 			}
 		}
 	}
-	if err := q.Add(notify.Message{Time: h.e.now().In(h.loc), Event: event, Text: text}); err != nil {
+	if err := q.Add(notify.Message{Time: h.e.Now().In(h.loc), Event: event, Text: text}); err != nil {
 		h.log.Error("【严重错误】通知无法保存", "err", err)
 	}
 }

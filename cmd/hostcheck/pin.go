@@ -19,11 +19,11 @@ func (h *host) pin(ctx context.Context, yes bool) error {
 	if err != nil {
 		return fmt.Errorf("fetch host key of %s: %w", addr, err)
 	}
-	fmt.Fprintf(h.e.stdout, "router %s offers host key %s %s\n", addr, key.Type(), remote.Fingerprint(key))
+	fmt.Fprintf(h.e.Stdout, "router %s offers host key %s %s\n", addr, key.Type(), remote.Fingerprint(key))
 	if !yes {
-		fmt.Fprintf(h.e.stdout, "Check it on the router with: dropbearkey -y -f /etc/dropbear/dropbear_ed25519_host_key\n")
-		fmt.Fprintf(h.e.stdout, "Pin it into %s? [y/N] ", h.cfg.KnownHosts)
-		line, _ := bufio.NewReader(h.e.stdin).ReadString('\n')
+		fmt.Fprintf(h.e.Stdout, "Check it on the router with: dropbearkey -y -f /etc/dropbear/dropbear_ed25519_host_key\n")
+		fmt.Fprintf(h.e.Stdout, "Pin it into %s? [y/N] ", h.cfg.KnownHosts)
+		line, _ := bufio.NewReader(h.e.Stdin).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
 			return fmt.Errorf("not pinned: answer was %q", strings.TrimSpace(line))
 		}
@@ -31,6 +31,6 @@ func (h *host) pin(ctx context.Context, yes bool) error {
 	if err := remote.Pin(h.cfg.KnownHosts, addr, key); err != nil {
 		return fmt.Errorf("pin: %w", err)
 	}
-	fmt.Fprintf(h.e.stdout, "pinned %s for %s in %s\n", remote.Fingerprint(key), addr, h.cfg.KnownHosts)
+	fmt.Fprintf(h.e.Stdout, "pinned %s for %s in %s\n", remote.Fingerprint(key), addr, h.cfg.KnownHosts)
 	return nil
 }

@@ -34,7 +34,7 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 	if !sleep(ctx, h.cfg.RebootDelay) {
 		return nil
 	}
-	r := h.e.exec(ctx, h.cfg.RebootCmd, h.cfg.RebootConfirm)
+	r := h.e.Exec(ctx, h.cfg.RebootCmd, h.cfg.RebootConfirm)
 	if ctx.Err() != nil {
 		return nil // the shutdown reached us while the command ran
 	}
@@ -44,7 +44,7 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 	}
 	if !h.stopping(ctx) {
 		h.log.Warn("【警告】重启命令未生效，执行备用重启命令。", "cmd", h.cfg.RebootFallbackCmd)
-		r := h.e.exec(ctx, h.cfg.RebootFallbackCmd, h.cfg.RebootConfirm)
+		r := h.e.Exec(ctx, h.cfg.RebootFallbackCmd, h.cfg.RebootConfirm)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -75,7 +75,7 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 // reaching us: the query was killed, its empty answer means nothing, and
 // calling it a misfire would tear the mark of a reboot that is happening.
 func (h *host) stopping(ctx context.Context) bool {
-	r := h.e.exec(ctx, h.cfg.Systemctl+" is-system-running", 5*time.Second)
+	r := h.e.Exec(ctx, h.cfg.Systemctl+" is-system-running", 5*time.Second)
 	return strings.TrimSpace(r.Stdout) == "stopping" || ctx.Err() != nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -30,22 +29,8 @@ const VMCmdTimeout = 3 * time.Minute
 // CorosyncConf exists on a node that is part of a Proxmox cluster.
 const CorosyncConf = "/etc/pve/corosync.conf"
 
-// env is everything a run touches outside its own memory.
-type env struct {
-	stdin  io.Reader
-	stdout io.Writer
-	stderr *os.File
-	now    func() time.Time
-	probe  func(context.Context, probe.Config) probe.Result
-	exec   func(ctx context.Context, cmdline string, timeout time.Duration) command.Result
-	uptime func() (time.Duration, error)
-	bootID func() (string, error)
-}
-
-func realEnv() env {
-	return env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, now: time.Now, probe: probe.Run,
-		exec: command.Run, uptime: sysinfo.Uptime, bootID: sysinfo.BootID}
-}
+// env is the run's environment (cli.Env).
+type env = cli.Env
 
 const usage = `usage: hostcheck [flags] [boot | status | plan | report | pin | drill]
 
@@ -62,13 +47,13 @@ flags:
 `
 
 func run(ctx context.Context, args []string, e env) error {
-	fs, f := cli.NewFlagSet("hostcheck", usage, e.stderr)
+	fs, f := cli.NewFlagSet("hostcheck", usage, e.Stderr)
 	yes := fs.Bool("yes", false, "pin/drill: do not ask for confirmation")
 	live := fs.Bool("live", false, "drill: really reboot (with -yes)")
 	crontabPath := fs.String("crontab", "/var/spool/cron/crontabs/root", "crontab `file` that status checks")
 	at := fs.String("at", "", "plan: start the outage at `HH:MM` today instead of now")
 	routerConf := fs.String("router-config", "", "plan: the router's netrescue.conf (default: router defaults)")
-	sub, done, err := cli.ParseArgs(fs, f, args, e.stdout, "boot", "status", "plan", "report", "pin", "drill")
+	sub, done, err := cli.ParseArgs(fs, f, args, e.Stdout, "boot", "status", "plan", "report", "pin", "drill")
 	if err != nil || done {
 		return err
 	}
@@ -77,7 +62,7 @@ func run(ctx context.Context, args []string, e env) error {
 	}
 	cfg, err := cli.LoadConfig(*f, config.Host)
 	if err != nil && sub == "status" {
-		return health.ConfigFailed(e.stdout, err)
+		return health.ConfigFailed(e.Stdout, err)
 	}
 	if err != nil {
 		return err
@@ -93,7 +78,7 @@ func run(ctx context.Context, args []string, e env) error {
 				return err
 			}
 		}
-		start, err := ladder.ParseAt(*at, h.e.now().In(h.loc))
+		start, err := ladder.ParseAt(*at, h.e.Now().In(h.loc))
 		if err != nil {
 			return cli.Usagef("%v", err)
 		}
@@ -101,10 +86,10 @@ func run(ctx context.Context, args []string, e env) error {
 	case "pin":
 		return h.pin(ctx, *yes)
 	case "report":
-		return report.WriteFile(e.stdout, cfg.LogFile, true)
+		return report.WriteFile(e.Stdout, cfg.LogFile, true)
 	}
 	var closeLog func() error
-	h.log, closeLog = cli.Logger(cfg, "hostcheck", f.Verbose, e.stderr, h.loc)
+	h.log, closeLog = cli.Logger(cfg, "hostcheck", f.Verbose, e.Stderr, h.loc)
 	defer closeLog()
 	switch sub {
 	case "boot":
@@ -193,12 +178,12 @@ func (h *host) check(ctx context.Context) error {
 }
 
 func (h *host) observeBasics() rescue.Obs {
-	obs := rescue.Obs{Now: h.e.now().In(h.loc)}
+	obs := rescue.Obs{Now: h.e.Now().In(h.loc)}
 	var err error
-	if obs.Uptime, err = h.e.uptime(); err != nil {
+	if obs.Uptime, err = h.e.Uptime(); err != nil {
 		h.log.Error("【严重错误】无法读取开机时间，物理机动作被推迟", "err", err)
 	}
-	if obs.BootID, err = h.e.bootID(); err != nil {
+	if obs.BootID, err = h.e.BootID(); err != nil {
 		obs.BootID = "unknown"
 	}
 	return obs
@@ -250,7 +235,7 @@ func (h *host) traceStage(stage, result string) {
 func (h *host) probe(ctx context.Context, targets, tcp []string) probe.Result {
 	pctx, cancel := context.WithTimeout(ctx, h.cfg.ProbeTimeout)
 	defer cancel()
-	return h.e.probe(pctx, probe.Config{Targets: targets, TCP: tcp, Timeout: h.cfg.ProbeTimeout, Privileged: os.Geteuid() == 0})
+	return h.e.Probe(pctx, probe.Config{Targets: targets, TCP: tcp, Timeout: h.cfg.ProbeTimeout, Privileged: os.Geteuid() == 0})
 }
 
 // guards finds reasons a disruptive step must wait (SPEC §6 step 4).
@@ -260,7 +245,7 @@ func (h *host) guards(ctx context.Context) []string {
 		out = append(out, fmt.Sprintf("备份任务 vzdump 正在运行 (pid %s)，等它结束再说。", pid))
 	}
 	if _, err := os.Stat(CorosyncConf); err == nil {
-		r := h.e.exec(ctx, h.cfg.Pvecm+" status", 15*time.Second)
+		r := h.e.Exec(ctx, h.cfg.Pvecm+" status", 15*time.Second)
 		if !r.OK() {
 			return append(out, "无法确认集群法定票数 (pvecm status "+r.Summary()+")。")
 		}
@@ -294,7 +279,7 @@ func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) {
 			h.log.Info("【演练】-> 不执行命令", "cmd", cmdline)
 			continue
 		}
-		h.result(h.e.exec(ctx, cmdline, VMCmdTimeout), "vm_id", h.cfg.VMID)
+		h.result(h.e.Exec(ctx, cmdline, VMCmdTimeout), "vm_id", h.cfg.VMID)
 	}
 }
 

@@ -18,8 +18,8 @@ import (
 
 // status is the host half of the health check (SPEC §7).
 func (h *host) status(ctx context.Context, crontabPath string) error {
-	checks, loc := health.Basics(h.cfg, h.e.now(), "timedatectl set-timezone Asia/Shanghai (or your zone)")
-	now := h.e.now().In(loc)
+	checks, loc := health.Basics(h.cfg, h.e.Now(), "timedatectl set-timezone Asia/Shanghai (or your zone)")
+	now := h.e.Now().In(loc)
 	checks = append(checks, health.Cron(crontabPath, crontab.Role("host"), "sh install.sh --role host")...)
 	rc := h.remote()
 
@@ -70,7 +70,7 @@ func (h *host) status(ctx context.Context, crontabPath string) error {
 		checks = append(checks, health.Info("router VM restart", "last on "+st.VMRestartDate))
 	}
 	if h.cfg.VMID != "" {
-		r := h.e.exec(ctx, h.cfg.QM+" status "+h.cfg.VMID, 15*time.Second)
+		r := h.e.Exec(ctx, h.cfg.QM+" status "+h.cfg.VMID, 15*time.Second)
 		if r.OK() {
 			checks = append(checks, health.Check{OK: true, Name: "router VM " + h.cfg.VMID, Detail: strings.TrimSpace(r.Stdout)})
 		} else {
@@ -84,7 +84,7 @@ func (h *host) status(ctx context.Context, crontabPath string) error {
 		checks = append(checks, health.Check{Name: "internet", Detail: res.Summary(), Fix: "the router's ladder is working on it; see both logs"})
 	}
 	checks = append(checks, health.Log(h.cfg.LogFile, 5)...)
-	if !health.Render(h.e.stdout, checks) {
+	if !health.Render(h.e.Stdout, checks) {
 		return errors.New("status: some checks failed (✗ above)")
 	}
 	return nil
@@ -110,7 +110,7 @@ func routerStateChecks(rs remote.RouterState) []health.Check {
 // plan prints the joint timeline of a total outage (SPEC §7): the router's
 // ladder under routerCfg, then the host stepping in.
 func (h *host) plan(routerCfg config.Config, now time.Time) error {
-	w := h.e.stdout
+	w := h.e.Stdout
 	res := rescue.SimulateJoint(routerCfg, h.cfg, now, ladder.PlanHorizon)
 	src := "router defaults"
 	if routerCfg.Path != "" {

@@ -4,19 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/cli"
-	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/report"
-	"github.com/pve-op/network-rescue/internal/sysinfo"
 	"github.com/pve-op/network-rescue/state"
 )
 
@@ -24,28 +21,8 @@ import (
 // network restart on a slow router takes tens of seconds.
 const ActionTimeout = 2 * time.Minute
 
-// env is everything a run touches outside its own memory.
-type env struct {
-	stdout io.Writer
-	stderr *os.File
-	now    func() time.Time
-	probe  func(context.Context, probe.Config) probe.Result
-	exec   func(ctx context.Context, cmdline string, timeout time.Duration) command.Result
-	uptime func() (time.Duration, error)
-	bootID func() (string, error)
-}
-
-func realEnv() env {
-	return env{
-		stdout: os.Stdout,
-		stderr: os.Stderr,
-		now:    time.Now,
-		probe:  probe.Run,
-		exec:   command.Run,
-		uptime: sysinfo.Uptime,
-		bootID: sysinfo.BootID,
-	}
-}
+// env is the run's environment (cli.Env).
+type env = cli.Env
 
 const usage = `usage: netcheck [flags] [status | plan | report]
 
@@ -58,16 +35,16 @@ flags:
 `
 
 func run(ctx context.Context, args []string, e env) error {
-	fs, f := cli.NewFlagSet("netcheck", usage, e.stderr)
+	fs, f := cli.NewFlagSet("netcheck", usage, e.Stderr)
 	crontabPath := fs.String("crontab", "/etc/crontabs/root", "crontab `file` that status checks")
 	at := fs.String("at", "", "plan: start the outage at `HH:MM` today instead of now")
-	sub, done, err := cli.ParseArgs(fs, f, args, e.stdout, "status", "plan", "report")
+	sub, done, err := cli.ParseArgs(fs, f, args, e.Stdout, "status", "plan", "report")
 	if err != nil || done {
 		return err
 	}
 	cfg, err := cli.LoadConfig(*f, config.Router)
 	if err != nil && sub == "status" {
-		return health.ConfigFailed(e.stdout, err)
+		return health.ConfigFailed(e.Stdout, err)
 	}
 	if err != nil {
 		return err
@@ -76,13 +53,13 @@ func run(ctx context.Context, args []string, e env) error {
 	case "status":
 		return status(ctx, cfg, e, *crontabPath)
 	case "report":
-		return report.WriteFile(e.stdout, cfg.LogFile, false)
+		return report.WriteFile(e.Stdout, cfg.LogFile, false)
 	case "plan":
-		start, err := ladder.ParseAt(*at, e.now().In(cli.Zone()))
+		start, err := ladder.ParseAt(*at, e.Now().In(cli.Zone()))
 		if err != nil {
 			return cli.Usagef("%v", err)
 		}
-		return plan(cfg, e.stdout, start)
+		return plan(cfg, e.Stdout, start)
 	}
 	return check(ctx, cfg, f.Verbose, e)
 }
@@ -90,7 +67,7 @@ func run(ctx context.Context, args []string, e env) error {
 // check is one cron run (SPEC §5): lock → load → probe → decide → persist → act → log.
 func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	loc := cli.Zone()
-	log, closeLog := cli.Logger(cfg, "netcheck", verbose, e.stderr, loc)
+	log, closeLog := cli.Logger(cfg, "netcheck", verbose, e.Stderr, loc)
 	defer closeLog()
 
 	release, held, err := cli.Lock(cfg.RunDir, "netcheck.lock")
@@ -108,24 +85,24 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	if cfg.DryRun {
 		store = store.DryRun()
 	}
-	now := e.now().In(loc)
+	now := e.Now().In(loc)
 	st, problems := store.Load(now, cfg.CoolingMax)
 	for _, p := range problems {
 		logProblem(ctx, log, p)
 	}
 
 	pctx, cancel := context.WithTimeout(ctx, cfg.ProbeTimeout)
-	res := e.probe(pctx, probe.Config{Targets: cfg.CheckTargets, TCP: cfg.CheckTCP, Timeout: cfg.ProbeTimeout,
+	res := e.Probe(pctx, probe.Config{Targets: cfg.CheckTargets, TCP: cfg.CheckTCP, Timeout: cfg.ProbeTimeout,
 		Privileged: os.Geteuid() == 0})
 	cancel()
 	log.Debug("probe", "up", res.Up, "summary", res.Summary())
 
-	in := ladder.Input{Now: e.now().In(loc), Up: res.Up, Detail: res.Summary()}
-	if in.Uptime, err = e.uptime(); err != nil {
+	in := ladder.Input{Now: e.Now().In(loc), Up: res.Up, Detail: res.Summary()}
+	if in.Uptime, err = e.Uptime(); err != nil {
 		// Unknown uptime: treat it as "just booted" so that L3 stays locked.
 		log.Error("【严重错误】无法读取开机时间，物理重启被安全锁挡住", "err", err)
 	}
-	if in.BootID, err = e.bootID(); err != nil {
+	if in.BootID, err = e.BootID(); err != nil {
 		in.BootID = "unknown"
 	}
 
@@ -149,7 +126,7 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		log.Info("【演练】-> 不执行命令", "action", step.Action.String(), "cmd", cmdline)
 		return nil
 	}
-	r := e.exec(ctx, cmdline, ActionTimeout)
+	r := e.Exec(ctx, cmdline, ActionTimeout)
 	level := slog.LevelInfo
 	if !r.OK() {
 		level = slog.LevelError

@@ -18,12 +18,12 @@ import (
 // status is the router half of the health check (SPEC §7): the checks the
 // original README asks a person to run by hand, as one checklist.
 func status(ctx context.Context, cfg config.Config, e env, crontabPath string) error {
-	checks, loc := health.Basics(cfg, e.now(), "set the zone in LuCI (System → Time zone) or write a POSIX rule such as CST-8 to /etc/TZ")
+	checks, loc := health.Basics(cfg, e.Now(), "set the zone in LuCI (System → Time zone) or write a POSIX rule such as CST-8 to /etc/TZ")
 	checks = append(checks, health.Cron(crontabPath, crontab.Role("router"), "sh install.sh --role router (or add the lines of `crontab.Lines` to "+crontabPath+" and run /etc/init.d/cron restart)")...)
-	checks = append(checks, stateChecks(cfg, e.now().In(loc))...)
+	checks = append(checks, stateChecks(cfg, e.Now().In(loc))...)
 
 	pctx, cancel := context.WithTimeout(ctx, cfg.ProbeTimeout)
-	res := e.probe(pctx, probe.Config{Targets: cfg.CheckTargets, TCP: cfg.CheckTCP, Timeout: cfg.ProbeTimeout, Privileged: os.Geteuid() == 0})
+	res := e.Probe(pctx, probe.Config{Targets: cfg.CheckTargets, TCP: cfg.CheckTCP, Timeout: cfg.ProbeTimeout, Privileged: os.Geteuid() == 0})
 	cancel()
 	if res.Up {
 		checks = append(checks, health.Check{OK: true, Name: "internet", Detail: res.Summary()})
@@ -32,7 +32,7 @@ func status(ctx context.Context, cfg config.Config, e env, crontabPath string) e
 			Fix: "the ladder is working on it if cron runs netcheck; see the log below, or check CHECK_TARGETS"})
 	}
 	checks = append(checks, health.Log(cfg.LogFile, 5)...)
-	if !health.Render(e.stdout, checks) {
+	if !health.Render(e.Stdout, checks) {
 		return errors.New("status: some checks failed (✗ above)")
 	}
 	return nil
