@@ -82,15 +82,7 @@ func Merge(existing string, role Role) string {
 
 // Remove returns existing without our lines; every other byte is kept,
 // including a last line without a newline.
-func Remove(existing string) string {
-	var b strings.Builder
-	for _, seg := range segments(existing) {
-		if !IsOurs(seg) {
-			b.WriteString(seg)
-		}
-	}
-	return b.String()
-}
+func Remove(existing string) string { return removeLines(existing, IsOurs) }
 
 // Check returns those of our lines for role that existing lacks, in the
 // order of Lines; `status` names them. A line counts as present when it is
@@ -152,10 +144,13 @@ func Legacy(existing string) []string {
 
 // RemoveLegacy returns existing without the lines Legacy reports; every
 // other byte is kept.
-func RemoveLegacy(existing string) string {
+func RemoveLegacy(existing string) string { return removeLines(existing, IsLegacy) }
+
+// removeLines keeps every line (with its newline) for which drop is false.
+func removeLines(existing string, drop func(string) bool) string {
 	var b strings.Builder
 	for _, seg := range segments(existing) {
-		if !IsLegacy(seg) {
+		if !drop(seg) {
 			b.WriteString(seg)
 		}
 	}
