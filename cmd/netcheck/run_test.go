@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/probe"
+)
+
+// fakeEnv is a run with the internet down, a long uptime, and a command
+// runner that only records.
+func fakeEnv(t *testing.T, ran *[]string) cli.Env {
+	t.Helper()
+	stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stderr.Close() })
+	return cli.Env{
+		Stdout: &strings.Builder{},
+		Stderr: stderr,
+		Now:    func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) },
+		Probe:  func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} },
+		Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+			*ran = append(*ran, cmdline)
+			return command.Result{Cmd: cmdline}
+		},
+		Uptime: func() (time.Duration, error) { return 24 * time.Hour, nil },
+		BootID: func() (string, error) { return "boot", nil },
+	}
+}
+
+// TestNoRebootWithoutState: when the count cannot be saved, the router
+// must not reboot — a reboot whose count is lost would loop for ever,
+// never reaching SOS (SPEC §5: persist before acting).
+func TestNoRebootWithoutState(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "not-a-dir")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "netrescue.conf")
+	log := filepath.Join(dir, "net.log")
+	content := strings.Join([]string{
+		"STATE_DIR=" + filepath.Join(blocker, "state"),
+		"RUN_DIR=" + filepath.Join(dir, "run"),
+		"LOG_FILE=" + log,
+		"SYSLOG=0", "SAFE_UPTIME=0", "L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1",
+		"L3_CMD=/sbin/reboot -f",
+	}, "\n")
+	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	err := run(context.Background(), []string{"-config", conf}, fakeEnv(t, &ran))
+	if err == nil || cli.ExitCode(err) != cli.ExitFailure {
+		t.Errorf("run = %v; want a runtime failure (exit 1)", err)
+	}
+	if len(ran) != 0 {
+		t.Errorf("commands run: %q; want none", ran)
+	}
+	b, _ := os.ReadFile(log)
+	if !strings.Contains(string(b), "【严重错误】状态无法保存，为防止无限重启，本次不执行动作") || !strings.Contains(string(b), "action=L3") {
+		t.Errorf("log = %q; want 【严重错误】 naming the L3 not taken", b)
+	}
+}
