@@ -17,13 +17,14 @@ import (
 	"syscall"
 
 	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/runenv"
 )
 
 func main() {
 	// SIGTERM is how a shutdown reaches a run that waits for its own
 	// reboot: it ends the run quietly (SPEC §6 step 6).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], cli.RealEnv())
+	err := run(ctx, os.Args[1:], runenv.Real())
 	stop()
 	if code := cli.ExitCode(err); code != cli.ExitOK {
 		fmt.Fprintln(os.Stderr, "hostcheck:", err)

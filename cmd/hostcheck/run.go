@@ -19,6 +19,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/report"
 	"github.com/pve-op/network-rescue/internal/rescue"
+	"github.com/pve-op/network-rescue/internal/runenv"
 	"github.com/pve-op/network-rescue/internal/sysinfo"
 	"github.com/pve-op/network-rescue/state"
 )
@@ -30,7 +31,7 @@ const VMCmdTimeout = 3 * time.Minute
 const CorosyncConf = "/etc/pve/corosync.conf"
 
 // env is the run's environment (cli.Env).
-type env = cli.Env
+type env = runenv.Env
 
 const usage = `usage: hostcheck [flags] [boot | status | plan | report | pin | drill]
 

@@ -16,11 +16,12 @@ import (
 	"syscall"
 
 	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/runenv"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], cli.RealEnv())
+	err := run(ctx, os.Args[1:], runenv.Real())
 	stop()
 	if code := cli.ExitCode(err); code != cli.ExitOK {
 		fmt.Fprintln(os.Stderr, "netcheck:", err)

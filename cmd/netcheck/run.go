@@ -14,6 +14,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/report"
+	"github.com/pve-op/network-rescue/internal/runenv"
 	"github.com/pve-op/network-rescue/state"
 )
 
@@ -22,7 +23,7 @@ import (
 const ActionTimeout = 2 * time.Minute
 
 // env is the run's environment (cli.Env).
-type env = cli.Env
+type env = runenv.Env
 
 const usage = `usage: netcheck [flags] [status | plan | report]
 

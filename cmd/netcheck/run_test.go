@@ -11,18 +11,19 @@ import (
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/runenv"
 )
 
 // fakeEnv is a run with the internet down, a long uptime, and a command
 // runner that only records.
-func fakeEnv(t *testing.T, ran *[]string) cli.Env {
+func fakeEnv(t *testing.T, ran *[]string) runenv.Env {
 	t.Helper()
 	stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stderr.Close() })
-	return cli.Env{
+	return runenv.Env{
 		Stdout: &strings.Builder{},
 		Stderr: stderr,
 		Now:    func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) },

@@ -4,7 +4,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,11 +18,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/logx"
-	"github.com/pve-op/network-rescue/internal/probe"
-	"github.com/pve-op/network-rescue/internal/sysinfo"
 	"github.com/pve-op/network-rescue/internal/tz"
 )
 
@@ -224,24 +220,4 @@ func Logger(cfg config.Config, tag string, verbose bool, stderr *os.File, loc *t
 		Level:    level,
 		Loc:      loc,
 	})
-}
-
-// Env is everything a run touches outside its own memory (STYLE: side
-// effects in one small struct): the terminal, the clock, the prober, the
-// command runner and the facts of the running system.
-type Env struct {
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr *os.File
-	Now    func() time.Time
-	Probe  func(context.Context, probe.Config) probe.Result
-	Exec   func(ctx context.Context, cmdline string, timeout time.Duration) command.Result
-	Uptime func() (time.Duration, error)
-	BootID func() (string, error)
-}
-
-// RealEnv is the environment of a real run.
-func RealEnv() Env {
-	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, Probe: probe.Run,
-		Exec: command.Run, Uptime: sysinfo.Uptime, BootID: sysinfo.BootID}
 }
