@@ -15,6 +15,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/logx"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/report"
@@ -158,6 +159,9 @@ func (h *host) check(ctx context.Context) error {
 	defer h.flushNotifications(ctx, obs)
 	if step.Silent {
 		h.log.Debug("today's rescue is spent (mark dated today)", "mark", store.Mark)
+		if logx.IsTerminal(h.e.Stderr) && !h.verbose {
+			fmt.Fprintf(h.e.Stderr, "hostcheck: the host already stepped in today (%s): nothing to do until midnight\n", store.Mark)
+		}
 		return nil
 	}
 	// Persist before acting: the mark of a host reboot is on disk before
@@ -168,6 +172,10 @@ func (h *host) check(ctx context.Context) error {
 		return fmt.Errorf("save state: %w", err)
 	}
 	h.logEvents(step)
+	if len(step.Events) == 0 && logx.IsTerminal(h.e.Stderr) && !h.verbose {
+		// By hand on a terminal, a quiet healthy run still answers.
+		fmt.Fprintf(h.e.Stderr, "hostcheck: %s: nothing to do\n", obs.NetDetail)
+	}
 	h.notifyStep(st, obs, step)
 	switch step.Action {
 	case rescue.VMRestart:

@@ -12,6 +12,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/logx"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/report"
 	"github.com/pve-op/network-rescue/internal/runenv"
@@ -120,6 +121,10 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		log.LogAttrs(ctx, ev.Level, ev.Msg, ev.Attrs...)
 	}
 	if step.Action == ladder.None {
+		if len(step.Events) == 0 && logx.IsTerminal(e.Stderr) && !verbose {
+			// By hand on a terminal, a quiet healthy run still answers.
+			fmt.Fprintf(e.Stderr, "netcheck: %s; streak %d, count %d: nothing to do\n", res.Summary(), step.Next.Streak, step.Next.Count)
+		}
 		return nil
 	}
 	cmdline := map[ladder.Action]string{ladder.L1: cfg.L1Cmd, ladder.L2: cfg.L2Cmd, ladder.L3: cfg.L3Cmd}[step.Action]
