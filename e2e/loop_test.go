@@ -421,9 +421,12 @@ func TestLoopFixedByHostReboot(t *testing.T) {
 	if mark := readFile(t, l.hMark); !strings.Contains(mark, "date="+time.Now().UTC().Format("2006-01-02")) {
 		t.Errorf("mark = %q; want today's date", mark)
 	}
-	// The router came back with the host; its outage record names its own
-	// last step before SOS.
-	l.wantRecovered(t, "L2")
+	// The router came back with the host; its recovery names the host,
+	// which left net_rescued_by when it acknowledged SOS, and forgets it.
+	l.wantRecovered(t, "host")
+	if exists(filepath.Join(l.root, "net_rescued_by")) {
+		t.Errorf("net_rescued_by still there after the recovery")
+	}
 	if more := l.run(t, 4); len(more) != 0 {
 		t.Errorf("after the host reboot: ran %v; want nothing", more)
 	}

@@ -48,6 +48,7 @@ type State struct {
 	SOS        bool      // SOS_SYSTEM exists
 	SOSContent string    // its content, kept as found
 	Outage     Outage    // net_outage
+	RescuedBy  string    // net_rescued_by: "host" or "vm" when the host acknowledged SOS
 
 	Boot          string    // boot id of the last run; "" after a reboot
 	Streak        int       // consecutive failed runs
@@ -138,12 +139,17 @@ func (d *decider) up() {
 	n := &d.next
 	now := d.in.Now
 	if !n.Outage.Since.IsZero() {
+		last := n.Outage.LastAction.String()
+		if n.RescuedBy != "" {
+			last = n.RescuedBy // the host rebooted itself or the router VM
+		}
 		d.log(slog.LevelInfo, "【状态恢复】网络已恢复",
 			slog.Duration("outage", now.Sub(n.Outage.Since).Round(time.Second)),
-			slog.String("last_action", n.Outage.LastAction.String()),
+			slog.String("last_action", last),
 			slog.String("by", d.in.Detail))
 		n.Outage.Since, n.Outage.LastAction = time.Time{}, None
 	}
+	n.RescuedBy = ""
 	n.Streak, n.SOSLogged = 0, time.Time{}
 	if n.SOS {
 		n.SOS, n.SOSContent = false, ""

@@ -252,3 +252,22 @@ func TestScenarioTotalOutage(t *testing.T) {
 		t.Errorf("timeline = %q; want %q", g, want)
 	}
 }
+
+// TestRecoveryNamesTheHost: after the host acknowledged SOS and rebooted
+// (net_rescued_by=host), the router's recovery names the host, not its own
+// last step, and forgets the note.
+func TestRecoveryNamesTheHost(t *testing.T) {
+	st := State{Boot: "b", Count: 0, RescuedBy: "host", Outage: Outage{Since: t0.Add(-8 * time.Hour), LastAction: L2}}
+	s := Decide(testConfig(), st, Input{Now: t0, Up: true, Uptime: time.Minute, BootID: "b"})
+	var last string
+	for _, e := range s.Events {
+		for _, a := range e.Attrs {
+			if a.Key == "last_action" {
+				last = a.Value.String()
+			}
+		}
+	}
+	if last != "host" || s.Next.RescuedBy != "" {
+		t.Errorf("Decide after a host rescue: last_action=%q, RescuedBy=%q; want host, cleared", last, s.Next.RescuedBy)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pve-op/network-rescue/state"
@@ -18,6 +19,9 @@ const (
 	CoolingFile = "net_cooling_ts"
 	SOSFile     = "SOS_SYSTEM"
 	OutageFile  = "net_outage"
+	// RescuedFile is written by the host when it acknowledges SOS
+	// ("host" or "vm"), so that the recovery names who ended the outage.
+	RescuedFile = "net_rescued_by"
 	// VolatileFile in RUN_DIR holds the streak and the boot last seen.
 	VolatileFile = "netcheck.state"
 	// DryRunDir is the subdirectory of STATE_DIR and RUN_DIR that a dry
@@ -65,6 +69,13 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 	}
 	st.SOS, st.SOSContent = flag.Present, flag.Content
 
+	if by, err := state.ReadFlag(s.path(RescuedFile)); err == nil && by.Present {
+		st.RescuedBy = strings.TrimSpace(by.Content)
+		if st.RescuedBy == "" {
+			st.RescuedBy = "host"
+		}
+	}
+
 	rec, ok, err := state.ReadRecord(s.path(OutageFile))
 	if err != nil {
 		problems = append(problems, err)
@@ -90,7 +101,8 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 // after Load reported damage.
 func (s Store) Save(old, next State, dirty bool) error {
 	persistent := dirty || old.Count != next.Count || !old.Cooling.Equal(next.Cooling) ||
-		old.SOS != next.SOS || old.SOSContent != next.SOSContent || old.Outage != next.Outage
+		old.SOS != next.SOS || old.SOSContent != next.SOSContent || old.Outage != next.Outage ||
+		old.RescuedBy != next.RescuedBy
 	if persistent {
 		if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
 			return fmt.Errorf("state dir: %w", err)
@@ -113,6 +125,9 @@ func (s Store) Save(old, next State, dirty bool) error {
 		} else {
 			errs = append(errs, state.Remove(s.path(SOSFile)))
 		}
+	}
+	if old.RescuedBy != "" && next.RescuedBy == "" {
+		errs = append(errs, state.Remove(s.path(RescuedFile)))
 	}
 	if dirty || old.Outage != next.Outage {
 		if next.Outage == (Outage{}) {

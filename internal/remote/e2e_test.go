@@ -315,7 +315,7 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := routerFiles(t, l.root), map[string]string{countFile: "0\n"}; !equalMaps(got, want) {
+		if got, want := routerFiles(t, l.root), map[string]string{countFile: "0\n", rescuedFile: "host\n"}; !equalMaps(got, want) {
 			t.Errorf("router files after AckSOS(reset) = %q; want %q", got, want)
 		}
 	})
@@ -327,7 +327,7 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := routerFiles(t, l.root), map[string]string{countFile: "10\n", coolingFile: "1700000000\n"}; !equalMaps(got, want) {
+		if got, want := routerFiles(t, l.root), map[string]string{countFile: "10\n", coolingFile: "1700000000\n", rescuedFile: "vm\n"}; !equalMaps(got, want) {
 			t.Errorf("router files after AckSOS(keep) = %q; want %q", got, want)
 		}
 	})

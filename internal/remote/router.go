@@ -15,6 +15,9 @@ const (
 	sosFile     = "SOS_SYSTEM"
 	countFile   = "net_rb_count"
 	coolingFile = "net_cooling_ts"
+	// rescuedFile tells the router's next recovery who ended the outage:
+	// "host" (the host rebooted) or "vm" (the host cold-restarted the VM).
+	rescuedFile = "net_rescued_by"
 )
 
 // maxCommandLen keeps a command inside one SSH packet as Dropbear accepts
@@ -36,9 +39,13 @@ type RouterState struct {
 	HasCooling bool
 	// Cooling is net_cooling_ts's content.
 	Cooling string
+	// HasRescuedBy is true when net_rescued_by exists.
+	HasRescuedBy bool
+	// RescuedBy is net_rescued_by's content.
+	RescuedBy string
 }
 
-// ReadRouterState reads SOS_SYSTEM, net_rb_count and net_cooling_ts in
+// ReadRouterState reads SOS_SYSTEM, net_rb_count, net_cooling_ts and net_rescued_by in
 // stateDir on the router with one command in one session (SPEC §6 step 3).
 func (c Config) ReadRouterState(ctx context.Context, stateDir string) (RouterState, error) {
 	if err := checkStateDir(stateDir); err != nil {
@@ -62,14 +69,18 @@ func (c Config) ReadRouterState(ctx context.Context, stateDir string) (RouterSta
 // AckSOS acknowledges the router's SOS in one session (SPEC §6 steps 5, 6):
 // with resetCount it first sets net_rb_count to 0 (written to a temporary
 // file in the same directory and renamed) and deletes net_cooling_ts, so
-// that the router starts afresh; then it deletes SOS_SYSTEM. SOS goes last
-// so that a failure half way leaves the strongest signal in place.
+// that the router starts afresh; it writes net_rescued_by ("host" with
+// resetCount, "vm" without) so that the router's 【状态恢复】 names who ended
+// the outage; then it deletes SOS_SYSTEM. SOS goes last so that a failure
+// half way leaves the strongest signal in place.
 func (c Config) AckSOS(ctx context.Context, stateDir string, resetCount bool) error {
 	var ops []fileOp
+	by := "vm\n"
 	if resetCount {
 		ops = append(ops, fileOp{name: countFile, write: true, content: "0\n"}, fileOp{name: coolingFile})
+		by = "host\n"
 	}
-	ops = append(ops, fileOp{name: sosFile})
+	ops = append(ops, fileOp{name: rescuedFile, write: true, content: by}, fileOp{name: sosFile})
 	if err := c.applyOps(ctx, stateDir, ops); err != nil {
 		return fmt.Errorf("acknowledge router SOS: %w", err)
 	}
@@ -85,13 +96,14 @@ func (c Config) CreateSOS(ctx context.Context, stateDir, content string) error {
 	return nil
 }
 
-// RestoreRouterState puts the router's three state files back exactly as st
+// RestoreRouterState puts the router's state files back exactly as st
 // describes them: each file present with the same bytes, or absent. It is
 // how `hostcheck drill` leaves the router as it found it.
 func (c Config) RestoreRouterState(ctx context.Context, stateDir string, st RouterState) error {
 	ops := []fileOp{
 		{name: countFile, write: st.HasCount, content: st.Count},
 		{name: coolingFile, write: st.HasCooling, content: st.Cooling},
+		{name: rescuedFile, write: st.HasRescuedBy, content: st.RescuedBy},
 		{name: sosFile, write: st.SOS, content: st.SOSContent},
 	}
 	if err := c.applyOps(ctx, stateDir, ops); err != nil {
@@ -164,7 +176,7 @@ func opsCommand(stateDir string, ops []fileOp) (string, error) {
 // the same moment yields the old or the new content, not a mix.
 func readStateCommand(stateDir, nonce string) string {
 	return "cd " + shellQuote(stateDir) + " || exit 1\n" +
-		"for f in " + sosFile + " " + countFile + " " + coolingFile + "; do\n" +
+		"for f in " + sosFile + " " + countFile + " " + coolingFile + " " + rescuedFile + "; do\n" +
 		"\tif [ -e \"$f\" ]; then\n" +
 		"\t\tprintf '%s %s present\\n' " + nonce + " \"$f\"\n" +
 		"\t\tcat \"$f\" || exit 1\n" +
@@ -198,6 +210,7 @@ func parseRouterState(out []byte, nonce string) (RouterState, error) {
 		{sosFile, &st.SOS, &st.SOSContent},
 		{countFile, &st.HasCount, &st.Count},
 		{coolingFile, &st.HasCooling, &st.Cooling},
+		{rescuedFile, &st.HasRescuedBy, &st.RescuedBy},
 	} {
 		missing := []byte(nonce + " " + f.name + " missing\n")
 		present := []byte(nonce + " " + f.name + " present\n")

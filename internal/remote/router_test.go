@@ -275,6 +275,7 @@ func formatState(st RouterState, nonce string) []byte {
 	frame(sosFile, st.SOS, st.SOSContent)
 	frame(countFile, st.HasCount, st.Count)
 	frame(coolingFile, st.HasCooling, st.Cooling)
+	frame(rescuedFile, st.HasRescuedBy, st.RescuedBy)
 	b.WriteString(nonce + " done\n")
 	return b.Bytes()
 }
@@ -289,33 +290,33 @@ func TestParseRouterState(t *testing.T) {
 	}{
 		{
 			name: "nothing there",
-			out:  "N0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 done\n",
+			out:  "N0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
 			want: RouterState{},
 		},
 		{
 			name: "empty SOS is SOS, empty count is present",
-			out:  "N0 SOS_SYSTEM present\n\nN0 end\nN0 net_rb_count present\n\nN0 end\nN0 net_cooling_ts missing\nN0 done\n",
+			out:  "N0 SOS_SYSTEM present\n\nN0 end\nN0 net_rb_count present\n\nN0 end\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
 			want: RouterState{SOS: true, HasCount: true},
 		},
 		{
 			name: "contents kept exactly",
-			out:  "N0 SOS_SYSTEM present\ntime=x count=10 reason=l3\n\nN0 end\nN0 net_rb_count present\n10\n\nN0 end\nN0 net_cooling_ts present\n1700000000\nN0 end\nN0 done\n",
-			want: RouterState{SOS: true, SOSContent: "time=x count=10 reason=l3\n", HasCount: true, Count: "10\n", HasCooling: true, Cooling: "1700000000"},
+			out:  "N0 SOS_SYSTEM present\ntime=x count=10 reason=l3\n\nN0 end\nN0 net_rb_count present\n10\n\nN0 end\nN0 net_cooling_ts present\n1700000000\nN0 end\nN0 net_rescued_by present\nhost\n\nN0 end\nN0 done\n",
+			want: RouterState{SOS: true, SOSContent: "time=x count=10 reason=l3\n", HasCount: true, Count: "10\n", HasCooling: true, Cooling: "1700000000", HasRescuedBy: true, RescuedBy: "host\n"},
 		},
 		{
 			name: "content that looks like a frame of another nonce",
-			out:  "N0 SOS_SYSTEM present\nN1 end\nN1 done\n\nN0 end\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 done\n",
+			out:  "N0 SOS_SYSTEM present\nN1 end\nN1 done\n\nN0 end\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
 			want: RouterState{SOS: true, SOSContent: "N1 end\nN1 done\n"},
 		},
 		{
 			name: "login banner before the frames is ignored",
-			out:  "Welcome to OpenWrt\nN0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 done\n",
+			out:  "Welcome to OpenWrt\nN0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
 			want: RouterState{},
 		},
 		{name: "empty output", out: "", wantErr: `parse router state: no SOS_SYSTEM frame in ""`},
 		{
 			name:    "truncated before done",
-			out:     "N0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\n",
+			out:     "N0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\n",
 			wantErr: `parse router state: want end of output, got ""`,
 		},
 		{
@@ -330,7 +331,7 @@ func TestParseRouterState(t *testing.T) {
 		},
 		{
 			name:    "trailing garbage",
-			out:     "N0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 done\nx",
+			out:     "N0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\nx",
 			wantErr: `parse router state: want end of output, got "N0 done\nx"`,
 		},
 	}
@@ -357,7 +358,7 @@ func TestParseRouterState(t *testing.T) {
 // accepts survives formatting and parsing again.
 func FuzzParseRouterState(f *testing.F) {
 	const nonce = "netrescue-0123"
-	f.Add([]byte(nonce + " SOS_SYSTEM missing\n" + nonce + " net_rb_count missing\n" + nonce + " net_cooling_ts missing\n" + nonce + " done\n"))
+	f.Add([]byte(nonce + " SOS_SYSTEM missing\n" + nonce + " net_rb_count missing\n" + nonce + " net_cooling_ts missing\n" + nonce + " net_rescued_by missing\n" + nonce + " done\n"))
 	f.Add(formatState(RouterState{SOS: true, SOSContent: "x\n", HasCount: true, Count: "10\n"}, nonce))
 	f.Add([]byte(nonce + " SOS_SYSTEM present\n"))
 	f.Add([]byte(""))

@@ -105,7 +105,7 @@ type Month struct {
 	Month       string // 2026-11
 	Outages     int
 	Lengths     []time.Duration
-	EndedBy     map[string]int // last action before recovery: none, L1, L2, L3
+	EndedBy     map[string]int // last action before recovery: none, L1, L2, L3, vm, host
 	Reboots     int            // router reboots (【L3-动作】)
 	SOS         int
 	HostReboots int // 【终极动作】 PVE reboots
@@ -218,7 +218,7 @@ func Write(w io.Writer, months []Month, host bool) {
 			continue
 		}
 		var ended []string
-		for _, a := range []string{"none", "L1", "L2", "L3"} {
+		for _, a := range []string{"none", "L1", "L2", "L3", "vm", "host"} {
 			if n := m.EndedBy[a]; n > 0 {
 				ended = append(ended, fmt.Sprintf("%s:%d", a, n))
 			}
