@@ -69,7 +69,7 @@ func run(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	h := &host{cfg: cfg, e: e, verbose: f.Verbose, loc: cli.Zone()}
+	h := &host{cfg: cfg, e: e, verbose: f.Verbose, loc: cli.Zone(), corosync: CorosyncConf}
 	switch sub {
 	case "status":
 		return h.status(ctx, *crontabPath)
@@ -110,6 +110,9 @@ type host struct {
 	loc     *time.Location
 	log     *slog.Logger
 	trace   func(stage, result string) // drill: show each stage of the decision
+	// corosync is CorosyncConf; a test points it elsewhere, since /etc/pve
+	// cannot be faked on a machine that is not a Proxmox node.
+	corosync string
 }
 
 func (h *host) store() rescue.Store {
@@ -253,7 +256,7 @@ func (h *host) guards(ctx context.Context) []string {
 	if pid := sysinfo.FindProcess("vzdump"); pid != "" {
 		out = append(out, fmt.Sprintf("备份任务 vzdump 正在运行 (pid %s)，等它结束再说。", pid))
 	}
-	if _, err := os.Stat(CorosyncConf); err == nil {
+	if _, err := os.Stat(h.corosync); err == nil {
 		r := h.e.Exec(ctx, h.cfg.Pvecm+" status", 15*time.Second)
 		if !r.OK() {
 			return append(out, "无法确认集群法定票数 (pvecm status "+r.Summary()+")。")

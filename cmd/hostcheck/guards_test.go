@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/runenv"
+)
+
+// TestQuorumGuard: on a cluster node (corosync.conf present) the host
+// defers when its reboot would break the quorum, or when pvecm cannot say;
+// on a single node pvecm is not even asked.
+func TestQuorumGuard(t *testing.T) {
+	pvecm := func(total, quorum int) string {
+		return "Votequorum information\nExpected votes:   3\nTotal votes:      " + itoa(total) +
+			"\nQuorum:           " + itoa(quorum) + "\nQuorate:          Yes\n"
+	}
+	tests := []struct {
+		name    string
+		cluster bool
+		out     string
+		fail    bool
+		want    string // "" = no reason to wait
+	}{
+		{name: "single node", cluster: false},
+		{name: "three nodes up", cluster: true, out: pvecm(3, 2)},
+		{name: "two of three up: we are needed", cluster: true, out: pvecm(2, 2), want: "重启本节点会使集群失去法定票数"},
+		{name: "pvecm fails", cluster: true, fail: true, want: "无法确认集群法定票数"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var asked []string
+			h := &host{cfg: config.Default(config.Host), corosync: filepath.Join(dir, "corosync.conf"), e: runenv.Env{
+				Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+					asked = append(asked, cmdline)
+					if tt.fail {
+						return command.Result{Cmd: cmdline, Err: os.ErrPermission}
+					}
+					return command.Result{Cmd: cmdline, Stdout: tt.out}
+				},
+			}}
+			if tt.cluster {
+				if err := os.WriteFile(h.corosync, []byte("totem {}\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// A vzdump started by another package's test at the same moment
+			// is not this test's business.
+			var reasons []string
+			for _, r := range h.guards(context.Background()) {
+				if !strings.Contains(r, "vzdump") {
+					reasons = append(reasons, r)
+				}
+			}
+			got := strings.Join(reasons, " ")
+			if tt.want == "" && got != "" || tt.want != "" && !strings.Contains(got, tt.want) {
+				t.Errorf("guards() = %q; want %q", got, tt.want)
+			}
+			if !tt.cluster && len(asked) != 0 {
+				t.Errorf("pvecm asked on a single node: %q", asked)
+			}
+			if tt.cluster && (len(asked) != 1 || asked[0] != "/usr/bin/pvecm status") {
+				t.Errorf("asked %q; want /usr/bin/pvecm status once", asked)
+			}
+		})
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
