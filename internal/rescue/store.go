@@ -1,7 +1,6 @@
 package rescue
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -149,8 +148,3 @@ func (s Store) ConfirmBoot(m state.Mark, bootID string) error {
 	return nil
 }
 
-// IsCorrupt reports whether err is a damaged state file.
-func IsCorrupt(err error) bool {
-	var ce *state.CorruptError
-	return errors.As(err, &ce)
-}
