@@ -147,4 +147,3 @@ func (s Store) ConfirmBoot(m state.Mark, bootID string) error {
 	}
 	return nil
 }
-
