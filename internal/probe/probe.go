@@ -9,8 +9,13 @@
 // the IP targets, and a name that does not resolve is reported (DNS is part
 // of the internet the family uses).
 //
-// Run never returns before every probe it started has ended, so nothing it
-// started outlives it: not a goroutine and not a socket.
+// By default Run never returns before every probe it started has ended, so
+// nothing it started outlives it: not a goroutine and not a socket. A
+// one-shot process (a cron run that exits soon after) sets Config.OneShot
+// instead: Run then returns at the first reply or at the deadline, and the
+// probes still winding down die with the process (SPEC §12: pro-bing's
+// receive loop notices a stop only at its next read deadline, ≈ 1 ms after
+// the reply has arrived).
 package probe
 
 import (
@@ -50,6 +55,11 @@ type Config struct {
 	// Resolver resolves the host names among the targets; nil means
 	// net.DefaultResolver.
 	Resolver Resolver
+	// OneShot returns at the first answer, at the deadline, or when every
+	// probe has failed, without waiting for the other probes' goroutines
+	// and sockets to wind down. Only for a process that exits soon after:
+	// they end by themselves shortly, but they outlive Run.
+	OneShot bool
 }
 
 // Resolver resolves host names; *net.Resolver satisfies it.
@@ -148,6 +158,9 @@ type prober struct {
 	privileged bool
 	wg         sync.WaitGroup
 
+	first chan struct{} // closed by the first answer
+	once  sync.Once
+
 	mu         sync.Mutex
 	up         bool
 	by         string
@@ -160,7 +173,8 @@ func run(ctx context.Context, cfg Config, nw network) Result {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	p := &prober{ctx: ctx, cancel: cancel, nw: nw, resolver: cfg.Resolver, privileged: cfg.Privileged}
+	p := &prober{ctx: ctx, cancel: cancel, nw: nw, resolver: cfg.Resolver, privileged: cfg.Privileged,
+		first: make(chan struct{})}
 	if p.resolver == nil {
 		p.resolver = net.DefaultResolver
 	}
@@ -177,16 +191,30 @@ func run(ctx context.Context, cfg Config, nw network) Result {
 			p.tcp(t)
 		}
 	}
-	p.wg.Wait()
+	if cfg.OneShot {
+		all := make(chan struct{})
+		go func() { p.wg.Wait(); close(all) }()
+		select {
+		case <-all:
+		case <-p.first:
+		case <-ctx.Done():
+		}
+	} else {
+		p.wg.Wait()
+	}
 
-	slices.Sort(p.unresolved)
-	slices.Sort(p.errs)
+	// Under OneShot the probes may still record a failure: copy under the lock.
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	unresolved, errs := slices.Clone(p.unresolved), slices.Clone(p.errs)
+	slices.Sort(unresolved)
+	slices.Sort(errs)
 	return Result{
 		Up:         p.up,
 		By:         p.by,
 		RTT:        p.rtt,
-		Unresolved: slices.Compact(p.unresolved),
-		Errors:     slices.Compact(p.errs),
+		Unresolved: slices.Compact(unresolved),
+		Errors:     slices.Compact(errs),
 		Elapsed:    time.Since(start),
 		targets:    n,
 	}
@@ -290,6 +318,7 @@ func (p *prober) answered(label string, rtt time.Duration) {
 		p.up, p.by, p.rtt = true, label, rtt
 	}
 	p.mu.Unlock()
+	p.once.Do(func() { close(p.first) })
 	p.cancel()
 }
 

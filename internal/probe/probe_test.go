@@ -374,3 +374,83 @@ func TestSocketReason(t *testing.T) {
 		})
 	}
 }
+
+// lingeringNet is a network whose ping, like pro-bing's, goes on for a while
+// after the answer (or after the stop): it returns only once release is
+// closed. ended counts the pings that have returned.
+type lingeringNet struct {
+	reply   bool
+	release chan struct{}
+	ended   atomic.Int32
+}
+
+func (l *lingeringNet) network() network {
+	return network{
+		ping: func(ctx context.Context, _ netip.Addr, _ bool, replied func(time.Duration)) error {
+			defer l.ended.Add(1)
+			if l.reply {
+				replied(time.Millisecond)
+			}
+			<-l.release
+			return nil
+		},
+		dial: func(ctx context.Context, _ string) error { <-ctx.Done(); return ctx.Err() },
+	}
+}
+
+// TestRunOneShot: with OneShot, Run hands back the result at the first
+// reply (or at the deadline) while the probes are still winding down;
+// without it, nothing Run started outlives it (SPEC §12, issue 13).
+func TestRunOneShot(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		reply   bool
+		timeout time.Duration
+		wantUp  bool
+	}{
+		{name: "first reply", reply: true, timeout: time.Minute, wantUp: true},
+		{name: "deadline", reply: false, timeout: 50 * time.Millisecond, wantUp: false},
+	} {
+		t.Run(tc.name+"/one-shot", func(t *testing.T) {
+			l := &lingeringNet{reply: tc.reply, release: make(chan struct{})}
+			defer close(l.release)
+			res := make(chan Result, 1)
+			go func() {
+				res <- run(context.Background(), Config{Targets: []string{"198.51.100.1"}, Timeout: tc.timeout, OneShot: true}, l.network())
+			}()
+			var got Result
+			select {
+			case got = <-res:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run waited for the lingering ping; want it to return at the first reply or the deadline")
+			}
+			if got.Up != tc.wantUp {
+				t.Errorf("Up = %v; want %v", got.Up, tc.wantUp)
+			}
+			if n := l.ended.Load(); n != 0 {
+				t.Errorf("%d ping(s) ended before Run returned; want Run to return while they wind down", n)
+			}
+		})
+		t.Run(tc.name+"/default", func(t *testing.T) {
+			l := &lingeringNet{reply: tc.reply, release: make(chan struct{})}
+			res := make(chan Result, 1)
+			go func() {
+				res <- run(context.Background(), Config{Targets: []string{"198.51.100.1"}, Timeout: tc.timeout}, l.network())
+			}()
+			time.Sleep(min(tc.timeout, 100*time.Millisecond) + 100*time.Millisecond)
+			select {
+			case <-res:
+				t.Fatal("Run returned while a ping was still running; want it to wait (nothing outlives Run)")
+			default:
+			}
+			close(l.release)
+			got := <-res
+			if got.Up != tc.wantUp {
+				t.Errorf("Up = %v; want %v", got.Up, tc.wantUp)
+			}
+			if n := l.ended.Load(); n != 1 {
+				t.Errorf("%d ping(s) ended when Run returned; want 1", n)
+			}
+		})
+	}
+}

@@ -28,8 +28,15 @@ type Env struct {
 	BootID func() (string, error)
 }
 
-// Real is the environment of a real run.
+// Real is the environment of a real run: a one-shot process, so its probe
+// returns at the first reply without waiting for the other pingers to wind
+// down (they die with the process; SPEC §12).
 func Real() Env {
-	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, Probe: probe.Run,
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, Probe: oneShot,
 		Exec: command.Run, Uptime: sysinfo.Uptime, BootID: sysinfo.BootID}
+}
+
+func oneShot(ctx context.Context, cfg probe.Config) probe.Result {
+	cfg.OneShot = true
+	return probe.Run(ctx, cfg)
 }
