@@ -6,6 +6,13 @@
 //
 //	benchtool -n 30 -label healthy -- netcheck -config FILE
 //
+// Several commands separated by "---" are measured paired: run i of each
+// comes before run i+1 of any, so that a noisy moment on a shared machine
+// falls on all of them alike. Each gets its own line; -label then lists
+// one label per command, comma-separated.
+//
+//	benchtool -n 30 -label netcheck,floor -- netcheck --- floor 198.51.100.1
+//
 // It measures in the network namespace it runs in: bench.sh starts it with
 // `ip netns exec`, so the cost of entering the namespace is not counted.
 package main
@@ -52,28 +59,47 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	argv := fs.Args()
-	if len(argv) == 0 || *n < 1 {
-		return errors.New("usage: benchtool [-n N] [-label L] -- command [args]")
+	cmds := [][]string{nil}
+	for _, a := range fs.Args() {
+		if a == "---" {
+			cmds = append(cmds, nil)
+			continue
+		}
+		cmds[len(cmds)-1] = append(cmds[len(cmds)-1], a)
 	}
-	path, err := exec.LookPath(argv[0])
-	if err != nil {
-		return fmt.Errorf("find %s: %w", argv[0], err)
+	labels := strings.Split(*label, ",")
+	if len(cmds) == 1 {
+		labels = []string{*label}
+	}
+	if *n < 1 || len(labels) != len(cmds) || slices.ContainsFunc(cmds, func(c []string) bool { return len(c) == 0 }) {
+		return errors.New("usage: benchtool [-n N] [-label L[,L2…]] -- command [args] [--- command2 [args] …]")
+	}
+	paths := make([]string, len(cmds))
+	for i, argv := range cmds {
+		path, err := exec.LookPath(argv[0])
+		if err != nil {
+			return fmt.Errorf("find %s: %w", argv[0], err)
+		}
+		paths[i] = path
 	}
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", os.DevNull, err)
 	}
 	defer devnull.Close()
-	samples := make([]sample, 0, *n)
-	for i := 0; i < *n; i++ {
-		s, err := measure(path, argv, devnull.Fd())
-		if err != nil {
-			return err
+	samples := make([][]sample, len(cmds))
+	for range *n {
+		for i, argv := range cmds {
+			s, err := measure(paths[i], argv, devnull.Fd())
+			if err != nil {
+				return err
+			}
+			samples[i] = append(samples[i], s)
 		}
-		samples = append(samples, s)
 	}
-	fmt.Fprintln(stdout, summarize(*label, samples))
+	for i := range cmds {
+		fmt.Fprintln(stdout, summarize(labels[i], samples[i]))
+	}
 	return nil
 }
 
