@@ -51,7 +51,7 @@ func read(path string) (string, bool, error) {
 	case errors.As(err, &ce):
 		return "", true, err
 	case err != nil:
-		return "", true, fmt.Errorf("read %s: %w", path, err)
+		return "", false, fmt.Errorf("read %s: %w", path, err)
 	}
 	return string(b), true, nil
 }
