@@ -133,14 +133,11 @@ type Flag struct {
 	Content string
 }
 
-// ReadFlag reads a flag file. A file too large to read whole is still a
-// raised flag: its presence is what counts.
+// ReadFlag reads a flag file. A damaged flag (not a regular file, too
+// large) is still raised — its presence is what counts — and is also
+// returned as a *CorruptError, without content, for the log.
 func ReadFlag(path string) (Flag, error) {
 	s, ok, err := read(path)
-	var ce *CorruptError
-	if errors.As(err, &ce) {
-		return Flag{Present: true, Content: s}, nil
-	}
 	if err != nil {
 		return Flag{Present: ok}, err
 	}

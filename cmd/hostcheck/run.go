@@ -313,6 +313,10 @@ func (h *host) logEvents(step rescue.Step) {
 
 func (h *host) logProblem(err error) {
 	var ce *state.CorruptError
+	if errors.As(err, &ce) && ce.Kind != "" {
+		h.log.Error("【严重错误】状态文件损坏，按安全值处理", "file", ce.Path, "kind", ce.Kind, "reason", ce.Reason)
+		return
+	}
 	if errors.As(err, &ce) {
 		h.log.Error("【严重错误】状态文件损坏，按安全值处理", "file", ce.Path, "content", ce.Content, "reason", ce.Reason)
 		return
