@@ -28,7 +28,7 @@ type CorruptError struct {
 
 func (e *CorruptError) Error() string {
 	if e.Kind != "" {
-		return fmt.Sprintf("state file %s is damaged (%s): %s", e.Path, e.Kind, e.Reason)
+		return fmt.Sprintf("%s is damaged (%s): %s", e.Path, e.Kind, e.Reason)
 	}
 	return fmt.Sprintf("state file %s holds %q: %s", e.Path, e.Content, e.Reason)
 }
