@@ -9,28 +9,89 @@
 package state
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/natefinch/atomic"
 )
 
 // WriteFile atomically replaces path with data and sets its mode to perm.
-// The directory is synced after the rename so that the new name survives a
+// The temporary file is written, synced and then renamed over path with
+// atomic.ReplaceFile; it is named tempPrefix(base)+random so that the temp
+// of a write killed half-way is recognised and swept by the next write of
+// the same file (SPEC §15), instead of piling up on a router's flash. The
+// directory is synced after the rename so that the new name survives a
 // power cut too.
 func WriteFile(path string, data []byte, perm fs.FileMode) error {
-	if err := atomic.WriteFile(path, bytes.NewReader(data)); err != nil {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	sweepTemps(dir, base)
+	f, err := os.CreateTemp(dir, tempPrefix(base)+"*")
+	if err != nil {
 		return fmt.Errorf("write %s: %w", path, unwrapPathError(err, path))
 	}
-	if err := os.Chmod(path, perm); err != nil {
+	tmp := f.Name()
+	err = writeSync(f, data, perm)
+	if err == nil {
+		err = atomic.ReplaceFile(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	syncDir(filepath.Dir(path))
+	syncDir(dir)
 	return nil
+}
+
+func writeSync(f *os.File, data []byte, perm fs.FileMode) error {
+	_, err := f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if err == nil {
+		err = f.Sync() // else the rename could publish an empty file
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// tempPrefix starts the name of the temporary file of a write of base.
+func tempPrefix(base string) string { return "." + base + ".tmp-" }
+
+// staleTemp is the age after which a temp file is a killed write's: a
+// write takes milliseconds, and writes of one file are under the run lock.
+const staleTemp = time.Minute
+
+// sweepTemps removes what killed writes of base left in dir: our temps and
+// those of earlier versions, which natefinch/atomic named base followed by
+// ioutil.TempFile's random digits. Only regular files older than
+// staleTemp go; a failure is ignored (the write itself matters more).
+func sweepTemps(dir, base string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		digits := strings.TrimPrefix(name, base)
+		if !strings.HasPrefix(name, tempPrefix(base)) &&
+			(digits == name || digits == "" || strings.Trim(digits, "0123456789") != "") {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > staleTemp {
+			_ = os.Remove(p)
+		}
+	}
 }
 
 // Remove deletes path; a file that is already gone is not an error.

@@ -3,19 +3,12 @@ package state
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 )
-
-// maxRead bounds how much of a state file is read: these files hold one
-// short line, and a huge file (a user's mistake, a corrupted block) must not
-// cost a small router its memory.
-const maxRead = 4096
 
 // MaxCount is the largest reboot count taken as real. A larger number is
 // treated as corrupt rather than as a reason to raise SOS.
@@ -23,13 +16,20 @@ const MaxCount = 100000
 
 // CorruptError reports a state file whose content cannot be understood. The
 // caller logs it as 【严重错误】 and uses the safe value (SPEC §5 rule 4).
+// A file that is not a regular file of ours, or is too large, has a Kind
+// ("fifo", "directory", "symlink", "device", "too large"…) and no Content:
+// it was not read (SPEC §15).
 type CorruptError struct {
 	Path    string
 	Content string // what the file holds, shortened for the log
 	Reason  string
+	Kind    string // set when the file is damaged rather than garbled
 }
 
 func (e *CorruptError) Error() string {
+	if e.Kind != "" {
+		return fmt.Sprintf("%s is damaged (%s): %s", e.Path, e.Kind, e.Reason)
+	}
 	return fmt.Sprintf("state file %s holds %q: %s", e.Path, e.Content, e.Reason)
 }
 
@@ -40,23 +40,18 @@ func corrupt(path, content, reason string) *CorruptError {
 	return &CorruptError{Path: path, Content: content, Reason: reason}
 }
 
-// read returns the file's content, whether it exists, and an I/O error.
-// Content beyond maxRead is reported as too large.
+// read returns the file's content, whether it exists, and an error: a
+// *CorruptError for a damaged file (see ReadBounded), which exists.
 func read(path string) (string, bool, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	b, err := ReadBounded(path, MaxStateBytes)
+	var ce *CorruptError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return "", false, nil
-	}
-	if err != nil {
+	case errors.As(err, &ce):
+		return "", true, err
+	case err != nil:
 		return "", false, fmt.Errorf("read %s: %w", path, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxRead+1))
-	if err != nil {
-		return "", true, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(b) > maxRead {
-		return string(b[:64]), true, corrupt(path, string(b), fmt.Sprintf("larger than %d bytes", maxRead))
 	}
 	return string(b), true, nil
 }
@@ -138,14 +133,11 @@ type Flag struct {
 	Content string
 }
 
-// ReadFlag reads a flag file. A file too large to read whole is still a
-// raised flag: its presence is what counts.
+// ReadFlag reads a flag file. A damaged flag (not a regular file, too
+// large) is still raised — its presence is what counts — and is also
+// returned as a *CorruptError, without content, for the log.
 func ReadFlag(path string) (Flag, error) {
 	s, ok, err := read(path)
-	var ce *CorruptError
-	if errors.As(err, &ce) {
-		return Flag{Present: true, Content: s}, nil
-	}
 	if err != nil {
 		return Flag{Present: ok}, err
 	}

@@ -53,7 +53,7 @@ func ReadMark(path string, loc *time.Location) (m Mark, ok bool, err error) {
 			err = perr
 		}
 	}
-	fi, serr := os.Stat(path)
+	fi, serr := os.Lstat(path) // never the target of a planted symlink
 	if serr != nil {
 		if errors.Is(serr, fs.ErrNotExist) {
 			return Mark{}, false, nil

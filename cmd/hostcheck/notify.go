@@ -66,6 +66,9 @@ func (h *host) flushNotifications(ctx context.Context, obs rescue.Obs) {
 	}
 	q := h.queue()
 	msgs, err := q.Load()
+	if err != nil {
+		h.logProblem(err) // a damaged queue (SPEC §15) is named by its kind
+	}
 	if err != nil || len(msgs) == 0 {
 		return
 	}

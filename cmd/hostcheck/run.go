@@ -135,7 +135,7 @@ func (h *host) remote() remote.Config {
 
 // check is one cron run (SPEC §6 steps 1–6).
 func (h *host) check(ctx context.Context) error {
-	release, held, err := cli.Lock(h.cfg.RunDir, "hostcheck.lock")
+	release, held, err := cli.Lock(h.log, h.cfg.RunDir, "hostcheck.lock", 0)
 	if err != nil {
 		h.log.Error("【严重错误】无法加锁，本次不检测", "err", err)
 		return err
@@ -313,6 +313,10 @@ func (h *host) logEvents(step rescue.Step) {
 
 func (h *host) logProblem(err error) {
 	var ce *state.CorruptError
+	if errors.As(err, &ce) && ce.Kind != "" {
+		h.log.Error("【严重错误】状态文件损坏，按安全值处理", "file", ce.Path, "kind", ce.Kind, "reason", ce.Reason)
+		return
+	}
 	if errors.As(err, &ce) {
 		h.log.Error("【严重错误】状态文件损坏，按安全值处理", "file", ce.Path, "content", ce.Content, "reason", ce.Reason)
 		return

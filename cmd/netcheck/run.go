@@ -72,7 +72,7 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	log, closeLog := cli.Logger(cfg, "netcheck", verbose, e.Stderr, loc)
 	defer closeLog()
 
-	release, held, err := cli.Lock(cfg.RunDir, "netcheck.lock")
+	release, held, err := cli.Lock(log, cfg.RunDir, "netcheck.lock", 0)
 	if err != nil {
 		log.Error("【严重错误】无法加锁，本次不检测", "err", err)
 		return err
@@ -144,6 +144,11 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 // logProblem reports a state file that could not be read (SPEC §5 rule 4).
 func logProblem(ctx context.Context, log *slog.Logger, err error) {
 	var ce *state.CorruptError
+	if errors.As(err, &ce) && ce.Kind != "" {
+		// Not a regular file of ours (SPEC §15): named by its kind, never read.
+		log.ErrorContext(ctx, "【严重错误】状态文件损坏，按安全值处理并重写", "file", ce.Path, "kind", ce.Kind, "reason", ce.Reason)
+		return
+	}
 	if errors.As(err, &ce) {
 		log.ErrorContext(ctx, "【严重错误】状态文件损坏，按安全值处理并重写", "file", ce.Path, "content", ce.Content, "reason", ce.Reason)
 		return

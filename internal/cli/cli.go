@@ -8,12 +8,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -21,6 +23,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/logx"
 	"github.com/pve-op/network-rescue/internal/tz"
+	"github.com/pve-op/network-rescue/state"
 )
 
 // Exit statuses (SPEC §7).
@@ -166,26 +169,140 @@ func LoadConfig(f Flags, role config.Role) (config.Config, error) {
 	return cfg, nil
 }
 
-// Lock takes a non-blocking exclusive lock on dir/name. held is false when
-// another run holds it. release drops it (the file stays: creating it
-// once is the only write, and tmpfs is emptied by a reboot anyway).
-func Lock(dir, name string) (release func(), held bool, err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, false, fmt.Errorf("lock dir: %w", err)
+// Lock takes an exclusive lock on dir/name, dir being RUN_DIR (checked by
+// SecureRunDir first). With wait 0 it does not block: held is false when
+// another run holds it. With wait > 0 it waits up to wait for the holder
+// (midnight-reset behind a cron run, SPEC §15). The lock file is opened
+// without blocking or following a symlink; anything but a regular file
+// there is logged as 【严重错误】 with its kind and replaced, so that a
+// planted FIFO cannot hang the run. release drops the lock (the file stays:
+// creating it once is the only write, and tmpfs is emptied by a reboot).
+func Lock(log *slog.Logger, dir, name string, wait time.Duration) (release func(), held bool, err error) {
+	if err := SecureRunDir(log, dir); err != nil {
+		return nil, false, err
 	}
 	p := filepath.Join(dir, name)
-	f, err := os.OpenFile(p, os.O_RDONLY|os.O_CREATE, 0o644)
+	f, err := openLockFile(p)
+	var ce *state.CorruptError
+	if errors.As(err, &ce) {
+		log.Error("【严重错误】锁文件不是普通文件，已删除并重建", "file", p, "kind", ce.Kind)
+		if rerr := os.RemoveAll(p); rerr != nil {
+			return nil, false, fmt.Errorf("lock %s: remove the %s found there: %w", p, ce.Kind, rerr)
+		}
+		f, err = openLockFile(p)
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("lock %s: %w", p, err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
+	deadline := time.Now().Add(wait)
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, true, nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return nil, false, fmt.Errorf("lock %s: %w", p, err)
+		}
+		if !time.Now().Before(deadline) {
+			f.Close()
 			return nil, false, nil
 		}
-		return nil, false, fmt.Errorf("lock %s: %w", p, err)
+		time.Sleep(min(100*time.Millisecond, time.Until(deadline)))
 	}
-	return func() { f.Close() }, true, nil
+}
+
+// openLockFile opens or creates the lock file: O_NONBLOCK so that a FIFO
+// does not block the open, O_NOFOLLOW so that a symlink is not followed,
+// and fstat so that only a regular file is used (SPEC §15).
+func openLockFile(p string) (*os.File, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|os.O_CREATE|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	switch {
+	case errors.Is(err, unix.ELOOP):
+		return nil, &state.CorruptError{Path: p, Kind: "symlink", Reason: "symlink where the lock file was expected"}
+	case errors.Is(err, unix.EISDIR):
+		return nil, &state.CorruptError{Path: p, Kind: "directory", Reason: "directory where the lock file was expected"}
+	case err != nil:
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		kind := "not a regular file"
+		switch m := fi.Mode(); {
+		case m&fs.ModeNamedPipe != 0:
+			kind = "fifo"
+		case m&fs.ModeDevice != 0:
+			kind = "device"
+		case m&fs.ModeSocket != 0:
+			kind = "socket"
+		}
+		return nil, &state.CorruptError{Path: p, Kind: kind, Reason: kind + " where the lock file was expected"}
+	}
+	return f, nil
+}
+
+// SecureRunDir makes sure dir (RUN_DIR) is a directory owned by the
+// running user, mode 0700, and not a symlink (SPEC §15). Anything else
+// found there (another user's directory, a symlink, a file) may have been
+// planted to switch the rescue off or to make it act: it is logged as
+// 【严重错误】, removed — RUN_DIR is volatile by definition — and recreated,
+// never trusted or followed.
+func SecureRunDir(log *slog.Logger, dir string) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("run dir %s: %w", dir, err)
+	}
+	for range 3 {
+		bad, err := runDirProblem(dir)
+		if err != nil {
+			return err
+		}
+		if bad == "" {
+			return nil
+		}
+		if bad != "missing" {
+			log.Error("【严重错误】RUN_DIR 不可信，已删除并重建", "dir", dir, "found", bad)
+			if err := os.RemoveAll(dir); err != nil {
+				return fmt.Errorf("run dir %s: remove the %s found there: %w", dir, bad, err)
+			}
+		}
+		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("run dir %s: %w", dir, err)
+		}
+		// Checked again: someone may have been quicker than the Mkdir.
+	}
+	return fmt.Errorf("run dir %s: still not a directory of ours after recreating it", dir)
+}
+
+// runDirProblem describes what is wrong with dir ("" when nothing).
+func runDirProblem(dir string) (string, error) {
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "missing", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("run dir %s: %w", dir, err)
+	}
+	switch m := fi.Mode(); {
+	case m&fs.ModeSymlink != 0:
+		return "symlink", nil
+	case !m.IsDir():
+		return "not a directory (" + m.Type().String() + ")", nil
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return fmt.Sprintf("directory owned by uid %d", st.Uid), nil
+	}
+	if fi.Mode().Perm() != 0o700 {
+		// Ours, from an older version: tighten it, nothing to distrust.
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return "", fmt.Errorf("run dir %s: %w", dir, err)
+		}
+	}
+	return "", nil
 }
 
 // Zone returns the local zone for timestamps and calendar days (SPEC §8).

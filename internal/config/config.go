@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pve-op/network-rescue/state"
 )
 
 // DefaultPath is where the binaries look for their configuration.
@@ -134,7 +136,7 @@ type Options struct {
 // Load reads path for role. A missing file gives the defaults.
 func Load(path string, role Role, opt Options) (Config, error) {
 	c := Default(role)
-	b, err := os.ReadFile(path)
+	b, err := state.ReadBoundedFollow(path, state.MaxConfigBytes) // SPEC §15: no FIFO hang, bounded
 	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
 	}

@@ -69,7 +69,10 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 	}
 	st.SOS, st.SOSContent = flag.Present, flag.Content
 
-	if by, err := state.ReadFlag(s.path(RescuedFile)); err == nil && by.Present {
+	by, err := state.ReadFlag(s.path(RescuedFile))
+	if err != nil {
+		problems = append(problems, err)
+	} else if by.Present {
 		st.RescuedBy = strings.TrimSpace(by.Content)
 		if st.RescuedBy == "" {
 			st.RescuedBy = "host"

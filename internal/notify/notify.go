@@ -38,11 +38,18 @@ type Message struct {
 // Queue is the file of messages waiting for the internet.
 type Queue struct{ Path string }
 
-// Load reads the queued messages; a damaged line is skipped.
+// Load reads the queued messages; a damaged line is skipped. The file is
+// read with state.ReadBounded (SPEC §15: 64 KiB, no FIFO, no symlink): a
+// damaged queue is no messages and a *state.CorruptError the caller logs
+// as 【严重错误】.
 func (q Queue) Load() ([]Message, error) {
-	b, err := os.ReadFile(q.Path)
+	b, err := state.ReadBounded(q.Path, state.MaxQueueBytes)
+	var ce *state.CorruptError
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
+	}
+	if errors.As(err, &ce) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read notify queue: %w", err)
@@ -57,9 +64,14 @@ func (q Queue) Load() ([]Message, error) {
 	return out, nil
 }
 
-// Add appends m, keeping at most MaxQueued messages.
+// Add appends m, keeping at most MaxQueued messages. A damaged queue is
+// replaced by one holding m: the messages it held are lost either way.
 func (q Queue) Add(m Message) error {
 	msgs, err := q.Load()
+	var ce *state.CorruptError
+	if errors.As(err, &ce) && ce.Kind != "directory" {
+		msgs, err = nil, nil
+	}
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// routerConf writes a config with RUN_DIR and STATE_DIR under dir and
+// returns its path and the log file's.
+func routerConf(t *testing.T, dir string, extra ...string) (conf, log string) {
+	t.Helper()
+	conf, log = filepath.Join(dir, "netrescue.conf"), filepath.Join(dir, "net.log")
+	lines := append([]string{
+		"STATE_DIR=" + filepath.Join(dir, "state"), "RUN_DIR=" + filepath.Join(dir, "run"),
+		"LOG_FILE=" + log, "SYSLOG=0", "SAFE_UPTIME=0", "L1_THRESHOLD=0", "L2_THRESHOLD=0",
+		"L3_THRESHOLD=3", "L3_CMD=/sbin/reboot -f", "COOLING_FREE_REBOOTS=1000", "L4_SOS_THRESHOLD=5",
+	}, extra...)
+	if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return conf, log
+}
+
+// runWithin runs netcheck once and fails if it does not finish in 10 s.
+func runWithin(t *testing.T, conf string, ran *[]string) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- run(context.Background(), []string{"-config", conf}, fakeEnv(t, ran)) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("netcheck run hung")
+	}
+	return nil
+}
+
+// TestPlantedRunDirStreak: a RUN_DIR another user created first, holding
+// a planted streak of 99, is not trusted: 【严重错误】, it is recreated and
+// the first failed probe is streak 1, no reboot (issue 9 item 15).
+func TestPlantedRunDirStreak(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: planting another user's RUN_DIR needs root")
+	}
+	dir := t.TempDir()
+	conf, log := routerConf(t, dir)
+	rd := filepath.Join(dir, "run")
+	if err := os.Mkdir(rd, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rd, "netcheck.state"), []byte("boot=boot\nstreak=99\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(rd, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	if err := runWithin(t, conf, &ran); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(log)
+	if len(ran) != 0 {
+		t.Errorf("commands run %q: the planted streak was trusted", ran)
+	}
+	if !strings.Contains(string(b), "【严重错误】RUN_DIR") || !strings.Contains(string(b), "第 1 次失败") {
+		t.Errorf("log = %s; want 【严重错误】 about RUN_DIR and failure #1", b)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Lstat(rd, &st); err != nil || st.Uid != 0 || st.Mode&0o777 != 0o700 {
+		t.Errorf("RUN_DIR uid %d mode %o, %v; want root's, 0700", st.Uid, st.Mode&0o777, err)
+	}
+}
+
+// TestDamagedFilesDoNotHang: a FIFO in place of each file netcheck reads
+// (count, cooling, SOS, outage, volatile, lock) never hangs the run: it
+// finishes, logs 【严重错误】 with the kind (issue 9 item 11), and a
+// symlinked state file's target is never logged (item 16).
+func TestDamagedFilesDoNotHang(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "shadow")
+	if err := os.WriteFile(secretFile, []byte("root:$6$SECRETHASH:"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"state/net_rb_count", "state/net_cooling_ts", "state/SOS_SYSTEM",
+		"state/net_outage", "state/net_rescued_by", "run/netcheck.state", "run/netcheck.lock"} {
+		for _, kind := range []string{"fifo", "symlink"} {
+			t.Run(name+"/"+kind, func(t *testing.T) {
+				dir := t.TempDir()
+				conf, log := routerConf(t, dir)
+				for _, d := range []string{"state", "run"} {
+					if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
+						t.Fatal(err)
+					}
+				}
+				p := filepath.Join(dir, name)
+				var err error
+				if kind == "fifo" {
+					err = syscall.Mkfifo(p, 0o644)
+				} else {
+					err = os.Symlink(secretFile, p)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ran []string
+				if err := runWithin(t, conf, &ran); err != nil {
+					t.Fatalf("run = %v", err)
+				}
+				b, _ := os.ReadFile(log)
+				if !strings.Contains(string(b), "【严重错误】") || !strings.Contains(string(b), kind) {
+					t.Errorf("log = %s; want 【严重错误】 with kind %s", b, kind)
+				}
+				if strings.Contains(string(b), "SECRET") {
+					t.Errorf("log shows the symlink target's content: %s", b)
+				}
+			})
+		}
+	}
+}
