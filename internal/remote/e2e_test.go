@@ -378,7 +378,7 @@ func TestEndToEnd(t *testing.T) {
 		want RouterState
 	}{
 		{"50 MB SOS is read up to the bound", func(p string) error { return os.WriteFile(p, []byte(strings.Repeat("s", 50<<20)), 0o600) },
-			RouterState{SOS: true, SOSContent: strings.Repeat("s", maxFileRead), SOSTruncated: true}},
+			RouterState{SOS: true, SOSContent: strings.Repeat("s", MaxFileRead), SOSTruncated: true}},
 		{"SOS linked to /dev/zero is not followed", func(p string) error { return os.Symlink("/dev/zero", p) },
 			RouterState{SOS: true, SOSDamaged: "symlink"}},
 		{"SOS that is a directory is SOS", func(p string) error { return os.Mkdir(p, 0o700) },
@@ -408,8 +408,8 @@ func TestEndToEnd(t *testing.T) {
 			if st != tc.want {
 				t.Errorf("ReadRouterState() = %+v; want %+v", abbrevState(st), abbrevState(tc.want))
 			}
-			if len(st.SOSContent) > maxFileRead {
-				t.Errorf("SOS content: %d bytes; want at most %d", len(st.SOSContent), maxFileRead)
+			if len(st.SOSContent) > MaxFileRead {
+				t.Errorf("SOS content: %d bytes; want at most %d", len(st.SOSContent), MaxFileRead)
 			}
 			if took > cfg.Timeout {
 				t.Errorf("ReadRouterState() took %v; want well within the %v timeout", took, cfg.Timeout)

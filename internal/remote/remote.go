@@ -39,7 +39,7 @@ import (
 const DefaultTimeout = 10 * time.Second
 
 // maxOutput bounds what a remote command may print. The read command sends
-// at most maxFileRead+1 bytes of each state file (SPEC §15), so more than
+// at most MaxFileRead+1 bytes of each state file (SPEC §15), so more than
 // this is an error, not a state, and never grows the host's memory.
 const maxOutput = 64 << 10
 

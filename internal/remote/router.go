@@ -25,10 +25,10 @@ const (
 // it (32 KiB payload).
 const maxCommandLen = 30000
 
-// maxFileRead bounds what is read of each router state file (SPEC §15:
+// MaxFileRead bounds what is read of each router state file (SPEC §15:
 // SOS over SSH 4 KiB). The read command sends one byte more, so that the
 // host can tell a file of exactly this size from a longer one.
-const maxFileRead = 4096
+const MaxFileRead = 4096
 
 // RouterState is what the router's state files hold, read in one session.
 // Contents are raw bytes as strings, untrusted: interpreting them, and
@@ -37,14 +37,14 @@ const maxFileRead = 4096
 // A state file that is not a regular file (a directory, FIFO, symlink,
 // device or socket) is present but never read: its XDamaged field names
 // the kind and its content is empty (SPEC §15). A count, cooling or
-// rescued-by file longer than maxFileRead is damaged "oversized".
+// rescued-by file longer than MaxFileRead is damaged "oversized".
 type RouterState struct {
 	// SOS is true when SOS_SYSTEM exists in any form: any content, even
 	// empty, even a SOS_SYSTEM that cannot be read, is SOS (SPEC §5).
 	SOS bool
-	// SOSContent is SOS_SYSTEM's content, at most maxFileRead bytes.
+	// SOSContent is SOS_SYSTEM's content, at most MaxFileRead bytes.
 	SOSContent string
-	// SOSTruncated is true when SOS_SYSTEM was longer than maxFileRead:
+	// SOSTruncated is true when SOS_SYSTEM was longer than MaxFileRead:
 	// the rest was dropped.
 	SOSTruncated bool
 	// SOSDamaged is the kind of a SOS_SYSTEM that is not a regular file.
@@ -180,7 +180,9 @@ func opsCommand(stateDir string, ops []fileOp) (string, error) {
 		if op.write {
 			fmt.Fprintf(&b, "mv -f %s %s || { rm -f .netrescue.$$.*; exit 1; }\n", tmp(i), op.name)
 		} else {
-			fmt.Fprintf(&b, "rm -f %s || exit 1\n", op.name)
+			// -r: a SOS_SYSTEM the router left as a directory is SOS
+			// too, and acknowledging it must delete it (SPEC §15).
+			fmt.Fprintf(&b, "rm -rf %s || exit 1\n", op.name)
 		}
 	}
 	b.WriteString("sync\n")
@@ -203,7 +205,7 @@ func opsCommand(stateDir string, ops []fileOp) (string, error) {
 // builtin): only a regular file is read, a symlink is never followed, and
 // anything else is reported by its KIND without opening it (SPEC §15), so a
 // FIFO cannot block the read and a directory cannot fail it. A regular file
-// is read by a single head -c, at most maxFileRead+1 bytes (OpenWrt's
+// is read by a single head -c, at most MaxFileRead+1 bytes (OpenWrt's
 // busybox has FEATURE_FANCY_HEAD, and so head -c, on by default:
 // openwrt/openwrt package/utils/busybox/Config-defaults.in), so a 50 MB SOS
 // is not even sent; a rename by netcheck at the same moment yields the old
@@ -224,7 +226,7 @@ func readStateCommand(stateDir, nonce string) string {
 		"\tmissing) printf '%s %s missing\\n' " + nonce + " \"$f\" ;;\n" +
 		"\tfile)\n" +
 		"\t\tprintf '%s %s present\\n' " + nonce + " \"$f\"\n" +
-		fmt.Sprintf("\t\thead -c %d \"$f\" || exit 1\n", maxFileRead+1) +
+		fmt.Sprintf("\t\thead -c %d \"$f\" || exit 1\n", MaxFileRead+1) +
 		"\t\tprintf '\\n%s end\\n' " + nonce + " ;;\n" +
 		"\t*) printf '%s %s damaged %s\\n' " + nonce + " \"$f\" \"$k\" ;;\n" +
 		"\tesac\n" +
@@ -287,13 +289,13 @@ func parseRouterState(out []byte, nonce string) (RouterState, error) {
 			}
 			*f.present = true
 			switch {
-			case j > maxFileRead+1:
-				return RouterState{}, fmt.Errorf("parse router state: %s: %d bytes, more than the %d the read command sends", f.name, j, maxFileRead+1)
-			case j <= maxFileRead:
+			case j > MaxFileRead+1:
+				return RouterState{}, fmt.Errorf("parse router state: %s: %d bytes, more than the %d the read command sends", f.name, j, MaxFileRead+1)
+			case j <= MaxFileRead:
 				*f.content = string(rest[:j])
 			case f.name == sosFile:
 				// SPEC §15: the rest of a long SOS is dropped and logged.
-				*f.content, st.SOSTruncated = string(rest[:maxFileRead]), true
+				*f.content, st.SOSTruncated = string(rest[:MaxFileRead]), true
 			default:
 				*f.damaged = "oversized"
 			}

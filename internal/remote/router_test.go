@@ -214,7 +214,7 @@ func TestRouterCommandsLocally(t *testing.T) {
 // 9 items 7 and 14): a FIFO or a directory is reported by its kind without
 // being read (a cat of a FIFO blocks until the SSH timeout, and was then
 // taken for "SSH failed"), and a 50 MB SOS or one linked to /dev/zero sends
-// only maxFileRead+1 bytes.
+// only MaxFileRead+1 bytes.
 func TestReadCommandFileKinds(t *testing.T) {
 	for _, sh := range shells(t) {
 		t.Run(filepath.Base(sh[0]), func(t *testing.T) {
@@ -241,8 +241,8 @@ func TestReadCommandFileKinds(t *testing.T) {
 				if err != nil {
 					t.Fatalf("read command: %v", err)
 				}
-				if len(out) > 5*(maxFileRead+100) {
-					t.Errorf("read command printed %d bytes; want at most %d", len(out), 5*(maxFileRead+100))
+				if len(out) > 5*(MaxFileRead+100) {
+					t.Errorf("read command printed %d bytes; want at most %d", len(out), 5*(MaxFileRead+100))
 				}
 				st, err := parseRouterState(out, "N0")
 				if err != nil {
@@ -267,7 +267,7 @@ func TestReadCommandFileKinds(t *testing.T) {
 			}
 			mk(sosFile, func(p string) error { return os.WriteFile(p, []byte(big), 0o600) })
 			mk(countFile, func(p string) error { return os.WriteFile(p, []byte(big), 0o600) })
-			check(RouterState{SOS: true, SOSContent: big[:maxFileRead], SOSTruncated: true, HasCount: true, CountDamaged: "oversized"})
+			check(RouterState{SOS: true, SOSContent: big[:MaxFileRead], SOSTruncated: true, HasCount: true, CountDamaged: "oversized"})
 
 			if err := os.Remove(filepath.Join(dir, sosFile)); err != nil {
 				t.Fatal(err)
@@ -344,7 +344,7 @@ func formatState(st RouterState, nonce string) []byte {
 		case damaged != "" && damaged != "oversized":
 			b.WriteString(nonce + " " + name + " damaged " + damaged + "\n")
 		case damaged == "oversized":
-			b.WriteString(nonce + " " + name + " present\n" + strings.Repeat("9", maxFileRead+1) + "\n" + nonce + " end\n")
+			b.WriteString(nonce + " " + name + " present\n" + strings.Repeat("9", MaxFileRead+1) + "\n" + nonce + " end\n")
 		default:
 			b.WriteString(nonce + " " + name + " present\n" + content + "\n" + nonce + " end\n")
 		}
@@ -401,17 +401,17 @@ func TestParseRouterState(t *testing.T) {
 		},
 		{
 			name: "SOS at the bound is whole",
-			out:  "N0 SOS_SYSTEM present\n" + strings.Repeat("s", maxFileRead) + "\nN0 end\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
-			want: RouterState{SOS: true, SOSContent: strings.Repeat("s", maxFileRead)},
+			out:  "N0 SOS_SYSTEM present\n" + strings.Repeat("s", MaxFileRead) + "\nN0 end\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			want: RouterState{SOS: true, SOSContent: strings.Repeat("s", MaxFileRead)},
 		},
 		{
 			name: "SOS past the bound is truncated, count past it is damaged",
-			out:  "N0 SOS_SYSTEM present\n" + strings.Repeat("s", maxFileRead+1) + "\nN0 end\nN0 net_rb_count present\n" + strings.Repeat("1", maxFileRead+1) + "\nN0 end\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
-			want: RouterState{SOS: true, SOSContent: strings.Repeat("s", maxFileRead), SOSTruncated: true, HasCount: true, CountDamaged: "oversized"},
+			out:  "N0 SOS_SYSTEM present\n" + strings.Repeat("s", MaxFileRead+1) + "\nN0 end\nN0 net_rb_count present\n" + strings.Repeat("1", MaxFileRead+1) + "\nN0 end\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			want: RouterState{SOS: true, SOSContent: strings.Repeat("s", MaxFileRead), SOSTruncated: true, HasCount: true, CountDamaged: "oversized"},
 		},
 		{
 			name:    "more than the read command sends",
-			out:     "N0 SOS_SYSTEM present\n" + strings.Repeat("s", maxFileRead+2) + "\nN0 end\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			out:     "N0 SOS_SYSTEM present\n" + strings.Repeat("s", MaxFileRead+2) + "\nN0 end\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
 			wantErr: "parse router state: SOS_SYSTEM: 4098 bytes, more than the 4097 the read command sends",
 		},
 		{
@@ -473,7 +473,7 @@ func FuzzParseRouterState(f *testing.F) {
 	f.Add(formatState(RouterState{SOS: true, SOSContent: "x\n", HasCount: true, Count: "10\n"}, nonce))
 	f.Add([]byte(nonce + " SOS_SYSTEM present\n"))
 	f.Add([]byte(nonce + " SOS_SYSTEM damaged fifo\n" + nonce + " net_rb_count damaged oversized\n" + nonce + " net_cooling_ts missing\n" + nonce + " net_rescued_by missing\n" + nonce + " done\n"))
-	f.Add(formatState(RouterState{SOS: true, SOSContent: strings.Repeat("a", maxFileRead), SOSTruncated: true, HasCooling: true, CoolingDamaged: "oversized"}, nonce))
+	f.Add(formatState(RouterState{SOS: true, SOSContent: strings.Repeat("a", MaxFileRead), SOSTruncated: true, HasCooling: true, CoolingDamaged: "oversized"}, nonce))
 	f.Add([]byte(""))
 	f.Fuzz(func(t *testing.T, out []byte) {
 		st, err := parseRouterState(out, nonce)
@@ -481,8 +481,8 @@ func FuzzParseRouterState(f *testing.F) {
 			return
 		}
 		for _, c := range []string{st.SOSContent, st.Count, st.Cooling, st.RescuedBy} {
-			if len(c) > maxFileRead {
-				t.Fatalf("parseRouterState kept %d bytes of a file; want at most %d", len(c), maxFileRead)
+			if len(c) > MaxFileRead {
+				t.Fatalf("parseRouterState kept %d bytes of a file; want at most %d", len(c), MaxFileRead)
 			}
 		}
 		again, err := parseRouterState(formatState(st, nonce), nonce)
