@@ -124,10 +124,16 @@ func Summarize(r io.Reader) ([]Month, error) {
 		}
 		return byMonth[k]
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		l, ok := ParseLine(sc.Text())
+	lr := lineReader{r: bufio.NewReaderSize(r, maxLine)}
+	for {
+		text, err := lr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		l, ok := ParseLine(text)
 		if !ok {
 			continue
 		}
@@ -169,7 +175,29 @@ func Summarize(r io.Reader) ([]Month, error) {
 	for _, k := range keys {
 		out = append(out, *byMonth[k])
 	}
-	return out, sc.Err()
+	return out, nil
+}
+
+// maxLine bounds what is kept of one log line. The binaries write short
+// lines, but an old hostcheck logged whole router files (issue 9 item 7):
+// a longer line counts by its start, the rest is skipped unread into
+// memory, and the lines after it are read as usual.
+const maxLine = 64 << 10
+
+// lineReader yields lines of any length, each cut to maxLine bytes.
+type lineReader struct{ r *bufio.Reader }
+
+// next returns the next line without its newline, or io.EOF.
+func (lr lineReader) next() (string, error) {
+	line, err := lr.r.ReadSlice('\n')
+	text := strings.TrimSuffix(string(line), "\n")
+	for err == bufio.ErrBufferFull {
+		_, err = lr.r.ReadSlice('\n') // the rest of a long line: dropped
+	}
+	if err == io.EOF && len(text) > 0 {
+		return text, nil // a last line without a newline
+	}
+	return text, err
 }
 
 // Files opens path.1 then path (the rotated generation first), skipping
