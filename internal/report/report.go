@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -201,26 +202,52 @@ func (lr lineReader) next() (string, error) {
 }
 
 // Files opens path.1 then path (the rotated generation first), skipping
-// the ones that do not exist.
+// the ones that do not exist. Each is opened without blocking and must be
+// a regular file (SPEC §15): a FIFO in the log's place would otherwise
+// hang `report` until something writes to it.
 func Files(path string) (io.Reader, func(), error) {
 	var rs []io.Reader
 	var fs []*os.File
+	closeAll := func() {
+		for _, f := range fs {
+			f.Close()
+		}
+	}
 	for _, p := range []string{path + ".1", path} {
-		f, err := os.Open(p)
+		f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 		if os.IsNotExist(err) {
 			continue
 		}
 		if err != nil {
+			closeAll()
 			return nil, func() {}, fmt.Errorf("open log: %w", err)
 		}
 		fs = append(fs, f)
+		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+			closeAll()
+			if err == nil {
+				err = fmt.Errorf("%s: not a regular file (%s)", p, kind(fi.Mode()))
+			}
+			return nil, func() {}, fmt.Errorf("open log: %w", err)
+		}
 		rs = append(rs, f)
 	}
-	return io.MultiReader(rs...), func() {
-		for _, f := range fs {
-			f.Close()
-		}
-	}, nil
+	return io.MultiReader(rs...), closeAll, nil
+}
+
+// kind names a file type for a message.
+func kind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeNamedPipe != 0:
+		return "fifo"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	case m&os.ModeDevice != 0:
+		return "device"
+	}
+	return m.Type().String()
 }
 
 // Write prints the months as a table a person reads.

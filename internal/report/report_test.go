@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -146,5 +147,38 @@ func TestSummarizeHugeLine(t *testing.T) {
 	}
 	if got, want := strings.Join(rows["2026-12"], " "), "2026-12 0 - - 1 0 0"; got != want {
 		t.Errorf("December row = %q; want %q (the line after the huge one read)\n%s", got, want, b.String())
+	}
+}
+
+// TestWriteFileDamagedLog: a log that is a FIFO or a directory is reported
+// as not a regular file at once; opening a FIFO used to block `report`
+// until a writer came (SPEC §15).
+func TestWriteFileDamagedLog(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func(p string) error
+	}{
+		{"fifo", func(p string) error { return syscall.Mkfifo(p, 0o600) }},
+		{"directory", func(p string) error { return os.Mkdir(p, 0o700) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "netrescue.log")
+			if err := tc.make(path); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() {
+				var b strings.Builder
+				done <- WriteFile(&b, path, false)
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), "not a regular file") || !strings.Contains(err.Error(), path) {
+					t.Errorf("WriteFile(%s) = %v; want an error naming the file as not a regular file", tc.name, err)
+				}
+			case <-time.After(3 * time.Second):
+				t.Fatalf("WriteFile(%s) still blocked after 3s", tc.name)
+			}
+		})
 	}
 }
