@@ -514,6 +514,9 @@ func FuzzRouterStateRoundTrip(f *testing.F) {
 			if strings.Contains("\n"+c+"\n", "\n"+nonce+" end\n") {
 				t.Skip("content holds the frame marker; the real nonce is random")
 			}
+			if len(c) > MaxFileRead {
+				t.Skip("content longer than the read command sends (TestParseRouterState covers it)")
+			}
 		}
 		got, err := parseRouterState(formatState(st, nonce), nonce)
 		if err != nil || got != st {
