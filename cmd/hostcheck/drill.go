@@ -25,9 +25,13 @@ func (h *host) drill(ctx context.Context, live bool) error {
 	if err != nil {
 		return fmt.Errorf("drill: read the router's state: %w", err)
 	}
-	say("1. router %s reached over SSH: count=%q cooling=%v SOS=%v", rc.Addr, before.Count, before.HasCooling, before.SOS)
+	say("1. router %s reached over SSH: count=%s cooling=%v SOS=%v", rc.Addr, routerObs(before).Count, before.HasCooling, before.SOS)
 	if before.SOS {
 		return errors.New("drill: the router already has a real SOS; not drilling over it (see hostcheck status)")
+	}
+	if d := before.Damaged(); len(d) > 0 {
+		// Its state could not be put back as it was (SPEC §15).
+		return fmt.Errorf("drill: the router has damaged state files %v; not drilling (see hostcheck status)", d)
 	}
 	content := fmt.Sprintf("time=%s count=drill reason=hostcheck drill", h.e.Now().In(h.loc).Format(time.RFC3339))
 	rctx, cancel = context.WithTimeout(ctx, h.cfg.SSHTimeout)

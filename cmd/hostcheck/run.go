@@ -218,12 +218,14 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 			rs, err = h.remote().ReadRouterState(rctx, h.cfg.OpStateDir)
 			cancel()
 			obs.RouterKnown = true
+			// Router text is untrusted: routerObs escapes it (SPEC §15).
 			if err != nil {
-				obs.Router = rescue.Router{Err: err.Error()}
-				h.traceStage("read the router over SSH", err.Error())
+				obs.Router = rescue.Router{Err: shown(err.Error(), maxShownErr)}
+				h.traceStage("read the router over SSH", obs.Router.Err)
 			} else {
-				obs.Router = rescue.Router{SOS: rs.SOS, SOSContent: oneLine(rs.SOSContent), Count: oneLine(rs.Count)}
-				h.traceStage("read the router over SSH", fmt.Sprintf("SOS=%v count=%q", rs.SOS, oneLine(rs.Count)))
+				h.logRouterDamage(rs)
+				obs.Router = routerObs(rs)
+				h.traceStage("read the router over SSH", fmt.Sprintf("SOS=%v count=%s", rs.SOS, obs.Router.Count))
 			}
 		case rescue.NeedLAN:
 			res := h.probe(ctx, []string{h.cfg.OpIP}, nil)
@@ -322,13 +324,4 @@ func (h *host) logProblem(err error) {
 		return
 	}
 	h.log.Error("【严重错误】状态文件无法读取，按安全值处理", "err", err)
-}
-
-func oneLine(s string) string {
-	for i, c := range s {
-		if c == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }

@@ -47,9 +47,9 @@ func (h *host) status(ctx context.Context, crontabPath string) error {
 		checks = append(checks, health.Check{OK: true, Name: "SSH without password", Detail: rc.User + "@" + rc.Addr})
 		checks = append(checks, routerStateChecks(rs)...)
 	case kind == remote.HostUnknown || kind == remote.HostChanged:
-		checks = append(checks, health.Check{Name: "host key pinned", Detail: err.Error(), Fix: "hostcheck pin"})
+		checks = append(checks, health.Check{Name: "host key pinned", Detail: shown(err.Error(), maxShownErr), Fix: "hostcheck pin"})
 	default:
-		checks = append(checks, health.Check{Name: "SSH without password", Detail: err.Error(),
+		checks = append(checks, health.Check{Name: "SSH without password", Detail: shown(err.Error(), maxShownErr),
 			Fix: "check OP_IP/OP_SSH_PORT, that Dropbear runs, and that the key is in the router's /etc/dropbear/authorized_keys"})
 	}
 
@@ -90,17 +90,28 @@ func (h *host) status(ctx context.Context, crontabPath string) error {
 	return nil
 }
 
+// routerStateChecks shows the router's state files; their text is
+// untrusted and shown escaped (SPEC §15), a damaged file by its kind.
 func routerStateChecks(rs remote.RouterState) []health.Check {
+	r := routerObs(rs)
 	count := "none (0)"
 	if rs.HasCount {
-		count = strings.TrimSpace(rs.Count)
+		count = strings.TrimSpace(r.Count)
 	}
 	out := []health.Check{health.Info("router reboot count", count)}
 	if rs.HasCooling {
-		out = append(out, health.Info("router cooling", "until unix "+strings.TrimSpace(rs.Cooling)))
+		cooling := shown(strings.TrimSpace(rs.Cooling), maxShownCount)
+		if rs.CoolingDamaged != "" {
+			cooling = damagedText(rs.CoolingDamaged)
+		}
+		out = append(out, health.Info("router cooling", "until unix "+cooling))
+	}
+	for _, d := range rs.Damaged() {
+		out = append(out, health.Check{Name: "router " + d.File, Detail: damagedText(d.Kind),
+			Fix: "on the router: rm -rf the file in its STATE_DIR (netcheck rewrites it)"})
 	}
 	if rs.SOS {
-		out = append(out, health.Info("router SOS", fmt.Sprintf("raised: %q", strings.TrimSpace(rs.SOSContent))))
+		out = append(out, health.Info("router SOS", "raised: "+r.SOSContent))
 	} else {
 		out = append(out, health.Info("router SOS", "none"))
 	}

@@ -31,6 +31,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -368,6 +369,54 @@ func TestEndToEnd(t *testing.T) {
 		})
 	}
 
+	// Issue 9 items 7 and 14: a SOS_SYSTEM the router cannot or should not
+	// read whole. Each file is made in the router's /root, which is this
+	// test's own temp dir (l.root).
+	for _, tc := range []struct {
+		name string
+		make func(p string) error
+		want RouterState
+	}{
+		{"50 MB SOS is read up to the bound", func(p string) error { return os.WriteFile(p, []byte(strings.Repeat("s", 50<<20)), 0o600) },
+			RouterState{SOS: true, SOSContent: strings.Repeat("s", MaxFileRead), SOSTruncated: true}},
+		{"SOS linked to /dev/zero is not followed", func(p string) error { return os.Symlink("/dev/zero", p) },
+			RouterState{SOS: true, SOSDamaged: "symlink"}},
+		{"SOS that is a directory is SOS", func(p string) error { return os.Mkdir(p, 0o700) },
+			RouterState{SOS: true, SOSDamaged: "directory"}},
+		{"SOS that is a FIFO is SOS, without blocking", func(p string) error { return syscall.Mkfifo(p, 0o600) },
+			RouterState{SOS: true, SOSDamaged: "fifo"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			writeState(t, l.root, nil, nil, nil)
+			if err := os.RemoveAll(filepath.Join(l.root, rescuedFile)); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(l.root, sosFile)
+			if err := tc.make(p); err != nil {
+				t.Fatal(err)
+			}
+			defer os.RemoveAll(p)
+			cfg := l.config()
+			var st RouterState
+			var err error
+			start := time.Now()
+			inNetns(t, l.hostNS, func() { st, err = cfg.ReadRouterState(ctx, "/root") })
+			took := time.Since(start)
+			if err != nil {
+				t.Fatalf("ReadRouterState() = %v; want the state, no error", err)
+			}
+			if st != tc.want {
+				t.Errorf("ReadRouterState() = %+v; want %+v", abbrevState(st), abbrevState(tc.want))
+			}
+			if len(st.SOSContent) > MaxFileRead {
+				t.Errorf("SOS content: %d bytes; want at most %d", len(st.SOSContent), MaxFileRead)
+			}
+			if took > cfg.Timeout {
+				t.Errorf("ReadRouterState() took %v; want well within the %v timeout", took, cfg.Timeout)
+			}
+		})
+	}
+
 	t.Run("command exit status", func(t *testing.T) {
 		var err error
 		inNetns(t, l.hostNS, func() { _, err = l.config().Run(ctx, "echo first >&2; echo second >&2; exit 3") })
@@ -551,4 +600,12 @@ func routerFiles(t *testing.T, root string) map[string]string {
 	m := dirState(t, root)
 	delete(m, ".ssh")
 	return m
+}
+
+// abbrevState shortens SOSContent for a readable failure message.
+func abbrevState(st RouterState) RouterState {
+	if len(st.SOSContent) > 40 {
+		st.SOSContent = fmt.Sprintf("%s… (%d bytes)", st.SOSContent[:20], len(st.SOSContent))
+	}
+	return st
 }

@@ -38,9 +38,10 @@ import (
 // DefaultTimeout is used when Config.Timeout is zero (SPEC §3 SSH_TIMEOUT).
 const DefaultTimeout = 10 * time.Second
 
-// maxOutput bounds what a remote command may print; the router's state
-// files are a few bytes, so more than this is an error, not a state.
-const maxOutput = 1 << 20
+// maxOutput bounds what a remote command may print. The read command sends
+// at most MaxFileRead+1 bytes of each state file (SPEC §15), so more than
+// this is an error, not a state, and never grows the host's memory.
+const maxOutput = 64 << 10
 
 // Config says how to reach the router over SSH.
 type Config struct {
@@ -319,18 +320,27 @@ func hostKeyAlgorithms(types []string) []string {
 }
 
 // limitedBuffer keeps at most max bytes and remembers that it dropped some.
+// It holds its bytes.Buffer in a field rather than embedding it: an
+// embedded buffer's promoted ReadFrom is what io.Copy (and so the SSH
+// session's stdout copy) uses, and it bypasses Write and the cap (SPEC §15).
 type limitedBuffer struct {
-	bytes.Buffer
+	buf      bytes.Buffer
 	max      int
 	overflow bool
 }
 
 func (b *limitedBuffer) Write(p []byte) (int, error) {
 	n := len(p)
-	if room := b.max - b.Len(); len(p) > room {
+	if room := b.max - b.buf.Len(); len(p) > room {
 		b.overflow = true
 		p = p[:max(room, 0)]
 	}
-	b.Buffer.Write(p)
+	b.buf.Write(p)
 	return n, nil
 }
+
+// Bytes returns the bytes kept.
+func (b *limitedBuffer) Bytes() []byte { return b.buf.Bytes() }
+
+// String returns the bytes kept as a string.
+func (b *limitedBuffer) String() string { return b.buf.String() }

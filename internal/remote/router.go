@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -24,13 +25,33 @@ const (
 // it (32 KiB payload).
 const maxCommandLen = 30000
 
+// MaxFileRead bounds what is read of each router state file (SPEC §15:
+// SOS over SSH 4 KiB). The read command sends one byte more, so that the
+// host can tell a file of exactly this size from a longer one.
+const MaxFileRead = 4096
+
 // RouterState is what the router's state files hold, read in one session.
-// Contents are raw bytes as strings; interpreting them is the caller's job.
+// Contents are raw bytes as strings, untrusted: interpreting them, and
+// making them safe to show (internal/untrusted), is the caller's job.
+//
+// A state file that is not a regular file (a directory, FIFO, symlink,
+// device or socket) is present but never read: its XDamaged field names
+// the kind and its content is empty (SPEC §15). A count, cooling or
+// rescued-by file longer than MaxFileRead is damaged "oversized".
 type RouterState struct {
-	// SOS is true when SOS_SYSTEM exists; any content, even empty, is SOS.
+	// SOS is true when SOS_SYSTEM exists in any form: any content, even
+	// empty, even a SOS_SYSTEM that cannot be read, is SOS (SPEC §5).
 	SOS bool
-	// SOSContent is SOS_SYSTEM's content.
+	// SOSContent is SOS_SYSTEM's content, at most MaxFileRead bytes.
 	SOSContent string
+	// SOSTruncated is true when SOS_SYSTEM was longer than MaxFileRead:
+	// the rest was dropped.
+	SOSTruncated bool
+	// SOSDamaged is the kind of a SOS_SYSTEM that is not a regular file.
+	SOSDamaged string
+	// CountDamaged, CoolingDamaged and RescuedByDamaged are the kinds of
+	// the other files when they are damaged.
+	CountDamaged, CoolingDamaged, RescuedByDamaged string
 	// HasCount is true when net_rb_count exists (it may still be empty).
 	HasCount bool
 	// Count is net_rb_count's content.
@@ -99,7 +120,12 @@ func (c Config) CreateSOS(ctx context.Context, stateDir, content string) error {
 // RestoreRouterState puts the router's state files back exactly as st
 // describes them: each file present with the same bytes, or absent. It is
 // how `hostcheck drill` leaves the router as it found it.
+// A state that was not read whole (a damaged file, a truncated SOS) cannot
+// be put back and is refused before anything is changed.
 func (c Config) RestoreRouterState(ctx context.Context, stateDir string, st RouterState) error {
+	if d := st.Damaged(); len(d) > 0 || st.SOSTruncated {
+		return fmt.Errorf("restore router state: it was not read whole (damaged %v, SOS truncated %v)", d, st.SOSTruncated)
+	}
 	ops := []fileOp{
 		{name: countFile, write: st.HasCount, content: st.Count},
 		{name: coolingFile, write: st.HasCooling, content: st.Cooling},
@@ -154,7 +180,9 @@ func opsCommand(stateDir string, ops []fileOp) (string, error) {
 		if op.write {
 			fmt.Fprintf(&b, "mv -f %s %s || { rm -f .netrescue.$$.*; exit 1; }\n", tmp(i), op.name)
 		} else {
-			fmt.Fprintf(&b, "rm -f %s || exit 1\n", op.name)
+			// -r: a SOS_SYSTEM the router left as a directory is SOS
+			// too, and acknowledging it must delete it (SPEC §15).
+			fmt.Fprintf(&b, "rm -rf %s || exit 1\n", op.name)
 		}
 	}
 	b.WriteString("sync\n")
@@ -167,26 +195,47 @@ func opsCommand(stateDir string, ops []fileOp) (string, error) {
 // readStateCommand prints each state file framed by nonce lines:
 //
 //	NONCE NAME missing
+//	NONCE NAME damaged KIND
 //	NONCE NAME present
 //	<content>
 //	NONCE end
 //
 // and "NONCE done" last. The nonce is fresh per call, so no file content can
-// fake a frame; a file is read by a single cat, so a rename by netcheck at
-// the same moment yields the old or the new content, not a mix.
+// fake a frame. Each file's type is tested first (busybox ash's test
+// builtin): only a regular file is read, a symlink is never followed, and
+// anything else is reported by its KIND without opening it (SPEC §15), so a
+// FIFO cannot block the read and a directory cannot fail it. A regular file
+// is read by a single head -c, at most MaxFileRead+1 bytes (OpenWrt's
+// busybox has FEATURE_FANCY_HEAD, and so head -c, on by default:
+// openwrt/openwrt package/utils/busybox/Config-defaults.in), so a 50 MB SOS
+// is not even sent; a rename by netcheck at the same moment yields the old
+// or the new content, not a mix.
 func readStateCommand(stateDir, nonce string) string {
 	return "cd " + shellQuote(stateDir) + " || exit 1\n" +
 		"for f in " + sosFile + " " + countFile + " " + coolingFile + " " + rescuedFile + "; do\n" +
-		"\tif [ -e \"$f\" ]; then\n" +
-		"\t\tprintf '%s %s present\\n' " + nonce + " \"$f\"\n" +
-		"\t\tcat \"$f\" || exit 1\n" +
-		"\t\tprintf '\\n%s end\\n' " + nonce + "\n" +
-		"\telse\n" +
-		"\t\tprintf '%s %s missing\\n' " + nonce + " \"$f\"\n" +
+		"\tif [ -L \"$f\" ]; then k=symlink\n" +
+		"\telif [ ! -e \"$f\" ]; then k=missing\n" +
+		"\telif [ -f \"$f\" ]; then k=file\n" +
+		"\telif [ -d \"$f\" ]; then k=directory\n" +
+		"\telif [ -p \"$f\" ]; then k=fifo\n" +
+		"\telif [ -S \"$f\" ]; then k=socket\n" +
+		"\telif [ -b \"$f\" ] || [ -c \"$f\" ]; then k=device\n" +
+		"\telse k=other\n" +
 		"\tfi\n" +
+		"\tcase $k in\n" +
+		"\tmissing) printf '%s %s missing\\n' " + nonce + " \"$f\" ;;\n" +
+		"\tfile)\n" +
+		"\t\tprintf '%s %s present\\n' " + nonce + " \"$f\"\n" +
+		fmt.Sprintf("\t\thead -c %d \"$f\" || exit 1\n", MaxFileRead+1) +
+		"\t\tprintf '\\n%s end\\n' " + nonce + " ;;\n" +
+		"\t*) printf '%s %s damaged %s\\n' " + nonce + " \"$f\" \"$k\" ;;\n" +
+		"\tesac\n" +
 		"done\n" +
 		"printf '%s done\\n' " + nonce + "\n"
 }
+
+// damagedKinds are the KINDs the read command reports.
+var damagedKinds = []string{"symlink", "directory", "fifo", "socket", "device", "other"}
 
 // parseRouterState parses readStateCommand's output. Anything a login shell
 // prints before the first frame is ignored; anything else out of place is an
@@ -206,17 +255,31 @@ func parseRouterState(out []byte, nonce string) (RouterState, error) {
 		name    string
 		present *bool
 		content *string
+		damaged *string
 	}{
-		{sosFile, &st.SOS, &st.SOSContent},
-		{countFile, &st.HasCount, &st.Count},
-		{coolingFile, &st.HasCooling, &st.Cooling},
-		{rescuedFile, &st.HasRescuedBy, &st.RescuedBy},
+		{sosFile, &st.SOS, &st.SOSContent, &st.SOSDamaged},
+		{countFile, &st.HasCount, &st.Count, &st.CountDamaged},
+		{coolingFile, &st.HasCooling, &st.Cooling, &st.CoolingDamaged},
+		{rescuedFile, &st.HasRescuedBy, &st.RescuedBy, &st.RescuedByDamaged},
 	} {
 		missing := []byte(nonce + " " + f.name + " missing\n")
 		present := []byte(nonce + " " + f.name + " present\n")
+		damaged := []byte(nonce + " " + f.name + " damaged ")
 		switch {
 		case bytes.HasPrefix(rest, missing):
 			rest = rest[len(missing):]
+		case bytes.HasPrefix(rest, damaged):
+			rest = rest[len(damaged):]
+			j := bytes.IndexByte(rest, '\n')
+			if j < 0 {
+				return RouterState{}, fmt.Errorf("parse router state: %s: no end of kind", f.name)
+			}
+			kind := string(rest[:j])
+			if !slices.Contains(damagedKinds, kind) {
+				return RouterState{}, fmt.Errorf("parse router state: %s: unknown kind %q", f.name, abbrev(rest[:j]))
+			}
+			*f.present, *f.damaged = true, kind
+			rest = rest[j+1:]
 		case bytes.HasPrefix(rest, present):
 			rest = rest[len(present):]
 			end := []byte("\n" + nonce + " end\n")
@@ -225,7 +288,17 @@ func parseRouterState(out []byte, nonce string) (RouterState, error) {
 				return RouterState{}, fmt.Errorf("parse router state: %s: no end of content", f.name)
 			}
 			*f.present = true
-			*f.content = string(rest[:j])
+			switch {
+			case j > MaxFileRead+1:
+				return RouterState{}, fmt.Errorf("parse router state: %s: %d bytes, more than the %d the read command sends", f.name, j, MaxFileRead+1)
+			case j <= MaxFileRead:
+				*f.content = string(rest[:j])
+			case f.name == sosFile:
+				// SPEC §15: the rest of a long SOS is dropped and logged.
+				*f.content, st.SOSTruncated = string(rest[:MaxFileRead]), true
+			default:
+				*f.damaged = "oversized"
+			}
 			rest = rest[j+len(end):]
 		default:
 			return RouterState{}, fmt.Errorf("parse router state: want %s frame, got %q", f.name, abbrev(rest))
@@ -235,6 +308,23 @@ func parseRouterState(out []byte, nonce string) (RouterState, error) {
 		return RouterState{}, fmt.Errorf("parse router state: want end of output, got %q", abbrev(rest))
 	}
 	return st, nil
+}
+
+// FileDamage is a router state file that was not read as it is.
+type FileDamage struct {
+	File string // SOS_SYSTEM, net_rb_count, ...
+	Kind string // directory, fifo, symlink, device, socket, other, oversized
+}
+
+// Damaged lists the router state files that are damaged, in file order.
+func (st RouterState) Damaged() []FileDamage {
+	var out []FileDamage
+	for _, d := range []FileDamage{{sosFile, st.SOSDamaged}, {countFile, st.CountDamaged}, {coolingFile, st.CoolingDamaged}, {rescuedFile, st.RescuedByDamaged}} {
+		if d.Kind != "" {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func abbrev(b []byte) string {

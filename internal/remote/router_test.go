@@ -2,11 +2,14 @@ package remote
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 )
@@ -206,6 +209,75 @@ func TestRouterCommandsLocally(t *testing.T) {
 	}
 }
 
+// TestReadCommandFileKinds runs the read command in dash and busybox ash
+// over state files that are not regular files, or too big (SPEC §15, issue
+// 9 items 7 and 14): a FIFO or a directory is reported by its kind without
+// being read (a cat of a FIFO blocks until the SSH timeout, and was then
+// taken for "SSH failed"), and a 50 MB SOS or one linked to /dev/zero sends
+// only MaxFileRead+1 bytes.
+func TestReadCommandFileKinds(t *testing.T) {
+	for _, sh := range shells(t) {
+		t.Run(filepath.Base(sh[0]), func(t *testing.T) {
+			dir := t.TempDir()
+			mk := func(name string, make func(p string) error) {
+				t.Helper()
+				if err := make(filepath.Join(dir, name)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			big := strings.Repeat("s", 50<<20)
+			check := func(want RouterState) {
+				t.Helper()
+				// A read that blocks (cat of a FIFO) is killed at 5s.
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				cmd := exec.CommandContext(ctx, sh[0], append(append([]string{}, sh[1:]...), readStateCommand(dir, "N0"))...)
+				cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+				cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+				out, err := cmd.Output()
+				if ctx.Err() != nil {
+					t.Fatal("read command still running after 5s (blocked on a FIFO?)")
+				}
+				if err != nil {
+					t.Fatalf("read command: %v", err)
+				}
+				if len(out) > 5*(MaxFileRead+100) {
+					t.Errorf("read command printed %d bytes; want at most %d", len(out), 5*(MaxFileRead+100))
+				}
+				st, err := parseRouterState(out, "N0")
+				if err != nil {
+					t.Fatalf("parseRouterState: %v", err)
+				}
+				if st != want {
+					t.Errorf("read %+v; want %+v", st, want)
+				}
+			}
+
+			mk(sosFile, func(p string) error { return syscall.Mkfifo(p, 0o600) })
+			mk(countFile, func(p string) error { return os.Mkdir(p, 0o700) })
+			mk(coolingFile, func(p string) error { return os.Symlink("/etc/shadow", p) })
+			mk(rescuedFile, func(p string) error { return os.Symlink("/nonexistent", p) })
+			check(RouterState{SOS: true, SOSDamaged: "fifo", HasCount: true, CountDamaged: "directory",
+				HasCooling: true, CoolingDamaged: "symlink", HasRescuedBy: true, RescuedByDamaged: "symlink"})
+
+			for _, n := range []string{sosFile, countFile, coolingFile, rescuedFile} {
+				if err := os.Remove(filepath.Join(dir, n)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mk(sosFile, func(p string) error { return os.WriteFile(p, []byte(big), 0o600) })
+			mk(countFile, func(p string) error { return os.WriteFile(p, []byte(big), 0o600) })
+			check(RouterState{SOS: true, SOSContent: big[:MaxFileRead], SOSTruncated: true, HasCount: true, CountDamaged: "oversized"})
+
+			if err := os.Remove(filepath.Join(dir, sosFile)); err != nil {
+				t.Fatal(err)
+			}
+			mk(sosFile, func(p string) error { return os.Symlink("/dev/zero", p) })
+			check(RouterState{SOS: true, SOSDamaged: "symlink", HasCount: true, CountDamaged: "oversized"})
+		})
+	}
+}
+
 func TestRouterCommandFailures(t *testing.T) {
 	sh := shells(t)[0]
 	dir := t.TempDir()
@@ -265,17 +337,26 @@ func stateFromMap(m map[string]string) RouterState {
 // formatState renders st as the read command prints it.
 func formatState(st RouterState, nonce string) []byte {
 	var b bytes.Buffer
-	frame := func(name string, present bool, content string) {
-		if !present {
+	frame := func(name string, present bool, content, damaged string) {
+		switch {
+		case !present:
 			b.WriteString(nonce + " " + name + " missing\n")
-			return
+		case damaged != "" && damaged != "oversized":
+			b.WriteString(nonce + " " + name + " damaged " + damaged + "\n")
+		case damaged == "oversized":
+			b.WriteString(nonce + " " + name + " present\n" + strings.Repeat("9", MaxFileRead+1) + "\n" + nonce + " end\n")
+		default:
+			b.WriteString(nonce + " " + name + " present\n" + content + "\n" + nonce + " end\n")
 		}
-		b.WriteString(nonce + " " + name + " present\n" + content + "\n" + nonce + " end\n")
 	}
-	frame(sosFile, st.SOS, st.SOSContent)
-	frame(countFile, st.HasCount, st.Count)
-	frame(coolingFile, st.HasCooling, st.Cooling)
-	frame(rescuedFile, st.HasRescuedBy, st.RescuedBy)
+	sos := st.SOSContent
+	if st.SOSTruncated {
+		sos += "x" // the byte past the bound that the read command sends
+	}
+	frame(sosFile, st.SOS, sos, st.SOSDamaged)
+	frame(countFile, st.HasCount, st.Count, st.CountDamaged)
+	frame(coolingFile, st.HasCooling, st.Cooling, st.CoolingDamaged)
+	frame(rescuedFile, st.HasRescuedBy, st.RescuedBy, st.RescuedByDamaged)
 	b.WriteString(nonce + " done\n")
 	return b.Bytes()
 }
@@ -312,6 +393,36 @@ func TestParseRouterState(t *testing.T) {
 			name: "login banner before the frames is ignored",
 			out:  "Welcome to OpenWrt\nN0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
 			want: RouterState{},
+		},
+		{
+			name: "damaged SOS is SOS, not read",
+			out:  "N0 SOS_SYSTEM damaged fifo\nN0 net_rb_count damaged directory\nN0 net_cooling_ts damaged symlink\nN0 net_rescued_by damaged device\nN0 done\n",
+			want: RouterState{SOS: true, SOSDamaged: "fifo", HasCount: true, CountDamaged: "directory", HasCooling: true, CoolingDamaged: "symlink", HasRescuedBy: true, RescuedByDamaged: "device"},
+		},
+		{
+			name: "SOS at the bound is whole",
+			out:  "N0 SOS_SYSTEM present\n" + strings.Repeat("s", MaxFileRead) + "\nN0 end\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			want: RouterState{SOS: true, SOSContent: strings.Repeat("s", MaxFileRead)},
+		},
+		{
+			name: "SOS past the bound is truncated, count past it is damaged",
+			out:  "N0 SOS_SYSTEM present\n" + strings.Repeat("s", MaxFileRead+1) + "\nN0 end\nN0 net_rb_count present\n" + strings.Repeat("1", MaxFileRead+1) + "\nN0 end\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			want: RouterState{SOS: true, SOSContent: strings.Repeat("s", MaxFileRead), SOSTruncated: true, HasCount: true, CountDamaged: "oversized"},
+		},
+		{
+			name:    "more than the read command sends",
+			out:     "N0 SOS_SYSTEM present\n" + strings.Repeat("s", MaxFileRead+2) + "\nN0 end\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			wantErr: "parse router state: SOS_SYSTEM: 4098 bytes, more than the 4097 the read command sends",
+		},
+		{
+			name:    "unknown kind",
+			out:     "N0 SOS_SYSTEM damaged weird\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			wantErr: `parse router state: SOS_SYSTEM: unknown kind "weird"`,
+		},
+		{
+			name: "damaged frame of another nonce",
+			out:  "N0 SOS_SYSTEM present\nN1 net_rb_count damaged fifo\n\nN0 end\nN0 net_rb_count damaged fifo\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			want: RouterState{SOS: true, SOSContent: "N1 net_rb_count damaged fifo\n", HasCount: true, CountDamaged: "fifo"},
 		},
 		{name: "empty output", out: "", wantErr: `parse router state: no SOS_SYSTEM frame in ""`},
 		{
@@ -361,11 +472,18 @@ func FuzzParseRouterState(f *testing.F) {
 	f.Add([]byte(nonce + " SOS_SYSTEM missing\n" + nonce + " net_rb_count missing\n" + nonce + " net_cooling_ts missing\n" + nonce + " net_rescued_by missing\n" + nonce + " done\n"))
 	f.Add(formatState(RouterState{SOS: true, SOSContent: "x\n", HasCount: true, Count: "10\n"}, nonce))
 	f.Add([]byte(nonce + " SOS_SYSTEM present\n"))
+	f.Add([]byte(nonce + " SOS_SYSTEM damaged fifo\n" + nonce + " net_rb_count damaged oversized\n" + nonce + " net_cooling_ts missing\n" + nonce + " net_rescued_by missing\n" + nonce + " done\n"))
+	f.Add(formatState(RouterState{SOS: true, SOSContent: strings.Repeat("a", MaxFileRead), SOSTruncated: true, HasCooling: true, CoolingDamaged: "oversized"}, nonce))
 	f.Add([]byte(""))
 	f.Fuzz(func(t *testing.T, out []byte) {
 		st, err := parseRouterState(out, nonce)
 		if err != nil {
 			return
+		}
+		for _, c := range []string{st.SOSContent, st.Count, st.Cooling, st.RescuedBy} {
+			if len(c) > MaxFileRead {
+				t.Fatalf("parseRouterState kept %d bytes of a file; want at most %d", len(c), MaxFileRead)
+			}
 		}
 		again, err := parseRouterState(formatState(st, nonce), nonce)
 		if err != nil || again != st {
@@ -395,6 +513,9 @@ func FuzzRouterStateRoundTrip(f *testing.F) {
 		for _, c := range []string{st.SOSContent, st.Count, st.Cooling} {
 			if strings.Contains("\n"+c+"\n", "\n"+nonce+" end\n") {
 				t.Skip("content holds the frame marker; the real nonce is random")
+			}
+			if len(c) > MaxFileRead {
+				t.Skip("content longer than the read command sends (TestParseRouterState covers it)")
 			}
 		}
 		got, err := parseRouterState(formatState(st, nonce), nonce)

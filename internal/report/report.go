@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -124,10 +125,16 @@ func Summarize(r io.Reader) ([]Month, error) {
 		}
 		return byMonth[k]
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		l, ok := ParseLine(sc.Text())
+	lr := lineReader{r: bufio.NewReaderSize(r, maxLine)}
+	for {
+		text, err := lr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		l, ok := ParseLine(text)
 		if !ok {
 			continue
 		}
@@ -169,30 +176,78 @@ func Summarize(r io.Reader) ([]Month, error) {
 	for _, k := range keys {
 		out = append(out, *byMonth[k])
 	}
-	return out, sc.Err()
+	return out, nil
+}
+
+// maxLine bounds what is kept of one log line. The binaries write short
+// lines, but an old hostcheck logged whole router files (issue 9 item 7):
+// a longer line counts by its start, the rest is skipped unread into
+// memory, and the lines after it are read as usual.
+const maxLine = 64 << 10
+
+// lineReader yields lines of any length, each cut to maxLine bytes.
+type lineReader struct{ r *bufio.Reader }
+
+// next returns the next line without its newline, or io.EOF.
+func (lr lineReader) next() (string, error) {
+	line, err := lr.r.ReadSlice('\n')
+	text := strings.TrimSuffix(string(line), "\n")
+	for err == bufio.ErrBufferFull {
+		_, err = lr.r.ReadSlice('\n') // the rest of a long line: dropped
+	}
+	if err == io.EOF && len(text) > 0 {
+		return text, nil // a last line without a newline
+	}
+	return text, err
 }
 
 // Files opens path.1 then path (the rotated generation first), skipping
-// the ones that do not exist.
+// the ones that do not exist. Each is opened without blocking and must be
+// a regular file (SPEC §15): a FIFO in the log's place would otherwise
+// hang `report` until something writes to it.
 func Files(path string) (io.Reader, func(), error) {
 	var rs []io.Reader
 	var fs []*os.File
+	closeAll := func() {
+		for _, f := range fs {
+			f.Close()
+		}
+	}
 	for _, p := range []string{path + ".1", path} {
-		f, err := os.Open(p)
+		f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 		if os.IsNotExist(err) {
 			continue
 		}
 		if err != nil {
+			closeAll()
 			return nil, func() {}, fmt.Errorf("open log: %w", err)
 		}
 		fs = append(fs, f)
+		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+			closeAll()
+			if err == nil {
+				err = fmt.Errorf("%s: not a regular file (%s)", p, kind(fi.Mode()))
+			}
+			return nil, func() {}, fmt.Errorf("open log: %w", err)
+		}
 		rs = append(rs, f)
 	}
-	return io.MultiReader(rs...), func() {
-		for _, f := range fs {
-			f.Close()
-		}
-	}, nil
+	return io.MultiReader(rs...), closeAll, nil
+}
+
+// kind names a file type for a message.
+func kind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeNamedPipe != 0:
+		return "fifo"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	case m&os.ModeDevice != 0:
+		return "device"
+	}
+	return m.Type().String()
 }
 
 // Write prints the months as a table a person reads.

@@ -1,7 +1,11 @@
 package report
 
 import (
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -82,4 +86,99 @@ func FuzzParseLine(f *testing.F) {
 		}
 		_, _ = Summarize(strings.NewReader(s))
 	})
+}
+
+// repeat is an io.Reader of n copies of byte c, without holding them.
+type repeat struct {
+	c byte
+	n int64
+}
+
+func (r *repeat) Read(p []byte) (int, error) {
+	if r.n <= 0 {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), r.n)]
+	for i := range p {
+		p[i] = r.c
+	}
+	r.n -= int64(len(p))
+	return len(p), nil
+}
+
+// TestSummarizeHugeLine: a 100 MB line (an old hostcheck logged a 50 MB SOS
+// twice in one line, issue 9 item 7) used to stop `report` with
+// "bufio.Scanner: token too long". Now the line counts by its start and the
+// lines after it are read as usual.
+func TestSummarizeHugeLine(t *testing.T) {
+	log := io.MultiReader(
+		strings.NewReader("2026-11-03 09:00:00 WRN 【L3-动作】执行物理重启 (#1)… count=1\n"+
+			"2026-11-03 12:00:00 ERR 【SOS】今日自愈已达 10 次上限。 sos=\""),
+		&repeat{c: 's', n: 100 << 20},
+		strings.NewReader("\"\n"+
+			"2026-11-03 13:00:00 INF 【状态恢复】网络已恢复 outage=4h0m0s last_action=L3\n"+
+			"2026-12-01 01:00:00 WRN 【L3-动作】执行物理重启 (#1)… count=1"),
+	)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "netrescue.log")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(f, log); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := WriteFile(&b, path, false); err != nil {
+		t.Fatalf("report = %v; want it to read past the 100 MB line", err)
+	}
+	rows := map[string][]string{}
+	for _, line := range strings.Split(b.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			rows[f[0]] = f
+		}
+	}
+	// month outages median longest ended-after reboots SOS errors
+	if got, want := strings.Join(rows["2026-11"], " "), "2026-11 1 4h0m0s 4h0m0s L3:1 1 1 0"; got != want {
+		t.Errorf("November row = %q; want %q (the huge line's 【SOS】 counted)\n%s", got, want, b.String())
+	}
+	if got, want := strings.Join(rows["2026-12"], " "), "2026-12 0 - - 1 0 0"; got != want {
+		t.Errorf("December row = %q; want %q (the line after the huge one read)\n%s", got, want, b.String())
+	}
+}
+
+// TestWriteFileDamagedLog: a log that is a FIFO or a directory is reported
+// as not a regular file at once; opening a FIFO used to block `report`
+// until a writer came (SPEC §15).
+func TestWriteFileDamagedLog(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func(p string) error
+	}{
+		{"fifo", func(p string) error { return syscall.Mkfifo(p, 0o600) }},
+		{"directory", func(p string) error { return os.Mkdir(p, 0o700) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "netrescue.log")
+			if err := tc.make(path); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() {
+				var b strings.Builder
+				done <- WriteFile(&b, path, false)
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), "not a regular file") || !strings.Contains(err.Error(), path) {
+					t.Errorf("WriteFile(%s) = %v; want an error naming the file as not a regular file", tc.name, err)
+				}
+			case <-time.After(3 * time.Second):
+				t.Fatalf("WriteFile(%s) still blocked after 3s", tc.name)
+			}
+		})
+	}
 }

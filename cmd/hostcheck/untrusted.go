@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/pve-op/network-rescue/internal/remote"
+	"github.com/pve-op/network-rescue/internal/rescue"
+	"github.com/pve-op/network-rescue/internal/untrusted"
+)
+
+// Bounds of router text shown in a log line, the mark or `status` (SPEC
+// §15): a SOS line as netcheck writes it is about 150 bytes.
+const (
+	maxShownSOS   = 512
+	maxShownCount = 64
+	maxShownErr   = 1024 // an SSH error quotes the router's stderr
+)
+
+// shown is router text made safe to show: the trailing newline netcheck
+// writes dropped, the rest escaped and bounded (untrusted.Text).
+func shown(s string, max int) string {
+	return untrusted.Text(strings.TrimRight(s, "\n"), max)
+}
+
+// damagedText stands for the content of a router file that was not read.
+func damagedText(kind string) string { return "(damaged: " + kind + ", not read)" }
+
+// routerObs is the one place where what the router sent becomes what the
+// decision, the log lines and the mark see (SPEC §15): every text escaped
+// and bounded, a damaged file named by its kind. A SOS_SYSTEM present in
+// any form stays SOS (SPEC §5).
+func routerObs(rs remote.RouterState) rescue.Router {
+	r := rescue.Router{SOS: rs.SOS, SOSContent: shown(rs.SOSContent, maxShownSOS), Count: shown(rs.Count, maxShownCount)}
+	if rs.SOSDamaged != "" {
+		r.SOSContent = damagedText(rs.SOSDamaged)
+	}
+	if rs.CountDamaged != "" {
+		r.Count = damagedText(rs.CountDamaged)
+	}
+	return r
+}
+
+// logRouterDamage logs each router state file that could not be read whole:
+// the host names the file and its kind and goes on (SPEC §15).
+func (h *host) logRouterDamage(rs remote.RouterState) {
+	for _, d := range rs.Damaged() {
+		h.log.Error("【严重错误】OpenWrt 的状态文件损坏，未读取 (不是普通文件或过大)，按存在处理",
+			"file", path.Join(h.cfg.OpStateDir, d.File), "kind", d.Kind)
+	}
+	if rs.SOSTruncated {
+		h.log.Error(fmt.Sprintf("【严重错误】OpenWrt 的 SOS_SYSTEM 超过 %d 字节，其余部分已丢弃", remote.MaxFileRead),
+			"file", path.Join(h.cfg.OpStateDir, "SOS_SYSTEM"))
+	}
+}

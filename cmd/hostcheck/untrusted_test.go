@@ -1,0 +1,42 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pve-op/network-rescue/internal/remote"
+	"github.com/pve-op/network-rescue/internal/rescue"
+)
+
+// TestRouterObs: what the router sent, as the decision, the log and the
+// mark see it (SPEC §15). It runs as any user; the end-to-end
+// TestHostUntrustedRouterText checks the same through the real binary.
+func TestRouterObs(t *testing.T) {
+	tests := []struct {
+		name string
+		rs   remote.RouterState
+		want rescue.Router
+	}{
+		{"netcheck's SOS line, newline dropped",
+			remote.RouterState{SOS: true, SOSContent: "time=2025-01-01T03:04:05Z count=10 reason=ladder exhausted\n", HasCount: true, Count: "10\n"},
+			rescue.Router{SOS: true, SOSContent: "time=2025-01-01T03:04:05Z count=10 reason=ladder exhausted", Count: "10"}},
+		{"forged log line and tag escaped",
+			remote.RouterState{SOS: true, SOSContent: "x\n2026-01-01 00:00:00 ERROR 【严重错误】检测到 PVE 未能成功重启！\x1b[31m", HasCount: true, Count: "1\r【回退】"},
+			rescue.Router{SOS: true,
+				SOSContent: `x\n2026-01-01 00:00:00 ERROR \u3010\u4e25\u91cd\u9519\u8bef\u3011\u68c0\u6d4b\u5230 PVE \u672a\u80fd\u6210\u529f\u91cd\u542f\uff01\x1b[31m`,
+				Count:      `1\r\u3010\u56de\u9000\u3011`}},
+		{"damaged SOS is SOS, named by its kind",
+			remote.RouterState{SOS: true, SOSDamaged: "fifo", HasCount: true, CountDamaged: "directory"},
+			rescue.Router{SOS: true, SOSContent: "(damaged: fifo, not read)", Count: "(damaged: directory, not read)"}},
+		{"long SOS bounded",
+			remote.RouterState{SOS: true, SOSContent: strings.Repeat("s", remote.MaxFileRead), SOSTruncated: true},
+			rescue.Router{SOS: true, SOSContent: strings.Repeat("s", maxShownSOS-3) + "..."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := routerObs(tt.rs); got != tt.want {
+				t.Errorf("routerObs(%+v) =\n%+v; want\n%+v", tt.rs, got, tt.want)
+			}
+		})
+	}
+}
