@@ -19,8 +19,11 @@ import (
 // on a single node pvecm is not even asked.
 func TestQuorumGuard(t *testing.T) {
 	pvecm := func(total, quorum int) string {
-		return "Votequorum information\nExpected votes:   3\nTotal votes:      " + itoa(total) +
-			"\nQuorum:           " + itoa(quorum) + "\nQuorate:          Yes\n"
+		// The shape of proxmox/pve-docs pvecm.adoc's `pvecm status` example.
+		return "Quorum information\n------------------\nQuorate:          Yes\n\nVotequorum information\n----------------------\n" +
+			"Expected votes:   3\nHighest expected: 3\nTotal votes:      " + itoa(total) +
+			"\nQuorum:           " + itoa(quorum) + "  \nFlags:            Quorate\n\nMembership information\n----------------------\n" +
+			"    Nodeid      Votes Name\n0x00000001          1 192.168.1.10 (local)\n"
 	}
 	tests := []struct {
 		name    string
