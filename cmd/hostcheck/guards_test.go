@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,8 +20,11 @@ import (
 // on a single node pvecm is not even asked.
 func TestQuorumGuard(t *testing.T) {
 	pvecm := func(total, quorum int) string {
-		return "Votequorum information\nExpected votes:   3\nTotal votes:      " + itoa(total) +
-			"\nQuorum:           " + itoa(quorum) + "\nQuorate:          Yes\n"
+		// The shape of proxmox/pve-docs pvecm.adoc's `pvecm status` example.
+		return "Quorum information\n------------------\nQuorate:          Yes\n\nVotequorum information\n----------------------\n" +
+			"Expected votes:   3\nHighest expected: 3\nTotal votes:      " + itoa(total) +
+			"\nQuorum:           " + itoa(quorum) + "  \nFlags:            Quorate\n\nMembership information\n----------------------\n" +
+			"    Nodeid      Votes Name\n0x00000001          1 192.168.1.10 (local)\n"
 	}
 	tests := []struct {
 		name    string
@@ -75,3 +79,41 @@ func TestQuorumGuard(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestBackupGuard: a backup defers the host's disruptive step whether it
+// holds the global vzdump lock (scheduled and GUI backups inside
+// pvescheduler: pve-manager PVE/VZDump.pm's flock on /var/run/vzdump.lock)
+// or runs as a `task UPID:…:vzdump:` worker (pve-common
+// PVE/RESTEnvironment.pm: `$0 = "task $upid"`). The lock path and the /proc
+// root are the host's, pointed at temp files here.
+func TestBackupGuard(t *testing.T) {
+	dir := t.TempDir()
+	h := &host{cfg: config.Default(config.Host), corosync: filepath.Join(dir, "no-corosync.conf"),
+		vzdumpLock: filepath.Join(dir, "vzdump.lock"), procRoot: filepath.Join(dir, "proc")}
+	if got := h.guards(context.Background()); len(got) != 0 {
+		t.Fatalf("no backup: guards() = %q", got)
+	}
+	if err := os.WriteFile(h.vzdumpLock, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(h.vzdumpLock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(h.guards(context.Background()), " ")
+	if !strings.Contains(got, "备份任务正在运行") || !strings.Contains(got, h.vzdumpLock) {
+		t.Errorf("lock held: guards() = %q; want the backup named with its lock", got)
+	}
+	f.Close() // releases the lock
+	worker := filepath.Join(h.procRoot, "4242")
+	_ = os.MkdirAll(worker, 0o755)
+	_ = os.WriteFile(filepath.Join(worker, "comm"), []byte("task UPID:pve:0\n"), 0o644)
+	_ = os.WriteFile(filepath.Join(worker, "cmdline"), []byte("task UPID:pve:00001092:0012C3D4:6745A0F0:vzdump::root@pam:\x00"), 0o644)
+	got = strings.Join(h.guards(context.Background()), " ")
+	if !strings.Contains(got, "备份任务 vzdump 正在运行 (pid 4242)") {
+		t.Errorf("worker: guards() = %q; want the worker's pid", got)
+	}
+}

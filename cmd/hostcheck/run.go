@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/cli"
@@ -69,7 +70,8 @@ func run(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	h := &host{cfg: cfg, e: e, verbose: f.Verbose, loc: cli.Zone(), corosync: CorosyncConf}
+	h := &host{cfg: cfg, e: e, verbose: f.Verbose, loc: cli.Zone(), corosync: CorosyncConf,
+		vzdumpLock: sysinfo.VzdumpLock, procRoot: "/proc"}
 	switch sub {
 	case "status":
 		return h.status(ctx, *crontabPath)
@@ -113,6 +115,9 @@ type host struct {
 	// corosync is CorosyncConf; a test points it elsewhere, since /etc/pve
 	// cannot be faked on a machine that is not a Proxmox node.
 	corosync string
+	// vzdumpLock (sysinfo.VzdumpLock) and procRoot ("/proc") are where the
+	// backup guard looks; tests point them at a temp lock and a fake /proc.
+	vzdumpLock, procRoot string
 }
 
 func (h *host) store() rescue.Store {
@@ -255,8 +260,16 @@ func (h *host) probe(ctx context.Context, targets, tcp []string) probe.Result {
 // guards finds reasons a disruptive step must wait (SPEC §6 step 4).
 func (h *host) guards(ctx context.Context) []string {
 	var out []string
-	if pid := sysinfo.FindProcess("vzdump"); pid != "" {
-		out = append(out, fmt.Sprintf("备份任务 vzdump 正在运行 (pid %s)，等它结束再说。", pid))
+	// A backup holds the global vzdump lock, or runs as a process named
+	// vzdump or a `task UPID:…:vzdump:` worker (SPEC §15).
+	switch held, err := sysinfo.LockHeld(h.vzdumpLock); {
+	case err != nil:
+		out = append(out, fmt.Sprintf("无法确认是否有备份任务在运行 (%v)。", err))
+	case held:
+		out = append(out, fmt.Sprintf("备份任务正在运行 (%s 已被锁定)，等它结束再说。", h.vzdumpLock))
+	}
+	if pids := sysinfo.FindVzdumpWorker(h.procRoot); len(pids) > 0 {
+		out = append(out, fmt.Sprintf("备份任务 vzdump 正在运行 (pid %s)，等它结束再说。", strings.Join(pids, ",")))
 	}
 	if _, err := os.Stat(h.corosync); err == nil {
 		r := h.e.Exec(ctx, h.cfg.Pvecm+" status", 15*time.Second)

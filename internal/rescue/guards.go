@@ -8,15 +8,26 @@ import (
 )
 
 // QuorumAfterReboot reads `pvecm status` and reports whether the cluster
-// keeps its quorum while this node is away (SPEC §6 step 4). A node that
-// is not quorate now, or whose votes are needed for the quorum, must not
-// reboot on its own.
+// keeps its quorum while this node is away (SPEC §6 step 4, §15). A node
+// that is not quorate now, or whose votes are needed for the quorum, must
+// not reboot on its own. This node's votes are those of the membership
+// line marked "(local)" — a node may carry more than one vote — and
+// without that line the answer cannot be confirmed (an error: defer).
 func QuorumAfterReboot(pvecmStatus string) (ok bool, detail string, err error) {
-	var total, quorum, own = -1, -1, 1
+	total, quorum, own := -1, -1, -1
 	quorate := ""
 	sc := bufio.NewScanner(strings.NewReader(pvecmStatus))
 	for sc.Scan() {
-		k, v, found := strings.Cut(sc.Text(), ":")
+		line := strings.TrimSpace(sc.Text())
+		if f := strings.Fields(line); len(f) >= 3 && f[len(f)-1] == "(local)" {
+			// "0x00000001          1 192.168.1.10 (local)", with an optional
+			// Qdevice column before the name: the votes are the second field.
+			if n, err := strconv.Atoi(f[1]); err == nil && n >= 0 {
+				own = n
+			}
+			continue
+		}
+		k, v, found := strings.Cut(line, ":")
 		if !found {
 			continue
 		}
@@ -37,11 +48,12 @@ func QuorumAfterReboot(pvecmStatus string) (ok bool, detail string, err error) {
 			total = num()
 		case "Quorum":
 			quorum = num()
+			if strings.Contains(v, "Activity blocked") {
+				quorate = "No (Activity blocked)"
+			}
 		case "Quorate":
-			quorate = v
-		case "Node votes":
-			if n := num(); n > 0 {
-				own = n
+			if quorate == "" || !strings.EqualFold(v, "Yes") {
+				quorate = v
 			}
 		}
 	}
@@ -50,6 +62,9 @@ func QuorumAfterReboot(pvecmStatus string) (ok bool, detail string, err error) {
 	}
 	if !strings.EqualFold(quorate, "Yes") {
 		return false, fmt.Sprintf("集群当前没有法定票数 (Quorate: %s)", quorate), nil
+	}
+	if own < 0 {
+		return false, "", fmt.Errorf("pvecm status: no membership line marked (local), this node's votes are unknown")
 	}
 	if total-own < quorum {
 		return false, fmt.Sprintf("重启本节点会使集群失去法定票数 (votes %d-%d < quorum %d)", total, own, quorum), nil

@@ -135,20 +135,56 @@ func TestDecideHost(t *testing.T) {
 	}
 }
 
-func TestQuorumAfterReboot(t *testing.T) {
-	status := func(total, quorum int, quorate string) string {
-		return "Votequorum information\n----------------------\nExpected votes:   3\nHighest expected: 3\nTotal votes:      " +
-			itoa(total) + "\nQuorum:           " + itoa(quorum) + "  \nFlags:            Quorate\nQuorate:          " + quorate + "\n"
+// pvecmStatus builds `pvecm status` output in its real shape: pvecm runs
+// corosync-quorumtool, whose sections are shown in proxmox/pve-docs
+// pvecm.adoc ("Cluster status after adding 4 nodes": Quorum information /
+// Votequorum information with Expected votes, Highest expected, Total votes,
+// Quorum, Flags / Membership information with "0x00000002          1
+// 192.168.15.92 (local)"). A lost quorum prints "Quorum:           2
+// Activity blocked" and "Quorate:          No"; two_node prints "Flags:
+// 2Node Quorate WaitForAll" (corosync tools/corosync-quorumtool.c).
+func pvecmStatus(quorate string, expected, total, quorum int, flags string, blocked bool, members ...string) string {
+	q := itoa(quorum)
+	if blocked {
+		q += " Activity blocked"
 	}
+	s := "Cluster information\n-------------------\nName:             lab\nConfig Version:   4\nTransport:        knet\nSecure auth:      on\n\n" +
+		"Quorum information\n------------------\nDate:             Tue Nov 25 14:00:00 2026\nQuorum provider:  corosync_votequorum\n" +
+		"Nodes:            " + itoa(len(members)) + "\nNode ID:          0x00000001\nRing ID:          1.2c\nQuorate:          " + quorate + "\n\n" +
+		"Votequorum information\n----------------------\nExpected votes:   " + itoa(expected) + "\nHighest expected: " + itoa(expected) +
+		"\nTotal votes:      " + itoa(total) + "\nQuorum:           " + q + "  \nFlags:            " + flags + "\n\n" +
+		"Membership information\n----------------------\n    Nodeid      Votes Name\n"
+	for _, m := range members {
+		s += m + "\n"
+	}
+	return s
+}
+
+func TestQuorumAfterReboot(t *testing.T) {
+	const (
+		local1  = "0x00000001          1 192.168.1.10 (local)"
+		local2  = "0x00000001          2 192.168.1.10 (local)"
+		other1  = "0x00000002          1 192.168.1.11"
+		other1b = "0x00000003          1 192.168.1.12"
+	)
 	tests := []struct {
 		name string
 		in   string
 		ok   bool
 		err  bool
 	}{
-		{"three nodes, all up", status(3, 2, "Yes"), true, false},
-		{"two of three up: we are needed", status(2, 2, "Yes"), false, false},
-		{"not quorate", status(1, 2, "No"), false, false},
+		{"three nodes, all up", pvecmStatus("Yes", 3, 3, 2, "Quorate", false, local1, other1, other1b), true, false},
+		{"two of three up: we are needed", pvecmStatus("Yes", 3, 2, 2, "Quorate", false, local1, other1), false, false},
+		{"two nodes without two_node: we are needed", pvecmStatus("Yes", 2, 2, 2, "Quorate", false, local1, other1), false, false},
+		{"two nodes with two_node: the other keeps quorum", pvecmStatus("Yes", 2, 2, 1, "2Node Quorate WaitForAll", false, local1, other1), true, false},
+		{"weighted: local has 2 of 4 votes, quorum 3", pvecmStatus("Yes", 4, 4, 3, "Quorate", false, local2, other1, other1b), false, false},
+		{"weighted: local has 1 of 5 votes, quorum 3", pvecmStatus("Yes", 5, 5, 3, "Quorate", false, local1,
+			"0x00000002          2 192.168.1.11", "0x00000003          2 192.168.1.12"), true, false},
+		{"activity blocked", pvecmStatus("No", 3, 1, 2, "", true, local1), false, false},
+		{"qdevice column", pvecmStatus("Yes", 3, 3, 2, "Quorate Qdevice", false,
+			"0x00000001          1   A,V,NMW 192.168.1.10 (local)", "0x00000002          1   A,V,NMW 192.168.1.11",
+			"0x00000000          1            Qdevice"), true, false},
+		{"no (local) line: cannot confirm", pvecmStatus("Yes", 3, 3, 2, "Quorate", false, other1, other1b), false, true},
 		{"garbage", "nothing useful", false, true},
 	}
 	for _, tt := range tests {
@@ -163,6 +199,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 func FuzzQuorumAfterReboot(f *testing.F) {
 	f.Add("Total votes: 3\nQuorum: 2\nQuorate: Yes\n")
+	f.Add(pvecmStatus("Yes", 4, 4, 3, "Quorate", false, "0x00000001          2 192.168.1.10 (local)"))
 	f.Fuzz(func(t *testing.T, s string) {
 		ok, _, err := QuorumAfterReboot(s)
 		if ok && err != nil {
