@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -19,6 +21,14 @@ func TestScripts(t *testing.T) {
 			env.Setenv("PATH", binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 			env.Setenv("TZ", "UTC0")
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond != "sandbox" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			// User, mount and network namespaces: as root, or as a user
+			// where the kernel allows unprivileged user namespaces.
+			return exec.Command("unshare", "-rmn", "true").Run() == nil, nil
 		},
 	})
 }

@@ -64,7 +64,9 @@ func run(ctx context.Context, args []string, e env) error {
 		return cli.Usagef("drill -live really reboots this host: add -yes to confirm")
 	}
 	cfg, err := cli.LoadConfig(*f, config.Host)
-	if err != nil && sub == "status" {
+	if err != nil && sub == "status" && !errors.Is(err, os.ErrNotExist) {
+		// A broken file still gets the checklist; a named file that is
+		// missing is a typo on the command line: exit 2 (SPEC §15).
 		return health.ConfigFailed(e.Stdout, err)
 	}
 	if err != nil {
@@ -78,7 +80,7 @@ func run(ctx context.Context, args []string, e env) error {
 	case "plan":
 		rcfg := config.Default(config.Router)
 		if *routerConf != "" {
-			if rcfg, err = config.Load(*routerConf, config.Router, config.Options{Euid: -1}); err != nil {
+			if rcfg, err = config.Load(*routerConf, config.Router, config.Options{Euid: -1, Required: "-router-config"}); err != nil {
 				return err
 			}
 		}

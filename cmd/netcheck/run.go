@@ -45,7 +45,9 @@ func run(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	cfg, err := cli.LoadConfig(*f, config.Router)
-	if err != nil && sub == "status" {
+	if err != nil && sub == "status" && !errors.Is(err, os.ErrNotExist) {
+		// A broken file still gets the checklist; a named file that is
+		// missing is a typo on the command line: exit 2 (SPEC §15).
 		return health.ConfigFailed(e.Stdout, err)
 	}
 	if err != nil {

@@ -45,12 +45,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	rcfg, hcfg := config.Default(config.Router), config.Default(config.Host)
 	var err error
 	if *routerConf != "" {
-		if rcfg, err = config.Load(*routerConf, config.Router, config.Options{Euid: -1}); err != nil {
+		if rcfg, err = config.Load(*routerConf, config.Router, config.Options{Euid: -1, Required: "-router-config"}); err != nil {
 			return err
 		}
 	}
 	if *hostConf != "" {
-		if hcfg, err = config.Load(*hostConf, config.Host, config.Options{Euid: -1}); err != nil {
+		if hcfg, err = config.Load(*hostConf, config.Host, config.Options{Euid: -1, Required: "-host-config"}); err != nil {
 			return err
 		}
 	}

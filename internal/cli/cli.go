@@ -77,10 +77,13 @@ func ExitCode(err error) int {
 
 // Flags are the flags every binary takes.
 type Flags struct {
-	Config  string
-	DryRun  bool
-	Verbose bool
-	Version bool
+	Config string
+	// ConfigSet is true when -config was given: then the file must exist
+	// (SPEC §15); only the default path may be missing.
+	ConfigSet bool
+	DryRun    bool
+	Verbose   bool
+	Version   bool
 }
 
 // Register adds the common flags to fs.
@@ -109,6 +112,7 @@ func ParseArgs(fs *flag.FlagSet, f *Flags, args []string, stdout io.Writer, subs
 	if err != nil {
 		return "", false, err
 	}
+	fs.Visit(func(fl *flag.Flag) { f.ConfigSet = f.ConfigSet || fl.Name == "config" })
 	if f.Version {
 		fmt.Fprintln(stdout, VersionString(fs.Name()))
 		return "", true, nil
@@ -157,9 +161,14 @@ func parseErr(err error) error {
 	return &UsageError{Msg: err.Error()}
 }
 
-// LoadConfig loads the configuration for role, applying -dry-run.
+// LoadConfig loads the configuration for role, applying -dry-run. A file
+// named with -config must exist (SPEC §15).
 func LoadConfig(f Flags, role config.Role) (config.Config, error) {
-	cfg, err := config.Load(f.Config, role, config.Options{Euid: os.Geteuid()})
+	opt := config.Options{Euid: os.Geteuid()}
+	if f.ConfigSet {
+		opt.Required = "-config"
+	}
+	cfg, err := config.Load(f.Config, role, opt)
 	if err != nil {
 		return cfg, err
 	}

@@ -1,6 +1,7 @@
 // Package config reads /etc/netrescue.conf (SPEC §3): shell-style KEY=value
 // lines that the original scripts' users can read and write. A missing file
-// means all defaults; an unknown key, an invalid value or an unsafe file is
+// means all defaults (only at the default path: a file named with -config
+// must exist); an unknown key, an invalid value or an unsafe file is
 // an *Error, which the binaries turn into exit status 2 without acting.
 package config
 
@@ -109,7 +110,11 @@ type Error struct {
 	Line int
 	Key  string
 	Msg  string
+	Err  error // the cause, when there is one: fs.ErrNotExist for a named file that is missing
 }
+
+// Unwrap lets errors.Is(err, fs.ErrNotExist) tell a missing named file.
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -131,13 +136,23 @@ type Options struct {
 	// Euid is the effective user id of the process; when 0 the file must be
 	// root's and not writable by group or others, since *_CMD runs as root.
 	Euid int
+	// Required is the flag that named path (-config, -router-config), or
+	// "" for the default path, the only one that may be missing: a file
+	// a person named and that is not there is a typo, never "run on the
+	// built-in defaults" with their real reboot commands (SPEC §15).
+	Required string
 }
 
-// Load reads path for role. A missing file gives the defaults.
+// Load reads path for role. A missing file gives the defaults, unless
+// opt.Required says a person named it.
 func Load(path string, role Role, opt Options) (Config, error) {
 	c := Default(role)
 	b, err := state.ReadBoundedFollow(path, state.MaxConfigBytes) // SPEC §15: no FIFO hang, bounded
 	if errors.Is(err, fs.ErrNotExist) {
+		if opt.Required != "" {
+			return c, &Error{Path: path, Err: fs.ErrNotExist, Msg: fmt.Sprintf(
+				"does not exist (named by %s); fix: create it, or drop %s", opt.Required, opt.Required)}
+		}
 		return c, nil
 	}
 	if err != nil {

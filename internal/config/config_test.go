@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -153,6 +154,24 @@ func TestLoadMissingFileIsDefaults(t *testing.T) {
 	}
 	if c.Path != "" || c.L3Threshold != 10 {
 		t.Errorf("Load(missing) = path %q L3 %d; want defaults", c.Path, c.L3Threshold)
+	}
+}
+
+// TestLoadMissingNamedFile: a file named on the command line that does not
+// exist is a typo (in a cron line, say), never "run on the built-in
+// defaults" with their real reboot commands (SPEC §15, issue 9 item 5).
+func TestLoadMissingNamedFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "netresuce.conf")
+	for _, flag := range []string{"-config", "-router-config"} {
+		_, err := Load(p, Router, Options{Euid: 0, Required: flag})
+		want := p + ": does not exist (named by " + flag + "); fix: create it, or drop " + flag
+		if err == nil || err.Error() != want {
+			t.Errorf("Load(missing, %s) error = %v; want %s", flag, err, want)
+		}
+		var ce *Error
+		if !errors.As(err, &ce) {
+			t.Errorf("Load(missing, %s) error is %T; want *Error (exit 2)", flag, err)
+		}
 	}
 }
 

@@ -1,0 +1,40 @@
+package cli
+
+import (
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pve-op/network-rescue/internal/config"
+)
+
+// TestLoadConfigNamedFileMustExist: -config PATH that does not exist is a
+// configuration error (exit 2), before or after the subcommand; without
+// -config the missing default path means the built-in defaults (SPEC §15).
+func TestLoadConfigNamedFileMustExist(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "netresuce.conf")
+	for _, args := range [][]string{{"-config", missing}, {"status", "-config", missing}, {"-config=" + missing, "plan"}} {
+		fs, f := NewFlagSet("netcheck", "", io.Discard)
+		if _, _, err := ParseArgs(fs, f, args, io.Discard, "status", "plan"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadConfig(*f, config.Router)
+		want := missing + ": does not exist (named by -config); fix: create it, or drop -config"
+		if err == nil || err.Error() != want || ExitCode(err) != ExitUsage {
+			t.Errorf("%q: LoadConfig error = %v (exit %d); want %s (exit 2)", args, err, ExitCode(err), want)
+		}
+	}
+	fs, f := NewFlagSet("netcheck", "", io.Discard)
+	if _, _, err := ParseArgs(fs, f, []string{"plan"}, io.Discard, "plan"); err != nil {
+		t.Fatal(err)
+	}
+	if f.ConfigSet || f.Config != config.DefaultPath {
+		t.Fatalf("without -config: ConfigSet %v, Config %q", f.ConfigSet, f.Config)
+	}
+	f.Config = missing // stands for a machine without /etc/netrescue.conf
+	cfg, err := LoadConfig(*f, config.Router)
+	if err != nil || cfg.Path != "" || !strings.HasPrefix(cfg.L3Cmd, "/bin/sync") {
+		t.Errorf("default path missing: %v, path %q; want the built-in defaults", err, cfg.Path)
+	}
+}
