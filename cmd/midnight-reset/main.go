@@ -106,7 +106,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File) 
 		}
 		return nil
 	}
-	if _, err := os.Stat(store.Mark); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Lstat(store.Mark); errors.Is(err, os.ErrNotExist) {
 		log.DebugContext(ctx, "no mark to delete", "mark", store.Mark)
 		return nil
 	}

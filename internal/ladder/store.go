@@ -205,7 +205,7 @@ func (e *VolatileError) Unwrap() error { return e.Err }
 // (SPEC §5). It reports whether anything changed.
 func (s Store) Reset() (changed bool, err error) {
 	n, cerr := state.ReadCount(s.path(CountFile))
-	_, statErr := os.Stat(s.path(CountFile))
+	_, statErr := os.Lstat(s.path(CountFile))
 	if cerr != nil || (statErr == nil && n != 0) {
 		if err := state.WriteCount(s.path(CountFile), 0); err != nil {
 			return changed, err
@@ -213,7 +213,7 @@ func (s Store) Reset() (changed bool, err error) {
 		changed = true
 	}
 	for _, name := range []string{CoolingFile, SOSFile} {
-		if _, err := os.Stat(s.path(name)); err == nil {
+		if _, err := os.Lstat(s.path(name)); err == nil {
 			if err := state.Remove(s.path(name)); err != nil {
 				return changed, err
 			}
