@@ -134,7 +134,10 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		log.Info("【演练】-> 不执行命令", "action", step.Action.String(), "cmd", cmdline)
 		return nil
 	}
-	r := e.Exec(ctx, cmdline, ActionTimeout)
+	// The action runs to completion in its own process group: a SIGTERM
+	// or Ctrl-C (ctx cancelled) after `ifdown` must not leave the WAN
+	// down; only ActionTimeout ends it (SPEC §15).
+	r := e.Exec(context.WithoutCancel(ctx), cmdline, ActionTimeout)
 	level := slog.LevelInfo
 	if !r.OK() {
 		level = slog.LevelError
