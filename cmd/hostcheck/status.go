@@ -57,14 +57,11 @@ func (h *host) status(ctx context.Context, crontabPath string) error {
 	for _, p := range problems {
 		checks = append(checks, health.Check{Name: "state file", Detail: p.Error(), Fix: "delete the file; hostcheck rewrites it"})
 	}
-	switch {
-	case !st.HasMark:
-		checks = append(checks, health.Info("reboot mark", "none: the host may step in once today"))
-	case st.Mark.Date >= rescue.Today(now):
-		checks = append(checks, health.Info("reboot mark", fmt.Sprintf("dated %s (%s): today's host rescue is spent until midnight-reset",
-			st.Mark.Date, st.Mark.Reason)))
-	default:
-		checks = append(checks, health.Info("reboot mark", "stale (dated "+st.Mark.Date+"): the next run deletes it"))
+	if ok, detail := rescue.HostRescueOutlook(st, now); ok {
+		checks = append(checks, health.Info("reboot mark", detail))
+	} else {
+		checks = append(checks, health.Check{Name: "reboot mark", Detail: detail,
+			Fix: "set the clock right (NTP); the next hostcheck run repairs the date, or run midnight-reset -force now"})
 	}
 	if st.VMRestartDate != "" {
 		checks = append(checks, health.Info("router VM restart", "last on "+st.VMRestartDate))

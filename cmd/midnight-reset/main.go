@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
@@ -21,6 +22,10 @@ import (
 
 // OpenWrtRelease marks a router.
 const OpenWrtRelease = "/etc/openwrt_release"
+
+// ActionTime bounds the action of a cron run that midnight-reset waits
+// for, on top of its probe: netcheck's ActionTimeout (one L1–L3 command).
+const ActionTime = 2 * time.Minute
 
 func main() {
 	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
@@ -51,6 +56,23 @@ func run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File) 
 	prefix := ""
 	if cfg.DryRun {
 		prefix = "【演练】"
+	}
+	// Take the lock of this side's cron run, waiting for a run under way
+	// (SPEC §15): a netcheck probing at 00:00 would otherwise save its L3
+	// or SOS over the reset, and the new day start with yesterday's count.
+	lockName, wait := "hostcheck.lock", cfg.ProbeTimeout+cfg.SSHTimeout+ActionTime
+	if role == config.Router {
+		lockName, wait = "netcheck.lock", cfg.ProbeTimeout+ActionTime
+	}
+	release, held, err := cli.Lock(log, cfg.RunDir, lockName, wait)
+	switch {
+	case err != nil:
+		// The reset matters more than the lock: go on, and say so.
+		log.ErrorContext(ctx, prefix+"【严重错误】零点重置无法加锁，仍然重置", "lock", lockName, "err", err)
+	case !held:
+		log.ErrorContext(ctx, prefix+"【严重错误】零点重置等锁超时，仍然重置", "lock", lockName, "waited", wait)
+	default:
+		defer release()
 	}
 	if role == config.Router {
 		store := ladder.Store{StateDir: cfg.StateDir, RunDir: cfg.RunDir}
@@ -84,7 +106,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File) 
 		}
 		return nil
 	}
-	if _, err := os.Stat(store.Mark); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Lstat(store.Mark); errors.Is(err, os.ErrNotExist) {
 		log.DebugContext(ctx, "no mark to delete", "mark", store.Mark)
 		return nil
 	}

@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pve-op/network-rescue/state"
 )
 
 // routerConf writes a config with RUN_DIR and STATE_DIR under dir and
@@ -119,5 +122,56 @@ func TestDamagedFilesDoNotHang(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestReadOnlyRunDir: a RUN_DIR that cannot be written (a full /tmp, a
+// read-only tmpfs) does not block the reboot that would fix it: over a
+// sequence of down runs the ladder still climbs, L3 runs, and the count
+// equals the L3 commands run (SPEC §15, issue 9 item 10). RUN_DIR is a
+// tmpfs remounted read-only inside `unshare -m`, with the lock file the
+// runs before the failure created.
+func TestReadOnlyRunDir(t *testing.T) {
+	if dir := os.Getenv("NRS_RO_RUNDIR"); dir != "" {
+		readOnlyRunDirChild(t, dir)
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: needs root to mount a tmpfs inside unshare -m")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("skipping: unshare (util-linux) not installed")
+	}
+	dir := t.TempDir()
+	routerConf(t, dir)
+	script := `set -e
+mkdir -p "$1/run"
+mount -t tmpfs -o size=64k,mode=0700 tmpfs "$1/run"
+: > "$1/run/netcheck.lock"
+mount -o remount,ro "$1/run"
+shift
+exec "$@"`
+	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", dir,
+		os.Args[0], "-test.run=^TestReadOnlyRunDir$", "-test.v")
+	cmd.Env = append(os.Environ(), "NRS_RO_RUNDIR="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS") {
+		t.Fatalf("child failed: %v\n%s", err, out)
+	}
+}
+
+func readOnlyRunDirChild(t *testing.T, dir string) {
+	conf, log := filepath.Join(dir, "netrescue.conf"), filepath.Join(dir, "net.log")
+	var ran []string
+	for i := 0; i < 5; i++ {
+		_ = runWithin(t, conf, &ran)
+	}
+	b, _ := os.ReadFile(log)
+	n, err := state.ReadCount(filepath.Join(dir, "state", "net_rb_count"))
+	if len(ran) != 3 || n != 3 || err != nil {
+		t.Fatalf("after 5 down runs (L3 from the 3rd): commands %q, count %d (%v); want 3 L3 runs and count 3\n%s", ran, n, err, b)
+	}
+	if !strings.Contains(string(b), "【严重错误】") || !strings.Contains(string(b), "RUN_DIR") {
+		t.Errorf("log = %s; want 【严重错误】 about RUN_DIR", b)
 	}
 }

@@ -112,7 +112,15 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 
 	step := ladder.Decide(cfg, st, in)
 	// Persist before acting, so that a reboot or crash never loses a count.
-	if err := store.Save(st, step.Next, len(problems) > 0); err != nil {
+	err = store.Save(st, step.Next, len(problems) > 0)
+	var verr *ladder.VolatileError
+	if errors.As(err, &verr) {
+		// The count is on disk: act anyway, a full /tmp must not block the
+		// reboot that would fix it (SPEC §15).
+		log.Error("【严重错误】RUN_DIR 无法写入，连续失败次数改存 STATE_DIR，动作照常执行", "run_dir", cfg.RunDir, "err", err)
+		err = nil
+	}
+	if err != nil {
 		for _, ev := range step.Events {
 			log.LogAttrs(ctx, ev.Level, ev.Msg, ev.Attrs...)
 		}
@@ -134,7 +142,10 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		log.Info("【演练】-> 不执行命令", "action", step.Action.String(), "cmd", cmdline)
 		return nil
 	}
-	r := e.Exec(ctx, cmdline, ActionTimeout)
+	// The action runs to completion in its own process group: a SIGTERM
+	// or Ctrl-C (ctx cancelled) after `ifdown` must not leave the WAN
+	// down; only ActionTimeout ends it (SPEC §15).
+	r := e.Exec(context.WithoutCancel(ctx), cmdline, ActionTimeout)
 	level := slog.LevelInfo
 	if !r.OK() {
 		level = slog.LevelError

@@ -306,10 +306,9 @@ func runDirProblem(dir string) (string, error) {
 		return fmt.Sprintf("directory owned by uid %d", st.Uid), nil
 	}
 	if fi.Mode().Perm() != 0o700 {
-		// Ours, from an older version: tighten it, nothing to distrust.
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return "", fmt.Errorf("run dir %s: %w", dir, err)
-		}
+		// Ours, from an older version: tighten it, nothing to distrust. A
+		// read-only RUN_DIR cannot be tightened, and must not stop the run.
+		_ = os.Chmod(dir, 0o700)
 	}
 	return "", nil
 }

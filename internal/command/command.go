@@ -47,6 +47,10 @@ func (r Result) Summary() string {
 
 // Run runs cmdline with /bin/sh -c under ctx and timeout (0 = ctx only).
 // A command still running at the deadline is killed with its process group.
+// The group is its own, so a Ctrl-C on the terminal never reaches it; an
+// action (L1, qm stop/start, a reboot command) is passed a ctx that a
+// signal to the run does not cancel (context.WithoutCancel), so that it
+// runs to completion within its timeout (SPEC §15).
 func Run(ctx context.Context, cmdline string, timeout time.Duration) Result {
 	if timeout > 0 {
 		var cancel context.CancelFunc

@@ -200,6 +200,9 @@ func Parse(path, content string, role Role) (Config, error) {
 	c := Default(role)
 	c.Path = path
 	explicitL4 := false
+	// A file saved by some Windows editors starts with a UTF-8 BOM: it is
+	// not part of the first key (SPEC §15).
+	content = strings.TrimPrefix(content, "\ufeff")
 	for i, raw := range strings.Split(content, "\n") {
 		line := strings.TrimSpace(strings.TrimSuffix(raw, "\r"))
 		if line == "" || line[0] == '#' {
@@ -211,17 +214,25 @@ func Parse(path, content string, role Role) (Config, error) {
 		if !ok || name == "" {
 			return c, &Error{Path: path, Line: i + 1, Msg: fmt.Sprintf("%q is not KEY=value", line)}
 		}
+		k := lookup(name, role)
 		val, err := unquote(rawVal)
 		if err != nil {
-			return c, &Error{Path: path, Line: i + 1, Key: name, Msg: err.Error()}
+			msg := err.Error()
+			var aq *afterQuoteError
+			if k != nil && k.secret && errors.As(err, &aq) {
+				msg = "text after the closing quote" + notShown
+			}
+			return c, &Error{Path: path, Line: i + 1, Key: name, Msg: msg}
 		}
-		k := lookup(name, role)
 		if k == nil {
 			return c, &Error{Path: path, Line: i + 1, Key: name, Msg: unknownMsg(name, role)}
 		}
 		if err := k.set(&c, val); err != nil {
-			return c, &Error{Path: path, Line: i + 1, Key: name,
-				Msg: fmt.Sprintf("%q %v; allowed: %s", val, err, k.allowed)}
+			msg := fmt.Sprintf("%q %v; allowed: %s", val, err, k.allowed)
+			if k.secret {
+				msg = fmt.Sprintf("%v%s; allowed: %s", err, notShown, k.allowed)
+			}
+			return c, &Error{Path: path, Line: i + 1, Key: name, Msg: msg}
 		}
 		if k.name == "L4_SOS_THRESHOLD" {
 			explicitL4 = true
@@ -235,6 +246,18 @@ func Parse(path, content string, role Role) (Config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// notShown ends the error of a key whose value may hold a secret
+// (NOTIFY_URL's token): the value is never echoed (issue 9 item 18).
+const notShown = " (the value is not shown: it may hold a token)"
+
+// afterQuoteError is text after a closing quote; its message quotes the
+// text, which the error of a secret key must not.
+type afterQuoteError struct{ rest string }
+
+func (e *afterQuoteError) Error() string {
+	return fmt.Sprintf("text %q after the closing quote", e.rest)
 }
 
 // unquote handles an unquoted value (with an optional trailing " # comment"),
@@ -252,7 +275,7 @@ func unquote(s string) (string, error) {
 		}
 		v, rest := s[1:1+end], strings.TrimSpace(s[2+end:])
 		if rest != "" && rest[0] != '#' {
-			return "", fmt.Errorf("text %q after the closing quote", rest)
+			return "", &afterQuoteError{rest: rest}
 		}
 		if q == '"' {
 			v = strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`).Replace(v)

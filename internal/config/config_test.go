@@ -78,6 +78,13 @@ func TestParseValues(t *testing.T) {
 		{"syslog off", Host, "SYSLOG=0", func(c Config) bool { return !c.Syslog }},
 		{"vm id", Host, "VM_ID=100", func(c Config) bool { return c.VMID == "100" }},
 		{"empty VM_ID", Host, "VM_ID=", func(c Config) bool { return c.VMID == "" }},
+		// A file saved by Windows Notepad starts with a UTF-8 BOM (SPEC §15).
+		{"UTF-8 BOM ignored", Router, "\ufeffCHECK_TARGETS=198.51.100.1\n", func(c Config) bool {
+			return reflect.DeepEqual(c.CheckTargets, []string{"198.51.100.1"})
+		}},
+		{"BOM before a comment", Host, "\ufeff# netrescue\nVM_ID=100", func(c Config) bool { return c.VMID == "100" }},
+		{"tool path with + and -", Host, "QM=/opt/pve-tools/qm+wrap_1.2", func(c Config) bool { return c.QM == "/opt/pve-tools/qm+wrap_1.2" }},
+		{"NOTIFY_URL https", Host, "NOTIFY_URL=https://ntfy.sh/x", func(c Config) bool { return c.NotifyURL == "https://ntfy.sh/x" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,6 +138,30 @@ func TestErrors(t *testing.T) {
 			`/etc/netrescue.conf:1: VM_ID: "router" is not a VM id; allowed: a Proxmox VM id (a number from 100), or empty to disable VM actions`},
 		{"router key on host", Host, "L1_THRESHOLD=2",
 			"/etc/netrescue.conf:1: L1_THRESHOLD: not a host key (it belongs to the router side); allowed keys: " + strings.Join(Keys(Host), " ")},
+		// Command keys are plain absolute paths (SPEC §15): the binaries
+		// append arguments to them, so shell syntax would run as root.
+		{"shell syntax in QM", Host, "QM=/bin/echo>/tmp/x",
+			`/etc/netrescue.conf:1: QM: "/bin/echo>/tmp/x" has '>', which a tool path may not hold; allowed: the absolute path of Proxmox's qm (letters, digits and . _ / + - only)`},
+		{"space in SYSTEMCTL", Host, "SYSTEMCTL='/usr/bin/systemctl --force'",
+			`/etc/netrescue.conf:1: SYSTEMCTL: "/usr/bin/systemctl --force" has ' ', which a tool path may not hold; allowed: the absolute path of systemctl (letters, digits and . _ / + - only)`},
+		{"command substitution in PVECM", Host, "PVECM=/usr/bin/pvecm$(id)",
+			`/etc/netrescue.conf:1: PVECM: "/usr/bin/pvecm$(id)" has '$', which a tool path may not hold; allowed: the absolute path of Proxmox's pvecm (letters, digits and . _ / + - only)`},
+		{"relative QM", Host, "QM=qm",
+			`/etc/netrescue.conf:1: QM: "qm" is not an absolute path; allowed: the absolute path of Proxmox's qm (letters, digits and . _ / + - only)`},
+		{"unclean QM", Host, "QM=/usr/sbin/../sbin/qm",
+			`/etc/netrescue.conf:1: QM: "/usr/sbin/../sbin/qm" is not a clean path (write /usr/sbin/qm); allowed: the absolute path of Proxmox's qm (letters, digits and . _ / + - only)`},
+		{"BOM then a typo", Router, "\ufeffL1_THRESHOLDS=3",
+			"/etc/netrescue.conf:1: L1_THRESHOLDS: unknown key; did you mean L1_THRESHOLD?"},
+		// NOTIFY_URL may hold a token: its value is never echoed, at most
+		// its scheme (SPEC §9, issue 9 item 18).
+		{"NOTIFY_URL other scheme", Host, "NOTIFY_URL=ftp://hooks.example/T0KEN-s3cret",
+			`/etc/netrescue.conf:1: NOTIFY_URL: must start with https:// or http://, not ftp:// (the value is not shown: it may hold a token); allowed: an http(s) URL, or empty`},
+		{"NOTIFY_URL without scheme", Host, "NOTIFY_URL=hooks.example/T0KEN-s3cret",
+			`/etc/netrescue.conf:1: NOTIFY_URL: must start with https:// or http:// (the value is not shown: it may hold a token); allowed: an http(s) URL, or empty`},
+		{"NOTIFY_URL token-like prefix", Host, "NOTIFY_URL=T0KEN-s3cret://x",
+			`/etc/netrescue.conf:1: NOTIFY_URL: must start with https:// or http:// (the value is not shown: it may hold a token); allowed: an http(s) URL, or empty`},
+		{"NOTIFY_URL text after quote", Host, `NOTIFY_URL="https://hooks.example/x" T0KEN-s3cret`,
+			`/etc/netrescue.conf:1: NOTIFY_URL: text after the closing quote (the value is not shown: it may hold a token)`},
 		{"unknown far key", Host, "WHATEVER_ELSE_ENTIRELY=1",
 			"/etc/netrescue.conf:1: WHATEVER_ELSE_ENTIRELY: unknown key; allowed keys: " + strings.Join(Keys(Host), " ")},
 	}
@@ -215,6 +246,9 @@ func TestParseDuration(t *testing.T) {
 	}
 }
 
+// toolChars are the characters of a command key (SPEC §15).
+const toolChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/+-"
+
 // FuzzParse: whatever the file holds, Parse returns a config or an *Error
 // naming the file; it never panics, and an accepted config is usable.
 func FuzzParse(f *testing.F) {
@@ -222,6 +256,15 @@ func FuzzParse(f *testing.F) {
 	f.Add("PROFILE=aggressive # x\nL1_CMD='a b'\n", true)
 	f.Add("OP_IP=\"10.0.0.1\"\nSSH_TIMEOUT=5s", false)
 	f.Add("LOG_MAX_BYTES=1MiB\r\nexport X=1", false)
+	// Issue 9 items 18, 19, 22: a BOM, shell syntax in command keys, a
+	// secret that must never be echoed, the WAN interface name.
+	f.Add("\ufeffCHECK_TARGETS=198.51.100.1\n", true)
+	f.Add("\ufeffQM=/usr/sbin/qm\nSYSTEMCTL=/bin/echo>/tmp/x", false)
+	f.Add("PVECM='/usr/bin/pvecm $(id)'\nQM=/usr/sbin/../sbin/qm", false)
+	f.Add("NOTIFY_URL=ftp://hooks.example/T0KEN-s3cret", false)
+	f.Add("NOTIFY_URL=\"https://hooks.example/x\" T0KEN-s3cret", false)
+	f.Add("WAN_IFACE=wan6\nIFSTATUS=/sbin/ifstatus", true)
+	f.Add("WAN_IFACE='wan; reboot'\nL1_CMD=/sbin/ifup wan", true)
 	f.Fuzz(func(t *testing.T, content string, router bool) {
 		role := Host
 		if router {
@@ -232,7 +275,20 @@ func FuzzParse(f *testing.F) {
 			if !strings.HasPrefix(err.Error(), "/f.conf") {
 				t.Fatalf("error %q does not name the file", err)
 			}
+			var ce *Error
+			if errors.As(err, &ce) && ce.Key == "NOTIFY_URL" && ce.Line > 0 {
+				line := strings.Split(strings.TrimPrefix(content, "\ufeff"), "\n")[ce.Line-1]
+				_, raw, _ := strings.Cut(line, "=")
+				if v := strings.Trim(strings.TrimSpace(raw), `"'`); len(v) >= 8 && strings.Contains(err.Error(), v) {
+					t.Fatalf("error %q echoes the NOTIFY_URL value %q", err, v)
+				}
+			}
 			return
+		}
+		for _, tool := range []string{c.QM, c.Systemctl, c.Pvecm} {
+			if strings.ContainsFunc(tool, func(r rune) bool { return !strings.ContainsRune(toolChars, r) }) {
+				t.Fatalf("accepted a command key with shell syntax: %q", tool)
+			}
 		}
 		if len(c.CheckTargets) == 0 || c.ProbeTimeout <= 0 || c.LogMaxBytes <= 0 {
 			t.Fatalf("accepted config unusable: %+v", c)

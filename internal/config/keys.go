@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ type key struct {
 	allowed string
 	set     func(c *Config, v string) error
 	doc     string
+	secret  bool // its value may hold a token: never echoed in an error
 }
 
 func (k *key) has(r Role) bool {
@@ -185,19 +187,22 @@ var keys = []*key{
 		set: func(c *Config, v string) error { return setBool(&c.VMRestartFirst, v) }},
 	{name: "ROUTER_HUNG_AFTER", roles: hostOnly, defs: d("20m"), allowed: "a duration from 1m to 24h",
 		set: func(c *Config, v string) error { return setDuration(&c.RouterHungAfter, v, time.Minute, 24*time.Hour) }},
-	{name: "NOTIFY_URL", roles: hostOnly, defs: d(""), allowed: "an http(s) URL, or empty",
+	{name: "NOTIFY_URL", roles: hostOnly, defs: d(""), allowed: "an http(s) URL, or empty", secret: true,
 		set: func(c *Config, v string) error {
 			if v != "" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
-				return errors.New("is not an http(s) URL")
+				if sch := scheme(v); sch != "" {
+					return fmt.Errorf("must start with https:// or http://, not %s://", sch)
+				}
+				return errors.New("must start with https:// or http://")
 			}
 			c.NotifyURL = v
 			return nil
 		}},
-	{name: "QM", roles: hostOnly, defs: d("/usr/sbin/qm"), allowed: "the absolute path of Proxmox's qm",
+	{name: "QM", roles: hostOnly, defs: d("/usr/sbin/qm"), allowed: "the absolute path of Proxmox's qm" + exeChars,
 		set: func(c *Config, v string) error { return setExe(&c.QM, v) }},
-	{name: "SYSTEMCTL", roles: hostOnly, defs: d("/usr/bin/systemctl"), allowed: "the absolute path of systemctl",
+	{name: "SYSTEMCTL", roles: hostOnly, defs: d("/usr/bin/systemctl"), allowed: "the absolute path of systemctl" + exeChars,
 		set: func(c *Config, v string) error { return setExe(&c.Systemctl, v) }},
-	{name: "PVECM", roles: hostOnly, defs: d("/usr/bin/pvecm"), allowed: "the absolute path of Proxmox's pvecm",
+	{name: "PVECM", roles: hostOnly, defs: d("/usr/bin/pvecm"), allowed: "the absolute path of Proxmox's pvecm" + exeChars,
 		set: func(c *Config, v string) error { return setExe(&c.Pvecm, v) }},
 }
 
@@ -363,11 +368,42 @@ func setPath(dst *string, v string) error {
 	return nil
 }
 
+// exeChars ends the allowed text of a command key (QM, SYSTEMCTL, PVECM).
+const exeChars = " (letters, digits and . _ / + - only)"
+
+// setExe takes a command key: a clean absolute path and nothing else
+// (SPEC §15). The binaries append arguments and run it through /bin/sh,
+// so a space, quote, redirection or $(…) would run as root.
 func setExe(dst *string, v string) error {
-	if strings.ContainsAny(v, " \t'\"$;&|`") {
-		return errors.New("is not a plain path")
+	if !strings.HasPrefix(v, "/") {
+		return errors.New("is not an absolute path")
 	}
-	return setPath(dst, v)
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._/+-", r)) {
+			return fmt.Errorf("has %q, which a tool path may not hold", r)
+		}
+	}
+	if cl := filepath.Clean(v); cl != v {
+		return fmt.Errorf("is not a clean path (write %s)", cl)
+	}
+	*dst = v
+	return nil
+}
+
+// scheme returns the scheme of a URL-like value when it is short and
+// plain (lower-case letters before "://"), so an error may name it
+// without showing any part of a token; "" otherwise.
+func scheme(v string) string {
+	sch, _, ok := strings.Cut(v, "://")
+	if !ok || sch == "" || len(sch) > 8 {
+		return ""
+	}
+	for _, r := range sch {
+		if r < 'a' || r > 'z' {
+			return ""
+		}
+	}
+	return sch
 }
 
 func setCmd(dst *string, v string) error {

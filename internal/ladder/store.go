@@ -24,6 +24,10 @@ const (
 	RescuedFile = "net_rescued_by"
 	// VolatileFile in RUN_DIR holds the streak and the boot last seen.
 	VolatileFile = "netcheck.state"
+	// FallbackFile in STATE_DIR holds the same while RUN_DIR cannot be
+	// written (a full or read-only /tmp, SPEC §15), so that the ladder
+	// still climbs; it is removed by the first volatile save that works.
+	FallbackFile = "net_volatile"
 	// DryRunDir is the subdirectory of STATE_DIR and RUN_DIR that a dry
 	// run uses instead, so that it never changes the real state (SPEC §5 rule 5).
 	DryRunDir = "netrescue-dry-run"
@@ -86,10 +90,18 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		st.Outage = Outage{Since: state.RecordTime(rec["since"], loc), LastAction: parseAction(rec["last_action"]), UpSince: state.RecordTime(rec["up_since"], loc)}
 	}
 
-	rec, ok, err = state.ReadRecord(filepath.Join(s.RunDir, VolatileFile))
+	// The fallback, when there is one, is newer than what RUN_DIR holds.
+	rec, ok, err = state.ReadRecord(s.path(FallbackFile))
 	if err != nil {
 		problems = append(problems, err)
-	} else if ok {
+	}
+	if !ok {
+		rec, ok, err = state.ReadRecord(filepath.Join(s.RunDir, VolatileFile))
+		if err != nil {
+			problems = append(problems, err)
+		}
+	}
+	if ok && err == nil {
 		st.Boot = rec["boot"]
 		st.Streak, _ = strconv.Atoi(rec["streak"])
 		st.SOSLogged = state.RecordTime(rec["sos_logged"], loc)
@@ -144,27 +156,56 @@ func (s Store) Save(old, next State, dirty bool) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if dirty || old.Boot != next.Boot || old.Streak != next.Streak || !old.SOSLogged.Equal(next.SOSLogged) ||
-		old.CoolingLogged != next.CoolingLogged {
-		if err := os.MkdirAll(s.RunDir, 0o755); err != nil {
-			return fmt.Errorf("run dir: %w", err)
-		}
-		cl := "0"
-		if next.CoolingLogged {
-			cl = "1"
-		}
-		return state.WriteRecord(filepath.Join(s.RunDir, VolatileFile), state.Record{
-			"boot": next.Boot, "streak": strconv.Itoa(next.Streak),
-			"sos_logged": state.RecordTimeString(next.SOSLogged), "cooling_logged": cl})
+	if !dirty && old.Boot == next.Boot && old.Streak == next.Streak && old.SOSLogged.Equal(next.SOSLogged) &&
+		old.CoolingLogged == next.CoolingLogged {
+		return nil
 	}
-	return nil
+	cl := "0"
+	if next.CoolingLogged {
+		cl = "1"
+	}
+	rec := state.Record{"boot": next.Boot, "streak": strconv.Itoa(next.Streak),
+		"sos_logged": state.RecordTimeString(next.SOSLogged), "cooling_logged": cl}
+	err := os.MkdirAll(s.RunDir, 0o700)
+	if err == nil {
+		err = state.WriteRecord(filepath.Join(s.RunDir, VolatileFile), rec)
+	}
+	if err == nil {
+		if _, serr := os.Lstat(s.path(FallbackFile)); serr == nil {
+			_ = state.Remove(s.path(FallbackFile)) // RUN_DIR works again
+		}
+		return nil
+	}
+	// RUN_DIR cannot be written: keep the streak on flash instead, only
+	// while that lasts, and let the run act (SPEC §15).
+	ferr := state.WriteRecord(s.path(FallbackFile), rec)
+	return &VolatileError{Err: err, Fallback: s.path(FallbackFile), FallbackErr: ferr}
 }
+
+// VolatileError is a Save whose persistent part succeeded but whose
+// volatile part could not be written to RUN_DIR. The count is on disk, so
+// the run still acts: a full /tmp must not block the reboot that would fix
+// it. The streak went to Fallback in STATE_DIR unless FallbackErr says not.
+type VolatileError struct {
+	Err         error
+	Fallback    string
+	FallbackErr error
+}
+
+func (e *VolatileError) Error() string {
+	if e.FallbackErr != nil {
+		return fmt.Sprintf("RUN_DIR: %v; fallback %s: %v", e.Err, e.Fallback, e.FallbackErr)
+	}
+	return fmt.Sprintf("RUN_DIR: %v; streak kept in %s instead", e.Err, e.Fallback)
+}
+
+func (e *VolatileError) Unwrap() error { return e.Err }
 
 // Reset is midnight-reset on the router: count 0, no cooling, no SOS
 // (SPEC §5). It reports whether anything changed.
 func (s Store) Reset() (changed bool, err error) {
 	n, cerr := state.ReadCount(s.path(CountFile))
-	_, statErr := os.Stat(s.path(CountFile))
+	_, statErr := os.Lstat(s.path(CountFile))
 	if cerr != nil || (statErr == nil && n != 0) {
 		if err := state.WriteCount(s.path(CountFile), 0); err != nil {
 			return changed, err
@@ -172,7 +213,7 @@ func (s Store) Reset() (changed bool, err error) {
 		changed = true
 	}
 	for _, name := range []string{CoolingFile, SOSFile} {
-		if _, err := os.Stat(s.path(name)); err == nil {
+		if _, err := os.Lstat(s.path(name)); err == nil {
 			if err := state.Remove(s.path(name)); err != nil {
 				return changed, err
 			}

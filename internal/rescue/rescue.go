@@ -111,6 +111,57 @@ func Today(t time.Time) string { return t.Format(state.DateLayout) }
 // it as stale would allow a second reboot on the same real day.
 func spent(date string, now time.Time) bool { return date != "" && date >= Today(now) }
 
+// absurd reports whether date lies more than one day ahead of now's day:
+// no clock step we allow for (SPEC §6: up to a day) explains it, only a
+// clock that once ran far ahead.
+func absurd(date string, now time.Time) bool {
+	return date != "" && date > Today(now.AddDate(0, 0, 1))
+}
+
+// futureDates applies SPEC §6 to the dates the host keeps: one more than a
+// day ahead is logged as 【严重错误】, counts as today and is rewritten as
+// today, so it never blocks the rescue beyond the current day.
+func (d *decider) futureDates() (fixed bool) {
+	n := &d.step.Next
+	today := Today(d.o.Now)
+	for _, f := range []struct {
+		key  string
+		date *string
+	}{{"last_reboot_date", &n.LastReboot}, {"mark_date", &n.Mark.Date}, {"vm_restart_date", &n.VMRestartDate}} {
+		if f.key == "mark_date" && !n.HasMark || !absurd(*f.date, d.o.Now) {
+			continue
+		}
+		d.log(slog.LevelError, "【严重错误】记录的日期在未来 (时钟曾经跑快)，按今天计一次并改写为今天。",
+			slog.String("key", f.key), slog.String("date", *f.date), slog.String("today", today))
+		*f.date = today
+		if f.key == "mark_date" {
+			n.Mark.Dated = true
+		}
+		fixed = true
+	}
+	return fixed
+}
+
+// HostRescueOutlook is what `status` says about today's host rescue
+// (SPEC §6, §7): whether the host may still step in today, and why not.
+// ok is false for a date in the future, which the next run repairs.
+func HostRescueOutlook(st State, now time.Time) (ok bool, detail string) {
+	const repair = "in the future (a clock that ran ahead): the next run logs 【严重错误】, counts it as today and rewrites it as today"
+	switch {
+	case absurd(st.LastReboot, now):
+		return false, "last_reboot_date " + st.LastReboot + " is " + repair
+	case st.HasMark && absurd(st.Mark.Date, now):
+		return false, "the mark dated " + st.Mark.Date + " is " + repair
+	case st.HasMark && spent(st.Mark.Date, now):
+		return true, fmt.Sprintf("dated %s (%s): today's host rescue is spent until midnight-reset", st.Mark.Date, st.Mark.Reason)
+	case spent(st.LastReboot, now):
+		return true, "no mark, but the host rebooted on " + st.LastReboot + ": today's host rescue is spent until midnight"
+	case st.HasMark:
+		return true, "stale (dated " + st.Mark.Date + "): the next run deletes it; the host may step in once today"
+	}
+	return true, "none: the host may step in once today"
+}
+
 // Decide applies SPEC §6 steps 1–6 to what is known.
 func Decide(cfg config.Config, st State, o Obs) Step {
 	d := &decider{cfg: cfg, o: o, step: Step{Next: st}}
@@ -136,14 +187,16 @@ func (d *decider) log(level slog.Level, msg string, attrs ...slog.Attr) {
 func (d *decider) run() {
 	n := &d.step.Next
 	now := d.o.Now
-	// Step 1: the mark, and the day of the last reboot.
+	// Step 1: the mark, and the day of the last reboot. A date that is
+	// absurd was logged and now reads today: the run says so and stops.
+	fixed := d.futureDates()
 	if spent(n.LastReboot, now) {
-		d.step.Silent = true
+		d.step.Silent = !fixed
 		return
 	}
 	if n.HasMark {
 		if spent(n.Mark.Date, now) {
-			d.step.Silent = true
+			d.step.Silent = !fixed
 			return
 		}
 		d.log(slog.LevelInfo, "【重置】发现过期的重启标记，已删除。", slog.String("mark_date", n.Mark.Date))

@@ -207,3 +207,89 @@ func FuzzQuorumAfterReboot(f *testing.F) {
 		}
 	})
 }
+
+// TestFutureDates: SPEC §6 — a date more than one day ahead of today (a
+// clock that once ran ahead) is absurd: 【严重错误】, it counts as today
+// once and is rewritten as today, so it never blocks the rescue for longer
+// than the current day. One day ahead is a clock stepped back: it still
+// counts, silently.
+func TestFutureDates(t *testing.T) {
+	today, tomorrow, later := Today(t0), "2026-11-26", "2027-03-01"
+	vm := func(c *config.Config) { c.VMID = "100" }
+	tests := []struct {
+		name       string
+		cfg        func(*config.Config)
+		st         State
+		wantAction Action
+		wantSilent bool
+		wantMsg    string
+		check      func(n State) bool
+	}{
+		{name: "last reboot tomorrow: silent", st: State{LastReboot: tomorrow}, wantSilent: true,
+			check: func(n State) bool { return n.LastReboot == tomorrow }},
+		{name: "last reboot months ahead: today once, rewritten", st: State{LastReboot: later},
+			wantMsg: "【严重错误】", check: func(n State) bool { return n.LastReboot == today }},
+		{name: "mark months ahead: today once, rewritten", st: State{HasMark: true, Mark: state.Mark{Date: later, Dated: true}},
+			wantMsg: "【严重错误】", check: func(n State) bool { return n.HasMark && n.Mark.Date == today }},
+		{name: "mark months ahead without the record", st: State{HasMark: true, Mark: state.Mark{Date: later}, LastReboot: "2026-11-01"},
+			wantMsg: "【严重错误】", check: func(n State) bool { return n.Mark.Date == today }},
+		{name: "VM restart months ahead: today's is spent, the host steps in", cfg: vm, st: State{VMRestartDate: later},
+			wantAction: HostReboot, wantMsg: "【严重错误】", check: func(n State) bool { return n.VMRestartDate == today }},
+		{name: "VM restart tomorrow: spent, silently", cfg: vm, st: State{VMRestartDate: tomorrow},
+			wantAction: HostReboot, check: func(n State) bool { return n.VMRestartDate == tomorrow }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default(config.Host)
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			s := Decide(cfg, tt.st, full(nil))
+			if s.Action != tt.wantAction || s.Silent != tt.wantSilent {
+				t.Errorf("Decide = action %v silent %v; want %v %v (log: %s)", s.Action, s.Silent, tt.wantAction, tt.wantSilent, msgs(s))
+			}
+			if got := msgs(s); tt.wantMsg != "" && !strings.Contains(got, tt.wantMsg) || tt.wantMsg == "" && strings.Contains(got, "【严重错误】") {
+				t.Errorf("log %q; want %q", got, tt.wantMsg)
+			}
+			if !tt.check(s.Next) {
+				t.Errorf("next state %+v", s.Next)
+			}
+			if tt.wantMsg != "" {
+				// Counted once: the run that follows is silent today (or, for
+				// the VM, sees a normal spent day), with no second 【严重错误】.
+				again := Decide(cfg, s.Next, full(nil))
+				if strings.Contains(msgs(again), "【严重错误】") {
+					t.Errorf("second run logs again: %s", msgs(again))
+				}
+				tomorrowObs := full(func(o *Obs) { o.Now = t0.Add(24 * time.Hour) })
+				if s.Next.HasMark {
+					s.Next.HasMark, s.Next.Mark = false, state.Mark{} // midnight-reset
+				}
+				if next := Decide(cfg, s.Next, tomorrowObs); next.Silent || next.Action == None {
+					t.Errorf("tomorrow the rescue is still blocked: %s", msgs(next))
+				}
+			}
+		})
+	}
+}
+
+// TestHostRescueOutlook is what `status` says about today's host rescue.
+func TestHostRescueOutlook(t *testing.T) {
+	for _, tt := range []struct {
+		st     State
+		ok     bool
+		detail string
+	}{
+		{State{}, true, "the host may step in once today"},
+		{State{LastReboot: Today(t0)}, true, "spent"},
+		{State{HasMark: true, Mark: state.Mark{Date: Today(t0)}}, true, "spent"},
+		{State{HasMark: true, Mark: state.Mark{Date: "2026-11-20"}, LastReboot: "2026-11-20"}, true, "stale"},
+		{State{LastReboot: "2027-03-01"}, false, "in the future"},
+		{State{HasMark: true, Mark: state.Mark{Date: "2027-03-01"}}, false, "in the future"},
+	} {
+		ok, detail := HostRescueOutlook(tt.st, t0)
+		if ok != tt.ok || !strings.Contains(detail, tt.detail) {
+			t.Errorf("HostRescueOutlook(%+v) = %v, %q; want %v, %q", tt.st, ok, detail, tt.ok, tt.detail)
+		}
+	}
+}

@@ -47,7 +47,7 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	case ok && (err != nil || !vmOK || !lastOK):
 		// A damaged record may have held today's VM restart or host
 		// reboot: protect the day it was last written, as a damaged mark does.
-		if fi, serr := os.Stat(p); serr == nil {
+		if fi, serr := os.Lstat(p); serr == nil { // never a planted link's target
 			day := fi.ModTime().In(loc).Format(state.DateLayout)
 			st.VMRestartDate, st.LastReboot = max(vm, day), max(last, day)
 		}

@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestRouterSignalDuringL1: a SIGTERM to netcheck (cron or a shutdown
+// ending it) or a Ctrl-C on the terminal (SIGINT to its whole process
+// group) while L1 runs must not leave the WAN down: the action, in its
+// own process group, runs to completion within its bound, then the run
+// exits (SPEC §15, issue 9 item 12). The L1 recorder does what the real
+// L1 does in the window that matters: "down", a pause, "up".
+func TestRouterSignalDuringL1(t *testing.T) {
+	needRoot(t)
+	for _, tc := range []struct {
+		name  string
+		sig   syscall.Signal
+		group bool // to the process group, as a terminal sends Ctrl-C
+	}{{"SIGTERM", syscall.SIGTERM, false}, {"SIGINT to the group", syscall.SIGINT, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			// An empty namespace (lo only, no route): the probe of a
+			// documentation address fails at once and nothing leaves the machine.
+			ns := netns(t, fmt.Sprintf("nrC%d%s", os.Getpid(), tc.sig))
+			dir := t.TempDir()
+			rec := filepath.Join(dir, "wan.rec")
+			l1 := filepath.Join(dir, "L1")
+			if err := os.WriteFile(l1, []byte(fmt.Sprintf("#!/bin/sh\necho down >> '%s'\nsleep 1\necho up >> '%s'\n", rec, rec)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			conf := filepath.Join(dir, "netrescue.conf")
+			log := filepath.Join(dir, "net.log")
+			writeConf(t, conf, "CHECK_TARGETS=203.0.113.1", "PROBE_TIMEOUT=300ms",
+				"STATE_DIR="+filepath.Join(dir, "state"), "RUN_DIR="+filepath.Join(dir, "run"),
+				"LOG_FILE="+log, "SYSLOG=0", "L1_THRESHOLD=1", "L2_THRESHOLD=2", "L3_THRESHOLD=3",
+				"L1_CMD="+l1, "L2_CMD="+recorder(t, dir, "L2", filepath.Join(dir, "actions"), ""),
+				"L3_CMD="+recorder(t, dir, "L3", filepath.Join(dir, "actions"), ""))
+
+			// ip netns exec execs netcheck itself: the PID is netcheck's.
+			cmd := exec.Command("ip", "netns", "exec", ns, bin(t, "netcheck"), "-config", conf)
+			cmd.Env = append(os.Environ(), "TZ=UTC0")
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			t.Cleanup(func() {
+				if cmd.ProcessState == nil {
+					cmd.Process.Kill()
+					<-done
+				}
+			})
+			deadline := time.Now().Add(10 * time.Second)
+			for !strings.Contains(readFile(t, rec), "down") {
+				if time.Now().After(deadline) {
+					t.Fatalf("L1 never started; log:\n%s\nstderr: %s", readFile(t, log), stderr.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			target := cmd.Process.Pid
+			if tc.group {
+				target = -target
+			}
+			if err := syscall.Kill(target, tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("netcheck still running 10 s after %s", tc.sig)
+			}
+			if got := strings.Fields(readFile(t, rec)); strings.Join(got, " ") != "down up" {
+				t.Errorf("after %s during L1 the recorder shows %q; want \"down up\" (the WAN left down)", tc.sig, got)
+			}
+			if waited := time.Since(start); waited > 5*time.Second {
+				t.Errorf("netcheck took %v to exit after L1 ended", waited)
+			}
+			if l := readFile(t, log); !strings.Contains(l, "-> [成功]") {
+				t.Errorf("log lacks L1's -> [成功]:\n%s", l)
+			}
+		})
+	}
+}
