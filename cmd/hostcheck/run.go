@@ -293,7 +293,9 @@ func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) {
 			h.log.Info("【演练】-> 不执行命令", "cmd", cmdline)
 			continue
 		}
-		h.result(h.e.Exec(ctx, cmdline, VMCmdTimeout), "vm_id", h.cfg.VMID)
+		// A signal during qm stop must not leave the VM stopped: each
+		// command runs to completion within VMCmdTimeout (SPEC §15).
+		h.result(h.e.Exec(context.WithoutCancel(ctx), cmdline, VMCmdTimeout), "vm_id", h.cfg.VMID)
 	}
 }
 
