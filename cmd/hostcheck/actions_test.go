@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/internal/runenv"
@@ -75,5 +77,40 @@ func TestRebootCmdSurvivesSignal(t *testing.T) {
 	}
 	if got, want := strings.Join(ran, "; "), "/usr/bin/systemctl reboot"; got != want {
 		t.Errorf("commands: %q; want %q (run to completion, then nothing)", got, want)
+	}
+}
+
+// TestSignalDuringProbeActsNot: a SIGTERM or Ctrl-C that cuts the probe
+// short is no outage: nothing is decided, written or run (an action, once
+// started, runs to completion, so none may start from a cut-short probe).
+func TestSignalDuringProbeActsNot(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var ran []string
+	h := testHost(t, signalDuring("never", cancel, &ran))
+	dir := t.TempDir()
+	h.cfg.StateDir, h.cfg.RunDir, h.cfg.PVEMark = filepath.Join(dir, "state"), filepath.Join(dir, "run"), filepath.Join(dir, "mark")
+	var log strings.Builder
+	h.log = slog.New(slog.NewTextHandler(&log, nil))
+	stderr, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	h.e.Stderr = stderr
+	h.e.Uptime = func() (time.Duration, error) { return 24 * time.Hour, nil }
+	h.e.BootID = func() (string, error) { return "boot", nil }
+	h.e.Probe = func(context.Context, probe.Config) probe.Result {
+		cancel() // the signal arrives mid-probe
+		return probe.Result{Up: false}
+	}
+	if err := h.check(ctx); err != nil {
+		t.Errorf("check = %v; want a quiet end", err)
+	}
+	if len(ran) != 0 || log.Len() != 0 {
+		t.Errorf("after a signal during the probe: commands %q, log %q; want none", ran, log.String())
+	}
+	if entries, _ := os.ReadDir(h.cfg.StateDir); len(entries) != 0 {
+		t.Errorf("state written after a signal during the probe: %v", entries)
 	}
 }

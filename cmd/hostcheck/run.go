@@ -161,6 +161,13 @@ func (h *host) check(ctx context.Context) error {
 		}
 	}
 	step, rs, obs := h.decide(ctx, st, h.observeBasics())
+	if ctx.Err() != nil {
+		// A SIGTERM or Ctrl-C cut the observation short (a probe or the SSH
+		// read ended early): that is no outage, and since an action, once
+		// started, runs to completion (SPEC §15), nothing is decided.
+		h.log.Debug("interrupted while observing; nothing decided", "err", ctx.Err())
+		return nil
+	}
 	defer h.flushNotifications(ctx, obs)
 	if step.Silent {
 		h.log.Debug("today's rescue is spent (mark dated today)", "mark", store.Mark)
