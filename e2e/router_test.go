@@ -292,13 +292,38 @@ func TestRouterSafeUptimeAndDryRun(t *testing.T) {
 // and exits 1; once cron lines and crond are there, all ✓ and exit 0.
 func TestRouterStatus(t *testing.T) {
 	needRoot(t, "busybox")
-	l := newRouterLab(t, "u")
+	// status asks netifd about WAN_IFACE with ifstatus: a stand-in with the
+	// real script's behaviour (openwrt/openwrt package/network/config/
+	// netifd/files/sbin/ifstatus: "Interface X not found" and exit 1, or
+	// netifd's status JSON); see cmd/netcheck/status_test.go.
+	ifstatus := filepath.Join(t.TempDir(), "ifstatus")
+	const fake = `#!/bin/sh
+[ "$1" = wan ] || { echo "Interface $1 not found"; exit 1; }
+cat <<'JSON'
+{
+	"up": true,
+	"pending": false,
+	"available": true,
+	"autostart": true,
+	"dynamic": false,
+	"uptime": 600,
+	"l3_device": "wan",
+	"proto": "dhcp",
+	"device": "wan"
+}
+JSON
+`
+	if err := os.WriteFile(ifstatus, []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l := newRouterLab(t, "u", "IFSTATUS="+ifstatus)
 	crontabFile := filepath.Join(l.dir, "crontabs", "root")
 	r := l.netcheck(t, "status", "-crontab", crontabFile)
 	if r.code != 1 || !strings.Contains(r.stdout, "✗ cron entries") || !strings.Contains(r.stdout, "fix: sh install.sh --role router") {
 		t.Errorf("status without cron: exit %d\n%s", r.code, r.stdout)
 	}
-	if !strings.Contains(r.stdout, "✓ internet: reply from 198.51.100.1") || !strings.Contains(r.stdout, "reboot count: 0 of 10") {
+	if !strings.Contains(r.stdout, "✓ internet: reply from 198.51.100.1") || !strings.Contains(r.stdout, "reboot count: 0 of 10") ||
+		!strings.Contains(r.stdout, "✓ WAN interface: wan (dhcp on wan): up") {
 		t.Errorf("status lacks the probe or the count:\n%s", r.stdout)
 	}
 	// busybox crond on an empty spool of ours, named crond as on OpenWrt.

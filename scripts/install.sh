@@ -708,8 +708,13 @@ router_config() {
 # COOLING_MAX=3h
 # How long the internet must stay up before the reboot count is reset.
 # RECOVERY_STABLE=30m
-# The commands of each step, run as /bin/sh -c.
-# L1_CMD='/sbin/ifstatus wan >/dev/null 2>&1 && /sbin/ifdown wan; /bin/sleep 10; /sbin/ifup wan'
+# The netifd interface (of /etc/config/network) that the default L1_CMD
+# redials and status checks with ifstatus.
+# WAN_IFACE=wan
+# IFSTATUS=/sbin/ifstatus
+# The commands of each step, run as /bin/sh -c (an explicit L1_CMD wins
+# over WAN_IFACE).
+# L1_CMD="/sbin/ifstatus wan >/dev/null 2>&1 || { echo 'Interface wan not found: set WAN_IFACE' >&2; exit 1; }; /sbin/ifdown wan; /bin/sleep 10; /sbin/ifup wan"
 # L2_CMD='/etc/init.d/network restart; /etc/init.d/firewall restart'
 # L3_CMD='/bin/sync; /sbin/reboot -f'
 

@@ -34,7 +34,9 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 	if !sleep(ctx, h.cfg.RebootDelay) {
 		return nil
 	}
-	r := h.e.Exec(ctx, h.cfg.RebootCmd, h.cfg.RebootConfirm)
+	// The reboot commands run to completion in their own process group
+	// (SPEC §15); a signal meanwhile still ends the run quietly after them.
+	r := h.e.Exec(context.WithoutCancel(ctx), h.cfg.RebootCmd, h.cfg.RebootConfirm)
 	if ctx.Err() != nil {
 		return nil // the shutdown reached us while the command ran
 	}
@@ -44,7 +46,7 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 	}
 	if !h.stopping(ctx) {
 		h.log.Warn("【警告】重启命令未生效，执行备用重启命令。", "cmd", h.cfg.RebootFallbackCmd)
-		r := h.e.Exec(ctx, h.cfg.RebootFallbackCmd, h.cfg.RebootConfirm)
+		r := h.e.Exec(context.WithoutCancel(ctx), h.cfg.RebootFallbackCmd, h.cfg.RebootConfirm)
 		if ctx.Err() != nil {
 			return nil
 		}

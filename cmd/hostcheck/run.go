@@ -166,6 +166,13 @@ func (h *host) check(ctx context.Context) error {
 		}
 	}
 	step, rs, obs := h.decide(ctx, st, h.observeBasics())
+	if ctx.Err() != nil {
+		// A SIGTERM or Ctrl-C cut the observation short (a probe or the SSH
+		// read ended early): that is no outage, and since an action, once
+		// started, runs to completion (SPEC §15), nothing is decided.
+		h.log.Debug("interrupted while observing; nothing decided", "err", ctx.Err())
+		return nil
+	}
 	defer h.flushNotifications(ctx, obs)
 	if step.Silent {
 		h.log.Debug("today's rescue is spent (mark dated today)", "mark", store.Mark)
@@ -308,7 +315,9 @@ func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) {
 			h.log.Info("【演练】-> 不执行命令", "cmd", cmdline)
 			continue
 		}
-		h.result(h.e.Exec(ctx, cmdline, VMCmdTimeout), "vm_id", h.cfg.VMID)
+		// A signal during qm stop must not leave the VM stopped: each
+		// command runs to completion within VMCmdTimeout (SPEC §15).
+		h.result(h.e.Exec(context.WithoutCancel(ctx), cmdline, VMCmdTimeout), "vm_id", h.cfg.VMID)
 	}
 }
 

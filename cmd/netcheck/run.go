@@ -99,6 +99,13 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	res := e.Probe(pctx, probe.Config{Targets: cfg.CheckTargets, TCP: cfg.CheckTCP, Timeout: cfg.ProbeTimeout,
 		Privileged: os.Geteuid() == 0})
 	cancel()
+	if ctx.Err() != nil {
+		// A SIGTERM or Ctrl-C cut the probe short: that is no outage, and
+		// since an action, once started, runs to completion (SPEC §15),
+		// nothing is decided; the next cron run probes again.
+		log.Debug("interrupted during the probe; nothing decided", "err", ctx.Err())
+		return nil
+	}
 	log.Debug("probe", "up", res.Up, "summary", res.Summary())
 
 	in := ladder.Input{Now: e.Now().In(loc), Up: res.Up, Detail: res.Summary()}

@@ -71,3 +71,37 @@ func TestNoRebootWithoutState(t *testing.T) {
 		t.Errorf("log = %q; want 【严重错误】 naming the L3 not taken", b)
 	}
 }
+
+// TestSignalDuringProbeActsNot: a SIGTERM or Ctrl-C that arrives while the
+// probe runs cuts the probe short, which must not count as "down": no
+// streak, no action (an action, once started, runs to completion: SPEC
+// §15), nothing written.
+func TestSignalDuringProbeActsNot(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "netrescue.conf")
+	content := strings.Join([]string{
+		"STATE_DIR=" + filepath.Join(dir, "state"), "RUN_DIR=" + filepath.Join(dir, "run"),
+		"LOG_FILE=" + filepath.Join(dir, "net.log"), "SYSLOG=0", "SAFE_UPTIME=0",
+		"L1_THRESHOLD=1", "L2_THRESHOLD=2", "L3_THRESHOLD=3", "L1_CMD=/sbin/ifup wan",
+	}, "\n")
+	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	e := fakeEnv(t, &ran)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.Probe = func(context.Context, probe.Config) probe.Result {
+		cancel() // the signal arrives mid-probe
+		return probe.Result{Up: false}
+	}
+	if err := run(ctx, []string{"-config", conf}, e); err != nil {
+		t.Errorf("run = %v; want a quiet end", err)
+	}
+	if len(ran) != 0 {
+		t.Errorf("commands run after a signal during the probe: %q; want none", ran)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "net.log")); strings.Contains(string(b), "【报警】") || strings.Contains(string(b), "L1") {
+		t.Errorf("log counts the cut-short probe as a failure:\n%s", b)
+	}
+}

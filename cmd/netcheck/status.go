@@ -21,6 +21,10 @@ func status(ctx context.Context, cfg config.Config, e env, crontabPath string) e
 	checks, loc := health.Basics(cfg, e.Now(), "set the zone in LuCI (System → Time zone) or write a POSIX rule such as CST-8 to /etc/TZ")
 	checks = append(checks, health.Cron(crontabPath, crontab.Role("router"), "sh install.sh --role router (or add the lines of `crontab.Lines` to "+crontabPath+" and run /etc/init.d/cron restart)")...)
 	checks = append(checks, stateChecks(cfg, e.Now().In(loc))...)
+	// Does netifd know WAN_IFACE? Upstream ifup exits 0 for an unknown one,
+	// so only this check shows a wrong name (SPEC §14).
+	ifstatus := cfg.IFStatus + " " + cfg.WanIface
+	checks = append(checks, health.WANIface(cfg.WanIface, ifstatus, e.Exec(ctx, ifstatus, 5*time.Second)))
 
 	pctx, cancel := context.WithTimeout(ctx, cfg.ProbeTimeout)
 	res := e.Probe(pctx, probe.Config{Targets: cfg.CheckTargets, TCP: cfg.CheckTCP, Timeout: cfg.ProbeTimeout, Privileged: os.Geteuid() == 0})

@@ -58,6 +58,8 @@ type Config struct {
 	CoolingMax         time.Duration
 	RecoveryStable     time.Duration
 	L1Cmd              string
+	WanIface           string // netifd interface of the default L1_CMD and status (SPEC §14)
+	IFStatus           string // OpenWrt's ifstatus, for status
 	L2Cmd              string
 	L3Cmd              string
 
@@ -199,7 +201,7 @@ func checkOwner(path string, euid int) error {
 func Parse(path, content string, role Role) (Config, error) {
 	c := Default(role)
 	c.Path = path
-	explicitL4 := false
+	explicitL4, explicitL1 := false, false
 	// A file saved by some Windows editors starts with a UTF-8 BOM: it is
 	// not part of the first key (SPEC §15).
 	content = strings.TrimPrefix(content, "\ufeff")
@@ -237,6 +239,12 @@ func Parse(path, content string, role Role) (Config, error) {
 		if k.name == "L4_SOS_THRESHOLD" {
 			explicitL4 = true
 		}
+		if k.name == "L1_CMD" {
+			explicitL1 = true
+		}
+	}
+	if role == Router && !explicitL1 {
+		c.L1Cmd = L1CmdFor(c.IFStatus, c.WanIface)
 	}
 	if c.Profile != "" && !explicitL4 {
 		c.L4SOSThreshold = Profiles[c.Profile]

@@ -28,6 +28,7 @@ func TestDefaults(t *testing.T) {
 		{"LOG_FILE", r.LogFile, "/root/network_monitor.log"}, {"LOG_MAX_BYTES", r.LogMaxBytes, int64(256 << 10)},
 		{"SYSLOG", r.Syslog, true}, {"DRY_RUN", r.DryRun, false},
 		{"L3_CMD", r.L3Cmd, "/bin/sync; /sbin/reboot -f"},
+		{"WAN_IFACE", r.WanIface, "wan"}, {"IFSTATUS", r.IFStatus, "/sbin/ifstatus"},
 	}
 	h := Default(Host)
 	checks = append(checks, []struct {
@@ -84,6 +85,16 @@ func TestParseValues(t *testing.T) {
 		}},
 		{"BOM before a comment", Host, "\ufeff# netrescue\nVM_ID=100", func(c Config) bool { return c.VMID == "100" }},
 		{"tool path with + and -", Host, "QM=/opt/pve-tools/qm+wrap_1.2", func(c Config) bool { return c.QM == "/opt/pve-tools/qm+wrap_1.2" }},
+		// The WAN interface names the default L1 command (issue 9 item 22);
+		// an explicit L1_CMD wins, before or after it.
+		{"WAN_IFACE default", Router, "", func(c Config) bool { return c.WanIface == "wan" && c.L1Cmd == DefaultL1Cmd }},
+		{"WAN_IFACE builds L1", Router, "WAN_IFACE=wan_pppoe", func(c Config) bool {
+			return c.L1Cmd == "/sbin/ifstatus wan_pppoe >/dev/null 2>&1 || { echo 'Interface wan_pppoe not found: set WAN_IFACE' >&2; exit 1; }; /sbin/ifdown wan_pppoe; /bin/sleep 10; /sbin/ifup wan_pppoe"
+		}},
+		{"IFSTATUS in the default L1", Router, "IFSTATUS=/opt/fake/ifstatus\nWAN_IFACE=wwan", func(c Config) bool {
+			return strings.HasPrefix(c.L1Cmd, "/opt/fake/ifstatus wwan >/dev/null 2>&1 || ") && c.IFStatus == "/opt/fake/ifstatus"
+		}},
+		{"explicit L1_CMD wins", Router, "L1_CMD=/bin/true\nWAN_IFACE=wan6", func(c Config) bool { return c.L1Cmd == "/bin/true" && c.WanIface == "wan6" }},
 		{"NOTIFY_URL https", Host, "NOTIFY_URL=https://ntfy.sh/x", func(c Config) bool { return c.NotifyURL == "https://ntfy.sh/x" }},
 	}
 	for _, tt := range tests {
@@ -150,6 +161,14 @@ func TestErrors(t *testing.T) {
 			`/etc/netrescue.conf:1: QM: "qm" is not an absolute path; allowed: the absolute path of Proxmox's qm (letters, digits and . _ / + - only)`},
 		{"unclean QM", Host, "QM=/usr/sbin/../sbin/qm",
 			`/etc/netrescue.conf:1: QM: "/usr/sbin/../sbin/qm" is not a clean path (write /usr/sbin/qm); allowed: the absolute path of Proxmox's qm (letters, digits and . _ / + - only)`},
+		// A netifd interface is a UCI section name: letters, digits and _
+		// (libuci's uci_validate_name); it is put into the L1 command line.
+		{"WAN_IFACE with shell syntax", Router, "WAN_IFACE='wan; reboot'",
+			`/etc/netrescue.conf:1: WAN_IFACE: "wan; reboot" has ';', which a netifd interface name may not hold; allowed: a netifd interface name of /etc/config/network (letters, digits and _, up to 64)`},
+		{"empty WAN_IFACE", Router, "WAN_IFACE=",
+			`/etc/netrescue.conf:1: WAN_IFACE: "" is empty; allowed: a netifd interface name of /etc/config/network (letters, digits and _, up to 64)`},
+		{"IFSTATUS with arguments", Router, "IFSTATUS='/sbin/ifstatus wan'",
+			`/etc/netrescue.conf:1: IFSTATUS: "/sbin/ifstatus wan" has ' ', which a tool path may not hold; allowed: the absolute path of OpenWrt's ifstatus (letters, digits and . _ / + - only)`},
 		{"BOM then a typo", Router, "\ufeffL1_THRESHOLDS=3",
 			"/etc/netrescue.conf:1: L1_THRESHOLDS: unknown key; did you mean L1_THRESHOLD?"},
 		// NOTIFY_URL may hold a token: its value is never echoed, at most

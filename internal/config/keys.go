@@ -50,10 +50,21 @@ func d(v string) map[Role]string { return map[Role]string{"": v} }
 
 // Default commands, the original scripts' own, with absolute paths (SPEC §2, §3).
 const (
-	DefaultL1Cmd = "/sbin/ifstatus wan >/dev/null 2>&1 && /sbin/ifdown wan; /bin/sleep 10; /sbin/ifup wan"
+	DefaultL1Cmd = "/sbin/ifstatus wan >/dev/null 2>&1 || { echo 'Interface wan not found: set WAN_IFACE' >&2; exit 1; }; /sbin/ifdown wan; /bin/sleep 10; /sbin/ifup wan"
 	DefaultL2Cmd = "/etc/init.d/network restart; /etc/init.d/firewall restart"
 	DefaultL3Cmd = "/bin/sync; /sbin/reboot -f"
 )
+
+// L1CmdFor is the default L1 command for the netifd interface iface,
+// checked with ifstatus first. Upstream ifup prints "Interface X not found"
+// and exits 0 for an interface netifd does not know (openwrt/openwrt
+// package/network/config/netifd/files/sbin/ifup: `echo ...; exit`), so
+// without the check a wrong name would log -> [成功] having done nothing;
+// ifstatus exits 1 for it (…/sbin/ifstatus), which L1 reports as -> [错误].
+func L1CmdFor(ifstatus, iface string) string {
+	return fmt.Sprintf("%s %s >/dev/null 2>&1 || { echo 'Interface %s not found: set WAN_IFACE' >&2; exit 1; }; /sbin/ifdown %s; /bin/sleep 10; /sbin/ifup %s",
+		ifstatus, iface, iface, iface, iface)
+}
 
 var keys = []*key{
 	{name: "CHECK_TARGETS", alias: "CHECK_IP", roles: both,
@@ -121,6 +132,12 @@ var keys = []*key{
 		set: func(c *Config, v string) error { return setDuration(&c.RecoveryStable, v, 0, 24*time.Hour) }},
 	{name: "L1_CMD", roles: routerOnly, defs: d(DefaultL1Cmd), allowed: "a shell command line (run as /bin/sh -c)",
 		set: func(c *Config, v string) error { return setCmd(&c.L1Cmd, v) }},
+	{name: "WAN_IFACE", roles: routerOnly, defs: d("wan"),
+		allowed: "a netifd interface name of /etc/config/network (letters, digits and _, up to 64)",
+		set:     func(c *Config, v string) error { return setIface(&c.WanIface, v) },
+		doc:     "the WAN interface that the default L1_CMD redials and status checks"},
+	{name: "IFSTATUS", roles: routerOnly, defs: d("/sbin/ifstatus"), allowed: "the absolute path of OpenWrt's ifstatus" + exeChars,
+		set: func(c *Config, v string) error { return setExe(&c.IFStatus, v) }},
 	{name: "L2_CMD", roles: routerOnly, defs: d(DefaultL2Cmd), allowed: "a shell command line (run as /bin/sh -c)",
 		set: func(c *Config, v string) error { return setCmd(&c.L2Cmd, v) }},
 	{name: "L3_CMD", roles: routerOnly, defs: d(DefaultL3Cmd), allowed: "a shell command line (run as /bin/sh -c)",
@@ -385,6 +402,25 @@ func setExe(dst *string, v string) error {
 	}
 	if cl := filepath.Clean(v); cl != v {
 		return fmt.Errorf("is not a clean path (write %s)", cl)
+	}
+	*dst = v
+	return nil
+}
+
+// setIface takes a netifd interface name: a UCI section name, letters,
+// digits and _ (libuci's uci_validate_name), which is also safe to put
+// into the L1 command line.
+func setIface(dst *string, v string) error {
+	if v == "" {
+		return errors.New("is empty")
+	}
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return fmt.Errorf("has %q, which a netifd interface name may not hold", r)
+		}
+	}
+	if len(v) > 64 {
+		return errors.New("is too long")
 	}
 	*dst = v
 	return nil

@@ -5,6 +5,8 @@ package health
 
 import (
 	"bufio"
+	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/pve-op/network-rescue/crontab"
 	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/sysinfo"
 	"github.com/pve-op/network-rescue/internal/tz"
@@ -145,6 +148,45 @@ func Basics(cfg config.Config, now time.Time, tzFix string) ([]Check, *time.Loca
 		return append(out, Check{Name: "time zone", Detail: err.Error(), Fix: tzFix}), time.UTC
 	}
 	return append(out, Info("time zone", fmt.Sprintf("%s (%s), now %s", loc, zoneSrc, now.In(loc).Format(time.DateTime)))), loc
+}
+
+// WANIface is the check of the netifd interface that L1 redials (SPEC
+// §14), from the answer r of `ifstatus IFACE` (cmdline). OpenWrt's
+// ifstatus prints "Interface X not found" and exits 1 when netifd does not
+// know X, and netifd's status object (JSON) otherwise
+// (openwrt/openwrt package/network/config/netifd/files/sbin/ifstatus).
+func WANIface(iface, cmdline string, r command.Result) Check {
+	const name = "WAN interface"
+	out := strings.TrimSpace(r.Stdout)
+	first, _, _ := strings.Cut(out, "\n")
+	if !r.OK() {
+		if strings.Contains(first, "not found") {
+			return Check{Name: name, Detail: fmt.Sprintf("%s: %s (%s)", iface, first, cmdline),
+				Fix: "set WAN_IFACE to the WAN interface of /etc/config/network (ubus list 'network.interface.*' lists them): L1 redials WAN_IFACE"}
+		}
+		return Check{Name: name, Detail: fmt.Sprintf("%s: cannot ask netifd: %s (%s)", iface, r.Summary(), cmdline),
+			Fix: "IFSTATUS must be OpenWrt's ifstatus (/sbin/ifstatus), and netifd must run (/etc/init.d/network status)"}
+	}
+	var st struct {
+		Up       bool   `json:"up"`
+		Proto    string `json:"proto"`
+		L3Device string `json:"l3_device"`
+		Device   string `json:"device"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		return Check{Name: name, Detail: fmt.Sprintf("%s: %s answered %q, not netifd's status", iface, cmdline, first),
+			Fix: "IFSTATUS must be OpenWrt's ifstatus (/sbin/ifstatus)"}
+	}
+	d := iface
+	if dev := cmp.Or(st.L3Device, st.Device); st.Proto != "" && dev != "" {
+		d += fmt.Sprintf(" (%s on %s)", st.Proto, dev)
+	} else if st.Proto != "" {
+		d += " (" + st.Proto + ")"
+	}
+	if st.Up {
+		return Info(name, d+": up")
+	}
+	return Info(name, d+": down (L1 redials it when the internet is down)")
 }
 
 // ConfigFailed renders the checklist of a configuration that does not load:

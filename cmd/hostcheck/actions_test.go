@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/remote"
+	"github.com/pve-op/network-rescue/internal/rescue"
+	"github.com/pve-op/network-rescue/internal/runenv"
+	"github.com/pve-op/network-rescue/state"
+)
+
+// signalDuring is a command runner that cancels the run's context (a
+// SIGTERM or Ctrl-C reaching hostcheck) while the command whose line
+// contains at names runs, and records for every command whether the
+// context it was given had been cancelled by then.
+func signalDuring(at string, cancelRun context.CancelFunc, ran *[]string) func(context.Context, string, time.Duration) command.Result {
+	return func(ctx context.Context, cmdline string, _ time.Duration) command.Result {
+		if strings.Contains(cmdline, at) {
+			cancelRun()
+		}
+		if ctx.Err() != nil {
+			*ran = append(*ran, cmdline+" (killed)")
+			return command.Result{Cmd: cmdline, Err: ctx.Err()}
+		}
+		*ran = append(*ran, cmdline)
+		return command.Result{Cmd: cmdline}
+	}
+}
+
+// testHost is a host whose SSH fails before any packet (no key, no
+// known_hosts) and whose log is discarded.
+func testHost(t *testing.T, exec func(context.Context, string, time.Duration) command.Result) *host {
+	dir := t.TempDir()
+	cfg := config.Default(config.Host)
+	cfg.OpIP = "127.0.0.1"
+	cfg.SSHKey, cfg.KnownHosts = filepath.Join(dir, "no-key"), filepath.Join(dir, "no-known-hosts")
+	cfg.QM, cfg.VMID, cfg.RebootDelay, cfg.RebootConfirm = "/usr/sbin/qm", "100", 0, time.Second
+	return &host{cfg: cfg, loc: time.UTC, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		e: runenv.Env{Exec: exec, Now: time.Now}}
+}
+
+// TestVMRestartSurvivesSignal: a SIGTERM or Ctrl-C during `qm stop` must
+// not leave the router VM stopped (the house offline): stop runs to
+// completion and start still follows (SPEC §15, issue 9 item 12).
+func TestVMRestartSurvivesSignal(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var ran []string
+	h := testHost(t, signalDuring("qm stop", cancel, &ran))
+	h.vmRestart(ctx, remote.RouterState{})
+	if got, want := strings.Join(ran, "; "), "/usr/sbin/qm stop 100; /usr/sbin/qm start 100"; got != want {
+		t.Errorf("commands after a signal during qm stop: %q; want %q", got, want)
+	}
+}
+
+// TestRebootCmdSurvivesSignal: REBOOT_CMD is not killed by a signal that
+// arrives while it runs; the run then ends quietly, as when the shutdown
+// reaches it (SPEC §6 step 6): no fallback, no misfire.
+func TestRebootCmdSurvivesSignal(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var ran []string
+	h := testHost(t, signalDuring("systemctl reboot", cancel, &ran))
+	store := rescue.Store{Mark: filepath.Join(t.TempDir(), "mark"), StateDir: t.TempDir()}
+	if err := h.reboot(ctx, store, state.Mark{Reason: "test"}, ""); err != nil {
+		t.Errorf("reboot after a signal = %v; want a quiet end", err)
+	}
+	if got, want := strings.Join(ran, "; "), "/usr/bin/systemctl reboot"; got != want {
+		t.Errorf("commands: %q; want %q (run to completion, then nothing)", got, want)
+	}
+}
+
+// TestSignalDuringProbeActsNot: a SIGTERM or Ctrl-C that cuts the probe
+// short is no outage: nothing is decided, written or run (an action, once
+// started, runs to completion, so none may start from a cut-short probe).
+func TestSignalDuringProbeActsNot(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var ran []string
+	h := testHost(t, signalDuring("never", cancel, &ran))
+	dir := t.TempDir()
+	h.cfg.StateDir, h.cfg.RunDir, h.cfg.PVEMark = filepath.Join(dir, "state"), filepath.Join(dir, "run"), filepath.Join(dir, "mark")
+	var log strings.Builder
+	h.log = slog.New(slog.NewTextHandler(&log, nil))
+	stderr, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	h.e.Stderr = stderr
+	h.e.Uptime = func() (time.Duration, error) { return 24 * time.Hour, nil }
+	h.e.BootID = func() (string, error) { return "boot", nil }
+	h.e.Probe = func(context.Context, probe.Config) probe.Result {
+		cancel() // the signal arrives mid-probe
+		return probe.Result{Up: false}
+	}
+	if err := h.check(ctx); err != nil {
+		t.Errorf("check = %v; want a quiet end", err)
+	}
+	if len(ran) != 0 || log.Len() != 0 {
+		t.Errorf("after a signal during the probe: commands %q, log %q; want none", ran, log.String())
+	}
+	if entries, _ := os.ReadDir(h.cfg.StateDir); len(entries) != 0 {
+		t.Errorf("state written after a signal during the probe: %v", entries)
+	}
+}
