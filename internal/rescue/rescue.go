@@ -204,9 +204,11 @@ type decider struct {
 func (d *decider) vmStart() bool {
 	n := &d.step.Next
 	today := Today(d.o.Now)
-	if n.VMStartDate != today {
+	if n.VMStartDate < today {
 		n.VMStartDate, n.VMStarts = today, 0
 	}
+	// A date after today (the clock stepped back) keeps its count: the
+	// starts of that day are not forgotten by a clock step.
 	if n.VMStarts >= d.cfg.VMStartMax {
 		d.log(slog.LevelError, "【严重错误】路由虚拟机已停止，但今天的启动次数已用完 (VM_START_MAX)。",
 			slog.String("vm_id", d.cfg.VMID), slog.Int("starts", n.VMStarts))
