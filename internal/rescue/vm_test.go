@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/ladder"
 )
 
 // qmStatusStopped is `qm status 100 --verbose` in its real shape:
@@ -93,5 +94,16 @@ func TestDecideVM(t *testing.T) {
 				t.Errorf("starts = %d on %q; want %d today", s.Next.VMStarts, s.Next.VMStartDate, tt.starts)
 			}
 		})
+	}
+}
+
+// TestSimulateJointVM: `hostcheck plan` with VM_ID runs the VM stage too
+// (the simulated VM runs), so the cold restart still shows in the plan.
+func TestSimulateJointVM(t *testing.T) {
+	hcfg := config.Default(config.Host)
+	hcfg.VMID = "100"
+	res := SimulateJoint(config.Default(config.Router), hcfg, t0, ladder.PlanHorizon)
+	if res.VMRestart.IsZero() || res.HostReboot.IsZero() {
+		t.Errorf("VM restart at %v, host reboot at %v; want both within the plan", res.VMRestart, res.HostReboot)
 	}
 }
