@@ -146,7 +146,39 @@ func newHostLab(t *testing.T) *hostLab {
 	recorder(t, l.bin, "REBOOT", l.actions, markSeen+hostFindHostcheck+hostTermLater)
 	recorder(t, l.bin, "REBOOT_DUD", l.actions, markSeen)
 	recorder(t, l.bin, "FALLBACK", l.actions, "")
-	recorder(t, l.bin, "QM", l.actions, "")
+	// QM is a fake qm that keeps the VM's state in h/qm_vm_state (running
+	// when absent) and answers `status VMID --verbose` as the real one does:
+	// proxmox/qemu-server PVE/CLI/qm.pm prints each key of the status hash,
+	// sorted, as "key: value" (qmpstatus only while QEMU runs). Its actions
+	// are recorded; its status answers are observations, not recorded.
+	// h/qm_start_fails_once makes the next start fail, as a QEMU that exits.
+	qmState, failOnce := filepath.Join(l.h, "qm_vm_state"), filepath.Join(l.h, "qm_start_fails_once")
+	qm := fmt.Sprintf(`#!/bin/sh
+if [ "$1" = status ]; then
+	st=$(cat '%[1]s' 2>/dev/null || echo running)
+	printf 'cpus: 1
+maxmem: 268435456
+name: openwrt
+'
+	[ "$st" = running ] && printf 'qmpstatus: running
+'
+	printf 'status: %%s
+uptime: 0
+vmid: %%s
+' "$st" "$2"
+	exit 0
+fi
+echo "QM $*" >> '%[2]s'
+case "$1" in
+stop) echo stopped > '%[1]s' ;;
+start)
+	if [ -e '%[3]s' ]; then rm -f '%[3]s'; echo "start failed: QEMU exited with code 1" >&2; exit 255; fi
+	echo running > '%[1]s' ;;
+esac
+`, qmState, l.actions, failOnce)
+	if err := os.WriteFile(filepath.Join(l.bin, "QM"), []byte(qm), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	recorder(t, l.bin, "PVECM", l.actions, "exit 1")
 	// SYSTEMCTL_* answer `is-system-running`.
 	recorder(t, l.bin, "SYSTEMCTL_RUNNING", l.actions, "echo running")
@@ -843,6 +875,39 @@ func TestHostEndToEnd(t *testing.T) {
 		}
 		if !exists(l.mark) {
 			t.Errorf("no mark after the host reboot")
+		}
+	})
+
+	// issue 9 item 6, SPEC §13 rule 4: the day's cold restart is recorded
+	// before qm stop; a qm start that fails leaves the VM stopped, and the
+	// next run that finds the internet down starts it (rule 1).
+	t.Run("VM start fails during a cold restart", func(t *testing.T) {
+		l.reset(t, "VM_ID=100", "VM_RESTART_FIRST=1")
+		l.writeRouter(t, "SOS_SYSTEM", hostSOS)
+		l.cut(t)
+		if err := os.WriteFile(filepath.Join(l.h, "qm_start_fails_once"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		l.hostcheck(t)
+		if got := strings.Join(l.calls(t, "QM"), ","); got != "QM stop 100,QM start 100" {
+			t.Fatalf("calls = %q; want the cold restart", got)
+		}
+		if st := readFile(t, filepath.Join(l.h, "qm_vm_state")); st != "stopped\n" {
+			t.Fatalf("VM state after the failed start = %q", st)
+		}
+		l.stopDropbear() // a stopped VM answers no SSH
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Errorf("second run exit %d: %s", r.code, r.stderr)
+		}
+		if got := strings.Join(l.calls(t, "QM"), ","); got != "QM stop 100,QM start 100,QM start 100" {
+			t.Errorf("calls = %q; want the stopped VM started by the next run", got)
+		}
+		hostInOrder(t, "log", readFile(t, l.log), "【终极动作】冷重启 OpenWrt 虚拟机", "【检测】", "【终极动作】启动已停止的 OpenWrt 虚拟机。", "vm_id=100")
+		if st := readFile(t, filepath.Join(l.h, "qm_vm_state")); st != "running\n" {
+			t.Errorf("VM state = %q; want running", st)
+		}
+		if rec := readFile(t, filepath.Join(l.state, "hostcheck.state")); !strings.Contains(rec, "vm_starts=1") {
+			t.Errorf("state = %q; want vm_starts=1 recorded", rec)
 		}
 	})
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -115,5 +116,30 @@ func TestBackupGuard(t *testing.T) {
 	got = strings.Join(h.guards(context.Background()), " ")
 	if !strings.Contains(got, "备份任务 vzdump 正在运行 (pid 4242)") {
 		t.Errorf("worker: guards() = %q; want the worker's pid", got)
+	}
+}
+
+// TestVMStatusStage: the qm stage runs `qm status VMID --verbose` and a
+// failure carries qm's first stderr line (qemu-server's message for a VM
+// that does not exist: "Configuration file 'nodes/pve/qemu-server/100.conf'
+// does not exist").
+func TestVMStatusStage(t *testing.T) {
+	var asked string
+	out, fail := "name: openwrt\nstatus: stopped\nvmid: 100\n", false
+	h := &host{cfg: config.Default(config.Host), e: runenv.Env{
+		Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+			asked = cmdline
+			if fail {
+				return command.Result{Cmd: cmdline, ExitCode: 2, Err: errors.New("exit status 2"), Stderr: "Configuration file 'nodes/pve/qemu-server/100.conf' does not exist"}
+			}
+			return command.Result{Cmd: cmdline, Stdout: out}
+		}}}
+	h.cfg.VMID = "100"
+	if got := h.vmStatus(context.Background()); got.Status != "stopped" || got.Err != "" || asked != "/usr/sbin/qm status 100 --verbose" {
+		t.Errorf("vmStatus = %+v (asked %q)", got, asked)
+	}
+	fail = true
+	if got := h.vmStatus(context.Background()); !strings.Contains(got.Err, "does not exist") {
+		t.Errorf("failing qm: vmStatus = %+v", got)
 	}
 }

@@ -197,6 +197,8 @@ func (h *host) check(ctx context.Context) error {
 	switch step.Action {
 	case rescue.VMRestart:
 		h.vmRestart(ctx, rs)
+	case rescue.VMStart:
+		h.vmCmd(ctx, "start")
 	case rescue.HostReboot:
 		return h.reboot(ctx, store, step.Next.Mark, st.LastReboot)
 	}
@@ -245,6 +247,9 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 			res := h.probe(ctx, []string{h.cfg.OpIP}, nil)
 			obs.LANKnown, obs.LANUp = true, res.Up
 			h.traceStage("ping the router on the LAN", res.Summary())
+		case rescue.NeedVM:
+			obs.VMKnown, obs.VM = true, h.vmStatus(ctx)
+			h.traceStage("qm status "+h.cfg.VMID, fmt.Sprintf("%+v", obs.VM))
 		case rescue.NeedGuards:
 			obs.GuardsKnown, obs.Deferred = true, h.guards(ctx)
 			h.traceStage("guards (vzdump, quorum)", fmt.Sprintf("%d reason(s) to wait %v", len(obs.Deferred), obs.Deferred))
@@ -310,15 +315,33 @@ func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) {
 		}
 	}
 	for _, verb := range []string{"stop", "start"} {
-		cmdline := fmt.Sprintf("%s %s %s", h.cfg.QM, verb, h.cfg.VMID)
-		if h.cfg.DryRun {
-			h.log.Info("【演练】-> 不执行命令", "cmd", cmdline)
-			continue
-		}
-		// A signal during qm stop must not leave the VM stopped: each
-		// command runs to completion within VMCmdTimeout (SPEC §15).
-		h.result(h.e.Exec(context.WithoutCancel(ctx), cmdline, VMCmdTimeout), "vm_id", h.cfg.VMID)
+		h.vmCmd(ctx, verb)
 	}
+}
+
+// vmCmd runs `qm VERB VMID`, bounded, and logs its outcome.
+func (h *host) vmCmd(ctx context.Context, verb string) {
+	cmdline := fmt.Sprintf("%s %s %s", h.cfg.QM, verb, h.cfg.VMID)
+	if h.cfg.DryRun {
+		h.log.Info("【演练】-> 不执行命令", "cmd", cmdline)
+		return
+	}
+	// A signal during qm stop must not leave the VM stopped: each
+	// command runs to completion within VMCmdTimeout (SPEC §15).
+	h.result(h.e.Exec(context.WithoutCancel(ctx), cmdline, VMCmdTimeout), "vm_id", h.cfg.VMID)
+}
+
+// vmStatus asks `qm status VMID --verbose` (SPEC §13), bounded.
+func (h *host) vmStatus(ctx context.Context) rescue.VMStatus {
+	r := h.e.Exec(ctx, h.cfg.QM+" status "+h.cfg.VMID+" --verbose", 30*time.Second)
+	if !r.OK() {
+		return rescue.VMStatus{Err: r.Summary()} // with the first stderr line
+	}
+	status, qmp, err := rescue.ParseQMStatus(r.Stdout)
+	if err != nil {
+		return rescue.VMStatus{Err: err.Error()}
+	}
+	return rescue.VMStatus{Status: status, QMP: qmp}
 }
 
 // result logs a command's outcome as the original did: -> [成功] / -> [错误].

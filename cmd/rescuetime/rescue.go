@@ -80,7 +80,8 @@ func netrescueTime(rcfg, hcfg config.Config, f fault, at time.Time) (time.Durati
 			continue
 		}
 		obs := rescue.Obs{Now: now, Uptime: now.Sub(hostBoot), BootID: "host", NetKnown: true,
-			NetDetail: "simulated", RouterKnown: true, LANKnown: true, GuardsKnown: true}
+			NetDetail: "simulated", RouterKnown: true, LANKnown: true, GuardsKnown: true,
+			VMKnown: true, VM: rescue.VMStatus{Status: "running", QMP: "running"}}
 		if r.Up(now) {
 			obs.Router = rescue.Router{SOS: r.State.SOS, SOSContent: r.State.SOSContent, Count: fmt.Sprint(r.State.Count)}
 			obs.LANUp = true

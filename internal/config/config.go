@@ -79,6 +79,7 @@ type Config struct {
 	MinHostUptime     time.Duration
 	VMID              string
 	VMRestartFirst    bool
+	VMStartMax        int // starts a day of a VM found stopped (SPEC §13)
 	RouterHungAfter   time.Duration
 	NotifyURL         string
 	QM                string // Proxmox's qm, for VM_ID actions

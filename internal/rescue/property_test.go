@@ -3,6 +3,7 @@ package rescue
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +16,10 @@ import (
 // of runs, probe results, SOS signals, SSH failures, crashes between any
 // two steps, corrupt files and clock steps of up to a day, the host is
 // rebooted at most once per local calendar day and the router VM
-// cold-restarted at most once per day.
+// cold-restarted at most once per day; a VM found stopped is started at most
+// VM_START_MAX times a day, and a VM left stopped (a failed start, a run
+// killed between qm stop and qm start) is started by the next run that finds
+// the internet down (SPEC §13 rules 1 and 4).
 //
 // The runs use the real Decide and the real Store on disk, as hostcheck
 // does. Each sequence has either clock steps (the clock stays within a day
@@ -50,6 +54,8 @@ func TestAtMostOncePerDay(t *testing.T) {
 		lastDay := Today(trueNow)
 		reboots := map[string]int{}
 		vms := map[string]int{}
+		starts := map[string]int{}
+		vmRunning := true // the router VM, as qm status would report it
 
 		for i, n := 0, rapid.IntRange(1, 200).Draw(rt, "runs"); i < n; i++ {
 			trueNow = trueNow.Add(time.Duration(rapid.IntRange(1, 120).Draw(rt, "gap")) * time.Minute)
@@ -81,7 +87,29 @@ func TestAtMostOncePerDay(t *testing.T) {
 			if rapid.IntRange(0, 7).Draw(rt, "guard") == 0 {
 				o.Deferred = []string{"vzdump"}
 			}
+			// qm status: the VM's real state, or a failing qm.
+			o.VMKnown = true
+			qmFails := rapid.IntRange(0, 9).Draw(rt, "qmFails") == 0
+			switch {
+			case qmFails:
+				o.VM.Err = "exit 255: ipcc_send_rec failed"
+			case vmRunning:
+				o.VM = VMStatus{Status: "running", QMP: "running"}
+			default:
+				o.VM = VMStatus{Status: "stopped"}
+				o.Router = Router{Err: "timeout"} // a stopped VM answers no SSH
+			}
 			step := Decide(cfg, st, o)
+			// Liveness (SPEC §13 rule 1): a VM left stopped is started by the
+			// next run that finds the internet down and can ask qm, unless
+			// today's VM_START_MAX is spent or the day's rescue is spent.
+			if cfg.VMID != "" && !vmRunning && !o.NetUp && !qmFails && !step.Silent && step.Action != VMStart {
+				if st.VMStartDate < Today(now) || st.VMStarts < cfg.VMStartMax {
+					if !strings.Contains(msgs(step), "严重错误】记录的日期在未来") {
+						rt.Fatalf("run %d: the VM is stopped, the internet down, and it is not started: %s", i, msgs(step))
+					}
+				}
+			}
 			crash := rapid.IntRange(0, 9).Draw(rt, "crash") // 0: before saving, 1: after saving, before acting
 			if crash == 0 {
 				continue
@@ -99,6 +127,15 @@ func TestAtMostOncePerDay(t *testing.T) {
 				if vms[day] > 1 {
 					rt.Fatalf("run %d: second router VM cold restart on %s", i, day)
 				}
+				// qm stop, then qm start: the start may fail or the run be
+				// killed between the two; the VM is then left stopped.
+				vmRunning = rapid.IntRange(0, 2).Draw(rt, "restartOutcome") == 0
+			case VMStart:
+				starts[day]++
+				if starts[day] > cfg.VMStartMax {
+					rt.Fatalf("run %d: %d VM starts on %s (VM_START_MAX %d)", i, starts[day], day, cfg.VMStartMax)
+				}
+				vmRunning = rapid.IntRange(0, 2).Draw(rt, "startOutcome") != 0
 			case HostReboot:
 				switch rapid.IntRange(0, 2).Draw(rt, "outcome") {
 				case 0: // rebooted

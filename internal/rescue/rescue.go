@@ -26,6 +26,7 @@ const (
 	None       Action = iota
 	VMRestart         // qm stop + qm start of the router VM
 	HostReboot        // the physical host
+	VMStart           // qm start of a router VM found stopped (SPEC §13 rule 1)
 )
 
 func (a Action) String() string {
@@ -34,6 +35,8 @@ func (a Action) String() string {
 		return "vm-restart"
 	case HostReboot:
 		return "host-reboot"
+	case VMStart:
+		return "vm-start"
 	}
 	return "none"
 }
@@ -48,6 +51,7 @@ const (
 	NeedRouter       // read the router's SOS state over SSH
 	NeedLAN          // ping the router on the LAN
 	NeedGuards       // backups running, cluster quorum
+	NeedVM           // qm status VMID --verbose (only with VM_ID, only while the internet is down)
 )
 
 // State is what the host keeps between runs: the "rebooted today" mark
@@ -63,6 +67,17 @@ type State struct {
 	// users look at), it is only ever moved forward, so that no clock step
 	// or deletion can make a day that already had its reboot look fresh.
 	LastReboot string
+	// VMStartDate and VMStarts count today's starts of a VM found stopped
+	// (SPEC §13 rule 1: at most VM_START_MAX a day, apart from the cold restart).
+	VMStartDate string
+	VMStarts    int
+}
+
+// VMStatus is what `qm status VMID --verbose` said.
+type VMStatus struct {
+	Err    string // non-empty: qm failed; its first stderr line
+	Status string // running | stopped
+	QMP    string // qmpstatus: running | paused | …
 }
 
 // Router is what SSH told us about the router.
@@ -89,6 +104,9 @@ type Obs struct {
 
 	LANKnown bool
 	LANUp    bool
+
+	VMKnown bool
+	VM      VMStatus
 
 	GuardsKnown bool
 	Deferred    []string // reasons a disruptive step must wait (vzdump, quorum)
@@ -127,7 +145,7 @@ func (d *decider) futureDates() (fixed bool) {
 	for _, f := range []struct {
 		key  string
 		date *string
-	}{{"last_reboot_date", &n.LastReboot}, {"mark_date", &n.Mark.Date}, {"vm_restart_date", &n.VMRestartDate}} {
+	}{{"last_reboot_date", &n.LastReboot}, {"mark_date", &n.Mark.Date}, {"vm_restart_date", &n.VMRestartDate}, {"vm_start_date", &n.VMStartDate}} {
 		if f.key == "mark_date" && !n.HasMark || !absurd(*f.date, d.o.Now) {
 			continue
 		}
@@ -175,9 +193,31 @@ func Decide(cfg config.Config, st State, o Obs) Step {
 }
 
 type decider struct {
-	cfg  config.Config
-	o    Obs
-	step Step
+	cfg       config.Config
+	o         Obs
+	step      Step
+	vmUnknown bool // qm status failed: no VM action this run
+}
+
+// vmStart is SPEC §13 rule 1; false when today's VM_START_MAX is spent.
+// The count is part of the new state, saved before qm start runs.
+func (d *decider) vmStart() bool {
+	n := &d.step.Next
+	today := Today(d.o.Now)
+	if n.VMStartDate < today {
+		n.VMStartDate, n.VMStarts = today, 0
+	}
+	// A date after today (the clock stepped back) keeps its count: the
+	// starts of that day are not forgotten by a clock step.
+	if n.VMStarts >= d.cfg.VMStartMax {
+		d.log(slog.LevelError, "【严重错误】路由虚拟机已停止，但今天的启动次数已用完 (VM_START_MAX)。",
+			slog.String("vm_id", d.cfg.VMID), slog.Int("starts", n.VMStarts))
+		return false
+	}
+	n.VMStarts++
+	d.step.Action = VMStart
+	d.log(slog.LevelWarn, "【终极动作】启动已停止的 OpenWrt 虚拟机。", slog.String("vm_id", d.cfg.VMID), slog.Int("start_today", n.VMStarts))
+	return true
 }
 
 func (d *decider) log(level slog.Level, msg string, attrs ...slog.Attr) {
@@ -219,6 +259,21 @@ func (d *decider) run() {
 		n.DownSince = now
 	}
 	d.log(slog.LevelWarn, "【检测】互联网断开，开始检索 OpenWrt SOS 信号...", slog.String("probe", d.o.NetDetail))
+	// SPEC §13: the router VM, seen from the host, before SSH (a stopped
+	// VM answers no SSH).
+	if d.cfg.VMID != "" {
+		if !d.o.VMKnown {
+			d.step.Need = NeedVM
+			return
+		}
+		if d.o.VM.Err != "" {
+			d.vmUnknown = true
+			d.log(slog.LevelError, "【严重错误】无法读取路由虚拟机状态 (qm status)，本次不对虚拟机动作。",
+				slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err))
+		} else if d.o.VM.Status == "stopped" && d.vmStart() {
+			return
+		}
+	}
 	// Step 3: the router.
 	if !d.o.RouterKnown {
 		d.step.Need = NeedRouter
@@ -248,6 +303,9 @@ func (d *decider) run() {
 		return
 	}
 	// Step 5: the router VM first, once a day.
+	if d.cfg.VMID != "" && d.vmUnknown {
+		return // the VM's state is unknown: no VM action, no host reboot instead of it
+	}
 	if d.cfg.VMID != "" && d.cfg.VMRestartFirst && !spent(n.VMRestartDate, now) {
 		d.vmRestart("SOS: 先冷重启路由虚拟机")
 		return
@@ -270,7 +328,7 @@ func (d *decider) routerUnreachable() {
 	down := now.Sub(n.RouterDownSince)
 	d.log(slog.LevelError, "【严重错误】无法通过 SSH 读取 OpenWrt 的 SOS 信号。",
 		slog.String("reason", d.o.Router.Err), slog.Duration("unreachable_for", down.Round(time.Second)))
-	if d.cfg.VMID == "" || down < d.cfg.RouterHungAfter {
+	if d.cfg.VMID == "" || down < d.cfg.RouterHungAfter || d.vmUnknown {
 		return
 	}
 	if spent(n.VMRestartDate, now) {

@@ -24,7 +24,8 @@ func msgs(s Step) string {
 // full is an observation where every stage ran.
 func full(mod func(*Obs)) Obs {
 	o := Obs{Now: t0, Uptime: 24 * time.Hour, BootID: "boot1", NetKnown: true, NetUp: false, RouterKnown: true,
-		Router: Router{SOS: true, SOSContent: "count=10"}, LANKnown: true, LANUp: true, GuardsKnown: true}
+		Router: Router{SOS: true, SOSContent: "count=10"}, LANKnown: true, LANUp: true, GuardsKnown: true,
+		VMKnown: true, VM: VMStatus{Status: "running", QMP: "running"}}
 	if mod != nil {
 		mod(&o)
 	}

@@ -62,7 +62,8 @@ func SimulateJoint(rcfg, hcfg config.Config, start time.Time, horizon time.Durat
 			continue
 		}
 		obs := Obs{Now: now, Uptime: now.Sub(hostBoot), BootID: "host", NetKnown: true, NetUp: false,
-			NetDetail: "simulated", RouterKnown: true, LANKnown: true, GuardsKnown: true}
+			NetDetail: "simulated", RouterKnown: true, LANKnown: true, GuardsKnown: true,
+			VMKnown: true, VM: VMStatus{Status: "running", QMP: "running"}} // the VM runs; its guest may not
 		if !r.Up(now) {
 			obs.Router.Err = "router rebooting"
 		} else {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/ladder"
@@ -58,6 +59,15 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	case ok:
 		st.VMRestartDate, st.LastReboot = vm, last
 	}
+	// Today's starts of a stopped VM (SPEC §13): optional keys, a damaged
+	// value reads as the limit spent today.
+	if start, startOK := date(rec, "vm_start_date"); startOK && start != "" {
+		n, err := strconv.Atoi(rec["vm_starts"])
+		if err != nil || n < 0 {
+			n = 1 << 10
+		}
+		st.VMStartDate, st.VMStarts = start, n
+	}
 	return st, problems
 }
 
@@ -78,14 +88,15 @@ func (s Store) Save(old, next State) error {
 		}
 	}
 	if old.DownSince.Equal(next.DownSince) && old.RouterDownSince.Equal(next.RouterDownSince) &&
-		old.VMRestartDate == next.VMRestartDate && old.LastReboot == next.LastReboot {
+		old.VMRestartDate == next.VMRestartDate && old.LastReboot == next.LastReboot &&
+		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts {
 		return nil
 	}
 	if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
 		return fmt.Errorf("state dir: %w", err)
 	}
 	p := filepath.Join(s.StateDir, RecordFile)
-	if next.DownSince.IsZero() && next.RouterDownSince.IsZero() && next.VMRestartDate == "" && next.LastReboot == "" {
+	if next.DownSince.IsZero() && next.RouterDownSince.IsZero() && next.VMRestartDate == "" && next.LastReboot == "" && next.VMStartDate == "" {
 		return state.Remove(p)
 	}
 	return state.WriteRecord(p, state.Record{
@@ -93,6 +104,8 @@ func (s Store) Save(old, next State) error {
 		"router_down_since": state.RecordTimeString(next.RouterDownSince),
 		"vm_restart_date":   next.VMRestartDate,
 		"last_reboot_date":  next.LastReboot,
+		"vm_start_date":     next.VMStartDate,
+		"vm_starts":         strconv.Itoa(next.VMStarts),
 	})
 }
 

@@ -1,0 +1,109 @@
+package rescue
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/ladder"
+)
+
+// qmStatusStopped is `qm status 100 --verbose` in its real shape:
+// proxmox/qemu-server PVE/CLI/qm.pm `status` prints, with --verbose, each
+// key of the status hash sorted, through print_recursive_hash: top-level
+// scalars as "key: value", nested hashes as "key:" then tab-indented lines.
+const qmStatusStopped = "cpus: 1\ndisk: 0\ndiskread: 0\ndiskwrite: 0\nmaxdisk: 536870912\nmaxmem: 268435456\nmem: 0\n" +
+	"name: openwrt\nnetin: 0\nnetout: 0\nstatus: stopped\ntemplate: \nuptime: 0\nvmid: 100\n"
+
+const qmStatusRunning = "balloon: 268435456\nblockstat:\n\tscsi0:\n\t\trd_bytes: 1\n\t\tstatus: stopped\ncpus: 1\n" +
+	"name: openwrt\nnics:\n\ttap100i0:\n\t\tnetin: 5\nqmpstatus: running\nrunning-machine: pc-i440fx-8.1+pve0\n" +
+	"running-qemu: 8.1.2\nstatus: running\nuptime: 3600\nvmid: 100\n"
+
+func TestParseQMStatus(t *testing.T) {
+	for _, tt := range []struct {
+		in, status, qmp string
+		err             bool
+	}{
+		{qmStatusStopped, "stopped", "", false},
+		{qmStatusRunning, "running", "running", false},
+		{"status: running\nqmpstatus: paused\n", "running", "paused", false},
+		{"", "", "", true},
+		{"\tstatus: stopped\n", "", "", true}, // nested keys are not the VM's
+	} {
+		s, q, err := ParseQMStatus(tt.in)
+		if s != tt.status || q != tt.qmp || (err != nil) != tt.err {
+			t.Errorf("ParseQMStatus(%q) = %q, %q, %v; want %q, %q, err=%v", tt.in, s, q, err, tt.status, tt.qmp, tt.err)
+		}
+	}
+}
+
+func FuzzParseQMStatus(f *testing.F) {
+	f.Add(qmStatusStopped)
+	f.Add(qmStatusRunning)
+	f.Fuzz(func(t *testing.T, s string) {
+		st, _, err := ParseQMStatus(s)
+		if err == nil && st == "" {
+			t.Fatalf("no status and no error")
+		}
+	})
+}
+
+// TestDecideVM: SPEC §13 rule 1 — a VM found stopped while the internet
+// is down is started in this run, at most VM_START_MAX a day, recorded
+// before acting; a failing qm status means no VM action; a healthy run
+// never asks for the VM.
+func TestDecideVM(t *testing.T) {
+	today := Today(t0)
+	vm := func(c *config.Config) { c.VMID = "100" }
+	for _, tt := range []struct {
+		name       string
+		st         State
+		obs        Obs
+		wantNeed   Need
+		wantAction Action
+		wantMsg    string
+		starts     int
+	}{
+		{name: "healthy: no qm", obs: Obs{Now: t0, NetKnown: true, NetUp: true}},
+		{name: "down: ask for the VM first", obs: Obs{Now: t0, NetKnown: true}, wantNeed: NeedVM},
+		{name: "stopped: start it", obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "stopped"} }),
+			wantAction: VMStart, wantMsg: "【终极动作】启动已停止的 OpenWrt 虚拟机", starts: 1},
+		{name: "stopped after today's cold restart: start it anyway", st: State{VMRestartDate: today, VMStartDate: today, VMStarts: 2},
+			obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "stopped"} }), wantAction: VMStart, starts: 3},
+		{name: "stopped, VM_START_MAX spent", st: State{VMStartDate: today, VMStarts: 3},
+			obs:     full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "stopped"}; o.Router.SOS = false }),
+			wantMsg: "VM_START_MAX", starts: 3},
+		{name: "yesterday's starts do not count", st: State{VMStartDate: "2026-11-24", VMStarts: 3},
+			obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "stopped"} }), wantAction: VMStart, starts: 1},
+		{name: "qm status fails: 严重错误, no VM action", obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Err: "exit 2: no such VM"} }),
+			wantMsg: "【严重错误】"},
+		{name: "running: the SOS path as before", obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "running", QMP: "running"} }),
+			wantAction: VMRestart},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default(config.Host)
+			vm(&cfg)
+			s := Decide(cfg, tt.st, tt.obs)
+			if s.Need != tt.wantNeed || s.Action != tt.wantAction {
+				t.Errorf("Decide = need %v action %v; want %v %v (log: %s)", s.Need, s.Action, tt.wantNeed, tt.wantAction, msgs(s))
+			}
+			if !strings.Contains(msgs(s), tt.wantMsg) {
+				t.Errorf("log %q lacks %q", msgs(s), tt.wantMsg)
+			}
+			if tt.starts != 0 && (s.Next.VMStarts != tt.starts || s.Next.VMStartDate != today) {
+				t.Errorf("starts = %d on %q; want %d today", s.Next.VMStarts, s.Next.VMStartDate, tt.starts)
+			}
+		})
+	}
+}
+
+// TestSimulateJointVM: `hostcheck plan` with VM_ID runs the VM stage too
+// (the simulated VM runs), so the cold restart still shows in the plan.
+func TestSimulateJointVM(t *testing.T) {
+	hcfg := config.Default(config.Host)
+	hcfg.VMID = "100"
+	res := SimulateJoint(config.Default(config.Router), hcfg, t0, ladder.PlanHorizon)
+	if res.VMRestart.IsZero() || res.HostReboot.IsZero() {
+		t.Errorf("VM restart at %v, host reboot at %v; want both within the plan", res.VMRestart, res.HostReboot)
+	}
+}
