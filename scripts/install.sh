@@ -761,6 +761,7 @@ host_config() {
 # VM_ID=
 # VM_RESTART_FIRST=1
 # ROUTER_HUNG_AFTER=20m
+# VM_START_MAX=3
 
 # Rebooting the host (at most once a day).
 # PVE_MARK=/root/pve_did_reboot_today

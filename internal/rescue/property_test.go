@@ -104,7 +104,7 @@ func TestAtMostOncePerDay(t *testing.T) {
 			// next run that finds the internet down and can ask qm, unless
 			// today's VM_START_MAX is spent or the day's rescue is spent.
 			if cfg.VMID != "" && !vmRunning && !o.NetUp && !qmFails && !step.Silent && step.Action != VMStart {
-				if st.VMStartDate < Today(now) || st.VMStarts < cfg.VMStartMax {
+				if VMStartsLeft(cfg, st, now) {
 					if !strings.Contains(msgs(step), "严重错误】记录的日期在未来") {
 						rt.Fatalf("run %d: the VM is stopped, the internet down, and it is not started: %s", i, msgs(step))
 					}

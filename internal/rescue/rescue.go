@@ -71,6 +71,11 @@ type State struct {
 	// (SPEC §13 rule 1: at most VM_START_MAX a day, apart from the cold restart).
 	VMStartDate string
 	VMStarts    int
+	// VMStartPrevDate and VMStartsPrev keep the count of the day before
+	// VMStartDate: a clock stepped forward over midnight and back (SPEC §6
+	// allows steps of up to a day) must find that day's starts again.
+	VMStartPrevDate string
+	VMStartsPrev    int
 }
 
 // VMStatus is what `qm status VMID --verbose` said.
@@ -203,21 +208,49 @@ type decider struct {
 // The count is part of the new state, saved before qm start runs.
 func (d *decider) vmStart() bool {
 	n := &d.step.Next
-	today := Today(d.o.Now)
-	if n.VMStartDate < today {
-		n.VMStartDate, n.VMStarts = today, 0
-	}
-	// A date after today (the clock stepped back) keeps its count: the
-	// starts of that day are not forgotten by a clock step.
-	if n.VMStarts >= d.cfg.VMStartMax {
+	count := vmStartCount(n, Today(d.o.Now))
+	if count == nil || *count >= d.cfg.VMStartMax {
+		starts := d.cfg.VMStartMax
+		if count != nil {
+			starts = *count
+		}
 		d.log(slog.LevelError, "【严重错误】路由虚拟机已停止，但今天的启动次数已用完 (VM_START_MAX)。",
-			slog.String("vm_id", d.cfg.VMID), slog.Int("starts", n.VMStarts))
+			slog.String("vm_id", d.cfg.VMID), slog.Int("starts", starts))
 		return false
 	}
-	n.VMStarts++
+	*count++
 	d.step.Action = VMStart
-	d.log(slog.LevelWarn, "【终极动作】启动已停止的 OpenWrt 虚拟机。", slog.String("vm_id", d.cfg.VMID), slog.Int("start_today", n.VMStarts))
+	d.log(slog.LevelWarn, "【终极动作】启动已停止的 OpenWrt 虚拟机。", slog.String("vm_id", d.cfg.VMID), slog.Int("start_today", *count))
 	return true
+}
+
+// vmStartCount returns the counter of today's VM starts in n, moving the
+// two remembered days along; nil means today lies before both remembered
+// days (the clock went back further than we remember): treated as spent.
+func vmStartCount(n *State, today string) *int {
+	switch {
+	case today > n.VMStartDate:
+		n.VMStartPrevDate, n.VMStartsPrev = n.VMStartDate, n.VMStarts
+		n.VMStartDate, n.VMStarts = today, 0
+		return &n.VMStarts
+	case today == n.VMStartDate:
+		return &n.VMStarts
+	case today == n.VMStartPrevDate:
+		return &n.VMStartsPrev
+	case today > n.VMStartPrevDate:
+		// Between the two days, or no day before: nothing was started on it
+		// while it was remembered.
+		n.VMStartPrevDate, n.VMStartsPrev = today, 0
+		return &n.VMStartsPrev
+	}
+	return nil
+}
+
+// VMStartsLeft reports whether st allows another start of a stopped VM on
+// now's day under cfg (SPEC §13 rule 1).
+func VMStartsLeft(cfg config.Config, st State, now time.Time) bool {
+	count := vmStartCount(&st, Today(now))
+	return count != nil && *count < cfg.VMStartMax
 }
 
 func (d *decider) log(level slog.Level, msg string, attrs ...slog.Attr) {

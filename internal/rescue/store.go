@@ -68,6 +68,13 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		}
 		st.VMStartDate, st.VMStarts = start, n
 	}
+	if prev, prevOK := date(rec, "vm_start_prev_date"); prevOK && prev != "" {
+		n, err := strconv.Atoi(rec["vm_starts_prev"])
+		if err != nil || n < 0 {
+			n = 1 << 10
+		}
+		st.VMStartPrevDate, st.VMStartsPrev = prev, n
+	}
 	return st, problems
 }
 
@@ -89,7 +96,8 @@ func (s Store) Save(old, next State) error {
 	}
 	if old.DownSince.Equal(next.DownSince) && old.RouterDownSince.Equal(next.RouterDownSince) &&
 		old.VMRestartDate == next.VMRestartDate && old.LastReboot == next.LastReboot &&
-		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts {
+		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
+		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev {
 		return nil
 	}
 	if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
@@ -100,12 +108,14 @@ func (s Store) Save(old, next State) error {
 		return state.Remove(p)
 	}
 	return state.WriteRecord(p, state.Record{
-		"down_since":        state.RecordTimeString(next.DownSince),
-		"router_down_since": state.RecordTimeString(next.RouterDownSince),
-		"vm_restart_date":   next.VMRestartDate,
-		"last_reboot_date":  next.LastReboot,
-		"vm_start_date":     next.VMStartDate,
-		"vm_starts":         strconv.Itoa(next.VMStarts),
+		"down_since":         state.RecordTimeString(next.DownSince),
+		"router_down_since":  state.RecordTimeString(next.RouterDownSince),
+		"vm_restart_date":    next.VMRestartDate,
+		"last_reboot_date":   next.LastReboot,
+		"vm_start_date":      next.VMStartDate,
+		"vm_starts":          strconv.Itoa(next.VMStarts),
+		"vm_start_prev_date": next.VMStartPrevDate,
+		"vm_starts_prev":     strconv.Itoa(next.VMStartsPrev),
 	})
 }
 

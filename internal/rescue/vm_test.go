@@ -1,6 +1,8 @@
 package rescue
 
 import (
+	"time"
+
 	"strings"
 	"testing"
 
@@ -105,5 +107,36 @@ func TestSimulateJointVM(t *testing.T) {
 	res := SimulateJoint(config.Default(config.Router), hcfg, t0, ladder.PlanHorizon)
 	if res.VMRestart.IsZero() || res.HostReboot.IsZero() {
 		t.Errorf("VM restart at %v, host reboot at %v; want both within the plan", res.VMRestart, res.HostReboot)
+	}
+}
+
+// TestVMStartsAcrossClockSteps: the starts of a day are found again after
+// the clock stepped forward over midnight and back (SPEC §6 allows steps of
+// up to a day; the property test found the case with one counter).
+func TestVMStartsAcrossClockSteps(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMStartMax = 3
+	d0 := time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC)
+	d1 := d0.Add(2 * time.Hour)
+	var st State
+	for i := 0; i < 3; i++ {
+		if !VMStartsLeft(cfg, st, d0) {
+			t.Fatalf("start %d on %s refused; want allowed", i+1, Today(d0))
+		}
+		vmStartCount(&st, Today(d0))
+		st.VMStarts++
+	}
+	if VMStartsLeft(cfg, st, d0) {
+		t.Fatalf("a 4th start on %s allowed; want VM_START_MAX 3", Today(d0))
+	}
+	if !VMStartsLeft(cfg, st, d1) {
+		t.Fatalf("the first start on %s refused; want allowed", Today(d1))
+	}
+	*vmStartCount(&st, Today(d1))++
+	if VMStartsLeft(cfg, st, d0) {
+		t.Errorf("after a start on %s, back on %s: another start allowed; want the 3 of %s remembered (state %+v)", Today(d1), Today(d0), Today(d0), st)
+	}
+	if VMStartsLeft(cfg, st, d0.AddDate(0, 0, -1)) {
+		t.Errorf("a day before both remembered days: start allowed; want spent")
 	}
 }
