@@ -4,7 +4,7 @@ GO      ?= go
 BINS    := netcheck hostcheck midnight-reset
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -s -w -X github.com/pve-op/network-rescue/internal/cli.Version=$(VERSION)
-DIST_ARCHS := amd64 arm64 armv7 mipsle mips
+DIST_ARCHS := amd64 arm64 armv7 armv5 mipsle mips
 SHELL_FILES := $(wildcard scripts/*.sh) .ci/run
 
 .PHONY: all build test lint unit dist bench clean
@@ -43,6 +43,7 @@ dist:
 	@for a in $(DIST_ARCHS); do \
 	  case $$a in \
 	    armv7) goarch=arm; extra="GOARM=7";; \
+	    armv5) goarch=arm; extra="GOARM=5";; \
 	    mips|mipsle) goarch=$$a; extra="GOMIPS=softfloat";; \
 	    *) goarch=$$a; extra="";; \
 	  esac; \

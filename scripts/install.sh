@@ -536,7 +536,9 @@ restart_cron() {
 # with sh -c and on the router over SSH, so both read it the same way.
 ARCH_PROBE=$(
 	cat <<'EOF'
-echo "machine=$(uname -m)"
+echo "machine=${NETRESCUE_UNAME_M:-$(uname -m)}"
+# GOARM=7 needs VFPv3 (SPEC §10): the kernel lists it in Features.
+if grep -Eqw 'vfpv3|vfpv3d16' "${NETRESCUE_CPUINFO:-/proc/cpuinfo}" 2>/dev/null; then echo vfpv3=yes; else echo vfpv3=no; fi
 a=
 if [ -r /etc/openwrt_release ]; then
 	a=$(sed -n "s/^DISTRIB_ARCH=['\"]*\([^'\"]*\).*/\1/p" /etc/openwrt_release)
@@ -548,7 +550,7 @@ EOF
 )
 
 # map_arch PROBE-OUTPUT-FILE: the dist/linux-ARCH name (amd64, arm64, armv7,
-# mips, mipsle); returns 1 for a machine we build nothing for.
+# armv5, mips, mipsle); returns 1 for a machine we build nothing for.
 map_arch() {
 	ma_m=$(sed -n 's/^machine=//p' "$1")
 	ma_d=$(sed -n 's/^distrib=//p' "$1")
@@ -556,7 +558,11 @@ map_arch() {
 	case $ma_m in
 	x86_64 | amd64) echo amd64 ;;
 	aarch64 | arm64) echo arm64 ;;
-	armv7* | armv8l) echo armv7 ;;
+	armv7* | armv8l)
+		# An ARMv7 without VFPv3 dies of SIGILL on the armv7 build.
+		if [ "$(sed -n 's/^vfpv3=//p' "$1")" = yes ]; then echo armv7; else echo armv5; fi
+		;;
+	armv5* | armv6*) echo armv5 ;;
 	mips64*) return 1 ;;
 	mips*)
 		case $ma_d in
@@ -614,6 +620,7 @@ resolve_bins() {
 		rb_goarch=$rb_arch rb_goarm='' rb_gomips=''
 		case $rb_arch in
 		armv7) rb_goarch=arm rb_goarm=7 ;;
+		armv5) rb_goarch=arm rb_goarm=5 ;;
 		mips | mipsle) rb_gomips=softfloat ;;
 		esac
 		for rb_n; do
@@ -1085,7 +1092,7 @@ $ARCH_PROBE" >"$WORK/arch.router"; then
 	*) info "already there" ;;
 	esac
 	ROUTER_ARCH=$(map_arch "$WORK/arch.router") ||
-		die "the router's machine ($(sed -n 's/^machine=//p' "$WORK/arch.router")) is not one we build for (amd64, arm64, armv7, mips, mipsle)" \
+		die "the router's machine ($(sed -n 's/^machine=//p' "$WORK/arch.router")) is not one we build for (amd64, arm64, armv7, armv5, mips, mipsle)" \
 			"build the router binaries for it and pass --router-bin DIR"
 	info "router architecture: linux-$ROUTER_ARCH"
 }
@@ -1240,7 +1247,7 @@ status_step() {
 
 if [ "$UNINSTALL" = 0 ]; then
 	if [ -z "$BIN" ] && [ -z "$LOCAL_ARCH" ]; then
-		die "this machine ($(uname -m)) is not one we build for (amd64, arm64, armv7, mips, mipsle)" \
+		die "this machine ($(uname -m)) is not one we build for (amd64, arm64, armv7, armv5, mips, mipsle)" \
 			"build the binaries for it yourself (GOOS=linux go build ./cmd/...) and pass --bin DIR"
 	fi
 	# shellcheck disable=SC2086 # BIN_NAMES is a list
