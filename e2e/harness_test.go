@@ -34,6 +34,9 @@ func TestMain(m *testing.M) {
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
+	if fakeDir != "" {
+		os.RemoveAll(fakeDir)
+	}
 	os.Exit(code)
 }
 
@@ -75,6 +78,15 @@ func needRoot(t *testing.T, tools ...string) {
 			t.Skipf("SKIP e2e: %s not installed (apt-get install iproute2 nftables dropbear-bin busybox-static openssh-client)", tool)
 		}
 	}
+	ranInNamespaces(t)
+}
+
+// ranInNamespaces logs the marker that `make test` counts (with the test's
+// PASS line) as one end-to-end test that really ran in namespaces: a test
+// that skipped never logs it.
+func ranInNamespaces(t *testing.T) {
+	t.Helper()
+	t.Log("E2E-RAN " + t.Name())
 }
 
 // sh runs a command on the machine itself (setup only: ip, nft) and fails the test on error.
@@ -130,27 +142,64 @@ type result struct {
 	elapsed time.Duration
 }
 
-// inNS runs argv inside namespace ns. Extra mounts (src→dst bind mounts,
-// e.g. a fake /proc/uptime) are made inside `unshare -m` first, so the
-// machine's own files are never touched.
+// fakeBootID is the boot id every binary run by inNS sees unless a test
+// mounts its own: no test may depend on the machine's boot id.
+const fakeBootID = "e2e0e2e0-0000-4000-8000-00000000b007"
+
+// The fake /proc files (fakeProc) are written once per package run.
+var (
+	fakeOnce sync.Once
+	fakeDir  string
+	fakeErr  error
+)
+
+// fakeProc returns the default bind mounts of inNS: a /proc/uptime of one
+// day (past every SAFE_UPTIME and MIN_HOST_UPTIME, whenever the machine
+// booted) and a fixed boot_id. A test that needs a fresh boot mounts its
+// own file over the same path.
+func fakeProc(t *testing.T) map[string]string {
+	t.Helper()
+	fakeOnce.Do(func() {
+		fakeDir, fakeErr = os.MkdirTemp("", fmt.Sprintf("nre%d-proc-", os.Getpid()))
+		if fakeErr != nil {
+			return
+		}
+		for name, content := range map[string]string{"uptime": "86400.00 80000.00\n", "boot_id": fakeBootID + "\n"} {
+			if fakeErr = os.WriteFile(filepath.Join(fakeDir, name), []byte(content), 0o444); fakeErr != nil {
+				return
+			}
+		}
+	})
+	if fakeErr != nil {
+		t.Fatal(fakeErr)
+	}
+	return map[string]string{
+		"/proc/uptime":                    filepath.Join(fakeDir, "uptime"),
+		"/proc/sys/kernel/random/boot_id": filepath.Join(fakeDir, "boot_id"),
+	}
+}
+
+// inNS runs argv inside namespace ns, always inside `unshare -m` with a
+// fake /proc/uptime and boot_id bind-mounted (fakeProc), so that no run
+// depends on when or which boot the machine is in. Extra mounts (src→dst
+// bind mounts, e.g. a fresh-boot /proc/uptime) replace those defaults for
+// their destination. The machine's own files are never touched.
 func inNS(t *testing.T, ns string, mounts map[string]string, env []string, argv ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	full := []string{"netns", "exec", ns}
-	if len(mounts) > 0 {
-		script := "set -e\n"
-		args := []string{}
-		i := 1
-		for src, dst := range mounts {
-			script += fmt.Sprintf("mount --bind \"$%d\" \"$%d\"\n", i, i+1)
-			args = append(args, src, dst)
-			i += 2
-		}
-		script += fmt.Sprintf("shift %d\nexec \"$@\"\n", len(args))
-		full = append(full, "unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh")
-		full = append(full, args...)
+	byDst := fakeProc(t)
+	for src, dst := range mounts {
+		byDst[dst] = src
 	}
+	script := "set -e\n"
+	var args []string
+	for dst, src := range byDst {
+		script += fmt.Sprintf("mount --bind \"$%d\" \"$%d\"\n", len(args)+1, len(args)+2)
+		args = append(args, src, dst)
+	}
+	script += fmt.Sprintf("shift %d\nexec \"$@\"\n", len(args))
+	full := append([]string{"netns", "exec", ns, "unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh"}, args...)
 	full = append(full, argv...)
 	cmd := exec.CommandContext(ctx, "ip", full...)
 	cmd.Env = append(append(os.Environ(), "TZ=UTC0"), env...)

@@ -536,7 +536,9 @@ restart_cron() {
 # with sh -c and on the router over SSH, so both read it the same way.
 ARCH_PROBE=$(
 	cat <<'EOF'
-echo "machine=$(uname -m)"
+echo "machine=${NETRESCUE_UNAME_M:-$(uname -m)}"
+# GOARM=7 needs VFPv3 (SPEC §10): the kernel lists it in Features.
+if grep -Eqw 'vfpv3|vfpv3d16' "${NETRESCUE_CPUINFO:-/proc/cpuinfo}" 2>/dev/null; then echo vfpv3=yes; else echo vfpv3=no; fi
 a=
 if [ -r /etc/openwrt_release ]; then
 	a=$(sed -n "s/^DISTRIB_ARCH=['\"]*\([^'\"]*\).*/\1/p" /etc/openwrt_release)
@@ -548,7 +550,7 @@ EOF
 )
 
 # map_arch PROBE-OUTPUT-FILE: the dist/linux-ARCH name (amd64, arm64, armv7,
-# mips, mipsle); returns 1 for a machine we build nothing for.
+# armv5, mips, mipsle); returns 1 for a machine we build nothing for.
 map_arch() {
 	ma_m=$(sed -n 's/^machine=//p' "$1")
 	ma_d=$(sed -n 's/^distrib=//p' "$1")
@@ -556,7 +558,11 @@ map_arch() {
 	case $ma_m in
 	x86_64 | amd64) echo amd64 ;;
 	aarch64 | arm64) echo arm64 ;;
-	armv7* | armv8l) echo armv7 ;;
+	armv7* | armv8l)
+		# An ARMv7 without VFPv3 dies of SIGILL on the armv7 build.
+		if [ "$(sed -n 's/^vfpv3=//p' "$1")" = yes ]; then echo armv7; else echo armv5; fi
+		;;
+	armv5* | armv6*) echo armv5 ;;
 	mips64*) return 1 ;;
 	mips*)
 		case $ma_d in
@@ -614,6 +620,7 @@ resolve_bins() {
 		rb_goarch=$rb_arch rb_goarm='' rb_gomips=''
 		case $rb_arch in
 		armv7) rb_goarch=arm rb_goarm=7 ;;
+		armv5) rb_goarch=arm rb_goarm=5 ;;
 		mips | mipsle) rb_gomips=softfloat ;;
 		esac
 		for rb_n; do
@@ -1091,7 +1098,7 @@ $ARCH_PROBE" >"$WORK/arch.router"; then
 	*) info "already there" ;;
 	esac
 	ROUTER_ARCH=$(map_arch "$WORK/arch.router") ||
-		die "the router's machine ($(sed -n 's/^machine=//p' "$WORK/arch.router")) is not one we build for (amd64, arm64, armv7, mips, mipsle)" \
+		die "the router's machine ($(sed -n 's/^machine=//p' "$WORK/arch.router")) is not one we build for (amd64, arm64, armv7, armv5, mips, mipsle)" \
 			"build the router binaries for it and pass --router-bin DIR"
 	info "router architecture: linux-$ROUTER_ARCH"
 }
@@ -1216,8 +1223,24 @@ purge_step() {
 
 status_step() {
 	[ -x "$STATUS_BIN" ] || return 0
+	if [ -n "$PREFIX" ]; then
+		# status probes CHECK_TARGETS from this machine and reads the state
+		# at the config's paths (/root …), not the tree: under --prefix only
+		# the config is checked, offline (plan reads nothing else).
+		say "Checking the config: $STATUS_BIN -config $CONF plan"
+		info "status is not run under --prefix: it would probe the network from this machine and read its own state; on the target run: ${STATUS_BIN#"$PREFIX"} status"
+		[ "$DRY" = 0 ] || return 0
+		if "$STATUS_BIN" -config "$CONF" plan >"$WORK/status" 2>&1; then
+			note "config accepted by ${STATUS_BIN##*/}"
+		else
+			while IFS= read -r st_l || [ -n "$st_l" ]; do
+				info "$st_l"
+			done <"$WORK/status"
+			warn "${STATUS_BIN##*/} refused $CONF (the lines above say why)" "edit ${CONF#"$PREFIX"}"
+		fi
+		return 0
+	fi
 	st_cmd="$STATUS_BIN status"
-	[ -z "$PREFIX" ] || st_cmd="$st_cmd -config $CONF -crontab $CRONFILE"
 	say "Checking: $st_cmd"
 	if [ "$DRY" = 1 ]; then
 		info "would run: $st_cmd"
@@ -1225,11 +1248,7 @@ status_step() {
 	fi
 	st_to=
 	command -v timeout >/dev/null 2>&1 && st_to="timeout 120"
-	if [ -z "$PREFIX" ]; then
-		$st_to "$STATUS_BIN" status >"$WORK/status" 2>&1
-	else
-		$st_to "$STATUS_BIN" status -config "$CONF" -crontab "$CRONFILE" >"$WORK/status" 2>&1
-	fi
+	$st_to "$STATUS_BIN" status >"$WORK/status" 2>&1
 	st_rc=$?
 	while IFS= read -r st_l || [ -n "$st_l" ]; do
 		info "$st_l"
@@ -1246,7 +1265,7 @@ status_step() {
 
 if [ "$UNINSTALL" = 0 ]; then
 	if [ -z "$BIN" ] && [ -z "$LOCAL_ARCH" ]; then
-		die "this machine ($(uname -m)) is not one we build for (amd64, arm64, armv7, mips, mipsle)" \
+		die "this machine ($(uname -m)) is not one we build for (amd64, arm64, armv7, armv5, mips, mipsle)" \
 			"build the binaries for it yourself (GOOS=linux go build ./cmd/...) and pass --bin DIR"
 	fi
 	# shellcheck disable=SC2086 # BIN_NAMES is a list

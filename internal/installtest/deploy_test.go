@@ -248,7 +248,8 @@ func TestRouterDeployOverSSH(t *testing.T) {
 	}
 	wantContains(t, "output", r.out, "the router presents: 256 SHA256:", "pinned", "router architecture: linux-",
 		"copied "+routerPrefix+"/usr/bin/netcheck", "Router side: install.sh --role router",
-		"stand-in netcheck status -config "+routerPrefix+"/etc/netrescue.conf")
+		"Checking the config: "+routerPrefix+"/usr/bin/netcheck -config "+routerPrefix+"/etc/netrescue.conf plan")
+	wantNotContains(t, "output", r.out, "stand-in netcheck status")
 	wantNotContains(t, "output", r.out, "192.168.10.1")
 
 	// The router side.

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -37,8 +38,17 @@ func TestWithRealBinaries(t *testing.T) {
 			prefix := t.TempDir()
 			write(t, l.cron(prefix), foreign, 0o600)
 			out := s.mustRun("--role", string(l.role), "--prefix", prefix, "--bin", bin)
-			wantContains(t, "install output", out, "==> Checking: "+filepath.Join(prefix, l.bindir, l.statusOf)+" status")
-			wantNotContains(t, "install output", out, "status exited 2", "flag provided but not defined")
+			// Under --prefix the real binary only checks the config
+			// (plan): no probe of CHECK_TARGETS, no state read outside
+			// the tree (issue 9 item 4).
+			wantContains(t, "install output", out, "==> Checking the config: "+filepath.Join(prefix, l.bindir, l.statusOf)+" -config "+filepath.Join(prefix, "etc/netrescue.conf")+" plan",
+				"config accepted by "+l.statusOf)
+			wantNotContains(t, "install output", out, "internet", "reply from", "refused", "flag provided but not defined")
+			for _, line := range strings.Split(out, "\n") {
+				if strings.Contains(line, "/root/") && !strings.Contains(line, prefix+"/root/") {
+					t.Errorf("install output names a path outside the tree: %q", line)
+				}
+			}
 			t.Logf("install output:\n%s", out)
 		})
 	}
