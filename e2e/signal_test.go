@@ -91,3 +91,96 @@ func TestRouterSignalDuringL1(t *testing.T) {
 		})
 	}
 }
+
+// TestRouterSignalDuringProbe: netcheck installs no signal handler until
+// it decides to act (SPEC §12), so a SIGTERM while the probe waits for a
+// reply that never comes kills it by the signal: nothing is written to
+// STATE_DIR, RUN_DIR or the log, and no action runs, although this run
+// would have reached L1 (SPEC §15: state is persisted only after the probe).
+func TestRouterSignalDuringProbe(t *testing.T) {
+	needRoot(t)
+	// A black hole: "the internet" is on the namespace's lo and nftables
+	// drops every packet arriving for it (silently, unlike an output drop), so the probe waits PROBE_TIMEOUT for
+	// replies that never come.
+	ns := netns(t, fmt.Sprintf("nrG%dprobe", os.Getpid()))
+	sh(t, "ip", "-n", ns, "addr", "add", "203.0.113.1/32", "dev", "lo")
+	nft(t, ns, "add table inet bh\nadd chain inet bh in { type filter hook input priority 0; policy accept; }\nadd rule inet bh in ip daddr 203.0.113.1 drop\n")
+	dir := t.TempDir()
+	stateDir, runDir, log, actions := filepath.Join(dir, "state"), filepath.Join(dir, "run"), filepath.Join(dir, "net.log"), filepath.Join(dir, "actions")
+	lines := func(timeout string) []string {
+		return []string{"CHECK_TARGETS=203.0.113.1", "CHECK_TCP=", "PROBE_TIMEOUT=" + timeout,
+			"STATE_DIR=" + stateDir, "RUN_DIR=" + runDir, "LOG_FILE=" + log, "SYSLOG=0", "SAFE_UPTIME=0",
+			"L1_THRESHOLD=2", "L2_THRESHOLD=3", "L3_THRESHOLD=4",
+			"L1_CMD=" + recorder(t, dir, "L1", actions, ""), "L2_CMD=" + recorder(t, dir, "L2", actions, ""),
+			"L3_CMD=" + recorder(t, dir, "L3", actions, "")}
+	}
+	quick, slow := filepath.Join(dir, "quick.conf"), filepath.Join(dir, "slow.conf")
+	writeConf(t, quick, lines("300ms")...)
+	writeConf(t, slow, lines("20s")...)
+	// A first failing run: streak 1, so the next completed run would act.
+	if out, err := exec.Command("ip", "netns", "exec", ns, bin(t, "netcheck"), "-config", quick).CombinedOutput(); err != nil {
+		t.Fatalf("first run: %v\n%s", err, out)
+	}
+	before := tree(t, stateDir, runDir, log)
+	if !strings.Contains(before, "第 1 次失败") {
+		t.Fatalf("first run did not count a failure:\n%s", before)
+	}
+
+	cmd := exec.Command("ip", "netns", "exec", ns, bin(t, "netcheck"), "-config", slow)
+	cmd.Env = append(os.Environ(), "TZ=UTC0")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	time.Sleep(time.Second) // well into the 20 s probe
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("netcheck still running 5 s after SIGTERM during the probe")
+	}
+	if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("netcheck ended with %v (stderr %q); want killed by SIGTERM (no handler during the probe)", cmd.ProcessState, stderr.String())
+	}
+	if after := tree(t, stateDir, runDir, log); after != before {
+		t.Errorf("SIGTERM during the probe changed STATE_DIR, RUN_DIR or the log:\n%s\nwas\n%s", after, before)
+	}
+	if a := readFile(t, actions); a != "" {
+		t.Errorf("actions run after SIGTERM during the probe: %q", a)
+	}
+}
+
+// tree is the names, modes and contents of the files at or under paths.
+func tree(t *testing.T, paths ...string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, root := range paths {
+		filepath.WalkDir(root, func(p string, de os.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			info, ierr := de.Info()
+			if ierr != nil {
+				return nil
+			}
+			c := ""
+			if de.Type().IsRegular() {
+				c = readFile(t, p)
+			}
+			fmt.Fprintf(&b, "%s %v %q\n", p, info.Mode(), c)
+			return nil
+		})
+	}
+	return b.String()
+}

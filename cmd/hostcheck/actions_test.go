@@ -80,9 +80,11 @@ func TestRebootCmdSurvivesSignal(t *testing.T) {
 	}
 }
 
-// TestSignalDuringProbeActsNot: a SIGTERM or Ctrl-C that cuts the probe
-// short is no outage: nothing is decided, written or run (an action, once
+// TestSignalDuringProbeActsNot: a probe cut short by the caller's context
+// is no outage: nothing is decided, written or run (an action, once
 // started, runs to completion, so none may start from a cut-short probe).
+// A real SIGTERM during the probe finds no handler and ends the process
+// before it writes anything (SPEC §12; see TestHostSignalsCaughtOnlyToAct).
 func TestSignalDuringProbeActsNot(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -112,5 +114,60 @@ func TestSignalDuringProbeActsNot(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(h.cfg.StateDir); len(entries) != 0 {
 		t.Errorf("state written after a signal during the probe: %v", entries)
+	}
+}
+
+// TestHostSignalsCaughtOnlyToAct: hostcheck catches SIGTERM and SIGINT
+// only once it has decided to act, before it persists (SPEC §12, §15): a
+// healthy run installs no handler; a run that cold-restarts the router VM
+// catches them first, and a signal arriving at once still lets qm stop and
+// qm start run to completion.
+func TestHostSignalsCaughtOnlyToAct(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		up        bool
+		wantCatch bool
+		wantRan   string
+	}{
+		{"healthy", true, false, ""},
+		{"router VM hung", false, true, "/usr/sbin/qm stop 100; /usr/sbin/qm start 100"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ran []string
+			h := testHost(t, signalDuring("never", func() {}, &ran))
+			dir := t.TempDir()
+			h.cfg.StateDir, h.cfg.RunDir, h.cfg.PVEMark = filepath.Join(dir, "state"), filepath.Join(dir, "run"), filepath.Join(dir, "mark")
+			h.cfg.RouterHungAfter, h.cfg.MinHostUptime = 0, 0
+			// Guards with nothing to find: no cluster, no backup.
+			h.corosync, h.vzdumpLock, h.procRoot = filepath.Join(dir, "no-corosync"), filepath.Join(dir, "no-lock"), t.TempDir()
+			stderr, err := os.Create(filepath.Join(dir, "stderr"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stderr.Close()
+			h.e.Stderr = stderr
+			h.e.Uptime = func() (time.Duration, error) { return 24 * time.Hour, nil }
+			h.e.BootID = func() (string, error) { return "boot", nil }
+			h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: tc.up} }
+			caught := false
+			h.e.Signals = func(parent context.Context) (context.Context, context.CancelFunc) {
+				caught = true
+				if entries, _ := os.ReadDir(h.cfg.StateDir); len(entries) != 0 {
+					t.Errorf("state written before signals are caught: %v", entries)
+				}
+				ctx, cancel := context.WithCancel(parent)
+				cancel() // the signal arrives at once
+				return ctx, cancel
+			}
+			if err := h.check(context.Background()); err != nil {
+				t.Errorf("check = %v", err)
+			}
+			if caught != tc.wantCatch {
+				t.Errorf("signals caught %v; want %v", caught, tc.wantCatch)
+			}
+			if got := strings.Join(ran, "; "); got != tc.wantRan {
+				t.Errorf("commands: %q; want %q", got, tc.wantRan)
+			}
+		})
 	}
 }

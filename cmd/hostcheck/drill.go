@@ -15,6 +15,10 @@ import (
 // acknowledgement works, then put the router's state back exactly as it
 // was. With -live (and -yes) the decision is carried out for real.
 func (h *host) drill(ctx context.Context, live bool) error {
+	// The drill changes the router's state and puts it back when it ends:
+	// a Ctrl-C must reach that restore, not kill the process (SPEC §15).
+	ctx, stop := h.e.Signals.Catch(ctx)
+	defer stop()
 	w := h.e.Stdout
 	rc := h.remote()
 	say := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }

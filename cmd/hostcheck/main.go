@@ -13,19 +13,15 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/runenv"
 )
 
 func main() {
-	// SIGTERM is how a shutdown reaches a run that waits for its own
-	// reboot: it ends the run quietly (SPEC §6 step 6).
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], runenv.Real())
-	stop()
+	// No signal handler here: a run catches SIGTERM and SIGINT only once
+	// it decides to act (runenv.Signals; SPEC §12, §15).
+	err := run(context.Background(), os.Args[1:], runenv.Real())
 	if code := cli.ExitCode(err); code != cli.ExitOK {
 		fmt.Fprintln(os.Stderr, "hostcheck:", err)
 		os.Exit(code)

@@ -167,9 +167,10 @@ func (h *host) check(ctx context.Context) error {
 	}
 	step, rs, obs := h.decide(ctx, st, h.observeBasics())
 	if ctx.Err() != nil {
-		// A SIGTERM or Ctrl-C cut the observation short (a probe or the SSH
-		// read ended early): that is no outage, and since an action, once
-		// started, runs to completion (SPEC §15), nothing is decided.
+		// No signal is caught while observing (a SIGTERM or Ctrl-C ends the
+		// process before it writes anything: SPEC §12); an observation cut
+		// short by the caller's context is no outage either: nothing is
+		// decided.
 		h.log.Debug("interrupted while observing; nothing decided", "err", ctx.Err())
 		return nil
 	}
@@ -180,6 +181,15 @@ func (h *host) check(ctx context.Context) error {
 			fmt.Fprintf(h.e.Stderr, "hostcheck: the host already stepped in today (%s): nothing to do until midnight\n", store.Mark)
 		}
 		return nil
+	}
+	if step.Action != rescue.None {
+		// Decided to act: from here until the run exits SIGTERM and SIGINT
+		// are caught, so qm and the reboot commands run to completion and
+		// a SIGTERM ends the wait for our own reboot quietly (SPEC §6 step
+		// 6, §15); the healthy path installs no handler (SPEC §12).
+		var stop context.CancelFunc
+		ctx, stop = h.e.Signals.Catch(ctx)
+		defer stop()
 	}
 	// Persist before acting: the mark of a host reboot is on disk before
 	// anything can interrupt the reboot (SPEC §6 step 6).

@@ -12,17 +12,15 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/runenv"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], runenv.Real())
-	stop()
+	// No signal handler here: a run catches SIGTERM and SIGINT only once
+	// it decides to act (runenv.Signals; SPEC §12, §15).
+	err := run(context.Background(), os.Args[1:], runenv.Real())
 	if code := cli.ExitCode(err); code != cli.ExitOK {
 		fmt.Fprintln(os.Stderr, "netcheck:", err)
 		os.Exit(code)

@@ -100,9 +100,10 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		Privileged: os.Geteuid() == 0})
 	cancel()
 	if ctx.Err() != nil {
-		// A SIGTERM or Ctrl-C cut the probe short: that is no outage, and
-		// since an action, once started, runs to completion (SPEC §15),
-		// nothing is decided; the next cron run probes again.
+		// No signal is caught during the probe (a SIGTERM or Ctrl-C ends
+		// the process, which has written nothing: SPEC §12); a probe cut
+		// short by the caller's context is no outage either: nothing is
+		// decided, the next cron run probes again.
 		log.Debug("interrupted during the probe; nothing decided", "err", ctx.Err())
 		return nil
 	}
@@ -118,6 +119,14 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	}
 
 	step := ladder.Decide(cfg, st, in)
+	if step.Action != ladder.None {
+		// Decided to act: from here until the run exits SIGTERM and SIGINT
+		// are caught, so the count is persisted and the action runs to
+		// completion; the healthy path installs no handler (SPEC §12, §15).
+		var stop context.CancelFunc
+		ctx, stop = e.Signals.Catch(ctx)
+		defer stop()
+	}
 	// Persist before acting, so that a reboot or crash never loses a count.
 	err = store.Save(st, step.Next, len(problems) > 0)
 	var verr *ladder.VolatileError

@@ -203,7 +203,8 @@ func (d *decider) down(now time.Time) {
 	c := d.cfg
 	switch {
 	case n.Streak == c.L1Threshold:
-		d.act(L1, "【L1-动作】重拨 WAN 接口 (ifdown/ifup wan)…")
+		// The configured interface (WAN_IFACE), not always "wan" (SPEC §14).
+		d.act(L1, fmt.Sprintf("【L1-动作】重拨 WAN 接口 (ifdown/ifup %s)…", c.WanIface))
 	case n.Streak == c.L2Threshold:
 		d.act(L2, "【L2-动作】重启网络与防火墙服务…")
 	case n.Streak >= c.L3Threshold:

@@ -59,7 +59,10 @@ func TestDecideRules(t *testing.T) {
 				}
 			}},
 		{name: "L1 at L1_THRESHOLD", st: State{Boot: "b", Streak: 1}, in: down(long), wantAction: L1,
-			wantMsg: []string{"第 2 次失败", "【L1-动作】"}},
+			wantMsg: []string{"第 2 次失败", "【L1-动作】重拨 WAN 接口 (ifdown/ifup wan)…"}},
+		{name: "L1 names the configured WAN_IFACE", cfg: func(c *config.Config) { c.WanIface = "wan6" },
+			st: State{Boot: "b", Streak: 1}, in: down(long), wantAction: L1,
+			wantMsg: []string{"【L1-动作】重拨 WAN 接口 (ifdown/ifup wan6)…"}, wantNoMsg: []string{"ifup wan)"}},
 		{name: "L2 at L2_THRESHOLD", st: State{Boot: "b", Streak: 4}, in: down(long), wantAction: L2,
 			wantMsg: []string{"第 5 次失败", "【L2-动作】"}},
 		{name: "nothing between L2 and L3", st: State{Boot: "b", Streak: 6}, in: down(long), wantAction: None,

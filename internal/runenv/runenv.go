@@ -7,6 +7,8 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/command"
@@ -26,6 +28,33 @@ type Env struct {
 	Exec   func(ctx context.Context, cmdline string, timeout time.Duration) command.Result
 	Uptime func() (time.Duration, error)
 	BootID func() (string, error)
+	// Signals is where a run starts catching SIGTERM and SIGINT: only
+	// once it has decided to act (SPEC §12, §15).
+	Signals Signals
+}
+
+// Signals starts catching SIGTERM and SIGINT for the rest of the run; the
+// context it returns ends when one arrives, stop stops catching. No
+// handler is installed before: a healthy run, which writes nothing, keeps
+// the default disposition and a signal simply ends it (SPEC §12). From
+// the moment a run decides to act, a signal must neither kill the action
+// half way (its commands run with context.WithoutCancel in their own
+// process group) nor the persist before it, and it ends hostcheck's wait
+// for its own reboot quietly (SPEC §6 step 6, §15).
+type Signals func(parent context.Context) (ctx context.Context, stop context.CancelFunc)
+
+// Catch starts catching. A nil Signals (a test's Env) catches nothing:
+// its context ends only with parent or stop.
+func (s Signals) Catch(parent context.Context) (context.Context, context.CancelFunc) {
+	if s == nil {
+		return context.WithCancel(parent)
+	}
+	return s(parent)
+}
+
+// OSSignals catches the process's SIGTERM and SIGINT (signal.NotifyContext).
+func OSSignals(parent context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 }
 
 // Real is the environment of a real run: a one-shot process, so its probe
@@ -33,7 +62,7 @@ type Env struct {
 // down (they die with the process; SPEC §12).
 func Real() Env {
 	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, Probe: oneShot,
-		Exec: command.Run, Uptime: sysinfo.Uptime, BootID: sysinfo.BootID}
+		Exec: command.Run, Uptime: sysinfo.Uptime, BootID: sysinfo.BootID, Signals: OSSignals}
 }
 
 func oneShot(ctx context.Context, cfg probe.Config) probe.Result {
