@@ -33,6 +33,11 @@ func signalDuring(at string, cancelRun context.CancelFunc, ran *[]string) func(c
 			return command.Result{Cmd: cmdline, Err: ctx.Err()}
 		}
 		*ran = append(*ran, cmdline)
+		if strings.Contains(cmdline, " status ") {
+			// qm status VMID --verbose of a running VM, in the shape
+			// PVE/CLI/qm.pm prints (see rescue.TestParseQMStatus).
+			return command.Result{Cmd: cmdline, Stdout: "qmpstatus: running\nstatus: running\n"}
+		}
 		return command.Result{Cmd: cmdline}
 	}
 }
@@ -130,7 +135,7 @@ func TestHostSignalsCaughtOnlyToAct(t *testing.T) {
 		wantRan   string
 	}{
 		{"healthy", true, false, ""},
-		{"router VM hung", false, true, "/usr/sbin/qm stop 100; /usr/sbin/qm start 100"},
+		{"router VM hung", false, true, "/usr/sbin/qm status 100 --verbose; /usr/sbin/qm stop 100; /usr/sbin/qm start 100"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var ran []string

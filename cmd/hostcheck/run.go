@@ -232,6 +232,10 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 	var rs remote.RouterState
 	for {
 		step := rescue.Decide(h.cfg, st, obs)
+		if step.Need != rescue.NeedNothing && ctx.Err() != nil {
+			// Interrupted while observing: observe no more (check decides nothing).
+			return step, rs, obs
+		}
 		switch step.Need {
 		case rescue.NeedNet:
 			res := h.probe(ctx, h.cfg.CheckTargets, h.cfg.CheckTCP)
