@@ -2,6 +2,7 @@ package testlab
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pve-op/network-rescue/internal/qm"
 )
@@ -135,5 +137,26 @@ func TestFakeQMRoundTrip(t *testing.T) {
 				t.Errorf("calls.log = %q; want 18 calls from \"status 100 --verbose\" to \"status 999\"", calls)
 			}
 		})
+	}
+}
+
+// TestFakeQMStopHangs: an injected hanging stop blocks until the caller's
+// deadline kills it, and the VM stays running (what a hostcheck bound sees).
+func TestFakeQMStopHangs(t *testing.T) {
+	q, err := NewFakeQM(t.TempDir(), "100", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = q.Set("status", "running")
+	_ = q.Set("qmpstatus", "running")
+	_ = q.Set("stop_hangs", "1")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err = exec.CommandContext(ctx, q.Path, "stop", "100", "--timeout", "30").Run()
+	if err == nil || ctx.Err() == nil {
+		t.Fatalf("hanging stop returned %v before the deadline; want killed at the deadline", err)
+	}
+	if q.Get("status") != "running" || q.Get("stops") != "1" {
+		t.Errorf("after a killed stop: status %s, stops %s; want running, 1", q.Get("status"), q.Get("stops"))
 	}
 }
