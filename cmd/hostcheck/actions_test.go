@@ -35,7 +35,7 @@ func signalDuring(at string, cancelRun context.CancelFunc, ran *[]string) func(c
 		*ran = append(*ran, cmdline)
 		if strings.Contains(cmdline, " status ") {
 			// qm status VMID --verbose of a running VM, in the shape
-			// PVE/CLI/qm.pm prints (see rescue.TestParseQMStatus).
+			// PVE/CLI/qm.pm prints (see qm.TestParseStatus).
 			return command.Result{Cmd: cmdline, Stdout: "qmpstatus: running\nstatus: running\n"}
 		}
 		return command.Result{Cmd: cmdline}

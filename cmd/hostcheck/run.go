@@ -18,6 +18,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/logx"
 	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/qm"
 	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/report"
 	"github.com/pve-op/network-rescue/internal/rescue"
@@ -351,11 +352,11 @@ func (h *host) vmStatus(ctx context.Context) rescue.VMStatus {
 	if !r.OK() {
 		return rescue.VMStatus{Err: r.Summary()} // with the first stderr line
 	}
-	status, qmp, err := rescue.ParseQMStatus(r.Stdout)
+	st, err := qm.ParseStatus(r.Stdout)
 	if err != nil {
 		return rescue.VMStatus{Err: err.Error()}
 	}
-	return rescue.VMStatus{Status: status, QMP: qmp}
+	return rescue.VMStatus{Status: st.Status, QMP: st.QMPStatus}
 }
 
 // result logs a command's outcome as the original did: -> [成功] / -> [错误].

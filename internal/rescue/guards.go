@@ -72,28 +72,3 @@ func QuorumAfterReboot(pvecmStatus string) (ok bool, detail string, err error) {
 	return true, "", nil
 }
 
-// ParseQMStatus reads `qm status VMID --verbose` (SPEC §13): qemu-server
-// PVE/CLI/qm.pm prints each key of the status hash, sorted, as "key:
-// value"; nested hashes (blockstat, nics, …) follow as tab-indented lines,
-// which are not the VM's own keys and are skipped.
-func ParseQMStatus(out string) (status, qmp string, err error) {
-	for _, line := range strings.Split(out, "\n") {
-		if line == "" || line[0] == '\t' || line[0] == ' ' {
-			continue
-		}
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		switch v = strings.TrimSpace(v); k {
-		case "status":
-			status = v
-		case "qmpstatus":
-			qmp = v
-		}
-	}
-	if status == "" {
-		return "", "", fmt.Errorf("qm status: no \"status:\" line")
-	}
-	return status, qmp, nil
-}

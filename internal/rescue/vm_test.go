@@ -10,46 +10,6 @@ import (
 	"github.com/pve-op/network-rescue/internal/ladder"
 )
 
-// qmStatusStopped is `qm status 100 --verbose` in its real shape:
-// proxmox/qemu-server PVE/CLI/qm.pm `status` prints, with --verbose, each
-// key of the status hash sorted, through print_recursive_hash: top-level
-// scalars as "key: value", nested hashes as "key:" then tab-indented lines.
-const qmStatusStopped = "cpus: 1\ndisk: 0\ndiskread: 0\ndiskwrite: 0\nmaxdisk: 536870912\nmaxmem: 268435456\nmem: 0\n" +
-	"name: openwrt\nnetin: 0\nnetout: 0\nstatus: stopped\ntemplate: \nuptime: 0\nvmid: 100\n"
-
-const qmStatusRunning = "balloon: 268435456\nblockstat:\n\tscsi0:\n\t\trd_bytes: 1\n\t\tstatus: stopped\ncpus: 1\n" +
-	"name: openwrt\nnics:\n\ttap100i0:\n\t\tnetin: 5\nqmpstatus: running\nrunning-machine: pc-i440fx-8.1+pve0\n" +
-	"running-qemu: 8.1.2\nstatus: running\nuptime: 3600\nvmid: 100\n"
-
-func TestParseQMStatus(t *testing.T) {
-	for _, tt := range []struct {
-		in, status, qmp string
-		err             bool
-	}{
-		{qmStatusStopped, "stopped", "", false},
-		{qmStatusRunning, "running", "running", false},
-		{"status: running\nqmpstatus: paused\n", "running", "paused", false},
-		{"", "", "", true},
-		{"\tstatus: stopped\n", "", "", true}, // nested keys are not the VM's
-	} {
-		s, q, err := ParseQMStatus(tt.in)
-		if s != tt.status || q != tt.qmp || (err != nil) != tt.err {
-			t.Errorf("ParseQMStatus(%q) = %q, %q, %v; want %q, %q, err=%v", tt.in, s, q, err, tt.status, tt.qmp, tt.err)
-		}
-	}
-}
-
-func FuzzParseQMStatus(f *testing.F) {
-	f.Add(qmStatusStopped)
-	f.Add(qmStatusRunning)
-	f.Fuzz(func(t *testing.T, s string) {
-		st, _, err := ParseQMStatus(s)
-		if err == nil && st == "" {
-			t.Fatalf("no status and no error")
-		}
-	})
-}
-
 // TestDecideVM: SPEC §13 rule 1 — a VM found stopped while the internet
 // is down is started in this run, at most VM_START_MAX a day, recorded
 // before acting; a failing qm status means no VM action; a healthy run
