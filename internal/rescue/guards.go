@@ -71,4 +71,3 @@ func QuorumAfterReboot(pvecmStatus string) (ok bool, detail string, err error) {
 	}
 	return true, "", nil
 }
-
