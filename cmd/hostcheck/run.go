@@ -142,7 +142,7 @@ func (h *host) remote() remote.Config {
 
 // check is one cron run (SPEC §6 steps 1–6).
 func (h *host) check(ctx context.Context) error {
-	release, held, err := cli.Lock(h.log, h.cfg.RunDir, "hostcheck.lock", 0)
+	release, held, err := cli.Lock(h.log, h.cfg.RunDir, h.cfg.StateDir, "hostcheck.lock", 0)
 	if err != nil {
 		h.log.Error("【严重错误】无法加锁，本次不检测", "err", err)
 		return err

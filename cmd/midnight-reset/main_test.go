@@ -27,7 +27,7 @@ func TestResetWaitsForTheRun(t *testing.T) {
 	must(t, state.WriteCount(filepath.Join(stateDir, "net_rb_count"), 2))
 
 	// The netcheck run, probing at 00:00: it holds the lock.
-	release, held, err := cli.Lock(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), runDir, "netcheck.lock", 0)
+	release, held, err := cli.Lock(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), runDir, stateDir, "netcheck.lock", 0)
 	if err != nil || !held {
 		t.Fatalf("test's lock: %v %v", held, err)
 	}
