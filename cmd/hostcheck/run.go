@@ -233,6 +233,12 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 			cancel()
 			obs.RouterKnown = true
 			// Router text is untrusted: routerObs escapes it (SPEC §15).
+			var ce *state.CorruptError
+			if errors.As(err, &ce) {
+				// A FIFO or a directory as SSH_KEY or KNOWN_HOSTS (SPEC §15):
+				// the user must fix it, the run goes on without the router.
+				h.log.Error("【严重错误】SSH 文件不是普通文件，无法连接路由器", "file", ce.Path, "kind", ce.Kind)
+			}
 			if err != nil {
 				obs.Router = rescue.Router{Err: shown(err.Error(), maxShownErr)}
 				h.traceStage("read the router over SSH", obs.Router.Err)
