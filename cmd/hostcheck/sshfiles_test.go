@@ -84,3 +84,67 @@ func TestFIFOSSHFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusFIFO: a FIFO as LOG_FILE, as the crontab or as SSH_KEY does
+// not hang `hostcheck status`: each is a ✗ line naming the kind, followed
+// by its fix (SPEC §15, issue 9 item 11).
+func TestStatusFIFO(t *testing.T) {
+	dir := t.TempDir()
+	st, key, kh := filepath.Join(dir, "state"), filepath.Join(dir, "id_ed25519"), filepath.Join(dir, "known_hosts")
+	logFile, tab := filepath.Join(dir, "host.log"), filepath.Join(dir, "crontab")
+	if err := os.Mkdir(st, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostKey, _ := ssh.NewPublicKey(pub)
+	if err := os.WriteFile(kh, []byte(knownhosts.Line([]string{"203.0.113.9:22"}, hostKey)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{logFile, tab, key} {
+		if err := syscall.Mkfifo(p, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := filepath.Join(dir, "host.conf")
+	lines := "STATE_DIR=" + st + "\nRUN_DIR=" + filepath.Join(dir, "run") + "\nLOG_FILE=" + logFile +
+		"\nSYSLOG=0\nPVE_MARK=" + filepath.Join(st, "pve_did_reboot_today") +
+		"\nOP_IP=203.0.113.9\nSSH_KEY=" + key + "\nKNOWN_HOSTS=" + kh +
+		"\nSSH_TIMEOUT=2\nCHECK_TARGETS=198.51.100.1\n"
+	if err := os.WriteFile(conf, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stderr, _ := os.Create(filepath.Join(dir, "stderr"))
+	defer stderr.Close()
+	out := &strings.Builder{}
+	e := runenv.Env{Stdout: out, Stderr: stderr,
+		Now:   func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) },
+		Probe: func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true} },
+		Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+			return command.Result{Cmd: cmdline, Err: os.ErrNotExist}
+		},
+		Uptime: func() (time.Duration, error) { return 24 * time.Hour, nil },
+		BootID: func() (string, error) { return "boot", nil },
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = run(context.Background(), []string{"-config", conf, "status", "-crontab", tab}, e)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("hostcheck status hung on a FIFO")
+	}
+	for _, want := range []string{
+		"✗ cron entries: " + tab + " is a fifo, not a crontab file\n    fix: ",
+		"✗ last log lines: " + logFile + " is a fifo, not the log file\n    fix: ",
+		"✗ SSH files: " + key + " is a fifo, not a regular file\n    fix: ",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("status:\n%s\nwant\n%s", out, want)
+		}
+	}
+}
