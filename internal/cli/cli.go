@@ -351,11 +351,22 @@ func runDirProblem(dir string) (string, error) {
 
 // Zone returns the local zone for timestamps and calendar days (SPEC §8).
 func Zone() *time.Location {
-	loc, _, err := tz.Load(os.Getenv, os.ReadFile)
+	loc, _, err := tz.Load(os.Getenv, ReadSystemFile)
 	if err != nil || loc == nil {
 		return time.UTC
 	}
 	return loc
+}
+
+// maxSystemFileBytes bounds the system files read (/etc/TZ, a zoneinfo
+// file): a zoneinfo file is a few KiB.
+const maxSystemFileBytes = 256 << 10
+
+// ReadSystemFile reads a system file such as /etc/TZ or /etc/localtime
+// without blocking and bounded (SPEC §15); a symlink, the usual form of
+// /etc/localtime, is followed. A FIFO there is an error, not a hang.
+func ReadSystemFile(path string) ([]byte, error) {
+	return state.ReadBoundedFollow(path, maxSystemFileBytes)
 }
 
 // Logger builds the run's logger from cfg: the log file, syslog, and the

@@ -5,7 +5,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestLockFallbackToStateDir: when RUN_DIR cannot take the lock file (a
@@ -65,4 +67,25 @@ func lockFallbackChild(t *testing.T, dir string) {
 		t.Fatalf("Lock after release = %v, %v; want held", held, err)
 	}
 	rel2()
+}
+
+// TestZoneFIFO: a TZ naming a FIFO (or /etc/TZ, /etc/localtime being one)
+// does not hang every run reading the time zone: Zone falls back to UTC at
+// once (SPEC §15, issue 9 item 11).
+func TestZoneFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "zone")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TZ", ":"+fifo)
+	ch := make(chan *time.Location, 1)
+	go func() { ch <- Zone() }()
+	select {
+	case loc := <-ch:
+		if loc != time.UTC {
+			t.Errorf("Zone() with TZ a FIFO = %v; want UTC", loc)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Zone() blocked on a FIFO as the zone file")
+	}
 }

@@ -176,7 +176,7 @@ func Basics(cfg config.Config, now time.Time, tzFix string) ([]Check, *time.Loca
 		src = cfg.Path
 	}
 	out := []Check{Info("binary", cli.VersionString(exe)), Info("config valid", src)}
-	loc, zoneSrc, err := tz.Load(os.Getenv, os.ReadFile)
+	loc, zoneSrc, err := tz.Load(os.Getenv, cli.ReadSystemFile)
 	if err != nil {
 		return append(out, Check{Name: "time zone", Detail: err.Error(), Fix: tzFix}), time.UTC
 	}
