@@ -143,7 +143,7 @@ func (h *host) remote() remote.Config {
 
 // check is one cron run (SPEC §6 steps 1–6).
 func (h *host) check(ctx context.Context) error {
-	release, held, err := cli.Lock(h.log, h.cfg.RunDir, "hostcheck.lock", 0)
+	release, held, err := cli.Lock(h.log, h.cfg.RunDir, h.cfg.StateDir, "hostcheck.lock", 0)
 	if err != nil {
 		h.log.Error("【严重错误】无法加锁，本次不检测", "err", err)
 		return err
@@ -250,6 +250,12 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 			cancel()
 			obs.RouterKnown = true
 			// Router text is untrusted: routerObs escapes it (SPEC §15).
+			var ce *state.CorruptError
+			if errors.As(err, &ce) {
+				// A FIFO or a directory as SSH_KEY or KNOWN_HOSTS (SPEC §15):
+				// the user must fix it, the run goes on without the router.
+				h.log.Error("【严重错误】SSH 文件不是普通文件，无法连接路由器", "file", ce.Path, "kind", ce.Kind)
+			}
 			if err != nil {
 				obs.Router = rescue.Router{Err: shown(err.Error(), maxShownErr)}
 				h.traceStage("read the router over SSH", obs.Router.Err)

@@ -14,6 +14,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/rescue"
+	"github.com/pve-op/network-rescue/state"
 )
 
 // status is the host half of the health check (SPEC §7).
@@ -41,7 +42,12 @@ func (h *host) status(ctx context.Context, crontabPath string) error {
 	rctx, cancel := context.WithTimeout(ctx, h.cfg.SSHTimeout)
 	rs, err := rc.ReadRouterState(rctx, h.cfg.OpStateDir)
 	cancel()
+	var ce *state.CorruptError
 	switch kind := remote.KindOf(err); {
+	case errors.As(err, &ce):
+		// A FIFO or a directory as SSH_KEY or KNOWN_HOSTS (SPEC §15).
+		checks = append(checks, health.Check{Name: "SSH files", Detail: ce.Path + " is a " + ce.Kind + ", not a regular file",
+			Fix: "remove " + ce.Path + " and put the file there again (ssh-keygen -t ed25519 -N '' -f " + h.cfg.SSHKey + ", or hostcheck pin)"})
 	case err == nil:
 		checks = append(checks, health.Check{OK: true, Name: "host key pinned", Detail: h.cfg.KnownHosts})
 		checks = append(checks, health.Check{OK: true, Name: "SSH without password", Detail: rc.User + "@" + rc.Addr})

@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File) 
 	if role == config.Router {
 		lockName, wait = "netcheck.lock", cfg.ProbeTimeout+ActionTime
 	}
-	release, held, err := cli.Lock(log, cfg.RunDir, lockName, wait)
+	release, held, err := cli.Lock(log, cfg.RunDir, cfg.StateDir, lockName, wait)
 	switch {
 	case err != nil:
 		// The reset matters more than the lock: go on, and say so.

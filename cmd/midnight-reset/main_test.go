@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,8 +19,39 @@ import (
 // 00:00 together. While netcheck holds its lock, midnight-reset waits; the
 // run's L3 save lands first and the reset after it, so the new day starts
 // at count 0 with no SOS (SPEC §15, issue 9 item 9).
-func TestResetWaitsForTheRun(t *testing.T) {
+func TestResetWaitsForTheRun(t *testing.T) { resetWaitsForTheRun(t, t.TempDir()) }
+
+// TestResetWaitsReadOnlyRunDir: with a RUN_DIR that cannot take the lock
+// file (a read-only tmpfs, no lock file in it), the run and midnight-reset
+// both lock STATE_DIR, so the reset still waits for the run (SPEC §15,
+// issue 9 items 9 and 10). RUN_DIR is mounted inside `unshare -m`.
+func TestResetWaitsReadOnlyRunDir(t *testing.T) {
+	if dir := os.Getenv("NRT_RO_RESET"); dir != "" {
+		resetWaitsForTheRun(t, dir)
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: needs root to mount a tmpfs inside unshare -m")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("skipping: unshare (util-linux) not installed")
+	}
 	dir := t.TempDir()
+	script := `set -e
+mkdir -p "$1/run"
+mount -t tmpfs -o size=64k,mode=0700,ro tmpfs "$1/run"
+shift
+exec "$@"`
+	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", dir,
+		os.Args[0], "-test.run=^TestResetWaitsReadOnlyRunDir$", "-test.v")
+	cmd.Env = append(os.Environ(), "NRT_RO_RESET="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS") {
+		t.Fatalf("child failed: %v\n%s", err, out)
+	}
+}
+
+func resetWaitsForTheRun(t *testing.T, dir string) {
 	stateDir, runDir, log := filepath.Join(dir, "state"), filepath.Join(dir, "run"), filepath.Join(dir, "net.log")
 	conf := filepath.Join(dir, "netrescue.conf")
 	must(t, os.WriteFile(conf, []byte("STATE_DIR="+stateDir+"\nRUN_DIR="+runDir+"\nLOG_FILE="+log+"\nSYSLOG=0\n"), 0o600))
@@ -27,7 +59,7 @@ func TestResetWaitsForTheRun(t *testing.T) {
 	must(t, state.WriteCount(filepath.Join(stateDir, "net_rb_count"), 2))
 
 	// The netcheck run, probing at 00:00: it holds the lock.
-	release, held, err := cli.Lock(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), runDir, "netcheck.lock", 0)
+	release, held, err := cli.Lock(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), runDir, stateDir, "netcheck.lock", 0)
 	if err != nil || !held {
 		t.Fatalf("test's lock: %v %v", held, err)
 	}

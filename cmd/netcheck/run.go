@@ -74,7 +74,7 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	log, closeLog := cli.Logger(cfg, "netcheck", verbose, e.Stderr, loc)
 	defer closeLog()
 
-	release, held, err := cli.Lock(log, cfg.RunDir, "netcheck.lock", 0)
+	release, held, err := cli.Lock(log, cfg.RunDir, cfg.StateDir, "netcheck.lock", 0)
 	if err != nil {
 		log.Error("【严重错误】无法加锁，本次不检测", "err", err)
 		return err

@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
@@ -143,5 +145,47 @@ func TestDefaultL1UnknownIface(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(rec); string(b) != "ifdown wan\nifup wan\n" {
 		t.Errorf("L1 for wan ran %q; want ifdown wan, ifup wan", b)
+	}
+}
+
+// TestStatusFIFO: a FIFO as LOG_FILE or as the crontab file does not hang
+// `netcheck status` (opening it for reading used to block until a writer
+// came): each is a ✗ line naming the kind, followed by its fix (SPEC §15,
+// issue 9 item 11).
+func TestStatusFIFO(t *testing.T) {
+	dir := t.TempDir()
+	logFile, tab := filepath.Join(dir, "net.log"), filepath.Join(dir, "crontab")
+	for _, p := range []string{logFile, tab} {
+		if err := syscall.Mkfifo(p, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := filepath.Join(dir, "net.conf")
+	content := strings.Join([]string{"STATE_DIR=" + filepath.Join(dir, "state"), "RUN_DIR=" + filepath.Join(dir, "run"),
+		"LOG_FILE=" + logFile, "SYSLOG=0", "CHECK_TARGETS=203.0.113.1"}, "\n")
+	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	e := fakeEnv(t, &ran)
+	out := &strings.Builder{}
+	e.Stdout = out
+	done := make(chan struct{})
+	go func() {
+		_ = run(context.Background(), []string{"-config", conf, "status", "-crontab", tab}, e)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("netcheck status hung on a FIFO")
+	}
+	for _, want := range []string{
+		"✗ cron entries: " + tab + " is a fifo, not a crontab file\n    fix: ",
+		"✗ last log lines: " + logFile + " is a fifo, not the log file\n    fix: ",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("status:\n%s\nwant\n%s", out, want)
+		}
 	}
 }

@@ -178,27 +178,29 @@ func LoadConfig(f Flags, role config.Role) (config.Config, error) {
 	return cfg, nil
 }
 
-// Lock takes an exclusive lock on dir/name, dir being RUN_DIR (checked by
-// SecureRunDir first). With wait 0 it does not block: held is false when
-// another run holds it. With wait > 0 it waits up to wait for the holder
-// (midnight-reset behind a cron run, SPEC §15). The lock file is opened
-// without blocking or following a symlink; anything but a regular file
-// there is logged as 【严重错误】 with its kind and replaced, so that a
+// Lock takes an exclusive lock on runDir/name, runDir being RUN_DIR
+// (checked by SecureRunDir first). With wait 0 it does not block: held is
+// false when another run holds it. With wait > 0 it waits up to wait for
+// the holder (midnight-reset behind a cron run, SPEC §15). The lock file is
+// opened without blocking or following a symlink; anything but a regular
+// file there is logged as 【严重错误】 with its kind and replaced, so that a
 // planted FIFO cannot hang the run. release drops the lock (the file stays:
 // creating it once is the only write, and tmpfs is emptied by a reboot).
-func Lock(log *slog.Logger, dir, name string, wait time.Duration) (release func(), held bool, err error) {
-	if err := SecureRunDir(log, dir); err != nil {
-		return nil, false, err
-	}
-	p := filepath.Join(dir, name)
-	f, err := openLockFile(p)
-	var ce *state.CorruptError
-	if errors.As(err, &ce) {
-		log.Error("【严重错误】锁文件不是普通文件，已删除并重建", "file", p, "kind", ce.Kind)
-		if rerr := os.RemoveAll(p); rerr != nil {
-			return nil, false, fmt.Errorf("lock %s: remove the %s found there: %w", p, ce.Kind, rerr)
-		}
-		f, err = openLockFile(p)
+//
+// When the lock file cannot be created because RUN_DIR is read-only or full
+// (EROFS, ENOSPC, EDQUOT: a full /tmp is a real router failure), the lock is
+// taken on the stateDir directory itself, which creates nothing, and that is
+// logged as 【严重错误】: a full /tmp must not block the reboot that would fix
+// it (SPEC §15, issue 9 item 10). The rule depends only on whether the lock
+// file can exist, so the cron run and midnight-reset always meet on the
+// same lock.
+func Lock(log *slog.Logger, runDir, stateDir, name string, wait time.Duration) (release func(), held bool, err error) {
+	p := filepath.Join(runDir, name)
+	f, err := openRunLock(log, runDir, p)
+	if err != nil && isNoSpace(err) {
+		log.Error("【严重错误】RUN_DIR 无法写入，改用 STATE_DIR 目录加锁", "run_dir", runDir, "reason", err, "lock", stateDir)
+		p = stateDir
+		f, err = openDirLock(stateDir)
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("lock %s: %w", p, err)
@@ -219,6 +221,40 @@ func Lock(log *slog.Logger, dir, name string, wait time.Duration) (release func(
 		}
 		time.Sleep(min(100*time.Millisecond, time.Until(deadline)))
 	}
+}
+
+// isNoSpace reports whether err says the file system cannot take a new
+// file: read-only, full, or over quota.
+func isNoSpace(err error) bool {
+	return errors.Is(err, unix.EROFS) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT)
+}
+
+// openRunLock checks RUN_DIR and opens (or creates) the lock file p in it,
+// replacing whatever non-regular file was planted there.
+func openRunLock(log *slog.Logger, runDir, p string) (*os.File, error) {
+	if err := SecureRunDir(log, runDir); err != nil {
+		return nil, err
+	}
+	f, err := openLockFile(p)
+	var ce *state.CorruptError
+	if errors.As(err, &ce) {
+		log.Error("【严重错误】锁文件不是普通文件，已删除并重建", "file", p, "kind", ce.Kind)
+		if rerr := os.RemoveAll(p); rerr != nil {
+			return nil, fmt.Errorf("remove the %s found there: %w", ce.Kind, rerr)
+		}
+		f, err = openLockFile(p)
+	}
+	return f, err
+}
+
+// openDirLock opens the directory dir for flock: O_DIRECTORY and
+// O_NOFOLLOW so that only a real directory is used, and nothing is created
+// in it. A missing dir is created first (0700, like STATE_DIR).
+func openDirLock(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 }
 
 // openLockFile opens or creates the lock file: O_NONBLOCK so that a FIFO
@@ -315,11 +351,22 @@ func runDirProblem(dir string) (string, error) {
 
 // Zone returns the local zone for timestamps and calendar days (SPEC §8).
 func Zone() *time.Location {
-	loc, _, err := tz.Load(os.Getenv, os.ReadFile)
+	loc, _, err := tz.Load(os.Getenv, ReadSystemFile)
 	if err != nil || loc == nil {
 		return time.UTC
 	}
 	return loc
+}
+
+// maxSystemFileBytes bounds the system files read (/etc/TZ, a zoneinfo
+// file): a zoneinfo file is a few KiB.
+const maxSystemFileBytes = 256 << 10
+
+// ReadSystemFile reads a system file such as /etc/TZ or /etc/localtime
+// without blocking and bounded (SPEC §15); a symlink, the usual form of
+// /etc/localtime, is followed. A FIFO there is an error, not a hang.
+func ReadSystemFile(path string) ([]byte, error) {
+	return state.ReadBoundedFollow(path, maxSystemFileBytes)
 }
 
 // Logger builds the run's logger from cfg: the log file, syslog, and the

@@ -25,7 +25,10 @@ func lockWithin(t *testing.T, log *slog.Logger, dir, name string, wait time.Dura
 		err  error
 	}
 	ch := make(chan res, 1)
-	go func() { r, h, err := Lock(log, dir, name, wait); ch <- res{r, h, err} }()
+	go func() {
+		r, h, err := Lock(log, dir, filepath.Join(filepath.Dir(dir), "state"), name, wait)
+		ch <- res{r, h, err}
+	}()
 	select {
 	case r := <-ch:
 		return r.rel, r.held, r.err
@@ -117,7 +120,7 @@ func TestLockFileDamaged(t *testing.T) {
 func TestLockWait(t *testing.T) {
 	run := filepath.Join(t.TempDir(), "run")
 	log, _ := testLog()
-	release, held, err := Lock(log, run, "x.lock", 0)
+	release, held, err := Lock(log, run, filepath.Join(filepath.Dir(run), "state"), "x.lock", 0)
 	if err != nil || !held {
 		t.Fatalf("first Lock = %v, %v", held, err)
 	}

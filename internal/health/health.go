@@ -23,6 +23,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/sysinfo"
 	"github.com/pve-op/network-rescue/internal/tz"
+	"github.com/pve-op/network-rescue/state"
 )
 
 // Check is one line of the checklist. Fix says what to do when !OK.
@@ -59,8 +60,14 @@ func Render(w io.Writer, checks []Check) (allOK bool) {
 // Cron checks that crontabPath holds our lines for role and that crond runs.
 func Cron(crontabPath string, role crontab.Role, fix string) []Check {
 	var out []Check
-	b, err := os.ReadFile(crontabPath)
+	// The crontab may be a symlink the user manages; a FIFO there must not
+	// hang `status` (SPEC §15).
+	b, err := state.ReadBoundedFollow(crontabPath, maxCrontabBytes)
+	var ce *state.CorruptError
 	switch {
+	case errors.As(err, &ce):
+		out = append(out, Check{Name: "cron entries", Detail: fmt.Sprintf("%s is a %s, not a crontab file", crontabPath, ce.Kind),
+			Fix: fmt.Sprintf("remove %s and reinstall (install.sh), which writes the cron lines", crontabPath)})
 	case err != nil:
 		out = append(out, Check{Name: "cron entries", Detail: fmt.Sprintf("cannot read %s: %v", crontabPath, err), Fix: fix})
 	default:
@@ -103,20 +110,46 @@ func Log(path string, lines int) []Check {
 	case err != nil && os.IsNotExist(err):
 		out = append(out, Info("last log lines", "none yet (the log is written only when something happens)"))
 	case err != nil:
-		out = append(out, Check{Name: "last log lines", Detail: err.Error(), Fix: "check the permissions of " + path})
+		out = append(out, Check{Name: "last log lines", Detail: err.Error(),
+			Fix: fmt.Sprintf("check the permissions of %s; if it is not a regular file, remove it (the next run recreates it)", path)})
 	default:
 		out = append(out, Info("last log lines", "\n"+strings.Join(last, "\n")))
 	}
 	return out
 }
 
+// maxCrontabBytes bounds the crontab read (SPEC §15).
+const maxCrontabBytes = 1 << 20
+
+// fileKind names a file type for a message.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "fifo"
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeDevice != 0:
+		return "device"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	}
+	return "non-regular file"
+}
+
 // tail returns the last n lines of path, reading at most its last 64 KiB.
 func tail(path string, n int) ([]string, error) {
-	f, err := os.Open(path)
+	// Without blocking (SPEC §15): a FIFO as LOG_FILE must not hang
+	// `status`. A symlink is followed, as the log writer (logx) and
+	// `report` follow it: LOG_FILE lives in root's directories, and a user
+	// may link it to other storage.
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is a %s, not the log file", path, fileKind(fi.Mode()))
+	}
 	if fi, err := f.Stat(); err == nil && fi.Size() > 64<<10 {
 		if _, err := f.Seek(-64<<10, io.SeekEnd); err != nil {
 			return nil, err
@@ -143,7 +176,7 @@ func Basics(cfg config.Config, now time.Time, tzFix string) ([]Check, *time.Loca
 		src = cfg.Path
 	}
 	out := []Check{Info("binary", cli.VersionString(exe)), Info("config valid", src)}
-	loc, zoneSrc, err := tz.Load(os.Getenv, os.ReadFile)
+	loc, zoneSrc, err := tz.Load(os.Getenv, cli.ReadSystemFile)
 	if err != nil {
 		return append(out, Check{Name: "time zone", Detail: err.Error(), Fix: tzFix}), time.UTC
 	}

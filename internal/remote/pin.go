@@ -81,7 +81,8 @@ func Pin(path, addr string, key ssh.PublicKey) error {
 	if key == nil {
 		return fmt.Errorf("pin host key %s: no key", addr)
 	}
-	old, err := os.ReadFile(path)
+	// Without blocking, bounded; a symlink the user made is followed (SPEC §15).
+	old, err := state.ReadBoundedFollow(path, maxKnownHostsBytes)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("pin host key %s: %w", addr, err)
 	}

@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/pem"
@@ -8,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -213,5 +216,30 @@ func TestPinnedKeysHashedAndRSA(t *testing.T) {
 	want := "ssh-ed25519,rsa-sha2-256,rsa-sha2-512,ssh-rsa"
 	if got := strings.Join(algos, ","); got != want {
 		t.Errorf("host key algorithms = %s; want %s", got, want)
+	}
+}
+
+// TestPinFIFO: a FIFO as KNOWN_HOSTS makes `hostcheck pin` fail at once
+// naming the kind, instead of blocking on the open (SPEC §15, issue 9
+// item 11).
+func TestPinFIFO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "known_hosts")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := ssh.NewPublicKey(pub)
+	done := make(chan error, 1)
+	go func() { done <- Pin(path, "203.0.113.9:22", key) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "fifo") {
+			t.Errorf("Pin(FIFO) = %v; want an error naming the fifo", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Pin blocked on a FIFO as known_hosts")
 	}
 }

@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -33,6 +32,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/pve-op/network-rescue/state"
 )
 
 // DefaultTimeout is used when Config.Timeout is zero (SPEC §3 SSH_TIMEOUT).
@@ -211,10 +212,19 @@ func budgetOf(ctx context.Context) string {
 	return left.String()
 }
 
+// Bounds of the SSH files read (SPEC §15): an OpenSSH private key is a few
+// KiB, a known_hosts file a line per host.
+const (
+	maxKeyBytes        = 64 << 10
+	maxKnownHostsBytes = 1 << 20
+)
+
 // signer loads the first existing key file.
 func (c Config) signer() (ssh.Signer, error) {
 	for _, path := range c.KeyFiles {
-		data, err := os.ReadFile(path)
+		// A key may be a symlink the user manages; a FIFO there must not
+		// hang the run (SPEC §15): read without blocking, bounded.
+		data, err := state.ReadBoundedFollow(path, maxKeyBytes)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -243,6 +253,11 @@ func (c Config) signer() (ssh.Signer, error) {
 func (c Config) hostKeyCheck() (ssh.HostKeyCallback, []string, error) {
 	if c.KnownHosts == "" {
 		return nil, nil, &Error{Kind: Other, Addr: c.Addr, Err: errors.New("no known_hosts file configured")}
+	}
+	// knownhosts.New opens the file itself, blocking on a FIFO: look at it
+	// first without blocking (SPEC §15). A symlink the user made is fine.
+	if _, err := state.ReadBoundedFollow(c.KnownHosts, maxKnownHostsBytes); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, &Error{Kind: Other, Addr: c.Addr, Err: fmt.Errorf("known hosts: %w", err)}
 	}
 	check, err := knownhosts.New(c.KnownHosts)
 	if err != nil {

@@ -1,0 +1,55 @@
+package health
+
+import (
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pve-op/network-rescue/crontab"
+)
+
+// within runs f and fails the test if it does not return in 5s: opening a
+// FIFO for reading blocks until a writer comes.
+func within(t *testing.T, what string, f func() []Check) []Check {
+	t.Helper()
+	ch := make(chan []Check, 1)
+	go func() { ch <- f() }()
+	select {
+	case c := <-ch:
+		return c
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s hung (blocked opening a FIFO?)", what)
+	}
+	return nil
+}
+
+// failed returns the ✗ check named name, if any.
+func failed(cs []Check, name string) (Check, bool) {
+	for _, c := range cs {
+		if c.Name == name && !c.OK && c.Fix != "" {
+			return c, true
+		}
+	}
+	return Check{}, false
+}
+
+// TestFIFOLogAndCrontab: a FIFO as LOG_FILE or as the crontab file does
+// not hang `status`: it is a ✗ line naming the kind, with a fix (SPEC §15,
+// issue 9 item 11).
+func TestFIFOLogAndCrontab(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, ok := failed(within(t, "Log", func() []Check { return Log(fifo, 5) }), "last log lines")
+	if !ok || !strings.Contains(c.Detail, "fifo") {
+		t.Errorf("Log(FIFO): %+v; want a ✗ naming the fifo, with a fix", c)
+	}
+	c, ok = failed(within(t, "Cron", func() []Check { return Cron(fifo, crontab.Role("router"), "install.sh") }), "cron entries")
+	if !ok || !strings.Contains(c.Detail, "fifo") {
+		t.Errorf("Cron(FIFO): %+v; want a ✗ naming the fifo, with a fix", c)
+	}
+}
