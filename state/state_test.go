@@ -1,9 +1,10 @@
 package state
 
 import (
+	"github.com/pve-op/network-rescue/internal/testlab"
+
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -185,29 +186,11 @@ func TestMark(t *testing.T) {
 // where a 16 KiB tmpfs stands for a full flash and a read-only tmpfs for a
 // read-only overlay.
 func TestFullDiskAndReadOnly(t *testing.T) {
-	if dir := os.Getenv("NETRESCUE_STATE_MOUNTS"); dir != "" {
-		fullDiskChild(t, dir)
-		return
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: needs root to mount a tmpfs inside unshare -m")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("skipping: unshare (util-linux) not installed")
-	}
-	dir := t.TempDir()
-	script := `set -e
-mkdir -p "$1/full" "$1/ro"
+	script := `mkdir -p "$1/full" "$1/ro"
 mount -t tmpfs -o size=16k tmpfs "$1/full"
-mount -t tmpfs tmpfs "$1/ro" && echo 7 > "$1/ro/net_rb_count" && mount -o remount,ro "$1/ro"
-shift
-exec "$@"`
-	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", dir,
-		os.Args[0], "-test.run=^TestFullDiskAndReadOnly$", "-test.v")
-	cmd.Env = append(os.Environ(), "NETRESCUE_STATE_MOUNTS="+dir)
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS") {
-		t.Fatalf("child failed: %v\n%s", err, out)
+mount -t tmpfs tmpfs "$1/ro" && echo 7 > "$1/ro/net_rb_count" && mount -o remount,ro "$1/ro"`
+	if dir, child := testlab.InMountNS(t, "NETRESCUE_STATE_MOUNTS", script, nil); child {
+		fullDiskChild(t, dir)
 	}
 }
 

@@ -1,11 +1,12 @@
 package main
 
 import (
+	"github.com/pve-op/network-rescue/internal/testlab"
+
 	"bytes"
 	"context"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,28 +27,10 @@ func TestResetWaitsForTheRun(t *testing.T) { resetWaitsForTheRun(t, t.TempDir())
 // both lock STATE_DIR, so the reset still waits for the run (SPEC §15,
 // issue 9 items 9 and 10). RUN_DIR is mounted inside `unshare -m`.
 func TestResetWaitsReadOnlyRunDir(t *testing.T) {
-	if dir := os.Getenv("NRT_RO_RESET"); dir != "" {
+	script := `mkdir -p "$1/run"
+mount -t tmpfs -o size=64k,mode=0700,ro tmpfs "$1/run"`
+	if dir, child := testlab.InMountNS(t, "NRT_RO_RESET", script, nil); child {
 		resetWaitsForTheRun(t, dir)
-		return
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: needs root to mount a tmpfs inside unshare -m")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("skipping: unshare (util-linux) not installed")
-	}
-	dir := t.TempDir()
-	script := `set -e
-mkdir -p "$1/run"
-mount -t tmpfs -o size=64k,mode=0700,ro tmpfs "$1/run"
-shift
-exec "$@"`
-	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", dir,
-		os.Args[0], "-test.run=^TestResetWaitsReadOnlyRunDir$", "-test.v")
-	cmd.Env = append(os.Environ(), "NRT_RO_RESET="+dir)
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS") {
-		t.Fatalf("child failed: %v\n%s", err, out)
 	}
 }
 

@@ -1,9 +1,10 @@
 package main
 
 import (
+	"github.com/pve-op/network-rescue/internal/testlab"
+
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -132,16 +133,6 @@ func TestDamagedFilesDoNotHang(t *testing.T) {
 // tmpfs remounted read-only inside `unshare -m`, with the lock file the
 // runs before the failure created.
 func TestReadOnlyRunDir(t *testing.T) {
-	if dir := os.Getenv("NRS_RO_RUNDIR"); dir != "" {
-		readOnlyRunDirChild(t, dir)
-		return
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: needs root to mount a tmpfs inside unshare -m")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("skipping: unshare (util-linux) not installed")
-	}
 	// With the lock file the runs before the failure created, and without
 	// one (a /tmp read-only or full from boot): then the lock is taken on
 	// STATE_DIR itself (SPEC §15).
@@ -150,21 +141,12 @@ func TestReadOnlyRunDir(t *testing.T) {
 		{"no lock file", `:`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			routerConf(t, dir)
-			script := `set -e
-mkdir -p "$1/run"
+			script := `mkdir -p "$1/run"
 mount -t tmpfs -o size=64k,mode=0700 tmpfs "$1/run"
 ` + tc.lockFile + `
-mount -o remount,ro "$1/run"
-shift
-exec "$@"`
-			cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", dir,
-				os.Args[0], "-test.run=^TestReadOnlyRunDir$", "-test.v")
-			cmd.Env = append(os.Environ(), "NRS_RO_RUNDIR="+dir)
-			out, err := cmd.CombinedOutput()
-			if err != nil || !strings.Contains(string(out), "--- PASS") {
-				t.Fatalf("child failed: %v\n%s", err, out)
+mount -o remount,ro "$1/run"`
+			if dir, child := testlab.InMountNS(t, "NRS_RO_RUNDIR", script, func(dir string) { routerConf(t, dir) }); child {
+				readOnlyRunDirChild(t, dir)
 			}
 		})
 	}

@@ -1,8 +1,9 @@
 package cli
 
 import (
+	"github.com/pve-op/network-rescue/internal/testlab"
+
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -17,29 +18,13 @@ import (
 // second holder (SPEC §15, issue 9 item 10). RUN_DIR is a tmpfs mounted
 // inside `unshare -m`.
 func TestLockFallbackToStateDir(t *testing.T) {
-	if dir := os.Getenv("NRT_LOCK_FALLBACK"); dir != "" {
-		lockFallbackChild(t, dir)
-		return
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: needs root to mount a tmpfs inside unshare -m")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("skipping: unshare (util-linux) not installed")
-	}
 	for _, tc := range []struct{ name, mount string }{
 		{"read-only", `mount -t tmpfs -o size=64k,mode=0700 tmpfs "$1/run" && mount -o remount,ro "$1/run"`},
 		{"full", `mount -t tmpfs -o size=64k,mode=0700,nr_inodes=1 tmpfs "$1/run"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			script := "set -e\nmkdir -p \"$1/run\"\n" + tc.mount + "\nshift\nexec \"$@\""
-			cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", dir,
-				os.Args[0], "-test.run=^TestLockFallbackToStateDir$", "-test.v")
-			cmd.Env = append(os.Environ(), "NRT_LOCK_FALLBACK="+dir)
-			out, err := cmd.CombinedOutput()
-			if err != nil || !strings.Contains(string(out), "--- PASS") {
-				t.Fatalf("child failed: %v\n%s", err, out)
+			if dir, child := testlab.InMountNS(t, "NRT_LOCK_FALLBACK", "mkdir -p \"$1/run\"\n"+tc.mount, nil); child {
+				lockFallbackChild(t, dir)
 			}
 		})
 	}
