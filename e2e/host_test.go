@@ -152,6 +152,8 @@ func newHostLab(t *testing.T) *hostLab {
 	// sorted, as "key: value" (qmpstatus only while QEMU runs). Its actions
 	// are recorded; its status answers are observations, not recorded.
 	// h/qm_start_fails_once makes the next start fail, as a QEMU that exits.
+	// State "paused" is a running QEMU whose guest is paused: status running,
+	// qmpstatus paused (PVE::QemuServer::vmstatus).
 	qmState, failOnce := filepath.Join(l.h, "qm_vm_state"), filepath.Join(l.h, "qm_start_fails_once")
 	qm := fmt.Sprintf(`#!/bin/sh
 if [ "$1" = status ]; then
@@ -160,8 +162,12 @@ if [ "$1" = status ]; then
 maxmem: 268435456
 name: openwrt
 '
-	[ "$st" = running ] && printf 'qmpstatus: running
-'
+	case $st in
+	running) printf 'qmpstatus: running
+' ;;
+	paused) printf 'qmpstatus: paused
+'; st=running ;;
+	esac
 	printf 'status: %%s
 uptime: 0
 vmid: %%s
@@ -171,6 +177,7 @@ fi
 echo "QM $*" >> '%[2]s'
 case "$1" in
 stop) echo stopped > '%[1]s' ;;
+resume) echo running > '%[1]s' ;;
 start)
 	if [ -e '%[3]s' ]; then rm -f '%[3]s'; echo "start failed: QEMU exited with code 1" >&2; exit 255; fi
 	echo running > '%[1]s' ;;
@@ -903,6 +910,29 @@ func TestHostEndToEnd(t *testing.T) {
 		}
 		if rec := readFile(t, filepath.Join(l.state, "hostcheck.state")); !strings.Contains(rec, "vm_starts=1") {
 			t.Errorf("state = %q; want vm_starts=1 recorded", rec)
+		}
+	})
+
+	// SPEC §13 rule 2: a paused router VM (no SSH, no SOS) is resumed by the
+	// next run that finds the internet down.
+	t.Run("paused VM is resumed", func(t *testing.T) {
+		l.reset(t, "VM_ID=100")
+		l.cut(t)
+		vmState := filepath.Join(l.h, "qm_vm_state")
+		if err := os.WriteFile(vmState, []byte("paused\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(vmState)
+		l.stopDropbear() // a paused guest answers no SSH
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Errorf("exit %d: %s", r.code, r.stderr)
+		}
+		if got := strings.Join(l.calls(t, "QM"), ","); got != "QM resume 100" {
+			t.Errorf("calls = %q; want QM resume 100", got)
+		}
+		hostInOrder(t, "log", readFile(t, l.log), "【检测】", "【终极动作】恢复已暂停的 OpenWrt 虚拟机 (qm resume)。", "vm_id=100")
+		if st := readFile(t, vmState); st != "running\n" {
+			t.Errorf("VM state = %q; want running", st)
 		}
 	})
 

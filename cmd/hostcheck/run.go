@@ -210,6 +210,8 @@ func (h *host) check(ctx context.Context) error {
 		h.vmRestart(ctx, rs)
 	case rescue.VMStart:
 		h.vmCmd(ctx, "start")
+	case rescue.VMResume:
+		h.vmCmd(ctx, "resume")
 	case rescue.HostReboot:
 		return h.reboot(ctx, store, step.Next.Mark, st.LastReboot)
 	}

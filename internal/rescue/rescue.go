@@ -27,6 +27,7 @@ const (
 	VMRestart         // qm stop + qm start of the router VM
 	HostReboot        // the physical host
 	VMStart           // qm start of a router VM found stopped (SPEC §13 rule 1)
+	VMResume          // qm resume of a router VM found paused (SPEC §13 rule 2)
 )
 
 func (a Action) String() string {
@@ -37,6 +38,8 @@ func (a Action) String() string {
 		return "host-reboot"
 	case VMStart:
 		return "vm-start"
+	case VMResume:
+		return "vm-resume"
 	}
 	return "none"
 }
@@ -83,6 +86,13 @@ type VMStatus struct {
 	Err    string // non-empty: qm failed; its first stderr line
 	Status string // running | stopped
 	QMP    string // qmpstatus: running | paused | …
+}
+
+// Paused reports a VM whose QEMU runs but whose guest is halted in a way
+// `qm resume` undoes: paused by hand or by the monitor, or stopped on an
+// I/O error (werror=stop shows qmpstatus io-error) (SPEC §13 rule 2).
+func (v VMStatus) Paused() bool {
+	return v.Status == "running" && (v.QMP == "paused" || v.QMP == "io-error")
 }
 
 // Router is what SSH told us about the router.
@@ -204,9 +214,11 @@ type decider struct {
 	vmUnknown bool // qm status failed: no VM action this run
 }
 
-// vmStart is SPEC §13 rule 1; false when today's VM_START_MAX is spent.
-// The count is part of the new state, saved before qm start runs.
-func (d *decider) vmStart() bool {
+// vmStart is SPEC §13 rules 1 and 2: start a stopped VM (VMStart) or
+// resume a paused one (VMResume), the two under the same VM_START_MAX a
+// day; false when that is spent. The count is part of the new state, saved
+// before qm runs.
+func (d *decider) vmStart(action Action) bool {
 	n := &d.step.Next
 	count := vmStartCount(n, Today(d.o.Now))
 	if count == nil || *count >= d.cfg.VMStartMax {
@@ -219,8 +231,12 @@ func (d *decider) vmStart() bool {
 		return false
 	}
 	*count++
-	d.step.Action = VMStart
-	d.log(slog.LevelWarn, "【终极动作】启动已停止的 OpenWrt 虚拟机。", slog.String("vm_id", d.cfg.VMID), slog.Int("start_today", *count))
+	d.step.Action = action
+	msg := "【终极动作】启动已停止的 OpenWrt 虚拟机。"
+	if action == VMResume {
+		msg = "【终极动作】恢复已暂停的 OpenWrt 虚拟机 (qm resume)。"
+	}
+	d.log(slog.LevelWarn, msg, slog.String("vm_id", d.cfg.VMID), slog.String("qmpstatus", d.o.VM.QMP), slog.Int("start_today", *count))
 	return true
 }
 
@@ -303,7 +319,9 @@ func (d *decider) run() {
 			d.vmUnknown = true
 			d.log(slog.LevelError, "【严重错误】无法读取路由虚拟机状态 (qm status)，本次不对虚拟机动作。",
 				slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err))
-		} else if d.o.VM.Status == "stopped" && d.vmStart() {
+		} else if d.o.VM.Status == "stopped" && d.vmStart(VMStart) {
+			return
+		} else if d.o.VM.Paused() && d.vmStart(VMResume) {
 			return
 		}
 	}

@@ -39,6 +39,13 @@ func TestDecideVM(t *testing.T) {
 			obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "stopped"} }), wantAction: VMStart, starts: 1},
 		{name: "qm status fails: 严重错误, no VM action", obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Err: "exit 2: no such VM"} }),
 			wantMsg: "【严重错误】"},
+		{name: "paused: resume it", obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "running", QMP: "paused"} }),
+			wantAction: VMResume, wantMsg: "【终极动作】恢复已暂停的 OpenWrt 虚拟机 (qm resume)。", starts: 1},
+		{name: "stopped on an I/O error: resume it", obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "running", QMP: "io-error"} }),
+			wantAction: VMResume, starts: 1},
+		{name: "paused, VM_START_MAX spent: the SOS path", st: State{VMStartDate: today, VMStarts: 3},
+			obs:     full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "running", QMP: "paused"} }),
+			wantMsg: "VM_START_MAX", wantAction: VMRestart, starts: 3},
 		{name: "running: the SOS path as before", obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "running", QMP: "running"} }),
 			wantAction: VMRestart},
 	} {
