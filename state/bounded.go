@@ -71,23 +71,33 @@ func readBounded(path string, max int64, follow bool) ([]byte, error) {
 }
 
 func checkRegular(path string, fi fs.FileInfo, max int64) error {
-	switch m := fi.Mode(); {
-	case m&fs.ModeSymlink != 0:
-		return damaged(path, "symlink")
-	case m.IsDir():
-		return damaged(path, "directory")
-	case m&fs.ModeNamedPipe != 0:
-		return damaged(path, "fifo")
-	case m&fs.ModeDevice != 0:
-		return damaged(path, "device")
-	case m&fs.ModeSocket != 0:
-		return damaged(path, "socket")
-	case !m.IsRegular():
-		return damaged(path, "not a regular file")
+	switch {
+	case !fi.Mode().IsRegular():
+		return damaged(path, FileKind(fi.Mode()))
 	case fi.Size() > max:
 		return damagedSize(path, max)
 	}
 	return nil
+}
+
+// FileKind names the type of a file that is not a regular one, for a
+// message: symlink, directory, fifo, device, socket; "" for a regular file.
+func FileKind(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return ""
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	case m.IsDir():
+		return "directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "fifo"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	}
+	return "not a regular file"
 }
 
 func damaged(path, kind string) *CorruptError {

@@ -275,17 +275,8 @@ func openLockFile(p string) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	if !fi.Mode().IsRegular() {
+	if kind := state.FileKind(fi.Mode()); kind != "" {
 		f.Close()
-		kind := "not a regular file"
-		switch m := fi.Mode(); {
-		case m&fs.ModeNamedPipe != 0:
-			kind = "fifo"
-		case m&fs.ModeDevice != 0:
-			kind = "device"
-		case m&fs.ModeSocket != 0:
-			kind = "socket"
-		}
 		return nil, &state.CorruptError{Path: p, Kind: kind, Reason: kind + " where the lock file was expected"}
 	}
 	return f, nil

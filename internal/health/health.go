@@ -121,21 +121,6 @@ func Log(path string, lines int) []Check {
 // maxCrontabBytes bounds the crontab read (SPEC §15).
 const maxCrontabBytes = 1 << 20
 
-// fileKind names a file type for a message.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m&os.ModeNamedPipe != 0:
-		return "fifo"
-	case m.IsDir():
-		return "directory"
-	case m&os.ModeDevice != 0:
-		return "device"
-	case m&os.ModeSocket != 0:
-		return "socket"
-	}
-	return "non-regular file"
-}
-
 // tail returns the last n lines of path, reading at most its last 64 KiB.
 func tail(path string, n int) ([]string, error) {
 	// Without blocking (SPEC §15): a FIFO as LOG_FILE must not hang
@@ -148,7 +133,7 @@ func tail(path string, n int) ([]string, error) {
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is a %s, not the log file", path, fileKind(fi.Mode()))
+		return nil, fmt.Errorf("%s is a %s, not the log file", path, state.FileKind(fi.Mode()))
 	}
 	if fi, err := f.Stat(); err == nil && fi.Size() > 64<<10 {
 		if _, err := f.Seek(-64<<10, io.SeekEnd); err != nil {

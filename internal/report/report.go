@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pve-op/network-rescue/state"
 )
 
 // Line is one parsed log line.
@@ -226,28 +228,13 @@ func Files(path string) (io.Reader, func(), error) {
 		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 			closeAll()
 			if err == nil {
-				err = fmt.Errorf("%s: not a regular file (%s)", p, kind(fi.Mode()))
+				err = fmt.Errorf("%s: not a regular file (%s)", p, state.FileKind(fi.Mode()))
 			}
 			return nil, func() {}, fmt.Errorf("open log: %w", err)
 		}
 		rs = append(rs, f)
 	}
 	return io.MultiReader(rs...), closeAll, nil
-}
-
-// kind names a file type for a message.
-func kind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&os.ModeNamedPipe != 0:
-		return "fifo"
-	case m&os.ModeSocket != 0:
-		return "socket"
-	case m&os.ModeDevice != 0:
-		return "device"
-	}
-	return m.Type().String()
 }
 
 // Write prints the months as a table a person reads.
