@@ -38,7 +38,7 @@ func TestDamagedHostFiles(t *testing.T) {
 				// only a sound, non-empty queue would be sent, and none is.
 				lines := "STATE_DIR=" + st + "\nRUN_DIR=" + filepath.Join(dir, "run") + "\nLOG_FILE=" + log +
 					"\nSYSLOG=0\nPVE_MARK=" + filepath.Join(st, "pve_did_reboot_today") +
-					"\nNOTIFY_URL=http://198.51.100.7/hook\nCHECK_TARGETS=198.51.100.1\n"
+					"\nNOTIFY_URL=http://127.0.0.1:9/hook\nCHECK_TARGETS=198.51.100.1\n"
 				if err := os.WriteFile(conf, []byte(lines), 0o600); err != nil {
 					t.Fatal(err)
 				}
