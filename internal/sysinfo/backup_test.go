@@ -36,9 +36,14 @@ func TestLockHeld(t *testing.T) {
 		t.Fatalf("unlocked file: LockHeld = %v, %v; want false, nil", held, err)
 	}
 	ready := filepath.Join(dir, "ready")
-	holder := exec.Command(flock, "-x", lock, "sh", "-c", "touch "+ready+"; exec sleep 30")
-	// Its own process group: flock's child (sleep) shares the locked file
-	// and is ended with it, by the group of the pid this test started.
+	// -o: flock closes the locked descriptor in its child (sh, then sleep),
+	// so only the flock process holds the lock and Wait on it proves the
+	// lock is gone. Without it the SIGKILLed sleep, reparented and not
+	// ours to wait for, may still hold the lock for a moment after Wait
+	// returns (CI saw "holder gone: LockHeld = true").
+	holder := exec.Command(flock, "-o", "-x", lock, "sh", "-c", "touch "+ready+"; exec sleep 30")
+	// Its own process group: flock's child (sleep) is ended with it, by
+	// the group of the pid this test started.
 	holder.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := holder.Start(); err != nil {
 		t.Fatal(err)
