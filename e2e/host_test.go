@@ -174,6 +174,13 @@ vmid: %%s
 ' "$st" "$2"
 	exit 0
 fi
+if [ "$1" = config ]; then
+	printf 'cores: 1
+memory: 256
+name: openwrt
+'
+	exit 0
+fi
 echo "QM $*" >> '%[2]s'
 case "$1" in
 stop) echo stopped > '%[1]s' ;;
@@ -243,7 +250,7 @@ func (l *hostLab) reset(t *testing.T, extra ...string) {
 	if err := os.MkdirAll(l.h, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, table := range []string{"hcut", "hcut2", "hssh"} {
+	for _, table := range []string{"hcut", "hcut2", "hssh", "hlan"} {
 		exec.Command("ip", "netns", "exec", l.router, "nft", "delete", "table", "inet", table).Run()
 	}
 	if l.dropbear == nil {
@@ -301,6 +308,13 @@ func (l *hostLab) cut(t *testing.T) {
 func (l *hostLab) blockSSH(t *testing.T) {
 	t.Helper()
 	nft(t, l.router, "table inet hssh {\n chain in { type filter hook input priority 0; tcp dport 22 drop; }\n}\n")
+}
+
+// isolate drops everything the router receives on its LAN: no SSH, no
+// ping, as a hung guest (SPEC §13 rule 3).
+func (l *hostLab) isolate(t *testing.T) {
+	t.Helper()
+	nft(t, l.router, "table inet hlan {\n chain in { type filter hook input priority 0; iifname \"lan\" drop; }\n}\n")
 }
 
 func (l *hostLab) hostcheck(t *testing.T, args ...string) result {
@@ -797,6 +811,7 @@ func TestHostEndToEnd(t *testing.T) {
 		l.reset(t, "VM_ID=100", "ROUTER_HUNG_AFTER=1m")
 		l.cut(t)
 		l.stopDropbear()
+		l.isolate(t) // no SSH, no ping on the LAN: hung
 		start := time.Now().Unix()
 		if r := l.hostcheck(t); r.code != 0 {
 			t.Errorf("first run exit %d: %s", r.code, r.stderr)
@@ -824,7 +839,7 @@ func TestHostEndToEnd(t *testing.T) {
 		if r := l.hostcheck(t); r.code != 0 {
 			t.Errorf("second run exit %d: %s", r.code, r.stderr)
 		}
-		if got := strings.Join(l.calls(t), ","); got != "QM stop 100,QM start 100" {
+		if got := strings.Join(l.calls(t), ","); got != "QM stop 100 --timeout 30,QM start 100" {
 			t.Errorf("calls = %q; want QM stop 100, QM start 100", got)
 		}
 		hostInOrder(t, "log", readFile(t, l.log), "【严重错误】无法通过 SSH 读取", "【终极动作】冷重启 OpenWrt 虚拟机 (qm stop/start)。", "vm_id=100")
@@ -852,7 +867,7 @@ func TestHostEndToEnd(t *testing.T) {
 		if r := l.hostcheck(t); r.code != 0 {
 			t.Errorf("exit %d: %s", r.code, r.stderr)
 		}
-		if got := strings.Join(l.calls(t), ","); got != "QM stop 100,QM start 100" {
+		if got := strings.Join(l.calls(t), ","); got != "QM stop 100 --timeout 30,QM start 100" {
 			t.Errorf("calls = %q; want only QM stop 100, QM start 100", got)
 		}
 		hostInOrder(t, "log", readFile(t, l.log), "【确认】", "【终极动作】冷重启 OpenWrt 虚拟机", "vm_id=100",
@@ -872,7 +887,7 @@ func TestHostEndToEnd(t *testing.T) {
 		if r := l.hostcheck(t); r.code != 0 {
 			t.Errorf("second run exit %d: %s", r.code, r.stderr)
 		}
-		if got := strings.Join(l.calls(t, "QM", "REBOOT"), ","); got != "QM stop 100,QM start 100,REBOOT" {
+		if got := strings.Join(l.calls(t, "QM", "REBOOT"), ","); got != "QM stop 100 --timeout 30,QM start 100,REBOOT" {
 			t.Errorf("calls = %q; want the VM restart, then REBOOT", got)
 		}
 		if !exists(l.mark) {
@@ -891,7 +906,7 @@ func TestHostEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		l.hostcheck(t)
-		if got := strings.Join(l.calls(t, "QM"), ","); got != "QM stop 100,QM start 100" {
+		if got := strings.Join(l.calls(t, "QM"), ","); got != "QM stop 100 --timeout 30,QM start 100" {
 			t.Fatalf("calls = %q; want the cold restart", got)
 		}
 		if st := readFile(t, filepath.Join(l.h, "qm_vm_state")); st != "stopped\n" {
@@ -901,7 +916,7 @@ func TestHostEndToEnd(t *testing.T) {
 		if r := l.hostcheck(t); r.code != 0 {
 			t.Errorf("second run exit %d: %s", r.code, r.stderr)
 		}
-		if got := strings.Join(l.calls(t, "QM"), ","); got != "QM stop 100,QM start 100,QM start 100" {
+		if got := strings.Join(l.calls(t, "QM"), ","); got != "QM stop 100 --timeout 30,QM start 100,QM start 100" {
 			t.Errorf("calls = %q; want the stopped VM started by the next run", got)
 		}
 		hostInOrder(t, "log", readFile(t, l.log), "【终极动作】冷重启 OpenWrt 虚拟机", "【检测】", "【终极动作】启动已停止的 OpenWrt 虚拟机。", "vm_id=100")

@@ -23,7 +23,12 @@ import (
 // SIGTERM or Ctrl-C reaching hostcheck) while the command whose line
 // contains at names runs, and records for every command whether the
 // context it was given had been cancelled by then.
+//
+// qm keeps the VM's state as the real one would: stop stops it, start
+// starts it, and `qm status VMID --verbose` answers in the shape
+// PVE/CLI/qm.pm prints (see qm.TestParseStatus).
 func signalDuring(at string, cancelRun context.CancelFunc, ran *[]string) func(context.Context, string, time.Duration) command.Result {
+	vm := "running"
 	return func(ctx context.Context, cmdline string, _ time.Duration) command.Result {
 		if strings.Contains(cmdline, at) {
 			cancelRun()
@@ -33,10 +38,13 @@ func signalDuring(at string, cancelRun context.CancelFunc, ran *[]string) func(c
 			return command.Result{Cmd: cmdline, Err: ctx.Err()}
 		}
 		*ran = append(*ran, cmdline)
-		if strings.Contains(cmdline, " status ") {
-			// qm status VMID --verbose of a running VM, in the shape
-			// PVE/CLI/qm.pm prints (see qm.TestParseStatus).
-			return command.Result{Cmd: cmdline, Stdout: "qmpstatus: running\nstatus: running\n"}
+		switch {
+		case strings.Contains(cmdline, "qm status "):
+			return command.Result{Cmd: cmdline, Stdout: "qmpstatus: " + vm + "\nstatus: " + vm + "\n"}
+		case strings.Contains(cmdline, "qm stop "):
+			vm = "stopped"
+		case strings.Contains(cmdline, "qm start "):
+			vm = "running"
 		}
 		return command.Result{Cmd: cmdline}
 	}
@@ -63,7 +71,7 @@ func TestVMRestartSurvivesSignal(t *testing.T) {
 	var ran []string
 	h := testHost(t, signalDuring("qm stop", cancel, &ran))
 	h.vmRestart(ctx, remote.RouterState{})
-	if got, want := strings.Join(ran, "; "), "/usr/sbin/qm stop 100; /usr/sbin/qm start 100"; got != want {
+	if got, want := strings.Join(ran, "; "), "/usr/sbin/qm stop 100 --timeout 30; /usr/sbin/qm status 100 --verbose; /usr/sbin/qm start 100; /usr/sbin/qm status 100 --verbose"; got != want {
 		t.Errorf("commands after a signal during qm stop: %q; want %q", got, want)
 	}
 }
@@ -135,7 +143,8 @@ func TestHostSignalsCaughtOnlyToAct(t *testing.T) {
 		wantRan   string
 	}{
 		{"healthy", true, false, ""},
-		{"router VM hung", false, true, "/usr/sbin/qm status 100 --verbose; /usr/sbin/qm stop 100; /usr/sbin/qm start 100"},
+		{"router VM hung", false, true, "/usr/sbin/qm status 100 --verbose; /usr/sbin/qm config 100; " +
+			"/usr/sbin/qm stop 100 --timeout 30; /usr/sbin/qm status 100 --verbose; /usr/sbin/qm start 100; /usr/sbin/qm status 100 --verbose"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var ran []string

@@ -18,7 +18,6 @@ import (
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/logx"
 	"github.com/pve-op/network-rescue/internal/probe"
-	"github.com/pve-op/network-rescue/internal/qm"
 	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/report"
 	"github.com/pve-op/network-rescue/internal/rescue"
@@ -26,9 +25,6 @@ import (
 	"github.com/pve-op/network-rescue/internal/sysinfo"
 	"github.com/pve-op/network-rescue/state"
 )
-
-// VMCmdTimeout bounds `qm stop` and `qm start` each.
-const VMCmdTimeout = 3 * time.Minute
 
 // CorosyncConf exists on a node that is part of a Proxmox cluster.
 const CorosyncConf = "/etc/pve/corosync.conf"
@@ -209,9 +205,9 @@ func (h *host) check(ctx context.Context) error {
 	case rescue.VMRestart:
 		h.vmRestart(ctx, rs)
 	case rescue.VMStart:
-		h.vmCmd(ctx, "start")
+		h.vmStart(ctx)
 	case rescue.VMResume:
-		h.vmCmd(ctx, "resume")
+		h.vmResume(ctx)
 	case rescue.HostReboot:
 		return h.reboot(ctx, store, step.Next.Mark, st.LastReboot)
 	}
@@ -273,6 +269,13 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 		case rescue.NeedVM:
 			obs.VMKnown, obs.VM = true, h.vmStatus(ctx)
 			h.traceStage("qm status "+h.cfg.VMID, fmt.Sprintf("%+v", obs.VM))
+		case rescue.NeedVMConfig:
+			obs.VMConfigKnown, obs.VMConfig = true, h.vmConfig(ctx)
+			h.traceStage("qm config "+h.cfg.VMID, fmt.Sprintf("%+v", obs.VMConfig))
+		case rescue.NeedAgent:
+			obs.AgentKnown = true
+			obs.Agent, obs.AgentErr = h.agentPing(ctx)
+			h.traceStage("qm guest cmd "+h.cfg.VMID+" ping", obs.Agent.String())
 		case rescue.NeedGuards:
 			obs.GuardsKnown, obs.Deferred = true, h.guards(ctx)
 			h.traceStage("guards (vzdump, quorum)", fmt.Sprintf("%d reason(s) to wait %v", len(obs.Deferred), obs.Deferred))
@@ -322,49 +325,6 @@ func (h *host) guards(ctx context.Context) []string {
 		}
 	}
 	return out
-}
-
-// vmRestart cold-restarts the router VM (SPEC §6 steps 3 and 5): SOS is
-// deleted on the router first (its count is kept), then qm stop, qm start.
-func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) {
-	if rs.SOS && !h.cfg.DryRun {
-		actx, cancel := context.WithTimeout(ctx, h.cfg.SSHTimeout)
-		err := h.remote().AckSOS(actx, h.cfg.OpStateDir, false)
-		cancel()
-		if err != nil {
-			h.log.Error("【严重错误】无法删除 OpenWrt 的 SOS，仍然冷重启虚拟机", "reason", err)
-		} else {
-			h.log.Info("【同步】已删除 OpenWrt 的 SOS (保留重启计数)。")
-		}
-	}
-	for _, verb := range []string{"stop", "start"} {
-		h.vmCmd(ctx, verb)
-	}
-}
-
-// vmCmd runs `qm VERB VMID`, bounded, and logs its outcome.
-func (h *host) vmCmd(ctx context.Context, verb string) {
-	cmdline := fmt.Sprintf("%s %s %s", h.cfg.QM, verb, h.cfg.VMID)
-	if h.cfg.DryRun {
-		h.log.Info("【演练】-> 不执行命令", "cmd", cmdline)
-		return
-	}
-	// A signal during qm stop must not leave the VM stopped: each
-	// command runs to completion within VMCmdTimeout (SPEC §15).
-	h.result(h.e.Exec(context.WithoutCancel(ctx), cmdline, VMCmdTimeout), "vm_id", h.cfg.VMID)
-}
-
-// vmStatus asks `qm status VMID --verbose` (SPEC §13), bounded.
-func (h *host) vmStatus(ctx context.Context) rescue.VMStatus {
-	r := h.e.Exec(ctx, h.cfg.QM+" status "+h.cfg.VMID+" --verbose", 30*time.Second)
-	if !r.OK() {
-		return rescue.VMStatus{Err: r.Summary()} // with the first stderr line
-	}
-	st, err := qm.ParseStatus(r.Stdout)
-	if err != nil {
-		return rescue.VMStatus{Err: err.Error()}
-	}
-	return rescue.VMStatus{Status: st.Status, QMP: st.QMPStatus}
 }
 
 // result logs a command's outcome as the original did: -> [成功] / -> [错误].

@@ -81,6 +81,8 @@ type Config struct {
 	VMRestartFirst    bool
 	VMStartMax        int // starts a day of a VM found stopped (SPEC §13)
 	RouterHungAfter   time.Duration
+	VMHungAfter       time.Duration // SSH, LAN ping and the guest agent silent this long: hung (SPEC §13 rule 3)
+	VMStopTimeout     time.Duration // qm stop --timeout (SPEC §13 rule 4)
 	NotifyURL         string
 	QM                string // Proxmox's qm, for VM_ID actions
 	Systemctl         string // for is-system-running during a reboot

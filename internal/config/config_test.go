@@ -43,6 +43,7 @@ func TestDefaults(t *testing.T) {
 		{"REBOOT_CMD", h.RebootCmd, "/usr/bin/systemctl reboot"}, {"REBOOT_FALLBACK_CMD", h.RebootFallbackCmd, "/usr/sbin/reboot"},
 		{"REBOOT_CONFIRM", h.RebootConfirm, 30 * time.Second}, {"MIN_HOST_UPTIME", h.MinHostUptime, 600 * time.Second},
 		{"VM_ID", h.VMID, ""}, {"VM_RESTART_FIRST", h.VMRestartFirst, true}, {"ROUTER_HUNG_AFTER", h.RouterHungAfter, 20 * time.Minute},
+		{"VM_HUNG_AFTER", h.VMHungAfter, 10 * time.Minute}, {"VM_STOP_TIMEOUT", h.VMStopTimeout, 30 * time.Second},
 		{"host STATE_DIR", h.StateDir, "/var/lib/netrescue"},
 	}...)
 	for _, c := range checks {

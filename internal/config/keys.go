@@ -207,6 +207,12 @@ var keys = []*key{
 		doc: "starts a day of a router VM found stopped (SPEC §13 rule 1)"},
 	{name: "ROUTER_HUNG_AFTER", roles: hostOnly, defs: d("20m"), allowed: "a duration from 1m to 24h",
 		set: func(c *Config, v string) error { return setDuration(&c.RouterHungAfter, v, time.Minute, 24*time.Hour) }},
+	{name: "VM_HUNG_AFTER", roles: hostOnly, defs: d("10m"), allowed: "a duration from 1m to 24h",
+		set: func(c *Config, v string) error { return setDuration(&c.VMHungAfter, v, time.Minute, 24*time.Hour) },
+		doc: "a running router VM with no SSH, no LAN ping and a guest agent that does not answer is hung after this long (SPEC §13 rule 3)"},
+	{name: "VM_STOP_TIMEOUT", roles: hostOnly, defs: d("30s"), allowed: "a duration from 1s to 10m",
+		set: func(c *Config, v string) error { return setDuration(&c.VMStopTimeout, v, time.Second, 10*time.Minute) },
+		doc: "qm stop --timeout of a cold restart (SPEC §13 rule 4)"},
 	{name: "NOTIFY_URL", roles: hostOnly, defs: d(""), allowed: "an http(s) URL, or empty", secret: true,
 		set: func(c *Config, v string) error {
 			if v != "" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {

@@ -10,6 +10,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/qm"
 )
 
 // TestAtMostOncePerDay is the invariant of SPEC §6: whatever the sequence
@@ -17,9 +18,12 @@ import (
 // two steps, corrupt files and clock steps of up to a day, the host is
 // rebooted at most once per local calendar day and the router VM
 // cold-restarted at most once per day; a VM found stopped is started at most
-// VM_START_MAX times a day, and a VM left stopped (a failed start, a run
-// killed between qm stop and qm start) is started by the next run that finds
-// the internet down (SPEC §13 rules 1 and 4).
+// VM_START_MAX times a day (starts and resumes together), no VM action is
+// taken while the VM holds a backup's lock, and a VM left stopped (a failed
+// start, a run killed between qm stop and qm start) is started by the next
+// run that finds the internet down (SPEC §13 rules 1 and 4). The VM crashes,
+// hangs and pauses at random; every qm call (status, config, the guest
+// agent's ping) may fail or answer anything it really answers.
 //
 // The runs use the real Decide and the real Store on disk, as hostcheck
 // does. Each sequence has either clock steps (the clock stays within a day
@@ -55,7 +59,11 @@ func TestAtMostOncePerDay(t *testing.T) {
 		reboots := map[string]int{}
 		vms := map[string]int{}
 		starts := map[string]int{}
-		vmRunning := true // the router VM, as qm status would report it
+		// The router VM as qm status would report it: running, hung (QEMU
+		// runs, the guest does not), paused or stopped.
+		vm := "running"
+		passthrough := rapid.Bool().Draw(rt, "passthrough")
+		cfg.VMHungAfter = time.Duration(rapid.IntRange(1, 40).Draw(rt, "vmHung")) * time.Minute
 
 		for i, n := 0, rapid.IntRange(1, 200).Draw(rt, "runs"); i < n; i++ {
 			trueNow = trueNow.Add(time.Duration(rapid.IntRange(1, 120).Draw(rt, "gap")) * time.Minute)
@@ -68,6 +76,10 @@ func TestAtMostOncePerDay(t *testing.T) {
 				if !steps {
 					corrupt(rt, store, trueNow)
 				}
+			case 2, 3:
+				// The VM changes by itself: it crashes, hangs, is paused or
+				// comes back.
+				vm = rapid.SampledFrom([]string{"running", "hung", "paused", "stopped"}).Draw(rt, "vmFault")
 			}
 			now := trueNow.Add(offset)
 			if d := Today(now); d > lastDay {
@@ -87,23 +99,44 @@ func TestAtMostOncePerDay(t *testing.T) {
 			if rapid.IntRange(0, 7).Draw(rt, "guard") == 0 {
 				o.Deferred = []string{"vzdump"}
 			}
-			// qm status: the VM's real state, or a failing qm.
+			// qm status: the VM's real state, or a failing qm; a backup's
+			// lock now and then; qm config and the guest agent as any of
+			// their real answers, or failing.
 			o.VMKnown = true
 			qmFails := rapid.IntRange(0, 9).Draw(rt, "qmFails") == 0
+			locked := rapid.IntRange(0, 9).Draw(rt, "locked") == 0
 			switch {
 			case qmFails:
 				o.VM.Err = "exit 255: ipcc_send_rec failed"
-			case vmRunning:
+			case vm == "running":
 				o.VM = VMStatus{Status: "running", QMP: "running"}
+			case vm == "hung": // QEMU runs, the guest does not: no SSH, no LAN
+				o.VM = VMStatus{Status: "running", QMP: "running"}
+				o.Router, o.LANUp = Router{Err: "timeout"}, false
+			case vm == "paused":
+				o.VM = VMStatus{Status: "running", QMP: "paused"}
+				o.Router, o.LANUp = Router{Err: "timeout"}, false
 			default:
 				o.VM = VMStatus{Status: "stopped"}
-				o.Router = Router{Err: "timeout"} // a stopped VM answers no SSH
+				o.Router, o.LANUp = Router{Err: "timeout"}, false // a stopped VM answers no SSH
 			}
+			if locked && !qmFails {
+				o.VM.Lock = "backup"
+			}
+			o.VMConfigKnown, o.AgentKnown = true, true
+			o.VMConfig = VMConfig{AgentEnabled: rapid.Bool().Draw(rt, "agent"), Lock: o.VM.Lock}
+			if passthrough {
+				o.VMConfig.HostPCI = []string{"hostpci0"}
+			}
+			if rapid.IntRange(0, 9).Draw(rt, "configFails") == 0 {
+				o.VMConfig = VMConfig{Err: "exit 255"}
+			}
+			o.Agent = qm.Ping(rapid.IntRange(int(qm.PingError), int(qm.PingNoAnswer)).Draw(rt, "agentPing"))
 			step := Decide(cfg, st, o)
 			// Liveness (SPEC §13 rule 1): a VM left stopped is started by the
 			// next run that finds the internet down and can ask qm, unless
 			// today's VM_START_MAX is spent or the day's rescue is spent.
-			if cfg.VMID != "" && !vmRunning && !o.NetUp && !qmFails && !step.Silent && step.Action != VMStart {
+			if cfg.VMID != "" && vm == "stopped" && !locked && !o.NetUp && !qmFails && !step.Silent && step.Action != VMStart {
 				if VMStartsLeft(cfg, st, now) {
 					if !strings.Contains(msgs(step), "严重错误】记录的日期在未来") {
 						rt.Fatalf("run %d: the VM is stopped, the internet down, and it is not started: %s", i, msgs(step))
@@ -121,21 +154,33 @@ func TestAtMostOncePerDay(t *testing.T) {
 				continue
 			}
 			day := Today(now)
+			if o.VM.Lock != "" && step.Action != None && step.Action != HostReboot {
+				rt.Fatalf("run %d: %v of a VM locked by a backup", i, step.Action)
+			}
 			switch step.Action {
 			case VMRestart:
 				vms[day]++
 				if vms[day] > 1 {
 					rt.Fatalf("run %d: second router VM cold restart on %s", i, day)
 				}
-				// qm stop, then qm start: the start may fail or the run be
-				// killed between the two; the VM is then left stopped.
-				vmRunning = rapid.IntRange(0, 2).Draw(rt, "restartOutcome") == 0
-			case VMStart:
+				// qm stop, then qm start: the stop may fail (the VM goes on as
+				// it was), the start may fail or the run be killed between
+				// the two; the VM is then left stopped.
+				switch rapid.IntRange(0, 3).Draw(rt, "restartOutcome") {
+				case 0:
+					vm = "running"
+				case 1: // qm stop failed
+				default:
+					vm = "stopped"
+				}
+			case VMStart, VMResume:
 				starts[day]++
 				if starts[day] > cfg.VMStartMax {
-					rt.Fatalf("run %d: %d VM starts on %s (VM_START_MAX %d)", i, starts[day], day, cfg.VMStartMax)
+					rt.Fatalf("run %d: %d VM starts or resumes on %s (VM_START_MAX %d)", i, starts[day], day, cfg.VMStartMax)
 				}
-				vmRunning = rapid.IntRange(0, 2).Draw(rt, "startOutcome") != 0
+				if rapid.IntRange(0, 2).Draw(rt, "startOutcome") != 0 {
+					vm = "running"
+				}
 			case HostReboot:
 				switch rapid.IntRange(0, 2).Draw(rt, "outcome") {
 				case 0: // rebooted

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/qm"
 	"github.com/pve-op/network-rescue/state"
 )
 
@@ -49,12 +50,14 @@ type Need int
 
 // The stages of a run, in order.
 const (
-	NeedNothing Need = iota
-	NeedNet          // probe the internet
-	NeedRouter       // read the router's SOS state over SSH
-	NeedLAN          // ping the router on the LAN
-	NeedGuards       // backups running, cluster quorum
-	NeedVM           // qm status VMID --verbose (only with VM_ID, only while the internet is down)
+	NeedNothing  Need = iota
+	NeedNet           // probe the internet
+	NeedRouter        // read the router's SOS state over SSH
+	NeedLAN           // ping the router on the LAN
+	NeedGuards        // backups running, cluster quorum
+	NeedVM            // qm status VMID --verbose (only with VM_ID, only while the internet is down)
+	NeedVMConfig      // qm config VMID: the guest agent, passthrough devices, the lock (a router unreachable that long)
+	NeedAgent         // qm guest cmd VMID ping (the agent is enabled, the router silent on SSH and the LAN)
 )
 
 // State is what the host keeps between runs: the "rebooted today" mark
@@ -86,6 +89,15 @@ type VMStatus struct {
 	Err    string // non-empty: qm failed; its first stderr line
 	Status string // running | stopped
 	QMP    string // qmpstatus: running | paused | …
+	Lock   string // the config lock (backup, migrate, snapshot, …), "" if none
+}
+
+// VMConfig is what `qm config VMID` said that SPEC §13 needs.
+type VMConfig struct {
+	Err          string   // non-empty: qm failed; its first stderr line
+	AgentEnabled bool     // `agent: 1` or `agent: enabled=1,…`
+	HostPCI      []string // passthrough keys present (hostpci0 …)
+	Lock         string
 }
 
 // Paused reports a VM whose QEMU runs but whose guest is halted in a way
@@ -122,6 +134,13 @@ type Obs struct {
 
 	VMKnown bool
 	VM      VMStatus
+
+	VMConfigKnown bool
+	VMConfig      VMConfig
+
+	AgentKnown bool
+	Agent      qm.Ping
+	AgentErr   string // with qm.PingError: the first stderr line
 
 	GuardsKnown bool
 	Deferred    []string // reasons a disruptive step must wait (vzdump, quorum)
@@ -211,62 +230,8 @@ type decider struct {
 	cfg       config.Config
 	o         Obs
 	step      Step
-	vmUnknown bool // qm status failed: no VM action this run
-}
-
-// vmStart is SPEC §13 rules 1 and 2: start a stopped VM (VMStart) or
-// resume a paused one (VMResume), the two under the same VM_START_MAX a
-// day; false when that is spent. The count is part of the new state, saved
-// before qm runs.
-func (d *decider) vmStart(action Action) bool {
-	n := &d.step.Next
-	count := vmStartCount(n, Today(d.o.Now))
-	if count == nil || *count >= d.cfg.VMStartMax {
-		starts := d.cfg.VMStartMax
-		if count != nil {
-			starts = *count
-		}
-		d.log(slog.LevelError, "【严重错误】路由虚拟机已停止，但今天的启动次数已用完 (VM_START_MAX)。",
-			slog.String("vm_id", d.cfg.VMID), slog.Int("starts", starts))
-		return false
-	}
-	*count++
-	d.step.Action = action
-	msg := "【终极动作】启动已停止的 OpenWrt 虚拟机。"
-	if action == VMResume {
-		msg = "【终极动作】恢复已暂停的 OpenWrt 虚拟机 (qm resume)。"
-	}
-	d.log(slog.LevelWarn, msg, slog.String("vm_id", d.cfg.VMID), slog.String("qmpstatus", d.o.VM.QMP), slog.Int("start_today", *count))
-	return true
-}
-
-// vmStartCount returns the counter of today's VM starts in n, moving the
-// two remembered days along; nil means today lies before both remembered
-// days (the clock went back further than we remember): treated as spent.
-func vmStartCount(n *State, today string) *int {
-	switch {
-	case today > n.VMStartDate:
-		n.VMStartPrevDate, n.VMStartsPrev = n.VMStartDate, n.VMStarts
-		n.VMStartDate, n.VMStarts = today, 0
-		return &n.VMStarts
-	case today == n.VMStartDate:
-		return &n.VMStarts
-	case today == n.VMStartPrevDate:
-		return &n.VMStartsPrev
-	case today > n.VMStartPrevDate:
-		// Between the two days, or no day before: nothing was started on it
-		// while it was remembered.
-		n.VMStartPrevDate, n.VMStartsPrev = today, 0
-		return &n.VMStartsPrev
-	}
-	return nil
-}
-
-// VMStartsLeft reports whether st allows another start of a stopped VM on
-// now's day under cfg (SPEC §13 rule 1).
-func VMStartsLeft(cfg config.Config, st State, now time.Time) bool {
-	count := vmStartCount(&st, Today(now))
-	return count != nil && *count < cfg.VMStartMax
+	vmUnknown bool // a qm call failed: no VM action this run, and no host reboot instead of one
+	vmLocked  bool // the VM holds a config lock (a backup runs): no VM action this run
 }
 
 func (d *decider) log(level slog.Level, msg string, attrs ...slog.Attr) {
@@ -315,13 +280,7 @@ func (d *decider) run() {
 			d.step.Need = NeedVM
 			return
 		}
-		if d.o.VM.Err != "" {
-			d.vmUnknown = true
-			d.log(slog.LevelError, "【严重错误】无法读取路由虚拟机状态 (qm status)，本次不对虚拟机动作。",
-				slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err))
-		} else if d.o.VM.Status == "stopped" && d.vmStart(VMStart) {
-			return
-		} else if d.o.VM.Paused() && d.vmStart(VMResume) {
+		if d.vmStage() {
 			return
 		}
 	}
@@ -354,22 +313,27 @@ func (d *decider) run() {
 		return
 	}
 	// Step 5: the router VM first, once a day.
-	if d.cfg.VMID != "" && d.vmUnknown {
-		return // the VM's state is unknown: no VM action, no host reboot instead of it
+	if d.cfg.VMID != "" && (d.vmUnknown || d.vmLocked) {
+		return // the VM's state is unknown or locked: no VM action, no host reboot instead of it
 	}
 	if d.cfg.VMID != "" && d.cfg.VMRestartFirst && !spent(n.VMRestartDate, now) {
 		d.vmRestart("SOS: 先冷重启路由虚拟机")
 		return
 	}
-	// Step 6: the host. The mark is part of the new state, so the caller
-	// writes it before anything else happens.
+	d.hostReboot("SOS " + d.o.Router.SOSContent)
+}
+
+// hostReboot is step 6: the mark is part of the new state, so the caller
+// writes it before anything else happens. The guards have passed.
+func (d *decider) hostReboot(reason string) {
+	n := &d.step.Next
+	now := d.o.Now
 	n.HasMark, n.LastReboot = true, Today(now)
-	n.Mark = state.Mark{Date: Today(now), Time: now, BootID: d.o.BootID, Dated: true,
-		Reason: "SOS " + d.o.Router.SOSContent}
+	n.Mark = state.Mark{Date: Today(now), Time: now, BootID: d.o.BootID, Dated: true, Reason: reason}
 	d.step.Action = HostReboot
 }
 
-// routerUnreachable is step 3's SSH failure, with the hung-VM rule.
+// routerUnreachable is step 3's SSH failure, with the hung-VM rule (vm.go).
 func (d *decider) routerUnreachable() {
 	n := &d.step.Next
 	now := d.o.Now
@@ -379,17 +343,10 @@ func (d *decider) routerUnreachable() {
 	down := now.Sub(n.RouterDownSince)
 	d.log(slog.LevelError, "【严重错误】无法通过 SSH 读取 OpenWrt 的 SOS 信号。",
 		slog.String("reason", d.o.Router.Err), slog.Duration("unreachable_for", down.Round(time.Second)))
-	if d.cfg.VMID == "" || down < d.cfg.RouterHungAfter || d.vmUnknown {
+	if d.cfg.VMID == "" || d.vmUnknown || d.vmLocked || d.o.VM.Status != "running" || d.o.VM.Paused() {
 		return
 	}
-	if spent(n.VMRestartDate, now) {
-		d.log(slog.LevelWarn, "【观察】路由虚拟机今天已冷重启过一次，不再重复。", slog.String("vm_id", d.cfg.VMID))
-		return
-	}
-	if !d.guards() {
-		return
-	}
-	d.vmRestart(fmt.Sprintf("路由器 SSH 不可达已 %v，判定虚拟机卡死", down.Round(time.Second)))
+	d.hung(down)
 }
 
 // guards is step 4; false means the run defers (and has logged why).
@@ -407,10 +364,4 @@ func (d *decider) guards() bool {
 		d.log(slog.LevelWarn, "【推迟】"+r)
 	}
 	return len(d.o.Deferred) == 0
-}
-
-func (d *decider) vmRestart(why string) {
-	d.step.Next.VMRestartDate = Today(d.o.Now)
-	d.step.Action = VMRestart
-	d.log(slog.LevelWarn, "【终极动作】冷重启 OpenWrt 虚拟机 (qm stop/start)。", slog.String("vm_id", d.cfg.VMID), slog.String("reason", why))
 }

@@ -76,7 +76,7 @@ func TestDecideHost(t *testing.T) {
 				}
 			}},
 		{name: "hung router VM restarted after ROUTER_HUNG_AFTER", cfg: func(c *config.Config) { c.VMID = "100" },
-			st: State{RouterDownSince: t0.Add(-20 * time.Minute)}, obs: full(func(o *Obs) { o.Router = Router{Err: "timeout"} }),
+			st: State{RouterDownSince: t0.Add(-20 * time.Minute)}, obs: full(func(o *Obs) { o.Router, o.LANUp, o.VMConfigKnown = Router{Err: "timeout"}, false, true }),
 			wantAction: VMRestart, wantMsg: []string{"【严重错误】", "【终极动作】"},
 			check: func(t *testing.T, n State) {
 				if n.VMRestartDate != today {
@@ -87,7 +87,7 @@ func TestDecideHost(t *testing.T) {
 			st: State{RouterDownSince: t0.Add(-19 * time.Minute)}, obs: full(func(o *Obs) { o.Router = Router{Err: "timeout"} })},
 		{name: "hung router VM restart once a day", cfg: func(c *config.Config) { c.VMID = "100" },
 			st:  State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
-			obs: full(func(o *Obs) { o.Router = Router{Err: "timeout"} }), wantMsg: []string{"今天已冷重启过一次"}},
+			obs: full(func(o *Obs) { o.Router, o.LANUp, o.VMConfigKnown = Router{Err: "timeout"}, false, true }), wantMsg: []string{"今天已冷重启过一次"}},
 		{name: "SOS asks for the LAN ping", obs: full(func(o *Obs) { o.LANKnown = false }), wantNeed: NeedLAN, wantMsg: []string{"【确认】捕获 SOS 信号！OpenWrt 自救已穷尽。准备介入重启 PVE。"}},
 		{name: "router silent on the LAN: wait", obs: full(func(o *Obs) { o.LANUp = false }), wantMsg: []string{"【等待】"}},
 		{name: "uptime guard", cfg: func(c *config.Config) { c.MinHostUptime = time.Hour }, obs: full(func(o *Obs) { o.Uptime = time.Minute }),

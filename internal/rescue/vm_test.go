@@ -8,6 +8,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/qm"
 )
 
 // TestDecideVM: SPEC §13 rule 1 — a VM found stopped while the internet
@@ -32,9 +33,9 @@ func TestDecideVM(t *testing.T) {
 			wantAction: VMStart, wantMsg: "【终极动作】启动已停止的 OpenWrt 虚拟机", starts: 1},
 		{name: "stopped after today's cold restart: start it anyway", st: State{VMRestartDate: today, VMStartDate: today, VMStarts: 2},
 			obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "stopped"} }), wantAction: VMStart, starts: 3},
-		{name: "stopped, VM_START_MAX spent", st: State{VMStartDate: today, VMStarts: 3},
-			obs:     full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "stopped"}; o.Router.SOS = false }),
-			wantMsg: "VM_START_MAX", starts: 3},
+		{name: "stopped, VM_START_MAX spent: the host reboots (rule 5)", st: State{VMStartDate: today, VMStarts: 3},
+			obs:     full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "stopped"}; o.Router = Router{Err: "timeout"} }),
+			wantMsg: "【确认】路由虚拟机今天已多次启动仍未运行，只能重启 PVE 物理机。", wantAction: HostReboot, starts: 3},
 		{name: "yesterday's starts do not count", st: State{VMStartDate: "2026-11-24", VMStarts: 3},
 			obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "stopped"} }), wantAction: VMStart, starts: 1},
 		{name: "qm status fails: 严重错误, no VM action", obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Err: "exit 2: no such VM"} }),
@@ -105,5 +106,107 @@ func TestVMStartsAcrossClockSteps(t *testing.T) {
 	}
 	if VMStartsLeft(cfg, st, d0.AddDate(0, 0, -1)) {
 		t.Errorf("a day before both remembered days: start allowed; want spent")
+	}
+}
+
+// TestDecideVMHung: SPEC §13 rules 3–5 — a running VM whose router answers
+// neither SSH nor ping on the LAN is hung after VM_HUNG_AFTER when its
+// enabled guest agent does not answer either, else after
+// ROUTER_HUNG_AFTER; the observations are asked for in order and only once
+// they matter; a lock defers; a VM that will not start or a passthrough VM
+// that the day's cold restart did not revive escalates to the host.
+func TestDecideVMHung(t *testing.T) {
+	today := Today(t0)
+	silent := func(mod func(o *Obs)) Obs {
+		return full(func(o *Obs) {
+			o.Router, o.LANUp = Router{Err: "dial tcp 192.168.10.1:22: i/o timeout"}, false
+			o.VMConfigKnown, o.VMConfig = true, VMConfig{AgentEnabled: true}
+			o.AgentKnown, o.Agent = true, qm.PingNoAnswer
+			if mod != nil {
+				mod(o)
+			}
+		})
+	}
+	since := func(d time.Duration) State { return State{RouterDownSince: t0.Add(-d)} }
+	for _, tt := range []struct {
+		name       string
+		st         State
+		obs        Obs
+		wantNeed   Need
+		wantAction Action
+		wantMsg    string
+	}{
+		{name: "silent 5m: nothing asked yet", st: since(5 * time.Minute),
+			obs: silent(func(o *Obs) { o.LANKnown, o.VMConfigKnown, o.AgentKnown = false, false, false })},
+		{name: "silent 10m: ping the LAN", st: since(10 * time.Minute),
+			obs: silent(func(o *Obs) { o.LANKnown, o.VMConfigKnown, o.AgentKnown = false, false, false }), wantNeed: NeedLAN},
+		{name: "LAN answers: not hung", st: since(time.Hour), obs: silent(func(o *Obs) { o.LANUp = true }),
+			wantMsg: "【观察】OpenWrt 在局域网上响应 ping，只是 SSH 不通"},
+		{name: "LAN silent: ask qm config", st: since(10 * time.Minute),
+			obs: silent(func(o *Obs) { o.VMConfigKnown, o.AgentKnown = false, false }), wantNeed: NeedVMConfig},
+		{name: "agent enabled: ask it", st: since(10 * time.Minute), obs: silent(func(o *Obs) { o.AgentKnown = false }), wantNeed: NeedAgent},
+		{name: "agent silent 10m: cold restart", st: since(10 * time.Minute), obs: silent(nil),
+			wantAction: VMRestart, wantMsg: "【终极动作】冷重启 OpenWrt 虚拟机 (qm stop/start)。"},
+		{name: "agent silent 9m: wait", st: since(9 * time.Minute), obs: silent(nil)},
+		{name: "no agent 10m: wait for ROUTER_HUNG_AFTER", st: since(10 * time.Minute),
+			obs: silent(func(o *Obs) { o.VMConfig.AgentEnabled, o.AgentKnown = false, false }), wantMsg: "【观察】路由虚拟机无 SSH、局域网无响应，等待确认卡死。"},
+		{name: "no agent 20m: cold restart", st: since(20 * time.Minute),
+			obs: silent(func(o *Obs) { o.VMConfig.AgentEnabled, o.AgentKnown = false, false }), wantAction: VMRestart},
+		{name: "agent answers 15m: no confirmation, wait", st: since(15 * time.Minute),
+			obs: silent(func(o *Obs) { o.Agent = qm.PingAnswers })},
+		{name: "agent answers 20m: the ROUTER_HUNG_AFTER rule", st: since(20 * time.Minute),
+			obs: silent(func(o *Obs) { o.Agent = qm.PingAnswers }), wantAction: VMRestart},
+		{name: "qm config fails: 严重错误, no action", st: since(time.Hour),
+			obs: silent(func(o *Obs) { o.VMConfig = VMConfig{Err: "exit 255: ipcc_send_rec[1] failed"} }), wantMsg: "【严重错误】无法读取路由虚拟机配置"},
+		{name: "qm guest ping fails: 严重错误, no action", st: since(time.Hour),
+			obs: silent(func(o *Obs) { o.Agent, o.AgentErr = qm.PingError, "exit 2: unable to connect" }), wantMsg: "【严重错误】无法询问路由虚拟机的 guest agent"},
+		{name: "config lock backup: 推迟", st: since(time.Hour),
+			obs: silent(func(o *Obs) { o.VMConfig.Lock = "backup" }), wantMsg: "【推迟】路由虚拟机被锁定"},
+		{name: "status lock backup: 推迟 before anything", st: since(time.Hour),
+			obs: silent(func(o *Obs) { o.VM.Lock = "backup" }), wantMsg: "【推迟】路由虚拟机被锁定"},
+		{name: "stopped by a stop-mode backup: not started", st: since(time.Hour),
+			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "stopped", Lock: "backup"} }), wantMsg: "【推迟】路由虚拟机被锁定"},
+		{name: "paused by a suspend-mode backup: not resumed",
+			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "running", QMP: "paused", Lock: "backup"} }), wantMsg: "【推迟】"},
+		{name: "hibernated (lock suspended): started",
+			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "stopped", Lock: "suspended"} }), wantAction: VMStart},
+		{name: "guards defer the cold restart", st: since(time.Hour),
+			obs: silent(func(o *Obs) { o.Deferred = []string{"备份任务正在运行"} }), wantMsg: "【推迟】备份任务正在运行"},
+		{name: "restarted today, no passthrough: observe",
+			st: State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today}, obs: silent(nil), wantMsg: "今天已冷重启过一次"},
+		{name: "restarted today, passthrough: the host reboots (rule 5)",
+			st:  State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
+			obs: silent(func(o *Obs) { o.VMConfig.HostPCI = []string{"hostpci0"} }), wantAction: HostReboot,
+			wantMsg: "【确认】直通设备的路由虚拟机冷重启后仍卡死"},
+		{name: "stopped, starts spent, guards defer: 推迟",
+			st:  State{VMStartDate: today, VMStarts: 3},
+			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "stopped"}; o.Deferred = []string{"集群法定票数不足"} }), wantMsg: "【推迟】集群"},
+		{name: "paused, resumes spent: cold restart first",
+			st:  State{VMStartDate: today, VMStarts: 3},
+			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "running", QMP: "paused"} }), wantAction: VMRestart},
+		{name: "paused, resumes and restart spent: the host",
+			st:  State{VMStartDate: today, VMStarts: 3, VMRestartDate: today},
+			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "running", QMP: "paused"} }), wantAction: HostReboot},
+		{name: "the host rebooted today: silent even for a stopped VM",
+			st:  State{LastReboot: today, VMStartDate: today, VMStarts: 3},
+			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "stopped"} })},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default(config.Host)
+			cfg.VMID = "100"
+			s := Decide(cfg, tt.st, tt.obs)
+			if s.Need != tt.wantNeed || s.Action != tt.wantAction {
+				t.Errorf("Decide = need %v action %v; want %v %v (log: %s)", s.Need, s.Action, tt.wantNeed, tt.wantAction, msgs(s))
+			}
+			if !strings.Contains(msgs(s), tt.wantMsg) {
+				t.Errorf("log %q lacks %q", msgs(s), tt.wantMsg)
+			}
+			if s.Action == VMRestart && s.Next.VMRestartDate != today {
+				t.Errorf("cold restart not recorded before acting: VMRestartDate = %q", s.Next.VMRestartDate)
+			}
+			if s.Action == HostReboot && (!s.Next.HasMark || s.Next.LastReboot != today) {
+				t.Errorf("host reboot without the mark in the new state: %+v", s.Next)
+			}
+		})
 	}
 }

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/qm"
+	"github.com/pve-op/network-rescue/internal/remote"
+	"github.com/pve-op/network-rescue/internal/rescue"
+)
+
+// The router VM with the real Proxmox qm CLI (SPEC §13): its observation,
+// each call bounded, and the actions the decision chose.
+
+const (
+	// VMCmdTimeout bounds `qm start` and `qm resume`; `qm stop` gets
+	// VM_STOP_TIMEOUT on top of it.
+	VMCmdTimeout = 3 * time.Minute
+	// VMQueryTimeout bounds `qm status` and `qm config` (a Perl program
+	// that talks to pmxcfs: about a second on a healthy node).
+	VMQueryTimeout = 30 * time.Second
+	// AgentTimeout bounds `qm guest cmd VMID ping`; an agent that has not
+	// answered by then does not answer (qm's own QMP timeout is shorter).
+	AgentTimeout = 20 * time.Second
+	// VMStartConfirm is how long a started VM has to report running.
+	VMStartConfirm = time.Minute
+	// VMPollEvery is the pause between two `qm status` while waiting.
+	VMPollEvery = time.Second
+)
+
+// vmStatus asks `qm status VMID --verbose`, bounded.
+func (h *host) vmStatus(ctx context.Context) rescue.VMStatus {
+	r := h.e.Exec(ctx, h.cfg.QM+" status "+h.cfg.VMID+" --verbose", VMQueryTimeout)
+	if !r.OK() {
+		return rescue.VMStatus{Err: r.Summary()} // with the first stderr line
+	}
+	st, err := qm.ParseStatus(r.Stdout)
+	if err != nil {
+		return rescue.VMStatus{Err: err.Error()}
+	}
+	return rescue.VMStatus{Status: st.Status, QMP: st.QMPStatus, Lock: st.Lock}
+}
+
+// vmConfig asks `qm config VMID`, bounded: the guest agent, passthrough
+// devices and the lock.
+func (h *host) vmConfig(ctx context.Context) rescue.VMConfig {
+	r := h.e.Exec(ctx, h.cfg.QM+" config "+h.cfg.VMID, VMQueryTimeout)
+	if !r.OK() {
+		return rescue.VMConfig{Err: r.Summary()}
+	}
+	c, err := qm.ParseConfig(r.Stdout)
+	if err != nil {
+		return rescue.VMConfig{Err: err.Error()}
+	}
+	return rescue.VMConfig{AgentEnabled: c.AgentEnabled, HostPCI: c.HostPCI, Lock: c.Lock}
+}
+
+// agentPing asks `qm guest cmd VMID ping`, bounded by AgentTimeout; a
+// timeout is the agent not answering (SPEC §13).
+func (h *host) agentPing(ctx context.Context) (qm.Ping, string) {
+	actx, cancel := context.WithTimeout(ctx, AgentTimeout)
+	defer cancel()
+	r := h.e.Exec(actx, h.cfg.QM+" guest cmd "+h.cfg.VMID+" ping", 0)
+	timedOut := !r.OK() && errors.Is(r.Err, context.DeadlineExceeded) && ctx.Err() == nil
+	p := qm.ClassifyPing(r.ExitCode, r.Stderr, timedOut)
+	if p == qm.PingError {
+		return p, r.Summary()
+	}
+	return p, ""
+}
+
+// vmStart starts a router VM found stopped (rule 1) and confirms it runs.
+func (h *host) vmStart(ctx context.Context) {
+	if h.vmCmd(ctx, "start", VMCmdTimeout) {
+		h.vmConfirm(ctx, "running", VMStartConfirm)
+	}
+}
+
+// vmResume resumes a paused router VM (rule 2) and confirms it runs.
+func (h *host) vmResume(ctx context.Context) {
+	if h.vmCmd(ctx, "resume", VMCmdTimeout) {
+		h.vmConfirm(ctx, "running", VMStartConfirm)
+	}
+}
+
+// vmRestart cold-restarts the router VM (SPEC §13 rule 4): SOS is deleted
+// on the router first (its count is kept), then `qm stop --timeout`, a
+// wait until qm reports it stopped, `qm start`, and a wait until it runs.
+// The day's restart was saved before; a VM this leaves stopped (the start
+// failed, the run was killed) is started by the next run (rule 1).
+func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) {
+	if rs.SOS && !h.cfg.DryRun {
+		actx, cancel := context.WithTimeout(ctx, h.cfg.SSHTimeout)
+		err := h.remote().AckSOS(actx, h.cfg.OpStateDir, false)
+		cancel()
+		if err != nil {
+			h.log.Error("【严重错误】无法删除 OpenWrt 的 SOS，仍然冷重启虚拟机", "reason", err)
+		} else {
+			h.log.Info("【同步】已删除 OpenWrt 的 SOS (保留重启计数)。")
+		}
+	}
+	secs := int(h.cfg.VMStopTimeout.Round(time.Second) / time.Second)
+	h.vmCmd(ctx, fmt.Sprintf("stop --timeout %d", secs), h.cfg.VMStopTimeout+VMCmdTimeout)
+	if !h.vmConfirm(ctx, "stopped", h.cfg.VMStopTimeout+VMQueryTimeout) {
+		return // logged; a VM still running cannot be started
+	}
+	if h.vmCmd(ctx, "start", VMCmdTimeout) {
+		h.vmConfirm(ctx, "running", VMStartConfirm)
+	}
+}
+
+// vmCmd runs `qm VERB VMID [ARGS]`, bounded, and logs its outcome; true on
+// exit status 0 (or in a dry run, where nothing runs).
+func (h *host) vmCmd(ctx context.Context, verbArgs string, timeout time.Duration) bool {
+	verb, args, _ := strings.Cut(verbArgs, " ")
+	cmdline := fmt.Sprintf("%s %s %s", h.cfg.QM, verb, h.cfg.VMID)
+	if args != "" {
+		cmdline += " " + args
+	}
+	if h.cfg.DryRun {
+		h.log.Info("【演练】-> 不执行命令", "cmd", cmdline)
+		return true
+	}
+	// A signal during qm stop must not leave the VM stopped: each
+	// command runs to completion within its bound (SPEC §15).
+	r := h.e.Exec(context.WithoutCancel(ctx), cmdline, timeout)
+	h.result(r, "vm_id", h.cfg.VMID)
+	return r.OK()
+}
+
+// vmConfirm polls `qm status VMID --verbose` until the VM is in want
+// ("stopped", or "running" with the guest running too) or within is over,
+// and logs the outcome; true when it got there. A signal does not cut the
+// wait short: the action it confirms runs to completion (SPEC §15).
+func (h *host) vmConfirm(ctx context.Context, want string, within time.Duration) bool {
+	if h.cfg.DryRun {
+		return true
+	}
+	ctx = context.WithoutCancel(ctx)
+	deadline := time.Now().Add(within)
+	var last rescue.VMStatus
+	for {
+		last = h.vmStatus(ctx)
+		if last.Err == "" && last.Status == want && (want != "running" || !last.Paused()) {
+			if want == "running" {
+				h.log.Info("【确认】路由虚拟机已在运行。", "vm_id", h.cfg.VMID, "qmpstatus", last.QMP)
+			} else {
+				h.log.Debug("router VM stopped", "vm_id", h.cfg.VMID)
+			}
+			return true
+		}
+		if !time.Now().Add(VMPollEvery).Before(deadline) {
+			break
+		}
+		time.Sleep(VMPollEvery)
+	}
+	got := last.Status
+	if last.Err != "" {
+		got = last.Err
+	} else if last.QMP != "" && last.QMP != last.Status {
+		got += "/" + last.QMP
+	}
+	if want == "running" {
+		h.log.Error("【严重错误】路由虚拟机启动后没有运行，下次检测会再启动它 (每天至多 VM_START_MAX 次)。",
+			slog.String("vm_id", h.cfg.VMID), slog.String("status", got), slog.Duration("waited", within))
+	} else {
+		h.log.Error("【严重错误】路由虚拟机没有停止，本次不再启动它。",
+			slog.String("vm_id", h.cfg.VMID), slog.String("status", got), slog.Duration("waited", within))
+	}
+	return false
+}

@@ -1,0 +1,225 @@
+package rescue
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/qm"
+)
+
+// The router VM, seen from the host (SPEC §13). Every rule here is part of
+// Decide, reached only while the internet is down and VM_ID is set, so a
+// healthy run runs no qm at all.
+
+// vmStage applies rules 1 and 2 to what `qm status VMID --verbose` said:
+// a stopped VM is started, a paused one resumed, at most VM_START_MAX a day
+// together; a VM that will not start escalates to the host (rule 5). It
+// reports whether the run's decision is made.
+func (d *decider) vmStage() bool {
+	vm := d.o.VM
+	if vm.Err != "" {
+		d.vmUnknown = true
+		d.log(slog.LevelError, "【严重错误】无法读取路由虚拟机状态 (qm status)，本次不对虚拟机动作。",
+			slog.String("vm_id", d.cfg.VMID), slog.String("reason", vm.Err))
+		return false
+	}
+	if lockHolds(vm.Lock) {
+		// A backup in stop or suspend mode stops or pauses the VM itself and
+		// starts it again when done; qm would refuse anyway ("VM is locked").
+		d.vmLocked = true
+		d.log(slog.LevelWarn, "【推迟】路由虚拟机被锁定 (备份或迁移进行中)，本次不对虚拟机动作。",
+			slog.String("vm_id", d.cfg.VMID), slog.String("lock", vm.Lock), slog.String("status", vm.Status))
+		return false
+	}
+	action := None
+	switch {
+	case vm.Status == "stopped":
+		action = VMStart
+	case vm.Paused():
+		action = VMResume
+	default:
+		return false
+	}
+	if d.vmStart(action) {
+		return true
+	}
+	// Rule 5: VM_START_MAX starts today and it is still not running. A
+	// paused VM that resume did not revive gets the day's cold restart
+	// first; then only the host's reboot is left (at most once a day,
+	// after the guards).
+	if !d.guards() {
+		return true
+	}
+	if action == VMResume && !spent(d.step.Next.VMRestartDate, d.o.Now) {
+		d.vmRestart("qm resume 未能恢复暂停的虚拟机")
+		return true
+	}
+	d.log(slog.LevelError, "【确认】路由虚拟机今天已多次启动仍未运行，只能重启 PVE 物理机。",
+		slog.String("vm_id", d.cfg.VMID), slog.String("status", vm.Status), slog.String("qmpstatus", vm.QMP))
+	d.hostReboot(fmt.Sprintf("VM %s will not start (%s after VM_START_MAX=%d starts)", d.cfg.VMID, vmState(vm), d.cfg.VMStartMax))
+	return true
+}
+
+// lockHolds reports a config lock under which no VM action may run. The
+// lock "suspended" (a VM hibernated to disk) is not one: qm start resumes it.
+func lockHolds(lock string) bool { return lock != "" && lock != "suspended" }
+
+func vmState(vm VMStatus) string {
+	if vm.QMP != "" && vm.QMP != vm.Status {
+		return vm.Status + "/" + vm.QMP
+	}
+	return vm.Status
+}
+
+// vmStart is SPEC §13 rules 1 and 2: start a stopped VM (VMStart) or
+// resume a paused one (VMResume), the two under the same VM_START_MAX a
+// day; false when that is spent. The count is part of the new state, saved
+// before qm runs.
+func (d *decider) vmStart(action Action) bool {
+	n := &d.step.Next
+	count := vmStartCount(n, Today(d.o.Now))
+	if count == nil || *count >= d.cfg.VMStartMax {
+		starts := d.cfg.VMStartMax
+		if count != nil {
+			starts = *count
+		}
+		d.log(slog.LevelError, "【严重错误】路由虚拟机未运行，但今天的启动次数已用完 (VM_START_MAX)。",
+			slog.String("vm_id", d.cfg.VMID), slog.String("status", vmState(d.o.VM)), slog.Int("starts", starts))
+		return false
+	}
+	*count++
+	d.step.Action = action
+	msg := "【终极动作】启动已停止的 OpenWrt 虚拟机。"
+	if action == VMResume {
+		msg = "【终极动作】恢复已暂停的 OpenWrt 虚拟机 (qm resume)。"
+	}
+	d.log(slog.LevelWarn, msg, slog.String("vm_id", d.cfg.VMID), slog.String("qmpstatus", d.o.VM.QMP), slog.Int("start_today", *count))
+	return true
+}
+
+// vmStartCount returns the counter of today's VM starts in n, moving the
+// two remembered days along; nil means today lies before both remembered
+// days (the clock went back further than we remember): treated as spent.
+func vmStartCount(n *State, today string) *int {
+	switch {
+	case today > n.VMStartDate:
+		n.VMStartPrevDate, n.VMStartsPrev = n.VMStartDate, n.VMStarts
+		n.VMStartDate, n.VMStarts = today, 0
+		return &n.VMStarts
+	case today == n.VMStartDate:
+		return &n.VMStarts
+	case today == n.VMStartPrevDate:
+		return &n.VMStartsPrev
+	case today > n.VMStartPrevDate:
+		// Between the two days, or no day before: nothing was started on it
+		// while it was remembered.
+		n.VMStartPrevDate, n.VMStartsPrev = today, 0
+		return &n.VMStartsPrev
+	}
+	return nil
+}
+
+// VMStartsLeft reports whether st allows another start of a stopped VM on
+// now's day under cfg (SPEC §13 rule 1).
+func VMStartsLeft(cfg config.Config, st State, now time.Time) bool {
+	count := vmStartCount(&st, Today(now))
+	return count != nil && *count < cfg.VMStartMax
+}
+
+// hung is SPEC §13 rule 3 for a running VM whose router has not answered
+// SSH for down: it is hung when the router does not answer ping on the LAN
+// either and, when the guest agent is enabled, the agent does not answer:
+// after VM_HUNG_AFTER with the agent's confirmation, else after
+// ROUTER_HUNG_AFTER. The LAN ping, qm config and the agent are asked only
+// once the router has been silent for the shorter of the two.
+func (d *decider) hung(down time.Duration) {
+	n := &d.step.Next
+	if down < min(d.cfg.VMHungAfter, d.cfg.RouterHungAfter) {
+		return
+	}
+	if !d.o.LANKnown {
+		d.step.Need = NeedLAN
+		return
+	}
+	if d.o.LANUp {
+		d.log(slog.LevelWarn, "【观察】OpenWrt 在局域网上响应 ping，只是 SSH 不通：虚拟机没有卡死，不冷重启。请用 hostcheck status 检查 SSH。",
+			slog.String("vm_id", d.cfg.VMID), slog.String("router", d.cfg.OpIP))
+		return
+	}
+	if !d.o.VMConfigKnown {
+		d.step.Need = NeedVMConfig
+		return
+	}
+	conf := d.o.VMConfig
+	if conf.Err != "" {
+		d.vmUnknown = true
+		d.log(slog.LevelError, "【严重错误】无法读取路由虚拟机配置 (qm config)，本次不对虚拟机动作。",
+			slog.String("vm_id", d.cfg.VMID), slog.String("reason", conf.Err))
+		return
+	}
+	if lockHolds(conf.Lock) {
+		d.vmLocked = true
+		d.log(slog.LevelWarn, "【推迟】路由虚拟机被锁定 (备份或迁移进行中)，本次不对虚拟机动作。",
+			slog.String("vm_id", d.cfg.VMID), slog.String("lock", conf.Lock))
+		return
+	}
+	agent := "not configured"
+	confirmed := false
+	if conf.AgentEnabled {
+		if !d.o.AgentKnown {
+			d.step.Need = NeedAgent
+			return
+		}
+		agent = d.o.Agent.String()
+		switch d.o.Agent {
+		case qm.PingError:
+			d.vmUnknown = true
+			d.log(slog.LevelError, "【严重错误】无法询问路由虚拟机的 guest agent (qm guest cmd ping)，本次不对虚拟机动作。",
+				slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.AgentErr))
+			return
+		case qm.PingNoAnswer:
+			confirmed = true
+		}
+	}
+	after := d.cfg.RouterHungAfter
+	if confirmed {
+		after = d.cfg.VMHungAfter
+	}
+	if down < after {
+		d.log(slog.LevelWarn, "【观察】路由虚拟机无 SSH、局域网无响应，等待确认卡死。",
+			slog.String("vm_id", d.cfg.VMID), slog.String("agent", agent),
+			slog.Duration("unreachable_for", down.Round(time.Second)), slog.Duration("hung_after", after))
+		return
+	}
+	why := fmt.Sprintf("SSH 与局域网 ping 均无响应已 %v，guest agent: %s，判定虚拟机卡死", down.Round(time.Second), agent)
+	if spent(n.VMRestartDate, d.o.Now) {
+		if len(conf.HostPCI) == 0 {
+			d.log(slog.LevelWarn, "【观察】路由虚拟机今天已冷重启过一次，不再重复。", slog.String("vm_id", d.cfg.VMID))
+			return
+		}
+		// Rule 5: a passed-through device that today's cold restart did not
+		// revive; the host's reboot resets it (once a day, after the guards).
+		if !d.guards() {
+			return
+		}
+		d.log(slog.LevelError, "【确认】直通设备的路由虚拟机冷重启后仍卡死，只能重启 PVE 物理机。",
+			slog.String("vm_id", d.cfg.VMID), slog.String("hostpci", strings.Join(conf.HostPCI, ",")))
+		d.hostReboot(fmt.Sprintf("VM %s hung after today's cold restart (passthrough %s)", d.cfg.VMID, strings.Join(conf.HostPCI, ",")))
+		return
+	}
+	if !d.guards() {
+		return
+	}
+	d.vmRestart(why)
+}
+
+// vmRestart is rule 4's decision: the day's cold restart is recorded in the
+// new state, which the caller saves before qm stop.
+func (d *decider) vmRestart(why string) {
+	d.step.Next.VMRestartDate = Today(d.o.Now)
+	d.step.Action = VMRestart
+	d.log(slog.LevelWarn, "【终极动作】冷重启 OpenWrt 虚拟机 (qm stop/start)。", slog.String("vm_id", d.cfg.VMID), slog.String("reason", why))
+}
