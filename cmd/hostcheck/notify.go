@@ -49,6 +49,10 @@ func (h *host) notifyStep(st rescue.State, obs rescue.Obs, step rescue.Step) {
 	switch {
 	case obs.NetKnown && obs.NetUp && !st.DownSince.IsZero():
 		h.notify("recovery", fmt.Sprintf("互联网已恢复，断网约 %s。", obs.Now.Sub(st.DownSince).Round(time.Minute)), false)
+	case step.Action == rescue.VMStart:
+		h.notify("vm-start", fmt.Sprintf("OpenWrt 虚拟机 %s 已停止，正在启动 (qm start)。", h.cfg.VMID), false)
+	case step.Action == rescue.VMResume:
+		h.notify("vm-resume", fmt.Sprintf("OpenWrt 虚拟机 %s 已暂停，正在恢复 (qm resume)。", h.cfg.VMID), false)
 	case step.Action == rescue.VMRestart:
 		h.notify("vm-restart", fmt.Sprintf("OpenWrt 虚拟机 %s 已冷重启 (qm stop/start)。", h.cfg.VMID), false)
 	case step.Action == rescue.HostReboot:

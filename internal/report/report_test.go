@@ -76,6 +76,33 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
+// TestSummarizeHost: the host's 【终极动作】 lines are told apart by what
+// they did: a host reboot, a VM cold restart, a VM start or resume (SPEC
+// §13); a dry run counts nothing. The lines are those hostcheck writes.
+func TestSummarizeHost(t *testing.T) {
+	log := strings.Join([]string{
+		"2026-11-03 09:00:00 WRN 【检测】互联网断开，开始检索 OpenWrt SOS 信号... probe=\"no reply\"",
+		"2026-11-03 09:00:01 WRN 【终极动作】启动已停止的 OpenWrt 虚拟机。 vm_id=100 qmpstatus=stopped start_today=1",
+		"2026-11-03 09:05:01 WRN 【终极动作】恢复已暂停的 OpenWrt 虚拟机 (qm resume)。 vm_id=100 qmpstatus=paused start_today=2",
+		"2026-11-03 09:30:01 WRN 【终极动作】冷重启 OpenWrt 虚拟机 (qm stop/start)。 vm_id=100 reason=x",
+		"2026-11-03 10:30:01 WRN 【终极动作】删除 SOS 成功。PVE 物理机将在 10 秒后执行优雅重启... reason=\"SOS count=10\"",
+		"2026-11-03 10:30:02 WRN 【演练】【终极动作】PVE 物理机将在 10 秒后执行优雅重启... (未执行) cmd=x",
+		"2026-11-03 11:00:00 INF 【恢复】互联网已恢复。 outage=2h0m0s",
+	}, "\n")
+	months, err := Summarize(strings.NewReader(log))
+	if err != nil || len(months) != 1 {
+		t.Fatalf("Summarize = %+v, %v", months, err)
+	}
+	if m := months[0]; m.HostReboots != 1 || m.VMRestarts != 1 || m.VMStarts != 2 || m.Outages != 1 {
+		t.Errorf("month = %+v; want 1 host reboot, 1 VM restart, 2 VM starts, 1 outage", m)
+	}
+	var b strings.Builder
+	Write(&b, months, true)
+	if !strings.Contains(b.String(), "VM start") || !strings.Contains(b.String(), "       1          1        2") {
+		t.Errorf("host table:\n%s", b.String())
+	}
+}
+
 func FuzzParseLine(f *testing.F) {
 	f.Add(`2026-11-25 13:51:39 INF 【状态恢复】网络已恢复 outage=5m0s last_action=L2 by="x y"`)
 	f.Add(`2026-11-25 13:51:39 ERR a=b c="d`)
