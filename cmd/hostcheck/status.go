@@ -73,12 +73,7 @@ func (h *host) status(ctx context.Context, crontabPath string) error {
 		checks = append(checks, health.Info("router VM restart", "last on "+st.VMRestartDate))
 	}
 	if h.cfg.VMID != "" {
-		r := h.e.Exec(ctx, h.cfg.QM+" status "+h.cfg.VMID, 15*time.Second)
-		if r.OK() {
-			checks = append(checks, health.Check{OK: true, Name: "router VM " + h.cfg.VMID, Detail: strings.TrimSpace(r.Stdout)})
-		} else {
-			checks = append(checks, health.Check{Name: "router VM " + h.cfg.VMID, Detail: r.Summary(), Fix: "check VM_ID (qm list) or leave it empty"})
-		}
+		checks = append(checks, h.vmChecks(ctx, st, now)...)
 	}
 	res := h.probe(ctx, h.cfg.CheckTargets, h.cfg.CheckTCP)
 	if res.Up {

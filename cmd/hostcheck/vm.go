@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/qm"
 	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/rescue"
@@ -172,4 +173,71 @@ func (h *host) vmConfirm(ctx context.Context, want string, within time.Duration)
 			slog.String("vm_id", h.cfg.VMID), slog.String("status", got), slog.Duration("waited", within))
 	}
 	return false
+}
+
+// vmChecks is the router VM in `hostcheck status` (SPEC §7, §13): its
+// status and qmpstatus, the lock, the guest agent (configured, answering),
+// passthrough devices and today's starts, with a fix for every ✗.
+func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []health.Check {
+	id := h.cfg.VMID
+	name := "router VM " + id
+	vm := h.vmStatus(ctx)
+	if vm.Err != "" {
+		return []health.Check{{Name: name, Detail: "qm status: " + vm.Err,
+			Fix: "check VM_ID (qm list shows the router VM's id) and QM (" + h.cfg.QM + "), or leave VM_ID empty"}}
+	}
+	var out []health.Check
+	detail := "status " + vm.Status + ", qmpstatus " + vm.QMP
+	switch {
+	case vm.Status == "stopped":
+		out = append(out, health.Check{Name: name, Detail: detail,
+			Fix: "qm start " + id + " (while the internet is down hostcheck starts it by itself, VM_START_MAX a day)"})
+	case vm.Paused():
+		out = append(out, health.Check{Name: name, Detail: detail,
+			Fix: "qm resume " + id + " (while the internet is down hostcheck resumes it by itself)"})
+	default:
+		out = append(out, health.Check{OK: true, Name: name, Detail: detail})
+	}
+	if vm.Lock != "" {
+		out = append(out, health.Check{Name: name + " lock", Detail: vm.Lock + ": no VM action while it holds",
+			Fix: "wait for the backup or migration to end; a lock left by a crashed task: qm unlock " + id})
+	}
+	conf := h.vmConfig(ctx)
+	switch {
+	case conf.Err != "":
+		out = append(out, health.Check{Name: name + " config", Detail: "qm config: " + conf.Err, Fix: "check VM_ID (qm list) and QM"})
+	case !conf.AgentEnabled:
+		out = append(out, health.Info("guest agent", fmt.Sprintf("not enabled: a hung VM is cold-restarted after ROUTER_HUNG_AFTER (%s) instead of VM_HUNG_AFTER (%s); "+
+			"to enable: qm set %s --agent enabled=1, and in OpenWrt opkg install qemu-ga", h.cfg.RouterHungAfter, h.cfg.VMHungAfter, id)))
+	case vm.Status != "running":
+		out = append(out, health.Info("guest agent", "enabled; not asked while the VM is not running"))
+	default:
+		switch p, errText := h.agentPing(ctx); p {
+		case qm.PingAnswers:
+			out = append(out, health.Check{OK: true, Name: "guest agent", Detail: "enabled, answers"})
+		case qm.PingError:
+			out = append(out, health.Check{Name: "guest agent", Detail: "qm guest cmd " + id + " ping: " + errText, Fix: "check qm guest cmd " + id + " ping by hand"})
+		default:
+			out = append(out, health.Check{Name: "guest agent", Detail: "enabled, " + p.String() + ": hostcheck would count a silent agent as a hung guest",
+				Fix: "in OpenWrt: opkg update && opkg install qemu-ga && /etc/init.d/qemu-ga enable && /etc/init.d/qemu-ga start (or qm set " + id + " --agent 0)"})
+		}
+	}
+	if conf.Err == "" {
+		if len(conf.HostPCI) > 0 {
+			out = append(out, health.Info("passthrough", strings.Join(conf.HostPCI, ", ")+": a device the day's cold restart does not revive escalates to the host reboot"))
+		} else {
+			out = append(out, health.Info("passthrough", "none"))
+		}
+	}
+	starts := 0
+	if st.VMStartDate == rescue.Today(now) {
+		starts = st.VMStarts
+	}
+	if rescue.VMStartsLeft(h.cfg, st, now) {
+		out = append(out, health.Info("router VM starts today", fmt.Sprintf("%d of VM_START_MAX %d", starts, h.cfg.VMStartMax)))
+	} else {
+		out = append(out, health.Check{Name: "router VM starts today", Detail: fmt.Sprintf("%d of VM_START_MAX %d: spent, the next step is the host reboot", starts, h.cfg.VMStartMax),
+			Fix: "find why the VM does not start (qm start " + id + " by hand shows the error); the count renews at midnight"})
+	}
+	return out
 }

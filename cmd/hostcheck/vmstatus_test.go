@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/health"
+	"github.com/pve-op/network-rescue/internal/rescue"
+)
+
+// fakeQMExec answers qm as proxmox/qemu-server does (formats in
+// internal/qm's tests): status --verbose and config as sorted `key: value`
+// lines, guest cmd ping by exit status and its stderr text
+// (PVE::QemuServer::Agent::assert_agent_available).
+func fakeQMExec(status, config string, pingCode int, pingErr string) func(context.Context, string, time.Duration) command.Result {
+	return func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		r := command.Result{Cmd: cmdline}
+		switch {
+		case strings.Contains(cmdline, " status "):
+			r.Stdout = status
+		case strings.Contains(cmdline, " config "):
+			r.Stdout = config
+		case strings.Contains(cmdline, " guest cmd "):
+			if pingCode != 0 {
+				r.ExitCode, r.Stderr, r.Err = pingCode, pingErr, errExit
+			}
+		}
+		return r
+	}
+}
+
+var errExit = errors.New("exit status 255")
+
+// TestStatusVM: `hostcheck status` shows the router VM — status,
+// qmpstatus, lock, guest agent, passthrough, today's starts — with a fix
+// for every ✗ (SPEC §7, §13; issue 10 item 4).
+func TestStatusVM(t *testing.T) {
+	const running = "cpus: 1\nname: openwrt\npid: 4242\nqmpstatus: running\nstatus: running\nvmid: 100\n"
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name     string
+		status   string
+		config   string
+		pingCode int
+		pingErr  string
+		st       rescue.State
+		want     []string // lines of the rendered checklist, in order
+		ok       bool
+	}{
+		{name: "running, agent answers", status: running, config: "agent: 1\ncores: 1\nname: openwrt\n",
+			want: []string{"✓ router VM 100: status running, qmpstatus running", "✓ guest agent: enabled, answers", "✓ passthrough: none",
+				"✓ router VM starts today: 0 of VM_START_MAX 3"}, ok: true},
+		{name: "stopped", status: "cpus: 1\nqmpstatus: stopped\nstatus: stopped\nvmid: 100\n", config: "cores: 1\n",
+			want: []string{"✗ router VM 100: status stopped", "fix: qm start 100", "✓ guest agent: not enabled", "qm set 100 --agent enabled=1"}},
+		{name: "paused by a backup", status: "lock: backup\nqmpstatus: paused\nstatus: running\n", config: "agent: enabled=1\nlock: backup\n",
+			want: []string{"✗ router VM 100: status running, qmpstatus paused", "fix: qm resume 100", "✗ router VM 100 lock: backup", "qm unlock 100"}},
+		{name: "agent silent, passthrough", status: running, config: "agent: enabled=1,fstrim_cloned_disks=1\nhostpci0: 0000:01:00.0,pcie=1\n",
+			pingCode: 255, pingErr: "QEMU guest agent is not running",
+			want: []string{"✓ router VM 100", "✗ guest agent: enabled, does not answer", "opkg install qemu-ga", "✓ passthrough: hostpci0"}},
+		{name: "starts spent", status: running, config: "agent: 1\n", st: rescue.State{VMStartDate: "2026-12-06", VMStarts: 3},
+			want: []string{"✗ router VM starts today: 3 of VM_START_MAX 3: spent", "fix: find why the VM does not start"}},
+		{name: "qm fails", status: "", config: "",
+			want: []string{"✗ router VM 100: qm status", "fix: check VM_ID"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := testHost(t, fakeQMExec(tt.status, tt.config, tt.pingCode, tt.pingErr))
+			if tt.status == "" {
+				h.e.Exec = func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+					return command.Result{Cmd: cmdline, ExitCode: 2, Stderr: "Configuration file 'nodes/pve/qemu-server/100.conf' does not exist", Err: errExit}
+				}
+			}
+			var b strings.Builder
+			ok := health.Render(&b, h.vmChecks(context.Background(), tt.st, now))
+			out, rest := b.String(), b.String()
+			for _, w := range tt.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("status lacks %q (in order):\n%s", w, out)
+				}
+				rest = rest[i+len(w):]
+			}
+			if ok != tt.ok {
+				t.Errorf("all ok = %v; want %v:\n%s", ok, tt.ok, out)
+			}
+		})
+	}
+}
