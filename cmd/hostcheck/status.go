@@ -139,6 +139,20 @@ func (h *host) plan(routerCfg config.Config, now time.Time) error {
 		c.L4SOSThreshold = config.Profiles[name]
 		fmt.Fprintf(w, "  %-13s %-4s %s\n", name, fmt.Sprintf("(%d)", c.L4SOSThreshold), jointOutcome(rescue.SimulateJoint(c, h.cfg, now, ladder.PlanHorizon)))
 	}
+	fmt.Fprintln(w)
+	if h.cfg.VMID == "" {
+		fmt.Fprintln(w, "Router VM faults: VM_ID is empty, so a stopped, paused or hung router VM (which raises no SOS) is never helped; set VM_ID.")
+		return nil
+	}
+	fmt.Fprintf(w, "Router VM faults (VM_ID=%s; they raise no SOS, only the host sees them), fault at %s:\n", h.cfg.VMID, now.Format("15:04"))
+	for _, f := range rescue.VMFaults {
+		d, action, ok := rescue.SimulateVMFault(h.cfg, f, now, ladder.PlanHorizon)
+		if !ok {
+			fmt.Fprintf(w, "  %-26s nothing within %v\n", f, ladder.PlanHorizon)
+			continue
+		}
+		fmt.Fprintf(w, "  %-26s %s at +%s (%s)\n", f, action, ladder.Human(d), now.Add(d).Format("15:04"))
+	}
 	return nil
 }
 

@@ -24,9 +24,6 @@ const (
 	// VMQueryTimeout bounds `qm status` and `qm config` (a Perl program
 	// that talks to pmxcfs: about a second on a healthy node).
 	VMQueryTimeout = 30 * time.Second
-	// AgentTimeout bounds `qm guest cmd VMID ping`; an agent that has not
-	// answered by then does not answer (qm's own QMP timeout is shorter).
-	AgentTimeout = 20 * time.Second
 	// VMStartConfirm is how long a started VM has to report running.
 	VMStartConfirm = time.Minute
 	// VMPollEvery is the pause between two `qm status` while waiting.
@@ -63,7 +60,7 @@ func (h *host) vmConfig(ctx context.Context) rescue.VMConfig {
 // agentPing asks `qm guest cmd VMID ping`, bounded by AgentTimeout; a
 // timeout is the agent not answering (SPEC §13).
 func (h *host) agentPing(ctx context.Context) (qm.Ping, string) {
-	actx, cancel := context.WithTimeout(ctx, AgentTimeout)
+	actx, cancel := context.WithTimeout(ctx, rescue.AgentTimeout)
 	defer cancel()
 	r := h.e.Exec(actx, h.cfg.QM+" guest cmd "+h.cfg.VMID+" ping", 0)
 	timedOut := !r.OK() && errors.Is(r.Err, context.DeadlineExceeded) && ctx.Err() == nil

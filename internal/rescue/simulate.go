@@ -6,6 +6,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/qm"
 )
 
 // HostEvery is how often cron runs hostcheck (SPEC §0).
@@ -91,4 +92,71 @@ func SimulateJoint(rcfg, hcfg config.Config, start time.Time, horizon time.Durat
 		}
 	}
 	return res
+}
+
+// VMFault is a fault of the router VM that only the host sees (SPEC §13):
+// the router's own ladder is not running, so no SOS ever comes.
+type VMFault int
+
+// The VM fault classes of `hostcheck plan` and rescuetime.
+const (
+	VMStopped     VMFault = iota + 1 // the VM crashed or was stopped
+	VMHungAgent                      // QEMU runs, the guest is frozen, its agent enabled and silent
+	VMHungNoAgent                    // the same without a guest agent
+)
+
+// VMFaults lists the classes in the order they are shown.
+var VMFaults = []VMFault{VMStopped, VMHungAgent, VMHungNoAgent}
+
+func (f VMFault) String() string {
+	switch f {
+	case VMStopped:
+		return "router VM stopped"
+	case VMHungAgent:
+		return "router VM hung (agent)"
+	case VMHungNoAgent:
+		return "router VM hung (no agent)"
+	}
+	return "?"
+}
+
+// AgentTimeout bounds `qm guest cmd VMID ping`: an agent that has not
+// answered by then does not answer (SPEC §13).
+const AgentTimeout = 20 * time.Second
+
+// SimulateVMFault runs the host's real Decide every HostEvery on a
+// simulated clock, with the router VM in fault f and the internet down
+// from at, until the step that fixes f starts (a start, a cold restart or
+// the host reboot). It returns that moment minus at: the cron tick plus
+// the acting run's observations at their bounds (the probe's
+// PROBE_TIMEOUT; for a hung VM also SSH_TIMEOUT, the LAN ping and the
+// agent's ping), and the action. hcfg must have VM_ID set.
+func SimulateVMFault(hcfg config.Config, f VMFault, at time.Time, horizon time.Duration) (time.Duration, Action, bool) {
+	hcfg.DryRun = false
+	var hs State
+	hostBoot := at.Add(-30 * 24 * time.Hour)
+	for now := at.Truncate(HostEvery).Add(HostEvery); now.Sub(at) <= horizon; now = now.Add(HostEvery) {
+		obs := Obs{Now: now, Uptime: now.Sub(hostBoot), BootID: "host", NetKnown: true, NetDetail: "simulated",
+			RouterKnown: true, Router: Router{Err: "timeout"}, LANKnown: true, GuardsKnown: true,
+			VMKnown: true, VMConfigKnown: true, AgentKnown: true}
+		observed := hcfg.ProbeTimeout
+		switch f {
+		case VMStopped:
+			obs.VM = VMStatus{Status: "stopped", QMP: "stopped"}
+		case VMHungAgent, VMHungNoAgent:
+			obs.VM = VMStatus{Status: "running", QMP: "running"}
+			obs.VMConfig.AgentEnabled = f == VMHungAgent
+			obs.Agent = qm.PingNoAnswer
+			observed += hcfg.SSHTimeout + hcfg.ProbeTimeout
+			if f == VMHungAgent {
+				observed += AgentTimeout
+			}
+		}
+		step := Decide(hcfg, hs, obs)
+		hs = step.Next
+		if step.Action != None {
+			return now.Add(observed).Sub(at), step.Action, true
+		}
+	}
+	return 0, None, false
 }

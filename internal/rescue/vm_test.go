@@ -210,3 +210,33 @@ func TestDecideVMHung(t *testing.T) {
 		})
 	}
 }
+
+// TestSimulateVMFault pins the time to rescue of the router VM faults
+// (SPEC §13: stopped ≤ 6 min, hung with an agent ≤ 16 min) to figures
+// worked out by hand under the default config with VM_ID set: hostcheck
+// runs at every fifth minute; the fault comes at 08:00:30.
+func TestSimulateVMFault(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	at := time.Date(2026, 3, 5, 8, 0, 30, 0, cst)
+	for _, tt := range []struct {
+		f      VMFault
+		want   time.Duration
+		action Action
+	}{
+		// 08:05 finds it stopped and starts it after its 3 s probe.
+		{VMStopped, 4*time.Minute + 33*time.Second, VMStart},
+		// 08:05 first fails SSH; 08:15 has 10 min of silence (VM_HUNG_AFTER)
+		// with the agent silent: 3 s probe + 10 s SSH + 3 s LAN + 20 s agent.
+		{VMHungAgent, 15*time.Minute + 6*time.Second, VMRestart},
+		// Without an agent: ROUTER_HUNG_AFTER (20 min) at 08:25, no agent ping.
+		{VMHungNoAgent, 24*time.Minute + 46*time.Second, VMRestart},
+	} {
+		t.Run(tt.f.String(), func(t *testing.T) {
+			got, action, ok := SimulateVMFault(cfg, tt.f, at, 24*time.Hour)
+			if !ok || got != tt.want || action != tt.action {
+				t.Errorf("SimulateVMFault(%v) = %v, %v, %v; want %v, %v", tt.f, got, action, ok, tt.want, tt.action)
+			}
+		})
+	}
+}
