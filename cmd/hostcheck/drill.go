@@ -87,11 +87,17 @@ func (h *host) drill(ctx context.Context, live bool) error {
 			return fmt.Errorf("drill: save state: %w", err)
 		}
 		h.logEvents(step)
-		if step.Action == rescue.VMRestart {
+		switch step.Action {
+		case rescue.VMRestart:
 			h.vmRestart(ctx, rs)
-			return nil
+		case rescue.VMStart:
+			h.vmStart(ctx)
+		case rescue.VMResume:
+			h.vmResume(ctx)
+		case rescue.HostReboot:
+			return h.reboot(ctx, h.store(), step.Next.Mark, st.LastReboot)
 		}
-		return h.reboot(ctx, h.store(), step.Next.Mark, st.LastReboot)
+		return nil
 	}
 
 	rctx, cancel = context.WithTimeout(ctx, h.cfg.SSHTimeout)
