@@ -167,3 +167,37 @@ func readOnlyRunDirChild(t *testing.T, dir string) {
 		t.Errorf("log = %s; want 【严重错误】 about RUN_DIR", b)
 	}
 }
+
+// TestLogFileFIFO: a FIFO as LOG_FILE used to hang the run at its first
+// log line, holding the lock, so that every later run exited silently and
+// the router was never rescued (issue 9 item 11). Now each run finishes,
+// says on stderr (cron's mail) what LOG_FILE is, and the ladder still
+// climbs to L3 on the third failed probe.
+func TestLogFileFIFO(t *testing.T) {
+	dir := t.TempDir()
+	conf, log := routerConf(t, dir)
+	if err := syscall.Mkfifo(log, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	e := fakeEnv(t, &ran)
+	for i := 0; i < 3; i++ {
+		done := make(chan error, 1)
+		go func() { done <- run(context.Background(), []string{"-config", conf}, e) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run %d = %v", i+1, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("run %d hung on LOG_FILE as a FIFO", i+1)
+		}
+	}
+	if strings.Join(ran, ",") != "/sbin/reboot -f" {
+		t.Errorf("commands after 3 failed probes: %q; want L3 once", ran)
+	}
+	stderr, _ := os.ReadFile(e.Stderr.Name())
+	if want := log + " is a fifo, not a regular file"; strings.Count(string(stderr), want) != 3 {
+		t.Errorf("stderr = %s; want %q once per run", stderr, want)
+	}
+}
