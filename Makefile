@@ -25,18 +25,12 @@ lint:
 # The end-to-end tests run when root with the tools installed, and say
 # loudly when they skip. -p 2 keeps two packages' namespaces side by side.
 # The full verbose log is in .test.log; on failure it is printed whole.
-# An end-to-end test counts when it logged E2E-RAN (its namespaces were set
-# up: e2e needRoot, installtest newNetns) and passed.
+# scripts/test-summary.sh prints the summary: an end-to-end test counts
+# when it logged E2E-RAN (its namespaces were set up) and passed.
 test: lint
 	@$(GO) test -count=1 -p 2 -timeout 15m -v ./... > .test.log 2>&1; status=$$?; \
 	  if [ $$status -ne 0 ]; then cat .test.log; fi; \
-	  grep -E '^(ok|FAIL|panic)' .test.log; \
-	  grep -E -- '--- SKIP' .test.log | sed 's/^ */SKIPPED: /'; \
-	  e2e=$$(awk '{for (i = 1; i < NF; i++) { if ($$i == "E2E-RAN") ran[$$(i+1)] = 1; if ($$i == "PASS:") pass[$$(i+1)] = 1 }} \
-	    END {n = 0; for (k in ran) if (k in pass) n++; print n}' .test.log); \
-	  if [ "$$e2e" -gt 0 ]; then echo "e2e: $$e2e end-to-end tests passed in network namespaces"; \
-	  else echo "e2e: 0 end-to-end tests ran: they all skipped (they need root and the tools; see SKIPPED above)"; fi; \
-	  echo "$$(grep -cE -- '--- PASS' .test.log) passed, $$(grep -cE -- '--- FAIL' .test.log) failed, $$(grep -cE -- '--- SKIP' .test.log) skipped"; \
+	  sh scripts/test-summary.sh .test.log; \
 	  exit $$status
 
 dist:

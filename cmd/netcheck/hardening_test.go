@@ -130,21 +130,24 @@ func TestDamagedFilesDoNotHang(t *testing.T) {
 // read-only tmpfs) does not block the reboot that would fix it: over a
 // sequence of down runs the ladder still climbs, L3 runs, and the count
 // equals the L3 commands run (SPEC §15, issue 9 item 10). RUN_DIR is a
-// tmpfs remounted read-only inside `unshare -m`, with the lock file the
-// runs before the failure created.
+// tmpfs inside `unshare -m`, remounted read-only (with the lock file the
+// runs before the failure created, or without) or filled up.
 func TestReadOnlyRunDir(t *testing.T) {
 	// With the lock file the runs before the failure created, and without
 	// one (a /tmp read-only or full from boot): then the lock is taken on
 	// STATE_DIR itself (SPEC §15).
-	for _, tc := range []struct{ name, lockFile string }{
-		{"lock file exists", `: > "$1/run/netcheck.lock"`},
-		{"no lock file", `:`},
+	// And a tmpfs that is full: files can still be created (the lock
+	// file), but no byte can be written (ENOSPC), as when /tmp fills up.
+	for _, tc := range []struct{ name, then string }{
+		{"lock file exists", `: > "$1/run/netcheck.lock"
+mount -o remount,ro "$1/run"`},
+		{"no lock file", `mount -o remount,ro "$1/run"`},
+		{"full", `dd if=/dev/zero of="$1/run/filler" bs=4k 2>/dev/null || :`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			script := `mkdir -p "$1/run"
 mount -t tmpfs -o size=64k,mode=0700 tmpfs "$1/run"
-` + tc.lockFile + `
-mount -o remount,ro "$1/run"`
+` + tc.then
 			if dir, child := testlab.InMountNS(t, "NRS_RO_RUNDIR", script, func(dir string) { routerConf(t, dir) }); child {
 				readOnlyRunDirChild(t, dir)
 			}
@@ -165,5 +168,39 @@ func readOnlyRunDirChild(t *testing.T, dir string) {
 	}
 	if !strings.Contains(string(b), "【严重错误】") || !strings.Contains(string(b), "RUN_DIR") {
 		t.Errorf("log = %s; want 【严重错误】 about RUN_DIR", b)
+	}
+}
+
+// TestLogFileFIFO: a FIFO as LOG_FILE used to hang the run at its first
+// log line, holding the lock, so that every later run exited silently and
+// the router was never rescued (issue 9 item 11). Now each run finishes,
+// says on stderr (cron's mail) what LOG_FILE is, and the ladder still
+// climbs to L3 on the third failed probe.
+func TestLogFileFIFO(t *testing.T) {
+	dir := t.TempDir()
+	conf, log := routerConf(t, dir)
+	if err := syscall.Mkfifo(log, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	e := fakeEnv(t, &ran)
+	for i := 0; i < 3; i++ {
+		done := make(chan error, 1)
+		go func() { done <- run(context.Background(), []string{"-config", conf}, e) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run %d = %v", i+1, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("run %d hung on LOG_FILE as a FIFO", i+1)
+		}
+	}
+	if strings.Join(ran, ",") != "/sbin/reboot -f" {
+		t.Errorf("commands after 3 failed probes: %q; want L3 once", ran)
+	}
+	stderr, _ := os.ReadFile(e.Stderr.Name())
+	if want := log + " is a fifo, not a regular file"; strings.Count(string(stderr), want) != 3 {
+		t.Errorf("stderr = %s; want %q once per run", stderr, want)
 	}
 }

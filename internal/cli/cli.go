@@ -379,6 +379,7 @@ func Logger(cfg config.Config, tag string, verbose bool, stderr *os.File, loc *t
 		Syslog:   cfg.Syslog,
 		Tag:      tag,
 		Terminal: term,
+		Warn:     stderr,
 		Color:    isTTY,
 		Level:    level,
 		Loc:      loc,

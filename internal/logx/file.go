@@ -4,9 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
+
+	"github.com/pve-op/network-rescue/state"
 )
 
 // lazyFile is the log file as an io.Writer. It is opened on the first
@@ -66,12 +70,30 @@ func (l *lazyFile) open() error {
 			l.report(err)
 		}
 	}
-	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	// O_NONBLOCK: opening a FIFO for writing would block until a reader
+	// came, hanging the run while it holds the lock (SPEC §15). A FIFO (or
+	// socket) is refused by its kind; a character device such as /dev/null
+	// is fine. A symlink is followed: LOG_FILE is the person's choice.
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o644)
+	if errors.Is(err, syscall.ENXIO) { // a FIFO without a reader, or a socket
+		if fi, serr := os.Stat(l.path); serr == nil {
+			return notWritable(l.path, fi.Mode())
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("open log file: %w", err)
 	}
+	if fi, serr := f.Stat(); serr == nil && fi.Mode()&(fs.ModeNamedPipe|fs.ModeSocket) != 0 {
+		_ = f.Close()
+		return notWritable(l.path, fi.Mode())
+	}
 	l.f = f
 	return nil
+}
+
+// notWritable is the error for a log file that is a FIFO or a socket.
+func notWritable(path string, m fs.FileMode) error {
+	return fmt.Errorf("open log file: %s is a %s, not a regular file; fix: rm %s (it is recreated)", path, state.FileKind(m), path)
 }
 
 // rotate renames the file to path.1, replacing an older one, when it has

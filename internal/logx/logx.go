@@ -49,8 +49,11 @@ type Options struct {
 	SyslogAddr string
 	// Terminal receives the records for a person watching, usually
 	// os.Stderr; nil means no terminal output. It also receives the one
-	// report of a log file that cannot be written (stderr if nil).
+	// report of a log file that cannot be written, unless Warn is set.
 	Terminal io.Writer
+	// Warn receives the one report of a log file that cannot be written
+	// when there is no Terminal (cron mails it); nil means os.Stderr.
+	Warn io.Writer
 	// Color colours the terminal output; see IsTerminal.
 	Color bool
 	// Level is the minimum level logged (slog.LevelDebug with -v). The file
@@ -75,6 +78,9 @@ func New(o Options) (*slog.Logger, func() error) {
 
 	if o.File != "" {
 		warn := o.Terminal
+		if warn == nil {
+			warn = o.Warn
+		}
 		if warn == nil {
 			warn = os.Stderr
 		}

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -547,5 +548,47 @@ func TestSyslogDaemonGoesAway(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("logging hung after the syslog daemon went away")
+	}
+}
+
+// TestFIFOLogFile: a FIFO as LOG_FILE (planted, or left by a person) never
+// hangs the run: opening it for writing used to block until a reader came,
+// with the run holding its lock, so every later run exited silently (SPEC
+// §15, issue 9 item 11). It is refused by its kind, once, on the terminal,
+// whether or not a reader has it open; the records still reach the terminal.
+func TestFIFOLogFile(t *testing.T) {
+	for _, reader := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reader=%v", reader), func(t *testing.T) {
+			fifo := filepath.Join(tempDir(t), "net.log")
+			if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if reader {
+				r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+			}
+			var term syncBuffer
+			done := make(chan struct{})
+			go func() {
+				log, closeLog := New(Options{File: fifo, MaxBytes: 1 << 20, Terminal: &term, Loc: time.UTC})
+				log.Warn(alarm)
+				log.Warn(alarm)
+				_ = closeLog()
+				close(done)
+			}()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("logging to a FIFO as LOG_FILE blocked")
+			}
+			want := "log file: open log file: " + fifo + " is a fifo, not a regular file; fix: rm " + fifo +
+				" (it is recreated); no more lines go to " + fifo + " in this run\n"
+			if got := term.String(); strings.Count(got, want) != 1 || strings.Count(got, alarm) != 2 {
+				t.Errorf("terminal = %q; want the report %q once and both records", got, want)
+			}
+		})
 	}
 }
