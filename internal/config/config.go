@@ -83,6 +83,7 @@ type Config struct {
 	RouterHungAfter   time.Duration
 	VMHungAfter       time.Duration // SSH, LAN ping and the guest agent silent this long: hung (SPEC §13 rule 3)
 	VMStopTimeout     time.Duration // qm stop --timeout (SPEC §13 rule 4)
+	HostRebootHours   Hours         // the host reboots only in this daily window (SPEC §16)
 	NotifyURL         string
 	QM                string // Proxmox's qm, for VM_ID actions
 	Systemctl         string // for is-system-running during a reboot

@@ -10,6 +10,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/pause"
 	"github.com/pve-op/network-rescue/internal/qm"
 )
 
@@ -64,6 +65,7 @@ func TestAtMostOncePerDay(t *testing.T) {
 		vm := "running"
 		passthrough := rapid.Bool().Draw(rt, "passthrough")
 		cfg.VMHungAfter = time.Duration(rapid.IntRange(1, 40).Draw(rt, "vmHung")) * time.Minute
+		cfg.HostRebootHours, _ = config.ParseHours(rapid.SampledFrom([]string{"", "1-6", "22-5"}).Draw(rt, "hours"))
 
 		for i, n := 0, rapid.IntRange(1, 200).Draw(rt, "runs"); i < n; i++ {
 			trueNow = trueNow.Add(time.Duration(rapid.IntRange(1, 120).Draw(rt, "gap")) * time.Minute)
@@ -80,12 +82,16 @@ func TestAtMostOncePerDay(t *testing.T) {
 				// The VM changes by itself: it crashes, hangs, is paused or
 				// comes back.
 				vm = rapid.SampledFrom([]string{"running", "hung", "paused", "stopped"}).Draw(rt, "vmFault")
+			case 4:
+				// A person pauses the rescue (SPEC §16) for up to 3 hours.
+				_ = pause.Write(store.StateDir, trueNow.Add(offset).Add(time.Duration(rapid.IntRange(1, 180).Draw(rt, "pause"))*time.Minute))
 			}
 			now := trueNow.Add(offset)
 			if d := Today(now); d > lastDay {
 				lastDay = d
 				_ = os.Remove(store.Mark) // midnight-reset
 			}
+			store.Now = func() time.Time { return now }
 			st, _ := store.Load(cst)
 			o := Obs{Now: now, Uptime: trueNow.Sub(hostBoot), BootID: itoa(bootN), NetKnown: true,
 				NetUp: rapid.IntRange(0, 3).Draw(rt, "up") == 0, RouterKnown: true, LANKnown: true, GuardsKnown: true,
@@ -133,10 +139,17 @@ func TestAtMostOncePerDay(t *testing.T) {
 			}
 			o.Agent = qm.Ping(rapid.IntRange(int(qm.PingError), int(qm.PingNoAnswer)).Draw(rt, "agentPing"))
 			step := Decide(cfg, st, o)
+			if !st.PauseUntil.IsZero() && now.Before(st.PauseUntil) && step.Action != None {
+				rt.Fatalf("run %d: %v while paused until %v", i, step.Action, st.PauseUntil)
+			}
+			if step.Action == HostReboot && !cfg.HostRebootHours.Contains(now) {
+				rt.Fatalf("run %d: host reboot at %s outside HOST_REBOOT_HOURS %v", i, now.Format("15:04"), cfg.HostRebootHours)
+			}
 			// Liveness (SPEC §13 rule 1): a VM left stopped is started by the
 			// next run that finds the internet down and can ask qm, unless
 			// today's VM_START_MAX is spent or the day's rescue is spent.
-			if cfg.VMID != "" && vm == "stopped" && !locked && !o.NetUp && !qmFails && !step.Silent && step.Action != VMStart {
+			paused := !st.PauseUntil.IsZero() && now.Before(st.PauseUntil)
+			if cfg.VMID != "" && vm == "stopped" && !locked && !paused && !o.NetUp && !qmFails && !step.Silent && step.Action != VMStart {
 				if VMStartsLeft(cfg, st, now) {
 					if !strings.Contains(msgs(step), "严重错误】记录的日期在未来") {
 						rt.Fatalf("run %d: the VM is stopped, the internet down, and it is not started: %s", i, msgs(step))

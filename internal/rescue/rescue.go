@@ -82,6 +82,9 @@ type State struct {
 	// allows steps of up to a day) must find that day's starts again.
 	VMStartPrevDate string
 	VMStartsPrev    int
+	// PauseUntil is the end of maintenance mode (SPEC §16), zero when
+	// none: until then the host observes and logs but takes no action.
+	PauseUntil time.Time
 }
 
 // VMStatus is what `qm status VMID --verbose` said.
@@ -243,6 +246,7 @@ func (d *decider) run() {
 	now := d.o.Now
 	// Step 1: the mark, and the day of the last reboot. A date that is
 	// absurd was logged and now reads today: the run says so and stops.
+	d.pauseExpiry()
 	fixed := d.futureDates()
 	if spent(n.LastReboot, now) {
 		d.step.Silent = !fixed
@@ -324,10 +328,19 @@ func (d *decider) run() {
 }
 
 // hostReboot is step 6: the mark is part of the new state, so the caller
-// writes it before anything else happens. The guards have passed.
+// writes it before anything else happens. The guards have passed; a pause
+// or HOST_REBOOT_HOURS may still hold it.
 func (d *decider) hostReboot(reason string) {
 	n := &d.step.Next
 	now := d.o.Now
+	if d.held(HostReboot) {
+		return
+	}
+	if w := d.cfg.HostRebootHours; !w.Contains(now) {
+		d.log(slog.LevelWarn, "【推迟】物理机重启只在 HOST_REBOOT_HOURS 时间窗口内进行。",
+			slog.String("window", w.String()), slog.String("from", w.Next(now).Format("01-02 15:04")), slog.String("reason", reason))
+		return
+	}
 	n.HasMark, n.LastReboot = true, Today(now)
 	n.Mark = state.Mark{Date: Today(now), Time: now, BootID: d.o.BootID, Dated: true, Reason: reason}
 	d.step.Action = HostReboot
@@ -364,4 +377,32 @@ func (d *decider) guards() bool {
 		d.log(slog.LevelWarn, "【推迟】"+r)
 	}
 	return len(d.o.Deferred) == 0
+}
+
+// paused reports maintenance mode (SPEC §16) at the run's time.
+func (d *decider) paused() bool {
+	until := d.step.Next.PauseUntil
+	return !until.IsZero() && d.o.Now.Before(until)
+}
+
+// pauseExpiry ends a pause whose deadline has passed: 【恢复自救】, and
+// the pause file goes with the saved state.
+func (d *decider) pauseExpiry() {
+	n := &d.step.Next
+	if n.PauseUntil.IsZero() || d.paused() {
+		return
+	}
+	d.log(slog.LevelInfo, "【恢复自救】维护模式已到期，恢复自救。", slog.String("paused_until", n.PauseUntil.In(d.o.Now.Location()).Format("01-02 15:04")))
+	n.PauseUntil = time.Time{}
+}
+
+// held reports whether a pause holds action, and logs it: the run
+// observed everything and would have acted.
+func (d *decider) held(a Action) bool {
+	if !d.paused() {
+		return false
+	}
+	d.log(slog.LevelWarn, "【暂停】维护模式中，不执行动作。", slog.String("would", a.String()), slog.String("vm_id", d.cfg.VMID),
+		slog.String("until", d.step.Next.PauseUntil.In(d.o.Now.Location()).Format("01-02 15:04")))
+	return true
 }

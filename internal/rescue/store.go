@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/pause"
 	"github.com/pve-op/network-rescue/state"
 )
 
@@ -18,12 +19,14 @@ const RecordFile = "hostcheck.state"
 type Store struct {
 	Mark     string // PVE_MARK
 	StateDir string
+	// Now is the clock a pause's deadline is judged by (time.Now when nil).
+	Now func() time.Time
 }
 
 // DryRun returns the store a dry run uses: its own directory, its own mark.
 func (s Store) DryRun() Store {
 	dir := filepath.Join(s.StateDir, ladder.DryRunDir)
-	return Store{Mark: filepath.Join(dir, filepath.Base(s.Mark)), StateDir: dir}
+	return Store{Mark: filepath.Join(dir, filepath.Base(s.Mark)), StateDir: dir, Now: s.Now}
 }
 
 // Load reads the state; damaged files are reported in problems and read
@@ -75,6 +78,16 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		}
 		st.VMStartPrevDate, st.VMStartsPrev = prev, n
 	}
+	// Maintenance mode (SPEC §16): damaged is no pause.
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	if until, err := pause.Read(s.StateDir, now()); err != nil {
+		problems = append(problems, err)
+	} else {
+		st.PauseUntil = until
+	}
 	return st, problems
 }
 
@@ -91,6 +104,11 @@ func (s Store) Save(old, next State) error {
 	}
 	if old.HasMark && !next.HasMark {
 		if err := state.Remove(s.Mark); err != nil {
+			return err
+		}
+	}
+	if !old.PauseUntil.IsZero() && next.PauseUntil.IsZero() {
+		if err := pause.Clear(s.StateDir); err != nil {
 			return err
 		}
 	}

@@ -80,6 +80,9 @@ func vmState(vm VMStatus) string {
 // before qm runs.
 func (d *decider) vmStart(action Action) bool {
 	n := &d.step.Next
+	if d.held(action) {
+		return true // the decision is made: nothing
+	}
 	count := vmStartCount(n, Today(d.o.Now))
 	if count == nil || *count >= d.cfg.VMStartMax {
 		starts := d.cfg.VMStartMax
@@ -219,6 +222,9 @@ func (d *decider) hung(down time.Duration) {
 // vmRestart is rule 4's decision: the day's cold restart is recorded in the
 // new state, which the caller saves before qm stop.
 func (d *decider) vmRestart(why string) {
+	if d.held(VMRestart) {
+		return
+	}
 	d.step.Next.VMRestartDate = Today(d.o.Now)
 	d.step.Action = VMRestart
 	d.log(slog.LevelWarn, "【终极动作】冷重启 OpenWrt 虚拟机 (qm stop/start)。", slog.String("vm_id", d.cfg.VMID), slog.String("reason", why))

@@ -240,3 +240,69 @@ func TestSimulateVMFault(t *testing.T) {
 		})
 	}
 }
+
+// TestDecidePauseAndWindow: SPEC §16 — a pause holds every action (VM
+// start, cold restart, host reboot) while the run still observes and logs;
+// an expired pause logs 【恢复自救】 and is cleared; HOST_REBOOT_HOURS holds
+// only the host reboot, never a VM action.
+func TestDecidePauseAndWindow(t *testing.T) {
+	today := Today(t0) // t0 is 14:00 CST
+	paused := State{PauseUntil: t0.Add(time.Hour)}
+	expired := State{PauseUntil: t0.Add(-time.Minute)}
+	night := func(c *config.Config) { c.HostRebootHours, _ = config.ParseHours("1-6") }
+	vm := func(c *config.Config) { c.VMID = "100" }
+	for _, tt := range []struct {
+		name       string
+		cfg        []func(*config.Config)
+		st         State
+		obs        Obs
+		wantAction Action
+		wantMsg    []string
+		wantPause  bool
+	}{
+		{name: "paused: no host reboot", st: paused, obs: full(nil),
+			wantMsg: []string{"【检测】", "【确认】", "【暂停】维护模式中，不执行动作。"}, wantPause: true},
+		{name: "paused: no VM start", cfg: []func(*config.Config){vm}, st: paused,
+			obs: full(func(o *Obs) { o.VM = VMStatus{Status: "stopped"} }), wantMsg: []string{"【暂停】"}, wantPause: true},
+		{name: "paused: no cold restart", cfg: []func(*config.Config){vm}, st: paused, obs: full(nil),
+			wantMsg: []string{"【暂停】"}, wantPause: true},
+		{name: "pause expired: 【恢复自救】 and the host acts", st: expired, obs: full(nil),
+			wantMsg: []string{"【恢复自救】维护模式已到期，恢复自救。", "【确认】"}, wantAction: HostReboot},
+		{name: "pause expired on a healthy run: cleared", st: expired, obs: Obs{Now: t0, NetKnown: true, NetUp: true},
+			wantMsg: []string{"【恢复自救】"}},
+		{name: "outside HOST_REBOOT_HOURS: 推迟", cfg: []func(*config.Config){night}, obs: full(nil),
+			wantMsg: []string{"【确认】", "【推迟】物理机重启只在 HOST_REBOOT_HOURS 时间窗口内进行。"}},
+		{name: "inside HOST_REBOOT_HOURS: reboot", cfg: []func(*config.Config){night},
+			obs: full(func(o *Obs) { o.Now = time.Date(2026, 11, 25, 3, 0, 0, 0, cst) }), wantAction: HostReboot},
+		{name: "HOST_REBOOT_HOURS does not hold a VM start", cfg: []func(*config.Config){night, vm},
+			obs: full(func(o *Obs) { o.VM = VMStatus{Status: "stopped"} }), wantAction: VMStart},
+		{name: "HOST_REBOOT_HOURS does not hold a cold restart", cfg: []func(*config.Config){night, vm},
+			obs: full(nil), wantAction: VMRestart},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default(config.Host)
+			for _, f := range tt.cfg {
+				f(&cfg)
+			}
+			s := Decide(cfg, tt.st, tt.obs)
+			if s.Action != tt.wantAction {
+				t.Errorf("Decide = action %v; want %v (log: %s)", s.Action, tt.wantAction, msgs(s))
+			}
+			rest := msgs(s)
+			for _, w := range tt.wantMsg {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Errorf("log %q lacks %q (in order)", msgs(s), w)
+					break
+				}
+				rest = rest[i+len(w):]
+			}
+			if got := !s.Next.PauseUntil.IsZero(); got != tt.wantPause {
+				t.Errorf("pause kept = %v; want %v", got, tt.wantPause)
+			}
+			if s.Action == None && (s.Next.HasMark || s.Next.VMRestartDate == today || s.Next.VMStarts > 0) {
+				t.Errorf("no action, but one recorded: %+v", s.Next)
+			}
+		})
+	}
+}
