@@ -135,6 +135,29 @@ func TestHostVMEndToEnd(t *testing.T) {
 		hostInOrder(t, "log", log(), "【确认】路由虚拟机已在运行。", "【检测】", "【观察】未发现 SOS 信号。")
 	})
 
+	// SPEC §16: while a person's maintenance pause holds, the run observes
+	// and logs but starts nothing; after `resume` the next run acts.
+	t.Run("maintenance pause holds the VM start", func(t *testing.T) {
+		l.vmReset(t)
+		l.setVM(t, "stopped")
+		if r := l.hostcheck(t, "pause", "30m"); r.code != 0 {
+			t.Fatalf("pause: exit %d %s", r.code, r.stderr)
+		}
+		l.run(t, "paused run", 0)
+		if got, want := l.calls(), "status 100 --verbose"; got != want {
+			t.Errorf("paused: qm calls = %q; want only %q", got, want)
+		}
+		hostInOrder(t, "log", log(), "【暂停】维护模式开始", "【检测】", "【暂停】维护模式中，不执行动作。", "would=vm-start")
+		if r := l.hostcheck(t, "resume"); r.code != 0 {
+			t.Fatalf("resume: exit %d %s", r.code, r.stderr)
+		}
+		l.run(t, "run after resume", 0)
+		if got, want := l.calls(), "status 100 --verbose; status 100 --verbose; start 100; status 100 --verbose"; got != want {
+			t.Errorf("after resume: qm calls = %q; want %q", got, want)
+		}
+		hostInOrder(t, "log", log(), "【恢复自救】维护模式已结束", "【终极动作】启动已停止的 OpenWrt 虚拟机。")
+	})
+
 	// Rule 2: a paused VM is resumed.
 	t.Run("paused VM is resumed", func(t *testing.T) {
 		l.vmReset(t)

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -17,6 +19,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/logx"
+	"github.com/pve-op/network-rescue/internal/pause"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/report"
@@ -32,7 +35,7 @@ const CorosyncConf = "/etc/pve/corosync.conf"
 // env is the run's environment (cli.Env).
 type env = runenv.Env
 
-const usage = `usage: hostcheck [flags] [boot | status | plan | report | pin | drill]
+const usage = `usage: hostcheck [flags] [boot | status | plan | report | pin | drill | pause DURATION | resume]
 
   (no subcommand)  one run, as cron does every 5 minutes
   boot             @reboot: log 【启动】 and confirm a reboot we asked for
@@ -42,20 +45,48 @@ const usage = `usage: hostcheck [flags] [boot | status | plan | report | pin | d
   pin [-yes]       show the router's host key and pin it into KNOWN_HOSTS
   drill [-live -yes]  the closed-loop drill: SOS on the router, the decision
                    in dry run, the SSH acknowledgement, then everything put back
+  pause DURATION   maintenance mode for DURATION (30m, 2h; at most 7 days):
+                   hostcheck observes and logs but does nothing; ends by itself
+  resume           end a pause now
 
 flags:
 `
 
+// flags is hostcheck's command line: the common flags and its own.
+type flags struct {
+	fs                      *flag.FlagSet
+	common                  *cli.Flags
+	yes, live               *bool
+	crontab, at, routerConf *string
+}
+
+func newFlags(stderr io.Writer) flags {
+	fs, f := cli.NewFlagSet("hostcheck", usage, stderr)
+	return flags{fs: fs, common: f,
+		yes:        fs.Bool("yes", false, "pin/drill: do not ask for confirmation"),
+		live:       fs.Bool("live", false, "drill: really reboot (with -yes)"),
+		crontab:    fs.String("crontab", "/var/spool/cron/crontabs/root", "crontab `file` that status checks"),
+		at:         fs.String("at", "", "plan: start the outage at `HH:MM` today instead of now"),
+		routerConf: fs.String("router-config", "", "plan: the router's netrescue.conf (default: router defaults)"),
+	}
+}
+
 func run(ctx context.Context, args []string, e env) error {
-	fs, f := cli.NewFlagSet("hostcheck", usage, e.Stderr)
-	yes := fs.Bool("yes", false, "pin/drill: do not ask for confirmation")
-	live := fs.Bool("live", false, "drill: really reboot (with -yes)")
-	crontabPath := fs.String("crontab", "/var/spool/cron/crontabs/root", "crontab `file` that status checks")
-	at := fs.String("at", "", "plan: start the outage at `HH:MM` today instead of now")
-	routerConf := fs.String("router-config", "", "plan: the router's netrescue.conf (default: router defaults)")
-	sub, done, err := cli.ParseArgs(fs, f, args, e.Stdout, "boot", "status", "plan", "report", "pin", "drill")
+	args, pauseFor := cli.SubArg(args, "pause", func() *flag.FlagSet { return newFlags(io.Discard).fs })
+	fl := newFlags(e.Stderr)
+	fs, f, yes, live, crontabPath, at, routerConf := fl.fs, fl.common, fl.yes, fl.live, fl.crontab, fl.at, fl.routerConf
+	sub, done, err := cli.ParseArgs(fs, f, args, e.Stdout, "boot", "status", "plan", "report", "pin", "drill", "pause", "resume")
 	if err != nil || done {
 		return err
+	}
+	var pauseDur time.Duration
+	if sub == "pause" {
+		if pauseFor == "" {
+			return cli.Usagef("pause: want a duration such as 30m or 2h")
+		}
+		if pauseDur, err = pause.ParseDuration(pauseFor); err != nil {
+			return cli.Usagef("%v", err)
+		}
 	}
 	if *live && !*yes {
 		return cli.Usagef("drill -live really reboots this host: add -yes to confirm")
@@ -99,6 +130,10 @@ func run(ctx context.Context, args []string, e env) error {
 		return h.boot(ctx)
 	case "drill":
 		return h.drill(ctx, *live)
+	case "pause":
+		return cli.Pause(h.log, e.Stdout, h.cfg.StateDir, h.e.Now().In(h.loc), pauseDur)
+	case "resume":
+		return cli.Resume(h.log, e.Stdout, h.cfg.StateDir)
 	}
 	return h.check(ctx)
 }
@@ -120,7 +155,7 @@ type host struct {
 }
 
 func (h *host) store() rescue.Store {
-	s := rescue.Store{Mark: h.cfg.PVEMark, StateDir: h.cfg.StateDir}
+	s := rescue.Store{Mark: h.cfg.PVEMark, StateDir: h.cfg.StateDir, Now: h.e.Now}
 	if h.cfg.DryRun {
 		s = s.DryRun()
 	}
@@ -157,9 +192,15 @@ func (h *host) check(ctx context.Context) error {
 	}
 	if len(problems) > 0 {
 		// Rewrite damaged files with the safe values just read, so that the
-		// damage is reported once, not every five minutes.
+		// damage is reported once, not every five minutes; a damaged pause
+		// is no pause (SPEC §16) and goes.
 		if err := store.Save(rescue.State{}, st); err != nil {
 			h.log.Error("【严重错误】状态文件无法重写", "err", err)
+		}
+		if st.PauseUntil.IsZero() {
+			if err := pause.Clear(store.StateDir); err != nil {
+				h.log.Error("【严重错误】状态文件无法重写", "err", err)
+			}
 		}
 	}
 	step, rs, obs := h.decide(ctx, st, h.observeBasics())

@@ -69,6 +69,7 @@ func (h *host) status(ctx context.Context, crontabPath string) error {
 		checks = append(checks, health.Check{Name: "reboot mark", Detail: detail,
 			Fix: "set the clock right (NTP); the next hostcheck run repairs the date, or run midnight-reset -force now"})
 	}
+	checks = append(checks, health.Pause(st.PauseUntil, now, "hostcheck resume"))
 	if st.VMRestartDate != "" {
 		checks = append(checks, health.Info("router VM restart", "last on "+st.VMRestartDate))
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/logx"
+	"github.com/pve-op/network-rescue/internal/pause"
 	"github.com/pve-op/network-rescue/internal/tz"
 	"github.com/pve-op/network-rescue/state"
 )
@@ -384,4 +385,46 @@ func Logger(cfg config.Config, tag string, verbose bool, stderr *os.File, loc *t
 		Level:    level,
 		Loc:      loc,
 	})
+}
+
+// SubArg takes the one argument that follows subcommand sub out of args
+// (`pause 2h -v`, `assist dns -reason x`), so that flags after it are still
+// parsed and ParseArgs sees no stray argument. newFS returns a fresh flag
+// set with the caller's flags; its values are thrown away. Without sub, or
+// with nothing after it, args come back as they were and arg is "".
+func SubArg(args []string, sub string, newFS func() *flag.FlagSet) (rest []string, arg string) {
+	fs := newFS()
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	got, after, err := Parse(fs, args)
+	if err != nil || got != sub || len(after) == 0 {
+		return args, ""
+	}
+	// after is a suffix of args: its first element is the argument.
+	i := len(args) - len(after)
+	return append(args[:i:i], args[i+1:]...), after[0]
+}
+
+// Pause starts maintenance mode until now+d (SPEC §16), on either side:
+// the pause file in stateDir, 【暂停】 in the log, a line for the person.
+func Pause(log *slog.Logger, stdout io.Writer, stateDir string, now time.Time, d time.Duration) error {
+	until := now.Add(d)
+	if err := pause.Write(stateDir, until); err != nil {
+		log.Error("【严重错误】无法进入维护模式", "err", err)
+		return err
+	}
+	log.Warn("【暂停】维护模式开始：只检测和记录，不执行任何动作。", "until", until.Format("2006-01-02 15:04"), "for", d.String())
+	fmt.Fprintf(stdout, "paused until %s: probing and logging go on, no action; `resume` ends it now\n", until.Format("2006-01-02 15:04"))
+	return nil
+}
+
+// Resume ends maintenance mode now.
+func Resume(log *slog.Logger, stdout io.Writer, stateDir string) error {
+	if err := pause.Clear(stateDir); err != nil {
+		log.Error("【严重错误】无法结束维护模式", "err", err)
+		return err
+	}
+	log.Info("【恢复自救】维护模式已结束，恢复自救。")
+	fmt.Fprintln(stdout, "resumed: the rescue acts again from the next run")
+	return nil
 }

@@ -53,3 +53,22 @@ func TestFIFOLogAndCrontab(t *testing.T) {
 		t.Errorf("Cron(FIFO): %+v; want a ✗ naming the fifo, with a fix", c)
 	}
 }
+
+// TestPause: the maintenance-pause line of status (SPEC §16).
+func TestPause(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		until time.Time
+		want  string
+	}{
+		{time.Time{}, "✓ maintenance pause: none: the rescue acts"},
+		{now.Add(-time.Minute), "✓ maintenance pause: none: the rescue acts"},
+		{now.Add(90 * time.Minute), "✓ maintenance pause: until 2026-12-06 13:30 (1h30m0s left): probing and logging only, no action; `hostcheck resume` ends it"},
+	} {
+		var b strings.Builder
+		Render(&b, []Check{Pause(tt.until, now, "hostcheck resume")})
+		if got := strings.TrimSpace(b.String()); got != tt.want {
+			t.Errorf("Pause(%v) = %q; want %q", tt.until, got, tt.want)
+		}
+	}
+}

@@ -214,3 +214,13 @@ func ConfigFailed(w io.Writer, err error) error {
 		Fix: "edit the file as the message says; every key and its default is in /etc/netrescue.conf as installed, and in the README"}})
 	return fmt.Errorf("status: %w", errors.New("the configuration does not load (✗ above)"))
 }
+
+// Pause is the maintenance-mode line of `status` (SPEC §16): the time left,
+// or none. A pause is no failure: it is what the person asked for.
+func Pause(until, now time.Time, resume string) Check {
+	if until.IsZero() || !now.Before(until) {
+		return Info("maintenance pause", "none: the rescue acts")
+	}
+	return Info("maintenance pause", fmt.Sprintf("until %s (%s left): probing and logging only, no action; `%s` ends it",
+		until.In(now.Location()).Format("2006-01-02 15:04"), until.Sub(now).Round(time.Minute), resume))
+}
