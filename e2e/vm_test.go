@@ -158,6 +158,31 @@ func TestHostVMEndToEnd(t *testing.T) {
 		hostInOrder(t, "log", log(), "【恢复自救】维护模式已结束", "【终极动作】启动已停止的 OpenWrt 虚拟机。")
 	})
 
+	// SPEC §16: ON_EVENT_CMD runs once per transition, with what happened
+	// in its environment, after the step it reports: not again for a run
+	// that finds things as they were.
+	t.Run("ON_EVENT_CMD once per transition", func(t *testing.T) {
+		events := filepath.Join(l.h, "events.log")
+		hookCmd := fmt.Sprintf(`echo "$NETRESCUE_EVENT $NETRESCUE_OUTAGE_SECONDS $NETRESCUE_DETAIL" >> '%s'`, events)
+		l.vmReset(t, "ON_EVENT_CMD="+hookCmd)
+		l.setVM(t, "stopped")
+		l.run(t, "first run", 0)
+		got := readFile(t, events)
+		if ls := lines(got); len(ls) != 2 || !strings.HasPrefix(ls[0], "down 0 ") || !strings.HasPrefix(ls[1], "vm-start 0 qm start") {
+			t.Errorf("events after the first run = %q; want down, then vm-start", got)
+		}
+		hostInOrder(t, "log", log(), "【确认】路由虚拟机已在运行。", "-> [成功]", "event=down", "-> [成功]", "event=vm-start")
+		l.run(t, "second run, still down", 0)
+		if again := readFile(t, events); again != got {
+			t.Errorf("a run with nothing new ran the hook: %q", again)
+		}
+		sh(t, "ip", "netns", "exec", l.router, "nft", "delete", "table", "inet", "hcut")
+		l.run(t, "internet back", 0)
+		if ls := lines(readFile(t, events)); len(ls) != 3 || !strings.HasPrefix(ls[2], "up ") {
+			t.Errorf("events = %q; want up last", readFile(t, events))
+		}
+	})
+
 	// Rule 2: a paused VM is resumed.
 	t.Run("paused VM is resumed", func(t *testing.T) {
 		l.vmReset(t)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/hook"
 	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/state"
 )
@@ -65,6 +66,7 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 	h.log.Error("【严重错误】检测到 PVE 未能成功重启！命令执行失效。", "cmd", h.cfg.RebootCmd, "fallback", h.cfg.RebootFallbackCmd)
 	h.log.Error("【回退】正在撕毁免死金牌，以便在下个检测周期重试。", "mark", store.Mark)
 	h.notify("misfire", "PVE 未能成功重启 (严重错误/回退)：重启命令没有生效，下个周期重试。", false)
+	h.fire(ctx, hook.Event{Name: "misfire", Detail: h.cfg.RebootCmd + " and " + h.cfg.RebootFallbackCmd + " had no effect"})
 	if err := store.Misfire(h.loc, prevReboot); err != nil {
 		h.log.Error("【严重错误】无法删除今日重启标记", "err", err)
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/health"
+	"github.com/pve-op/network-rescue/internal/hook"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/logx"
 	"github.com/pve-op/network-rescue/internal/pause"
@@ -242,6 +243,7 @@ func (h *host) check(ctx context.Context) error {
 		fmt.Fprintf(h.e.Stderr, "hostcheck: %s: nothing to do\n", obs.NetDetail)
 	}
 	h.notifyStep(st, obs, step)
+	events := rescue.Transitions(st, obs, step)
 	switch step.Action {
 	case rescue.VMRestart:
 		h.vmRestart(ctx, rs)
@@ -250,9 +252,28 @@ func (h *host) check(ctx context.Context) error {
 	case rescue.VMResume:
 		h.vmResume(ctx)
 	case rescue.HostReboot:
-		return h.reboot(ctx, store, step.Next.Mark, st.LastReboot)
+		// The reboot ends the run: ON_EVENT_CMD runs beside it, never
+		// before it (SPEC §16).
+		done := make(chan struct{})
+		go func() { defer close(done); h.fire(ctx, events...) }()
+		err := h.reboot(ctx, store, step.Next.Mark, st.LastReboot)
+		<-done
+		return err
 	}
+	h.fire(ctx, events...)
 	return nil
+}
+
+// fire runs ON_EVENT_CMD once for each event (SPEC §16), after the step it
+// reports, each bounded by hook.Timeout and run to completion even when a
+// signal arrives; its outcome is logged as -> [成功] / -> [错误].
+func (h *host) fire(ctx context.Context, events ...hook.Event) {
+	if h.cfg.OnEventCmd == "" || h.cfg.DryRun || h.e.ExecEnv == nil {
+		return
+	}
+	for _, ev := range events {
+		h.result(h.e.ExecEnv(context.WithoutCancel(ctx), h.cfg.OnEventCmd, hook.Timeout, ev.Env()), "event", ev.Name)
+	}
 }
 
 func (h *host) observeBasics() rescue.Obs {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -52,6 +53,12 @@ func (r Result) Summary() string {
 // signal to the run does not cancel (context.WithoutCancel), so that it
 // runs to completion within its timeout (SPEC §15).
 func Run(ctx context.Context, cmdline string, timeout time.Duration) Result {
+	return RunEnv(ctx, cmdline, timeout, nil)
+}
+
+// RunEnv is Run with extra KEY=value pairs added to the command's
+// environment (ON_EVENT_CMD's NETRESCUE_* variables).
+func RunEnv(ctx context.Context, cmdline string, timeout time.Duration, env []string) Result {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -59,6 +66,9 @@ func Run(ctx context.Context, cmdline string, timeout time.Duration) Result {
 	}
 	var stdout, stderr bytes.Buffer
 	c := exec.CommandContext(ctx, Shell, "-c", cmdline)
+	if len(env) > 0 {
+		c.Env = append(os.Environ(), env...)
+	}
 	c.Stdout, c.Stderr = &limited{b: &stdout}, &limited{b: &stderr}
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }

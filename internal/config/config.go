@@ -45,6 +45,7 @@ type Config struct {
 	LogMaxBytes  int64
 	Syslog       bool
 	DryRun       bool
+	OnEventCmd   string // run once per transition (SPEC §16), both sides
 
 	// Router (SPEC §3, §5).
 	L1Threshold        int

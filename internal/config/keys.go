@@ -216,6 +216,9 @@ var keys = []*key{
 	{name: "VM_STOP_TIMEOUT", roles: hostOnly, defs: d("30s"), allowed: "a duration from 1s to 10m",
 		set: func(c *Config, v string) error { return setDuration(&c.VMStopTimeout, v, time.Second, 10*time.Minute) },
 		doc: "qm stop --timeout of a cold restart (SPEC §13 rule 4)"},
+	{name: "ON_EVENT_CMD", roles: both, defs: d(""), allowed: "a shell command line (run as /bin/sh -c), or empty",
+		set: func(c *Config, v string) error { c.OnEventCmd = v; return nil },
+		doc: "run once per transition with NETRESCUE_EVENT, NETRESCUE_DETAIL and NETRESCUE_OUTAGE_SECONDS (SPEC §16)"},
 	{name: "NOTIFY_URL", roles: hostOnly, defs: d(""), allowed: "an http(s) URL, or empty", secret: true,
 		set: func(c *Config, v string) error {
 			if v != "" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {

@@ -26,8 +26,10 @@ type Env struct {
 	Now    func() time.Time
 	Probe  func(context.Context, probe.Config) probe.Result
 	Exec   func(ctx context.Context, cmdline string, timeout time.Duration) command.Result
-	Uptime func() (time.Duration, error)
-	BootID func() (string, error)
+	// ExecEnv runs a command with extra environment (ON_EVENT_CMD).
+	ExecEnv func(ctx context.Context, cmdline string, timeout time.Duration, env []string) command.Result
+	Uptime  func() (time.Duration, error)
+	BootID  func() (string, error)
 	// Signals is where a run starts catching SIGTERM and SIGINT: only
 	// once it has decided to act (SPEC §12, §15).
 	Signals Signals
@@ -62,7 +64,7 @@ func OSSignals(parent context.Context) (context.Context, context.CancelFunc) {
 // down (they die with the process; SPEC §12).
 func Real() Env {
 	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, Probe: oneShot,
-		Exec: command.Run, Uptime: sysinfo.Uptime, BootID: sysinfo.BootID, Signals: OSSignals}
+		Exec: command.Run, ExecEnv: command.RunEnv, Uptime: sysinfo.Uptime, BootID: sysinfo.BootID, Signals: OSSignals}
 }
 
 func oneShot(ctx context.Context, cfg probe.Config) probe.Result {
