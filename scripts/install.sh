@@ -23,7 +23,7 @@ usage() {
 Usage: sh install.sh [options]
 
 Installs PVE-Op-Network-Rescue on this machine: the router side (OpenWrt:
-netcheck every minute, midnight-reset at 0:00) or the host side (Proxmox VE:
+netcheck every minute, midnight-reset (a link to netcheck) at 0:00) or the host side (Proxmox VE:
 hostcheck every 5 minutes and at boot, midnight-reset at 0:00), with their
 cron lines and a default /etc/netrescue.conf. It migrates from the original
 scripts (network_monitor, pve_host_monitor.sh) and keeps their state and logs.
@@ -221,7 +221,8 @@ TAB=$(printf '\t')
 CONF=$PREFIX/etc/netrescue.conf
 if [ "$ROLE" = router ]; then
 	BINDIR=$PREFIX/usr/bin
-	BIN_NAMES="netcheck midnight-reset"
+	# One binary: midnight-reset is a symlink to netcheck (busybox style).
+	BIN_NAMES=netcheck
 	STATUS_BIN=$BINDIR/netcheck
 else
 	BINDIR=$PREFIX/usr/local/bin
@@ -663,12 +664,42 @@ install_bins() {
 			info "$BINDIR/$ib_n is up to date"
 		fi
 	done
+	[ "$ROLE" != router ] || link_reset
+}
+
+# link_reset: on the router midnight-reset is netcheck run under that name,
+# a symlink busybox style, so the router carries one binary (SPEC §10). A
+# separate midnight-reset binary of an earlier install is replaced.
+link_reset() {
+	lr_path=$BINDIR/midnight-reset
+	if [ -L "$lr_path" ] && [ "$(readlink "$lr_path")" = netcheck ]; then
+		info "$lr_path -> netcheck is up to date"
+		return
+	fi
+	lr_what="linked $lr_path -> netcheck"
+	[ ! -e "$lr_path" ] || [ -L "$lr_path" ] || lr_what="$lr_what (replaced the separate midnight-reset binary: netcheck is both now)"
+	if [ "$DRY" = 1 ]; then
+		info "would link $lr_path -> netcheck"
+		note "$lr_what"
+		return
+	fi
+	lr_tmp=$lr_path.netrescue-new
+	rm -f "$lr_tmp"
+	if ln -s netcheck "$lr_tmp" && mv -f "$lr_tmp" "$lr_path"; then
+		info "$lr_what"
+		note "$lr_what"
+		return
+	fi
+	rm -f "$lr_tmp"
+	die "cannot link $lr_path to netcheck" "check that $BINDIR is writable and has free space (df -h /overlay)"
 }
 
 remove_bins() {
 	say "Removing binaries from $BINDIR"
 	rbn_any=0
-	for rbn_n in $BIN_NAMES; do
+	rbn_names=$BIN_NAMES
+	[ "$ROLE" != router ] || rbn_names="$rbn_names midnight-reset"
+	for rbn_n in $rbn_names; do
 		if remove "$BINDIR/$rbn_n"; then
 			rbn_any=1
 			note "removed $BINDIR/$rbn_n"
@@ -1155,7 +1186,7 @@ deploy_router() {
 	fi
 	if [ "$DRY" = 1 ]; then
 		info "would install this host's key on $ROUTER over SSH (one password prompt) and read its architecture"
-		info "would copy netcheck and midnight-reset to $R_PREFIX/usr/bin on $ROUTER and run install.sh --role router there"
+		info "would copy netcheck to $R_PREFIX/usr/bin on $ROUTER and run install.sh --role router there (it links midnight-reset to netcheck)"
 		return
 	fi
 	router_key_and_arch
@@ -1163,10 +1194,9 @@ deploy_router() {
 	if [ -z "$rd_bin" ] && [ -n "$BIN" ] && [ "$ROUTER_ARCH" = "$LOCAL_ARCH" ]; then
 		rd_bin=$BIN
 	fi
-	resolve_bins "$rd_bin" "$ROUTER_ARCH" --router-bin netcheck midnight-reset
-	say "Router binaries to $ROUTER:$R_PREFIX/usr/bin (from $RESOLVED)"
+	resolve_bins "$rd_bin" "$ROUTER_ARCH" --router-bin netcheck
+	say "Router binary to $ROUTER:$R_PREFIX/usr/bin (from $RESOLVED)"
 	router_stream netcheck "$RESOLVED"
-	router_stream midnight-reset "$RESOLVED"
 	router_run_install --bin "$R_PREFIX/usr/bin"
 	note "installed the router side on $ROUTER"
 }
