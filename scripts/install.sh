@@ -248,7 +248,20 @@ say "Role: $ROLE side, into ${PREFIX:-/}"
 # /usr/bin and /etc/cron.d/netrescue. Then this script installs no second
 # copy (every rescue would run twice): it only pairs the router.
 PKG=0
-if [ "$ROLE" = host ] && [ -f "$PREFIX/var/lib/dpkg/info/netrescue.list" ] && [ -e "$PREFIX/usr/bin/hostcheck" ]; then
+# pkg_unpacked: dpkg has the package's files on disk (installed, or
+# unpacked and not yet configured); removed with its config kept is not.
+pkg_unpacked() {
+	if command -v dpkg-query >/dev/null 2>&1; then
+		pu_admin=--admindir=$PREFIX/var/lib/dpkg
+		[ -n "$PREFIX" ] || pu_admin=--admindir=/var/lib/dpkg
+		case $(dpkg-query "$pu_admin" -W -f '${db:Status-Status}' netrescue 2>/dev/null) in
+		installed | half-configured | unpacked | triggers-awaited | triggers-pending) return 0 ;;
+		esac
+		return 1
+	fi
+	[ -f "$PREFIX/var/lib/dpkg/info/netrescue.list" ]
+}
+if [ "$ROLE" = host ] && [ -e "$PREFIX/usr/bin/hostcheck" ] && pkg_unpacked; then
 	PKG=1
 	STATUS_BIN=$PREFIX/usr/bin/hostcheck
 fi

@@ -207,6 +207,9 @@ func TestRelease(t *testing.T) {
 		}
 	})
 
+	t.Run("deb", func(t *testing.T) { testDeb(t, a, dir) })
+	t.Run("deb pairing", func(t *testing.T) { testDebPairing(t, a.deb()) })
+
 	t.Run("installs without go and git", func(t *testing.T) {
 		path := pathWithout(t, "go", "gofmt", "git")
 		probe := exec.Command("/bin/sh", "-c", "command -v go || command -v git")
