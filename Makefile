@@ -5,9 +5,14 @@ BINS    := netcheck hostcheck midnight-reset
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -s -w -X github.com/pve-op/network-rescue/internal/cli.Version=$(VERSION)
 DIST_ARCHS := amd64 arm64 armv7 armv5 mipsle mips
-SHELL_FILES := $(wildcard scripts/*.sh) .ci/run
+SHELL_FILES := $(wildcard scripts/*.sh) $(wildcard packaging/*.sh) packaging/deb/postinst packaging/deb/postrm .ci/run
+# make release: the commit's time stamps every file (reproducible builds).
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+DEB_MAINTAINER ?= $(shell git log -1 --format='%an <%ae>' 2>/dev/null)
+RELEASE_ARCHS ?= $(DIST_ARCHS)
+DEB_ARCHS ?= amd64 arm64
 
-.PHONY: all build test lint unit dist bench clean
+.PHONY: all build test lint unit dist release bench clean
 
 all: build
 
@@ -48,8 +53,15 @@ dist:
 	  echo "dist/linux-$$a: $$(ls dist/linux-$$a | tr '\n' ' ')"; \
 	done
 
+# release/netrescue-VERSION-linux-ARCH.tar.gz for every arch, the host
+# package release/netrescue_VERSION_ARCH.deb (amd64, arm64) and
+# release/SHA256SUMS; reproducible: run it twice and compare SHA256SUMS.
+release:
+	VERSION='$(VERSION)' SOURCE_DATE_EPOCH='$(SOURCE_DATE_EPOCH)' DEB_MAINTAINER='$(DEB_MAINTAINER)' \
+	  RELEASE_ARCHS='$(RELEASE_ARCHS)' DEB_ARCHS='$(DEB_ARCHS)' GO='$(GO)' OUT=release sh packaging/release.sh
+
 clean:
-	rm -rf bin dist .test.log
+	rm -rf bin dist release .test.log
 
 .PHONY: demo bench
 

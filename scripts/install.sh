@@ -23,7 +23,7 @@ usage() {
 Usage: sh install.sh [options]
 
 Installs PVE-Op-Network-Rescue on this machine: the router side (OpenWrt:
-netcheck every minute, midnight-reset at 0:00) or the host side (Proxmox VE:
+netcheck every minute, midnight-reset (a link to netcheck) at 0:00) or the host side (Proxmox VE:
 hostcheck every 5 minutes and at boot, midnight-reset at 0:00), with their
 cron lines and a default /etc/netrescue.conf. It migrates from the original
 scripts (network_monitor, pve_host_monitor.sh) and keeps their state and logs.
@@ -172,10 +172,20 @@ esac
 
 SELF=
 REPO=
+SCRIPT_DIR=
+REL_ARCH=
+REL_VERSION=
 if [ -f "$0" ]; then
 	SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
 	SELF=$SCRIPT_DIR/$(basename "$0")
 	REPO=$(dirname "$SCRIPT_DIR")
+	# An unpacked release archive (make release): RELEASE beside the script
+	# names its version and architecture, and the binaries are beside it.
+	if [ -f "$SCRIPT_DIR/RELEASE" ]; then
+		REL_ARCH=$(sed -n 's/^arch=//p' "$SCRIPT_DIR/RELEASE")
+		REL_VERSION=$(sed -n 's/^version=//p' "$SCRIPT_DIR/RELEASE")
+		REPO=
+	fi
 fi
 
 IS_ROOT=0
@@ -221,7 +231,8 @@ TAB=$(printf '\t')
 CONF=$PREFIX/etc/netrescue.conf
 if [ "$ROLE" = router ]; then
 	BINDIR=$PREFIX/usr/bin
-	BIN_NAMES="netcheck midnight-reset"
+	# One binary: midnight-reset is a symlink to netcheck (busybox style).
+	BIN_NAMES=netcheck
 	STATUS_BIN=$BINDIR/netcheck
 else
 	BINDIR=$PREFIX/usr/local/bin
@@ -232,6 +243,28 @@ if [ "$DRY" = 1 ]; then
 	say "Dry run: nothing will be changed"
 fi
 say "Role: $ROLE side, into ${PREFIX:-/}"
+
+# The host package (netrescue_X_ARCH.deb, SPEC §10) puts the host side in
+# /usr/bin and /etc/cron.d/netrescue. Then this script installs no second
+# copy (every rescue would run twice): it only pairs the router.
+PKG=0
+# pkg_unpacked: dpkg has the package's files on disk (installed, or
+# unpacked and not yet configured); removed with its config kept is not.
+pkg_unpacked() {
+	if command -v dpkg-query >/dev/null 2>&1; then
+		pu_admin=--admindir=$PREFIX/var/lib/dpkg
+		[ -n "$PREFIX" ] || pu_admin=--admindir=/var/lib/dpkg
+		case $(dpkg-query "$pu_admin" -W -f '${db:Status-Status}' netrescue 2>/dev/null) in
+		installed | half-configured | unpacked | triggers-awaited | triggers-pending) return 0 ;;
+		esac
+		return 1
+	fi
+	[ -f "$PREFIX/var/lib/dpkg/info/netrescue.list" ]
+}
+if [ "$ROLE" = host ] && [ -e "$PREFIX/usr/bin/hostcheck" ] && pkg_unpacked; then
+	PKG=1
+	STATUS_BIN=$PREFIX/usr/bin/hostcheck
+fi
 
 # ---------------------------------------------------------------- files
 
@@ -604,6 +637,16 @@ resolve_bins() {
 		RESOLVED=$(cd "$rb_dir" && pwd)
 		return
 	fi
+	if [ -n "$REL_ARCH" ]; then
+		# This archive's binaries, or those of the archive of the same
+		# release for rb_arch unpacked beside it (a router of another kind).
+		for rb_try in "$SCRIPT_DIR" "$(dirname "$SCRIPT_DIR")/netrescue-$REL_VERSION-linux-$rb_arch"; do
+			if [ "$(sed -n 's/^arch=//p' "$rb_try/RELEASE" 2>/dev/null)" = "$rb_arch" ] && has_bins "$rb_try" "$@"; then
+				RESOLVED=$(cd "$rb_try" && pwd)
+				return
+			fi
+		done
+	fi
 	if [ -n "$REPO" ] && has_bins "$REPO/dist/linux-$rb_arch" "$@"; then
 		RESOLVED=$REPO/dist/linux-$rb_arch
 		return
@@ -632,14 +675,25 @@ resolve_bins() {
 		return
 	fi
 	rb_msg="no binaries for linux-$rb_arch: no $rb_flag given"
-	[ -z "$REPO" ] || rb_msg="$rb_msg, $REPO/dist/linux-$rb_arch/ does not hold $*"
-	rb_msg="$rb_msg, and Go is not installed to build them"
+	rb_fix="run make dist on a machine with Go and copy dist/ next to scripts/, or pass $rb_flag DIR"
+	if [ -n "$REL_ARCH" ]; then
+		rb_msg="$rb_msg, and $SCRIPT_DIR is the release archive for linux-$REL_ARCH"
+		[ "$REL_ARCH" != "$rb_arch" ] || rb_msg="$rb_msg, but it does not hold $*"
+		rb_fix="download netrescue-$REL_VERSION-linux-$rb_arch.tar.gz and unpack it beside this one, or pass $rb_flag DIR"
+	else
+		[ -z "$REPO" ] || rb_msg="$rb_msg, $REPO/dist/linux-$rb_arch/ does not hold $*"
+		rb_msg="$rb_msg, and Go is not installed to build them"
+	fi
 	if [ "$DRY" = 1 ]; then
-		warn "$rb_msg" "run make dist on a machine with Go and copy dist/ next to scripts/, or pass $rb_flag DIR"
+		warn "$rb_msg" "$rb_fix"
 		RESOLVED=
 		return
 	fi
-	die "$rb_msg" "run make dist on a machine with Go and copy dist/ next to scripts/, or pass $rb_flag DIR"
+	if [ "${RESOLVE_SOFT:-0}" = 1 ]; then
+		RESOLVE_WHY=$rb_msg
+		return 1
+	fi
+	die "$rb_msg" "$rb_fix"
 }
 
 # LOCAL_ARCH: this machine's dist/linux-ARCH name, empty when we build
@@ -663,12 +717,42 @@ install_bins() {
 			info "$BINDIR/$ib_n is up to date"
 		fi
 	done
+	[ "$ROLE" != router ] || link_reset
+}
+
+# link_reset: on the router midnight-reset is netcheck run under that name,
+# a symlink busybox style, so the router carries one binary (SPEC §10). A
+# separate midnight-reset binary of an earlier install is replaced.
+link_reset() {
+	lr_path=$BINDIR/midnight-reset
+	if [ -L "$lr_path" ] && [ "$(readlink "$lr_path")" = netcheck ]; then
+		info "$lr_path -> netcheck is up to date"
+		return
+	fi
+	lr_what="linked $lr_path -> netcheck"
+	[ ! -e "$lr_path" ] || [ -L "$lr_path" ] || lr_what="$lr_what (replaced the separate midnight-reset binary: netcheck is both now)"
+	if [ "$DRY" = 1 ]; then
+		info "would link $lr_path -> netcheck"
+		note "$lr_what"
+		return
+	fi
+	lr_tmp=$lr_path.netrescue-new
+	rm -f "$lr_tmp"
+	if ln -s netcheck "$lr_tmp" && mv -f "$lr_tmp" "$lr_path"; then
+		info "$lr_what"
+		note "$lr_what"
+		return
+	fi
+	rm -f "$lr_tmp"
+	die "cannot link $lr_path to netcheck" "check that $BINDIR is writable and has free space (df -h /overlay)"
 }
 
 remove_bins() {
 	say "Removing binaries from $BINDIR"
 	rbn_any=0
-	for rbn_n in $BIN_NAMES; do
+	rbn_names=$BIN_NAMES
+	[ "$ROLE" != router ] || rbn_names="$rbn_names midnight-reset"
+	for rbn_n in $rbn_names; do
 		if remove "$BINDIR/$rbn_n"; then
 			rbn_any=1
 			note "removed $BINDIR/$rbn_n"
@@ -1155,7 +1239,7 @@ deploy_router() {
 	fi
 	if [ "$DRY" = 1 ]; then
 		info "would install this host's key on $ROUTER over SSH (one password prompt) and read its architecture"
-		info "would copy netcheck and midnight-reset to $R_PREFIX/usr/bin on $ROUTER and run install.sh --role router there"
+		info "would copy netcheck to $R_PREFIX/usr/bin on $ROUTER and run install.sh --role router there (it links midnight-reset to netcheck)"
 		return
 	fi
 	router_key_and_arch
@@ -1163,10 +1247,22 @@ deploy_router() {
 	if [ -z "$rd_bin" ] && [ -n "$BIN" ] && [ "$ROUTER_ARCH" = "$LOCAL_ARCH" ]; then
 		rd_bin=$BIN
 	fi
-	resolve_bins "$rd_bin" "$ROUTER_ARCH" --router-bin netcheck midnight-reset
-	say "Router binaries to $ROUTER:$R_PREFIX/usr/bin (from $RESOLVED)"
+	if [ "$PKG" = 1 ]; then
+		# The package carries the host side only: without the router's
+		# binary at hand, pairing is all this run does.
+		RESOLVE_SOFT=1
+		if ! resolve_bins "$rd_bin" "$ROUTER_ARCH" --router-bin netcheck; then
+			warn "the router side was not installed on $ROUTER: $RESOLVE_WHY" \
+				"install it on the router from netrescue-VERSION-linux-$ROUTER_ARCH.tar.gz (unpack it there and run sh install.sh), or run this again with --router-bin DIR (that archive unpacked here)"
+			note "paired with the router $ROUTER (host key pinned, this host's key installed)"
+			return
+		fi
+		RESOLVE_SOFT=0
+	else
+		resolve_bins "$rd_bin" "$ROUTER_ARCH" --router-bin netcheck
+	fi
+	say "Router binary to $ROUTER:$R_PREFIX/usr/bin (from $RESOLVED)"
 	router_stream netcheck "$RESOLVED"
-	router_stream midnight-reset "$RESOLVED"
 	router_run_install --bin "$R_PREFIX/usr/bin"
 	note "installed the router side on $ROUTER"
 }
@@ -1261,16 +1357,51 @@ status_step() {
 	fi
 }
 
+# ---------------------------------------------------------------- host package
+
+# pkg_host_step: the netrescue package has the host side. A copy from this
+# script beside it is refused (the fix removes it); without --router there
+# is nothing to do but say so; with it, this run only pairs the router.
+pkg_host_step() {
+	say "Host side: the netrescue package (dpkg) installed it"
+	ph_dup=
+	for ph_n in $BIN_NAMES; do
+		[ ! -e "$BINDIR/$ph_n" ] || ph_dup="$ph_dup $BINDIR/$ph_n"
+	done
+	cron_read >"$WORK/cron.pkg"
+	while IFS= read -r ph_l || [ -n "$ph_l" ]; do
+		if is_ours "$ph_l"; then
+			ph_dup="$ph_dup $(cron_where)"
+			break
+		fi
+	done <"$WORK/cron.pkg"
+	if [ -n "$ph_dup" ]; then
+		die "this host is set up twice, by the netrescue package and by install.sh ($ph_dup), so every rescue would run twice" \
+			"remove install.sh's copy: sh ${SELF:-install.sh} --role host --uninstall"
+	fi
+	if [ -z "$ROUTER" ]; then
+		die "the netrescue package already installs the host side here ($PREFIX/usr/bin/hostcheck, $PREFIX/etc/cron.d/netrescue); a second copy from install.sh would run every rescue twice" \
+			"keep the package and pair the router with: sh ${SELF:-install.sh} --router IP (with the package it only pairs), or remove the package first: dpkg -r netrescue"
+	fi
+	info "kept as it is: this run only pairs the router"
+	config_step
+	host_ssh_key
+}
+
 # ---------------------------------------------------------------- main
 
 if [ "$UNINSTALL" = 0 ]; then
-	if [ -z "$BIN" ] && [ -z "$LOCAL_ARCH" ]; then
-		die "this machine ($(uname -m)) is not one we build for (amd64, arm64, armv7, armv5, mips, mipsle)" \
-			"build the binaries for it yourself (GOOS=linux go build ./cmd/...) and pass --bin DIR"
+	if [ "$PKG" = 1 ]; then
+		pkg_host_step
+	else
+		if [ -z "$BIN" ] && [ -z "$LOCAL_ARCH" ]; then
+			die "this machine ($(uname -m)) is not one we build for (amd64, arm64, armv7, armv5, mips, mipsle)" \
+				"build the binaries for it yourself (GOOS=linux go build ./cmd/...) and pass --bin DIR"
+		fi
+		# shellcheck disable=SC2086 # BIN_NAMES is a list
+		resolve_bins "$BIN" "$LOCAL_ARCH" --bin $BIN_NAMES
+		SRC_BIN=$RESOLVED
 	fi
-	# shellcheck disable=SC2086 # BIN_NAMES is a list
-	resolve_bins "$BIN" "$LOCAL_ARCH" --bin $BIN_NAMES
-	SRC_BIN=$RESOLVED
 	[ -n "$PREFIX" ] && [ ! -d "$PREFIX" ] && mkdirp "$PREFIX"
 
 	if [ "$ROLE" = router ]; then
@@ -1281,11 +1412,13 @@ if [ "$UNINSTALL" = 0 ]; then
 		restart_cron
 		sysupgrade_step add /etc/netrescue.conf /usr/bin/netcheck /usr/bin/midnight-reset
 	else
-		migrate_host
-		install_bins
-		config_step
-		host_ssh_key
-		cron_step install
+		if [ "$PKG" = 0 ]; then
+			migrate_host
+			install_bins
+			config_step
+			host_ssh_key
+			cron_step install
+		fi
 		if [ -n "$ROUTER" ]; then
 			deploy_router
 		else
@@ -1301,6 +1434,8 @@ if [ "$UNINSTALL" = 0 ]; then
 	status_step
 	if [ "$DRY" = 1 ]; then
 		say "Done: dry run of installing the $ROLE side in ${PREFIX:-/}"
+	elif [ "$PKG" = 1 ]; then
+		say "Done: the router is paired; the host side is the netrescue package's"
 	else
 		say "Done: the $ROLE side is installed in ${PREFIX:-/}"
 	fi
@@ -1315,6 +1450,10 @@ else
 			sysupgrade_step remove /usr/bin/netcheck /usr/bin/midnight-reset
 		fi
 	else
+		if [ "$PKG" = 1 ] && [ "$PURGE" = 1 ]; then
+			die "the netrescue package owns the configuration, logs and state here, so --purge leaves them to it" \
+				"sh ${SELF:-install.sh} --role host --uninstall removes install.sh's copy; dpkg -P netrescue purges the package"
+		fi
 		cron_step uninstall
 		remove_bins
 		if [ -n "$ROUTER" ]; then

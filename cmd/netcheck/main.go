@@ -6,6 +6,8 @@
 //	netcheck [-config FILE] [-dry-run] [-v]   one run, as cron does
 //	netcheck status                           the health checklist
 //	netcheck plan                             the timeline of a total outage
+//	midnight-reset [-config FILE] [-dry-run]  netcheck run as midnight-reset
+//	                                          (a symlink): the 00:00 reset
 package main
 
 import (
@@ -14,10 +16,22 @@ import (
 	"os"
 
 	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/midnight"
 	"github.com/pve-op/network-rescue/internal/runenv"
 )
 
 func main() {
+	// The router carries one binary: /usr/bin/midnight-reset is a symlink
+	// to netcheck, busybox style (SPEC §10).
+	if midnight.Invoked(os.Args[0]) {
+		err := midnight.Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, config.Router)
+		if code := cli.ExitCode(err); code != cli.ExitOK {
+			fmt.Fprintln(os.Stderr, midnight.Name+":", err)
+			os.Exit(code)
+		}
+		return
+	}
 	// No signal handler here: a run catches SIGTERM and SIGINT only once
 	// it decides to act (runenv.Signals; SPEC §12, §15).
 	err := run(context.Background(), os.Args[1:], runenv.Real())

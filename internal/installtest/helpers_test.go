@@ -311,3 +311,25 @@ func wantNotContains(t *testing.T, what, got string, nots ...string) {
 		}
 	}
 }
+
+// wantLink checks that path is a symlink to target (as readlink prints it).
+func wantLink(t *testing.T, path, target string) {
+	t.Helper()
+	got, err := os.Readlink(path)
+	if err != nil {
+		t.Errorf("%s: %v; want a symlink to %s", path, err, target)
+		return
+	}
+	if got != target {
+		t.Errorf("%s -> %s; want -> %s", path, got, target)
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -19,13 +19,16 @@ type layout struct {
 	role     crontab.Role
 	bindir   string
 	bins     []string
-	cronDir  string // busybox crontab -c reads cronDir/root
-	statusOf string // the binary whose status ends the install
+	links    map[string]string // name -> symlink target in bindir
+	cronDir  string            // busybox crontab -c reads cronDir/root
+	statusOf string            // the binary whose status ends the install
 }
 
 var layouts = []layout{
-	{role: crontab.Router, bindir: "usr/bin", bins: []string{"netcheck", "midnight-reset"},
-		cronDir: "etc/crontabs", statusOf: "netcheck"},
+	// The router carries one binary: midnight-reset is netcheck run under
+	// that name (SPEC §10, issue 12 item 3).
+	{role: crontab.Router, bindir: "usr/bin", bins: []string{"netcheck"},
+		links: map[string]string{"midnight-reset": "netcheck"}, cronDir: "etc/crontabs", statusOf: "netcheck"},
 	{role: crontab.Host, bindir: "usr/local/bin", bins: []string{"hostcheck", "midnight-reset"},
 		cronDir: "var/spool/cron/crontabs", statusOf: "hostcheck"},
 }
@@ -157,6 +160,13 @@ func testInstall(t *testing.T, sh shell, l layout) {
 			t.Errorf("mode of %s = %v; want 0755", p, m)
 		}
 	}
+	for name, target := range l.links {
+		wantLink(t, filepath.Join(prefix, l.bindir, name), target)
+	}
+	if l.role == crontab.Router {
+		// The stand-in dir holds a midnight-reset too: it is not copied.
+		wantContains(t, "install output", out, "linked "+filepath.Join(prefix, "usr/bin/midnight-reset")+" -> netcheck")
+	}
 	conf := filepath.Join(prefix, "etc/netrescue.conf")
 	if m := mode(t, conf); m != 0o600 {
 		t.Errorf("mode of %s = %v; want 0600", conf, m)
@@ -232,7 +242,7 @@ func testInstall(t *testing.T, sh shell, l layout) {
 	if got := read(t, l.cron(prefix)); got != foreign {
 		t.Errorf("crontab after --uninstall = %q; want only the foreign line %q", got, foreign)
 	}
-	for _, b := range l.bins {
+	for _, b := range append(append([]string{}, l.bins...), keys(l.links)...) {
 		if p := filepath.Join(prefix, l.bindir, b); exists(p) {
 			t.Errorf("%s still there after --uninstall", p)
 		}
@@ -477,7 +487,7 @@ func TestErrors(t *testing.T) {
 		{"router on the router", []string{"--role", "router", "--router", "10.0.0.1"}, 2, []string{"--router is for the Proxmox host"}},
 		{"missing value", []string{"--bin"}, 2, []string{"--bin needs a value"}},
 		{"missing binaries", []string{"--role", "router", "--bin", emptyBin}, 1,
-			[]string{"does not hold netcheck midnight-reset", "fix: build them (make dist)"}},
+			[]string{"does not hold netcheck (for linux-", "fix: build them (make dist)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,148 @@
+// Package midnight is midnight-reset (SPEC §5, §6): the start of a new
+// rescue day. On the router it sets the reboot count to 0 and deletes the
+// cooling deadline and the SOS signal; on the host it deletes the "rebooted
+// today" mark. cmd/midnight-reset runs it on the host; on the router the one
+// netcheck binary runs it when invoked as midnight-reset (a symlink, busybox
+// style; SPEC §10), so the router carries one binary.
+package midnight
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/rescue"
+	"github.com/pve-op/network-rescue/state"
+)
+
+// Name is the command name, and the argv[0] base name under which netcheck
+// runs the reset.
+const Name = "midnight-reset"
+
+// OpenWrtRelease marks a router.
+const OpenWrtRelease = "/etc/openwrt_release"
+
+// ActionTime bounds the action of a cron run that midnight-reset waits
+// for, on top of its probe: netcheck's ActionTimeout (one L1–L3 command).
+const ActionTime = 2 * time.Minute
+
+// Invoked reports whether argv0 (os.Args[0]) names midnight-reset: the
+// router's /usr/bin/midnight-reset is a symlink to netcheck.
+func Invoked(argv0 string) bool { return filepath.Base(argv0) == Name }
+
+// Run is one midnight-reset. defaultRole is the role when -role is not
+// given: "" detects it from OpenWrtRelease (the host binary), config.Router
+// for netcheck run as midnight-reset (only a router carries netcheck).
+func Run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, defaultRole config.Role) error {
+	roleHelp := "`router` or `host` (default: router if " + OpenWrtRelease + " exists)"
+	if defaultRole != "" {
+		roleHelp = "`router` or `host` (default: " + string(defaultRole) + ")"
+	}
+	fs, f := cli.NewFlagSet(Name, "usage: midnight-reset [flags]\n\nStarts a new rescue day (cron: 0 0 * * *).\n\nflags:\n", stderr)
+	roleFlag := fs.String("role", "", roleHelp)
+	force := fs.Bool("force", false, "host: also forget today's host reboot, allowing another one today (a person's override)")
+	if _, done, err := cli.ParseArgs(fs, f, args, stdout); err != nil || done {
+		return err
+	}
+	role, err := detectRole(*roleFlag, defaultRole)
+	if err != nil {
+		return err
+	}
+	cfg, err := cli.LoadConfig(*f, role)
+	if err != nil {
+		return err
+	}
+	loc := cli.Zone()
+	log, closeLog := cli.Logger(cfg, Name, f.Verbose, stderr, loc)
+	defer closeLog()
+	prefix := ""
+	if cfg.DryRun {
+		prefix = "【演练】"
+	}
+	// Take the lock of this side's cron run, waiting for a run under way
+	// (SPEC §15): a netcheck probing at 00:00 would otherwise save its L3
+	// or SOS over the reset, and the new day start with yesterday's count.
+	lockName, wait := "hostcheck.lock", cfg.ProbeTimeout+cfg.SSHTimeout+ActionTime
+	if role == config.Router {
+		lockName, wait = "netcheck.lock", cfg.ProbeTimeout+ActionTime
+	}
+	release, held, err := cli.Lock(log, cfg.RunDir, cfg.StateDir, lockName, wait)
+	switch {
+	case err != nil:
+		// The reset matters more than the lock: go on, and say so.
+		log.ErrorContext(ctx, prefix+"【严重错误】零点重置无法加锁，仍然重置", "lock", lockName, "err", err)
+	case !held:
+		log.ErrorContext(ctx, prefix+"【严重错误】零点重置等锁超时，仍然重置", "lock", lockName, "waited", wait)
+	default:
+		defer release()
+	}
+	if role == config.Router {
+		store := ladder.Store{StateDir: cfg.StateDir, RunDir: cfg.RunDir}
+		if cfg.DryRun {
+			store = store.DryRun()
+		}
+		changed, err := store.Reset()
+		if err != nil {
+			log.ErrorContext(ctx, prefix+"【严重错误】零点重置失败", "err", err)
+			return fmt.Errorf("reset router state: %w", err)
+		}
+		if changed {
+			log.InfoContext(ctx, prefix+"【重置】新的一天：重启计数清零，冷却与 SOS 已清除。")
+		} else {
+			log.DebugContext(ctx, "nothing to reset")
+		}
+		return nil
+	}
+	store := rescue.Store{Mark: cfg.PVEMark, StateDir: cfg.StateDir}
+	if cfg.DryRun {
+		store = store.DryRun()
+	}
+	if *force {
+		changed, err := store.Forget(loc)
+		if err != nil {
+			log.ErrorContext(ctx, prefix+"【严重错误】零点重置失败", "err", err)
+			return err
+		}
+		if changed {
+			log.InfoContext(ctx, prefix+"【重置】已删除今日重启标记并忘记今天的物理机重启 (-force)，今天可再介入一次。", "mark", store.Mark)
+		}
+		return nil
+	}
+	if _, err := os.Lstat(store.Mark); errors.Is(err, os.ErrNotExist) {
+		log.DebugContext(ctx, "no mark to delete", "mark", store.Mark)
+		return nil
+	}
+	if err := state.Remove(store.Mark); err != nil {
+		log.ErrorContext(ctx, prefix+"【严重错误】零点重置失败，无法删除今日重启标记", "mark", store.Mark, "err", err)
+		return err
+	}
+	log.InfoContext(ctx, prefix+"【重置】新的一天：已删除今日重启标记。", "mark", store.Mark)
+	return nil
+}
+
+// detectRole is -role, else defaultRole, else router when OpenWrtRelease
+// exists and host otherwise.
+func detectRole(flagValue string, defaultRole config.Role) (config.Role, error) {
+	switch flagValue {
+	case "router":
+		return config.Router, nil
+	case "host":
+		return config.Host, nil
+	case "":
+		if defaultRole != "" {
+			return defaultRole, nil
+		}
+		if _, err := os.Stat(OpenWrtRelease); err == nil {
+			return config.Router, nil
+		}
+		return config.Host, nil
+	}
+	return "", cli.Usagef("-role %q: want router or host", flagValue)
+}
