@@ -817,6 +817,9 @@ router_config() {
 # SYSLOG=1
 # 1: decide and log (lines marked 【演练】) but run no command.
 # DRY_RUN=0
+# A command run once per transition (down, up, l1, l2, l3, sos ...) with
+# NETRESCUE_EVENT, NETRESCUE_DETAIL and NETRESCUE_OUTAGE_SECONDS set.
+# ON_EVENT_CMD=
 EOF
 }
 
@@ -853,6 +856,10 @@ host_config() {
 # VM_RESTART_FIRST=1
 # ROUTER_HUNG_AFTER=20m
 # VM_START_MAX=3
+# A running VM with no SSH, no LAN ping and a silent guest agent is hung
+# after VM_HUNG_AFTER; a cold restart stops it with qm stop --timeout.
+# VM_HUNG_AFTER=10m
+# VM_STOP_TIMEOUT=30s
 
 # Rebooting the host (at most once a day).
 # PVE_MARK=/root/pve_did_reboot_today
@@ -861,6 +868,8 @@ host_config() {
 # REBOOT_CMD='/usr/bin/systemctl reboot'
 # REBOOT_FALLBACK_CMD=/usr/sbin/reboot
 # REBOOT_CONFIRM=30s
+# Reboot the host only in this daily window, e.g. 1-6 or 22-5 (empty: any time).
+# HOST_REBOOT_HOURS=
 
 # Files. The log is the original script's own.
 # STATE_DIR=/var/lib/netrescue
@@ -872,6 +881,9 @@ host_config() {
 # DRY_RUN=0
 # Notifications (Bark, ServerChan, PushPlus, Telegram, ntfy or a JSON webhook).
 # NOTIFY_URL=
+# A command run once per transition (down, up, vm-start, host-reboot ...) with
+# NETRESCUE_EVENT, NETRESCUE_DETAIL and NETRESCUE_OUTAGE_SECONDS set.
+# ON_EVENT_CMD=
 # Where Proxmox's tools are (VM actions, shutdown detection, quorum guard).
 # QM=/usr/sbin/qm
 # SYSTEMCTL=/usr/bin/systemctl
