@@ -173,3 +173,31 @@ func writeLines(b *strings.Builder, lines []string) {
 		b.WriteByte('\n')
 	}
 }
+
+// PackageFile is where the host package (.deb) puts its cron lines.
+const PackageFile = "/etc/cron.d/netrescue"
+
+// PackageLines are the host's jobs as the package's /etc/cron.d file has
+// them (packaging/deb/cron.d): with the user field, and `test -x` so that
+// cron stays quiet once the package is removed but not purged.
+func PackageLines() []string {
+	return []string{
+		"*/5 * * * * root test -x /usr/bin/hostcheck && /usr/bin/hostcheck " + Marker,
+		"@reboot root test -x /usr/bin/hostcheck && /usr/bin/hostcheck boot " + Marker,
+		"0 0 * * * root test -x /usr/bin/midnight-reset && /usr/bin/midnight-reset " + Marker,
+	}
+}
+
+// CheckPackage is Check for the package's cron file.
+func CheckPackage(existing string) (missing []string) {
+	have := make(map[string]bool)
+	for _, seg := range segments(existing) {
+		have[strings.TrimRight(strings.TrimSuffix(seg, "\n"), " \t\r")] = true
+	}
+	for _, l := range PackageLines() {
+		if !have[l] {
+			missing = append(missing, l)
+		}
+	}
+	return missing
+}

@@ -1,6 +1,7 @@
 package crontab
 
 import (
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -252,4 +253,19 @@ func FuzzMergeRemove(f *testing.F) {
 			t.Fatalf("Remove(Merge(%q)) = %q; want %q", x, got, want)
 		}
 	})
+}
+
+// TestPackageFile: the package's cron file (packaging/deb/cron.d, shipped
+// as /etc/cron.d/netrescue) holds exactly the lines status looks for.
+func TestPackageFile(t *testing.T) {
+	b, err := os.ReadFile("../packaging/deb/cron.d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if missing := CheckPackage(string(b)); len(missing) > 0 {
+		t.Errorf("packaging/deb/cron.d lacks %q", missing)
+	}
+	if missing := CheckPackage("*/5 * * * * /usr/local/bin/hostcheck # netrescue\n"); len(missing) != 3 {
+		t.Errorf("CheckPackage of a user crontab = %q; want all three missing", missing)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pve-op/network-rescue/crontab"
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
@@ -101,8 +102,10 @@ func run(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	crontabSet := false
+	fs.Visit(func(fl *flag.Flag) { crontabSet = crontabSet || fl.Name == "crontab" })
 	h := &host{cfg: cfg, e: e, verbose: f.Verbose, loc: cli.Zone(), corosync: CorosyncConf,
-		vzdumpLock: sysinfo.VzdumpLock, procRoot: "/proc"}
+		vzdumpLock: sysinfo.VzdumpLock, procRoot: "/proc", cronD: crontab.PackageFile, crontabSet: crontabSet}
 	switch sub {
 	case "status":
 		return h.status(ctx, *crontabPath)
@@ -153,6 +156,11 @@ type host struct {
 	// vzdumpLock (sysinfo.VzdumpLock) and procRoot ("/proc") are where the
 	// backup guard looks; tests point them at a temp lock and a fake /proc.
 	vzdumpLock, procRoot string
+	// cronD is crontab.PackageFile: a host installed from the package has
+	// its cron lines there, and status checks them unless -crontab says
+	// otherwise (crontabSet).
+	cronD      string
+	crontabSet bool
 }
 
 func (h *host) store() rescue.Store {

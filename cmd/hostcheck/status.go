@@ -21,7 +21,12 @@ import (
 func (h *host) status(ctx context.Context, crontabPath string) error {
 	checks, loc := health.Basics(h.cfg, h.e.Now(), "timedatectl set-timezone Asia/Shanghai (or your zone)")
 	now := h.e.Now().In(loc)
-	checks = append(checks, health.Cron(crontabPath, crontab.Role("host"), "sh install.sh --role host")...)
+	if _, err := os.Lstat(h.cronD); err == nil && !h.crontabSet {
+		// Installed from the package: its cron lines are in /etc/cron.d.
+		checks = append(checks, health.CronPackage(h.cronD)...)
+	} else {
+		checks = append(checks, health.Cron(crontabPath, crontab.Role("host"), "sh install.sh --role host")...)
+	}
 	rc := h.remote()
 
 	key := ""

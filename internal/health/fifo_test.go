@@ -1,6 +1,7 @@
 package health
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -70,5 +71,28 @@ func TestPause(t *testing.T) {
 		if got := strings.TrimSpace(b.String()); got != tt.want {
 			t.Errorf("Pause(%v) = %q; want %q", tt.until, got, tt.want)
 		}
+	}
+}
+
+// TestCronPackage: on a host installed from the package, status checks the
+// package's /etc/cron.d file (packaging/deb/cron.d), not root's crontab.
+func TestCronPackage(t *testing.T) {
+	deb, err := os.ReadFile("../../packaging/deb/cron.d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "good"), filepath.Join(dir, "bad")
+	if err := os.WriteFile(good, deb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("*/5 * * * * root /usr/bin/hostcheck\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c := CronPackage(good)[0]; !c.OK || c.Detail != good {
+		t.Errorf("CronPackage(package file) = %+v; want ✓", c)
+	}
+	if c := CronPackage(bad)[0]; c.OK || !strings.Contains(c.Detail, "lacks") || !strings.Contains(c.Fix, "--reinstall netrescue") {
+		t.Errorf("CronPackage(edited file) = %+v; want ✗ with the reinstall fix", c)
 	}
 }

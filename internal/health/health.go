@@ -59,6 +59,17 @@ func Render(w io.Writer, checks []Check) (allOK bool) {
 
 // Cron checks that crontabPath holds our lines for role and that crond runs.
 func Cron(crontabPath string, role crontab.Role, fix string) []Check {
+	return cron(crontabPath, role, fix, func(s string) []string { return crontab.Check(s, role) })
+}
+
+// CronPackage is Cron for a host installed from the package: its lines are
+// in /etc/cron.d/netrescue (crontab.PackageLines).
+func CronPackage(path string) []Check {
+	return cron(path, crontab.Role("host"), "apt-get install --reinstall netrescue (the package's "+path+" is a conffile: "+
+		"dpkg asks before it replaces a changed one)", crontab.CheckPackage)
+}
+
+func cron(crontabPath string, role crontab.Role, fix string, check func(string) []string) []Check {
 	var out []Check
 	// The crontab may be a symlink the user manages; a FIFO there must not
 	// hang `status` (SPEC §15).
@@ -71,7 +82,7 @@ func Cron(crontabPath string, role crontab.Role, fix string) []Check {
 	case err != nil:
 		out = append(out, Check{Name: "cron entries", Detail: fmt.Sprintf("cannot read %s: %v", crontabPath, err), Fix: fix})
 	default:
-		if missing := crontab.Check(string(b), role); len(missing) > 0 {
+		if missing := check(string(b)); len(missing) > 0 {
 			out = append(out, Check{Name: "cron entries", Detail: fmt.Sprintf("%s lacks: %s", crontabPath, strings.Join(missing, "; ")), Fix: fix})
 		} else {
 			out = append(out, Check{OK: true, Name: "cron entries", Detail: crontabPath})
