@@ -768,6 +768,8 @@ host_config() {
 # VM_ID=
 # VM_RESTART_FIRST=1
 # ROUTER_HUNG_AFTER=20m
+# VM_HUNG_AFTER=10m
+# VM_STOP_TIMEOUT=30s
 # VM_START_MAX=3
 
 # Rebooting the host (at most once a day).
