@@ -790,6 +790,13 @@ host_config() {
 # DRY_RUN=0
 # Notifications (Bark, ServerChan, PushPlus, Telegram, ntfy or a JSON webhook).
 # NOTIFY_URL=
+# A dead man's switch pinged while the internet is up (healthchecks.io, an
+# Uptime Kuma push URL), at most once per HEARTBEAT_EVERY (whole minutes).
+# HEARTBEAT_URL=
+# HEARTBEAT_EVERY=5m
+# Prometheus metrics for node_exporter's textfile collector, e.g.
+# /var/lib/prometheus/node-exporter/netrescue.prom
+# METRICS_FILE=
 # Where Proxmox's tools are (VM actions, shutdown detection, quorum guard).
 # QM=/usr/sbin/qm
 # SYSTEMCTL=/usr/bin/systemctl

@@ -36,7 +36,8 @@ const usage = `usage: hostcheck [flags] [boot | status | plan | report | pin | d
 
   (no subcommand)  one run, as cron does every 5 minutes
   boot             @reboot: log 【启动】 and confirm a reboot we asked for
-  status           health checklist with a fix for every ✗ (exit 1 if any)
+  status [-json]   health checklist with a fix for every ✗ (exit 1 if any);
+                   -json: the checks and the state as one JSON object
   plan             timeline of a total outage: the router's ladder, then the host
   report           from the log: outages per month, host reboots, VM restarts, misfires
   pin [-yes]       show the router's host key and pin it into KNOWN_HOSTS
@@ -53,10 +54,15 @@ func run(ctx context.Context, args []string, e env) error {
 	crontabPath := fs.String("crontab", "/var/spool/cron/crontabs/root", "crontab `file` that status checks")
 	at := fs.String("at", "", "plan: start the outage at `HH:MM` today instead of now")
 	routerConf := fs.String("router-config", "", "plan: the router's netrescue.conf (default: router defaults)")
+	asJSON := fs.Bool("json", false, "status: the checks and the state as one JSON object (SPEC §16)")
 	sub, done, err := cli.ParseArgs(fs, f, args, e.Stdout, "boot", "status", "plan", "report", "pin", "drill")
 	if err != nil || done {
 		return err
 	}
+	if *asJSON && sub != "status" {
+		return cli.Usagef("-json is for status only")
+	}
+	out := health.Output{JSON: *asJSON, Side: "host", Now: e.Now()}
 	if *live && !*yes {
 		return cli.Usagef("drill -live really reboots this host: add -yes to confirm")
 	}
@@ -64,7 +70,7 @@ func run(ctx context.Context, args []string, e env) error {
 	if err != nil && sub == "status" && !errors.Is(err, os.ErrNotExist) {
 		// A broken file still gets the checklist; a named file that is
 		// missing is a typo on the command line: exit 2 (SPEC §15).
-		return health.ConfigFailed(e.Stdout, err)
+		return health.ConfigFailed(e.Stdout, err, out)
 	}
 	if err != nil {
 		return err
@@ -73,7 +79,7 @@ func run(ctx context.Context, args []string, e env) error {
 		vzdumpLock: sysinfo.VzdumpLock, procRoot: "/proc"}
 	switch sub {
 	case "status":
-		return h.status(ctx, *crontabPath)
+		return h.status(ctx, *crontabPath, out)
 	case "plan":
 		rcfg := config.Default(config.Router)
 		if *routerConf != "" {
@@ -117,6 +123,8 @@ type host struct {
 	// vzdumpLock (sysinfo.VzdumpLock) and procRoot ("/proc") are where the
 	// backup guard looks; tests point them at a temp lock and a fake /proc.
 	vzdumpLock, procRoot string
+	// failed: a rescue command returned [错误] in this run (HEARTBEAT_URL's /fail).
+	failed bool
 }
 
 func (h *host) store() rescue.Store {
@@ -171,6 +179,7 @@ func (h *host) check(ctx context.Context) error {
 		h.log.Debug("interrupted while observing; nothing decided", "err", ctx.Err())
 		return nil
 	}
+	defer h.publish(ctx, step, obs, rs) // METRICS_FILE, HEARTBEAT_URL (SPEC §16), after the notifications
 	defer h.flushNotifications(ctx, obs)
 	if step.Silent {
 		h.log.Debug("today's rescue is spent (mark dated today)", "mark", store.Mark)
@@ -201,6 +210,7 @@ func (h *host) check(ctx context.Context) error {
 		fmt.Fprintf(h.e.Stderr, "hostcheck: %s: nothing to do\n", obs.NetDetail)
 	}
 	h.notifyStep(st, obs, step)
+	h.recordAction(step, obs, rs) // counted before it runs (METRICS_FILE)
 	switch step.Action {
 	case rescue.VMRestart:
 		h.vmRestart(ctx, rs)
@@ -331,7 +341,7 @@ func (h *host) guards(ctx context.Context) []string {
 func (h *host) result(r command.Result, attrs ...any) {
 	level := slog.LevelInfo
 	if !r.OK() {
-		level = slog.LevelError
+		level, h.failed = slog.LevelError, true
 	}
 	h.log.Log(context.Background(), level, "-> "+r.Summary(),
 		append([]any{"cmd", r.Cmd, "elapsed", r.Elapsed.Round(time.Millisecond)}, attrs...)...)
