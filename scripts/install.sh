@@ -884,6 +884,13 @@ host_config() {
 # A command run once per transition (down, up, vm-start, host-reboot ...) with
 # NETRESCUE_EVENT, NETRESCUE_DETAIL and NETRESCUE_OUTAGE_SECONDS set.
 # ON_EVENT_CMD=
+# A dead man's switch pinged while the internet is up (healthchecks.io, an
+# Uptime Kuma push URL), at most once per HEARTBEAT_EVERY (whole minutes).
+# HEARTBEAT_URL=
+# HEARTBEAT_EVERY=5m
+# Prometheus metrics for node_exporter's textfile collector, e.g.
+# /var/lib/prometheus/node-exporter/netrescue.prom
+# METRICS_FILE=
 # Where Proxmox's tools are (VM actions, shutdown detection, quorum guard).
 # QM=/usr/sbin/qm
 # SYSTEMCTL=/usr/bin/systemctl

@@ -41,7 +41,8 @@ const usage = `usage: hostcheck [flags] [boot | status | plan | report | pin | d
 
   (no subcommand)  one run, as cron does every 5 minutes
   boot             @reboot: log 【启动】 and confirm a reboot we asked for
-  status           health checklist with a fix for every ✗ (exit 1 if any)
+  status [-json]   health checklist with a fix for every ✗ (exit 1 if any);
+                   -json: the checks and the state as one JSON object
   plan             timeline of a total outage: the router's ladder, then the host
   report           from the log: outages per month, host reboots, VM restarts, misfires
   pin [-yes]       show the router's host key and pin it into KNOWN_HOSTS
@@ -60,6 +61,7 @@ type flags struct {
 	common                  *cli.Flags
 	yes, live               *bool
 	crontab, at, routerConf *string
+	json                    *bool
 }
 
 func newFlags(stderr io.Writer) flags {
@@ -70,17 +72,22 @@ func newFlags(stderr io.Writer) flags {
 		crontab:    fs.String("crontab", "/var/spool/cron/crontabs/root", "crontab `file` that status checks"),
 		at:         fs.String("at", "", "plan: start the outage at `HH:MM` today instead of now"),
 		routerConf: fs.String("router-config", "", "plan: the router's netrescue.conf (default: router defaults)"),
+		json:       fs.Bool("json", false, "status: the checks and the state as one JSON object (SPEC §16)"),
 	}
 }
 
 func run(ctx context.Context, args []string, e env) error {
 	args, pauseFor := cli.SubArg(args, "pause", func() *flag.FlagSet { return newFlags(io.Discard).fs })
 	fl := newFlags(e.Stderr)
-	fs, f, yes, live, crontabPath, at, routerConf := fl.fs, fl.common, fl.yes, fl.live, fl.crontab, fl.at, fl.routerConf
+	fs, f, yes, live, crontabPath, at, routerConf, asJSON := fl.fs, fl.common, fl.yes, fl.live, fl.crontab, fl.at, fl.routerConf, fl.json
 	sub, done, err := cli.ParseArgs(fs, f, args, e.Stdout, "boot", "status", "plan", "report", "pin", "drill", "pause", "resume")
 	if err != nil || done {
 		return err
 	}
+	if *asJSON && sub != "status" {
+		return cli.Usagef("-json is for status only")
+	}
+	out := health.Output{JSON: *asJSON, Side: "host", Now: e.Now()}
 	var pauseDur time.Duration
 	if sub == "pause" {
 		if pauseFor == "" {
@@ -97,7 +104,7 @@ func run(ctx context.Context, args []string, e env) error {
 	if err != nil && sub == "status" && !errors.Is(err, os.ErrNotExist) {
 		// A broken file still gets the checklist; a named file that is
 		// missing is a typo on the command line: exit 2 (SPEC §15).
-		return health.ConfigFailed(e.Stdout, err)
+		return health.ConfigFailed(e.Stdout, err, out)
 	}
 	if err != nil {
 		return err
@@ -108,7 +115,7 @@ func run(ctx context.Context, args []string, e env) error {
 		vzdumpLock: sysinfo.VzdumpLock, procRoot: "/proc", cronD: crontab.PackageFile, crontabSet: crontabSet}
 	switch sub {
 	case "status":
-		return h.status(ctx, *crontabPath)
+		return h.status(ctx, *crontabPath, out)
 	case "plan":
 		rcfg := config.Default(config.Router)
 		if *routerConf != "" {
@@ -161,6 +168,8 @@ type host struct {
 	// otherwise (crontabSet).
 	cronD      string
 	crontabSet bool
+	// failed: a rescue command returned [错误] in this run (HEARTBEAT_URL's /fail).
+	failed bool
 }
 
 func (h *host) store() rescue.Store {
@@ -221,6 +230,7 @@ func (h *host) check(ctx context.Context) error {
 		h.log.Debug("interrupted while observing; nothing decided", "err", ctx.Err())
 		return nil
 	}
+	defer h.publish(ctx, step, obs, rs) // METRICS_FILE, HEARTBEAT_URL (SPEC §16), after the notifications
 	defer h.flushNotifications(ctx, obs)
 	if step.Silent {
 		h.log.Debug("today's rescue is spent (mark dated today)", "mark", store.Mark)
@@ -251,6 +261,7 @@ func (h *host) check(ctx context.Context) error {
 		fmt.Fprintf(h.e.Stderr, "hostcheck: %s: nothing to do\n", obs.NetDetail)
 	}
 	h.notifyStep(st, obs, step)
+	h.recordAction(step, obs, rs) // counted before it runs (METRICS_FILE)
 	events := rescue.Transitions(st, obs, step)
 	switch step.Action {
 	case rescue.VMRestart:
@@ -401,7 +412,7 @@ func (h *host) guards(ctx context.Context) []string {
 func (h *host) result(r command.Result, attrs ...any) {
 	level := slog.LevelInfo
 	if !r.OK() {
-		level = slog.LevelError
+		level, h.failed = slog.LevelError, true
 	}
 	h.log.Log(context.Background(), level, "-> "+r.Summary(),
 		append([]any{"cmd", r.Cmd, "elapsed", r.Elapsed.Round(time.Millisecond)}, attrs...)...)

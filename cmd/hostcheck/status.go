@@ -17,10 +17,12 @@ import (
 	"github.com/pve-op/network-rescue/state"
 )
 
-// status is the host half of the health check (SPEC §7).
-func (h *host) status(ctx context.Context, crontabPath string) error {
+// status is the host half of the health check (SPEC §7), or with -json
+// the same checks and the state as one JSON object (SPEC §16).
+func (h *host) status(ctx context.Context, crontabPath string, out health.Output) error {
 	checks, loc := health.Basics(h.cfg, h.e.Now(), "timedatectl set-timezone Asia/Shanghai (or your zone)")
 	now := h.e.Now().In(loc)
+	out.Now = now
 	if _, err := os.Lstat(h.cronD); err == nil && !h.crontabSet {
 		// Installed from the package: its cron lines are in /etc/cron.d.
 		checks = append(checks, health.CronPackage(h.cronD)...)
@@ -47,6 +49,7 @@ func (h *host) status(ctx context.Context, crontabPath string) error {
 	rctx, cancel := context.WithTimeout(ctx, h.cfg.SSHTimeout)
 	rs, err := rc.ReadRouterState(rctx, h.cfg.OpStateDir)
 	cancel()
+	routerErr := err
 	var ce *state.CorruptError
 	switch kind := remote.KindOf(err); {
 	case errors.As(err, &ce):
@@ -87,11 +90,10 @@ func (h *host) status(ctx context.Context, crontabPath string) error {
 	} else {
 		checks = append(checks, health.Check{Name: "internet", Detail: res.Summary(), Fix: "the router's ladder is working on it; see both logs"})
 	}
+	checks = append(checks, h.publishChecks(now)...)
 	checks = append(checks, health.Log(h.cfg.LogFile, 5)...)
-	if !health.Render(h.e.Stdout, checks) {
-		return errors.New("status: some checks failed (✗ above)")
-	}
-	return nil
+	js := h.statusState(st, now, res, rs, routerErr)
+	return out.Finish(h.e.Stdout, checks, js)
 }
 
 // routerStateChecks shows the router's state files; their text is

@@ -29,7 +29,8 @@ type env = runenv.Env
 const usage = `usage: netcheck [flags] [status | plan | report]
 
   (no subcommand)  one run, as cron does every minute
-  status           health checklist with a fix for every ✗ (exit 1 if any)
+  status [-json]   health checklist with a fix for every ✗ (exit 1 if any);
+                   -json: the checks and the state as one JSON object
   plan             timeline of a total outage under the current config
   report           from the log: outages per month, their lengths, what ended them
 
@@ -40,22 +41,27 @@ func run(ctx context.Context, args []string, e env) error {
 	fs, f := cli.NewFlagSet("netcheck", usage, e.Stderr)
 	crontabPath := fs.String("crontab", "/etc/crontabs/root", "crontab `file` that status checks")
 	at := fs.String("at", "", "plan: start the outage at `HH:MM` today instead of now")
+	asJSON := fs.Bool("json", false, "status: the checks and the state as one JSON object (SPEC §16)")
 	sub, done, err := cli.ParseArgs(fs, f, args, e.Stdout, "status", "plan", "report")
 	if err != nil || done {
 		return err
 	}
+	if *asJSON && sub != "status" {
+		return cli.Usagef("-json is for status only")
+	}
+	out := health.Output{JSON: *asJSON, Side: "router", Now: e.Now()}
 	cfg, err := cli.LoadConfig(*f, config.Router)
 	if err != nil && sub == "status" && !errors.Is(err, os.ErrNotExist) {
 		// A broken file still gets the checklist; a named file that is
 		// missing is a typo on the command line: exit 2 (SPEC §15).
-		return health.ConfigFailed(e.Stdout, err)
+		return health.ConfigFailed(e.Stdout, err, out)
 	}
 	if err != nil {
 		return err
 	}
 	switch sub {
 	case "status":
-		return status(ctx, cfg, e, *crontabPath)
+		return status(ctx, cfg, e, *crontabPath, out)
 	case "report":
 		return report.WriteFile(e.Stdout, cfg.LogFile, false)
 	case "plan":

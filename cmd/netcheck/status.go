@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/pve-op/network-rescue/crontab"
@@ -16,11 +16,15 @@ import (
 )
 
 // status is the router half of the health check (SPEC §7): the checks the
-// original README asks a person to run by hand, as one checklist.
-func status(ctx context.Context, cfg config.Config, e env, crontabPath string) error {
+// original README asks a person to run by hand, as one checklist, or with
+// -json as one JSON object with the state as data (SPEC §16).
+func status(ctx context.Context, cfg config.Config, e env, crontabPath string, out health.Output) error {
 	checks, loc := health.Basics(cfg, e.Now(), "set the zone in LuCI (System → Time zone) or write a POSIX rule such as CST-8 to /etc/TZ")
+	now := e.Now().In(loc)
+	out.Now = now
 	checks = append(checks, health.Cron(crontabPath, crontab.Role("router"), "sh install.sh --role router (or add the lines of `crontab.Lines` to "+crontabPath+" and run /etc/init.d/cron restart)")...)
-	checks = append(checks, stateChecks(cfg, e.Now().In(loc))...)
+	sc, st := stateChecks(cfg, now)
+	checks = append(checks, sc...)
 	// Does netifd know WAN_IFACE? Upstream ifup exits 0 for an unknown one,
 	// so only this check shows a wrong name (SPEC §14).
 	ifstatus := cfg.IFStatus + " " + cfg.WanIface
@@ -36,13 +40,48 @@ func status(ctx context.Context, cfg config.Config, e env, crontabPath string) e
 			Fix: "the ladder is working on it if cron runs netcheck; see the log below, or check CHECK_TARGETS"})
 	}
 	checks = append(checks, health.Log(cfg.LogFile, 5)...)
-	if !health.Render(e.Stdout, checks) {
-		return errors.New("status: some checks failed (✗ above)")
-	}
-	return nil
+	return out.Finish(e.Stdout, checks, newRouterState(cfg, st, now, res))
 }
 
-func stateChecks(cfg config.Config, now time.Time) []health.Check {
+// routerState is the "state" of `netcheck status -json` (SPEC §16), as
+// the state files hold it (a damaged file reads as its safe value and is a
+// ✗ among the checks). README "status -json" documents it.
+type routerState struct {
+	StateDir     string          `json:"state_dir"`
+	Count        int             `json:"count"`         // router reboots today (net_rb_count)
+	SOSThreshold int             `json:"sos_threshold"` // L4_SOS_THRESHOLD: SOS at this count
+	Cooling      *health.Until   `json:"cooling"`       // no L3 before this; null when not cooling
+	SOS          health.SOS      `json:"sos"`
+	Outage       routerOutage    `json:"outage"`
+	Streak       int             `json:"streak"`     // failed runs in a row (RUN_DIR: a reboot forgets it)
+	RescuedBy    string          `json:"rescued_by"` // "host" or "vm" once the host acknowledged SOS
+	Internet     health.Internet `json:"internet"`   // this status run's probe
+}
+
+// routerOutage is net_outage: the outage in progress (since), the last
+// ladder step taken in it, and a recovery waiting for RECOVERY_STABLE.
+type routerOutage struct {
+	Since      *time.Time `json:"since"`       // null: the last run found the internet up
+	Seconds    int64      `json:"seconds"`     // now − since; 0 without one
+	LastAction string     `json:"last_action"` // L1, L2, L3 or "" (none yet)
+	UpSince    *time.Time `json:"up_since"`    // up again since, the count not yet reset
+}
+
+func newRouterState(cfg config.Config, st ladder.State, now time.Time, res probe.Result) routerState {
+	out := routerState{StateDir: cfg.StateDir, Count: st.Count, SOSThreshold: cfg.L4SOSThreshold,
+		Cooling: health.NewUntil(st.Cooling, now), SOS: health.SOS{Raised: st.SOS, Content: strings.TrimRight(st.SOSContent, "\n")},
+		Streak: st.Streak, RescuedBy: st.RescuedBy, Internet: health.Internet{Up: res.Up, Detail: res.Summary()}}
+	out.Outage.Since, out.Outage.UpSince = health.TimeOrNull(st.Outage.Since), health.TimeOrNull(st.Outage.UpSince)
+	if !st.Outage.Since.IsZero() && now.After(st.Outage.Since) {
+		out.Outage.Seconds = int64(now.Sub(st.Outage.Since) / time.Second)
+	}
+	if st.Outage.LastAction != ladder.None {
+		out.Outage.LastAction = st.Outage.LastAction.String()
+	}
+	return out
+}
+
+func stateChecks(cfg config.Config, now time.Time) ([]health.Check, ladder.State) {
 	store := ladder.Store{StateDir: cfg.StateDir, RunDir: cfg.RunDir}
 	st, problems := store.Load(now, cfg.CoolingMax)
 	var out []health.Check
@@ -67,7 +106,7 @@ func stateChecks(cfg config.Config, now time.Time) []health.Check {
 	} else {
 		out = append(out, health.Info("SOS", "none"))
 	}
-	return out
+	return out, st
 }
 
 func plan(cfg config.Config, w io.Writer, now time.Time) error {

@@ -89,6 +89,11 @@ type Config struct {
 	QM                string // Proxmox's qm, for VM_ID actions
 	Systemctl         string // for is-system-running during a reboot
 	Pvecm             string // for the cluster quorum guard
+
+	// For the rest of the owner's tools (SPEC §16).
+	MetricsFile    string        // node_exporter textfile; "" = off
+	HeartbeatURL   string        // dead man's switch pinged while the internet is up; "" = off
+	HeartbeatEvery time.Duration // at most one ping per this long (whole minutes)
 }
 
 // Profiles maps PROFILE values to L4_SOS_THRESHOLD (SPEC §3).

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -230,6 +231,45 @@ var keys = []*key{
 			c.NotifyURL = v
 			return nil
 		}},
+	{name: "METRICS_FILE", roles: hostOnly, defs: d(""),
+		allowed: "an absolute path of a file ending in .prom (in node_exporter's --collector.textfile.directory), or empty",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				c.MetricsFile = ""
+				return nil
+			}
+			if err := setPath(&c.MetricsFile, v); err != nil {
+				return err
+			}
+			if !strings.HasSuffix(v, ".prom") || strings.HasSuffix(v, "/.prom") {
+				return errors.New("does not end in .prom (node_exporter reads only *.prom files)")
+			}
+			if cl := filepath.Clean(v); cl != v {
+				return fmt.Errorf("is not a clean path (write %s)", cl)
+			}
+			return nil
+		},
+		doc: "Prometheus metrics for node_exporter's textfile collector, rewritten only when a value changes (SPEC §16)"},
+	{name: "HEARTBEAT_URL", roles: hostOnly, defs: d(""), allowed: "an http(s) URL, or empty", secret: true,
+		set: func(c *Config, v string) error {
+			if err := checkURL(v); err != nil {
+				return err
+			}
+			c.HeartbeatURL = v
+			return nil
+		},
+		doc: "a dead man's switch (healthchecks.io, Uptime Kuma push) pinged while the internet is up (SPEC §16)"},
+	{name: "HEARTBEAT_EVERY", roles: hostOnly, defs: d("5m"), allowed: "whole minutes from 1m to 24h (5m, 1h, or bare seconds such as 300)",
+		set: func(c *Config, v string) error {
+			if err := setDuration(&c.HeartbeatEvery, v, time.Minute, 24*time.Hour); err != nil {
+				return err
+			}
+			if c.HeartbeatEvery%time.Minute != 0 {
+				return errors.New("is not whole minutes (cron runs hostcheck on the minute)")
+			}
+			return nil
+		},
+		doc: "at most one HEARTBEAT_URL request this often"},
 	{name: "QM", roles: hostOnly, defs: d("/usr/sbin/qm"), allowed: "the absolute path of Proxmox's qm" + exeChars,
 		set: func(c *Config, v string) error { return setExe(&c.QM, v) }},
 	{name: "SYSTEMCTL", roles: hostOnly, defs: d("/usr/bin/systemctl"), allowed: "the absolute path of systemctl" + exeChars,
@@ -499,4 +539,26 @@ func checkHostPort(hp string) error {
 		return errors.New("has no valid port")
 	}
 	return checkHost(h)
+}
+
+// checkURL accepts "" or an http(s) URL with a host. Its errors never
+// quote the value: a URL key may hold a token (HEARTBEAT_URL's check id).
+func checkURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	if !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
+		if sch := scheme(v); sch != "" {
+			return fmt.Errorf("must start with https:// or http://, not %s://", sch)
+		}
+		return errors.New("must start with https:// or http://")
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || u.Hostname() == "" {
+		return errors.New("is not a URL with a host")
+	}
+	if strings.ContainsAny(v, " \t") {
+		return errors.New("holds a space")
+	}
+	return nil
 }

@@ -26,12 +26,14 @@ import (
 	"github.com/pve-op/network-rescue/state"
 )
 
-// Check is one line of the checklist. Fix says what to do when !OK.
+// Check is one line of the checklist. Fix says what to do when !OK. As
+// JSON (`status -json`, SPEC §16) it is {"name", "ok", "detail", "fix"},
+// every field always present.
 type Check struct {
-	OK     bool
-	Name   string
-	Detail string
-	Fix    string
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+	Fix    string `json:"fix"`
 }
 
 // Info is a line that only informs (state files, last log lines).
@@ -219,10 +221,18 @@ func WANIface(iface, cmdline string, r command.Result) Check {
 }
 
 // ConfigFailed renders the checklist of a configuration that does not load:
-// `status` still answers, with the ✗ and the fix, and exits 1.
-func ConfigFailed(w io.Writer, err error) error {
-	Render(w, []Check{{Name: "config valid", Detail: err.Error(),
-		Fix: "edit the file as the message says; every key and its default is in /etc/netrescue.conf as installed, and in the README"}})
+// `status` still answers, with the ✗ and the fix, and exits 1. With out.JSON
+// the checklist is the JSON object, its state null.
+func ConfigFailed(w io.Writer, err error, out Output) error {
+	checks := []Check{{Name: "config valid", Detail: err.Error(),
+		Fix: "edit the file as the message says; every key and its default is in /etc/netrescue.conf as installed, and in the README"}}
+	if out.JSON {
+		if _, werr := RenderJSON(w, out.Side, out.Now, checks, nil); werr != nil {
+			return werr
+		}
+		return fmt.Errorf("status: %w", errors.New(`the configuration does not load ("ok": false in the JSON)`))
+	}
+	Render(w, checks)
 	return fmt.Errorf("status: %w", errors.New("the configuration does not load (✗ above)"))
 }
 
@@ -234,4 +244,104 @@ func Pause(until, now time.Time, resume string) Check {
 	}
 	return Info("maintenance pause", fmt.Sprintf("until %s (%s left): probing and logging only, no action; `%s` ends it",
 		until.In(now.Location()).Format("2006-01-02 15:04"), until.Sub(now).Round(time.Minute), resume))
+}
+
+// Output says how `status` answers: the checklist for a person, or with
+// -json one JSON object for the owner's other tools (SPEC §16).
+type Output struct {
+	JSON bool
+	Side string    // "router" or "host"
+	Now  time.Time // the time the report is for
+}
+
+// Report is the JSON form of `status` (SPEC §16): the same checks as the
+// checklist and the side's state as data, one object on stdout. OK is true
+// when every check passed, exactly when `status` exits 0.
+type Report struct {
+	Side   string    `json:"side"`
+	Time   time.Time `json:"time"`
+	OK     bool      `json:"ok"`
+	Checks []Check   `json:"checks"`
+	State  any       `json:"state"`
+}
+
+// RenderJSON writes checks and state as one indented JSON object (Report)
+// and reports whether every check passed. The checklist's layout is not
+// part of it: a detail that the text form starts on its own line (the
+// last log lines) starts without that newline.
+func RenderJSON(w io.Writer, side string, now time.Time, checks []Check, state any) (allOK bool, err error) {
+	r := Report{Side: side, Time: now.Truncate(time.Second), OK: true, Checks: make([]Check, 0, len(checks)), State: state}
+	for _, c := range checks {
+		c.Detail = strings.TrimPrefix(c.Detail, "\n")
+		r.OK = r.OK && c.OK
+		r.Checks = append(r.Checks, c)
+	}
+	// Fixes are shell commands: "&&" stays "&&", not "\u0026\u0026".
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return false, fmt.Errorf("status -json: %w", err)
+	}
+	return r.OK, nil
+}
+
+// Finish writes the checklist in the form out asks for and returns the
+// error that makes `status` exit 1 when a check failed.
+func (out Output) Finish(w io.Writer, checks []Check, state any) error {
+	if !out.JSON {
+		if !Render(w, checks) {
+			return errors.New("status: some checks failed (✗ above)")
+		}
+		return nil
+	}
+	ok, err := RenderJSON(w, out.Side, out.Now, checks, state)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New(`status: some checks failed ("ok": false in the JSON)`)
+	}
+	return nil
+}
+
+// Internet is a probe's answer in `status -json`.
+type Internet struct {
+	Up     bool   `json:"up"`
+	Detail string `json:"detail"` // the probe's one-line summary
+}
+
+// SOS is the router's SOS_SYSTEM in `status -json`: raised or not, and
+// what it says (router text; on the host escaped as for the log).
+type SOS struct {
+	Raised  bool   `json:"raised"`
+	Content string `json:"content"`
+}
+
+// Until is a deadline in `status -json`: when it ends and the whole
+// seconds left (0 once it has passed).
+type Until struct {
+	Until       time.Time `json:"until"`
+	LeftSeconds int64     `json:"left_seconds"`
+}
+
+// NewUntil is the deadline t seen at now; nil (JSON null) for none.
+func NewUntil(t, now time.Time) *Until {
+	if t.IsZero() {
+		return nil
+	}
+	u := &Until{Until: t.Truncate(time.Second)}
+	if t.After(now) {
+		u.LeftSeconds = int64(t.Sub(now) / time.Second)
+	}
+	return u
+}
+
+// TimeOrNull is t for JSON: nil (null) when zero, else to the second.
+func TimeOrNull(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.Truncate(time.Second)
+	return &t
 }

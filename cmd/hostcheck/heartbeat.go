@@ -1,0 +1,199 @@
+package main
+
+// HEARTBEAT_URL (SPEC §16): a GET to a dead man's switch (healthchecks.io,
+// an Uptime Kuma push monitor) while the internet is up, at most once per
+// HEARTBEAT_EVERY, so that the owner hears when the whole house is
+// offline: then the pings stop and the service raises the alarm. The time
+// of the last request lives in RUN_DIR (tmpfs): a healthy run writes
+// nothing persistent, and a reboot only makes the next ping come sooner.
+//
+// A rescue command that returned [错误] in a run makes the next ping a
+// failure signal (/fail for healthchecks.io, status=down for Uptime Kuma).
+// The host acts only while the internet is down, when no ping can leave,
+// so that signal is kept in RUN_DIR until the first run that finds the
+// internet up and a ping due.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/state"
+)
+
+// HeartbeatFile in RUN_DIR remembers the last heartbeat request.
+const HeartbeatFile = "heartbeat"
+
+// beat is what HeartbeatFile holds.
+type beat struct {
+	// Last is the minute of the last request; zero: none since boot.
+	Last time.Time
+	// FailPending: a rescue command returned [错误] and no failure signal
+	// has gone out since.
+	FailPending bool
+	// Failing: the last request failed (logged once, until one works).
+	Failing bool
+}
+
+func loadBeat(runDir string) (beat, error) {
+	rec, ok, err := state.ReadRecord(filepath.Join(runDir, HeartbeatFile))
+	if err != nil || !ok {
+		return beat{}, err
+	}
+	return beat{Last: state.RecordTime(rec["last"], time.UTC), FailPending: rec["fail_pending"] == "1", Failing: rec["failing"] == "1"}, nil
+}
+
+func (b beat) save(runDir string) error {
+	bit := map[bool]string{false: "0", true: "1"}
+	return state.WriteRecord(filepath.Join(runDir, HeartbeatFile), state.Record{
+		"last": state.RecordTimeString(b.Last), "fail_pending": bit[b.FailPending], "failing": bit[b.Failing]})
+}
+
+func (b beat) same(o beat) bool {
+	return b.Last.Equal(o.Last) && b.FailPending == o.FailPending && b.Failing == o.Failing
+}
+
+// heartbeatDue reports whether a request may go at now, the last having
+// gone at last. Time is counted in the whole minutes cron starts hostcheck
+// on, so that a run every 5 minutes pings every run with HEARTBEAT_EVERY=5m
+// although each run starts a few milliseconds later or earlier than the
+// one before; two requests are never less than every apart in those
+// minutes. A last request in the future is a clock stepped back: due.
+func heartbeatDue(last, now time.Time, every time.Duration) bool {
+	if last.IsZero() || now.Before(last) {
+		return true
+	}
+	return now.Truncate(time.Minute).Sub(last.Truncate(time.Minute)) >= every
+}
+
+// planBeat is one run's heartbeat: whether a request goes (send), whether
+// it is the failure signal (fail), and the record as it stands before the
+// request (next). Only a run that found the internet up sends.
+func planBeat(b beat, now time.Time, every time.Duration, netUp, stepFailed bool) (send, fail bool, next beat) {
+	next = b
+	next.FailPending = b.FailPending || stepFailed
+	if !netUp || !heartbeatDue(b.Last, now, every) {
+		return false, false, next
+	}
+	return true, next.FailPending, next
+}
+
+// sent is the record after a request made at now; err is its outcome. A
+// failure signal that did not get through stays pending.
+func (b beat) sent(now time.Time, fail bool, err error) beat {
+	b.Last, b.Failing = now.Truncate(time.Minute), err != nil
+	if fail && err == nil {
+		b.FailPending = false
+	}
+	return b
+}
+
+// pingURL is the URL requested: raw itself, or when fail its failure
+// signal. healthchecks.io takes /fail after the ping URL, on hc-ping.com
+// and on a self-hosted instance's /ping/ path (healthchecks.io/docs/
+// signaling_failures); an Uptime Kuma push URL (/api/push/TOKEN) takes
+// status=down, every other status meaning up
+// (louislam/uptime-kuma server/routers/api-router.js). Any other service
+// gets the plain ping: it has no failure signal we know.
+func pingURL(raw string, fail bool) string {
+	u, err := url.Parse(raw)
+	if !fail || err != nil {
+		return raw
+	}
+	switch host := strings.ToLower(u.Hostname()); {
+	case host == "hc-ping.com" || strings.HasSuffix(host, ".hc-ping.com") || strings.HasPrefix(u.Path, "/ping/"):
+		u.Path = strings.TrimSuffix(u.Path, "/") + "/fail"
+		if u.RawPath != "" {
+			u.RawPath = strings.TrimSuffix(u.RawPath, "/") + "/fail"
+		}
+	case strings.HasPrefix(u.Path, "/api/push/"):
+		q := u.Query()
+		q.Set("status", "down")
+		q.Set("msg", "netrescue: a rescue step failed")
+		u.RawQuery = q.Encode()
+	default:
+		return raw
+	}
+	return u.String()
+}
+
+// beatHost names the heartbeat's service in the log: the host only, as
+// for NOTIFY_URL, since the path is the check's secret.
+func beatHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "invalid URL"
+	}
+	return u.Host
+}
+
+// sendBeat makes the request within ctx. The error never holds the URL.
+func sendBeat(ctx context.Context, client *http.Client, raw string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+	if err != nil {
+		return errors.New("HEARTBEAT_URL is not a valid URL")
+	}
+	req.Header.Set("User-Agent", cli.VersionString("netrescue-hostcheck"))
+	resp, err := client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the URL, and with it the secret
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("HTTP %s", resp.Status)
+	}
+	return nil
+}
+
+// heartbeat is the run's heartbeat (SPEC §16), after its step: netUp is
+// this run's probe, or nil when the run did not probe (the day's rescue
+// spent), in which case it probes only if a request is due.
+func (h *host) heartbeat(ctx context.Context, client *http.Client, now time.Time, netUp func() bool) {
+	b, err := loadBeat(h.cfg.RunDir)
+	if err != nil {
+		// Damaged (a FIFO, garbage): start afresh; the save below replaces it.
+		h.logProblem(err)
+		b = beat{}
+	}
+	up := false
+	if heartbeatDue(b.Last, now, h.cfg.HeartbeatEvery) && ctx.Err() == nil {
+		up = netUp()
+	}
+	send, fail, next := planBeat(b, now, h.cfg.HeartbeatEvery, up, h.failed)
+	if send {
+		u := pingURL(h.cfg.HeartbeatURL, fail)
+		cctx, cancel := context.WithTimeout(ctx, h.cfg.ProbeTimeout)
+		err := sendBeat(cctx, client, u)
+		cancel()
+		next = next.sent(now, fail, err)
+		switch {
+		case err != nil && !b.Failing:
+			h.log.Warn("【心跳】发送失败，下个周期再试", "host", beatHost(h.cfg.HeartbeatURL), "fail", fail,
+				"err", strings.ReplaceAll(strings.ReplaceAll(err.Error(), u, "HEARTBEAT_URL"), h.cfg.HeartbeatURL, "HEARTBEAT_URL"))
+		case err == nil && b.Failing:
+			h.log.Info("【心跳】已恢复", "host", beatHost(h.cfg.HeartbeatURL))
+		case err == nil && fail:
+			h.log.Info("【心跳】已报告救援步骤失败", "host", beatHost(h.cfg.HeartbeatURL))
+		default:
+			h.log.Debug("heartbeat", "host", beatHost(h.cfg.HeartbeatURL), "fail", fail, "err", err)
+		}
+	}
+	if next.same(b) {
+		return
+	}
+	if err := next.save(h.cfg.RunDir); err != nil {
+		h.log.Warn("【心跳】RUN_DIR 无法写入", "file", filepath.Join(h.cfg.RunDir, HeartbeatFile), "err", err)
+	}
+}

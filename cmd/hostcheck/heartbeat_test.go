@@ -1,0 +1,253 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/pve-op/network-rescue/internal/config"
+)
+
+// TestHeartbeatDue: a request is due when none went since boot, when the
+// last went HEARTBEAT_EVERY ago counted in the minutes cron starts runs
+// on (a run a few milliseconds earlier in its minute than the last still
+// counts), or when the clock was stepped back.
+func TestHeartbeatDue(t *testing.T) {
+	at := func(hms string) time.Time {
+		tm, err := time.Parse("15:04:05.000", hms)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return time.Date(2026, 12, 6, tm.Hour(), tm.Minute(), tm.Second(), tm.Nanosecond(), time.UTC)
+	}
+	for _, tc := range []struct {
+		name      string
+		last, now string
+		every     time.Duration
+		want      bool
+	}{
+		{"none since boot", "", "10:00:00.000", 5 * time.Minute, true},
+		{"next cron run, a little earlier in its minute", "10:00:00.900", "10:05:00.020", 5 * time.Minute, true},
+		{"next cron run, later in its minute", "10:00:00.020", "10:05:00.900", 5 * time.Minute, true},
+		{"a run by hand in between", "10:00:00.020", "10:03:59.999", 5 * time.Minute, false},
+		{"one minute short", "10:00:00.000", "10:04:00.000", 5 * time.Minute, false},
+		{"15m: second cron run", "10:00:00.000", "10:10:00.000", 15 * time.Minute, false},
+		{"15m: third cron run", "10:00:00.000", "10:15:00.000", 15 * time.Minute, true},
+		{"clock stepped back", "10:00:00.000", "09:00:00.000", 5 * time.Minute, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var last time.Time
+			if tc.last != "" {
+				last = at(tc.last)
+			}
+			if got := heartbeatDue(last, at(tc.now), tc.every); got != tc.want {
+				t.Errorf("heartbeatDue(%s, %s, %v) = %v; want %v", tc.last, tc.now, tc.every, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestHeartbeatAtMostOncePerInterval (property): whatever the times of
+// the runs (increasing), two requests are never closer than
+// HEARTBEAT_EVERY in cron's minutes and never closer than EVERY − 1m in
+// real time; and with a run every minute of an up internet, no gap
+// between requests exceeds HEARTBEAT_EVERY.
+func TestHeartbeatAtMostOncePerInterval(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		every := time.Duration(rapid.IntRange(1, 90).Draw(t, "every_minutes")) * time.Minute
+		now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC).Add(time.Duration(rapid.Int64Range(0, int64(time.Hour)).Draw(t, "start")))
+		var b beat
+		var sends []time.Time
+		for i, n := 0, rapid.IntRange(1, 200).Draw(t, "runs"); i < n; i++ {
+			now = now.Add(time.Duration(rapid.Int64Range(0, int64(20*time.Minute)).Draw(t, "gap")))
+			up := rapid.Bool().Draw(t, "up")
+			send, _, next := planBeat(b, now, every, up, rapid.Bool().Draw(t, "failed"))
+			if send {
+				if !up {
+					t.Fatalf("a request while the internet is down")
+				}
+				next = next.sent(now, false, nil)
+				sends = append(sends, now)
+			}
+			b = next
+		}
+		for i := 1; i < len(sends); i++ {
+			if d := sends[i].Sub(sends[i-1]); d < every-time.Minute || sends[i].Truncate(time.Minute).Sub(sends[i-1].Truncate(time.Minute)) < every {
+				t.Fatalf("requests at %v and %v: %v apart; HEARTBEAT_EVERY %v", sends[i-1], sends[i], d, every)
+			}
+		}
+	})
+	rapid.Check(t, func(t *rapid.T) {
+		every := time.Duration(rapid.IntRange(1, 90).Draw(t, "every_minutes")) * time.Minute
+		var b beat
+		var last time.Time
+		base := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+		for i := 0; i < 300; i++ {
+			// cron starts a run each minute, a run's clock reading a
+			// few milliseconds to a few seconds into it.
+			now := base.Add(time.Duration(i)*time.Minute + time.Duration(rapid.Int64Range(0, int64(5*time.Second)).Draw(t, "jitter")))
+			send, _, next := planBeat(b, now, every, true, false)
+			if send {
+				if !last.IsZero() && now.Truncate(time.Minute).Sub(last.Truncate(time.Minute)) > every {
+					t.Fatalf("requests at %v and %v; HEARTBEAT_EVERY %v with a run every minute", last, now, every)
+				}
+				next, last = next.sent(now, false, nil), now
+			}
+			b = next
+		}
+	})
+}
+
+// TestPingURL: the failure signal of each service, from its own docs:
+// healthchecks.io appends /fail to the ping URL (healthchecks.io/docs/
+// signaling_failures: https://hc-ping.com/your-uuid-here/fail), on
+// hc-ping.com and on a self-hosted instance's /ping/ path; an Uptime Kuma
+// push URL takes status=down (any status but "up" is down:
+// louislam/uptime-kuma server/routers/api-router.js, /api/push/:pushToken).
+func TestPingURL(t *testing.T) {
+	for _, tc := range []struct{ raw, fail string }{
+		{"https://hc-ping.com/0f3e1c2a-5b7d-4e8f-9a1b-2c3d4e5f6a7b", "https://hc-ping.com/0f3e1c2a-5b7d-4e8f-9a1b-2c3d4e5f6a7b/fail"},
+		{"https://hc-ping.com/0f3e1c2a-5b7d-4e8f-9a1b-2c3d4e5f6a7b/", "https://hc-ping.com/0f3e1c2a-5b7d-4e8f-9a1b-2c3d4e5f6a7b/fail"},
+		{"https://hc-ping.com/PINGKEY/pve-host?rid=1", "https://hc-ping.com/PINGKEY/pve-host/fail?rid=1"},
+		{"https://hc.example.org/ping/0f3e1c2a-5b7d-4e8f-9a1b-2c3d4e5f6a7b", "https://hc.example.org/ping/0f3e1c2a-5b7d-4e8f-9a1b-2c3d4e5f6a7b/fail"},
+		{"http://kuma.lan:3001/api/push/AbC123?status=up&msg=OK&ping=", "http://kuma.lan:3001/api/push/AbC123?msg=netrescue%3A+a+rescue+step+failed&ping=&status=down"},
+		{"https://example.org/beat/SECRET", "https://example.org/beat/SECRET"},
+	} {
+		if got := pingURL(tc.raw, false); got != tc.raw {
+			t.Errorf("pingURL(%q, false) = %q; want it unchanged", tc.raw, got)
+		}
+		if got := pingURL(tc.raw, true); got != tc.fail {
+			t.Errorf("pingURL(%q, true) = %q; want %q", tc.raw, got, tc.fail)
+		}
+	}
+}
+
+// fakeService is a heartbeat service reached without any network: an
+// http.RoundTripper that records each request and answers with status.
+type fakeService struct {
+	got    []string
+	status int
+	err    error
+}
+
+func (f *fakeService) RoundTrip(r *http.Request) (*http.Response, error) {
+	f.got = append(f.got, r.Method+" "+r.URL.String())
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &http.Response{StatusCode: f.status, Status: http.StatusText(f.status), Body: io.NopCloser(strings.NewReader("OK")), Request: r}, nil
+}
+
+// TestHeartbeatRuns drives h.heartbeat on a fake clock (steps as cron
+// would run hostcheck) against a fake service: one GET per interval while
+// up, none while down, /fail once after a run whose rescue command
+// returned [错误], a failure logged once and its end once, RUN_DIR the
+// only place written, and the URL's secret never in the log.
+func TestHeartbeatRuns(t *testing.T) {
+	dir := t.TempDir()
+	const url = "https://hc-ping.com/0f3e1c2a-SECRET"
+	cfg, err := config.Parse("/t.conf", "HEARTBEAT_URL="+url+"\nRUN_DIR="+filepath.Join(dir, "run")+"\nSTATE_DIR="+filepath.Join(dir, "state"), config.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cfg.RunDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	h := &host{cfg: cfg, loc: time.UTC, log: slog.New(slog.NewTextHandler(&log, nil))}
+	svc := &fakeService{status: 200}
+	client := &http.Client{Transport: svc}
+	start := time.Date(2026, 12, 6, 10, 0, 0, 300e6, time.UTC)
+	for i, step := range []struct {
+		after    time.Duration
+		up       bool
+		failed   bool // a rescue command returned [错误] in this run
+		status   int
+		want     string // the request made, "" none
+		probed   bool   // the run asked netUp
+		wantLog  string // a line the run logs, "" none
+		pending  bool   // fail_pending afterwards
+		lastSent time.Duration
+	}{
+		{after: 0, up: true, status: 200, want: "GET " + url, probed: true},
+		{after: 2 * time.Minute, up: true, status: 200, want: "", probed: false},
+		{after: 5*time.Minute - 250*time.Millisecond, up: true, status: 200, want: "GET " + url, probed: true},
+		{after: 10 * time.Minute, up: false, failed: true, status: 200, want: "", probed: true, pending: true},
+		{after: 15 * time.Minute, up: true, status: 200, want: "GET " + url + "/fail", probed: true, wantLog: "【心跳】已报告救援步骤失败"},
+		{after: 20 * time.Minute, up: true, status: 200, want: "GET " + url, probed: true},
+		{after: 25 * time.Minute, up: true, status: 500, want: "GET " + url, probed: true, wantLog: "【心跳】发送失败，下个周期再试"},
+		{after: 30 * time.Minute, up: true, status: 500, want: "GET " + url, probed: true},
+		{after: 35 * time.Minute, up: true, status: 200, want: "GET " + url, probed: true, wantLog: "【心跳】已恢复"},
+	} {
+		svc.got, svc.status = nil, step.status
+		log.Reset()
+		h.failed = step.failed
+		probed := false
+		h.heartbeat(context.Background(), client, start.Add(step.after), func() bool { probed = true; return step.up })
+		if got := strings.Join(svc.got, ", "); got != step.want {
+			t.Errorf("step %d (+%v): requests %q; want %q", i, step.after, got, step.want)
+		}
+		if probed != step.probed {
+			t.Errorf("step %d (+%v): asked whether the internet is up: %v; want %v", i, step.after, probed, step.probed)
+		}
+		if step.wantLog == "" && log.Len() > 0 && !strings.Contains(log.String(), "level=DEBUG") {
+			t.Errorf("step %d (+%v): logged %q; want nothing", i, step.after, log.String())
+		}
+		if step.wantLog != "" && !strings.Contains(log.String(), step.wantLog) {
+			t.Errorf("step %d (+%v): log %q; want %q", i, step.after, log.String(), step.wantLog)
+		}
+		if strings.Contains(log.String(), "SECRET") {
+			t.Errorf("step %d: the log holds the URL's secret: %q", i, log.String())
+		}
+		b, err := loadBeat(cfg.RunDir)
+		if err != nil || b.FailPending != step.pending {
+			t.Errorf("step %d (+%v): RUN_DIR record %+v, %v; want fail_pending %v", i, step.after, b, err, step.pending)
+		}
+	}
+	if _, err := os.Stat(cfg.StateDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("STATE_DIR touched by the heartbeat: %v", err)
+	}
+}
+
+// TestHeartbeatTimeout: a service that does not answer is given
+// PROBE_TIMEOUT, no more, and the run goes on.
+func TestHeartbeatTimeout(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := config.Parse("/t.conf", "HEARTBEAT_URL=https://hc-ping.com/x\nPROBE_TIMEOUT=200ms\nRUN_DIR="+dir, config.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	h := &host{cfg: cfg, loc: time.UTC, log: slog.New(slog.NewTextHandler(&log, nil))}
+	hang := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	})
+	done := make(chan struct{})
+	go func() {
+		h.heartbeat(context.Background(), &http.Client{Transport: hang}, time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), func() bool { return true })
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("heartbeat did not give up on a service that does not answer")
+	}
+	if !strings.Contains(log.String(), "【心跳】发送失败") || !strings.Contains(log.String(), "deadline exceeded") {
+		t.Errorf("log %q; want 【心跳】发送失败 with the deadline", log.String())
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -1,0 +1,361 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/runenv"
+)
+
+// obsLab is a host whose runs are driven by a fake clock, a fake probe and
+// a fake qm that keeps a router VM's state (answers in the shape
+// PVE/CLI/qm.pm prints, see qm.TestParseStatus). SSH to the router fails
+// before any packet (no key). Every file is in a temp dir.
+type obsLab struct {
+	t       *testing.T
+	dir     string
+	cfg     config.Config
+	now     time.Time
+	up      bool
+	probes  int
+	vm      string // running | stopped
+	ran     []string
+	log     bytes.Buffer
+	metrics string
+	atStart string // METRICS_FILE while qm start ran
+}
+
+func newObsLab(t *testing.T, conf ...string) *obsLab {
+	t.Helper()
+	l := &obsLab{t: t, dir: t.TempDir(), now: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), up: true, vm: "running"}
+	l.metrics = filepath.Join(l.dir, "textfile", "netrescue.prom")
+	if err := os.MkdirAll(filepath.Dir(l.metrics), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lines := []string{"STATE_DIR=" + filepath.Join(l.dir, "state"), "RUN_DIR=" + filepath.Join(l.dir, "run"),
+		"PVE_MARK=" + filepath.Join(l.dir, "mark"), "LOG_FILE=" + filepath.Join(l.dir, "host.log"), "SYSLOG=0",
+		"SSH_KEY=" + filepath.Join(l.dir, "no-key"), "KNOWN_HOSTS=" + filepath.Join(l.dir, "known_hosts"), "OP_IP=10.99.0.1",
+		"CHECK_TARGETS=198.51.100.1", "MIN_HOST_UPTIME=0", "VM_ID=100", "QM=/usr/sbin/qm"}
+	cfg, err := config.Parse("/test.conf", strings.Join(append(lines, conf...), "\n"), config.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.cfg = cfg
+	return l
+}
+
+// run is one cron run of hostcheck at the lab's clock.
+func (l *obsLab) run() {
+	l.t.Helper()
+	stderr, err := os.Create(filepath.Join(l.dir, "stderr"))
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer stderr.Close()
+	e := runenv.Env{Stdout: io.Discard, Stderr: stderr, Now: func() time.Time { return l.now },
+		Probe: func(context.Context, probe.Config) probe.Result {
+			l.probes++
+			return probe.Result{Up: l.up}
+		},
+		Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+			l.ran = append(l.ran, cmdline)
+			switch {
+			case strings.Contains(cmdline, " status "):
+				return command.Result{Cmd: cmdline, Stdout: "qmpstatus: " + l.vm + "\nstatus: " + l.vm + "\n"}
+			case strings.Contains(cmdline, " config "):
+				return command.Result{Cmd: cmdline, Stdout: "cores: 1\nname: openwrt\n"}
+			case strings.Contains(cmdline, " start "):
+				l.vm = "running"
+				// What a person (or node_exporter) would find on disk
+				// while qm start runs.
+				m, _ := os.ReadFile(l.cfg.MetricsFile)
+				l.atStart = string(m)
+			}
+			return command.Result{Cmd: cmdline}
+		},
+		Uptime: func() (time.Duration, error) { return 24 * time.Hour, nil },
+		BootID: func() (string, error) { return "boot-1", nil }}
+	h := &host{cfg: l.cfg, e: e, loc: time.UTC, log: slog.New(slog.NewTextHandler(&l.log, nil)),
+		corosync: filepath.Join(l.dir, "no-corosync"), vzdumpLock: filepath.Join(l.dir, "no-vzdump-lock"), procRoot: filepath.Join(l.dir, "proc")}
+	if err := h.check(context.Background()); err != nil {
+		l.t.Fatalf("check at %s: %v\nlog:\n%s", l.now.Format(time.TimeOnly), err, l.log.String())
+	}
+}
+
+// families parses METRICS_FILE with the Prometheus text-format parser
+// (prometheus/common/expfmt), as node_exporter's textfile collector does.
+func (l *obsLab) families() map[string]*dto.MetricFamily {
+	l.t.Helper()
+	f, err := os.Open(l.metrics)
+	if err != nil {
+		l.t.Fatalf("METRICS_FILE: %v", err)
+	}
+	defer f.Close()
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := p.TextToMetricFamilies(f)
+	if err != nil {
+		b, _ := os.ReadFile(l.metrics)
+		l.t.Fatalf("METRICS_FILE does not parse as the Prometheus text format: %v\n%s", err, b)
+	}
+	for name, fam := range fams {
+		if fam.GetHelp() == "" {
+			l.t.Errorf("%s has no HELP line", name)
+		}
+	}
+	return fams
+}
+
+// value is the value of name{action=label} ("" for no label); ok is false
+// when the file lacks it.
+func value(fams map[string]*dto.MetricFamily, name, action string) (v float64, typ dto.MetricType, ok bool) {
+	fam := fams[name]
+	if fam == nil {
+		return 0, 0, false
+	}
+	for _, m := range fam.GetMetric() {
+		got := ""
+		for _, lp := range m.GetLabel() {
+			if lp.GetName() == "action" {
+				got = lp.GetValue()
+			}
+		}
+		if got != action {
+			continue
+		}
+		switch fam.GetType() {
+		case dto.MetricType_COUNTER:
+			return m.GetCounter().GetValue(), fam.GetType(), true
+		default:
+			return m.GetGauge().GetValue(), fam.GetType(), true
+		}
+	}
+	return 0, 0, false
+}
+
+// TestMetricsFile: METRICS_FILE after a down run that starts the stopped
+// router VM, a down run later, and an up run, read with the Prometheus
+// text parser: internet_up, outage_seconds, the VM start counted and
+// dated; the router's count is absent since SSH never answered. The
+// count lives in STATE_DIR (hostcheck.metrics), written before qm start ran.
+func TestMetricsFile(t *testing.T) {
+	l := newObsLab(t, "METRICS_FILE="+filepath.Join(t.TempDir(), "unused.prom"))
+	l.cfg.MetricsFile = l.metrics
+	start := l.now
+
+	// Down, the VM stopped: qm start.
+	l.up, l.vm = false, "stopped"
+	l.run()
+	if !strings.Contains(strings.Join(l.ran, "\n"), "/usr/sbin/qm start 100") {
+		t.Fatalf("the stopped VM was not started: %q\n%s", l.ran, l.log.String())
+	}
+	type want struct {
+		name, action string
+		typ          dto.MetricType
+		v            float64
+	}
+	check := func(step string, wants []want, absent ...string) {
+		t.Helper()
+		fams := l.families()
+		for _, w := range wants {
+			v, typ, ok := value(fams, w.name, w.action)
+			if !ok || v != w.v || typ != w.typ {
+				t.Errorf("%s: %s{action=%q} = %v (%v, present %v); want %v (%v)", step, w.name, w.action, v, typ, ok, w.v, w.typ)
+			}
+		}
+		for _, name := range absent {
+			if fams[name] != nil {
+				t.Errorf("%s: %s present; want it absent", step, name)
+			}
+		}
+	}
+	g, c := dto.MetricType_GAUGE, dto.MetricType_COUNTER
+	check("down, VM started", []want{
+		{"netrescue_internet_up", "", g, 0}, {"netrescue_outage_seconds", "", g, 0},
+		{"netrescue_host_reboots_total", "", c, 0},
+		{"netrescue_vm_actions_total", "vm-start", c, 1}, {"netrescue_vm_actions_total", "vm-restart", c, 0},
+		{"netrescue_vm_actions_total", "vm-resume", c, 0},
+		{"netrescue_last_action_timestamp_seconds", "vm-start", g, float64(start.Unix())},
+	}, "netrescue_router_reboots_today")
+	if !strings.Contains(l.atStart, `netrescue_vm_actions_total{action="vm-start"} 1`) {
+		t.Errorf("METRICS_FILE while qm start ran:\n%s\nwant the start counted before it runs", l.atStart)
+	}
+	rec, err := os.ReadFile(filepath.Join(l.cfg.StateDir, ActionsFile))
+	if err != nil || !strings.Contains(string(rec), "vm-start_total=1\n") {
+		t.Errorf("%s = %q, %v; want vm-start_total=1", ActionsFile, rec, err)
+	}
+
+	// Still down 5 minutes later, the VM running, the router silent on SSH.
+	l.now = l.now.Add(5 * time.Minute)
+	l.run()
+	check("still down", []want{{"netrescue_internet_up", "", g, 0}, {"netrescue_outage_seconds", "", g, 300},
+		{"netrescue_vm_actions_total", "vm-start", c, 1}}, "netrescue_router_reboots_today", "netrescue_router_sos")
+
+	// Up again.
+	l.now, l.up = l.now.Add(5*time.Minute), true
+	l.run()
+	check("up", []want{{"netrescue_internet_up", "", g, 1}, {"netrescue_outage_seconds", "", g, 0},
+		{"netrescue_vm_actions_total", "vm-start", c, 1},
+		{"netrescue_last_action_timestamp_seconds", "vm-start", g, float64(start.Unix())}})
+	if strings.Contains(l.log.String(), "【指标】") {
+		t.Errorf("log has a metrics failure:\n%s", l.log.String())
+	}
+}
+
+// TestMetricsUnchangedNoWrite: two identical healthy runs leave METRICS_FILE
+// alone (its mtime, set far in the past after the first, does not move)
+// and write nothing else; the runs cost one probe each.
+func TestMetricsUnchangedNoWrite(t *testing.T) {
+	l := newObsLab(t)
+	l.cfg.MetricsFile = l.metrics
+	l.run()
+	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(l.metrics, old, old); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshotDir(t, l.dir)
+	l.now = l.now.Add(5 * time.Minute)
+	l.run()
+	fi, err := os.Stat(l.metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fi.ModTime().Equal(old) {
+		t.Errorf("METRICS_FILE rewritten by an identical healthy run: mtime %v; want %v", fi.ModTime(), old)
+	}
+	if after := snapshotDir(t, l.dir); after != before {
+		t.Errorf("a healthy run changed files:\nbefore\n%s\nafter\n%s", before, after)
+	}
+	if l.probes != 2 {
+		t.Errorf("%d probes in two healthy runs; want 2", l.probes)
+	}
+	if v, _, ok := value(l.families(), "netrescue_internet_up", ""); !ok || v != 1 {
+		t.Errorf("internet_up = %v (present %v); want 1", v, ok)
+	}
+}
+
+// TestNoKeysWritesNothing: with none of METRICS_FILE and HEARTBEAT_URL set
+// a healthy run costs what it cost before: one probe, no file written.
+func TestNoKeysWritesNothing(t *testing.T) {
+	l := newObsLab(t)
+	if err := os.MkdirAll(l.cfg.RunDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	l.run() // creates the run lock, as every run did before
+	before := snapshotDir(t, l.dir)
+	l.now = l.now.Add(5 * time.Minute)
+	l.run()
+	if after := snapshotDir(t, l.dir); after != before {
+		t.Errorf("a healthy run changed files:\nbefore\n%s\nafter\n%s", before, after)
+	}
+	if l.probes != 2 || len(l.ran) != 0 {
+		t.Errorf("two healthy runs: %d probes, commands %q; want 2 probes, no command", l.probes, l.ran)
+	}
+}
+
+// snapshotDir lists every file under dir with its size and mtime, the
+// stderr file of the runs aside.
+func snapshotDir(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() || filepath.Base(p) == "stderr" {
+			return nil
+		}
+		b.WriteString(p + " " + fi.ModTime().String() + " " + fi.Mode().String() + "\n")
+		return nil
+	})
+	return b.String()
+}
+
+// TestRenderMetricsParses: every view renders to a file the Prometheus
+// text parser reads, with the values put in (the router's count and SOS
+// only when read, a damaged count left out).
+func TestRenderMetricsParses(t *testing.T) {
+	last := time.Date(2026, 12, 6, 3, 4, 5, 0, time.UTC)
+	tally := actionTally{Count: map[string]int{"host-reboot": 2, "vm-restart": 1}, Last: map[string]time.Time{"host-reboot": last}}
+	for _, tc := range []struct {
+		name   string
+		v      metricsView
+		want   map[string]float64 // name or name/action → value
+		absent []string
+	}{
+		{"up", metricsView{NetUp: true, Tally: tally},
+			map[string]float64{"netrescue_internet_up": 1, "netrescue_outage_seconds": 0, "netrescue_host_reboots_total": 2,
+				"netrescue_vm_actions_total/vm-restart": 1, "netrescue_last_action_timestamp_seconds/host-reboot": float64(last.Unix())},
+			[]string{"netrescue_router_reboots_today", "netrescue_router_sos"}},
+		{"down, router read", metricsView{Outage: 90 * time.Minute, HasOutage: true, RouterRead: true, RouterCount: 7, RouterSOS: true},
+			map[string]float64{"netrescue_internet_up": 0, "netrescue_outage_seconds": 5400, "netrescue_router_reboots_today": 7,
+				"netrescue_router_sos": 1, "netrescue_host_reboots_total": 0},
+			[]string{"netrescue_last_action_timestamp_seconds"}},
+		{"down since unknown, count damaged", metricsView{RouterRead: true, RouterCountBad: true},
+			map[string]float64{"netrescue_internet_up": 0, "netrescue_router_sos": 0},
+			[]string{"netrescue_outage_seconds", "netrescue_router_reboots_today"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := expfmt.NewTextParser(model.LegacyValidation)
+			fams, err := p.TextToMetricFamilies(bytes.NewReader(renderMetrics(tc.v)))
+			if err != nil {
+				t.Fatalf("renderMetrics(%+v) does not parse: %v\n%s", tc.v, err, renderMetrics(tc.v))
+			}
+			for k, want := range tc.want {
+				name, action, _ := strings.Cut(k, "/")
+				if got, _, ok := value(fams, name, action); !ok || got != want {
+					t.Errorf("%s = %v (present %v); want %v", k, got, ok, want)
+				}
+			}
+			for _, name := range tc.absent {
+				if fams[name] != nil {
+					t.Errorf("%s present; want absent", name)
+				}
+			}
+		})
+	}
+}
+
+// TestSilentRunProbesForPublish: once the host rebooted today a run says
+// nothing and, without METRICS_FILE or HEARTBEAT_URL, probes nothing; with
+// METRICS_FILE it probes once, so that the file does not keep saying the
+// internet is down for the rest of the day.
+func TestSilentRunProbesForPublish(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		metrics    bool
+		wantProbes int
+	}{{"no keys", false, 0}, {"METRICS_FILE", true, 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newObsLab(t)
+			if tc.metrics {
+				l.cfg.MetricsFile = l.metrics
+			}
+			if err := os.WriteFile(l.cfg.PVEMark, []byte("boot_id=boot-0\ndate=2026-12-06\nreason=SOS\ntime=2026-12-06T09:00:00Z\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			l.run()
+			if l.probes != tc.wantProbes || len(l.ran) != 0 {
+				t.Errorf("a run with today's mark: %d probes, commands %q; want %d probes, no command", l.probes, l.ran, tc.wantProbes)
+			}
+			_, err := os.Stat(l.metrics)
+			if tc.metrics {
+				if v, _, ok := value(l.families(), "netrescue_internet_up", ""); !ok || v != 1 {
+					t.Errorf("internet_up = %v (present %v); want 1", v, ok)
+				}
+			} else if !os.IsNotExist(err) {
+				t.Errorf("METRICS_FILE written without the key: %v", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/pause"
+	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/runenv"
+)
+
+// TestHostStatusJSON: `hostcheck status -json` is one JSON object — the
+// same checks as the checklist and the host's state: the mark, the last
+// reboot's day, down_since, router_down_since, the VM's days, the router
+// as SSH read it (here it cannot: no key), the probe, the last action and
+// the counts METRICS_FILE keeps, the heartbeat's RUN_DIR record — with
+// exit 1 since a check failed. Decoded by field name, as a user's tool
+// would, not through our own types.
+func TestHostStatusJSON(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	stateDir, runDir, mark := filepath.Join(dir, "state"), filepath.Join(dir, "run"), filepath.Join(dir, "mark")
+	for _, d := range []string{stateDir, runDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	down := now.Add(-40 * time.Minute)
+	reboot := now.Add(-2 * time.Hour)
+	files := map[string]string{
+		mark: "boot_id=boot-0\ndate=2026-12-06\nreason=SOS count=10\ntime=" + reboot.Format(time.RFC3339) + "\n",
+		filepath.Join(stateDir, "hostcheck.state"): fmt.Sprintf("down_since=%d\nlast_reboot_date=2026-12-06\nrouter_down_since=%d\nvm_restart_date=2026-12-05\nvm_start_date=2026-12-06\nvm_starts=2\nvm_start_prev_date=\nvm_starts_prev=0\n",
+			down.Unix(), now.Add(-10*time.Minute).Unix()),
+		filepath.Join(stateDir, ActionsFile): fmt.Sprintf("host-reboot_last=%d\nhost-reboot_total=1\nvm-restart_last=%d\nvm-restart_total=2\nvm-resume_last=0\nvm-resume_total=0\nvm-start_last=0\nvm-start_total=0\n",
+			reboot.Unix(), now.Add(-26*time.Hour).Unix()),
+		filepath.Join(runDir, HeartbeatFile): fmt.Sprintf("fail_pending=1\nfailing=0\nlast=%d\n", now.Add(-5*time.Minute).Unix()),
+		filepath.Join(stateDir, pause.File):  fmt.Sprintf("%d\n", now.Add(30*time.Minute).Unix()),
+	}
+	for p, c := range files {
+		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := filepath.Join(dir, "host.conf")
+	content := strings.Join([]string{"STATE_DIR=" + stateDir, "RUN_DIR=" + runDir, "PVE_MARK=" + mark,
+		"LOG_FILE=" + filepath.Join(dir, "host.log"), "SYSLOG=0", "CHECK_TARGETS=198.51.100.1", "OP_IP=10.99.0.1",
+		"SSH_KEY=" + filepath.Join(dir, "no-key"), "KNOWN_HOSTS=" + filepath.Join(dir, "known_hosts"),
+		"HEARTBEAT_URL=https://hc-ping.com/0f3e-SECRET", "HEARTBEAT_EVERY=10m"}, "\n")
+	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	var out strings.Builder
+	var ran []string
+	e := runenv.Env{Stdout: &out, Stderr: stderr, Now: func() time.Time { return now },
+		Probe: func(context.Context, probe.Config) probe.Result { return probe.Result{} },
+		Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+			ran = append(ran, cmdline)
+			return command.Result{Cmd: cmdline}
+		},
+		Uptime: func() (time.Duration, error) { return time.Hour, nil }, BootID: func() (string, error) { return "boot-1", nil }}
+	err = run(context.Background(), []string{"-config", conf, "status", "-json", "-crontab", filepath.Join(dir, "crontab")}, e)
+	if code := cli.ExitCode(err); code != 1 {
+		t.Errorf("exit %d (%v); want 1 (no crontab, no SSH key)", code, err)
+	}
+	if strings.Contains(out.String(), "SECRET") {
+		t.Errorf("status -json shows HEARTBEAT_URL's secret:\n%s", out.String())
+	}
+	var got map[string]any
+	dec := json.NewDecoder(strings.NewReader(out.String()))
+	if err := dec.Decode(&got); err != nil || dec.More() {
+		t.Fatalf("stdout is not one JSON object (%v):\n%s", err, out.String())
+	}
+	if got["side"] != "host" || got["ok"] != false {
+		t.Errorf("side, ok = %v, %v; want host, false", got["side"], got["ok"])
+	}
+	names := map[string]bool{}
+	for _, c := range got["checks"].([]any) {
+		m := c.(map[string]any)
+		names[m["name"].(string)] = m["ok"].(bool)
+	}
+	for name, ok := range map[string]bool{"SSH key": false, "cron entries": false, "internet": false, "reboot mark": true, "heartbeat": true} {
+		if v, present := names[name]; !present || v != ok {
+			t.Errorf("check %q: present %v, ok %v; want ok %v (checks: %v)", name, present, v, ok, names)
+		}
+	}
+	st := got["state"].(map[string]any)
+	router := st["router"].(map[string]any)
+	if router["read"] != false || router["error"] == "" || router["count"] != nil {
+		t.Errorf("state.router = %v; want read false with the SSH error, count null", router)
+	}
+	want := map[string]any{
+		"state_dir":         stateDir,
+		"mark":              map[string]any{"date": "2026-12-06", "time": reboot.Format(time.RFC3339), "reason": "SOS count=10", "boot_id": "boot-0"},
+		"last_reboot_date":  "2026-12-06",
+		"down_since":        down.Format(time.RFC3339),
+		"outage_seconds":    2400.0,
+		"router_down_since": now.Add(-10 * time.Minute).Format(time.RFC3339),
+		"vm_restart_date":   "2026-12-05",
+		"vm_starts_today":   2.0,
+		"internet":          map[string]any{"up": false, "detail": "no reply in 0s"},
+		"last_action":       map[string]any{"action": "host-reboot", "time": reboot.Format(time.RFC3339)},
+		"actions":           map[string]any{"host-reboot": 1.0, "vm-restart": 2.0, "vm-resume": 0.0, "vm-start": 0.0},
+		"heartbeat": map[string]any{"host": "hc-ping.com", "every_seconds": 600.0, "last_sent": now.Add(-5 * time.Minute).Format(time.RFC3339),
+			"last_failed": false, "fail_pending": true},
+		"pause": map[string]any{"until": now.Add(30 * time.Minute).Format(time.RFC3339), "left_seconds": 1800.0},
+	}
+	for k, w := range want {
+		if !reflect.DeepEqual(st[k], w) {
+			t.Errorf("state.%s = %#v; want %#v", k, st[k], w)
+		}
+	}
+	if hr, _ := st["host_rescue"].(string); !strings.Contains(hr, "today's host rescue is spent") {
+		t.Errorf("state.host_rescue = %q; want the outlook of the reboot mark check", hr)
+	}
+	if len(st) != len(want)+2 {
+		t.Errorf("state has %d keys; want %d (update the README and this test together): %v", len(st), len(want)+2, st)
+	}
+	if len(ran) != 0 {
+		t.Errorf("status ran %q; want nothing (VM_ID is empty)", ran)
+	}
+	// status reads, never writes: the RUN_DIR record is as it was.
+	if b, _ := os.ReadFile(filepath.Join(runDir, HeartbeatFile)); string(b) != files[filepath.Join(runDir, HeartbeatFile)] {
+		t.Errorf("status changed the heartbeat record: %q", b)
+	}
+}
