@@ -228,22 +228,9 @@ func PeerFromRIB(rib []byte, index int) (netip.Addr, error) {
 		if family != syscall.AF_INET || int(ifindex) != index {
 			continue
 		}
-		attrs, err := syscall.ParseNetlinkRouteAttr(m)
+		local, addr, err := addrAttrs(m.Data[syscall.SizeofIfAddrmsg:])
 		if err != nil {
 			return netip.Addr{}, fmt.Errorf("parse netlink address: %w", err)
-		}
-		var local, addr netip.Addr
-		for _, a := range attrs {
-			ip, ok := netip.AddrFromSlice(a.Value)
-			if !ok {
-				continue
-			}
-			switch a.Attr.Type {
-			case syscall.IFA_LOCAL:
-				local = ip.Unmap()
-			case syscall.IFA_ADDRESS:
-				addr = ip.Unmap()
-			}
 		}
 		sawAddr = sawAddr || addr.IsValid()
 		if local.IsValid() && addr.IsValid() && local != addr {
@@ -254,4 +241,29 @@ func PeerFromRIB(rib []byte, index int) (netip.Addr, error) {
 		return netip.Addr{}, fmt.Errorf("interface %d has no point-to-point peer", index)
 	}
 	return netip.Addr{}, fmt.Errorf("interface %d has no IPv4 address", index)
+}
+
+// addrAttrs reads IFA_LOCAL and IFA_ADDRESS from the rtattrs of an
+// RTM_NEWADDR message (linux/rtnetlink.h: struct rtattr {rta_len;
+// rta_type}, each attribute padded to 4 bytes). syscall.ParseNetlinkRouteAttr
+// does the same but panics on an attribute shorter than its header, which
+// a fuzz test found; the kernel never sends one, and this never panics.
+func addrAttrs(b []byte) (local, addr netip.Addr, err error) {
+	for len(b) >= syscall.SizeofRtAttr {
+		l := int(binary.NativeEndian.Uint16(b[0:2]))
+		typ := binary.NativeEndian.Uint16(b[2:4])
+		if l < syscall.SizeofRtAttr || l > len(b) {
+			return local, addr, fmt.Errorf("attribute length %d of %d bytes", l, len(b))
+		}
+		if ip, ok := netip.AddrFromSlice(b[syscall.SizeofRtAttr:l]); ok {
+			switch typ {
+			case syscall.IFA_LOCAL:
+				local = ip.Unmap()
+			case syscall.IFA_ADDRESS:
+				addr = ip.Unmap()
+			}
+		}
+		b = b[min((l+3)&^3, len(b)):]
+	}
+	return local, addr, nil
 }
