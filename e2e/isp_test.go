@@ -255,3 +255,47 @@ func TestLoopAssistOverSSH(t *testing.T) {
 		t.Errorf("router log lacks 【协助】:\n%s", readFile(t, l.rLog))
 	}
 }
+
+// TestRouterNextHopFound: the real binary in a router namespace finds its
+// next hop in the kernel, shows it in status and plan, and a down run
+// diagnoses the ISP's outage through it — for a gateway ("default via"),
+// and for a point-to-point WAN as PPPoE sets it up (a local address with a
+// peer, "default dev wan").
+func TestRouterNextHopFound(t *testing.T) {
+	for _, tc := range []struct {
+		name, suffix, hop string
+		setup             func(l *routerLab)
+	}{
+		{"gateway", "g", "10.77.0.1 (gateway of the default route, dev wan)", func(*routerLab) {}},
+		{"point-to-point peer", "p", "10.77.9.1 (peer of the point-to-point WAN, dev wan)", func(l *routerLab) {
+			sh(t, "ip", "-n", l.ns, "addr", "add", "10.77.9.2", "peer", "10.77.9.1/32", "dev", "wan")
+			sh(t, "ip", "-n", l.isp, "addr", "add", "10.77.9.1/32", "dev", "up0")
+			sh(t, "ip", "-n", l.isp, "route", "add", "10.77.9.2/32", "dev", "up0")
+			sh(t, "ip", "-n", l.ns, "route", "replace", "default", "dev", "wan")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newRouterLab(t, tc.suffix, "WAN_GATEWAY=auto", "SAFE_UPTIME=0", "L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1")
+			tc.setup(l)
+			r := l.netcheck(t, "status", "-crontab", filepath.Join(l.dir, "no-crontab"))
+			if want := "✓ next hop: WAN_GATEWAY=auto: " + tc.hop + " answers"; !strings.Contains(r.stdout, want) {
+				t.Errorf("status lacks %q:\n%s", want, r.stdout)
+			}
+			r = l.netcheck(t, "plan", "-at", "09:00")
+			if want := "(WAN_GATEWAY=auto; next hop: " + tc.hop + "):"; r.code != 0 || !strings.Contains(r.stdout, want) {
+				t.Errorf("plan: exit %d, lacks %q:\n%s", r.code, want, r.stdout)
+			}
+			l.cut(t)
+			for range 3 {
+				if r := l.netcheck(t); r.code != 0 {
+					t.Fatalf("exit %d: %s", r.code, r.stderr)
+				}
+			}
+			log := readFile(t, l.log)
+			addr, _, _ := strings.Cut(tc.hop, " ")
+			if !strings.Contains(log, "【诊断】运营商侧故障，本机链路正常 next_hop="+addr) || exists(l.actions) {
+				t.Errorf("3 down runs past L3_THRESHOLD with the next hop answering: actions %q, log:\n%s", readFile(t, l.actions), log)
+			}
+		})
+	}
+}
