@@ -255,7 +255,7 @@ func (d *decider) down(now time.Time) {
 	n.Streak++
 	alarm := []slog.Attr{slog.String("probe", d.in.Detail)}
 	if d.in.NextHop != HopUnknown {
-		alarm = append(alarm, slog.String("next_hop", d.in.NextHopAddr+" "+d.in.NextHop.String()))
+		alarm = append(alarm, d.hopAttr())
 	}
 	d.log(slog.LevelWarn, fmt.Sprintf("【报警】网络断开 (第 %d 次失败)。", n.Streak), alarm...)
 	d.diagnose()
@@ -289,8 +289,17 @@ func (d *decider) diagnose() {
 	case d.in.NextHop != HopAnswers && o.ISP == ISPUpstream:
 		o.ISP = ISPResumed
 		d.log(slog.LevelWarn, "【诊断】下一跳不再响应，自救阶梯继续",
-			slog.String("next_hop", d.in.NextHopAddr+" "+d.in.NextHop.String()), slog.Int("streak", d.next.Streak))
+			d.hopAttr(), slog.Int("streak", d.next.Streak))
 	}
+}
+
+// hopAttr is the next hop and what it did: "192.0.2.1 silent", or
+// "unknown" when it could not be asked.
+func (d *decider) hopAttr() slog.Attr {
+	if d.in.NextHopAddr == "" {
+		return slog.String("next_hop", d.in.NextHop.String())
+	}
+	return slog.String("next_hop", d.in.NextHopAddr+" "+d.in.NextHop.String())
 }
 
 // Verdict is the rule's answer to one router reboot.
