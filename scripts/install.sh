@@ -808,6 +808,14 @@ router_config() {
 # L1_CMD="/sbin/ifstatus wan >/dev/null 2>&1 || { echo 'Interface wan not found: set WAN_IFACE' >&2; exit 1; }; /sbin/ifdown wan; /bin/sleep 10; /sbin/ifup wan"
 # L2_CMD='/etc/init.d/network restart; /etc/init.d/firewall restart'
 # L3_CMD='/bin/sync; /sbin/reboot -f'
+# Run when the host asks for it (netcheck assist dns): restarts the DNS
+# forwarder, which the router itself cannot see dead.
+# DNS_CMD='/etc/init.d/dnsmasq restart'
+# The next hop pinged on a failed run: auto (the default route's gateway,
+# or the peer of a point-to-point WAN such as pppoe-wan), off, or an IP
+# address. While it answers, the outage is the ISP's: L1 and L2 still run,
+# but no router reboot and no SOS.
+# WAN_GATEWAY=auto
 
 # Files. The state files and the log are the original scripts' own.
 # STATE_DIR=/root

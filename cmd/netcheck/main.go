@@ -8,6 +8,7 @@
 //	netcheck plan                             the timeline of a total outage
 //	midnight-reset [-config FILE] [-dry-run]  netcheck run as midnight-reset
 //	                                          (a symlink): the 00:00 reset
+//	netcheck assist dns|network|reboot        a step the host asks for (SPEC §14)
 package main
 
 import (
@@ -35,7 +36,7 @@ func main() {
 	// No signal handler here: a run catches SIGTERM and SIGINT only once
 	// it decides to act (runenv.Signals; SPEC §12, §15).
 	err := run(context.Background(), os.Args[1:], runenv.Real())
-	if code := cli.ExitCode(err); code != cli.ExitOK {
+	if code := exitCode(err); code != cli.ExitOK {
 		fmt.Fprintln(os.Stderr, "netcheck:", err)
 		os.Exit(code)
 	}

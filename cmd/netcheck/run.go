@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/assist"
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/health"
@@ -20,37 +23,74 @@ import (
 )
 
 // ActionTimeout bounds one L1/L2/L3 command: L1 alone sleeps 10 s and a
-// network restart on a slow router takes tens of seconds.
-const ActionTimeout = 2 * time.Minute
+// network restart on a slow router takes tens of seconds. An assist's
+// command has the same bound.
+const ActionTimeout = assist.ActionTimeout
 
 // env is the run's environment (cli.Env).
 type env = runenv.Env
 
-const usage = `usage: netcheck [flags] [status | plan | report]
+const usage = `usage: netcheck [flags] [status | plan | report | assist STEP]
 
   (no subcommand)  one run, as cron does every minute
   status [-json]   health checklist with a fix for every ✗ (exit 1 if any);
                    -json: the checks and the state as one JSON object
-  plan             timeline of a total outage under the current config
+  plan             timeline of a total outage under the current config,
+                   and of an ISP outage beyond the next hop (WAN_GATEWAY)
   report           from the log: outages per month, their lengths, what ended them
+  assist STEP      run by the host over SSH: dns (DNS_CMD), network (L2_CMD) or
+                   reboot (L3_CMD, counted and refused as an L3 would be);
+                   prints one result line; exit 0 done, 3 refused, 1 failed,
+                   2 usage (see internal/assist)
 
 flags:
 `
 
+// flags is the command line: the common flags and netcheck's own.
+type flags struct {
+	fs      *flag.FlagSet
+	common  *cli.Flags
+	crontab *string
+	at      *string
+	reason  *string
+	json    *bool
+}
+
+func newFlags(stderr *os.File) flags {
+	var w io.Writer = io.Discard
+	if stderr != nil {
+		w = stderr
+	}
+	fs, f := cli.NewFlagSet("netcheck", usage, w)
+	return flags{fs: fs, common: f,
+		crontab: fs.String("crontab", "/etc/crontabs/root", "crontab `file` that status checks"),
+		at:      fs.String("at", "", "plan: start the outage at `HH:MM` today instead of now"),
+		reason:  fs.String("reason", "", "assist: why the host asks (logged, escaped)"),
+		json:    fs.Bool("json", false, "status: the checks and the state as one JSON object (SPEC §16)"),
+	}
+}
+
 func run(ctx context.Context, args []string, e env) error {
-	fs, f := cli.NewFlagSet("netcheck", usage, e.Stderr)
-	crontabPath := fs.String("crontab", "/etc/crontabs/root", "crontab `file` that status checks")
-	at := fs.String("at", "", "plan: start the outage at `HH:MM` today instead of now")
-	asJSON := fs.Bool("json", false, "status: the checks and the state as one JSON object (SPEC §16)")
-	sub, done, err := cli.ParseArgs(fs, f, args, e.Stdout, "status", "plan", "report")
+	args, step := cli.SubArg(args, "assist", func() *flag.FlagSet { return newFlags(nil).fs })
+	f := newFlags(e.Stderr)
+	sub, done, err := cli.ParseArgs(f.fs, f.common, args, e.Stdout, "status", "plan", "report", "assist")
 	if err != nil || done {
 		return err
 	}
-	if *asJSON && sub != "status" {
+	if *f.json && sub != "status" {
 		return cli.Usagef("-json is for status only")
 	}
-	out := health.Output{JSON: *asJSON, Side: "router", Now: e.Now()}
-	cfg, err := cli.LoadConfig(*f, config.Router)
+	out := health.Output{JSON: *f.json, Side: "router", Now: e.Now()}
+	var st assist.Step
+	if sub == "assist" {
+		if step == "" {
+			return cli.Usagef("assist: want a step: dns, network or reboot")
+		}
+		if st, err = assist.ParseStep(step); err != nil {
+			return cli.Usagef("%v", err)
+		}
+	}
+	cfg, err := cli.LoadConfig(*f.common, config.Router)
 	if err != nil && sub == "status" && !errors.Is(err, os.ErrNotExist) {
 		// A broken file still gets the checklist; a named file that is
 		// missing is a typo on the command line: exit 2 (SPEC §15).
@@ -61,17 +101,29 @@ func run(ctx context.Context, args []string, e env) error {
 	}
 	switch sub {
 	case "status":
-		return status(ctx, cfg, e, *crontabPath, out)
+		return status(ctx, cfg, e, *f.crontab, out)
 	case "report":
 		return report.WriteFile(e.Stdout, cfg.LogFile, false)
 	case "plan":
-		start, err := ladder.ParseAt(*at, e.Now().In(cli.Zone()))
+		start, err := ladder.ParseAt(*f.at, e.Now().In(cli.Zone()))
 		if err != nil {
 			return cli.Usagef("%v", err)
 		}
-		return plan(cfg, e.Stdout, start)
+		return plan(cfg, e, start)
+	case "assist":
+		return assistRun(ctx, cfg, st, *f.reason, f.common.Verbose, e)
 	}
-	return check(ctx, cfg, f.Verbose, e)
+	return check(ctx, cfg, f.common.Verbose, e)
+}
+
+// exitCode maps a run's error to the exit status: an assist's own
+// (done 0, refused 3, failed 1: internal/assist), else cli's.
+func exitCode(err error) int {
+	var ae *assist.Error
+	if errors.As(err, &ae) {
+		return ae.ExitCode()
+	}
+	return cli.ExitCode(err)
 }
 
 // check is one cron run (SPEC §5): lock → load → probe → decide → persist → act → log.
@@ -102,9 +154,16 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	}
 
 	pctx, cancel := context.WithTimeout(ctx, cfg.ProbeTimeout)
+	hopP := startHop(pctx, cfg, e) // the next hop, only if the targets are slow (SPEC §14)
 	res := e.Probe(pctx, probe.Config{Targets: cfg.CheckTargets, TCP: cfg.CheckTCP, Timeout: cfg.ProbeTimeout,
 		Privileged: os.Geteuid() == 0})
-	cancel()
+	var hop hopResult
+	if res.Up {
+		hopP.abandon(cancel)
+	} else {
+		hop = hopP.wait()
+		cancel()
+	}
 	if ctx.Err() != nil {
 		// No signal is caught during the probe (a SIGTERM or Ctrl-C ends
 		// the process, which has written nothing: SPEC §12); a probe cut
@@ -114,8 +173,12 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		return nil
 	}
 	log.Debug("probe", "up", res.Up, "summary", res.Summary())
+	if !res.Up {
+		logHop(log, cfg, hop)
+	}
 
 	in := ladder.Input{Now: e.Now().In(loc), Up: res.Up, Detail: res.Summary()}
+	in.NextHop, in.NextHopAddr = hop.observation()
 	if in.Uptime, err = e.Uptime(); err != nil {
 		// Unknown uptime: treat it as "just booted" so that L3 stays locked.
 		log.Error("【严重错误】无法读取开机时间，物理重启被安全锁挡住", "err", err)

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
@@ -12,6 +12,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/nexthop"
 	"github.com/pve-op/network-rescue/internal/probe"
 )
 
@@ -31,7 +32,10 @@ func status(ctx context.Context, cfg config.Config, e env, crontabPath string, o
 	checks = append(checks, health.WANIface(cfg.WanIface, ifstatus, e.Exec(ctx, ifstatus, 5*time.Second)))
 
 	pctx, cancel := context.WithTimeout(ctx, cfg.ProbeTimeout)
+	hopc := make(chan health.Check, 1)
+	go func() { hopc <- hopCheck(pctx, cfg, e) }() // in parallel, within the same budget
 	res := e.Probe(pctx, probe.Config{Targets: cfg.CheckTargets, TCP: cfg.CheckTCP, Timeout: cfg.ProbeTimeout, Privileged: os.Geteuid() == 0})
+	checks = append(checks, <-hopc)
 	cancel()
 	if res.Up {
 		checks = append(checks, health.Check{OK: true, Name: "internet", Detail: res.Summary()})
@@ -109,7 +113,48 @@ func stateChecks(cfg config.Config, now time.Time) ([]health.Check, ladder.State
 	return out, st
 }
 
-func plan(cfg config.Config, w io.Writer, now time.Time) error {
-	ladder.WritePlan(w, cfg, now)
+func plan(cfg config.Config, e env, now time.Time) error {
+	ladder.WritePlan(e.Stdout, cfg, now)
+	fmt.Fprintln(e.Stdout)
+	ladder.WriteISPPlan(e.Stdout, cfg, now, hopNow(cfg, e))
 	return nil
+}
+
+// hopNow describes the next hop WAN_GATEWAY names now, for plan and status.
+func hopNow(cfg config.Config, e env) string {
+	if cfg.WanGateway == config.GatewayOff {
+		return "not asked"
+	}
+	hop, err := findHop(cfg, e)
+	if err != nil {
+		return "none found now (" + err.Error() + ")"
+	}
+	return hop.String()
+}
+
+// hopCheck is status's line on WAN_GATEWAY (SPEC §14): which mode is on,
+// what the next hop is, and whether it answers ping now.
+func hopCheck(ctx context.Context, cfg config.Config, e env) health.Check {
+	const name = "next hop"
+	mode := "WAN_GATEWAY=" + cfg.WanGateway
+	if cfg.WanGateway == config.GatewayOff {
+		return health.Info(name, mode+": not asked; an ISP outage is handled as any outage (router reboots, SOS)")
+	}
+	hop, err := findHop(cfg, e)
+	switch {
+	case errors.Is(err, nexthop.ErrNoDefaultRoute):
+		return health.Check{Name: name, Detail: mode + ": none: " + err.Error(),
+			Fix: "the WAN is down (no default route): the ladder's L1 redials " + cfg.WanIface + "; or set WAN_GATEWAY to the next hop's address"}
+	case err != nil:
+		return health.Check{Name: name, Detail: mode + ": none found: " + err.Error(),
+			Fix: "set WAN_GATEWAY to the next hop's address, or WAN_GATEWAY=off"}
+	}
+	deadline, _ := ctx.Deadline()
+	r := e.Probe(ctx, probe.Config{Targets: []string{hop.Addr.String()}, Timeout: time.Until(deadline), Privileged: os.Geteuid() == 0})
+	if r.Up {
+		return health.Info(name, fmt.Sprintf("%s: %s answers (rtt %v): while it does in an outage, the outage is the ISP's: no router reboot, no SOS",
+			mode, hop, r.RTT.Round(time.Microsecond)))
+	}
+	return health.Check{Name: name, Detail: fmt.Sprintf("%s: %s does not answer ping: %s", mode, hop, r.Summary()),
+		Fix: "while it does not answer, an ISP outage is handled as any outage (router reboots, SOS); if the ISP's gateway drops ping, set WAN_GATEWAY to a nearby address that answers, or off"}
 }

@@ -63,6 +63,8 @@ type Config struct {
 	IFStatus           string // OpenWrt's ifstatus, for status
 	L2Cmd              string
 	L3Cmd              string
+	DNSCmd             string // restarts the DNS forwarder when the host asks (assist dns, SPEC §14)
+	WanGateway         string // WAN_GATEWAY: "auto", "off" or the next hop's address (SPEC §14)
 
 	// Host (SPEC §3, §6).
 	OpIP              string

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"sort"
@@ -54,6 +55,8 @@ const (
 	DefaultL1Cmd = "/sbin/ifstatus wan >/dev/null 2>&1 || { echo 'Interface wan not found: set WAN_IFACE' >&2; exit 1; }; /sbin/ifdown wan; /bin/sleep 10; /sbin/ifup wan"
 	DefaultL2Cmd = "/etc/init.d/network restart; /etc/init.d/firewall restart"
 	DefaultL3Cmd = "/bin/sync; /sbin/reboot -f"
+	// DefaultDNSCmd restarts OpenWrt's DNS forwarder (SPEC §14).
+	DefaultDNSCmd = "/etc/init.d/dnsmasq restart"
 )
 
 // L1CmdFor is the default L1 command for the netifd interface iface,
@@ -143,6 +146,13 @@ var keys = []*key{
 		set: func(c *Config, v string) error { return setCmd(&c.L2Cmd, v) }},
 	{name: "L3_CMD", roles: routerOnly, defs: d(DefaultL3Cmd), allowed: "a shell command line (run as /bin/sh -c)",
 		set: func(c *Config, v string) error { return setCmd(&c.L3Cmd, v) }},
+	{name: "DNS_CMD", roles: routerOnly, defs: d(DefaultDNSCmd), allowed: "a shell command line (run as /bin/sh -c)",
+		set: func(c *Config, v string) error { return setCmd(&c.DNSCmd, v) },
+		doc: "restarts the DNS forwarder when the host asks (netcheck assist dns, SPEC §14)"},
+	{name: "WAN_GATEWAY", roles: routerOnly, defs: d("auto"),
+		allowed: "auto (the default route's gateway, or the peer of a point-to-point WAN), off, or the next hop's IP address",
+		set:     setWanGateway,
+		doc:     "the next hop pinged on a down run: while it answers, the outage is the ISP's and the router does not reboot (SPEC §14)"},
 
 	// Host.
 	{name: "OP_IP", roles: hostOnly, defs: d("192.168.10.1"), allowed: "the router's LAN IP address or host name",
@@ -478,6 +488,32 @@ func setIface(dst *string, v string) error {
 		return errors.New("is too long")
 	}
 	*dst = v
+	return nil
+}
+
+// WAN_GATEWAY's two words; anything else is an address (SPEC §14).
+const (
+	GatewayAuto = "auto"
+	GatewayOff  = "off"
+)
+
+// setWanGateway takes auto, off or a unicast IP address, kept in its
+// canonical form (an IPv4-mapped address as plain IPv4).
+func setWanGateway(c *Config, v string) error {
+	switch strings.ToLower(v) {
+	case GatewayAuto, GatewayOff:
+		c.WanGateway = strings.ToLower(v)
+		return nil
+	}
+	ip, err := netip.ParseAddr(v)
+	if err != nil {
+		return errors.New("is not auto, off or an IP address")
+	}
+	ip = ip.Unmap()
+	if ip.IsUnspecified() || ip.IsMulticast() || ip.IsLoopback() || (ip.Is4() && ip == netip.AddrFrom4([4]byte{255, 255, 255, 255})) {
+		return errors.New("is not a unicast address a next hop can have")
+	}
+	c.WanGateway = ip.String()
 	return nil
 }
 

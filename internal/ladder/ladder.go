@@ -63,6 +63,53 @@ type Outage struct {
 	Since      time.Time // first failed run; zero when the net is up
 	LastAction Action    // the last action taken during the outage
 	UpSince    time.Time // the net has been up since; zero when no reset is pending
+	ISP        ISPState  // what the next hop said during this outage (SPEC §14)
+}
+
+// ISPState records what the next hop said during an outage, so that each
+// 【诊断】 line is logged once per outage, across reboots.
+type ISPState int
+
+// The diagnosis of an outage.
+const (
+	ISPNone     ISPState = iota // the next hop has not answered during this outage
+	ISPUpstream                 // it answered: 【诊断】运营商侧故障 was logged
+	ISPResumed                  // it answered, then stopped: the ladder went on, logged
+)
+
+func (s ISPState) String() string {
+	switch s {
+	case ISPUpstream:
+		return "upstream"
+	case ISPResumed:
+		return "resumed"
+	}
+	return "none"
+}
+
+// Hop is what a run saw of the WAN's next hop (WAN_GATEWAY, SPEC §14).
+type Hop int
+
+// What the next hop did.
+const (
+	// HopUnknown: not asked — WAN_GATEWAY=off, no next hop found (no
+	// default route), or the internet answered first.
+	HopUnknown Hop = iota
+	// HopSilent: asked, no answer within PROBE_TIMEOUT.
+	HopSilent
+	// HopAnswers: it answered while nothing beyond it did: the outage is
+	// the ISP's, and no router reboot or SOS can fix it.
+	HopAnswers
+)
+
+func (h Hop) String() string {
+	switch h {
+	case HopSilent:
+		return "silent"
+	case HopAnswers:
+		return "answers"
+	}
+	return "unknown"
 }
 
 // Input is what the run observed.
@@ -72,6 +119,10 @@ type Input struct {
 	Uptime time.Duration // time since the router booted
 	BootID string        // /proc/sys/kernel/random/boot_id
 	Detail string        // the probe's one-line summary, for the log
+	// NextHop is what the next hop did on a down run; NextHopAddr names
+	// it for the log.
+	NextHop     Hop
+	NextHopAddr string
 }
 
 // Event is one log line the run must write: a verbatim tag and message,
@@ -143,12 +194,15 @@ func (d *decider) up() {
 		if n.RescuedBy != "" {
 			last = n.RescuedBy // the host rebooted itself or the router VM
 		}
-		d.log(slog.LevelInfo, "【状态恢复】网络已恢复",
-			slog.Duration("outage", now.Sub(n.Outage.Since).Round(time.Second)),
-			slog.String("last_action", last),
-			slog.String("by", d.in.Detail))
+		attrs := []slog.Attr{slog.Duration("outage", now.Sub(n.Outage.Since).Round(time.Second)),
+			slog.String("last_action", last)}
+		if n.Outage.ISP != ISPNone {
+			attrs = append(attrs, slog.String("diagnosis", "isp"))
+		}
+		d.log(slog.LevelInfo, "【状态恢复】网络已恢复", append(attrs, slog.String("by", d.in.Detail))...)
 		n.Outage.Since, n.Outage.LastAction = time.Time{}, None
 	}
+	n.Outage.ISP = ISPNone
 	n.RescuedBy = ""
 	n.Streak, n.SOSLogged = 0, time.Time{}
 	if n.SOS {
@@ -187,7 +241,7 @@ func (d *decider) down(now time.Time) {
 		return
 	}
 	if !n.Cooling.IsZero() {
-		if now.Before(n.Cooling) {
+		if coolingNow(*n, now) {
 			if !n.CoolingLogged {
 				n.CoolingLogged = true
 				d.log(slog.LevelWarn, "【冷却】熔断冷却中，只检测不动作，直到 "+d.clock(n.Cooling),
@@ -199,7 +253,12 @@ func (d *decider) down(now time.Time) {
 		n.Cooling, n.CoolingLogged, n.Streak = time.Time{}, false, 0
 	}
 	n.Streak++
-	d.log(slog.LevelWarn, fmt.Sprintf("【报警】网络断开 (第 %d 次失败)。", n.Streak), slog.String("probe", d.in.Detail))
+	alarm := []slog.Attr{slog.String("probe", d.in.Detail)}
+	if d.in.NextHop != HopUnknown {
+		alarm = append(alarm, d.hopAttr())
+	}
+	d.log(slog.LevelWarn, fmt.Sprintf("【报警】网络断开 (第 %d 次失败)。", n.Streak), alarm...)
+	d.diagnose()
 	c := d.cfg
 	switch {
 	case n.Streak == c.L1Threshold:
@@ -207,31 +266,103 @@ func (d *decider) down(now time.Time) {
 		d.act(L1, fmt.Sprintf("【L1-动作】重拨 WAN 接口 (ifdown/ifup %s)…", c.WanIface))
 	case n.Streak == c.L2Threshold:
 		d.act(L2, "【L2-动作】重启网络与防火墙服务…")
+	case n.Streak >= c.L3Threshold && d.in.NextHop == HopAnswers:
+		// The next hop answers, nothing beyond it does: the fault is the
+		// ISP's, which no router reboot fixes, and no SOS may bring the
+		// host's reboot either. The streak still grows, so the ladder goes
+		// on from here the run the next hop stops answering (SPEC §14).
 	case n.Streak >= c.L3Threshold:
 		d.l3()
 	}
 }
 
+// diagnose logs, once per outage, that the next hop answers (the outage is
+// upstream), and once that it stopped answering after that (SPEC §14).
+func (d *decider) diagnose() {
+	o := &d.next.Outage
+	switch {
+	case d.in.NextHop == HopAnswers && o.ISP == ISPNone:
+		o.ISP = ISPUpstream
+		d.log(slog.LevelWarn, "【诊断】运营商侧故障，本机链路正常",
+			slog.String("next_hop", d.in.NextHopAddr),
+			slog.String("hold", "no router reboot and no SOS while the next hop answers; L1 and L2 as usual"))
+	case d.in.NextHop != HopAnswers && o.ISP == ISPUpstream:
+		o.ISP = ISPResumed
+		d.log(slog.LevelWarn, "【诊断】下一跳不再响应，自救阶梯继续",
+			d.hopAttr(), slog.Int("streak", d.next.Streak))
+	}
+}
+
+// hopAttr is the next hop and what it did: "192.0.2.1 silent", or
+// "unknown" when it could not be asked.
+func (d *decider) hopAttr() slog.Attr {
+	if d.in.NextHopAddr == "" {
+		return slog.String("next_hop", d.in.NextHop.String())
+	}
+	return slog.String("next_hop", d.in.NextHopAddr+" "+d.in.NextHop.String())
+}
+
+// Verdict is the rule's answer to one router reboot.
+type Verdict int
+
+// The answers of RebootRule, in the order it checks them.
+const (
+	RebootOK         Verdict = iota // reboot, counting it
+	RebootSOS                       // SOS is raised: the router only waits for the host
+	RebootCooling                   // the cooling deadline has not passed
+	RebootSafeUptime                // up for less than SAFE_UPTIME (【安全锁】)
+	RebootLimit                     // the count would reach L4_SOS_THRESHOLD
+)
+
+// RebootRule is the rule every router reboot passes, the ladder's L3 and
+// the host's `assist reboot` alike (SPEC §5 rule 3, §14): none under SOS
+// or cooling, none before SAFE_UPTIME, and none that would bring the day's
+// count to L4_SOS_THRESHOLD (the ladder raises SOS there instead).
+func RebootRule(cfg config.Config, st State, now time.Time, uptime time.Duration) Verdict {
+	switch {
+	case st.SOS:
+		return RebootSOS
+	case coolingNow(st, now):
+		return RebootCooling
+	case uptime < cfg.SafeUptime:
+		return RebootSafeUptime
+	case st.Count+1 >= cfg.L4SOSThreshold:
+		return RebootLimit
+	}
+	return RebootOK
+}
+
+// coolingNow reports a cooling deadline still ahead of now.
+func coolingNow(st State, now time.Time) bool { return !st.Cooling.IsZero() && now.Before(st.Cooling) }
+
 func (d *decider) l3() {
 	n := &d.next
 	now := d.in.Now
-	if d.in.Uptime < d.cfg.SafeUptime {
+	switch RebootRule(d.cfg, *n, now, d.in.Uptime) {
+	case RebootSafeUptime:
 		d.log(slog.LevelWarn, "【安全锁】开机时间过短，跳过物理重启。",
 			slog.Duration("uptime", d.in.Uptime.Round(time.Second)), slog.Duration("safe_uptime", d.cfg.SafeUptime))
-		return
-	}
-	n.Count++
-	if n.Count >= d.cfg.L4SOSThreshold {
+	case RebootLimit:
+		n.Count++
 		n.SOS, n.SOSLogged = true, now
 		n.SOSContent = fmt.Sprintf("time=%s count=%d reason=%d failed checks in a row; router reboots today did not help (%d)",
 			now.Format(time.RFC3339), n.Count, n.Streak, n.Count-1)
 		d.log(slog.LevelError, fmt.Sprintf("【SOS】今日自愈已达 %d 次上限。生成 SOS 信号，停止自救。", n.Count),
 			slog.Int("count", n.Count))
-		return
+	case RebootOK:
+		d.reboot()
 	}
-	attrs := []slog.Attr{slog.Int("count", n.Count)}
+	// RebootSOS and RebootCooling: down() returned before the ladder.
+}
+
+// reboot counts a reboot the rule allowed, sets the cooling that follows
+// it and decides L3.
+func (d *decider) reboot(attrs ...slog.Attr) {
+	n := &d.next
+	n.Count++
+	attrs = append(attrs, slog.Int("count", n.Count))
 	if cool := CoolingFor(d.cfg, n.Count); cool > 0 {
-		n.Cooling, n.CoolingLogged = now.Add(cool), false
+		n.Cooling, n.CoolingLogged = d.in.Now.Add(cool), false
 		attrs = append(attrs, slog.Duration("cooling", cool), slog.String("cooling_until", d.clock(n.Cooling)))
 	}
 	d.act(L3, fmt.Sprintf("【L3-动作】执行物理重启 (#%d)…", n.Count), attrs...)

@@ -89,6 +89,10 @@ func Describe(ev PlanEvent) string {
 			return "    cooling over: the ladder starts again"
 		case strings.HasPrefix(e.Msg, "【安全锁】"):
 			return "    safe lock: uptime below SAFE_UPTIME, reboot deferred"
+		case strings.HasPrefix(e.Msg, "【诊断】运营商侧故障"):
+			return "    the next hop answers: the ISP's outage, no router reboot and no SOS while it does"
+		case strings.HasPrefix(e.Msg, "【诊断】"):
+			return "    the next hop stopped answering: the ladder goes on"
 		}
 	}
 	return ""
@@ -116,4 +120,35 @@ func ParseAt(at string, now time.Time) (time.Time, error) {
 	}
 	y, m, d := now.Date()
 	return time.Date(y, m, d, t.Hour(), t.Minute(), 0, 0, now.Location()), nil
+}
+
+// WriteISPPlan prints, under the current config, what the router does in an
+// outage beyond its next hop (SPEC §14): hop says which WAN_GATEWAY mode is
+// on and what the next hop is now. The timeline is Decide's, on a
+// simulated clock, with the next hop answering throughout.
+func WriteISPPlan(w io.Writer, cfg config.Config, now time.Time, hop string) PlanResult {
+	fmt.Fprintf(w, "ISP outage beyond the next hop (WAN_GATEWAY=%s; next hop: %s):\n", cfg.WanGateway, hop)
+	if cfg.WanGateway == config.GatewayOff {
+		fmt.Fprintln(w, "  WAN_GATEWAY=off: the next hop is not asked, so an ISP outage runs the ladder above")
+		fmt.Fprintln(w, "  (router reboots, cooling, SOS and the host's step).")
+		return PlanResult{}
+	}
+	res := SimulateHop(cfg, now, PlanHorizon, HopAnswers)
+	fmt.Fprintln(w, "the next hop keeps answering while nothing beyond it does.")
+	for _, line := range Timeline(res) {
+		if !strings.HasPrefix(line, "  (no SOS") {
+			fmt.Fprintln(w, line)
+		}
+	}
+	fmt.Fprintf(w, "  within %v: L1 %d, L2 %d, %d router reboots, %s; the run after the next hop stops\n",
+		PlanHorizon, res.Actions[L1], res.Actions[L2], res.Reboots, sosWord(res))
+	fmt.Fprintln(w, "  answering, the ladder goes on where it is (an L3 at once, past L3_THRESHOLD).")
+	return res
+}
+
+func sosWord(r PlanResult) string {
+	if r.SOS.IsZero() {
+		return "no SOS"
+	}
+	return "SOS at " + r.SOS.Format("Mon 15:04")
 }

@@ -41,7 +41,7 @@ func TestLadderInvariants(t *testing.T) {
 			}
 			now = now.Add(time.Minute)
 			in := Input{Now: now, Up: rapid.IntRange(0, 9).Draw(t, "up") == 0, Uptime: max(now.Sub(boot), 0),
-				BootID: string(rune('a' + bootN%26))}
+				BootID: string(rune('a' + bootN%26)), NextHop: Hop(rapid.IntRange(0, 2).Draw(t, "hop"))}
 			s := Decide(cfg, st, in)
 			cooling := !st.Cooling.IsZero() && now.Before(st.Cooling)
 			switch {
@@ -57,6 +57,10 @@ func TestLadderInvariants(t *testing.T) {
 				t.Fatalf("run %d: SOS raised at count %d < %d", i, s.Next.Count, cfg.L4SOSThreshold)
 			case s.Next.Count > st.Count+1:
 				t.Fatalf("run %d: count jumped %d -> %d", i, st.Count, s.Next.Count)
+			case !in.Up && in.NextHop == HopAnswers && (s.Action == L3 || s.Next.SOS && !st.SOS || s.Next.Count != st.Count):
+				// SPEC §14: the next hop answers, nothing beyond it does.
+				t.Fatalf("run %d: next hop answers, yet action %v, SOS %v -> %v, count %d -> %d",
+					i, s.Action, st.SOS, s.Next.SOS, st.Count, s.Next.Count)
 			}
 			st = s.Next
 			if s.Action == L3 {
@@ -64,6 +68,70 @@ func TestLadderInvariants(t *testing.T) {
 				now = now.Add(RebootTime)
 				boot = now
 				st.Boot, st.Streak, st.SOSLogged, st.CoolingLogged = "", 0, time.Time{}, false
+			}
+		}
+	})
+}
+
+// TestISPOutageInvariant: an outage beyond the next hop, which answers on
+// every run, never yields an L3 or an SOS and never changes the count,
+// whatever the config, the state found, the reboots for other reasons,
+// the midnight resets and the clock steps (SPEC §14). Without a reboot in
+// between, L1 and L2 run exactly once each.
+func TestISPOutageInvariant(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		cfg := config.Default(config.Router)
+		cfg.L1Threshold = rapid.IntRange(0, 3).Draw(t, "l1")
+		cfg.L2Threshold = rapid.IntRange(cfg.L1Threshold+1, 6).Draw(t, "l2")
+		cfg.L3Threshold = rapid.IntRange(cfg.L2Threshold+1, 12).Draw(t, "l3")
+		cfg.L4SOSThreshold = rapid.IntRange(1, 12).Draw(t, "l4")
+		cfg.SafeUptime = time.Duration(rapid.IntRange(0, 20).Draw(t, "safe")) * time.Minute
+		cfg.DryRun = rapid.Bool().Draw(t, "dry")
+		now := t0
+		boot := now.Add(-time.Duration(rapid.IntRange(0, 48*60).Draw(t, "uptime")) * time.Minute)
+		bootN := 0
+		// Whatever an earlier outage left, short of an SOS already raised.
+		st := State{Count: rapid.IntRange(0, cfg.L4SOSThreshold-1).Draw(t, "count"), Boot: "a",
+			Streak: rapid.IntRange(0, 30).Draw(t, "streak")}
+		if rapid.Bool().Draw(t, "cooling") {
+			st.Cooling = now.Add(time.Duration(rapid.IntRange(-120, 180).Draw(t, "cool")) * time.Minute)
+		}
+		count0, streak0, cooling0 := st.Count, st.Streak, !st.Cooling.IsZero()
+		actions := map[Action]int{}
+		rebooted := false
+		for i, n := 0, rapid.IntRange(1, 600).Draw(t, "runs"); i < n; i++ {
+			switch rapid.IntRange(0, 60).Draw(t, "event") {
+			case 0: // a power cut
+				rebooted = true
+				bootN++
+				boot = now
+				st.Boot, st.Streak, st.SOSLogged, st.CoolingLogged = "", 0, time.Time{}, false
+			case 1: // midnight-reset
+				st.Count, st.Cooling, st.SOS = 0, time.Time{}, false
+				count0 = 0
+			case 2: // clock step of up to ±1 day
+				now = now.Add(time.Duration(rapid.IntRange(-1440, 1440).Draw(t, "step")) * time.Minute)
+			}
+			now = now.Add(time.Minute)
+			s := Decide(cfg, st, Input{Now: now, Up: false, Uptime: max(now.Sub(boot), 0),
+				BootID: string(rune('a' + bootN%26)), NextHop: HopAnswers, NextHopAddr: "192.0.2.1"})
+			if s.Action == L3 || s.Next.SOS || s.Next.Count != count0 {
+				t.Fatalf("run %d: the next hop answers, yet action %v, SOS %v, count %d (was %d)", i, s.Action, s.Next.SOS, s.Next.Count, count0)
+			}
+			actions[s.Action]++
+			st = s.Next
+		}
+		if !rebooted && !cooling0 {
+			// No reboot and no cooling in the way: each threshold between the
+			// streak found and the streak now was crossed exactly once.
+			for a, th := range map[Action]int{L1: cfg.L1Threshold, L2: cfg.L2Threshold} {
+				want := 0
+				if th > streak0 && th <= st.Streak {
+					want = 1
+				}
+				if actions[a] != want {
+					t.Fatalf("%v ran %d times; want %d (threshold %d, streak %d -> %d)", a, actions[a], want, th, streak0, st.Streak)
+				}
 			}
 		}
 	})

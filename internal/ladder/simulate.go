@@ -18,8 +18,11 @@ const (
 // the internet down: the engine of `netcheck plan`, `hostcheck plan` and
 // the time-to-rescue figures.
 type Router struct {
-	Cfg     config.Config
-	State   State
+	Cfg   config.Config
+	State State
+	// NextHop is what the WAN's next hop does on the simulated down runs
+	// (HopUnknown: not asked, as with WAN_GATEWAY=off).
+	NextHop Hop
 	boot    time.Time // when the current boot finished
 	bootN   int
 	midnite time.Time // next midnight-reset
@@ -54,8 +57,12 @@ func (r *Router) Tick(now time.Time, up bool) (step Step, ran, reset bool) {
 	if !r.Up(now) {
 		return Step{}, false, reset
 	}
-	step = Decide(r.Cfg, r.State, Input{Now: now, Up: up, Uptime: now.Sub(r.boot),
-		BootID: "boot-" + string(rune('a'+r.bootN%26)), Detail: "simulated"})
+	in := Input{Now: now, Up: up, Uptime: now.Sub(r.boot),
+		BootID: "boot-" + string(rune('a'+r.bootN%26)), Detail: "simulated"}
+	if !up {
+		in.NextHop, in.NextHopAddr = r.NextHop, "next-hop"
+	}
+	step = Decide(r.Cfg, r.State, in)
 	r.State = step.Next
 	if step.Action == L3 {
 		r.Reboot(now)
@@ -77,14 +84,22 @@ type PlanResult struct {
 	Events  []PlanEvent
 	SOS     time.Time // zero: no SOS within the horizon
 	Reboots int       // router reboots before the SOS (or the horizon)
+	Actions map[Action]int
 }
 
 // Simulate runs the router once a minute from start with the internet down
 // throughout, until SOS or horizon.
 func Simulate(cfg config.Config, start time.Time, horizon time.Duration) PlanResult {
+	return SimulateHop(cfg, start, horizon, HopUnknown)
+}
+
+// SimulateHop is Simulate with the next hop doing hop on every run: with
+// HopAnswers, an outage beyond the next hop, at the ISP (SPEC §14).
+func SimulateHop(cfg config.Config, start time.Time, horizon time.Duration, hop Hop) PlanResult {
 	start = start.Truncate(RunEvery)
-	res := PlanResult{Start: start}
+	res := PlanResult{Start: start, Actions: map[Action]int{}}
 	r := NewRouter(cfg, start)
+	r.NextHop = hop
 	for now := start.Add(RunEvery); now.Sub(start) <= horizon; now = now.Add(RunEvery) {
 		step, ran, reset := r.Tick(now, false)
 		if !ran {
@@ -95,6 +110,9 @@ func Simulate(cfg config.Config, start time.Time, horizon time.Duration) PlanRes
 		}
 		if step.Action == L3 {
 			res.Reboots++
+		}
+		if step.Action != None {
+			res.Actions[step.Action]++
 		}
 		if r.State.SOS {
 			res.SOS = now

@@ -87,7 +87,8 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 	if err != nil {
 		problems = append(problems, err)
 	} else if ok {
-		st.Outage = Outage{Since: state.RecordTime(rec["since"], loc), LastAction: parseAction(rec["last_action"]), UpSince: state.RecordTime(rec["up_since"], loc)}
+		st.Outage = Outage{Since: state.RecordTime(rec["since"], loc), LastAction: parseAction(rec["last_action"]),
+			UpSince: state.RecordTime(rec["up_since"], loc), ISP: parseISP(rec["isp"])}
 	}
 
 	// The fallback, when there is one, is newer than what RUN_DIR holds.
@@ -150,7 +151,7 @@ func (s Store) Save(old, next State, dirty bool) error {
 		} else {
 			errs = append(errs, state.WriteRecord(s.path(OutageFile), state.Record{
 				"since": state.RecordTimeString(next.Outage.Since), "last_action": next.Outage.LastAction.String(),
-				"up_since": state.RecordTimeString(next.Outage.UpSince)}))
+				"up_since": state.RecordTimeString(next.Outage.UpSince), "isp": next.Outage.ISP.String()}))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -233,4 +234,14 @@ func parseAction(s string) Action {
 		return L3
 	}
 	return None
+}
+
+func parseISP(s string) ISPState {
+	switch s {
+	case "upstream":
+		return ISPUpstream
+	case "resumed":
+		return ISPResumed
+	}
+	return ISPNone
 }

@@ -1,0 +1,274 @@
+package ladder
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/assist"
+	"github.com/pve-op/network-rescue/internal/config"
+)
+
+// TestDecideNextHop checks the rules of SPEC §14 on a single run: L1 and
+// L2 as usual while the next hop answers, no L3 and no SOS, one 【诊断】
+// per outage, and the ladder going on where it is once the hop is silent.
+func TestDecideNextHop(t *testing.T) {
+	down := func(h Hop) Input {
+		return Input{Now: t0, Up: false, Uptime: time.Hour, BootID: "b", NextHop: h, NextHopAddr: "192.0.2.1"}
+	}
+	tests := []struct {
+		name       string
+		cfg        func(*config.Config)
+		st         State
+		in         Input
+		wantAction Action
+		wantMsg    []string
+		wantNoMsg  []string
+		wantISP    ISPState
+		wantCount  int
+	}{
+		{name: "first failure, next hop answers: 【诊断】 once", st: State{Boot: "b"}, in: down(HopAnswers),
+			wantMsg: []string{"【报警】网络断开 (第 1 次失败)。", "【诊断】运营商侧故障，本机链路正常"}, wantISP: ISPUpstream},
+		{name: "diagnosed already: not again", st: State{Boot: "b", Streak: 2, Outage: Outage{Since: t0.Add(-3 * time.Minute), ISP: ISPUpstream}},
+			in: down(HopAnswers), wantNoMsg: []string{"【诊断】"}, wantISP: ISPUpstream},
+		{name: "L1 as usual while the next hop answers", st: State{Boot: "b", Streak: 1}, in: down(HopAnswers),
+			wantAction: L1, wantMsg: []string{"【诊断】", "【L1-动作】"}, wantISP: ISPUpstream},
+		{name: "L2 as usual while the next hop answers", st: State{Boot: "b", Streak: 4, Outage: Outage{ISP: ISPUpstream}},
+			in: down(HopAnswers), wantAction: L2, wantMsg: []string{"【L2-动作】"}, wantISP: ISPUpstream},
+		{name: "no L3 at L3_THRESHOLD while it answers", st: State{Boot: "b", Streak: 9, Outage: Outage{ISP: ISPUpstream}},
+			in: down(HopAnswers), wantAction: None, wantNoMsg: []string{"【L3-动作】", "【安全锁】"}, wantISP: ISPUpstream},
+		{name: "no SOS at the limit while it answers", st: State{Boot: "b", Streak: 30, Count: 9, Outage: Outage{ISP: ISPUpstream}},
+			in: down(HopAnswers), wantAction: None, wantNoMsg: []string{"【SOS】"}, wantISP: ISPUpstream, wantCount: 9},
+		{name: "the next hop stops answering: the ladder goes on at once", st: State{Boot: "b", Streak: 40, Outage: Outage{ISP: ISPUpstream}},
+			in: down(HopSilent), wantAction: L3,
+			wantMsg: []string{"第 41 次失败", "【诊断】下一跳不再响应，自救阶梯继续", "【L3-动作】执行物理重启 (#1)…"},
+			wantISP: ISPResumed, wantCount: 1},
+		{name: "no next hop known (default route gone) is no hold", st: State{Boot: "b", Streak: 9, Outage: Outage{ISP: ISPUpstream}},
+			in: down(HopUnknown), wantAction: L3, wantMsg: []string{"【诊断】下一跳不再响应"}, wantISP: ISPResumed, wantCount: 1},
+		{name: "answering again after resuming: no second 【诊断】, held again", st: State{Boot: "b", Streak: 9, Outage: Outage{ISP: ISPResumed}},
+			in: down(HopAnswers), wantAction: None, wantNoMsg: []string{"【诊断】", "【L3-动作】"}, wantISP: ISPResumed},
+		{name: "silent next hop: the plain ladder", st: State{Boot: "b", Streak: 9}, in: down(HopSilent), wantAction: L3,
+			wantMsg: []string{"【L3-动作】"}, wantNoMsg: []string{"【诊断】"}, wantCount: 1},
+		{name: "the SOS at the limit once it is silent", st: State{Boot: "b", Streak: 30, Count: 9, Outage: Outage{ISP: ISPUpstream}},
+			in: down(HopSilent), wantAction: None, wantMsg: []string{"【诊断】下一跳不再响应", "【SOS】今日自愈已达 10 次上限。"},
+			wantISP: ISPResumed, wantCount: 10},
+		{name: "cooling holds everything anyway", st: State{Boot: "b", Count: 7, Cooling: t0.Add(time.Hour)},
+			in: down(HopAnswers), wantAction: None, wantMsg: []string{"【冷却】"}, wantNoMsg: []string{"【诊断】"}, wantCount: 7},
+		{name: "recovery names the diagnosis and forgets it", st: State{Boot: "b", Streak: 50, Outage: Outage{Since: t0.Add(-time.Hour), LastAction: L2, ISP: ISPUpstream}},
+			in: Input{Now: t0, Up: true, Uptime: time.Hour, BootID: "b"}, wantMsg: []string{"【状态恢复】网络已恢复"}, wantISP: ISPNone},
+		{name: "dry run prefixes 【演练】", cfg: func(c *config.Config) { c.DryRun = true }, st: State{Boot: "b"},
+			in: down(HopAnswers), wantMsg: []string{"【演练】【诊断】运营商侧故障"}, wantISP: ISPUpstream},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			s := Decide(cfg, tt.st, tt.in)
+			if s.Action != tt.wantAction {
+				t.Errorf("Decide(%+v, hop %v) = %v; want %v (log: %s)", tt.st, tt.in.NextHop, s.Action, tt.wantAction, msgs(s))
+			}
+			wantInOrder(t, msgs(s), tt.wantMsg, tt.wantNoMsg)
+			if s.Next.Outage.ISP != tt.wantISP || s.Next.Count != tt.wantCount {
+				t.Errorf("next ISP %v count %d; want %v %d", s.Next.Outage.ISP, s.Next.Count, tt.wantISP, tt.wantCount)
+			}
+			if s.Next.SOS && !tt.st.SOS && tt.in.NextHop == HopAnswers {
+				t.Errorf("SOS raised while the next hop answers")
+			}
+		})
+	}
+}
+
+// wantInOrder checks that got holds want in order and none of wantNo,
+// including the key=value text of the attributes.
+func wantInOrder(t *testing.T, got string, want, wantNo []string) {
+	t.Helper()
+	rest := got
+	for _, w := range want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Errorf("log %q lacks %q (in order)", got, w)
+			return
+		}
+		rest = rest[i+len(w):]
+	}
+	for _, w := range wantNo {
+		if strings.Contains(got, w) {
+			t.Errorf("log %q has %q", got, w)
+		}
+	}
+}
+
+// TestNextHopInAlarm: the alarm line says what the next hop did.
+func TestNextHopInAlarm(t *testing.T) {
+	s := Decide(testConfig(), State{Boot: "b"}, Input{Now: t0, Uptime: time.Hour, BootID: "b", NextHop: HopSilent, NextHopAddr: "192.0.2.1"})
+	var got string
+	for _, a := range s.Events[0].Attrs {
+		if a.Key == "next_hop" {
+			got = a.Value.String()
+		}
+	}
+	if got != "192.0.2.1 silent" {
+		t.Errorf("alarm next_hop = %q; want \"192.0.2.1 silent\"", got)
+	}
+}
+
+// TestScenarioISPOutage walks an ISP outage on a simulated clock: the next
+// hop answers for 3 hours (L1 once, L2 once, nothing else), then stops
+// answering: the next run is an L3, and the ladder goes on from there.
+func TestScenarioISPOutage(t *testing.T) {
+	cfg := testConfig()
+	r := NewRouter(cfg, t0)
+	r.NextHop = HopAnswers
+	var got []string
+	now := t0
+	for i := 0; i < 180; i++ {
+		now = now.Add(RunEvery)
+		s, ran, _ := r.Tick(now, false)
+		if ran && s.Action != None {
+			got = append(got, s.Action.String())
+		}
+	}
+	if g := strings.Join(got, " "); g != "L1 L2" {
+		t.Fatalf("3 h with the next hop answering: actions %q; want \"L1 L2\"", g)
+	}
+	if r.State.Count != 0 || r.State.SOS {
+		t.Errorf("count %d SOS %v; want 0, none", r.State.Count, r.State.SOS)
+	}
+	r.NextHop = HopSilent
+	got = nil
+	for i := 0; i < 12; i++ {
+		now = now.Add(RunEvery)
+		if s, ran, _ := r.Tick(now, false); ran && s.Action != None {
+			got = append(got, s.Action.String())
+		}
+	}
+	// L3 at once; a minute to reboot; then streak 1 to 10: L1 at 2, L2 at 5, L3 at 10.
+	if g := strings.Join(got, " "); g != "L3 L1 L2 L3" {
+		t.Errorf("after the next hop went silent: %q; want \"L3 L1 L2 L3\" (L3 at once, then the ladder again)", g)
+	}
+}
+
+// TestRebootRule: the one rule for every router reboot (SPEC §5, §14).
+func TestRebootRule(t *testing.T) {
+	cfg := testConfig()
+	for _, tc := range []struct {
+		name   string
+		st     State
+		uptime time.Duration
+		want   Verdict
+	}{
+		{"allowed", State{Count: 3}, time.Hour, RebootOK},
+		{"SOS", State{SOS: true}, time.Hour, RebootSOS},
+		{"cooling", State{Count: 7, Cooling: t0.Add(time.Minute)}, time.Hour, RebootCooling},
+		{"cooling passed", State{Count: 7, Cooling: t0}, time.Hour, RebootOK},
+		{"safe uptime", State{}, 9 * time.Minute, RebootSafeUptime},
+		{"limit", State{Count: 9}, time.Hour, RebootLimit},
+	} {
+		if got := RebootRule(cfg, tc.st, t0, tc.uptime); got != tc.want {
+			t.Errorf("%s: RebootRule(%+v, uptime %v) = %v; want %v", tc.name, tc.st, tc.uptime, got, tc.want)
+		}
+	}
+}
+
+// TestDecideAssist: what the host's request does to the router (SPEC §14).
+func TestDecideAssist(t *testing.T) {
+	in := func(step assist.Step, uptime time.Duration) AssistInput {
+		return AssistInput{Now: t0, Uptime: uptime, Step: step, Reason: `LAN path fault seen twice\n`}
+	}
+	for _, tc := range []struct {
+		name      string
+		cfg       func(*config.Config)
+		st        State
+		in        AssistInput
+		wantRun   bool
+		wantWhy   string
+		wantMsg   []string
+		wantCount int
+		wantCool  time.Duration
+	}{
+		{name: "dns runs", st: State{Boot: "b"}, in: in(assist.DNS, time.Hour), wantRun: true,
+			wantMsg: []string{"【协助】应 PVE 请求重启 DNS 服务…"}},
+		{name: "network runs even while cooling", st: State{Count: 7, Cooling: t0.Add(time.Hour)}, in: in(assist.Network, time.Hour),
+			wantRun: true, wantMsg: []string{"【协助】应 PVE 请求重启网络与防火墙服务…"}, wantCount: 7, wantCool: time.Hour},
+		{name: "reboot counts as an L3", st: State{Count: 2}, in: in(assist.Reboot, time.Hour), wantRun: true,
+			wantMsg: []string{"【协助】应 PVE 请求重启路由器…", "【L3-动作】执行物理重启 (#3)…"}, wantCount: 3},
+		{name: "the 7th reboot cools an hour, as an L3", st: State{Count: 6}, in: in(assist.Reboot, time.Hour), wantRun: true,
+			wantMsg: []string{"【L3-动作】执行物理重启 (#7)…"}, wantCount: 7, wantCool: time.Hour},
+		{name: "refused while cooling", st: State{Count: 7, Cooling: t0.Add(90 * time.Minute)}, in: in(assist.Reboot, time.Hour),
+			wantWhy: assist.WhyCooling, wantMsg: []string{"【协助】拒绝 PVE 的重启请求：熔断冷却中，直到 2026-11-25 11:30:00"},
+			wantCount: 7, wantCool: 90 * time.Minute},
+		{name: "refused under SAFE_UPTIME", st: State{}, in: in(assist.Reboot, 42*time.Second),
+			wantWhy: assist.WhySafeUptime, wantMsg: []string{"【协助】拒绝 PVE 的重启请求：安全锁，开机时间过短"}},
+		{name: "refused at the limit, no SOS written", st: State{Count: 9}, in: in(assist.Reboot, time.Hour),
+			wantWhy: assist.WhyLimit, wantMsg: []string{"今日已重启 9 次，再重启将达 SOS 上限 10"}, wantCount: 9},
+		{name: "refused under SOS", st: State{Count: 10, SOS: true}, in: in(assist.Reboot, time.Hour),
+			wantWhy: assist.WhySOS, wantMsg: []string{"SOS 已发出"}, wantCount: 10},
+		{name: "dry run prefixes 【演练】", cfg: func(c *config.Config) { c.DryRun = true }, in: in(assist.Reboot, time.Hour),
+			wantRun: true, wantMsg: []string{"【演练】【协助】", "【演练】【L3-动作】"}, wantCount: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			if tc.cfg != nil {
+				tc.cfg(&cfg)
+			}
+			s := DecideAssist(cfg, tc.st, tc.in)
+			var log []string
+			for _, e := range s.Events {
+				log = append(log, e.Msg)
+			}
+			if s.Run != tc.wantRun || s.Refusal.Why != tc.wantWhy {
+				t.Errorf("DecideAssist(%+v, %s) run %v why %q; want %v %q (log %q)", tc.st, tc.in.Step, s.Run, s.Refusal.Why, tc.wantRun, tc.wantWhy, log)
+			}
+			if tc.wantWhy != "" && (s.Refusal.Outcome != assist.Refused || s.Refusal.Detail == "" || s.Action != None) {
+				t.Errorf("refusal %+v action %v; want refused with a detail and no action", s.Refusal, s.Action)
+			}
+			if (tc.in.Step == assist.Reboot && tc.wantRun) != (s.Action == L3) {
+				t.Errorf("action %v; want L3 exactly for an allowed reboot", s.Action)
+			}
+			wantInOrder(t, strings.Join(log, " | "), tc.wantMsg, nil)
+			var cool time.Duration
+			if !s.Next.Cooling.IsZero() {
+				cool = s.Next.Cooling.Sub(t0)
+			}
+			if s.Next.Count != tc.wantCount || cool != tc.wantCool || s.Next.SOS != tc.st.SOS {
+				t.Errorf("next count %d cooling %v SOS %v; want %d %v %v", s.Next.Count, cool, s.Next.SOS, tc.wantCount, tc.wantCool, tc.st.SOS)
+			}
+			if s.Next.Streak != tc.st.Streak || s.Next.Boot != tc.st.Boot || s.Next.Outage != tc.st.Outage {
+				t.Errorf("an assist changed the ladder's volatile state or outage: %+v", s.Next)
+			}
+		})
+	}
+}
+
+// TestAssistReasonLogged: the host's reason reaches the log line as given
+// (the caller escapes it first).
+func TestAssistReasonLogged(t *testing.T) {
+	s := DecideAssist(testConfig(), State{}, AssistInput{Now: t0, Uptime: time.Hour, Step: assist.Network, Reason: `x\n【SOS】`})
+	for _, a := range s.Events[0].Attrs {
+		if a.Key == "reason" && a.Value.String() == `x\n【SOS】` {
+			return
+		}
+	}
+	t.Errorf("event %+v lacks reason", s.Events[0])
+}
+
+// TestStoreKeepsDiagnosis: the diagnosis is persisted in net_outage, so
+// that a reboot for another reason (a power cut) does not log 【诊断】
+// twice in one outage.
+func TestStoreKeepsDiagnosis(t *testing.T) {
+	dir := t.TempDir()
+	s := Store{StateDir: dir + "/state", RunDir: dir + "/run"}
+	next := State{Boot: "b", Streak: 3, Outage: Outage{Since: t0.Add(-3 * time.Minute), ISP: ISPUpstream}}
+	if err := s.Save(State{}, next, false); err != nil {
+		t.Fatal(err)
+	}
+	got, problems := s.Load(t0, time.Hour)
+	if len(problems) > 0 || got.Outage.ISP != ISPUpstream {
+		t.Fatalf("Load after Save = %+v, %v; want ISP upstream", got.Outage, problems)
+	}
+	after := Decide(testConfig(), State{Outage: got.Outage, Count: got.Count}, Input{Now: t0, Uptime: time.Minute, BootID: "new",
+		NextHop: HopAnswers, NextHopAddr: "192.0.2.1"})
+	wantInOrder(t, msgs(after), []string{"【启动】", "【报警】"}, []string{"【诊断】"})
+}
