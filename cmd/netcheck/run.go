@@ -16,6 +16,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/logx"
+	"github.com/pve-op/network-rescue/internal/pause"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/report"
 	"github.com/pve-op/network-rescue/internal/runenv"
@@ -30,7 +31,7 @@ const ActionTimeout = assist.ActionTimeout
 // env is the run's environment (cli.Env).
 type env = runenv.Env
 
-const usage = `usage: netcheck [flags] [status | plan | report | assist STEP]
+const usage = `usage: netcheck [flags] [status | plan | report | assist STEP | pause DURATION | resume]
 
   (no subcommand)  one run, as cron does every minute
   status [-json]   health checklist with a fix for every ✗ (exit 1 if any);
@@ -42,6 +43,9 @@ const usage = `usage: netcheck [flags] [status | plan | report | assist STEP]
                    reboot (L3_CMD, counted and refused as an L3 would be);
                    prints one result line; exit 0 done, 3 refused, 1 failed,
                    2 usage (see internal/assist)
+  pause DURATION   maintenance mode for DURATION (30m, 2h; at most 7 days):
+                   probing and logging go on, no step, no SOS; ends by itself
+  resume           end a pause now
 
 flags:
 `
@@ -72,8 +76,9 @@ func newFlags(stderr *os.File) flags {
 
 func run(ctx context.Context, args []string, e env) error {
 	args, step := cli.SubArg(args, "assist", func() *flag.FlagSet { return newFlags(nil).fs })
+	args, pauseFor := cli.SubArg(args, "pause", func() *flag.FlagSet { return newFlags(nil).fs })
 	f := newFlags(e.Stderr)
-	sub, done, err := cli.ParseArgs(f.fs, f.common, args, e.Stdout, "status", "plan", "report", "assist")
+	sub, done, err := cli.ParseArgs(f.fs, f.common, args, e.Stdout, "status", "plan", "report", "assist", "pause", "resume")
 	if err != nil || done {
 		return err
 	}
@@ -87,6 +92,15 @@ func run(ctx context.Context, args []string, e env) error {
 			return cli.Usagef("assist: want a step: dns, network or reboot")
 		}
 		if st, err = assist.ParseStep(step); err != nil {
+			return cli.Usagef("%v", err)
+		}
+	}
+	var pauseDur time.Duration
+	if sub == "pause" {
+		if pauseFor == "" {
+			return cli.Usagef("pause: want a duration such as 30m or 2h")
+		}
+		if pauseDur, err = pause.ParseDuration(pauseFor); err != nil {
 			return cli.Usagef("%v", err)
 		}
 	}
@@ -112,6 +126,14 @@ func run(ctx context.Context, args []string, e env) error {
 		return plan(cfg, e, start)
 	case "assist":
 		return assistRun(ctx, cfg, st, *f.reason, f.common.Verbose, e)
+	case "pause", "resume":
+		loc := cli.Zone()
+		log, closeLog := cli.Logger(cfg, "netcheck", f.common.Verbose, e.Stderr, loc)
+		defer closeLog()
+		if sub == "resume" {
+			return cli.Resume(log, e.Stdout, cfg.StateDir)
+		}
+		return cli.Pause(log, e.Stdout, cfg.StateDir, e.Now().In(loc), pauseDur)
 	}
 	return check(ctx, cfg, f.common.Verbose, e)
 }

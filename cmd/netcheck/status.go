@@ -60,6 +60,7 @@ type routerState struct {
 	Streak       int             `json:"streak"`     // failed runs in a row (RUN_DIR: a reboot forgets it)
 	RescuedBy    string          `json:"rescued_by"` // "host" or "vm" once the host acknowledged SOS
 	Internet     health.Internet `json:"internet"`   // this status run's probe
+	Pause        *health.Until   `json:"pause"`      // maintenance mode (SPEC §16); null when none
 }
 
 // routerOutage is net_outage: the outage in progress (since), the last
@@ -82,6 +83,9 @@ func newRouterState(cfg config.Config, st ladder.State, now time.Time, res probe
 	if st.Outage.LastAction != ladder.None {
 		out.Outage.LastAction = st.Outage.LastAction.String()
 	}
+	if st.PauseUntil.After(now) {
+		out.Pause = health.NewUntil(st.PauseUntil, now)
+	}
 	return out
 }
 
@@ -93,6 +97,7 @@ func stateChecks(cfg config.Config, now time.Time) ([]health.Check, ladder.State
 		out = append(out, health.Check{Name: "state file", Detail: p.Error(),
 			Fix: "the next netcheck run logs 【严重错误】 and rewrites it with its safe value; or delete the file"})
 	}
+	out = append(out, health.Pause(st.PauseUntil, now, "netcheck resume"))
 	out = append(out, health.Info("reboot count", fmt.Sprintf("%d of %d today (%s/%s); SOS at %d",
 		st.Count, cfg.L4SOSThreshold, cfg.StateDir, ladder.CountFile, cfg.L4SOSThreshold)))
 	switch {

@@ -30,11 +30,12 @@ func TestStatusJSON(t *testing.T) {
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) // fakeEnv's clock
 	cooling := now.Add(90 * time.Minute)
 	files := map[string]string{
-		filepath.Join(stateDir, "net_rb_count"):   "7\n",
-		filepath.Join(stateDir, "net_cooling_ts"): fmt.Sprintf("%d\n", cooling.Unix()),
-		filepath.Join(stateDir, "SOS_SYSTEM"):     "SOS count=7\n",
-		filepath.Join(stateDir, "net_outage"):     fmt.Sprintf("last_action=L3\nsince=%d\nup_since=0\n", now.Add(-20*time.Minute).Unix()),
-		filepath.Join(runDir, "netcheck.state"):   "boot=boot\ncooling_logged=0\nsos_logged=0\nstreak=12\n",
+		filepath.Join(stateDir, "net_rb_count"):    "7\n",
+		filepath.Join(stateDir, "net_cooling_ts"):  fmt.Sprintf("%d\n", cooling.Unix()),
+		filepath.Join(stateDir, "SOS_SYSTEM"):      "SOS count=7\n",
+		filepath.Join(stateDir, "net_outage"):      fmt.Sprintf("last_action=L3\nsince=%d\nup_since=0\n", now.Add(-20*time.Minute).Unix()),
+		filepath.Join(runDir, "netcheck.state"):    "boot=boot\ncooling_logged=0\nsos_logged=0\nstreak=12\n",
+		filepath.Join(stateDir, "netrescue.pause"): fmt.Sprintf("%d\n", now.Add(45*time.Minute).Unix()),
 	}
 	for p, c := range files {
 		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
@@ -94,6 +95,7 @@ func TestStatusJSON(t *testing.T) {
 		"outage": map[string]any{"since": now.Add(-20 * time.Minute).Format(time.RFC3339), "seconds": 1200.0,
 			"last_action": "L3", "up_since": nil},
 		"internet": map[string]any{"up": false, "detail": "no reply in 0s"},
+		"pause":    map[string]any{"until": now.Add(45 * time.Minute).Format(time.RFC3339), "left_seconds": 2700.0},
 	}
 	for k, w := range want {
 		if !reflect.DeepEqual(st[k], w) {

@@ -79,6 +79,7 @@ const (
 	WhyLimit      = "limit"       // a reboot would reach L4_SOS_THRESHOLD
 	WhyBusy       = "busy"        // another run held the lock for LockWait
 	WhyDryRun     = "dry-run"     // DRY_RUN: decided and logged, not run
+	WhyPause      = "pause"       // maintenance mode (netcheck pause, SPEC §16)
 	WhyCommand    = "command"     // the command exited non-zero or timed out
 	WhyState      = "state"       // the state could not be saved or the lock taken
 )

@@ -40,6 +40,14 @@ func DecideAssist(cfg config.Config, st State, in AssistInput) AssistStep {
 	d := decider{cfg: cfg, in: Input{Now: in.Now, Uptime: in.Uptime}, next: st}
 	out := AssistStep{}
 	reason := slog.String("reason", in.Reason)
+	if d.paused() {
+		// Maintenance (SPEC §16) holds every step the host asks for too.
+		out.Refusal = assist.Result{Step: in.Step, Outcome: assist.Refused, Why: assist.WhyPause,
+			Detail: "maintenance pause until " + d.clock(st.PauseUntil)}
+		d.log(slog.LevelWarn, "【协助】拒绝 PVE 的请求：维护模式中", slog.String("step", string(in.Step)), reason,
+			slog.String("why", assist.WhyPause), slog.String("until", d.clock(st.PauseUntil)))
+		in.Step = ""
+	}
 	switch in.Step {
 	case assist.DNS:
 		out.Run = true

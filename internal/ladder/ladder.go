@@ -49,6 +49,7 @@ type State struct {
 	SOSContent string    // its content, kept as found
 	Outage     Outage    // net_outage
 	RescuedBy  string    // net_rescued_by: "host" or "vm" when the host acknowledged SOS
+	PauseUntil time.Time // maintenance mode until then (SPEC §16); zero when none
 
 	Boot          string    // boot id of the last run; "" after a reboot
 	Streak        int       // consecutive failed runs
@@ -178,6 +179,7 @@ func (d *decider) run() {
 		attrs = append(attrs, slog.Bool("sos", n.SOS))
 		d.log(slog.LevelInfo, "【启动】netcheck 开始守护", attrs...)
 	}
+	d.pauseExpiry()
 	if d.in.Up {
 		d.up()
 		return
@@ -260,20 +262,54 @@ func (d *decider) down(now time.Time) {
 	d.log(slog.LevelWarn, fmt.Sprintf("【报警】网络断开 (第 %d 次失败)。", n.Streak), alarm...)
 	d.diagnose()
 	c := d.cfg
+	want := None
 	switch {
 	case n.Streak == c.L1Threshold:
-		// The configured interface (WAN_IFACE), not always "wan" (SPEC §14).
-		d.act(L1, fmt.Sprintf("【L1-动作】重拨 WAN 接口 (ifdown/ifup %s)…", c.WanIface))
+		want = L1
 	case n.Streak == c.L2Threshold:
-		d.act(L2, "【L2-动作】重启网络与防火墙服务…")
+		want = L2
 	case n.Streak >= c.L3Threshold && d.in.NextHop == HopAnswers:
 		// The next hop answers, nothing beyond it does: the fault is the
 		// ISP's, which no router reboot fixes, and no SOS may bring the
 		// host's reboot either. The streak still grows, so the ladder goes
 		// on from here the run the next hop stops answering (SPEC §14).
 	case n.Streak >= c.L3Threshold:
+		want = L3
+	}
+	if want != None && d.paused() {
+		// Maintenance (SPEC §16): no step and no SOS; said once per rung.
+		if want != L3 || n.Streak == c.L3Threshold {
+			d.log(slog.LevelWarn, "【暂停】维护模式中，不执行动作。", slog.String("would", want.String()),
+				slog.String("until", d.clock(n.PauseUntil)))
+		}
+		return
+	}
+	switch want {
+	case L1:
+		// The configured interface (WAN_IFACE), not always "wan" (SPEC §14).
+		d.act(L1, fmt.Sprintf("【L1-动作】重拨 WAN 接口 (ifdown/ifup %s)…", c.WanIface))
+	case L2:
+		d.act(L2, "【L2-动作】重启网络与防火墙服务…")
+	case L3:
 		d.l3()
 	}
+}
+
+// paused reports maintenance mode at the run's time (SPEC §16).
+func (d *decider) paused() bool {
+	return !d.next.PauseUntil.IsZero() && d.in.Now.Before(d.next.PauseUntil)
+}
+
+// pauseExpiry ends a pause whose deadline passed: 【恢复自救】, and the
+// ladder starts over from its first rung, the least disruptive step, as
+// after a cooling.
+func (d *decider) pauseExpiry() {
+	n := &d.next
+	if n.PauseUntil.IsZero() || d.paused() {
+		return
+	}
+	d.log(slog.LevelInfo, "【恢复自救】维护模式已到期，恢复自救。", slog.String("paused_until", d.clock(n.PauseUntil)))
+	n.PauseUntil, n.Streak = time.Time{}, 0
 }
 
 // diagnose logs, once per outage, that the next hop answers (the outage is

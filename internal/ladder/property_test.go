@@ -12,7 +12,8 @@ import (
 // TestLadderInvariants drives Decide with random sequences of probe
 // results, reboots, clock jumps and midnight resets, and checks the
 // promises of SPEC §5: never L3 under SAFE_UPTIME, never an action while
-// cooling or under SOS, and SOS only once the count reaches L4_SOS_THRESHOLD.
+// cooling or under SOS, and SOS only once the count reaches L4_SOS_THRESHOLD;
+// and of SPEC §16: while paused, no action, no SOS raised, no count added.
 func TestLadderInvariants(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		cfg := config.Default(config.Router)
@@ -38,13 +39,19 @@ func TestLadderInvariants(t *testing.T) {
 				st.Count, st.Cooling, st.SOS = 0, time.Time{}, false
 			case 2: // clock step of up to ±1 day
 				now = now.Add(time.Duration(rapid.IntRange(-1440, 1440).Draw(t, "step")) * time.Minute)
+			case 3: // a person pauses the rescue (SPEC §16), or resumes it
+				st.PauseUntil = now.Add(time.Duration(rapid.IntRange(-10, 180).Draw(t, "pause")) * time.Minute)
 			}
 			now = now.Add(time.Minute)
 			in := Input{Now: now, Up: rapid.IntRange(0, 9).Draw(t, "up") == 0, Uptime: max(now.Sub(boot), 0),
 				BootID: string(rune('a' + bootN%26)), NextHop: Hop(rapid.IntRange(0, 2).Draw(t, "hop"))}
 			s := Decide(cfg, st, in)
 			cooling := !st.Cooling.IsZero() && now.Before(st.Cooling)
+			paused := !st.PauseUntil.IsZero() && now.Before(st.PauseUntil)
 			switch {
+			case paused && (s.Action != None || s.Next.SOS && !st.SOS || s.Next.Count > st.Count):
+				t.Fatalf("run %d: paused until %v, yet action %v, SOS %v -> %v, count %d -> %d",
+					i, st.PauseUntil, s.Action, st.SOS, s.Next.SOS, st.Count, s.Next.Count)
 			case s.Action != None && in.Up:
 				t.Fatalf("run %d: action %v while the net is up", i, s.Action)
 			case s.Action != None && st.SOS:

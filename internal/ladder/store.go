@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/pause"
 	"github.com/pve-op/network-rescue/state"
 )
 
@@ -108,6 +109,12 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		st.SOSLogged = state.RecordTime(rec["sos_logged"], loc)
 		st.CoolingLogged = rec["cooling_logged"] == "1"
 	}
+	// Maintenance mode (SPEC §16): damaged is no pause.
+	if until, err := pause.Read(s.StateDir, now); err != nil {
+		problems = append(problems, err)
+	} else if !until.IsZero() {
+		st.PauseUntil = until.In(loc)
+	}
 	return st, problems
 }
 
@@ -144,6 +151,10 @@ func (s Store) Save(old, next State, dirty bool) error {
 	}
 	if old.RescuedBy != "" && next.RescuedBy == "" {
 		errs = append(errs, state.Remove(s.path(RescuedFile)))
+	}
+	if (dirty || !old.PauseUntil.IsZero()) && next.PauseUntil.IsZero() {
+		// An expired pause goes; so does a damaged one (read as none).
+		errs = append(errs, pause.Clear(s.StateDir))
 	}
 	if dirty || old.Outage != next.Outage {
 		if next.Outage == (Outage{}) {
