@@ -10,6 +10,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/assist"
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/hook"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/untrusted"
 )
@@ -90,6 +91,13 @@ func assistRun(ctx context.Context, cfg config.Config, step assist.Step, reason 
 		log.Info("【演练】-> 不执行命令", "step", string(step), "cmd", cmdline)
 		return answer(assist.Result{Outcome: assist.Refused, Why: assist.WhyDryRun,
 			Detail: "DRY_RUN: decided and logged, " + cmdline + " not run"})
+	}
+	// ON_EVENT_CMD (SPEC §16): after the step, beside a reboot.
+	ev := hook.Event{Name: "assist", Detail: fmt.Sprintf("%s asked by the host: %s", step, reason)}
+	if d.Action == ladder.L3 {
+		go fire(ctx, cfg, log, e, ev)
+	} else {
+		defer fire(ctx, cfg, log, e, ev)
 	}
 	// In its own process group, to completion within its bound (SPEC §15).
 	r := e.Exec(context.WithoutCancel(ctx), cmdline, ActionTimeout)

@@ -14,6 +14,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/health"
+	"github.com/pve-op/network-rescue/internal/hook"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/logx"
 	"github.com/pve-op/network-rescue/internal/pause"
@@ -237,11 +238,13 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	for _, ev := range step.Events {
 		log.LogAttrs(ctx, ev.Level, ev.Msg, ev.Attrs...)
 	}
+	events := ladder.Transitions(st, in, step)
 	if step.Action == ladder.None {
 		if len(step.Events) == 0 && logx.IsTerminal(e.Stderr) && !verbose {
 			// By hand on a terminal, a quiet healthy run still answers.
 			fmt.Fprintf(e.Stderr, "netcheck: %s; streak %d, count %d: nothing to do\n", res.Summary(), step.Next.Streak, step.Next.Count)
 		}
+		fire(ctx, cfg, log, e, events...)
 		return nil
 	}
 	cmdline := map[ladder.Action]string{ladder.L1: cfg.L1Cmd, ladder.L2: cfg.L2Cmd, ladder.L3: cfg.L3Cmd}[step.Action]
@@ -252,13 +255,38 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	// The action runs to completion in its own process group: a SIGTERM
 	// or Ctrl-C (ctx cancelled) after `ifdown` must not leave the WAN
 	// down; only ActionTimeout ends it (SPEC §15).
+	if step.Action == ladder.L3 {
+		// The reboot ends the run: ON_EVENT_CMD runs beside it, never
+		// before it (SPEC §16), and may be cut short by it.
+		go fire(ctx, cfg, log, e, events...)
+	}
 	r := e.Exec(context.WithoutCancel(ctx), cmdline, ActionTimeout)
 	level := slog.LevelInfo
 	if !r.OK() {
 		level = slog.LevelError
 	}
 	log.Log(ctx, level, "-> "+r.Summary(), "action", step.Action.String(), "elapsed", r.Elapsed.Round(time.Millisecond))
+	if step.Action != ladder.L3 {
+		fire(ctx, cfg, log, e, events...)
+	}
 	return nil
+}
+
+// fire runs ON_EVENT_CMD once for each event (SPEC §16), after the step it
+// reports, bounded by hook.Timeout and run to completion even when a
+// signal arrives; its outcome is logged as -> [成功] / -> [错误].
+func fire(ctx context.Context, cfg config.Config, log *slog.Logger, e env, events ...hook.Event) {
+	if cfg.OnEventCmd == "" || cfg.DryRun || e.ExecEnv == nil {
+		return
+	}
+	for _, ev := range events {
+		r := e.ExecEnv(context.WithoutCancel(ctx), cfg.OnEventCmd, hook.Timeout, ev.Env())
+		level := slog.LevelInfo
+		if !r.OK() {
+			level = slog.LevelError
+		}
+		log.Log(ctx, level, "-> "+r.Summary(), "event", ev.Name, "elapsed", r.Elapsed.Round(time.Millisecond))
+	}
 }
 
 // logProblem reports a state file that could not be read (SPEC §5 rule 4).
