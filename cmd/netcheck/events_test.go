@@ -34,7 +34,7 @@ func TestOnEventCmd(t *testing.T) {
 	e.Now = func() time.Time { return now }
 	e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: up} }
 	for i, want := range []string{
-		"down 0 ",             // first failed run
+		"down 0 ",              // first failed run
 		"down 0 |l1 60 redial", // second: L1
 		"down 0 |l1 60 redial", // third: nothing new
 		"down 0 |l1 60 redial|up 180 ",
