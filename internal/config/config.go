@@ -74,6 +74,9 @@ type Config struct {
 	KnownHosts        string
 	SSHTimeout        time.Duration
 	OpStateDir        string
+	OpNetcheck        string // the router's netcheck, run for `assist` (SPEC §14)
+	OpConfig          string // the router's config, passed to it with -config
+	DNSCheck          string // resolved against OP_IP:53 on every run; "" disables
 	PVEMark           string
 	RebootDelay       time.Duration
 	RebootCmd         string

@@ -179,6 +179,20 @@ var keys = []*key{
 		set: func(c *Config, v string) error { return setPath(&c.KnownHosts, v) }},
 	{name: "SSH_TIMEOUT", roles: hostOnly, defs: d("10s"), allowed: "a duration from 1s to 5m",
 		set: func(c *Config, v string) error { return setDuration(&c.SSHTimeout, v, time.Second, 5*time.Minute) }},
+	{name: "OP_NETCHECK", roles: hostOnly, defs: d("/usr/bin/netcheck"), allowed: "the absolute path of netcheck on the router" + exeChars,
+		set: func(c *Config, v string) error { return setExe(&c.OpNetcheck, v) },
+		doc: "run over SSH for a LAN-side step: OP_NETCHECK -config OP_CONFIG assist STEP (SPEC §14)"},
+	{name: "OP_CONFIG", roles: hostOnly, defs: d("/etc/netrescue.conf"), allowed: "the absolute path of the router's config" + exeChars,
+		set: func(c *Config, v string) error { return setExe(&c.OpConfig, v) }},
+	{name: "DNS_CHECK", roles: hostOnly, defs: d("www.baidu.com"), allowed: "a host name the router's DNS forwarder must resolve, or empty to disable",
+		set: func(c *Config, v string) error {
+			if v != "" && !validHostname(v) {
+				return errors.New("is not a host name")
+			}
+			c.DNSCheck = v
+			return nil
+		},
+		doc: "resolved against the router's resolver (OP_IP:53) on every run, beside the IP probe (SPEC §14)"},
 	{name: "OP_STATE_DIR", roles: hostOnly, defs: d("/root"), allowed: "an absolute directory path on the router, without quotes",
 		set: func(c *Config, v string) error {
 			if strings.ContainsAny(v, "'\"\n") {
@@ -597,4 +611,24 @@ func checkURL(v string) error {
 		return errors.New("holds a space")
 	}
 	return nil
+}
+
+// validHostname reports a DNS name of letters, digits and hyphens in
+// dot-separated labels of 1 to 63 characters, at most 253 in all.
+func validHostname(v string) bool {
+	v = strings.TrimSuffix(v, ".")
+	if v == "" || len(v) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(v, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }

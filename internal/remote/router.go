@@ -19,6 +19,9 @@ const (
 	// rescuedFile tells the router's next recovery who ended the outage:
 	// "host" (the host rebooted) or "vm" (the host cold-restarted the VM).
 	rescuedFile = "net_rescued_by"
+	// outageFile is the router's own view of the internet (SPEC §14): a
+	// record whose since= is set while its last run found it down.
+	outageFile = "net_outage"
 )
 
 // maxCommandLen keeps a command inside one SSH packet as Dropbear accepts
@@ -64,6 +67,11 @@ type RouterState struct {
 	HasRescuedBy bool
 	// RescuedBy is net_rescued_by's content.
 	RescuedBy string
+	// HasOutage is true when net_outage exists; Outage is its content,
+	// OutageDamaged its kind when it is not a regular file.
+	HasOutage     bool
+	Outage        string
+	OutageDamaged string
 }
 
 // ReadRouterState reads SOS_SYSTEM, net_rb_count, net_cooling_ts and net_rescued_by in
@@ -212,7 +220,7 @@ func opsCommand(stateDir string, ops []fileOp) (string, error) {
 // or the new content, not a mix.
 func readStateCommand(stateDir, nonce string) string {
 	return "cd " + shellQuote(stateDir) + " || exit 1\n" +
-		"for f in " + sosFile + " " + countFile + " " + coolingFile + " " + rescuedFile + "; do\n" +
+		"for f in " + sosFile + " " + countFile + " " + coolingFile + " " + rescuedFile + " " + outageFile + "; do\n" +
 		"\tif [ -L \"$f\" ]; then k=symlink\n" +
 		"\telif [ ! -e \"$f\" ]; then k=missing\n" +
 		"\telif [ -f \"$f\" ]; then k=file\n" +
@@ -261,6 +269,7 @@ func parseRouterState(out []byte, nonce string) (RouterState, error) {
 		{countFile, &st.HasCount, &st.Count, &st.CountDamaged},
 		{coolingFile, &st.HasCooling, &st.Cooling, &st.CoolingDamaged},
 		{rescuedFile, &st.HasRescuedBy, &st.RescuedBy, &st.RescuedByDamaged},
+		{outageFile, &st.HasOutage, &st.Outage, &st.OutageDamaged},
 	} {
 		missing := []byte(nonce + " " + f.name + " missing\n")
 		present := []byte(nonce + " " + f.name + " present\n")
@@ -319,7 +328,7 @@ type FileDamage struct {
 // Damaged lists the router state files that are damaged, in file order.
 func (st RouterState) Damaged() []FileDamage {
 	var out []FileDamage
-	for _, d := range []FileDamage{{sosFile, st.SOSDamaged}, {countFile, st.CountDamaged}, {coolingFile, st.CoolingDamaged}, {rescuedFile, st.RescuedByDamaged}} {
+	for _, d := range []FileDamage{{sosFile, st.SOSDamaged}, {countFile, st.CountDamaged}, {coolingFile, st.CoolingDamaged}, {rescuedFile, st.RescuedByDamaged}, {outageFile, st.OutageDamaged}} {
 		if d.Kind != "" {
 			out = append(out, d)
 		}

@@ -357,6 +357,7 @@ func formatState(st RouterState, nonce string) []byte {
 	frame(countFile, st.HasCount, st.Count, st.CountDamaged)
 	frame(coolingFile, st.HasCooling, st.Cooling, st.CoolingDamaged)
 	frame(rescuedFile, st.HasRescuedBy, st.RescuedBy, st.RescuedByDamaged)
+	frame(outageFile, st.HasOutage, st.Outage, st.OutageDamaged)
 	b.WriteString(nonce + " done\n")
 	return b.Bytes()
 }
@@ -371,63 +372,63 @@ func TestParseRouterState(t *testing.T) {
 	}{
 		{
 			name: "nothing there",
-			out:  "N0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			out:  "N0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 net_outage missing\nN0 done\n",
 			want: RouterState{},
 		},
 		{
 			name: "empty SOS is SOS, empty count is present",
-			out:  "N0 SOS_SYSTEM present\n\nN0 end\nN0 net_rb_count present\n\nN0 end\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			out:  "N0 SOS_SYSTEM present\n\nN0 end\nN0 net_rb_count present\n\nN0 end\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 net_outage missing\nN0 done\n",
 			want: RouterState{SOS: true, HasCount: true},
 		},
 		{
 			name: "contents kept exactly",
-			out:  "N0 SOS_SYSTEM present\ntime=x count=10 reason=l3\n\nN0 end\nN0 net_rb_count present\n10\n\nN0 end\nN0 net_cooling_ts present\n1700000000\nN0 end\nN0 net_rescued_by present\nhost\n\nN0 end\nN0 done\n",
+			out:  "N0 SOS_SYSTEM present\ntime=x count=10 reason=l3\n\nN0 end\nN0 net_rb_count present\n10\n\nN0 end\nN0 net_cooling_ts present\n1700000000\nN0 end\nN0 net_rescued_by present\nhost\n\nN0 end\nN0 net_outage missing\nN0 done\n",
 			want: RouterState{SOS: true, SOSContent: "time=x count=10 reason=l3\n", HasCount: true, Count: "10\n", HasCooling: true, Cooling: "1700000000", HasRescuedBy: true, RescuedBy: "host\n"},
 		},
 		{
 			name: "content that looks like a frame of another nonce",
-			out:  "N0 SOS_SYSTEM present\nN1 end\nN1 done\n\nN0 end\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			out:  "N0 SOS_SYSTEM present\nN1 end\nN1 done\n\nN0 end\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 net_outage missing\nN0 done\n",
 			want: RouterState{SOS: true, SOSContent: "N1 end\nN1 done\n"},
 		},
 		{
 			name: "login banner before the frames is ignored",
-			out:  "Welcome to OpenWrt\nN0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			out:  "Welcome to OpenWrt\nN0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 net_outage missing\nN0 done\n",
 			want: RouterState{},
 		},
 		{
 			name: "damaged SOS is SOS, not read",
-			out:  "N0 SOS_SYSTEM damaged fifo\nN0 net_rb_count damaged directory\nN0 net_cooling_ts damaged symlink\nN0 net_rescued_by damaged device\nN0 done\n",
+			out:  "N0 SOS_SYSTEM damaged fifo\nN0 net_rb_count damaged directory\nN0 net_cooling_ts damaged symlink\nN0 net_rescued_by damaged device\nN0 net_outage missing\nN0 done\n",
 			want: RouterState{SOS: true, SOSDamaged: "fifo", HasCount: true, CountDamaged: "directory", HasCooling: true, CoolingDamaged: "symlink", HasRescuedBy: true, RescuedByDamaged: "device"},
 		},
 		{
 			name: "SOS at the bound is whole",
-			out:  "N0 SOS_SYSTEM present\n" + strings.Repeat("s", MaxFileRead) + "\nN0 end\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			out:  "N0 SOS_SYSTEM present\n" + strings.Repeat("s", MaxFileRead) + "\nN0 end\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 net_outage missing\nN0 done\n",
 			want: RouterState{SOS: true, SOSContent: strings.Repeat("s", MaxFileRead)},
 		},
 		{
 			name: "SOS past the bound is truncated, count past it is damaged",
-			out:  "N0 SOS_SYSTEM present\n" + strings.Repeat("s", MaxFileRead+1) + "\nN0 end\nN0 net_rb_count present\n" + strings.Repeat("1", MaxFileRead+1) + "\nN0 end\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			out:  "N0 SOS_SYSTEM present\n" + strings.Repeat("s", MaxFileRead+1) + "\nN0 end\nN0 net_rb_count present\n" + strings.Repeat("1", MaxFileRead+1) + "\nN0 end\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 net_outage missing\nN0 done\n",
 			want: RouterState{SOS: true, SOSContent: strings.Repeat("s", MaxFileRead), SOSTruncated: true, HasCount: true, CountDamaged: "oversized"},
 		},
 		{
 			name:    "more than the read command sends",
-			out:     "N0 SOS_SYSTEM present\n" + strings.Repeat("s", MaxFileRead+2) + "\nN0 end\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			out:     "N0 SOS_SYSTEM present\n" + strings.Repeat("s", MaxFileRead+2) + "\nN0 end\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 net_outage missing\nN0 done\n",
 			wantErr: "parse router state: SOS_SYSTEM: 4098 bytes, more than the 4097 the read command sends",
 		},
 		{
 			name:    "unknown kind",
-			out:     "N0 SOS_SYSTEM damaged weird\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			out:     "N0 SOS_SYSTEM damaged weird\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 net_outage missing\nN0 done\n",
 			wantErr: `parse router state: SOS_SYSTEM: unknown kind "weird"`,
 		},
 		{
 			name: "damaged frame of another nonce",
-			out:  "N0 SOS_SYSTEM present\nN1 net_rb_count damaged fifo\n\nN0 end\nN0 net_rb_count damaged fifo\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\n",
+			out:  "N0 SOS_SYSTEM present\nN1 net_rb_count damaged fifo\n\nN0 end\nN0 net_rb_count damaged fifo\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 net_outage missing\nN0 done\n",
 			want: RouterState{SOS: true, SOSContent: "N1 net_rb_count damaged fifo\n", HasCount: true, CountDamaged: "fifo"},
 		},
 		{name: "empty output", out: "", wantErr: `parse router state: no SOS_SYSTEM frame in ""`},
 		{
 			name:    "truncated before done",
-			out:     "N0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\n",
+			out:     "N0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 net_outage missing\n",
 			wantErr: `parse router state: want end of output, got ""`,
 		},
 		{
@@ -442,7 +443,7 @@ func TestParseRouterState(t *testing.T) {
 		},
 		{
 			name:    "trailing garbage",
-			out:     "N0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 done\nx",
+			out:     "N0 SOS_SYSTEM missing\nN0 net_rb_count missing\nN0 net_cooling_ts missing\nN0 net_rescued_by missing\nN0 net_outage missing\nN0 done\nx",
 			wantErr: `parse router state: want end of output, got "N0 done\nx"`,
 		},
 	}
@@ -469,10 +470,10 @@ func TestParseRouterState(t *testing.T) {
 // accepts survives formatting and parsing again.
 func FuzzParseRouterState(f *testing.F) {
 	const nonce = "netrescue-0123"
-	f.Add([]byte(nonce + " SOS_SYSTEM missing\n" + nonce + " net_rb_count missing\n" + nonce + " net_cooling_ts missing\n" + nonce + " net_rescued_by missing\n" + nonce + " done\n"))
+	f.Add([]byte(nonce + " SOS_SYSTEM missing\n" + nonce + " net_rb_count missing\n" + nonce + " net_cooling_ts missing\n" + nonce + " net_rescued_by missing\n" + nonce + " net_outage missing\n" + nonce + " done\n"))
 	f.Add(formatState(RouterState{SOS: true, SOSContent: "x\n", HasCount: true, Count: "10\n"}, nonce))
 	f.Add([]byte(nonce + " SOS_SYSTEM present\n"))
-	f.Add([]byte(nonce + " SOS_SYSTEM damaged fifo\n" + nonce + " net_rb_count damaged oversized\n" + nonce + " net_cooling_ts missing\n" + nonce + " net_rescued_by missing\n" + nonce + " done\n"))
+	f.Add([]byte(nonce + " SOS_SYSTEM damaged fifo\n" + nonce + " net_rb_count damaged oversized\n" + nonce + " net_cooling_ts missing\n" + nonce + " net_rescued_by missing\n" + nonce + " net_outage missing\n" + nonce + " done\n"))
 	f.Add(formatState(RouterState{SOS: true, SOSContent: strings.Repeat("a", MaxFileRead), SOSTruncated: true, HasCooling: true, CoolingDamaged: "oversized"}, nonce))
 	f.Add([]byte(""))
 	f.Fuzz(func(t *testing.T, out []byte) {

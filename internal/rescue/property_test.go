@@ -102,6 +102,12 @@ func TestAtMostOncePerDay(t *testing.T) {
 			case 1, 2:
 				o.Router.SOS = true
 			}
+			// The router's own view and the DNS check (SPEC §14): a fault
+			// only the LAN sees, now and then.
+			o.Router.SelfKnown = rapid.IntRange(0, 4).Draw(rt, "selfKnown") > 0
+			o.Router.SelfUp = rapid.Bool().Draw(rt, "selfUp")
+			o.DNSKnown = rapid.Bool().Draw(rt, "dnsKnown")
+			o.DNSOK = rapid.Bool().Draw(rt, "dnsOK")
 			if rapid.IntRange(0, 7).Draw(rt, "guard") == 0 {
 				o.Deferred = []string{"vzdump"}
 			}
@@ -142,6 +148,12 @@ func TestAtMostOncePerDay(t *testing.T) {
 			if !st.PauseUntil.IsZero() && now.Before(st.PauseUntil) && step.Action != None {
 				rt.Fatalf("run %d: %v while paused until %v", i, step.Action, st.PauseUntil)
 			}
+			if st.LANFault == step.Next.LANFault && lanSteps(step.Next.LANSteps) > lanSteps(st.LANSteps)+1 {
+				rt.Fatalf("run %d: more than one LAN-side step in one run: %q -> %q", i, st.LANSteps, step.Next.LANSteps)
+			}
+			if step.Action == Assist && step.Assist == "" {
+				rt.Fatalf("run %d: an assist without its step", i)
+			}
 			if step.Action == HostReboot && !cfg.HostRebootHours.Contains(now) {
 				rt.Fatalf("run %d: host reboot at %s outside HOST_REBOOT_HOURS %v", i, now.Format("15:04"), cfg.HostRebootHours)
 			}
@@ -167,7 +179,7 @@ func TestAtMostOncePerDay(t *testing.T) {
 				continue
 			}
 			day := Today(now)
-			if o.VM.Lock != "" && step.Action != None && step.Action != HostReboot {
+			if o.VM.Lock != "" && (step.Action == VMStart || step.Action == VMResume || step.Action == VMRestart) {
 				rt.Fatalf("run %d: %v of a VM locked by a backup", i, step.Action)
 			}
 			switch step.Action {
@@ -225,4 +237,11 @@ func corrupt(rt *rapid.T, s Store, now time.Time) {
 	}
 	_ = os.WriteFile(p, []byte(junk), 0o644)
 	_ = os.Chtimes(p, now, now)
+}
+
+func lanSteps(s string) int {
+	if s == "" {
+		return 0
+	}
+	return strings.Count(s, ",") + 1
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/assist"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/qm"
@@ -29,6 +30,7 @@ const (
 	HostReboot        // the physical host
 	VMStart           // qm start of a router VM found stopped (SPEC §13 rule 1)
 	VMResume          // qm resume of a router VM found paused (SPEC §13 rule 2)
+	Assist            // ask the router to take one LAN-side step (SPEC §14): Step.Assist
 )
 
 func (a Action) String() string {
@@ -41,6 +43,8 @@ func (a Action) String() string {
 		return "vm-start"
 	case VMResume:
 		return "vm-resume"
+	case Assist:
+		return "assist"
 	}
 	return "none"
 }
@@ -85,6 +89,12 @@ type State struct {
 	// PauseUntil is the end of maintenance mode (SPEC §16), zero when
 	// none: until then the host observes and logs but takes no action.
 	PauseUntil time.Time
+	// A fault only the LAN sees (SPEC §14): its kind (LANDNS, LANPath),
+	// how many runs in a row saw it, and the LAN-side steps taken for it
+	// (comma-separated: dns, network, reboot).
+	LANFault string
+	LANSeen  int
+	LANSteps string
 }
 
 // VMStatus is what `qm status VMID --verbose` said.
@@ -116,6 +126,10 @@ type Router struct {
 	SOS        bool
 	SOSContent string
 	Count      string
+	// SelfKnown says whether the router's own view could be read
+	// (net_outage); SelfUp is that view: its last run found the internet up.
+	SelfKnown bool
+	SelfUp    bool
 }
 
 // Obs is what the run has observed so far; each *Known flag says whether
@@ -128,6 +142,11 @@ type Obs struct {
 	NetKnown  bool
 	NetUp     bool
 	NetDetail string
+	// DNSKnown: DNS_CHECK was asked of the router's resolver in the same
+	// budget as the probe; DNSOK whether it answered with an address.
+	DNSKnown  bool
+	DNSOK     bool
+	DNSDetail string
 
 	RouterKnown bool
 	Router      Router
@@ -153,6 +172,7 @@ type Obs struct {
 type Step struct {
 	Need   Need
 	Action Action
+	Assist assist.Step // with Action Assist: the step the router is asked for
 	Events []ladder.Event
 	Next   State
 	Silent bool // the mark says today's rescue is spent: exit without a word
@@ -265,7 +285,8 @@ func (d *decider) run() {
 		d.step.Need = NeedNet
 		return
 	}
-	if d.o.NetUp {
+	if d.o.NetUp && (!d.o.DNSKnown || d.o.DNSOK) {
+		n.LANFault, n.LANSeen, n.LANSteps = "", 0, ""
 		if !n.DownSince.IsZero() {
 			d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
 				slog.Duration("outage", now.Sub(n.DownSince).Round(time.Second)), slog.String("by", d.o.NetDetail))
@@ -276,7 +297,14 @@ func (d *decider) run() {
 	if n.DownSince.IsZero() || n.DownSince.After(now) {
 		n.DownSince = now
 	}
-	d.log(slog.LevelWarn, "【检测】互联网断开，开始检索 OpenWrt SOS 信号...", slog.String("probe", d.o.NetDetail))
+	if d.o.NetUp {
+		// The IP targets answer, the router's DNS forwarder does not: for
+		// the family the internet is down all the same (SPEC §14).
+		d.log(slog.LevelWarn, "【检测】DNS 解析失败 (经 OpenWrt)，开始检索 OpenWrt SOS 信号...",
+			slog.String("probe", d.o.NetDetail), slog.String("dns", d.o.DNSDetail))
+	} else {
+		d.log(slog.LevelWarn, "【检测】互联网断开，开始检索 OpenWrt SOS 信号...", slog.String("probe", d.o.NetDetail))
+	}
 	// SPEC §13: the router VM, seen from the host, before SSH (a stopped
 	// VM answers no SSH).
 	if d.cfg.VMID != "" {
@@ -299,10 +327,16 @@ func (d *decider) run() {
 	}
 	n.RouterDownSince = time.Time{}
 	if !d.o.Router.SOS {
+		if kind := d.lanFault(); kind != "" {
+			d.lanStep(kind)
+			return
+		}
+		n.LANFault, n.LANSeen, n.LANSteps = "", 0, ""
 		d.log(slog.LevelInfo, "【观察】未发现 SOS 信号。判定 OpenWrt 仍在尝试自愈或处于熔断期。",
 			slog.String("router_count", d.o.Router.Count))
 		return
 	}
+	n.LANFault, n.LANSeen, n.LANSteps = "", 0, ""
 	d.log(slog.LevelWarn, "【确认】捕获 SOS 信号！OpenWrt 自救已穷尽。准备介入重启 PVE。",
 		slog.String("sos", d.o.Router.SOSContent))
 	if !d.o.LANKnown {

@@ -78,6 +78,13 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		}
 		st.VMStartPrevDate, st.VMStartsPrev = prev, n
 	}
+	// A LAN fault in progress (SPEC §14): optional keys; damaged reads as
+	// none, and the fault is seen afresh.
+	if k := rec["lan_fault"]; k == LANDNS || k == LANPath {
+		st.LANFault = k
+		st.LANSeen, _ = strconv.Atoi(rec["lan_seen"])
+		st.LANSteps = rec["lan_steps"]
+	}
 	// Maintenance mode (SPEC §16): damaged is no pause.
 	now := time.Now
 	if s.Now != nil {
@@ -115,14 +122,15 @@ func (s Store) Save(old, next State) error {
 	if old.DownSince.Equal(next.DownSince) && old.RouterDownSince.Equal(next.RouterDownSince) &&
 		old.VMRestartDate == next.VMRestartDate && old.LastReboot == next.LastReboot &&
 		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
-		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev {
+		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
+		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps {
 		return nil
 	}
 	if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
 		return fmt.Errorf("state dir: %w", err)
 	}
 	p := filepath.Join(s.StateDir, RecordFile)
-	if next.DownSince.IsZero() && next.RouterDownSince.IsZero() && next.VMRestartDate == "" && next.LastReboot == "" && next.VMStartDate == "" {
+	if next.DownSince.IsZero() && next.RouterDownSince.IsZero() && next.VMRestartDate == "" && next.LastReboot == "" && next.VMStartDate == "" && next.LANFault == "" {
 		return state.Remove(p)
 	}
 	return state.WriteRecord(p, state.Record{
@@ -134,6 +142,9 @@ func (s Store) Save(old, next State) error {
 		"vm_starts":          strconv.Itoa(next.VMStarts),
 		"vm_start_prev_date": next.VMStartPrevDate,
 		"vm_starts_prev":     strconv.Itoa(next.VMStartsPrev),
+		"lan_fault":          next.LANFault,
+		"lan_seen":           strconv.Itoa(next.LANSeen),
+		"lan_steps":          next.LANSteps,
 	})
 }
 

@@ -1,0 +1,70 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/pve-op/network-rescue/internal/assist"
+)
+
+// Assist asks the router to take one LAN-side step with its own command
+// (SPEC §14): it runs `NETCHECK -config CONF assist STEP -reason REASON`
+// over SSH, the paths and the reason single-quoted, and reads the one
+// result line netcheck prints (internal/assist). The connection has the
+// usual SSH timeout; the command has timeout (assist.MaxDuration): it may
+// wait for the router's own run and then run a network restart.
+//
+// A reboot that works ends the session before the line comes: that is
+// assist.ErrNoLine with step reboot, which the caller may take for done.
+// Router text in the result (Detail) is untrusted.
+func (c Config) Assist(ctx context.Context, netcheck, conf string, step assist.Step, reason string, timeout time.Duration) (assist.Result, error) {
+	cmd := shellQuote(netcheck) + " -config " + shellQuote(conf) + " assist " + string(step) + " -reason " + shellQuote(reason)
+	if len(cmd) > maxCommandLen {
+		return assist.Result{}, fmt.Errorf("assist: command of %d bytes", len(cmd))
+	}
+	client, err := c.dial(ctx)
+	if err != nil {
+		return assist.Result{}, err
+	}
+	defer client.Close()
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	budget := budgetOf(cctx)
+	stop := context.AfterFunc(cctx, func() { client.Close() })
+	defer stop()
+	sess, err := client.NewSession()
+	if err != nil {
+		return assist.Result{}, phaseError(cctx, c.Addr, "ssh session", budget, err)
+	}
+	defer sess.Close()
+	stdout := &limitedBuffer{max: maxOutput}
+	stderr := &limitedBuffer{max: 4096}
+	sess.Stdout, sess.Stderr = stdout, stderr
+	runErr := sess.Run(cmd)
+	var exit *ssh.ExitError
+	var missing *ssh.ExitMissingError
+	switch {
+	case cctx.Err() != nil && runErr != nil:
+		return assist.Result{}, phaseError(cctx, c.Addr, "ssh command", budget, runErr)
+	case runErr != nil && !errors.As(runErr, &exit) && !errors.As(runErr, &missing):
+		return assist.Result{}, phaseError(cctx, c.Addr, "ssh command", budget, runErr)
+	}
+	res, perr := assist.Parse(stdout.String())
+	if perr != nil {
+		if exit != nil && exit.ExitStatus() == assist.ExitUsage {
+			return assist.Result{}, fmt.Errorf("assist: the router refused the request as a usage or configuration error: %s", oneLine(stderr.String()))
+		}
+		if exit != nil {
+			return assist.Result{}, fmt.Errorf("assist: %w (exit status %d: %s)", perr, exit.ExitStatus(), oneLine(stderr.String()))
+		}
+		return assist.Result{}, fmt.Errorf("assist: %w", perr)
+	}
+	if exit != nil && exit.ExitStatus() != res.ExitCode() {
+		return assist.Result{}, fmt.Errorf("assist: result %s with exit status %d", res.Outcome, exit.ExitStatus())
+	}
+	return res, nil
+}

@@ -1,0 +1,102 @@
+package rescue
+
+import (
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/pve-op/network-rescue/internal/assist"
+)
+
+// Faults only the LAN sees (SPEC §14): the router reports itself up (no
+// SOS, its own last probe up) while the host, on the LAN, has no internet.
+const (
+	LANDNS  = "dns"  // the IP targets answer, the router's DNS forwarder does not resolve
+	LANPath = "path" // the IP targets do not answer from the LAN: forwarding, NAT, conntrack
+)
+
+// LANSeenBefore is how many host runs in a row must see a LAN fault before
+// the first step: a blip is not a fault.
+const LANSeenBefore = 2
+
+// lanFault classifies the run: a LAN fault, or "" when the router sees
+// the outage itself (its own ladder is at work) or its view is unknown.
+func (d *decider) lanFault() string {
+	r := d.o.Router
+	switch {
+	case !r.SelfKnown || !r.SelfUp:
+		return ""
+	case d.o.NetUp && d.o.DNSKnown && !d.o.DNSOK:
+		return LANDNS
+	case !d.o.NetUp:
+		return LANPath
+	}
+	return ""
+}
+
+// lanStep takes one LAN-side step per host run, in the order of SPEC §14:
+// dns (a DNS fault only) → network → reboot (the VM cold restart with
+// VM_ID) → the host reboot under §6's rules. A step is recorded in the new
+// state before it is asked for, so no run repeats it.
+func (d *decider) lanStep(kind string) {
+	n := &d.step.Next
+	if n.LANFault != kind {
+		n.LANFault, n.LANSeen, n.LANSteps = kind, 0, ""
+	}
+	n.LANSeen++
+	msg := "【LAN】局域网侧故障：OpenWrt 自身网络正常，局域网却无法上网。"
+	if kind == LANDNS {
+		msg = "【LAN】DNS 故障：IP 可达，但 OpenWrt 的 DNS 转发不解析。"
+	}
+	d.log(slog.LevelWarn, msg, slog.String("fault", kind), slog.Int("seen", n.LANSeen),
+		slog.String("probe", d.o.NetDetail), slog.String("dns", d.o.DNSDetail), slog.String("steps_done", n.LANSteps))
+	if n.LANSeen < LANSeenBefore {
+		return // seen once: wait for the next run (a blip is not a fault)
+	}
+	done := strings.Split(n.LANSteps, ",")
+	var steps []assist.Step
+	if kind == LANDNS {
+		steps = append(steps, assist.DNS)
+	}
+	steps = append(steps, assist.Network, assist.Reboot)
+	for _, st := range steps {
+		if slices.Contains(done, string(st)) {
+			continue
+		}
+		if st == assist.Reboot && d.cfg.VMID != "" {
+			// With the router as a VM, its reboot is the VM's cold restart
+			// (once a day); spent, the host is next.
+			if d.vmUnknown || d.vmLocked || spent(n.VMRestartDate, d.o.Now) {
+				continue
+			}
+			if !d.guards() {
+				return
+			}
+			n.LANSteps = joinStep(n.LANSteps, st)
+			d.vmRestart("LAN 故障 (" + kind + ")：网络重启无效，冷重启路由虚拟机")
+			return
+		}
+		if d.held(Assist) {
+			return
+		}
+		n.LANSteps = joinStep(n.LANSteps, st)
+		d.step.Action, d.step.Assist = Assist, st
+		d.log(slog.LevelWarn, "【LAN】请求 OpenWrt 协助。", slog.String("step", string(st)), slog.String("fault", kind))
+		return
+	}
+	// Every router-side step was tried: the fault may be the host's own
+	// bridge. The host reboot, under §6's rules.
+	if !d.guards() {
+		return
+	}
+	d.log(slog.LevelError, "【LAN】OpenWrt 侧的步骤都已尝试，故障仍在，重启 PVE 物理机 (可能是主机网桥)。",
+		slog.String("fault", kind), slog.String("steps_done", n.LANSteps))
+	d.hostReboot("LAN fault (" + kind + ") after " + n.LANSteps)
+}
+
+func joinStep(done string, st assist.Step) string {
+	if done == "" {
+		return string(st)
+	}
+	return done + "," + string(st)
+}

@@ -1,0 +1,94 @@
+package rescue
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/assist"
+	"github.com/pve-op/network-rescue/internal/config"
+)
+
+// TestDecideLAN: SPEC §14 on the host — a fault only the LAN sees (the
+// router reports itself up, no SOS) is seen by two runs in a row, then one
+// LAN-side step per run: dns (a DNS fault only) → network → reboot (the VM
+// cold restart with VM_ID) → the host reboot under §6's rules.
+func TestDecideLAN(t *testing.T) {
+	selfUp := Router{SelfKnown: true, SelfUp: true, Count: "0"}
+	path := func(mod func(o *Obs)) Obs {
+		return full(func(o *Obs) {
+			o.Router, o.DNSKnown, o.DNSOK = selfUp, true, false
+			if mod != nil {
+				mod(o)
+			}
+		})
+	}
+	dns := func(mod func(o *Obs)) Obs {
+		return path(func(o *Obs) {
+			o.NetUp, o.DNSDetail = true, "dns 10.78.1.1:53: read: connection refused"
+			if mod != nil {
+				mod(o)
+			}
+		})
+	}
+	vm := func(c *config.Config) { c.VMID = "100" }
+	for _, tt := range []struct {
+		name       string
+		cfg        func(*config.Config)
+		st         State
+		obs        Obs
+		wantAction Action
+		wantAssist assist.Step
+		wantMsg    string
+		wantSteps  string
+		wantSeen   int
+	}{
+		{name: "healthy with DNS: nothing", obs: Obs{Now: t0, NetKnown: true, NetUp: true, DNSKnown: true, DNSOK: true}},
+		{name: "path fault, first run: watch", obs: path(nil), wantMsg: "【LAN】局域网侧故障", wantSeen: 1},
+		{name: "path fault, second run: network", st: State{LANFault: LANPath, LANSeen: 1}, obs: path(nil),
+			wantAction: Assist, wantAssist: assist.Network, wantMsg: "【LAN】请求 OpenWrt 协助。", wantSteps: "network", wantSeen: 2},
+		{name: "path fault, network tried: reboot", st: State{LANFault: LANPath, LANSeen: 2, LANSteps: "network"}, obs: path(nil),
+			wantAction: Assist, wantAssist: assist.Reboot, wantSteps: "network,reboot", wantSeen: 3},
+		{name: "path fault, all tried: the host", st: State{LANFault: LANPath, LANSeen: 3, LANSteps: "network,reboot"}, obs: path(nil),
+			wantAction: HostReboot, wantMsg: "【LAN】OpenWrt 侧的步骤都已尝试", wantSteps: "network,reboot", wantSeen: 4},
+		{name: "path fault with VM_ID: cold restart for reboot", cfg: vm, st: State{LANFault: LANPath, LANSeen: 2, LANSteps: "network"},
+			obs: path(nil), wantAction: VMRestart, wantSteps: "network,reboot", wantSeen: 3},
+		{name: "VM restarted today: the host", cfg: vm, st: State{LANFault: LANPath, LANSeen: 2, LANSteps: "network", VMRestartDate: Today(t0)},
+			obs: path(nil), wantAction: HostReboot, wantSeen: 3},
+		{name: "dns fault, first run: watch", obs: dns(nil), wantMsg: "【检测】DNS 解析失败", wantSeen: 1},
+		{name: "dns fault, second run: dns", st: State{LANFault: LANDNS, LANSeen: 1}, obs: dns(nil),
+			wantAction: Assist, wantAssist: assist.DNS, wantMsg: "【LAN】DNS 故障", wantSteps: "dns", wantSeen: 2},
+		{name: "dns fault, dns tried: network", st: State{LANFault: LANDNS, LANSeen: 2, LANSteps: "dns"}, obs: dns(nil),
+			wantAction: Assist, wantAssist: assist.Network, wantSteps: "dns,network", wantSeen: 3},
+		{name: "kind changes: seen afresh", st: State{LANFault: LANDNS, LANSeen: 3, LANSteps: "dns,network"}, obs: path(nil), wantSeen: 1},
+		{name: "the router sees the outage too: its ladder", st: State{LANFault: LANPath, LANSeen: 3, LANSteps: "network"},
+			obs: path(func(o *Obs) { o.Router.SelfUp = false }), wantMsg: "【观察】未发现 SOS 信号。"},
+		{name: "router view unknown: no LAN step", obs: path(func(o *Obs) { o.Router.SelfKnown = false }), wantMsg: "【观察】"},
+		{name: "paused: held", st: State{LANFault: LANPath, LANSeen: 1, PauseUntil: t0.Add(time.Hour)}, obs: path(nil),
+			wantMsg: "【暂停】", wantSeen: 2},
+		{name: "HOST_REBOOT_HOURS does not hold an assist", cfg: func(c *config.Config) { c.HostRebootHours, _ = config.ParseHours("1-6") },
+			st: State{LANFault: LANPath, LANSeen: 1}, obs: path(nil), wantAction: Assist, wantAssist: assist.Network, wantSteps: "network", wantSeen: 2},
+		{name: "back up: cleared", st: State{LANFault: LANPath, LANSeen: 3, LANSteps: "network", DownSince: t0.Add(-15 * time.Minute)},
+			obs: Obs{Now: t0, NetKnown: true, NetUp: true, DNSKnown: true, DNSOK: true}, wantMsg: "【恢复】"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default(config.Host)
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			s := Decide(cfg, tt.st, tt.obs)
+			if s.Action != tt.wantAction || s.Assist != tt.wantAssist {
+				t.Errorf("Decide = %v %q; want %v %q (log: %s)", s.Action, s.Assist, tt.wantAction, tt.wantAssist, msgs(s))
+			}
+			if !strings.Contains(msgs(s), tt.wantMsg) {
+				t.Errorf("log %q lacks %q", msgs(s), tt.wantMsg)
+			}
+			if tt.wantSteps != "" && s.Next.LANSteps != tt.wantSteps {
+				t.Errorf("steps done = %q; want %q", s.Next.LANSteps, tt.wantSteps)
+			}
+			if s.Next.LANSeen != tt.wantSeen {
+				t.Errorf("seen = %d; want %d", s.Next.LANSeen, tt.wantSeen)
+			}
+		})
+	}
+}
