@@ -265,6 +265,9 @@ func (l *hostLab) configure(t *testing.T, extra ...string) {
 		"CHECK_TARGETS=198.51.100.1",
 		"PROBE_TIMEOUT=300ms",
 		"OP_IP=" + hostLabRouterIP,
+		// The router namespace serves no DNS: DNS_CHECK (SPEC §14) is off
+		// here; lan_test.go runs it against a real forwarder.
+		"DNS_CHECK=",
 		"OP_STATE_DIR=/root",
 		"SSH_KEY=" + l.key,
 		"KNOWN_HOSTS=" + l.known,

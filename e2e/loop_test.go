@@ -175,6 +175,9 @@ echo "REBOOT found no hostcheck above $$" >> '%s'`,
 		"CHECK_TARGETS=" + loopTargets,
 		"PROBE_TIMEOUT=300ms",
 		"OP_IP=" + loopRouterLAN,
+		// The router namespace serves no DNS unless a test starts one
+		// (lan_test.go): DNS_CHECK (SPEC §14) is off by default here.
+		"DNS_CHECK=",
 		"SSH_KEY=" + keyFile,
 		"KNOWN_HOSTS=" + filepath.Join(dir, "known_hosts"),
 		"SSH_TIMEOUT=2s",

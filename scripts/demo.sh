@@ -166,6 +166,8 @@ cat >"$T/host.conf" <<EOF
 CHECK_TARGETS=198.51.100.1,203.0.113.1
 PROBE_TIMEOUT=500ms
 OP_IP=$RLAN
+# The demo's router serves no DNS: no DNS_CHECK through it.
+DNS_CHECK=
 OP_STATE_DIR=/root
 SSH_KEY=$T/host/id_ed25519
 KNOWN_HOSTS=$T/host/known_hosts

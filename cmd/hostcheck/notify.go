@@ -53,6 +53,8 @@ func (h *host) notifyStep(st rescue.State, obs rescue.Obs, step rescue.Step) {
 		h.notify("vm-start", fmt.Sprintf("OpenWrt 虚拟机 %s 已停止，正在启动 (qm start)。", h.cfg.VMID), false)
 	case step.Action == rescue.VMResume:
 		h.notify("vm-resume", fmt.Sprintf("OpenWrt 虚拟机 %s 已暂停，正在恢复 (qm resume)。", h.cfg.VMID), false)
+	case step.Action == rescue.Assist:
+		h.notify("assist", fmt.Sprintf("局域网侧故障 (%s)：已请求 OpenWrt 执行 %s。", step.Next.LANFault, step.Assist), false)
 	case step.Action == rescue.VMRestart:
 		h.notify("vm-restart", fmt.Sprintf("OpenWrt 虚拟机 %s 已冷重启 (qm stop/start)。", h.cfg.VMID), false)
 	case step.Action == rescue.HostReboot:

@@ -270,6 +270,9 @@ func (h *host) check(ctx context.Context) error {
 		h.vmStart(ctx)
 	case rescue.VMResume:
 		h.vmResume(ctx)
+	case rescue.Assist:
+		h.assist(ctx, step.Assist, fmt.Sprintf("LAN fault %q seen by %d host runs; %s; dns %s",
+			step.Next.LANFault, step.Next.LANSeen, obs.NetDetail, obs.DNSDetail))
 	case rescue.HostReboot:
 		// The reboot ends the run: ON_EVENT_CMD runs beside it, never
 		// before it (SPEC §16).
@@ -318,9 +321,18 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 		}
 		switch step.Need {
 		case rescue.NeedNet:
+			// The IP probe and DNS_CHECK against the router's resolver, in
+			// parallel, within one PROBE_TIMEOUT (SPEC §14).
+			dns := h.dnsCheck(ctx)
 			res := h.probe(ctx, h.cfg.CheckTargets, h.cfg.CheckTCP)
 			obs.NetKnown, obs.NetUp, obs.NetDetail = true, res.Up, res.Summary()
-			h.log.Debug("probe", "up", res.Up, "summary", res.Summary())
+			if asked, d := dns(); asked {
+				obs.DNSKnown, obs.DNSOK, obs.DNSDetail = true, d == nil, "ok"
+				if d != nil {
+					obs.DNSDetail = d.Error()
+				}
+			}
+			h.log.Debug("probe", "up", res.Up, "summary", res.Summary(), "dns", obs.DNSDetail)
 			h.traceStage("probe the internet", res.Summary())
 		case rescue.NeedRouter:
 			rctx, cancel := context.WithTimeout(ctx, h.cfg.SSHTimeout)
@@ -363,6 +375,22 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 		default:
 			return step, rs, obs
 		}
+	}
+}
+
+// dnsCheck starts DNS_CHECK against the router's resolver (OP_IP:53)
+// within PROBE_TIMEOUT and returns the wait for its answer; asked is false
+// when DNS_CHECK is empty (or the environment resolves nothing).
+func (h *host) dnsCheck(ctx context.Context) func() (asked bool, err error) {
+	if h.cfg.DNSCheck == "" || h.e.Resolve == nil {
+		return func() (bool, error) { return false, nil }
+	}
+	dctx, cancel := context.WithTimeout(ctx, h.cfg.ProbeTimeout)
+	done := make(chan error, 1)
+	go func() { done <- h.e.Resolve(dctx, net.JoinHostPort(h.cfg.OpIP, "53"), h.cfg.DNSCheck) }()
+	return func() (bool, error) {
+		defer cancel()
+		return true, <-done
 	}
 }
 

@@ -84,11 +84,23 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 	if h.cfg.VMID != "" {
 		checks = append(checks, h.vmChecks(ctx, st, now)...)
 	}
+	dns := h.dnsCheck(ctx)
 	res := h.probe(ctx, h.cfg.CheckTargets, h.cfg.CheckTCP)
 	if res.Up {
 		checks = append(checks, health.Check{OK: true, Name: "internet", Detail: res.Summary()})
 	} else {
 		checks = append(checks, health.Check{Name: "internet", Detail: res.Summary(), Fix: "the router's ladder is working on it; see both logs"})
+	}
+	// DNS_CHECK through the router's forwarder (SPEC §14): a router that
+	// serves no DNS on OP_IP would look like a DNS fault every run.
+	switch asked, err := dns(); {
+	case !asked:
+		checks = append(checks, health.Info("DNS via the router", "DNS_CHECK is empty: not checked"))
+	case err == nil:
+		checks = append(checks, health.Check{OK: true, Name: "DNS via the router", Detail: h.cfg.DNSCheck + " resolved by " + h.cfg.OpIP + ":53"})
+	default:
+		checks = append(checks, health.Check{Name: "DNS via the router", Detail: shown(err.Error(), maxShownErr),
+			Fix: "make OpenWrt's DNS forwarder (dnsmasq) answer on " + h.cfg.OpIP + ":53, set DNS_CHECK to a name it resolves, or DNS_CHECK= to disable the check"})
 	}
 	checks = append(checks, h.publishChecks(now)...)
 	checks = append(checks, health.Log(h.cfg.LogFile, 5)...)

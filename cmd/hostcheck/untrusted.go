@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/internal/untrusted"
+	"github.com/pve-op/network-rescue/state"
 )
 
 // Bounds of router text shown in a log line, the mark or `status` (SPEC
@@ -39,7 +41,35 @@ func routerObs(rs remote.RouterState) rescue.Router {
 	if rs.CountDamaged != "" {
 		r.Count = damagedText(rs.CountDamaged)
 	}
+	r.SelfKnown, r.SelfUp = routerSelf(rs)
 	return r
+}
+
+// routerSelf is the router's own view of the internet (SPEC §14) from its
+// net_outage: no file, or one without since=, means its last run found the
+// internet up (a healthy run writes nothing); since= set means down. A
+// damaged or unreadable record is unknown. Only the number is taken from
+// the router's text.
+func routerSelf(rs remote.RouterState) (known, up bool) {
+	if !rs.HasOutage {
+		return true, true
+	}
+	if rs.OutageDamaged != "" {
+		return false, false
+	}
+	rec, err := state.ParseRecord("net_outage", rs.Outage)
+	if err != nil {
+		return false, false
+	}
+	since, ok := rec["since"]
+	if !ok {
+		return false, false
+	}
+	n, err := strconv.ParseInt(since, 10, 64)
+	if err != nil || n < 0 {
+		return false, false
+	}
+	return true, n == 0
 }
 
 // logRouterDamage logs each router state file that could not be read whole:

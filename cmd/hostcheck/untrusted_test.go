@@ -19,18 +19,27 @@ func TestRouterObs(t *testing.T) {
 	}{
 		{"netcheck's SOS line, newline dropped",
 			remote.RouterState{SOS: true, SOSContent: "time=2025-01-01T03:04:05Z count=10 reason=ladder exhausted\n", HasCount: true, Count: "10\n"},
-			rescue.Router{SOS: true, SOSContent: "time=2025-01-01T03:04:05Z count=10 reason=ladder exhausted", Count: "10"}},
+			rescue.Router{SOS: true, SOSContent: "time=2025-01-01T03:04:05Z count=10 reason=ladder exhausted", Count: "10", SelfKnown: true, SelfUp: true}},
 		{"forged log line and tag escaped",
 			remote.RouterState{SOS: true, SOSContent: "x\n2026-01-01 00:00:00 ERROR 【严重错误】检测到 PVE 未能成功重启！\x1b[31m", HasCount: true, Count: "1\r【回退】"},
 			rescue.Router{SOS: true,
 				SOSContent: `x\n2026-01-01 00:00:00 ERROR \u3010\u4e25\u91cd\u9519\u8bef\u3011\u68c0\u6d4b\u5230 PVE \u672a\u80fd\u6210\u529f\u91cd\u542f\uff01\x1b[31m`,
-				Count:      `1\r\u3010\u56de\u9000\u3011`}},
+				Count:      `1\r\u3010\u56de\u9000\u3011`, SelfKnown: true, SelfUp: true}},
 		{"damaged SOS is SOS, named by its kind",
 			remote.RouterState{SOS: true, SOSDamaged: "fifo", HasCount: true, CountDamaged: "directory"},
-			rescue.Router{SOS: true, SOSContent: "(damaged: fifo, not read)", Count: "(damaged: directory, not read)"}},
+			rescue.Router{SOS: true, SOSContent: "(damaged: fifo, not read)", Count: "(damaged: directory, not read)", SelfKnown: true, SelfUp: true}},
 		{"long SOS bounded",
 			remote.RouterState{SOS: true, SOSContent: strings.Repeat("s", remote.MaxFileRead), SOSTruncated: true},
-			rescue.Router{SOS: true, SOSContent: strings.Repeat("s", maxShownSOS-3) + "..."}},
+			rescue.Router{SOS: true, SOSContent: strings.Repeat("s", maxShownSOS-3) + "...", SelfKnown: true, SelfUp: true}},
+		// SPEC §14: the router's own view, from net_outage as netcheck's
+		// ladder.Store writes it (since=0 while up, the unix time of the
+		// first failed run while down).
+		{"router sees the outage", remote.RouterState{HasOutage: true, Outage: "isp=none\nlast_action=L1\nsince=1764000000\nup_since=0\n"},
+			rescue.Router{SelfKnown: true}},
+		{"router up, its count awaiting RECOVERY_STABLE", remote.RouterState{HasOutage: true, Outage: "isp=none\nlast_action=none\nsince=0\nup_since=1764000000\n"},
+			rescue.Router{SelfKnown: true, SelfUp: true}},
+		{"damaged net_outage: unknown", remote.RouterState{HasOutage: true, OutageDamaged: "fifo"}, rescue.Router{}},
+		{"garbage net_outage: unknown", remote.RouterState{HasOutage: true, Outage: "since=yesterday\n"}, rescue.Router{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

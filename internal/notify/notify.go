@@ -31,7 +31,7 @@ const MaxQueued = 20
 // Message is one thing the owner should hear about.
 type Message struct {
 	Time  time.Time `json:"time"`
-	Event string    `json:"event"` // sos, host-reboot, vm-restart, vm-start, vm-resume, misfire, recovery
+	Event string    `json:"event"` // sos, host-reboot, vm-restart, vm-start, vm-resume, assist, misfire, recovery
 	Text  string    `json:"text"`
 }
 

@@ -114,6 +114,7 @@ type Month struct {
 	HostReboots int // 【终极动作】 PVE reboots
 	VMRestarts  int // 【终极动作】 VM cold restarts
 	VMStarts    int // 【终极动作】 starts of a stopped and resumes of a paused VM (SPEC §13)
+	Assists     int // 【LAN】 steps the host asked the router for (SPEC §14)
 	Misfires    int // 【回退】
 	Errors      int // 严重错误 lines
 }
@@ -165,6 +166,8 @@ func Summarize(r io.Reader) ([]Month, error) {
 			m.VMStarts++
 		case strings.HasPrefix(msg, "【终极动作】") && strings.Contains(msg, "PVE 物理机"):
 			m.HostReboots++
+		case strings.HasPrefix(msg, "【LAN】请求 OpenWrt 协助"):
+			m.Assists++
 		case strings.HasPrefix(msg, "【回退】"):
 			m.Misfires++
 		}
@@ -247,7 +250,7 @@ func Write(w io.Writer, months []Month, host bool) {
 		return
 	}
 	if host {
-		fmt.Fprintf(w, "%-8s %8s %10s %10s %8s %10s %8s %9s %7s\n", "month", "outages", "median", "longest", "host", "VM restart", "VM start", "misfires", "errors")
+		fmt.Fprintf(w, "%-8s %8s %10s %10s %8s %10s %8s %6s %9s %7s\n", "month", "outages", "median", "longest", "host", "VM restart", "VM start", "LAN", "misfires", "errors")
 	} else {
 		fmt.Fprintf(w, "%-8s %8s %10s %10s %-24s %8s %5s %7s\n", "month", "outages", "median", "longest", "ended after", "reboots", "SOS", "errors")
 	}
@@ -259,7 +262,7 @@ func Write(w io.Writer, months []Month, host bool) {
 			med, longest = s[len(s)/2].Round(time.Second).String(), s[len(s)-1].Round(time.Second).String()
 		}
 		if host {
-			fmt.Fprintf(w, "%-8s %8d %10s %10s %8d %10d %8d %9d %7d\n", m.Month, m.Outages, med, longest, m.HostReboots, m.VMRestarts, m.VMStarts, m.Misfires, m.Errors)
+			fmt.Fprintf(w, "%-8s %8d %10s %10s %8d %10d %8d %6d %9d %7d\n", m.Month, m.Outages, med, longest, m.HostReboots, m.VMRestarts, m.VMStarts, m.Assists, m.Misfires, m.Errors)
 			continue
 		}
 		var ended []string

@@ -85,6 +85,7 @@ func TestSummarizeHost(t *testing.T) {
 		"2026-11-03 09:00:01 WRN 【终极动作】启动已停止的 OpenWrt 虚拟机。 vm_id=100 qmpstatus=stopped start_today=1",
 		"2026-11-03 09:05:01 WRN 【终极动作】恢复已暂停的 OpenWrt 虚拟机 (qm resume)。 vm_id=100 qmpstatus=paused start_today=2",
 		"2026-11-03 09:30:01 WRN 【终极动作】冷重启 OpenWrt 虚拟机 (qm stop/start)。 vm_id=100 reason=x",
+		"2026-11-03 10:00:00 WRN 【LAN】请求 OpenWrt 协助。 step=network fault=path",
 		"2026-11-03 10:30:01 WRN 【终极动作】删除 SOS 成功。PVE 物理机将在 10 秒后执行优雅重启... reason=\"SOS count=10\"",
 		"2026-11-03 10:30:02 WRN 【演练】【终极动作】PVE 物理机将在 10 秒后执行优雅重启... (未执行) cmd=x",
 		"2026-11-03 11:00:00 INF 【恢复】互联网已恢复。 outage=2h0m0s",
@@ -93,12 +94,12 @@ func TestSummarizeHost(t *testing.T) {
 	if err != nil || len(months) != 1 {
 		t.Fatalf("Summarize = %+v, %v", months, err)
 	}
-	if m := months[0]; m.HostReboots != 1 || m.VMRestarts != 1 || m.VMStarts != 2 || m.Outages != 1 {
-		t.Errorf("month = %+v; want 1 host reboot, 1 VM restart, 2 VM starts, 1 outage", m)
+	if m := months[0]; m.HostReboots != 1 || m.VMRestarts != 1 || m.VMStarts != 2 || m.Assists != 1 || m.Outages != 1 {
+		t.Errorf("month = %+v; want 1 host reboot, 1 VM restart, 2 VM starts, 1 LAN assist, 1 outage", m)
 	}
 	var b strings.Builder
 	Write(&b, months, true)
-	if !strings.Contains(b.String(), "VM start") || !strings.Contains(b.String(), "       1          1        2") {
+	if !strings.Contains(b.String(), "VM start") || !strings.Contains(b.String(), "       1          1        2      1") {
 		t.Errorf("host table:\n%s", b.String())
 	}
 }

@@ -34,6 +34,8 @@ func Transitions(old State, o Obs, s Step) []hook.Event {
 		detail = "qm stop/start of the router VM"
 	case HostReboot:
 		detail = s.Next.Mark.Reason
+	case Assist:
+		detail = "netcheck assist " + string(s.Assist) + " (LAN fault " + s.Next.LANFault + ")"
 	}
 	if s.Action != None {
 		evs = append(evs, hook.Event{Name: s.Action.String(), Detail: detail, Outage: outage})

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/pve-op/network-rescue/internal/assist"
+)
+
+// assist asks the router to take one LAN-side step with its own command
+// (SPEC §14): `OP_NETCHECK -config OP_CONFIG assist STEP` over SSH, bounded
+// by what the router may take (its lock wait and the command) on top of
+// the connection. The answer is logged as a 【LAN】 line; router text in
+// it is escaped (SPEC §15).
+func (h *host) assist(ctx context.Context, step assist.Step, reason string) {
+	if h.cfg.DryRun {
+		h.log.Info("【演练】-> 不执行命令", "cmd", h.cfg.OpNetcheck+" -config "+h.cfg.OpConfig+" assist "+string(step))
+		return
+	}
+	// The step runs to completion on the router whatever happens here; a
+	// signal does not cut the wait for its answer short (SPEC §15).
+	actx := context.WithoutCancel(ctx)
+	res, err := h.remote().Assist(actx, h.cfg.OpNetcheck, h.cfg.OpConfig, step, reason, assist.MaxDuration(h.cfg.ProbeTimeout))
+	switch {
+	case errors.Is(err, assist.ErrNoLine) && step == assist.Reboot:
+		// A reboot that works ends the session before the answer comes.
+		h.log.Info("【LAN】-> OpenWrt 正在重启 (会话随重启结束)。", "step", string(step))
+	case err != nil:
+		h.log.Error("【LAN】-> [错误] 请求 OpenWrt 协助失败", "step", string(step), "reason", shown(err.Error(), maxShownErr))
+		h.failed = true
+	default:
+		level := slog.LevelInfo
+		msg := "【LAN】-> [成功] OpenWrt 已执行。"
+		switch res.Outcome {
+		case assist.Refused:
+			level, msg = slog.LevelWarn, "【LAN】-> OpenWrt 拒绝执行。"
+		case assist.Failed:
+			level, msg = slog.LevelError, "【LAN】-> [错误] OpenWrt 执行失败。"
+			h.failed = true
+		}
+		h.log.Log(context.Background(), level, msg, "step", string(step), "result", string(res.Outcome),
+			"why", res.Why, "detail", shown(res.Detail, maxShownErr))
+	}
+}
