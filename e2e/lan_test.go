@@ -1,0 +1,118 @@
+package e2e
+
+// Faults only the LAN sees (SPEC §14, issue 11 item 4), in the closed
+// loop of loop_test.go: the router's own traffic works, so its own ladder
+// sees nothing, while the host on the LAN has no internet (forwarding
+// dropped) or no DNS (the router's forwarder dead). The host asks the
+// router, over SSH, to run its own command: `netcheck -config ROUTERCONF
+// assist STEP` with the test's own binary and config (OP_NETCHECK,
+// OP_CONFIG), never defaults. The recorders repair what their step would:
+// L2 flushes the "stuck" table, L3 also the "wedged" one, DNS restarts the
+// forwarder.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// lanLab is the loop lab with the host's assist keys pointed at the
+// test's netcheck and router config.
+func lanLab(t *testing.T, id string, routerConf, hostConf []string) *loopLab {
+	t.Helper()
+	needRoot(t, "dropbear", "dropbearkey")
+	// The router's config path is known only once the lab exists: the
+	// host's OP_CONFIG is set with a second write of its config.
+	l := newLoopLab(t, id, routerConf, hostConf)
+	host := append(lines(readFile(t, l.hConf)), "OP_NETCHECK="+bin(t, "netcheck"), "OP_CONFIG="+l.rConf)
+	writeConf(t, l.hConf, host...)
+	return l
+}
+
+func (l *loopLab) wantHostLog(t *testing.T, wants ...string) {
+	t.Helper()
+	hostInOrder(t, "host log", readFile(t, l.hLog), wants...)
+}
+
+// TestLoopLANForwardingFixedByNetwork: forwarding is dropped on the router
+// while its own traffic works; two host runs see it, the third asks for
+// `assist network`, whose L2 recorder repairs it.
+func TestLoopLANForwardingFixedByNetwork(t *testing.T) {
+	l := lanLab(t, "n", nil, nil)
+	l.healthy(t)
+	blockInternet(t, l.router, "stuck", "", "forward")
+	wantActs(t, l.run(t, 4), "L2")
+	if strings.Contains(readFile(t, l.rLog), "【报警】") {
+		t.Errorf("the router's own probe saw an outage:\n%s", readFile(t, l.rLog))
+	}
+	l.wantHostLog(t, "【检测】互联网断开", "【LAN】局域网侧故障", "seen=1",
+		"【LAN】局域网侧故障", "seen=2", "【LAN】请求 OpenWrt 协助。 step=network", "【LAN】-> [成功] OpenWrt 已执行。")
+	hostInOrder(t, "router log", readFile(t, l.rLog), "【协助】应 PVE 请求重启网络与防火墙服务…", "reason=", "-> [成功]")
+	if acts := l.run(t, 2); len(acts) != 0 {
+		t.Errorf("after the repair: ran %v", acts)
+	}
+	l.wantHostLog(t, "【LAN】-> [成功]", "【恢复】互联网已恢复。")
+}
+
+// TestLoopLANForwardingFixedByReboot: forwarding broken in a way L2 does
+// not fix: network, then `assist reboot`, counted by the router as an L3.
+func TestLoopLANForwardingFixedByReboot(t *testing.T) {
+	l := lanLab(t, "w", nil, nil)
+	l.healthy(t)
+	blockInternet(t, l.router, "wedged", "", "forward")
+	wantActs(t, l.run(t, 6), "L2 L3")
+	l.wantHostLog(t, "【LAN】请求 OpenWrt 协助。 step=network", "【LAN】请求 OpenWrt 协助。 step=reboot")
+	hostInOrder(t, "router log", readFile(t, l.rLog), "【协助】应 PVE 请求重启路由器…", "【L3-动作】执行物理重启 (#1)…", "by=assist")
+	if c := strings.TrimSpace(readFile(t, filepath.Join(l.root, "net_rb_count"))); c != "1" {
+		t.Errorf("net_rb_count = %q; want 1 (the assist reboot counts as an L3)", c)
+	}
+	if acts := l.run(t, 2); len(acts) != 0 {
+		t.Errorf("after the reboot: ran %v", acts)
+	}
+	l.wantHostLog(t, "step=reboot", "【恢复】互联网已恢复。")
+}
+
+// TestLoopLANDNSForwarderDead: the router's DNS forwarder (dnsmasq on the
+// LAN address) dies; the IP targets still answer the host. Two runs see a
+// DNS fault, the third asks for `assist dns`, whose DNS_CMD starts the
+// forwarder again.
+func TestLoopLANDNSForwarderDead(t *testing.T) {
+	needRoot(t, "dnsmasq")
+	dir := hostTempDir(t, "dns")
+	pidFile := filepath.Join(dir, "dnsmasq.pid")
+	start := fmt.Sprintf("dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --listen-address=%s --bind-interfaces --port=53 "+
+		"--address=/www.example.test/198.51.100.1 --pid-file=%s --user=root", loopRouterLAN, pidFile)
+	dnsCmd := recorder(t, dir, "DNS", filepath.Join(dir, "dns-actions.log"), start)
+	l := lanLab(t, "d", []string{"DNS_CMD=" + dnsCmd}, []string{"DNS_CHECK=www.example.test"})
+	// The recorder logs into the lab's action log like the others.
+	if err := os.WriteFile(dnsCmd, []byte(fmt.Sprintf("#!/bin/sh\necho \"DNS $*\" >> '%s'\n%s\n", l.actions, start)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stop := func() {
+		if b, err := os.ReadFile(pidFile); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 1 {
+				_ = syscall.Kill(pid, syscall.SIGTERM) // the dnsmasq this test started
+			}
+			_ = os.Remove(pidFile)
+		}
+	}
+	t.Cleanup(stop)
+	sh(t, "ip", "netns", "exec", l.router, "sh", "-c", start)
+	l.healthy(t)
+	if strings.Contains(readFile(t, l.hLog), "【检测】") {
+		t.Fatalf("the host saw a fault while the forwarder ran:\n%s", readFile(t, l.hLog))
+	}
+	stop() // the forwarder dies
+	wantActs(t, l.run(t, 4), "DNS")
+	l.wantHostLog(t, "【检测】DNS 解析失败 (经 OpenWrt)", "【LAN】DNS 故障", "seen=1", "【LAN】DNS 故障", "seen=2",
+		"【LAN】请求 OpenWrt 协助。 step=dns", "【LAN】-> [成功] OpenWrt 已执行。")
+	hostInOrder(t, "router log", readFile(t, l.rLog), "【协助】应 PVE 请求重启 DNS 服务…", "-> [成功]")
+	if acts := l.run(t, 2); len(acts) != 0 {
+		t.Errorf("after the repair: ran %v", acts)
+	}
+	l.wantHostLog(t, "step=dns", "【恢复】互联网已恢复。")
+}
