@@ -160,6 +160,16 @@ func (h *host) plan(routerCfg config.Config, now time.Time) error {
 		fmt.Fprintf(w, "  %-13s %-4s %s\n", name, fmt.Sprintf("(%d)", c.L4SOSThreshold), jointOutcome(rescue.SimulateJoint(c, h.cfg, now, ladder.PlanHorizon)))
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Faults only the LAN sees (the router up by its own probe, SPEC §14), fault at %s:\n", now.Format("15:04"))
+	for _, f := range rescue.LANFaultClasses {
+		d, action, ok := rescue.SimulateLANFault(h.cfg, f, now, ladder.PlanHorizon)
+		if !ok {
+			fmt.Fprintf(w, "  %-31s nothing within %v\n", f, ladder.PlanHorizon)
+			continue
+		}
+		fmt.Fprintf(w, "  %-31s %s at +%s (%s)\n", f, action, ladder.Human(d), now.Add(d).Format("15:04"))
+	}
+	fmt.Fprintln(w)
 	if h.cfg.VMID == "" {
 		fmt.Fprintln(w, "Router VM faults: VM_ID is empty, so a stopped, paused or hung router VM (which raises no SOS) is never helped; set VM_ID.")
 		return nil

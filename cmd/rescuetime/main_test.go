@@ -98,7 +98,11 @@ func TestRunPrintsTable(t *testing.T) {
 			// original scripts never help a VM that raises no SOS.
 			"router VM stopped               2.6 min (0.1–5.0)              never",
 			"router VM hung (agent)          13.1 min (10.7–15.6)           never",
-			"router VM hung (no agent)       22.8 min (20.4–25.3)           never"}},
+			"router VM hung (no agent)       22.8 min (20.4–25.3)           never",
+			// SPEC §14 goals: DNS ≤ 11 min, LAN path ≤ 16 min; the originals never.
+			"DNS forwarder dead              7.6 min (5.1–10.1)             never",
+			"LAN path broken (L2 fixes)      7.6 min (5.1–10.1)             never",
+			"LAN path broken (reboot fixes)  12.6 min (10.1–15.1)           never"}},
 		{"markdown", []string{"-md"}, []string{"| fault fixed by |", "|---|", "| router reboot (L3) | 9.6 min (9.1–10.1) |"}},
 	}
 	for _, tt := range tests {

@@ -179,7 +179,27 @@ func table(rcfg, hcfg config.Config) []row {
 	for _, f := range rescue.VMFaults {
 		rows = append(rows, row{name: f.String(), netrescue: vmRescueStats(hcfg, f), original: stats{never: true}})
 	}
+	// A fault only the LAN sees (SPEC §14): the router is up by its own
+	// probe and raises no SOS; the original scripts never helped either.
+	for _, f := range rescue.LANFaultClasses {
+		rows = append(rows, row{name: f.String(), netrescue: lanRescueStats(hcfg, f), original: stats{never: true}})
+	}
 	return rows
+}
+
+// lanRescueStats is the time to rescue of a fault only the LAN sees from
+// the host's real decision, over every phase against its five-minute cron.
+func lanRescueStats(hcfg config.Config, f rescue.LANFaultClass) stats {
+	var ds []time.Duration
+	missed := 0
+	for u := time.Duration(0); u < rescue.HostEvery; u += phaseStep {
+		if d, _, ok := rescue.SimulateLANFault(hcfg, f, faultBase().Add(u), horizon); ok {
+			ds = append(ds, d)
+		} else {
+			missed++
+		}
+	}
+	return summarize(ds, missed)
 }
 
 // minutes prints a duration as minutes with one decimal, or as 7h45m past
@@ -229,7 +249,9 @@ reboots 7/8/9; host loop every 2 h. The command's own duration (ifup, a reboot)
 comes on top, the same for both. Faults start at 08:00 on a weekday.
 Router VM rows (VM_ID set; rescue.SimulateVMFault): the router's own ladder is
 dead, the host's run counts its observations at their bounds (PROBE_TIMEOUT;
-for a hung VM also SSH_TIMEOUT, the LAN ping and 20 s for the agent's ping).`
+for a hung VM also SSH_TIMEOUT, the LAN ping and 20 s for the agent's ping).
+LAN rows (rescue.SimulateLANFault): the router is up by its own probe; the
+host sees the fault twice, then asks the router for one step per run.`
 
 func writeText(w io.Writer, rows []row) {
 	fmt.Fprintln(w, explain)

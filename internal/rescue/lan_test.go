@@ -92,3 +92,28 @@ func TestDecideLAN(t *testing.T) {
 		})
 	}
 }
+
+// TestSimulateLANFault pins the time to rescue of the faults only the LAN
+// sees (SPEC §14: DNS ≤ 11 min, LAN path ≤ 16 min) under the default config,
+// worked out by hand: hostcheck runs at every fifth minute, the fault comes
+// at 08:00:30, a run's probe waits PROBE_TIMEOUT (3 s).
+func TestSimulateLANFault(t *testing.T) {
+	cfg := config.Default(config.Host)
+	at := time.Date(2026, 3, 5, 8, 0, 30, 0, cst)
+	for _, tt := range []struct {
+		f    LANFaultClass
+		want time.Duration
+	}{
+		// 08:05 sees it, 08:10 sees it again and asks for dns.
+		{LANDNSDead, 9*time.Minute + 33*time.Second},
+		// 08:05 sees it, 08:10 asks for network.
+		{LANPathByL2, 9*time.Minute + 33*time.Second},
+		// 08:05, 08:10 network, 08:15 reboot.
+		{LANPathByReboot, 14*time.Minute + 33*time.Second},
+	} {
+		got, _, ok := SimulateLANFault(cfg, tt.f, at, 24*time.Hour)
+		if !ok || got != tt.want {
+			t.Errorf("SimulateLANFault(%v) = %v, %v; want %v", tt.f, got, ok, tt.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/assist"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/qm"
@@ -156,6 +157,65 @@ func SimulateVMFault(hcfg config.Config, f VMFault, at time.Time, horizon time.D
 		hs = step.Next
 		if step.Action != None {
 			return now.Add(observed).Sub(at), step.Action, true
+		}
+	}
+	return 0, None, false
+}
+
+// LANFaultClass is a fault only the LAN sees (SPEC §14), named by the
+// router-side step that fixes it.
+type LANFaultClass int
+
+// The LAN fault classes of rescuetime.
+const (
+	LANDNSDead      LANFaultClass = iota + 1 // the router's DNS forwarder died: assist dns
+	LANPathByL2                              // forwarding or NAT broken, a network restart fixes it
+	LANPathByReboot                          // forwarding broken until the router reboots
+)
+
+// LANFaultClasses lists the classes in the order they are shown.
+var LANFaultClasses = []LANFaultClass{LANDNSDead, LANPathByL2, LANPathByReboot}
+
+func (f LANFaultClass) String() string {
+	switch f {
+	case LANDNSDead:
+		return "DNS forwarder dead"
+	case LANPathByL2:
+		return "LAN path broken (L2 fixes)"
+	case LANPathByReboot:
+		return "LAN path broken (reboot fixes)"
+	}
+	return "?"
+}
+
+// SimulateLANFault runs the host's real Decide every HostEvery on a
+// simulated clock with a fault of class f from at: the router answers SSH,
+// raises no SOS and reports itself up, while the host sees no internet (a
+// LAN path fault) or no DNS through the router. It returns the time from
+// the fault to the moment the fixing step starts (the cron tick plus the
+// run's PROBE_TIMEOUT) and the action that started it.
+func SimulateLANFault(hcfg config.Config, f LANFaultClass, at time.Time, horizon time.Duration) (time.Duration, Action, bool) {
+	hcfg.DryRun = false
+	var hs State
+	hostBoot := at.Add(-30 * 24 * time.Hour)
+	for now := at.Truncate(HostEvery).Add(HostEvery); now.Sub(at) <= horizon; now = now.Add(HostEvery) {
+		o := Obs{Now: now, Uptime: now.Sub(hostBoot), BootID: "host", NetKnown: true, NetDetail: "simulated",
+			DNSKnown: true, RouterKnown: true, Router: Router{SelfKnown: true, SelfUp: true, Count: "0"},
+			LANKnown: true, LANUp: true, GuardsKnown: true, VMKnown: true, VM: VMStatus{Status: "running", QMP: "running"}}
+		o.NetUp = f == LANDNSDead // IP answers, DNS does not
+		s := Decide(hcfg, hs, o)
+		hs = s.Next
+		fixed := false
+		switch f {
+		case LANDNSDead:
+			fixed = s.Action == Assist && s.Assist == assist.DNS
+		case LANPathByL2:
+			fixed = s.Action == Assist && s.Assist == assist.Network
+		case LANPathByReboot:
+			fixed = s.Action == Assist && s.Assist == assist.Reboot || s.Action == VMRestart
+		}
+		if fixed || s.Action == HostReboot { // the host's reboot restarts the router VM with it
+			return now.Add(hcfg.ProbeTimeout).Sub(at), s.Action, true
 		}
 	}
 	return 0, None, false
