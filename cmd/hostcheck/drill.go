@@ -94,6 +94,8 @@ func (h *host) drill(ctx context.Context, live bool) error {
 			h.vmStart(ctx)
 		case rescue.VMResume:
 			h.vmResume(ctx)
+		case rescue.Assist:
+			h.assist(ctx, step.Assist, "hostcheck drill -live")
 		case rescue.HostReboot:
 			return h.reboot(ctx, h.store(), step.Next.Mark, st.LastReboot)
 		}
