@@ -301,10 +301,14 @@ func (l *hostLab) configure(t *testing.T, extra ...string) {
 	writeConf(t, l.conf, conf...)
 }
 
-// cut black-holes "the internet" (198.51.100.1) for the host.
+// cut black-holes "the internet" (198.51.100.1) for the host. The router
+// sees the outage too, as its netcheck would: its net_outage says since
+// when (the router's own view, SPEC §14), so the host does not take the
+// outage for a fault only the LAN sees.
 func (l *hostLab) cut(t *testing.T) {
 	t.Helper()
 	nft(t, l.router, "table inet hcut {\n chain in { type filter hook input priority 0; ip daddr 198.51.100.1 drop; }\n}\n")
+	l.writeRouter(t, "net_outage", fmt.Sprintf("isp=none\nlast_action=none\nsince=%d\nup_since=0\n", time.Now().Add(-time.Minute).Unix()))
 }
 
 // blockSSH silently drops the router's SSH port.
