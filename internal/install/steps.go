@@ -460,14 +460,7 @@ func (in *installer) migrateHost(ctx context.Context) error {
 	case len(pids) > 0 && in.o.DryRun:
 		in.ui.info("would run: kill %s", strings.Join(pids, " "))
 	case len(pids) > 0:
-		for _, s := range pids {
-			pid, _ := strconv.Atoi(s)
-			if err := in.env.Kill(pid); err != nil {
-				in.ui.warn(fmt.Sprintf("could not stop the old loop (PID %d): %v", pid, err), fmt.Sprintf("kill %d", pid))
-				continue
-			}
-			in.ui.info("stopped its loop (PID %d)", pid)
-		}
+		in.stopLoop(pids)
 	}
 	if _, err := in.remove(old); err != nil {
 		return err
@@ -476,6 +469,43 @@ func (in *installer) migrateHost(ctx context.Context) error {
 	in.keptFiles("/root/pve_did_reboot_today", "/var/log/pve_host_monitor.log")
 	return nil
 }
+
+// stopLoop sends SIGTERM to the original loop's processes and waits (up
+// to loopStopWait) until they are gone, so that the old loop cannot act
+// once the new cron lines are in place.
+func (in *installer) stopLoop(pids []string) {
+	alive := map[int]bool{}
+	for _, s := range pids {
+		pid, _ := strconv.Atoi(s)
+		if err := in.env.Kill(pid); err != nil {
+			in.ui.warn(fmt.Sprintf("could not stop the old loop (PID %d): %v", pid, err), fmt.Sprintf("kill %d", pid))
+			continue
+		}
+		alive[pid] = true
+	}
+	for deadline := time.Now().Add(loopStopWait); len(alive) > 0; time.Sleep(100 * time.Millisecond) {
+		ps, _ := in.env.Procs()
+		still := map[int]bool{}
+		for _, p := range ps {
+			still[p.PID] = alive[p.PID]
+		}
+		for pid := range alive {
+			if !still[pid] {
+				in.ui.info("stopped its loop (PID %d)", pid)
+				delete(alive, pid)
+			}
+		}
+		if time.Now().After(deadline) {
+			for pid := range alive {
+				in.ui.warn(fmt.Sprintf("the old loop (PID %d) is still running after SIGTERM", pid), fmt.Sprintf("kill -9 %d", pid))
+			}
+			return
+		}
+	}
+}
+
+// loopStopWait is how long the original loop gets to end after SIGTERM.
+const loopStopWait = 5 * time.Second
 
 // purge removes the config, the logs and the state files (the SSH key
 // stays: it may serve other logins).
