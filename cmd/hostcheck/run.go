@@ -19,7 +19,6 @@ import (
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/hook"
-	"github.com/pve-op/network-rescue/internal/install"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/logx"
 	"github.com/pve-op/network-rescue/internal/pause"
@@ -39,7 +38,6 @@ const CorosyncConf = "/etc/pve/corosync.conf"
 type env = runenv.Env
 
 const usage = `usage: hostcheck [flags] [boot | status | plan | report | pin | drill | pause DURATION | resume]
-       hostcheck install | uninstall [flags]   (see hostcheck install -h)
 
   (no subcommand)  one run, as cron does every 5 minutes
   boot             @reboot: log 【启动】 and confirm a reboot we asked for
@@ -76,9 +74,6 @@ func newFlags(stderr io.Writer) flags {
 }
 
 func run(ctx context.Context, args []string, e env) error {
-	if len(args) > 0 && (args[0] == "install" || args[0] == "uninstall") {
-		return install.Main(ctx, "hostcheck", args[0], args[1:], install.RealEnv(e.Stdin, e.Stdout, e.Stderr))
-	}
 	args, pauseFor := cli.SubArg(args, "pause", func() *flag.FlagSet { return newFlags(io.Discard).fs })
 	fl := newFlags(e.Stderr)
 	fs, f, yes, live, crontabPath, at, routerConf := fl.fs, fl.common, fl.yes, fl.live, fl.crontab, fl.at, fl.routerConf

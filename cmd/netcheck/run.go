@@ -11,7 +11,6 @@ import (
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/health"
-	"github.com/pve-op/network-rescue/internal/install"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/logx"
 	"github.com/pve-op/network-rescue/internal/probe"
@@ -28,7 +27,6 @@ const ActionTimeout = 2 * time.Minute
 type env = runenv.Env
 
 const usage = `usage: netcheck [flags] [status | plan | report]
-       netcheck install | uninstall [flags]   (see netcheck install -h)
 
   (no subcommand)  one run, as cron does every minute
   status           health checklist with a fix for every ✗ (exit 1 if any)
@@ -39,9 +37,6 @@ flags:
 `
 
 func run(ctx context.Context, args []string, e env) error {
-	if len(args) > 0 && (args[0] == "install" || args[0] == "uninstall") {
-		return install.Main(ctx, "netcheck", args[0], args[1:], install.RealEnv(e.Stdin, e.Stdout, e.Stderr))
-	}
 	fs, f := cli.NewFlagSet("netcheck", usage, e.Stderr)
 	crontabPath := fs.String("crontab", "/etc/crontabs/root", "crontab `file` that status checks")
 	at := fs.String("at", "", "plan: start the outage at `HH:MM` today instead of now")
