@@ -4,9 +4,9 @@
 // lines of the original shell scripts that the installer migrates from.
 //
 // Our lines are the ones that end in Marker. Everything else in a crontab is
-// somebody else's and is kept byte for byte. scripts/install.sh implements
-// the same merge in POSIX sh; a test runs it and compares its result with
-// Merge, so the two cannot drift apart.
+// somebody else's and is kept byte for byte. The installer (internal/install,
+// run by scripts/install.sh) and `status` use this package; it is the only
+// copy of these rules.
 package crontab
 
 import "strings"

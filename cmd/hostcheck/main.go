@@ -7,6 +7,7 @@
 //	hostcheck [-config FILE] [-dry-run] [-v]   one run, as cron does
 //	hostcheck boot                              @reboot: confirm a reboot
 //	hostcheck status | plan | pin | drill       for people
+//	hostcheck install | uninstall [flags]      the installer (see install -h)
 package main
 
 import (
@@ -15,10 +16,20 @@ import (
 	"os"
 
 	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/install"
 	"github.com/pve-op/network-rescue/internal/runenv"
 )
 
 func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "install" || os.Args[1] == "uninstall") {
+		// The installer (SPEC §10), which scripts/install.sh runs.
+		err := install.Main(context.Background(), "hostcheck", os.Args[1], os.Args[2:], install.RealEnv(os.Stdin, os.Stdout, os.Stderr))
+		if code := cli.ExitCode(err); code != cli.ExitOK {
+			fmt.Fprintln(os.Stderr, "hostcheck:", err)
+			os.Exit(code)
+		}
+		return
+	}
 	// No signal handler here: a run catches SIGTERM and SIGINT only once
 	// it decides to act (runenv.Signals; SPEC §12, §15).
 	err := run(context.Background(), os.Args[1:], runenv.Real())

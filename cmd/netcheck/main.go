@@ -6,6 +6,7 @@
 //	netcheck [-config FILE] [-dry-run] [-v]   one run, as cron does
 //	netcheck status                           the health checklist
 //	netcheck plan                             the timeline of a total outage
+//	netcheck install | uninstall [flags]      the installer (see install -h)
 //	midnight-reset [-config FILE] [-dry-run]  netcheck run as midnight-reset
 //	                                          (a symlink): the 00:00 reset
 //	netcheck assist dns|network|reboot        a step the host asks for (SPEC §14)
@@ -18,6 +19,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/install"
 	"github.com/pve-op/network-rescue/internal/midnight"
 	"github.com/pve-op/network-rescue/internal/runenv"
 )
@@ -29,6 +31,15 @@ func main() {
 		err := midnight.Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, config.Router)
 		if code := cli.ExitCode(err); code != cli.ExitOK {
 			fmt.Fprintln(os.Stderr, midnight.Name+":", err)
+			os.Exit(code)
+		}
+		return
+	}
+	if len(os.Args) > 1 && (os.Args[1] == "install" || os.Args[1] == "uninstall") {
+		// The installer (SPEC §10), which scripts/install.sh runs.
+		err := install.Main(context.Background(), "netcheck", os.Args[1], os.Args[2:], install.RealEnv(os.Stdin, os.Stdout, os.Stderr))
+		if code := cli.ExitCode(err); code != cli.ExitOK {
+			fmt.Fprintln(os.Stderr, "netcheck:", err)
 			os.Exit(code)
 		}
 		return

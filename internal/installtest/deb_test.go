@@ -234,7 +234,7 @@ func testDeb(t *testing.T, rel release, unpacked string) {
 		// no router here).
 		out = e.mustRun("host", "--role", "host", "--prefix", r, "--router", "10.213.9.1", "--dry-run")
 		wantContains(t, "install.sh --router output", out, "Host side: the netrescue package (dpkg) installed it",
-			"this run only pairs the router", "would run: ssh-keyscan")
+			"this run only pairs the router", "would read the host key of 10.213.9.1:22")
 		if d := before.diff(snap(t, r)); d != "" {
 			t.Errorf("install.sh --router --dry-run changed the root:\n%s", d)
 		}
@@ -270,7 +270,7 @@ func testDeb(t *testing.T, rel release, unpacked string) {
 		// Removed, the package no longer holds the host side: install.sh may.
 		e.script = script(t)
 		e.mustRun("host", "--role", "host", "--prefix", r, "--bin", e.bin)
-		e.mustRun("host", "--role", "host", "--prefix", r, "--uninstall")
+		e.mustRun("host", "--role", "host", "--prefix", r, "--bin", e.bin, "--uninstall")
 
 		mustDpkg(t, r, "-P", "netrescue")
 		if st := dpkgStatus(t, r); st != "" {
@@ -367,9 +367,7 @@ func testDebPairing(t *testing.T, deb string) {
 		t.Errorf("a router binary was installed although none was given")
 	}
 
-	bin := filepath.Join(l.dir, "routerbin")
-	writeStandIns(t, bin)
-	res = l.install(r, routerPrefix, "", "--yes", "--router-bin", bin)
+	res = l.install(r, routerPrefix, "", "--yes", "--router-bin", realBins(t))
 	if res.code != 0 {
 		t.Fatalf("pairing with --router-bin exited %d; output:\n%s", res.code, res.out)
 	}

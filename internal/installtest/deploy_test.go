@@ -2,14 +2,19 @@ package installtest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/pve-op/network-rescue/crontab"
 	"github.com/pve-op/network-rescue/internal/config"
@@ -34,6 +39,28 @@ type lab struct {
 	hostKeyPub string   // "ssh-ed25519 AAAA..." of the router
 	script     string   // the install.sh to run; "" is the repository's
 	env        []string // more environment for install.sh
+	shadow     string   // an /etc/shadow for Dropbear: root has a password
+	stdin      *os.File // the installer's stdin (a pty), or nil
+	noIdentity bool     // log in with the password, not the test's key
+	out        *syncBuffer
+}
+
+// syncBuffer is what the installer printed so far, readable while it runs.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func ipCmd(t *testing.T, args ...string) {
@@ -43,7 +70,11 @@ func ipCmd(t *testing.T, args ...string) {
 	}
 }
 
-func newLab(t *testing.T) *lab {
+func newLab(t *testing.T) *lab { return newLabWith(t, "") }
+
+// newLabWith is newLab; a non-empty shadow line is root's entry in the
+// router's /etc/shadow, and Dropbear then takes passwords.
+func newLabWith(t *testing.T, shadow string) *lab {
 	t.Helper()
 	requireRoot(t)
 	requireTools(t, "ip", "unshare", "mount", "dropbear", "dropbearkey", "ssh", "ssh-keygen", "ssh-keyscan", "busybox")
@@ -97,6 +128,10 @@ func newLab(t *testing.T) *lab {
 	}
 	write(t, l.authorizedKeys(), read(t, l.clientKey+".pub"), 0o600)
 
+	if shadow != "" {
+		l.shadow = filepath.Join(l.dir, "shadow")
+		write(t, l.shadow, shadow, 0o640)
+	}
 	l.startDropbear()
 	return l
 }
@@ -125,8 +160,13 @@ if [ ! -d /etc/dropbear ]; then
 	mkdir /etc/dropbear
 fi
 mount --bind "$2" /etc/dropbear
-exec dropbear -F -E -s -p `+routerIP+`:22 -p `+routerIP+`:2222 -r /etc/dropbear/dropbear_ed25519_host_key`,
-		"sh", l.routerRoot, l.dropbear, ov)
+nopw=-s
+if [ -n "$4" ]; then
+	mount --bind "$4" /etc/shadow
+	nopw=
+fi
+exec dropbear -F -E $nopw -p `+routerIP+`:22 -p `+routerIP+`:2222 -r /etc/dropbear/dropbear_ed25519_host_key`,
+		"sh", l.routerRoot, l.dropbear, ov, l.shadow)
 	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -194,11 +234,18 @@ func (l *lab) install(hostPrefix, routerPrefix, bin string, args ...string) resu
 	}
 	argv = append(append(argv, "--router", routerIP), args...)
 	cmd := l.hostCmd(argv...)
-	cmd.Env = append(append(cmd.Env, l.env...), "TMPDIR="+tmp,
-		"NETRESCUE_ROUTER_PREFIX="+routerPrefix,
-		"NETRESCUE_SSH_OPTS=-F /dev/null -o IdentitiesOnly=yes -o BatchMode=yes -i "+l.clientKey)
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
+	cmd.Env = append(append(cmd.Env, l.env...), "TMPDIR="+tmp, "NETRESCUE_ROUTER_PREFIX="+routerPrefix)
+	if !l.noIdentity {
+		// The test's own key, authorized on the router, stands in for the
+		// root password: Dropbear runs with -s (no password logins).
+		cmd.Env = append(cmd.Env, "NETRESCUE_SSH_IDENTITY="+l.clientKey)
+	}
+	buf := &syncBuffer{}
+	l.out = buf
+	cmd.Stdout, cmd.Stderr = buf, buf
+	if l.stdin != nil {
+		cmd.Stdin = l.stdin
+	}
 	err := cmd.Start()
 	if err != nil {
 		l.t.Fatalf("start install.sh: %v", err)
@@ -224,16 +271,13 @@ func (l *lab) install(hostPrefix, routerPrefix, bin string, args ...string) resu
 func count(s, sub string) int { return strings.Count(s, sub) }
 
 // TestRouterDeployOverSSH runs `install.sh --role host --router IP --yes`
-// against Dropbear: the router side lands in its prefix over SSH, the
-// router's host key is pinned, and the host's key is authorized once even
-// after two runs.
+// against Dropbear: the router's host key is pinned (x/crypto/ssh, the code
+// of hostcheck pin), the host's key is authorized once even after two
+// runs, netcheck is streamed over the session and checked by its SHA-256,
+// and the router side's own `netcheck install` lands in its prefix.
 func TestRouterDeployOverSSH(t *testing.T) {
 	l := newLab(t)
-	bin := filepath.Join(l.dir, "bin")
-	if err := os.MkdirAll(bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeStandIns(t, bin)
+	bin := realBins(t)
 	hostPrefix := filepath.Join(l.dir, "hostprefix")
 	routerPrefix := filepath.Join(l.dir, "routerprefix")
 
@@ -255,17 +299,20 @@ func TestRouterDeployOverSSH(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("install.sh --router --yes exited %d; want 0; output:\n%s", r.code, r.out)
 	}
-	wantContains(t, "output", r.out, "the router presents: 256 SHA256:", "pinned", "router architecture: linux-",
-		"copied "+routerPrefix+"/usr/bin/netcheck", "Router side: install.sh --role router",
-		"Checking the config: "+routerPrefix+"/usr/bin/netcheck -config "+routerPrefix+"/etc/netrescue.conf plan")
-	wantNotContains(t, "output", r.out, "stand-in netcheck status")
+	wantContains(t, "output", r.out, "the router presents: ssh-ed25519 SHA256:", "pinned", "router architecture: linux-",
+		"copied "+routerPrefix+"/usr/bin/netcheck (SHA-256 ", "==> Router side: netcheck install --role router --prefix "+routerPrefix,
+		"==> Checking the config: "+routerPrefix+"/etc/netrescue.conf\n")
+	wantNotContains(t, "output", r.out, "==> Checking: ")
 	wantNotContains(t, "output", r.out, "192.168.10.1")
 
 	// The router side.
 	// One binary on the router: midnight-reset is a link to netcheck.
 	p := filepath.Join(routerPrefix, "usr/bin", "netcheck")
-	if got := read(t, p); got != standIn("netcheck") {
-		t.Errorf("router netcheck = %q; want the stand-in", got)
+	if got := read(t, p); got != binary(t, "netcheck") {
+		t.Errorf("router netcheck is not the real netcheck")
+	}
+	if left, _ := filepath.Glob(filepath.Join(routerPrefix, "usr/bin/.*")); len(left) > 0 {
+		t.Errorf("the copy left %q behind on the router", left)
 	}
 	if m := mode(t, p); m != 0o755 {
 		t.Errorf("router netcheck mode %v; want 0755", m)
@@ -334,7 +381,7 @@ func TestRouterDeployOverSSH(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("install.sh --router %q exited %d; want 0; output:\n%s", args, r.code, r.out)
 		}
-		wantContains(t, "dry run output", r.out, "would run: ssh-keyscan", "dry run: nothing was changed")
+		wantContains(t, "dry run output", r.out, "would read the host key of "+routerIP+":22", "dry run: nothing was changed")
 		wantNotContains(t, "dry run output", r.out, "the router presents")
 		if got := read(t, l.authorizedKeys()); got != ak {
 			t.Errorf("dry run changed authorized_keys")
@@ -368,4 +415,100 @@ func TestRouterDeployOverSSH(t *testing.T) {
 	if got := read(t, filepath.Join(hostPrefix, "var/spool/cron/crontabs/root")); got != "" {
 		t.Errorf("host crontab after --uninstall = %q; want empty", got)
 	}
+}
+
+// TestRouterKeyByPassword: the one password prompt (SPEC §10). Dropbear
+// takes root's password here (a shadow file of the test bound over its
+// /etc/shadow). On a terminal (a pty of the test) the installer asks
+// whether to pin the router's host key, then for the password once, read
+// without echo (x/term: the test sees ECHO off before it types, and the
+// terminal never shows the password), logs in with it (x/crypto/ssh
+// password auth) and puts the host's key on the router; a second run logs
+// in with that key and asks for nothing.
+func TestRouterKeyByPassword(t *testing.T) {
+	requireTools(t, "openssl")
+	const password = "router-secret 路由"
+	hash, err := exec.Command("openssl", "passwd", "-6", password).Output()
+	if err != nil {
+		t.Fatalf("openssl passwd -6: %v", err)
+	}
+	l := newLabWith(t, "root:"+strings.TrimSpace(string(hash))+":19000:0:99999:7:::\n")
+	l.noIdentity = true
+	master, slave := openPTY(t)
+	l.stdin = slave
+	screen := &syncBuffer{} // what the terminal shows
+	go func() { _, _ = io.Copy(screen, master) }()
+	if _, err := master.Write([]byte("y\n")); err != nil {
+		t.Fatal(err)
+	}
+	hostPrefix, routerPrefix := filepath.Join(l.dir, "hostprefix"), filepath.Join(l.dir, "routerprefix")
+	akBefore := read(t, l.authorizedKeys())
+
+	typed := make(chan error, 1)
+	go func() {
+		// Type the password once the prompt is out and echo is off.
+		deadline := time.Now().Add(60 * time.Second)
+		for time.Now().Before(deadline) {
+			if l.out != nil && strings.Contains(l.out.String(), "root@"+routerIP+"'s password: ") {
+				tio, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+				if err == nil && tio.Lflag&unix.ECHO == 0 {
+					_, err := master.Write([]byte(password + "\n"))
+					typed <- err
+					return
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		typed <- errors.New("no password prompt with echo off within 60s")
+	}()
+	r := l.install(hostPrefix, routerPrefix, realBins(t))
+	if r.code != 0 {
+		t.Fatalf("install.sh --router on a terminal exited %d; output:\n%s", r.code, r.out)
+	}
+	if err := <-typed; err != nil {
+		t.Fatalf("typing the password: %v; output:\n%s", err, r.out)
+	}
+	wantContains(t, "output", r.out, "Pin it? [y/N] ", "pinned", "added /etc/dropbear/authorized_keys", "copied "+routerPrefix+"/usr/bin/netcheck")
+	if n := strings.Count(r.out, "'s password: "); n != 1 {
+		t.Errorf("asked for the password %d times; want once:\n%s", n, r.out)
+	}
+	if strings.Contains(screen.String(), "router-secret") {
+		t.Errorf("the terminal echoed the password: %q", screen.String())
+	}
+	hostPub := strings.Join(strings.Fields(read(t, filepath.Join(hostPrefix, "root/.ssh/id_ed25519.pub")))[:2], " ")
+	if ak := read(t, l.authorizedKeys()); count(ak, hostPub) != 1 || !strings.HasPrefix(ak, akBefore) {
+		t.Errorf("authorized_keys = %q; want the old content and the host's key once", ak)
+	}
+	wantLink(t, filepath.Join(routerPrefix, "usr/bin/midnight-reset"), "netcheck")
+
+	// Now the host's own key logs in: no question, no password.
+	r = l.install(hostPrefix, routerPrefix, realBins(t))
+	if r.code != 0 {
+		t.Fatalf("second install.sh --router exited %d; output:\n%s", r.code, r.out)
+	}
+	wantContains(t, "second output", r.out, "already pinned", "already there")
+	wantNotContains(t, "second output", r.out, "'s password: ", "Pin it?")
+}
+
+// openPTY opens a pseudo-terminal pair (/dev/ptmx); both ends are closed
+// when the test ends.
+func openPTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("skipping: no pseudo-terminals here: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatalf("unlockpt: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatalf("ptsname: %v", err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatalf("open /dev/pts/%d: %v", n, err)
+	}
+	t.Cleanup(func() { s.Close(); m.Close() })
+	return m, s
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -95,7 +96,7 @@ type env struct {
 	ns     string
 	sh     shell
 	script string
-	bin    string // stand-in binaries
+	bin    string // the real binaries (realBins), read only
 	tmp    string // TMPDIR of the script: must be empty again after each run
 	home   string
 	bbPath string
@@ -106,13 +107,13 @@ func newEnv(t *testing.T, sh shell) *env {
 	t.Helper()
 	root := t.TempDir()
 	e := &env{t: t, ns: newNetns(t), sh: sh, script: script(t),
-		bin: filepath.Join(root, "bin"), tmp: filepath.Join(root, "tmp"), home: filepath.Join(root, "home")}
-	for _, d := range []string{e.bin, e.tmp, e.home} {
+		tmp: filepath.Join(root, "tmp"), home: filepath.Join(root, "home")}
+	for _, d := range []string{e.tmp, e.home} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	writeStandIns(t, e.bin)
+	e.bin = realBins(t)
 	if sh.busyboxPath {
 		e.bbPath = filepath.Join(root, "bbpath")
 		if err := os.MkdirAll(e.bbPath, 0o755); err != nil {
@@ -125,22 +126,64 @@ func newEnv(t *testing.T, sh shell) *env {
 	return e
 }
 
-// standIn is the content of a stand-in binary: it prints its name and
-// arguments and, for "status", fails as a real status with a ✗ would.
-func standIn(name string) string {
-	return fmt.Sprintf("#!/bin/sh\n# stand-in for %s\necho \"stand-in %s $*\"\n[ \"$1\" != status ] || exit 1\n", name, name)
+// The real binaries, built once for the package: install.sh runs their
+// `install`, so a test's --bin holds them.
+var (
+	buildOnce sync.Once
+	builtDir  string
+	buildErr  error
+)
+
+// realBins returns the directory holding the real netcheck, hostcheck and
+// midnight-reset of this checkout (static, as make dist builds them).
+func realBins(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if _, err := exec.LookPath("go"); err != nil {
+			buildErr = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "installtest-bin.")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtDir = dir
+		repo, _ := filepath.Abs(filepath.Join("..", ".."))
+		cmd := exec.Command("go", "build", "-trimpath", "-o", dir+"/", "./cmd/netcheck", "./cmd/hostcheck", "./cmd/midnight-reset")
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Skipf("skipping: the binaries do not build here: %v", buildErr)
+	}
+	return builtDir
 }
 
-func writeStandIns(t *testing.T, dir string) {
+// binary is the bytes of the real binary name.
+func binary(t *testing.T, name string) string {
 	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	return read(t, filepath.Join(realBins(t), name))
+}
+
+// copyBins puts the real binaries into dir (a dist/linux-ARCH or an
+// unpacked archive of a test).
+func copyBins(t *testing.T, dir string) {
+	t.Helper()
 	for _, n := range []string{"netcheck", "hostcheck", "midnight-reset"} {
-		if err := os.WriteFile(filepath.Join(dir, n), []byte(standIn(n)), 0o755); err != nil {
-			t.Fatal(err)
-		}
+		write(t, filepath.Join(dir, n), binary(t, n), 0o755)
 	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtDir != "" {
+		_ = os.RemoveAll(builtDir)
+	}
+	os.Exit(code)
 }
 
 // result is what a person sees from one run of install.sh.

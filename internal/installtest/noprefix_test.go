@@ -12,11 +12,12 @@ import (
 )
 
 // sandbox runs install.sh WITHOUT --prefix, as on a real router or host, in
-// a network namespace and a mount namespace of its own where /etc, /usr/bin,
-// /usr/local/bin and /var are throw-away overlays and /root is a temp dir:
-// what the script (and any binary it runs) writes lands in the overlays'
-// upper dirs, which the test reads, and the machine's own files are never
-// touched.
+// a network namespace, a PID namespace (the installer looks for the
+// original loop among the processes it sees) and a mount namespace of its
+// own where /etc, /usr/bin, /usr/local/bin and /var are throw-away overlays
+// and /root is a temp dir: what the installer (and any binary it runs)
+// writes lands in the overlays' upper dirs, which the test reads, and the
+// machine's own files are never touched.
 type sandbox struct {
 	t    *testing.T
 	ns   string
@@ -24,6 +25,7 @@ type sandbox struct {
 	sh   shell
 	path string // PATH inside
 	rec  string // what the recorder stand-ins (/etc/init.d/*) were asked to do
+	loop string // a script started in the sandbox before the installer (the original loop)
 }
 
 func newSandbox(t *testing.T, sh shell) *sandbox {
@@ -31,13 +33,13 @@ func newSandbox(t *testing.T, sh shell) *sandbox {
 	requireTools(t, "unshare", "mount")
 	s := &sandbox{t: t, ns: newNetns(t), dir: t.TempDir(), sh: sh}
 	for _, d := range []string{"etc/upper", "etc/work", "usrbin/upper", "usrbin/work",
-		"usrlocalbin/upper", "usrlocalbin/work", "var/upper", "var/work", "root", "fakebin", "bin", "tmp", "home"} {
+		"usrlocalbin/upper", "usrlocalbin/work", "var/upper", "var/work", "root", "fakebin", "tmp", "home"} {
 		if err := os.MkdirAll(s.up(d), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	s.rec = filepath.Join(s.dir, "recorded")
-	writeStandIns(t, s.up("bin"))
+	copyBins(t, s.up("bin"))
 	// The overlays need a kernel and file system that allow them.
 	probe := exec.Command("unshare", "-m", "sh", "-c", `mount -t overlay overlay -o lowerdir=/etc,upperdir="$0/etc/upper",workdir="$0/etc/work" /etc`, s.dir)
 	if out, err := probe.CombinedOutput(); err != nil {
@@ -64,13 +66,14 @@ mkdir -p /usr/local/bin
 mount -t overlay overlay -o lowerdir=/usr/local/bin,upperdir="$d/usrlocalbin/upper",workdir="$d/usrlocalbin/work" /usr/local/bin
 mount -t overlay overlay -o lowerdir=/var,upperdir="$d/var/upper",workdir="$d/var/work" /var
 mount --bind "$d/root" /root
+if [ -n "$LOOP" ]; then sh "$LOOP" & fi
 exec "$@"`
-	argv := append([]string{"netns", "exec", s.ns, "unshare", "-m", "sh", "-c", setup, s.dir}, s.sh.argv...)
+	argv := append([]string{"netns", "exec", s.ns, "unshare", "-m", "-p", "-f", "--mount-proc", "sh", "-c", setup, s.dir}, s.sh.argv...)
 	argv = append(argv, script(s.t))
 	argv = append(argv, args...)
 	cmd := exec.Command("ip", argv...)
 	cmd.Env = []string{"PATH=" + s.path, "HOME=" + s.up("home"), "TMPDIR=" + s.up("tmp"), "LC_ALL=C",
-		"FAKE_CRONTAB=" + s.up("crontab")}
+		"FAKE_CRONTAB=" + s.up("crontab"), "LOOP=" + s.loop}
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	err := cmd.Run()
@@ -130,8 +133,9 @@ func TestRouterWithoutPrefix(t *testing.T) {
 	write(t, s.up("root/net_rb_count"), "4", 0o644)
 
 	out := s.mustRun("--bin", s.up("bin"))
+	// The router's real status checklist ends the install.
 	wantContains(t, "output", out, "Role: router side, into /", "kept /root/net_rb_count",
-		"stand-in netcheck status\n")
+		"==> Checking: /usr/bin/netcheck status\n", "    ✓ cron entries: /etc/crontabs/root\n", "    ✗ crond running: no crond or cron process found\n", "status ended with exit status 1")
 	if got, want := read(t, s.rec), "network_monitor stop\nnetwork_monitor disable\ncron enable\ncron restart\n"; got != want {
 		t.Errorf("init scripts were asked: %q; want %q", got, want)
 	}
@@ -144,8 +148,8 @@ func TestRouterWithoutPrefix(t *testing.T) {
 	if got, want := read(t, s.up("etc/upper/crontabs/root")), crontab.Merge(foreign, crontab.Router); got != want {
 		t.Errorf("/etc/crontabs/root = %q; want %q", got, want)
 	}
-	if got := read(t, s.up("usrbin/upper/netcheck")); got != standIn("netcheck") {
-		t.Errorf("/usr/bin/netcheck = %q; want the stand-in", got)
+	if got := read(t, s.up("usrbin/upper/netcheck")); got != binary(t, "netcheck") {
+		t.Errorf("/usr/bin/netcheck is not the real netcheck")
 	}
 	wantLink(t, s.up("usrbin/upper/midnight-reset"), "netcheck")
 	if mode(t, s.up("etc/upper/netrescue.conf")) != 0o600 {
@@ -159,7 +163,7 @@ func TestRouterWithoutPrefix(t *testing.T) {
 	s.wantSecondRunQuiet(t, "ran init scripts")
 
 	// Uninstall restarts cron once more and leaves the foreign line.
-	s.mustRun("--uninstall")
+	s.mustRun("--bin", s.up("bin"), "--uninstall")
 	if got := read(t, s.up("etc/upper/crontabs/root")); got != foreign {
 		t.Errorf("/etc/crontabs/root after --uninstall = %q; want %q", got, foreign)
 	}
@@ -183,12 +187,19 @@ case $1 in
 *) echo "fake crontab: $*" >&2; exit 2 ;;
 esac
 `, 0o755)
-	write(t, s.up("root/pve_host_monitor.sh"), "#!/bin/bash\n", 0o755)
+	// The original loop, running: it leaves a mark when SIGTERM ends it.
+	write(t, s.up("root/pve_host_monitor.sh"), "trap 'echo stopped > /root/loop.stopped; exit 0' TERM\nwhile :; do sleep 1 & wait; done\n", 0o755)
+	s.loop = "/root/pve_host_monitor.sh"
 	write(t, s.up("crontab"), "@reboot /root/pve_host_monitor.sh &\n"+foreign+"0 0 * * * rm -f /root/pve_did_reboot_today\n", 0o600)
 
 	out := s.mustRun("--bin", s.up("bin"))
 	wantContains(t, "output", out, "Role: host side, into /", "Cron lines in root's crontab (crontab -l)",
-		"stand-in hostcheck status\n", "sh "+script(t)+" --role host --router 192.168.10.1\n")
+		"Migrating from the original pve_host_monitor.sh", "stopped its loop (PID ",
+		"==> Checking: /usr/local/bin/hostcheck status\n", "sh "+script(t)+" --role host --router 192.168.10.1\n")
+	if got := read(t, s.up("root/loop.stopped")); got != "stopped\n" {
+		t.Errorf("the original loop was not stopped by SIGTERM: /root/loop.stopped = %q", got)
+	}
+	s.loop = ""
 	if got, want := read(t, s.up("crontab")), crontab.Merge(foreign, crontab.Host); got != want {
 		t.Errorf("crontab = %q; want %q", got, want)
 	}
@@ -199,8 +210,8 @@ esac
 		t.Errorf("no /root/.ssh/id_ed25519 created")
 	}
 	for _, b := range []string{"hostcheck", "midnight-reset"} {
-		if got := read(t, s.up("usrlocalbin/upper/"+b)); got != standIn(b) {
-			t.Errorf("/usr/local/bin/%s = %q; want the stand-in", b, got)
+		if got := read(t, s.up("usrlocalbin/upper/"+b)); got != binary(t, b) {
+			t.Errorf("/usr/local/bin/%s is not the real %s", b, b)
 		}
 	}
 	if !strings.HasPrefix(read(t, s.up("etc/upper/netrescue.conf")), "# /etc/netrescue.conf: PVE-Op-Network-Rescue, host side") {
@@ -210,7 +221,10 @@ esac
 	// Again: crontab - is not run, nothing changes.
 	s.wantSecondRunQuiet(t, "wrote the crontab again")
 
-	s.mustRun("--uninstall")
+	// Without --bin (and no dist/ or Go for the checkout's script to use),
+	// the installed hostcheck on PATH removes itself.
+	out = s.mustRun("--uninstall")
+	wantContains(t, "uninstall output", out, "removed /usr/local/bin/hostcheck\n", "removed /usr/local/bin/midnight-reset\n")
 	if got := read(t, s.up("crontab")); got != foreign {
 		t.Errorf("crontab after --uninstall = %q; want %q", got, foreign)
 	}

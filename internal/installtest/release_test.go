@@ -255,7 +255,7 @@ func TestReleaseArchiveOfAnotherArch(t *testing.T) {
 		t.Skipf("skipping: %s is not a machine install.sh maps", runtime.GOARCH)
 	}
 	dir := filepath.Join(t.TempDir(), "netrescue-"+relVersion+"-linux-mipsle")
-	writeStandIns(t, dir)
+	write(t, filepath.Join(dir, "netcheck"), "a mipsle netcheck\n", 0o755)
 	write(t, filepath.Join(dir, "install.sh"), read(t, script(t)), 0o755)
 	write(t, filepath.Join(dir, "RELEASE"), "version="+relVersion+"\narch=mipsle\n", 0o644)
 	e := newEnv(t, shells(t)[0])
@@ -272,7 +272,7 @@ func TestReleaseArchiveOfAnotherArch(t *testing.T) {
 	}
 	// Unpacked beside it, the archive for this machine is used.
 	mine := filepath.Join(filepath.Dir(dir), "netrescue-"+relVersion+"-linux-"+runtime.GOARCH)
-	writeStandIns(t, mine)
+	copyBins(t, mine)
 	write(t, filepath.Join(mine, "RELEASE"), "version="+relVersion+"\narch="+runtime.GOARCH+"\n", 0o644)
 	out := e.mustRun("router", "--role", "router", "--prefix", prefix)
 	wantContains(t, "output", out, "from "+mine)

@@ -72,6 +72,30 @@ func Fingerprint(k ssh.PublicKey) string {
 	return ssh.FingerprintSHA256(k)
 }
 
+// PinnedKeys returns the keys the known_hosts file at path pins for addr
+// (host:port), as hostcheck's own check finds them; a missing file pins
+// none. The installer uses it to tell "already pinned" from a changed key.
+func PinnedKeys(path, addr string) ([]ssh.PublicKey, error) {
+	if _, err := state.ReadBoundedFollow(path, maxKnownHostsBytes); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("known hosts: %w", err)
+	}
+	check, err := knownhosts.New(path)
+	if err != nil {
+		return nil, fmt.Errorf("known hosts %s: %w", path, err)
+	}
+	known, err := pinnedKeys(check, addr)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]ssh.PublicKey, 0, len(known))
+	for _, k := range known {
+		keys = append(keys, k.Key)
+	}
+	return keys, nil
+}
+
 // Pin makes key the only pinned key for addr in the known_hosts file at
 // path: lines naming addr (as "host", "[host]:port" or a hashed name) lose
 // that name, lines left with no name are dropped, every other line is kept

@@ -243,3 +243,45 @@ func TestPinFIFO(t *testing.T) {
 		t.Fatal("Pin blocked on a FIFO as known_hosts")
 	}
 }
+
+// TestPinnedKeys: what the installer reads to tell "already pinned" from a
+// changed key: the keys a known_hosts file pins for an address, by the
+// same matching as hostcheck's check ([host]:port for a port other than
+// 22, hashed names), none for a missing file.
+func TestPinnedKeys(t *testing.T) {
+	_, k1 := seededKey(t, 1)
+	_, k2 := seededKey(t, 2)
+	line := func(k ssh.PublicKey) string { return strings.TrimSuffix(string(ssh.MarshalAuthorizedKey(k)), "\n") }
+	dir := t.TempDir()
+	kh := filepath.Join(dir, "known_hosts")
+	content := "192.168.10.1 " + line(k1) + "\n[192.168.10.1]:2222 " + line(k2) + "\n" +
+		knownhosts.HashHostname("10.0.0.9") + " " + line(k2) + "\n"
+	if err := os.WriteFile(kh, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		path, addr string
+		want       []ssh.PublicKey
+	}{
+		{kh, "192.168.10.1:22", []ssh.PublicKey{k1}},
+		{kh, "192.168.10.1:2222", []ssh.PublicKey{k2}},
+		{kh, "10.0.0.9:22", []ssh.PublicKey{k2}},
+		{kh, "192.168.10.2:22", nil},
+		{filepath.Join(dir, "missing"), "192.168.10.1:22", nil},
+	} {
+		got, err := PinnedKeys(tt.path, tt.addr)
+		if err != nil {
+			t.Errorf("PinnedKeys(%s, %s) = %v", tt.path, tt.addr, err)
+			continue
+		}
+		if len(got) != len(tt.want) {
+			t.Errorf("PinnedKeys(%s, %s) = %d keys; want %d", tt.path, tt.addr, len(got), len(tt.want))
+			continue
+		}
+		for i := range got {
+			if string(got[i].Marshal()) != string(tt.want[i].Marshal()) {
+				t.Errorf("PinnedKeys(%s, %s)[%d] = %s; want %s", tt.path, tt.addr, i, Fingerprint(got[i]), Fingerprint(tt.want[i]))
+			}
+		}
+	}
+}

@@ -23,10 +23,12 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -61,6 +63,12 @@ type Config struct {
 	// session; zero means DefaultTimeout. The context's deadline, when
 	// earlier, wins.
 	Timeout time.Duration
+	// Password, when set, is offered after the key (password and
+	// keyboard-interactive authentication); it is called at most once per
+	// connection, only when the router asks. It is the installer's one
+	// login that puts this host's key on the router (SPEC §10); hostcheck
+	// never sets it. With a Password, no usable key file is no error.
+	Password func() (string, error)
 }
 
 // Run runs cmd on the router in one connection and one session and returns
@@ -89,17 +97,51 @@ func (c Config) dial(ctx context.Context) (*ssh.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	var auth []ssh.AuthMethod
 	signer, err := c.signer()
-	if err != nil {
+	switch {
+	case err == nil:
+		auth = append(auth, ssh.PublicKeys(signer))
+	case c.Password == nil:
 		return nil, err
+	}
+	if c.Password != nil {
+		auth = append(auth, passwordAuth(c.Password)...)
 	}
 	cfg := &ssh.ClientConfig{
 		User:              c.User,
-		Auth:              []ssh.AuthMethod{ssh.PublicKeys(signer)},
+		Auth:              auth,
 		HostKeyCallback:   hostKeyCallback,
 		HostKeyAlgorithms: algos,
 	}
 	return connect(ctx, c.Addr, cfg, c.timeout())
+}
+
+// passwordAuth offers the password (asked once) as Dropbear takes it: the
+// "password" method, and keyboard-interactive answering every prompt with
+// it for servers that only offer that.
+func passwordAuth(ask func() (string, error)) []ssh.AuthMethod {
+	var once sync.Once
+	var pw string
+	var perr error
+	get := func() (string, error) {
+		once.Do(func() { pw, perr = ask() })
+		return pw, perr
+	}
+	return []ssh.AuthMethod{
+		ssh.PasswordCallback(get),
+		ssh.KeyboardInteractive(func(_, _ string, questions []string, _ []bool) ([]string, error) {
+			answers := make([]string, len(questions))
+			for i := range questions {
+				p, err := get()
+				if err != nil {
+					return nil, err
+				}
+				answers[i] = p
+			}
+			return answers, nil
+		}),
+	}
 }
 
 // connect dials addr and runs the SSH handshake within timeout (or ctx's
@@ -135,7 +177,34 @@ func connect(ctx context.Context, addr string, cfg *ssh.ClientConfig, timeout ti
 
 // session runs cmd in a new session of client, bounded by the timeout.
 func (c Config) session(ctx context.Context, client *ssh.Client, cmd string) ([]byte, error) {
-	pctx, cancel := context.WithTimeout(ctx, c.timeout())
+	stdout := &limitedBuffer{max: maxOutput}
+	if err := c.exec(ctx, client, cmd, nil, stdout, io.Discard, c.timeout()); err != nil {
+		return nil, err
+	}
+	if stdout.overflow {
+		return nil, &Error{Kind: Other, Addr: c.Addr, Err: fmt.Errorf("ssh command: output longer than %d bytes", maxOutput)}
+	}
+	return stdout.Bytes(), nil
+}
+
+// Stream runs cmd on the router in one connection and one session, with
+// stdin read from in (nil: none) and its output copied to stdout and
+// stderr as it comes, all within timeout (the context's deadline, when
+// earlier, wins): the installer sends a binary this way and shows the
+// router side's own install (SPEC §10). A non-zero exit is an *Error of
+// Kind Command with the first line of stderr.
+func (c Config) Stream(ctx context.Context, cmd string, in io.Reader, stdout, stderr io.Writer, timeout time.Duration) error {
+	client, err := c.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	return c.exec(ctx, client, cmd, in, stdout, stderr, timeout)
+}
+
+// exec runs cmd in a new session of client within timeout.
+func (c Config) exec(ctx context.Context, client *ssh.Client, cmd string, in io.Reader, stdout, stderr io.Writer, timeout time.Duration) error {
+	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	budget := budgetOf(pctx)
 	stop := context.AfterFunc(pctx, func() { client.Close() })
@@ -143,31 +212,28 @@ func (c Config) session(ctx context.Context, client *ssh.Client, cmd string) ([]
 
 	sess, err := client.NewSession()
 	if err != nil {
-		return nil, phaseError(pctx, c.Addr, "ssh session", budget, err)
+		return phaseError(pctx, c.Addr, "ssh session", budget, err)
 	}
 	defer sess.Close()
-	stdout := &limitedBuffer{max: maxOutput}
-	stderr := &limitedBuffer{max: 4096}
+	tail := &limitedBuffer{max: 4096}
+	sess.Stdin = in
 	sess.Stdout = stdout
-	sess.Stderr = stderr
+	sess.Stderr = io.MultiWriter(stderr, tail)
 	err = sess.Run(cmd)
 	if pctx.Err() != nil {
 		if err == nil {
 			err = errors.New("connection closed at deadline")
 		}
-		return nil, phaseError(pctx, c.Addr, "ssh command", budget, err)
+		return phaseError(pctx, c.Addr, "ssh command", budget, err)
 	}
 	if err != nil {
 		var exit *ssh.ExitError
 		if errors.As(err, &exit) {
-			err = &commandError{exit: exit, stderr: oneLine(stderr.String())}
+			err = &commandError{exit: exit, stderr: oneLine(tail.String())}
 		}
-		return nil, phaseError(pctx, c.Addr, "ssh command", budget, err)
+		return phaseError(pctx, c.Addr, "ssh command", budget, err)
 	}
-	if stdout.overflow {
-		return nil, &Error{Kind: Other, Addr: c.Addr, Err: fmt.Errorf("ssh command: output longer than %d bytes", maxOutput)}
-	}
-	return stdout.Bytes(), nil
+	return nil
 }
 
 // phaseError classifies err; when the phase's context ended it reports the

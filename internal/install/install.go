@@ -1,0 +1,454 @@
+// Package install is `netcheck install` and `hostcheck install` (and
+// `uninstall`), the one installer of PVE-Op-Network-Rescue (SPEC §10): it
+// installs the router side on OpenWrt or the host side on Proxmox VE,
+// migrates from the original scripts, merges the cron lines (package
+// crontab), writes the default config (config.Example) only when there is
+// none, keeps our files across OpenWrt firmware upgrades, creates the
+// host's ed25519 key, pins the router's host key and deploys the router
+// side over SSH (package remote). scripts/install.sh only finds the right
+// binary for the machine and runs its `install`.
+//
+// Every step looks before it changes anything, so a second run changes
+// nothing. Under --prefix DIR everything happens inside DIR: no command of
+// the machine is run, nothing outside DIR is read and, without --router,
+// nothing touches the network.
+package install
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/pve-op/network-rescue/crontab"
+	"github.com/pve-op/network-rescue/internal/config"
+)
+
+// DefaultRouterIP is the router's address the original scripts used (OP_IP).
+const DefaultRouterIP = "192.168.10.1"
+
+// BootstrapEnv names the environment variable through which
+// scripts/install.sh tells the binary where it is: the fixes the installer
+// prints then name it, and the router deploy asks it for the router's
+// architecture and binaries.
+const BootstrapEnv = "NETRESCUE_INSTALL_SH"
+
+// Options is the installer's command line.
+type Options struct {
+	Role         crontab.Role // "" detects it
+	Prefix       string       // install into this tree instead of /
+	Bin          string       // where the binaries to install are; "" the running binary's directory
+	Router       string       // host: also set up the router at this address over SSH
+	RouterBin    string       // with Router: the router's binaries
+	RouterPrefix string       // with Router: install into this tree on the router
+	Port         int          // with Router: its SSH port; 0 the config's OP_SSH_PORT
+	Identity     string       // with Router: a private key that already logs in to the router
+	Yes          bool         // with Router: pin the router's host key without asking
+	Uninstall    bool
+	Purge        bool
+	DryRun       bool
+}
+
+const usageText = `usage: %[1]s install [flags]      (or: sh install.sh [flags])
+       %[1]s uninstall [flags]    (the same as install --uninstall)
+
+Installs PVE-Op-Network-Rescue on this machine: the router side (OpenWrt:
+netcheck every minute, midnight-reset, a link to netcheck, at 0:00) or the
+host side (Proxmox VE: hostcheck every 5 minutes and at boot, midnight-reset
+at 0:00), with their cron lines and a default /etc/netrescue.conf. It
+migrates from the original scripts (network_monitor, pve_host_monitor.sh)
+and keeps their state and logs. Running it again changes nothing.
+
+flags:
+  --role router|host   which side this machine is (default: router when
+                       /etc/openwrt_release exists, host when pveversion runs)
+  --bin DIR            where the binaries to install are (default: the
+                       directory of this binary)
+  --prefix DIR         install into the tree DIR instead of / (tests,
+                       packages): nothing outside DIR is read or run
+  --router IP          host only: also set up the router over SSH: pin its host
+                       key, install this host's key (one password prompt) and
+                       install the router side there
+  --router-bin DIR     with --router: binaries for the router's architecture
+  --router-prefix DIR  with --router: install into DIR on the router
+  --port N             with --router: the router's SSH port (default OP_SSH_PORT)
+  --identity FILE      with --router: a private key that already logs in to the
+                       router, tried before asking for the password
+  -y, --yes            with --router: pin the router's host key without asking
+  --uninstall          remove our cron lines and binaries; keep config, logs, state
+  --purge              with --uninstall: also remove config, logs and state
+  -n, --dry-run        print every step, change nothing
+  -h, --help           show this help
+
+Environment: NETRESCUE_ROUTER_PREFIX, NETRESCUE_ROUTER_BIN, NETRESCUE_SSH_PORT
+and NETRESCUE_SSH_IDENTITY (as the flags).
+
+Examples:
+  on the OpenWrt router:  sh install.sh
+  on the Proxmox host:    sh install.sh --router 192.168.10.1
+  remove (keep logs):     sh install.sh --uninstall
+`
+
+// ParseArgs parses the arguments after `install` (uninstall is true for
+// `uninstall`). Flags may be written -flag or --flag, with the value after
+// a space or an =. -h prints the usage on stdout; getenv supplies the
+// NETRESCUE_* defaults.
+func ParseArgs(prog string, args []string, uninstall bool, stdout io.Writer, getenv func(string) string) (Options, error) {
+	o := Options{Uninstall: uninstall}
+	fs := flag.NewFlagSet(prog+" install", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // a mistake is returned with its fix, -h prints usageText
+	fs.Usage = func() {}
+	role := fs.String("role", "", "")
+	fs.StringVar(&o.Prefix, "prefix", "", "")
+	fs.StringVar(&o.Bin, "bin", "", "")
+	fs.StringVar(&o.Router, "router", "", "")
+	fs.StringVar(&o.RouterBin, "router-bin", getenv("NETRESCUE_ROUTER_BIN"), "")
+	fs.StringVar(&o.RouterPrefix, "router-prefix", getenv("NETRESCUE_ROUTER_PREFIX"), "")
+	port := fs.String("port", getenv("NETRESCUE_SSH_PORT"), "")
+	fs.StringVar(&o.Identity, "identity", getenv("NETRESCUE_SSH_IDENTITY"), "")
+	fs.BoolVar(&o.Yes, "yes", false, "")
+	fs.BoolVar(&o.Yes, "y", false, "")
+	fs.BoolVar(&o.Uninstall, "uninstall", uninstall, "")
+	fs.BoolVar(&o.Purge, "purge", false, "")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "")
+	fs.BoolVar(&o.DryRun, "n", false, "")
+	fix := "see " + prog + " install -h"
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stdout, usageText, prog)
+			return o, err
+		}
+		return o, usageError(err.Error(), fix)
+	}
+	if fs.NArg() > 0 {
+		return o, usageError(fmt.Sprintf("unexpected argument %q", fs.Arg(0)), fix)
+	}
+	switch *role {
+	case "", "router", "host":
+		o.Role = crontab.Role(*role)
+	default:
+		return o, usageError(fmt.Sprintf("--role must be router or host, not %s", *role), fix)
+	}
+	if o.Purge && !o.Uninstall {
+		return o, usageError("--purge only goes with --uninstall", fix)
+	}
+	if *port != "" {
+		n, err := strconv.Atoi(*port)
+		if err != nil || n < 1 || n > 65535 {
+			return o, usageError(fmt.Sprintf("--port must be a number from 1 to 65535, not %s", *port), fix)
+		}
+		o.Port = n
+	}
+	if strings.Trim(o.Router, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:_-") != "" || strings.HasPrefix(o.Router, "-") {
+		return o, usageError(fmt.Sprintf("--router must be an IP address or host name, not %s", o.Router), fix)
+	}
+	if o.Router != "" && o.Role == crontab.Router {
+		return o, usageError("--router is for the Proxmox host (--role host); on the router run the installer without it", fix)
+	}
+	return o, nil
+}
+
+// Main is `PROG install ARGS` (or `PROG uninstall ARGS`): it parses the
+// arguments and runs the installer.
+func Main(ctx context.Context, prog, sub string, args []string, env Env) error {
+	o, err := ParseArgs(prog, args, sub == "uninstall", env.Stdout, env.Getenv)
+	if err != nil {
+		return err
+	}
+	return Run(ctx, o, env)
+}
+
+// installer is one run: its options, environment and what it found.
+type installer struct {
+	o    Options
+	env  Env
+	ui   *ui
+	role crontab.Role
+	// pkg: the netrescue .deb holds the host side here.
+	pkg bool
+	// cfg is the config file's settings (the defaults when there is none
+	// or it does not parse; the last step says why).
+	cfg config.Config
+}
+
+// Run installs or uninstalls according to o.
+func Run(ctx context.Context, o Options, env Env) error {
+	u := &ui{out: env.Stdout, errw: env.Stderr, dry: o.DryRun}
+	in := &installer{o: o, env: env, ui: u}
+	if err := in.prepare(); err != nil {
+		return err
+	}
+	var err error
+	if o.Uninstall {
+		err = in.uninstall(ctx)
+	} else {
+		err = in.install(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	u.finish()
+	return nil
+}
+
+// prepare checks the options against the machine, detects the role and
+// reads the config.
+func (in *installer) prepare() error {
+	o := &in.o
+	if o.Prefix != "" {
+		abs, err := filepath.Abs(o.Prefix)
+		if err != nil {
+			return fail(fmt.Sprintf("--prefix %s: %v", o.Prefix, err), "pass an absolute directory")
+		}
+		o.Prefix = abs
+		if o.Prefix == "/" {
+			o.Prefix = ""
+		}
+	}
+	if o.Prefix == "" && in.env.Euid != 0 && !o.DryRun {
+		return fail("installing into / needs root", "run it as root (sudo sh install.sh ...), or pass --prefix DIR")
+	}
+	in.role = o.Role
+	if in.role == "" {
+		switch {
+		case exists(in.path("/etc/openwrt_release")):
+			in.role = crontab.Router
+		case in.hasPveversion():
+			in.role = crontab.Host
+		default:
+			return usageError(fmt.Sprintf("cannot tell which side this machine is: there is no %s (OpenWrt) and no pveversion command (Proxmox VE)", in.path("/etc/openwrt_release")),
+				"pass --role router on the OpenWrt router or --role host on the Proxmox host")
+		}
+	}
+	if o.Router != "" && in.role != crontab.Host {
+		return usageError("--router is for the Proxmox host (--role host); on the router run the installer without it", "")
+	}
+	if in.role == crontab.Host && exists(in.path("/usr/bin/hostcheck")) {
+		in.pkg = packageUnpacked(in.path("/var/lib/dpkg"))
+	}
+	in.cfg = in.readConfig()
+	if o.DryRun {
+		in.ui.say("Dry run: nothing will be changed")
+	}
+	in.ui.say("Role: %s side, into %s", in.role, or(o.Prefix, "/"))
+	return nil
+}
+
+// hasPveversion: Proxmox VE's pveversion is there. Under --prefix only the
+// tree is looked at.
+func (in *installer) hasPveversion() bool {
+	if in.o.Prefix != "" {
+		return exists(in.path("/usr/bin/pveversion"))
+	}
+	_, err := in.env.LookPath("pveversion")
+	return err == nil
+}
+
+// path is abs inside the tree being installed.
+func (in *installer) path(abs string) string {
+	if in.o.Prefix == "" {
+		return abs
+	}
+	return filepath.Join(in.o.Prefix, abs)
+}
+
+// bare is p with the prefix taken off: the path on the installed machine.
+func (in *installer) bare(p string) string {
+	if in.o.Prefix == "" {
+		return p
+	}
+	return strings.TrimPrefix(p, in.o.Prefix)
+}
+
+// confPath is the config file in the tree.
+func (in *installer) confPath() string { return in.path(config.DefaultPath) }
+
+// readConfig reads the settings the installer needs (SSH_KEY, OP_IP,
+// STATE_DIR …); any problem with the file is reported by the last step.
+func (in *installer) readConfig() config.Config {
+	c, err := config.Load(in.confPath(), config.Role(in.role), config.Options{Euid: -1})
+	if err != nil {
+		return config.Default(config.Role(in.role))
+	}
+	return c
+}
+
+// selfCommand is how a person runs the installer again, in fixes: the
+// bootstrap script when it started us, else this binary.
+func (in *installer) selfCommand() string {
+	if s := in.env.Getenv(BootstrapEnv); s != "" {
+		return "sh " + s
+	}
+	return map[crontab.Role]string{crontab.Router: "netcheck install", crontab.Host: "hostcheck install"}[in.role]
+}
+
+// binaries installs for the role: the router carries netcheck alone
+// (midnight-reset is a link to it, SPEC §10).
+func (in *installer) binaries() []string {
+	if in.role == crontab.Router {
+		return []string{"netcheck"}
+	}
+	return []string{"hostcheck", "midnight-reset"}
+}
+
+func (in *installer) binDir() string {
+	if in.role == crontab.Router {
+		return in.path("/usr/bin")
+	}
+	return in.path("/usr/local/bin")
+}
+
+// install is the install, step by step.
+func (in *installer) install(ctx context.Context) error {
+	var src string
+	if in.pkg {
+		if err := in.packageHost(ctx); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if src, err = in.sourceDir(); err != nil {
+			return err
+		}
+	}
+	if in.o.Prefix != "" && !isDir(in.o.Prefix) {
+		if err := in.mkdir(in.o.Prefix); err != nil {
+			return err
+		}
+	}
+	if in.role == crontab.Router {
+		if err := in.migrateRouter(ctx); err != nil {
+			return err
+		}
+		if err := in.installBinaries(src); err != nil {
+			return err
+		}
+		if err := in.configStep(); err != nil {
+			return err
+		}
+		changed, err := in.cronStep(ctx, false)
+		if err != nil {
+			return err
+		}
+		in.restartCron(ctx, changed)
+		if err := in.sysupgrade(true, config.DefaultPath, "/usr/bin/netcheck", "/usr/bin/midnight-reset"); err != nil {
+			return err
+		}
+	} else {
+		if !in.pkg {
+			if err := in.migrateHost(ctx); err != nil {
+				return err
+			}
+			if err := in.installBinaries(src); err != nil {
+				return err
+			}
+			if err := in.configStep(); err != nil {
+				return err
+			}
+			if err := in.hostKey(); err != nil {
+				return err
+			}
+			if _, err := in.cronStep(ctx, false); err != nil {
+				return err
+			}
+		}
+		if in.o.Router != "" {
+			if err := in.deployRouter(ctx); err != nil {
+				return err
+			}
+		} else {
+			in.ui.say("Pairing with the router")
+			cmd := in.selfCommand() + " --role host --router " + or(in.cfg.OpIP, DefaultRouterIP)
+			if in.o.Prefix != "" {
+				cmd += " --prefix " + in.o.Prefix
+			}
+			in.ui.info("not contacting the router now. To finish, run (it asks for the router's root password once):")
+			in.ui.info("  %s", cmd)
+			in.ui.note("to pair with the router, run: %s", cmd)
+		}
+	}
+	in.statusStep(ctx)
+	switch {
+	case in.o.DryRun:
+		in.ui.say("Done: dry run of installing the %s side in %s", in.role, or(in.o.Prefix, "/"))
+	case in.pkg:
+		in.ui.say("Done: the router is paired; the host side is the netrescue package's")
+	default:
+		in.ui.say("Done: the %s side is installed in %s", in.role, or(in.o.Prefix, "/"))
+	}
+	return nil
+}
+
+// uninstall removes what install put, and with --purge the config, logs
+// and state too.
+func (in *installer) uninstall(ctx context.Context) error {
+	if in.role == crontab.Router {
+		changed, err := in.cronStep(ctx, true)
+		if err != nil {
+			return err
+		}
+		in.restartCron(ctx, changed)
+		if err := in.removeBinaries(); err != nil {
+			return err
+		}
+		paths := []string{"/usr/bin/netcheck", "/usr/bin/midnight-reset"}
+		if in.o.Purge {
+			paths = append([]string{config.DefaultPath}, paths...)
+		}
+		if err := in.sysupgrade(false, paths...); err != nil {
+			return err
+		}
+	} else {
+		if in.pkg && in.o.Purge {
+			return fail("the netrescue package owns the configuration, logs and state here, so --purge leaves them to it",
+				in.selfCommand()+" --role host --uninstall removes install.sh's copy; dpkg -P netrescue purges the package")
+		}
+		if _, err := in.cronStep(ctx, true); err != nil {
+			return err
+		}
+		if err := in.removeBinaries(); err != nil {
+			return err
+		}
+		if in.o.Router != "" {
+			if err := in.deployRouter(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	if in.o.Purge {
+		if err := in.purge(); err != nil {
+			return err
+		}
+	} else {
+		in.ui.info("kept %s, the logs and the state files (add --purge to remove them too)", in.confPath())
+		in.ui.note("kept configuration, logs and state")
+	}
+	if in.o.DryRun {
+		in.ui.say("Done: dry run of uninstalling the %s side from %s", in.role, or(in.o.Prefix, "/"))
+	} else {
+		in.ui.say("Done: the %s side is uninstalled from %s", in.role, or(in.o.Prefix, "/"))
+	}
+	return nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}

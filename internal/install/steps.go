@@ -1,0 +1,645 @@
+package install
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pve-op/network-rescue/crontab"
+	"github.com/pve-op/network-rescue/internal/config"
+)
+
+// commandTimeout bounds a command the installer runs (crontab, an init
+// script); statusTimeout bounds the final status checklist.
+const (
+	commandTimeout = time.Minute
+	statusTimeout  = 2 * time.Minute
+)
+
+// sourceDir is where the binaries to install are: --bin, else the
+// directory of the running binary.
+func (in *installer) sourceDir() (string, error) {
+	dir := in.o.Bin
+	if dir == "" {
+		exe, err := in.env.Executable()
+		if err != nil {
+			return "", fail(fmt.Sprintf("cannot tell where this binary is: %v", err), "pass --bin DIR")
+		}
+		dir = filepath.Dir(exe)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fail(fmt.Sprintf("--bin %s: %v", dir, err), "pass an absolute directory")
+	}
+	if missing := missingBinaries(abs, in.binaries()); len(missing) > 0 {
+		arch := SelfArch()
+		return "", fail(fmt.Sprintf("%s does not hold %s (for linux-%s)", abs, strings.Join(missing, " "), arch),
+			"build them (make dist) and pass the directory holding them: --bin dist/linux-"+arch)
+	}
+	return abs, nil
+}
+
+func missingBinaries(dir string, names []string) []string {
+	var missing []string
+	for _, n := range names {
+		if fi, err := os.Stat(filepath.Join(dir, n)); err != nil || !fi.Mode().IsRegular() {
+			missing = append(missing, n)
+		}
+	}
+	return missing
+}
+
+// installBinaries copies the role's binaries from src into the bin
+// directory; on the router midnight-reset becomes a link to netcheck.
+func (in *installer) installBinaries(src string) error {
+	dir := in.binDir()
+	in.ui.say("Binaries into %s", dir)
+	in.ui.info("from %s", src)
+	for _, n := range in.binaries() {
+		data, err := os.ReadFile(filepath.Join(src, n))
+		if err != nil {
+			return fail(fmt.Sprintf("cannot read %s: %v", filepath.Join(src, n), err), "check --bin")
+		}
+		dst := filepath.Join(dir, n)
+		changed, err := in.put(dst, data, 0o755)
+		if err != nil {
+			return err
+		}
+		if !changed {
+			in.ui.info("%s is up to date", dst)
+			continue
+		}
+		if !in.o.DryRun {
+			in.ui.info("installed %s", dst)
+		}
+		in.ui.note("installed %s", dst)
+	}
+	if in.role == crontab.Router {
+		return in.linkReset(dir)
+	}
+	return nil
+}
+
+// linkReset: on the router midnight-reset is netcheck run under that
+// name, a symlink busybox style, so the router carries one binary (SPEC
+// §10). A separate midnight-reset binary of an earlier install is replaced.
+func (in *installer) linkReset(dir string) error {
+	p := filepath.Join(dir, "midnight-reset")
+	what := "linked " + p + " -> netcheck"
+	if fi, err := os.Lstat(p); err == nil && fi.Mode()&os.ModeSymlink == 0 {
+		what += " (replaced the separate midnight-reset binary: netcheck is both now)"
+	}
+	already, err := in.symlink("netcheck", p)
+	if err != nil {
+		return err
+	}
+	switch {
+	case already:
+		in.ui.info("%s -> netcheck is up to date", p)
+		return nil
+	case in.o.DryRun:
+		in.ui.info("would link %s -> netcheck", p)
+	default:
+		in.ui.info("%s", what)
+	}
+	in.ui.note("%s", what)
+	return nil
+}
+
+// removeBinaries removes the role's binaries (and the router's link).
+func (in *installer) removeBinaries() error {
+	dir := in.binDir()
+	in.ui.say("Removing binaries from %s", dir)
+	names := in.binaries()
+	if in.role == crontab.Router {
+		names = append(names, "midnight-reset")
+	}
+	any := false
+	for _, n := range names {
+		removed, err := in.remove(filepath.Join(dir, n))
+		if err != nil {
+			return err
+		}
+		if removed {
+			any = true
+			in.ui.note("removed %s", filepath.Join(dir, n))
+		}
+	}
+	if !any {
+		in.ui.info("none installed")
+	}
+	return nil
+}
+
+// configStep writes the default config (config.Example, every key
+// commented out with its default) only when there is none; an existing one
+// is kept and checked for what would make the binaries refuse it.
+func (in *installer) configStep() error {
+	conf := in.confPath()
+	in.ui.say("Configuration %s", conf)
+	if fi, err := os.Lstat(conf); err == nil {
+		in.ui.info("kept your existing file")
+		if in.env.Euid == 0 {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
+				in.ui.warn(fmt.Sprintf("%s is owned by uid %d, not root, so the binaries will refuse it", conf, st.Uid),
+					"chown root:root "+config.DefaultPath)
+			}
+			if fi.Mode().Perm()&0o022 != 0 {
+				in.ui.warn(fmt.Sprintf("%s is writable by group or others, so the binaries will refuse it", conf),
+					"chmod go-w "+config.DefaultPath)
+			}
+		}
+		if in.o.Router != "" && in.cfg.OpIP != in.o.Router {
+			in.ui.warn(fmt.Sprintf("%s sets the router to OP_IP=%s, but --router is %s", conf, in.cfg.OpIP, in.o.Router),
+				fmt.Sprintf("set OP_IP=%s in %s", in.o.Router, config.DefaultPath))
+		}
+		return nil
+	}
+	content := config.Example(config.Role(in.role))
+	if in.role == crontab.Host {
+		// A router that is not at the default address or port needs saying so.
+		if in.o.Router != "" && in.o.Router != DefaultRouterIP {
+			content += "\n# Set by the installer's --router.\nOP_IP=" + in.o.Router + "\n"
+		}
+		if in.o.Port != 0 && in.o.Port != 22 {
+			content += "\n# Set by the installer's --port.\nOP_SSH_PORT=" + strconv.Itoa(in.o.Port) + "\n"
+		}
+	}
+	if _, err := in.put(conf, []byte(content), 0o600); err != nil {
+		return err
+	}
+	if !in.o.DryRun {
+		in.ui.info("wrote the defaults, all commented out (mode 0600)")
+		// What follows (the key, the router) reads the file just written.
+		in.cfg = in.readConfig()
+	}
+	in.ui.note("wrote the default %s (edit it to change a setting)", conf)
+	return nil
+}
+
+// cronFile is the crontab file in the tree, or "" for root's crontab on a
+// host without --prefix, which the crontab command reads and writes.
+func (in *installer) cronFile() string {
+	if in.role == crontab.Router {
+		return in.path("/etc/crontabs/root")
+	}
+	if in.o.Prefix != "" {
+		return in.path("/var/spool/cron/crontabs/root")
+	}
+	return ""
+}
+
+func (in *installer) cronWhere() string {
+	if f := in.cronFile(); f != "" {
+		return f
+	}
+	return "root's crontab (crontab -l)"
+}
+
+// readCrontab is the crontab now; "no crontab for root" is an empty one.
+func (in *installer) readCrontab(ctx context.Context) (string, error) {
+	if f := in.cronFile(); f != "" {
+		s, _, err := readOptional(f)
+		return s, err
+	}
+	if _, err := in.env.LookPath("crontab"); err != nil {
+		return "", fail("the crontab command is missing", "install cron: apt-get install cron")
+	}
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	out, err := in.env.Run(ctx, nil, "crontab", "-l")
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", fail(fmt.Sprintf("crontab -l did not answer in %v", commandTimeout), "check the cron service: systemctl status cron")
+		}
+		return "", nil
+	}
+	return string(out), nil
+}
+
+// cronStep merges our lines into the crontab (and takes the original
+// scripts' lines out), or with remove takes ours out; every other line is
+// kept byte for byte (package crontab). It reports whether it changed.
+func (in *installer) cronStep(ctx context.Context, remove bool) (bool, error) {
+	in.ui.say("Cron lines in %s", in.cronWhere())
+	old, err := in.readCrontab(ctx)
+	if err != nil {
+		return false, err
+	}
+	var next string
+	if remove {
+		next = crontab.Remove(old)
+	} else {
+		if legacy := crontab.Legacy(old); len(legacy) > 0 {
+			in.ui.info("removing the original scripts' cron lines:")
+			for _, l := range legacy {
+				in.ui.info("  - %s", l)
+			}
+			in.ui.note("removed the original scripts' cron lines from %s", in.cronWhere())
+		}
+		next = crontab.Merge(crontab.RemoveLegacy(old), in.role)
+	}
+	changed, err := in.writeCrontab(ctx, old, next)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case changed && remove:
+		in.ui.info("removed our lines (marked '%s'); other lines untouched", crontab.Marker)
+		in.ui.note("cron lines removed from %s", in.cronWhere())
+	case changed:
+		in.ui.info("our lines are now:")
+		for _, l := range crontab.Lines(in.role) {
+			in.ui.info("  %s", l)
+		}
+		in.ui.note("cron lines merged into %s", in.cronWhere())
+	case remove:
+		in.ui.info("none of our lines there, nothing to change")
+	default:
+		in.ui.info("already in place, nothing to change")
+	}
+	return changed, nil
+}
+
+func (in *installer) writeCrontab(ctx context.Context, old, next string) (bool, error) {
+	f := in.cronFile()
+	if f == "" {
+		if next == old {
+			return false, nil
+		}
+		if in.o.DryRun {
+			in.ui.info("would run: crontab - (with the lines above)")
+			return true, nil
+		}
+		ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+		defer cancel()
+		if out, err := in.env.Run(ctx, []byte(next), "crontab", "-"); err != nil {
+			return false, fail(fmt.Sprintf("crontab - refused the new crontab: %v %s", err, strings.TrimSpace(string(out))),
+				"check the cron service: systemctl status cron")
+		}
+		return true, nil
+	}
+	if next == "" && !exists(f) {
+		return false, nil
+	}
+	return in.put(f, []byte(next), 0o600)
+}
+
+// restartCron makes busybox crond on OpenWrt read the new crontab.
+func (in *installer) restartCron(ctx context.Context, changed bool) {
+	if in.role != crontab.Router || !changed {
+		return
+	}
+	in.ui.say("Restarting cron")
+	if in.o.Prefix != "" {
+		in.ui.info("would run: /etc/init.d/cron enable; /etc/init.d/cron restart (not under --prefix)")
+		return
+	}
+	const initCron = "/etc/init.d/cron"
+	if fi, err := os.Stat(initCron); err != nil || fi.Mode()&0o111 == 0 {
+		in.ui.warn(initCron+" is missing, so the new cron lines may not run",
+			"install busybox crond (opkg install busybox) or restart your cron daemon by hand")
+		return
+	}
+	if err := in.run(ctx, initCron, "enable"); err != nil {
+		in.ui.warn(initCron+" enable failed: "+err.Error(), "run it by hand")
+	}
+	if err := in.run(ctx, initCron, "restart"); err != nil {
+		in.ui.warn(initCron+" restart failed: "+err.Error(), "run it by hand and check: logread | grep cron")
+	}
+}
+
+// run runs a command that changes the system, or shows it (--dry-run).
+func (in *installer) run(ctx context.Context, name string, args ...string) error {
+	if in.o.DryRun {
+		in.ui.info("would run: %s", strings.Join(append([]string{name}, args...), " "))
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	out, err := in.env.Run(ctx, nil, name, args...)
+	if err != nil {
+		if s := strings.TrimSpace(string(out)); s != "" {
+			return fmt.Errorf("%w: %s", err, s)
+		}
+		return err
+	}
+	return nil
+}
+
+// sysupgrade adds paths to /etc/sysupgrade.conf, so that an OpenWrt
+// firmware upgrade keeps them, or with add false takes them out.
+func (in *installer) sysupgrade(add bool, paths ...string) error {
+	file := in.path("/etc/sysupgrade.conf")
+	in.ui.say("Firmware upgrades keep our files (%s)", file)
+	old, _, err := readOptional(file)
+	if err != nil {
+		return err
+	}
+	lines := strings.SplitAfter(old, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	has := func(p string) int {
+		for i, l := range lines {
+			if strings.TrimSuffix(l, "\n") == p {
+				return i
+			}
+		}
+		return -1
+	}
+	changed := false
+	for _, p := range paths {
+		i := has(p)
+		switch {
+		case add && i < 0:
+			if n := len(lines); n > 0 && !strings.HasSuffix(lines[n-1], "\n") {
+				lines[n-1] += "\n"
+			}
+			lines = append(lines, p+"\n")
+			in.ui.info("adding %s", p)
+		case !add && i >= 0:
+			for ; i >= 0; i = has(p) {
+				lines = append(lines[:i], lines[i+1:]...)
+			}
+			in.ui.info("removing %s", p)
+		default:
+			continue
+		}
+		changed = true
+	}
+	if !changed {
+		in.ui.info("nothing to change")
+		return nil
+	}
+	if _, err := in.put(file, []byte(strings.Join(lines, "")), 0o644); err != nil {
+		return err
+	}
+	if add {
+		in.ui.note("listed our files in %s", file)
+	} else {
+		in.ui.note("unlisted our files in %s", file)
+	}
+	return nil
+}
+
+// keptFiles tells which of the original scripts' files stay.
+func (in *installer) keptFiles(paths ...string) {
+	for _, p := range paths {
+		if exists(in.path(p)) {
+			in.ui.info("kept %s", in.path(p))
+			in.ui.note("kept the original script's %s", p)
+		}
+	}
+}
+
+// migrateRouter stops and removes the original network_monitor procd
+// service; its state files and log stay (SPEC §2, §10).
+func (in *installer) migrateRouter(ctx context.Context) error {
+	svc, logic := in.path("/etc/init.d/network_monitor"), in.path("/usr/bin/network_monitor_logic.sh")
+	if !exists(svc) && !exists(logic) {
+		return nil
+	}
+	in.ui.say("Migrating from the original network_monitor service")
+	if in.o.Prefix == "" {
+		if fi, err := os.Stat(svc); err == nil && fi.Mode()&0o111 != 0 {
+			if err := in.run(ctx, svc, "stop"); err != nil {
+				in.ui.warn(svc+" stop failed: "+err.Error(), "stop it by hand: /etc/init.d/network_monitor stop")
+			}
+			if err := in.run(ctx, svc, "disable"); err != nil {
+				in.ui.warn(svc+" disable failed: "+err.Error(), "remove its link: rm -f /etc/rc.d/S*network_monitor")
+			}
+		}
+	} else {
+		in.ui.info("would run: /etc/init.d/network_monitor stop; /etc/init.d/network_monitor disable (not under --prefix)")
+		links, _ := filepath.Glob(in.path("/etc/rc.d/[SK][0-9]*network_monitor"))
+		for _, l := range links {
+			if _, err := in.remove(l); err != nil {
+				return err
+			}
+		}
+	}
+	for _, p := range []string{svc, logic} {
+		if _, err := in.remove(p); err != nil {
+			return err
+		}
+	}
+	in.ui.note("stopped and removed the original network_monitor service")
+	in.keptFiles("/root/net_rb_count", "/root/net_cooling_ts", "/root/SOS_SYSTEM", "/root/network_monitor.log")
+	return nil
+}
+
+// migrateHost stops the original pve_host_monitor.sh loop and removes the
+// script; its mark and log stay.
+func (in *installer) migrateHost(ctx context.Context) error {
+	old := in.path("/root/pve_host_monitor.sh")
+	var pids []string
+	if in.o.Prefix == "" {
+		ps, err := in.env.Procs()
+		if err != nil {
+			in.ui.warn("cannot list the running processes: "+err.Error(), "stop the original pve_host_monitor.sh loop by hand: pkill -f pve_host_monitor.sh")
+		}
+		for _, p := range ps {
+			if strings.Contains(p.Cmdline, "pve_host_monitor.sh") {
+				pids = append(pids, strconv.Itoa(p.PID))
+			}
+		}
+	}
+	if !exists(old) && len(pids) == 0 {
+		return nil
+	}
+	in.ui.say("Migrating from the original pve_host_monitor.sh")
+	switch {
+	case in.o.Prefix != "":
+		in.ui.info("would stop its running loop: kill $(pgrep -f pve_host_monitor.sh) (not under --prefix)")
+	case len(pids) > 0 && in.o.DryRun:
+		in.ui.info("would run: kill %s", strings.Join(pids, " "))
+	case len(pids) > 0:
+		in.stopLoop(pids)
+	}
+	if _, err := in.remove(old); err != nil {
+		return err
+	}
+	in.ui.note("stopped and removed the original pve_host_monitor.sh")
+	in.keptFiles("/root/pve_did_reboot_today", "/var/log/pve_host_monitor.log")
+	return nil
+}
+
+// stopLoop sends SIGTERM to the original loop's processes and waits (up
+// to loopStopWait) until they are gone, so that the old loop cannot act
+// once the new cron lines are in place.
+func (in *installer) stopLoop(pids []string) {
+	alive := map[int]bool{}
+	for _, s := range pids {
+		pid, _ := strconv.Atoi(s)
+		if err := in.env.Kill(pid); err != nil {
+			in.ui.warn(fmt.Sprintf("could not stop the old loop (PID %d): %v", pid, err), fmt.Sprintf("kill %d", pid))
+			continue
+		}
+		alive[pid] = true
+	}
+	for deadline := time.Now().Add(loopStopWait); len(alive) > 0; time.Sleep(100 * time.Millisecond) {
+		ps, _ := in.env.Procs()
+		still := map[int]bool{}
+		for _, p := range ps {
+			still[p.PID] = alive[p.PID]
+		}
+		for pid := range alive {
+			if !still[pid] {
+				in.ui.info("stopped its loop (PID %d)", pid)
+				delete(alive, pid)
+			}
+		}
+		if time.Now().After(deadline) {
+			for pid := range alive {
+				in.ui.warn(fmt.Sprintf("the old loop (PID %d) is still running after SIGTERM", pid), fmt.Sprintf("kill -9 %d", pid))
+			}
+			return
+		}
+	}
+}
+
+// loopStopWait is how long the original loop gets to end after SIGTERM.
+const loopStopWait = 5 * time.Second
+
+// purge removes the config, the logs and the state files (the SSH key
+// stays: it may serve other logins).
+func (in *installer) purge() error {
+	in.ui.say("Purging configuration, logs and state")
+	c := in.cfg
+	var files []string
+	if in.role == crontab.Router {
+		for _, f := range []string{"net_rb_count", "net_cooling_ts", "SOS_SYSTEM", "net_rescued_by"} {
+			files = append(files, filepath.Join(c.StateDir, f))
+		}
+	} else {
+		files = append(files, c.PVEMark, c.KnownHosts)
+	}
+	ours, _ := filepath.Glob(filepath.Join(in.path(c.StateDir), "netrescue*"))
+	for _, f := range files {
+		if _, err := in.remove(in.path(f)); err != nil {
+			return err
+		}
+	}
+	for _, f := range ours {
+		if _, err := in.remove(f); err != nil {
+			return err
+		}
+	}
+	if in.role == crontab.Host {
+		if dir := filepath.Dir(c.KnownHosts); filepath.Base(dir) == "netrescue" && !in.o.DryRun {
+			_ = os.Remove(in.path(dir)) // only when empty
+		}
+		in.ui.info("kept the SSH key (%s); it may serve other logins", c.SSHKey)
+	}
+	for _, d := range []string{c.StateDir, c.RunDir} {
+		if filepath.Base(d) != "netrescue" {
+			in.ui.info("kept %s (not ours alone; remove our files from it by hand)", in.path(d))
+			continue
+		}
+		if err := in.removeAll(in.path(d)); err != nil {
+			return err
+		}
+	}
+	for _, f := range []string{c.LogFile, c.LogFile + ".1", config.DefaultPath} {
+		if _, err := in.remove(in.path(f)); err != nil {
+			return err
+		}
+	}
+	in.ui.note("purged configuration, logs and state")
+	return nil
+}
+
+// statusBinary is the installed binary whose status ends the install.
+func (in *installer) statusBinary() string {
+	switch {
+	case in.role == crontab.Router:
+		return in.path("/usr/bin/netcheck")
+	case in.pkg:
+		return in.path("/usr/bin/hostcheck")
+	}
+	return in.path("/usr/local/bin/hostcheck")
+}
+
+// statusStep ends the install with the side's status checklist. Under
+// --prefix status would probe the network from this machine and read its
+// own state, so only the config is checked, offline, in the tree.
+func (in *installer) statusStep(ctx context.Context) {
+	bin := in.statusBinary()
+	name := filepath.Base(bin)
+	if in.o.Prefix != "" {
+		conf := in.confPath()
+		in.ui.say("Checking the config: %s", conf)
+		in.ui.info("status is not run under --prefix: it would probe the network from this machine and read its own state; on the target run: %s status", in.bare(bin))
+		if in.o.DryRun {
+			return
+		}
+		if _, err := config.Load(conf, config.Role(in.role), config.Options{Euid: in.env.Euid}); err != nil {
+			in.ui.info("%v", err)
+			in.ui.warn(fmt.Sprintf("%s refuses %s (the line above says why)", name, conf), "edit "+config.DefaultPath)
+			return
+		}
+		in.ui.note("config accepted by %s", name)
+		return
+	}
+	in.ui.say("Checking: %s status", bin)
+	if in.o.DryRun {
+		in.ui.info("would run: %s status", bin)
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
+	out, err := in.env.Run(ctx, nil, bin, "status")
+	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		in.ui.info("%s", l)
+	}
+	if err == nil {
+		in.ui.note("status: all checks passed")
+		return
+	}
+	in.ui.info("(status ended with %v: the ✗ lines above say what is not right yet; the install itself is complete)", err)
+	in.ui.note("status reported problems (%v); run %s status to see them again", err, bin)
+}
+
+// packageHost: the netrescue package holds the host side. A copy from
+// the installer beside it is refused (the fix removes it); without
+// --router there is nothing to do but say so; with it this run only pairs
+// the router.
+func (in *installer) packageHost(ctx context.Context) error {
+	in.ui.say("Host side: the netrescue package (dpkg) installed it")
+	var dup []string
+	for _, n := range in.binaries() {
+		if p := filepath.Join(in.binDir(), n); exists(p) {
+			dup = append(dup, p)
+		}
+	}
+	cron, err := in.readCrontab(ctx)
+	if err != nil {
+		return err
+	}
+	for _, l := range strings.Split(cron, "\n") {
+		if crontab.IsOurs(l) {
+			dup = append(dup, in.cronWhere())
+			break
+		}
+	}
+	if len(dup) > 0 {
+		return fail(fmt.Sprintf("this host is set up twice, by the netrescue package and by install.sh (%s), so every rescue would run twice", strings.Join(dup, " ")),
+			"remove install.sh's copy: "+in.selfCommand()+" --role host --uninstall")
+	}
+	if in.o.Router == "" {
+		return fail(fmt.Sprintf("the netrescue package already installs the host side here (%s, %s); a second copy from install.sh would run every rescue twice",
+			in.path("/usr/bin/hostcheck"), in.path(crontab.PackageFile)),
+			"keep the package and pair the router with: "+in.selfCommand()+" --router IP (with the package it only pairs), or remove the package first: dpkg -r netrescue")
+	}
+	in.ui.info("kept as it is: this run only pairs the router")
+	if err := in.configStep(); err != nil {
+		return err
+	}
+	return in.hostKey()
+}
