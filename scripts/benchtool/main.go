@@ -24,8 +24,28 @@
 // It measures in the network namespace it runs in: bench.sh starts it with
 // `ip netns exec`, so the cost of entering the namespace is not counted.
 //
-// -raw FILE appends every timed run to FILE as "label run wall_ns", so
-// that paired runs can be compared run by run.
+// Commands given the same label are pooled: one line for the label, over
+// the runs of all of them. bench.sh measures each binary as several files
+// this way (see -copy).
+//
+// -raw FILE appends every timed run to FILE as "label k.round wall_ns", k
+// counting the commands of that label from 1, so that paired runs can be
+// compared run by run (command k of one label with command k of another,
+// in the same round).
+//
+//	benchtool -copy SRC DST
+//
+// writes a copy of SRC to DST through a shared mmap, as the Go linker
+// writes its output, so that every binary measured is held alike in the
+// page cache. How a file was written changes how fast the same bytes start
+// and exit: measured here, a copy written with write(2) (cp) ran 11–20 %
+// faster than the linker's output, because the page cache then holds it
+// partly in large folios (seen in /proc/kpageflags: 37–56 % of the pages
+// of a cp'd binary, 0–3 % of a linker-written one, 0 % of the system's
+// busybox), how much depending on memory fragmentation at the time of the
+// copy. Small folios are also what the targets have: a router's overlay
+// (jffs2, ubifs) and the ext4 of a current Proxmox kernel cache files in
+// small folios.
 package main
 
 import (
@@ -70,8 +90,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	rssRuns := fs.Int("rss-runs", 3, "further runs under ptrace that measure the peak RSS (not timed)")
 	label := fs.String("label", "run", "label of the result line")
 	raw := fs.String("raw", "", "append every timed run to `file` as: label run wall_ns")
+	cp := fs.Bool("copy", false, "copy SRC to DST through a shared mmap (as the Go linker writes), then exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cp {
+		if fs.NArg() != 2 {
+			return errors.New("usage: benchtool -copy SRC DST")
+		}
+		return mmapCopy(fs.Arg(0), fs.Arg(1))
 	}
 	cmds := [][]string{nil}
 	for _, a := range fs.Args() {
@@ -126,10 +153,54 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	for i := range cmds {
-		fmt.Fprintln(stdout, summarize(labels[i], samples[i], rss[i]))
+	// One line per label, in order of first appearance, pooling the
+	// commands that share it.
+	var order []string
+	pooled := map[string][]sample{}
+	pooledRSS := map[string][]int64{}
+	for i, l := range labels {
+		if _, ok := pooled[l]; !ok {
+			order = append(order, l)
+		}
+		pooled[l] = append(pooled[l], samples[i]...)
+		pooledRSS[l] = append(pooledRSS[l], rss[i]...)
+	}
+	for _, l := range order {
+		fmt.Fprintln(stdout, summarize(l, pooled[l], pooledRSS[l]))
 	}
 	return nil
+}
+
+// mmapCopy writes src's bytes to dst (mode 0755) through a shared mmap.
+func mmapCopy(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return fmt.Errorf("copy: %w", err)
+	}
+	if len(b) == 0 {
+		return fmt.Errorf("copy: %s is empty", src)
+	}
+	f, err := os.OpenFile(dst, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return fmt.Errorf("copy: %w", err)
+	}
+	defer f.Close()
+	if err := f.Truncate(int64(len(b))); err != nil {
+		return fmt.Errorf("copy to %s: %w", dst, err)
+	}
+	m, err := unix.Mmap(int(f.Fd()), 0, len(b), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("copy to %s: mmap: %w", dst, err)
+	}
+	copy(m, b)
+	if err := unix.Msync(m, unix.MS_SYNC); err != nil {
+		unix.Munmap(m)
+		return fmt.Errorf("copy to %s: msync: %w", dst, err)
+	}
+	if err := unix.Munmap(m); err != nil {
+		return fmt.Errorf("copy to %s: munmap: %w", dst, err)
+	}
+	return f.Close()
 }
 
 // writeRaw appends one line per timed run to path.
@@ -138,9 +209,11 @@ func writeRaw(path string, labels []string, samples [][]sample) error {
 	if err != nil {
 		return fmt.Errorf("open -raw file: %w", err)
 	}
+	seen := map[string]int{}
 	for i, ss := range samples {
+		seen[labels[i]]++
 		for j, s := range ss {
-			fmt.Fprintf(f, "%s %d %d\n", labels[i], j, s.wall.Nanoseconds())
+			fmt.Fprintf(f, "%s %d.%d %d\n", labels[i], seen[labels[i]], j, s.wall.Nanoseconds())
 		}
 	}
 	if err := f.Close(); err != nil {
