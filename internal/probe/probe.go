@@ -15,9 +15,9 @@
 // outright, and all of them within the first half of the budget. Once
 // started, they run side by side until the first answer. A healthy run whose
 // first target answers within the stagger thus opens one socket, like the
-// floor of SPEC §12, instead of one per target (measured: 4 pingers cost
-// ~7 % of a healthy run's wall time over 1); a silent first target costs the
-// run one stagger.
+// floor of SPEC §12, instead of one per target (measured paired, whole
+// process: 7 % less CPU time on two CPUs, 11–12 % less wall time on one;
+// BENCHMARKS.md); a silent first target costs the run one stagger.
 //
 // By default Run never returns before every probe it started has ended, so
 // nothing it started outlives it: not a goroutine and not a socket. A
