@@ -161,24 +161,24 @@ type Options struct {
 }
 
 // Load reads path for role. A missing file gives the defaults, unless
-// opt.Required says a person named it.
+// opt.Required says a person named it. The defaults are built once: by
+// Parse when the file is read, here otherwise (SPEC §12: a healthy run
+// does nothing twice).
 func Load(path string, role Role, opt Options) (Config, error) {
-	c := Default(role)
 	b, err := state.ReadBoundedFollow(path, state.MaxConfigBytes) // SPEC §15: no FIFO hang, bounded
 	if errors.Is(err, fs.ErrNotExist) {
 		if opt.Required != "" {
-			return c, &Error{Path: path, Err: fs.ErrNotExist, Msg: fmt.Sprintf(
+			return Default(role), &Error{Path: path, Err: fs.ErrNotExist, Msg: fmt.Sprintf(
 				"does not exist (named by %s); fix: create it, or drop %s", opt.Required, opt.Required)}
 		}
-		return c, nil
+		return Default(role), nil
 	}
 	if err != nil {
-		return c, &Error{Path: path, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))}
+		return Default(role), &Error{Path: path, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))}
 	}
 	if err := checkOwner(path, opt.Euid); err != nil {
-		return c, err
+		return Default(role), err
 	}
-	c.Path = path
 	return Parse(path, string(b), role)
 }
 

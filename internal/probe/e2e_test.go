@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -30,6 +32,13 @@ type childRequest struct {
 	Privileged bool
 	Hosts      map[string][]string // the child's resolver; never the real DNS
 	Listen     string              // a TCP address to listen on during the probe
+	OneShot    bool
+	// Late lists targets whose real ping starts LateBy after the others,
+	// so that the others' pro-bing receive loops have backed off to a long
+	// read deadline by the time the late one answers (the slow pinger of
+	// issue 13: it notices the stop only at its next deadline).
+	Late   []string
+	LateBy time.Duration
 }
 
 // childReply is what the child found.
@@ -41,6 +50,11 @@ type childReply struct {
 	Stacks           string // of all goroutines, when some were left behind
 	Mallocs          uint64 // heap allocations during Run
 	AllocBytes       uint64 // bytes allocated during Run
+	// RunningAtReturn lists the targets whose ping had not returned when
+	// Run returned; the child then waits for them before counting
+	// goroutines, so that GoroutinesAfter also shows they ended by
+	// themselves.
+	RunningAtReturn []string
 }
 
 func TestMain(m *testing.M) {
@@ -69,13 +83,46 @@ func child(req string) int {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	reply.GoroutinesBefore = runtime.NumGoroutine()
-	reply.Result = Run(context.Background(), Config{
+	// The real network (pro-bing, net.Dialer), watched: which pings are
+	// still running, and a late start for the targets in r.Late.
+	var mu sync.Mutex
+	running := map[string]bool{}
+	var pings sync.WaitGroup
+	nw := network{dial: dial, ping: func(ctx context.Context, ip netip.Addr, privileged bool, replied func(time.Duration)) error {
+		mu.Lock()
+		running[ip.String()] = true
+		mu.Unlock()
+		pings.Add(1)
+		defer pings.Done()
+		defer func() {
+			mu.Lock()
+			delete(running, ip.String())
+			mu.Unlock()
+		}()
+		if slices.Contains(r.Late, ip.String()) {
+			select {
+			case <-time.After(r.LateBy):
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		return ping(ctx, ip, privileged, replied)
+	}}
+	reply.Result = run(context.Background(), Config{
 		Targets:    r.Targets,
 		TCP:        r.TCP,
 		Timeout:    r.Timeout,
 		Privileged: r.Privileged,
 		Resolver:   hostsResolver(r.Hosts),
-	})
+		OneShot:    r.OneShot,
+	}, nw)
+	mu.Lock()
+	for ip := range running {
+		reply.RunningAtReturn = append(reply.RunningAtReturn, ip)
+	}
+	mu.Unlock()
+	slices.Sort(reply.RunningAtReturn)
+	pings.Wait() // one-shot: the leftovers end by themselves
 	runtime.ReadMemStats(&after)
 	reply.Mallocs = after.Mallocs - before.Mallocs
 	reply.AllocBytes = after.TotalAlloc - before.TotalAlloc
@@ -292,6 +339,60 @@ func TestRunInNetns(t *testing.T) {
 						t.Errorf("Elapsed = %v; want within [%v, %v]", got.Elapsed, timeout, timeout+time.Second)
 					}
 				})
+			}
+		})
+	}
+}
+
+// TestRunOneShotInNetns runs the real Run, pro-bing and raw sockets, with
+// black-holed targets beside one that answers (issue 13, SPEC §12). The
+// answering target starts late, so that the silent targets' pro-bing
+// receive loops have backed off to read deadlines drawn from [0, ~100 ms):
+// a loop notices the stop only when its current read times out. One-shot,
+// Run hands the reply back while those pingers are still running (two of
+// them, so that both ending within the moment Run takes to return, each
+// of their reads timing out just then, is out of reach), and they end by
+// themselves afterwards; by default, nothing Run started outlives it
+// (probeIn also checks that no goroutine is left).
+func TestRunOneShotInNetns(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipping end-to-end probe test: needs root to create network namespaces")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skipf("skipping end-to-end probe test: ip not installed (%v)", err)
+	}
+	ns := fmt.Sprintf("nrpo%d", os.Getpid())
+	setupNetns(t, ns)
+	const answers = "198.51.100.1"
+	silent := []string{"203.0.113.50", "203.0.113.51"}
+	for _, tc := range []struct {
+		oneShot bool
+		// wantSilentRunning: a silent target's ping was still running
+		// when Run returned. (The answering one's may be too: it stops
+		// itself at its reply, but winds down at its own next deadline.)
+		wantSilentRunning bool
+	}{
+		{oneShot: true, wantSilentRunning: true},
+		{oneShot: false, wantSilentRunning: false},
+	} {
+		t.Run(fmt.Sprintf("OneShot=%v", tc.oneShot), func(t *testing.T) {
+			got := probeIn(t, ns, childRequest{
+				Targets:    append(slices.Clone(silent), answers),
+				Timeout:    5 * time.Second,
+				Privileged: true,
+				OneShot:    tc.oneShot,
+				Late:       []string{answers},
+				LateBy:     300 * time.Millisecond,
+			})
+			if !got.Result.Up || got.Result.By != answers {
+				t.Errorf("Run = %s; want up, answered by %s", dump(got.Result), answers)
+			}
+			silentRunning := slices.ContainsFunc(got.RunningAtReturn, func(ip string) bool { return slices.Contains(silent, ip) })
+			if silentRunning != tc.wantSilentRunning {
+				t.Errorf("pings still running when Run returned: %q; want one of %q among them: %v", got.RunningAtReturn, silent, tc.wantSilentRunning)
+			}
+			if !tc.oneShot && len(got.RunningAtReturn) > 0 {
+				t.Errorf("pings still running when Run returned: %q; want none (nothing outlives Run)", got.RunningAtReturn)
 			}
 		})
 	}

@@ -454,3 +454,74 @@ func TestRunOneShot(t *testing.T) {
 		})
 	}
 }
+
+func TestStagger(t *testing.T) {
+	tests := []struct {
+		budget time.Duration
+		n      int
+		want   time.Duration
+	}{
+		{budget: 3 * time.Second, n: 4, want: maxStagger},
+		{budget: 100 * time.Millisecond, n: 4, want: 100 * time.Millisecond / 6}, // all started by 50 ms
+		{budget: 100 * time.Millisecond, n: 2, want: maxStagger},
+		{budget: 3 * time.Second, n: 1, want: 0},
+		{budget: 0, n: 4, want: 0},
+	}
+	for _, tt := range tests {
+		if got := stagger(tt.budget, tt.n); got != tt.want {
+			t.Errorf("stagger(%v, %d) = %v; want %v", tt.budget, tt.n, got, tt.want)
+		}
+	}
+}
+
+// TestRunStaggered: the targets start in order; the next one only when the
+// one before has not answered within the stagger or has failed outright
+// (SPEC §4, §12).
+func TestRunStaggered(t *testing.T) {
+	tests := []struct {
+		name       string
+		cfg        Config
+		replies    map[string]time.Duration
+		errs       map[string]error
+		wantBy     string
+		wantPinged []string
+	}{
+		{
+			// The stagger is an hour: had the launcher waited for it, the
+			// run would end at its 2 s budget with nothing but the first.
+			name:       "an answer within the stagger: the other targets never start",
+			cfg:        Config{Targets: []string{"198.51.100.1", "198.51.100.2", "203.0.113.1"}, TCP: []string{"198.51.100.3:443"}, gap: time.Hour},
+			replies:    map[string]time.Duration{"198.51.100.1": 0, "198.51.100.2": 0, "203.0.113.1": 0, "198.51.100.3:443": 0},
+			wantBy:     "198.51.100.1",
+			wantPinged: []string{"198.51.100.1"},
+		},
+		{
+			name:       "a failure starts the next target at once",
+			cfg:        Config{Targets: []string{"203.0.113.1", "nx.example.test", "198.51.100.1", "198.51.100.2"}, gap: time.Hour},
+			errs:       map[string]error{"203.0.113.1": errUnreachable},
+			replies:    map[string]time.Duration{"198.51.100.1": 0, "198.51.100.2": 0},
+			wantBy:     "198.51.100.1",
+			wantPinged: []string{"198.51.100.1", "203.0.113.1"},
+		},
+		{
+			name:       "a silent target: the next starts after the stagger",
+			cfg:        Config{Targets: []string{"203.0.113.1", "198.51.100.1"}, gap: 10 * time.Millisecond},
+			replies:    map[string]time.Duration{"198.51.100.1": 0},
+			wantBy:     "198.51.100.1",
+			wantPinged: []string{"198.51.100.1", "203.0.113.1"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &fakeNet{replies: tt.replies, errs: tt.errs}
+			cfg := tt.cfg
+			cfg.Timeout = 2 * time.Second
+			cfg.Resolver = hostsResolver(nil)
+			got := run(context.Background(), cfg, fake.network())
+			slices.Sort(fake.pinged)
+			if got.By != tt.wantBy || !slices.Equal(fake.pinged, tt.wantPinged) {
+				t.Errorf("run(%+v): By %q, pinged %q; want By %q, pinged %q", tt.cfg, got.By, fake.pinged, tt.wantBy, tt.wantPinged)
+			}
+		})
+	}
+}
