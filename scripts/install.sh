@@ -112,8 +112,8 @@ case ${1:-} in
 	;;
 esac
 
-# netcheck is static (it runs on OpenWrt's musl too) and serves both roles;
-# the .deb has hostcheck alone.
+# netcheck (static, for OpenWrt's musl too) installs the router side;
+# hostcheck either side; the .deb has hostcheck alone.
 NEED='netcheck hostcheck'
 BIN='' prev='' UNINSTALL=''
 for a; do
@@ -140,8 +140,10 @@ else
 	build "$LOCAL" "$WORK" --bin netcheck hostcheck midnight-reset # the role is the binary's to find
 	BIN=$WORK
 fi
-B=$BIN/netcheck
-[ -f "$B" ] || B=$BIN/hostcheck
+# hostcheck installs either side; netcheck the router's only (it links no
+# SSH, to stay small on the router), and is what a router's archive holds.
+B=$BIN/hostcheck
+[ -f "$B" ] || B=$BIN/netcheck
 NETRESCUE_INSTALL_SH=$SELF
 export NETRESCUE_INSTALL_SH
 [ -n "$WORK" ] || exec "$B" install "$@"

@@ -17,13 +17,14 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/install"
+	"github.com/pve-op/network-rescue/internal/install/pair"
 	"github.com/pve-op/network-rescue/internal/runenv"
 )
 
 func main() {
 	if len(os.Args) > 1 && (os.Args[1] == "install" || os.Args[1] == "uninstall") {
 		// The installer (SPEC §10), which scripts/install.sh runs.
-		err := install.Main(context.Background(), "hostcheck", os.Args[1], os.Args[2:], install.RealEnv(os.Stdin, os.Stdout, os.Stderr))
+		err := install.Main(context.Background(), "hostcheck", os.Args[1], os.Args[2:], hostInstallEnv())
 		if code := cli.ExitCode(err); code != cli.ExitOK {
 			fmt.Fprintln(os.Stderr, "hostcheck:", err)
 			os.Exit(code)
@@ -37,4 +38,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "hostcheck:", err)
 		os.Exit(code)
 	}
+}
+
+// hostInstallEnv is the installer's environment with the host's SSH steps
+// (package pair), which netcheck's installer does without.
+func hostInstallEnv() install.Env {
+	env := install.RealEnv(os.Stdin, os.Stdout, os.Stderr)
+	env.Host = pair.Steps()
+	return env
 }

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/config"
+
 	"golang.org/x/term"
 )
 
@@ -44,6 +46,65 @@ type Env struct {
 	Terminal func() bool
 	// ReadPassword reads a line from the terminal without echoing it.
 	ReadPassword func() ([]byte, error)
+	// Host holds the host's steps that need an SSH stack: the key and
+	// the router deploy (package pair). Only hostcheck sets it, so that
+	// netcheck, which installs the router side, links no x/crypto/ssh: the
+	// router's footprint (SPEC §12) stays small.
+	Host HostSteps
+}
+
+// HostSteps are the host's install steps that need SSH (package pair).
+type HostSteps struct {
+	Key    func(h Host) error
+	Deploy func(ctx context.Context, h Host) error
+}
+
+// Host is what those steps get of an install run.
+type Host struct {
+	Opts        Options
+	Cfg         config.Config
+	Env         Env
+	Pkg         bool // the netrescue package installs the host side here
+	UI          UI
+	Path        func(abs string) string // abs inside --prefix
+	Bare        func(p string) string   // p without --prefix, for messages
+	Mkdir       func(dir string) error
+	SelfCommand func() string
+}
+
+// UI is how a step reports (install.sh's "==> " lines, the summary).
+type UI interface {
+	Say(format string, a ...any)
+	Info(format string, a ...any)
+	Note(format string, a ...any)
+	Warn(msg, fix string)
+}
+
+func (in *installer) host() Host {
+	return Host{Opts: in.o, Cfg: in.cfg, Env: in.env, Pkg: in.pkg, UI: in.ui, Path: in.path, Bare: in.bare,
+		Mkdir: in.mkdir, SelfCommand: in.selfCommand}
+}
+
+// errNoHostSide says that a binary without the host's SSH steps was asked
+// for them.
+func errNoHostSide() error {
+	return fail("this binary installs the router side only", "run hostcheck install (or scripts/install.sh) on the host")
+}
+
+// key creates the host's SSH key (hostcheck only).
+func (in *installer) key() error {
+	if in.env.Host.Key == nil {
+		return errNoHostSide()
+	}
+	return in.env.Host.Key(in.host())
+}
+
+// deploy sets the router up over SSH (hostcheck only).
+func (in *installer) deploy(ctx context.Context) error {
+	if in.env.Host.Deploy == nil {
+		return errNoHostSide()
+	}
+	return in.env.Host.Deploy(ctx, in.host())
 }
 
 // Proc is a running process and its command line (arguments joined by

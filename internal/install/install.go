@@ -350,7 +350,7 @@ func (in *installer) install(ctx context.Context) error {
 			if err := in.configStep(); err != nil {
 				return err
 			}
-			if err := in.hostKey(); err != nil {
+			if err := in.key(); err != nil {
 				return err
 			}
 			if _, err := in.cronStep(ctx, false); err != nil {
@@ -358,7 +358,7 @@ func (in *installer) install(ctx context.Context) error {
 			}
 		}
 		if in.o.Router != "" {
-			if err := in.deployRouter(ctx); err != nil {
+			if err := in.deploy(ctx); err != nil {
 				return err
 			}
 		} else {
@@ -415,7 +415,7 @@ func (in *installer) uninstall(ctx context.Context) error {
 			return err
 		}
 		if in.o.Router != "" {
-			if err := in.deployRouter(ctx); err != nil {
+			if err := in.deploy(ctx); err != nil {
 				return err
 			}
 		}
@@ -452,3 +452,6 @@ func isDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
 }
+
+// Exists reports whether p exists (for package pair).
+func Exists(p string) bool { return exists(p) }

@@ -1,4 +1,4 @@
-package install
+package install_test
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"github.com/pve-op/network-rescue/crontab"
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/install"
+	"github.com/pve-op/network-rescue/internal/install/pair"
 )
 
 func TestParseArgs(t *testing.T) {
@@ -26,15 +28,15 @@ func TestParseArgs(t *testing.T) {
 		name    string
 		args    []string
 		uninst  bool
-		want    Options
+		want    install.Options
 		wantErr string
 	}{
 		{name: "defaults from the environment", args: nil,
-			want: Options{RouterPrefix: "/rp", Port: 2222}},
+			want: install.Options{RouterPrefix: "/rp", Port: 2222}},
 		{name: "double dash, equals and short forms", args: []string{"--role=host", "-y", "-n", "--prefix", "/p", "--router", "10.0.0.1"},
-			want: Options{Role: crontab.Host, Yes: true, DryRun: true, Prefix: "/p", Router: "10.0.0.1", RouterPrefix: "/rp", Port: 2222}},
+			want: install.Options{Role: crontab.Host, Yes: true, DryRun: true, Prefix: "/p", Router: "10.0.0.1", RouterPrefix: "/rp", Port: 2222}},
 		{name: "uninstall subcommand with purge", args: []string{"--purge"}, uninst: true,
-			want: Options{Uninstall: true, Purge: true, RouterPrefix: "/rp", Port: 2222}},
+			want: install.Options{Uninstall: true, Purge: true, RouterPrefix: "/rp", Port: 2222}},
 		{name: "bad role", args: []string{"--role", "nas"}, wantErr: "--role must be router or host, not nas\n  fix: see netcheck install -h"},
 		{name: "purge alone", args: []string{"--purge"}, wantErr: "--purge only goes with --uninstall\n  fix: see netcheck install -h"},
 		{name: "missing value", args: []string{"--bin"}, wantErr: "flag needs an argument: -bin\n  fix: see netcheck install -h"},
@@ -48,34 +50,35 @@ func TestParseArgs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			got, err := ParseArgs("netcheck", tt.args, tt.uninst, &out, getenv)
+			got, err := install.ParseArgs("netcheck", tt.args, tt.uninst, &out, getenv)
 			if tt.wantErr != "" {
 				var ue *cli.UsageError
 				if err == nil || err.Error() != tt.wantErr || !errors.As(err, &ue) {
-					t.Fatalf("ParseArgs(%q) = %v; want the usage error %q", tt.args, err, tt.wantErr)
+					t.Fatalf("install.ParseArgs(%q) = %v; want the usage error %q", tt.args, err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("ParseArgs(%q) = %v", tt.args, err)
+				t.Fatalf("install.ParseArgs(%q) = %v", tt.args, err)
 			}
 			if got != tt.want {
-				t.Errorf("ParseArgs(%q) = %+v; want %+v", tt.args, got, tt.want)
+				t.Errorf("install.ParseArgs(%q) = %+v; want %+v", tt.args, got, tt.want)
 			}
 		})
 	}
 	var out bytes.Buffer
-	if _, err := ParseArgs("hostcheck", []string{"-h"}, false, &out, getenv); !errors.Is(err, flag.ErrHelp) ||
+	if _, err := install.ParseArgs("hostcheck", []string{"-h"}, false, &out, getenv); !errors.Is(err, flag.ErrHelp) ||
 		!strings.Contains(out.String(), "usage: hostcheck install [flags]") {
-		t.Errorf("ParseArgs(-h) = %v, printed %q; want flag.ErrHelp and the usage", err, out.String())
+		t.Errorf("install.ParseArgs(-h) = %v, printed %q; want flag.ErrHelp and the usage", err, out.String())
 	}
 }
 
 // strictEnv is the environment of an install under --prefix: any command,
 // process list, signal or PATH lookup (everything outside the tree) fails
 // the test.
-func strictEnv(t *testing.T, exe string, out *bytes.Buffer) Env {
-	return Env{
+func strictEnv(t *testing.T, exe string, out *bytes.Buffer) install.Env {
+	return install.Env{
+		Host:  pair.Steps(),
 		Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Euid: os.Geteuid(),
 		Executable: func() (string, error) { return exe, nil },
 		Getenv:     func(string) string { return "" },
@@ -87,7 +90,7 @@ func strictEnv(t *testing.T, exe string, out *bytes.Buffer) Env {
 			t.Errorf("under --prefix the installer ran %s %q", name, args)
 			return nil, errors.New("not allowed")
 		},
-		Procs: func() ([]Proc, error) {
+		Procs: func() ([]install.Proc, error) {
 			t.Errorf("under --prefix the installer listed the processes")
 			return nil, nil
 		},
@@ -95,6 +98,34 @@ func strictEnv(t *testing.T, exe string, out *bytes.Buffer) Env {
 		Hostname:     func() (string, error) { return "pve1", nil },
 		Terminal:     func() bool { return false },
 		ReadPassword: func() ([]byte, error) { return nil, errors.New("no terminal") },
+	}
+}
+
+// TestRouterSideOnly: netcheck's installer (no host side) refuses the
+// host's SSH steps with a fix, and netcheck links no SSH stack (SPEC §12:
+// the router's footprint).
+func TestRouterSideOnly(t *testing.T) {
+	var out bytes.Buffer
+	env := strictEnv(t, filepath.Join(fakeBins(t), "netcheck"), &out)
+	env.Host = install.HostSteps{}
+	err := install.Run(context.Background(), install.Options{Role: crontab.Host, Prefix: t.TempDir()}, env)
+	if err == nil || !strings.Contains(err.Error(), "this binary installs the router side only") {
+		t.Errorf("a host install without the host's SSH steps = %v; want the router-side-only error", err)
+	}
+	// netcheck links no SSH client: its package graph holds neither
+	// x/crypto/ssh nor internal/remote (SPEC §12: the router's footprint).
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go is not on PATH: cannot list netcheck's packages")
+	}
+	deps, err := exec.Command(gobin, "list", "-deps", "github.com/pve-op/network-rescue/cmd/netcheck").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, deps)
+	}
+	for _, l := range strings.Split(string(deps), "\n") {
+		if l == "golang.org/x/crypto/ssh" || l == "github.com/pve-op/network-rescue/internal/remote" {
+			t.Errorf("netcheck depends on %s: the router would carry an SSH client", l)
+		}
 	}
 }
 
@@ -173,16 +204,16 @@ func TestPrefixStaysInTree(t *testing.T) {
 			if err := os.WriteFile(cron, []byte(foreign+"@reboot /root/pve_host_monitor.sh &\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			run := func(o Options) string {
+			run := func(o install.Options) string {
 				t.Helper()
 				var out bytes.Buffer
 				o.Role, o.Prefix = role, prefix
-				if err := Run(context.Background(), o, strictEnv(t, filepath.Join(bin, "netcheck"), &out)); err != nil {
+				if err := install.Run(context.Background(), o, strictEnv(t, filepath.Join(bin, "netcheck"), &out)); err != nil {
 					t.Fatalf("Run(%+v) = %v; output:\n%s", o, err, out.String())
 				}
 				return out.String()
 			}
-			out := run(Options{})
+			out := run(install.Options{})
 			if got, want := readFile(t, cron), crontab.Merge(foreign, role); got != want {
 				t.Errorf("crontab = %q; want %q", got, want)
 			}
@@ -213,7 +244,7 @@ func TestPrefixStaysInTree(t *testing.T) {
 			}
 
 			before := snapshot(t, prefix)
-			out = run(Options{})
+			out = run(install.Options{})
 			if d := diff(before, snapshot(t, prefix)); d != nil {
 				t.Errorf("second run changed %q", d)
 			}
@@ -222,7 +253,7 @@ func TestPrefixStaysInTree(t *testing.T) {
 					t.Errorf("second run does not say %q:\n%s", w, out)
 				}
 			}
-			for _, o := range []Options{{DryRun: true}, {DryRun: true, Uninstall: true}, {DryRun: true, Uninstall: true, Purge: true}} {
+			for _, o := range []install.Options{{DryRun: true}, {DryRun: true, Uninstall: true}, {DryRun: true, Uninstall: true, Purge: true}} {
 				out = run(o)
 				if d := diff(before, snapshot(t, prefix)); d != nil {
 					t.Errorf("Run(%+v) changed %q", o, d)
@@ -232,15 +263,15 @@ func TestPrefixStaysInTree(t *testing.T) {
 				}
 			}
 
-			run(Options{Uninstall: true})
+			run(install.Options{Uninstall: true})
 			if got := readFile(t, cron); got != foreign {
 				t.Errorf("crontab after uninstall = %q; want %q", got, foreign)
 			}
-			if !exists(conf) {
+			if !install.Exists(conf) {
 				t.Errorf("uninstall removed %s; want it kept", conf)
 			}
-			run(Options{Uninstall: true, Purge: true})
-			if exists(conf) {
+			run(install.Options{Uninstall: true, Purge: true})
+			if install.Exists(conf) {
 				t.Errorf("purge kept %s", conf)
 			}
 		})
@@ -252,7 +283,7 @@ func TestPrefixStaysInTree(t *testing.T) {
 func TestDryRunIntoNothing(t *testing.T) {
 	prefix := filepath.Join(t.TempDir(), "none")
 	var out bytes.Buffer
-	err := Run(context.Background(), Options{Role: crontab.Host, Prefix: prefix, DryRun: true}, strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out))
+	err := install.Run(context.Background(), install.Options{Role: crontab.Host, Prefix: prefix, DryRun: true}, strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out))
 	if err != nil {
 		t.Fatalf("Run = %v\n%s", err, out.String())
 	}
@@ -263,7 +294,7 @@ func TestDryRunIntoNothing(t *testing.T) {
 			t.Errorf("dry run output lacks %q:\n%s", w, out.String())
 		}
 	}
-	if exists(prefix) {
+	if install.Exists(prefix) {
 		t.Errorf("dry run created %s", prefix)
 	}
 }
@@ -273,64 +304,29 @@ func TestErrors(t *testing.T) {
 	empty := t.TempDir()
 	tests := []struct {
 		name  string
-		o     Options
+		o     install.Options
 		euid  int
 		want  string
 		usage bool
 	}{
-		{"no role", Options{Prefix: "/nonexistent-tree"}, 0,
+		{"no role", install.Options{Prefix: "/nonexistent-tree"}, 0,
 			"cannot tell which side this machine is: there is no /nonexistent-tree/etc/openwrt_release (OpenWrt) and no pveversion command (Proxmox VE)\n  fix: pass --role router on the OpenWrt router or --role host on the Proxmox host", true},
-		{"not root", Options{Role: crontab.Router}, 1000,
+		{"not root", install.Options{Role: crontab.Router}, 1000,
 			"installing into / needs root\n  fix: run it as root (sudo sh install.sh ...), or pass --prefix DIR", false},
-		{"no binaries", Options{Role: crontab.Host, Prefix: t.TempDir(), Bin: empty}, 0,
-			empty + " does not hold hostcheck midnight-reset (for linux-" + SelfArch() + ")\n  fix: build them (make dist) and pass the directory holding them: --bin dist/linux-" + SelfArch(), false},
+		{"no binaries", install.Options{Role: crontab.Host, Prefix: t.TempDir(), Bin: empty}, 0,
+			empty + " does not hold hostcheck midnight-reset (for linux-" + install.SelfArch() + ")\n  fix: build them (make dist) and pass the directory holding them: --bin dist/linux-" + install.SelfArch(), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			env := strictEnv(t, "/nonexistent/netcheck", &out)
 			env.Euid = tt.euid
-			err := Run(context.Background(), tt.o, env)
+			err := install.Run(context.Background(), tt.o, env)
 			var ue *cli.UsageError
 			if err == nil || err.Error() != tt.want || errors.As(err, &ue) != tt.usage {
 				t.Errorf("Run(%+v) = %v; want %q (usage error: %v)", tt.o, err, tt.want, tt.usage)
 			}
 		})
-	}
-}
-
-// TestKeyReadByOpenSSH: ssh-keygen reads the key the installer makes and
-// derives the same public key from it.
-func TestKeyReadByOpenSSH(t *testing.T) {
-	kg, err := exec.LookPath("ssh-keygen")
-	if err != nil {
-		t.Skip("skipping: ssh-keygen is not installed (apt-get install openssh-client)")
-	}
-	priv, pub, err := newKey("netrescue@test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "id_ed25519")
-	if err := os.WriteFile(p, priv, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(kg, "-y", "-f", p).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ssh-keygen -y: %v\n%s", err, out)
-	}
-	if string(out) != string(pub) {
-		t.Errorf("ssh-keygen -y = %q; want the installer's public line %q", out, pub)
-	}
-}
-
-func TestArchName(t *testing.T) {
-	for _, tt := range []struct{ goarch, goarm, want string }{
-		{"amd64", "", "amd64"}, {"arm64", "", "arm64"}, {"arm", "7", "armv7"}, {"arm", "", "armv7"},
-		{"arm", "5", "armv5"}, {"arm", "6", "armv5"}, {"arm", "7,softfloat", "armv7"}, {"mipsle", "", "mipsle"}, {"mips", "", "mips"},
-	} {
-		if got := archName(tt.goarch, tt.goarm); got != tt.want {
-			t.Errorf("archName(%q, %q) = %q; want %q", tt.goarch, tt.goarm, got, tt.want)
-		}
 	}
 }
 

@@ -19,6 +19,9 @@ import (
 const (
 	commandTimeout = time.Minute
 	statusTimeout  = 2 * time.Minute
+	// CommandTimeout and StatusTimeout are the same bounds for package pair.
+	CommandTimeout = commandTimeout
+	StatusTimeout  = statusTimeout
 )
 
 // sourceDir is where the binaries to install are: --bin, else the
@@ -641,5 +644,8 @@ func (in *installer) packageHost(ctx context.Context) error {
 	if err := in.configStep(); err != nil {
 		return err
 	}
-	return in.hostKey()
+	return in.key()
 }
+
+// MissingBinaries lists the names not in dir (for package pair).
+func MissingBinaries(dir string, names []string) []string { return missingBinaries(dir, names) }

@@ -25,6 +25,9 @@ func (e *Error) Error() string {
 
 func fail(msg, fix string) error { return &Error{Msg: msg, Fix: fix} }
 
+// Fail is an install failure with its fix (for package pair).
+func Fail(msg, fix string) error { return fail(msg, fix) }
+
 // usageError is a mistake on the command line (exit 2), with its fix.
 func usageError(msg, fix string) error {
 	return &cli.UsageError{Msg: (&Error{Msg: msg, Fix: fix}).Error()}
@@ -78,3 +81,9 @@ func (u *ui) finish() {
 		fmt.Fprintf(u.out, "%d warning(s): see the fixes above.\n", u.warnings)
 	}
 }
+
+// Say, Info, Note and Warn are the UI of package pair's steps.
+func (u *ui) Say(format string, a ...any)  { u.say(format, a...) }
+func (u *ui) Info(format string, a ...any) { u.info(format, a...) }
+func (u *ui) Note(format string, a ...any) { u.note(format, a...) }
+func (u *ui) Warn(msg, fix string)         { u.warn(msg, fix) }

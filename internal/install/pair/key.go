@@ -1,4 +1,4 @@
-package install
+package pair
 
 import (
 	"crypto/ed25519"
@@ -11,48 +11,49 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/pve-op/network-rescue/internal/install"
 	"github.com/pve-op/network-rescue/state"
 )
 
 // keyFile is the private key hostcheck logs in to the router with, in the
 // tree: SSH_KEY, or /root/.ssh/id_rsa where SSH_KEY is the default and only
 // an RSA key exists (as hostcheck itself falls back, SPEC §3).
-func (in *installer) keyFile() string {
-	k := in.path(in.cfg.SSHKey)
-	if in.cfg.SSHKey == "/root/.ssh/id_ed25519" && !exists(k) && exists(in.path("/root/.ssh/id_rsa")) {
-		return in.path("/root/.ssh/id_rsa")
+func (in *pairer) keyFile() string {
+	k := in.Path(in.Cfg.SSHKey)
+	if in.Cfg.SSHKey == "/root/.ssh/id_ed25519" && !install.Exists(k) && install.Exists(in.Path("/root/.ssh/id_rsa")) {
+		return in.Path("/root/.ssh/id_rsa")
 	}
 	return k
 }
 
 // hostKey makes sure the host has its SSH key, creating an ed25519 key
 // without a passphrase (a cron job cannot type one) when there is none.
-func (in *installer) hostKey() error {
-	in.ui.say("SSH key for the router")
+func (in *pairer) hostKey() error {
+	in.UI.Say("SSH key for the router")
 	k := in.keyFile()
-	if exists(k) {
-		in.ui.info("using %s", k)
+	if install.Exists(k) {
+		in.UI.Info("using %s", k)
 		return nil
 	}
-	if in.o.DryRun {
-		in.ui.info("would create an ed25519 key %s (and %s.pub)", k, k)
-		in.ui.note("created the SSH key %s", k)
+	if in.Opts.DryRun {
+		in.UI.Info("would create an ed25519 key %s (and %s.pub)", k, k)
+		in.UI.Note("created the SSH key %s", k)
 		return nil
 	}
-	host, err := in.env.Hostname()
+	host, err := in.Env.Hostname()
 	if err != nil || host == "" {
 		host = "localhost"
 	}
 	priv, pub, err := newKey("netrescue@" + host)
 	if err != nil {
-		return fail(fmt.Sprintf("cannot create an ed25519 key: %v", err), "create one by hand: ssh-keygen -t ed25519 -N '' -f "+in.bare(k))
+		return install.Fail(fmt.Sprintf("cannot create an ed25519 key: %v", err), "create one by hand: ssh-keygen -t ed25519 -N '' -f "+in.Bare(k))
 	}
 	dir := filepath.Dir(k)
-	if err := in.mkdir(dir); err != nil {
+	if err := in.Mkdir(dir); err != nil {
 		return err
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {
-		return fail(fmt.Sprintf("cannot make %s private: %v", dir, err), "chmod 700 "+in.bare(dir))
+		return install.Fail(fmt.Sprintf("cannot make %s private: %v", dir, err), "chmod 700 "+in.Bare(dir))
 	}
 	for _, f := range []struct {
 		path string
@@ -60,11 +61,11 @@ func (in *installer) hostKey() error {
 		perm os.FileMode
 	}{{k, priv, 0o600}, {k + ".pub", pub, 0o644}} {
 		if err := state.WriteFile(f.path, f.data, f.perm); err != nil {
-			return fail(fmt.Sprintf("cannot write %s: %v", f.path, err), "check that "+dir+" is writable")
+			return install.Fail(fmt.Sprintf("cannot write %s: %v", f.path, err), "check that "+dir+" is writable")
 		}
 	}
-	in.ui.info("created %s", k)
-	in.ui.note("created the SSH key %s", k)
+	in.UI.Info("created %s", k)
+	in.UI.Note("created the SSH key %s", k)
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package install
+package pair
 
 import (
 	"bufio"
@@ -18,15 +18,16 @@ import (
 
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/pve-op/network-rescue/internal/install"
 	"github.com/pve-op/network-rescue/internal/remote"
 )
 
 // Bounds of the router deploy: sending the binary (a few MiB over the
 // LAN), and the router side's own install, which ends with its status
-// checklist (statusTimeout) after a cron restart.
+// checklist (install.StatusTimeout) after a cron restart.
 const (
 	copyTimeout          = 5 * time.Minute
-	routerInstallTimeout = statusTimeout + 3*commandTimeout
+	routerInstallTimeout = install.StatusTimeout + 3*install.CommandTimeout
 )
 
 // routerSSH is how the host reaches the router: the config's user, key and
@@ -39,28 +40,28 @@ type routerSSH struct {
 	prefix  string // --router-prefix, "" for /
 }
 
-func (in *installer) routerSSH() routerSSH {
-	port := in.o.Port
+func (in *pairer) routerSSH() routerSSH {
+	port := in.Opts.Port
 	if port == 0 {
-		port = in.cfg.OpSSHPort
+		port = in.Cfg.OpSSHPort
 	}
-	addr := net.JoinHostPort(in.o.Router, strconv.Itoa(port))
-	return routerSSH{addr: addr, pattern: knownhosts.Normalize(addr), kh: in.path(in.cfg.KnownHosts),
-		key: in.keyFile(), prefix: strings.TrimRight(in.o.RouterPrefix, "/")}
+	addr := net.JoinHostPort(in.Opts.Router, strconv.Itoa(port))
+	return routerSSH{addr: addr, pattern: knownhosts.Normalize(addr), kh: in.Path(in.Cfg.KnownHosts),
+		key: in.keyFile(), prefix: strings.TrimRight(in.Opts.RouterPrefix, "/")}
 }
 
 // remote is the SSH client with our key and, when set, the one-time
 // password prompt.
-func (in *installer) remote(r routerSSH, password func() (string, error)) remote.Config {
-	return remote.Config{Addr: r.addr, User: in.cfg.OpSSHUser, KeyFiles: []string{r.key},
-		KnownHosts: r.kh, Timeout: in.cfg.SSHTimeout, Password: password}
+func (in *pairer) remote(r routerSSH, password func() (string, error)) remote.Config {
+	return remote.Config{Addr: r.addr, User: in.Cfg.OpSSHUser, KeyFiles: []string{r.key},
+		KnownHosts: r.kh, Timeout: in.Cfg.SSHTimeout, Password: password}
 }
 
 // deployRouter sets up the router from the host (--router): pins its
 // host key, installs this host's key on it (one password prompt), sends
 // netcheck for its architecture and runs its `netcheck install` there; or,
 // uninstalling, runs its `netcheck uninstall`.
-func (in *installer) deployRouter(ctx context.Context) error {
+func (in *pairer) deployRouter(ctx context.Context) error {
 	r := in.routerSSH()
 	bin := r.prefix + "/usr/bin"
 	routerArgs := " --role router"
@@ -70,12 +71,12 @@ func (in *installer) deployRouter(ctx context.Context) error {
 	if err := in.pinRouter(ctx, r); err != nil {
 		return err
 	}
-	if in.o.Uninstall {
-		if in.o.Purge {
+	if in.Opts.Uninstall {
+		if in.Opts.Purge {
 			routerArgs += " --purge"
 		}
-		if in.o.DryRun {
-			in.ui.info("would run netcheck uninstall%s on %s over SSH", routerArgs, in.o.Router)
+		if in.Opts.DryRun {
+			in.UI.Info("would run netcheck uninstall%s on %s over SSH", routerArgs, in.Opts.Router)
 			return nil
 		}
 		nc := shellQuote(bin + "/netcheck")
@@ -83,12 +84,12 @@ func (in *installer) deployRouter(ctx context.Context) error {
 		if err := in.routerRun(ctx, r, "netcheck uninstall"+routerArgs, cmd); err != nil {
 			return err
 		}
-		in.ui.note("uninstalled the router side on %s", in.o.Router)
+		in.UI.Note("uninstalled the router side on %s", in.Opts.Router)
 		return nil
 	}
-	if in.o.DryRun {
-		in.ui.info("would install this host's key on %s over SSH (one password prompt) and read its architecture", in.o.Router)
-		in.ui.info("would copy netcheck to %s on %s and run netcheck install%s there (it links midnight-reset to netcheck)", bin, in.o.Router, routerArgs)
+	if in.Opts.DryRun {
+		in.UI.Info("would install this host's key on %s over SSH (one password prompt) and read its architecture", in.Opts.Router)
+		in.UI.Info("would copy netcheck to %s on %s and run netcheck install%s there (it links midnight-reset to netcheck)", bin, in.Opts.Router, routerArgs)
 		return nil
 	}
 	if err := in.authorizeKey(ctx, r); err != nil {
@@ -98,21 +99,21 @@ func (in *installer) deployRouter(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	in.ui.info("router architecture: linux-%s", arch)
+	in.UI.Info("router architecture: linux-%s", arch)
 	src, cleanup, err := in.routerBinary(ctx, arch)
 	defer cleanup()
 	if err != nil {
-		if !in.pkg {
+		if !in.Pkg {
 			return err
 		}
 		// The package carries the host side only: without the router's
 		// binary at hand, pairing is all this run does.
-		in.ui.warn(fmt.Sprintf("the router side was not installed on %s: %v", in.o.Router, err),
+		in.UI.Warn(fmt.Sprintf("the router side was not installed on %s: %v", in.Opts.Router, err),
 			fmt.Sprintf("install it on the router from netrescue-VERSION-linux-%s.tar.gz (unpack it there and run sh install.sh), or run this again with --router-bin DIR (that archive unpacked here)", arch))
-		in.ui.note("paired with the router %s (host key pinned, this host's key installed)", in.o.Router)
+		in.UI.Note("paired with the router %s (host key pinned, this host's key installed)", in.Opts.Router)
 		return nil
 	}
-	in.ui.say("Router binary to %s:%s (from %s)", in.o.Router, bin, src)
+	in.UI.Say("Router binary to %s:%s (from %s)", in.Opts.Router, bin, src)
 	if err := in.sendBinary(ctx, r, filepath.Join(src, "netcheck"), bin); err != nil {
 		return err
 	}
@@ -124,61 +125,61 @@ func (in *installer) deployRouter(ctx context.Context) error {
 // it into KNOWN_HOSTS after a yes (or --yes), with the code of `hostcheck
 // pin` (remote.FetchHostKey, remote.Pin); nothing to ask when that key is
 // pinned already.
-func (in *installer) pinRouter(ctx context.Context, r routerSSH) error {
-	in.ui.say("Router host key for %s, pinned in %s", r.pattern, r.kh)
-	if in.o.DryRun {
-		in.ui.info("would read the host key of %s over SSH, show its fingerprint and pin it", r.addr)
+func (in *pairer) pinRouter(ctx context.Context, r routerSSH) error {
+	in.UI.Say("Router host key for %s, pinned in %s", r.pattern, r.kh)
+	if in.Opts.DryRun {
+		in.UI.Info("would read the host key of %s over SSH, show its fingerprint and pin it", r.addr)
 		return nil
 	}
-	key, err := remote.FetchHostKey(ctx, r.addr, in.cfg.SSHTimeout)
+	key, err := remote.FetchHostKey(ctx, r.addr, in.Cfg.SSHTimeout)
 	if err != nil {
-		return fail(fmt.Sprintf("cannot read the SSH host key of %s: %v", r.addr, err),
+		return install.Fail(fmt.Sprintf("cannot read the SSH host key of %s: %v", r.addr, err),
 			fmt.Sprintf("check that the router is on and that %s is its LAN address (ping %s), and that Dropbear listens on port %s (on the router: uci show dropbear)",
-				in.o.Router, in.o.Router, r.addr[strings.LastIndex(r.addr, ":")+1:]))
+				in.Opts.Router, in.Opts.Router, r.addr[strings.LastIndex(r.addr, ":")+1:]))
 	}
 	fp := key.Type() + " " + remote.Fingerprint(key)
-	in.ui.info("the router presents: %s", fp)
+	in.UI.Info("the router presents: %s", fp)
 	pinned, err := remote.PinnedKeys(r.kh, r.addr)
 	if err != nil {
-		return fail(fmt.Sprintf("cannot read %s: %v", r.kh, err), "fix or remove the file, then run this again")
+		return install.Fail(fmt.Sprintf("cannot read %s: %v", r.kh, err), "fix or remove the file, then run this again")
 	}
 	for _, k := range pinned {
 		if bytes.Equal(k.Marshal(), key.Marshal()) {
-			in.ui.info("already pinned")
+			in.UI.Info("already pinned")
 			return nil
 		}
 	}
 	if len(pinned) > 0 {
-		in.ui.warn(fmt.Sprintf("the router's host key changed since it was pinned in %s (was the router reinstalled?)", r.kh),
+		in.UI.Warn(fmt.Sprintf("the router's host key changed since it was pinned in %s (was the router reinstalled?)", r.kh),
 			"if you did not reinstall or reset the router, stop and find out why before answering yes")
 	}
-	if !in.o.Yes {
+	if !in.Opts.Yes {
 		if err := in.askPin(); err != nil {
 			return err
 		}
 	}
 	if err := remote.Pin(r.kh, r.addr, key); err != nil {
-		return fail(fmt.Sprintf("cannot pin the router's host key: %v", err), "check that "+filepath.Dir(r.kh)+" is writable")
+		return install.Fail(fmt.Sprintf("cannot pin the router's host key: %v", err), "check that "+filepath.Dir(r.kh)+" is writable")
 	}
-	in.ui.info("pinned")
-	in.ui.note("pinned the router's host key (%s) in %s", fp, r.kh)
+	in.UI.Info("pinned")
+	in.UI.Note("pinned the router's host key (%s) in %s", fp, r.kh)
 	return nil
 }
 
 // askPin asks the person whether the fingerprint shown is their router's.
-func (in *installer) askPin() error {
+func (in *pairer) askPin() error {
 	const check = "dropbearkey -y -f /etc/dropbear/dropbear_ed25519_host_key"
-	if !in.env.Terminal() {
-		return fail("cannot ask whether to trust the router's host key: no terminal",
+	if !in.Env.Terminal() {
+		return install.Fail("cannot ask whether to trust the router's host key: no terminal",
 			"compare the fingerprint above with the router's (on the router: "+check+") and re-run with --yes")
 	}
-	fmt.Fprintf(in.env.Stdout, "Is this your router's key? Compare it on the router with\n  %s\nPin it? [y/N] ", check)
-	line, _ := bufio.NewReader(in.env.Stdin).ReadString('\n')
+	fmt.Fprintf(in.Env.Stdout, "Is this your router's key? Compare it on the router with\n  %s\nPin it? [y/N] ", check)
+	line, _ := bufio.NewReader(in.Env.Stdin).ReadString('\n')
 	switch strings.TrimSpace(line) {
 	case "y", "Y", "yes", "Yes", "YES":
 		return nil
 	}
-	return fail("the router's host key was not accepted; nothing was changed on the router",
+	return install.Fail("the router's host key was not accepted; nothing was changed on the router",
 		"check the fingerprint on the router, then run this again")
 }
 
@@ -204,48 +205,48 @@ fi`
 // authorizeKey puts this host's public key into the router's
 // authorized_keys. It logs in with our key when the router takes it
 // already, else with --identity, else with the root password, asked once.
-func (in *installer) authorizeKey(ctx context.Context, r routerSSH) error {
-	in.ui.say("This host's key on the router (asks for the router's root password once, if the key is not there yet)")
+func (in *pairer) authorizeKey(ctx context.Context, r routerSSH) error {
+	in.UI.Say("This host's key on the router (asks for the router's root password once, if the key is not there yet)")
 	pub, err := os.ReadFile(r.key + ".pub")
 	if err != nil {
-		return fail(fmt.Sprintf("%s.pub is missing", r.key), fmt.Sprintf("recreate it: ssh-keygen -y -f %s > %s.pub", in.bare(r.key), in.bare(r.key)))
+		return install.Fail(fmt.Sprintf("%s.pub is missing", r.key), fmt.Sprintf("recreate it: ssh-keygen -y -f %s > %s.pub", in.Bare(r.key), in.Bare(r.key)))
 	}
 	line := strings.TrimSpace(strings.SplitN(string(pub), "\n", 2)[0])
 	cmd := "k=" + shellQuote(line) + "\n" + authorizeScript
 	out, err := in.remote(r, nil).Run(ctx, cmd)
-	if remote.KindOf(err) == remote.Auth && in.o.Identity != "" {
+	if remote.KindOf(err) == remote.Auth && in.Opts.Identity != "" {
 		c := in.remote(r, nil)
-		c.KeyFiles = []string{in.o.Identity}
+		c.KeyFiles = []string{in.Opts.Identity}
 		out, err = c.Run(ctx, cmd)
 	}
 	if remote.KindOf(err) == remote.Auth {
-		if !in.env.Terminal() {
-			return fail(fmt.Sprintf("cannot log in to %s@%s to install this host's key, and there is no terminal to ask for the password: %v", in.cfg.OpSSHUser, r.addr, err),
-				fmt.Sprintf("run this again on a terminal, or add the key by hand: cat %s.pub | ssh %s@%s 'cat >> /etc/dropbear/authorized_keys'", in.bare(r.key), in.cfg.OpSSHUser, in.o.Router))
+		if !in.Env.Terminal() {
+			return install.Fail(fmt.Sprintf("cannot log in to %s@%s to install this host's key, and there is no terminal to ask for the password: %v", in.Cfg.OpSSHUser, r.addr, err),
+				fmt.Sprintf("run this again on a terminal, or add the key by hand: cat %s.pub | ssh %s@%s 'cat >> /etc/dropbear/authorized_keys'", in.Bare(r.key), in.Cfg.OpSSHUser, in.Opts.Router))
 		}
 		out, err = in.remote(r, in.askPassword(r)).Run(ctx, cmd)
 	}
 	if err != nil {
-		return fail(fmt.Sprintf("cannot log in to %s@%s to install this host's key: %v", in.cfg.OpSSHUser, r.addr, err),
-			fmt.Sprintf("check the router's root password (set one on the router with: passwd), or add the key by hand: cat %s.pub | ssh %s@%s 'cat >> /etc/dropbear/authorized_keys'", in.bare(r.key), in.cfg.OpSSHUser, in.o.Router))
+		return install.Fail(fmt.Sprintf("cannot log in to %s@%s to install this host's key: %v", in.Cfg.OpSSHUser, r.addr, err),
+			fmt.Sprintf("check the router's root password (set one on the router with: passwd), or add the key by hand: cat %s.pub | ssh %s@%s 'cat >> /etc/dropbear/authorized_keys'", in.Bare(r.key), in.Cfg.OpSSHUser, in.Opts.Router))
 	}
 	result := strings.TrimSpace(string(out))
 	if f, ok := strings.CutPrefix(result, "key=added "); ok {
-		in.ui.info("added %s", f)
-		in.ui.note("installed this host's key on the router")
+		in.UI.Info("added %s", f)
+		in.UI.Note("installed this host's key on the router")
 		return nil
 	}
-	in.ui.info("already there")
+	in.UI.Info("already there")
 	return nil
 }
 
 // askPassword prompts for the router's password on the terminal, without
 // echo.
-func (in *installer) askPassword(r routerSSH) func() (string, error) {
+func (in *pairer) askPassword(r routerSSH) func() (string, error) {
 	return func() (string, error) {
-		fmt.Fprintf(in.env.Stdout, "%s@%s's password: ", in.cfg.OpSSHUser, in.o.Router)
-		pw, err := in.env.ReadPassword()
-		fmt.Fprintln(in.env.Stdout)
+		fmt.Fprintf(in.Env.Stdout, "%s@%s's password: ", in.Cfg.OpSSHUser, in.Opts.Router)
+		pw, err := in.Env.ReadPassword()
+		fmt.Fprintln(in.Env.Stdout)
 		if err != nil {
 			return "", fmt.Errorf("read password: %w", err)
 		}
@@ -255,42 +256,42 @@ func (in *installer) askPassword(r routerSSH) func() (string, error) {
 
 // bootstrap is scripts/install.sh, which knows the machine names (uname
 // -m, VFP) and where the binaries of each architecture are: the one that
-// started us (BootstrapEnv), else the one beside this binary (a release
+// started us (install.BootstrapEnv), else the one beside this binary (a release
 // archive) or in ../share/netrescue (the .deb).
-func (in *installer) bootstrap() (string, error) {
-	if s := in.env.Getenv(BootstrapEnv); s != "" {
+func (in *pairer) bootstrap() (string, error) {
+	if s := in.Env.Getenv(install.BootstrapEnv); s != "" {
 		return s, nil
 	}
-	exe, err := in.env.Executable()
+	exe, err := in.Env.Executable()
 	if err == nil {
 		for _, p := range []string{filepath.Join(filepath.Dir(exe), "install.sh"),
 			filepath.Join(filepath.Dir(exe), "..", "share", "netrescue", "install.sh")} {
-			if exists(p) {
+			if install.Exists(p) {
 				return filepath.Clean(p), nil
 			}
 		}
 	}
-	return "", fail("cannot find install.sh, which tells the router's architecture and finds its binary",
-		"run the installer through install.sh (sh install.sh --router "+in.o.Router+")")
+	return "", install.Fail("cannot find install.sh, which tells the router's architecture and finds its binary",
+		"run the installer through install.sh (sh install.sh --router "+in.Opts.Router+")")
 }
 
 // routerArch runs install.sh --print-arch on the router (streamed over
 // SSH to its sh): the same rule that picks this machine's binary picks
 // the router's.
-func (in *installer) routerArch(ctx context.Context, r routerSSH) (string, error) {
+func (in *pairer) routerArch(ctx context.Context, r routerSSH) (string, error) {
 	script, err := in.bootstrap()
 	if err != nil {
 		return "", err
 	}
 	data, err := os.ReadFile(script)
 	if err != nil {
-		return "", fail(fmt.Sprintf("cannot read %s: %v", script, err), "check its permissions")
+		return "", install.Fail(fmt.Sprintf("cannot read %s: %v", script, err), "check its permissions")
 	}
 	var out, errb bytes.Buffer
-	err = in.remote(r, nil).Stream(ctx, "sh -s -- --print-arch", bytes.NewReader(data), &out, &errb, in.cfg.SSHTimeout)
+	err = in.remote(r, nil).Stream(ctx, "sh -s -- --print-arch", bytes.NewReader(data), &out, &errb, in.Cfg.SSHTimeout)
 	arch := strings.TrimSpace(out.String())
 	if err != nil || arch == "" || strings.ContainsAny(arch, " /\n") {
-		return "", fail(fmt.Sprintf("cannot tell the router's architecture: %v %s", err, strings.TrimSpace(errb.String())),
+		return "", install.Fail(fmt.Sprintf("cannot tell the router's architecture: %v %s", err, strings.TrimSpace(errb.String())),
 			"build netcheck for it and pass --router-bin DIR")
 	}
 	return arch, nil
@@ -301,18 +302,18 @@ func (in *installer) routerArch(ctx context.Context, r routerSSH) (string, error
 // else what install.sh --print-bin ARCH finds (the release archive for
 // ARCH beside ours, dist/linux-ARCH, or a go build, into a temp directory
 // that cleanup removes).
-func (in *installer) routerBinary(ctx context.Context, arch string) (dir string, cleanup func(), err error) {
+func (in *pairer) routerBinary(ctx context.Context, arch string) (dir string, cleanup func(), err error) {
 	cleanup = func() {}
-	if in.o.RouterBin != "" {
-		d, err := filepath.Abs(in.o.RouterBin)
-		if err == nil && len(missingBinaries(d, []string{"netcheck"})) == 0 {
+	if in.Opts.RouterBin != "" {
+		d, err := filepath.Abs(in.Opts.RouterBin)
+		if err == nil && len(install.MissingBinaries(d, []string{"netcheck"})) == 0 {
 			return d, cleanup, nil
 		}
-		return "", cleanup, fail(fmt.Sprintf("%s does not hold netcheck (for linux-%s)", in.o.RouterBin, arch),
+		return "", cleanup, install.Fail(fmt.Sprintf("%s does not hold netcheck (for linux-%s)", in.Opts.RouterBin, arch),
 			"build it (make dist) and pass the directory holding it: --router-bin dist/linux-"+arch)
 	}
-	if arch == SelfArch() {
-		if d, err := in.sourceDirQuiet(); err == nil && len(missingBinaries(d, []string{"netcheck"})) == 0 {
+	if arch == install.SelfArch() {
+		if d, err := in.sourceDirQuiet(); err == nil && len(install.MissingBinaries(d, []string{"netcheck"})) == 0 {
 			return d, cleanup, nil
 		}
 	}
@@ -322,12 +323,12 @@ func (in *installer) routerBinary(ctx context.Context, arch string) (dir string,
 	}
 	tmp, err := os.MkdirTemp("", "netrescue-router.")
 	if err != nil {
-		return "", cleanup, fail(fmt.Sprintf("cannot create a temporary directory: %v", err), "check that $TMPDIR (or /tmp) is writable")
+		return "", cleanup, install.Fail(fmt.Sprintf("cannot create a temporary directory: %v", err), "check that $TMPDIR (or /tmp) is writable")
 	}
 	cleanup = func() { _ = os.RemoveAll(tmp) }
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	out, err := in.env.Run(ctx, nil, "sh", "-c", `NETRESCUE_BUILD_DIR=$1 exec sh "$0" --print-bin "$2"`, script, tmp, arch)
+	out, err := in.Env.Run(ctx, nil, "sh", "-c", `NETRESCUE_BUILD_DIR=$1 exec sh "$0" --print-bin "$2"`, script, tmp, arch)
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if err != nil {
 		// install.sh says why on its "error: " line (its fix is ours to give).
@@ -340,17 +341,17 @@ func (in *installer) routerBinary(ctx context.Context, arch string) (dir string,
 		return "", cleanup, errors.New(why)
 	}
 	for _, l := range lines[:len(lines)-1] {
-		in.ui.info("%s", l) // what it did, such as a go build
+		in.UI.Info("%s", l) // what it did, such as a go build
 	}
 	return lines[len(lines)-1], cleanup, nil
 }
 
 // sourceDirQuiet is sourceDir without its check of the role's binaries.
-func (in *installer) sourceDirQuiet() (string, error) {
-	if in.o.Bin != "" {
-		return filepath.Abs(in.o.Bin)
+func (in *pairer) sourceDirQuiet() (string, error) {
+	if in.Opts.Bin != "" {
+		return filepath.Abs(in.Opts.Bin)
 	}
-	exe, err := in.env.Executable()
+	exe, err := in.Env.Executable()
 	if err != nil {
 		return "", err
 	}
@@ -361,30 +362,30 @@ func (in *installer) sourceDirQuiet() (string, error) {
 // over the session into a temporary name in dir, checked against its
 // SHA-256 there, made executable and renamed over the old one. An
 // identical binary is left alone.
-func (in *installer) sendBinary(ctx context.Context, r routerSSH, local, dir string) error {
+func (in *pairer) sendBinary(ctx context.Context, r routerSSH, local, dir string) error {
 	f, err := os.Open(local)
 	if err != nil {
-		return fail(fmt.Sprintf("cannot read %s: %v", local, err), "check --router-bin")
+		return install.Fail(fmt.Sprintf("cannot read %s: %v", local, err), "check --router-bin")
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return fail(fmt.Sprintf("cannot read %s: %v", local, err), "check --router-bin")
+		return install.Fail(fmt.Sprintf("cannot read %s: %v", local, err), "check --router-bin")
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	dst := dir + "/netcheck"
 	c := in.remote(r, nil)
 	out, err := c.Run(ctx, "sha256sum "+shellQuote(dst)+" 2>/dev/null; true")
 	if err != nil {
-		return fail(fmt.Sprintf("cannot log in to the router with this host's key: %v", err),
-			fmt.Sprintf("check that key login works: ssh -i %s %s@%s true", in.bare(r.key), in.cfg.OpSSHUser, in.o.Router))
+		return install.Fail(fmt.Sprintf("cannot log in to the router with this host's key: %v", err),
+			fmt.Sprintf("check that key login works: ssh -i %s %s@%s true", in.Bare(r.key), in.Cfg.OpSSHUser, in.Opts.Router))
 	}
 	if f := strings.Fields(string(out)); len(f) > 0 && f[0] == sum {
-		in.ui.info("%s is up to date", dst)
+		in.UI.Info("%s is up to date", dst)
 		return nil
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fail(fmt.Sprintf("cannot read %s: %v", local, err), "check --router-bin")
+		return install.Fail(fmt.Sprintf("cannot read %s: %v", local, err), "check --router-bin")
 	}
 	tmp := shellQuote(dir + "/.netcheck.netrescue-new")
 	cmd := fmt.Sprintf(`set -e
@@ -398,20 +399,20 @@ mv -f %[2]s %[4]s
 trap - EXIT`, shellQuote(dir), tmp, sum, shellQuote(dst))
 	var errb bytes.Buffer
 	if err := c.Stream(ctx, cmd, f, io.Discard, &errb, copyTimeout); err != nil {
-		return fail(fmt.Sprintf("cannot copy netcheck to the router's %s: %v", dir, err),
-			fmt.Sprintf("check free space on the router (df -h /overlay) and that key login works: ssh -i %s %s@%s true", in.bare(r.key), in.cfg.OpSSHUser, in.o.Router))
+		return install.Fail(fmt.Sprintf("cannot copy netcheck to the router's %s: %v", dir, err),
+			fmt.Sprintf("check free space on the router (df -h /overlay) and that key login works: ssh -i %s %s@%s true", in.Bare(r.key), in.Cfg.OpSSHUser, in.Opts.Router))
 	}
-	in.ui.info("copied %s (SHA-256 %s checked on the router)", dst, sum[:16])
-	in.ui.note("copied netcheck to the router's %s", dir)
+	in.UI.Info("copied %s (SHA-256 %s checked on the router)", dst, sum[:16])
+	in.UI.Note("copied netcheck to the router's %s", dir)
 	return nil
 }
 
 // routerRun runs the router side's own install (or uninstall) there, its
 // output shown as it comes.
-func (in *installer) routerRun(ctx context.Context, r routerSSH, what, cmd string) error {
-	in.ui.say("Router side: %s on %s (its output follows)", what, in.o.Router)
-	if err := in.remote(r, nil).Stream(ctx, cmd, nil, in.env.Stdout, in.env.Stderr, routerInstallTimeout); err != nil {
-		return fail(fmt.Sprintf("the router side failed (its messages are above): %v", err),
+func (in *pairer) routerRun(ctx context.Context, r routerSSH, what, cmd string) error {
+	in.UI.Say("Router side: %s on %s (its output follows)", what, in.Opts.Router)
+	if err := in.remote(r, nil).Stream(ctx, cmd, nil, in.Env.Stdout, in.Env.Stderr, routerInstallTimeout); err != nil {
+		return install.Fail(fmt.Sprintf("the router side failed (its messages are above): %v", err),
 			"fix what it says, then run this again; or run sh install.sh on the router itself")
 	}
 	return nil

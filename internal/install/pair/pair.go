@@ -1,0 +1,24 @@
+// Package pair is the host's install steps that need SSH (SPEC §10): the
+// host's ed25519 key, and pairing with the router — its host key pinned
+// with hostcheck pin's code, this host's key in its authorized_keys (one
+// password prompt), netcheck streamed to it and its own install run there.
+// It is apart from package install so that netcheck, which installs the
+// router side, links no SSH stack: hostcheck passes Steps() in.
+package pair
+
+import (
+	"context"
+
+	"github.com/pve-op/network-rescue/internal/install"
+)
+
+// pairer is one install run, as the host's steps see it.
+type pairer struct{ install.Host }
+
+// Steps are the host's SSH steps for install.Env.Host.
+func Steps() install.HostSteps {
+	return install.HostSteps{
+		Key:    func(h install.Host) error { return (&pairer{h}).hostKey() },
+		Deploy: func(ctx context.Context, h install.Host) error { return (&pairer{h}).deployRouter(ctx) },
+	}
+}
