@@ -88,14 +88,9 @@ func run(ctx context.Context, args []string, e env) error {
 		return cli.Usagef("-json is for status only")
 	}
 	out := health.Output{JSON: *asJSON, Side: "host", Now: e.Now()}
-	var pauseDur time.Duration
-	if sub == "pause" {
-		if pauseFor == "" {
-			return cli.Usagef("pause: want a duration such as 30m or 2h")
-		}
-		if pauseDur, err = pause.ParseDuration(pauseFor); err != nil {
-			return cli.Usagef("%v", err)
-		}
+	pauseDur, err := cli.PauseFor(sub, pauseFor)
+	if err != nil {
+		return err
 	}
 	if *live && !*yes {
 		return cli.Usagef("drill -live really reboots this host: add -yes to confirm")

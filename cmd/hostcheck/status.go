@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -163,11 +164,7 @@ func (h *host) plan(routerCfg config.Config, now time.Time) error {
 	fmt.Fprintf(w, "Faults only the LAN sees (the router up by its own probe, SPEC §14), fault at %s:\n", now.Format("15:04"))
 	for _, f := range rescue.LANFaultClasses {
 		d, action, ok := rescue.SimulateLANFault(h.cfg, f, now, ladder.PlanHorizon)
-		if !ok {
-			fmt.Fprintf(w, "  %-31s nothing within %v\n", f, ladder.PlanHorizon)
-			continue
-		}
-		fmt.Fprintf(w, "  %-31s %s at +%s (%s)\n", f, action, ladder.Human(d), now.Add(d).Format("15:04"))
+		planFault(w, f.String(), now, d, action, ok)
 	}
 	fmt.Fprintln(w)
 	if h.cfg.VMID == "" {
@@ -177,11 +174,7 @@ func (h *host) plan(routerCfg config.Config, now time.Time) error {
 	fmt.Fprintf(w, "Router VM faults (VM_ID=%s; they raise no SOS, only the host sees them), fault at %s:\n", h.cfg.VMID, now.Format("15:04"))
 	for _, f := range rescue.VMFaults {
 		d, action, ok := rescue.SimulateVMFault(h.cfg, f, now, ladder.PlanHorizon)
-		if !ok {
-			fmt.Fprintf(w, "  %-26s nothing within %v\n", f, ladder.PlanHorizon)
-			continue
-		}
-		fmt.Fprintf(w, "  %-26s %s at +%s (%s)\n", f, action, ladder.Human(d), now.Add(d).Format("15:04"))
+		planFault(w, f.String(), now, d, action, ok)
 	}
 	return nil
 }
@@ -196,4 +189,13 @@ func jointOutcome(r rescue.JointResult) string {
 		s += fmt.Sprintf("; VM cold restart first at +%s", ladder.Human(r.VMRestart.Sub(r.Start)))
 	}
 	return s
+}
+
+// planFault is one line of plan's fault classes: when the host acts.
+func planFault(w io.Writer, fault string, now time.Time, d time.Duration, action rescue.Action, ok bool) {
+	if !ok {
+		fmt.Fprintf(w, "  %-31s nothing within %v\n", fault, ladder.PlanHorizon)
+		return
+	}
+	fmt.Fprintf(w, "  %-31s %s at +%s (%s)\n", fault, action, ladder.Human(d), now.Add(d).Format("15:04"))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/assist"
@@ -101,11 +100,7 @@ func assistRun(ctx context.Context, cfg config.Config, step assist.Step, reason 
 	}
 	// In its own process group, to completion within its bound (SPEC §15).
 	r := e.Exec(context.WithoutCancel(ctx), cmdline, ActionTimeout)
-	level := slog.LevelInfo
-	if !r.OK() {
-		level = slog.LevelError
-	}
-	log.Log(ctx, level, "-> "+r.Summary(), "step", string(step), "elapsed", r.Elapsed.Round(time.Millisecond))
+	logResult(ctx, log, r, "step", string(step))
 	if !r.OK() {
 		detail := cmdline + ": " + r.Err.Error()
 		if r.Stderr != "" {

@@ -12,12 +12,12 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/assist"
 	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/hook"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/logx"
-	"github.com/pve-op/network-rescue/internal/pause"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/report"
 	"github.com/pve-op/network-rescue/internal/runenv"
@@ -96,14 +96,9 @@ func run(ctx context.Context, args []string, e env) error {
 			return cli.Usagef("%v", err)
 		}
 	}
-	var pauseDur time.Duration
-	if sub == "pause" {
-		if pauseFor == "" {
-			return cli.Usagef("pause: want a duration such as 30m or 2h")
-		}
-		if pauseDur, err = pause.ParseDuration(pauseFor); err != nil {
-			return cli.Usagef("%v", err)
-		}
+	pauseDur, err := cli.PauseFor(sub, pauseFor)
+	if err != nil {
+		return err
 	}
 	cfg, err := cli.LoadConfig(*f.common, config.Router)
 	if err != nil && sub == "status" && !errors.Is(err, os.ErrNotExist) {
@@ -261,11 +256,7 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		go fire(ctx, cfg, log, e, events...)
 	}
 	r := e.Exec(context.WithoutCancel(ctx), cmdline, ActionTimeout)
-	level := slog.LevelInfo
-	if !r.OK() {
-		level = slog.LevelError
-	}
-	log.Log(ctx, level, "-> "+r.Summary(), "action", step.Action.String(), "elapsed", r.Elapsed.Round(time.Millisecond))
+	logResult(ctx, log, r, "action", step.Action.String())
 	if step.Action != ladder.L3 {
 		fire(ctx, cfg, log, e, events...)
 	}
@@ -281,12 +272,18 @@ func fire(ctx context.Context, cfg config.Config, log *slog.Logger, e env, event
 	}
 	for _, ev := range events {
 		r := e.ExecEnv(context.WithoutCancel(ctx), cfg.OnEventCmd, hook.Timeout, ev.Env())
-		level := slog.LevelInfo
-		if !r.OK() {
-			level = slog.LevelError
-		}
-		log.Log(ctx, level, "-> "+r.Summary(), "event", ev.Name, "elapsed", r.Elapsed.Round(time.Millisecond))
+		logResult(ctx, log, r, "event", ev.Name)
 	}
+}
+
+// logResult logs a command's outcome as the original did: -> [成功] /
+// -> [错误], with what it was and how long it took.
+func logResult(ctx context.Context, log *slog.Logger, r command.Result, attrs ...any) {
+	level := slog.LevelInfo
+	if !r.OK() {
+		level = slog.LevelError
+	}
+	log.Log(ctx, level, "-> "+r.Summary(), append(attrs, "elapsed", r.Elapsed.Round(time.Millisecond))...)
 }
 
 // logProblem reports a state file that could not be read (SPEC §5 rule 4).

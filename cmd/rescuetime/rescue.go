@@ -157,10 +157,18 @@ func vmRescueStats(hcfg config.Config, f rescue.VMFault) stats {
 	if hcfg.VMID == "" {
 		hcfg.VMID = "100"
 	}
+	return hostPhases(func(at time.Time) (time.Duration, rescue.Action, bool) {
+		return rescue.SimulateVMFault(hcfg, f, at, horizon)
+	})
+}
+
+// hostPhases runs a simulation of the host's decision for every phase of
+// the fault against its five-minute cron and sums the times up.
+func hostPhases(sim func(at time.Time) (time.Duration, rescue.Action, bool)) stats {
 	var ds []time.Duration
 	missed := 0
 	for u := time.Duration(0); u < rescue.HostEvery; u += phaseStep {
-		if d, _, ok := rescue.SimulateVMFault(hcfg, f, faultBase().Add(u), horizon); ok {
+		if d, _, ok := sim(faultBase().Add(u)); ok {
 			ds = append(ds, d)
 		} else {
 			missed++
@@ -190,16 +198,9 @@ func table(rcfg, hcfg config.Config) []row {
 // lanRescueStats is the time to rescue of a fault only the LAN sees from
 // the host's real decision, over every phase against its five-minute cron.
 func lanRescueStats(hcfg config.Config, f rescue.LANFaultClass) stats {
-	var ds []time.Duration
-	missed := 0
-	for u := time.Duration(0); u < rescue.HostEvery; u += phaseStep {
-		if d, _, ok := rescue.SimulateLANFault(hcfg, f, faultBase().Add(u), horizon); ok {
-			ds = append(ds, d)
-		} else {
-			missed++
-		}
-	}
-	return summarize(ds, missed)
+	return hostPhases(func(at time.Time) (time.Duration, rescue.Action, bool) {
+		return rescue.SimulateLANFault(hcfg, f, at, horizon)
+	})
 }
 
 // minutes prints a duration as minutes with one decimal, or as 7h45m past

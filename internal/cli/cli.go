@@ -428,3 +428,19 @@ func Resume(log *slog.Logger, stdout io.Writer, stateDir string) error {
 	fmt.Fprintln(stdout, "resumed: the rescue acts again from the next run")
 	return nil
 }
+
+// PauseFor reads the DURATION of `pause` (SPEC §16) as a usage error when
+// it is missing or wrong; 0 for another subcommand.
+func PauseFor(sub, arg string) (time.Duration, error) {
+	if sub != "pause" {
+		return 0, nil
+	}
+	if arg == "" {
+		return 0, Usagef("pause: want a duration such as 30m or 2h")
+	}
+	d, err := pause.ParseDuration(arg)
+	if err != nil {
+		return 0, Usagef("%v", err)
+	}
+	return d, nil
+}

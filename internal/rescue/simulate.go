@@ -133,30 +133,41 @@ const AgentTimeout = 20 * time.Second
 // PROBE_TIMEOUT; for a hung VM also SSH_TIMEOUT, the LAN ping and the
 // agent's ping), and the action. hcfg must have VM_ID set.
 func SimulateVMFault(hcfg config.Config, f VMFault, at time.Time, horizon time.Duration) (time.Duration, Action, bool) {
-	hcfg.DryRun = false
-	var hs State
-	hostBoot := at.Add(-30 * 24 * time.Hour)
-	for now := at.Truncate(HostEvery).Add(HostEvery); now.Sub(at) <= horizon; now = now.Add(HostEvery) {
-		obs := Obs{Now: now, Uptime: now.Sub(hostBoot), BootID: "host", NetKnown: true, NetDetail: "simulated",
-			RouterKnown: true, Router: Router{Err: "timeout"}, LANKnown: true, GuardsKnown: true,
-			VMKnown: true, VMConfigKnown: true, AgentKnown: true}
+	return simulateHost(hcfg, at, horizon, func(o *Obs) time.Duration {
+		o.RouterKnown, o.Router, o.LANKnown, o.VMKnown, o.VMConfigKnown, o.AgentKnown = true, Router{Err: "timeout"}, true, true, true, true
 		observed := hcfg.ProbeTimeout
 		switch f {
 		case VMStopped:
-			obs.VM = VMStatus{Status: "stopped", QMP: "stopped"}
+			o.VM = VMStatus{Status: "stopped", QMP: "stopped"}
 		case VMHungAgent, VMHungNoAgent:
-			obs.VM = VMStatus{Status: "running", QMP: "running"}
-			obs.VMConfig.AgentEnabled = f == VMHungAgent
-			obs.Agent = qm.PingNoAnswer
+			o.VM = VMStatus{Status: "running", QMP: "running"}
+			o.VMConfig.AgentEnabled = f == VMHungAgent
+			o.Agent = qm.PingNoAnswer
 			observed += hcfg.SSHTimeout + hcfg.ProbeTimeout
 			if f == VMHungAgent {
 				observed += AgentTimeout
 			}
 		}
-		step := Decide(hcfg, hs, obs)
-		hs = step.Next
-		if step.Action != None {
-			return now.Add(observed).Sub(at), step.Action, true
+		return observed
+	}, func(s Step) bool { return s.Action != None })
+}
+
+// simulateHost runs the host's real Decide every HostEvery on a simulated
+// clock from at: observe fills each run's observation (what the internet
+// probe saw is set already: down) and returns how long observing it took;
+// the first step that fixed accepts ends it, with that moment minus at and
+// the step's action.
+func simulateHost(hcfg config.Config, at time.Time, horizon time.Duration, observe func(o *Obs) time.Duration, fixed func(Step) bool) (time.Duration, Action, bool) {
+	hcfg.DryRun = false
+	var hs State
+	hostBoot := at.Add(-30 * 24 * time.Hour)
+	for now := at.Truncate(HostEvery).Add(HostEvery); now.Sub(at) <= horizon; now = now.Add(HostEvery) {
+		o := Obs{Now: now, Uptime: now.Sub(hostBoot), BootID: "host", NetKnown: true, NetDetail: "simulated", GuardsKnown: true}
+		observed := observe(&o)
+		s := Decide(hcfg, hs, o)
+		hs = s.Next
+		if fixed(s) {
+			return now.Add(observed).Sub(at), s.Action, true
 		}
 	}
 	return 0, None, false
@@ -195,28 +206,20 @@ func (f LANFaultClass) String() string {
 // the fault to the moment the fixing step starts (the cron tick plus the
 // run's PROBE_TIMEOUT) and the action that started it.
 func SimulateLANFault(hcfg config.Config, f LANFaultClass, at time.Time, horizon time.Duration) (time.Duration, Action, bool) {
-	hcfg.DryRun = false
-	var hs State
-	hostBoot := at.Add(-30 * 24 * time.Hour)
-	for now := at.Truncate(HostEvery).Add(HostEvery); now.Sub(at) <= horizon; now = now.Add(HostEvery) {
-		o := Obs{Now: now, Uptime: now.Sub(hostBoot), BootID: "host", NetKnown: true, NetDetail: "simulated",
-			DNSKnown: true, RouterKnown: true, Router: Router{SelfKnown: true, SelfUp: true, Count: "0"},
-			LANKnown: true, LANUp: true, GuardsKnown: true, VMKnown: true, VM: VMStatus{Status: "running", QMP: "running"}}
+	return simulateHost(hcfg, at, horizon, func(o *Obs) time.Duration {
 		o.NetUp = f == LANDNSDead // IP answers, DNS does not
-		s := Decide(hcfg, hs, o)
-		hs = s.Next
-		fixed := false
-		switch f {
-		case LANDNSDead:
-			fixed = s.Action == Assist && s.Assist == assist.DNS
-		case LANPathByL2:
-			fixed = s.Action == Assist && s.Assist == assist.Network
-		case LANPathByReboot:
-			fixed = s.Action == Assist && s.Assist == assist.Reboot || s.Action == VMRestart
+		o.DNSKnown, o.RouterKnown, o.Router = true, true, Router{SelfKnown: true, SelfUp: true, Count: "0"}
+		o.LANKnown, o.LANUp, o.VMKnown, o.VM = true, true, true, VMStatus{Status: "running", QMP: "running"}
+		return hcfg.ProbeTimeout
+	}, func(s Step) bool {
+		switch {
+		case s.Action == HostReboot: // restarts the router VM with it
+			return true
+		case f == LANDNSDead:
+			return s.Action == Assist && s.Assist == assist.DNS
+		case f == LANPathByL2:
+			return s.Action == Assist && s.Assist == assist.Network
 		}
-		if fixed || s.Action == HostReboot { // the host's reboot restarts the router VM with it
-			return now.Add(hcfg.ProbeTimeout).Sub(at), s.Action, true
-		}
-	}
-	return 0, None, false
+		return s.Action == Assist && s.Assist == assist.Reboot || s.Action == VMRestart
+	})
 }
