@@ -16,6 +16,7 @@ import (
 	"os"
 
 	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/dnscheck"
 	"github.com/pve-op/network-rescue/internal/install"
 	"github.com/pve-op/network-rescue/internal/install/pair"
 	"github.com/pve-op/network-rescue/internal/runenv"
@@ -33,7 +34,9 @@ func main() {
 	}
 	// No signal handler here: a run catches SIGTERM and SIGINT only once
 	// it decides to act (runenv.Signals; SPEC §12, §15).
-	err := run(context.Background(), os.Args[1:], runenv.Real())
+	e := runenv.Real()
+	e.Resolve = dnscheck.Resolve // DNS_CHECK (SPEC §14): the host's alone
+	err := run(context.Background(), os.Args[1:], e)
 	if code := cli.ExitCode(err); code != cli.ExitOK {
 		fmt.Fprintln(os.Stderr, "hostcheck:", err)
 		os.Exit(code)

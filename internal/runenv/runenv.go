@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/command"
-	"github.com/pve-op/network-rescue/internal/dnscheck"
 	"github.com/pve-op/network-rescue/internal/nexthop"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/sysinfo"
@@ -36,7 +35,8 @@ type Env struct {
 	// SPEC §14); nil (a test's Env) finds none.
 	NextHop func() (nexthop.Hop, error)
 	// Resolve asks the DNS server at server (host:port) for name
-	// (DNS_CHECK, SPEC §14); nil (a test's Env) asks nothing.
+	// (DNS_CHECK, SPEC §14); nil (a test's Env) asks nothing. Only
+	// hostcheck sets it (dnscheck.Resolve): netcheck links no DNS code.
 	Resolve func(ctx context.Context, server, name string) error
 	// Signals is where a run starts catching SIGTERM and SIGINT: only
 	// once it has decided to act (SPEC §12, §15).
@@ -73,7 +73,7 @@ func OSSignals(parent context.Context) (context.Context, context.CancelFunc) {
 func Real() Env {
 	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, Probe: oneShot,
 		Exec: command.Run, ExecEnv: command.RunEnv, Uptime: sysinfo.Uptime, BootID: sysinfo.BootID, NextHop: nexthop.Find,
-		Resolve: dnscheck.Resolve, Signals: OSSignals}
+		Signals: OSSignals}
 }
 
 func oneShot(ctx context.Context, cfg probe.Config) probe.Result {
