@@ -145,7 +145,18 @@ func exitCode(err error) int {
 }
 
 // check is one cron run (SPEC §5): lock → load → probe → decide → persist → act → log.
+// The probe is sent first and answered while the run takes the lock and
+// reads its state (a healthy run is mostly waiting for those); it is only
+// read after both, so the decision sees the same as in that order. A run
+// that finds the lock held drops the answer unread.
 func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
+	pctx, cancel := context.WithTimeout(ctx, cfg.ProbeTimeout)
+	defer cancel()
+	probed := make(chan probe.Result, 1)
+	go func() {
+		probed <- e.Probe(pctx, probe.Config{Targets: cfg.CheckTargets, TCP: cfg.CheckTCP, Timeout: cfg.ProbeTimeout,
+			Privileged: os.Geteuid() == 0})
+	}()
 	loc := cli.Zone()
 	log, closeLog := cli.Logger(cfg, "netcheck", verbose, e.Stderr, loc)
 	defer closeLog()
@@ -171,10 +182,8 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		logProblem(ctx, log, p)
 	}
 
-	pctx, cancel := context.WithTimeout(ctx, cfg.ProbeTimeout)
 	hopP := startHop(pctx, cfg, e) // the next hop, only if the targets are slow (SPEC §14)
-	res := e.Probe(pctx, probe.Config{Targets: cfg.CheckTargets, TCP: cfg.CheckTCP, Timeout: cfg.ProbeTimeout,
-		Privileged: os.Geteuid() == 0})
+	res := <-probed
 	var hop hopResult
 	if res.Up {
 		hopP.abandon(cancel)
