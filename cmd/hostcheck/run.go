@@ -51,6 +51,7 @@ const usage = `usage: hostcheck [flags] [boot | status | plan | report | pin | d
   pause DURATION   maintenance mode for DURATION (30m, 2h; at most 7 days):
                    hostcheck observes and logs but does nothing; ends by itself
   resume           end a pause now
+  install, uninstall  the installer, either side (hostcheck install -h)
 
 flags:
 `

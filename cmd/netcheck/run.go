@@ -47,6 +47,7 @@ const usage = `usage: netcheck [flags] [status | plan | report | assist STEP | p
   pause DURATION   maintenance mode for DURATION (30m, 2h; at most 7 days):
                    probing and logging go on, no step, no SOS; ends by itself
   resume           end a pause now
+  install, uninstall  the router side's installer (netcheck install -h)
 
 flags:
 `
