@@ -36,8 +36,10 @@ func (d *decider) lanFault() string {
 
 // lanStep takes one LAN-side step per host run, in the order of SPEC §14:
 // dns (a DNS fault only) → network → reboot (the VM cold restart with
-// VM_ID) → the host reboot under §6's rules. A step is recorded in the new
-// state before it is asked for, so no run repeats it.
+// VM_ID) → the host reboot under §6's rules, for a LAN path fault only (a
+// DNS fault with the IP targets answering through the host's bridge is not
+// the host's). A step is recorded in the new state before it is asked for,
+// so no run repeats it.
 func (d *decider) lanStep(kind string) {
 	n := &d.step.Next
 	if n.LANFault != kind {
@@ -82,6 +84,14 @@ func (d *decider) lanStep(kind string) {
 		n.LANSteps = joinStep(n.LANSteps, st)
 		d.step.Action, d.step.Assist = Assist, st
 		d.log(slog.LevelWarn, "【LAN】请求 OpenWrt 协助。", slog.String("step", string(st)), slog.String("fault", kind))
+		return
+	}
+	if kind == LANDNS {
+		// The host reaches the IP targets through its own bridge, so its
+		// reboot cannot fix a DNS fault; what is left is upstream (the
+		// ISP's resolvers), which no reboot here fixes either.
+		d.log(slog.LevelWarn, "【LAN】OpenWrt 侧的步骤都已尝试，DNS 仍不通；IP 可达，物理机网桥无碍，不重启 PVE 物理机 (多半是上游 DNS)。",
+			slog.String("fault", kind), slog.String("steps_done", n.LANSteps))
 		return
 	}
 	// Every router-side step was tried: the fault may be the host's own

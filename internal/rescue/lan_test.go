@@ -60,6 +60,8 @@ func TestDecideLAN(t *testing.T) {
 			wantAction: Assist, wantAssist: assist.DNS, wantMsg: "【LAN】DNS 故障", wantSteps: "dns", wantSeen: 2},
 		{name: "dns fault, dns tried: network", st: State{LANFault: LANDNS, LANSeen: 2, LANSteps: "dns"}, obs: dns(nil),
 			wantAction: Assist, wantAssist: assist.Network, wantSteps: "dns,network", wantSeen: 3},
+		{name: "dns fault, all router steps tried: no host reboot", st: State{LANFault: LANDNS, LANSeen: 4, LANSteps: "dns,network,reboot"},
+			obs: dns(nil), wantMsg: "不重启 PVE 物理机", wantSteps: "dns,network,reboot", wantSeen: 5},
 		{name: "kind changes: seen afresh", st: State{LANFault: LANDNS, LANSeen: 3, LANSteps: "dns,network"}, obs: path(nil), wantSeen: 1},
 		{name: "the router sees the outage too: its ladder", st: State{LANFault: LANPath, LANSeen: 3, LANSteps: "network"},
 			obs: path(func(o *Obs) { o.Router.SelfUp = false }), wantMsg: "【观察】未发现 SOS 信号。"},
