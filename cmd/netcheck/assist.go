@@ -47,15 +47,8 @@ func assistRun(ctx context.Context, cfg config.Config, step assist.Step, reason 
 	}
 	defer release()
 
-	store := ladder.Store{StateDir: cfg.StateDir, RunDir: cfg.RunDir}
-	if cfg.DryRun {
-		store = store.DryRun()
-	}
 	now := e.Now().In(loc)
-	st, problems := store.Load(now, cfg.CoolingMax)
-	for _, p := range problems {
-		logProblem(ctx, log, p)
-	}
+	store, st, problems := loadState(ctx, cfg, log, now)
 	in := ladder.AssistInput{Now: now, Step: step, Reason: reason}
 	if in.Uptime, err = e.Uptime(); err != nil {
 		// Unknown uptime: as "just booted", so that a reboot stays locked.

@@ -173,15 +173,8 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	}
 	defer release()
 
-	store := ladder.Store{StateDir: cfg.StateDir, RunDir: cfg.RunDir}
-	if cfg.DryRun {
-		store = store.DryRun()
-	}
 	now := e.Now().In(loc)
-	st, problems := store.Load(now, cfg.CoolingMax)
-	for _, p := range problems {
-		logProblem(ctx, log, p)
-	}
+	store, st, problems := loadState(ctx, cfg, log, now)
 
 	hopP := startHop(pctx, cfg, e) // the next hop, only if the targets are slow (SPEC §14)
 	res := <-probed
@@ -294,6 +287,20 @@ func logResult(ctx context.Context, log *slog.Logger, r command.Result, attrs ..
 		level = slog.LevelError
 	}
 	log.Log(ctx, level, "-> "+r.Summary(), append(attrs, "elapsed", r.Elapsed.Round(time.Millisecond))...)
+}
+
+// loadState reads the router's state (the dry run's own under DRY_RUN),
+// logging each damaged file as 【严重错误】 (SPEC §5 rule 4).
+func loadState(ctx context.Context, cfg config.Config, log *slog.Logger, now time.Time) (ladder.Store, ladder.State, []error) {
+	store := ladder.Store{StateDir: cfg.StateDir, RunDir: cfg.RunDir}
+	if cfg.DryRun {
+		store = store.DryRun()
+	}
+	st, problems := store.Load(now, cfg.CoolingMax)
+	for _, p := range problems {
+		logProblem(ctx, log, p)
+	}
+	return store, st, problems
 }
 
 // logProblem reports a state file that could not be read (SPEC §5 rule 4).
