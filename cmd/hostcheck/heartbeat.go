@@ -17,14 +17,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/httpc"
 	"github.com/pve-op/network-rescue/state"
 )
 
@@ -134,24 +133,23 @@ func beatHost(raw string) string {
 	return u.Host
 }
 
+// webClient sends notifications and heartbeats (internal/httpc: no
+// net/http in hostcheck, SPEC §12).
+func webClient() httpc.Client {
+	return httpc.Client{UserAgent: cli.VersionString("netrescue-hostcheck")}
+}
+
 // sendBeat makes the request within ctx. The error never holds the URL.
-func sendBeat(ctx context.Context, client *http.Client, raw string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
-	if err != nil {
-		return errors.New("HEARTBEAT_URL is not a valid URL")
+func sendBeat(ctx context.Context, client httpc.Doer, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return errors.New("HEARTBEAT_URL is not a valid http(s) URL")
 	}
-	req.Header.Set("User-Agent", cli.VersionString("netrescue-hostcheck"))
-	resp, err := client.Do(req)
+	resp, err := client.Do(ctx, httpc.Request{Method: "GET", URL: u})
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // url.Error repeats the URL, and with it the secret
-		}
 		return err
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if !resp.OK() {
 		return fmt.Errorf("HTTP %s", resp.Status)
 	}
 	return nil
@@ -160,7 +158,7 @@ func sendBeat(ctx context.Context, client *http.Client, raw string) error {
 // heartbeat is the run's heartbeat (SPEC §16), after its step: netUp is
 // this run's probe, or nil when the run did not probe (the day's rescue
 // spent), in which case it probes only if a request is due.
-func (h *host) heartbeat(ctx context.Context, client *http.Client, now time.Time, netUp func() bool) {
+func (h *host) heartbeat(ctx context.Context, client httpc.Doer, now time.Time, netUp func() bool) {
 	b, err := loadBeat(h.cfg.RunDir)
 	if err != nil {
 		// Damaged (a FIFO, garbage): start afresh; the save below replaces it.

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +16,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/httpc"
 )
 
 // TestHeartbeatDue: a request is due when none went since boot, when the
@@ -133,19 +134,19 @@ func TestPingURL(t *testing.T) {
 }
 
 // fakeService is a heartbeat service reached without any network: an
-// http.RoundTripper that records each request and answers with status.
+// httpc.Doer that records each request and answers with status.
 type fakeService struct {
 	got    []string
 	status int
 	err    error
 }
 
-func (f *fakeService) RoundTrip(r *http.Request) (*http.Response, error) {
+func (f *fakeService) Do(_ context.Context, r httpc.Request) (httpc.Response, error) {
 	f.got = append(f.got, r.Method+" "+r.URL.String())
 	if f.err != nil {
-		return nil, f.err
+		return httpc.Response{}, f.err
 	}
-	return &http.Response{StatusCode: f.status, Status: http.StatusText(f.status), Body: io.NopCloser(strings.NewReader("OK")), Request: r}, nil
+	return httpc.Response{StatusCode: f.status, Status: strconv.Itoa(f.status) + " " + http.StatusText(f.status)}, nil
 }
 
 // TestHeartbeatRuns drives h.heartbeat on a fake clock (steps as cron
@@ -166,7 +167,7 @@ func TestHeartbeatRuns(t *testing.T) {
 	var log bytes.Buffer
 	h := &host{cfg: cfg, loc: time.UTC, log: slog.New(slog.NewTextHandler(&log, nil))}
 	svc := &fakeService{status: 200}
-	client := &http.Client{Transport: svc}
+	client := svc
 	start := time.Date(2026, 12, 6, 10, 0, 0, 300e6, time.UTC)
 	for i, step := range []struct {
 		after    time.Duration
@@ -229,13 +230,13 @@ func TestHeartbeatTimeout(t *testing.T) {
 	}
 	var log bytes.Buffer
 	h := &host{cfg: cfg, loc: time.UTC, log: slog.New(slog.NewTextHandler(&log, nil))}
-	hang := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		<-r.Context().Done()
-		return nil, r.Context().Err()
+	hang := doFunc(func(ctx context.Context, _ httpc.Request) (httpc.Response, error) {
+		<-ctx.Done()
+		return httpc.Response{}, ctx.Err()
 	})
 	done := make(chan struct{})
 	go func() {
-		h.heartbeat(context.Background(), &http.Client{Transport: hang}, time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), func() bool { return true })
+		h.heartbeat(context.Background(), hang, time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), func() bool { return true })
 		close(done)
 	}()
 	select {
@@ -248,6 +249,6 @@ func TestHeartbeatTimeout(t *testing.T) {
 	}
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
+type doFunc func(context.Context, httpc.Request) (httpc.Response, error)
 
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+func (f doFunc) Do(ctx context.Context, r httpc.Request) (httpc.Response, error) { return f(ctx, r) }

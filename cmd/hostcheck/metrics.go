@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -273,6 +272,6 @@ func (h *host) publish(ctx context.Context, step rescue.Step, obs rescue.Obs, rs
 		}
 	}
 	if h.cfg.HeartbeatURL != "" {
-		h.heartbeat(ctx, http.DefaultClient, obs.Now, netUp)
+		h.heartbeat(ctx, webClient(), obs.Now, netUp)
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
@@ -87,7 +86,7 @@ func (h *host) flushNotifications(ctx context.Context, obs rescue.Obs) {
 	sctx, cancel := context.WithTimeout(ctx, NotifyTimeout)
 	defer cancel()
 	service := notify.Service(h.cfg.NotifyURL)
-	if err := notify.Send(sctx, http.DefaultClient, h.cfg.NotifyURL, msgs, h.loc); err != nil {
+	if err := notify.Send(sctx, webClient(), h.cfg.NotifyURL, msgs, h.loc); err != nil {
 		// The URL holds the secret: the error names the service only.
 		h.log.Warn("【通知】发送失败，下次再试", "service", service, "messages", len(msgs), "err", strings.ReplaceAll(err.Error(), h.cfg.NotifyURL, "NOTIFY_URL"))
 		return

@@ -12,13 +12,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/httpc"
 	"github.com/pve-op/network-rescue/state"
 )
 
@@ -123,18 +122,13 @@ const Title = "PVE-Op-Network-Rescue"
 //   - Telegram: https://api.telegram.org/botTOKEN/sendMessage?chat_id=ID → POST JSON {chat_id, text}
 //   - ntfy: https://ntfy.sh/TOPIC → POST text with a Title header
 //   - anything else: POST JSON {title, text, events: [...]} (a generic webhook)
-func Request(ctx context.Context, raw, text string, msgs []Message) (*http.Request, error) {
+func Request(raw, text string, msgs []Message) (httpc.Request, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("NOTIFY_URL is not an http(s) URL")
+		return httpc.Request{}, fmt.Errorf("NOTIFY_URL is not an http(s) URL")
 	}
-	post := func(ct string, body []byte) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", ct)
-		return req, nil
+	post := func(ct string, body []byte, extra ...httpc.Field) (httpc.Request, error) {
+		return httpc.Request{Method: "POST", URL: u, Header: append([]httpc.Field{{Name: "Content-Type", Value: ct}}, extra...), Body: body}, nil
 	}
 	jsonBody := func(v any) []byte { b, _ := json.Marshal(v); return b }
 	switch Service(raw) {
@@ -152,11 +146,7 @@ func Request(ctx context.Context, raw, text string, msgs []Message) (*http.Reque
 		u.RawQuery = q.Encode()
 		return post("application/json", jsonBody(map[string]string{"chat_id": chat, "text": Title + "\n" + text}))
 	case "ntfy":
-		req, err := post("text/plain; charset=utf-8", []byte(text))
-		if err == nil {
-			req.Header.Set("Title", Title)
-		}
-		return req, err
+		return post("text/plain; charset=utf-8", []byte(text), httpc.Field{Name: "Title", Value: Title})
 	}
 	return post("application/json", jsonBody(map[string]any{"title": Title, "text": text, "events": msgs}))
 }
@@ -175,22 +165,16 @@ func Text(msgs []Message, loc *time.Location) string {
 
 // Send delivers the messages as one, within ctx. A status outside 2xx is
 // an error naming the service and the status, never the URL.
-func Send(ctx context.Context, client *http.Client, raw string, msgs []Message, loc *time.Location) error {
-	req, err := Request(ctx, raw, Text(msgs, loc), msgs)
+func Send(ctx context.Context, client httpc.Doer, raw string, msgs []Message, loc *time.Location) error {
+	req, err := Request(raw, Text(msgs, loc), msgs)
 	if err != nil {
 		return err
 	}
-	resp, err := client.Do(req)
+	resp, err := client.Do(ctx, req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // url.Error repeats the URL, and with it the secret
-		}
 		return fmt.Errorf("notify %s: %w", Service(raw), err)
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if !resp.OK() {
 		return fmt.Errorf("notify %s: HTTP %s", Service(raw), resp.Status)
 	}
 	return nil

@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pve-op/network-rescue/internal/httpc"
 )
 
 var t0 = time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC)
@@ -59,16 +60,16 @@ func TestRequestPerService(t *testing.T) {
 		if got := Service(tt.url); got != tt.service {
 			t.Errorf("Service(%q) = %q; want %q", tt.url, got, tt.service)
 		}
-		req, err := Request(context.Background(), tt.url, "hello", msgs)
+		req, err := Request(tt.url, "hello", msgs)
 		if err != nil {
 			t.Fatalf("Request(%q): %v", tt.url, err)
 		}
-		body, _ := io.ReadAll(req.Body)
+		body := req.Body
 		if req.Method != http.MethodPost || req.URL.String() != tt.wantURL || !strings.Contains(string(body), tt.wantBody) {
 			t.Errorf("Request(%q) = %s %s %s; want POST %s with %s", tt.url, req.Method, req.URL, body, tt.wantURL, tt.wantBody)
 		}
 	}
-	if _, err := Request(context.Background(), "ftp://x", "hello", msgs); err == nil {
+	if _, err := Request("ftp://x", "hello", msgs); err == nil {
 		t.Errorf("Request(ftp) = nil error")
 	}
 }
@@ -89,18 +90,18 @@ func TestSend(t *testing.T) {
 		{Time: t0, Event: "sos", Text: "OpenWrt SOS"},
 		{Time: t0.Add(time.Minute), Event: "recovery", Text: "互联网已恢复"},
 	}
-	if err := Send(context.Background(), srv.Client(), srv.URL+"/hook?key=SECRET", msgs, time.UTC); err != nil {
+	if err := Send(context.Background(), httpc.Client{}, srv.URL+"/hook?key=SECRET", msgs, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	if got["title"] != Title || got["text"] != "11-25 14:00 OpenWrt SOS\n11-25 14:01 互联网已恢复" {
 		t.Errorf("webhook got %v", got)
 	}
-	err := Send(context.Background(), srv.Client(), srv.URL+"/fail?key=SECRET", msgs, time.UTC)
+	err := Send(context.Background(), httpc.Client{}, srv.URL+"/fail?key=SECRET", msgs, time.UTC)
 	if err == nil || !strings.Contains(err.Error(), "HTTP 403") || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("Send to a failing hook = %v; want HTTP 403 without the secret", err)
 	}
 	srv.Close()
-	err = Send(context.Background(), srv.Client(), srv.URL+"/hook?key=SECRET", msgs, time.UTC)
+	err = Send(context.Background(), httpc.Client{}, srv.URL+"/hook?key=SECRET", msgs, time.UTC)
 	if err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("Send to a closed server = %v; want an error without the secret", err)
 	}
