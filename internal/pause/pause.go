@@ -5,9 +5,11 @@
 package pause
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/pve-op/network-rescue/state"
@@ -46,11 +48,12 @@ func Read(stateDir string, now time.Time) (time.Time, error) {
 func ParseDuration(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		var n int64
-		if _, serr := fmt.Sscanf(s, "%d", &n); serr != nil || fmt.Sprint(n) != s {
+		// Bare seconds, digits only (strconv, not fmt's scanner: SPEC §12).
+		n, serr := strconv.ParseUint(s, 10, 64)
+		if serr != nil && !errors.Is(serr, strconv.ErrRange) || s[0] == '+' {
 			return 0, fmt.Errorf("pause %q: want a duration such as 30m, 2h or 1h30m", s)
 		}
-		d = time.Duration(n) * time.Second
+		d = time.Duration(min(n, uint64(Max/time.Second)+1)) * time.Second
 	}
 	if d < time.Minute || d > Max {
 		return 0, fmt.Errorf("pause %s: want from 1m to %v", s, Max)
