@@ -198,23 +198,21 @@ func WANIface(iface, cmdline string, r command.Result) Check {
 		return Check{Name: name, Detail: fmt.Sprintf("%s: cannot ask netifd: %s (%s)", iface, r.Summary(), cmdline),
 			Fix: "IFSTATUS must be OpenWrt's ifstatus (/sbin/ifstatus), and netifd must run (/etc/init.d/network status)"}
 	}
-	var st struct {
-		Up       bool   `json:"up"`
-		Proto    string `json:"proto"`
-		L3Device string `json:"l3_device"`
-		Device   string `json:"device"`
-	}
-	if err := json.Unmarshal([]byte(out), &st); err != nil {
+	// netifd's status object: "up" (true/false), "proto", "l3_device"
+	// (pppoe-wan) and "device" (eth1), among members we skip.
+	m, err := objectScalars(out)
+	up, proto, l3, dev := m["up"], m["proto"], m["l3_device"], m["device"]
+	if err != nil || (up.Value != "" && !up.IsBool) || proto.IsBool || l3.IsBool || dev.IsBool {
 		return Check{Name: name, Detail: fmt.Sprintf("%s: %s answered %q, not netifd's status", iface, cmdline, first),
 			Fix: "IFSTATUS must be OpenWrt's ifstatus (/sbin/ifstatus)"}
 	}
 	d := iface
-	if dev := cmp.Or(st.L3Device, st.Device); st.Proto != "" && dev != "" {
-		d += fmt.Sprintf(" (%s on %s)", st.Proto, dev)
-	} else if st.Proto != "" {
-		d += " (" + st.Proto + ")"
+	if on := cmp.Or(l3.Value, dev.Value); proto.Value != "" && on != "" {
+		d += fmt.Sprintf(" (%s on %s)", proto.Value, on)
+	} else if proto.Value != "" {
+		d += " (" + proto.Value + ")"
 	}
-	if st.Up {
+	if up.Value == "true" {
 		return Info(name, d+": up")
 	}
 	return Info(name, d+": down (L1 redials it when the internet is down)")
