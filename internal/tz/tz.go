@@ -207,12 +207,12 @@ func tzif(rule, name string, offset int) []byte {
 		b.Write(make([]byte, 15))
 		// isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
 		for _, n := range []uint32{0, 0, 0, 0, typecnt, charcnt} {
-			_ = binary.Write(&b, binary.BigEndian, n)
+			b.Write(binary.BigEndian.AppendUint32(nil, n))
 		}
 	}
 	header(0, 0)
 	header(1, uint32(len(name)+1))
-	_ = binary.Write(&b, binary.BigEndian, int32(offset))
+	b.Write(binary.BigEndian.AppendUint32(nil, uint32(int32(offset))))
 	b.WriteByte(0) // isdst
 	b.WriteByte(0) // index of the abbreviation
 	b.WriteString(name)
