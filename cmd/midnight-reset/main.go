@@ -24,5 +24,5 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File) error {
-	return midnight.Run(ctx, args, stdout, stderr, "")
+	return midnight.Run(ctx, args, stdout, stderr, "", midnight.ResetHost)
 }

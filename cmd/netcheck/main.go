@@ -28,7 +28,7 @@ func main() {
 	// The router carries one binary: /usr/bin/midnight-reset is a symlink
 	// to netcheck, busybox style (SPEC §10).
 	if midnight.Invoked(os.Args[0]) {
-		err := midnight.Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, config.Router)
+		err := midnight.Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, config.Router, nil)
 		if code := cli.ExitCode(err); code != cli.ExitOK {
 			fmt.Fprintln(os.Stderr, midnight.Name+":", err)
 			os.Exit(code)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -37,10 +38,16 @@ const ActionTime = 2 * time.Minute
 // router's /usr/bin/midnight-reset is a symlink to netcheck.
 func Invoked(argv0 string) bool { return filepath.Base(argv0) == Name }
 
+// HostReset is the host's reset (ResetHost), passed in by the binaries
+// that do it: the router's netcheck leaves it out and so does not carry
+// the host's state code (SPEC §12: the router's flash).
+type HostReset func(ctx context.Context, log *slog.Logger, cfg config.Config, loc *time.Location, prefix string, force bool) error
+
 // Run is one midnight-reset. defaultRole is the role when -role is not
 // given: "" detects it from OpenWrtRelease (the host binary), config.Router
 // for netcheck run as midnight-reset (only a router carries netcheck).
-func Run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, defaultRole config.Role) error {
+// host is ResetHost, or nil in a binary without the host side.
+func Run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, defaultRole config.Role, host HostReset) error {
 	roleHelp := "`router` or `host` (default: router if " + OpenWrtRelease + " exists)"
 	if defaultRole != "" {
 		roleHelp = "`router` or `host` (default: " + string(defaultRole) + ")"
@@ -54,6 +61,9 @@ func Run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, 
 	role, err := detectRole(*roleFlag, defaultRole)
 	if err != nil {
 		return err
+	}
+	if role == config.Host && host == nil {
+		return cli.Usagef("-role host: this is the router's netcheck; the host's midnight-reset (netrescue package) resets the host")
 	}
 	cfg, err := cli.LoadConfig(*f, role)
 	if err != nil {
@@ -100,11 +110,17 @@ func Run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, 
 		}
 		return nil
 	}
+	return host(ctx, log, cfg, loc, prefix, *force)
+}
+
+// ResetHost deletes the host's "rebooted today" mark; with force it also
+// forgets today's host reboot.
+func ResetHost(ctx context.Context, log *slog.Logger, cfg config.Config, loc *time.Location, prefix string, force bool) error {
 	store := rescue.Store{Mark: cfg.PVEMark, StateDir: cfg.StateDir}
 	if cfg.DryRun {
 		store = store.DryRun()
 	}
-	if *force {
+	if force {
 		changed, err := store.Forget(loc)
 		if err != nil {
 			log.ErrorContext(ctx, prefix+"【严重错误】零点重置失败", "err", err)

@@ -1,8 +1,13 @@
 package midnight
 
 import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
 )
 
@@ -49,5 +54,21 @@ func TestDetectRole(t *testing.T) {
 	}
 	if _, err := detectRole("nas", config.Router); err == nil {
 		t.Errorf("detectRole(\"nas\") = nil error; want a usage error")
+	}
+}
+
+// TestRouterBinaryRefusesHostReset: the router's netcheck, run as
+// midnight-reset -role host, carries no host reset (HostReset nil): a
+// usage error (exit 2) that names the binary to use, before any config is
+// read or anything touched.
+func TestRouterBinaryRefusesHostReset(t *testing.T) {
+	dir := t.TempDir()
+	var out strings.Builder
+	err := Run(context.Background(), []string{"-role", "host", "-config", filepath.Join(dir, "missing.conf")}, &out, os.Stderr, config.Router, nil)
+	if cli.ExitCode(err) != cli.ExitUsage || err == nil || !strings.Contains(err.Error(), "the host's midnight-reset") {
+		t.Errorf("Run(-role host) without the host side = %v (exit %d); want a usage error naming the host's midnight-reset", err, cli.ExitCode(err))
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("Run wrote %v", entries)
 	}
 }
