@@ -21,7 +21,7 @@ type key struct {
 	name    string
 	alias   string // the original scripts' name, accepted too
 	roles   []Role
-	defs    map[Role]string // default per role; "" entry for "both"
+	defs    defaults
 	allowed string
 	set     func(c *Config, v string) error
 	doc     string
@@ -37,18 +37,29 @@ func (k *key) has(r Role) bool {
 	return false
 }
 
+// defaults is a key's built-in value: one for both roles, or one per role.
+// A struct, not a map, so that the table of keys is static data, not code
+// that builds ~70 maps at every start of every binary (SPEC §12).
+type defaults struct {
+	all          string // both roles, unless perRole
+	router, host string
+	perRole      bool
+}
+
 func (k *key) def(r Role) string {
-	if v, ok := k.defs[r]; ok {
-		return v
+	switch {
+	case !k.defs.perRole:
+		return k.defs.all
+	case r == Router:
+		return k.defs.router
+	default:
+		return k.defs.host
 	}
-	return k.defs[""]
 }
 
 var both = []Role{Router, Host}
 var routerOnly = []Role{Router}
 var hostOnly = []Role{Host}
-
-func d(v string) map[Role]string { return map[Role]string{"": v} }
 
 // Default commands, the original scripts' own, with absolute paths (SPEC §2, §3).
 const (
@@ -72,24 +83,24 @@ func L1CmdFor(ifstatus, iface string) string {
 
 var keys = []*key{
 	{name: "CHECK_TARGETS", alias: "CHECK_IP", roles: both,
-		defs: d("223.5.5.5,119.29.29.29,1.1.1.1,8.8.8.8"), allowed: "comma-separated IP addresses or host names",
+		defs: defaults{all: "223.5.5.5,119.29.29.29,1.1.1.1,8.8.8.8"}, allowed: "comma-separated IP addresses or host names",
 		set: func(c *Config, v string) error { return setList(&c.CheckTargets, v, checkHost, true) },
 		doc: "what is pinged; the first reply from any of them means the internet is up"},
-	{name: "CHECK_TCP", roles: both, defs: d(""), allowed: "comma-separated host:port, or empty",
+	{name: "CHECK_TCP", roles: both, defs: defaults{all: ""}, allowed: "comma-separated host:port, or empty",
 		set: func(c *Config, v string) error { return setList(&c.CheckTCP, v, checkHostPort, false) },
 		doc: "TCP connects that also count as up, for networks that drop ICMP"},
-	{name: "PROBE_TIMEOUT", roles: both, defs: d("3s"), allowed: "a duration from 100ms to 60s (3s, 1500ms or bare seconds)",
+	{name: "PROBE_TIMEOUT", roles: both, defs: defaults{all: "3s"}, allowed: "a duration from 100ms to 60s (3s, 1500ms or bare seconds)",
 		set: func(c *Config, v string) error {
 			return setDuration(&c.ProbeTimeout, v, 100*time.Millisecond, time.Minute)
 		}},
-	{name: "STATE_DIR", roles: both, defs: map[Role]string{Router: "/root", Host: "/var/lib/netrescue"},
+	{name: "STATE_DIR", roles: both, defs: defaults{router: "/root", host: "/var/lib/netrescue", perRole: true},
 		allowed: "an absolute directory path", set: func(c *Config, v string) error { return setPath(&c.StateDir, v) }},
-	{name: "RUN_DIR", roles: both, defs: map[Role]string{Router: "/tmp/netrescue", Host: "/run/netrescue"},
+	{name: "RUN_DIR", roles: both, defs: defaults{router: "/tmp/netrescue", host: "/run/netrescue", perRole: true},
 		allowed: "an absolute directory path on a tmpfs (emptied by a reboot)",
 		set:     func(c *Config, v string) error { return setPath(&c.RunDir, v) }},
-	{name: "LOG_FILE", roles: both, defs: map[Role]string{Router: "/root/network_monitor.log", Host: "/var/log/pve_host_monitor.log"},
+	{name: "LOG_FILE", roles: both, defs: defaults{router: "/root/network_monitor.log", host: "/var/log/pve_host_monitor.log", perRole: true},
 		allowed: "an absolute file path", set: func(c *Config, v string) error { return setPath(&c.LogFile, v) }},
-	{name: "LOG_MAX_BYTES", roles: both, defs: map[Role]string{Router: "256KiB", Host: "1MiB"},
+	{name: "LOG_MAX_BYTES", roles: both, defs: defaults{router: "256KiB", host: "1MiB", perRole: true},
 		allowed: "a size from 4KiB to 1GiB (256KiB, 1MiB, or bytes)",
 		set: func(c *Config, v string) error {
 			n, err := logx.ParseSize(v)
@@ -102,21 +113,21 @@ var keys = []*key{
 			c.LogMaxBytes = n
 			return nil
 		}},
-	{name: "SYSLOG", roles: both, defs: d("1"), allowed: "1 or 0",
+	{name: "SYSLOG", roles: both, defs: defaults{all: "1"}, allowed: "1 or 0",
 		set: func(c *Config, v string) error { return setBool(&c.Syslog, v) }},
-	{name: "DRY_RUN", roles: both, defs: d("0"), allowed: "1 or 0",
+	{name: "DRY_RUN", roles: both, defs: defaults{all: "0"}, allowed: "1 or 0",
 		set: func(c *Config, v string) error { return setBool(&c.DryRun, v) }},
 
 	// Router.
-	{name: "L1_THRESHOLD", roles: routerOnly, defs: d("2"), allowed: "a whole number from 0 to 1000 (0 skips L1)",
+	{name: "L1_THRESHOLD", roles: routerOnly, defs: defaults{all: "2"}, allowed: "a whole number from 0 to 1000 (0 skips L1)",
 		set: func(c *Config, v string) error { return setInt(&c.L1Threshold, v, 0, 1000) }},
-	{name: "L2_THRESHOLD", roles: routerOnly, defs: d("5"), allowed: "a whole number from 0 to 1000 (0 skips L2)",
+	{name: "L2_THRESHOLD", roles: routerOnly, defs: defaults{all: "5"}, allowed: "a whole number from 0 to 1000 (0 skips L2)",
 		set: func(c *Config, v string) error { return setInt(&c.L2Threshold, v, 0, 1000) }},
-	{name: "L3_THRESHOLD", roles: routerOnly, defs: d("10"), allowed: "a whole number from 1 to 1000",
+	{name: "L3_THRESHOLD", roles: routerOnly, defs: defaults{all: "10"}, allowed: "a whole number from 1 to 1000",
 		set: func(c *Config, v string) error { return setInt(&c.L3Threshold, v, 1, 1000) }},
-	{name: "L4_SOS_THRESHOLD", roles: routerOnly, defs: d("10"), allowed: "a whole number from 1 to 1000",
+	{name: "L4_SOS_THRESHOLD", roles: routerOnly, defs: defaults{all: "10"}, allowed: "a whole number from 1 to 1000",
 		set: func(c *Config, v string) error { return setInt(&c.L4SOSThreshold, v, 1, 1000) }},
-	{name: "PROFILE", roles: routerOnly, defs: d(""), allowed: "conservative (15), balanced (10), aggressive (5) or empty",
+	{name: "PROFILE", roles: routerOnly, defs: defaults{all: ""}, allowed: "conservative (15), balanced (10), aggressive (5) or empty",
 		set: func(c *Config, v string) error {
 			if _, ok := Profiles[v]; !ok && v != "" {
 				return errors.New("is not a profile")
@@ -124,38 +135,38 @@ var keys = []*key{
 			c.Profile = v
 			return nil
 		}},
-	{name: "SAFE_UPTIME", roles: routerOnly, defs: d("600"), allowed: "a duration from 0 to 24h (600, 10m)",
+	{name: "SAFE_UPTIME", roles: routerOnly, defs: defaults{all: "600"}, allowed: "a duration from 0 to 24h (600, 10m)",
 		set: func(c *Config, v string) error { return setDuration(&c.SafeUptime, v, 0, 24*time.Hour) }},
-	{name: "COOLING_FREE_REBOOTS", roles: routerOnly, defs: d("6"), allowed: "a whole number from 0 to 1000",
+	{name: "COOLING_FREE_REBOOTS", roles: routerOnly, defs: defaults{all: "6"}, allowed: "a whole number from 0 to 1000",
 		set: func(c *Config, v string) error { return setInt(&c.CoolingFreeReboots, v, 0, 1000) }},
-	{name: "COOLING_STEP", roles: routerOnly, defs: d("1h"), allowed: "a duration from 1s to 24h",
+	{name: "COOLING_STEP", roles: routerOnly, defs: defaults{all: "1h"}, allowed: "a duration from 1s to 24h",
 		set: func(c *Config, v string) error { return setDuration(&c.CoolingStep, v, time.Second, 24*time.Hour) }},
-	{name: "COOLING_MAX", roles: routerOnly, defs: d("3h"), allowed: "a duration from 0 to 24h",
+	{name: "COOLING_MAX", roles: routerOnly, defs: defaults{all: "3h"}, allowed: "a duration from 0 to 24h",
 		set: func(c *Config, v string) error { return setDuration(&c.CoolingMax, v, 0, 24*time.Hour) }},
-	{name: "RECOVERY_STABLE", roles: routerOnly, defs: d("30m"), allowed: "a duration from 0 to 24h (0 resets at once)",
+	{name: "RECOVERY_STABLE", roles: routerOnly, defs: defaults{all: "30m"}, allowed: "a duration from 0 to 24h (0 resets at once)",
 		set: func(c *Config, v string) error { return setDuration(&c.RecoveryStable, v, 0, 24*time.Hour) }},
-	{name: "L1_CMD", roles: routerOnly, defs: d(DefaultL1Cmd), allowed: "a shell command line (run as /bin/sh -c)",
+	{name: "L1_CMD", roles: routerOnly, defs: defaults{all: DefaultL1Cmd}, allowed: "a shell command line (run as /bin/sh -c)",
 		set: func(c *Config, v string) error { return setCmd(&c.L1Cmd, v) }},
-	{name: "WAN_IFACE", roles: routerOnly, defs: d("wan"),
+	{name: "WAN_IFACE", roles: routerOnly, defs: defaults{all: "wan"},
 		allowed: "a netifd interface name of /etc/config/network (letters, digits and _, up to 64)",
 		set:     func(c *Config, v string) error { return setIface(&c.WanIface, v) },
 		doc:     "the WAN interface that the default L1_CMD redials and status checks"},
-	{name: "IFSTATUS", roles: routerOnly, defs: d("/sbin/ifstatus"), allowed: "the absolute path of OpenWrt's ifstatus" + exeChars,
+	{name: "IFSTATUS", roles: routerOnly, defs: defaults{all: "/sbin/ifstatus"}, allowed: "the absolute path of OpenWrt's ifstatus" + exeChars,
 		set: func(c *Config, v string) error { return setExe(&c.IFStatus, v) }},
-	{name: "L2_CMD", roles: routerOnly, defs: d(DefaultL2Cmd), allowed: "a shell command line (run as /bin/sh -c)",
+	{name: "L2_CMD", roles: routerOnly, defs: defaults{all: DefaultL2Cmd}, allowed: "a shell command line (run as /bin/sh -c)",
 		set: func(c *Config, v string) error { return setCmd(&c.L2Cmd, v) }},
-	{name: "L3_CMD", roles: routerOnly, defs: d(DefaultL3Cmd), allowed: "a shell command line (run as /bin/sh -c)",
+	{name: "L3_CMD", roles: routerOnly, defs: defaults{all: DefaultL3Cmd}, allowed: "a shell command line (run as /bin/sh -c)",
 		set: func(c *Config, v string) error { return setCmd(&c.L3Cmd, v) }},
-	{name: "DNS_CMD", roles: routerOnly, defs: d(DefaultDNSCmd), allowed: "a shell command line (run as /bin/sh -c)",
+	{name: "DNS_CMD", roles: routerOnly, defs: defaults{all: DefaultDNSCmd}, allowed: "a shell command line (run as /bin/sh -c)",
 		set: func(c *Config, v string) error { return setCmd(&c.DNSCmd, v) },
 		doc: "restarts the DNS forwarder when the host asks (netcheck assist dns, SPEC §14)"},
-	{name: "WAN_GATEWAY", roles: routerOnly, defs: d("auto"),
+	{name: "WAN_GATEWAY", roles: routerOnly, defs: defaults{all: "auto"},
 		allowed: "auto (the default route's gateway, or the peer of a point-to-point WAN), off, or the next hop's IP address",
 		set:     setWanGateway,
 		doc:     "the next hop pinged on a down run: while it answers, the outage is the ISP's and the router does not reboot (SPEC §14)"},
 
 	// Host.
-	{name: "OP_IP", roles: hostOnly, defs: d("192.168.10.1"), allowed: "the router's LAN IP address or host name",
+	{name: "OP_IP", roles: hostOnly, defs: defaults{all: "192.168.10.1"}, allowed: "the router's LAN IP address or host name",
 		set: func(c *Config, v string) error {
 			if err := checkHost(v); err != nil {
 				return err
@@ -163,9 +174,9 @@ var keys = []*key{
 			c.OpIP = v
 			return nil
 		}},
-	{name: "OP_SSH_PORT", roles: hostOnly, defs: d("22"), allowed: "a port from 1 to 65535",
+	{name: "OP_SSH_PORT", roles: hostOnly, defs: defaults{all: "22"}, allowed: "a port from 1 to 65535",
 		set: func(c *Config, v string) error { return setInt(&c.OpSSHPort, v, 1, 65535) }},
-	{name: "OP_SSH_USER", roles: hostOnly, defs: d("root"), allowed: "a user name",
+	{name: "OP_SSH_USER", roles: hostOnly, defs: defaults{all: "root"}, allowed: "a user name",
 		set: func(c *Config, v string) error {
 			if v == "" || strings.ContainsAny(v, " \t'\"@") {
 				return errors.New("is not a user name")
@@ -173,18 +184,18 @@ var keys = []*key{
 			c.OpSSHUser = v
 			return nil
 		}},
-	{name: "SSH_KEY", roles: hostOnly, defs: d("/root/.ssh/id_ed25519"), allowed: "an absolute path to a private key",
+	{name: "SSH_KEY", roles: hostOnly, defs: defaults{all: "/root/.ssh/id_ed25519"}, allowed: "an absolute path to a private key",
 		set: func(c *Config, v string) error { return setPath(&c.SSHKey, v) }},
-	{name: "KNOWN_HOSTS", roles: hostOnly, defs: d("/etc/netrescue/known_hosts"), allowed: "an absolute file path",
+	{name: "KNOWN_HOSTS", roles: hostOnly, defs: defaults{all: "/etc/netrescue/known_hosts"}, allowed: "an absolute file path",
 		set: func(c *Config, v string) error { return setPath(&c.KnownHosts, v) }},
-	{name: "SSH_TIMEOUT", roles: hostOnly, defs: d("10s"), allowed: "a duration from 1s to 5m",
+	{name: "SSH_TIMEOUT", roles: hostOnly, defs: defaults{all: "10s"}, allowed: "a duration from 1s to 5m",
 		set: func(c *Config, v string) error { return setDuration(&c.SSHTimeout, v, time.Second, 5*time.Minute) }},
-	{name: "OP_NETCHECK", roles: hostOnly, defs: d("/usr/bin/netcheck"), allowed: "the absolute path of netcheck on the router" + exeChars,
+	{name: "OP_NETCHECK", roles: hostOnly, defs: defaults{all: "/usr/bin/netcheck"}, allowed: "the absolute path of netcheck on the router" + exeChars,
 		set: func(c *Config, v string) error { return setExe(&c.OpNetcheck, v) },
 		doc: "run over SSH for a LAN-side step: OP_NETCHECK -config OP_CONFIG assist STEP (SPEC §14)"},
-	{name: "OP_CONFIG", roles: hostOnly, defs: d("/etc/netrescue.conf"), allowed: "the absolute path of the router's config" + exeChars,
+	{name: "OP_CONFIG", roles: hostOnly, defs: defaults{all: "/etc/netrescue.conf"}, allowed: "the absolute path of the router's config" + exeChars,
 		set: func(c *Config, v string) error { return setExe(&c.OpConfig, v) }},
-	{name: "DNS_CHECK", roles: hostOnly, defs: d("www.baidu.com"), allowed: "a host name the router's DNS forwarder must resolve, or empty to disable",
+	{name: "DNS_CHECK", roles: hostOnly, defs: defaults{all: "www.baidu.com"}, allowed: "a host name the router's DNS forwarder must resolve, or empty to disable",
 		set: func(c *Config, v string) error {
 			if v != "" && !validHostname(v) {
 				return errors.New("is not a host name")
@@ -193,26 +204,26 @@ var keys = []*key{
 			return nil
 		},
 		doc: "resolved against the router's resolver (OP_IP:53) on every run, beside the IP probe (SPEC §14)"},
-	{name: "OP_STATE_DIR", roles: hostOnly, defs: d("/root"), allowed: "an absolute directory path on the router, without quotes",
+	{name: "OP_STATE_DIR", roles: hostOnly, defs: defaults{all: "/root"}, allowed: "an absolute directory path on the router, without quotes",
 		set: func(c *Config, v string) error {
 			if strings.ContainsAny(v, "'\"\n") {
 				return errors.New("contains a quote")
 			}
 			return setPath(&c.OpStateDir, v)
 		}},
-	{name: "PVE_MARK", roles: hostOnly, defs: d("/root/pve_did_reboot_today"), allowed: "an absolute file path",
+	{name: "PVE_MARK", roles: hostOnly, defs: defaults{all: "/root/pve_did_reboot_today"}, allowed: "an absolute file path",
 		set: func(c *Config, v string) error { return setPath(&c.PVEMark, v) }},
-	{name: "REBOOT_DELAY", roles: hostOnly, defs: d("10s"), allowed: "a duration from 0 to 10m",
+	{name: "REBOOT_DELAY", roles: hostOnly, defs: defaults{all: "10s"}, allowed: "a duration from 0 to 10m",
 		set: func(c *Config, v string) error { return setDuration(&c.RebootDelay, v, 0, 10*time.Minute) }},
-	{name: "REBOOT_CMD", roles: hostOnly, defs: d("/usr/bin/systemctl reboot"), allowed: "a shell command line (run as /bin/sh -c)",
+	{name: "REBOOT_CMD", roles: hostOnly, defs: defaults{all: "/usr/bin/systemctl reboot"}, allowed: "a shell command line (run as /bin/sh -c)",
 		set: func(c *Config, v string) error { return setCmd(&c.RebootCmd, v) }},
-	{name: "REBOOT_FALLBACK_CMD", roles: hostOnly, defs: d("/usr/sbin/reboot"), allowed: "a shell command line (run as /bin/sh -c)",
+	{name: "REBOOT_FALLBACK_CMD", roles: hostOnly, defs: defaults{all: "/usr/sbin/reboot"}, allowed: "a shell command line (run as /bin/sh -c)",
 		set: func(c *Config, v string) error { return setCmd(&c.RebootFallbackCmd, v) }},
-	{name: "REBOOT_CONFIRM", roles: hostOnly, defs: d("30s"), allowed: "a duration from 1s to 30m",
+	{name: "REBOOT_CONFIRM", roles: hostOnly, defs: defaults{all: "30s"}, allowed: "a duration from 1s to 30m",
 		set: func(c *Config, v string) error { return setDuration(&c.RebootConfirm, v, time.Second, 30*time.Minute) }},
-	{name: "MIN_HOST_UPTIME", roles: hostOnly, defs: d("600"), allowed: "a duration from 0 to 24h (600, 10m)",
+	{name: "MIN_HOST_UPTIME", roles: hostOnly, defs: defaults{all: "600"}, allowed: "a duration from 0 to 24h (600, 10m)",
 		set: func(c *Config, v string) error { return setDuration(&c.MinHostUptime, v, 0, 24*time.Hour) }},
-	{name: "VM_ID", roles: hostOnly, defs: d(""), allowed: "a Proxmox VM id (a number from 100), or empty to disable VM actions",
+	{name: "VM_ID", roles: hostOnly, defs: defaults{all: ""}, allowed: "a Proxmox VM id (a number from 100), or empty to disable VM actions",
 		set: func(c *Config, v string) error {
 			if v == "" {
 				c.VMID = ""
@@ -225,26 +236,26 @@ var keys = []*key{
 			c.VMID = v
 			return nil
 		}},
-	{name: "VM_RESTART_FIRST", roles: hostOnly, defs: d("1"), allowed: "1 or 0",
+	{name: "VM_RESTART_FIRST", roles: hostOnly, defs: defaults{all: "1"}, allowed: "1 or 0",
 		set: func(c *Config, v string) error { return setBool(&c.VMRestartFirst, v) }},
-	{name: "VM_START_MAX", roles: hostOnly, defs: d("3"), allowed: "a whole number from 0 to 20",
+	{name: "VM_START_MAX", roles: hostOnly, defs: defaults{all: "3"}, allowed: "a whole number from 0 to 20",
 		set: func(c *Config, v string) error { return setInt(&c.VMStartMax, v, 0, 20) },
 		doc: "starts a day of a router VM found stopped (SPEC §13 rule 1)"},
-	{name: "ROUTER_HUNG_AFTER", roles: hostOnly, defs: d("20m"), allowed: "a duration from 1m to 24h",
+	{name: "ROUTER_HUNG_AFTER", roles: hostOnly, defs: defaults{all: "20m"}, allowed: "a duration from 1m to 24h",
 		set: func(c *Config, v string) error { return setDuration(&c.RouterHungAfter, v, time.Minute, 24*time.Hour) }},
-	{name: "VM_HUNG_AFTER", roles: hostOnly, defs: d("10m"), allowed: "a duration from 1m to 24h",
+	{name: "VM_HUNG_AFTER", roles: hostOnly, defs: defaults{all: "10m"}, allowed: "a duration from 1m to 24h",
 		set: func(c *Config, v string) error { return setDuration(&c.VMHungAfter, v, time.Minute, 24*time.Hour) },
 		doc: "a running router VM with no SSH, no LAN ping and a guest agent that does not answer is hung after this long (SPEC §13 rule 3)"},
-	{name: "HOST_REBOOT_HOURS", roles: hostOnly, defs: d(""), allowed: "FROM-TO in whole hours of the local day (1-6; 22-5 across midnight), or empty for any time",
+	{name: "HOST_REBOOT_HOURS", roles: hostOnly, defs: defaults{all: ""}, allowed: "FROM-TO in whole hours of the local day (1-6; 22-5 across midnight), or empty for any time",
 		set: func(c *Config, v string) (err error) { c.HostRebootHours, err = ParseHours(v); return err },
 		doc: "a host reboot waits for this window with 【推迟】; VM actions are not held (SPEC §16)"},
-	{name: "VM_STOP_TIMEOUT", roles: hostOnly, defs: d("30s"), allowed: "a duration from 1s to 10m",
+	{name: "VM_STOP_TIMEOUT", roles: hostOnly, defs: defaults{all: "30s"}, allowed: "a duration from 1s to 10m",
 		set: func(c *Config, v string) error { return setDuration(&c.VMStopTimeout, v, time.Second, 10*time.Minute) },
 		doc: "qm stop --timeout of a cold restart (SPEC §13 rule 4)"},
-	{name: "ON_EVENT_CMD", roles: both, defs: d(""), allowed: "a shell command line (run as /bin/sh -c), or empty",
+	{name: "ON_EVENT_CMD", roles: both, defs: defaults{all: ""}, allowed: "a shell command line (run as /bin/sh -c), or empty",
 		set: func(c *Config, v string) error { c.OnEventCmd = v; return nil },
 		doc: "run once per transition with NETRESCUE_EVENT, NETRESCUE_DETAIL and NETRESCUE_OUTAGE_SECONDS (SPEC §16)"},
-	{name: "NOTIFY_URL", roles: hostOnly, defs: d(""), allowed: "an http(s) URL, or empty", secret: true,
+	{name: "NOTIFY_URL", roles: hostOnly, defs: defaults{all: ""}, allowed: "an http(s) URL, or empty", secret: true,
 		set: func(c *Config, v string) error {
 			if v != "" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
 				if sch := scheme(v); sch != "" {
@@ -255,7 +266,7 @@ var keys = []*key{
 			c.NotifyURL = v
 			return nil
 		}},
-	{name: "METRICS_FILE", roles: hostOnly, defs: d(""),
+	{name: "METRICS_FILE", roles: hostOnly, defs: defaults{all: ""},
 		allowed: "an absolute path of a file ending in .prom (in node_exporter's --collector.textfile.directory), or empty",
 		set: func(c *Config, v string) error {
 			if v == "" {
@@ -274,7 +285,7 @@ var keys = []*key{
 			return nil
 		},
 		doc: "Prometheus metrics for node_exporter's textfile collector, rewritten only when a value changes (SPEC §16)"},
-	{name: "HEARTBEAT_URL", roles: hostOnly, defs: d(""), allowed: "an http(s) URL, or empty", secret: true,
+	{name: "HEARTBEAT_URL", roles: hostOnly, defs: defaults{all: ""}, allowed: "an http(s) URL, or empty", secret: true,
 		set: func(c *Config, v string) error {
 			if err := checkURL(v); err != nil {
 				return err
@@ -283,7 +294,7 @@ var keys = []*key{
 			return nil
 		},
 		doc: "a dead man's switch (healthchecks.io, Uptime Kuma push) pinged while the internet is up (SPEC §16)"},
-	{name: "HEARTBEAT_EVERY", roles: hostOnly, defs: d("5m"), allowed: "whole minutes from 1m to 24h (5m, 1h, or bare seconds such as 300)",
+	{name: "HEARTBEAT_EVERY", roles: hostOnly, defs: defaults{all: "5m"}, allowed: "whole minutes from 1m to 24h (5m, 1h, or bare seconds such as 300)",
 		set: func(c *Config, v string) error {
 			if err := setDuration(&c.HeartbeatEvery, v, time.Minute, 24*time.Hour); err != nil {
 				return err
@@ -294,11 +305,11 @@ var keys = []*key{
 			return nil
 		},
 		doc: "at most one HEARTBEAT_URL request this often"},
-	{name: "QM", roles: hostOnly, defs: d("/usr/sbin/qm"), allowed: "the absolute path of Proxmox's qm" + exeChars,
+	{name: "QM", roles: hostOnly, defs: defaults{all: "/usr/sbin/qm"}, allowed: "the absolute path of Proxmox's qm" + exeChars,
 		set: func(c *Config, v string) error { return setExe(&c.QM, v) }},
-	{name: "SYSTEMCTL", roles: hostOnly, defs: d("/usr/bin/systemctl"), allowed: "the absolute path of systemctl" + exeChars,
+	{name: "SYSTEMCTL", roles: hostOnly, defs: defaults{all: "/usr/bin/systemctl"}, allowed: "the absolute path of systemctl" + exeChars,
 		set: func(c *Config, v string) error { return setExe(&c.Systemctl, v) }},
-	{name: "PVECM", roles: hostOnly, defs: d("/usr/bin/pvecm"), allowed: "the absolute path of Proxmox's pvecm" + exeChars,
+	{name: "PVECM", roles: hostOnly, defs: defaults{all: "/usr/bin/pvecm"}, allowed: "the absolute path of Proxmox's pvecm" + exeChars,
 		set: func(c *Config, v string) error { return setExe(&c.Pvecm, v) }},
 }
 
