@@ -37,7 +37,8 @@ type Env struct {
 	// Run runs a command with stdin and returns what it printed on stdout
 	// and stderr, interleaved; ctx bounds it.
 	Run func(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error)
-	// Procs lists the running processes (for the original host loop).
+	// Procs lists the running processes (for the original host loop);
+	// nil: /proc, with the host side (WithHostSide).
 	Procs func() ([]Proc, error)
 	// Kill sends SIGTERM to pid.
 	Kill     func(pid int) error
@@ -46,17 +47,36 @@ type Env struct {
 	Terminal func() bool
 	// ReadPassword reads a line from the terminal without echoing it.
 	ReadPassword func() ([]byte, error)
-	// Host holds the host's steps that need an SSH stack: the key and
-	// the router deploy (package pair). Only hostcheck sets it, so that
-	// netcheck, which installs the router side, links no x/crypto/ssh: the
-	// router's footprint (SPEC §12) stays small.
+	// Host holds the host's steps: those that need an SSH stack, the key
+	// and the router deploy (package pair), and this package's host-only
+	// ones (WithHostSide). Only hostcheck sets it, so that netcheck, which
+	// installs the router side, links neither x/crypto/ssh nor the host's
+	// steps: the router's footprint (SPEC §12) stays small.
 	Host HostSteps
 }
 
-// HostSteps are the host's install steps that need SSH (package pair).
+// HostSteps are the host's install steps (package pair sets them).
 type HostSteps struct {
 	Key    func(h Host) error
 	Deploy func(ctx context.Context, h Host) error
+	side   *hostSide // WithHostSide
+}
+
+// hostSide are the host-only steps of this package.
+type hostSide struct {
+	unpacked func(admindir string) bool // the netrescue package is unpacked (dpkg)
+	pkg      func(in *installer, ctx context.Context) error
+	migrate  func(in *installer, ctx context.Context) error
+	procs    func() ([]Proc, error) // the running processes, when Env.Procs is nil
+}
+
+// WithHostSide adds this package's host-only steps to s: the netrescue
+// package's check (dpkg) and the migration from the original
+// pve_host_monitor.sh loop.
+func (s HostSteps) WithHostSide() HostSteps {
+	s.side = &hostSide{unpacked: packageUnpacked, pkg: (*installer).packageHost, migrate: (*installer).migrateHost,
+		procs: func() ([]Proc, error) { return procs("/proc") }}
+	return s
 }
 
 // Host is what those steps get of an install run.
@@ -127,7 +147,6 @@ func RealEnv(stdin io.Reader, stdout, stderr io.Writer) Env {
 		Getenv:     os.Getenv,
 		LookPath:   exec.LookPath,
 		Run:        runCommand,
-		Procs:      func() ([]Proc, error) { return procs("/proc") },
 		Kill:       func(pid int) error { return syscall.Kill(pid, syscall.SIGTERM) },
 		Hostname:   os.Hostname,
 		Terminal:   func() bool { return fd >= 0 && term.IsTerminal(fd) },

@@ -228,8 +228,8 @@ func (in *installer) prepare() error {
 	if o.Router != "" && in.role != crontab.Host {
 		return usageError("--router is for the Proxmox host (--role host); on the router run the installer without it", "")
 	}
-	if in.role == crontab.Host && exists(in.path("/usr/bin/hostcheck")) {
-		in.pkg = packageUnpacked(in.path("/var/lib/dpkg"))
+	if in.role == crontab.Host && in.env.Host.side != nil && exists(in.path("/usr/bin/hostcheck")) {
+		in.pkg = in.env.Host.side.unpacked(in.path("/var/lib/dpkg"))
 	}
 	in.cfg = in.readConfig()
 	if o.DryRun {
@@ -307,7 +307,7 @@ func (in *installer) binDir() string {
 func (in *installer) install(ctx context.Context) error {
 	var src string
 	if in.pkg {
-		if err := in.packageHost(ctx); err != nil {
+		if err := in.env.Host.side.pkg(in, ctx); err != nil {
 			return err
 		}
 	} else {
@@ -315,6 +315,9 @@ func (in *installer) install(ctx context.Context) error {
 		if src, err = in.sourceDir(); err != nil {
 			return err
 		}
+	}
+	if in.role == crontab.Host && in.env.Host.side == nil {
+		return errNoHostSide() // netcheck's installer, before any change
 	}
 	if in.o.Prefix != "" && !isDir(in.o.Prefix) {
 		if err := in.mkdir(in.o.Prefix); err != nil {
@@ -341,7 +344,7 @@ func (in *installer) install(ctx context.Context) error {
 		}
 	} else {
 		if !in.pkg {
-			if err := in.migrateHost(ctx); err != nil {
+			if err := in.env.Host.side.migrate(in, ctx); err != nil {
 				return err
 			}
 			if err := in.installBinaries(src); err != nil {

@@ -108,9 +108,13 @@ func TestRouterSideOnly(t *testing.T) {
 	var out bytes.Buffer
 	env := strictEnv(t, filepath.Join(fakeBins(t), "netcheck"), &out)
 	env.Host = install.HostSteps{}
-	err := install.Run(context.Background(), install.Options{Role: crontab.Host, Prefix: t.TempDir()}, env)
+	prefix := t.TempDir()
+	err := install.Run(context.Background(), install.Options{Role: crontab.Host, Prefix: prefix}, env)
 	if err == nil || !strings.Contains(err.Error(), "this binary installs the router side only") {
-		t.Errorf("a host install without the host's SSH steps = %v; want the router-side-only error", err)
+		t.Errorf("a host install without the host's steps = %v; want the router-side-only error", err)
+	}
+	if ents, _ := os.ReadDir(prefix); len(ents) != 0 {
+		t.Errorf("the refused host install wrote %v into --prefix", ents)
 	}
 	// netcheck links no SSH client: its package graph holds neither
 	// x/crypto/ssh nor internal/remote (SPEC §12: the router's footprint).

@@ -443,7 +443,7 @@ func (in *installer) migrateHost(ctx context.Context) error {
 	old := in.path("/root/pve_host_monitor.sh")
 	var pids []string
 	if in.o.Prefix == "" {
-		ps, err := in.env.Procs()
+		ps, err := in.procs()
 		if err != nil {
 			in.ui.warn("cannot list the running processes: "+err.Error(), "stop the original pve_host_monitor.sh loop by hand: pkill -f pve_host_monitor.sh")
 		}
@@ -473,6 +473,14 @@ func (in *installer) migrateHost(ctx context.Context) error {
 	return nil
 }
 
+// procs lists the running processes (Env.Procs, else /proc).
+func (in *installer) procs() ([]Proc, error) {
+	if in.env.Procs != nil {
+		return in.env.Procs()
+	}
+	return in.env.Host.side.procs()
+}
+
 // stopLoop sends SIGTERM to the original loop's processes and waits (up
 // to loopStopWait) until they are gone, so that the old loop cannot act
 // once the new cron lines are in place.
@@ -487,7 +495,7 @@ func (in *installer) stopLoop(pids []string) {
 		alive[pid] = true
 	}
 	for deadline := time.Now().Add(loopStopWait); len(alive) > 0; time.Sleep(100 * time.Millisecond) {
-		ps, _ := in.env.Procs()
+		ps, _ := in.procs()
 		still := map[int]bool{}
 		for _, p := range ps {
 			still[p.PID] = alive[p.PID]

@@ -15,10 +15,11 @@ import (
 // pairer is one install run, as the host's steps see it.
 type pairer struct{ install.Host }
 
-// Steps are the host's SSH steps for install.Env.Host.
+// Steps are the host's steps for install.Env.Host: the SSH ones and the
+// installer's host-only ones.
 func Steps() install.HostSteps {
 	return install.HostSteps{
 		Key:    func(h install.Host) error { return (&pairer{h}).hostKey() },
 		Deploy: func(ctx context.Context, h install.Host) error { return (&pairer{h}).deployRouter(ctx) },
-	}
+	}.WithHostSide()
 }
