@@ -81,6 +81,36 @@ sed 's#^module .*#module probingonly#' "$repo/go.mod" >"$T/probing/go.mod"
 printf 'package main\n\nimport _ "github.com/prometheus-community/pro-bing"\n\nfunc main() {}\n' >"$T/probing/main.go"
 (cd "$T/probing" && CGO_ENABLED=0 GOFLAGS=-mod=mod GOPROXY=off go build -trimpath -ldflags '-s -w' \
 	-o "$T/bin/probing-only" . 2>/dev/null) || say "skipping the pro-bing-only program (cannot build it offline)"
+# The same with an SSH client as hostcheck's (x/crypto/ssh: dial, one
+# command, known_hosts): what SPEC §1's SSH stack adds to a binary. Only
+# its size is measured (scripts/bench.sh reports it beside hostcheck's RSS).
+mkdir -p "$T/sshclient"
+cp "$T/probing/go.mod" "$T/probing/go.sum" "$T/sshclient/"
+cat >"$T/sshclient/main.go" <<'GO'
+package main
+
+import (
+	"os"
+
+	_ "github.com/prometheus-community/pro-bing"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+func main() {
+	k, _ := ssh.ParsePrivateKey(nil)
+	cb, _ := knownhosts.New(os.Args[1])
+	c, err := ssh.Dial("tcp", os.Args[1], &ssh.ClientConfig{User: "root", Auth: []ssh.AuthMethod{ssh.PublicKeys(k)}, HostKeyCallback: cb})
+	if err != nil {
+		return
+	}
+	s, _ := c.NewSession()
+	out, _ := s.Output("cat /x")
+	os.Stdout.Write(out)
+}
+GO
+(cd "$T/sshclient" && CGO_ENABLED=0 GOFLAGS=-mod=mod GOPROXY=off go build -trimpath -ldflags '-s -w' \
+	-o "$T/sshclient.bin" . 2>/dev/null) || say "skipping the SSH client program (cannot build it offline)"
 # Every binary measured, busybox too, is written afresh the way the Go
 # linker writes its output (benchtool -copy: through a shared mmap), so
 # that the page cache holds them all alike, in small folios: a cp of the
@@ -222,6 +252,9 @@ probing=$(line go-empty-program-importing-pro-bing)
 after=$(snapshot)
 if [ "$before" = "$after" ]; then files_changed=0; else files_changed=$(printf '%s\n%s\n' "$before" "$after" | sort | uniq -u | wc -l); fi
 ping2=$(measure ping-c2-W5 "$N" "$F/busybox" ping -c 2 -W 5 198.51.100.1)
+# hostcheck's runtime and package initialisation alone: its peak RSS
+# before it reads a config (against the 6.5 MiB of SPEC §12).
+hversion=$(measure hostcheck-version "$N" "$HC" -version)
 
 
 # --- black-holed ------------------------------------------------------------
@@ -392,10 +425,36 @@ differences below ~3 % are not seen by this.
 | the same on one CPU (\`taskset -c 1\`, as on a single-core router) | 4.216 → 3.718 ms (−11.8 %), run by run 0.893; CPU ~3.94 → 3.50 ms | 4.103 → 3.655 ms (−10.9 %), run by run 0.878; CPU ~3.84 → 3.38 ms | |
 | \`config.Load\` builds the defaults once, not twice | \`go test -bench\` of Load: 37 → 26 allocations, ~1 µs of a ~3 ms run: far below what whole runs show | same | yes (asked for) |
 | \`runtime.GOMAXPROCS(1)\` first thing in main | 3.679 → 3.624 ms (−1.5 %), run by run 0.992; peak RSS +236 KiB | 4.076 → 3.870 ms (−5.1 %), run by run ~0.94; peak RSS +224 KiB | no: RSS, and netcheck gains nothing |
-| \`sysinfo.Uptime\` from sysinfo(2), the boot id read without the netpoller (\`internal/sysinfo\`, not ours) | 3.916 → 3.884 ms (−0.8 %), run by run 0.976 | 4.220 → 4.137 ms (−2.0 %) | not applied |
-| netcheck probes while it takes the lock and reads state, uptime and boot id (\`cmd/netcheck/run.go\`, not ours; SPEC §5 orders lock → load → probe) | 3.916 → 3.722 ms (−5.0 %), run by run 0.957 | | not applied: for the lead |
-| hostcheck without net/http (notifications stubbed out: what a notifier without net/http and crypto/tls would save; one file each) | | peak RSS 7536 → 6952 KiB, still over 6.5 MiB (6656 KiB); 4.559 → 4.230 ms (−7 %) | not applied |
+| \`sysinfo.Uptime\` from sysinfo(2), the boot id read without the netpoller | 3.916 → 3.884 ms (−0.8 %), run by run 0.976 | 4.220 → 4.137 ms (−2.0 %) | no: under 3 % |
+| netcheck probes while it takes the lock and reads state, uptime and boot id (\`cmd/netcheck/run.go\`; the probe's answer is read after both, so the decision sees what lock → load → probe would) | 3.916 → 3.722 ms (−5.0 %), run by run 0.957 | | yes |
+| hostcheck's notifications and heartbeats through \`internal/httpc\` (HTTP/1.1 over net and crypto/tls, proxies from the environment) instead of net/http; 3 files each, 100 rounds | | 3.107 → 2.989 ms (−3.8 %; floor 2.141 ms in the same rounds). Another such run: 3.412 → 3.321 ms (−2.7 %). Stripped 8659106 → 7942306 bytes; peak RSS ~8060 → ~7490 KiB | yes |
+| hostcheck's DNS query and answer by hand (RFC 1035 §4.1) instead of x/net's dnsmessage, whose package initialisation \`GODEBUG=inittrace=1\` puts at ~0.08 ms; 3 files each, 400 rounds, twice | | 3.279 → 3.219 ms (−1.8 %); 3.189 → 3.174 ms (−0.5 %); peak RSS −112 KiB | no: under 3 % |
+| that, and config's table of keys as static data (no map built per key at start: its init 0.056 → 0.005 ms in inittrace); 4 files each, 300 rounds, twice | 3.074 → 3.060 ms, run by run 0.993; 3.354 → 3.368 ms, run by run 1.002 | 3.361 → 3.455 ms, run by run 1.006; 3.709 → 3.730 ms, run by run 1.007 | the table yes, for size (−8192 bytes); the DNS change no. Time saved in inittrace does not show in whole runs |
+| \`-gcflags=all=-l\` (no inlining anywhere; floor built alike); 3 files each, 60 rounds | 2.860 → 3.121 ms (+9 %); stripped 5513378 → 5218466 bytes | 3.278 → 3.503 ms (+7 %) | no: time (floor 2.223 → 2.416 ms) |
+| \`-gcflags=github.com/pve-op/network-rescue/...=-l\` (no inlining in our packages only); 4 files each, 300 rounds, twice | 3.075 → 3.118 ms, run by run 1.019; 2.903 → 2.904 ms, run by run 1.007; stripped −57344 bytes, still 4258 bytes over 5 MiB | | no: netcheck ÷ floor 1.235 → 1.25 |
 | the binary as the Go linker wrote it (through mmap) against a cp of it (one file each, 600 rounds) | cp: −11 % | cp: −19 % | \`make bench\` writes every binary through mmap |
+
+Stripped netcheck (amd64), change by change, each in its commit (\`go build -trimpath -ldflags '-s -w' ./cmd/netcheck\`,
+\`ls -l\`): 5513378 bytes before; \`pause\` reads bare seconds with strconv, not fmt's scanner −53248; netifd's
+status read by a small JSON object reader (fuzzed against encoding/json) −86016; the TZif header without
+binary.Write's reflection −24576; midnight-reset's host reset left out of netcheck −20480; config's table
+static −8192; the installer's host-only steps left out of netcheck −16384; \`state\` lists temp files
+unsorted −12288: 5292194 bytes. What is left over 5 MiB is what SPEC §13–§16 added to the router's binary
+(assist, the next hop, pause, \`status -json\`, the Go installer: 5136546 bytes before them): the encoding/json
+encoder stays in any case, since log/slog's handlers link it; the router's footprint on mipsle, the bar
+that holds its flash, is met with room (table above).
+
+hostcheck's peak RSS: nearly all of it is the binary's own pages, mapped 64 KiB at a time around what the
+run touches (the kernel's fault-around), so it follows the binary's size: netcheck ($(wc -c <"$NC") bytes) peaks at
+$(get rss_max_kib "$healthy") KiB healthy, hostcheck ($(wc -c <"$HC") bytes) at $hrss KiB, and \`hostcheck -version\`, which only
+starts (runtime and package initialisation), at $(get rss_max_kib "$hversion") KiB.$(
+	if [ -n "$probing" ] && [ -f "$T/sshclient.bin" ]; then
+		printf ' An SSH client (x/crypto/ssh: dial, one command, known_hosts; SPEC §1) adds %s bytes to a program that imports pro-bing (%s → %s bytes).' \
+			"$(($(wc -c <"$T/sshclient.bin") - $(wc -c <"$T/bin/probing-only")))" "$(wc -c <"$T/bin/probing-only")" "$(wc -c <"$T/sshclient.bin")"
+	fi
+) At netcheck's ratio of RSS to size, 6656 KiB would need hostcheck's binary about as small as netcheck with the
+SSH client alone added to it, with none of the host's own code (Proxmox \`qm\`, the LAN checks, notifications,
+metrics, pairing): not within reach of the features SPEC §6–§16 give the host.
 
 Signal handling: a healthy run installs no handler (\`signal.NotifyContext\` is called only through
 \`runenv.Signals.Catch\`, once \`netcheck\`/\`hostcheck\` has decided to act, and by \`hostcheck drill\`).
@@ -418,6 +477,7 @@ $(row "busybox ping -c 1 -W 1" "$ping1")
 $(row "empty Go program (func main() {}, static, stripped)" "$floor")
 $(row "midnight-reset -role router, nothing to reset" "$mreset")
 $(row "netcheck -version (runtime + package init only)" "$version")
+$(row "hostcheck -version (runtime + package init only; not paired)" "$hversion")
 $([ -z "$probing" ] || row "empty Go program importing pro-bing" "$probing")
 $(row "busybox ping -c 2 -W 5 (the original probe)" "$ping2")
 $(row "netcheck, every target black-holed (PROBE_TIMEOUT=3s)" "$down")
