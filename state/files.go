@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -200,7 +201,13 @@ func (r Record) Format() string {
 	for _, k := range keys {
 		b.WriteString(k)
 		b.WriteByte('=')
-		b.WriteString(strings.TrimSpace(strings.NewReplacer("\n", " ", "\r", " ").Replace(r[k])))
+		v := []byte(r[k])
+		for i, c := range v {
+			if c == '\n' || c == '\r' { // one line per key
+				v[i] = ' '
+			}
+		}
+		b.Write(bytes.TrimSpace(v))
 		b.WriteByte('\n')
 	}
 	return b.String()

@@ -301,7 +301,7 @@ func unquote(s string) (string, error) {
 			return "", &afterQuoteError{rest: rest}
 		}
 		if q == '"' {
-			v = strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`).Replace(v)
+			v = unescape(v)
 		}
 		return v, nil
 	}
@@ -339,4 +339,21 @@ func (c *Config) validate() *Error {
 			c.CoolingMax, c.CoolingStep)}
 	}
 	return nil
+}
+
+// unescape undoes the shell's escapes of a double-quoted value: \" \\ \$
+// become " \ $, left to right; any other backslash stays. (A loop, not a
+// strings.Replacer: that one costs the router's binary ~10 KB, SPEC §12.)
+func unescape(v string) string {
+	if !strings.Contains(v, `\`) {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' && i+1 < len(v) && strings.IndexByte(`"\$`, v[i+1]) >= 0 {
+			i++
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
 }

@@ -54,11 +54,19 @@ func Example(role Role) string {
 // quote) in double quotes with \ and $ escaped. Parse ends a double-quoted
 // value at its first double quote, so no default may hold both kinds.
 func quoteValue(v string) string {
-	if !strings.ContainsAny(v, " \t#'\"\\$;&|<>(){}*?`~") {
-		return v
+	if !strings.ContainsAny(v, " \t#'\"\\$;&|<>(){}*?`~") && strings.TrimSpace(v) == v {
+		return v // other white space at an end is quoted too: Parse trims it
 	}
 	if !strings.Contains(v, "'") {
 		return "'" + v + "'"
 	}
-	return `"` + strings.NewReplacer(`\`, `\\`, `$`, `\$`).Replace(v) + `"`
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' || v[i] == '$' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String() + `"`
 }

@@ -68,3 +68,24 @@ func TestQuoteValue(t *testing.T) {
 		}
 	}
 }
+
+// FuzzUnescape: the loop reads a double-quoted value as the
+// strings.Replacer it replaced did (\" \\ \$, left to right), and every
+// value quoteValue writes reads back as itself.
+func FuzzUnescape(f *testing.F) {
+	for _, s := range []string{`a\"b`, `\\\\$`, `\\"`, `\$HOME`, `\n\x`, `\`, `it's $HOME\n`} {
+		f.Add(s)
+	}
+	ref := strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`)
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := unescape(v), ref.Replace(v); got != want {
+			t.Errorf("unescape(%q) = %q; strings.Replacer: %q", v, got, want)
+		}
+		if strings.ContainsAny(v, "\n\r") || strings.Contains(v, "'") && strings.Contains(v, `"`) {
+			return // not a value of one line that one kind of quote can hold
+		}
+		if got, err := unquote(quoteValue(v)); err != nil || got != v {
+			t.Errorf("unquote(quoteValue(%q)) = %q, %v", v, got, err)
+		}
+	})
+}
