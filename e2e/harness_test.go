@@ -30,6 +30,13 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// A run killed by `go test -timeout` runs no Cleanup: what it left
+	// (its PID gone) goes now; a live run's is never touched.
+	if os.Geteuid() == 0 {
+		if gone := testlab.SweepStale("/run/netns", os.TempDir()); len(gone) > 0 {
+			fmt.Fprintf(os.Stderr, "e2e: removed what killed test runs left: %s\n", strings.Join(gone, ", "))
+		}
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
