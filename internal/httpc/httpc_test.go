@@ -103,20 +103,7 @@ func TestTLS(t *testing.T) {
 // TestDeadline: a server that accepts and never answers costs the
 // context's deadline, no more, and the error says so.
 func TestDeadline(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	addr := rawServer(t, func(c net.Conn) { io.Copy(io.Discard, c) }) // reads, never answers
 	for _, tt := range []struct {
 		name string
 		ctx  func() (context.Context, context.CancelFunc)
@@ -133,7 +120,7 @@ func TestDeadline(t *testing.T) {
 	} {
 		ctx, cancel := tt.ctx()
 		start := time.Now()
-		_, err := Client{Getenv: noEnv}.Do(ctx, Request{Method: "GET", URL: mustURL(t, "http://"+ln.Addr().String()+"/x")})
+		_, err := Client{Getenv: noEnv}.Do(ctx, Request{Method: "GET", URL: mustURL(t, "http://"+addr+"/x")})
 		cancel()
 		if !errors.Is(err, tt.want) || time.Since(start) > 10*time.Second {
 			t.Errorf("%s: Do = %v after %v; want %v soon after 200ms", tt.name, err, time.Since(start), tt.want)
