@@ -135,6 +135,9 @@ func (c Client) Do(ctx context.Context, r Request) (Response, error) {
 			b.WriteString("Proxy-Authorization: " + auth + "\r\n")
 		}
 	}
+	if u.User != nil { // https://user:password@host/…, as net/http sends it
+		b.WriteString("Authorization: " + proxyAuth(u) + "\r\n")
+	}
 	for _, f := range r.Header {
 		b.WriteString(f.Name + ": " + f.Value + "\r\n")
 	}
@@ -270,8 +273,8 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// proxyAuth is the Proxy-Authorization value of a proxy URL with user
-// information ("" without).
+// proxyAuth is the (Proxy-)Authorization value of a URL with user
+// information: Basic, as net/http sends it ("" without).
 func proxyAuth(p *url.URL) string {
 	if p.User == nil {
 		return ""

@@ -35,6 +35,7 @@ type seen struct {
 	mu                    sync.Mutex
 	method, uri, ua, ct   string
 	host, body, proxyAuth string
+	auth                  string
 }
 
 func recorder(s *seen, status int) http.HandlerFunc {
@@ -42,7 +43,7 @@ func recorder(s *seen, status int) http.HandlerFunc {
 		b, _ := io.ReadAll(r.Body)
 		s.mu.Lock()
 		s.method, s.uri, s.ua, s.ct, s.host, s.body = r.Method, r.RequestURI, r.UserAgent(), r.Header.Get("Content-Type"), r.Host, string(b)
-		s.proxyAuth = r.Header.Get("Proxy-Authorization")
+		s.proxyAuth, s.auth = r.Header.Get("Proxy-Authorization"), r.Header.Get("Authorization")
 		s.mu.Unlock()
 		w.WriteHeader(status)
 		io.WriteString(w, "answer body")
@@ -70,8 +71,14 @@ func TestDo(t *testing.T) {
 	if err != nil || resp.StatusCode != 404 || resp.Status != "404 Not Found" || resp.OK() {
 		t.Fatalf("GET = %+v, %v; want 404 Not Found", resp, err)
 	}
-	if s.method != "GET" || s.uri != "/ping/x" || s.body != "" || s.ua != "netrescue" {
+	if s.method != "GET" || s.uri != "/ping/x" || s.body != "" || s.ua != "netrescue" || s.auth != "" {
 		t.Errorf("server saw %+v", &s)
+	}
+	// User information in the URL is sent as Basic authorization.
+	u := mustURL(t, srv.URL+"/hook")
+	u.User = url.UserPassword("owner", "SECRET pw")
+	if _, err := (Client{Getenv: noEnv}).Do(context.Background(), Request{Method: "GET", URL: u}); err != nil || s.auth != "Basic b3duZXI6U0VDUkVUIHB3" {
+		t.Errorf("GET with user:password = %v; server saw Authorization %q", err, s.auth)
 	}
 }
 
