@@ -11,7 +11,7 @@ import (
 // stalePrefixes are how this project's tests and `make bench` name their
 // network namespaces and temp dirs: a prefix, then the PID of the process
 // that made them (DEVELOPERS.md: unique per run).
-var stalePrefixes = []string{"nrbench", "nrhop", "nrlog", "nrssh", "nre", "nrin", "nrpb", "nrpo"}
+var stalePrefixes = []string{"nrbench", "nrdemo", "nrhop", "nrlog", "nrssh", "nre", "nrin", "nrpb", "nrpo"}
 
 // ownerPID is the PID in a name made by this project's tests ("nre2134lsr"
 // → 2134), or 0 when the name is not one of theirs.

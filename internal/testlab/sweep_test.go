@@ -16,7 +16,7 @@ func TestOwnerPID(t *testing.T) {
 		want int
 	}{
 		{"nre2134lsr", 2134}, {"nre2134-bin-123", 2134}, {"nrssh77h", 77}, {"nrin9-r", 9}, {"nrbench41i", 41},
-		{"nrhop5", 5}, {"nrlog12-abc", 12}, {"nrpb3", 3}, {"nrpo8", 8},
+		{"nrhop5", 5}, {"nrdemo24647.p9ALRj", 24647}, {"nrlog12-abc", 12}, {"nrpb3", 3}, {"nrpo8", 8},
 		{"nre", 0}, {"nrex12", 0}, {"nr12", 0}, {"other123", 0}, {"nre0x", 0}, {"", 0},
 	} {
 		if got := ownerPID(tt.name); got != tt.want {
