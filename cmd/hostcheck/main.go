@@ -25,7 +25,7 @@ import (
 func main() {
 	if len(os.Args) > 1 && (os.Args[1] == "install" || os.Args[1] == "uninstall") {
 		// The installer (SPEC §10), which scripts/install.sh runs.
-		err := install.Main(context.Background(), "hostcheck", os.Args[1], os.Args[2:], hostInstallEnv())
+		err := install.Main(context.Background(), "hostcheck", os.Args[1], os.Args[2:], pair.RealEnv(os.Stdin, os.Stdout, os.Stderr))
 		if code := cli.ExitCode(err); code != cli.ExitOK {
 			fmt.Fprintln(os.Stderr, "hostcheck:", err)
 			os.Exit(code)
@@ -41,12 +41,4 @@ func main() {
 		fmt.Fprintln(os.Stderr, "hostcheck:", err)
 		os.Exit(code)
 	}
-}
-
-// hostInstallEnv is the installer's environment with the host's SSH steps
-// (package pair), which netcheck's installer does without.
-func hostInstallEnv() install.Env {
-	env := install.RealEnv(os.Stdin, os.Stdout, os.Stderr)
-	env.Host = pair.Steps()
-	return env
 }

@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/config"
-
-	"golang.org/x/term"
 )
 
 // Env is everything the installer touches besides the files of the tree it
@@ -43,9 +41,11 @@ type Env struct {
 	// Kill sends SIGTERM to pid.
 	Kill     func(pid int) error
 	Hostname func() (string, error)
-	// Terminal reports whether Stdin is a terminal a person can answer on.
-	Terminal func() bool
-	// ReadPassword reads a line from the terminal without echoing it.
+	// Terminal reports whether Stdin is a terminal a person can answer on,
+	// and ReadPassword reads a line from it without echoing it. Only the
+	// host's pairing asks for a password: pair.RealEnv sets them, and
+	// netcheck's installer, without them, links no terminal code.
+	Terminal     func() bool
 	ReadPassword func() ([]byte, error)
 	// Host holds the host's steps: those that need an SSH stack, the key
 	// and the router deploy (package pair), and this package's host-only
@@ -135,11 +135,8 @@ type Proc struct {
 }
 
 // RealEnv is the environment of `netcheck install` and `hostcheck install`.
+// The host's adds to it (pair.RealEnv).
 func RealEnv(stdin io.Reader, stdout, stderr io.Writer) Env {
-	fd := -1
-	if f, ok := stdin.(*os.File); ok {
-		fd = int(f.Fd())
-	}
 	return Env{
 		Stdin: stdin, Stdout: stdout, Stderr: stderr,
 		Euid:       os.Geteuid(),
@@ -149,10 +146,6 @@ func RealEnv(stdin io.Reader, stdout, stderr io.Writer) Env {
 		Run:        runCommand,
 		Kill:       func(pid int) error { return syscall.Kill(pid, syscall.SIGTERM) },
 		Hostname:   os.Hostname,
-		Terminal:   func() bool { return fd >= 0 && term.IsTerminal(fd) },
-		ReadPassword: func() ([]byte, error) {
-			return term.ReadPassword(fd)
-		},
 	}
 }
 

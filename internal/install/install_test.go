@@ -117,7 +117,8 @@ func TestRouterSideOnly(t *testing.T) {
 		t.Errorf("the refused host install wrote %v into --prefix", ents)
 	}
 	// netcheck links no SSH client: its package graph holds neither
-	// x/crypto/ssh nor internal/remote (SPEC §12: the router's footprint).
+	// x/crypto/ssh nor internal/remote (SPEC §12: the router's footprint),
+	// nor the terminal code that only pairing's password prompt needs.
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("go is not on PATH: cannot list netcheck's packages")
@@ -127,8 +128,11 @@ func TestRouterSideOnly(t *testing.T) {
 		t.Fatalf("go list: %v\n%s", err, deps)
 	}
 	for _, l := range strings.Split(string(deps), "\n") {
-		if l == "golang.org/x/crypto/ssh" || l == "github.com/pve-op/network-rescue/internal/remote" {
+		switch l {
+		case "golang.org/x/crypto/ssh", "github.com/pve-op/network-rescue/internal/remote":
 			t.Errorf("netcheck depends on %s: the router would carry an SSH client", l)
+		case "golang.org/x/term":
+			t.Errorf("netcheck depends on %s: the router would carry the host's password prompt", l)
 		}
 	}
 }

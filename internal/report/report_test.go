@@ -210,3 +210,25 @@ func TestWriteFileDamagedLog(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteMedian: the table's median and longest outage, to the second,
+// whatever order the outages came in (the upper middle one for an even
+// count).
+func TestWriteMedian(t *testing.T) {
+	for _, tc := range []struct {
+		lengths     []time.Duration
+		med, longer string
+	}{
+		{[]time.Duration{4 * time.Hour, 90 * time.Second, 10*time.Minute + 600*time.Millisecond}, "10m1s", "4h0m0s"},
+		{[]time.Duration{3 * time.Minute, time.Minute}, "3m0s", "3m0s"},
+		{[]time.Duration{400 * time.Millisecond}, "0s", "0s"},
+		{[]time.Duration{49 * time.Hour, 2 * time.Second, 2*time.Second + 499*time.Millisecond}, "2s", "49h0m0s"},
+	} {
+		var b strings.Builder
+		Write(&b, []Month{{Month: "2026-11", Outages: len(tc.lengths), Lengths: tc.lengths}}, false)
+		f := strings.Fields(strings.Split(b.String(), "\n")[1])
+		if len(f) < 4 || f[2] != tc.med || f[3] != tc.longer {
+			t.Errorf("lengths %v: row %q; want median %s, longest %s", tc.lengths, f, tc.med, tc.longer)
+		}
+	}
+}

@@ -8,9 +8,28 @@ package pair
 
 import (
 	"context"
+	"io"
+	"os"
+
+	"golang.org/x/term"
 
 	"github.com/pve-op/network-rescue/internal/install"
 )
+
+// RealEnv is the environment of `hostcheck install`: install.RealEnv with
+// the host's steps, and the terminal that pairing asks the router's
+// password on.
+func RealEnv(stdin io.Reader, stdout, stderr io.Writer) install.Env {
+	env := install.RealEnv(stdin, stdout, stderr)
+	env.Host = Steps()
+	fd := -1
+	if f, ok := stdin.(*os.File); ok {
+		fd = int(f.Fd())
+	}
+	env.Terminal = func() bool { return fd >= 0 && term.IsTerminal(fd) }
+	env.ReadPassword = func() ([]byte, error) { return term.ReadPassword(fd) }
+	return env
+}
 
 // pairer is one install run, as the host's steps see it.
 type pairer struct{ install.Host }
