@@ -47,6 +47,18 @@ func TestArmBuildsUnderQemu(t *testing.T) {
 			t.Errorf("%s on %s: %v, output %q; want it to print its version", c.build, c.cpu, err, out)
 		}
 	}
+	// Each build knows its own dist name (install.SelfArch, from the
+	// arm.N build tags): the installer names it when --bin lacks binaries.
+	empty := t.TempDir()
+	for _, build := range []string{"armv5", "armv7"} {
+		var out bytes.Buffer
+		cmd := exec.Command(qemu, "-cpu", "cortex-a7", filepath.Join(dir, "netcheck-"+build),
+			"install", "--role", "router", "--prefix", t.TempDir(), "--bin", empty)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err == nil || !strings.Contains(out.String(), "--bin dist/linux-"+build+"\n") {
+			t.Errorf("%s install with an empty --bin: %v, output %q; want it to ask for dist/linux-%s", build, err, out.String(), build)
+		}
+	}
 	// The bug being guarded: the armv7 build cannot run without VFPv3. It
 	// dies of SIGILL, or Go's runtime refuses it first (runtime.checkgoarm).
 	out, err := run("arm926", "armv7")
