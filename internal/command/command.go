@@ -6,7 +6,6 @@
 package command
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -92,9 +91,10 @@ func RunEnv(ctx context.Context, cmdline string, timeout time.Duration, env []st
 }
 
 func firstLine(s string) string {
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" {
+	for s != "" {
+		var l string
+		l, s, _ = strings.Cut(s, "\n")
+		if l = strings.TrimSpace(l); l != "" {
 			if len(l) > 200 {
 				l = l[:200] + "…"
 			}

@@ -4,7 +4,6 @@
 package health
 
 import (
-	"bufio"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -134,7 +133,11 @@ func Log(path string, lines int) []Check {
 // maxCrontabBytes bounds the crontab read (SPEC §15).
 const maxCrontabBytes = 1 << 20
 
-// tail returns the last n lines of path, reading at most its last 64 KiB.
+// tailWindow is how much of the log's end `status` reads.
+const tailWindow = 64 << 10
+
+// tail returns the last n lines of path, reading at most its last 64 KiB;
+// a line that starts before that is left out, not shown cut.
 func tail(path string, n int) ([]string, error) {
 	// Without blocking (SPEC §15): a FIFO as LOG_FILE must not hang
 	// `status`. A symlink is followed, as the log writer (logx) and
@@ -145,24 +148,32 @@ func tail(path string, n int) ([]string, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is a %s, not the log file", path, state.FileKind(fi.Mode()))
 	}
-	if fi, err := f.Stat(); err == nil && fi.Size() > 64<<10 {
-		if _, err := f.Seek(-64<<10, io.SeekEnd); err != nil {
+	cut := fi.Size() > tailWindow
+	if cut {
+		if _, err := f.Seek(-tailWindow, io.SeekEnd); err != nil {
 			return nil, err
 		}
 	}
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 64<<10)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > n {
-			lines = lines[1:]
-		}
+	b, err := io.ReadAll(io.LimitReader(f, tailWindow))
+	if err != nil {
+		return nil, err
 	}
-	return lines, sc.Err()
+	text := strings.TrimSuffix(string(b), "\n")
+	if text == "" {
+		return nil, nil
+	}
+	lines := strings.Split(text, "\n")
+	if cut && len(lines) > 1 {
+		lines = lines[1:] // the end of a line that started before the window
+	}
+	return lines[max(0, len(lines)-n):], nil
 }
 
 // Basics are the first lines of both checklists: the binary, the
