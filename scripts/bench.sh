@@ -441,10 +441,15 @@ Stripped netcheck (amd64), change by change, each in its commit (\`go build -tri
 status read by a small JSON object reader (fuzzed against encoding/json) −86016; the TZif header without
 binary.Write's reflection −24576; midnight-reset's host reset left out of netcheck −20480; config's table
 static −8192; the installer's host-only steps left out of netcheck −16384; \`state\` lists temp files
-unsorted −12288; quoting by loops, not strings.Replacer −20480: 5271714 bytes ($nc_amd64 in this run). What is left over 5 MiB is what SPEC §13–§16 added to the router's binary
-(assist, the next hop, pause, \`status -json\`, the Go installer: 5136546 bytes before them): the encoding/json
-encoder stays in any case, since log/slog's handlers link it; the router's footprint on mipsle, the bar
-that holds its flash, is met with room (table above).
+unsorted −12288; quoting by loops, not strings.Replacer −20480: 5271714 bytes, still over 5 MiB with what
+SPEC §13–§16 added to the router's binary (assist, the next hop, pause, \`status -json\`, the Go installer:
+5136546 bytes before them). Then: /proc/uptime read exactly, not through strconv.ParseFloat −8192; \`report\`
+sorts whole seconds as ints (no sort of its own for durations), and the password prompt (x/term) is the
+host's pairing's alone −12288; no build-info parser (\`-version\` is the Makefile's -X Version, GOARM from
+the arm.N build tags) −12288; no bufio.Scanner (a command's first stderr line, status's log tail) −8192:
+5230754 bytes ($nc_amd64 in this run). Searched for with knock-outs (a function's body replaced by a
+panic, the stripped binary rebuilt and its sections summed): a cut counts only what nothing else in the
+binary also links; the encoding/json encoder, for one, stays, since log/slog's default handler links it.
 
 hostcheck's peak RSS: nearly all of it is the binary's own pages, mapped 64 KiB at a time around what the
 run touches (the kernel's fault-around), so it follows the binary's size: netcheck ($(wc -c <"$NC") bytes) peaks at
