@@ -199,7 +199,7 @@ func writeMetrics(path string, content []byte) (changed bool, err error) {
 // was observed: down_since from the state the run saved, the router from
 // the SSH read when there was one.
 func (h *host) metricsView(next rescue.State, obs rescue.Obs, rs remote.RouterState, tally actionTally) metricsView {
-	v := metricsView{NetUp: obs.NetKnown && obs.NetUp, Tally: tally}
+	v := metricsView{NetUp: obs.Up(), Tally: tally}
 	if !v.NetUp && !next.DownSince.IsZero() && !obs.Now.Before(next.DownSince) {
 		v.Outage, v.HasOutage = obs.Now.Sub(next.DownSince), true
 	}
@@ -264,7 +264,7 @@ func (h *host) publish(ctx context.Context, step rescue.Step, obs rescue.Obs, rs
 			res := h.probe(ctx, h.cfg.CheckTargets, h.cfg.CheckTCP)
 			obs.NetKnown, obs.NetUp = true, res.Up
 		}
-		return obs.NetKnown && obs.NetUp
+		return obs.Up() // a DNS fault is no "internet up" for the dead man's switch
 	}
 	if h.cfg.MetricsFile != "" {
 		if netUp(); obs.NetKnown {

@@ -18,6 +18,8 @@ import (
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/remote"
+	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/internal/runenv"
 )
 
@@ -357,5 +359,26 @@ func TestSilentRunProbesForPublish(t *testing.T) {
 				t.Errorf("METRICS_FILE written without the key: %v", err)
 			}
 		})
+	}
+}
+
+// TestMetricsDNSFault: with the IP targets answering and DNS through the
+// router failing, the family has no internet (SPEC §14): METRICS_FILE says
+// netrescue_internet_up 0 with the outage's length (publish hands the
+// heartbeat the same Obs.Up).
+func TestMetricsDNSFault(t *testing.T) {
+	h := testHost(t, nil)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	obs := rescue.Obs{Now: now, NetKnown: true, NetUp: true, DNSKnown: true, DNSOK: false}
+	next := rescue.State{DownSince: now.Add(-10 * time.Minute)}
+	out := string(renderMetrics(h.metricsView(next, obs, remote.RouterState{}, actionTally{})))
+	for _, want := range []string{"netrescue_internet_up 0\n", "netrescue_outage_seconds 600\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("METRICS_FILE during a DNS fault:\n%s\nwant %q", out, want)
+		}
+	}
+	obs.DNSOK = true
+	if out := string(renderMetrics(h.metricsView(rescue.State{}, obs, remote.RouterState{}, actionTally{}))); !strings.Contains(out, "netrescue_internet_up 1\n") {
+		t.Errorf("METRICS_FILE with DNS answering:\n%s\nwant netrescue_internet_up 1", out)
 	}
 }

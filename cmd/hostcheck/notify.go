@@ -46,7 +46,7 @@ func (h *host) notifyStep(st rescue.State, obs rescue.Obs, step rescue.Step) {
 		return
 	}
 	switch {
-	case obs.NetKnown && obs.NetUp && !st.DownSince.IsZero():
+	case obs.Up() && !st.DownSince.IsZero(): // as Decide: a DNS fault is no recovery
 		h.notify("recovery", fmt.Sprintf("互联网已恢复，断网约 %s。", obs.Now.Sub(st.DownSince).Round(time.Minute)), false)
 	case step.Action == rescue.VMStart:
 		h.notify("vm-start", fmt.Sprintf("OpenWrt 虚拟机 %s 已停止，正在启动 (qm start)。", h.cfg.VMID), false)

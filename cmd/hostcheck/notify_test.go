@@ -35,3 +35,42 @@ func TestNotifyStepVM(t *testing.T) {
 		})
 	}
 }
+
+// TestNotifyDNSFault: while the router's DNS fails and the IP targets
+// answer, the family has no internet (SPEC §14), so no run of the fault
+// queues "互联网已恢复" (it left every five minutes before); the LAN-side
+// steps the host asks for are told instead, and the recovery is queued
+// once, when DNS answers again, with the whole outage.
+func TestNotifyDNSFault(t *testing.T) {
+	h := testHost(t, nil)
+	h.cfg.VMID = ""
+	h.cfg.StateDir, h.cfg.NotifyURL = t.TempDir(), "http://127.0.0.1:9/push"
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var st rescue.State
+	for i := 0; i <= 4; i++ {
+		dnsOK := i == 4
+		obs := rescue.Obs{Now: t0.Add(time.Duration(i) * 5 * time.Minute), Uptime: 24 * time.Hour, NetKnown: true, NetUp: true,
+			DNSKnown: true, DNSOK: dnsOK, DNSDetail: "SERVFAIL", RouterKnown: true, Router: rescue.Router{SelfKnown: true, SelfUp: true},
+			LANKnown: true, LANUp: true, GuardsKnown: true}
+		step := rescue.Decide(h.cfg, st, obs)
+		h.notifyStep(st, obs, step)
+		st = step.Next
+	}
+	msgs, err := h.queue().Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range msgs {
+		got = append(got, m.Event+": "+m.Text)
+	}
+	want := []string{
+		"assist: 局域网侧故障 (dns)：已请求 OpenWrt 执行 dns。",
+		"assist: 局域网侧故障 (dns)：已请求 OpenWrt 执行 network。",
+		"assist: 局域网侧故障 (dns)：已请求 OpenWrt 执行 reboot。",
+		"recovery: 互联网已恢复，断网约 20m0s。",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("queued over a DNS fault of four runs and the run that finds DNS back:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -9,7 +9,7 @@ import (
 // Transitions are the host's events of one run for ON_EVENT_CMD (SPEC
 // §16), from the state before the run, what it observed and its step: the
 // internet going down (first run that finds it down) or coming back, and
-// the action. A run that finds things as they were has none, so the hook
+// the action; a DNS fault is the internet down (Obs.Up). A run that finds things as they were has none, so the hook
 // runs once per transition, not once per failed run. A misfire is not
 // decided but found while rebooting: the caller adds it.
 func Transitions(old State, o Obs, s Step) []hook.Event {
@@ -19,9 +19,9 @@ func Transitions(old State, o Obs, s Step) []hook.Event {
 		outage = o.Now.Sub(old.DownSince)
 	}
 	switch {
-	case o.NetKnown && o.NetUp && !old.DownSince.IsZero():
+	case o.Up() && !old.DownSince.IsZero():
 		evs = append(evs, hook.Event{Name: "up", Detail: o.NetDetail, Outage: outage})
-	case o.NetKnown && !o.NetUp && old.DownSince.IsZero():
+	case o.NetKnown && !o.Up() && old.DownSince.IsZero():
 		evs = append(evs, hook.Event{Name: "down", Detail: o.NetDetail})
 	}
 	detail := ""

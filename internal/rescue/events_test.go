@@ -27,6 +27,12 @@ func TestTransitions(t *testing.T) {
 		{"down and a VM start", down, full(func(o *Obs) { o.VM = VMStatus{Status: "stopped"} }), "vm-start/600"},
 		{"first down run restarts the VM", State{}, full(nil), "down/0 vm-restart/0"},
 		{"host reboot", State{DownSince: t0.Add(-time.Hour), VMRestartDate: Today(t0)}, full(nil), "host-reboot/3600"},
+		// SPEC §14: the IP targets answer but the router's DNS does not:
+		// for the family the internet is down, and stays down until DNS
+		// answers again (no "up" on every run of the fault).
+		{"DNS fault, first run", State{}, full(dnsFault(false)), "down/0"},
+		{"DNS fault persists", down, full(dnsFault(false)), ""},
+		{"DNS back", down, full(dnsFault(true)), "up/600"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := Decide(cfg, tt.st, tt.obs)
@@ -41,5 +47,14 @@ func TestTransitions(t *testing.T) {
 				t.Errorf("Transitions = %q; want %q (log: %s)", got, tt.want, msgs(s))
 			}
 		})
+	}
+}
+
+// dnsFault is a run where the IP targets answer and DNS_CHECK through the
+// router answered (ok) or not, the router reporting itself up, no SOS.
+func dnsFault(ok bool) func(*Obs) {
+	return func(o *Obs) {
+		o.NetUp, o.DNSKnown, o.DNSOK, o.DNSDetail = true, true, ok, "SERVFAIL"
+		o.Router = Router{SelfKnown: true, SelfUp: true}
 	}
 }

@@ -168,6 +168,13 @@ type Obs struct {
 	Deferred    []string // reasons a disruptive step must wait (vzdump, quorum)
 }
 
+// Up reports the internet as the family sees it: the probe answered and,
+// when DNS_CHECK was asked, the router's resolver answered too (SPEC §14:
+// with DNS failing the internet is down all the same). It is false while
+// the net is unknown. Decide, the ON_EVENT_CMD transitions, the recovery
+// message, the metrics and the heartbeat all read it, so they agree.
+func (o Obs) Up() bool { return o.NetKnown && o.NetUp && (!o.DNSKnown || o.DNSOK) }
+
 // Step is the decision so far.
 type Step struct {
 	Need   Need
@@ -285,7 +292,7 @@ func (d *decider) run() {
 		d.step.Need = NeedNet
 		return
 	}
-	if d.o.NetUp && (!d.o.DNSKnown || d.o.DNSOK) {
+	if d.o.Up() {
 		n.LANFault, n.LANSeen, n.LANSteps = "", 0, ""
 		if !n.DownSince.IsZero() {
 			d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
