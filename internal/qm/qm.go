@@ -34,7 +34,9 @@ type Status struct {
 }
 
 // Paused reports whether the VM's process runs but the guest is halted in a
-// way `qm resume` undoes (SPEC §13 rule 2).
+// way `qm resume` undoes (SPEC §13 rule 2): paused by hand or by the
+// monitor, stopped on an I/O error (werror=stop shows io-error), or
+// suspended to RAM (qemu-server's vm_resume sends system_wakeup then).
 func (s Status) Paused() bool {
 	return s.Status == "running" && (s.QMPStatus == "paused" || s.QMPStatus == "io-error" || s.QMPStatus == "suspended")
 }

@@ -114,11 +114,8 @@ type VMConfig struct {
 }
 
 // Paused reports a VM whose QEMU runs but whose guest is halted in a way
-// `qm resume` undoes: paused by hand or by the monitor, or stopped on an
-// I/O error (werror=stop shows qmpstatus io-error) (SPEC §13 rule 2).
-func (v VMStatus) Paused() bool {
-	return v.Status == "running" && (v.QMP == "paused" || v.QMP == "io-error")
-}
+// `qm resume` undoes (SPEC §13 rule 2): package qm's rule, the one copy.
+func (v VMStatus) Paused() bool { return qm.Status{Status: v.Status, QMPStatus: v.QMP}.Paused() }
 
 // Router is what SSH told us about the router.
 type Router struct {

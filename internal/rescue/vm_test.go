@@ -44,6 +44,11 @@ func TestDecideVM(t *testing.T) {
 			wantAction: VMResume, wantMsg: "【终极动作】恢复已暂停的 OpenWrt 虚拟机 (qm resume)。", starts: 1},
 		{name: "stopped on an I/O error: resume it", obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "running", QMP: "io-error"} }),
 			wantAction: VMResume, starts: 1},
+		// qemu-server's vm_resume wakes a guest suspended to RAM with
+		// system_wakeup (src/PVE/QemuServer/RunState.pm: `$resume_cmd =
+		// 'system_wakeup' if $res->{status} eq 'suspended'`): `qm resume` undoes it.
+		{name: "suspended to RAM: resume it", obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "running", QMP: "suspended"} }),
+			wantAction: VMResume, starts: 1},
 		{name: "paused, VM_START_MAX spent: the SOS path", st: State{VMStartDate: today, VMStarts: 3},
 			obs:     full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "running", QMP: "paused"} }),
 			wantMsg: "VM_START_MAX", wantAction: VMRestart, starts: 3},
