@@ -153,7 +153,7 @@ func TestHostSignalsCaughtOnlyToAct(t *testing.T) {
 			h.cfg.StateDir, h.cfg.RunDir, h.cfg.PVEMark = filepath.Join(dir, "state"), filepath.Join(dir, "run"), filepath.Join(dir, "mark")
 			h.cfg.RouterHungAfter, h.cfg.MinHostUptime = 0, 0
 			// Guards with nothing to find: no cluster, no backup.
-			h.corosync, h.vzdumpLock, h.procRoot = filepath.Join(dir, "no-corosync"), filepath.Join(dir, "no-lock"), t.TempDir()
+			h.corosync, h.vzdumpLock, h.procRoot = []string{filepath.Join(dir, "no-corosync")}, filepath.Join(dir, "no-lock"), t.TempDir()
 			stderr, err := os.Create(filepath.Join(dir, "stderr"))
 			if err != nil {
 				t.Fatal(err)

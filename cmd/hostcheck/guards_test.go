@@ -16,9 +16,13 @@ import (
 	"github.com/pve-op/network-rescue/internal/runenv"
 )
 
-// TestQuorumGuard: on a cluster node (corosync.conf present) the host
+// TestQuorumGuard: on a cluster node (a corosync.conf present) the host
 // defers when its reboot would break the quorum, or when pvecm cannot say;
-// on a single node pvecm is not even asked.
+// on a single node pvecm is not even asked. With pve-cluster down /etc/pve
+// is an empty mount point, but corosync still counts this node's votes
+// from /etc/corosync/corosync.conf; and when whether it is a cluster node
+// cannot be read (a crashed pmxcfs mount: ENOTCONN; ENOTDIR here), the
+// guard defers rather than reboot a node that may hold the quorum.
 func TestQuorumGuard(t *testing.T) {
 	pvecm := func(total, quorum int) string {
 		// The shape of proxmox/pve-docs pvecm.adoc's `pvecm status` example.
@@ -27,35 +31,50 @@ func TestQuorumGuard(t *testing.T) {
 			"\nQuorum:           " + itoa(quorum) + "  \nFlags:            Quorate\n\nMembership information\n----------------------\n" +
 			"    Nodeid      Votes Name\n0x00000001          1 192.168.1.10 (local)\n"
 	}
+	const pve, local, broken = "pve", "local", "broken" // which conf exists, or /etc/pve unreadable
 	tests := []struct {
-		name    string
-		cluster bool
-		out     string
-		fail    bool
-		want    string // "" = no reason to wait
+		name  string
+		conf  string // "" single node
+		out   string
+		fail  bool
+		want  string // "" = no reason to wait
+		asked bool   // pvecm status asked
 	}{
-		{name: "single node", cluster: false},
-		{name: "three nodes up", cluster: true, out: pvecm(3, 2)},
-		{name: "two of three up: we are needed", cluster: true, out: pvecm(2, 2), want: "重启本节点会使集群失去法定票数"},
-		{name: "pvecm fails", cluster: true, fail: true, want: "无法确认集群法定票数"},
+		{name: "single node"},
+		{name: "three nodes up", conf: pve, out: pvecm(3, 2), asked: true},
+		{name: "two of three up: we are needed", conf: pve, out: pvecm(2, 2), want: "重启本节点会使集群失去法定票数", asked: true},
+		{name: "pvecm fails", conf: pve, fail: true, want: "无法确认集群法定票数", asked: true},
+		{name: "pmxcfs down, corosync still configured", conf: local, out: pvecm(2, 2), want: "重启本节点会使集群失去法定票数", asked: true},
+		{name: "/etc/pve unreadable", conf: broken, want: "无法确认本机是否属于集群"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			var asked []string
-			h := &host{cfg: config.Default(config.Host), corosync: filepath.Join(dir, "corosync.conf"), e: runenv.Env{
-				Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+			h := &host{cfg: config.Default(config.Host), corosync: []string{filepath.Join(dir, "pve", "corosync.conf"), filepath.Join(dir, "corosync", "corosync.conf")},
+				e: runenv.Env{Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
 					asked = append(asked, cmdline)
 					if tt.fail {
 						return command.Result{Cmd: cmdline, Err: os.ErrPermission}
 					}
 					return command.Result{Cmd: cmdline, Stdout: tt.out}
-				},
-			}}
-			if tt.cluster {
-				if err := os.WriteFile(h.corosync, []byte("totem {}\n"), 0o644); err != nil {
+				}}}
+			write := func(path string) {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					t.Fatal(err)
 				}
+				if err := os.WriteFile(path, []byte("totem {}\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			switch tt.conf {
+			case pve:
+				write(h.corosync[0])
+			case local:
+				write(h.corosync[1])
+			case broken:
+				write(filepath.Join(dir, "pve")) // a file where the directory should be
+				write(h.corosync[1])
 			}
 			// A vzdump started by another package's test at the same moment
 			// is not this test's business.
@@ -69,10 +88,10 @@ func TestQuorumGuard(t *testing.T) {
 			if tt.want == "" && got != "" || tt.want != "" && !strings.Contains(got, tt.want) {
 				t.Errorf("guards() = %q; want %q", got, tt.want)
 			}
-			if !tt.cluster && len(asked) != 0 {
-				t.Errorf("pvecm asked on a single node: %q", asked)
+			if !tt.asked && len(asked) != 0 {
+				t.Errorf("pvecm asked: %q; want not asked", asked)
 			}
-			if tt.cluster && (len(asked) != 1 || asked[0] != "/usr/bin/pvecm status") {
+			if tt.asked && (len(asked) != 1 || asked[0] != "/usr/bin/pvecm status") {
 				t.Errorf("asked %q; want /usr/bin/pvecm status once", asked)
 			}
 		})
@@ -89,7 +108,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // root are the host's, pointed at temp files here.
 func TestBackupGuard(t *testing.T) {
 	dir := t.TempDir()
-	h := &host{cfg: config.Default(config.Host), corosync: filepath.Join(dir, "no-corosync.conf"),
+	h := &host{cfg: config.Default(config.Host), corosync: []string{filepath.Join(dir, "no-corosync.conf")},
 		vzdumpLock: filepath.Join(dir, "vzdump.lock"), procRoot: filepath.Join(dir, "proc")}
 	if got := h.guards(context.Background()); len(got) != 0 {
 		t.Fatalf("no backup: guards() = %q", got)

@@ -92,7 +92,7 @@ func (l *obsLab) run() {
 		Uptime: func() (time.Duration, error) { return 24 * time.Hour, nil },
 		BootID: func() (string, error) { return "boot-1", nil }}
 	h := &host{cfg: l.cfg, e: e, loc: time.UTC, log: slog.New(slog.NewTextHandler(&l.log, nil)),
-		corosync: filepath.Join(l.dir, "no-corosync"), vzdumpLock: filepath.Join(l.dir, "no-vzdump-lock"), procRoot: filepath.Join(l.dir, "proc")}
+		corosync: []string{filepath.Join(l.dir, "no-corosync")}, vzdumpLock: filepath.Join(l.dir, "no-vzdump-lock"), procRoot: filepath.Join(l.dir, "proc")}
 	if err := h.check(context.Background()); err != nil {
 		l.t.Fatalf("check at %s: %v\nlog:\n%s", l.now.Format(time.TimeOnly), err, l.log.String())
 	}

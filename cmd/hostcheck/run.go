@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -31,8 +32,11 @@ import (
 	"github.com/pve-op/network-rescue/state"
 )
 
-// CorosyncConf exists on a node that is part of a Proxmox cluster.
-const CorosyncConf = "/etc/pve/corosync.conf"
+// CorosyncConfs: either exists on a node that is part of a Proxmox
+// cluster. The first is pmxcfs's (/etc/pve is a FUSE mount: empty while
+// pve-cluster is down); corosync itself reads the second, a copy kept in
+// sync, and keeps counting this node's votes while pmxcfs is down.
+var CorosyncConfs = []string{"/etc/pve/corosync.conf", "/etc/corosync/corosync.conf"}
 
 // env is the run's environment (cli.Env).
 type env = runenv.Env
@@ -107,7 +111,7 @@ func run(ctx context.Context, args []string, e env) error {
 	}
 	crontabSet := false
 	fs.Visit(func(fl *flag.Flag) { crontabSet = crontabSet || fl.Name == "crontab" })
-	h := &host{cfg: cfg, e: e, verbose: f.Verbose, loc: cli.Zone(), corosync: CorosyncConf,
+	h := &host{cfg: cfg, e: e, verbose: f.Verbose, loc: cli.Zone(), corosync: CorosyncConfs,
 		vzdumpLock: sysinfo.VzdumpLock, procRoot: "/proc", cronD: crontab.PackageFile, crontabSet: crontabSet}
 	switch sub {
 	case "status":
@@ -153,9 +157,9 @@ type host struct {
 	loc     *time.Location
 	log     *slog.Logger
 	trace   func(stage, result string) // drill: show each stage of the decision
-	// corosync is CorosyncConf; a test points it elsewhere, since /etc/pve
+	// corosync is CorosyncConfs; a test points it elsewhere, since /etc/pve
 	// cannot be faked on a machine that is not a Proxmox node.
-	corosync string
+	corosync []string
 	// vzdumpLock (sysinfo.VzdumpLock) and procRoot ("/proc") are where the
 	// backup guard looks; tests point them at a temp lock and a fake /proc.
 	vzdumpLock, procRoot string
@@ -416,7 +420,10 @@ func (h *host) guards(ctx context.Context) []string {
 	if pids := sysinfo.FindVzdumpWorker(h.procRoot); len(pids) > 0 {
 		out = append(out, fmt.Sprintf("备份任务 vzdump 正在运行 (pid %s)，等它结束再说。", strings.Join(pids, ",")))
 	}
-	if _, err := os.Stat(h.corosync); err == nil {
+	switch cluster, err := clustered(h.corosync); {
+	case err != nil:
+		out = append(out, fmt.Sprintf("无法确认本机是否属于集群 (%v)。", err))
+	case cluster:
 		r := h.e.Exec(ctx, h.cfg.Pvecm+" status", 15*time.Second)
 		if !r.OK() {
 			return append(out, "无法确认集群法定票数 (pvecm status "+r.Summary()+")。")
@@ -430,6 +437,22 @@ func (h *host) guards(ctx context.Context) []string {
 		}
 	}
 	return out
+}
+
+// clustered reports whether one of confs (CorosyncConfs) exists. Only a
+// file that is not there says "not a cluster": any other error (a crashed
+// pmxcfs mount answers ENOTCONN) leaves it unknown, and the guard defers.
+func clustered(confs []string) (bool, error) {
+	for _, c := range confs {
+		_, err := os.Stat(c)
+		switch {
+		case err == nil:
+			return true, nil
+		case !errors.Is(err, fs.ErrNotExist):
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // result logs a command's outcome as the original did: -> [成功] / -> [错误].
