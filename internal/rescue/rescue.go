@@ -257,7 +257,7 @@ type decider struct {
 	cfg       config.Config
 	o         Obs
 	step      Step
-	vmUnknown bool // a qm call failed: no VM action this run, and no host reboot instead of one
+	vmUnknown bool // a qm call failed: no VM action this run (with SOS the host reboot is left)
 	vmLocked  bool // the VM holds a config lock (a backup runs): no VM action this run
 }
 
@@ -355,14 +355,24 @@ func (d *decider) run() {
 		return
 	}
 	// Step 5: the router VM first, once a day.
-	if d.cfg.VMID != "" && (d.vmUnknown || d.vmLocked) {
-		return // the VM's state is unknown or locked: no VM action, no host reboot instead of it
+	if d.cfg.VMID != "" && d.vmLocked {
+		return // a backup or migration holds the VM (logged 【推迟】): no VM action, no host reboot under it
 	}
+	reason := "SOS " + d.o.Router.SOSContent
 	if d.cfg.VMID != "" && d.cfg.VMRestartFirst && !spent(n.VMRestartDate, now) {
-		d.vmRestart("SOS: 先冷重启路由虚拟机")
-		return
+		if !d.vmUnknown {
+			d.vmRestart("SOS: 先冷重启路由虚拟机")
+			return
+		}
+		// qm cannot even say the VM's state (pmxcfs down, a broken
+		// install): no cold restart can run, and waiting would leave the
+		// house offline for good. The host's reboot is §6 step 6 as
+		// without VM_ID, and it mends qm too.
+		d.log(slog.LevelWarn, "【确认】qm 无法读取路由虚拟机状态，无法先冷重启虚拟机，改为重启 PVE 物理机。",
+			slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err))
+		reason += "; qm status failed: " + d.o.VM.Err
 	}
-	d.hostReboot("SOS " + d.o.Router.SOSContent)
+	d.hostReboot(reason)
 }
 
 // hostReboot is step 6: the mark is part of the new state, so the caller

@@ -38,8 +38,19 @@ func TestDecideVM(t *testing.T) {
 			wantMsg: "【确认】路由虚拟机今天已多次启动仍未运行，只能重启 PVE 物理机。", wantAction: HostReboot, starts: 3},
 		{name: "yesterday's starts do not count", st: State{VMStartDate: "2026-11-24", VMStarts: 3},
 			obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "stopped"} }), wantAction: VMStart, starts: 1},
-		{name: "qm status fails: 严重错误, no VM action", obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Err: "exit 2: no such VM"} }),
-			wantMsg: "【严重错误】"},
+		// qm failing (pmxcfs down: "ipcc_send_rec[1] failed") must not
+		// hold the host's reboot for good: with SOS it is §6 step 6, as
+		// without VM_ID, whether or not today's cold restart was owed.
+		{name: "qm status fails, SOS: no VM action, the host reboots", obs: full(func(o *Obs) {
+			o.VMKnown, o.VM = true, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed: Connection refused"}
+		}),
+			wantMsg: "【严重错误】无法读取路由虚拟机状态 (qm status)，本次不对虚拟机动作。 | 【确认】捕获 SOS 信号！OpenWrt 自救已穷尽。准备介入重启 PVE。 | 【确认】qm 无法读取路由虚拟机状态，无法先冷重启虚拟机，改为重启 PVE 物理机。", wantAction: HostReboot},
+		{name: "qm status fails, SOS, cold restart spent: the host reboots", st: State{VMRestartDate: today},
+			obs: full(func(o *Obs) {
+				o.VMKnown, o.VM = true, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed: Connection refused"}
+			}), wantAction: HostReboot},
+		{name: "qm status fails, no SOS: nothing", obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Err: "exit 2: no such VM"}; o.Router = Router{} }),
+			wantMsg: "【观察】"},
 		{name: "paused: resume it", obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "running", QMP: "paused"} }),
 			wantAction: VMResume, wantMsg: "【终极动作】恢复已暂停的 OpenWrt 虚拟机 (qm resume)。", starts: 1},
 		{name: "stopped on an I/O error: resume it", obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "running", QMP: "io-error"} }),
