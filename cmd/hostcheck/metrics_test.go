@@ -329,17 +329,23 @@ func TestRenderMetricsParses(t *testing.T) {
 }
 
 // TestSilentRunProbesForPublish: once the host rebooted today a run says
-// nothing and, without METRICS_FILE or HEARTBEAT_URL, probes nothing; with
-// METRICS_FILE it probes once, so that the file does not keep saying the
-// internet is down for the rest of the day.
+// nothing and, without VM_ID, METRICS_FILE or HEARTBEAT_URL, probes
+// nothing; with METRICS_FILE it probes once, so that the file does not
+// keep saying the internet is down for the rest of the day; with VM_ID it
+// probes once (a router VM left stopped is still started: SPEC §13 rule
+// 1, TestSpentDayStartsStoppedVM) and, the internet up, runs no qm.
 func TestSilentRunProbesForPublish(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
+		vm         bool
 		metrics    bool
 		wantProbes int
-	}{{"no keys", false, 0}, {"METRICS_FILE", true, 1}} {
+	}{{"no keys", false, false, 0}, {"METRICS_FILE", false, true, 1}, {"VM_ID", true, false, 1}, {"VM_ID and METRICS_FILE", true, true, 1}} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newObsLab(t)
+			if !tc.vm {
+				l.cfg.VMID = ""
+			}
 			if tc.metrics {
 				l.cfg.MetricsFile = l.metrics
 			}
@@ -350,6 +356,9 @@ func TestSilentRunProbesForPublish(t *testing.T) {
 			if l.probes != tc.wantProbes || len(l.ran) != 0 {
 				t.Errorf("a run with today's mark: %d probes, commands %q; want %d probes, no command", l.probes, l.ran, tc.wantProbes)
 			}
+			if l.log.Len() != 0 {
+				t.Errorf("a run with today's mark logged:\n%s", l.log.String())
+			}
 			_, err := os.Stat(l.metrics)
 			if tc.metrics {
 				if v, _, ok := value(l.families(), "netrescue_internet_up", ""); !ok || v != 1 {
@@ -359,6 +368,52 @@ func TestSilentRunProbesForPublish(t *testing.T) {
 				t.Errorf("METRICS_FILE written without the key: %v", err)
 			}
 		})
+	}
+}
+
+// TestSpentDayStartsStoppedVM: the host rebooted today (its mark), and the
+// router VM did not come back (onboot=0, a passed-through NIC that failed
+// to attach): the next run starts it (SPEC §13 rules 1 and 4: a failed
+// restart never leaves the house offline), logged and counted, and does
+// nothing else: no SSH to the router, no cold restart, no second reboot.
+// With the VM running and the internet still down, runs ask qm and stay
+// silent; VM_START_MAX still bounds the day's starts.
+func TestSpentDayStartsStoppedVM(t *testing.T) {
+	l := newObsLab(t, "VM_START_MAX=2")
+	if err := os.WriteFile(l.cfg.PVEMark, []byte("boot_id=boot-0\ndate=2026-12-06\nreason=SOS\ntime=2026-12-06T09:00:00Z\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l.up, l.vm = false, "stopped"
+	l.run()
+	if got, want := strings.Join(l.ran, "; "), "/usr/sbin/qm status 100 --verbose; /usr/sbin/qm start 100"; !strings.HasPrefix(got, want) {
+		t.Fatalf("commands: %q; want %q first\nlog:\n%s", got, want, l.log.String())
+	}
+	for _, want := range []string{"【检测】互联网断开，路由虚拟机未运行 (今天的物理机救援已用过，只启动虚拟机)。", "【终极动作】启动已停止的 OpenWrt 虚拟机。"} {
+		if !strings.Contains(l.log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, l.log.String())
+		}
+	}
+	for _, c := range l.ran {
+		if strings.Contains(c, " stop ") || strings.Contains(c, "reboot") {
+			t.Errorf("ran %q on a day whose host rescue is spent", c)
+		}
+	}
+
+	// Running now, the internet still down: qm is asked, nothing said.
+	l.ran, l.now = nil, l.now.Add(5*time.Minute)
+	l.log.Reset()
+	l.run()
+	if got := strings.Join(l.ran, "; "); got != "/usr/sbin/qm status 100 --verbose" || l.log.Len() != 0 {
+		t.Errorf("VM running, internet down: commands %q, log %q; want qm status only, silent", got, l.log.String())
+	}
+
+	// It stops twice more: the second start of the day, then VM_START_MAX=2 is spent.
+	for i, want := range []bool{true, false} {
+		l.vm, l.ran, l.now = "stopped", nil, l.now.Add(5*time.Minute)
+		l.run()
+		if started := strings.Contains(strings.Join(l.ran, "; "), "qm start"); started != want {
+			t.Errorf("stop %d after the first start: qm start run %v; want %v (commands %q)", i+1, started, want, l.ran)
+		}
 	}
 }
 

@@ -157,11 +157,12 @@ func TestAtMostOncePerDay(t *testing.T) {
 			if step.Action == HostReboot && !cfg.HostRebootHours.Contains(now) {
 				rt.Fatalf("run %d: host reboot at %s outside HOST_REBOOT_HOURS %v", i, now.Format("15:04"), cfg.HostRebootHours)
 			}
-			// Liveness (SPEC §13 rule 1): a VM left stopped is started by the
-			// next run that finds the internet down and can ask qm, unless
-			// today's VM_START_MAX is spent or the day's rescue is spent.
+			// Liveness (SPEC §13 rules 1 and 4): a VM left stopped is started
+			// by the next run that finds the internet down and can ask qm,
+			// unless today's VM_START_MAX is spent — also on a day whose host
+			// rescue is spent (the VM may not have come back after the reboot).
 			paused := !st.PauseUntil.IsZero() && now.Before(st.PauseUntil)
-			if cfg.VMID != "" && vm == "stopped" && !locked && !paused && !o.NetUp && !qmFails && !step.Silent && step.Action != VMStart {
+			if cfg.VMID != "" && vm == "stopped" && !locked && !paused && !o.NetUp && !qmFails && step.Action != VMStart {
 				if VMStartsLeft(cfg, st, now) {
 					if !strings.Contains(msgs(step), "严重错误】记录的日期在未来") {
 						rt.Fatalf("run %d: the VM is stopped, the internet down, and it is not started: %s", i, msgs(step))

@@ -272,15 +272,15 @@ func (d *decider) run() {
 	// absurd was logged and now reads today: the run says so and stops.
 	d.pauseExpiry()
 	fixed := d.futureDates()
-	if spent(n.LastReboot, now) {
-		d.step.Silent = !fixed
-		return
-	}
-	if n.HasMark {
-		if spent(n.Mark.Date, now) {
+	if spent(n.LastReboot, now) || n.HasMark && spent(n.Mark.Date, now) {
+		if d.cfg.VMID == "" || fixed {
 			d.step.Silent = !fixed
 			return
 		}
+		d.spentDayVM()
+		return
+	}
+	if n.HasMark {
 		d.log(slog.LevelInfo, "【重置】发现过期的重启标记，已删除。", slog.String("mark_date", n.Mark.Date))
 		n.HasMark, n.Mark = false, state.Mark{}
 	}
@@ -373,6 +373,50 @@ func (d *decider) run() {
 		reason += "; qm status failed: " + d.o.VM.Err
 	}
 	d.hostReboot(reason)
+}
+
+// spentDayVM is a run, with VM_ID set, on a day whose host rescue is
+// spent. SPEC §6 step 1 makes it silent, but §13 rules 1 and 2 still hold
+// (rule 4: "a failed or interrupted restart never leaves the house
+// offline"): a router VM that did not come back after the host's reboot
+// (onboot=0, a passed-through NIC that failed to attach), or that stopped
+// or paused since, would otherwise leave the house offline until midnight.
+// So the run probes and, with the internet down, asks qm and starts or
+// resumes the VM within VM_START_MAX. It tries nothing else (no SSH, no
+// cold restart, no reboot) and says nothing when there is nothing to do.
+func (d *decider) spentDayVM() {
+	n := &d.step.Next
+	now := d.o.Now
+	d.step.Silent = true
+	switch {
+	case !d.o.NetKnown:
+		d.step.Need = NeedNet
+		return
+	case d.o.Up():
+		return
+	case !d.o.VMKnown:
+		d.step.Need = NeedVM
+		return
+	}
+	vm := d.o.VM
+	action := None
+	switch {
+	case vm.Err != "" || lockHolds(vm.Lock):
+	case vm.Status == "stopped":
+		action = VMStart
+	case vm.Paused():
+		action = VMResume
+	}
+	if action == None || d.paused() || !VMStartsLeft(d.cfg, *n, now) {
+		return
+	}
+	d.step.Silent = false
+	if n.DownSince.IsZero() || n.DownSince.After(now) {
+		n.DownSince = now
+	}
+	d.log(slog.LevelWarn, "【检测】互联网断开，路由虚拟机未运行 (今天的物理机救援已用过，只启动虚拟机)。",
+		slog.String("vm_id", d.cfg.VMID), slog.String("status", vmState(vm)), slog.String("probe", d.o.NetDetail))
+	d.vmStart(action)
 }
 
 // hostReboot is step 6: the mark is part of the new state, so the caller

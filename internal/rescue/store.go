@@ -49,11 +49,13 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	last, lastOK := date(rec, "last_reboot_date")
 	switch {
 	case ok && (err != nil || !vmOK || !lastOK):
-		// A damaged record may have held today's VM restart or host
-		// reboot: protect the day it was last written, as a damaged mark does.
+		// A damaged record may have held today's VM restart, host reboot
+		// or VM starts: protect the day it was last written, as a damaged
+		// mark does (valid start keys below still give the real count).
 		if fi, serr := os.Lstat(p); serr == nil { // never a planted link's target
 			day := fi.ModTime().In(loc).Format(state.DateLayout)
 			st.VMRestartDate, st.LastReboot = max(vm, day), max(last, day)
+			st.VMStartDate, st.VMStarts = day, 1<<10
 		}
 		if err == nil {
 			problems = append(problems, &state.CorruptError{Path: p, Content: rec.Format(),
