@@ -228,6 +228,12 @@ func Parse(path, content string, role Role) (Config, error) {
 		line = strings.TrimPrefix(line, "export ")
 		name, rawVal, ok := strings.Cut(line, "=")
 		name = strings.TrimSpace(name)
+		// A secret key written without its "=" ("NOTIFY_URL https://…",
+		// "HEARTBEAT_URL: https://…") is named, never quoted: the rest of
+		// the line is its token (SPEC §9).
+		if w := firstWord(line); secretName(w) && (!ok || name != w) {
+			return c, &Error{Path: path, Line: i + 1, Key: w, Msg: "not KEY=value" + notShown}
+		}
 		if !ok || name == "" {
 			return c, &Error{Path: path, Line: i + 1, Msg: fmt.Sprintf("%q is not KEY=value", line)}
 		}
@@ -236,7 +242,7 @@ func Parse(path, content string, role Role) (Config, error) {
 		if err != nil {
 			msg := err.Error()
 			var aq *afterQuoteError
-			if k != nil && k.secret && errors.As(err, &aq) {
+			if secretName(name) && errors.As(err, &aq) {
 				msg = "text after the closing quote" + notShown
 			}
 			return c, &Error{Path: path, Line: i + 1, Key: name, Msg: msg}
@@ -275,6 +281,27 @@ func Parse(path, content string, role Role) (Config, error) {
 // (NOTIFY_URL's token): the value is never echoed (issue 9 item 18).
 const notShown = " (the value is not shown: it may hold a token)"
 
+// firstWord is the text of line before its first blank, ':' or '=': the
+// key a person meant, however they separated it from the value.
+func firstWord(line string) string {
+	if i := strings.IndexAny(line, " \t:="); i >= 0 {
+		return line[:i]
+	}
+	return line
+}
+
+// secretName reports whether name is a key whose value may hold a secret,
+// in any case and for either role: a host key in a router's file is still
+// the host's token.
+func secretName(name string) bool {
+	for _, k := range keys {
+		if k.secret && strings.EqualFold(k.name, name) {
+			return true
+		}
+	}
+	return false
+}
+
 // afterQuoteError is text after a closing quote; its message quotes the
 // text, which the error of a secret key must not.
 type afterQuoteError struct{ rest string }
@@ -284,7 +311,10 @@ func (e *afterQuoteError) Error() string {
 }
 
 // unquote handles an unquoted value (with an optional trailing " # comment"),
-// or one wrapped in single or double quotes, as sh would read them.
+// or one wrapped in single or double quotes, as sh would read them: a
+// single-quoted value ends at the next single quote and holds no escapes;
+// a double-quoted one ends at the next double quote that no backslash
+// escapes, and is unescaped as sh does (see unescape).
 func unquote(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -292,11 +322,11 @@ func unquote(s string) (string, error) {
 	}
 	switch q := s[0]; q {
 	case '\'', '"':
-		end := strings.IndexByte(s[1:], q)
+		end := closingQuote(s)
 		if end < 0 {
 			return "", fmt.Errorf("missing closing %c quote", q)
 		}
-		v, rest := s[1:1+end], strings.TrimSpace(s[2+end:])
+		v, rest := s[1:end], strings.TrimSpace(s[end+1:])
 		if rest != "" && rest[0] != '#' {
 			return "", &afterQuoteError{rest: rest}
 		}
@@ -341,17 +371,41 @@ func (c *Config) validate() *Error {
 	return nil
 }
 
-// unescape undoes the shell's escapes of a double-quoted value: \" \\ \$
-// become " \ $, left to right; any other backslash stays. (A loop, not a
-// strings.Replacer: that one costs the router's binary ~10 KB, SPEC §12.)
+// closingQuote is the index of the quote that closes the one at s[0], or
+// -1: in double quotes a backslash escapes the character after it (so
+// "a \"b\"" is one value), in single quotes nothing does.
+func closingQuote(s string) int {
+	q := s[0]
+	for i := 1; i < len(s); i++ {
+		switch {
+		case s[i] == q:
+			return i
+		case s[i] == '\\' && q == '"':
+			i++
+		}
+	}
+	return -1
+}
+
+// unescape undoes the escapes of a double-quoted value as a POSIX shell
+// does (XCU 2.2.3): a backslash followed by $ ` " or \ gives that
+// character, followed by a newline it joins the lines; any other backslash
+// stays. (A loop, not a strings.Replacer: that one costs the router's
+// binary ~10 KB, SPEC §12.)
 func unescape(v string) string {
 	if !strings.Contains(v, `\`) {
 		return v
 	}
 	var b strings.Builder
 	for i := 0; i < len(v); i++ {
-		if v[i] == '\\' && i+1 < len(v) && strings.IndexByte(`"\$`, v[i+1]) >= 0 {
-			i++
+		if v[i] == '\\' && i+1 < len(v) {
+			switch v[i+1] {
+			case '\n':
+				i++
+				continue
+			case '$', '`', '"', '\\':
+				i++
+			}
 		}
 		b.WriteByte(v[i])
 	}

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -97,6 +98,10 @@ func TestParseValues(t *testing.T) {
 		}},
 		{"explicit L1_CMD wins", Router, "L1_CMD=/bin/true\nWAN_IFACE=wan6", func(c Config) bool { return c.L1Cmd == "/bin/true" && c.WanIface == "wan6" }},
 		{"NOTIFY_URL https", Host, "NOTIFY_URL=https://ntfy.sh/x", func(c Config) bool { return c.NotifyURL == "https://ntfy.sh/x" }},
+		// SPEC §3: the value sh reads (dash and busybox ash alike).
+		{"escaped quotes in double quotes", Router, `L3_CMD="/usr/bin/logger \"going down\"; /sbin/reboot -f"`, func(c Config) bool {
+			return c.L3Cmd == `/usr/bin/logger "going down"; /sbin/reboot -f`
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,6 +187,27 @@ func TestErrors(t *testing.T) {
 			`/etc/netrescue.conf:1: NOTIFY_URL: must start with https:// or http:// (the value is not shown: it may hold a token); allowed: an http(s) URL, or empty`},
 		{"NOTIFY_URL text after quote", Host, `NOTIFY_URL="https://hooks.example/x" T0KEN-s3cret`,
 			`/etc/netrescue.conf:1: NOTIFY_URL: text after the closing quote (the value is not shown: it may hold a token)`},
+		// A backslash escapes a double quote (SPEC §3: as sh reads the
+		// line); in single quotes it escapes nothing.
+		{"escaped closing quote", Router, `L1_CMD="ifup wan\"`, `/etc/netrescue.conf:1: L1_CMD: missing closing " quote`},
+		{"text after escaped quotes", Router, `L3_CMD="logger \"down\"" now`,
+			`/etc/netrescue.conf:1: L3_CMD: text "now" after the closing quote`},
+		{"no escape in single quotes", Router, `L2_CMD='it\'s'`, `/etc/netrescue.conf:1: L2_CMD: text "s'" after the closing quote`},
+		// A secret key without its "=" is named, its value never shown
+		// (SPEC §9); any other key's line is quoted whole, as it helps.
+		{"NOTIFY_URL without =", Host, "NOTIFY_URL https://api.day.app/T0KEN-s3cret",
+			`/etc/netrescue.conf:1: NOTIFY_URL: not KEY=value (the value is not shown: it may hold a token)`},
+		{"NOTIFY_URL with a colon", Host, "NOTIFY_URL: https://api.day.app/T0KEN-s3cret",
+			`/etc/netrescue.conf:1: NOTIFY_URL: not KEY=value (the value is not shown: it may hold a token)`},
+		{"HEARTBEAT_URL without =, = in the query", Host, "HEARTBEAT_URL https://hc-ping.com/T0KEN-s3cret?create=1",
+			`/etc/netrescue.conf:1: HEARTBEAT_URL: not KEY=value (the value is not shown: it may hold a token)`},
+		{"lower-case secret key without =", Host, "\theartbeat_url\thttps://hc-ping.com/T0KEN-s3cret",
+			`/etc/netrescue.conf:1: heartbeat_url: not KEY=value (the value is not shown: it may hold a token)`},
+		{"host secret in a router file without =", Router, "NOTIFY_URL https://api.day.app/T0KEN-s3cret",
+			`/etc/netrescue.conf:1: NOTIFY_URL: not KEY=value (the value is not shown: it may hold a token)`},
+		{"host secret in a router file, text after quote", Router, `NOTIFY_URL="https://hooks.example/x" T0KEN-s3cret`,
+			`/etc/netrescue.conf:1: NOTIFY_URL: text after the closing quote (the value is not shown: it may hold a token)`},
+		{"other key without =", Router, "L1_CMD /sbin/ifup wan", `/etc/netrescue.conf:1: "L1_CMD /sbin/ifup wan" is not KEY=value`},
 		{"unknown far key", Host, "WHATEVER_ELSE_ENTIRELY=1",
 			"/etc/netrescue.conf:1: WHATEVER_ELSE_ENTIRELY: unknown key; allowed keys: " + strings.Join(Keys(Host), " ")},
 	}
@@ -269,6 +295,48 @@ func TestParseDuration(t *testing.T) {
 	}
 }
 
+// TestUnquote: a value reads as sh reads the same assignment. Double
+// quotes end at the first unescaped " and unescape \$ \` \" \\ only;
+// single quotes hold no escapes. Each accepted case is checked against
+// /bin/sh too when there is one.
+func TestUnquote(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"escaped quotes", `"/usr/bin/logger \"going down\"; /sbin/reboot -f"`, `/usr/bin/logger "going down"; /sbin/reboot -f`},
+		{"only escaped quotes", `"\"quoted\""`, `"quoted"`},
+		{"escaped backslash before the closing quote", `"a\\"`, `a\`},
+		{"dollar, backtick, backslash", "\"\\$HOME \\`id\\` \\\\\"", "$HOME `id` \\"},
+		{"other backslashes stay", `"a\nb \x \'"`, `a\nb \x \'`},
+		{"escaped quote then comment", `"say \"hi\"" # greeting`, `say "hi"`},
+		{"hash inside double quotes", `"a # b"`, `a # b`},
+		{"single quotes keep backslashes", `'a\'`, `a\`},
+		{"single quotes keep everything", `'say \"hi\" $HOME'`, `say \"hi\" $HOME`},
+		{"double quotes in single quotes", `'echo "hi"' # c`, `echo "hi"`},
+		{"bare with comment", `/sbin/ifup # c`, `/sbin/ifup`},
+		{"empty double quotes", `""`, ``},
+	}
+	var shells [][]string // dash on Debian, busybox ash as on OpenWrt
+	for _, sh := range [][]string{{"/bin/sh"}, {"/bin/busybox", "sh"}} {
+		if _, err := os.Stat(sh[0]); err == nil {
+			shells = append(shells, sh)
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, err := unquote(tt.in); err != nil || got != tt.want {
+				t.Errorf("unquote(%s) = %q, %v; want %q", tt.in, got, err, tt.want)
+			}
+			for _, sh := range shells {
+				out, err := exec.Command(sh[0], append(sh[1:], "-c", "V="+tt.in+"\nprintf %s \"$V\"")...).Output()
+				if err != nil || string(out) != tt.want {
+					t.Errorf("%s reads V=%s as %q, %v; the test wants %q", sh, tt.in, out, err, tt.want)
+				}
+			}
+		})
+	}
+}
+
 // toolChars are the characters of a command key (SPEC §15).
 const toolChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/+-"
 
@@ -288,6 +356,12 @@ func FuzzParse(f *testing.F) {
 	f.Add("NOTIFY_URL=\"https://hooks.example/x\" T0KEN-s3cret", false)
 	f.Add("WAN_IFACE=wan6\nIFSTATUS=/sbin/ifstatus", true)
 	f.Add("WAN_IFACE='wan; reboot'\nL1_CMD=/sbin/ifup wan", true)
+	// Escaped quotes; secret keys written without their "=".
+	f.Add(`L3_CMD="/usr/bin/logger \"going down\"; /sbin/reboot -f"`, true)
+	f.Add(`L1_CMD="a\\" b"`+"\nL2_CMD='c\\'", true)
+	f.Add("NOTIFY_URL https://api.day.app/T0KEN-s3cret", false)
+	f.Add("HEARTBEAT_URL: https://hc-ping.com/T0KEN-s3cret?create=1", false)
+	f.Add("NOTIFY_URL=\"https://hooks.example/x\" T0KEN-s3cret", true)
 	f.Fuzz(func(t *testing.T, content string, router bool) {
 		role := Host
 		if router {
@@ -299,12 +373,8 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("error %q does not name the file", err)
 			}
 			var ce *Error
-			if errors.As(err, &ce) && ce.Key == "NOTIFY_URL" && ce.Line > 0 {
-				line := strings.Split(strings.TrimPrefix(content, "\ufeff"), "\n")[ce.Line-1]
-				_, raw, _ := strings.Cut(line, "=")
-				if v := strings.Trim(strings.TrimSpace(raw), `"'`); len(v) >= 8 && strings.Contains(err.Error(), v) {
-					t.Fatalf("error %q echoes the NOTIFY_URL value %q", err, v)
-				}
+			if errors.As(err, &ce) && ce.Line > 0 {
+				checkSecretNotShown(t, err, strings.Split(strings.TrimPrefix(content, "\ufeff"), "\n")[ce.Line-1])
 			}
 			return
 		}
@@ -320,6 +390,31 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted router config unusable: %+v", c)
 		}
 	})
+}
+
+// checkSecretNotShown fails when err, the error of line, echoes a word of
+// the value of a secret key (NOTIFY_URL, HEARTBEAT_URL in any case, with
+// or without its "="). Only words of 8 bytes or more count, and none that
+// the error's fixed text holds anyway (key names, what is allowed, the
+// scheme the error may name).
+func checkSecretNotShown(t *testing.T, err error, line string) {
+	t.Helper()
+	line = strings.TrimPrefix(strings.TrimSpace(strings.TrimSuffix(line, "\r")), "export ")
+	w := firstWord(line)
+	if !secretName(w) {
+		return
+	}
+	rest := line[len(w):]
+	fixed := strings.Join(append(Keys(Router), Keys(Host)...), " ") + notShown +
+		" must start with https:// or http://, not " + scheme(strings.TrimLeft(rest, " \t:=\"'")) + ":// is not a URL with a host"
+	for _, k := range keys {
+		fixed += " " + k.allowed
+	}
+	for _, v := range strings.FieldsFunc(rest, func(r rune) bool { return strings.ContainsRune(" \t=:\"'#\\", r) }) {
+		if len(v) >= 8 && strings.Contains(err.Error(), v) && !strings.Contains(fixed, v) {
+			t.Fatalf("error %q echoes %q of the %s value", err, v, w)
+		}
+	}
 }
 
 // TestREADMEListsEveryKey keeps the README's key reference complete.

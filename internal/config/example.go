@@ -51,8 +51,7 @@ func Example(role Role) string {
 
 // quoteValue writes v so that Parse (and sh) reads it back as v: bare when
 // nothing in it is special, else in single quotes, else (v holds a single
-// quote) in double quotes with \ and $ escaped. Parse ends a double-quoted
-// value at its first double quote, so no default may hold both kinds.
+// quote) in double quotes with \ $ ` and " escaped.
 func quoteValue(v string) string {
 	if !strings.ContainsAny(v, " \t#'\"\\$;&|<>(){}*?`~") && strings.TrimSpace(v) == v {
 		return v // other white space at an end is quoted too: Parse trims it
@@ -63,7 +62,7 @@ func quoteValue(v string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for i := 0; i < len(v); i++ {
-		if v[i] == '\\' || v[i] == '$' {
+		if strings.IndexByte("\\$`\"", v[i]) >= 0 {
 			b.WriteByte('\\')
 		}
 		b.WriteByte(v[i])

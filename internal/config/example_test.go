@@ -69,23 +69,30 @@ func TestQuoteValue(t *testing.T) {
 	}
 }
 
-// FuzzUnescape: the loop reads a double-quoted value as the
-// strings.Replacer it replaced did (\" \\ \$, left to right), and every
-// value quoteValue writes reads back as itself.
+// FuzzUnescape: the loop reads a double-quoted value as a POSIX shell
+// does (\$ \` \" \\ and \newline, left to right, as a strings.Replacer
+// would), every value quoteValue writes reads back as itself, and a
+// single-quoted value is taken as it is.
 func FuzzUnescape(f *testing.F) {
-	for _, s := range []string{`a\"b`, `\\\\$`, `\\"`, `\$HOME`, `\n\x`, `\`, `it's $HOME\n`} {
+	for _, s := range []string{`a\"b`, `\\\\$`, `\\"`, `\$HOME`, `\n\x`, `\`, `it's $HOME\n`,
+		"\\`id\\`", "a\\\nb", `it's "quoted"`, `/usr/bin/logger "going down"; /sbin/reboot -f`} {
 		f.Add(s)
 	}
-	ref := strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`)
+	ref := strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`, "\\`", "`", "\\\n", "")
 	f.Fuzz(func(t *testing.T, v string) {
 		if got, want := unescape(v), ref.Replace(v); got != want {
 			t.Errorf("unescape(%q) = %q; strings.Replacer: %q", v, got, want)
 		}
-		if strings.ContainsAny(v, "\n\r") || strings.Contains(v, "'") && strings.Contains(v, `"`) {
-			return // not a value of one line that one kind of quote can hold
+		if strings.ContainsAny(v, "\n\r") {
+			return // not a value of one line
 		}
 		if got, err := unquote(quoteValue(v)); err != nil || got != v {
 			t.Errorf("unquote(quoteValue(%q)) = %q, %v", v, got, err)
+		}
+		if !strings.Contains(v, "'") {
+			if got, err := unquote("'" + v + "'"); err != nil || got != v {
+				t.Errorf("unquote('%s') = %q, %v; want it as it is", v, got, err)
+			}
 		}
 	})
 }
