@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // Shell is the interpreter of every *_CMD value.
@@ -79,6 +80,12 @@ func RunEnv(ctx context.Context, cmdline string, timeout time.Duration, env []st
 	switch {
 	case err == nil:
 		r.ExitCode = 0
+	case errors.Is(err, exec.ErrWaitDelay) && c.ProcessState != nil && c.ProcessState.Success():
+		// The shell exited 0 by itself but left a child in the background
+		// holding its output ("curl … &"): Wait gave up on the pipes after
+		// WaitDelay. The outcome is the exit status (SPEC §5 rule 3); the
+		// child goes on, and what it wrote so far is kept.
+		r.ExitCode = 0
 	case ctx.Err() != nil:
 		r.Err = fmt.Errorf("killed after %v: %w", r.Elapsed.Round(time.Millisecond), ctx.Err())
 	case errors.As(err, &ee) && ee.Exited():
@@ -96,12 +103,23 @@ func firstLine(s string) string {
 		l, s, _ = strings.Cut(s, "\n")
 		if l = strings.TrimSpace(l); l != "" {
 			if len(l) > 200 {
-				l = l[:200] + "…"
+				l = l[:runeCut(l, 200)] + "…"
 			}
 			return l
 		}
 	}
 	return ""
+}
+
+// runeCut is n, or less so that s[:n] does not end inside a UTF-8
+// character (a Chinese error message is 3 bytes a character).
+func runeCut(s string, n int) int {
+	for i := n; i > n-utf8.UTFMax && i > 0; i-- {
+		if utf8.RuneStart(s[i]) {
+			return i
+		}
+	}
+	return n // not UTF-8 there: any cut will do
 }
 
 // limited keeps at most 64 KiB of output: enough for a log line or a

@@ -2,7 +2,9 @@ package command
 
 import (
 	"context"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -21,6 +23,9 @@ func TestRunStderrLine(t *testing.T) {
 		{"blank only", `printf '\n\n \n' >&2; exit 2`, "", 2},
 		{"cut at 200 bytes", `printf '%0250d\n' 0 >&2; exit 1`, strings.Repeat("0", 200) + "…", 1},
 		{"a first line past 64 KiB", `printf '` + long + `\nlater\n' >&2; exit 1`, strings.Repeat("x", 200) + "…", 1},
+		// 70 × 3 bytes: the cut at 200 bytes falls inside the 67th
+		// character, so the line ends after the 66th (198 bytes).
+		{"cut at a character", `printf '%s\n' '` + strings.Repeat("网", 70) + `' >&2; exit 1`, strings.Repeat("网", 66) + "…", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Run(context.Background(), tc.cmdline, 10*time.Second)
@@ -34,5 +39,47 @@ func TestRunStderrLine(t *testing.T) {
 	}
 	if r := Run(context.Background(), `echo out; echo err >&2`, 10*time.Second); !r.OK() || r.Stdout != "out\n" || r.Stderr != "err" || r.Summary() != "[成功]" {
 		t.Errorf("a command that succeeds: %+v", r)
+	}
+}
+
+// TestRunBackgroundChild: a command that exits 0 but leaves a child in the
+// background holding its output (ON_EVENT_CMD "curl … &") succeeded (SPEC
+// §5 rule 3: the outcome is the exit status), and Run does not wait for
+// the child: it returns at the latest WaitDelay after the shell exits,
+// also when that is past a short timeout. A failing exit stays a failure.
+func TestRunBackgroundChild(t *testing.T) {
+	for _, tc := range []struct {
+		name, cmdline, stderr string
+		timeout               time.Duration
+		code                  int
+	}{
+		{"exit 0", `/bin/sleep 3 & echo $!; exit 0`, "", 10 * time.Second, 0},
+		{"stderr kept", `echo 'warning: slow' >&2; /bin/sleep 3 & echo $!; exit 0`, "warning: slow", 10 * time.Second, 0},
+		{"timeout before WaitDelay", `/bin/sleep 3 & echo $!; exit 0`, "", 300 * time.Millisecond, 0},
+		{"exit 1", `echo 'no route' >&2; /bin/sleep 3 & echo $!; exit 1`, "no route", 10 * time.Second, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Run(context.Background(), tc.cmdline, tc.timeout)
+			pid, err := strconv.Atoi(strings.TrimSpace(r.Stdout))
+			if err != nil {
+				t.Fatalf("Run(%q) = %+v; want the child's pid on stdout", tc.cmdline, r)
+			}
+			alive := syscall.Kill(pid, 0) == nil
+			syscall.Kill(pid, syscall.SIGKILL)
+			if r.ExitCode != tc.code || r.OK() != (tc.code == 0) || r.Stderr != tc.stderr {
+				t.Errorf("Run(%q) = exit %d, ok %v, stderr %q, err %v; want exit %d, stderr %q",
+					tc.cmdline, r.ExitCode, r.OK(), r.Stderr, r.Err, tc.code, tc.stderr)
+			}
+			want := "[成功]"
+			if tc.code != 0 {
+				want = "[错误] exit status 1: " + tc.stderr
+			}
+			if r.Summary() != want {
+				t.Errorf("Summary = %q; want %q", r.Summary(), want)
+			}
+			if !alive {
+				t.Errorf("Run(%q) returned after %v, when its background child (pid %d) had ended; want it not to wait for the child", tc.cmdline, r.Elapsed, pid)
+			}
+		})
 	}
 }
