@@ -126,8 +126,11 @@ func (c Client) Do(ctx context.Context, r Request) (Response, error) {
 	}
 	var b strings.Builder
 	requestURI := u.RequestURI()
-	if proxy != nil && u.Scheme == "http" {
-		requestURI = u.String() // a proxy is asked for the absolute URL
+	if proxy != nil && u.Scheme == "http" && u.Opaque == "" {
+		// A proxy is asked for the absolute URI, as net/http asks it:
+		// without the user information (sent as Authorization below)
+		// and the fragment, which no server is sent and a proxy would log.
+		requestURI = u.Scheme + "://" + u.Host + requestURI
 	}
 	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n", r.Method, requestURI, u.Host, cmpOr(c.UserAgent, "netrescue"))
 	if proxy != nil && u.Scheme == "http" {

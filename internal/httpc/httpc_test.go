@@ -355,6 +355,44 @@ func TestProxy(t *testing.T) {
 	}
 }
 
+// TestProxyRequestLine: through an HTTP proxy the request line is the
+// absolute URI without the URL's user information and fragment, as
+// net/http sends it: a password in the URL goes to the server as Basic
+// authorization, never into the proxy's access log.
+func TestProxyRequestLine(t *testing.T) {
+	var s seen
+	srv := httptest.NewServer(recorder(&s, http.StatusOK))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	p := startProxy(t, map[string]string{"example.net:" + port: strings.TrimPrefix(srv.URL, "http://")})
+	raw := "http://owner:SECRET%20pw@example.net:" + port + "/ping/T0KEN?create=1#frag"
+	const wantAuth = "Basic b3duZXI6U0VDUkVUIHB3" // owner:SECRET pw
+	wantLine := "GET http://example.net:" + port + "/ping/T0KEN?create=1 HTTP/1.1"
+
+	c := Client{Getenv: func(k string) string { return map[string]string{"HTTP_PROXY": p.addr}[k] }}
+	resp, err := c.Do(context.Background(), Request{Method: "GET", URL: mustURL(t, raw)})
+	got, proxyAuth := p.asked()
+	if len(got) != 1 || got[0] != wantLine || proxyAuth[0] != "" {
+		t.Errorf("proxy asked %q (Proxy-Authorization %q); want %q, none", got, proxyAuth, wantLine)
+	}
+	if err != nil || resp.StatusCode != 200 || s.uri != "/ping/T0KEN?create=1" || s.auth != wantAuth {
+		t.Errorf("Do = %+v, %v; server saw %q with Authorization %q; want 200, /ping/T0KEN?create=1, %q", resp, err, s.uri, s.auth, wantAuth)
+	}
+
+	// net/http through the same proxy asks the same.
+	pu := mustURL(t, "http://"+p.addr)
+	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu)}}
+	hresp, err := hc.Get(raw)
+	if err != nil {
+		t.Fatalf("net/http through the proxy: %v", err)
+	}
+	hresp.Body.Close()
+	hc.CloseIdleConnections()
+	if got, _ := p.asked(); len(got) != 1 || got[0] != wantLine || s.auth != wantAuth {
+		t.Errorf("net/http asked the proxy %q, the server saw Authorization %q; httpc asked %q, %q", got, s.auth, wantLine, wantAuth)
+	}
+}
+
 func TestNoProxy(t *testing.T) {
 	for _, tt := range []struct {
 		list, url string
