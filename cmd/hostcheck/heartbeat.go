@@ -159,7 +159,7 @@ func sendBeat(ctx context.Context, client httpc.Doer, raw string) error {
 // this run's probe, or nil when the run did not probe (the day's rescue
 // spent), in which case it probes only if a request is due.
 func (h *host) heartbeat(ctx context.Context, client httpc.Doer, now time.Time, netUp func() bool) {
-	b, err := loadBeat(h.cfg.RunDir)
+	b, err := loadBeat(cli.RunDir(h.cfg.RunDir))
 	if err != nil {
 		// Damaged (a FIFO, garbage): start afresh; the save below replaces it.
 		h.logProblem(err)
@@ -191,7 +191,7 @@ func (h *host) heartbeat(ctx context.Context, client httpc.Doer, now time.Time, 
 	if next.same(b) {
 		return
 	}
-	if err := next.save(h.cfg.RunDir); err != nil {
-		h.log.Warn("【心跳】RUN_DIR 无法写入", "file", filepath.Join(h.cfg.RunDir, HeartbeatFile), "err", err)
+	if err := next.save(cli.RunDir(h.cfg.RunDir)); err != nil {
+		h.log.Warn("【心跳】RUN_DIR 无法写入", "file", filepath.Join(cli.RunDir(h.cfg.RunDir), HeartbeatFile), "err", err)
 	}
 }

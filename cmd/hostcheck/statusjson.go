@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/remote"
@@ -98,7 +99,7 @@ func (h *host) statusState(st rescue.State, now time.Time, res probe.Result, rs 
 		}
 	}
 	if h.cfg.HeartbeatURL != "" {
-		b, _ := loadBeat(h.cfg.RunDir)
+		b, _ := loadBeat(cli.RunDir(h.cfg.RunDir))
 		js.Heartbeat = &hostBeat{Host: beatHost(h.cfg.HeartbeatURL), EverySeconds: int64(h.cfg.HeartbeatEvery / time.Second),
 			LastFailed: b.Failing, FailPending: b.FailPending}
 		if !b.Last.IsZero() {
@@ -151,7 +152,7 @@ func (h *host) publishChecks(now time.Time) []health.Check {
 	}
 	if h.cfg.HeartbeatURL != "" {
 		host := beatHost(h.cfg.HeartbeatURL)
-		b, err := loadBeat(h.cfg.RunDir)
+		b, err := loadBeat(cli.RunDir(h.cfg.RunDir))
 		switch {
 		case err != nil:
 			out = append(out, health.Check{Name: "heartbeat", Detail: err.Error(), Fix: "delete the file; the next hostcheck run rewrites it"})

@@ -292,7 +292,9 @@ func logResult(ctx context.Context, log *slog.Logger, r command.Result, attrs ..
 // loadState reads the router's state (the dry run's own under DRY_RUN),
 // logging each damaged file as 【严重错误】 (SPEC §5 rule 4).
 func loadState(ctx context.Context, cfg config.Config, log *slog.Logger, now time.Time) (ladder.Store, ladder.State, []error) {
-	store := ladder.Store{StateDir: cfg.StateDir, RunDir: cfg.RunDir}
+	// RUN_DIR as the lock resolved it: its private subdirectory when
+	// others may write it (RUN_DIR=/tmp, SPEC §15).
+	store := ladder.Store{StateDir: cfg.StateDir, RunDir: cli.RunDir(cfg.RunDir)}
 	if cfg.DryRun {
 		store = store.DryRun()
 	}

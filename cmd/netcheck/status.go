@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pve-op/network-rescue/crontab"
+	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/ladder"
@@ -90,7 +91,7 @@ func newRouterState(cfg config.Config, st ladder.State, now time.Time, res probe
 }
 
 func stateChecks(cfg config.Config, now time.Time) ([]health.Check, ladder.State) {
-	store := ladder.Store{StateDir: cfg.StateDir, RunDir: cfg.RunDir}
+	store := ladder.Store{StateDir: cfg.StateDir, RunDir: cli.RunDir(cfg.RunDir)}
 	st, problems := store.Load(now, cfg.CoolingMax)
 	var out []health.Check
 	for _, p := range problems {

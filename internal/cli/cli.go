@@ -191,8 +191,7 @@ func LoadConfig(f Flags, role config.Role) (config.Config, error) {
 // file can exist, so the cron run and midnight-reset always meet on the
 // same lock.
 func Lock(log *slog.Logger, runDir, stateDir, name string, wait time.Duration) (release func(), held bool, err error) {
-	p := filepath.Join(runDir, name)
-	f, err := openRunLock(log, runDir, p)
+	p, f, err := openRunLock(log, runDir, name)
 	if err != nil && isNoSpace(err) {
 		log.Error("【严重错误】RUN_DIR 无法写入，改用 STATE_DIR 目录加锁", "run_dir", runDir, "reason", err, "lock", stateDir)
 		p = stateDir
@@ -225,22 +224,25 @@ func isNoSpace(err error) bool {
 	return errors.Is(err, unix.EROFS) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT)
 }
 
-// openRunLock checks RUN_DIR and opens (or creates) the lock file p in it,
-// replacing whatever non-regular file was planted there.
-func openRunLock(log *slog.Logger, runDir, p string) (*os.File, error) {
-	if err := SecureRunDir(log, runDir); err != nil {
-		return nil, err
+// openRunLock checks RUN_DIR and opens (or creates) the lock file name in
+// the directory SecureRunDir chose, replacing whatever non-regular file was
+// planted there. p is the lock file's path.
+func openRunLock(log *slog.Logger, runDir, name string) (p string, f *os.File, err error) {
+	dir, err := SecureRunDir(log, runDir)
+	if err != nil {
+		return filepath.Join(runDir, name), nil, err
 	}
-	f, err := openLockFile(p)
+	p = filepath.Join(dir, name)
+	f, err = openLockFile(p)
 	var ce *state.CorruptError
 	if errors.As(err, &ce) {
 		log.Error("【严重错误】锁文件不是普通文件，已删除并重建", "file", p, "kind", ce.Kind)
 		if rerr := os.RemoveAll(p); rerr != nil {
-			return nil, fmt.Errorf("remove the %s found there: %w", ce.Kind, rerr)
+			return p, nil, fmt.Errorf("remove the %s found there: %w", ce.Kind, rerr)
 		}
 		f, err = openLockFile(p)
 	}
-	return f, err
+	return p, f, err
 }
 
 // openDirLock opens the directory dir for flock: O_DIRECTORY and
@@ -278,36 +280,90 @@ func openLockFile(p string) (*os.File, error) {
 	return f, nil
 }
 
-// SecureRunDir makes sure dir (RUN_DIR) is a directory owned by the
-// running user, mode 0700, and not a symlink (SPEC §15). Anything else
-// found there (another user's directory, a symlink, a file) may have been
-// planted to switch the rescue off or to make it act: it is logged as
-// 【严重错误】, removed — RUN_DIR is volatile by definition — and recreated,
-// never trusted or followed.
-func SecureRunDir(log *slog.Logger, dir string) error {
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return fmt.Errorf("run dir %s: %w", dir, err)
+// PrivateRunDir is the subdirectory a run uses inside a RUN_DIR that others
+// may write, such as RUN_DIR=/tmp (on OpenWrt /var is a symlink to /tmp).
+const PrivateRunDir = "netrescue"
+
+// RunDir is the directory a run keeps its lock and volatile state in for
+// RUN_DIR dir: dir itself, or, when dir is an existing directory of ours
+// that group or others may write (/tmp, mode 1777), its subdirectory
+// PrivateRunDir. Such a directory is shared: it is never tightened to 0700,
+// which turned /tmp into drwx------ and broke every non-root daemon. The
+// answer for the subdirectory is the subdirectory itself, so the callers
+// may resolve it more than once.
+func RunDir(dir string) string {
+	fi, err := os.Lstat(dir)
+	if err != nil || !fi.IsDir() || fi.Mode().Perm()&0o022 == 0 {
+		return dir
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return dir // another user's: not ours to share, SecureRunDir moves it aside
+	}
+	return filepath.Join(dir, PrivateRunDir)
+}
+
+// SecureRunDir makes sure the directory RunDir(dir) chooses for RUN_DIR
+// dir is a directory owned by the running user and not a symlink (SPEC
+// §15), and returns it. Anything else found there (another user's
+// directory, a symlink, a file) may have been planted to switch the rescue
+// off or to make it act: it is logged as 【严重错误】 and replaced by a
+// new directory, created 0700, never trusted or followed. A symlink is
+// unlinked; anything else is moved aside in its own directory, never
+// deleted, so that a RUN_DIR set by mistake to someone's directory loses
+// nothing. A directory of ours found there is used as it is: its mode is
+// never changed (the run did not create it).
+func SecureRunDir(log *slog.Logger, dir string) (string, error) {
+	use := RunDir(dir)
+	if err := os.MkdirAll(filepath.Dir(use), 0o755); err != nil {
+		return use, fmt.Errorf("run dir %s: %w", use, err)
 	}
 	for range 3 {
-		bad, err := runDirProblem(dir)
+		bad, err := runDirProblem(use)
 		if err != nil {
-			return err
+			return use, err
 		}
 		if bad == "" {
-			return nil
+			return use, nil
 		}
 		if bad != "missing" {
-			log.Error("【严重错误】RUN_DIR 不可信，已删除并重建", "dir", dir, "found", bad)
-			if err := os.RemoveAll(dir); err != nil {
-				return fmt.Errorf("run dir %s: remove the %s found there: %w", dir, bad, err)
+			if err := setAside(log, use, bad); err != nil {
+				return use, err
 			}
 		}
-		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("run dir %s: %w", dir, err)
+		err = os.Mkdir(use, 0o700)
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			return use, fmt.Errorf("run dir %s: %w", use, err)
+		}
+		if err == nil && use != dir {
+			// Once per boot: the subdirectory is on the tmpfs.
+			log.Warn("RUN_DIR 对其他用户可写，改用其中的私有子目录", "run_dir", dir, "dir", use)
 		}
 		// Checked again: someone may have been quicker than the Mkdir.
 	}
-	return fmt.Errorf("run dir %s: still not a directory of ours after recreating it", dir)
+	return use, fmt.Errorf("run dir %s: still not a directory of ours after recreating it", use)
+}
+
+// setAside clears the path dir of what runDirProblem found there (bad): a
+// symlink is unlinked, anything else is renamed to a hidden name beside
+// it. It is never deleted: another user's directory may hold their files.
+func setAside(log *slog.Logger, dir, bad string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("run dir %s: %w", dir, err)
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		log.Error("【严重错误】RUN_DIR 不可信，已删除并重建", "dir", dir, "found", bad)
+		if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("run dir %s: remove the %s found there: %w", dir, bad, err)
+		}
+		return nil
+	}
+	aside := filepath.Join(filepath.Dir(dir), fmt.Sprintf(".%s.untrusted-%d", filepath.Base(dir), time.Now().UnixNano()))
+	if err := os.Rename(dir, aside); err != nil {
+		return fmt.Errorf("run dir %s: a %s is there and cannot be moved aside (%w); remove it, or set RUN_DIR to a directory of the running user's", dir, bad, err)
+	}
+	log.Error("【严重错误】RUN_DIR 不可信，已移开并重建", "dir", dir, "found", bad, "moved_to", aside)
+	return nil
 }
 
 // runDirProblem describes what is wrong with dir ("" when nothing).
@@ -327,11 +383,6 @@ func runDirProblem(dir string) (string, error) {
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
 		return fmt.Sprintf("directory owned by uid %d", st.Uid), nil
-	}
-	if fi.Mode().Perm() != 0o700 {
-		// Ours, from an older version: tighten it, nothing to distrust. A
-		// read-only RUN_DIR cannot be tightened, and must not stop the run.
-		_ = os.Chmod(dir, 0o700)
 	}
 	return "", nil
 }

@@ -94,7 +94,7 @@ func Run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, 
 		defer release()
 	}
 	if role == config.Router {
-		store := ladder.Store{StateDir: cfg.StateDir, RunDir: cfg.RunDir}
+		store := ladder.Store{StateDir: cfg.StateDir, RunDir: cli.RunDir(cfg.RunDir)}
 		if cfg.DryRun {
 			store = store.DryRun()
 		}
