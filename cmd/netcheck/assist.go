@@ -63,10 +63,12 @@ func assistRun(ctx context.Context, cfg config.Config, step assist.Step, reason 
 		defer stop()
 	}
 	err = store.Save(st, d.Next, len(problems) > 0)
-	var verr *ladder.VolatileError
-	if errors.As(err, &verr) {
-		log.Error("【严重错误】RUN_DIR 无法写入，连续失败次数改存 STATE_DIR，动作照常执行", "run_dir", cfg.RunDir, "err", err)
-		err = nil
+	logVolatile(log, cfg, err)
+	var perr *ladder.PersistError
+	if errors.As(err, &perr) {
+		err = perr // what STATE_DIR could not take refuses the step, as before
+	} else {
+		err = nil // only RUN_DIR failed: the count is on disk (SPEC §15)
 	}
 	for _, ev := range d.Events {
 		log.LogAttrs(ctx, ev.Level, ev.Msg, ev.Attrs...)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/assist"
@@ -219,22 +220,29 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	}
 	// Persist before acting, so that a reboot or crash never loses a count.
 	err = store.Save(st, step.Next, len(problems) > 0)
-	var verr *ladder.VolatileError
-	if errors.As(err, &verr) {
-		// The count is on disk: act anyway, a full /tmp must not block the
-		// reboot that would fix it (SPEC §15).
-		log.Error("【严重错误】RUN_DIR 无法写入，连续失败次数改存 STATE_DIR，动作照常执行", "run_dir", cfg.RunDir, "err", err)
-		err = nil
-	}
-	if err != nil {
-		for _, ev := range step.Events {
-			log.LogAttrs(ctx, ev.Level, ev.Msg, ev.Attrs...)
-		}
-		log.Error("【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "action", step.Action.String(), "err", err)
-		return fmt.Errorf("save state: %w", err)
-	}
+	var failed error // a persistent write that failed but withheld nothing
+	logVolatile(log, cfg, err)
 	for _, ev := range step.Events {
 		log.LogAttrs(ctx, ev.Level, ev.Msg, ev.Attrs...)
+	}
+	var perr *ladder.PersistError
+	if errors.As(err, &perr) {
+		// Only what needs a lost file on flash is withheld: an L3 whose
+		// count was not written would loop for ever, never reaching SOS;
+		// L1 and L2 change nothing on flash, and a full flash is no reason
+		// to leave the WAN down (SPEC §5, §15).
+		if w := withheld(st, step, perr); w != "" {
+			if w == "SOS" {
+				log.Error("【严重错误】状态无法保存，SOS 未能写入，下次运行重试", "action", w, "not_written", strings.Join(perr.Files, ","), "err", perr.Err)
+			} else {
+				log.Error("【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "action", w, "not_written", strings.Join(perr.Files, ","), "err", perr.Err)
+			}
+			return fmt.Errorf("save state: %w", perr)
+		}
+		log.Error("【严重错误】状态无法保存到 STATE_DIR，L1/L2 照常执行，L3 与 SOS 须先写入", "action", step.Action.String(),
+			"not_written", strings.Join(perr.Files, ","), "err", perr.Err)
+		// The run acts, then still fails (exit 1): cron mails the full flash.
+		failed = fmt.Errorf("save state: %w", perr)
 	}
 	events := ladder.Transitions(st, in, step)
 	if step.Action == ladder.None {
@@ -243,12 +251,12 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 			fmt.Fprintf(e.Stderr, "netcheck: %s; streak %d, count %d: nothing to do\n", res.Summary(), step.Next.Streak, step.Next.Count)
 		}
 		fire(ctx, cfg, log, e, events...)
-		return nil
+		return failed
 	}
 	cmdline := map[ladder.Action]string{ladder.L1: cfg.L1Cmd, ladder.L2: cfg.L2Cmd, ladder.L3: cfg.L3Cmd}[step.Action]
 	if cfg.DryRun {
 		log.Info("【演练】-> 不执行命令", "action", step.Action.String(), "cmd", cmdline)
-		return nil
+		return failed
 	}
 	// The action runs to completion in its own process group: a SIGTERM
 	// or Ctrl-C (ctx cancelled) after `ifdown` must not leave the WAN
@@ -263,7 +271,35 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	if step.Action != ladder.L3 {
 		fire(ctx, cfg, log, e, events...)
 	}
-	return nil
+	return failed
+}
+
+// withheld names the step a Save that could not write all of STATE_DIR
+// withholds ("" when none): an L3 whose count or cooling was not written,
+// or a new SOS whose flag was not.
+func withheld(old ladder.State, step ladder.Step, perr *ladder.PersistError) string {
+	switch {
+	case step.Action == ladder.L3 && perr.Lost(ladder.CountFile, ladder.CoolingFile):
+		return "L3"
+	case step.Next.SOS && !old.SOS && perr.Lost(ladder.SOSFile):
+		return "SOS"
+	}
+	return ""
+}
+
+// logVolatile logs a Save whose volatile record could not go to RUN_DIR.
+func logVolatile(log *slog.Logger, cfg config.Config, err error) {
+	var verr *ladder.VolatileError
+	if !errors.As(err, &verr) {
+		return
+	}
+	if verr.FallbackErr != nil {
+		log.Error("【严重错误】RUN_DIR 与 STATE_DIR 都无法写入，连续失败次数未能保存", "run_dir", cfg.RunDir, "err", verr)
+		return
+	}
+	// The count is on disk: act anyway, a full /tmp must not block the
+	// reboot that would fix it (SPEC §15).
+	log.Error("【严重错误】RUN_DIR 无法写入，连续失败次数改存 STATE_DIR，动作照常执行", "run_dir", cfg.RunDir, "err", verr)
 }
 
 // fire runs ON_EVENT_CMD once for each event (SPEC §16), after the step it

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,19 +94,23 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 	}
 
 	// The fallback, when there is one, is newer than what RUN_DIR holds.
-	rec, ok, err = state.ReadRecord(s.path(FallbackFile))
+	vpath := s.path(FallbackFile)
+	rec, ok, err = state.ReadRecord(vpath)
 	if err != nil {
 		problems = append(problems, err)
 	}
 	if !ok {
-		rec, ok, err = state.ReadRecord(filepath.Join(s.RunDir, VolatileFile))
+		vpath = filepath.Join(s.RunDir, VolatileFile)
+		rec, ok, err = state.ReadRecord(vpath)
 		if err != nil {
 			problems = append(problems, err)
 		}
 	}
 	if ok && err == nil {
 		st.Boot = rec["boot"]
-		st.Streak, _ = strconv.Atoi(rec["streak"])
+		if st.Streak, err = parseStreak(vpath, rec["streak"]); err != nil {
+			problems = append(problems, err)
+		}
 		st.SOSLogged = state.RecordTime(rec["sos_logged"], loc)
 		st.CoolingLogged = rec["cooling_logged"] == "1"
 	}
@@ -121,53 +126,114 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 // Save writes what differs between old (as loaded) and next, persistent
 // files first. Nothing is written when nothing changed: a healthy run
 // touches no file (SPEC §5). dirty forces a rewrite of every file, used
-// after Load reported damage.
+// after Load reported damage; what Load found there that is not a regular
+// file is removed first, so that the damage is repaired once and not
+// reported by every later run (SPEC §5 rule 4, §15).
+//
+// The volatile record (streak, boot) is written even when STATE_DIR could
+// not be: a full flash must not freeze the streak, or L1 and L2, which
+// change nothing on flash, would never run. The persistent failure is
+// then a *PersistError naming the files not written, and the caller
+// withholds only the steps that need them on flash first (L3, SOS).
 func (s Store) Save(old, next State, dirty bool) error {
-	persistent := dirty || old.Count != next.Count || !old.Cooling.Equal(next.Cooling) ||
-		old.SOS != next.SOS || old.SOSContent != next.SOSContent || old.Outage != next.Outage ||
-		old.RescuedBy != next.RescuedBy
-	if persistent {
-		if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
-			return fmt.Errorf("state dir: %w", err)
-		}
-	}
-	var errs []error
+	var ops []persistOp
+	add := func(name string, do func(path string) error) { ops = append(ops, persistOp{name, do}) }
 	if dirty || old.Count != next.Count {
-		errs = append(errs, state.WriteCount(s.path(CountFile), next.Count))
+		add(CountFile, func(p string) error { return state.WriteCount(p, next.Count) })
 	}
 	if dirty || !old.Cooling.Equal(next.Cooling) {
 		if next.Cooling.IsZero() {
-			errs = append(errs, state.Remove(s.path(CoolingFile)))
+			add(CoolingFile, state.Remove)
 		} else {
-			errs = append(errs, state.WriteTime(s.path(CoolingFile), next.Cooling))
+			add(CoolingFile, func(p string) error { return state.WriteTime(p, next.Cooling) })
 		}
 	}
-	if old.SOS != next.SOS || old.SOSContent != next.SOSContent {
+	if dirty || old.SOS != next.SOS || old.SOSContent != next.SOSContent {
 		if next.SOS {
-			errs = append(errs, state.WriteFlag(s.path(SOSFile), next.SOSContent))
+			add(SOSFile, func(p string) error { return state.WriteFlag(p, next.SOSContent) })
 		} else {
-			errs = append(errs, state.Remove(s.path(SOSFile)))
+			add(SOSFile, state.Remove)
 		}
 	}
-	if old.RescuedBy != "" && next.RescuedBy == "" {
-		errs = append(errs, state.Remove(s.path(RescuedFile)))
+	if (dirty || old.RescuedBy != "") && next.RescuedBy == "" {
+		// Also when Load could not read it (RescuedBy then ""): a damaged
+		// acknowledgement goes, else every run would report it again.
+		add(RescuedFile, state.Remove)
 	}
 	if (dirty || !old.PauseUntil.IsZero()) && next.PauseUntil.IsZero() {
 		// An expired pause goes; so does a damaged one (read as none).
-		errs = append(errs, pause.Clear(s.StateDir))
+		add(pause.File, func(string) error { return pause.Clear(s.StateDir) })
 	}
 	if dirty || old.Outage != next.Outage {
 		if next.Outage == (Outage{}) {
-			errs = append(errs, state.Remove(s.path(OutageFile)))
+			add(OutageFile, state.Remove)
 		} else {
-			errs = append(errs, state.WriteRecord(s.path(OutageFile), state.Record{
-				"since": state.RecordTimeString(next.Outage.Since), "last_action": next.Outage.LastAction.String(),
-				"up_since": state.RecordTimeString(next.Outage.UpSince), "isp": next.Outage.ISP.String()}))
+			add(OutageFile, func(p string) error {
+				return state.WriteRecord(p, state.Record{
+					"since": state.RecordTimeString(next.Outage.Since), "last_action": next.Outage.LastAction.String(),
+					"up_since": state.RecordTimeString(next.Outage.UpSince), "isp": next.Outage.ISP.String()})
+			})
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return err
+	perr := s.persist(ops, dirty)
+	verr := s.saveVolatile(old, next, dirty)
+	switch {
+	case perr != nil && verr != nil:
+		return errors.Join(perr, verr)
+	case perr != nil:
+		return perr
+	case verr != nil:
+		return verr
 	}
+	return nil
+}
+
+// persistOp is one write or removal of a file in STATE_DIR.
+type persistOp struct {
+	name string
+	do   func(path string) error
+}
+
+// persist runs ops in order, each one even when an earlier one failed, and
+// reports those that failed. With repair, whatever is not a regular file
+// is cleared from a path before it is written.
+func (s Store) persist(ops []persistOp, repair bool) *PersistError {
+	if len(ops) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
+		perr := &PersistError{Err: fmt.Errorf("state dir: %w", err)}
+		for _, op := range ops {
+			perr.Files = append(perr.Files, op.name)
+		}
+		return perr
+	}
+	var perr PersistError
+	var errs []error
+	for _, op := range ops {
+		p := s.path(op.name)
+		var err error
+		if repair {
+			err = clearDamaged(p)
+		}
+		if err == nil {
+			err = op.do(p)
+		}
+		if err != nil {
+			perr.Files = append(perr.Files, op.name)
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	perr.Err = errors.Join(errs...)
+	return &perr
+}
+
+// saveVolatile writes the streak and the boot to RUN_DIR, or to the
+// fallback in STATE_DIR while RUN_DIR cannot be written (SPEC §15).
+func (s Store) saveVolatile(old, next State, dirty bool) *VolatileError {
 	if !dirty && old.Boot == next.Boot && old.Streak == next.Streak && old.SOSLogged.Equal(next.SOSLogged) &&
 		old.CoolingLogged == next.CoolingLogged {
 		return nil
@@ -178,26 +244,83 @@ func (s Store) Save(old, next State, dirty bool) error {
 	}
 	rec := state.Record{"boot": next.Boot, "streak": strconv.Itoa(next.Streak),
 		"sos_logged": state.RecordTimeString(next.SOSLogged), "cooling_logged": cl}
+	vpath := filepath.Join(s.RunDir, VolatileFile)
 	err := os.MkdirAll(s.RunDir, 0o700)
+	if err == nil && dirty {
+		err = clearDamaged(vpath)
+	}
 	if err == nil {
-		err = state.WriteRecord(filepath.Join(s.RunDir, VolatileFile), rec)
+		err = state.WriteRecord(vpath, rec)
 	}
 	if err == nil {
 		if _, serr := os.Lstat(s.path(FallbackFile)); serr == nil {
+			if dirty {
+				_ = clearDamaged(s.path(FallbackFile))
+			}
 			_ = state.Remove(s.path(FallbackFile)) // RUN_DIR works again
 		}
 		return nil
 	}
 	// RUN_DIR cannot be written: keep the streak on flash instead, only
 	// while that lasts, and let the run act (SPEC §15).
-	ferr := state.WriteRecord(s.path(FallbackFile), rec)
+	ferr := error(nil)
+	if dirty {
+		ferr = clearDamaged(s.path(FallbackFile))
+	}
+	if ferr == nil {
+		ferr = state.WriteRecord(s.path(FallbackFile), rec)
+	}
 	return &VolatileError{Err: err, Fallback: s.path(FallbackFile), FallbackErr: ferr}
 }
 
-// VolatileError is a Save whose persistent part succeeded but whose
-// volatile part could not be written to RUN_DIR. The count is on disk, so
-// the run still acts: a full /tmp must not block the reboot that would fix
-// it. The streak went to Fallback in STATE_DIR unless FallbackErr says not.
+// clearDamaged removes what Load reported damaged at p, anything but a
+// regular file (SPEC §5 rule 4: "rewritten at the next change"). A
+// directory there made every rewrite fail (a rename onto it is EISDIR)
+// and so switched the rescue off for good; it goes with what it holds. A
+// FIFO or a symlink is unlinked, never opened or followed.
+func clearDamaged(p string) error {
+	fi, err := os.Lstat(p)
+	if err != nil || fi.Mode().IsRegular() {
+		return nil // missing, or the write itself says what is wrong
+	}
+	if err := os.RemoveAll(p); err != nil {
+		return fmt.Errorf("remove the damaged %s (%s): %w", p, state.FileKind(fi.Mode()), err)
+	}
+	return nil
+}
+
+// PersistError is a Save that could not write some of STATE_DIR: a full
+// or read-only flash, or a damaged file that could not be cleared. The
+// volatile record was still written, so the streak climbs and L1 and L2,
+// which change nothing on flash, still run. The steps whose record is on
+// flash are withheld by the caller while a file they need is lost (SPEC §5:
+// persist before acting): L3 its count and cooling, a new SOS its flag.
+type PersistError struct {
+	Files []string // names in STATE_DIR that were not written
+	Err   error
+}
+
+func (e *PersistError) Error() string {
+	return fmt.Sprintf("STATE_DIR: %s not written: %v", strings.Join(e.Files, ", "), e.Err)
+}
+
+func (e *PersistError) Unwrap() error { return e.Err }
+
+// Lost reports whether any of the files names was not written.
+func (e *PersistError) Lost(names ...string) bool {
+	for _, n := range names {
+		if slices.Contains(e.Files, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// VolatileError is a Save whose volatile part could not be written to
+// RUN_DIR. Unless it comes joined with a *PersistError, the count is on
+// disk, so the run still acts: a full /tmp must not block the reboot that
+// would fix it. The streak went to Fallback in STATE_DIR unless
+// FallbackErr says not.
 type VolatileError struct {
 	Err         error
 	Fallback    string
@@ -233,6 +356,18 @@ func (s Store) Reset() (changed bool, err error) {
 		}
 	}
 	return changed, nil
+}
+
+// parseStreak reads the streak of a volatile record. Garbage, a negative
+// or an absurd number is damage like a bad count (SPEC §5 rule 4): it was
+// trusted, and a streak of -1000 silenced the ladder for 1000 minutes.
+func parseStreak(path, v string) (int, error) {
+	n, err := state.ParseCount(path, v)
+	var ce *state.CorruptError
+	if errors.As(err, &ce) {
+		return 0, &state.CorruptError{Path: path, Content: "streak=" + ce.Content, Reason: "streak " + ce.Reason}
+	}
+	return n, err
 }
 
 func parseAction(s string) Action {

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/runenv"
+	"github.com/pve-op/network-rescue/internal/testlab"
+	"github.com/pve-op/network-rescue/state"
+)
+
+// runEnvWithin runs netcheck once in e and fails if it does not finish in 10 s.
+func runEnvWithin(t *testing.T, conf string, e runenv.Env) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- run(context.Background(), []string{"-config", conf}, e) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("netcheck run hung")
+	}
+	return nil
+}
+
+// TestFullStateDir: a full STATE_DIR (ENOSPC on the flash overlay) used to
+// stop the whole ladder: the streak was never saved, so it never passed 1,
+// and every run logged "本次不执行动作". Now the streak still climbs in
+// RUN_DIR, L1 and L2 run (they change nothing on flash), and only L3,
+// whose count cannot be persisted first, is withheld with a 【严重错误】
+// naming the file not written (SPEC §5, §15). STATE_DIR is a tiny tmpfs
+// filled up inside `unshare -m`.
+func TestFullStateDir(t *testing.T) {
+	script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
+dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
+	dir, child := testlab.InMountNS(t, "NRS_FULL_STATEDIR", script, func(dir string) {
+		writeConf(t, dir, "L1_THRESHOLD=2", "L2_THRESHOLD=5", "L3_THRESHOLD=8",
+			"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3")
+	})
+	if !child {
+		return
+	}
+	conf, log := filepath.Join(dir, "netrescue.conf"), filepath.Join(dir, "net.log")
+	if err := os.WriteFile(filepath.Join(dir, "state", "probe"), []byte("x"), 0o644); err == nil {
+		t.Fatal("STATE_DIR is not full: the test would prove nothing")
+	}
+	var ran []string
+	for i := 1; i <= 12; i++ {
+		before := len(ran)
+		err := runWithin(t, conf, &ran)
+		got := strings.Join(ran[before:], "; ")
+		want := map[int]string{2: "/bin/echo L1", 5: "/bin/echo L2"}[i]
+		if got != want {
+			t.Errorf("run %d ran %q; want %q", i, got, want)
+		}
+		if err == nil || cli.ExitCode(err) != cli.ExitFailure {
+			t.Errorf("run %d = %v; want exit 1 (STATE_DIR cannot be written)", i, err)
+		}
+	}
+	b, _ := os.ReadFile(log)
+	if !strings.Contains(string(b), "第 12 次失败") {
+		t.Errorf("the streak did not climb to 12:\n%s", b)
+	}
+	var withheld string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "【严重错误】") && strings.Contains(line, "action=L3") {
+			withheld = line
+		}
+	}
+	if !strings.Contains(withheld, "本次不执行动作") || !strings.Contains(withheld, "net_rb_count") ||
+		!strings.Contains(withheld, "no space left on device") {
+		t.Errorf("no 【严重错误】 line naming the L3 withheld and the count not written (ENOSPC):\n%s", b)
+	}
+	if !strings.Contains(string(b), "action=L1 not_written") {
+		t.Errorf("no 【严重错误】 line saying L1 ran with STATE_DIR unwritable:\n%s", b)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "state", "net_rb_count")); err == nil {
+		t.Errorf("net_rb_count exists on a full STATE_DIR")
+	}
+}
+
+// writeConf writes a router config with STATE_DIR and RUN_DIR under dir,
+// no SAFE_UPTIME and the lines given.
+func writeConf(t *testing.T, dir string, lines ...string) (conf, log string) {
+	t.Helper()
+	conf, log = filepath.Join(dir, "netrescue.conf"), filepath.Join(dir, "net.log")
+	lines = append([]string{"STATE_DIR=" + filepath.Join(dir, "state"), "RUN_DIR=" + filepath.Join(dir, "run"),
+		"LOG_FILE=" + log, "SYSLOG=0", "SAFE_UPTIME=0"}, lines...)
+	if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return conf, log
+}
+
+// TestCountIsDirectory: a directory at net_rb_count used to switch the
+// rescue off for good: every Save renamed its temp file onto it (EISDIR).
+// Now it is reported once, cleared and rewritten, and the ladder climbs
+// as with count 0: L3 on the third failed probe, count 1 (SPEC §5 rule 4,
+// §15).
+func TestCountIsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	conf, log := routerConf(t, dir)
+	count := filepath.Join(dir, "state", "net_rb_count")
+	if err := os.MkdirAll(filepath.Join(count, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(count, "sub", "f"), []byte("7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	for i := 1; i <= 3; i++ {
+		if err := runWithin(t, conf, &ran); err != nil {
+			t.Fatalf("run %d = %v", i, err)
+		}
+	}
+	b, _ := os.ReadFile(log)
+	if got := strings.Join(ran, "; "); got != "/sbin/reboot -f" {
+		t.Errorf("commands after 3 failed probes: %q; want L3 once\n%s", got, b)
+	}
+	if n, err := state.ReadCount(count); n != 1 || err != nil {
+		t.Errorf("net_rb_count = %d, %v; want 1 in a regular file", n, err)
+	}
+	if c := strings.Count(string(b), "【严重错误】"); c != 1 || !strings.Contains(string(b), "kind=directory") {
+		t.Errorf("log has %d 【严重错误】; want one, naming the directory:\n%s", c, b)
+	}
+}
+
+// TestRescuedByDamagedRepaired: a FIFO at net_rescued_by used to be
+// reported by every healthy run, each rewriting net_rb_count and the rest
+// on flash. Now the first run reports it once and repairs it; the next
+// healthy runs log nothing and write nothing (SPEC §5: a healthy run
+// writes nothing anywhere).
+func TestRescuedByDamagedRepaired(t *testing.T) {
+	dir := t.TempDir()
+	conf, log := routerConf(t, dir)
+	stateDir := filepath.Join(dir, "state")
+	if err := os.Mkdir(stateDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stateDir, "net_rb_count"), []byte("0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rescued := filepath.Join(stateDir, "net_rescued_by")
+	if err := syscall.Mkfifo(rescued, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	e := fakeEnv(t, &ran)
+	e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true} }
+	if err := runEnvWithin(t, conf, e); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := os.ReadFile(log)
+	if c := strings.Count(string(first), "【严重错误】"); c != 1 || !strings.Contains(string(first), "kind=fifo") {
+		t.Fatalf("first run logged %d 【严重错误】; want one naming the fifo:\n%s", c, first)
+	}
+	if _, err := os.Lstat(rescued); err == nil {
+		t.Errorf("the damaged net_rescued_by is still there")
+	}
+	ino := inode(t, filepath.Join(stateDir, "net_rb_count"))
+	for i := 2; i <= 4; i++ {
+		if err := runEnvWithin(t, conf, e); err != nil {
+			t.Fatalf("run %d = %v", i, err)
+		}
+		if b, _ := os.ReadFile(log); string(b) != string(first) {
+			t.Errorf("healthy run %d logged:\n%s", i, strings.TrimPrefix(string(b), string(first)))
+		}
+		if got := inode(t, filepath.Join(stateDir, "net_rb_count")); got != ino {
+			t.Errorf("healthy run %d rewrote net_rb_count (inode %d, was %d)", i, got, ino)
+		}
+	}
+	if len(ran) != 0 {
+		t.Errorf("commands run on a healthy net: %q", ran)
+	}
+}
+
+func inode(t *testing.T, p string) uint64 {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Lstat(p, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+// TestStreakDamaged: a negative, garbage or absurd streak in RUN_DIR's
+// netcheck.state, or in its fallback on flash, used to be trusted
+// silently (streak -1000: "第 -999 次失败" and no action for 1000 minutes).
+// Now it is 【严重错误】 naming the file and its content, the streak
+// starts at 0, and L3 comes on the third failed probe (SPEC §5 rule 4).
+func TestStreakDamaged(t *testing.T) {
+	for _, file := range []string{"run/netcheck.state", "state/net_volatile"} {
+		for _, streak := range []string{"-1000", "abc", "999999999"} {
+			t.Run(file+"/"+streak, func(t *testing.T) {
+				dir := t.TempDir()
+				conf, log := routerConf(t, dir)
+				p := filepath.Join(dir, file)
+				if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte("boot=boot\nstreak="+streak+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				var ran []string
+				if err := runWithin(t, conf, &ran); err != nil {
+					t.Fatal(err)
+				}
+				b, _ := os.ReadFile(log)
+				if !strings.Contains(string(b), "【严重错误】") || !strings.Contains(string(b), p) ||
+					!strings.Contains(string(b), "streak="+streak) || !strings.Contains(string(b), "第 1 次失败") {
+					t.Errorf("log = %s; want 【严重错误】 naming %s and streak=%s, then failure #1", b, p, streak)
+				}
+				for i := 2; i <= 3; i++ {
+					if err := runWithin(t, conf, &ran); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if got := strings.Join(ran, "; "); got != "/sbin/reboot -f" {
+					b, _ := os.ReadFile(log)
+					t.Errorf("commands after 3 failed probes: %q; want L3 once\n%s", got, b)
+				}
+			})
+		}
+	}
+}
+
+// TestRunDirSharedTmp: RUN_DIR=/tmp (a directory others may write, mode
+// 1777) used to be chmodded to 0700 by every run, breaking every non-root
+// daemon. Now its mode stays 1777 and the lock and the streak live in a
+// private 0700 subdirectory, where the next run finds them (SPEC §15).
+func TestRunDirSharedTmp(t *testing.T) {
+	dir := t.TempDir()
+	shared := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	conf, log := writeConf(t, dir, "L1_THRESHOLD=2", "L2_THRESHOLD=0", "L3_THRESHOLD=100", "L1_CMD=/bin/echo L1")
+	b, _ := os.ReadFile(conf)
+	if err := os.WriteFile(conf, []byte(strings.Replace(string(b), "RUN_DIR="+filepath.Join(dir, "run"), "RUN_DIR="+shared, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	for i := 1; i <= 2; i++ {
+		if err := runWithin(t, conf, &ran); err != nil {
+			t.Fatalf("run %d = %v", i, err)
+		}
+	}
+	if got := strings.Join(ran, "; "); got != "/bin/echo L1" {
+		out, _ := os.ReadFile(log)
+		t.Errorf("commands after 2 failed probes: %q; want L1 (the streak was kept)\n%s", got, out)
+	}
+	if fi, err := os.Lstat(shared); err != nil {
+		t.Fatal(err)
+	} else if fi.Mode().Perm() != 0o777 || fi.Mode()&os.ModeSticky == 0 {
+		t.Errorf("RUN_DIR after the runs: %v; want drwxrwxrwt, untouched", fi.Mode())
+	}
+	sub := filepath.Join(shared, cli.PrivateRunDir)
+	if fi, err := os.Lstat(sub); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Errorf("private RUN_DIR %s: %v, %v; want a 0700 directory", sub, fi, err)
+	}
+	for _, name := range []string{"netcheck.lock", "netcheck.state"} {
+		if _, err := os.Lstat(filepath.Join(sub, name)); err != nil {
+			t.Errorf("%s not in the private subdirectory: %v", name, err)
+		}
+		if _, err := os.Lstat(filepath.Join(shared, name)); err == nil {
+			t.Errorf("%s created in the shared directory itself", name)
+		}
+	}
+}

@@ -1,0 +1,55 @@
+package ladder
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestSavePersistFailureKeepsStreak: when STATE_DIR cannot be written,
+// Save still writes the streak to RUN_DIR and reports the files not
+// written in a *PersistError, so that the caller withholds only what
+// needs them (SPEC §5, §15).
+func TestSavePersistFailureKeepsStreak(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := Store{StateDir: filepath.Join(blocker, "state"), RunDir: filepath.Join(dir, "run")}
+	old := State{Boot: "b", Streak: 2}
+	next := State{Boot: "b", Streak: 3, Count: 1}
+	err := s.Save(old, next, false)
+	var perr *PersistError
+	if !errors.As(err, &perr) || !perr.Lost(CountFile) || perr.Lost(SOSFile) {
+		t.Fatalf("Save with STATE_DIR unwritable = %v; want a *PersistError losing %s only", err, CountFile)
+	}
+	if st, _ := s.Load(time.Now(), time.Hour); st.Streak != 3 {
+		t.Errorf("streak after Save = %d; want 3 in RUN_DIR", st.Streak)
+	}
+}
+
+// TestSaveRepairsDirectory: a directory Load reported damaged is cleared
+// and the file rewritten by the next Save, once (SPEC §5 rule 4).
+func TestSaveRepairsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	s := Store{StateDir: dir, RunDir: filepath.Join(dir, "run")}
+	for _, name := range []string{CountFile, CoolingFile, OutageFile, RescuedFile} {
+		if err := os.MkdirAll(filepath.Join(dir, name, "x"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	st, problems := s.Load(now, time.Hour)
+	if len(problems) != 4 {
+		t.Fatalf("Load = %v; want 4 damaged files", problems)
+	}
+	if err := s.Save(st, st, true); err != nil {
+		t.Fatalf("Save = %v; want the damage repaired", err)
+	}
+	if _, problems := s.Load(now, time.Hour); len(problems) != 0 {
+		t.Errorf("Load after the repair = %v; want none", problems)
+	}
+}
