@@ -74,3 +74,37 @@ func TestNotifyDNSFault(t *testing.T) {
 		t.Errorf("queued over a DNS fault of four runs and the run that finds DNS back:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestNotifyRecoveryAfterHostReboot: the internet went down at 02:30, the
+// host rebooted at 03:00 (its mark), the net came back at 03:10. The first
+// run that finds it up tells the owner of a 40-minute outage, not the
+// first run after midnight of a 21-hour one.
+func TestNotifyRecoveryAfterHostReboot(t *testing.T) {
+	h := testHost(t, nil)
+	h.cfg.VMID = ""
+	h.cfg.StateDir, h.cfg.NotifyURL = t.TempDir(), "http://127.0.0.1:9/push"
+	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	st := rescue.State{DownSince: day.Add(150 * time.Minute), LastReboot: rescue.Today(day), HasMark: true}
+	st.Mark.Date = rescue.Today(day)
+	for _, at := range []time.Duration{185 * time.Minute, 190 * time.Minute, 24*time.Hour + 5*time.Minute} {
+		obs := rescue.Obs{Now: day.Add(at), Uptime: time.Hour}
+		step := rescue.Decide(h.cfg, st, obs)
+		if step.Need == rescue.NeedNet {
+			obs.NetKnown, obs.NetUp = true, at >= 190*time.Minute
+			step = rescue.Decide(h.cfg, st, obs)
+		}
+		h.notifyStep(st, obs, step)
+		st = step.Next
+	}
+	msgs, err := h.queue().Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range msgs {
+		got = append(got, m.Event+": "+m.Text)
+	}
+	if want := "recovery: 互联网已恢复，断网约 40m0s。"; strings.Join(got, "\n") != want {
+		t.Errorf("queued: %q; want %q", got, want)
+	}
+}

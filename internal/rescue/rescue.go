@@ -273,11 +273,9 @@ func (d *decider) run() {
 	d.pauseExpiry()
 	fixed := d.futureDates()
 	if spent(n.LastReboot, now) || n.HasMark && spent(n.Mark.Date, now) {
-		if d.cfg.VMID == "" || fixed {
-			d.step.Silent = !fixed
-			return
+		if !fixed {
+			d.spentDay()
 		}
-		d.spentDayVM()
 		return
 	}
 	if n.HasMark {
@@ -290,12 +288,7 @@ func (d *decider) run() {
 		return
 	}
 	if d.o.Up() {
-		n.LANFault, n.LANSeen, n.LANSteps = "", 0, ""
-		if !n.DownSince.IsZero() {
-			d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
-				slog.Duration("outage", now.Sub(n.DownSince).Round(time.Second)), slog.String("by", d.o.NetDetail))
-		}
-		n.DownSince, n.RouterDownSince = time.Time{}, time.Time{}
+		d.recovered()
 		return
 	}
 	if n.DownSince.IsZero() || n.DownSince.After(now) {
@@ -375,24 +368,38 @@ func (d *decider) run() {
 	d.hostReboot(reason)
 }
 
-// spentDayVM is a run, with VM_ID set, on a day whose host rescue is
-// spent. SPEC §6 step 1 makes it silent, but §13 rules 1 and 2 still hold
-// (rule 4: "a failed or interrupted restart never leaves the house
-// offline"): a router VM that did not come back after the host's reboot
-// (onboot=0, a passed-through NIC that failed to attach), or that stopped
-// or paused since, would otherwise leave the house offline until midnight.
-// So the run probes and, with the internet down, asks qm and starts or
-// resumes the VM within VM_START_MAX. It tries nothing else (no SSH, no
-// cold restart, no reboot) and says nothing when there is nothing to do.
-func (d *decider) spentDayVM() {
+// spentDay is a run on a day whose host rescue is spent. SPEC §6 step 1
+// makes it silent, and it takes no step of the host's own; but two things
+// still hold while an outage is open or a router VM is watched:
+//   - the outage's end is seen when it happens (step 2's 【恢复】, the
+//     recovery message and ON_EVENT_CMD "up"), not at the first run after
+//     midnight with the hours in between counted as outage;
+//   - with VM_ID, §13 rules 1 and 2 (rule 4: "a failed or interrupted
+//     restart never leaves the house offline"): a router VM that did not
+//     come back after the host's reboot (onboot=0, a passed-through NIC
+//     that failed to attach), or that stopped or paused since, is started
+//     or resumed within VM_START_MAX. Nothing else is tried: no SSH, no
+//     cold restart, no reboot.
+//
+// A run with no outage open and no VM_ID probes nothing, as before; any
+// run with nothing to do or say stays silent.
+func (d *decider) spentDay() {
 	n := &d.step.Next
 	now := d.o.Now
 	d.step.Silent = true
 	switch {
+	case d.cfg.VMID == "" && n.DownSince.IsZero():
+		return
 	case !d.o.NetKnown:
 		d.step.Need = NeedNet
 		return
 	case d.o.Up():
+		if !n.DownSince.IsZero() {
+			d.step.Silent = false
+			d.recovered()
+		}
+		return
+	case d.cfg.VMID == "":
 		return
 	case !d.o.VMKnown:
 		d.step.Need = NeedVM
@@ -417,6 +424,18 @@ func (d *decider) spentDayVM() {
 	d.log(slog.LevelWarn, "【检测】互联网断开，路由虚拟机未运行 (今天的物理机救援已用过，只启动虚拟机)。",
 		slog.String("vm_id", d.cfg.VMID), slog.String("status", vmState(vm)), slog.String("probe", d.o.NetDetail))
 	d.vmStart(action)
+}
+
+// recovered is step 2 with the internet up: 【恢复】 when an outage was
+// open, and the outage's records cleared.
+func (d *decider) recovered() {
+	n := &d.step.Next
+	n.LANFault, n.LANSeen, n.LANSteps = "", 0, ""
+	if !n.DownSince.IsZero() {
+		d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
+			slog.Duration("outage", d.o.Now.Sub(n.DownSince).Round(time.Second)), slog.String("by", d.o.NetDetail))
+	}
+	n.DownSince, n.RouterDownSince = time.Time{}, time.Time{}
 }
 
 // hostReboot is step 6: the mark is part of the new state, so the caller

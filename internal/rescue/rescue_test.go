@@ -49,6 +49,27 @@ func TestDecideHost(t *testing.T) {
 		{name: "mark dated tomorrow (clock stepped back): silent", st: State{HasMark: true, Mark: state.Mark{Date: "2026-11-26"}},
 			obs: full(nil), wantSilent: true},
 		{name: "host rebooted today, mark deleted by hand: still silent", st: State{LastReboot: today}, obs: full(nil), wantSilent: true},
+		// The host rebooted at 03:00 in an outage that began at 02:30; the
+		// runs after it are silent, but the outage's end is seen when it
+		// comes, not the next day with the hours between counted as outage.
+		{name: "rebooted today, outage open: probe", st: State{LastReboot: today, DownSince: t0.Add(-90 * time.Minute)},
+			obs: Obs{Now: t0}, wantNeed: NeedNet, wantSilent: true},
+		{name: "rebooted today, outage open, still down: silent", st: State{LastReboot: today, DownSince: t0.Add(-90 * time.Minute)},
+			obs: full(nil), wantSilent: true,
+			check: func(t *testing.T, n State) {
+				if !n.DownSince.Equal(t0.Add(-90 * time.Minute)) {
+					t.Errorf("down_since = %v; want it kept", n.DownSince)
+				}
+			}},
+		{name: "rebooted today, outage open, back up: 【恢复】 with the outage's length", st: State{LastReboot: today, HasMark: true,
+			Mark: state.Mark{Date: today}, DownSince: t0.Add(-90 * time.Minute)},
+			obs: full(func(o *Obs) { o.NetUp, o.NetDetail = true, "198.51.100.1 answered" }), wantMsg: []string{"【恢复】互联网已恢复。"},
+			check: func(t *testing.T, n State) {
+				if !n.DownSince.IsZero() || !n.HasMark {
+					t.Errorf("down_since = %v, mark kept %v; want the outage closed and the mark kept", n.DownSince, n.HasMark)
+				}
+			}},
+		{name: "rebooted today, no outage open: no probe", st: State{LastReboot: today}, obs: Obs{Now: t0}, wantSilent: true},
 		{name: "stale mark deleted, then the run goes on", st: State{HasMark: true, Mark: state.Mark{Date: "2026-11-24"}},
 			obs: full(func(o *Obs) { o.NetUp = true }), wantMsg: []string{"【重置】"},
 			check: func(t *testing.T, n State) {
