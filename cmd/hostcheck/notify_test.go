@@ -1,6 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +111,51 @@ func TestNotifyRecoveryAfterHostReboot(t *testing.T) {
 	}
 	if want := "recovery: 互联网已恢复，断网约 40m0s。"; strings.Join(got, "\n") != want {
 		t.Errorf("queued: %q; want %q", got, want)
+	}
+}
+
+// TestNotifyRejectedLoggedOnce: a service that refuses the queue (a
+// revoked Bark key: HTTP 400) is retried by every run that finds the net
+// up, but logged once, not every five minutes (SPEC §8: a healthy run logs
+// nothing); the first success after it is logged and ends the episode.
+func TestNotifyRejectedLoggedOnce(t *testing.T) {
+	status := http.StatusBadRequest
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests++
+		w.WriteHeader(status)
+	}))
+	defer srv.Close()
+	t.Setenv("HTTP_PROXY", "")
+	t.Setenv("http_proxy", "")
+	var log bytes.Buffer
+	h := testHost(t, nil)
+	h.log = slog.New(slog.NewTextHandler(&log, nil))
+	h.cfg.StateDir, h.cfg.RunDir, h.cfg.NotifyURL = t.TempDir(), t.TempDir(), srv.URL+"/hook/SECRET"
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	h.notify("sos", "OpenWrt 发出 SOS：count=10", false)
+	up := rescue.Obs{Now: now, NetKnown: true, NetUp: true}
+	for range 12 { // an hour of runs
+		h.flushNotifications(context.Background(), up)
+	}
+	if requests != 12 || strings.Count(log.String(), "【通知】发送失败") != 1 {
+		t.Errorf("12 runs against HTTP 400: %d requests, log:\n%s\nwant 12 requests and one 【通知】发送失败", requests, log.String())
+	}
+	status = http.StatusOK
+	log.Reset()
+	h.flushNotifications(context.Background(), up)
+	h.flushNotifications(context.Background(), up)
+	if !strings.Contains(log.String(), "【通知】已发送") || requests != 13 {
+		t.Errorf("the service accepts again: %d requests, log:\n%s\nwant the queue sent once and 【通知】已发送", requests, log.String())
+	}
+	if strings.Contains(log.String(), "SECRET") {
+		t.Errorf("the log holds NOTIFY_URL's secret:\n%s", log.String())
+	}
+	h.notify("sos", "again", false)
+	status = http.StatusBadRequest
+	log.Reset()
+	h.flushNotifications(context.Background(), up)
+	if !strings.Contains(log.String(), "【通知】发送失败") {
+		t.Errorf("a new failure after a success is not logged:\n%s", log.String())
 	}
 }
