@@ -142,8 +142,18 @@ else
 fi
 # hostcheck installs either side; netcheck the router's only (it links no
 # SSH, to stay small on the router), and is what a router's archive holds.
+# hostcheck is used only when it runs here: the amd64/arm64 archives build
+# it as PIE for glibc, which OpenWrt's musl cannot exec ("not found"),
+# while netcheck is static and runs on both.
 B=$BIN/hostcheck
-[ -f "$B" ] || B=$BIN/netcheck
+if [ ! -f "$B" ] || ! "$B" -version >/dev/null 2>&1; then
+	if [ -f "$BIN/netcheck" ]; then
+		B=$BIN/netcheck
+	elif [ -f "$B" ]; then
+		die "$B does not run on this machine (linux-${LOCAL:-?}): it needs a C library or CPU this machine lacks" \
+			"use the binaries built for this machine: the release archive for linux-${LOCAL:-ARCH}, or make dist and --bin dist/linux-${LOCAL:-ARCH}"
+	fi
+fi
 NETRESCUE_INSTALL_SH=$SELF
 export NETRESCUE_INSTALL_SH
 [ -n "$WORK" ] || exec "$B" install "$@"
