@@ -100,33 +100,283 @@ func Check(existing string, role Role) (missing []string) {
 	return missing
 }
 
-// legacyWords are names that only the original scripts' cron lines mention
-// (SPEC §2): the router's procd service and its midnight reset of the count,
-// cooling deadline and SOS flag, and the host's @reboot loop and the
-// midnight removal of its daily mark.
-var legacyWords = []string{
-	"network_monitor",
-	"pve_host_monitor.sh",
-	"pve_did_reboot_today",
-	"net_rb_count",
-	"net_cooling_ts",
-	"SOS_SYSTEM",
+// legacyScript reports whether name is one of the original scripts (SPEC
+// §2): the router's procd service, its loop and the host's @reboot loop,
+// under every name they were installed as. (Switches, not maps: no map is
+// built at every start of netcheck, SPEC §12.)
+func legacyScript(name string) bool {
+	switch name {
+	case "network_monitor", "network_monitor.sh", "network_monitor_logic.sh", "pve_host_monitor.sh":
+		return true
+	}
+	return false
+}
+
+// legacyState reports whether name is one of the original scripts' state
+// files that their midnight cron lines reset: the router's count, cooling
+// deadline and SOS flag and the host's daily mark.
+func legacyState(name string) bool {
+	switch name {
+	case "net_rb_count", "net_cooling_ts", "SOS_SYSTEM", "pve_did_reboot_today":
+		return true
+	}
+	return false
 }
 
 // IsLegacy reports whether line is an active cron line of the original
-// scripts. Comments and our own lines never are.
+// scripts (SPEC §10: the migration removes "their cron lines", every other
+// line stays): one that runs one of them (a command whose base name is
+// one of the scripts, or such a script given to sh, bash, ash or nohup)
+// or that resets their state (an rm of a state file, or a redirection
+// into one). A line that only reads those files, such as a copy of
+// network_monitor.log or a test for pve_did_reboot_today, is the user's.
+// Comments, variable settings and our own lines never are.
 func IsLegacy(line string) bool {
 	line = strings.TrimSuffix(line, "\n")
 	t := strings.TrimLeft(line, " \t")
 	if t == "" || strings.HasPrefix(t, "#") || IsOurs(line) {
 		return false
 	}
-	for _, w := range legacyWords {
-		if strings.Contains(line, w) {
+	fields := strings.Fields(t)
+	skip := 5 // minute hour day month weekday
+	if strings.HasPrefix(t, "@") {
+		skip = 1 // @reboot, @daily …
+	}
+	if len(fields) <= skip {
+		return false
+	}
+	// The command is what follows the schedule's fields, up to the first
+	// unescaped %, after which cron gives the rest as standard input.
+	cmd := t
+	for range skip {
+		cmd = strings.TrimLeft(cmd, " \t")
+		cmd = cmd[strings.IndexAny(cmd+" ", " \t"):]
+	}
+	for i := 0; i < len(cmd); i++ {
+		if cmd[i] == '\\' {
+			i++
+		} else if cmd[i] == '%' {
+			cmd = cmd[:i]
+			break
+		}
+	}
+	return runsLegacy(cmd, 0)
+}
+
+// maxShellDepth bounds how deep `sh -c '…'` is followed.
+const maxShellDepth = 4
+
+// runsLegacy reports whether the shell command line cmd runs an original
+// script or resets its state.
+func runsLegacy(cmd string, depth int) bool {
+	if depth > maxShellDepth {
+		return false
+	}
+	for _, c := range simpleCommands(cmd) {
+		for _, target := range c.redirects {
+			if legacyState(base(target)) {
+				return true
+			}
+		}
+		if legacyCommand(c.words, depth) {
 			return true
 		}
 	}
 	return false
+}
+
+// legacyCommand reports whether the simple command words (name first)
+// runs an original script or removes one of their state files.
+func legacyCommand(words []string, depth int) bool {
+	// Variable settings and the shell's words before a command.
+	for len(words) > 0 && (isAssignment(words[0]) || shellKeyword(words[0])) {
+		words = words[1:]
+	}
+	if len(words) == 0 {
+		return false
+	}
+	name, args := base(words[0]), words[1:]
+	switch name {
+	case "rm":
+		for _, a := range args {
+			if !strings.HasPrefix(a, "-") && legacyState(base(a)) {
+				return true
+			}
+		}
+		return false
+	case "nohup", "exec":
+		return legacyCommand(args, depth)
+	case "sh", "bash", "ash", "dash":
+		for i := 0; i < len(args); i++ {
+			a := args[i]
+			switch {
+			case a == "-c" || (strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.HasSuffix(a, "c")):
+				return i+1 < len(args) && runsLegacy(args[i+1], depth+1)
+			case strings.HasPrefix(a, "-") || strings.HasPrefix(a, "+"):
+				continue
+			default:
+				return legacyScript(base(a))
+			}
+		}
+		return false
+	}
+	return legacyScript(name)
+}
+
+// shellKeyword reports whether w may come before a command's name.
+func shellKeyword(w string) bool {
+	switch w {
+	case "!", "{", "if", "then", "else", "elif", "while", "until", "do", "time":
+		return true
+	}
+	return false
+}
+
+// isAssignment: w is NAME=value.
+func isAssignment(w string) bool {
+	i := strings.IndexByte(w, '=')
+	if i <= 0 {
+		return false
+	}
+	for j, r := range w[:i] {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || j > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// base is the last element of a path, as cron's shell would run it.
+func base(p string) string { return p[strings.LastIndexByte(p, '/')+1:] }
+
+// simpleCommand is one command of a shell line: its words, quotes
+// removed, and the files its output is redirected into.
+type simpleCommand struct {
+	words     []string
+	redirects []string
+}
+
+// simpleCommands splits a shell command line into its simple commands at
+// ; & && || | ( ) ` $( and newlines, the way sh reads it closely enough to
+// tell what each runs: quotes group words, a backslash escapes the next
+// character, and > >> >| &> name the file that follows (or that is
+// attached). Nothing is expanded.
+func simpleCommands(s string) []simpleCommand {
+	var l lexer
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case ' ', '\t', '\r':
+			l.endWord()
+		case '\n', ';', '|', '(', ')', '`':
+			l.endCommand()
+		case '&':
+			if i+1 < len(s) && s[i+1] == '>' { // &> FILE
+				l.endWord()
+				i++
+				if i+1 < len(s) && s[i+1] == '>' {
+					i++
+				}
+				l.redir = '>'
+				continue
+			}
+			l.endCommand()
+		case '>', '<':
+			// An fd number just before it (2>) is part of the redirection.
+			if l.inWord && strings.Trim(l.word.String(), "0123456789") == "" {
+				l.word.Reset()
+				l.inWord = false
+			}
+			l.endWord()
+			if i+1 < len(s) && (s[i+1] == '>' || s[i+1] == '|') {
+				i++
+			}
+			if i+1 < len(s) && s[i+1] == '&' { // 2>&1: a descriptor, no file
+				i++
+				for i+1 < len(s) && (s[i+1] >= '0' && s[i+1] <= '9' || s[i+1] == '-') {
+					i++
+				}
+				continue
+			}
+			l.redir = c
+		case '$':
+			if i+1 < len(s) && s[i+1] == '(' {
+				l.endCommand()
+				i++
+				continue
+			}
+			l.add(c)
+		case '\\':
+			l.inWord = true
+			if i+1 < len(s) {
+				i++
+				l.add(s[i])
+			}
+		case '\'':
+			l.inWord = true
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				l.word.WriteString(s[i+1:])
+				i = len(s)
+				break
+			}
+			l.word.WriteString(s[i+1 : i+1+j])
+			i += 1 + j
+		case '"':
+			l.inWord = true
+			for i++; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				}
+				l.add(s[i])
+			}
+		default:
+			l.add(c)
+		}
+	}
+	l.endCommand()
+	return l.out
+}
+
+// lexer is simpleCommands' state: the commands so far, the one being read
+// and its word being read.
+type lexer struct {
+	out    []simpleCommand
+	cur    simpleCommand
+	word   strings.Builder
+	inWord bool
+	// redir is '>' when the next word is a file written, '<' when it is a
+	// file read (neither a command word), else 0.
+	redir byte
+}
+
+func (l *lexer) add(c byte) {
+	l.word.WriteByte(c)
+	l.inWord = true
+}
+
+func (l *lexer) endWord() {
+	if !l.inWord {
+		return
+	}
+	switch l.redir {
+	case '>':
+		l.cur.redirects = append(l.cur.redirects, l.word.String())
+	case 0:
+		l.cur.words = append(l.cur.words, l.word.String())
+	}
+	l.redir = 0
+	l.word.Reset()
+	l.inWord = false
+}
+
+func (l *lexer) endCommand() {
+	l.endWord()
+	l.redir = 0
+	if len(l.cur.words) > 0 || len(l.cur.redirects) > 0 {
+		l.out = append(l.out, l.cur)
+	}
+	l.cur = simpleCommand{}
 }
 
 // Legacy returns the lines of existing that the original scripts installed

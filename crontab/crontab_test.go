@@ -138,6 +138,12 @@ func TestLegacy(t *testing.T) {
 			[]string{"*/5 * * * * /etc/init.d/network_monitor start", "0 0 * * * echo 0 > /root/net_rb_count; rm -f /root/net_cooling_ts /root/SOS_SYSTEM"}},
 		{"comments are not lines", "# @reboot /root/pve_host_monitor.sh\n  # network_monitor\n", nil},
 		{"indented line counts", "  @reboot /root/pve_host_monitor.sh\n", []string{"  @reboot /root/pve_host_monitor.sh"}},
+		{"user lines that only read the originals' files are kept",
+			"30 6 * * * cp /root/network_monitor.log /mnt/usb/logs/\n" +
+				"0 8 * * * test -f /root/pve_did_reboot_today && mail -s rebooted root </dev/null\n" +
+				"0 9 * * * grep 严重错误 /var/log/pve_host_monitor.log | mail -s pve root\n", nil},
+		{"originals among user lines", "30 6 * * * cp /root/network_monitor.log /mnt/usb/\n@reboot nohup /root/pve_host_monitor.sh >/dev/null 2>&1 &\n",
+			[]string{"@reboot nohup /root/pve_host_monitor.sh >/dev/null 2>&1 &"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,6 +156,84 @@ func TestLegacy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestIsLegacy: a line is the original scripts' when it runs one of them
+// or resets their state files; a user's line that only reads those files
+// (or mentions them) stays (SPEC §10: other lines untouched).
+func TestIsLegacy(t *testing.T) {
+	tests := []struct {
+		name string
+		line string
+		want bool
+	}{
+		// The originals' lines.
+		{"host loop at boot", "@reboot /root/pve_host_monitor.sh >/dev/null 2>&1 &", true},
+		{"host loop given to nohup", "@reboot nohup /root/pve_host_monitor.sh > /dev/null 2>&1 &", true},
+		{"host loop given to bash", "@reboot /bin/bash /root/pve_host_monitor.sh &", true},
+		{"host loop given to sh -c", "@reboot sh -c '/root/pve_host_monitor.sh &'", true},
+		{"host loop after cd", "@reboot cd /root && ./pve_host_monitor.sh &", true},
+		{"host loop under nohup sh", "@reboot nohup sh /root/pve_host_monitor.sh &", true},
+		{"host mark removed at midnight", "0 0 * * * rm -f /root/pve_did_reboot_today", true},
+		{"rm by path with a variable first", "0 0 * * * PATH=/bin /bin/rm /root/pve_did_reboot_today", true},
+		{"router service started", "*/5 * * * * /etc/init.d/network_monitor start", true},
+		{"router loop run", "* * * * * /usr/bin/network_monitor_logic.sh", true},
+		{"router script given to ash", "@reboot ash /root/network_monitor.sh", true},
+		{"router reset", "0 0 * * * echo 0 > /root/net_rb_count; rm -f /root/net_cooling_ts /root/SOS_SYSTEM", true},
+		{"count written without blanks", "0 0 * * * echo 0>/root/net_rb_count", true},
+		{"count written with >|", "0 0 * * * printf 0 >| /root/net_rb_count", true},
+		{"count written by a quoted path", `0 0 * * * echo 0 > "/root/net_rb_count"`, true},
+		{"SOS removed in an if", "0 0 * * * if true; then rm /root/SOS_SYSTEM; fi", true},
+		// A user's lines.
+		{"log copied", "30 6 * * * cp /root/network_monitor.log /mnt/usb/logs/", false},
+		{"mark tested", "0 8 * * * test -f /root/pve_did_reboot_today && mail -s rebooted root </dev/null", false},
+		{"mark tested with [", "0 8 * * * [ -f /root/pve_did_reboot_today ] && logger rebooted", false},
+		{"log grepped", "0 9 * * * grep 严重错误 /var/log/pve_host_monitor.log", false},
+		{"log grepped into a mail", `0 9 * * * grep -E "严重错误|回退" /var/log/pve_host_monitor.log | mail -s pve root`, false},
+		{"count read into another file", "0 7 * * * cat /root/net_rb_count >> /root/counts.log", false},
+		{"count read from stdin", "0 7 * * * logger < /root/net_rb_count", false},
+		{"script backed up", "0 4 * * * cp /root/pve_host_monitor.sh /mnt/usb/", false},
+		{"script named in an echo", "0 4 * * * echo /root/pve_host_monitor.sh >> /tmp/x", false},
+		{"script name as stdin after %", "0 4 * * * mail root%/root/pve_host_monitor.sh", false},
+		{"state file named in an rm of another file", "0 4 * * * rm -f /root/SOS_SYSTEM.bak", false},
+		{"comment", "# @reboot /root/pve_host_monitor.sh", false},
+		{"variable", "MAILTO=root", false},
+		{"ours", "0 0 * * * rm -f /root/SOS_SYSTEM # netrescue", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := IsLegacy(tt.line); got != tt.want {
+				t.Errorf("IsLegacy(%q) = %v; want %v", tt.line, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestLegacyReadersKept: whatever reads or copies the originals' files,
+// however the line is scheduled, is never taken for theirs; whatever runs
+// their scripts, however it is started, always is.
+func TestLegacyReadersKept(t *testing.T) {
+	files := []string{"/root/network_monitor.log", "/root/pve_did_reboot_today", "/var/log/pve_host_monitor.log",
+		"/root/net_rb_count", "/root/SOS_SYSTEM", "/root/net_cooling_ts", "/root/pve_host_monitor.sh",
+		"/usr/bin/network_monitor_logic.sh", "/etc/init.d/network_monitor"}
+	scripts := []string{"/root/pve_host_monitor.sh", "./pve_host_monitor.sh", "/usr/bin/network_monitor_logic.sh",
+		"/etc/init.d/network_monitor", "/root/network_monitor.sh"}
+	schedule := rapid.SampledFrom([]string{"@reboot", "0 0 * * *", "*/5 * * * *", "  30 6 * * 1-5", "@daily"})
+	rapid.Check(t, func(t *rapid.T) {
+		when := schedule.Draw(t, "schedule")
+		reader := rapid.SampledFrom([]string{"cp", "cat", "grep -c 严重错误", "tail -n 50", "test -f", "[ -e", "gzip -c",
+			"ls -l", "/usr/bin/stat", "mail -s log root <", "echo"}).Draw(t, "reader")
+		file := rapid.SampledFrom(files).Draw(t, "file")
+		tail := rapid.SampledFrom([]string{"", " /mnt/usb/", " > /tmp/copy", " >> /root/counts.log", " 2>&1", " ]", " | logger"}).Draw(t, "tail")
+		if line := when + " " + reader + " " + file + tail; IsLegacy(line) {
+			t.Fatalf("IsLegacy(%q) = true; want a line that only reads %s kept", line, file)
+		}
+		starter := rapid.SampledFrom([]string{"", "nohup ", "sh ", "/bin/bash ", "ash ", "nohup sh ", "exec "}).Draw(t, "starter")
+		script := rapid.SampledFrom(scripts).Draw(t, "script")
+		if line := when + " " + starter + script + tail; !IsLegacy(line) {
+			t.Fatalf("IsLegacy(%q) = false; want a line that runs %s taken out", line, script)
+		}
+	})
 }
 
 // lineGen draws crontab lines that are sometimes ours, sometimes the
@@ -251,6 +335,39 @@ func FuzzMergeRemove(f *testing.F) {
 		}
 		if got := Remove(m); got != want {
 			t.Fatalf("Remove(Merge(%q)) = %q; want %q", x, got, want)
+		}
+	})
+}
+
+func FuzzLegacy(f *testing.F) {
+	for _, s := range []string{"", "@reboot /root/pve_host_monitor.sh &\n", "0 0 * * * rm -f /root/pve_did_reboot_today",
+		"30 6 * * * cp /root/network_monitor.log /mnt/\n", "0 0 * * * echo 0 > /root/net_rb_count\n# x\n",
+		"@reboot sh -c 'sh -c \"nohup /root/pve_host_monitor.sh\"'", "0 0 * * * a 2>&1 &>x >\"", r1 + h2} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, x string) {
+		rest := RemoveLegacy(x)
+		if l := Legacy(rest); l != nil {
+			t.Fatalf("Legacy(RemoveLegacy(%q)) = %q; want none", x, l)
+		}
+		if len(rest) > len(x) {
+			t.Fatalf("RemoveLegacy(%q) = %q is longer", x, rest)
+		}
+		// Comments and our lines are never taken out.
+		var kept []string
+		for _, seg := range segments(x) {
+			if tl := strings.TrimLeft(seg, " \t"); strings.HasPrefix(tl, "#") || IsOurs(seg) {
+				kept = append(kept, seg)
+			}
+		}
+		var got []string
+		for _, seg := range segments(rest) {
+			if tl := strings.TrimLeft(seg, " \t"); strings.HasPrefix(tl, "#") || IsOurs(seg) {
+				got = append(got, seg)
+			}
+		}
+		if !reflect.DeepEqual(got, kept) {
+			t.Fatalf("RemoveLegacy(%q) took out comments or our lines: %q; want %q", x, got, kept)
 		}
 	})
 }
