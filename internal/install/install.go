@@ -319,6 +319,13 @@ func (in *installer) install(ctx context.Context) error {
 	if in.role == crontab.Host && in.env.Host.side == nil {
 		return errNoHostSide() // netcheck's installer, before any change
 	}
+	// The crontab is read before anything changes, so that one that cannot
+	// be read stops the install with the machine as it was.
+	if !in.pkg {
+		if _, err := in.readCrontab(ctx); err != nil {
+			return err
+		}
+	}
 	if in.o.Prefix != "" && !isDir(in.o.Prefix) {
 		if err := in.mkdir(in.o.Prefix); err != nil {
 			return err
@@ -359,6 +366,8 @@ func (in *installer) install(ctx context.Context) error {
 			if _, err := in.cronStep(ctx, false); err != nil {
 				return err
 			}
+		} else if err := in.migratePackaged(ctx); err != nil {
+			return err
 		}
 		if in.o.Router != "" {
 			if err := in.deploy(ctx); err != nil {
@@ -379,6 +388,8 @@ func (in *installer) install(ctx context.Context) error {
 	switch {
 	case in.o.DryRun:
 		in.ui.say("Done: dry run of installing the %s side in %s", in.role, or(in.o.Prefix, "/"))
+	case in.pkg && in.o.Router == "":
+		in.ui.say("Done: the original pve_host_monitor.sh is migrated; the host side is the netrescue package's")
 	case in.pkg:
 		in.ui.say("Done: the router is paired; the host side is the netrescue package's")
 	default:

@@ -346,3 +346,109 @@ func readFile(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// TestPurgeRouterState: --uninstall keeps every state file of the router
+// in STATE_DIR (/root) and --purge removes them all, the outage record and
+// the volatile fallback too; a file that is not ours stays.
+func TestPurgeRouterState(t *testing.T) {
+	prefix := t.TempDir()
+	state := []string{"net_rb_count", "net_cooling_ts", "SOS_SYSTEM", "net_outage", "net_rescued_by", "net_volatile",
+		"network_monitor.log", "network_monitor.log.1"}
+	for _, f := range append(state, "notes.txt") {
+		p := filepath.Join(prefix, "root", f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(o install.Options) {
+		t.Helper()
+		var out bytes.Buffer
+		o.Role, o.Prefix = crontab.Router, prefix
+		if err := install.Run(context.Background(), o, strictEnv(t, filepath.Join(fakeBins(t), "netcheck"), &out)); err != nil {
+			t.Fatalf("Run(%+v) = %v; output:\n%s", o, err, out.String())
+		}
+	}
+	run(install.Options{})
+	run(install.Options{Uninstall: true})
+	for _, f := range state {
+		if !install.Exists(filepath.Join(prefix, "root", f)) {
+			t.Errorf("--uninstall removed /root/%s; want it kept", f)
+		}
+	}
+	run(install.Options{Uninstall: true, Purge: true})
+	for _, f := range state {
+		if install.Exists(filepath.Join(prefix, "root", f)) {
+			t.Errorf("/root/%s still there after --purge", f)
+		}
+	}
+	if !install.Exists(filepath.Join(prefix, "root/notes.txt")) {
+		t.Errorf("--purge removed /root/notes.txt, which is not ours")
+	}
+}
+
+// TestPackagedHostMigrates: on a host the netrescue package set up, the
+// installer run after dpkg migrates from the original pve_host_monitor.sh
+// (its script and its lines in root's crontab go, its mark and log stay)
+// and adds none of our lines to root's crontab: the package's are in
+// /etc/cron.d. Otherwise the original loop and hostcheck would both act on
+// one SOS. With nothing left to migrate it refuses, as before.
+func TestPackagedHostMigrates(t *testing.T) {
+	const foreign = "30 6 * * * cp /root/network_monitor.log /mnt/usb/logs/\n"
+	prefix := t.TempDir()
+	files := map[string]string{
+		"usr/bin/hostcheck":            "binary hostcheck\n",
+		"usr/bin/midnight-reset":       "binary midnight-reset\n",
+		"etc/cron.d/netrescue":         strings.Join(crontab.PackageLines(), "\n") + "\n",
+		"etc/netrescue.conf":           config.Example(config.Host),
+		"var/lib/dpkg/status":          "Package: netrescue\nStatus: install ok installed\nVersion: 1.2.3\n\n",
+		"root/pve_host_monitor.sh":     "#!/bin/bash\nwhile true; do sleep 7200; done\n",
+		"root/pve_did_reboot_today":    "",
+		"var/log/pve_host_monitor.log": "[2024-01-01 00:00:00] 【回退】\n",
+		"var/spool/cron/crontabs/root": "@reboot /root/pve_host_monitor.sh > /dev/null 2>&1 &\n" + foreign + "0 0 * * * rm -f /root/pve_did_reboot_today\n",
+	}
+	for f, c := range files {
+		p := filepath.Join(prefix, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(c), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	o := install.Options{Role: crontab.Host, Prefix: prefix}
+	env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
+	if err := install.Run(context.Background(), o, env); err != nil {
+		t.Fatalf("Run(%+v) = %v; output:\n%s", o, err, out.String())
+	}
+	for _, w := range []string{"Host side: the netrescue package (dpkg) installed it", "Migrating from the original pve_host_monitor.sh",
+		"      - @reboot /root/pve_host_monitor.sh > /dev/null 2>&1 &\n", "      - 0 0 * * * rm -f /root/pve_did_reboot_today\n",
+		"--role host --router 192.168.10.1", "Done: the original pve_host_monitor.sh is migrated"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, out.String())
+		}
+	}
+	if install.Exists(filepath.Join(prefix, "root/pve_host_monitor.sh")) {
+		t.Errorf("/root/pve_host_monitor.sh still there")
+	}
+	if got := readFile(t, filepath.Join(prefix, "var/spool/cron/crontabs/root")); got != foreign {
+		t.Errorf("root's crontab = %q; want only the user's line %q", got, foreign)
+	}
+	for _, k := range []string{"root/pve_did_reboot_today", "var/log/pve_host_monitor.log", "etc/cron.d/netrescue", "usr/bin/hostcheck"} {
+		if got := readFile(t, filepath.Join(prefix, k)); got != files[k] {
+			t.Errorf("/%s = %q; want it kept as %q", k, got, files[k])
+		}
+	}
+	if install.Exists(filepath.Join(prefix, "usr/local/bin")) {
+		t.Errorf("a second copy of the host side went to /usr/local/bin")
+	}
+
+	out.Reset()
+	err := install.Run(context.Background(), o, env)
+	if err == nil || !strings.Contains(err.Error(), "the netrescue package already installs the host side here") {
+		t.Errorf("second Run = %v; want the refusal of a second copy; output:\n%s", err, out.String())
+	}
+}

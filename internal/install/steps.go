@@ -12,6 +12,7 @@ import (
 
 	"github.com/pve-op/network-rescue/crontab"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/ladder"
 )
 
 // commandTimeout bounds a command the installer runs (crontab, an init
@@ -204,7 +205,9 @@ func (in *installer) cronWhere() string {
 	return "root's crontab (crontab -l)"
 }
 
-// readCrontab is the crontab now; "no crontab for root" is an empty one.
+// readCrontab is the crontab now. Only crontab -l's own "there is none"
+// is an empty one: any other failure stops the install, since writing our
+// lines alone would wipe root's other jobs (SPEC §10: other lines untouched).
 func (in *installer) readCrontab(ctx context.Context) (string, error) {
 	if f := in.cronFile(); f != "" {
 		s, _, err := readOptional(f)
@@ -220,9 +223,25 @@ func (in *installer) readCrontab(ctx context.Context) (string, error) {
 		if ctx.Err() != nil {
 			return "", fail(fmt.Sprintf("crontab -l did not answer in %v", commandTimeout), "check the cron service: systemctl status cron")
 		}
-		return "", nil
+		said := strings.TrimSpace(string(out))
+		if noCrontab(said) {
+			return "", nil
+		}
+		return "", &Error{Msg: fmt.Sprintf("read root's crontab (crontab -l): %v: %s", err, said),
+			Fix: "nothing was changed; make crontab -l work (check the disk and the cron service: systemctl status cron), then run " + in.selfCommand() + " again",
+			Err: err}
 	}
 	return string(out), nil
+}
+
+// noCrontab: crontab -l failed saying that root has no crontab yet, in
+// the words of Debian's cron and cronie ("no crontab for root") or of
+// busybox ("crontab: can't open 'root': No such file or directory").
+func noCrontab(said string) bool {
+	if strings.Contains(said, "no crontab for ") {
+		return true
+	}
+	return strings.Contains(said, "can't open '") && strings.HasSuffix(said, "': No such file or directory")
 }
 
 // cronStep merges our lines into the crontab (and takes the original
@@ -518,6 +537,11 @@ func (in *installer) stopLoop(pids []string) {
 // loopStopWait is how long the original loop gets to end after SIGTERM.
 const loopStopWait = 5 * time.Second
 
+// routerStateFiles are netcheck's files in STATE_DIR, named by package
+// ladder that writes them, so that purge cannot miss one it adds.
+var routerStateFiles = []string{ladder.CountFile, ladder.CoolingFile, ladder.SOSFile, ladder.OutageFile,
+	ladder.RescuedFile, ladder.FallbackFile}
+
 // purge removes the config, the logs and the state files (the SSH key
 // stays: it may serve other logins).
 func (in *installer) purge() error {
@@ -525,9 +549,11 @@ func (in *installer) purge() error {
 	c := in.cfg
 	var files []string
 	if in.role == crontab.Router {
-		for _, f := range []string{"net_rb_count", "net_cooling_ts", "SOS_SYSTEM", "net_rescued_by"} {
+		for _, f := range routerStateFiles {
 			files = append(files, filepath.Join(c.StateDir, f))
 		}
+		// RUN_DIR may be shared (/tmp): its file of ours goes by name.
+		files = append(files, filepath.Join(c.RunDir, ladder.VolatileFile))
 	} else {
 		files = append(files, c.PVEMark, c.KnownHosts)
 	}
@@ -643,6 +669,12 @@ func (in *installer) packageHost(ctx context.Context) error {
 		return fail(fmt.Sprintf("this host is set up twice, by the netrescue package and by install.sh (%s), so every rescue would run twice", strings.Join(dup, " ")),
 			"remove install.sh's copy: "+in.selfCommand()+" --role host --uninstall")
 	}
+	if in.o.Router == "" && in.originalHost(cron) {
+		// The package's cron jobs run beside the original loop until it
+		// goes: this run migrates from it (and pairs nothing).
+		in.ui.info("kept as it is: this run only migrates from the original pve_host_monitor.sh")
+		return nil
+	}
 	if in.o.Router == "" {
 		return fail(fmt.Sprintf("the netrescue package already installs the host side here (%s, %s); a second copy from install.sh would run every rescue twice",
 			in.path("/usr/bin/hostcheck"), in.path(crontab.PackageFile)),
@@ -653,6 +685,53 @@ func (in *installer) packageHost(ctx context.Context) error {
 		return err
 	}
 	return in.key()
+}
+
+// originalHost: the original pve_host_monitor.sh is still set up here:
+// the script, its lines in root's crontab (cron), or its running loop.
+func (in *installer) originalHost(cron string) bool {
+	if exists(in.path("/root/pve_host_monitor.sh")) || len(crontab.Legacy(cron)) > 0 {
+		return true
+	}
+	if in.o.Prefix != "" {
+		return false
+	}
+	ps, _ := in.procs()
+	for _, p := range ps {
+		if strings.Contains(p.Cmdline, "pve_host_monitor.sh") {
+			return true
+		}
+	}
+	return false
+}
+
+// migratePackaged migrates from the original pve_host_monitor.sh on a host
+// the netrescue package set up (SPEC §10): the loop stopped, the script
+// removed, its lines taken out of root's crontab and none of ours put
+// there (ours are the package's, in /etc/cron.d). Otherwise it and
+// hostcheck would both act on one SOS.
+func (in *installer) migratePackaged(ctx context.Context) error {
+	if err := in.env.Host.side.migrate(in, ctx); err != nil {
+		return err
+	}
+	old, err := in.readCrontab(ctx)
+	if err != nil {
+		return err
+	}
+	legacy := crontab.Legacy(old)
+	if len(legacy) == 0 {
+		return nil
+	}
+	in.ui.say("Cron lines in %s", in.cronWhere())
+	in.ui.info("removing the original scripts' cron lines (ours are the package's, in %s):", crontab.PackageFile)
+	for _, l := range legacy {
+		in.ui.info("  - %s", l)
+	}
+	if _, err := in.writeCrontab(ctx, old, crontab.RemoveLegacy(old)); err != nil {
+		return err
+	}
+	in.ui.note("removed the original scripts' cron lines from %s", in.cronWhere())
+	return nil
 }
 
 // MissingBinaries lists the names not in dir (for package pair).

@@ -14,7 +14,11 @@ import (
 type Error struct {
 	Msg string
 	Fix string
+	Err error // the cause, when there is one (errors.Is, errors.As)
 }
+
+// Unwrap is the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	if e.Fix == "" {

@@ -286,6 +286,46 @@ func testDeb(t *testing.T, rel release, unpacked string) {
 		}
 	})
 
+	t.Run("original host script", func(t *testing.T) {
+		r := debRoot(t)
+		cron := filepath.Join(r, "var/spool/cron/crontabs/root")
+		user := "30 6 * * * cp /var/log/pve_host_monitor.log /mnt/usb/logs/\n"
+		write(t, cron, "@reboot /root/pve_host_monitor.sh > /dev/null 2>&1 &\n"+user+"0 0 * * * rm -f /root/pve_did_reboot_today\n", 0o600)
+		write(t, filepath.Join(r, "root/pve_host_monitor.sh"), "#!/bin/bash\nwhile true; do sleep 7200; done\n", 0o755)
+		kept := map[string]string{"root/pve_did_reboot_today": "", "var/log/pve_host_monitor.log": "[2024-01-01 00:00:00] 【回退】\n"}
+		for k, v := range kept {
+			write(t, filepath.Join(r, k), v, 0o644)
+		}
+		out := mustDpkg(t, r, "-i", deb)
+		wantContains(t, "dpkg -i output", out,
+			"netrescue: warning: the original pve_host_monitor.sh is still set up here: /root/pve_host_monitor.sh /var/spool/cron/crontabs/root; it and hostcheck would both act on one SOS",
+			"  fix: sh /usr/share/netrescue/install.sh --router 192.168.10.1 (it also stops the original loop")
+		// The package's install.sh, with the package's hostcheck, migrates.
+		e := newEnv(t, shells(t)[1])
+		e.script = filepath.Join(r, "usr/share/netrescue/install.sh")
+		out = e.mustRun("host", "--role", "host", "--prefix", r)
+		wantContains(t, "install.sh output", out, "Host side: the netrescue package (dpkg) installed it",
+			"Migrating from the original pve_host_monitor.sh", "Done: the original pve_host_monitor.sh is migrated")
+		if exists(filepath.Join(r, "root/pve_host_monitor.sh")) {
+			t.Errorf("/root/pve_host_monitor.sh still there after install.sh")
+		}
+		if got := read(t, cron); got != user {
+			t.Errorf("root's crontab = %q; want only the user's line %q", got, user)
+		}
+		for k, v := range kept {
+			if got := read(t, filepath.Join(r, k)); got != v {
+				t.Errorf("/%s = %q; want it kept as %q", k, got, v)
+			}
+		}
+		if exists(filepath.Join(r, "usr/local/bin")) {
+			t.Errorf("install.sh put a second copy of the host side in /usr/local/bin")
+		}
+		checkCronD(t, read(t, filepath.Join(r, "etc/cron.d/netrescue")))
+		// Reconfigured, the package no longer warns.
+		out = mustDpkg(t, r, "-i", deb)
+		wantNotContains(t, "second dpkg -i output", out, "original pve_host_monitor.sh")
+	})
+
 	t.Run("refused on a host set up by install.sh", func(t *testing.T) {
 		r := debRoot(t)
 		e := newEnv(t, shells(t)[1])

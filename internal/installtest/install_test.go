@@ -134,7 +134,8 @@ func testInstall(t *testing.T, sh shell, l layout) {
 	// State and logs of a previous life, which everything but --purge keeps.
 	var keep []string
 	if l.role == crontab.Router {
-		keep = []string{"root/net_rb_count", "root/network_monitor.log", "root/network_monitor.log.1"}
+		keep = []string{"root/net_rb_count", "root/net_cooling_ts", "root/SOS_SYSTEM", "root/net_rescued_by",
+			"root/net_outage", "root/net_volatile", "root/network_monitor.log", "root/network_monitor.log.1"}
 	} else {
 		keep = []string{"var/lib/netrescue/outage", "var/log/pve_host_monitor.log", "root/pve_did_reboot_today"}
 	}

@@ -229,3 +229,63 @@ esac
 		t.Errorf("crontab after --uninstall = %q; want %q", got, foreign)
 	}
 }
+
+// TestHostCrontabUnreadable: only "no crontab for root" (Debian cron,
+// cronie) or busybox's "can't open 'root': No such file or directory"
+// means an empty crontab. Any other failure of crontab -l stops the
+// install with crontab's own words and a fix before anything changes:
+// writing a crontab of our lines alone would wipe root's other jobs.
+func TestHostCrontabUnreadable(t *testing.T) {
+	tests := []struct {
+		name     string
+		stderr   string
+		wantCode int
+		wantOut  []string
+	}{
+		{name: "input/output error", stderr: "crontab: /var/spool/cron/crontabs/root: Input/output error", wantCode: 1,
+			wantOut: []string{"hostcheck: read root's crontab (crontab -l): exit status 1: crontab: /var/spool/cron/crontabs/root: Input/output error\n", "  fix: nothing was changed; make crontab -l work"}},
+		{name: "permission denied", stderr: "crontab: cannot open /var/spool/cron/crontabs: Permission denied", wantCode: 1,
+			wantOut: []string{"Permission denied", "  fix: "}},
+		{name: "debian: no crontab", stderr: "no crontab for root", wantOut: []string{"our lines are now:"}},
+		{name: "busybox: no crontab", stderr: "crontab: can't open 'root': No such file or directory", wantOut: []string{"our lines are now:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSandbox(t, shells(t)[1]) // dash, as on PVE
+			s.path = s.up("fakebin") + ":" + os.Getenv("PATH")
+			write(t, s.up("fakebin/pveversion"), "#!/bin/sh\necho pve-manager/8.2.2\n", 0o755)
+			write(t, s.up("fakebin/crontab"), `#!/bin/sh
+case $1 in
+-l) echo "`+tt.stderr+`" >&2; exit 1 ;;
+-) cat > "$FAKE_CRONTAB"; echo "crontab -" >> `+s.rec+` ;;
+*) echo "fake crontab: $*" >&2; exit 2 ;;
+esac
+`, 0o755)
+			write(t, s.up("root/pve_host_monitor.sh"), "#!/bin/sh\n", 0o755)
+			r := s.run("--bin", s.up("bin"))
+			if r.code != tt.wantCode {
+				t.Fatalf("install.sh exited %d; want %d; output:\n%s", r.code, tt.wantCode, r.out)
+			}
+			wantContains(t, "output", r.out, tt.wantOut...)
+			if tt.wantCode == 0 {
+				if got, want := read(t, s.up("crontab")), crontab.Merge("", crontab.Host); got != want {
+					t.Errorf("crontab - was given %q; want %q", got, want)
+				}
+				return
+			}
+			if exists(s.rec) || exists(s.up("crontab")) {
+				t.Errorf("crontab - was run after crontab -l failed; it was given %q", read(t, s.up("crontab")))
+			}
+			// Nothing else changed either: the original script is still
+			// there and nothing of ours was installed.
+			if !exists(s.up("root/pve_host_monitor.sh")) {
+				t.Errorf("/root/pve_host_monitor.sh was removed by the install that failed")
+			}
+			for _, p := range []string{"usrlocalbin/upper/hostcheck", "etc/upper/netrescue.conf", "root/.ssh/id_ed25519"} {
+				if exists(s.up(p)) {
+					t.Errorf("%s was written by the install that failed", p)
+				}
+			}
+		})
+	}
+}
