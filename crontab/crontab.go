@@ -350,6 +350,11 @@ type lexer struct {
 	redir byte
 }
 
+// add appends c to the word being read. Not inlined, like the other
+// helpers called from many places in cold code: each inlined copy grows
+// netcheck, whose stripped binary must stay ≤ 5 MiB (SPEC §12).
+//
+//go:noinline
 func (l *lexer) add(c byte) {
 	l.word.WriteByte(c)
 	l.inWord = true

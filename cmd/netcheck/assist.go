@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/assist"
@@ -25,14 +26,7 @@ func assistRun(ctx context.Context, cfg config.Config, step assist.Step, reason 
 	defer closeLog()
 	// Text from the host: escaped before it reaches a log line (SPEC §15).
 	reason = untrusted.Text(reason, assist.MaxReason)
-	answer := func(r assist.Result) error {
-		r.Step = step
-		fmt.Fprintln(e.Stdout, r.Line())
-		if r.Outcome == assist.Done {
-			return nil
-		}
-		return &assist.Error{Result: r}
-	}
+	answer := func(r assist.Result) error { return answerAssist(e.Stdout, step, r) }
 
 	wait := assist.LockWait(cfg.ProbeTimeout)
 	release, held, err := cli.Lock(log, cfg.RunDir, cfg.StateDir, "netcheck.lock", wait)
@@ -108,4 +102,15 @@ func assistRun(ctx context.Context, cfg config.Config, step assist.Step, reason 
 		detail = fmt.Sprintf("reboot #%d today: %s", d.Next.Count, detail)
 	}
 	return answer(assist.Result{Outcome: assist.Done, Detail: detail})
+}
+
+// answerAssist prints the one result line of `netcheck assist` (for the
+// host) and returns the error its exit code comes from.
+func answerAssist(w io.Writer, step assist.Step, r assist.Result) error {
+	r.Step = step
+	fmt.Fprintln(w, r.Line())
+	if r.Outcome == assist.Done {
+		return nil
+	}
+	return &assist.Error{Result: r}
 }

@@ -249,7 +249,9 @@ func (in *installer) hasPveversion() bool {
 	return err == nil
 }
 
-// path is abs inside the tree being installed.
+// path is abs inside the tree being installed. (Not inlined: see ui.go.)
+//
+//go:noinline
 func (in *installer) path(abs string) string {
 	if in.o.Prefix == "" {
 		return abs
@@ -457,6 +459,10 @@ func or(s, def string) string {
 	return s
 }
 
+// exists reports whether p is there, a link not followed. (Not inlined:
+// see ui.go.)
+//
+//go:noinline
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil

@@ -27,12 +27,20 @@ func (e *Error) Error() string {
 	return e.Msg + "\n  fix: " + e.Fix
 }
 
+// Several helpers here and in install.go carry //go:noinline: called
+// from dozens of places, their inlined copies cost netcheck (which
+// installs the router side) ~20 KB, and its stripped binary must stay
+// ≤ 5 MiB (SPEC §12).
+
+//go:noinline
 func fail(msg, fix string) error { return &Error{Msg: msg, Fix: fix} }
 
 // Fail is an install failure with its fix (for package pair).
 func Fail(msg, fix string) error { return fail(msg, fix) }
 
 // usageError is a mistake on the command line (exit 2), with its fix.
+//
+//go:noinline
 func usageError(msg, fix string) error {
 	return &cli.UsageError{Msg: (&Error{Msg: msg, Fix: fix}).Error()}
 }
@@ -48,13 +56,19 @@ type ui struct {
 }
 
 // say starts a step.
+//
+//go:noinline
 func (u *ui) say(format string, a ...any) { fmt.Fprintf(u.out, "==> "+format+"\n", a...) }
 
 // info tells what happened in a step.
+//
+//go:noinline
 func (u *ui) info(format string, a ...any) { fmt.Fprintf(u.out, "    "+format+"\n", a...) }
 
 // note adds a change to the summary (under --dry-run: one that would have
 // been made).
+//
+//go:noinline
 func (u *ui) note(format string, a ...any) {
 	s := fmt.Sprintf(format, a...)
 	if u.dry {
