@@ -264,7 +264,11 @@ func Write(w io.Writer, months []Month, host bool) {
 				s[i] = int(d.Round(time.Second) / time.Second)
 			}
 			slices.Sort(s)
-			med, longest = (time.Duration(s[len(s)/2]) * time.Second).String(), (time.Duration(s[len(s)-1]) * time.Second).String()
+			// The median: the middle one, or halfway between the two middle
+			// ones (two outages of 3m and 1h are no "median 1h").
+			n := len(s)
+			med = (time.Duration((s[(n-1)/2]+s[n/2])/2) * time.Second).String()
+			longest = (time.Duration(s[n-1]) * time.Second).String()
 		}
 		if host {
 			fmt.Fprintf(w, "%-8s %8d %10s %10s %8d %10d %8d %6d %9d %7d\n", m.Month, m.Outages, med, longest, m.HostReboots, m.VMRestarts, m.VMStarts, m.Assists, m.Misfires, m.Errors)

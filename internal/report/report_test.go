@@ -212,15 +212,16 @@ func TestWriteFileDamagedLog(t *testing.T) {
 }
 
 // TestWriteMedian: the table's median and longest outage, to the second,
-// whatever order the outages came in (the upper middle one for an even
-// count).
+// whatever order the outages came in (halfway between the two middle
+// ones for an even count).
 func TestWriteMedian(t *testing.T) {
 	for _, tc := range []struct {
 		lengths     []time.Duration
 		med, longer string
 	}{
 		{[]time.Duration{4 * time.Hour, 90 * time.Second, 10*time.Minute + 600*time.Millisecond}, "10m1s", "4h0m0s"},
-		{[]time.Duration{3 * time.Minute, time.Minute}, "3m0s", "3m0s"},
+		{[]time.Duration{3 * time.Minute, time.Minute}, "2m0s", "3m0s"},
+		{[]time.Duration{3 * time.Minute, time.Hour + 2*time.Minute + 3*time.Second, time.Minute, 7 * time.Minute}, "5m0s", "1h2m3s"},
 		{[]time.Duration{400 * time.Millisecond}, "0s", "0s"},
 		{[]time.Duration{49 * time.Hour, 2 * time.Second, 2*time.Second + 499*time.Millisecond}, "2s", "49h0m0s"},
 	} {
