@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/rescue"
+	"github.com/pve-op/network-rescue/internal/untrusted"
 )
 
 // drill is the original README's closed-loop drill, made safe (SPEC §7):
@@ -123,8 +125,16 @@ func (h *host) drill(ctx context.Context, live bool) error {
 	after, err := rc.ReadRouterState(rctx, h.cfg.OpStateDir)
 	cancel()
 	if err != nil || after != before {
-		return fmt.Errorf("drill: the router's state is not as before: %+v, was %+v (err %v)", after, before, err)
+		return notAsBefore(after, before, err)
 	}
 	say("5. router state put back exactly as before; nothing else was touched.")
 	return nil
+}
+
+// notAsBefore is drill's error for a router whose state it could not put
+// back. The state holds router text (SOS_SYSTEM, the count): it is escaped
+// before it reaches the terminal (SPEC §15).
+func notAsBefore(after, before remote.RouterState, err error) error {
+	return fmt.Errorf("drill: the router's state is not as before: %s, was %s (err %v)",
+		untrusted.Text(fmt.Sprintf("%+v", after), 400), untrusted.Text(fmt.Sprintf("%+v", before), 400), err)
 }

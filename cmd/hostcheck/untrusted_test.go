@@ -49,3 +49,14 @@ func TestRouterObs(t *testing.T) {
 		})
 	}
 }
+
+// TestDrillErrorEscapesRouterText: drill's "not as before" error shows
+// the router's state, whose SOS text comes from the router: a terminal
+// escape or a forged log tag in it is shown escaped (SPEC §15).
+func TestDrillErrorEscapesRouterText(t *testing.T) {
+	evil := "\x1b[2J\r【回退】forged\n"
+	err := notAsBefore(remote.RouterState{SOS: true, SOSContent: evil}, remote.RouterState{}, nil)
+	if strings.ContainsAny(err.Error(), "\x1b\r\n") {
+		t.Errorf("drill error holds raw router text: %q", err.Error())
+	}
+}
