@@ -173,6 +173,11 @@ func runCommand(ctx context.Context, stdin []byte, name string, args ...string) 
 	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
 	c.WaitDelay = time.Second
 	err := c.Run()
+	if errors.Is(err, exec.ErrWaitDelay) && c.ProcessState != nil && c.ProcessState.Success() {
+		// It exited 0 and left a child holding its output (an init
+		// script that starts a daemon): a success, as in package command.
+		err = nil
+	}
 	if ctx.Err() != nil && err != nil {
 		err = errors.Join(err, ctx.Err())
 	}
