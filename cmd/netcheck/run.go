@@ -225,6 +225,14 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	for _, ev := range step.Events {
 		log.LogAttrs(ctx, ev.Level, ev.Msg, ev.Attrs...)
 	}
+	var verr *ladder.VolatileError
+	if errors.As(err, &verr) && verr.FallbackErr != nil && (step.Action == ladder.L1 || step.Action == ladder.L2) {
+		// The streak is L1's and L2's only record: saved nowhere, the next
+		// run would find the same streak and take the same step, every
+		// minute, and the ladder would never climb (SPEC §5).
+		log.Error("【严重错误】状态无法保存，为防止每次运行重复同一步骤，本次不执行动作", "action", step.Action.String(), "err", verr)
+		return fmt.Errorf("save state: %w", verr)
+	}
 	var perr *ladder.PersistError
 	if errors.As(err, &perr) {
 		// Only what needs a lost file on flash is withheld: an L3 whose

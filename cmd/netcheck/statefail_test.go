@@ -87,6 +87,41 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 	}
 }
 
+// TestFullStateAndRunDir: with STATE_DIR and RUN_DIR both full, the streak
+// can be saved nowhere. L1 is then withheld, with 【严重错误】: run, it
+// would run again every minute (each run finding the same streak) and
+// the ladder would never climb (SPEC §5: persist before acting).
+func TestFullStateAndRunDir(t *testing.T) {
+	script := `for d in state run; do
+  mkdir -p "$1/$d"
+  mount -t tmpfs -o size=64k,mode=0700 tmpfs "$1/$d"
+done
+printf 'boot=boot\nstreak=1\n' > "$1/run/netcheck.state"
+: > "$1/run/netcheck.lock"
+for d in state run; do dd if=/dev/zero of="$1/$d/filler" bs=4k 2>/dev/null || :; done`
+	dir, child := testlab.InMountNS(t, "NRS_FULL_BOTH", script, func(dir string) {
+		writeConf(t, dir, "L1_THRESHOLD=2", "L2_THRESHOLD=5", "L3_THRESHOLD=8",
+			"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3")
+	})
+	if !child {
+		return
+	}
+	conf, log := filepath.Join(dir, "netrescue.conf"), filepath.Join(dir, "net.log")
+	var ran []string
+	for i := 1; i <= 4; i++ {
+		if err := runWithin(t, conf, &ran); err == nil || cli.ExitCode(err) != cli.ExitFailure {
+			t.Errorf("run %d = %v; want exit 1 (nothing can be written)", i, err)
+		}
+	}
+	b, _ := os.ReadFile(log)
+	if len(ran) != 0 {
+		t.Errorf("ran %q with the streak saved nowhere; want L1 withheld\n%s", ran, b)
+	}
+	if strings.Count(string(b), "为防止每次运行重复同一步骤，本次不执行动作") != 4 || !strings.Contains(string(b), "action=L1") {
+		t.Errorf("want a 【严重错误】 line withholding L1 in each of the 4 runs:\n%s", b)
+	}
+}
+
 // writeConf writes a router config with STATE_DIR and RUN_DIR under dir,
 // no SAFE_UPTIME and the lines given.
 func writeConf(t *testing.T, dir string, lines ...string) (conf, log string) {

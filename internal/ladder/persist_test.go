@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -51,5 +52,35 @@ func TestSaveRepairsDirectory(t *testing.T) {
 	}
 	if _, problems := s.Load(now, time.Hour); len(problems) != 0 {
 		t.Errorf("Load after the repair = %v; want none", problems)
+	}
+}
+
+// TestLoadLongOutageStreak: the streak grows by one every down run, also
+// through SOS and an ISP fault, so an outage of months is a real streak
+// above the count's bound: read as it is, not as damage. Past ten years of
+// minutes (MaxStreak), or negative, it is damage: 【严重错误】 and 0.
+func TestLoadLongOutageStreak(t *testing.T) {
+	for _, tc := range []struct {
+		streak  string
+		want    int
+		damaged bool
+	}{
+		{"100001", 100001, false},
+		{strconv.Itoa(MaxStreak), MaxStreak, false},
+		{strconv.Itoa(MaxStreak + 1), 0, true},
+		{"-1", 0, true},
+	} {
+		dir := t.TempDir()
+		s := Store{StateDir: filepath.Join(dir, "state"), RunDir: filepath.Join(dir, "run")}
+		if err := os.MkdirAll(s.RunDir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(s.RunDir, VolatileFile), []byte("boot=b\nstreak="+tc.streak+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, problems := s.Load(time.Now(), time.Hour)
+		if st.Streak != tc.want || (len(problems) > 0) != tc.damaged {
+			t.Errorf("streak=%s: Load = %d, problems %v; want %d, damaged %v", tc.streak, st.Streak, problems, tc.want, tc.damaged)
+		}
 	}
 }

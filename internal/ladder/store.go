@@ -358,16 +358,29 @@ func (s Store) Reset() (changed bool, err error) {
 	return changed, nil
 }
 
+// MaxStreak is the largest streak taken as real: a run a minute for ten
+// years. A streak grows by one every down run, also through SOS and an
+// ISP fault, so a real one passes the count's bound (state.MaxCount)
+// after ~69 days of outage.
+const MaxStreak = 10 * 366 * 24 * 60
+
 // parseStreak reads the streak of a volatile record. Garbage, a negative
 // or an absurd number is damage like a bad count (SPEC §5 rule 4): it was
 // trusted, and a streak of -1000 silenced the ladder for 1000 minutes.
 func parseStreak(path, v string) (int, error) {
-	n, err := state.ParseCount(path, v)
-	var ce *state.CorruptError
-	if errors.As(err, &ce) {
-		return 0, &state.CorruptError{Path: path, Content: "streak=" + ce.Content, Reason: "streak " + ce.Reason}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	reason := ""
+	switch {
+	case err != nil:
+		reason = "not a whole number"
+	case n < 0:
+		reason = "negative"
+	case n > MaxStreak:
+		reason = fmt.Sprintf("larger than %d", MaxStreak)
+	default:
+		return n, nil
 	}
-	return n, err
+	return 0, &state.CorruptError{Path: path, Content: "streak=" + v, Reason: "streak " + reason}
 }
 
 func parseAction(s string) Action {
