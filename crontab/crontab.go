@@ -206,11 +206,31 @@ func legacyCommand(words []string, depth int) bool {
 		return false
 	case "nohup", "exec":
 		return legacyCommand(args, depth)
+	case "setsid", "nice", "ionice", "env", "timeout", "flock", "stdbuf", "chrt", "taskset", "sudo", "screen", "busybox":
+		// A command that runs another, after options and their values of
+		// its own (nice -n 10, timeout 5m, screen -dmS NAME, flock FILE):
+		// the command is one of the words that follow.
+		for i := range args {
+			if legacyCommand(args[i:], depth) {
+				return true
+			}
+		}
+		return false
+	case "tee":
+		for _, a := range args {
+			if legacyState(base(a)) {
+				return true // writes one of their state files
+			}
+		}
+		return false
 	case "sh", "bash", "ash", "dash":
 		for i := 0; i < len(args); i++ {
 			a := args[i]
 			switch {
 			case a == "-c" || (strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.HasSuffix(a, "c")):
+				if i+1 < len(args) && args[i+1] == "--" {
+					i++ // sh -c -- 'command'
+				}
 				return i+1 < len(args) && runsLegacy(args[i+1], depth+1)
 			case strings.HasPrefix(a, "-") || strings.HasPrefix(a, "+"):
 				continue
@@ -291,12 +311,16 @@ func simpleCommands(s string) []simpleCommand {
 			if i+1 < len(s) && (s[i+1] == '>' || s[i+1] == '|') {
 				i++
 			}
-			if i+1 < len(s) && s[i+1] == '&' { // 2>&1: a descriptor, no file
+			if i+2 < len(s) && s[i+1] == '&' && (s[i+2] >= '0' && s[i+2] <= '9' || s[i+2] == '-') {
+				// 2>&1, >&-: a descriptor, no file (bash's >&FILE is a file)
 				i++
 				for i+1 < len(s) && (s[i+1] >= '0' && s[i+1] <= '9' || s[i+1] == '-') {
 					i++
 				}
 				continue
+			}
+			if i+1 < len(s) && s[i+1] == '&' {
+				i++
 			}
 			l.redir = c
 		case '$':
