@@ -298,7 +298,7 @@ func testDeb(t *testing.T, rel release, unpacked string) {
 		}
 		out := mustDpkg(t, r, "-i", deb)
 		wantContains(t, "dpkg -i output", out,
-			"netrescue: warning: the original pve_host_monitor.sh is still set up here: /root/pve_host_monitor.sh /var/spool/cron/crontabs/root; it and hostcheck would both act on one SOS",
+			"netrescue: warning: the original pve_host_monitor.sh is still set up here: /root/pve_host_monitor.sh; it and hostcheck would both act on one SOS",
 			"  fix: sh /usr/share/netrescue/install.sh --router 192.168.10.1 (it also stops the original loop")
 		// The package's install.sh, with the package's hostcheck, migrates.
 		e := newEnv(t, shells(t)[1])
@@ -324,6 +324,15 @@ func testDeb(t *testing.T, rel release, unpacked string) {
 		// Reconfigured, the package no longer warns.
 		out = mustDpkg(t, r, "-i", deb)
 		wantNotContains(t, "second dpkg -i output", out, "original pve_host_monitor.sh")
+	})
+
+	t.Run("a user's line naming the original is no warning", func(t *testing.T) {
+		// The installer keeps such a line (crontab.IsLegacy), so the
+		// warning's fix would have nothing to do: postinst must not warn.
+		r := debRoot(t)
+		write(t, filepath.Join(r, "var/spool/cron/crontabs/root"), "0 4 * * * cp /root/pve_host_monitor.sh.orig /mnt/usb/\n", 0o600)
+		out := mustDpkg(t, r, "-i", deb)
+		wantNotContains(t, "dpkg -i output", out, "original pve_host_monitor.sh")
 	})
 
 	t.Run("refused on a host set up by install.sh", func(t *testing.T) {
