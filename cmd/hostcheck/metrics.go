@@ -261,8 +261,7 @@ func (h *host) publish(ctx context.Context, step rescue.Step, obs rescue.Obs, rs
 	}
 	netUp := func() bool {
 		if !obs.NetKnown && ctx.Err() == nil {
-			res := h.probe(ctx, h.cfg.CheckTargets, h.cfg.CheckTCP)
-			obs.NetKnown, obs.NetUp = true, res.Up
+			h.observeNet(ctx, &obs) // with DNS_CHECK, as a run that decides
 		}
 		return obs.Up() // a DNS fault is no "internet up" for the dead man's switch
 	}

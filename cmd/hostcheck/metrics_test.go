@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -35,6 +36,8 @@ type obsLab struct {
 	up      bool
 	probes  int
 	vm      string // running | stopped
+	dnsFail bool   // DNS_CHECK through the router gets SERVFAIL
+	dnsAsks int
 	ran     []string
 	log     bytes.Buffer
 	metrics string
@@ -88,6 +91,13 @@ func (l *obsLab) run() {
 				l.atStart = string(m)
 			}
 			return command.Result{Cmd: cmdline}
+		},
+		Resolve: func(context.Context, string, string) error {
+			l.dnsAsks++
+			if l.dnsFail {
+				return errors.New("SERVFAIL")
+			}
+			return nil
 		},
 		Uptime: func() (time.Duration, error) { return 24 * time.Hour, nil },
 		BootID: func() (string, error) { return "boot-1", nil }}
@@ -414,6 +424,22 @@ func TestSpentDayStartsStoppedVM(t *testing.T) {
 		if started := strings.Contains(strings.Join(l.ran, "; "), "qm start"); started != want {
 			t.Errorf("stop %d after the first start: qm start run %v; want %v (commands %q)", i+1, started, want, l.ran)
 		}
+	}
+}
+
+// TestSilentRunDNSFault: on a day whose host rescue is spent, a run that
+// probes only for METRICS_FILE asks DNS_CHECK too, so a DNS fault later
+// that day reads as the internet down there (and for the heartbeat, which
+// publish hands the same look), not as up.
+func TestSilentRunDNSFault(t *testing.T) {
+	l := newObsLab(t, "DNS_CHECK=example.com")
+	l.cfg.VMID, l.cfg.MetricsFile, l.dnsFail = "", l.metrics, true
+	if err := os.WriteFile(l.cfg.PVEMark, []byte("boot_id=boot-0\ndate=2026-12-06\nreason=SOS\ntime=2026-12-06T09:00:00Z\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l.run()
+	if v, _, ok := value(l.families(), "netrescue_internet_up", ""); !ok || v != 0 || l.dnsAsks != 1 {
+		t.Errorf("internet_up = %v (present %v), DNS asked %d times; want 0, asked once", v, ok, l.dnsAsks)
 	}
 }
 

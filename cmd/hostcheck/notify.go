@@ -81,8 +81,9 @@ func (h *host) flushNotifications(ctx context.Context, obs rescue.Obs) {
 		return
 	}
 	if !obs.NetKnown {
-		obs.NetUp = h.probe(ctx, h.cfg.CheckTargets, h.cfg.CheckTCP).Up
+		h.observeNet(ctx, &obs)
 	}
+	// The IP probe, not Obs.Up: a message may leave during a DNS fault.
 	if !obs.NetUp {
 		return
 	}

@@ -321,19 +321,8 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 		}
 		switch step.Need {
 		case rescue.NeedNet:
-			// The IP probe and DNS_CHECK against the router's resolver, in
-			// parallel, within one PROBE_TIMEOUT (SPEC §14).
-			dns := h.dnsCheck(ctx)
-			res := h.probe(ctx, h.cfg.CheckTargets, h.cfg.CheckTCP)
-			obs.NetKnown, obs.NetUp, obs.NetDetail = true, res.Up, res.Summary()
-			if asked, d := dns(); asked {
-				obs.DNSKnown, obs.DNSOK, obs.DNSDetail = true, d == nil, "ok"
-				if d != nil {
-					obs.DNSDetail = d.Error()
-				}
-			}
-			h.log.Debug("probe", "up", res.Up, "summary", res.Summary(), "dns", obs.DNSDetail)
-			h.traceStage("probe the internet", res.Summary())
+			h.observeNet(ctx, &obs)
+			h.traceStage("probe the internet", obs.NetDetail)
 		case rescue.NeedRouter:
 			rctx, cancel := context.WithTimeout(ctx, h.cfg.SSHTimeout)
 			var err error
@@ -381,6 +370,23 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 // dnsCheck starts DNS_CHECK against the router's resolver (OP_IP:53)
 // within PROBE_TIMEOUT and returns the wait for its answer; asked is false
 // when DNS_CHECK is empty (or the environment resolves nothing).
+// observeNet is the run's look at the internet: the IP probe and
+// DNS_CHECK against the router's resolver, in parallel, within one
+// PROBE_TIMEOUT (SPEC §14). Every look goes through it, so that a DNS
+// fault reads as the internet down (rescue.Obs.Up) wherever it is used.
+func (h *host) observeNet(ctx context.Context, obs *rescue.Obs) {
+	dns := h.dnsCheck(ctx)
+	res := h.probe(ctx, h.cfg.CheckTargets, h.cfg.CheckTCP)
+	obs.NetKnown, obs.NetUp, obs.NetDetail = true, res.Up, res.Summary()
+	if asked, d := dns(); asked {
+		obs.DNSKnown, obs.DNSOK, obs.DNSDetail = true, d == nil, "ok"
+		if d != nil {
+			obs.DNSDetail = d.Error()
+		}
+	}
+	h.log.Debug("probe", "up", res.Up, "summary", res.Summary(), "dns", obs.DNSDetail)
+}
+
 func (h *host) dnsCheck(ctx context.Context) func() (asked bool, err error) {
 	if h.cfg.DNSCheck == "" || h.e.Resolve == nil {
 		return func() (bool, error) { return false, nil }
