@@ -19,10 +19,13 @@ import (
 // TestQuorumGuard: on a cluster node (a corosync.conf present) the host
 // defers when its reboot would break the quorum, or when pvecm cannot say;
 // on a single node pvecm is not even asked. With pve-cluster down /etc/pve
-// is an empty mount point, but corosync still counts this node's votes
-// from /etc/corosync/corosync.conf; and when whether it is a cluster node
-// cannot be read (a crashed pmxcfs mount: ENOTCONN; ENOTDIR here), the
-// guard defers rather than reboot a node that may hold the quorum.
+// is an empty mount point (or ENOTCONN, crashed), but corosync still
+// counts this node's votes from /etc/corosync/corosync.conf, which decides:
+// when it cannot be read the guard defers rather than reboot a node that
+// may hold the quorum; when it is not there, the node is a single one.
+// (proxmox/pve-docs pmxcfs.adoc: pmxcfs makes "automatic updates of the
+// corosync cluster configuration to all nodes"; separating a node removes
+// both /etc/pve/corosync.conf and /etc/corosync/*.)
 func TestQuorumGuard(t *testing.T) {
 	pvecm := func(total, quorum int) string {
 		// The shape of proxmox/pve-docs pvecm.adoc's `pvecm status` example.
@@ -31,7 +34,9 @@ func TestQuorumGuard(t *testing.T) {
 			"\nQuorum:           " + itoa(quorum) + "  \nFlags:            Quorate\n\nMembership information\n----------------------\n" +
 			"    Nodeid      Votes Name\n0x00000001          1 192.168.1.10 (local)\n"
 	}
-	const pve, local, broken = "pve", "local", "broken" // which conf exists, or /etc/pve unreadable
+	// Which conf exists; "broken…": /etc/pve (or /etc/corosync) cannot be
+	// read (a crashed pmxcfs mount answers ENOTCONN; ENOTDIR here).
+	const pve, local, broken, brokenSingle, brokenLocal = "pve", "local", "broken", "broken-single", "broken-local"
 	tests := []struct {
 		name  string
 		conf  string // "" single node
@@ -45,13 +50,15 @@ func TestQuorumGuard(t *testing.T) {
 		{name: "two of three up: we are needed", conf: pve, out: pvecm(2, 2), want: "重启本节点会使集群失去法定票数", asked: true},
 		{name: "pvecm fails", conf: pve, fail: true, want: "无法确认集群法定票数", asked: true},
 		{name: "pmxcfs down, corosync still configured", conf: local, out: pvecm(2, 2), want: "重启本节点会使集群失去法定票数", asked: true},
-		{name: "/etc/pve unreadable", conf: broken, want: "无法确认本机是否属于集群"},
+		{name: "/etc/pve unreadable, corosync configured", conf: broken, out: pvecm(3, 2), asked: true},
+		{name: "/etc/pve unreadable, no corosync: a single node", conf: brokenSingle},
+		{name: "corosync.conf unreadable", conf: brokenLocal, want: "无法确认本机是否属于集群"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			var asked []string
-			h := &host{cfg: config.Default(config.Host), corosync: []string{filepath.Join(dir, "pve", "corosync.conf"), filepath.Join(dir, "corosync", "corosync.conf")},
+			h := &host{cfg: config.Default(config.Host), corosync: []string{filepath.Join(dir, "corosync", "corosync.conf"), filepath.Join(dir, "pve", "corosync.conf")},
 				e: runenv.Env{Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
 					asked = append(asked, cmdline)
 					if tt.fail {
@@ -69,12 +76,16 @@ func TestQuorumGuard(t *testing.T) {
 			}
 			switch tt.conf {
 			case pve:
-				write(h.corosync[0])
-			case local:
 				write(h.corosync[1])
+			case local:
+				write(h.corosync[0])
 			case broken:
 				write(filepath.Join(dir, "pve")) // a file where the directory should be
-				write(h.corosync[1])
+				write(h.corosync[0])
+			case brokenSingle:
+				write(filepath.Join(dir, "pve"))
+			case brokenLocal:
+				write(filepath.Join(dir, "corosync"))
 			}
 			// A vzdump started by another package's test at the same moment
 			// is not this test's business.

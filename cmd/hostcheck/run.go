@@ -33,10 +33,13 @@ import (
 )
 
 // CorosyncConfs: either exists on a node that is part of a Proxmox
-// cluster. The first is pmxcfs's (/etc/pve is a FUSE mount: empty while
-// pve-cluster is down); corosync itself reads the second, a copy kept in
-// sync, and keeps counting this node's votes while pmxcfs is down.
-var CorosyncConfs = []string{"/etc/pve/corosync.conf", "/etc/corosync/corosync.conf"}
+// cluster. The first is corosync's own (pvecm create and add write it;
+// corosync reads it, and counts this node's votes from it while pmxcfs is
+// down); the second is pmxcfs's (/etc/pve is a FUSE mount: empty while
+// pve-cluster is down, ENOTCONN when it crashed). Only the first can make
+// the answer unknown: without it the node is no member, whatever /etc/pve
+// says, so a single node whose pmxcfs crashed still reboots.
+var CorosyncConfs = []string{"/etc/corosync/corosync.conf", "/etc/pve/corosync.conf"}
 
 // env is the run's environment (cli.Env).
 type env = runenv.Env
@@ -445,16 +448,16 @@ func (h *host) guards(ctx context.Context) []string {
 	return out
 }
 
-// clustered reports whether one of confs (CorosyncConfs) exists. Only a
-// file that is not there says "not a cluster": any other error (a crashed
-// pmxcfs mount answers ENOTCONN) leaves it unknown, and the guard defers.
+// clustered reports whether one of confs (CorosyncConfs) exists. The
+// first decides: an error other than "not there" leaves the answer
+// unknown, and the guard defers. The others only add a "yes".
 func clustered(confs []string) (bool, error) {
-	for _, c := range confs {
+	for i, c := range confs {
 		_, err := os.Stat(c)
 		switch {
 		case err == nil:
 			return true, nil
-		case !errors.Is(err, fs.ErrNotExist):
+		case i == 0 && !errors.Is(err, fs.ErrNotExist):
 			return false, err
 		}
 	}
