@@ -229,9 +229,14 @@ func Parse(path, content string, role Role) (Config, error) {
 		name, rawVal, ok := strings.Cut(line, "=")
 		name = strings.TrimSpace(name)
 		// A secret key written without its "=" ("NOTIFY_URL https://…",
-		// "HEARTBEAT_URL: https://…") is named, never quoted: the rest of
-		// the line is its token (SPEC §9).
-		if w := firstWord(line); secretName(w) && (!ok || name != w) {
+		// "HEARTBEAT_URL: https://…", a full-width "：" or "＝" from an
+		// IME) is named, never quoted: the rest of the line is its token
+		// (SPEC §9).
+		before := line
+		if ok {
+			before = name
+		}
+		if w := secretIn(before); w != "" && before != w {
 			return c, &Error{Path: path, Line: i + 1, Key: w, Msg: "not KEY=value" + notShown}
 		}
 		if !ok || name == "" {
@@ -281,13 +286,17 @@ func Parse(path, content string, role Role) (Config, error) {
 // (NOTIFY_URL's token): the value is never echoed (issue 9 item 18).
 const notShown = " (the value is not shown: it may hold a token)"
 
-// firstWord is the text of line before its first blank, ':' or '=': the
-// key a person meant, however they separated it from the value.
-func firstWord(line string) string {
-	if i := strings.IndexAny(line, " \t:="); i >= 0 {
-		return line[:i]
+// secretIn is the first mention in s of a secret key's name, in any case
+// and as written there, or "".
+func secretIn(s string) string {
+	for i := range len(s) {
+		for _, k := range keys {
+			if k.secret && i+len(k.name) <= len(s) && strings.EqualFold(s[i:i+len(k.name)], k.name) {
+				return s[i : i+len(k.name)]
+			}
+		}
 	}
-	return line
+	return ""
 }
 
 // secretName reports whether name is a key whose value may hold a secret,

@@ -207,6 +207,14 @@ func TestErrors(t *testing.T) {
 			`/etc/netrescue.conf:1: NOTIFY_URL: not KEY=value (the value is not shown: it may hold a token)`},
 		{"host secret in a router file, text after quote", Router, `NOTIFY_URL="https://hooks.example/x" T0KEN-s3cret`,
 			`/etc/netrescue.conf:1: NOTIFY_URL: text after the closing quote (the value is not shown: it may hold a token)`},
+		{"NOTIFY_URL with a full-width colon", Host, "NOTIFY_URL：https://api.day.app/T0KEN-s3cret/",
+			`/etc/netrescue.conf:1: NOTIFY_URL: not KEY=value (the value is not shown: it may hold a token)`},
+		{"NOTIFY_URL with a full-width equals sign", Host, "NOTIFY_URL＝https://api.day.app/T0KEN-s3cret/",
+			`/etc/netrescue.conf:1: NOTIFY_URL: not KEY=value (the value is not shown: it may hold a token)`},
+		{"export and two blanks", Host, "export  NOTIFY_URL https://api.day.app/T0KEN-s3cret/?a=b",
+			`/etc/netrescue.conf:1: NOTIFY_URL: not KEY=value (the value is not shown: it may hold a token)`},
+		{"an arrow", Host, "HEARTBEAT_URL→https://hc-ping.com/T0KEN-s3cret",
+			`/etc/netrescue.conf:1: HEARTBEAT_URL: not KEY=value (the value is not shown: it may hold a token)`},
 		{"other key without =", Router, "L1_CMD /sbin/ifup wan", `/etc/netrescue.conf:1: "L1_CMD /sbin/ifup wan" is not KEY=value`},
 		{"unknown far key", Host, "WHATEVER_ELSE_ENTIRELY=1",
 			"/etc/netrescue.conf:1: WHATEVER_ELSE_ENTIRELY: unknown key; allowed keys: " + strings.Join(Keys(Host), " ")},
@@ -399,12 +407,13 @@ func FuzzParse(f *testing.F) {
 // scheme the error may name).
 func checkSecretNotShown(t *testing.T, err error, line string) {
 	t.Helper()
-	line = strings.TrimPrefix(strings.TrimSpace(strings.TrimSuffix(line, "\r")), "export ")
-	w := firstWord(line)
-	if !secretName(w) {
+	line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
+	before, _, _ := strings.Cut(line, "=")
+	w := secretIn(before)
+	if w == "" {
 		return
 	}
-	rest := line[len(w):]
+	rest := line[strings.Index(line, w)+len(w):]
 	fixed := strings.Join(append(Keys(Router), Keys(Host)...), " ") + notShown +
 		" must start with https:// or http://, not " + scheme(strings.TrimLeft(rest, " \t:=\"'")) + ":// is not a URL with a host"
 	for _, k := range keys {
@@ -429,5 +438,14 @@ func TestREADMEListsEveryKey(t *testing.T) {
 				t.Errorf("README.md does not document %s key %s", role, k)
 			}
 		}
+	}
+}
+
+// TestSecretNameInAValue: a secret key's name inside another key's value
+// is no malformed secret line.
+func TestSecretNameInAValue(t *testing.T) {
+	c, err := Parse("/etc/netrescue.conf", "L1_CMD=logger NOTIFY_URL is set\n", Router)
+	if err != nil || c.L1Cmd != "logger NOTIFY_URL is set" {
+		t.Errorf("Parse = %q, %v; want the line read as L1_CMD", c.L1Cmd, err)
 	}
 }
