@@ -65,7 +65,17 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		st.VMRestartDate, st.LastReboot = vm, last
 	}
 	// Today's starts of a stopped VM (SPEC §13): optional keys, a damaged
-	// value reads as the limit spent today.
+	// value reads as the limit spent today: a damaged date too, as the day
+	// the record was last written (VM_START_MAX holds through the damage).
+	if _, present := rec["vm_start_date"]; present && err == nil {
+		if _, startOK := date(rec, "vm_start_date"); !startOK {
+			if fi, serr := os.Lstat(p); serr == nil {
+				st.VMStartDate, st.VMStarts = fi.ModTime().In(loc).Format(state.DateLayout), 1<<10
+			}
+			problems = append(problems, &state.CorruptError{Path: p, Content: rec.Format(),
+				Reason: "vm_start_date is not a date; the VM starts of the day it was written count as spent"})
+		}
+	}
 	if start, startOK := date(rec, "vm_start_date"); startOK && start != "" {
 		n, err := strconv.Atoi(rec["vm_starts"])
 		if err != nil || n < 0 {

@@ -1,10 +1,11 @@
 package rescue
 
 import (
-	"time"
-
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/ladder"
@@ -320,5 +321,28 @@ func TestDecidePauseAndWindow(t *testing.T) {
 				t.Errorf("no action, but one recorded: %+v", s.Next)
 			}
 		})
+	}
+}
+
+// TestDamagedVMStartDate: a record whose vm_start_date line is damaged,
+// the rest valid, reports the damage and counts the starts of the day it
+// was written as spent: VM_START_MAX holds through it (SPEC §13, §15).
+func TestDamagedVMStartDate(t *testing.T) {
+	dir := t.TempDir()
+	s := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+	rec := "last_reboot_date=2026-11-20\nvm_restart_date=2026-11-20\nvm_start_date=2026-1#-25\nvm_starts=3\n"
+	if err := os.WriteFile(filepath.Join(dir, RecordFile), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(filepath.Join(dir, RecordFile), t0, t0); err != nil {
+		t.Fatal(err)
+	}
+	st, problems := s.Load(cst)
+	cfg := config.Default(config.Host)
+	if len(problems) != 1 || VMStartsLeft(cfg, st, t0) {
+		t.Errorf("Load = problems %v, starts %d on %q; want the damage reported and no start left today", problems, st.VMStarts, st.VMStartDate)
+	}
+	if VMStartsLeft(cfg, st, t0.AddDate(0, 0, 1)) != true {
+		t.Errorf("the next day has no start left: %+v", st)
 	}
 }
