@@ -95,6 +95,10 @@ type State struct {
 	LANFault string
 	LANSeen  int
 	LANSteps string
+	// QMFailSince is the first run, of those in a row that found the
+	// internet down, whose `qm status` failed: one failure is no reason to
+	// skip the VM's cold restart for the host's reboot, two in a row are.
+	QMFailSince time.Time
 }
 
 // VMStatus is what `qm status VMID --verbose` said.
@@ -357,12 +361,19 @@ func (d *decider) run() {
 			d.vmRestart("SOS: 先冷重启路由虚拟机")
 			return
 		}
-		// qm cannot even say the VM's state (pmxcfs down, a broken
-		// install): no cold restart can run, and waiting would leave the
-		// house offline for good. The host's reboot is §6 step 6 as
-		// without VM_ID, and it mends qm too.
+		// qm cannot say the VM's state. Once may be a passing fault (qm's
+		// own timeout): the next run tries again. Twice in a row (pmxcfs
+		// down, a broken install), no cold restart can run, and waiting
+		// would leave the house offline for good: the host's reboot is §6
+		// step 6 as without VM_ID, and it mends qm too.
+		if !n.QMFailSince.Before(now) {
+			d.log(slog.LevelWarn, "【推迟】qm 无法读取路由虚拟机状态，下个周期再试；仍失败则重启 PVE 物理机。",
+				slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err))
+			return
+		}
 		d.log(slog.LevelWarn, "【确认】qm 无法读取路由虚拟机状态，无法先冷重启虚拟机，改为重启 PVE 物理机。",
-			slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err))
+			slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err),
+			slog.String("failing_since", n.QMFailSince.Format("15:04")))
 		reason += "; qm status failed: " + d.o.VM.Err
 	}
 	d.hostReboot(reason)
@@ -435,7 +446,7 @@ func (d *decider) recovered() {
 		d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
 			slog.Duration("outage", d.o.Now.Sub(n.DownSince).Round(time.Second)), slog.String("by", d.o.NetDetail))
 	}
-	n.DownSince, n.RouterDownSince = time.Time{}, time.Time{}
+	n.DownSince, n.RouterDownSince, n.QMFailSince = time.Time{}, time.Time{}, time.Time{}
 }
 
 // hostReboot is step 6: the mark is part of the new state, so the caller

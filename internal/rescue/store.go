@@ -45,6 +45,7 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	}
 	st.DownSince = state.RecordTime(rec["down_since"], loc)
 	st.RouterDownSince = state.RecordTime(rec["router_down_since"], loc)
+	st.QMFailSince = state.RecordTime(rec["qm_fail_since"], loc)
 	vm, vmOK := date(rec, "vm_restart_date")
 	last, lastOK := date(rec, "last_reboot_date")
 	switch {
@@ -135,14 +136,16 @@ func (s Store) Save(old, next State) error {
 		old.VMRestartDate == next.VMRestartDate && old.LastReboot == next.LastReboot &&
 		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
-		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps {
+		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps &&
+		old.QMFailSince.Equal(next.QMFailSince) {
 		return nil
 	}
 	if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
 		return fmt.Errorf("state dir: %w", err)
 	}
 	p := filepath.Join(s.StateDir, RecordFile)
-	if next.DownSince.IsZero() && next.RouterDownSince.IsZero() && next.VMRestartDate == "" && next.LastReboot == "" && next.VMStartDate == "" && next.LANFault == "" {
+	if next.DownSince.IsZero() && next.RouterDownSince.IsZero() && next.VMRestartDate == "" && next.LastReboot == "" &&
+		next.VMStartDate == "" && next.LANFault == "" && next.QMFailSince.IsZero() {
 		return state.Remove(p)
 	}
 	return state.WriteRecord(p, state.Record{
@@ -157,6 +160,7 @@ func (s Store) Save(old, next State) error {
 		"lan_fault":          next.LANFault,
 		"lan_seen":           strconv.Itoa(next.LANSeen),
 		"lan_steps":          next.LANSteps,
+		"qm_fail_since":      state.RecordTimeString(next.QMFailSince),
 	})
 }
 

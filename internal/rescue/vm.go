@@ -20,6 +20,12 @@ import (
 // reports whether the run's decision is made.
 func (d *decider) vmStage() bool {
 	vm := d.o.VM
+	n := &d.step.Next
+	if vm.Err == "" {
+		n.QMFailSince = time.Time{}
+	} else if n.QMFailSince.IsZero() || n.QMFailSince.After(d.o.Now) {
+		n.QMFailSince = d.o.Now
+	}
 	if vm.Err != "" {
 		d.vmUnknown = true
 		d.log(slog.LevelError, "【严重错误】无法读取路由虚拟机状态 (qm status)，本次不对虚拟机动作。",

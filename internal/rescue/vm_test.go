@@ -42,9 +42,15 @@ func TestDecideVM(t *testing.T) {
 		// qm failing (pmxcfs down: "ipcc_send_rec[1] failed") must not
 		// hold the host's reboot for good: with SOS it is §6 step 6, as
 		// without VM_ID, whether or not today's cold restart was owed.
-		{name: "qm status fails, SOS: no VM action, the host reboots", obs: full(func(o *Obs) {
+		// Once may pass (qm's own timeout): the next run tries again.
+		{name: "qm status fails once, SOS: 【推迟】, the cold restart still first", obs: full(func(o *Obs) {
 			o.VMKnown, o.VM = true, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed: Connection refused"}
 		}),
+			wantMsg: "【推迟】qm 无法读取路由虚拟机状态，下个周期再试；仍失败则重启 PVE 物理机。"},
+		{name: "qm status fails twice in a row, SOS: no VM action, the host reboots", st: State{QMFailSince: t0.Add(-5 * time.Minute)},
+			obs: full(func(o *Obs) {
+				o.VMKnown, o.VM = true, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed: Connection refused"}
+			}),
 			wantMsg: "【严重错误】无法读取路由虚拟机状态 (qm status)，本次不对虚拟机动作。 | 【确认】捕获 SOS 信号！OpenWrt 自救已穷尽。准备介入重启 PVE。 | 【确认】qm 无法读取路由虚拟机状态，无法先冷重启虚拟机，改为重启 PVE 物理机。", wantAction: HostReboot},
 		{name: "qm status fails, SOS, cold restart spent: the host reboots", st: State{VMRestartDate: today},
 			obs: full(func(o *Obs) {
@@ -344,5 +350,33 @@ func TestDamagedVMStartDate(t *testing.T) {
 	}
 	if VMStartsLeft(cfg, st, t0.AddDate(0, 0, 1)) != true {
 		t.Errorf("the next day has no start left: %+v", st)
+	}
+}
+
+// TestQMFailingTwiceThroughStore: the first SOS run whose qm status fails
+// defers and records it in hostcheck.state; the next run, qm failing
+// still, reboots the host. Through the real Store, as cron runs do.
+func TestQMFailingTwiceThroughStore(t *testing.T) {
+	dir := t.TempDir()
+	s := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, Now: func() time.Time { return t0 }}
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	qmFails := func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed: Connection refused"} }
+	var actions []Action
+	for i := range 2 {
+		st, problems := s.Load(cst)
+		if len(problems) > 0 {
+			t.Fatal(problems)
+		}
+		o := full(qmFails)
+		o.Now = t0.Add(time.Duration(i) * 5 * time.Minute)
+		step := Decide(cfg, st, o)
+		if err := s.Save(st, step.Next); err != nil {
+			t.Fatal(err)
+		}
+		actions = append(actions, step.Action)
+	}
+	if actions[0] != None || actions[1] != HostReboot {
+		t.Errorf("two SOS runs with qm status failing: %v; want none, then host-reboot", actions)
 	}
 }
