@@ -387,6 +387,35 @@ func TestPurgeRouterState(t *testing.T) {
 	if !install.Exists(filepath.Join(prefix, "root/notes.txt")) {
 		t.Errorf("--purge removed /root/notes.txt, which is not ours")
 	}
+
+	// RUN_DIR=/tmp: the run's files are in /tmp/netrescue (cli.RunDir);
+	// purge takes that directory and leaves the rest of /tmp.
+	run(install.Options{})
+	conf := filepath.Join(prefix, "etc/netrescue.conf")
+	b, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, append(b, "\nRUN_DIR=/tmp\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(prefix, "tmp")
+	for _, f := range []string{"netrescue/netcheck.state", "netrescue/netcheck.lock", "other.txt"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(tmp, f)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, f), []byte("x\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(tmp, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	run(install.Options{Uninstall: true, Purge: true})
+	if install.Exists(filepath.Join(tmp, "netrescue")) || !install.Exists(filepath.Join(tmp, "other.txt")) {
+		t.Errorf("--purge with RUN_DIR=/tmp: /tmp/netrescue there %v, /tmp/other.txt there %v; want gone, kept",
+			install.Exists(filepath.Join(tmp, "netrescue")), install.Exists(filepath.Join(tmp, "other.txt")))
+	}
 }
 
 // TestPackagedHostMigrates: on a host the netrescue package set up, the

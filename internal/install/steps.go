@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pve-op/network-rescue/crontab"
+	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/ladder"
 )
@@ -573,6 +574,13 @@ func (in *installer) purge() error {
 			_ = os.Remove(in.path(dir)) // only when empty
 		}
 		in.ui.info("kept the SSH key (%s); it may serve other logins", c.SSHKey)
+	}
+	// A RUN_DIR others may write (/tmp) holds the run's files in a
+	// private subdirectory (cli.RunDir): that one is ours alone.
+	if p := cli.RunDir(in.path(c.RunDir)); p != in.path(c.RunDir) {
+		if err := in.removeAll(p); err != nil {
+			return err
+		}
 	}
 	for _, d := range []string{c.StateDir, c.RunDir} {
 		if filepath.Base(d) != "netrescue" {

@@ -361,7 +361,9 @@ func TestQMFailingTwiceThroughStore(t *testing.T) {
 	s := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, Now: func() time.Time { return t0 }}
 	cfg := config.Default(config.Host)
 	cfg.VMID = "100"
-	qmFails := func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed: Connection refused"} }
+	qmFails := func(o *Obs) {
+		o.VMKnown, o.VM = true, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed: Connection refused"}
+	}
 	var actions []Action
 	for i := range 2 {
 		st, problems := s.Load(cst)
