@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -94,9 +93,9 @@ func (h *host) flushNotifications(ctx context.Context, obs rescue.Obs) {
 	if err := notify.Send(sctx, webClient(), h.cfg.NotifyURL, msgs, h.loc); err != nil {
 		// The URL holds the secret: the error names the service only.
 		msg := strings.ReplaceAll(err.Error(), h.cfg.NotifyURL, "NOTIFY_URL")
-		if _, serr := os.Lstat(failing); serr == nil {
+		if said, rerr := state.ReadBounded(failing, 4096); rerr == nil && string(said) == msg+"\n" {
 			// Said already: a revoked token must not log a WARN every
-			// five minutes (SPEC §8); `status` and the queue still show it.
+			// five minutes (SPEC §8); a different failure is said again.
 			h.log.Debug("notify still failing", "service", service, "messages", len(msgs), "err", msg)
 			return
 		}

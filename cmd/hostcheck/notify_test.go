@@ -117,7 +117,8 @@ func TestNotifyRecoveryAfterHostReboot(t *testing.T) {
 // TestNotifyRejectedLoggedOnce: a service that refuses the queue (a
 // revoked Bark key: HTTP 400) is retried by every run that finds the net
 // up, but logged once, not every five minutes (SPEC §8: a healthy run logs
-// nothing); the first success after it is logged and ends the episode.
+// nothing); a different failure is logged once again; the first success
+// after it is logged and ends the episode.
 func TestNotifyRejectedLoggedOnce(t *testing.T) {
 	status := http.StatusBadRequest
 	requests := 0
@@ -141,11 +142,19 @@ func TestNotifyRejectedLoggedOnce(t *testing.T) {
 	if requests != 12 || strings.Count(log.String(), "【通知】发送失败") != 1 {
 		t.Errorf("12 runs against HTTP 400: %d requests, log:\n%s\nwant 12 requests and one 【通知】发送失败", requests, log.String())
 	}
+	// Another failure is said again, once.
+	status = http.StatusServiceUnavailable
+	log.Reset()
+	h.flushNotifications(context.Background(), up)
+	h.flushNotifications(context.Background(), up)
+	if strings.Count(log.String(), "【通知】发送失败") != 1 || !strings.Contains(log.String(), "503") {
+		t.Errorf("the failure changed to HTTP 503: log\n%s\nwant one 【通知】发送失败 naming it", log.String())
+	}
 	status = http.StatusOK
 	log.Reset()
 	h.flushNotifications(context.Background(), up)
 	h.flushNotifications(context.Background(), up)
-	if !strings.Contains(log.String(), "【通知】已发送") || requests != 13 {
+	if !strings.Contains(log.String(), "【通知】已发送") || requests != 15 {
 		t.Errorf("the service accepts again: %d requests, log:\n%s\nwant the queue sent once and 【通知】已发送", requests, log.String())
 	}
 	if strings.Contains(log.String(), "SECRET") {
