@@ -61,14 +61,7 @@ func TestNotifyDNSFault(t *testing.T) {
 		h.notifyStep(st, obs, step)
 		st = step.Next
 	}
-	msgs, err := h.queue().Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, m := range msgs {
-		got = append(got, m.Event+": "+m.Text)
-	}
+	got := queued(t, h)
 	want := []string{
 		"assist: 局域网侧故障 (dns)：已请求 OpenWrt 执行 dns。",
 		"assist: 局域网侧故障 (dns)：已请求 OpenWrt 执行 network。",
@@ -101,14 +94,7 @@ func TestNotifyRecoveryAfterHostReboot(t *testing.T) {
 		h.notifyStep(st, obs, step)
 		st = step.Next
 	}
-	msgs, err := h.queue().Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, m := range msgs {
-		got = append(got, m.Event+": "+m.Text)
-	}
+	got := queued(t, h)
 	if want := "recovery: 互联网已恢复，断网约 40m0s。"; strings.Join(got, "\n") != want {
 		t.Errorf("queued: %q; want %q", got, want)
 	}
@@ -167,4 +153,18 @@ func TestNotifyRejectedLoggedOnce(t *testing.T) {
 	if !strings.Contains(log.String(), "【通知】发送失败") {
 		t.Errorf("a new failure after a success is not logged:\n%s", log.String())
 	}
+}
+
+// queued is the notification queue in STATE_DIR, "event: text" a message.
+func queued(t *testing.T, h *host) []string {
+	t.Helper()
+	msgs, err := h.queue().Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range msgs {
+		got = append(got, m.Event+": "+m.Text)
+	}
+	return got
 }

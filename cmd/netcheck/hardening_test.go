@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/pve-op/network-rescue/internal/testlab"
-
 	"context"
 	"os"
 	"path/filepath"
@@ -11,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/runenv"
+	"github.com/pve-op/network-rescue/internal/testlab"
 	"github.com/pve-op/network-rescue/state"
 )
 
@@ -30,11 +30,11 @@ func routerConf(t *testing.T, dir string, extra ...string) (conf, log string) {
 	return conf, log
 }
 
-// runWithin runs netcheck once and fails if it does not finish in 10 s.
-func runWithin(t *testing.T, conf string, ran *[]string) error {
+// runEnvWithin runs netcheck once in e and fails if it does not finish in 10 s.
+func runEnvWithin(t *testing.T, conf string, e runenv.Env) error {
 	t.Helper()
 	done := make(chan error, 1)
-	go func() { done <- run(context.Background(), []string{"-config", conf}, fakeEnv(t, ran)) }()
+	go func() { done <- run(context.Background(), []string{"-config", conf}, e) }()
 	select {
 	case err := <-done:
 		return err
@@ -42,6 +42,12 @@ func runWithin(t *testing.T, conf string, ran *[]string) error {
 		t.Fatal("netcheck run hung")
 	}
 	return nil
+}
+
+// runWithin runs netcheck once and fails if it does not finish in 10 s.
+func runWithin(t *testing.T, conf string, ran *[]string) error {
+	t.Helper()
+	return runEnvWithin(t, conf, fakeEnv(t, ran))
 }
 
 // TestPlantedRunDirStreak: a RUN_DIR another user created first, holding

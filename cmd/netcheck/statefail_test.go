@@ -7,28 +7,12 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/probe"
-	"github.com/pve-op/network-rescue/internal/runenv"
 	"github.com/pve-op/network-rescue/internal/testlab"
 	"github.com/pve-op/network-rescue/state"
 )
-
-// runEnvWithin runs netcheck once in e and fails if it does not finish in 10 s.
-func runEnvWithin(t *testing.T, conf string, e runenv.Env) error {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- run(context.Background(), []string{"-config", conf}, e) }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(10 * time.Second):
-		t.Fatal("netcheck run hung")
-	}
-	return nil
-}
 
 // TestFullStateDir: a full STATE_DIR (ENOSPC on the flash overlay) used to
 // stop the whole ladder: the streak was never saved, so it never passed 1,
