@@ -236,8 +236,10 @@ func Parse(path, content string, role Role) (Config, error) {
 		if ok {
 			before = name
 		}
-		if w := secretIn(before); w != "" && before != w {
-			return c, &Error{Path: path, Line: i + 1, Key: w, Msg: "not KEY=value" + notShown}
+		if !ok || !plainName(name) { // KEY=…, the common case, needs no search
+			if w := secretIn(before); w != "" {
+				return c, &Error{Path: path, Line: i + 1, Key: w, Msg: "not KEY=value" + notShown}
+			}
 		}
 		if !ok || name == "" {
 			return c, &Error{Path: path, Line: i + 1, Msg: fmt.Sprintf("%q is not KEY=value", line)}
@@ -285,6 +287,18 @@ func Parse(path, content string, role Role) (Config, error) {
 // notShown ends the error of a key whose value may hold a secret
 // (NOTIFY_URL's token): the value is never echoed (issue 9 item 18).
 const notShown = " (the value is not shown: it may hold a token)"
+
+// plainName reports whether s is a bare key name, [A-Za-z0-9_]+: a
+// KEY=value line whose KEY is one is well formed (a secret key's own, or
+// another key, whose value an error about its name never shows).
+func plainName(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; c != '_' && !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // secretIn is the first mention in s of a secret key's name, in any case
 // and as written there, or "".

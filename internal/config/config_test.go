@@ -215,6 +215,8 @@ func TestErrors(t *testing.T) {
 			`/etc/netrescue.conf:1: NOTIFY_URL: not KEY=value (the value is not shown: it may hold a token)`},
 		{"an arrow", Host, "HEARTBEAT_URL→https://hc-ping.com/T0KEN-s3cret",
 			`/etc/netrescue.conf:1: HEARTBEAT_URL: not KEY=value (the value is not shown: it may hold a token)`},
+		{"glued to its value", Host, "NOTIFY_URLT0KEN-s3cret",
+			`/etc/netrescue.conf:1: NOTIFY_URL: not KEY=value (the value is not shown: it may hold a token)`},
 		{"other key without =", Router, "L1_CMD /sbin/ifup wan", `/etc/netrescue.conf:1: "L1_CMD /sbin/ifup wan" is not KEY=value`},
 		{"unknown far key", Host, "WHATEVER_ELSE_ENTIRELY=1",
 			"/etc/netrescue.conf:1: WHATEVER_ELSE_ENTIRELY: unknown key; allowed keys: " + strings.Join(Keys(Host), " ")},
