@@ -110,6 +110,9 @@ func run(ctx context.Context, args []string, e env) error {
 		return health.ConfigFailed(e.Stdout, err, out)
 	}
 	if err != nil {
+		if sub == "" {
+			cli.ConfigFailedToSyslog(e.Syslog, "hostcheck", e.Now(), err)
+		}
 		return err
 	}
 	crontabSet := false

@@ -157,6 +157,19 @@ func parseErr(err error) error {
 	return &UsageError{Msg: err.Error()}
 }
 
+// ConfigFailedToSyslog tells syslog (send, runenv.Env.Syslog) that the cron
+// run tag cannot read its configuration, at most once an hour (the run at
+// minute 0): under a cron that mails nothing its stderr goes nowhere, and
+// the rescue would stop unseen (SPEC §8). Once an hour keeps a router's
+// small log ring for the rest. The error names the file, line and key,
+// never a secret's value (internal/config).
+func ConfigFailedToSyslog(send func(tag, msg string), tag string, now time.Time, err error) {
+	if send == nil || now.Minute() != 0 {
+		return
+	}
+	send(tag, "【严重错误】配置无法读取，本次不检测，直到修好 (每小时提醒一次): "+err.Error())
+}
+
 // LoadConfig loads the configuration for role, applying -dry-run. A file
 // named with -config must exist (SPEC §15).
 func LoadConfig(f Flags, role config.Role) (config.Config, error) {

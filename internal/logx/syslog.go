@@ -74,6 +74,19 @@ func (s *syslogConn) send(pri int, msg []byte) {
 	}
 }
 
+// SyslogError sends msg to the syslog daemon at addr ("" for /dev/log) at
+// daemon.err, tagged tag, within syslogTimeout; an unreachable daemon is
+// no error. It is for what must be told before a Logger exists: a
+// configuration a cron run cannot read.
+func SyslogError(addr, tag, msg string) {
+	if addr == "" {
+		addr = defaultSyslogAddr
+	}
+	c := &syslogConn{addr: addr, tag: tag, loc: time.Local}
+	c.send(prioErr, []byte(msg))
+	_ = c.Close()
+}
+
 // Close closes the connection if one was made.
 func (s *syslogConn) Close() error {
 	s.mu.Lock()

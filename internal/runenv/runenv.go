@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/logx"
 	"github.com/pve-op/network-rescue/internal/nexthop"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/sysinfo"
@@ -41,6 +42,10 @@ type Env struct {
 	// Signals is where a run starts catching SIGTERM and SIGINT: only
 	// once it has decided to act (SPEC §12, §15).
 	Signals Signals
+	// Syslog sends one line to syslog at daemon.err, tagged tag, before a
+	// logger exists (a configuration the cron run cannot read); nil (a
+	// test's Env) sends nothing.
+	Syslog func(tag, msg string)
 }
 
 // Signals starts catching SIGTERM and SIGINT for the rest of the run; the
@@ -73,7 +78,7 @@ func OSSignals(parent context.Context) (context.Context, context.CancelFunc) {
 func Real() Env {
 	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, Probe: oneShot,
 		Exec: command.Run, ExecEnv: command.RunEnv, Uptime: sysinfo.Uptime, BootID: sysinfo.BootID, NextHop: nexthop.Find,
-		Signals: OSSignals}
+		Signals: OSSignals, Syslog: func(tag, msg string) { logx.SyslogError("", tag, msg) }}
 }
 
 func oneShot(ctx context.Context, cfg probe.Config) probe.Result {
