@@ -105,10 +105,10 @@ var keys = []*key{
 		set: func(c *Config, v string) error {
 			n, err := logx.ParseSize(v)
 			if err != nil {
-				return errors.New("is not a size")
+				return invalid("is not a size")
 			}
 			if n < 4<<10 || n > 1<<30 {
-				return errors.New("is out of range")
+				return invalid("is out of range")
 			}
 			c.LogMaxBytes = n
 			return nil
@@ -130,7 +130,7 @@ var keys = []*key{
 	{name: "PROFILE", roles: routerOnly, defs: defaults{all: ""}, allowed: "conservative (15), balanced (10), aggressive (5) or empty",
 		set: func(c *Config, v string) error {
 			if _, ok := Profiles[v]; !ok && v != "" {
-				return errors.New("is not a profile")
+				return invalid("is not a profile")
 			}
 			c.Profile = v
 			return nil
@@ -179,7 +179,7 @@ var keys = []*key{
 	{name: "OP_SSH_USER", roles: hostOnly, defs: defaults{all: "root"}, allowed: "a user name",
 		set: func(c *Config, v string) error {
 			if v == "" || strings.ContainsAny(v, " \t'\"@") {
-				return errors.New("is not a user name")
+				return invalid("is not a user name")
 			}
 			c.OpSSHUser = v
 			return nil
@@ -198,7 +198,7 @@ var keys = []*key{
 	{name: "DNS_CHECK", roles: hostOnly, defs: defaults{all: "www.baidu.com"}, allowed: "a host name the router's DNS forwarder must resolve, or empty to disable",
 		set: func(c *Config, v string) error {
 			if v != "" && !validHostname(v) {
-				return errors.New("is not a host name")
+				return invalid("is not a host name")
 			}
 			c.DNSCheck = v
 			return nil
@@ -207,7 +207,7 @@ var keys = []*key{
 	{name: "OP_STATE_DIR", roles: hostOnly, defs: defaults{all: "/root"}, allowed: "an absolute directory path on the router, without quotes",
 		set: func(c *Config, v string) error {
 			if strings.ContainsAny(v, "'\"\n") {
-				return errors.New("contains a quote")
+				return invalid("contains a quote")
 			}
 			return setPath(&c.OpStateDir, v)
 		}},
@@ -231,7 +231,7 @@ var keys = []*key{
 			}
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 100 || n > 999999999 {
-				return errors.New("is not a VM id")
+				return invalid("is not a VM id")
 			}
 			c.VMID = v
 			return nil
@@ -261,7 +261,7 @@ var keys = []*key{
 				if sch := scheme(v); sch != "" {
 					return fmt.Errorf("must start with https:// or http://, not %s://", sch)
 				}
-				return errors.New("must start with https:// or http://")
+				return invalid("must start with https:// or http://")
 			}
 			c.NotifyURL = v
 			return nil
@@ -277,7 +277,7 @@ var keys = []*key{
 				return err
 			}
 			if !strings.HasSuffix(v, ".prom") || strings.HasSuffix(v, "/.prom") {
-				return errors.New("does not end in .prom (node_exporter reads only *.prom files)")
+				return invalid("does not end in .prom (node_exporter reads only *.prom files)")
 			}
 			if cl := filepath.Clean(v); cl != v {
 				return fmt.Errorf("is not a clean path (write %s)", cl)
@@ -300,7 +300,7 @@ var keys = []*key{
 				return err
 			}
 			if c.HeartbeatEvery%time.Minute != 0 {
-				return errors.New("is not whole minutes (cron runs hostcheck on the minute)")
+				return invalid("is not whole minutes (cron runs hostcheck on the minute)")
 			}
 			return nil
 		},
@@ -416,10 +416,10 @@ func distance(a, b string) int {
 func setInt(dst *int, v string, lo, hi int) error {
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return errors.New("is not a whole number")
+		return invalid("is not a whole number")
 	}
 	if n < lo || n > hi {
-		return errors.New("is out of range")
+		return invalid("is out of range")
 	}
 	*dst = n
 	return nil
@@ -428,17 +428,17 @@ func setInt(dst *int, v string, lo, hi int) error {
 // ParseDuration accepts Go syntax (90s, 1h30m) or bare seconds (600).
 func ParseDuration(v string) (time.Duration, error) {
 	if v == "" {
-		return 0, errors.New("is empty")
+		return 0, invalid("is empty")
 	}
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 		if n < 0 || n > 1<<31 {
-			return 0, errors.New("is out of range")
+			return 0, invalid("is out of range")
 		}
 		return time.Duration(n) * time.Second, nil
 	}
 	dur, err := time.ParseDuration(v)
 	if err != nil {
-		return 0, errors.New("is not a duration")
+		return 0, invalid("is not a duration")
 	}
 	return dur, nil
 }
@@ -449,7 +449,7 @@ func setDuration(dst *time.Duration, v string, lo, hi time.Duration) error {
 		return err
 	}
 	if dur < lo || dur > hi {
-		return errors.New("is out of range")
+		return invalid("is out of range")
 	}
 	*dst = dur
 	return nil
@@ -462,14 +462,14 @@ func setBool(dst *bool, v string) error {
 	case "0", "no", "false", "off", "":
 		*dst = false
 	default:
-		return errors.New("is not 1 or 0")
+		return invalid("is not 1 or 0")
 	}
 	return nil
 }
 
 func setPath(dst *string, v string) error {
 	if !strings.HasPrefix(v, "/") {
-		return errors.New("is not an absolute path")
+		return invalid("is not an absolute path")
 	}
 	*dst = v
 	return nil
@@ -483,7 +483,7 @@ const exeChars = " (letters, digits and . _ / + - only)"
 // so a space, quote, redirection or $(…) would run as root.
 func setExe(dst *string, v string) error {
 	if !strings.HasPrefix(v, "/") {
-		return errors.New("is not an absolute path")
+		return invalid("is not an absolute path")
 	}
 	for _, r := range v {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._/+-", r)) {
@@ -502,7 +502,7 @@ func setExe(dst *string, v string) error {
 // into the L1 command line.
 func setIface(dst *string, v string) error {
 	if v == "" {
-		return errors.New("is empty")
+		return invalid("is empty")
 	}
 	for _, r := range v {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
@@ -510,7 +510,7 @@ func setIface(dst *string, v string) error {
 		}
 	}
 	if len(v) > 64 {
-		return errors.New("is too long")
+		return invalid("is too long")
 	}
 	*dst = v
 	return nil
@@ -532,11 +532,11 @@ func setWanGateway(c *Config, v string) error {
 	}
 	ip, err := netip.ParseAddr(v)
 	if err != nil {
-		return errors.New("is not auto, off or an IP address")
+		return invalid("is not auto, off or an IP address")
 	}
 	ip = ip.Unmap()
 	if ip.IsUnspecified() || ip.IsMulticast() || ip.IsLoopback() || (ip.Is4() && ip == netip.AddrFrom4([4]byte{255, 255, 255, 255})) {
-		return errors.New("is not a unicast address a next hop can have")
+		return invalid("is not a unicast address a next hop can have")
 	}
 	c.WanGateway = ip.String()
 	return nil
@@ -560,7 +560,7 @@ func scheme(v string) string {
 
 func setCmd(dst *string, v string) error {
 	if strings.TrimSpace(v) == "" {
-		return errors.New("is empty")
+		return invalid("is empty")
 	}
 	*dst = v
 	return nil
@@ -575,7 +575,7 @@ func setList(dst *[]string, v string, check func(string) error, nonEmpty bool) e
 		out = append(out, f)
 	}
 	if nonEmpty && len(out) == 0 {
-		return errors.New("is empty")
+		return invalid("is empty")
 	}
 	*dst = out
 	return nil
@@ -586,7 +586,7 @@ func checkHost(h string) error {
 		return nil
 	}
 	if h == "" || len(h) > 253 || strings.ContainsAny(h, " /:@'\"\\") {
-		return errors.New("is not an IP address or host name")
+		return invalid("is not an IP address or host name")
 	}
 	return nil
 }
@@ -594,10 +594,10 @@ func checkHost(h string) error {
 func checkHostPort(hp string) error {
 	h, p, err := net.SplitHostPort(hp)
 	if err != nil {
-		return errors.New("is not host:port")
+		return invalid("is not host:port")
 	}
 	if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-		return errors.New("has no valid port")
+		return invalid("has no valid port")
 	}
 	return checkHost(h)
 }
@@ -612,14 +612,14 @@ func checkURL(v string) error {
 		if sch := scheme(v); sch != "" {
 			return fmt.Errorf("must start with https:// or http://, not %s://", sch)
 		}
-		return errors.New("must start with https:// or http://")
+		return invalid("must start with https:// or http://")
 	}
 	u, err := url.Parse(v)
 	if err != nil || u.Host == "" || u.Hostname() == "" {
-		return errors.New("is not a URL with a host")
+		return invalid("is not a URL with a host")
 	}
 	if strings.ContainsAny(v, " \t") {
-		return errors.New("holds a space")
+		return invalid("holds a space")
 	}
 	return nil
 }
@@ -643,3 +643,10 @@ func validHostname(v string) bool {
 	}
 	return true
 }
+
+// invalid is a value's error, what is wrong with it. Not inlined: errors.New
+// inlined at each of the table's ~30 checks cost the router's netcheck ~2 KB
+// (SPEC §12: ≤ 5 MiB); a config is read once a run.
+//
+//go:noinline
+func invalid(msg string) error { return errors.New(msg) }
