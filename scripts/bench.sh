@@ -438,6 +438,7 @@ differences below ~3 % are not seen by this.
 | \`GOEXPERIMENT=nogreenteagc\` (Go 1.26's opt-out of its new collector, which writes mark bits at the end of each new small-object span: 25 of a healthy netcheck run's page faults come from there, and perf stat counts 388 → 354 faults per run); floor built alike; 4 files each, 150 rounds | 2.688 → 2.617 ms, run by run 0.975; peak RSS 5656 → 5436 KiB; ÷ floor 1.207 → 1.220 (the floor gains more: run by run 0.968) | 3.090 → 3.027 ms, run by run 0.977; peak RSS 7496 → 7300 KiB, still over 6656 | no: under 3 %, and Go 1.27 is to remove the opt-out, so the build would break |
 | hostcheck's main goroutine grown to 32 KiB first thing in main (a 28 KiB frame), so that its stack is copied once while shallow, not three times deep: of the 11 more 64 KiB windows of .gopclntab that a run touches than \`-version\` does, 10 come from stack copies and 1 from starting a goroutine (\`perf record -e page-faults -d\`; a uprobe on runtime.copystack counts 7 per healthy run, 4 of the main goroutine, 3 of the probe's goroutines); 4 files each, 150 rounds | | 2.987 → 2.967 ms, run by run 0.987; peak RSS median ~7470 → ~7430 KiB; the same 46 windows of .gopclntab touched (the probe's goroutines' copies touch them) | no: under 3 % and ~40 KiB |
 | the binary as the Go linker wrote it (through mmap) against a cp of it (one file each, 600 rounds) | cp: −11 % | cp: −19 % | \`make bench\` writes every binary through mmap |
+| the sweep after issue 13: its fixes and the size cuts (8154d65 against 5823896); 4 files each, 150 rounds | 2.688 → 2.678 ms, run by run 0.995 | 3.278 → 3.292 ms, run by run 1.012; peak RSS median ~7485 → ~7560 KiB | yes: correctness; no time lost that this can see |
 
 Stripped netcheck (amd64), change by change, each in its commit (\`go build -trimpath -ldflags '-s -w' ./cmd/netcheck\`,
 \`ls -l\`): 5513378 bytes before; \`pause\` reads bare seconds with strconv, not fmt's scanner −53248; netifd's
@@ -450,7 +451,12 @@ SPEC §13–§16 added to the router's binary (assist, the next hop, pause, \`st
 sorts whole seconds as ints (no sort of its own for durations), and the password prompt (x/term) is the
 host's pairing's alone −12288; no build-info parser (\`-version\` is the Makefile's -X Version, GOARM from
 the arm.N build tags) −12288; no bufio.Scanner (a command's first stderr line, status's log tail) −8192:
-5230754 bytes ($nc_amd64 in this run). Searched for with knock-outs (a function's body replaced by a
+5230754 bytes. The fixes of the sweep after issue 13 (a full STATE_DIR, damaged state files, a shared
+RUN_DIR, the originals' cron lines told by a small shell lexer, crontab -l failures) added 36864, over
+5 MiB again; the installer's UI and path helpers, the lexer's add and the ladder's decider.log not
+inlined (\`//go:noinline\`: cold code called from dozens of places) and assist's answer as one function
+−32768; an unreadable config told to syslog +8192, config's value errors built by one non-inlined
+function and the installer's flags defined from tables −8192: $nc_amd64 bytes in this run. Searched for with knock-outs (a function's body replaced by a
 panic, the stripped binary rebuilt and its sections summed): a cut counts only what nothing else in the
 binary also links; the encoding/json encoder, for one, stays, since log/slog's default handler links it.
 
