@@ -207,15 +207,42 @@ func legacyCommand(words []string, depth int) bool {
 	case "nohup", "exec":
 		return legacyCommand(args, depth)
 	case "setsid", "nice", "ionice", "env", "timeout", "flock", "stdbuf", "chrt", "taskset", "sudo", "screen", "busybox":
-		// A command that runs another, after options and their values of
-		// its own (nice -n 10, timeout 5m, screen -dmS NAME, flock FILE):
-		// the command is one of the words that follow.
-		for i := range args {
-			if legacyCommand(args[i:], depth) {
-				return true
+		// A command that runs another: after its own options (and their
+		// values: nice -n 10, sudo -u backup, screen -dmS NAME), settings
+		// (env NAME=value) and leading operands (timeout's duration,
+		// flock's file, chrt's priority, taskset's mask), the first word
+		// is the command. Only that one: `nice cp pve_host_monitor.sh
+		// /backup` is a copy, the user's.
+		if name == "flock" {
+			for j, a := range args { // flock [options] FILE -c 'command'
+				if (a == "-c" || a == "--command") && j+1 < len(args) {
+					return runsLegacy(args[j+1], depth+1)
+				}
 			}
 		}
-		return false
+		i := 0
+		for i < len(args) {
+			a := args[i]
+			switch {
+			case a == "--":
+				i++
+			case strings.HasPrefix(a, "-") && len(a) > 1:
+				i++
+				if optionTakesValue(name, a) {
+					i++
+				}
+				continue
+			case name == "env" && isAssignment(a):
+				i++
+				continue
+			}
+			break
+		}
+		switch name {
+		case "timeout", "flock", "chrt", "taskset":
+			i++ // the operand before the command
+		}
+		return i < len(args) && legacyCommand(args[i:], depth)
 	case "tee":
 		for _, a := range args {
 			if legacyState(base(a)) {
@@ -241,6 +268,37 @@ func legacyCommand(words []string, depth int) bool {
 		return false
 	}
 	return legacyScript(name)
+}
+
+// optionTakesValue reports whether the option opt of the wrapper name
+// takes the next word as its value (nice -n 10, ionice -c 2, env -u NAME,
+// timeout -s KILL, flock -w 5, stdbuf -o L, sudo -u user, screen -S name
+// or -dmS name).
+func optionTakesValue(name, opt string) bool {
+	if strings.HasPrefix(opt, "--") || strings.Contains(opt, "=") {
+		return false // --long=value, or a flag
+	}
+	last := opt[len(opt)-1:]
+	var takes string
+	switch name {
+	case "nice":
+		takes = "n"
+	case "ionice":
+		takes = "cnpP"
+	case "env":
+		takes = "uCS"
+	case "timeout":
+		takes = "sk"
+	case "flock":
+		takes = "wE"
+	case "stdbuf":
+		takes = "ioe"
+	case "sudo":
+		takes = "ugpCDhrtUT"
+	case "screen":
+		takes = "SctpehsTX"
+	}
+	return len(opt) >= 2 && strings.Contains(takes, last) && (len(opt) == 2 || name == "screen")
 }
 
 // shellKeyword reports whether w may come before a command's name.
