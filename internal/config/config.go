@@ -236,8 +236,8 @@ func Parse(path, content string, role Role) (Config, error) {
 		if ok {
 			before = name
 		}
-		if !ok || !plainName(name) { // KEY=…, the common case, needs no search
-			if w := secretIn(before); w != "" {
+		if !ok || !plainName(name) || lookup(name, role) == nil { // a known KEY=…, the common case, needs no search
+			if w := secretIn(before); w != "" && !strings.EqualFold(before, w) {
 				return c, &Error{Path: path, Line: i + 1, Key: w, Msg: "not KEY=value" + notShown}
 			}
 		}

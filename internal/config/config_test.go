@@ -215,6 +215,10 @@ func TestErrors(t *testing.T) {
 			`/etc/netrescue.conf:1: NOTIFY_URL: not KEY=value (the value is not shown: it may hold a token)`},
 		{"an arrow", Host, "HEARTBEAT_URL→https://hc-ping.com/T0KEN-s3cret",
 			`/etc/netrescue.conf:1: HEARTBEAT_URL: not KEY=value (the value is not shown: it may hold a token)`},
+		{"glued to its value, then =", Host, "NOTIFY_URLT0KENs3cret=1",
+			`/etc/netrescue.conf:1: NOTIFY_URL: not KEY=value (the value is not shown: it may hold a token)`},
+		{"glued with _ , then =", Host, "NOTIFY_URL_T0KENs3cret=x",
+			`/etc/netrescue.conf:1: NOTIFY_URL: not KEY=value (the value is not shown: it may hold a token)`},
 		{"glued to its value", Host, "NOTIFY_URLT0KEN-s3cret",
 			`/etc/netrescue.conf:1: NOTIFY_URL: not KEY=value (the value is not shown: it may hold a token)`},
 		{"other key without =", Router, "L1_CMD /sbin/ifup wan", `/etc/netrescue.conf:1: "L1_CMD /sbin/ifup wan" is not KEY=value`},
@@ -362,6 +366,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("\ufeffCHECK_TARGETS=198.51.100.1\n", true)
 	f.Add("\ufeffQM=/usr/sbin/qm\nSYSTEMCTL=/bin/echo>/tmp/x", false)
 	f.Add("PVECM='/usr/bin/pvecm $(id)'\nQM=/usr/sbin/../sbin/qm", false)
+	f.Add("NOTIFY_URLT0KEN_s3cret=1", false)
 	f.Add("NOTIFY_URL=ftp://hooks.example/T0KEN-s3cret", false)
 	f.Add("NOTIFY_URL=\"https://hooks.example/x\" T0KEN-s3cret", false)
 	f.Add("WAN_IFACE=wan6\nIFSTATUS=/sbin/ifstatus", true)
