@@ -171,7 +171,7 @@ func fakeProc(t *testing.T) map[string]string {
 		if fakeErr != nil {
 			return
 		}
-		for name, content := range map[string]string{"uptime": "86400.00 80000.00\n", "boot_id": fakeBootID + "\n"} {
+		for name, content := range map[string]string{"uptime": "86400.00 80000.00\n", "boot_id": fakeBootID + "\n", "nolog": ""} {
 			if fakeErr = os.WriteFile(filepath.Join(fakeDir, name), []byte(content), 0o444); fakeErr != nil {
 				return
 			}
@@ -180,10 +180,17 @@ func fakeProc(t *testing.T) map[string]string {
 	if fakeErr != nil {
 		t.Fatal(fakeErr)
 	}
-	return map[string]string{
+	m := map[string]string{
 		"/proc/uptime":                    filepath.Join(fakeDir, "uptime"),
 		"/proc/sys/kernel/random/boot_id": filepath.Join(fakeDir, "boot_id"),
 	}
+	// The machine's syslog is not the test's: a run that cannot read its
+	// config tells syslog (SPEC §8), so /dev/log is covered by an empty
+	// file, which no datagram can reach.
+	if _, err := os.Stat("/dev/log"); err == nil {
+		m["/dev/log"] = filepath.Join(fakeDir, "nolog")
+	}
+	return m
 }
 
 // inNS runs argv inside namespace ns, always inside `unshare -m` with a

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -161,13 +162,28 @@ func parseErr(err error) error {
 // run tag cannot read its configuration, at most once an hour (the run at
 // minute 0): under a cron that mails nothing its stderr goes nowhere, and
 // the rescue would stop unseen (SPEC §8). Once an hour keeps a router's
-// small log ring for the rest. The error names the file, line and key,
-// never a secret's value (internal/config).
-func ConfigFailedToSyslog(send func(tag, msg string), tag string, now time.Time, err error) {
+// small log ring for the rest. Of a file it refused it tells where (file,
+// line, key), never what: the line may hold a token (SPEC §9); and nothing
+// when the file sets SYSLOG=0.
+func ConfigFailedToSyslog(send func(tag, msg string, loc *time.Location), tag string, now time.Time, err error) {
 	if send == nil || now.Minute() != 0 {
 		return
 	}
-	send(tag, "【严重错误】配置无法读取，本次不检测，直到修好 (每小时提醒一次): "+err.Error())
+	what := err.Error()
+	var ce *config.Error
+	if errors.As(err, &ce) && ce.Err == nil {
+		what = ce.Path
+		if ce.Line > 0 {
+			what += ":" + strconv.Itoa(ce.Line)
+		}
+		if ce.Key != "" {
+			what += ": " + ce.Key
+		}
+		if b, rerr := state.ReadBoundedFollow(ce.Path, state.MaxConfigBytes); rerr == nil && config.SyslogOff(string(b)) {
+			return
+		}
+	}
+	send(tag, "【严重错误】配置无法读取，本次不检测，直到修好 (每小时提醒一次): "+what+"; see: "+tag+" status", Zone())
 }
 
 // LoadConfig loads the configuration for role, applying -dry-run. A file

@@ -288,6 +288,26 @@ func Parse(path, content string, role Role) (Config, error) {
 // (NOTIFY_URL's token): the value is never echoed (issue 9 item 18).
 const notShown = " (the value is not shown: it may hold a token)"
 
+// SyslogOff reports whether content, a file Parse refused, sets SYSLOG to
+// 0 (its last setting wins), so that what is told of the refusal keeps
+// out of syslog as the owner asked (SPEC §8).
+func SyslogOff(content string) bool {
+	var c Config
+	c.Syslog = true
+	k := lookup("SYSLOG", Router)
+	for _, raw := range strings.Split(content, "\n") {
+		line := strings.TrimPrefix(strings.TrimSpace(strings.TrimSuffix(raw, "\r")), "export ")
+		name, v, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(name) != k.name {
+			continue
+		}
+		if val, err := unquote(v); err == nil {
+			_ = k.set(&c, val) // a bad value leaves the last good one
+		}
+	}
+	return !c.Syslog
+}
+
 // plainName reports whether s is a bare key name, [A-Za-z0-9_]+: a
 // KEY=value line whose KEY is one is well formed (a secret key's own, or
 // another key, whose value an error about its name never shows).

@@ -75,14 +75,15 @@ func (s *syslogConn) send(pri int, msg []byte) {
 }
 
 // SyslogError sends msg to the syslog daemon at addr ("" for /dev/log) at
-// daemon.err, tagged tag, within syslogTimeout; an unreachable daemon is
-// no error. It is for what must be told before a Logger exists: a
-// configuration a cron run cannot read.
-func SyslogError(addr, tag, msg string) {
+// daemon.err, tagged tag, stamped in loc (the run's zone, as every line:
+// SPEC §8), within syslogTimeout; an unreachable daemon is no error. It is
+// for what must be told before a Logger exists: a configuration a cron run
+// cannot read.
+func SyslogError(addr, tag, msg string, loc *time.Location) {
 	if addr == "" {
 		addr = defaultSyslogAddr
 	}
-	c := &syslogConn{addr: addr, tag: tag, loc: time.Local}
+	c := &syslogConn{addr: addr, tag: tag, loc: loc}
 	c.send(prioErr, []byte(msg))
 	_ = c.Close()
 }

@@ -42,10 +42,10 @@ type Env struct {
 	// Signals is where a run starts catching SIGTERM and SIGINT: only
 	// once it has decided to act (SPEC §12, §15).
 	Signals Signals
-	// Syslog sends one line to syslog at daemon.err, tagged tag, before a
-	// logger exists (a configuration the cron run cannot read); nil (a
-	// test's Env) sends nothing.
-	Syslog func(tag, msg string)
+	// Syslog sends one line to syslog at daemon.err, tagged tag, stamped
+	// in loc, before a logger exists (a configuration the cron run cannot
+	// read); nil (a test's Env) sends nothing.
+	Syslog func(tag, msg string, loc *time.Location)
 }
 
 // Signals starts catching SIGTERM and SIGINT for the rest of the run; the
@@ -78,7 +78,7 @@ func OSSignals(parent context.Context) (context.Context, context.CancelFunc) {
 func Real() Env {
 	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, Probe: oneShot,
 		Exec: command.Run, ExecEnv: command.RunEnv, Uptime: sysinfo.Uptime, BootID: sysinfo.BootID, NextHop: nexthop.Find,
-		Signals: OSSignals, Syslog: func(tag, msg string) { logx.SyslogError("", tag, msg) }}
+		Signals: OSSignals, Syslog: func(tag, msg string, loc *time.Location) { logx.SyslogError("", tag, msg, loc) }}
 }
 
 func oneShot(ctx context.Context, cfg probe.Config) probe.Result {
