@@ -361,8 +361,8 @@ func simpleCommands(s string) []simpleCommand {
 			l.endCommand()
 		case '>', '<':
 			// An fd number just before it (2>) is part of the redirection.
-			if l.inWord && strings.Trim(l.word.String(), "0123456789") == "" {
-				l.word.Reset()
+			if l.inWord && strings.Trim(string(l.word), "0123456789") == "" {
+				l.word = l.word[:0]
 				l.inWord = false
 			}
 			l.endWord()
@@ -398,11 +398,11 @@ func simpleCommands(s string) []simpleCommand {
 			l.inWord = true
 			j := strings.IndexByte(s[i+1:], '\'')
 			if j < 0 {
-				l.word.WriteString(s[i+1:])
+				l.word = append(l.word, s[i+1:]...)
 				i = len(s)
 				break
 			}
-			l.word.WriteString(s[i+1 : i+1+j])
+			l.word = append(l.word, s[i+1:i+1+j]...)
 			i += 1 + j
 		case '"':
 			l.inWord = true
@@ -425,7 +425,7 @@ func simpleCommands(s string) []simpleCommand {
 type lexer struct {
 	out    []simpleCommand
 	cur    simpleCommand
-	word   strings.Builder
+	word   []byte
 	inWord bool
 	// redir is '>' when the next word is a file written, '<' when it is a
 	// file read (neither a command word), else 0.
@@ -438,7 +438,7 @@ type lexer struct {
 //
 //go:noinline
 func (l *lexer) add(c byte) {
-	l.word.WriteByte(c)
+	l.word = append(l.word, c)
 	l.inWord = true
 }
 
@@ -448,12 +448,12 @@ func (l *lexer) endWord() {
 	}
 	switch l.redir {
 	case '>':
-		l.cur.redirects = append(l.cur.redirects, l.word.String())
+		l.cur.redirects = append(l.cur.redirects, string(l.word))
 	case 0:
-		l.cur.words = append(l.cur.words, l.word.String())
+		l.cur.words = append(l.cur.words, string(l.word))
 	}
 	l.redir = 0
-	l.word.Reset()
+	l.word = l.word[:0]
 	l.inWord = false
 }
 

@@ -316,7 +316,10 @@ var keys = []*key{
 // hostAliases are the host script's own names for shared keys.
 var hostAliases = map[string]string{"TARGET_IP": "CHECK_TARGETS"}
 
-// lookup finds the key named name (or its alias) for role.
+// lookup finds the key named name (or its alias) for role. (Not inlined:
+// a loop over the table at each caller costs netcheck's binary, SPEC §12.)
+//
+//go:noinline
 func lookup(name string, role Role) *key {
 	if role == Host {
 		if n, ok := hostAliases[name]; ok {
@@ -331,7 +334,10 @@ func lookup(name string, role Role) *key {
 	return nil
 }
 
-// Keys lists the key names of role, in documentation order.
+// Keys lists the key names of role, in documentation order. (Not inlined:
+// it serves error messages, from several places.)
+//
+//go:noinline
 func Keys(role Role) []string {
 	var out []string
 	for _, k := range keys {
