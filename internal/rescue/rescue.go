@@ -417,6 +417,9 @@ func (d *decider) spentDay() {
 		return
 	}
 	vm := d.o.VM
+	if vm.Err == "" {
+		n.QMFailSince = time.Time{} // qm answers: a later failure starts afresh
+	}
 	action := None
 	switch {
 	case vm.Err != "" || lockHolds(vm.Lock):
@@ -465,6 +468,7 @@ func (d *decider) hostReboot(reason string) {
 	}
 	n.HasMark, n.LastReboot = true, Today(now)
 	n.Mark = state.Mark{Date: Today(now), Time: now, BootID: d.o.BootID, Dated: true, Reason: reason}
+	n.QMFailSince = time.Time{} // the reboot mends qm; a failure after it starts afresh
 	d.step.Action = HostReboot
 }
 

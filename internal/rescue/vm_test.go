@@ -382,3 +382,32 @@ func TestQMFailingTwiceThroughStore(t *testing.T) {
 		t.Errorf("two SOS runs with qm status failing: %v; want none, then host-reboot", actions)
 	}
 }
+
+// TestQMFailSinceClears: the host reboot that qm's failures led to, and a
+// spent day's run that finds qm answering, clear qm_fail_since: the next
+// day one failure defers again, and the VM's cold restart owed that day
+// still comes first (SPEC §6 step 5).
+func TestQMFailSinceClears(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	qmFails := func(o *Obs) {
+		o.VMKnown, o.VM = true, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed: Connection refused"}
+	}
+	st := State{QMFailSince: t0.Add(-5 * time.Minute)}
+	s := Decide(cfg, st, full(qmFails))
+	if s.Action != HostReboot || !s.Next.QMFailSince.IsZero() {
+		t.Fatalf("second failing run: %v, qm_fail_since %v; want host-reboot and it cleared", s.Action, s.Next.QMFailSince)
+	}
+	// A spent day's run finds qm answering (the VM running, the net down).
+	st = State{HasMark: true, Mark: s.Next.Mark, LastReboot: s.Next.LastReboot, QMFailSince: t0}
+	o := Obs{Now: t0.Add(time.Hour), NetKnown: true, VMKnown: true, VM: VMStatus{Status: "running", QMP: "running"}}
+	if s := Decide(cfg, st, o); !s.Next.QMFailSince.IsZero() {
+		t.Errorf("spent day, qm answering: qm_fail_since %v; want it cleared", s.Next.QMFailSince)
+	}
+	// The next day, one failure defers.
+	next := full(qmFails)
+	next.Now = t0.AddDate(0, 0, 1)
+	if s := Decide(cfg, State{LastReboot: Today(t0)}, next); s.Action != None || !strings.Contains(msgs(s), "【推迟】qm") {
+		t.Errorf("next day, one failure: %v (%s); want 【推迟】", s.Action, msgs(s))
+	}
+}
