@@ -93,14 +93,15 @@ func (h *host) flushNotifications(ctx context.Context, obs rescue.Obs) {
 	if err := notify.Send(sctx, webClient(), h.cfg.NotifyURL, msgs, h.loc); err != nil {
 		// The URL holds the secret: the error names the service only.
 		msg := strings.ReplaceAll(err.Error(), h.cfg.NotifyURL, "NOTIFY_URL")
-		if said, rerr := state.ReadBounded(failing, 4096); rerr == nil && string(said) == msg+"\n" {
+		kind := failureKind(msg)
+		if said, rerr := state.ReadBounded(failing, 4096); rerr == nil && string(said) == kind+"\n" {
 			// Said already: a revoked token must not log a WARN every
 			// five minutes (SPEC §8); a different failure is said again.
 			h.log.Debug("notify still failing", "service", service, "messages", len(msgs), "err", msg)
 			return
 		}
 		h.log.Warn("【通知】发送失败，下次再试", "service", service, "messages", len(msgs), "err", msg)
-		if werr := state.WriteFile(failing, []byte(msg+"\n"), 0o600); werr != nil {
+		if werr := state.WriteFile(failing, []byte(kind+"\n"), 0o600); werr != nil {
 			h.log.Debug("notify failure not recorded", "file", failing, "err", werr)
 		}
 		return
@@ -110,6 +111,26 @@ func (h *host) flushNotifications(ctx context.Context, obs rescue.Obs) {
 	}
 	_ = state.Remove(failing)
 	h.log.Info("【通知】已发送", "service", service, "messages", len(msgs))
+}
+
+// failureKind is what a delivery failure comes down to: the last part of
+// its error chain ("connection reset by peer", "i/o timeout", "HTTP 400
+// Bad Request") without numbers. What comes before it (which read, dial or
+// write, which local port) changes from one run to the next for the same
+// fault; HTTP 400 then HTTP 503 are two failures.
+func failureKind(msg string) string {
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	if strings.HasPrefix(msg, "HTTP ") {
+		return msg
+	}
+	return strings.Map(func(r rune) rune {
+		if '0' <= r && r <= '9' {
+			return -1
+		}
+		return r
+	}, msg)
 }
 
 // NotifyFailingFile in RUN_DIR records that the last delivery of the

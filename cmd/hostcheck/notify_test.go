@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -167,4 +168,39 @@ func queued(t *testing.T, h *host) []string {
 		got = append(got, m.Event+": "+m.Text)
 	}
 	return got
+}
+
+// TestNotifyResetLoggedOnce: a failure whose text changes every run only
+// by its numbers (a connection reset names a new local port each time) is
+// one failure, logged once.
+func TestNotifyResetLoggedOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.(*net.TCPConn).SetLinger(0) // close with RST
+			c.Close()
+		}
+	}()
+	t.Setenv("HTTP_PROXY", "")
+	t.Setenv("http_proxy", "")
+	var log bytes.Buffer
+	h := testHost(t, nil)
+	h.log = slog.New(slog.NewTextHandler(&log, nil))
+	h.cfg.StateDir, h.cfg.RunDir, h.cfg.NotifyURL = t.TempDir(), t.TempDir(), "http://"+ln.Addr().String()+"/hook/SECRET"
+	h.notify("sos", "OpenWrt 发出 SOS：count=10", false)
+	up := rescue.Obs{Now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), NetKnown: true, NetUp: true}
+	for range 6 {
+		h.flushNotifications(context.Background(), up)
+	}
+	if n := strings.Count(log.String(), "【通知】发送失败"); n != 1 {
+		t.Errorf("6 runs against a service that resets the connection: %d 【通知】发送失败 lines; want 1:\n%s", n, log.String())
+	}
 }
