@@ -142,6 +142,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	for range *rssRuns {
 		for i, argv := range cmds {
 			kib, err := peakRSS(paths[i], argv, devnull.Fd())
+			for try := 1; errors.Is(err, errGone) && try < 3; try++ {
+				kib, err = peakRSS(paths[i], argv, devnull.Fd()) // gone before its exit stop: measure again
+			}
 			if err != nil {
 				return err
 			}
@@ -279,7 +282,15 @@ func peakRSS(path string, argv []string, devnull uintptr) (int64, error) {
 	hwm, sig := int64(-1), 0
 	for {
 		if err := syscall.PtraceCont(pid, sig); err != nil {
-			return 0, fmt.Errorf("ptrace cont %d: %w", pid, err)
+			if !errors.Is(err, syscall.ESRCH) {
+				return 0, fmt.Errorf("ptrace cont %d: %w", pid, err)
+			}
+			// A SIGKILL ends any ptrace stop, the exit stop too (ptrace(2)):
+			// the child is gone; reap it.
+			if err := wait(pid, &ws); err != nil {
+				return 0, err
+			}
+			break
 		}
 		if err := wait(pid, &ws); err != nil {
 			return 0, err
@@ -296,10 +307,13 @@ func peakRSS(path string, argv []string, devnull uintptr) (int64, error) {
 		}
 	}
 	if hwm < 0 {
-		return 0, fmt.Errorf("%s: no VmHWM read at its exit", path)
+		return 0, fmt.Errorf("%s: %w", path, errGone)
 	}
 	return hwm, nil
 }
+
+// errGone is a child that ended before its exit stop, its VmHWM unread.
+var errGone = errors.New("no VmHWM read at its exit")
 
 func wait(pid int, ws *syscall.WaitStatus) error {
 	for {
