@@ -99,8 +99,8 @@ func Service(raw string) string {
 	switch h := u.Hostname(); {
 	case h == "api.day.app":
 		return "bark"
-	case strings.HasSuffix(h, "ftqq.com"):
-		return "serverchan"
+	case strings.HasSuffix(h, "ftqq.com") || strings.HasSuffix(h, ".push.ft07.com"):
+		return "serverchan" // Turbo (sctapi.ftqq.com) and ServerChan³ (UID.push.ft07.com): both take title and desp
 	case strings.HasSuffix(h, "pushplus.plus"):
 		return "pushplus"
 	case h == "api.telegram.org":
@@ -117,7 +117,8 @@ const Title = "PVE-Op-Network-Rescue"
 
 // Request builds the request that delivers text to the service of raw:
 //   - Bark: https://api.day.app/KEY → POST JSON {title, body}
-//   - ServerChan: https://sctapi.ftqq.com/KEY.send → POST form title, desp
+//   - ServerChan: https://sctapi.ftqq.com/KEY.send, or ServerChan³'s
+//     https://UID.push.ft07.com/send/KEY.send → POST form title, desp
 //   - PushPlus: https://www.pushplus.plus/send?token=T → POST JSON {token, title, content}
 //   - Telegram: https://api.telegram.org/botTOKEN/sendMessage?chat_id=ID → POST JSON {chat_id, text}
 //   - ntfy: https://ntfy.sh/TOPIC → POST text with a Title header

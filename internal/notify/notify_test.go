@@ -51,6 +51,8 @@ func TestRequestPerService(t *testing.T) {
 	}{
 		{"https://api.day.app/SECRETKEY", "bark", "https://api.day.app/SECRETKEY", `"body":"hello"`},
 		{"https://sctapi.ftqq.com/SCTKEY.send", "serverchan", "https://sctapi.ftqq.com/SCTKEY.send", "desp=hello"},
+		// ServerChan³ takes the same title and desp (doc2.ft07.com serverchan3: "sendkey, title, desp").
+		{"https://123.push.ft07.com/send/SCTKEY.send", "serverchan", "https://123.push.ft07.com/send/SCTKEY.send", "desp=hello"},
 		{"https://www.pushplus.plus/send?token=TOK", "pushplus", "https://www.pushplus.plus/send?token=TOK", `"token":"TOK"`},
 		{"https://api.telegram.org/botTOKEN/sendMessage?chat_id=42", "telegram", "https://api.telegram.org/botTOKEN/sendMessage", `"chat_id":"42"`},
 		{"https://ntfy.sh/my-topic", "ntfy", "https://ntfy.sh/my-topic", "hello"},
