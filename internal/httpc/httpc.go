@@ -287,15 +287,16 @@ func proxyAuth(p *url.URL) string {
 }
 
 // proxyFor is the proxy for u, nil for none: HTTPS_PROXY for https and
-// HTTP_PROXY for http (either in lower case too, lower case first, as
-// net/http reads them), unless NO_PROXY covers u's host. A proxy without
+// HTTP_PROXY for http (either in lower case too, upper case first, as
+// net/http reads them: x/net/http/httpproxy's FromEnvironment), unless
+// NO_PROXY covers u's host. A proxy without
 // a scheme is http://; only http proxies are supported.
 func (c Client) proxyFor(u *url.URL) (*url.URL, error) {
 	getenv := c.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	env := func(name string) string { return cmpOr(getenv(strings.ToLower(name)), getenv(name)) }
+	env := func(name string) string { return cmpOr(getenv(name), getenv(strings.ToLower(name))) }
 	raw := env("HTTP_PROXY")
 	if u.Scheme == "https" {
 		raw = env("HTTPS_PROXY")
@@ -317,8 +318,8 @@ func (c Client) proxyFor(u *url.URL) (*url.URL, error) {
 }
 
 // noProxy reports whether the NO_PROXY list covers u's host: "*", an IP
-// address or CIDR range, a host name (its subdomains too) or ".domain",
-// each with an optional ":port".
+// address or CIDR range, a host name (its subdomains too), ".domain" or
+// "*.domain", each with an optional ":port".
 func noProxy(list string, u *url.URL) bool {
 	host, port := strings.ToLower(u.Hostname()), hostPort(u)
 	_, port, _ = net.SplitHostPort(port)
@@ -353,7 +354,7 @@ func noProxy(list string, u *url.URL) bool {
 			}
 			continue
 		}
-		d := strings.TrimPrefix(e, ".")
+		d := strings.TrimPrefix(strings.TrimPrefix(e, "*"), ".")
 		if host == d || strings.HasSuffix(host, "."+d) {
 			return true
 		}

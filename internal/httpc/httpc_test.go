@@ -302,7 +302,8 @@ func TestProxy(t *testing.T) {
 	})
 	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
 
-	c := Client{TLS: &tls.Config{RootCAs: pool}, Getenv: env(map[string]string{"https_proxy": "http://user:pa%20ss@" + p.addr, "HTTPS_PROXY": "http://ignored:1"})}
+	// Upper case first, as net/http (x/net/http/httpproxy.FromEnvironment).
+	c := Client{TLS: &tls.Config{RootCAs: pool}, Getenv: env(map[string]string{"HTTPS_PROXY": "http://user:pa%20ss@" + p.addr, "https_proxy": "http://ignored:1"})}
 	resp, err := c.Do(context.Background(), Request{Method: "POST", URL: mustURL(t, "https://example.com:"+tlsPort+"/hook?key=SECRET"), Body: []byte("via tunnel")})
 	got, auth := p.asked()
 	if err != nil || resp.StatusCode != 200 || s.body != "via tunnel" || s.uri != "/hook?key=SECRET" {
@@ -402,6 +403,9 @@ func TestNoProxy(t *testing.T) {
 		{"*", "https://api.day.app/x", true},
 		{"day.app", "https://api.day.app/x", true},
 		{".day.app", "https://api.day.app/x", true},
+		{"*.day.app", "https://api.day.app/x", true}, // as net/http: "*.domain" is ".domain"
+		{"*.day.app", "https://day.app/x", true},
+		{"*.day.app", "https://notday.app/x", false},
 		{"ay.app", "https://api.day.app/x", false},
 		{"api.day.app:443", "https://api.day.app/x", true},
 		{"api.day.app:8443", "https://api.day.app/x", false},
