@@ -135,6 +135,55 @@ func TestHostVMEndToEnd(t *testing.T) {
 		hostInOrder(t, "log", log(), "【确认】路由虚拟机已在运行。", "【检测】", "【观察】未发现 SOS 信号。")
 	})
 
+	// Rule 1 right after the host booted (a power cut, or the host's own
+	// reboot): PVE starts a VM with onboot=1 itself (pve-guests.service,
+	// part of the boot). While systemd still boots, the run leaves it to
+	// PVE (【推迟】) and runs no qm start to race PVE's; once the boot is
+	// done, a VM still stopped is started. /proc/uptime is faked (90 s).
+	t.Run("booting host leaves the onboot VM to PVE", func(t *testing.T) {
+		sysctl := filepath.Join(l.h, "SYSTEMCTL_BOOT")
+		l.vmReset(t, "MIN_HOST_UPTIME=600", "SYSTEMCTL="+sysctl)
+		answer, uptime := filepath.Join(l.h, "system_state"), filepath.Join(l.h, "uptime")
+		// systemctl(1) is-system-running: the state on stdout, exit 0 only
+		// when "running".
+		recorder(t, l.h, "SYSTEMCTL_BOOT", filepath.Join(l.h, "systemctl.log"),
+			fmt.Sprintf("s=$(cat '%s')\necho \"$s\"\n[ \"$s\" = running ]", answer))
+		for p, v := range map[string]string{answer: "starting\n", uptime: "90.00 80.00\n"} {
+			if err := os.WriteFile(p, []byte(v), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l.set(t, "onboot", "1")
+		l.setVM(t, "stopped")
+		young := func(what string) {
+			t.Helper()
+			if r := inNS(t, l.host, map[string]string{uptime: "/proc/uptime"}, nil, bin(t, "hostcheck"), "-config", l.conf); r.code != 0 {
+				t.Errorf("%s: exit %d\n%s%s", what, r.code, r.stdout, r.stderr)
+			}
+		}
+		young("run while PVE boots")
+		if got, want := l.calls(), "status 100 --verbose; config 100"; got != want {
+			t.Errorf("while PVE boots: qm calls = %q; want %q", got, want)
+		}
+		if got := readFile(t, filepath.Join(l.h, "systemctl.log")); got != "SYSTEMCTL_BOOT is-system-running\n" {
+			t.Errorf("systemctl calls = %q; want one is-system-running", got)
+		}
+		hostInOrder(t, "log", log(), "【检测】", "【推迟】PVE 正在开机，按 onboot 自动启动虚拟机 (pve-guests)，本次不启动路由虚拟机。",
+			"vm_id=100", "system=starting", "uptime=1m30s")
+		if l.qm.Get("status") != "stopped" {
+			t.Errorf("VM status %q; want still stopped (left to PVE)", l.qm.Get("status"))
+		}
+
+		if err := os.WriteFile(answer, []byte("running\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		young("run after the boot")
+		if got, want := l.calls(), "status 100 --verbose; config 100; status 100 --verbose; config 100; start 100; status 100 --verbose"; got != want {
+			t.Errorf("after the boot: qm calls = %q; want %q", got, want)
+		}
+		hostInOrder(t, "log", log(), "【推迟】PVE 正在开机", "【终极动作】启动已停止的 OpenWrt 虚拟机。", "-> [成功]", "【确认】路由虚拟机已在运行。")
+	})
+
 	// SPEC §16: while a person's maintenance pause holds, the run observes
 	// and logs but starts nothing; after `resume` the next run acts.
 	t.Run("maintenance pause holds the VM start", func(t *testing.T) {

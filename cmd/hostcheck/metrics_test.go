@@ -42,11 +42,17 @@ type obsLab struct {
 	log     bytes.Buffer
 	metrics string
 	atStart string // METRICS_FILE while qm start ran
+	// uptime is the host's (24h unless set); onboot puts `onboot: 1` in qm
+	// config; system is what `systemctl is-system-running` prints.
+	uptime time.Duration
+	onboot bool
+	system string
 }
 
 func newObsLab(t *testing.T, conf ...string) *obsLab {
 	t.Helper()
-	l := &obsLab{t: t, dir: t.TempDir(), now: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), up: true, vm: "running"}
+	l := &obsLab{t: t, dir: t.TempDir(), now: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), up: true, vm: "running",
+		uptime: 24 * time.Hour, system: "running"}
 	l.metrics = filepath.Join(l.dir, "textfile", "netrescue.prom")
 	if err := os.MkdirAll(filepath.Dir(l.metrics), 0o755); err != nil {
 		t.Fatal(err)
@@ -82,7 +88,18 @@ func (l *obsLab) run() {
 			case strings.Contains(cmdline, " status "):
 				return command.Result{Cmd: cmdline, Stdout: "qmpstatus: " + l.vm + "\nstatus: " + l.vm + "\n"}
 			case strings.Contains(cmdline, " config "):
-				return command.Result{Cmd: cmdline, Stdout: "cores: 1\nname: openwrt\n"}
+				out := "cores: 1\nname: openwrt\n"
+				if l.onboot {
+					out += "onboot: 1\n"
+				}
+				return command.Result{Cmd: cmdline, Stdout: out}
+			case strings.HasSuffix(cmdline, " is-system-running"):
+				// systemctl(1): the state on stdout, exit 0 only for "running".
+				r := command.Result{Cmd: cmdline, Stdout: l.system + "\n"}
+				if l.system != "running" {
+					r.ExitCode, r.Err = 1, errors.New("exit status 1")
+				}
+				return r
 			case strings.Contains(cmdline, " start "):
 				l.vm = "running"
 				// What a person (or node_exporter) would find on disk
@@ -99,7 +116,7 @@ func (l *obsLab) run() {
 			}
 			return nil
 		},
-		Uptime: func() (time.Duration, error) { return 24 * time.Hour, nil },
+		Uptime: func() (time.Duration, error) { return l.uptime, nil },
 		BootID: func() (string, error) { return "boot-1", nil }}
 	h := &host{cfg: l.cfg, e: e, loc: time.UTC, log: slog.New(slog.NewTextHandler(&l.log, nil)),
 		corosync: []string{filepath.Join(l.dir, "no-corosync")}, vzdumpLock: filepath.Join(l.dir, "no-vzdump-lock"), procRoot: filepath.Join(l.dir, "proc")}
@@ -423,6 +440,45 @@ func TestSpentDayStartsStoppedVM(t *testing.T) {
 		l.run()
 		if started := strings.Contains(strings.Join(l.ran, "; "), "qm start"); started != want {
 			t.Errorf("stop %d after the first start: qm start run %v; want %v (commands %q)", i+1, started, want, l.ran)
+		}
+	}
+}
+
+// TestYoungHostLeavesVMToPVE: right after the host booted, PVE starts the
+// router VM itself when it has onboot=1 (pve-guests.service, part of the
+// boot). While systemd still boots, a run that finds the VM stopped asks
+// qm config and systemctl, logs 【推迟】 and runs no qm start that would
+// race PVE's; once the boot is done, a VM still stopped is started (SPEC
+// §13 rule 1). The same after the host's own reboot, on a spent day.
+func TestYoungHostLeavesVMToPVE(t *testing.T) {
+	for _, spentDay := range []bool{false, true} {
+		l := newObsLab(t)
+		l.cfg.MinHostUptime = 10 * time.Minute
+		if spentDay {
+			if err := os.WriteFile(l.cfg.PVEMark, []byte("boot_id=boot-0\ndate=2026-12-06\nreason=SOS\ntime=2026-12-06T09:00:00Z\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l.up, l.vm, l.uptime, l.onboot, l.system = false, "stopped", 90*time.Second, true, "starting"
+		l.run()
+		if got, want := strings.Join(l.ran, "; "), "/usr/sbin/qm status 100 --verbose; /usr/sbin/qm config 100; /usr/bin/systemctl is-system-running"; got != want {
+			t.Errorf("spent day %v, PVE still booting: commands %q; want %q\nlog:\n%s", spentDay, got, want, l.log.String())
+		}
+		if want := "【推迟】PVE 正在开机，按 onboot 自动启动虚拟机 (pve-guests)，本次不启动路由虚拟机。"; !strings.Contains(l.log.String(), want) ||
+			!strings.Contains(l.log.String(), "system=starting") {
+			t.Errorf("spent day %v: log lacks %q with system=starting:\n%s", spentDay, want, l.log.String())
+		}
+
+		// Five minutes on the boot is done and the VM is still stopped
+		// (PVE's start failed): rule 1 starts it.
+		l.ran, l.now, l.uptime, l.system = nil, l.now.Add(5*time.Minute), l.uptime+5*time.Minute, "degraded"
+		l.log.Reset()
+		l.run()
+		if got := strings.Join(l.ran, "; "); !strings.Contains(got, "/usr/bin/systemctl is-system-running; /usr/sbin/qm start 100") {
+			t.Errorf("spent day %v, boot done: commands %q; want qm start after systemctl\nlog:\n%s", spentDay, got, l.log.String())
+		}
+		if !strings.Contains(l.log.String(), "【终极动作】启动已停止的 OpenWrt 虚拟机。") {
+			t.Errorf("spent day %v: log lacks the start:\n%s", spentDay, l.log.String())
 		}
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/hook"
@@ -79,8 +78,7 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 // reaching us: the query was killed, its empty answer means nothing, and
 // calling it a misfire would tear the mark of a reboot that is happening.
 func (h *host) stopping(ctx context.Context) bool {
-	r := h.e.Exec(ctx, h.cfg.Systemctl+" is-system-running", 5*time.Second)
-	return strings.TrimSpace(r.Stdout) == "stopping" || ctx.Err() != nil
+	return h.systemState(ctx) == "stopping" || ctx.Err() != nil
 }
 
 // sleep waits d; false means ctx ended first (SIGTERM).

@@ -364,6 +364,9 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 			obs.AgentKnown = true
 			obs.Agent, obs.AgentErr = h.agentPing(ctx)
 			h.traceStage("qm guest cmd "+h.cfg.VMID+" ping", obs.Agent.String())
+		case rescue.NeedSystem:
+			obs.SystemKnown, obs.SystemState = true, h.systemState(ctx)
+			h.traceStage("systemctl is-system-running (PVE still booting?)", obs.SystemState)
 		case rescue.NeedGuards:
 			obs.GuardsKnown, obs.Deferred = true, h.guards(ctx)
 			h.traceStage("guards (vzdump, quorum)", fmt.Sprintf("%d reason(s) to wait %v", len(obs.Deferred), obs.Deferred))

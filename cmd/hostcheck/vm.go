@@ -54,7 +54,17 @@ func (h *host) vmConfig(ctx context.Context) rescue.VMConfig {
 	if err != nil {
 		return rescue.VMConfig{Err: err.Error()}
 	}
-	return rescue.VMConfig{AgentEnabled: c.AgentEnabled, HostPCI: c.HostPCI, Lock: c.Lock}
+	return rescue.VMConfig{AgentEnabled: c.AgentEnabled, HostPCI: c.HostPCI, Lock: c.Lock, OnBoot: c.OnBoot}
+}
+
+// systemState asks `systemctl is-system-running`, bounded: the one word it
+// prints on stdout (systemctl(1): initializing, starting, running,
+// degraded, maintenance, stopping, offline, unknown), whatever its exit
+// status, which is 0 only for "running". "" when it printed nothing.
+func (h *host) systemState(ctx context.Context) string {
+	r := h.e.Exec(ctx, h.cfg.Systemctl+" is-system-running", 5*time.Second)
+	word, _, _ := strings.Cut(strings.TrimSpace(r.Stdout), "\n")
+	return strings.TrimSpace(word)
 }
 
 // agentPing asks `qm guest cmd VMID ping`, bounded by AgentTimeout; a

@@ -92,7 +92,7 @@ type Config struct {
 	HostRebootHours   Hours         // the host reboots only in this daily window (SPEC §16)
 	NotifyURL         string
 	QM                string // Proxmox's qm, for VM_ID actions
-	Systemctl         string // for is-system-running during a reboot
+	Systemctl         string // for is-system-running: during a reboot, and whether PVE still boots (SPEC §13 rule 1)
 	Pvecm             string // for the cluster quorum guard
 
 	// For the rest of the owner's tools (SPEC §16).

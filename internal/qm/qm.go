@@ -98,6 +98,9 @@ type Config struct {
 	HostPCI []string
 	// Lock is the config lock, "" if none.
 	Lock string
+	// OnBoot is `onboot:` (a boolean, default 0): PVE starts the VM itself
+	// when the node boots (pve-guests.service, startall).
+	OnBoot bool
 	// Description is the decoded `description:` (qm prints it URL-encoded).
 	Description string
 	// Raw holds every `key: value` line as printed.
@@ -128,6 +131,8 @@ func ParseConfig(out string) (Config, error) {
 			c.Agent, c.AgentSet, c.AgentEnabled = v, true, AgentEnabled(v)
 		case k == "lock":
 			c.Lock = v
+		case k == "onboot":
+			c.OnBoot, _ = parseBoolean(v)
 		case k == "description":
 			c.Description = decodeText(v)
 		case strings.HasPrefix(k, "hostpci") && len(k) > 7 && allDigits(k[7:]):

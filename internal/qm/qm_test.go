@@ -111,6 +111,7 @@ func TestParseConfig(t *testing.T) {
 		"meta: creation-qemu=9.0.2,ctime=1700000000\n" +
 		"name: openwrt\n" +
 		"net0: virtio=BC:24:11:00:00:01,bridge=vmbr0\n" +
+		"onboot: 1\n" +
 		"scsi0: local-lvm:vm-100-disk-0,size=1G\n" +
 		"smbios1: uuid=5f2b0c1e-0000-0000-0000-000000000000\n" +
 		"vmgenid: 5f2b0c1e-0000-0000-0000-000000000001\n"
@@ -121,6 +122,9 @@ func TestParseConfig(t *testing.T) {
 	if !c.AgentSet || !c.AgentEnabled || c.Lock != "backup" {
 		t.Errorf("ParseConfig: agent set %v enabled %v lock %q; want true true backup", c.AgentSet, c.AgentEnabled, c.Lock)
 	}
+	if !c.OnBoot {
+		t.Errorf("ParseConfig: OnBoot false; want true (onboot: 1)")
+	}
 	if want := []string{"hostpci0", "hostpci2", "hostpci10"}; !reflect.DeepEqual(c.HostPCI, want) {
 		t.Errorf("ParseConfig HostPCI = %v; want %v", c.HostPCI, want)
 	}
@@ -129,12 +133,22 @@ func TestParseConfig(t *testing.T) {
 	}
 
 	plain, err := ParseConfig("memory: 512\nname: openwrt\n")
-	if err != nil || plain.AgentSet || plain.AgentEnabled || plain.Lock != "" || len(plain.HostPCI) != 0 {
+	if err != nil || plain.AgentSet || plain.AgentEnabled || plain.Lock != "" || len(plain.HostPCI) != 0 || plain.OnBoot {
 		t.Errorf("ParseConfig(no agent) = %+v, %v; want nothing set", plain, err)
 	}
 	for _, bad := range []string{"memory 512\n", "memory: 512\nmemory: 1024\n", "net0:virtio\n"} {
 		if _, err := ParseConfig(bad); err == nil {
 			t.Errorf("ParseConfig(%q) = nil error; want error", bad)
+		}
+	}
+	// onboot is a PVE boolean (src/PVE/QemuServer.pm confdesc: `onboot =>
+	// { type => 'boolean', default => 0 }`); pve-manager's startall
+	// (PVE/API2/Nodes.pm get_start_stop_list) starts the VM at boot when it
+	// is true. PVE writes 0 or 1; the JSON schema also takes on/off,
+	// yes/no, true/false.
+	for v, want := range map[string]bool{"1": true, "0": false, "on": true, "no": false, "maybe": false} {
+		if c, err := ParseConfig("onboot: " + v + "\n"); err != nil || c.OnBoot != want {
+			t.Errorf("ParseConfig(onboot: %s) OnBoot = %v, %v; want %v", v, c.OnBoot, err, want)
 		}
 	}
 	// hostpci with a non-digit suffix is not a passthrough device.

@@ -62,6 +62,7 @@ const (
 	NeedVM            // qm status VMID --verbose (only with VM_ID, only while the internet is down)
 	NeedVMConfig      // qm config VMID: the guest agent, passthrough devices, the lock (a router unreachable that long)
 	NeedAgent         // qm guest cmd VMID ping (the agent is enabled, the router silent on SSH and the LAN)
+	NeedSystem        // systemctl is-system-running (a stopped VM with onboot=1 on a host booted less than MIN_HOST_UPTIME ago)
 )
 
 // State is what the host keeps between runs: the "rebooted today" mark
@@ -115,6 +116,7 @@ type VMConfig struct {
 	AgentEnabled bool     // `agent: 1` or `agent: enabled=1,…`
 	HostPCI      []string // passthrough keys present (hostpci0 …)
 	Lock         string
+	OnBoot       bool // `onboot: 1`: PVE starts it when the host boots (pve-guests.service)
 }
 
 // Paused reports a VM whose QEMU runs but whose guest is halted in a way
@@ -167,7 +169,21 @@ type Obs struct {
 
 	GuardsKnown bool
 	Deferred    []string // reasons a disruptive step must wait (vzdump, quorum)
+
+	// SystemKnown: `systemctl is-system-running` was asked; SystemState is
+	// the word it printed ("" when it printed none).
+	SystemKnown bool
+	SystemState string
 }
+
+// booting reports whether a `systemctl is-system-running` state is the
+// system still booting: "initializing" (before sysinit.target) or
+// "starting" (before the boot's jobs are done), in systemctl(1)'s table of
+// manager operational states. pve-guests.service, whose startall starts
+// the guests with onboot=1 in their startup order, is one of those jobs
+// (Type=oneshot, TimeoutSec=infinity, wanted by multi-user.target), so
+// the system stays "starting" until PVE has started its guests.
+func booting(state string) bool { return state == "initializing" || state == "starting" }
 
 // Up reports the internet as the family sees it: the probe answered and,
 // when DNS_CHECK was asked, the router's resolver answered too (SPEC §14:
@@ -437,6 +453,9 @@ func (d *decider) spentDay() {
 	}
 	d.log(slog.LevelWarn, "【检测】互联网断开，路由虚拟机未运行 (今天的物理机救援已用过，只启动虚拟机)。",
 		slog.String("vm_id", d.cfg.VMID), slog.String("status", vmState(vm)), slog.String("probe", d.o.NetDetail))
+	if action == VMStart && d.autostarting() {
+		return // right after the host's reboot, PVE starts it (onboot)
+	}
 	d.vmStart(action)
 }
 

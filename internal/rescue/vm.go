@@ -44,6 +44,9 @@ func (d *decider) vmStage() bool {
 	switch {
 	case vm.Status == "stopped":
 		action = VMStart
+		if d.autostarting() {
+			return true
+		}
 	case vm.Paused():
 		action = VMResume
 	default:
@@ -66,6 +69,40 @@ func (d *decider) vmStage() bool {
 	d.log(slog.LevelError, "【确认】路由虚拟机今天已多次启动仍未运行，只能重启 PVE 物理机。",
 		slog.String("vm_id", d.cfg.VMID), slog.String("status", vm.Status), slog.String("qmpstatus", vm.QMP))
 	d.hostReboot(fmt.Sprintf("VM %s will not start (%s after VM_START_MAX=%d starts)", d.cfg.VMID, vmState(vm), d.cfg.VMStartMax))
+	return true
+}
+
+// autostarting is rule 1 on a host that has just booted: PVE starts the
+// guests with onboot=1 itself (pve-guests.service's startall, in their
+// startup order and delays), and a qm start of ours would race it: one of
+// VM_START_MAX spent on "VM 100 already running" or a lock timeout, and a
+// start logged that PVE made. While systemd is still booting and the host
+// has been up less than MIN_HOST_UPTIME, a stopped router VM with onboot=1
+// is left to PVE (【推迟】); after that, or when qm config cannot tell, rule
+// 1 holds as ever. It reports whether the run waits (logged) or must
+// observe more first (Step.Need). Both observations are asked only on a
+// young host with the VM stopped.
+func (d *decider) autostarting() bool {
+	if d.o.Uptime >= d.cfg.MinHostUptime {
+		return false
+	}
+	if !d.o.VMConfigKnown {
+		d.step.Need = NeedVMConfig
+		return true
+	}
+	if d.o.VMConfig.Err != "" || !d.o.VMConfig.OnBoot {
+		return false
+	}
+	if !d.o.SystemKnown {
+		d.step.Need = NeedSystem
+		return true
+	}
+	if !booting(d.o.SystemState) {
+		return false
+	}
+	d.log(slog.LevelWarn, "【推迟】PVE 正在开机，按 onboot 自动启动虚拟机 (pve-guests)，本次不启动路由虚拟机。",
+		slog.String("vm_id", d.cfg.VMID), slog.String("system", d.o.SystemState),
+		slog.Duration("uptime", d.o.Uptime.Round(time.Second)), slog.Duration("min_host_uptime", d.cfg.MinHostUptime))
 	return true
 }
 

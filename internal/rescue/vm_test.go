@@ -10,6 +10,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/qm"
+	"github.com/pve-op/network-rescue/state"
 )
 
 // TestDecideVM: SPEC §13 rule 1 — a VM found stopped while the internet
@@ -85,6 +86,85 @@ func TestDecideVM(t *testing.T) {
 			}
 			if tt.starts != 0 && (s.Next.VMStarts != tt.starts || s.Next.VMStartDate != today) {
 				t.Errorf("starts = %d on %q; want %d today", s.Next.VMStarts, s.Next.VMStartDate, tt.starts)
+			}
+		})
+	}
+}
+
+// TestDecideVMAutostart: SPEC §13 rule 1 right after the host booted. PVE
+// starts a VM with onboot=1 itself (pve-guests.service, part of the boot),
+// so while systemd still boots and the host is younger than
+// MIN_HOST_UPTIME a stopped router VM with onboot=1 is left to it
+// (【推迟】): a qm start of ours would race it. qm config and systemctl are
+// asked only then; anything that cannot tell (qm config failing, systemctl
+// printing nothing) leaves rule 1 as it was. The same holds on a day whose
+// host rescue is spent, the run right after the host's own reboot.
+func TestDecideVMAutostart(t *testing.T) {
+	today := Today(t0)
+	const young = 2 * time.Minute
+	stopped := func(mod func(*Obs)) Obs {
+		return full(func(o *Obs) {
+			o.Uptime, o.VM, o.Router = young, VMStatus{Status: "stopped"}, Router{Err: "timeout"}
+			o.VMConfigKnown, o.VMConfig = true, VMConfig{OnBoot: true}
+			o.SystemKnown, o.SystemState = true, "starting"
+			if mod != nil {
+				mod(o)
+			}
+		})
+	}
+	const (
+		down = "【检测】互联网断开，开始检索 OpenWrt SOS 信号... | "
+		wait = "【推迟】PVE 正在开机，按 onboot 自动启动虚拟机 (pve-guests)，本次不启动路由虚拟机。"
+	)
+	spentDay := State{HasMark: true, Mark: state.Mark{Date: today}, LastReboot: today}
+	for _, tt := range []struct {
+		name       string
+		st         State
+		obs        Obs
+		wantNeed   Need
+		wantAction Action
+		wantMsg    string // the whole log, when given
+	}{
+		{name: "young host, VM stopped: ask qm config", obs: stopped(func(o *Obs) { o.VMConfigKnown, o.SystemKnown = false, false }), wantNeed: NeedVMConfig},
+		{name: "onboot=1: ask systemd", obs: stopped(func(o *Obs) { o.SystemKnown = false }), wantNeed: NeedSystem},
+		{name: "systemd starting: PVE starts it", obs: stopped(nil), wantMsg: down + wait},
+		{name: "systemd initializing: PVE starts it", obs: stopped(func(o *Obs) { o.SystemState = "initializing" }), wantMsg: down + wait},
+		{name: "boot done (running): start it", obs: stopped(func(o *Obs) { o.SystemState = "running" }), wantAction: VMStart},
+		{name: "boot done (degraded): start it", obs: stopped(func(o *Obs) { o.SystemState = "degraded" }), wantAction: VMStart},
+		{name: "systemctl said nothing: start it", obs: stopped(func(o *Obs) { o.SystemState = "" }), wantAction: VMStart},
+		{name: "onboot not set: start it, systemd not asked", obs: stopped(func(o *Obs) { o.VMConfig.OnBoot, o.SystemKnown = false, false }), wantAction: VMStart},
+		{name: "qm config fails: start it", obs: stopped(func(o *Obs) { o.VMConfig, o.SystemKnown = VMConfig{Err: "exit 255"}, false }), wantAction: VMStart},
+		{name: "up MIN_HOST_UPTIME: start it, nothing more asked", obs: stopped(func(o *Obs) {
+			o.Uptime, o.VMConfigKnown, o.SystemKnown = 10*time.Minute, false, false
+		}), wantAction: VMStart},
+		{name: "uptime unreadable (0) and still booting: PVE starts it", obs: stopped(func(o *Obs) { o.Uptime = 0 }), wantMsg: down + wait},
+		{name: "paused on a young host: resume it (startall skips a running VM)", obs: stopped(func(o *Obs) {
+			o.VM, o.VMConfigKnown, o.SystemKnown = VMStatus{Status: "running", QMP: "paused"}, false, false
+		}), wantAction: VMResume},
+		{name: "after the host's own reboot, still booting: PVE starts it", st: spentDay, obs: stopped(nil),
+			wantMsg: "【检测】互联网断开，路由虚拟机未运行 (今天的物理机救援已用过，只启动虚拟机)。 | " + wait},
+		{name: "after the host's own reboot, onboot=1 asked", st: spentDay, obs: stopped(func(o *Obs) { o.SystemKnown = false }), wantNeed: NeedSystem,
+			wantMsg: "【检测】互联网断开，路由虚拟机未运行 (今天的物理机救援已用过，只启动虚拟机)。"},
+		{name: "after the host's own reboot, boot done: start it", st: spentDay, obs: stopped(func(o *Obs) { o.SystemState = "running" }), wantAction: VMStart},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default(config.Host)
+			cfg.VMID = "100"
+			s := Decide(cfg, tt.st, tt.obs)
+			if s.Need != tt.wantNeed || s.Action != tt.wantAction {
+				t.Fatalf("Decide = need %v action %v; want %v %v (log: %s)", s.Need, s.Action, tt.wantNeed, tt.wantAction, msgs(s))
+			}
+			if tt.wantMsg != "" && msgs(s) != tt.wantMsg {
+				t.Errorf("log %q; want %q", msgs(s), tt.wantMsg)
+			}
+			if waited := strings.Contains(msgs(s), "【推迟】PVE"); waited != (tt.wantNeed == NeedNothing && tt.wantAction == None) {
+				t.Errorf("log %q: waited for PVE's autostart %v; want %v", msgs(s), waited, !waited)
+			}
+			if tt.wantNeed == NeedNothing && tt.wantAction == None && s.Silent {
+				t.Errorf("a run that waits for PVE is silent; want its 【推迟】 logged")
+			}
+			if s.Action == None && (s.Next.VMStarts != tt.st.VMStarts) {
+				t.Errorf("starts %d -> %d without a start", tt.st.VMStarts, s.Next.VMStarts)
 			}
 		})
 	}

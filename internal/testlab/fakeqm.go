@@ -53,7 +53,7 @@ func NewFakeQM(dir, vmid, shell string) (*FakeQM, error) {
 }
 
 // Set writes one state field (status, qmpstatus, lock, agent, agent_answers,
-// hostpci, fail_starts, stop_hangs).
+// hostpci, onboot, fail_starts, stop_hangs).
 func (q *FakeQM) Set(field, value string) error {
 	if err := os.WriteFile(filepath.Join(q.Dir, field), []byte(value+"\n"), 0o644); err != nil {
 		return fmt.Errorf("fake qm set %s: %w", field, err)

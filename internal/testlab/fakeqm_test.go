@@ -92,9 +92,10 @@ func TestFakeQMRoundTrip(t *testing.T) {
 			_ = q.Set("hostpci", "hostpci0: 0000:01:00.0,pcie=1")
 			_ = q.Set("lock", "backup")
 			_ = q.Set("qmpstatus", "paused")
+			_ = q.Set("onboot", "1")
 			c, err := qm.ParseConfig(runQM(t, q, "config", "100").stdout)
-			if err != nil || !c.AgentEnabled || c.Lock != "backup" || !reflect.DeepEqual(c.HostPCI, []string{"hostpci0"}) {
-				t.Errorf("config = %+v, %v; want agent on, lock backup, hostpci0", c, err)
+			if err != nil || !c.AgentEnabled || c.Lock != "backup" || !reflect.DeepEqual(c.HostPCI, []string{"hostpci0"}) || !c.OnBoot {
+				t.Errorf("config = %+v, %v; want agent on, lock backup, hostpci0, onboot", c, err)
 			}
 			s, err = qm.ParseStatus(runQM(t, q, "status", "100", "--verbose").stdout)
 			if err != nil || !s.Paused() || s.Lock != "backup" {

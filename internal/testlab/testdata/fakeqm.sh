@@ -1,9 +1,10 @@
 # Fake Proxmox `qm` for end-to-end tests (SPEC §13); FakeQM prepends
 # D='<state dir>' and VMID='<id>'. One file per field in $D: status
 # (running|stopped), qmpstatus, lock, agent (the `agent:` value; absent = no
-# key), agent_answers (yes|no), hostpci (config lines), fail_starts (count of
-# next starts that fail), stop_hangs (1 = stop blocks), starts, stops,
-# resumes (counters), hook-start and hook-stop (run after a start/stop).
+# key), agent_answers (yes|no), hostpci (config lines), onboot (the
+# `onboot:` value; absent = no key), fail_starts (count of next starts that
+# fail), stop_hangs (1 = stop blocks), starts, stops, resumes (counters),
+# hook-start and hook-stop (run after a start/stop).
 # Texts and exit codes: proxmox/qemu-server, see fakeqm.go.
 set -u
 printf '%s\n' "$*" >>"$D/calls.log"
@@ -50,6 +51,7 @@ config)
 	[ -n "$lock" ] && echo "lock: $lock"
 	echo "memory: 512"
 	echo "name: openwrt"
+	if [ -f "$D/onboot" ]; then echo "onboot: $(get onboot)"; fi
 	;;
 start)
 	[ "$status" = running ] && die "VM $id already running"
