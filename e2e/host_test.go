@@ -1082,7 +1082,7 @@ func TestHostEndToEnd(t *testing.T) {
 			t.Errorf("exit %d: %s", r.code, r.stderr)
 		}
 		hostInOrder(t, "log", readFile(t, l.log), "【严重错误】无法通过 SSH 读取 OpenWrt 的 SOS 信号。",
-			"router host key changed for "+hostLabAddr, "run: hostcheck pin")
+			"router host key changed for "+hostLabAddr, "run: hostcheck -config '"+l.conf+"' pin")
 		if after := l.routerFiles(t); after != before {
 			t.Errorf("router files changed:\nbefore %s\nafter  %s", before, after)
 		}

@@ -193,7 +193,17 @@ func (h *host) remote() remote.Config {
 		keys = append(keys, rsa)
 	}
 	return remote.Config{Addr: net.JoinHostPort(h.cfg.OpIP, fmt.Sprint(h.cfg.OpSSHPort)), User: h.cfg.OpSSHUser,
-		KeyFiles: keys, KnownHosts: h.cfg.KnownHosts, Timeout: h.cfg.SSHTimeout}
+		KeyFiles: keys, KnownHosts: h.cfg.KnownHosts, Timeout: h.cfg.SSHTimeout, PinCmd: h.pinCmd()}
+}
+
+// pinCmd is the command that pins the router's key into this config's
+// KNOWN_HOSTS: `hostcheck pin`, with the run's -config when it is not the
+// default file (a bare `hostcheck pin` would pin into the default's).
+func (h *host) pinCmd() string {
+	if h.cfg.Path == "" || h.cfg.Path == config.DefaultPath {
+		return "hostcheck pin"
+	}
+	return "hostcheck -config " + remote.ShellQuote(h.cfg.Path) + " pin"
 }
 
 // check is one cron run (SPEC §6 steps 1–6).

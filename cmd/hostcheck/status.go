@@ -56,13 +56,13 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 	case errors.As(err, &ce):
 		// A FIFO or a directory as SSH_KEY or KNOWN_HOSTS (SPEC §15).
 		checks = append(checks, health.Check{Name: "SSH files", Detail: ce.Path + " is a " + ce.Kind + ", not a regular file",
-			Fix: "remove " + ce.Path + " and put the file there again (ssh-keygen -t ed25519 -N '' -f " + h.cfg.SSHKey + ", or hostcheck pin)"})
+			Fix: "remove " + ce.Path + " and put the file there again (ssh-keygen -t ed25519 -N '' -f " + h.cfg.SSHKey + ", or " + h.pinCmd() + ")"})
 	case err == nil:
 		checks = append(checks, health.Check{OK: true, Name: "host key pinned", Detail: h.cfg.KnownHosts})
 		checks = append(checks, health.Check{OK: true, Name: "SSH without password", Detail: rc.User + "@" + rc.Addr})
 		checks = append(checks, routerStateChecks(rs)...)
 	case kind == remote.HostUnknown || kind == remote.HostChanged:
-		checks = append(checks, health.Check{Name: "host key pinned", Detail: shown(err.Error(), maxShownErr), Fix: "hostcheck pin"})
+		checks = append(checks, health.Check{Name: "host key pinned", Detail: shown(err.Error(), maxShownErr), Fix: h.pinCmd()})
 	default:
 		checks = append(checks, health.Check{Name: "SSH without password", Detail: shown(err.Error(), maxShownErr),
 			Fix: "check OP_IP/OP_SSH_PORT, that Dropbear runs, and that the key is in the router's /etc/dropbear/authorized_keys"})

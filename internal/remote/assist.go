@@ -22,7 +22,7 @@ import (
 // assist.ErrNoLine with step reboot, which the caller may take for done.
 // Router text in the result (Detail) is untrusted.
 func (c Config) Assist(ctx context.Context, netcheck, conf string, step assist.Step, reason string, timeout time.Duration) (assist.Result, error) {
-	cmd := shellQuote(netcheck) + " -config " + shellQuote(conf) + " assist " + string(step) + " -reason " + shellQuote(reason)
+	cmd := ShellQuote(netcheck) + " -config " + ShellQuote(conf) + " assist " + string(step) + " -reason " + ShellQuote(reason)
 	if len(cmd) > maxCommandLen {
 		return assist.Result{}, fmt.Errorf("assist: command of %d bytes", len(cmd))
 	}

@@ -69,6 +69,10 @@ type Error struct {
 	Kind Kind
 	Addr string
 	Err  error
+	// Pin is the command that pins the router's key (Config.PinCmd),
+	// named in the fix of HostUnknown and HostChanged; "" means
+	// "hostcheck pin".
+	Pin string
 }
 
 // Error returns a one-line message naming the router, the cause and the fix.
@@ -85,13 +89,20 @@ func (e *Error) Error() string {
 	case Auth:
 		return fmt.Sprintf("router %s did not accept our SSH key%s: install this host's public key (SSH_KEY.pub) into the router's /etc/dropbear/authorized_keys", e.Addr, detail)
 	case HostUnknown:
-		return fmt.Sprintf("router host key for %s is not pinned%s: run: hostcheck pin", e.Addr, detail)
+		return fmt.Sprintf("router host key for %s is not pinned%s: run: %s", e.Addr, detail, e.pinCmd())
 	case HostChanged:
-		return fmt.Sprintf("router host key changed for %s%s: if the router was reinstalled, run: hostcheck pin", e.Addr, detail)
+		return fmt.Sprintf("router host key changed for %s%s: if the router was reinstalled, run: %s", e.Addr, detail, e.pinCmd())
 	case Command:
 		return fmt.Sprintf("router command on %s failed%s", e.Addr, detail)
 	}
 	return fmt.Sprintf("ssh %s%s", e.Addr, detail)
+}
+
+func (e *Error) pinCmd() string {
+	if e.Pin == "" {
+		return "hostcheck pin"
+	}
+	return e.Pin
 }
 
 // Unwrap returns the cause.

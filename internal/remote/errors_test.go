@@ -98,6 +98,11 @@ func TestErrorMessages(t *testing.T) {
 			err:  &Error{Kind: HostUnknown, Addr: addr},
 			want: "router host key for 192.168.10.1:22 is not pinned: run: hostcheck pin",
 		},
+		{
+			name: "host changed, config of its own",
+			err:  &Error{Kind: HostChanged, Addr: addr, Pin: "hostcheck -config /srv/h.conf pin"},
+			want: "router host key changed for 192.168.10.1:22: if the router was reinstalled, run: hostcheck -config /srv/h.conf pin",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,6 +210,15 @@ func TestRunFailsBeforeDialing(t *testing.T) {
 			cfg:  Config{Addr: "127.0.0.1:1", User: "root", KeyFiles: []string{keyFile}, KnownHosts: otherPin},
 			want: HostUnknown,
 			msg:  "router host key for 127.0.0.1:1 is not pinned (no key for [127.0.0.1]:1 in " + otherPin + "): run: hostcheck pin",
+		},
+		{
+			// A cron line with -config of its own: the fix names it, or
+			// `hostcheck pin` would pin into the default KNOWN_HOSTS.
+			name: "no pin, config of its own",
+			cfg: Config{Addr: "127.0.0.1:1", User: "root", KeyFiles: []string{keyFile}, KnownHosts: otherPin,
+				PinCmd: "hostcheck -config '/etc/netrescue-lab.conf' pin"},
+			want: HostUnknown,
+			msg:  "router host key for 127.0.0.1:1 is not pinned (no key for [127.0.0.1]:1 in " + otherPin + "): run: hostcheck -config '/etc/netrescue-lab.conf' pin",
 		},
 		{
 			name: "no key file",

@@ -69,6 +69,11 @@ type Config struct {
 	// login that puts this host's key on the router (SPEC §10); hostcheck
 	// never sets it. With a Password, no usable key file is no error.
 	Password func() (string, error)
+	// PinCmd is the command line that pins the router's key for this
+	// configuration, named in the fix of a key not pinned or changed
+	// (Error.Pin): `hostcheck -config FILE pin` when the cron line names a
+	// config of its own. Empty means "hostcheck pin".
+	PinCmd string
 }
 
 // Run runs cmd on the router in one connection and one session and returns
@@ -93,6 +98,15 @@ func (c Config) timeout() time.Duration {
 // dial connects and authenticates. Nothing is sent on the network when the
 // host key is not pinned or no key file is usable.
 func (c Config) dial(ctx context.Context) (*ssh.Client, error) {
+	client, err := c.dialPinned(ctx)
+	var e *Error
+	if errors.As(err, &e) && (e.Kind == HostUnknown || e.Kind == HostChanged) {
+		e.Pin = c.PinCmd
+	}
+	return client, err
+}
+
+func (c Config) dialPinned(ctx context.Context) (*ssh.Client, error) {
 	hostKeyCallback, algos, err := c.hostKeyCheck()
 	if err != nil {
 		return nil, err

@@ -172,7 +172,7 @@ func opsCommand(stateDir string, ops []fileOp) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	b.WriteString("cd " + shellQuote(stateDir) + " || exit 1\n")
+	b.WriteString("cd " + ShellQuote(stateDir) + " || exit 1\n")
 	tmp := func(i int) string { return fmt.Sprintf(".netrescue.$$.%d", i) }
 	for i, op := range ops {
 		if !op.write {
@@ -181,7 +181,7 @@ func opsCommand(stateDir string, ops []fileOp) (string, error) {
 		if strings.IndexByte(op.content, 0) >= 0 {
 			return "", fmt.Errorf("content of %s: contains a NUL byte", op.name)
 		}
-		fmt.Fprintf(&b, "printf '%%s' %s >%s || { rm -f .netrescue.$$.*; exit 1; }\n", shellQuote(op.content), tmp(i))
+		fmt.Fprintf(&b, "printf '%%s' %s >%s || { rm -f .netrescue.$$.*; exit 1; }\n", ShellQuote(op.content), tmp(i))
 	}
 	b.WriteString("sync\n")
 	for i, op := range ops {
@@ -219,7 +219,7 @@ func opsCommand(stateDir string, ops []fileOp) (string, error) {
 // is not even sent; a rename by netcheck at the same moment yields the old
 // or the new content, not a mix.
 func readStateCommand(stateDir, nonce string) string {
-	return "cd " + shellQuote(stateDir) + " || exit 1\n" +
+	return "cd " + ShellQuote(stateDir) + " || exit 1\n" +
 		"for f in " + sosFile + " " + countFile + " " + coolingFile + " " + rescuedFile + " " + outageFile + "; do\n" +
 		"\tif [ -L \"$f\" ]; then k=symlink\n" +
 		"\telif [ ! -e \"$f\" ]; then k=missing\n" +
@@ -364,11 +364,11 @@ func checkStateDir(dir string) error {
 	return nil
 }
 
-// shellQuote returns s as one POSIX sh word: inside single quotes every
+// ShellQuote returns s as one POSIX sh word: inside single quotes every
 // byte but NUL stands for itself, and each single quote in s closes the
 // quoted part, adds an escaped quote and reopens it:
 //
 //	it's  →  'it'\''s'
-func shellQuote(s string) string {
+func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

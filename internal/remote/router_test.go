@@ -59,8 +59,8 @@ func TestShellQuote(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := shellQuote(tt.in); got != tt.want {
-				t.Errorf("shellQuote(%q) = %q; want %q", tt.in, got, tt.want)
+			if got := ShellQuote(tt.in); got != tt.want {
+				t.Errorf("ShellQuote(%q) = %q; want %q", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -73,12 +73,12 @@ func TestShellQuoteRoundTrip(t *testing.T) {
 		t.Run(filepath.Base(sh[0]), func(t *testing.T) {
 			rapid.Check(t, func(rt *rapid.T) {
 				s := string(rapid.SliceOfN(rapid.ByteRange(1, 255), 0, 64).Draw(rt, "s"))
-				out, err := exec.Command(sh[0], append(append([]string{}, sh[1:]...), "printf '%s' "+shellQuote(s))...).Output()
+				out, err := exec.Command(sh[0], append(append([]string{}, sh[1:]...), "printf '%s' "+ShellQuote(s))...).Output()
 				if err != nil {
 					rt.Fatalf("printf %q: %v", s, err)
 				}
 				if string(out) != s {
-					rt.Fatalf("printf '%%s' %s printed %q; want %q", shellQuote(s), out, s)
+					rt.Fatalf("printf '%%s' %s printed %q; want %q", ShellQuote(s), out, s)
 				}
 			})
 		})
