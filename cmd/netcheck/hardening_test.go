@@ -33,8 +33,15 @@ func routerConf(t *testing.T, dir string, extra ...string) (conf, log string) {
 // runEnvWithin runs netcheck once in e and fails if it does not finish in 10 s.
 func runEnvWithin(t *testing.T, conf string, e runenv.Env) error {
 	t.Helper()
+	return runEnvWithinArgs(t, e, "-config", conf)
+}
+
+// runEnvWithinArgs runs netcheck once with args and fails if it does not
+// finish in 10 s.
+func runEnvWithinArgs(t *testing.T, e runenv.Env, args ...string) error {
+	t.Helper()
 	done := make(chan error, 1)
-	go func() { done <- run(context.Background(), []string{"-config", conf}, e) }()
+	go func() { done <- run(context.Background(), args, e) }()
 	select {
 	case err := <-done:
 		return err

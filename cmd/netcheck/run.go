@@ -247,6 +247,7 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 				log.Error("【严重错误】状态无法保存，SOS 未能写入，下次运行重试", "action", w, "not_written", strings.Join(perr.Files, ","), "err", perr.Err)
 			} else {
 				log.Error("【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "action", w, "not_written", strings.Join(perr.Files, ","), "err", perr.Err)
+				putBack(log, store, &st, &step.Next, perr)
 			}
 			return fmt.Errorf("save state: %w", perr)
 		}
@@ -297,6 +298,29 @@ func withheld(old ladder.State, step ladder.Step, perr *ladder.PersistError) str
 	}
 	return ""
 }
+
+// putBack undoes the half of a reboot's record (count, cooling) that a
+// Save wrote before the reboot was withheld for the other half: a count
+// raised, or a cooling moved on, without the reboot would no longer tell
+// the reboots performed (SPEC §15). A half that was not written is left as
+// it is on disk: the old value.
+func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr *ladder.PersistError) {
+	back := *next
+	if !lost(perr, ladder.CountFile) {
+		back.Count = old.Count
+	}
+	if !lost(perr, ladder.CoolingFile) {
+		back.Cooling = old.Cooling
+	}
+	if err := store.Save(*next, back, false); err != nil {
+		log.Error("【严重错误】未执行的重启的计数或冷却无法恢复", "err", err)
+	}
+}
+
+// lost is perr.Lost(name), not inlined: cold code (SPEC §12: size).
+//
+//go:noinline
+func lost(perr *ladder.PersistError, name string) bool { return perr.Lost(name) }
 
 // logVolatile logs a Save whose volatile record could not go to RUN_DIR.
 func logVolatile(log *slog.Logger, cfg config.Config, err error) {

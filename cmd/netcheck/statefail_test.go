@@ -106,6 +106,65 @@ for d in state run; do dd if=/dev/zero of="$1/$d/filler" bs=4k 2>/dev/null || :;
 	}
 }
 
+// TestL3HalfWrittenPutBack: an L3 whose count was written but whose
+// cooling was not (or the other way round) is withheld (no reboot), and
+// the half written for it is put back: a count raised without a reboot
+// would no longer equal the reboots performed (SPEC §15), and a few such
+// runs would raise SOS with fewer reboots than L4_SOS_THRESHOLD; a cooling
+// moved on without one would hold the next L3 back for nothing. The file
+// not to be written is a bind mount of itself inside `unshare -m`, so that
+// its atomic rename fails (EBUSY) while the one beside it is written. The
+// seventh reboot is the first with a cooling to write
+// (COOLING_FREE_REBOOTS=6: SPEC §2).
+func TestL3HalfWrittenPutBack(t *testing.T) {
+	for _, tt := range []struct{ lost, env, via string }{
+		{"net_cooling_ts", "NRS_L3_COOLING_LOST", "cron"},
+		{"net_rb_count", "NRS_L3_COUNT_LOST", "cron"},
+		// The host's `assist reboot` (SPEC §14) counts as an L3 too.
+		{"net_cooling_ts", "NRS_ASSIST_COOLING_LOST", "assist"},
+	} {
+		t.Run(tt.via+"/"+tt.lost, func(t *testing.T) {
+			script := `mkdir -p "$1/state"
+printf '6\n' > "$1/state/net_rb_count"
+printf '1000\n' > "$1/state/net_cooling_ts"
+mount --bind "$1/state/` + tt.lost + `" "$1/state/` + tt.lost + `"`
+			dir, child := testlab.InMountNS(t, tt.env, script, func(dir string) {
+				writeConf(t, dir, "L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1", "L3_CMD=/bin/echo L3")
+			})
+			if !child {
+				return
+			}
+			conf, log := filepath.Join(dir, "netrescue.conf"), filepath.Join(dir, "net.log")
+			var ran []string
+			for i := 1; i <= 3; i++ {
+				if tt.via == "assist" {
+					// The refusal is the answer to the host (exit 3 and JSON).
+					_ = runEnvWithinArgs(t, fakeEnv(t, &ran), "-config", conf, "assist", "reboot", "-reason", "LAN path")
+					continue
+				}
+				if err := runWithin(t, conf, &ran); err == nil || cli.ExitCode(err) != cli.ExitFailure {
+					t.Errorf("run %d = %v; want exit 1 (the L3's %s cannot be written)", i, err, tt.lost)
+				}
+			}
+			b, _ := os.ReadFile(log)
+			if len(ran) != 0 {
+				t.Errorf("ran %q; want the L3 withheld\n%s", ran, b)
+			}
+			if !strings.Contains(string(b), "为防止无限重启，本次不执行动作") || !strings.Contains(string(b), tt.lost) {
+				t.Errorf("no 【严重错误】 line withholding the L3 for %s:\n%s", tt.lost, b)
+			}
+			if strings.Contains(string(b), "无法恢复") {
+				t.Errorf("what was written was put back, yet the log says it could not be:\n%s", b)
+			}
+			for name, want := range map[string]string{"net_rb_count": "6\n", "net_cooling_ts": "1000\n"} {
+				if c, _ := os.ReadFile(filepath.Join(dir, "state", name)); string(c) != want {
+					t.Errorf("%s = %q after 3 withheld L3s; want %q (no reboot was performed)\n%s", name, c, want, b)
+				}
+			}
+		})
+	}
+}
+
 // writeConf writes a router config with STATE_DIR and RUN_DIR under dir,
 // no SAFE_UPTIME and the lines given.
 func writeConf(t *testing.T, dir string, lines ...string) (conf, log string) {
