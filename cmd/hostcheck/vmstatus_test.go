@@ -89,3 +89,49 @@ func TestStatusVM(t *testing.T) {
 		})
 	}
 }
+
+// TestSystemState: `systemctl is-system-running` prints the manager's
+// state as one word on stdout and exits 0 only for "running" (systemctl(1),
+// "Manager Operational States"; "offline" when systemd is not PID 1). A
+// systemctl that cannot reach systemd prints nothing on stdout ("Failed to
+// connect to bus" on stderr): no state, so nothing waits for a boot.
+func TestSystemState(t *testing.T) {
+	for _, tt := range []struct {
+		stdout string
+		code   int
+		want   string
+		boots  bool
+	}{
+		{"running\n", 0, "running", false},
+		{"degraded\n", 1, "degraded", false},
+		{"starting\n", 1, "starting", true},
+		{"initializing\n", 1, "initializing", true},
+		{"offline\n", 1, "offline", false},
+		{"", 1, "", false},
+	} {
+		h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+			if cmdline != "/usr/bin/systemctl is-system-running" {
+				t.Errorf("ran %q; want /usr/bin/systemctl is-system-running", cmdline)
+			}
+			r := command.Result{Cmd: cmdline, Stdout: tt.stdout}
+			if tt.code != 0 {
+				r.ExitCode, r.Err, r.Stderr = tt.code, errExit, "Failed to connect to bus: No such file or directory"
+			}
+			return r
+		})
+		got := h.systemState(context.Background())
+		if got != tt.want {
+			t.Errorf("stdout %q: systemState = %q; want %q", tt.stdout, got, tt.want)
+		}
+		// What the decision makes of it: a young host, the VM stopped
+		// with onboot=1.
+		cfg := h.cfg
+		cfg.MinHostUptime = 10 * time.Minute
+		obs := rescue.Obs{Now: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), Uptime: time.Minute, NetKnown: true,
+			VMKnown: true, VM: rescue.VMStatus{Status: "stopped"}, VMConfigKnown: true, VMConfig: rescue.VMConfig{OnBoot: true},
+			SystemKnown: true, SystemState: got}
+		if s := rescue.Decide(cfg, rescue.State{}, obs); (s.Action == rescue.None) != tt.boots {
+			t.Errorf("system %q: action %v; want a wait for PVE's autostart %v", got, s.Action, tt.boots)
+		}
+	}
+}
