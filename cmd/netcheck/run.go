@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -246,8 +247,10 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 			if w == "SOS" {
 				log.Error("【严重错误】状态无法保存，SOS 未能写入，下次运行重试", "action", w, "not_written", strings.Join(perr.Files, ","), "err", perr.Err)
 			} else {
-				log.Error("【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "action", w, "not_written", strings.Join(perr.Files, ","), "err", perr.Err)
-				putBack(log, store, &st, &step.Next, perr)
+				files := strings.Join(perr.Files, ",")
+				log.Error("【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "action", w, "not_written", files, "err", perr.Err)
+				putBack(log, store, &st, &step.Next, perr, "time="+now.Format(time.RFC3339)+" count="+strconv.Itoa(st.Count)+
+					" reason=state not writable ("+files+"): the router cannot count its own reboots")
 			}
 			return fmt.Errorf("save state: %w", perr)
 		}
@@ -291,20 +294,24 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 // or a new SOS whose flag was not.
 func withheld(old ladder.State, step ladder.Step, perr *ladder.PersistError) string {
 	switch {
-	case step.Action == ladder.L3 && perr.Lost(ladder.CountFile, ladder.CoolingFile):
+	case step.Action == ladder.L3 && (lost(perr, ladder.CountFile) || lost(perr, ladder.CoolingFile)):
 		return "L3"
-	case step.Next.SOS && !old.SOS && perr.Lost(ladder.SOSFile):
+	case step.Next.SOS && !old.SOS && lost(perr, ladder.SOSFile):
 		return "SOS"
 	}
 	return ""
 }
 
-// putBack undoes the half of a reboot's record (count, cooling) that a
-// Save wrote before the reboot was withheld for the other half: a count
-// raised, or a cooling moved on, without the reboot would no longer tell
-// the reboots performed (SPEC §15). A half that was not written is left as
-// it is on disk: the old value.
-func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr *ladder.PersistError) {
+// putBack undoes the half of a reboot's record (count, cooling, the
+// outage's last action) that a Save wrote before the reboot was withheld
+// for the other half: a count raised, or a cooling moved on, without the
+// reboot would no longer tell the reboots performed (SPEC §15). A half
+// that was not written is on disk as it was. With sos non-empty it raises
+// SOS with that content too: a router that cannot count its own reboots
+// hands over to the host, whose reboot is counted on the host and comes at
+// most once a day (SPEC §6); else the L3 would be withheld every minute,
+// never reaching SOS, and nothing would step in.
+func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr *ladder.PersistError, sos string) {
 	back := *next
 	if !lost(perr, ladder.CountFile) {
 		back.Count = old.Count
@@ -312,15 +319,31 @@ func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr
 	if !lost(perr, ladder.CoolingFile) {
 		back.Cooling = old.Cooling
 	}
-	if err := store.Save(*next, back, false); err != nil {
-		log.Error("【严重错误】未执行的重启的计数或冷却无法恢复", "err", err)
+	back.Outage.LastAction = old.Outage.LastAction
+	if sos != "" {
+		back.SOS, back.SOSContent = true, sos
+	}
+	err := store.Save(*next, back, false)
+	msg, key, val := "【SOS】状态无法保存，路由器无法安全地重启自己。生成 SOS 信号，交给 PVE 主机。", "sos", any(sos)
+	if err != nil {
+		msg, key, val = "【严重错误】状态无法保存：未执行的重启的记录无法恢复，SOS 未能写入", "err", err
+	}
+	if err != nil || sos != "" {
+		log.Error(msg, key, val)
 	}
 }
 
-// lost is perr.Lost(name), not inlined: cold code (SPEC §12: size).
+// lost is perr.Lost(name) for one name, not inlined: cold code (SPEC §12: size).
 //
 //go:noinline
-func lost(perr *ladder.PersistError, name string) bool { return perr.Lost(name) }
+func lost(perr *ladder.PersistError, name string) bool {
+	for _, f := range perr.Files {
+		if f == name {
+			return true
+		}
+	}
+	return false
+}
 
 // logVolatile logs a Save whose volatile record could not go to RUN_DIR.
 func logVolatile(log *slog.Logger, cfg config.Config, err error) {

@@ -109,18 +109,20 @@ for d in state run; do dd if=/dev/zero of="$1/$d/filler" bs=4k 2>/dev/null || :;
 // TestL3HalfWrittenPutBack: an L3 whose count was written but whose
 // cooling was not (or the other way round) is withheld (no reboot), and
 // the half written for it is put back: a count raised without a reboot
-// would no longer equal the reboots performed (SPEC §15), and a few such
-// runs would raise SOS with fewer reboots than L4_SOS_THRESHOLD; a cooling
-// moved on without one would hold the next L3 back for nothing. The file
-// not to be written is a bind mount of itself inside `unshare -m`, so that
-// its atomic rename fails (EBUSY) while the one beside it is written. The
-// seventh reboot is the first with a cooling to write
-// (COOLING_FREE_REBOOTS=6: SPEC §2).
+// would no longer equal the reboots performed (SPEC §15); a cooling moved
+// on without one would hold the next L3 back for nothing. A router that
+// cannot count its own reboots then hands over: SOS, naming the file, so
+// that the host steps in (its reboot is counted on the host, once a day)
+// instead of the L3 being withheld every minute with nothing stepping in.
+// The host's `assist reboot` (SPEC §14) is refused the same way, without
+// SOS: the refusal is the host's answer. The file not to be written is a
+// bind mount of itself inside `unshare -m`, so that its atomic rename
+// fails (EBUSY) while the files beside it are written. The seventh reboot
+// is the first with a cooling to write (COOLING_FREE_REBOOTS=6: SPEC §2).
 func TestL3HalfWrittenPutBack(t *testing.T) {
 	for _, tt := range []struct{ lost, env, via string }{
 		{"net_cooling_ts", "NRS_L3_COOLING_LOST", "cron"},
 		{"net_rb_count", "NRS_L3_COUNT_LOST", "cron"},
-		// The host's `assist reboot` (SPEC §14) counts as an L3 too.
 		{"net_cooling_ts", "NRS_ASSIST_COOLING_LOST", "assist"},
 	} {
 		t.Run(tt.via+"/"+tt.lost, func(t *testing.T) {
@@ -135,6 +137,7 @@ mount --bind "$1/state/` + tt.lost + `" "$1/state/` + tt.lost + `"`
 				return
 			}
 			conf, log := filepath.Join(dir, "netrescue.conf"), filepath.Join(dir, "net.log")
+			sos := filepath.Join(dir, "state", "SOS_SYSTEM")
 			var ran []string
 			for i := 1; i <= 3; i++ {
 				if tt.via == "assist" {
@@ -142,8 +145,9 @@ mount --bind "$1/state/` + tt.lost + `" "$1/state/` + tt.lost + `"`
 					_ = runEnvWithinArgs(t, fakeEnv(t, &ran), "-config", conf, "assist", "reboot", "-reason", "LAN path")
 					continue
 				}
-				if err := runWithin(t, conf, &ran); err == nil || cli.ExitCode(err) != cli.ExitFailure {
-					t.Errorf("run %d = %v; want exit 1 (the L3's %s cannot be written)", i, err, tt.lost)
+				err := runWithin(t, conf, &ran)
+				if i == 1 && (err == nil || cli.ExitCode(err) != cli.ExitFailure) {
+					t.Errorf("run 1 = %v; want exit 1 (the L3's %s cannot be written)", err, tt.lost)
 				}
 			}
 			b, _ := os.ReadFile(log)
@@ -158,8 +162,28 @@ mount --bind "$1/state/` + tt.lost + `" "$1/state/` + tt.lost + `"`
 			}
 			for name, want := range map[string]string{"net_rb_count": "6\n", "net_cooling_ts": "1000\n"} {
 				if c, _ := os.ReadFile(filepath.Join(dir, "state", name)); string(c) != want {
-					t.Errorf("%s = %q after 3 withheld L3s; want %q (no reboot was performed)\n%s", name, c, want, b)
+					t.Errorf("%s = %q after the withheld L3s; want %q (no reboot was performed)\n%s", name, c, want, b)
 				}
+			}
+			if o, _ := os.ReadFile(filepath.Join(dir, "state", "net_outage")); strings.Contains(string(o), "last_action=L3") {
+				t.Errorf("net_outage credits an L3 that never ran: %q", o)
+			}
+			content, err := os.ReadFile(sos)
+			if tt.via == "assist" {
+				if err == nil {
+					t.Errorf("SOS raised for a refused assist: %q", content)
+				}
+				return
+			}
+			if err != nil || !strings.Contains(string(content), "reason=state not writable ("+tt.lost+")") || !strings.Contains(string(content), "count=6") {
+				t.Errorf("SOS_SYSTEM = %q, %v; want raised, naming %s, count=6", content, err, tt.lost)
+			}
+			if !strings.Contains(string(b), "【SOS】状态无法保存，路由器无法安全地重启自己。生成 SOS 信号，交给 PVE 主机。") {
+				t.Errorf("no 【SOS】 line for the hand-over:\n%s", b)
+			}
+			// Under SOS the ladder stops: one L3 decided and withheld, not one a minute.
+			if n := strings.Count(string(b), "【L3-动作】"); n != 1 {
+				t.Errorf("%d 【L3-动作】 lines in 3 runs; want 1 (then SOS)\n%s", n, b)
 			}
 		})
 	}

@@ -24,6 +24,9 @@ const (
 	L3          // reboot the router
 )
 
+// String names the action in logs and state files.
+//
+//go:noinline
 func (a Action) String() string {
 	switch a {
 	case L1:
