@@ -318,6 +318,7 @@ func (h *host) observeBasics() rescue.Obs {
 	obs := rescue.Obs{Now: h.e.Now().In(h.loc)}
 	var err error
 	if obs.Uptime, err = h.e.Uptime(); err != nil {
+		obs.UptimeUnknown = true
 		h.log.Error("【严重错误】无法读取开机时间，物理机动作被推迟", "err", err)
 	}
 	if obs.BootID, err = h.e.BootID(); err != nil {

@@ -153,7 +153,10 @@ func TestAtMostOncePerDay(t *testing.T) {
 			// systemd: booting (PVE's startall not done) or not, or no answer.
 			o.SystemKnown = true
 			o.SystemState = rapid.SampledFrom([]string{"running", "degraded", "starting", "initializing", ""}).Draw(rt, "system")
-			autostart := o.Uptime < cfg.MinHostUptime && o.VMConfig.Err == "" && o.VMConfig.OnBoot && booting(o.SystemState)
+			// PVE's autostart holds the VM: a young host, onboot=1, systemd
+			// still booting (systemctl(1): initializing, starting).
+			autostart := o.Uptime < cfg.MinHostUptime && o.VMConfig.Err == "" && o.VMConfig.OnBoot &&
+				(o.SystemState == "starting" || o.SystemState == "initializing")
 			o.Agent = qm.Ping(rapid.IntRange(int(qm.PingError), int(qm.PingNoAnswer)).Draw(rt, "agentPing"))
 			step := Decide(cfg, st, o)
 			if !st.PauseUntil.IsZero() && now.Before(st.PauseUntil) && step.Action != None {

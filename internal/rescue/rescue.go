@@ -140,7 +140,10 @@ type Router struct {
 type Obs struct {
 	Now    time.Time // in the local zone: calendar days are local
 	Uptime time.Duration
-	BootID string
+	// UptimeUnknown: /proc/uptime could not be read (Uptime is then 0,
+	// which holds the host's reboot, SPEC §6 step 4, but no VM start).
+	UptimeUnknown bool
+	BootID        string
 
 	NetKnown  bool
 	NetUp     bool

@@ -78,13 +78,13 @@ func (d *decider) vmStage() bool {
 // VM_START_MAX spent on "VM 100 already running" or a lock timeout, and a
 // start logged that PVE made. While systemd is still booting and the host
 // has been up less than MIN_HOST_UPTIME, a stopped router VM with onboot=1
-// is left to PVE (【推迟】); after that, or when qm config cannot tell, rule
-// 1 holds as ever. It reports whether the run waits (logged) or must
+// is left to PVE (【推迟】); after that, or when qm config or the uptime
+// cannot tell, rule 1 holds as ever. It reports whether the run waits (logged) or must
 // observe more first (Step.Need). Both observations are asked only on a
 // young host with the VM stopped.
 func (d *decider) autostarting() bool {
-	if d.o.Uptime >= d.cfg.MinHostUptime {
-		return false
+	if d.o.UptimeUnknown || d.o.Uptime >= d.cfg.MinHostUptime {
+		return false // unknown: no wait that could last for ever
 	}
 	if !d.o.VMConfigKnown {
 		d.step.Need = NeedVMConfig

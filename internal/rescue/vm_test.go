@@ -137,7 +137,10 @@ func TestDecideVMAutostart(t *testing.T) {
 		{name: "up MIN_HOST_UPTIME: start it, nothing more asked", obs: stopped(func(o *Obs) {
 			o.Uptime, o.VMConfigKnown, o.SystemKnown = 10*time.Minute, false, false
 		}), wantAction: VMStart},
-		{name: "uptime unreadable (0) and still booting: PVE starts it", obs: stopped(func(o *Obs) { o.Uptime = 0 }), wantMsg: down + wait},
+		{name: "uptime 0 and still booting: PVE starts it", obs: stopped(func(o *Obs) { o.Uptime = 0 }), wantMsg: down + wait},
+		// /proc/uptime unreadable: no wait that could last for ever (a
+		// systemd stuck in "starting" would otherwise hold the VM for good).
+		{name: "uptime unknown, still booting: start it", obs: stopped(func(o *Obs) { o.Uptime, o.UptimeUnknown = 0, true }), wantAction: VMStart},
 		{name: "paused on a young host: resume it (startall skips a running VM)", obs: stopped(func(o *Obs) {
 			o.VM, o.VMConfigKnown, o.SystemKnown = VMStatus{Status: "running", QMP: "paused"}, false, false
 		}), wantAction: VMResume},
