@@ -52,6 +52,10 @@ func TestSummarize(t *testing.T) {
 		"2026-11-03 09:00:00 WRN 【L3-动作】执行物理重启 (#1)… count=1",
 		"2026-11-03 12:00:00 ERR 【SOS】今日自愈已达 10 次上限。生成 SOS 信号，停止自救。 count=10",
 		"2026-11-03 12:01:00 INF 【演练】【L3-动作】执行物理重启 (#2)…",
+		// An L3 decided, then withheld: its count or cooling could not be
+		// written (netcheck logs both lines in that order); no reboot.
+		"2026-11-03 12:02:00 WRN 【L3-动作】执行物理重启 (#2)… count=2 cooling=1h0m0s",
+		"2026-11-03 12:02:00 ERR 【严重错误】状态无法保存，为防止无限重启，本次不执行动作 action=L3 not_written=net_cooling_ts err=\"rename: device or resource busy\"",
 		"2026-11-03 13:00:00 INF 【状态恢复】网络已恢复 outage=4h0m0s last_action=L3",
 		"not a log line",
 	}, "\n")
@@ -67,7 +71,7 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("October = %+v", oct)
 	}
 	if nov.Outages != 2 || nov.Reboots != 2 || nov.SOS != 1 || nov.EndedBy["L3"] != 2 || nov.Lengths[1] != 4*time.Hour {
-		t.Errorf("November = %+v; want 2 outages, 2 reboots (the dry run does not count), 1 SOS", nov)
+		t.Errorf("November = %+v; want 2 outages, 2 reboots (neither the dry run nor the withheld L3 counts), 1 SOS", nov)
 	}
 	var b strings.Builder
 	Write(&b, months, false)
