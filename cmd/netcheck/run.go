@@ -244,13 +244,16 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		// L1 and L2 change nothing on flash, and a full flash is no reason
 		// to leave the WAN down (SPEC §5, §15).
 		if w := withheld(st, step, perr); w != "" {
+			files := strings.Join(perr.Files, ",")
 			if w == "SOS" {
-				log.Error("【严重错误】状态无法保存，SOS 未能写入，下次运行重试", "action", w, "not_written", strings.Join(perr.Files, ","), "err", perr.Err)
+				log.Error("【严重错误】状态无法保存，SOS 未能写入，下次运行重试", "action", w, "not_written", files, "err", perr.Err)
 			} else {
-				files := strings.Join(perr.Files, ",")
 				log.Error("【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "action", w, "not_written", files, "err", perr.Err)
-				putBack(log, store, &st, &step.Next, perr, "time="+now.Format(time.RFC3339)+" count="+strconv.Itoa(st.Count)+
-					" reason=state not writable ("+files+"): the router cannot count its own reboots")
+				if putBack(log, store, &st, &step.Next, perr, "time="+now.Format(time.RFC3339)+" count="+strconv.Itoa(st.Count)+
+					" reason=state not writable ("+files+"): the router cannot count its own reboots") {
+					// SPEC §16: the hand-over is a transition like any SOS.
+					fire(ctx, cfg, log, e, hook.Event{Name: "sos", Detail: step.Next.SOSContent, Outage: now.Sub(step.Next.Outage.Since)})
+				}
 			}
 			return fmt.Errorf("save state: %w", perr)
 		}
@@ -290,11 +293,11 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 }
 
 // withheld names the step a Save that could not write all of STATE_DIR
-// withholds ("" when none): an L3 whose count or cooling was not written,
-// or a new SOS whose flag was not.
+// withholds ("" when none): an L3 whose count, or the cooling it sets, was
+// not written, or a new SOS whose flag was not.
 func withheld(old ladder.State, step ladder.Step, perr *ladder.PersistError) string {
 	switch {
-	case step.Action == ladder.L3 && (lost(perr, ladder.CountFile) || lost(perr, ladder.CoolingFile)):
+	case step.Action == ladder.L3 && (lost(perr, ladder.CountFile) || lost(perr, ladder.CoolingFile) && !step.Next.Cooling.Equal(old.Cooling)):
 		return "L3"
 	case step.Next.SOS && !old.SOS && lost(perr, ladder.SOSFile):
 		return "SOS"
@@ -310,8 +313,10 @@ func withheld(old ladder.State, step ladder.Step, perr *ladder.PersistError) str
 // SOS with that content too: a router that cannot count its own reboots
 // hands over to the host, whose reboot is counted on the host and comes at
 // most once a day (SPEC §6); else the L3 would be withheld every minute,
-// never reaching SOS, and nothing would step in.
-func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr *ladder.PersistError, sos string) {
+// never reaching SOS, and nothing would step in. That needs SOS_SYSTEM to
+// be writable: on a flash with no room left at all, nothing is. next
+// becomes what is on disk; false when that could not be written (logged).
+func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr *ladder.PersistError, sos string) bool {
 	back := *next
 	if !lost(perr, ladder.CountFile) {
 		back.Count = old.Count
@@ -323,14 +328,15 @@ func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr
 	if sos != "" {
 		back.SOS, back.SOSContent = true, sos
 	}
-	err := store.Save(*next, back, false)
-	msg, key, val := "【SOS】状态无法保存，路由器无法安全地重启自己。生成 SOS 信号，交给 PVE 主机。", "sos", any(sos)
-	if err != nil {
-		msg, key, val = "【严重错误】状态无法保存：未执行的重启的记录无法恢复，SOS 未能写入", "err", err
+	if err := store.Save(*next, back, false); err != nil {
+		log.Error("【严重错误】状态无法保存：未执行的重启的记录未能全部恢复 (或 SOS 未能写入)", "err", err)
+		return false
 	}
-	if err != nil || sos != "" {
-		log.Error(msg, key, val)
+	*next = back
+	if sos != "" {
+		log.Error("【SOS】状态无法保存，路由器无法安全地重启自己。生成 SOS 信号，交给 PVE 主机。", "sos", sos)
 	}
+	return true
 }
 
 // lost is perr.Lost(name) for one name, not inlined: cold code (SPEC §12: size).

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"github.com/pve-op/network-rescue/internal/command"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/probe"
@@ -131,21 +133,26 @@ printf '6\n' > "$1/state/net_rb_count"
 printf '1000\n' > "$1/state/net_cooling_ts"
 mount --bind "$1/state/` + tt.lost + `" "$1/state/` + tt.lost + `"`
 			dir, child := testlab.InMountNS(t, tt.env, script, func(dir string) {
-				writeConf(t, dir, "L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1", "L3_CMD=/bin/echo L3")
+				writeConf(t, dir, "L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1", "L3_CMD=/bin/echo L3", "ON_EVENT_CMD=/bin/true")
 			})
 			if !child {
 				return
 			}
 			conf, log := filepath.Join(dir, "netrescue.conf"), filepath.Join(dir, "net.log")
 			sos := filepath.Join(dir, "state", "SOS_SYSTEM")
-			var ran []string
+			var ran, events []string
 			for i := 1; i <= 3; i++ {
+				e := fakeEnv(t, &ran)
+				e.ExecEnv = func(_ context.Context, cmdline string, _ time.Duration, env []string) command.Result {
+					events = append(events, env[0]) // NETRESCUE_EVENT=…
+					return command.Result{Cmd: cmdline}
+				}
 				if tt.via == "assist" {
 					// The refusal is the answer to the host (exit 3 and JSON).
-					_ = runEnvWithinArgs(t, fakeEnv(t, &ran), "-config", conf, "assist", "reboot", "-reason", "LAN path")
+					_ = runEnvWithinArgs(t, e, "-config", conf, "assist", "reboot", "-reason", "LAN path")
 					continue
 				}
-				err := runWithin(t, conf, &ran)
+				err := runEnvWithin(t, conf, e)
 				if i == 1 && (err == nil || cli.ExitCode(err) != cli.ExitFailure) {
 					t.Errorf("run 1 = %v; want exit 1 (the L3's %s cannot be written)", err, tt.lost)
 				}
@@ -181,11 +188,44 @@ mount --bind "$1/state/` + tt.lost + `" "$1/state/` + tt.lost + `"`
 			if !strings.Contains(string(b), "【SOS】状态无法保存，路由器无法安全地重启自己。生成 SOS 信号，交给 PVE 主机。") {
 				t.Errorf("no 【SOS】 line for the hand-over:\n%s", b)
 			}
+			// SPEC §16: ON_EVENT_CMD hears the hand-over like any SOS, once.
+			if got := strings.Join(events, " "); !strings.Contains(got, "NETRESCUE_EVENT=sos") || strings.Count(got, "=sos") != 1 {
+				t.Errorf("ON_EVENT_CMD events %q; want one sos", got)
+			}
 			// Under SOS the ladder stops: one L3 decided and withheld, not one a minute.
 			if n := strings.Count(string(b), "【L3-动作】"); n != 1 {
 				t.Errorf("%d 【L3-动作】 lines in 3 runs; want 1 (then SOS)\n%s", n, b)
 			}
 		})
+	}
+}
+
+// TestL3DamagedCoolingNotNeeded: a net_cooling_ts that is damaged (a
+// directory) and cannot be cleared (a mount point, EBUSY) does not withhold
+// an L3 that sets no cooling (the first COOLING_FREE_REBOOTS reboots): only
+// a record the reboot changes must be written before it (SPEC §5).
+func TestL3DamagedCoolingNotNeeded(t *testing.T) {
+	script := `mkdir -p "$1/state/net_cooling_ts" "$1/empty"
+printf '1\n' > "$1/state/net_rb_count"
+mount --bind "$1/empty" "$1/state/net_cooling_ts"`
+	dir, child := testlab.InMountNS(t, "NRS_L3_DAMAGED_COOLING", script, func(dir string) {
+		writeConf(t, dir, "L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1", "L3_CMD=/bin/echo L3")
+	})
+	if !child {
+		return
+	}
+	conf, log := filepath.Join(dir, "netrescue.conf"), filepath.Join(dir, "net.log")
+	var ran []string
+	_ = runWithin(t, conf, &ran) // exit 1: the damaged file stays
+	b, _ := os.ReadFile(log)
+	if got := strings.Join(ran, "; "); got != "/bin/echo L3" {
+		t.Errorf("ran %q; want the L3 (#2, no cooling)\n%s", got, b)
+	}
+	if c, _ := os.ReadFile(filepath.Join(dir, "state", "net_rb_count")); string(c) != "2\n" {
+		t.Errorf("net_rb_count = %q; want 2", c)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state", "SOS_SYSTEM")); err == nil {
+		t.Errorf("SOS raised for a cooling the L3 does not need\n%s", b)
 	}
 }
 

@@ -55,6 +55,8 @@ type UsageError struct{ Msg string }
 func (e *UsageError) Error() string { return e.Msg }
 
 // Usagef builds a UsageError.
+//
+//go:noinline
 func Usagef(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
 
 // ExitCode maps a run's error to the process exit status.

@@ -65,11 +65,11 @@ const maxRouteBytes = 256 << 10
 func Find() (Hop, error) {
 	b, err := state.ReadBoundedFollow(RouteFile, maxRouteBytes)
 	if err != nil {
-		return Hop{}, fmt.Errorf("read %s: %w", RouteFile, err)
+		return Hop{}, errorf("read %s: %w", RouteFile, err)
 	}
 	routes, err := ParseRoutes(string(b), binary.NativeEndian)
 	if err != nil {
-		return Hop{}, fmt.Errorf("%s: %w", RouteFile, err)
+		return Hop{}, errorf("%s: %w", RouteFile, err)
 	}
 	def, ok := Default(routes)
 	if !ok {
@@ -85,11 +85,11 @@ func Find() (Hop, error) {
 	}
 	rib, err := syscall.NetlinkRIB(syscall.RTM_GETADDR, syscall.AF_INET)
 	if err != nil {
-		return Hop{}, fmt.Errorf("netlink RTM_GETADDR: %w", err)
+		return Hop{}, errorf("netlink RTM_GETADDR: %w", err)
 	}
 	peer, err := PeerFromRIB(rib, ifi)
 	if err != nil {
-		return Hop{}, fmt.Errorf("peer of %s: %w", def.Iface, err)
+		return Hop{}, errorf("peer of %s: %w", def.Iface, err)
 	}
 	return Hop{Addr: peer, Dev: def.Iface, How: HowPeer}, nil
 }
@@ -99,7 +99,7 @@ func Find() (Hop, error) {
 func interfaceIndex(name string) (int, error) {
 	ifi, err := net.InterfaceByName(name)
 	if err != nil {
-		return 0, fmt.Errorf("interface %s: %w", name, err)
+		return 0, errorf("interface %s: %w", name, err)
 	}
 	return ifi.Index, nil
 }
@@ -142,31 +142,31 @@ func ParseRoutes(text string, order binary.ByteOrder) ([]Route, error) {
 			continue
 		}
 		if len(f) < 8 {
-			return nil, fmt.Errorf("line %d: %d fields, want 11", i+2, len(f))
+			return nil, errorf("line %d: %d fields, want 11", i+2, len(f))
 		}
 		var r Route
 		var err error
 		r.Iface = f[0]
 		if r.Dest, err = hexAddr(f[1], order); err != nil {
-			return nil, fmt.Errorf("line %d: destination: %w", i+2, err)
+			return nil, errorf("line %d: destination: %w", i+2, err)
 		}
 		gw, err := hexAddr(f[2], order)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: gateway: %w", i+2, err)
+			return nil, errorf("line %d: gateway: %w", i+2, err)
 		}
 		flags, err := strconv.ParseUint(f[3], 16, 16)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: flags %q", i+2, f[3])
+			return nil, errorf("line %d: flags %q", i+2, f[3])
 		}
 		r.Flags = uint16(flags)
 		if r.Flags&RTFGateway != 0 && !gw.IsUnspecified() {
 			r.Gateway = gw
 		}
 		if r.Metric, err = strconv.Atoi(f[6]); err != nil {
-			return nil, fmt.Errorf("line %d: metric %q", i+2, f[6])
+			return nil, errorf("line %d: metric %q", i+2, f[6])
 		}
 		if r.Mask, err = hexAddr(f[7], order); err != nil {
-			return nil, fmt.Errorf("line %d: mask: %w", i+2, err)
+			return nil, errorf("line %d: mask: %w", i+2, err)
 		}
 		out = append(out, r)
 	}
@@ -175,11 +175,11 @@ func ParseRoutes(text string, order binary.ByteOrder) ([]Route, error) {
 
 func hexAddr(s string, order binary.ByteOrder) (netip.Addr, error) {
 	if len(s) != 8 {
-		return netip.Addr{}, fmt.Errorf("%q is not 8 hex digits", s)
+		return netip.Addr{}, errorf("%q is not 8 hex digits", s)
 	}
 	v, err := strconv.ParseUint(s, 16, 32)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("%q is not 8 hex digits", s)
+		return netip.Addr{}, errorf("%q is not 8 hex digits", s)
 	}
 	var b [4]byte
 	order.PutUint32(b[:], uint32(v))
@@ -212,7 +212,7 @@ func Default(routes []Route) (Route, bool) {
 func PeerFromRIB(rib []byte, index int) (netip.Addr, error) {
 	msgs, err := syscall.ParseNetlinkMessage(rib)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("parse netlink dump: %w", err)
+		return netip.Addr{}, errorf("parse netlink dump: %w", err)
 	}
 	sawAddr := false
 	for i := range msgs {
@@ -230,7 +230,7 @@ func PeerFromRIB(rib []byte, index int) (netip.Addr, error) {
 		}
 		local, addr, err := addrAttrs(m.Data[syscall.SizeofIfAddrmsg:])
 		if err != nil {
-			return netip.Addr{}, fmt.Errorf("parse netlink address: %w", err)
+			return netip.Addr{}, errorf("parse netlink address: %w", err)
 		}
 		sawAddr = sawAddr || addr.IsValid()
 		if local.IsValid() && addr.IsValid() && local != addr {
@@ -238,9 +238,9 @@ func PeerFromRIB(rib []byte, index int) (netip.Addr, error) {
 		}
 	}
 	if sawAddr {
-		return netip.Addr{}, fmt.Errorf("interface %d has no point-to-point peer", index)
+		return netip.Addr{}, errorf("interface %d has no point-to-point peer", index)
 	}
-	return netip.Addr{}, fmt.Errorf("interface %d has no IPv4 address", index)
+	return netip.Addr{}, errorf("interface %d has no IPv4 address", index)
 }
 
 // addrAttrs reads IFA_LOCAL and IFA_ADDRESS from the rtattrs of an
@@ -253,7 +253,7 @@ func addrAttrs(b []byte) (local, addr netip.Addr, err error) {
 		l := int(binary.NativeEndian.Uint16(b[0:2]))
 		typ := binary.NativeEndian.Uint16(b[2:4])
 		if l < syscall.SizeofRtAttr || l > len(b) {
-			return local, addr, fmt.Errorf("attribute length %d of %d bytes", l, len(b))
+			return local, addr, errorf("attribute length %d of %d bytes", l, len(b))
 		}
 		if ip, ok := netip.AddrFromSlice(b[syscall.SizeofRtAttr:l]); ok {
 			switch typ {
@@ -267,3 +267,10 @@ func addrAttrs(b []byte) (local, addr netip.Addr, err error) {
 	}
 	return local, addr, nil
 }
+
+// errorf is fmt.Errorf, not inlined: the package's error paths are cold,
+// and fmt.Errorf inlined at each of them grows the router's binary (SPEC
+// §12: stripped netcheck ≤ 5 MiB).
+//
+//go:noinline
+func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }

@@ -190,7 +190,7 @@ func opsCommand(stateDir string, ops []fileOp) (string, error) {
 		} else {
 			// -r: a SOS_SYSTEM the router left as a directory is SOS
 			// too, and acknowledging it must delete it (SPEC §15).
-			fmt.Fprintf(&b, "rm -rf %s || exit 1\n", op.name)
+			fmt.Fprintf(&b, "rm -rf %s || { rm -f .netrescue.$$.*; exit 1; }\n", op.name)
 		}
 	}
 	b.WriteString("sync\n")

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"pgregory.net/rapid"
+
+	"github.com/pve-op/network-rescue/internal/testlab"
 )
 
 // shells are the POSIX shells the router commands are checked with locally:
@@ -311,6 +313,39 @@ func TestRouterCommandFailures(t *testing.T) {
 				t.Errorf("opsCommand(%q) = %v; want %q", tt.dir, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestOpsFailureLeavesNoTemp: a removal that fails (a mount point: EBUSY,
+// as a file the router cannot change) ends the script with exit 1, and the
+// temp files of writes not yet renamed go with it: nothing named
+// .netrescue.* is left in the router's STATE_DIR, in sh and busybox ash.
+func TestOpsFailureLeavesNoTemp(t *testing.T) {
+	script := `mkdir -p "$1/state/net_cooling_ts" "$1/empty"
+mount --bind "$1/empty" "$1/state/net_cooling_ts"`
+	dir, child := testlab.InMountNS(t, "NRS_REMOTE_OPS_FAIL", script, nil)
+	if !child {
+		return
+	}
+	state := filepath.Join(dir, "state")
+	cmd, err := opsCommand(state, []fileOp{{name: countFile, write: true, content: "0"}, {name: coolingFile},
+		{name: rescuedFile, write: true, content: "host"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sh := range shells(t) {
+		if _, err := runShell(t, sh, cmd); err == nil {
+			t.Errorf("%v: the ops ran through a removal that failed; want exit 1", sh)
+		}
+		entries, err := os.ReadDir(state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".netrescue.") {
+				t.Errorf("%v: %s left in STATE_DIR after the failure", sh, e.Name())
+			}
+		}
 	}
 }
 

@@ -158,7 +158,7 @@ func Summarize(r io.Reader) ([]Month, error) {
 			}
 		case strings.HasPrefix(msg, "【L3-动作】"):
 			m.Reboots++
-		case strings.HasPrefix(msg, "【严重错误】状态无法保存，为防止无限重启") && l.Attrs["action"] == "L3" && m.Reboots > 0:
+		case strings.HasPrefix(msg, "【严重错误】状态无法保存，为防止无限重启") && (l.Attrs["action"] == "L3" || l.Attrs["step"] == "reboot") && m.Reboots > 0:
 			m.Reboots-- // the L3 logged just before was withheld: no reboot
 		case strings.HasPrefix(msg, "【SOS】"):
 			m.SOS++

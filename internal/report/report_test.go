@@ -56,6 +56,11 @@ func TestSummarize(t *testing.T) {
 		// written (netcheck logs both lines in that order); no reboot.
 		"2026-11-03 12:02:00 WRN 【L3-动作】执行物理重启 (#2)… count=2 cooling=1h0m0s",
 		"2026-11-03 12:02:00 ERR 【严重错误】状态无法保存，为防止无限重启，本次不执行动作 action=L3 not_written=net_cooling_ts err=\"rename: device or resource busy\"",
+		// The same for the host's `assist reboot` (cmd/netcheck/assist.go
+		// logs step=reboot on its withheld line).
+		"2026-11-03 12:03:00 WRN 【协助】应 PVE 请求重启路由器… step=reboot reason=\"LAN path\"",
+		"2026-11-03 12:03:00 WRN 【L3-动作】执行物理重启 (#2)… by=assist count=2",
+		"2026-11-03 12:03:00 ERR 【严重错误】状态无法保存，为防止无限重启，本次不执行动作 step=reboot err=\"save state: STATE_DIR: net_rb_count not written\"",
 		"2026-11-03 13:00:00 INF 【状态恢复】网络已恢复 outage=4h0m0s last_action=L3",
 		"not a log line",
 	}, "\n")

@@ -60,7 +60,7 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*t
 		src := "TZ=" + v
 		loc, err := fromSetting(v, readFile)
 		if err != nil {
-			return time.UTC, src, fmt.Errorf("time zone from TZ: %w", err)
+			return time.UTC, src, errorf("time zone from TZ: %w", err)
 		}
 		return loc, src, nil
 	}
@@ -72,12 +72,12 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*t
 			src := etcTZ + ": " + line
 			loc, err := fromSetting(line, readFile)
 			if err != nil {
-				return time.UTC, src, fmt.Errorf("time zone from %s: %w", etcTZ, err)
+				return time.UTC, src, errorf("time zone from %s: %w", etcTZ, err)
 			}
 			return loc, src, nil
 		}
 	case !errors.Is(err, fs.ErrNotExist):
-		return time.UTC, etcTZ, fmt.Errorf("read %s: %w", etcTZ, err)
+		return time.UTC, etcTZ, errorf("read %s: %w", etcTZ, err)
 	}
 
 	data, err = readFile(etcLocaltime)
@@ -85,11 +85,11 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*t
 	case err == nil:
 		loc, err := time.LoadLocationFromTZData("Local", data)
 		if err != nil {
-			return time.UTC, etcLocaltime, fmt.Errorf("load %s: %w", etcLocaltime, err)
+			return time.UTC, etcLocaltime, errorf("load %s: %w", etcLocaltime, err)
 		}
 		return loc, etcLocaltime, nil
 	case !errors.Is(err, fs.ErrNotExist):
-		return time.UTC, etcLocaltime, fmt.Errorf("read %s: %w", etcLocaltime, err)
+		return time.UTC, etcLocaltime, errorf("read %s: %w", etcLocaltime, err)
 	}
 
 	return time.UTC, "default UTC", nil
@@ -105,11 +105,11 @@ func fromSetting(v string, readFile func(string) ([]byte, error)) (*time.Locatio
 	if strings.HasPrefix(name, "/") {
 		data, err := readFile(name)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", name, err)
+			return nil, errorf("read %s: %w", name, err)
 		}
 		loc, err := time.LoadLocationFromTZData(name, data)
 		if err != nil {
-			return nil, fmt.Errorf("load %s: %w", name, err)
+			return nil, errorf("load %s: %w", name, err)
 		}
 		return loc, nil
 	}
@@ -121,11 +121,11 @@ func fromSetting(v string, readFile func(string) ([]byte, error)) (*time.Locatio
 		}
 	}
 	if name != v {
-		return nil, fmt.Errorf("zone %q: not found in the zoneinfo database", name)
+		return nil, errorf("zone %q: not found in the zoneinfo database", name)
 	}
 	loc, err := FromPOSIX(v)
 	if err != nil {
-		return nil, fmt.Errorf("%w (nor a zone name known to the zoneinfo database)", err)
+		return nil, errorf("%w (nor a zone name known to the zoneinfo database)", err)
 	}
 	return loc, nil
 }
@@ -139,22 +139,22 @@ func fromSetting(v string, readFile func(string) ([]byte, error)) (*time.Locatio
 // footers), so what FromPOSIX accepts is exactly what time will honour.
 func FromPOSIX(rule string) (*time.Location, error) {
 	if err := precheck(rule); err != nil {
-		return nil, fmt.Errorf("parse tz rule %q: %w", rule, err)
+		return nil, errorf("parse tz rule %q: %w", rule, err)
 	}
 	probe, err := time.LoadLocationFromTZData(rule, tzif(rule, "-", sentinelOffset))
 	if err != nil {
-		return nil, fmt.Errorf("parse tz rule %q: %w", rule, err)
+		return nil, errorf("parse tz rule %q: %w", rule, err)
 	}
 	name, offset, ok := standardZone(probe)
 	if !ok {
-		return nil, fmt.Errorf("parse tz rule %q: not a POSIX TZ rule (examples: CST-8, UTC0, CST6CDT,M3.2.0,M11.1.0)", rule)
+		return nil, errorf("parse tz rule %q: not a POSIX TZ rule (examples: CST-8, UTC0, CST6CDT,M3.2.0,M11.1.0)", rule)
 	}
 	// Rebuild with the standard zone as the file's only zone, so that the
 	// location holds nothing but real zones (time.Parse looks names up in
 	// that list). Lookups themselves all go through the rule.
 	loc, err := time.LoadLocationFromTZData(rule, tzif(rule, name, offset))
 	if err != nil {
-		return nil, fmt.Errorf("parse tz rule %q: %w", rule, err)
+		return nil, errorf("parse tz rule %q: %w", rule, err)
 	}
 	return loc, nil
 }
@@ -167,7 +167,7 @@ func precheck(rule string) error {
 		return errors.New("empty")
 	}
 	if len(rule) > maxRule {
-		return fmt.Errorf("longer than %d bytes", maxRule)
+		return errorf("longer than %d bytes", maxRule)
 	}
 	for _, r := range rule {
 		if r < 0x20 || r == 0x7f {
@@ -226,3 +226,10 @@ func firstLine(data []byte) string {
 	line, _, _ := bytes.Cut(data, []byte("\n"))
 	return string(bytes.TrimSpace(line))
 }
+
+// errorf is fmt.Errorf, not inlined: the package's error paths are cold,
+// and fmt.Errorf inlined at each of them grows the router's binary (SPEC
+// §12: stripped netcheck ≤ 5 MiB).
+//
+//go:noinline
+func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
