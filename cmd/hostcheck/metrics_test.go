@@ -44,9 +44,10 @@ type obsLab struct {
 	atStart string // METRICS_FILE while qm start ran
 	// uptime is the host's (24h unless set); onboot puts `onboot: 1` in qm
 	// config; system is what `systemctl is-system-running` prints.
-	uptime time.Duration
-	onboot bool
-	system string
+	uptime    time.Duration
+	uptimeErr error // /proc/uptime unreadable
+	onboot    bool
+	system    string
 }
 
 func newObsLab(t *testing.T, conf ...string) *obsLab {
@@ -116,7 +117,7 @@ func (l *obsLab) run() {
 			}
 			return nil
 		},
-		Uptime: func() (time.Duration, error) { return l.uptime, nil },
+		Uptime: func() (time.Duration, error) { return l.uptime, l.uptimeErr },
 		BootID: func() (string, error) { return "boot-1", nil }}
 	h := &host{cfg: l.cfg, e: e, loc: time.UTC, log: slog.New(slog.NewTextHandler(&l.log, nil)),
 		corosync: []string{filepath.Join(l.dir, "no-corosync")}, vzdumpLock: filepath.Join(l.dir, "no-vzdump-lock"), procRoot: filepath.Join(l.dir, "proc")}
@@ -480,6 +481,23 @@ func TestYoungHostLeavesVMToPVE(t *testing.T) {
 		if !strings.Contains(l.log.String(), "【终极动作】启动已停止的 OpenWrt 虚拟机。") {
 			t.Errorf("spent day %v: log lacks the start:\n%s", spentDay, l.log.String())
 		}
+	}
+}
+
+// TestUnknownUptimeStartsVM: with /proc/uptime unreadable the host's age
+// is unknown, and no wait for PVE's autostart may last for ever (a systemd
+// stuck in "starting"): a stopped router VM is started (SPEC §13 rule 1),
+// while the host's own reboot stays held (SPEC §6 step 4).
+func TestUnknownUptimeStartsVM(t *testing.T) {
+	l := newObsLab(t)
+	l.cfg.MinHostUptime = 10 * time.Minute
+	l.up, l.vm, l.uptime, l.uptimeErr, l.onboot, l.system = false, "stopped", 0, errors.New("open /proc/uptime: permission denied"), true, "starting"
+	l.run()
+	if got := strings.Join(l.ran, "; "); !strings.Contains(got, "/usr/sbin/qm start 100") || strings.Contains(got, "is-system-running") {
+		t.Errorf("commands %q; want qm start, systemd not asked\nlog:\n%s", got, l.log.String())
+	}
+	if !strings.Contains(l.log.String(), "【严重错误】无法读取开机时间，物理机动作被推迟") {
+		t.Errorf("log lacks the unreadable uptime:\n%s", l.log.String())
 	}
 }
 
