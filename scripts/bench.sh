@@ -457,7 +457,9 @@ RUN_DIR, the originals' cron lines told by a small shell lexer, crontab -l failu
 inlined (\`//go:noinline\`: cold code called from dozens of places) and assist's answer as one function
 −32768; an unreadable config told to syslog +8192, config's value errors built by one non-inlined
 function and the installer's flags defined from tables −8192: 5234850 bytes. A withheld L3's
-half-written count or cooling put back (SPEC §15) +4096: $nc_amd64 bytes in this run. Searched for with knock-outs (a function's body replaced by a
+half-written count or cooling put back, and its hand-over to the host by SOS (SPEC §15) +4096; tz's and
+nexthop's errors built by one non-inlined errorf each, cli.Usagef and ladder's Action.String not inlined
+−4096: $nc_amd64 bytes in this run. Searched for with knock-outs (a function's body replaced by a
 panic, the stripped binary rebuilt and its sections summed): a cut counts only what nothing else in the
 binary also links; the encoding/json encoder, for one, stays, since log/slog's default handler links it.
 
