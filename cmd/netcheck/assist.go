@@ -69,7 +69,7 @@ func assistRun(ctx context.Context, cfg config.Config, step assist.Step, reason 
 	}
 	if err != nil {
 		log.Error("【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "step", string(step), "err", err)
-		putBack(log, store, &st, &d.Next, perr, "") // the host hears the refusal
+		putBack(log, store, &st, &d.Next, perr, "", "") // the host hears the refusal
 		return answer(assist.Result{Outcome: assist.Failed, Why: assist.WhyState, Detail: "save state: " + err.Error()})
 	}
 	if !d.Run {

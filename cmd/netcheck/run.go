@@ -239,6 +239,10 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	}
 	var perr *ladder.PersistError
 	if errors.As(err, &perr) {
+		pre := "" // the run's own lines, beside the decision's (SPEC §5 rule 5)
+		if cfg.DryRun {
+			pre = "【演练】"
+		}
 		// Only what needs a lost file on flash is withheld: an L3 whose
 		// count was not written would loop for ever, never reaching SOS;
 		// L1 and L2 change nothing on flash, and a full flash is no reason
@@ -246,10 +250,10 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		if w := withheld(st, step, perr); w != "" {
 			files := strings.Join(perr.Files, ",")
 			if w == "SOS" {
-				log.Error("【严重错误】状态无法保存，SOS 未能写入，下次运行重试", "action", w, "not_written", files, "err", perr.Err)
+				log.Error(pre+"【严重错误】状态无法保存，SOS 未能写入，下次运行重试", "action", w, "not_written", files, "err", perr.Err)
 			} else {
-				log.Error("【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "action", w, "not_written", files, "err", perr.Err)
-				if putBack(log, store, &st, &step.Next, perr, "time="+now.Format(time.RFC3339)+" count="+strconv.Itoa(st.Count)+
+				log.Error(pre+"【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "action", w, "not_written", files, "err", perr.Err)
+				if putBack(log, store, &st, &step.Next, perr, pre, "time="+now.Format(time.RFC3339)+" count="+strconv.Itoa(st.Count)+
 					" reason=state not writable ("+files+"): the router cannot count its own reboots") {
 					// SPEC §16: the hand-over is a transition like any SOS.
 					fire(ctx, cfg, log, e, hook.Event{Name: "sos", Detail: step.Next.SOSContent, Outage: now.Sub(step.Next.Outage.Since)})
@@ -257,7 +261,7 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 			}
 			return fmt.Errorf("save state: %w", perr)
 		}
-		log.Error("【严重错误】状态无法保存到 STATE_DIR，L1/L2 照常执行，L3 与 SOS 须先写入", "action", step.Action.String(),
+		log.Error(pre+"【严重错误】状态无法保存到 STATE_DIR，L1/L2 照常执行，L3 与 SOS 须先写入", "action", step.Action.String(),
 			"not_written", strings.Join(perr.Files, ","), "err", perr.Err)
 		// The run acts, then still fails (exit 1): cron mails the full flash.
 		failed = fmt.Errorf("save state: %w", perr)
@@ -315,8 +319,9 @@ func withheld(old ladder.State, step ladder.Step, perr *ladder.PersistError) str
 // most once a day (SPEC §6); else the L3 would be withheld every minute,
 // never reaching SOS, and nothing would step in. That needs SOS_SYSTEM to
 // be writable: on a flash with no room left at all, nothing is. next
-// becomes what is on disk; false when that could not be written (logged).
-func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr *ladder.PersistError, sos string) bool {
+// becomes what is on disk; false when that could not be written. Each line
+// it logs is led by pre (【演练】 in a dry run).
+func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr *ladder.PersistError, pre, sos string) bool {
 	back := *next
 	if !lost(perr, ladder.CountFile) {
 		back.Count = old.Count
@@ -329,12 +334,12 @@ func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr
 		back.SOS, back.SOSContent = true, sos
 	}
 	if err := store.Save(*next, back, false); err != nil {
-		log.Error("【严重错误】状态无法保存：未执行的重启的记录未能全部恢复 (或 SOS 未能写入)", "err", err)
+		log.Error(pre+"【严重错误】状态无法保存：未执行的重启的记录未能全部恢复 (或 SOS 未能写入)", "err", err)
 		return false
 	}
 	*next = back
 	if sos != "" {
-		log.Error("【SOS】状态无法保存，路由器无法安全地重启自己。生成 SOS 信号，交给 PVE 主机。", "sos", sos)
+		log.Error(pre+"【SOS】状态无法保存，路由器无法安全地重启自己。生成 SOS 信号，交给 PVE 主机。", "sos", sos)
 	}
 	return true
 }

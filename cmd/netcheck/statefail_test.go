@@ -12,6 +12,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/report"
 	"github.com/pve-op/network-rescue/internal/testlab"
 	"github.com/pve-op/network-rescue/state"
 )
@@ -197,6 +198,48 @@ mount --bind "$1/state/` + tt.lost + `" "$1/state/` + tt.lost + `"`
 				t.Errorf("%d 【L3-动作】 lines in 3 runs; want 1 (then SOS)\n%s", n, b)
 			}
 		})
+	}
+}
+
+// TestDryRunHalfWrittenLogged: in a dry run (SPEC §5 rule 5) whose own
+// state cannot take an L3's cooling, every line the withheld L3 and its
+// hand-over add is led by 【演练】, so that `report` counts no reboot and
+// no SOS from it; the real state is untouched.
+func TestDryRunHalfWrittenLogged(t *testing.T) {
+	script := `d="$1/state/netrescue-dry-run"
+mkdir -p "$d"
+printf '6\n' > "$d/net_rb_count"
+printf '1000\n' > "$d/net_cooling_ts"
+mount --bind "$d/net_cooling_ts" "$d/net_cooling_ts"`
+	dir, child := testlab.InMountNS(t, "NRS_DRY_HALF_WRITTEN", script, func(dir string) {
+		writeConf(t, dir, "L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1", "L3_CMD=/bin/echo L3", "DRY_RUN=1")
+	})
+	if !child {
+		return
+	}
+	conf, log := filepath.Join(dir, "netrescue.conf"), filepath.Join(dir, "net.log")
+	var ran []string
+	_ = runWithin(t, conf, &ran)
+	b, _ := os.ReadFile(log)
+	if len(ran) != 0 {
+		t.Errorf("a dry run ran %q", ran)
+	}
+	for _, want := range []string{"【演练】【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "【演练】【SOS】状态无法保存"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("log lacks %q:\n%s", want, b)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if (strings.Contains(line, "【严重错误】") || strings.Contains(line, "【SOS】") || strings.Contains(line, "【L3-动作】")) && !strings.Contains(line, "【演练】") {
+			t.Errorf("dry-run line without 【演练】: %s", line)
+		}
+	}
+	months, err := report.Summarize(strings.NewReader(string(b)))
+	if err != nil || len(months) != 1 || months[0].Reboots != 0 || months[0].SOS != 0 {
+		t.Errorf("report of the dry run = %+v, %v; want no reboot, no SOS", months, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state", "SOS_SYSTEM")); err == nil {
+		t.Errorf("a dry run raised the real SOS")
 	}
 }
 
