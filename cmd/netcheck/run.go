@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/assist"
@@ -224,6 +225,9 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	}
 	// Persist before acting, so that a reboot or crash never loses a count.
 	err = store.Save(st, step.Next, len(problems) > 0)
+	if makeRoom(log, cfg, err) {
+		err = store.Save(st, step.Next, len(problems) > 0)
+	}
 	var failed error // a persistent write that failed but withheld nothing
 	logVolatile(log, cfg, err)
 	for _, ev := range step.Events {
@@ -341,6 +345,24 @@ func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr
 	if sos != "" {
 		log.Error(pre+"【SOS】状态无法保存，路由器无法安全地重启自己。生成 SOS 信号，交给 PVE 主机。", "sos", sos)
 	}
+	return true
+}
+
+// makeRoom answers a Save that found STATE_DIR full (ENOSPC, an OpenWrt
+// overlay filled by packages or logs): the rotated half of netcheck's own
+// log (LOG_FILE.1), when it lies on the same filesystem, goes, so that the
+// count of a reboot, or the SOS that calls the host, can be written; a
+// full flash must not block the step that would fix the house's internet
+// (SPEC §15), and those lines matter less. True when it removed the file:
+// the caller saves again.
+func makeRoom(log *slog.Logger, cfg config.Config, err error) bool {
+	old := cfg.LogFile + ".1"
+	var a, b syscall.Stat_t
+	if !errors.Is(err, syscall.ENOSPC) || syscall.Stat(cfg.StateDir, &a) != nil || syscall.Lstat(old, &b) != nil || a.Dev != b.Dev ||
+		os.Remove(old) != nil {
+		return false
+	}
+	log.Error("【严重错误】STATE_DIR 已满，已删除旧日志以写入状态", "removed", old, "freed", b.Size)
 	return true
 }
 

@@ -31,6 +31,10 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 	dir, child := testlab.InMountNS(t, "NRS_FULL_STATEDIR", script, func(dir string) {
 		writeConf(t, dir, "L1_THRESHOLD=2", "L2_THRESHOLD=5", "L3_THRESHOLD=8",
 			"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3")
+		// A rotated log on another filesystem frees nothing there: kept.
+		if err := os.WriteFile(filepath.Join(dir, "net.log.1"), []byte("old lines\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	})
 	if !child {
 		return
@@ -71,6 +75,53 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 	}
 	if _, err := os.Lstat(filepath.Join(dir, "state", "net_rb_count")); err == nil {
 		t.Errorf("net_rb_count exists on a full STATE_DIR")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "net.log.1")); err != nil {
+		t.Errorf("the rotated log on another filesystem was removed: %v", err)
+	}
+}
+
+// TestFullStateDirMakesRoom: with STATE_DIR full (ENOSPC, an OpenWrt
+// overlay filled up) and netcheck's own rotated log (LOG_FILE.1) on the
+// same filesystem, the run removes that file, says so, and writes the
+// reboot's count after all: the L3 runs (SPEC §15: a full flash must not
+// block the step that would fix the internet). STATE_DIR is a tiny tmpfs
+// inside `unshare -m`, filled after a 24 KiB rotated log.
+func TestFullStateDirMakesRoom(t *testing.T) {
+	script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
+dd if=/dev/zero of="$1/state/net.log.1" bs=4k count=6 2>/dev/null
+dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
+	dir, child := testlab.InMountNS(t, "NRS_FULL_MAKES_ROOM", script, func(dir string) {
+		conf := strings.Join([]string{"STATE_DIR=" + filepath.Join(dir, "state"), "RUN_DIR=" + filepath.Join(dir, "run"),
+			"LOG_FILE=" + filepath.Join(dir, "state", "net.log"), "SYSLOG=0", "SAFE_UPTIME=0",
+			"L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1", "L3_CMD=/bin/echo L3"}, "\n")
+		if err := os.WriteFile(filepath.Join(dir, "netrescue.conf"), []byte(conf+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if !child {
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, "state", "probe"), []byte("x"), 0o644); err == nil {
+		t.Fatal("STATE_DIR is not full: the test would prove nothing")
+	}
+	var ran []string
+	if err := runWithin(t, filepath.Join(dir, "netrescue.conf"), &ran); err != nil {
+		t.Errorf("run = %v; want the L3 taken after room was made", err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "state", "net.log"))
+	if got := strings.Join(ran, "; "); got != "/bin/echo L3" {
+		t.Errorf("ran %q; want the L3\n%s", got, b)
+	}
+	if c, _ := os.ReadFile(filepath.Join(dir, "state", "net_rb_count")); string(c) != "1\n" {
+		t.Errorf("net_rb_count = %q; want 1", c)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state", "net.log.1")); err == nil {
+		t.Errorf("the rotated log is still there")
+	}
+	if !strings.Contains(string(b), "【严重错误】STATE_DIR 已满，已删除旧日志以写入状态") || !strings.Contains(string(b), "freed=24576") {
+		t.Errorf("the log does not say what was removed:\n%s", b)
 	}
 }
 
