@@ -459,7 +459,8 @@ inlined (\`//go:noinline\`: cold code called from dozens of places) and assist's
 function and the installer's flags defined from tables −8192: 5234850 bytes. A withheld L3's
 half-written count or cooling put back, and its hand-over to the host by SOS (SPEC §15) +4096; tz's and
 nexthop's errors built by one non-inlined errorf each, cli.Usagef and ladder's Action.String not inlined
-−4096: $nc_amd64 bytes in this run. Searched for with knock-outs (a function's body replaced by a
+−4096: 5234850 bytes. Room made on a full STATE_DIR from netcheck's own rotated log +4096: $nc_amd64 bytes
+in this run. Searched for with knock-outs (a function's body replaced by a
 panic, the stripped binary rebuilt and its sections summed): a cut counts only what nothing else in the
 binary also links; the encoding/json encoder, for one, stays, since log/slog's default handler links it.
 
