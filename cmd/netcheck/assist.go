@@ -68,8 +68,12 @@ func assistRun(ctx context.Context, cfg config.Config, step assist.Step, reason 
 		log.LogAttrs(ctx, ev.Level, ev.Msg, ev.Attrs...)
 	}
 	if err != nil {
-		log.Error("【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "step", string(step), "err", err)
-		putBack(log, store, &st, &d.Next, perr, "", "") // the host hears the refusal
+		pre := "" // beside the decision's events (SPEC §5 rule 5)
+		if cfg.DryRun {
+			pre = "【演练】"
+		}
+		log.Error(pre+"【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "step", string(step), "err", err)
+		putBack(log, store, &st, &d.Next, perr, pre, "") // the host hears the refusal
 		return answer(assist.Result{Outcome: assist.Failed, Why: assist.WhyState, Detail: "save state: " + err.Error()})
 	}
 	if !d.Run {

@@ -255,7 +255,8 @@ mount --bind "$1/state/` + tt.lost + `" "$1/state/` + tt.lost + `"`
 // TestDryRunHalfWrittenLogged: in a dry run (SPEC §5 rule 5) whose own
 // state cannot take an L3's cooling, every line the withheld L3 and its
 // hand-over add is led by 【演练】, so that `report` counts no reboot and
-// no SOS from it; the real state is untouched.
+// no SOS from it; the same for the host's `assist reboot`; the real state
+// is untouched.
 func TestDryRunHalfWrittenLogged(t *testing.T) {
 	script := `d="$1/state/netrescue-dry-run"
 mkdir -p "$d"
@@ -270,10 +271,15 @@ mount --bind "$d/net_cooling_ts" "$d/net_cooling_ts"`
 	}
 	conf, log := filepath.Join(dir, "netrescue.conf"), filepath.Join(dir, "net.log")
 	var ran []string
+	// The host's `assist reboot` in the same dry run (SPEC §14), then cron's run.
+	_ = runEnvWithinArgs(t, fakeEnv(t, &ran), "-config", conf, "assist", "reboot", "-reason", "LAN path")
 	_ = runWithin(t, conf, &ran)
 	b, _ := os.ReadFile(log)
 	if len(ran) != 0 {
 		t.Errorf("a dry run ran %q", ran)
+	}
+	if !strings.Contains(string(b), "【演练】【严重错误】状态无法保存，为防止无限重启，本次不执行动作 step=reboot") {
+		t.Errorf("the dry-run assist's withheld reboot is not logged as such:\n%s", b)
 	}
 	for _, want := range []string{"【演练】【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "【演练】【SOS】状态无法保存"} {
 		if !strings.Contains(string(b), want) {
