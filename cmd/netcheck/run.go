@@ -46,7 +46,7 @@ const usage = `usage: netcheck [flags] [status | plan | report | assist STEP | p
   assist STEP      run by the host over SSH: dns (DNS_CMD), network (L2_CMD) or
                    reboot (L3_CMD, counted and refused as an L3 would be);
                    prints one result line; exit 0 done, 3 refused, 1 failed,
-                   2 usage (see internal/assist)
+                   2 usage
   pause DURATION   maintenance mode for DURATION (30m, 2h; at most 7 days):
                    probing and logging go on, no step, no SOS; ends by itself
   resume           end a pause now
@@ -321,10 +321,10 @@ func withheld(old ladder.State, step ladder.Step, perr *ladder.PersistError) str
 // SOS with that content too: a router that cannot count its own reboots
 // hands over to the host, whose reboot is counted on the host and comes at
 // most once a day (SPEC §6); else the L3 would be withheld every minute,
-// never reaching SOS, and nothing would step in. That needs SOS_SYSTEM to
-// be writable: on a flash with no room left at all, nothing is. next
-// becomes what is on disk; false when that could not be written. Each line
-// it logs is led by pre (【演练】 in a dry run).
+// never reaching SOS, and nothing would step in. On a full flash the SOS
+// goes in empty (ladder.Store), which still calls the host. next becomes
+// what is on disk; false when that could not be written. Each line it
+// logs is led by pre (【演练】 in a dry run).
 func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr *ladder.PersistError, pre, sos string) bool {
 	back := *next
 	if !lost(perr, ladder.CountFile) {
@@ -333,12 +333,14 @@ func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr
 	if !lost(perr, ladder.CoolingFile) {
 		back.Cooling = old.Cooling
 	}
-	back.Outage.LastAction = old.Outage.LastAction
+	if !lost(perr, ladder.OutageFile) {
+		back.Outage.LastAction = old.Outage.LastAction
+	}
 	if sos != "" {
 		back.SOS, back.SOSContent = true, sos
 	}
 	if err := store.Save(*next, back, false); err != nil {
-		log.Error(pre+"【严重错误】状态无法保存：未执行的重启的记录未能全部恢复 (或 SOS 未能写入)", "err", err)
+		log.Error(pre+"【严重错误】状态无法保存：未执行的重启的记录或 SOS 未能写入", "err", err)
 		return false
 	}
 	*next = back

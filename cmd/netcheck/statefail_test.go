@@ -4,6 +4,7 @@ import (
 	"context"
 	"github.com/pve-op/network-rescue/internal/command"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -20,17 +21,22 @@ import (
 // TestFullStateDir: a full STATE_DIR (ENOSPC on the flash overlay) used to
 // stop the whole ladder: the streak was never saved, so it never passed 1,
 // and every run logged "本次不执行动作". Now the streak still climbs in
-// RUN_DIR, L1 and L2 run (they change nothing on flash), and only L3,
-// whose count cannot be persisted first, is withheld with a 【严重错误】
-// naming the file not written (SPEC §5, §15). STATE_DIR is a tiny tmpfs
-// filled up inside `unshare -m`.
+// RUN_DIR, L1 and L2 run (they change nothing on flash), and the L3, whose
+// count cannot be persisted first, is withheld with a 【严重错误】 naming
+// the file not written (SPEC §5, §15). The router then hands over: its
+// outage record, written before the flash filled, tells the host it is
+// down, so only SOS brings the host in. SOS_SYSTEM goes in empty (a name,
+// no data block; empty is SOS, SPEC §5), once, with the `sos` event, and
+// no later run withholds another L3 (it used to, every minute, with
+// nothing stepping in). With no LOG_FILE.1 on STATE_DIR's filesystem,
+// makeRoom has nothing to remove. STATE_DIR is a tiny tmpfs inside
+// `unshare -m`, filled after the first run.
 func TestFullStateDir(t *testing.T) {
 	script := `mkdir -p "$1/state"
-mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
-dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"`
 	dir, child := testlab.InMountNS(t, "NRS_FULL_STATEDIR", script, func(dir string) {
 		writeConf(t, dir, "L1_THRESHOLD=2", "L2_THRESHOLD=5", "L3_THRESHOLD=8",
-			"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3")
+			"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3", "ON_EVENT_CMD=/bin/true")
 		// A rotated log on another filesystem frees nothing there: kept.
 		if err := os.WriteFile(filepath.Join(dir, "net.log.1"), []byte("old lines\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -40,38 +46,59 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 		return
 	}
 	conf, log := filepath.Join(dir, "netrescue.conf"), filepath.Join(dir, "net.log")
-	if err := os.WriteFile(filepath.Join(dir, "state", "probe"), []byte("x"), 0o644); err == nil {
-		t.Fatal("STATE_DIR is not full: the test would prove nothing")
+	var ran, events []string
+	e := fakeEnv(t, &ran)
+	e.ExecEnv = func(_ context.Context, cmdline string, _ time.Duration, env []string) command.Result {
+		events = append(events, strings.TrimPrefix(env[0], "NETRESCUE_EVENT="))
+		return command.Result{Cmd: cmdline}
 	}
-	var ran []string
 	for i := 1; i <= 12; i++ {
+		if i == 2 {
+			// The outage is on record (down); now the flash fills up.
+			if o, _ := os.ReadFile(filepath.Join(dir, "state", "net_outage")); !strings.Contains(string(o), "since=") {
+				t.Fatalf("run 1 did not record the outage: %q", o)
+			}
+			_ = exec.Command("dd", "if=/dev/zero", "of="+filepath.Join(dir, "state", "filler"), "bs=4k").Run()
+			if err := os.WriteFile(filepath.Join(dir, "state", "probe"), []byte("x"), 0o644); err == nil {
+				t.Fatal("STATE_DIR is not full: the test would prove nothing")
+			}
+		}
 		before := len(ran)
-		err := runWithin(t, conf, &ran)
+		err := runEnvWithin(t, conf, e)
 		got := strings.Join(ran[before:], "; ")
 		want := map[int]string{2: "/bin/echo L1", 5: "/bin/echo L2"}[i]
 		if got != want {
 			t.Errorf("run %d ran %q; want %q", i, got, want)
 		}
-		if err == nil || cli.ExitCode(err) != cli.ExitFailure {
+		// A run with something to write to STATE_DIR (an action's record)
+		// fails: cron mails it.
+		if (i == 2 || i == 5 || i == 8) && (err == nil || cli.ExitCode(err) != cli.ExitFailure) {
 			t.Errorf("run %d = %v; want exit 1 (STATE_DIR cannot be written)", i, err)
 		}
 	}
 	b, _ := os.ReadFile(log)
-	if !strings.Contains(string(b), "第 12 次失败") {
-		t.Errorf("the streak did not climb to 12:\n%s", b)
-	}
-	var withheld string
+	var withheld []string
 	for _, line := range strings.Split(string(b), "\n") {
 		if strings.Contains(line, "【严重错误】") && strings.Contains(line, "action=L3") {
-			withheld = line
+			withheld = append(withheld, line)
 		}
 	}
-	if !strings.Contains(withheld, "本次不执行动作") || !strings.Contains(withheld, "net_rb_count") ||
-		!strings.Contains(withheld, "no space left on device") {
-		t.Errorf("no 【严重错误】 line naming the L3 withheld and the count not written (ENOSPC):\n%s", b)
+	if len(withheld) != 1 || !strings.Contains(withheld[0], "本次不执行动作") || !strings.Contains(withheld[0], "net_rb_count") ||
+		!strings.Contains(withheld[0], "no space left on device") {
+		t.Errorf("want one 【严重错误】 line withholding the L3, naming the count not written (ENOSPC); got %q:\n%s", withheld, b)
 	}
 	if !strings.Contains(string(b), "action=L1 not_written") {
 		t.Errorf("no 【严重错误】 line saying L1 ran with STATE_DIR unwritable:\n%s", b)
+	}
+	if strings.Count(string(b), "【SOS】状态无法保存，路由器无法安全地重启自己。生成 SOS 信号，交给 PVE 主机。") != 1 ||
+		!strings.Contains(string(b), "SOS 已发出，等待 PVE 介入") {
+		t.Errorf("want the hand-over to the host logged once, then the runs waiting for it:\n%s", b)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "state", "SOS_SYSTEM")); err != nil || fi.Size() != 0 {
+		t.Errorf("SOS_SYSTEM: %v; want it raised, empty (all a full flash takes)", err)
+	}
+	if n := strings.Count(" "+strings.Join(events, " ")+" ", " sos "); n != 1 {
+		t.Errorf("events %q; want one sos", events)
 	}
 	if _, err := os.Lstat(filepath.Join(dir, "state", "net_rb_count")); err == nil {
 		t.Errorf("net_rb_count exists on a full STATE_DIR")

@@ -162,5 +162,5 @@ func hopCheck(ctx context.Context, cfg config.Config, e env) health.Check {
 			mode, hop, r.RTT.Round(time.Microsecond)))
 	}
 	return health.Check{Name: name, Detail: fmt.Sprintf("%s: %s does not answer ping: %s", mode, hop, r.Summary()),
-		Fix: "while it does not answer, an ISP outage is handled as any outage (router reboots, SOS); if the ISP's gateway drops ping, set WAN_GATEWAY to a nearby address that answers, or off"}
+		Fix: "an ISP outage is then handled as any outage (router reboots, SOS); if the ISP's gateway drops ping, set WAN_GATEWAY to a nearby address that answers, or off"}
 }

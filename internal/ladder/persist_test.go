@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/pve-op/network-rescue/internal/testlab"
 )
 
 // TestSavePersistFailureKeepsStreak: when STATE_DIR cannot be written,
@@ -82,5 +84,35 @@ func TestLoadLongOutageStreak(t *testing.T) {
 		if st.Streak != tc.want || (len(problems) > 0) != tc.damaged {
 			t.Errorf("streak=%s: Load = %d, problems %v; want %d, damaged %v", tc.streak, st.Streak, problems, tc.want, tc.damaged)
 		}
+	}
+}
+
+// TestSaveSOSOnFullFlash: on a full STATE_DIR (ENOSPC) the SOS of the
+// daily limit goes in empty: a name, no data block, and an empty
+// SOS_SYSTEM is SOS to the host (SPEC §5). Only the count, which needs a
+// block, is lost; the host is still called. STATE_DIR is a tiny tmpfs
+// filled up inside `unshare -m`.
+func TestSaveSOSOnFullFlash(t *testing.T) {
+	script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
+dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
+	dir, child := testlab.InMountNS(t, "NRS_LADDER_FULL_SOS", script, nil)
+	if !child {
+		return
+	}
+	s := Store{StateDir: filepath.Join(dir, "state"), RunDir: filepath.Join(dir, "run")}
+	old := State{Boot: "b", Streak: 29, Count: 9}
+	next := old
+	next.Streak, next.Count, next.SOS, next.SOSContent = 30, 10, true, "time=2026-11-25T10:00:00Z count=10 reason=30 failed checks in a row"
+	err := s.Save(old, next, false)
+	var perr *PersistError
+	if !errors.As(err, &perr) || !perr.Lost(CountFile) || perr.Lost(SOSFile) {
+		t.Errorf("Save on a full STATE_DIR = %v; want the count lost, not the SOS", err)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "state", SOSFile)); err != nil || fi.Size() != 0 {
+		t.Fatalf("SOS_SYSTEM: %v; want it written empty", err)
+	}
+	if st, _ := s.Load(time.Now(), time.Hour); !st.SOS {
+		t.Errorf("Load after an empty SOS_SYSTEM: SOS = false; want true")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/pause"
@@ -150,7 +151,17 @@ func (s Store) Save(old, next State, dirty bool) error {
 	}
 	if dirty || old.SOS != next.SOS || old.SOSContent != next.SOSContent {
 		if next.SOS {
-			add(SOSFile, func(p string) error { return state.WriteFlag(p, next.SOSContent) })
+			// On a full STATE_DIR (ENOSPC) SOS_SYSTEM goes in empty: an
+			// empty file needs a name but no data block, and an empty
+			// SOS_SYSTEM, as the original's `touch` made it, is SOS to the
+			// host (SPEC §5). The call for help matters, not its line.
+			add(SOSFile, func(p string) error {
+				err := state.WriteFlag(p, next.SOSContent)
+				if errors.Is(err, syscall.ENOSPC) {
+					err = state.WriteFlag(p, "")
+				}
+				return err
+			})
 		} else {
 			add(SOSFile, state.Remove)
 		}
