@@ -116,3 +116,34 @@ func TestLoopLANDNSForwarderDead(t *testing.T) {
 	}
 	l.wantHostLog(t, "step=dns", "【恢复】互联网已恢复。")
 }
+
+// TestLoopLANRouterPaused: the owner pauses the router (`netcheck pause
+// 2h`, SPEC §16: no action on either side) and its forwarding breaks
+// while they work. The router refuses each step the host asks for
+// (why=pause); a refused step is not a step taken, so the host asks again
+// at its next run instead of climbing past it to its own reboot (it used
+// to reboot the PVE host ~10 minutes in, logging that every router-side
+// step had been tried). After `netcheck resume` the next ask runs L2.
+func TestLoopLANRouterPaused(t *testing.T) {
+	l := lanLab(t, "p", nil, nil)
+	l.healthy(t)
+	if r := inNS(t, l.router, nil, nil, bin(t, "netcheck"), "-config", l.rConf, "pause", "2h"); r.code != 0 {
+		t.Fatalf("netcheck pause: exit %d: %s", r.code, r.stderr)
+	}
+	blockInternet(t, l.router, "stuck", "", "forward")
+	if acts := l.run(t, 14); len(acts) != 0 {
+		t.Errorf("with the router paused: ran %v; want nothing on either side\n%s", acts, readFile(t, l.hLog))
+	}
+	hlog := readFile(t, l.hLog)
+	if strings.Contains(hlog, "OpenWrt 侧的步骤都已尝试") || strings.Contains(hlog, "step=reboot") {
+		t.Errorf("the host climbed past steps the router refused:\n%s", hlog)
+	}
+	if n := strings.Count(hlog, "【LAN】OpenWrt 暂不执行此步骤，不算已尝试，下次运行再请求。 step=network why=pause"); n < 3 {
+		t.Errorf("want the refused network step asked again at every run (≥ 3), got %d:\n%s", n, hlog)
+	}
+	if r := inNS(t, l.router, nil, nil, bin(t, "netcheck"), "-config", l.rConf, "resume"); r.code != 0 {
+		t.Fatalf("netcheck resume: exit %d: %s", r.code, r.stderr)
+	}
+	wantActs(t, l.run(t, 2), "L2")
+	l.wantHostLog(t, "why=pause", "【LAN】请求 OpenWrt 协助。 step=network", "【LAN】-> [成功] OpenWrt 已执行。")
+}

@@ -6,17 +6,19 @@ import (
 	"log/slog"
 
 	"github.com/pve-op/network-rescue/internal/assist"
+	"github.com/pve-op/network-rescue/internal/rescue"
 )
 
 // assist asks the router to take one LAN-side step with its own command
 // (SPEC §14): `OP_NETCHECK -config OP_CONFIG assist STEP` over SSH, bounded
 // by what the router may take (its lock wait and the command) on top of
 // the connection. The answer is logged as a 【LAN】 line; router text in
-// it is escaped (SPEC §15).
-func (h *host) assist(ctx context.Context, step assist.Step, reason string) {
+// it is escaped (SPEC §15). It returns the router's answer (the zero
+// Result when there was none).
+func (h *host) assist(ctx context.Context, step assist.Step, reason string) assist.Result {
 	if h.cfg.DryRun {
 		h.log.Info("【演练】-> 不执行命令", "cmd", h.cfg.OpNetcheck+" -config "+h.cfg.OpConfig+" assist "+string(step))
-		return
+		return assist.Result{}
 	}
 	// The step runs to completion on the router whatever happens here; a
 	// signal does not cut the wait for its answer short (SPEC §15).
@@ -41,5 +43,25 @@ func (h *host) assist(ctx context.Context, step assist.Step, reason string) {
 		}
 		h.log.Log(context.Background(), level, msg, "step", string(step), "result", string(res.Outcome),
 			"why", res.Why, "detail", shown(res.Detail, maxShownErr))
+		return res
 	}
+	return assist.Result{}
+}
+
+// refused takes a LAN step the router refused for now off the steps done
+// (rescue.Refused), so that the next run asks for it again instead of
+// climbing past it.
+func (h *host) refused(store rescue.Store, next rescue.State, step assist.Step, res assist.Result) {
+	if res.Outcome != assist.Refused {
+		return
+	}
+	back, ok := rescue.Refused(next, step, res.Why)
+	if !ok {
+		return
+	}
+	if err := store.Save(next, back); err != nil {
+		h.log.Error("【严重错误】状态无法保存：被拒绝的 LAN 步骤仍记为已尝试", "step", string(step), "err", err)
+		return
+	}
+	h.log.Warn("【LAN】OpenWrt 暂不执行此步骤，不算已尝试，下次运行再请求。", "step", string(step), "why", res.Why)
 }

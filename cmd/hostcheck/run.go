@@ -287,8 +287,9 @@ func (h *host) check(ctx context.Context) error {
 	case rescue.VMResume:
 		h.vmResume(ctx)
 	case rescue.Assist:
-		h.assist(ctx, step.Assist, fmt.Sprintf("LAN fault %q seen by %d host runs; %s; dns %s",
+		res := h.assist(ctx, step.Assist, fmt.Sprintf("LAN fault %q seen by %d host runs; %s; dns %s",
 			step.Next.LANFault, step.Next.LANSeen, obs.NetDetail, obs.DNSDetail))
+		h.refused(store, step.Next, step.Assist, res)
 	case rescue.HostReboot:
 		// The reboot ends the run: ON_EVENT_CMD runs beside it, never
 		// before it (SPEC §16).

@@ -110,3 +110,26 @@ func joinStep(done string, st assist.Step) string {
 	}
 	return done + "," + string(st)
 }
+
+// Refused answers a router's refusal of the LAN step just asked for (SPEC
+// §14): a refusal that says "not now" (the router is paused or in a dry
+// run, cooling after its reboots, just booted, or busy) did not take the
+// step, so it is taken off the steps done, and the next run asks again;
+// else the host would climb to the VM's cold restart or its own reboot
+// over steps that never ran, in the middle of the owner's maintenance.
+// A refusal that says "never today" (the daily limit, SOS raised) leaves
+// the step done: what is left is the host's, under §6's rules. ok is
+// false when the refusal leaves the state as it is.
+func Refused(next State, st assist.Step, why string) (back State, ok bool) {
+	switch why {
+	case assist.WhyPause, assist.WhyDryRun, assist.WhyCooling, assist.WhySafeUptime, assist.WhyBusy:
+	default:
+		return next, false
+	}
+	done := strings.Split(next.LANSteps, ",")
+	if len(done) == 0 || done[len(done)-1] != string(st) {
+		return next, false
+	}
+	next.LANSteps = strings.Join(done[:len(done)-1], ",")
+	return next, true
+}

@@ -119,3 +119,34 @@ func TestSimulateLANFault(t *testing.T) {
 		}
 	}
 }
+
+// TestRefused: a router's "not now" takes the step just asked for off
+// the steps done, so that the next run asks again; "never today" (the
+// daily limit, SOS) and anything that is not the last step leave the
+// state as it is (SPEC §14, §16).
+func TestRefused(t *testing.T) {
+	for _, tt := range []struct {
+		steps string
+		step  assist.Step
+		why   string
+		want  string
+		ok    bool
+	}{
+		{"network", assist.Network, assist.WhyPause, "", true},
+		{"dns,network", assist.Network, assist.WhyDryRun, "dns", true},
+		{"network,reboot", assist.Reboot, assist.WhyCooling, "network", true},
+		{"network,reboot", assist.Reboot, assist.WhySafeUptime, "network", true},
+		{"dns", assist.DNS, assist.WhyBusy, "", true},
+		{"network,reboot", assist.Reboot, assist.WhyLimit, "network,reboot", false},
+		{"network,reboot", assist.Reboot, assist.WhySOS, "network,reboot", false},
+		{"network,reboot", assist.Reboot, assist.WhyCommand, "network,reboot", false},
+		{"network,reboot", assist.Network, assist.WhyPause, "network,reboot", false}, // not the step just asked
+		{"", assist.Network, assist.WhyPause, "", false},
+	} {
+		back, ok := Refused(State{LANFault: LANPath, LANSeen: 3, LANSteps: tt.steps}, tt.step, tt.why)
+		if back.LANSteps != tt.want || ok != tt.ok || back.LANFault != LANPath || back.LANSeen != 3 {
+			t.Errorf("Refused(%q, %s, %s) = %q (fault %q, seen %d), %v; want %q, %v",
+				tt.steps, tt.step, tt.why, back.LANSteps, back.LANFault, back.LANSeen, ok, tt.want, tt.ok)
+		}
+	}
+}
