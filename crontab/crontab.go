@@ -86,14 +86,16 @@ func Remove(existing string) string { return removeLines(existing, IsOurs) }
 
 // Check returns those of our lines for role that existing lacks, in the
 // order of Lines; `status` names them. A line counts as present when it is
-// there exactly, trailing blanks and a carriage return aside.
+// there exactly, trailing blanks and a carriage return aside, with or
+// without Marker: the lines a person wrote by hand run as well.
 func Check(existing string, role Role) (missing []string) {
 	have := make(map[string]bool)
 	for _, seg := range segments(existing) {
-		have[strings.TrimRight(strings.TrimSuffix(seg, "\n"), " \t\r")] = true
+		line := strings.TrimRight(strings.TrimSuffix(seg, "\n"), " \t\r")
+		have[strings.TrimRight(strings.TrimSuffix(line, Marker), " \t")] = true
 	}
 	for _, l := range Lines(role) {
-		if !have[l] {
+		if !have[strings.TrimSuffix(l, " "+Marker)] {
 			missing = append(missing, l)
 		}
 	}

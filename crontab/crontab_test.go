@@ -115,6 +115,9 @@ func TestCheck(t *testing.T) {
 		{"trailing blanks tolerated", strings.TrimSpace(r1) + "  \r\n" + r2, Router, nil},
 		{"commented out is missing", "# " + r1 + r2, Router, []string{strings.TrimSpace(r1)}},
 		{"other role's lines do not count", r1 + r2, Host, Lines(Host)},
+		// SPEC §10's lines written by hand, without our marker, run too.
+		{"without the marker", "* * * * * /usr/bin/netcheck\n0 0 * * * /usr/bin/midnight-reset \n", Router, nil},
+		{"another command is not ours", "* * * * * /usr/bin/netcheck -v\n" + r2, Router, []string{strings.TrimSpace(r1)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

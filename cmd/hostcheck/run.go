@@ -147,10 +147,16 @@ func run(ctx context.Context, args []string, e env) error {
 		return h.boot(ctx)
 	case "drill":
 		return h.drill(ctx, *live)
-	case "pause":
-		return cli.Pause(h.log, e.Stdout, h.cfg.StateDir, h.e.Now().In(h.loc), pauseDur)
-	case "resume":
-		return cli.Resume(h.log, e.Stdout, h.cfg.StateDir)
+	case "pause", "resume":
+		// A dry run pauses its own state, never the real rescue (SPEC §5 rule 5).
+		dir, pre := h.store().StateDir, ""
+		if cfg.DryRun {
+			pre = "【演练】"
+		}
+		if sub == "resume" {
+			return cli.Resume(h.log, e.Stdout, dir, pre, h.e.Now())
+		}
+		return cli.Pause(h.log, e.Stdout, dir, pre, h.e.Now().In(h.loc), pauseDur)
 	}
 	return h.check(ctx)
 }

@@ -133,10 +133,19 @@ func run(ctx context.Context, args []string, e env) error {
 		loc := cli.Zone()
 		log, closeLog := cli.Logger(cfg, "netcheck", f.common.Verbose, e.Stderr, loc)
 		defer closeLog()
-		if sub == "resume" {
-			return cli.Resume(log, e.Stdout, cfg.StateDir)
+		// A dry run pauses its own state, never the real rescue (SPEC §5 rule 5).
+		now, pre := e.Now().In(loc), ""
+		if cfg.DryRun {
+			pre = "【演练】"
 		}
-		return cli.Pause(log, e.Stdout, cfg.StateDir, e.Now().In(loc), pauseDur)
+		dir := ladder.Store{StateDir: cfg.StateDir}
+		if cfg.DryRun {
+			dir = dir.DryRun()
+		}
+		if sub == "resume" {
+			return cli.Resume(log, e.Stdout, dir.StateDir, pre, now)
+		}
+		return cli.Pause(log, e.Stdout, dir.StateDir, pre, now, pauseDur)
 	}
 	return check(ctx, cfg, f.common.Verbose, e)
 }

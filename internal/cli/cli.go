@@ -484,24 +484,33 @@ func SubArg(args []string, sub string, newFS func() *flag.FlagSet) (rest []strin
 
 // Pause starts maintenance mode until now+d (SPEC §16), on either side:
 // the pause file in stateDir, 【暂停】 in the log, a line for the person.
-func Pause(log *slog.Logger, stdout io.Writer, stateDir string, now time.Time, d time.Duration) error {
+// pre leads the log lines: 【演练】 for a dry run's own state dir.
+func Pause(log *slog.Logger, stdout io.Writer, stateDir, pre string, now time.Time, d time.Duration) error {
 	until := now.Add(d)
 	if err := pause.Write(stateDir, until); err != nil {
-		log.Error("【严重错误】无法进入维护模式", "err", err)
+		log.Error(pre+"【严重错误】无法进入维护模式", "err", err)
 		return err
 	}
-	log.Warn("【暂停】维护模式开始：只检测和记录，不执行任何动作。", "until", until.Format("2006-01-02 15:04"), "for", d.String())
+	log.Warn(pre+"【暂停】维护模式开始：只检测和记录，不执行任何动作。", "until", until.Format("2006-01-02 15:04"), "for", d.String())
 	fmt.Fprintf(stdout, "paused until %s: probing and logging go on, no action; `resume` ends it now\n", until.Format("2006-01-02 15:04"))
 	return nil
 }
 
-// Resume ends maintenance mode now.
-func Resume(log *slog.Logger, stdout io.Writer, stateDir string) error {
-	if err := pause.Clear(stateDir); err != nil {
-		log.Error("【严重错误】无法结束维护模式", "err", err)
+// Resume ends maintenance mode now; pre as for Pause. A pause under way
+// is not removed but ends now: the next run then ends it as one that ran
+// out, and the router's ladder starts over from L1 (its streak climbed
+// while paused: kept, the next run would jump to an L3).
+func Resume(log *slog.Logger, stdout io.Writer, stateDir, pre string, now time.Time) error {
+	until, _ := pause.Read(stateDir, now)
+	err := pause.Clear(stateDir)
+	if now.Before(until) {
+		err = pause.Write(stateDir, now)
+	}
+	if err != nil {
+		log.Error(pre+"【严重错误】无法结束维护模式", "err", err)
 		return err
 	}
-	log.Info("【恢复自救】维护模式已结束，恢复自救。")
+	log.Info(pre + "【恢复自救】维护模式已结束，恢复自救。")
 	fmt.Fprintln(stdout, "resumed: the rescue acts again from the next run")
 	return nil
 }

@@ -47,6 +47,10 @@ func (s Store) DryRun() Store {
 	return Store{StateDir: filepath.Join(s.StateDir, DryRunDir), RunDir: filepath.Join(s.RunDir, DryRunDir)}
 }
 
+// path is not inlined: called for every file, it would be copied into
+// each caller (SPEC §12: netcheck's size).
+//
+//go:noinline
 func (s Store) path(name string) string { return filepath.Join(s.StateDir, name) }
 
 // Load reads the state. Damaged files never stop a run: each is returned in

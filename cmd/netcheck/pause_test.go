@@ -1,0 +1,91 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestResumeStartsLadderOver: the streak climbs while paused (the 【暂停】
+// lines say what each rung would have done). `resume` used to remove the
+// pause and keep that streak, so the next run jumped straight to an L3,
+// skipping L1 and L2. Now it ends the pause at once, and the next run ends
+// it as one that ran out: 【恢复自救】, the streak from 1, L1 first (SPEC
+// §16, §0: the least disruptive step first).
+func TestResumeStartsLadderOver(t *testing.T) {
+	dir := t.TempDir()
+	conf, log := writeConf(t, dir, "L1_THRESHOLD=2", "L2_THRESHOLD=5", "L3_THRESHOLD=8",
+		"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3")
+	var ran []string
+	e := fakeEnv(t, &ran)
+	if err := runEnvWithinArgs(t, e, "-config", conf, "pause", "1h"); err != nil {
+		t.Fatalf("pause: %v", err)
+	}
+	for i := 0; i < 11; i++ {
+		if err := runEnvWithin(t, conf, e); err != nil {
+			t.Fatalf("paused run %d: %v", i+1, err)
+		}
+	}
+	if len(ran) != 0 {
+		t.Fatalf("ran %q while paused", ran)
+	}
+	if err := runEnvWithinArgs(t, e, "-config", conf, "resume"); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	for i := 1; i <= 2; i++ {
+		before := len(ran)
+		if err := runEnvWithin(t, conf, e); err != nil {
+			t.Fatalf("run %d after resume: %v", i, err)
+		}
+		if got, want := strings.Join(ran[before:], "; "), map[int]string{2: "/bin/echo L1"}[i]; got != want {
+			t.Errorf("run %d after resume ran %q; want %q", i, got, want)
+		}
+	}
+	b, _ := os.ReadFile(log)
+	after := string(b)[strings.Index(string(b), "【恢复自救】维护模式已结束"):]
+	for _, want := range []string{"【恢复自救】维护模式已到期", "第 1 次失败", "第 2 次失败", "【L1-动作】"} {
+		if !strings.Contains(after, want) {
+			t.Errorf("after resume the log lacks %q:\n%s", want, after)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state", "netrescue.pause")); err == nil {
+		t.Errorf("the pause file is still there after the run that ended it")
+	}
+	// No pause under way: resume leaves no file behind.
+	if err := runEnvWithinArgs(t, e, "-config", conf, "resume"); err != nil {
+		t.Fatalf("resume without a pause: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state", "netrescue.pause")); err == nil {
+		t.Errorf("resume without a pause wrote one")
+	}
+}
+
+// TestDryRunPause: `-dry-run pause` used to pause the real rescue (the
+// file in STATE_DIR, no 【演练】 on its line) while the dry run itself went
+// on rehearsing. It now pauses the dry run's own state (SPEC §5 rule 5):
+// the real cron run still acts, and the line says it is a rehearsal.
+func TestDryRunPause(t *testing.T) {
+	dir := t.TempDir()
+	conf, log := writeConf(t, dir, "L1_THRESHOLD=1", "L1_CMD=/bin/echo L1")
+	var ran []string
+	e := fakeEnv(t, &ran)
+	if err := runEnvWithinArgs(t, e, "-config", conf, "-dry-run", "pause", "1h"); err != nil {
+		t.Fatalf("pause: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state", "netrescue.pause")); err == nil {
+		t.Errorf("a dry run paused the real rescue")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state", "netrescue-dry-run", "netrescue.pause")); err != nil {
+		t.Errorf("the dry run's own pause: %v", err)
+	}
+	if b, _ := os.ReadFile(log); !strings.Contains(string(b), "【演练】【暂停】维护模式开始") {
+		t.Errorf("the pause line is not led by 【演练】:\n%s", b)
+	}
+	if err := runEnvWithin(t, conf, e); err != nil {
+		t.Fatalf("real run: %v", err)
+	}
+	if strings.Join(ran, "; ") != "/bin/echo L1" {
+		t.Errorf("the real run ran %q; want L1 (not paused)", ran)
+	}
+}
