@@ -352,25 +352,36 @@ func (e *VolatileError) Error() string {
 func (e *VolatileError) Unwrap() error { return e.Err }
 
 // Reset is midnight-reset on the router: count 0, no cooling, no SOS
-// (SPEC §5). It reports whether anything changed.
+// (SPEC §5). It reports whether anything changed. The removals come
+// first and each step is tried whatever the others did: on a full flash
+// they need no room (and make some), and a count that cannot be written
+// as 0 is removed, which reads as 0; else a full flash began the new day
+// in SOS with yesterday's count.
 func (s Store) Reset() (changed bool, err error) {
-	n, cerr := state.ReadCount(s.path(CountFile))
-	_, statErr := os.Lstat(s.path(CountFile))
-	if cerr != nil || (statErr == nil && n != 0) {
-		if err := state.WriteCount(s.path(CountFile), 0); err != nil {
-			return changed, err
-		}
-		changed = true
-	}
+	var errs []error
 	for _, name := range []string{CoolingFile, SOSFile} {
 		if _, err := os.Lstat(s.path(name)); err == nil {
 			if err := state.Remove(s.path(name)); err != nil {
-				return changed, err
+				errs = append(errs, err)
+				continue
 			}
 			changed = true
 		}
 	}
-	return changed, nil
+	n, cerr := state.ReadCount(s.path(CountFile))
+	_, statErr := os.Lstat(s.path(CountFile))
+	if cerr != nil || (statErr == nil && n != 0) {
+		err := state.WriteCount(s.path(CountFile), 0)
+		if errors.Is(err, syscall.ENOSPC) {
+			err = state.Remove(s.path(CountFile))
+		}
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			changed = true
+		}
+	}
+	return changed, errors.Join(errs...)
 }
 
 // MaxStreak is the largest streak taken as real: a run a minute for ten

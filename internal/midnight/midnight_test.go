@@ -9,6 +9,8 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/testlab"
+	"github.com/pve-op/network-rescue/state"
 )
 
 // TestInvoked: the base name of argv[0] decides, as busybox does, so the
@@ -70,5 +72,56 @@ func TestRouterBinaryRefusesHostReset(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("Run wrote %v", entries)
+	}
+}
+
+// TestRouterResetFullFlash: on a full STATE_DIR (ENOSPC) midnight-reset
+// used to stop at the count it could not write, leaving cooling and SOS:
+// the new day began in SOS with yesterday's count. Now the removals come
+// first (they need no room), and a count that cannot be written as 0 is
+// removed, which reads as 0 (SPEC §5: count := 0, delete cooling and SOS).
+// STATE_DIR is a tiny tmpfs filled up inside `unshare -m`; with the count
+// alone nothing is freed before it is written.
+func TestRouterResetFullFlash(t *testing.T) {
+	for _, tt := range []struct{ name, env, files string }{
+		{"count_cooling_sos", "NRS_MIDNIGHT_FULL_ALL", `printf '1000\n' > "$1/state/net_cooling_ts"
+printf 'time=x count=9 reason=y\n' > "$1/state/SOS_SYSTEM"`},
+		{"count_alone", "NRS_MIDNIGHT_FULL_COUNT", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
+printf '9\n' > "$1/state/net_rb_count"
+` + tt.files + `
+dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
+			dir, child := testlab.InMountNS(t, tt.env, script, func(dir string) {
+				conf := "STATE_DIR=" + filepath.Join(dir, "state") + "\nRUN_DIR=" + filepath.Join(dir, "run") +
+					"\nLOG_FILE=" + filepath.Join(dir, "net.log") + "\nSYSLOG=0\n"
+				if err := os.WriteFile(filepath.Join(dir, "netrescue.conf"), []byte(conf), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if !child {
+				return
+			}
+			if err := os.WriteFile(filepath.Join(dir, "state", "probe"), []byte("x"), 0o644); err == nil {
+				t.Fatal("STATE_DIR is not full: the test would prove nothing")
+			}
+			var out strings.Builder
+			if err := Run(context.Background(), []string{"-role", "router", "-config", filepath.Join(dir, "netrescue.conf")}, &out, os.Stderr, config.Router, nil); err != nil {
+				t.Errorf("midnight-reset on a full STATE_DIR = %v; want the reset done", err)
+			}
+			for _, name := range []string{"net_cooling_ts", "SOS_SYSTEM"} {
+				if _, err := os.Lstat(filepath.Join(dir, "state", name)); err == nil {
+					t.Errorf("%s is still there after the reset", name)
+				}
+			}
+			if n, err := state.ReadCount(filepath.Join(dir, "state", "net_rb_count")); err != nil || n != 0 {
+				t.Errorf("count after the reset = %d, %v; want 0", n, err)
+			}
+			if b, _ := os.ReadFile(filepath.Join(dir, "net.log")); !strings.Contains(string(b), "【重置】新的一天") {
+				t.Errorf("no 【重置】 line:\n%s", b)
+			}
+		})
 	}
 }
