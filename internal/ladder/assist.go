@@ -93,6 +93,8 @@ func refusal(cfg config.Config, st State, in AssistInput, v Verdict, clock func(
 	case RebootSafeUptime:
 		return assist.WhySafeUptime, "安全锁，开机时间过短",
 			fmt.Sprintf("up %v, less than SAFE_UPTIME %v", in.Uptime.Round(time.Second), cfg.SafeUptime)
+	case RebootMidnight:
+		return assist.WhyBusy, "零点重置进行中", "midnight-reset runs at 00:00: ask again after it"
 	}
 	return assist.WhyLimit, fmt.Sprintf("今日已重启 %d 次，再重启将达 SOS 上限 %d", st.Count, cfg.L4SOSThreshold),
 		fmt.Sprintf("%d router reboots today; one more reaches L4_SOS_THRESHOLD %d", st.Count, cfg.L4SOSThreshold)

@@ -165,8 +165,15 @@ func TestRebootRule(t *testing.T) {
 		{"cooling passed", State{Count: 7, Cooling: t0}, time.Hour, RebootOK},
 		{"safe uptime", State{}, 9 * time.Minute, RebootSafeUptime},
 		{"limit", State{Count: 9}, time.Hour, RebootLimit},
+		{"00:00, midnight-reset's minute", State{Count: 3}, time.Hour, RebootMidnight},
+		{"00:00 at the limit", State{Count: 9}, time.Hour, RebootMidnight},
+		{"00:00 under SOS", State{SOS: true}, time.Hour, RebootSOS},
 	} {
-		if got := RebootRule(cfg, tc.st, t0, tc.uptime); got != tc.want {
+		now := t0
+		if strings.HasPrefix(tc.name, "00:00") {
+			now = time.Date(2026, 11, 26, 0, 0, 59, 0, t0.Location())
+		}
+		if got := RebootRule(cfg, tc.st, now, tc.uptime); got != tc.want {
 			t.Errorf("%s: RebootRule(%+v, uptime %v) = %v; want %v", tc.name, tc.st, tc.uptime, got, tc.want)
 		}
 	}
@@ -271,4 +278,31 @@ func TestStoreKeepsDiagnosis(t *testing.T) {
 	after := Decide(testConfig(), State{Outage: got.Outage, Count: got.Count}, Input{Now: t0, Uptime: time.Minute, BootID: "new",
 		NextHop: HopAnswers, NextHopAddr: "192.0.2.1"})
 	wantInOrder(t, msgs(after), []string{"【启动】", "【报警】"}, []string{"【诊断】"})
+}
+
+// TestMidnightDefersL3: an L3 due in the minute of 00:00 waits one run.
+// midnight-reset runs then and waits for the run's lock; a reboot with the
+// lock held used to kill it, and the new day kept yesterday's count (SPEC
+// §5: count := 0 at midnight). The streak is kept, so the next run, after
+// the reset, reboots; the host's `assist reboot` is told to ask again
+// (busy).
+func TestMidnightDefersL3(t *testing.T) {
+	cfg := testConfig()
+	midnight := time.Date(2026, 11, 26, 0, 0, 30, 0, time.UTC)
+	st := State{Boot: "b", Streak: cfg.L3Threshold - 1, Count: 8, Outage: Outage{Since: midnight.Add(-time.Hour)}}
+	step := Decide(cfg, st, Input{Now: midnight, Up: false, Uptime: time.Hour, BootID: "b"})
+	if step.Action != None || !strings.Contains(msgs(step), "【推迟】零点重置进行中") || step.Next.Count != 8 || step.Next.SOS {
+		t.Errorf("at 00:00: action %v, count %d, SOS %v, log %q; want no reboot, no SOS, 【推迟】", step.Action, step.Next.Count, step.Next.SOS, msgs(step))
+	}
+	// The reset, then the next run.
+	reset := step.Next
+	reset.Count = 0
+	step = Decide(cfg, reset, Input{Now: midnight.Add(time.Minute), Up: false, Uptime: time.Hour, BootID: "b"})
+	if step.Action != L3 || step.Next.Count != 1 {
+		t.Errorf("at 00:01 after the reset: action %v, count %d; want L3, count 1 (%q)", step.Action, step.Next.Count, msgs(step))
+	}
+	a := DecideAssist(cfg, State{Boot: "b", Count: 3}, AssistInput{Now: midnight, Uptime: time.Hour, Step: assist.Reboot})
+	if a.Run || a.Refusal.Why != assist.WhyBusy {
+		t.Errorf("assist reboot at 00:00: run %v, why %q; want refused busy", a.Run, a.Refusal.Why)
+	}
 }

@@ -355,13 +355,18 @@ const (
 	RebootSOS                       // SOS is raised: the router only waits for the host
 	RebootCooling                   // the cooling deadline has not passed
 	RebootSafeUptime                // up for less than SAFE_UPTIME (【安全锁】)
+	RebootMidnight                  // 00:00, the minute of midnight-reset
 	RebootLimit                     // the count would reach L4_SOS_THRESHOLD
 )
 
 // RebootRule is the rule every router reboot passes, the ladder's L3 and
 // the host's `assist reboot` alike (SPEC §5 rule 3, §14): none under SOS
 // or cooling, none before SAFE_UPTIME, and none that would bring the day's
-// count to L4_SOS_THRESHOLD (the ladder raises SOS there instead).
+// count to L4_SOS_THRESHOLD (the ladder raises SOS there instead). None
+// in the minute of 00:00 either: midnight-reset runs then and waits for
+// the run's lock, and a reboot with the lock held would kill it, so the
+// new day would keep yesterday's count, cooling and SOS (SPEC §5, §15).
+// The reboot comes a minute later, after the reset.
 func RebootRule(cfg config.Config, st State, now time.Time, uptime time.Duration) Verdict {
 	switch {
 	case st.SOS:
@@ -370,6 +375,8 @@ func RebootRule(cfg config.Config, st State, now time.Time, uptime time.Duration
 		return RebootCooling
 	case uptime < cfg.SafeUptime:
 		return RebootSafeUptime
+	case now.Hour() == 0 && now.Minute() == 0:
+		return RebootMidnight
 	case st.Count+1 >= cfg.L4SOSThreshold:
 		return RebootLimit
 	}
@@ -393,6 +400,8 @@ func (d *decider) l3() {
 			now.Format(time.RFC3339), n.Count, n.Streak, n.Count-1)
 		d.log(slog.LevelError, fmt.Sprintf("【SOS】今日自愈已达 %d 次上限。生成 SOS 信号，停止自救。", n.Count),
 			slog.Int("count", n.Count))
+	case RebootMidnight:
+		d.log(slog.LevelWarn, "【推迟】零点重置进行中，物理重启推迟到下一次运行。")
 	case RebootOK:
 		d.reboot()
 	}
