@@ -88,7 +88,7 @@ func assistRun(ctx context.Context, cfg config.Config, step assist.Step, reason 
 	// ON_EVENT_CMD (SPEC §16): after the step, beside a reboot.
 	ev := hook.Event{Name: "assist", Detail: fmt.Sprintf("%s asked by the host: %s", step, reason)}
 	if d.Action == ladder.L3 {
-		go fire(ctx, cfg, log, e, ev)
+		defer goFire(ctx, cfg, log, e, ev)()
 	} else {
 		defer fire(ctx, cfg, log, e, ev)
 	}

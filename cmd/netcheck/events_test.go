@@ -59,3 +59,40 @@ func TestOnEventCmd(t *testing.T) {
 		t.Errorf("actions run = %q; want the L1 command once", ran)
 	}
 }
+
+// TestL3HookOutcomeLogged: ON_EVENT_CMD runs beside the reboot (SPEC
+// §16). When L3_CMD returns (busybox `reboot` signals init and returns;
+// a reboot that failed), the run used to exit at once: the hook ran on,
+// orphaned, and its outcome line was never logged (SPEC §5 rule 3). The
+// run now waits for it (bounded by hook.Timeout); the same for an
+// `assist reboot`.
+func TestL3HookOutcomeLogged(t *testing.T) {
+	for _, via := range []string{"cron", "assist"} {
+		t.Run(via, func(t *testing.T) {
+			dir := t.TempDir()
+			conf, log := writeConf(t, dir, "L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1", "L3_CMD=/bin/true",
+				"ON_EVENT_CMD=sleep 0.2; echo hooked")
+			var ran []string
+			e := fakeEnv(t, &ran)
+			e.ExecEnv = command.RunEnv
+			e.Exec = func(ctx context.Context, cmdline string, d time.Duration) command.Result {
+				ran = append(ran, cmdline)
+				return command.Run(ctx, cmdline, d)
+			}
+			var err error
+			if via == "assist" {
+				err = runEnvWithinArgs(t, e, "-config", conf, "assist", "reboot", "-reason", "LAN path")
+			} else {
+				err = runEnvWithin(t, conf, e)
+			}
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			b, _ := os.ReadFile(log)
+			event := map[string]string{"cron": "event=l3", "assist": "event=assist"}[via]
+			if strings.Join(ran, ";") != "/bin/true" || !strings.Contains(string(b), "-> [成功] "+event) {
+				t.Errorf("ran %q; want the L3 and the hook's outcome (-> [成功] %s) in the log:\n%s", ran, event, b)
+			}
+		})
+	}
+}

@@ -296,16 +296,18 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	// The action runs to completion in its own process group: a SIGTERM
 	// or Ctrl-C (ctx cancelled) after `ifdown` must not leave the WAN
 	// down; only ActionTimeout ends it (SPEC §15).
+	wait := func() {}
 	if step.Action == ladder.L3 {
 		// The reboot ends the run: ON_EVENT_CMD runs beside it, never
 		// before it (SPEC §16), and may be cut short by it.
-		go fire(ctx, cfg, log, e, events...)
+		wait = goFire(ctx, cfg, log, e, events...)
 	}
 	r := e.Exec(context.WithoutCancel(ctx), cmdline, ActionTimeout)
 	logResult(ctx, log, r, "action", step.Action.String())
 	if step.Action != ladder.L3 {
 		fire(ctx, cfg, log, e, events...)
 	}
+	wait()
 	return failed
 }
 
@@ -402,6 +404,18 @@ func logVolatile(log *slog.Logger, cfg config.Config, err error) {
 	// The count is on disk: act anyway, a full /tmp must not block the
 	// reboot that would fix it (SPEC §15).
 	log.Error("【严重错误】RUN_DIR 无法写入，连续失败次数改存 STATE_DIR，动作照常执行", "run_dir", cfg.RunDir, "err", verr)
+}
+
+// goFire is fire beside a reboot; the returned func waits for it, so that
+// when L3_CMD returns (a reboot that signals init, or one that failed)
+// the hook's outcome is still logged (SPEC §5 rule 3).
+func goFire(ctx context.Context, cfg config.Config, log *slog.Logger, e env, events ...hook.Event) func() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fire(ctx, cfg, log, e, events...)
+	}()
+	return func() { <-done }
 }
 
 // fire runs ON_EVENT_CMD once for each event (SPEC §16), after the step it

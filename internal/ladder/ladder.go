@@ -421,9 +421,12 @@ func (d *decider) reboot(attrs ...slog.Attr) {
 	d.act(L3, fmt.Sprintf("【L3-动作】执行物理重启 (#%d)…", n.Count), attrs...)
 }
 
+// act decides a step. The step is the outage's last action from now on,
+// also after the host's rescue: a recovery after it is the router's own
+// (RescuedBy goes), not the host's.
 func (d *decider) act(a Action, msg string, attrs ...slog.Attr) {
 	d.action = a
-	d.next.Outage.LastAction = a
+	d.next.Outage.LastAction, d.next.RescuedBy = a, ""
 	d.log(slog.LevelWarn, msg, attrs...)
 }
 

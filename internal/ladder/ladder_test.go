@@ -274,3 +274,21 @@ func TestRecoveryNamesTheHost(t *testing.T) {
 		t.Errorf("Decide after a host rescue: last_action=%q, RescuedBy=%q; want host, cleared", last, s.Next.RescuedBy)
 	}
 }
+
+// TestRecoveryAfterOwnStepAfterHost: after the host's rescue the outage
+// went on and the router's own L1 then fixed it; the recovery used to
+// still name the host (and `report` counted it as the host's). A step the
+// router takes after the host's rescue is the last action again (SPEC §5
+// rule 2).
+func TestRecoveryAfterOwnStepAfterHost(t *testing.T) {
+	cfg := testConfig()
+	st := State{Boot: "b", Count: 0, RescuedBy: "host", Streak: cfg.L1Threshold - 1, Outage: Outage{Since: t0.Add(-8 * time.Hour), LastAction: L2}}
+	s := Decide(cfg, st, Input{Now: t0, Up: false, Uptime: time.Hour, BootID: "b"})
+	if s.Action != L1 || s.Next.RescuedBy != "" {
+		t.Fatalf("the run after the host's rescue: action %v, RescuedBy %q; want L1, cleared", s.Action, s.Next.RescuedBy)
+	}
+	s = Decide(cfg, s.Next, Input{Now: t0.Add(time.Minute), Up: true, Uptime: time.Hour, BootID: "b"})
+	if !strings.Contains(fmt.Sprint(s.Events), "last_action=L1") {
+		t.Errorf("recovery after the router's own L1: %v; want last_action=L1", s.Events)
+	}
+}
