@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -181,6 +182,57 @@ func TestHostSignalsCaughtOnlyToAct(t *testing.T) {
 			}
 			if got := strings.Join(ran, "; "); got != tc.wantRan {
 				t.Errorf("commands: %q; want %q", got, tc.wantRan)
+			}
+		})
+	}
+}
+
+// TestSignalDuringRebootDelay: a signal during REBOOT_DELAY, before the
+// reboot command ran, used to end the run quietly with the day's mark
+// kept: a person's Ctrl-C cancelled the reboot, yet today's rescue was
+// spent and `report` counted a reboot that never came. Now, unless the
+// system is already shutting down (the reboot coming another way), the
+// mark is torn as for a misfire and the log says so (SPEC §6 step 6).
+func TestSignalDuringRebootDelay(t *testing.T) {
+	for _, tc := range []struct {
+		system   string
+		wantTorn bool
+	}{{"running", true}, {"stopping", false}} {
+		t.Run(tc.system, func(t *testing.T) {
+			var ran []string
+			h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+				ran = append(ran, cmdline)
+				if strings.HasSuffix(cmdline, "is-system-running") {
+					return command.Result{Cmd: cmdline, Stdout: tc.system + "\n"}
+				}
+				return command.Result{Cmd: cmdline}
+			})
+			h.cfg.RebootDelay = time.Hour
+			var log strings.Builder
+			h.log = slog.New(slog.NewTextHandler(&log, nil))
+			dir := t.TempDir()
+			store := rescue.Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+			now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+			mark := state.Mark{Date: "2026-11-25", Time: now, BootID: "b", Reason: "test", Dated: true}
+			if err := store.Save(rescue.State{}, rescue.State{HasMark: true, Mark: mark, LastReboot: "2026-11-25"}); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel() // Ctrl-C during the delay
+			err := h.reboot(ctx, store, mark, "2026-11-20")
+			st, _ := store.Load(now.Location())
+			if slices.ContainsFunc(ran, func(c string) bool { return strings.Contains(c, "systemctl reboot") }) {
+				t.Errorf("ran %q: the reboot command after the signal", ran)
+			}
+			if tc.wantTorn {
+				if err == nil || st.HasMark || st.LastReboot != "2026-11-20" || !strings.Contains(log.String(), "【回退】PVE 重启已取消") {
+					t.Errorf("err %v, mark %v, last reboot %q; want an error, the mark torn, the last reboot back to 2026-11-20, 【回退】 logged:\n%s",
+						err, st.HasMark, st.LastReboot, log.String())
+				}
+				return
+			}
+			if err != nil || !st.HasMark || strings.Contains(log.String(), "【回退】") {
+				t.Errorf("err %v, mark %v; want a quiet end with the mark kept (the system is shutting down):\n%s", err, st.HasMark, log.String())
 			}
 		})
 	}

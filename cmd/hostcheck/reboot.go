@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,7 +14,9 @@ import (
 // reboot is SPEC §6 step 6 after the mark was written: acknowledge SOS on
 // the router, wait REBOOT_DELAY, reboot, and tell a slow shutdown from a
 // misfire. A SIGTERM (ctx cancelled) while waiting is the shutdown reaching
-// us: the run ends quietly.
+// us: the run ends quietly. A signal during REBOOT_DELAY, before the
+// reboot command ran, is that too only when the system is shutting down
+// (cancelled).
 func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, prevReboot string) error {
 	delay := int(h.cfg.RebootDelay.Round(time.Second) / time.Second)
 	if h.cfg.DryRun {
@@ -32,7 +35,7 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 		h.log.Warn(fmt.Sprintf("【终极动作】删除 SOS 成功。PVE 物理机将在 %d 秒后执行优雅重启...", delay), "reason", mark.Reason)
 	}
 	if !sleep(ctx, h.cfg.RebootDelay) {
-		return nil
+		return h.cancelled(context.WithoutCancel(ctx), store, prevReboot)
 	}
 	// The reboot commands run to completion in their own process group
 	// (SPEC §15); a signal meanwhile still ends the run quietly after them.
@@ -71,6 +74,24 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 		return err
 	}
 	return fmt.Errorf("host did not reboot: %s and %s had no effect", h.cfg.RebootCmd, h.cfg.RebootFallbackCmd)
+}
+
+// cancelled answers a signal (SIGINT, SIGTERM) during REBOOT_DELAY,
+// before the reboot command ran. A system already shutting down is the
+// reboot coming another way: the mark stays, the run ends quietly. Else a
+// person stopped it (Ctrl-C, kill): no reboot comes, so the mark is torn
+// as for a misfire, and the log says so; else today's rescue would be
+// spent on a reboot that never happened, silently (SPEC §6 step 6).
+func (h *host) cancelled(ctx context.Context, store rescue.Store, prev string) error {
+	if h.systemState(ctx) == "stopping" {
+		return nil
+	}
+	h.log.Error("【回退】PVE 重启已取消 (收到信号，重启命令未执行)：撕毁今日重启标记，下个检测周期可再介入。", "mark", store.Mark)
+	if err := store.Misfire(h.loc, prev); err != nil {
+		h.log.Error("【严重错误】无法删除今日重启标记", "err", err)
+		return err
+	}
+	return errors.New("host reboot cancelled by a signal before REBOOT_CMD ran")
 }
 
 // stopping reports whether systemd is shutting the system down. A SIGTERM

@@ -97,14 +97,17 @@ func TestSummarizeHost(t *testing.T) {
 		"2026-11-03 10:00:00 WRN 【LAN】请求 OpenWrt 协助。 step=network fault=path",
 		"2026-11-03 10:30:01 WRN 【终极动作】删除 SOS 成功。PVE 物理机将在 10 秒后执行优雅重启... reason=\"SOS count=10\"",
 		"2026-11-03 10:30:02 WRN 【演练】【终极动作】PVE 物理机将在 10 秒后执行优雅重启... (未执行) cmd=x",
+		// A reboot a person cancelled during REBOOT_DELAY: neither a reboot nor a misfire.
+		"2026-11-03 10:40:01 WRN 【终极动作】PVE 物理机将在 10 秒后执行优雅重启... reason=\"LAN fault\"",
+		"2026-11-03 10:40:05 ERR 【回退】PVE 重启已取消 (收到信号，重启命令未执行)：撕毁今日重启标记，下个检测周期可再介入。 mark=/root/pve_did_reboot_today",
 		"2026-11-03 11:00:00 INF 【恢复】互联网已恢复。 outage=2h0m0s",
 	}, "\n")
 	months, err := Summarize(strings.NewReader(log))
 	if err != nil || len(months) != 1 {
 		t.Fatalf("Summarize = %+v, %v", months, err)
 	}
-	if m := months[0]; m.HostReboots != 1 || m.VMRestarts != 1 || m.VMStarts != 2 || m.Assists != 1 || m.Outages != 1 {
-		t.Errorf("month = %+v; want 1 host reboot, 1 VM restart, 2 VM starts, 1 LAN assist, 1 outage", m)
+	if m := months[0]; m.HostReboots != 1 || m.VMRestarts != 1 || m.VMStarts != 2 || m.Assists != 1 || m.Outages != 1 || m.Misfires != 0 {
+		t.Errorf("month = %+v; want 1 host reboot, 1 VM restart, 2 VM starts, 1 LAN assist, 1 outage, no misfire", m)
 	}
 	var b strings.Builder
 	Write(&b, months, true)
