@@ -59,7 +59,13 @@ func (h *host) notifyStep(st rescue.State, obs rescue.Obs, step rescue.Step) {
 	case step.Action == rescue.VMRestart:
 		h.notify("vm-restart", fmt.Sprintf("OpenWrt 虚拟机 %s 已冷重启 (qm stop/start)。", h.cfg.VMID), false)
 	case step.Action == rescue.HostReboot:
-		h.notify("host-reboot", "OpenWrt 发出 SOS，PVE 物理机今天重启一次。"+obs.Router.SOSContent, false)
+		// The mark's reason says why: SOS, a LAN fault, a VM that will
+		// not start; only SOS quotes the router.
+		text := "PVE 物理机今天重启一次 (" + step.Next.Mark.Reason + ")。"
+		if obs.RouterKnown && obs.Router.SOS {
+			text += "OpenWrt 的 SOS：" + obs.Router.SOSContent
+		}
+		h.notify("host-reboot", text, false)
 	case obs.RouterKnown && obs.Router.SOS:
 		h.notify("sos", "OpenWrt 发出 SOS："+obs.Router.SOSContent, true)
 	}

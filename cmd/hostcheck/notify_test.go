@@ -204,3 +204,38 @@ func TestNotifyResetLoggedOnce(t *testing.T) {
 		t.Errorf("6 runs against a service that resets the connection: %d 【通知】发送失败 lines; want 1:\n%s", n, log.String())
 	}
 }
+
+// TestNotifyHostRebootReason: the host-reboot message used to claim
+// "OpenWrt 发出 SOS" for every host reboot, also one for a LAN fault or a
+// VM that will not start (an empty SOS quoted after it). It now gives the
+// mark's reason, and quotes the router's SOS only when there is one (SPEC
+// §9: tell the owner what happened).
+func TestNotifyHostRebootReason(t *testing.T) {
+	for _, tt := range []struct {
+		name, reason string
+		sos          bool
+		want, not    string
+	}{
+		{"LAN fault", "LAN fault (path) after network,reboot", false, "LAN fault (path)", "SOS"},
+		{"SOS", "SOS count=10", true, "OpenWrt 的 SOS：time=x count=10", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := testHost(t, nil)
+			h.cfg.StateDir, h.cfg.NotifyURL = t.TempDir(), "http://127.0.0.1:9/push"
+			obs := rescue.Obs{Now: time.Now(), NetKnown: true, RouterKnown: true}
+			if tt.sos {
+				obs.Router = rescue.Router{SOS: true, SOSContent: "time=x count=10"}
+			}
+			step := rescue.Step{Action: rescue.HostReboot}
+			step.Next.Mark.Reason = tt.reason
+			h.notifyStep(rescue.State{}, obs, step)
+			msgs, err := h.queue().Load()
+			if err != nil || len(msgs) != 1 || msgs[0].Event != "host-reboot" {
+				t.Fatalf("queue = %+v, %v; want one host-reboot message", msgs, err)
+			}
+			if !strings.Contains(msgs[0].Text, tt.want) || tt.not != "" && strings.Contains(msgs[0].Text, tt.not) {
+				t.Errorf("message %q; want %q in it and not %q", msgs[0].Text, tt.want, tt.not)
+			}
+		})
+	}
+}

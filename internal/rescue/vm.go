@@ -241,6 +241,12 @@ func (d *decider) hung(down time.Duration) {
 		return
 	}
 	why := fmt.Sprintf("SSH 与局域网 ping 均无响应已 %v，guest agent: %s，判定虚拟机卡死", down.Round(time.Second), agent)
+	if conf.AgentEnabled && d.o.Agent == qm.PingAnswers {
+		// Not hung (SPEC §13 rule 3 asks for a silent agent), but its
+		// network has been dead past ROUTER_HUNG_AFTER and nothing else on
+		// this host can revive it short of the host's own reboot.
+		why = fmt.Sprintf("SSH 与局域网 ping 均无响应已 %v (ROUTER_HUNG_AFTER)；guest agent 仍响应，虚拟机未卡死，但其网络已失灵", down.Round(time.Second))
+	}
 	if spent(n.VMRestartDate, d.o.Now) {
 		if len(conf.HostPCI) == 0 {
 			d.log(slog.LevelWarn, "【观察】路由虚拟机今天已冷重启过一次，不再重复。", slog.String("vm_id", d.cfg.VMID))

@@ -317,6 +317,34 @@ func TestDecideVMHung(t *testing.T) {
 	}
 }
 
+// TestHungReasonWithAgentAnswering: a running VM whose guest agent answers
+// while SSH and LAN ping have been dead past ROUTER_HUNG_AFTER is cold-
+// restarted (nothing else on this host revives its network short of the
+// host's reboot), but its reason no longer says "guest agent: answers，判定
+// 虚拟机卡死", which contradicted itself: it says the agent answers and the
+// network is dead (SPEC §13 rule 3 calls hung only a silent agent).
+func TestHungReasonWithAgentAnswering(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	obs := full(func(o *Obs) {
+		o.Router, o.LANUp = Router{Err: "dial tcp 192.168.10.1:22: i/o timeout"}, false
+		o.VMConfigKnown, o.VMConfig = true, VMConfig{AgentEnabled: true}
+		o.AgentKnown, o.Agent = true, qm.PingAnswers
+	})
+	s := Decide(cfg, State{RouterDownSince: t0.Add(-20 * time.Minute)}, obs)
+	var reason string
+	for _, e := range s.Events {
+		for _, a := range e.Attrs {
+			if a.Key == "reason" {
+				reason = a.Value.String()
+			}
+		}
+	}
+	if s.Action != VMRestart || !strings.Contains(reason, "guest agent 仍响应，虚拟机未卡死，但其网络已失灵") || strings.Contains(reason, "判定虚拟机卡死") {
+		t.Errorf("action %v, reason %q; want the cold restart, saying the agent answers and the network is dead", s.Action, reason)
+	}
+}
+
 // TestSimulateVMFault pins the time to rescue of the router VM faults
 // (SPEC §13: stopped ≤ 6 min, hung with an agent ≤ 16 min) to figures
 // worked out by hand under the default config with VM_ID set: hostcheck
