@@ -100,6 +100,12 @@ type State struct {
 	// internet down, whose `qm status` failed: one failure is no reason to
 	// skip the VM's cold restart for the host's reboot, two in a row are.
 	QMFailSince time.Time
+	// HeldReboot is the reason of a host reboot that HOST_REBOOT_HOURS
+	// held in the outage under way ("" none). SOS, its cause, does not
+	// last: midnight-reset clears it on the router at 00:00, before a
+	// window such as 1-6 opens; the held reboot is then still due in the
+	// window while the outage goes on (SPEC §16).
+	HeldReboot string
 }
 
 // VMStatus is what `qm status VMID --verbose` said.
@@ -352,6 +358,16 @@ func (d *decider) run() {
 			return
 		}
 		n.LANFault, n.LANSeen, n.LANSteps = "", 0, ""
+		if n.HeldReboot != "" {
+			// The SOS that called for it was cleared at midnight; the
+			// outage it was for goes on.
+			d.log(slog.LevelWarn, "【确认】本次断网中被时间窗口推迟的物理机重启仍未执行，断网仍在继续。",
+				slog.String("held", n.HeldReboot), slog.String("router_count", d.o.Router.Count))
+			if d.guards() {
+				d.sosStep(n.HeldReboot)
+			}
+			return
+		}
 		d.log(slog.LevelInfo, "【观察】未发现 SOS 信号。判定 OpenWrt 仍在尝试自愈或处于熔断期。",
 			slog.String("router_count", d.o.Router.Count))
 		return
@@ -370,11 +386,19 @@ func (d *decider) run() {
 	if !d.guards() {
 		return
 	}
+	d.sosStep("SOS " + d.o.Router.SOSContent)
+}
+
+// sosStep is steps 5 and 6 once SOS (or a held reboot it caused) passed
+// the guards: the router VM's cold restart first, once a day, else the
+// host's reboot.
+func (d *decider) sosStep(reason string) {
+	n := &d.step.Next
+	now := d.o.Now
 	// Step 5: the router VM first, once a day.
 	if d.cfg.VMID != "" && d.vmLocked {
 		return // a backup or migration holds the VM (logged 【推迟】): no VM action, no host reboot under it
 	}
-	reason := "SOS " + d.o.Router.SOSContent
 	if d.cfg.VMID != "" && d.cfg.VMRestartFirst && !spent(n.VMRestartDate, now) {
 		if !d.vmUnknown {
 			d.vmRestart("SOS: 先冷重启路由虚拟机")
@@ -471,7 +495,7 @@ func (d *decider) recovered() {
 		d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
 			slog.Duration("outage", d.o.Now.Sub(n.DownSince).Round(time.Second)), slog.String("by", d.o.NetDetail))
 	}
-	n.DownSince, n.RouterDownSince, n.QMFailSince = time.Time{}, time.Time{}, time.Time{}
+	n.DownSince, n.RouterDownSince, n.QMFailSince, n.HeldReboot = time.Time{}, time.Time{}, time.Time{}, ""
 }
 
 // hostReboot is step 6: the mark is part of the new state, so the caller
@@ -486,9 +510,10 @@ func (d *decider) hostReboot(reason string) {
 	if w := d.cfg.HostRebootHours; !w.Contains(now) {
 		d.log(slog.LevelWarn, "【推迟】物理机重启只在 HOST_REBOOT_HOURS 时间窗口内进行。",
 			slog.String("window", w.String()), slog.String("from", w.Next(now).Format("01-02 15:04")), slog.String("reason", reason))
+		n.HeldReboot = reason // due in the window while this outage lasts
 		return
 	}
-	n.HasMark, n.LastReboot = true, Today(now)
+	n.HasMark, n.LastReboot, n.HeldReboot = true, Today(now), ""
 	n.Mark = state.Mark{Date: Today(now), Time: now, BootID: d.o.BootID, Dated: true, Reason: reason}
 	n.QMFailSince = time.Time{} // the reboot mends qm; a failure after it starts afresh
 	d.step.Action = HostReboot

@@ -73,11 +73,16 @@ func SimulateJoint(rcfg, hcfg config.Config, start time.Time, horizon time.Durat
 			obs.LANUp = true
 		}
 		hstep := Decide(hcfg, hs, obs)
-		hs = hstep.Next
 		if obs.Router.SOS && !confirmed {
 			confirmed = true
 			res.Events = append(res.Events, JointEvent{now, "host", "【确认】 hostcheck sees SOS"})
 		}
+		if hstep.Next.HeldReboot != "" && hs.HeldReboot == "" {
+			w := hcfg.HostRebootHours
+			res.Events = append(res.Events, JointEvent{now, "host", fmt.Sprintf("【推迟】 HOST_REBOOT_HOURS=%s holds the host reboot until %s, kept while the outage lasts",
+				w, w.Next(now).Format("Mon 15:04"))})
+		}
+		hs = hstep.Next
 		switch hstep.Action {
 		case VMRestart:
 			confirmed = false

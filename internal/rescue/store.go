@@ -98,6 +98,8 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		st.LANSeen, _ = strconv.Atoi(rec["lan_seen"])
 		st.LANSteps = rec["lan_steps"]
 	}
+	// A host reboot HOST_REBOOT_HOURS held (SPEC §16): optional, our own text.
+	st.HeldReboot = rec["held_reboot"]
 	// Maintenance mode (SPEC §16): damaged is no pause.
 	now := time.Now
 	if s.Now != nil {
@@ -137,7 +139,7 @@ func (s Store) Save(old, next State) error {
 		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
 		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps &&
-		old.QMFailSince.Equal(next.QMFailSince) {
+		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot {
 		return nil
 	}
 	if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
@@ -145,7 +147,7 @@ func (s Store) Save(old, next State) error {
 	}
 	p := filepath.Join(s.StateDir, RecordFile)
 	if next.DownSince.IsZero() && next.RouterDownSince.IsZero() && next.VMRestartDate == "" && next.LastReboot == "" &&
-		next.VMStartDate == "" && next.LANFault == "" && next.QMFailSince.IsZero() {
+		next.VMStartDate == "" && next.LANFault == "" && next.QMFailSince.IsZero() && next.HeldReboot == "" {
 		return state.Remove(p)
 	}
 	return state.WriteRecord(p, state.Record{
@@ -161,6 +163,7 @@ func (s Store) Save(old, next State) error {
 		"lan_seen":           strconv.Itoa(next.LANSeen),
 		"lan_steps":          next.LANSteps,
 		"qm_fail_since":      state.RecordTimeString(next.QMFailSince),
+		"held_reboot":        next.HeldReboot,
 	})
 }
 

@@ -522,3 +522,53 @@ func TestQMFailSinceClears(t *testing.T) {
 		t.Errorf("next day, one failure: %v (%s); want 【推迟】", s.Action, msgs(s))
 	}
 }
+
+// TestHeldRebootAcrossMidnight: SOS at 16:00 with HOST_REBOOT_HOURS=1-6
+// holds the host reboot (【推迟】 from 01:00). midnight-reset clears SOS on
+// the router at 00:00, so at 01:00 the host used to find no SOS and only
+// observe: under the default thresholds SOS came back after the window
+// closed, every day, and the promised reboot never came. The held reboot
+// is now kept for the outage, and taken in the window while the outage
+// lasts; a recovery drops it (SPEC §16).
+func TestHeldRebootAcrossMidnight(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.HostRebootHours, _ = config.ParseHours("1-6")
+	at := func(day, h, m int, sos bool) Obs {
+		return full(func(o *Obs) {
+			o.Now = time.Date(2026, 11, day, h, m, 0, 0, cst)
+			o.Router.SOS = sos
+			if !sos {
+				o.Router.SOSContent = ""
+			}
+		})
+	}
+	s := Decide(cfg, State{}, at(25, 16, 0, true))
+	if s.Action != None || s.Next.HeldReboot == "" || !strings.Contains(msgs(s), "【推迟】物理机重启只在 HOST_REBOOT_HOURS") {
+		t.Fatalf("16:00 with SOS: action %v, held %q, log %q; want 【推迟】 and the reboot held", s.Action, s.Next.HeldReboot, msgs(s))
+	}
+	held := s.Next.HeldReboot
+	// Kept in hostcheck.state between runs.
+	store := Store{Mark: filepath.Join(t.TempDir(), "mark"), StateDir: t.TempDir()}
+	if err := store.Save(State{}, s.Next); err != nil {
+		t.Fatal(err)
+	}
+	if back, problems := store.Load(cst); back.HeldReboot != held || len(problems) != 0 {
+		t.Fatalf("Load after Save: held %q, problems %v; want %q", back.HeldReboot, problems, held)
+	}
+	s = Decide(cfg, s.Next, at(26, 0, 5, false)) // SOS cleared by midnight-reset
+	if s.Action != None || s.Next.HeldReboot != held || !strings.Contains(msgs(s), "【确认】本次断网中被时间窗口推迟的物理机重启仍未执行") ||
+		!strings.Contains(msgs(s), "【推迟】") {
+		t.Fatalf("00:05, no SOS: action %v, held %q, log %q; want still held, 【推迟】", s.Action, s.Next.HeldReboot, msgs(s))
+	}
+	in := Decide(cfg, s.Next, at(26, 1, 0, false))
+	if in.Action != HostReboot || in.Next.HeldReboot != "" || in.Next.Mark.Reason != held {
+		t.Errorf("01:00, outage on, no SOS: action %v, held %q, reason %q; want the held host reboot (%q)", in.Action, in.Next.HeldReboot, in.Next.Mark.Reason, held)
+	}
+	up := Decide(cfg, s.Next, Obs{Now: time.Date(2026, 11, 26, 0, 30, 0, 0, cst), NetKnown: true, NetUp: true})
+	if up.Next.HeldReboot != "" {
+		t.Errorf("the internet is back: held %q; want dropped", up.Next.HeldReboot)
+	}
+	if after := Decide(cfg, up.Next, at(26, 1, 0, false)); after.Action != None {
+		t.Errorf("a new outage at 01:00 without SOS: action %v; want only observing", after.Action)
+	}
+}
