@@ -437,6 +437,12 @@ func (in *installer) uninstall(ctx context.Context) error {
 		if err := in.removeBinaries(); err != nil {
 			return err
 		}
+		// A stopped exporter's last values would be read as current.
+		if f := in.cfg.MetricsFile; f != "" {
+			if _, err := in.remove(in.path(f)); err != nil {
+				return err
+			}
+		}
 		if in.o.Router != "" {
 			if err := in.deploy(ctx); err != nil {
 				return err

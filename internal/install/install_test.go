@@ -271,9 +271,26 @@ func TestPrefixStaysInTree(t *testing.T) {
 				}
 			}
 
+			// The host's METRICS_FILE goes with hostcheck: node_exporter
+			// would serve a stopped exporter's last values as current.
+			prom := filepath.Join(prefix, "var/lib/node-exporter/netrescue.prom")
+			if role == crontab.Host {
+				if err := os.WriteFile(conf, []byte(readFile(t, conf)+"METRICS_FILE=/var/lib/node-exporter/netrescue.prom\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.MkdirAll(filepath.Dir(prom), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(prom, []byte("netrescue_internet_up 1\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			run(install.Options{Uninstall: true})
 			if got := readFile(t, cron); got != foreign {
 				t.Errorf("crontab after uninstall = %q; want %q", got, foreign)
+			}
+			if install.Exists(prom) {
+				t.Errorf("uninstall kept METRICS_FILE %s", prom)
 			}
 			if !install.Exists(conf) {
 				t.Errorf("uninstall removed %s; want it kept", conf)

@@ -248,8 +248,13 @@ func testDeb(t *testing.T, rel release, unpacked string) {
 		for _, k := range kept {
 			write(t, filepath.Join(r, k), "kept "+k+"\n", 0o600)
 		}
-		edited := read(t, conf) + "OP_IP=10.0.0.1\n"
+		// METRICS_FILE, quoted as a person may write it: a stopped
+		// exporter's file goes with the package (node_exporter would serve
+		// its last values as current).
+		edited := read(t, conf) + "OP_IP=10.0.0.1\nMETRICS_FILE='/var/lib/prometheus/node-exporter/netrescue.prom'\n"
 		write(t, conf, edited, 0o600)
+		prom := filepath.Join(r, "var/lib/prometheus/node-exporter/netrescue.prom")
+		write(t, prom, "netrescue_internet_up 1\n", 0o644)
 
 		mustDpkg(t, r, "-r", "netrescue")
 		if st := dpkgStatus(t, r); st != "deinstall ok config-files" {
@@ -262,6 +267,9 @@ func testDeb(t *testing.T, rel release, unpacked string) {
 		}
 		if got := read(t, conf); got != edited {
 			t.Errorf("/etc/netrescue.conf after dpkg -r = %q; want the edited file kept", got)
+		}
+		if exists(prom) {
+			t.Errorf("METRICS_FILE %s still there after dpkg -r", prom)
 		}
 		for _, k := range append(kept, "etc/cron.d/netrescue", "root/.ssh/id_ed25519") {
 			if !exists(filepath.Join(r, k)) {
