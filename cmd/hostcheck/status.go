@@ -79,6 +79,11 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 			Fix: "set the clock right (NTP); the next hostcheck run repairs the date, or run midnight-reset -force now"})
 	}
 	checks = append(checks, health.Pause(st.PauseUntil, now, "hostcheck resume"))
+	if st.HeldReboot != "" {
+		w := h.cfg.HostRebootHours
+		checks = append(checks, health.Info("held host reboot", fmt.Sprintf("%s: HOST_REBOOT_HOURS=%s holds it; taken from %s if this outage lasts",
+			st.HeldReboot, w, w.Next(now).Format("01-02 15:04"))))
+	}
 	if st.VMRestartDate != "" {
 		checks = append(checks, health.Info("router VM restart", "last on "+st.VMRestartDate))
 	}

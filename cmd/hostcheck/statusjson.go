@@ -38,6 +38,7 @@ type hostState struct {
 	Actions         map[string]int  `json:"actions"`     // counts from the same file: host-reboot, vm-restart, vm-start, vm-resume
 	Heartbeat       *hostBeat       `json:"heartbeat"`   // null without HEARTBEAT_URL
 	Pause           *health.Until   `json:"pause"`       // maintenance mode (SPEC §16); null when none
+	HeldReboot      string          `json:"held_reboot"` // the reason of a host reboot HOST_REBOOT_HOURS holds in this outage; "" none
 }
 
 type hostMark struct {
@@ -74,7 +75,7 @@ type hostBeat struct {
 func (h *host) statusState(st rescue.State, now time.Time, res probe.Result, rs remote.RouterState, routerErr error) hostState {
 	js := hostState{StateDir: h.cfg.StateDir, LastRebootDate: st.LastReboot, DownSince: health.TimeOrNull(st.DownSince),
 		RouterDownSince: health.TimeOrNull(st.RouterDownSince), VMRestartDate: st.VMRestartDate,
-		Internet: health.Internet{Up: res.Up, Detail: res.Summary()}}
+		Internet: health.Internet{Up: res.Up, Detail: res.Summary()}, HeldReboot: st.HeldReboot}
 	_, js.HostRescue = rescue.HostRescueOutlook(st, now)
 	if st.PauseUntil.After(now) {
 		js.Pause = health.NewUntil(st.PauseUntil, now)
