@@ -197,8 +197,8 @@ func TestSignalDuringRebootDelay(t *testing.T) {
 	for _, tc := range []struct {
 		system   string
 		wantTorn bool
-	}{{"running", true}, {"stopping", false}} {
-		t.Run(tc.system, func(t *testing.T) {
+	}{{"running", true}, {"degraded", true}, {"stopping", false}, {"offline", false}, {"", false}} {
+		t.Run("system "+tc.system, func(t *testing.T) {
 			var ran []string
 			h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
 				ran = append(ran, cmdline)
@@ -211,6 +211,7 @@ func TestSignalDuringRebootDelay(t *testing.T) {
 			var log strings.Builder
 			h.log = slog.New(slog.NewTextHandler(&log, nil))
 			dir := t.TempDir()
+			h.cfg.StateDir, h.cfg.NotifyURL = dir, "http://127.0.0.1:9/push"
 			store := rescue.Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
 			now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 			mark := state.Mark{Date: "2026-11-25", Time: now, BootID: "b", Reason: "test", Dated: true}
@@ -228,6 +229,10 @@ func TestSignalDuringRebootDelay(t *testing.T) {
 				if err == nil || st.HasMark || st.LastReboot != "2026-11-20" || !strings.Contains(log.String(), "【回退】PVE 重启已取消") {
 					t.Errorf("err %v, mark %v, last reboot %q; want an error, the mark torn, the last reboot back to 2026-11-20, 【回退】 logged:\n%s",
 						err, st.HasMark, st.LastReboot, log.String())
+				}
+				// The owner, told of the reboot, is told it did not come.
+				if msgs, _ := h.queue().Load(); len(msgs) != 1 || msgs[0].Event != "misfire" || !strings.Contains(msgs[0].Text, "PVE 重启已取消") {
+					t.Errorf("notifications %+v; want one misfire saying the reboot was cancelled", msgs)
 				}
 				return
 			}

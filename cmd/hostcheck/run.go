@@ -154,7 +154,7 @@ func run(ctx context.Context, args []string, e env) error {
 			pre = "【演练】"
 		}
 		if sub == "resume" {
-			return cli.Resume(h.log, e.Stdout, dir, pre, h.e.Now())
+			return cli.Resume(h.log, e.Stdout, dir, pre, time.Time{})
 		}
 		return cli.Pause(h.log, e.Stdout, dir, pre, h.e.Now().In(h.loc), pauseDur)
 	}

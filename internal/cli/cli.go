@@ -496,15 +496,17 @@ func Pause(log *slog.Logger, stdout io.Writer, stateDir, pre string, now time.Ti
 	return nil
 }
 
-// Resume ends maintenance mode now; pre as for Pause. A pause under way
-// is not removed but ends now: the next run then ends it as one that ran
-// out, and the router's ladder starts over from L1 (its streak climbed
-// while paused: kept, the next run would jump to an L3).
-func Resume(log *slog.Logger, stdout io.Writer, stateDir, pre string, now time.Time) error {
-	until, _ := pause.Read(stateDir, now)
+// Resume ends maintenance mode now; pre as for Pause. With endAt (the
+// router: now) a pause under way is not removed but ends then: the next
+// run ends it as one that ran out, and the router's ladder starts over
+// from L1 (its streak climbed while paused: kept, the next run would jump
+// to an L3). With endAt zero (the host, which keeps no streak) the file
+// goes.
+func Resume(log *slog.Logger, stdout io.Writer, stateDir, pre string, endAt time.Time) error {
+	until, _ := pause.Read(stateDir, endAt)
 	err := pause.Clear(stateDir)
-	if now.Before(until) {
-		err = pause.Write(stateDir, now)
+	if !endAt.IsZero() && endAt.Before(until) {
+		err = pause.Write(stateDir, endAt)
 	}
 	if err != nil {
 		log.Error(pre+"【严重错误】无法结束维护模式", "err", err)

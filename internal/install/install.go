@@ -437,8 +437,9 @@ func (in *installer) uninstall(ctx context.Context) error {
 		if err := in.removeBinaries(); err != nil {
 			return err
 		}
-		// A stopped exporter's last values would be read as current.
-		if f := in.cfg.MetricsFile; f != "" {
+		// A stopped exporter's last values would be read as current (the
+		// package's hostcheck, when there is one, still runs and keeps it).
+		if f := in.cfg.MetricsFile; f != "" && !in.pkg {
 			if _, err := in.remove(in.path(f)); err != nil {
 				return err
 			}

@@ -255,6 +255,12 @@ func testDeb(t *testing.T, rel release, unpacked string) {
 		write(t, conf, edited, 0o600)
 		prom := filepath.Join(r, "var/lib/prometheus/node-exporter/netrescue.prom")
 		write(t, prom, "netrescue_internet_up 1\n", 0o644)
+		// install.sh --uninstall removes only its own copy here: the
+		// package's hostcheck still runs and keeps METRICS_FILE.
+		e.mustRun("host", "--role", "host", "--prefix", r, "--bin", e.bin, "--uninstall")
+		if !exists(prom) {
+			t.Errorf("install.sh --uninstall on the packaged host removed the package's METRICS_FILE")
+		}
 
 		mustDpkg(t, r, "-r", "netrescue")
 		if st := dpkgStatus(t, r); st != "deinstall ok config-files" {

@@ -101,19 +101,27 @@ func (c Config) ReadRouterState(ctx context.Context, stateDir string) (RouterSta
 // that the router starts afresh; it writes net_rescued_by ("host" with
 // resetCount, "vm" without) so that the router's 【状态恢复】 names who ended
 // the outage; then it deletes SOS_SYSTEM. SOS goes last so that a failure
-// half way leaves the strongest signal in place.
+// half way leaves the strongest signal in place. A full flash (the router's
+// overlay, where a new file finds no room) is no such failure: the count
+// is then deleted instead (no net_rb_count reads as 0) and net_rescued_by,
+// a courtesy, left out, so that SOS still goes; else the router came back
+// from the host's reboot still in SOS, idle until midnight.
 func (c Config) AckSOS(ctx context.Context, stateDir string, resetCount bool) error {
-	var ops []fileOp
-	by := "vm\n"
-	if resetCount {
-		ops = append(ops, fileOp{name: countFile, write: true, content: "0\n"}, fileOp{name: coolingFile})
-		by = "host\n"
-	}
-	ops = append(ops, fileOp{name: rescuedFile, write: true, content: by}, fileOp{name: sosFile})
-	if err := c.applyOps(ctx, stateDir, ops); err != nil {
+	if err := c.applyOps(ctx, stateDir, ackOps(resetCount)); err != nil {
 		return fmt.Errorf("acknowledge router SOS: %w", err)
 	}
 	return nil
+}
+
+// ackOps are AckSOS's changes, in order.
+func ackOps(resetCount bool) []fileOp {
+	var ops []fileOp
+	by := "vm\n"
+	if resetCount {
+		ops = append(ops, fileOp{name: countFile, write: true, content: "0\n", unwritten: removeIt}, fileOp{name: coolingFile})
+		by = "host\n"
+	}
+	return append(ops, fileOp{name: rescuedFile, write: true, content: by, unwritten: skipIt}, fileOp{name: sosFile})
 }
 
 // CreateSOS writes SOS_SYSTEM with content on the router, atomically
@@ -147,11 +155,23 @@ func (c Config) RestoreRouterState(ctx context.Context, stateDir string, st Rout
 }
 
 // fileOp writes content to name, or removes name when write is false.
+// unwritten says what a write whose temporary file cannot be written (a
+// full flash) does instead: fail the whole script (the default), remove
+// name, or leave name as it is.
 type fileOp struct {
-	name    string
-	write   bool
-	content string
+	name      string
+	write     bool
+	content   string
+	unwritten unwritten
 }
+
+type unwritten int
+
+const (
+	failAll  unwritten = iota // exit 1, nothing renamed
+	removeIt                  // rm name instead: its absence means the same
+	skipIt                    // leave name as it is: the write is a courtesy
+)
 
 func (c Config) applyOps(ctx context.Context, stateDir string, ops []fileOp) error {
 	cmd, err := opsCommand(stateDir, ops)
@@ -181,13 +201,24 @@ func opsCommand(stateDir string, ops []fileOp) (string, error) {
 		if strings.IndexByte(op.content, 0) >= 0 {
 			return "", fmt.Errorf("content of %s: contains a NUL byte", op.name)
 		}
-		fmt.Fprintf(&b, "printf '%%s' %s >%s || { rm -f .netrescue.$$.*; exit 1; }\n", ShellQuote(op.content), tmp(i))
+		if op.unwritten == failAll {
+			fmt.Fprintf(&b, "printf '%%s' %s >%s || { rm -f .netrescue.$$.*; exit 1; }\n", ShellQuote(op.content), tmp(i))
+			continue
+		}
+		// nr_unwritten_I marks a temp that could not be written.
+		fmt.Fprintf(&b, "nr_unwritten_%d=\nprintf '%%s' %s >%s || { rm -f %s; nr_unwritten_%d=1; }\n", i, ShellQuote(op.content), tmp(i), tmp(i), i)
 	}
 	b.WriteString("sync\n")
 	for i, op := range ops {
-		if op.write {
+		switch {
+		case op.write && op.unwritten == removeIt:
+			fmt.Fprintf(&b, "if [ -n \"$nr_unwritten_%d\" ]; then rm -rf %s; else mv -f %s %s; fi || { rm -f .netrescue.$$.*; exit 1; }\n",
+				i, op.name, tmp(i), op.name)
+		case op.write && op.unwritten == skipIt:
+			fmt.Fprintf(&b, "[ -n \"$nr_unwritten_%d\" ] || mv -f %s %s || { rm -f .netrescue.$$.*; exit 1; }\n", i, tmp(i), op.name)
+		case op.write:
 			fmt.Fprintf(&b, "mv -f %s %s || { rm -f .netrescue.$$.*; exit 1; }\n", tmp(i), op.name)
-		} else {
+		default:
 			// -r: a SOS_SYSTEM the router left as a directory is SOS
 			// too, and acknowledging it must delete it (SPEC §15).
 			fmt.Fprintf(&b, "rm -rf %s || { rm -f .netrescue.$$.*; exit 1; }\n", op.name)

@@ -560,3 +560,70 @@ func FuzzRouterStateRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// TestAckSOSFullFlash: on a full router flash (the overlay with no room
+// for a new file) the acknowledgement used to fail at its first temp file
+// and change nothing: the router came back from the host's reboot still in
+// SOS, idle until midnight. Now the count is deleted instead of written
+// (no net_rb_count reads as 0), net_rescued_by is left out, and cooling
+// and SOS go (SPEC §6 step 6). With room, the same script writes them as
+// before. STATE_DIR is a tiny tmpfs inside `unshare -m`, run by sh and by
+// busybox ash.
+func TestAckSOSFullFlash(t *testing.T) {
+	script := `mkdir -p "$1/full" "$1/room"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/full"`
+	dir, child := testlab.InMountNS(t, "NRS_REMOTE_ACK_FULL", script, nil)
+	if !child {
+		return
+	}
+	for _, sh := range shells(t) {
+		for _, full := range []bool{true, false} {
+			state := filepath.Join(dir, "room")
+			if full {
+				state = filepath.Join(dir, "full")
+			}
+			for name, content := range map[string]string{countFile: "9\n", coolingFile: "1000\n", sosFile: "time=x count=9\n"} {
+				if err := os.WriteFile(filepath.Join(state, name), []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if full {
+				_ = exec.Command("dd", "if=/dev/zero", "of="+filepath.Join(state, "filler"), "bs=4k").Run()
+				if err := os.WriteFile(filepath.Join(state, "probe"), []byte("x"), 0o644); err == nil {
+					t.Fatal("the flash is not full: the test would prove nothing")
+				}
+			}
+			cmd, err := opsCommand(state, ackOps(true))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out, err := runShell(t, sh, cmd); err != nil {
+				t.Errorf("%v, full %v: the acknowledgement failed: %v\n%s", sh, full, err, out)
+			}
+			for _, gone := range []string{sosFile, coolingFile} {
+				if _, err := os.Lstat(filepath.Join(state, gone)); err == nil {
+					t.Errorf("%v, full %v: %s still there", sh, full, gone)
+				}
+			}
+			count, err := os.ReadFile(filepath.Join(state, countFile))
+			switch {
+			case full && err == nil:
+				t.Errorf("%v, full: net_rb_count = %q; want it deleted (reads as 0)", sh, count)
+			case !full && string(count) != "0\n":
+				t.Errorf("%v, with room: net_rb_count = %q, %v; want 0", sh, count, err)
+			}
+			if by, err := os.ReadFile(filepath.Join(state, rescuedFile)); !full && string(by) != "host\n" {
+				t.Errorf("%v, with room: net_rescued_by = %q, %v; want host", sh, by, err)
+			}
+			entries, _ := os.ReadDir(state)
+			for _, e := range entries {
+				if strings.HasPrefix(e.Name(), ".netrescue.") {
+					t.Errorf("%v, full %v: %s left behind", sh, full, e.Name())
+				}
+			}
+			for _, e := range entries {
+				_ = os.Remove(filepath.Join(state, e.Name()))
+			}
+		}
+	}
+}

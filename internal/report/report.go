@@ -170,8 +170,12 @@ func Summarize(r io.Reader) ([]Month, error) {
 			m.HostReboots++
 		case strings.HasPrefix(msg, "【LAN】请求 OpenWrt 协助"):
 			m.Assists++
-		case strings.HasPrefix(msg, "【回退】PVE 重启已取消") && m.HostReboots > 0:
-			m.HostReboots-- // stopped by a person before the command ran: no reboot, no misfire
+		case strings.HasPrefix(msg, "【回退】PVE 重启已取消"):
+			// Stopped by a person before the command ran: no reboot (its
+			// 【终极动作】 line may be in the month before), no misfire.
+			if m.HostReboots > 0 {
+				m.HostReboots--
+			}
 		case strings.HasPrefix(msg, "【回退】"):
 			m.Misfires++
 		}

@@ -116,6 +116,23 @@ func TestSummarizeHost(t *testing.T) {
 	}
 }
 
+// TestSummarizeCancelAcrossMonths: a host reboot cancelled during
+// REBOOT_DELAY whose 【回退】 line falls in the month after its 【终极动作】
+// line is no misfire there either.
+func TestSummarizeCancelAcrossMonths(t *testing.T) {
+	log := "2026-11-30 23:59:55 WRN 【终极动作】PVE 物理机将在 10 秒后执行优雅重启... reason=x\n" +
+		"2026-12-01 00:00:02 ERR 【回退】PVE 重启已取消 (收到信号，重启命令未执行)：撕毁今日重启标记，下个检测周期可再介入。 mark=m\n"
+	months, err := Summarize(strings.NewReader(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range months {
+		if m.Misfires != 0 {
+			t.Errorf("%+v: a cancelled reboot counted as a misfire", m)
+		}
+	}
+}
+
 func FuzzParseLine(f *testing.F) {
 	f.Add(`2026-11-25 13:51:39 INF 【状态恢复】网络已恢复 outage=5m0s last_action=L2 by="x y"`)
 	f.Add(`2026-11-25 13:51:39 ERR a=b c="d`)

@@ -111,18 +111,30 @@ func joinStep(done string, st assist.Step) string {
 	return done + "," + string(st)
 }
 
+// LANHoldRuns is how many host runs in a row a LAN fault may be seen while
+// the router answers "not now" (cooling, just booted, busy) before such a
+// refusal counts as the step tried: an hour at the default five minutes.
+const LANHoldRuns = 12
+
 // Refused answers a router's refusal of the LAN step just asked for (SPEC
-// §14): a refusal that says "not now" (the router is paused or in a dry
-// run, cooling after its reboots, just booted, or busy) did not take the
-// step, so it is taken off the steps done, and the next run asks again;
-// else the host would climb to the VM's cold restart or its own reboot
-// over steps that never ran, in the middle of the owner's maintenance.
-// A refusal that says "never today" (the daily limit, SOS raised) leaves
+// §14). A refusal that says "not now" did not take the step, so it is
+// taken off the steps done, and the next run asks again; else the host
+// would climb to the VM's cold restart or its own reboot over steps that
+// never ran: always while the router is paused (the owner's maintenance,
+// SPEC §16, at most 7 days), and for a cooling, a router just booted or a
+// busy one while the fault is younger than LANHoldRuns runs, so that none
+// of them holds the house offline for good (a router whose uptime cannot
+// be read answers "just booted" for ever). A refusal that does not end by
+// itself (the daily limit, SOS raised, a router left in DRY_RUN) leaves
 // the step done: what is left is the host's, under §6's rules. ok is
 // false when the refusal leaves the state as it is.
 func Refused(next State, st assist.Step, why string) (back State, ok bool) {
 	switch why {
-	case assist.WhyPause, assist.WhyDryRun, assist.WhyCooling, assist.WhySafeUptime, assist.WhyBusy:
+	case assist.WhyPause:
+	case assist.WhyCooling, assist.WhySafeUptime, assist.WhyBusy:
+		if next.LANSeen >= LANHoldRuns {
+			return next, false
+		}
 	default:
 		return next, false
 	}

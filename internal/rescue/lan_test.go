@@ -133,10 +133,11 @@ func TestRefused(t *testing.T) {
 		ok    bool
 	}{
 		{"network", assist.Network, assist.WhyPause, "", true},
-		{"dns,network", assist.Network, assist.WhyDryRun, "dns", true},
 		{"network,reboot", assist.Reboot, assist.WhyCooling, "network", true},
 		{"network,reboot", assist.Reboot, assist.WhySafeUptime, "network", true},
 		{"dns", assist.DNS, assist.WhyBusy, "", true},
+		// A router left in DRY_RUN never takes a step: the host goes on.
+		{"dns,network", assist.Network, assist.WhyDryRun, "dns,network", false},
 		{"network,reboot", assist.Reboot, assist.WhyLimit, "network,reboot", false},
 		{"network,reboot", assist.Reboot, assist.WhySOS, "network,reboot", false},
 		{"network,reboot", assist.Reboot, assist.WhyCommand, "network,reboot", false},
@@ -147,6 +148,47 @@ func TestRefused(t *testing.T) {
 		if back.LANSteps != tt.want || ok != tt.ok || back.LANFault != LANPath || back.LANSeen != 3 {
 			t.Errorf("Refused(%q, %s, %s) = %q (fault %q, seen %d), %v; want %q, %v",
 				tt.steps, tt.step, tt.why, back.LANSteps, back.LANFault, back.LANSeen, ok, tt.want, tt.ok)
+		}
+	}
+	// After LANHoldRuns runs of the fault, "not now" counts as tried,
+	// except a pause (the owner's, bounded by itself).
+	for _, why := range []string{assist.WhyCooling, assist.WhySafeUptime, assist.WhyBusy} {
+		if _, ok := Refused(State{LANFault: LANPath, LANSeen: LANHoldRuns, LANSteps: "network,reboot"}, assist.Reboot, why); ok {
+			t.Errorf("Refused(%s) after %d runs of the fault still holds", why, LANHoldRuns)
+		}
+	}
+	if _, ok := Refused(State{LANFault: LANPath, LANSeen: 10 * LANHoldRuns, LANSteps: "network"}, assist.Network, assist.WhyPause); !ok {
+		t.Errorf("a pause no longer holds after %d runs", 10*LANHoldRuns)
+	}
+}
+
+// TestLANHoldEnds: the host's whole LAN ladder against a router that
+// answers every request "not now" (a cooling, or an uptime it cannot read)
+// ends in the host reboot after LANHoldRuns runs of the fault, and against
+// a router left in DRY_RUN at once, as if the steps had run (SPEC §14:
+// "after that, the host reboot"); it used to ask for the network step
+// every five minutes for ever.
+func TestLANHoldEnds(t *testing.T) {
+	cfg := config.Default(config.Host)
+	for _, why := range []string{assist.WhySafeUptime, assist.WhyDryRun} {
+		st := State{}
+		reboot := -1
+		for run := 0; run < 3*LANHoldRuns && reboot < 0; run++ {
+			s := Decide(cfg, st, full(func(o *Obs) {
+				o.Now = t0.Add(time.Duration(run) * 5 * time.Minute)
+				o.Router, o.DNSKnown, o.DNSOK = Router{SelfKnown: true, SelfUp: true, Count: "0"}, true, false
+			}))
+			next := s.Next
+			if s.Action == Assist {
+				next, _ = Refused(next, s.Assist, why)
+			}
+			if s.Action == HostReboot {
+				reboot = run
+			}
+			st = next
+		}
+		if reboot < 0 || why == assist.WhyDryRun && reboot > 5 || reboot > LANHoldRuns+3 {
+			t.Errorf("router refusing %s: host reboot at run %d; want one within the hold", why, reboot)
 		}
 	}
 }

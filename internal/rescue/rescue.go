@@ -11,6 +11,7 @@ package rescue
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/assist"
@@ -360,11 +361,14 @@ func (d *decider) run() {
 		n.LANFault, n.LANSeen, n.LANSteps = "", 0, ""
 		if n.HeldReboot != "" {
 			// The SOS that called for it was cleared at midnight; the
-			// outage it was for goes on.
+			// outage it was for goes on. What was held is the host's
+			// reboot (the VM's cold restart, when it comes first, is never
+			// held): no new day's VM restart comes before it, at 00:00
+			// beside the router's midnight-reset.
 			d.log(slog.LevelWarn, "【确认】本次断网中被时间窗口推迟的物理机重启仍未执行，断网仍在继续。",
 				slog.String("held", n.HeldReboot), slog.String("router_count", d.o.Router.Count))
-			if d.guards() {
-				d.sosStep(n.HeldReboot)
+			if d.guards() && (d.cfg.VMID == "" || !d.vmLocked) {
+				d.hostReboot(n.HeldReboot)
 			}
 			return
 		}
@@ -510,7 +514,9 @@ func (d *decider) hostReboot(reason string) {
 	if w := d.cfg.HostRebootHours; !w.Contains(now) {
 		d.log(slog.LevelWarn, "【推迟】物理机重启只在 HOST_REBOOT_HOURS 时间窗口内进行。",
 			slog.String("window", w.String()), slog.String("from", w.Next(now).Format("01-02 15:04")), slog.String("reason", reason))
-		n.HeldReboot = reason // due in the window while this outage lasts
+		// Due in the window while this outage lasts. Trimmed as the record
+		// keeps it, or every run would find it changed and rewrite it.
+		n.HeldReboot = strings.TrimSpace(reason)
 		return
 	}
 	n.HasMark, n.LastReboot, n.HeldReboot = true, Today(now), ""

@@ -564,11 +564,34 @@ func TestHeldRebootAcrossMidnight(t *testing.T) {
 	if in.Action != HostReboot || in.Next.HeldReboot != "" || in.Next.Mark.Reason != held {
 		t.Errorf("01:00, outage on, no SOS: action %v, held %q, reason %q; want the held host reboot (%q)", in.Action, in.Next.HeldReboot, in.Next.Mark.Reason, held)
 	}
+	// An empty SOS_SYSTEM (the original's touch; netcheck's on a full
+	// flash): the held reason read back is the one decided, so a run with
+	// nothing new writes nothing (SPEC §5).
+	empty := Decide(cfg, State{}, full(func(o *Obs) { o.Now = time.Date(2026, 11, 25, 16, 0, 0, 0, cst); o.Router.SOSContent = "" }))
+	if err := store.Save(State{}, empty.Next); err != nil {
+		t.Fatal(err)
+	}
+	back, _ := store.Load(cst)
+	if again := Decide(cfg, back, full(func(o *Obs) { o.Now = time.Date(2026, 11, 25, 16, 5, 0, 0, cst); o.Router.SOSContent = "" })); again.Next.HeldReboot != back.HeldReboot {
+		t.Errorf("empty SOS: held %q decided, %q read back: every run would rewrite hostcheck.state", again.Next.HeldReboot, back.HeldReboot)
+	}
 	up := Decide(cfg, s.Next, Obs{Now: time.Date(2026, 11, 26, 0, 30, 0, 0, cst), NetKnown: true, NetUp: true})
 	if up.Next.HeldReboot != "" {
 		t.Errorf("the internet is back: held %q; want dropped", up.Next.HeldReboot)
 	}
 	if after := Decide(cfg, up.Next, at(26, 1, 0, false)); after.Action != None {
 		t.Errorf("a new outage at 01:00 without SOS: action %v; want only observing", after.Action)
+	}
+	// With VM_ID and VM_RESTART_FIRST, yesterday's cold restart spent: the
+	// held step is the host's reboot, not the new day's VM restart at
+	// 00:05 (beside the router's midnight-reset, outside the window).
+	vcfg := cfg
+	vcfg.VMID, vcfg.VMRestartFirst = "100", true
+	vst := State{VMRestartDate: "2026-11-25", HeldReboot: held, DownSince: time.Date(2026, 11, 25, 8, 0, 0, 0, cst)}
+	if v := Decide(vcfg, vst, at(26, 0, 5, false)); v.Action != None {
+		t.Errorf("00:05 with VM_ID, held host reboot: action %v (%s); want nothing before the window", v.Action, msgs(v))
+	}
+	if v := Decide(vcfg, vst, at(26, 1, 0, false)); v.Action != HostReboot {
+		t.Errorf("01:00 with VM_ID, held host reboot: action %v (%s); want the host reboot", v.Action, msgs(v))
 	}
 }
