@@ -197,7 +197,7 @@ func TestSignalDuringRebootDelay(t *testing.T) {
 	for _, tc := range []struct {
 		system   string
 		wantTorn bool
-	}{{"running", true}, {"degraded", true}, {"stopping", false}, {"offline", false}, {"", false}} {
+	}{{"running", true}, {"degraded", true}, {"starting", true}, {"maintenance", true}, {"stopping", false}, {"offline", false}, {"", false}} {
 		t.Run("system "+tc.system, func(t *testing.T) {
 			var ran []string
 			h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {

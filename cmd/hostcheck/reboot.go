@@ -77,24 +77,26 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 }
 
 // cancelled answers a signal (SIGINT, SIGTERM) during REBOOT_DELAY,
-// before the reboot command ran. Only on a system up and running
-// (systemctl: running, degraded) did a person stop it (Ctrl-C, kill): no
-// reboot comes, so the mark is torn as for a misfire, the log says so and
-// the owner is told; else today's rescue would be spent on a reboot that
-// never happened, silently. Any other answer (stopping, offline, none: a
-// shutdown under way, systemd past answering) is the reboot coming another
-// way: the mark stays, the run ends quietly (SPEC §6 step 6).
+// before the reboot command ran. A shutdown under way (systemctl:
+// stopping; offline or no answer once systemd is past answering) is the
+// reboot coming another way: the mark stays, the run ends quietly (SPEC §6
+// step 6). Any other state (running, degraded, starting, maintenance …)
+// means a person stopped it (Ctrl-C, kill): no reboot comes, so the mark
+// is torn as for a misfire, and then the log says so and the owner is
+// told; else today's rescue would be spent on a reboot that never
+// happened, silently.
 func (h *host) cancelled(ctx context.Context, store rescue.Store, prev string) error {
-	if s := h.systemState(ctx); s != "running" && s != "degraded" {
+	switch h.systemState(ctx) {
+	case "stopping", "offline", "":
 		return nil
+	}
+	if err := store.Misfire(h.loc, prev); err != nil {
+		h.log.Error("【严重错误】重启已被信号取消，但无法删除今日重启标记", "err", err)
+		return err
 	}
 	h.log.Error("【回退】PVE 重启已取消 (收到信号，重启命令未执行)：撕毁今日重启标记，下个检测周期可再介入。", "mark", store.Mark)
 	h.notify("misfire", "PVE 重启已取消 (收到信号，重启命令未执行)：今天的物理机救援可再用一次。", false)
 	h.fire(ctx, hook.Event{Name: "misfire", Detail: "host reboot cancelled by a signal before " + h.cfg.RebootCmd + " ran"})
-	if err := store.Misfire(h.loc, prev); err != nil {
-		h.log.Error("【严重错误】无法删除今日重启标记", "err", err)
-		return err
-	}
 	return errors.New("host reboot cancelled by a signal before REBOOT_CMD ran")
 }
 

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestResumeStartsLadderOver: the streak climbs while paused (the 【暂停】
@@ -58,6 +59,40 @@ func TestResumeStartsLadderOver(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "state", "netrescue.pause")); err == nil {
 		t.Errorf("resume without a pause wrote one")
+	}
+}
+
+// TestResumeAfterDeadline: `resume` in the minute after the pause ran
+// out, before any run ended it, used to delete the file: the next run saw
+// no pause to end and jumped to an L3 with the streak of the pause. The
+// pause now ends at its own deadline, and the next run ends it.
+func TestResumeAfterDeadline(t *testing.T) {
+	dir := t.TempDir()
+	conf, log := writeConf(t, dir, "L1_THRESHOLD=2", "L2_THRESHOLD=5", "L3_THRESHOLD=8",
+		"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3")
+	var ran []string
+	e := fakeEnv(t, &ran)
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	e.Now = func() time.Time { return now }
+	if err := runEnvWithinArgs(t, e, "-config", conf, "pause", "1h"); err != nil {
+		t.Fatalf("pause: %v", err)
+	}
+	for i := 0; i < 11; i++ {
+		if err := runEnvWithin(t, conf, e); err != nil {
+			t.Fatalf("paused run %d: %v", i+1, err)
+		}
+		now = now.Add(5 * time.Minute)
+	}
+	now = time.Date(2026, 11, 25, 11, 0, 20, 0, time.UTC) // the deadline passed 20 s ago
+	if err := runEnvWithinArgs(t, e, "-config", conf, "resume"); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if err := runEnvWithin(t, conf, e); err != nil {
+		t.Fatalf("run after resume: %v", err)
+	}
+	b, _ := os.ReadFile(log)
+	if len(ran) != 0 || !strings.Contains(string(b), "【恢复自救】维护模式已到期") {
+		t.Errorf("after resume past the deadline: ran %q; want nothing, the pause ended by the run:\n%s", ran, b)
 	}
 }
 

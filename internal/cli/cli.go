@@ -497,15 +497,20 @@ func Pause(log *slog.Logger, stdout io.Writer, stateDir, pre string, now time.Ti
 }
 
 // Resume ends maintenance mode now; pre as for Pause. With endAt (the
-// router: now) a pause under way is not removed but ends then: the next
-// run ends it as one that ran out, and the router's ladder starts over
-// from L1 (its streak climbed while paused: kept, the next run would jump
-// to an L3). With endAt zero (the host, which keeps no streak) the file
-// goes.
+// router: now) a pause, under way or run out but not yet ended by a run,
+// is not removed but ends by endAt: the next run ends it as one that ran
+// out, and the router's ladder starts over from L1 (its streak climbed
+// while paused: kept, the next run would jump to an L3). The rename
+// replaces the file at once, so no run sees it gone in between. With
+// endAt zero (the host, which keeps no streak) the file goes.
 func Resume(log *slog.Logger, stdout io.Writer, stateDir, pre string, endAt time.Time) error {
-	until, _ := pause.Read(stateDir, endAt)
-	err := pause.Clear(stateDir)
-	if !endAt.IsZero() && endAt.Before(until) {
+	var err error
+	if until, _ := pause.Read(stateDir, endAt); endAt.IsZero() || until.IsZero() {
+		err = pause.Clear(stateDir)
+	} else {
+		if until.Before(endAt) {
+			endAt = until
+		}
 		err = pause.Write(stateDir, endAt)
 	}
 	if err != nil {

@@ -42,6 +42,9 @@ func TestPostrmMetricsFile(t *testing.T) {
 		"METRICS_FILE=\n",
 		"METRICS_FILE=relative.prom\n",
 		"METRICS_FILE=/var/lib/x/metrics.txt\n",
+		"\uFEFFMETRICS_FILE=" + p + "\n", // a UTF-8 BOM (SPEC §15)
+		"METRICS_FILE=/srv/node exporter/netrescue.prom # blanks in the path\n",
+		"METRICS_FILE=/srv/node\texporter/netrescue.prom\t\n",
 	} {
 		want := ""
 		if cfg, err := config.Parse("netrescue.conf", content, config.Host); err == nil {

@@ -43,7 +43,7 @@ func (d *decider) lanFault() string {
 func (d *decider) lanStep(kind string) {
 	n := &d.step.Next
 	if n.LANFault != kind {
-		n.LANFault, n.LANSeen, n.LANSteps = kind, 0, ""
+		n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld = kind, 0, "", 0
 	}
 	n.LANSeen++
 	msg := "【LAN】局域网侧故障：OpenWrt 自身网络正常，局域网却无法上网。"
@@ -111,9 +111,9 @@ func joinStep(done string, st assist.Step) string {
 	return done + "," + string(st)
 }
 
-// LANHoldRuns is how many host runs in a row a LAN fault may be seen while
-// the router answers "not now" (cooling, just booted, busy) before such a
-// refusal counts as the step tried: an hour at the default five minutes.
+// LANHoldRuns is how many times the router may answer "not now" (cooling,
+// just booted, busy) to a LAN fault's steps before such a refusal counts
+// as the step tried: an hour of host runs at the default five minutes.
 const LANHoldRuns = 12
 
 // Refused answers a router's refusal of the LAN step just asked for (SPEC
@@ -122,9 +122,10 @@ const LANHoldRuns = 12
 // would climb to the VM's cold restart or its own reboot over steps that
 // never ran: always while the router is paused (the owner's maintenance,
 // SPEC §16, at most 7 days), and for a cooling, a router just booted or a
-// busy one while the fault is younger than LANHoldRuns runs, so that none
-// of them holds the house offline for good (a router whose uptime cannot
-// be read answers "just booted" for ever). A refusal that does not end by
+// busy one up to LANHoldRuns such answers in this fault (State.LANHeld),
+// so that none of them holds the house offline for good (a router whose
+// uptime cannot be read answers "just booted" for ever). The runs of a
+// pause do not count. A refusal that does not end by
 // itself (the daily limit, SOS raised, a router left in DRY_RUN) leaves
 // the step done: what is left is the host's, under §6's rules. ok is
 // false when the refusal leaves the state as it is.
@@ -132,9 +133,10 @@ func Refused(next State, st assist.Step, why string) (back State, ok bool) {
 	switch why {
 	case assist.WhyPause:
 	case assist.WhyCooling, assist.WhySafeUptime, assist.WhyBusy:
-		if next.LANSeen >= LANHoldRuns {
+		if next.LANHeld >= LANHoldRuns {
 			return next, false
 		}
+		next.LANHeld++
 	default:
 		return next, false
 	}

@@ -150,15 +150,22 @@ func TestRefused(t *testing.T) {
 				tt.steps, tt.step, tt.why, back.LANSteps, back.LANFault, back.LANSeen, ok, tt.want, tt.ok)
 		}
 	}
-	// After LANHoldRuns runs of the fault, "not now" counts as tried,
-	// except a pause (the owner's, bounded by itself).
+	// After LANHoldRuns "not now" answers in the fault, the next counts as
+	// tried; a pause (the owner's, bounded by itself) always holds, and its
+	// runs are not counted: a fault seen through a long pause still gets
+	// its LANHoldRuns (a safe-uptime refusal after the pause used to be
+	// counted as tried at once, and the host rebooted).
 	for _, why := range []string{assist.WhyCooling, assist.WhySafeUptime, assist.WhyBusy} {
-		if _, ok := Refused(State{LANFault: LANPath, LANSeen: LANHoldRuns, LANSteps: "network,reboot"}, assist.Reboot, why); ok {
-			t.Errorf("Refused(%s) after %d runs of the fault still holds", why, LANHoldRuns)
+		if _, ok := Refused(State{LANFault: LANPath, LANSeen: 40, LANHeld: LANHoldRuns, LANSteps: "network,reboot"}, assist.Reboot, why); ok {
+			t.Errorf("Refused(%s) after %d holds still holds", why, LANHoldRuns)
+		}
+		back, ok := Refused(State{LANFault: LANPath, LANSeen: 40, LANHeld: 0, LANSteps: "network,reboot"}, assist.Reboot, why)
+		if !ok || back.LANHeld != 1 {
+			t.Errorf("Refused(%s) 40 runs into the fault, none held before: ok %v, held %d; want it held, counted once", why, ok, back.LANHeld)
 		}
 	}
-	if _, ok := Refused(State{LANFault: LANPath, LANSeen: 10 * LANHoldRuns, LANSteps: "network"}, assist.Network, assist.WhyPause); !ok {
-		t.Errorf("a pause no longer holds after %d runs", 10*LANHoldRuns)
+	if back, ok := Refused(State{LANFault: LANPath, LANSeen: 10 * LANHoldRuns, LANSteps: "network"}, assist.Network, assist.WhyPause); !ok || back.LANHeld != 0 {
+		t.Errorf("a pause no longer holds after %d runs, or counts (held %d)", 10*LANHoldRuns, back.LANHeld)
 	}
 }
 
@@ -190,5 +197,37 @@ func TestLANHoldEnds(t *testing.T) {
 		if reboot < 0 || why == assist.WhyDryRun && reboot > 5 || reboot > LANHoldRuns+3 {
 			t.Errorf("router refusing %s: host reboot at run %d; want one within the hold", why, reboot)
 		}
+	}
+}
+
+// TestLANHoldAfterPause: the owner paused the router for two hours and
+// rebooted it while working; after `resume` the router takes the network
+// step and answers the reboot "just booted" (safe-uptime) for a few runs.
+// Those runs are the first "not now" of the fault: they hold, and no host
+// reboot comes (it used to come two runs after the pause, the fault's
+// runs of the pause having spent the hold).
+func TestLANHoldAfterPause(t *testing.T) {
+	cfg := config.Default(config.Host)
+	st := State{}
+	for run := 0; run < 40 && !strings.Contains(st.LANSteps, "reboot"); run++ {
+		s := Decide(cfg, st, full(func(o *Obs) {
+			o.Now = t0.Add(time.Duration(run) * 5 * time.Minute)
+			o.Router, o.DNSKnown, o.DNSOK = Router{SelfKnown: true, SelfUp: true, Count: "0"}, true, false
+		}))
+		if s.Action == HostReboot {
+			t.Fatalf("host reboot at run %d (steps %q, held %d) while the router only said 'not now'", run, st.LANSteps, st.LANHeld)
+		}
+		next := s.Next
+		switch {
+		case s.Action != Assist:
+		case run < 24: // paused
+			next, _ = Refused(next, s.Assist, assist.WhyPause)
+		case s.Assist == assist.Reboot && run < 30: // just booted
+			next, _ = Refused(next, s.Assist, assist.WhySafeUptime)
+		}
+		st = next
+	}
+	if !strings.Contains(st.LANSteps, "reboot") || st.LANHeld != 5 {
+		t.Errorf("steps done %q, held %d; want the router's reboot taken once it was accepted, after 5 holds", st.LANSteps, st.LANHeld)
 	}
 }

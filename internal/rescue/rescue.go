@@ -97,6 +97,10 @@ type State struct {
 	LANFault string
 	LANSeen  int
 	LANSteps string
+	// LANHeld counts the router's "not now" answers (cooling, just
+	// booted, busy) to this fault's steps: at LANHoldRuns they count as
+	// tried (Refused).
+	LANHeld int
 	// QMFailSince is the first run, of those in a row that found the
 	// internet down, whose `qm status` failed: one failure is no reason to
 	// skip the VM's cold restart for the host's reboot, two in a row are.
@@ -358,7 +362,7 @@ func (d *decider) run() {
 			d.lanStep(kind)
 			return
 		}
-		n.LANFault, n.LANSeen, n.LANSteps = "", 0, ""
+		n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld = "", 0, "", 0
 		if n.HeldReboot != "" {
 			// The SOS that called for it was cleared at midnight; the
 			// outage it was for goes on. What was held is the host's
@@ -376,7 +380,7 @@ func (d *decider) run() {
 			slog.String("router_count", d.o.Router.Count))
 		return
 	}
-	n.LANFault, n.LANSeen, n.LANSteps = "", 0, ""
+	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld = "", 0, "", 0
 	d.log(slog.LevelWarn, "【确认】捕获 SOS 信号！OpenWrt 自救已穷尽。准备介入重启 PVE。",
 		slog.String("sos", d.o.Router.SOSContent))
 	if !d.o.LANKnown {
@@ -403,7 +407,9 @@ func (d *decider) sosStep(reason string) {
 	if d.cfg.VMID != "" && d.vmLocked {
 		return // a backup or migration holds the VM (logged 【推迟】): no VM action, no host reboot under it
 	}
-	if d.cfg.VMID != "" && d.cfg.VMRestartFirst && !spent(n.VMRestartDate, now) {
+	// A host reboot already held in this outage is what is due: no new
+	// day's VM restart comes first (at 00:00, with SOS not yet cleared).
+	if d.cfg.VMID != "" && d.cfg.VMRestartFirst && !spent(n.VMRestartDate, now) && n.HeldReboot == "" {
 		if !d.vmUnknown {
 			d.vmRestart("SOS: 先冷重启路由虚拟机")
 			return
@@ -494,7 +500,7 @@ func (d *decider) spentDay() {
 // open, and the outage's records cleared.
 func (d *decider) recovered() {
 	n := &d.step.Next
-	n.LANFault, n.LANSeen, n.LANSteps = "", 0, ""
+	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld = "", 0, "", 0
 	if !n.DownSince.IsZero() {
 		d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
 			slog.Duration("outage", d.o.Now.Sub(n.DownSince).Round(time.Second)), slog.String("by", d.o.NetDetail))

@@ -97,6 +97,7 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		st.LANFault = k
 		st.LANSeen, _ = strconv.Atoi(rec["lan_seen"])
 		st.LANSteps = rec["lan_steps"]
+		st.LANHeld, _ = strconv.Atoi(rec["lan_held"])
 	}
 	// A host reboot HOST_REBOOT_HOURS held (SPEC §16): optional, our own text.
 	st.HeldReboot = rec["held_reboot"]
@@ -138,7 +139,7 @@ func (s Store) Save(old, next State) error {
 		old.VMRestartDate == next.VMRestartDate && old.LastReboot == next.LastReboot &&
 		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
-		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps &&
+		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld &&
 		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot {
 		return nil
 	}
@@ -162,6 +163,7 @@ func (s Store) Save(old, next State) error {
 		"lan_fault":          next.LANFault,
 		"lan_seen":           strconv.Itoa(next.LANSeen),
 		"lan_steps":          next.LANSteps,
+		"lan_held":           strconv.Itoa(next.LANHeld),
 		"qm_fail_since":      state.RecordTimeString(next.QMFailSince),
 		"held_reboot":        next.HeldReboot,
 	})

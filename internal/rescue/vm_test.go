@@ -591,6 +591,10 @@ func TestHeldRebootAcrossMidnight(t *testing.T) {
 	if v := Decide(vcfg, vst, at(26, 0, 5, false)); v.Action != None {
 		t.Errorf("00:05 with VM_ID, held host reboot: action %v (%s); want nothing before the window", v.Action, msgs(v))
 	}
+	// The same at 00:00 with the SOS not yet cleared by midnight-reset.
+	if v := Decide(vcfg, vst, at(26, 0, 0, true)); v.Action != None {
+		t.Errorf("00:00 with VM_ID, SOS still there, held host reboot: action %v (%s); want nothing before the window", v.Action, msgs(v))
+	}
 	if v := Decide(vcfg, vst, at(26, 1, 0, false)); v.Action != HostReboot {
 		t.Errorf("01:00 with VM_ID, held host reboot: action %v (%s); want the host reboot", v.Action, msgs(v))
 	}
