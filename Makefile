@@ -5,7 +5,7 @@ BINS    := netcheck hostcheck midnight-reset
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -s -w -X github.com/pve-op/network-rescue/internal/cli.Version=$(VERSION)
 DIST_ARCHS := amd64 arm64 armv7 armv5 mipsle mips
-SHELL_FILES := $(wildcard scripts/*.sh) $(wildcard packaging/*.sh) packaging/deb/postinst packaging/deb/postrm .ci/run
+SHELL_FILES := $(wildcard scripts/*.sh) $(wildcard packaging/*.sh) packaging/deb/preinst packaging/deb/postinst packaging/deb/postrm .ci/run
 # make release: the commit's time stamps every file (reproducible builds).
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 DEB_MAINTAINER ?= $(shell git log -1 --format='%an <%ae>' 2>/dev/null)

@@ -156,10 +156,10 @@ for a in $DEB_ARCHS; do
 	sed -e "s|@VERSION@|$VERSION|" -e "s|@ARCH@|$a|" -e "s|@SIZE@|$size|" \
 		-e "s|@MAINTAINER@|$maint|" packaging/deb/control.in >"$r/DEBIAN/control"
 	cp packaging/deb/conffiles "$r/DEBIAN/conffiles"
-	cp packaging/deb/postinst packaging/deb/postrm "$r/DEBIAN/"
+	cp packaging/deb/preinst packaging/deb/postinst packaging/deb/postrm "$r/DEBIAN/"
 	(cd "$r" && find usr -type f | sort | xargs md5sum) >"$r/DEBIAN/md5sums"
 	chmod 0644 "$r/DEBIAN/control" "$r/DEBIAN/conffiles" "$r/DEBIAN/md5sums"
-	chmod 0755 "$r/DEBIAN/postinst" "$r/DEBIAN/postrm"
+	chmod 0755 "$r/DEBIAN/preinst" "$r/DEBIAN/postinst" "$r/DEBIAN/postrm"
 	stamp "$r"
 	dpkg-deb --root-owner-group -Zxz --build "$r" "$OUT/netrescue_${VERSION}_$a.deb" >/dev/null
 	echo "release: $OUT/netrescue_${VERSION}_$a.deb"

@@ -118,7 +118,7 @@ func run(ctx context.Context, args []string, e env) error {
 	crontabSet := false
 	fs.Visit(func(fl *flag.Flag) { crontabSet = crontabSet || fl.Name == "crontab" })
 	h := &host{cfg: cfg, e: e, verbose: f.Verbose, loc: cli.Zone(), corosync: CorosyncConfs,
-		vzdumpLock: sysinfo.VzdumpLock, procRoot: "/proc", cronD: crontab.PackageFile, crontabSet: crontabSet}
+		vzdumpLock: sysinfo.VzdumpLock, procRoot: "/proc", cronD: crontab.PackageFile, pkgBin: "/usr/bin/hostcheck", crontabSet: crontabSet}
 	switch sub {
 	case "status":
 		return h.status(ctx, *crontabPath, out)
@@ -177,9 +177,10 @@ type host struct {
 	vzdumpLock, procRoot string
 	// cronD is crontab.PackageFile: a host installed from the package has
 	// its cron lines there, and status checks them unless -crontab says
-	// otherwise (crontabSet).
-	cronD      string
-	crontabSet bool
+	// otherwise (crontabSet), or the package's binary pkgBin, which they
+	// run, is gone (packageCron).
+	cronD, pkgBin string
+	crontabSet    bool
 	// failed: a rescue command returned [错误] in this run (HEARTBEAT_URL's /fail).
 	failed bool
 }

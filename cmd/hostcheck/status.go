@@ -24,7 +24,7 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 	checks, loc := health.Basics(h.cfg, h.e.Now(), "timedatectl set-timezone Asia/Shanghai (or your zone)")
 	now := h.e.Now().In(loc)
 	out.Now = now
-	if _, err := os.Lstat(h.cronD); err == nil && !h.crontabSet {
+	if !h.crontabSet && packageCron(h.cronD, h.pkgBin) {
 		// Installed from the package: its cron lines are in /etc/cron.d.
 		checks = append(checks, health.CronPackage(h.cronD)...)
 	} else {
@@ -203,4 +203,17 @@ func planFault(w io.Writer, fault string, now time.Time, d time.Duration, action
 		return
 	}
 	fmt.Fprintf(w, "  %-31s %s at +%s (%s)\n", fault, action, ladder.Human(d), now.Add(d).Format("15:04"))
+}
+
+// packageCron reports whether the package's cron lines (cronD) are the ones
+// that run hostcheck here: the file is there and so is the package's
+// binary (pkgBin), which each of its lines tests first. `dpkg -r` leaves
+// the file (a conffile) and takes the binary, and a copy from install.sh
+// then runs from root's crontab, which status must check instead.
+func packageCron(cronD, pkgBin string) bool {
+	if _, err := os.Lstat(cronD); err != nil {
+		return false
+	}
+	_, err := os.Stat(pkgBin)
+	return err == nil
 }

@@ -138,3 +138,28 @@ func TestHostStatusJSON(t *testing.T) {
 		t.Errorf("status changed the heartbeat record: %q", b)
 	}
 }
+
+// TestPackageCron: status checks the package's /etc/cron.d/netrescue only
+// while the package's /usr/bin/hostcheck, which its lines run ("test -x
+// /usr/bin/hostcheck && …", packaging/deb/cron.d), is there. After `dpkg -r`
+// the conffile stays and the binary goes: root's crontab, where
+// install.sh's copy puts its lines, is the one to check.
+func TestPackageCron(t *testing.T) {
+	dir := t.TempDir()
+	cronD, bin := filepath.Join(dir, "cron.d-netrescue"), filepath.Join(dir, "hostcheck")
+	if packageCron(cronD, bin) {
+		t.Errorf("no cron.d file, no binary: packageCron = true")
+	}
+	if err := os.WriteFile(cronD, []byte("*/5 * * * * root test -x /usr/bin/hostcheck && /usr/bin/hostcheck # netrescue\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if packageCron(cronD, bin) {
+		t.Errorf("cron.d file left by dpkg -r, no binary: packageCron = true; want root's crontab checked")
+	}
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if !packageCron(cronD, bin) {
+		t.Errorf("package installed: packageCron = false; want its cron.d checked")
+	}
+}

@@ -127,11 +127,11 @@ func (in *installer) deploy(ctx context.Context) error {
 	return in.env.Host.Deploy(ctx, in.host())
 }
 
-// Proc is a running process and its command line (arguments joined by
-// spaces).
+// Proc is a running process and its arguments (argv, from
+// /proc/PID/cmdline).
 type Proc struct {
-	PID     int
-	Cmdline string
+	PID  int
+	Args []string
 }
 
 // RealEnv is the environment of `netcheck install` and `hostcheck install`.
@@ -214,7 +214,7 @@ func procs(proc string) ([]Proc, error) {
 		if err != nil || len(b) == 0 {
 			continue
 		}
-		out = append(out, Proc{PID: pid, Cmdline: strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))})
+		out = append(out, Proc{PID: pid, Args: strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")})
 	}
 	return out, nil
 }

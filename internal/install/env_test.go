@@ -3,6 +3,8 @@ package install
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,5 +30,58 @@ func TestRunCommandBackgroundChild(t *testing.T) {
 	defer cancel()
 	if _, err := runCommand(ctx, nil, "/bin/sh", "-c", "sleep 3 & exit 1"); err == nil {
 		t.Errorf("exit 1 with a background child: success; want the failure")
+	}
+}
+
+// TestOriginalLoop: only the original host script running is taken for
+// its loop (and sent SIGTERM by the migration); a process that merely
+// names it is left alone. argv as /proc/PID/cmdline holds it: the
+// original's "@reboot /root/pve_host_monitor.sh" runs the script through
+// its "#!/bin/bash" line, so the kernel makes argv "/bin/bash
+// /root/pve_host_monitor.sh" (execve(2), "Interpreter scripts").
+func TestOriginalLoop(t *testing.T) {
+	tests := []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"/bin/bash", "/root/pve_host_monitor.sh"}, true},
+		{[]string{"bash", "-x", "/root/pve_host_monitor.sh"}, true},
+		{[]string{"sh", "/root/pve_host_monitor.sh"}, true},
+		{[]string{"/bin/sh", "-c", "/root/pve_host_monitor.sh"}, true},
+		{[]string{"busybox", "sh", "/root/pve_host_monitor.sh"}, true},
+		{[]string{"/root/pve_host_monitor.sh"}, true},
+		{[]string{"tail", "-f", "/root/pve_host_monitor.sh"}, false},
+		{[]string{"vim", "/root/pve_host_monitor.sh"}, false},
+		{[]string{"grep", "pve_host_monitor.sh"}, false},
+		{[]string{"sh", "-c", "ps -eo pid,cmd | grep pve_host_monitor.sh"}, false},
+		{[]string{"sh", "-c", "tail -f /root/pve_host_monitor.sh"}, false},
+		{[]string{"bash", "/root/backup-of-pve_host_monitor.sh"}, false},
+		{[]string{"bash", "/root/pve_host_monitor.sh.orig"}, false},
+		{[]string{"bash"}, false},
+		{nil, false},
+	}
+	for _, tt := range tests {
+		if got := originalLoop(tt.args); got != tt.want {
+			t.Errorf("originalLoop(%q) = %v; want %v", tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestProcsArgs: procs splits /proc/PID/cmdline at its NULs, keeping an
+// argument with spaces whole.
+func TestProcsArgs(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "42"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "42", "cmdline"), []byte("sh\x00-c\x00tail -f /root/pve_host_monitor.sh\x00"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := procs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || ps[0].PID != 42 || !slices.Equal(ps[0].Args, []string{"sh", "-c", "tail -f /root/pve_host_monitor.sh"}) {
+		t.Errorf("procs = %+v; want PID 42 with 3 args", ps)
 	}
 }

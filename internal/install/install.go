@@ -431,6 +431,13 @@ func (in *installer) uninstall(ctx context.Context) error {
 			return fail("the netrescue package owns the configuration, logs and state here, so --purge leaves them to it",
 				in.selfCommand()+" --role host --uninstall removes install.sh's copy; dpkg -P netrescue purges the package")
 		}
+		if in.pkg && in.o.Router == "" {
+			// "Uninstalled" while the package's cron lines run on would
+			// be a lie: only install.sh's copy is ours to remove.
+			if err := in.scriptCopyThere(ctx); err != nil {
+				return err
+			}
+		}
 		if _, err := in.cronStep(ctx, true); err != nil {
 			return err
 		}
@@ -464,6 +471,26 @@ func (in *installer) uninstall(ctx context.Context) error {
 		in.ui.say("Done: the %s side is uninstalled from %s", in.role, or(in.o.Prefix, "/"))
 	}
 	return nil
+}
+
+// scriptCopyThere fails, with the package's own command as the fix, when
+// the host has no copy of install.sh's (binaries in /usr/local/bin or our
+// lines in root's crontab) beside the package's.
+func (in *installer) scriptCopyThere(ctx context.Context) error {
+	old, err := in.readCrontab(ctx)
+	if err != nil {
+		return err
+	}
+	if crontab.Remove(old) != old {
+		return nil
+	}
+	for _, n := range in.binaries() {
+		if exists(filepath.Join(in.binDir(), n)) {
+			return nil
+		}
+	}
+	return fail("the netrescue package set up the host side here ("+in.path("/usr/bin/hostcheck")+", "+in.path(crontab.PackageFile)+"), and install.sh has no copy of it to remove",
+		"dpkg -r netrescue (dpkg -P netrescue removes the configuration, logs and state too)")
 }
 
 func or(s, def string) string {

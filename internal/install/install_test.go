@@ -365,13 +365,17 @@ func readFile(t *testing.T, p string) string {
 }
 
 // TestPurgeRouterState: --uninstall keeps every state file of the router
-// in STATE_DIR (/root) and --purge removes them all, the outage record and
-// the volatile fallback too; a file that is not ours stays.
+// in STATE_DIR (/root) and --purge removes them all, the outage record,
+// the volatile fallback, the pause and a dry run's directory too; a file
+// that is not ours stays, even one whose name starts like ours (the
+// release tarball the README has the owner unpack in /root).
 func TestPurgeRouterState(t *testing.T) {
 	prefix := t.TempDir()
 	state := []string{"net_rb_count", "net_cooling_ts", "SOS_SYSTEM", "net_outage", "net_rescued_by", "net_volatile",
-		"network_monitor.log", "network_monitor.log.1"}
-	for _, f := range append(state, "notes.txt") {
+		"network_monitor.log", "network_monitor.log.1", "netrescue.pause", "netrescue-dry-run/net_rb_count",
+		"netrescue-dry-run/netcheck.state"}
+	theirs := []string{"notes.txt", "netrescue-1.0.0-linux-mipsle.tar.gz", "netrescue.conf.bak-mine"}
+	for _, f := range append(state, theirs...) {
 		p := filepath.Join(prefix, "root", f)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -401,8 +405,13 @@ func TestPurgeRouterState(t *testing.T) {
 			t.Errorf("/root/%s still there after --purge", f)
 		}
 	}
-	if !install.Exists(filepath.Join(prefix, "root/notes.txt")) {
-		t.Errorf("--purge removed /root/notes.txt, which is not ours")
+	if install.Exists(filepath.Join(prefix, "root/netrescue-dry-run")) {
+		t.Errorf("/root/netrescue-dry-run still there after --purge")
+	}
+	for _, f := range theirs {
+		if !install.Exists(filepath.Join(prefix, "root", f)) {
+			t.Errorf("--purge removed /root/%s, which is not ours", f)
+		}
 	}
 
 	// RUN_DIR=/tmp: the run's files are in /tmp/netrescue (cli.RunDir);

@@ -14,6 +14,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/pause"
 )
 
 // commandTimeout bounds a command the installer runs (crontab, an init
@@ -465,10 +466,10 @@ func (in *installer) migrateHost(ctx context.Context) error {
 	if in.o.Prefix == "" {
 		ps, err := in.procs()
 		if err != nil {
-			in.ui.warn("cannot list the running processes: "+err.Error(), "stop the original pve_host_monitor.sh loop by hand: pkill -f pve_host_monitor.sh")
+			in.ui.warn("cannot list the running processes: "+err.Error(), "stop the original pve_host_monitor.sh loop by hand: pkill -f 'sh /root/pve_host_monitor.sh'")
 		}
 		for _, p := range ps {
-			if strings.Contains(p.Cmdline, "pve_host_monitor.sh") {
+			if originalLoop(p.Args) {
 				pids = append(pids, strconv.Itoa(p.PID))
 			}
 		}
@@ -479,7 +480,7 @@ func (in *installer) migrateHost(ctx context.Context) error {
 	in.ui.say("Migrating from the original pve_host_monitor.sh")
 	switch {
 	case in.o.Prefix != "":
-		in.ui.info("would stop its running loop: kill $(pgrep -f pve_host_monitor.sh) (not under --prefix)")
+		in.ui.info("would stop its running loop: pkill -f 'sh /root/pve_host_monitor.sh' (not under --prefix)")
 	case len(pids) > 0 && in.o.DryRun:
 		in.ui.info("would run: kill %s", strings.Join(pids, " "))
 	case len(pids) > 0:
@@ -558,14 +559,17 @@ func (in *installer) purge() error {
 	} else {
 		files = append(files, c.PVEMark, c.KnownHosts)
 	}
-	ours, _ := filepath.Glob(filepath.Join(in.path(c.StateDir), "netrescue*"))
+	// STATE_DIR may be the owner's own (/root): only names we write go,
+	// never a pattern, which would take their netrescue-*.tar.gz too.
+	files = append(files, filepath.Join(c.StateDir, pause.File))
 	for _, f := range files {
 		if _, err := in.remove(in.path(f)); err != nil {
 			return err
 		}
 	}
-	for _, f := range ours {
-		if _, err := in.remove(f); err != nil {
+	// What a dry run wrote (-dry-run, SPEC §7) is a directory of ours.
+	for _, d := range []string{c.StateDir, c.RunDir} {
+		if err := in.removeAll(in.path(filepath.Join(d, ladder.DryRunDir))); err != nil {
 			return err
 		}
 	}
@@ -706,8 +710,39 @@ func (in *installer) originalHost(cron string) bool {
 	}
 	ps, _ := in.procs()
 	for _, p := range ps {
-		if strings.Contains(p.Cmdline, "pve_host_monitor.sh") {
+		if originalLoop(p.Args) {
 			return true
+		}
+	}
+	return false
+}
+
+// originalLoop reports whether args (a process's argv) is the original
+// pve_host_monitor.sh running: a shell given the script (its @reboot line
+// runs it by its #!/bin/bash line, so argv is "/bin/bash
+// /root/pve_host_monitor.sh"), or the script itself. Any other process
+// that only names it — tail -f, an editor, the original README's
+// `ps … | grep pve_host_monitor.sh` — is not, and is never sent SIGTERM.
+func originalLoop(args []string) bool {
+	const name = "pve_host_monitor.sh"
+	if len(args) == 0 {
+		return false
+	}
+	script := func(a string) bool { return filepath.Base(a) == name && !strings.ContainsAny(a, " \t;&|") }
+	if script(args[0]) {
+		return true
+	}
+	switch filepath.Base(args[0]) {
+	case "sh", "bash", "dash", "ash", "ksh", "zsh", "busybox":
+	default:
+		return false
+	}
+	for i, a := range args[1:] {
+		switch {
+		case strings.HasPrefix(a, "-"):
+		case i == 0 && filepath.Base(args[0]) == "busybox" && (a == "sh" || a == "ash"):
+		default:
+			return script(a)
 		}
 	}
 	return false

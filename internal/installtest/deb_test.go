@@ -255,9 +255,12 @@ func testDeb(t *testing.T, rel release, unpacked string) {
 		write(t, conf, edited, 0o600)
 		prom := filepath.Join(r, "var/lib/prometheus/node-exporter/netrescue.prom")
 		write(t, prom, "netrescue_internet_up 1\n", 0o644)
-		// install.sh --uninstall removes only its own copy here: the
-		// package's hostcheck still runs and keeps METRICS_FILE.
-		e.mustRun("host", "--role", "host", "--prefix", r, "--bin", e.bin, "--uninstall")
+		// install.sh --uninstall removes only its own copy, and there is
+		// none here: it refuses, naming dpkg -r, and the package's
+		// hostcheck, which still runs, keeps METRICS_FILE.
+		if res := e.run("host", "--role", "host", "--prefix", r, "--bin", e.bin, "--uninstall"); res.code != 1 || !strings.Contains(res.out, "fix: dpkg -r netrescue") {
+			t.Errorf("install.sh --uninstall on a host with only the package: exit %d; want 1 naming dpkg -r; output:\n%s", res.code, res.out)
+		}
 		if !exists(prom) {
 			t.Errorf("install.sh --uninstall on the packaged host removed the package's METRICS_FILE")
 		}
@@ -359,27 +362,23 @@ func testDeb(t *testing.T, rel release, unpacked string) {
 		// The conffile on disk is install.sh's: keep it without asking.
 		res := dpkgIn(t, r, "--force-confdef", "--force-confold", "-i", deb)
 		if res.code == 0 {
-			t.Fatalf("dpkg -i on a host set up by install.sh exited 0; want the postinst to refuse; output:\n%s", res.out)
+			t.Fatalf("dpkg -i on a host set up by install.sh exited 0; want the preinst to refuse; output:\n%s", res.out)
 		}
 		wantContains(t, "dpkg -i output", res.out, "install.sh already set up the host side here: /usr/local/bin/hostcheck /usr/local/bin/midnight-reset /var/spool/cron/crontabs/root",
-			"fix: sh /usr/share/netrescue/install.sh --role host --uninstall && dpkg --configure netrescue")
-		if st := dpkgStatus(t, r); st != "install ok half-configured" {
-			t.Errorf("status after the refusal = %q; want install ok half-configured", st)
+			"so nothing was unpacked", "fix: /usr/local/bin/hostcheck uninstall, then dpkg -i this package again")
+		// Refused before the unpack: no cron.d lines run the package's
+		// hostcheck beside install.sh's.
+		for _, f := range []string{"etc/cron.d/netrescue", "usr/bin/hostcheck", "usr/bin/midnight-reset"} {
+			if exists(filepath.Join(r, f)) {
+				t.Errorf("/%s unpacked although the preinst refused", f)
+			}
 		}
-		// install.sh sees both and refuses to install again.
-		e.script = filepath.Join(r, "usr/share/netrescue/install.sh")
-		res = e.run("host", "--role", "host", "--prefix", r, "--router", "10.213.9.1", "--dry-run")
-		if res.code != 1 {
-			t.Errorf("install.sh on a host set up twice exited %d; want 1; output:\n%s", res.code, res.out)
+		if st := dpkgStatus(t, r); strings.HasSuffix(st, " installed") || strings.Contains(st, "half") || strings.Contains(st, "unpacked") {
+			t.Errorf("status after the refusal = %q; want the package not installed", st)
 		}
-		wantContains(t, "install.sh output", res.out, "this host is set up twice, by the netrescue package and by install.sh",
-			"fix: remove install.sh's copy: sh "+e.script+" --role host --uninstall")
-		res = e.run("host", "--role", "host", "--prefix", r, "--uninstall", "--purge")
-		if res.code != 1 || !strings.Contains(res.out, "dpkg -P netrescue") {
-			t.Errorf("install.sh --uninstall --purge on a packaged host: exit %d; want 1 naming dpkg -P; output:\n%s", res.code, res.out)
-		}
-		// The fix the postinst named, then dpkg --configure.
-		e.mustRun("host", "--role", "host", "--prefix", r, "--uninstall")
+		// The fix the preinst named (install.sh's copy uninstalls
+		// itself), then dpkg -i again.
+		e.mustRun("host", "--role", "host", "--prefix", r, "--bin", e.bin, "--uninstall")
 		for _, gone := range []string{"usr/local/bin/hostcheck", "usr/local/bin/midnight-reset"} {
 			if exists(filepath.Join(r, gone)) {
 				t.Errorf("/%s still there after install.sh --uninstall", gone)
@@ -388,12 +387,25 @@ func testDeb(t *testing.T, rel release, unpacked string) {
 		if got := read(t, filepath.Join(r, "var/spool/cron/crontabs/root")); crontab.Remove(got) != got {
 			t.Errorf("root's crontab still holds our lines: %q", got)
 		}
-		if !exists(filepath.Join(r, "usr/bin/hostcheck")) || !exists(filepath.Join(r, "etc/netrescue.conf")) {
-			t.Errorf("install.sh --uninstall removed the package's files")
-		}
-		mustDpkg(t, r, "--configure", "netrescue")
+		mustDpkg(t, r, "--force-confdef", "--force-confold", "-i", deb)
 		if st := dpkgStatus(t, r); st != "install ok installed" {
 			t.Errorf("status after the fix = %q; want install ok installed", st)
+		}
+
+		// With only the package here, install.sh's uninstall has nothing
+		// of its own to remove: it says so and names dpkg -r, rather than
+		// report "uninstalled" while the package's cron lines run on.
+		e.script = filepath.Join(r, "usr/share/netrescue/install.sh")
+		res = e.run("host", "--role", "host", "--prefix", r, "--bin", e.bin, "--uninstall")
+		if res.code != 1 {
+			t.Errorf("install.sh --uninstall on a host with only the package exited %d; want 1; output:\n%s", res.code, res.out)
+		}
+		wantContains(t, "install.sh --uninstall output", res.out, "install.sh has no copy of it to remove", "fix: dpkg -r netrescue")
+		wantNotContains(t, "install.sh --uninstall output", res.out, "is uninstalled")
+		for _, f := range []string{"etc/cron.d/netrescue", "usr/bin/hostcheck", "usr/bin/midnight-reset"} {
+			if !exists(filepath.Join(r, f)) {
+				t.Errorf("install.sh --uninstall removed the package's /%s", f)
+			}
 		}
 	})
 }

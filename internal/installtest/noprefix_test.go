@@ -66,8 +66,15 @@ mkdir -p /usr/local/bin
 mount -t overlay overlay -o lowerdir=/usr/local/bin,upperdir="$d/usrlocalbin/upper",workdir="$d/usrlocalbin/work" /usr/local/bin
 mount -t overlay overlay -o lowerdir=/var,upperdir="$d/var/upper",workdir="$d/var/work" /var
 mount --bind "$d/root" /root
-if [ -n "$LOOP" ]; then sh "$LOOP" & fi
-exec "$@"`
+if [ -z "$LOOP" ]; then exec "$@"; fi
+sh "$LOOP" &
+# A bystander that only names the loop's script must outlive the install.
+tail -f "$LOOP" >/dev/null 2>&1 &
+by=$!
+rc=0
+"$@" || rc=$?
+kill -0 "$by" 2>/dev/null || echo "BYSTANDER KILLED: tail -f $LOOP"
+exit "$rc"`
 	argv := append([]string{"netns", "exec", s.ns, "unshare", "-m", "-p", "-f", "--mount-proc", "sh", "-c", setup, s.dir}, s.sh.argv...)
 	argv = append(argv, script(s.t))
 	argv = append(argv, args...)
@@ -196,6 +203,10 @@ esac
 	wantContains(t, "output", out, "Role: host side, into /", "Cron lines in root's crontab (crontab -l)",
 		"Migrating from the original pve_host_monitor.sh", "stopped its loop (PID ",
 		"==> Checking: /usr/local/bin/hostcheck status\n", "sh "+script(t)+" --role host --router 192.168.10.1\n")
+	wantNotContains(t, "output", out, "BYSTANDER KILLED")
+	if strings.Count(out, "stopped its loop (PID ") != 1 {
+		t.Errorf("want one process stopped, the loop; output:\n%s", out)
+	}
 	if got := read(t, s.up("root/loop.stopped")); got != "stopped\n" {
 		t.Errorf("the original loop was not stopped by SIGTERM: /root/loop.stopped = %q", got)
 	}
