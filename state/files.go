@@ -34,6 +34,10 @@ func (e *CorruptError) Error() string {
 	return fmt.Sprintf("state file %s holds %q: %s", e.Path, e.Content, e.Reason)
 }
 
+// corrupt is not inlined: its many callers would each carry a copy
+// (SPEC §12: netcheck's size).
+//
+//go:noinline
 func corrupt(path, content, reason string) *CorruptError {
 	if len(content) > 64 {
 		content = content[:64] + "…"

@@ -28,6 +28,10 @@ type key struct {
 	secret  bool // its value may hold a token: never echoed in an error
 }
 
+// has is not inlined: a copy in each caller costs netcheck's size
+// (SPEC §12).
+//
+//go:noinline
 func (k *key) has(r Role) bool {
 	for _, x := range k.roles {
 		if x == r {

@@ -102,6 +102,9 @@ func (s *jsonScanner) eat(c byte) bool {
 	return false
 }
 
+// lit is not inlined, for netcheck's size (SPEC §12).
+//
+//go:noinline
 func (s *jsonScanner) lit(word string) bool {
 	if strings.HasPrefix(s.data[s.i:], word) {
 		s.i += len(word)

@@ -1,12 +1,14 @@
 package ladder
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/assist"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/hook"
 )
 
 // TestDecideNextHop checks the rules of SPEC §14 on a single run: L1 and
@@ -304,5 +306,50 @@ func TestMidnightDefersL3(t *testing.T) {
 	a := DecideAssist(cfg, State{Boot: "b", Count: 3}, AssistInput{Now: midnight, Uptime: time.Hour, Step: assist.Reboot})
 	if a.Run || a.Refusal.Why != assist.WhyBusy {
 		t.Errorf("assist reboot at 00:00: run %v, why %q; want refused busy", a.Run, a.Refusal.Why)
+	}
+}
+
+// TestMissedMidnightReset: the first run after a boot makes up a
+// midnight-reset the router missed while rebooting (State.CountOld, from
+// net_rb_count's mtime): count 0, cooling and SOS cleared, 【重置】 logged,
+// and SOS withdrawn for ON_EVENT_CMD. A later run of the same boot, or a
+// count of this day, is left alone. `plan` shows it: an L3 at 23:59 reboots
+// through 00:00, crond misses the reset, and the 00:00 run makes it up.
+func TestMissedMidnightReset(t *testing.T) {
+	cfg := testConfig()
+	now := time.Date(2026, 11, 26, 0, 3, 0, 0, time.UTC)
+	old := State{Count: 10, CountOld: true, SOS: true, SOSContent: "x", Cooling: now.Add(time.Hour)}
+	in := Input{Now: now, Up: false, Uptime: time.Minute, BootID: "new"}
+	step := Decide(cfg, old, in)
+	if step.Next.Count != 0 || step.Next.SOS || !step.Next.Cooling.IsZero() || !strings.Contains(msgs(step), "【重置】补做零点重置") {
+		t.Errorf("first run after boot: count %d, SOS %v, cooling %v, log %q; want all cleared and 【重置】",
+			step.Next.Count, step.Next.SOS, step.Next.Cooling, msgs(step))
+	}
+	if evs := Transitions(old, in, step); !slices.ContainsFunc(evs, func(e hook.Event) bool { return e.Name == "sos-withdrawn" }) {
+		t.Errorf("events %v; want sos-withdrawn", evs)
+	}
+	sameBoot := old
+	sameBoot.Boot = "new"
+	if step := Decide(cfg, sameBoot, in); step.Next.Count != 10 || strings.Contains(msgs(step), "【重置】") {
+		t.Errorf("a later run of the boot: count %d, log %q; want the count kept", step.Next.Count, msgs(step))
+	}
+	today := old
+	today.CountOld = false
+	if step := Decide(cfg, today, in); step.Next.Count != 10 || strings.Contains(msgs(step), "【重置】") {
+		t.Errorf("a count of today: count %d, log %q; want it kept", step.Next.Count, msgs(step))
+	}
+
+	res := Simulate(config.Default(config.Router), time.Date(2026, 11, 25, 23, 38, 0, 0, time.UTC), 2*time.Hour)
+	var lines []string
+	for _, l := range Timeline(res) {
+		if strings.Contains(l, "Thu 00:00") || strings.Contains(l, "Wed 23:59") || strings.Contains(l, "Thu 00:10") {
+			lines = append(lines, strings.Join(strings.Fields(l), " "))
+		}
+	}
+	want := []string{"Wed 23:59 +21m L3 reboot router #2",
+		"Thu 00:00 +22m midnight-reset missed while rebooting: made up now (count 0, cooling and SOS cleared)",
+		"Thu 00:10 +32m L3 reboot router #1"}
+	if !slices.Equal(lines, want) {
+		t.Errorf("plan from 23:38:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -46,9 +46,12 @@ const SOSLogEvery = 30 * time.Minute
 // are persistent (STATE_DIR survives a reboot); Boot, Streak, SOSLogged and
 // CoolingLogged are volatile (RUN_DIR is a tmpfs that a reboot empties).
 type State struct {
-	Count      int       // router reboots today (net_rb_count)
-	Cooling    time.Time // no L3 before this; zero when not cooling (net_cooling_ts)
-	SOS        bool      // SOS_SYSTEM exists
+	Count   int       // router reboots today (net_rb_count)
+	Cooling time.Time // no L3 before this; zero when not cooling (net_cooling_ts)
+	SOS     bool      // SOS_SYSTEM exists
+	// CountOld: the count (not 0) was last written on an earlier day
+	// than today by the clock (net_rb_count's mtime, not after now).
+	CountOld   bool
 	SOSContent string    // its content, kept as found
 	Outage     Outage    // net_outage
 	RescuedBy  string    // net_rescued_by: "host" or "vm" when the host acknowledged SOS
@@ -186,6 +189,7 @@ func (d *decider) run() {
 		}
 		attrs = append(attrs, slog.Bool("sos", n.SOS))
 		d.log(slog.LevelInfo, "【启动】netcheck 开始守护", attrs...)
+		d.missedMidnight()
 	}
 	d.pauseExpiry()
 	if d.in.Up {
@@ -193,6 +197,22 @@ func (d *decider) run() {
 		return
 	}
 	d.down(now)
+}
+
+// missedMidnight does midnight-reset's work at the first run after a boot
+// when the count was last written on an earlier day: the router was down
+// at 00:00 (an L3 late in the day, a power cut, the host cold-restarting
+// its VM), and crond does not run a job whose minute passed while it was
+// not running, so the new day would keep yesterday's count, cooling and
+// SOS. Only forward: a clock behind the count's time (no RTC, before NTP)
+// never triggers it.
+func (d *decider) missedMidnight() {
+	n := &d.next
+	if !n.CountOld || n.Count == 0 {
+		return
+	}
+	d.log(slog.LevelInfo, "【重置】补做零点重置：零点时路由器未运行，重启计数清零，冷却与 SOS 已清除。", slog.Int("old_count", n.Count))
+	n.Count, n.CountOld, n.Cooling, n.CoolingLogged, n.SOS, n.SOSContent = 0, false, time.Time{}, false, false, ""
 }
 
 // up is rule 2.

@@ -81,6 +81,8 @@ func Describe(ev PlanEvent) string {
 	}
 	for _, e := range ev.Step.Events {
 		switch {
+		case strings.HasPrefix(e.Msg, "【重置】"):
+			return "    midnight-reset missed while rebooting: made up now (count 0, cooling and SOS cleared)"
 		case strings.HasPrefix(e.Msg, "【SOS】"):
 			return fmt.Sprintf("SOS raised at count %d: the router stops, the host's hostcheck takes over", n.Count)
 		case strings.HasPrefix(e.Msg, "【冷却】"):

@@ -8,7 +8,8 @@ import (
 
 // Simulation assumptions for the plans (SPEC §7): cron runs netcheck once a
 // minute, a router reboot takes RebootTime and empties RUN_DIR, and
-// midnight-reset runs at 00:00 local time.
+// midnight-reset runs at 00:00 local time unless the router is rebooting
+// then (the first run after the boot makes the reset up).
 const (
 	RunEvery   = time.Minute
 	RebootTime = time.Minute
@@ -50,9 +51,16 @@ func (r *Router) Reboot(now time.Time) {
 // midnight-reset ran just before.
 func (r *Router) Tick(now time.Time, up bool) (step Step, ran, reset bool) {
 	if !now.Before(r.midnite) {
-		r.State.Count, r.State.Cooling, r.State.SOS, r.State.SOSContent = 0, time.Time{}, false, ""
+		if r.boot.Before(now) {
+			r.State.Count, r.State.Cooling, r.State.SOS, r.State.SOSContent = 0, time.Time{}, false, ""
+			reset = true
+		} else {
+			// Rebooting at 00:00 (crond starts after the minute began):
+			// crond does not run a missed job, and the count now dates
+			// from an earlier day.
+			r.State.CountOld = r.State.Count > 0
+		}
 		r.midnite = midnightAfter(r.midnite)
-		reset = true
 	}
 	if !r.Up(now) {
 		return Step{}, false, reset
@@ -63,6 +71,9 @@ func (r *Router) Tick(now time.Time, up bool) (step Step, ran, reset bool) {
 		in.NextHop, in.NextHopAddr = r.NextHop, "next-hop"
 	}
 	step = Decide(r.Cfg, r.State, in)
+	if step.Next.Count != r.State.Count {
+		step.Next.CountOld = false // written now
+	}
 	r.State = step.Next
 	if step.Action == L3 {
 		r.Reboot(now)

@@ -64,6 +64,14 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 	if st.Count, err = state.ReadCount(s.path(CountFile)); err != nil {
 		problems = append(problems, err)
 	}
+	if st.Count > 0 {
+		// The count's day: a first run after a boot that finds it
+		// written before today makes up a missed midnight-reset.
+		if fi, err := os.Lstat(s.path(CountFile)); err == nil {
+			at := fi.ModTime()
+			st.CountOld = !at.After(now) && at.In(loc).Format(time.DateOnly) != now.Format(time.DateOnly)
+		}
+	}
 	cool, ok, err := state.ReadTime(s.path(CoolingFile))
 	switch {
 	case err != nil:
