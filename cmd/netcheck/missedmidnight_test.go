@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pve-op/network-rescue/internal/hook"
+	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/midnight"
 )
 
 // TestMissedMidnight: busybox crond does not run a job whose minute passed
@@ -83,5 +87,24 @@ func TestMissedMidnight(t *testing.T) {
 				t.Errorf("the run raised SOS:\n%s", got)
 			}
 		})
+	}
+}
+
+// TestMidnightWaitCoversRun: midnight-reset waits for a run holding the
+// lock as long as the run can hold it after its probe: its action
+// (ActionTimeout) and then ON_EVENT_CMD, run with the lock held once per
+// event, at most three a run (ladder.Transitions: up or down, the step, SOS
+// raised or withdrawn). It used to wait for the action alone, and an L2
+// of 80 s with a hook of 25 s made it log 【严重错误】零点重置等锁超时
+// for a run that was only slow.
+func TestMidnightWaitCoversRun(t *testing.T) {
+	if need := ActionTimeout + time.Second + 3*hook.Timeout; midnight.ActionTime < need {
+		t.Errorf("midnight-reset waits ActionTime %v beyond the probe; a run can hold the lock %v", midnight.ActionTime, need)
+	}
+	// The most events one run fires: down after up, an L3, SOS raised.
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	evs := ladder.Transitions(ladder.State{}, ladder.Input{Now: now}, ladder.Step{Action: ladder.L3, Next: ladder.State{SOS: true, Count: 1}})
+	if len(evs) != 3 {
+		t.Errorf("a run with every transition fires %d events (%v); ActionTime allows for 3", len(evs), evs)
 	}
 }

@@ -16,8 +16,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/assist"
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/hook"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/state"
@@ -31,8 +33,12 @@ const Name = "midnight-reset"
 const OpenWrtRelease = "/etc/openwrt_release"
 
 // ActionTime bounds the action of a cron run that midnight-reset waits
-// for, on top of its probe: netcheck's ActionTimeout (one L1–L3 command).
-const ActionTime = 2 * time.Minute
+// for, on top of its probe: netcheck's ActionTimeout (one L1–L3 command),
+// then ON_EVENT_CMD, which the run fires with its lock held, once for each
+// of at most three events (up or down, the step, SOS raised or withdrawn),
+// each bounded by hook.Timeout, and 10 s for the rest of the run (a
+// command's kill grace, the log). Waiting less logged a false 【严重错误】.
+const ActionTime = assist.ActionTimeout + 3*hook.Timeout + 10*time.Second
 
 // Invoked reports whether argv0 (os.Args[0]) names midnight-reset: the
 // router's /usr/bin/midnight-reset is a symlink to netcheck.
