@@ -184,6 +184,10 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	}
 	if !held {
 		log.Debug("another netcheck run holds the lock; exiting")
+		if logx.IsTerminal(e.Stderr) {
+			// By hand: say why nothing happened (SPEC §1).
+			fmt.Fprintln(e.Stderr, "netcheck: another netcheck run holds the lock (cron's, or an action under way); nothing done")
+		}
 		return nil
 	}
 	defer release()
