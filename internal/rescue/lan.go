@@ -68,7 +68,18 @@ func (d *decider) lanStep(kind string) {
 		if st == assist.Reboot && d.cfg.VMID != "" {
 			// With the router as a VM, its reboot is the VM's cold restart
 			// (once a day); spent, the host is next.
-			if d.vmUnknown || d.vmLocked || spent(n.VMRestartDate, d.o.Now) {
+			if d.vmLocked {
+				return // a migration or backup holds the VM (logged 【推迟】): no VM action, no host reboot under it
+			}
+			if spent(n.VMRestartDate, d.o.Now) {
+				continue
+			}
+			if d.vmUnknown {
+				// qm cannot say the VM's state: the SOS path's rule. Once
+				// may pass; twice in a row, the VM step is skipped.
+				if !d.qmFailedTwice("跳过虚拟机冷重启", "跳过虚拟机冷重启") {
+					return
+				}
 				continue
 			}
 			if !d.guards() {

@@ -231,3 +231,64 @@ func TestLANHoldAfterPause(t *testing.T) {
 		t.Errorf("steps done %q, held %d; want the router's reboot taken once it was accepted, after 5 holds", st.LANSteps, st.LANHeld)
 	}
 }
+
+// TestLANVMNotReadable: with VM_ID, a LAN path fault whose network step
+// was tried reaches the VM's cold restart. A VM that holds a lock
+// (migrate, backup) takes no action in that run, and a `qm status` that
+// failed once is retried by the next run, as on the SOS path: neither
+// sends the host to its reboot (it used to: three runs with `lock:
+// migrate` ended in 【LAN】OpenWrt 侧的步骤都已尝试… and a host reboot
+// with steps_done=network). Two failures of qm in a row skip the VM step.
+func TestLANVMNotReadable(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	lanRun := func(run int, vm VMStatus) Obs {
+		return full(func(o *Obs) {
+			o.Now = t0.Add(time.Duration(run) * 5 * time.Minute)
+			o.Router, o.DNSKnown, o.DNSOK = Router{SelfKnown: true, SelfUp: true, Count: "0"}, true, false
+			o.VM = vm
+		})
+	}
+	t.Run("locked", func(t *testing.T) {
+		st := State{}
+		for run := range 6 {
+			s := Decide(cfg, st, lanRun(run, VMStatus{Status: "running", QMP: "running", Lock: "migrate"}))
+			if s.Action == HostReboot || s.Action == VMRestart || strings.Contains(msgs(s), "【LAN】OpenWrt 侧的步骤都已尝试") {
+				t.Fatalf("run %d with lock: migrate: %v (log: %s); want no VM action and no host reboot", run, s.Action, msgs(s))
+			}
+			if run >= 2 && !strings.Contains(msgs(s), "【推迟】路由虚拟机被锁定") {
+				t.Errorf("run %d: log %q lacks 【推迟】路由虚拟机被锁定", run, msgs(s))
+			}
+			st = s.Next
+		}
+		if st.LANSteps != "network" {
+			t.Errorf("steps done %q; want network only (the VM step waits for the lock)", st.LANSteps)
+		}
+	})
+	t.Run("locked, cold restart spent today", func(t *testing.T) {
+		st := State{LANFault: LANPath, LANSeen: 3, LANSteps: "network", VMRestartDate: Today(t0)}
+		s := Decide(cfg, st, lanRun(0, VMStatus{Status: "running", QMP: "running", Lock: "migrate"}))
+		if s.Action != None {
+			t.Errorf("lock: migrate, cold restart spent: %v (log: %s); want no host reboot under the lock", s.Action, msgs(s))
+		}
+	})
+	t.Run("qm fails once, then answers", func(t *testing.T) {
+		st := State{LANFault: LANPath, LANSeen: 2, LANSteps: "network"}
+		s := Decide(cfg, st, lanRun(0, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed"}))
+		if s.Action != None || !strings.Contains(msgs(s), "【推迟】qm 无法读取路由虚拟机状态，下个周期再试") {
+			t.Fatalf("qm failed once: %v (log: %s); want no action, 【推迟】", s.Action, msgs(s))
+		}
+		s = Decide(cfg, s.Next, lanRun(1, VMStatus{Status: "running", QMP: "running"}))
+		if s.Action != VMRestart {
+			t.Errorf("qm answers again: %v (log: %s); want the VM cold restart", s.Action, msgs(s))
+		}
+	})
+	t.Run("qm fails twice in a row", func(t *testing.T) {
+		st := State{LANFault: LANPath, LANSeen: 2, LANSteps: "network"}
+		s := Decide(cfg, st, lanRun(0, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed"}))
+		s = Decide(cfg, s.Next, lanRun(1, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed"}))
+		if s.Action != HostReboot || !strings.Contains(msgs(s), "【确认】qm 无法读取路由虚拟机状态，跳过虚拟机冷重启") {
+			t.Errorf("qm failed twice: %v (log: %s); want the host reboot after 【确认】", s.Action, msgs(s))
+		}
+	})
+}

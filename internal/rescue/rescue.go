@@ -414,22 +414,34 @@ func (d *decider) sosStep(reason string) {
 			d.vmRestart("SOS: 先冷重启路由虚拟机")
 			return
 		}
-		// qm cannot say the VM's state. Once may be a passing fault (qm's
-		// own timeout): the next run tries again. Twice in a row (pmxcfs
-		// down, a broken install), no cold restart can run, and waiting
-		// would leave the house offline for good: the host's reboot is §6
-		// step 6 as without VM_ID, and it mends qm too.
-		if !n.QMFailSince.Before(now) {
-			d.log(slog.LevelWarn, "【推迟】qm 无法读取路由虚拟机状态，下个周期再试；仍失败则重启 PVE 物理机。",
-				slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err))
+		// Twice in a row (pmxcfs down, a broken install), no cold restart
+		// can run, and waiting would leave the house offline for good: the
+		// host's reboot is §6 step 6 as without VM_ID, and it mends qm too.
+		if !d.qmFailedTwice("重启 PVE 物理机", "无法先冷重启虚拟机，改为重启 PVE 物理机") {
 			return
 		}
-		d.log(slog.LevelWarn, "【确认】qm 无法读取路由虚拟机状态，无法先冷重启虚拟机，改为重启 PVE 物理机。",
-			slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err),
-			slog.String("failing_since", n.QMFailSince.Format("15:04")))
 		reason += "; qm status failed: " + d.o.VM.Err
 	}
 	d.hostReboot(reason)
+}
+
+// qmFailedTwice is the rule for a `qm status` that failed in this run
+// before a VM cold restart: once may be a passing fault (qm's own
+// timeout), so the run logs 【推迟】 with what the next failure brings
+// (next) and the next run tries again; failing in two runs in a row
+// (State.QMFailSince) it logs 【确认】 with what the caller does instead
+// (then), and reports true.
+func (d *decider) qmFailedTwice(next, then string) bool {
+	n := &d.step.Next
+	if !n.QMFailSince.Before(d.o.Now) {
+		d.log(slog.LevelWarn, "【推迟】qm 无法读取路由虚拟机状态，下个周期再试；仍失败则"+next+"。",
+			slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err))
+		return false
+	}
+	d.log(slog.LevelWarn, "【确认】qm 无法读取路由虚拟机状态，"+then+"。",
+		slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err),
+		slog.String("failing_since", n.QMFailSince.Format("15:04")))
+	return true
 }
 
 // spentDay is a run on a day whose host rescue is spent. SPEC §6 step 1
