@@ -7,6 +7,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/assist"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/state"
 )
 
 // TestDecideLAN: SPEC §14 on the host — a fault only the LAN sees (the
@@ -50,11 +51,11 @@ func TestDecideLAN(t *testing.T) {
 		{name: "path fault, network tried: reboot", st: State{LANFault: LANPath, LANSeen: 2, LANSteps: "network"}, obs: path(nil),
 			wantAction: Assist, wantAssist: assist.Reboot, wantSteps: "network,reboot", wantSeen: 3},
 		{name: "path fault, all tried: the host", st: State{LANFault: LANPath, LANSeen: 3, LANSteps: "network,reboot"}, obs: path(nil),
-			wantAction: HostReboot, wantMsg: "【LAN】OpenWrt 侧的步骤都已尝试", wantSteps: "network,reboot", wantSeen: 4},
+			wantAction: HostReboot, wantMsg: "【LAN】OpenWrt 侧的步骤都已尝试"}, // the LAN ladder starts over with the reboot
 		{name: "path fault with VM_ID: cold restart for reboot", cfg: vm, st: State{LANFault: LANPath, LANSeen: 2, LANSteps: "network"},
 			obs: path(nil), wantAction: VMRestart, wantSteps: "network,reboot", wantSeen: 3},
 		{name: "VM restarted today: the host", cfg: vm, st: State{LANFault: LANPath, LANSeen: 2, LANSteps: "network", VMRestartDate: Today(t0)},
-			obs: path(nil), wantAction: HostReboot, wantSeen: 3},
+			obs: path(nil), wantAction: HostReboot},
 		{name: "dns fault, first run: watch", obs: dns(nil), wantMsg: "【检测】DNS 解析失败", wantSeen: 1},
 		{name: "dns fault, second run: dns", st: State{LANFault: LANDNS, LANSeen: 1}, obs: dns(nil),
 			wantAction: Assist, wantAssist: assist.DNS, wantMsg: "【LAN】DNS 故障", wantSteps: "dns", wantSeen: 2},
@@ -291,4 +292,43 @@ func TestLANVMNotReadable(t *testing.T) {
 			t.Errorf("qm failed twice: %v (log: %s); want the host reboot after 【确认】", s.Action, msgs(s))
 		}
 	})
+}
+
+// TestLANFaultAfterHostReboot: the host reboots for a LAN path fault and
+// the fault survives it. The reboot's state starts the LAN ladder over (it
+// is saved with the mark, before the reboot), so the next day does not
+// find every step done and reboot the host at its first run (00:00): it
+// sees the fault twice, asks the router for network, then reboot, and only
+// then reboots the host, once that day (SPEC §6, §14).
+func TestLANFaultAfterHostReboot(t *testing.T) {
+	cfg := config.Default(config.Host)
+	lan := func(now time.Time) Obs {
+		return full(func(o *Obs) {
+			o.Now = now
+			o.Router, o.DNSKnown, o.DNSOK = Router{SelfKnown: true, SelfUp: true, Count: "0"}, true, false
+		})
+	}
+	s := Decide(cfg, State{LANFault: LANPath, LANSeen: 3, LANSteps: "network,reboot", DownSince: t0.Add(-20 * time.Minute)}, lan(t0))
+	if s.Action != HostReboot {
+		t.Fatalf("all LAN steps tried: %v; want the host reboot (log: %s)", s.Action, msgs(s))
+	}
+	if s.Next.LANSteps != "" || s.Next.LANSeen != 0 {
+		t.Errorf("saved with the reboot: steps %q, seen %d; want the LAN ladder started over", s.Next.LANSteps, s.Next.LANSeen)
+	}
+	st := s.Next
+	st.HasMark, st.Mark = false, state.Mark{} // midnight-reset
+	midnight := time.Date(t0.Year(), t0.Month(), t0.Day()+1, 0, 0, 0, 0, t0.Location())
+	var got []string
+	for run := range 5 {
+		s := Decide(cfg, st, lan(midnight.Add(time.Duration(run)*5*time.Minute)))
+		step := s.Action.String()
+		if s.Action == Assist {
+			step += " " + string(s.Assist)
+		}
+		got = append(got, step)
+		st = s.Next
+	}
+	if want := "none, assist network, assist reboot, host-reboot, none"; strings.Join(got, ", ") != want {
+		t.Errorf("runs from 00:00 the next day: %s; want %s", strings.Join(got, ", "), want)
+	}
 }

@@ -540,6 +540,11 @@ func (d *decider) hostReboot(reason string) {
 	n.HasMark, n.LastReboot, n.HeldReboot = true, Today(now), ""
 	n.Mark = state.Mark{Date: Today(now), Time: now, BootID: d.o.BootID, Dated: true, Reason: reason}
 	n.QMFailSince = time.Time{} // the reboot mends qm; a failure after it starts afresh
+	// A LAN fault that survives the reboot is a fault on a new host: its
+	// ladder starts over (SPEC §14), saved with the mark before the
+	// reboot. Kept, every step would read as done and the next day's first
+	// run would reboot the host again at 00:00.
+	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld = "", 0, "", 0
 	d.step.Action = HostReboot
 }
 
