@@ -82,8 +82,8 @@ func (d *decider) lanStep(kind string) {
 				}
 				continue
 			}
-			if !d.guards() {
-				return
+			if !d.guards() || d.held(VMRestart) {
+				return // a pause holds the step before it is recorded: not spent
 			}
 			n.LANSteps = joinStep(n.LANSteps, st)
 			d.vmRestart("LAN 故障 (" + kind + ")：网络重启无效，冷重启路由虚拟机")

@@ -332,3 +332,27 @@ func TestLANFaultAfterHostReboot(t *testing.T) {
 		t.Errorf("runs from 00:00 the next day: %s; want %s", strings.Join(got, ", "), want)
 	}
 }
+
+// TestLANPauseKeepsVMRestart: `hostcheck pause` during a LAN fault holds
+// the VM's cold restart without spending it: the step is not recorded as
+// done, and the first run after the pause takes it (it used to be
+// recorded before the pause held it, and the host went on to its reboot).
+func TestLANPauseKeepsVMRestart(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	lan := func(now time.Time) Obs {
+		return full(func(o *Obs) {
+			o.Now = now
+			o.Router, o.DNSKnown, o.DNSOK = Router{SelfKnown: true, SelfUp: true, Count: "0"}, true, false
+		})
+	}
+	st := State{LANFault: LANPath, LANSeen: 2, LANSteps: "network", PauseUntil: t0.Add(time.Hour)}
+	s := Decide(cfg, st, lan(t0))
+	if s.Action != None || !strings.Contains(msgs(s), "【暂停】") || s.Next.LANSteps != "network" || s.Next.VMRestartDate != "" {
+		t.Fatalf("paused: %v, steps %q, vm restart %q (log: %s); want 【暂停】, the VM step not spent", s.Action, s.Next.LANSteps, s.Next.VMRestartDate, msgs(s))
+	}
+	s = Decide(cfg, s.Next, lan(t0.Add(time.Hour+5*time.Minute)))
+	if s.Action != VMRestart || s.Next.LANSteps != "network,reboot" {
+		t.Errorf("after the pause: %v, steps %q (log: %s); want the VM cold restart", s.Action, s.Next.LANSteps, msgs(s))
+	}
+}
