@@ -52,6 +52,13 @@ func (d *decider) lanStep(kind string) {
 	}
 	d.log(slog.LevelWarn, msg, slog.String("fault", kind), slog.Int("seen", n.LANSeen),
 		slog.String("probe", d.o.NetDetail), slog.String("dns", d.o.DNSDetail), slog.String("steps_done", n.LANSteps))
+	if kind == LANPath && n.HeldReboot != "" {
+		// A host reboot is still due in this outage (held by
+		// HOST_REBOOT_HOURS, or misfired): the ladder that led to it, which
+		// the reboot started over, is not climbed again first.
+		d.heldReboot()
+		return
+	}
 	if n.LANSeen < LANSeenBefore {
 		return // seen once: wait for the next run (a blip is not a fault)
 	}

@@ -356,3 +356,18 @@ func TestLANPauseKeepsVMRestart(t *testing.T) {
 		t.Errorf("after the pause: %v, steps %q (log: %s); want the VM cold restart", s.Action, s.Next.LANSteps, msgs(s))
 	}
 }
+
+// TestLANHeldReboot: a host reboot for a LAN path fault that misfired
+// started the LAN ladder over with the reboot's state; the held reboot it
+// left (Store.Misfire) is taken by the next run, not after the ladder is
+// climbed again.
+func TestLANHeldReboot(t *testing.T) {
+	cfg := config.Default(config.Host)
+	st := State{HeldReboot: MisfirePrefix + "LAN fault (path) after network,reboot", DownSince: t0.Add(-time.Hour)}
+	s := Decide(cfg, st, full(func(o *Obs) {
+		o.Router, o.DNSKnown, o.DNSOK = Router{SelfKnown: true, SelfUp: true, Count: "0"}, true, false
+	}))
+	if s.Action != HostReboot || !strings.Contains(msgs(s), "【确认】上次物理机重启未生效") || s.Next.Mark.Reason != st.HeldReboot {
+		t.Errorf("Decide = %v, reason %q (log: %s); want the held host reboot", s.Action, s.Next.Mark.Reason, msgs(s))
+	}
+}

@@ -369,11 +369,7 @@ func (d *decider) run() {
 			// reboot (the VM's cold restart, when it comes first, is never
 			// held): no new day's VM restart comes before it, at 00:00
 			// beside the router's midnight-reset.
-			d.log(slog.LevelWarn, "【确认】本次断网中被时间窗口推迟的物理机重启仍未执行，断网仍在继续。",
-				slog.String("held", n.HeldReboot), slog.String("router_count", d.o.Router.Count))
-			if d.guards() && (d.cfg.VMID == "" || !d.vmLocked) {
-				d.hostReboot(n.HeldReboot)
-			}
+			d.heldReboot()
 			return
 		}
 		d.log(slog.LevelInfo, "【观察】未发现 SOS 信号。判定 OpenWrt 仍在尝试自愈或处于熔断期。",
@@ -442,6 +438,22 @@ func (d *decider) qmFailedTwice(next, then string) bool {
 		slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err),
 		slog.String("failing_since", n.QMFailSince.Format("15:04")))
 	return true
+}
+
+// heldReboot takes the host reboot still due in this outage
+// (State.HeldReboot): one HOST_REBOOT_HOURS held, or one that misfired
+// (Store.Misfire) after SOS was acknowledged. It passes the guards and
+// no VM lock, as any host reboot.
+func (d *decider) heldReboot() {
+	n := &d.step.Next
+	msg := "【确认】本次断网中被时间窗口推迟的物理机重启仍未执行，断网仍在继续。"
+	if strings.HasPrefix(n.HeldReboot, MisfirePrefix) {
+		msg = "【确认】上次物理机重启未生效 (【回退】)，断网仍在继续，重试重启。"
+	}
+	d.log(slog.LevelWarn, msg, slog.String("held", n.HeldReboot), slog.String("router_count", d.o.Router.Count))
+	if d.guards() && (d.cfg.VMID == "" || !d.vmLocked) {
+		d.hostReboot(n.HeldReboot)
+	}
 }
 
 // spentDay is a run on a day whose host rescue is spent. SPEC §6 step 1
