@@ -307,3 +307,59 @@ func TestMisfireRetriesNextCycle(t *testing.T) {
 		})
 	}
 }
+
+// TestQMStopFailureEscalates: a cold restart whose `qm stop` fails (QEMU
+// stuck, the VM goes on running) spent the day's restart and changed
+// nothing; every run until midnight used to log 【观察】路由虚拟机今天已冷重启
+// 过一次，不再重复. The failure is recorded and the next run reboots the
+// host, under its guards (SPEC §13 rule 5).
+func TestQMStopFailureEscalates(t *testing.T) {
+	var ran []string
+	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		ran = append(ran, cmdline)
+		switch {
+		case strings.Contains(cmdline, "qm status "):
+			return command.Result{Cmd: cmdline, Stdout: "qmpstatus: running\nstatus: running\n"}
+		case strings.Contains(cmdline, "qm stop "):
+			return command.Result{Cmd: cmdline, ExitCode: 255, Stderr: "VM quit/powerdown failed - got timeout\n"}
+		case strings.HasSuffix(cmdline, "is-system-running"):
+			return command.Result{Cmd: cmdline, Stdout: "running\n"}
+		}
+		return command.Result{Cmd: cmdline}
+	})
+	defer func(g time.Duration) { vmStopGrace = g }(vmStopGrace)
+	vmStopGrace = 0
+	dir := t.TempDir()
+	h.cfg.StateDir, h.cfg.RunDir, h.cfg.PVEMark = filepath.Join(dir, "state"), filepath.Join(dir, "run"), filepath.Join(dir, "mark")
+	h.cfg.RouterHungAfter, h.cfg.MinHostUptime, h.cfg.VMStopTimeout = 0, 0, 0
+	h.corosync, h.vzdumpLock, h.procRoot = []string{filepath.Join(dir, "no-corosync")}, filepath.Join(dir, "no-lock"), t.TempDir()
+	var log strings.Builder
+	h.log = slog.New(slog.NewTextHandler(&log, nil))
+	stderr, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	h.e.Stderr = stderr
+	h.e.Uptime = func() (time.Duration, error) { return 24 * time.Hour, nil }
+	h.e.BootID = func() (string, error) { return "boot", nil }
+	h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} }
+	h.e.Signals = func(parent context.Context) (context.Context, context.CancelFunc) { return context.WithCancel(parent) }
+
+	h.check(context.Background())
+	if !slices.ContainsFunc(ran, func(c string) bool { return strings.Contains(c, "qm stop") }) ||
+		!strings.Contains(log.String(), "【严重错误】路由虚拟机没有停止，今天的冷重启失败") {
+		t.Fatalf("first run: commands %q; want the cold restart, its stop failing, logged:\n%s", ran, log.String())
+	}
+	ran = nil
+	h.check(context.Background())
+	if !slices.Contains(ran, "/usr/bin/systemctl reboot") {
+		t.Errorf("run after the failed qm stop: commands %q; want the host reboot:\n%s", ran, log.String())
+	}
+	if !strings.Contains(log.String(), "【确认】路由虚拟机今天的冷重启没有停下它 (qm stop 失败)，只能重启 PVE 物理机。") {
+		t.Errorf("log lacks the escalation:\n%s", log.String())
+	}
+	if strings.Contains(log.String(), "今天已冷重启过一次，不再重复") {
+		t.Errorf("log says the restart was done:\n%s", log.String())
+	}
+}

@@ -288,7 +288,13 @@ func (h *host) check(ctx context.Context) error {
 	events := rescue.Transitions(st, obs, step)
 	switch step.Action {
 	case rescue.VMRestart:
-		h.vmRestart(ctx, rs)
+		if !h.vmRestart(ctx, rs) && !h.cfg.DryRun {
+			// The day's cold restart changed nothing (qm stop failed):
+			// recorded, so that the next run escalates (SPEC §13 rule 5).
+			if err := store.VMStopFailed(h.loc, step.Next.VMRestartDate); err != nil {
+				h.log.Error("【严重错误】状态无法保存", "err", err)
+			}
+		}
 	case rescue.VMStart:
 		h.vmStart(ctx)
 	case rescue.VMResume:

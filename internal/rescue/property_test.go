@@ -215,7 +215,8 @@ func TestAtMostOncePerDay(t *testing.T) {
 				switch rapid.IntRange(0, 3).Draw(rt, "restartOutcome") {
 				case 0:
 					vm = "running"
-				case 1: // qm stop failed
+				case 1: // qm stop failed: hostcheck records it
+					_ = store.VMStopFailed(cst, step.Next.VMRestartDate)
 				default:
 					vm = "stopped"
 				}

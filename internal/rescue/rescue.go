@@ -74,6 +74,10 @@ type State struct {
 	DownSince       time.Time // first run that found the internet down
 	RouterDownSince time.Time // first run that could not reach the router while the internet was down
 	VMRestartDate   string    // local day of the last VM cold restart
+	// VMStopFailDate is the local day of a cold restart whose qm stop did
+	// not stop the VM (QEMU stuck): that day's restart was spent on
+	// nothing, and the host's reboot is next (SPEC §13 rule 5).
+	VMStopFailDate string
 	// LastReboot is the local day of the last host reboot. Unlike the mark,
 	// which midnight-reset deletes (the original scripts' way, and what
 	// users look at), it is only ever moved forward, so that no clock step

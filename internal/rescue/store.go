@@ -66,6 +66,9 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	case ok:
 		st.VMRestartDate, st.LastReboot = vm, last
 	}
+	// A cold restart whose qm stop failed (SPEC §13): optional; damaged
+	// reads as none (the VM's restart is spent all the same).
+	st.VMStopFailDate, _ = date(rec, "vm_stop_fail_date")
 	// Today's starts of a stopped VM (SPEC §13): optional keys, a damaged
 	// value reads as the limit spent today: a damaged date too, as the day
 	// the record was last written (VM_START_MAX holds through the damage).
@@ -141,7 +144,7 @@ func (s Store) Save(old, next State) error {
 		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
 		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld &&
-		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot {
+		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.VMStopFailDate == next.VMStopFailDate {
 		return nil
 	}
 	if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
@@ -149,7 +152,7 @@ func (s Store) Save(old, next State) error {
 	}
 	p := filepath.Join(s.StateDir, RecordFile)
 	if next.DownSince.IsZero() && next.RouterDownSince.IsZero() && next.VMRestartDate == "" && next.LastReboot == "" &&
-		next.VMStartDate == "" && next.LANFault == "" && next.QMFailSince.IsZero() && next.HeldReboot == "" {
+		next.VMStartDate == "" && next.LANFault == "" && next.QMFailSince.IsZero() && next.HeldReboot == "" && next.VMStopFailDate == "" {
 		return state.Remove(p)
 	}
 	return state.WriteRecord(p, state.Record{
@@ -167,6 +170,7 @@ func (s Store) Save(old, next State) error {
 		"lan_held":           strconv.Itoa(next.LANHeld),
 		"qm_fail_since":      state.RecordTimeString(next.QMFailSince),
 		"held_reboot":        next.HeldReboot,
+		"vm_stop_fail_date":  next.VMStopFailDate,
 	})
 }
 
@@ -206,6 +210,20 @@ func (s Store) Misfire(loc *time.Location, prev, retry string) error {
 	}
 	if err := s.Save(st, next); err != nil {
 		return fmt.Errorf("tear mark: %w", err)
+	}
+	return nil
+}
+
+// VMStopFailed records that the cold restart of day did not stop the
+// router VM (SPEC §13 rule 4: qm stop failed, QEMU stuck), so that the
+// next run escalates to the host's reboot instead of observing until
+// midnight.
+func (s Store) VMStopFailed(loc *time.Location, day string) error {
+	st, _ := s.Load(loc)
+	next := st
+	next.VMStopFailDate = day
+	if err := s.Save(st, next); err != nil {
+		return fmt.Errorf("record failed qm stop: %w", err)
 	}
 	return nil
 }
