@@ -242,3 +242,124 @@ func TestSignalDuringRebootDelay(t *testing.T) {
 		})
 	}
 }
+
+// TestMisfireRetriesNextCycle: 【回退】 promises a retry at the next run,
+// but SOS was acknowledged on the router before the reboot, so that run
+// found no SOS and only observed (【观察】未发现 SOS 信号…) for hours. The
+// misfire now keeps the reboot as held (SPEC §16), and the next run,
+// finding the outage on and no SOS, reboots; a cancelled reboot (a
+// person's Ctrl-C) is not retried and says so.
+func TestMisfireRetriesNextCycle(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		cancel    bool
+		wantRetry bool
+		wantLog   string
+	}{
+		{name: "misfire", wantRetry: true, wantLog: "【回退】正在撕毁免死金牌，以便在下个检测周期重试。"},
+		{name: "cancelled", cancel: true, wantLog: "不自动重试；OpenWrt 重新自救，再次发出 SOS 时物理机可再介入 (不想介入：hostcheck pause 时长)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+				if strings.HasSuffix(cmdline, "is-system-running") {
+					return command.Result{Cmd: cmdline, Stdout: "running\n"}
+				}
+				return command.Result{Cmd: cmdline} // the reboot commands return and nothing happens
+			})
+			var log strings.Builder
+			h.log = slog.New(slog.NewTextHandler(&log, nil))
+			dir := t.TempDir()
+			h.cfg.StateDir = dir
+			store := rescue.Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+			now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+			mark := state.Mark{Date: "2026-11-25", Time: now, BootID: "b", Reason: "SOS count=10", Dated: true}
+			before := rescue.State{DownSince: now.Add(-3 * time.Hour)}
+			after := before
+			after.HasMark, after.Mark, after.LastReboot = true, mark, "2026-11-25"
+			if err := store.Save(before, after); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.cancel {
+				h.cfg.RebootDelay = time.Hour
+				cancel() // Ctrl-C during REBOOT_DELAY
+			}
+			if err := h.reboot(ctx, store, mark, ""); err == nil {
+				t.Fatalf("reboot that did not happen = nil; want an error")
+			}
+			if !strings.Contains(log.String(), tc.wantLog) {
+				t.Errorf("log lacks %q:\n%s", tc.wantLog, log.String())
+			}
+			// The next run: the outage goes on, the router answers with no
+			// SOS (acknowledged by the run that misfired).
+			st, _ := store.Load(time.UTC)
+			cfg := config.Default(config.Host)
+			s := rescue.Decide(cfg, st, rescue.Obs{Now: now.Add(5 * time.Minute), Uptime: 24 * time.Hour, BootID: "b",
+				NetKnown: true, RouterKnown: true, Router: rescue.Router{Count: "0"}, LANKnown: true, LANUp: true, GuardsKnown: true})
+			var lines []string
+			for _, ev := range s.Events {
+				lines = append(lines, ev.Msg)
+			}
+			if got := s.Action == rescue.HostReboot; got != tc.wantRetry {
+				t.Errorf("next run: %v (log: %s); want a host reboot %v", s.Action, strings.Join(lines, " | "), tc.wantRetry)
+			}
+		})
+	}
+}
+
+// TestQMStopFailureEscalates: a cold restart whose `qm stop` fails (QEMU
+// stuck, the VM goes on running) spent the day's restart and changed
+// nothing; every run until midnight used to log 【观察】路由虚拟机今天已冷重启
+// 过一次，不再重复. The failure is recorded and the next run reboots the
+// host, under its guards (SPEC §13 rule 5).
+func TestQMStopFailureEscalates(t *testing.T) {
+	var ran []string
+	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		ran = append(ran, cmdline)
+		switch {
+		case strings.Contains(cmdline, "qm status "):
+			return command.Result{Cmd: cmdline, Stdout: "qmpstatus: running\nstatus: running\n"}
+		case strings.Contains(cmdline, "qm stop "):
+			return command.Result{Cmd: cmdline, ExitCode: 255, Stderr: "VM quit/powerdown failed - got timeout\n"}
+		case strings.HasSuffix(cmdline, "is-system-running"):
+			return command.Result{Cmd: cmdline, Stdout: "running\n"}
+		}
+		return command.Result{Cmd: cmdline}
+	})
+	defer func(g time.Duration) { vmStopGrace = g }(vmStopGrace)
+	vmStopGrace = 0
+	dir := t.TempDir()
+	h.cfg.StateDir, h.cfg.RunDir, h.cfg.PVEMark = filepath.Join(dir, "state"), filepath.Join(dir, "run"), filepath.Join(dir, "mark")
+	h.cfg.RouterHungAfter, h.cfg.MinHostUptime, h.cfg.VMStopTimeout = 0, 0, 0
+	h.corosync, h.vzdumpLock, h.procRoot = []string{filepath.Join(dir, "no-corosync")}, filepath.Join(dir, "no-lock"), t.TempDir()
+	var log strings.Builder
+	h.log = slog.New(slog.NewTextHandler(&log, nil))
+	stderr, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	h.e.Stderr = stderr
+	h.e.Uptime = func() (time.Duration, error) { return 24 * time.Hour, nil }
+	h.e.BootID = func() (string, error) { return "boot", nil }
+	h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} }
+	h.e.Signals = func(parent context.Context) (context.Context, context.CancelFunc) { return context.WithCancel(parent) }
+
+	h.check(context.Background())
+	if !slices.ContainsFunc(ran, func(c string) bool { return strings.Contains(c, "qm stop") }) ||
+		!strings.Contains(log.String(), "【严重错误】路由虚拟机没有停止，今天的冷重启失败") {
+		t.Fatalf("first run: commands %q; want the cold restart, its stop failing, logged:\n%s", ran, log.String())
+	}
+	ran = nil
+	h.check(context.Background())
+	if !slices.Contains(ran, "/usr/bin/systemctl reboot") {
+		t.Errorf("run after the failed qm stop: commands %q; want the host reboot:\n%s", ran, log.String())
+	}
+	if !strings.Contains(log.String(), "【确认】路由虚拟机今天的冷重启没有停下它 (qm stop 失败)，只能重启 PVE 物理机。") {
+		t.Errorf("log lacks the escalation:\n%s", log.String())
+	}
+	if strings.Contains(log.String(), "今天已冷重启过一次，不再重复") {
+		t.Errorf("log says the restart was done:\n%s", log.String())
+	}
+}

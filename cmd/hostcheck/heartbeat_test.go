@@ -15,8 +15,11 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/hook"
 	"github.com/pve-op/network-rescue/internal/httpc"
+	"github.com/pve-op/network-rescue/internal/runenv"
 )
 
 // TestHeartbeatDue: a request is due when none went since boot, when the
@@ -252,3 +255,33 @@ func TestHeartbeatTimeout(t *testing.T) {
 type doFunc func(context.Context, httpc.Request) (httpc.Response, error)
 
 func (f doFunc) Do(ctx context.Context, r httpc.Request) (httpc.Response, error) { return f(ctx, r) }
+
+// TestHookFailureIsNoRescueFailure: a failing ON_EVENT_CMD (the owner's
+// hook) is logged as -> [错误] with its event, but it is not a rescue
+// step that failed: the next heartbeat is the plain GET, not /fail.
+func TestHookFailureIsNoRescueFailure(t *testing.T) {
+	dir := t.TempDir()
+	const url = "https://hc-ping.com/0f3e1c2a-SECRET"
+	cfg, err := config.Parse("/t.conf", "HEARTBEAT_URL="+url+"\nON_EVENT_CMD=/usr/local/bin/my-hook\nRUN_DIR="+filepath.Join(dir, "run")+
+		"\nSTATE_DIR="+filepath.Join(dir, "state"), config.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cfg.RunDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	h := &host{cfg: cfg, loc: time.UTC, log: slog.New(slog.NewTextHandler(&log, nil)),
+		e: runenv.Env{ExecEnv: func(_ context.Context, cmdline string, _ time.Duration, _ []string) command.Result {
+			return command.Result{Cmd: cmdline, ExitCode: 1, Err: errors.New("exit status 1"), Stderr: "hook: cannot reach the NAS\n"}
+		}}}
+	h.fire(context.Background(), hook.Event{Name: "up", Detail: "198.51.100.1"})
+	if !strings.Contains(log.String(), "-> [错误]") || !strings.Contains(log.String(), "event=up") {
+		t.Errorf("log %q; want the hook's failure logged with its event", log.String())
+	}
+	svc := &fakeService{status: 200}
+	h.heartbeat(context.Background(), svc, time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), func() bool { return true })
+	if got, want := strings.Join(svc.got, ", "), "GET "+url; got != want {
+		t.Errorf("heartbeat after a failing hook: %q; want %q (a hook is not a rescue step)", got, want)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/state"
@@ -240,11 +241,30 @@ func (h *host) recordAction(step rescue.Step, obs rescue.Obs, rs remote.RouterSt
 	h.writeMetricsFile(h.metricsView(step.Next, obs, rs, t))
 }
 
+// MetricsFailingFile in RUN_DIR records the kind of the last METRICS_FILE
+// failure, logged once: a healthy run logs nothing (SPEC §8), so the same
+// failure is not logged again until another kind comes or a write works.
+const MetricsFailingFile = "metrics.failing"
+
 func (h *host) writeMetricsFile(v metricsView) {
 	changed, err := writeMetrics(h.cfg.MetricsFile, renderMetrics(v))
+	failing := filepath.Join(cli.RunDir(h.cfg.RunDir), MetricsFailingFile)
+	said, rerr := state.ReadBounded(failing, 4096)
 	if err != nil {
+		kind := failureKind(err.Error())
+		if rerr == nil && string(said) == kind+"\n" {
+			h.log.Debug("METRICS_FILE still unwritable", "file", h.cfg.MetricsFile, "err", err)
+			return
+		}
 		h.log.Warn("【指标】METRICS_FILE 无法写入", "file", h.cfg.MetricsFile, "err", err)
+		if werr := state.WriteFile(failing, []byte(kind+"\n"), 0o600); werr != nil {
+			h.log.Debug("metrics failure not recorded", "file", failing, "err", werr)
+		}
 		return
+	}
+	if rerr == nil {
+		h.log.Info("【指标】METRICS_FILE 已恢复写入", "file", h.cfg.MetricsFile)
+		_ = state.Remove(failing)
 	}
 	if changed {
 		h.log.Debug("metrics written", "file", h.cfg.MetricsFile)

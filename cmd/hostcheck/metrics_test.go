@@ -537,3 +537,50 @@ func TestMetricsDNSFault(t *testing.T) {
 		t.Errorf("METRICS_FILE with DNS answering:\n%s\nwant netrescue_internet_up 1", out)
 	}
 }
+
+// TestMetricsFailureLoggedOnce: an unwritable METRICS_FILE is logged once
+// per kind of failure, not at every healthy run (SPEC §8: a healthy run
+// logs nothing), and once more when it works again.
+func TestMetricsFailureLoggedOnce(t *testing.T) {
+	l := newObsLab(t)
+	parent := filepath.Join(l.dir, "textfile-dir")
+	if err := os.WriteFile(parent, nil, 0o644); err != nil { // a file where the directory should be
+		t.Fatal(err)
+	}
+	l.cfg.MetricsFile = filepath.Join(parent, "netrescue.prom")
+	count := func(s string) int { return strings.Count(l.log.String(), s) }
+	for range 3 {
+		l.run()
+		l.now = l.now.Add(5 * time.Minute)
+	}
+	if n := count("【指标】METRICS_FILE 无法写入"); n != 1 {
+		t.Errorf("three healthy runs with METRICS_FILE unwritable: %d 【指标】 lines; want 1:\n%s", n, l.log.String())
+	}
+	// Another kind of failure is said again.
+	if err := os.Remove(parent); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(l.cfg.MetricsFile, 0o755); err != nil { // a directory where the file should be
+		t.Fatal(err)
+	}
+	l.run()
+	l.now = l.now.Add(5 * time.Minute)
+	l.run()
+	if n := count("【指标】METRICS_FILE 无法写入"); n != 2 {
+		t.Errorf("a new kind of failure: %d 【指标】 lines in all; want 2:\n%s", n, l.log.String())
+	}
+	// Fixed: said once, then quiet.
+	if err := os.Remove(l.cfg.MetricsFile); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		l.now = l.now.Add(5 * time.Minute)
+		l.run()
+	}
+	if n := count("【指标】METRICS_FILE 已恢复写入"); n != 1 {
+		t.Errorf("METRICS_FILE writable again: %d recovery lines; want 1:\n%s", n, l.log.String())
+	}
+	if _, err := os.Stat(l.cfg.MetricsFile); err != nil {
+		t.Errorf("METRICS_FILE not written once writable: %v", err)
+	}
+}

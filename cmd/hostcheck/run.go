@@ -288,7 +288,13 @@ func (h *host) check(ctx context.Context) error {
 	events := rescue.Transitions(st, obs, step)
 	switch step.Action {
 	case rescue.VMRestart:
-		h.vmRestart(ctx, rs)
+		if !h.vmRestart(ctx, rs) && !h.cfg.DryRun {
+			// The day's cold restart changed nothing (qm stop failed):
+			// recorded, so that the next run escalates (SPEC §13 rule 5).
+			if err := store.VMStopFailed(h.loc, step.Next.VMRestartDate); err != nil {
+				h.log.Error("【严重错误】状态无法保存", "err", err)
+			}
+		}
 	case rescue.VMStart:
 		h.vmStart(ctx)
 	case rescue.VMResume:
@@ -318,7 +324,9 @@ func (h *host) fire(ctx context.Context, events ...hook.Event) {
 		return
 	}
 	for _, ev := range events {
-		h.result(h.e.ExecEnv(context.WithoutCancel(ctx), h.cfg.OnEventCmd, hook.Timeout, ev.Env()), "event", ev.Name)
+		// The owner's hook, not a rescue step: its failure is logged, but
+		// is no reason for HEARTBEAT_URL's /fail (h.failed).
+		h.logResult(h.e.ExecEnv(context.WithoutCancel(ctx), h.cfg.OnEventCmd, hook.Timeout, ev.Env()), "event", ev.Name)
 	}
 }
 
@@ -489,11 +497,20 @@ func clustered(confs []string) (bool, error) {
 	return false, nil
 }
 
-// result logs a command's outcome as the original did: -> [成功] / -> [错误].
+// result logs a rescue command's outcome as the original did: -> [成功] /
+// -> [错误]; a failure is reported to HEARTBEAT_URL as /fail (h.failed).
 func (h *host) result(r command.Result, attrs ...any) {
+	if !r.OK() {
+		h.failed = true
+	}
+	h.logResult(r, attrs...)
+}
+
+// logResult logs a command's outcome: -> [成功] / -> [错误].
+func (h *host) logResult(r command.Result, attrs ...any) {
 	level := slog.LevelInfo
 	if !r.OK() {
-		level, h.failed = slog.LevelError, true
+		level = slog.LevelError
 	}
 	h.log.Log(context.Background(), level, "-> "+r.Summary(),
 		append([]any{"cmd", r.Cmd, "elapsed", r.Elapsed.Round(time.Millisecond)}, attrs...)...)

@@ -79,10 +79,23 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 			Fix: "set the clock right (NTP); the next hostcheck run repairs the date, or run midnight-reset -force now"})
 	}
 	checks = append(checks, health.Pause(st.PauseUntil, now, "hostcheck resume"))
-	if st.HeldReboot != "" {
-		w := h.cfg.HostRebootHours
+	switch w := h.cfg.HostRebootHours; {
+	case strings.HasPrefix(st.HeldReboot, rescue.MisfirePrefix):
+		checks = append(checks, health.Info("held host reboot", st.HeldReboot+": the last host reboot did not happen (【回退】); retried by the next run in HOST_REBOOT_HOURS if this outage lasts"))
+	case st.HeldReboot != "":
 		checks = append(checks, health.Info("held host reboot", fmt.Sprintf("%s: HOST_REBOOT_HOURS=%s holds it; taken from %s if this outage lasts",
 			st.HeldReboot, w, w.Next(now).Format("01-02 15:04"))))
+	}
+	if st.LANFault != "" {
+		// A fault only the LAN sees, under way (SPEC §14): one LAN-side
+		// step per host run once two runs in a row saw it.
+		steps := st.LANSteps
+		if steps == "" {
+			steps = "none yet"
+		}
+		checks = append(checks, health.Info("LAN fault", fmt.Sprintf("%s, seen by %d host runs in a row; steps asked of the router: %s",
+			map[string]string{rescue.LANDNS: "dns (IP targets answer, the router's DNS does not)", rescue.LANPath: "path (the router is online, the LAN is not)"}[st.LANFault],
+			st.LANSeen, steps)))
 	}
 	if st.VMRestartDate != "" {
 		checks = append(checks, health.Info("router VM restart", "last on "+st.VMRestartDate))
@@ -92,6 +105,7 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 	}
 	dns := h.dnsCheck(ctx)
 	res := h.probe(ctx, h.cfg.CheckTargets, h.cfg.CheckTCP)
+	asked, dnsErr := dns()
 	if res.Up {
 		checks = append(checks, health.Check{OK: true, Name: "internet", Detail: res.Summary()})
 	} else {
@@ -99,7 +113,7 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 	}
 	// DNS_CHECK through the router's forwarder (SPEC §14): a router that
 	// serves no DNS on OP_IP would look like a DNS fault every run.
-	switch asked, err := dns(); {
+	switch err := dnsErr; {
 	case !asked:
 		checks = append(checks, health.Info("DNS via the router", "DNS_CHECK is empty: not checked"))
 	case err == nil:
@@ -110,7 +124,10 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 	}
 	checks = append(checks, h.publishChecks(now)...)
 	checks = append(checks, health.Log(h.cfg.LogFile, 5)...)
-	js := h.statusState(st, now, res, rs, routerErr)
+	// The internet as the family sees it (rescue.Obs.Up): a DNS fault is
+	// an outage, as in the decision and METRICS_FILE.
+	up := res.Up && (!asked || dnsErr == nil)
+	js := h.statusState(st, now, res, up, rs, routerErr)
 	return out.Finish(h.e.Stdout, checks, js)
 }
 

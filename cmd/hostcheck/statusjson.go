@@ -72,7 +72,9 @@ type hostBeat struct {
 	FailPending  bool       `json:"fail_pending"` // the next request is the failure signal
 }
 
-func (h *host) statusState(st rescue.State, now time.Time, res probe.Result, rs remote.RouterState, routerErr error) hostState {
+// statusState is status -json's state; up is the internet as the family
+// sees it (the probe, and DNS_CHECK through the router when asked).
+func (h *host) statusState(st rescue.State, now time.Time, res probe.Result, up bool, rs remote.RouterState, routerErr error) hostState {
 	js := hostState{StateDir: h.cfg.StateDir, LastRebootDate: st.LastReboot, DownSince: health.TimeOrNull(st.DownSince),
 		RouterDownSince: health.TimeOrNull(st.RouterDownSince), VMRestartDate: st.VMRestartDate,
 		Internet: health.Internet{Up: res.Up, Detail: res.Summary()}, HeldReboot: st.HeldReboot}
@@ -86,7 +88,7 @@ func (h *host) statusState(st rescue.State, now time.Time, res probe.Result, rs 
 			js.Mark.Time = health.TimeOrNull(st.Mark.Time)
 		}
 	}
-	if !res.Up && !st.DownSince.IsZero() && now.After(st.DownSince) {
+	if !up && !st.DownSince.IsZero() && now.After(st.DownSince) {
 		js.OutageSeconds = int64(now.Sub(st.DownSince) / time.Second)
 	}
 	if st.VMStartDate == rescue.Today(now) {

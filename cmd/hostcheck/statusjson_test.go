@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -161,5 +162,66 @@ func TestPackageCron(t *testing.T) {
 	}
 	if !packageCron(cronD, bin) {
 		t.Errorf("package installed: packageCron = false; want its cron.d checked")
+	}
+}
+
+// TestHostStatusDNSFault: during a DNS fault (the IP targets answer, the
+// router's resolver does not) `status -json` gives the outage's length,
+// as METRICS_FILE does (it gave 0), and status shows the LAN fault under
+// way: its kind, how many runs saw it and the steps asked (SPEC §14).
+func TestHostStatusDNSFault(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	stateDir, runDir := filepath.Join(dir, "state"), filepath.Join(dir, "run")
+	for _, d := range []string{stateDir, runDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := fmt.Sprintf("down_since=%d\nlast_reboot_date=\nrouter_down_since=\nvm_restart_date=\nlan_fault=dns\nlan_seen=3\nlan_steps=dns\nlan_held=0\n",
+		now.Add(-40*time.Minute).Unix())
+	if err := os.WriteFile(filepath.Join(stateDir, "hostcheck.state"), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "host.conf")
+	content := strings.Join([]string{"STATE_DIR=" + stateDir, "RUN_DIR=" + runDir, "PVE_MARK=" + filepath.Join(dir, "mark"),
+		"LOG_FILE=" + filepath.Join(dir, "host.log"), "SYSLOG=0", "CHECK_TARGETS=198.51.100.1", "OP_IP=10.99.0.1",
+		"SSH_KEY=" + filepath.Join(dir, "no-key"), "KNOWN_HOSTS=" + filepath.Join(dir, "known_hosts")}, "\n")
+	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	var out strings.Builder
+	e := runenv.Env{Stdout: &out, Stderr: stderr, Now: func() time.Time { return now },
+		Probe:   func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true} },
+		Resolve: func(context.Context, string, string) error { return errors.New("SERVFAIL") },
+		Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+			return command.Result{Cmd: cmdline}
+		},
+		Uptime: func() (time.Duration, error) { return time.Hour, nil }, BootID: func() (string, error) { return "boot-1", nil }}
+	run(context.Background(), []string{"-config", conf, "status", "-json", "-crontab", filepath.Join(dir, "crontab")}, e)
+	var got map[string]any
+	if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
+		t.Fatalf("stdout is not JSON (%v):\n%s", err, out.String())
+	}
+	if v := got["state"].(map[string]any)["outage_seconds"]; v != 2400.0 {
+		t.Errorf("state.outage_seconds = %v during a DNS fault; want 2400", v)
+	}
+	found := false
+	for _, c := range got["checks"].([]any) {
+		m := c.(map[string]any)
+		if m["name"] == "LAN fault" {
+			found = true
+			if d, _ := m["detail"].(string); !strings.Contains(d, "dns") || !strings.Contains(d, "seen by 3") || !strings.Contains(d, "steps asked of the router: dns") {
+				t.Errorf("LAN fault check: %q; want the kind, the runs that saw it and the steps", d)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("status shows no LAN fault:\n%s", out.String())
 	}
 }

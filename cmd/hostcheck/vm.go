@@ -99,8 +99,10 @@ func (h *host) vmResume(ctx context.Context) {
 // on the router first (its count is kept), then `qm stop --timeout`, a
 // wait until qm reports it stopped, `qm start`, and a wait until it runs.
 // The day's restart was saved before; a VM this leaves stopped (the start
-// failed, the run was killed) is started by the next run (rule 1).
-func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) {
+// failed, the run was killed) is started by the next run (rule 1). It
+// reports false when the VM did not stop (QEMU stuck): the caller records
+// it, and the host's reboot is next (rule 5).
+func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) (stopped bool) {
 	if rs.SOS && !h.cfg.DryRun {
 		actx, cancel := context.WithTimeout(ctx, h.cfg.SSHTimeout)
 		err := h.remote().AckSOS(actx, h.cfg.OpStateDir, false)
@@ -113,13 +115,18 @@ func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) {
 	}
 	secs := int(h.cfg.VMStopTimeout.Round(time.Second) / time.Second)
 	h.vmCmd(ctx, fmt.Sprintf("stop --timeout %d", secs), h.cfg.VMStopTimeout+VMCmdTimeout)
-	if !h.vmConfirm(ctx, "stopped", h.cfg.VMStopTimeout+VMQueryTimeout) {
-		return // logged; a VM still running cannot be started
+	if !h.vmConfirm(ctx, "stopped", h.cfg.VMStopTimeout+vmStopGrace) {
+		return false // logged; a VM still running cannot be started
 	}
 	if h.vmCmd(ctx, "start", VMCmdTimeout) {
 		h.vmConfirm(ctx, "running", VMStartConfirm)
 	}
+	return true
 }
+
+// vmStopGrace is how long after VM_STOP_TIMEOUT a stopped VM has to report
+// stopped (a variable so that a test need not wait half a minute).
+var vmStopGrace = VMQueryTimeout
 
 // vmCmd runs `qm VERB VMID [ARGS]`, bounded, and logs its outcome; true on
 // exit status 0 (or in a dry run, where nothing runs).
@@ -176,7 +183,7 @@ func (h *host) vmConfirm(ctx context.Context, want string, within time.Duration)
 		h.log.Error("【严重错误】路由虚拟机启动后没有运行，下次检测会再启动它 (每天至多 VM_START_MAX 次)。",
 			slog.String("vm_id", h.cfg.VMID), slog.String("status", got), slog.Duration("waited", within))
 	} else {
-		h.log.Error("【严重错误】路由虚拟机没有停止，本次不再启动它。",
+		h.log.Error("【严重错误】路由虚拟机没有停止，今天的冷重启失败，本次不再启动它；故障持续则升级为重启 PVE 物理机 (每天至多一次)。",
 			slog.String("vm_id", h.cfg.VMID), slog.String("status", got), slog.Duration("waited", within))
 	}
 	return false

@@ -124,6 +124,16 @@ func ackOps(resetCount bool) []fileOp {
 	return append(ops, fileOp{name: rescuedFile, write: true, content: by, unwritten: skipIt}, fileOp{name: sosFile})
 }
 
+// ForgetRescue deletes net_rescued_by on the router: the host's reboot that
+// AckSOS credited did not happen (a misfire or a cancel, SPEC §6 step 6),
+// so the router's 【状态恢复】 must not name the host.
+func (c Config) ForgetRescue(ctx context.Context, stateDir string) error {
+	if err := c.applyOps(ctx, stateDir, []fileOp{{name: rescuedFile}}); err != nil {
+		return fmt.Errorf("delete router net_rescued_by: %w", err)
+	}
+	return nil
+}
+
 // CreateSOS writes SOS_SYSTEM with content on the router, atomically
 // (hostcheck drill, SPEC §7). content may hold any byte but NUL.
 func (c Config) CreateSOS(ctx context.Context, stateDir, content string) error {

@@ -160,6 +160,8 @@ func Summarize(r io.Reader) ([]Month, error) {
 			m.Reboots++
 		case strings.HasPrefix(msg, "【严重错误】状态无法保存，为防止无限重启") && (l.Attrs["action"] == "L3" || l.Attrs["step"] == "reboot") && m.Reboots > 0:
 			m.Reboots-- // the L3 logged just before was withheld: no reboot
+		case strings.HasPrefix(msg, "【严重错误】状态无法保存，SOS 未能写入") && m.SOS > 0:
+			m.SOS-- // the 【SOS】 logged just before was withheld: no SOS
 		case strings.HasPrefix(msg, "【SOS】"):
 			m.SOS++
 		case strings.HasPrefix(msg, "【终极动作】冷重启"):
@@ -177,7 +179,11 @@ func Summarize(r io.Reader) ([]Month, error) {
 				m.HostReboots--
 			}
 		case strings.HasPrefix(msg, "【回退】"):
+			// A misfire: its 【终极动作】 line was no reboot either.
 			m.Misfires++
+			if m.HostReboots > 0 {
+				m.HostReboots--
+			}
 		}
 		if strings.Contains(msg, "严重错误") {
 			m.Errors++

@@ -262,3 +262,26 @@ func TestWriteMedian(t *testing.T) {
 		}
 	}
 }
+
+// TestSummarizeWithheld: what was logged as decided but never happened is
+// not counted: a host reboot that misfired (【回退】 after its 【终极动作】:
+// a misfire, no reboot), and on the router an SOS withheld because the
+// state directory could not be written (netcheck logs 【SOS】 then
+// 【严重错误】状态无法保存，SOS 未能写入).
+func TestSummarizeWithheld(t *testing.T) {
+	log := strings.Join([]string{
+		"2026-11-03 10:30:01 WRN 【终极动作】删除 SOS 成功。PVE 物理机将在 10 秒后执行优雅重启... reason=\"SOS count=10\"",
+		"2026-11-03 10:31:15 ERR 【严重错误】检测到 PVE 未能成功重启！命令执行失效。 cmd=x fallback=y",
+		"2026-11-03 10:31:15 ERR 【回退】正在撕毁免死金牌，以便在下个检测周期重试。 mark=/root/pve_did_reboot_today",
+		"2026-11-04 12:00:00 ERR 【SOS】今日自愈已达 10 次上限。生成 SOS 信号，停止自救。 count=10",
+		"2026-11-04 12:00:00 ERR 【严重错误】状态无法保存，SOS 未能写入，下次运行重试 action=SOS not_written=SOS_SYSTEM err=\"read-only file system\"",
+		"2026-11-04 12:01:00 ERR 【SOS】今日自愈已达 10 次上限。生成 SOS 信号，停止自救。 count=10",
+	}, "\n")
+	months, err := Summarize(strings.NewReader(log))
+	if err != nil || len(months) != 1 {
+		t.Fatalf("Summarize = %+v, %v", months, err)
+	}
+	if m := months[0]; m.HostReboots != 0 || m.Misfires != 1 || m.SOS != 1 {
+		t.Errorf("month = %+v; want no host reboot, 1 misfire, 1 SOS (the withheld one not counted)", m)
+	}
+}

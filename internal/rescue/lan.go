@@ -52,6 +52,13 @@ func (d *decider) lanStep(kind string) {
 	}
 	d.log(slog.LevelWarn, msg, slog.String("fault", kind), slog.Int("seen", n.LANSeen),
 		slog.String("probe", d.o.NetDetail), slog.String("dns", d.o.DNSDetail), slog.String("steps_done", n.LANSteps))
+	if kind == LANPath && n.HeldReboot != "" {
+		// A host reboot is still due in this outage (held by
+		// HOST_REBOOT_HOURS, or misfired): the ladder that led to it, which
+		// the reboot started over, is not climbed again first.
+		d.heldReboot()
+		return
+	}
 	if n.LANSeen < LANSeenBefore {
 		return // seen once: wait for the next run (a blip is not a fault)
 	}
@@ -68,11 +75,22 @@ func (d *decider) lanStep(kind string) {
 		if st == assist.Reboot && d.cfg.VMID != "" {
 			// With the router as a VM, its reboot is the VM's cold restart
 			// (once a day); spent, the host is next.
-			if d.vmUnknown || d.vmLocked || spent(n.VMRestartDate, d.o.Now) {
+			if d.vmLocked {
+				return // a migration or backup holds the VM (logged 【推迟】): no VM action, no host reboot under it
+			}
+			if spent(n.VMRestartDate, d.o.Now) {
 				continue
 			}
-			if !d.guards() {
-				return
+			if d.vmUnknown {
+				// qm cannot say the VM's state: the SOS path's rule. Once
+				// may pass; twice in a row, the VM step is skipped.
+				if !d.qmFailedTwice("跳过虚拟机冷重启", "跳过虚拟机冷重启") {
+					return
+				}
+				continue
+			}
+			if !d.guards() || d.held(VMRestart) {
+				return // a pause holds the step before it is recorded: not spent
 			}
 			n.LANSteps = joinStep(n.LANSteps, st)
 			d.vmRestart("LAN 故障 (" + kind + ")：网络重启无效，冷重启路由虚拟机")

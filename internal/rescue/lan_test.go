@@ -7,6 +7,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/assist"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/state"
 )
 
 // TestDecideLAN: SPEC §14 on the host — a fault only the LAN sees (the
@@ -50,11 +51,11 @@ func TestDecideLAN(t *testing.T) {
 		{name: "path fault, network tried: reboot", st: State{LANFault: LANPath, LANSeen: 2, LANSteps: "network"}, obs: path(nil),
 			wantAction: Assist, wantAssist: assist.Reboot, wantSteps: "network,reboot", wantSeen: 3},
 		{name: "path fault, all tried: the host", st: State{LANFault: LANPath, LANSeen: 3, LANSteps: "network,reboot"}, obs: path(nil),
-			wantAction: HostReboot, wantMsg: "【LAN】OpenWrt 侧的步骤都已尝试", wantSteps: "network,reboot", wantSeen: 4},
+			wantAction: HostReboot, wantMsg: "【LAN】OpenWrt 侧的步骤都已尝试"}, // the LAN ladder starts over with the reboot
 		{name: "path fault with VM_ID: cold restart for reboot", cfg: vm, st: State{LANFault: LANPath, LANSeen: 2, LANSteps: "network"},
 			obs: path(nil), wantAction: VMRestart, wantSteps: "network,reboot", wantSeen: 3},
 		{name: "VM restarted today: the host", cfg: vm, st: State{LANFault: LANPath, LANSeen: 2, LANSteps: "network", VMRestartDate: Today(t0)},
-			obs: path(nil), wantAction: HostReboot, wantSeen: 3},
+			obs: path(nil), wantAction: HostReboot},
 		{name: "dns fault, first run: watch", obs: dns(nil), wantMsg: "【检测】DNS 解析失败", wantSeen: 1},
 		{name: "dns fault, second run: dns", st: State{LANFault: LANDNS, LANSeen: 1}, obs: dns(nil),
 			wantAction: Assist, wantAssist: assist.DNS, wantMsg: "【LAN】DNS 故障", wantSteps: "dns", wantSeen: 2},
@@ -229,5 +230,144 @@ func TestLANHoldAfterPause(t *testing.T) {
 	}
 	if !strings.Contains(st.LANSteps, "reboot") || st.LANHeld != 5 {
 		t.Errorf("steps done %q, held %d; want the router's reboot taken once it was accepted, after 5 holds", st.LANSteps, st.LANHeld)
+	}
+}
+
+// TestLANVMNotReadable: with VM_ID, a LAN path fault whose network step
+// was tried reaches the VM's cold restart. A VM that holds a lock
+// (migrate, backup) takes no action in that run, and a `qm status` that
+// failed once is retried by the next run, as on the SOS path: neither
+// sends the host to its reboot (it used to: three runs with `lock:
+// migrate` ended in 【LAN】OpenWrt 侧的步骤都已尝试… and a host reboot
+// with steps_done=network). Two failures of qm in a row skip the VM step.
+func TestLANVMNotReadable(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	lanRun := func(run int, vm VMStatus) Obs {
+		return full(func(o *Obs) {
+			o.Now = t0.Add(time.Duration(run) * 5 * time.Minute)
+			o.Router, o.DNSKnown, o.DNSOK = Router{SelfKnown: true, SelfUp: true, Count: "0"}, true, false
+			o.VM = vm
+		})
+	}
+	t.Run("locked", func(t *testing.T) {
+		st := State{}
+		for run := range 6 {
+			s := Decide(cfg, st, lanRun(run, VMStatus{Status: "running", QMP: "running", Lock: "migrate"}))
+			if s.Action == HostReboot || s.Action == VMRestart || strings.Contains(msgs(s), "【LAN】OpenWrt 侧的步骤都已尝试") {
+				t.Fatalf("run %d with lock: migrate: %v (log: %s); want no VM action and no host reboot", run, s.Action, msgs(s))
+			}
+			if run >= 2 && !strings.Contains(msgs(s), "【推迟】路由虚拟机被锁定") {
+				t.Errorf("run %d: log %q lacks 【推迟】路由虚拟机被锁定", run, msgs(s))
+			}
+			st = s.Next
+		}
+		if st.LANSteps != "network" {
+			t.Errorf("steps done %q; want network only (the VM step waits for the lock)", st.LANSteps)
+		}
+	})
+	t.Run("locked, cold restart spent today", func(t *testing.T) {
+		st := State{LANFault: LANPath, LANSeen: 3, LANSteps: "network", VMRestartDate: Today(t0)}
+		s := Decide(cfg, st, lanRun(0, VMStatus{Status: "running", QMP: "running", Lock: "migrate"}))
+		if s.Action != None {
+			t.Errorf("lock: migrate, cold restart spent: %v (log: %s); want no host reboot under the lock", s.Action, msgs(s))
+		}
+	})
+	t.Run("qm fails once, then answers", func(t *testing.T) {
+		st := State{LANFault: LANPath, LANSeen: 2, LANSteps: "network"}
+		s := Decide(cfg, st, lanRun(0, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed"}))
+		if s.Action != None || !strings.Contains(msgs(s), "【推迟】qm 无法读取路由虚拟机状态，下个周期再试") {
+			t.Fatalf("qm failed once: %v (log: %s); want no action, 【推迟】", s.Action, msgs(s))
+		}
+		s = Decide(cfg, s.Next, lanRun(1, VMStatus{Status: "running", QMP: "running"}))
+		if s.Action != VMRestart {
+			t.Errorf("qm answers again: %v (log: %s); want the VM cold restart", s.Action, msgs(s))
+		}
+	})
+	t.Run("qm fails twice in a row", func(t *testing.T) {
+		st := State{LANFault: LANPath, LANSeen: 2, LANSteps: "network"}
+		s := Decide(cfg, st, lanRun(0, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed"}))
+		s = Decide(cfg, s.Next, lanRun(1, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed"}))
+		if s.Action != HostReboot || !strings.Contains(msgs(s), "【确认】qm 无法读取路由虚拟机状态，跳过虚拟机冷重启") {
+			t.Errorf("qm failed twice: %v (log: %s); want the host reboot after 【确认】", s.Action, msgs(s))
+		}
+	})
+}
+
+// TestLANFaultAfterHostReboot: the host reboots for a LAN path fault and
+// the fault survives it. The reboot's state starts the LAN ladder over (it
+// is saved with the mark, before the reboot), so the next day does not
+// find every step done and reboot the host at its first run (00:00): it
+// sees the fault twice, asks the router for network, then reboot, and only
+// then reboots the host, once that day (SPEC §6, §14).
+func TestLANFaultAfterHostReboot(t *testing.T) {
+	cfg := config.Default(config.Host)
+	lan := func(now time.Time) Obs {
+		return full(func(o *Obs) {
+			o.Now = now
+			o.Router, o.DNSKnown, o.DNSOK = Router{SelfKnown: true, SelfUp: true, Count: "0"}, true, false
+		})
+	}
+	s := Decide(cfg, State{LANFault: LANPath, LANSeen: 3, LANSteps: "network,reboot", DownSince: t0.Add(-20 * time.Minute)}, lan(t0))
+	if s.Action != HostReboot {
+		t.Fatalf("all LAN steps tried: %v; want the host reboot (log: %s)", s.Action, msgs(s))
+	}
+	if s.Next.LANSteps != "" || s.Next.LANSeen != 0 {
+		t.Errorf("saved with the reboot: steps %q, seen %d; want the LAN ladder started over", s.Next.LANSteps, s.Next.LANSeen)
+	}
+	st := s.Next
+	st.HasMark, st.Mark = false, state.Mark{} // midnight-reset
+	midnight := time.Date(t0.Year(), t0.Month(), t0.Day()+1, 0, 0, 0, 0, t0.Location())
+	var got []string
+	for run := range 5 {
+		s := Decide(cfg, st, lan(midnight.Add(time.Duration(run)*5*time.Minute)))
+		step := s.Action.String()
+		if s.Action == Assist {
+			step += " " + string(s.Assist)
+		}
+		got = append(got, step)
+		st = s.Next
+	}
+	if want := "none, assist network, assist reboot, host-reboot, none"; strings.Join(got, ", ") != want {
+		t.Errorf("runs from 00:00 the next day: %s; want %s", strings.Join(got, ", "), want)
+	}
+}
+
+// TestLANPauseKeepsVMRestart: `hostcheck pause` during a LAN fault holds
+// the VM's cold restart without spending it: the step is not recorded as
+// done, and the first run after the pause takes it (it used to be
+// recorded before the pause held it, and the host went on to its reboot).
+func TestLANPauseKeepsVMRestart(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	lan := func(now time.Time) Obs {
+		return full(func(o *Obs) {
+			o.Now = now
+			o.Router, o.DNSKnown, o.DNSOK = Router{SelfKnown: true, SelfUp: true, Count: "0"}, true, false
+		})
+	}
+	st := State{LANFault: LANPath, LANSeen: 2, LANSteps: "network", PauseUntil: t0.Add(time.Hour)}
+	s := Decide(cfg, st, lan(t0))
+	if s.Action != None || !strings.Contains(msgs(s), "【暂停】") || s.Next.LANSteps != "network" || s.Next.VMRestartDate != "" {
+		t.Fatalf("paused: %v, steps %q, vm restart %q (log: %s); want 【暂停】, the VM step not spent", s.Action, s.Next.LANSteps, s.Next.VMRestartDate, msgs(s))
+	}
+	s = Decide(cfg, s.Next, lan(t0.Add(time.Hour+5*time.Minute)))
+	if s.Action != VMRestart || s.Next.LANSteps != "network,reboot" {
+		t.Errorf("after the pause: %v, steps %q (log: %s); want the VM cold restart", s.Action, s.Next.LANSteps, msgs(s))
+	}
+}
+
+// TestLANHeldReboot: a host reboot for a LAN path fault that misfired
+// started the LAN ladder over with the reboot's state; the held reboot it
+// left (Store.Misfire) is taken by the next run, not after the ladder is
+// climbed again.
+func TestLANHeldReboot(t *testing.T) {
+	cfg := config.Default(config.Host)
+	st := State{HeldReboot: MisfirePrefix + "LAN fault (path) after network,reboot", DownSince: t0.Add(-time.Hour)}
+	s := Decide(cfg, st, full(func(o *Obs) {
+		o.Router, o.DNSKnown, o.DNSOK = Router{SelfKnown: true, SelfUp: true, Count: "0"}, true, false
+	}))
+	if s.Action != HostReboot || !strings.Contains(msgs(s), "【确认】上次物理机重启未生效") || s.Next.Mark.Reason != st.HeldReboot {
+		t.Errorf("Decide = %v, reason %q (log: %s); want the held host reboot", s.Action, s.Next.Mark.Reason, msgs(s))
 	}
 }

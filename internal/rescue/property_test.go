@@ -215,7 +215,8 @@ func TestAtMostOncePerDay(t *testing.T) {
 				switch rapid.IntRange(0, 3).Draw(rt, "restartOutcome") {
 				case 0:
 					vm = "running"
-				case 1: // qm stop failed
+				case 1: // qm stop failed: hostcheck records it
+					_ = store.VMStopFailed(cst, step.Next.VMRestartDate)
 				default:
 					vm = "stopped"
 				}
@@ -242,7 +243,7 @@ func TestAtMostOncePerDay(t *testing.T) {
 						vm = "stopped"
 					}
 				case 1: // misfire: nothing happened, 【回退】 tears the mark
-					_ = store.Misfire(cst, st.LastReboot)
+					_ = store.Misfire(cst, st.LastReboot, step.Next.Mark.Reason)
 				case 2: // slow shutdown that was then cancelled: the mark stays
 				}
 			}

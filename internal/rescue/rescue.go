@@ -74,6 +74,10 @@ type State struct {
 	DownSince       time.Time // first run that found the internet down
 	RouterDownSince time.Time // first run that could not reach the router while the internet was down
 	VMRestartDate   string    // local day of the last VM cold restart
+	// VMStopFailDate is the local day of a cold restart whose qm stop did
+	// not stop the VM (QEMU stuck): that day's restart was spent on
+	// nothing, and the host's reboot is next (SPEC §13 rule 5).
+	VMStopFailDate string
 	// LastReboot is the local day of the last host reboot. Unlike the mark,
 	// which midnight-reset deletes (the original scripts' way, and what
 	// users look at), it is only ever moved forward, so that no clock step
@@ -369,11 +373,7 @@ func (d *decider) run() {
 			// reboot (the VM's cold restart, when it comes first, is never
 			// held): no new day's VM restart comes before it, at 00:00
 			// beside the router's midnight-reset.
-			d.log(slog.LevelWarn, "【确认】本次断网中被时间窗口推迟的物理机重启仍未执行，断网仍在继续。",
-				slog.String("held", n.HeldReboot), slog.String("router_count", d.o.Router.Count))
-			if d.guards() && (d.cfg.VMID == "" || !d.vmLocked) {
-				d.hostReboot(n.HeldReboot)
-			}
+			d.heldReboot()
 			return
 		}
 		d.log(slog.LevelInfo, "【观察】未发现 SOS 信号。判定 OpenWrt 仍在尝试自愈或处于熔断期。",
@@ -414,22 +414,50 @@ func (d *decider) sosStep(reason string) {
 			d.vmRestart("SOS: 先冷重启路由虚拟机")
 			return
 		}
-		// qm cannot say the VM's state. Once may be a passing fault (qm's
-		// own timeout): the next run tries again. Twice in a row (pmxcfs
-		// down, a broken install), no cold restart can run, and waiting
-		// would leave the house offline for good: the host's reboot is §6
-		// step 6 as without VM_ID, and it mends qm too.
-		if !n.QMFailSince.Before(now) {
-			d.log(slog.LevelWarn, "【推迟】qm 无法读取路由虚拟机状态，下个周期再试；仍失败则重启 PVE 物理机。",
-				slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err))
+		// Twice in a row (pmxcfs down, a broken install), no cold restart
+		// can run, and waiting would leave the house offline for good: the
+		// host's reboot is §6 step 6 as without VM_ID, and it mends qm too.
+		if !d.qmFailedTwice("重启 PVE 物理机", "无法先冷重启虚拟机，改为重启 PVE 物理机") {
 			return
 		}
-		d.log(slog.LevelWarn, "【确认】qm 无法读取路由虚拟机状态，无法先冷重启虚拟机，改为重启 PVE 物理机。",
-			slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err),
-			slog.String("failing_since", n.QMFailSince.Format("15:04")))
 		reason += "; qm status failed: " + d.o.VM.Err
 	}
 	d.hostReboot(reason)
+}
+
+// qmFailedTwice is the rule for a `qm status` that failed in this run
+// before a VM cold restart: once may be a passing fault (qm's own
+// timeout), so the run logs 【推迟】 with what the next failure brings
+// (next) and the next run tries again; failing in two runs in a row
+// (State.QMFailSince) it logs 【确认】 with what the caller does instead
+// (then), and reports true.
+func (d *decider) qmFailedTwice(next, then string) bool {
+	n := &d.step.Next
+	if !n.QMFailSince.Before(d.o.Now) {
+		d.log(slog.LevelWarn, "【推迟】qm 无法读取路由虚拟机状态，下个周期再试；仍失败则"+next+"。",
+			slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err))
+		return false
+	}
+	d.log(slog.LevelWarn, "【确认】qm 无法读取路由虚拟机状态，"+then+"。",
+		slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err),
+		slog.String("failing_since", n.QMFailSince.Format("15:04")))
+	return true
+}
+
+// heldReboot takes the host reboot still due in this outage
+// (State.HeldReboot): one HOST_REBOOT_HOURS held, or one that misfired
+// (Store.Misfire) after SOS was acknowledged. It passes the guards and
+// no VM lock, as any host reboot.
+func (d *decider) heldReboot() {
+	n := &d.step.Next
+	msg := "【确认】本次断网中被时间窗口推迟的物理机重启仍未执行，断网仍在继续。"
+	if strings.HasPrefix(n.HeldReboot, MisfirePrefix) {
+		msg = "【确认】上次物理机重启未生效 (【回退】)，断网仍在继续，重试重启。"
+	}
+	d.log(slog.LevelWarn, msg, slog.String("held", n.HeldReboot), slog.String("router_count", d.o.Router.Count))
+	if d.guards() && (d.cfg.VMID == "" || !d.vmLocked) {
+		d.hostReboot(n.HeldReboot)
+	}
 }
 
 // spentDay is a run on a day whose host rescue is spent. SPEC §6 step 1
@@ -528,6 +556,11 @@ func (d *decider) hostReboot(reason string) {
 	n.HasMark, n.LastReboot, n.HeldReboot = true, Today(now), ""
 	n.Mark = state.Mark{Date: Today(now), Time: now, BootID: d.o.BootID, Dated: true, Reason: reason}
 	n.QMFailSince = time.Time{} // the reboot mends qm; a failure after it starts afresh
+	// A LAN fault that survives the reboot is a fault on a new host: its
+	// ladder starts over (SPEC §14), saved with the mark before the
+	// reboot. Kept, every step would read as done and the next day's first
+	// run would reboot the host again at 00:00.
+	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld = "", 0, "", 0
 	d.step.Action = HostReboot
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/ladder"
@@ -65,6 +66,9 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	case ok:
 		st.VMRestartDate, st.LastReboot = vm, last
 	}
+	// A cold restart whose qm stop failed (SPEC §13): optional; damaged
+	// reads as none (the VM's restart is spent all the same).
+	st.VMStopFailDate, _ = date(rec, "vm_stop_fail_date")
 	// Today's starts of a stopped VM (SPEC §13): optional keys, a damaged
 	// value reads as the limit spent today: a damaged date too, as the day
 	// the record was last written (VM_START_MAX holds through the damage).
@@ -140,7 +144,7 @@ func (s Store) Save(old, next State) error {
 		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
 		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld &&
-		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot {
+		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.VMStopFailDate == next.VMStopFailDate {
 		return nil
 	}
 	if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
@@ -148,7 +152,7 @@ func (s Store) Save(old, next State) error {
 	}
 	p := filepath.Join(s.StateDir, RecordFile)
 	if next.DownSince.IsZero() && next.RouterDownSince.IsZero() && next.VMRestartDate == "" && next.LastReboot == "" &&
-		next.VMStartDate == "" && next.LANFault == "" && next.QMFailSince.IsZero() && next.HeldReboot == "" {
+		next.VMStartDate == "" && next.LANFault == "" && next.QMFailSince.IsZero() && next.HeldReboot == "" && next.VMStopFailDate == "" {
 		return state.Remove(p)
 	}
 	return state.WriteRecord(p, state.Record{
@@ -166,6 +170,7 @@ func (s Store) Save(old, next State) error {
 		"lan_held":           strconv.Itoa(next.LANHeld),
 		"qm_fail_since":      state.RecordTimeString(next.QMFailSince),
 		"held_reboot":        next.HeldReboot,
+		"vm_stop_fail_date":  next.VMStopFailDate,
 	})
 }
 
@@ -185,15 +190,40 @@ func date(r state.Record, key string) (string, bool) {
 	return d, true
 }
 
+// MisfirePrefix starts a held reboot that a misfire left (Store.Misfire).
+const MisfirePrefix = "misfire retry: "
+
 // Misfire undoes a reboot that did not happen (SPEC §6 step 6: 【回退】):
 // the mark is torn and the day of the last reboot goes back to what it was
-// before (prev), so that the next run may try again today.
-func (s Store) Misfire(loc *time.Location, prev string) error {
+// before (prev), so that the next run may try again today. A non-empty
+// retry (the mark's reason) is kept as the held reboot (State.HeldReboot,
+// SPEC §16): SOS, its cause, was already acknowledged on the router, so
+// without it the next run would find no SOS and only observe, for hours,
+// while the outage goes on. The next run in HOST_REBOOT_HOURS takes it
+// while the outage lasts; a recovery drops it.
+func (s Store) Misfire(loc *time.Location, prev, retry string) error {
 	st, _ := s.Load(loc)
 	next := st
 	next.HasMark, next.Mark, next.LastReboot = false, state.Mark{}, prev
+	if retry = strings.TrimSpace(retry); retry != "" {
+		next.HeldReboot = MisfirePrefix + strings.TrimPrefix(retry, MisfirePrefix)
+	}
 	if err := s.Save(st, next); err != nil {
 		return fmt.Errorf("tear mark: %w", err)
+	}
+	return nil
+}
+
+// VMStopFailed records that the cold restart of day did not stop the
+// router VM (SPEC §13 rule 4: qm stop failed, QEMU stuck), so that the
+// next run escalates to the host's reboot instead of observing until
+// midnight.
+func (s Store) VMStopFailed(loc *time.Location, day string) error {
+	st, _ := s.Load(loc)
+	next := st
+	next.VMStopFailDate = day
+	if err := s.Save(st, next); err != nil {
+		return fmt.Errorf("record failed qm stop: %w", err)
 	}
 	return nil
 }

@@ -248,6 +248,17 @@ func (d *decider) hung(down time.Duration) {
 		why = fmt.Sprintf("SSH 与局域网 ping 均无响应已 %v (ROUTER_HUNG_AFTER)；guest agent 仍响应，虚拟机未卡死，但其网络已失灵", down.Round(time.Second))
 	}
 	if spent(n.VMRestartDate, d.o.Now) {
+		if spent(n.VMStopFailDate, d.o.Now) {
+			// Today's cold restart never stopped the VM (QEMU stuck): only
+			// the host's reboot is left (rule 5, once a day, after the guards).
+			if !d.guards() {
+				return
+			}
+			d.log(slog.LevelError, "【确认】路由虚拟机今天的冷重启没有停下它 (qm stop 失败)，只能重启 PVE 物理机。",
+				slog.String("vm_id", d.cfg.VMID), slog.String("stop_failed", n.VMStopFailDate))
+			d.hostReboot(fmt.Sprintf("VM %s hung, and today's cold restart could not stop it (qm stop failed)", d.cfg.VMID))
+			return
+		}
 		if len(conf.HostPCI) == 0 {
 			d.log(slog.LevelWarn, "【观察】路由虚拟机今天已冷重启过一次，不再重复。", slog.String("vm_id", d.cfg.VMID))
 			return

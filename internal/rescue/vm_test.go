@@ -284,6 +284,19 @@ func TestDecideVMHung(t *testing.T) {
 			st:  State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
 			obs: silent(func(o *Obs) { o.VMConfig.HostPCI = []string{"hostpci0"} }), wantAction: HostReboot,
 			wantMsg: "【确认】直通设备的路由虚拟机冷重启后仍卡死"},
+		// Today's cold restart whose qm stop did not stop the VM (QEMU
+		// stuck) spent the day's restart and changed nothing: the host's
+		// reboot, under its guards (it used to observe until midnight).
+		{name: "restarted today, qm stop failed: the host reboots",
+			st:  State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today, VMStopFailDate: today},
+			obs: silent(nil), wantAction: HostReboot,
+			wantMsg: "【确认】路由虚拟机今天的冷重启没有停下它 (qm stop 失败)，只能重启 PVE 物理机。"},
+		{name: "qm stop failed today, guards defer: 推迟",
+			st:  State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today, VMStopFailDate: today},
+			obs: silent(func(o *Obs) { o.Deferred = []string{"备份任务正在运行"} }), wantMsg: "【推迟】备份任务正在运行"},
+		{name: "qm stop failed yesterday, restarted today: observe",
+			st:  State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today, VMStopFailDate: Today(t0.AddDate(0, 0, -1))},
+			obs: silent(nil), wantMsg: "今天已冷重启过一次"},
 		{name: "stopped, starts spent, guards defer: 推迟",
 			st:  State{VMStartDate: today, VMStarts: 3},
 			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "stopped"}; o.Deferred = []string{"集群法定票数不足"} }), wantMsg: "【推迟】集群"},
