@@ -222,6 +222,10 @@ func (h *host) check(ctx context.Context) error {
 	}
 	if !held {
 		h.log.Debug("another hostcheck run holds the lock; exiting")
+		if logx.IsTerminal(h.e.Stderr) {
+			// By hand: say why nothing happened (SPEC §1).
+			fmt.Fprintln(h.e.Stderr, "hostcheck: another hostcheck run holds the lock (cron's, or a rescue under way); nothing done")
+		}
 		return nil
 	}
 	defer release()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -9,9 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/testlab"
 )
 
 // TestLockedByHand: a run by hand (on a terminal) while another run holds
@@ -19,7 +17,7 @@ import (
 // found the net fine. It now says why it did nothing; under cron (no
 // terminal) it stays silent, and neither acts.
 func TestLockedByHand(t *testing.T) {
-	ptm, pts := openPTY(t)
+	ptm, pts := testlab.OpenPTY(t)
 	dir := t.TempDir()
 	conf, log := writeConf(t, dir, "L1_THRESHOLD=1", "L1_CMD=/bin/echo L1")
 	release, held, err := cli.Lock(slog.New(slog.DiscardHandler), filepath.Join(dir, "run"), filepath.Join(dir, "state"), "netcheck.lock", 0)
@@ -33,20 +31,7 @@ func TestLockedByHand(t *testing.T) {
 	if err := runEnvWithin(t, conf, e); err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	// What the run wrote, up to an end mark written after it (a read of
-	// the terminal blocks while there is nothing to read).
-	if _, err := io.WriteString(pts, "<end>\n"); err != nil {
-		t.Fatal(err)
-	}
-	var got []byte
-	for buf := make([]byte, 4096); !strings.Contains(string(got), "<end>"); {
-		n, err := ptm.Read(buf)
-		if err != nil {
-			t.Fatalf("read the terminal: %v (read so far %q)", err, got)
-		}
-		got = append(got, buf[:n]...)
-	}
-	if !strings.Contains(string(got), "another netcheck run holds the lock") || !strings.Contains(string(got), "nothing done") {
+	if got := testlab.ReadPTY(t, ptm, pts); !strings.Contains(got, "another netcheck run holds the lock") || !strings.Contains(got, "nothing done") {
 		t.Errorf("terminal shows %q; want why nothing was done", got)
 	}
 	// Under cron: nothing on stderr.
@@ -66,28 +51,4 @@ func TestLockedByHand(t *testing.T) {
 	if b, _ := os.ReadFile(log); strings.Contains(string(b), "L1") {
 		t.Errorf("log while locked: %q", b)
 	}
-}
-
-// openPTY returns both sides of a new pseudo-terminal, or skips the test
-// when the machine has none to give (some containers).
-func openPTY(t *testing.T) (ptm, pts *os.File) {
-	t.Helper()
-	ptm, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("skipping: no pseudo-terminal: %v", err)
-	}
-	t.Cleanup(func() { ptm.Close() })
-	if err := unix.IoctlSetPointerInt(int(ptm.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		t.Skipf("skipping: unlock pseudo-terminal: %v", err)
-	}
-	n, err := unix.IoctlGetInt(int(ptm.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		t.Skipf("skipping: pseudo-terminal number: %v", err)
-	}
-	pts, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("skipping: open pseudo-terminal: %v", err)
-	}
-	t.Cleanup(func() { pts.Close() })
-	return ptm, pts
 }

@@ -125,6 +125,9 @@ func ParseArgs(prog string, args []string, uninstall bool, stdout io.Writer, get
 		fs.BoolVar(f.p, f.name, *f.p, "")
 	}
 	fix := "see " + prog + " install -h"
+	if s := getenv(BootstrapEnv); s != "" {
+		fix = "see sh " + s + " -h" // what the person ran
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stdout, usageText, prog)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -65,6 +66,12 @@ func TestParseArgs(t *testing.T) {
 				t.Errorf("install.ParseArgs(%q) = %+v; want %+v", tt.args, got, tt.want)
 			}
 		})
+	}
+	// Run through install.sh, the fix names what the person ran.
+	viaScript := func(k string) string { return map[string]string{install.BootstrapEnv: "./install.sh"}[k] }
+	if _, err := install.ParseArgs("hostcheck", []string{"--frobnicate"}, false, io.Discard, viaScript); err == nil ||
+		!strings.HasSuffix(err.Error(), "\n  fix: see sh ./install.sh -h") {
+		t.Errorf("install.ParseArgs(--frobnicate) through install.sh = %v; want the fix to name sh ./install.sh -h", err)
 	}
 	var out bytes.Buffer
 	if _, err := install.ParseArgs("hostcheck", []string{"-h"}, false, &out, getenv); !errors.Is(err, flag.ErrHelp) ||

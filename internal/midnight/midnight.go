@@ -18,6 +18,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/assist"
 	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/hook"
 	"github.com/pve-op/network-rescue/internal/ladder"
@@ -104,6 +105,8 @@ func Run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, 
 		if cfg.DryRun {
 			store = store.DryRun()
 		}
+		sos := filepath.Join(store.StateDir, ladder.SOSFile)
+		_, had := os.Lstat(sos)
 		changed, err := store.Reset()
 		if err != nil {
 			log.ErrorContext(ctx, prefix+"【严重错误】零点重置失败", "err", err)
@@ -113,6 +116,16 @@ func Run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, 
 			log.InfoContext(ctx, prefix+"【重置】新的一天：重启计数清零，冷却与 SOS 已清除。")
 		} else {
 			log.DebugContext(ctx, "nothing to reset")
+		}
+		if _, gone := os.Lstat(sos); had == nil && gone != nil && cfg.OnEventCmd != "" && !cfg.DryRun {
+			// SPEC §16: an SOS withdrawn is a transition like any other,
+			// whoever withdraws it; the hook that had "sos" hears of it.
+			r := command.RunEnv(ctx, cfg.OnEventCmd, hook.Timeout, hook.Event{Name: "sos-withdrawn", Detail: Name}.Env())
+			level := slog.LevelInfo
+			if !r.OK() {
+				level = slog.LevelError
+			}
+			log.Log(ctx, level, "-> "+r.Summary(), "event", "sos-withdrawn")
 		}
 		return nil
 	}

@@ -125,3 +125,64 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 		})
 	}
 }
+
+// TestRouterResetFiresSOSWithdrawn: the reset that deletes SOS runs
+// ON_EVENT_CMD with sos-withdrawn, as netcheck does when it withdraws SOS
+// itself (SPEC §16): a hook that heard "sos" used to never hear its end.
+// No SOS, no event; a dry run runs no hook.
+func TestRouterResetFiresSOSWithdrawn(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		sos    bool
+		dryRun bool
+		want   string
+	}{
+		{"sos", true, false, "sos-withdrawn midnight-reset\n"},
+		{"no sos", false, false, ""},
+		{"dry run", true, true, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			stateDir := filepath.Join(dir, "state")
+			if tt.dryRun {
+				stateDir = filepath.Join(stateDir, "netrescue-dry-run")
+			}
+			if err := os.MkdirAll(stateDir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			files := map[string]string{"net_rb_count": "10\n"}
+			if tt.sos {
+				files["SOS_SYSTEM"] = "time=x count=10 reason=y\n"
+			}
+			for name, c := range files {
+				if err := os.WriteFile(filepath.Join(stateDir, name), []byte(c), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rec := filepath.Join(dir, "events")
+			hook := filepath.Join(dir, "hook.sh")
+			if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$NETRESCUE_EVENT $NETRESCUE_DETAIL\" >> "+rec+"\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			conf := "STATE_DIR=" + filepath.Join(dir, "state") + "\nRUN_DIR=" + filepath.Join(dir, "run") +
+				"\nLOG_FILE=" + filepath.Join(dir, "net.log") + "\nSYSLOG=0\nON_EVENT_CMD=" + hook + "\n"
+			if tt.dryRun {
+				conf += "DRY_RUN=1\n"
+			}
+			if err := os.WriteFile(filepath.Join(dir, "netrescue.conf"), []byte(conf), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			if err := Run(context.Background(), []string{"-role", "router", "-config", filepath.Join(dir, "netrescue.conf")}, &out, os.Stderr, config.Router, nil); err != nil {
+				t.Fatalf("midnight-reset = %v", err)
+			}
+			if _, err := os.Lstat(filepath.Join(stateDir, "SOS_SYSTEM")); err == nil {
+				t.Errorf("SOS_SYSTEM still there after the reset")
+			}
+			got, _ := os.ReadFile(rec)
+			if string(got) != tt.want {
+				t.Errorf("ON_EVENT_CMD heard %q; want %q", got, tt.want)
+			}
+		})
+	}
+}
