@@ -484,7 +484,7 @@ func TestErrors(t *testing.T) {
 		wantOut  []string
 	}{
 		{"help", []string{"-h"}, 0, []string{"usage: hostcheck install [flags]", "--uninstall", "--router IP"}},
-		{"unknown option", []string{"--frobnicate"}, 2, []string{"flag provided but not defined: -frobnicate", "fix: see hostcheck install -h"}},
+		{"unknown option", []string{"--frobnicate"}, 2, []string{"flag provided but not defined: -frobnicate", "fix: see sh " + script(t) + " -h"}},
 		{"bad role", []string{"--role", "nas"}, 2, []string{"--role must be router or host"}},
 		{"purge alone", []string{"--role", "router", "--purge"}, 2, []string{"--purge only goes with --uninstall"}},
 		{"router on the router", []string{"--role", "router", "--router", "10.0.0.1"}, 2, []string{"--router is for the Proxmox host"}},
