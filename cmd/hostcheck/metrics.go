@@ -262,7 +262,9 @@ func (h *host) writeMetricsFile(v metricsView) {
 		}
 		return
 	}
-	if rerr == nil {
+	if rerr == nil && changed {
+		// Only a write that happened proves it works: an unchanged file
+		// is not written at all.
 		h.log.Info("【指标】METRICS_FILE 已恢复写入", "file", h.cfg.MetricsFile)
 		_ = state.Remove(failing)
 	}

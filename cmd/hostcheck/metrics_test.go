@@ -583,4 +583,17 @@ func TestMetricsFailureLoggedOnce(t *testing.T) {
 	if _, err := os.Stat(l.cfg.MetricsFile); err != nil {
 		t.Errorf("METRICS_FILE not written once writable: %v", err)
 	}
+	// A run whose metrics are unchanged writes nothing, so it proves
+	// nothing: a failure recorded stays, and no recovery is claimed.
+	failing := filepath.Join(l.dir, "run", MetricsFailingFile)
+	if err := os.WriteFile(failing, []byte("some failure\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l.run() // same clock, same metrics: unchanged
+	if n := count("【指标】METRICS_FILE 已恢复写入"); n != 1 {
+		t.Errorf("an unchanged METRICS_FILE claimed a recovery: %d recovery lines; want still 1:\n%s", n, l.log.String())
+	}
+	if _, err := os.Stat(failing); err != nil {
+		t.Errorf("the recorded failure was dropped by a run that wrote nothing: %v\n%s", err, l.log.String())
+	}
 }

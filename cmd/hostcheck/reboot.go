@@ -66,15 +66,15 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 		return nil
 	}
 	h.log.Error("【严重错误】检测到 PVE 未能成功重启！命令执行失效。", "cmd", h.cfg.RebootCmd, "fallback", h.cfg.RebootFallbackCmd)
-	// SOS was acknowledged before the reboot: the retry is kept as the
-	// held reboot, or the next run would find no SOS and only observe.
-	if err := store.Misfire(h.loc, prevReboot, mark.Reason); err != nil {
+	// Not retried at once (Store.Misfire says why): a later run may try
+	// again today when the fault asks for it again.
+	if err := store.Misfire(h.loc, prevReboot); err != nil {
 		h.log.Error("【严重错误】无法删除今日重启标记", "err", err)
 		return err
 	}
 	h.log.Error("【回退】正在撕毁免死金牌，以便在下个检测周期重试。", "mark", store.Mark)
 	h.forgetRescue(ctx)
-	h.notify("misfire", "PVE 未能成功重启 (严重错误/回退)：重启命令没有生效，下个周期重试。", false)
+	h.notify("misfire", "PVE 未能成功重启 (严重错误/回退)：重启命令没有生效，今日重启标记已撕毁；故障仍在时物理机可再介入 (OpenWrt 的 SOS 已确认：走 SOS 的故障须等它再次发出)。请检查 REBOOT_CMD。", false)
 	h.fire(ctx, hook.Event{Name: "misfire", Detail: h.cfg.RebootCmd + " and " + h.cfg.RebootFallbackCmd + " had no effect"})
 	return fmt.Errorf("host did not reboot: %s and %s had no effect", h.cfg.RebootCmd, h.cfg.RebootFallbackCmd)
 }
@@ -87,23 +87,21 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 // means a person stopped it (Ctrl-C, kill): no reboot comes, so the mark
 // is torn as for a misfire, and then the log says so and the owner is
 // told; else today's rescue would be spent on a reboot that never
-// happened, silently. Unlike a misfire it is not retried: whoever stopped
-// the reboot meant it, and one that came back five minutes later from
-// cron would overrule them. The router, whose SOS was acknowledged,
-// climbs its ladder afresh; its next SOS may bring the host again, which
-// hostcheck pause prevents.
+// happened, silently. As after a misfire, a later run may step in again
+// while the fault lasts (at once for a hung VM, after the router's next SOS
+// on the SOS path): `hostcheck pause` is how an owner who wants none says so.
 func (h *host) cancelled(ctx context.Context, store rescue.Store, prev string) error {
 	switch h.systemState(ctx) {
 	case "stopping", "offline", "":
 		return nil
 	}
-	if err := store.Misfire(h.loc, prev, ""); err != nil {
+	if err := store.Misfire(h.loc, prev); err != nil {
 		h.log.Error("【严重错误】重启已被信号取消，但无法删除今日重启标记", "err", err)
 		return err
 	}
-	h.log.Error("【回退】PVE 重启已取消 (收到信号，重启命令未执行)：撕毁今日重启标记，不自动重试；OpenWrt 重新自救，再次发出 SOS 时物理机可再介入 (不想介入：hostcheck pause 时长)。", "mark", store.Mark)
+	h.log.Error("【回退】PVE 重启已取消 (收到信号，重启命令未执行)：撕毁今日重启标记，故障仍在时下个检测周期可再介入 (不想介入：hostcheck pause 时长)。", "mark", store.Mark)
 	h.forgetRescue(ctx)
-	h.notify("misfire", "PVE 重启已取消 (收到信号，重启命令未执行)：不自动重试；OpenWrt 再次发出 SOS 时物理机可再介入，不想介入请运行 hostcheck pause 时长。", false)
+	h.notify("misfire", "PVE 重启已取消 (收到信号，重启命令未执行)：今天的物理机救援可再用一次，故障仍在时下个检测周期可再介入；不想介入请运行 hostcheck pause 时长。", false)
 	h.fire(ctx, hook.Event{Name: "misfire", Detail: "host reboot cancelled by a signal before " + h.cfg.RebootCmd + " ran"})
 	return errors.New("host reboot cancelled by a signal before REBOOT_CMD ran")
 }

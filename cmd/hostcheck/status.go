@@ -80,8 +80,6 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 	}
 	checks = append(checks, health.Pause(st.PauseUntil, now, "hostcheck resume"))
 	switch w := h.cfg.HostRebootHours; {
-	case strings.HasPrefix(st.HeldReboot, rescue.MisfirePrefix):
-		checks = append(checks, health.Info("held host reboot", st.HeldReboot+": the last host reboot did not happen (【回退】); retried by the next run in HOST_REBOOT_HOURS if this outage lasts"))
 	case st.HeldReboot != "":
 		checks = append(checks, health.Info("held host reboot", fmt.Sprintf("%s: HOST_REBOOT_HOURS=%s holds it; taken from %s if this outage lasts",
 			st.HeldReboot, w, w.Next(now).Format("01-02 15:04"))))

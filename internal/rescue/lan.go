@@ -54,8 +54,8 @@ func (d *decider) lanStep(kind string) {
 		slog.String("probe", d.o.NetDetail), slog.String("dns", d.o.DNSDetail), slog.String("steps_done", n.LANSteps))
 	if kind == LANPath && n.HeldReboot != "" {
 		// A host reboot is still due in this outage (held by
-		// HOST_REBOOT_HOURS, or misfired): the ladder that led to it, which
-		// the reboot started over, is not climbed again first.
+		// HOST_REBOOT_HOURS): the ladder that led to it is not climbed
+		// again first.
 		d.heldReboot()
 		return
 	}

@@ -357,17 +357,16 @@ func TestLANPauseKeepsVMRestart(t *testing.T) {
 	}
 }
 
-// TestLANHeldReboot: a host reboot for a LAN path fault that misfired
-// started the LAN ladder over with the reboot's state; the held reboot it
-// left (Store.Misfire) is taken by the next run, not after the ladder is
-// climbed again.
+// TestLANHeldReboot: a host reboot for a LAN path fault that
+// HOST_REBOOT_HOURS held is taken by the first run in the window while the
+// fault lasts, not after the LAN ladder is climbed again.
 func TestLANHeldReboot(t *testing.T) {
 	cfg := config.Default(config.Host)
-	st := State{HeldReboot: MisfirePrefix + "LAN fault (path) after network,reboot", DownSince: t0.Add(-time.Hour)}
+	st := State{HeldReboot: "LAN fault (path) after network,reboot", DownSince: t0.Add(-time.Hour)}
 	s := Decide(cfg, st, full(func(o *Obs) {
 		o.Router, o.DNSKnown, o.DNSOK = Router{SelfKnown: true, SelfUp: true, Count: "0"}, true, false
 	}))
-	if s.Action != HostReboot || !strings.Contains(msgs(s), "【确认】上次物理机重启未生效") || s.Next.Mark.Reason != st.HeldReboot {
+	if s.Action != HostReboot || !strings.Contains(msgs(s), "【确认】本次断网中被时间窗口推迟的物理机重启仍未执行") || s.Next.Mark.Reason != st.HeldReboot {
 		t.Errorf("Decide = %v, reason %q (log: %s); want the held host reboot", s.Action, s.Next.Mark.Reason, msgs(s))
 	}
 }

@@ -445,16 +445,12 @@ func (d *decider) qmFailedTwice(next, then string) bool {
 }
 
 // heldReboot takes the host reboot still due in this outage
-// (State.HeldReboot): one HOST_REBOOT_HOURS held, or one that misfired
-// (Store.Misfire) after SOS was acknowledged. It passes the guards and
+// (State.HeldReboot), held by HOST_REBOOT_HOURS. It passes the guards and
 // no VM lock, as any host reboot.
 func (d *decider) heldReboot() {
 	n := &d.step.Next
-	msg := "【确认】本次断网中被时间窗口推迟的物理机重启仍未执行，断网仍在继续。"
-	if strings.HasPrefix(n.HeldReboot, MisfirePrefix) {
-		msg = "【确认】上次物理机重启未生效 (【回退】)，断网仍在继续，重试重启。"
-	}
-	d.log(slog.LevelWarn, msg, slog.String("held", n.HeldReboot), slog.String("router_count", d.o.Router.Count))
+	d.log(slog.LevelWarn, "【确认】本次断网中被时间窗口推迟的物理机重启仍未执行，断网仍在继续。",
+		slog.String("held", n.HeldReboot), slog.String("router_count", d.o.Router.Count))
 	if d.guards() && (d.cfg.VMID == "" || !d.vmLocked) {
 		d.hostReboot(n.HeldReboot)
 	}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/ladder"
@@ -190,24 +189,19 @@ func date(r state.Record, key string) (string, bool) {
 	return d, true
 }
 
-// MisfirePrefix starts a held reboot that a misfire left (Store.Misfire).
-const MisfirePrefix = "misfire retry: "
-
 // Misfire undoes a reboot that did not happen (SPEC §6 step 6: 【回退】):
 // the mark is torn and the day of the last reboot goes back to what it was
-// before (prev), so that the next run may try again today. A non-empty
-// retry (the mark's reason) is kept as the held reboot (State.HeldReboot,
-// SPEC §16): SOS, its cause, was already acknowledged on the router, so
-// without it the next run would find no SOS and only observe, for hours,
-// while the outage goes on. The next run in HOST_REBOOT_HOURS takes it
-// while the outage lasts; a recovery drops it.
-func (s Store) Misfire(loc *time.Location, prev, retry string) error {
+// before (prev), so that a later run may try again today. It is not
+// retried at once: SOS was acknowledged on the router before the reboot,
+// so the SOS path needs a new SOS, as with the original script (SPEC §2).
+// An immediate retry would loop every run with a REBOOT_CMD that never
+// works, resetting the router's count each time so that it never cools
+// down, and would reboot a second time the same day after a shutdown
+// that was only slow (the misfire check cannot tell it from a failed one).
+func (s Store) Misfire(loc *time.Location, prev string) error {
 	st, _ := s.Load(loc)
 	next := st
 	next.HasMark, next.Mark, next.LastReboot = false, state.Mark{}, prev
-	if retry = strings.TrimSpace(retry); retry != "" {
-		next.HeldReboot = MisfirePrefix + strings.TrimPrefix(retry, MisfirePrefix)
-	}
 	if err := s.Save(st, next); err != nil {
 		return fmt.Errorf("tear mark: %w", err)
 	}
