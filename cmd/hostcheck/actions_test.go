@@ -254,9 +254,9 @@ func TestSignalDuringRebootDelay(t *testing.T) {
 // host again the same day.
 func TestMisfireNotRetriedAtOnce(t *testing.T) {
 	for _, tc := range []struct {
-		name      string
-		cancel    bool
-		wantLog   string
+		name    string
+		cancel  bool
+		wantLog string
 	}{
 		{name: "misfire", wantLog: "【回退】正在撕毁免死金牌，以便在下个检测周期重试。"},
 		{name: "cancelled", cancel: true, wantLog: "撕毁今日重启标记，故障仍在时下个检测周期可再介入 (不想介入：hostcheck pause 时长)"},
