@@ -120,7 +120,14 @@ func Run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, 
 		if _, gone := os.Lstat(sos); had == nil && gone != nil && cfg.OnEventCmd != "" && !cfg.DryRun {
 			// SPEC §16: an SOS withdrawn is a transition like any other,
 			// whoever withdraws it; the hook that had "sos" hears of it.
-			r := command.RunEnv(ctx, cfg.OnEventCmd, hook.Timeout, hook.Event{Name: "sos-withdrawn", Detail: Name}.Env())
+			ev := hook.Event{Name: "sos-withdrawn", Detail: Name}
+			if rec, ok, _ := state.ReadRecord(filepath.Join(store.StateDir, ladder.OutageFile)); ok {
+				// The outage goes on: its length, as netcheck's events say it.
+				if since := state.RecordTime(rec["since"], loc); !since.IsZero() && time.Now().After(since) {
+					ev.Outage = time.Since(since)
+				}
+			}
+			r := command.RunEnv(ctx, cfg.OnEventCmd, hook.Timeout, ev.Env())
 			level := slog.LevelInfo
 			if !r.OK() {
 				level = slog.LevelError

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
@@ -137,7 +138,7 @@ func TestRouterResetFiresSOSWithdrawn(t *testing.T) {
 		dryRun bool
 		want   string
 	}{
-		{"sos", true, false, "sos-withdrawn midnight-reset\n"},
+		{"sos", true, false, "sos-withdrawn midnight-reset 3600\n"},
 		{"no sos", false, false, ""},
 		{"dry run", true, true, ""},
 	} {
@@ -150,7 +151,10 @@ func TestRouterResetFiresSOSWithdrawn(t *testing.T) {
 			if err := os.MkdirAll(stateDir, 0o700); err != nil {
 				t.Fatal(err)
 			}
-			files := map[string]string{"net_rb_count": "10\n"}
+			// The outage under way, an hour old: its length goes with the
+			// event, as netcheck's own events carry it.
+			files := map[string]string{"net_rb_count": "10\n",
+				"net_outage": "since=" + state.RecordTimeString(time.Now().Add(-time.Hour)) + "\n"}
 			if tt.sos {
 				files["SOS_SYSTEM"] = "time=x count=10 reason=y\n"
 			}
@@ -161,7 +165,7 @@ func TestRouterResetFiresSOSWithdrawn(t *testing.T) {
 			}
 			rec := filepath.Join(dir, "events")
 			hook := filepath.Join(dir, "hook.sh")
-			if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$NETRESCUE_EVENT $NETRESCUE_DETAIL\" >> "+rec+"\n"), 0o755); err != nil {
+			if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$NETRESCUE_EVENT $NETRESCUE_DETAIL $(( NETRESCUE_OUTAGE_SECONDS / 100 * 100 ))\" >> "+rec+"\n"), 0o755); err != nil {
 				t.Fatal(err)
 			}
 			conf := "STATE_DIR=" + filepath.Join(dir, "state") + "\nRUN_DIR=" + filepath.Join(dir, "run") +
