@@ -378,3 +378,68 @@ func msgs(s rescue.Step) string {
 	}
 	return strings.Join(lines, " | ")
 }
+
+// TestMisfireTwiceADay: a REBOOT_CMD that never works is tried at most
+// twice a day. Each try acknowledges SOS on the router first (count 0, no
+// cooling), so on a LAN fault or a hung VM a torn mark every time meant a
+// new try every few runs and a router whose own reboots were never
+// limited. The second misfire of the day keeps the mark: 【严重错误】 says
+// so and names the commands, and the next run, SOS or not, takes no host
+// reboot. midnight-reset's new day allows a try again.
+func TestMisfireTwiceADay(t *testing.T) {
+	var reboots int
+	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		if strings.HasSuffix(cmdline, "is-system-running") {
+			return command.Result{Cmd: cmdline, Stdout: "running\n"}
+		}
+		reboots++
+		return command.Result{Cmd: cmdline} // nothing happens
+	})
+	var log strings.Builder
+	h.log = slog.New(slog.NewTextHandler(&log, nil))
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	h.e.Now = func() time.Time { return now }
+	dir := t.TempDir()
+	h.cfg.StateDir, h.cfg.VMID = dir, ""
+	store := rescue.Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+	cfg := config.Default(config.Host)
+	sos := rescue.Obs{Uptime: 24 * time.Hour, BootID: "b", NetKnown: true, RouterKnown: true,
+		Router: rescue.Router{SOS: true, SOSContent: "time=x count=10 reason=y", Count: "10"}, LANKnown: true, LANUp: true, GuardsKnown: true}
+	try := func(what string) (rescue.Action, error) {
+		t.Helper()
+		st, _ := store.Load(time.UTC)
+		sos.Now = now
+		s := rescue.Decide(cfg, st, sos)
+		if s.Action != rescue.HostReboot {
+			return s.Action, nil
+		}
+		if err := store.Save(st, s.Next); err != nil {
+			t.Fatal(err)
+		}
+		return s.Action, h.reboot(context.Background(), store, s.Next.Mark, st.LastReboot)
+	}
+	for i, want := range []string{"【回退】正在撕毁免死金牌", "【严重错误】今天第二次重启未生效：保留今日重启标记，今天不再尝试重启物理机，请检查 REBOOT_CMD 与 REBOOT_FALLBACK_CMD。"} {
+		if a, err := try("misfire"); a != rescue.HostReboot || err == nil {
+			t.Fatalf("try %d: %v, %v; want a host reboot that misfires", i+1, a, err)
+		}
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("try %d: log lacks %q:\n%s", i+1, want, log.String())
+		}
+		now = now.Add(30 * time.Minute)
+	}
+	before := reboots
+	if a, _ := try("third"); a != rescue.None || reboots != before {
+		t.Errorf("third SOS the same day: %v, reboot commands run %d; want none", a, reboots-before)
+	}
+	if _, err := os.Stat(store.Mark); err != nil {
+		t.Errorf("the mark is gone after the second misfire: %v", err)
+	}
+	// A new day: midnight-reset deletes the mark, and the host may try again.
+	if err := os.Remove(store.Mark); err != nil {
+		t.Fatal(err)
+	}
+	now = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	if a, _ := try("next day"); a != rescue.HostReboot {
+		t.Errorf("the next day: %v; want the host reboot tried again", a)
+	}
+}

@@ -67,10 +67,18 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 	}
 	h.log.Error("【严重错误】检测到 PVE 未能成功重启！命令执行失效。", "cmd", h.cfg.RebootCmd, "fallback", h.cfg.RebootFallbackCmd)
 	// Not retried at once (Store.Misfire says why): a later run may try
-	// again today when the fault asks for it again.
-	if err := store.Misfire(h.loc, prevReboot); err != nil {
+	// again today when the fault asks for it again, once.
+	kept, err := store.Misfire(h.loc, prevReboot, h.e.Now(), true)
+	if err != nil {
 		h.log.Error("【严重错误】无法删除今日重启标记", "err", err)
 		return err
+	}
+	if kept {
+		h.log.Error("【严重错误】今天第二次重启未生效：保留今日重启标记，今天不再尝试重启物理机，请检查 REBOOT_CMD 与 REBOOT_FALLBACK_CMD。", "mark", store.Mark)
+		h.forgetRescue(ctx)
+		h.notify("misfire", "PVE 今天第二次未能成功重启 (严重错误)：今天不再尝试，请检查 REBOOT_CMD 与 REBOOT_FALLBACK_CMD。", false)
+		h.fire(ctx, hook.Event{Name: "misfire", Detail: h.cfg.RebootCmd + " and " + h.cfg.RebootFallbackCmd + " had no effect, the second time today: no more tries today"})
+		return fmt.Errorf("host did not reboot, the second time today: %s and %s had no effect", h.cfg.RebootCmd, h.cfg.RebootFallbackCmd)
 	}
 	h.log.Error("【回退】正在撕毁免死金牌，以便在下个检测周期重试。", "mark", store.Mark)
 	h.forgetRescue(ctx)
@@ -95,7 +103,7 @@ func (h *host) cancelled(ctx context.Context, store rescue.Store, prev string) e
 	case "stopping", "offline", "":
 		return nil
 	}
-	if err := store.Misfire(h.loc, prev); err != nil {
+	if _, err := store.Misfire(h.loc, prev, h.e.Now(), false); err != nil {
 		h.log.Error("【严重错误】重启已被信号取消，但无法删除今日重启标记", "err", err)
 		return err
 	}

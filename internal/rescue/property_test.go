@@ -60,6 +60,7 @@ func TestAtMostOncePerDay(t *testing.T) {
 		reboots := map[string]int{}
 		vms := map[string]int{}
 		starts := map[string]int{}
+		misfires := map[string]int{} // host reboots tried that did not happen, by day
 		// The router VM as qm status would report it: running, hung (QEMU
 		// runs, the guest does not), paused or stopped.
 		vm := "running"
@@ -242,8 +243,17 @@ func TestAtMostOncePerDay(t *testing.T) {
 					if vm != "stopped" && rapid.Bool().Draw(rt, "vmAfterBoot") {
 						vm = "stopped"
 					}
-				case 1: // misfire: nothing happened, 【回退】 tears the mark
-					_ = store.Misfire(cst, st.LastReboot)
+				case 1: // misfire, or a person's cancel: nothing happened, 【回退】 tears the mark
+					// A REBOOT_CMD that never works is tried at most twice a
+					// day: the second misfire keeps the mark.
+					counted := rapid.Bool().Draw(rt, "misfire")
+					if counted {
+						misfires[day]++
+						if misfires[day] > 2 {
+							rt.Fatalf("run %d: host reboot tried and misfired %d times on %s; want at most 2", i, misfires[day], day)
+						}
+					}
+					_, _ = store.Misfire(cst, st.LastReboot, now, counted)
 				case 2: // slow shutdown that was then cancelled: the mark stays
 				}
 			}

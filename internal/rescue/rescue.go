@@ -78,6 +78,9 @@ type State struct {
 	// not stop the VM (QEMU stuck): that day's restart was spent on
 	// nothing, and the host's reboot is next (SPEC §13 rule 5).
 	VMStopFailDate string
+	// MisfireDate is the local day of the last host reboot that did not
+	// happen (【回退】): a second one that day keeps the mark (Store.Misfire).
+	MisfireDate string
 	// LastReboot is the local day of the last host reboot. Unlike the mark,
 	// which midnight-reset deletes (the original scripts' way, and what
 	// users look at), it is only ever moved forward, so that no clock step

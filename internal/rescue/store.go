@@ -68,6 +68,7 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	// A cold restart whose qm stop failed (SPEC §13): optional; damaged
 	// reads as none (the VM's restart is spent all the same).
 	st.VMStopFailDate, _ = date(rec, "vm_stop_fail_date")
+	st.MisfireDate, _ = date(rec, "misfire_date") // optional, as vm_stop_fail_date
 	// Today's starts of a stopped VM (SPEC §13): optional keys, a damaged
 	// value reads as the limit spent today: a damaged date too, as the day
 	// the record was last written (VM_START_MAX holds through the damage).
@@ -143,7 +144,8 @@ func (s Store) Save(old, next State) error {
 		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
 		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld &&
-		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.VMStopFailDate == next.VMStopFailDate {
+		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.VMStopFailDate == next.VMStopFailDate &&
+		old.MisfireDate == next.MisfireDate {
 		return nil
 	}
 	if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
@@ -151,7 +153,8 @@ func (s Store) Save(old, next State) error {
 	}
 	p := filepath.Join(s.StateDir, RecordFile)
 	if next.DownSince.IsZero() && next.RouterDownSince.IsZero() && next.VMRestartDate == "" && next.LastReboot == "" &&
-		next.VMStartDate == "" && next.LANFault == "" && next.QMFailSince.IsZero() && next.HeldReboot == "" && next.VMStopFailDate == "" {
+		next.VMStartDate == "" && next.LANFault == "" && next.QMFailSince.IsZero() && next.HeldReboot == "" && next.VMStopFailDate == "" &&
+		next.MisfireDate == "" {
 		return state.Remove(p)
 	}
 	return state.WriteRecord(p, state.Record{
@@ -170,6 +173,7 @@ func (s Store) Save(old, next State) error {
 		"qm_fail_since":      state.RecordTimeString(next.QMFailSince),
 		"held_reboot":        next.HeldReboot,
 		"vm_stop_fail_date":  next.VMStopFailDate,
+		"misfire_date":       next.MisfireDate,
 	})
 }
 
@@ -198,14 +202,27 @@ func date(r state.Record, key string) (string, bool) {
 // works, resetting the router's count each time so that it never cools
 // down, and would reboot a second time the same day after a shutdown
 // that was only slow (the misfire check cannot tell it from a failed one).
-func (s Store) Misfire(loc *time.Location, prev string) error {
+//
+// A misfire (counted; not a person's cancel) on a day that already had
+// one keeps the mark instead (kept): a REBOOT_CMD that never works would
+// otherwise be tried again and again all day — on a LAN fault or a hung VM
+// every few runs, each try resetting the router's count so that its own
+// reboots are never limited. Tomorrow (midnight-reset) it may try again.
+func (s Store) Misfire(loc *time.Location, prev string, now time.Time, counted bool) (kept bool, err error) {
 	st, _ := s.Load(loc)
+	today := Today(now.In(loc))
+	if counted && st.MisfireDate == today {
+		return true, nil
+	}
 	next := st
 	next.HasMark, next.Mark, next.LastReboot = false, state.Mark{}, prev
-	if err := s.Save(st, next); err != nil {
-		return fmt.Errorf("tear mark: %w", err)
+	if counted {
+		next.MisfireDate = today
 	}
-	return nil
+	if err := s.Save(st, next); err != nil {
+		return false, fmt.Errorf("tear mark: %w", err)
+	}
+	return false, nil
 }
 
 // VMStopFailed records that the cold restart of day did not stop the
