@@ -63,6 +63,26 @@ func testHost(t *testing.T, exec func(context.Context, string, time.Duration) co
 		e: runenv.Env{Exec: exec, Now: time.Now}}
 }
 
+// checkable readies h for a whole run (h.check) in a temp dir of its own:
+// state, RUN_DIR, mark and stderr there, a day's uptime, one boot. It
+// returns the dir and the log the run writes.
+func checkable(t *testing.T, h *host) (string, *strings.Builder) {
+	t.Helper()
+	dir := t.TempDir()
+	h.cfg.StateDir, h.cfg.RunDir, h.cfg.PVEMark = filepath.Join(dir, "state"), filepath.Join(dir, "run"), filepath.Join(dir, "mark")
+	log := &strings.Builder{}
+	h.log = slog.New(slog.NewTextHandler(log, nil))
+	stderr, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stderr.Close() })
+	h.e.Stderr = stderr
+	h.e.Uptime = func() (time.Duration, error) { return 24 * time.Hour, nil }
+	h.e.BootID = func() (string, error) { return "boot", nil }
+	return dir, log
+}
+
 // TestVMRestartSurvivesSignal: a SIGTERM or Ctrl-C during `qm stop` must
 // not leave the router VM stopped (the house offline): stop runs to
 // completion and start still follows (SPEC §15, issue 9 item 12).
@@ -104,18 +124,7 @@ func TestSignalDuringProbeActsNot(t *testing.T) {
 	defer cancel()
 	var ran []string
 	h := testHost(t, signalDuring("never", cancel, &ran))
-	dir := t.TempDir()
-	h.cfg.StateDir, h.cfg.RunDir, h.cfg.PVEMark = filepath.Join(dir, "state"), filepath.Join(dir, "run"), filepath.Join(dir, "mark")
-	var log strings.Builder
-	h.log = slog.New(slog.NewTextHandler(&log, nil))
-	stderr, err := os.Create(filepath.Join(dir, "stderr"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stderr.Close()
-	h.e.Stderr = stderr
-	h.e.Uptime = func() (time.Duration, error) { return 24 * time.Hour, nil }
-	h.e.BootID = func() (string, error) { return "boot", nil }
+	_, log := checkable(t, h)
 	h.e.Probe = func(context.Context, probe.Config) probe.Result {
 		cancel() // the signal arrives mid-probe
 		return probe.Result{Up: false}
@@ -335,20 +344,9 @@ func TestQMStopFailureEscalates(t *testing.T) {
 	})
 	defer func(g time.Duration) { vmStopGrace = g }(vmStopGrace)
 	vmStopGrace = 0
-	dir := t.TempDir()
-	h.cfg.StateDir, h.cfg.RunDir, h.cfg.PVEMark = filepath.Join(dir, "state"), filepath.Join(dir, "run"), filepath.Join(dir, "mark")
+	dir, log := checkable(t, h)
 	h.cfg.RouterHungAfter, h.cfg.MinHostUptime, h.cfg.VMStopTimeout = 0, 0, 0
 	h.corosync, h.vzdumpLock, h.procRoot = []string{filepath.Join(dir, "no-corosync")}, filepath.Join(dir, "no-lock"), t.TempDir()
-	var log strings.Builder
-	h.log = slog.New(slog.NewTextHandler(&log, nil))
-	stderr, err := os.Create(filepath.Join(dir, "stderr"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stderr.Close()
-	h.e.Stderr = stderr
-	h.e.Uptime = func() (time.Duration, error) { return 24 * time.Hour, nil }
-	h.e.BootID = func() (string, error) { return "boot", nil }
 	h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} }
 	h.e.Signals = func(parent context.Context) (context.Context, context.CancelFunc) { return context.WithCancel(parent) }
 
