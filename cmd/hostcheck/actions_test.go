@@ -60,7 +60,7 @@ func testHost(t *testing.T, exec func(context.Context, string, time.Duration) co
 	cfg.SSHKey, cfg.KnownHosts = filepath.Join(dir, "no-key"), filepath.Join(dir, "no-known-hosts")
 	cfg.QM, cfg.VMID, cfg.RebootDelay, cfg.RebootConfirm = "/usr/sbin/qm", "100", 0, time.Second
 	return &host{cfg: cfg, loc: time.UTC, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		e: runenv.Env{Exec: exec, Now: time.Now}}
+		e: runenv.Env{Exec: exec, Now: time.Now, BootID: func() (string, error) { return "boot", nil }}}
 }
 
 // checkable readies h for a whole run (h.check) in a temp dir of its own:
@@ -268,7 +268,7 @@ func TestMisfireNotRetriedAtOnce(t *testing.T) {
 		wantLog string
 	}{
 		{name: "misfire", wantLog: "【回退】正在撕毁免死金牌，以便在下个检测周期重试。"},
-		{name: "cancelled", cancel: true, wantLog: "撕毁今日重启标记，故障仍在时下个检测周期可再介入 (不想介入：hostcheck pause 时长)"},
+		{name: "cancelled", cancel: true, wantLog: "撕毁今日重启标记，故障仍在时物理机可再介入 (OpenWrt 的 SOS 已确认：走 SOS 的故障须等它再次发出；不想介入：hostcheck pause 时长)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
@@ -283,6 +283,7 @@ func TestMisfireNotRetriedAtOnce(t *testing.T) {
 			h.cfg.StateDir = dir
 			store := rescue.Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
 			now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+			h.e.Now = func() time.Time { return now }
 			mark := state.Mark{Date: "2026-11-25", Time: now, BootID: "b", Reason: "SOS count=10", Dated: true}
 			before := rescue.State{DownSince: now.Add(-3 * time.Hour)}
 			after := before
@@ -309,7 +310,7 @@ func TestMisfireNotRetriedAtOnce(t *testing.T) {
 				t.Errorf("after the reboot that did not happen: mark %v, held %q; want the mark torn and nothing held", st.HasMark, st.HeldReboot)
 			}
 			cfg := config.Default(config.Host)
-			obs := rescue.Obs{Now: now.Add(5 * time.Minute), Uptime: 24 * time.Hour, BootID: "b",
+			obs := rescue.Obs{Now: now.Add(5 * time.Minute), Uptime: 24 * time.Hour, BootID: "boot",
 				NetKnown: true, RouterKnown: true, Router: rescue.Router{Count: "0"}, LANKnown: true, LANUp: true, GuardsKnown: true}
 			if s := rescue.Decide(cfg, st, obs); s.Action != rescue.None || !strings.Contains(msgs(s), "【观察】未发现 SOS 信号") {
 				t.Errorf("next run, no SOS: %v (log: %s); want it to observe", s.Action, msgs(s))
@@ -401,7 +402,7 @@ func TestMisfireTwiceADay(t *testing.T) {
 	h.cfg.StateDir, h.cfg.VMID = dir, ""
 	store := rescue.Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
 	cfg := config.Default(config.Host)
-	sos := rescue.Obs{Uptime: 24 * time.Hour, BootID: "b", NetKnown: true, RouterKnown: true,
+	sos := rescue.Obs{Uptime: 24 * time.Hour, BootID: "boot", NetKnown: true, RouterKnown: true,
 		Router: rescue.Router{SOS: true, SOSContent: "time=x count=10 reason=y", Count: "10"}, LANKnown: true, LANUp: true, GuardsKnown: true}
 	try := func(what string) (rescue.Action, error) {
 		t.Helper()

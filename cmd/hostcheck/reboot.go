@@ -68,7 +68,8 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 	h.log.Error("【严重错误】检测到 PVE 未能成功重启！命令执行失效。", "cmd", h.cfg.RebootCmd, "fallback", h.cfg.RebootFallbackCmd)
 	// Not retried at once (Store.Misfire says why): a later run may try
 	// again today when the fault asks for it again, once.
-	kept, err := store.Misfire(h.loc, prevReboot, h.e.Now(), true)
+	boot, _ := h.e.BootID() // "" when unknown: no late reboot is then told
+	kept, err := store.Misfire(h.loc, prevReboot, h.e.Now(), boot, true)
 	if err != nil {
 		h.log.Error("【严重错误】无法删除今日重启标记", "err", err)
 		return err
@@ -103,13 +104,13 @@ func (h *host) cancelled(ctx context.Context, store rescue.Store, prev string) e
 	case "stopping", "offline", "":
 		return nil
 	}
-	if _, err := store.Misfire(h.loc, prev, h.e.Now(), false); err != nil {
+	if _, err := store.Misfire(h.loc, prev, h.e.Now(), "", false); err != nil {
 		h.log.Error("【严重错误】重启已被信号取消，但无法删除今日重启标记", "err", err)
 		return err
 	}
-	h.log.Error("【回退】PVE 重启已取消 (收到信号，重启命令未执行)：撕毁今日重启标记，故障仍在时下个检测周期可再介入 (不想介入：hostcheck pause 时长)。", "mark", store.Mark)
+	h.log.Error("【回退】PVE 重启已取消 (收到信号，重启命令未执行)：撕毁今日重启标记，故障仍在时物理机可再介入 (OpenWrt 的 SOS 已确认：走 SOS 的故障须等它再次发出；不想介入：hostcheck pause 时长)。", "mark", store.Mark)
 	h.forgetRescue(ctx)
-	h.notify("misfire", "PVE 重启已取消 (收到信号，重启命令未执行)：今天的物理机救援可再用一次，故障仍在时下个检测周期可再介入；不想介入请运行 hostcheck pause 时长。", false)
+	h.notify("misfire", "PVE 重启已取消 (收到信号，重启命令未执行)：今天的物理机救援可再用一次，故障仍在时物理机可再介入 (OpenWrt 的 SOS 已确认：走 SOS 的故障须等它再次发出)；不想介入请运行 hostcheck pause 时长。", false)
 	h.fire(ctx, hook.Event{Name: "misfire", Detail: "host reboot cancelled by a signal before " + h.cfg.RebootCmd + " ran"})
 	return errors.New("host reboot cancelled by a signal before REBOOT_CMD ran")
 }

@@ -84,6 +84,11 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 		checks = append(checks, health.Info("held host reboot", fmt.Sprintf("%s: HOST_REBOOT_HOURS=%s holds it; taken from %s if this outage lasts",
 			st.HeldReboot, w, w.Next(now).Format("01-02 15:04"))))
 	}
+	if st.MisfireDate != "" && st.MisfireDate >= rescue.Today(now) {
+		// SPEC §6 step 6: the reboot commands did nothing today.
+		checks = append(checks, health.Check{Name: "host reboot", Detail: "misfired today (REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect); a second misfire today keeps the mark: no more tries until midnight-reset",
+			Fix: "check REBOOT_CMD (" + h.cfg.RebootCmd + ") and REBOOT_FALLBACK_CMD (" + h.cfg.RebootFallbackCmd + ") by hand"})
+	}
 	if st.LANFault != "" {
 		// A fault only the LAN sees, under way (SPEC §14): one LAN-side
 		// step per host run once two runs in a row saw it.

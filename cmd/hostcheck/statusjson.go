@@ -34,11 +34,12 @@ type hostState struct {
 	VMStartsToday   int             `json:"vm_starts_today"`
 	Router          hostRouter      `json:"router"`
 	Internet        health.Internet `json:"internet"`
-	LastAction      *hostAction     `json:"last_action"` // from STATE_DIR/hostcheck.metrics (kept with METRICS_FILE); null when unknown
-	Actions         map[string]int  `json:"actions"`     // counts from the same file: host-reboot, vm-restart, vm-start, vm-resume
-	Heartbeat       *hostBeat       `json:"heartbeat"`   // null without HEARTBEAT_URL
-	Pause           *health.Until   `json:"pause"`       // maintenance mode (SPEC §16); null when none
-	HeldReboot      string          `json:"held_reboot"` // the reason of a host reboot HOST_REBOOT_HOURS holds in this outage; "" none
+	LastAction      *hostAction     `json:"last_action"`  // from STATE_DIR/hostcheck.metrics (kept with METRICS_FILE); null when unknown
+	Actions         map[string]int  `json:"actions"`      // counts from the same file: host-reboot, vm-restart, vm-start, vm-resume
+	Heartbeat       *hostBeat       `json:"heartbeat"`    // null without HEARTBEAT_URL
+	Pause           *health.Until   `json:"pause"`        // maintenance mode (SPEC §16); null when none
+	HeldReboot      string          `json:"held_reboot"`  // the reason of a host reboot HOST_REBOOT_HOURS holds in this outage; "" none
+	MisfireDate     string          `json:"misfire_date"` // the last day a host reboot misfired (【回退】); "" none
 }
 
 type hostMark struct {
@@ -77,7 +78,8 @@ type hostBeat struct {
 func (h *host) statusState(st rescue.State, now time.Time, res probe.Result, up bool, rs remote.RouterState, routerErr error) hostState {
 	js := hostState{StateDir: h.cfg.StateDir, LastRebootDate: st.LastReboot, DownSince: health.TimeOrNull(st.DownSince),
 		RouterDownSince: health.TimeOrNull(st.RouterDownSince), VMRestartDate: st.VMRestartDate,
-		Internet: health.Internet{Up: res.Up, Detail: res.Summary()}, HeldReboot: st.HeldReboot}
+		Internet: health.Internet{Up: res.Up, Detail: res.Summary()}, HeldReboot: st.HeldReboot,
+		MisfireDate: st.MisfireDate}
 	_, js.HostRescue = rescue.HostRescueOutlook(st, now)
 	if st.PauseUntil.After(now) {
 		js.Pause = health.NewUntil(st.PauseUntil, now)

@@ -39,7 +39,7 @@ func TestHostStatusJSON(t *testing.T) {
 	reboot := now.Add(-2 * time.Hour)
 	files := map[string]string{
 		mark: "boot_id=boot-0\ndate=2026-12-06\nreason=SOS count=10\ntime=" + reboot.Format(time.RFC3339) + "\n",
-		filepath.Join(stateDir, "hostcheck.state"): fmt.Sprintf("down_since=%d\nlast_reboot_date=2026-12-06\nrouter_down_since=%d\nvm_restart_date=2026-12-05\nvm_start_date=2026-12-06\nvm_starts=2\nvm_start_prev_date=\nvm_starts_prev=0\nheld_reboot=SOS count=10\n",
+		filepath.Join(stateDir, "hostcheck.state"): fmt.Sprintf("down_since=%d\nlast_reboot_date=2026-12-06\nrouter_down_since=%d\nvm_restart_date=2026-12-05\nvm_start_date=2026-12-06\nvm_starts=2\nvm_start_prev_date=\nvm_starts_prev=0\nheld_reboot=SOS count=10\nmisfire_date=2026-12-06\nmisfire_boot=boot-1\n",
 			down.Unix(), now.Add(-10*time.Minute).Unix()),
 		filepath.Join(stateDir, ActionsFile): fmt.Sprintf("host-reboot_last=%d\nhost-reboot_total=1\nvm-restart_last=%d\nvm-restart_total=2\nvm-resume_last=0\nvm-resume_total=0\nvm-start_last=0\nvm-start_total=0\n",
 			reboot.Unix(), now.Add(-26*time.Hour).Unix()),
@@ -93,7 +93,7 @@ func TestHostStatusJSON(t *testing.T) {
 		m := c.(map[string]any)
 		names[m["name"].(string)] = m["ok"].(bool)
 	}
-	for name, ok := range map[string]bool{"SSH key": false, "cron entries": false, "internet": false, "reboot mark": true, "heartbeat": true} {
+	for name, ok := range map[string]bool{"SSH key": false, "cron entries": false, "internet": false, "reboot mark": true, "heartbeat": true, "host reboot": false} {
 		if v, present := names[name]; !present || v != ok {
 			t.Errorf("check %q: present %v, ok %v; want ok %v (checks: %v)", name, present, v, ok, names)
 		}
@@ -117,8 +117,9 @@ func TestHostStatusJSON(t *testing.T) {
 		"actions":           map[string]any{"host-reboot": 1.0, "vm-restart": 2.0, "vm-resume": 0.0, "vm-start": 0.0},
 		"heartbeat": map[string]any{"host": "hc-ping.com", "every_seconds": 600.0, "last_sent": now.Add(-5 * time.Minute).Format(time.RFC3339),
 			"last_failed": false, "fail_pending": true},
-		"pause":       map[string]any{"until": now.Add(30 * time.Minute).Format(time.RFC3339), "left_seconds": 1800.0},
-		"held_reboot": "SOS count=10",
+		"pause":        map[string]any{"until": now.Add(30 * time.Minute).Format(time.RFC3339), "left_seconds": 1800.0},
+		"held_reboot":  "SOS count=10",
+		"misfire_date": "2026-12-06",
 	}
 	for k, w := range want {
 		if !reflect.DeepEqual(st[k], w) {

@@ -83,6 +83,9 @@ func (s *jsonScanner) fail(why string) error {
 	return fmt.Errorf("invalid JSON at byte %d: %s", s.i, why)
 }
 
+// peek is not inlined, for netcheck's size (SPEC §12).
+//
+//go:noinline
 func (s *jsonScanner) peek() byte {
 	if s.i < len(s.data) {
 		return s.data[s.i]

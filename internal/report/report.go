@@ -170,6 +170,12 @@ func Summarize(r io.Reader) ([]Month, error) {
 			m.VMStarts++
 		case strings.HasPrefix(msg, "【终极动作】") && strings.Contains(msg, "PVE 物理机"):
 			m.HostReboots++
+		case strings.HasPrefix(msg, "【确认】上次判定未生效"):
+			// That misfire was a slow shutdown: a reboot after all.
+			m.HostReboots++
+			if m.Misfires > 0 {
+				m.Misfires--
+			}
 		case strings.HasPrefix(msg, "【LAN】请求 OpenWrt 协助"):
 			m.Assists++
 		case strings.HasPrefix(msg, "【回退】PVE 重启已取消"):
@@ -178,8 +184,9 @@ func Summarize(r io.Reader) ([]Month, error) {
 			if m.HostReboots > 0 {
 				m.HostReboots--
 			}
-		case strings.HasPrefix(msg, "【回退】"):
-			// A misfire: its 【终极动作】 line was no reboot either.
+		case strings.HasPrefix(msg, "【回退】"), strings.HasPrefix(msg, "【严重错误】今天第二次"):
+			// A misfire (the second of a day keeps the mark, no 【回退】):
+			// its 【终极动作】 line was no reboot either.
 			m.Misfires++
 			if m.HostReboots > 0 {
 				m.HostReboots--

@@ -285,3 +285,26 @@ func TestSummarizeWithheld(t *testing.T) {
 		t.Errorf("month = %+v; want no host reboot, 1 misfire, 1 SOS (the withheld one not counted)", m)
 	}
 }
+
+// TestSummarizeMisfires: the second misfire of a day keeps the mark and
+// logs no 【回退】 — it is a misfire all the same, and its 【终极动作】 no
+// reboot; a misfire that was a slow shutdown after all (the next boot's
+// 【确认】上次判定未生效…) is a reboot, not a misfire.
+func TestSummarizeMisfires(t *testing.T) {
+	log := strings.Join([]string{
+		"2026-11-25 10:00:00 WRN 【终极动作】删除 SOS 成功。PVE 物理机将在 10 秒后执行优雅重启... reason=x",
+		"2026-11-25 10:01:10 ERR 【回退】正在撕毁免死金牌，以便在下个检测周期重试。 mark=m",
+		"2026-11-25 14:00:00 WRN 【终极动作】删除 SOS 成功。PVE 物理机将在 10 秒后执行优雅重启... reason=x",
+		"2026-11-25 14:01:10 ERR 【严重错误】今天第二次重启未生效：保留今日重启标记，今天不再尝试重启物理机，请检查 REBOOT_CMD 与 REBOOT_FALLBACK_CMD。 mark=m",
+		"2026-11-26 10:00:00 WRN 【终极动作】删除 SOS 成功。PVE 物理机将在 10 秒后执行优雅重启... reason=x",
+		"2026-11-26 10:01:10 ERR 【回退】正在撕毁免死金牌，以便在下个检测周期重试。 mark=m",
+		"2026-11-26 10:05:00 WRN 【确认】上次判定未生效的物理机重启其实已完成 (开机 ID 已变)，今天的物理机救援已用。 misfire_date=2026-11-26",
+	}, "\n")
+	months, err := Summarize(strings.NewReader(log))
+	if err != nil || len(months) != 1 {
+		t.Fatalf("Summarize = %+v, %v", months, err)
+	}
+	if m := months[0]; m.HostReboots != 1 || m.Misfires != 2 {
+		t.Errorf("month = %+v; want 1 host reboot (the slow one), 2 misfires", m)
+	}
+}

@@ -79,8 +79,11 @@ type State struct {
 	// nothing, and the host's reboot is next (SPEC §13 rule 5).
 	VMStopFailDate string
 	// MisfireDate is the local day of the last host reboot that did not
-	// happen (【回退】): a second one that day keeps the mark (Store.Misfire).
-	MisfireDate string
+	// happen (【回退】): a second one that day keeps the mark
+	// (Store.Misfire). MisfireBoot is the boot it did not end: a run of
+	// another boot finds that the reboot came after all (a shutdown that
+	// was only slow) and counts it (SPEC §2: no second reboot that day).
+	MisfireDate, MisfireBoot string
 	// LastReboot is the local day of the last host reboot. Unlike the mark,
 	// which midnight-reset deletes (the original scripts' way, and what
 	// users look at), it is only ever moved forward, so that no clock step
@@ -247,7 +250,8 @@ func (d *decider) futureDates() (fixed bool) {
 	for _, f := range []struct {
 		key  string
 		date *string
-	}{{"last_reboot_date", &n.LastReboot}, {"mark_date", &n.Mark.Date}, {"vm_restart_date", &n.VMRestartDate}, {"vm_start_date", &n.VMStartDate}} {
+	}{{"last_reboot_date", &n.LastReboot}, {"mark_date", &n.Mark.Date}, {"vm_restart_date", &n.VMRestartDate}, {"vm_start_date", &n.VMStartDate},
+		{"misfire_date", &n.MisfireDate}} {
 		if f.key == "mark_date" && !n.HasMark || !absurd(*f.date, d.o.Now) {
 			continue
 		}
@@ -260,6 +264,26 @@ func (d *decider) futureDates() (fixed bool) {
 		fixed = true
 	}
 	return fixed
+}
+
+// lateReboot: the host reboot that the last misfire (【回退】) gave up on
+// came after all when this run belongs to another boot — a shutdown that
+// was only slow, which the misfire check cannot tell from a failed one.
+// On the day of the misfire it is today's reboot: without this, a LAN
+// fault or a hung VM would reboot the host a second time the same day.
+func (d *decider) lateReboot() {
+	n := &d.step.Next
+	if n.MisfireBoot == "" || d.o.BootID == "" || d.o.BootID == n.MisfireBoot {
+		return
+	}
+	if spent(n.MisfireDate, d.o.Now) {
+		d.log(slog.LevelWarn, "【确认】上次判定未生效的物理机重启其实已完成 (开机 ID 已变)，今天的物理机救援已用。",
+			slog.String("misfire_date", n.MisfireDate), slog.String("boot_id", d.o.BootID))
+		// Its day: the misfire's, or today's if later (a clock stepped
+		// back since must not make room for a second one).
+		n.LastReboot = max(n.MisfireDate, Today(d.o.Now), n.LastReboot)
+	}
+	n.MisfireBoot = ""
 }
 
 // HostRescueOutlook is what `status` says about today's host rescue
@@ -313,6 +337,7 @@ func (d *decider) run() {
 	// absurd was logged and now reads today: the run says so and stops.
 	d.pauseExpiry()
 	fixed := d.futureDates()
+	d.lateReboot()
 	if spent(n.LastReboot, now) || n.HasMark && spent(n.Mark.Date, now) {
 		if !fixed {
 			d.spentDay()

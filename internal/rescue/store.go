@@ -68,7 +68,19 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	// A cold restart whose qm stop failed (SPEC §13): optional; damaged
 	// reads as none (the VM's restart is spent all the same).
 	st.VMStopFailDate, _ = date(rec, "vm_stop_fail_date")
-	st.MisfireDate, _ = date(rec, "misfire_date") // optional, as vm_stop_fail_date
+	// A misfire today (SPEC §6 step 6): optional; a damaged date reads as
+	// the day the record was written, so a REBOOT_CMD that never works is
+	// not tried a third time through the damage.
+	if d, ok := date(rec, "misfire_date"); ok {
+		st.MisfireDate = d
+	} else if _, present := rec["misfire_date"]; present && err == nil {
+		if fi, serr := os.Lstat(p); serr == nil {
+			st.MisfireDate = fi.ModTime().In(loc).Format(state.DateLayout)
+		}
+		problems = append(problems, &state.CorruptError{Path: p, Content: rec.Format(),
+			Reason: "misfire_date is not a date; a misfire on the day it was written counts"})
+	}
+	st.MisfireBoot = rec["misfire_boot"]
 	// Today's starts of a stopped VM (SPEC §13): optional keys, a damaged
 	// value reads as the limit spent today: a damaged date too, as the day
 	// the record was last written (VM_START_MAX holds through the damage).
@@ -145,7 +157,7 @@ func (s Store) Save(old, next State) error {
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
 		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld &&
 		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.VMStopFailDate == next.VMStopFailDate &&
-		old.MisfireDate == next.MisfireDate {
+		old.MisfireDate == next.MisfireDate && old.MisfireBoot == next.MisfireBoot {
 		return nil
 	}
 	if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
@@ -154,7 +166,7 @@ func (s Store) Save(old, next State) error {
 	p := filepath.Join(s.StateDir, RecordFile)
 	if next.DownSince.IsZero() && next.RouterDownSince.IsZero() && next.VMRestartDate == "" && next.LastReboot == "" &&
 		next.VMStartDate == "" && next.LANFault == "" && next.QMFailSince.IsZero() && next.HeldReboot == "" && next.VMStopFailDate == "" &&
-		next.MisfireDate == "" {
+		next.MisfireDate == "" && next.MisfireBoot == "" {
 		return state.Remove(p)
 	}
 	return state.WriteRecord(p, state.Record{
@@ -174,6 +186,7 @@ func (s Store) Save(old, next State) error {
 		"held_reboot":        next.HeldReboot,
 		"vm_stop_fail_date":  next.VMStopFailDate,
 		"misfire_date":       next.MisfireDate,
+		"misfire_boot":       next.MisfireBoot,
 	})
 }
 
@@ -208,16 +221,23 @@ func date(r state.Record, key string) (string, bool) {
 // otherwise be tried again and again all day — on a LAN fault or a hung VM
 // every few runs, each try resetting the router's count so that its own
 // reboots are never limited. Tomorrow (midnight-reset) it may try again.
-func (s Store) Misfire(loc *time.Location, prev string, now time.Time, counted bool) (kept bool, err error) {
+// The kept mark loses its boot id: `hostcheck boot` after a reboot by
+// hand later that day must not confirm it as ours. A counted misfire
+// also records bootID, the boot it did not end (decider.lateReboot).
+func (s Store) Misfire(loc *time.Location, prev string, now time.Time, bootID string, counted bool) (kept bool, err error) {
 	st, _ := s.Load(loc)
-	today := Today(now.In(loc))
-	if counted && st.MisfireDate == today {
+	now = now.In(loc)
+	next := st
+	if counted && spent(st.MisfireDate, now) {
+		next.Mark.BootID = ""
+		if err := s.Save(st, next); err != nil {
+			return true, fmt.Errorf("keep mark: %w", err)
+		}
 		return true, nil
 	}
-	next := st
 	next.HasMark, next.Mark, next.LastReboot = false, state.Mark{}, prev
 	if counted {
-		next.MisfireDate = today
+		next.MisfireDate, next.MisfireBoot = Today(now), bootID
 	}
 	if err := s.Save(st, next); err != nil {
 		return false, fmt.Errorf("tear mark: %w", err)
