@@ -298,7 +298,7 @@ func TestSummarizeMisfires(t *testing.T) {
 		"2026-11-25 14:01:10 ERR 【严重错误】今天第二次重启未生效：保留今日重启标记，今天不再尝试重启物理机，请检查 REBOOT_CMD 与 REBOOT_FALLBACK_CMD。 mark=m",
 		"2026-11-26 10:00:00 WRN 【终极动作】删除 SOS 成功。PVE 物理机将在 10 秒后执行优雅重启... reason=x",
 		"2026-11-26 10:01:10 ERR 【回退】正在撕毁免死金牌，以便在下个检测周期重试。 mark=m",
-		"2026-11-26 10:05:00 WRN 【确认】上次判定未生效的物理机重启其实已完成 (开机 ID 已变)，今天的物理机救援已用。 misfire_date=2026-11-26",
+		"2026-11-26 10:05:00 WRN 【确认】上次判定未生效的物理机重启之后，物理机已经重启过 (开机 ID 已变)：计为那天的物理机重启。 misfire_date=2026-11-26 boot_id=b",
 	}, "\n")
 	months, err := Summarize(strings.NewReader(log))
 	if err != nil || len(months) != 1 {

@@ -11,36 +11,53 @@ import (
 	"github.com/pve-op/network-rescue/state"
 )
 
-// TestLateReboot: a host reboot taken for a misfire (【回退】) that then
-// happened after all — a shutdown that was only slow — is today's reboot:
-// the first run of the new boot says so and takes no second one, although
-// SOS is raised again (or a LAN fault or a hung VM would ask for one). A
-// misfire of another day, or a run of the same boot, changes nothing.
+// TestLateReboot: the host booted since a misfire (【回退】) — a shutdown
+// that was only slow, or any reboot — so the misfire's day had its host
+// reboot: the first run of the new boot says so (also on a day already
+// spent, where it would otherwise be silent) and no second reboot comes
+// that day, also when that run's clock is a day ahead and then set back.
+// A run of the same boot changes nothing, nor does an unreadable boot id.
 func TestLateReboot(t *testing.T) {
 	cfg := config.Default(config.Host)
 	for _, tt := range []struct {
 		name       string
-		date, boot string
+		st         State
+		boot       string
 		wantReboot bool
 		wantLog    bool
+		wantLast   string
 	}{
-		{"misfire today, another boot", "2026-11-25", "boot0", false, true},
-		{"misfire today, same boot", "2026-11-25", "boot1", true, false},
-		{"misfire yesterday, another boot", "2026-11-24", "boot0", true, false},
+		{"misfire today, another boot", State{MisfireDate: "2026-11-25", MisfireBoot: "boot0"}, "boot1", false, true, "2026-11-25"},
+		{"misfire today, same boot", State{MisfireDate: "2026-11-25", MisfireBoot: "boot1"}, "boot1", true, false, "2026-11-25"},
+		{"boot id unreadable", State{MisfireDate: "2026-11-25", MisfireBoot: "boot0"}, "unknown", true, false, "2026-11-25"},
+		{"misfire yesterday, another boot", State{MisfireDate: "2026-11-24", MisfireBoot: "boot0"}, "boot1", true, true, "2026-11-25"},
+		{"misfire today, day already spent", State{MisfireDate: "2026-11-25", MisfireBoot: "boot0", LastReboot: "2026-11-25"}, "boot1", false, true, "2026-11-25"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			st := State{MisfireDate: tt.date, MisfireBoot: tt.boot, DownSince: t0.Add(-time.Hour)}
-			s := Decide(cfg, st, full(nil))
+			st := tt.st
+			st.DownSince = t0.Add(-time.Hour)
+			s := Decide(cfg, st, full(func(o *Obs) { o.BootID = tt.boot }))
 			if got := s.Action == HostReboot; got != tt.wantReboot {
 				t.Errorf("Decide = %v (log: %s); want a host reboot %v", s.Action, msgs(s), tt.wantReboot)
 			}
-			if got := strings.Contains(msgs(s), "【确认】上次判定未生效的物理机重启其实已完成"); got != tt.wantLog {
+			if got := strings.Contains(msgs(s), "【确认】上次判定未生效的物理机重启之后，物理机已经重启过"); got != tt.wantLog {
 				t.Errorf("log %s; want the late reboot told %v", msgs(s), tt.wantLog)
 			}
-			if tt.wantLog && (s.Next.LastReboot != "2026-11-25" || s.Next.MisfireBoot != "") {
-				t.Errorf("next: last reboot %q, misfire boot %q; want today and none", s.Next.LastReboot, s.Next.MisfireBoot)
+			if tt.wantLog && (s.Silent || s.Next.MisfireBoot != "") {
+				t.Errorf("silent %v, misfire boot %q; want the step said (and saved) and the boot cleared", s.Silent, s.Next.MisfireBoot)
+			}
+			if s.Next.LastReboot != tt.wantLast {
+				t.Errorf("last reboot %q; want %q", s.Next.LastReboot, tt.wantLast)
 			}
 		})
+	}
+	// The first run of the new boot reads a clock a day ahead; NTP then
+	// sets it back: the misfire's day stays spent.
+	ahead := Decide(cfg, State{MisfireDate: "2026-11-25", MisfireBoot: "boot0", DownSince: t0.Add(-time.Hour)},
+		full(func(o *Obs) { o.BootID, o.Now, o.Router.SOS = "boot1", t0.Add(24*time.Hour), false }))
+	back := Decide(cfg, ahead.Next, full(func(o *Obs) { o.BootID = "boot1" }))
+	if back.Action == HostReboot {
+		t.Errorf("clock a day ahead, then back, SOS: %v (log: %s); want no second reboot on 2026-11-25", back.Action, msgs(back))
 	}
 }
 

@@ -190,6 +190,9 @@ func TestAtMostOncePerDay(t *testing.T) {
 					}
 				}
 			}
+			if step.Silent {
+				continue // hostcheck's check saves nothing of a silent step
+			}
 			crash := rapid.IntRange(0, 9).Draw(rt, "crash") // 0: before saving, 1: after saving, before acting
 			if crash == 0 {
 				continue

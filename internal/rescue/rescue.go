@@ -266,24 +266,21 @@ func (d *decider) futureDates() (fixed bool) {
 	return fixed
 }
 
-// lateReboot: the host reboot that the last misfire (【回退】) gave up on
-// came after all when this run belongs to another boot — a shutdown that
-// was only slow, which the misfire check cannot tell from a failed one.
-// On the day of the misfire it is today's reboot: without this, a LAN
-// fault or a hung VM would reboot the host a second time the same day.
-func (d *decider) lateReboot() {
+// lateReboot: the host has booted since the last misfire (【回退】) — the
+// shutdown that the misfire check took for a failed one was only slow,
+// and came after all (or the host rebooted for another reason that day).
+// Either way the host rebooted on the misfire's day: that day is spent,
+// whatever the clock says now (a clock a day ahead, then set back, must
+// not make room for a second reboot). It reports whether it found one.
+func (d *decider) lateReboot() bool {
 	n := &d.step.Next
-	if n.MisfireBoot == "" || d.o.BootID == "" || d.o.BootID == n.MisfireBoot {
-		return
+	if n.MisfireBoot == "" || d.o.BootID == "" || d.o.BootID == "unknown" || d.o.BootID == n.MisfireBoot {
+		return false
 	}
-	if spent(n.MisfireDate, d.o.Now) {
-		d.log(slog.LevelWarn, "【确认】上次判定未生效的物理机重启其实已完成 (开机 ID 已变)，今天的物理机救援已用。",
-			slog.String("misfire_date", n.MisfireDate), slog.String("boot_id", d.o.BootID))
-		// Its day: the misfire's, or today's if later (a clock stepped
-		// back since must not make room for a second one).
-		n.LastReboot = max(n.MisfireDate, Today(d.o.Now), n.LastReboot)
-	}
-	n.MisfireBoot = ""
+	d.log(slog.LevelWarn, "【确认】上次判定未生效的物理机重启之后，物理机已经重启过 (开机 ID 已变)：计为那天的物理机重启。",
+		slog.String("misfire_date", n.MisfireDate), slog.String("boot_id", d.o.BootID))
+	n.LastReboot, n.MisfireDate, n.MisfireBoot = max(n.LastReboot, n.MisfireDate), "", ""
+	return true
 }
 
 // HostRescueOutlook is what `status` says about today's host rescue
@@ -337,11 +334,13 @@ func (d *decider) run() {
 	// absurd was logged and now reads today: the run says so and stops.
 	d.pauseExpiry()
 	fixed := d.futureDates()
-	d.lateReboot()
+	late := d.lateReboot()
 	if spent(n.LastReboot, now) || n.HasMark && spent(n.Mark.Date, now) {
 		if !fixed {
 			d.spentDay()
 		}
+		// A late reboot found is said and saved, also on a spent day.
+		d.step.Silent = d.step.Silent && !late
 		return
 	}
 	if n.HasMark {
@@ -577,7 +576,10 @@ func (d *decider) hostReboot(reason string) {
 		n.HeldReboot = strings.TrimSpace(reason)
 		return
 	}
-	n.HasMark, n.LastReboot, n.HeldReboot = true, Today(now), ""
+	// MisfireBoot: this try supersedes a misfire before it; its own
+	// outcome is told by hostcheck boot (the mark's boot id) or, if it
+	// misfires too, by Store.Misfire.
+	n.HasMark, n.LastReboot, n.HeldReboot, n.MisfireBoot = true, Today(now), "", ""
 	n.Mark = state.Mark{Date: Today(now), Time: now, BootID: d.o.BootID, Dated: true, Reason: reason}
 	n.QMFailSince = time.Time{} // the reboot mends qm; a failure after it starts afresh
 	// A LAN fault that survives the reboot is a fault on a new host: its

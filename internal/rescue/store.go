@@ -229,7 +229,7 @@ func (s Store) Misfire(loc *time.Location, prev string, now time.Time, bootID st
 	now = now.In(loc)
 	next := st
 	if counted && spent(st.MisfireDate, now) {
-		next.Mark.BootID = ""
+		next.Mark.BootID, next.MisfireBoot = "", bootID
 		if err := s.Save(st, next); err != nil {
 			return true, fmt.Errorf("keep mark: %w", err)
 		}
@@ -265,11 +265,12 @@ func (s Store) VMStopFailed(loc *time.Location, day string) error {
 func (s Store) Forget(loc *time.Location) (changed bool, err error) {
 	st, _ := s.Load(loc)
 	next := st
-	next.HasMark, next.Mark, next.LastReboot = false, state.Mark{}, ""
+	// A person's override: the day's misfires are forgotten too.
+	next.HasMark, next.Mark, next.LastReboot, next.MisfireDate, next.MisfireBoot = false, state.Mark{}, "", "", ""
 	if err := s.Save(st, next); err != nil {
 		return false, fmt.Errorf("forget today's reboot: %w", err)
 	}
-	return st.HasMark || st.LastReboot != "", nil
+	return st.HasMark || st.LastReboot != "" || st.MisfireDate != "", nil
 }
 
 // ConfirmBoot rewrites the mark with the current boot id after
