@@ -32,6 +32,11 @@ func TestLateReboot(t *testing.T) {
 		{"boot id unreadable", State{MisfireDate: "2026-11-25", MisfireBoot: "boot0"}, "unknown", true, false, "2026-11-25"},
 		{"misfire yesterday, another boot", State{MisfireDate: "2026-11-24", MisfireBoot: "boot0"}, "boot1", true, true, "2026-11-25"},
 		{"misfire today, day already spent", State{MisfireDate: "2026-11-25", MisfireBoot: "boot0", LastReboot: "2026-11-25"}, "boot1", false, true, "2026-11-25"},
+		// A retry after the misfire, its mark standing: the new boot is its own.
+		{"retry's mark stands", State{MisfireDate: "2026-11-25", MisfireBoot: "boot0", LastReboot: "2026-11-25", HasMark: true,
+			Mark: state.Mark{Date: "2026-11-25", BootID: "boot0", Dated: true}}, "boot1", false, false, "2026-11-25"},
+		// Two days old: nothing of that day is left to count.
+		{"misfire two days ago", State{MisfireDate: "2026-11-23", MisfireBoot: "boot0"}, "boot1", true, false, "2026-11-25"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			st := tt.st
@@ -43,8 +48,11 @@ func TestLateReboot(t *testing.T) {
 			if got := strings.Contains(msgs(s), "【确认】上次判定未生效的物理机重启之后，物理机已经重启过"); got != tt.wantLog {
 				t.Errorf("log %s; want the late reboot told %v", msgs(s), tt.wantLog)
 			}
-			if tt.wantLog && (s.Silent || s.Next.MisfireBoot != "") {
-				t.Errorf("silent %v, misfire boot %q; want the step said (and saved) and the boot cleared", s.Silent, s.Next.MisfireBoot)
+			if tt.wantLog && s.Silent {
+				t.Errorf("silent; want the step said (and saved)")
+			}
+			if tt.boot != "unknown" && tt.st.MisfireBoot != tt.boot && s.Next.MisfireBoot != "" {
+				t.Errorf("misfire boot %q after another boot; want it cleared", s.Next.MisfireBoot)
 			}
 			if s.Next.LastReboot != tt.wantLast {
 				t.Errorf("last reboot %q; want %q", s.Next.LastReboot, tt.wantLast)
@@ -58,6 +66,49 @@ func TestLateReboot(t *testing.T) {
 	back := Decide(cfg, ahead.Next, full(func(o *Obs) { o.BootID = "boot1" }))
 	if back.Action == HostReboot {
 		t.Errorf("clock a day ahead, then back, SOS: %v (log: %s); want no second reboot on 2026-11-25", back.Action, msgs(back))
+	}
+}
+
+// TestCancelledRetryKeepsMisfire: a misfire (boot0), then a retry that a
+// person cancels during REBOOT_DELAY, then the misfired reboot lands after
+// all (a slow shutdown): the new boot still counts the day, and a later
+// SOS that day reboots nothing. The retry used to clear the misfire's boot.
+func TestCancelledRetryKeepsMisfire(t *testing.T) {
+	cfg := config.Default(config.Host)
+	dir := t.TempDir()
+	s := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+	at := func(hhmm string) time.Time {
+		tm, _ := time.Parse("15:04", hhmm)
+		return time.Date(2026, 11, 25, tm.Hour(), tm.Minute(), 0, 0, cst)
+	}
+	run := func(now time.Time, boot string) Step {
+		t.Helper()
+		st, _ := s.Load(cst)
+		step := Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID = now, boot }))
+		if !step.Silent {
+			if err := s.Save(st, step.Next); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return step
+	}
+	if step := run(at("10:00"), "boot0"); step.Action != HostReboot {
+		t.Fatalf("10:00: %v; want the host reboot", step.Action)
+	}
+	if _, err := s.Misfire(cst, "", at("10:02"), "boot0", true); err != nil {
+		t.Fatal(err)
+	}
+	if step := run(at("10:30"), "boot0"); step.Action != HostReboot {
+		t.Fatalf("10:30: %v (log: %s); want the retry", step.Action, msgs(step))
+	}
+	if _, err := s.Misfire(cst, "", at("10:30"), "", false); err != nil { // cancelled
+		t.Fatal(err)
+	}
+	if step := run(at("10:40"), "boot1"); !strings.Contains(msgs(step), "【确认】上次判定未生效的物理机重启之后") {
+		t.Errorf("10:40, a new boot: log %s; want the late reboot counted", msgs(step))
+	}
+	if step := run(at("12:00"), "boot1"); step.Action == HostReboot {
+		t.Errorf("12:00, SOS: a second host reboot on 2026-11-25 (log: %s)", msgs(step))
 	}
 }
 

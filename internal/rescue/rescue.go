@@ -272,9 +272,19 @@ func (d *decider) futureDates() (fixed bool) {
 // Either way the host rebooted on the misfire's day: that day is spent,
 // whatever the clock says now (a clock a day ahead, then set back, must
 // not make room for a second reboot). It reports whether it found one.
+//
+// A try of the host reboot after the misfire that is still on record (its
+// mark, with the boot id it was taken in) explains the new boot: the
+// retry worked, and `hostcheck boot` tells it. A misfire older than
+// yesterday is forgotten without a word: nothing of that day is left to
+// count.
 func (d *decider) lateReboot() bool {
 	n := &d.step.Next
 	if n.MisfireBoot == "" || d.o.BootID == "" || d.o.BootID == "unknown" || d.o.BootID == n.MisfireBoot {
+		return false
+	}
+	if n.HasMark && n.Mark.BootID != "" || n.MisfireDate < Today(d.o.Now.AddDate(0, 0, -1)) {
+		n.MisfireBoot = ""
 		return false
 	}
 	d.log(slog.LevelWarn, "【确认】上次判定未生效的物理机重启之后，物理机已经重启过 (开机 ID 已变)：计为那天的物理机重启。",
@@ -576,10 +586,10 @@ func (d *decider) hostReboot(reason string) {
 		n.HeldReboot = strings.TrimSpace(reason)
 		return
 	}
-	// MisfireBoot: this try supersedes a misfire before it; its own
-	// outcome is told by hostcheck boot (the mark's boot id) or, if it
-	// misfires too, by Store.Misfire.
-	n.HasMark, n.LastReboot, n.HeldReboot, n.MisfireBoot = true, Today(now), "", ""
+	// MisfireBoot stays: while this try's mark stands, a new boot is its
+	// own (lateReboot); if a person cancels it, the misfire before it may
+	// still land.
+	n.HasMark, n.LastReboot, n.HeldReboot = true, Today(now), ""
 	n.Mark = state.Mark{Date: Today(now), Time: now, BootID: d.o.BootID, Dated: true, Reason: reason}
 	n.QMFailSince = time.Time{} // the reboot mends qm; a failure after it starts afresh
 	// A LAN fault that survives the reboot is a fault on a new host: its
