@@ -247,6 +247,10 @@ func TestAtMostOncePerDay(t *testing.T) {
 				if outcome == 4 {
 					// Taken for a misfire; its shutdown may land at a later
 					// run, after more runs of this boot (a retry, a cancel).
+					misfires[day]++
+					if misfires[day] > 2 {
+						rt.Fatalf("run %d: host reboot tried and misfired %d times on %s; want at most 2", i, misfires[day], day)
+					}
 					_, _ = store.Misfire(cst, st.LastReboot, now, o.BootID, true)
 					if pending == "" {
 						pending = day

@@ -271,7 +271,8 @@ func (d *decider) futureDates() (fixed bool) {
 // and came after all (or the host rebooted for another reason that day).
 // Either way the host rebooted on the misfire's day: that day is spent,
 // whatever the clock says now (a clock a day ahead, then set back, must
-// not make room for a second reboot). It reports whether it found one.
+// not make room for a second reboot). It reports whether it changed the
+// state, which is then saved even on a spent day, whose runs are silent.
 //
 // A try of the host reboot after the misfire that is still on record (its
 // mark, with the boot id it was taken in) explains the new boot: the
@@ -284,8 +285,10 @@ func (d *decider) lateReboot() bool {
 		return false
 	}
 	if n.HasMark && n.Mark.BootID != "" || n.MisfireDate < Today(d.o.Now.AddDate(0, 0, -1)) {
-		n.MisfireBoot = ""
-		return false
+		// Still saved (changed), or a spent day's silent runs would
+		// keep misfire_boot and tell the late reboot after midnight.
+		n.LastReboot, n.MisfireBoot = max(n.LastReboot, n.MisfireDate), ""
+		return true
 	}
 	d.log(slog.LevelWarn, "【确认】上次判定未生效的物理机重启之后，物理机已经重启过 (开机 ID 已变)：计为那天的物理机重启。",
 		slog.String("misfire_date", n.MisfireDate), slog.String("boot_id", d.o.BootID))
