@@ -19,7 +19,9 @@ import (
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/hook"
 	"github.com/pve-op/network-rescue/internal/httpc"
+	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/runenv"
+	"github.com/pve-op/network-rescue/state"
 )
 
 // TestHeartbeatDue: a request is due when none went since boot, when the
@@ -283,5 +285,73 @@ func TestHookFailureIsNoRescueFailure(t *testing.T) {
 	h.heartbeat(context.Background(), svc, time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), func() bool { return true })
 	if got, want := strings.Join(svc.got, ", "), "GET "+url; got != want {
 		t.Errorf("heartbeat after a failing hook: %q; want %q (a hook is not a rescue step)", got, want)
+	}
+}
+
+// TestNoEffectIsFailure: a rescue step whose commands all exit 0 but
+// which changed nothing — a host reboot that did not happen (【回退】, and
+// the day's second), a router VM that qm stop did not stop — is a step
+// that failed: the next heartbeat once the internet is back, in a later
+// run (a new process, the pending failure kept in RUN_DIR), is /fail.
+func TestNoEffectIsFailure(t *testing.T) {
+	const url = "https://hc-ping.com/0f3e1c2a-SECRET"
+	for _, tc := range []struct {
+		name string
+		act  func(t *testing.T, h *host)
+		want string // in the log
+	}{
+		{"misfire", func(t *testing.T, h *host) {
+			if err := h.reboot(context.Background(), h.store(), state.Mark{Date: "2026-12-06", BootID: "boot"}, ""); err == nil {
+				t.Fatal("reboot returned nil; want the misfire's error")
+			}
+		}, "【回退】"},
+		{"second misfire", func(t *testing.T, h *host) {
+			store := h.store()
+			if _, err := store.Misfire(time.UTC, "", time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC), "boot", true); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.reboot(context.Background(), store, state.Mark{Date: "2026-12-06", BootID: "boot"}, ""); err == nil {
+				t.Fatal("reboot returned nil; want the misfire's error")
+			}
+		}, "今天第二次重启未生效"},
+		{"qm stop exit 0, VM still running", func(t *testing.T, h *host) {
+			if h.vmRestart(context.Background(), remote.RouterState{}) {
+				t.Fatal("vmRestart reported the VM stopped")
+			}
+		}, "路由虚拟机没有停止"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func(g time.Duration) { vmStopGrace = g }(vmStopGrace)
+			vmStopGrace = 0
+			exec := func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+				switch {
+				case strings.HasSuffix(cmdline, "is-system-running"):
+					return command.Result{Cmd: cmdline, Stdout: "running\n"}
+				case strings.Contains(cmdline, "qm status "):
+					return command.Result{Cmd: cmdline, Stdout: "qmpstatus: running\nstatus: running\n"}
+				}
+				return command.Result{Cmd: cmdline} // exit 0, and nothing happens
+			}
+			h := testHost(t, exec)
+			_, log := checkable(t, h)
+			h.cfg.HeartbeatURL, h.cfg.VMStopTimeout, h.cfg.RebootConfirm = url, 0, 10*time.Millisecond
+			h.e.Now = func() time.Time { return time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC) }
+			if err := os.MkdirAll(h.cfg.RunDir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			tc.act(t, h)
+			if !strings.Contains(log.String(), tc.want) {
+				t.Fatalf("log lacks %q:\n%s", tc.want, log.String())
+			}
+			svc := &fakeService{status: 200}
+			h.heartbeat(context.Background(), svc, time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), func() bool { return false })
+			// The next run, a new process, finds the internet back.
+			next := testHost(t, exec)
+			next.cfg = h.cfg
+			next.heartbeat(context.Background(), svc, time.Date(2026, 12, 6, 10, 10, 0, 0, time.UTC), func() bool { return true })
+			if got, want := strings.Join(svc.got, ", "), "GET "+url+"/fail"; got != want {
+				t.Errorf("heartbeats: %q; want %q", got, want)
+			}
+		})
 	}
 }

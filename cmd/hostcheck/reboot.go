@@ -66,6 +66,9 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 		return nil
 	}
 	h.log.Error("【严重错误】检测到 PVE 未能成功重启！命令执行失效。", "cmd", h.cfg.RebootCmd, "fallback", h.cfg.RebootFallbackCmd)
+	// The commands may have exited 0, but the step failed: HEARTBEAT_URL's
+	// /fail tells the owner, once the internet lets it through (SPEC §16).
+	h.failed = true
 	// Not retried at once (Store.Misfire says why): a later run may try
 	// again today when the fault asks for it again, once.
 	boot, _ := h.e.BootID() // "" when unknown: no late reboot is then told

@@ -181,7 +181,9 @@ type host struct {
 	// run, is gone (packageCron).
 	cronD, pkgBin string
 	crontabSet    bool
-	// failed: a rescue command returned [错误] in this run (HEARTBEAT_URL's /fail).
+	// failed: a rescue step failed in this run (a command returned [错误], a
+	// reboot that did not happen, a VM that would not stop or start):
+	// HEARTBEAT_URL's /fail.
 	failed bool
 }
 

@@ -173,6 +173,7 @@ func (h *host) vmConfirm(ctx context.Context, want string, within time.Duration)
 		}
 		time.Sleep(VMPollEvery)
 	}
+	h.failed = true // qm may have exited 0: the step still failed (HEARTBEAT_URL's /fail)
 	got := last.Status
 	if last.Err != "" {
 		got = last.Err
