@@ -1006,6 +1006,43 @@ func TestHostEndToEnd(t *testing.T) {
 		}
 	})
 
+	// drill -live carries the decision out as a cron run would (SPEC §7,
+	// §16): ON_EVENT_CMD hears the host reboot and its misfire, the reboot
+	// is counted in METRICS_FILE, and the pretended outage is not recorded
+	// (the next run tells no recovery).
+	t.Run("drill -live", func(t *testing.T) {
+		events, prom := filepath.Join(l.h, "drill-events.log"), filepath.Join(l.h, "drill.prom")
+		for _, f := range []string{events, prom} {
+			if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+		}
+		hookCmd := fmt.Sprintf(`echo "$NETRESCUE_EVENT" >> '%s'`, events)
+		l.reset(t, "REBOOT_CMD="+filepath.Join(l.bin, "REBOOT_DUD"), "ON_EVENT_CMD="+hookCmd, "METRICS_FILE="+prom)
+		r := l.hostcheck(t, "drill", "-live", "-yes")
+		if r.code != 1 {
+			t.Errorf("drill -live exit %d; want 1 (REBOOT_DUD: the host did not reboot):\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		hostInOrder(t, "drill stdout", r.stdout, "=> action: host-reboot", "4. LIVE: carrying it out now")
+		if got := l.calls(t, "REBOOT_DUD"); len(got) != 1 {
+			t.Errorf("REBOOT_DUD calls %q; want one", got)
+		}
+		got := lines(readFile(t, events))
+		sort.Strings(got)
+		if strings.Join(got, ",") != "host-reboot,misfire" {
+			t.Errorf("ON_EVENT_CMD heard %q; want host-reboot and misfire", got)
+		}
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Fatalf("the run after the drill: exit %d: %s", r.code, r.stderr)
+		}
+		if log := readFile(t, l.log); strings.Contains(log, "【恢复】") {
+			t.Errorf("the run after the drill told a recovery from the drill's pretended outage:\n%s", log)
+		}
+		if v, ok := metric(t, prom, "netrescue_host_reboots_total", ""); !ok || v != 1 {
+			t.Errorf("host_reboots_total after drill -live = %v (present %v); want 1:\n%s", v, ok, readFile(t, prom))
+		}
+	})
+
 	t.Run("boot confirms the reboot", func(t *testing.T) {
 		l.reset(t)
 		requested := time.Now().Add(-3 * time.Minute).UTC()

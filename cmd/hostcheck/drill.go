@@ -85,23 +85,18 @@ func (h *host) drill(ctx context.Context, live bool) error {
 			return err
 		}
 		say("4. LIVE: carrying it out now")
-		if err := h.store().Save(st, step.Next); err != nil {
+		// The action is real and recorded as a cron run's (its mark, the
+		// day's VM restart), but the outage was pretended: none is
+		// recorded, and the hooks and METRICS_FILE hear of the action only.
+		step.Next.DownSince, step.Next.RouterDownSince = st.DownSince, st.RouterDownSince
+		obs.NetKnown = false
+		store := h.store()
+		if err := store.Save(st, step.Next); err != nil {
 			return fmt.Errorf("drill: save state: %w", err)
 		}
 		h.logEvents(step)
-		switch step.Action {
-		case rescue.VMRestart:
-			h.vmRestart(ctx, rs)
-		case rescue.VMStart:
-			h.vmStart(ctx)
-		case rescue.VMResume:
-			h.vmResume(ctx)
-		case rescue.Assist:
-			h.assist(ctx, step.Assist, "hostcheck drill -live")
-		case rescue.HostReboot:
-			return h.reboot(ctx, h.store(), step.Next.Mark, st.LastReboot)
-		}
-		return nil
+		defer h.flushNotifications(ctx, obs)
+		return h.carryOut(ctx, store, st, obs, step, rs)
 	}
 
 	rctx, cancel = context.WithTimeout(ctx, h.cfg.SSHTimeout)

@@ -238,7 +238,9 @@ func (h *host) recordAction(step rescue.Step, obs rescue.Obs, rs remote.RouterSt
 	if err := t.save(h.cfg.StateDir); err != nil {
 		h.log.Error("【严重错误】动作计数无法保存", "file", filepath.Join(h.cfg.StateDir, ActionsFile), "err", err)
 	}
-	h.writeMetricsFile(h.metricsView(step.Next, obs, rs, t))
+	if obs.NetKnown { // not in a drill, whose outage is pretended: the next run writes it
+		h.writeMetricsFile(h.metricsView(step.Next, obs, rs, t))
+	}
 }
 
 // MetricsFailingFile in RUN_DIR records the kind of the last METRICS_FILE

@@ -289,6 +289,15 @@ func (h *host) check(ctx context.Context) error {
 		// By hand on a terminal, a quiet healthy run still answers.
 		fmt.Fprintf(h.e.Stderr, "hostcheck: %s: nothing to do\n", obs.NetDetail)
 	}
+	return h.carryOut(ctx, store, st, obs, step, rs)
+}
+
+// carryOut is what follows a saved step, in a cron run and in
+// `hostcheck drill -live` alike: the notification, the action's count
+// (METRICS_FILE), the action itself and ON_EVENT_CMD for its transitions;
+// a cold restart whose qm stop failed is recorded so that the next run
+// escalates (SPEC §13 rule 5).
+func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State, obs rescue.Obs, step rescue.Step, rs remote.RouterState) error {
 	h.notifyStep(st, obs, step)
 	h.recordAction(step, obs, rs) // counted before it runs (METRICS_FILE)
 	events := rescue.Transitions(st, obs, step)
