@@ -138,7 +138,7 @@ func renderMetrics(v metricsView) []byte {
 		}
 		return 0
 	}
-	family("netrescue_internet_up", "gauge", "1 if the host's last probe of CHECK_TARGETS got a reply, else 0.")
+	family("netrescue_internet_up", "gauge", "1 if the internet was up at the host's last probe: a reply from CHECK_TARGETS and, with DNS_CHECK, a name resolved through the router; else 0.")
 	fmt.Fprintf(&b, "netrescue_internet_up %d\n", bit(v.NetUp))
 	if v.NetUp || v.HasOutage {
 		family("netrescue_outage_seconds", "gauge", "Seconds the internet has been down as of the host's last run (since down_since); 0 while up.")
