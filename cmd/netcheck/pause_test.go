@@ -44,8 +44,12 @@ func TestResumeStartsLadderOver(t *testing.T) {
 		}
 	}
 	b, _ := os.ReadFile(log)
+	// The pause's end is told once, by the run that ends it.
+	if n := strings.Count(string(b), "【恢复自救】"); n != 1 {
+		t.Errorf("【恢复自救】 logged %d times; want once:\n%s", n, b)
+	}
 	after := string(b)[strings.Index(string(b), "【恢复自救】维护模式已结束"):]
-	for _, want := range []string{"【恢复自救】维护模式已到期", "第 1 次失败", "第 2 次失败", "【L1-动作】"} {
+	for _, want := range []string{"第 1 次失败", "第 2 次失败", "【L1-动作】"} {
 		if !strings.Contains(after, want) {
 			t.Errorf("after resume the log lacks %q:\n%s", want, after)
 		}
@@ -53,12 +57,18 @@ func TestResumeStartsLadderOver(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "state", "netrescue.pause")); err == nil {
 		t.Errorf("the pause file is still there after the run that ended it")
 	}
-	// No pause under way: resume leaves no file behind.
+	// No pause under way: resume says so, leaves no file behind and logs
+	// nothing (it used to log a 【恢复自救】 for a pause that never was).
+	var out strings.Builder
+	e.Stdout = &out
 	if err := runEnvWithinArgs(t, e, "-config", conf, "resume"); err != nil {
 		t.Fatalf("resume without a pause: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "state", "netrescue.pause")); err == nil {
 		t.Errorf("resume without a pause wrote one")
+	}
+	if b2, _ := os.ReadFile(log); string(b2) != string(b) || !strings.Contains(out.String(), "no pause under way") {
+		t.Errorf("resume without a pause: stdout %q, log grew by %q; want \"no pause under way\" and nothing logged", out.String(), string(b2)[len(b):])
 	}
 }
 
@@ -91,7 +101,7 @@ func TestResumeAfterDeadline(t *testing.T) {
 		t.Fatalf("run after resume: %v", err)
 	}
 	b, _ := os.ReadFile(log)
-	if len(ran) != 0 || !strings.Contains(string(b), "【恢复自救】维护模式已到期") {
+	if len(ran) != 0 || !strings.Contains(string(b), "【恢复自救】维护模式已结束") {
 		t.Errorf("after resume past the deadline: ran %q; want nothing, the pause ended by the run:\n%s", ran, b)
 	}
 }

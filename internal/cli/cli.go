@@ -496,26 +496,39 @@ func Pause(log *slog.Logger, stdout io.Writer, stateDir, pre string, now time.Ti
 	return nil
 }
 
-// Resume ends maintenance mode now; pre as for Pause. With endAt (the
-// router: now) a pause, under way or run out but not yet ended by a run,
-// is not removed but ends by endAt: the next run ends it as one that ran
-// out, and the router's ladder starts over from L1 (its streak climbed
-// while paused: kept, the next run would jump to an L3). The rename
-// replaces the file at once, so no run sees it gone in between. With
-// endAt zero (the host, which keeps no streak) the file goes.
+// Resume ends maintenance mode now (SPEC §16); pre as for Pause. With no
+// pause it says so and changes nothing. With endAt (the router: now) a
+// pause, under way or run out but not yet ended by a run, is not removed
+// but ends by endAt: the next run ends it as one that ran out, logs
+// 【恢复自救】 and starts the router's ladder over from L1 (its streak
+// climbed while paused: kept, the next run would jump to an L3); logged
+// here as well, the pause's end would be told twice. The rename replaces
+// the file at once, so no run sees it gone in between. With endAt zero
+// (the host, which keeps no streak) the file goes and 【恢复自救】 is
+// logged at once.
 func Resume(log *slog.Logger, stdout io.Writer, stateDir, pre string, endAt time.Time) error {
+	if _, err := os.Lstat(pause.Path(stateDir)); errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintln(stdout, "no pause under way: the rescue already acts")
+		return nil
+	}
 	var err error
-	if until, _ := pause.Read(stateDir, endAt); endAt.IsZero() || until.IsZero() {
-		err = pause.Clear(stateDir)
-	} else {
+	until, _ := pause.Read(stateDir, endAt)
+	router := !endAt.IsZero() && !until.IsZero()
+	if router {
 		if until.Before(endAt) {
 			endAt = until
 		}
 		err = pause.Write(stateDir, endAt)
+	} else {
+		err = pause.Clear(stateDir)
 	}
 	if err != nil {
 		log.Error(pre+"【严重错误】无法结束维护模式", "err", err)
 		return err
+	}
+	if router {
+		fmt.Fprintln(stdout, "resumed: the next run (within a minute) ends the pause, logs 【恢复自救】 and starts the ladder again from L1")
+		return nil
 	}
 	log.Info(pre + "【恢复自救】维护模式已结束，恢复自救。")
 	fmt.Fprintln(stdout, "resumed: the rescue acts again from the next run")

@@ -31,7 +31,10 @@ type Result struct {
 	Err      error         // nil on exit status 0
 }
 
-// OK reports whether the command exited with status 0.
+// OK reports whether the command exited with status 0. Not inlined, to
+// keep the router's netcheck small (SPEC §12), as group.end in probe.
+//
+//go:noinline
 func (r Result) OK() bool { return r.Err == nil }
 
 // Summary is the outcome as the log shows it, after "-> ".

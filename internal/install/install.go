@@ -300,7 +300,10 @@ func (in *installer) selfCommand() string {
 }
 
 // binaries installs for the role: the router carries netcheck alone
-// (midnight-reset is a link to it, SPEC §10).
+// (midnight-reset is a link to it, SPEC §10). Not inlined, to keep the
+// router's netcheck small (SPEC §12), as group.end in probe.
+//
+//go:noinline
 func (in *installer) binaries() []string {
 	if in.role == crontab.Router {
 		return []string{"netcheck"}

@@ -200,6 +200,10 @@ func (in *installer) cronFile() string {
 	return ""
 }
 
+// cronWhere names the crontab for the installer's lines. Not inlined, to
+// keep the router's netcheck small (SPEC §12), as group.end in probe.
+//
+//go:noinline
 func (in *installer) cronWhere() string {
 	if f := in.cronFile(); f != "" {
 		return f

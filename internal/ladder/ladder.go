@@ -336,7 +336,7 @@ func (d *decider) pauseExpiry() {
 	if n.PauseUntil.IsZero() || d.paused() {
 		return
 	}
-	d.log(slog.LevelInfo, "【恢复自救】维护模式已到期，恢复自救。", slog.String("paused_until", d.clock(n.PauseUntil)))
+	d.log(slog.LevelInfo, "【恢复自救】维护模式已结束，恢复自救。", slog.String("paused_until", d.clock(n.PauseUntil)))
 	n.PauseUntil, n.Streak = time.Time{}, 0
 }
 
@@ -450,16 +450,19 @@ func (d *decider) act(a Action, msg string, attrs ...slog.Attr) {
 	d.log(slog.LevelWarn, msg, attrs...)
 }
 
-// CoolingFor is the cooling that follows the count-th reboot:
-// clamp(count - COOLING_FREE_REBOOTS, 0, COOLING_MAX/COOLING_STEP) × COOLING_STEP.
+// CoolingFor is the cooling that follows the count-th reboot (SPEC §5):
+// clamp((count - COOLING_FREE_REBOOTS) × COOLING_STEP, 0, COOLING_MAX), also
+// when COOLING_MAX is no multiple of the step (3h with a 2h step: 2h, then
+// 3h). The steps are compared first, so that no count overflows.
 func CoolingFor(cfg config.Config, count int) time.Duration {
-	if cfg.CoolingStep <= 0 {
+	steps := time.Duration(count - cfg.CoolingFreeReboots)
+	switch {
+	case steps <= 0 || cfg.CoolingStep <= 0:
 		return 0
+	case steps > cfg.CoolingMax/cfg.CoolingStep:
+		return cfg.CoolingMax
 	}
-	steps := count - cfg.CoolingFreeReboots
-	maxSteps := int(cfg.CoolingMax / cfg.CoolingStep)
-	steps = min(max(steps, 0), maxSteps)
-	return time.Duration(steps) * cfg.CoolingStep
+	return steps * cfg.CoolingStep
 }
 
 // clock shows t as a wall-clock time in the zone of the run's clock.

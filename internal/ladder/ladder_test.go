@@ -2,6 +2,7 @@ package ladder
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -215,11 +216,25 @@ func TestDecideRules(t *testing.T) {
 }
 
 func TestCoolingFor(t *testing.T) {
-	cfg := testConfig()
-	want := map[int]time.Duration{0: 0, 1: 0, 6: 0, 7: time.Hour, 8: 2 * time.Hour, 9: 3 * time.Hour, 14: 3 * time.Hour}
-	for count, w := range want {
-		if got := CoolingFor(cfg, count); got != w {
-			t.Errorf("CoolingFor(%d) = %v; want %v", count, got, w)
+	const h = time.Hour
+	for _, tc := range []struct {
+		name      string
+		step, max time.Duration
+		want      map[int]time.Duration // count → cooling
+	}{
+		{"defaults (1h, 3h)", h, 3 * h, map[int]time.Duration{-1: 0, 0: 0, 1: 0, 6: 0, 7: h, 8: 2 * h, 9: 3 * h, 14: 3 * h, math.MaxInt: 3 * h}},
+		// COOLING_MAX no multiple of the step: used to stop at 2h, a
+		// multiple below it (SPEC §5: clamp(…, 0, COOLING_MAX)).
+		{"step 2h, max 3h", 2 * h, 3 * h, map[int]time.Duration{6: 0, 7: 2 * h, 8: 3 * h, 9: 3 * h}},
+		{"step 1h, max 90m", h, 90 * time.Minute, map[int]time.Duration{7: h, 8: 90 * time.Minute, 100: 90 * time.Minute}},
+		{"step 0", 0, 3 * h, map[int]time.Duration{7: 0, 100: 0}},
+	} {
+		cfg := testConfig()
+		cfg.CoolingStep, cfg.CoolingMax = tc.step, tc.max
+		for count, w := range tc.want {
+			if got := CoolingFor(cfg, count); got != w {
+				t.Errorf("%s: CoolingFor(%d) = %v; want %v", tc.name, count, got, w)
+			}
 		}
 	}
 }

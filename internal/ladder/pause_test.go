@@ -33,7 +33,7 @@ func TestDecidePause(t *testing.T) {
 		{"L3 held, no count, no SOS", State{Boot: "b", Streak: 9, Count: 9, PauseUntil: until}, down, None, "【暂停】", 10, true},
 		{"past L3: quiet", State{Boot: "b", Streak: 12, Count: 9, PauseUntil: until}, down, None, "【报警】网络断开 (第 13 次失败)。", 13, true},
 		{"expired: the ladder starts over", State{Boot: "b", Streak: 30, PauseUntil: t0.Add(-time.Minute)}, down, None,
-			"【恢复自救】维护模式已到期，恢复自救。 | 【报警】网络断开 (第 1 次失败)。", 1, false},
+			"【恢复自救】维护模式已结束，恢复自救。 | 【报警】网络断开 (第 1 次失败)。", 1, false},
 		{"expired while up", State{Boot: "b", PauseUntil: t0.Add(-time.Minute)}, Input{Now: t0, Up: true, BootID: "b"}, None,
 			"【恢复自救】", 0, false},
 	} {
