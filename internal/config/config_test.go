@@ -118,6 +118,7 @@ func TestParseValues(t *testing.T) {
 
 // TestErrors pins the exact text a person reads for each kind of mistake.
 func TestErrors(t *testing.T) {
+	const A = "allowed: IP addresses or host names on the internet, separated by commas (,) or spaces"
 	tests := []struct {
 		name    string
 		role    Role
@@ -140,9 +141,37 @@ func TestErrors(t *testing.T) {
 		{"bad profile", Router, "PROFILE=wild",
 			`/etc/netrescue.conf:1: PROFILE: "wild" is not a profile; allowed: conservative (15), balanced (10), aggressive (5) or empty`},
 		{"bad target", Router, "CHECK_TARGETS=1.1.1.1,bad/host",
-			`/etc/netrescue.conf:1: CHECK_TARGETS: "1.1.1.1,bad/host" has "bad/host" which is not an IP address or host name; allowed: comma-separated IP addresses or host names`},
+			`/etc/netrescue.conf:1: CHECK_TARGETS: "1.1.1.1,bad/host" has "bad/host" which is not an IP address or host name; allowed: IP addresses or host names on the internet, separated by commas (,) or spaces`},
+		// Two targets run together by a full-width comma (a Chinese input
+		// method's) or a semicolon, and a mistyped address, were taken for
+		// names that never resolve: the internet down for ever, the router
+		// rebooting all day.
+		{"full-width comma", Router, "CHECK_TARGETS=223.5.5.5，119.29.29.29",
+			`/etc/netrescue.conf:1: CHECK_TARGETS: "223.5.5.5，119.29.29.29" has "223.5.5.5，119.29.29.29" which is not an IP address or host name; ` + A},
+		{"semicolon", Router, "CHECK_TARGETS=223.5.5.5;119.29.29.29",
+			`/etc/netrescue.conf:1: CHECK_TARGETS: "223.5.5.5;119.29.29.29" has "223.5.5.5;119.29.29.29" which is not an IP address or host name; ` + A},
+		{"five numbers", Router, "CHECK_TARGETS=1.1.1.1.1",
+			`/etc/netrescue.conf:1: CHECK_TARGETS: "1.1.1.1.1" has "1.1.1.1.1" which is not an IP address or host name; ` + A},
+		{"three numbers", Router, "CHECK_TARGETS=223.5.5",
+			`/etc/netrescue.conf:1: CHECK_TARGETS: "223.5.5" has "223.5.5" which is not an IP address or host name; ` + A},
+		{"trailing junk", Router, "CHECK_TARGETS=www.baidu.com|",
+			`/etc/netrescue.conf:1: CHECK_TARGETS: "www.baidu.com|" has "www.baidu.com|" which is not an IP address or host name; ` + A},
+		// Addresses that answer, or fail, without the internet: the rescue
+		// would never act, or act on a working line.
+		{"loopback target", Router, "CHECK_TARGETS=8.8.8.8 127.0.0.1",
+			`/etc/netrescue.conf:1: CHECK_TARGETS: "8.8.8.8 127.0.0.1" has "127.0.0.1" which is not an address on the internet (loopback, 0.0.0.0, link-local, multicast or broadcast); ` + A},
+		{"unspecified target", Host, "CHECK_TARGETS=0.0.0.0",
+			`/etc/netrescue.conf:1: CHECK_TARGETS: "0.0.0.0" has "0.0.0.0" which is not an address on the internet (loopback, 0.0.0.0, link-local, multicast or broadcast); ` + A},
+		{"broadcast target", Router, "CHECK_TARGETS=255.255.255.255",
+			`/etc/netrescue.conf:1: CHECK_TARGETS: "255.255.255.255" has "255.255.255.255" which is not an address on the internet (loopback, 0.0.0.0, link-local, multicast or broadcast); ` + A},
+		{"multicast target", Router, "CHECK_TARGETS=224.0.0.1",
+			`/etc/netrescue.conf:1: CHECK_TARGETS: "224.0.0.1" has "224.0.0.1" which is not an address on the internet (loopback, 0.0.0.0, link-local, multicast or broadcast); ` + A},
+		{"link-local v6 target", Router, "CHECK_TARGETS=fe80::1",
+			`/etc/netrescue.conf:1: CHECK_TARGETS: "fe80::1" has "fe80::1" which is not an address on the internet (loopback, 0.0.0.0, link-local, multicast or broadcast); ` + A},
+		{"loopback TCP target", Router, "CHECK_TCP=[::1]:443",
+			`/etc/netrescue.conf:1: CHECK_TCP: "[::1]:443" has "[::1]:443" which is not an address on the internet (loopback, 0.0.0.0, link-local, multicast or broadcast); allowed: comma-separated host:port, or empty`},
 		{"empty targets", Router, "CHECK_TARGETS=",
-			`/etc/netrescue.conf:1: CHECK_TARGETS: "" is empty; allowed: comma-separated IP addresses or host names`},
+			`/etc/netrescue.conf:1: CHECK_TARGETS: "" is empty; allowed: IP addresses or host names on the internet, separated by commas (,) or spaces`},
 		{"relative path", Router, "STATE_DIR=root",
 			`/etc/netrescue.conf:1: STATE_DIR: "root" is not an absolute path; allowed: an absolute directory path`},
 		{"unclosed quote", Router, `L1_CMD="ifup wan`, `/etc/netrescue.conf:1: L1_CMD: missing closing " quote`},

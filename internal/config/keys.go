@@ -87,8 +87,8 @@ func L1CmdFor(ifstatus, iface string) string {
 
 var keys = []*key{
 	{name: "CHECK_TARGETS", alias: "CHECK_IP", roles: both,
-		defs: defaults{all: "223.5.5.5,119.29.29.29,1.1.1.1,8.8.8.8"}, allowed: "comma-separated IP addresses or host names",
-		set: func(c *Config, v string) error { return setList(&c.CheckTargets, v, checkHost, true) },
+		defs: defaults{all: "223.5.5.5,119.29.29.29,1.1.1.1,8.8.8.8"}, allowed: "IP addresses or host names on the internet, separated by commas (,) or spaces",
+		set: func(c *Config, v string) error { return setList(&c.CheckTargets, v, checkTarget, true) },
 		doc: "what is pinged; the first reply from any of them means the internet is up"},
 	{name: "CHECK_TCP", roles: both, defs: defaults{all: ""}, allowed: "comma-separated host:port, or empty",
 		set: func(c *Config, v string) error { return setList(&c.CheckTCP, v, checkHostPort, false) },
@@ -545,7 +545,7 @@ func setWanGateway(c *Config, v string) error {
 		return invalid("is not auto, off or an IP address")
 	}
 	ip = ip.Unmap()
-	if ip.IsUnspecified() || ip.IsMulticast() || ip.IsLoopback() || (ip.Is4() && ip == netip.AddrFrom4([4]byte{255, 255, 255, 255})) {
+	if !unicast(ip) {
 		return invalid("is not a unicast address a next hop can have")
 	}
 	c.WanGateway = ip.String()
@@ -591,14 +591,36 @@ func setList(dst *[]string, v string, check func(string) error, nonEmpty bool) e
 	return nil
 }
 
+// checkHost accepts an IP address or a host name (validHostname, and not
+// all digits in its last label: "1.1.1.1.1" and "223.5.5" are mistyped
+// addresses, no names). A name with a full-width comma or a semicolon in
+// it, two targets run together, used to be taken for one that never
+// resolves: a router that saw the internet down all day and rebooted.
 func checkHost(h string) error {
-	if net.ParseIP(h) != nil {
+	if _, err := netip.ParseAddr(h); err == nil {
 		return nil
 	}
-	if h == "" || len(h) > 253 || strings.ContainsAny(h, " /:@'\"\\") {
+	if !validHostname(h) || strings.Trim(h[strings.LastIndexByte(strings.TrimSuffix(h, "."), '.')+1:], "0123456789.") == "" {
 		return invalid("is not an IP address or host name")
 	}
 	return nil
+}
+
+// checkTarget is checkHost for what is probed as the internet (SPEC §4):
+// an address that answers, or fails, without it — loopback, 0.0.0.0,
+// link-local, multicast, broadcast — would hold the rescue off for ever,
+// or keep it acting on a working line.
+func checkTarget(h string) error {
+	if ip, err := netip.ParseAddr(h); err == nil && (!unicast(ip) || ip.IsLinkLocalUnicast()) {
+		return invalid("is not an address on the internet (loopback, 0.0.0.0, link-local, multicast or broadcast)")
+	}
+	return checkHost(h)
+}
+
+// unicast reports an address a host on a link can have.
+func unicast(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	return !(ip.IsUnspecified() || ip.IsMulticast() || ip.IsLoopback() || ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}))
 }
 
 func checkHostPort(hp string) error {
@@ -609,7 +631,7 @@ func checkHostPort(hp string) error {
 	if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
 		return invalid("has no valid port")
 	}
-	return checkHost(h)
+	return checkTarget(h)
 }
 
 // checkURL accepts "" or an http(s) URL with a host. Its errors never

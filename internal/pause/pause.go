@@ -23,7 +23,10 @@ const File = "netrescue.pause"
 // good.
 const Max = 7 * 24 * time.Hour
 
-// Path is the pause file of stateDir.
+// Path is the pause file of stateDir. Not inlined, to keep the router's
+// netcheck small (SPEC §12), as group.end in probe.
+//
+//go:noinline
 func Path(stateDir string) string { return filepath.Join(stateDir, File) }
 
 // Read returns the deadline of the pause in stateDir, zero when there is
