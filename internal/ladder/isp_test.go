@@ -1,6 +1,7 @@
 package ladder
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -351,5 +352,55 @@ func TestMissedMidnightReset(t *testing.T) {
 		"Thu 00:10 +32m L3 reboot router #1"}
 	if !slices.Equal(lines, want) {
 		t.Errorf("plan from 23:38:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestAssistRebootsBounded: a LAN fault that recurs all day (the host asks
+// for a router reboot every 40 minutes) while the router's own probe stays
+// up. RECOVERY_STABLE used to reset the count 30 minutes after each assist
+// reboot, there being no outage to recover from, so every request was
+// "reboot #1 today": 33 reboots a day, never cooling, never the limit. An
+// assist reboot counts as any L3 (SPEC §14): cooling from the 7th, refused
+// before the one that would reach L4_SOS_THRESHOLD, until midnight-reset.
+// A real outage's recovery still resets the count after RECOVERY_STABLE.
+func TestAssistRebootsBounded(t *testing.T) {
+	cfg := testConfig()
+	var st State
+	boots := 0
+	reboots, refusals := 0, map[string]int{}
+	start := time.Date(2026, 11, 25, 0, 1, 0, 0, time.UTC)
+	for now := start; now.Before(start.Add(23 * time.Hour)); now = now.Add(time.Minute) {
+		// netcheck's own run each minute: the router's net is up.
+		st = Decide(cfg, st, Input{Now: now, Up: true, Uptime: time.Hour, BootID: fmt.Sprint("b", boots)}).Next
+		if now.Sub(start)%(40*time.Minute) != 0 {
+			continue
+		}
+		s := DecideAssist(cfg, st, AssistInput{Now: now, Uptime: time.Hour, Step: assist.Reboot, Reason: "LAN path fault"})
+		st = s.Next
+		if s.Action == L3 {
+			reboots++
+			boots++
+		} else {
+			refusals[s.Refusal.Why]++
+		}
+	}
+	if max := cfg.L4SOSThreshold - 1; reboots != max {
+		t.Errorf("assist reboots in a day of requests: %d; want %d (refused at the limit)", reboots, max)
+	}
+	if refusals[assist.WhyCooling] == 0 || refusals[assist.WhyLimit] == 0 {
+		t.Errorf("refusals %v; want cooling and the limit among them", refusals)
+	}
+	if st.Count != cfg.L4SOSThreshold-1 {
+		t.Errorf("count at the end of the day: %d; want %d", st.Count, cfg.L4SOSThreshold-1)
+	}
+
+	// An outage and its recovery: the count goes after RECOVERY_STABLE.
+	now := start.Add(23 * time.Hour)
+	st = Decide(cfg, st, Input{Now: now, Up: false, Uptime: time.Hour, BootID: "x"}).Next
+	for i := 1; i <= 31; i++ {
+		st = Decide(cfg, st, Input{Now: now.Add(time.Duration(i) * time.Minute), Up: true, Uptime: time.Hour, BootID: "x"}).Next
+	}
+	if st.Count != 0 {
+		t.Errorf("count %d 30 minutes after an outage's recovery; want 0", st.Count)
 	}
 }

@@ -230,7 +230,11 @@ func (d *decider) up() {
 			attrs = append(attrs, slog.String("diagnosis", "isp"))
 		}
 		d.log(slog.LevelInfo, "【状态恢复】网络已恢复", append(attrs, slog.String("by", d.in.Detail))...)
-		n.Outage.Since, n.Outage.LastAction = time.Time{}, None
+		// RECOVERY_STABLE counts from a recovery: a count raised with the
+		// router's own net up (the host's assist reboot, SPEC §14) waits
+		// for midnight-reset, or a LAN fault that recurs would have a
+		// reboot every episode, never cooling, never reaching SOS.
+		n.Outage.Since, n.Outage.LastAction, n.Outage.UpSince = time.Time{}, None, now
 	}
 	n.Outage.ISP = ISPNone
 	n.RescuedBy = ""
@@ -243,10 +247,10 @@ func (d *decider) up() {
 	switch {
 	case !pending:
 		n.Outage.UpSince = time.Time{}
-	case n.Outage.UpSince.IsZero() || n.Outage.UpSince.After(now):
-		n.Outage.UpSince = now
+	case n.Outage.UpSince.After(now):
+		n.Outage.UpSince = now // a clock stepped back
 	}
-	if pending && now.Sub(n.Outage.UpSince) >= d.cfg.RecoveryStable {
+	if pending && !n.Outage.UpSince.IsZero() && now.Sub(n.Outage.UpSince) >= d.cfg.RecoveryStable {
 		d.log(slog.LevelInfo, "【状态恢复】网络已稳定，重启计数清零",
 			slog.Duration("stable", now.Sub(n.Outage.UpSince).Round(time.Second)),
 			slog.Int("old_count", n.Count))
