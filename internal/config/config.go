@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -217,6 +218,7 @@ func Parse(path, content string, role Role) (Config, error) {
 	c := Default(role)
 	c.Path = path
 	explicitL4, explicitL1 := false, false
+	lines := map[string]int{} // the line that set each key
 	// A file saved by some Windows editors starts with a UTF-8 BOM: it is
 	// not part of the first key (SPEC §15).
 	content = strings.TrimPrefix(content, "\ufeff")
@@ -264,6 +266,7 @@ func Parse(path, content string, role Role) (Config, error) {
 			}
 			return c, &Error{Path: path, Line: i + 1, Key: name, Msg: msg}
 		}
+		lines[k.name] = i + 1
 		if k.name == "L4_SOS_THRESHOLD" {
 			explicitL4 = true
 		}
@@ -278,7 +281,8 @@ func Parse(path, content string, role Role) (Config, error) {
 		c.L4SOSThreshold = Profiles[c.Profile]
 	}
 	if err := c.validate(); err != nil {
-		err.Path = path
+		// The line of the key named, when the file set it (0: its default).
+		err.Path, err.Line = path, lines[err.Key]
 		return c, err
 	}
 	return c, nil
@@ -388,6 +392,12 @@ func unquote(s string) (string, error) {
 }
 
 func (c *Config) validate() *Error {
+	if s, r := filepath.Clean(c.StateDir), filepath.Clean(c.RunDir); s == r || strings.HasPrefix(s, r+"/") {
+		// The counts, the mark and the cooling would go with every reboot:
+		// the ladder would never reach cooling or SOS (SPEC §5).
+		return &Error{Key: "STATE_DIR", Msg: fmt.Sprintf(
+			"%s is inside RUN_DIR %s, which a reboot empties; allowed: a directory on storage that survives a reboot, outside RUN_DIR", c.StateDir, c.RunDir)}
+	}
 	if c.Role != Router {
 		return nil
 	}

@@ -177,7 +177,21 @@ func TestErrors(t *testing.T) {
 		{"unclosed quote", Router, `L1_CMD="ifup wan`, `/etc/netrescue.conf:1: L1_CMD: missing closing " quote`},
 		{"not key=value", Router, "just words", `/etc/netrescue.conf:1: "just words" is not KEY=value`},
 		{"thresholds out of order", Router, "L1_THRESHOLD=6",
-			`/etc/netrescue.conf: L1_THRESHOLD: 6 is not below L2_THRESHOLD 5; allowed: thresholds rising L1 < L2 < L3 (0 skips L1 or L2)`},
+			`/etc/netrescue.conf:1: L1_THRESHOLD: 6 is not below L2_THRESHOLD 5; allowed: thresholds rising L1 < L2 < L3 (0 skips L1 or L2)`},
+		// An error between two keys names the line of the key it names
+		// (it named none).
+		{"threshold above L3, on line 3", Router, "# thresholds\nL1_THRESHOLD=2\nL2_THRESHOLD=12",
+			`/etc/netrescue.conf:3: L2_THRESHOLD: 12 is not below L3_THRESHOLD 10; allowed: thresholds rising L1 < L2 < L3 (0 skips L1 or L2)`},
+		{"cooling max below its step", Router, "COOLING_MAX=30m\nCOOLING_STEP=1h",
+			`/etc/netrescue.conf:1: COOLING_MAX: 30m0s is shorter than COOLING_STEP 1h0m0s; allowed: 0 (no cooling) or at least COOLING_STEP`},
+		{"default below a set key: no line", Router, "COOLING_STEP=4h",
+			`/etc/netrescue.conf: COOLING_MAX: 3h0m0s is shorter than COOLING_STEP 4h0m0s; allowed: 0 (no cooling) or at least COOLING_STEP`},
+		// A STATE_DIR that a reboot empties: the counts would go with every
+		// reboot, and the router reboot all day, never cooling, never SOS.
+		{"STATE_DIR is RUN_DIR", Router, "STATE_DIR=/tmp/netrescue",
+			`/etc/netrescue.conf:1: STATE_DIR: /tmp/netrescue is inside RUN_DIR /tmp/netrescue, which a reboot empties; allowed: a directory on storage that survives a reboot, outside RUN_DIR`},
+		{"STATE_DIR inside RUN_DIR", Host, "RUN_DIR=/run/x/\nSTATE_DIR=/run/x/state",
+			`/etc/netrescue.conf:2: STATE_DIR: /run/x/state is inside RUN_DIR /run/x/, which a reboot empties; allowed: a directory on storage that survives a reboot, outside RUN_DIR`},
 		{"bad size", Router, "LOG_MAX_BYTES=lots",
 			`/etc/netrescue.conf:1: LOG_MAX_BYTES: "lots" is not a size; allowed: a size from 4KiB to 1GiB (256KiB, 1MiB, or bytes)`},
 		{"bad vm id", Host, "VM_ID=router",
