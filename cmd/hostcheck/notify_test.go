@@ -29,7 +29,7 @@ func TestNotifyStepVM(t *testing.T) {
 		t.Run(tt.event, func(t *testing.T) {
 			h := testHost(t, nil)
 			h.cfg.StateDir, h.cfg.NotifyURL = t.TempDir(), "http://127.0.0.1:9/push"
-			obs := rescue.Obs{Now: time.Now(), NetKnown: true}
+			obs := rescue.Obs{Now: testNow, NetKnown: true}
 			h.notifyStep(rescue.State{}, obs, rescue.Step{Action: tt.action})
 			msgs, err := h.queue().Load()
 			if err != nil || len(msgs) != 1 || msgs[0].Event != tt.event {
@@ -222,7 +222,7 @@ func TestNotifyHostRebootReason(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := testHost(t, nil)
 			h.cfg.StateDir, h.cfg.NotifyURL = t.TempDir(), "http://127.0.0.1:9/push"
-			obs := rescue.Obs{Now: time.Now(), NetKnown: true, RouterKnown: true}
+			obs := rescue.Obs{Now: testNow, NetKnown: true, RouterKnown: true}
 			if tt.sos {
 				obs.Router = rescue.Router{SOS: true, SOSContent: "time=x count=10"}
 			}

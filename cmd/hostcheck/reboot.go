@@ -93,7 +93,7 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 
 // cancelled answers a signal (SIGINT, SIGTERM) during REBOOT_DELAY,
 // before the reboot command ran. A shutdown under way (systemctl:
-// stopping; offline or no answer once systemd is past answering) is the
+// stopping; offline, unknown or no answer once systemd is past answering) is the
 // reboot coming another way: the mark stays, the run ends quietly (SPEC §6
 // step 6). Any other state (running, degraded, starting, maintenance …)
 // means a person stopped it (Ctrl-C, kill): no reboot comes, so the mark
@@ -104,7 +104,7 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 // on the SOS path): `hostcheck pause` is how an owner who wants none says so.
 func (h *host) cancelled(ctx context.Context, store rescue.Store, prev string) error {
 	switch h.systemState(ctx) {
-	case "stopping", "offline", "":
+	case "stopping", "offline", "", "unknown": // unknown: systemd did not answer the query
 		return nil
 	}
 	if _, err := store.Misfire(h.loc, prev, h.e.Now(), "", false); err != nil {

@@ -91,31 +91,34 @@ func TestStatusVM(t *testing.T) {
 }
 
 // TestSystemState: `systemctl is-system-running` prints the manager's
-// state as one word on stdout and exits 0 only for "running" (systemctl(1),
-// "Manager Operational States"; "offline" when systemd is not PID 1). A
-// systemctl that cannot reach systemd prints nothing on stdout ("Failed to
+// state as one word on stdout and exits 0 only for "running" (systemd
+// src/systemctl/systemctl-is-system-running.c, commit 120746d: puts(state);
+// "offline" when systemd is not PID 1 or in a chroot; "unknown" after
+// "Failed to query system state: …" on stderr). A systemctl that cannot
+// reach systemd prints nothing on stdout (acquire_bus fails: "Failed to
 // connect to bus" on stderr): no state, so nothing waits for a boot.
 func TestSystemState(t *testing.T) {
 	for _, tt := range []struct {
-		stdout string
-		code   int
-		want   string
-		boots  bool
+		stdout, stderr string
+		code           int
+		want           string
+		boots          bool
 	}{
-		{"running\n", 0, "running", false},
-		{"degraded\n", 1, "degraded", false},
-		{"starting\n", 1, "starting", true},
-		{"initializing\n", 1, "initializing", true},
-		{"offline\n", 1, "offline", false},
-		{"", 1, "", false},
+		{"running\n", "", 0, "running", false},
+		{"degraded\n", "", 1, "degraded", false},
+		{"starting\n", "", 1, "starting", true},
+		{"initializing\n", "", 1, "initializing", true},
+		{"offline\n", "", 1, "offline", false},
+		{"unknown\n", "Failed to query system state: Connection timed out\n", 1, "unknown", false},
+		{"", "Failed to connect to bus: No such file or directory\n", 1, "", false},
 	} {
 		h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
 			if cmdline != "/usr/bin/systemctl is-system-running" {
 				t.Errorf("ran %q; want /usr/bin/systemctl is-system-running", cmdline)
 			}
-			r := command.Result{Cmd: cmdline, Stdout: tt.stdout}
+			r := command.Result{Cmd: cmdline, Stdout: tt.stdout, Stderr: tt.stderr}
 			if tt.code != 0 {
-				r.ExitCode, r.Err, r.Stderr = tt.code, errExit, "Failed to connect to bus: No such file or directory"
+				r.ExitCode, r.Err = tt.code, errExit
 			}
 			return r
 		})

@@ -29,7 +29,7 @@ func TestSavePersistFailureKeepsStreak(t *testing.T) {
 	if !errors.As(err, &perr) || !perr.Lost(CountFile) || perr.Lost(SOSFile) {
 		t.Fatalf("Save with STATE_DIR unwritable = %v; want a *PersistError losing %s only", err, CountFile)
 	}
-	if st, _ := s.Load(time.Now(), time.Hour); st.Streak != 3 {
+	if st, _ := s.Load(t0, time.Hour); st.Streak != 3 {
 		t.Errorf("streak after Save = %d; want 3 in RUN_DIR", st.Streak)
 	}
 }
@@ -44,7 +44,7 @@ func TestSaveRepairsDirectory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	now := time.Now()
+	now := t0
 	st, problems := s.Load(now, time.Hour)
 	if len(problems) != 4 {
 		t.Fatalf("Load = %v; want 4 damaged files", problems)
@@ -80,7 +80,7 @@ func TestLoadLongOutageStreak(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(s.RunDir, VolatileFile), []byte("boot=b\nstreak="+tc.streak+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		st, problems := s.Load(time.Now(), time.Hour)
+		st, problems := s.Load(t0, time.Hour)
 		if st.Streak != tc.want || (len(problems) > 0) != tc.damaged {
 			t.Errorf("streak=%s: Load = %d, problems %v; want %d, damaged %v", tc.streak, st.Streak, problems, tc.want, tc.damaged)
 		}
@@ -112,7 +112,7 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 	if fi, err := os.Lstat(filepath.Join(dir, "state", SOSFile)); err != nil || fi.Size() != 0 {
 		t.Fatalf("SOS_SYSTEM: %v; want it written empty", err)
 	}
-	if st, _ := s.Load(time.Now(), time.Hour); !st.SOS {
+	if st, _ := s.Load(t0, time.Hour); !st.SOS {
 		t.Errorf("Load after an empty SOS_SYSTEM: SOS = false; want true")
 	}
 }
