@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -156,15 +157,24 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 // can be saved nowhere. L1 is then withheld, with 【严重错误】: run, it
 // would run again every minute (each run finding the same streak) and
 // the ladder would never climb (SPEC §5: persist before acting).
-func TestFullStateAndRunDir(t *testing.T) {
+func TestFullStateAndRunDir(t *testing.T) { fullStateAndRunDir(t, "NRS_FULL_BOTH", 1, "L1") }
+
+// TestFullStateAndRunDirL2: the same for L2, whose network restart would
+// otherwise cut the house off every minute.
+func TestFullStateAndRunDirL2(t *testing.T) { fullStateAndRunDir(t, "NRS_FULL_BOTH_L2", 4, "L2") }
+
+// fullStateAndRunDir runs netcheck four times, down, with STATE_DIR and
+// RUN_DIR full (tmpfs mounts in a mount namespace) and the streak at
+// streak: each run withholds action.
+func fullStateAndRunDir(t *testing.T, marker string, streak int, action string) {
 	script := `for d in state run; do
   mkdir -p "$1/$d"
   mount -t tmpfs -o size=64k,mode=0700 tmpfs "$1/$d"
 done
-printf 'boot=boot\nstreak=1\n' > "$1/run/netcheck.state"
+printf 'boot=boot\nstreak=` + strconv.Itoa(streak) + `\n' > "$1/run/netcheck.state"
 : > "$1/run/netcheck.lock"
 for d in state run; do dd if=/dev/zero of="$1/$d/filler" bs=4k 2>/dev/null || :; done`
-	dir, child := testlab.InMountNS(t, "NRS_FULL_BOTH", script, func(dir string) {
+	dir, child := testlab.InMountNS(t, marker, script, func(dir string) {
 		writeConf(t, dir, "L1_THRESHOLD=2", "L2_THRESHOLD=5", "L3_THRESHOLD=8",
 			"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3")
 	})
@@ -180,10 +190,10 @@ for d in state run; do dd if=/dev/zero of="$1/$d/filler" bs=4k 2>/dev/null || :;
 	}
 	b, _ := os.ReadFile(log)
 	if len(ran) != 0 {
-		t.Errorf("ran %q with the streak saved nowhere; want L1 withheld\n%s", ran, b)
+		t.Errorf("ran %q with the streak saved nowhere; want %s withheld\n%s", ran, action, b)
 	}
-	if strings.Count(string(b), "为防止每次运行重复同一步骤，本次不执行动作") != 4 || !strings.Contains(string(b), "action=L1") {
-		t.Errorf("want a 【严重错误】 line withholding L1 in each of the 4 runs:\n%s", b)
+	if strings.Count(string(b), "为防止每次运行重复同一步骤，本次不执行动作") != 4 || !strings.Contains(string(b), "action="+action) {
+		t.Errorf("want a 【严重错误】 line withholding %s in each of the 4 runs:\n%s", action, b)
 	}
 }
 

@@ -82,6 +82,12 @@ func TestDecideRules(t *testing.T) {
 					t.Errorf("count %d; want 0", n.Count)
 				}
 			}},
+		// SAFE_UPTIME (600 s) at its edge: up exactly that long may reboot,
+		// a second less is locked.
+		{name: "L3 at exactly SAFE_UPTIME acts", st: State{Boot: "b", Streak: 9}, in: down(600 * time.Second), wantAction: L3,
+			wantMsg: []string{"【L3-动作】"}},
+		{name: "L3 a second under SAFE_UPTIME is locked", st: State{Boot: "b", Streak: 9}, in: down(599 * time.Second),
+			wantAction: None, wantMsg: []string{"【安全锁】"}},
 		{name: "7th reboot cools 1h", st: State{Boot: "b", Streak: 9, Count: 6}, in: down(long), wantAction: L3,
 			wantMsg: []string{"(#7)"},
 			check: func(t *testing.T, n State) {
@@ -133,6 +139,17 @@ func TestDecideRules(t *testing.T) {
 			check: func(t *testing.T, n State) {
 				if n.Streak != 1 || !n.Cooling.IsZero() {
 					t.Errorf("streak %d cooling %v; want 1, none", n.Streak, n.Cooling)
+				}
+			}},
+		// The streak the cooling froze (an L3_CMD that did not reboot, or
+		// a dry run, keeps it at L3_THRESHOLD) starts over too: L1 next,
+		// not another L3 at once (SPEC §5 rule 3).
+		{name: "cooling deadline passed with the streak at L3: the ladder restarts at 1, no L3",
+			st: State{Boot: "b", Streak: 10, Count: 7, Cooling: t0.Add(-time.Second), CoolingLogged: true}, in: down(long),
+			wantMsg: []string{"【熔断解除】", "第 1 次失败"}, wantNoMsg: []string{"【L3-动作】"},
+			check: func(t *testing.T, n State) {
+				if n.Streak != 1 || !n.Cooling.IsZero() || n.Count != 7 {
+					t.Errorf("streak %d cooling %v count %d; want 1, none, 7", n.Streak, n.Cooling, n.Count)
 				}
 			}},
 		{name: "recovery logs 【状态恢复】 with length and last action",

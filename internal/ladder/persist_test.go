@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,5 +115,37 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 	}
 	if st, _ := s.Load(t0, time.Hour); !st.SOS {
 		t.Errorf("Load after an empty SOS_SYSTEM: SOS = false; want true")
+	}
+}
+
+// TestLoadAbsurdCooling: a cooling deadline further away than COOLING_MAX
+// can set (a clock stepped back, a hand edit) would freeze the router — no
+// L3, no SOS, the host never called — until midnight-reset. It is damage
+// (SPEC §5 rule 4): reported, and no cooling. A deadline COOLING_MAX away
+// is a cooling.
+func TestLoadAbsurdCooling(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		away    time.Duration
+		cooling bool
+	}{
+		{"COOLING_MAX away", 3 * time.Hour, true},
+		{"hours beyond COOLING_MAX", 5 * time.Hour, false},
+		{"years away", 20 * 365 * 24 * time.Hour, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := Store{StateDir: t.TempDir(), RunDir: t.TempDir()}
+			deadline := t0.Add(tc.away)
+			if err := os.WriteFile(filepath.Join(s.StateDir, CoolingFile), []byte(strconv.FormatInt(deadline.Unix(), 10)+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			st, problems := s.Load(t0, 3*time.Hour)
+			if got := !st.Cooling.IsZero(); got != tc.cooling {
+				t.Errorf("cooling %v; want cooling %v", st.Cooling, tc.cooling)
+			}
+			if damaged := len(problems) == 1 && strings.Contains(problems[0].Error(), "more than COOLING_MAX"); damaged == tc.cooling {
+				t.Errorf("problems %v; want the deadline reported as damage: %v", problems, !tc.cooling)
+			}
+		})
 	}
 }
