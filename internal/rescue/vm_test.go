@@ -258,6 +258,12 @@ func TestDecideVMHung(t *testing.T) {
 			obs: silent(func(o *Obs) { o.VMConfig.AgentEnabled, o.AgentKnown = false, false }), wantMsg: "【观察】路由虚拟机无 SSH、局域网无响应，等待确认卡死。"},
 		{name: "no agent 20m: cold restart", st: since(20 * time.Minute),
 			obs: silent(func(o *Obs) { o.VMConfig.AgentEnabled, o.AgentKnown = false, false }), wantAction: VMRestart},
+		// ROUTER_HUNG_AFTER (20m) to the second: one second short waits, as
+		// it does with an agent that answers.
+		{name: "no agent 19m59s: wait", st: since(20*time.Minute - time.Second),
+			obs: silent(func(o *Obs) { o.VMConfig.AgentEnabled, o.AgentKnown = false, false }), wantMsg: "【观察】路由虚拟机无 SSH、局域网无响应，等待确认卡死。"},
+		{name: "agent answers 19m59s: wait", st: since(20*time.Minute - time.Second),
+			obs: silent(func(o *Obs) { o.Agent = qm.PingAnswers }), wantMsg: "【观察】路由虚拟机无 SSH、局域网无响应，等待确认卡死。"},
 		{name: "agent answers 15m: no confirmation, wait", st: since(15 * time.Minute),
 			obs: silent(func(o *Obs) { o.Agent = qm.PingAnswers })},
 		{name: "agent answers 20m: the ROUTER_HUNG_AFTER rule", st: since(20 * time.Minute),
@@ -284,6 +290,15 @@ func TestDecideVMHung(t *testing.T) {
 			st:  State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
 			obs: silent(func(o *Obs) { o.VMConfig.HostPCI = []string{"hostpci0"} }), wantAction: HostReboot,
 			wantMsg: "【确认】直通设备的路由虚拟机冷重启后仍卡死"},
+		{name: "restarted today, passthrough, a backup runs: 推迟, no host reboot",
+			st: State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
+			obs: silent(func(o *Obs) {
+				o.VMConfig.HostPCI, o.Deferred = []string{"hostpci0"}, []string{"备份任务正在运行 (/var/run/vzdump.lock 已被锁定)，等它结束再说。"}
+			}),
+			wantMsg: "【推迟】备份任务正在运行"},
+		{name: "restarted today, passthrough, host just booted: 推迟, no host reboot",
+			st:  State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
+			obs: silent(func(o *Obs) { o.VMConfig.HostPCI, o.Uptime = []string{"hostpci0"}, 3*time.Minute }), wantMsg: "【推迟】物理机开机时间过短。"},
 		// Today's cold restart whose qm stop did not stop the VM (QEMU
 		// stuck) spent the day's restart and changed nothing: the host's
 		// reboot, under its guards (it used to observe until midnight).
