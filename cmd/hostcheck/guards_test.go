@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/internal/runenv"
 )
 
@@ -49,6 +52,12 @@ func TestQuorumGuard(t *testing.T) {
 		{name: "three nodes up", conf: pve, out: pvecm(3, 2), asked: true},
 		{name: "two of three up: we are needed", conf: pve, out: pvecm(2, 2), want: "重启本节点会使集群失去法定票数", asked: true},
 		{name: "pvecm fails", conf: pve, fail: true, want: "无法确认集群法定票数", asked: true},
+		// Output pvecm printed but that cannot confirm the quorum (cut
+		// short, another version's layout): defer, never "no reason".
+		{name: "no membership line marked (local)", conf: pve, out: strings.Replace(pvecm(3, 2), " (local)", "", 1),
+			want: "无法确认集群法定票数: pvecm status: no membership line marked (local)", asked: true},
+		{name: "no Total votes line", conf: pve, out: strings.Replace(pvecm(3, 2), "Total votes:      3\n", "", 1),
+			want: "无法确认集群法定票数: pvecm status: no \"Total votes\"", asked: true},
 		{name: "pmxcfs down, corosync still configured", conf: local, out: pvecm(2, 2), want: "重启本节点会使集群失去法定票数", asked: true},
 		{name: "/etc/pve unreadable, corosync configured", conf: broken, out: pvecm(3, 2), asked: true},
 		{name: "/etc/pve unreadable, no corosync: a single node", conf: brokenSingle},
@@ -147,6 +156,25 @@ func TestBackupGuard(t *testing.T) {
 	if !strings.Contains(got, "备份任务 vzdump 正在运行 (pid 4242)") {
 		t.Errorf("worker: guards() = %q; want the worker's pid", got)
 	}
+	// Something other than a file where the lock should be cannot say
+	// whether a backup runs: the guard defers (SPEC §15).
+	_ = os.RemoveAll(h.procRoot)
+	for _, tt := range []struct {
+		name string
+		make func(path string) error
+	}{
+		{"fifo", func(p string) error { return syscall.Mkfifo(p, 0o644) }},
+		{"directory", func(p string) error { return os.Mkdir(p, 0o755) }},
+	} {
+		h.vzdumpLock = filepath.Join(t.TempDir(), "vzdump.lock")
+		if err := tt.make(h.vzdumpLock); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Join(h.guards(context.Background()), " ")
+		if want := "无法确认是否有备份任务在运行 (" + h.vzdumpLock + " is not a regular file)"; !strings.Contains(got, want) {
+			t.Errorf("%s as the lock: guards() = %q; want %q", tt.name, got, want)
+		}
+	}
 }
 
 // TestVMStatusStage: the qm stage runs `qm status VMID --verbose` and a
@@ -171,5 +199,95 @@ func TestVMStatusStage(t *testing.T) {
 	fail = true
 	if got := h.vmStatus(context.Background()); !strings.Contains(got.Err, "does not exist") {
 		t.Errorf("failing qm: vmStatus = %+v", got)
+	}
+}
+
+// TestGuardsFailClosed: a whole run on a router VM hung for 25 minutes
+// (SSH and the LAN silent, no guest agent: past ROUTER_HUNG_AFTER) takes
+// the cold restart only when §6 step 4's guards can say that nothing
+// forbids it. A vzdump lock that is a FIFO or a directory, or a `pvecm
+// status` that cannot confirm the quorum, defers: 【推迟】 with the reason,
+// and no qm stop.
+func TestGuardsFailClosed(t *testing.T) {
+	// pvecm status as proxmox/pve-docs pvecm.adoc shows it (Votequorum
+	// information, Membership information with the "(local)" node).
+	const pvecmOut = "Quorum information\n------------------\nDate:             Wed Nov 25 10:00:00 2026\nQuorum provider:  corosync_votequorum\n" +
+		"Nodes:            3\nNode ID:          0x00000001\nRing ID:          1.2c\nQuorate:          Yes\n\n" +
+		"Votequorum information\n----------------------\nExpected votes:   3\nHighest expected: 3\nTotal votes:      3\n" +
+		"Quorum:           2  \nFlags:            Quorate\n\nMembership information\n----------------------\n" +
+		"    Nodeid      Votes Name\n0x00000001          1 192.168.1.10 (local)\n0x00000002          1 192.168.1.11\n0x00000003          1 192.168.1.12\n"
+	for _, tt := range []struct {
+		name    string
+		lock    func(path string) error // nil: no lock file (no backup ever ran)
+		pvecm   string                  // "": a single node, no corosync.conf
+		wantLog string                  // "": the guards pass, the cold restart runs
+	}{
+		{name: "guards pass"},
+		{name: "cluster keeps quorum", pvecm: pvecmOut},
+		{name: "vzdump lock is a FIFO", lock: func(p string) error { return syscall.Mkfifo(p, 0o644) },
+			wantLog: "【推迟】无法确认是否有备份任务在运行"},
+		{name: "vzdump lock is a directory", lock: func(p string) error { return os.Mkdir(p, 0o755) },
+			wantLog: "【推迟】无法确认是否有备份任务在运行"},
+		{name: "pvecm status without the (local) line", pvecm: strings.Replace(pvecmOut, " (local)", "", 1),
+			wantLog: "【推迟】无法确认集群法定票数: pvecm status: no membership line marked (local)"},
+		{name: "pvecm status without Total votes", pvecm: strings.Replace(pvecmOut, "Total votes:      3\n", "", 1),
+			wantLog: "【推迟】无法确认集群法定票数: pvecm status: no \\\"Total votes\\\""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var ran []string
+			vm := "running" // qm stop stops it, qm start starts it
+			h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+				ran = append(ran, cmdline)
+				switch {
+				case strings.HasSuffix(cmdline, "qm status 100 --verbose"):
+					// PVE/CLI/qm.pm's shape (see qm.TestParseStatus).
+					return command.Result{Cmd: cmdline, Stdout: "cpus: 2\nname: openwrt\nqmpstatus: " + vm + "\nstatus: " + vm + "\nvmid: 100\n"}
+				case strings.Contains(cmdline, "qm stop 100"):
+					vm = "stopped"
+				case strings.HasSuffix(cmdline, "qm start 100"):
+					vm = "running"
+				case strings.HasSuffix(cmdline, "qm config 100"):
+					return command.Result{Cmd: cmdline, Stdout: "boot: order=scsi0\ncores: 2\nmemory: 512\nname: openwrt\nnet0: virtio=BC:24:11:00:00:01,bridge=vmbr0\nonboot: 1\n"}
+				case strings.HasSuffix(cmdline, "pvecm status"):
+					return command.Result{Cmd: cmdline, Stdout: tt.pvecm}
+				}
+				return command.Result{Cmd: cmdline}
+			})
+			dir, log := checkable(t, h)
+			now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+			h.e.Now = func() time.Time { return now }
+			h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} }
+			h.e.Signals = func(parent context.Context) (context.Context, context.CancelFunc) { return context.WithCancel(parent) }
+			h.vzdumpLock, h.procRoot = filepath.Join(dir, "vzdump.lock"), t.TempDir()
+			if tt.lock != nil {
+				if err := tt.lock(h.vzdumpLock); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h.corosync = []string{filepath.Join(dir, "corosync.conf")}
+			if tt.pvecm != "" {
+				if err := os.WriteFile(h.corosync[0], []byte("totem {}\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			store := h.store()
+			if err := store.Save(rescue.State{}, rescue.State{DownSince: now.Add(-30 * time.Minute), RouterDownSince: now.Add(-25 * time.Minute)}); err != nil {
+				t.Fatal(err)
+			}
+			_ = h.check(context.Background())
+			stopped := slices.Contains(ran, "/usr/sbin/qm stop 100 --timeout 30")
+			if tt.wantLog == "" {
+				if !stopped || strings.Contains(log.String(), "【推迟】") {
+					t.Errorf("commands %q; want the cold restart, no 【推迟】:\n%s", ran, log.String())
+				}
+				return
+			}
+			if stopped || !strings.Contains(log.String(), tt.wantLog) {
+				t.Errorf("commands %q; want no qm stop and %q:\n%s", ran, tt.wantLog, log.String())
+			}
+			if st, _ := store.Load(time.UTC); st.VMRestartDate != "" {
+				t.Errorf("vm_restart_date = %q; want the day's cold restart not spent", st.VMRestartDate)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package midnight
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/internal/testlab"
 	"github.com/pve-op/network-rescue/state"
 )
@@ -186,6 +188,58 @@ func TestRouterResetFiresSOSWithdrawn(t *testing.T) {
 			got, _ := os.ReadFile(rec)
 			if string(got) != tt.want {
 				t.Errorf("ON_EVENT_CMD heard %q; want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestResetHost: the host's midnight-reset deletes the mark and nothing
+// else; the day of the last reboot renews by itself when the date changes,
+// so a reset run by hand the same afternoon leaves today's rescue spent
+// (SPEC §6: no deletion makes a spent day look fresh). Only -force, a
+// person's override, forgets today's reboot and its misfires.
+func TestResetHost(t *testing.T) {
+	now := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name       string
+		force      bool
+		wantLog    string
+		wantLast   string
+		wantAction rescue.Action
+	}{
+		{name: "plain", wantLog: "【重置】新的一天：已删除今日重启标记。", wantLast: "2026-11-25", wantAction: rescue.None},
+		{name: "-force", force: true, wantLog: "【重置】已删除今日重启标记并忘记今天的物理机重启 (-force)", wantAction: rescue.HostReboot},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := config.Default(config.Host)
+			cfg.PVEMark, cfg.StateDir = filepath.Join(dir, "pve_rebooted_today"), filepath.Join(dir, "state")
+			store := rescue.Store{Mark: cfg.PVEMark, StateDir: cfg.StateDir, Now: func() time.Time { return now }}
+			// The host rebooted at 03:00 today; a misfire before it.
+			rebooted := rescue.State{HasMark: true, LastReboot: "2026-11-25", MisfireDate: "2026-11-25", MisfireBoot: "b0",
+				Mark: state.Mark{Date: "2026-11-25", Time: now.Add(-12 * time.Hour), BootID: "b1", Reason: "SOS count=10", Dated: true}}
+			if err := store.Save(rescue.State{}, rebooted); err != nil {
+				t.Fatal(err)
+			}
+			var log strings.Builder
+			if err := ResetHost(context.Background(), slog.New(slog.NewTextHandler(&log, nil)), cfg, time.UTC, "", tt.force); err != nil {
+				t.Fatalf("ResetHost = %v", err)
+			}
+			if !strings.Contains(log.String(), tt.wantLog) {
+				t.Errorf("log %q lacks %q", log.String(), tt.wantLog)
+			}
+			if _, err := os.Lstat(cfg.PVEMark); err == nil {
+				t.Errorf("the mark is still there")
+			}
+			st, _ := store.Load(time.UTC)
+			if st.LastReboot != tt.wantLast {
+				t.Errorf("last_reboot_date = %q; want %q", st.LastReboot, tt.wantLast)
+			}
+			// The next run, SOS at 15:05 in the boot the reboot started.
+			obs := rescue.Obs{Now: now.Add(5 * time.Minute), Uptime: 12 * time.Hour, BootID: "b1", NetKnown: true, RouterKnown: true,
+				Router: rescue.Router{SOS: true, SOSContent: "count=10"}, LANKnown: true, LANUp: true, GuardsKnown: true}
+			if s := rescue.Decide(cfg, st, obs); s.Action != tt.wantAction {
+				t.Errorf("next run with SOS: %v; want %v", s.Action, tt.wantAction)
 			}
 		})
 	}

@@ -56,6 +56,23 @@ func TestDecideLAN(t *testing.T) {
 			obs: path(nil), wantAction: VMRestart, wantSteps: "network,reboot", wantSeen: 3},
 		{name: "VM restarted today: the host", cfg: vm, st: State{LANFault: LANPath, LANSeen: 2, LANSteps: "network", VMRestartDate: Today(t0)},
 			obs: path(nil), wantAction: HostReboot},
+		// §6 step 4's guards hold the host's reboot after the LAN steps and
+		// the VM's cold restart in their place: 【推迟】, nothing done, and
+		// the step is not spent (the next run after the guards takes it).
+		{name: "all tried, a backup runs: 推迟, no host reboot", st: State{LANFault: LANPath, LANSeen: 3, LANSteps: "network,reboot"},
+			obs: path(func(o *Obs) {
+				o.Deferred = []string{"备份任务正在运行 (/var/run/vzdump.lock 已被锁定)，等它结束再说。"}
+			}),
+			wantMsg: "【推迟】备份任务正在运行", wantSteps: "network,reboot", wantSeen: 4},
+		{name: "all tried, host up 9m59s of MIN_HOST_UPTIME 10m: 推迟, no host reboot", st: State{LANFault: LANPath, LANSeen: 3, LANSteps: "network,reboot"},
+			obs: path(func(o *Obs) { o.Uptime = 10*time.Minute - time.Second }), wantMsg: "【推迟】物理机开机时间过短。", wantSteps: "network,reboot", wantSeen: 4},
+		{name: "VM_ID, network tried, a backup runs: 推迟, no cold restart", cfg: vm, st: State{LANFault: LANPath, LANSeen: 2, LANSteps: "network"},
+			obs: path(func(o *Obs) {
+				o.Deferred = []string{"备份任务 vzdump 正在运行 (pid 4242)，等它结束再说。"}
+			}),
+			wantMsg: "【推迟】备份任务 vzdump 正在运行", wantSteps: "network", wantSeen: 3},
+		{name: "VM_ID, network tried, host just booted: 推迟, no cold restart", cfg: vm, st: State{LANFault: LANPath, LANSeen: 2, LANSteps: "network"},
+			obs: path(func(o *Obs) { o.Uptime = 2 * time.Minute }), wantMsg: "【推迟】物理机开机时间过短。", wantSteps: "network", wantSeen: 3},
 		{name: "dns fault, first run: watch", obs: dns(nil), wantMsg: "【检测】DNS 解析失败", wantSeen: 1},
 		{name: "dns fault, second run: dns", st: State{LANFault: LANDNS, LANSeen: 1}, obs: dns(nil),
 			wantAction: Assist, wantAssist: assist.DNS, wantMsg: "【LAN】DNS 故障", wantSteps: "dns", wantSeen: 2},

@@ -176,3 +176,39 @@ func TestMisfireStore(t *testing.T) {
 		t.Errorf("damaged misfire_date: read %q, problems %v; want the day written and a problem", st.MisfireDate, problems)
 	}
 }
+
+// TestForgetMisfires: `midnight-reset -force` (Store.Forget) is a person's
+// override after fixing REBOOT_CMD: it forgets today's reboot and today's
+// misfires with it. The next SOS reboots the host, also in a boot other
+// than the misfire's (the person rebooted by hand, then ran -force: the
+// misfire's boot must not make the day look spent again), and a misfire
+// of that try is the day's first again: the mark is torn, not kept.
+func TestForgetMisfires(t *testing.T) {
+	dir := t.TempDir()
+	s := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	// Two misfires today in boot b1: the second kept the mark.
+	kept := State{HasMark: true, Mark: state.Mark{Date: "2026-11-25", Time: now, Reason: "SOS count=10", Dated: true},
+		LastReboot: "2026-11-25", MisfireDate: "2026-11-25", MisfireBoot: "b1"}
+	if err := s.Save(State{}, kept); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := s.Forget(time.UTC); !changed || err != nil {
+		t.Fatalf("Forget = %v, %v; want changed", changed, err)
+	}
+	st, problems := s.Load(time.UTC)
+	if st.HasMark || st.LastReboot != "" || st.MisfireDate != "" || st.MisfireBoot != "" || len(problems) != 0 {
+		t.Errorf("after -force: mark %v, last_reboot_date %q, misfire_date %q, misfire_boot %q, problems %v; want all forgotten",
+			st.HasMark, st.LastReboot, st.MisfireDate, st.MisfireBoot, problems)
+	}
+	step := Decide(config.Default(config.Host), st, full(func(o *Obs) { o.Now, o.BootID = now.Add(30*time.Minute), "b2" }))
+	if step.Action != HostReboot {
+		t.Fatalf("after -force, SOS in boot b2: %v (log: %s); want the host reboot", step.Action, msgs(step))
+	}
+	if err := s.Save(st, step.Next); err != nil {
+		t.Fatal(err)
+	}
+	if kept, err := s.Misfire(time.UTC, st.LastReboot, now.Add(31*time.Minute), "b2", true); kept || err != nil {
+		t.Errorf("a misfire after -force: kept %v, %v; want the mark torn (the day's first misfire)", kept, err)
+	}
+}

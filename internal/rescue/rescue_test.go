@@ -113,6 +113,10 @@ func TestDecideHost(t *testing.T) {
 		{name: "router silent on the LAN: wait", obs: full(func(o *Obs) { o.LANUp = false }), wantMsg: []string{"【等待】"}},
 		{name: "uptime guard", cfg: func(c *config.Config) { c.MinHostUptime = time.Hour }, obs: full(func(o *Obs) { o.Uptime = time.Minute }),
 			wantMsg: []string{"【推迟】物理机开机时间过短。"}},
+		// MIN_HOST_UPTIME (default 10m) to the second: reached, the host acts.
+		{name: "uptime exactly MIN_HOST_UPTIME: host reboot", obs: full(func(o *Obs) { o.Uptime = 10 * time.Minute }), wantAction: HostReboot},
+		{name: "uptime a second short of MIN_HOST_UPTIME: 推迟", obs: full(func(o *Obs) { o.Uptime = 10*time.Minute - time.Second }),
+			wantMsg: []string{"【推迟】物理机开机时间过短。"}},
 		{name: "guards asked after the uptime", obs: full(func(o *Obs) { o.GuardsKnown = false }), wantNeed: NeedGuards},
 		{name: "vzdump defers", obs: full(func(o *Obs) { o.Deferred = []string{"备份任务 vzdump 正在运行"} }),
 			wantMsg: []string{"【推迟】备份任务 vzdump 正在运行"}},
@@ -236,7 +240,9 @@ func FuzzQuorumAfterReboot(f *testing.F) {
 // than the current day. One day ahead is a clock stepped back: it still
 // counts, silently.
 func TestFutureDates(t *testing.T) {
-	today, tomorrow, later := Today(t0), "2026-11-26", "2027-03-01"
+	// t0 is 2026-11-25: tomorrow is a clock stepped back by up to a day,
+	// the day after is the nearest date no such step explains.
+	today, tomorrow, dayAfter, later := Today(t0), "2026-11-26", "2026-11-27", "2027-03-01"
 	vm := func(c *config.Config) { c.VMID = "100" }
 	tests := []struct {
 		name       string
@@ -251,6 +257,14 @@ func TestFutureDates(t *testing.T) {
 			check: func(n State) bool { return n.LastReboot == tomorrow }},
 		{name: "last reboot months ahead: today once, rewritten", st: State{LastReboot: later},
 			wantMsg: "【严重错误】", check: func(n State) bool { return n.LastReboot == today }},
+		{name: "last reboot the day after tomorrow: today once, rewritten", st: State{LastReboot: dayAfter},
+			wantMsg: "【严重错误】", check: func(n State) bool { return n.LastReboot == today }},
+		{name: "mark tomorrow: silent", st: State{HasMark: true, Mark: state.Mark{Date: tomorrow, Dated: true}}, wantSilent: true,
+			check: func(n State) bool { return n.HasMark && n.Mark.Date == tomorrow }},
+		{name: "mark the day after tomorrow: today once, rewritten", st: State{HasMark: true, Mark: state.Mark{Date: dayAfter, Dated: true}},
+			wantMsg: "【严重错误】", check: func(n State) bool { return n.HasMark && n.Mark.Date == today }},
+		{name: "VM restart the day after tomorrow: today's is spent, the host steps in", cfg: vm, st: State{VMRestartDate: dayAfter},
+			wantAction: HostReboot, wantMsg: "【严重错误】", check: func(n State) bool { return n.VMRestartDate == today }},
 		{name: "mark months ahead: today once, rewritten", st: State{HasMark: true, Mark: state.Mark{Date: later, Dated: true}},
 			wantMsg: "【严重错误】", check: func(n State) bool { return n.HasMark && n.Mark.Date == today }},
 		{name: "mark months ahead without the record", st: State{HasMark: true, Mark: state.Mark{Date: later}, LastReboot: "2026-11-01"},
@@ -306,6 +320,8 @@ func TestHostRescueOutlook(t *testing.T) {
 		{State{LastReboot: Today(t0)}, true, "spent"},
 		{State{HasMark: true, Mark: state.Mark{Date: Today(t0)}}, true, "spent"},
 		{State{HasMark: true, Mark: state.Mark{Date: "2026-11-20"}, LastReboot: "2026-11-20"}, true, "stale"},
+		{State{LastReboot: "2026-11-26"}, true, "spent"},
+		{State{LastReboot: "2026-11-27"}, false, "in the future"},
 		{State{LastReboot: "2027-03-01"}, false, "in the future"},
 		{State{HasMark: true, Mark: state.Mark{Date: "2027-03-01"}}, false, "in the future"},
 	} {

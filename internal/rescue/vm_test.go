@@ -258,6 +258,12 @@ func TestDecideVMHung(t *testing.T) {
 			obs: silent(func(o *Obs) { o.VMConfig.AgentEnabled, o.AgentKnown = false, false }), wantMsg: "【观察】路由虚拟机无 SSH、局域网无响应，等待确认卡死。"},
 		{name: "no agent 20m: cold restart", st: since(20 * time.Minute),
 			obs: silent(func(o *Obs) { o.VMConfig.AgentEnabled, o.AgentKnown = false, false }), wantAction: VMRestart},
+		// ROUTER_HUNG_AFTER (20m) to the second: one second short waits, as
+		// it does with an agent that answers.
+		{name: "no agent 19m59s: wait", st: since(20*time.Minute - time.Second),
+			obs: silent(func(o *Obs) { o.VMConfig.AgentEnabled, o.AgentKnown = false, false }), wantMsg: "【观察】路由虚拟机无 SSH、局域网无响应，等待确认卡死。"},
+		{name: "agent answers 19m59s: wait", st: since(20*time.Minute - time.Second),
+			obs: silent(func(o *Obs) { o.Agent = qm.PingAnswers }), wantMsg: "【观察】路由虚拟机无 SSH、局域网无响应，等待确认卡死。"},
 		{name: "agent answers 15m: no confirmation, wait", st: since(15 * time.Minute),
 			obs: silent(func(o *Obs) { o.Agent = qm.PingAnswers })},
 		{name: "agent answers 20m: the ROUTER_HUNG_AFTER rule", st: since(20 * time.Minute),
@@ -284,6 +290,15 @@ func TestDecideVMHung(t *testing.T) {
 			st:  State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
 			obs: silent(func(o *Obs) { o.VMConfig.HostPCI = []string{"hostpci0"} }), wantAction: HostReboot,
 			wantMsg: "【确认】直通设备的路由虚拟机冷重启后仍卡死"},
+		{name: "restarted today, passthrough, a backup runs: 推迟, no host reboot",
+			st: State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
+			obs: silent(func(o *Obs) {
+				o.VMConfig.HostPCI, o.Deferred = []string{"hostpci0"}, []string{"备份任务正在运行 (/var/run/vzdump.lock 已被锁定)，等它结束再说。"}
+			}),
+			wantMsg: "【推迟】备份任务正在运行"},
+		{name: "restarted today, passthrough, host just booted: 推迟, no host reboot",
+			st:  State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
+			obs: silent(func(o *Obs) { o.VMConfig.HostPCI, o.Uptime = []string{"hostpci0"}, 3*time.Minute }), wantMsg: "【推迟】物理机开机时间过短。"},
 		// Today's cold restart whose qm stop did not stop the VM (QEMU
 		// stuck) spent the day's restart and changed nothing: the host's
 		// reboot, under its guards (it used to observe until midnight).
@@ -610,5 +625,60 @@ func TestHeldRebootAcrossMidnight(t *testing.T) {
 	}
 	if v := Decide(vcfg, vst, at(26, 1, 0, false)); v.Action != HostReboot {
 		t.Errorf("01:00 with VM_ID, held host reboot: action %v (%s); want the host reboot", v.Action, msgs(v))
+	}
+}
+
+// TestHeldRebootUnderGuards: a host reboot held by HOST_REBOOT_HOURS that
+// falls due in the window (01:00, the outage going on, SOS cleared by the
+// router's midnight-reset or a LAN path fault) is a host reboot like any
+// other: §6 step 4's guards hold it (a backup running, the host just
+// booted: 【推迟】), and so does a lock on the router VM (a backup of it:
+// 【推迟】, SPEC §13 rule 4). It stays held for the next run.
+func TestHeldRebootUnderGuards(t *testing.T) {
+	const held = "SOS count=10" // as hostReboot keeps it: "SOS " and full's SOS content
+	at := time.Date(2026, 11, 26, 1, 0, 0, 0, cst)
+	st := State{HeldReboot: held, DownSince: time.Date(2026, 11, 25, 15, 40, 0, 0, cst), VMRestartDate: "2026-11-25"}
+	noSOS := func(o *Obs) { o.Now, o.Router = at, Router{Count: "0"} }
+	lan := func(o *Obs) {
+		o.Now, o.Router, o.DNSKnown, o.DNSOK = at, Router{SelfKnown: true, SelfUp: true, Count: "0"}, true, false
+	}
+	backup := func(o *Obs) {
+		o.Deferred = []string{"备份任务正在运行 (/var/run/vzdump.lock 已被锁定)，等它结束再说。"}
+	}
+	young := func(o *Obs) { o.Uptime = 5 * time.Minute }
+	locked := func(o *Obs) { o.VM = VMStatus{Status: "running", QMP: "running", Lock: "backup"} }
+	for _, tt := range []struct {
+		name       string
+		vmID       string
+		path, mod  func(*Obs)
+		wantAction Action
+		wantMsg    string
+	}{
+		{name: "SOS cleared, guards pass: the held reboot", path: noSOS, wantAction: HostReboot},
+		{name: "SOS cleared, a backup runs", path: noSOS, mod: backup, wantMsg: "【推迟】备份任务正在运行"},
+		{name: "SOS cleared, host just booted", path: noSOS, mod: young, wantMsg: "【推迟】物理机开机时间过短。"},
+		{name: "SOS cleared, VM_ID, the VM locked by its backup", vmID: "100", path: noSOS, mod: locked, wantMsg: "【推迟】路由虚拟机被锁定"},
+		{name: "SOS cleared, VM_ID, the VM unlocked: the held reboot", vmID: "100", path: noSOS, wantAction: HostReboot},
+		{name: "LAN path fault, guards pass: the held reboot", path: lan, wantAction: HostReboot},
+		{name: "LAN path fault, a backup runs", path: lan, mod: backup, wantMsg: "【推迟】备份任务正在运行"},
+		{name: "LAN path fault, VM_ID, the VM locked by its backup", vmID: "100", path: lan, mod: locked, wantMsg: "【推迟】路由虚拟机被锁定"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default(config.Host)
+			cfg.HostRebootHours, _ = config.ParseHours("1-6")
+			cfg.VMID = tt.vmID
+			s := Decide(cfg, st, full(func(o *Obs) {
+				tt.path(o)
+				if tt.mod != nil {
+					tt.mod(o)
+				}
+			}))
+			if s.Action != tt.wantAction || !strings.Contains(msgs(s), "【确认】本次断网中被时间窗口推迟的物理机重启仍未执行") || !strings.Contains(msgs(s), tt.wantMsg) {
+				t.Errorf("Decide = %v (log: %s); want %v, the held reboot named, %q", s.Action, msgs(s), tt.wantAction, tt.wantMsg)
+			}
+			if tt.wantAction == None && (s.Next.HasMark || s.Next.HeldReboot != held) {
+				t.Errorf("held by a guard: mark %v, held %q; want no mark and the reboot still held", s.Next.HasMark, s.Next.HeldReboot)
+			}
+		})
 	}
 }

@@ -154,3 +154,28 @@ func waitFor(t *testing.T, path string) {
 	}
 	t.Fatalf("%s never appeared", path)
 }
+
+// TestLockHeldNotRegular: something other than a file where vzdump's lock
+// should be (a FIFO, a directory) cannot say whether a backup runs: an
+// error, which the host's guard turns into 【推迟】 (SPEC §15: fail
+// closed), never "no backup".
+func TestLockHeldNotRegular(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		make func(path string) error
+	}{
+		{"fifo", func(p string) error { return syscall.Mkfifo(p, 0o644) }},
+		{"directory", func(p string) error { return os.Mkdir(p, 0o755) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			lock := filepath.Join(t.TempDir(), "vzdump.lock")
+			if err := tt.make(lock); err != nil {
+				t.Fatal(err)
+			}
+			held, err := LockHeld(lock)
+			if held || err == nil || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("LockHeld(%s) = %v, %v; want false and a \"not a regular file\" error", tt.name, held, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/rescue"
+	"github.com/pve-op/network-rescue/state"
+)
+
+// TestRebootConfirm: SPEC §6 step 6 after REBOOT_CMD. systemd answers
+// `systemctl is-system-running` with "stopping" once a shutdown is under
+// way (systemctl(1), the table of manager operational states). A shutdown
+// that is only slow (PVE stopping its guests) keeps the mark and waits
+// for the SIGTERM that ends the run; REBOOT_CMD that changed nothing is
+// followed by REBOOT_FALLBACK_CMD; both without effect are a misfire:
+// 【严重错误】, 【回退】, the mark torn.
+func TestRebootConfirm(t *testing.T) {
+	const (
+		rebootCmd   = "/usr/bin/systemctl reboot" // REBOOT_CMD's default
+		fallbackCmd = "/usr/sbin/reboot"          // REBOOT_FALLBACK_CMD's default
+		isRunning   = "/usr/bin/systemctl is-system-running"
+	)
+	for _, tt := range []struct {
+		name     string
+		stops    string // the command after which systemd is stopping ("" none)
+		wantRan  []string
+		wantLog  []string
+		wantMark bool
+	}{
+		{name: "REBOOT_CMD, a slow shutdown", stops: rebootCmd,
+			wantRan:  []string{rebootCmd, isRunning, isRunning},
+			wantLog:  []string{"系统正在关机，等待。"},
+			wantMark: true},
+		{name: "REBOOT_CMD without effect, REBOOT_FALLBACK_CMD works", stops: fallbackCmd,
+			wantRan:  []string{rebootCmd, isRunning, fallbackCmd, isRunning},
+			wantLog:  []string{"【警告】重启命令未生效，执行备用重启命令。", "系统正在关机，等待。"},
+			wantMark: true},
+		{name: "neither has an effect: misfire",
+			wantRan: []string{rebootCmd, isRunning, fallbackCmd, isRunning},
+			wantLog: []string{"【警告】重启命令未生效，执行备用重启命令。", "【严重错误】检测到 PVE 未能成功重启！命令执行失效。", "【回退】正在撕毁免死金牌"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var ran []string
+			system := "running"
+			h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+				ran = append(ran, cmdline)
+				if cmdline == isRunning {
+					if system == "stopping" {
+						// The shutdown's SIGTERM reaches the run a little
+						// later, ending its wait.
+						time.AfterFunc(100*time.Millisecond, cancel)
+					}
+					return command.Result{Cmd: cmdline, Stdout: system + "\n"}
+				}
+				if cmdline == tt.stops {
+					system = "stopping"
+				}
+				return command.Result{Cmd: cmdline}
+			})
+			h.cfg.RebootConfirm = time.Millisecond
+			var log strings.Builder
+			h.log = slog.New(slog.NewTextHandler(&log, nil))
+			now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+			h.e.Now = func() time.Time { return now }
+			dir := t.TempDir()
+			h.cfg.StateDir = dir
+			store := rescue.Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, Now: h.e.Now}
+			mark := state.Mark{Date: "2026-11-25", Time: now, BootID: "boot", Reason: "SOS count=10", Dated: true}
+			if err := store.Save(rescue.State{}, rescue.State{HasMark: true, Mark: mark, LastReboot: "2026-11-25"}); err != nil {
+				t.Fatal(err)
+			}
+			err := h.reboot(ctx, store, mark, "2026-11-20")
+			if got, want := strings.Join(ran, "; "), strings.Join(tt.wantRan, "; "); got != want {
+				t.Errorf("commands: %q; want %q", got, want)
+			}
+			rest := log.String()
+			for _, w := range tt.wantLog {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Errorf("log lacks %q (in order):\n%s", w, log.String())
+					break
+				}
+				rest = rest[i+len(w):]
+			}
+			st, _ := store.Load(time.UTC)
+			if tt.wantMark {
+				if err != nil || !st.HasMark || st.LastReboot != "2026-11-25" || strings.Contains(log.String(), "【回退】") {
+					t.Errorf("reboot = %v, mark %v, last_reboot_date %q; want a quiet end, the mark kept, no 【回退】:\n%s", err, st.HasMark, st.LastReboot, log.String())
+				}
+				return
+			}
+			if err == nil || st.HasMark || st.LastReboot != "2026-11-20" {
+				t.Errorf("reboot = %v, mark %v, last_reboot_date %q; want an error, the mark torn, the day before back", err, st.HasMark, st.LastReboot)
+			}
+		})
+	}
+}
+
+// TestMarkOnDiskBeforeReboot: the run saves the mark (and
+// last_reboot_date) before REBOOT_CMD runs (SPEC §6 step 6: "write the
+// mark … first"), so a host that goes down at once still finds today's
+// reboot when it comes back. The router VM will not start (VM_START_MAX
+// starts spent today, `qm status` still says stopped), the host's reboot
+// is all that is left (SPEC §13 rule 5); REBOOT_CMD here reads the mark
+// as the booted host would, then the shutdown's SIGTERM ends the run.
+func TestMarkOnDiskBeforeReboot(t *testing.T) {
+	var (
+		ran       []string
+		sawMark   state.Mark
+		sawOK     bool
+		sawRecord rescue.State
+		store     rescue.Store
+		stopRun   context.CancelFunc
+	)
+	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		ran = append(ran, cmdline)
+		switch {
+		case strings.HasSuffix(cmdline, "qm status 100 --verbose"):
+			// PVE/CLI/qm.pm's shape (see qm.TestParseStatus).
+			return command.Result{Cmd: cmdline, Stdout: "name: openwrt\nqmpstatus: stopped\nstatus: stopped\nvmid: 100\n"}
+		case cmdline == "/usr/bin/systemctl reboot":
+			var err error
+			if sawMark, sawOK, err = state.ReadMark(store.Mark, time.UTC); err != nil {
+				t.Errorf("REBOOT_CMD reads the mark: %v", err)
+			}
+			sawRecord, _ = store.Load(time.UTC)
+			stopRun() // the shutdown reaches the run
+		}
+		return command.Result{Cmd: cmdline}
+	})
+	dir, log := checkable(t, h)
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	h.e.Now = func() time.Time { return now }
+	h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} }
+	h.corosync, h.vzdumpLock, h.procRoot = []string{filepath.Join(dir, "no-corosync")}, filepath.Join(dir, "no-lock"), t.TempDir()
+	h.e.Signals = func(parent context.Context) (context.Context, context.CancelFunc) {
+		ctx, cancel := context.WithCancel(parent)
+		stopRun = cancel
+		return ctx, cancel
+	}
+	store = h.store()
+	if err := store.Save(rescue.State{}, rescue.State{DownSince: now.Add(-20 * time.Minute), VMStartDate: "2026-11-25", VMStarts: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.check(context.Background()); err != nil {
+		t.Errorf("check = %v; want a quiet end (the shutdown reached the run)", err)
+	}
+	if !strings.Contains(strings.Join(ran, "; "), "/usr/bin/systemctl reboot") {
+		t.Fatalf("commands %q; want REBOOT_CMD:\n%s", ran, log.String())
+	}
+	if !sawOK || sawMark.Date != "2026-11-25" || sawMark.BootID != "boot" || !strings.Contains(sawMark.Reason, "VM 100 will not start") {
+		t.Errorf("mark seen by REBOOT_CMD: %v %+v; want today's mark with the boot id and the reason", sawOK, sawMark)
+	}
+	if sawRecord.LastReboot != "2026-11-25" {
+		t.Errorf("last_reboot_date seen by REBOOT_CMD: %q; want 2026-11-25", sawRecord.LastReboot)
+	}
+	if _, err := os.Stat(store.Mark); err != nil {
+		t.Errorf("the mark after the run: %v; want it kept", err)
+	}
+}
