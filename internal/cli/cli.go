@@ -527,7 +527,7 @@ func Resume(log *slog.Logger, stdout io.Writer, stateDir, pre string, endAt time
 		return err
 	}
 	if router {
-		fmt.Fprintln(stdout, "resumed: the next run (within a minute) ends the pause, logs 【恢复自救】 and starts the ladder again from L1")
+		fmt.Fprintln(stdout, "resumed: the next run ends the pause (【恢复自救】) and starts the ladder from L1")
 		return nil
 	}
 	log.Info(pre + "【恢复自救】维护模式已结束，恢复自救。")

@@ -396,7 +396,7 @@ func (c *Config) validate() *Error {
 		// The counts, the mark and the cooling would go with every reboot:
 		// the ladder would never reach cooling or SOS (SPEC §5).
 		return &Error{Key: "STATE_DIR", Msg: fmt.Sprintf(
-			"%s is inside RUN_DIR %s, which a reboot empties; allowed: a directory on storage that survives a reboot, outside RUN_DIR", c.StateDir, c.RunDir)}
+			"%s is inside RUN_DIR %s, which a reboot empties; allowed: a directory outside RUN_DIR", c.StateDir, c.RunDir)}
 	}
 	if c.Role != Router {
 		return nil

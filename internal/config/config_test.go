@@ -189,9 +189,9 @@ func TestErrors(t *testing.T) {
 		// A STATE_DIR that a reboot empties: the counts would go with every
 		// reboot, and the router reboot all day, never cooling, never SOS.
 		{"STATE_DIR is RUN_DIR", Router, "STATE_DIR=/tmp/netrescue",
-			`/etc/netrescue.conf:1: STATE_DIR: /tmp/netrescue is inside RUN_DIR /tmp/netrescue, which a reboot empties; allowed: a directory on storage that survives a reboot, outside RUN_DIR`},
+			`/etc/netrescue.conf:1: STATE_DIR: /tmp/netrescue is inside RUN_DIR /tmp/netrescue, which a reboot empties; allowed: a directory outside RUN_DIR`},
 		{"STATE_DIR inside RUN_DIR", Host, "RUN_DIR=/run/x/\nSTATE_DIR=/run/x/state",
-			`/etc/netrescue.conf:2: STATE_DIR: /run/x/state is inside RUN_DIR /run/x/, which a reboot empties; allowed: a directory on storage that survives a reboot, outside RUN_DIR`},
+			`/etc/netrescue.conf:2: STATE_DIR: /run/x/state is inside RUN_DIR /run/x/, which a reboot empties; allowed: a directory outside RUN_DIR`},
 		{"bad size", Router, "LOG_MAX_BYTES=lots",
 			`/etc/netrescue.conf:1: LOG_MAX_BYTES: "lots" is not a size; allowed: a size from 4KiB to 1GiB (256KiB, 1MiB, or bytes)`},
 		{"bad vm id", Host, "VM_ID=router",

@@ -36,6 +36,10 @@ type Check struct {
 }
 
 // Info is a line that only informs (state files, last log lines).
+// Not inlined, to keep the router's netcheck small (SPEC §12), as
+// group.end in probe.
+//
+//go:noinline
 func Info(name, detail string) Check { return Check{OK: true, Name: name, Detail: detail} }
 
 // Render writes the checklist and reports whether every check passed.

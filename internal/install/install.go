@@ -270,6 +270,10 @@ func (in *installer) path(abs string) string {
 }
 
 // bare is p with the prefix taken off: the path on the installed machine.
+// Not inlined, to keep the router's netcheck small (SPEC §12), as
+// group.end in probe.
+//
+//go:noinline
 func (in *installer) bare(p string) string {
 	if in.o.Prefix == "" {
 		return p

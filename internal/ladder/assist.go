@@ -65,6 +65,10 @@ func DecideAssist(cfg config.Config, st State, in AssistInput) AssistStep {
 			// no step of one, and must not become the "last action" of the
 			// next one.
 			d.next.Outage = st.Outage
+			if day := in.Now.Format(time.DateOnly); d.next.Outage.AssistDay != day {
+				d.next.Outage.AssistDay, d.next.Outage.Assists = day, 0
+			}
+			d.next.Outage.Assists++
 			break
 		}
 		why, zh, detail := refusal(cfg, st, in, v, d.clock)

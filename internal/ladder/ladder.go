@@ -71,6 +71,11 @@ type Outage struct {
 	LastAction Action    // the last action taken during the outage
 	UpSince    time.Time // the net has been up since; zero when no reset is pending
 	ISP        ISPState  // what the next hop said during this outage (SPEC §14)
+	// Assists counts the reboots the host asked for on AssistDay (its
+	// assist, SPEC §14), kept in the same record: the count keeps them
+	// when RECOVERY_STABLE resets it.
+	AssistDay string
+	Assists   int
 }
 
 // ISPState records what the next hop said during an outage, so that each
@@ -230,11 +235,7 @@ func (d *decider) up() {
 			attrs = append(attrs, slog.String("diagnosis", "isp"))
 		}
 		d.log(slog.LevelInfo, "【状态恢复】网络已恢复", append(attrs, slog.String("by", d.in.Detail))...)
-		// RECOVERY_STABLE counts from a recovery: a count raised with the
-		// router's own net up (the host's assist reboot, SPEC §14) waits
-		// for midnight-reset, or a LAN fault that recurs would have a
-		// reboot every episode, never cooling, never reaching SOS.
-		n.Outage.Since, n.Outage.LastAction, n.Outage.UpSince = time.Time{}, None, now
+		n.Outage.Since, n.Outage.LastAction = time.Time{}, None
 	}
 	n.Outage.ISP = ISPNone
 	n.RescuedBy = ""
@@ -243,18 +244,36 @@ func (d *decider) up() {
 		n.SOS, n.SOSContent = false, ""
 		d.log(slog.LevelInfo, "【SOS 撤回】网络已恢复，撤回 SOS 信号。")
 	}
-	pending := n.Count > 0 || !n.Cooling.IsZero()
+	// The reboots the host asked for today (its assist, SPEC §14) stay in
+	// the count: they were taken with the router's own net up, and no
+	// recovery of its own ends the LAN fault they were for. Reset with the
+	// rest, a fault that recurs all day would have "reboot #1" every time,
+	// never cooling, never the limit.
+	keep := 0
+	if n.Outage.AssistDay == now.Format(time.DateOnly) {
+		keep = min(n.Count, n.Outage.Assists)
+	}
+	if !n.Cooling.IsZero() && !coolingNow(*n, now) {
+		// Run out while up: nothing was held, nothing to lift (【熔断解除】
+		// is an outage's), and a later outage must not be told so.
+		n.Cooling, n.CoolingLogged = time.Time{}, false
+	}
+	// With reboots of the host's kept, so is their cooling, to its end.
+	pending := n.Count > keep || keep == 0 && !n.Cooling.IsZero()
 	switch {
 	case !pending:
 		n.Outage.UpSince = time.Time{}
-	case n.Outage.UpSince.After(now):
-		n.Outage.UpSince = now // a clock stepped back
+	case n.Outage.UpSince.IsZero() || n.Outage.UpSince.After(now):
+		n.Outage.UpSince = now
 	}
-	if pending && !n.Outage.UpSince.IsZero() && now.Sub(n.Outage.UpSince) >= d.cfg.RecoveryStable {
+	if pending && now.Sub(n.Outage.UpSince) >= d.cfg.RecoveryStable {
 		d.log(slog.LevelInfo, "【状态恢复】网络已稳定，重启计数清零",
 			slog.Duration("stable", now.Sub(n.Outage.UpSince).Round(time.Second)),
-			slog.Int("old_count", n.Count))
-		n.Count, n.Cooling, n.CoolingLogged, n.Outage.UpSince = 0, time.Time{}, false, time.Time{}
+			slog.Int("old_count", n.Count), slog.Int("count", keep))
+		n.Count, n.Outage.UpSince = keep, time.Time{}
+		if keep == 0 {
+			n.Cooling, n.CoolingLogged = time.Time{}, false
+		}
 	}
 }
 

@@ -149,3 +149,23 @@ func TestLoadAbsurdCooling(t *testing.T) {
 		})
 	}
 }
+
+// TestAssistsPersist: the day's assist reboots are kept in net_outage
+// across runs and reboots (SPEC §14); a damaged number reads as none.
+func TestAssistsPersist(t *testing.T) {
+	s := Store{StateDir: t.TempDir(), RunDir: t.TempDir()}
+	next := State{Count: 2, Outage: Outage{AssistDay: "2026-11-25", Assists: 2}}
+	if err := s.Save(State{}, next, false); err != nil {
+		t.Fatal(err)
+	}
+	st, problems := s.Load(t0, time.Hour)
+	if st.Outage != next.Outage || len(problems) != 0 {
+		t.Errorf("loaded outage %+v (problems %v); want %+v", st.Outage, problems, next.Outage)
+	}
+	if err := os.WriteFile(filepath.Join(s.StateDir, OutageFile), []byte("assist_day=2026-11-25\nassists=x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.Load(t0, time.Hour); st.Outage.Assists != 0 {
+		t.Errorf("assists=x read as %d; want 0", st.Outage.Assists)
+	}
+}

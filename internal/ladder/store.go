@@ -103,7 +103,8 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		problems = append(problems, err)
 	} else if ok {
 		st.Outage = Outage{Since: state.RecordTime(rec["since"], loc), LastAction: parseAction(rec["last_action"]),
-			UpSince: state.RecordTime(rec["up_since"], loc), ISP: parseISP(rec["isp"])}
+			UpSince: state.RecordTime(rec["up_since"], loc), ISP: parseISP(rec["isp"]), AssistDay: rec["assist_day"]}
+		st.Outage.Assists, _ = strconv.Atoi(rec["assists"]) // damaged: none
 	}
 
 	// The fallback, when there is one, is newer than what RUN_DIR holds.
@@ -194,7 +195,8 @@ func (s Store) Save(old, next State, dirty bool) error {
 			add(OutageFile, func(p string) error {
 				return state.WriteRecord(p, state.Record{
 					"since": state.RecordTimeString(next.Outage.Since), "last_action": next.Outage.LastAction.String(),
-					"up_since": state.RecordTimeString(next.Outage.UpSince), "isp": next.Outage.ISP.String()})
+					"up_since": state.RecordTimeString(next.Outage.UpSince), "isp": next.Outage.ISP.String(),
+					"assist_day": next.Outage.AssistDay, "assists": strconv.Itoa(next.Outage.Assists)})
 			})
 		}
 	}
