@@ -281,6 +281,9 @@ func Parse(path, content string, role Role) (Config, error) {
 		c.L4SOSThreshold = Profiles[c.Profile]
 	}
 	if err := c.validate(); err != nil {
+		if err.Key == "STATE_DIR" && lines[err.Key] == 0 {
+			err.Key = "RUN_DIR" // the one the file set
+		}
 		// The line of the key named, when the file set it (0: its default).
 		err.Path, err.Line = path, lines[err.Key]
 		return c, err
@@ -396,7 +399,7 @@ func (c *Config) validate() *Error {
 		// The counts, the mark and the cooling would go with every reboot:
 		// the ladder would never reach cooling or SOS (SPEC §5).
 		return &Error{Key: "STATE_DIR", Msg: fmt.Sprintf(
-			"%s is inside RUN_DIR %s, which a reboot empties; allowed: a directory outside RUN_DIR", c.StateDir, c.RunDir)}
+			"STATE_DIR %s is inside RUN_DIR %s, which a reboot empties; allowed: STATE_DIR outside RUN_DIR", c.StateDir, c.RunDir)}
 	}
 	if c.Role != Router {
 		return nil

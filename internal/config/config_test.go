@@ -72,6 +72,12 @@ func TestParseValues(t *testing.T) {
 			return reflect.DeepEqual(c.CheckTargets, []string{"198.51.100.1", "example.org"})
 		}},
 		{"CHECK_TCP", Router, "CHECK_TCP=198.51.100.1:443,[2001:db8::1]:80", func(c Config) bool { return len(c.CheckTCP) == 2 }},
+		// Names as people write them: a trailing dot, an underscore (a
+		// name in /etc/hosts or a local zone), spaces between targets.
+		{"target names", Router, "CHECK_TARGETS=www.baidu.com. my_dns.example  223.5.5.5", func(c Config) bool {
+			return reflect.DeepEqual(c.CheckTargets, []string{"www.baidu.com.", "my_dns.example", "223.5.5.5"})
+		}},
+		{"OP_IP a local name", Host, "OP_IP=open_wrt", func(c Config) bool { return c.OpIP == "open_wrt" }},
 		{"size KiB", Router, "LOG_MAX_BYTES=64KiB", func(c Config) bool { return c.LogMaxBytes == 64<<10 }},
 		{"size bytes", Router, "LOG_MAX_BYTES=10000", func(c Config) bool { return c.LogMaxBytes == 10000 }},
 		{"profile", Router, "PROFILE=aggressive", func(c Config) bool { return c.L4SOSThreshold == 5 }},
@@ -189,9 +195,12 @@ func TestErrors(t *testing.T) {
 		// A STATE_DIR that a reboot empties: the counts would go with every
 		// reboot, and the router reboot all day, never cooling, never SOS.
 		{"STATE_DIR is RUN_DIR", Router, "STATE_DIR=/tmp/netrescue",
-			`/etc/netrescue.conf:1: STATE_DIR: /tmp/netrescue is inside RUN_DIR /tmp/netrescue, which a reboot empties; allowed: a directory outside RUN_DIR`},
+			`/etc/netrescue.conf:1: STATE_DIR: STATE_DIR /tmp/netrescue is inside RUN_DIR /tmp/netrescue, which a reboot empties; allowed: STATE_DIR outside RUN_DIR`},
+		// RUN_DIR set onto STATE_DIR's default: the error names the key set.
+		{"RUN_DIR onto STATE_DIR", Router, "SYSLOG=0\nRUN_DIR=/root",
+			`/etc/netrescue.conf:2: RUN_DIR: STATE_DIR /root is inside RUN_DIR /root, which a reboot empties; allowed: STATE_DIR outside RUN_DIR`},
 		{"STATE_DIR inside RUN_DIR", Host, "RUN_DIR=/run/x/\nSTATE_DIR=/run/x/state",
-			`/etc/netrescue.conf:2: STATE_DIR: /run/x/state is inside RUN_DIR /run/x/, which a reboot empties; allowed: a directory outside RUN_DIR`},
+			`/etc/netrescue.conf:2: STATE_DIR: STATE_DIR /run/x/state is inside RUN_DIR /run/x/, which a reboot empties; allowed: STATE_DIR outside RUN_DIR`},
 		{"bad size", Router, "LOG_MAX_BYTES=lots",
 			`/etc/netrescue.conf:1: LOG_MAX_BYTES: "lots" is not a size; allowed: a size from 4KiB to 1GiB (256KiB, 1MiB, or bytes)`},
 		{"bad vm id", Host, "VM_ID=router",

@@ -656,7 +656,8 @@ func checkURL(v string) error {
 	return nil
 }
 
-// validHostname reports a DNS name of letters, digits and hyphens in
+// validHostname reports a DNS name of letters, digits, hyphens and
+// underscores (a name in /etc/hosts or a local zone may have them) in
 // dot-separated labels of 1 to 63 characters, at most 253 in all.
 func validHostname(v string) bool {
 	v = strings.TrimSuffix(v, ".")
@@ -668,7 +669,7 @@ func validHostname(v string) bool {
 			return false
 		}
 		for _, r := range l {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
 				return false
 			}
 		}

@@ -67,6 +67,7 @@ type hostSide struct {
 	unpacked func(admindir string) bool // the netrescue package is unpacked (dpkg)
 	pkg      func(in *installer, ctx context.Context) error
 	migrate  func(in *installer, ctx context.Context) error
+	install  func(in *installer, ctx context.Context, src string) error
 	procs    func() ([]Proc, error) // the running processes, when Env.Procs is nil
 }
 
@@ -74,7 +75,7 @@ type hostSide struct {
 // package's check (dpkg) and the migration from the original
 // pve_host_monitor.sh loop.
 func (s HostSteps) WithHostSide() HostSteps {
-	s.side = &hostSide{unpacked: packageUnpacked, pkg: (*installer).packageHost, migrate: (*installer).migrateHost,
+	s.side = &hostSide{unpacked: packageUnpacked, pkg: (*installer).packageHost, migrate: (*installer).migrateHost, install: (*installer).installHost,
 		procs: func() ([]Proc, error) { return procs("/proc") }}
 	return s
 }

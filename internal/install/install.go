@@ -368,40 +368,8 @@ func (in *installer) install(ctx context.Context) error {
 		if err := in.sysupgrade(true, config.DefaultPath, "/usr/bin/netcheck", "/usr/bin/midnight-reset"); err != nil {
 			return err
 		}
-	} else {
-		if !in.pkg {
-			if err := in.env.Host.side.migrate(in, ctx); err != nil {
-				return err
-			}
-			if err := in.installBinaries(src); err != nil {
-				return err
-			}
-			if err := in.configStep(); err != nil {
-				return err
-			}
-			if err := in.key(); err != nil {
-				return err
-			}
-			if _, err := in.cronStep(ctx, false); err != nil {
-				return err
-			}
-		} else if err := in.migratePackaged(ctx); err != nil {
-			return err
-		}
-		if in.o.Router != "" {
-			if err := in.deploy(ctx); err != nil {
-				return err
-			}
-		} else {
-			in.ui.say("Pairing with the router")
-			cmd := in.selfCommand() + " --role host --router " + or(in.cfg.OpIP, DefaultRouterIP)
-			if in.o.Prefix != "" {
-				cmd += " --prefix " + in.o.Prefix
-			}
-			in.ui.info("not contacting the router now. To finish, run (it asks for the router's root password once):")
-			in.ui.info("  %s", cmd)
-			in.ui.note("to pair with the router, run: %s", cmd)
-		}
+	} else if err := in.env.Host.side.install(in, ctx, src); err != nil {
+		return err
 	}
 	in.statusStep(ctx)
 	switch {
@@ -413,6 +381,48 @@ func (in *installer) install(ctx context.Context) error {
 		in.ui.say("Done: the router is paired; the host side is the netrescue package's")
 	default:
 		in.ui.say("Done: the %s side is installed in %s", in.role, or(in.o.Prefix, "/"))
+	}
+	return nil
+}
+
+// installHost is install's host side (hostcheck only, through
+// WithHostSide, so that netcheck links none of it: SPEC §12): the
+// migration, the binaries from src, the config, the key and the cron
+// lines, or with the netrescue package only the migration; then the
+// router's pairing, or the command that does it.
+func (in *installer) installHost(ctx context.Context, src string) error {
+	if !in.pkg {
+		if err := in.env.Host.side.migrate(in, ctx); err != nil {
+			return err
+		}
+		if err := in.installBinaries(src); err != nil {
+			return err
+		}
+		if err := in.configStep(); err != nil {
+			return err
+		}
+		if err := in.key(); err != nil {
+			return err
+		}
+		if _, err := in.cronStep(ctx, false); err != nil {
+			return err
+		}
+	} else if err := in.migratePackaged(ctx); err != nil {
+		return err
+	}
+	if in.o.Router != "" {
+		if err := in.deploy(ctx); err != nil {
+			return err
+		}
+	} else {
+		in.ui.say("Pairing with the router")
+		cmd := in.selfCommand() + " --role host --router " + or(in.cfg.OpIP, DefaultRouterIP)
+		if in.o.Prefix != "" {
+			cmd += " --prefix " + in.o.Prefix
+		}
+		in.ui.info("not contacting the router now. To finish, run (it asks for the router's root password once):")
+		in.ui.info("  %s", cmd)
+		in.ui.note("to pair with the router, run: %s", cmd)
 	}
 	return nil
 }
