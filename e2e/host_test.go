@@ -1020,6 +1020,11 @@ func TestHostEndToEnd(t *testing.T) {
 		hookCmd := fmt.Sprintf(`echo "$NETRESCUE_EVENT" >> '%s'`, events)
 		l.reset(t, "REBOOT_CMD="+filepath.Join(l.bin, "REBOOT_DUD"), "ON_EVENT_CMD="+hookCmd, "METRICS_FILE="+prom)
 		r := l.hostcheck(t, "drill", "-live", "-yes")
+		// Written by the drill itself, from the real internet's state (up
+		// here), with the host reboot counted.
+		if v, ok := metric(t, prom, "netrescue_internet_up", ""); !ok || v != 1 {
+			t.Errorf("internet_up after drill -live = %v (present %v); want 1 (the drill's outage is pretended)", v, ok)
+		}
 		if r.code != 1 {
 			t.Errorf("drill -live exit %d; want 1 (REBOOT_DUD: the host did not reboot):\n%s%s", r.code, r.stdout, r.stderr)
 		}

@@ -95,6 +95,10 @@ func (h *host) drill(ctx context.Context, live bool) error {
 			return fmt.Errorf("drill: save state: %w", err)
 		}
 		h.logEvents(step)
+		// As a cron run: METRICS_FILE and HEARTBEAT_URL (its /fail for a
+		// step that failed) after the notifications; each probes the real
+		// internet, the drill's outage being pretended.
+		defer h.publish(ctx, step, obs, rs)
 		defer h.flushNotifications(ctx, obs)
 		return h.carryOut(ctx, store, st, obs, step, rs)
 	}

@@ -132,6 +132,12 @@ func (h *host) forgetRescue(ctx context.Context) {
 // (ctx cancelled) that arrives while systemctl is asked is the shutdown
 // reaching us: the query was killed, its empty answer means nothing, and
 // calling it a misfire would tear the mark of a reboot that is happening.
+//
+// Only "stopping" is a shutdown here, unlike in cancelled: the reboot
+// command has run and no SIGTERM came, so a systemd that does not answer
+// ("unknown", nothing) is taken for a misfire, told to the owner; a
+// shutdown that was only slow lands later and is counted then
+// (decider.lateReboot).
 func (h *host) stopping(ctx context.Context) bool {
 	return h.systemState(ctx) == "stopping" || ctx.Err() != nil
 }
