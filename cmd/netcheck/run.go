@@ -349,7 +349,9 @@ func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr
 		back.Cooling = old.Cooling
 	}
 	if !lost(perr, ladder.OutageFile) {
-		back.Outage.LastAction = old.Outage.LastAction
+		// The outage's last action, and an assist reboot's count among
+		// the day's assists.
+		back.Outage.LastAction, back.Outage.AssistDay, back.Outage.Assists = old.Outage.LastAction, old.Outage.AssistDay, old.Outage.Assists
 	}
 	if sos != "" {
 		back.SOS, back.SOSContent = true, sos

@@ -108,7 +108,7 @@ func stateChecks(cfg config.Config, now time.Time) ([]health.Check, ladder.State
 		out = append(out, health.Info("cooling", fmt.Sprintf("until %s (%v left): no reboot before then",
 			st.Cooling.Format(time.DateTime), st.Cooling.Sub(now).Round(time.Second))))
 	default:
-		out = append(out, health.Info("cooling", "expired; the next failed run lifts it (【熔断解除】)"))
+		out = append(out, health.Info("cooling", "expired: the next run lifts it (【熔断解除】 when it finds the net down)"))
 	}
 	if st.SOS {
 		out = append(out, health.Check{Name: "SOS", Detail: fmt.Sprintf("raised: %q — the router has stopped rescuing itself and waits for the host", st.SOSContent),

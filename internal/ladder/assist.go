@@ -65,10 +65,7 @@ func DecideAssist(cfg config.Config, st State, in AssistInput) AssistStep {
 			// no step of one, and must not become the "last action" of the
 			// next one.
 			d.next.Outage = st.Outage
-			if day := in.Now.Format(time.DateOnly); d.next.Outage.AssistDay != day {
-				d.next.Outage.AssistDay, d.next.Outage.Assists = day, 0
-			}
-			d.next.Outage.Assists++
+			d.next.Outage.AssistDay, d.next.Outage.Assists = in.Now.Format(time.DateOnly), st.Outage.assistsOn(in.Now, st.Count)+1
 			break
 		}
 		why, zh, detail := refusal(cfg, st, in, v, d.clock)

@@ -403,9 +403,11 @@ func TestAssistRebootsBounded(t *testing.T) {
 // rule 2): the day's assist reboots, and nothing else.
 func TestRecoveryStableReset(t *testing.T) {
 	cfg := testConfig()
+	var log []string
 	up := func(st State, from time.Time, minutes int) State {
 		for i := 0; i <= minutes; i++ {
-			st = Decide(cfg, st, Input{Now: from.Add(time.Duration(i) * time.Minute), Up: true, Uptime: time.Hour, BootID: "b"}).Next
+			s := Decide(cfg, st, Input{Now: from.Add(time.Duration(i) * time.Minute), Up: true, Uptime: time.Hour, BootID: "b"})
+			st, log = s.Next, append(log, msgs(s))
 		}
 		return st
 	}
@@ -422,13 +424,27 @@ func TestRecoveryStableReset(t *testing.T) {
 		// A damaged or missing net_outage (migrated from the original
 		// scripts) reads as no outage: the count still goes.
 		{"no outage record", State{Boot: "b", Count: 3}, 0, false},
+		// The outage's cooling goes with its reboots, also beside a kept
+		// assist: a new outage must not wait for it with a count of 1.
+		{"an outage's L3s and cooling beside today's assist", State{Boot: "b", Count: 9, Cooling: t0.Add(3 * time.Hour),
+			Outage: Outage{Since: t0.Add(-2 * time.Hour), LastAction: L3, AssistDay: "2026-11-25", Assists: 1}}, 1, false},
+		// A damaged net_outage: assists below 0 or above the count never
+		// make the count negative, nor keep more than it holds.
+		{"assists below 0", State{Boot: "b", Count: 3, Outage: Outage{AssistDay: "2026-11-25", Assists: -20}}, 0, false},
+		{"assists above the count", State{Boot: "b", Count: 2, Outage: Outage{Since: t0.Add(-time.Hour), AssistDay: "2026-11-25", Assists: 999999}}, 2, false},
 		// An assist's cooling runs to its end, then goes without a word.
 		{"today's 7th assist reboot, cooling 1h", State{Boot: "b", Count: 7, Cooling: t0.Add(time.Hour), Outage: Outage{AssistDay: "2026-11-25", Assists: 7}}, 7, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			log = nil
 			st := up(tc.st, t0, 31)
 			if st.Count != tc.wantCount || !st.Cooling.IsZero() != tc.wantCool {
 				t.Errorf("after 31 minutes up: count %d cooling %v; want %d, cooling %v", st.Count, st.Cooling, tc.wantCount, tc.wantCool)
+			}
+			// The reset says what it did: zeroed, or kept the host's.
+			if all := strings.Join(log, " | "); tc.st.Count > tc.wantCount &&
+				!strings.Contains(all, map[bool]string{true: "重启计数只保留今日应 PVE 请求的重启", false: "重启计数清零"}[tc.wantCount > 0]) {
+				t.Errorf("log %q; want the reset told as it was", all)
 			}
 			// Hours later, then an outage: no cooling is told lifted that
 			// ran out while the net was up.
@@ -438,5 +454,30 @@ func TestRecoveryStableReset(t *testing.T) {
 				t.Errorf("an outage hours later: count %d, log %q; want count %d and no 【熔断解除】", s.Next.Count, m, tc.wantCount)
 			}
 		})
+	}
+}
+
+// TestAssistsFollowTheCount: the host's acknowledgement of an SOS (count 0
+// over SSH) or a midnight-reset by hand zero the count behind the
+// ladder's back; the assists go with it at the next run, or the outage's
+// own L3s after it would be kept as if the host had asked for them.
+func TestAssistsFollowTheCount(t *testing.T) {
+	cfg := testConfig()
+	st := State{Boot: "b", Count: 0, Outage: Outage{AssistDay: "2026-11-25", Assists: 3}} // as the acknowledgement leaves it
+	st = Decide(cfg, st, Input{Now: t0, Up: false, Uptime: time.Hour, BootID: "b"}).Next
+	if st.Outage.Assists != 0 || st.Outage.AssistDay != "" {
+		t.Fatalf("after the acknowledgement, a run: assists %d on %q; want none", st.Outage.Assists, st.Outage.AssistDay)
+	}
+	st.Count = 3 // the outage's own L3s
+	for i := 1; i <= 31; i++ {
+		st = Decide(cfg, st, Input{Now: t0.Add(time.Duration(i) * time.Minute), Up: true, Uptime: time.Hour, BootID: "b"}).Next
+	}
+	if st.Count != 0 {
+		t.Errorf("count %d after the outage's recovery; want 0", st.Count)
+	}
+	// A damaged count of assists: the next assist reboot is the day's first.
+	s := DecideAssist(cfg, State{Count: 2, Outage: Outage{AssistDay: "2026-11-25", Assists: -50}}, AssistInput{Now: t0, Uptime: time.Hour, Step: assist.Reboot})
+	if s.Action != L3 || s.Next.Count != 3 || s.Next.Outage.Assists != 1 {
+		t.Errorf("assist reboot on assists=-50: action %v count %d assists %d; want L3, 3, 1", s.Action, s.Next.Count, s.Next.Outage.Assists)
 	}
 }

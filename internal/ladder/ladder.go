@@ -197,11 +197,29 @@ func (d *decider) run() {
 		d.missedMidnight()
 	}
 	d.pauseExpiry()
+	// The day's assists as they stand: none of another day, never more
+	// than the count (the host's acknowledgement or midnight-reset zeroed
+	// it), never below 0 (a damaged file).
+	if a := n.Outage.assistsOn(now, n.Count); a != n.Outage.Assists {
+		n.Outage.Assists = a
+	}
+	if n.Outage.Assists == 0 {
+		n.Outage.AssistDay = ""
+	}
 	if d.in.Up {
 		d.up()
 		return
 	}
 	d.down(now)
+}
+
+// assistsOn is the number of the host's assist reboots on now's day that
+// the count still holds.
+func (o Outage) assistsOn(now time.Time, count int) int {
+	if o.AssistDay != now.Format(time.DateOnly) {
+		return 0
+	}
+	return max(0, min(o.Assists, count))
 }
 
 // missedMidnight does midnight-reset's work at the first run after a boot
@@ -249,16 +267,13 @@ func (d *decider) up() {
 	// recovery of its own ends the LAN fault they were for. Reset with the
 	// rest, a fault that recurs all day would have "reboot #1" every time,
 	// never cooling, never the limit.
-	keep := 0
-	if n.Outage.AssistDay == now.Format(time.DateOnly) {
-		keep = min(n.Count, n.Outage.Assists)
-	}
+	keep := n.Outage.Assists // as run() left them: today's, within the count
 	if !n.Cooling.IsZero() && !coolingNow(*n, now) {
 		// Run out while up: nothing was held, nothing to lift (【熔断解除】
 		// is an outage's), and a later outage must not be told so.
 		n.Cooling, n.CoolingLogged = time.Time{}, false
 	}
-	// With reboots of the host's kept, so is their cooling, to its end.
+	// A count of the host's reboots alone keeps their cooling, to its end.
 	pending := n.Count > keep || keep == 0 && !n.Cooling.IsZero()
 	switch {
 	case !pending:
@@ -267,13 +282,14 @@ func (d *decider) up() {
 		n.Outage.UpSince = now
 	}
 	if pending && now.Sub(n.Outage.UpSince) >= d.cfg.RecoveryStable {
-		d.log(slog.LevelInfo, "【状态恢复】网络已稳定，重启计数清零",
-			slog.Duration("stable", now.Sub(n.Outage.UpSince).Round(time.Second)),
-			slog.Int("old_count", n.Count), slog.Int("count", keep))
-		n.Count, n.Outage.UpSince = keep, time.Time{}
-		if keep == 0 {
-			n.Cooling, n.CoolingLogged = time.Time{}, false
+		msg := "【状态恢复】网络已稳定，重启计数清零"
+		if keep > 0 {
+			msg = "【状态恢复】网络已稳定，重启计数只保留今日应 PVE 请求的重启"
 		}
+		d.log(slog.LevelInfo, msg, slog.Duration("stable", now.Sub(n.Outage.UpSince).Round(time.Second)),
+			slog.Int("old_count", n.Count), slog.Int("count", keep))
+		// The outage's cooling goes with its reboots, also beside kept ones.
+		n.Count, n.Cooling, n.CoolingLogged, n.Outage.UpSince = keep, time.Time{}, false, time.Time{}
 	}
 }
 
