@@ -6,6 +6,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/pve-op/network-rescue/internal/assist"
 	"github.com/pve-op/network-rescue/internal/config"
 )
 
@@ -14,6 +15,9 @@ import (
 // promises of SPEC §5: never L3 under SAFE_UPTIME, never an action while
 // cooling or under SOS, and SOS only once the count reaches L4_SOS_THRESHOLD;
 // and of SPEC §16: while paused, no action, no SOS raised, no count added.
+// The host's acknowledgements and assist reboots (SPEC §6, §14) come in
+// between: an assist reboot follows the rules of an L3, and the day's
+// assists stay within the count.
 func TestLadderInvariants(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		cfg := config.Default(config.Router)
@@ -41,6 +45,23 @@ func TestLadderInvariants(t *testing.T) {
 				now = now.Add(time.Duration(rapid.IntRange(-1440, 1440).Draw(t, "step")) * time.Minute)
 			case 3: // a person pauses the rescue (SPEC §16), or resumes it
 				st.PauseUntil = now.Add(time.Duration(rapid.IntRange(-10, 180).Draw(t, "pause")) * time.Minute)
+			case 4: // the host acknowledges an SOS over SSH (SPEC §6 step 6)
+				st.Count, st.Cooling, st.SOS = 0, time.Time{}, false
+			case 5, 6: // the host asks for a reboot (a LAN fault, SPEC §14)
+				up := max(now.Sub(boot), 0)
+				a := DecideAssist(cfg, st, AssistInput{Now: now, Uptime: up, Step: assist.Reboot})
+				if a.Action == L3 {
+					paused := !st.PauseUntil.IsZero() && now.Before(st.PauseUntil)
+					if st.SOS || coolingNow(st, now) || paused || up < cfg.SafeUptime || a.Next.Count >= cfg.L4SOSThreshold || a.Next.Count != st.Count+1 {
+						t.Fatalf("run %d: assist reboot with SOS %v, cooling %v, paused %v, uptime %v, count %d -> %d (SOS at %d)",
+							i, st.SOS, st.Cooling, paused, up, st.Count, a.Next.Count, cfg.L4SOSThreshold)
+					}
+					st = a.Next
+					bootN++
+					now = now.Add(RebootTime)
+					boot = now
+					st.Boot, st.Streak, st.SOSLogged, st.CoolingLogged = "", 0, time.Time{}, false
+				}
 			}
 			now = now.Add(time.Minute)
 			in := Input{Now: now, Up: rapid.IntRange(0, 9).Draw(t, "up") == 0, Uptime: max(now.Sub(boot), 0),
@@ -64,6 +85,9 @@ func TestLadderInvariants(t *testing.T) {
 				t.Fatalf("run %d: SOS raised at count %d < %d", i, s.Next.Count, cfg.L4SOSThreshold)
 			case s.Next.Count > st.Count+1:
 				t.Fatalf("run %d: count jumped %d -> %d", i, st.Count, s.Next.Count)
+			case s.Next.Count < 0 || s.Next.Outage.Assists < 0 || s.Next.Outage.Assists > s.Next.Count:
+				// The day's assists are reboots the count holds (SPEC §14).
+				t.Fatalf("run %d: count %d, assists %d", i, s.Next.Count, s.Next.Outage.Assists)
 			case !in.Up && in.NextHop == HopAnswers && (s.Action == L3 || s.Next.SOS && !st.SOS || s.Next.Count != st.Count):
 				// SPEC §14: the next hop answers, nothing beyond it does.
 				t.Fatalf("run %d: next hop answers, yet action %v, SOS %v -> %v, count %d -> %d",
