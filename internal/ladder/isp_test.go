@@ -481,3 +481,43 @@ func TestAssistsFollowTheCount(t *testing.T) {
 		t.Errorf("assist reboot on assists=-50: action %v count %d assists %d; want L3, 3, 1", s.Action, s.Next.Count, s.Next.Outage.Assists)
 	}
 }
+
+// TestRecoveryStableUptime: RECOVERY_STABLE is time the net stayed up, so
+// it is bounded by the uptime: a router without a hardware clock boots
+// days behind until NTP sets it forward; the up_since its first run
+// stamped made the reset's "stable" days long, and the count went at the
+// run after NTP (after an L3 of the router's own, or an assist reboot,
+// whose assist_day the clock behind also took for another day's). An
+// assist reboot between is no time the net stayed up either.
+func TestRecoveryStableUptime(t *testing.T) {
+	cfg := testConfig()
+	behind := t0.AddDate(0, 0, -5) // sysfixtime: the newest file in /etc
+	for _, tc := range []struct {
+		name      string
+		st        State
+		wantCount int
+	}{
+		{"an outage's L3", State{Count: 3, Outage: Outage{Since: t0.Add(-time.Hour), LastAction: L3}}, 0},
+		{"the day's 7th assist reboot", State{Count: 7, Cooling: t0.Add(time.Hour), Outage: Outage{AssistDay: "2026-11-25", Assists: 7}}, 7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := tc.st
+			// The boot: two runs before NTP, then NTP; the count stays
+			// until the net has been up RECOVERY_STABLE since the boot.
+			var log []string
+			for i, now := range []time.Time{behind.Add(time.Minute), behind.Add(2 * time.Minute), t0.Add(3 * time.Minute), t0.Add(10 * time.Minute)} {
+				s := Decide(cfg, st, Input{Now: now, Up: true, Uptime: time.Duration(i+1) * time.Minute, BootID: "new"})
+				st, log = s.Next, append(log, msgs(s))
+			}
+			if st.Count != tc.st.Count {
+				t.Errorf("4 minutes after the boot: count %d; want %d kept (log %q)", st.Count, tc.st.Count, log)
+			}
+			for i := 11; i <= 40; i++ {
+				st = Decide(cfg, st, Input{Now: t0.Add(time.Duration(i) * time.Minute), Up: true, Uptime: time.Duration(i-6) * time.Minute, BootID: "new"}).Next
+			}
+			if st.Count != tc.wantCount {
+				t.Errorf("34 minutes after the boot: count %d; want %d", st.Count, tc.wantCount)
+			}
+		})
+	}
+}

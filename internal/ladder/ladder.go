@@ -214,9 +214,11 @@ func (d *decider) run() {
 }
 
 // assistsOn is the number of the host's assist reboots on now's day that
-// the count still holds.
+// the count still holds. Those of an earlier day are gone (midnight-reset
+// zeroed the count); a day after now's is a clock behind (no RTC, before
+// NTP), not another day: they count.
 func (o Outage) assistsOn(now time.Time, count int) int {
-	if o.AssistDay != now.Format(time.DateOnly) {
+	if o.AssistDay < now.Format(time.DateOnly) {
 		return 0
 	}
 	return max(0, min(o.Assists, count))
@@ -281,12 +283,14 @@ func (d *decider) up() {
 	case n.Outage.UpSince.IsZero() || n.Outage.UpSince.After(now):
 		n.Outage.UpSince = now
 	}
-	if pending && now.Sub(n.Outage.UpSince) >= d.cfg.RecoveryStable {
+	// Up since then, and since the boot: a reboot between (the host's
+	// assist) or a clock set forward by NTP is no time the net stayed up.
+	if stable := min(now.Sub(n.Outage.UpSince), d.in.Uptime); pending && stable >= d.cfg.RecoveryStable {
 		msg := "【状态恢复】网络已稳定，重启计数清零"
 		if keep > 0 {
 			msg = "【状态恢复】网络已稳定，重启计数只保留今日应 PVE 请求的重启"
 		}
-		d.log(slog.LevelInfo, msg, slog.Duration("stable", now.Sub(n.Outage.UpSince).Round(time.Second)),
+		d.log(slog.LevelInfo, msg, slog.Duration("stable", stable.Round(time.Second)),
 			slog.Int("old_count", n.Count), slog.Int("count", keep))
 		// The outage's cooling goes with its reboots, also beside kept ones.
 		n.Count, n.Cooling, n.CoolingLogged, n.Outage.UpSince = keep, time.Time{}, false, time.Time{}
