@@ -65,7 +65,13 @@ func DecideAssist(cfg config.Config, st State, in AssistInput) AssistStep {
 			// no step of one, and must not become the "last action" of the
 			// next one.
 			d.next.Outage = st.Outage
-			d.next.Outage.AssistDay, d.next.Outage.Assists = in.Now.Format(time.DateOnly), st.Outage.assistsOn(in.Now, st.Count)+1
+			// Stamped with the later day: a clock behind (no RTC, before
+			// NTP) must not date the day's assists back, to be dropped.
+			n, day := st.Outage.assistsOn(in.Now, st.Count), in.Now.Format(time.DateOnly)
+			if n > 0 {
+				day = max(day, st.Outage.AssistDay)
+			}
+			d.next.Outage.AssistDay, d.next.Outage.Assists = day, n+1
 			break
 		}
 		why, zh, detail := refusal(cfg, st, in, v, d.clock)

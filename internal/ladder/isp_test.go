@@ -406,7 +406,8 @@ func TestRecoveryStableReset(t *testing.T) {
 	var log []string
 	up := func(st State, from time.Time, minutes int) State {
 		for i := 0; i <= minutes; i++ {
-			s := Decide(cfg, st, Input{Now: from.Add(time.Duration(i) * time.Minute), Up: true, Uptime: time.Hour, BootID: "b"})
+			now := from.Add(time.Duration(i) * time.Minute)
+			s := Decide(cfg, st, Input{Now: now, Up: true, Uptime: time.Hour + now.Sub(t0), BootID: "b"})
 			st, log = s.Next, append(log, msgs(s))
 		}
 		return st
@@ -470,7 +471,7 @@ func TestAssistsFollowTheCount(t *testing.T) {
 	}
 	st.Count = 3 // the outage's own L3s
 	for i := 1; i <= 31; i++ {
-		st = Decide(cfg, st, Input{Now: t0.Add(time.Duration(i) * time.Minute), Up: true, Uptime: time.Hour, BootID: "b"}).Next
+		st = Decide(cfg, st, Input{Now: t0.Add(time.Duration(i) * time.Minute), Up: true, Uptime: time.Hour + time.Duration(i)*time.Minute, BootID: "b"}).Next
 	}
 	if st.Count != 0 {
 		t.Errorf("count %d after the outage's recovery; want 0", st.Count)
@@ -519,5 +520,36 @@ func TestRecoveryStableUptime(t *testing.T) {
 				t.Errorf("34 minutes after the boot: count %d; want %d", st.Count, tc.wantCount)
 			}
 		})
+	}
+}
+
+// TestRecoveryStableClockSteps: the stable time is the boot's own (its
+// uptime since the run that found the net up), so that a clock step while
+// up — NTP after an outage late in a boot that started days behind, or
+// any step forward — does not count as time the net stayed up; and an
+// assist reboot taken while the clock is behind dates the day's assists
+// no earlier than they were.
+func TestRecoveryStableClockSteps(t *testing.T) {
+	cfg := testConfig()
+	boot := 48 * time.Hour
+	st := State{Boot: "b", Count: 2, Outage: Outage{Since: t0.Add(-time.Hour), LastAction: L3}}
+	for i, step := range []time.Duration{0, 3 * time.Hour, 0} { // a clock step of 3 h at the second run
+		now := t0.Add(time.Duration(i)*time.Minute + step)
+		st = Decide(cfg, st, Input{Now: now, Up: true, Uptime: boot + time.Duration(i)*time.Minute, BootID: "b"}).Next
+	}
+	if st.Count != 2 {
+		t.Errorf("2 minutes after the recovery, the clock stepped 3 h: count %d; want 2 kept", st.Count)
+	}
+	for i := 3; i <= 31; i++ {
+		st = Decide(cfg, st, Input{Now: t0.Add(3*time.Hour + time.Duration(i)*time.Minute), Up: true, Uptime: boot + time.Duration(i)*time.Minute, BootID: "b"}).Next
+	}
+	if st.Count != 0 {
+		t.Errorf("31 minutes up on the boot's clock: count %d; want 0", st.Count)
+	}
+
+	behind := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	a := DecideAssist(cfg, State{Count: 2, Outage: Outage{AssistDay: "2026-11-25", Assists: 2}}, AssistInput{Now: behind, Uptime: time.Hour, Step: assist.Reboot})
+	if a.Action != L3 || a.Next.Outage.AssistDay != "2026-11-25" || a.Next.Outage.Assists != 3 {
+		t.Errorf("an assist reboot at a clock behind: %v, assists %d on %q; want L3, 3 on 2026-11-25", a.Action, a.Next.Outage.Assists, a.Next.Outage.AssistDay)
 	}
 }

@@ -61,6 +61,10 @@ type State struct {
 	Streak        int       // consecutive failed runs
 	SOSLogged     time.Time // last "still waiting" line under SOS
 	CoolingLogged bool      // 【冷却】 was logged for the current deadline
+	// UpAt is the uptime at which this boot's runs found the net up with a
+	// reset pending (0: none): RECOVERY_STABLE counts on the boot's own
+	// clock, which no clock step (NTP after a boot days behind) moves.
+	UpAt time.Duration
 }
 
 // Outage records an outage across reboots, so that a recovery after an L3
@@ -187,7 +191,7 @@ func (d *decider) run() {
 	now := d.in.Now
 	if n.Boot != d.in.BootID || n.Boot == "" {
 		// Rule 1: the first run after a boot (RUN_DIR was emptied).
-		n.Boot, n.Streak, n.SOSLogged, n.CoolingLogged = d.in.BootID, 0, time.Time{}, false
+		n.Boot, n.Streak, n.SOSLogged, n.CoolingLogged, n.UpAt = d.in.BootID, 0, time.Time{}, false, 0
 		attrs := []slog.Attr{slog.Duration("uptime", d.in.Uptime.Round(time.Second)), slog.Int("count", n.Count)}
 		if !n.Cooling.IsZero() {
 			attrs = append(attrs, slog.String("cooling_until", d.clock(n.Cooling)))
@@ -279,13 +283,21 @@ func (d *decider) up() {
 	pending := n.Count > keep || keep == 0 && !n.Cooling.IsZero()
 	switch {
 	case !pending:
-		n.Outage.UpSince = time.Time{}
+		n.Outage.UpSince, n.UpAt = time.Time{}, 0
 	case n.Outage.UpSince.IsZero() || n.Outage.UpSince.After(now):
 		n.Outage.UpSince = now
 	}
-	// Up since then, and since the boot: a reboot between (the host's
-	// assist) or a clock set forward by NTP is no time the net stayed up.
-	if stable := min(now.Sub(n.Outage.UpSince), d.in.Uptime); pending && stable >= d.cfg.RecoveryStable {
+	if pending && (n.UpAt == 0 || n.UpAt > d.in.Uptime) {
+		n.UpAt = d.in.Uptime // 0 when unknown: none
+	}
+	// The time the net stayed up, on the boot's clock: a reboot between
+	// (the host's assist) or a clock set forward by NTP is none of it.
+	// By the wall clock only when the uptime cannot be read.
+	stable := now.Sub(n.Outage.UpSince)
+	if d.in.Uptime > 0 && n.UpAt > 0 {
+		stable = d.in.Uptime - n.UpAt
+	}
+	if pending && stable >= d.cfg.RecoveryStable {
 		msg := "【状态恢复】网络已稳定，重启计数清零"
 		if keep > 0 {
 			msg = "【状态恢复】网络已稳定，重启计数只保留今日应 PVE 请求的重启"
@@ -293,14 +305,14 @@ func (d *decider) up() {
 		d.log(slog.LevelInfo, msg, slog.Duration("stable", stable.Round(time.Second)),
 			slog.Int("old_count", n.Count), slog.Int("count", keep))
 		// The outage's cooling goes with its reboots, also beside kept ones.
-		n.Count, n.Cooling, n.CoolingLogged, n.Outage.UpSince = keep, time.Time{}, false, time.Time{}
+		n.Count, n.Cooling, n.CoolingLogged, n.Outage.UpSince, n.UpAt = keep, time.Time{}, false, time.Time{}, 0
 	}
 }
 
 // down is rule 3.
 func (d *decider) down(now time.Time) {
 	n := &d.next
-	n.Outage.UpSince = time.Time{}
+	n.Outage.UpSince, n.UpAt = time.Time{}, 0
 	if n.Outage.Since.IsZero() || n.Outage.Since.After(now) {
 		n.Outage.Since = now
 	}

@@ -176,14 +176,29 @@ func TestDecideRules(t *testing.T) {
 					t.Errorf("count %d; want 3", n.Count)
 				}
 			}},
+		// Up since 30 minutes of this boot's uptime ago (UpAt).
 		{name: "count and cooling reset after RECOVERY_STABLE",
-			st: State{Boot: "b", Count: 3, Cooling: t0.Add(time.Hour), Outage: Outage{UpSince: t0.Add(-30 * time.Minute)}},
+			st: State{Boot: "b", Count: 3, Cooling: t0.Add(time.Hour), Outage: Outage{UpSince: t0.Add(-30 * time.Minute)}, UpAt: long - 30*time.Minute},
 			in: up(long), wantMsg: []string{"重启计数清零"},
 			check: func(t *testing.T, n State) {
-				if n.Count != 0 || !n.Cooling.IsZero() || n.Outage != (Outage{}) {
+				if n.Count != 0 || !n.Cooling.IsZero() || n.Outage != (Outage{}) || n.UpAt != 0 {
 					t.Errorf("state %+v; want count 0, no cooling, no outage", n)
 				}
 			}},
+		// The wall clock says 30 minutes (NTP set it forward), the boot's
+		// clock 2: no reset yet.
+		{name: "RECOVERY_STABLE on the boot's clock, not the wall clock",
+			st:        State{Boot: "b", Count: 3, Outage: Outage{UpSince: t0.Add(-30 * time.Minute)}, UpAt: long - 2*time.Minute},
+			in:        up(long),
+			wantNoMsg: []string{"重启计数清零"},
+			check: func(t *testing.T, n State) {
+				if n.Count != 3 || n.UpAt != long-2*time.Minute {
+					t.Errorf("state %+v; want count 3 kept, UpAt as it was", n)
+				}
+			}},
+		// The uptime cannot be read (0): the wall clock, as before.
+		{name: "RECOVERY_STABLE by the wall clock when the uptime is unknown",
+			st: State{Boot: "b", Count: 3, Outage: Outage{UpSince: t0.Add(-30 * time.Minute)}}, in: up(0), wantMsg: []string{"重启计数清零"}},
 		{name: "RECOVERY_STABLE=0 resets at once", cfg: func(c *config.Config) { c.RecoveryStable = 0 },
 			st: State{Boot: "b", Count: 3, Outage: Outage{Since: t0.Add(-time.Hour), LastAction: L3}}, in: up(long),
 			wantMsg: []string{"【状态恢复】网络已恢复", "重启计数清零"}},

@@ -168,4 +168,18 @@ func TestAssistsPersist(t *testing.T) {
 	if st, _ := s.Load(t0, time.Hour); st.Outage.Assists != 0 {
 		t.Errorf("assists=x read as %d; want 0", st.Outage.Assists)
 	}
+	// A day that is no date is none (it compared after every real day).
+	if err := os.WriteFile(filepath.Join(s.StateDir, OutageFile), []byte("assist_day=garbage\nassists=5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.Load(t0, time.Hour); st.Outage.AssistDay != "" || st.Outage.assistsOn(t0, 5) != 0 {
+		t.Errorf("assist_day=garbage read as %q, %d assists; want none", st.Outage.AssistDay, st.Outage.assistsOn(t0, 5))
+	}
+	// The boot's uptime at the net's return is kept in RUN_DIR.
+	if err := s.Save(State{}, State{Boot: "b", UpAt: 90 * time.Second}, false); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.Load(t0, time.Hour); st.UpAt != 90*time.Second {
+		t.Errorf("UpAt loaded as %v; want 1m30s", st.UpAt)
+	}
 }

@@ -103,7 +103,10 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		problems = append(problems, err)
 	} else if ok {
 		st.Outage = Outage{Since: state.RecordTime(rec["since"], loc), LastAction: parseAction(rec["last_action"]),
-			UpSince: state.RecordTime(rec["up_since"], loc), ISP: parseISP(rec["isp"]), AssistDay: rec["assist_day"]}
+			UpSince: state.RecordTime(rec["up_since"], loc), ISP: parseISP(rec["isp"])}
+		if _, err := time.Parse(time.DateOnly, rec["assist_day"]); err == nil {
+			st.Outage.AssistDay = rec["assist_day"] // else damaged: none
+		}
 		st.Outage.Assists, _ = strconv.Atoi(rec["assists"]) // damaged: none
 	}
 
@@ -127,6 +130,8 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		}
 		st.SOSLogged = state.RecordTime(rec["sos_logged"], loc)
 		st.CoolingLogged = rec["cooling_logged"] == "1"
+		ms, _ := strconv.ParseInt(rec["up_at_ms"], 10, 64) // damaged: none
+		st.UpAt = max(time.Duration(ms)*time.Millisecond, 0)
 	}
 	// Maintenance mode (SPEC §16): damaged is no pause.
 	if until, err := pause.Read(s.StateDir, now); err != nil {
@@ -260,7 +265,7 @@ func (s Store) persist(ops []persistOp, repair bool) *PersistError {
 // fallback in STATE_DIR while RUN_DIR cannot be written (SPEC §15).
 func (s Store) saveVolatile(old, next State, dirty bool) *VolatileError {
 	if !dirty && old.Boot == next.Boot && old.Streak == next.Streak && old.SOSLogged.Equal(next.SOSLogged) &&
-		old.CoolingLogged == next.CoolingLogged {
+		old.CoolingLogged == next.CoolingLogged && old.UpAt == next.UpAt {
 		return nil
 	}
 	cl := "0"
@@ -268,7 +273,7 @@ func (s Store) saveVolatile(old, next State, dirty bool) *VolatileError {
 		cl = "1"
 	}
 	rec := state.Record{"boot": next.Boot, "streak": strconv.Itoa(next.Streak),
-		"sos_logged": state.RecordTimeString(next.SOSLogged), "cooling_logged": cl}
+		"sos_logged": state.RecordTimeString(next.SOSLogged), "cooling_logged": cl, "up_at_ms": strconv.FormatInt(next.UpAt.Milliseconds(), 10)}
 	vpath := filepath.Join(s.RunDir, VolatileFile)
 	err := os.MkdirAll(s.RunDir, 0o700)
 	if err == nil && dirty {
