@@ -287,15 +287,19 @@ func (d *decider) up() {
 	case n.Outage.UpSince.IsZero() || n.Outage.UpSince.After(now):
 		n.Outage.UpSince = now
 	}
-	if pending && (n.UpAt == 0 || n.UpAt > d.in.Uptime) {
-		n.UpAt = d.in.Uptime // 0 when unknown: none
+	if pending && d.in.Uptime > 0 && (n.UpAt == 0 || n.UpAt > d.in.Uptime) {
+		n.UpAt = d.in.Uptime
 	}
 	// The time the net stayed up, on the boot's clock: a reboot between
 	// (the host's assist) or a clock set forward by NTP is none of it.
-	// By the wall clock only when the uptime cannot be read.
+	// An uptime unread this run (0) waits for the next, when this boot's
+	// is known; by the wall clock only when it never was.
 	stable := now.Sub(n.Outage.UpSince)
-	if d.in.Uptime > 0 && n.UpAt > 0 {
+	switch {
+	case d.in.Uptime > 0 && n.UpAt > 0:
 		stable = d.in.Uptime - n.UpAt
+	case n.UpAt > 0:
+		stable = 0
 	}
 	if pending && stable >= d.cfg.RecoveryStable {
 		msg := "【状态恢复】网络已稳定，重启计数清零"

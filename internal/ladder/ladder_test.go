@@ -196,7 +196,18 @@ func TestDecideRules(t *testing.T) {
 					t.Errorf("state %+v; want count 3 kept, UpAt as it was", n)
 				}
 			}},
-		// The uptime cannot be read (0): the wall clock, as before.
+		// The uptime unread this run, this boot's known: the run waits
+		// (the wall clock, stepped, would reset at once) and keeps UpAt
+		// (cleared, the wait would start over and RUN_DIR be rewritten).
+		{name: "RECOVERY_STABLE waits out an uptime unread this run",
+			st: State{Boot: "b", Count: 3, Outage: Outage{UpSince: t0.Add(-3 * time.Hour)}, UpAt: 40 * time.Minute}, in: up(0),
+			wantNoMsg: []string{"重启计数清零"},
+			check: func(t *testing.T, n State) {
+				if n.Count != 3 || n.UpAt != 40*time.Minute {
+					t.Errorf("state %+v; want count 3 and UpAt 40m kept", n)
+				}
+			}},
+		// The uptime never read this boot (0): the wall clock, as before.
 		{name: "RECOVERY_STABLE by the wall clock when the uptime is unknown",
 			st: State{Boot: "b", Count: 3, Outage: Outage{UpSince: t0.Add(-30 * time.Minute)}}, in: up(0), wantMsg: []string{"重启计数清零"}},
 		{name: "RECOVERY_STABLE=0 resets at once", cfg: func(c *config.Config) { c.RecoveryStable = 0 },

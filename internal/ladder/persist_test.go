@@ -182,4 +182,14 @@ func TestAssistsPersist(t *testing.T) {
 	if st, _ := s.Load(t0, time.Hour); st.UpAt != 90*time.Second {
 		t.Errorf("UpAt loaded as %v; want 1m30s", st.UpAt)
 	}
+	// Damaged: none (a number that overflowed read as 448µs, and the next
+	// up run reset the count at once).
+	for _, v := range []string{"18446744073710", "-5", "x"} {
+		if err := os.WriteFile(filepath.Join(s.RunDir, VolatileFile), []byte("boot=b\nstreak=0\nup_at_ms="+v+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := s.Load(t0, time.Hour); st.UpAt != 0 {
+			t.Errorf("up_at_ms=%s loaded as %v; want none", v, st.UpAt)
+		}
+	}
 }

@@ -130,8 +130,9 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		}
 		st.SOSLogged = state.RecordTime(rec["sos_logged"], loc)
 		st.CoolingLogged = rec["cooling_logged"] == "1"
-		ms, _ := strconv.ParseInt(rec["up_at_ms"], 10, 64) // damaged: none
-		st.UpAt = max(time.Duration(ms)*time.Millisecond, 0)
+		if ms, err := strconv.ParseInt(rec["up_at_ms"], 10, 64); err == nil && ms > 0 && ms < 1e12 { // damaged: none
+			st.UpAt = time.Duration(ms) * time.Millisecond
+		}
 	}
 	// Maintenance mode (SPEC §16): damaged is no pause.
 	if until, err := pause.Read(s.StateDir, now); err != nil {
