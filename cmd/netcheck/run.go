@@ -224,7 +224,13 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		log.Error("【严重错误】无法读取开机时间，物理重启被安全锁挡住", "err", err)
 	}
 	if in.BootID, err = e.BootID(); err != nil {
-		in.BootID = "unknown"
+		// The boot last seen, not a new one: /proc failing (the uptime
+		// with it) is no reboot, and a false 【启动】 would start the
+		// streak over and RECOVERY_STABLE's wait by the wall clock. A
+		// real reboot emptied RUN_DIR: no boot was seen.
+		if in.BootID = st.Boot; in.BootID == "" {
+			in.BootID = "unknown"
+		}
 	}
 
 	step := ladder.Decide(cfg, st, in)
