@@ -1004,6 +1004,28 @@ func TestHostEndToEnd(t *testing.T) {
 				}
 			})
 		}
+		// The drill decides from the real state, as a cron run would:
+		// today's mark means no host step today (not the dry run's own
+		// state, which has no mark).
+		t.Run("mark dated today", func(t *testing.T) {
+			l.reset(t)
+			mark := "date=" + hostToday() + "\nreason=SOS earlier today\n"
+			if err := os.WriteFile(l.mark, []byte(mark), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := l.hostcheck(t, "drill")
+			if r.code != 0 {
+				t.Fatalf("drill exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			hostInOrder(t, "drill stdout", r.stdout,
+				"3. the real decision (dry run)",
+				"(the mark says today's host rescue is spent: a real run would do nothing)",
+				"=> action: none",
+				"5. router state put back exactly as before")
+			if got := readFile(t, l.mark); got != mark || exists(l.actions) {
+				t.Errorf("drill changed the mark (%q) or acted (%q)", got, l.calls(t))
+			}
+		})
 	})
 
 	// drill -live carries the decision out as a cron run would (SPEC §7,

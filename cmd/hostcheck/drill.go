@@ -62,10 +62,13 @@ func (h *host) drill(ctx context.Context, live bool) error {
 	}
 	defer restore()
 
+	// The real state, also in a dry run: the drill shows what a cron run
+	// would do today (a mark dated today makes it do nothing). The dry
+	// run's own state is for DRY_RUN=1 runs; the drill saves nothing.
+	st, _ := h.store().Load(h.loc)
 	if !live {
 		h.cfg.DryRun = true
 	}
-	st, _ := h.store().Load(h.loc)
 	obs := h.observeBasics()
 	obs.NetKnown, obs.NetUp, obs.NetDetail = true, false, "drill: internet pretended down"
 	say("3. the real decision (%s), internet pretended down:", map[bool]string{true: "LIVE", false: "dry run"}[live])
