@@ -158,8 +158,26 @@ func Summarize(r io.Reader) ([]Month, error) {
 			}
 		case strings.HasPrefix(msg, "【L3-动作】"):
 			m.Reboots++
-		case strings.HasPrefix(msg, "【严重错误】状态无法保存，为防止无限重启") && (l.Attrs["action"] == "L3" || l.Attrs["step"] == "reboot") && m.Reboots > 0:
-			m.Reboots-- // the L3 logged just before was withheld: no reboot
+		case strings.HasPrefix(msg, "【严重错误】状态无法保存，为防止"):
+			// The step logged just before was withheld: its state could
+			// not be saved. netcheck: an L3, or the host's assist reboot
+			// (step=reboot); hostcheck: a VM step or an assist request
+			// (it logs a host reboot only after saving).
+			n := new(int)
+			switch l.Attrs["action"] {
+			case "L3":
+				n = &m.Reboots
+			case "vm-restart":
+				n = &m.VMRestarts
+			case "vm-start", "vm-resume":
+				n = &m.VMStarts
+			case "assist":
+				n = &m.Assists
+			}
+			if l.Attrs["step"] == "reboot" {
+				n = &m.Reboots
+			}
+			*n = max(*n-1, 0)
 		case strings.HasPrefix(msg, "【严重错误】状态无法保存，SOS 未能写入") && m.SOS > 0:
 			m.SOS-- // the 【SOS】 logged just before was withheld: no SOS
 		case strings.HasPrefix(msg, "【SOS】"):

@@ -267,9 +267,19 @@ func TestWriteMedian(t *testing.T) {
 // not counted: a host reboot that misfired (【回退】 after its 【终极动作】:
 // a misfire, no reboot), and on the router an SOS withheld because the
 // state directory could not be written (netcheck logs 【SOS】 then
-// 【严重错误】状态无法保存，SOS 未能写入).
+// 【严重错误】状态无法保存，SOS 未能写入), and on the host the VM start,
+// cold restart and assist request whose state could not be saved
+// (hostcheck logs the step's line, then 【严重错误】状态无法保存，为防止重复重启…
+// action=…, and does not act).
 func TestSummarizeWithheld(t *testing.T) {
 	log := strings.Join([]string{
+		"2026-11-02 09:00:00 WRN 【终极动作】启动已停止的 OpenWrt 虚拟机。 vm_id=100 qmpstatus=stopped start_today=1",
+		"2026-11-02 09:00:00 ERR 【严重错误】状态无法保存，为防止重复重启，本次不执行动作 action=vm-start err=\"save state: mkdir x: not a directory\"",
+		"2026-11-02 09:05:00 WRN 【终极动作】冷重启 OpenWrt 虚拟机 (qm stop/start)。 vm_id=100 reason=x",
+		"2026-11-02 09:05:00 ERR 【严重错误】状态无法保存，为防止重复重启，本次不执行动作 action=vm-restart err=x",
+		"2026-11-02 09:10:00 WRN 【LAN】请求 OpenWrt 协助。 step=dns fault=dns",
+		"2026-11-02 09:10:00 ERR 【严重错误】状态无法保存，为防止重复重启，本次不执行动作 action=assist err=x",
+		"2026-11-02 09:15:00 WRN 【终极动作】恢复已暂停的 OpenWrt 虚拟机 (qm resume)。 vm_id=100",
 		"2026-11-03 10:30:01 WRN 【终极动作】删除 SOS 成功。PVE 物理机将在 10 秒后执行优雅重启... reason=\"SOS count=10\"",
 		"2026-11-03 10:31:15 ERR 【严重错误】检测到 PVE 未能成功重启！命令执行失效。 cmd=x fallback=y",
 		"2026-11-03 10:31:15 ERR 【回退】正在撕毁免死金牌，以便在下个检测周期重试。 mark=/root/pve_did_reboot_today",
@@ -281,8 +291,8 @@ func TestSummarizeWithheld(t *testing.T) {
 	if err != nil || len(months) != 1 {
 		t.Fatalf("Summarize = %+v, %v", months, err)
 	}
-	if m := months[0]; m.HostReboots != 0 || m.Misfires != 1 || m.SOS != 1 {
-		t.Errorf("month = %+v; want no host reboot, 1 misfire, 1 SOS (the withheld one not counted)", m)
+	if m := months[0]; m.HostReboots != 0 || m.Misfires != 1 || m.SOS != 1 || m.VMStarts != 1 || m.VMRestarts != 0 || m.Assists != 0 {
+		t.Errorf("month = %+v; want no host reboot, 1 misfire, 1 SOS (the withheld one not counted), 1 VM start (the resume), no VM restart, no assist", m)
 	}
 }
 
