@@ -945,6 +945,37 @@ func TestHostEndToEnd(t *testing.T) {
 		}
 	})
 
+	// A damaged hostcheck.state spends the day's host reboot and cold
+	// restart (the once-a-day rules hold through it), but leaves one VM
+	// start: a stopped router VM is started, the damage logged (SPEC §13
+	// rule 4, §15).
+	t.Run("damaged state, VM stopped", func(t *testing.T) {
+		l.reset(t, "VM_ID=100")
+		l.cut(t)
+		if err := os.MkdirAll(l.state, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(l.state, "hostcheck.state"), []byte("garbage!!\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		vmState := filepath.Join(l.h, "qm_vm_state")
+		if err := os.WriteFile(vmState, []byte("stopped\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(vmState)
+		l.stopDropbear() // a stopped VM answers no SSH
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Errorf("exit %d: %s", r.code, r.stderr)
+		}
+		if got := strings.Join(l.calls(t, "QM"), ","); got != "QM start 100" {
+			t.Errorf("calls = %q; want QM start 100", got)
+		}
+		hostInOrder(t, "log", readFile(t, l.log), "【严重错误】状态文件损坏", "garbage!!", "【终极动作】启动已停止的 OpenWrt 虚拟机。", "vm_id=100")
+		if rec := readFile(t, filepath.Join(l.state, "hostcheck.state")); !strings.Contains(rec, "vm_start_date="+hostToday()) {
+			t.Errorf("state = %q; want the start recorded today", rec)
+		}
+	})
+
 	// SPEC §13 rule 2: a paused router VM (no SSH, no SOS) is resumed by the
 	// next run that finds the internet down.
 	t.Run("paused VM is resumed", func(t *testing.T) {

@@ -188,7 +188,7 @@ type host struct {
 }
 
 func (h *host) store() rescue.Store {
-	s := rescue.Store{Mark: h.cfg.PVEMark, StateDir: h.cfg.StateDir, Now: h.e.Now}
+	s := rescue.Store{Mark: h.cfg.PVEMark, StateDir: h.cfg.StateDir, Now: h.e.Now, VMStartMax: h.cfg.VMStartMax}
 	if h.cfg.DryRun {
 		s = s.DryRun()
 	}

@@ -309,7 +309,7 @@ func HostRescueOutlook(st State, now time.Time) (ok bool, detail string) {
 	case st.HasMark && spent(st.Mark.Date, now):
 		return true, fmt.Sprintf("dated %s (%s): today's host rescue is spent until midnight-reset", st.Mark.Date, st.Mark.Reason)
 	case spent(st.LastReboot, now):
-		return true, "no mark, but the host rebooted on " + st.LastReboot + ": today's host rescue is spent until midnight"
+		return true, "no mark, but " + RecordFile + " dates the last host reboot " + st.LastReboot + " (a damaged record counts as one): today's host rescue is spent until midnight"
 	case st.HasMark:
 		return true, "stale (dated " + st.Mark.Date + "): the next run deletes it; the host may step in once today"
 	}

@@ -21,12 +21,25 @@ type Store struct {
 	StateDir string
 	// Now is the clock a pause's deadline is judged by (time.Now when nil).
 	Now func() time.Time
+	// VMStartMax is VM_START_MAX: a damaged count of a day's VM starts
+	// reads as one start left that day (0: as the limit spent).
+	VMStartMax int
+}
+
+// damagedStarts is the count a damaged record's VM starts read as: one
+// start left, so that a stopped router VM is still started (SPEC §13 rule
+// 4: never left offline) and VM_START_MAX is passed by at most one.
+func (s Store) damagedStarts() int {
+	if s.VMStartMax <= 0 {
+		return 1 << 10
+	}
+	return s.VMStartMax - 1
 }
 
 // DryRun returns the store a dry run uses: its own directory, its own mark.
 func (s Store) DryRun() Store {
 	dir := filepath.Join(s.StateDir, ladder.DryRunDir)
-	return Store{Mark: filepath.Join(dir, filepath.Base(s.Mark)), StateDir: dir, Now: s.Now}
+	return Store{Mark: filepath.Join(dir, filepath.Base(s.Mark)), StateDir: dir, Now: s.Now, VMStartMax: s.VMStartMax}
 }
 
 // Load reads the state; damaged files are reported in problems and read
@@ -50,17 +63,18 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	last, lastOK := date(rec, "last_reboot_date")
 	switch {
 	case ok && (err != nil || !vmOK || !lastOK):
-		// A damaged record may have held today's VM restart, host reboot
-		// or VM starts: protect the day it was last written, as a damaged
-		// mark does (valid start keys below still give the real count).
+		// A damaged record may have held today's VM restart or host
+		// reboot: protect the day it was last written, as a damaged mark
+		// does; of its VM starts one is left (valid start keys below still
+		// give the real count).
 		if fi, serr := os.Lstat(p); serr == nil { // never a planted link's target
 			day := fi.ModTime().In(loc).Format(state.DateLayout)
 			st.VMRestartDate, st.LastReboot = max(vm, day), max(last, day)
-			st.VMStartDate, st.VMStarts = day, 1<<10
+			st.VMStartDate, st.VMStarts = day, s.damagedStarts()
 		}
 		if err == nil {
 			problems = append(problems, &state.CorruptError{Path: p, Content: rec.Format(),
-				Reason: "no valid vm_restart_date and last_reboot_date lines; today counts as spent"})
+				Reason: "no valid vm_restart_date and last_reboot_date lines; the day it was written counts as having had its host reboot and VM cold restart, with one VM start left"})
 		}
 	case ok:
 		st.VMRestartDate, st.LastReboot = vm, last
@@ -81,29 +95,33 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 			Reason: "misfire_date is not a date; a misfire on the day it was written counts"})
 	}
 	st.MisfireBoot = rec["misfire_boot"]
-	// Today's starts of a stopped VM (SPEC §13): optional keys, a damaged
-	// value reads as the limit spent today: a damaged date too, as the day
-	// the record was last written (VM_START_MAX holds through the damage).
+	// Today's starts of a stopped VM (SPEC §13): optional keys; a damaged
+	// count reads as one start left that day, a damaged date as the day
+	// the record was last written, with one start left.
 	if _, present := rec["vm_start_date"]; present && err == nil {
 		if _, startOK := date(rec, "vm_start_date"); !startOK {
 			if fi, serr := os.Lstat(p); serr == nil {
-				st.VMStartDate, st.VMStarts = fi.ModTime().In(loc).Format(state.DateLayout), 1<<10
+				st.VMStartDate, st.VMStarts = fi.ModTime().In(loc).Format(state.DateLayout), s.damagedStarts()
 			}
 			problems = append(problems, &state.CorruptError{Path: p, Content: rec.Format(),
-				Reason: "vm_start_date is not a date; the VM starts of the day it was written count as spent"})
+				Reason: "vm_start_date is not a date; one VM start is left on the day it was written"})
 		}
 	}
 	if start, startOK := date(rec, "vm_start_date"); startOK && start != "" {
-		n, err := strconv.Atoi(rec["vm_starts"])
-		if err != nil || n < 0 {
-			n = 1 << 10
+		n, cerr := strconv.Atoi(rec["vm_starts"])
+		if cerr != nil || n < 0 {
+			n = s.damagedStarts()
+			problems = append(problems, &state.CorruptError{Path: p, Content: rec.Format(),
+				Reason: "vm_starts is not a count; one VM start is left on " + start})
 		}
 		st.VMStartDate, st.VMStarts = start, n
 	}
 	if prev, prevOK := date(rec, "vm_start_prev_date"); prevOK && prev != "" {
-		n, err := strconv.Atoi(rec["vm_starts_prev"])
-		if err != nil || n < 0 {
-			n = 1 << 10
+		n, cerr := strconv.Atoi(rec["vm_starts_prev"])
+		if cerr != nil || n < 0 {
+			n = s.damagedStarts()
+			problems = append(problems, &state.CorruptError{Path: p, Content: rec.Format(),
+				Reason: "vm_starts_prev is not a count; one VM start is left on " + prev})
 		}
 		st.VMStartPrevDate, st.VMStartsPrev = prev, n
 	}

@@ -469,26 +469,61 @@ func TestDecidePauseAndWindow(t *testing.T) {
 	}
 }
 
-// TestDamagedVMStartDate: a record whose vm_start_date line is damaged,
-// the rest valid, reports the damage and counts the starts of the day it
-// was written as spent: VM_START_MAX holds through it (SPEC §13, §15).
-func TestDamagedVMStartDate(t *testing.T) {
-	dir := t.TempDir()
-	s := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
-	rec := "last_reboot_date=2026-11-20\nvm_restart_date=2026-11-20\nvm_start_date=2026-1#-25\nvm_starts=3\n"
-	if err := os.WriteFile(filepath.Join(dir, RecordFile), []byte(rec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(filepath.Join(dir, RecordFile), t0, t0); err != nil {
-		t.Fatal(err)
-	}
-	st, problems := s.Load(cst)
+// TestDamagedVMStarts: a record whose VM start keys, or the whole of it,
+// are damaged reports the damage and leaves one start on the day it was
+// written: a stopped router VM is still started, through the real Store
+// and Decide as a cron run, and VM_START_MAX is passed by one at most.
+// Counted as spent, a damaged hostcheck.state left the house offline
+// until midnight (the host's reboot is spent by the same damage: SPEC §13
+// rule 4, "a failed or interrupted restart never leaves the house
+// offline").
+func TestDamagedVMStarts(t *testing.T) {
 	cfg := config.Default(config.Host)
-	if len(problems) != 1 || VMStartsLeft(cfg, st, t0) {
-		t.Errorf("Load = problems %v, starts %d on %q; want the damage reported and no start left today", problems, st.VMStarts, st.VMStartDate)
-	}
-	if VMStartsLeft(cfg, st, t0.AddDate(0, 0, 1)) != true {
-		t.Errorf("the next day has no start left: %+v", st)
+	cfg.VMID = "100"
+	stopped := full(func(o *Obs) {
+		o.VMKnown, o.VM = true, VMStatus{Status: "stopped"}
+		o.Router = Router{Err: "timeout"}
+	})
+	for _, tt := range []struct{ name, rec string }{
+		{"start date damaged", "last_reboot_date=2026-11-20\nvm_restart_date=2026-11-20\nvm_start_date=2026-1#-25\nvm_starts=1\n"},
+		{"start count damaged", "last_reboot_date=2026-11-20\nvm_restart_date=2026-11-20\nvm_start_date=2026-11-25\nvm_starts=-4\n"},
+		{"whole record garbage", "garbage!!\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, Now: func() time.Time { return t0 }, VMStartMax: cfg.VMStartMax}
+			p := filepath.Join(dir, RecordFile)
+			if err := os.WriteFile(p, []byte(tt.rec), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(p, t0, t0); err != nil {
+				t.Fatal(err)
+			}
+			var actions []Action
+			for i := range 3 {
+				st, problems := s.Load(cst)
+				if i == 0 && len(problems) != 1 {
+					t.Errorf("first Load: problems %v; want the damage reported", problems)
+				}
+				o := stopped
+				o.Now = t0.Add(time.Duration(i) * 5 * time.Minute)
+				step := Decide(cfg, st, o)
+				if err := s.Save(st, step.Next); err != nil {
+					t.Fatal(err)
+				}
+				actions = append(actions, step.Action)
+				if i == 0 && !strings.Contains(msgs(step), "【终极动作】启动已停止的 OpenWrt 虚拟机") {
+					t.Errorf("first run logs %s; want the VM start", msgs(step))
+				}
+			}
+			if actions[0] != VMStart || actions[1] == VMStart || actions[2] == VMStart {
+				t.Errorf("three runs, VM stopped: %v; want one start, then the limit spent", actions)
+			}
+			st, _ := s.Load(cst)
+			if VMStartsLeft(cfg, st, t0) || !VMStartsLeft(cfg, st, t0.AddDate(0, 0, 1)) {
+				t.Errorf("after the start: %d starts on %q; want none left today, the next day's all", st.VMStarts, st.VMStartDate)
+			}
+		})
 	}
 }
 
