@@ -153,13 +153,17 @@ func newHostLab(t *testing.T) *hostLab {
 	// are recorded; its status answers are observations, not recorded.
 	// h/qm_start_fails_once makes the next start fail, as a QEMU that exits.
 	// State "paused" is a running QEMU whose guest is paused: status running,
-	// qmpstatus paused (PVE::QemuServer::vmstatus).
+	// qmpstatus paused (PVE::QemuServer::vmstatus). h/qm_lock holds the
+	// config's lock ("backup"), printed as its "lock" key.
 	qmState, failOnce := filepath.Join(l.h, "qm_vm_state"), filepath.Join(l.h, "qm_start_fails_once")
 	qm := fmt.Sprintf(`#!/bin/sh
 if [ "$1" = status ]; then
 	st=$(cat '%[1]s' 2>/dev/null || echo running)
 	printf 'cpus: 1
-maxmem: 268435456
+'
+	if [ -e '%[4]s' ]; then printf 'lock: %%s
+' "$(cat '%[4]s')"; fi
+	printf 'maxmem: 268435456
 name: openwrt
 '
 	case $st in
@@ -189,7 +193,7 @@ start)
 	if [ -e '%[3]s' ]; then rm -f '%[3]s'; echo "start failed: QEMU exited with code 1" >&2; exit 255; fi
 	echo running > '%[1]s' ;;
 esac
-`, qmState, l.actions, failOnce)
+`, qmState, l.actions, failOnce, filepath.Join(l.h, "qm_lock"))
 	if err := os.WriteFile(filepath.Join(l.bin, "QM"), []byte(qm), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -973,6 +977,34 @@ func TestHostEndToEnd(t *testing.T) {
 		hostInOrder(t, "log", readFile(t, l.log), "【严重错误】状态文件损坏", "garbage!!", "【终极动作】启动已停止的 OpenWrt 虚拟机。", "vm_id=100")
 		if rec := readFile(t, filepath.Join(l.state, "hostcheck.state")); !strings.Contains(rec, "vm_start_date="+hostToday()) {
 			t.Errorf("state = %q; want the start recorded today", rec)
+		}
+	})
+
+	// A lock "backup" that no backup holds (no vzdump lock taken, no
+	// vzdump worker: none on this machine) is told as a leftover with the
+	// command that clears it; nothing acts under it.
+	t.Run("leftover backup lock, VM stopped", func(t *testing.T) {
+		l.reset(t, "VM_ID=100")
+		l.cut(t)
+		vmState, lock := filepath.Join(l.h, "qm_vm_state"), filepath.Join(l.h, "qm_lock")
+		if err := os.WriteFile(vmState, []byte("stopped\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(vmState)
+		if err := os.WriteFile(lock, []byte("backup"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(lock)
+		l.stopDropbear()
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Errorf("exit %d: %s", r.code, r.stderr)
+		}
+		if exists(l.actions) {
+			t.Errorf("acted under the lock: %q", l.calls(t))
+		}
+		hostInOrder(t, "log", readFile(t, l.log), "【严重错误】路由虚拟机留有备份锁，但没有备份在运行", "请执行 qm unlock 100。", "lock=backup")
+		if strings.Contains(readFile(t, l.log), "备份或迁移进行中") {
+			t.Errorf("the log says a backup runs:\n%s", readFile(t, l.log))
 		}
 	})
 

@@ -11,6 +11,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -328,11 +329,23 @@ func TestHostVMEndToEnd(t *testing.T) {
 		}
 	})
 
-	// Rule 4: `lock: backup` (a stop-mode backup stopped the VM) defers.
+	// Rule 4: `lock: backup` (a stop-mode backup stopped the VM) defers
+	// while the backup runs: a vzdump worker as pvescheduler forks it
+	// (pve-common PVE/RESTEnvironment.pm sets $0 = "task $upid"), here a
+	// sleep under that name.
 	t.Run("backup lock defers", func(t *testing.T) {
 		l.vmReset(t)
 		l.setVM(t, "stopped")
 		l.set(t, "lock", "backup")
+		sleep, err := exec.LookPath("sleep")
+		if err != nil {
+			t.Skip("SKIP: sleep not found")
+		}
+		worker := &exec.Cmd{Path: sleep, Args: []string{"task UPID:pve:00001092:0012C3D4:6745A0F0:vzdump::root@pam:", "30"}}
+		if err := worker.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { worker.Process.Kill(); worker.Wait() }()
 		l.run(t, "run", 0)
 		if got, want := l.calls(), "status 100 --verbose"; got != want {
 			t.Errorf("qm calls = %q; want only %q", got, want)

@@ -99,7 +99,8 @@ func TestQuorumGuard(t *testing.T) {
 			// A vzdump started by another package's test at the same moment
 			// is not this test's business.
 			var reasons []string
-			for _, r := range h.guards(context.Background()) {
+			out, _ := h.guards(context.Background())
+			for _, r := range out {
 				if !strings.Contains(r, "vzdump") {
 					reasons = append(reasons, r)
 				}
@@ -130,7 +131,17 @@ func TestBackupGuard(t *testing.T) {
 	dir := t.TempDir()
 	h := &host{cfg: config.Default(config.Host), corosync: []string{filepath.Join(dir, "no-corosync.conf")},
 		vzdumpLock: filepath.Join(dir, "vzdump.lock"), procRoot: filepath.Join(dir, "proc")}
-	if got := h.guards(context.Background()); len(got) != 0 {
+	// guards joins the reasons, and fails the test when the backup flag
+	// (a backup runs, or whether one does is unknown) is not want.
+	guards := func(want bool) string {
+		t.Helper()
+		out, backup := h.guards(context.Background())
+		if backup != want {
+			t.Errorf("guards() = %q, backup %v; want backup %v", out, backup, want)
+		}
+		return strings.Join(out, " ")
+	}
+	if got := guards(false); got != "" {
 		t.Fatalf("no backup: guards() = %q", got)
 	}
 	if err := os.WriteFile(h.vzdumpLock, nil, 0o644); err != nil {
@@ -143,7 +154,7 @@ func TestBackupGuard(t *testing.T) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		t.Fatal(err)
 	}
-	got := strings.Join(h.guards(context.Background()), " ")
+	got := guards(true)
 	if !strings.Contains(got, "备份任务正在运行") || !strings.Contains(got, h.vzdumpLock) {
 		t.Errorf("lock held: guards() = %q; want the backup named with its lock", got)
 	}
@@ -152,7 +163,7 @@ func TestBackupGuard(t *testing.T) {
 	_ = os.MkdirAll(worker, 0o755)
 	_ = os.WriteFile(filepath.Join(worker, "comm"), []byte("task UPID:pve:0\n"), 0o644)
 	_ = os.WriteFile(filepath.Join(worker, "cmdline"), []byte("task UPID:pve:00001092:0012C3D4:6745A0F0:vzdump::root@pam:\x00"), 0o644)
-	got = strings.Join(h.guards(context.Background()), " ")
+	got = guards(true)
 	if !strings.Contains(got, "备份任务 vzdump 正在运行 (pid 4242)") {
 		t.Errorf("worker: guards() = %q; want the worker's pid", got)
 	}
@@ -170,7 +181,7 @@ func TestBackupGuard(t *testing.T) {
 		if err := tt.make(h.vzdumpLock); err != nil {
 			t.Fatal(err)
 		}
-		got := strings.Join(h.guards(context.Background()), " ")
+		got := guards(true)
 		if want := "无法确认是否有备份任务在运行 (" + h.vzdumpLock + " is not a regular file)"; !strings.Contains(got, want) {
 			t.Errorf("%s as the lock: guards() = %q; want %q", tt.name, got, want)
 		}

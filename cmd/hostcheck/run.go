@@ -410,7 +410,8 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 			obs.SystemKnown, obs.SystemState = true, h.systemState(ctx)
 			h.traceStage("systemctl is-system-running (PVE still booting?)", obs.SystemState)
 		case rescue.NeedGuards:
-			obs.GuardsKnown, obs.Deferred = true, h.guards(ctx)
+			obs.Deferred, obs.Backup = h.guards(ctx)
+			obs.GuardsKnown = true
 			h.traceStage("guards (vzdump, quorum)", fmt.Sprintf("%d reason(s) to wait %v", len(obs.Deferred), obs.Deferred))
 		default:
 			return step, rs, obs
@@ -464,8 +465,7 @@ func (h *host) probe(ctx context.Context, targets, tcp []string) probe.Result {
 }
 
 // guards finds reasons a disruptive step must wait (SPEC §6 step 4).
-func (h *host) guards(ctx context.Context) []string {
-	var out []string
+func (h *host) guards(ctx context.Context) (out []string, backup bool) {
 	// A backup holds the global vzdump lock, or runs as a process named
 	// vzdump or a `task UPID:…:vzdump:` worker (SPEC §15).
 	switch held, err := sysinfo.LockHeld(h.vzdumpLock); {
@@ -477,13 +477,14 @@ func (h *host) guards(ctx context.Context) []string {
 	if pids := sysinfo.FindVzdumpWorker(h.procRoot); len(pids) > 0 {
 		out = append(out, fmt.Sprintf("备份任务 vzdump 正在运行 (pid %s)，等它结束再说。", strings.Join(pids, ",")))
 	}
+	backup = len(out) > 0 // a backup runs, or whether one does is unknown
 	switch cluster, err := clustered(h.corosync); {
 	case err != nil:
 		out = append(out, fmt.Sprintf("无法确认本机是否属于集群 (%v)。", err))
 	case cluster:
 		r := h.e.Exec(ctx, h.cfg.Pvecm+" status", 15*time.Second)
 		if !r.OK() {
-			return append(out, "无法确认集群法定票数 (pvecm status "+r.Summary()+")。")
+			return append(out, "无法确认集群法定票数 (pvecm status "+r.Summary()+")。"), backup
 		}
 		ok, detail, err := rescue.QuorumAfterReboot(r.Stdout)
 		switch {
@@ -493,7 +494,7 @@ func (h *host) guards(ctx context.Context) []string {
 			out = append(out, detail+"。")
 		}
 	}
-	return out
+	return out, backup
 }
 
 // clustered reports whether one of confs (CorosyncConfs) exists. The

@@ -193,6 +193,9 @@ type Obs struct {
 
 	GuardsKnown bool
 	Deferred    []string // reasons a disruptive step must wait (vzdump, quorum)
+	// Backup, with GuardsKnown: a vzdump backup runs by SPEC §15's
+	// signals, or whether one does could not be told.
+	Backup bool
 
 	// SystemKnown: `systemctl is-system-running` was asked; SystemState is
 	// the word it printed ("" when it printed none).

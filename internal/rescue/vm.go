@@ -35,10 +35,7 @@ func (d *decider) vmStage() bool {
 	if lockHolds(vm.Lock) {
 		// A backup in stop or suspend mode stops or pauses the VM itself and
 		// starts it again when done; qm would refuse anyway ("VM is locked").
-		d.vmLocked = true
-		d.log(slog.LevelWarn, "【推迟】路由虚拟机被锁定 (备份或迁移进行中)，本次不对虚拟机动作。",
-			slog.String("vm_id", d.cfg.VMID), slog.String("lock", vm.Lock), slog.String("status", vm.Status))
-		return false
+		return d.locked(vm.Lock, vm.Status)
 	}
 	action := None
 	switch {
@@ -104,6 +101,29 @@ func (d *decider) autostarting() bool {
 		slog.String("vm_id", d.cfg.VMID), slog.String("system", d.o.SystemState),
 		slog.Duration("uptime", d.o.Uptime.Round(time.Second)), slog.Duration("min_host_uptime", d.cfg.MinHostUptime))
 	return true
+}
+
+// locked is a config lock under which no VM action runs (SPEC §13 rule
+// 4), and no host reboot either; it reports whether the guards must be
+// observed first. A lock "backup" that no backup holds (vzdump neither
+// holds its lock nor runs, SPEC §15: the backup crashed, or the host lost
+// power under it) is said for what it is, with the command that clears
+// it: PVE keeps such a lock until someone runs qm unlock, and waiting for
+// its backup to end would wait for good.
+func (d *decider) locked(lock, status string) (need bool) {
+	d.vmLocked = true
+	if lock == "backup" && !d.o.GuardsKnown {
+		d.step.Need = NeedGuards
+		return true
+	}
+	if lock == "backup" && !d.o.Backup {
+		d.log(slog.LevelError, "【严重错误】路由虚拟机留有备份锁，但没有备份在运行 (vzdump 未运行)：虚拟机动作与物理机重启都被挡住，请执行 qm unlock "+d.cfg.VMID+"。",
+			slog.String("vm_id", d.cfg.VMID), slog.String("lock", lock), slog.String("status", status))
+		return false
+	}
+	d.log(slog.LevelWarn, "【推迟】路由虚拟机被锁定 (备份或迁移进行中)，本次不对虚拟机动作。",
+		slog.String("vm_id", d.cfg.VMID), slog.String("lock", lock), slog.String("status", status))
+	return false
 }
 
 // lockHolds reports a config lock under which no VM action may run. The
@@ -207,9 +227,7 @@ func (d *decider) hung(down time.Duration) {
 		return
 	}
 	if lockHolds(conf.Lock) {
-		d.vmLocked = true
-		d.log(slog.LevelWarn, "【推迟】路由虚拟机被锁定 (备份或迁移进行中)，本次不对虚拟机动作。",
-			slog.String("vm_id", d.cfg.VMID), slog.String("lock", conf.Lock))
+		d.locked(conf.Lock, d.o.VM.Status)
 		return
 	}
 	agent := "not configured"

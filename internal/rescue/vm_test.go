@@ -273,13 +273,26 @@ func TestDecideVMHung(t *testing.T) {
 		{name: "qm guest ping fails: 严重错误, no action", st: since(time.Hour),
 			obs: silent(func(o *Obs) { o.Agent, o.AgentErr = qm.PingError, "exit 2: unable to connect" }), wantMsg: "【严重错误】无法询问路由虚拟机的 guest agent"},
 		{name: "config lock backup: 推迟", st: since(time.Hour),
-			obs: silent(func(o *Obs) { o.VMConfig.Lock = "backup" }), wantMsg: "【推迟】路由虚拟机被锁定"},
+			obs: silent(func(o *Obs) { o.VMConfig.Lock, o.Backup = "backup", true }), wantMsg: "【推迟】路由虚拟机被锁定"},
 		{name: "status lock backup: 推迟 before anything", st: since(time.Hour),
-			obs: silent(func(o *Obs) { o.VM.Lock = "backup" }), wantMsg: "【推迟】路由虚拟机被锁定"},
+			obs: silent(func(o *Obs) { o.VM.Lock, o.Backup = "backup", true }), wantMsg: "【推迟】路由虚拟机被锁定"},
 		{name: "stopped by a stop-mode backup: not started", st: since(time.Hour),
-			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "stopped", Lock: "backup"} }), wantMsg: "【推迟】路由虚拟机被锁定"},
+			obs: silent(func(o *Obs) { o.VM, o.Backup = VMStatus{Status: "stopped", Lock: "backup"}, true }), wantMsg: "【推迟】路由虚拟机被锁定"},
 		{name: "paused by a suspend-mode backup: not resumed",
-			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "running", QMP: "paused", Lock: "backup"} }), wantMsg: "【推迟】"},
+			obs: silent(func(o *Obs) { o.VM, o.Backup = VMStatus{Status: "running", QMP: "paused", Lock: "backup"}, true }), wantMsg: "【推迟】"},
+		// A lock "backup" is checked against the real signals of a backup
+		// (SPEC §15): first asked, then, with none running, told as the
+		// leftover of a backup that died, with the command that clears it
+		// (it used to read "backup in progress" for good).
+		{name: "lock backup: are backups running?", st: since(time.Hour),
+			obs: silent(func(o *Obs) { o.VM.Lock, o.GuardsKnown = "backup", false }), wantNeed: NeedGuards},
+		{name: "stopped, leftover lock backup: 严重错误 with qm unlock, not started", st: since(time.Hour),
+			obs:     silent(func(o *Obs) { o.VM = VMStatus{Status: "stopped", Lock: "backup"} }),
+			wantMsg: "【严重错误】路由虚拟机留有备份锁，但没有备份在运行 (vzdump 未运行)：虚拟机动作与物理机重启都被挡住，请执行 qm unlock 100。"},
+		{name: "hung, leftover config lock backup: 严重错误, no cold restart", st: since(time.Hour),
+			obs: silent(func(o *Obs) { o.VMConfig.Lock = "backup" }), wantMsg: "请执行 qm unlock 100"},
+		{name: "lock migrate: 推迟 without asking about backups", st: since(time.Hour),
+			obs: silent(func(o *Obs) { o.VM.Lock, o.GuardsKnown = "migrate", false }), wantMsg: "【推迟】路由虚拟机被锁定"},
 		{name: "hibernated (lock suspended): started",
 			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "stopped", Lock: "suspended"} }), wantAction: VMStart},
 		{name: "guards defer the cold restart", st: since(time.Hour),
@@ -681,7 +694,10 @@ func TestHeldRebootUnderGuards(t *testing.T) {
 		o.Deferred = []string{"备份任务正在运行 (/var/run/vzdump.lock 已被锁定)，等它结束再说。"}
 	}
 	young := func(o *Obs) { o.Uptime = 5 * time.Minute }
-	locked := func(o *Obs) { o.VM = VMStatus{Status: "running", QMP: "running", Lock: "backup"} }
+	locked := func(o *Obs) {
+		o.VM, o.Backup = VMStatus{Status: "running", QMP: "running", Lock: "backup"}, true
+		backup(o)
+	}
 	for _, tt := range []struct {
 		name       string
 		vmID       string
