@@ -68,7 +68,8 @@ type hostSide struct {
 	pkg      func(in *installer, ctx context.Context) error
 	migrate  func(in *installer, ctx context.Context) error
 	install  func(in *installer, ctx context.Context, src string) error
-	procs    func() ([]Proc, error) // the running processes, when Env.Procs is nil
+	remove   func(in *installer, ctx context.Context) error // uninstall
+	procs    func() ([]Proc, error)                         // the running processes, when Env.Procs is nil
 }
 
 // WithHostSide adds this package's host-only steps to s: the netrescue
@@ -76,7 +77,8 @@ type hostSide struct {
 // pve_host_monitor.sh loop.
 func (s HostSteps) WithHostSide() HostSteps {
 	s.side = &hostSide{unpacked: packageUnpacked, pkg: (*installer).packageHost, migrate: (*installer).migrateHost, install: (*installer).installHost,
-		procs: func() ([]Proc, error) { return procs("/proc") }}
+		remove: (*installer).uninstallHost,
+		procs:  func() ([]Proc, error) { return procs("/proc") }}
 	return s
 }
 

@@ -446,36 +446,10 @@ func (in *installer) uninstall(ctx context.Context) error {
 		if err := in.sysupgrade(false, paths...); err != nil {
 			return err
 		}
-	} else {
-		if in.pkg && in.o.Purge {
-			return fail("the netrescue package owns the configuration, logs and state here, so --purge leaves them to it",
-				in.selfCommand()+" --role host --uninstall removes install.sh's copy; dpkg -P netrescue purges the package")
-		}
-		if in.pkg && in.o.Router == "" {
-			// "Uninstalled" while the package's cron lines run on would
-			// be a lie: only install.sh's copy is ours to remove.
-			if err := in.scriptCopyThere(ctx); err != nil {
-				return err
-			}
-		}
-		if _, err := in.cronStep(ctx, true); err != nil {
-			return err
-		}
-		if err := in.removeBinaries(); err != nil {
-			return err
-		}
-		// A stopped exporter's last values would be read as current (the
-		// package's hostcheck, when there is one, still runs and keeps it).
-		if f := in.cfg.MetricsFile; f != "" && !in.pkg {
-			if _, err := in.remove(in.path(f)); err != nil {
-				return err
-			}
-		}
-		if in.o.Router != "" {
-			if err := in.deploy(ctx); err != nil {
-				return err
-			}
-		}
+	} else if in.env.Host.side == nil {
+		return errNoHostSide() // netcheck's installer, before any change
+	} else if err := in.env.Host.side.remove(in, ctx); err != nil {
+		return err
 	}
 	if in.o.Purge {
 		if err := in.purge(); err != nil {
@@ -489,6 +463,42 @@ func (in *installer) uninstall(ctx context.Context) error {
 		in.ui.say("Done: dry run of uninstalling the %s side from %s", in.role, or(in.o.Prefix, "/"))
 	} else {
 		in.ui.say("Done: the %s side is uninstalled from %s", in.role, or(in.o.Prefix, "/"))
+	}
+	return nil
+}
+
+// uninstallHost is uninstall's host side (hostcheck only, through
+// WithHostSide, as installHost): the cron lines, the binaries and
+// METRICS_FILE, and with --router the router side.
+func (in *installer) uninstallHost(ctx context.Context) error {
+	if in.pkg && in.o.Purge {
+		return fail("the netrescue package owns the configuration, logs and state here, so --purge leaves them to it",
+			in.selfCommand()+" --role host --uninstall removes install.sh's copy; dpkg -P netrescue purges the package")
+	}
+	if in.pkg && in.o.Router == "" {
+		// "Uninstalled" while the package's cron lines run on would
+		// be a lie: only install.sh's copy is ours to remove.
+		if err := in.scriptCopyThere(ctx); err != nil {
+			return err
+		}
+	}
+	if _, err := in.cronStep(ctx, true); err != nil {
+		return err
+	}
+	if err := in.removeBinaries(); err != nil {
+		return err
+	}
+	// A stopped exporter's last values would be read as current (the
+	// package's hostcheck, when there is one, still runs and keeps it).
+	if f := in.cfg.MetricsFile; f != "" && !in.pkg {
+		if _, err := in.remove(in.path(f)); err != nil {
+			return err
+		}
+	}
+	if in.o.Router != "" {
+		if err := in.deploy(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }
