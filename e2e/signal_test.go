@@ -12,8 +12,8 @@ import (
 )
 
 // TestRouterSignalDuringL1: a SIGTERM to netcheck (cron or a shutdown
-// ending it) or a Ctrl-C on the terminal (SIGINT to its whole process
-// group) while L1 runs must not leave the WAN down: the action, in its
+// ending it), a Ctrl-C on the terminal (SIGINT to its whole process
+// group) or a hang-up (SIGHUP to it) while L1 runs must not leave the WAN down: the action, in its
 // own process group, runs to completion within its bound, then the run
 // exits (SPEC §15, issue 9 item 12). The L1 recorder does what the real
 // L1 does in the window that matters: "down", a pause, "up".
@@ -23,7 +23,11 @@ func TestRouterSignalDuringL1(t *testing.T) {
 		name  string
 		sig   syscall.Signal
 		group bool // to the process group, as a terminal sends Ctrl-C
-	}{{"SIGTERM", syscall.SIGTERM, false}, {"SIGINT to the group", syscall.SIGINT, true}} {
+	}{{"SIGTERM", syscall.SIGTERM, false}, {"SIGINT to the group", syscall.SIGINT, true},
+		// A by-hand run whose SSH session drops (over the very WAN that
+		// L1 takes down): the terminal's SIGHUP killed netcheck, and the
+		// action died at its next write to netcheck's pipe, before "up".
+		{"SIGHUP to the group", syscall.SIGHUP, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			// An empty namespace (lo only, no route): the probe of a
 			// documentation address fails at once and nothing leaves the machine.
@@ -31,7 +35,7 @@ func TestRouterSignalDuringL1(t *testing.T) {
 			dir := t.TempDir()
 			rec := filepath.Join(dir, "wan.rec")
 			l1 := filepath.Join(dir, "L1")
-			if err := os.WriteFile(l1, []byte(fmt.Sprintf("#!/bin/sh\necho down >> '%s'\nsleep 1\necho up >> '%s'\n", rec, rec)), 0o755); err != nil {
+			if err := os.WriteFile(l1, []byte(fmt.Sprintf("#!/bin/sh\necho down >> '%s'\nsleep 1\necho 'ifup: bringing up wan'\necho up >> '%s'\n", rec, rec)), 0o755); err != nil {
 				t.Fatal(err)
 			}
 			conf := filepath.Join(dir, "netrescue.conf")

@@ -223,7 +223,7 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		// Unknown uptime: treat it as "just booted" so that L3 stays locked.
 		log.Error("【严重错误】无法读取开机时间，物理重启被安全锁挡住", "err", err)
 	}
-	if in.BootID, err = e.BootID(); err != nil {
+	if in.BootID, err = e.BootID(); err != nil || in.BootID == "" {
 		// The boot last seen, not a new one: /proc failing (the uptime
 		// with it) is no reboot, and a false 【启动】 would start the
 		// streak over and RECOVERY_STABLE's wait by the wall clock. A

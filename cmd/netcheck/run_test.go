@@ -159,23 +159,33 @@ func snapshot(t *testing.T, dirs ...string) string {
 // RECOVERY_STABLE's wait went by the wall clock. A run that cannot read
 // the boot id keeps the one RUN_DIR last saw.
 func TestBootIDUnreadable(t *testing.T) {
-	dir := t.TempDir()
-	conf, log := writeConf(t, dir, "L1_THRESHOLD=2", "L2_THRESHOLD=5", "L3_THRESHOLD=8",
-		"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3")
-	var ran []string
-	e := fakeEnv(t, &ran)
-	if err := runEnvWithin(t, conf, e); err != nil { // streak 1, boot "boot"
-		t.Fatal(err)
-	}
-	e.BootID = func() (string, error) {
-		return "", errors.New("open /proc/sys/kernel/random/boot_id: too many open files")
-	}
-	e.Uptime = func() (time.Duration, error) { return 0, errors.New("open /proc/uptime: too many open files") }
-	if err := runEnvWithin(t, conf, e); err != nil { // streak 2: L1
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(log)
-	if got := strings.Join(ran, "; "); got != "/bin/echo L1" || strings.Count(string(b), "【启动】") != 1 {
-		t.Errorf("ran %q, 【启动】 logged %d times; want L1 at the second run, one 【启动】:\n%s", got, strings.Count(string(b), "【启动】"), b)
+	for _, tt := range []struct {
+		name string
+		id   func() (string, error)
+	}{
+		{"read fails", func() (string, error) {
+			return "", errors.New("open /proc/sys/kernel/random/boot_id: too many open files")
+		}},
+		{"read empty", func() (string, error) { return "", nil }}, // every run was a boot: the ladder never climbed
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			conf, log := writeConf(t, dir, "L1_THRESHOLD=2", "L2_THRESHOLD=5", "L3_THRESHOLD=8",
+				"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3")
+			var ran []string
+			e := fakeEnv(t, &ran)
+			if err := runEnvWithin(t, conf, e); err != nil { // streak 1, boot "boot"
+				t.Fatal(err)
+			}
+			e.BootID = tt.id
+			e.Uptime = func() (time.Duration, error) { return 0, errors.New("open /proc/uptime: too many open files") }
+			if err := runEnvWithin(t, conf, e); err != nil { // streak 2: L1
+				t.Fatal(err)
+			}
+			b, _ := os.ReadFile(log)
+			if got := strings.Join(ran, "; "); got != "/bin/echo L1" || strings.Count(string(b), "【启动】") != 1 {
+				t.Errorf("ran %q, 【启动】 logged %d times; want L1 at the second run, one 【启动】:\n%s", got, strings.Count(string(b), "【启动】"), b)
+			}
+		})
 	}
 }

@@ -253,7 +253,9 @@ func (d *decider) up() {
 		if n.RescuedBy != "" {
 			last = n.RescuedBy // the host rebooted itself or the router VM
 		}
-		attrs := []slog.Attr{slog.Duration("outage", now.Sub(n.Outage.Since).Round(time.Second)),
+		// A clock set back during the outage (NTP, once the net is back)
+		// makes no negative length: 0 (the hook's outage, alike).
+		attrs := []slog.Attr{slog.Duration("outage", max(now.Sub(n.Outage.Since), 0).Round(time.Second)),
 			slog.String("last_action", last)}
 		if n.Outage.ISP != ISPNone {
 			attrs = append(attrs, slog.String("diagnosis", "isp"))

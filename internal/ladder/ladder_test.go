@@ -350,3 +350,23 @@ func TestRecoveryAfterOwnStepAfterHost(t *testing.T) {
 		t.Errorf("recovery after the router's own L1: %v; want last_action=L1", s.Events)
 	}
 }
+
+// TestRecoveryOutageClockBack: a clock set back during the outage (NTP
+// correcting a router that ran ahead, once the net is back) logs the
+// outage's length as 0, never negative: `report` sums these lengths.
+func TestRecoveryOutageClockBack(t *testing.T) {
+	st := State{Boot: "b", Streak: 20, Outage: Outage{Since: t0.Add(time.Hour)}}
+	s := Decide(config.Default(config.Router), st, Input{Now: t0, Up: true, Uptime: time.Hour, BootID: "b"})
+	for _, ev := range s.Events {
+		if !strings.HasPrefix(ev.Msg, "【状态恢复】网络已恢复") {
+			continue
+		}
+		for _, a := range ev.Attrs {
+			if a.Key == "outage" && a.Value.Duration() != 0 {
+				t.Errorf("outage = %v; want 0", a.Value.Duration())
+			}
+		}
+		return
+	}
+	t.Errorf("no 【状态恢复】 in %+v", s.Events)
+}

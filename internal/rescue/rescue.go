@@ -570,7 +570,7 @@ func (d *decider) recovered() {
 	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld = "", 0, "", 0
 	if !n.DownSince.IsZero() {
 		d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
-			slog.Duration("outage", d.o.Now.Sub(n.DownSince).Round(time.Second)), slog.String("by", d.o.NetDetail))
+			slog.Duration("outage", max(d.o.Now.Sub(n.DownSince), 0).Round(time.Second)), slog.String("by", d.o.NetDetail))
 	}
 	n.DownSince, n.RouterDownSince, n.QMFailSince, n.HeldReboot = time.Time{}, time.Time{}, time.Time{}, ""
 }

@@ -331,3 +331,21 @@ func TestHostRescueOutlook(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoveryOutageClockBack: a clock set back during the outage logs
+// the host's 【恢复】 with an outage of 0, never negative.
+func TestRecoveryOutageClockBack(t *testing.T) {
+	s := Decide(config.Default(config.Host), State{DownSince: t0.Add(time.Hour)}, Obs{Now: t0, NetKnown: true, NetUp: true})
+	for _, ev := range s.Events {
+		if !strings.HasPrefix(ev.Msg, "【恢复】") {
+			continue
+		}
+		for _, a := range ev.Attrs {
+			if a.Key == "outage" && a.Value.Duration() != 0 {
+				t.Errorf("outage = %v; want 0", a.Value.Duration())
+			}
+		}
+		return
+	}
+	t.Errorf("no 【恢复】 in %+v", s.Events)
+}

@@ -67,9 +67,11 @@ func (s Signals) Catch(parent context.Context) (context.Context, context.CancelF
 	return s(parent)
 }
 
-// OSSignals catches the process's SIGTERM and SIGINT (signal.NotifyContext).
+// OSSignals catches the process's SIGTERM, SIGINT and SIGHUP
+// (signal.NotifyContext): a by-hand run whose SSH session drops, over the
+// WAN that L1 takes down, must not die under its action either.
 func OSSignals(parent context.Context) (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	return signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 }
 
 // Real is the environment of a real run: a one-shot process, so its probe
