@@ -22,6 +22,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/hook"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/logx"
+	"github.com/pve-op/network-rescue/internal/midnight"
 	"github.com/pve-op/network-rescue/internal/pause"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/remote"
@@ -153,10 +154,12 @@ func run(ctx context.Context, args []string, e env) error {
 		if cfg.DryRun {
 			pre = "【演练】"
 		}
-		if sub == "resume" {
-			return cli.Resume(h.log, e.Stdout, dir, pre, time.Time{})
-		}
-		return cli.Pause(h.log, e.Stdout, dir, pre, h.e.Now().In(h.loc), pauseDur)
+		return cli.Held(h.log, cfg.RunDir, cfg.StateDir, "hostcheck.lock", cfg.ProbeTimeout+cfg.SSHTimeout+midnight.ActionTime, func() error {
+			if sub == "resume" {
+				return cli.Resume(h.log, e.Stdout, dir, pre, time.Time{})
+			}
+			return cli.Pause(h.log, e.Stdout, dir, pre, h.e.Now().In(h.loc), pauseDur)
+		})
 	}
 	return h.check(ctx)
 }

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pve-op/network-rescue/internal/pause"
+	"github.com/pve-op/network-rescue/internal/probe"
 )
 
 // TestResumeStartsLadderOver: the streak climbs while paused (the 【暂停】
@@ -132,5 +136,55 @@ func TestDryRunPause(t *testing.T) {
 	}
 	if strings.Join(ran, "; ") != "/bin/echo L1" {
 		t.Errorf("the real run ran %q; want L1 (not paused)", ran)
+	}
+}
+
+// TestPauseWaitsForRun: `pause` takes the cron run's lock, waiting for a
+// run under way. It used to write the pause file at once, and a run that
+// had loaded an expired pause before it saved its state with no pause,
+// deleting the new one: the owner was told "paused" while the router
+// went on climbing its ladder (SPEC §16).
+func TestPauseWaitsForRun(t *testing.T) {
+	dir := t.TempDir()
+	conf, _ := writeConf(t, dir, "L1_THRESHOLD=1", "L2_THRESHOLD=2", "L3_THRESHOLD=3",
+		"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3")
+	var ranRun, ranPause []string
+	e := fakeEnv(t, &ranRun)
+	now := e.Now()
+	if err := pause.Write(filepath.Join(dir, "state"), now.Add(-time.Hour)); err != nil { // run out, not yet ended
+		t.Fatal(err)
+	}
+	entered, gate := make(chan struct{}), make(chan struct{})
+	e.Probe = func(context.Context, probe.Config) probe.Result {
+		close(entered)
+		<-gate // the run is probing, its state loaded
+		return probe.Result{Up: false}
+	}
+	runDone := make(chan error, 1)
+	go func() { runDone <- run(context.Background(), []string{"-config", conf}, e) }()
+	<-entered
+	pauseDone := make(chan error, 1)
+	go func() {
+		pauseDone <- run(context.Background(), []string{"-config", conf, "pause", "2h"}, fakeEnv(t, &ranPause))
+	}()
+	select {
+	case err := <-pauseDone:
+		t.Errorf("pause returned (%v) while a run held the lock", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(gate)
+	for name, ch := range map[string]chan error{"run": runDone, "pause": pauseDone} {
+		select {
+		case err := <-ch:
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s hung", name)
+		}
+	}
+	until, err := pause.Read(filepath.Join(dir, "state"), now)
+	if err != nil || !until.Equal(now.Add(2*time.Hour)) {
+		t.Errorf("after the run and the pause: pause until %v (%v); want %v", until, err, now.Add(2*time.Hour))
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/hook"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/logx"
+	"github.com/pve-op/network-rescue/internal/midnight"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/report"
 	"github.com/pve-op/network-rescue/internal/runenv"
@@ -142,10 +143,12 @@ func run(ctx context.Context, args []string, e env) error {
 		if cfg.DryRun {
 			dir = dir.DryRun()
 		}
-		if sub == "resume" {
-			return cli.Resume(log, e.Stdout, dir.StateDir, pre, now)
-		}
-		return cli.Pause(log, e.Stdout, dir.StateDir, pre, now, pauseDur)
+		return cli.Held(log, cfg.RunDir, cfg.StateDir, "netcheck.lock", cfg.ProbeTimeout+midnight.ActionTime, func() error {
+			if sub == "resume" {
+				return cli.Resume(log, e.Stdout, dir.StateDir, pre, now)
+			}
+			return cli.Pause(log, e.Stdout, dir.StateDir, pre, now, pauseDur)
+		})
 	}
 	return check(ctx, cfg, f.common.Verbose, e)
 }

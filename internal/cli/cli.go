@@ -482,6 +482,22 @@ func SubArg(args []string, sub string, newFS func() *flag.FlagSet) (rest []strin
 	return append(args[:i:i], args[i+1:]...), after[0]
 }
 
+// Held runs fn under the lock of its side's cron run (runDir/name, as
+// Lock), waiting up to wait for a run under way: pause and resume change
+// what that run decides, and a run that loaded the state before them
+// saved over them (a pause deleted, the router rebooted under it).
+func Held(log *slog.Logger, runDir, stateDir, name string, wait time.Duration, fn func() error) error {
+	release, held, err := Lock(log, runDir, stateDir, name, wait)
+	if err != nil {
+		return err
+	}
+	if !held {
+		return fmt.Errorf("a run under way held %s for %v: try again in a minute", name, wait)
+	}
+	defer release()
+	return fn()
+}
+
 // Pause starts maintenance mode until now+d (SPEC §16), on either side:
 // the pause file in stateDir, 【暂停】 in the log, a line for the person.
 // pre leads the log lines: 【演练】 for a dry run's own state dir.
