@@ -198,6 +198,7 @@ type prober struct {
 	by         string
 	rtt        time.Duration
 	unresolved []string
+	resolving  []string // names whose lookup has not ended
 	errs       []string
 }
 
@@ -239,10 +240,17 @@ func run(ctx context.Context, cfg Config, nw network) Result {
 		p.wg.Wait()
 	}
 
-	// Under OneShot the probes may still record a failure: copy under the lock.
+	// Under OneShot the probes may still record a failure: copy under the
+	// lock. A lookup still under way at the deadline is a name that did
+	// not resolve in time (it would record just that a moment later).
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	unresolved, errs := slices.Clone(p.unresolved), slices.Clone(p.errs)
+	if !p.up {
+		for _, name := range p.resolving {
+			unresolved = append(unresolved, name+": timeout")
+		}
+	}
 	slices.Sort(unresolved)
 	slices.Sort(errs)
 	return Result{
@@ -385,13 +393,18 @@ func (p *prober) goDial(g *group, label string, ip netip.Addr, port string) {
 // resolve looks name up within the budget. A failure is recorded, except
 // when the lookup was cut short because another target already answered.
 func (p *prober) resolve(name string) []netip.Addr {
+	p.mu.Lock()
+	p.resolving = append(p.resolving, name)
+	p.mu.Unlock()
 	addrs, err := p.resolver.LookupIPAddr(p.ctx, name)
 	if err == nil && len(addrs) == 0 {
 		err = errors.New("no addresses")
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := slices.Index(p.resolving, name)
+	p.resolving = slices.Delete(p.resolving, i, i+1)
 	if err != nil {
-		p.mu.Lock()
-		defer p.mu.Unlock()
 		if !p.up {
 			p.unresolved = append(p.unresolved, name+": "+dnsReason(err))
 		}

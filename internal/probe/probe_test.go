@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -534,5 +535,27 @@ func TestRunStaggered(t *testing.T) {
 				t.Errorf("run(%+v): By %q, pinged %q; want By %q, pinged %q", tt.cfg, got.By, fake.pinged, tt.wantBy, tt.wantPinged)
 			}
 		})
+	}
+}
+
+// TestRunOneShotUnresolved: a name whose lookup is still under way at the
+// deadline is reported unresolved with OneShot too. Run returned at the
+// deadline before the lookup recorded its own timeout, so a DNS outage
+// was logged, run by run, with or without its "unresolved: NAME" (SPEC §4:
+// "the log says which").
+func TestRunOneShotUnresolved(t *testing.T) {
+	slow := fakeResolver{lookup: func(ctx context.Context, host string) ([]net.IPAddr, error) {
+		<-ctx.Done()
+		time.Sleep(100 * time.Millisecond) // the resolver's own timeout, a moment after ours
+		return nil, &net.DNSError{Err: "i/o timeout", Name: host, IsTimeout: true}
+	}}
+	f := &fakeNet{}
+	got := run(context.Background(), Config{Targets: []string{"198.51.100.1", "www.example.net"}, Timeout: 50 * time.Millisecond,
+		Resolver: slow, OneShot: true, gap: time.Millisecond}, f.network())
+	if got.Up || strings.Join(got.Unresolved, ",") != "www.example.net: timeout" {
+		t.Errorf("Up %v, Unresolved %q; want down with www.example.net: timeout", got.Up, got.Unresolved)
+	}
+	if s := got.Summary(); !strings.Contains(s, "unresolved: www.example.net: timeout") {
+		t.Errorf("Summary = %q; want the name", s)
 	}
 }
