@@ -5,11 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/pause"
-	"github.com/pve-op/network-rescue/internal/probe"
 )
 
 // TestResumeStartsLadderOver: the streak climbs while paused (the 【暂停】
@@ -155,10 +155,11 @@ func TestPauseWaitsForRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	entered, gate := make(chan struct{}), make(chan struct{})
-	e.Probe = func(context.Context, probe.Config) probe.Result {
-		close(entered)
-		<-gate // the run is probing, its state loaded
-		return probe.Result{Up: false}
+	var once sync.Once
+	e.Uptime = func() (time.Duration, error) {
+		once.Do(func() { close(entered) })
+		<-gate // the run holds its lock, its state loaded
+		return 24 * time.Hour, nil
 	}
 	runDone := make(chan error, 1)
 	go func() { runDone <- run(context.Background(), []string{"-config", conf}, e) }()

@@ -129,6 +129,10 @@ type Error struct {
 	Key  string
 	Msg  string
 	Err  error // the cause, when there is one: fs.ErrNotExist for a named file that is missing
+	// alt is the same fault told from the other key of a pair (L3 too
+	// low rather than L2 too high): Load gives it when the file set that
+	// key and not Key.
+	alt *Error
 }
 
 // Unwrap lets errors.Is(err, fs.ErrNotExist) tell a missing named file.
@@ -284,6 +288,9 @@ func Parse(path, content string, role Role) (Config, error) {
 		if err.Key == "STATE_DIR" && lines[err.Key] == 0 {
 			err.Key = "RUN_DIR" // the one the file set
 		}
+		if err.alt != nil && lines[err.Key] == 0 && lines[err.alt.Key] > 0 {
+			err = err.alt // the key the file set, not a default
+		}
 		// The line of the key named, when the file set it (0: its default).
 		err.Path, err.Line = path, lines[err.Key]
 		return c, err
@@ -404,25 +411,27 @@ func (c *Config) validate() *Error {
 	if c.Role != Router {
 		return nil
 	}
-	if c.L1Threshold > 0 && c.L2Threshold > 0 && c.L1Threshold >= c.L2Threshold {
-		return &Error{Key: "L1_THRESHOLD", Msg: fmt.Sprintf(
-			"%d is not below L2_THRESHOLD %d; allowed: thresholds rising L1 < L2 < L3 (0 skips L1 or L2)",
-			c.L1Threshold, c.L2Threshold)}
+	l1 := c.L1Threshold
+	if c.L2Threshold <= 0 {
+		l1 = 0 // L2 skipped: L1 is compared with L3 only
 	}
 	for _, t := range []struct {
-		name string
-		v    int
-	}{{"L1_THRESHOLD", c.L1Threshold}, {"L2_THRESHOLD", c.L2Threshold}} {
-		if t.v > 0 && t.v >= c.L3Threshold {
-			return &Error{Key: t.name, Msg: fmt.Sprintf(
-				"%d is not below L3_THRESHOLD %d; allowed: thresholds rising L1 < L2 < L3 (0 skips L1 or L2)",
-				t.v, c.L3Threshold)}
+		lo, hi string
+		a, b   int
+	}{{"L1_THRESHOLD", "L2_THRESHOLD", l1, c.L2Threshold}, {"L1_THRESHOLD", "L3_THRESHOLD", c.L1Threshold, c.L3Threshold},
+		{"L2_THRESHOLD", "L3_THRESHOLD", c.L2Threshold, c.L3Threshold}} {
+		if t.a > 0 && t.a >= t.b {
+			const allowed = "; allowed: thresholds rising L1 < L2 < L3 (0 skips L1 or L2)"
+			return &Error{Key: t.lo, Msg: fmt.Sprintf("%d is not below %s %d"+allowed, t.a, t.hi, t.b),
+				alt: &Error{Key: t.hi, Msg: fmt.Sprintf("%d is not above %s %d"+allowed, t.b, t.lo, t.a)}}
 		}
 	}
 	if c.CoolingMax > 0 && c.CoolingMax < c.CoolingStep {
 		return &Error{Key: "COOLING_MAX", Msg: fmt.Sprintf(
 			"%v is shorter than COOLING_STEP %v; allowed: 0 (no cooling) or at least COOLING_STEP",
-			c.CoolingMax, c.CoolingStep)}
+			c.CoolingMax, c.CoolingStep), alt: &Error{Key: "COOLING_STEP", Msg: fmt.Sprintf(
+			"%v is longer than COOLING_MAX %v; allowed: at most COOLING_MAX, or COOLING_MAX=0 (no cooling)",
+			c.CoolingStep, c.CoolingMax)}}
 	}
 	return nil
 }

@@ -190,8 +190,14 @@ func TestErrors(t *testing.T) {
 			`/etc/netrescue.conf:3: L2_THRESHOLD: 12 is not below L3_THRESHOLD 10; allowed: thresholds rising L1 < L2 < L3 (0 skips L1 or L2)`},
 		{"cooling max below its step", Router, "COOLING_MAX=30m\nCOOLING_STEP=1h",
 			`/etc/netrescue.conf:1: COOLING_MAX: 30m0s is shorter than COOLING_STEP 1h0m0s; allowed: 0 (no cooling) or at least COOLING_STEP`},
-		{"default below a set key: no line", Router, "COOLING_STEP=4h",
-			`/etc/netrescue.conf: COOLING_MAX: 3h0m0s is shorter than COOLING_STEP 4h0m0s; allowed: 0 (no cooling) or at least COOLING_STEP`},
+		// A set key against another's default: the error names the key
+		// the file set, on its line, not the default it never wrote.
+		{"cooling step above the default max", Router, "SYSLOG=0\nCOOLING_STEP=4h",
+			`/etc/netrescue.conf:2: COOLING_STEP: 4h0m0s is longer than COOLING_MAX 3h0m0s; allowed: at most COOLING_MAX, or COOLING_MAX=0 (no cooling)`},
+		{"L3 below the default L2", Router, "L3_THRESHOLD=3",
+			`/etc/netrescue.conf:1: L3_THRESHOLD: 3 is not above L2_THRESHOLD 5; allowed: thresholds rising L1 < L2 < L3 (0 skips L1 or L2)`},
+		{"L2 below the default L1, L3 set too", Router, "L3_THRESHOLD=12\nL2_THRESHOLD=2",
+			`/etc/netrescue.conf:2: L2_THRESHOLD: 2 is not above L1_THRESHOLD 2; allowed: thresholds rising L1 < L2 < L3 (0 skips L1 or L2)`},
 		// A STATE_DIR that a reboot empties: the counts would go with every
 		// reboot, and the router reboot all day, never cooling, never SOS.
 		{"STATE_DIR is RUN_DIR", Router, "STATE_DIR=/tmp/netrescue",
