@@ -176,9 +176,12 @@ func ReadRecord(path string) (r Record, ok bool, err error) {
 }
 
 // ParseRecord parses key=value lines; blank lines are skipped and a value
-// runs to the end of its line, so it may hold spaces and "=".
+// runs to the end of its line, so it may hold spaces and "=". A line that
+// is no key=value is an error naming the first such line; the record then
+// holds the lines that are, for a caller that keeps what it can.
 func ParseRecord(path, s string) (Record, error) {
 	r := Record{}
+	var err error
 	for _, line := range strings.Split(s, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
@@ -186,11 +189,14 @@ func ParseRecord(path, s string) (Record, error) {
 		}
 		k, v, found := strings.Cut(line, "=")
 		if !found || k == "" || strings.ContainsAny(k, " \t") {
-			return nil, corrupt(path, s, fmt.Sprintf("expected key=value, found %q", line))
+			if err == nil {
+				err = corrupt(path, s, fmt.Sprintf("expected key=value, found %q", line))
+			}
+			continue
 		}
 		r[k] = v
 	}
-	return r, nil
+	return r, err
 }
 
 // Format renders the record one key=value a line, keys sorted, so that

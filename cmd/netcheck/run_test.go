@@ -12,6 +12,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/runenv"
 )
@@ -185,6 +186,52 @@ func TestBootIDUnreadable(t *testing.T) {
 			b, _ := os.ReadFile(log)
 			if got := strings.Join(ran, "; "); got != "/bin/echo L1" || strings.Count(string(b), "【启动】") != 1 {
 				t.Errorf("ran %q, 【启动】 logged %d times; want L1 at the second run, one 【启动】:\n%s", got, strings.Count(string(b), "【启动】"), b)
+			}
+		})
+	}
+}
+
+// TestDamagedVolatileKeepsBoot: a stray line in the volatile record (in
+// RUN_DIR, or its fallback in STATE_DIR) is reported and repaired, but
+// what can be read of it is kept: the boot and the streak. It was read as
+// no record at all: a false 【启动】, the streak started over and L1 came
+// a run late; a damaged fallback also hid RUN_DIR's intact record.
+func TestDamagedVolatileKeepsBoot(t *testing.T) {
+	for _, tt := range []struct{ name, file string }{
+		{"RUN_DIR record", filepath.Join("run", ladder.VolatileFile)},
+		{"STATE_DIR fallback", filepath.Join("state", ladder.FallbackFile)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			conf, log := writeConf(t, dir, "L1_THRESHOLD=2", "L2_THRESHOLD=5", "L3_THRESHOLD=8",
+				"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3")
+			var ran []string
+			e := fakeEnv(t, &ran)
+			if err := runEnvWithin(t, conf, e); err != nil { // streak 1
+				t.Fatal(err)
+			}
+			run := filepath.Join(dir, "run", ladder.VolatileFile)
+			b, err := os.ReadFile(run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(dir, tt.file)
+			if err := os.WriteFile(p, append(b, "garbage\n"...), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := runEnvWithin(t, conf, e); err != nil { // streak 2: L1
+				t.Fatal(err)
+			}
+			l, _ := os.ReadFile(log)
+			if got := strings.Join(ran, "; "); got != "/bin/echo L1" || strings.Count(string(l), "【启动】") != 1 ||
+				!strings.Contains(string(l), "【严重错误】状态文件损坏") {
+				t.Errorf("ran %q, 【启动】 %d times; want L1, one 【启动】, the damage logged:\n%s", got, strings.Count(string(l), "【启动】"), l)
+			}
+			if err := runEnvWithin(t, conf, e); err != nil { // streak 3: repaired, said once
+				t.Fatal(err)
+			}
+			if l, _ := os.ReadFile(log); strings.Count(string(l), "【严重错误】") != 1 {
+				t.Errorf("the damage was not repaired: logged again\n%s", l)
 			}
 		})
 	}

@@ -110,20 +110,27 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		st.Outage.Assists, _ = strconv.Atoi(rec["assists"]) // damaged: none
 	}
 
-	// The fallback, when there is one, is newer than what RUN_DIR holds.
-	vpath := s.path(FallbackFile)
-	rec, ok, err = state.ReadRecord(vpath)
-	if err != nil {
-		problems = append(problems, err)
-	}
-	if !ok {
-		vpath = filepath.Join(s.RunDir, VolatileFile)
-		rec, ok, err = state.ReadRecord(vpath)
+	// The fallback, when there is one, is newer than what RUN_DIR holds; a
+	// damaged one gives way to RUN_DIR's. Of a garbled record the lines
+	// that can be read are kept: the boot above all, which a stray line
+	// lost (a false 【启动】, the streak started over).
+	rec, vpath := state.Record(nil), ""
+	for _, p := range []string{s.path(FallbackFile), filepath.Join(s.RunDir, VolatileFile)} {
+		r, ok, err := state.ReadRecord(p)
 		if err != nil {
 			problems = append(problems, err)
+			if b, rerr := state.ReadBounded(p, state.MaxStateBytes); rec == nil && rerr == nil {
+				rec, _ = state.ParseRecord(p, string(b))
+				vpath = p
+			}
+			continue
+		}
+		if ok {
+			rec, vpath = r, p
+			break
 		}
 	}
-	if ok && err == nil {
+	if rec != nil {
 		st.Boot = rec["boot"]
 		if st.Streak, err = parseStreak(vpath, rec["streak"]); err != nil {
 			problems = append(problems, err)
