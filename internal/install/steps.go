@@ -211,27 +211,45 @@ func (in *installer) cronWhere() string {
 	return "root's crontab (crontab -l)"
 }
 
-// readCrontab is the crontab now. Only crontab -l's own "there is none"
-// is an empty one: any other failure stops the install, since writing our
-// lines alone would wipe root's other jobs (SPEC §10: other lines untouched).
+// readCrontab is the crontab now: the tree's file, or on a host without
+// --prefix root's crontab (crontabList, host side only).
 func (in *installer) readCrontab(ctx context.Context) (string, error) {
 	if f := in.cronFile(); f != "" {
 		s, _, err := readOptional(f)
 		return s, err
 	}
+	if in.env.Host.side == nil {
+		return "", errNoHostSide()
+	}
+	return in.env.Host.side.crontab(in, ctx)
+}
+
+// crontabList is root's crontab, read with crontab -l: its stdout only, so
+// that a warning on stderr (ld.so's about LD_PRELOAD) never becomes a line
+// of the crontab written back. Only crontab -l's own "there is none" is an
+// empty one: any other failure stops the install, since writing our lines
+// alone would wipe root's other jobs (SPEC §10: other lines untouched).
+func (in *installer) crontabList(ctx context.Context) (string, error) {
 	if _, err := in.env.LookPath("crontab"); err != nil {
 		return "", fail("the crontab command is missing", "install cron: apt-get install cron")
 	}
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
-	out, err := in.env.Run(ctx, nil, "crontab", "-l")
+	output := in.env.Output
+	if output == nil {
+		output = in.env.Host.side.output
+	}
+	out, stderr, err := output(ctx, "crontab", "-l")
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", fail(fmt.Sprintf("crontab -l did not answer in %v", commandTimeout), "check the cron service: systemctl status cron")
 		}
-		said := strings.TrimSpace(string(out))
+		said := strings.TrimSpace(string(stderr))
 		if noCrontab(said) {
 			return "", nil
+		}
+		if said == "" {
+			said = strings.TrimSpace(string(out))
 		}
 		return "", &Error{Msg: fmt.Sprintf("read root's crontab (crontab -l): %v: %s", err, said),
 			Fix: "nothing was changed; make crontab -l work (check the disk and the cron service: systemctl status cron), then run " + in.selfCommand() + " again",
