@@ -182,8 +182,10 @@ type installer struct {
 	// pkg: the netrescue .deb holds the host side here.
 	pkg bool
 	// cfg is the config file's settings (the defaults when there is none
-	// or it does not parse; the last step says why).
-	cfg config.Config
+	// or it does not parse; the last step says why); cfgErr is why it
+	// did not load.
+	cfg    config.Config
+	cfgErr error
 }
 
 // Run installs or uninstalls according to o.
@@ -241,7 +243,7 @@ func (in *installer) prepare() error {
 	if in.role == crontab.Host && in.env.Host.side != nil && exists(in.path("/usr/bin/hostcheck")) {
 		in.pkg = in.env.Host.side.unpacked(in.path("/var/lib/dpkg"))
 	}
-	in.cfg = in.readConfig()
+	in.cfg, in.cfgErr = in.readConfig()
 	if o.DryRun {
 		in.ui.say("Dry run: nothing will be changed")
 	}
@@ -285,13 +287,15 @@ func (in *installer) bare(p string) string {
 func (in *installer) confPath() string { return in.path(config.DefaultPath) }
 
 // readConfig reads the settings the installer needs (SSH_KEY, OP_IP,
-// STATE_DIR …); any problem with the file is reported by the last step.
-func (in *installer) readConfig() config.Config {
+// STATE_DIR …): the defaults when the file does not load, and why. An
+// install goes on with them (the last step reports the file); --purge
+// refuses (uninstall).
+func (in *installer) readConfig() (config.Config, error) {
 	c, err := config.Load(in.confPath(), config.Role(in.role), config.Options{Euid: -1})
 	if err != nil {
-		return config.Default(config.Role(in.role))
+		return config.Default(config.Role(in.role)), err
 	}
-	return c
+	return c, nil
 }
 
 // selfCommand is how a person runs the installer again, in fixes: the
@@ -430,6 +434,12 @@ func (in *installer) installHost(ctx context.Context, src string) error {
 // uninstall removes what install put, and with --purge the config, logs
 // and state too.
 func (in *installer) uninstall(ctx context.Context) error {
+	if in.o.Purge && in.cfgErr != nil {
+		// The built-in paths are not where this config keeps its logs
+		// and state: purging them would delete the config and leave those.
+		return usageError(fmt.Sprintf("--purge needs the config, to know where the logs and state are, and it does not load: %v", in.cfgErr),
+			"nothing was changed; fix "+in.confPath()+" and run this again, or remove the logs and state by hand and uninstall without --purge")
+	}
 	if in.role == crontab.Router {
 		changed, err := in.cronStep(ctx, true)
 		if err != nil {

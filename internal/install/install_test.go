@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -512,5 +513,61 @@ func TestPackagedHostMigrates(t *testing.T) {
 	err := install.Run(context.Background(), o, env)
 	if err == nil || !strings.Contains(err.Error(), "the netrescue package already installs the host side here") {
 		t.Errorf("second Run = %v; want the refusal of a second copy; output:\n%s", err, out.String())
+	}
+}
+
+// TestPurgeRefusesConfigThatDoesNotLoad: with a config that does not load
+// (a typo key), --purge cannot know where its STATE_DIR and LOG_FILE are:
+// it refuses with the config's error and the fix, before it changes
+// anything, rather than purge the built-in paths, delete the config and
+// report the logs and state purged while the real ones stay.
+func TestPurgeRefusesConfigThatDoesNotLoad(t *testing.T) {
+	for _, role := range []crontab.Role{crontab.Router, crontab.Host} {
+		t.Run(string(role), func(t *testing.T) {
+			prefix := t.TempDir()
+			bin := filepath.Join(fakeBins(t), "netcheck")
+			run := func(o install.Options) (string, error) {
+				var out bytes.Buffer
+				o.Role, o.Prefix = role, prefix
+				err := install.Run(context.Background(), o, strictEnv(t, bin, &out))
+				return out.String(), err
+			}
+			if out, err := run(install.Options{}); err != nil {
+				t.Fatalf("install = %v; output:\n%s", err, out)
+			}
+			conf := filepath.Join(prefix, "etc/netrescue.conf")
+			content := readFile(t, conf) + "STATE_DIR=/srv/netrescue\nLOG_FILE=/srv/netrescue.log\nPROBE_TIMOUT=5s\n"
+			if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			line := strings.Count(content, "\n")
+			// The real state and log, and files at the built-in paths.
+			for _, f := range []string{"srv/netrescue/netrescue.pause", "srv/netrescue.log", "root/netrescue.pause", "var/lib/netrescue/netrescue.pause",
+				"root/network_monitor.log", "var/log/pve_host_monitor.log"} {
+				p := filepath.Join(prefix, f)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte("x\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := snapshot(t, prefix)
+			for _, o := range []install.Options{{Uninstall: true, Purge: true}, {Uninstall: true, Purge: true, DryRun: true}} {
+				out, err := run(o)
+				want := fmt.Sprintf("--purge needs the config, to know where the logs and state are, and it does not load: %s:%d: PROBE_TIMOUT: ", conf, line)
+				wantFix := "\n  fix: nothing was changed; fix " + conf + " and run this again, or remove the logs and state by hand and uninstall without --purge"
+				var ue *cli.UsageError
+				if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), wantFix) || !errors.As(err, &ue) {
+					t.Errorf("Run(%+v) = %v; want the usage error %q…%q", o, err, want, wantFix)
+				}
+				if strings.Contains(out, "purged") || strings.Contains(out, "Done") {
+					t.Errorf("Run(%+v) output tells of a purge:\n%s", o, out)
+				}
+				if d := diff(before, snapshot(t, prefix)); d != nil {
+					t.Errorf("the refused Run(%+v) changed %q", o, d)
+				}
+			}
+		})
 	}
 }

@@ -182,7 +182,7 @@ func (in *installer) configStep() error {
 	if !in.o.DryRun {
 		in.ui.info("wrote the defaults, all commented out (mode 0600)")
 		// What follows (the key, the router) reads the file just written.
-		in.cfg = in.readConfig()
+		in.cfg, _ = in.readConfig()
 	}
 	in.ui.note("wrote the default %s (edit it to change a setting)", conf)
 	return nil
