@@ -396,6 +396,11 @@ func (in *installer) install(ctx context.Context) error {
 // router's pairing, or the command that does it.
 func (in *installer) installHost(ctx context.Context, src string) error {
 	if !in.pkg {
+		// A config that names another router stops the install before
+		// any change (routerConfig).
+		if err := in.routerConfig(false); err != nil {
+			return err
+		}
 		if err := in.env.Host.side.migrate(in, ctx); err != nil {
 			return err
 		}
@@ -403,6 +408,9 @@ func (in *installer) installHost(ctx context.Context, src string) error {
 			return err
 		}
 		if err := in.configStep(); err != nil {
+			return err
+		}
+		if err := in.routerConfig(true); err != nil {
 			return err
 		}
 		if err := in.key(); err != nil {

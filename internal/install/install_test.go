@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
@@ -569,5 +570,154 @@ func TestPurgeRefusesConfigThatDoesNotLoad(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRouterInExistingConfig: pairing a router at another address or port
+// than the defaults, with a config already there (the package's conffile,
+// every key commented out), writes OP_IP and OP_SSH_PORT into it, as into
+// a fresh one, keeping every other byte, its mode and its owner: the
+// pairing then reads them, as hostcheck will. A config that sets them to
+// other values stops the install before anything changes, naming the
+// line and both values; one that sets the same values is left alone.
+func TestRouterInExistingConfig(t *testing.T) {
+	requireRoot(t) // the config's group is kept
+	example := config.Example(config.Host)
+	tests := []struct {
+		name    string
+		conf    string // "" none
+		o       install.Options
+		want    string // the config after; "" unchanged
+		wantOut []string
+		wantErr string // the refusal, CONF for the config's path
+	}{
+		{name: "commented out: both appended", conf: example, o: install.Options{Router: "192.168.1.1", Port: 2222},
+			want:    example + "\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n\n# Set by the installer's --port.\nOP_SSH_PORT=2222\n",
+			wantOut: []string{"    set OP_IP=192.168.1.1 and OP_SSH_PORT=2222 in CONF (it left them at their defaults)\n"}},
+		{name: "no newline at the end, a key absent", conf: "SSH_TIMEOUT=20s", o: install.Options{Router: "router.lan"},
+			want: "SSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=router.lan\n"},
+		{name: "the defaults: nothing to write", conf: example, o: install.Options{Router: install.DefaultRouterIP, Port: 22}},
+		{name: "set to the same values", conf: "export OP_IP='192.168.1.1'\nOP_SSH_PORT=\"2222\"\n", o: install.Options{Router: "192.168.1.1", Port: 2222}},
+		{name: "no --port: the port set stays", conf: "OP_SSH_PORT=2222\n", o: install.Options{Router: "192.168.1.1"},
+			want: "OP_SSH_PORT=2222\n\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n"},
+		{name: "OP_IP set to another router", conf: example + "OP_IP=192.168.1.2\n", o: install.Options{Router: "192.168.1.1"},
+			wantErr: "CONF:" + fmt.Sprint(strings.Count(example, "\n")+1) + " sets OP_IP=192.168.1.2, but --router is 192.168.1.1: hostcheck would watch another router than the one paired\n" +
+				"  fix: nothing was changed; edit line " + fmt.Sprint(strings.Count(example, "\n")+1) + " of CONF to OP_IP=192.168.1.1, or pass --router 192.168.1.2"},
+		{name: "the last line wins", conf: "OP_IP=192.168.1.1\n# OP_IP=192.168.1.1\nOP_IP=10.0.0.1\n", o: install.Options{Router: "192.168.1.1"},
+			wantErr: "CONF:3 sets OP_IP=10.0.0.1, but --router is 192.168.1.1"},
+		{name: "OP_SSH_PORT set to another port", conf: "OP_SSH_PORT=2222\n", o: install.Options{Router: "192.168.1.1", Port: 22},
+			wantErr: "CONF:1 sets OP_SSH_PORT=2222, but --port is 22: hostcheck would watch another router than the one paired\n" +
+				"  fix: nothing was changed; edit line 1 of CONF to OP_SSH_PORT=22, or pass --port 2222"},
+		{name: "the default address set, another one paired", conf: "OP_IP=192.168.10.1\n", o: install.Options{Router: "192.168.1.1"},
+			wantErr: "CONF:1 sets OP_IP=192.168.10.1, but --router is 192.168.1.1"},
+	}
+	for _, pkg := range []bool{false, true} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/package %v", tt.name, pkg), func(t *testing.T) {
+				prefix := t.TempDir()
+				conf := filepath.Join(prefix, "etc/netrescue.conf")
+				files := map[string]string{"etc/netrescue.conf": tt.conf}
+				if pkg {
+					files["usr/bin/hostcheck"] = "binary hostcheck\n"
+					files["etc/cron.d/netrescue"] = strings.Join(crontab.PackageLines(), "\n") + "\n"
+					files["var/lib/dpkg/status"] = "Package: netrescue\nStatus: install ok installed\nVersion: 1.2.3\n\n"
+				}
+				for f, c := range files {
+					p := filepath.Join(prefix, f)
+					if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(p, []byte(c), 0o640); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := os.Chown(conf, 0, 4); err != nil {
+					t.Fatal(err)
+				}
+				var out bytes.Buffer
+				env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
+				deployed := ""
+				env.Host.Deploy = func(_ context.Context, h install.Host) error {
+					deployed = h.Cfg.OpIP + ":" + fmt.Sprint(h.Cfg.OpSSHPort)
+					return nil
+				}
+				o := tt.o
+				o.Role, o.Prefix, o.Yes = crontab.Host, prefix, true
+
+				before := snapshot(t, prefix)
+				dry := o
+				dry.DryRun = true
+				if err := install.Run(context.Background(), dry, env); (err != nil) != (tt.wantErr != "") {
+					t.Fatalf("dry Run(%+v) = %v; output:\n%s", o, err, out.String())
+				}
+				if d := diff(before, snapshot(t, prefix)); d != nil {
+					t.Errorf("the dry run changed %q", d)
+				}
+				if tt.want != "" && !strings.Contains(out.String(), "    would set ") {
+					t.Errorf("the dry run does not say it would set the router in the config:\n%s", out.String())
+				}
+
+				out.Reset()
+				err := install.Run(context.Background(), o, env)
+				if tt.wantErr != "" {
+					var ue *cli.UsageError
+					if want := strings.ReplaceAll(tt.wantErr, "CONF", conf); err == nil || !strings.HasPrefix(err.Error(), want) || !errors.As(err, &ue) {
+						t.Fatalf("Run(%+v) = %v; want the usage error %q", o, err, want)
+					}
+					if deployed != "" {
+						t.Errorf("the router was contacted although the config names another")
+					}
+					if d := diff(before, snapshot(t, prefix)); d != nil {
+						t.Errorf("the refused install changed %q", d)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("Run(%+v) = %v; output:\n%s", o, err, out.String())
+				}
+				want := tt.want
+				if want == "" {
+					want = tt.conf
+				}
+				if got := readFile(t, conf); got != want {
+					t.Errorf("%s = %q; want %q", conf, got, want)
+				}
+				fi, err := os.Stat(conf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st := fi.Sys().(*syscall.Stat_t); fi.Mode().Perm() != 0o640 || st.Uid != 0 || st.Gid != 4 {
+					t.Errorf("%s is mode %o owned by %d:%d; want them kept: 640, 0:4", conf, fi.Mode().Perm(), st.Uid, st.Gid)
+				}
+				for _, w := range tt.wantOut {
+					if w = strings.ReplaceAll(w, "CONF", conf); !strings.Contains(out.String(), w) {
+						t.Errorf("output lacks %q:\n%s", w, out.String())
+					}
+				}
+				c, err := config.Parse(conf, want, config.Host)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if wantPort := c.OpSSHPort; tt.o.Port != 0 {
+					wantPort = tt.o.Port
+					if c.OpSSHPort != wantPort {
+						t.Errorf("the config's OP_SSH_PORT = %d; want --port %d", c.OpSSHPort, wantPort)
+					}
+				}
+				if c.OpIP != tt.o.Router {
+					t.Errorf("the config's OP_IP = %s; want --router %s: hostcheck would watch another router", c.OpIP, tt.o.Router)
+				}
+				if wantDeployed := c.OpIP + ":" + fmt.Sprint(c.OpSSHPort); deployed != wantDeployed {
+					t.Errorf("the pairing read the router %q from the config; want %q", deployed, wantDeployed)
+				}
+			})
+		}
+	}
+}
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
 	}
 }
