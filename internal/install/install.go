@@ -186,6 +186,9 @@ type installer struct {
 	// did not load.
 	cfg    config.Config
 	cfgErr error
+	// done, when set, is the last line of an uninstall (the host's,
+	// when the package keeps the host side).
+	done string
 }
 
 // Run installs or uninstalls according to o.
@@ -477,9 +480,12 @@ func (in *installer) uninstall(ctx context.Context) error {
 		in.ui.info("kept %s, the logs and the state files (add --purge to remove them too)", in.confPath())
 		in.ui.note("kept configuration, logs and state")
 	}
-	if in.o.DryRun {
+	switch {
+	case in.o.DryRun:
 		in.ui.say("Done: dry run of uninstalling the %s side from %s", in.role, or(in.o.Prefix, "/"))
-	} else {
+	case in.done != "":
+		in.ui.say("%s", in.done)
+	default:
 		in.ui.say("Done: the %s side is uninstalled from %s", in.role, or(in.o.Prefix, "/"))
 	}
 	return nil
@@ -487,24 +493,45 @@ func (in *installer) uninstall(ctx context.Context) error {
 
 // uninstallHost is uninstall's host side (hostcheck only, through
 // WithHostSide, as installHost): the cron lines, the binaries and
-// METRICS_FILE, and with --router the router side.
+// METRICS_FILE, and with --router the router side. Where the netrescue
+// package holds the host side, only install.sh's copy beside it is ours
+// to remove: the package's hostcheck runs on, and the last line says so
+// rather than "uninstalled".
 func (in *installer) uninstallHost(ctx context.Context) error {
 	if in.pkg && in.o.Purge {
 		return fail("the netrescue package owns the configuration, logs and state here, so --purge leaves them to it",
 			in.selfCommand()+" --role host --uninstall removes install.sh's copy; dpkg -P netrescue purges the package")
 	}
-	if in.pkg && in.o.Router == "" {
-		// "Uninstalled" while the package's cron lines run on would
-		// be a lie: only install.sh's copy is ours to remove.
-		if err := in.scriptCopyThere(ctx); err != nil {
+	copied := true
+	if in.pkg {
+		var err error
+		if copied, err = in.scriptCopyThere(ctx); err != nil {
 			return err
 		}
+		const pkgSide = "the host side is the netrescue package's (dpkg -r netrescue removes it)"
+		switch {
+		case !copied && in.o.Router == "":
+			// "Uninstalled" while the package's cron lines run on
+			// would be a lie.
+			return fail("the netrescue package set up the host side here ("+in.path("/usr/bin/hostcheck")+", "+in.path(crontab.PackageFile)+"), and install.sh has no copy of it to remove",
+				"dpkg -r netrescue (dpkg -P netrescue removes the configuration, logs and state too)")
+		case !copied:
+			in.ui.say("Host side: the netrescue package's, left to it")
+			in.ui.info("install.sh has no copy of it here to remove; this run removes the router side only")
+			in.done = "Done: the router side is removed; " + pkgSide
+		case in.o.Router != "":
+			in.done = "Done: the router side and install.sh's copy of the host side are removed; " + pkgSide
+		default:
+			in.done = "Done: install.sh's copy of the host side is removed; " + pkgSide
+		}
 	}
-	if _, err := in.cronStep(ctx, true); err != nil {
-		return err
-	}
-	if err := in.removeBinaries(); err != nil {
-		return err
+	if copied {
+		if _, err := in.cronStep(ctx, true); err != nil {
+			return err
+		}
+		if err := in.removeBinaries(); err != nil {
+			return err
+		}
 	}
 	// A stopped exporter's last values would be read as current (the
 	// package's hostcheck, when there is one, still runs and keeps it).
@@ -521,24 +548,23 @@ func (in *installer) uninstallHost(ctx context.Context) error {
 	return nil
 }
 
-// scriptCopyThere fails, with the package's own command as the fix, when
-// the host has no copy of install.sh's (binaries in /usr/local/bin or our
-// lines in root's crontab) beside the package's.
-func (in *installer) scriptCopyThere(ctx context.Context) error {
+// scriptCopyThere reports whether the host has a copy of install.sh's
+// (binaries in /usr/local/bin or our lines in root's crontab) beside the
+// package's.
+func (in *installer) scriptCopyThere(ctx context.Context) (bool, error) {
 	old, err := in.readCrontab(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if crontab.Remove(old) != old {
-		return nil
+		return true, nil
 	}
 	for _, n := range in.binaries() {
 		if exists(filepath.Join(in.binDir(), n)) {
-			return nil
+			return true, nil
 		}
 	}
-	return fail("the netrescue package set up the host side here ("+in.path("/usr/bin/hostcheck")+", "+in.path(crontab.PackageFile)+"), and install.sh has no copy of it to remove",
-		"dpkg -r netrescue (dpkg -P netrescue removes the configuration, logs and state too)")
+	return false, nil
 }
 
 func or(s, def string) string {

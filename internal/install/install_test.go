@@ -721,3 +721,84 @@ func requireRoot(t *testing.T) {
 		t.Skip("needs root")
 	}
 }
+
+// TestUninstallBesidePackage: on a host where the netrescue package holds
+// the host side, uninstall --router removes the router side and says that
+// the host side is the package's, with the command that removes it,
+// rather than "the host side is uninstalled" while the package's hostcheck
+// runs on; install.sh's copy beside the package, when there is one, goes.
+func TestUninstallBesidePackage(t *testing.T) {
+	const pkgSide = "the host side is the netrescue package's (dpkg -r netrescue removes it)\n"
+	tests := []struct {
+		name    string
+		router  string
+		copied  bool // install.sh's binaries in /usr/local/bin too
+		wantErr string
+		want    string
+	}{
+		{name: "router, no copy", router: "192.168.1.1", want: "==> Done: the router side is removed; " + pkgSide},
+		{name: "router and a copy", router: "192.168.1.1", copied: true, want: "==> Done: the router side and install.sh's copy of the host side are removed; " + pkgSide},
+		{name: "a copy", copied: true, want: "==> Done: install.sh's copy of the host side is removed; " + pkgSide},
+		{name: "nothing of ours", wantErr: "install.sh has no copy of it to remove\n  fix: dpkg -r netrescue"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prefix := t.TempDir()
+			pkgFiles := map[string]string{
+				"usr/bin/hostcheck":      "binary hostcheck\n",
+				"usr/bin/midnight-reset": "binary midnight-reset\n",
+				"etc/cron.d/netrescue":   strings.Join(crontab.PackageLines(), "\n") + "\n",
+				"etc/netrescue.conf":     config.Example(config.Host),
+				"var/lib/dpkg/status":    "Package: netrescue\nStatus: install ok installed\nVersion: 1.2.3\n\n",
+			}
+			files := map[string]string{}
+			for f, c := range pkgFiles {
+				files[f] = c
+			}
+			if tt.copied {
+				files["usr/local/bin/hostcheck"] = "binary hostcheck\n"
+			}
+			for f, c := range files {
+				p := filepath.Join(prefix, f)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(c), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var out bytes.Buffer
+			env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
+			routerRemoved := false
+			env.Host.Deploy = func(_ context.Context, h install.Host) error {
+				routerRemoved = h.Opts.Uninstall && h.Opts.Router == tt.router
+				return nil
+			}
+			o := install.Options{Role: crontab.Host, Prefix: prefix, Uninstall: true, Router: tt.router, Yes: true}
+			err := install.Run(context.Background(), o, env)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("Run(%+v) = %v; want %q", o, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Run(%+v) = %v; output:\n%s", o, err, out.String())
+			}
+			if !strings.Contains(out.String(), tt.want) || strings.Contains(out.String(), "is uninstalled") {
+				t.Errorf("output does not end with %q (and must not say \"uninstalled\"):\n%s", tt.want, out.String())
+			}
+			if routerRemoved != (tt.router != "") {
+				t.Errorf("the router side removed: %v; want %v", routerRemoved, tt.router != "")
+			}
+			if install.Exists(filepath.Join(prefix, "usr/local/bin/hostcheck")) {
+				t.Errorf("install.sh's copy /usr/local/bin/hostcheck is still there")
+			}
+			for f, c := range pkgFiles {
+				if got := readFile(t, filepath.Join(prefix, f)); got != c {
+					t.Errorf("the package's /%s = %q; want it kept", f, got)
+				}
+			}
+		})
+	}
+}
