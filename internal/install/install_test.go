@@ -802,3 +802,70 @@ func TestUninstallBesidePackage(t *testing.T) {
 		})
 	}
 }
+
+// TestExistingConfigChecks: an existing config is kept, and an install as
+// root warns, with the fix, of what would make the binaries refuse it: an
+// owner other than root, write access for group or others (SPEC §3:
+// *_CMD runs as root). Not as root, the binaries do not check it, nor
+// does the installer.
+func TestExistingConfigChecks(t *testing.T) {
+	requireRoot(t)
+	const (
+		owner    = "warning: CONF is owned by uid 1000, not root, so the binaries will refuse it\n  fix: chown root:root /etc/netrescue.conf\n"
+		writable = "warning: CONF is writable by group or others, so the binaries will refuse it\n  fix: chmod go-w /etc/netrescue.conf\n"
+	)
+	tests := []struct {
+		name string
+		uid  int
+		mode os.FileMode
+		euid int
+		want []string // the warnings
+	}{
+		{name: "root's, 0600", uid: 0, mode: 0o600, euid: 0},
+		{name: "root's, 0644", uid: 0, mode: 0o644, euid: 0},
+		{name: "a user's", uid: 1000, mode: 0o600, euid: 0, want: []string{owner}},
+		{name: "group-writable", uid: 0, mode: 0o660, euid: 0, want: []string{writable}},
+		{name: "world-writable and a user's", uid: 1000, mode: 0o646, euid: 0, want: []string{owner, writable}},
+		{name: "not installing as root", uid: 1000, mode: 0o666, euid: 1000},
+	}
+	for _, role := range []crontab.Role{crontab.Router, crontab.Host} {
+		for _, tt := range tests {
+			t.Run(string(role)+"/"+tt.name, func(t *testing.T) {
+				prefix := t.TempDir()
+				conf := filepath.Join(prefix, "etc/netrescue.conf")
+				const content = "SYSLOG=0\n"
+				if err := os.MkdirAll(filepath.Dir(conf), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chown(conf, tt.uid, 0); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(conf, tt.mode); err != nil {
+					t.Fatal(err)
+				}
+				var out bytes.Buffer
+				env := strictEnv(t, filepath.Join(fakeBins(t), "netcheck"), &out)
+				env.Euid = tt.euid
+				o := install.Options{Role: role, Prefix: prefix}
+				if err := install.Run(context.Background(), o, env); err != nil {
+					t.Fatalf("Run(%+v) = %v; output:\n%s", o, err, out.String())
+				}
+				got := out.String()
+				if !strings.Contains(got, "    kept your existing file\n") || readFile(t, conf) != content {
+					t.Errorf("the existing config was not kept as it was; output:\n%s", got)
+				}
+				for _, w := range tt.want {
+					if w = strings.ReplaceAll(w, "CONF", conf); !strings.Contains(got, w) {
+						t.Errorf("output lacks the warning %q:\n%s", w, got)
+					}
+				}
+				if n := strings.Count(got, "warning: "+conf); n != 2*len(tt.want) { // each warning and its line in the summary
+					t.Errorf("output warns %d times of %s; want %d:\n%s", n, conf, 2*len(tt.want), got)
+				}
+			})
+		}
+	}
+}
