@@ -35,6 +35,11 @@ type Env struct {
 	// Run runs a command with stdin and returns what it printed on stdout
 	// and stderr, interleaved; ctx bounds it.
 	Run func(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error)
+	// Output runs a command and returns its stdout and its stderr apart,
+	// for output that is parsed (crontab -l: a warning on stderr is no
+	// line of the crontab); nil: the real commands, with the host side
+	// (WithHostSide).
+	Output func(ctx context.Context, name string, args ...string) (stdout, stderr []byte, err error)
 	// Procs lists the running processes (for the original host loop);
 	// nil: /proc, with the host side (WithHostSide).
 	Procs func() ([]Proc, error)
@@ -68,8 +73,10 @@ type hostSide struct {
 	pkg      func(in *installer, ctx context.Context) error
 	migrate  func(in *installer, ctx context.Context) error
 	install  func(in *installer, ctx context.Context, src string) error
-	remove   func(in *installer, ctx context.Context) error // uninstall
-	procs    func() ([]Proc, error)                         // the running processes, when Env.Procs is nil
+	remove   func(in *installer, ctx context.Context) error           // uninstall
+	procs    func() ([]Proc, error)                                   // the running processes, when Env.Procs is nil
+	crontab  func(in *installer, ctx context.Context) (string, error) // root's crontab (crontab -l)
+	output   func(ctx context.Context, name string, args ...string) (stdout, stderr []byte, err error)
 }
 
 // WithHostSide adds this package's host-only steps to s: the netrescue
@@ -77,8 +84,8 @@ type hostSide struct {
 // pve_host_monitor.sh loop.
 func (s HostSteps) WithHostSide() HostSteps {
 	s.side = &hostSide{unpacked: packageUnpacked, pkg: (*installer).packageHost, migrate: (*installer).migrateHost, install: (*installer).installHost,
-		remove: (*installer).uninstallHost,
-		procs:  func() ([]Proc, error) { return procs("/proc") }}
+		remove: (*installer).uninstallHost, crontab: (*installer).crontabList, output: outputCommand,
+		procs: func() ([]Proc, error) { return procs("/proc") }}
 	return s
 }
 
@@ -168,10 +175,24 @@ const maxCommandOutput = 1 << 20
 
 func runCommand(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
 	var out bytes.Buffer
+	w := &capped{b: &out, max: maxCommandOutput}
+	err := execute(ctx, stdin, w, w, name, args)
+	return out.Bytes(), err
+}
+
+// outputCommand is Env.Output's real commands (host side only).
+func outputCommand(ctx context.Context, name string, args ...string) ([]byte, []byte, error) {
+	var out, errb bytes.Buffer
+	err := execute(ctx, nil, &capped{b: &out, max: maxCommandOutput}, &capped{b: &errb, max: maxCommandOutput}, name, args)
+	return out.Bytes(), errb.Bytes(), err
+}
+
+// execute runs name with stdin, its stdout and stderr to the writers given
+// (one for both interleaves them), bounded by ctx.
+func execute(ctx context.Context, stdin []byte, stdout, stderr io.Writer, name string, args []string) error {
 	c := exec.CommandContext(ctx, name, args...)
 	c.Stdin = bytes.NewReader(stdin)
-	w := &capped{b: &out, max: maxCommandOutput}
-	c.Stdout, c.Stderr = w, w
+	c.Stdout, c.Stderr = stdout, stderr
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
 	c.WaitDelay = time.Second
@@ -184,7 +205,7 @@ func runCommand(ctx context.Context, stdin []byte, name string, args ...string) 
 	if ctx.Err() != nil && err != nil {
 		err = errors.Join(err, ctx.Err())
 	}
-	return out.Bytes(), err
+	return err
 }
 
 // capped keeps the first max bytes written to it.

@@ -182,8 +182,13 @@ type installer struct {
 	// pkg: the netrescue .deb holds the host side here.
 	pkg bool
 	// cfg is the config file's settings (the defaults when there is none
-	// or it does not parse; the last step says why).
-	cfg config.Config
+	// or it does not parse; the last step says why); cfgErr is why it
+	// did not load.
+	cfg    config.Config
+	cfgErr error
+	// done, when set, is the last line of an uninstall (the host's,
+	// when the package keeps the host side).
+	done string
 }
 
 // Run installs or uninstalls according to o.
@@ -241,7 +246,7 @@ func (in *installer) prepare() error {
 	if in.role == crontab.Host && in.env.Host.side != nil && exists(in.path("/usr/bin/hostcheck")) {
 		in.pkg = in.env.Host.side.unpacked(in.path("/var/lib/dpkg"))
 	}
-	in.cfg = in.readConfig()
+	in.cfg, in.cfgErr = in.readConfig()
 	if o.DryRun {
 		in.ui.say("Dry run: nothing will be changed")
 	}
@@ -285,13 +290,15 @@ func (in *installer) bare(p string) string {
 func (in *installer) confPath() string { return in.path(config.DefaultPath) }
 
 // readConfig reads the settings the installer needs (SSH_KEY, OP_IP,
-// STATE_DIR …); any problem with the file is reported by the last step.
-func (in *installer) readConfig() config.Config {
+// STATE_DIR …): the defaults when the file does not load, and why. An
+// install goes on with them (the last step reports the file); --purge
+// refuses (uninstall).
+func (in *installer) readConfig() (config.Config, error) {
 	c, err := config.Load(in.confPath(), config.Role(in.role), config.Options{Euid: -1})
 	if err != nil {
-		return config.Default(config.Role(in.role))
+		return config.Default(config.Role(in.role)), err
 	}
-	return c
+	return c, nil
 }
 
 // selfCommand is how a person runs the installer again, in fixes: the
@@ -392,6 +399,11 @@ func (in *installer) install(ctx context.Context) error {
 // router's pairing, or the command that does it.
 func (in *installer) installHost(ctx context.Context, src string) error {
 	if !in.pkg {
+		// A config that names another router stops the install before
+		// any change (routerConfig).
+		if err := in.routerConfig(false); err != nil {
+			return err
+		}
 		if err := in.env.Host.side.migrate(in, ctx); err != nil {
 			return err
 		}
@@ -399,6 +411,9 @@ func (in *installer) installHost(ctx context.Context, src string) error {
 			return err
 		}
 		if err := in.configStep(); err != nil {
+			return err
+		}
+		if err := in.routerConfig(true); err != nil {
 			return err
 		}
 		if err := in.key(); err != nil {
@@ -430,6 +445,12 @@ func (in *installer) installHost(ctx context.Context, src string) error {
 // uninstall removes what install put, and with --purge the config, logs
 // and state too.
 func (in *installer) uninstall(ctx context.Context) error {
+	if in.o.Purge && in.cfgErr != nil {
+		// The built-in paths are not where this config keeps its logs
+		// and state: purging them would delete the config and leave those.
+		return usageError(fmt.Sprintf("--purge needs the config, to know where the logs and state are, and it does not load: %v", in.cfgErr),
+			"nothing was changed; fix "+in.confPath()+" and run this again, or remove the logs and state by hand and uninstall without --purge")
+	}
 	if in.role == crontab.Router {
 		changed, err := in.cronStep(ctx, true)
 		if err != nil {
@@ -459,9 +480,12 @@ func (in *installer) uninstall(ctx context.Context) error {
 		in.ui.info("kept %s, the logs and the state files (add --purge to remove them too)", in.confPath())
 		in.ui.note("kept configuration, logs and state")
 	}
-	if in.o.DryRun {
+	switch {
+	case in.o.DryRun:
 		in.ui.say("Done: dry run of uninstalling the %s side from %s", in.role, or(in.o.Prefix, "/"))
-	} else {
+	case in.done != "":
+		in.ui.say("%s", in.done)
+	default:
 		in.ui.say("Done: the %s side is uninstalled from %s", in.role, or(in.o.Prefix, "/"))
 	}
 	return nil
@@ -469,24 +493,45 @@ func (in *installer) uninstall(ctx context.Context) error {
 
 // uninstallHost is uninstall's host side (hostcheck only, through
 // WithHostSide, as installHost): the cron lines, the binaries and
-// METRICS_FILE, and with --router the router side.
+// METRICS_FILE, and with --router the router side. Where the netrescue
+// package holds the host side, only install.sh's copy beside it is ours
+// to remove: the package's hostcheck runs on, and the last line says so
+// rather than "uninstalled".
 func (in *installer) uninstallHost(ctx context.Context) error {
 	if in.pkg && in.o.Purge {
 		return fail("the netrescue package owns the configuration, logs and state here, so --purge leaves them to it",
 			in.selfCommand()+" --role host --uninstall removes install.sh's copy; dpkg -P netrescue purges the package")
 	}
-	if in.pkg && in.o.Router == "" {
-		// "Uninstalled" while the package's cron lines run on would
-		// be a lie: only install.sh's copy is ours to remove.
-		if err := in.scriptCopyThere(ctx); err != nil {
+	copied := true
+	if in.pkg {
+		var err error
+		if copied, err = in.scriptCopyThere(ctx); err != nil {
 			return err
 		}
+		const pkgSide = "the host side is the netrescue package's (dpkg -r netrescue removes it)"
+		switch {
+		case !copied && in.o.Router == "":
+			// "Uninstalled" while the package's cron lines run on
+			// would be a lie.
+			return fail("the netrescue package set up the host side here ("+in.path("/usr/bin/hostcheck")+", "+in.path(crontab.PackageFile)+"), and install.sh has no copy of it to remove",
+				"dpkg -r netrescue (dpkg -P netrescue removes the configuration, logs and state too)")
+		case !copied:
+			in.ui.say("Host side: the netrescue package's, left to it")
+			in.ui.info("install.sh has no copy of it here to remove; this run removes the router side only")
+			in.done = "Done: the router side is removed; " + pkgSide
+		case in.o.Router != "":
+			in.done = "Done: the router side and install.sh's copy of the host side are removed; " + pkgSide
+		default:
+			in.done = "Done: install.sh's copy of the host side is removed; " + pkgSide
+		}
 	}
-	if _, err := in.cronStep(ctx, true); err != nil {
-		return err
-	}
-	if err := in.removeBinaries(); err != nil {
-		return err
+	if copied {
+		if _, err := in.cronStep(ctx, true); err != nil {
+			return err
+		}
+		if err := in.removeBinaries(); err != nil {
+			return err
+		}
 	}
 	// A stopped exporter's last values would be read as current (the
 	// package's hostcheck, when there is one, still runs and keeps it).
@@ -503,24 +548,23 @@ func (in *installer) uninstallHost(ctx context.Context) error {
 	return nil
 }
 
-// scriptCopyThere fails, with the package's own command as the fix, when
-// the host has no copy of install.sh's (binaries in /usr/local/bin or our
-// lines in root's crontab) beside the package's.
-func (in *installer) scriptCopyThere(ctx context.Context) error {
+// scriptCopyThere reports whether the host has a copy of install.sh's
+// (binaries in /usr/local/bin or our lines in root's crontab) beside the
+// package's.
+func (in *installer) scriptCopyThere(ctx context.Context) (bool, error) {
 	old, err := in.readCrontab(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if crontab.Remove(old) != old {
-		return nil
+		return true, nil
 	}
 	for _, n := range in.binaries() {
 		if exists(filepath.Join(in.binDir(), n)) {
-			return nil
+			return true, nil
 		}
 	}
-	return fail("the netrescue package set up the host side here ("+in.path("/usr/bin/hostcheck")+", "+in.path(crontab.PackageFile)+"), and install.sh has no copy of it to remove",
-		"dpkg -r netrescue (dpkg -P netrescue removes the configuration, logs and state too)")
+	return false, nil
 }
 
 func or(s, def string) string {

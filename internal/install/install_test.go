@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
@@ -512,5 +514,358 @@ func TestPackagedHostMigrates(t *testing.T) {
 	err := install.Run(context.Background(), o, env)
 	if err == nil || !strings.Contains(err.Error(), "the netrescue package already installs the host side here") {
 		t.Errorf("second Run = %v; want the refusal of a second copy; output:\n%s", err, out.String())
+	}
+}
+
+// TestPurgeRefusesConfigThatDoesNotLoad: with a config that does not load
+// (a typo key), --purge cannot know where its STATE_DIR and LOG_FILE are:
+// it refuses with the config's error and the fix, before it changes
+// anything, rather than purge the built-in paths, delete the config and
+// report the logs and state purged while the real ones stay.
+func TestPurgeRefusesConfigThatDoesNotLoad(t *testing.T) {
+	for _, role := range []crontab.Role{crontab.Router, crontab.Host} {
+		t.Run(string(role), func(t *testing.T) {
+			prefix := t.TempDir()
+			bin := filepath.Join(fakeBins(t), "netcheck")
+			run := func(o install.Options) (string, error) {
+				var out bytes.Buffer
+				o.Role, o.Prefix = role, prefix
+				err := install.Run(context.Background(), o, strictEnv(t, bin, &out))
+				return out.String(), err
+			}
+			if out, err := run(install.Options{}); err != nil {
+				t.Fatalf("install = %v; output:\n%s", err, out)
+			}
+			conf := filepath.Join(prefix, "etc/netrescue.conf")
+			content := readFile(t, conf) + "STATE_DIR=/srv/netrescue\nLOG_FILE=/srv/netrescue.log\nPROBE_TIMOUT=5s\n"
+			if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			line := strings.Count(content, "\n")
+			// The real state and log, and files at the built-in paths.
+			for _, f := range []string{"srv/netrescue/netrescue.pause", "srv/netrescue.log", "root/netrescue.pause", "var/lib/netrescue/netrescue.pause",
+				"root/network_monitor.log", "var/log/pve_host_monitor.log"} {
+				p := filepath.Join(prefix, f)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte("x\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := snapshot(t, prefix)
+			for _, o := range []install.Options{{Uninstall: true, Purge: true}, {Uninstall: true, Purge: true, DryRun: true}} {
+				out, err := run(o)
+				want := fmt.Sprintf("--purge needs the config, to know where the logs and state are, and it does not load: %s:%d: PROBE_TIMOUT: ", conf, line)
+				wantFix := "\n  fix: nothing was changed; fix " + conf + " and run this again, or remove the logs and state by hand and uninstall without --purge"
+				var ue *cli.UsageError
+				if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), wantFix) || !errors.As(err, &ue) {
+					t.Errorf("Run(%+v) = %v; want the usage error %q…%q", o, err, want, wantFix)
+				}
+				if strings.Contains(out, "purged") || strings.Contains(out, "Done") {
+					t.Errorf("Run(%+v) output tells of a purge:\n%s", o, out)
+				}
+				if d := diff(before, snapshot(t, prefix)); d != nil {
+					t.Errorf("the refused Run(%+v) changed %q", o, d)
+				}
+			}
+		})
+	}
+}
+
+// TestRouterInExistingConfig: pairing a router at another address or port
+// than the defaults, with a config already there (the package's conffile,
+// every key commented out), writes OP_IP and OP_SSH_PORT into it, as into
+// a fresh one, keeping every other byte, its mode and its owner: the
+// pairing then reads them, as hostcheck will. A config that sets them to
+// other values stops the install before anything changes, naming the
+// line and both values; one that sets the same values is left alone.
+func TestRouterInExistingConfig(t *testing.T) {
+	requireRoot(t) // the config's group is kept
+	example := config.Example(config.Host)
+	tests := []struct {
+		name    string
+		conf    string // "" none
+		o       install.Options
+		want    string // the config after; "" unchanged
+		wantOut []string
+		wantErr string // the refusal, CONF for the config's path
+	}{
+		{name: "commented out: both appended", conf: example, o: install.Options{Router: "192.168.1.1", Port: 2222},
+			want:    example + "\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n\n# Set by the installer's --port.\nOP_SSH_PORT=2222\n",
+			wantOut: []string{"    set OP_IP=192.168.1.1 and OP_SSH_PORT=2222 in CONF (it left them at their defaults)\n"}},
+		{name: "no newline at the end, a key absent", conf: "SSH_TIMEOUT=20s", o: install.Options{Router: "router.lan"},
+			want: "SSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=router.lan\n"},
+		{name: "the defaults: nothing to write", conf: example, o: install.Options{Router: install.DefaultRouterIP, Port: 22}},
+		{name: "set to the same values", conf: "export OP_IP='192.168.1.1'\nOP_SSH_PORT=\"2222\"\n", o: install.Options{Router: "192.168.1.1", Port: 2222}},
+		{name: "no --port: the port set stays", conf: "OP_SSH_PORT=2222\n", o: install.Options{Router: "192.168.1.1"},
+			want: "OP_SSH_PORT=2222\n\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n"},
+		{name: "OP_IP set to another router", conf: example + "OP_IP=192.168.1.2\n", o: install.Options{Router: "192.168.1.1"},
+			wantErr: "CONF:" + fmt.Sprint(strings.Count(example, "\n")+1) + " sets OP_IP=192.168.1.2, but --router is 192.168.1.1: hostcheck would watch another router than the one paired\n" +
+				"  fix: nothing was changed; edit line " + fmt.Sprint(strings.Count(example, "\n")+1) + " of CONF to OP_IP=192.168.1.1, or pass --router 192.168.1.2"},
+		{name: "the last line wins", conf: "OP_IP=192.168.1.1\n# OP_IP=192.168.1.1\nOP_IP=10.0.0.1\n", o: install.Options{Router: "192.168.1.1"},
+			wantErr: "CONF:3 sets OP_IP=10.0.0.1, but --router is 192.168.1.1"},
+		{name: "OP_SSH_PORT set to another port", conf: "OP_SSH_PORT=2222\n", o: install.Options{Router: "192.168.1.1", Port: 22},
+			wantErr: "CONF:1 sets OP_SSH_PORT=2222, but --port is 22: hostcheck would watch another router than the one paired\n" +
+				"  fix: nothing was changed; edit line 1 of CONF to OP_SSH_PORT=22, or pass --port 2222"},
+		{name: "the default address set, another one paired", conf: "OP_IP=192.168.10.1\n", o: install.Options{Router: "192.168.1.1"},
+			wantErr: "CONF:1 sets OP_IP=192.168.10.1, but --router is 192.168.1.1"},
+	}
+	for _, pkg := range []bool{false, true} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/package %v", tt.name, pkg), func(t *testing.T) {
+				prefix := t.TempDir()
+				conf := filepath.Join(prefix, "etc/netrescue.conf")
+				files := map[string]string{"etc/netrescue.conf": tt.conf}
+				if pkg {
+					files["usr/bin/hostcheck"] = "binary hostcheck\n"
+					files["etc/cron.d/netrescue"] = strings.Join(crontab.PackageLines(), "\n") + "\n"
+					files["var/lib/dpkg/status"] = "Package: netrescue\nStatus: install ok installed\nVersion: 1.2.3\n\n"
+				}
+				for f, c := range files {
+					p := filepath.Join(prefix, f)
+					if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(p, []byte(c), 0o640); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := os.Chown(conf, 0, 4); err != nil {
+					t.Fatal(err)
+				}
+				var out bytes.Buffer
+				env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
+				deployed := ""
+				env.Host.Deploy = func(_ context.Context, h install.Host) error {
+					deployed = h.Cfg.OpIP + ":" + fmt.Sprint(h.Cfg.OpSSHPort)
+					return nil
+				}
+				o := tt.o
+				o.Role, o.Prefix, o.Yes = crontab.Host, prefix, true
+
+				before := snapshot(t, prefix)
+				dry := o
+				dry.DryRun = true
+				if err := install.Run(context.Background(), dry, env); (err != nil) != (tt.wantErr != "") {
+					t.Fatalf("dry Run(%+v) = %v; output:\n%s", o, err, out.String())
+				}
+				if d := diff(before, snapshot(t, prefix)); d != nil {
+					t.Errorf("the dry run changed %q", d)
+				}
+				if tt.want != "" && !strings.Contains(out.String(), "    would set ") {
+					t.Errorf("the dry run does not say it would set the router in the config:\n%s", out.String())
+				}
+
+				out.Reset()
+				err := install.Run(context.Background(), o, env)
+				if tt.wantErr != "" {
+					var ue *cli.UsageError
+					if want := strings.ReplaceAll(tt.wantErr, "CONF", conf); err == nil || !strings.HasPrefix(err.Error(), want) || !errors.As(err, &ue) {
+						t.Fatalf("Run(%+v) = %v; want the usage error %q", o, err, want)
+					}
+					if deployed != "" {
+						t.Errorf("the router was contacted although the config names another")
+					}
+					if d := diff(before, snapshot(t, prefix)); d != nil {
+						t.Errorf("the refused install changed %q", d)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("Run(%+v) = %v; output:\n%s", o, err, out.String())
+				}
+				want := tt.want
+				if want == "" {
+					want = tt.conf
+				}
+				if got := readFile(t, conf); got != want {
+					t.Errorf("%s = %q; want %q", conf, got, want)
+				}
+				fi, err := os.Stat(conf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st := fi.Sys().(*syscall.Stat_t); fi.Mode().Perm() != 0o640 || st.Uid != 0 || st.Gid != 4 {
+					t.Errorf("%s is mode %o owned by %d:%d; want them kept: 640, 0:4", conf, fi.Mode().Perm(), st.Uid, st.Gid)
+				}
+				for _, w := range tt.wantOut {
+					if w = strings.ReplaceAll(w, "CONF", conf); !strings.Contains(out.String(), w) {
+						t.Errorf("output lacks %q:\n%s", w, out.String())
+					}
+				}
+				c, err := config.Parse(conf, want, config.Host)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if wantPort := c.OpSSHPort; tt.o.Port != 0 {
+					wantPort = tt.o.Port
+					if c.OpSSHPort != wantPort {
+						t.Errorf("the config's OP_SSH_PORT = %d; want --port %d", c.OpSSHPort, wantPort)
+					}
+				}
+				if c.OpIP != tt.o.Router {
+					t.Errorf("the config's OP_IP = %s; want --router %s: hostcheck would watch another router", c.OpIP, tt.o.Router)
+				}
+				if wantDeployed := c.OpIP + ":" + fmt.Sprint(c.OpSSHPort); deployed != wantDeployed {
+					t.Errorf("the pairing read the router %q from the config; want %q", deployed, wantDeployed)
+				}
+			})
+		}
+	}
+}
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+}
+
+// TestUninstallBesidePackage: on a host where the netrescue package holds
+// the host side, uninstall --router removes the router side and says that
+// the host side is the package's, with the command that removes it,
+// rather than "the host side is uninstalled" while the package's hostcheck
+// runs on; install.sh's copy beside the package, when there is one, goes.
+func TestUninstallBesidePackage(t *testing.T) {
+	const pkgSide = "the host side is the netrescue package's (dpkg -r netrescue removes it)\n"
+	tests := []struct {
+		name    string
+		router  string
+		copied  bool // install.sh's binaries in /usr/local/bin too
+		wantErr string
+		want    string
+	}{
+		{name: "router, no copy", router: "192.168.1.1", want: "==> Done: the router side is removed; " + pkgSide},
+		{name: "router and a copy", router: "192.168.1.1", copied: true, want: "==> Done: the router side and install.sh's copy of the host side are removed; " + pkgSide},
+		{name: "a copy", copied: true, want: "==> Done: install.sh's copy of the host side is removed; " + pkgSide},
+		{name: "nothing of ours", wantErr: "install.sh has no copy of it to remove\n  fix: dpkg -r netrescue"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prefix := t.TempDir()
+			pkgFiles := map[string]string{
+				"usr/bin/hostcheck":      "binary hostcheck\n",
+				"usr/bin/midnight-reset": "binary midnight-reset\n",
+				"etc/cron.d/netrescue":   strings.Join(crontab.PackageLines(), "\n") + "\n",
+				"etc/netrescue.conf":     config.Example(config.Host),
+				"var/lib/dpkg/status":    "Package: netrescue\nStatus: install ok installed\nVersion: 1.2.3\n\n",
+			}
+			files := map[string]string{}
+			for f, c := range pkgFiles {
+				files[f] = c
+			}
+			if tt.copied {
+				files["usr/local/bin/hostcheck"] = "binary hostcheck\n"
+			}
+			for f, c := range files {
+				p := filepath.Join(prefix, f)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(c), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var out bytes.Buffer
+			env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
+			routerRemoved := false
+			env.Host.Deploy = func(_ context.Context, h install.Host) error {
+				routerRemoved = h.Opts.Uninstall && h.Opts.Router == tt.router
+				return nil
+			}
+			o := install.Options{Role: crontab.Host, Prefix: prefix, Uninstall: true, Router: tt.router, Yes: true}
+			err := install.Run(context.Background(), o, env)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("Run(%+v) = %v; want %q", o, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Run(%+v) = %v; output:\n%s", o, err, out.String())
+			}
+			if !strings.Contains(out.String(), tt.want) || strings.Contains(out.String(), "is uninstalled") {
+				t.Errorf("output does not end with %q (and must not say \"uninstalled\"):\n%s", tt.want, out.String())
+			}
+			if routerRemoved != (tt.router != "") {
+				t.Errorf("the router side removed: %v; want %v", routerRemoved, tt.router != "")
+			}
+			if install.Exists(filepath.Join(prefix, "usr/local/bin/hostcheck")) {
+				t.Errorf("install.sh's copy /usr/local/bin/hostcheck is still there")
+			}
+			for f, c := range pkgFiles {
+				if got := readFile(t, filepath.Join(prefix, f)); got != c {
+					t.Errorf("the package's /%s = %q; want it kept", f, got)
+				}
+			}
+		})
+	}
+}
+
+// TestExistingConfigChecks: an existing config is kept, and an install as
+// root warns, with the fix, of what would make the binaries refuse it: an
+// owner other than root, write access for group or others (SPEC §3:
+// *_CMD runs as root). Not as root, the binaries do not check it, nor
+// does the installer.
+func TestExistingConfigChecks(t *testing.T) {
+	requireRoot(t)
+	const (
+		owner    = "warning: CONF is owned by uid 1000, not root, so the binaries will refuse it\n  fix: chown root:root /etc/netrescue.conf\n"
+		writable = "warning: CONF is writable by group or others, so the binaries will refuse it\n  fix: chmod go-w /etc/netrescue.conf\n"
+	)
+	tests := []struct {
+		name string
+		uid  int
+		mode os.FileMode
+		euid int
+		want []string // the warnings
+	}{
+		{name: "root's, 0600", uid: 0, mode: 0o600, euid: 0},
+		{name: "root's, 0644", uid: 0, mode: 0o644, euid: 0},
+		{name: "a user's", uid: 1000, mode: 0o600, euid: 0, want: []string{owner}},
+		{name: "group-writable", uid: 0, mode: 0o660, euid: 0, want: []string{writable}},
+		{name: "world-writable and a user's", uid: 1000, mode: 0o646, euid: 0, want: []string{owner, writable}},
+		{name: "not installing as root", uid: 1000, mode: 0o666, euid: 1000},
+	}
+	for _, role := range []crontab.Role{crontab.Router, crontab.Host} {
+		for _, tt := range tests {
+			t.Run(string(role)+"/"+tt.name, func(t *testing.T) {
+				prefix := t.TempDir()
+				conf := filepath.Join(prefix, "etc/netrescue.conf")
+				const content = "SYSLOG=0\n"
+				if err := os.MkdirAll(filepath.Dir(conf), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chown(conf, tt.uid, 0); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(conf, tt.mode); err != nil {
+					t.Fatal(err)
+				}
+				var out bytes.Buffer
+				env := strictEnv(t, filepath.Join(fakeBins(t), "netcheck"), &out)
+				env.Euid = tt.euid
+				o := install.Options{Role: role, Prefix: prefix}
+				if err := install.Run(context.Background(), o, env); err != nil {
+					t.Fatalf("Run(%+v) = %v; output:\n%s", o, err, out.String())
+				}
+				got := out.String()
+				if !strings.Contains(got, "    kept your existing file\n") || readFile(t, conf) != content {
+					t.Errorf("the existing config was not kept as it was; output:\n%s", got)
+				}
+				for _, w := range tt.want {
+					if w = strings.ReplaceAll(w, "CONF", conf); !strings.Contains(got, w) {
+						t.Errorf("output lacks the warning %q:\n%s", w, got)
+					}
+				}
+				if n := strings.Count(got, "warning: "+conf); n != 2*len(tt.want) { // each warning and its line in the summary
+					t.Errorf("output warns %d times of %s; want %d:\n%s", n, conf, 2*len(tt.want), got)
+				}
+			})
+		}
 	}
 }

@@ -160,11 +160,7 @@ func (in *installer) configStep() error {
 					"chmod go-w "+config.DefaultPath)
 			}
 		}
-		if in.o.Router != "" && in.cfg.OpIP != in.o.Router {
-			in.ui.warn(fmt.Sprintf("%s sets the router to OP_IP=%s, but --router is %s", conf, in.cfg.OpIP, in.o.Router),
-				fmt.Sprintf("set OP_IP=%s in %s", in.o.Router, config.DefaultPath))
-		}
-		return nil
+		return nil // --router and --port: routerConfig, on the host
 	}
 	content := config.Example(config.Role(in.role))
 	if in.role == crontab.Host {
@@ -182,7 +178,7 @@ func (in *installer) configStep() error {
 	if !in.o.DryRun {
 		in.ui.info("wrote the defaults, all commented out (mode 0600)")
 		// What follows (the key, the router) reads the file just written.
-		in.cfg = in.readConfig()
+		in.cfg, _ = in.readConfig()
 	}
 	in.ui.note("wrote the default %s (edit it to change a setting)", conf)
 	return nil
@@ -211,27 +207,45 @@ func (in *installer) cronWhere() string {
 	return "root's crontab (crontab -l)"
 }
 
-// readCrontab is the crontab now. Only crontab -l's own "there is none"
-// is an empty one: any other failure stops the install, since writing our
-// lines alone would wipe root's other jobs (SPEC §10: other lines untouched).
+// readCrontab is the crontab now: the tree's file, or on a host without
+// --prefix root's crontab (crontabList, host side only).
 func (in *installer) readCrontab(ctx context.Context) (string, error) {
 	if f := in.cronFile(); f != "" {
 		s, _, err := readOptional(f)
 		return s, err
 	}
+	if in.env.Host.side == nil {
+		return "", errNoHostSide()
+	}
+	return in.env.Host.side.crontab(in, ctx)
+}
+
+// crontabList is root's crontab, read with crontab -l: its stdout only, so
+// that a warning on stderr (ld.so's about LD_PRELOAD) never becomes a line
+// of the crontab written back. Only crontab -l's own "there is none" is an
+// empty one: any other failure stops the install, since writing our lines
+// alone would wipe root's other jobs (SPEC §10: other lines untouched).
+func (in *installer) crontabList(ctx context.Context) (string, error) {
 	if _, err := in.env.LookPath("crontab"); err != nil {
 		return "", fail("the crontab command is missing", "install cron: apt-get install cron")
 	}
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
-	out, err := in.env.Run(ctx, nil, "crontab", "-l")
+	output := in.env.Output
+	if output == nil {
+		output = in.env.Host.side.output
+	}
+	out, stderr, err := output(ctx, "crontab", "-l")
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", fail(fmt.Sprintf("crontab -l did not answer in %v", commandTimeout), "check the cron service: systemctl status cron")
 		}
-		said := strings.TrimSpace(string(out))
+		said := strings.TrimSpace(string(stderr))
 		if noCrontab(said) {
 			return "", nil
+		}
+		if said == "" {
+			said = strings.TrimSpace(string(out))
 		}
 		return "", &Error{Msg: fmt.Sprintf("read root's crontab (crontab -l): %v: %s", err, said),
 			Fix: "nothing was changed; make crontab -l work (check the disk and the cron service: systemctl status cron), then run " + in.selfCommand() + " again",
@@ -697,10 +711,102 @@ func (in *installer) packageHost(ctx context.Context) error {
 			"keep the package and pair the router with: "+in.selfCommand()+" --router IP (with the package it only pairs), or remove the package first: dpkg -r netrescue")
 	}
 	in.ui.info("kept as it is: this run only pairs the router")
+	if err := in.routerConfig(false); err != nil {
+		return err
+	}
 	if err := in.configStep(); err != nil {
 		return err
 	}
+	if err := in.routerConfig(true); err != nil {
+		return err
+	}
 	return in.key()
+}
+
+// routerConfig makes the host's config name the router that --router and
+// --port pair, so that hostcheck watches the router it is paired with
+// (SPEC §3, §10). A key the file leaves at its default (absent, or only
+// commented out, as in the package's conffile) is appended as to a fresh
+// config, the rest of the file kept byte for byte, its mode and owner
+// too; a key the file sets to another value stops the install, naming the
+// line. Without write it only checks, so that a conflict stops the install
+// before anything changes. Host side only: reached from installHost and
+// packageHost, so netcheck links none of it (SPEC §12).
+func (in *installer) routerConfig(write bool) error {
+	conf := in.confPath()
+	fi, err := os.Lstat(conf)
+	if in.o.Router == "" || err != nil {
+		return nil // no file: configStep writes --router and --port into the new one
+	}
+	content, _, err := readOptional(conf)
+	if err != nil {
+		return err
+	}
+	// What the file sets: the last line of a key wins, as in config.Parse.
+	type setting struct {
+		line int
+		val  string
+	}
+	set := map[string]setting{}
+	for i, raw := range strings.Split(content, "\n") {
+		line := strings.TrimPrefix(strings.TrimSpace(strings.TrimSuffix(raw, "\r")), "export ")
+		name, val, ok := strings.Cut(line, "=")
+		name = strings.TrimSpace(name)
+		if !ok || (name != "OP_IP" && name != "OP_SSH_PORT") {
+			continue
+		}
+		val = strings.TrimSpace(val)
+		if c, err := config.Parse(conf, line, config.Host); err == nil { // its quotes taken off
+			val = c.OpIP
+			if name == "OP_SSH_PORT" {
+				val = strconv.Itoa(c.OpSSHPort)
+			}
+		}
+		set[name] = setting{i + 1, val}
+	}
+	wants := []struct{ key, flag, val, def string }{{"OP_IP", "--router", in.o.Router, DefaultRouterIP}}
+	if in.o.Port != 0 {
+		wants = append(wants, struct{ key, flag, val, def string }{"OP_SSH_PORT", "--port", strconv.Itoa(in.o.Port), "22"})
+	}
+	var add []string
+	for _, w := range wants {
+		s, ok := set[w.key]
+		switch {
+		case ok && s.val != w.val:
+			return usageError(fmt.Sprintf("%s:%d sets %s=%s, but %s is %s: hostcheck would watch another router than the one paired", conf, s.line, w.key, s.val, w.flag, w.val),
+				fmt.Sprintf("nothing was changed; edit line %d of %s to %s=%s, or pass %s %s", s.line, conf, w.key, w.val, w.flag, s.val))
+		case !ok && w.val != w.def:
+			add = append(add, w.key+"="+w.val)
+			content = strings.TrimSuffix(content, "\n") + "\n\n# Set by the installer's " + w.flag + ".\n" + w.key + "=" + w.val + "\n"
+		}
+	}
+	if !write || len(add) == 0 {
+		return nil
+	}
+	if !fi.Mode().IsRegular() {
+		return fail(fmt.Sprintf("%s is not a regular file, so the installer does not edit it, and it leaves %s at its default", conf, strings.Join(add, " ")),
+			"add "+strings.Join(add, " and ")+" to it by hand, then run this again")
+	}
+	if strings.HasPrefix(content, "\n\n") { // an empty file
+		content = content[2:]
+	}
+	if _, err := in.put(conf, []byte(content), fi.Mode().Perm()); err != nil {
+		return err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && !in.o.DryRun && (int(st.Uid) != os.Geteuid() || int(st.Gid) != os.Getegid()) {
+		if err := os.Lchown(conf, int(st.Uid), int(st.Gid)); err != nil {
+			return fail(fmt.Sprintf("cannot give %s back to uid %d gid %d: %v", conf, st.Uid, st.Gid, err), fmt.Sprintf("chown %d:%d %s", st.Uid, st.Gid, conf))
+		}
+	}
+	what := "set " + strings.Join(add, " and ") + " in " + conf + " (it left them at their defaults)"
+	if in.o.DryRun {
+		in.ui.info("would %s", what)
+	} else {
+		in.ui.info("%s", what)
+		in.cfg, _ = in.readConfig() // the pairing reads them
+	}
+	in.ui.note("%s", what)
+	return nil
 }
 
 // originalHost: the original pve_host_monitor.sh is still set up here:

@@ -412,8 +412,10 @@ func testDeb(t *testing.T, rel release, unpacked string) {
 
 // testDebPairing: on a host with the package, the one command the
 // postinst prints pairs the router (against Dropbear in a namespace): the
-// router's host key pinned, the postinst's key authorized there, and no
-// second copy of the host side. Without the router's binary at hand that
+// router's host key pinned, the postinst's key authorized there, the
+// router's address (not the default) written into the package's conffile,
+// whose keys are all commented out, so that hostcheck watches the router
+// paired, and no second copy of the host side. Without the router's binary at hand that
 // is all it does, with a warning that says how to install the router side;
 // given it (--router-bin), it installs the router side too.
 func testDebPairing(t *testing.T, deb string) {
@@ -422,13 +424,30 @@ func testDebPairing(t *testing.T, deb string) {
 	mustDpkg(t, r, "-i", deb)
 	routerPrefix := filepath.Join(l.dir, "routerprefix")
 	l.script = filepath.Join(r, "usr/share/netrescue/install.sh")
+	conf := filepath.Join(r, "etc/netrescue.conf")
+	shipped := read(t, conf)
+	fi, err := os.Stat(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
 	res := l.install(r, routerPrefix, "", "--yes")
 	if res.code != 0 {
 		t.Fatalf("the postinst's pairing command exited %d; output:\n%s", res.code, res.out)
 	}
 	wantContains(t, "pairing output", res.out, "this run only pairs the router", "pinned",
+		"set OP_IP="+routerIP+" in "+conf,
 		"warning: the router side was not installed on "+routerIP,
 		"fix: install it on the router from netrescue-VERSION-linux-", "Done: the router is paired")
+	wantNotContains(t, "pairing output", res.out, "OP_IP=192.168.10.1")
+	if got, want := read(t, conf), shipped+"\n# Set by the installer's --router.\nOP_IP="+routerIP+"\n"; got != want {
+		t.Errorf("/etc/netrescue.conf after pairing = %q; want the package's with OP_IP=%s appended: %q", got, routerIP, want)
+	}
+	if c, err := config.Load(conf, config.Host, config.Options{Euid: 0}); err != nil || c.OpIP != routerIP {
+		t.Errorf("hostcheck reads OP_IP=%s, %v from /etc/netrescue.conf; want the router paired, %s", c.OpIP, err, routerIP)
+	}
+	if fi2, err := os.Stat(conf); err != nil || fi2.Mode() != fi.Mode() {
+		t.Errorf("/etc/netrescue.conf's mode after pairing: %v, %v; want the package's %v", fi2.Mode(), err, fi.Mode())
+	}
 	if got, want := read(t, filepath.Join(r, "etc/netrescue/known_hosts")), routerIP+" "+l.hostKeyPub+"\n"; got != want {
 		t.Errorf("known_hosts = %q; want %q", got, want)
 	}
@@ -450,6 +469,7 @@ func testDebPairing(t *testing.T, deb string) {
 		t.Fatalf("pairing with --router-bin exited %d; output:\n%s", res.code, res.out)
 	}
 	wantContains(t, "pairing output", res.out, "already pinned", "copied "+routerPrefix+"/usr/bin/netcheck")
+	wantNotContains(t, "pairing output", res.out, "set OP_IP=")
 	wantLink(t, filepath.Join(routerPrefix, "usr/bin/midnight-reset"), "netcheck")
 	if got, want := read(t, filepath.Join(routerPrefix, "etc/crontabs/root")), crontab.Merge("", crontab.Router); got != want {
 		t.Errorf("router crontab = %q; want %q", got, want)

@@ -245,29 +245,42 @@ esac
 // cronie) or busybox's "can't open 'root': No such file or directory"
 // means an empty crontab. Any other failure of crontab -l stops the
 // install with crontab's own words and a fix before anything changes:
-// writing a crontab of our lines alone would wipe root's other jobs.
+// writing a crontab of our lines alone would wipe root's other jobs. A
+// crontab -l that works is read from its stdout alone: what it says on
+// stderr (ld.so's warning about LD_PRELOAD) is no line of the crontab.
 func TestHostCrontabUnreadable(t *testing.T) {
 	tests := []struct {
 		name     string
 		stderr   string
+		list     string // crontab -l, when it is not: say stderr, exit 1
 		wantCode int
 		wantOut  []string
+		wantCron string // what crontab - is given, when wantCode is 0
 	}{
 		{name: "input/output error", stderr: "crontab: /var/spool/cron/crontabs/root: Input/output error", wantCode: 1,
 			wantOut: []string{"hostcheck: read root's crontab (crontab -l): exit status 1: crontab: /var/spool/cron/crontabs/root: Input/output error\n", "  fix: nothing was changed; make crontab -l work"}},
 		{name: "permission denied", stderr: "crontab: cannot open /var/spool/cron/crontabs: Permission denied", wantCode: 1,
 			wantOut: []string{"Permission denied", "  fix: "}},
-		{name: "debian: no crontab", stderr: "no crontab for root", wantOut: []string{"our lines are now:"}},
-		{name: "busybox: no crontab", stderr: "crontab: can't open 'root': No such file or directory", wantOut: []string{"our lines are now:"}},
+		{name: "debian: no crontab", stderr: "no crontab for root", wantOut: []string{"our lines are now:"},
+			wantCron: crontab.Merge("", crontab.Host)},
+		{name: "busybox: no crontab", stderr: "crontab: can't open 'root': No such file or directory", wantOut: []string{"our lines are now:"},
+			wantCron: crontab.Merge("", crontab.Host)},
+		{name: "a warning on stderr and exit 0",
+			list:    `echo "ERROR: ld.so: object '/usr/lib/libfaketime.so' from LD_PRELOAD cannot be preloaded: ignored." >&2; printf '` + foreign + `'`,
+			wantOut: []string{"our lines are now:"}, wantCron: crontab.Merge(foreign, crontab.Host)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSandbox(t, shells(t)[1]) // dash, as on PVE
 			s.path = s.up("fakebin") + ":" + os.Getenv("PATH")
 			write(t, s.up("fakebin/pveversion"), "#!/bin/sh\necho pve-manager/8.2.2\n", 0o755)
+			list := tt.list
+			if list == "" {
+				list = `echo "` + tt.stderr + `" >&2; exit 1`
+			}
 			write(t, s.up("fakebin/crontab"), `#!/bin/sh
 case $1 in
--l) echo "`+tt.stderr+`" >&2; exit 1 ;;
+-l) `+list+` ;;
 -) cat > "$FAKE_CRONTAB"; echo "crontab -" >> `+s.rec+` ;;
 *) echo "fake crontab: $*" >&2; exit 2 ;;
 esac
@@ -279,7 +292,7 @@ esac
 			}
 			wantContains(t, "output", r.out, tt.wantOut...)
 			if tt.wantCode == 0 {
-				if got, want := read(t, s.up("crontab")), crontab.Merge("", crontab.Host); got != want {
+				if got, want := read(t, s.up("crontab")), tt.wantCron; got != want {
 					t.Errorf("crontab - was given %q; want %q", got, want)
 				}
 				return
