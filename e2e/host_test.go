@@ -1065,6 +1065,13 @@ func TestHostEndToEnd(t *testing.T) {
 				if exists(l.actions) || exists(l.mark) {
 					t.Errorf("drill acted: calls %q, mark %v", l.calls(t), exists(l.mark))
 				}
+				want := "count=3"
+				if tt.files == nil {
+					want = "count=none (0) " // no count file, as status says it
+				}
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("drill stdout lacks %q:\n%s", want, r.stdout)
+				}
 			})
 		}
 		// The drill decides from the real state, as a cron run would:

@@ -31,7 +31,11 @@ func (h *host) drill(ctx context.Context, live bool) error {
 	if err != nil {
 		return fmt.Errorf("drill: read the router's state: %w", err)
 	}
-	say("1. router %s reached over SSH: count=%s cooling=%v SOS=%v", rc.Addr, routerObs(before).Count, before.HasCooling, before.SOS)
+	count := routerObs(before).Count
+	if !before.HasCount {
+		count = "none (0)" // as status says it
+	}
+	say("1. router %s reached over SSH: count=%s cooling=%v SOS=%v", rc.Addr, count, before.HasCooling, before.SOS)
 	if before.SOS {
 		return errors.New("drill: the router already has a real SOS; not drilling over it (see hostcheck status)")
 	}

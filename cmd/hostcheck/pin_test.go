@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/pve-op/network-rescue/internal/config"
@@ -11,7 +13,13 @@ import (
 // `hostcheck pin` alone would read the default config and pin into the
 // default KNOWN_HOSTS, and the next cron run would fail the same way.
 func TestPinCmd(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for path, want := range map[string]string{
+		// A relative -config, made absolute: the fix is run from anywhere.
+		"lab/b.conf":              "hostcheck -config '" + filepath.Join(wd, "lab/b.conf") + "' pin",
 		"":                        "hostcheck pin",
 		config.DefaultPath:        "hostcheck pin",
 		"/etc/netrescue-lab.conf": "hostcheck -config '/etc/netrescue-lab.conf' pin",

@@ -210,12 +210,17 @@ func (h *host) remote() remote.Config {
 
 // pinCmd is the command that pins the router's key into this config's
 // KNOWN_HOSTS: `hostcheck pin`, with the run's -config when it is not the
-// default file (a bare `hostcheck pin` would pin into the default's).
+// default file (a bare `hostcheck pin` would pin into the default's),
+// made absolute: the fix is run from wherever the person stands.
 func (h *host) pinCmd() string {
-	if h.cfg.Path == "" || h.cfg.Path == config.DefaultPath {
+	p := h.cfg.Path
+	if p == "" || p == config.DefaultPath {
 		return "hostcheck pin"
 	}
-	return "hostcheck -config " + remote.ShellQuote(h.cfg.Path) + " pin"
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	return "hostcheck -config " + remote.ShellQuote(p) + " pin"
 }
 
 // check is one cron run (SPEC §6 steps 1–6).
