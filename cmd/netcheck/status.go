@@ -13,6 +13,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/midnight"
 	"github.com/pve-op/network-rescue/internal/nexthop"
 	"github.com/pve-op/network-rescue/internal/probe"
 )
@@ -27,6 +28,11 @@ func status(ctx context.Context, cfg config.Config, e env, crontabPath string, o
 	checks = append(checks, health.Cron(crontabPath, crontab.Role("router"), "sh install.sh --role router, or add the lines above to "+crontabPath+" and run /etc/init.d/cron restart")...)
 	sc, st := stateChecks(cfg, now)
 	checks = append(checks, sc...)
+	if _, err := os.Stat(midnight.OpenWrtRelease); err == nil {
+		if c, ok := health.Volatile(cfg.StateDir); !ok {
+			checks = append(checks, c)
+		}
+	}
 	// Does netifd know WAN_IFACE? Upstream ifup exits 0 for an unknown one,
 	// so only this check shows a wrong name (SPEC §14).
 	ifstatus := cfg.IFStatus + " " + cfg.WanIface

@@ -180,6 +180,25 @@ func tail(path string, n int) ([]string, error) {
 	return lines[max(0, len(lines)-n):], nil
 }
 
+// Volatile is the check, for the router on OpenWrt, that STATE_DIR
+// survives a reboot (SPEC §5): /tmp, and /var with it, are a tmpfs there.
+// A count kept on one goes with every reboot, and the router reboots at
+// every L3, never cooling, never raising SOS. ok is true for a directory
+// (or, not made yet, its nearest parent) on any other file system.
+func Volatile(dir string) (c Check, ok bool) {
+	var st unix.Statfs_t
+	for p := dir; unix.Statfs(p, &st) != nil; p = filepath.Dir(p) {
+		if p == "/" {
+			return c, true
+		}
+	}
+	if t := uint32(st.Type); t != unix.TMPFS_MAGIC && t != unix.RAMFS_MAGIC {
+		return c, true
+	}
+	return Check{Name: "state kept across reboots", Detail: "STATE_DIR " + dir + " is on a tmpfs, which every reboot empties: the reboot count and cooling go with it, and the router would reboot without end",
+		Fix: "set STATE_DIR to a directory on flash, such as /root (the default)"}, false
+}
+
 // Basics are the first lines of both checklists: the binary, the
 // configuration it loaded, and the time zone that dates marks and midnight.
 func Basics(cfg config.Config, now time.Time, tzFix string) ([]Check, *time.Location) {

@@ -1,0 +1,57 @@
+package e2e
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRouterStatusVolatileState: on OpenWrt /tmp (and /var with it) is a
+// tmpfs; a STATE_DIR there loses the reboot count and cooling at every
+// reboot, and the router reboots at every L3 without end. `netcheck
+// status` says so (✗, exit 1) on a router, that is where
+// /etc/openwrt_release exists. Played inside `unshare -m -n`: a tmpfs
+// over /etc holding an openwrt_release, another as STATE_DIR, and no
+// network at all (the status probe fails at once, nothing leaves).
+func TestRouterStatusVolatileState(t *testing.T) {
+	needRoot(t, "unshare", "mount")
+	for _, tt := range []struct {
+		name  string
+		tmpfs bool
+	}{{"STATE_DIR on a tmpfs", true}, {"STATE_DIR on disk", false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			state, conf := filepath.Join(dir, "state"), filepath.Join(dir, "netrescue.conf")
+			writeConf(t, conf, "CHECK_TARGETS=203.0.113.1", "PROBE_TIMEOUT=300ms", "STATE_DIR="+state,
+				"RUN_DIR="+filepath.Join(dir, "run"), "LOG_FILE="+filepath.Join(dir, "net.log"), "SYSLOG=0",
+				"L1_CMD="+recorder(t, dir, "L1", filepath.Join(dir, "actions"), ""),
+				"L2_CMD="+recorder(t, dir, "L2", filepath.Join(dir, "actions"), ""),
+				"L3_CMD="+recorder(t, dir, "L3", filepath.Join(dir, "actions"), ""))
+			script := `set -e
+mount -t tmpfs nr-etc /etc
+echo "DISTRIB_ID='OpenWrt'" > /etc/openwrt_release
+mkdir -p "$1"
+if [ "$2" = tmpfs ]; then mount -t tmpfs nr-state "$1"; fi
+exec "$3" -config "$4" status`
+			mode := map[bool]string{true: "tmpfs", false: "disk"}[tt.tmpfs]
+			out, err := exec.Command("unshare", "-m", "-n", "sh", "-c", script, "sh", state, mode, bin(t, "netcheck"), conf).CombinedOutput()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Contains(string(out), "✗ state kept across reboots") &&
+				strings.Contains(string(out), "STATE_DIR "+state+" is on a tmpfs") &&
+				strings.Contains(string(out), "set STATE_DIR to a directory on flash")
+			if !strings.Contains(string(out), "config valid") {
+				t.Fatalf("status did not run (exit %d):\n%s", code, out)
+			}
+			if got != tt.tmpfs || code != 1 {
+				// Exit 1 both ways: no crond, no cron lines, the internet down.
+				t.Errorf("exit %d, the tmpfs named: %v; want %v:\n%s", code, got, tt.tmpfs, out)
+			}
+		})
+	}
+}
