@@ -11,7 +11,8 @@ import (
 // tmpfs; a STATE_DIR there loses the reboot count and cooling at every
 // reboot, and the router reboots at every L3 without end. `netcheck
 // status` says so (✗, exit 1) on a router, that is where
-// /etc/openwrt_release exists. Played inside `unshare -m -n`: a tmpfs
+// /etc/openwrt_release exists, and so does the first run of a boot
+// (【严重错误】 beside its 【启动】). Played inside `unshare -m -n`: a tmpfs
 // over /etc holding an openwrt_release, another as STATE_DIR, and no
 // network at all (the status probe fails at once, nothing leaves).
 func TestRouterStatusVolatileState(t *testing.T) {
@@ -33,6 +34,7 @@ mount -t tmpfs nr-etc /etc
 echo "DISTRIB_ID='OpenWrt'" > /etc/openwrt_release
 mkdir -p "$1"
 if [ "$2" = tmpfs ]; then mount -t tmpfs nr-state "$1"; fi
+"$3" -config "$4" || true
 exec "$3" -config "$4" status`
 			mode := map[bool]string{true: "tmpfs", false: "disk"}[tt.tmpfs]
 			out, err := exec.Command("unshare", "-m", "-n", "sh", "-c", script, "sh", state, mode, bin(t, "netcheck"), conf).CombinedOutput()
@@ -51,6 +53,11 @@ exec "$3" -config "$4" status`
 			if got != tt.tmpfs || code != 1 {
 				// Exit 1 both ways: no crond, no cron lines, the internet down.
 				t.Errorf("exit %d, the tmpfs named: %v; want %v:\n%s", code, got, tt.tmpfs, out)
+			}
+			// The cron run before it, the first of this boot, logged it too.
+			log := readFile(t, filepath.Join(dir, "net.log"))
+			if logged := strings.Contains(log, "【严重错误】STATE_DIR 在 tmpfs 上") && strings.Contains(log, "state_dir="+state); logged != tt.tmpfs || !strings.Contains(log, "【启动】") {
+				t.Errorf("the boot's run logged the tmpfs: %v; want %v:\n%s", logged, tt.tmpfs, log)
 			}
 		})
 	}

@@ -237,6 +237,9 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	}
 
 	step := ladder.Decide(cfg, st, in)
+	if st.Boot != in.BootID {
+		volatileState(log, cfg.StateDir) // once a boot, with its 【启动】
+	}
 	if step.Action != ladder.None {
 		// Decided to act: from here until the run exits SIGTERM and SIGINT
 		// are caught, so the count is persisted and the action runs to
@@ -335,6 +338,18 @@ func withheld(old ladder.State, step ladder.Step, perr *ladder.PersistError) str
 		return "SOS"
 	}
 	return ""
+}
+
+// volatileState logs a STATE_DIR on a tmpfs on OpenWrt (as status shows
+// it): every reboot forgets the count, and the router reboots at every L3
+// without end. Not inlined, to keep the router's netcheck small (SPEC
+// §12), as group.end in probe.
+//
+//go:noinline
+func volatileState(log *slog.Logger, dir string) {
+	if _, ok := health.Volatile(midnight.OpenWrtRelease, dir); !ok {
+		log.Error("【严重错误】STATE_DIR 在 tmpfs 上，每次重启都会清空：重启计数与冷却随之丢失，路由器会无休止地重启。请把 STATE_DIR 设到闪存上的目录，如 /root (默认)", "state_dir", dir)
+	}
 }
 
 // putBack undoes the half of a reboot's record (count, cooling, the

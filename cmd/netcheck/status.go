@@ -28,10 +28,8 @@ func status(ctx context.Context, cfg config.Config, e env, crontabPath string, o
 	checks = append(checks, health.Cron(crontabPath, crontab.Role("router"), "sh install.sh --role router, or add the lines above to "+crontabPath+" and run /etc/init.d/cron restart")...)
 	sc, st := stateChecks(cfg, now)
 	checks = append(checks, sc...)
-	if _, err := os.Stat(midnight.OpenWrtRelease); err == nil {
-		if c, ok := health.Volatile(cfg.StateDir); !ok {
-			checks = append(checks, c)
-		}
+	if c, ok := health.Volatile(midnight.OpenWrtRelease, cfg.StateDir); !ok {
+		checks = append(checks, c)
 	}
 	// Does netifd know WAN_IFACE? Upstream ifup exits 0 for an unknown one,
 	// so only this check shows a wrong name (SPEC §14).

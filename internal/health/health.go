@@ -180,12 +180,16 @@ func tail(path string, n int) ([]string, error) {
 	return lines[max(0, len(lines)-n):], nil
 }
 
-// Volatile is the check, for the router on OpenWrt, that STATE_DIR
-// survives a reboot (SPEC §5): /tmp, and /var with it, are a tmpfs there.
-// A count kept on one goes with every reboot, and the router reboots at
-// every L3, never cooling, never raising SOS. ok is true for a directory
-// (or, not made yet, its nearest parent) on any other file system.
-func Volatile(dir string) (c Check, ok bool) {
+// Volatile is the check, for the router on OpenWrt (release is
+// /etc/openwrt_release), that STATE_DIR survives a reboot (SPEC §5): /tmp,
+// and /var with it, are a tmpfs there. A count kept on one goes with every
+// reboot, and the router reboots at every L3, never cooling, never raising
+// SOS. ok is true elsewhere, and for a directory (or, not made yet, its
+// nearest parent) on any other file system.
+func Volatile(release, dir string) (c Check, ok bool) {
+	if _, err := os.Stat(release); err != nil {
+		return c, true
+	}
 	var st unix.Statfs_t
 	for p := dir; unix.Statfs(p, &st) != nil; p = filepath.Dir(p) {
 		if p == "/" {

@@ -163,8 +163,8 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 // then a *PersistError naming the files not written, and the caller
 // withholds only the steps that need them on flash first (L3, SOS).
 func (s Store) Save(old, next State, dirty bool) error {
-	var ops []persistOp
-	add := func(name string, do func(path string) error) { ops = append(ops, persistOp{name, do}) }
+	var ops persistOps
+	add := ops.add
 	if dirty || old.Count != next.Count {
 		add(CountFile, func(p string) error { return state.WriteCount(p, next.Count) })
 	}
@@ -227,6 +227,17 @@ func (s Store) Save(old, next State, dirty bool) error {
 }
 
 // persistOp is one write or removal of a file in STATE_DIR.
+// persistOps are a Save's writes, in order.
+type persistOps []persistOp
+
+// add appends a write. Not inlined, to keep the router's netcheck small
+// (SPEC §12), as group.end in probe.
+//
+//go:noinline
+func (o *persistOps) add(name string, do func(path string) error) {
+	*o = append(*o, persistOp{name, do})
+}
+
 type persistOp struct {
 	name string
 	do   func(path string) error
