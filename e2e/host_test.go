@@ -1067,35 +1067,37 @@ func TestHostEndToEnd(t *testing.T) {
 				}
 				want := "count=3"
 				if tt.files == nil {
-					want = "count=none (0) " // no count file, as status says it
+					want = "count=none (0)" // no count file, as status says it
 				}
-				if !strings.Contains(r.stdout, want) {
-					t.Errorf("drill stdout lacks %q:\n%s", want, r.stdout)
+				if strings.Count(r.stdout, want) != 2 { // step 1, and the trace of step 3
+					t.Errorf("drill stdout lacks %q twice:\n%s", want, r.stdout)
 				}
 			})
 		}
 		// The drill decides from the real state, as a cron run would:
 		// today's mark means no host step today (not the dry run's own
 		// state, which has no mark).
-		t.Run("mark dated today", func(t *testing.T) {
-			l.reset(t)
-			mark := "date=" + hostToday() + "\nreason=SOS earlier today\n"
-			if err := os.WriteFile(l.mark, []byte(mark), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			r := l.hostcheck(t, "drill")
-			if r.code != 0 {
-				t.Fatalf("drill exit %d:\n%s%s", r.code, r.stdout, r.stderr)
-			}
-			hostInOrder(t, "drill stdout", r.stdout,
-				"3. the real decision (dry run)",
-				"(the mark says today's host rescue is spent: a real run would do nothing)",
-				"=> action: none",
-				"5. router state put back exactly as before")
-			if got := readFile(t, l.mark); got != mark || exists(l.actions) {
-				t.Errorf("drill changed the mark (%q) or acted (%q)", got, l.calls(t))
-			}
-		})
+		for _, args := range [][]string{{"drill"}, {"-dry-run", "drill"}} {
+			t.Run("mark dated today "+strings.Join(args, " "), func(t *testing.T) {
+				l.reset(t)
+				mark := "date=" + hostToday() + "\nreason=SOS earlier today\n"
+				if err := os.WriteFile(l.mark, []byte(mark), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				r := l.hostcheck(t, args...)
+				if r.code != 0 {
+					t.Fatalf("drill exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+				}
+				hostInOrder(t, "drill stdout", r.stdout,
+					"3. the real decision (dry run)",
+					"(the mark says today's host rescue is spent: a real run would do nothing)",
+					"=> action: none",
+					"5. router state put back exactly as before")
+				if got := readFile(t, l.mark); got != mark || exists(l.actions) {
+					t.Errorf("drill changed the mark (%q) or acted (%q)", got, l.calls(t))
+				}
+			})
+		}
 	})
 
 	// drill -live carries the decision out as a cron run would (SPEC §7,

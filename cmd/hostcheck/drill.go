@@ -31,11 +31,7 @@ func (h *host) drill(ctx context.Context, live bool) error {
 	if err != nil {
 		return fmt.Errorf("drill: read the router's state: %w", err)
 	}
-	count := routerObs(before).Count
-	if !before.HasCount {
-		count = "none (0)" // as status says it
-	}
-	say("1. router %s reached over SSH: count=%s cooling=%v SOS=%v", rc.Addr, count, before.HasCooling, before.SOS)
+	say("1. router %s reached over SSH: count=%s cooling=%v SOS=%v", rc.Addr, countShown(before, routerObs(before).Count), before.HasCooling, before.SOS)
 	if before.SOS {
 		return errors.New("drill: the router already has a real SOS; not drilling over it (see hostcheck status)")
 	}
@@ -66,10 +62,11 @@ func (h *host) drill(ctx context.Context, live bool) error {
 	}
 	defer restore()
 
-	// The real state, also in a dry run: the drill shows what a cron run
-	// would do today (a mark dated today makes it do nothing). The dry
-	// run's own state is for DRY_RUN=1 runs; the drill saves nothing.
-	st, _ := h.store().Load(h.loc)
+	// The real state, also in a dry run (-dry-run, DRY_RUN=1): the drill
+	// shows what a cron run would do today (a mark dated today makes it
+	// do nothing). The dry run's own state is for dry cron runs; a drill
+	// that is not live saves nothing.
+	st, _ := h.realStore().Load(h.loc)
 	if !live {
 		h.cfg.DryRun = true
 	}
@@ -135,6 +132,15 @@ func (h *host) drill(ctx context.Context, live bool) error {
 	}
 	say("5. router state put back exactly as before; nothing else was touched.")
 	return nil
+}
+
+// countShown is the router's count as drill shows it: shown, its escaped
+// text, or "none (0)" without a count file, as status says it.
+func countShown(rs remote.RouterState, shown string) string {
+	if !rs.HasCount {
+		return "none (0)"
+	}
+	return shown
 }
 
 // notAsBefore is drill's error for a router whose state it could not put

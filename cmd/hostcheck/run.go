@@ -191,11 +191,16 @@ type host struct {
 }
 
 func (h *host) store() rescue.Store {
-	s := rescue.Store{Mark: h.cfg.PVEMark, StateDir: h.cfg.StateDir, Now: h.e.Now, VMStartMax: h.cfg.VMStartMax}
+	s := h.realStore()
 	if h.cfg.DryRun {
 		s = s.DryRun()
 	}
 	return s
+}
+
+// realStore is the cron runs' state, also in a dry run (drill reads it).
+func (h *host) realStore() rescue.Store {
+	return rescue.Store{Mark: h.cfg.PVEMark, StateDir: h.cfg.StateDir, Now: h.e.Now, VMStartMax: h.cfg.VMStartMax}
 }
 
 // remote is the SSH client for the router (SPEC §3 host keys).
@@ -398,7 +403,7 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 			} else {
 				h.logRouterDamage(rs)
 				obs.Router = routerObs(rs)
-				h.traceStage("read the router over SSH", fmt.Sprintf("SOS=%v count=%s", rs.SOS, obs.Router.Count))
+				h.traceStage("read the router over SSH", fmt.Sprintf("SOS=%v count=%s", rs.SOS, countShown(rs, obs.Router.Count)))
 			}
 		case rescue.NeedLAN:
 			res := h.probe(ctx, []string{h.cfg.OpIP}, nil)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -164,15 +165,26 @@ func TestPauseWaitsForRun(t *testing.T) {
 	runDone := make(chan error, 1)
 	go func() { runDone <- run(context.Background(), []string{"-config", conf}, e) }()
 	<-entered
+	// The pause's clock: an hour later once the run ends. The pause counts
+	// from when it got the lock, not from before its wait (up to minutes).
+	var released atomic.Bool
+	pe := fakeEnv(t, &ranPause)
+	pe.Now = func() time.Time {
+		if released.Load() {
+			return now.Add(time.Hour)
+		}
+		return now
+	}
 	pauseDone := make(chan error, 1)
 	go func() {
-		pauseDone <- run(context.Background(), []string{"-config", conf, "pause", "2h"}, fakeEnv(t, &ranPause))
+		pauseDone <- run(context.Background(), []string{"-config", conf, "pause", "2h"}, pe)
 	}()
 	select {
 	case err := <-pauseDone:
 		t.Errorf("pause returned (%v) while a run held the lock", err)
 	case <-time.After(300 * time.Millisecond):
 	}
+	released.Store(true)
 	close(gate)
 	for name, ch := range map[string]chan error{"run": runDone, "pause": pauseDone} {
 		select {
@@ -185,7 +197,7 @@ func TestPauseWaitsForRun(t *testing.T) {
 		}
 	}
 	until, err := pause.Read(filepath.Join(dir, "state"), now)
-	if err != nil || !until.Equal(now.Add(2*time.Hour)) {
-		t.Errorf("after the run and the pause: pause until %v (%v); want %v", until, err, now.Add(2*time.Hour))
+	if want := now.Add(3 * time.Hour); err != nil || !until.Equal(want) {
+		t.Errorf("after the run and the pause: pause until %v (%v); want %v (2h from when it got the lock)", until, err, want)
 	}
 }

@@ -135,7 +135,7 @@ func run(ctx context.Context, args []string, e env) error {
 		log, closeLog := cli.Logger(cfg, "netcheck", f.common.Verbose, e.Stderr, loc)
 		defer closeLog()
 		// A dry run pauses its own state, never the real rescue (SPEC §5 rule 5).
-		now, pre := e.Now().In(loc), ""
+		pre := ""
 		if cfg.DryRun {
 			pre = "【演练】"
 		}
@@ -144,6 +144,7 @@ func run(ctx context.Context, args []string, e env) error {
 			dir = dir.DryRun()
 		}
 		return cli.Held(log, cfg.RunDir, cfg.StateDir, "netcheck.lock", cfg.ProbeTimeout+midnight.ActionTime, func() error {
+			now := e.Now().In(loc) // after the wait for a run under way
 			if sub == "resume" {
 				return cli.Resume(log, e.Stdout, dir.StateDir, pre, now)
 			}
@@ -285,7 +286,7 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 				if putBack(log, store, &st, &step.Next, perr, pre, "time="+now.Format(time.RFC3339)+" count="+strconv.Itoa(st.Count)+
 					" reason=state not writable ("+files+"): the router cannot count its own reboots") {
 					// SPEC §16: the hand-over is a transition like any SOS.
-					fire(ctx, cfg, log, e, hook.Event{Name: "sos", Detail: step.Next.SOSContent, Outage: now.Sub(step.Next.Outage.Since)})
+					fire(ctx, cfg, log, e, hook.Event{Name: "sos", Detail: step.Next.SOSContent, Outage: max(now.Sub(step.Next.Outage.Since), 0)})
 				}
 			}
 			return fmt.Errorf("save state: %w", perr)

@@ -610,6 +610,10 @@ func TestRouterInExistingConfig(t *testing.T) {
 				"  fix: nothing was changed; edit line 1 of CONF to OP_SSH_PORT=22, or pass --port 2222"},
 		{name: "the default address set, another one paired", conf: "OP_IP=192.168.10.1\n", o: install.Options{Router: "192.168.1.1"},
 			wantErr: "CONF:1 sets OP_IP=192.168.10.1, but --router is 192.168.1.1"},
+		// A UTF-8 BOM (which config.Parse ignores) hid the first line's
+		// key: OP_IP was appended and overrode it.
+		{name: "set on a first line after a BOM", conf: "\ufeffOP_IP=10.0.0.2\nSSH_TIMEOUT=20s\n", o: install.Options{Router: "192.168.1.1"},
+			wantErr: "CONF:1 sets OP_IP=10.0.0.2, but --router is 192.168.1.1"},
 	}
 	for _, pkg := range []bool{false, true} {
 		for _, tt := range tests {
@@ -867,5 +871,52 @@ func TestExistingConfigChecks(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestRouterInLinkedConfig: a config that is a link (the loader follows
+// it: a file the owner keeps elsewhere) is not edited; pairing a router at
+// another address stops before any change, as a value set there does. It
+// used to stop only after the binaries were installed, half done.
+func TestRouterInLinkedConfig(t *testing.T) {
+	prefix := t.TempDir()
+	conf := filepath.Join(prefix, "etc/netrescue.conf")
+	real := filepath.Join(prefix, "srv/netrescue.conf")
+	for _, d := range []string{filepath.Dir(conf), filepath.Dir(real)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(real, []byte("SSH_TIMEOUT=20s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, conf); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
+	env.Host.Deploy = func(context.Context, install.Host) error {
+		t.Error("the router was contacted")
+		return nil
+	}
+	before := snapshot(t, prefix)
+	o := install.Options{Role: crontab.Host, Prefix: prefix, Yes: true, Router: "192.168.1.1"}
+	err := install.Run(context.Background(), o, env)
+	if err == nil || !strings.Contains(err.Error(), conf+" is not a regular file (a link?), so the installer does not edit it, and it leaves OP_IP=192.168.1.1 at its default") ||
+		!strings.Contains(err.Error(), "nothing was changed; add OP_IP=192.168.1.1 to it by hand") {
+		t.Fatalf("Run = %v; want the refusal naming the link and the line to add\n%s", err, out.String())
+	}
+	if d := diff(before, snapshot(t, prefix)); d != nil {
+		t.Errorf("the refused install changed %q", d)
+	}
+	// Without --router it is kept, and the link's own mode (0777) is not
+	// the file's: no false warning.
+	out.Reset()
+	o.Router = ""
+	if err := install.Run(context.Background(), o, env); err != nil {
+		t.Fatalf("Run without --router = %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "kept your existing file") || strings.Contains(out.String(), "writable by group or others") {
+		t.Errorf("a linked 0600 config: kept, no warning; got:\n%s", out.String())
 	}
 }

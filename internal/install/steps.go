@@ -150,6 +150,9 @@ func (in *installer) configStep() error {
 	in.ui.say("Configuration %s", conf)
 	if fi, err := os.Lstat(conf); err == nil {
 		in.ui.info("kept your existing file")
+		if t, err := os.Stat(conf); err == nil {
+			fi = t // a link: its target's owner and mode, as the binaries check them
+		}
 		if in.env.Euid == 0 {
 			if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
 				in.ui.warn(fmt.Sprintf("%s is owned by uid %d, not root, so the binaries will refuse it", conf, st.Uid),
@@ -748,7 +751,7 @@ func (in *installer) routerConfig(write bool) error {
 		val  string
 	}
 	set := map[string]setting{}
-	for i, raw := range strings.Split(content, "\n") {
+	for i, raw := range strings.Split(strings.TrimPrefix(content, "\ufeff"), "\n") { // a BOM, as config.Parse
 		line := strings.TrimPrefix(strings.TrimSpace(strings.TrimSuffix(raw, "\r")), "export ")
 		name, val, ok := strings.Cut(line, "=")
 		name = strings.TrimSpace(name)
@@ -780,12 +783,16 @@ func (in *installer) routerConfig(write bool) error {
 			content = strings.TrimSuffix(content, "\n") + "\n\n# Set by the installer's " + w.flag + ".\n" + w.key + "=" + w.val + "\n"
 		}
 	}
-	if !write || len(add) == 0 {
+	if len(add) == 0 {
 		return nil
 	}
 	if !fi.Mode().IsRegular() {
-		return fail(fmt.Sprintf("%s is not a regular file, so the installer does not edit it, and it leaves %s at its default", conf, strings.Join(add, " ")),
-			"add "+strings.Join(add, " and ")+" to it by hand, then run this again")
+		// Refused by the check before any change, as a value set there.
+		return fail(fmt.Sprintf("%s is not a regular file (a link?), so the installer does not edit it, and it leaves %s at its default", conf, strings.Join(add, " ")),
+			"nothing was changed; add "+strings.Join(add, " and ")+" to it by hand, then run this again")
+	}
+	if !write {
+		return nil
 	}
 	if strings.HasPrefix(content, "\n\n") { // an empty file
 		content = content[2:]

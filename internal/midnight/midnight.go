@@ -142,7 +142,7 @@ func Run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, 
 // ResetHost deletes the host's "rebooted today" mark; with force it also
 // forgets today's host reboot.
 func ResetHost(ctx context.Context, log *slog.Logger, cfg config.Config, loc *time.Location, prefix string, force bool) error {
-	store := rescue.Store{Mark: cfg.PVEMark, StateDir: cfg.StateDir}
+	store := rescue.Store{Mark: cfg.PVEMark, StateDir: cfg.StateDir, VMStartMax: cfg.VMStartMax}
 	if cfg.DryRun {
 		store = store.DryRun()
 	}

@@ -2,6 +2,7 @@ package midnight
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -242,5 +243,29 @@ func TestResetHost(t *testing.T) {
 				t.Errorf("next run with SOS: %v; want %v", s.Action, tt.wantAction)
 			}
 		})
+	}
+}
+
+// TestForceDamagedStarts: -force on a hostcheck.state whose VM start count
+// is damaged leaves one start that day, as a cron run reads it; it wrote
+// the damage's old reading (1024, every start spent) back as the count.
+func TestForceDamagedStarts(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Default(config.Host)
+	cfg.PVEMark, cfg.StateDir = filepath.Join(dir, "pve_rebooted_today"), filepath.Join(dir, "state")
+	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rec := "last_reboot_date=2026-11-25\nvm_restart_date=\nvm_start_date=2026-11-25\nvm_starts=-4\n"
+	if err := os.WriteFile(filepath.Join(cfg.StateDir, rescue.RecordFile), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ResetHost(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, time.UTC, "", true); err != nil {
+		t.Fatalf("ResetHost = %v", err)
+	}
+	st, problems := rescue.Store{Mark: cfg.PVEMark, StateDir: cfg.StateDir, VMStartMax: cfg.VMStartMax}.Load(time.UTC)
+	day := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
+	if len(problems) != 0 || !rescue.VMStartsLeft(cfg, st, day) || st.LastReboot != "" {
+		t.Errorf("after -force: problems %v, %d starts on %q, last reboot %q; want a start left, no reboot", problems, st.VMStarts, st.VMStartDate, st.LastReboot)
 	}
 }
