@@ -239,7 +239,7 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 
 	step := ladder.Decide(cfg, st, in)
 	if st.Boot != in.BootID {
-		volatileState(log, cfg.StateDir) // once a boot, with its 【启动】
+		volatileState(log, cfg.StateDir, cfg.DryRun) // once a boot, with its 【启动】
 	}
 	if step.Action != ladder.None {
 		// Decided to act: from here until the run exits SIGTERM and SIGINT
@@ -347,9 +347,13 @@ func withheld(old ladder.State, step ladder.Step, perr *ladder.PersistError) str
 // §12), as group.end in probe.
 //
 //go:noinline
-func volatileState(log *slog.Logger, dir string) {
+func volatileState(log *slog.Logger, dir string, dry bool) {
 	if _, ok := health.Volatile(midnight.OpenWrtRelease, dir); !ok {
-		log.Error("【严重错误】STATE_DIR 在 tmpfs 上，每次重启都会清空：重启计数与冷却随之丢失，路由器会无休止地重启。请把 STATE_DIR 设到闪存上的目录，如 /root (默认)", "state_dir", dir)
+		msg := "【严重错误】STATE_DIR 在 tmpfs 上，每次重启都会清空：重启计数与冷却随之丢失，路由器会无休止地重启。请把 STATE_DIR 设到闪存上的目录，如 /root (默认)"
+		if dry {
+			msg = "【演练】" + msg // a dry run's lines, all of them (SPEC §5 rule 5)
+		}
+		log.Error(msg, "state_dir", dir)
 	}
 }
 

@@ -226,7 +226,6 @@ func (s Store) Save(old, next State, dirty bool) error {
 	return nil
 }
 
-// persistOp is one write or removal of a file in STATE_DIR.
 // persistOps are a Save's writes, in order.
 type persistOps []persistOp
 
@@ -238,6 +237,7 @@ func (o *persistOps) add(name string, do func(path string) error) {
 	*o = append(*o, persistOp{name, do})
 }
 
+// persistOp is one write or removal of a file in STATE_DIR.
 type persistOp struct {
 	name string
 	do   func(path string) error
