@@ -315,6 +315,17 @@ func (l *hostLab) cut(t *testing.T) {
 	l.writeRouter(t, "net_outage", fmt.Sprintf("isp=none\nlast_action=none\nsince=%d\nup_since=0\n", time.Now().Add(-time.Minute).Unix()))
 }
 
+// fakeQM sets one of the fake qm's files in h (qm_vm_state, qm_lock) for
+// the test, removed when it ends.
+func (l *hostLab) fakeQM(t *testing.T, name, content string) {
+	t.Helper()
+	p := filepath.Join(l.h, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(p) })
+}
+
 // blockSSH silently drops the router's SSH port.
 func (l *hostLab) blockSSH(t *testing.T) {
 	t.Helper()
@@ -962,11 +973,7 @@ func TestHostEndToEnd(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(l.state, "hostcheck.state"), []byte("garbage!!\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		vmState := filepath.Join(l.h, "qm_vm_state")
-		if err := os.WriteFile(vmState, []byte("stopped\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		defer os.Remove(vmState)
+		l.fakeQM(t, "qm_vm_state", "stopped\n")
 		l.stopDropbear() // a stopped VM answers no SSH
 		if r := l.hostcheck(t); r.code != 0 {
 			t.Errorf("exit %d: %s", r.code, r.stderr)
@@ -986,15 +993,8 @@ func TestHostEndToEnd(t *testing.T) {
 	t.Run("leftover backup lock, VM stopped", func(t *testing.T) {
 		l.reset(t, "VM_ID=100")
 		l.cut(t)
-		vmState, lock := filepath.Join(l.h, "qm_vm_state"), filepath.Join(l.h, "qm_lock")
-		if err := os.WriteFile(vmState, []byte("stopped\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		defer os.Remove(vmState)
-		if err := os.WriteFile(lock, []byte("backup"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		defer os.Remove(lock)
+		l.fakeQM(t, "qm_vm_state", "stopped\n")
+		l.fakeQM(t, "qm_lock", "backup")
 		l.stopDropbear()
 		if r := l.hostcheck(t); r.code != 0 {
 			t.Errorf("exit %d: %s", r.code, r.stderr)

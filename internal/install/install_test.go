@@ -364,6 +364,21 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// writeTree writes files (path under root → content) with mode, making
+// their directories.
+func writeTree(t *testing.T, root string, files map[string]string, mode os.FileMode) {
+	t.Helper()
+	for f, c := range files {
+		p := filepath.Join(root, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(c), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func readFile(t *testing.T, p string) string {
 	t.Helper()
 	b, err := os.ReadFile(p)
@@ -473,15 +488,7 @@ func TestPackagedHostMigrates(t *testing.T) {
 		"var/log/pve_host_monitor.log": "[2024-01-01 00:00:00] 【回退】\n",
 		"var/spool/cron/crontabs/root": "@reboot /root/pve_host_monitor.sh > /dev/null 2>&1 &\n" + foreign + "0 0 * * * rm -f /root/pve_did_reboot_today\n",
 	}
-	for f, c := range files {
-		p := filepath.Join(prefix, f)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(c), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, prefix, files, 0o600)
 	var out bytes.Buffer
 	o := install.Options{Role: crontab.Host, Prefix: prefix}
 	env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
@@ -626,15 +633,7 @@ func TestRouterInExistingConfig(t *testing.T) {
 					files["etc/cron.d/netrescue"] = strings.Join(crontab.PackageLines(), "\n") + "\n"
 					files["var/lib/dpkg/status"] = "Package: netrescue\nStatus: install ok installed\nVersion: 1.2.3\n\n"
 				}
-				for f, c := range files {
-					p := filepath.Join(prefix, f)
-					if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(p, []byte(c), 0o640); err != nil {
-						t.Fatal(err)
-					}
-				}
+				writeTree(t, prefix, files, 0o640)
 				if err := os.Chown(conf, 0, 4); err != nil {
 					t.Fatal(err)
 				}
@@ -762,15 +761,7 @@ func TestUninstallBesidePackage(t *testing.T) {
 			if tt.copied {
 				files["usr/local/bin/hostcheck"] = "binary hostcheck\n"
 			}
-			for f, c := range files {
-				p := filepath.Join(prefix, f)
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, []byte(c), 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
+			writeTree(t, prefix, files, 0o600)
 			var out bytes.Buffer
 			env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
 			routerRemoved := false
