@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -184,6 +185,10 @@ func runCommand(ctx context.Context, stdin []byte, name string, args ...string) 
 func outputCommand(ctx context.Context, name string, args ...string) ([]byte, []byte, error) {
 	var out, errb bytes.Buffer
 	err := execute(ctx, nil, &capped{b: &out, max: maxCommandOutput}, &capped{b: &errb, max: maxCommandOutput}, name, args)
+	if err == nil && out.Len() >= maxCommandOutput {
+		// Cut, it would be read (a crontab) and written back cut.
+		err = fmt.Errorf("it printed more than %d bytes", maxCommandOutput)
+	}
 	return out.Bytes(), errb.Bytes(), err
 }
 

@@ -85,3 +85,19 @@ func TestProcsArgs(t *testing.T) {
 		t.Errorf("procs = %+v; want PID 42 with 3 args", ps)
 	}
 }
+
+// TestOutputCommandTooLong: what a command prints past the cap is not
+// dropped quietly: a crontab read cut at 1 MiB would be written back cut
+// (its later lines lost, the last one altered). It is an error; under
+// the cap the output comes whole.
+func TestOutputCommandTooLong(t *testing.T) {
+	long := "i=0; while [ $i -lt 40000 ]; do echo '0 3 * * * /usr/local/bin/backup-job --with-a-long-option'; i=$((i+1)); done; echo LAST"
+	out, _, err := outputCommand(context.Background(), "/bin/sh", "-c", long)
+	if err == nil || !strings.Contains(err.Error(), "printed more than") {
+		t.Errorf("%d bytes, err %v; want the cap named as an error", len(out), err)
+	}
+	out, _, err = outputCommand(context.Background(), "/bin/sh", "-c", "echo '0 3 * * * job'; echo LAST")
+	if err != nil || string(out) != "0 3 * * * job\nLAST\n" {
+		t.Errorf("short output: %q, %v", out, err)
+	}
+}

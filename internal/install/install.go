@@ -477,7 +477,11 @@ func (in *installer) uninstall(ctx context.Context) error {
 			return err
 		}
 	} else {
-		in.ui.info("kept %s, the logs and the state files (add --purge to remove them too)", in.confPath())
+		hint := "add --purge to remove them too"
+		if in.pkg {
+			hint = "the package's: dpkg -P netrescue removes them" // --purge is refused here
+		}
+		in.ui.info("kept %s, the logs and the state files (%s)", in.confPath(), hint)
 		in.ui.note("kept configuration, logs and state")
 	}
 	switch {

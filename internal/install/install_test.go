@@ -621,9 +621,26 @@ func TestRouterInExistingConfig(t *testing.T) {
 		// key: OP_IP was appended and overrode it.
 		{name: "set on a first line after a BOM", conf: "\ufeffOP_IP=10.0.0.2\nSSH_TIMEOUT=20s\n", o: install.Options{Router: "192.168.1.1"},
 			wantErr: "CONF:1 sets OP_IP=10.0.0.2, but --router is 192.168.1.1"},
+		// A line an earlier install wrote (a mistyped --router) is ours to
+		// change: the corrected install was refused, and its fix said to
+		// pass the typo.
+		{name: "an earlier install's typo", conf: "SSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=192.168.1.11\n", o: install.Options{Router: "192.168.1.1"},
+			want:    "SSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n",
+			wantOut: []string{"    set OP_IP=192.168.1.1 in CONF"}},
+		// --port alone names the port too (it was ignored on an existing
+		// config, written into a fresh one).
+		{name: "--port alone", conf: example, o: install.Options{Port: 2222},
+			want: example + "\n# Set by the installer's --port.\nOP_SSH_PORT=2222\n"},
+		// A config the binaries refuse: which router it names cannot be
+		// told (the pairing dialled the default port beside OP_SSH_PORT=2222).
+		{name: "a config that does not load", conf: "OP_SSH_PORT=2222\nBOGUS=1\n", o: install.Options{Router: "192.168.1.1"},
+			wantErr: "CONF does not load, so the installer cannot tell which router it names: CONF:2: BOGUS"},
 	}
 	for _, pkg := range []bool{false, true} {
 		for _, tt := range tests {
+			if pkg && tt.o.Router == "" {
+				continue // with the package, install only pairs: refused without --router
+			}
 			t.Run(fmt.Sprintf("%s/package %v", tt.name, pkg), func(t *testing.T) {
 				prefix := t.TempDir()
 				conf := filepath.Join(prefix, "etc/netrescue.conf")
@@ -707,6 +724,12 @@ func TestRouterInExistingConfig(t *testing.T) {
 						t.Errorf("the config's OP_SSH_PORT = %d; want --port %d", c.OpSSHPort, wantPort)
 					}
 				}
+				if tt.o.Router == "" { // no pairing without --router
+					if deployed != "" {
+						t.Errorf("paired with %q without --router", deployed)
+					}
+					return
+				}
 				if c.OpIP != tt.o.Router {
 					t.Errorf("the config's OP_IP = %s; want --router %s: hostcheck would watch another router", c.OpIP, tt.o.Router)
 				}
@@ -782,6 +805,10 @@ func TestUninstallBesidePackage(t *testing.T) {
 			}
 			if !strings.Contains(out.String(), tt.want) || strings.Contains(out.String(), "is uninstalled") {
 				t.Errorf("output does not end with %q (and must not say \"uninstalled\"):\n%s", tt.want, out.String())
+			}
+			// --purge is refused beside the package: not the hint.
+			if !strings.Contains(out.String(), "the logs and the state files (the package's: dpkg -P netrescue removes them)") || strings.Contains(out.String(), "add --purge") {
+				t.Errorf("the kept files' hint is not the package's:\n%s", out.String())
 			}
 			if routerRemoved != (tt.router != "") {
 				t.Errorf("the router side removed: %v; want %v", routerRemoved, tt.router != "")
@@ -893,7 +920,7 @@ func TestRouterInLinkedConfig(t *testing.T) {
 	before := snapshot(t, prefix)
 	o := install.Options{Role: crontab.Host, Prefix: prefix, Yes: true, Router: "192.168.1.1"}
 	err := install.Run(context.Background(), o, env)
-	if err == nil || !strings.Contains(err.Error(), conf+" is not a regular file (a link?), so the installer does not edit it, and it leaves OP_IP=192.168.1.1 at its default") ||
+	if err == nil || !strings.Contains(err.Error(), conf+" is not a regular file (a link?), so the installer does not write OP_IP=192.168.1.1 into it") ||
 		!strings.Contains(err.Error(), "nothing was changed; add OP_IP=192.168.1.1 to it by hand") {
 		t.Fatalf("Run = %v; want the refusal naming the link and the line to add\n%s", err, out.String())
 	}

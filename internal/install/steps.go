@@ -150,9 +150,12 @@ func (in *installer) configStep() error {
 	in.ui.say("Configuration %s", conf)
 	if fi, err := os.Lstat(conf); err == nil {
 		in.ui.info("kept your existing file")
-		if t, err := os.Stat(conf); err == nil {
-			fi = t // a link: its target's owner and mode, as the binaries check them
+		t, err := os.Stat(conf) // a link: its target's owner and mode, as the binaries check them
+		if err != nil {
+			// A link to nothing: the binaries say so (config check).
+			return nil
 		}
+		fi = t
 		if in.env.Euid == 0 {
 			if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
 				in.ui.warn(fmt.Sprintf("%s is owned by uid %d, not root, so the binaries will refuse it", conf, st.Uid),
@@ -738,21 +741,32 @@ func (in *installer) packageHost(ctx context.Context) error {
 func (in *installer) routerConfig(write bool) error {
 	conf := in.confPath()
 	fi, err := os.Lstat(conf)
-	if in.o.Router == "" || err != nil {
+	if in.o.Router == "" && in.o.Port == 0 || err != nil {
 		return nil // no file: configStep writes --router and --port into the new one
 	}
 	content, _, err := readOptional(conf)
 	if err != nil {
 		return err
 	}
+	if _, err := in.readConfig(); err != nil {
+		// Its keys cannot be told (a line the binaries refuse), and
+		// hostcheck would not run on it anyway: pairing waits for it.
+		return usageError(fmt.Sprintf("%s does not load, so the installer cannot tell which router it names: %v", conf, err),
+			"nothing was changed; fix "+conf+", then run this again")
+	}
 	// What the file sets: the last line of a key wins, as in config.Parse.
 	type setting struct {
 		line int
 		val  string
+		ours bool // right under our "# Set by the installer's …" line
 	}
 	set := map[string]setting{}
-	for i, raw := range strings.Split(strings.TrimPrefix(content, "\ufeff"), "\n") { // a BOM, as config.Parse
+	lines := strings.Split(strings.TrimPrefix(content, "\ufeff"), "\n") // a BOM, as config.Parse
+	prev := ""
+	for i, raw := range lines {
 		line := strings.TrimPrefix(strings.TrimSpace(strings.TrimSuffix(raw, "\r")), "export ")
+		above := prev
+		prev = line
 		name, val, ok := strings.Cut(line, "=")
 		name = strings.TrimSpace(name)
 		if !ok || (name != "OP_IP" && name != "OP_SSH_PORT") {
@@ -765,16 +779,26 @@ func (in *installer) routerConfig(write bool) error {
 				val = strconv.Itoa(c.OpSSHPort)
 			}
 		}
-		set[name] = setting{i + 1, val}
+		set[name] = setting{i + 1, val, strings.HasPrefix(above, "# Set by the installer's ")}
 	}
-	wants := []struct{ key, flag, val, def string }{{"OP_IP", "--router", in.o.Router, DefaultRouterIP}}
+	type want struct{ key, flag, val, def string }
+	var wants []want
+	if in.o.Router != "" {
+		wants = append(wants, want{"OP_IP", "--router", in.o.Router, DefaultRouterIP})
+	}
 	if in.o.Port != 0 {
-		wants = append(wants, struct{ key, flag, val, def string }{"OP_SSH_PORT", "--port", strconv.Itoa(in.o.Port), "22"})
+		wants = append(wants, want{"OP_SSH_PORT", "--port", strconv.Itoa(in.o.Port), "22"})
 	}
 	var add []string
 	for _, w := range wants {
 		s, ok := set[w.key]
 		switch {
+		case ok && s.val != w.val && s.ours:
+			// An earlier install's --router or --port (a typo, a router
+			// since moved): ours to change, the line in place.
+			lines[s.line-1] = w.key + "=" + w.val
+			content = strings.Join(lines, "\n")
+			add = append(add, w.key+"="+w.val)
 		case ok && s.val != w.val:
 			return usageError(fmt.Sprintf("%s:%d sets %s=%s, but %s is %s: hostcheck would watch another router than the one paired", conf, s.line, w.key, s.val, w.flag, w.val),
 				fmt.Sprintf("nothing was changed; edit line %d of %s to %s=%s, or pass %s %s", s.line, conf, w.key, w.val, w.flag, s.val))
@@ -788,7 +812,7 @@ func (in *installer) routerConfig(write bool) error {
 	}
 	if !fi.Mode().IsRegular() {
 		// Refused by the check before any change, as a value set there.
-		return fail(fmt.Sprintf("%s is not a regular file (a link?), so the installer does not edit it, and it leaves %s at its default", conf, strings.Join(add, " ")),
+		return fail(fmt.Sprintf("%s is not a regular file (a link?), so the installer does not write %s into it", conf, strings.Join(add, " and ")),
 			"nothing was changed; add "+strings.Join(add, " and ")+" to it by hand, then run this again")
 	}
 	if !write {
