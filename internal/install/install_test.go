@@ -938,3 +938,26 @@ func TestRouterInLinkedConfig(t *testing.T) {
 		t.Errorf("a linked 0600 config: kept, no warning; got:\n%s", out.String())
 	}
 }
+
+// TestDanglingLinkedConfig: a config that links to nothing gets no
+// "writable by group or others" warning from the link's own 0777 mode
+// (chmod cannot fix a link); the binaries say what is wrong with it.
+func TestDanglingLinkedConfig(t *testing.T) {
+	prefix := t.TempDir()
+	conf := filepath.Join(prefix, "etc/netrescue.conf")
+	if err := os.MkdirAll(filepath.Dir(conf), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(prefix, "srv/gone.conf"), conf); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
+	o := install.Options{Role: crontab.Host, Prefix: prefix, Yes: true}
+	if err := install.Run(context.Background(), o, env); err != nil {
+		t.Fatalf("Run = %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "kept your existing file") || strings.Contains(out.String(), "writable by group or others") {
+		t.Errorf("a dangling linked config: kept, no chmod warning; got:\n%s", out.String())
+	}
+}
