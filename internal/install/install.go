@@ -529,6 +529,15 @@ func (in *installer) uninstallHost(ctx context.Context) error {
 			in.done = "Done: install.sh's copy of the host side is removed; " + pkgSide
 		}
 	}
+	// The router first: a router that refuses (its --purge, a config of
+	// its own that does not load) leaves this host as it was, and its
+	// "run this again" is true; a second run finds the router's side gone
+	// and says so (pair: "nothing to uninstall there").
+	if in.o.Router != "" {
+		if err := in.deploy(ctx); err != nil {
+			return err
+		}
+	}
 	if copied {
 		if _, err := in.cronStep(ctx, true); err != nil {
 			return err
@@ -541,11 +550,6 @@ func (in *installer) uninstallHost(ctx context.Context) error {
 	// package's hostcheck, when there is one, still runs and keeps it).
 	if f := in.cfg.MetricsFile; f != "" && !in.pkg {
 		if _, err := in.remove(in.path(f)); err != nil {
-			return err
-		}
-	}
-	if in.o.Router != "" {
-		if err := in.deploy(ctx); err != nil {
 			return err
 		}
 	}

@@ -961,3 +961,33 @@ func TestDanglingLinkedConfig(t *testing.T) {
 		t.Errorf("a dangling linked config: kept, no chmod warning; got:\n%s", out.String())
 	}
 }
+
+// TestUninstallRouterRefusesFirst: uninstall --router asks the router
+// first. A router that refuses (its --purge with a config that does not
+// load) used to come after this host's cron lines and binaries were
+// gone: its "nothing was changed, run this again" was false, and the
+// hostcheck to run it with was deleted. Now this host is left as it was.
+func TestUninstallRouterRefusesFirst(t *testing.T) {
+	prefix := t.TempDir()
+	var out bytes.Buffer
+	env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
+	o := install.Options{Role: crontab.Host, Prefix: prefix, Yes: true}
+	if err := install.Run(context.Background(), o, env); err != nil {
+		t.Fatalf("install: %v\n%s", err, out.String())
+	}
+	refusal := errors.New("--purge needs the config to load; fix: nothing was changed (the router's)")
+	env.Host.Deploy = func(_ context.Context, h install.Host) error {
+		if !h.Opts.Uninstall || !h.Opts.Purge {
+			t.Errorf("deploy with %+v; want the router's uninstall --purge", h.Opts)
+		}
+		return refusal
+	}
+	before := snapshot(t, prefix)
+	o.Uninstall, o.Purge, o.Router = true, true, "192.168.1.1"
+	if err := install.Run(context.Background(), o, env); !errors.Is(err, refusal) {
+		t.Fatalf("uninstall = %v; want the router's refusal", err)
+	}
+	if d := diff(before, snapshot(t, prefix)); d != nil {
+		t.Errorf("the host side changed before the router refused: %q", d)
+	}
+}
