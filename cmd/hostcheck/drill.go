@@ -92,7 +92,7 @@ func (h *host) drill(ctx context.Context, live bool) error {
 		// The action is real and recorded as a cron run's (its mark, the
 		// day's VM restart), but the outage was pretended: none is
 		// recorded, and the hooks and METRICS_FILE hear of the action only.
-		step.Next.DownSince, step.Next.RouterDownSince = st.DownSince, st.RouterDownSince
+		step.Next.DownSince, step.Next.RouterDownSince, step.Next.HeldSOS = st.DownSince, st.RouterDownSince, st.HeldSOS
 		obs.NetKnown = false
 		store := h.store()
 		if err := store.Save(st, step.Next); err != nil {

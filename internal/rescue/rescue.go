@@ -121,6 +121,13 @@ type State struct {
 	// window such as 1-6 opens; the held reboot is then still due in the
 	// window while the outage goes on (SPEC §16).
 	HeldReboot string
+	// HeldSOS is the SOS (its content) that runs of the outage under way
+	// saw and took no host step for ("" none): a pause held it, a guard
+	// deferred it, the router did not answer on the LAN. midnight-reset
+	// clears SOS on the router at 00:00, and the router's ladder starts
+	// over (hours to its next SOS); while the outage goes on, the host
+	// still answers the SOS it saw, as it does a held reboot.
+	HeldSOS string
 }
 
 // VMStatus is what `qm status VMID --verbose` said.
@@ -323,6 +330,7 @@ func HostRescueOutlook(st State, now time.Time) (ok bool, detail string) {
 func Decide(cfg config.Config, st State, o Obs) Step {
 	d := &decider{cfg: cfg, o: o, step: Step{Next: st}}
 	d.run()
+	d.holdSOS()
 	if cfg.DryRun {
 		for i := range d.step.Events {
 			d.step.Events[i].Msg = "【演练】" + d.step.Events[i].Msg
@@ -419,6 +427,14 @@ func (d *decider) run() {
 			d.heldReboot()
 			return
 		}
+		if n.HeldSOS != "" {
+			// An SOS seen and not yet answered (a pause, a guard), cleared
+			// since at midnight: the outage it was for goes on.
+			d.log(slog.LevelWarn, "【确认】本次断网中未处理的 SOS 信号已被零点重置清除，断网仍在继续，按 SOS 介入。",
+				slog.String("sos", n.HeldSOS), slog.String("router_count", d.o.Router.Count))
+			d.sosConfirmed("SOS " + n.HeldSOS)
+			return
+		}
 		d.log(slog.LevelInfo, "【观察】未发现 SOS 信号。判定 OpenWrt 仍在尝试自愈或处于熔断期。",
 			slog.String("router_count", d.o.Router.Count))
 		return
@@ -426,6 +442,12 @@ func (d *decider) run() {
 	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld = "", 0, "", 0
 	d.log(slog.LevelWarn, "【确认】捕获 SOS 信号！OpenWrt 自救已穷尽。准备介入重启 PVE。",
 		slog.String("sos", d.o.Router.SOSContent))
+	d.sosConfirmed("SOS " + d.o.Router.SOSContent)
+}
+
+// sosConfirmed is what follows an SOS: the router answering on the LAN,
+// the guards, then steps 5 and 6.
+func (d *decider) sosConfirmed(reason string) {
 	if !d.o.LANKnown {
 		d.step.Need = NeedLAN
 		return
@@ -437,7 +459,24 @@ func (d *decider) run() {
 	if !d.guards() {
 		return
 	}
-	d.sosStep("SOS " + d.o.Router.SOSContent)
+	d.sosStep(reason)
+}
+
+// holdSOS keeps HeldSOS, once a run's decision is made: the SOS it saw,
+// when it took no host step for it; none once a step was taken, the
+// outage is over, or a held reboot stands for it.
+func (d *decider) holdSOS() {
+	n := &d.step.Next
+	switch {
+	case d.step.Need != NeedNothing:
+	case d.step.Action == VMRestart || d.step.Action == HostReboot || n.HeldReboot != "" || n.DownSince.IsZero():
+		n.HeldSOS = ""
+	case d.o.RouterKnown && d.o.Router.Err == "" && d.o.Router.SOS:
+		n.HeldSOS = strings.TrimSpace(strings.ReplaceAll(d.o.Router.SOSContent, "\n", " ")) // as the record keeps it
+		if n.HeldSOS == "" {
+			n.HeldSOS = "(empty)" // an empty SOS_SYSTEM, as the original's touch made it
+		}
+	}
 }
 
 // sosStep is steps 5 and 6 once SOS (or a held reboot it caused) passed
@@ -572,7 +611,7 @@ func (d *decider) recovered() {
 		d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
 			slog.Duration("outage", max(d.o.Now.Sub(n.DownSince), 0).Round(time.Second)), slog.String("by", d.o.NetDetail))
 	}
-	n.DownSince, n.RouterDownSince, n.QMFailSince, n.HeldReboot = time.Time{}, time.Time{}, time.Time{}, ""
+	n.DownSince, n.RouterDownSince, n.QMFailSince, n.HeldReboot, n.HeldSOS = time.Time{}, time.Time{}, time.Time{}, "", ""
 }
 
 // hostReboot is step 6: the mark is part of the new state, so the caller

@@ -135,6 +135,8 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	}
 	// A host reboot HOST_REBOOT_HOURS held (SPEC §16): optional, our own text.
 	st.HeldReboot = rec["held_reboot"]
+	// An SOS seen and not answered yet: optional, our own text.
+	st.HeldSOS = rec["held_sos"]
 	// Maintenance mode (SPEC §16): damaged is no pause.
 	now := time.Now
 	if s.Now != nil {
@@ -174,7 +176,7 @@ func (s Store) Save(old, next State) error {
 		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
 		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld &&
-		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.VMStopFailDate == next.VMStopFailDate &&
+		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.HeldSOS == next.HeldSOS && old.VMStopFailDate == next.VMStopFailDate &&
 		old.MisfireDate == next.MisfireDate && old.MisfireBoot == next.MisfireBoot {
 		return nil
 	}
@@ -183,7 +185,7 @@ func (s Store) Save(old, next State) error {
 	}
 	p := filepath.Join(s.StateDir, RecordFile)
 	if next.DownSince.IsZero() && next.RouterDownSince.IsZero() && next.VMRestartDate == "" && next.LastReboot == "" &&
-		next.VMStartDate == "" && next.LANFault == "" && next.QMFailSince.IsZero() && next.HeldReboot == "" && next.VMStopFailDate == "" &&
+		next.VMStartDate == "" && next.LANFault == "" && next.QMFailSince.IsZero() && next.HeldReboot == "" && next.HeldSOS == "" && next.VMStopFailDate == "" &&
 		next.MisfireDate == "" && next.MisfireBoot == "" {
 		return state.Remove(p)
 	}
@@ -202,6 +204,7 @@ func (s Store) Save(old, next State) error {
 		"lan_held":           strconv.Itoa(next.LANHeld),
 		"qm_fail_since":      state.RecordTimeString(next.QMFailSince),
 		"held_reboot":        next.HeldReboot,
+		"held_sos":           next.HeldSOS,
 		"vm_stop_fail_date":  next.VMStopFailDate,
 		"misfire_date":       next.MisfireDate,
 		"misfire_boot":       next.MisfireBoot,

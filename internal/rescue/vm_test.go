@@ -733,3 +733,75 @@ func TestHeldRebootUnderGuards(t *testing.T) {
 		})
 	}
 }
+
+// TestHeldSOSAcrossMidnight: an SOS the host saw and took no step for (a
+// pause held it, a backup deferred it) is answered after midnight-reset
+// cleared it on the router, while the outage goes on: the pause's
+// 【暂停】 line named a vm-restart that never came, and the house waited
+// for the router's next SOS, hours later (its ladder starts over at
+// 00:00). Through the real Store, as cron runs do.
+func TestHeldSOSAcrossMidnight(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID, cfg.VMRestartFirst = "100", true
+	at := func(day, h, m int, sos bool, mod func(*Obs)) Obs {
+		return full(func(o *Obs) {
+			o.Now = time.Date(2026, 11, day, h, m, 0, 0, cst)
+			if !sos {
+				o.Router = Router{Count: "0"}
+			}
+			if mod != nil {
+				mod(o)
+			}
+		})
+	}
+	backup := func(o *Obs) {
+		o.Backup, o.Deferred = true, []string{"备份任务正在运行 (/var/run/vzdump.lock 已被锁定)，等它结束再说。"}
+	}
+	for _, tt := range []struct {
+		name  string
+		st    State
+		first Obs // 23:45, SOS seen, no step
+	}{
+		{"paused", State{PauseUntil: time.Date(2026, 11, 26, 0, 40, 0, 0, cst)}, at(25, 23, 45, true, nil)},
+		{"a backup runs", State{}, at(25, 23, 45, true, backup)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			store := Store{Mark: filepath.Join(t.TempDir(), "mark"), StateDir: t.TempDir(), Now: func() time.Time { return tt.first.Now }, VMStartMax: 3}
+			run := func(st State, o Obs) Step {
+				t.Helper()
+				s := Decide(cfg, st, o)
+				if err := store.Save(st, s.Next); err != nil {
+					t.Fatal(err)
+				}
+				back, problems := store.Load(cst)
+				if len(problems) != 0 || back.HeldSOS != s.Next.HeldSOS {
+					t.Fatalf("Load after Save: held SOS %q, problems %v; want %q", back.HeldSOS, problems, s.Next.HeldSOS)
+				}
+				return s
+			}
+			s := run(tt.st, tt.first)
+			if s.Action != None || s.Next.HeldSOS != "count=10" {
+				t.Fatalf("23:45, SOS, no step: action %v, held SOS %q (%s); want none, the SOS held", s.Action, s.Next.HeldSOS, msgs(s))
+			}
+			// 00:45: midnight-reset cleared SOS; the pause is over, the
+			// backup done; the outage goes on.
+			s = run(s.Next, at(26, 0, 45, false, nil))
+			if s.Action != VMRestart || !strings.Contains(msgs(s), "【确认】本次断网中未处理的 SOS 信号已被零点重置清除") || s.Next.HeldSOS != "" {
+				t.Fatalf("00:45, no SOS: action %v, held %q (%s); want the VM's cold restart, the held SOS answered", s.Action, s.Next.HeldSOS, msgs(s))
+			}
+			// Answered once: the next run without SOS only observes.
+			if s = run(s.Next, at(26, 0, 50, false, nil)); s.Action != None {
+				t.Errorf("00:50, no SOS: action %v (%s); want only observing", s.Action, msgs(s))
+			}
+		})
+	}
+	// The internet back: the held SOS goes with the outage.
+	st := State{HeldSOS: "count=10", DownSince: time.Date(2026, 11, 25, 16, 0, 0, 0, cst)}
+	if up := Decide(cfg, st, Obs{Now: time.Date(2026, 11, 26, 0, 30, 0, 0, cst), NetKnown: true, NetUp: true}); up.Next.HeldSOS != "" {
+		t.Errorf("the internet is back: held SOS %q; want dropped", up.Next.HeldSOS)
+	}
+	// Without one held, no SOS is only observing (SPEC §6 step 3).
+	if s := Decide(cfg, State{DownSince: st.DownSince}, at(26, 0, 30, false, nil)); s.Action != None || !strings.Contains(msgs(s), "【观察】未发现 SOS 信号") {
+		t.Errorf("no SOS, none held: action %v (%s); want 【观察】", s.Action, msgs(s))
+	}
+}
