@@ -1104,6 +1104,26 @@ func TestHostEndToEnd(t *testing.T) {
 	// §16): ON_EVENT_CMD hears the host reboot and its misfire, the reboot
 	// is counted in METRICS_FILE, and the pretended outage is not recorded
 	// (the next run tells no recovery).
+	// A real step taken by drill -live answers an SOS held from yesterday
+	// (as a cron run's does); the drill's own SOS, pretended, holds none.
+	// It used to put the held one back, and the next cron run without SOS
+	// took a step for it again.
+	t.Run("drill -live answers a held SOS", func(t *testing.T) {
+		l.reset(t, "REBOOT_CMD="+filepath.Join(l.bin, "REBOOT_DUD"))
+		if err := os.MkdirAll(l.state, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		rec := fmt.Sprintf("down_since=%d\nheld_sos=count=10\nheld_sos_day=%s\nlast_reboot_date=\nvm_restart_date=\n", time.Now().Add(-2*time.Hour).Unix(), hostYesterday())
+		if err := os.WriteFile(filepath.Join(l.state, "hostcheck.state"), []byte(rec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := l.hostcheck(t, "drill", "-live", "-yes")
+		hostInOrder(t, "drill stdout", r.stdout, "=> action: host-reboot", "4. LIVE: carrying it out now")
+		if st := readFile(t, filepath.Join(l.state, "hostcheck.state")); strings.Contains(st, "held_sos=count") {
+			t.Errorf("after drill -live's host reboot the state still holds yesterday's SOS:\n%s", st)
+		}
+	})
+
 	t.Run("drill -live", func(t *testing.T) {
 		events, prom := filepath.Join(l.h, "drill-events.log"), filepath.Join(l.h, "drill.prom")
 		for _, f := range []string{events, prom} {

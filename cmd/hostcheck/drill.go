@@ -92,7 +92,12 @@ func (h *host) drill(ctx context.Context, live bool) error {
 		// The action is real and recorded as a cron run's (its mark, the
 		// day's VM restart), but the outage was pretended: none is
 		// recorded, and the hooks and METRICS_FILE hear of the action only.
-		step.Next.DownSince, step.Next.RouterDownSince, step.Next.HeldSOS = st.DownSince, st.RouterDownSince, st.HeldSOS
+		step.Next.DownSince, step.Next.RouterDownSince = st.DownSince, st.RouterDownSince
+		if step.Action != rescue.VMRestart && step.Action != rescue.HostReboot {
+			// The drill's SOS is pretended: it holds none. A real step
+			// answers the one held (as a cron run's does).
+			step.Next.HeldSOS, step.Next.HeldSOSDay = st.HeldSOS, st.HeldSOSDay
+		}
 		obs.NetKnown = false
 		store := h.store()
 		if err := store.Save(st, step.Next); err != nil {

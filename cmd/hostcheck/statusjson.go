@@ -39,7 +39,16 @@ type hostState struct {
 	Heartbeat       *hostBeat       `json:"heartbeat"`    // null without HEARTBEAT_URL
 	Pause           *health.Until   `json:"pause"`        // maintenance mode (SPEC §16); null when none
 	HeldReboot      string          `json:"held_reboot"`  // the reason of a host reboot HOST_REBOOT_HOURS holds in this outage; "" none
+	HeldSOS         *hostHeldSOS    `json:"held_sos"`     // an SOS seen and not answered yet in this outage; null none
 	MisfireDate     string          `json:"misfire_date"` // the last day a host reboot misfired (【回退】); "" none
+}
+
+// hostHeldSOS is an SOS the host saw and took no step for: answered on
+// the day after seen, once midnight-reset cleared it, while the outage
+// lasts.
+type hostHeldSOS struct {
+	SOS  string `json:"sos"`
+	Seen string `json:"seen"` // YYYY-MM-DD, the last day it was seen
 }
 
 type hostMark struct {
@@ -80,6 +89,9 @@ func (h *host) statusState(st rescue.State, now time.Time, res probe.Result, up 
 		RouterDownSince: health.TimeOrNull(st.RouterDownSince), VMRestartDate: st.VMRestartDate,
 		Internet: health.Internet{Up: res.Up, Detail: res.Summary()}, HeldReboot: st.HeldReboot,
 		MisfireDate: st.MisfireDate}
+	if st.HeldSOS != "" {
+		js.HeldSOS = &hostHeldSOS{SOS: st.HeldSOS, Seen: st.HeldSOSDay}
+	}
 	_, js.HostRescue = rescue.HostRescueOutlook(st, now)
 	if st.PauseUntil.After(now) {
 		js.Pause = health.NewUntil(st.PauseUntil, now)

@@ -2,6 +2,7 @@ package install
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pve-op/network-rescue/crontab"
 )
 
 // TestRunCommandBackgroundChild: a command that exits 0 but leaves a child
@@ -99,5 +102,22 @@ func TestOutputCommandTooLong(t *testing.T) {
 	out, _, err = outputCommand(context.Background(), "/bin/sh", "-c", "echo '0 3 * * * job'; echo LAST")
 	if err != nil || string(out) != "0 3 * * * job\nLAST\n" {
 		t.Errorf("short output: %q, %v", out, err)
+	}
+}
+
+// TestCrontabTooLong: a root crontab over the read cap stops the install
+// in a few words: it was read cut (and would have been written back cut),
+// then the error quoted the whole 1 MiB as what crontab -l said.
+func TestCrontabTooLong(t *testing.T) {
+	in := &installer{role: crontab.Host, env: Env{
+		LookPath: func(string) (string, error) { return "/usr/bin/crontab", nil },
+		Getenv:   func(string) string { return "" },
+		Output: func(ctx context.Context, name string, args ...string) ([]byte, []byte, error) {
+			return outputCommand(ctx, "/bin/sh", "-c", "i=0; while [ $i -lt 40000 ]; do echo '0 3 * * * /usr/local/bin/job --with-a-long-option'; i=$((i+1)); done")
+		},
+	}}
+	_, err := in.crontabList(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "root's crontab is over 1048576 bytes") || len(err.Error()) > 400 {
+		t.Fatalf("crontabList = %.300v (%d bytes); want the crontab's size named, in a few words", err, len(fmt.Sprint(err)))
 	}
 }

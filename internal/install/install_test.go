@@ -627,6 +627,12 @@ func TestRouterInExistingConfig(t *testing.T) {
 		{name: "an earlier install's typo", conf: "SSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=192.168.1.11\n", o: install.Options{Router: "192.168.1.1"},
 			want:    "SSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n",
 			wantOut: []string{"    set OP_IP=192.168.1.1 in CONF"}},
+		// Both at once, the port line an earlier install's: the appended
+		// OP_IP was lost when the port line was replaced.
+		{name: "--router appended, our --port replaced", conf: "SSH_TIMEOUT=20s\n\n# Set by the installer's --port.\nOP_SSH_PORT=2200\n", o: install.Options{Router: "192.168.1.1", Port: 2222},
+			want: "SSH_TIMEOUT=20s\n\n# Set by the installer's --port.\nOP_SSH_PORT=2222\n\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n"},
+		{name: "our line replaced, a BOM kept", conf: "\ufeffSSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=192.168.1.11\n", o: install.Options{Router: "192.168.1.1"},
+			want: "\ufeffSSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n"},
 		// --port alone names the port too (it was ignored on an existing
 		// config, written into a fresh one).
 		{name: "--port alone", conf: example, o: install.Options{Port: 2222},

@@ -246,6 +246,10 @@ func (in *installer) crontabList(ctx context.Context) (string, error) {
 		if ctx.Err() != nil {
 			return "", fail(fmt.Sprintf("crontab -l did not answer in %v", commandTimeout), "check the cron service: systemctl status cron")
 		}
+		if len(out) >= maxCommandOutput {
+			return "", fail(fmt.Sprintf("root's crontab is over %d bytes: the installer does not read a crontab it would write back cut", maxCommandOutput),
+				"nothing was changed; make root's crontab smaller (crontab -e), then run this again")
+		}
 		said := strings.TrimSpace(string(stderr))
 		if noCrontab(said) {
 			return "", nil
@@ -790,6 +794,8 @@ func (in *installer) routerConfig(write bool) error {
 		wants = append(wants, want{"OP_SSH_PORT", "--port", strconv.Itoa(in.o.Port), "22"})
 	}
 	var add []string
+	var appended string
+	replaced := false
 	for _, w := range wants {
 		s, ok := set[w.key]
 		switch {
@@ -797,15 +803,22 @@ func (in *installer) routerConfig(write bool) error {
 			// An earlier install's --router or --port (a typo, a router
 			// since moved): ours to change, the line in place.
 			lines[s.line-1] = w.key + "=" + w.val
-			content = strings.Join(lines, "\n")
+			replaced = true
 			add = append(add, w.key+"="+w.val)
 		case ok && s.val != w.val:
 			return usageError(fmt.Sprintf("%s:%d sets %s=%s, but %s is %s: hostcheck would watch another router than the one paired", conf, s.line, w.key, s.val, w.flag, w.val),
 				fmt.Sprintf("nothing was changed; edit line %d of %s to %s=%s, or pass %s %s", s.line, conf, w.key, w.val, w.flag, s.val))
 		case !ok && w.val != w.def:
 			add = append(add, w.key+"="+w.val)
-			content = strings.TrimSuffix(content, "\n") + "\n\n# Set by the installer's " + w.flag + ".\n" + w.key + "=" + w.val + "\n"
+			appended += "\n# Set by the installer's " + w.flag + ".\n" + w.key + "=" + w.val + "\n"
 		}
+	}
+	if replaced { // the lines changed in place, a BOM kept
+		bom := content[:len(content)-len(strings.TrimPrefix(content, "\ufeff"))]
+		content = bom + strings.Join(lines, "\n")
+	}
+	if appended != "" {
+		content = strings.TrimSuffix(content, "\n") + "\n" + appended
 	}
 	if len(add) == 0 {
 		return nil

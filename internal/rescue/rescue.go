@@ -126,8 +126,11 @@ type State struct {
 	// deferred it, the router did not answer on the LAN. midnight-reset
 	// clears SOS on the router at 00:00, and the router's ladder starts
 	// over (hours to its next SOS); while the outage goes on, the host
-	// still answers the SOS it saw, as it does a held reboot.
-	HeldSOS string
+	// still answers the SOS it saw, as it does a held reboot: on the day
+	// after HeldSOSDay, the last day it was seen. Gone the same day (a
+	// person deleted it, the router withdrew it) or days ago, it is not.
+	HeldSOS    string
+	HeldSOSDay string
 }
 
 // VMStatus is what `qm status VMID --verbose` said.
@@ -427,14 +430,17 @@ func (d *decider) run() {
 			d.heldReboot()
 			return
 		}
-		if n.HeldSOS != "" {
-			// An SOS seen and not yet answered (a pause, a guard), cleared
-			// since at midnight: the outage it was for goes on.
+		if n.HeldSOS != "" && n.HeldSOSDay == Today(now.AddDate(0, 0, -1)) {
+			// An SOS seen yesterday and not answered (a pause, a guard),
+			// cleared since by midnight-reset: the outage goes on.
 			d.log(slog.LevelWarn, "【确认】本次断网中未处理的 SOS 信号已被零点重置清除，断网仍在继续，按 SOS 介入。",
-				slog.String("sos", n.HeldSOS), slog.String("router_count", d.o.Router.Count))
+				slog.String("sos", n.HeldSOS), slog.String("seen", n.HeldSOSDay), slog.String("router_count", d.o.Router.Count))
 			d.sosConfirmed("SOS " + n.HeldSOS)
 			return
 		}
+		// Gone the same day (deleted by hand, withdrawn by the router) or
+		// days ago: not one to answer.
+		n.HeldSOS, n.HeldSOSDay = "", ""
 		d.log(slog.LevelInfo, "【观察】未发现 SOS 信号。判定 OpenWrt 仍在尝试自愈或处于熔断期。",
 			slog.String("router_count", d.o.Router.Count))
 		return
@@ -467,15 +473,18 @@ func (d *decider) sosConfirmed(reason string) {
 // outage is over, or a held reboot stands for it.
 func (d *decider) holdSOS() {
 	n := &d.step.Next
+	r := d.o.Router
 	switch {
 	case d.step.Need != NeedNothing:
-	case d.step.Action == VMRestart || d.step.Action == HostReboot || n.HeldReboot != "" || n.DownSince.IsZero():
-		n.HeldSOS = ""
-	case d.o.RouterKnown && d.o.Router.Err == "" && d.o.Router.SOS:
-		n.HeldSOS = strings.TrimSpace(strings.ReplaceAll(d.o.Router.SOSContent, "\n", " ")) // as the record keeps it
+	case d.step.Action == VMRestart || d.step.Action == HostReboot || n.HeldReboot != "" || n.DownSince.IsZero(),
+		d.o.RouterKnown && r.Err == "" && !r.SOS && r.SelfKnown && r.SelfUp: // the router's own net is back
+		n.HeldSOS, n.HeldSOSDay = "", ""
+	case d.o.RouterKnown && r.Err == "" && r.SOS:
+		n.HeldSOS = strings.TrimSpace(strings.ReplaceAll(r.SOSContent, "\n", " ")) // as the record keeps it
 		if n.HeldSOS == "" {
 			n.HeldSOS = "(empty)" // an empty SOS_SYSTEM, as the original's touch made it
 		}
+		n.HeldSOSDay = Today(d.o.Now)
 	}
 }
 
@@ -611,7 +620,7 @@ func (d *decider) recovered() {
 		d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
 			slog.Duration("outage", max(d.o.Now.Sub(n.DownSince), 0).Round(time.Second)), slog.String("by", d.o.NetDetail))
 	}
-	n.DownSince, n.RouterDownSince, n.QMFailSince, n.HeldReboot, n.HeldSOS = time.Time{}, time.Time{}, time.Time{}, "", ""
+	n.DownSince, n.RouterDownSince, n.QMFailSince, n.HeldReboot, n.HeldSOS, n.HeldSOSDay = time.Time{}, time.Time{}, time.Time{}, "", "", ""
 }
 
 // hostReboot is step 6: the mark is part of the new state, so the caller

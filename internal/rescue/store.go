@@ -137,6 +137,11 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	st.HeldReboot = rec["held_reboot"]
 	// An SOS seen and not answered yet: optional, our own text.
 	st.HeldSOS = rec["held_sos"]
+	if d, ok := date(rec, "held_sos_day"); ok && d != "" && st.HeldSOS != "" {
+		st.HeldSOSDay = d
+	} else {
+		st.HeldSOS = "" // no day it was seen: none to answer
+	}
 	// Maintenance mode (SPEC §16): damaged is no pause.
 	now := time.Now
 	if s.Now != nil {
@@ -176,7 +181,7 @@ func (s Store) Save(old, next State) error {
 		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
 		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld &&
-		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.HeldSOS == next.HeldSOS && old.VMStopFailDate == next.VMStopFailDate &&
+		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.HeldSOS == next.HeldSOS && old.HeldSOSDay == next.HeldSOSDay && old.VMStopFailDate == next.VMStopFailDate &&
 		old.MisfireDate == next.MisfireDate && old.MisfireBoot == next.MisfireBoot {
 		return nil
 	}
@@ -205,6 +210,7 @@ func (s Store) Save(old, next State) error {
 		"qm_fail_since":      state.RecordTimeString(next.QMFailSince),
 		"held_reboot":        next.HeldReboot,
 		"held_sos":           next.HeldSOS,
+		"held_sos_day":       next.HeldSOSDay,
 		"vm_stop_fail_date":  next.VMStopFailDate,
 		"misfire_date":       next.MisfireDate,
 		"misfire_boot":       next.MisfireBoot,

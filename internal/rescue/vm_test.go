@@ -780,7 +780,7 @@ func TestHeldSOSAcrossMidnight(t *testing.T) {
 				return s
 			}
 			s := run(tt.st, tt.first)
-			if s.Action != None || s.Next.HeldSOS != "count=10" {
+			if s.Action != None || s.Next.HeldSOS != "count=10" || s.Next.HeldSOSDay != "2026-11-25" {
 				t.Fatalf("23:45, SOS, no step: action %v, held SOS %q (%s); want none, the SOS held", s.Action, s.Next.HeldSOS, msgs(s))
 			}
 			// 00:45: midnight-reset cleared SOS; the pause is over, the
@@ -795,8 +795,28 @@ func TestHeldSOSAcrossMidnight(t *testing.T) {
 			}
 		})
 	}
+	// Not answered: an SOS gone the same day (a person deleted it, the
+	// router withdrew it), one seen days ago (a long pause), or a router
+	// whose own net is back (a LAN-only fault): only observing, and the
+	// held SOS dropped.
+	since := time.Date(2026, 11, 25, 8, 0, 0, 0, cst)
+	for _, tt := range []struct {
+		name string
+		st   State
+		o    Obs
+	}{
+		{"gone the same day", State{DownSince: since, HeldSOS: "count=10", HeldSOSDay: "2026-11-25"}, at(25, 14, 5, false, nil)},
+		{"seen two days ago", State{DownSince: since, HeldSOS: "count=10", HeldSOSDay: "2026-11-24"}, at(26, 9, 5, false, nil)},
+		{"the router's own net back", State{DownSince: since, HeldSOS: "count=10", HeldSOSDay: "2026-11-25"},
+			at(26, 0, 5, false, func(o *Obs) { o.Router.SelfKnown, o.Router.SelfUp = true, true })},
+	} {
+		s := Decide(cfg, tt.st, tt.o)
+		if s.Action != None || s.Next.HeldSOS != "" || s.Next.HeldSOSDay != "" || strings.Contains(msgs(s), "零点重置清除") {
+			t.Errorf("%s: action %v, held %q %q (%s); want no step, the held SOS dropped", tt.name, s.Action, s.Next.HeldSOS, s.Next.HeldSOSDay, msgs(s))
+		}
+	}
 	// The internet back: the held SOS goes with the outage.
-	st := State{HeldSOS: "count=10", DownSince: time.Date(2026, 11, 25, 16, 0, 0, 0, cst)}
+	st := State{HeldSOS: "count=10", HeldSOSDay: "2026-11-25", DownSince: time.Date(2026, 11, 25, 16, 0, 0, 0, cst)}
 	if up := Decide(cfg, st, Obs{Now: time.Date(2026, 11, 26, 0, 30, 0, 0, cst), NetKnown: true, NetUp: true}); up.Next.HeldSOS != "" {
 		t.Errorf("the internet is back: held SOS %q; want dropped", up.Next.HeldSOS)
 	}
