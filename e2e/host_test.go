@@ -1113,7 +1113,7 @@ func TestHostEndToEnd(t *testing.T) {
 		if err := os.MkdirAll(l.state, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		rec := fmt.Sprintf("down_since=%d\nheld_sos=count=10\nheld_sos_day=%s\nlast_reboot_date=\nvm_restart_date=\n", time.Now().Add(-2*time.Hour).Unix(), hostYesterday())
+		rec := fmt.Sprintf("down_since=%d\nheld_sos=count=10\nheld_sos_count=10\nheld_sos_day=%s\nlast_reboot_date=\nvm_restart_date=\n", time.Now().Add(-2*time.Hour).Unix(), hostYesterday())
 		if err := os.WriteFile(filepath.Join(l.state, "hostcheck.state"), []byte(rec), 0o644); err != nil {
 			t.Fatal(err)
 		}

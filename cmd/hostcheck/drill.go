@@ -96,7 +96,7 @@ func (h *host) drill(ctx context.Context, live bool) error {
 		if step.Action != rescue.VMRestart && step.Action != rescue.HostReboot {
 			// The drill's SOS is pretended: it holds none. A real step
 			// answers the one held (as a cron run's does).
-			step.Next.HeldSOS, step.Next.HeldSOSDay = st.HeldSOS, st.HeldSOSDay
+			step.Next.HeldSOS = st.HeldSOS
 		}
 		obs.NetKnown = false
 		store := h.store()

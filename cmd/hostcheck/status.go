@@ -84,10 +84,11 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 		checks = append(checks, health.Info("held host reboot", fmt.Sprintf("%s: HOST_REBOOT_HOURS=%s holds it; taken from %s if this outage lasts",
 			st.HeldReboot, w, w.Next(now).Format("01-02 15:04"))))
 	}
-	if st.HeldSOS != "" {
-		checks = append(checks, health.Info("held SOS", fmt.Sprintf("%q, seen %s and not answered yet (a pause, a guard): answered the day after, once midnight-reset cleared it, if this outage lasts",
-			st.HeldSOS, st.HeldSOSDay)))
+	if h := st.HeldSOS; h.SOS != "" {
+		checks = append(checks, health.Info("held SOS", fmt.Sprintf("%s, seen %s with the router's count at %d, not answered yet (a pause, a guard): answered if midnight-reset clears it (the count reset) while this outage lasts",
+			h.SOS, h.Day, h.Count)))
 	}
+
 	if st.MisfireDate != "" && st.MisfireDate >= rescue.Today(now) {
 		// SPEC §6 step 6: the reboot commands did nothing today.
 		checks = append(checks, health.Check{Name: "host reboot", Detail: "misfired today (REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect); a second misfire today keeps the mark: no more tries until midnight-reset",

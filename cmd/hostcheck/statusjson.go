@@ -43,12 +43,13 @@ type hostState struct {
 	MisfireDate     string          `json:"misfire_date"` // the last day a host reboot misfired (【回退】); "" none
 }
 
-// hostHeldSOS is an SOS the host saw and took no step for: answered on
-// the day after seen, once midnight-reset cleared it, while the outage
-// lasts.
+// hostHeldSOS is an SOS the host saw and took no step for: answered
+// once midnight-reset cleared it (the router's count reset), while the
+// outage lasts.
 type hostHeldSOS struct {
-	SOS  string `json:"sos"`
-	Seen string `json:"seen"` // YYYY-MM-DD, the last day it was seen
+	SOS   string `json:"sos"`
+	Count int    `json:"count"` // the router's reboot count beside it
+	Seen  string `json:"seen"`  // YYYY-MM-DD, the last day it was seen
 }
 
 type hostMark struct {
@@ -89,8 +90,8 @@ func (h *host) statusState(st rescue.State, now time.Time, res probe.Result, up 
 		RouterDownSince: health.TimeOrNull(st.RouterDownSince), VMRestartDate: st.VMRestartDate,
 		Internet: health.Internet{Up: res.Up, Detail: res.Summary()}, HeldReboot: st.HeldReboot,
 		MisfireDate: st.MisfireDate}
-	if st.HeldSOS != "" {
-		js.HeldSOS = &hostHeldSOS{SOS: st.HeldSOS, Seen: st.HeldSOSDay}
+	if h := st.HeldSOS; h.SOS != "" {
+		js.HeldSOS = &hostHeldSOS{SOS: h.SOS, Count: h.Count, Seen: h.Day}
 	}
 	_, js.HostRescue = rescue.HostRescueOutlook(st, now)
 	if st.PauseUntil.After(now) {

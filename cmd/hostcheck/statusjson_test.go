@@ -39,7 +39,7 @@ func TestHostStatusJSON(t *testing.T) {
 	reboot := now.Add(-2 * time.Hour)
 	files := map[string]string{
 		mark: "boot_id=boot-0\ndate=2026-12-06\nreason=SOS count=10\ntime=" + reboot.Format(time.RFC3339) + "\n",
-		filepath.Join(stateDir, "hostcheck.state"): fmt.Sprintf("down_since=%d\nlast_reboot_date=2026-12-06\nrouter_down_since=%d\nvm_restart_date=2026-12-05\nvm_start_date=2026-12-06\nvm_starts=2\nvm_start_prev_date=\nvm_starts_prev=0\nheld_reboot=SOS count=10\nheld_sos=count=10\nheld_sos_day=2026-12-06\nmisfire_date=2026-12-06\nmisfire_boot=boot-1\n",
+		filepath.Join(stateDir, "hostcheck.state"): fmt.Sprintf("down_since=%d\nlast_reboot_date=2026-12-06\nrouter_down_since=%d\nvm_restart_date=2026-12-05\nvm_start_date=2026-12-06\nvm_starts=2\nvm_start_prev_date=\nvm_starts_prev=0\nheld_reboot=SOS count=10\nheld_sos=count=10\nheld_sos_count=10\nheld_sos_day=2026-12-06\nmisfire_date=2026-12-06\nmisfire_boot=boot-1\n",
 			down.Unix(), now.Add(-10*time.Minute).Unix()),
 		filepath.Join(stateDir, ActionsFile): fmt.Sprintf("host-reboot_last=%d\nhost-reboot_total=1\nvm-restart_last=%d\nvm-restart_total=2\nvm-resume_last=0\nvm-resume_total=0\nvm-start_last=0\nvm-start_total=0\n",
 			reboot.Unix(), now.Add(-26*time.Hour).Unix()),
@@ -119,7 +119,7 @@ func TestHostStatusJSON(t *testing.T) {
 			"last_failed": false, "fail_pending": true},
 		"pause":        map[string]any{"until": now.Add(30 * time.Minute).Format(time.RFC3339), "left_seconds": 1800.0},
 		"held_reboot":  "SOS count=10",
-		"held_sos":     map[string]any{"sos": "count=10", "seen": "2026-12-06"},
+		"held_sos":     map[string]any{"sos": "count=10", "count": 10.0, "seen": "2026-12-06"},
 		"misfire_date": "2026-12-06",
 	}
 	for k, w := range want {

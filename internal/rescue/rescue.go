@@ -11,6 +11,7 @@ package rescue
 import (
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -121,16 +122,26 @@ type State struct {
 	// window such as 1-6 opens; the held reboot is then still due in the
 	// window while the outage goes on (SPEC §16).
 	HeldReboot string
-	// HeldSOS is the SOS (its content) that runs of the outage under way
-	// saw and took no host step for ("" none): a pause held it, a guard
-	// deferred it, the router did not answer on the LAN. midnight-reset
-	// clears SOS on the router at 00:00, and the router's ladder starts
-	// over (hours to its next SOS); while the outage goes on, the host
-	// still answers the SOS it saw, as it does a held reboot: on the day
-	// after HeldSOSDay, the last day it was seen. Gone the same day (a
-	// person deleted it, the router withdrew it) or days ago, it is not.
-	HeldSOS    string
-	HeldSOSDay string
+	// HeldSOS is the SOS that runs of the outage under way saw and took
+	// no host step for (a pause held it, a guard deferred it, the router
+	// did not answer on the LAN); zero when none. midnight-reset clears
+	// SOS on the router at 00:00 and sets its count to 0, and the
+	// router's ladder starts over (hours to its next SOS); while the
+	// outage goes on, the host still answers the SOS it saw, as it does a
+	// held reboot.
+	HeldSOS HeldSOS
+}
+
+// HeldSOS is an SOS seen and not answered yet: its text, the router's
+// reboot count beside it, and the last day it was seen. It is answered
+// once the SOS is gone and the count lower (midnight-reset set it to 0;
+// the ladder may have climbed a little since), if it was seen today or
+// yesterday. Gone with the count as it was, a person deleted it or the
+// router withdrew it: it is dropped.
+type HeldSOS struct {
+	SOS   string
+	Count int
+	Day   string
 }
 
 // VMStatus is what `qm status VMID --verbose` said.
@@ -430,17 +441,24 @@ func (d *decider) run() {
 			d.heldReboot()
 			return
 		}
-		if n.HeldSOS != "" && n.HeldSOSDay == Today(now.AddDate(0, 0, -1)) {
-			// An SOS seen yesterday and not answered (a pause, a guard),
-			// cleared since by midnight-reset: the outage goes on.
-			d.log(slog.LevelWarn, "【确认】本次断网中未处理的 SOS 信号已被零点重置清除，断网仍在继续，按 SOS 介入。",
-				slog.String("sos", n.HeldSOS), slog.String("seen", n.HeldSOSDay), slog.String("router_count", d.o.Router.Count))
-			d.sosConfirmed("SOS " + n.HeldSOS)
-			return
+		if h := n.HeldSOS; h.SOS != "" {
+			count, ok := routerCount(d.o.Router)
+			switch {
+			case ok && count < h.Count && h.Day >= yesterday(now):
+				// Cleared since, with the count, by midnight-reset: the
+				// outage it was seen in goes on.
+				d.log(slog.LevelWarn, "【确认】本次断网中未处理的 SOS 信号已被零点重置清除 (重启计数已归零)，断网仍在继续，按 SOS 介入。",
+					slog.String("sos", h.SOS), slog.String("seen", h.Day), slog.Int("count_then", h.Count), slog.String("router_count", d.o.Router.Count))
+				d.sosConfirmed("SOS " + h.SOS)
+				return
+			case h.Day > Today(now):
+				// Seen "later" than now: the clock went back. Kept.
+			default:
+				// Gone with the count as it was (deleted by hand, withdrawn
+				// by the router), or seen days ago: not one to answer.
+				n.HeldSOS = HeldSOS{}
+			}
 		}
-		// Gone the same day (deleted by hand, withdrawn by the router) or
-		// days ago: not one to answer.
-		n.HeldSOS, n.HeldSOSDay = "", ""
 		d.log(slog.LevelInfo, "【观察】未发现 SOS 信号。判定 OpenWrt 仍在尝试自愈或处于熔断期。",
 			slog.String("router_count", d.o.Router.Count))
 		return
@@ -478,14 +496,37 @@ func (d *decider) holdSOS() {
 	case d.step.Need != NeedNothing:
 	case d.step.Action == VMRestart || d.step.Action == HostReboot || n.HeldReboot != "" || n.DownSince.IsZero(),
 		d.o.RouterKnown && r.Err == "" && !r.SOS && r.SelfKnown && r.SelfUp: // the router's own net is back
-		n.HeldSOS, n.HeldSOSDay = "", ""
+		n.HeldSOS = HeldSOS{}
 	case d.o.RouterKnown && r.Err == "" && r.SOS:
-		n.HeldSOS = strings.TrimSpace(strings.ReplaceAll(r.SOSContent, "\n", " ")) // as the record keeps it
-		if n.HeldSOS == "" {
-			n.HeldSOS = "(empty)" // an empty SOS_SYSTEM, as the original's touch made it
+		count, ok := routerCount(r)
+		if !ok {
+			n.HeldSOS = HeldSOS{} // its reset could not be told
+			return
 		}
-		n.HeldSOSDay = Today(d.o.Now)
+		text := strings.TrimSpace(strings.ReplaceAll(r.SOSContent, "\n", " ")) // as the record keeps it
+		if text == "" {
+			text = "(empty)" // an empty SOS_SYSTEM, as the original's touch made it
+		}
+		n.HeldSOS = HeldSOS{SOS: text, Count: count, Day: Today(d.o.Now)}
 	}
+}
+
+// routerCount is the router's reboot count as read with SOS: no count
+// file is 0 (SPEC §5); false when it is no number (damaged).
+func routerCount(r Router) (int, bool) {
+	c := strings.TrimSpace(r.Count)
+	if c == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(c)
+	return n, err == nil && n >= 0
+}
+
+// yesterday is the date before now's, taken at noon: a day that began an
+// hour late (a DST change at midnight) is still the day before.
+func yesterday(now time.Time) string {
+	y, m, d := now.Date()
+	return Today(time.Date(y, m, d-1, 12, 0, 0, 0, now.Location()))
 }
 
 // sosStep is steps 5 and 6 once SOS (or a held reboot it caused) passed
@@ -620,7 +661,7 @@ func (d *decider) recovered() {
 		d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
 			slog.Duration("outage", max(d.o.Now.Sub(n.DownSince), 0).Round(time.Second)), slog.String("by", d.o.NetDetail))
 	}
-	n.DownSince, n.RouterDownSince, n.QMFailSince, n.HeldReboot, n.HeldSOS, n.HeldSOSDay = time.Time{}, time.Time{}, time.Time{}, "", "", ""
+	n.DownSince, n.RouterDownSince, n.QMFailSince, n.HeldReboot, n.HeldSOS = time.Time{}, time.Time{}, time.Time{}, "", HeldSOS{}
 }
 
 // hostReboot is step 6: the mark is part of the new state, so the caller

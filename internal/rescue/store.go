@@ -136,11 +136,17 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	// A host reboot HOST_REBOOT_HOURS held (SPEC §16): optional, our own text.
 	st.HeldReboot = rec["held_reboot"]
 	// An SOS seen and not answered yet: optional, our own text.
-	st.HeldSOS = rec["held_sos"]
-	if d, ok := date(rec, "held_sos_day"); ok && d != "" && st.HeldSOS != "" {
-		st.HeldSOSDay = d
-	} else {
-		st.HeldSOS = "" // no day it was seen: none to answer
+	if h := rec["held_sos"]; h != "" {
+		day, dayOK := date(rec, "held_sos_day")
+		count, err := strconv.Atoi(rec["held_sos_count"])
+		if dayOK && day != "" && err == nil && count >= 0 {
+			st.HeldSOS = HeldSOS{SOS: h, Count: count, Day: day}
+		} else {
+			// Damaged: none held (the SOS itself, if it lasts, is seen
+			// again by the next run), and the record rewritten.
+			problems = append(problems, &state.CorruptError{Path: p, Content: rec.Format(),
+				Reason: "held_sos_count or held_sos_day is damaged; no SOS is held"})
+		}
 	}
 	// Maintenance mode (SPEC §16): damaged is no pause.
 	now := time.Now
@@ -181,7 +187,7 @@ func (s Store) Save(old, next State) error {
 		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
 		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld &&
-		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.HeldSOS == next.HeldSOS && old.HeldSOSDay == next.HeldSOSDay && old.VMStopFailDate == next.VMStopFailDate &&
+		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.HeldSOS == next.HeldSOS && old.VMStopFailDate == next.VMStopFailDate &&
 		old.MisfireDate == next.MisfireDate && old.MisfireBoot == next.MisfireBoot {
 		return nil
 	}
@@ -190,7 +196,7 @@ func (s Store) Save(old, next State) error {
 	}
 	p := filepath.Join(s.StateDir, RecordFile)
 	if next.DownSince.IsZero() && next.RouterDownSince.IsZero() && next.VMRestartDate == "" && next.LastReboot == "" &&
-		next.VMStartDate == "" && next.LANFault == "" && next.QMFailSince.IsZero() && next.HeldReboot == "" && next.HeldSOS == "" && next.VMStopFailDate == "" &&
+		next.VMStartDate == "" && next.LANFault == "" && next.QMFailSince.IsZero() && next.HeldReboot == "" && next.HeldSOS == (HeldSOS{}) && next.VMStopFailDate == "" &&
 		next.MisfireDate == "" && next.MisfireBoot == "" {
 		return state.Remove(p)
 	}
@@ -209,12 +215,21 @@ func (s Store) Save(old, next State) error {
 		"lan_held":           strconv.Itoa(next.LANHeld),
 		"qm_fail_since":      state.RecordTimeString(next.QMFailSince),
 		"held_reboot":        next.HeldReboot,
-		"held_sos":           next.HeldSOS,
-		"held_sos_day":       next.HeldSOSDay,
+		"held_sos":           next.HeldSOS.SOS,
+		"held_sos_count":     heldCount(next.HeldSOS),
+		"held_sos_day":       next.HeldSOS.Day,
 		"vm_stop_fail_date":  next.VMStopFailDate,
 		"misfire_date":       next.MisfireDate,
 		"misfire_boot":       next.MisfireBoot,
 	})
+}
+
+// heldCount is held_sos_count: empty when no SOS is held.
+func heldCount(h HeldSOS) string {
+	if h.SOS == "" {
+		return ""
+	}
+	return strconv.Itoa(h.Count)
 }
 
 // date reads a YYYY-MM-DD field of a record that exists: empty is valid

@@ -736,18 +736,20 @@ func TestHeldRebootUnderGuards(t *testing.T) {
 
 // TestHeldSOSAcrossMidnight: an SOS the host saw and took no step for (a
 // pause held it, a backup deferred it) is answered after midnight-reset
-// cleared it on the router, while the outage goes on: the pause's
-// 【暂停】 line named a vm-restart that never came, and the house waited
-// for the router's next SOS, hours later (its ladder starts over at
-// 00:00). Through the real Store, as cron runs do.
+// cleared it on the router (the count reset with it), while the outage
+// goes on: the pause's 【暂停】 line named a vm-restart that never came,
+// and the house waited for the router's next SOS, hours later (its ladder
+// starts over at 00:00). Through the real Store, as cron runs do; the
+// 00:00 run may still see SOS (the reset waits for the router's run).
 func TestHeldSOSAcrossMidnight(t *testing.T) {
 	cfg := config.Default(config.Host)
 	cfg.VMID, cfg.VMRestartFirst = "100", true
-	at := func(day, h, m int, sos bool, mod func(*Obs)) Obs {
+	at := func(day, h, m int, count string, mod func(*Obs)) Obs { // count "": SOS, count=10
 		return full(func(o *Obs) {
 			o.Now = time.Date(2026, 11, day, h, m, 0, 0, cst)
-			if !sos {
-				o.Router = Router{Count: "0"}
+			o.Router.Count = "10"
+			if count != "" {
+				o.Router = Router{Count: count}
 			}
 			if mod != nil {
 				mod(o)
@@ -758,70 +760,103 @@ func TestHeldSOSAcrossMidnight(t *testing.T) {
 		o.Backup, o.Deferred = true, []string{"备份任务正在运行 (/var/run/vzdump.lock 已被锁定)，等它结束再说。"}
 	}
 	for _, tt := range []struct {
-		name  string
-		st    State
-		first Obs // 23:45, SOS seen, no step
+		name string
+		st   State
+		runs []Obs // the last one answers
 	}{
-		{"paused", State{PauseUntil: time.Date(2026, 11, 26, 0, 40, 0, 0, cst)}, at(25, 23, 45, true, nil)},
-		{"a backup runs", State{}, at(25, 23, 45, true, backup)},
+		{"paused to 00:40", State{PauseUntil: time.Date(2026, 11, 26, 0, 40, 0, 0, cst)},
+			[]Obs{at(25, 23, 45, "", nil), at(26, 0, 0, "", nil), at(26, 0, 5, "0", nil), at(26, 0, 45, "1", nil)}},
+		{"a backup to 00:30", State{},
+			[]Obs{at(25, 23, 50, "", backup), at(26, 0, 0, "", backup), at(26, 0, 5, "0", backup), at(26, 0, 30, "1", nil)}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			store := Store{Mark: filepath.Join(t.TempDir(), "mark"), StateDir: t.TempDir(), Now: func() time.Time { return tt.first.Now }, VMStartMax: 3}
-			run := func(st State, o Obs) Step {
-				t.Helper()
+			store := Store{Mark: filepath.Join(t.TempDir(), "mark"), StateDir: t.TempDir(), Now: func() time.Time { return tt.runs[0].Now }, VMStartMax: 3}
+			st := tt.st
+			for i, o := range tt.runs {
 				s := Decide(cfg, st, o)
 				if err := store.Save(st, s.Next); err != nil {
 					t.Fatal(err)
 				}
 				back, problems := store.Load(cst)
 				if len(problems) != 0 || back.HeldSOS != s.Next.HeldSOS {
-					t.Fatalf("Load after Save: held SOS %q, problems %v; want %q", back.HeldSOS, problems, s.Next.HeldSOS)
+					t.Fatalf("Load after Save: held SOS %+v, problems %v; want %+v", back.HeldSOS, problems, s.Next.HeldSOS)
 				}
-				return s
-			}
-			s := run(tt.st, tt.first)
-			if s.Action != None || s.Next.HeldSOS != "count=10" || s.Next.HeldSOSDay != "2026-11-25" {
-				t.Fatalf("23:45, SOS, no step: action %v, held SOS %q (%s); want none, the SOS held", s.Action, s.Next.HeldSOS, msgs(s))
-			}
-			// 00:45: midnight-reset cleared SOS; the pause is over, the
-			// backup done; the outage goes on.
-			s = run(s.Next, at(26, 0, 45, false, nil))
-			if s.Action != VMRestart || !strings.Contains(msgs(s), "【确认】本次断网中未处理的 SOS 信号已被零点重置清除") || s.Next.HeldSOS != "" {
-				t.Fatalf("00:45, no SOS: action %v, held %q (%s); want the VM's cold restart, the held SOS answered", s.Action, s.Next.HeldSOS, msgs(s))
+				back.PauseUntil = s.Next.PauseUntil
+				st = back
+				last := i == len(tt.runs)-1
+				switch {
+				case !last && (s.Action != None || st.HeldSOS.SOS != "count=10" || st.HeldSOS.Count != 10):
+					t.Fatalf("%s: action %v, held %+v (%s); want no step, the SOS held with count 10", o.Now.Format("01-02 15:04"), s.Action, st.HeldSOS, msgs(s))
+				case last && (s.Action != VMRestart || !strings.Contains(msgs(s), "【确认】本次断网中未处理的 SOS 信号已被零点重置清除") || st.HeldSOS != (HeldSOS{})):
+					t.Fatalf("%s: action %v, held %+v (%s); want the VM's cold restart, the held SOS answered", o.Now.Format("01-02 15:04"), s.Action, st.HeldSOS, msgs(s))
+				}
 			}
 			// Answered once: the next run without SOS only observes.
-			if s = run(s.Next, at(26, 0, 50, false, nil)); s.Action != None {
+			if s := Decide(cfg, st, at(26, 0, 50, "2", nil)); s.Action != None {
 				t.Errorf("00:50, no SOS: action %v (%s); want only observing", s.Action, msgs(s))
 			}
 		})
 	}
-	// Not answered: an SOS gone the same day (a person deleted it, the
-	// router withdrew it), one seen days ago (a long pause), or a router
-	// whose own net is back (a LAN-only fault): only observing, and the
-	// held SOS dropped.
+	// Not answered, and dropped: an SOS gone with the count as it was (a
+	// person deleted it, the router withdrew it: before midnight too), one
+	// seen days ago, a router whose own net is back (a LAN-only fault).
 	since := time.Date(2026, 11, 25, 8, 0, 0, 0, cst)
+	held := HeldSOS{SOS: "count=10", Count: 10, Day: "2026-11-25"}
 	for _, tt := range []struct {
 		name string
-		st   State
+		h    HeldSOS
 		o    Obs
 	}{
-		{"gone the same day", State{DownSince: since, HeldSOS: "count=10", HeldSOSDay: "2026-11-25"}, at(25, 14, 5, false, nil)},
-		{"seen two days ago", State{DownSince: since, HeldSOS: "count=10", HeldSOSDay: "2026-11-24"}, at(26, 9, 5, false, nil)},
-		{"the router's own net back", State{DownSince: since, HeldSOS: "count=10", HeldSOSDay: "2026-11-25"},
-			at(26, 0, 5, false, func(o *Obs) { o.Router.SelfKnown, o.Router.SelfUp = true, true })},
+		{"deleted by hand the same day", held, at(25, 14, 5, "10", nil)},
+		{"deleted by hand at 23:57", held, at(26, 0, 0, "10", nil)},
+		{"seen two days ago", HeldSOS{SOS: "count=10", Count: 10, Day: "2026-11-23"}, at(25, 9, 5, "0", nil)},
+		{"the router's own net back", held, at(26, 0, 5, "0", func(o *Obs) { o.Router.SelfKnown, o.Router.SelfUp = true, true })},
 	} {
-		s := Decide(cfg, tt.st, tt.o)
-		if s.Action != None || s.Next.HeldSOS != "" || s.Next.HeldSOSDay != "" || strings.Contains(msgs(s), "零点重置清除") {
-			t.Errorf("%s: action %v, held %q %q (%s); want no step, the held SOS dropped", tt.name, s.Action, s.Next.HeldSOS, s.Next.HeldSOSDay, msgs(s))
+		s := Decide(cfg, State{DownSince: since, HeldSOS: tt.h}, tt.o)
+		if s.Action != None || s.Next.HeldSOS != (HeldSOS{}) || strings.Contains(msgs(s), "零点重置清除") {
+			t.Errorf("%s: action %v, held %+v (%s); want no step, the held SOS dropped", tt.name, s.Action, s.Next.HeldSOS, msgs(s))
+		}
+	}
+	// A clock set back a day keeps it (seen "later" than now).
+	if s := Decide(cfg, State{DownSince: since, HeldSOS: held}, at(24, 23, 58, "10", nil)); s.Next.HeldSOS != held {
+		t.Errorf("clock back: held %+v; want kept", s.Next.HeldSOS)
+	}
+	// A DST change at midnight (America/Santiago, 2026-09-06 → 07): the
+	// day after still finds "yesterday".
+	if loc, err := time.LoadLocation("America/Santiago"); err != nil {
+		t.Logf("no America/Santiago zone here (%v): the DST row is not run", err)
+	} else {
+		o := full(func(o *Obs) { o.Now, o.Router = time.Date(2026, 9, 7, 0, 5, 0, 0, loc), Router{Count: "0"} })
+		dst := State{DownSince: time.Date(2026, 9, 6, 8, 0, 0, 0, loc), HeldSOS: HeldSOS{SOS: "count=10", Count: 10, Day: "2026-09-06"}}
+		if s := Decide(cfg, dst, o); s.Action != VMRestart {
+			t.Errorf("DST at midnight: action %v (%s); want the held SOS answered", s.Action, msgs(s))
 		}
 	}
 	// The internet back: the held SOS goes with the outage.
-	st := State{HeldSOS: "count=10", HeldSOSDay: "2026-11-25", DownSince: time.Date(2026, 11, 25, 16, 0, 0, 0, cst)}
-	if up := Decide(cfg, st, Obs{Now: time.Date(2026, 11, 26, 0, 30, 0, 0, cst), NetKnown: true, NetUp: true}); up.Next.HeldSOS != "" {
-		t.Errorf("the internet is back: held SOS %q; want dropped", up.Next.HeldSOS)
+	if up := Decide(cfg, State{HeldSOS: held, DownSince: since}, Obs{Now: time.Date(2026, 11, 26, 0, 30, 0, 0, cst), NetKnown: true, NetUp: true}); up.Next.HeldSOS != (HeldSOS{}) {
+		t.Errorf("the internet is back: held SOS %+v; want dropped", up.Next.HeldSOS)
 	}
 	// Without one held, no SOS is only observing (SPEC §6 step 3).
-	if s := Decide(cfg, State{DownSince: st.DownSince}, at(26, 0, 30, false, nil)); s.Action != None || !strings.Contains(msgs(s), "【观察】未发现 SOS 信号") {
+	if s := Decide(cfg, State{DownSince: since}, at(26, 0, 30, "0", nil)); s.Action != None || !strings.Contains(msgs(s), "【观察】未发现 SOS 信号") {
 		t.Errorf("no SOS, none held: action %v (%s); want 【观察】", s.Action, msgs(s))
+	}
+}
+
+// TestHeldSOSDamaged: a damaged held_sos_count or held_sos_day is
+// reported and holds no SOS (it was dropped without a word, and left in
+// the file).
+func TestHeldSOSDamaged(t *testing.T) {
+	for _, rec := range []string{
+		"held_sos=count=10\nheld_sos_count=x\nheld_sos_day=2026-11-25\nlast_reboot_date=\nvm_restart_date=\n",
+		"held_sos=count=10\nheld_sos_count=10\nheld_sos_day=26-11-2026\nlast_reboot_date=\nvm_restart_date=\n",
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, RecordFile), []byte(rec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		st, problems := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}.Load(cst)
+		if len(problems) != 1 || st.HeldSOS != (HeldSOS{}) {
+			t.Errorf("%q: held %+v, problems %v; want none held, the damage reported", rec, st.HeldSOS, problems)
+		}
 	}
 }
