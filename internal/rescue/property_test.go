@@ -118,7 +118,11 @@ func TestAtMostOncePerDay(t *testing.T) {
 				o.Router.Err = "timeout"
 			case 1, 2:
 				o.Router.SOS = true
+				o.Router.SOSContent = []string{"", "count=10", "time=x count=7 reason=y"}[rapid.IntRange(0, 2).Draw(rt, "sosText")]
 			}
+			// The router's count, which a held SOS is answered by (it
+			// drops at midnight-reset), now and then none or damaged.
+			o.Router.Count = []string{"", "0", "2", "9", "10", "11", "(damaged: fifo, not read)"}[rapid.IntRange(0, 6).Draw(rt, "count")]
 			// The router's own view and the DNS check (SPEC §14): a fault
 			// only the LAN sees, now and then.
 			o.Router.SelfKnown = rapid.IntRange(0, 4).Draw(rt, "selfKnown") > 0

@@ -133,11 +133,13 @@ type State struct {
 }
 
 // HeldSOS is an SOS seen and not answered yet: its text, the router's
-// reboot count beside it, and the last day it was seen. It is answered
-// once the SOS is gone and the count lower (midnight-reset set it to 0;
-// the ladder may have climbed a little since), if it was seen today or
-// yesterday. Gone with the count as it was, a person deleted it or the
-// router withdrew it: it is dropped.
+// reboot count beside it (-1 unknown: no number in the count file nor in
+// the SOS), and the last day it was seen. It is answered once the SOS is
+// gone and the count lower (midnight-reset set it to 0; the router's
+// ladder may have climbed a little since), or, the count unknown, once
+// the day changed. Gone with the count as it was (a person deleted it:
+// the router raises it again at its next L3; a read between the reset's
+// two writes), it is kept; seen days ago, it is dropped.
 type HeldSOS struct {
 	SOS   string
 	Count int
@@ -443,20 +445,20 @@ func (d *decider) run() {
 		}
 		if h := n.HeldSOS; h.SOS != "" {
 			count, ok := routerCount(d.o.Router)
+			reset := ok && h.Count >= 0 && count < h.Count
+			if h.Count < 0 {
+				reset = h.Day < Today(now) // unknown count: the day changed
+			}
 			switch {
-			case ok && count < h.Count && h.Day >= yesterday(now):
+			case h.Day < yesterday(now):
+				n.HeldSOS = HeldSOS{} // seen days ago: not one to answer
+			case reset:
 				// Cleared since, with the count, by midnight-reset: the
 				// outage it was seen in goes on.
 				d.log(slog.LevelWarn, "【确认】本次断网中未处理的 SOS 信号已被零点重置清除 (重启计数已归零)，断网仍在继续，按 SOS 介入。",
 					slog.String("sos", h.SOS), slog.String("seen", h.Day), slog.Int("count_then", h.Count), slog.String("router_count", d.o.Router.Count))
 				d.sosConfirmed("SOS " + h.SOS)
 				return
-			case h.Day > Today(now):
-				// Seen "later" than now: the clock went back. Kept.
-			default:
-				// Gone with the count as it was (deleted by hand, withdrawn
-				// by the router), or seen days ago: not one to answer.
-				n.HeldSOS = HeldSOS{}
 			}
 		}
 		d.log(slog.LevelInfo, "【观察】未发现 SOS 信号。判定 OpenWrt 仍在尝试自愈或处于熔断期。",
@@ -500,8 +502,12 @@ func (d *decider) holdSOS() {
 	case d.o.RouterKnown && r.Err == "" && r.SOS:
 		count, ok := routerCount(r)
 		if !ok {
-			n.HeldSOS = HeldSOS{} // its reset could not be told
-			return
+			count = sosCount(r.SOSContent) // the count the SOS was raised at, or -1
+		}
+		if h := n.HeldSOS; h.SOS != "" && h.Count > count {
+			// Never lowered while SOS stands: a read between the reset's
+			// writes (the count 0, SOS not yet gone) would hold it at 0.
+			count = h.Count
 		}
 		text := strings.TrimSpace(strings.ReplaceAll(r.SOSContent, "\n", " ")) // as the record keeps it
 		if text == "" {
@@ -511,14 +517,23 @@ func (d *decider) holdSOS() {
 	}
 }
 
-// routerCount is the router's reboot count as read with SOS: no count
-// file is 0 (SPEC §5); false when it is no number (damaged).
-func routerCount(r Router) (int, bool) {
-	c := strings.TrimSpace(r.Count)
-	if c == "" {
-		return 0, true
+// sosCount is the count= of netcheck's SOS line (SPEC §5: time=RFC3339
+// count=N reason=…), -1 when it has none (the original's empty SOS).
+func sosCount(sos string) int {
+	for _, f := range strings.Fields(sos) {
+		if v, ok := strings.CutPrefix(f, "count="); ok {
+			if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+				return n
+			}
+		}
 	}
-	n, err := strconv.Atoi(c)
+	return -1
+}
+
+// routerCount is the router's reboot count as read with SOS; false when
+// it is no number (damaged, empty: SPEC §5 rule 4) or there is none.
+func routerCount(r Router) (int, bool) {
+	n, err := strconv.Atoi(strings.TrimSpace(r.Count))
 	return n, err == nil && n >= 0
 }
 

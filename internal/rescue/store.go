@@ -139,7 +139,10 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	if h := rec["held_sos"]; h != "" {
 		day, dayOK := date(rec, "held_sos_day")
 		count, err := strconv.Atoi(rec["held_sos_count"])
-		if dayOK && day != "" && err == nil && count >= 0 {
+		if _, present := rec["held_sos_count"]; !present {
+			count, err = -1, nil // a record from before the count was kept: unknown
+		}
+		if dayOK && day != "" && err == nil && count >= -1 {
 			st.HeldSOS = HeldSOS{SOS: h, Count: count, Day: day}
 		} else {
 			// Damaged: none held (the SOS itself, if it lasts, is seen

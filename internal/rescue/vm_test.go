@@ -797,24 +797,59 @@ func TestHeldSOSAcrossMidnight(t *testing.T) {
 			}
 		})
 	}
-	// Not answered, and dropped: an SOS gone with the count as it was (a
-	// person deleted it, the router withdrew it: before midnight too), one
-	// seen days ago, a router whose own net is back (a LAN-only fault).
 	since := time.Date(2026, 11, 25, 8, 0, 0, 0, cst)
 	held := HeldSOS{SOS: "count=10", Count: 10, Day: "2026-11-25"}
+	// Not answered: an SOS gone with the count as it was (deleted by hand,
+	// at 23:57 too: the router raises it again at its next L3; or read
+	// between the reset's two writes) is kept, no step; one seen days ago,
+	// or beside a router whose own net is back (a LAN-only fault), is
+	// dropped.
 	for _, tt := range []struct {
 		name string
 		h    HeldSOS
 		o    Obs
+		keep bool
 	}{
-		{"deleted by hand the same day", held, at(25, 14, 5, "10", nil)},
-		{"deleted by hand at 23:57", held, at(26, 0, 0, "10", nil)},
-		{"seen two days ago", HeldSOS{SOS: "count=10", Count: 10, Day: "2026-11-23"}, at(25, 9, 5, "0", nil)},
-		{"the router's own net back", held, at(26, 0, 5, "0", func(o *Obs) { o.Router.SelfKnown, o.Router.SelfUp = true, true })},
+		{"deleted by hand the same day", held, at(25, 14, 5, "10", nil), true},
+		{"gone at 00:00, the count not yet reset", held, at(26, 0, 0, "10", nil), true},
+		{"seen two days ago", HeldSOS{SOS: "count=10", Count: 10, Day: "2026-11-23"}, at(25, 9, 5, "0", nil), false},
+		{"the router's own net back", held, at(26, 0, 5, "0", func(o *Obs) { o.Router.SelfKnown, o.Router.SelfUp = true, true }), false},
 	} {
 		s := Decide(cfg, State{DownSince: since, HeldSOS: tt.h}, tt.o)
-		if s.Action != None || s.Next.HeldSOS != (HeldSOS{}) || strings.Contains(msgs(s), "零点重置清除") {
-			t.Errorf("%s: action %v, held %+v (%s); want no step, the held SOS dropped", tt.name, s.Action, s.Next.HeldSOS, msgs(s))
+		want := HeldSOS{}
+		if tt.keep {
+			want = tt.h
+		}
+		if s.Action != None || s.Next.HeldSOS != want || strings.Contains(msgs(s), "零点重置清除") {
+			t.Errorf("%s: action %v, held %+v (%s); want no step, held %+v", tt.name, s.Action, s.Next.HeldSOS, msgs(s), want)
+		}
+	}
+	// A read between the reset's two writes (SOS still there, the count
+	// already 0) does not lower the held count: the next run answers.
+	paused := State{DownSince: since, HeldSOS: held, PauseUntil: time.Date(2026, 11, 26, 0, 40, 0, 0, cst)}
+	if s := Decide(cfg, paused, at(26, 0, 0, "", func(o *Obs) { o.Router.Count = "0" })); s.Next.HeldSOS.Count != 10 {
+		t.Errorf("SOS beside a count of 0: held %+v; want the count kept at 10", s.Next.HeldSOS)
+	}
+	// A count file that is no number (empty, as the original's echo left
+	// it; damaged): the SOS line's count= stands in, and without one the
+	// day changing does.
+	for _, tt := range []struct {
+		name, count, sos string
+		want             int
+	}{
+		{"empty count file", "", "time=2026-11-25T23:40:00+08:00 count=10 reason=x", 10},
+		{"damaged count, the original's empty SOS", "(damaged: fifo, not read)", "", -1},
+	} {
+		s := Decide(cfg, State{DownSince: since}, at(25, 23, 50, "", func(o *Obs) {
+			o.Router.Count, o.Router.SOSContent = tt.count, tt.sos
+			backup(o)
+		}))
+		if s.Next.HeldSOS.Count != tt.want || s.Next.HeldSOS.SOS == "" {
+			t.Errorf("%s: held %+v; want held with count %d", tt.name, s.Next.HeldSOS, tt.want)
+			continue
+		}
+		if a := Decide(cfg, s.Next, at(26, 0, 30, "0", nil)); a.Action != VMRestart {
+			t.Errorf("%s, 00:30 no SOS: action %v (%s); want the held SOS answered", tt.name, a.Action, msgs(a))
 		}
 	}
 	// A clock set back a day keeps it (seen "later" than now).
@@ -844,8 +879,17 @@ func TestHeldSOSAcrossMidnight(t *testing.T) {
 
 // TestHeldSOSDamaged: a damaged held_sos_count or held_sos_day is
 // reported and holds no SOS (it was dropped without a word, and left in
-// the file).
+// the file); a record without held_sos_count (written before it was kept)
+// holds its SOS with the count unknown.
 func TestHeldSOSDamaged(t *testing.T) {
+	dir := t.TempDir()
+	old := "held_sos=count=10\nheld_sos_day=2026-11-25\nlast_reboot_date=\nvm_restart_date=\n"
+	if err := os.WriteFile(filepath.Join(dir, RecordFile), []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st, problems := (Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}).Load(cst); len(problems) != 0 || st.HeldSOS != (HeldSOS{SOS: "count=10", Count: -1, Day: "2026-11-25"}) {
+		t.Errorf("the earlier record: held %+v, problems %v; want it held, count unknown", st.HeldSOS, problems)
+	}
 	for _, rec := range []string{
 		"held_sos=count=10\nheld_sos_count=x\nheld_sos_day=2026-11-25\nlast_reboot_date=\nvm_restart_date=\n",
 		"held_sos=count=10\nheld_sos_count=10\nheld_sos_day=26-11-2026\nlast_reboot_date=\nvm_restart_date=\n",
