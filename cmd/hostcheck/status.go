@@ -85,8 +85,12 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 			st.HeldReboot, w, w.Next(now).Format("01-02 15:04"))))
 	}
 	if h := st.HeldSOS; h.SOS != "" {
-		checks = append(checks, health.Info("held SOS", fmt.Sprintf("%s, seen %s with the router's count at %d, not answered yet (a pause, a guard): answered if midnight-reset clears it (the count reset) while this outage lasts",
-			h.SOS, h.Day, h.Count)))
+		count := fmt.Sprintf("the router's count at %d", h.Count)
+		if h.Count < 0 {
+			count = "the router's count unknown"
+		}
+		checks = append(checks, health.Info("held SOS", fmt.Sprintf("%s, seen %s with %s, not answered yet (a pause, a guard): answered if midnight-reset clears it while this outage lasts",
+			h.SOS, h.Day, count)))
 	}
 
 	if st.MisfireDate != "" && st.MisfireDate >= rescue.Today(now) {

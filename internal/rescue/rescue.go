@@ -444,10 +444,16 @@ func (d *decider) run() {
 			return
 		}
 		if h := n.HeldSOS; h.SOS != "" {
+			if h.Day > Today(now) {
+				// Seen "later" than now (a clock that ran ahead): today,
+				// as the other dates that are absurd (SPEC §6).
+				h.Day = Today(now)
+				n.HeldSOS.Day = h.Day
+			}
 			count, ok := routerCount(d.o.Router)
 			reset := ok && h.Count >= 0 && count < h.Count
-			if h.Count < 0 {
-				reset = h.Day < Today(now) // unknown count: the day changed
+			if !ok || h.Count < 0 {
+				reset = h.Day < Today(now) // a count to compare is missing: the day changed
 			}
 			switch {
 			case h.Day < yesterday(now):
@@ -504,7 +510,7 @@ func (d *decider) holdSOS() {
 		if !ok {
 			count = sosCount(r.SOSContent) // the count the SOS was raised at, or -1
 		}
-		if h := n.HeldSOS; h.SOS != "" && h.Count > count {
+		if h := n.HeldSOS; h.SOS != "" && h.Count > count && h.Day >= yesterday(d.o.Now) {
 			// Never lowered while SOS stands: a read between the reset's
 			// writes (the count 0, SOS not yet gone) would hold it at 0.
 			count = h.Count

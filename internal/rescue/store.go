@@ -198,9 +198,7 @@ func (s Store) Save(old, next State) error {
 		return fmt.Errorf("state dir: %w", err)
 	}
 	p := filepath.Join(s.StateDir, RecordFile)
-	if next.DownSince.IsZero() && next.RouterDownSince.IsZero() && next.VMRestartDate == "" && next.LastReboot == "" &&
-		next.VMStartDate == "" && next.LANFault == "" && next.QMFailSince.IsZero() && next.HeldReboot == "" && next.HeldSOS == (HeldSOS{}) && next.VMStopFailDate == "" &&
-		next.MisfireDate == "" && next.MisfireBoot == "" {
+	if next.recordEmpty() {
 		return state.Remove(p)
 	}
 	return state.WriteRecord(p, state.Record{
@@ -225,6 +223,27 @@ func (s Store) Save(old, next State) error {
 		"misfire_date":       next.MisfireDate,
 		"misfire_boot":       next.MisfireBoot,
 	})
+}
+
+// recordEmpty reports a state whose record holds nothing: no file.
+func (st State) recordEmpty() bool {
+	return st.DownSince.IsZero() && st.RouterDownSince.IsZero() && st.VMRestartDate == "" && st.LastReboot == "" &&
+		st.VMStartDate == "" && st.LANFault == "" && st.QMFailSince.IsZero() && st.HeldReboot == "" && st.HeldSOS == (HeldSOS{}) &&
+		st.VMStopFailDate == "" && st.MisfireDate == "" && st.MisfireBoot == ""
+}
+
+// Repair rewrites what Load found damaged with the safe values it read
+// (st), so that the damage is reported once: the mark, and the record,
+// removed when those values hold nothing (Save, from a state as empty,
+// would change nothing).
+func (s Store) Repair(st State) error {
+	if err := s.Save(State{}, st); err != nil {
+		return err
+	}
+	if st.recordEmpty() {
+		return state.Remove(filepath.Join(s.StateDir, RecordFile))
+	}
+	return nil
 }
 
 // heldCount is held_sos_count: empty when no SOS is held.

@@ -852,9 +852,37 @@ func TestHeldSOSAcrossMidnight(t *testing.T) {
 			t.Errorf("%s, 00:30 no SOS: action %v (%s); want the held SOS answered", tt.name, a.Action, msgs(a))
 		}
 	}
-	// A clock set back a day keeps it (seen "later" than now).
-	if s := Decide(cfg, State{DownSince: since, HeldSOS: held}, at(24, 23, 58, "10", nil)); s.Next.HeldSOS != held {
-		t.Errorf("clock back: held %+v; want kept", s.Next.HeldSOS)
+	// A clock set back a day keeps it, dated today (seen "later" than now
+	// is absurd: SPEC §6's rule for dates); unknown count, it is answered
+	// the next day (it was kept for good).
+	if s := Decide(cfg, State{DownSince: since, HeldSOS: held}, at(24, 23, 58, "10", nil)); s.Next.HeldSOS != (HeldSOS{SOS: "count=10", Count: 10, Day: "2026-11-24"}) {
+		t.Errorf("clock back: held %+v; want kept, dated today", s.Next.HeldSOS)
+	}
+	ahead := State{DownSince: since, HeldSOS: HeldSOS{SOS: "(empty)", Count: -1, Day: "2027-03-01"}}
+	s := Decide(cfg, ahead, at(26, 0, 30, "0", nil))
+	if s.Action != None || s.Next.HeldSOS.Day != "2026-11-26" {
+		t.Errorf("seen in 2027: action %v, held %+v; want no step, dated today", s.Action, s.Next.HeldSOS)
+	}
+	if s = Decide(cfg, s.Next, at(27, 0, 30, "0", nil)); s.Action != VMRestart {
+		t.Errorf("seen in 2027, the next day: action %v (%s); want it answered", s.Action, msgs(s))
+	}
+	// No count file after the reset (a full flash deletes it), or a damaged
+	// one: the day changing stands in (it was never answered).
+	for _, c := range []string{"", "(damaged: fifo, not read)"} {
+		if s := Decide(cfg, State{DownSince: since, HeldSOS: held}, at(26, 0, 5, "0", func(o *Obs) { o.Router.Count = c })); s.Action != VMRestart || !strings.Contains(msgs(s), "零点重置清除") {
+			t.Errorf("router count %q after the reset: action %v (%s); want the held SOS answered", c, s.Action, msgs(s))
+		}
+	}
+	// A hold from days ago lends its count to no new SOS: a new SOS at 10
+	// held beside an old one at 11, deleted by hand the same day, was
+	// answered.
+	stale := State{DownSince: since, HeldSOS: HeldSOS{SOS: "count=11", Count: 11, Day: "2026-11-23"}}
+	s = Decide(cfg, stale, at(25, 9, 0, "", func(o *Obs) { o.Router.Count = "10"; backup(o) }))
+	if s.Next.HeldSOS.Count != 10 {
+		t.Errorf("a new SOS beside a stale hold: held %+v; want its own count, 10", s.Next.HeldSOS)
+	}
+	if s = Decide(cfg, s.Next, at(25, 9, 30, "10", nil)); s.Action != None {
+		t.Errorf("the new SOS deleted by hand: action %v (%s); want none", s.Action, msgs(s))
 	}
 	// A DST change at midnight (America/Santiago, 2026-09-06 → 07): the
 	// day after still finds "yesterday".
@@ -889,6 +917,23 @@ func TestHeldSOSDamaged(t *testing.T) {
 	}
 	if st, problems := (Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}).Load(cst); len(problems) != 0 || st.HeldSOS != (HeldSOS{SOS: "count=10", Count: -1, Day: "2026-11-25"}) {
 		t.Errorf("the earlier record: held %+v, problems %v; want it held, count unknown", st.HeldSOS, problems)
+	}
+	// Repaired once: a record that held nothing else goes (Save from an
+	// empty state changed nothing, and the damage was told every run).
+	lone := "held_sos=count=10\nheld_sos_count=x\nheld_sos_day=2026-11-25\nlast_reboot_date=\nvm_restart_date=\n"
+	if err := os.WriteFile(filepath.Join(dir, RecordFile), []byte(lone), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+	st, problems := store.Load(cst)
+	if len(problems) != 1 {
+		t.Fatalf("problems %v; want the damage", problems)
+	}
+	if err := store.Repair(st); err != nil {
+		t.Fatal(err)
+	}
+	if _, problems := store.Load(cst); len(problems) != 0 {
+		t.Errorf("after Repair: problems %v; want none", problems)
 	}
 	for _, rec := range []string{
 		"held_sos=count=10\nheld_sos_count=x\nheld_sos_day=2026-11-25\nlast_reboot_date=\nvm_restart_date=\n",
