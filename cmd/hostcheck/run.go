@@ -254,7 +254,7 @@ func (h *host) check(ctx context.Context) error {
 		// Rewrite damaged files with the safe values just read, so that the
 		// damage is reported once, not every five minutes; a damaged pause
 		// is no pause (SPEC §16) and goes.
-		if err := store.Repair(st); err != nil {
+		if err := store.Repair(st, problems); err != nil {
 			h.log.Error("【严重错误】状态文件无法重写", "err", err)
 		}
 		if st.PauseUntil.IsZero() {

@@ -134,7 +134,7 @@ type State struct {
 
 // HeldSOS is an SOS seen and not answered yet: its text, the router's
 // reboot count beside it (-1 unknown: no number in the count file nor in
-// the SOS), and the last day it was seen. It is answered once the SOS is
+// the SOS), and the day it was first seen. It is answered once the SOS is
 // gone and the count lower (midnight-reset set it to 0; the router's
 // ladder may have climbed a little since), or, the count unknown, once
 // the day changed. Gone with the count as it was (a person deleted it:
@@ -451,6 +451,9 @@ func (d *decider) run() {
 				n.HeldSOS.Day = h.Day
 			}
 			count, ok := routerCount(d.o.Router)
+			if strings.TrimSpace(d.o.Router.Count) == "" {
+				count, ok = 0, true // no count file: 0 (SPEC §5), as a reset on a full flash leaves it
+			}
 			reset := ok && h.Count >= 0 && count < h.Count
 			if !ok || h.Count < 0 {
 				reset = h.Day < Today(now) // a count to compare is missing: the day changed
@@ -510,16 +513,23 @@ func (d *decider) holdSOS() {
 		if !ok {
 			count = sosCount(r.SOSContent) // the count the SOS was raised at, or -1
 		}
-		if h := n.HeldSOS; h.SOS != "" && h.Count > count && h.Day >= yesterday(d.o.Now) {
-			// Never lowered while SOS stands: a read between the reset's
-			// writes (the count 0, SOS not yet gone) would hold it at 0.
-			count = h.Count
-		}
 		text := strings.TrimSpace(strings.ReplaceAll(r.SOSContent, "\n", " ")) // as the record keeps it
 		if text == "" {
 			text = "(empty)" // an empty SOS_SYSTEM, as the original's touch made it
 		}
-		n.HeldSOS = HeldSOS{SOS: text, Count: count, Day: Today(d.o.Now)}
+		day := Today(d.o.Now)
+		if h := n.HeldSOS; h.SOS != "" && h.Day >= yesterday(d.o.Now) && h.Day <= day {
+			// The hold under way: its count never lowered while SOS
+			// stands (a read between the reset's writes, the count 0 and
+			// SOS not yet gone, held it at 0); the same SOS keeps the day
+			// it was first seen (the 00:00 run, before the reset, dated
+			// it today, and the day's change was lost).
+			count = max(count, h.Count)
+			if h.SOS == text {
+				day = h.Day
+			}
+		}
+		n.HeldSOS = HeldSOS{SOS: text, Count: count, Day: day}
 	}
 }
 

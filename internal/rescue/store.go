@@ -1,6 +1,7 @@
 package rescue
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -232,16 +233,21 @@ func (st State) recordEmpty() bool {
 		st.VMStopFailDate == "" && st.MisfireDate == "" && st.MisfireBoot == ""
 }
 
-// Repair rewrites what Load found damaged with the safe values it read
-// (st), so that the damage is reported once: the mark, and the record,
-// removed when those values hold nothing (Save, from a state as empty,
-// would change nothing).
-func (s Store) Repair(st State) error {
+// Repair rewrites what Load found damaged (problems) with the safe values
+// it read (st), so that the damage is reported once: the mark, and the
+// record, removed when those values hold nothing (Save, from a state as
+// empty, would change nothing) and the record was read and found garbled;
+// a record that could not be read (EIO, no file descriptor left) is left
+// as it is: it may hold today's VM restart.
+func (s Store) Repair(st State, problems []error) error {
 	if err := s.Save(State{}, st); err != nil {
 		return err
 	}
-	if st.recordEmpty() {
-		return state.Remove(filepath.Join(s.StateDir, RecordFile))
+	p := filepath.Join(s.StateDir, RecordFile)
+	for _, e := range problems {
+		if ce := (*state.CorruptError)(nil); errors.As(e, &ce) && ce.Path == p && st.recordEmpty() {
+			return state.Remove(p)
+		}
 	}
 	return nil
 }

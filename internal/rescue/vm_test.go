@@ -1,6 +1,7 @@
 package rescue
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -873,6 +874,29 @@ func TestHeldSOSAcrossMidnight(t *testing.T) {
 			t.Errorf("router count %q after the reset: action %v (%s); want the held SOS answered", c, s.Action, msgs(s))
 		}
 	}
+	// The 00:00 run still sees SOS (the reset waits for the router's run):
+	// the hold keeps the day it was first seen, and the reset that follows
+	// is seen, on a full flash too (no count file: 0), and with no count
+	// known at all (an empty SOS beside a damaged count: the day changed).
+	for _, tt := range []struct {
+		name, text, countThen, countAfter string
+	}{
+		{"full flash: no count file after the reset", "time=x count=10 reason=y", "10", ""},
+		{"no count known", "", "(damaged: fifo, not read)", "0"},
+	} {
+		st := State{DownSince: since}
+		for _, o := range []Obs{at(25, 23, 55, "", nil), at(26, 0, 0, "", nil)} {
+			o.Router.SOSContent, o.Router.Count = tt.text, tt.countThen
+			backup(&o)
+			st = Decide(cfg, st, o).Next
+		}
+		if st.HeldSOS.Day != "2026-11-25" {
+			t.Errorf("%s: held %+v after 00:00; want the day first seen, 11-25", tt.name, st.HeldSOS)
+		}
+		if s := Decide(cfg, st, at(26, 0, 5, "0", func(o *Obs) { o.Router.Count = tt.countAfter })); s.Action != VMRestart {
+			t.Errorf("%s, 00:05 no SOS, count %q: action %v (%s); want the held SOS answered", tt.name, tt.countAfter, s.Action, msgs(s))
+		}
+	}
 	// A hold from days ago lends its count to no new SOS: a new SOS at 10
 	// held beside an old one at 11, deleted by hand the same day, was
 	// answered.
@@ -929,11 +953,23 @@ func TestHeldSOSDamaged(t *testing.T) {
 	if len(problems) != 1 {
 		t.Fatalf("problems %v; want the damage", problems)
 	}
-	if err := store.Repair(st); err != nil {
+	if err := store.Repair(st, problems); err != nil {
 		t.Fatal(err)
 	}
 	if _, problems := store.Load(cst); len(problems) != 0 {
 		t.Errorf("after Repair: problems %v; want none", problems)
+	}
+	// A record that could not be read (EIO, no file descriptor left) is
+	// no damage to repair: it stays, with today's VM restart in it.
+	kept := "last_reboot_date=\nvm_restart_date=2026-11-25\n"
+	if err := os.WriteFile(filepath.Join(dir, RecordFile), []byte(kept), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Repair(State{}, []error{errors.New("read " + filepath.Join(dir, RecordFile) + ": too many open files")}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, RecordFile)); err != nil || string(b) != kept {
+		t.Errorf("after Repair of an unread record: %q, %v; want it as it was", b, err)
 	}
 	for _, rec := range []string{
 		"held_sos=count=10\nheld_sos_count=x\nheld_sos_day=2026-11-25\nlast_reboot_date=\nvm_restart_date=\n",
