@@ -34,7 +34,8 @@ func damagedText(kind string) string { return "(damaged: " + kind + ", not read)
 // and bounded, a damaged file named by its kind. A SOS_SYSTEM present in
 // any form stays SOS (SPEC §5).
 func routerObs(rs remote.RouterState) rescue.Router {
-	r := rescue.Router{SOS: rs.SOS, SOSContent: shown(rs.SOSContent, maxShownSOS), Count: shown(rs.Count, maxShownCount)}
+	r := rescue.Router{SOS: rs.SOS, SOSContent: shown(rs.SOSContent, maxShownSOS), Count: shown(rs.Count, maxShownCount),
+		NoCount: !rs.HasCount && rs.CountDamaged == ""}
 	if rs.SOSDamaged != "" {
 		r.SOSContent = damagedText(rs.SOSDamaged)
 	}

@@ -30,16 +30,19 @@ func TestRouterObs(t *testing.T) {
 			rescue.Router{SOS: true, SOSContent: "(damaged: fifo, not read)", Count: "(damaged: directory, not read)", SelfKnown: true, SelfUp: true}},
 		{"long SOS bounded",
 			remote.RouterState{SOS: true, SOSContent: strings.Repeat("s", remote.MaxFileRead), SOSTruncated: true},
-			rescue.Router{SOS: true, SOSContent: strings.Repeat("s", maxShownSOS-3) + "...", SelfKnown: true, SelfUp: true}},
+			rescue.Router{SOS: true, SOSContent: strings.Repeat("s", maxShownSOS-3) + "...", NoCount: true, SelfKnown: true, SelfUp: true}},
 		// SPEC §14: the router's own view, from net_outage as netcheck's
 		// ladder.Store writes it (since=0 while up, the unix time of the
 		// first failed run while down).
 		{"router sees the outage", remote.RouterState{HasOutage: true, Outage: "isp=none\nlast_action=L1\nsince=1764000000\nup_since=0\n"},
-			rescue.Router{SelfKnown: true}},
+			rescue.Router{NoCount: true, SelfKnown: true}},
 		{"router up, its count awaiting RECOVERY_STABLE", remote.RouterState{HasOutage: true, Outage: "isp=none\nlast_action=none\nsince=0\nup_since=1764000000\n"},
-			rescue.Router{SelfKnown: true, SelfUp: true}},
-		{"damaged net_outage: unknown", remote.RouterState{HasOutage: true, OutageDamaged: "fifo"}, rescue.Router{}},
-		{"garbage net_outage: unknown", remote.RouterState{HasOutage: true, Outage: "since=yesterday\n"}, rescue.Router{}},
+			rescue.Router{NoCount: true, SelfKnown: true, SelfUp: true}},
+		{"damaged net_outage: unknown", remote.RouterState{HasOutage: true, OutageDamaged: "fifo"}, rescue.Router{NoCount: true}},
+		{"garbage net_outage: unknown", remote.RouterState{HasOutage: true, Outage: "since=yesterday\n"}, rescue.Router{NoCount: true}},
+		// No count file reads as 0 (SPEC §5); an empty one is damage: a
+		// held SOS is answered on the first, not the second.
+		{"empty count file", remote.RouterState{HasCount: true, Count: ""}, rescue.Router{SelfKnown: true, SelfUp: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -173,6 +173,9 @@ type Router struct {
 	SOS        bool
 	SOSContent string
 	Count      string
+	// NoCount: there is no net_rb_count, which reads as 0 (SPEC §5), as a
+	// reset on a full flash leaves it; an empty one is damage.
+	NoCount bool
 	// SelfKnown says whether the router's own view could be read
 	// (net_outage); SelfUp is that view: its last run found the internet up.
 	SelfKnown bool
@@ -451,7 +454,7 @@ func (d *decider) run() {
 				n.HeldSOS.Day = h.Day
 			}
 			count, ok := routerCount(d.o.Router)
-			if strings.TrimSpace(d.o.Router.Count) == "" {
+			if d.o.Router.NoCount {
 				count, ok = 0, true // no count file: 0 (SPEC §5), as a reset on a full flash leaves it
 			}
 			reset := ok && h.Count >= 0 && count < h.Count

@@ -69,7 +69,7 @@ func SimulateJoint(rcfg, hcfg config.Config, start time.Time, horizon time.Durat
 		if !r.Up(now) {
 			obs.Router.Err = "router rebooting"
 		} else {
-			obs.Router = Router{SOS: r.State.SOS, SOSContent: "count=" + fmt.Sprint(r.State.Count)}
+			obs.Router = Router{SOS: r.State.SOS, SOSContent: "count=" + fmt.Sprint(r.State.Count), Count: fmt.Sprint(r.State.Count)}
 			obs.LANUp = true
 		}
 		hstep := Decide(hcfg, hs, obs)

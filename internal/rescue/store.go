@@ -79,6 +79,21 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		}
 	case ok:
 		st.VMRestartDate, st.LastReboot = vm, last
+	case err != nil:
+		// There, but not read (EIO, no file descriptor left): it may hold
+		// today's VM restart or host reboot. The day it was written (or,
+		// unknown, today) counts as spent, as for a damaged record: a run
+		// that read nothing took a second cold restart.
+		now := time.Now
+		if s.Now != nil {
+			now = s.Now
+		}
+		day := now().In(loc).Format(state.DateLayout)
+		if fi, serr := os.Lstat(p); serr == nil {
+			day = fi.ModTime().In(loc).Format(state.DateLayout)
+		}
+		st.VMRestartDate, st.LastReboot = day, day
+		st.VMStartDate, st.VMStarts = day, s.damagedStarts()
 	}
 	// A cold restart whose qm stop failed (SPEC §13): optional; damaged
 	// reads as none (the VM's restart is spent all the same).

@@ -893,9 +893,25 @@ func TestHeldSOSAcrossMidnight(t *testing.T) {
 		if st.HeldSOS.Day != "2026-11-25" {
 			t.Errorf("%s: held %+v after 00:00; want the day first seen, 11-25", tt.name, st.HeldSOS)
 		}
-		if s := Decide(cfg, st, at(26, 0, 5, "0", func(o *Obs) { o.Router.Count = tt.countAfter })); s.Action != VMRestart {
+		if s := Decide(cfg, st, at(26, 0, 5, "0", func(o *Obs) { o.Router.Count, o.Router.NoCount = tt.countAfter, tt.countAfter == "" })); s.Action != VMRestart {
 			t.Errorf("%s, 00:05 no SOS, count %q: action %v (%s); want the held SOS answered", tt.name, tt.countAfter, s.Action, msgs(s))
 		}
+	}
+	// An empty count file is damage, not a reset (no count file is): the
+	// same day, the held SOS is kept, no step.
+	if s := Decide(cfg, State{DownSince: since, HeldSOS: held}, at(25, 14, 0, "0", func(o *Obs) { o.Router.Count = "" })); s.Action != None || s.Next.HeldSOS != held {
+		t.Errorf("an empty count file the same day: action %v, held %+v (%s); want no step, kept", s.Action, s.Next.HeldSOS, msgs(s))
+	}
+	// A record there but not read (EIO, no file descriptor left: here a
+	// path through a file) spends the day, as a damaged one: a run that
+	// read nothing took a second cold restart.
+	blocked := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocked, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unread, problems := Store{Mark: filepath.Join(t.TempDir(), "mark"), StateDir: filepath.Join(blocked, "state"), Now: func() time.Time { return t0 }}.Load(cst)
+	if len(problems) == 0 || unread.VMRestartDate != Today(t0) || unread.LastReboot != Today(t0) {
+		t.Errorf("an unreadable record: problems %v, VM restart %q, last reboot %q; want the damage told and today spent", problems, unread.VMRestartDate, unread.LastReboot)
 	}
 	// A hold from days ago lends its count to no new SOS: a new SOS at 10
 	// held beside an old one at 11, deleted by hand the same day, was
