@@ -130,6 +130,11 @@ type State struct {
 	// outage goes on, the host still answers the SOS it saw, as it does a
 	// held reboot.
 	HeldSOS HeldSOS
+	// RecordUnread: hostcheck.state is there but could not be read (EIO,
+	// no file descriptor left). Its day counts as spent, and nothing is
+	// written over it (Store.Save refuses): it may hold today's VM
+	// restart, the outage's start and a held SOS.
+	RecordUnread bool
 }
 
 // HeldSOS is an SOS seen and not answered yet: its text, the router's

@@ -94,6 +94,7 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		}
 		st.VMRestartDate, st.LastReboot = day, day
 		st.VMStartDate, st.VMStarts = day, s.damagedStarts()
+		st.RecordUnread = true
 	}
 	// A cold restart whose qm stop failed (SPEC §13): optional; damaged
 	// reads as none (the VM's restart is spent all the same).
@@ -183,6 +184,10 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 // Save writes what changed, the mark first: a host reboot is recorded
 // before anything can interrupt it (SPEC §6 step 6).
 func (s Store) Save(old, next State) error {
+	if old.RecordUnread || next.RecordUnread {
+		return fmt.Errorf("%s could not be read, so it is not written over (it may hold today's VM restart): check the disk; the next run that reads it goes on",
+			filepath.Join(s.StateDir, RecordFile))
+	}
 	if next.HasMark && (!old.HasMark || old.Mark.Format() != next.Mark.Format()) {
 		if err := os.MkdirAll(filepath.Dir(s.Mark), 0o755); err != nil {
 			return fmt.Errorf("mark dir: %w", err)

@@ -910,8 +910,21 @@ func TestHeldSOSAcrossMidnight(t *testing.T) {
 		t.Fatal(err)
 	}
 	unread, problems := Store{Mark: filepath.Join(t.TempDir(), "mark"), StateDir: filepath.Join(blocked, "state"), Now: func() time.Time { return t0 }}.Load(cst)
-	if len(problems) == 0 || unread.VMRestartDate != Today(t0) || unread.LastReboot != Today(t0) {
-		t.Errorf("an unreadable record: problems %v, VM restart %q, last reboot %q; want the damage told and today spent", problems, unread.VMRestartDate, unread.LastReboot)
+	if len(problems) == 0 || unread.VMRestartDate != Today(t0) || unread.LastReboot != Today(t0) || !unread.RecordUnread {
+		t.Errorf("an unreadable record: problems %v, VM restart %q, last reboot %q, unread %v; want the damage told and today spent", problems, unread.VMRestartDate, unread.LastReboot, unread.RecordUnread)
+	}
+	// Nothing is written over it: a save from what was not read
+	// (midnight-reset -force's Forget, a run's step) lost the outage's
+	// start and the held SOS.
+	dir := t.TempDir()
+	over := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+	next := unread
+	next.LastReboot = ""
+	if err := over.Save(unread, next); err == nil {
+		t.Errorf("Save over an unread record: nil; want it refused")
+	}
+	if _, err := os.Lstat(filepath.Join(dir, RecordFile)); !os.IsNotExist(err) {
+		t.Errorf("Save over an unread record wrote %s (%v)", RecordFile, err)
 	}
 	// A hold from days ago lends its count to no new SOS: a new SOS at 10
 	// held beside an old one at 11, deleted by hand the same day, was
