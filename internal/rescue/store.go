@@ -184,10 +184,6 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 // Save writes what changed, the mark first: a host reboot is recorded
 // before anything can interrupt it (SPEC §6 step 6).
 func (s Store) Save(old, next State) error {
-	if old.RecordUnread || next.RecordUnread {
-		return fmt.Errorf("%s could not be read, so it is not written over (it may hold today's VM restart): check the disk; the next run that reads it goes on",
-			filepath.Join(s.StateDir, RecordFile))
-	}
 	if next.HasMark && (!old.HasMark || old.Mark.Format() != next.Mark.Format()) {
 		if err := os.MkdirAll(filepath.Dir(s.Mark), 0o755); err != nil {
 			return fmt.Errorf("mark dir: %w", err)
@@ -205,6 +201,13 @@ func (s Store) Save(old, next State) error {
 		if err := pause.Clear(s.StateDir); err != nil {
 			return err
 		}
+	}
+	if old.RecordUnread || next.RecordUnread {
+		// There but not read: not written over (it may hold today's VM
+		// restart, the outage's start, a held SOS). The mark and the pause
+		// above are written, and what the run decided from the day spent
+		// (a VM start at most) goes on; the next run that reads it, too.
+		return nil
 	}
 	if old.DownSince.Equal(next.DownSince) && old.RouterDownSince.Equal(next.RouterDownSince) &&
 		old.VMRestartDate == next.VMRestartDate && old.LastReboot == next.LastReboot &&
@@ -354,6 +357,10 @@ func (s Store) VMStopFailed(loc *time.Location, day string) error {
 // of the last reboot renews by itself when the date changes.
 func (s Store) Forget(loc *time.Location) (changed bool, err error) {
 	st, _ := s.Load(loc)
+	if st.RecordUnread {
+		// Its day cannot be forgotten in a record that cannot be read.
+		return false, fmt.Errorf("forget today's reboot: %s could not be read: check the disk, then run this again", filepath.Join(s.StateDir, RecordFile))
+	}
 	next := st
 	// A person's override: the day's misfires are forgotten too.
 	next.HasMark, next.Mark, next.LastReboot, next.MisfireDate, next.MisfireBoot = false, state.Mark{}, "", "", ""

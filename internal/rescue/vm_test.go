@@ -909,22 +909,35 @@ func TestHeldSOSAcrossMidnight(t *testing.T) {
 	if err := os.WriteFile(blocked, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	unread, problems := Store{Mark: filepath.Join(t.TempDir(), "mark"), StateDir: filepath.Join(blocked, "state"), Now: func() time.Time { return t0 }}.Load(cst)
+	unread, problems := Store{Mark: filepath.Join(t.TempDir(), "mark"), StateDir: filepath.Join(blocked, "state"), Now: func() time.Time { return t0 }, VMStartMax: 3}.Load(cst)
 	if len(problems) == 0 || unread.VMRestartDate != Today(t0) || unread.LastReboot != Today(t0) || !unread.RecordUnread {
 		t.Errorf("an unreadable record: problems %v, VM restart %q, last reboot %q, unread %v; want the damage told and today spent", problems, unread.VMRestartDate, unread.LastReboot, unread.RecordUnread)
 	}
-	// Nothing is written over it: a save from what was not read
-	// (midnight-reset -force's Forget, a run's step) lost the outage's
-	// start and the held SOS.
+	// Nothing is written over it: a save from what was not read (a run's
+	// step, a repair) lost the outage's start and the held SOS. The rest
+	// goes on: the mark is written (and torn by a misfire), and a stopped
+	// VM still gets its one start (the whole save was refused, and with it
+	// every step). midnight-reset -force cannot forget the day: an error.
 	dir := t.TempDir()
-	over := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+	over := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, Now: func() time.Time { return t0 }}
 	next := unread
-	next.LastReboot = ""
-	if err := over.Save(unread, next); err == nil {
-		t.Errorf("Save over an unread record: nil; want it refused")
+	next.LastReboot, next.HasMark, next.Mark = "", true, state.Mark{Date: Today(t0), Dated: true, Reason: "x"}
+	if err := over.Save(unread, next); err != nil {
+		t.Errorf("Save over an unread record: %v; want the record skipped, the rest saved", err)
 	}
 	if _, err := os.Lstat(filepath.Join(dir, RecordFile)); !os.IsNotExist(err) {
 		t.Errorf("Save over an unread record wrote %s (%v)", RecordFile, err)
+	}
+	if _, err := os.Lstat(over.Mark); err != nil {
+		t.Errorf("the mark was not written beside an unread record: %v", err)
+	}
+	vcfg := cfg
+	vcfg.VMID = "100"
+	if s := Decide(vcfg, unread, full(func(o *Obs) { o.Now, o.VMKnown, o.VM = t0.Add(time.Hour), true, VMStatus{Status: "stopped"} })); s.Action != VMStart {
+		t.Errorf("an unread record, the VM stopped: action %v (%s); want its start", s.Action, msgs(s))
+	}
+	if _, err := (Store{Mark: filepath.Join(t.TempDir(), "mark"), StateDir: filepath.Join(blocked, "state")}).Forget(cst); err == nil {
+		t.Errorf("Forget with an unread record: nil; want an error")
 	}
 	// A hold from days ago lends its count to no new SOS: a new SOS at 10
 	// held beside an old one at 11, deleted by hand the same day, was
