@@ -81,17 +81,15 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		st.VMRestartDate, st.LastReboot = vm, last
 	case err != nil:
 		// There, but not read (EIO, no file descriptor left): it may hold
-		// today's VM restart or host reboot. The day it was written (or,
-		// unknown, today) counts as spent, as for a damaged record: a run
-		// that read nothing took a second cold restart.
+		// today's VM restart or host reboot, and what this run does is not
+		// recorded in it (Save skips it). Today counts as spent (a run
+		// that read nothing took a second cold restart; with the day it
+		// was last written, yesterday, one at every run).
 		now := time.Now
 		if s.Now != nil {
 			now = s.Now
 		}
-		day := now().In(loc).Format(state.DateLayout)
-		if fi, serr := os.Lstat(p); serr == nil {
-			day = fi.ModTime().In(loc).Format(state.DateLayout)
-		}
+		day := unreadDay(p, now().In(loc), loc)
 		st.VMRestartDate, st.LastReboot = day, day
 		st.VMStartDate, st.VMStarts = day, s.damagedStarts()
 		st.RecordUnread = true
@@ -247,6 +245,16 @@ func (s Store) Save(old, next State) error {
 		"misfire_date":       next.MisfireDate,
 		"misfire_boot":       next.MisfireBoot,
 	})
+}
+
+// unreadDay is the day an unread record spends: today, or the day it was
+// last written when that is later (a clock set back).
+func unreadDay(p string, now time.Time, loc *time.Location) string {
+	day := now.Format(state.DateLayout)
+	if fi, err := os.Lstat(p); err == nil {
+		day = max(day, fi.ModTime().In(loc).Format(state.DateLayout))
+	}
+	return day
 }
 
 // recordEmpty reports a state whose record holds nothing: no file.

@@ -1027,3 +1027,28 @@ func TestHeldSOSDamaged(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadDay: an unread record spends today, also when it was last
+// written yesterday: with that day spent instead, every run while the
+// read failed took another cold restart (what it did was never recorded);
+// a record written "later" (the clock set back) spends that day.
+func TestUnreadDay(t *testing.T) {
+	p := filepath.Join(t.TempDir(), RecordFile)
+	if err := os.WriteFile(p, []byte("x=y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		mtime time.Time
+		want  string
+	}{
+		{t0.AddDate(0, 0, -1), Today(t0)},
+		{t0.AddDate(0, 0, 2), Today(t0.AddDate(0, 0, 2))},
+	} {
+		if err := os.Chtimes(p, tt.mtime, tt.mtime); err != nil {
+			t.Fatal(err)
+		}
+		if got := unreadDay(p, t0, cst); got != tt.want {
+			t.Errorf("written %s, now %s: spends %s; want %s", Today(tt.mtime), Today(t0), got, tt.want)
+		}
+	}
+}
