@@ -336,6 +336,8 @@ func (d *decider) lateReboot() bool {
 func HostRescueOutlook(st State, now time.Time) (ok bool, detail string) {
 	const repair = "in the future (a clock that ran ahead): the next run logs 【严重错误】, counts it as today and rewrites it as today"
 	switch {
+	case st.RecordUnread:
+		return true, RecordFile + " could not be read (see the state file line): today's host rescue counts as spent until it can be"
 	case absurd(st.LastReboot, now):
 		return false, "last_reboot_date " + st.LastReboot + " is " + repair
 	case st.HasMark && absurd(st.Mark.Date, now):

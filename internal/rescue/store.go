@@ -89,7 +89,7 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		if s.Now != nil {
 			now = s.Now
 		}
-		day := unreadDay(p, now().In(loc), loc)
+		day := unreadDay(now().In(loc))
 		st.VMRestartDate, st.LastReboot = day, day
 		st.VMStartDate, st.VMStarts = day, s.damagedStarts()
 		st.RecordUnread = true
@@ -247,15 +247,11 @@ func (s Store) Save(old, next State) error {
 	})
 }
 
-// unreadDay is the day an unread record spends: today, or the day it was
-// last written when that is later (a clock set back).
-func unreadDay(p string, now time.Time, loc *time.Location) string {
-	day := now.Format(state.DateLayout)
-	if fi, err := os.Lstat(p); err == nil {
-		day = max(day, fi.ModTime().In(loc).Format(state.DateLayout))
-	}
-	return day
-}
+// unreadDay is the day an unread record spends: today. Not the day it
+// was last written: earlier, every run while the read failed took another
+// cold restart (never recorded); later (an mtime ahead), status and the
+// log told of dates the record does not hold.
+func unreadDay(now time.Time) string { return now.Format(state.DateLayout) }
 
 // recordEmpty reports a state whose record holds nothing: no file.
 func (st State) recordEmpty() bool {
