@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/pve-op/network-rescue/internal/sysinfo"
 	"github.com/pve-op/network-rescue/internal/testlab"
 )
 
@@ -171,7 +172,7 @@ func fakeProc(t *testing.T) map[string]string {
 		if fakeErr != nil {
 			return
 		}
-		for name, content := range map[string]string{"uptime": "86400.00 80000.00\n", "boot_id": fakeBootID + "\n", "nolog": ""} {
+		for name, content := range map[string]string{"uptime": "86400.00 80000.00\n", "boot_id": fakeBootID + "\n", "nolog": "", "novzdump": ""} {
 			if fakeErr = os.WriteFile(filepath.Join(fakeDir, name), []byte(content), 0o444); fakeErr != nil {
 				return
 			}
@@ -190,6 +191,11 @@ func fakeProc(t *testing.T) map[string]string {
 	if _, err := os.Stat("/dev/log"); err == nil {
 		m["/dev/log"] = filepath.Join(fakeDir, "nolog")
 	}
+	// Nor is its backup: on a Proxmox host running the tests, a backup
+	// holds vzdump's lock (SPEC §15), and every host test would defer.
+	if _, err := os.Lstat(sysinfo.VzdumpLock); err == nil {
+		m[sysinfo.VzdumpLock] = filepath.Join(fakeDir, "novzdump")
+	}
 	return m
 }
 
@@ -198,7 +204,26 @@ func fakeProc(t *testing.T) map[string]string {
 // depends on when or which boot the machine is in. Extra mounts (src→dst
 // bind mounts, e.g. a fresh-boot /proc/uptime) replace those defaults for
 // their destination. The machine's own files are never touched.
+//
+// Each run also has a PID namespace of its own, with its /proc: hostcheck
+// looks for a running backup among every process it sees (SPEC §15), and
+// must see neither a real backup on the machine that runs the tests nor
+// the fake one another test (or another `make test` beside this one)
+// starts. A shell stays PID 1, so that the binary is signalled as it is
+// anywhere else; a binary killed by a signal exits 128+N.
 func inNS(t *testing.T, ns string, mounts map[string]string, env []string, argv ...string) result {
+	t.Helper()
+	r, _ := inNSBeside(t, ns, mounts, env, nil, argv...)
+	return r
+}
+
+// inNSBeside is inNS with a process started first in the run's PID
+// namespace (bg: its argv; a first word without a slash is looked up in
+// PATH, so that a test can give the process the argv[0] it needs), and
+// that process's PID as the run sees it. The process is running its own
+// program before argv starts, and dies with the namespace when argv is
+// done.
+func inNSBeside(t *testing.T, ns string, mounts map[string]string, env, bg []string, argv ...string) (result, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -212,8 +237,23 @@ func inNS(t *testing.T, ns string, mounts map[string]string, env []string, argv 
 		script += fmt.Sprintf("mount --bind \"$%d\" \"$%d\"\n", len(args)+1, len(args)+2)
 		args = append(args, src, dst)
 	}
-	script += fmt.Sprintf("shift %d\nexec \"$@\"\n", len(args))
-	full := append([]string{"netns", "exec", ns, "unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh"}, args...)
+	script += fmt.Sprintf("shift %d\n", len(args))
+	pidFile := ""
+	if len(bg) > 0 {
+		pidFile = filepath.Join(t.TempDir(), "bg.pid")
+		var words []string
+		for i := range bg {
+			words = append(words, fmt.Sprintf("\"${%d}\"", i+1))
+		}
+		// Wait for the exec: until then the child is still this shell.
+		script += strings.Join(words, " ") + " &\n" +
+			fmt.Sprintf("echo $! > \"${%d}\"\n", len(bg)+1) +
+			"while [ \"$(readlink /proc/$!/exe)\" = \"$(readlink /proc/$$/exe)\" ]; do sleep 0.01; done\n" +
+			fmt.Sprintf("shift %d\n", len(bg)+1)
+		args = append(append(args, bg...), pidFile)
+	}
+	script += "\"$@\"\n"
+	full := append([]string{"netns", "exec", ns, "unshare", "-m", "-p", "-f", "--mount-proc", "--propagation", "private", "sh", "-c", script, "sh"}, args...)
 	full = append(full, argv...)
 	cmd := exec.CommandContext(ctx, "ip", full...)
 	cmd.Env = append(append(os.Environ(), "TZ=UTC0"), env...)
@@ -227,7 +267,15 @@ func inNS(t *testing.T, ns string, mounts map[string]string, env []string, argv 
 	} else if err != nil {
 		t.Fatalf("run %v: %v", argv, err)
 	}
-	return r
+	pid := ""
+	if pidFile != "" {
+		b, err := os.ReadFile(pidFile)
+		if err != nil {
+			t.Fatalf("the process beside %v did not start: %v\n%s", argv, err, r.stderr)
+		}
+		pid = strings.TrimSpace(string(b))
+	}
+	return r, pid
 }
 
 // recorder writes an executable script that appends "NAME $*" to log and

@@ -626,16 +626,13 @@ func TestHostEndToEnd(t *testing.T) {
 		if err := os.WriteFile(vzdump, b, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		backup := exec.Command(vzdump, "30")
-		if err := backup.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer func() { backup.Process.Kill(); backup.Wait() }()
-		r := l.hostcheck(t)
+		// It runs in hostcheck's PID namespace (inNSBeside): no other
+		// hostcheck on the machine sees it.
+		r, pid := inNSBeside(t, l.host, nil, nil, []string{vzdump, "30"}, bin(t, "hostcheck"), "-config", l.conf)
 		if r.code != 0 {
 			t.Errorf("exit %d: %s", r.code, r.stderr)
 		}
-		hostInOrder(t, "log", readFile(t, l.log), "【确认】", fmt.Sprintf("【推迟】备份任务 vzdump 正在运行 (pid %d)", backup.Process.Pid))
+		hostInOrder(t, "log", readFile(t, l.log), "【确认】", fmt.Sprintf("【推迟】备份任务 vzdump 正在运行 (pid %s)", pid))
 		if exists(l.actions) || exists(l.mark) {
 			t.Errorf("acted during a backup: calls %q, mark %v", l.calls(t), exists(l.mark))
 		}
@@ -988,7 +985,8 @@ func TestHostEndToEnd(t *testing.T) {
 	})
 
 	// A lock "backup" that no backup holds (no vzdump lock taken, no
-	// vzdump worker: none on this machine) is told as a leftover with the
+	// vzdump worker: none in the run's PID namespace, whatever runs on the
+	// machine) is told as a leftover with the
 	// command that clears it; nothing acts under it.
 	t.Run("leftover backup lock, VM stopped", func(t *testing.T) {
 		l.reset(t, "VM_ID=100")

@@ -346,13 +346,8 @@ JSON
 	if err := os.Symlink(bb, crond); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(crond, "-f", "-c", spool)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	time.Sleep(100 * time.Millisecond)
-	r = l.netcheck(t, "status", "-crontab", crontabFile)
+	// In netcheck's PID namespace (inNSBeside), as status sees no other.
+	r, _ = inNSBeside(t, l.ns, nil, nil, []string{crond, "-f", "-c", spool}, bin(t, "netcheck"), "-config", l.conf, "status", "-crontab", crontabFile)
 	if r.code != 0 || strings.Contains(r.stdout, "✗") {
 		t.Errorf("status with cron and crond: exit %d\n%s", r.code, r.stdout)
 	}

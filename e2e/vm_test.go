@@ -341,12 +341,22 @@ func TestHostVMEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Skip("SKIP: sleep not found")
 		}
-		worker := &exec.Cmd{Path: sleep, Args: []string{"task UPID:pve:00001092:0012C3D4:6745A0F0:vzdump::root@pam:", "30"}}
-		if err := worker.Start(); err != nil {
+		// A copy of sleep named as the worker, run by that name from PATH
+		// so that its argv[0] is the name, in hostcheck's PID namespace
+		// (inNSBeside): no other hostcheck on the machine sees it.
+		const upid = "task UPID:pve:00001092:0012C3D4:6745A0F0:vzdump::root@pam:"
+		dir := t.TempDir()
+		b, err := os.ReadFile(sleep)
+		if err != nil {
 			t.Fatal(err)
 		}
-		defer func() { worker.Process.Kill(); worker.Wait() }()
-		l.run(t, "run", 0)
+		if err := os.WriteFile(filepath.Join(dir, upid), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		env := []string{"PATH=" + dir + string(os.PathListSeparator) + os.Getenv("PATH")}
+		if r, _ := inNSBeside(t, l.host, nil, env, []string{upid, "30"}, bin(t, "hostcheck"), "-config", l.conf); r.code != 0 {
+			t.Errorf("run: exit %d; want 0\n%s%s", r.code, r.stdout, r.stderr)
+		}
 		if got, want := l.calls(), "status 100 --verbose"; got != want {
 			t.Errorf("qm calls = %q; want only %q", got, want)
 		}
