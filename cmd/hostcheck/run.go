@@ -200,7 +200,7 @@ func (h *host) store() rescue.Store {
 
 // realStore is the cron runs' state, also in a dry run (drill reads it).
 func (h *host) realStore() rescue.Store {
-	return rescue.Store{Mark: h.cfg.PVEMark, StateDir: h.cfg.StateDir, Now: h.e.Now, VMStartMax: h.cfg.VMStartMax}
+	return rescue.Store{Mark: h.cfg.PVEMark, StateDir: h.cfg.StateDir, Now: h.e.Now, VMStartMax: h.cfg.VMStartMax, RunDir: cli.RunDir(h.cfg.RunDir)}
 }
 
 // remote is the SSH client for the router (SPEC §3 host keys).

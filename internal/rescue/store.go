@@ -3,6 +3,7 @@ package rescue
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,7 +26,19 @@ type Store struct {
 	// VMStartMax is VM_START_MAX: a damaged count of a day's VM starts
 	// reads as one start left that day (0: as the limit spent).
 	VMStartMax int
+	// RunDir (RUN_DIR) keeps the day's VM starts while the record cannot
+	// be read (UnreadFile); "" keeps them nowhere.
+	RunDir string
+	// readRecord is state.ReadRecord (when nil); tests fail it as a disk
+	// does.
+	readRecord func(path string) (state.Record, bool, error)
 }
+
+// UnreadFile in RUN_DIR counts the VM starts of a day on which
+// hostcheck.state could not be read, and so could not count them: without
+// it, every run of that day found one start left and started a stopped VM
+// again. RUN_DIR (a tmpfs) is written where the disk of STATE_DIR fails.
+const UnreadFile = "hostcheck.unread"
 
 // damagedStarts is the count a damaged record's VM starts read as: one
 // start left, so that a stopped router VM is still started (SPEC §13 rule
@@ -40,7 +53,11 @@ func (s Store) damagedStarts() int {
 // DryRun returns the store a dry run uses: its own directory, its own mark.
 func (s Store) DryRun() Store {
 	dir := filepath.Join(s.StateDir, ladder.DryRunDir)
-	return Store{Mark: filepath.Join(dir, filepath.Base(s.Mark)), StateDir: dir, Now: s.Now, VMStartMax: s.VMStartMax}
+	d := Store{Mark: filepath.Join(dir, filepath.Base(s.Mark)), StateDir: dir, Now: s.Now, VMStartMax: s.VMStartMax}
+	if s.RunDir != "" {
+		d.RunDir = dir
+	}
+	return d
 }
 
 // Load reads the state; damaged files are reported in problems and read
@@ -53,7 +70,11 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	}
 	st.Mark, st.HasMark = m, ok
 	p := filepath.Join(s.StateDir, RecordFile)
-	rec, ok, err := state.ReadRecord(p)
+	read := state.ReadRecord
+	if s.readRecord != nil {
+		read = s.readRecord
+	}
+	rec, ok, err := read(p)
 	if err != nil {
 		problems = append(problems, err)
 	}
@@ -91,7 +112,7 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		}
 		day := unreadDay(now().In(loc))
 		st.VMRestartDate, st.LastReboot = day, day
-		st.VMStartDate, st.VMStarts = day, s.damagedStarts()
+		st.VMStartDate, st.VMStarts = day, max(s.damagedStarts(), s.unreadStarts(day))
 		st.RecordUnread = true
 	}
 	// A cold restart whose qm stop failed (SPEC §13): optional; damaged
@@ -203,9 +224,15 @@ func (s Store) Save(old, next State) error {
 	if old.RecordUnread || next.RecordUnread {
 		// There but not read: not written over (it may hold today's VM
 		// restart, the outage's start, a held SOS). The mark and the pause
-		// above are written, and what the run decided from the day spent
-		// (a VM start at most) goes on; the next run that reads it, too.
-		return nil
+		// above are written, and the day's VM starts in RUN_DIR, so that
+		// VM_START_MAX holds through the runs that cannot read it.
+		if s.RunDir == "" || next.VMStartDate == "" || old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts {
+			return nil
+		}
+		if err := os.MkdirAll(s.RunDir, 0o700); err != nil {
+			return fmt.Errorf("run dir: %w", err)
+		}
+		return state.WriteRecord(filepath.Join(s.RunDir, UnreadFile), state.Record{"day": next.VMStartDate, "vm_starts": strconv.Itoa(next.VMStarts)})
 	}
 	if old.DownSince.Equal(next.DownSince) && old.RouterDownSince.Equal(next.RouterDownSince) &&
 		old.VMRestartDate == next.VMRestartDate && old.LastReboot == next.LastReboot &&
@@ -253,6 +280,21 @@ func (s Store) Save(old, next State) error {
 // log told of dates the record does not hold.
 func unreadDay(now time.Time) string { return now.Format(state.DateLayout) }
 
+// unreadStarts is the count of day's VM starts that runs unable to read
+// the record kept in RUN_DIR (Save); 0 when none (or damaged: the
+// record's one start left stands).
+func (s Store) unreadStarts(day string) int {
+	if s.RunDir == "" {
+		return 0
+	}
+	r, _, err := state.ReadRecord(filepath.Join(s.RunDir, UnreadFile))
+	n, cerr := strconv.Atoi(r["vm_starts"])
+	if err != nil || cerr != nil || r["day"] != day {
+		return 0
+	}
+	return n
+}
+
 // recordEmpty reports a state whose record holds nothing: no file.
 func (st State) recordEmpty() bool {
 	return st.DownSince.IsZero() && st.RouterDownSince.IsZero() && st.VMRestartDate == "" && st.LastReboot == "" &&
@@ -266,17 +308,47 @@ func (st State) recordEmpty() bool {
 // empty, would change nothing) and the record was read and found garbled;
 // a record that could not be read (EIO, no file descriptor left) is left
 // as it is: it may hold today's VM restart.
+//
+// The mark is rewritten only when a problem names it: an unread record
+// is reported at every run, and its repair rewrote an unchanged mark,
+// fsynced, every five minutes on the disk that fails. A directory where
+// the record goes, which no write could replace (every Save failed, and
+// with it every step, even a stopped VM's start), is moved aside as
+// hostcheck.state.damaged-N, never deleted, and the record written anew.
 func (s Store) Repair(st State, problems []error) error {
-	if err := s.Save(State{}, st); err != nil {
+	p := filepath.Join(s.StateDir, RecordFile)
+	old := State{HasMark: st.HasMark, Mark: st.Mark}
+	for _, e := range problems {
+		if names(e, s.Mark) {
+			old.HasMark, old.Mark = false, state.Mark{}
+		}
+		if ce := (*state.CorruptError)(nil); errors.As(e, &ce) && ce.Path == p && ce.Kind == "directory" {
+			aside := fmt.Sprintf("%s.damaged-%d", p, time.Now().UnixNano())
+			if err := os.Rename(p, aside); err != nil {
+				return fmt.Errorf("move the damaged %s aside: %w", p, err)
+			}
+		}
+	}
+	if err := s.Save(old, st); err != nil {
 		return err
 	}
-	p := filepath.Join(s.StateDir, RecordFile)
 	for _, e := range problems {
 		if ce := (*state.CorruptError)(nil); errors.As(e, &ce) && ce.Path == p && st.recordEmpty() {
 			return state.Remove(p)
 		}
 	}
 	return nil
+}
+
+// names reports whether err is about the file at path.
+func names(err error, path string) bool {
+	if ce := (*state.CorruptError)(nil); errors.As(err, &ce) {
+		return ce.Path == path
+	}
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		return pe.Path == path
+	}
+	return false
 }
 
 // heldCount is held_sos_count: empty when no SOS is held.

@@ -2,9 +2,11 @@ package rescue
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -1028,16 +1030,146 @@ func TestHeldSOSDamaged(t *testing.T) {
 	}
 }
 
-// TestUnreadDay: an unread record spends today whatever its mtime says:
-// with the day it was last written, yesterday, every run while the read
-// failed took another cold restart (what it did was never recorded); with
-// an mtime years ahead, status and every run's log told of dates the
-// record does not hold. status says it was not read.
-func TestUnreadDay(t *testing.T) {
-	if got := unreadDay(t0); got != Today(t0) {
-		t.Errorf("unreadDay = %s; want today %s", got, Today(t0))
+// TestUnreadRecord: a hostcheck.state that is there but cannot be read
+// (EIO, here a failing read) spends the run's day whatever its mtime
+// says (with the day it was last written, yesterday, every run while the
+// read failed took another cold restart; with an mtime years ahead,
+// status and the log told of dates the record does not hold); the runs
+// that cannot read it start a stopped VM once, not at every run; a Load
+// before midnight and a run after it spend the run's day; and the repair
+// at every run does not rewrite an unchanged mark.
+func TestUnreadRecord(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID, cfg.VMStartMax = "100", 3
+	eio := func(p string) (state.Record, bool, error) {
+		return nil, false, &fs.PathError{Op: "read", Path: p, Err: syscall.EIO}
 	}
-	if ok, detail := HostRescueOutlook(State{RecordUnread: true, LastReboot: Today(t0)}, t0); !ok || !strings.Contains(detail, "could not be read") {
-		t.Errorf("outlook of an unread record: %v %q; want it said", ok, detail)
+	for _, age := range []time.Duration{-72 * time.Hour, 72 * time.Hour, 10 * 365 * 24 * time.Hour} {
+		dir := t.TempDir()
+		rec := filepath.Join(dir, RecordFile)
+		if err := os.WriteFile(rec, []byte("last_reboot_date=\nvm_restart_date=\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(rec, t0.Add(age), t0.Add(age)); err != nil {
+			t.Fatal(err)
+		}
+		st, problems := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, Now: func() time.Time { return t0 }, readRecord: eio}.Load(cst)
+		if len(problems) == 0 || !st.RecordUnread || st.LastReboot != Today(t0) || st.VMRestartDate != Today(t0) {
+			t.Errorf("mtime %v from now: unread %v, last reboot %q, VM restart %q, problems %v; want today spent, the error told",
+				age, st.RecordUnread, st.LastReboot, st.VMRestartDate, problems)
+		}
+		if ok, detail := HostRescueOutlook(st, t0); !ok || !strings.Contains(detail, "could not be read") {
+			t.Errorf("outlook of an unread record: %v %q; want it said", ok, detail)
+		}
+	}
+
+	// An hour of cron runs that cannot read the record, the VM stopped:
+	// one start (VM_START_MAX is passed by at most one), not twelve.
+	dir, run := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, RecordFile), []byte("vm_start_date=2026-11-25\nvm_starts=3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	starts := 0
+	for i := range 12 {
+		now := t0.Add(time.Duration(i) * 5 * time.Minute)
+		store := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, RunDir: run, Now: func() time.Time { return now }, VMStartMax: 3, readRecord: eio}
+		st, problems := store.Load(cst)
+		if err := store.Repair(st, problems); err != nil {
+			t.Fatal(err)
+		}
+		s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.VM = now, VMStatus{Status: "stopped"} }))
+		if err := store.Save(st, s.Next); err != nil {
+			t.Fatalf("run %d: save: %v", i, err)
+		}
+		if s.Action == VMStart {
+			starts++
+		}
+	}
+	if starts != 1 {
+		t.Errorf("an hour of runs with the record unread started the VM %d times; want once", starts)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, RecordFile)); err != nil || string(b) != "vm_start_date=2026-11-25\nvm_starts=3\n" {
+		t.Errorf("the unread record was changed: %q, %v", b, err)
+	}
+	// The next day, its one start again.
+	next := t0.Add(24 * time.Hour)
+	store := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, RunDir: run, Now: func() time.Time { return next }, VMStartMax: 3, readRecord: eio}
+	st, _ := store.Load(cst)
+	if s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.VM = next, VMStatus{Status: "stopped"} })); s.Action != VMStart {
+		t.Errorf("the next day, record still unread: action %v (%s); want its one start", s.Action, msgs(s))
+	}
+
+	// Read at 23:59:59.999, decided at 00:00:00.001 with the router in
+	// SOS: the new day is spent too (it was fresh, and the cold restart
+	// taken in it was recorded nowhere: the 00:05 run took a second one).
+	late := time.Date(2026, 11, 25, 23, 59, 59, 999e6, cst)
+	st, _ = Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, Now: func() time.Time { return late }, VMStartMax: 3, readRecord: eio}.Load(cst)
+	vcfg := cfg
+	vcfg.VMRestartFirst = true
+	if s := Decide(vcfg, st, full(func(o *Obs) { o.Now = late.Add(2 * time.Millisecond) })); s.Action != None {
+		t.Errorf("read before midnight, decided after: action %v (%s); want none (the run's day spent)", s.Action, msgs(s))
+	}
+
+	// The mark is not rewritten by every run's repair.
+	mdir := t.TempDir()
+	ms := Store{Mark: filepath.Join(mdir, "mark"), StateDir: mdir, Now: func() time.Time { return t0 }, readRecord: eio}
+	if err := ms.Save(State{}, State{HasMark: true, Mark: state.Mark{Date: Today(t0), Dated: true, Reason: "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(ms.Mark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		st, problems := ms.Load(cst)
+		if err := ms.Repair(st, problems); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after, err := os.Stat(ms.Mark); err != nil || !os.SameFile(before, after) {
+		t.Errorf("three repairs of an unread record rewrote the unchanged mark (%v)", err)
+	}
+}
+
+// TestRecordDirectory: a directory where hostcheck.state goes, which no
+// write replaces, is moved aside (never deleted) by the repair, so that
+// the record can be saved again: every Save failed, and with it every
+// step, even a stopped VM's start (SPEC §13 rule 4).
+func TestRecordDirectory(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	dir := t.TempDir()
+	rec := filepath.Join(dir, RecordFile)
+	if err := os.MkdirAll(filepath.Join(rec, "kept"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(rec, t0, t0); err != nil {
+		t.Fatal(err)
+	}
+	store := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, Now: func() time.Time { return t0 }, VMStartMax: 3}
+	st, problems := store.Load(cst)
+	if len(problems) == 0 || st.LastReboot != Today(t0) {
+		t.Fatalf("a directory record: problems %v, last reboot %q; want the damage told, the day spent", problems, st.LastReboot)
+	}
+	if err := store.Repair(st, problems); err != nil {
+		t.Fatalf("repair: %v", err)
+	}
+	aside, _ := filepath.Glob(rec + ".damaged-*")
+	if len(aside) != 1 {
+		t.Fatalf("moved aside: %q; want one", aside)
+	}
+	if _, err := os.Stat(filepath.Join(aside[0], "kept")); err != nil {
+		t.Errorf("what the directory held was lost: %v", err)
+	}
+	st, problems = store.Load(cst)
+	if len(problems) != 0 || st.LastReboot != Today(t0) {
+		t.Errorf("after the repair: problems %v, last reboot %q; want none, the day still spent", problems, st.LastReboot)
+	}
+	s := Decide(cfg, st, full(func(o *Obs) { o.VM = VMStatus{Status: "stopped"} }))
+	if s.Action != VMStart {
+		t.Fatalf("VM stopped: action %v (%s); want its start", s.Action, msgs(s))
+	}
+	if err := store.Save(st, s.Next); err != nil {
+		t.Errorf("save before the start: %v; want it saved", err)
 	}
 }
