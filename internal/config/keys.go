@@ -50,6 +50,10 @@ type defaults struct {
 	perRole      bool
 }
 
+// def is k's default for role r. (Not inlined: three callers, and
+// netcheck's text segment is bytes from its page, SPEC §12's 5 MiB.)
+//
+//go:noinline
 func (k *key) def(r Role) string {
 	switch {
 	case !k.defs.perRole:

@@ -28,8 +28,15 @@ type Line struct {
 
 // ParseLine parses "YYYY-mm-dd HH:MM:SS LVL message key=value…". The
 // message may hold spaces and '='; the attributes are the longest tail of
-// the line that reads as key=value pairs. ok is false for any other line.
+// the line that reads as key=value pairs. The original scripts' lines,
+// "[YYYY-mm-dd HH:MM:SS] message" (SPEC §2), which the installer keeps in
+// the same log, are read too, as level INF with no attributes. ok is
+// false for any other line.
 func ParseLine(s string) (l Line, ok bool) {
+	if len(s) > 22 && s[0] == '[' && s[20] == ']' && s[21] == ' ' {
+		// The original's: its tags are counted, it has no lengths.
+		s = s[1:20] + " INF " + s[22:]
+	}
 	if len(s) < 24 || s[19] != ' ' {
 		return Line{}, false
 	}
@@ -130,6 +137,9 @@ func Summarize(r io.Reader) ([]Month, error) {
 		return byMonth[k]
 	}
 	lr := lineReader{r: bufio.NewReaderSize(r, maxLine)}
+	// The month of the last host reboot: a 【回退】 that undoes it may come
+	// in the next (a reboot ordered at 23:59:50, a misfire found at 00:01).
+	var rebootIn *Month
 	for {
 		text, err := lr.next()
 		if err == io.EOF {
@@ -188,6 +198,7 @@ func Summarize(r io.Reader) ([]Month, error) {
 			m.VMStarts++
 		case strings.HasPrefix(msg, "【终极动作】") && strings.Contains(msg, "PVE 物理机"):
 			m.HostReboots++
+			rebootIn = m
 		case strings.HasPrefix(msg, "【确认】上次判定未生效"):
 			// That misfire was a slow shutdown: a reboot after all.
 			m.HostReboots++
@@ -197,17 +208,17 @@ func Summarize(r io.Reader) ([]Month, error) {
 		case strings.HasPrefix(msg, "【LAN】请求 OpenWrt 协助"):
 			m.Assists++
 		case strings.HasPrefix(msg, "【回退】PVE 重启已取消"):
-			// Stopped by a person before the command ran: no reboot (its
-			// 【终极动作】 line may be in the month before), no misfire.
-			if m.HostReboots > 0 {
-				m.HostReboots--
+			// Stopped by a person before the command ran: no reboot, no
+			// misfire.
+			if rebootIn != nil && rebootIn.HostReboots > 0 {
+				rebootIn.HostReboots--
 			}
 		case strings.HasPrefix(msg, "【回退】"), strings.HasPrefix(msg, "【严重错误】今天第二次"):
 			// A misfire (the second of a day keeps the mark, no 【回退】):
 			// its 【终极动作】 line was no reboot either.
 			m.Misfires++
-			if m.HostReboots > 0 {
-				m.HostReboots--
+			if rebootIn != nil && rebootIn.HostReboots > 0 {
+				rebootIn.HostReboots--
 			}
 		}
 		if strings.Contains(msg, "严重错误") {

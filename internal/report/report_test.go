@@ -23,6 +23,9 @@ func TestParseLine(t *testing.T) {
 		{`2026-11-25 13:51:39 ERR -> [错误] exit status 1: a=b c action=L1`,
 			"-> [错误] exit status 1: a=b c", map[string]string{"action": "L1"}},
 		{`2026-11-25 13:51:39 INF 【重置】新的一天。`, "【重置】新的一天。", map[string]string{}},
+		// The original scripts' line (SPEC §2: echo "[$(date '+%Y-%m-%d
+		// %H:%M:%S')] msg" >> network_monitor.log), kept in the same log.
+		{`[2026-11-25 13:51:39] 【报警】`, "【报警】", map[string]string{}},
 	}
 	for _, tt := range tests {
 		l, ok := ParseLine(tt.in)
@@ -36,7 +39,7 @@ func TestParseLine(t *testing.T) {
 			}
 		}
 	}
-	for _, bad := range []string{"", "[2026-11-25 13:51:39] 【报警】", "2026-11-25 13:51:39 information"} {
+	for _, bad := range []string{"", "[2026-11-25 13:51:39]", "[2026-11-25 13:51:39 【报警】", "2026-11-25 13:51:39 information"} {
 		if _, ok := ParseLine(bad); ok {
 			t.Errorf("ParseLine(%q) ok; want not a log line", bad)
 		}
@@ -127,9 +130,39 @@ func TestSummarizeCancelAcrossMonths(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range months {
-		if m.Misfires != 0 {
-			t.Errorf("%+v: a cancelled reboot counted as a misfire", m)
+		if m.Misfires != 0 || m.HostReboots != 0 {
+			t.Errorf("%+v: a cancelled reboot counted as a misfire or a reboot", m)
 		}
+	}
+	// A misfire found after midnight: the reboot ordered at 23:59:50 was
+	// none, in the month it was counted in.
+	log = "2026-11-30 23:59:50 WRN 【终极动作】PVE 物理机将在 10 秒后执行优雅重启... reason=x\n" +
+		"2026-12-01 00:01:00 ERR 【严重错误】检测到 PVE 未能成功重启！命令执行失效。 cmd=a\n" +
+		"2026-12-01 00:01:00 ERR 【回退】正在撕毁免死金牌，以便在下个检测周期重试。 mark=m\n"
+	if months, err = Summarize(strings.NewReader(log)); err != nil || len(months) != 2 {
+		t.Fatalf("Summarize = %+v, %v", months, err)
+	}
+	if months[0].HostReboots != 0 || months[1].HostReboots != 0 || months[1].Misfires != 1 {
+		t.Errorf("a misfire across months: %+v; want no host reboot in either, the misfire in December", months)
+	}
+}
+
+// TestSummarizeOriginalLog: the original scripts' log, which the installer
+// keeps at the same path, is reported from (it read as "no events").
+func TestSummarizeOriginalLog(t *testing.T) {
+	log := "[2026-10-03 02:21:06] 【L3-动作】执行物理重启 (#1)...\n" +
+		"[2026-10-03 02:40:00] 【状态恢复】网络已恢复\n" +
+		"[2026-10-05 04:00:00] 【SOS】今日自愈已达 10 次上限。生成 SOS 信号，停止自救。\n" +
+		"2026-11-02 01:00:00 WRN 【L3-动作】执行物理重启 (#1)… count=1\n"
+	months, err := Summarize(strings.NewReader(log))
+	if err != nil || len(months) != 2 {
+		t.Fatalf("Summarize = %+v, %v; want October and November", months, err)
+	}
+	if m := months[0]; m.Month != "2026-10" || m.Reboots != 1 || m.Outages != 1 || m.SOS != 1 || len(m.Lengths) != 0 {
+		t.Errorf("the original's month: %+v; want 1 reboot, 1 outage (no length), 1 SOS", m)
+	}
+	if m := months[1]; m.Reboots != 1 {
+		t.Errorf("November: %+v; want 1 reboot", m)
 	}
 }
 
