@@ -40,7 +40,7 @@ type Queue struct{ Path string }
 // Load reads the queued messages; a damaged line is skipped. The file is
 // read with state.ReadBounded (SPEC §15: 64 KiB, no FIFO, no symlink): a
 // damaged queue is no messages and a *state.CorruptError the caller logs
-// as 【严重错误】.
+// as 【严重错误】 and clears with Repair.
 func (q Queue) Load() ([]Message, error) {
 	b, err := state.ReadBounded(q.Path, state.MaxQueueBytes)
 	var ce *state.CorruptError
@@ -85,6 +85,20 @@ func (q Queue) Add(m Message) error {
 		b.WriteByte('\n')
 	}
 	return state.WriteFile(q.Path, b.Bytes(), 0o600)
+}
+
+// Repair clears a queue Load found damaged (a *state.CorruptError: a FIFO,
+// a symlink, a file too large, a directory), so that the damage is told
+// once and the next message can be queued: its messages are lost either
+// way. A directory with something in it is moved aside (see
+// state.ClearDamaged), to the path returned; "" when it was removed.
+func (q Queue) Repair(now time.Time) (aside string, err error) {
+	aside = q.Path + ".damaged-" + now.Format("20060102-150405")
+	moved, err := state.ClearDamaged(q.Path, aside)
+	if err != nil || !moved {
+		return "", err
+	}
+	return aside, nil
 }
 
 // Clear deletes the queue after it was sent.
