@@ -16,6 +16,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/pve-op/network-rescue/internal/httpc"
 	"github.com/pve-op/network-rescue/state"
@@ -124,6 +125,33 @@ func Service(raw string) string {
 	default:
 		return "webhook " + u.Scheme + "://" + h
 	}
+}
+
+// Redact takes out of text every part of raw that may hold its secret:
+// the URL itself, and each word (a run of letters and digits, at least 4
+// long) of its user, password, path, query and fragment: a Bark key, a bot
+// token, a topic. What is left names the host at most: a word of the
+// scheme or the host is kept.
+func Redact(text, raw string) string {
+	if raw == "" {
+		return text
+	}
+	text = strings.ReplaceAll(text, raw, "NOTIFY_URL")
+	u, err := url.Parse(raw)
+	if err != nil {
+		return text
+	}
+	word := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+	keep := map[string]bool{}
+	for _, w := range strings.FieldsFunc(u.Scheme+" "+u.Host, word) {
+		keep[w] = true
+	}
+	for _, w := range strings.FieldsFunc(raw, word) {
+		if len(w) >= 4 && !keep[w] {
+			text = strings.ReplaceAll(text, w, "***")
+		}
+	}
+	return text
 }
 
 // Title is the title of every message.
