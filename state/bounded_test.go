@@ -146,3 +146,40 @@ func TestWriteFileSweepsTemps(t *testing.T) {
 		t.Errorf("count = %d, %v", n, err)
 	}
 }
+
+// TestClearDamaged: every kind ReadBounded reports damaged is cleared so
+// that a sound file can be written there: a symlink goes, never what it
+// points to; an empty directory is removed; a directory holding something
+// is moved aside whole.
+func TestClearDamaged(t *testing.T) {
+	dir := t.TempDir()
+	cases := damagedCases(t, dir, "SECRET")
+	if err := os.Mkdir(filepath.Join(dir, "full"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "full", "keep"), "mine")
+	cases["full"] = "directory"
+	for name := range cases {
+		t.Run(name, func(t *testing.T) {
+			p, aside := filepath.Join(dir, name), filepath.Join(dir, name+".aside")
+			moved, err := ClearDamaged(p, aside)
+			if err != nil || moved != (name == "full") {
+				t.Fatalf("ClearDamaged(%s) = %v, %v; want moved %v", p, moved, err, name == "full")
+			}
+			if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s after ClearDamaged: %v; want it gone", p, err)
+			}
+			if err := WriteFile(p, []byte("7\n"), 0o600); err != nil {
+				t.Errorf("write after ClearDamaged: %v", err)
+			}
+			if name == "full" {
+				if b, err := os.ReadFile(filepath.Join(aside, "keep")); err != nil || string(b) != "mine" {
+					t.Errorf("the directory's content after ClearDamaged: %q, %v; want it kept in %s", b, err, aside)
+				}
+			}
+		})
+	}
+	if moved, err := ClearDamaged(filepath.Join(dir, "missing"), ""); moved || err != nil {
+		t.Errorf("ClearDamaged(missing) = %v, %v; want nothing to do", moved, err)
+	}
+}

@@ -131,3 +131,42 @@ func unwrapPathError(err error, path string) error {
 	}
 	return err
 }
+
+// ClearDamaged clears path, where ReadBounded found damage (SPEC §15), so
+// that a sound file can be written there again and the damage is reported
+// once. A FIFO, a symlink, a device, a socket or a file too large is
+// unlinked, never opened or followed; an empty directory is removed. A
+// directory that holds something is renamed to aside instead (moved
+// reports it), so that nothing a person put in it is deleted: what it
+// holds is never ours (we write regular files only). A path already gone
+// is cleared.
+func ClearDamaged(path, aside string) (moved bool, err error) {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("clear %s: %w", path, err)
+	}
+	err = os.Remove(path) // rmdir(2) for a directory: only an empty one goes
+	if fi.IsDir() && err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if rerr := os.Rename(path, aside); rerr != nil {
+			return false, fmt.Errorf("move the damaged %s aside to %s: %w", path, aside, rerr)
+		}
+		syncDir(filepath.Dir(path))
+		return true, nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("remove the damaged %s (%s): %w", path, damagedKind(fi), err)
+	}
+	syncDir(filepath.Dir(path))
+	return false, nil
+}
+
+// damagedKind names what ClearDamaged found: FileKind, or "too large".
+func damagedKind(fi fs.FileInfo) string {
+	if k := FileKind(fi.Mode()); k != "" {
+		return k
+	}
+	return KindTooLarge
+}

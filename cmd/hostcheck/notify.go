@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -79,8 +80,12 @@ func (h *host) flushNotifications(ctx context.Context, obs rescue.Obs) {
 	}
 	q := h.queue()
 	msgs, err := q.Load()
+	if ce := (*state.CorruptError)(nil); errors.As(err, &ce) {
+		h.repairQueue(q, ce)
+		return
+	}
 	if err != nil {
-		h.logProblem(err) // a damaged queue (SPEC §15) is named by its kind
+		h.logProblem(err) // not read (EIO): nothing known to repair
 	}
 	if err != nil || len(msgs) == 0 {
 		return
@@ -117,6 +122,24 @@ func (h *host) flushNotifications(ctx context.Context, obs rescue.Obs) {
 	}
 	_ = state.Remove(failing)
 	h.log.Info("【通知】已发送", "service", service, "messages", len(msgs))
+}
+
+// repairQueue clears a damaged queue (SPEC §15: a FIFO, a symlink, a file
+// too large, a directory) and says so in one line, with what was lost: its
+// messages were not read and never will be. Once cleared, the next run
+// finds no queue and logs nothing (SPEC §8); only a clearing that fails is
+// told again. A directory with something in it is moved aside, not
+// deleted: what it holds is not ours.
+func (h *host) repairQueue(q notify.Queue, ce *state.CorruptError) {
+	aside, err := q.Repair(h.e.Now().In(h.loc))
+	switch {
+	case err != nil:
+		h.log.Error("【严重错误】通知队列损坏且无法清除，其中的通知已丢失，新的通知无法排队", "file", ce.Path, "kind", ce.Kind, "reason", ce.Reason, "err", err)
+	case aside != "":
+		h.log.Error("【严重错误】通知队列损坏 (非空目录)，已移到一旁 (其中内容未删除)，其中的通知已丢失", "file", ce.Path, "kind", ce.Kind, "moved_to", aside)
+	default:
+		h.log.Error("【严重错误】通知队列损坏，已删除，其中的通知已丢失", "file", ce.Path, "kind", ce.Kind, "reason", ce.Reason)
+	}
 }
 
 // failureKind is what a delivery failure comes down to: the last part of

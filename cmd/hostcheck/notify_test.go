@@ -3,14 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/notify"
 	"github.com/pve-op/network-rescue/internal/rescue"
 )
 
@@ -235,6 +241,86 @@ func TestNotifyHostRebootReason(t *testing.T) {
 			}
 			if !strings.Contains(msgs[0].Text, tt.want) || tt.not != "" && strings.Contains(msgs[0].Text, tt.not) {
 				t.Errorf("message %q; want %q in it and not %q", msgs[0].Text, tt.want, tt.not)
+			}
+		})
+	}
+}
+
+// TestDamagedQueueRepairedOnce: a notify.queue that is not a sound file
+// (too large, a FIFO, a symlink, a directory) was logged as 【严重错误】 by
+// every healthy run, forever. The first healthy run clears it and says so
+// in one line, naming the kind and that its messages are lost; the next
+// healthy run logs nothing and writes nothing (SPEC §8, §15). A directory
+// with something in it is moved aside, its content kept.
+func TestDamagedQueueRepairedOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name, kind string
+		plant      func(t *testing.T, p string)
+		aside      bool // moved aside, not removed
+	}{
+		{name: "too large", kind: `kind="too large"`, plant: func(t *testing.T, p string) {
+			if err := os.WriteFile(p, bytes.Repeat([]byte("x"), 70000), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "fifo", kind: "kind=fifo", plant: func(t *testing.T, p string) {
+			if err := syscall.Mkfifo(p, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "symlink", kind: "kind=symlink", plant: func(t *testing.T, p string) {
+			if err := os.Symlink("/dev/zero", p); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "empty directory", kind: "kind=directory", plant: func(t *testing.T, p string) {
+			if err := os.Mkdir(p, 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "directory with a file", kind: "kind=directory", aside: true, plant: func(t *testing.T, p string) {
+			if err := os.MkdirAll(filepath.Join(p, "keep"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(p, "keep", "notes"), []byte("mine"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newObsLab(t, "NOTIFY_URL=http://127.0.0.1:9/hook/SECRET")
+			if err := os.MkdirAll(l.cfg.StateDir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			queue := filepath.Join(l.cfg.StateDir, notify.QueueFile)
+			tc.plant(t, queue)
+			l.run()
+			lines := strings.Split(strings.TrimSpace(l.log.String()), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], "level=ERROR") || !strings.Contains(lines[0], "【严重错误】通知队列损坏") ||
+				!strings.Contains(lines[0], "通知已丢失") || !strings.Contains(lines[0], tc.kind) || !strings.Contains(lines[0], "file="+queue) {
+				t.Errorf("first healthy run with a damaged queue (%s) logged:\n%s\nwant one 【严重错误】 line naming the file, %s and the messages lost", tc.name, l.log.String(), tc.kind)
+			}
+			if strings.Contains(l.log.String(), "SECRET") {
+				t.Errorf("the log holds NOTIFY_URL's secret:\n%s", l.log.String())
+			}
+			if _, err := os.Lstat(queue); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the damaged queue after the run: %v; want it cleared", err)
+			}
+			if tc.aside {
+				aside := queue + ".damaged-20261206-100000"
+				if b, err := os.ReadFile(filepath.Join(aside, "keep", "notes")); err != nil || string(b) != "mine" || !strings.Contains(lines[0], "moved_to="+aside) {
+					t.Errorf("the directory's content after the run: %q, %v (log %s); want it kept in %s, named in the log", b, err, lines[0], aside)
+				}
+			}
+			before := snapshotDir(t, l.dir)
+			l.log.Reset()
+			l.now = l.now.Add(5 * time.Minute)
+			l.run()
+			if l.log.Len() != 0 {
+				t.Errorf("second healthy run logged:\n%s\nwant nothing", l.log.String())
+			}
+			if after := snapshotDir(t, l.dir); after != before {
+				t.Errorf("second healthy run changed files:\nbefore\n%s\nafter\n%s", before, after)
 			}
 		})
 	}

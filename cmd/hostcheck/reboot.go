@@ -81,13 +81,14 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 		h.log.Error("【严重错误】今天第二次重启未生效：保留今日重启标记，今天不再尝试重启物理机，请检查 REBOOT_CMD 与 REBOOT_FALLBACK_CMD。", "mark", store.Mark)
 		h.forgetRescue(ctx)
 		h.notify("misfire", "PVE 今天第二次未能成功重启 (严重错误)：今天不再尝试，请检查 REBOOT_CMD 与 REBOOT_FALLBACK_CMD。", false)
-		h.fire(ctx, hook.Event{Name: "misfire", Detail: h.cfg.RebootCmd + " and " + h.cfg.RebootFallbackCmd + " had no effect, the second time today: no more tries today"})
+		h.fire(ctx, hook.Event{Name: "misfire", Detail: h.cfg.RebootCmd + " and " + h.cfg.RebootFallbackCmd + " had no effect, the second time today: no more tries today",
+			Outage: h.outage(store)})
 		return fmt.Errorf("host did not reboot, the second time today: %s and %s had no effect", h.cfg.RebootCmd, h.cfg.RebootFallbackCmd)
 	}
 	h.log.Error("【回退】正在撕毁免死金牌，以便在下个检测周期重试。", "mark", store.Mark)
 	h.forgetRescue(ctx)
 	h.notify("misfire", "PVE 未能成功重启 (严重错误/回退)：重启命令没有生效，今日重启标记已撕毁；故障仍在时物理机可再介入 (OpenWrt 的 SOS 已确认：走 SOS 的故障须等它再次发出)。请检查 REBOOT_CMD。", false)
-	h.fire(ctx, hook.Event{Name: "misfire", Detail: h.cfg.RebootCmd + " and " + h.cfg.RebootFallbackCmd + " had no effect"})
+	h.fire(ctx, hook.Event{Name: "misfire", Detail: h.cfg.RebootCmd + " and " + h.cfg.RebootFallbackCmd + " had no effect", Outage: h.outage(store)})
 	return fmt.Errorf("host did not reboot: %s and %s had no effect", h.cfg.RebootCmd, h.cfg.RebootFallbackCmd)
 }
 
@@ -114,8 +115,20 @@ func (h *host) cancelled(ctx context.Context, store rescue.Store, prev string) e
 	h.log.Error("【回退】PVE 重启已取消 (收到信号，重启命令未执行)：撕毁今日重启标记，故障仍在时物理机可再介入 (OpenWrt 的 SOS 已确认：走 SOS 的故障须等它再次发出；不想介入：hostcheck pause 时长)。", "mark", store.Mark)
 	h.forgetRescue(ctx)
 	h.notify("misfire", "PVE 重启已取消 (收到信号，重启命令未执行)：今天的物理机救援可再用一次，故障仍在时物理机可再介入 (OpenWrt 的 SOS 已确认：走 SOS 的故障须等它再次发出)；不想介入请运行 hostcheck pause 时长。", false)
-	h.fire(ctx, hook.Event{Name: "misfire", Detail: "host reboot cancelled by a signal before " + h.cfg.RebootCmd + " ran"})
+	h.fire(ctx, hook.Event{Name: "misfire", Detail: "host reboot cancelled by a signal before " + h.cfg.RebootCmd + " ran", Outage: h.outage(store)})
 	return errors.New("host reboot cancelled by a signal before REBOOT_CMD ran")
+}
+
+// outage is a misfire's NETRESCUE_OUTAGE_SECONDS (SPEC §16): how long the
+// internet has been down now, by the outage start the store holds (the
+// decision saved it before the reboot's wait); 0 when it holds none or one
+// that starts later (a clock set back).
+func (h *host) outage(store rescue.Store) time.Duration {
+	st, _ := store.Load(h.loc)
+	if st.DownSince.IsZero() {
+		return 0
+	}
+	return max(h.e.Now().Sub(st.DownSince), 0)
 }
 
 // forgetRescue deletes net_rescued_by on the router after a reboot that

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +167,69 @@ func TestMarkOnDiskBeforeReboot(t *testing.T) {
 	}
 	if _, err := os.Stat(store.Mark); err != nil {
 		t.Errorf("the mark after the run: %v; want it kept", err)
+	}
+}
+
+// TestMisfireHookOutage: ON_EVENT_CMD's misfire event carries how long the
+// internet has been down (SPEC §16: NETRESCUE_OUTAGE_SECONDS), as every
+// other event of an outage does; it always said 0. Down since 07:00, the
+// reboot misfires at 10:00: 10800 seconds, the first misfire of the day,
+// the second, and a reboot cancelled by a signal alike; an outage start
+// after now (a clock set back) is 0, never negative.
+func TestMisfireHookOutage(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name      string
+		downSince time.Time
+		misfired  string // MisfireDate before: today makes it the second
+		cancel    bool
+		want      string
+		detail    string // in NETRESCUE_DETAIL
+	}{
+		{name: "misfire", downSince: now.Add(-3 * time.Hour), want: "NETRESCUE_OUTAGE_SECONDS=10800"},
+		{name: "second misfire today", downSince: now.Add(-3 * time.Hour), misfired: "2026-11-25", want: "NETRESCUE_OUTAGE_SECONDS=10800", detail: "the second time today"},
+		{name: "cancelled by a signal", downSince: now.Add(-3 * time.Hour), cancel: true, want: "NETRESCUE_OUTAGE_SECONDS=10800"},
+		{name: "outage start after now", downSince: now.Add(time.Hour), want: "NETRESCUE_OUTAGE_SECONDS=0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+				if strings.HasSuffix(cmdline, "is-system-running") {
+					return command.Result{Cmd: cmdline, Stdout: "running\n"}
+				}
+				return command.Result{Cmd: cmdline} // the reboot commands return and nothing happens
+			})
+			var events [][]string
+			h.cfg.OnEventCmd = "/usr/local/bin/my-hook"
+			h.e.ExecEnv = func(_ context.Context, cmdline string, _ time.Duration, env []string) command.Result {
+				events = append(events, env)
+				return command.Result{Cmd: cmdline}
+			}
+			dir := t.TempDir()
+			h.cfg.StateDir, h.cfg.RebootConfirm = dir, time.Millisecond
+			h.e.Now = func() time.Time { return now }
+			store := rescue.Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+			mark := state.Mark{Date: "2026-11-25", Time: now, BootID: "b", Reason: "SOS count=10", Dated: true}
+			before := rescue.State{DownSince: tc.downSince, MisfireDate: tc.misfired}
+			after := before
+			after.HasMark, after.Mark, after.LastReboot = true, mark, "2026-11-25"
+			if err := store.Save(before, after); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.cancel {
+				h.cfg.RebootDelay = time.Hour
+				cancel() // Ctrl-C during REBOOT_DELAY
+			}
+			if err := h.reboot(ctx, store, mark, ""); err == nil {
+				t.Fatalf("reboot that did not happen = nil; want an error")
+			}
+			if len(events) != 1 || !slices.Contains(events[0], "NETRESCUE_EVENT=misfire") || !slices.Contains(events[0], tc.want) {
+				t.Errorf("ON_EVENT_CMD's environments: %q; want one misfire event with %s", events, tc.want)
+			}
+			if len(events) == 1 && !strings.Contains(strings.Join(events[0], "\n"), tc.detail) {
+				t.Errorf("ON_EVENT_CMD's environment: %q; want NETRESCUE_DETAIL with %q", events[0], tc.detail)
+			}
+		})
 	}
 }

@@ -135,11 +135,20 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 			Fix: "make OpenWrt's DNS forwarder (dnsmasq) answer on " + h.cfg.OpIP + ":53, set DNS_CHECK to a name it resolves, or DNS_CHECK= to disable the check"})
 	}
 	checks = append(checks, h.publishChecks(now)...)
+	var nv hostNotify
+	if h.cfg.NotifyURL != "" {
+		var nerr error
+		nv, nerr = h.notifyView()
+		checks = append(checks, notifyCheck(nv, nerr, now))
+	}
 	checks = append(checks, health.Log(h.cfg.LogFile, 5)...)
 	// The internet as the family sees it (rescue.Obs.Up): a DNS fault is
 	// an outage, as in the decision and METRICS_FILE.
 	up := res.Up && (!asked || dnsErr == nil)
 	js := h.statusState(st, now, res, up, rs, routerErr)
+	if h.cfg.NotifyURL != "" {
+		js.Notify = &nv
+	}
 	return out.Finish(h.e.Stdout, checks, js)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/health"
+	"github.com/pve-op/network-rescue/internal/notify"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/rescue"
@@ -41,6 +42,67 @@ type hostState struct {
 	HeldReboot      string          `json:"held_reboot"`  // the reason of a host reboot HOST_REBOOT_HOURS holds in this outage; "" none
 	HeldSOS         *hostHeldSOS    `json:"held_sos"`     // an SOS seen and not answered yet in this outage; null none
 	MisfireDate     string          `json:"misfire_date"` // the last day a host reboot misfired (【回退】); "" none
+	Notify          *hostNotify     `json:"notify"`       // null without NOTIFY_URL
+}
+
+// hostNotify is what waits for NOTIFY_URL (SPEC §9): the queue in
+// STATE_DIR and whether its delivery is failing (RUN_DIR). The URL holds
+// the secret: the service is named instead.
+type hostNotify struct {
+	Service     string     `json:"service"`      // bark, telegram …, or "webhook https://HOST"
+	Queued      int        `json:"queued"`       // messages waiting in notify.queue
+	QueuedSince *time.Time `json:"queued_since"` // the oldest of them; null when none
+	Failing     string     `json:"failing"`      // why the last delivery failed (notify.failing); "" when it did not
+}
+
+// notifyView reads the queue and the delivery's failure for status; err
+// is the queue's, when it could not be read (damaged: the next run clears
+// it).
+func (h *host) notifyView() (hostNotify, error) {
+	v := hostNotify{Service: notify.Service(h.cfg.NotifyURL)}
+	msgs, err := h.queue().Load()
+	v.Queued = len(msgs)
+	var oldest time.Time
+	for _, m := range msgs {
+		if oldest.IsZero() || m.Time.Before(oldest) {
+			oldest = m.Time
+		}
+	}
+	v.QueuedSince = health.TimeOrNull(oldest)
+	if b, ferr := state.ReadBounded(filepath.Join(cli.RunDir(h.cfg.RunDir), NotifyFailingFile), 4096); ferr == nil {
+		// Written by a run with the URL taken out; still, what is shown
+		// never holds a part of the URL but its host.
+		v.Failing = shown(notify.Redact(strings.TrimSpace(string(b)), h.cfg.NotifyURL), maxShownErr)
+	}
+	return v, err
+}
+
+// notifyCheck is status's notifications line, only with NOTIFY_URL: a
+// queue waiting is no fault (the internet may be down), a delivery that
+// fails while messages wait is, and so is a queue not read.
+func notifyCheck(v hostNotify, err error, now time.Time) health.Check {
+	const name = "notifications"
+	if ce := (*state.CorruptError)(nil); errors.As(err, &ce) {
+		return health.Check{Name: name, Detail: v.Service + ": " + err.Error(),
+			Fix: "nothing to do: the next hostcheck run clears it (the messages in it are lost)"}
+	}
+	if err != nil {
+		return health.Check{Name: name, Detail: v.Service + ": " + err.Error(), Fix: "check the disk and the permissions of STATE_DIR"}
+	}
+	queued := "none queued"
+	if v.Queued > 0 {
+		queued = fmt.Sprintf("%d queued since %s", v.Queued, v.QueuedSince.In(now.Location()).Format(time.DateTime))
+	}
+	switch {
+	case v.Failing != "" && v.Queued > 0:
+		return health.Check{Name: name, Detail: v.Service + ": " + queued + "; delivery failing: " + v.Failing,
+			Fix: "check NOTIFY_URL (README: Notifications) and that this host reaches the service; every hostcheck run that finds the internet up tries again"}
+	case v.Failing != "":
+		return health.Info(name, v.Service+": "+queued+" (the last delivery failed: "+v.Failing+")")
+	case v.Queued > 0:
+		return health.Info(name, v.Service+": "+queued+", sent by the first hostcheck run that finds the internet up")
+	}
+	return health.Info(name, v.Service+": "+queued)
 }
 
 // hostHeldSOS is an SOS the host saw and took no step for: answered

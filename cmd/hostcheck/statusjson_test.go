@@ -5,17 +5,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/notify"
 	"github.com/pve-op/network-rescue/internal/pause"
 	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/internal/runenv"
 )
 
@@ -121,6 +126,7 @@ func TestHostStatusJSON(t *testing.T) {
 		"held_reboot":  "SOS count=10",
 		"held_sos":     map[string]any{"sos": "count=10", "count": 10.0, "seen": "2026-12-06"},
 		"misfire_date": "2026-12-06",
+		"notify":       nil, // no NOTIFY_URL
 	}
 	for k, w := range want {
 		if !reflect.DeepEqual(st[k], w) {
@@ -225,5 +231,128 @@ func TestHostStatusDNSFault(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("status shows no LAN fault:\n%s", out.String())
+	}
+}
+
+// TestHostStatusNotify: with NOTIFY_URL set, `hostcheck status` has a
+// notifications line and `status -json` a "notify" object: nothing queued;
+// messages waiting for the internet, since the oldest; and messages
+// waiting while their delivery fails (the service answered HTTP 400: RUN_DIR's
+// notify.failing), a ✗ naming the failure, never the URL's secret (SPEC §9).
+func TestHostStatusNotify(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+	}))
+	defer srv.Close()
+	t.Setenv("HTTP_PROXY", "")
+	t.Setenv("http_proxy", "")
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	first := now.Add(-40 * time.Minute)
+	service := "webhook http://127.0.0.1" // the host only: notify.Service
+	for _, tc := range []struct {
+		name     string
+		queue    int  // messages queued, 10 minutes apart from first
+		deliver  bool // a run that finds the net up tried to send them
+		fifo     bool // notify.queue is a FIFO: damaged, not read
+		wantLine string
+		wantFix  bool
+		wantJSON map[string]any
+	}{
+		{name: "none queued", wantLine: "✓ notifications: " + service + ": none queued",
+			wantJSON: map[string]any{"service": service, "queued": 0.0, "queued_since": nil, "failing": ""}},
+		{name: "waiting for the internet", queue: 2,
+			wantLine: "✓ notifications: " + service + ": 2 queued since 2026-12-06 11:20:00, sent by the first hostcheck run that finds the internet up",
+			wantJSON: map[string]any{"service": service, "queued": 2.0, "queued_since": first.Format(time.RFC3339), "failing": ""}},
+		{name: "delivery failing", queue: 2, deliver: true, wantFix: true,
+			wantLine: "✗ notifications: " + service + ": 2 queued since 2026-12-06 11:20:00; delivery failing: HTTP 400 Bad Request",
+			wantJSON: map[string]any{"service": service, "queued": 2.0, "queued_since": first.Format(time.RFC3339), "failing": "HTTP 400 Bad Request"}},
+		{name: "queue damaged", fifo: true, wantFix: true,
+			wantLine: "✗ notifications: " + service + ": STATE/notify.queue is damaged (fifo): fifo where a regular file was expected; not read",
+			wantJSON: map[string]any{"service": service, "queued": 0.0, "queued_since": nil, "failing": ""}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			stateDir, runDir := filepath.Join(dir, "state"), filepath.Join(dir, "run")
+			for _, d := range []string{stateDir, runDir} {
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			url := srv.URL + "/hook/SECRETKEY?token=SECRETTOKEN"
+			h := testHost(t, nil)
+			h.cfg.StateDir, h.cfg.RunDir, h.cfg.NotifyURL = stateDir, runDir, url
+			for i := range tc.queue {
+				at := first.Add(time.Duration(i) * 10 * time.Minute)
+				h.e.Now = func() time.Time { return at }
+				h.notify("sos", fmt.Sprintf("OpenWrt 发出 SOS：count=%d", 10+i), false)
+			}
+			if tc.fifo {
+				if err := syscall.Mkfifo(filepath.Join(stateDir, notify.QueueFile), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.deliver {
+				h.flushNotifications(context.Background(), rescue.Obs{Now: now, NetKnown: true, NetUp: true})
+			}
+			conf := filepath.Join(dir, "host.conf")
+			content := strings.Join([]string{"STATE_DIR=" + stateDir, "RUN_DIR=" + runDir, "PVE_MARK=" + filepath.Join(dir, "mark"),
+				"LOG_FILE=" + filepath.Join(dir, "host.log"), "SYSLOG=0", "CHECK_TARGETS=198.51.100.1", "OP_IP=10.99.0.1",
+				"SSH_KEY=" + filepath.Join(dir, "no-key"), "KNOWN_HOSTS=" + filepath.Join(dir, "known_hosts"), "NOTIFY_URL=" + url}, "\n")
+			if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			stderr, err := os.Create(filepath.Join(dir, "stderr"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stderr.Close()
+			status := func(args ...string) string {
+				t.Helper()
+				var out strings.Builder
+				e := runenv.Env{Stdout: &out, Stderr: stderr, Now: func() time.Time { return now },
+					Probe: func(context.Context, probe.Config) probe.Result { return probe.Result{} },
+					Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+						return command.Result{Cmd: cmdline}
+					},
+					Uptime: func() (time.Duration, error) { return time.Hour, nil }, BootID: func() (string, error) { return "boot-1", nil }}
+				run(context.Background(), append([]string{"-config", conf, "status", "-crontab", filepath.Join(dir, "crontab")}, args...), e)
+				if strings.Contains(out.String(), "SECRET") {
+					t.Errorf("status %q shows NOTIFY_URL's secret:\n%s", args, out.String())
+				}
+				return out.String()
+			}
+			text := status()
+			var line, fix string
+			for i, l := range strings.Split(text, "\n") {
+				if strings.Contains(l, " notifications") {
+					line = l
+					if rest := strings.Split(text, "\n")[i+1:]; len(rest) > 0 && strings.HasPrefix(rest[0], "    fix: ") {
+						fix = rest[0]
+					}
+				}
+			}
+			if line = strings.ReplaceAll(line, stateDir, "STATE"); line != tc.wantLine || (fix != "") != tc.wantFix {
+				t.Errorf("status: notifications line %q, fix %q; want %q, a fix %v:\n%s", line, fix, tc.wantLine, tc.wantFix, text)
+			}
+			var got map[string]any
+			if err := json.Unmarshal([]byte(status("-json")), &got); err != nil {
+				t.Fatalf("status -json is not JSON: %v", err)
+			}
+			if n := got["state"].(map[string]any)["notify"]; !reflect.DeepEqual(n, tc.wantJSON) {
+				t.Errorf("state.notify = %#v; want %#v", n, tc.wantJSON)
+			}
+			found := false
+			for _, c := range got["checks"].([]any) {
+				if m := c.(map[string]any); m["name"] == "notifications" {
+					found = true
+					if m["ok"] != !tc.wantFix {
+						t.Errorf("check notifications: ok %v; want %v", m["ok"], !tc.wantFix)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("status -json has no notifications check")
+			}
+		})
 	}
 }

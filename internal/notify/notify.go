@@ -16,6 +16,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/pve-op/network-rescue/internal/httpc"
 	"github.com/pve-op/network-rescue/state"
@@ -40,7 +41,7 @@ type Queue struct{ Path string }
 // Load reads the queued messages; a damaged line is skipped. The file is
 // read with state.ReadBounded (SPEC §15: 64 KiB, no FIFO, no symlink): a
 // damaged queue is no messages and a *state.CorruptError the caller logs
-// as 【严重错误】.
+// as 【严重错误】 and clears with Repair.
 func (q Queue) Load() ([]Message, error) {
 	b, err := state.ReadBounded(q.Path, state.MaxQueueBytes)
 	var ce *state.CorruptError
@@ -87,6 +88,20 @@ func (q Queue) Add(m Message) error {
 	return state.WriteFile(q.Path, b.Bytes(), 0o600)
 }
 
+// Repair clears a queue Load found damaged (a *state.CorruptError: a FIFO,
+// a symlink, a file too large, a directory), so that the damage is told
+// once and the next message can be queued: its messages are lost either
+// way. A directory with something in it is moved aside (see
+// state.ClearDamaged), to the path returned; "" when it was removed.
+func (q Queue) Repair(now time.Time) (aside string, err error) {
+	aside = q.Path + ".damaged-" + now.Format("20060102-150405")
+	moved, err := state.ClearDamaged(q.Path, aside)
+	if err != nil || !moved {
+		return "", err
+	}
+	return aside, nil
+}
+
 // Clear deletes the queue after it was sent.
 func (q Queue) Clear() error { return state.Remove(q.Path) }
 
@@ -110,6 +125,33 @@ func Service(raw string) string {
 	default:
 		return "webhook " + u.Scheme + "://" + h
 	}
+}
+
+// Redact takes out of text every part of raw that may hold its secret:
+// the URL itself, and each word (a run of letters and digits, at least 4
+// long) of its user, password, path, query and fragment: a Bark key, a bot
+// token, a topic. What is left names the host at most: a word of the
+// scheme or the host is kept.
+func Redact(text, raw string) string {
+	if raw == "" {
+		return text
+	}
+	text = strings.ReplaceAll(text, raw, "NOTIFY_URL")
+	u, err := url.Parse(raw)
+	if err != nil {
+		return text
+	}
+	word := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+	keep := map[string]bool{}
+	for _, w := range strings.FieldsFunc(u.Scheme+" "+u.Host, word) {
+		keep[w] = true
+	}
+	for _, w := range strings.FieldsFunc(raw, word) {
+		if len(w) >= 4 && !keep[w] {
+			text = strings.ReplaceAll(text, w, "***")
+		}
+	}
+	return text
 }
 
 // Title is the title of every message.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,5 +107,38 @@ func TestSend(t *testing.T) {
 	err = Send(context.Background(), httpc.Client{}, srv.URL+"/hook?key=SECRET", msgs, time.UTC)
 	if err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("Send to a closed server = %v; want an error without the secret", err)
+	}
+}
+
+// TestRedact: what status shows of a delivery's failure holds no part of
+// NOTIFY_URL that may be its secret (the Bark key, the ServerChan key,
+// PushPlus's token, Telegram's bot token and chat, an ntfy topic, a
+// webhook's user, path and query), only the host.
+func TestRedact(t *testing.T) {
+	for _, tc := range []struct {
+		raw     string
+		secrets []string
+	}{
+		{"https://api.day.app/BARKKEY123", []string{"BARKKEY123"}},
+		{"https://sctapi.ftqq.com/SCTKEY99.send", []string{"SCTKEY99"}},
+		{"https://www.pushplus.plus/send?token=PPTOKEN1", []string{"PPTOKEN1"}},
+		{"https://api.telegram.org/bot123:TGTOKEN/sendMessage?chat_id=98765", []string{"TGTOKEN", "98765"}},
+		{"https://ntfy.sh/mytopic-x", []string{"mytopic-x"}},
+		{"https://user:PASSWD@hooks.example.net/h/HOOKID?sig=SIGVAL#FRAG", []string{"PASSWD", "user", "HOOKID", "SIGVAL", "FRAG"}},
+	} {
+		u, _ := url.Parse(tc.raw)
+		text := "dial " + tc.raw + " failed: " + strings.Join(tc.secrets, ", ") + ": connection refused"
+		got := Redact(text, tc.raw)
+		for _, s := range tc.secrets {
+			if strings.Contains(got, s) {
+				t.Errorf("Redact(%q, %q) = %q; holds %q", text, tc.raw, got, s)
+			}
+		}
+		if !strings.Contains(got, "connection refused") {
+			t.Errorf("Redact(%q, %q) = %q; want the failure kept", text, tc.raw, got)
+		}
+		if got := Redact("connect to "+u.Hostname(), tc.raw); got != "connect to "+u.Hostname() {
+			t.Errorf("Redact of the host alone = %q; want it kept", got)
+		}
 	}
 }
