@@ -70,7 +70,16 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 
 	st, problems := h.store().Load(loc)
 	for _, p := range problems {
-		checks = append(checks, health.Check{Name: "state file", Detail: p.Error(), Fix: "delete the file; hostcheck rewrites it"})
+		fix := "delete the file; hostcheck rewrites it"
+		if ce := (*state.CorruptError)(nil); !errors.As(p, &ce) {
+			// Not read (EIO): what it holds is not known to be damaged;
+			// the record may hold today's host reboot or VM restart.
+			fix = "check the disk (dmesg) and the file's permissions"
+			if strings.Contains(p.Error(), rescue.RecordFile) {
+				fix += "; do not delete it: it may hold today's host rescue"
+			}
+		}
+		checks = append(checks, health.Check{Name: "state file", Detail: p.Error(), Fix: fix})
 	}
 	if ok, detail := rescue.HostRescueOutlook(st, now); ok {
 		checks = append(checks, health.Info("reboot mark", detail))
@@ -109,7 +118,7 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 			map[string]string{rescue.LANDNS: "dns (IP targets answer, the router's DNS does not)", rescue.LANPath: "path (the router is online, the LAN is not)"}[st.LANFault],
 			st.LANSeen, steps)))
 	}
-	if st.VMRestartDate != "" {
+	if st.VMRestartDate != "" && !st.RecordUnread {
 		checks = append(checks, health.Info("router VM restart", "last on "+st.VMRestartDate))
 	}
 	if h.cfg.VMID != "" {

@@ -35,14 +35,15 @@ type hostState struct {
 	VMStartsToday   int             `json:"vm_starts_today"`
 	Router          hostRouter      `json:"router"`
 	Internet        health.Internet `json:"internet"`
-	LastAction      *hostAction     `json:"last_action"`  // from STATE_DIR/hostcheck.metrics (kept with METRICS_FILE); null when unknown
-	Actions         map[string]int  `json:"actions"`      // counts from the same file: host-reboot, vm-restart, vm-start, vm-resume
-	Heartbeat       *hostBeat       `json:"heartbeat"`    // null without HEARTBEAT_URL
-	Pause           *health.Until   `json:"pause"`        // maintenance mode (SPEC §16); null when none
-	HeldReboot      string          `json:"held_reboot"`  // the reason of a host reboot HOST_REBOOT_HOURS holds in this outage; "" none
-	HeldSOS         *hostHeldSOS    `json:"held_sos"`     // an SOS seen and not answered yet in this outage; null none
-	MisfireDate     string          `json:"misfire_date"` // the last day a host reboot misfired (【回退】); "" none
-	Notify          *hostNotify     `json:"notify"`       // null without NOTIFY_URL
+	LastAction      *hostAction     `json:"last_action"`   // from STATE_DIR/hostcheck.metrics (kept with METRICS_FILE); null when unknown
+	Actions         map[string]int  `json:"actions"`       // counts from the same file: host-reboot, vm-restart, vm-start, vm-resume
+	Heartbeat       *hostBeat       `json:"heartbeat"`     // null without HEARTBEAT_URL
+	Pause           *health.Until   `json:"pause"`         // maintenance mode (SPEC §16); null when none
+	HeldReboot      string          `json:"held_reboot"`   // the reason of a host reboot HOST_REBOOT_HOURS holds in this outage; "" none
+	HeldSOS         *hostHeldSOS    `json:"held_sos"`      // an SOS seen and not answered yet in this outage; null none
+	MisfireDate     string          `json:"misfire_date"`  // the last day a host reboot misfired (【回退】); "" none
+	RecordUnread    bool            `json:"record_unread"` // hostcheck.state is there but could not be read: its dates, counts and held SOS are not known (empty, 0, null)
+	Notify          *hostNotify     `json:"notify"`        // null without NOTIFY_URL
 }
 
 // hostNotify is what waits for NOTIFY_URL (SPEC §9): the queue in
@@ -156,6 +157,12 @@ func (h *host) statusState(st rescue.State, now time.Time, res probe.Result, up 
 		js.HeldSOS = &hostHeldSOS{SOS: h.SOS, Count: h.Count, Seen: h.Day}
 	}
 	_, js.HostRescue = rescue.HostRescueOutlook(st, now)
+	if st.RecordUnread {
+		// Load's stand-ins (today spent, one start left) are no dates
+		// the record holds.
+		js.RecordUnread, js.LastRebootDate, js.VMRestartDate = true, "", ""
+		st.VMStartDate = ""
+	}
 	if st.PauseUntil.After(now) {
 		js.Pause = health.NewUntil(st.PauseUntil, now)
 	}

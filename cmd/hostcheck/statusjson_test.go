@@ -122,11 +122,12 @@ func TestHostStatusJSON(t *testing.T) {
 		"actions":           map[string]any{"host-reboot": 1.0, "vm-restart": 2.0, "vm-resume": 0.0, "vm-start": 0.0},
 		"heartbeat": map[string]any{"host": "hc-ping.com", "every_seconds": 600.0, "last_sent": now.Add(-5 * time.Minute).Format(time.RFC3339),
 			"last_failed": false, "fail_pending": true},
-		"pause":        map[string]any{"until": now.Add(30 * time.Minute).Format(time.RFC3339), "left_seconds": 1800.0},
-		"held_reboot":  "SOS count=10",
-		"held_sos":     map[string]any{"sos": "count=10", "count": 10.0, "seen": "2026-12-06"},
-		"misfire_date": "2026-12-06",
-		"notify":       nil, // no NOTIFY_URL
+		"pause":         map[string]any{"until": now.Add(30 * time.Minute).Format(time.RFC3339), "left_seconds": 1800.0},
+		"held_reboot":   "SOS count=10",
+		"held_sos":      map[string]any{"sos": "count=10", "count": 10.0, "seen": "2026-12-06"},
+		"misfire_date":  "2026-12-06",
+		"record_unread": false,
+		"notify":        nil, // no NOTIFY_URL
 	}
 	for k, w := range want {
 		if !reflect.DeepEqual(st[k], w) {
@@ -354,5 +355,72 @@ func TestHostStatusNotify(t *testing.T) {
 				t.Errorf("status -json has no notifications check")
 			}
 		})
+	}
+}
+
+// TestHostStatusUnreadRecord: with hostcheck.state there but not read
+// (here STATE_DIR through a file: ENOTDIR, as EIO would), status told of
+// a host reboot and a VM restart "today" that Load made up to keep the
+// day spent, and its fix said to delete the file, which may hold today's
+// host rescue. Now the JSON says record_unread with those fields empty,
+// and the checklist says to check the disk.
+func TestHostStatusUnreadRecord(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "host.conf")
+	content := strings.Join([]string{"STATE_DIR=" + filepath.Join(file, "state"), "RUN_DIR=" + filepath.Join(dir, "run"), "PVE_MARK=" + filepath.Join(dir, "mark"),
+		"LOG_FILE=" + filepath.Join(dir, "host.log"), "SYSLOG=0", "CHECK_TARGETS=198.51.100.1", "OP_IP=10.99.0.1",
+		"SSH_KEY=" + filepath.Join(dir, "no-key"), "KNOWN_HOSTS=" + filepath.Join(dir, "known_hosts"), "VM_ID=100"}, "\n")
+	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	status := func(args ...string) string {
+		var out strings.Builder
+		stderr, err := os.Create(filepath.Join(dir, "stderr"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stderr.Close()
+		e := runenv.Env{Stdout: &out, Stderr: stderr, Now: func() time.Time { return now },
+			Probe: func(context.Context, probe.Config) probe.Result { return probe.Result{} },
+			Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+				// qm status --verbose of a stopped VM (qemu-server's
+				// PVE/CLI/qm.pm prints "key: value" lines); the rest answers
+				// nothing.
+				if strings.Contains(cmdline, "status 100") {
+					return command.Result{Cmd: cmdline, Stdout: "name: openwrt\nqmpstatus: stopped\nstatus: stopped\nvmid: 100\n"}
+				}
+				return command.Result{Cmd: cmdline}
+			},
+			Uptime: func() (time.Duration, error) { return time.Hour, nil }, BootID: func() (string, error) { return "boot-1", nil }}
+		_ = run(context.Background(), append([]string{"-config", conf, "status", "-crontab", filepath.Join(dir, "crontab")}, args...), e)
+		return out.String()
+	}
+	text := status()
+	if !strings.Contains(text, "state file") || !strings.Contains(text, "check the disk") || strings.Contains(text, "delete the file") {
+		t.Errorf("status of an unread record: want the state file line telling to check the disk, not to delete it:\n%s", text)
+	}
+	if strings.Contains(text, "router VM restart") {
+		t.Errorf("status tells of a VM restart the record may not hold:\n%s", text)
+	}
+	if !strings.Contains(text, "router VM starts today: not known (hostcheck.state could not be read): one start is left today") {
+		t.Errorf("status of an unread record: want the VM starts told as not known:\n%s", text)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(status("-json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	st := got["state"].(map[string]any)
+	for k, w := range map[string]any{"record_unread": true, "last_reboot_date": "", "vm_restart_date": "", "vm_starts_today": 0.0, "down_since": nil, "held_sos": nil} {
+		if !reflect.DeepEqual(st[k], w) {
+			t.Errorf("state.%s = %#v; want %#v", k, st[k], w)
+		}
+	}
+	if hr, _ := st["host_rescue"].(string); !strings.Contains(hr, "could not be read") {
+		t.Errorf("state.host_rescue = %q; want it said", hr)
 	}
 }

@@ -248,9 +248,14 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 	if st.VMStartDate == rescue.Today(now) {
 		starts = st.VMStarts
 	}
-	if rescue.VMStartsLeft(h.cfg, st, now) {
+	switch left := rescue.VMStartsLeft(h.cfg, st, now); {
+	case st.RecordUnread && left:
+		out = append(out, health.Info("router VM starts today", fmt.Sprintf("not known (%s could not be read): one start is left today, of VM_START_MAX %d", rescue.RecordFile, h.cfg.VMStartMax)))
+	case st.RecordUnread:
+		out = append(out, health.Info("router VM starts today", fmt.Sprintf("not known (%s could not be read): the one start left today was taken (RUN_DIR/%s)", rescue.RecordFile, rescue.UnreadFile)))
+	case left:
 		out = append(out, health.Info("router VM starts today", fmt.Sprintf("%d of VM_START_MAX %d", starts, h.cfg.VMStartMax)))
-	} else {
+	default:
 		out = append(out, health.Check{Name: "router VM starts today", Detail: fmt.Sprintf("%d of VM_START_MAX %d: spent, the next step is the host reboot", starts, h.cfg.VMStartMax),
 			Fix: "find why the VM does not start (qm start " + id + " by hand shows the error); the count renews at midnight"})
 	}

@@ -313,8 +313,9 @@ func (st State) recordEmpty() bool {
 // is reported at every run, and its repair rewrote an unchanged mark,
 // fsynced, every five minutes on the disk that fails. A directory where
 // the record goes, which no write could replace (every Save failed, and
-// with it every step, even a stopped VM's start), is moved aside as
-// hostcheck.state.damaged-N, never deleted, and the record written anew.
+// with it every step, even a stopped VM's start), is removed when empty,
+// else moved aside as hostcheck.state.damaged-TIME (state.ClearDamaged),
+// and the record written anew.
 func (s Store) Repair(st State, problems []error) error {
 	p := filepath.Join(s.StateDir, RecordFile)
 	old := State{HasMark: st.HasMark, Mark: st.Mark}
@@ -323,9 +324,12 @@ func (s Store) Repair(st State, problems []error) error {
 			old.HasMark, old.Mark = false, state.Mark{}
 		}
 		if ce := (*state.CorruptError)(nil); errors.As(e, &ce) && ce.Path == p && ce.Kind == "directory" {
-			aside := fmt.Sprintf("%s.damaged-%d", p, time.Now().UnixNano())
-			if err := os.Rename(p, aside); err != nil {
-				return fmt.Errorf("move the damaged %s aside: %w", p, err)
+			now := time.Now
+			if s.Now != nil {
+				now = s.Now
+			}
+			if _, err := state.ClearDamaged(p, p+".damaged-"+now().Format("20060102-150405")); err != nil {
+				return err
 			}
 		}
 	}
