@@ -151,7 +151,7 @@ type hostBeat struct {
 func (h *host) statusState(st rescue.State, now time.Time, res probe.Result, up bool, rs remote.RouterState, routerErr error) hostState {
 	js := hostState{StateDir: h.cfg.StateDir, LastRebootDate: st.LastReboot, DownSince: health.TimeOrNull(st.DownSince),
 		RouterDownSince: health.TimeOrNull(st.RouterDownSince), VMRestartDate: st.VMRestartDate,
-		Internet: health.Internet{Up: res.Up, Detail: res.Summary()}, HeldReboot: st.HeldReboot,
+		Internet: health.Internet{Up: up, Detail: res.Summary()}, HeldReboot: st.HeldReboot,
 		MisfireDate: st.MisfireDate}
 	if h := st.HeldSOS; h.SOS != "" {
 		js.HeldSOS = &hostHeldSOS{SOS: h.SOS, Count: h.Count, Seen: h.Day}
@@ -171,6 +171,11 @@ func (h *host) statusState(st rescue.State, now time.Time, res probe.Result, up 
 		if st.Mark.Dated && !st.Mark.Time.IsZero() {
 			js.Mark.Time = health.TimeOrNull(st.Mark.Time)
 		}
+	}
+	if res.Up && !up {
+		// The IP targets answer, the router's DNS does not: down for the
+		// family, as in outage_seconds and netrescue_internet_up.
+		js.Internet.Detail += "; DNS via the router failed"
 	}
 	if !up && !st.DownSince.IsZero() && now.After(st.DownSince) {
 		js.OutageSeconds = int64(now.Sub(st.DownSince) / time.Second)

@@ -220,6 +220,11 @@ func TestHostStatusDNSFault(t *testing.T) {
 	if v := got["state"].(map[string]any)["outage_seconds"]; v != 2400.0 {
 		t.Errorf("state.outage_seconds = %v during a DNS fault; want 2400", v)
 	}
+	// internet.up agrees with outage_seconds and netrescue_internet_up: a
+	// DNS fault is down for the family (it said up, beside an outage).
+	if in, _ := got["state"].(map[string]any)["internet"].(map[string]any); in["up"] != false || !strings.Contains(fmt.Sprint(in["detail"]), "DNS via the router failed") {
+		t.Errorf("state.internet = %v during a DNS fault; want up false, the DNS failure said", in)
+	}
 	found := false
 	for _, c := range got["checks"].([]any) {
 		m := c.(map[string]any)
