@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/notify"
 	"github.com/pve-op/network-rescue/internal/rescue"
 )
@@ -45,6 +46,38 @@ func TestNotifyStepVM(t *testing.T) {
 				t.Errorf("message %q does not name VM 100", msgs[0].Text)
 			}
 		})
+	}
+}
+
+// TestNotifyVMStartFailed: a qm start or resume that fails is told to
+// the owner after the "being started" message queued before it, and one
+// that works adds nothing.
+func TestNotifyVMStartFailed(t *testing.T) {
+	for _, verb := range []string{"start", "resume"} {
+		h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+			if strings.Contains(cmdline, " "+verb+" ") {
+				return command.Result{Cmd: cmdline, Err: errors.New("exit status 2"), Stderr: "start failed: QEMU exited with code 1"}
+			}
+			return command.Result{Cmd: cmdline}
+		})
+		h.cfg.StateDir, h.cfg.NotifyURL = t.TempDir(), "http://127.0.0.1:9/push"
+		if verb == "start" {
+			h.vmStart(context.Background())
+		} else {
+			h.vmResume(context.Background())
+		}
+		msgs, err := h.queue().Load()
+		if err != nil || len(msgs) != 1 || msgs[0].Event != "vm-"+verb || !strings.Contains(msgs[0].Text, "未能运行") || !strings.Contains(msgs[0].Text, "100") {
+			t.Errorf("qm %s failed: queue %+v, %v; want one message saying VM 100 does not run", verb, msgs, err)
+		}
+	}
+	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		return command.Result{Cmd: cmdline, Stdout: "qmpstatus: running\nstatus: running\n"}
+	})
+	h.cfg.StateDir, h.cfg.NotifyURL = t.TempDir(), "http://127.0.0.1:9/push"
+	h.vmStart(context.Background())
+	if msgs, _ := h.queue().Load(); len(msgs) != 0 {
+		t.Errorf("qm start worked: queue %+v; want nothing more", msgs)
 	}
 }
 

@@ -83,15 +83,20 @@ func (h *host) agentPing(ctx context.Context) (qm.Ping, string) {
 
 // vmStart starts a router VM found stopped (rule 1) and confirms it runs.
 func (h *host) vmStart(ctx context.Context) {
-	if h.vmCmd(ctx, "start", VMCmdTimeout) {
-		h.vmConfirm(ctx, "running", VMStartConfirm)
-	}
+	h.vmRun(ctx, "start")
 }
 
 // vmResume resumes a paused router VM (rule 2) and confirms it runs.
 func (h *host) vmResume(ctx context.Context) {
-	if h.vmCmd(ctx, "resume", VMCmdTimeout) {
-		h.vmConfirm(ctx, "running", VMStartConfirm)
+	h.vmRun(ctx, "resume")
+}
+
+// vmRun runs qm start or resume and confirms the VM runs; when it does not,
+// the owner hears of it too: the message queued before the step said the
+// VM was being started (SPEC §9).
+func (h *host) vmRun(ctx context.Context, verb string) {
+	if !h.vmCmd(ctx, verb, VMCmdTimeout) || !h.vmConfirm(ctx, "running", VMStartConfirm) {
+		h.notify("vm-"+verb, fmt.Sprintf("OpenWrt 虚拟机 %s 未能运行 (qm %s 失败或未进入运行状态)，详见日志。", h.cfg.VMID, verb), false)
 	}
 }
 
@@ -118,9 +123,7 @@ func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) (stopped bo
 	if !h.vmConfirm(ctx, "stopped", h.cfg.VMStopTimeout+vmStopGrace) {
 		return false // logged; a VM still running cannot be started
 	}
-	if h.vmCmd(ctx, "start", VMCmdTimeout) {
-		h.vmConfirm(ctx, "running", VMStartConfirm)
-	}
+	h.vmRun(ctx, "start")
 	return true
 }
 

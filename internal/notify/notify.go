@@ -25,14 +25,22 @@ import (
 // QueueFile in STATE_DIR holds messages not sent yet.
 const QueueFile = "notify.queue"
 
-// MaxQueued bounds the queue: the oldest messages are dropped beyond it.
+// MaxQueued bounds the queue. Beyond it the first message (how the
+// outage began) and the newest are kept, with one line between them
+// saying how many were dropped: a week's outage dropped its first day's
+// reboot without a word.
 const MaxQueued = 20
+
+// Dropped is the Event of the line that counts the messages dropped.
+const Dropped = "dropped"
 
 // Message is one thing the owner should hear about.
 type Message struct {
 	Time  time.Time `json:"time"`
 	Event string    `json:"event"` // sos, host-reboot, vm-restart, vm-start, vm-resume, assist, misfire, recovery
 	Text  string    `json:"text"`
+	// Count is how many messages a Dropped line stands for.
+	Count int `json:"count,omitempty"`
 }
 
 // Queue is the file of messages waiting for the internet.
@@ -77,7 +85,14 @@ func (q Queue) Add(m Message) error {
 	}
 	msgs = append(msgs, m)
 	if len(msgs) > MaxQueued {
-		msgs = msgs[len(msgs)-MaxQueued:]
+		first, rest, n := msgs[0], msgs[1:], 0
+		if rest[0].Event == Dropped {
+			n, rest = rest[0].Count, rest[1:]
+		}
+		cut := len(rest) - (MaxQueued - 2)
+		n += cut
+		line := Message{Time: rest[cut-1].Time, Event: Dropped, Count: n, Text: fmt.Sprintf("(队列已满：此处省略了 %d 条通知，详见日志。)", n)}
+		msgs = append([]Message{first, line}, rest[cut:]...)
 	}
 	var b bytes.Buffer
 	for _, m := range msgs {

@@ -24,9 +24,12 @@ func TestQueueBoundedAndTolerant(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Beyond MaxQueued: the first (how the outage began), a line counting
+	// what was dropped, the newest.
 	msgs, err := q.Load()
-	if err != nil || len(msgs) != MaxQueued || len(msgs[0].Text) != 6 {
-		t.Fatalf("Load = %d messages (first %q), %v; want the newest %d", len(msgs), msgs[0].Text, err, MaxQueued)
+	if err != nil || len(msgs) != MaxQueued || len(msgs[0].Text) != 1 || msgs[1].Event != Dropped || msgs[1].Count != 6 ||
+		!strings.Contains(msgs[1].Text, "省略了 6 条通知") || len(msgs[2].Text) != 8 || len(msgs[MaxQueued-1].Text) != MaxQueued+5 {
+		t.Fatalf("Load = %d messages (%+v), %v; want the first, 6 dropped, the newest %d", len(msgs), msgs, err, MaxQueued-2)
 	}
 	// A damaged line (power cut in an older version, a hand edit) is skipped.
 	b, _ := os.ReadFile(q.Path)
