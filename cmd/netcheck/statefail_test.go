@@ -212,15 +212,26 @@ for d in state run; do dd if=/dev/zero of="$1/$d/filler" bs=4k 2>/dev/null || :;
 // fails (EBUSY) while the files beside it are written. The seventh reboot
 // is the first with a cooling to write (COOLING_FREE_REBOOTS=6: SPEC §2).
 func TestL3HalfWrittenPutBack(t *testing.T) {
-	for _, tt := range []struct{ lost, env, via string }{
-		{"net_cooling_ts", "NRS_L3_COOLING_LOST", "cron"},
-		{"net_rb_count", "NRS_L3_COUNT_LOST", "cron"},
-		{"net_cooling_ts", "NRS_ASSIST_COOLING_LOST", "assist"},
+	for _, tt := range []struct{ lost, env, via, outage string }{
+		{"net_cooling_ts", "NRS_L3_COOLING_LOST", "cron", ""},
+		{"net_rb_count", "NRS_L3_COUNT_LOST", "cron", ""},
+		{"net_cooling_ts", "NRS_ASSIST_COOLING_LOST", "assist", ""},
+		// An outage whose start a clock set back put in the future
+		// (2030): the hand-over's hook hears 0 seconds, never a negative
+		// (the ladder restarts such an outage now, internal/ladder's
+		// decider.run; run.go's clamp is a second guard).
+		{"net_cooling_ts", "NRS_L3_FUTURE_OUTAGE", "cron", "since=1893456000\nlast_action=L2\nup_since=\nisp=\nassist_day=\nassists=0\n"},
 	} {
-		t.Run(tt.via+"/"+tt.lost, func(t *testing.T) {
+		name := tt.via + "/" + tt.lost
+		if tt.outage != "" {
+			name = "outage_ahead/" + tt.lost // no run pattern of another row matches it
+		}
+		t.Run(name, func(t *testing.T) {
 			script := `mkdir -p "$1/state"
 printf '6\n' > "$1/state/net_rb_count"
 printf '1000\n' > "$1/state/net_cooling_ts"
+printf '` + tt.outage + `' > "$1/state/net_outage"
+[ -s "$1/state/net_outage" ] || rm "$1/state/net_outage"
 mount --bind "$1/state/` + tt.lost + `" "$1/state/` + tt.lost + `"`
 			dir, child := testlab.InMountNS(t, tt.env, script, func(dir string) {
 				writeConf(t, dir, "L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1", "L3_CMD=/bin/echo L3", "ON_EVENT_CMD=/bin/true")
@@ -234,7 +245,7 @@ mount --bind "$1/state/` + tt.lost + `" "$1/state/` + tt.lost + `"`
 			for i := 1; i <= 3; i++ {
 				e := fakeEnv(t, &ran)
 				e.ExecEnv = func(_ context.Context, cmdline string, _ time.Duration, env []string) command.Result {
-					events = append(events, env[0]) // NETRESCUE_EVENT=…
+					events = append(events, strings.Join(env, " ")) // NETRESCUE_EVENT=… NETRESCUE_OUTAGE_SECONDS=…
 					return command.Result{Cmd: cmdline}
 				}
 				if tt.via == "assist" {
@@ -280,8 +291,16 @@ mount --bind "$1/state/` + tt.lost + `" "$1/state/` + tt.lost + `"`
 				t.Errorf("no 【SOS】 line for the hand-over:\n%s", b)
 			}
 			// SPEC §16: ON_EVENT_CMD hears the hand-over like any SOS, once.
-			if got := strings.Join(events, " "); !strings.Contains(got, "NETRESCUE_EVENT=sos") || strings.Count(got, "=sos") != 1 {
+			if got := strings.Join(events, " "); !strings.Contains(got, "NETRESCUE_EVENT=sos") || strings.Count(got, "NETRESCUE_EVENT=sos") != 1 {
 				t.Errorf("ON_EVENT_CMD events %q; want one sos", got)
+			}
+			for _, ev := range events {
+				if strings.Contains(ev, "NETRESCUE_EVENT=sos") && strings.Contains(ev, "NETRESCUE_OUTAGE_SECONDS=-") {
+					t.Errorf("the hand-over's hook heard a negative outage: %q", ev)
+				}
+				if tt.outage != "" && strings.Contains(ev, "NETRESCUE_EVENT=sos") && !strings.Contains(ev, "NETRESCUE_OUTAGE_SECONDS=0") {
+					t.Errorf("an outage starting in 2030: the hand-over's hook heard %q; want 0 seconds", ev)
+				}
 			}
 			// Under SOS the ladder stops: one L3 decided and withheld, not one a minute.
 			if n := strings.Count(string(b), "【L3-动作】"); n != 1 {
