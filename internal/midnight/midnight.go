@@ -147,6 +147,13 @@ func ResetHost(ctx context.Context, log *slog.Logger, cfg config.Config, loc *ti
 		store = store.DryRun()
 	}
 	if force {
+		// Forget rewrites a damaged record with its safe values (a VM
+		// restart dated the day it was written): said, as a run says it.
+		if _, problems := store.Load(loc); len(problems) > 0 {
+			for _, p := range problems {
+				log.ErrorContext(ctx, prefix+"【严重错误】状态文件损坏，按安全值处理并重写", "err", p)
+			}
+		}
 		changed, err := store.Forget(loc)
 		if err != nil {
 			log.ErrorContext(ctx, prefix+"【严重错误】零点重置失败", "err", err)

@@ -2,7 +2,6 @@ package midnight
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -260,8 +259,13 @@ func TestForceDamagedStarts(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(cfg.StateDir, rescue.RecordFile), []byte(rec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := ResetHost(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), cfg, time.UTC, "", true); err != nil {
+	var log strings.Builder
+	if err := ResetHost(context.Background(), slog.New(slog.NewTextHandler(&log, nil)), cfg, time.UTC, "", true); err != nil {
 		t.Fatalf("ResetHost = %v", err)
+	}
+	// The rewrite of the damage is said, as a cron run says it.
+	if !strings.Contains(log.String(), "【严重错误】状态文件损坏") || !strings.Contains(log.String(), "vm_starts") {
+		t.Errorf("-force rewrote a damaged record without a word:\n%s", log.String())
 	}
 	st, problems := rescue.Store{Mark: cfg.PVEMark, StateDir: cfg.StateDir, VMStartMax: cfg.VMStartMax}.Load(time.UTC)
 	day := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
