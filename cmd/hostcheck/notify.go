@@ -103,7 +103,7 @@ func (h *host) flushNotifications(ctx context.Context, obs rescue.Obs) {
 	failing := filepath.Join(cli.RunDir(h.cfg.RunDir), NotifyFailingFile)
 	if err := notify.Send(sctx, webClient(), h.cfg.NotifyURL, msgs, h.loc); err != nil {
 		// The URL holds the secret: the error names the service only.
-		msg := strings.ReplaceAll(err.Error(), h.cfg.NotifyURL, "NOTIFY_URL")
+		msg := notify.Redact(err.Error(), h.cfg.NotifyURL)
 		kind := failureKind(msg)
 		if said, rerr := state.ReadBounded(failing, 4096); rerr == nil && string(said) == kind+"\n" {
 			// Said already: a revoked token must not log a WARN every

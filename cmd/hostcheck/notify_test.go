@@ -81,6 +81,37 @@ func TestNotifyVMStartFailed(t *testing.T) {
 	}
 }
 
+// TestNotifyFailureRedacted: a service whose reason phrase echoes the
+// secret (an ntfy-like "no such topic pve-x9k", whose words are all short)
+// does not put it in the log or in status (notify.Redact).
+func TestNotifyFailureRedacted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		buf.WriteString("HTTP/1.1 403 no such topic pve-x9k\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		buf.Flush()
+	}))
+	defer srv.Close()
+	t.Setenv("HTTP_PROXY", "")
+	t.Setenv("http_proxy", "")
+	var log bytes.Buffer
+	h := testHost(t, nil)
+	h.log = slog.New(slog.NewTextHandler(&log, nil))
+	h.cfg.StateDir, h.cfg.RunDir, h.cfg.NotifyURL = t.TempDir(), t.TempDir(), srv.URL+"/pve-x9k"
+	h.notify("sos", "OpenWrt 发出 SOS：count=10", false)
+	h.flushNotifications(context.Background(), rescue.Obs{Now: testNow, NetKnown: true, NetUp: true})
+	if !strings.Contains(log.String(), "【通知】发送失败") || !strings.Contains(log.String(), "403") || strings.Contains(log.String(), "x9k") {
+		t.Errorf("want the failure logged with its status and without the topic:\n%s", log.String())
+	}
+	v, err := h.notifyView()
+	if err != nil || v.Failing == "" || strings.Contains(v.Failing, "x9k") {
+		t.Errorf("status's failure %q, %v; want it said without the topic", v.Failing, err)
+	}
+}
+
 // TestNotifyDNSFault: while the router's DNS fails and the IP targets
 // answer, the family has no internet (SPEC §14), so no run of the fault
 // queues "互联网已恢复" (it left every five minutes before); the LAN-side

@@ -156,12 +156,32 @@ func Redact(text, raw string) string {
 	if err != nil {
 		return text
 	}
+	// Whole pieces first, as written and percent-decoded: a path segment,
+	// a query value, the user and password, the fragment ("pve-x9k", whose
+	// words are all short).
+	pieces := append(strings.Split(u.EscapedPath(), "/"), strings.Split(u.Path, "/")...)
+	pieces = append(pieces, u.User.Username(), u.Fragment, u.EscapedFragment())
+	if pw, ok := u.User.Password(); ok {
+		pieces = append(pieces, pw)
+	}
+	for _, vs := range u.Query() {
+		pieces = append(pieces, vs...)
+	}
+	for _, kv := range strings.Split(u.RawQuery, "&") {
+		_, v, _ := strings.Cut(kv, "=")
+		pieces = append(pieces, v)
+	}
+	for _, p := range pieces {
+		if len(p) >= 3 {
+			text = strings.ReplaceAll(text, p, "***")
+		}
+	}
 	word := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
 	keep := map[string]bool{}
 	for _, w := range strings.FieldsFunc(u.Scheme+" "+u.Host, word) {
 		keep[w] = true
 	}
-	for _, w := range strings.FieldsFunc(raw, word) {
+	for _, w := range strings.FieldsFunc(raw+" "+u.Path, word) {
 		if len(w) >= 4 && !keep[w] {
 			text = strings.ReplaceAll(text, w, "***")
 		}

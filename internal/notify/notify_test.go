@@ -128,6 +128,11 @@ func TestRedact(t *testing.T) {
 		{"https://api.telegram.org/bot123:TGTOKEN/sendMessage?chat_id=98765", []string{"TGTOKEN", "98765"}},
 		{"https://ntfy.sh/mytopic-x", []string{"mytopic-x"}},
 		{"https://user:PASSWD@hooks.example.net/h/HOOKID?sig=SIGVAL#FRAG", []string{"PASSWD", "user", "HOOKID", "SIGVAL", "FRAG"}},
+		// Secrets whose words are all short, and one percent-encoded in
+		// the URL, shown decoded by the failure.
+		{"https://ntfy.sh/pve-x9k", []string{"pve-x9k"}},
+		{"https://hooks.example.net/AbC-dEf_gHi", []string{"AbC-dEf_gHi"}},
+		{"https://ntfy.sh/%6Dy%74opic99", []string{"mytopic99"}},
 	} {
 		u, _ := url.Parse(tc.raw)
 		text := "dial " + tc.raw + " failed: " + strings.Join(tc.secrets, ", ") + ": connection refused"
