@@ -312,8 +312,9 @@ func (st State) recordEmpty() bool {
 // The mark is rewritten only when a problem names it: an unread record
 // is reported at every run, and its repair rewrote an unchanged mark,
 // fsynced, every five minutes on the disk that fails. A directory where
-// the record goes, which no write could replace (every Save failed, and
-// with it every step, even a stopped VM's start), is removed when empty,
+// the record, the mark or the pause goes, which no write could replace
+// (every Save failed, and with it every step, even a stopped VM's start),
+// is removed when empty,
 // else moved aside as hostcheck.state.damaged-TIME (state.ClearDamaged),
 // and the record written anew.
 func (s Store) Repair(st State, problems []error) error {
@@ -323,12 +324,12 @@ func (s Store) Repair(st State, problems []error) error {
 		if names(e, s.Mark) {
 			old.HasMark, old.Mark = false, state.Mark{}
 		}
-		if ce := (*state.CorruptError)(nil); errors.As(e, &ce) && ce.Path == p && ce.Kind == "directory" {
+		if ce := (*state.CorruptError)(nil); errors.As(e, &ce) && ce.Kind == "directory" && (ce.Path == p || ce.Path == s.Mark || ce.Path == filepath.Join(s.StateDir, pause.File)) {
 			now := time.Now
 			if s.Now != nil {
 				now = s.Now
 			}
-			if _, err := state.ClearDamaged(p, p+".damaged-"+now().Format("20060102-150405")); err != nil {
+			if _, err := state.ClearDamaged(ce.Path, ce.Path+".damaged-"+now().Format("20060102-150405")); err != nil {
 				return err
 			}
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/pause"
 	"github.com/pve-op/network-rescue/internal/qm"
 	"github.com/pve-op/network-rescue/state"
 )
@@ -1131,45 +1132,50 @@ func TestUnreadRecord(t *testing.T) {
 	}
 }
 
-// TestRecordDirectory: a directory where hostcheck.state goes, which no
-// write replaces, is moved aside (never deleted) by the repair, so that
-// the record can be saved again: every Save failed, and with it every
-// step, even a stopped VM's start (SPEC §13 rule 4).
+// TestRecordDirectory: a directory where hostcheck.state, the mark or
+// the pause goes, which no write replaces, is moved aside (never deleted)
+// by the repair, so that the state can be saved again: every Save failed,
+// and with it every step, even a stopped VM's start (SPEC §13 rule 4).
 func TestRecordDirectory(t *testing.T) {
 	cfg := config.Default(config.Host)
 	cfg.VMID = "100"
-	dir := t.TempDir()
-	rec := filepath.Join(dir, RecordFile)
-	if err := os.MkdirAll(filepath.Join(rec, "kept"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(rec, t0, t0); err != nil {
-		t.Fatal(err)
-	}
-	store := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, Now: func() time.Time { return t0 }, VMStartMax: 3}
-	st, problems := store.Load(cst)
-	if len(problems) == 0 || st.LastReboot != Today(t0) {
-		t.Fatalf("a directory record: problems %v, last reboot %q; want the damage told, the day spent", problems, st.LastReboot)
-	}
-	if err := store.Repair(st, problems); err != nil {
-		t.Fatalf("repair: %v", err)
-	}
-	aside, _ := filepath.Glob(rec + ".damaged-*")
-	if len(aside) != 1 {
-		t.Fatalf("moved aside: %q; want one", aside)
-	}
-	if _, err := os.Stat(filepath.Join(aside[0], "kept")); err != nil {
-		t.Errorf("what the directory held was lost: %v", err)
-	}
-	st, problems = store.Load(cst)
-	if len(problems) != 0 || st.LastReboot != Today(t0) {
-		t.Errorf("after the repair: problems %v, last reboot %q; want none, the day still spent", problems, st.LastReboot)
-	}
-	s := Decide(cfg, st, full(func(o *Obs) { o.VM = VMStatus{Status: "stopped"} }))
-	if s.Action != VMStart {
-		t.Fatalf("VM stopped: action %v (%s); want its start", s.Action, msgs(s))
-	}
-	if err := store.Save(st, s.Next); err != nil {
-		t.Errorf("save before the start: %v; want it saved", err)
+	for _, name := range []string{RecordFile, "mark", pause.File} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, name)
+			if err := os.MkdirAll(filepath.Join(p, "kept"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			day := t0.Add(-24 * time.Hour) // yesterday's: a stale mark, a record of a spent yesterday
+			if err := os.Chtimes(p, day, day); err != nil {
+				t.Fatal(err)
+			}
+			store := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, Now: func() time.Time { return t0 }, VMStartMax: 3}
+			st, problems := store.Load(cst)
+			if len(problems) == 0 {
+				t.Fatalf("a directory at %s: no problem reported", name)
+			}
+			if err := store.Repair(st, problems); err != nil {
+				t.Fatalf("repair: %v", err)
+			}
+			aside, _ := filepath.Glob(p + ".damaged-*")
+			if len(aside) != 1 {
+				t.Fatalf("moved aside: %q; want one", aside)
+			}
+			if _, err := os.Stat(filepath.Join(aside[0], "kept")); err != nil {
+				t.Errorf("what the directory held was lost: %v", err)
+			}
+			st, problems = store.Load(cst)
+			if len(problems) != 0 {
+				t.Errorf("after the repair: problems %v; want none", problems)
+			}
+			s := Decide(cfg, st, full(func(o *Obs) { o.VM = VMStatus{Status: "stopped"} }))
+			if s.Action != VMStart {
+				t.Fatalf("VM stopped: action %v (%s); want its start", s.Action, msgs(s))
+			}
+			if err := store.Save(st, s.Next); err != nil {
+				t.Errorf("save before the start: %v; want it saved (every step failed on it)", err)
+			}
+		})
 	}
 }
