@@ -415,6 +415,16 @@ func TestHostStatusUnreadRecord(t *testing.T) {
 	if !strings.Contains(text, "router VM starts today: not known (hostcheck.state could not be read): one start is left today") {
 		t.Errorf("status of an unread record: want the VM starts told as not known:\n%s", text)
 	}
+	// With VM_START_MAX=0 no start is allowed, none was taken.
+	if err := os.WriteFile(conf, []byte(content+"\nVM_START_MAX=0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if text := status(); !strings.Contains(text, "router VM starts today: 0 of VM_START_MAX 0: spent") || strings.Contains(text, "was taken") {
+		t.Errorf("status of an unread record, VM_START_MAX=0: want 0 of 0, no start said taken:\n%s", text)
+	}
+	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var got map[string]any
 	if err := json.Unmarshal([]byte(status("-json")), &got); err != nil {
 		t.Fatal(err)

@@ -248,14 +248,14 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 		}
 	}
 	starts := 0
-	if st.VMStartDate == rescue.Today(now) {
+	if st.VMStartDate == rescue.Today(now) && !st.RecordUnread {
 		starts = st.VMStarts
 	}
 	switch left := rescue.VMStartsLeft(h.cfg, st, now); {
-	case st.RecordUnread && left:
+	case st.RecordUnread && h.cfg.VMStartMax > 0 && left:
 		out = append(out, health.Info("router VM starts today", fmt.Sprintf("not known (%s could not be read): one start is left today, of VM_START_MAX %d", rescue.RecordFile, h.cfg.VMStartMax)))
-	case st.RecordUnread:
-		out = append(out, health.Info("router VM starts today", fmt.Sprintf("not known (%s could not be read): the one start left today was taken (RUN_DIR/%s)", rescue.RecordFile, rescue.UnreadFile)))
+	case st.RecordUnread && h.cfg.VMStartMax > 0:
+		out = append(out, health.Info("router VM starts today", fmt.Sprintf("not known (%s could not be read): the one start left today was taken (%s)", rescue.RecordFile, rescue.UnreadFile)))
 	case left:
 		out = append(out, health.Info("router VM starts today", fmt.Sprintf("%d of VM_START_MAX %d", starts, h.cfg.VMStartMax)))
 	default:

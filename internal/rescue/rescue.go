@@ -380,12 +380,12 @@ func (d *decider) log(level slog.Level, msg string, attrs ...slog.Attr) {
 func (d *decider) run() {
 	n := &d.step.Next
 	now := d.o.Now
-	if n.RecordUnread && n.LastReboot != Today(now) {
+	if n.RecordUnread {
 		// Load dated the unread day by its clock, before this run's
 		// (a read at 23:59:59, a run at 00:00): the day spent is the
 		// run's, or nothing recorded a cold restart taken today.
 		n.LastReboot, n.VMRestartDate = Today(now), Today(now)
-		n.VMStartDate, n.VMStarts = Today(now), max(d.cfg.VMStartMax-1, 0)
+		unreadDayStarts(n, Today(now), max(d.cfg.VMStartMax-1, 0))
 	}
 	// Step 1: the mark, and the day of the last reboot. A date that is
 	// absurd was logged and now reads today: the run says so and stops.

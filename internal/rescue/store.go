@@ -27,17 +27,21 @@ type Store struct {
 	// reads as one start left that day (0: as the limit spent).
 	VMStartMax int
 	// RunDir (RUN_DIR) keeps the day's VM starts while the record cannot
-	// be read (UnreadFile); "" keeps them nowhere.
+	// be read (UnreadFile), beside STATE_DIR's copy; "" keeps them in
+	// STATE_DIR alone.
 	RunDir string
 	// readRecord is state.ReadRecord (when nil); tests fail it as a disk
 	// does.
 	readRecord func(path string) (state.Record, bool, error)
 }
 
-// UnreadFile in RUN_DIR counts the VM starts of a day on which
-// hostcheck.state could not be read, and so could not count them: without
-// it, every run of that day found one start left and started a stopped VM
-// again. RUN_DIR (a tmpfs) is written where the disk of STATE_DIR fails.
+// UnreadFile, in STATE_DIR and in RUN_DIR, counts the VM starts of the
+// days (two, as the record keeps them, for a clock that steps back and
+// forth) on which hostcheck.state could not be read, and so could not
+// count them: without it, every run of such a day found one start left
+// and started a stopped VM again. Both are written, either may fail: the
+// disk of STATE_DIR may be the one that fails, and RUN_DIR (a tmpfs) is
+// emptied by every reboot. Both are read, the larger count kept.
 const UnreadFile = "hostcheck.unread"
 
 // damagedStarts is the count a damaged record's VM starts read as: one
@@ -112,7 +116,8 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		}
 		day := unreadDay(now().In(loc))
 		st.VMRestartDate, st.LastReboot = day, day
-		st.VMStartDate, st.VMStarts = day, max(s.damagedStarts(), s.unreadStarts(day))
+		s.unreadStarts(&st)
+		unreadDayStarts(&st, day, s.damagedStarts())
 		st.RecordUnread = true
 	}
 	// A cold restart whose qm stop failed (SPEC §13): optional; damaged
@@ -226,13 +231,27 @@ func (s Store) Save(old, next State) error {
 		// restart, the outage's start, a held SOS). The mark and the pause
 		// above are written, and the day's VM starts in RUN_DIR, so that
 		// VM_START_MAX holds through the runs that cannot read it.
-		if s.RunDir == "" || next.VMStartDate == "" || old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts {
+		if next.VMStartDate == "" || old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
+			old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev {
 			return nil
 		}
-		if err := os.MkdirAll(s.RunDir, 0o700); err != nil {
-			return fmt.Errorf("run dir: %w", err)
+		rec := state.Record{"day": next.VMStartDate, "vm_starts": strconv.Itoa(next.VMStarts),
+			"prev_day": next.VMStartPrevDate, "prev_starts": strconv.Itoa(next.VMStartsPrev)}
+		var errs []error
+		for _, dir := range []string{s.StateDir, s.RunDir} {
+			if dir == "" {
+				continue
+			}
+			err := os.MkdirAll(dir, 0o700)
+			if err == nil {
+				err = state.WriteRecord(filepath.Join(dir, UnreadFile), rec)
+			}
+			if err == nil {
+				return nil // one is enough: the larger count is read
+			}
+			errs = append(errs, err)
 		}
-		return state.WriteRecord(filepath.Join(s.RunDir, UnreadFile), state.Record{"day": next.VMStartDate, "vm_starts": strconv.Itoa(next.VMStarts)})
+		return fmt.Errorf("keep the VM starts of a day %s cannot count: %w", RecordFile, errors.Join(errs...))
 	}
 	if old.DownSince.Equal(next.DownSince) && old.RouterDownSince.Equal(next.RouterDownSince) &&
 		old.VMRestartDate == next.VMRestartDate && old.LastReboot == next.LastReboot &&
@@ -280,19 +299,56 @@ func (s Store) Save(old, next State) error {
 // log told of dates the record does not hold.
 func unreadDay(now time.Time) string { return now.Format(state.DateLayout) }
 
-// unreadStarts is the count of day's VM starts that runs unable to read
-// the record kept in RUN_DIR (Save); 0 when none (or damaged: the
-// record's one start left stands).
-func (s Store) unreadStarts(day string) int {
-	if s.RunDir == "" {
-		return 0
+// unreadStarts puts in st the VM starts that runs unable to read the
+// record kept (UnreadFile, in STATE_DIR and RUN_DIR): the two latest days
+// either remembers, the larger count of each. A damaged file counts for
+// nothing (the record's one start left stands).
+func (s Store) unreadStarts(st *State) {
+	days := map[string]int{}
+	for _, dir := range []string{s.StateDir, s.RunDir} {
+		if dir == "" {
+			continue
+		}
+		r, _, err := state.ReadRecord(filepath.Join(dir, UnreadFile))
+		if err != nil {
+			continue
+		}
+		for _, k := range [][2]string{{"day", "vm_starts"}, {"prev_day", "prev_starts"}} {
+			d, derr := time.Parse(state.DateLayout, r[k[0]])
+			n, nerr := strconv.Atoi(r[k[1]])
+			if derr == nil && nerr == nil && n >= 0 {
+				day := d.Format(state.DateLayout)
+				days[day] = max(days[day], n)
+			}
+		}
 	}
-	r, _, err := state.ReadRecord(filepath.Join(s.RunDir, UnreadFile))
-	n, cerr := strconv.Atoi(r["vm_starts"])
-	if err != nil || cerr != nil || r["day"] != day {
-		return 0
+	st.VMStartDate, st.VMStarts, st.VMStartPrevDate, st.VMStartsPrev = "", 0, "", 0
+	for d, n := range days {
+		switch {
+		case d > st.VMStartDate:
+			st.VMStartPrevDate, st.VMStartsPrev = st.VMStartDate, st.VMStarts
+			st.VMStartDate, st.VMStarts = d, n
+		case d > st.VMStartPrevDate:
+			st.VMStartPrevDate, st.VMStartsPrev = d, n
+		}
 	}
-	return n
+}
+
+// unreadDayStarts makes today the first of st's two VM start days, for a
+// record that could not be read, keeping the other: its count is what
+// the runs unable to read it kept, and at least floor (all but one of
+// VM_START_MAX: the damage leaves one start). Load calls it with the
+// store's clock, Decide with the run's.
+func unreadDayStarts(st *State, today string, floor int) {
+	switch today {
+	case st.VMStartDate:
+	case st.VMStartPrevDate:
+		st.VMStartDate, st.VMStarts, st.VMStartPrevDate, st.VMStartsPrev = today, st.VMStartsPrev, st.VMStartDate, st.VMStarts
+	default:
+		st.VMStartPrevDate, st.VMStartsPrev = st.VMStartDate, st.VMStarts
+		st.VMStartDate, st.VMStarts = today, 0
+	}
+	st.VMStarts = max(st.VMStarts, floor)
 }
 
 // recordEmpty reports a state whose record holds nothing: no file.
@@ -320,6 +376,10 @@ func (st State) recordEmpty() bool {
 func (s Store) Repair(st State, problems []error) error {
 	p := filepath.Join(s.StateDir, RecordFile)
 	old := State{HasMark: st.HasMark, Mark: st.Mark}
+	if st.RecordUnread {
+		// Nothing of the VM starts to repair: kept as Load read them.
+		old.VMStartDate, old.VMStarts, old.VMStartPrevDate, old.VMStartsPrev = st.VMStartDate, st.VMStarts, st.VMStartPrevDate, st.VMStartsPrev
+	}
 	for _, e := range problems {
 		if names(e, s.Mark) {
 			old.HasMark, old.Mark = false, state.Mark{}

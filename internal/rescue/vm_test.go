@@ -1092,6 +1092,74 @@ func TestUnreadRecord(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, RecordFile)); err != nil || string(b) != "vm_start_date=2026-11-25\nvm_starts=3\n" {
 		t.Errorf("the unread record was changed: %q, %v", b, err)
 	}
+	// A reboot empties RUN_DIR: STATE_DIR's copy still holds the start
+	// (it was one start more after every reboot).
+	if err := os.RemoveAll(run); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		now := t0.Add(time.Hour + time.Duration(i)*5*time.Minute)
+		store := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, RunDir: run, Now: func() time.Time { return now }, VMStartMax: 3, readRecord: eio}
+		st, problems := store.Load(cst)
+		_ = store.Repair(st, problems)
+		s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.VM = now, VMStatus{Status: "stopped"} }))
+		if err := store.Save(st, s.Next); err != nil {
+			t.Fatal(err)
+		}
+		if s.Action == VMStart {
+			t.Errorf("after a reboot emptied RUN_DIR: a second start on the unread day (run %d)", i)
+		}
+	}
+	// A clock that steps back and forth across midnight (20:00 and 01:00
+	// the next day): one start on each day, not one at every run.
+	sdir, srun := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(sdir, RecordFile), []byte("x=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	evening := time.Date(2026, 11, 25, 20, 0, 0, 0, cst)
+	stepped := 0
+	for i := range 12 {
+		now := evening.Add(time.Duration(i) * 5 * time.Minute)
+		if i%2 == 1 {
+			now = now.Add(5 * time.Hour)
+		}
+		store := Store{Mark: filepath.Join(sdir, "mark"), StateDir: sdir, RunDir: srun, Now: func() time.Time { return now }, VMStartMax: 3, readRecord: eio}
+		st, problems := store.Load(cst)
+		_ = store.Repair(st, problems)
+		s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.VM = now, VMStatus{Status: "stopped"} }))
+		if err := store.Save(st, s.Next); err != nil {
+			t.Fatal(err)
+		}
+		if s.Action == VMStart {
+			stepped++
+		}
+	}
+	if stepped != 2 {
+		t.Errorf("a clock stepping across midnight, record unread: %d VM starts in 12 runs; want 2 (one each day)", stepped)
+	}
+	// STATE_DIR not writable either (the disk that fails): RUN_DIR keeps
+	// the count.
+	blockedDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blockedDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	brun := t.TempDir()
+	bstarts := 0
+	for i := range 6 {
+		now := t0.Add(time.Duration(i) * 5 * time.Minute)
+		store := Store{Mark: filepath.Join(brun, "mark"), StateDir: filepath.Join(blockedDir, "state"), RunDir: brun, Now: func() time.Time { return now }, VMStartMax: 3}
+		st, _ := store.Load(cst)
+		s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.VM = now, VMStatus{Status: "stopped"} }))
+		if err := store.Save(st, s.Next); err != nil {
+			t.Fatalf("run %d: save with STATE_DIR unwritable: %v; want RUN_DIR's copy enough", i, err)
+		}
+		if s.Action == VMStart {
+			bstarts++
+		}
+	}
+	if bstarts != 1 {
+		t.Errorf("STATE_DIR unwritable: %d VM starts in 6 runs; want 1", bstarts)
+	}
 	// The next day, its one start again.
 	next := t0.Add(24 * time.Hour)
 	store := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, RunDir: run, Now: func() time.Time { return next }, VMStartMax: 3, readRecord: eio}
