@@ -137,9 +137,10 @@ func Summarize(r io.Reader) ([]Month, error) {
 		return byMonth[k]
 	}
 	lr := lineReader{r: bufio.NewReaderSize(r, maxLine)}
-	// The month of the last host reboot: a 【回退】 that undoes it may come
-	// in the next (a reboot ordered at 23:59:50, a misfire found at 00:01).
-	var rebootIn *Month
+	// The months of the last host reboot and the last misfire: a 【回退】
+	// or 【确认】 that undoes one may come in the next (a reboot ordered at
+	// 23:59:50, a misfire found at 00:01).
+	var rebootIn, misfireIn *Month
 	for {
 		text, err := lr.next()
 		if err == io.EOF {
@@ -200,10 +201,14 @@ func Summarize(r io.Reader) ([]Month, error) {
 			m.HostReboots++
 			rebootIn = m
 		case strings.HasPrefix(msg, "【确认】上次判定未生效"):
-			// That misfire was a slow shutdown: a reboot after all.
-			m.HostReboots++
-			if m.Misfires > 0 {
-				m.Misfires--
+			// That misfire was a slow shutdown: a reboot after all, in
+			// the month the misfire was counted.
+			if misfireIn == nil {
+				misfireIn = m
+			}
+			misfireIn.HostReboots++
+			if misfireIn.Misfires > 0 {
+				misfireIn.Misfires--
 			}
 		case strings.HasPrefix(msg, "【LAN】请求 OpenWrt 协助"):
 			m.Assists++
@@ -217,6 +222,7 @@ func Summarize(r io.Reader) ([]Month, error) {
 			// A misfire (the second of a day keeps the mark, no 【回退】):
 			// its 【终极动作】 line was no reboot either.
 			m.Misfires++
+			misfireIn = m
 			if rebootIn != nil && rebootIn.HostReboots > 0 {
 				rebootIn.HostReboots--
 			}

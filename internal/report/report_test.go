@@ -145,6 +145,17 @@ func TestSummarizeCancelAcrossMonths(t *testing.T) {
 	if months[0].HostReboots != 0 || months[1].HostReboots != 0 || months[1].Misfires != 1 {
 		t.Errorf("a misfire across months: %+v; want no host reboot in either, the misfire in December", months)
 	}
+	// A misfire on November 30 that was a slow shutdown, confirmed after
+	// midnight: November's reboot after all, no misfire in either month.
+	log = "2026-11-30 23:58:00 WRN 【终极动作】PVE 物理机将在 10 秒后执行优雅重启... reason=x\n" +
+		"2026-11-30 23:59:10 ERR 【回退】正在撕毁免死金牌，以便在下个检测周期重试。 mark=m\n" +
+		"2026-12-01 00:03:00 WRN 【确认】上次判定未生效的物理机重启之后，物理机已经重启过 (开机 ID 已变)：计为那天的物理机重启。 misfire_date=2026-11-30 boot_id=b\n"
+	if months, err = Summarize(strings.NewReader(log)); err != nil || len(months) != 2 {
+		t.Fatalf("Summarize = %+v, %v", months, err)
+	}
+	if months[0].HostReboots != 1 || months[0].Misfires != 0 || months[1].HostReboots != 0 || months[1].Misfires != 0 {
+		t.Errorf("a slow shutdown confirmed after midnight: %+v; want November's reboot, no misfire", months)
+	}
 }
 
 // TestSummarizeOriginalLog: the original scripts' log, which the installer
