@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -274,4 +275,28 @@ func writeClientKey(t testing.TB, path string, priv ed25519.PrivateKey) {
 		t.Fatal(err)
 	}
 	writePEM(t, path, block)
+}
+
+// TestBudgetOf: the budget a timeout message names is what the run had,
+// to 100 ms: a second's budget read "999ms" when a millisecond had passed
+// before the phase began (a busy machine), and a test wanting "1s" failed.
+func TestBudgetOf(t *testing.T) {
+	for _, tc := range []struct {
+		left time.Duration
+		want string
+	}{
+		{999 * time.Millisecond, "1s"},
+		{960 * time.Millisecond, "1s"},
+		{2460 * time.Millisecond, "2.5s"},
+		{40 * time.Millisecond, "40ms"},
+	} {
+		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(tc.left))
+		if got := budgetOf(ctx); got != tc.want {
+			t.Errorf("budgetOf with %v left = %q; want %q", tc.left, got, tc.want)
+		}
+		cancel()
+	}
+	if got := budgetOf(context.Background()); got != "the deadline" {
+		t.Errorf("budgetOf without a deadline = %q", got)
+	}
 }

@@ -277,14 +277,16 @@ func isHostKeyError(err error) bool {
 	return errors.As(err, &keyErr) || errors.As(err, &changed)
 }
 
-// budgetOf describes the time left in ctx, for messages.
+// budgetOf describes the time left in ctx, for messages: to 100 ms, so
+// that a second's budget reads "1s" however long it took to get here
+// ("999ms" on a busy machine), and to the millisecond below 100 ms.
 func budgetOf(ctx context.Context) string {
 	d, ok := ctx.Deadline()
 	if !ok {
 		return "the deadline"
 	}
 	left := time.Until(d)
-	if left >= time.Second {
+	if left >= 100*time.Millisecond {
 		left = left.Round(100 * time.Millisecond)
 	} else {
 		left = left.Round(time.Millisecond)
