@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -138,8 +139,27 @@ func Service(raw string) string {
 	case h == "ntfy.sh" || strings.HasPrefix(h, "ntfy."):
 		return "ntfy"
 	default:
-		return "webhook " + u.Scheme + "://" + h
+		masked, _ := hostSecrets(h)
+		return "webhook " + u.Scheme + "://" + masked
 	}
+}
+
+// hostSecrets masks the labels of host h that may be a secret: those
+// before its last two with a digit in them (Pipedream's
+// eo3f9c2a7b1d4e5f6.m.pipedream.net, ServerChan³'s UID.push.ft07.com);
+// an IP address has none.
+func hostSecrets(h string) (masked string, secrets []string) {
+	labels := strings.Split(h, ".")
+	if net.ParseIP(h) != nil || len(labels) <= 2 {
+		return h, nil
+	}
+	for i, l := range labels[:len(labels)-2] {
+		if strings.ContainsAny(l, "0123456789") {
+			secrets = append(secrets, l)
+			labels[i] = "***"
+		}
+	}
+	return strings.Join(labels, "."), secrets
 }
 
 // Redact takes out of text every part of raw that may hold its secret:
@@ -164,6 +184,8 @@ func Redact(text, raw string) string {
 	if pw, ok := u.User.Password(); ok {
 		pieces = append(pieces, pw)
 	}
+	_, hs := hostSecrets(u.Hostname())
+	pieces = append(pieces, hs...)
 	for _, vs := range u.Query() {
 		pieces = append(pieces, vs...)
 	}
@@ -178,7 +200,8 @@ func Redact(text, raw string) string {
 	}
 	word := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
 	keep := map[string]bool{}
-	for _, w := range strings.FieldsFunc(u.Scheme+" "+u.Host, word) {
+	masked, _ := hostSecrets(u.Hostname())
+	for _, w := range strings.FieldsFunc(u.Scheme+" "+masked+" "+u.Port(), word) {
 		keep[w] = true
 	}
 	for _, w := range strings.FieldsFunc(raw+" "+u.Path, word) {

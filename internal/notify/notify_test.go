@@ -133,6 +133,9 @@ func TestRedact(t *testing.T) {
 		{"https://ntfy.sh/pve-x9k", []string{"pve-x9k"}},
 		{"https://hooks.example.net/AbC-dEf_gHi", []string{"AbC-dEf_gHi"}},
 		{"https://ntfy.sh/%6Dy%74opic99", []string{"mytopic99"}},
+		// A secret in the host name (Pipedream, ServerChan³'s UID).
+		{"https://eo3f9c2a7b1d4e5f6.m.pipedream.net/", []string{"eo3f9c2a7b1d4e5f6"}},
+		{"https://sctp4821tkey.push.ft07.com/send", []string{"sctp4821tkey"}},
 	} {
 		u, _ := url.Parse(tc.raw)
 		text := "dial " + tc.raw + " failed: " + strings.Join(tc.secrets, ", ") + ": connection refused"
@@ -145,8 +148,12 @@ func TestRedact(t *testing.T) {
 		if !strings.Contains(got, "connection refused") {
 			t.Errorf("Redact(%q, %q) = %q; want the failure kept", text, tc.raw, got)
 		}
-		if got := Redact("connect to "+u.Hostname(), tc.raw); got != "connect to "+u.Hostname() {
-			t.Errorf("Redact of the host alone = %q; want it kept", got)
+		if masked, secrets := hostSecrets(u.Hostname()); len(secrets) == 0 {
+			if got := Redact("connect to "+u.Hostname(), tc.raw); got != "connect to "+u.Hostname() {
+				t.Errorf("Redact of the host alone = %q; want it kept", got)
+			}
+		} else if got := Service(tc.raw); strings.Contains(got, secrets[0]) || (strings.HasPrefix(got, "webhook") && !strings.Contains(got, masked)) {
+			t.Errorf("Service(%q) = %q; want the host's secret masked (%s)", tc.raw, got, masked)
 		}
 	}
 }
