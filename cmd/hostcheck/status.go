@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -71,7 +72,13 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 	st, problems := h.store().Load(loc)
 	for _, p := range problems {
 		fix := "delete the file; hostcheck rewrites it"
-		if ce := (*state.CorruptError)(nil); !errors.As(p, &ce) {
+		if ce := (*state.CorruptError)(nil); errors.As(p, &ce) && ce.Kind == "directory" {
+			fix = "the next hostcheck run moves it aside (" + filepath.Base(ce.Path) + ".damaged-TIME, nothing in it deleted) and writes the file"
+			if ce.Path == h.cfg.PVEMark {
+				// The owner's path: /root by mistake must not be deleted.
+				fix = "PVE_MARK names a directory: set PVE_MARK to a file's path (the default is /root/pve_did_reboot_today); an empty directory there is removed by the next run"
+			}
+		} else if !errors.As(p, &ce) {
 			// Not read (EIO): what it holds is not known to be damaged;
 			// the record may hold today's host reboot or VM restart.
 			fix = "check the disk (dmesg) and the file's permissions"

@@ -419,8 +419,8 @@ func TestHostStatusUnreadRecord(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(content+"\nVM_START_MAX=0\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if text := status(); !strings.Contains(text, "router VM starts today: 0 of VM_START_MAX 0: spent") || strings.Contains(text, "was taken") {
-		t.Errorf("status of an unread record, VM_START_MAX=0: want 0 of 0, no start said taken:\n%s", text)
+	if text := status(); !strings.Contains(text, "✓ router VM starts today: off (VM_START_MAX=0)") || strings.Contains(text, "was taken") {
+		t.Errorf("status of an unread record, VM_START_MAX=0: want the starts off (no ✗, no start said taken):\n%s", text)
 	}
 	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
@@ -437,5 +437,55 @@ func TestHostStatusUnreadRecord(t *testing.T) {
 	}
 	if hr, _ := st["host_rescue"].(string); !strings.Contains(hr, "could not be read") {
 		t.Errorf("state.host_rescue = %q; want it said", hr)
+	}
+}
+
+// TestMarkDirectory: PVE_MARK set to a directory by mistake (/root, with
+// the SSH key in it) is never moved or deleted: a cron run renamed it
+// away to /root.damaged-TIME, SSH key and all. The run says what to fix,
+// and status's fix says to set PVE_MARK, not to delete the "file".
+func TestMarkDirectory(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "root")
+	key := filepath.Join(root, ".ssh", "id_ed25519")
+	if err := os.MkdirAll(filepath.Dir(key), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, []byte("key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "host.conf")
+	content := strings.Join([]string{"STATE_DIR=" + filepath.Join(dir, "state"), "RUN_DIR=" + filepath.Join(dir, "run"), "PVE_MARK=" + root,
+		"LOG_FILE=" + filepath.Join(dir, "host.log"), "SYSLOG=0", "CHECK_TARGETS=198.51.100.1", "OP_IP=10.99.0.1",
+		"SSH_KEY=" + key, "KNOWN_HOSTS=" + filepath.Join(dir, "known_hosts")}, "\n")
+	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	var out strings.Builder
+	e := runenv.Env{Stdout: &out, Stderr: stderr, Now: func() time.Time { return testNow },
+		Probe: func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true} },
+		Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+			return command.Result{Cmd: cmdline}
+		},
+		Uptime: func() (time.Duration, error) { return 24 * time.Hour, nil }, BootID: func() (string, error) { return "boot-1", nil }}
+	_ = run(context.Background(), []string{"-config", conf}, e)
+	if b, err := os.ReadFile(key); err != nil || string(b) != "key\n" {
+		t.Fatalf("a cron run moved the directory at PVE_MARK away: the SSH key reads %q, %v", b, err)
+	}
+	if aside, _ := filepath.Glob(root + ".damaged-*"); len(aside) != 0 {
+		t.Errorf("moved aside: %q", aside)
+	}
+	if log, _ := os.ReadFile(filepath.Join(dir, "host.log")); !strings.Contains(string(log), "set PVE_MARK to a file") {
+		t.Errorf("the run does not say to set PVE_MARK:\n%s", log)
+	}
+	out.Reset()
+	_ = run(context.Background(), []string{"-config", conf, "status", "-crontab", filepath.Join(dir, "crontab")}, e)
+	if !strings.Contains(out.String(), "PVE_MARK names a directory") || strings.Contains(out.String(), "delete the file") {
+		t.Errorf("status: want the fix to set PVE_MARK, not to delete it:\n%s", out.String())
 	}
 }

@@ -252,9 +252,12 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 		starts = st.VMStarts
 	}
 	switch left := rescue.VMStartsLeft(h.cfg, st, now); {
-	case st.RecordUnread && h.cfg.VMStartMax > 0 && left:
+	case h.cfg.VMStartMax == 0:
+		// The owner's choice, no fault (status exited 1 for ever).
+		out = append(out, health.Info("router VM starts today", "off (VM_START_MAX=0): hostcheck never starts a stopped router VM"))
+	case st.RecordUnread && left:
 		out = append(out, health.Info("router VM starts today", fmt.Sprintf("not known (%s could not be read): one start is left today, of VM_START_MAX %d", rescue.RecordFile, h.cfg.VMStartMax)))
-	case st.RecordUnread && h.cfg.VMStartMax > 0:
+	case st.RecordUnread:
 		out = append(out, health.Info("router VM starts today", fmt.Sprintf("not known (%s could not be read): the one start left today was taken (%s)", rescue.RecordFile, rescue.UnreadFile)))
 	case left:
 		out = append(out, health.Info("router VM starts today", fmt.Sprintf("%d of VM_START_MAX %d", starts, h.cfg.VMStartMax)))

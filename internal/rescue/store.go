@@ -116,7 +116,7 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		}
 		day := unreadDay(now().In(loc))
 		st.VMRestartDate, st.LastReboot = day, day
-		s.unreadStarts(&st)
+		problems = append(problems, s.unreadStarts(&st)...)
 		unreadDayStarts(&st, day, s.damagedStarts())
 		st.RecordUnread = true
 	}
@@ -238,6 +238,7 @@ func (s Store) Save(old, next State) error {
 		rec := state.Record{"day": next.VMStartDate, "vm_starts": strconv.Itoa(next.VMStarts),
 			"prev_day": next.VMStartPrevDate, "prev_starts": strconv.Itoa(next.VMStartsPrev)}
 		var errs []error
+		wrote := false
 		for _, dir := range []string{s.StateDir, s.RunDir} {
 			if dir == "" {
 				continue
@@ -246,10 +247,11 @@ func (s Store) Save(old, next State) error {
 			if err == nil {
 				err = state.WriteRecord(filepath.Join(dir, UnreadFile), rec)
 			}
-			if err == nil {
-				return nil // one is enough: the larger count is read
-			}
+			wrote = wrote || err == nil
 			errs = append(errs, err)
+		}
+		if wrote {
+			return nil // one is enough: the larger count is read
 		}
 		return fmt.Errorf("keep the VM starts of a day %s cannot count: %w", RecordFile, errors.Join(errs...))
 	}
@@ -303,13 +305,16 @@ func unreadDay(now time.Time) string { return now.Format(state.DateLayout) }
 // record kept (UnreadFile, in STATE_DIR and RUN_DIR): the two latest days
 // either remembers, the larger count of each. A damaged file counts for
 // nothing (the record's one start left stands).
-func (s Store) unreadStarts(st *State) {
+func (s Store) unreadStarts(st *State) (problems []error) {
 	days := map[string]int{}
 	for _, dir := range []string{s.StateDir, s.RunDir} {
 		if dir == "" {
 			continue
 		}
 		r, _, err := state.ReadRecord(filepath.Join(dir, UnreadFile))
+		if ce := (*state.CorruptError)(nil); errors.As(err, &ce) {
+			problems = append(problems, err) // told, and removed by Repair
+		}
 		if err != nil {
 			continue
 		}
@@ -332,6 +337,7 @@ func (s Store) unreadStarts(st *State) {
 			st.VMStartPrevDate, st.VMStartsPrev = d, n
 		}
 	}
+	return problems
 }
 
 // unreadDayStarts makes today the first of st's two VM start days, for a
@@ -368,11 +374,14 @@ func (st State) recordEmpty() bool {
 // The mark is rewritten only when a problem names it: an unread record
 // is reported at every run, and its repair rewrote an unchanged mark,
 // fsynced, every five minutes on the disk that fails. A directory where
-// the record, the mark or the pause goes, which no write could replace
-// (every Save failed, and with it every step, even a stopped VM's start),
-// is removed when empty,
-// else moved aside as hostcheck.state.damaged-TIME (state.ClearDamaged),
-// and the record written anew.
+// the record, the pause or hostcheck.unread goes (names of ours in
+// STATE_DIR and RUN_DIR), which no write could replace (every Save
+// failed, and with it every step, even a stopped VM's start), is removed
+// when empty, else moved aside as NAME.damaged-TIME (state.ClearDamaged);
+// a damaged hostcheck.unread is removed (its counts are lost; the record's
+// one start left stands). A directory at PVE_MARK, a path the owner
+// chose, is removed only when empty: one with files in it is PVE_MARK set
+// to a directory by mistake (/root, say), never moved, and an error.
 func (s Store) Repair(st State, problems []error) error {
 	p := filepath.Join(s.StateDir, RecordFile)
 	old := State{HasMark: st.HasMark, Mark: st.Mark}
@@ -384,7 +393,16 @@ func (s Store) Repair(st State, problems []error) error {
 		if names(e, s.Mark) {
 			old.HasMark, old.Mark = false, state.Mark{}
 		}
-		if ce := (*state.CorruptError)(nil); errors.As(e, &ce) && ce.Kind == "directory" && (ce.Path == p || ce.Path == s.Mark || ce.Path == filepath.Join(s.StateDir, pause.File)) {
+		ce := (*state.CorruptError)(nil)
+		if !errors.As(e, &ce) {
+			continue
+		}
+		switch ours := ce.Path == p || ce.Path == filepath.Join(s.StateDir, pause.File) || filepath.Base(ce.Path) == UnreadFile; {
+		case ce.Path == s.Mark && ce.Kind == "directory":
+			if err := os.Remove(ce.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("PVE_MARK %s is a directory with files in it, not the mark: set PVE_MARK to a file's path (the default is /root/pve_did_reboot_today): %w", ce.Path, err)
+			}
+		case ours && (ce.Kind != "" || filepath.Base(ce.Path) == UnreadFile):
 			now := time.Now
 			if s.Now != nil {
 				now = s.Now

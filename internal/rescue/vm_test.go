@@ -1092,6 +1092,12 @@ func TestUnreadRecord(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, RecordFile)); err != nil || string(b) != "vm_start_date=2026-11-25\nvm_starts=3\n" {
 		t.Errorf("the unread record was changed: %q, %v", b, err)
 	}
+	// Both copies are written: RUN_DIR's too while STATE_DIR's can be.
+	for _, d := range []string{dir, run} {
+		if _, err := os.Stat(filepath.Join(d, UnreadFile)); err != nil {
+			t.Errorf("%s not written in %s: %v", UnreadFile, d, err)
+		}
+	}
 	// A reboot empties RUN_DIR: STATE_DIR's copy still holds the start
 	// (it was one start more after every reboot).
 	if err := os.RemoveAll(run); err != nil {
@@ -1160,6 +1166,38 @@ func TestUnreadRecord(t *testing.T) {
 	if bstarts != 1 {
 		t.Errorf("STATE_DIR unwritable: %d VM starts in 6 runs; want 1", bstarts)
 	}
+	// A damaged copy in STATE_DIR (here a directory with something in
+	// it) is told and cleared, and counts again from the next start: four
+	// boots (RUN_DIR emptied each time) of an unread day, one start.
+	ddir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(ddir, UnreadFile, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dstarts, told := 0, false
+	for boot := range 4 {
+		drun := t.TempDir()
+		for i := range 6 {
+			now := t0.Add(time.Duration(boot*6+i) * 5 * time.Minute)
+			store := Store{Mark: filepath.Join(ddir, "mark"), StateDir: ddir, RunDir: drun, Now: func() time.Time { return now }, VMStartMax: 3, readRecord: eio}
+			st, problems := store.Load(cst)
+			for _, p := range problems {
+				told = told || strings.Contains(p.Error(), UnreadFile)
+			}
+			if err := store.Repair(st, problems); err != nil {
+				t.Fatal(err)
+			}
+			s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.VM = now, VMStatus{Status: "stopped"} }))
+			if err := store.Save(st, s.Next); err != nil {
+				t.Fatal(err)
+			}
+			if s.Action == VMStart {
+				dstarts++
+			}
+		}
+	}
+	if dstarts != 1 || !told {
+		t.Errorf("a damaged %s in STATE_DIR, four boots: %d starts, damage told %v; want 1, told", UnreadFile, dstarts, told)
+	}
 	// The next day, its one start again.
 	next := t0.Add(24 * time.Hour)
 	store := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, RunDir: run, Now: func() time.Time { return next }, VMStartMax: 3, readRecord: eio}
@@ -1222,6 +1260,33 @@ func TestRecordDirectory(t *testing.T) {
 			st, problems := store.Load(cst)
 			if len(problems) == 0 {
 				t.Fatalf("a directory at %s: no problem reported", name)
+			}
+			if name == "mark" {
+				// PVE_MARK is the owner's path: a directory with files in it
+				// is PVE_MARK set to a directory by mistake (/root): never
+				// moved (it was renamed away, SSH key and all), an error that
+				// says so; an empty one is removed.
+				err := store.Repair(st, problems)
+				if err == nil || !strings.Contains(err.Error(), "set PVE_MARK to a file") {
+					t.Errorf("repair of a directory with files at PVE_MARK: %v; want an error naming PVE_MARK", err)
+				}
+				if _, err := os.Stat(filepath.Join(p, "kept")); err != nil {
+					t.Fatalf("the directory at PVE_MARK was touched: %v", err)
+				}
+				if err := os.Remove(filepath.Join(p, "kept")); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chtimes(p, day, day); err != nil {
+					t.Fatal(err)
+				}
+				st, problems = store.Load(cst)
+				if err := store.Repair(st, problems); err != nil {
+					t.Fatalf("repair of an empty directory at PVE_MARK: %v", err)
+				}
+				if fi, err := os.Stat(p); err != nil || fi.IsDir() {
+					t.Errorf("the empty directory at PVE_MARK: %v, %v; want a mark file written in its place", fi, err)
+				}
+				return
 			}
 			if err := store.Repair(st, problems); err != nil {
 				t.Fatalf("repair: %v", err)
