@@ -427,6 +427,11 @@ func TestHostEndToEnd(t *testing.T) {
 		if got := lines(readFile(t, l.known)); len(got) != 1 || !strings.HasPrefix(got[0], hostLabRouterIP+" ssh-ed25519 ") {
 			t.Errorf("known_hosts = %q; want one ssh-ed25519 line for %s", got, hostLabRouterIP)
 		}
+		// A dry run changes no file: KNOWN_HOSTS neither (it was rewritten).
+		before := readFile(t, l.known)
+		if r := l.hostcheck(t, "-dry-run", "pin", "-yes"); r.code != 1 || !strings.Contains(r.stderr, "not pinned: a dry run") || readFile(t, l.known) != before {
+			t.Errorf("-dry-run pin -yes: exit %d, stderr %q, known_hosts changed %v; want exit 1, not pinned, unchanged", r.code, r.stderr, readFile(t, l.known) != before)
+		}
 	})
 
 	t.Run("healthy", func(t *testing.T) {

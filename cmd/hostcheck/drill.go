@@ -39,6 +39,18 @@ func (h *host) drill(ctx context.Context, live bool) error {
 		// Its state could not be put back as it was (SPEC §15).
 		return fmt.Errorf("drill: the router has damaged state files %v; not drilling (see hostcheck status)", d)
 	}
+	// The router's netcheck runs at second 0 of each minute (cron) and
+	// reads SOS as it starts: one that saw the drill's SOS withdrew it, the
+	// internet being up (a 【SOS 撤回】 and an sos-withdrawn hook for an SOS
+	// that never was). The drill's SOS stands from second 3 to about 50.
+	if wait := drillWait(h.e.Now()); wait > 0 {
+		say("   waiting %v, so that the router's cron run at the minute does not see the drill's SOS", wait)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("drill: %w", ctx.Err())
+		case <-time.After(wait):
+		}
+	}
 	content := fmt.Sprintf("time=%s count=drill reason=hostcheck drill", h.e.Now().In(h.loc).Format(time.RFC3339))
 	rctx, cancel = context.WithTimeout(ctx, h.cfg.SSHTimeout)
 	err = rc.CreateSOS(rctx, h.cfg.OpStateDir, content)
@@ -154,4 +166,15 @@ func countShown(rs remote.RouterState, shown string) string {
 func notAsBefore(after, before remote.RouterState, err error) error {
 	return fmt.Errorf("drill: the router's state is not as before: %s, was %s (err %v)",
 		untrusted.Text(fmt.Sprintf("%+v", after), 400), untrusted.Text(fmt.Sprintf("%+v", before), 400), err)
+}
+
+// drillWait is how long a drill starting at now waits to raise its SOS,
+// so that it stands from second 3 to about 50 of one minute: none from
+// :03 to :45, else to :03 of the minute.
+func drillWait(now time.Time) time.Duration {
+	sec := now.Second()
+	if sec >= 3 && sec <= 45 {
+		return 0
+	}
+	return time.Duration((63-sec)%60)*time.Second - time.Duration(now.Nanosecond())
 }

@@ -59,3 +59,78 @@ func TestPauseWaitsForRun(t *testing.T) {
 		t.Errorf("pause until %v (%v); want %v", until, err, now.Add(2*time.Hour))
 	}
 }
+
+// TestDrillWaitsForRun: `hostcheck drill` (and `boot`) take the cron
+// run's lock, waiting for a run under way: a cron run that saw the
+// drill's SOS on the router took it for real and rebooted the host. The
+// run is played by the test holding hostcheck.lock; the router is not
+// there (the drill then fails reading it, after the lock).
+func TestDrillWaitsForRun(t *testing.T) {
+	for _, sub := range []string{"drill", "boot"} {
+		dir := t.TempDir()
+		stateDir, runDir := filepath.Join(dir, "state"), filepath.Join(dir, "run")
+		conf := filepath.Join(dir, "host.conf")
+		lines := "STATE_DIR=" + stateDir + "\nRUN_DIR=" + runDir + "\nLOG_FILE=" + filepath.Join(dir, "host.log") +
+			"\nPVE_MARK=" + filepath.Join(stateDir, "mark") + "\nSYSLOG=0\nOP_IP=127.0.0.1\nOP_SSH_PORT=9\nSSH_TIMEOUT=1s\n" +
+			"SSH_KEY=" + filepath.Join(dir, "no-key") + "\nKNOWN_HOSTS=" + filepath.Join(dir, "known_hosts") + "\n"
+		if err := os.WriteFile(conf, []byte(lines), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		release, held, err := cli.Lock(slog.New(slog.NewTextHandler(io.Discard, nil)), runDir, stateDir, "hostcheck.lock", 0)
+		if err != nil || !held {
+			t.Fatalf("lock: held %v, %v", held, err)
+		}
+		stderr, err := os.Create(filepath.Join(dir, "stderr"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := runenv.Env{Stdout: &strings.Builder{}, Stderr: stderr, Now: func() time.Time { return time.Date(2026, 11, 25, 10, 0, 20, 0, time.UTC) },
+			Uptime: func() (time.Duration, error) { return time.Hour, nil }, BootID: func() (string, error) { return "boot-1", nil }}
+		done := make(chan error, 1)
+		go func() { done <- run(context.Background(), []string{"-config", conf, sub}, e) }()
+		select {
+		case err := <-done:
+			t.Errorf("%s returned (%v) while a run held the lock", sub, err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		release()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s hung after the lock was released", sub)
+		}
+		stderr.Close()
+	}
+	// -live acts for real: refused in a dry run.
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "host.conf")
+	if err := os.WriteFile(conf, []byte("DRY_RUN=1\nSTATE_DIR="+dir+"\nRUN_DIR="+dir+"/run\nLOG_FILE="+dir+"/log\nSYSLOG=0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := runenv.Env{Stdout: &strings.Builder{}, Now: time.Now}
+	if err := run(context.Background(), []string{"-config", conf, "drill", "-live", "-yes"}, e); cli.ExitCode(err) != cli.ExitUsage {
+		t.Errorf("drill -live in a dry run: %v (exit %d); want a usage error", err, cli.ExitCode(err))
+	}
+}
+
+// TestDrillWait: the drill's SOS stands between second 3 and about 50 of
+// a minute, away from the router's cron run at second 0, which reads SOS
+// as it starts (one withdrew the drill's SOS: a false 【SOS 撤回】).
+func TestDrillWait(t *testing.T) {
+	for _, tc := range []struct {
+		at   time.Duration // into the minute
+		want time.Duration
+	}{
+		{0, 3 * time.Second},
+		{2500 * time.Millisecond, 500 * time.Millisecond},
+		{3 * time.Second, 0},
+		{45 * time.Second, 0},
+		{46 * time.Second, 17 * time.Second},
+		{59*time.Second + 900*time.Millisecond, 3100 * time.Millisecond},
+	} {
+		now := time.Date(2026, 11, 25, 10, 7, 0, 0, time.UTC).Add(tc.at)
+		if got := drillWait(now); got != tc.want {
+			t.Errorf("drillWait at :%02d.%03d = %v; want %v", now.Second(), now.Nanosecond()/1e6, got, tc.want)
+		}
+	}
+}

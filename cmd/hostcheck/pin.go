@@ -20,6 +20,10 @@ func (h *host) pin(ctx context.Context, yes bool) error {
 		return fmt.Errorf("fetch host key of %s: %w", addr, err)
 	}
 	fmt.Fprintf(h.e.Stdout, "router %s offers host key %s %s\n", addr, key.Type(), remote.Fingerprint(key))
+	if h.cfg.DryRun {
+		// A dry run changes no file (README: -dry-run), KNOWN_HOSTS neither.
+		return fmt.Errorf("not pinned: a dry run (-dry-run or DRY_RUN=1) changes no file; run hostcheck pin without it to pin %s", remote.Fingerprint(key))
+	}
 	if !yes {
 		fmt.Fprintf(h.e.Stdout, "Check it on the router with: dropbearkey -y -f /etc/dropbear/dropbear_ed25519_host_key\n")
 		fmt.Fprintf(h.e.Stdout, "Pin it into %s? [y/N] ", h.cfg.KnownHosts)

@@ -144,10 +144,20 @@ func run(ctx context.Context, args []string, e env) error {
 	h.log, closeLog = cli.Logger(cfg, "hostcheck", f.Verbose, e.Stderr, h.loc)
 	defer closeLog()
 	switch sub {
-	case "boot":
-		return h.boot(ctx)
-	case "drill":
-		return h.drill(ctx, *live)
+	case "boot", "drill":
+		// Under the cron run's lock, waiting for one under way: the drill's
+		// SOS on the router is seen by no cron run of this host (one took
+		// it for real and rebooted the host), and boot's rewrite of the
+		// mark races no run's save.
+		if *live && cfg.DryRun {
+			return cli.Usagef("drill -live acts for real: not in a dry run (-dry-run or DRY_RUN=1)")
+		}
+		return cli.Held(h.log, cfg.RunDir, cfg.StateDir, "hostcheck.lock", cfg.ProbeTimeout+cfg.SSHTimeout+midnight.ActionTime, func() error {
+			if sub == "boot" {
+				return h.boot(ctx)
+			}
+			return h.drill(ctx, *live)
+		})
 	case "pause", "resume":
 		// A dry run pauses its own state, never the real rescue (SPEC §5 rule 5).
 		dir, pre := h.store().StateDir, ""
