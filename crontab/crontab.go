@@ -119,7 +119,10 @@ func legacyScript(name string) bool {
 
 // legacyState reports whether name is one of the original scripts' state
 // files that their midnight cron lines reset: the router's count, cooling
-// deadline and SOS flag and the host's daily mark.
+// deadline and SOS flag and the host's daily mark. (Not inlined: its
+// switch compiled into each caller took 288 bytes of netcheck's text.)
+//
+//go:noinline
 func legacyState(name string) bool {
 	switch name {
 	case "net_rb_count", "net_cooling_ts", "SOS_SYSTEM", "pve_did_reboot_today":

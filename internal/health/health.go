@@ -211,7 +211,12 @@ func Basics(cfg config.Config, now time.Time, tzFix string) ([]Check, *time.Loca
 	if cfg.Path != "" {
 		src = cfg.Path
 	}
-	out := []Check{Info("binary", cli.VersionString(exe)), Info("config valid", src)}
+	conf := Info("config valid", src)
+	if cfg.DryRun {
+		// Left on after a trial, the rescue never acts: said as a fault.
+		conf = Check{Name: "config valid", Detail: src + ": DRY_RUN=1 decides and logs, never acts", Fix: "set DRY_RUN=0"}
+	}
+	out := []Check{Info("binary", cli.VersionString(exe)), conf}
 	loc, zoneSrc, err := tz.Load(os.Getenv, cli.ReadSystemFile)
 	if err != nil {
 		return append(out, Check{Name: "time zone", Detail: err.Error(), Fix: tzFix}), time.UTC
