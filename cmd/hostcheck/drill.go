@@ -25,6 +25,22 @@ func (h *host) drill(ctx context.Context, live bool) error {
 	rc := h.remote()
 	say := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
 
+	// The router's netcheck runs at second 0 of each minute (cron) and
+	// reads SOS as it starts: one that saw the drill's SOS withdrew it, the
+	// internet being up (a 【SOS 撤回】 and an sos-withdrawn hook for an SOS
+	// that never was). The drill's SOS stands from second 3 to about 50,
+	// and it waits before it reads the router's state: what it puts back
+	// at the end is what it read, and a read before the minute put back
+	// what the router's run at second 0 had changed (its count reset, a
+	// real SOS deleted).
+	if wait := drillWait(h.e.Now()); wait > 0 {
+		say("   waiting %v, so that the router's cron run at the minute does not see the drill's SOS", wait)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("drill: %w", ctx.Err())
+		case <-time.After(wait):
+		}
+	}
 	rctx, cancel := context.WithTimeout(ctx, h.cfg.SSHTimeout)
 	before, err := rc.ReadRouterState(rctx, h.cfg.OpStateDir)
 	cancel()
@@ -39,18 +55,6 @@ func (h *host) drill(ctx context.Context, live bool) error {
 		// Its state could not be put back as it was (SPEC §15).
 		return fmt.Errorf("drill: the router has damaged state files %v; not drilling (see hostcheck status)", d)
 	}
-	// The router's netcheck runs at second 0 of each minute (cron) and
-	// reads SOS as it starts: one that saw the drill's SOS withdrew it, the
-	// internet being up (a 【SOS 撤回】 and an sos-withdrawn hook for an SOS
-	// that never was). The drill's SOS stands from second 3 to about 50.
-	if wait := drillWait(h.e.Now()); wait > 0 {
-		say("   waiting %v, so that the router's cron run at the minute does not see the drill's SOS", wait)
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("drill: %w", ctx.Err())
-		case <-time.After(wait):
-		}
-	}
 	content := fmt.Sprintf("time=%s count=drill reason=hostcheck drill", h.e.Now().In(h.loc).Format(time.RFC3339))
 	rctx, cancel = context.WithTimeout(ctx, h.cfg.SSHTimeout)
 	err = rc.CreateSOS(rctx, h.cfg.OpStateDir, content)
@@ -59,6 +63,12 @@ func (h *host) drill(ctx context.Context, live bool) error {
 		return fmt.Errorf("drill: create SOS on the router: %w", err)
 	}
 	say("2. drill SOS created on the router: %s/SOS_SYSTEM", h.cfg.OpStateDir)
+	created := h.e.Now()
+	defer func() {
+		if h.e.Now().Truncate(time.Minute).After(created.Truncate(time.Minute)) {
+			say("   note: the drill ran past second 0 of a minute: the router's cron run may have seen its SOS or changed its state in between (see the router's log)")
+		}
+	}()
 	restored := false
 	restore := func() error {
 		if restored {

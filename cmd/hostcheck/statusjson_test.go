@@ -419,8 +419,9 @@ func TestHostStatusUnreadRecord(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(content+"\nVM_START_MAX=0\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if text := status(); !strings.Contains(text, "✓ router VM starts today: off (VM_START_MAX=0)") || strings.Contains(text, "was taken") {
-		t.Errorf("status of an unread record, VM_START_MAX=0: want the starts off (no ✗, no start said taken):\n%s", text)
+	if text := status(); !strings.Contains(text, "✓ router VM starts today: none (VM_START_MAX=0): a stopped router VM is not started; while the internet is down the host's reboot") ||
+		!strings.Contains(text, "VM_START_MAX=0: hostcheck does not start it") || strings.Contains(text, "was taken") {
+		t.Errorf("status of an unread record, VM_START_MAX=0: want no starts, the host's reboot named as the step (no ✗, no start said taken):\n%s", text)
 	}
 	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
 		t.Fatal(err)

@@ -207,6 +207,9 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 	var out []health.Check
 	detail := "status " + vm.Status + ", qmpstatus " + vm.QMP
 	switch {
+	case vm.Status == "stopped" && h.cfg.VMStartMax == 0:
+		out = append(out, health.Check{Name: name, Detail: detail,
+			Fix: "qm start " + id + " (VM_START_MAX=0: hostcheck does not start it; while the internet is down the host's reboot, once a day, is its step)"})
 	case vm.Status == "stopped":
 		out = append(out, health.Check{Name: name, Detail: detail,
 			Fix: "qm start " + id + " (while the internet is down hostcheck starts it by itself, VM_START_MAX a day)"})
@@ -254,7 +257,7 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 	switch left := rescue.VMStartsLeft(h.cfg, st, now); {
 	case h.cfg.VMStartMax == 0:
 		// The owner's choice, no fault (status exited 1 for ever).
-		out = append(out, health.Info("router VM starts today", "off (VM_START_MAX=0): hostcheck never starts a stopped router VM"))
+		out = append(out, health.Info("router VM starts today", "none (VM_START_MAX=0): a stopped router VM is not started; while the internet is down the host's reboot (once a day) is its step"))
 	case st.RecordUnread && left:
 		out = append(out, health.Info("router VM starts today", fmt.Sprintf("not known (%s could not be read): one start is left today, of VM_START_MAX %d", rescue.RecordFile, h.cfg.VMStartMax)))
 	case st.RecordUnread:

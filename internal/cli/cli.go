@@ -199,8 +199,8 @@ func LoadConfig(f Flags, role config.Role) (config.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	if f.DryRun {
-		cfg.DryRun = true
+	if f.DryRun && !cfg.DryRun {
+		cfg.DryRun, cfg.DryRunFlag = true, true
 	}
 	return cfg, nil
 }

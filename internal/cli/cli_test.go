@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,5 +37,31 @@ func TestLoadConfigNamedFileMustExist(t *testing.T) {
 	cfg, err := LoadConfig(*f, config.Router)
 	if err != nil || cfg.Path != "" || !strings.HasPrefix(cfg.L3Cmd, "/bin/sync") {
 		t.Errorf("default path missing: %v, path %q; want the built-in defaults", err, cfg.Path)
+	}
+}
+
+// TestLoadConfigDryRunFlag: -dry-run sets DryRun for this run alone
+// (DryRunFlag, no fault for status), and a file's DRY_RUN=1 stays the
+// file's, flag or not (status says it as a fault: the rescue never acts).
+func TestLoadConfigDryRunFlag(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		file          string
+		flag          bool
+		dry, flagOnly bool
+	}{
+		{"", true, true, true},
+		{"DRY_RUN=1\n", true, true, false},
+		{"DRY_RUN=1\n", false, true, false},
+		{"", false, false, false},
+	} {
+		p := filepath.Join(dir, "netrescue.conf")
+		if err := os.WriteFile(p, []byte("SYSLOG=0\n"+tc.file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := LoadConfig(Flags{Config: p, ConfigSet: true, DryRun: tc.flag}, config.Router)
+		if err != nil || cfg.DryRun != tc.dry || cfg.DryRunFlag != tc.flagOnly {
+			t.Errorf("file %q, -dry-run %v: DryRun %v, DryRunFlag %v, %v; want %v, %v", tc.file, tc.flag, cfg.DryRun, cfg.DryRunFlag, err, tc.dry, tc.flagOnly)
+		}
 	}
 }

@@ -46,6 +46,7 @@ type Config struct {
 	LogMaxBytes  int64
 	Syslog       bool
 	DryRun       bool
+	DryRunFlag   bool   // DryRun came from -dry-run alone, not the file: no fault for status
 	OnEventCmd   string // run once per transition (SPEC §16), both sides
 
 	// Router (SPEC §3, §5).

@@ -29,4 +29,14 @@ func TestBasicsDryRun(t *testing.T) {
 			t.Errorf("DRY_RUN=0: config check %+v; want ✓", conf)
 		}
 	}
+	// -dry-run asked for this one run (status of the dry run's state):
+	// no fault, the file does not set it.
+	cfg := config.Default(config.Router)
+	cfg.DryRun, cfg.DryRunFlag = true, true
+	checks, _ := Basics(cfg, time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), "fix the zone")
+	for _, c := range checks {
+		if c.Name == "config valid" && !c.OK {
+			t.Errorf("-dry-run status: %+v; want ✓ (DRY_RUN=0 in the file)", c)
+		}
+	}
 }

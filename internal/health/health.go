@@ -212,8 +212,9 @@ func Basics(cfg config.Config, now time.Time, tzFix string) ([]Check, *time.Loca
 		src = cfg.Path
 	}
 	conf := Info("config valid", src)
-	if cfg.DryRun {
-		// Left on after a trial, the rescue never acts: said as a fault.
+	if cfg.DryRun && !cfg.DryRunFlag {
+		// Left on after a trial, the rescue never acts: said as a fault
+		// (not -dry-run's, asked for this one run).
 		conf = Check{Name: "config valid", Detail: src + ": DRY_RUN=1 decides and logs, never acts", Fix: "set DRY_RUN=0"}
 	}
 	out := []Check{Info("binary", cli.VersionString(exe)), conf}
