@@ -72,7 +72,9 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 	st, problems := h.store().Load(loc)
 	for _, p := range problems {
 		fix := "delete the file; hostcheck rewrites it"
-		if ce := (*state.CorruptError)(nil); errors.As(p, &ce) && ce.Kind == "directory" {
+		if ce := (*state.CorruptError)(nil); errors.As(p, &ce) && filepath.Base(ce.Path) == rescue.UnreadFile {
+			fix = "nothing to do: the next hostcheck run removes it (its counts are lost; the day keeps one VM start)"
+		} else if errors.As(p, &ce) && ce.Kind == "directory" {
 			fix = "the next hostcheck run moves it aside (" + filepath.Base(ce.Path) + ".damaged-TIME, nothing in it deleted) and writes the file"
 			if ce.Path == h.cfg.PVEMark {
 				// The owner's path: /root by mistake must not be deleted.

@@ -405,7 +405,19 @@ func TestHostStatusUnreadRecord(t *testing.T) {
 		_ = run(context.Background(), append([]string{"-config", conf, "status", "-crontab", filepath.Join(dir, "crontab")}, args...), e)
 		return out.String()
 	}
+	// RUN_DIR's copy of the unread day's VM starts, damaged: told, with
+	// what the next run does (it only removes it).
+	if err := os.MkdirAll(filepath.Join(dir, "run", rescue.UnreadFile, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	text := status()
+	if !strings.Contains(text, "hostcheck.unread is damaged") || !strings.Contains(text, "the next hostcheck run removes it") {
+		t.Errorf("status with a damaged hostcheck.unread: want it told with what the next run does:\n%s", text)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "run", rescue.UnreadFile)); err != nil {
+		t.Fatal(err)
+	}
+	text = status()
 	if !strings.Contains(text, "state file") || !strings.Contains(text, "check the disk") || strings.Contains(text, "delete the file") {
 		t.Errorf("status of an unread record: want the state file line telling to check the disk, not to delete it:\n%s", text)
 	}
