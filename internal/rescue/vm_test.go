@@ -1070,19 +1070,10 @@ func TestUnreadRecord(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, RecordFile), []byte("vm_start_date=2026-11-25\nvm_starts=3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	unread := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, RunDir: run, VMStartMax: 3, readRecord: eio}
 	starts := 0
 	for i := range 12 {
-		now := t0.Add(time.Duration(i) * 5 * time.Minute)
-		store := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, RunDir: run, Now: func() time.Time { return now }, VMStartMax: 3, readRecord: eio}
-		st, problems := store.Load(cst)
-		if err := store.Repair(st, problems); err != nil {
-			t.Fatal(err)
-		}
-		s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.VM = now, VMStatus{Status: "stopped"} }))
-		if err := store.Save(st, s.Next); err != nil {
-			t.Fatalf("run %d: save: %v", i, err)
-		}
-		if s.Action == VMStart {
+		if started, _ := stoppedVMRun(t, cfg, unread, t0.Add(time.Duration(i)*5*time.Minute)); started {
 			starts++
 		}
 	}
@@ -1104,15 +1095,7 @@ func TestUnreadRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 6 {
-		now := t0.Add(time.Hour + time.Duration(i)*5*time.Minute)
-		store := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir, RunDir: run, Now: func() time.Time { return now }, VMStartMax: 3, readRecord: eio}
-		st, problems := store.Load(cst)
-		_ = store.Repair(st, problems)
-		s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.VM = now, VMStatus{Status: "stopped"} }))
-		if err := store.Save(st, s.Next); err != nil {
-			t.Fatal(err)
-		}
-		if s.Action == VMStart {
+		if started, _ := stoppedVMRun(t, cfg, unread, t0.Add(time.Hour+time.Duration(i)*5*time.Minute)); started {
 			t.Errorf("after a reboot emptied RUN_DIR: a second start on the unread day (run %d)", i)
 		}
 	}
@@ -1129,14 +1112,7 @@ func TestUnreadRecord(t *testing.T) {
 		if i%2 == 1 {
 			now = now.Add(5 * time.Hour)
 		}
-		store := Store{Mark: filepath.Join(sdir, "mark"), StateDir: sdir, RunDir: srun, Now: func() time.Time { return now }, VMStartMax: 3, readRecord: eio}
-		st, problems := store.Load(cst)
-		_ = store.Repair(st, problems)
-		s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.VM = now, VMStatus{Status: "stopped"} }))
-		if err := store.Save(st, s.Next); err != nil {
-			t.Fatal(err)
-		}
-		if s.Action == VMStart {
+		if started, _ := stoppedVMRun(t, cfg, Store{Mark: filepath.Join(sdir, "mark"), StateDir: sdir, RunDir: srun, VMStartMax: 3, readRecord: eio}, now); started {
 			stepped++
 		}
 	}
@@ -1152,14 +1128,7 @@ func TestUnreadRecord(t *testing.T) {
 	brun := t.TempDir()
 	bstarts := 0
 	for i := range 6 {
-		now := t0.Add(time.Duration(i) * 5 * time.Minute)
-		store := Store{Mark: filepath.Join(brun, "mark"), StateDir: filepath.Join(blockedDir, "state"), RunDir: brun, Now: func() time.Time { return now }, VMStartMax: 3}
-		st, _ := store.Load(cst)
-		s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.VM = now, VMStatus{Status: "stopped"} }))
-		if err := store.Save(st, s.Next); err != nil {
-			t.Fatalf("run %d: save with STATE_DIR unwritable: %v; want RUN_DIR's copy enough", i, err)
-		}
-		if s.Action == VMStart {
+		if started, _ := stoppedVMRun(t, cfg, Store{Mark: filepath.Join(brun, "mark"), StateDir: filepath.Join(blockedDir, "state"), RunDir: brun, VMStartMax: 3}, t0.Add(time.Duration(i)*5*time.Minute)); started {
 			bstarts++
 		}
 	}
@@ -1177,20 +1146,11 @@ func TestUnreadRecord(t *testing.T) {
 	for boot := range 4 {
 		drun := t.TempDir()
 		for i := range 6 {
-			now := t0.Add(time.Duration(boot*6+i) * 5 * time.Minute)
-			store := Store{Mark: filepath.Join(ddir, "mark"), StateDir: ddir, RunDir: drun, Now: func() time.Time { return now }, VMStartMax: 3, readRecord: eio}
-			st, problems := store.Load(cst)
+			started, problems := stoppedVMRun(t, cfg, Store{Mark: filepath.Join(ddir, "mark"), StateDir: ddir, RunDir: drun, VMStartMax: 3, readRecord: eio}, t0.Add(time.Duration(boot*6+i)*5*time.Minute))
 			for _, p := range problems {
 				told = told || strings.Contains(p.Error(), UnreadFile)
 			}
-			if err := store.Repair(st, problems); err != nil {
-				t.Fatal(err)
-			}
-			s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.VM = now, VMStatus{Status: "stopped"} }))
-			if err := store.Save(st, s.Next); err != nil {
-				t.Fatal(err)
-			}
-			if s.Action == VMStart {
+			if started {
 				dstarts++
 			}
 		}
@@ -1236,6 +1196,23 @@ func TestUnreadRecord(t *testing.T) {
 	if after, err := os.Stat(ms.Mark); err != nil || !os.SameFile(before, after) {
 		t.Errorf("three repairs of an unread record rewrote the unchanged mark (%v)", err)
 	}
+}
+
+// stoppedVMRun is one cron run of hostcheck with the router VM stopped and
+// the internet down, as check() does it at now: Load, Repair, Decide,
+// Save. It reports whether the run started the VM, and what Load told.
+func stoppedVMRun(t *testing.T, cfg config.Config, store Store, now time.Time) (started bool, problems []error) {
+	t.Helper()
+	store.Now = func() time.Time { return now }
+	st, problems := store.Load(cst)
+	if err := store.Repair(st, problems); err != nil {
+		t.Fatalf("%s: repair: %v", now.Format(time.TimeOnly), err)
+	}
+	s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.VM = now, VMStatus{Status: "stopped"} }))
+	if err := store.Save(st, s.Next); err != nil {
+		t.Fatalf("%s: save: %v", now.Format(time.TimeOnly), err)
+	}
+	return s.Action == VMStart, problems
 }
 
 // TestRecordDirectory: a directory where hostcheck.state, the mark or
