@@ -1077,6 +1077,57 @@ func TestHostEndToEnd(t *testing.T) {
 				}
 			})
 		}
+		// The router's own run writes its state while the drill's SOS
+		// stands (here: it reaches SOS, count 10, writing over the
+		// drill's): the drill shows no decision, puts nothing back over
+		// the router's files (it deleted a real SOS and lowered the count),
+		// and says so.
+		t.Run("router changes its state during the drill", func(t *testing.T) {
+			l.reset(t)
+			l.writeRouter(t, "net_rb_count", "9\n")
+			const real = "time=2026-11-25T10:00:03+08:00 count=10 reason=L4"
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+					if b, err := os.ReadFile(filepath.Join(l.root, "SOS_SYSTEM")); err == nil && strings.Contains(string(b), "count=drill") {
+						_ = os.WriteFile(filepath.Join(l.root, "net_rb_count"), []byte("10\n"), 0o644)
+						_ = os.WriteFile(filepath.Join(l.root, "SOS_SYSTEM"), []byte(real), 0o644)
+						return
+					}
+				}
+			}()
+			r := l.hostcheck(t, "drill")
+			<-done
+			if r.code != 1 || !strings.Contains(r.stderr, "the router changed its state during the drill") || strings.Contains(r.stdout, "=> action") {
+				t.Errorf("drill with the router writing meanwhile: exit %d; want 1, the change said, no decision shown\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			if got := l.routerFiles(t); !strings.Contains(got, real) || !strings.Contains(got, `net_rb_count -rw-r--r-- "10\n"`) {
+				t.Errorf("the router's own SOS and count were not left as it wrote them:\n%s", got)
+			}
+		})
+		// The router stops answering once the drill's SOS is raised: the
+		// drill cannot put it back, and says so with the fix by hand (the
+		// error of the deferred restore was dropped).
+		t.Run("router gone after the SOS", func(t *testing.T) {
+			l.reset(t)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+					if b, err := os.ReadFile(filepath.Join(l.root, "SOS_SYSTEM")); err == nil && strings.Contains(string(b), "count=drill") {
+						l.stopDropbear()
+						return
+					}
+				}
+			}()
+			r := l.hostcheck(t, "drill")
+			<-done
+			if r.code != 1 || !strings.Contains(r.stderr, "fix by hand: rm /root/SOS_SYSTEM") {
+				t.Errorf("drill, router gone after its SOS: exit %d; want 1 and the fix by hand\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			_ = os.Remove(filepath.Join(l.root, "SOS_SYSTEM"))
+		})
 		// The drill decides from the real state, as a cron run would:
 		// today's mark means no host step today (not the dry run's own
 		// state, which has no mark).

@@ -16,7 +16,7 @@ import (
 // decision in dry run and show each stage, check that the SSH
 // acknowledgement works, then put the router's state back exactly as it
 // was. With -live (and -yes) the decision is carried out for real.
-func (h *host) drill(ctx context.Context, live bool) error {
+func (h *host) drill(ctx context.Context, live bool) (err error) {
 	// The drill changes the router's state and puts it back when it ends:
 	// a Ctrl-C must reach that restore, not kill the process (SPEC §15).
 	ctx, stop := h.e.Signals.Catch(ctx)
@@ -28,7 +28,8 @@ func (h *host) drill(ctx context.Context, live bool) error {
 	// The router's netcheck runs at second 0 of each minute (cron) and
 	// reads SOS as it starts: one that saw the drill's SOS withdrew it, the
 	// internet being up (a 【SOS 撤回】 and an sos-withdrawn hook for an SOS
-	// that never was). The drill's SOS stands from second 3 to about 50,
+	// that never was). The drill's SOS stands from second 10 to about 50
+	// (that run probes for up to PROBE_TIMEOUT, 3 s, before it writes),
 	// and it waits before it reads the router's state: what it puts back
 	// at the end is what it read, and a read before the minute put back
 	// what the router's run at second 0 had changed (its count reset, a
@@ -56,6 +57,47 @@ func (h *host) drill(ctx context.Context, live bool) error {
 		return fmt.Errorf("drill: the router has damaged state files %v; not drilling (see hostcheck status)", d)
 	}
 	content := fmt.Sprintf("time=%s count=drill reason=hostcheck drill", h.e.Now().In(h.loc).Format(time.RFC3339))
+	// expect is the router's state as the drill last left it. What is put
+	// back at the end is before, and only over expect: a file the router's
+	// own run changed meanwhile (its count, a real SOS) is its own, not
+	// the drill's to undo (it deleted a real SOS and lowered the count).
+	expect := before
+	expect.SOS, expect.SOSContent = true, content
+	restored := false
+	restore := func() error {
+		if restored {
+			return nil
+		}
+		restored = true
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.SSHTimeout)
+		defer cancel()
+		now, err := rc.ReadRouterState(rctx, h.cfg.OpStateDir)
+		switch {
+		case err != nil:
+			return fmt.Errorf("drill: read the router's state to put it back (fix by hand: rm %s/SOS_SYSTEM if it says count=drill): %w", h.cfg.OpStateDir, err)
+		case now == before:
+			return nil
+		case now != expect:
+			// The router's run changed its files during the drill: they
+			// stay; the drill's SOS alone goes, if it is still there.
+			if err := rc.DeleteSOSIf(rctx, h.cfg.OpStateDir, content); err != nil {
+				return fmt.Errorf("drill: remove the drill's SOS (fix by hand: rm %s/SOS_SYSTEM if it says count=drill): %w", h.cfg.OpStateDir, err)
+			}
+			return fmt.Errorf("drill: the router changed its state during the drill (its own cron run): its files were left as it wrote them, the drill's SOS removed; now %s, before the drill %s; see hostcheck status",
+				untrusted.Text(fmt.Sprintf("%+v", now), 400), untrusted.Text(fmt.Sprintf("%+v", before), 400))
+		}
+		if err := rc.RestoreRouterState(rctx, h.cfg.OpStateDir, before); err != nil {
+			return fmt.Errorf("drill: put the router's state back (fix by hand: rm %s/SOS_SYSTEM): %w", h.cfg.OpStateDir, err)
+		}
+		return nil
+	}
+	// Set before the SOS is created: a create whose answer was lost (a
+	// Ctrl-C, SSH_TIMEOUT) may have written it. Its error is the drill's.
+	defer func() {
+		if rerr := restore(); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}()
 	rctx, cancel = context.WithTimeout(ctx, h.cfg.SSHTimeout)
 	err = rc.CreateSOS(rctx, h.cfg.OpStateDir, content)
 	cancel()
@@ -66,23 +108,9 @@ func (h *host) drill(ctx context.Context, live bool) error {
 	created := h.e.Now()
 	defer func() {
 		if h.e.Now().Truncate(time.Minute).After(created.Truncate(time.Minute)) {
-			say("   note: the drill ran past second 0 of a minute: the router's cron run may have seen its SOS or changed its state in between (see the router's log)")
+			say("   note: the drill ran past second 0 of a minute: the router's cron run may have seen its SOS (see the router's log)")
 		}
 	}()
-	restored := false
-	restore := func() error {
-		if restored {
-			return nil
-		}
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.SSHTimeout)
-		defer cancel()
-		if err := rc.RestoreRouterState(rctx, h.cfg.OpStateDir, before); err != nil {
-			return fmt.Errorf("drill: put the router's state back (fix by hand: rm %s/SOS_SYSTEM): %w", h.cfg.OpStateDir, err)
-		}
-		restored = true
-		return nil
-	}
-	defer restore()
 
 	// The real state, also in a dry run (-dry-run, DRY_RUN=1): the drill
 	// shows what a cron run would do today (a mark dated today makes it
@@ -96,8 +124,16 @@ func (h *host) drill(ctx context.Context, live bool) error {
 	obs.NetKnown, obs.NetUp, obs.NetDetail = true, false, "drill: internet pretended down"
 	say("3. the real decision (%s), internet pretended down:", map[bool]string{true: "LIVE", false: "dry run"}[live])
 	h.trace = func(stage, result string) { say("   - %-28s %s", stage, result) }
-	step, rs, _ := h.decide(ctx, st, obs)
+	step, rs, seen := h.decide(ctx, st, obs)
 	h.trace = nil
+	if ctx.Err() != nil {
+		return fmt.Errorf("drill: interrupted during the decision: %w", ctx.Err())
+	}
+	if seen.RouterKnown && seen.Router.Err == "" && rs != expect {
+		// The router's own run changed its files since the drill raised
+		// its SOS: the decision is not the drill's to show.
+		return errors.New("drill: the router changed its state during the drill (its own cron run); no decision shown")
+	}
 	for _, ev := range step.Events {
 		say("   %s", ev.Msg)
 	}
@@ -137,21 +173,26 @@ func (h *host) drill(ctx context.Context, live bool) error {
 	rctx, cancel = context.WithTimeout(ctx, h.cfg.SSHTimeout)
 	err = rc.AckSOS(rctx, h.cfg.OpStateDir, true)
 	cancel()
+	if ctx.Err() != nil {
+		return fmt.Errorf("drill: interrupted during the SSH acknowledgement: %w", ctx.Err())
+	}
 	if err != nil {
 		return fmt.Errorf("drill: the SSH acknowledgement (delete SOS, count 0) failed: %w", err)
 	}
-	rctx, cancel = context.WithTimeout(ctx, h.cfg.SSHTimeout)
+	rctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), h.cfg.SSHTimeout)
 	acked, err := rc.ReadRouterState(rctx, h.cfg.OpStateDir)
 	cancel()
 	if err != nil || acked.SOS || acked.HasCooling || (acked.HasCount && acked.Count != "0\n" && acked.Count != "0") {
 		return fmt.Errorf("drill: after the acknowledgement the router shows SOS=%v count=%q cooling=%v (err %v)",
 			acked.SOS, acked.Count, acked.HasCooling, err)
 	}
+	expect = acked
 	say("4. SSH acknowledgement works: SOS deleted, count 0, cooling cleared")
 	if err := restore(); err != nil {
 		return err
 	}
-	rctx, cancel = context.WithTimeout(ctx, h.cfg.SSHTimeout)
+	// Read whatever a Ctrl-C says: the restore above ran (bounded).
+	rctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), h.cfg.SSHTimeout)
 	after, err := rc.ReadRouterState(rctx, h.cfg.OpStateDir)
 	cancel()
 	if err != nil || after != before {
@@ -178,13 +219,13 @@ func notAsBefore(after, before remote.RouterState, err error) error {
 		untrusted.Text(fmt.Sprintf("%+v", after), 400), untrusted.Text(fmt.Sprintf("%+v", before), 400), err)
 }
 
-// drillWait is how long a drill starting at now waits to raise its SOS,
-// so that it stands from second 3 to about 50 of one minute: none from
-// :03 to :45, else to :03 of the minute.
+// drillWait is how long a drill starting at now waits to read the router
+// and raise its SOS, so that it stands from second 10 to about 50 of one
+// minute: none from :10 to :45, else to :10 of the minute.
 func drillWait(now time.Time) time.Duration {
 	sec := now.Second()
-	if sec >= 3 && sec <= 45 {
+	if sec >= 10 && sec <= 45 {
 		return 0
 	}
-	return time.Duration((63-sec)%60)*time.Second - time.Duration(now.Nanosecond())
+	return time.Duration((70-sec)%60)*time.Second - time.Duration(now.Nanosecond())
 }

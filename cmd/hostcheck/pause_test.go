@@ -113,20 +113,21 @@ func TestDrillWaitsForRun(t *testing.T) {
 	}
 }
 
-// TestDrillWait: the drill's SOS stands between second 3 and about 50 of
-// a minute, away from the router's cron run at second 0, which reads SOS
-// as it starts (one withdrew the drill's SOS: a false 【SOS 撤回】).
+// TestDrillWait: the drill's SOS stands between second 10 and about 50
+// of a minute, away from the router's cron run at second 0, which reads
+// SOS as it starts (one withdrew the drill's SOS: a false 【SOS 撤回】) and
+// writes its state after a probe of up to PROBE_TIMEOUT (3 s).
 func TestDrillWait(t *testing.T) {
 	for _, tc := range []struct {
 		at   time.Duration // into the minute
 		want time.Duration
 	}{
-		{0, 3 * time.Second},
-		{2500 * time.Millisecond, 500 * time.Millisecond},
-		{3 * time.Second, 0},
+		{0, 10 * time.Second},
+		{9500 * time.Millisecond, 500 * time.Millisecond},
+		{10 * time.Second, 0},
 		{45 * time.Second, 0},
-		{46 * time.Second, 17 * time.Second},
-		{59*time.Second + 900*time.Millisecond, 3100 * time.Millisecond},
+		{46 * time.Second, 24 * time.Second},
+		{59*time.Second + 900*time.Millisecond, 10100 * time.Millisecond},
 	} {
 		now := time.Date(2026, 11, 25, 10, 7, 0, 0, time.UTC).Add(tc.at)
 		if got := drillWait(now); got != tc.want {

@@ -278,6 +278,27 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	// The drill's SOS is deleted while it is the drill's; one the router
+	// wrote over it (a real SOS, one more byte) stays.
+	t.Run("delete the drill's SOS only", func(t *testing.T) {
+		const drill = "time=2026-11-25T10:00:10+08:00 count=drill reason=hostcheck drill"
+		for _, tc := range []struct {
+			content string
+			gone    bool
+		}{{drill, true}, {drill + "\n", false}, {sosLine, false}} {
+			writeState(t, l.root, ptr(tc.content), ptr("10\n"), nil)
+			var err error
+			inNetns(t, l.hostNS, func() { err = l.config().DeleteSOSIf(ctx, "/root", drill) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := routerFiles(t, l.root)
+			if _, there := got[sosFile]; there == tc.gone || got[countFile] != "10\n" {
+				t.Errorf("SOS_SYSTEM %q: after DeleteSOSIf the router has %q; want SOS gone %v, count kept", tc.content, got, tc.gone)
+			}
+		}
+	})
+
 	t.Run("changed host key touches nothing", func(t *testing.T) {
 		writeState(t, l.root, ptr(sosLine), ptr("10\n"), ptr("1700000000\n"))
 		before := routerFiles(t, l.root)

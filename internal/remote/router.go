@@ -143,6 +143,22 @@ func (c Config) CreateSOS(ctx context.Context, stateDir, content string) error {
 	return nil
 }
 
+// DeleteSOSIf deletes SOS_SYSTEM on the router only while it is a
+// regular file holding exactly content (the drill's own SOS): one the
+// router raised meanwhile, or wrote over the drill's, is left in place.
+func (c Config) DeleteSOSIf(ctx context.Context, stateDir, content string) error {
+	if err := checkStateDir(stateDir); err != nil {
+		return err
+	}
+	// "$(…; echo x)" keeps the trailing newlines that $(…) would strip.
+	cmd := fmt.Sprintf("cd %s || exit 1\nif [ -f %s ] && [ ! -L %s ] && [ \"$(head -c %d %s; echo x)\" = %s ]; then rm -f %s && sync; fi\n",
+		ShellQuote(stateDir), sosFile, sosFile, MaxFileRead+1, sosFile, ShellQuote(content+"x"), sosFile)
+	if _, err := c.Run(ctx, cmd); err != nil {
+		return fmt.Errorf("delete the drill's SOS: %w", err)
+	}
+	return nil
+}
+
 // RestoreRouterState puts the router's state files back exactly as st
 // describes them: each file present with the same bytes, or absent. It is
 // how `hostcheck drill` leaves the router as it found it.
