@@ -403,9 +403,10 @@ func TestSilentRunProbesForPublish(t *testing.T) {
 // router VM did not come back (onboot=0, a passed-through NIC that failed
 // to attach): the next run starts it (SPEC §13 rules 1 and 4: a failed
 // restart never leaves the house offline), logged and counted, and does
-// nothing else: no SSH to the router, no cold restart, no second reboot.
-// With the VM running and the internet still down, runs ask qm and stay
-// silent; VM_START_MAX still bounds the day's starts.
+// nothing else: no cold restart until it hangs, no second reboot. With
+// the VM running and the internet still down, runs ask qm and read the
+// router (a hung VM gets the day's cold restart); VM_START_MAX still
+// bounds the day's starts.
 func TestSpentDayStartsStoppedVM(t *testing.T) {
 	l := newObsLab(t, "VM_START_MAX=2")
 	if err := os.WriteFile(l.cfg.PVEMark, []byte("boot_id=boot-0\ndate=2026-12-06\nreason=SOS\ntime=2026-12-06T09:00:00Z\n"), 0o644); err != nil {
@@ -427,12 +428,16 @@ func TestSpentDayStartsStoppedVM(t *testing.T) {
 		}
 	}
 
-	// Running now, the internet still down: qm is asked, nothing said.
+	// Running now, the internet still down: qm is asked and the router
+	// read over SSH (rule 3 holds on a spent day: a VM that hangs gets the
+	// day's cold restart). This lab's router answers no SSH: said, with
+	// how long, and no step yet (it is not hung for ROUTER_HUNG_AFTER).
 	l.ran, l.now = nil, l.now.Add(5*time.Minute)
 	l.log.Reset()
 	l.run()
-	if got := strings.Join(l.ran, "; "); got != "/usr/sbin/qm status 100 --verbose" || l.log.Len() != 0 {
-		t.Errorf("VM running, internet down: commands %q, log %q; want qm status only, silent", got, l.log.String())
+	if got := strings.Join(l.ran, "; "); got != "/usr/sbin/qm status 100 --verbose" || !strings.Contains(l.log.String(), "无法通过 SSH 读取 OpenWrt") ||
+		!strings.Contains(l.log.String(), "unreachable_for=5m0s") {
+		t.Errorf("VM running, internet down, no SSH: commands %q, log %q; want qm status only, the SSH failure said since the start", got, l.log.String())
 	}
 
 	// It stops twice more: the second start of the day, then VM_START_MAX=2 is spent.

@@ -685,6 +685,10 @@ func (d *decider) spentDay() {
 	case vm.Paused():
 		action = VMResume
 	}
+	if action == None && vm.Err == "" && !lockHolds(vm.Lock) && vm.Status == "running" && !d.paused() && !spent(n.VMRestartDate, now) {
+		d.spentDayHung()
+		return
+	}
 	if action == None || d.paused() || !VMStartsLeft(d.cfg, *n, now) {
 		return
 	}
@@ -741,6 +745,28 @@ func (d *decider) hostReboot(reason string) {
 	// run would reboot the host again at 00:00.
 	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld = "", 0, "", 0
 	d.step.Action = HostReboot
+}
+
+// spentDayHung is §13 rule 3 on a day whose host rescue is spent (the
+// VM's own cold restart is not): a router VM that hangs after the host's
+// reboot still gets the day's cold restart (rule 4: never left offline),
+// never a second host reboot. Its SSH is read; the runs that cannot are
+// said and saved (the clock of its silence), the others stay silent.
+func (d *decider) spentDayHung() {
+	n := &d.step.Next
+	if !d.o.RouterKnown {
+		d.step.Need = NeedRouter
+		return
+	}
+	if d.o.Router.Err == "" {
+		n.RouterDownSince = time.Time{} // saved with the next step said
+		return
+	}
+	d.step.Silent = false
+	if n.DownSince.IsZero() || n.DownSince.After(d.o.Now) {
+		n.DownSince = d.o.Now
+	}
+	d.routerUnreachable()
 }
 
 // routerUnreachable is step 3's SSH failure, with the hung-VM rule (vm.go).

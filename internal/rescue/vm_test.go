@@ -307,6 +307,9 @@ func TestDecideVMHung(t *testing.T) {
 			st:  State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
 			obs: silent(func(o *Obs) { o.VMConfig.HostPCI = []string{"hostpci0"} }), wantAction: HostReboot,
 			wantMsg: "【确认】直通设备的路由虚拟机冷重启后仍卡死"},
+		{name: "restarted 5 minutes ago, passthrough, still booting: no host reboot",
+			st:  State{RouterDownSince: t0.Add(-5 * time.Minute), VMRestartDate: today},
+			obs: silent(func(o *Obs) { o.VMConfig.HostPCI = []string{"hostpci0"} })},
 		{name: "restarted today, passthrough, a backup runs: 推迟, no host reboot",
 			st: State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
 			obs: silent(func(o *Obs) {
@@ -341,6 +344,18 @@ func TestDecideVMHung(t *testing.T) {
 		{name: "the host rebooted today: silent even for a stopped VM",
 			st:  State{LastReboot: today, VMStartDate: today, VMStarts: 3},
 			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "stopped"} })},
+		// Rule 3 on a day whose host rescue is spent: a VM that hangs after
+		// the host's reboot still gets the day's cold restart (it was left
+		// hung until midnight, without a word), never a second reboot.
+		{name: "the host rebooted today, VM hung for an hour: the day's cold restart",
+			st:  State{LastReboot: today, HasMark: true, Mark: state.Mark{Date: today}, DownSince: t0.Add(-2 * time.Hour), RouterDownSince: t0.Add(-time.Hour)},
+			obs: silent(nil), wantAction: VMRestart, wantMsg: "【终极动作】冷重启 OpenWrt 虚拟机"},
+		{name: "the host rebooted today, VM hung, restarted today too: observe, no reboot",
+			st:  State{LastReboot: today, HasMark: true, Mark: state.Mark{Date: today}, RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
+			obs: silent(func(o *Obs) { o.VMConfig.HostPCI = []string{"hostpci0"} })},
+		{name: "the host rebooted today, VM answers SSH: silent",
+			st:  State{LastReboot: today, HasMark: true, Mark: state.Mark{Date: today}, RouterDownSince: t0.Add(-time.Hour)},
+			obs: silent(func(o *Obs) { o.Router = Router{Count: "3"} })},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := config.Default(config.Host)
@@ -354,6 +369,9 @@ func TestDecideVMHung(t *testing.T) {
 			}
 			if s.Action == VMRestart && s.Next.VMRestartDate != today {
 				t.Errorf("cold restart not recorded before acting: VMRestartDate = %q", s.Next.VMRestartDate)
+			}
+			if (s.Action == VMRestart || s.Action == VMStart || s.Action == VMResume) && !s.Next.RouterDownSince.Equal(t0) {
+				t.Errorf("%v: the router's silence still counts from %v; want from the step (%v), so that a VM booting is not judged hung", s.Action, s.Next.RouterDownSince, t0)
 			}
 			if s.Action == HostReboot && (!s.Next.HasMark || s.Next.LastReboot != today) {
 				t.Errorf("host reboot without the mark in the new state: %+v", s.Next)
