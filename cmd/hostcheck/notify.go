@@ -58,7 +58,7 @@ func (h *host) notifyStep(st rescue.State, obs rescue.Obs, step rescue.Step) {
 	case step.Action == rescue.Assist:
 		h.notify("assist", fmt.Sprintf("局域网侧故障 (%s)：已请求 OpenWrt 执行 %s。", step.Next.LANFault, step.Assist), false)
 	case step.Action == rescue.VMRestart:
-		h.notify("vm-restart", fmt.Sprintf("OpenWrt 虚拟机 %s 已冷重启 (qm stop/start)。", h.cfg.VMID), false)
+		h.notify("vm-restart", fmt.Sprintf("OpenWrt 虚拟机 %s 正在冷重启 (qm stop/start)。", h.cfg.VMID), false)
 	case step.Action == rescue.HostReboot:
 		// The mark's reason says why: SOS, a LAN fault, a VM that will
 		// not start; only SOS quotes the router.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/notify"
+	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/rescue"
 )
 
@@ -109,6 +110,29 @@ func TestNotifyFailureRedacted(t *testing.T) {
 	v, err := h.notifyView()
 	if err != nil || v.Failing == "" || strings.Contains(v.Failing, "x9k") {
 		t.Errorf("status's failure %q, %v; want it said without the topic", v.Failing, err)
+	}
+}
+
+// TestNotifyVMRestartFailed: a cold restart whose qm stop did not stop
+// the VM is told as failed after the "being restarted" message queued
+// before it (the owner read "已冷重启" and nothing else).
+func TestNotifyVMRestartFailed(t *testing.T) {
+	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		if strings.Contains(cmdline, " stop ") {
+			return command.Result{Cmd: cmdline, Err: errors.New("exit status 255"), Stderr: "VM quit/powerdown failed"}
+		}
+		return command.Result{Cmd: cmdline, Stdout: "qmpstatus: running\nstatus: running\n"}
+	})
+	h.cfg.StateDir, h.cfg.NotifyURL, h.cfg.VMStopTimeout = t.TempDir(), "http://127.0.0.1:9/push", 0
+	old := vmStopGrace
+	vmStopGrace = 0
+	defer func() { vmStopGrace = old }()
+	if h.vmRestart(context.Background(), remote.RouterState{}) {
+		t.Fatal("vmRestart = true; want false (the VM did not stop)")
+	}
+	msgs, err := h.queue().Load()
+	if err != nil || len(msgs) != 1 || msgs[0].Event != "vm-restart" || !strings.Contains(msgs[0].Text, "冷重启失败") {
+		t.Errorf("queue %+v, %v; want one message saying the cold restart failed", msgs, err)
 	}
 }
 
