@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/pve-op/network-rescue/internal/assist"
+	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/rescue"
 )
 
@@ -25,8 +26,10 @@ func (h *host) assist(ctx context.Context, step assist.Step, reason string) assi
 	actx := context.WithoutCancel(ctx)
 	res, err := h.remote().Assist(actx, h.cfg.OpNetcheck, h.cfg.OpConfig, step, reason, assist.MaxDuration(h.cfg.ProbeTimeout))
 	switch {
-	case errors.Is(err, assist.ErrNoLine) && step == assist.Reboot:
-		// A reboot that works ends the session before the answer comes.
+	case (errors.Is(err, assist.ErrNoLine) || remote.CommandSent(err)) && step == assist.Reboot:
+		// A reboot that works ends the session before the answer comes:
+		// closed (no line), or dropped without a word, the kernel gone
+		// before it could close the connection (a timeout).
 		h.log.Info("【LAN】-> OpenWrt 正在重启 (会话随重启结束)。", "step", string(step))
 	case err != nil:
 		h.log.Error("【LAN】-> [错误] 请求 OpenWrt 协助失败", "step", string(step), "reason", shown(err.Error(), maxShownErr))

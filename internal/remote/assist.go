@@ -47,11 +47,10 @@ func (c Config) Assist(ctx context.Context, netcheck, conf string, step assist.S
 	runErr := sess.Run(cmd)
 	var exit *ssh.ExitError
 	var missing *ssh.ExitMissingError
-	switch {
-	case cctx.Err() != nil && runErr != nil:
-		return assist.Result{}, phaseError(cctx, c.Addr, "ssh command", budget, runErr)
-	case runErr != nil && !errors.As(runErr, &exit) && !errors.As(runErr, &missing):
-		return assist.Result{}, phaseError(cctx, c.Addr, "ssh command", budget, runErr)
+	if (cctx.Err() != nil && runErr != nil) || (runErr != nil && !errors.As(runErr, &exit) && !errors.As(runErr, &missing)) {
+		e := phaseError(cctx, c.Addr, "ssh command", budget, runErr)
+		e.Sent = true
+		return assist.Result{}, e
 	}
 	res, perr := assist.Parse(stdout.String())
 	if perr != nil {

@@ -36,6 +36,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/pve-op/network-rescue/internal/assist"
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/pve-op/network-rescue/internal/testlab"
@@ -583,6 +585,31 @@ func TestEndToEnd(t *testing.T) {
 		}
 		if took > 2*cfg.Timeout+time.Second {
 			t.Errorf("Run(sleep 5) took %v; want at most %v", took, 2*cfg.Timeout+time.Second)
+		}
+	})
+
+	// An assist whose command was sent and then went silent (a router
+	// rebooting: the kernel gone before it closes the connection) is told
+	// apart from one never sent (the port closed): CommandSent, which
+	// hostcheck reads as "rebooting" for `assist reboot`, not as a failed
+	// request.
+	t.Run("assist cut after the command was sent", func(t *testing.T) {
+		silent := filepath.Join(t.TempDir(), "netcheck")
+		if err := os.WriteFile(silent, []byte("#!/bin/sh\nsleep 5\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		inNetns(t, l.hostNS, func() {
+			_, err = l.config().Assist(ctx, silent, "/etc/netrescue.conf", assist.Reboot, "test", time.Second)
+		})
+		if KindOf(err) != Timeout || !CommandSent(err) {
+			t.Errorf("Assist with a silent command = %v (sent %v); want a timeout after the command was sent", err, CommandSent(err))
+		}
+		closed := l.config()
+		closed.Addr = net.JoinHostPort(routerIP, "2201")
+		inNetns(t, l.hostNS, func() { _, err = closed.Assist(ctx, silent, "/etc/netrescue.conf", assist.Reboot, "test", time.Second) })
+		if err == nil || CommandSent(err) {
+			t.Errorf("Assist to a closed port = %v (sent %v); want an error before any command", err, CommandSent(err))
 		}
 	})
 

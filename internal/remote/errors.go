@@ -73,6 +73,16 @@ type Error struct {
 	// named in the fix of HostUnknown and HostChanged; "" means
 	// "hostcheck pin".
 	Pin string
+	// Sent: the command had been sent when the session failed; the
+	// router may have run it (a reboot ends the session unanswered).
+	Sent bool
+}
+
+// CommandSent reports whether err is an SSH failure that came after the
+// command was sent to the router.
+func CommandSent(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Sent
 }
 
 // Error returns a one-line message naming the router, the cause and the fix.
