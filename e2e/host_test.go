@@ -32,6 +32,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -881,15 +882,29 @@ func TestHostEndToEnd(t *testing.T) {
 			t.Errorf("state lacks vm_restart_date=%s: %q", hostToday(), readFile(t, filepath.Join(l.state, "hostcheck.state")))
 		}
 
-		// The same day again: no second cold restart.
+		// At once: the restarted VM boots on a hung clock of its own
+		// (router_down_since is the restart), and nothing is done.
 		if r := l.hostcheck(t); r.code != 0 {
 			t.Errorf("third run exit %d: %s", r.code, r.stderr)
 		}
+		if n := len(l.calls(t)); n != 2 || strings.Contains(readFile(t, l.log), "今天已冷重启过一次") {
+			t.Errorf("third run, right after the restart: calls %q; want still the two QM calls, no judgement yet\n%s", l.calls(t), readFile(t, l.log))
+		}
+		// Still silent two minutes after the restart, the same day: no
+		// second cold restart.
+		rec = readFile(t, filepath.Join(l.state, "hostcheck.state"))
+		rec = regexp.MustCompile(`(?m)^router_down_since=.*$`).ReplaceAllString(rec, "router_down_since="+ago)
+		if err := os.WriteFile(filepath.Join(l.state, "hostcheck.state"), []byte(rec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if r := l.hostcheck(t); r.code != 0 {
+			t.Errorf("fourth run exit %d: %s", r.code, r.stderr)
+		}
 		if n := len(l.calls(t)); n != 2 {
-			t.Errorf("calls after the third run = %q; want still the two QM calls", l.calls(t))
+			t.Errorf("calls after the fourth run = %q; want still the two QM calls", l.calls(t))
 		}
 		if !strings.Contains(readFile(t, l.log), "【观察】路由虚拟机今天已冷重启过一次，不再重复。") {
-			t.Errorf("third run did not say the VM was restarted today:\n%s", readFile(t, l.log))
+			t.Errorf("fourth run did not say the VM was restarted today:\n%s", readFile(t, l.log))
 		}
 	})
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/remote"
@@ -58,9 +59,10 @@ func (h *host) drill(ctx context.Context, live bool) (err error) {
 	}
 	content := fmt.Sprintf("time=%s count=drill reason=hostcheck drill", h.e.Now().In(h.loc).Format(time.RFC3339))
 	// expect is the router's state as the drill last left it. What is put
-	// back at the end is before, and only over expect: a file the router's
-	// own run changed meanwhile (its count, a real SOS) is its own, not
-	// the drill's to undo (it deleted a real SOS and lowered the count).
+	// back at the end is before, file by file, only over expect: a file
+	// the router's own run changed meanwhile (its count, a real SOS) is its
+	// own, not the drill's to undo (it deleted a real SOS and lowered the
+	// count).
 	expect := before
 	expect.SOS, expect.SOSContent = true, content
 	restored := false
@@ -72,22 +74,27 @@ func (h *host) drill(ctx context.Context, live bool) (err error) {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.SSHTimeout)
 		defer cancel()
 		now, err := rc.ReadRouterState(rctx, h.cfg.OpStateDir)
-		switch {
-		case err != nil:
+		if err != nil {
 			return fmt.Errorf("drill: read the router's state to put it back (fix by hand: rm %s/SOS_SYSTEM if it says count=drill): %w", h.cfg.OpStateDir, err)
-		case now == before:
-			return nil
-		case now != expect:
-			// The router's run changed its files during the drill: they
-			// stay; the drill's SOS alone goes, if it is still there.
+		}
+		if _, changed := drillTarget(before, before, now); len(changed) == 0 {
+			return nil // as before (the SOS's create did not get through)
+		}
+		target, theirs := drillTarget(before, expect, now)
+		if target != now {
+			if err := rc.RestoreRouterState(rctx, h.cfg.OpStateDir, target); err != nil {
+				return fmt.Errorf("drill: put the router's state back (fix by hand: rm %s/SOS_SYSTEM if it says count=drill): %w", h.cfg.OpStateDir, err)
+			}
+		}
+		if now.SOS && now.SOSContent == content && !before.SOS {
+			// Deleted only while it is still the drill's, in one step on
+			// the router: an SOS its run raises now stays.
 			if err := rc.DeleteSOSIf(rctx, h.cfg.OpStateDir, content); err != nil {
 				return fmt.Errorf("drill: remove the drill's SOS (fix by hand: rm %s/SOS_SYSTEM if it says count=drill): %w", h.cfg.OpStateDir, err)
 			}
-			return fmt.Errorf("drill: the router changed its state during the drill (its own cron run): its files were left as it wrote them, the drill's SOS removed; now %s, before the drill %s; see hostcheck status",
-				untrusted.Text(fmt.Sprintf("%+v", now), 400), untrusted.Text(fmt.Sprintf("%+v", before), 400))
 		}
-		if err := rc.RestoreRouterState(rctx, h.cfg.OpStateDir, before); err != nil {
-			return fmt.Errorf("drill: put the router's state back (fix by hand: rm %s/SOS_SYSTEM): %w", h.cfg.OpStateDir, err)
+		if len(theirs) > 0 {
+			return fmt.Errorf("drill: the router changed %s during the drill (its own cron run): left as it wrote them, the rest put back; see hostcheck status", strings.Join(theirs, ", "))
 		}
 		return nil
 	}
@@ -129,7 +136,7 @@ func (h *host) drill(ctx context.Context, live bool) (err error) {
 	if ctx.Err() != nil {
 		return fmt.Errorf("drill: interrupted during the decision: %w", ctx.Err())
 	}
-	if seen.RouterKnown && seen.Router.Err == "" && rs != expect {
+	if _, changed := drillTarget(expect, expect, rs); seen.RouterKnown && seen.Router.Err == "" && len(changed) > 0 {
 		// The router's own run changed its files since the drill raised
 		// its SOS: the decision is not the drill's to show.
 		return errors.New("drill: the router changed its state during the drill (its own cron run); no decision shown")
@@ -228,4 +235,32 @@ func drillWait(now time.Time) time.Duration {
 		return 0
 	}
 	return time.Duration((70-sec)%60)*time.Second - time.Duration(now.Nanosecond())
+}
+
+// drillTarget is what the drill writes back on the router, file by file:
+// before's content where the router's file is still as the drill left it
+// (expect), now's where the router's own run changed it (theirs, named).
+// SOS_SYSTEM keeps now's content: the drill's own is deleted on the router
+// only while it is still the drill's (DeleteSOSIf).
+func drillTarget(before, expect, now remote.RouterState) (target remote.RouterState, theirs []string) {
+	target = now
+	if now.HasCount == expect.HasCount && now.Count == expect.Count && now.CountDamaged == expect.CountDamaged {
+		target.HasCount, target.Count, target.CountDamaged = before.HasCount, before.Count, before.CountDamaged
+	} else {
+		theirs = append(theirs, "net_rb_count")
+	}
+	if now.HasCooling == expect.HasCooling && now.Cooling == expect.Cooling && now.CoolingDamaged == expect.CoolingDamaged {
+		target.HasCooling, target.Cooling, target.CoolingDamaged = before.HasCooling, before.Cooling, before.CoolingDamaged
+	} else {
+		theirs = append(theirs, "net_cooling_ts")
+	}
+	if now.HasRescuedBy == expect.HasRescuedBy && now.RescuedBy == expect.RescuedBy && now.RescuedByDamaged == expect.RescuedByDamaged {
+		target.HasRescuedBy, target.RescuedBy, target.RescuedByDamaged = before.HasRescuedBy, before.RescuedBy, before.RescuedByDamaged
+	} else {
+		theirs = append(theirs, "net_rescued_by")
+	}
+	if now.SOS != expect.SOS || now.SOSContent != expect.SOSContent || now.SOSDamaged != expect.SOSDamaged || now.SOSTruncated != expect.SOSTruncated {
+		theirs = append(theirs, "SOS_SYSTEM")
+	}
+	return target, theirs
 }

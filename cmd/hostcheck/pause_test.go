@@ -12,6 +12,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/pause"
+	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/runenv"
 )
 
@@ -134,4 +135,47 @@ func TestDrillWait(t *testing.T) {
 			t.Errorf("drillWait at :%02d.%03d = %v; want %v", now.Second(), now.Nanosecond()/1e6, got, tc.want)
 		}
 	}
+}
+
+// TestDrillTarget: the drill puts back, file by file, only what is still
+// as it left it; what the router's own run wrote meanwhile stays and is
+// named (it deleted a real SOS and lowered the count, or, after its
+// acknowledgement, left count 0 behind for a change to net_outage alone).
+func TestDrillTarget(t *testing.T) {
+	const drill = "time=x count=drill reason=hostcheck drill"
+	before := remote.RouterState{HasCount: true, Count: "3\n", HasCooling: true, Cooling: "1700000000"}
+	raised := before
+	raised.SOS, raised.SOSContent = true, drill
+	acked := remote.RouterState{HasCount: true, Count: "0\n", HasRescuedBy: true, RescuedBy: "host\n"}
+	for _, tc := range []struct {
+		name        string
+		expect, now remote.RouterState
+		want        remote.RouterState
+		theirs      string
+	}{
+		{"as the drill left it", raised, raised, withSOS(before, drill), ""},
+		{"the router reached SOS meanwhile", raised,
+			remote.RouterState{HasCount: true, Count: "10\n", HasCooling: true, Cooling: "1700000000", SOS: true, SOSContent: "count=10"},
+			remote.RouterState{HasCount: true, Count: "10\n", HasCooling: true, Cooling: "1700000000", SOS: true, SOSContent: "count=10"},
+			"net_rb_count, SOS_SYSTEM"},
+		{"after the ack, only net_outage changed", acked,
+			remote.RouterState{HasCount: true, Count: "0\n", HasRescuedBy: true, RescuedBy: "host\n", HasOutage: true, Outage: "since=1"},
+			remote.RouterState{HasCount: true, Count: "3\n", HasCooling: true, Cooling: "1700000000", HasOutage: true, Outage: "since=1"}, ""},
+		{"after the ack, the router raised SOS", acked,
+			remote.RouterState{HasCount: true, Count: "10\n", HasRescuedBy: true, RescuedBy: "host\n", SOS: true, SOSContent: "count=10"},
+			remote.RouterState{HasCount: true, Count: "10\n", HasCooling: true, Cooling: "1700000000", SOS: true, SOSContent: "count=10"},
+			"net_rb_count, SOS_SYSTEM"},
+	} {
+		got, theirs := drillTarget(before, tc.expect, tc.now)
+		if got != tc.want || strings.Join(theirs, ", ") != tc.theirs {
+			t.Errorf("%s: target %+v, theirs %q; want %+v, %q", tc.name, got, theirs, tc.want, tc.theirs)
+		}
+	}
+}
+
+// withSOS is before with the drill's SOS still in it (drillTarget leaves
+// SOS_SYSTEM as it is; DeleteSOSIf removes the drill's).
+func withSOS(before remote.RouterState, sos string) remote.RouterState {
+	before.SOS, before.SOSContent = true, sos
+	return before
 }

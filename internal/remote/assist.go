@@ -44,12 +44,19 @@ func (c Config) Assist(ctx context.Context, netcheck, conf string, step assist.S
 	stdout := &limitedBuffer{max: maxOutput}
 	stderr := &limitedBuffer{max: 4096}
 	sess.Stdout, sess.Stderr = stdout, stderr
-	runErr := sess.Run(cmd)
+	// Sent once the router accepted the exec request (Start): a session
+	// that fails after that may have run the command (a reboot ends it
+	// unanswered); one refused before it did not.
+	runErr := sess.Start(cmd)
+	sent := runErr == nil
+	if sent {
+		runErr = sess.Wait()
+	}
 	var exit *ssh.ExitError
 	var missing *ssh.ExitMissingError
 	if (cctx.Err() != nil && runErr != nil) || (runErr != nil && !errors.As(runErr, &exit) && !errors.As(runErr, &missing)) {
 		e := phaseError(cctx, c.Addr, "ssh command", budget, runErr)
-		e.Sent = true
+		e.Sent = sent
 		return assist.Result{}, e
 	}
 	res, perr := assist.Parse(stdout.String())

@@ -287,7 +287,7 @@ func TestEndToEnd(t *testing.T) {
 		for _, tc := range []struct {
 			content string
 			gone    bool
-		}{{drill, true}, {drill + "\n", false}, {sosLine, false}} {
+		}{{drill, true}, {drill + "\n", false}, {sosLine, false}, {drill + "\x00", false}, {"time=2026-11-25T10:00:10+08:00 count=drill\x00 reason=hostcheck drill", false}} {
 			writeState(t, l.root, ptr(tc.content), ptr("10\n"), nil)
 			var err error
 			inNetns(t, l.hostNS, func() { err = l.config().DeleteSOSIf(ctx, "/root", drill) })

@@ -150,9 +150,10 @@ func (c Config) DeleteSOSIf(ctx context.Context, stateDir, content string) error
 	if err := checkStateDir(stateDir); err != nil {
 		return err
 	}
-	// "$(…; echo x)" keeps the trailing newlines that $(…) would strip.
-	cmd := fmt.Sprintf("cd %s || exit 1\nif [ -f %s ] && [ ! -L %s ] && [ \"$(head -c %d %s; echo x)\" = %s ]; then rm -f %s && sync; fi\n",
-		ShellQuote(stateDir), sosFile, sosFile, MaxFileRead+1, sosFile, ShellQuote(content+"x"), sosFile)
+	// "$(…; echo x)" keeps the trailing newlines that $(…) would strip;
+	// the size, that NUL bytes, which the shell drops, are no match.
+	cmd := fmt.Sprintf("cd %s || exit 1\nif [ -f %s ] && [ ! -L %s ] && n=$(wc -c <%s) && [ $n -eq %d ] && [ \"$(head -c %d %s; echo x)\" = %s ]; then rm -f %s && sync; fi\n",
+		ShellQuote(stateDir), sosFile, sosFile, sosFile, len(content), MaxFileRead+1, sosFile, ShellQuote(content+"x"), sosFile)
 	if _, err := c.Run(ctx, cmd); err != nil {
 		return fmt.Errorf("delete the drill's SOS: %w", err)
 	}

@@ -759,7 +759,12 @@ func (d *decider) spentDayHung() {
 		return
 	}
 	if d.o.Router.Err == "" {
-		n.RouterDownSince = time.Time{} // saved with the next step said
+		if !n.RouterDownSince.IsZero() {
+			// Saved, though nothing is said: a silent step saves nothing,
+			// and a clock of silence kept from hours ago took one SSH
+			// failure (the router rebooting itself) for a hung VM.
+			n.RouterDownSince, d.step.Silent = time.Time{}, false
+		}
 		return
 	}
 	d.step.Silent = false

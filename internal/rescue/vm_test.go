@@ -1307,3 +1307,25 @@ func TestRecordDirectory(t *testing.T) {
 		})
 	}
 }
+
+// TestSpentDayClearsSilence: on a day whose host rescue is spent, a run
+// whose SSH read answers clears the router's clock of silence and saves it
+// (not silent, nothing said): kept from hours before (a silent step saves
+// nothing), one SSH failure while the router rebooted itself read as a
+// VM hung for hours, and took the day's cold restart.
+func TestSpentDayClearsSilence(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	today := Today(t0)
+	st := State{LastReboot: today, HasMark: true, Mark: state.Mark{Date: today}, DownSince: t0.Add(-6 * time.Hour), RouterDownSince: t0.Add(-5 * time.Hour)}
+	s := Decide(cfg, st, full(func(o *Obs) { o.Router = Router{Count: "2"} }))
+	if s.Silent || !s.Next.RouterDownSince.IsZero() || len(s.Events) != 0 || s.Action != None {
+		t.Errorf("spent day, SSH answers: silent %v, router down since %v, said %q, action %v; want saved, cleared, nothing said, no step",
+			s.Silent, s.Next.RouterDownSince, msgs(s), s.Action)
+	}
+	// Already clear: silent, nothing saved.
+	st.RouterDownSince = time.Time{}
+	if s := Decide(cfg, st, full(func(o *Obs) { o.Router = Router{Count: "2"} })); !s.Silent {
+		t.Errorf("spent day, SSH answers, nothing to clear: not silent (%s)", msgs(s))
+	}
+}
