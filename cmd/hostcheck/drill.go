@@ -65,7 +65,7 @@ func (h *host) drill(ctx context.Context, live bool) (err error) {
 	// count).
 	expect := before
 	expect.SOS, expect.SOSContent = true, content
-	restored := false
+	restored, acking := false, false
 	restore := func() error {
 		if restored {
 			return nil
@@ -77,12 +77,16 @@ func (h *host) drill(ctx context.Context, live bool) (err error) {
 		if err != nil {
 			return fmt.Errorf("drill: read the router's state to put it back (fix by hand: rm %s/SOS_SYSTEM if it says count=drill): %w", h.cfg.OpStateDir, err)
 		}
-		if _, changed := drillTarget(before, before, now); len(changed) == 0 {
+		if _, changed := drillTarget(before, now, before); len(changed) == 0 {
 			return nil // as before (the SOS's create did not get through)
 		}
-		target, theirs := drillTarget(before, expect, now)
+		mine := []remote.RouterState{expect}
+		if acking {
+			mine = append(mine, ackedState(expect))
+		}
+		target, theirs := drillTarget(before, now, mine...)
 		if target != now {
-			if err := rc.RestoreRouterState(rctx, h.cfg.OpStateDir, target); err != nil {
+			if err := rc.RestoreRouterState(rctx, h.cfg.OpStateDir, target, true); err != nil {
 				return fmt.Errorf("drill: put the router's state back (fix by hand: rm %s/SOS_SYSTEM if it says count=drill): %w", h.cfg.OpStateDir, err)
 			}
 		}
@@ -136,7 +140,7 @@ func (h *host) drill(ctx context.Context, live bool) (err error) {
 	if ctx.Err() != nil {
 		return fmt.Errorf("drill: interrupted during the decision: %w", ctx.Err())
 	}
-	if _, changed := drillTarget(expect, expect, rs); seen.RouterKnown && seen.Router.Err == "" && len(changed) > 0 {
+	if _, changed := drillTarget(expect, rs, expect); seen.RouterKnown && seen.Router.Err == "" && len(changed) > 0 {
 		// The router's own run changed its files since the drill raised
 		// its SOS: the decision is not the drill's to show.
 		return errors.New("drill: the router changed its state during the drill (its own cron run); no decision shown")
@@ -177,6 +181,7 @@ func (h *host) drill(ctx context.Context, live bool) (err error) {
 		return h.carryOut(ctx, store, st, obs, step, rs)
 	}
 
+	acking = true // its outcome unknown until read back
 	rctx, cancel = context.WithTimeout(ctx, h.cfg.SSHTimeout)
 	err = rc.AckSOS(rctx, h.cfg.OpStateDir, true)
 	cancel()
@@ -193,7 +198,7 @@ func (h *host) drill(ctx context.Context, live bool) (err error) {
 		return fmt.Errorf("drill: after the acknowledgement the router shows SOS=%v count=%q cooling=%v (err %v)",
 			acked.SOS, acked.Count, acked.HasCooling, err)
 	}
-	expect = acked
+	expect, acking = acked, false
 	say("4. SSH acknowledgement works: SOS deleted, count 0, cooling cleared")
 	if err := restore(); err != nil {
 		return err
@@ -242,25 +247,48 @@ func drillWait(now time.Time) time.Duration {
 // (expect), now's where the router's own run changed it (theirs, named).
 // SOS_SYSTEM keeps now's content: the drill's own is deleted on the router
 // only while it is still the drill's (DeleteSOSIf).
-func drillTarget(before, expect, now remote.RouterState) (target remote.RouterState, theirs []string) {
+//
+// mine are the states the drill may have left: the one after its SOS,
+// and while its acknowledgement's outcome is not known (its answer lost),
+// the one the acknowledgement leaves too. A file is the drill's when it
+// is as in any of them.
+func drillTarget(before, now remote.RouterState, mine ...remote.RouterState) (target remote.RouterState, theirs []string) {
 	target = now
-	if now.HasCount == expect.HasCount && now.Count == expect.Count && now.CountDamaged == expect.CountDamaged {
+	count, cooling, rescued, sos := false, false, false, false
+	for _, m := range mine {
+		count = count || now.HasCount == m.HasCount && now.Count == m.Count && now.CountDamaged == m.CountDamaged
+		cooling = cooling || now.HasCooling == m.HasCooling && now.Cooling == m.Cooling && now.CoolingDamaged == m.CoolingDamaged
+		rescued = rescued || now.HasRescuedBy == m.HasRescuedBy && now.RescuedBy == m.RescuedBy && now.RescuedByDamaged == m.RescuedByDamaged
+		sos = sos || now.SOS == m.SOS && now.SOSContent == m.SOSContent && now.SOSDamaged == m.SOSDamaged && now.SOSTruncated == m.SOSTruncated
+	}
+	if count {
 		target.HasCount, target.Count, target.CountDamaged = before.HasCount, before.Count, before.CountDamaged
 	} else {
 		theirs = append(theirs, "net_rb_count")
 	}
-	if now.HasCooling == expect.HasCooling && now.Cooling == expect.Cooling && now.CoolingDamaged == expect.CoolingDamaged {
+	if cooling {
 		target.HasCooling, target.Cooling, target.CoolingDamaged = before.HasCooling, before.Cooling, before.CoolingDamaged
 	} else {
 		theirs = append(theirs, "net_cooling_ts")
 	}
-	if now.HasRescuedBy == expect.HasRescuedBy && now.RescuedBy == expect.RescuedBy && now.RescuedByDamaged == expect.RescuedByDamaged {
+	if rescued {
 		target.HasRescuedBy, target.RescuedBy, target.RescuedByDamaged = before.HasRescuedBy, before.RescuedBy, before.RescuedByDamaged
 	} else {
 		theirs = append(theirs, "net_rescued_by")
 	}
-	if now.SOS != expect.SOS || now.SOSContent != expect.SOSContent || now.SOSDamaged != expect.SOSDamaged || now.SOSTruncated != expect.SOSTruncated {
+	if !sos {
 		theirs = append(theirs, "SOS_SYSTEM")
 	}
 	return target, theirs
+}
+
+// ackedState is what the host's acknowledgement with a count reset
+// leaves of st on the router (remote.AckSOS): count 0, no cooling,
+// net_rescued_by "host", no SOS.
+func ackedState(st remote.RouterState) remote.RouterState {
+	st.HasCount, st.Count, st.CountDamaged = true, "0\n", ""
+	st.HasCooling, st.Cooling, st.CoolingDamaged = false, "", ""
+	st.HasRescuedBy, st.RescuedBy, st.RescuedByDamaged = true, "host\n", ""
+	st.SOS, st.SOSContent, st.SOSDamaged, st.SOSTruncated = false, "", "", false
+	return st
 }

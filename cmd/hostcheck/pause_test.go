@@ -165,8 +165,16 @@ func TestDrillTarget(t *testing.T) {
 			remote.RouterState{HasCount: true, Count: "10\n", HasRescuedBy: true, RescuedBy: "host\n", SOS: true, SOSContent: "count=10"},
 			remote.RouterState{HasCount: true, Count: "10\n", HasCooling: true, Cooling: "1700000000", SOS: true, SOSContent: "count=10"},
 			"net_rb_count, SOS_SYSTEM"},
+		// The acknowledgement got through but its answer was lost (a
+		// Ctrl-C, SSH_TIMEOUT): its count 0, no cooling and rescued_by
+		// are the drill's, put back (they were left, blamed on the router).
+		{"the ack's answer lost", raised, ackedState(raised), before, ""},
 	} {
-		got, theirs := drillTarget(before, tc.expect, tc.now)
+		mine := []remote.RouterState{tc.expect}
+		if tc.name == "the ack's answer lost" {
+			mine = append(mine, ackedState(tc.expect))
+		}
+		got, theirs := drillTarget(before, tc.now, mine...)
 		if got != tc.want || strings.Join(theirs, ", ") != tc.theirs {
 			t.Errorf("%s: target %+v, theirs %q; want %+v, %q", tc.name, got, theirs, tc.want, tc.theirs)
 		}

@@ -65,7 +65,9 @@ func (c Config) Assist(ctx context.Context, netcheck, conf string, step assist.S
 			return assist.Result{}, fmt.Errorf("assist: the router refused the request as a usage or configuration error: %s", oneLine(stderr.String()))
 		}
 		if exit != nil {
-			return assist.Result{}, fmt.Errorf("assist: %w (exit status %d: %s)", perr, exit.ExitStatus(), oneLine(stderr.String()))
+			// The command ended with a status: it ran and said nothing
+			// (a wrong OP_NETCHECK, exit 127), no reboot cut it short.
+			return assist.Result{}, fmt.Errorf("assist: %v (exit status %d: %s)", perr, exit.ExitStatus(), oneLine(stderr.String()))
 		}
 		return assist.Result{}, fmt.Errorf("assist: %w", perr)
 	}

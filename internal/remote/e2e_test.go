@@ -280,6 +280,23 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	// The drill's restore keeps SOS_SYSTEM as it is (keepSOS): written
+	// back from a read a moment old, it went over an SOS the router raised
+	// in between, which DeleteSOSIf then took for the drill's.
+	t.Run("restore keeps SOS when asked", func(t *testing.T) {
+		writeState(t, l.root, ptr(sosLine), ptr("0\n"), nil)
+		var err error
+		inNetns(t, l.hostNS, func() {
+			err = l.config().RestoreRouterState(ctx, "/root", RouterState{HasCount: true, Count: "3\n"}, true)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := routerFiles(t, l.root); got[sosFile] != sosLine || got[countFile] != "3\n" {
+			t.Errorf("after a restore keeping SOS: %q; want SOS as it was, count 3", got)
+		}
+	})
+
 	// The drill's SOS is deleted while it is the drill's; one the router
 	// wrote over it (a real SOS, one more byte) stays.
 	t.Run("delete the drill's SOS only", func(t *testing.T) {
@@ -381,7 +398,7 @@ func TestEndToEnd(t *testing.T) {
 				if err = c.AckSOS(ctx, "/root", true); err != nil {
 					return
 				}
-				err = c.RestoreRouterState(ctx, "/root", st)
+				err = c.RestoreRouterState(ctx, "/root", st, false)
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -604,6 +621,18 @@ func TestEndToEnd(t *testing.T) {
 		})
 		if KindOf(err) != Timeout || !CommandSent(err) {
 			t.Errorf("Assist with a silent command = %v (sent %v); want a timeout after the command was sent", err, CommandSent(err))
+		}
+		// A command that ran and exited without an answer (a wrong
+		// OP_NETCHECK: exit 127) is no reboot cutting the session short.
+		wrong := filepath.Join(t.TempDir(), "netcheck")
+		if err := os.WriteFile(wrong, []byte("#!/bin/sh\nexit 127\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		inNetns(t, l.hostNS, func() {
+			_, err = l.config().Assist(ctx, wrong, "/etc/netrescue.conf", assist.Reboot, "test", time.Second)
+		})
+		if err == nil || errors.Is(err, assist.ErrNoLine) || CommandSent(err) {
+			t.Errorf("Assist with a command that exits 127 = %v (no line %v, sent %v); want a failure that reads as neither", err, errors.Is(err, assist.ErrNoLine), CommandSent(err))
 		}
 		closed := l.config()
 		closed.Addr = net.JoinHostPort(routerIP, "2201")

@@ -165,7 +165,10 @@ func (c Config) DeleteSOSIf(ctx context.Context, stateDir, content string) error
 // how `hostcheck drill` leaves the router as it found it.
 // A state that was not read whole (a damaged file, a truncated SOS) cannot
 // be put back and is refused before anything is changed.
-func (c Config) RestoreRouterState(ctx context.Context, stateDir string, st RouterState) error {
+//
+// With keepSOS, SOS_SYSTEM is left as it is (the drill deletes its own
+// with DeleteSOSIf, and never writes over one the router raised).
+func (c Config) RestoreRouterState(ctx context.Context, stateDir string, st RouterState, keepSOS bool) error {
 	if d := st.Damaged(); len(d) > 0 || st.SOSTruncated {
 		return fmt.Errorf("restore router state: it was not read whole (damaged %v, SOS truncated %v)", d, st.SOSTruncated)
 	}
@@ -173,7 +176,9 @@ func (c Config) RestoreRouterState(ctx context.Context, stateDir string, st Rout
 		{name: countFile, write: st.HasCount, content: st.Count},
 		{name: coolingFile, write: st.HasCooling, content: st.Cooling},
 		{name: rescuedFile, write: st.HasRescuedBy, content: st.RescuedBy},
-		{name: sosFile, write: st.SOS, content: st.SOSContent},
+	}
+	if !keepSOS {
+		ops = append(ops, fileOp{name: sosFile, write: st.SOS, content: st.SOSContent})
 	}
 	if err := c.applyOps(ctx, stateDir, ops); err != nil {
 		return fmt.Errorf("restore router state: %w", err)

@@ -689,6 +689,19 @@ func (d *decider) spentDay() {
 		d.spentDayHung()
 		return
 	}
+	if action == VMResume && !d.paused() && !VMStartsLeft(d.cfg, *n, now) && !spent(n.VMRestartDate, now) {
+		// Resumes spent, the VM still paused: the day's cold restart, as
+		// on any day (rule 5's first step), never the host's reboot. It
+		// was left paused until midnight without a word.
+		if d.guards() {
+			d.step.Silent = false
+			if n.DownSince.IsZero() || n.DownSince.After(now) {
+				n.DownSince = now
+			}
+			d.vmRestart("虚拟机仍处于暂停状态，今天的恢复次数已用完 (VM_START_MAX)")
+		}
+		return
+	}
 	if action == None || d.paused() || !VMStartsLeft(d.cfg, *n, now) {
 		return
 	}
@@ -767,11 +780,17 @@ func (d *decider) spentDayHung() {
 		}
 		return
 	}
+	since, down := n.RouterDownSince, n.DownSince
 	d.step.Silent = false
 	if n.DownSince.IsZero() || n.DownSince.After(d.o.Now) {
 		n.DownSince = d.o.Now
 	}
 	d.routerUnreachable()
+	if d.step.Action == None && d.step.Need == NeedNothing && n.RouterDownSince.Equal(since) && n.DownSince.Equal(down) {
+		// Nothing new (the same silence, no step): said once, when it
+		// began, not every five minutes of a day that is spent.
+		d.step.Silent, d.step.Events = true, nil
+	}
 }
 
 // routerUnreachable is step 3's SSH failure, with the hung-VM rule (vm.go).

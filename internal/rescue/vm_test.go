@@ -353,6 +353,9 @@ func TestDecideVMHung(t *testing.T) {
 		{name: "the host rebooted today, VM hung, restarted today too: observe, no reboot",
 			st:  State{LastReboot: today, HasMark: true, Mark: state.Mark{Date: today}, RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
 			obs: silent(func(o *Obs) { o.VMConfig.HostPCI = []string{"hostpci0"} })},
+		{name: "the host rebooted today, VM paused, resumes spent: the day's cold restart",
+			st:  State{LastReboot: today, HasMark: true, Mark: state.Mark{Date: today}, VMStartDate: today, VMStarts: 3, DownSince: t0.Add(-time.Hour)},
+			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "running", QMP: "paused"} }), wantAction: VMRestart},
 		{name: "the host rebooted today, VM answers SSH: silent",
 			st:  State{LastReboot: today, HasMark: true, Mark: state.Mark{Date: today}, RouterDownSince: t0.Add(-time.Hour)},
 			obs: silent(func(o *Obs) { o.Router = Router{Count: "3"} })},
@@ -1322,6 +1325,14 @@ func TestSpentDayClearsSilence(t *testing.T) {
 	if s.Silent || !s.Next.RouterDownSince.IsZero() || len(s.Events) != 0 || s.Action != None {
 		t.Errorf("spent day, SSH answers: silent %v, router down since %v, said %q, action %v; want saved, cleared, nothing said, no step",
 			s.Silent, s.Next.RouterDownSince, msgs(s), s.Action)
+	}
+	// SSH fails, the silence already counted (said when it began), no
+	// step: nothing new, silent (it logged two lines every five minutes
+	// of the spent day).
+	quiet := st
+	quiet.RouterDownSince = t0.Add(-5 * time.Minute)
+	if s := Decide(cfg, quiet, full(func(o *Obs) { o.Router, o.LANUp = Router{Err: "host key changed"}, true })); !s.Silent || s.Action != None {
+		t.Errorf("spent day, SSH still failing, nothing new: silent %v, action %v (%s); want silent, no step", s.Silent, s.Action, msgs(s))
 	}
 	// Already clear: silent, nothing saved.
 	st.RouterDownSince = time.Time{}
