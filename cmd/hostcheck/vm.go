@@ -123,7 +123,7 @@ func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) (stopped bo
 	if !h.vmConfirm(ctx, "stopped", h.cfg.VMStopTimeout+vmStopGrace) {
 		// Logged; a VM still running cannot be started. The owner was
 		// told "已冷重启" before the step: told now that it failed.
-		h.notify("vm-restart", fmt.Sprintf("OpenWrt 虚拟机 %s 冷重启失败：qm stop 没有停下它；故障持续则重启 PVE 物理机 (每天至多一次：今天已重启过则零点后)，详见日志。", h.cfg.VMID), false)
+		h.notify("vm-restart", fmt.Sprintf("OpenWrt 虚拟机 %s 冷重启失败：qm stop 没有停下它；之后的步骤 (物理机重启每天至多一次) 见日志与 hostcheck status。", h.cfg.VMID), false)
 		return false
 	}
 	h.vmRun(ctx, "start")
@@ -190,7 +190,7 @@ func (h *host) vmConfirm(ctx context.Context, want string, within time.Duration)
 		h.log.Error("【严重错误】路由虚拟机启动后没有运行：今天还有启动次数 (VM_START_MAX) 时下次检测会再启动它，用完后重启 PVE 物理机 (每天至多一次)。",
 			slog.String("vm_id", h.cfg.VMID), slog.String("status", got), slog.Duration("waited", within))
 	} else {
-		h.log.Error("【严重错误】路由虚拟机没有停止，今天的冷重启失败，本次不再启动它；故障持续则升级为重启 PVE 物理机 (每天至多一次：今天已重启过则零点后)。",
+		h.log.Error("【严重错误】路由虚拟机没有停止，今天的冷重启失败，本次不再启动它；故障持续则升级 (重启 PVE 物理机每天至多一次，今天已用过则零点后先再冷重启)。",
 			slog.String("vm_id", h.cfg.VMID), slog.String("status", got), slog.Duration("waited", within))
 	}
 	return false

@@ -64,6 +64,11 @@ func (c Config) Assist(ctx context.Context, netcheck, conf string, step assist.S
 		if exit != nil && exit.ExitStatus() == assist.ExitUsage {
 			return assist.Result{}, fmt.Errorf("assist: the router refused the request as a usage or configuration error: %s", oneLine(stderr.String()))
 		}
+		if exit != nil && exit.Signal() != "" {
+			// Killed by a signal (a shutdown's KILL): as a session cut
+			// short, which a reboot is.
+			return assist.Result{}, fmt.Errorf("assist: %w (killed by SIG%s)", perr, exit.Signal())
+		}
 		if exit != nil {
 			// The command ended with a status: it ran and said nothing
 			// (a wrong OP_NETCHECK, exit 127), no reboot cut it short.

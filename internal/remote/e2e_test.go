@@ -295,6 +295,14 @@ func TestEndToEnd(t *testing.T) {
 		if got := routerFiles(t, l.root); got[sosFile] != sosLine || got[countFile] != "3\n" {
 			t.Errorf("after a restore keeping SOS: %q; want SOS as it was, count 3", got)
 		}
+		// An SOS it keeps need not have been read whole (the router's,
+		// truncated or a FIFO): the files written were.
+		inNetns(t, l.hostNS, func() {
+			err = l.config().RestoreRouterState(ctx, "/root", RouterState{HasCount: true, Count: "4\n", SOS: true, SOSDamaged: "fifo", SOSTruncated: true}, true)
+		})
+		if err != nil || routerFiles(t, l.root)[countFile] != "4\n" {
+			t.Errorf("restore keeping a damaged SOS: %v, count %q; want the count written", err, routerFiles(t, l.root)[countFile])
+		}
 	})
 
 	// The drill's SOS is deleted while it is the drill's; one the router
@@ -633,6 +641,18 @@ func TestEndToEnd(t *testing.T) {
 		})
 		if err == nil || errors.Is(err, assist.ErrNoLine) || CommandSent(err) {
 			t.Errorf("Assist with a command that exits 127 = %v (no line %v, sent %v); want a failure that reads as neither", err, errors.Is(err, assist.ErrNoLine), CommandSent(err))
+		}
+		// Killed by a signal (a shutdown's KILL, Dropbear's exit-signal):
+		// a session cut short, as a reboot's is.
+		killed := filepath.Join(t.TempDir(), "netcheck")
+		if err := os.WriteFile(killed, []byte("#!/bin/sh\nkill -KILL $$\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		inNetns(t, l.hostNS, func() {
+			_, err = l.config().Assist(ctx, killed, "/etc/netrescue.conf", assist.Reboot, "test", time.Second)
+		})
+		if !errors.Is(err, assist.ErrNoLine) {
+			t.Errorf("Assist with a command killed by SIGKILL = %v; want it read as cut short (no line)", err)
 		}
 		closed := l.config()
 		closed.Addr = net.JoinHostPort(routerIP, "2201")

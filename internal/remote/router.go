@@ -169,7 +169,12 @@ func (c Config) DeleteSOSIf(ctx context.Context, stateDir, content string) error
 // With keepSOS, SOS_SYSTEM is left as it is (the drill deletes its own
 // with DeleteSOSIf, and never writes over one the router raised).
 func (c Config) RestoreRouterState(ctx context.Context, stateDir string, st RouterState, keepSOS bool) error {
-	if d := st.Damaged(); len(d) > 0 || st.SOSTruncated {
+	if keepSOS {
+		// Only the files written must have been read whole.
+		if st.CountDamaged != "" || st.CoolingDamaged != "" || st.RescuedByDamaged != "" {
+			return fmt.Errorf("restore router state: a file to write back was not read whole (count %q, cooling %q, rescued_by %q)", st.CountDamaged, st.CoolingDamaged, st.RescuedByDamaged)
+		}
+	} else if d := st.Damaged(); len(d) > 0 || st.SOSTruncated {
 		return fmt.Errorf("restore router state: it was not read whole (damaged %v, SOS truncated %v)", d, st.SOSTruncated)
 	}
 	ops := []fileOp{

@@ -685,7 +685,18 @@ func (d *decider) spentDay() {
 	case vm.Paused():
 		action = VMResume
 	}
-	if action == None && vm.Err == "" && !lockHolds(vm.Lock) && vm.Status == "running" && !d.paused() && !spent(n.VMRestartDate, now) {
+	if action == None && vm.Err == "" && vm.Status == "running" && !spent(n.VMRestartDate, now) {
+		if d.paused() || lockHolds(vm.Lock) {
+			// No VM step under a pause or a lock, but the clock of the
+			// router's silence is kept true: left from before, one SSH
+			// failure after the pause took the day's cold restart.
+			if !d.o.RouterKnown && !n.RouterDownSince.IsZero() {
+				d.step.Need = NeedRouter
+			} else if d.o.RouterKnown && d.o.Router.Err == "" && !n.RouterDownSince.IsZero() {
+				n.RouterDownSince, d.step.Silent = time.Time{}, false
+			}
+			return
+		}
 		d.spentDayHung()
 		return
 	}
@@ -780,17 +791,35 @@ func (d *decider) spentDayHung() {
 		}
 		return
 	}
-	since, down := n.RouterDownSince, n.DownSince
+	since, down, pre := n.RouterDownSince, n.DownSince, len(d.step.Events)
 	d.step.Silent = false
 	if n.DownSince.IsZero() || n.DownSince.After(d.o.Now) {
 		n.DownSince = d.o.Now
 	}
 	d.routerUnreachable()
-	if d.step.Action == None && d.step.Need == NeedNothing && n.RouterDownSince.Equal(since) && n.DownSince.Equal(down) {
-		// Nothing new (the same silence, no step): said once, when it
-		// began, not every five minutes of a day that is spent.
+	if d.step.Action == None && d.step.Need == NeedNothing && pre == 0 && n.RouterDownSince.Equal(since) && n.DownSince.Equal(down) &&
+		d.repeatsOnly(d.step.Events, d.o.Now.Sub(since)) {
+		// Nothing new (the same silence, no step, nothing else said this
+		// run): said when it began, not every five minutes of a spent day.
 		d.step.Silent, d.step.Events = true, nil
 	}
+}
+
+// repeatsOnly reports whether events hold only what a run of the same
+// silence already said: the SSH failure, and the hint that the router
+// answers ping on the LAN once a run before this one (five minutes
+// earlier) was past the hung delay and said it too. A 【推迟】, a qm or
+// agent error or a wait for a hang's confirmation is said every run.
+func (d *decider) repeatsOnly(events []ladder.Event, down time.Duration) bool {
+	for _, e := range events {
+		switch {
+		case strings.HasPrefix(e.Msg, "【严重错误】无法通过 SSH 读取"):
+		case strings.HasPrefix(e.Msg, "【观察】OpenWrt 在局域网上响应 ping") && down >= min(d.cfg.VMHungAfter, d.cfg.RouterHungAfter)+5*time.Minute:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // routerUnreachable is step 3's SSH failure, with the hung-VM rule (vm.go).

@@ -1334,6 +1334,41 @@ func TestSpentDayClearsSilence(t *testing.T) {
 	if s := Decide(cfg, quiet, full(func(o *Obs) { o.Router, o.LANUp = Router{Err: "host key changed"}, true })); !s.Silent || s.Action != None {
 		t.Errorf("spent day, SSH still failing, nothing new: silent %v, action %v (%s); want silent, no step", s.Silent, s.Action, msgs(s))
 	}
+	// What else a run of the same silence says is not dropped with it: a
+	// guard deferring the cold restart of a VM hung past its delay, an
+	// expired pause (its end is saved), the late reboot's 【确认】.
+	hungLong := st
+	hungLong.RouterDownSince = t0.Add(-30 * time.Minute)
+	hungObs := func(mod func(o *Obs)) Obs {
+		return full(func(o *Obs) {
+			o.Router, o.LANUp = Router{Err: "timeout"}, false
+			o.VMConfigKnown, o.VMConfig, o.AgentKnown, o.Agent = true, VMConfig{AgentEnabled: true}, true, qm.PingNoAnswer
+			if mod != nil {
+				mod(o)
+			}
+		})
+	}
+	if s := Decide(cfg, hungLong, hungObs(func(o *Obs) { o.Deferred = []string{"本节点失去 quorum"} })); s.Silent || !strings.Contains(msgs(s), "【推迟】本节点失去 quorum") {
+		t.Errorf("spent day, hung VM, a guard defers: silent %v (%s); want the 【推迟】 said", s.Silent, msgs(s))
+	}
+	expired := quiet
+	expired.PauseUntil = t0.Add(-3 * time.Minute)
+	if s := Decide(cfg, expired, full(func(o *Obs) { o.Router, o.LANUp = Router{Err: "timeout"}, true })); s.Silent || !strings.Contains(msgs(s), "【恢复自救】") || !s.Next.PauseUntil.IsZero() {
+		t.Errorf("spent day, SSH failing, the pause just ended: silent %v, pause %v (%s); want 【恢复自救】 said and saved", s.Silent, s.Next.PauseUntil, msgs(s))
+	}
+	late := quiet
+	late.LastReboot, late.HasMark, late.MisfireDate, late.MisfireBoot = Today(t0.AddDate(0, 0, -1)), false, today, "bootA"
+	if s := Decide(cfg, late, full(func(o *Obs) { o.Router, o.LANUp, o.BootID = Router{Err: "timeout"}, true, "bootB" })); s.Silent || !strings.Contains(msgs(s), "【确认】上次判定未生效") {
+		t.Errorf("spent by a late reboot, SSH failing: silent %v (%s); want its 【确认】 said", s.Silent, msgs(s))
+	}
+	// A pause (or a backup's lock) holds every VM step, but the clock of
+	// the router's silence is cleared when SSH answers: kept from before
+	// the pause, one SSH failure after it took the day's cold restart.
+	paused := st
+	paused.PauseUntil = t0.Add(time.Hour)
+	if s := Decide(cfg, paused, full(func(o *Obs) { o.Router = Router{Count: "2"} })); s.Silent || !s.Next.RouterDownSince.IsZero() || s.Action != None {
+		t.Errorf("spent day, paused, SSH answers: silent %v, router down since %v, action %v; want the clock cleared and saved, no step", s.Silent, s.Next.RouterDownSince, s.Action)
+	}
 	// Already clear: silent, nothing saved.
 	st.RouterDownSince = time.Time{}
 	if s := Decide(cfg, st, full(func(o *Obs) { o.Router = Router{Count: "2"} })); !s.Silent {
