@@ -130,6 +130,10 @@ type State struct {
 	// outage goes on, the host still answers the SOS it saw, as it does a
 	// held reboot.
 	HeldSOS HeldSOS
+	// RouterErr is why SSH to the router failed, as the run that started
+	// or last changed RouterDownSince's silence said it: a spent day's
+	// runs say a silence again only when its reason changes.
+	RouterErr string
 	// RecordUnread: hostcheck.state is there but could not be read (EIO,
 	// no file descriptor left). Its day counts as spent, and nothing is
 	// written over it (Store.Save refuses): it may hold today's VM
@@ -357,6 +361,12 @@ func Decide(cfg config.Config, st State, o Obs) Step {
 	d := &decider{cfg: cfg, o: o, step: Step{Next: st}}
 	d.run()
 	d.holdSOS()
+	if d.step.Silent && d.step.Next.HeldSOS != st.HeldSOS {
+		// A silent step is not saved: an SOS held (or let go) on a spent
+		// day is, or whether the host answers it after midnight would
+		// hang on some other change of the same run.
+		d.step.Silent = false
+	}
 	if cfg.DryRun {
 		for i := range d.step.Events {
 			d.step.Events[i].Msg = "【演练】" + d.step.Events[i].Msg
@@ -444,7 +454,7 @@ func (d *decider) run() {
 		d.routerUnreachable()
 		return
 	}
-	n.RouterDownSince = time.Time{}
+	n.RouterDownSince, n.RouterErr = time.Time{}, ""
 	if !d.o.Router.SOS {
 		if kind := d.lanFault(); kind != "" {
 			d.lanStep(kind)
@@ -525,6 +535,10 @@ func (d *decider) holdSOS() {
 	case d.step.Action == VMRestart || d.step.Action == HostReboot || n.HeldReboot != "" || n.DownSince.IsZero(),
 		d.o.RouterKnown && r.Err == "" && !r.SOS && r.SelfKnown && r.SelfUp: // the router's own net is back
 		n.HeldSOS = HeldSOS{}
+	case n.HasMark && spent(n.Mark.Date, d.o.Now) || spent(n.LastReboot, d.o.Now):
+		// A day whose host rescue is spent holds no new SOS: the host
+		// took its step today, and an SOS after it is the router's next
+		// day's, as without VM_ID (whose spent days read no SOS at all).
 	case d.o.RouterKnown && r.Err == "" && r.SOS:
 		count, ok := routerCount(r)
 		if !ok {
@@ -685,15 +699,15 @@ func (d *decider) spentDay() {
 	case vm.Paused():
 		action = VMResume
 	}
-	if action == None && vm.Err == "" && vm.Status == "running" && !spent(n.VMRestartDate, now) {
-		if d.paused() || lockHolds(vm.Lock) {
+	if action == None && vm.Err == "" && vm.Status == "running" {
+		if d.paused() || lockHolds(vm.Lock) || spent(n.VMRestartDate, now) {
 			// No VM step under a pause or a lock, but the clock of the
 			// router's silence is kept true: left from before, one SSH
 			// failure after the pause took the day's cold restart.
 			if !d.o.RouterKnown && !n.RouterDownSince.IsZero() {
 				d.step.Need = NeedRouter
 			} else if d.o.RouterKnown && d.o.Router.Err == "" && !n.RouterDownSince.IsZero() {
-				n.RouterDownSince, d.step.Silent = time.Time{}, false
+				n.RouterDownSince, n.RouterErr, d.step.Silent = time.Time{}, "", false
 			}
 			return
 		}
@@ -704,11 +718,16 @@ func (d *decider) spentDay() {
 		// Resumes spent, the VM still paused: the day's cold restart, as
 		// on any day (rule 5's first step), never the host's reboot. It
 		// was left paused until midnight without a word.
-		if d.guards() {
+		ok := d.guards()
+		if d.step.Need == NeedNothing {
+			// Said and saved, also a 【推迟】 (the host young after its
+			// reboot, as is usual on a spent day).
 			d.step.Silent = false
 			if n.DownSince.IsZero() || n.DownSince.After(now) {
 				n.DownSince = now
 			}
+		}
+		if ok {
 			d.vmRestart("虚拟机仍处于暂停状态，今天的恢复次数已用完 (VM_START_MAX)")
 		}
 		return
@@ -787,39 +806,23 @@ func (d *decider) spentDayHung() {
 			// Saved, though nothing is said: a silent step saves nothing,
 			// and a clock of silence kept from hours ago took one SSH
 			// failure (the router rebooting itself) for a hung VM.
-			n.RouterDownSince, d.step.Silent = time.Time{}, false
+			n.RouterDownSince, n.RouterErr, d.step.Silent = time.Time{}, "", false
 		}
 		return
 	}
-	since, down, pre := n.RouterDownSince, n.DownSince, len(d.step.Events)
+	since, down, pre, why := n.RouterDownSince, n.DownSince, len(d.step.Events), n.RouterErr
 	d.step.Silent = false
 	if n.DownSince.IsZero() || n.DownSince.After(d.o.Now) {
 		n.DownSince = d.o.Now
 	}
 	d.routerUnreachable()
 	if d.step.Action == None && d.step.Need == NeedNothing && pre == 0 && n.RouterDownSince.Equal(since) && n.DownSince.Equal(down) &&
-		d.repeatsOnly(d.step.Events, d.o.Now.Sub(since)) {
-		// Nothing new (the same silence, no step, nothing else said this
-		// run): said when it began, not every five minutes of a spent day.
+		n.RouterErr == why && len(d.step.Events) == 1 && strings.HasPrefix(d.step.Events[0].Msg, "【严重错误】无法通过 SSH 读取") {
+		// Nothing new (the same silence for the same reason, no step,
+		// nothing else said this run): said when it began or changed,
+		// not every five minutes of a spent day.
 		d.step.Silent, d.step.Events = true, nil
 	}
-}
-
-// repeatsOnly reports whether events hold only what a run of the same
-// silence already said: the SSH failure, and the hint that the router
-// answers ping on the LAN once a run before this one (five minutes
-// earlier) was past the hung delay and said it too. A 【推迟】, a qm or
-// agent error or a wait for a hang's confirmation is said every run.
-func (d *decider) repeatsOnly(events []ladder.Event, down time.Duration) bool {
-	for _, e := range events {
-		switch {
-		case strings.HasPrefix(e.Msg, "【严重错误】无法通过 SSH 读取"):
-		case strings.HasPrefix(e.Msg, "【观察】OpenWrt 在局域网上响应 ping") && down >= min(d.cfg.VMHungAfter, d.cfg.RouterHungAfter)+5*time.Minute:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // routerUnreachable is step 3's SSH failure, with the hung-VM rule (vm.go).
@@ -829,6 +832,7 @@ func (d *decider) routerUnreachable() {
 	if n.RouterDownSince.IsZero() || n.RouterDownSince.After(now) {
 		n.RouterDownSince = now
 	}
+	n.RouterErr = d.o.Router.Err
 	down := now.Sub(n.RouterDownSince)
 	d.log(slog.LevelError, "【严重错误】无法通过 SSH 读取 OpenWrt 的 SOS 信号。",
 		slog.String("reason", d.o.Router.Err), slog.Duration("unreachable_for", down.Round(time.Second)))

@@ -84,6 +84,7 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	}
 	st.DownSince = state.RecordTime(rec["down_since"], loc)
 	st.RouterDownSince = state.RecordTime(rec["router_down_since"], loc)
+	st.RouterErr = rec["router_err"] // optional, our own text
 	st.QMFailSince = state.RecordTime(rec["qm_fail_since"], loc)
 	vm, vmOK := date(rec, "vm_restart_date")
 	last, lastOK := date(rec, "last_reboot_date")
@@ -255,7 +256,7 @@ func (s Store) Save(old, next State) error {
 		}
 		return fmt.Errorf("keep the VM starts of a day %s cannot count: %w", RecordFile, errors.Join(errs...))
 	}
-	if old.DownSince.Equal(next.DownSince) && old.RouterDownSince.Equal(next.RouterDownSince) &&
+	if old.DownSince.Equal(next.DownSince) && old.RouterDownSince.Equal(next.RouterDownSince) && old.RouterErr == next.RouterErr &&
 		old.VMRestartDate == next.VMRestartDate && old.LastReboot == next.LastReboot &&
 		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
@@ -274,6 +275,7 @@ func (s Store) Save(old, next State) error {
 	return state.WriteRecord(p, state.Record{
 		"down_since":         state.RecordTimeString(next.DownSince),
 		"router_down_since":  state.RecordTimeString(next.RouterDownSince),
+		"router_err":         next.RouterErr,
 		"vm_restart_date":    next.VMRestartDate,
 		"last_reboot_date":   next.LastReboot,
 		"vm_start_date":      next.VMStartDate,
@@ -359,7 +361,7 @@ func unreadDayStarts(st *State, today string, floor int) {
 
 // recordEmpty reports a state whose record holds nothing: no file.
 func (st State) recordEmpty() bool {
-	return st.DownSince.IsZero() && st.RouterDownSince.IsZero() && st.VMRestartDate == "" && st.LastReboot == "" &&
+	return st.DownSince.IsZero() && st.RouterDownSince.IsZero() && st.RouterErr == "" && st.VMRestartDate == "" && st.LastReboot == "" &&
 		st.VMStartDate == "" && st.LANFault == "" && st.QMFailSince.IsZero() && st.HeldReboot == "" && st.HeldSOS == (HeldSOS{}) &&
 		st.VMStopFailDate == "" && st.MisfireDate == "" && st.MisfireBoot == ""
 }

@@ -1330,9 +1330,42 @@ func TestSpentDayClearsSilence(t *testing.T) {
 	// step: nothing new, silent (it logged two lines every five minutes
 	// of the spent day).
 	quiet := st
-	quiet.RouterDownSince = t0.Add(-5 * time.Minute)
-	if s := Decide(cfg, quiet, full(func(o *Obs) { o.Router, o.LANUp = Router{Err: "host key changed"}, true })); !s.Silent || s.Action != None {
+	quiet.RouterDownSince, quiet.RouterErr = t0.Add(-5*time.Minute), "timeout"
+	if s := Decide(cfg, quiet, full(func(o *Obs) { o.Router, o.LANUp = Router{Err: "timeout"}, true })); !s.Silent || s.Action != None {
 		t.Errorf("spent day, SSH still failing, nothing new: silent %v, action %v (%s); want silent, no step", s.Silent, s.Action, msgs(s))
+	}
+	// A new reason (the host key changed: the owner must pin it again)
+	// is said and saved.
+	if s := Decide(cfg, quiet, full(func(o *Obs) { o.Router, o.LANUp = Router{Err: "host key changed"}, true })); s.Silent || s.Next.RouterErr != "host key changed" {
+		t.Errorf("spent day, SSH failing for a new reason: silent %v, reason saved %q; want said and saved", s.Silent, s.Next.RouterErr)
+	}
+	// The LAN answering for the first time in the silence is said.
+	lan := quiet
+	lan.RouterDownSince = t0.Add(-16 * time.Minute)
+	if s := Decide(cfg, lan, full(func(o *Obs) {
+		o.Router, o.LANUp = Router{Err: "timeout"}, true
+		o.VMConfigKnown, o.AgentKnown = true, true
+	})); s.Silent || !strings.Contains(msgs(s), "【观察】OpenWrt 在局域网上响应 ping") {
+		t.Errorf("spent day, the LAN answers: silent %v (%s); want the hint said", s.Silent, msgs(s))
+	}
+	// An SOS read on a spent day is not held for after midnight (whether
+	// it was hung on some other change of the run).
+	if s := Decide(cfg, st, full(func(o *Obs) { o.Router = Router{SOS: true, SOSContent: "count=5", Count: "5"} })); s.Next.HeldSOS != (HeldSOS{}) {
+		t.Errorf("spent day, SOS read: held %+v; want none", s.Next.HeldSOS)
+	}
+	// The day's cold restart used, the clock of silence is still kept
+	// true: cleared when SSH answers (left stale, the next day's first SSH
+	// failure took a cold restart).
+	used := st
+	used.VMRestartDate = today
+	if s := Decide(cfg, used, full(func(o *Obs) { o.Router = Router{Count: "2"} })); s.Silent || !s.Next.RouterDownSince.IsZero() {
+		t.Errorf("spent day, restart used, SSH answers: silent %v, router down since %v; want cleared and saved", s.Silent, s.Next.RouterDownSince)
+	}
+	// A paused VM whose cold restart a guard defers: the 【推迟】 is said.
+	pausedVM := st
+	pausedVM.RouterDownSince, pausedVM.VMStartDate, pausedVM.VMStarts = time.Time{}, today, 3
+	if s := Decide(cfg, pausedVM, full(func(o *Obs) { o.VM, o.Uptime = VMStatus{Status: "running", QMP: "paused"}, time.Minute })); s.Silent || !strings.Contains(msgs(s), "【推迟】物理机开机时间过短") {
+		t.Errorf("spent day, paused VM, the host young: silent %v (%s); want the 【推迟】 said", s.Silent, msgs(s))
 	}
 	// What else a run of the same silence says is not dropped with it: a
 	// guard deferring the cold restart of a VM hung past its delay, an
