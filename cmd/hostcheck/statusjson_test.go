@@ -192,20 +192,9 @@ func TestHostStatusDNSFault(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(stateDir, "hostcheck.state"), []byte(rec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	conf := filepath.Join(dir, "host.conf")
-	content := strings.Join([]string{"STATE_DIR=" + stateDir, "RUN_DIR=" + runDir, "PVE_MARK=" + filepath.Join(dir, "mark"),
-		"LOG_FILE=" + filepath.Join(dir, "host.log"), "SYSLOG=0", "CHECK_TARGETS=198.51.100.1", "OP_IP=10.99.0.1",
-		"SSH_KEY=" + filepath.Join(dir, "no-key"), "KNOWN_HOSTS=" + filepath.Join(dir, "known_hosts")}, "\n")
-	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	stderr, err := os.Create(filepath.Join(dir, "stderr"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stderr.Close()
+	conf := statusLabConf(t, dir, "STATE_DIR="+stateDir, "RUN_DIR="+runDir, "PVE_MARK="+filepath.Join(dir, "mark"), "SSH_KEY="+filepath.Join(dir, "no-key"))
 	var out strings.Builder
-	e := runenv.Env{Stdout: &out, Stderr: stderr, Now: func() time.Time { return now },
+	e := runenv.Env{Stdout: &out, Stderr: statusStderr(t, dir), Now: func() time.Time { return now },
 		Probe:   func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true} },
 		Resolve: func(context.Context, string, string) error { return errors.New("SERVFAIL") },
 		Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
@@ -376,20 +365,12 @@ func TestHostStatusUnreadRecord(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	conf := filepath.Join(dir, "host.conf")
-	content := strings.Join([]string{"STATE_DIR=" + filepath.Join(file, "state"), "RUN_DIR=" + filepath.Join(dir, "run"), "PVE_MARK=" + filepath.Join(dir, "mark"),
-		"LOG_FILE=" + filepath.Join(dir, "host.log"), "SYSLOG=0", "CHECK_TARGETS=198.51.100.1", "OP_IP=10.99.0.1",
-		"SSH_KEY=" + filepath.Join(dir, "no-key"), "KNOWN_HOSTS=" + filepath.Join(dir, "known_hosts"), "VM_ID=100"}, "\n")
-	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	lines := []string{"STATE_DIR=" + filepath.Join(file, "state"), "RUN_DIR=" + filepath.Join(dir, "run"), "PVE_MARK=" + filepath.Join(dir, "mark"),
+		"SSH_KEY=" + filepath.Join(dir, "no-key"), "VM_ID=100"}
+	conf := statusLabConf(t, dir, lines...)
+	stderr := statusStderr(t, dir)
 	status := func(args ...string) string {
 		var out strings.Builder
-		stderr, err := os.Create(filepath.Join(dir, "stderr"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer stderr.Close()
 		e := runenv.Env{Stdout: &out, Stderr: stderr, Now: func() time.Time { return now },
 			Probe: func(context.Context, probe.Config) probe.Result { return probe.Result{} },
 			Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
@@ -428,16 +409,12 @@ func TestHostStatusUnreadRecord(t *testing.T) {
 		t.Errorf("status of an unread record: want the VM starts told as not known:\n%s", text)
 	}
 	// With VM_START_MAX=0 no start is allowed, none was taken.
-	if err := os.WriteFile(conf, []byte(content+"\nVM_START_MAX=0\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	statusLabConf(t, dir, append(lines, "VM_START_MAX=0")...)
 	if text := status(); !strings.Contains(text, "✓ router VM starts today: none (VM_START_MAX=0): a stopped router VM is not started; while the internet is down the host's reboot") ||
 		!strings.Contains(text, "VM_START_MAX=0: hostcheck does not start it") || strings.Contains(text, "was taken") {
 		t.Errorf("status of an unread record, VM_START_MAX=0: want no starts, the host's reboot named as the step (no ✗, no start said taken):\n%s", text)
 	}
-	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	statusLabConf(t, dir, lines...)
 	var got map[string]any
 	if err := json.Unmarshal([]byte(status("-json")), &got); err != nil {
 		t.Fatal(err)
@@ -467,20 +444,9 @@ func TestMarkDirectory(t *testing.T) {
 	if err := os.WriteFile(key, []byte("key\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	conf := filepath.Join(dir, "host.conf")
-	content := strings.Join([]string{"STATE_DIR=" + filepath.Join(dir, "state"), "RUN_DIR=" + filepath.Join(dir, "run"), "PVE_MARK=" + root,
-		"LOG_FILE=" + filepath.Join(dir, "host.log"), "SYSLOG=0", "CHECK_TARGETS=198.51.100.1", "OP_IP=10.99.0.1",
-		"SSH_KEY=" + key, "KNOWN_HOSTS=" + filepath.Join(dir, "known_hosts")}, "\n")
-	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	stderr, err := os.Create(filepath.Join(dir, "stderr"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stderr.Close()
+	conf := statusLabConf(t, dir, "STATE_DIR="+filepath.Join(dir, "state"), "RUN_DIR="+filepath.Join(dir, "run"), "PVE_MARK="+root, "SSH_KEY="+key)
 	var out strings.Builder
-	e := runenv.Env{Stdout: &out, Stderr: stderr, Now: func() time.Time { return testNow },
+	e := runenv.Env{Stdout: &out, Stderr: statusStderr(t, dir), Now: func() time.Time { return testNow },
 		Probe: func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true} },
 		Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
 			return command.Result{Cmd: cmdline}
@@ -501,4 +467,29 @@ func TestMarkDirectory(t *testing.T) {
 	if !strings.Contains(out.String(), "PVE_MARK names a directory") || strings.Contains(out.String(), "delete the file") {
 		t.Errorf("status: want the fix to set PVE_MARK, not to delete it:\n%s", out.String())
 	}
+}
+
+// statusLabConf writes dir/host.conf for a status test: the lines these
+// tests share (their log, no syslog, a documentation target, a router at
+// 10.99.0.1 whose host key is not pinned), then the test's own.
+func statusLabConf(t *testing.T, dir string, lines ...string) string {
+	t.Helper()
+	conf := filepath.Join(dir, "host.conf")
+	all := append([]string{"LOG_FILE=" + filepath.Join(dir, "host.log"), "SYSLOG=0", "CHECK_TARGETS=198.51.100.1", "OP_IP=10.99.0.1",
+		"KNOWN_HOSTS=" + filepath.Join(dir, "known_hosts")}, lines...)
+	if err := os.WriteFile(conf, []byte(strings.Join(all, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return conf
+}
+
+// statusStderr is dir/stderr for a run's stderr, closed when the test ends.
+func statusStderr(t *testing.T, dir string) *os.File {
+	t.Helper()
+	f, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }
