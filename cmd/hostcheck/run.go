@@ -408,7 +408,7 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 				h.log.Error("【严重错误】SSH 文件不是普通文件，无法连接路由器", "file", ce.Path, "kind", ce.Kind)
 			}
 			if err != nil {
-				obs.Router = rescue.Router{Err: shown(err.Error(), maxShownErr)}
+				obs.Router = rescue.Router{Err: shown(err.Error(), maxShownErr), ErrKind: remote.KindOf(err).String()}
 				h.traceStage("read the router over SSH", obs.Router.Err)
 			} else {
 				h.logRouterDamage(rs)

@@ -130,9 +130,9 @@ type State struct {
 	// outage goes on, the host still answers the SOS it saw, as it does a
 	// held reboot.
 	HeldSOS HeldSOS
-	// RouterErr is why SSH to the router failed, as the run that started
-	// or last changed RouterDownSince's silence said it: a spent day's
-	// runs say a silence again only when its reason changes.
+	// RouterErr is the kind of the reason SSH to the router failed
+	// (Router.ErrKind) in the silence of RouterDownSince: a spent day's
+	// runs say a silence again only when its kind changes.
 	RouterErr string
 	// RecordUnread: hostcheck.state is there but could not be read (EIO,
 	// no file descriptor left). Its day counts as spent, and nothing is
@@ -178,7 +178,11 @@ func (v VMStatus) Paused() bool { return qm.Status{Status: v.Status, QMPStatus: 
 
 // Router is what SSH told us about the router.
 type Router struct {
-	Err        string // non-empty: SSH failed; the classified, readable reason
+	Err string // non-empty: SSH failed; the classified, readable reason
+	// ErrKind is Err's kind (remote.Kind: refused, timeout, auth,
+	// host_changed …): stable from run to run, where Err's text holds
+	// ports and budgets.
+	ErrKind    string
 	SOS        bool
 	SOSContent string
 	Count      string
@@ -756,7 +760,7 @@ func (d *decider) recovered() {
 		d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
 			slog.Duration("outage", max(d.o.Now.Sub(n.DownSince), 0).Round(time.Second)), slog.String("by", d.o.NetDetail))
 	}
-	n.DownSince, n.RouterDownSince, n.QMFailSince, n.HeldReboot, n.HeldSOS = time.Time{}, time.Time{}, time.Time{}, "", HeldSOS{}
+	n.DownSince, n.RouterDownSince, n.RouterErr, n.QMFailSince, n.HeldReboot, n.HeldSOS = time.Time{}, time.Time{}, "", time.Time{}, "", HeldSOS{}
 }
 
 // hostReboot is step 6: the mark is part of the new state, so the caller
@@ -817,12 +821,29 @@ func (d *decider) spentDayHung() {
 	}
 	d.routerUnreachable()
 	if d.step.Action == None && d.step.Need == NeedNothing && pre == 0 && n.RouterDownSince.Equal(since) && n.DownSince.Equal(down) &&
-		n.RouterErr == why && len(d.step.Events) == 1 && strings.HasPrefix(d.step.Events[0].Msg, "【严重错误】无法通过 SSH 读取") {
-		// Nothing new (the same silence for the same reason, no step,
-		// nothing else said this run): said when it began or changed,
-		// not every five minutes of a spent day.
+		n.RouterErr == why && d.repeatsOnly(d.o.Now.Sub(since)) {
+		// Nothing new (the same silence for the same kind of reason, no
+		// step, nothing else said this run): said when it began or
+		// changed, not every five minutes of a spent day.
 		d.step.Silent, d.step.Events = true, nil
 	}
+}
+
+// repeatsOnly reports whether this run said only what a run of the same
+// silence said before it: the SSH failure, and the hint that the router
+// answers ping on the LAN once the run before (five minutes earlier) was
+// past the hung delay too and said it. A 【推迟】, a qm or agent error or a
+// wait for a hang's confirmation is said every run.
+func (d *decider) repeatsOnly(silent time.Duration) bool {
+	for i, e := range d.step.Events {
+		switch {
+		case i == 0 && strings.HasPrefix(e.Msg, "【严重错误】无法通过 SSH 读取"):
+		case i == 1 && strings.HasPrefix(e.Msg, "【观察】OpenWrt 在局域网上响应 ping") && silent >= min(d.cfg.VMHungAfter, d.cfg.RouterHungAfter)+5*time.Minute:
+		default:
+			return false
+		}
+	}
+	return len(d.step.Events) > 0
 }
 
 // routerUnreachable is step 3's SSH failure, with the hung-VM rule (vm.go).
@@ -832,7 +853,7 @@ func (d *decider) routerUnreachable() {
 	if n.RouterDownSince.IsZero() || n.RouterDownSince.After(now) {
 		n.RouterDownSince = now
 	}
-	n.RouterErr = d.o.Router.Err
+	n.RouterErr = d.o.Router.ErrKind
 	down := now.Sub(n.RouterDownSince)
 	d.log(slog.LevelError, "【严重错误】无法通过 SSH 读取 OpenWrt 的 SOS 信号。",
 		slog.String("reason", d.o.Router.Err), slog.Duration("unreachable_for", down.Round(time.Second)))

@@ -158,7 +158,7 @@ func (d *decider) vmStart(action Action) bool {
 	}
 	*count++
 	d.step.Action = action
-	d.step.Next.RouterDownSince = d.o.Now // as after a cold restart: it boots
+	d.step.Next.RouterDownSince, d.step.Next.RouterErr = d.o.Now, "" // as after a cold restart: it boots
 	msg := "【终极动作】启动已停止的 OpenWrt 虚拟机。"
 	if action == VMResume {
 		msg = "【终极动作】恢复已暂停的 OpenWrt 虚拟机 (qm resume)。"
@@ -308,7 +308,7 @@ func (d *decider) vmRestart(why string) {
 	// The restarted VM is judged hung on a clock of its own: on the one
 	// from before, the next run found it "hung" while it booted and took
 	// the host's reboot (rule 5) five minutes later.
-	d.step.Next.RouterDownSince = d.o.Now
+	d.step.Next.RouterDownSince, d.step.Next.RouterErr = d.o.Now, ""
 	d.step.Action = VMRestart
 	d.log(slog.LevelWarn, "【终极动作】冷重启 OpenWrt 虚拟机 (qm stop/start)。", slog.String("vm_id", d.cfg.VMID), slog.String("reason", why))
 }

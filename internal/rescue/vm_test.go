@@ -2,6 +2,7 @@ package rescue
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -1331,12 +1332,12 @@ func TestSpentDayClearsSilence(t *testing.T) {
 	// of the spent day).
 	quiet := st
 	quiet.RouterDownSince, quiet.RouterErr = t0.Add(-5*time.Minute), "timeout"
-	if s := Decide(cfg, quiet, full(func(o *Obs) { o.Router, o.LANUp = Router{Err: "timeout"}, true })); !s.Silent || s.Action != None {
+	if s := Decide(cfg, quiet, full(func(o *Obs) { o.Router, o.LANUp = Router{Err: "no answer within 1.8s", ErrKind: "timeout"}, true })); !s.Silent || s.Action != None {
 		t.Errorf("spent day, SSH still failing, nothing new: silent %v, action %v (%s); want silent, no step", s.Silent, s.Action, msgs(s))
 	}
 	// A new reason (the host key changed: the owner must pin it again)
 	// is said and saved.
-	if s := Decide(cfg, quiet, full(func(o *Obs) { o.Router, o.LANUp = Router{Err: "host key changed"}, true })); s.Silent || s.Next.RouterErr != "host key changed" {
+	if s := Decide(cfg, quiet, full(func(o *Obs) { o.Router, o.LANUp = Router{Err: "host key changed", ErrKind: "host_changed"}, true })); s.Silent || s.Next.RouterErr != "host_changed" {
 		t.Errorf("spent day, SSH failing for a new reason: silent %v, reason saved %q; want said and saved", s.Silent, s.Next.RouterErr)
 	}
 	// The LAN answering for the first time in the silence is said.
@@ -1401,6 +1402,31 @@ func TestSpentDayClearsSilence(t *testing.T) {
 	paused.PauseUntil = t0.Add(time.Hour)
 	if s := Decide(cfg, paused, full(func(o *Obs) { o.Router = Router{Count: "2"} })); s.Silent || !s.Next.RouterDownSince.IsZero() || s.Action != None {
 		t.Errorf("spent day, paused, SSH answers: silent %v, router down since %v, action %v; want the clock cleared and saved, no step", s.Silent, s.Next.RouterDownSince, s.Action)
+	}
+	// Two hours of runs, five minutes apart, SSH refused with a text that
+	// changes (the host's port) while the router answers ping: said when
+	// the silence begins and when the LAN hint first comes, then silent
+	// (every run logged two lines and rewrote the state).
+	chain, said := st, 0
+	for i := range 24 {
+		now := t0.Add(time.Duration(i) * 5 * time.Minute)
+		s := Decide(cfg, chain, full(func(o *Obs) {
+			o.Now = now
+			o.Router, o.LANUp = Router{Err: fmt.Sprintf("read tcp 10.0.0.2:%d->10.0.0.1:22: connection reset by peer", 40000+i), ErrKind: "other"}, true
+			o.VMConfigKnown, o.AgentKnown = true, true
+		}))
+		if !s.Silent {
+			said++
+			chain = s.Next
+		}
+	}
+	if said > 3 {
+		t.Errorf("two hours of the same SSH failure on a spent day: %d runs said and saved; want the start and the LAN hint", said)
+	}
+	// The outage's end clears the reason with the silence (the record was
+	// left holding it alone).
+	if s := Decide(cfg, State{DownSince: t0.Add(-time.Hour), RouterDownSince: t0.Add(-time.Hour), RouterErr: "timeout"}, Obs{Now: t0, NetKnown: true, NetUp: true}); s.Next.RouterErr != "" || !s.Next.RouterDownSince.IsZero() {
+		t.Errorf("recovery: router down since %v, reason %q; want both cleared", s.Next.RouterDownSince, s.Next.RouterErr)
 	}
 	// Already clear: silent, nothing saved.
 	st.RouterDownSince = time.Time{}
