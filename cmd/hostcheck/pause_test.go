@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,13 +40,18 @@ func TestPauseWaitsForRun(t *testing.T) {
 	}
 	defer stderr.Close()
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	e := runenv.Env{Stdout: &strings.Builder{}, Stderr: stderr, Now: func() time.Time { return now }}
+	out := &lockedBuf{}
+	e := runenv.Env{Stdout: out, Stderr: stderr, Now: func() time.Time { return now }}
 	done := make(chan error, 1)
 	go func() { done <- run(context.Background(), []string{"-config", conf, "pause", "2h"}, e) }()
 	select {
 	case err := <-done:
 		t.Errorf("pause returned (%v) while a run held the lock", err)
 	case <-time.After(300 * time.Millisecond):
+	}
+	// The person is told why nothing happens yet.
+	if got := out.String(); !strings.Contains(got, "for the hostcheck run under way to finish") {
+		t.Errorf("pause waiting for the run said %q; want that it waits, and how long", got)
 	}
 	release()
 	select {
@@ -85,7 +91,8 @@ func TestDrillWaitsForRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := runenv.Env{Stdout: &strings.Builder{}, Stderr: stderr, Now: func() time.Time { return time.Date(2026, 11, 25, 10, 0, 20, 0, time.UTC) },
+		out := &lockedBuf{}
+		e := runenv.Env{Stdout: out, Stderr: stderr, Now: func() time.Time { return time.Date(2026, 11, 25, 10, 0, 20, 0, time.UTC) },
 			Uptime: func() (time.Duration, error) { return time.Hour, nil }, BootID: func() (string, error) { return "boot-1", nil }}
 		done := make(chan error, 1)
 		go func() { done <- run(context.Background(), []string{"-config", conf, sub}, e) }()
@@ -93,6 +100,11 @@ func TestDrillWaitsForRun(t *testing.T) {
 		case err := <-done:
 			t.Errorf("%s returned (%v) while a run held the lock", sub, err)
 		case <-time.After(300 * time.Millisecond):
+		}
+		// A person running the drill is told why nothing happens yet;
+		// boot, run by cron at @reboot, says nothing of it.
+		if got, said := out.String(), sub == "drill"; strings.Contains(got, "waiting up to") != said {
+			t.Errorf("%s waiting for the run said %q; want the wait told: %v", sub, got, said)
 		}
 		release()
 		select {
@@ -186,4 +198,22 @@ func TestDrillTarget(t *testing.T) {
 func withSOS(before remote.RouterState, sos string) remote.RouterState {
 	before.SOS, before.SOSContent = true, sos
 	return before
+}
+
+// lockedBuf is a stdout that a test reads while the command still writes.
+type lockedBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -152,7 +152,7 @@ func run(ctx context.Context, args []string, e env) error {
 		if *live && cfg.DryRun {
 			return cli.Usagef("drill -live acts for real: not in a dry run (-dry-run or DRY_RUN=1)")
 		}
-		return cli.Held(h.log, cfg.RunDir, cfg.StateDir, "hostcheck.lock", cfg.ProbeTimeout+cfg.SSHTimeout+midnight.ActionTime, func() error {
+		return h.held(sub != "boot", func() error {
 			if sub == "boot" {
 				return h.boot(ctx)
 			}
@@ -164,7 +164,7 @@ func run(ctx context.Context, args []string, e env) error {
 		if cfg.DryRun {
 			pre = "【演练】"
 		}
-		return cli.Held(h.log, cfg.RunDir, cfg.StateDir, "hostcheck.lock", cfg.ProbeTimeout+cfg.SSHTimeout+midnight.ActionTime, func() error {
+		return h.held(true, func() error {
 			if sub == "resume" {
 				return cli.Resume(h.log, e.Stdout, dir, pre, time.Time{})
 			}
@@ -172,6 +172,26 @@ func run(ctx context.Context, args []string, e env) error {
 		})
 	}
 	return h.check(ctx)
+}
+
+// held runs fn under the cron run's lock, waiting for a run under way
+// (up to its probe, its SSH call and an action). A person (said) is told
+// that it waits: a drill or a pause otherwise sits silent for up to half
+// a minute; boot, run by cron, is not.
+func (h *host) held(said bool, fn func() error) error {
+	wait := h.cfg.ProbeTimeout + h.cfg.SSHTimeout + midnight.ActionTime
+	if said {
+		release, held, err := cli.Lock(h.log, h.cfg.RunDir, h.cfg.StateDir, "hostcheck.lock", 0)
+		if err != nil {
+			return err
+		}
+		if held {
+			defer release()
+			return fn()
+		}
+		fmt.Fprintf(h.e.Stdout, "waiting up to %v for the hostcheck run under way to finish...\n", wait)
+	}
+	return cli.Held(h.log, h.cfg.RunDir, h.cfg.StateDir, "hostcheck.lock", wait, fn)
 }
 
 // host carries one invocation's configuration, environment and logger.
