@@ -50,7 +50,7 @@ func TestConfigErrorToSyslog(t *testing.T) {
 		{"cron run at minute 0", []string{"-config", typo}, hour, typo + ":1: L1_THRESHOLD; see: netcheck status"},
 		{"cron run at minute 1", []string{"-config", typo}, hour.Add(time.Minute), ""},
 		{"plan, by a person", []string{"-config", typo, "plan"}, hour, ""},
-		{"a token on a line of its own: where, never what", []string{"-config", token}, hour, token + ":1; see: netcheck status"},
+		{"a token on a line of its own: where, never what", []string{"-config", token}, hour, token + ":1: a URL; see: netcheck status"},
 		{"SYSLOG=0 in the file", []string{"-config", off}, hour, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -336,7 +336,8 @@ func plainName(s string) bool {
 }
 
 // secretIn is the first mention in s of a secret key's name, in any case
-// and as written there, or "".
+// and as written there, "a URL" for a URL (a token of its own: that of a
+// "NOTIFY_URL=" line, put on the next line), or "".
 func secretIn(s string) string {
 	for i := range len(s) {
 		for _, k := range keys {
@@ -344,6 +345,9 @@ func secretIn(s string) string {
 				return s[i : i+len(k.name)]
 			}
 		}
+	}
+	if strings.Contains(s, "://") {
+		return "a URL"
 	}
 	return ""
 }
@@ -368,13 +372,14 @@ func (e *afterQuoteError) Error() string {
 	return fmt.Sprintf("text %q after the closing quote", e.rest)
 }
 
-// unquote handles an unquoted value (with an optional trailing " # comment"),
+// unquote handles an unquoted value (with an optional trailing " # comment",
+// which is all there is of "KEY=  # comment"),
 // or one wrapped in single or double quotes, as sh would read them: a
 // single-quoted value ends at the next single quote and holds no escapes;
 // a double-quoted one ends at the next double quote that no backslash
 // escapes, and is unescaped as sh does (see unescape).
-func unquote(s string) (string, error) {
-	s = strings.TrimSpace(s)
+func unquote(raw string) (string, error) {
+	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", nil
 	}
@@ -393,13 +398,16 @@ func unquote(s string) (string, error) {
 		}
 		return v, nil
 	}
+	// The comment is looked for before the value is trimmed: "KEY=  # a
+	// note" is, as sh reads it, an empty value and a comment.
+	s = raw
 	if i := strings.Index(s, " #"); i >= 0 {
-		s = strings.TrimSpace(s[:i])
+		s = s[:i]
 	}
 	if i := strings.Index(s, "\t#"); i >= 0 {
-		s = strings.TrimSpace(s[:i])
+		s = s[:i]
 	}
-	return s, nil
+	return strings.TrimSpace(s), nil
 }
 
 func (c *Config) validate() *Error {

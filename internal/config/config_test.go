@@ -280,6 +280,17 @@ func TestErrors(t *testing.T) {
 		{"glued to its value", Host, "NOTIFY_URLT0KEN-s3cret",
 			`/etc/netrescue.conf:1: NOTIFY_URL: not KEY=value (the value is not shown: it may hold a token)`},
 		{"other key without =", Router, "L1_CMD /sbin/ifup wan", `/etc/netrescue.conf:1: "L1_CMD /sbin/ifup wan" is not KEY=value`},
+		// A URL on a line of its own is a token (that of "NOTIFY_URL=" on
+		// the line before): it was quoted whole, or up to its first "=" as
+		// an unknown key's name, with a Telegram bot's token.
+		{"a URL on a line of its own", Host, "NOTIFY_URL=\nhttps://api.day.app/BarkS3cretKey123/",
+			`/etc/netrescue.conf:2: a URL: not KEY=value (the value is not shown: it may hold a token)`},
+		{"a URL with = on a line of its own", Host, "NOTIFY_URL=\nhttps://api.telegram.org/bot123456:AAHs3cretT0ken/sendMessage?chat_id=42",
+			`/etc/netrescue.conf:2: a URL: not KEY=value (the value is not shown: it may hold a token)`},
+		// A command key that is only a comment is empty: refused, not run
+		// as "# …" (which does nothing and succeeds).
+		{"a command that is only a comment", Router, "L3_CMD=   # disabled for now",
+			`/etc/netrescue.conf:1: L3_CMD: "" is empty; allowed: a shell command line (run as /bin/sh -c)`},
 		{"unknown far key", Host, "WHATEVER_ELSE_ENTIRELY=1",
 			"/etc/netrescue.conf:1: WHATEVER_ELSE_ENTIRELY: unknown key; allowed keys: " + strings.Join(Keys(Host), " ")},
 	}
@@ -387,6 +398,12 @@ func TestUnquote(t *testing.T) {
 		{"double quotes in single quotes", `'echo "hi"' # c`, `echo "hi"`},
 		{"bare with comment", `/sbin/ifup # c`, `/sbin/ifup`},
 		{"empty double quotes", `""`, ``},
+		// A value that is only a comment is empty, as sh reads it: "L3_CMD=
+		// # disabled" was the command "# disabled", which does nothing and
+		// exits 0, logged as a successful reboot and counted.
+		{"blanks then a comment", `   # disabled for now`, ``},
+		{"a tab then a comment", "\t# none", ``},
+		{"a hash glued to the =", `#x`, `#x`},
 	}
 	var shells [][]string // dash on Debian, busybox ash as on OpenWrt
 	for _, sh := range [][]string{{"/bin/sh"}, {"/bin/busybox", "sh"}} {
