@@ -112,6 +112,9 @@ func damaged(path, kind string) *CorruptError {
 	return &CorruptError{Path: path, Kind: kind, Reason: kind + " where a regular file was expected; not read"}
 }
 
+// damagedSize is not inlined: cold (SPEC §12: size).
+//
+//go:noinline
 func damagedSize(path string, max int64) *CorruptError {
 	return &CorruptError{Path: path, Kind: KindTooLarge, Reason: fmt.Sprintf("larger than %d bytes; not read", max)}
 }

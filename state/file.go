@@ -9,11 +9,14 @@
 package state
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -169,4 +172,239 @@ func damagedKind(fi fs.FileInfo) string {
 		return k
 	}
 	return KindTooLarge
+}
+
+// MaxCount is the largest reboot count taken as real. A larger number is
+// treated as corrupt rather than as a reason to raise SOS.
+const MaxCount = 100000
+
+// CorruptError reports a state file whose content cannot be understood. The
+// caller logs it as 【严重错误】 and uses the safe value (SPEC §5 rule 4).
+// A file that is not a regular file of ours, or is too large, has a Kind
+// ("fifo", "directory", "symlink", "device", "too large"…) and no Content:
+// it was not read (SPEC §15).
+type CorruptError struct {
+	Path    string
+	Content string // what the file holds, shortened for the log
+	Reason  string
+	Kind    string // set when the file is damaged rather than garbled
+}
+
+func (e *CorruptError) Error() string {
+	if e.Kind != "" {
+		return fmt.Sprintf("%s is damaged (%s): %s", e.Path, e.Kind, e.Reason)
+	}
+	return fmt.Sprintf("state file %s holds %q: %s", e.Path, e.Content, e.Reason)
+}
+
+// corrupt is not inlined: its many callers would each carry a copy
+// (SPEC §12: netcheck's size).
+//
+//go:noinline
+func corrupt(path, content, reason string) *CorruptError {
+	if len(content) > 64 {
+		content = content[:64] + "…"
+	}
+	return &CorruptError{Path: path, Content: content, Reason: reason}
+}
+
+// read returns the file's content, whether it exists, and an error: a
+// *CorruptError for a damaged file (see ReadBounded), which exists.
+func read(path string) (string, bool, error) {
+	b, err := ReadBounded(path, MaxStateBytes)
+	var ce *CorruptError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", false, nil
+	case errors.As(err, &ce):
+		return "", true, err
+	case err != nil:
+		return "", false, fmt.Errorf("read %s: %w", path, err)
+	}
+	return string(b), true, nil
+}
+
+// ReadCount reads a decimal count such as net_rb_count. A missing file is 0.
+// Empty, non-numeric, negative or absurdly large content returns 0 and a
+// *CorruptError.
+func ReadCount(path string) (int, error) {
+	s, ok, err := read(path)
+	if err != nil || !ok {
+		return 0, err
+	}
+	return ParseCount(path, s)
+}
+
+// ParseCount parses the content of a count file; path is only used in the error.
+func ParseCount(path, s string) (int, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, corrupt(path, s, "empty, expected a whole number")
+	}
+	n, err := strconv.Atoi(t)
+	switch {
+	case err != nil:
+		return 0, corrupt(path, s, "not a whole number")
+	case n < 0:
+		return 0, corrupt(path, s, "negative")
+	case n > MaxCount:
+		return 0, corrupt(path, s, fmt.Sprintf("larger than %d", MaxCount))
+	}
+	return n, nil
+}
+
+// WriteCount writes n as a decimal line.
+func WriteCount(path string, n int) error {
+	return WriteFile(path, []byte(strconv.Itoa(n)+"\n"), 0o644)
+}
+
+// ReadTime reads a unix-seconds timestamp such as net_cooling_ts. A missing
+// file returns ok=false. Unparsable content returns ok=false and a
+// *CorruptError.
+func ReadTime(path string) (t time.Time, ok bool, err error) {
+	s, exists, err := read(path)
+	if err != nil || !exists {
+		return time.Time{}, false, err
+	}
+	t, err = ParseTime(path, s)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return t, true, nil
+}
+
+// ParseTime parses unix seconds; path is only used in the error.
+func ParseTime(path, s string) (time.Time, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return time.Time{}, corrupt(path, s, "empty, expected unix seconds")
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil {
+		return time.Time{}, corrupt(path, s, "not unix seconds")
+	}
+	if n <= 0 || n > 1<<40 {
+		return time.Time{}, corrupt(path, s, "out of range for unix seconds")
+	}
+	return time.Unix(n, 0), nil
+}
+
+// WriteTime writes t as unix seconds.
+func WriteTime(path string, t time.Time) error {
+	return WriteFile(path, []byte(strconv.FormatInt(t.Unix(), 10)+"\n"), 0o644)
+}
+
+// Flag is a file whose existence is the signal (SOS_SYSTEM). Any content,
+// including none, means the flag is raised.
+type Flag struct {
+	Present bool
+	Content string
+}
+
+// ReadFlag reads a flag file. A damaged flag (not a regular file, too
+// large) is still raised — its presence is what counts — and is also
+// returned as a *CorruptError, without content, for the log.
+func ReadFlag(path string) (Flag, error) {
+	s, ok, err := read(path)
+	if err != nil {
+		return Flag{Present: ok}, err
+	}
+	return Flag{Present: ok, Content: s}, nil
+}
+
+// WriteFlag raises the flag with content (one line is customary).
+func WriteFlag(path, content string) error {
+	if content != "" && !strings.HasSuffix(content, "\n") {
+		content += "\n"
+	}
+	return WriteFile(path, []byte(content), 0o644)
+}
+
+// Record is a small set of key=value pairs, one per line, used for state
+// that has more than one field (an outage, the host's mark).
+type Record map[string]string
+
+// ReadRecord reads a record file. A missing file returns ok=false. A line
+// without "=" makes the whole file corrupt.
+func ReadRecord(path string) (r Record, ok bool, err error) {
+	s, exists, err := read(path)
+	if err != nil || !exists {
+		return nil, exists, err
+	}
+	r, err = ParseRecord(path, s)
+	if err != nil {
+		return nil, true, err
+	}
+	return r, true, nil
+}
+
+// ParseRecord parses key=value lines; blank lines are skipped and a value
+// runs to the end of its line, so it may hold spaces and "=". A line that
+// is no key=value is an error naming the first such line; the record then
+// holds the lines that are, for a caller that keeps what it can.
+func ParseRecord(path, s string) (Record, error) {
+	r := Record{}
+	var err error
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		k, v, found := strings.Cut(line, "=")
+		if !found || k == "" || strings.ContainsAny(k, " \t") {
+			if err == nil {
+				err = corrupt(path, s, fmt.Sprintf("expected key=value, found %q", line))
+			}
+			continue
+		}
+		r[k] = v
+	}
+	return r, err
+}
+
+// Format renders the record one key=value a line, keys sorted, so that
+// equal records give equal bytes. Newlines in values become spaces.
+func (r Record) Format() string {
+	keys := make([]string, 0, len(r))
+	for k := range r {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte('=')
+		v := []byte(r[k])
+		for i, c := range v {
+			if c == '\n' || c == '\r' { // one line per key
+				v[i] = ' '
+			}
+		}
+		b.Write(bytes.TrimSpace(v))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// WriteRecord writes r atomically.
+func WriteRecord(path string, r Record) error {
+	return WriteFile(path, []byte(r.Format()), 0o644)
+}
+
+// RecordTime reads a unix-seconds field of a Record; "0", empty or
+// damaged values are the zero time.
+func RecordTime(s string, loc *time.Location) time.Time {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(n, 0).In(loc)
+}
+
+// RecordTimeString writes a time as a unix-seconds Record field ("0" for none).
+func RecordTimeString(t time.Time) string {
+	if t.IsZero() {
+		return "0"
+	}
+	return strconv.FormatInt(t.Unix(), 10)
 }

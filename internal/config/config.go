@@ -188,6 +188,9 @@ func Load(path string, role Role, opt Options) (Config, error) {
 	return Parse(path, string(b), role)
 }
 
+// unwrapPath is not inlined: cold (SPEC §12: size).
+//
+//go:noinline
 func unwrapPath(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {

@@ -8,6 +8,7 @@ package ladder
 import (
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/config"
@@ -323,11 +324,21 @@ func (d *decider) down(now time.Time) {
 	if n.Outage.Since.IsZero() || n.Outage.Since.After(now) {
 		n.Outage.Since = now
 	}
+	if !n.SOS && !n.SOSLogged.IsZero() {
+		// This outage's SOS was cleared while the net is still down: the
+		// host's acknowledgement before it reboots (SPEC §6 step 6),
+		// midnight-reset, a person. The ladder starts over, as after a
+		// cooling: its streak grew under SOS, and an L3 at once rebooted
+		// the router VM in the middle of PVE's shutdown. The host's log
+		// and midnight-reset's 【重置】 say who cleared it; here the next
+		// 【报警】 counts from 1.
+		n.Streak, n.SOSLogged = 0, time.Time{}
+	}
 	if n.SOS {
 		n.Streak++
 		if n.SOSLogged.IsZero() || now.Sub(n.SOSLogged) >= SOSLogEvery || now.Before(n.SOSLogged) {
 			n.SOSLogged = now
-			d.log(slog.LevelWarn, fmt.Sprintf("【报警】网络断开 (第 %d 次失败)。SOS 已发出，等待 PVE 介入。", n.Streak),
+			d.log(slog.LevelWarn, "【报警】网络断开 (第 "+strconv.Itoa(n.Streak)+" 次失败)。SOS 已发出，等待 PVE 介入。",
 				slog.Int("count", n.Count), slog.String("probe", d.in.Detail))
 		}
 		return
@@ -349,7 +360,7 @@ func (d *decider) down(now time.Time) {
 	if d.in.NextHop != HopUnknown {
 		alarm = append(alarm, d.hopAttr())
 	}
-	d.log(slog.LevelWarn, fmt.Sprintf("【报警】网络断开 (第 %d 次失败)。", n.Streak), alarm...)
+	d.log(slog.LevelWarn, "【报警】网络断开 (第 "+strconv.Itoa(n.Streak)+" 次失败)。", alarm...)
 	d.diagnose()
 	c := d.cfg
 	want := None
@@ -377,7 +388,7 @@ func (d *decider) down(now time.Time) {
 	switch want {
 	case L1:
 		// The configured interface (WAN_IFACE), not always "wan" (SPEC §14).
-		d.act(L1, fmt.Sprintf("【L1-动作】重拨 WAN 接口 (ifdown/ifup %s)…", c.WanIface))
+		d.act(L1, "【L1-动作】重拨 WAN 接口 (ifdown/ifup "+c.WanIface+")…")
 	case L2:
 		d.act(L2, "【L2-动作】重启网络与防火墙服务…")
 	case L3:
@@ -480,7 +491,7 @@ func (d *decider) l3() {
 		n.SOS, n.SOSLogged = true, now
 		n.SOSContent = fmt.Sprintf("time=%s count=%d reason=%d failed checks in a row; router reboots today did not help (%d)",
 			now.Format(time.RFC3339), n.Count, n.Streak, n.Count-1)
-		d.log(slog.LevelError, fmt.Sprintf("【SOS】今日自愈已达 %d 次上限。生成 SOS 信号，停止自救。", n.Count),
+		d.log(slog.LevelError, "【SOS】今日自愈已达 "+strconv.Itoa(n.Count)+" 次上限。生成 SOS 信号，停止自救。",
 			slog.Int("count", n.Count))
 	case RebootMidnight:
 		d.log(slog.LevelWarn, "【推迟】零点重置进行中，物理重启推迟到下一次运行。")
@@ -500,12 +511,15 @@ func (d *decider) reboot(attrs ...slog.Attr) {
 		n.Cooling, n.CoolingLogged = d.in.Now.Add(cool), false
 		attrs = append(attrs, slog.Duration("cooling", cool), slog.String("cooling_until", d.clock(n.Cooling)))
 	}
-	d.act(L3, fmt.Sprintf("【L3-动作】执行物理重启 (#%d)…", n.Count), attrs...)
+	d.act(L3, "【L3-动作】执行物理重启 (#"+strconv.Itoa(n.Count)+")…", attrs...)
 }
 
 // act decides a step. The step is the outage's last action from now on,
 // also after the host's rescue: a recovery after it is the router's own
-// (RescuedBy goes), not the host's.
+// (RescuedBy goes), not the host's. Not inlined: cold, and called for
+// each step (SPEC §12: size).
+//
+//go:noinline
 func (d *decider) act(a Action, msg string, attrs ...slog.Attr) {
 	d.action = a
 	d.next.Outage.LastAction, d.next.RescuedBy = a, ""

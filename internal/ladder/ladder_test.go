@@ -3,6 +3,7 @@ package ladder
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -369,4 +370,42 @@ func TestRecoveryOutageClockBack(t *testing.T) {
 		return
 	}
 	t.Errorf("no 【状态恢复】 in %+v", s.Events)
+}
+
+// TestSOSClearedWhileDown: the host acknowledges SOS before it reboots
+// (SPEC §6 step 6: SOS deleted, count 0, cooling deleted), or
+// midnight-reset clears it, while the internet is still down. The streak
+// grew under SOS; the next run took an L3 at once, rebooting the router VM
+// in the middle of PVE's shutdown. The ladder starts over instead, as
+// after a cooling: L1, L2, and L3 only L3_THRESHOLD runs later.
+func TestSOSClearedWhileDown(t *testing.T) {
+	cfg := testConfig()
+	cfg.SafeUptime = 0
+	// What the router's runs left under SOS: 50 failed runs, the last
+	// "still waiting" line; what the host's acknowledgement left: no SOS,
+	// count 0, no cooling, net_rescued_by.
+	st := State{Boot: "b", Streak: 50, SOSLogged: t0.Add(-10 * time.Minute), RescuedBy: "host",
+		Outage: Outage{Since: t0.Add(-time.Hour), LastAction: L3}}
+	var actions []string
+	for i := range cfg.L3Threshold {
+		now := t0.Add(time.Duration(i) * time.Minute)
+		s := Decide(cfg, st, Input{Now: now, Up: false, Uptime: time.Hour, BootID: "b"})
+		if i == 0 && !strings.Contains(msgs(s), "(第 1 次失败)") {
+			t.Errorf("first run after the SOS was cleared: %s; want the ladder started over (第 1 次失败)", msgs(s))
+		}
+		if s.Action != None {
+			actions = append(actions, fmt.Sprintf("%s at run %d", s.Action, i+1))
+		}
+		st = s.Next
+	}
+	want := []string{"L1 at run 2", "L2 at run 5", "L3 at run 10"}
+	if !slices.Equal(actions, want) {
+		t.Errorf("steps after the SOS was cleared while down: %v; want %v", actions, want)
+	}
+	// A run under SOS still waits: the rule is for an SOS gone, not one
+	// that stands.
+	st = State{Boot: "b", Streak: 50, SOS: true, SOSLogged: t0.Add(-10 * time.Minute), Outage: Outage{Since: t0.Add(-time.Hour)}}
+	if s := Decide(cfg, st, Input{Now: t0, Up: false, Uptime: time.Hour, BootID: "b"}); s.Action != None || s.Next.Streak != 51 {
+		t.Errorf("a run under SOS: action %v, streak %d; want none, 51", s.Action, s.Next.Streak)
+	}
 }
