@@ -402,11 +402,12 @@ func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr
 // count of a reboot, or the SOS that calls the host, can be written; a
 // full flash must not block the step that would fix the house's internet
 // (SPEC §15), and those lines matter less. True when it removed the file:
-// the caller saves again.
+// the caller saves again. A dry run's trial state is no reason to delete
+// the owner's real log (SPEC §5 rule 5).
 func makeRoom(log *slog.Logger, cfg config.Config, err error) bool {
 	old := cfg.LogFile + ".1"
 	var a, b syscall.Stat_t
-	if !errors.Is(err, syscall.ENOSPC) || syscall.Stat(cfg.StateDir, &a) != nil || syscall.Lstat(old, &b) != nil || a.Dev != b.Dev ||
+	if cfg.DryRun || !errors.Is(err, syscall.ENOSPC) || syscall.Stat(cfg.StateDir, &a) != nil || syscall.Lstat(old, &b) != nil || a.Dev != b.Dev ||
 		os.Remove(old) != nil {
 		return false
 	}

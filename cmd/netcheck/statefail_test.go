@@ -154,6 +154,36 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 	}
 }
 
+// TestFullStateDirDryRunKeepsLog: a dry run's save into its own state
+// that finds STATE_DIR full deleted the owner's real rotated log, for
+// trial state, in a line without 【演练】 (SPEC §5 rule 5: a dry run
+// touches nothing real). It keeps the log.
+func TestFullStateDirDryRunKeepsLog(t *testing.T) {
+	script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
+dd if=/dev/zero of="$1/state/net.log.1" bs=4k count=6 2>/dev/null
+dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
+	dir, child := testlab.InMountNS(t, "NRS_FULL_DRY_KEEPS_LOG", script, func(dir string) {
+		conf := strings.Join([]string{"DRY_RUN=1", "STATE_DIR=" + filepath.Join(dir, "state"), "RUN_DIR=" + filepath.Join(dir, "run"),
+			"LOG_FILE=" + filepath.Join(dir, "state", "net.log"), "SYSLOG=0", "SAFE_UPTIME=0",
+			"L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1", "L3_CMD=/bin/echo L3"}, "\n")
+		if err := os.WriteFile(filepath.Join(dir, "netrescue.conf"), []byte(conf+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if !child {
+		return
+	}
+	var ran []string
+	_ = runWithin(t, filepath.Join(dir, "netrescue.conf"), &ran) // its state cannot be saved: exit 1 is fine
+	if len(ran) != 0 {
+		t.Errorf("a dry run ran %q", ran)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "state", "net.log.1")); err != nil || fi.Size() != 24576 {
+		t.Errorf("the owner's rotated log: %v, %v; want it kept, 24576 bytes", fi, err)
+	}
+}
+
 // TestFullStateAndRunDir: with STATE_DIR and RUN_DIR both full, the streak
 // can be saved nowhere. L1 is then withheld, with 【严重错误】: run, it
 // would run again every minute (each run finding the same streak) and
