@@ -405,7 +405,7 @@ func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr
 // the caller saves again. A dry run's trial state is no reason to delete
 // the owner's real log (SPEC §5 rule 5).
 func makeRoom(log *slog.Logger, cfg config.Config, err error) bool {
-	old := cfg.LogFile + ".1"
+	old := logx.Rotated(cfg.LogFile)
 	var a, b syscall.Stat_t
 	if cfg.DryRun || !errors.Is(err, syscall.ENOSPC) || syscall.Stat(cfg.StateDir, &a) != nil || syscall.Lstat(old, &b) != nil || a.Dev != b.Dev ||
 		os.Remove(old) != nil {

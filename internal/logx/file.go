@@ -96,14 +96,27 @@ func notWritable(path string, m fs.FileMode) error {
 	return fmt.Errorf("open log file: %s is a %s, not a regular file; fix: rm %s (it is recreated)", path, state.FileKind(m), path)
 }
 
-// rotate renames the file to path.1, replacing an older one, when it has
+// Rotated is where rotation puts the older lines of the log file: FILE.1
+// beside the file itself, which for a symlinked LOG_FILE is the link's
+// target (a log kept in RAM through a link from flash stays in RAM, and the
+// link stays a link).
+func Rotated(file string) string {
+	if p, err := filepath.EvalSymlinks(file); err == nil {
+		file = p
+	}
+	return file + ".1"
+}
+
+// rotate renames the file to Rotated, replacing an older one, when it has
 // reached maxBytes. Renaming, never copying, keeps the old lines intact
 // even if the run dies half-way.
 func (l *lazyFile) rotate() error {
 	if l.maxBytes <= 0 {
 		return nil
 	}
-	fi, err := os.Stat(l.path)
+	old := Rotated(l.path)
+	cur := old[:len(old)-2]
+	fi, err := os.Stat(cur)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -113,7 +126,7 @@ func (l *lazyFile) rotate() error {
 	if !fi.Mode().IsRegular() || fi.Size() < l.maxBytes {
 		return nil
 	}
-	if err := os.Rename(l.path, l.path+".1"); err != nil {
+	if err := os.Rename(cur, old); err != nil {
 		return fmt.Errorf("rotate log file: %w", err)
 	}
 	return nil

@@ -227,6 +227,44 @@ func TestRotation(t *testing.T) {
 	}
 }
 
+// TestRotationSymlink: a LOG_FILE that is a symlink (an OpenWrt owner's
+// /root/network_monitor.log linked to a file in /tmp, to spare the flash)
+// is rotated at its target: the link itself was renamed to .1 and a new
+// log file started on flash, every line from then on written there. The
+// link stays, the old lines go to TARGET.1 beside the target, and report
+// reads both (Rotated).
+func TestRotationSymlink(t *testing.T) {
+	dir := tempDir(t)
+	ram, link := filepath.Join(dir, "ram", "net.log"), filepath.Join(dir, "net.log")
+	if err := os.MkdirAll(filepath.Dir(ram), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ram, []byte(strings.Repeat("y", 200)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(ram, link); err != nil {
+		t.Fatal(err)
+	}
+	log, closeLog := New(Options{File: link, MaxBytes: 100, Loc: time.UTC})
+	log.Warn("【L1-动作】重启 WAN 接口")
+	closeLog()
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("LOG_FILE after rotation: %v, %v; want the symlink kept", fi, err)
+	}
+	if b, err := os.ReadFile(ram); err != nil || !strings.Contains(string(b), "【L1-动作】") || strings.Contains(string(b), "yyy") {
+		t.Errorf("the link's target after rotation: %q, %v; want the new line alone", b, err)
+	}
+	if b, err := os.ReadFile(ram + ".1"); err != nil || !strings.HasPrefix(string(b), "yyy") {
+		t.Errorf("%s.1: %q, %v; want the old lines", ram, b, err)
+	}
+	if got := Rotated(link); got != ram+".1" {
+		t.Errorf("Rotated(%s) = %s; want %s.1", link, got, ram)
+	}
+	if got := Rotated(filepath.Join(dir, "missing.log")); got != filepath.Join(dir, "missing.log.1") {
+		t.Errorf("Rotated of a missing file = %s; want it .1", got)
+	}
+}
+
 // TestRotationIsRename checks that the old generation is the very same
 // file, renamed, not a copy.
 func TestRotationIsRename(t *testing.T) {

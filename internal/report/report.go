@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/logx"
 	"github.com/pve-op/network-rescue/state"
 )
 
@@ -265,7 +266,8 @@ func (lr lineReader) next() (string, error) {
 	return text, err
 }
 
-// Files opens path.1 then path (the rotated generation first), skipping
+// Files opens path.1 (logx.Rotated: beside a symlink's target) then path
+// (the rotated generation first), skipping
 // the ones that do not exist. Each is opened without blocking and must be
 // a regular file (SPEC §15): a FIFO in the log's place would otherwise
 // hang `report` until something writes to it.
@@ -277,7 +279,7 @@ func Files(path string) (io.Reader, func(), error) {
 			f.Close()
 		}
 	}
-	for _, p := range []string{path + ".1", path} {
+	for _, p := range []string{logx.Rotated(path), path} {
 		f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 		if os.IsNotExist(err) {
 			continue
