@@ -115,7 +115,8 @@ func TestStatusJSON(t *testing.T) {
 }
 
 // TestStatusJSONConfigBroken: a configuration that does not load still
-// answers with one JSON object, the ✗ and its fix, state null, exit 1.
+// answers with one JSON object, the ✗ and its fix, state null, exit 2 (a
+// configuration error, SPEC §7: it was 1, as for a check that failed).
 func TestStatusJSONConfigBroken(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "net.conf")
 	if err := os.WriteFile(conf, []byte("L1_THRESHOLDS=3\n"), 0o600); err != nil {
@@ -126,8 +127,8 @@ func TestStatusJSONConfigBroken(t *testing.T) {
 	out := &strings.Builder{}
 	e.Stdout = out
 	err := run(context.Background(), []string{"-config", conf, "status", "-json"}, e)
-	if code := cli.ExitCode(err); code != 1 {
-		t.Errorf("exit %d (%v); want 1", code, err)
+	if code := cli.ExitCode(err); code != 2 {
+		t.Errorf("exit %d (%v); want 2", code, err)
 	}
 	var got struct {
 		OK     bool `json:"ok"`
@@ -143,6 +144,11 @@ func TestStatusJSONConfigBroken(t *testing.T) {
 	if got.OK || len(got.Checks) != 1 || got.Checks[0].Name != "config valid" || !strings.Contains(got.Checks[0].Detail, "did you mean L1_THRESHOLD?") ||
 		got.Checks[0].Fix == "" || got.State != nil {
 		t.Errorf("status -json of a broken config = %+v", got)
+	}
+	// The checklist for a person alike.
+	out.Reset()
+	if err := run(context.Background(), []string{"-config", conf, "status"}, e); cli.ExitCode(err) != 2 || !strings.Contains(out.String(), "✗ config valid") {
+		t.Errorf("status of a broken config: %v (exit %d)\n%s; want the ✗ and exit 2", err, cli.ExitCode(err), out)
 	}
 	// -json belongs to status.
 	if err := run(context.Background(), []string{"-config", conf, "plan", "-json"}, e); cli.ExitCode(err) != 2 {

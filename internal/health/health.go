@@ -266,8 +266,10 @@ func WANIface(iface, cmdline string, r command.Result) Check {
 }
 
 // ConfigFailed renders the checklist of a configuration that does not load:
-// `status` still answers, with the ✗ and the fix, and exits 1. With out.JSON
-// the checklist is the JSON object, its state null.
+// `status` still answers, with the ✗ and the fix, and exits 2, a
+// configuration error as for every other subcommand (SPEC §7), so that a
+// script tells it from a check that failed (1). With out.JSON the
+// checklist is the JSON object, its state null.
 func ConfigFailed(w io.Writer, err error, out Output) error {
 	checks := []Check{{Name: "config valid", Detail: err.Error(),
 		Fix: "edit the file as the message says; every key and its default is in /etc/netrescue.conf as installed, and in the README"}}
@@ -275,10 +277,10 @@ func ConfigFailed(w io.Writer, err error, out Output) error {
 		if _, werr := RenderJSON(w, out.Side, out.Now, checks, nil); werr != nil {
 			return werr
 		}
-		return fmt.Errorf("status: %w", errors.New(`the configuration does not load ("ok": false in the JSON)`))
+		return &cli.UsageError{Msg: `status: the configuration does not load ("ok": false in the JSON)`}
 	}
 	Render(w, checks)
-	return fmt.Errorf("status: %w", errors.New("the configuration does not load (✗ above)"))
+	return &cli.UsageError{Msg: "status: the configuration does not load (✗ above)"}
 }
 
 // Pause is the maintenance-mode line of `status` (SPEC §16): the time left,
