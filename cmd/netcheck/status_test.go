@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pve-op/network-rescue/crontab"
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
 )
@@ -186,6 +187,37 @@ func TestStatusFIFO(t *testing.T) {
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("status:\n%s\nwant\n%s", out, want)
+		}
+	}
+}
+
+// TestStatusCrontabUnreadable: a crontab that cannot be read is a ✗
+// whose fix says "add the lines above": the lines are named above (they
+// were not: the fix pointed at nothing).
+func TestStatusCrontabUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "net.conf")
+	content := strings.Join([]string{"STATE_DIR=" + filepath.Join(dir, "state"), "RUN_DIR=" + filepath.Join(dir, "run"),
+		"LOG_FILE=" + filepath.Join(dir, "net.log"), "SYSLOG=0", "CHECK_TARGETS=203.0.113.1"}, "\n")
+	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	e := fakeEnv(t, &ran)
+	out := &strings.Builder{}
+	e.Stdout = out
+	tab := filepath.Join(dir, "no-such-crontab")
+	_ = run(context.Background(), []string{"-config", conf, "status", "-crontab", tab}, e)
+	want := "✗ cron entries: cannot read " + tab + ": "
+	line := ""
+	for l := range strings.Lines(out.String()) {
+		if strings.HasPrefix(l, want) {
+			line = l
+		}
+	}
+	for _, l := range crontab.Lines(crontab.Router) {
+		if !strings.Contains(line, l) {
+			t.Errorf("the ✗ for an unreadable crontab: %q; want it to name %q, the line its fix adds\n%s", line, l, out)
 		}
 	}
 }

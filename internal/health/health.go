@@ -88,7 +88,9 @@ func cron(crontabPath string, role crontab.Role, fix string, check func(string) 
 		out = append(out, Check{Name: "cron entries", Detail: fmt.Sprintf("%s is a %s, not a crontab file", crontabPath, ce.Kind),
 			Fix: fmt.Sprintf("remove %s and reinstall (install.sh), which writes the cron lines", crontabPath)})
 	case err != nil:
-		out = append(out, Check{Name: "cron entries", Detail: fmt.Sprintf("cannot read %s: %v", crontabPath, err), Fix: fix})
+		// The fix adds "the lines above": they are named here too.
+		out = append(out, Check{Name: "cron entries", Detail: fmt.Sprintf("cannot read %s: %v; it needs: %s", crontabPath, err,
+			strings.Join(check(""), "; ")), Fix: fix})
 	default:
 		if missing := check(string(b)); len(missing) > 0 {
 			out = append(out, Check{Name: "cron entries", Detail: fmt.Sprintf("%s lacks: %s", crontabPath, strings.Join(missing, "; ")), Fix: fix})
