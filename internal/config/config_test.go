@@ -279,6 +279,12 @@ func TestErrors(t *testing.T) {
 			`/etc/netrescue.conf:1: NOTIFY_URL: not KEY=value (the value is not shown: it may hold a token)`},
 		{"glued to its value", Host, "NOTIFY_URLT0KEN-s3cret",
 			`/etc/netrescue.conf:1: NOTIFY_URL: not KEY=value (the value is not shown: it may hold a token)`},
+		// NOTIFY_URL is checked as HEARTBEAT_URL is: a space or no host
+		// was accepted, and every message failed to send.
+		{"NOTIFY_URL with a space", Host, "NOTIFY_URL=https://api.day.app/S3CRET T0KEN",
+			`/etc/netrescue.conf:1: NOTIFY_URL: holds a space (the value is not shown: it may hold a token); allowed: an http(s) URL, or empty`},
+		{"NOTIFY_URL without a host", Host, "NOTIFY_URL=https:///T0KEN",
+			`/etc/netrescue.conf:1: NOTIFY_URL: is not a URL with a host (the value is not shown: it may hold a token); allowed: an http(s) URL, or empty`},
 		{"other key without =", Router, "L1_CMD /sbin/ifup wan", `/etc/netrescue.conf:1: "L1_CMD /sbin/ifup wan" is not KEY=value`},
 		// A URL on a line of its own is a token (that of "NOTIFY_URL=" on
 		// the line before): it was quoted whole, or up to its first "=" as

@@ -265,11 +265,10 @@ var keys = []*key{
 		doc: "run once per transition with NETRESCUE_EVENT, NETRESCUE_DETAIL and NETRESCUE_OUTAGE_SECONDS (SPEC §16)"},
 	{name: "NOTIFY_URL", roles: hostOnly, defs: defaults{all: ""}, allowed: "an http(s) URL, or empty", secret: true,
 		set: func(c *Config, v string) error {
-			if v != "" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
-				if sch := scheme(v); sch != "" {
-					return fmt.Errorf("must start with https:// or http://, not %s://", sch)
-				}
-				return invalid("must start with https:// or http://")
+			// As HEARTBEAT_URL: a space or no host was accepted, and every
+			// message failed to send.
+			if err := checkURL(v); err != nil {
+				return err
 			}
 			c.NotifyURL = v
 			return nil
