@@ -240,6 +240,13 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	}
 
 	step := ladder.Decide(cfg, st, in)
+	if cfg.DryRun && step.Action == ladder.L3 {
+		// A dry run reboots nothing: its state is left as the reboot would
+		// leave it (a new boot, the streak started over), as plan's is, or
+		// every run after L3_THRESHOLD took another L3, one a minute, and
+		// the trial showed a ladder no router climbs.
+		step.Next.Boot, step.Next.Streak = "", 0
+	}
 	if st.Boot != in.BootID {
 		volatileState(log, cfg.StateDir, cfg.DryRun) // once a boot, with its 【启动】
 	}

@@ -236,3 +236,35 @@ func TestDamagedVolatileKeepsBoot(t *testing.T) {
 		})
 	}
 }
+
+// TestDryRunL3AsAfterReboot: a dry run reboots nothing, so its boot and
+// streak stayed and every run after L3_THRESHOLD decided another L3, one
+// a minute (L3 #1…#7 and a cooling in seven minutes), a ladder no router
+// climbs. Its state is left as the reboot would leave it: the next L3 is
+// L3_THRESHOLD runs later, as for a real router.
+func TestDryRunL3AsAfterReboot(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "netrescue.conf")
+	lines := "DRY_RUN=1\nSTATE_DIR=" + filepath.Join(dir, "state") + "\nRUN_DIR=" + filepath.Join(dir, "run") +
+		"\nLOG_FILE=" + filepath.Join(dir, "net.log") + "\nSYSLOG=0\nSAFE_UPTIME=0\nL3_CMD=/bin/echo L3\n"
+	if err := os.WriteFile(conf, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	e := fakeEnv(t, &ran)
+	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	for i := range 25 {
+		now := start.Add(time.Duration(i) * time.Minute)
+		e.Now = func() time.Time { return now }
+		if err := run(context.Background(), []string{"-config", conf}, e); err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "net.log"))
+	if n := strings.Count(string(b), "【演练】【L3-动作】"); n != 2 {
+		t.Errorf("25 dry runs down: %d L3s; want 2 (at runs 10 and 20, L3_THRESHOLD apart)\n%s", n, b)
+	}
+	if len(ran) != 0 {
+		t.Errorf("a dry run ran %q", ran)
+	}
+}
