@@ -79,6 +79,11 @@ type State struct {
 	// not stop the VM (QEMU stuck): that day's restart was spent on
 	// nothing, and the host's reboot is next (SPEC §13 rule 5).
 	VMStopFailDate string
+	// VMGaveUpDate is the local day on which a run whose host rescue was
+	// spent said that nothing is left to try for a router VM that does not
+	// run (its starts, the day's cold restart and the host's reboot all
+	// used): said once, not at every run until midnight.
+	VMGaveUpDate string
 	// MisfireDate is the local day of the last host reboot that did not
 	// happen (【回退】): a second one that day keeps the mark
 	// (Store.Misfire). MisfireBoot is the boot it did not end: a run of
@@ -718,25 +723,11 @@ func (d *decider) spentDay() {
 		d.spentDayHung()
 		return
 	}
-	if action == VMResume && !d.paused() && !VMStartsLeft(d.cfg, *n, now) && !spent(n.VMRestartDate, now) {
-		// Resumes spent, the VM still paused: the day's cold restart, as
-		// on any day (rule 5's first step), never the host's reboot. It
-		// was left paused until midnight without a word.
-		ok := d.guards()
-		if d.step.Need == NeedNothing {
-			// Said and saved, also a 【推迟】 (the host young after its
-			// reboot, as is usual on a spent day).
-			d.step.Silent = false
-			if n.DownSince.IsZero() || n.DownSince.After(now) {
-				n.DownSince = now
-			}
-		}
-		if ok {
-			d.vmRestart("虚拟机仍处于暂停状态，今天的恢复次数已用完 (VM_START_MAX)")
-		}
+	if action != None && !d.paused() && !VMStartsLeft(d.cfg, *n, now) {
+		d.spentDayStartsSpent(action)
 		return
 	}
-	if action == None || d.paused() || !VMStartsLeft(d.cfg, *n, now) {
+	if action == None || d.paused() {
 		return
 	}
 	d.step.Silent = false
@@ -751,6 +742,55 @@ func (d *decider) spentDay() {
 	d.vmStart(action)
 }
 
+// spentDayStartsSpent is a spent day's router VM that is stopped or
+// paused with today's VM_START_MAX starts and resumes used: the host
+// rebooted for it (rule 5), or it stopped again since, and it still does
+// not run. It gets the day's cold restart, as on any day (rule 5's first
+// step; for a stopped VM, qm stop does nothing and qm start is tried once
+// more on the new boot, where a passed-through NIC may attach), never a
+// second host reboot. With the cold restart spent too, nothing is left
+// until midnight: one saved 【严重错误】 says so (VMGaveUpDate), then the
+// runs are silent. Both used to be silence all day.
+func (d *decider) spentDayStartsSpent(action Action) {
+	n := &d.step.Next
+	now := d.o.Now
+	vm := d.o.VM
+	if !spent(n.VMRestartDate, now) {
+		wait := action == VMStart && d.autostarting() // PVE starts an onboot VM while it boots
+		ok := !wait && d.guards()
+		if d.step.Need == NeedNothing {
+			// Said and saved, also a 【推迟】 (the host young after its
+			// reboot, as is usual on a spent day).
+			d.step.Silent = false
+			if n.DownSince.IsZero() || n.DownSince.After(now) {
+				n.DownSince = now
+			}
+		}
+		if ok {
+			why := "虚拟机仍处于暂停状态，今天的恢复次数已用完 (VM_START_MAX)"
+			if action == VMStart {
+				why = "虚拟机仍处于停止状态，今天的启动次数已用完 (VM_START_MAX)，物理机今天已重启过"
+			}
+			d.vmRestart(why)
+		}
+		return
+	}
+	if n.VMGaveUpDate == Today(now) {
+		return // said today: silent
+	}
+	d.step.Silent = false
+	if n.DownSince.IsZero() || n.DownSince.After(now) {
+		n.DownSince = now
+	}
+	n.VMGaveUpDate = Today(now)
+	verb := "start"
+	if action == VMResume {
+		verb = "resume"
+	}
+	d.log(slog.LevelError, "【严重错误】路由虚拟机仍未运行，今天的启动次数 (VM_START_MAX)、冷重启和物理机重启都已用过：零点前不再自动处理，请手动执行 qm "+verb+" "+d.cfg.VMID+" 查看原因。",
+		slog.String("vm_id", d.cfg.VMID), slog.String("status", vmState(vm)), slog.String("vm_restart_date", n.VMRestartDate))
+}
+
 // recovered is step 2 with the internet up: 【恢复】 when an outage was
 // open, and the outage's records cleared.
 func (d *decider) recovered() {
@@ -761,6 +801,7 @@ func (d *decider) recovered() {
 			slog.Duration("outage", max(d.o.Now.Sub(n.DownSince), 0).Round(time.Second)), slog.String("by", d.o.NetDetail))
 	}
 	n.DownSince, n.RouterDownSince, n.RouterErr, n.QMFailSince, n.HeldReboot, n.HeldSOS = time.Time{}, time.Time{}, "", time.Time{}, "", HeldSOS{}
+	n.VMGaveUpDate = "" // an outage later today is told again
 }
 
 // hostReboot is step 6: the mark is part of the new state, so the caller

@@ -342,9 +342,22 @@ func TestDecideVMHung(t *testing.T) {
 		{name: "paused, resumes and restart spent: the host",
 			st:  State{VMStartDate: today, VMStarts: 3, VMRestartDate: today},
 			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "running", QMP: "paused"} }), wantAction: HostReboot},
-		{name: "the host rebooted today: silent even for a stopped VM",
+		// The host rebooted today because the VM would not start (rule 5),
+		// and it is still stopped: the day's cold restart is still unused
+		// and is taken (it was silence until midnight), never a second
+		// host reboot; with it spent too, one 【严重错误】 says nothing is
+		// left (TestSpentDayStoppedVM: said once).
+		{name: "the host rebooted today, VM stopped, starts spent: the day's cold restart",
 			st:  State{LastReboot: today, VMStartDate: today, VMStarts: 3},
-			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "stopped"} })},
+			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "stopped"} }), wantAction: VMRestart,
+			wantMsg: "【终极动作】冷重启 OpenWrt 虚拟机 (qm stop/start)。"},
+		{name: "the host rebooted today, VM stopped, starts and cold restart spent: 严重错误, no step",
+			st:      State{LastReboot: today, VMStartDate: today, VMStarts: 3, VMRestartDate: today},
+			obs:     silent(func(o *Obs) { o.VM = VMStatus{Status: "stopped"} }),
+			wantMsg: "【严重错误】路由虚拟机仍未运行，今天的启动次数 (VM_START_MAX)、冷重启和物理机重启都已用过：零点前不再自动处理，请手动执行 qm start 100 查看原因。"},
+		{name: "the host rebooted today, VM stopped, starts spent, young host: 推迟",
+			st:  State{LastReboot: today, VMStartDate: today, VMStarts: 3},
+			obs: silent(func(o *Obs) { o.VM, o.Uptime = VMStatus{Status: "stopped"}, 3*time.Minute }), wantMsg: "【推迟】物理机开机时间过短。"},
 		// Rule 3 on a day whose host rescue is spent: a VM that hangs after
 		// the host's reboot still gets the day's cold restart (it was left
 		// hung until midnight, without a word), never a second reboot.
@@ -1432,5 +1445,66 @@ func TestSpentDayClearsSilence(t *testing.T) {
 	st.RouterDownSince = time.Time{}
 	if s := Decide(cfg, st, full(func(o *Obs) { o.Router = Router{Count: "2"} })); !s.Silent {
 		t.Errorf("spent day, SSH answers, nothing to clear: not silent (%s)", msgs(s))
+	}
+}
+
+// TestSpentDayStoppedVM: the host rebooted because the router VM would
+// not start (SPEC §13 rule 5: VM_START_MAX starts spent), and after the
+// reboot the VM is still stopped (onboot=0, a passed-through NIC that
+// failed to attach). The runs after it took `qm status` and nothing else
+// until midnight, without a word. Now the day's cold restart is taken once
+// (qemu-server's vm_stop on a VM that is not running returns at once:
+// src/PVE/QemuServer.pm, _do_vm_stop: `my $pid = check_running($vmid,
+// $nocheck); return if !$pid;`, so it is one more qm start on the new
+// boot), never a second host reboot; when it leaves the VM stopped, one
+// saved 【严重错误】 says nothing is left, and the runs after it are
+// silent, not one line every five minutes.
+func TestSpentDayStoppedVM(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	today := Today(t0)
+	stopped := func(now time.Time, uptime time.Duration, boot string) Obs {
+		return Obs{Now: now, Uptime: uptime, BootID: boot, NetKnown: true, VMKnown: true, VM: VMStatus{Status: "stopped"},
+			VMConfigKnown: true, VMConfig: VMConfig{OnBoot: false}, GuardsKnown: true}
+	}
+	st := State{VMStartDate: today, VMStarts: cfg.VMStartMax, DownSince: t0.Add(-20 * time.Minute)}
+	s := Decide(cfg, st, stopped(t0, 24*time.Hour, "boot1"))
+	if s.Action != HostReboot {
+		t.Fatalf("Decide(starts spent, VM stopped) = %v; want host-reboot (log: %s)", s.Action, msgs(s))
+	}
+	st = s.Next
+	var restarts, reboots, gaveUp, said int
+	for i := 1; i <= 12; i++ {
+		now := t0.Add(time.Duration(i) * 5 * time.Minute)
+		s := Decide(cfg, st, stopped(now, time.Duration(i)*5*time.Minute-time.Minute, "boot2"))
+		switch s.Action {
+		case VMRestart:
+			restarts++
+		case HostReboot:
+			reboots++
+		case None:
+		default:
+			t.Errorf("run %d: %v; want no start (VM_START_MAX spent)", i, s.Action)
+		}
+		if strings.Contains(msgs(s), "【严重错误】路由虚拟机仍未运行") {
+			gaveUp++
+		}
+		if !s.Silent {
+			said++
+			st = s.Next // a silent step is not saved (hostcheck's check)
+		} else if len(s.Events) > 0 {
+			t.Errorf("run %d: silent, yet logs %s", i, msgs(s))
+		}
+	}
+	if restarts != 1 || reboots != 0 {
+		t.Errorf("after the host's reboot: %d cold restarts, %d host reboots; want 1, 0", restarts, reboots)
+	}
+	if gaveUp != 1 {
+		t.Errorf("nothing left to try said %d times; want once (saved, the runs after it silent)", gaveUp)
+	}
+	// Said: the two 【推迟】 of the young host, the cold restart, the
+	// 【严重错误】; the eight runs after it are silent.
+	if said != 4 {
+		t.Errorf("%d of 12 runs said something; want 4", said)
 	}
 }
