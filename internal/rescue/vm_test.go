@@ -1508,3 +1508,44 @@ func TestSpentDayStoppedVM(t *testing.T) {
 		t.Errorf("%d of 12 runs said something; want 4", said)
 	}
 }
+
+// TestNextVMStepAgreesWithDecide: what `hostcheck status` says the run
+// will do for a router VM that does not run (NextVMStep) is what Decide
+// does, on a fresh day and on one whose host rescue is spent, with the
+// starts left or spent and the day's cold restart left or spent.
+func TestNextVMStepAgreesWithDecide(t *testing.T) {
+	today := Today(t0)
+	for _, paused := range []bool{false, true} {
+		for _, hostSpent := range []bool{false, true} {
+			for _, startsSpent := range []bool{false, true} {
+				for _, restartSpent := range []bool{false, true} {
+					cfg := config.Default(config.Host)
+					cfg.VMID = "100"
+					var st State
+					if hostSpent {
+						st.LastReboot, st.HasMark, st.Mark = today, true, state.Mark{Date: today, Dated: true}
+					}
+					if startsSpent {
+						st.VMStartDate, st.VMStarts = today, cfg.VMStartMax
+					}
+					if restartSpent {
+						st.VMRestartDate = today
+					}
+					o := full(func(o *Obs) {
+						o.VM, o.Router, o.LANUp = VMStatus{Status: "stopped"}, Router{Err: "timeout"}, false
+						if paused {
+							o.VM = VMStatus{Status: "running", QMP: "paused"}
+						}
+						o.VMConfigKnown = true
+					})
+					s := Decide(cfg, st, o)
+					want := map[Action]VMOutlook{VMStart: OutlookStart, VMResume: OutlookStart, HostReboot: OutlookHostReboot, VMRestart: OutlookColdRestart, None: OutlookNothing}[s.Action]
+					if got := NextVMStep(cfg, st, t0, paused); got != want {
+						t.Errorf("paused %v, host spent %v, starts spent %v, restart spent %v: NextVMStep = %v; Decide took %v (log: %s)",
+							paused, hostSpent, startsSpent, restartSpent, got, s.Action, msgs(s))
+					}
+				}
+			}
+		}
+	}
+}
