@@ -700,6 +700,12 @@ func (d *decider) spentDay() {
 	if vm.Err == "" {
 		n.QMFailSince = time.Time{} // qm answers: a later failure starts afresh
 	}
+	if vm.Err == "" && lockHolds(vm.Lock) && (!n.RouterDownSince.IsZero() || n.RouterErr != "") {
+		// A backup holds the VM (vmStage's rule): the clock of its silence
+		// stops, saved once; the runs under the lock after it change
+		// nothing and stay silent.
+		n.RouterDownSince, n.RouterErr, d.step.Silent = time.Time{}, "", false
+	}
 	action := None
 	switch {
 	case vm.Err != "" || lockHolds(vm.Lock):
@@ -827,6 +833,12 @@ func (d *decider) hostReboot(reason string) {
 	n.HasMark, n.LastReboot, n.HeldReboot = true, Today(now), ""
 	n.Mark = state.Mark{Date: Today(now), Time: now, BootID: d.o.BootID, Dated: true, Reason: reason}
 	n.QMFailSince = time.Time{} // the reboot mends qm; a failure after it starts afresh
+	// The router VM is stopped with the host and booted by PVE after it:
+	// its silence is counted from the first run of the new boot that
+	// cannot reach it. Kept, a VM still booting was judged hung on time
+	// from before the reboot and cold-restarted (with a short
+	// MIN_HOST_UPTIME), spending the day's cold restart.
+	n.RouterDownSince, n.RouterErr = time.Time{}, ""
 	// A LAN fault that survives the reboot is a fault on a new host: its
 	// ladder starts over (SPEC §14), saved with the mark before the
 	// reboot. Kept, every step would read as done and the next day's first
@@ -891,6 +903,14 @@ func (d *decider) repeatsOnly(silent time.Duration) bool {
 func (d *decider) routerUnreachable() {
 	n := &d.step.Next
 	now := d.o.Now
+	if d.vmLocked && d.o.VM.Err == "" && lockHolds(d.o.VM.Lock) {
+		// A backup (or migration) holds the VM and may have it stopped or
+		// paused: its silence is no hang, and the clock stays stopped
+		// (vmStage cleared it) until the first run after the lock.
+		d.log(slog.LevelError, "【严重错误】无法通过 SSH 读取 OpenWrt 的 SOS 信号。",
+			slog.String("reason", d.o.Router.Err), slog.String("vm_lock", d.o.VM.Lock))
+		return
+	}
 	if n.RouterDownSince.IsZero() || n.RouterDownSince.After(now) {
 		n.RouterDownSince = now
 	}

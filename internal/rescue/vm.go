@@ -35,6 +35,13 @@ func (d *decider) vmStage() bool {
 	if lockHolds(vm.Lock) {
 		// A backup in stop or suspend mode stops or pauses the VM itself and
 		// starts it again when done; qm would refuse anyway ("VM is locked").
+		// The router's silence under it is no hang: its clock stops here
+		// (once: the runs under the lock after it find it stopped and
+		// rewrite nothing) and starts again at the first run after the
+		// lock, so that a VM the backup has just started again has the
+		// whole hung delay to boot. Kept running, the first run after the
+		// lock cold-restarted a VM that was booting.
+		d.step.Next.RouterDownSince, d.step.Next.RouterErr = time.Time{}, ""
 		return d.locked(vm.Lock, vm.Status)
 	}
 	action := None

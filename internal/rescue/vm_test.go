@@ -1549,3 +1549,88 @@ func TestNextVMStepAgreesWithDecide(t *testing.T) {
 		}
 	}
 }
+
+// TestRouterClockAfterHostReboot: the host's reboot resets the clock of
+// the router's silence (RouterDownSince, RouterErr). Kept, the first run
+// of the new boot judged the VM that PVE was still booting hung on time
+// from before the reboot: with MIN_HOST_UPTIME=2m it was cold-restarted
+// while it booted, and the day's cold restart was spent on nothing.
+func TestRouterClockAfterHostReboot(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID, cfg.MinHostUptime = "100", 2*time.Minute
+	today := Today(t0)
+	st := State{VMStartDate: today, VMStarts: cfg.VMStartMax, DownSince: t0.Add(-40 * time.Minute),
+		RouterDownSince: t0.Add(-40 * time.Minute), RouterErr: "timeout"}
+	s := Decide(cfg, st, full(func(o *Obs) { o.VM, o.Router = VMStatus{Status: "stopped"}, Router{Err: "timeout", ErrKind: "timeout"} }))
+	if s.Action != HostReboot {
+		t.Fatalf("Decide(starts spent, VM stopped) = %v; want host-reboot (log: %s)", s.Action, msgs(s))
+	}
+	if !s.Next.RouterDownSince.IsZero() || s.Next.RouterErr != "" {
+		t.Errorf("host reboot: router_down_since %v, router_err %q kept; want both cleared", s.Next.RouterDownSince, s.Next.RouterErr)
+	}
+	// The new boot, 3 minutes up: PVE has started the VM (onboot), which
+	// boots and answers neither SSH nor ping yet. Then every 5 minutes.
+	st = s.Next
+	for i, up := range []time.Duration{3 * time.Minute, 8 * time.Minute, 13 * time.Minute} {
+		now := t0.Add(up + time.Minute)
+		s := Decide(cfg, st, Obs{Now: now, Uptime: up, BootID: "boot2", NetKnown: true, VMKnown: true, VM: VMStatus{Status: "running", QMP: "running"},
+			RouterKnown: true, Router: Router{Err: "timeout", ErrKind: "timeout"}, LANKnown: true, VMConfigKnown: true, GuardsKnown: true})
+		if s.Action != None {
+			t.Errorf("run %d, host up %v: %v of a VM booting since the reboot (log: %s)", i+1, up, s.Action, msgs(s))
+		}
+		if !s.Silent {
+			st = s.Next
+		}
+	}
+}
+
+// TestRouterClockUnderBackupLock: while a backup holds the router VM
+// (vzdump in stop mode stops it, then starts it again), its silence is no
+// hang: the first run that sees the lock stops the clock (saved once; the
+// runs under the lock after it leave the record as it is), and the first
+// run after the lock starts it again. Kept running, that run
+// cold-restarted the VM the backup had just started, while it booted.
+func TestRouterClockUnderBackupLock(t *testing.T) {
+	today := Today(t0)
+	for _, spentDay := range []bool{false, true} {
+		cfg := config.Default(config.Host)
+		cfg.VMID = "100"
+		st := State{DownSince: t0.Add(-30 * time.Minute), RouterDownSince: t0.Add(-15 * time.Minute), RouterErr: "timeout"}
+		if spentDay {
+			st.LastReboot = today
+		}
+		obs := func(now time.Time, vm VMStatus) Obs {
+			return Obs{Now: now, Uptime: 24 * time.Hour, BootID: "b", NetKnown: true, VMKnown: true, VM: vm,
+				RouterKnown: true, Router: Router{Err: "timeout", ErrKind: "timeout"}, LANKnown: true, VMConfigKnown: true,
+				GuardsKnown: true, Backup: true}
+		}
+		for i := 0; i < 4; i++ {
+			s := Decide(cfg, st, obs(t0.Add(time.Duration(i)*5*time.Minute), VMStatus{Status: "stopped", Lock: "backup"}))
+			if s.Action != None {
+				t.Fatalf("spent day %v, locked run %d: %v (log: %s)", spentDay, i+1, s.Action, msgs(s))
+			}
+			changed := !s.Next.RouterDownSince.Equal(st.RouterDownSince) || s.Next.RouterErr != st.RouterErr
+			if changed != (i == 0) || i == 0 && (!s.Next.RouterDownSince.IsZero() || s.Silent) {
+				t.Errorf("spent day %v, locked run %d: router_down_since %v -> %v (silent %v); want it cleared and saved by the first locked run only",
+					spentDay, i+1, st.RouterDownSince, s.Next.RouterDownSince, s.Silent)
+			}
+			if !s.Silent {
+				st = s.Next
+			}
+		}
+		// The backup is done and has started the VM again: it boots.
+		for i := 4; i < 6; i++ {
+			now := t0.Add(time.Duration(i) * 5 * time.Minute)
+			s := Decide(cfg, st, obs(now, VMStatus{Status: "running", QMP: "running"}))
+			if s.Action != None {
+				t.Errorf("spent day %v, run %d after the lock: %v of a VM the backup just started (log: %s)", spentDay, i-3, s.Action, msgs(s))
+			}
+			if !s.Silent {
+				st = s.Next
+			}
+		}
+		if got, want := st.RouterDownSince, t0.Add(20*time.Minute); !got.Equal(want) {
+			t.Errorf("spent day %v: the router's silence counts from %v; want from the first run after the lock (%v)", spentDay, got, want)
+		}
+	}
+}
