@@ -51,6 +51,8 @@ type obsLab struct {
 	// startFails: qm start exits 1 and the VM stays stopped (a
 	// passed-through NIC that will not attach).
 	startFails bool
+	// lanUp: the router answers ping on the LAN (OP_IP), whatever up says.
+	lanUp bool
 }
 
 func newObsLab(t *testing.T, conf ...string) *obsLab {
@@ -82,7 +84,10 @@ func (l *obsLab) run() {
 	}
 	defer stderr.Close()
 	e := runenv.Env{Stdout: io.Discard, Stderr: stderr, Now: func() time.Time { return l.now },
-		Probe: func(context.Context, probe.Config) probe.Result {
+		Probe: func(_ context.Context, c probe.Config) probe.Result {
+			if l.lanUp && len(c.Targets) == 1 && c.Targets[0] == l.cfg.OpIP {
+				return probe.Result{Up: true}
+			}
 			l.probes++
 			return probe.Result{Up: l.up}
 		},

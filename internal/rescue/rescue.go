@@ -187,10 +187,22 @@ type Router struct {
 	// ErrKind is Err's kind (remote.Kind: refused, timeout, auth,
 	// host_changed …): stable from run to run, where Err's text holds
 	// ports and budgets.
-	ErrKind    string
-	SOS        bool
-	SOSContent string
-	Count      string
+	ErrKind string
+	// SSHFile and SSHFileKind: SSH failed because a file of this host's
+	// SSH (SSH_KEY, KNOWN_HOSTS) is not a regular file (SPEC §15): its
+	// path and kind ("fifo", "directory" …). ErrKind then names the file
+	// and the kind, so that a spent day says it when it begins or changes.
+	SSHFile, SSHFileKind string
+	// Damaged: the router's state files that could not be read whole
+	// (SPEC §15), each by its path and kind; SOSTruncated, with SOSLimit:
+	// SOS_SYSTEM was longer than SOSLimit bytes, and the rest dropped.
+	Damaged      []FileDamage
+	SOSTruncated bool
+	SOSLimit     int
+	SOSFile      string // SOS_SYSTEM's path on the router, with SOSTruncated
+	SOS          bool
+	SOSContent   string
+	Count        string
 	// NoCount: there is no net_rb_count, which reads as 0 (SPEC §5), as a
 	// reset on a full flash leaves it; an empty one is damage.
 	NoCount bool
@@ -199,6 +211,9 @@ type Router struct {
 	SelfKnown bool
 	SelfUp    bool
 }
+
+// FileDamage is a file that was not read: its path and its kind.
+type FileDamage struct{ File, Kind string }
 
 // Obs is what the run has observed so far; each *Known flag says whether
 // the corresponding stage ran.
@@ -463,6 +478,7 @@ func (d *decider) run() {
 		d.routerUnreachable()
 		return
 	}
+	d.routerDamage()
 	n.RouterDownSince, n.RouterErr = time.Time{}, ""
 	if !d.o.Router.SOS {
 		if kind := d.lanFault(); kind != "" {
@@ -891,7 +907,9 @@ func (d *decider) repeatsOnly(silent time.Duration) bool {
 	for i, e := range d.step.Events {
 		switch {
 		case i == 0 && strings.HasPrefix(e.Msg, "【严重错误】无法通过 SSH 读取"):
-		case i == 1 && strings.HasPrefix(e.Msg, "【观察】OpenWrt 在局域网上响应 ping") && silent >= min(d.cfg.VMHungAfter, d.cfg.RouterHungAfter)+5*time.Minute:
+		case i == 1 && strings.HasPrefix(e.Msg, "【严重错误】SSH 文件不是普通文件") && d.o.Router.SSHFile != "":
+			// Its file and kind are in RouterErr: unchanged, a repeat.
+		case i >= 1 && strings.HasPrefix(e.Msg, "【观察】OpenWrt 在局域网上响应 ping") && silent >= min(d.cfg.VMHungAfter, d.cfg.RouterHungAfter)+5*time.Minute:
 		default:
 			return false
 		}
@@ -909,6 +927,7 @@ func (d *decider) routerUnreachable() {
 		// (vmStage cleared it) until the first run after the lock.
 		d.log(slog.LevelError, "【严重错误】无法通过 SSH 读取 OpenWrt 的 SOS 信号。",
 			slog.String("reason", d.o.Router.Err), slog.String("vm_lock", d.o.VM.Lock))
+		d.sshFileDamage()
 		return
 	}
 	if n.RouterDownSince.IsZero() || n.RouterDownSince.After(now) {
@@ -918,10 +937,38 @@ func (d *decider) routerUnreachable() {
 	down := now.Sub(n.RouterDownSince)
 	d.log(slog.LevelError, "【严重错误】无法通过 SSH 读取 OpenWrt 的 SOS 信号。",
 		slog.String("reason", d.o.Router.Err), slog.Duration("unreachable_for", down.Round(time.Second)))
+	d.sshFileDamage()
 	if d.cfg.VMID == "" || d.vmUnknown || d.vmLocked || d.o.VM.Status != "running" || d.o.VM.Paused() {
 		return
 	}
 	d.hung(down)
+}
+
+// sshFileDamage says, beside the SSH failure it caused, an SSH file of
+// ours that is not a regular file (SPEC §15: named with its kind), so the
+// user knows what to fix. Part of the decision, it is said on the runs
+// that say the failure: on a spent day when it begins or changes
+// (repeatsOnly), not every five minutes as a line logged beside Decide.
+func (d *decider) sshFileDamage() {
+	if r := d.o.Router; r.SSHFile != "" {
+		d.log(slog.LevelError, "【严重错误】SSH 文件不是普通文件，无法连接路由器", slog.String("file", r.SSHFile), slog.String("kind", r.SSHFileKind))
+	}
+}
+
+// routerDamage says the router's state files that could not be read
+// whole (SPEC §15), on a run that read the router and acts on what it
+// read (step 3); a spent day's runs do not read SOS for a step, and stay
+// silent about it.
+func (d *decider) routerDamage() {
+	r := d.o.Router
+	for _, f := range r.Damaged {
+		d.log(slog.LevelError, "【严重错误】OpenWrt 的状态文件损坏，未读取 (不是普通文件或过大)，按存在处理",
+			slog.String("file", f.File), slog.String("kind", f.Kind))
+	}
+	if r.SOSTruncated {
+		d.log(slog.LevelError, fmt.Sprintf("【严重错误】OpenWrt 的 SOS_SYSTEM 超过 %d 字节，其余部分已丢弃", r.SOSLimit),
+			slog.String("file", r.SOSFile))
+	}
 }
 
 // guards is step 4; false means the run defers (and has logged why).
