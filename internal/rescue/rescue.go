@@ -713,8 +713,13 @@ func (d *decider) spentDay() {
 		return
 	}
 	vm := d.o.VM
-	if vm.Err == "" {
-		n.QMFailSince = time.Time{} // qm answers: a later failure starts afresh
+	if vm.Err == "" && !n.QMFailSince.IsZero() {
+		// qm answers: a later failure starts afresh. Saved (once), though
+		// nothing is said: a silent step saves nothing, and the failure
+		// kept from before made the first qm failure after midnight count
+		// as the second in a row (the VM's cold restart skipped for the
+		// host's reboot).
+		n.QMFailSince, d.step.Silent = time.Time{}, false
 	}
 	if vm.Err == "" && lockHolds(vm.Lock) && (!n.RouterDownSince.IsZero() || n.RouterErr != "") {
 		// A backup holds the VM (vmStage's rule): the clock of its silence

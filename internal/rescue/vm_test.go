@@ -1634,3 +1634,28 @@ func TestRouterClockUnderBackupLock(t *testing.T) {
 		}
 	}
 }
+
+// TestSpentDayClearsQMFailure: a spent day's run that finds qm answering
+// again clears QMFailSince and saves it, though it says nothing. It was
+// cleared in a silent step, never saved: after midnight, with the outage
+// going on, the first qm failure counted as the second in a row and the
+// host rebooted instead of the VM's cold restart.
+func TestSpentDayClearsQMFailure(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	today := Today(t0)
+	st := State{LastReboot: today, VMRestartDate: today, DownSince: t0.Add(-3 * time.Hour), QMFailSince: t0.Add(-2 * time.Hour)}
+	s := Decide(cfg, st, full(func(o *Obs) { o.Router = Router{Err: "timeout", ErrKind: "timeout"} }))
+	if s.Action != None || len(s.Events) != 0 {
+		t.Fatalf("spent day, qm answers: %v, log %q; want no step, nothing said", s.Action, msgs(s))
+	}
+	if !s.Silent {
+		st = s.Next // saved, as hostcheck's check does
+	}
+	// After midnight the outage goes on; SOS, and qm fails once.
+	next := t0.Add(11 * time.Hour)
+	s = Decide(cfg, st, full(func(o *Obs) { o.Now, o.VM = next, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed"} }))
+	if s.Action != None || !strings.Contains(msgs(s), "【推迟】qm 无法读取路由虚拟机状态，下个周期再试") {
+		t.Errorf("the day after, qm failing once: %v, log %q; want 【推迟】 (one failure), no host reboot", s.Action, msgs(s))
+	}
+}
