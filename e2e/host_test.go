@@ -1182,7 +1182,11 @@ func TestHostEndToEnd(t *testing.T) {
 		if err := os.MkdirAll(l.state, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		rec := fmt.Sprintf("down_since=%d\nheld_sos=count=10\nheld_sos_count=10\nheld_sos_day=%s\nlast_reboot_date=\nvm_restart_date=\n", time.Now().Add(-2*time.Hour).Unix(), hostYesterday())
+		// router_down_since from a run before the drill that could not
+		// reach the router: the host's reboot restarts the VM, and its
+		// clock is not put back (the next run judged the booting VM hung).
+		rec := fmt.Sprintf("down_since=%d\nheld_sos=count=10\nheld_sos_count=10\nheld_sos_day=%s\nlast_reboot_date=\nrouter_down_since=%d\nrouter_err=timeout\nvm_restart_date=\n",
+			time.Now().Add(-2*time.Hour).Unix(), hostYesterday(), time.Now().Add(-time.Hour).Unix())
 		if err := os.WriteFile(filepath.Join(l.state, "hostcheck.state"), []byte(rec), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -1190,6 +1194,9 @@ func TestHostEndToEnd(t *testing.T) {
 		hostInOrder(t, "drill stdout", r.stdout, "=> action: host-reboot", "4. LIVE: carrying it out now")
 		if st := readFile(t, filepath.Join(l.state, "hostcheck.state")); strings.Contains(st, "held_sos=count") {
 			t.Errorf("after drill -live's host reboot the state still holds yesterday's SOS:\n%s", st)
+		}
+		if st := readFile(t, filepath.Join(l.state, "hostcheck.state")); !strings.Contains(st, "router_down_since=0\n") || !strings.Contains(st, "router_err=\n") {
+			t.Errorf("after drill -live's host reboot the clock of the router's silence came back:\n%s", st)
 		}
 	})
 

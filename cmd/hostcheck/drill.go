@@ -162,6 +162,14 @@ func (h *host) drill(ctx context.Context, live bool) (err error) {
 		// day's VM restart), but the outage was pretended: none is
 		// recorded, and the hooks and METRICS_FILE hear of the action only.
 		step.Next.DownSince, step.Next.RouterDownSince = st.DownSince, st.RouterDownSince
+		switch step.Action {
+		case rescue.VMRestart, rescue.VMStart, rescue.VMResume, rescue.HostReboot:
+			// The router VM restarts (with the host, or alone): the clock
+			// of its silence is not put back, or the next run judged the
+			// VM it found booting hung on time from before the drill. The
+			// drill read the router over SSH: no silence since.
+			step.Next.RouterDownSince, step.Next.RouterErr = time.Time{}, ""
+		}
 		if step.Action != rescue.VMRestart && step.Action != rescue.HostReboot {
 			// The drill's SOS is pretended: it holds none. A real step
 			// answers the one held (as a cron run's does).

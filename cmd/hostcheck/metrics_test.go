@@ -48,6 +48,11 @@ type obsLab struct {
 	uptimeErr error // /proc/uptime unreadable
 	onboot    bool
 	system    string
+	// startFails: qm start exits 1 and the VM stays stopped (a
+	// passed-through NIC that will not attach).
+	startFails bool
+	// lanUp: the router answers ping on the LAN (OP_IP), whatever up says.
+	lanUp bool
 }
 
 func newObsLab(t *testing.T, conf ...string) *obsLab {
@@ -79,7 +84,10 @@ func (l *obsLab) run() {
 	}
 	defer stderr.Close()
 	e := runenv.Env{Stdout: io.Discard, Stderr: stderr, Now: func() time.Time { return l.now },
-		Probe: func(context.Context, probe.Config) probe.Result {
+		Probe: func(_ context.Context, c probe.Config) probe.Result {
+			if l.lanUp && len(c.Targets) == 1 && c.Targets[0] == l.cfg.OpIP {
+				return probe.Result{Up: true}
+			}
 			l.probes++
 			return probe.Result{Up: l.up}
 		},
@@ -101,6 +109,13 @@ func (l *obsLab) run() {
 					r.ExitCode, r.Err = 1, errors.New("exit status 1")
 				}
 				return r
+			case strings.Contains(cmdline, " stop "):
+				// qm stop of a VM that is not running does nothing and
+				// exits 0 (qemu-server's _do_vm_stop returns when
+				// check_running finds no pid).
+				l.vm = "stopped"
+			case strings.Contains(cmdline, " start ") && l.startFails:
+				return command.Result{Cmd: cmdline, ExitCode: 1, Err: errors.New("exit status 1"), Stderr: "start failed: QEMU exited with code 1"}
 			case strings.Contains(cmdline, " start "):
 				l.vm = "running"
 				// What a person (or node_exporter) would find on disk
@@ -440,12 +455,38 @@ func TestSpentDayStartsStoppedVM(t *testing.T) {
 		t.Errorf("VM running, internet down, no SSH: commands %q, log %q; want qm status only, the SSH failure said", got, l.log.String())
 	}
 
-	// It stops twice more: the second start of the day, then VM_START_MAX=2 is spent.
-	for i, want := range []bool{true, false} {
-		l.vm, l.ran, l.now = "stopped", nil, l.now.Add(5*time.Minute)
+	// It stops again: the second start of the day, VM_START_MAX=2.
+	l.vm, l.ran, l.now = "stopped", nil, l.now.Add(5*time.Minute)
+	l.run()
+	if got := strings.Join(l.ran, "; "); !strings.Contains(got, "qm start") {
+		t.Errorf("second stop: commands %q; want qm start", got)
+	}
+
+	// It stops again, and now will not start (a passed-through NIC that
+	// does not attach). Its starts are spent: the day's cold restart (qm
+	// stop of a stopped VM does nothing, then qm start), never a second
+	// host reboot. It used to be `qm status` and silence until midnight.
+	l.vm, l.startFails, l.ran, l.now = "stopped", true, nil, l.now.Add(5*time.Minute)
+	l.log.Reset()
+	l.run()
+	if got, want := strings.Join(l.ran, "; "), "/usr/sbin/qm status 100 --verbose; /usr/sbin/qm stop 100 --timeout 30; /usr/sbin/qm status 100 --verbose; /usr/sbin/qm start 100"; got != want {
+		t.Errorf("third stop, starts spent: commands %q; want %q\nlog:\n%s", got, want, l.log.String())
+	}
+	if !strings.Contains(l.log.String(), "【终极动作】冷重启 OpenWrt 虚拟机 (qm stop/start)。") {
+		t.Errorf("log lacks the cold restart:\n%s", l.log.String())
+	}
+
+	// Still stopped, nothing left today: said once, saved, then silence.
+	for i, wantSaid := range []bool{true, false, false} {
+		l.ran, l.now = nil, l.now.Add(5*time.Minute)
+		l.log.Reset()
 		l.run()
-		if started := strings.Contains(strings.Join(l.ran, "; "), "qm start"); started != want {
-			t.Errorf("stop %d after the first start: qm start run %v; want %v (commands %q)", i+1, started, want, l.ran)
+		if got := strings.Join(l.ran, "; "); got != "/usr/sbin/qm status 100 --verbose" {
+			t.Errorf("run %d after the cold restart: commands %q; want qm status only", i+1, got)
+		}
+		said := strings.Contains(l.log.String(), "【严重错误】路由虚拟机仍未运行，今天的启动次数 (VM_START_MAX)、冷重启和物理机重启都已用过：零点前不再自动处理，请手动执行 qm start 100 查看原因。")
+		if said != wantSaid || !wantSaid && l.log.Len() != 0 {
+			t.Errorf("run %d after the cold restart: log %q; want the line said %v (once), nothing else", i+1, l.log.String(), wantSaid)
 		}
 	}
 }

@@ -421,18 +421,26 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 			cancel()
 			obs.RouterKnown = true
 			// Router text is untrusted: routerObs escapes it (SPEC §15).
-			var ce *state.CorruptError
-			if errors.As(err, &ce) {
-				// A FIFO or a directory as SSH_KEY or KNOWN_HOSTS (SPEC §15):
-				// the user must fix it, the run goes on without the router.
-				h.log.Error("【严重错误】SSH 文件不是普通文件，无法连接路由器", "file", ce.Path, "kind", ce.Kind)
-			}
 			if err != nil {
 				obs.Router = rescue.Router{Err: shown(err.Error(), maxShownErr), ErrKind: remote.KindOf(err).String()}
+				var ce *state.CorruptError
+				if errors.As(err, &ce) {
+					// A FIFO or a directory as SSH_KEY or KNOWN_HOSTS (SPEC
+					// §15): the user must fix it, the run goes on without the
+					// router. The decision says it, under its silence rules
+					// (the kind names the file and its kind: a spent day
+					// says it when it begins or changes).
+					which := "ssh_key"
+					if ce.Path == h.cfg.KnownHosts {
+						which = "known_hosts"
+					}
+					obs.Router.SSHFile, obs.Router.SSHFileKind = ce.Path, ce.Kind
+					obs.Router.ErrKind = which + "_" + ce.Kind
+				}
 				h.traceStage("read the router over SSH", obs.Router.Err)
 			} else {
-				h.logRouterDamage(rs)
 				obs.Router = routerObs(rs)
+				routerDamage(&obs.Router, rs, h.cfg.OpStateDir)
 				h.traceStage("read the router over SSH", fmt.Sprintf("SOS=%v count=%s", rs.SOS, countShown(rs, obs.Router.Count)))
 			}
 		case rescue.NeedLAN:

@@ -148,3 +148,38 @@ func TestStatusFIFO(t *testing.T) {
 		}
 	}
 }
+
+// TestSSHFileDamageSpentDay: on a day whose host rescue is spent, with the
+// router VM running and the internet down, every run reads the router (a
+// hung VM still gets the day's cold restart). A FIFO as KNOWN_HOSTS (read
+// before SSH_KEY) made each of them log 【严重错误】SSH 文件不是普通文件
+// beside the decision, every five minutes, also on the runs the decision
+// made silent. The decision says it now, with the file and its kind, on
+// the runs that say the SSH failure: when it begins, or with something
+// new (here the router answering ping on the LAN), not on the runs that
+// would only repeat it.
+func TestSSHFileDamageSpentDay(t *testing.T) {
+	l := newObsLab(t)
+	kh := filepath.Join(l.dir, "known_hosts")
+	if err := syscall.Mkfifo(kh, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(l.cfg.PVEMark, []byte("boot_id=boot-0\ndate=2026-12-06\nreason=SOS\ntime=2026-12-06T09:00:00Z\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l.up, l.lanUp = false, true
+	// Runs at 0, 5, 10, 15 and 20 minutes: the 10th is the first past
+	// VM_HUNG_AFTER and says that the router answers ping on the LAN.
+	for i, want := range []bool{true, false, true, false, false} {
+		l.log.Reset()
+		l.run()
+		said := strings.Count(l.log.String(), "【严重错误】SSH 文件不是普通文件，无法连接路由器")
+		if said != map[bool]int{true: 1, false: 0}[want] || !want && l.log.Len() != 0 {
+			t.Errorf("run %d: the SSH file line said %d times; want it said %v (and nothing on a run that only repeats)\nlog:\n%s", i+1, said, want, l.log.String())
+		}
+		if want && (!strings.Contains(l.log.String(), "file="+kh) || !strings.Contains(l.log.String(), "kind=fifo")) {
+			t.Errorf("run %d: log lacks the file and its kind:\n%s", i+1, l.log.String())
+		}
+		l.now = l.now.Add(5 * time.Minute)
+	}
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"path"
 	"strconv"
 	"strings"
@@ -46,6 +45,19 @@ func routerObs(rs remote.RouterState) rescue.Router {
 	return r
 }
 
+// routerDamage puts in r the router's state files that could not be read
+// whole (SPEC §15), by their path in OP_STATE_DIR and kind: the decision
+// says them, under its silence rules (a line logged beside it was said at
+// every run, also the silent runs of a spent day).
+func routerDamage(r *rescue.Router, rs remote.RouterState, opStateDir string) {
+	for _, d := range rs.Damaged() {
+		r.Damaged = append(r.Damaged, rescue.FileDamage{File: path.Join(opStateDir, d.File), Kind: d.Kind})
+	}
+	if rs.SOSTruncated {
+		r.SOSTruncated, r.SOSLimit, r.SOSFile = true, remote.MaxFileRead, path.Join(opStateDir, "SOS_SYSTEM")
+	}
+}
+
 // routerSelf is the router's own view of the internet (SPEC §14) from its
 // net_outage: no file, or one without since=, means its last run found the
 // internet up (a healthy run writes nothing); since= set means down. A
@@ -71,17 +83,4 @@ func routerSelf(rs remote.RouterState) (known, up bool) {
 		return false, false
 	}
 	return true, n == 0
-}
-
-// logRouterDamage logs each router state file that could not be read whole:
-// the host names the file and its kind and goes on (SPEC §15).
-func (h *host) logRouterDamage(rs remote.RouterState) {
-	for _, d := range rs.Damaged() {
-		h.log.Error("【严重错误】OpenWrt 的状态文件损坏，未读取 (不是普通文件或过大)，按存在处理",
-			"file", path.Join(h.cfg.OpStateDir, d.File), "kind", d.Kind)
-	}
-	if rs.SOSTruncated {
-		h.log.Error(fmt.Sprintf("【严重错误】OpenWrt 的 SOS_SYSTEM 超过 %d 字节，其余部分已丢弃", remote.MaxFileRead),
-			"file", path.Join(h.cfg.OpStateDir, "SOS_SYSTEM"))
-	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -46,7 +47,7 @@ func TestRouterObs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := routerObs(tt.rs); got != tt.want {
+			if got := routerObs(tt.rs); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("routerObs(%+v) =\n%+v; want\n%+v", tt.rs, got, tt.want)
 			}
 		})

@@ -210,15 +210,10 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 	var out []health.Check
 	detail := "status " + vm.Status + ", qmpstatus " + vm.QMP
 	switch {
-	case vm.Status == "stopped" && h.cfg.VMStartMax == 0:
-		out = append(out, health.Check{Name: name, Detail: detail,
-			Fix: "qm start " + id + " (VM_START_MAX=0: hostcheck does not start it; while the internet is down the host's reboot, once a day, is its step)"})
 	case vm.Status == "stopped":
-		out = append(out, health.Check{Name: name, Detail: detail,
-			Fix: "qm start " + id + " (while the internet is down hostcheck starts it by itself, VM_START_MAX a day)"})
+		out = append(out, health.Check{Name: name, Detail: detail, Fix: h.vmFix("start", rescue.NextVMStep(h.cfg, st, now, false))})
 	case vm.Paused():
-		out = append(out, health.Check{Name: name, Detail: detail,
-			Fix: "qm resume " + id + " (while the internet is down hostcheck resumes it by itself)"})
+		out = append(out, health.Check{Name: name, Detail: detail, Fix: h.vmFix("resume", rescue.NextVMStep(h.cfg, st, now, true))})
 	default:
 		out = append(out, health.Check{OK: true, Name: name, Detail: detail})
 	}
@@ -260,7 +255,8 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 	switch left := rescue.VMStartsLeft(h.cfg, st, now); {
 	case h.cfg.VMStartMax == 0:
 		// The owner's choice, no fault (status exited 1 for ever).
-		out = append(out, health.Info("router VM starts today", "none (VM_START_MAX=0): a stopped router VM is not started; while the internet is down the host's reboot (once a day) is its step"))
+		out = append(out, health.Info("router VM starts today", "none (VM_START_MAX=0): a stopped router VM is not started; while the internet is down "+
+			nextVMStep(rescue.NextVMStep(h.cfg, st, now, vm.Paused()))))
 	case st.RecordUnread && left:
 		out = append(out, health.Info("router VM starts today", fmt.Sprintf("not known (%s could not be read): one start is left today, of VM_START_MAX %d", rescue.RecordFile, h.cfg.VMStartMax)))
 	case st.RecordUnread:
@@ -268,8 +264,37 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 	case left:
 		out = append(out, health.Info("router VM starts today", fmt.Sprintf("%d of VM_START_MAX %d", starts, h.cfg.VMStartMax)))
 	default:
-		out = append(out, health.Check{Name: "router VM starts today", Detail: fmt.Sprintf("%d of VM_START_MAX %d: spent, the next step is the host reboot", starts, h.cfg.VMStartMax),
+		out = append(out, health.Check{Name: "router VM starts today", Detail: fmt.Sprintf("%d of VM_START_MAX %d: spent; while the internet is down %s",
+			starts, h.cfg.VMStartMax, nextVMStep(rescue.NextVMStep(h.cfg, st, now, vm.Paused()))),
 			Fix: "find why the VM does not start (qm start " + id + " by hand shows the error); the count renews at midnight"})
 	}
 	return out
+}
+
+// vmFix is the fix of a router VM that does not run (verb: start or
+// resume), with what hostcheck does next while the internet is down
+// (rescue.NextVMStep: Decide's rules, so that status says what the run
+// will do).
+func (h *host) vmFix(verb string, next rescue.VMOutlook) string {
+	fix := "qm " + verb + " " + h.cfg.VMID
+	switch {
+	case next == rescue.OutlookStart:
+		return fix + " (while the internet is down hostcheck " + verb + "s it by itself, VM_START_MAX a day)"
+	case next == rescue.OutlookNothing:
+		return fix + " by hand: " + nextVMStep(next)
+	case h.cfg.VMStartMax == 0:
+		return fix + " (VM_START_MAX=0: hostcheck does not " + verb + " it; while the internet is down " + nextVMStep(next) + ")"
+	}
+	return fix + " (VM_START_MAX spent today; while the internet is down " + nextVMStep(next) + ")"
+}
+
+// nextVMStep says a rescue.VMOutlook past the VM's own starts.
+func nextVMStep(next rescue.VMOutlook) string {
+	switch next {
+	case rescue.OutlookColdRestart:
+		return "the next step is the day's VM cold restart (qm stop, then qm start)"
+	case rescue.OutlookNothing:
+		return "hostcheck has nothing more to try until midnight (today's VM starts, cold restart and host reboot are spent)"
+	}
+	return "the next step is the host reboot (once a day)"
 }

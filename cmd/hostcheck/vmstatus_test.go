@@ -40,6 +40,7 @@ var errExit = errors.New("exit status 255")
 // for every ✗ (SPEC §7, §13; issue 10 item 4).
 func TestStatusVM(t *testing.T) {
 	const running = "cpus: 1\nname: openwrt\npid: 4242\nqmpstatus: running\nstatus: running\nvmid: 100\n"
+	const stopped = "cpus: 1\nqmpstatus: stopped\nstatus: stopped\nvmid: 100\n"
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	for _, tt := range []struct {
 		name     string
@@ -62,7 +63,25 @@ func TestStatusVM(t *testing.T) {
 			pingCode: 255, pingErr: "QEMU guest agent is not running",
 			want: []string{"✓ router VM 100", "✗ guest agent: enabled, does not answer", "opkg install qemu-ga", "✓ passthrough: hostpci0"}},
 		{name: "starts spent", status: running, config: "agent: 1\n", st: rescue.State{VMStartDate: "2026-12-06", VMStarts: 3},
-			want: []string{"✗ router VM starts today: 3 of VM_START_MAX 3: spent", "fix: find why the VM does not start"}},
+			want: []string{"✗ router VM starts today: 3 of VM_START_MAX 3: spent; while the internet is down the next step is the host reboot (once a day)", "fix: find why the VM does not start"}},
+		// The day's host reboot taken because the VM would not start, and
+		// it is still stopped: status said "hostcheck starts it by itself"
+		// and "the next step is the host reboot", both false; it says what
+		// the next run does (rescue.NextVMStep, Decide's rules).
+		{name: "stopped, starts and host reboot spent", status: stopped, config: "cores: 1\n",
+			st: rescue.State{LastReboot: "2026-12-06", VMStartDate: "2026-12-06", VMStarts: 3},
+			want: []string{"✗ router VM 100: status stopped", "fix: qm start 100 (VM_START_MAX spent today; while the internet is down the next step is the day's VM cold restart (qm stop, then qm start))",
+				"✗ router VM starts today: 3 of VM_START_MAX 3: spent; while the internet is down the next step is the day's VM cold restart"}},
+		{name: "stopped, starts, host reboot and cold restart spent", status: stopped, config: "cores: 1\n",
+			st: rescue.State{LastReboot: "2026-12-06", VMRestartDate: "2026-12-06", VMStartDate: "2026-12-06", VMStarts: 3},
+			want: []string{"✗ router VM 100: status stopped", "fix: qm start 100 by hand: hostcheck has nothing more to try until midnight",
+				"✗ router VM starts today: 3 of VM_START_MAX 3: spent; while the internet is down hostcheck has nothing more to try until midnight"}},
+		{name: "stopped, starts spent, host reboot not: the host reboot", status: stopped, config: "cores: 1\n",
+			st:   rescue.State{VMStartDate: "2026-12-06", VMStarts: 3},
+			want: []string{"fix: qm start 100 (VM_START_MAX spent today; while the internet is down the next step is the host reboot (once a day))"}},
+		{name: "paused, resumes spent: the cold restart first", status: "qmpstatus: paused\nstatus: running\n", config: "cores: 1\n",
+			st:   rescue.State{VMStartDate: "2026-12-06", VMStarts: 3},
+			want: []string{"fix: qm resume 100 (VM_START_MAX spent today; while the internet is down the next step is the day's VM cold restart"}},
 		{name: "qm fails", status: "", config: "",
 			want: []string{"✗ router VM 100: qm status", "fix: check VM_ID"}},
 	} {

@@ -79,6 +79,11 @@ type State struct {
 	// not stop the VM (QEMU stuck): that day's restart was spent on
 	// nothing, and the host's reboot is next (SPEC §13 rule 5).
 	VMStopFailDate string
+	// VMGaveUpDate is the local day on which a run whose host rescue was
+	// spent said that nothing is left to try for a router VM that does not
+	// run (its starts, the day's cold restart and the host's reboot all
+	// used): said once, not at every run until midnight.
+	VMGaveUpDate string
 	// MisfireDate is the local day of the last host reboot that did not
 	// happen (【回退】): a second one that day keeps the mark
 	// (Store.Misfire). MisfireBoot is the boot it did not end: a run of
@@ -182,10 +187,22 @@ type Router struct {
 	// ErrKind is Err's kind (remote.Kind: refused, timeout, auth,
 	// host_changed …): stable from run to run, where Err's text holds
 	// ports and budgets.
-	ErrKind    string
-	SOS        bool
-	SOSContent string
-	Count      string
+	ErrKind string
+	// SSHFile and SSHFileKind: SSH failed because a file of this host's
+	// SSH (SSH_KEY, KNOWN_HOSTS) is not a regular file (SPEC §15): its
+	// path and kind ("fifo", "directory" …). ErrKind then names the file
+	// and the kind, so that a spent day says it when it begins or changes.
+	SSHFile, SSHFileKind string
+	// Damaged: the router's state files that could not be read whole
+	// (SPEC §15), each by its path and kind; SOSTruncated, with SOSLimit:
+	// SOS_SYSTEM was longer than SOSLimit bytes, and the rest dropped.
+	Damaged      []FileDamage
+	SOSTruncated bool
+	SOSLimit     int
+	SOSFile      string // SOS_SYSTEM's path on the router, with SOSTruncated
+	SOS          bool
+	SOSContent   string
+	Count        string
 	// NoCount: there is no net_rb_count, which reads as 0 (SPEC §5), as a
 	// reset on a full flash leaves it; an empty one is damage.
 	NoCount bool
@@ -194,6 +211,9 @@ type Router struct {
 	SelfKnown bool
 	SelfUp    bool
 }
+
+// FileDamage is a file that was not read: its path and its kind.
+type FileDamage struct{ File, Kind string }
 
 // Obs is what the run has observed so far; each *Known flag says whether
 // the corresponding stage ran.
@@ -458,6 +478,7 @@ func (d *decider) run() {
 		d.routerUnreachable()
 		return
 	}
+	d.routerDamage()
 	n.RouterDownSince, n.RouterErr = time.Time{}, ""
 	if !d.o.Router.SOS {
 		if kind := d.lanFault(); kind != "" {
@@ -692,8 +713,19 @@ func (d *decider) spentDay() {
 		return
 	}
 	vm := d.o.VM
-	if vm.Err == "" {
-		n.QMFailSince = time.Time{} // qm answers: a later failure starts afresh
+	if vm.Err == "" && !n.QMFailSince.IsZero() {
+		// qm answers: a later failure starts afresh. Saved (once), though
+		// nothing is said: a silent step saves nothing, and the failure
+		// kept from before made the first qm failure after midnight count
+		// as the second in a row (the VM's cold restart skipped for the
+		// host's reboot).
+		n.QMFailSince, d.step.Silent = time.Time{}, false
+	}
+	if vm.Err == "" && lockHolds(vm.Lock) && (!n.RouterDownSince.IsZero() || n.RouterErr != "") {
+		// A backup holds the VM (vmStage's rule): the clock of its silence
+		// stops, saved once; the runs under the lock after it change
+		// nothing and stay silent.
+		n.RouterDownSince, n.RouterErr, d.step.Silent = time.Time{}, "", false
 	}
 	action := None
 	switch {
@@ -718,25 +750,11 @@ func (d *decider) spentDay() {
 		d.spentDayHung()
 		return
 	}
-	if action == VMResume && !d.paused() && !VMStartsLeft(d.cfg, *n, now) && !spent(n.VMRestartDate, now) {
-		// Resumes spent, the VM still paused: the day's cold restart, as
-		// on any day (rule 5's first step), never the host's reboot. It
-		// was left paused until midnight without a word.
-		ok := d.guards()
-		if d.step.Need == NeedNothing {
-			// Said and saved, also a 【推迟】 (the host young after its
-			// reboot, as is usual on a spent day).
-			d.step.Silent = false
-			if n.DownSince.IsZero() || n.DownSince.After(now) {
-				n.DownSince = now
-			}
-		}
-		if ok {
-			d.vmRestart("虚拟机仍处于暂停状态，今天的恢复次数已用完 (VM_START_MAX)")
-		}
+	if action != None && !d.paused() && !VMStartsLeft(d.cfg, *n, now) {
+		d.spentDayStartsSpent(action)
 		return
 	}
-	if action == None || d.paused() || !VMStartsLeft(d.cfg, *n, now) {
+	if action == None || d.paused() {
 		return
 	}
 	d.step.Silent = false
@@ -751,6 +769,55 @@ func (d *decider) spentDay() {
 	d.vmStart(action)
 }
 
+// spentDayStartsSpent is a spent day's router VM that is stopped or
+// paused with today's VM_START_MAX starts and resumes used: the host
+// rebooted for it (rule 5), or it stopped again since, and it still does
+// not run. It gets the day's cold restart, as on any day (rule 5's first
+// step; for a stopped VM, qm stop does nothing and qm start is tried once
+// more on the new boot, where a passed-through NIC may attach), never a
+// second host reboot. With the cold restart spent too, nothing is left
+// until midnight: one saved 【严重错误】 says so (VMGaveUpDate), then the
+// runs are silent. Both used to be silence all day.
+func (d *decider) spentDayStartsSpent(action Action) {
+	n := &d.step.Next
+	now := d.o.Now
+	vm := d.o.VM
+	if !spent(n.VMRestartDate, now) {
+		wait := action == VMStart && d.autostarting() // PVE starts an onboot VM while it boots
+		ok := !wait && d.guards()
+		if d.step.Need == NeedNothing {
+			// Said and saved, also a 【推迟】 (the host young after its
+			// reboot, as is usual on a spent day).
+			d.step.Silent = false
+			if n.DownSince.IsZero() || n.DownSince.After(now) {
+				n.DownSince = now
+			}
+		}
+		if ok {
+			why := "虚拟机仍处于暂停状态，今天的恢复次数已用完 (VM_START_MAX)"
+			if action == VMStart {
+				why = "虚拟机仍处于停止状态，今天的启动次数已用完 (VM_START_MAX)，物理机今天已重启过"
+			}
+			d.vmRestart(why)
+		}
+		return
+	}
+	if n.VMGaveUpDate == Today(now) {
+		return // said today: silent
+	}
+	d.step.Silent = false
+	if n.DownSince.IsZero() || n.DownSince.After(now) {
+		n.DownSince = now
+	}
+	n.VMGaveUpDate = Today(now)
+	verb := "start"
+	if action == VMResume {
+		verb = "resume"
+	}
+	d.log(slog.LevelError, "【严重错误】路由虚拟机仍未运行，今天的启动次数 (VM_START_MAX)、冷重启和物理机重启都已用过：零点前不再自动处理，请手动执行 qm "+verb+" "+d.cfg.VMID+" 查看原因。",
+		slog.String("vm_id", d.cfg.VMID), slog.String("status", vmState(vm)), slog.String("vm_restart_date", n.VMRestartDate))
+}
+
 // recovered is step 2 with the internet up: 【恢复】 when an outage was
 // open, and the outage's records cleared.
 func (d *decider) recovered() {
@@ -761,6 +828,7 @@ func (d *decider) recovered() {
 			slog.Duration("outage", max(d.o.Now.Sub(n.DownSince), 0).Round(time.Second)), slog.String("by", d.o.NetDetail))
 	}
 	n.DownSince, n.RouterDownSince, n.RouterErr, n.QMFailSince, n.HeldReboot, n.HeldSOS = time.Time{}, time.Time{}, "", time.Time{}, "", HeldSOS{}
+	n.VMGaveUpDate = "" // an outage later today is told again
 }
 
 // hostReboot is step 6: the mark is part of the new state, so the caller
@@ -786,6 +854,12 @@ func (d *decider) hostReboot(reason string) {
 	n.HasMark, n.LastReboot, n.HeldReboot = true, Today(now), ""
 	n.Mark = state.Mark{Date: Today(now), Time: now, BootID: d.o.BootID, Dated: true, Reason: reason}
 	n.QMFailSince = time.Time{} // the reboot mends qm; a failure after it starts afresh
+	// The router VM is stopped with the host and booted by PVE after it:
+	// its silence is counted from the first run of the new boot that
+	// cannot reach it. Kept, a VM still booting was judged hung on time
+	// from before the reboot and cold-restarted (with a short
+	// MIN_HOST_UPTIME), spending the day's cold restart.
+	n.RouterDownSince, n.RouterErr = time.Time{}, ""
 	// A LAN fault that survives the reboot is a fault on a new host: its
 	// ladder starts over (SPEC §14), saved with the mark before the
 	// reboot. Kept, every step would read as done and the next day's first
@@ -838,7 +912,9 @@ func (d *decider) repeatsOnly(silent time.Duration) bool {
 	for i, e := range d.step.Events {
 		switch {
 		case i == 0 && strings.HasPrefix(e.Msg, "【严重错误】无法通过 SSH 读取"):
-		case i == 1 && strings.HasPrefix(e.Msg, "【观察】OpenWrt 在局域网上响应 ping") && silent >= min(d.cfg.VMHungAfter, d.cfg.RouterHungAfter)+5*time.Minute:
+		case i == 1 && strings.HasPrefix(e.Msg, "【严重错误】SSH 文件不是普通文件") && d.o.Router.SSHFile != "":
+			// Its file and kind are in RouterErr: unchanged, a repeat.
+		case i >= 1 && strings.HasPrefix(e.Msg, "【观察】OpenWrt 在局域网上响应 ping") && silent >= min(d.cfg.VMHungAfter, d.cfg.RouterHungAfter)+5*time.Minute:
 		default:
 			return false
 		}
@@ -850,6 +926,15 @@ func (d *decider) repeatsOnly(silent time.Duration) bool {
 func (d *decider) routerUnreachable() {
 	n := &d.step.Next
 	now := d.o.Now
+	if d.vmLocked && d.o.VM.Err == "" && lockHolds(d.o.VM.Lock) {
+		// A backup (or migration) holds the VM and may have it stopped or
+		// paused: its silence is no hang, and the clock stays stopped
+		// (vmStage cleared it) until the first run after the lock.
+		d.log(slog.LevelError, "【严重错误】无法通过 SSH 读取 OpenWrt 的 SOS 信号。",
+			slog.String("reason", d.o.Router.Err), slog.String("vm_lock", d.o.VM.Lock))
+		d.sshFileDamage()
+		return
+	}
 	if n.RouterDownSince.IsZero() || n.RouterDownSince.After(now) {
 		n.RouterDownSince = now
 	}
@@ -857,10 +942,38 @@ func (d *decider) routerUnreachable() {
 	down := now.Sub(n.RouterDownSince)
 	d.log(slog.LevelError, "【严重错误】无法通过 SSH 读取 OpenWrt 的 SOS 信号。",
 		slog.String("reason", d.o.Router.Err), slog.Duration("unreachable_for", down.Round(time.Second)))
+	d.sshFileDamage()
 	if d.cfg.VMID == "" || d.vmUnknown || d.vmLocked || d.o.VM.Status != "running" || d.o.VM.Paused() {
 		return
 	}
 	d.hung(down)
+}
+
+// sshFileDamage says, beside the SSH failure it caused, an SSH file of
+// ours that is not a regular file (SPEC §15: named with its kind), so the
+// user knows what to fix. Part of the decision, it is said on the runs
+// that say the failure: on a spent day when it begins or changes
+// (repeatsOnly), not every five minutes as a line logged beside Decide.
+func (d *decider) sshFileDamage() {
+	if r := d.o.Router; r.SSHFile != "" {
+		d.log(slog.LevelError, "【严重错误】SSH 文件不是普通文件，无法连接路由器", slog.String("file", r.SSHFile), slog.String("kind", r.SSHFileKind))
+	}
+}
+
+// routerDamage says the router's state files that could not be read
+// whole (SPEC §15), on a run that read the router and acts on what it
+// read (step 3); a spent day's runs do not read SOS for a step, and stay
+// silent about it.
+func (d *decider) routerDamage() {
+	r := d.o.Router
+	for _, f := range r.Damaged {
+		d.log(slog.LevelError, "【严重错误】OpenWrt 的状态文件损坏，未读取 (不是普通文件或过大)，按存在处理",
+			slog.String("file", f.File), slog.String("kind", f.Kind))
+	}
+	if r.SOSTruncated {
+		d.log(slog.LevelError, fmt.Sprintf("【严重错误】OpenWrt 的 SOS_SYSTEM 超过 %d 字节，其余部分已丢弃", r.SOSLimit),
+			slog.String("file", r.SOSFile))
+	}
 }
 
 // guards is step 4; false means the run defers (and has logged why).

@@ -349,3 +349,27 @@ func TestRecoveryOutageClockBack(t *testing.T) {
 	}
 	t.Errorf("no 【恢复】 in %+v", s.Events)
 }
+
+// TestRouterDamageSaidByDecision: the router's state files that could not
+// be read whole (SPEC §15) are said by the decision, before what it does
+// with what it read; on a spent day, whose runs read the router only to
+// watch a VM that may hang, a read that answers is silent, damage and
+// all. Logged beside Decide, the line came every five minutes all day.
+func TestRouterDamageSaidByDecision(t *testing.T) {
+	today := Today(t0)
+	damaged := func(o *Obs) {
+		o.Router.SOSContent, o.Router.Damaged = "(damaged: fifo, not read)", []FileDamage{{File: "/root/SOS_SYSTEM", Kind: "fifo"}}
+		o.Router.SOSTruncated, o.Router.SOSLimit, o.Router.SOSFile = true, 4096, "/root/SOS_SYSTEM"
+	}
+	cfg := config.Default(config.Host)
+	s := Decide(cfg, State{}, full(damaged))
+	want := "【检测】互联网断开，开始检索 OpenWrt SOS 信号... | 【严重错误】OpenWrt 的状态文件损坏，未读取 (不是普通文件或过大)，按存在处理 | 【严重错误】OpenWrt 的 SOS_SYSTEM 超过 4096 字节，其余部分已丢弃 | 【确认】捕获 SOS 信号！"
+	if !strings.HasPrefix(msgs(s), want) || s.Action != HostReboot {
+		t.Errorf("Decide(damaged SOS) = %v, log %q; want host-reboot, log starting %q", s.Action, msgs(s), want)
+	}
+	cfg.VMID = "100"
+	s = Decide(cfg, State{LastReboot: today, HasMark: true, Mark: state.Mark{Date: today}}, full(func(o *Obs) { damaged(o); o.Router.SOS = false }))
+	if !s.Silent || len(s.Events) != 0 {
+		t.Errorf("spent day, the router read with damage: silent %v, log %q; want silent", s.Silent, msgs(s))
+	}
+}

@@ -124,6 +124,9 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	// A cold restart whose qm stop failed (SPEC §13): optional; damaged
 	// reads as none (the VM's restart is spent all the same).
 	st.VMStopFailDate, _ = date(rec, "vm_stop_fail_date")
+	// The day a spent day's run said nothing is left for the router VM:
+	// optional; damaged reads as none (said once more).
+	st.VMGaveUpDate, _ = date(rec, "vm_gave_up_date")
 	// A misfire today (SPEC §6 step 6): optional; a damaged date reads as
 	// the day the record was written, so a REBOOT_CMD that never works is
 	// not tried a third time through the damage.
@@ -261,7 +264,7 @@ func (s Store) Save(old, next State) error {
 		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
 		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld &&
-		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.HeldSOS == next.HeldSOS && old.VMStopFailDate == next.VMStopFailDate &&
+		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.HeldSOS == next.HeldSOS && old.VMStopFailDate == next.VMStopFailDate && old.VMGaveUpDate == next.VMGaveUpDate &&
 		old.MisfireDate == next.MisfireDate && old.MisfireBoot == next.MisfireBoot {
 		return nil
 	}
@@ -292,6 +295,7 @@ func (s Store) Save(old, next State) error {
 		"held_sos_count":     heldCount(next.HeldSOS),
 		"held_sos_day":       next.HeldSOS.Day,
 		"vm_stop_fail_date":  next.VMStopFailDate,
+		"vm_gave_up_date":    next.VMGaveUpDate,
 		"misfire_date":       next.MisfireDate,
 		"misfire_boot":       next.MisfireBoot,
 	})
@@ -363,7 +367,7 @@ func unreadDayStarts(st *State, today string, floor int) {
 func (st State) recordEmpty() bool {
 	return st.DownSince.IsZero() && st.RouterDownSince.IsZero() && st.RouterErr == "" && st.VMRestartDate == "" && st.LastReboot == "" &&
 		st.VMStartDate == "" && st.LANFault == "" && st.QMFailSince.IsZero() && st.HeldReboot == "" && st.HeldSOS == (HeldSOS{}) &&
-		st.VMStopFailDate == "" && st.MisfireDate == "" && st.MisfireBoot == ""
+		st.VMStopFailDate == "" && st.VMGaveUpDate == "" && st.MisfireDate == "" && st.MisfireBoot == ""
 }
 
 // Repair rewrites what Load found damaged (problems) with the safe values

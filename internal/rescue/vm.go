@@ -35,6 +35,13 @@ func (d *decider) vmStage() bool {
 	if lockHolds(vm.Lock) {
 		// A backup in stop or suspend mode stops or pauses the VM itself and
 		// starts it again when done; qm would refuse anyway ("VM is locked").
+		// The router's silence under it is no hang: its clock stops here
+		// (once: the runs under the lock after it find it stopped and
+		// rewrite nothing) and starts again at the first run after the
+		// lock, so that a VM the backup has just started again has the
+		// whole hung delay to boot. Kept running, the first run after the
+		// lock cold-restarted a VM that was booting.
+		d.step.Next.RouterDownSince, d.step.Next.RouterErr = time.Time{}, ""
 		return d.locked(vm.Lock, vm.Status)
 	}
 	action := None
@@ -311,4 +318,38 @@ func (d *decider) vmRestart(why string) {
 	d.step.Next.RouterDownSince, d.step.Next.RouterErr = d.o.Now, ""
 	d.step.Action = VMRestart
 	d.log(slog.LevelWarn, "【终极动作】冷重启 OpenWrt 虚拟机 (qm stop/start)。", slog.String("vm_id", d.cfg.VMID), slog.String("reason", why))
+}
+
+// VMOutlook is what the runs do next, while the internet is down, for a
+// router VM that does not run (stopped, or paused): Decide's rules put
+// for `hostcheck status` (SPEC §7, §13), so that it says what the run
+// will do.
+type VMOutlook int
+
+// The next step for a router VM that does not run.
+const (
+	OutlookStart       VMOutlook = iota // qm start or resume, within VM_START_MAX
+	OutlookHostReboot                   // starts spent: the host's reboot (rule 5), once a day
+	OutlookColdRestart                  // the day's VM cold restart (a paused VM first; any once the host's reboot is spent)
+	OutlookNothing                      // starts, cold restart and host reboot spent: nothing until midnight
+)
+
+// NextVMStep is the VMOutlook of a router VM found stopped (paused false)
+// or paused on now's day under cfg and st.
+func NextVMStep(cfg config.Config, st State, now time.Time, paused bool) VMOutlook {
+	if VMStartsLeft(cfg, st, now) {
+		return OutlookStart
+	}
+	restartLeft := !spent(st.VMRestartDate, now)
+	if spent(st.LastReboot, now) || st.HasMark && spent(st.Mark.Date, now) {
+		// spentDayStartsSpent: never a second host reboot.
+		if restartLeft {
+			return OutlookColdRestart
+		}
+		return OutlookNothing
+	}
+	if paused && restartLeft {
+		return OutlookColdRestart // vmStage: resume did not revive it
+	}
+	return OutlookHostReboot
 }

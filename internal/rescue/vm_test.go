@@ -342,9 +342,22 @@ func TestDecideVMHung(t *testing.T) {
 		{name: "paused, resumes and restart spent: the host",
 			st:  State{VMStartDate: today, VMStarts: 3, VMRestartDate: today},
 			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "running", QMP: "paused"} }), wantAction: HostReboot},
-		{name: "the host rebooted today: silent even for a stopped VM",
+		// The host rebooted today because the VM would not start (rule 5),
+		// and it is still stopped: the day's cold restart is still unused
+		// and is taken (it was silence until midnight), never a second
+		// host reboot; with it spent too, one 【严重错误】 says nothing is
+		// left (TestSpentDayStoppedVM: said once).
+		{name: "the host rebooted today, VM stopped, starts spent: the day's cold restart",
 			st:  State{LastReboot: today, VMStartDate: today, VMStarts: 3},
-			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "stopped"} })},
+			obs: silent(func(o *Obs) { o.VM = VMStatus{Status: "stopped"} }), wantAction: VMRestart,
+			wantMsg: "【终极动作】冷重启 OpenWrt 虚拟机 (qm stop/start)。"},
+		{name: "the host rebooted today, VM stopped, starts and cold restart spent: 严重错误, no step",
+			st:      State{LastReboot: today, VMStartDate: today, VMStarts: 3, VMRestartDate: today},
+			obs:     silent(func(o *Obs) { o.VM = VMStatus{Status: "stopped"} }),
+			wantMsg: "【严重错误】路由虚拟机仍未运行，今天的启动次数 (VM_START_MAX)、冷重启和物理机重启都已用过：零点前不再自动处理，请手动执行 qm start 100 查看原因。"},
+		{name: "the host rebooted today, VM stopped, starts spent, young host: 推迟",
+			st:  State{LastReboot: today, VMStartDate: today, VMStarts: 3},
+			obs: silent(func(o *Obs) { o.VM, o.Uptime = VMStatus{Status: "stopped"}, 3*time.Minute }), wantMsg: "【推迟】物理机开机时间过短。"},
 		// Rule 3 on a day whose host rescue is spent: a VM that hangs after
 		// the host's reboot still gets the day's cold restart (it was left
 		// hung until midnight, without a word), never a second reboot.
@@ -1432,5 +1445,217 @@ func TestSpentDayClearsSilence(t *testing.T) {
 	st.RouterDownSince = time.Time{}
 	if s := Decide(cfg, st, full(func(o *Obs) { o.Router = Router{Count: "2"} })); !s.Silent {
 		t.Errorf("spent day, SSH answers, nothing to clear: not silent (%s)", msgs(s))
+	}
+}
+
+// TestSpentDayStoppedVM: the host rebooted because the router VM would
+// not start (SPEC §13 rule 5: VM_START_MAX starts spent), and after the
+// reboot the VM is still stopped (onboot=0, a passed-through NIC that
+// failed to attach). The runs after it took `qm status` and nothing else
+// until midnight, without a word. Now the day's cold restart is taken once
+// (qemu-server's vm_stop on a VM that is not running returns at once:
+// src/PVE/QemuServer.pm, _do_vm_stop: `my $pid = check_running($vmid,
+// $nocheck); return if !$pid;`, so it is one more qm start on the new
+// boot), never a second host reboot; when it leaves the VM stopped, one
+// saved 【严重错误】 says nothing is left, and the runs after it are
+// silent, not one line every five minutes.
+func TestSpentDayStoppedVM(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	today := Today(t0)
+	stopped := func(now time.Time, uptime time.Duration, boot string) Obs {
+		return Obs{Now: now, Uptime: uptime, BootID: boot, NetKnown: true, VMKnown: true, VM: VMStatus{Status: "stopped"},
+			VMConfigKnown: true, VMConfig: VMConfig{OnBoot: false}, GuardsKnown: true}
+	}
+	st := State{VMStartDate: today, VMStarts: cfg.VMStartMax, DownSince: t0.Add(-20 * time.Minute)}
+	s := Decide(cfg, st, stopped(t0, 24*time.Hour, "boot1"))
+	if s.Action != HostReboot {
+		t.Fatalf("Decide(starts spent, VM stopped) = %v; want host-reboot (log: %s)", s.Action, msgs(s))
+	}
+	st = s.Next
+	var restarts, reboots, gaveUp, said int
+	for i := 1; i <= 12; i++ {
+		now := t0.Add(time.Duration(i) * 5 * time.Minute)
+		s := Decide(cfg, st, stopped(now, time.Duration(i)*5*time.Minute-time.Minute, "boot2"))
+		switch s.Action {
+		case VMRestart:
+			restarts++
+		case HostReboot:
+			reboots++
+		case None:
+		default:
+			t.Errorf("run %d: %v; want no start (VM_START_MAX spent)", i, s.Action)
+		}
+		if strings.Contains(msgs(s), "【严重错误】路由虚拟机仍未运行") {
+			gaveUp++
+		}
+		if !s.Silent {
+			said++
+			st = s.Next // a silent step is not saved (hostcheck's check)
+		} else if len(s.Events) > 0 {
+			t.Errorf("run %d: silent, yet logs %s", i, msgs(s))
+		}
+	}
+	if restarts != 1 || reboots != 0 {
+		t.Errorf("after the host's reboot: %d cold restarts, %d host reboots; want 1, 0", restarts, reboots)
+	}
+	if gaveUp != 1 {
+		t.Errorf("nothing left to try said %d times; want once (saved, the runs after it silent)", gaveUp)
+	}
+	// Said: the two 【推迟】 of the young host, the cold restart, the
+	// 【严重错误】; the eight runs after it are silent.
+	if said != 4 {
+		t.Errorf("%d of 12 runs said something; want 4", said)
+	}
+}
+
+// TestNextVMStepAgreesWithDecide: what `hostcheck status` says the run
+// will do for a router VM that does not run (NextVMStep) is what Decide
+// does, on a fresh day and on one whose host rescue is spent, with the
+// starts left or spent and the day's cold restart left or spent.
+func TestNextVMStepAgreesWithDecide(t *testing.T) {
+	today := Today(t0)
+	for _, paused := range []bool{false, true} {
+		for _, hostSpent := range []bool{false, true} {
+			for _, startsSpent := range []bool{false, true} {
+				for _, restartSpent := range []bool{false, true} {
+					cfg := config.Default(config.Host)
+					cfg.VMID = "100"
+					var st State
+					if hostSpent {
+						st.LastReboot, st.HasMark, st.Mark = today, true, state.Mark{Date: today, Dated: true}
+					}
+					if startsSpent {
+						st.VMStartDate, st.VMStarts = today, cfg.VMStartMax
+					}
+					if restartSpent {
+						st.VMRestartDate = today
+					}
+					o := full(func(o *Obs) {
+						o.VM, o.Router, o.LANUp = VMStatus{Status: "stopped"}, Router{Err: "timeout"}, false
+						if paused {
+							o.VM = VMStatus{Status: "running", QMP: "paused"}
+						}
+						o.VMConfigKnown = true
+					})
+					s := Decide(cfg, st, o)
+					want := map[Action]VMOutlook{VMStart: OutlookStart, VMResume: OutlookStart, HostReboot: OutlookHostReboot, VMRestart: OutlookColdRestart, None: OutlookNothing}[s.Action]
+					if got := NextVMStep(cfg, st, t0, paused); got != want {
+						t.Errorf("paused %v, host spent %v, starts spent %v, restart spent %v: NextVMStep = %v; Decide took %v (log: %s)",
+							paused, hostSpent, startsSpent, restartSpent, got, s.Action, msgs(s))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestRouterClockAfterHostReboot: the host's reboot resets the clock of
+// the router's silence (RouterDownSince, RouterErr). Kept, the first run
+// of the new boot judged the VM that PVE was still booting hung on time
+// from before the reboot: with MIN_HOST_UPTIME=2m it was cold-restarted
+// while it booted, and the day's cold restart was spent on nothing.
+func TestRouterClockAfterHostReboot(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID, cfg.MinHostUptime = "100", 2*time.Minute
+	today := Today(t0)
+	st := State{VMStartDate: today, VMStarts: cfg.VMStartMax, DownSince: t0.Add(-40 * time.Minute),
+		RouterDownSince: t0.Add(-40 * time.Minute), RouterErr: "timeout"}
+	s := Decide(cfg, st, full(func(o *Obs) { o.VM, o.Router = VMStatus{Status: "stopped"}, Router{Err: "timeout", ErrKind: "timeout"} }))
+	if s.Action != HostReboot {
+		t.Fatalf("Decide(starts spent, VM stopped) = %v; want host-reboot (log: %s)", s.Action, msgs(s))
+	}
+	if !s.Next.RouterDownSince.IsZero() || s.Next.RouterErr != "" {
+		t.Errorf("host reboot: router_down_since %v, router_err %q kept; want both cleared", s.Next.RouterDownSince, s.Next.RouterErr)
+	}
+	// The new boot, 3 minutes up: PVE has started the VM (onboot), which
+	// boots and answers neither SSH nor ping yet. Then every 5 minutes.
+	st = s.Next
+	for i, up := range []time.Duration{3 * time.Minute, 8 * time.Minute, 13 * time.Minute} {
+		now := t0.Add(up + time.Minute)
+		s := Decide(cfg, st, Obs{Now: now, Uptime: up, BootID: "boot2", NetKnown: true, VMKnown: true, VM: VMStatus{Status: "running", QMP: "running"},
+			RouterKnown: true, Router: Router{Err: "timeout", ErrKind: "timeout"}, LANKnown: true, VMConfigKnown: true, GuardsKnown: true})
+		if s.Action != None {
+			t.Errorf("run %d, host up %v: %v of a VM booting since the reboot (log: %s)", i+1, up, s.Action, msgs(s))
+		}
+		if !s.Silent {
+			st = s.Next
+		}
+	}
+}
+
+// TestRouterClockUnderBackupLock: while a backup holds the router VM
+// (vzdump in stop mode stops it, then starts it again), its silence is no
+// hang: the first run that sees the lock stops the clock (saved once; the
+// runs under the lock after it leave the record as it is), and the first
+// run after the lock starts it again. Kept running, that run
+// cold-restarted the VM the backup had just started, while it booted.
+func TestRouterClockUnderBackupLock(t *testing.T) {
+	today := Today(t0)
+	for _, spentDay := range []bool{false, true} {
+		cfg := config.Default(config.Host)
+		cfg.VMID = "100"
+		st := State{DownSince: t0.Add(-30 * time.Minute), RouterDownSince: t0.Add(-15 * time.Minute), RouterErr: "timeout"}
+		if spentDay {
+			st.LastReboot = today
+		}
+		obs := func(now time.Time, vm VMStatus) Obs {
+			return Obs{Now: now, Uptime: 24 * time.Hour, BootID: "b", NetKnown: true, VMKnown: true, VM: vm,
+				RouterKnown: true, Router: Router{Err: "timeout", ErrKind: "timeout"}, LANKnown: true, VMConfigKnown: true,
+				GuardsKnown: true, Backup: true}
+		}
+		for i := 0; i < 4; i++ {
+			s := Decide(cfg, st, obs(t0.Add(time.Duration(i)*5*time.Minute), VMStatus{Status: "stopped", Lock: "backup"}))
+			if s.Action != None {
+				t.Fatalf("spent day %v, locked run %d: %v (log: %s)", spentDay, i+1, s.Action, msgs(s))
+			}
+			changed := !s.Next.RouterDownSince.Equal(st.RouterDownSince) || s.Next.RouterErr != st.RouterErr
+			if changed != (i == 0) || i == 0 && (!s.Next.RouterDownSince.IsZero() || s.Silent) {
+				t.Errorf("spent day %v, locked run %d: router_down_since %v -> %v (silent %v); want it cleared and saved by the first locked run only",
+					spentDay, i+1, st.RouterDownSince, s.Next.RouterDownSince, s.Silent)
+			}
+			if !s.Silent {
+				st = s.Next
+			}
+		}
+		// The backup is done and has started the VM again: it boots.
+		for i := 4; i < 6; i++ {
+			now := t0.Add(time.Duration(i) * 5 * time.Minute)
+			s := Decide(cfg, st, obs(now, VMStatus{Status: "running", QMP: "running"}))
+			if s.Action != None {
+				t.Errorf("spent day %v, run %d after the lock: %v of a VM the backup just started (log: %s)", spentDay, i-3, s.Action, msgs(s))
+			}
+			if !s.Silent {
+				st = s.Next
+			}
+		}
+		if got, want := st.RouterDownSince, t0.Add(20*time.Minute); !got.Equal(want) {
+			t.Errorf("spent day %v: the router's silence counts from %v; want from the first run after the lock (%v)", spentDay, got, want)
+		}
+	}
+}
+
+// TestSpentDayClearsQMFailure: a spent day's run that finds qm answering
+// again clears QMFailSince and saves it, though it says nothing. It was
+// cleared in a silent step, never saved: after midnight, with the outage
+// going on, the first qm failure counted as the second in a row and the
+// host rebooted instead of the VM's cold restart.
+func TestSpentDayClearsQMFailure(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	today := Today(t0)
+	st := State{LastReboot: today, VMRestartDate: today, DownSince: t0.Add(-3 * time.Hour), QMFailSince: t0.Add(-2 * time.Hour)}
+	s := Decide(cfg, st, full(func(o *Obs) { o.Router = Router{Err: "timeout", ErrKind: "timeout"} }))
+	if s.Action != None || len(s.Events) != 0 {
+		t.Fatalf("spent day, qm answers: %v, log %q; want no step, nothing said", s.Action, msgs(s))
+	}
+	if !s.Silent {
+		st = s.Next // saved, as hostcheck's check does
+	}
+	// After midnight the outage goes on; SOS, and qm fails once.
+	next := t0.Add(11 * time.Hour)
+	s = Decide(cfg, st, full(func(o *Obs) { o.Now, o.VM = next, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed"} }))
+	if s.Action != None || !strings.Contains(msgs(s), "【推迟】qm 无法读取路由虚拟机状态，下个周期再试") {
+		t.Errorf("the day after, qm failing once: %v, log %q; want 【推迟】 (one failure), no host reboot", s.Action, msgs(s))
 	}
 }
