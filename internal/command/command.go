@@ -8,10 +8,10 @@ package command
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"os"
-	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -68,36 +68,149 @@ func RunEnv(ctx context.Context, cmdline string, timeout time.Duration, env []st
 		defer cancel()
 	}
 	var stdout, stderr bytes.Buffer
-	c := exec.CommandContext(ctx, Shell, "-c", cmdline)
-	if len(env) > 0 {
-		c.Env = append(os.Environ(), env...)
-	}
-	c.Stdout, c.Stderr = &limited{b: &stdout}, &limited{b: &stderr}
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
-	c.WaitDelay = time.Second
 	start := time.Now()
-	err := c.Run()
+	st, err := Exec(ctx, []string{Shell, "-c", cmdline}, env, nil, &limited{b: &stdout}, &limited{b: &stderr})
 	r := Result{Cmd: cmdline, ExitCode: -1, Stdout: stdout.String(), Stderr: firstLine(stderr.String()), Elapsed: time.Since(start)}
-	var ee *exec.ExitError
 	switch {
-	case err == nil:
-		r.ExitCode = 0
-	case errors.Is(err, exec.ErrWaitDelay) && c.ProcessState != nil && c.ProcessState.Success():
-		// The shell exited 0 by itself but left a child in the background
-		// holding its output ("curl … &"): Wait gave up on the pipes after
-		// WaitDelay. The outcome is the exit status (SPEC §5 rule 3); the
-		// child goes on, and what it wrote so far is kept.
+	case err != nil:
+		r.Err = fmt.Errorf("run %s: %w", Shell, err)
+	case st.Success():
+		// Also when the shell left a child in the background holding its
+		// output ("curl … &"), not waited for past WaitDelay: the outcome
+		// is the exit status (SPEC §5 rule 3); the child goes on, and what
+		// it wrote so far is kept.
 		r.ExitCode = 0
 	case ctx.Err() != nil:
 		r.Err = fmt.Errorf("killed after %v: %w", r.Elapsed.Round(time.Millisecond), ctx.Err())
-	case errors.As(err, &ee) && ee.Exited():
-		r.ExitCode = ee.ExitCode()
+	case st.Exited():
+		r.ExitCode = st.ExitCode()
 		r.Err = fmt.Errorf("exit status %d", r.ExitCode)
 	default:
-		r.Err = fmt.Errorf("run %s: %w", Shell, err)
+		r.Err = fmt.Errorf("run %s: %s", Shell, st) // "signal: killed"
 	}
 	return r
+}
+
+// WaitDelay is how long Exec waits, once the process exited, for the
+// output that a child it left in the background may hold open.
+const WaitDelay = time.Second
+
+// Exec runs argv (argv[0] a path, or a name found in PATH) in a process
+// group of its own, with env added to this process's environment, stdin
+// as its standard input (none: /dev/null) and its output written to stdout
+// and stderr (one writer for both interleaves them), until it exits or ctx
+// ends, when the whole group is killed. Once it exited, a child of its
+// that holds its output open (an init script starting a daemon, "curl …
+// &") is not waited for past WaitDelay. err is for a process that did not
+// start (st nil); how it ended is in st. This is what os/exec's Cmd with
+// Setpgid, a Cancel killing the group and a WaitDelay did, in a fraction
+// of its code, which the router's netcheck carries (SPEC §12: ≤ 5 MiB).
+func Exec(ctx context.Context, argv, env []string, stdin []byte, stdout, stderr io.Writer) (st *os.ProcessState, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	path, err := LookPath(argv[0])
+	if err != nil {
+		return nil, err
+	}
+	var child, parent []*os.File // the pipes' ends: the child's, closed once it started; ours to read
+	defer func() {
+		for _, f := range append(child, parent...) {
+			f.Close()
+		}
+	}()
+	var in *os.File
+	if len(stdin) == 0 {
+		in, err = os.Open(os.DevNull)
+	} else {
+		var w *os.File
+		if in, w, err = os.Pipe(); err == nil {
+			// Written while the child reads; a child that never reads
+			// (or never starts) ends the write with EPIPE.
+			go func() { _, _ = w.Write(stdin); w.Close() }()
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	child = append(child, in)
+	copied := make(chan struct{}, 2)
+	pipe := func(dst io.Writer) *os.File {
+		r, w, perr := os.Pipe()
+		if perr != nil {
+			err = perr
+			return nil
+		}
+		child, parent = append(child, w), append(parent, r)
+		go func() { _, _ = io.Copy(dst, r); copied <- struct{}{} }()
+		return w
+	}
+	out := pipe(stdout)
+	errOut := out
+	if stderr != stdout {
+		errOut = pipe(stderr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var e []string
+	if len(env) > 0 {
+		e = append(os.Environ(), env...)
+	}
+	p, err := os.StartProcess(path, argv, &os.ProcAttr{Env: e, Files: []*os.File{in, out, errOut},
+		Sys: &syscall.SysProcAttr{Setpgid: true}})
+	for _, f := range child {
+		f.Close() // the child has them: its exit ends our reads
+	}
+	child = nil
+	if err != nil {
+		return nil, err
+	}
+	waited := make(chan struct{})
+	go func() { st, err = p.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+		<-waited
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Its output, read to the end, or for WaitDelay at most: then the
+	// reads are ended (closing our ends) and their goroutines are done
+	// before the writers are read.
+	delay := time.NewTimer(WaitDelay)
+	defer delay.Stop()
+	for i, pipes := 0, len(parent); i < pipes; i++ {
+		select {
+		case <-copied:
+		case <-delay.C:
+			for _, f := range parent {
+				f.Close()
+			}
+			for ; i < pipes; i++ {
+				<-copied
+			}
+		}
+	}
+	return st, nil
+}
+
+// LookPath is name's path: name itself when it holds a slash, else the
+// first executable regular file of that name in PATH's absolute
+// directories (as exec.LookPath, which refuses relative ones too).
+func LookPath(name string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); filepath.IsAbs(dir) && err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: not found in PATH", name)
 }
 
 func firstLine(s string) string {

@@ -83,3 +83,49 @@ func TestRunBackgroundChild(t *testing.T) {
 		})
 	}
 }
+
+// TestExec: what Run and the installer's commands rely on, now that Exec
+// does what os/exec did: standard input given or /dev/null, the
+// environment added to, one writer for both outputs interleaving them, a
+// deadline killing the whole process group (a pipeline's sleep too), a
+// name found in PATH or not, and the outcome in the ProcessState.
+func TestExec(t *testing.T) {
+	ctx := context.Background()
+	var out, errb strings.Builder
+	st, err := Exec(ctx, []string{"/bin/sh", "-c", `cat; echo "$NR_X" >&2; exit 3`}, []string{"NR_X=added"}, []byte("in\n"), &out, &errb)
+	if err != nil || st.ExitCode() != 3 || out.String() != "in\n" || errb.String() != "added\n" {
+		t.Errorf("stdin, env, exit 3: %v, %v, stdout %q, stderr %q", st, err, out.String(), errb.String())
+	}
+	out.Reset()
+	if st, err := Exec(ctx, []string{"sh", "-c", `cat; echo a; echo b >&2; echo c`}, nil, nil, &out, &out); err != nil || !st.Success() || out.String() != "a\nb\nc\n" {
+		t.Errorf("no stdin, one writer for both, sh from PATH: %v, %v, %q", st, err, out.String())
+	}
+	if _, err := Exec(ctx, []string{"nr-no-such-command"}, nil, nil, &out, &out); err == nil || !strings.Contains(err.Error(), "nr-no-such-command: not found in PATH") {
+		t.Errorf("a command not in PATH: %v", err)
+	}
+	// A deadline kills the group: the pipeline's sleep, which holds the
+	// output, goes with the shell, and Exec returns at once, not after
+	// WaitDelay or the sleep.
+	out.Reset()
+	dctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	st, err = Exec(dctx, []string{"/bin/sh", "-c", `echo $$; /bin/sleep 30 | /bin/cat`}, nil, nil, &out, &out)
+	if took := time.Since(start); err != nil || st.Success() || took > WaitDelay {
+		t.Errorf("a deadline: %v, %v after %v; want killed, at the deadline", st, err, took)
+	}
+	pgid, perr := strconv.Atoi(strings.TrimSpace(out.String()))
+	if perr != nil {
+		t.Fatalf("the shell's pid: %q", out.String())
+	}
+	// Killed, its processes are gone once their new parent reaps them.
+	for end := time.Now().Add(5 * time.Second); syscall.Kill(-pgid, 0) == nil; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			syscall.Kill(-pgid, syscall.SIGKILL)
+			t.Fatalf("the group %d is still alive 5 s after the deadline", pgid)
+		}
+	}
+	if _, err := Exec(dctx, []string{"/bin/true"}, nil, nil, &out, &out); err == nil {
+		t.Errorf("a context already done: started anyway")
+	}
+}

@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
+	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
 )
 
@@ -154,7 +153,7 @@ func RealEnv(stdin io.Reader, stdout, stderr io.Writer) Env {
 		Euid:       os.Geteuid(),
 		Executable: executable,
 		Getenv:     os.Getenv,
-		LookPath:   exec.LookPath,
+		LookPath:   command.LookPath,
 		Run:        runCommand,
 		Kill:       func(pid int) error { return syscall.Kill(pid, syscall.SIGTERM) },
 		Hostname:   os.Hostname,
@@ -194,19 +193,13 @@ func outputCommand(ctx context.Context, name string, args ...string) ([]byte, []
 }
 
 // execute runs name with stdin, its stdout and stderr to the writers given
-// (one for both interleaves them), bounded by ctx.
+// (one for both interleaves them), bounded by ctx (command.Exec). One that
+// exited 0 and left a child holding its output (an init script that
+// starts a daemon) succeeded, as in package command.
 func execute(ctx context.Context, stdin []byte, stdout, stderr io.Writer, name string, args []string) error {
-	c := exec.CommandContext(ctx, name, args...)
-	c.Stdin = bytes.NewReader(stdin)
-	c.Stdout, c.Stderr = stdout, stderr
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
-	c.WaitDelay = time.Second
-	err := c.Run()
-	if errors.Is(err, exec.ErrWaitDelay) && c.ProcessState != nil && c.ProcessState.Success() {
-		// It exited 0 and left a child holding its output (an init
-		// script that starts a daemon): a success, as in package command.
-		err = nil
+	st, err := command.Exec(ctx, append([]string{name}, args...), nil, stdin, stdout, stderr)
+	if err == nil && !st.Success() {
+		err = errors.New(st.String()) // "exit status 1", "signal: killed"
 	}
 	if ctx.Err() != nil && err != nil {
 		err = errors.Join(err, ctx.Err())
