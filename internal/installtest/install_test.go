@@ -489,6 +489,12 @@ func TestErrors(t *testing.T) {
 		{"purge alone", []string{"--role", "router", "--purge"}, 2, []string{"--purge only goes with --uninstall"}},
 		{"router on the router", []string{"--role", "router", "--router", "10.0.0.1"}, 2, []string{"--router is for the Proxmox host"}},
 		{"missing value", []string{"--bin"}, 2, []string{"--bin needs a value"}},
+		// -flag as well as --flag, as the binary's installer reads them.
+		{"missing value, one dash", []string{"-bin"}, 2, []string{"--bin needs a value"}},
+		{"missing binaries, one dash", []string{"--role", "router", "-bin", emptyBin}, 1,
+			[]string{emptyBin + " does not hold netcheck or hostcheck (for linux-", "fix: build them (make dist)"}},
+		{"missing binaries, one dash and =", []string{"--role", "router", "-bin=" + emptyBin}, 1,
+			[]string{emptyBin + " does not hold netcheck or hostcheck (for linux-", "fix: build them (make dist)"}},
 		{"missing binaries", []string{"--role", "router", "--bin", emptyBin}, 1,
 			[]string{"does not hold netcheck or hostcheck (for linux-", "fix: build them (make dist)"}},
 		{"missing role binaries", []string{"--role", "host", "--bin", routerOnly}, 1,
@@ -499,7 +505,7 @@ func TestErrors(t *testing.T) {
 			e.t = t
 			prefix := filepath.Join(t.TempDir(), "p")
 			args := append([]string{"--prefix", prefix}, tt.args...)
-			if !strings.Contains(strings.Join(tt.args, " "), "--bin") {
+			if !strings.Contains(strings.Join(tt.args, " "), "-bin") {
 				args = append(args, "--bin", e.bin)
 			}
 			r := e.run("router", args...)
