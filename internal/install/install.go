@@ -306,10 +306,11 @@ func (in *installer) readConfig() (config.Config, error) {
 }
 
 // selfCommand is how a person runs the installer again, in fixes: the
-// bootstrap script when it started us, else this binary.
+// bootstrap script when it started us, else this binary; quoted, to be
+// pasted into a shell.
 func (in *installer) selfCommand() string {
 	if s := in.env.Getenv(BootstrapEnv); s != "" {
-		return "sh " + s
+		return "sh " + ShellQuote(s)
 	}
 	return map[crontab.Role]string{crontab.Router: "netcheck install", crontab.Host: "hostcheck install"}[in.role]
 }
@@ -437,7 +438,7 @@ func (in *installer) installHost(ctx context.Context, src string) error {
 		in.ui.say("Pairing with the router")
 		cmd := in.selfCommand() + " --role host --router " + or(in.cfg.OpIP, DefaultRouterIP)
 		if in.o.Prefix != "" {
-			cmd += " --prefix " + in.o.Prefix
+			cmd += " --prefix " + ShellQuote(in.o.Prefix)
 		}
 		in.ui.info("not contacting the router now. To finish, run (it asks for the router's root password once):")
 		in.ui.info("  %s", cmd)
@@ -598,6 +599,15 @@ func exists(p string) bool {
 func isDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
+}
+
+// ShellQuote quotes s for a POSIX shell command line: the commands the
+// installer prints to be pasted, and those package pair runs on the router.
+func ShellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:@+-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // Exists reports whether p exists (for package pair).

@@ -997,3 +997,31 @@ func TestUninstallRouterRefusesFirst(t *testing.T) {
 		t.Errorf("the host side changed before the router refused: %q", d)
 	}
 }
+
+// TestPrintedCommandsQuoted: the command the installer prints to finish
+// the pairing works when pasted into a shell, install.sh's path and
+// --prefix holding blanks and quotes.
+func TestPrintedCommandsQuoted(t *testing.T) {
+	bin := fakeBins(t)
+	prefix := filepath.Join(t.TempDir(), "my tree's root")
+	const script = "/opt/net rescue/install.sh"
+	var out bytes.Buffer
+	env := strictEnv(t, filepath.Join(bin, "hostcheck"), &out)
+	env.Getenv = func(k string) string { return map[string]string{install.BootstrapEnv: script}[k] }
+	if err := install.Run(context.Background(), install.Options{Role: crontab.Host, Prefix: prefix, Bin: bin}, env); err != nil {
+		t.Fatalf("Run = %v; output:\n%s", err, out.String())
+	}
+	_, cmd, ok := strings.Cut(out.String(), "to pair with the router, run: ")
+	if !ok {
+		t.Fatalf("no pairing command in the output:\n%s", out.String())
+	}
+	cmd, _, _ = strings.Cut(cmd, "\n")
+	words, err := exec.Command("sh", "-c", "set -- "+cmd+"; printf '%s\\n' \"$@\"").Output()
+	if err != nil {
+		t.Fatalf("sh does not parse the printed command %q: %v", cmd, err)
+	}
+	want := strings.Join([]string{"sh", script, "--role", "host", "--router", install.DefaultRouterIP, "--prefix", prefix}, "\n") + "\n"
+	if string(words) != want {
+		t.Errorf("the printed command %q runs %q; want %q", cmd, words, want)
+	}
+}
