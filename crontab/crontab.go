@@ -53,15 +53,17 @@ func IsOurs(line string) bool {
 }
 
 // Merge returns existing with our lines for role in it, exactly once each.
-// Our stale lines (any line ending in Marker) are dropped; the fresh lines
-// take the place of the first of them, or go at the end when there was none.
-// Every other line is kept as it was. The result ends with a newline, as
-// cron requires, and Merge(Merge(x, r), r) == Merge(x, r).
+// Our stale lines (any line ending in Marker) are dropped, and so is a
+// copy of one of our lines without Marker (one Check counts as there):
+// kept, it would run beside ours. The fresh lines take the place of the
+// first of them, or go at the end when there was none. Every other line
+// is kept as it was. The result ends with a newline, as cron requires, and
+// Merge(Merge(x, r), r) == Merge(x, r).
 func Merge(existing string, role Role) string {
 	var b strings.Builder
 	inserted := false
 	for _, seg := range segments(existing) {
-		if IsOurs(seg) {
+		if IsOurs(seg) || isLine(seg, role) {
 			if !inserted {
 				writeLines(&b, Lines(role))
 				inserted = true
@@ -92,17 +94,35 @@ func Remove(existing string) string { return removeLines(existing, IsOurs) }
 // there exactly, trailing blanks and a carriage return aside, with or
 // without Marker: the lines a person wrote by hand run as well.
 func Check(existing string, role Role) (missing []string) {
-	have := make(map[string]bool)
-	for _, seg := range segments(existing) {
-		line := strings.TrimRight(strings.TrimSuffix(seg, "\n"), " \t\r")
-		have[strings.TrimRight(strings.TrimSuffix(line, Marker), " \t")] = true
-	}
+	segs := segments(existing)
 	for _, l := range Lines(role) {
-		if !have[strings.TrimSuffix(l, " "+Marker)] {
+		have := false
+		for _, seg := range segs {
+			have = have || cronKey(seg) == cronKey(l)
+		}
+		if !have {
 			missing = append(missing, l)
 		}
 	}
 	return missing
+}
+
+// cronKey is line as Check compares it: without its newline, trailing
+// blanks, a carriage return and Marker.
+func cronKey(line string) string {
+	line = strings.TrimRight(strings.TrimSuffix(line, "\n"), " \t\r")
+	return strings.TrimRight(strings.TrimSuffix(line, Marker), " \t")
+}
+
+// isLine reports whether seg is one of our lines for role, with or
+// without Marker, as Check counts it.
+func isLine(seg string, role Role) bool {
+	for _, l := range Lines(role) {
+		if cronKey(seg) == cronKey(l) {
+			return true
+		}
+	}
+	return false
 }
 
 // legacyScript reports whether name is one of the original scripts (SPEC
