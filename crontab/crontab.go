@@ -56,16 +56,24 @@ func IsOurs(line string) bool {
 // Our stale lines (any line ending in Marker) are dropped, and so is a
 // copy of one of our lines without Marker (one Check counts as there):
 // kept, it would run beside ours. The fresh lines take the place of the
-// first of them, or go at the end when there was none. Every other line
-// is kept as it was. The result ends with a newline, as cron requires, and
-// Merge(Merge(x, r), r) == Merge(x, r).
+// first of them, or go at the end when there was none. A line of ours
+// that the user commented out stays so, and is not added again (Disabled
+// names it). Every other line is kept as it was. The result ends with a
+// newline, as cron requires, and Merge(Merge(x, r), r) == Merge(x, r).
 func Merge(existing string, role Role) string {
+	segs := segments(existing)
+	var fresh []string
+	for _, l := range Lines(role) {
+		if len(disabled(segs, l)) == 0 {
+			fresh = append(fresh, l)
+		}
+	}
 	var b strings.Builder
 	inserted := false
-	for _, seg := range segments(existing) {
-		if IsOurs(seg) || isLine(seg, role) {
+	for _, seg := range segs {
+		if (IsOurs(seg) && !commented(seg)) || isLine(seg, role) && len(disabled(segs, seg)) == 0 {
 			if !inserted {
-				writeLines(&b, Lines(role))
+				writeLines(&b, fresh)
 				inserted = true
 			}
 			continue
@@ -76,7 +84,7 @@ func Merge(existing string, role Role) string {
 		if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
 			b.WriteByte('\n')
 		}
-		writeLines(&b, Lines(role))
+		writeLines(&b, fresh)
 	}
 	out := b.String()
 	if out != "" && !strings.HasSuffix(out, "\n") {
@@ -112,6 +120,30 @@ func Check(existing string, role Role) (missing []string) {
 func cronKey(line string) string {
 	line = strings.TrimRight(strings.TrimSuffix(line, "\n"), " \t\r")
 	return strings.TrimRight(strings.TrimSuffix(line, Marker), " \t")
+}
+
+// commented reports whether seg is a comment.
+func commented(seg string) bool { return strings.HasPrefix(strings.TrimLeft(seg, " \t"), "#") }
+
+// disabled returns the lines of segs that are line (one of ours, with or
+// without Marker) commented out with a # and marked ours.
+func disabled(segs []string, line string) (off []string) {
+	for _, seg := range segs {
+		if commented(seg) && IsOurs(seg) && cronKey(strings.TrimLeft(seg, "# \t")) == cronKey(line) {
+			off = append(off, strings.TrimSuffix(seg, "\n"))
+		}
+	}
+	return off
+}
+
+// Disabled returns the lines of existing that turn one of our lines for
+// role off: that line, commented out (Merge keeps them so). The installer
+// says the rescue is disabled, and how to turn it on again.
+func Disabled(existing string, role Role) (off []string) {
+	for _, l := range Lines(role) {
+		off = append(off, disabled(segments(existing), l)...)
+	}
+	return off
 }
 
 // isLine reports whether seg is one of our lines for role, with or

@@ -70,6 +70,13 @@ func TestMerge(t *testing.T) {
 		// counts it): replaced by ours, not run twice beside it.
 		{"copy without the marker replaced", "a\n* * * * * /usr/bin/netcheck\nb\n", Router, "a\n" + r1 + r2 + "b\n"},
 		{"copy with trailing blanks replaced", "0 0 * * * /usr/local/bin/midnight-reset \r\n" + h1, Host, h1 + h2 + h3},
+		// A line of ours the user commented out turns the rescue off:
+		// it stays so, and is not added again (Disabled names it).
+		{"commented out stays so", "# " + r1 + r2, Router, "# " + r1 + r2},
+		{"all commented out", "a\n#" + h1 + "  # " + h2 + "#" + h3, Host, "a\n#" + h1 + "  # " + h2 + "#" + h3},
+		{"commented out beside a stale line", "# " + r1 + "*/2 * * * * /old/netcheck # netrescue\n", Router, "# " + r1 + r2},
+		{"commented out keeps a copy without the marker", "# " + r1 + "* * * * * /usr/bin/netcheck\n", Router,
+			"# " + r1 + "* * * * * /usr/bin/netcheck\n" + r2},
 		{"another command is kept", "* * * * * /usr/bin/netcheck -v\n", Router, "* * * * * /usr/bin/netcheck -v\n" + r1 + r2},
 	}
 	for _, tt := range tests {
@@ -128,6 +135,28 @@ func TestCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Check(tt.existing, tt.role); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Check(%q, %q) = %q; want %q", tt.existing, tt.role, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDisabled(t *testing.T) {
+	tests := []struct {
+		name     string
+		existing string
+		role     Role
+		want     []string
+	}{
+		{"none", r1 + r2, Router, nil},
+		{"one", "x\n# " + r1 + r2, Router, []string{"# " + strings.TrimSpace(r1)}},
+		{"the other side's", "#" + h1, Router, nil},
+		{"a comment that is not ours", "# * * * * * /usr/bin/netcheck\n", Router, nil},
+		{"a stale line commented out", "# */2 * * * * /usr/bin/netcheck # netrescue\n", Router, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Disabled(tt.existing, tt.role); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Disabled(%q, %q) = %q; want %q", tt.existing, tt.role, got, tt.want)
 			}
 		})
 	}
@@ -274,7 +303,8 @@ func lineGen(withOurs bool) *rapid.Generator[string] {
 		"echo '# netrescue' x", "# netrescue is here", "* * * * * /usr/bin/netcheck", "@reboot /usr/local/bin/hostcheck boot ",
 	}
 	if withOurs {
-		choices = append(choices, strings.TrimSpace(r1), strings.TrimSpace(h2), "stale # netrescue", "x # netrescue \r")
+		choices = append(choices, strings.TrimSpace(r1), strings.TrimSpace(h2), "stale # netrescue", "x # netrescue \r",
+			"# "+strings.TrimSpace(r1), "#"+strings.TrimSpace(h2), "# stale # netrescue")
 	}
 	return rapid.OneOf(rapid.SampledFrom(choices), rapid.StringMatching(`[ -~\t\r]{0,20}`))
 }
@@ -301,10 +331,10 @@ func TestMergeRemoveProperties(t *testing.T) {
 		if !strings.HasSuffix(m, "\n") {
 			t.Fatalf("Merge(%q) = %q; want a final newline", x, m)
 		}
-		if miss := Check(m, role); miss != nil {
-			t.Fatalf("Check(Merge(%q)) = %q; want none missing", x, miss)
+		if miss := Check(m, role); !reflect.DeepEqual(miss, off(x, role)) {
+			t.Fatalf("Check(Merge(%q)) = %q; want only those commented out missing: %q", x, miss, off(x, role))
 		}
-		if Remove(m) != Remove(Merge(Remove(x), role)) {
+		if Disabled(x, role) == nil && Remove(m) != Remove(Merge(Remove(x), role)) {
 			t.Fatalf("Merge(%q) keeps foreign lines differently from Merge(Remove(x))", x)
 		}
 		if got := Remove(Remove(x)); got != Remove(x) {
@@ -323,7 +353,7 @@ func TestRemoveMergeRoundTrip(t *testing.T) {
 			// the only byte it may add to a foreign line.
 			want = x + "\n"
 		}
-		want = withoutCopies(want, role)
+		want = withoutCopies(want, x, role)
 		if got := Remove(Merge(x, role)); got != want {
 			t.Fatalf("Remove(Merge(%q)) = %q; want %q", x, got, want)
 		}
@@ -331,9 +361,19 @@ func TestRemoveMergeRoundTrip(t *testing.T) {
 }
 
 // withoutCopies is s without the copies of our lines for role that Merge
-// replaces by ours.
-func withoutCopies(s string, role Role) string {
-	return removeLines(s, func(seg string) bool { return isLine(seg, role) })
+// replaces by ours: those that no line of x comments out.
+func withoutCopies(s, x string, role Role) string {
+	return removeLines(s, func(seg string) bool { return isLine(seg, role) && disabled(segments(x), seg) == nil })
+}
+
+// off is Lines(role) that x comments out: Check(Merge(x)) reports them.
+func off(x string, role Role) (lines []string) {
+	for _, l := range Lines(role) {
+		if disabled(segments(x), l) != nil {
+			lines = append(lines, l)
+		}
+	}
+	return lines
 }
 
 func FuzzMergeRemove(f *testing.F) {
@@ -353,8 +393,8 @@ func FuzzMergeRemove(f *testing.F) {
 		if !strings.HasSuffix(m, "\n") {
 			t.Fatalf("Merge(%q) = %q lacks a final newline", x, m)
 		}
-		if Check(m, role) != nil {
-			t.Fatalf("Check(Merge(%q)) reports missing lines", x)
+		if miss := Check(m, role); !reflect.DeepEqual(miss, off(x, role)) {
+			t.Fatalf("Check(Merge(%q)) = %q; want only those commented out missing: %q", x, miss, off(x, role))
 		}
 		r := Remove(x)
 		if len(r) > len(x) || Remove(r) != r {
@@ -369,8 +409,8 @@ func FuzzMergeRemove(f *testing.F) {
 		if r != "" && !strings.HasSuffix(r, "\n") {
 			want += "\n"
 		}
-		if got := Remove(m); got != withoutCopies(want, role) {
-			t.Fatalf("Remove(Merge(%q)) = %q; want %q", x, got, withoutCopies(want, role))
+		if got := Remove(m); got != withoutCopies(want, x, role) {
+			t.Fatalf("Remove(Merge(%q)) = %q; want %q", x, got, withoutCopies(want, x, role))
 		}
 	})
 }

@@ -1025,3 +1025,31 @@ func TestPrintedCommandsQuoted(t *testing.T) {
 		t.Errorf("the printed command %q runs %q; want %q", cmd, words, want)
 	}
 }
+
+// TestCommentedOutStaysOff: a line of ours that the user commented out
+// stays commented out, run after run, and the installer says that the
+// rescue is disabled in cron and how to turn it on again.
+func TestCommentedOutStaysOff(t *testing.T) {
+	bin := fakeBins(t)
+	prefix := t.TempDir()
+	cron := filepath.Join(prefix, "etc/crontabs/root")
+	off := "#* * * * * /usr/bin/netcheck # netrescue"
+	writeTree(t, prefix, map[string]string{"etc/crontabs/root": off + "\n0 0 * * * /usr/bin/midnight-reset # netrescue\n"}, 0o600)
+	for run := 1; run <= 2; run++ {
+		var out bytes.Buffer
+		err := install.Run(context.Background(), install.Options{Role: crontab.Router, Prefix: prefix, Bin: bin},
+			strictEnv(t, filepath.Join(bin, "netcheck"), &out))
+		if err != nil {
+			t.Fatalf("run %d: Run = %v; output:\n%s", run, err, out.String())
+		}
+		if got, want := readFile(t, cron), off+"\n0 0 * * * /usr/bin/midnight-reset # netrescue\n"; got != want {
+			t.Errorf("run %d: crontab = %q; want %q (the commented-out line kept so)", run, got, want)
+		}
+		for _, w := range []string{"warning: the rescue is disabled in " + cron + ": kept commented out: " + off + "\n",
+			"  fix: to re-enable it, remove the # at the start of that line: edit " + cron + "\n"} {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("run %d: output lacks %q:\n%s", run, w, out.String())
+			}
+		}
+	}
+}

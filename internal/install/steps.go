@@ -213,6 +213,14 @@ func (in *installer) cronWhere() string {
 	return "root's crontab (crontab -l)"
 }
 
+// editCron is how a person edits the crontab of cronFile.
+func (in *installer) editCron() string {
+	if f := in.cronFile(); f != "" {
+		return "edit " + f
+	}
+	return "crontab -e"
+}
+
 // readCrontab is the crontab now: the tree's file, or on a host without
 // --prefix root's crontab (crontabList, host side only).
 func (in *installer) readCrontab(ctx context.Context) (string, error) {
@@ -295,6 +303,11 @@ func (in *installer) cronStep(ctx context.Context, remove bool) (bool, error) {
 			in.ui.note("removed the original scripts' cron lines from %s", in.cronWhere())
 		}
 		next = crontab.Merge(crontab.RemoveLegacy(old), in.role)
+		if off := crontab.Disabled(old, in.role); len(off) > 0 {
+			// Yours to turn on: kept commented out, as you left it.
+			in.ui.warn("the rescue is disabled in "+in.cronWhere()+": kept commented out: "+strings.Join(off, "; "),
+				"to re-enable it, remove the # at the start of that line: "+in.editCron())
+		}
 	}
 	changed, err := in.writeCrontab(ctx, old, next)
 	if err != nil {
