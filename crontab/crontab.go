@@ -71,7 +71,7 @@ func Merge(existing string, role Role) string {
 	var b strings.Builder
 	inserted := false
 	for _, seg := range segs {
-		if (IsOurs(seg) && !commented(seg)) || isLine(seg, role) && len(disabled(segs, seg)) == 0 {
+		if (IsOurs(seg) && !commented(seg)) || isLine(seg, role) {
 			if !inserted {
 				writeLines(&b, fresh)
 				inserted = true
@@ -126,10 +126,14 @@ func cronKey(line string) string {
 func commented(seg string) bool { return strings.HasPrefix(strings.TrimLeft(seg, " \t"), "#") }
 
 // disabled returns the lines of segs that are line (one of ours, with or
-// without Marker) commented out with a # and marked ours.
+// without Marker) commented out with a # and marked ours, when no line of
+// segs runs it.
 func disabled(segs []string, line string) (off []string) {
 	for _, seg := range segs {
-		if commented(seg) && IsOurs(seg) && cronKey(strings.TrimLeft(seg, "# \t")) == cronKey(line) {
+		switch {
+		case cronKey(seg) == cronKey(line):
+			return nil // it runs
+		case commented(seg) && IsOurs(seg) && cronKey(strings.TrimLeft(seg, "# \t")) == cronKey(line):
 			off = append(off, strings.TrimSuffix(seg, "\n"))
 		}
 	}

@@ -75,8 +75,7 @@ func TestMerge(t *testing.T) {
 		{"commented out stays so", "# " + r1 + r2, Router, "# " + r1 + r2},
 		{"all commented out", "a\n#" + h1 + "  # " + h2 + "#" + h3, Host, "a\n#" + h1 + "  # " + h2 + "#" + h3},
 		{"commented out beside a stale line", "# " + r1 + "*/2 * * * * /old/netcheck # netrescue\n", Router, "# " + r1 + r2},
-		{"commented out keeps a copy without the marker", "# " + r1 + "* * * * * /usr/bin/netcheck\n", Router,
-			"# " + r1 + "* * * * * /usr/bin/netcheck\n" + r2},
+		{"commented out beside a copy that runs", "# " + r1 + "* * * * * /usr/bin/netcheck\n", Router, "# " + r1 + r1 + r2},
 		{"another command is kept", "* * * * * /usr/bin/netcheck -v\n", Router, "* * * * * /usr/bin/netcheck -v\n" + r1 + r2},
 	}
 	for _, tt := range tests {
@@ -152,6 +151,7 @@ func TestDisabled(t *testing.T) {
 		{"the other side's", "#" + h1, Router, nil},
 		{"a comment that is not ours", "# * * * * * /usr/bin/netcheck\n", Router, nil},
 		{"a stale line commented out", "# */2 * * * * /usr/bin/netcheck # netrescue\n", Router, nil},
+		{"commented out but running too", "# " + r1 + r1, Router, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -361,9 +361,9 @@ func TestRemoveMergeRoundTrip(t *testing.T) {
 }
 
 // withoutCopies is s without the copies of our lines for role that Merge
-// replaces by ours: those that no line of x comments out.
+// replaces by ours.
 func withoutCopies(s, x string, role Role) string {
-	return removeLines(s, func(seg string) bool { return isLine(seg, role) && disabled(segments(x), seg) == nil })
+	return removeLines(s, func(seg string) bool { return isLine(seg, role) })
 }
 
 // off is Lines(role) that x comments out: Check(Merge(x)) reports them.
