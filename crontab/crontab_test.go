@@ -195,6 +195,35 @@ func TestLegacy(t *testing.T) {
 	}
 }
 
+// TestMixed: a line that runs the original scripts beside a command of
+// the user's is kept by RemoveLegacy and named by Mixed, for the user to
+// edit (the installer says which line).
+func TestMixed(t *testing.T) {
+	const backup = "0 0 * * * rm -f /root/pve_did_reboot_today; /root/daily_backup.sh"
+	tests := []struct {
+		name     string
+		existing string
+		want     []string
+	}{
+		{"none", "@reboot /root/pve_host_monitor.sh &\n0 3 * * * backup\n" + h1, nil},
+		{"the user's backup after the mark's reset", "@reboot /root/pve_host_monitor.sh &\n" + backup + "\n", []string{backup}},
+		{"comments are not lines", "# " + backup + "\n", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Mixed(tt.existing); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Mixed(%q) = %q; want %q", tt.existing, got, tt.want)
+			}
+			rest := RemoveLegacy(tt.existing)
+			for _, l := range tt.want {
+				if !strings.Contains(rest, l+"\n") {
+					t.Errorf("RemoveLegacy(%q) = %q; want the mixed line %q kept", tt.existing, rest, l)
+				}
+			}
+		})
+	}
+}
+
 // TestIsLegacy: a line is the original scripts' when it runs one of them
 // or resets their state files; a user's line that only reads those files
 // (or mentions them) stays (SPEC §10: other lines untouched).
@@ -257,6 +286,15 @@ func TestIsLegacy(t *testing.T) {
 		{"comment", "# @reboot /root/pve_host_monitor.sh", false},
 		{"variable", "MAILTO=root", false},
 		{"ours", "0 0 * * * rm -f /root/SOS_SYSTEM # netrescue", false},
+		// Theirs beside a command of the user's: mixed, kept (Mixed).
+		{"mark reset beside a backup", "0 0 * * * rm -f /root/pve_did_reboot_today; /root/daily_backup.sh", false},
+		{"loop and another job at boot", "@reboot /root/pve_host_monitor.sh & /root/vpn-up.sh", false},
+		{"rm of theirs and the user's", "0 0 * * * rm -f /root/SOS_SYSTEM /root/my.tmp", false},
+		{"sh -c of both", "0 0 * * * sh -c 'rm -f /root/net_rb_count && /root/sync.sh'", false},
+		{"an echo into the user's log", "0 0 * * * rm -f /root/SOS_SYSTEM; echo reset >> /root/my.log", false},
+		// Helpers beside theirs only: theirs.
+		{"after a sleep", "@reboot sleep 30 && /root/pve_host_monitor.sh >/dev/null 2>&1 &", true},
+		{"guarded by a test", "0 0 * * * [ -f /root/SOS_SYSTEM ] && rm -f /root/SOS_SYSTEM", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1053,3 +1053,32 @@ func TestCommentedOutStaysOff(t *testing.T) {
 		}
 	}
 }
+
+// TestMixedLegacyLineKept: a cron line that resets the original script's
+// mark and runs the user's own backup is kept, not taken out with the
+// original scripts' lines, and the installer names the line to edit by
+// hand.
+func TestMixedLegacyLineKept(t *testing.T) {
+	const mixed = "0 0 * * * rm -f /root/pve_did_reboot_today; /root/daily_backup.sh"
+	bin := fakeBins(t)
+	prefix := t.TempDir()
+	cron := filepath.Join(prefix, "var/spool/cron/crontabs/root")
+	writeTree(t, prefix, map[string]string{"var/spool/cron/crontabs/root": "@reboot /root/pve_host_monitor.sh &\n" + mixed + "\n",
+		"root/pve_host_monitor.sh": "#!/bin/bash\n"}, 0o600)
+	var out bytes.Buffer
+	err := install.Run(context.Background(), install.Options{Role: crontab.Host, Prefix: prefix, Bin: bin},
+		strictEnv(t, filepath.Join(bin, "hostcheck"), &out))
+	if err != nil {
+		t.Fatalf("Run = %v; output:\n%s", err, out.String())
+	}
+	if got, want := readFile(t, cron), mixed+"\n"+strings.Join(crontab.Lines(crontab.Host), "\n")+"\n"; got != want {
+		t.Errorf("crontab = %q; want %q (the user's backup kept)", got, want)
+	}
+	for _, w := range []string{"      - @reboot /root/pve_host_monitor.sh &\n",
+		"warning: kept this line of " + cron + ", which runs the original scripts beside your own commands: " + mixed + "\n",
+		"  fix: edit that line by hand (edit " + cron + "): take out the original scripts' commands, keep yours\n"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, out.String())
+		}
+	}
+}
