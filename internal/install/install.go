@@ -305,6 +305,29 @@ func (in *installer) readConfig() (config.Config, error) {
 	return c, nil
 }
 
+// untouched adds to err, a failure of the install before the migration,
+// that the original scripts were left as they were: the house keeps its
+// rescue.
+func (in *installer) untouched(err error) error {
+	var e *Error
+	orig := "network_monitor service"
+	if in.role == crontab.Host {
+		orig = "pve_host_monitor.sh"
+	}
+	if errors.As(err, &e) && in.original() {
+		e.Msg += "\n  the original " + orig + " is untouched and still runs: nothing of it was changed"
+	}
+	return err
+}
+
+// original reports whether the original scripts are there.
+func (in *installer) original() bool {
+	if in.role == crontab.Host {
+		return exists(in.path("/root/pve_host_monitor.sh"))
+	}
+	return exists(in.path("/etc/init.d/network_monitor")) || exists(in.path("/usr/bin/network_monitor_logic.sh"))
+}
+
 // selfCommand is how a person runs the installer again, in fixes: the
 // bootstrap script when it started us, else this binary; quoted, to be
 // pasted into a shell.
@@ -363,13 +386,15 @@ func (in *installer) install(ctx context.Context) error {
 		}
 	}
 	if in.role == crontab.Router {
-		if err := in.migrateRouter(ctx); err != nil {
-			return err
-		}
+		// The new binaries and config first, the migration after: a
+		// full disk stops the install with the original still running.
 		if err := in.installBinaries(src); err != nil {
-			return err
+			return in.untouched(err)
 		}
 		if err := in.configStep(); err != nil {
+			return in.untouched(err)
+		}
+		if err := in.migrateRouter(ctx); err != nil {
 			return err
 		}
 		changed, err := in.cronStep(ctx, false)
@@ -409,19 +434,21 @@ func (in *installer) installHost(ctx context.Context, src string) error {
 		if err := in.routerConfig(false); err != nil {
 			return err
 		}
-		if err := in.env.Host.side.migrate(in, ctx); err != nil {
-			return err
-		}
+		// The new binaries, config and key first, the migration after: a
+		// full disk stops the install with the original still running.
 		if err := in.installBinaries(src); err != nil {
-			return err
+			return in.untouched(err)
 		}
 		if err := in.configStep(); err != nil {
-			return err
+			return in.untouched(err)
 		}
 		if err := in.routerConfig(true); err != nil {
-			return err
+			return in.untouched(err)
 		}
 		if err := in.key(); err != nil {
+			return in.untouched(err)
+		}
+		if err := in.env.Host.side.migrate(in, ctx); err != nil {
 			return err
 		}
 		if _, err := in.cronStep(ctx, false); err != nil {

@@ -570,3 +570,63 @@ func goEnv(t *testing.T, name string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// TestMigrationFullDisk: when the new binary cannot be written (a full
+// disk: a small tmpfs over the bin directory, in a mount namespace), the
+// install stops with the original scripts untouched — their files, links
+// and cron lines — and says so: the house keeps its rescue.
+func TestMigrationFullDisk(t *testing.T) {
+	requireTools(t, "unshare", "mount")
+	sh := shells(t)[1] // dash: unshare and mount from the machine's PATH
+	for _, role := range []string{"router", "host"} {
+		t.Run(role, func(t *testing.T) {
+			e := newEnv(t, sh)
+			prefix := t.TempDir()
+			spare := t.TempDir() // what the tmpfs starts with
+			var bindir, cron, orig, kept string
+			files := map[string]string{}
+			if role == "router" {
+				bindir, cron, orig = "usr/bin", "etc/crontabs/root", "network_monitor service"
+				files["etc/init.d/network_monitor"] = "#!/bin/sh /etc/rc.common\nSTART=99\n"
+				files[cron] = "*/5 * * * * /etc/init.d/network_monitor start\n" + foreign
+				kept = "network_monitor_logic.sh" // in the full bin directory
+				write(t, filepath.Join(spare, kept), "#!/bin/sh\nwhile :; do sleep 60; done\n", 0o755)
+				if err := os.MkdirAll(filepath.Join(prefix, "etc/rc.d"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink("../init.d/network_monitor", filepath.Join(prefix, "etc/rc.d/S99network_monitor")); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				bindir, cron, orig = "usr/local/bin", "var/spool/cron/crontabs/root", "pve_host_monitor.sh"
+				files["root/pve_host_monitor.sh"] = "#!/bin/bash\nwhile true; do sleep 7200; done\n"
+				files[cron] = "@reboot /root/pve_host_monitor.sh > /dev/null 2>&1 &\n" + foreign
+			}
+			for k, v := range files {
+				write(t, filepath.Join(prefix, k), v, 0o700)
+			}
+			if err := os.MkdirAll(filepath.Join(prefix, bindir), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			before := snap(t, prefix)
+			// 64 KiB holds the original's script, not our binary. What the
+			// tmpfs holds at the end is said before it goes with the namespace.
+			e.wrap = []string{"unshare", "-m", "sh", "-c", `mount -t tmpfs -o size=64k tmpfs "$0" || exit 1
+cp -p "$1"/* "$0"/ 2>/dev/null
+shift
+"$@"; rc=$?; ls "$0" | sed 's/^/TMPFS: /'; exit $rc`, filepath.Join(prefix, bindir), spare}
+			r := e.run(role, "--role", role, "--prefix", prefix, "--bin", e.bin)
+			if r.code == 0 {
+				t.Fatalf("install.sh into a full %s exited 0; want a failure; output:\n%s", bindir, r.out)
+			}
+			wantContains(t, "output", r.out, "cannot write "+filepath.Join(prefix, bindir), "no space left on device",
+				"the original "+orig+" is untouched and still runs: nothing of it was changed")
+			if d := before.diff(snap(t, prefix)); d != "" {
+				t.Errorf("the failed install changed the tree:\n%s", d)
+			}
+			if kept != "" && !strings.Contains(r.out, "TMPFS: "+kept+"\n") {
+				t.Errorf("the failed install removed %s from the full %s; output:\n%s", kept, bindir, r.out)
+			}
+		})
+	}
+}
