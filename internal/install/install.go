@@ -243,8 +243,8 @@ func (in *installer) prepare() error {
 	if o.Router != "" && in.role != crontab.Host {
 		return usageError("--router is for the Proxmox host (--role host); on the router run the installer without it", "")
 	}
-	if in.role == crontab.Host && in.env.Host.side != nil && exists(in.path("/usr/bin/hostcheck")) {
-		in.pkg = in.env.Host.side.unpacked(in.path("/var/lib/dpkg"))
+	if in.role == crontab.Host && in.env.Host.side != nil {
+		in.env.Host.side.dpkg(in)
 	}
 	in.cfg, in.cfgErr = in.readConfig()
 	if o.DryRun {

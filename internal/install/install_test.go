@@ -1082,3 +1082,34 @@ func TestMixedLegacyLineKept(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigFilesPackageWarns: install.sh on a host where the netrescue
+// package is removed but not purged (dpkg's config-files state) warns
+// that dpkg -P netrescue would delete the files this install uses too,
+// and how to keep them; it installs the host side as usual.
+func TestConfigFilesPackageWarns(t *testing.T) {
+	bin := fakeBins(t)
+	prefix := t.TempDir()
+	writeTree(t, prefix, map[string]string{
+		"var/lib/dpkg/status": "Package: cron\nStatus: install ok installed\n\nPackage: netrescue\nStatus: deinstall ok config-files\nVersion: 1.2.3\n\n",
+		"etc/netrescue.conf":  config.Example(config.Host),
+	}, 0o600)
+	var out bytes.Buffer
+	err := install.Run(context.Background(), install.Options{Role: crontab.Host, Prefix: prefix, Bin: bin},
+		strictEnv(t, filepath.Join(bin, "hostcheck"), &out))
+	if err != nil {
+		t.Fatalf("Run = %v; output:\n%s", err, out.String())
+	}
+	for _, w := range []string{"warning: the netrescue package is removed but not purged (dpkg: config-files): dpkg -P netrescue would delete " +
+		"/etc/netrescue.conf, /etc/netrescue/known_hosts and /var/lib/netrescue, which this install uses too\n",
+		"  fix: run dpkg -P netrescue first, then this again; or back them up and restore them after the purge: " +
+			"cp -a /etc/netrescue.conf /etc/netrescue /var/lib/netrescue /root/\n",
+		"Done: the host side is installed in " + prefix} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, out.String())
+		}
+	}
+	if !install.Exists(filepath.Join(prefix, "usr/local/bin/hostcheck")) {
+		t.Errorf("the host side was not installed beside the removed package")
+	}
+}
