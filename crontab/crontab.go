@@ -53,17 +53,27 @@ func IsOurs(line string) bool {
 }
 
 // Merge returns existing with our lines for role in it, exactly once each.
-// Our stale lines (any line ending in Marker) are dropped; the fresh lines
-// take the place of the first of them, or go at the end when there was none.
-// Every other line is kept as it was. The result ends with a newline, as
-// cron requires, and Merge(Merge(x, r), r) == Merge(x, r).
+// Our stale lines (any line ending in Marker) are dropped, and so is a
+// copy of one of our lines without Marker (one Check counts as there):
+// kept, it would run beside ours. The fresh lines take the place of the
+// first of them, or go at the end when there was none. A line of ours
+// that the user commented out stays so, and is not added again (Disabled
+// names it). Every other line is kept as it was. The result ends with a
+// newline, as cron requires, and Merge(Merge(x, r), r) == Merge(x, r).
 func Merge(existing string, role Role) string {
+	segs := segments(existing)
+	var fresh []string
+	for _, l := range Lines(role) {
+		if len(disabled(segs, l)) == 0 {
+			fresh = append(fresh, l)
+		}
+	}
 	var b strings.Builder
 	inserted := false
-	for _, seg := range segments(existing) {
-		if IsOurs(seg) {
+	for _, seg := range segs {
+		if (IsOurs(seg) && !commented(seg)) || isLine(seg, role) {
 			if !inserted {
-				writeLines(&b, Lines(role))
+				writeLines(&b, fresh)
 				inserted = true
 			}
 			continue
@@ -74,7 +84,7 @@ func Merge(existing string, role Role) string {
 		if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
 			b.WriteByte('\n')
 		}
-		writeLines(&b, Lines(role))
+		writeLines(&b, fresh)
 	}
 	out := b.String()
 	if out != "" && !strings.HasSuffix(out, "\n") {
@@ -92,17 +102,63 @@ func Remove(existing string) string { return removeLines(existing, IsOurs) }
 // there exactly, trailing blanks and a carriage return aside, with or
 // without Marker: the lines a person wrote by hand run as well.
 func Check(existing string, role Role) (missing []string) {
-	have := make(map[string]bool)
-	for _, seg := range segments(existing) {
-		line := strings.TrimRight(strings.TrimSuffix(seg, "\n"), " \t\r")
-		have[strings.TrimRight(strings.TrimSuffix(line, Marker), " \t")] = true
-	}
+	segs := segments(existing)
 	for _, l := range Lines(role) {
-		if !have[strings.TrimSuffix(l, " "+Marker)] {
+		have := false
+		for _, seg := range segs {
+			have = have || cronKey(seg) == cronKey(l)
+		}
+		if !have {
 			missing = append(missing, l)
 		}
 	}
 	return missing
+}
+
+// cronKey is line as Check compares it: without its newline, trailing
+// blanks, a carriage return and Marker.
+func cronKey(line string) string {
+	line = strings.TrimRight(strings.TrimSuffix(line, "\n"), " \t\r")
+	return strings.TrimRight(strings.TrimSuffix(line, Marker), " \t")
+}
+
+// commented reports whether seg is a comment.
+func commented(seg string) bool { return strings.HasPrefix(strings.TrimLeft(seg, " \t"), "#") }
+
+// disabled returns the lines of segs that are line (one of ours, with or
+// without Marker) commented out with a # and marked ours, when no line of
+// segs runs it.
+func disabled(segs []string, line string) (off []string) {
+	for _, seg := range segs {
+		switch {
+		case cronKey(seg) == cronKey(line):
+			return nil // it runs
+		case commented(seg) && IsOurs(seg) && cronKey(strings.TrimLeft(seg, "# \t")) == cronKey(line):
+			off = append(off, strings.TrimSuffix(seg, "\n"))
+		}
+	}
+	return off
+}
+
+// Disabled returns the lines of existing that turn one of our lines for
+// role off: that line, commented out (Merge keeps them so). The installer
+// says the rescue is disabled, and how to turn it on again.
+func Disabled(existing string, role Role) (off []string) {
+	for _, l := range Lines(role) {
+		off = append(off, disabled(segments(existing), l)...)
+	}
+	return off
+}
+
+// isLine reports whether seg is one of our lines for role, with or
+// without Marker, as Check counts it.
+func isLine(seg string, role Role) bool {
+	for _, l := range Lines(role) {
+		if cronKey(seg) == cronKey(l) {
+			return true
+		}
+	}
+	return false
 }
 
 // legacyScript reports whether name is one of the original scripts (SPEC
@@ -131,19 +187,47 @@ func legacyState(name string) bool {
 	return false
 }
 
+// What a cron line or command is to the original scripts (legacyKind).
+const (
+	notLegacy   = iota // the user's: runs none of them
+	legacyAll          // theirs: every command runs them, resets their state or only helps
+	legacyMixed        // theirs and the user's commands on one line
+	helper             // a command of neither that only helps (cd, sleep, a test, an echo)
+)
+
 // IsLegacy reports whether line is an active cron line of the original
 // scripts (SPEC §10: the migration removes "their cron lines", every other
-// line stays): one that runs one of them (a command whose base name is
-// one of the scripts, or such a script given to sh, bash, ash or nohup)
-// or that resets their state (an rm of a state file, or a redirection
-// into one). A line that only reads those files, such as a copy of
-// network_monitor.log or a test for pve_did_reboot_today, is the user's.
-// Comments, variable settings and our own lines never are.
-func IsLegacy(line string) bool {
+// line stays): one whose every command runs one of them (a command whose
+// base name is one of the scripts, or such a script given to sh, bash,
+// ash or nohup) or resets their state (an rm of a state file, or a
+// redirection into one), or only helps those (cd, sleep, a test, an
+// echo). A line that only reads those files, such as a copy of
+// network_monitor.log or a test for pve_did_reboot_today, is the user's;
+// one that also runs a command of the user's is mixed (Mixed). Comments,
+// variable settings and our own lines never are.
+func IsLegacy(line string) bool { return legacyKind(line) == legacyAll }
+
+// Mixed returns the lines of existing, without their newlines, that run
+// the original scripts (or reset their state) and commands of the user's
+// too, such as `rm -f /root/pve_did_reboot_today; /root/daily_backup.sh`:
+// RemoveLegacy keeps them, for the user to edit by hand.
+func Mixed(existing string) []string {
+	var out []string
+	for _, seg := range segments(existing) {
+		if legacyKind(seg) == legacyMixed {
+			out = append(out, strings.TrimSuffix(seg, "\n"))
+		}
+	}
+	return out
+}
+
+// legacyKind is what the cron line is to the original scripts:
+// notLegacy, legacyAll or legacyMixed.
+func legacyKind(line string) int {
 	line = strings.TrimSuffix(line, "\n")
 	t := strings.TrimLeft(line, " \t")
 	if t == "" || strings.HasPrefix(t, "#") || IsOurs(line) {
-		return false
+		return notLegacy
 	}
 	fields := strings.Fields(t)
 	skip := 5 // minute hour day month weekday
@@ -151,7 +235,7 @@ func IsLegacy(line string) bool {
 		skip = 1 // @reboot, @daily …
 	}
 	if len(fields) <= skip {
-		return false
+		return notLegacy
 	}
 	// The command is what follows the schedule's fields, up to the first
 	// unescaped %, after which cron gives the rest as standard input.
@@ -174,44 +258,65 @@ func IsLegacy(line string) bool {
 // maxShellDepth bounds how deep `sh -c '…'` is followed.
 const maxShellDepth = 4
 
-// runsLegacy reports whether the shell command line cmd runs an original
-// script or resets its state.
-func runsLegacy(cmd string, depth int) bool {
+// runsLegacy is what the shell command line cmd is to the original
+// scripts: notLegacy, legacyAll (every simple command theirs or a helper,
+// one at least theirs) or legacyMixed.
+func runsLegacy(cmd string, depth int) int {
 	if depth > maxShellDepth {
-		return false
+		return notLegacy
 	}
+	theirs, yours := false, false
 	for _, c := range simpleCommands(cmd) {
+		k := legacyCommand(c.words, depth)
 		for _, target := range c.redirects {
-			if legacyState(base(target)) {
-				return true
+			switch {
+			case legacyState(base(target)):
+				k = legacyAll
+			case k == helper && target != "/dev/null":
+				k = notLegacy // echo done >> /root/my.log: the user's
 			}
 		}
-		if legacyCommand(c.words, depth) {
-			return true
-		}
+		theirs = theirs || k == legacyAll || k == legacyMixed
+		yours = yours || k == notLegacy || k == legacyMixed
 	}
-	return false
+	switch {
+	case !theirs:
+		return notLegacy
+	case yours:
+		return legacyMixed
+	}
+	return legacyAll
 }
 
-// legacyCommand reports whether the simple command words (name first)
-// runs an original script or removes one of their state files.
-func legacyCommand(words []string, depth int) bool {
+// legacyCommand is what the simple command words (name first) is to the
+// original scripts: legacyAll when it runs one or removes their state
+// files, helper, notLegacy, or legacyMixed (an rm of theirs and the
+// user's files, an sh -c of both).
+func legacyCommand(words []string, depth int) int {
 	// Variable settings and the shell's words before a command.
 	for len(words) > 0 && (isAssignment(words[0]) || shellKeyword(words[0])) {
 		words = words[1:]
 	}
 	if len(words) == 0 {
-		return false
+		return helper
 	}
 	name, args := base(words[0]), words[1:]
 	switch name {
 	case "rm":
+		theirs, yours := false, false
 		for _, a := range args {
-			if !strings.HasPrefix(a, "-") && legacyState(base(a)) {
-				return true
+			if !strings.HasPrefix(a, "-") {
+				theirs = theirs || legacyState(base(a))
+				yours = yours || !legacyState(base(a))
 			}
 		}
-		return false
+		switch {
+		case theirs && yours:
+			return legacyMixed
+		case theirs:
+			return legacyAll
+		}
+		return notLegacy
 	case "nohup", "exec":
 		return legacyCommand(args, depth)
 	case "setsid", "nice", "ionice", "env", "timeout", "flock", "stdbuf", "chrt", "taskset", "sudo", "screen", "busybox":
@@ -250,14 +355,21 @@ func legacyCommand(words []string, depth int) bool {
 		case "timeout", "flock", "chrt", "taskset":
 			i++ // the operand before the command
 		}
-		return i < len(args) && legacyCommand(args[i:], depth)
+		if i < len(args) {
+			return legacyCommand(args[i:], depth)
+		}
+		return notLegacy
 	case "tee":
 		for _, a := range args {
 			if legacyState(base(a)) {
-				return true // writes one of their state files
+				return legacyAll // writes one of their state files
 			}
 		}
-		return false
+		return notLegacy
+	case "cd", "sleep", "true", "false", ":", "test", "[", "echo", "printf", "logger", "fi", "done", "esac", "}":
+		// Helps the command beside it (cd /root && ./pve_host_monitor.sh,
+		// echo 0 | tee /root/net_rb_count), or ends a compound command.
+		return helper
 	case "sh", "bash", "ash", "dash":
 		for i := 0; i < len(args); i++ {
 			a := args[i]
@@ -266,16 +378,28 @@ func legacyCommand(words []string, depth int) bool {
 				if i+1 < len(args) && args[i+1] == "--" {
 					i++ // sh -c -- 'command'
 				}
-				return i+1 < len(args) && runsLegacy(args[i+1], depth+1)
+				if i+1 < len(args) {
+					return runsLegacy(args[i+1], depth+1)
+				}
+				return notLegacy
 			case strings.HasPrefix(a, "-") || strings.HasPrefix(a, "+"):
 				continue
 			default:
-				return legacyScript(base(a))
+				return script(a)
 			}
 		}
-		return false
+		return notLegacy
 	}
-	return legacyScript(name)
+	return script(name)
+}
+
+// script is legacyAll when a names one of the original scripts, else
+// notLegacy.
+func script(a string) int {
+	if legacyScript(base(a)) {
+		return legacyAll
+	}
+	return notLegacy
 }
 
 // optionTakesValue reports whether the option opt of the wrapper name
@@ -496,7 +620,7 @@ func Legacy(existing string) []string {
 }
 
 // RemoveLegacy returns existing without the lines Legacy reports; every
-// other byte is kept.
+// other byte is kept, the lines Mixed reports too.
 func RemoveLegacy(existing string) string { return removeLines(existing, IsLegacy) }
 
 // removeLines keeps every line (with its newline) for which drop is false.

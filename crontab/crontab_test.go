@@ -66,6 +66,17 @@ func TestMerge(t *testing.T) {
 		{"CRLF foreign lines kept", "a\r\nb\r\n", Router, "a\r\nb\r\n" + r1 + r2},
 		{"marker inside a line is not ours", "echo '# netrescue' > /tmp/x\n", Router,
 			"echo '# netrescue' > /tmp/x\n" + r1 + r2},
+		// A copy of ours without the marker runs as ours does (Check
+		// counts it): replaced by ours, not run twice beside it.
+		{"copy without the marker replaced", "a\n* * * * * /usr/bin/netcheck\nb\n", Router, "a\n" + r1 + r2 + "b\n"},
+		{"copy with trailing blanks replaced", "0 0 * * * /usr/local/bin/midnight-reset \r\n" + h1, Host, h1 + h2 + h3},
+		// A line of ours the user commented out turns the rescue off:
+		// it stays so, and is not added again (Disabled names it).
+		{"commented out stays so", "# " + r1 + r2, Router, "# " + r1 + r2},
+		{"all commented out", "a\n#" + h1 + "  # " + h2 + "#" + h3, Host, "a\n#" + h1 + "  # " + h2 + "#" + h3},
+		{"commented out beside a stale line", "# " + r1 + "*/2 * * * * /old/netcheck # netrescue\n", Router, "# " + r1 + r2},
+		{"commented out beside a copy that runs", "# " + r1 + "* * * * * /usr/bin/netcheck\n", Router, "# " + r1 + r1 + r2},
+		{"another command is kept", "* * * * * /usr/bin/netcheck -v\n", Router, "* * * * * /usr/bin/netcheck -v\n" + r1 + r2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,6 +139,29 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+func TestDisabled(t *testing.T) {
+	tests := []struct {
+		name     string
+		existing string
+		role     Role
+		want     []string
+	}{
+		{"none", r1 + r2, Router, nil},
+		{"one", "x\n# " + r1 + r2, Router, []string{"# " + strings.TrimSpace(r1)}},
+		{"the other side's", "#" + h1, Router, nil},
+		{"a comment that is not ours", "# * * * * * /usr/bin/netcheck\n", Router, nil},
+		{"a stale line commented out", "# */2 * * * * /usr/bin/netcheck # netrescue\n", Router, nil},
+		{"commented out but running too", "# " + r1 + r1, Router, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Disabled(tt.existing, tt.role); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Disabled(%q, %q) = %q; want %q", tt.existing, tt.role, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestLegacy(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -156,6 +190,35 @@ func TestLegacy(t *testing.T) {
 			rest := RemoveLegacy(tt.existing)
 			if l := Legacy(rest); l != nil {
 				t.Errorf("Legacy(RemoveLegacy(%q)) = %q; want none", tt.existing, l)
+			}
+		})
+	}
+}
+
+// TestMixed: a line that runs the original scripts beside a command of
+// the user's is kept by RemoveLegacy and named by Mixed, for the user to
+// edit (the installer says which line).
+func TestMixed(t *testing.T) {
+	const backup = "0 0 * * * rm -f /root/pve_did_reboot_today; /root/daily_backup.sh"
+	tests := []struct {
+		name     string
+		existing string
+		want     []string
+	}{
+		{"none", "@reboot /root/pve_host_monitor.sh &\n0 3 * * * backup\n" + h1, nil},
+		{"the user's backup after the mark's reset", "@reboot /root/pve_host_monitor.sh &\n" + backup + "\n", []string{backup}},
+		{"comments are not lines", "# " + backup + "\n", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Mixed(tt.existing); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Mixed(%q) = %q; want %q", tt.existing, got, tt.want)
+			}
+			rest := RemoveLegacy(tt.existing)
+			for _, l := range tt.want {
+				if !strings.Contains(rest, l+"\n") {
+					t.Errorf("RemoveLegacy(%q) = %q; want the mixed line %q kept", tt.existing, rest, l)
+				}
 			}
 		})
 	}
@@ -223,6 +286,15 @@ func TestIsLegacy(t *testing.T) {
 		{"comment", "# @reboot /root/pve_host_monitor.sh", false},
 		{"variable", "MAILTO=root", false},
 		{"ours", "0 0 * * * rm -f /root/SOS_SYSTEM # netrescue", false},
+		// Theirs beside a command of the user's: mixed, kept (Mixed).
+		{"mark reset beside a backup", "0 0 * * * rm -f /root/pve_did_reboot_today; /root/daily_backup.sh", false},
+		{"loop and another job at boot", "@reboot /root/pve_host_monitor.sh & /root/vpn-up.sh", false},
+		{"rm of theirs and the user's", "0 0 * * * rm -f /root/SOS_SYSTEM /root/my.tmp", false},
+		{"sh -c of both", "0 0 * * * sh -c 'rm -f /root/net_rb_count && /root/sync.sh'", false},
+		{"an echo into the user's log", "0 0 * * * rm -f /root/SOS_SYSTEM; echo reset >> /root/my.log", false},
+		// Helpers beside theirs only: theirs.
+		{"after a sleep", "@reboot sleep 30 && /root/pve_host_monitor.sh >/dev/null 2>&1 &", true},
+		{"guarded by a test", "0 0 * * * [ -f /root/SOS_SYSTEM ] && rm -f /root/SOS_SYSTEM", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,10 +338,11 @@ func lineGen(withOurs bool) *rapid.Generator[string] {
 	choices := []string{
 		"0 3 * * * /usr/bin/backup", "", " ", "# comment", "\t# indented comment", "a\r",
 		"@reboot /root/pve_host_monitor.sh &", "0 0 * * * rm -f /root/pve_did_reboot_today",
-		"echo '# netrescue' x", "# netrescue is here",
+		"echo '# netrescue' x", "# netrescue is here", "* * * * * /usr/bin/netcheck", "@reboot /usr/local/bin/hostcheck boot ",
 	}
 	if withOurs {
-		choices = append(choices, strings.TrimSpace(r1), strings.TrimSpace(h2), "stale # netrescue", "x # netrescue \r")
+		choices = append(choices, strings.TrimSpace(r1), strings.TrimSpace(h2), "stale # netrescue", "x # netrescue \r",
+			"# "+strings.TrimSpace(r1), "#"+strings.TrimSpace(h2), "# stale # netrescue")
 	}
 	return rapid.OneOf(rapid.SampledFrom(choices), rapid.StringMatching(`[ -~\t\r]{0,20}`))
 }
@@ -296,10 +369,10 @@ func TestMergeRemoveProperties(t *testing.T) {
 		if !strings.HasSuffix(m, "\n") {
 			t.Fatalf("Merge(%q) = %q; want a final newline", x, m)
 		}
-		if miss := Check(m, role); miss != nil {
-			t.Fatalf("Check(Merge(%q)) = %q; want none missing", x, miss)
+		if miss := Check(m, role); !reflect.DeepEqual(miss, off(x, role)) {
+			t.Fatalf("Check(Merge(%q)) = %q; want only those commented out missing: %q", x, miss, off(x, role))
 		}
-		if Remove(m) != Remove(Merge(Remove(x), role)) {
+		if Disabled(x, role) == nil && Remove(m) != Remove(Merge(Remove(x), role)) {
 			t.Fatalf("Merge(%q) keeps foreign lines differently from Merge(Remove(x))", x)
 		}
 		if got := Remove(Remove(x)); got != Remove(x) {
@@ -318,10 +391,27 @@ func TestRemoveMergeRoundTrip(t *testing.T) {
 			// the only byte it may add to a foreign line.
 			want = x + "\n"
 		}
+		want = withoutCopies(want, x, role)
 		if got := Remove(Merge(x, role)); got != want {
 			t.Fatalf("Remove(Merge(%q)) = %q; want %q", x, got, want)
 		}
 	})
+}
+
+// withoutCopies is s without the copies of our lines for role that Merge
+// replaces by ours.
+func withoutCopies(s, x string, role Role) string {
+	return removeLines(s, func(seg string) bool { return isLine(seg, role) })
+}
+
+// off is Lines(role) that x comments out: Check(Merge(x)) reports them.
+func off(x string, role Role) (lines []string) {
+	for _, l := range Lines(role) {
+		if disabled(segments(x), l) != nil {
+			lines = append(lines, l)
+		}
+	}
+	return lines
 }
 
 func FuzzMergeRemove(f *testing.F) {
@@ -341,8 +431,8 @@ func FuzzMergeRemove(f *testing.F) {
 		if !strings.HasSuffix(m, "\n") {
 			t.Fatalf("Merge(%q) = %q lacks a final newline", x, m)
 		}
-		if Check(m, role) != nil {
-			t.Fatalf("Check(Merge(%q)) reports missing lines", x)
+		if miss := Check(m, role); !reflect.DeepEqual(miss, off(x, role)) {
+			t.Fatalf("Check(Merge(%q)) = %q; want only those commented out missing: %q", x, miss, off(x, role))
 		}
 		r := Remove(x)
 		if len(r) > len(x) || Remove(r) != r {
@@ -357,8 +447,8 @@ func FuzzMergeRemove(f *testing.F) {
 		if r != "" && !strings.HasSuffix(r, "\n") {
 			want += "\n"
 		}
-		if got := Remove(m); got != want {
-			t.Fatalf("Remove(Merge(%q)) = %q; want %q", x, got, want)
+		if got := Remove(m); got != withoutCopies(want, x, role) {
+			t.Fatalf("Remove(Merge(%q)) = %q; want %q", x, got, withoutCopies(want, x, role))
 		}
 	})
 }

@@ -117,10 +117,11 @@ esac
 NEED='netcheck hostcheck'
 BIN='' prev='' UNINSTALL=''
 for a; do
-	case $prev,$a in --bin,*) BIN=$a ;; *,--bin=*) BIN=${a#*=} ;; *,--uninstall) UNINSTALL=1 ;; esac
+	# -flag and --flag alike, as the binary's installer reads them.
+	case $prev,$a in --bin,* | -bin,*) BIN=$a ;; *,--bin=* | *,-bin=*) BIN=${a#*=} ;; *,--uninstall | *,-uninstall) UNINSTALL=1 ;; esac
 	prev=$a
 done
-[ "$prev" != --bin ] || die "--bin needs a value" "see sh $0 --help" 2
+case $prev in --bin | -bin) die "--bin needs a value" "see sh $0 --help" 2 ;; esac
 LOCAL=$(arch)
 WORK=
 if [ -n "$BIN" ]; then

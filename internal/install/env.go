@@ -70,21 +70,21 @@ type HostSteps struct {
 
 // hostSide are the host-only steps of this package.
 type hostSide struct {
-	unpacked func(admindir string) bool // the netrescue package is unpacked (dpkg)
-	pkg      func(in *installer, ctx context.Context) error
-	migrate  func(in *installer, ctx context.Context) error
-	install  func(in *installer, ctx context.Context, src string) error
-	remove   func(in *installer, ctx context.Context) error           // uninstall
-	procs    func() ([]Proc, error)                                   // the running processes, when Env.Procs is nil
-	crontab  func(in *installer, ctx context.Context) (string, error) // root's crontab (crontab -l)
-	output   func(ctx context.Context, name string, args ...string) (stdout, stderr []byte, err error)
+	dpkg    func(in *installer) // sets in.pkg, and warns of a package removed but not purged
+	pkg     func(in *installer, ctx context.Context) error
+	migrate func(in *installer, ctx context.Context) error
+	install func(in *installer, ctx context.Context, src string) error
+	remove  func(in *installer, ctx context.Context) error           // uninstall
+	procs   func() ([]Proc, error)                                   // the running processes, when Env.Procs is nil
+	crontab func(in *installer, ctx context.Context) (string, error) // root's crontab (crontab -l)
+	output  func(ctx context.Context, name string, args ...string) (stdout, stderr []byte, err error)
 }
 
 // WithHostSide adds this package's host-only steps to s: the netrescue
 // package's check (dpkg) and the migration from the original
 // pve_host_monitor.sh loop.
 func (s HostSteps) WithHostSide() HostSteps {
-	s.side = &hostSide{unpacked: packageUnpacked, pkg: (*installer).packageHost, migrate: (*installer).migrateHost, install: (*installer).installHost,
+	s.side = &hostSide{dpkg: (*installer).dpkg, pkg: (*installer).packageHost, migrate: (*installer).migrateHost, install: (*installer).installHost,
 		remove: (*installer).uninstallHost, crontab: (*installer).crontabList, output: outputCommand,
 		procs: func() ([]Proc, error) { return procs("/proc") }}
 	return s

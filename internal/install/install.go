@@ -243,8 +243,8 @@ func (in *installer) prepare() error {
 	if o.Router != "" && in.role != crontab.Host {
 		return usageError("--router is for the Proxmox host (--role host); on the router run the installer without it", "")
 	}
-	if in.role == crontab.Host && in.env.Host.side != nil && exists(in.path("/usr/bin/hostcheck")) {
-		in.pkg = in.env.Host.side.unpacked(in.path("/var/lib/dpkg"))
+	if in.role == crontab.Host && in.env.Host.side != nil {
+		in.env.Host.side.dpkg(in)
 	}
 	in.cfg, in.cfgErr = in.readConfig()
 	if o.DryRun {
@@ -305,11 +305,35 @@ func (in *installer) readConfig() (config.Config, error) {
 	return c, nil
 }
 
+// untouched adds to err, a failure of the install before the migration,
+// that the original scripts were left as they were: the house keeps its
+// rescue.
+func (in *installer) untouched(err error) error {
+	var e *Error
+	orig := "network_monitor service"
+	if in.role == crontab.Host {
+		orig = "pve_host_monitor.sh"
+	}
+	if errors.As(err, &e) && in.original() {
+		e.Msg += "\n  the original " + orig + " is untouched and still runs: nothing of it was changed"
+	}
+	return err
+}
+
+// original reports whether the original scripts are there.
+func (in *installer) original() bool {
+	if in.role == crontab.Host {
+		return exists(in.path("/root/pve_host_monitor.sh"))
+	}
+	return exists(in.path("/etc/init.d/network_monitor")) || exists(in.path("/usr/bin/network_monitor_logic.sh"))
+}
+
 // selfCommand is how a person runs the installer again, in fixes: the
-// bootstrap script when it started us, else this binary.
+// bootstrap script when it started us, else this binary; quoted, to be
+// pasted into a shell.
 func (in *installer) selfCommand() string {
 	if s := in.env.Getenv(BootstrapEnv); s != "" {
-		return "sh " + s
+		return "sh " + ShellQuote(s)
 	}
 	return map[crontab.Role]string{crontab.Router: "netcheck install", crontab.Host: "hostcheck install"}[in.role]
 }
@@ -362,13 +386,15 @@ func (in *installer) install(ctx context.Context) error {
 		}
 	}
 	if in.role == crontab.Router {
-		if err := in.migrateRouter(ctx); err != nil {
-			return err
-		}
+		// The new binaries and config first, the migration after: a
+		// full disk stops the install with the original still running.
 		if err := in.installBinaries(src); err != nil {
-			return err
+			return in.untouched(err)
 		}
 		if err := in.configStep(); err != nil {
+			return in.untouched(err)
+		}
+		if err := in.migrateRouter(ctx); err != nil {
 			return err
 		}
 		changed, err := in.cronStep(ctx, false)
@@ -408,19 +434,21 @@ func (in *installer) installHost(ctx context.Context, src string) error {
 		if err := in.routerConfig(false); err != nil {
 			return err
 		}
-		if err := in.env.Host.side.migrate(in, ctx); err != nil {
-			return err
-		}
+		// The new binaries, config and key first, the migration after: a
+		// full disk stops the install with the original still running.
 		if err := in.installBinaries(src); err != nil {
-			return err
+			return in.untouched(err)
 		}
 		if err := in.configStep(); err != nil {
-			return err
+			return in.untouched(err)
 		}
 		if err := in.routerConfig(true); err != nil {
-			return err
+			return in.untouched(err)
 		}
 		if err := in.key(); err != nil {
+			return in.untouched(err)
+		}
+		if err := in.env.Host.side.migrate(in, ctx); err != nil {
 			return err
 		}
 		if _, err := in.cronStep(ctx, false); err != nil {
@@ -437,7 +465,7 @@ func (in *installer) installHost(ctx context.Context, src string) error {
 		in.ui.say("Pairing with the router")
 		cmd := in.selfCommand() + " --role host --router " + or(in.cfg.OpIP, DefaultRouterIP)
 		if in.o.Prefix != "" {
-			cmd += " --prefix " + in.o.Prefix
+			cmd += " --prefix " + ShellQuote(in.o.Prefix)
 		}
 		in.ui.info("not contacting the router now. To finish, run (it asks for the router's root password once):")
 		in.ui.info("  %s", cmd)
@@ -598,6 +626,15 @@ func exists(p string) bool {
 func isDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
+}
+
+// ShellQuote quotes s for a POSIX shell command line: the commands the
+// installer prints to be pasted, and those package pair runs on the router.
+func ShellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:@+-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // Exists reports whether p exists (for package pair).

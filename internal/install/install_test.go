@@ -997,3 +997,119 @@ func TestUninstallRouterRefusesFirst(t *testing.T) {
 		t.Errorf("the host side changed before the router refused: %q", d)
 	}
 }
+
+// TestPrintedCommandsQuoted: the command the installer prints to finish
+// the pairing works when pasted into a shell, install.sh's path and
+// --prefix holding blanks and quotes.
+func TestPrintedCommandsQuoted(t *testing.T) {
+	bin := fakeBins(t)
+	prefix := filepath.Join(t.TempDir(), "my tree's root")
+	const script = "/opt/net rescue/install.sh"
+	var out bytes.Buffer
+	env := strictEnv(t, filepath.Join(bin, "hostcheck"), &out)
+	env.Getenv = func(k string) string { return map[string]string{install.BootstrapEnv: script}[k] }
+	if err := install.Run(context.Background(), install.Options{Role: crontab.Host, Prefix: prefix, Bin: bin}, env); err != nil {
+		t.Fatalf("Run = %v; output:\n%s", err, out.String())
+	}
+	_, cmd, ok := strings.Cut(out.String(), "to pair with the router, run: ")
+	if !ok {
+		t.Fatalf("no pairing command in the output:\n%s", out.String())
+	}
+	cmd, _, _ = strings.Cut(cmd, "\n")
+	words, err := exec.Command("sh", "-c", "set -- "+cmd+"; printf '%s\\n' \"$@\"").Output()
+	if err != nil {
+		t.Fatalf("sh does not parse the printed command %q: %v", cmd, err)
+	}
+	want := strings.Join([]string{"sh", script, "--role", "host", "--router", install.DefaultRouterIP, "--prefix", prefix}, "\n") + "\n"
+	if string(words) != want {
+		t.Errorf("the printed command %q runs %q; want %q", cmd, words, want)
+	}
+}
+
+// TestCommentedOutStaysOff: a line of ours that the user commented out
+// stays commented out, run after run, and the installer says that the
+// rescue is disabled in cron and how to turn it on again.
+func TestCommentedOutStaysOff(t *testing.T) {
+	bin := fakeBins(t)
+	prefix := t.TempDir()
+	cron := filepath.Join(prefix, "etc/crontabs/root")
+	off := "#* * * * * /usr/bin/netcheck # netrescue"
+	writeTree(t, prefix, map[string]string{"etc/crontabs/root": off + "\n0 0 * * * /usr/bin/midnight-reset # netrescue\n"}, 0o600)
+	for run := 1; run <= 2; run++ {
+		var out bytes.Buffer
+		err := install.Run(context.Background(), install.Options{Role: crontab.Router, Prefix: prefix, Bin: bin},
+			strictEnv(t, filepath.Join(bin, "netcheck"), &out))
+		if err != nil {
+			t.Fatalf("run %d: Run = %v; output:\n%s", run, err, out.String())
+		}
+		if got, want := readFile(t, cron), off+"\n0 0 * * * /usr/bin/midnight-reset # netrescue\n"; got != want {
+			t.Errorf("run %d: crontab = %q; want %q (the commented-out line kept so)", run, got, want)
+		}
+		for _, w := range []string{"warning: the rescue is disabled in " + cron + ": kept commented out: " + off + "\n",
+			"  fix: to re-enable it, remove the # at the start of that line: edit " + cron + "\n"} {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("run %d: output lacks %q:\n%s", run, w, out.String())
+			}
+		}
+	}
+}
+
+// TestMixedLegacyLineKept: a cron line that resets the original script's
+// mark and runs the user's own backup is kept, not taken out with the
+// original scripts' lines, and the installer names the line to edit by
+// hand.
+func TestMixedLegacyLineKept(t *testing.T) {
+	const mixed = "0 0 * * * rm -f /root/pve_did_reboot_today; /root/daily_backup.sh"
+	bin := fakeBins(t)
+	prefix := t.TempDir()
+	cron := filepath.Join(prefix, "var/spool/cron/crontabs/root")
+	writeTree(t, prefix, map[string]string{"var/spool/cron/crontabs/root": "@reboot /root/pve_host_monitor.sh &\n" + mixed + "\n",
+		"root/pve_host_monitor.sh": "#!/bin/bash\n"}, 0o600)
+	var out bytes.Buffer
+	err := install.Run(context.Background(), install.Options{Role: crontab.Host, Prefix: prefix, Bin: bin},
+		strictEnv(t, filepath.Join(bin, "hostcheck"), &out))
+	if err != nil {
+		t.Fatalf("Run = %v; output:\n%s", err, out.String())
+	}
+	if got, want := readFile(t, cron), mixed+"\n"+strings.Join(crontab.Lines(crontab.Host), "\n")+"\n"; got != want {
+		t.Errorf("crontab = %q; want %q (the user's backup kept)", got, want)
+	}
+	for _, w := range []string{"      - @reboot /root/pve_host_monitor.sh &\n",
+		"warning: kept this line of " + cron + ", which runs the original scripts beside your own commands: " + mixed + "\n",
+		"  fix: edit that line by hand (edit " + cron + "): take out the original scripts' commands, keep yours\n"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, out.String())
+		}
+	}
+}
+
+// TestConfigFilesPackageWarns: install.sh on a host where the netrescue
+// package is removed but not purged (dpkg's config-files state) warns
+// that dpkg -P netrescue would delete the files this install uses too,
+// and how to keep them; it installs the host side as usual.
+func TestConfigFilesPackageWarns(t *testing.T) {
+	bin := fakeBins(t)
+	prefix := t.TempDir()
+	writeTree(t, prefix, map[string]string{
+		"var/lib/dpkg/status": "Package: cron\nStatus: install ok installed\n\nPackage: netrescue\nStatus: deinstall ok config-files\nVersion: 1.2.3\n\n",
+		"etc/netrescue.conf":  config.Example(config.Host),
+	}, 0o600)
+	var out bytes.Buffer
+	err := install.Run(context.Background(), install.Options{Role: crontab.Host, Prefix: prefix, Bin: bin},
+		strictEnv(t, filepath.Join(bin, "hostcheck"), &out))
+	if err != nil {
+		t.Fatalf("Run = %v; output:\n%s", err, out.String())
+	}
+	for _, w := range []string{"warning: the netrescue package is removed but not purged (dpkg: config-files): dpkg -P netrescue would delete " +
+		"/etc/netrescue.conf, /etc/netrescue/known_hosts and /var/lib/netrescue, which this install uses too\n",
+		"  fix: run dpkg -P netrescue first, then this again; or back them up and restore them after the purge: " +
+			"cp -a /etc/netrescue.conf /etc/netrescue /var/lib/netrescue /root/\n",
+		"Done: the host side is installed in " + prefix} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, out.String())
+		}
+	}
+	if !install.Exists(filepath.Join(prefix, "usr/local/bin/hostcheck")) {
+		t.Errorf("the host side was not installed beside the removed package")
+	}
+}

@@ -213,6 +213,24 @@ func (in *installer) cronWhere() string {
 	return "root's crontab (crontab -l)"
 }
 
+// mixedLegacy warns of each line of old that runs the original scripts
+// beside a command of the user's: kept, not to lose the user's job, for
+// the user to edit.
+func (in *installer) mixedLegacy(old string) {
+	for _, l := range crontab.Mixed(old) {
+		in.ui.warn("kept this line of "+in.cronWhere()+", which runs the original scripts beside your own commands: "+l,
+			"edit that line by hand ("+in.editCron()+"): take out the original scripts' commands, keep yours")
+	}
+}
+
+// editCron is how a person edits the crontab of cronFile.
+func (in *installer) editCron() string {
+	if f := in.cronFile(); f != "" {
+		return "edit " + f
+	}
+	return "crontab -e"
+}
+
 // readCrontab is the crontab now: the tree's file, or on a host without
 // --prefix root's crontab (crontabList, host side only).
 func (in *installer) readCrontab(ctx context.Context) (string, error) {
@@ -294,7 +312,13 @@ func (in *installer) cronStep(ctx context.Context, remove bool) (bool, error) {
 			}
 			in.ui.note("removed the original scripts' cron lines from %s", in.cronWhere())
 		}
+		in.mixedLegacy(old)
 		next = crontab.Merge(crontab.RemoveLegacy(old), in.role)
+		if off := crontab.Disabled(old, in.role); len(off) > 0 {
+			// Yours to turn on: kept commented out, as you left it.
+			in.ui.warn("the rescue is disabled in "+in.cronWhere()+": kept commented out: "+strings.Join(off, "; "),
+				"to re-enable it, remove the # at the start of that line: "+in.editCron())
+		}
 	}
 	changed, err := in.writeCrontab(ctx, old, next)
 	if err != nil {
@@ -856,7 +880,7 @@ func (in *installer) routerConfig(write bool) error {
 // originalHost: the original pve_host_monitor.sh is still set up here:
 // the script, its lines in root's crontab (cron), or its running loop.
 func (in *installer) originalHost(cron string) bool {
-	if exists(in.path("/root/pve_host_monitor.sh")) || len(crontab.Legacy(cron)) > 0 {
+	if exists(in.path("/root/pve_host_monitor.sh")) || len(crontab.Legacy(cron)) > 0 || len(crontab.Mixed(cron)) > 0 {
 		return true
 	}
 	if in.o.Prefix != "" {
@@ -915,6 +939,7 @@ func (in *installer) migratePackaged(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	in.mixedLegacy(old)
 	legacy := crontab.Legacy(old)
 	if len(legacy) == 0 {
 		return nil

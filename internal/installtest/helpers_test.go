@@ -101,6 +101,7 @@ type env struct {
 	home   string
 	bbPath string
 	extra  []string // more environment
+	wrap   []string // runs the shell, inside the namespace (unshare -m …)
 }
 
 func newEnv(t *testing.T, sh shell) *env {
@@ -199,7 +200,7 @@ func (e *env) run(role string, args ...string) result {
 	if e.bbPath != "" && role == "router" {
 		path = e.bbPath
 	}
-	argv := append([]string{"netns", "exec", e.ns}, e.sh.argv...)
+	argv := append(append([]string{"netns", "exec", e.ns}, e.wrap...), e.sh.argv...)
 	argv = append(argv, e.script)
 	argv = append(argv, args...)
 	cmd := exec.Command("ip", argv...)

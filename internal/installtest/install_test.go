@@ -489,6 +489,12 @@ func TestErrors(t *testing.T) {
 		{"purge alone", []string{"--role", "router", "--purge"}, 2, []string{"--purge only goes with --uninstall"}},
 		{"router on the router", []string{"--role", "router", "--router", "10.0.0.1"}, 2, []string{"--router is for the Proxmox host"}},
 		{"missing value", []string{"--bin"}, 2, []string{"--bin needs a value"}},
+		// -flag as well as --flag, as the binary's installer reads them.
+		{"missing value, one dash", []string{"-bin"}, 2, []string{"--bin needs a value"}},
+		{"missing binaries, one dash", []string{"--role", "router", "-bin", emptyBin}, 1,
+			[]string{emptyBin + " does not hold netcheck or hostcheck (for linux-", "fix: build them (make dist)"}},
+		{"missing binaries, one dash and =", []string{"--role", "router", "-bin=" + emptyBin}, 1,
+			[]string{emptyBin + " does not hold netcheck or hostcheck (for linux-", "fix: build them (make dist)"}},
 		{"missing binaries", []string{"--role", "router", "--bin", emptyBin}, 1,
 			[]string{"does not hold netcheck or hostcheck (for linux-", "fix: build them (make dist)"}},
 		{"missing role binaries", []string{"--role", "host", "--bin", routerOnly}, 1,
@@ -499,7 +505,7 @@ func TestErrors(t *testing.T) {
 			e.t = t
 			prefix := filepath.Join(t.TempDir(), "p")
 			args := append([]string{"--prefix", prefix}, tt.args...)
-			if !strings.Contains(strings.Join(tt.args, " "), "--bin") {
+			if !strings.Contains(strings.Join(tt.args, " "), "-bin") {
 				args = append(args, "--bin", e.bin)
 			}
 			r := e.run("router", args...)
@@ -563,4 +569,64 @@ func goEnv(t *testing.T, name string) string {
 		t.Fatalf("go env %s: %v", name, err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// TestMigrationFullDisk: when the new binary cannot be written (a full
+// disk: a small tmpfs over the bin directory, in a mount namespace), the
+// install stops with the original scripts untouched — their files, links
+// and cron lines — and says so: the house keeps its rescue.
+func TestMigrationFullDisk(t *testing.T) {
+	requireTools(t, "unshare", "mount")
+	sh := shells(t)[1] // dash: unshare and mount from the machine's PATH
+	for _, role := range []string{"router", "host"} {
+		t.Run(role, func(t *testing.T) {
+			e := newEnv(t, sh)
+			prefix := t.TempDir()
+			spare := t.TempDir() // what the tmpfs starts with
+			var bindir, cron, orig, kept string
+			files := map[string]string{}
+			if role == "router" {
+				bindir, cron, orig = "usr/bin", "etc/crontabs/root", "network_monitor service"
+				files["etc/init.d/network_monitor"] = "#!/bin/sh /etc/rc.common\nSTART=99\n"
+				files[cron] = "*/5 * * * * /etc/init.d/network_monitor start\n" + foreign
+				kept = "network_monitor_logic.sh" // in the full bin directory
+				write(t, filepath.Join(spare, kept), "#!/bin/sh\nwhile :; do sleep 60; done\n", 0o755)
+				if err := os.MkdirAll(filepath.Join(prefix, "etc/rc.d"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink("../init.d/network_monitor", filepath.Join(prefix, "etc/rc.d/S99network_monitor")); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				bindir, cron, orig = "usr/local/bin", "var/spool/cron/crontabs/root", "pve_host_monitor.sh"
+				files["root/pve_host_monitor.sh"] = "#!/bin/bash\nwhile true; do sleep 7200; done\n"
+				files[cron] = "@reboot /root/pve_host_monitor.sh > /dev/null 2>&1 &\n" + foreign
+			}
+			for k, v := range files {
+				write(t, filepath.Join(prefix, k), v, 0o700)
+			}
+			if err := os.MkdirAll(filepath.Join(prefix, bindir), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			before := snap(t, prefix)
+			// 64 KiB holds the original's script, not our binary. What the
+			// tmpfs holds at the end is said before it goes with the namespace.
+			e.wrap = []string{"unshare", "-m", "sh", "-c", `mount -t tmpfs -o size=64k tmpfs "$0" || exit 1
+cp -p "$1"/* "$0"/ 2>/dev/null
+shift
+"$@"; rc=$?; ls "$0" | sed 's/^/TMPFS: /'; exit $rc`, filepath.Join(prefix, bindir), spare}
+			r := e.run(role, "--role", role, "--prefix", prefix, "--bin", e.bin)
+			if r.code == 0 {
+				t.Fatalf("install.sh into a full %s exited 0; want a failure; output:\n%s", bindir, r.out)
+			}
+			wantContains(t, "output", r.out, "cannot write "+filepath.Join(prefix, bindir), "no space left on device",
+				"the original "+orig+" is untouched and still runs: nothing of it was changed")
+			if d := before.diff(snap(t, prefix)); d != "" {
+				t.Errorf("the failed install changed the tree:\n%s", d)
+			}
+			if kept != "" && !strings.Contains(r.out, "TMPFS: "+kept+"\n") {
+				t.Errorf("the failed install removed %s from the full %s; output:\n%s", kept, bindir, r.out)
+			}
+		})
+	}
 }

@@ -63,3 +63,39 @@ func TestPostrmMetricsFile(t *testing.T) {
 		}
 	}
 }
+
+// TestPostrmPurgeKeepsLiveInstall: dpkg -P netrescue after the host moved
+// to install.sh (its hostcheck in /usr/local/bin) keeps the pinned router
+// key, the state and the logs that hostcheck uses, and says so; without
+// install.sh's copy the purge removes them. The postrm runs chrooted
+// into a throwaway root, as dpkg --root runs it.
+func TestPostrmPurgeKeepsLiveInstall(t *testing.T) {
+	requireTools(t, "chroot")
+	files := []string{"etc/netrescue/known_hosts", "var/lib/netrescue/pause", "var/log/pve_host_monitor.log", "root/pve_did_reboot_today"}
+	for _, live := range []bool{true, false} {
+		r := debRoot(t)
+		copyFile(t, filepath.Join("..", "..", "packaging", "deb", "postrm"), filepath.Join(r, "postrm"), 0o755)
+		for _, f := range files {
+			write(t, filepath.Join(r, f), "kept\n", 0o600)
+		}
+		if live {
+			write(t, filepath.Join(r, "usr/local/bin/hostcheck"), "binary hostcheck\n", 0o755)
+		}
+		out, err := exec.Command("chroot", r, "/bin/sh", "/postrm", "purge").CombinedOutput()
+		if err != nil {
+			t.Fatalf("postrm purge (install.sh's copy there: %v): %v\n%s", live, err, out)
+		}
+		for _, f := range files {
+			if exists(filepath.Join(r, f)) != live {
+				t.Errorf("after postrm purge with install.sh's copy there: %v, /%s there: %v; want %v", live, f, !live, live)
+			}
+		}
+		said := strings.Contains(string(out), "netrescue: install.sh's host side (/usr/local/bin/hostcheck) uses them, so kept: /etc/netrescue/known_hosts, /var/lib/netrescue")
+		if said != live {
+			t.Errorf("postrm purge with install.sh's copy there: %v said %q; want the kept files named: %v", live, out, live)
+		}
+		if live && !strings.Contains(string(out), "dpkg removed /etc/netrescue.conf (the package's conffile): restore your copy, or run /usr/local/bin/hostcheck install") {
+			t.Errorf("postrm purge beside install.sh's copy said %q; want the removed config named, with its fix", out)
+		}
+	}
+}

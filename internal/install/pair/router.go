@@ -66,7 +66,7 @@ func (in *pairer) deployRouter(ctx context.Context) error {
 	bin := r.prefix + "/usr/bin"
 	routerArgs := " --role router"
 	if r.prefix != "" {
-		routerArgs += " --prefix " + shellQuote(r.prefix)
+		routerArgs += " --prefix " + install.ShellQuote(r.prefix)
 	}
 	if err := in.pinRouter(ctx, r); err != nil {
 		return err
@@ -79,7 +79,7 @@ func (in *pairer) deployRouter(ctx context.Context) error {
 			in.UI.Info("would run netcheck uninstall%s on %s over SSH", routerArgs, in.Opts.Router)
 			return nil
 		}
-		nc := shellQuote(bin + "/netcheck")
+		nc := install.ShellQuote(bin + "/netcheck")
 		cmd := fmt.Sprintf("if [ -x %s ]; then exec %s uninstall%s; else echo 'no %s/netcheck on the router: nothing to uninstall there'; fi", nc, nc, routerArgs, bin)
 		if err := in.routerRun(ctx, r, "netcheck uninstall"+routerArgs, cmd); err != nil {
 			return err
@@ -118,7 +118,7 @@ func (in *pairer) deployRouter(ctx context.Context) error {
 		return err
 	}
 	// The router side's own summary, shown above, lists its changes.
-	return in.routerRun(ctx, r, "netcheck install"+routerArgs, shellQuote(bin+"/netcheck")+" install"+routerArgs)
+	return in.routerRun(ctx, r, "netcheck install"+routerArgs, install.ShellQuote(bin+"/netcheck")+" install"+routerArgs)
 }
 
 // pinRouter reads the router's host key, shows its fingerprint and pins
@@ -212,7 +212,7 @@ func (in *pairer) authorizeKey(ctx context.Context, r routerSSH) error {
 		return install.Fail(fmt.Sprintf("%s.pub is missing", r.key), fmt.Sprintf("recreate it: ssh-keygen -y -f %s > %s.pub", in.Bare(r.key), in.Bare(r.key)))
 	}
 	line := strings.TrimSpace(strings.SplitN(string(pub), "\n", 2)[0])
-	cmd := "k=" + shellQuote(line) + "\n" + authorizeScript
+	cmd := "k=" + install.ShellQuote(line) + "\n" + authorizeScript
 	out, err := in.remote(r, nil).Run(ctx, cmd)
 	if remote.KindOf(err) == remote.Auth && in.Opts.Identity != "" {
 		c := in.remote(r, nil)
@@ -375,7 +375,7 @@ func (in *pairer) sendBinary(ctx context.Context, r routerSSH, local, dir string
 	sum := hex.EncodeToString(h.Sum(nil))
 	dst := dir + "/netcheck"
 	c := in.remote(r, nil)
-	out, err := c.Run(ctx, "sha256sum "+shellQuote(dst)+" 2>/dev/null; true")
+	out, err := c.Run(ctx, "sha256sum "+install.ShellQuote(dst)+" 2>/dev/null; true")
 	if err != nil {
 		return install.Fail(fmt.Sprintf("cannot log in to the router with this host's key: %v", err),
 			fmt.Sprintf("check that key login works: ssh -i %s %s@%s true", in.Bare(r.key), in.Cfg.OpSSHUser, in.Opts.Router))
@@ -387,7 +387,7 @@ func (in *pairer) sendBinary(ctx context.Context, r routerSSH, local, dir string
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return install.Fail(fmt.Sprintf("cannot read %s: %v", local, err), "check --router-bin")
 	}
-	tmp := shellQuote(dir + "/.netcheck.netrescue-new")
+	tmp := install.ShellQuote(dir + "/.netcheck.netrescue-new")
 	cmd := fmt.Sprintf(`set -e
 mkdir -p %[1]s
 trap 'rm -f %[2]s' EXIT
@@ -396,7 +396,7 @@ s=$(sha256sum %[2]s)
 if [ "${s%%%% *}" != %[3]s ]; then echo "the copy's SHA-256 is ${s%%%% *}, not %[3]s" >&2; exit 1; fi
 chmod 755 %[2]s
 mv -f %[2]s %[4]s
-trap - EXIT`, shellQuote(dir), tmp, sum, shellQuote(dst))
+trap - EXIT`, install.ShellQuote(dir), tmp, sum, install.ShellQuote(dst))
 	var errb bytes.Buffer
 	if err := c.Stream(ctx, cmd, f, io.Discard, &errb, copyTimeout); err != nil {
 		return install.Fail(fmt.Sprintf("cannot copy netcheck to the router's %s: %v", dir, err),
@@ -416,12 +416,4 @@ func (in *pairer) routerRun(ctx context.Context, r routerSSH, what, cmd string) 
 			"fix what it says, then run this again; or run sh install.sh on the router itself")
 	}
 	return nil
-}
-
-// shellQuote quotes s for a POSIX shell command line.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:@+-") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
