@@ -662,6 +662,81 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	// A router that refuses the exec request (an SSH server whose policy
+	// forbids commands; Dropbear cannot be made to refuse one) never ran
+	// the command: not CommandSent, so `assist reboot` is a failed request,
+	// not a router rebooting. The server is x/crypto/ssh's, in the router's
+	// namespace, on a port of its own.
+	t.Run("assist whose exec the router refuses", func(t *testing.T) {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signer, err := ssh.NewSignerFromKey(priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &ssh.ServerConfig{PublicKeyCallback: func(ssh.ConnMetadata, ssh.PublicKey) (*ssh.Permissions, error) { return nil, nil }}
+		srv.AddHostKey(signer)
+		addr := net.JoinHostPort(routerIP, "2203")
+		var ln net.Listener
+		inNetns(t, l.routerNS, func() { ln, err = net.Listen("tcp", addr) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		execs := make(chan string, 4)
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					defer c.Close()
+					_, chans, reqs, err := ssh.NewServerConn(c, srv)
+					if err != nil {
+						return
+					}
+					go ssh.DiscardRequests(reqs)
+					for nc := range chans {
+						ch, creqs, err := nc.Accept()
+						if err != nil {
+							return
+						}
+						for r := range creqs {
+							if r.Type == "exec" {
+								execs <- string(r.Payload[4:])
+							}
+							_ = r.Reply(false, nil) // no exec, no pty, no env
+						}
+						ch.Close()
+					}
+				}()
+			}
+		}()
+		known := filepath.Join(t.TempDir(), "known_hosts")
+		if err := os.WriteFile(known, []byte(knownhosts.Line([]string{knownhosts.Normalize(addr)}, signer.PublicKey())+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg := l.config()
+		cfg.Addr, cfg.KnownHosts = addr, known
+		inNetns(t, l.hostNS, func() {
+			_, err = cfg.Assist(ctx, "/usr/bin/netcheck", "/etc/netrescue.conf", assist.Reboot, "test", time.Second)
+		})
+		select {
+		case cmd := <-execs:
+			if !strings.Contains(cmd, "assist reboot") {
+				t.Errorf("the exec request asked for %q", cmd)
+			}
+		default:
+			t.Fatalf("Assist = %v, and no exec request reached the server", err)
+		}
+		if err == nil || CommandSent(err) || errors.Is(err, assist.ErrNoLine) {
+			t.Errorf("Assist whose exec was refused = %v (sent %v, no line %v); want a failure before the command ran", err, CommandSent(err), errors.Is(err, assist.ErrNoLine))
+		}
+	})
+
 	// The Dropbear quirk: what x/crypto's default host-key algorithm list
 	// does against this ed25519-only Dropbear, for the record.
 	t.Run("default host key algorithms", func(t *testing.T) {
