@@ -290,6 +290,13 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 			files := strings.Join(perr.Files, ",")
 			if w == "SOS" {
 				log.Error(pre+"【严重错误】状态无法保存，SOS 未能写入，下次运行重试", "action", w, "not_written", files, "err", perr.Err)
+				// RUN_DIR was written: its "SOS logged" time would read, at
+				// the next run, as an SOS that stood and was cleared (the
+				// host's acknowledgement), which starts the ladder over from
+				// L1 instead of retrying the SOS.
+				back := step.Next
+				back.SOSLogged = st.SOSLogged
+				_ = store.Save(step.Next, back, false)
 			} else {
 				log.Error(pre+"【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "action", w, "not_written", files, "err", perr.Err)
 				if putBack(log, store, &st, &step.Next, perr, pre, "time="+now.Format(time.RFC3339)+" count="+strconv.Itoa(st.Count)+

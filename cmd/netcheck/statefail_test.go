@@ -608,3 +608,40 @@ func TestRunDirSharedTmp(t *testing.T) {
 		}
 	}
 }
+
+// TestSOSNotWrittenIsRetried: an SOS that STATE_DIR could not take (a
+// flash remounted read-only) is retried at the next run, as its
+// 【严重错误】 line says. The run had saved RUN_DIR's "SOS logged" time
+// all the same, and the next run took it for an SOS that stood and was
+// cleared (the host's acknowledgement): it started the ladder over, L1
+// and L2 again, and the SOS only came L3_THRESHOLD runs later, every
+// cycle. STATE_DIR is a tmpfs made read-only after the first run.
+func TestSOSNotWrittenIsRetried(t *testing.T) {
+	script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=1m,mode=0755 tmpfs "$1/state"`
+	dir, child := testlab.InMountNS(t, "NRS_SOS_NOT_WRITTEN", script, func(dir string) {
+		writeConf(t, dir, "L1_THRESHOLD=2", "L2_THRESHOLD=3", "L3_THRESHOLD=4", "L4_SOS_THRESHOLD=1",
+			"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3")
+	})
+	if !child {
+		return
+	}
+	conf, log := filepath.Join(dir, "netrescue.conf"), filepath.Join(dir, "net.log")
+	var ran []string
+	e := fakeEnv(t, &ran)
+	for i := 1; i <= 8; i++ {
+		if i == 2 {
+			if err := syscall.Mount("tmpfs", filepath.Join(dir, "state"), "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_ = runEnvWithin(t, conf, e)
+	}
+	b, _ := os.ReadFile(log)
+	if n := strings.Count(string(b), "SOS 未能写入，下次运行重试"); n != 5 {
+		t.Errorf("runs 4 to 8 each retry the SOS: %d 【严重错误】 SOS lines; want 5\n%s", n, b)
+	}
+	if got := strings.Join(ran, "; "); got != "/bin/echo L1; /bin/echo L2" {
+		t.Errorf("ran %q; want L1 and L2 once, nothing after the SOS that could not be written\n%s", got, b)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/pve-op/network-rescue/state"
 )
@@ -402,13 +403,18 @@ func unquote(raw string) (string, error) {
 		return v, nil
 	}
 	// The comment is looked for before the value is trimmed: "KEY=  # a
-	// note" is, as sh reads it, an empty value and a comment.
+	// note" is, as sh reads it, an empty value and a comment. Any blank
+	// counts, the full-width one an IME types too ("L3_CMD=　# 禁用": sh
+	// would not set L3_CMD at all; the command "# 禁用" succeeded as a
+	// reboot); "KEY=#x" is "#x", as sh reads it.
 	s = raw
-	if i := strings.Index(s, " #"); i >= 0 {
-		s = s[:i]
-	}
-	if i := strings.Index(s, "\t#"); i >= 0 {
-		s = s[:i]
+	prev := '='
+	for i, r := range raw {
+		if r == '#' && unicode.IsSpace(prev) {
+			s = raw[:i]
+			break
+		}
+		prev = r
 	}
 	return strings.TrimSpace(s), nil
 }

@@ -295,6 +295,8 @@ func TestErrors(t *testing.T) {
 			`/etc/netrescue.conf:2: a URL: not KEY=value (the value is not shown: it may hold a token)`},
 		// A command key that is only a comment is empty: refused, not run
 		// as "# …" (which does nothing and succeeds).
+		{"a command that is only a comment after a full-width blank", Router, "L3_CMD=\u3000# 禁用",
+			`/etc/netrescue.conf:1: L3_CMD: "" is empty; allowed: a shell command line (run as /bin/sh -c)`},
 		{"a command that is only a comment", Router, "L3_CMD=   # disabled for now",
 			`/etc/netrescue.conf:1: L3_CMD: "" is empty; allowed: a shell command line (run as /bin/sh -c)`},
 		{"unknown far key", Host, "WHATEVER_ELSE_ENTIRELY=1",
