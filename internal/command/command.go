@@ -114,21 +114,22 @@ func Exec(ctx context.Context, argv, env []string, stdin []byte, stdout, stderr 
 		return nil, err
 	}
 	var child, parent []*os.File // the pipes' ends: the child's, closed once it started; ours to read
+	var inW *os.File             // ours to write the child's stdin, if any
 	defer func() {
 		for _, f := range append(child, parent...) {
 			f.Close()
+		}
+		if inW != nil {
+			inW.Close() // a child left in the background still holding it: its writer ends
 		}
 	}()
 	var in *os.File
 	if len(stdin) == 0 {
 		in, err = os.Open(os.DevNull)
-	} else {
-		var w *os.File
-		if in, w, err = os.Pipe(); err == nil {
-			// Written while the child reads; a child that never reads
-			// (or never starts) ends the write with EPIPE.
-			go func() { _, _ = w.Write(stdin); w.Close() }()
-		}
+	} else if in, inW, err = os.Pipe(); err == nil {
+		// Written while the child reads; a child that never reads (or
+		// never starts) ends the write with EPIPE.
+		go func(w *os.File) { _, _ = w.Write(stdin); w.Close() }(inW)
 	}
 	if err != nil {
 		return nil, err
@@ -172,7 +173,14 @@ func Exec(ctx context.Context, argv, env []string, stdin []byte, stdout, stderr 
 	case <-waited:
 	case <-ctx.Done():
 		_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
-		<-waited
+		select {
+		case <-waited:
+		case <-time.After(WaitDelay):
+			// It left the group (setpgid to another): killed by its
+			// pid, as os/exec does after its WaitDelay.
+			_ = p.Kill()
+			<-waited
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -127,5 +128,44 @@ func TestExec(t *testing.T) {
 	}
 	if _, err := Exec(dctx, []string{"/bin/true"}, nil, nil, &out, &out); err == nil {
 		t.Errorf("a context already done: started anyway")
+	}
+}
+
+// TestExecLeavesNothing: a command that left its process group is still
+// killed at the deadline (by its pid, after WaitDelay: Exec hung until it
+// ended by itself, holding the run's lock), and a background child that
+// holds the command's stdin does not keep our end of that pipe open once
+// Exec returned (os/exec closed both).
+func TestExecLeavesNothing(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/perl"); err != nil {
+		t.Skip("skipping: needs /usr/bin/perl (Debian's perl-base) to leave a process group")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	var out strings.Builder
+	start := time.Now()
+	// The child moves into a group of its own making and sleeps.
+	st, err := Exec(ctx, []string{"/usr/bin/perl", "-e", `$| = 1; my $p = fork(); if (!$p) { setpgrp(0, 0); sleep 30; exit } print "$p\n"; select(undef, undef, undef, 0.01) until getpgrp($p) == $p; setpgrp(0, $p) or die; print "moved\n"; sleep 20`}, nil, nil, &out, &out)
+	took := time.Since(start)
+	// The forked sleeper, in the group it made, is this test's to end.
+	pidLine, moved, _ := strings.Cut(out.String(), "\n")
+	if pid, perr := strconv.Atoi(pidLine); perr == nil && pid > 1 {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	if moved != "moved\n" {
+		t.Fatalf("the command did not leave its group: %q, %v, %v", out.String(), st, err)
+	}
+	if err != nil || st.Success() || took > 3*WaitDelay {
+		t.Errorf("a command out of its group at the deadline: %v, %v after %v; want killed within WaitDelay of the deadline", st, err, took)
+	}
+
+	fds := func() int { d, _ := os.ReadDir("/proc/self/fd"); return len(d) }
+	before := fds()
+	st, err = Exec(context.Background(), []string{"/bin/sh", "-c", `exec 3<&0; /bin/sleep 2 <&3 >/dev/null 2>&1 & exit 0`}, nil, make([]byte, 1<<20), &out, &out)
+	if err != nil || !st.Success() {
+		t.Fatalf("a background child holding stdin: %v, %v", st, err)
+	}
+	if after := fds(); after != before {
+		t.Errorf("open fds %d before, %d after Exec returned; want our end of the stdin pipe closed", before, after)
 	}
 }
