@@ -9,7 +9,10 @@
 // copy of these rules.
 package crontab
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Role is the side of the rescue a crontab belongs to: "router" or "host".
 type Role string
@@ -131,8 +134,11 @@ func commented(seg string) bool { return strings.HasPrefix(strings.TrimLeft(seg,
 func disabled(segs []string, line string) (off []string) {
 	for _, seg := range segs {
 		switch {
-		case cronKey(seg) == cronKey(line):
-			return nil // it runs
+		case cronKey(seg) == cronKey(line), !commented(seg) && IsOurs(seg) && program(seg) == program(line):
+			// It runs, or an edited copy of ours runs it, which Merge
+			// puts ours in the place of: commenting out the old line and
+			// editing a copy below is no disabling.
+			return nil
 		case commented(seg) && IsOurs(seg) && cronKey(strings.TrimLeft(seg, "# \t")) == cronKey(line):
 			off = append(off, strings.TrimSuffix(seg, "\n"))
 		}
@@ -148,6 +154,25 @@ func Disabled(existing string, role Role) (off []string) {
 		off = append(off, disabled(segments(existing), l)...)
 	}
 	return off
+}
+
+// program is what a cron line of ours runs: the first word of its
+// command, after the schedule (five fields, or one @word), and "boot" when
+// it runs that subcommand (hostcheck's @reboot line, beside its run every
+// five minutes); "" for no command.
+func program(line string) string {
+	f := strings.Fields(line)
+	skip := 5
+	if len(f) > 0 && strings.HasPrefix(f[0], "@") {
+		skip = 1
+	}
+	if len(f) <= skip {
+		return ""
+	}
+	if slices.Contains(f[skip+1:], "boot") {
+		return f[skip] + " boot"
+	}
+	return f[skip]
 }
 
 // isLine reports whether seg is one of our lines for role, with or
@@ -368,7 +393,15 @@ func legacyCommand(words []string, depth int) int {
 		return notLegacy
 	case "cd", "sleep", "true", "false", ":", "test", "[", "echo", "printf", "logger", "fi", "done", "esac", "}":
 		// Helps the command beside it (cd /root && ./pve_host_monitor.sh,
-		// echo 0 | tee /root/net_rb_count), or ends a compound command.
+		// echo 0 | tee /root/net_rb_count), or ends a compound command;
+		// unless an argument runs a command of its own ("$(/root/job.sh)",
+		// backquotes, which the lexer leaves inside a quoted word): the
+		// user's.
+		for _, a := range args {
+			if strings.Contains(a, "$(") || strings.Contains(a, "`") {
+				return notLegacy
+			}
+		}
 		return helper
 	case "sh", "bash", "ash", "dash":
 		for i := 0; i < len(args); i++ {

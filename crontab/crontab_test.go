@@ -152,6 +152,10 @@ func TestDisabled(t *testing.T) {
 		{"a comment that is not ours", "# * * * * * /usr/bin/netcheck\n", Router, nil},
 		{"a stale line commented out", "# */2 * * * * /usr/bin/netcheck # netrescue\n", Router, nil},
 		{"commented out but running too", "# " + r1 + r1, Router, nil},
+		// The old line commented out and an edited copy below it, still
+		// marked ours: the rescue runs; re-installing switched it off
+		// (the edited line dropped as stale, ours left out as disabled).
+		{"commented out, an edited copy runs", "#" + r1 + "* * * * * /usr/bin/netcheck -config /etc/netrescue-wan2.conf " + Marker + "\n" + r2, Router, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,6 +212,12 @@ func TestMixed(t *testing.T) {
 		{"none", "@reboot /root/pve_host_monitor.sh &\n0 3 * * * backup\n" + h1, nil},
 		{"the user's backup after the mark's reset", "@reboot /root/pve_host_monitor.sh &\n" + backup + "\n", []string{backup}},
 		{"comments are not lines", "# " + backup + "\n", nil},
+		// A helper (logger, echo) whose quoted argument runs the user's
+		// job: the lexer keeps "$(…)" and backquotes inside the word.
+		{"the user's job inside logger's quoted $(…)", "0 0 * * * rm -f /root/SOS_SYSTEM; logger \"backup: $(/root/backup.sh)\"\n",
+			[]string{"0 0 * * * rm -f /root/SOS_SYSTEM; logger \"backup: $(/root/backup.sh)\""}},
+		{"the user's job in backquotes", "0 0 * * * rm -f /root/pve_did_reboot_today; echo \"`/root/backup.sh`\" > /dev/null\n",
+			[]string{"0 0 * * * rm -f /root/pve_did_reboot_today; echo \"`/root/backup.sh`\" > /dev/null"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

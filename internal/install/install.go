@@ -332,10 +332,15 @@ func (in *installer) original() bool {
 // bootstrap script when it started us, else this binary; quoted, to be
 // pasted into a shell.
 func (in *installer) selfCommand() string {
+	cmd := map[crontab.Role]string{crontab.Router: "netcheck install", crontab.Host: "hostcheck install"}[in.role]
 	if s := in.env.Getenv(BootstrapEnv); s != "" {
-		return "sh " + ShellQuote(s)
+		cmd = "sh " + ShellQuote(s)
 	}
-	return map[crontab.Role]string{crontab.Router: "netcheck install", crontab.Host: "hostcheck install"}[in.role]
+	if in.o.Prefix != "" {
+		// Pasted, a fix without it would act on / instead of the tree.
+		cmd += " --prefix " + ShellQuote(in.o.Prefix)
+	}
+	return cmd
 }
 
 // binaries installs for the role: the router carries netcheck alone
@@ -394,11 +399,13 @@ func (in *installer) install(ctx context.Context) error {
 		if err := in.configStep(); err != nil {
 			return in.untouched(err)
 		}
-		if err := in.migrateRouter(ctx); err != nil {
-			return err
-		}
+		// Our cron lines too: a crontab that cannot be written (a full
+		// overlay) stops the install with the original still running.
 		changed, err := in.cronStep(ctx, false)
 		if err != nil {
+			return in.untouched(err)
+		}
+		if err := in.migrateRouter(ctx); err != nil {
 			return err
 		}
 		in.restartCron(ctx, changed)
@@ -448,10 +455,10 @@ func (in *installer) installHost(ctx context.Context, src string) error {
 		if err := in.key(); err != nil {
 			return in.untouched(err)
 		}
-		if err := in.env.Host.side.migrate(in, ctx); err != nil {
-			return err
-		}
 		if _, err := in.cronStep(ctx, false); err != nil {
+			return in.untouched(err)
+		}
+		if err := in.env.Host.side.migrate(in, ctx); err != nil {
 			return err
 		}
 	} else if err := in.migratePackaged(ctx); err != nil {
@@ -464,9 +471,6 @@ func (in *installer) installHost(ctx context.Context, src string) error {
 	} else {
 		in.ui.say("Pairing with the router")
 		cmd := in.selfCommand() + " --role host --router " + or(in.cfg.OpIP, DefaultRouterIP)
-		if in.o.Prefix != "" {
-			cmd += " --prefix " + ShellQuote(in.o.Prefix)
-		}
 		in.ui.info("not contacting the router now. To finish, run (it asks for the router's root password once):")
 		in.ui.info("  %s", cmd)
 		in.ui.note("to pair with the router, run: %s", cmd)

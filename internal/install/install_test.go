@@ -1020,7 +1020,7 @@ func TestPrintedCommandsQuoted(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sh does not parse the printed command %q: %v", cmd, err)
 	}
-	want := strings.Join([]string{"sh", script, "--role", "host", "--router", install.DefaultRouterIP, "--prefix", prefix}, "\n") + "\n"
+	want := strings.Join([]string{"sh", script, "--prefix", prefix, "--role", "host", "--router", install.DefaultRouterIP}, "\n") + "\n"
 	if string(words) != want {
 		t.Errorf("the printed command %q runs %q; want %q", cmd, words, want)
 	}
@@ -1051,6 +1051,26 @@ func TestCommentedOutStaysOff(t *testing.T) {
 				t.Errorf("run %d: output lacks %q:\n%s", run, w, out.String())
 			}
 		}
+	}
+}
+
+// TestCommentedOutNotListed: "our lines are now:" lists the lines the
+// crontab runs, not one the user keeps commented out (it listed every line
+// of ours, a line not in the file among them).
+func TestCommentedOutNotListed(t *testing.T) {
+	bin := fakeBins(t)
+	prefix := t.TempDir()
+	off := "#* * * * * /usr/bin/netcheck # netrescue"
+	writeTree(t, prefix, map[string]string{"etc/crontabs/root": off + "\n"}, 0o600)
+	var out bytes.Buffer
+	if err := install.Run(context.Background(), install.Options{Role: crontab.Router, Prefix: prefix, Bin: bin},
+		strictEnv(t, filepath.Join(bin, "netcheck"), &out)); err != nil {
+		t.Fatalf("Run = %v; output:\n%s", err, out.String())
+	}
+	_, listed, _ := strings.Cut(out.String(), "our lines are now:\n")
+	listed, _, _ = strings.Cut(listed, "==>")
+	if !strings.Contains(listed, "0 0 * * * /usr/bin/midnight-reset # netrescue") || strings.Contains(listed, "* * * * * /usr/bin/netcheck") {
+		t.Errorf("our lines are now: %q; want midnight-reset's alone (netcheck's is kept commented out)\n%s", listed, out.String())
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -330,8 +331,11 @@ func (in *installer) cronStep(ctx context.Context, remove bool) (bool, error) {
 		in.ui.note("cron lines removed from %s", in.cronWhere())
 	case changed:
 		in.ui.info("our lines are now:")
+		off := crontab.Check(next, in.role) // kept commented out: said above
 		for _, l := range crontab.Lines(in.role) {
-			in.ui.info("  %s", l)
+			if !slices.Contains(off, l) {
+				in.ui.info("  %s", l)
+			}
 		}
 		in.ui.note("cron lines merged into %s", in.cronWhere())
 	case remove:

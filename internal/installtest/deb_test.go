@@ -229,7 +229,7 @@ func testDeb(t *testing.T, rel release, unpacked string) {
 			t.Errorf("install.sh on the packaged host exited %d; want 1; output:\n%s", res.code, res.out)
 		}
 		wantContains(t, "install.sh output", res.out, "the netrescue package already installs the host side",
-			"fix: keep the package and pair the router with: sh "+e.script+" --router IP")
+			"fix: keep the package and pair the router with: sh "+e.script+" --prefix "+r+" --router IP")
 		if d := before.diff(snap(t, r)); d != "" {
 			t.Errorf("the refused install.sh changed the root:\n%s", d)
 		}

@@ -630,3 +630,55 @@ shift
 		})
 	}
 }
+
+// TestMigrationCronFull: with the crontab's directory full (a nearly full
+// overlay: the binary fit, the crontab's temp file does not), the install
+// stopped after the migration had removed the original, leaving no rescue
+// at all. Our cron lines now go in before the migration: the original is
+// still there, running, and the failure says so.
+func TestMigrationCronFull(t *testing.T) {
+	requireTools(t, "unshare", "mount")
+	sh := shells(t)[1]
+	for _, role := range []string{"router", "host"} {
+		t.Run(role, func(t *testing.T) {
+			e := newEnv(t, sh)
+			prefix := t.TempDir()
+			var cron, orig string
+			var originals []string
+			files := map[string]string{}
+			if role == "router" {
+				cron, orig = "etc/crontabs/root", "network_monitor service"
+				files["etc/init.d/network_monitor"] = "#!/bin/sh /etc/rc.common\nSTART=99\n"
+				files["usr/bin/network_monitor_logic.sh"] = "#!/bin/sh\nwhile :; do sleep 60; done\n"
+				originals = []string{"etc/init.d/network_monitor", "usr/bin/network_monitor_logic.sh"}
+			} else {
+				cron, orig = "var/spool/cron/crontabs/root", "pve_host_monitor.sh"
+				files["root/pve_host_monitor.sh"] = "#!/bin/bash\nwhile true; do sleep 7200; done\n"
+				originals = []string{"root/pve_host_monitor.sh"}
+			}
+			legacy := "@reboot /root/pve_host_monitor.sh > /dev/null 2>&1 &\n"
+			if role == "router" {
+				legacy = "*/5 * * * * /etc/init.d/network_monitor start\n"
+			}
+			files[cron] = legacy + foreign
+			for k, v := range files {
+				write(t, filepath.Join(prefix, k), v, 0o700)
+			}
+			// The crontab's directory: a 4 KiB tmpfs holding the crontab,
+			// the rest filled.
+			e.wrap = []string{"unshare", "-m", "sh", "-c", `d=$(dirname "$0"); cp -p "$0" /tmp/nr-cron.$$ && mount -t tmpfs -o size=4k tmpfs "$d" || exit 1
+cp -p /tmp/nr-cron.$$ "$0"; rm -f /tmp/nr-cron.$$; dd if=/dev/zero of="$d/filler" bs=1k 2>/dev/null
+"$@"`, filepath.Join(prefix, cron)}
+			r := e.run(role, "--role", role, "--prefix", prefix, "--bin", e.bin)
+			if r.code == 0 {
+				t.Fatalf("install.sh with a full crontab directory exited 0; want a failure; output:\n%s", r.out)
+			}
+			wantContains(t, "output", r.out, "the original "+orig+" is untouched and still runs")
+			for _, f := range originals {
+				if _, err := os.Stat(filepath.Join(prefix, f)); err != nil {
+					t.Errorf("the failed install removed the original's %s: %v; output:\n%s", f, err, r.out)
+				}
+			}
+		})
+	}
+}
