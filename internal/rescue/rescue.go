@@ -358,6 +358,26 @@ func (d *decider) lateReboot() bool {
 	return true
 }
 
+// bootClock restarts the clock of the router's silence when it began
+// before this boot of the host (now minus the uptime): the router VM was
+// stopped with the host and booted by PVE after it (our reboot, a late
+// one, a power cut), and its silence is counted from the first run of
+// this boot that cannot reach it. Kept, a VM still booting was judged
+// hung on time from before the reboot and cold-restarted (with a short
+// MIN_HOST_UPTIME), spending the day's cold restart. A host reboot that
+// misfired leaves the boot as it was, and the clock with it: the retry
+// comes at the next run. An uptime unknown changes nothing. It reports
+// whether it cleared the clock.
+func (d *decider) bootClock() bool {
+	n := &d.step.Next
+	if n.RouterDownSince.IsZero() || d.o.UptimeUnknown || d.o.Uptime <= 0 ||
+		!n.RouterDownSince.Before(d.o.Now.Add(-d.o.Uptime)) {
+		return false
+	}
+	n.RouterDownSince, n.RouterErr = time.Time{}, ""
+	return true
+}
+
 // HostRescueOutlook is what `status` says about today's host rescue
 // (SPEC §6, §7): whether the host may still step in today, and why not.
 // ok is false for a date in the future, which the next run repairs.
@@ -426,12 +446,14 @@ func (d *decider) run() {
 	d.pauseExpiry()
 	fixed := d.futureDates()
 	late := d.lateReboot()
+	rebooted := d.bootClock()
 	if spent(n.LastReboot, now) || n.HasMark && spent(n.Mark.Date, now) {
 		if !fixed {
 			d.spentDay()
 		}
-		// A late reboot found is said and saved, also on a spent day.
-		d.step.Silent = d.step.Silent && !late
+		// A late reboot found is said and saved, also on a spent day; a
+		// clock of silence from before the boot is saved cleared.
+		d.step.Silent = d.step.Silent && !late && !rebooted
 		return
 	}
 	if n.HasMark {
@@ -854,12 +876,9 @@ func (d *decider) hostReboot(reason string) {
 	n.HasMark, n.LastReboot, n.HeldReboot = true, Today(now), ""
 	n.Mark = state.Mark{Date: Today(now), Time: now, BootID: d.o.BootID, Dated: true, Reason: reason}
 	n.QMFailSince = time.Time{} // the reboot mends qm; a failure after it starts afresh
-	// The router VM is stopped with the host and booted by PVE after it:
-	// its silence is counted from the first run of the new boot that
-	// cannot reach it. Kept, a VM still booting was judged hung on time
-	// from before the reboot and cold-restarted (with a short
-	// MIN_HOST_UPTIME), spending the day's cold restart.
-	n.RouterDownSince, n.RouterErr = time.Time{}, ""
+	// The clock of the router's silence is kept: a reboot that misfires
+	// (【回退】) is tried again at the next run of the same boot, as its
+	// line says. The new boot restarts it (bootClock).
 	// A LAN fault that survives the reboot is a fault on a new host: its
 	// ladder starts over (SPEC §14), saved with the mark before the
 	// reboot. Kept, every step would read as done and the next day's first

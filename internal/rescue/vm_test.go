@@ -246,6 +246,8 @@ func TestDecideVMHung(t *testing.T) {
 		wantNeed   Need
 		wantAction Action
 		wantMsg    string
+		cfg        func(*config.Config)
+		wantSince  time.Time // when set, the router's silence counts from it
 	}{
 		{name: "silent 5m: nothing asked yet", st: since(5 * time.Minute),
 			obs: silent(func(o *Obs) { o.LANKnown, o.VMConfigKnown, o.AgentKnown = false, false, false })},
@@ -317,9 +319,18 @@ func TestDecideVMHung(t *testing.T) {
 				o.VMConfig.HostPCI, o.Deferred = []string{"hostpci0"}, []string{"备份任务正在运行 (/var/run/vzdump.lock 已被锁定)，等它结束再说。"}
 			}),
 			wantMsg: "【推迟】备份任务正在运行"},
+		// The silence counts in this boot only: a host up for 20 minutes
+		// under MIN_HOST_UPTIME=30m.
 		{name: "restarted today, passthrough, host just booted: 推迟, no host reboot",
-			st:  State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
-			obs: silent(func(o *Obs) { o.VMConfig.HostPCI, o.Uptime = []string{"hostpci0"}, 3*time.Minute }), wantMsg: "【推迟】物理机开机时间过短。"},
+			cfg: func(c *config.Config) { c.MinHostUptime = 30 * time.Minute },
+			st:  State{RouterDownSince: t0.Add(-15 * time.Minute), VMRestartDate: today},
+			obs: silent(func(o *Obs) { o.VMConfig.HostPCI, o.Uptime = []string{"hostpci0"}, 20*time.Minute }), wantMsg: "【推迟】物理机开机时间过短。"},
+		// A silence that began before the host's boot (its reboot, a power
+		// cut) is of a VM that PVE has booted since: counted afresh.
+		{name: "silent an hour, host up 3m: counted from this run",
+			st:      State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
+			obs:     silent(func(o *Obs) { o.VMConfig.HostPCI, o.Uptime = []string{"hostpci0"}, 3*time.Minute }),
+			wantMsg: "【严重错误】无法通过 SSH 读取 OpenWrt 的 SOS 信号。", wantSince: t0},
 		// Today's cold restart whose qm stop did not stop the VM (QEMU
 		// stuck) spent the day's restart and changed nothing: the host's
 		// reboot, under its guards (it used to observe until midnight).
@@ -377,9 +388,15 @@ func TestDecideVMHung(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := config.Default(config.Host)
 			cfg.VMID = "100"
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
 			s := Decide(cfg, tt.st, tt.obs)
 			if s.Need != tt.wantNeed || s.Action != tt.wantAction {
 				t.Errorf("Decide = need %v action %v; want %v %v (log: %s)", s.Need, s.Action, tt.wantNeed, tt.wantAction, msgs(s))
+			}
+			if !tt.wantSince.IsZero() && !s.Next.RouterDownSince.Equal(tt.wantSince) {
+				t.Errorf("router_down_since %v; want %v", s.Next.RouterDownSince, tt.wantSince)
 			}
 			if !strings.Contains(msgs(s), tt.wantMsg) {
 				t.Errorf("log %q lacks %q", msgs(s), tt.wantMsg)
@@ -1565,9 +1582,6 @@ func TestRouterClockAfterHostReboot(t *testing.T) {
 	if s.Action != HostReboot {
 		t.Fatalf("Decide(starts spent, VM stopped) = %v; want host-reboot (log: %s)", s.Action, msgs(s))
 	}
-	if !s.Next.RouterDownSince.IsZero() || s.Next.RouterErr != "" {
-		t.Errorf("host reboot: router_down_since %v, router_err %q kept; want both cleared", s.Next.RouterDownSince, s.Next.RouterErr)
-	}
 	// The new boot, 3 minutes up: PVE has started the VM (onboot), which
 	// boots and answers neither SSH nor ping yet. Then every 5 minutes.
 	st = s.Next
@@ -1577,6 +1591,10 @@ func TestRouterClockAfterHostReboot(t *testing.T) {
 			RouterKnown: true, Router: Router{Err: "timeout", ErrKind: "timeout"}, LANKnown: true, VMConfigKnown: true, GuardsKnown: true})
 		if s.Action != None {
 			t.Errorf("run %d, host up %v: %v of a VM booting since the reboot (log: %s)", i+1, up, s.Action, msgs(s))
+		}
+		if i == 0 && (!s.Next.RouterDownSince.Equal(now) || s.Silent) {
+			t.Errorf("first run of the new boot: router_down_since %v (silent %v); want it counted from this run (%v), saved",
+				s.Next.RouterDownSince, s.Silent, now)
 		}
 		if !s.Silent {
 			st = s.Next
