@@ -84,6 +84,10 @@ type State struct {
 	// run (its starts, the day's cold restart and the host's reboot all
 	// used): said once, not at every run until midnight.
 	VMGaveUpDate string
+	// LeftLockDate is the local day on which a run whose host rescue was
+	// spent said the backup lock left on the router VM with no backup
+	// running (locked): said once, as VMGaveUpDate.
+	LeftLockDate string
 	// MisfireDate is the local day of the last host reboot that did not
 	// happen (【回退】): a second one that day keeps the mark
 	// (Store.Misfire). MisfireBoot is the boot it did not end: a run of
@@ -749,6 +753,22 @@ func (d *decider) spentDay() {
 		// nothing and stay silent.
 		n.RouterDownSince, n.RouterErr, d.step.Silent = time.Time{}, "", false
 	}
+	if vm.Err == "" && vm.Lock == "backup" && n.LeftLockDate != Today(now) {
+		// A lock no backup holds blocks every VM step until someone runs
+		// qm unlock: said as a fresh day's run says it (locked), once.
+		if !d.o.GuardsKnown {
+			d.step.Need = NeedGuards
+			return
+		}
+		if !d.o.Backup {
+			d.step.Silent = false
+			if n.DownSince.IsZero() || n.DownSince.After(now) {
+				n.DownSince = now
+			}
+			n.LeftLockDate = Today(now)
+			d.leftLock(vm.Lock, vmState(vm))
+		}
+	}
 	action := None
 	switch {
 	case vm.Err != "" || lockHolds(vm.Lock):
@@ -850,7 +870,7 @@ func (d *decider) recovered() {
 			slog.Duration("outage", max(d.o.Now.Sub(n.DownSince), 0).Round(time.Second)), slog.String("by", d.o.NetDetail))
 	}
 	n.DownSince, n.RouterDownSince, n.RouterErr, n.QMFailSince, n.HeldReboot, n.HeldSOS = time.Time{}, time.Time{}, "", time.Time{}, "", HeldSOS{}
-	n.VMGaveUpDate = "" // an outage later today is told again
+	n.VMGaveUpDate, n.LeftLockDate = "", "" // an outage later today is told again
 }
 
 // hostReboot is step 6: the mark is part of the new state, so the caller

@@ -124,13 +124,19 @@ func (d *decider) locked(lock, status string) (need bool) {
 		return true
 	}
 	if lock == "backup" && !d.o.Backup {
-		d.log(slog.LevelError, "【严重错误】路由虚拟机留有备份锁，但没有备份在运行 (vzdump 未运行)：虚拟机动作与物理机重启都被挡住，请执行 qm unlock "+d.cfg.VMID+"。",
-			slog.String("vm_id", d.cfg.VMID), slog.String("lock", lock), slog.String("status", status))
+		d.leftLock(lock, status)
 		return false
 	}
 	d.log(slog.LevelWarn, "【推迟】路由虚拟机被锁定 (备份或迁移进行中)，本次不对虚拟机动作。",
 		slog.String("vm_id", d.cfg.VMID), slog.String("lock", lock), slog.String("status", status))
 	return false
+}
+
+// leftLock says a backup lock that no backup holds, with the command
+// that clears it.
+func (d *decider) leftLock(lock, status string) {
+	d.log(slog.LevelError, "【严重错误】路由虚拟机留有备份锁，但没有备份在运行 (vzdump 未运行)：虚拟机动作与物理机重启都被挡住，请执行 qm unlock "+d.cfg.VMID+"。",
+		slog.String("vm_id", d.cfg.VMID), slog.String("lock", lock), slog.String("status", status))
 }
 
 // lockHolds reports a config lock under which no VM action may run. The

@@ -1677,3 +1677,67 @@ func TestSpentDayClearsQMFailure(t *testing.T) {
 		t.Errorf("the day after, qm failing once: %v, log %q; want 【推迟】 (one failure), no host reboot", s.Action, msgs(s))
 	}
 }
+
+// TestSpentDayLeftoverBackupLock: on a day whose host rescue is spent, a
+// router VM under a backup lock that no backup holds (a stop-mode backup
+// killed, the VM left stopped and locked) is said once, with the command
+// that clears it, as a fresh day's run says it (locked); the day's runs
+// after it are silent. It used to be left down until midnight without a
+// word. A lock a backup really holds stays silent.
+func TestSpentDayLeftoverBackupLock(t *testing.T) {
+	const want = "【严重错误】路由虚拟机留有备份锁，但没有备份在运行 (vzdump 未运行)：虚拟机动作与物理机重启都被挡住，请执行 qm unlock 100。"
+	today := Today(t0)
+	for _, tt := range []struct {
+		name   string
+		vm     VMStatus
+		backup bool
+		said   bool
+	}{
+		{"stopped, no backup runs", VMStatus{Status: "stopped", Lock: "backup"}, false, true},
+		{"paused, no backup runs", VMStatus{Status: "running", QMP: "paused", Lock: "backup"}, false, true},
+		{"running, no backup runs", VMStatus{Status: "running", QMP: "running", Lock: "backup"}, false, true},
+		{"stopped, a backup runs", VMStatus{Status: "stopped", Lock: "backup"}, true, false},
+		{"stopped, lock migrate", VMStatus{Status: "stopped", Lock: "migrate"}, false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default(config.Host)
+			cfg.VMID = "100"
+			dir := t.TempDir()
+			store := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+			if err := store.Save(State{}, State{LastReboot: today, DownSince: t0.Add(-time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			said := 0
+			for i := 0; i < 3; i++ {
+				st, _ := store.Load(cst)
+				now := t0.Add(time.Duration(i) * 5 * time.Minute)
+				o := full(func(o *Obs) {
+					o.Now, o.VM, o.Router, o.LANUp, o.Backup = now, tt.vm, Router{Err: "timeout", ErrKind: "timeout"}, false, tt.backup
+					o.GuardsKnown = false
+				})
+				s := Decide(cfg, st, o)
+				if s.Need == NeedGuards {
+					o.GuardsKnown = true
+					s = Decide(cfg, st, o)
+				}
+				if s.Need != NeedNothing || s.Action != None {
+					t.Fatalf("run %d: need %v, action %v (log: %s); want nothing done under the lock", i+1, s.Need, s.Action, msgs(s))
+				}
+				if strings.Contains(msgs(s), want) {
+					said++
+					if s.Silent {
+						t.Errorf("run %d said the lock, silent: not saved, it is said again at every run", i+1)
+					}
+				}
+				if !s.Silent {
+					if err := store.Save(st, s.Next); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if wantN := map[bool]int{true: 1, false: 0}[tt.said]; said != wantN {
+				t.Errorf("the leftover lock said %d times in 3 runs; want %d", said, wantN)
+			}
+		})
+	}
+}
