@@ -781,11 +781,16 @@ func (d *decider) spentDay() {
 		if d.paused() || lockHolds(vm.Lock) || spent(n.VMRestartDate, now) {
 			// No VM step under a pause or a lock, but the clock of the
 			// router's silence is kept true: left from before, one SSH
-			// failure after the pause took the day's cold restart.
-			if !d.o.RouterKnown && !n.RouterDownSince.IsZero() {
+			// failure after the pause took the day's cold restart. With
+			// the cold restart spent, a hang is said once (giveUp).
+			giveUp := !d.paused() && !lockHolds(vm.Lock) && n.VMGaveUpDate != Today(now)
+			switch {
+			case !d.o.RouterKnown && (giveUp || !n.RouterDownSince.IsZero()):
 				d.step.Need = NeedRouter
-			} else if d.o.RouterKnown && d.o.Router.Err == "" && !n.RouterDownSince.IsZero() {
+			case d.o.RouterKnown && d.o.Router.Err == "" && !n.RouterDownSince.IsZero():
 				n.RouterDownSince, n.RouterErr, d.step.Silent = time.Time{}, "", false
+			case d.o.RouterKnown && d.o.Router.Err != "" && giveUp:
+				d.spentDayHungGivesUp()
 			}
 			return
 		}
@@ -858,6 +863,43 @@ func (d *decider) spentDayStartsSpent(action Action) {
 	}
 	d.log(slog.LevelError, "【严重错误】路由虚拟机仍未运行，今天的启动次数 (VM_START_MAX)、冷重启和物理机重启都已用过：零点前不再自动处理，请手动执行 qm "+verb+" "+d.cfg.VMID+" 查看原因。",
 		slog.String("vm_id", d.cfg.VMID), slog.String("status", vmState(vm)), slog.String("vm_restart_date", n.VMRestartDate))
+}
+
+// spentDayHungGivesUp is a spent day's running router VM that does not
+// answer SSH, whose day's cold restart is used too: nothing is left to
+// try until midnight (rule 4's cold restart and rule 5's host reboot are
+// once a day). Once the router has been silent ROUTER_HUNG_AFTER (the
+// delay that needs no guest agent's word) and does not answer ping on
+// the LAN either, one saved 【严重错误】 says so (VMGaveUpDate), as
+// spentDayStartsSpent does for a VM that does not start; it used to be
+// silence all day. The clock of the silence starts at the first run that
+// finds it, saved without a word.
+func (d *decider) spentDayHungGivesUp() {
+	n := &d.step.Next
+	now := d.o.Now
+	if n.RouterDownSince.IsZero() || n.RouterDownSince.After(now) {
+		n.RouterDownSince, n.RouterErr, d.step.Silent = now, d.o.Router.ErrKind, false
+		return
+	}
+	down := now.Sub(n.RouterDownSince)
+	if down < d.cfg.RouterHungAfter {
+		return
+	}
+	if !d.o.LANKnown {
+		d.step.Need = NeedLAN
+		return
+	}
+	if d.o.LANUp {
+		return // no hang: SSH alone fails (a fresh day's 【观察】 says so)
+	}
+	d.step.Silent = false
+	if n.DownSince.IsZero() || n.DownSince.After(now) {
+		n.DownSince = now
+	}
+	n.VMGaveUpDate = Today(now)
+	d.log(slog.LevelError, "【严重错误】路由虚拟机仍无响应 (SSH 与局域网 ping)，今天的冷重启和物理机重启都已用过：零点前不再自动处理，请手动检查 (qm status "+d.cfg.VMID+"、控制台)，必要时 qm stop/start "+d.cfg.VMID+"。",
+		slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.Router.Err), slog.Duration("unreachable_for", down.Round(time.Second)),
+		slog.String("vm_restart_date", n.VMRestartDate))
 }
 
 // recovered is step 2 with the internet up: 【恢复】 when an outage was

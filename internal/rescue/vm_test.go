@@ -1741,3 +1741,81 @@ func TestSpentDayLeftoverBackupLock(t *testing.T) {
 		})
 	}
 }
+
+// TestSpentDayHungGivesUp: on a day whose host rescue is spent, a router
+// VM that runs but hangs (SSH and the LAN ping silent past
+// ROUTER_HUNG_AFTER) with the day's cold restart used has nothing left to
+// try until midnight: one saved 【严重错误】 says so, as for a VM that does
+// not start (spentDayStartsSpent), then the runs are silent. It got no
+// word all day. A pause, a lock, or a router that answers ping says
+// nothing.
+func TestSpentDayHungGivesUp(t *testing.T) {
+	const want = "【严重错误】路由虚拟机仍无响应"
+	today := Today(t0)
+	for _, tt := range []struct {
+		name  string
+		st    State
+		vm    VMStatus
+		lanUp bool
+		said  int // the run that says it (1-based), 0 none
+	}{
+		{name: "cold restart at t0, hung since", st: State{RouterDownSince: t0}, said: 4},
+		{name: "no clock yet (silent since the host's reboot)", said: 5},
+		{name: "router answers ping on the LAN", st: State{RouterDownSince: t0}, lanUp: true},
+		{name: "maintenance mode", st: State{RouterDownSince: t0, PauseUntil: t0.Add(24 * time.Hour)}},
+		{name: "locked by a migration", st: State{RouterDownSince: t0}, vm: VMStatus{Status: "running", QMP: "running", Lock: "migrate"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default(config.Host)
+			cfg.VMID = "100"
+			st := tt.st
+			st.LastReboot, st.VMRestartDate, st.DownSince = today, today, t0.Add(-time.Hour)
+			vm := tt.vm
+			if vm.Status == "" {
+				vm = VMStatus{Status: "running", QMP: "running"}
+			}
+			said := 0
+			for i := 1; i <= 10; i++ {
+				now := t0.Add(time.Duration(i) * 5 * time.Minute)
+				o := Obs{Now: now, Uptime: 24 * time.Hour, BootID: "boot1", NetKnown: true, VMKnown: true, VM: vm, GuardsKnown: true}
+				var s Step
+				for {
+					s = Decide(cfg, st, o)
+					switch s.Need {
+					case NeedRouter:
+						o.RouterKnown, o.Router = true, Router{Err: "timeout", ErrKind: "timeout"}
+						continue
+					case NeedLAN:
+						o.LANKnown, o.LANUp = true, tt.lanUp
+						continue
+					case NeedVMConfig:
+						o.VMConfigKnown = true
+						continue
+					case NeedAgent:
+						o.AgentKnown, o.Agent = true, qm.PingNoAnswer
+						continue
+					}
+					break
+				}
+				if s.Need != NeedNothing || s.Action != None {
+					t.Fatalf("run %d: need %v, action %v (log: %s); want nothing done", i, s.Need, s.Action, msgs(s))
+				}
+				if strings.Contains(msgs(s), want) {
+					if said != 0 {
+						t.Errorf("run %d said it again (first at run %d)", i, said)
+					}
+					said = i
+					if s.Silent {
+						t.Errorf("run %d said it, silent: not saved, said again at every run", i)
+					}
+				}
+				if !s.Silent {
+					st = s.Next
+				}
+			}
+			if said != tt.said {
+				t.Errorf("said at run %d; want at run %d (0: never)", said, tt.said)
+			}
+		})
+	}
+}
