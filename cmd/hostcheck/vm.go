@@ -208,12 +208,24 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 			Fix: "check VM_ID (qm list shows the router VM's id) and QM (" + h.cfg.QM + "), or leave VM_ID empty"}}
 	}
 	var out []health.Check
+	// What the runs do while the internet is down for this VM, or, when
+	// it runs, for it stopped: Decide's own answer (rescue.NextVMStep),
+	// in this boot (a misfired reboot that landed since spent the day).
+	boot := ""
+	if h.e.BootID != nil {
+		boot, _ = h.e.BootID()
+	}
+	outlookVM := vm
+	if vm.Status != "stopped" && !vm.Paused() {
+		outlookVM = rescue.VMStatus{Status: "stopped", Lock: vm.Lock}
+	}
+	next := rescue.NextVMStep(h.cfg, st, now, boot, outlookVM)
 	detail := "status " + vm.Status + ", qmpstatus " + vm.QMP
 	switch {
 	case vm.Status == "stopped":
-		out = append(out, health.Check{Name: name, Detail: detail, Fix: h.vmFix("start", rescue.NextVMStep(h.cfg, st, now, false))})
+		out = append(out, health.Check{Name: name, Detail: detail, Fix: h.vmFix("start", next)})
 	case vm.Paused():
-		out = append(out, health.Check{Name: name, Detail: detail, Fix: h.vmFix("resume", rescue.NextVMStep(h.cfg, st, now, true))})
+		out = append(out, health.Check{Name: name, Detail: detail, Fix: h.vmFix("resume", next)})
 	default:
 		out = append(out, health.Check{OK: true, Name: name, Detail: detail})
 	}
@@ -248,6 +260,7 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 			out = append(out, health.Info("passthrough", "none"))
 		}
 	}
+	st = rescue.AsDated(st, now) // a vm_start_date far ahead counts as today, as the run counts it
 	starts := 0
 	if st.VMStartDate == rescue.Today(now) && !st.RecordUnread {
 		starts = st.VMStarts
@@ -256,7 +269,7 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 	case h.cfg.VMStartMax == 0:
 		// The owner's choice, no fault (status exited 1 for ever).
 		out = append(out, health.Info("router VM starts today", "none (VM_START_MAX=0): a stopped router VM is not started; while the internet is down "+
-			nextVMStep(rescue.NextVMStep(h.cfg, st, now, vm.Paused()))))
+			nextVMStep(next)))
 	case st.RecordUnread && left:
 		out = append(out, health.Info("router VM starts today", fmt.Sprintf("not known (%s could not be read): one start is left today, of VM_START_MAX %d", rescue.RecordFile, h.cfg.VMStartMax)))
 	case st.RecordUnread:
@@ -265,7 +278,7 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 		out = append(out, health.Info("router VM starts today", fmt.Sprintf("%d of VM_START_MAX %d", starts, h.cfg.VMStartMax)))
 	default:
 		out = append(out, health.Check{Name: "router VM starts today", Detail: fmt.Sprintf("%d of VM_START_MAX %d: spent; while the internet is down %s",
-			starts, h.cfg.VMStartMax, nextVMStep(rescue.NextVMStep(h.cfg, st, now, vm.Paused()))),
+			starts, h.cfg.VMStartMax, nextVMStep(next)),
 			Fix: "find why the VM does not start (qm start " + id + " by hand shows the error); the count renews at midnight"})
 	}
 	return out

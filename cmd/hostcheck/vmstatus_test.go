@@ -82,6 +82,19 @@ func TestStatusVM(t *testing.T) {
 		{name: "paused, resumes spent: the cold restart first", status: "qmpstatus: paused\nstatus: running\n", config: "cores: 1\n",
 			st:   rescue.State{VMStartDate: "2026-12-06", VMStarts: 3},
 			want: []string{"fix: qm resume 100 (VM_START_MAX spent today; while the internet is down the next step is the day's VM cold restart"}},
+		// A host reboot that misfired this morning landed late (the host
+		// booted since: this boot is not the misfire's): the day is
+		// spent, as the run finds (【确认】…计为那天的物理机重启), and the
+		// cold restart comes next, not the host's reboot.
+		{name: "stopped, starts spent, a misfired reboot landed late", status: stopped, config: "cores: 1\n",
+			st:   rescue.State{VMStartDate: "2026-12-06", VMStarts: 3, MisfireDate: "2026-12-06", MisfireBoot: "boot0"},
+			want: []string{"fix: qm start 100 (VM_START_MAX spent today; while the internet is down the next step is the day's VM cold restart (qm stop, then qm start))"}},
+		// vm_start_date absurdly ahead: the run rewrites it as today with
+		// its starts (SPEC §6), so they are spent today.
+		{name: "stopped, vm_start_date three days ahead", status: stopped, config: "cores: 1\n",
+			st: rescue.State{VMStartDate: "2026-12-09", VMStarts: 3},
+			want: []string{"fix: qm start 100 (VM_START_MAX spent today; while the internet is down the next step is the host reboot (once a day))",
+				"✗ router VM starts today: 3 of VM_START_MAX 3: spent"}},
 		{name: "qm fails", status: "", config: "",
 			want: []string{"✗ router VM 100: qm status", "fix: check VM_ID"}},
 	} {

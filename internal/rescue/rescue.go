@@ -332,6 +332,16 @@ func (d *decider) futureDates() (fixed bool) {
 	return fixed
 }
 
+// AsDated is st with its dates as the next run reads them (futureDates,
+// without its log): one more than a day ahead of now's day is today. For
+// `hostcheck status`, so that a count of today's VM starts dated in the
+// future reads as the run counts it.
+func AsDated(st State, now time.Time) State {
+	d := &decider{o: Obs{Now: now}, step: Step{Next: st}}
+	d.futureDates()
+	return d.step.Next
+}
+
 // lateReboot: the host has booted since the last misfire (【回退】) — the
 // shutdown that the misfire check took for a failed one was only slow,
 // and came after all (or the host rebooted for another reason that day).

@@ -340,22 +340,28 @@ const (
 	OutlookNothing                      // starts, cold restart and host reboot spent: nothing until midnight
 )
 
-// NextVMStep is the VMOutlook of a router VM found stopped (paused false)
-// or paused on now's day under cfg and st.
-func NextVMStep(cfg config.Config, st State, now time.Time, paused bool) VMOutlook {
-	if VMStartsLeft(cfg, st, now) {
+// NextVMStep is the VMOutlook of a router VM found as vm (stopped, or
+// paused; its lock with it) on now's day under cfg and st, in the boot
+// bootID. It is Decide's own answer, not a copy of its rules: Decide runs
+// on a run of this boot that finds the internet down, the VM as vm and
+// the router silent, with every guard passed. A pause and
+// HOST_REBOOT_HOURS only hold a step (status says them apart): the step
+// is the one they hold.
+func NextVMStep(cfg config.Config, st State, now time.Time, bootID string, vm VMStatus) VMOutlook {
+	cfg.DryRun, cfg.HostRebootHours = false, config.Hours{}
+	st.PauseUntil = time.Time{}
+	vm.Err = ""
+	s := Decide(cfg, st, Obs{Now: now, Uptime: cfg.MinHostUptime + 24*time.Hour, BootID: bootID,
+		NetKnown: true, NetDetail: "status",
+		VMKnown: true, VM: vm, VMConfigKnown: true, VMConfig: VMConfig{Lock: vm.Lock}, SystemKnown: true, SystemState: "running",
+		RouterKnown: true, Router: Router{Err: "status", ErrKind: "status"}, LANKnown: true, GuardsKnown: true})
+	switch s.Action {
+	case VMStart, VMResume:
 		return OutlookStart
+	case HostReboot:
+		return OutlookHostReboot
+	case VMRestart:
+		return OutlookColdRestart
 	}
-	restartLeft := !spent(st.VMRestartDate, now)
-	if spent(st.LastReboot, now) || st.HasMark && spent(st.Mark.Date, now) {
-		// spentDayStartsSpent: never a second host reboot.
-		if restartLeft {
-			return OutlookColdRestart
-		}
-		return OutlookNothing
-	}
-	if paused && restartLeft {
-		return OutlookColdRestart // vmStage: resume did not revive it
-	}
-	return OutlookHostReboot
+	return OutlookNothing
 }

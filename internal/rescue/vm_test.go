@@ -1528,39 +1528,61 @@ func TestSpentDayStoppedVM(t *testing.T) {
 
 // TestNextVMStepAgreesWithDecide: what `hostcheck status` says the run
 // will do for a router VM that does not run (NextVMStep) is what Decide
-// does, on a fresh day and on one whose host rescue is spent, with the
-// starts left or spent and the day's cold restart left or spent.
+// takes on a run that finds it so, the router silent: over the day's
+// host reboot, starts and cold restart spent or not, a misfired host
+// reboot that landed late (a new boot: the day is spent), a
+// vm_start_date absurdly ahead (today, its starts kept) and an unread
+// record.
 func TestNextVMStepAgreesWithDecide(t *testing.T) {
 	today := Today(t0)
-	for _, paused := range []bool{false, true} {
-		for _, hostSpent := range []bool{false, true} {
-			for _, startsSpent := range []bool{false, true} {
-				for _, restartSpent := range []bool{false, true} {
-					cfg := config.Default(config.Host)
-					cfg.VMID = "100"
-					var st State
-					if hostSpent {
-						st.LastReboot, st.HasMark, st.Mark = today, true, state.Mark{Date: today, Dated: true}
-					}
-					if startsSpent {
-						st.VMStartDate, st.VMStarts = today, cfg.VMStartMax
-					}
-					if restartSpent {
-						st.VMRestartDate = today
-					}
-					o := full(func(o *Obs) {
-						o.VM, o.Router, o.LANUp = VMStatus{Status: "stopped"}, Router{Err: "timeout"}, false
-						if paused {
-							o.VM = VMStatus{Status: "running", QMP: "paused"}
-						}
-						o.VMConfigKnown = true
-					})
-					s := Decide(cfg, st, o)
-					want := map[Action]VMOutlook{VMStart: OutlookStart, VMResume: OutlookStart, HostReboot: OutlookHostReboot, VMRestart: OutlookColdRestart, None: OutlookNothing}[s.Action]
-					if got := NextVMStep(cfg, st, t0, paused); got != want {
-						t.Errorf("paused %v, host spent %v, starts spent %v, restart spent %v: NextVMStep = %v; Decide took %v (log: %s)",
-							paused, hostSpent, startsSpent, restartSpent, got, s.Action, msgs(s))
-					}
+	type tcase struct {
+		name string
+		st   State
+		boot string
+	}
+	var cases []tcase
+	for _, hostSpent := range []bool{false, true} {
+		for _, startsSpent := range []bool{false, true} {
+			for _, restartSpent := range []bool{false, true} {
+				var st State
+				if hostSpent {
+					st.LastReboot, st.HasMark, st.Mark = today, true, state.Mark{Date: today, Dated: true}
+				}
+				if startsSpent {
+					st.VMStartDate, st.VMStarts = today, 3
+				}
+				if restartSpent {
+					st.VMRestartDate = today
+				}
+				cases = append(cases, tcase{fmt.Sprintf("host spent %v, starts spent %v, restart spent %v", hostSpent, startsSpent, restartSpent), st, "boot1"})
+			}
+		}
+	}
+	cases = append(cases,
+		tcase{"misfire today, landed late (a new boot)", State{VMStartDate: today, VMStarts: 3, MisfireDate: today, MisfireBoot: "boot1"}, "boot2"},
+		tcase{"misfire today, same boot", State{VMStartDate: today, VMStarts: 3, MisfireDate: today, MisfireBoot: "boot1"}, "boot1"},
+		tcase{"vm_start_date two days ahead", State{VMStartDate: Today(t0.AddDate(0, 0, 2)), VMStarts: 3}, "boot1"},
+		tcase{"record unread", State{RecordUnread: true}, "boot1"},
+		tcase{"maintenance mode", State{PauseUntil: t0.Add(time.Hour)}, "boot1"})
+	for _, c := range cases {
+		for _, vm := range []VMStatus{{Status: "stopped"}, {Status: "running", QMP: "paused"},
+			{Status: "stopped", Lock: "backup"}, {Status: "running", QMP: "paused", Lock: "backup"}, {Status: "stopped", Lock: "migrate"}} {
+			for _, backup := range []bool{false, true} {
+				cfg := config.Default(config.Host)
+				cfg.VMID = "100"
+				st := c.st
+				st.PauseUntil = time.Time{} // the step a pause holds
+				o := full(func(o *Obs) {
+					o.VM, o.Router, o.LANUp, o.BootID, o.Backup = vm, Router{Err: "timeout", ErrKind: "timeout"}, false, c.boot, backup
+					o.VMConfigKnown, o.VMConfig.Lock = true, vm.Lock
+				})
+				s := Decide(cfg, st, o)
+				if s.Need != NeedNothing {
+					t.Fatalf("%s, VM %+v: Decide needs %v", c.name, vm, s.Need)
+				}
+				want := map[Action]VMOutlook{VMStart: OutlookStart, VMResume: OutlookStart, HostReboot: OutlookHostReboot, VMRestart: OutlookColdRestart, None: OutlookNothing}[s.Action]
+				if got := NextVMStep(cfg, c.st, t0, c.boot, vm); got != want {
+					t.Errorf("%s, VM %+v, backup %v: NextVMStep = %v; Decide took %v (log: %s)", c.name, vm, backup, got, s.Action, msgs(s))
 				}
 			}
 		}
