@@ -223,9 +223,9 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 	detail := "status " + vm.Status + ", qmpstatus " + vm.QMP
 	switch {
 	case vm.Status == "stopped":
-		out = append(out, health.Check{Name: name, Detail: detail, Fix: h.vmFix("start", next)})
+		out = append(out, health.Check{Name: name, Detail: detail, Fix: h.vmFix("start", next, vm.Lock)})
 	case vm.Paused():
-		out = append(out, health.Check{Name: name, Detail: detail, Fix: h.vmFix("resume", next)})
+		out = append(out, health.Check{Name: name, Detail: detail, Fix: h.vmFix("resume", next, vm.Lock)})
 	default:
 		out = append(out, health.Check{OK: true, Name: name, Detail: detail})
 	}
@@ -288,9 +288,12 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 // resume), with what hostcheck does next while the internet is down
 // (rescue.NextVMStep: Decide's rules, so that status says what the run
 // will do).
-func (h *host) vmFix(verb string, next rescue.VMOutlook) string {
+func (h *host) vmFix(verb string, next rescue.VMOutlook, lock string) string {
 	fix := "qm " + verb + " " + h.cfg.VMID
 	switch {
+	case next == rescue.OutlookLocked:
+		return "wait for the lock (" + lock + ") to end: hostcheck starts, resumes or reboots nothing under it (a backup starts the VM again when done); " +
+			"if it is still not running after that, " + fix
 	case next == rescue.OutlookStart:
 		return fix + " (while the internet is down hostcheck " + verb + "s it by itself, VM_START_MAX a day)"
 	case next == rescue.OutlookNothing:
@@ -308,6 +311,8 @@ func nextVMStep(next rescue.VMOutlook) string {
 		return "the next step is the day's VM cold restart (qm stop, then qm start)"
 	case rescue.OutlookNothing:
 		return "hostcheck has nothing more to try until midnight (today's VM starts, cold restart and host reboot are spent)"
+	case rescue.OutlookLocked:
+		return "nothing is started, resumed or rebooted while the VM's lock holds"
 	}
 	return "the next step is the host reboot (once a day)"
 }

@@ -58,7 +58,14 @@ func TestStatusVM(t *testing.T) {
 		{name: "stopped", status: "cpus: 1\nqmpstatus: stopped\nstatus: stopped\nvmid: 100\n", config: "cores: 1\n",
 			want: []string{"✗ router VM 100: status stopped", "fix: qm start 100", "✓ guest agent: not enabled", "qm set 100 --agent enabled=1"}},
 		{name: "paused by a backup", status: "lock: backup\nqmpstatus: paused\nstatus: running\n", config: "agent: enabled=1\nlock: backup\n",
-			want: []string{"✗ router VM 100: status running, qmpstatus paused", "fix: qm resume 100", "✗ router VM 100 lock: backup", "qm unlock 100"}},
+			want: []string{"✗ router VM 100: status running, qmpstatus paused",
+				"fix: wait for the lock (backup) to end: hostcheck starts, resumes or reboots nothing under it (a backup starts the VM again when done); if it is still not running after that, qm resume 100",
+				"✗ router VM 100 lock: backup", "qm unlock 100"}},
+		// No run acts under a lock: status said "hostcheck resumes it by
+		// itself" for a VM a backup had paused.
+		{name: "stopped by a backup, starts spent", status: "lock: backup\nqmpstatus: stopped\nstatus: stopped\n", config: "lock: backup\n",
+			st:   rescue.State{VMStartDate: "2026-12-06", VMStarts: 3},
+			want: []string{"fix: wait for the lock (backup) to end", "✗ router VM starts today: 3 of VM_START_MAX 3: spent; while the internet is down nothing is started, resumed or rebooted while the VM's lock holds"}},
 		{name: "agent silent, passthrough", status: running, config: "agent: enabled=1,fstrim_cloned_disks=1\nhostpci0: 0000:01:00.0,pcie=1\n",
 			pingCode: 255, pingErr: "QEMU guest agent is not running",
 			want: []string{"✓ router VM 100", "✗ guest agent: enabled, does not answer", "opkg install qemu-ga", "✓ passthrough: hostpci0"}},

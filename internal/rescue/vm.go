@@ -338,6 +338,7 @@ const (
 	OutlookHostReboot                   // starts spent: the host's reboot (rule 5), once a day
 	OutlookColdRestart                  // the day's VM cold restart (a paused VM first; any once the host's reboot is spent)
 	OutlookNothing                      // starts, cold restart and host reboot spent: nothing until midnight
+	OutlookLocked                       // a config lock holds the VM: nothing is started, resumed or rebooted under it
 )
 
 // NextVMStep is the VMOutlook of a router VM found as vm (stopped, or
@@ -362,6 +363,9 @@ func NextVMStep(cfg config.Config, st State, now time.Time, bootID string, vm VM
 		return OutlookHostReboot
 	case VMRestart:
 		return OutlookColdRestart
+	}
+	if lockHolds(vm.Lock) {
+		return OutlookLocked // Decide took no step under it (locked)
 	}
 	return OutlookNothing
 }

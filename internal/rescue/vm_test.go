@@ -1531,8 +1531,9 @@ func TestSpentDayStoppedVM(t *testing.T) {
 // takes on a run that finds it so, the router silent: over the day's
 // host reboot, starts and cold restart spent or not, a misfired host
 // reboot that landed late (a new boot: the day is spent), a
-// vm_start_date absurdly ahead (today, its starts kept) and an unread
-// record.
+// vm_start_date absurdly ahead (today, its starts kept), an unread
+// record, and a config lock (no step under it: status said the VM would
+// be resumed by itself).
 func TestNextVMStepAgreesWithDecide(t *testing.T) {
 	today := Today(t0)
 	type tcase struct {
@@ -1581,6 +1582,9 @@ func TestNextVMStepAgreesWithDecide(t *testing.T) {
 					t.Fatalf("%s, VM %+v: Decide needs %v", c.name, vm, s.Need)
 				}
 				want := map[Action]VMOutlook{VMStart: OutlookStart, VMResume: OutlookStart, HostReboot: OutlookHostReboot, VMRestart: OutlookColdRestart, None: OutlookNothing}[s.Action]
+				if s.Action == None && vm.Lock != "" {
+					want = OutlookLocked
+				}
 				if got := NextVMStep(cfg, c.st, t0, c.boot, vm); got != want {
 					t.Errorf("%s, VM %+v, backup %v: NextVMStep = %v; Decide took %v (log: %s)", c.name, vm, backup, got, s.Action, msgs(s))
 				}
