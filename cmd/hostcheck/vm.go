@@ -268,7 +268,7 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 	switch left := rescue.VMStartsLeft(h.cfg, st, now); {
 	case h.cfg.VMStartMax == 0:
 		// The owner's choice, no fault (status exited 1 for ever).
-		out = append(out, health.Info("router VM starts today", "none (VM_START_MAX=0): a stopped router VM is not started; while the internet is down "+
+		out = append(out, health.Info("router VM starts today", "none (VM_START_MAX=0): a router VM found stopped or paused gets no start or resume of its own; while the internet is down "+
 			nextVMStep(next)))
 	case st.RecordUnread && left:
 		out = append(out, health.Info("router VM starts today", fmt.Sprintf("not known (%s could not be read): one start is left today, of VM_START_MAX %d", rescue.RecordFile, h.cfg.VMStartMax)))
@@ -299,7 +299,7 @@ func (h *host) vmFix(verb string, next rescue.VMOutlook, lock string) string {
 	case next == rescue.OutlookNothing:
 		return fix + " by hand: " + nextVMStep(next)
 	case h.cfg.VMStartMax == 0:
-		return fix + " (VM_START_MAX=0: hostcheck does not " + verb + " it; while the internet is down " + nextVMStep(next) + ")"
+		return fix + " (VM_START_MAX=0: no " + verb + " of its own; while the internet is down " + nextVMStep(next) + ")"
 	}
 	return fix + " (VM_START_MAX spent today; while the internet is down " + nextVMStep(next) + ")"
 }

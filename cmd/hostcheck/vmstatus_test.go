@@ -51,6 +51,7 @@ func TestStatusVM(t *testing.T) {
 		st       rescue.State
 		want     []string // lines of the rendered checklist, in order
 		ok       bool
+		noStarts bool // VM_START_MAX=0
 	}{
 		{name: "running, agent answers", status: running, config: "agent: 1\ncores: 1\nname: openwrt\n",
 			want: []string{"✓ router VM 100: status running, qmpstatus running", "✓ guest agent: enabled, answers", "✓ passthrough: none",
@@ -102,11 +103,21 @@ func TestStatusVM(t *testing.T) {
 			st: rescue.State{VMStartDate: "2026-12-09", VMStarts: 3},
 			want: []string{"fix: qm start 100 (VM_START_MAX spent today; while the internet is down the next step is the host reboot (once a day))",
 				"✗ router VM starts today: 3 of VM_START_MAX 3: spent"}},
+		// VM_START_MAX=0 on a spent day: no start of its own, but the
+		// day's cold restart's qm start starts it; status said "a stopped
+		// router VM is not started" beside it.
+		{name: "VM_START_MAX=0, stopped, host reboot spent", status: stopped, config: "cores: 1\n", noStarts: true,
+			st: rescue.State{LastReboot: "2026-12-06"},
+			want: []string{"fix: qm start 100 (VM_START_MAX=0: no start of its own; while the internet is down the next step is the day's VM cold restart (qm stop, then qm start))",
+				"✓ router VM starts today: none (VM_START_MAX=0): a router VM found stopped or paused gets no start or resume of its own; while the internet is down the next step is the day's VM cold restart (qm stop, then qm start)"}},
 		{name: "qm fails", status: "", config: "",
 			want: []string{"✗ router VM 100: qm status", "fix: check VM_ID"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := testHost(t, fakeQMExec(tt.status, tt.config, tt.pingCode, tt.pingErr))
+			if tt.noStarts {
+				h.cfg.VMStartMax = 0
+			}
 			if tt.status == "" {
 				h.e.Exec = func(_ context.Context, cmdline string, _ time.Duration) command.Result {
 					return command.Result{Cmd: cmdline, ExitCode: 2, Stderr: "Configuration file 'nodes/pve/qemu-server/100.conf' does not exist", Err: errExit}
