@@ -95,7 +95,7 @@ func (h *host) vmResume(ctx context.Context) {
 // the owner hears of it too: the message queued before the step said the
 // VM was being started (SPEC §9).
 func (h *host) vmRun(ctx context.Context, verb string) {
-	if !h.vmCmd(ctx, verb, VMCmdTimeout) || !h.vmConfirm(ctx, "running", VMStartConfirm) {
+	if !h.vmCmd(ctx, verb, VMCmdTimeout) || !h.vmConfirm(ctx, "running", vmStartConfirm) {
 		h.notify("vm-"+verb, fmt.Sprintf("OpenWrt 虚拟机 %s 未能运行 (qm %s 失败或未进入运行状态)，详见日志。", h.cfg.VMID, verb), false)
 	}
 }
@@ -129,6 +129,10 @@ func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) (stopped bo
 	h.vmRun(ctx, "start")
 	return true
 }
+
+// vmStartConfirm is VMStartConfirm (a variable so that a test need not
+// wait a minute).
+var vmStartConfirm = VMStartConfirm
 
 // vmStopGrace is how long after VM_STOP_TIMEOUT a stopped VM has to report
 // stopped (a variable so that a test need not wait half a minute).
@@ -187,13 +191,43 @@ func (h *host) vmConfirm(ctx context.Context, want string, within time.Duration)
 		got += "/" + last.QMP
 	}
 	if want == "running" {
-		h.log.Error("【严重错误】路由虚拟机启动后没有运行：今天还有启动次数 (VM_START_MAX) 时下次检测会再启动它，用完后重启 PVE 物理机 (每天至多一次)。",
+		h.log.Error("【严重错误】路由虚拟机启动后没有运行："+h.vmThen(last)+"。",
 			slog.String("vm_id", h.cfg.VMID), slog.String("status", got), slog.Duration("waited", within))
 	} else {
 		h.log.Error("【严重错误】路由虚拟机没有停止，今天的冷重启失败，本次不再启动它；故障持续则升级 (重启 PVE 物理机每天至多一次，今天已用过则零点后先再冷重启)。",
 			slog.String("vm_id", h.cfg.VMID), slog.String("status", got), slog.Duration("waited", within))
 	}
 	return false
+}
+
+// vmThen says what the next run does for a router VM that a start or
+// resume left as last (stopped, paused; qm failing reads as stopped):
+// Decide's answer (rescue.NextVMStep) on the state saved for this step.
+// It used to promise the host's reboot once the starts were spent, also
+// on a day whose reboot was taken.
+func (h *host) vmThen(last rescue.VMStatus) string {
+	if h.saved == nil {
+		return "下次检测按今天剩余的步骤处理 (hostcheck status 说明下一步)"
+	}
+	vm := last
+	if vm.Err != "" || vm.Status != "stopped" && !vm.Paused() {
+		vm = rescue.VMStatus{Status: "stopped", Lock: vm.Lock}
+	}
+	boot := ""
+	if h.e.BootID != nil {
+		boot, _ = h.e.BootID()
+	}
+	switch rescue.NextVMStep(h.cfg, *h.saved, h.e.Now().In(h.loc), boot, vm) {
+	case rescue.OutlookStart:
+		return "今天还有启动次数 (VM_START_MAX)，下次检测会再启动它"
+	case rescue.OutlookHostReboot:
+		return "今天的启动次数已用完 (VM_START_MAX)，下次检测将重启 PVE 物理机 (每天至多一次)"
+	case rescue.OutlookColdRestart:
+		return "下次检测将冷重启虚拟机 (今天的冷重启)"
+	case rescue.OutlookLocked:
+		return "虚拟机被锁定，锁解除前不对它动作"
+	}
+	return "今天的启动次数 (VM_START_MAX)、冷重启和物理机重启都已用过：零点前不再自动处理，请手动执行 qm start " + h.cfg.VMID + " 查看原因"
 }
 
 // vmChecks is the router VM in `hostcheck status` (SPEC §7, §13): its
