@@ -451,3 +451,38 @@ func TestMisfireTwiceADay(t *testing.T) {
 		t.Errorf("the next day: %v; want the host reboot tried again", a)
 	}
 }
+
+// TestVMStartFailedSaysNextStep: a qm start that leaves the router VM
+// stopped says what the next run does, from the state saved for the
+// step (rescue.NextVMStep). After a spent day's cold restart (starts,
+// the cold restart and the host's reboot all used) that is nothing until
+// midnight; the line said "用完后重启 PVE 物理机", a second reboot no run
+// takes.
+func TestVMStartFailedSaysNextStep(t *testing.T) {
+	defer func(g, c time.Duration) { vmStopGrace, vmStartConfirm = g, c }(vmStopGrace, vmStartConfirm)
+	vmStopGrace, vmStartConfirm = 0, 0
+	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		r := command.Result{Cmd: cmdline}
+		if strings.Contains(cmdline, " status ") {
+			r.Stdout = "qmpstatus: stopped\nstatus: stopped\n"
+		}
+		return r
+	})
+	_, log := checkable(t, h)
+	today := rescue.Today(testNow)
+	st := rescue.State{LastReboot: today, VMStartDate: today, VMStarts: 3, DownSince: testNow.Add(-time.Hour)}
+	next := st
+	next.VMRestartDate = today
+	store := h.store()
+	if err := store.Save(st, next); err != nil {
+		t.Fatal(err)
+	}
+	step := rescue.Step{Action: rescue.VMRestart, Next: next}
+	if err := h.carryOut(context.Background(), store, st, rescue.Obs{Now: testNow, NetKnown: true, BootID: "boot"}, step, remote.RouterState{}); err != nil {
+		t.Fatal(err)
+	}
+	got := log.String()
+	if !strings.Contains(got, "【严重错误】路由虚拟机启动后没有运行") || !strings.Contains(got, "零点前不再自动处理") || strings.Contains(got, "重启 PVE 物理机") {
+		t.Errorf("log after a spent day's cold restart that left the VM stopped:\n%s\nwant it to say nothing is left until midnight, no host reboot", got)
+	}
+}

@@ -218,6 +218,10 @@ type host struct {
 	// reboot that did not happen, a VM that would not stop or start):
 	// HEARTBEAT_URL's /fail.
 	failed bool
+	// saved is the state carryOut saved for its step (what the next run
+	// reads), nil outside it: a VM start that fails says the next step
+	// from it (vmThen).
+	saved *rescue.State
 }
 
 func (h *host) store() rescue.Store {
@@ -341,6 +345,8 @@ func (h *host) check(ctx context.Context) error {
 // a cold restart whose qm stop failed is recorded so that the next run
 // escalates (SPEC §13 rule 5).
 func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State, obs rescue.Obs, step rescue.Step, rs remote.RouterState) error {
+	h.saved = &step.Next
+	defer func() { h.saved = nil }()
 	h.notifyStep(st, obs, step)
 	h.recordAction(step, obs, rs) // counted before it runs (METRICS_FILE)
 	events := rescue.Transitions(st, obs, step)

@@ -95,7 +95,7 @@ func (h *host) vmResume(ctx context.Context) {
 // the owner hears of it too: the message queued before the step said the
 // VM was being started (SPEC §9).
 func (h *host) vmRun(ctx context.Context, verb string) {
-	if !h.vmCmd(ctx, verb, VMCmdTimeout) || !h.vmConfirm(ctx, "running", VMStartConfirm) {
+	if !h.vmCmd(ctx, verb, VMCmdTimeout) || !h.vmConfirm(ctx, "running", vmStartConfirm) {
 		h.notify("vm-"+verb, fmt.Sprintf("OpenWrt 虚拟机 %s 未能运行 (qm %s 失败或未进入运行状态)，详见日志。", h.cfg.VMID, verb), false)
 	}
 }
@@ -129,6 +129,10 @@ func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) (stopped bo
 	h.vmRun(ctx, "start")
 	return true
 }
+
+// vmStartConfirm is VMStartConfirm (a variable so that a test need not
+// wait a minute).
+var vmStartConfirm = VMStartConfirm
 
 // vmStopGrace is how long after VM_STOP_TIMEOUT a stopped VM has to report
 // stopped (a variable so that a test need not wait half a minute).
@@ -187,13 +191,43 @@ func (h *host) vmConfirm(ctx context.Context, want string, within time.Duration)
 		got += "/" + last.QMP
 	}
 	if want == "running" {
-		h.log.Error("【严重错误】路由虚拟机启动后没有运行：今天还有启动次数 (VM_START_MAX) 时下次检测会再启动它，用完后重启 PVE 物理机 (每天至多一次)。",
+		h.log.Error("【严重错误】路由虚拟机启动后没有运行："+h.vmThen(last)+"。",
 			slog.String("vm_id", h.cfg.VMID), slog.String("status", got), slog.Duration("waited", within))
 	} else {
 		h.log.Error("【严重错误】路由虚拟机没有停止，今天的冷重启失败，本次不再启动它；故障持续则升级 (重启 PVE 物理机每天至多一次，今天已用过则零点后先再冷重启)。",
 			slog.String("vm_id", h.cfg.VMID), slog.String("status", got), slog.Duration("waited", within))
 	}
 	return false
+}
+
+// vmThen says what the next run does for a router VM that a start or
+// resume left as last (stopped, paused; qm failing reads as stopped):
+// Decide's answer (rescue.NextVMStep) on the state saved for this step.
+// It used to promise the host's reboot once the starts were spent, also
+// on a day whose reboot was taken.
+func (h *host) vmThen(last rescue.VMStatus) string {
+	if h.saved == nil {
+		return "下次检测按今天剩余的步骤处理 (hostcheck status 说明下一步)"
+	}
+	vm := last
+	if vm.Err != "" || vm.Status != "stopped" && !vm.Paused() {
+		vm = rescue.VMStatus{Status: "stopped", Lock: vm.Lock}
+	}
+	boot := ""
+	if h.e.BootID != nil {
+		boot, _ = h.e.BootID()
+	}
+	switch rescue.NextVMStep(h.cfg, *h.saved, h.e.Now().In(h.loc), boot, vm) {
+	case rescue.OutlookStart:
+		return "今天还有启动次数 (VM_START_MAX)，下次检测会再启动它"
+	case rescue.OutlookHostReboot:
+		return "今天的启动次数已用完 (VM_START_MAX)，下次检测将重启 PVE 物理机 (每天至多一次)"
+	case rescue.OutlookColdRestart:
+		return "下次检测将冷重启虚拟机 (今天的冷重启)"
+	case rescue.OutlookLocked:
+		return "虚拟机被锁定，锁解除前不对它动作"
+	}
+	return "今天的启动次数 (VM_START_MAX)、冷重启和物理机重启都已用过：零点前不再自动处理，请手动执行 qm start " + h.cfg.VMID + " 查看原因"
 }
 
 // vmChecks is the router VM in `hostcheck status` (SPEC §7, §13): its
@@ -208,12 +242,24 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 			Fix: "check VM_ID (qm list shows the router VM's id) and QM (" + h.cfg.QM + "), or leave VM_ID empty"}}
 	}
 	var out []health.Check
+	// What the runs do while the internet is down for this VM, or, when
+	// it runs, for it stopped: Decide's own answer (rescue.NextVMStep),
+	// in this boot (a misfired reboot that landed since spent the day).
+	boot := ""
+	if h.e.BootID != nil {
+		boot, _ = h.e.BootID()
+	}
+	outlookVM := vm
+	if vm.Status != "stopped" && !vm.Paused() {
+		outlookVM = rescue.VMStatus{Status: "stopped", Lock: vm.Lock}
+	}
+	next := rescue.NextVMStep(h.cfg, st, now, boot, outlookVM)
 	detail := "status " + vm.Status + ", qmpstatus " + vm.QMP
 	switch {
 	case vm.Status == "stopped":
-		out = append(out, health.Check{Name: name, Detail: detail, Fix: h.vmFix("start", rescue.NextVMStep(h.cfg, st, now, false))})
+		out = append(out, health.Check{Name: name, Detail: detail, Fix: h.vmFix("start", next, vm.Lock)})
 	case vm.Paused():
-		out = append(out, health.Check{Name: name, Detail: detail, Fix: h.vmFix("resume", rescue.NextVMStep(h.cfg, st, now, true))})
+		out = append(out, health.Check{Name: name, Detail: detail, Fix: h.vmFix("resume", next, vm.Lock)})
 	default:
 		out = append(out, health.Check{OK: true, Name: name, Detail: detail})
 	}
@@ -248,6 +294,7 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 			out = append(out, health.Info("passthrough", "none"))
 		}
 	}
+	st = rescue.AsDated(st, now) // a vm_start_date far ahead counts as today, as the run counts it
 	starts := 0
 	if st.VMStartDate == rescue.Today(now) && !st.RecordUnread {
 		starts = st.VMStarts
@@ -255,8 +302,8 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 	switch left := rescue.VMStartsLeft(h.cfg, st, now); {
 	case h.cfg.VMStartMax == 0:
 		// The owner's choice, no fault (status exited 1 for ever).
-		out = append(out, health.Info("router VM starts today", "none (VM_START_MAX=0): a stopped router VM is not started; while the internet is down "+
-			nextVMStep(rescue.NextVMStep(h.cfg, st, now, vm.Paused()))))
+		out = append(out, health.Info("router VM starts today", "none (VM_START_MAX=0): a router VM found stopped or paused gets no start or resume of its own; while the internet is down "+
+			nextVMStep(next)))
 	case st.RecordUnread && left:
 		out = append(out, health.Info("router VM starts today", fmt.Sprintf("not known (%s could not be read): one start is left today, of VM_START_MAX %d", rescue.RecordFile, h.cfg.VMStartMax)))
 	case st.RecordUnread:
@@ -265,7 +312,7 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 		out = append(out, health.Info("router VM starts today", fmt.Sprintf("%d of VM_START_MAX %d", starts, h.cfg.VMStartMax)))
 	default:
 		out = append(out, health.Check{Name: "router VM starts today", Detail: fmt.Sprintf("%d of VM_START_MAX %d: spent; while the internet is down %s",
-			starts, h.cfg.VMStartMax, nextVMStep(rescue.NextVMStep(h.cfg, st, now, vm.Paused()))),
+			starts, h.cfg.VMStartMax, nextVMStep(next)),
 			Fix: "find why the VM does not start (qm start " + id + " by hand shows the error); the count renews at midnight"})
 	}
 	return out
@@ -275,15 +322,18 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 // resume), with what hostcheck does next while the internet is down
 // (rescue.NextVMStep: Decide's rules, so that status says what the run
 // will do).
-func (h *host) vmFix(verb string, next rescue.VMOutlook) string {
+func (h *host) vmFix(verb string, next rescue.VMOutlook, lock string) string {
 	fix := "qm " + verb + " " + h.cfg.VMID
 	switch {
+	case next == rescue.OutlookLocked:
+		return "wait for the lock (" + lock + ") to end: hostcheck starts, resumes or reboots nothing under it (a backup starts the VM again when done); " +
+			"if it is still not running after that, " + fix
 	case next == rescue.OutlookStart:
 		return fix + " (while the internet is down hostcheck " + verb + "s it by itself, VM_START_MAX a day)"
 	case next == rescue.OutlookNothing:
 		return fix + " by hand: " + nextVMStep(next)
 	case h.cfg.VMStartMax == 0:
-		return fix + " (VM_START_MAX=0: hostcheck does not " + verb + " it; while the internet is down " + nextVMStep(next) + ")"
+		return fix + " (VM_START_MAX=0: no " + verb + " of its own; while the internet is down " + nextVMStep(next) + ")"
 	}
 	return fix + " (VM_START_MAX spent today; while the internet is down " + nextVMStep(next) + ")"
 }
@@ -295,6 +345,8 @@ func nextVMStep(next rescue.VMOutlook) string {
 		return "the next step is the day's VM cold restart (qm stop, then qm start)"
 	case rescue.OutlookNothing:
 		return "hostcheck has nothing more to try until midnight (today's VM starts, cold restart and host reboot are spent)"
+	case rescue.OutlookLocked:
+		return "nothing is started, resumed or rebooted while the VM's lock holds"
 	}
 	return "the next step is the host reboot (once a day)"
 }

@@ -51,6 +51,7 @@ func TestStatusVM(t *testing.T) {
 		st       rescue.State
 		want     []string // lines of the rendered checklist, in order
 		ok       bool
+		noStarts bool // VM_START_MAX=0
 	}{
 		{name: "running, agent answers", status: running, config: "agent: 1\ncores: 1\nname: openwrt\n",
 			want: []string{"✓ router VM 100: status running, qmpstatus running", "✓ guest agent: enabled, answers", "✓ passthrough: none",
@@ -58,7 +59,14 @@ func TestStatusVM(t *testing.T) {
 		{name: "stopped", status: "cpus: 1\nqmpstatus: stopped\nstatus: stopped\nvmid: 100\n", config: "cores: 1\n",
 			want: []string{"✗ router VM 100: status stopped", "fix: qm start 100", "✓ guest agent: not enabled", "qm set 100 --agent enabled=1"}},
 		{name: "paused by a backup", status: "lock: backup\nqmpstatus: paused\nstatus: running\n", config: "agent: enabled=1\nlock: backup\n",
-			want: []string{"✗ router VM 100: status running, qmpstatus paused", "fix: qm resume 100", "✗ router VM 100 lock: backup", "qm unlock 100"}},
+			want: []string{"✗ router VM 100: status running, qmpstatus paused",
+				"fix: wait for the lock (backup) to end: hostcheck starts, resumes or reboots nothing under it (a backup starts the VM again when done); if it is still not running after that, qm resume 100",
+				"✗ router VM 100 lock: backup", "qm unlock 100"}},
+		// No run acts under a lock: status said "hostcheck resumes it by
+		// itself" for a VM a backup had paused.
+		{name: "stopped by a backup, starts spent", status: "lock: backup\nqmpstatus: stopped\nstatus: stopped\n", config: "lock: backup\n",
+			st:   rescue.State{VMStartDate: "2026-12-06", VMStarts: 3},
+			want: []string{"fix: wait for the lock (backup) to end", "✗ router VM starts today: 3 of VM_START_MAX 3: spent; while the internet is down nothing is started, resumed or rebooted while the VM's lock holds"}},
 		{name: "agent silent, passthrough", status: running, config: "agent: enabled=1,fstrim_cloned_disks=1\nhostpci0: 0000:01:00.0,pcie=1\n",
 			pingCode: 255, pingErr: "QEMU guest agent is not running",
 			want: []string{"✓ router VM 100", "✗ guest agent: enabled, does not answer", "opkg install qemu-ga", "✓ passthrough: hostpci0"}},
@@ -82,11 +90,34 @@ func TestStatusVM(t *testing.T) {
 		{name: "paused, resumes spent: the cold restart first", status: "qmpstatus: paused\nstatus: running\n", config: "cores: 1\n",
 			st:   rescue.State{VMStartDate: "2026-12-06", VMStarts: 3},
 			want: []string{"fix: qm resume 100 (VM_START_MAX spent today; while the internet is down the next step is the day's VM cold restart"}},
+		// A host reboot that misfired this morning landed late (the host
+		// booted since: this boot is not the misfire's): the day is
+		// spent, as the run finds (【确认】…计为那天的物理机重启), and the
+		// cold restart comes next, not the host's reboot.
+		{name: "stopped, starts spent, a misfired reboot landed late", status: stopped, config: "cores: 1\n",
+			st:   rescue.State{VMStartDate: "2026-12-06", VMStarts: 3, MisfireDate: "2026-12-06", MisfireBoot: "boot0"},
+			want: []string{"fix: qm start 100 (VM_START_MAX spent today; while the internet is down the next step is the day's VM cold restart (qm stop, then qm start))"}},
+		// vm_start_date absurdly ahead: the run rewrites it as today with
+		// its starts (SPEC §6), so they are spent today.
+		{name: "stopped, vm_start_date three days ahead", status: stopped, config: "cores: 1\n",
+			st: rescue.State{VMStartDate: "2026-12-09", VMStarts: 3},
+			want: []string{"fix: qm start 100 (VM_START_MAX spent today; while the internet is down the next step is the host reboot (once a day))",
+				"✗ router VM starts today: 3 of VM_START_MAX 3: spent"}},
+		// VM_START_MAX=0 on a spent day: no start of its own, but the
+		// day's cold restart's qm start starts it; status said "a stopped
+		// router VM is not started" beside it.
+		{name: "VM_START_MAX=0, stopped, host reboot spent", status: stopped, config: "cores: 1\n", noStarts: true,
+			st: rescue.State{LastReboot: "2026-12-06"},
+			want: []string{"fix: qm start 100 (VM_START_MAX=0: no start of its own; while the internet is down the next step is the day's VM cold restart (qm stop, then qm start))",
+				"✓ router VM starts today: none (VM_START_MAX=0): a router VM found stopped or paused gets no start or resume of its own; while the internet is down the next step is the day's VM cold restart (qm stop, then qm start)"}},
 		{name: "qm fails", status: "", config: "",
 			want: []string{"✗ router VM 100: qm status", "fix: check VM_ID"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := testHost(t, fakeQMExec(tt.status, tt.config, tt.pingCode, tt.pingErr))
+			if tt.noStarts {
+				h.cfg.VMStartMax = 0
+			}
 			if tt.status == "" {
 				h.e.Exec = func(_ context.Context, cmdline string, _ time.Duration) command.Result {
 					return command.Result{Cmd: cmdline, ExitCode: 2, Stderr: "Configuration file 'nodes/pve/qemu-server/100.conf' does not exist", Err: errExit}

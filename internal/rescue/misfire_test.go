@@ -212,3 +212,49 @@ func TestForgetMisfires(t *testing.T) {
 		t.Errorf("a misfire after -force: kept %v, %v; want the mark torn (the day's first misfire)", kept, err)
 	}
 }
+
+// TestMisfireKeepsRouterClock: a host reboot for a hung router VM that
+// misfires (【回退】, "在下个检测周期重试") is tried again at the next run
+// of the same boot. The reboot's decision used to clear the clock of the
+// router's silence, saved before the reboot: after the misfire the VM,
+// still hung in the same boot, had to be silent ROUTER_HUNG_AFTER again,
+// and the retry came 25 minutes late.
+func TestMisfireKeepsRouterClock(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	dir := t.TempDir()
+	s := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+	today := Today(t0)
+	if err := s.Save(State{}, State{VMRestartDate: today, DownSince: t0.Add(-time.Hour),
+		RouterDownSince: t0.Add(-30 * time.Minute), RouterErr: "timeout"}); err != nil {
+		t.Fatal(err)
+	}
+	obs := func(now time.Time) Obs {
+		return full(func(o *Obs) {
+			o.Now, o.Router, o.LANUp = now, Router{Err: "timeout", ErrKind: "timeout"}, false
+			o.VMConfigKnown, o.VMConfig = true, VMConfig{HostPCI: []string{"hostpci0"}}
+		})
+	}
+	run := func(now time.Time) Step {
+		t.Helper()
+		st, _ := s.Load(cst)
+		step := Decide(cfg, st, obs(now))
+		if !step.Silent {
+			if err := s.Save(st, step.Next); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return step
+	}
+	if step := run(t0); step.Action != HostReboot {
+		t.Fatalf("%s: %v (log: %s); want the host reboot", t0.Format("15:04"), step.Action, msgs(step))
+	}
+	if _, err := s.Misfire(cst, "", t0.Add(time.Minute), "boot1", true); err != nil {
+		t.Fatal(err)
+	}
+	now := t0.Add(5 * time.Minute)
+	if step := run(now); step.Action != HostReboot {
+		t.Errorf("%s, the next run after the misfire (same boot): %v (log: %s); want the host reboot tried again",
+			now.Format("15:04"), step.Action, msgs(step))
+	}
+}

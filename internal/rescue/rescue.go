@@ -84,6 +84,10 @@ type State struct {
 	// run (its starts, the day's cold restart and the host's reboot all
 	// used): said once, not at every run until midnight.
 	VMGaveUpDate string
+	// LeftLockDate is the local day on which a run whose host rescue was
+	// spent said the backup lock left on the router VM with no backup
+	// running (locked): said once, as VMGaveUpDate.
+	LeftLockDate string
 	// MisfireDate is the local day of the last host reboot that did not
 	// happen (【回退】): a second one that day keeps the mark
 	// (Store.Misfire). MisfireBoot is the boot it did not end: a run of
@@ -328,6 +332,16 @@ func (d *decider) futureDates() (fixed bool) {
 	return fixed
 }
 
+// AsDated is st with its dates as the next run reads them (futureDates,
+// without its log): one more than a day ahead of now's day is today. For
+// `hostcheck status`, so that a count of today's VM starts dated in the
+// future reads as the run counts it.
+func AsDated(st State, now time.Time) State {
+	d := &decider{o: Obs{Now: now}, step: Step{Next: st}}
+	d.futureDates()
+	return d.step.Next
+}
+
 // lateReboot: the host has booted since the last misfire (【回退】) — the
 // shutdown that the misfire check took for a failed one was only slow,
 // and came after all (or the host rebooted for another reason that day).
@@ -355,6 +369,26 @@ func (d *decider) lateReboot() bool {
 	d.log(slog.LevelWarn, "【确认】上次判定未生效的物理机重启之后，物理机已经重启过 (开机 ID 已变)：计为那天的物理机重启。",
 		slog.String("misfire_date", n.MisfireDate), slog.String("boot_id", d.o.BootID))
 	n.LastReboot, n.MisfireDate, n.MisfireBoot = max(n.LastReboot, n.MisfireDate), "", ""
+	return true
+}
+
+// bootClock restarts the clock of the router's silence when it began
+// before this boot of the host (now minus the uptime): the router VM was
+// stopped with the host and booted by PVE after it (our reboot, a late
+// one, a power cut), and its silence is counted from the first run of
+// this boot that cannot reach it. Kept, a VM still booting was judged
+// hung on time from before the reboot and cold-restarted (with a short
+// MIN_HOST_UPTIME), spending the day's cold restart. A host reboot that
+// misfired leaves the boot as it was, and the clock with it: the retry
+// comes at the next run. An uptime unknown changes nothing. It reports
+// whether it cleared the clock.
+func (d *decider) bootClock() bool {
+	n := &d.step.Next
+	if n.RouterDownSince.IsZero() || d.o.UptimeUnknown || d.o.Uptime <= 0 ||
+		!n.RouterDownSince.Before(d.o.Now.Add(-d.o.Uptime)) {
+		return false
+	}
+	n.RouterDownSince, n.RouterErr = time.Time{}, ""
 	return true
 }
 
@@ -426,12 +460,14 @@ func (d *decider) run() {
 	d.pauseExpiry()
 	fixed := d.futureDates()
 	late := d.lateReboot()
+	rebooted := d.bootClock()
 	if spent(n.LastReboot, now) || n.HasMark && spent(n.Mark.Date, now) {
 		if !fixed {
 			d.spentDay()
 		}
-		// A late reboot found is said and saved, also on a spent day.
-		d.step.Silent = d.step.Silent && !late
+		// A late reboot found is said and saved, also on a spent day; a
+		// clock of silence from before the boot is saved cleared.
+		d.step.Silent = d.step.Silent && !late && !rebooted
 		return
 	}
 	if n.HasMark {
@@ -727,6 +763,22 @@ func (d *decider) spentDay() {
 		// nothing and stay silent.
 		n.RouterDownSince, n.RouterErr, d.step.Silent = time.Time{}, "", false
 	}
+	if vm.Err == "" && vm.Lock == "backup" && n.LeftLockDate != Today(now) {
+		// A lock no backup holds blocks every VM step until someone runs
+		// qm unlock: said as a fresh day's run says it (locked), once.
+		if !d.o.GuardsKnown {
+			d.step.Need = NeedGuards
+			return
+		}
+		if !d.o.Backup {
+			d.step.Silent = false
+			if n.DownSince.IsZero() || n.DownSince.After(now) {
+				n.DownSince = now
+			}
+			n.LeftLockDate = Today(now)
+			d.leftLock(vm.Lock, vmState(vm))
+		}
+	}
 	action := None
 	switch {
 	case vm.Err != "" || lockHolds(vm.Lock):
@@ -739,11 +791,16 @@ func (d *decider) spentDay() {
 		if d.paused() || lockHolds(vm.Lock) || spent(n.VMRestartDate, now) {
 			// No VM step under a pause or a lock, but the clock of the
 			// router's silence is kept true: left from before, one SSH
-			// failure after the pause took the day's cold restart.
-			if !d.o.RouterKnown && !n.RouterDownSince.IsZero() {
+			// failure after the pause took the day's cold restart. With
+			// the cold restart spent, a hang is said once (giveUp).
+			giveUp := !d.paused() && !lockHolds(vm.Lock) && n.VMGaveUpDate != Today(now)
+			switch {
+			case !d.o.RouterKnown && (giveUp || !n.RouterDownSince.IsZero()):
 				d.step.Need = NeedRouter
-			} else if d.o.RouterKnown && d.o.Router.Err == "" && !n.RouterDownSince.IsZero() {
+			case d.o.RouterKnown && d.o.Router.Err == "" && !n.RouterDownSince.IsZero():
 				n.RouterDownSince, n.RouterErr, d.step.Silent = time.Time{}, "", false
+			case d.o.RouterKnown && d.o.Router.Err != "" && giveUp:
+				d.spentDayHungGivesUp()
 			}
 			return
 		}
@@ -818,6 +875,43 @@ func (d *decider) spentDayStartsSpent(action Action) {
 		slog.String("vm_id", d.cfg.VMID), slog.String("status", vmState(vm)), slog.String("vm_restart_date", n.VMRestartDate))
 }
 
+// spentDayHungGivesUp is a spent day's running router VM that does not
+// answer SSH, whose day's cold restart is used too: nothing is left to
+// try until midnight (rule 4's cold restart and rule 5's host reboot are
+// once a day). Once the router has been silent ROUTER_HUNG_AFTER (the
+// delay that needs no guest agent's word) and does not answer ping on
+// the LAN either, one saved 【严重错误】 says so (VMGaveUpDate), as
+// spentDayStartsSpent does for a VM that does not start; it used to be
+// silence all day. The clock of the silence starts at the first run that
+// finds it, saved without a word.
+func (d *decider) spentDayHungGivesUp() {
+	n := &d.step.Next
+	now := d.o.Now
+	if n.RouterDownSince.IsZero() || n.RouterDownSince.After(now) {
+		n.RouterDownSince, n.RouterErr, d.step.Silent = now, d.o.Router.ErrKind, false
+		return
+	}
+	down := now.Sub(n.RouterDownSince)
+	if down < d.cfg.RouterHungAfter {
+		return
+	}
+	if !d.o.LANKnown {
+		d.step.Need = NeedLAN
+		return
+	}
+	if d.o.LANUp {
+		return // no hang: SSH alone fails (a fresh day's 【观察】 says so)
+	}
+	d.step.Silent = false
+	if n.DownSince.IsZero() || n.DownSince.After(now) {
+		n.DownSince = now
+	}
+	n.VMGaveUpDate = Today(now)
+	d.log(slog.LevelError, "【严重错误】路由虚拟机仍无响应 (SSH 与局域网 ping)，今天的冷重启和物理机重启都已用过：零点前不再自动处理，请手动检查 (qm status "+d.cfg.VMID+"、控制台)，必要时 qm stop/start "+d.cfg.VMID+"。",
+		slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.Router.Err), slog.Duration("unreachable_for", down.Round(time.Second)),
+		slog.String("vm_restart_date", n.VMRestartDate))
+}
+
 // recovered is step 2 with the internet up: 【恢复】 when an outage was
 // open, and the outage's records cleared.
 func (d *decider) recovered() {
@@ -828,7 +922,7 @@ func (d *decider) recovered() {
 			slog.Duration("outage", max(d.o.Now.Sub(n.DownSince), 0).Round(time.Second)), slog.String("by", d.o.NetDetail))
 	}
 	n.DownSince, n.RouterDownSince, n.RouterErr, n.QMFailSince, n.HeldReboot, n.HeldSOS = time.Time{}, time.Time{}, "", time.Time{}, "", HeldSOS{}
-	n.VMGaveUpDate = "" // an outage later today is told again
+	n.VMGaveUpDate, n.LeftLockDate = "", "" // an outage later today is told again
 }
 
 // hostReboot is step 6: the mark is part of the new state, so the caller
@@ -854,12 +948,9 @@ func (d *decider) hostReboot(reason string) {
 	n.HasMark, n.LastReboot, n.HeldReboot = true, Today(now), ""
 	n.Mark = state.Mark{Date: Today(now), Time: now, BootID: d.o.BootID, Dated: true, Reason: reason}
 	n.QMFailSince = time.Time{} // the reboot mends qm; a failure after it starts afresh
-	// The router VM is stopped with the host and booted by PVE after it:
-	// its silence is counted from the first run of the new boot that
-	// cannot reach it. Kept, a VM still booting was judged hung on time
-	// from before the reboot and cold-restarted (with a short
-	// MIN_HOST_UPTIME), spending the day's cold restart.
-	n.RouterDownSince, n.RouterErr = time.Time{}, ""
+	// The clock of the router's silence is kept: a reboot that misfires
+	// (【回退】) is tried again at the next run of the same boot, as its
+	// line says. The new boot restarts it (bootClock).
 	// A LAN fault that survives the reboot is a fault on a new host: its
 	// ladder starts over (SPEC §14), saved with the mark before the
 	// reboot. Kept, every step would read as done and the next day's first

@@ -127,6 +127,7 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 	// The day a spent day's run said nothing is left for the router VM:
 	// optional; damaged reads as none (said once more).
 	st.VMGaveUpDate, _ = date(rec, "vm_gave_up_date")
+	st.LeftLockDate, _ = date(rec, "vm_left_lock_date")
 	// A misfire today (SPEC §6 step 6): optional; a damaged date reads as
 	// the day the record was written, so a REBOOT_CMD that never works is
 	// not tried a third time through the damage.
@@ -264,7 +265,7 @@ func (s Store) Save(old, next State) error {
 		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
 		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld &&
-		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.HeldSOS == next.HeldSOS && old.VMStopFailDate == next.VMStopFailDate && old.VMGaveUpDate == next.VMGaveUpDate &&
+		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.HeldSOS == next.HeldSOS && old.VMStopFailDate == next.VMStopFailDate && old.VMGaveUpDate == next.VMGaveUpDate && old.LeftLockDate == next.LeftLockDate &&
 		old.MisfireDate == next.MisfireDate && old.MisfireBoot == next.MisfireBoot {
 		return nil
 	}
@@ -296,6 +297,7 @@ func (s Store) Save(old, next State) error {
 		"held_sos_day":       next.HeldSOS.Day,
 		"vm_stop_fail_date":  next.VMStopFailDate,
 		"vm_gave_up_date":    next.VMGaveUpDate,
+		"vm_left_lock_date":  next.LeftLockDate,
 		"misfire_date":       next.MisfireDate,
 		"misfire_boot":       next.MisfireBoot,
 	})
@@ -367,7 +369,7 @@ func unreadDayStarts(st *State, today string, floor int) {
 func (st State) recordEmpty() bool {
 	return st.DownSince.IsZero() && st.RouterDownSince.IsZero() && st.RouterErr == "" && st.VMRestartDate == "" && st.LastReboot == "" &&
 		st.VMStartDate == "" && st.LANFault == "" && st.QMFailSince.IsZero() && st.HeldReboot == "" && st.HeldSOS == (HeldSOS{}) &&
-		st.VMStopFailDate == "" && st.VMGaveUpDate == "" && st.MisfireDate == "" && st.MisfireBoot == ""
+		st.VMStopFailDate == "" && st.VMGaveUpDate == "" && st.LeftLockDate == "" && st.MisfireDate == "" && st.MisfireBoot == ""
 }
 
 // Repair rewrites what Load found damaged (problems) with the safe values

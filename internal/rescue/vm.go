@@ -124,13 +124,19 @@ func (d *decider) locked(lock, status string) (need bool) {
 		return true
 	}
 	if lock == "backup" && !d.o.Backup {
-		d.log(slog.LevelError, "【严重错误】路由虚拟机留有备份锁，但没有备份在运行 (vzdump 未运行)：虚拟机动作与物理机重启都被挡住，请执行 qm unlock "+d.cfg.VMID+"。",
-			slog.String("vm_id", d.cfg.VMID), slog.String("lock", lock), slog.String("status", status))
+		d.leftLock(lock, status)
 		return false
 	}
 	d.log(slog.LevelWarn, "【推迟】路由虚拟机被锁定 (备份或迁移进行中)，本次不对虚拟机动作。",
 		slog.String("vm_id", d.cfg.VMID), slog.String("lock", lock), slog.String("status", status))
 	return false
+}
+
+// leftLock says a backup lock that no backup holds, with the command
+// that clears it.
+func (d *decider) leftLock(lock, status string) {
+	d.log(slog.LevelError, "【严重错误】路由虚拟机留有备份锁，但没有备份在运行 (vzdump 未运行)：虚拟机动作与物理机重启都被挡住，请执行 qm unlock "+d.cfg.VMID+"。",
+		slog.String("vm_id", d.cfg.VMID), slog.String("lock", lock), slog.String("status", status))
 }
 
 // lockHolds reports a config lock under which no VM action may run. The
@@ -332,24 +338,34 @@ const (
 	OutlookHostReboot                   // starts spent: the host's reboot (rule 5), once a day
 	OutlookColdRestart                  // the day's VM cold restart (a paused VM first; any once the host's reboot is spent)
 	OutlookNothing                      // starts, cold restart and host reboot spent: nothing until midnight
+	OutlookLocked                       // a config lock holds the VM: nothing is started, resumed or rebooted under it
 )
 
-// NextVMStep is the VMOutlook of a router VM found stopped (paused false)
-// or paused on now's day under cfg and st.
-func NextVMStep(cfg config.Config, st State, now time.Time, paused bool) VMOutlook {
-	if VMStartsLeft(cfg, st, now) {
+// NextVMStep is the VMOutlook of a router VM found as vm (stopped, or
+// paused; its lock with it) on now's day under cfg and st, in the boot
+// bootID. It is Decide's own answer, not a copy of its rules: Decide runs
+// on a run of this boot that finds the internet down, the VM as vm and
+// the router silent, with every guard passed. A pause and
+// HOST_REBOOT_HOURS only hold a step (status says them apart): the step
+// is the one they hold.
+func NextVMStep(cfg config.Config, st State, now time.Time, bootID string, vm VMStatus) VMOutlook {
+	cfg.DryRun, cfg.HostRebootHours = false, config.Hours{}
+	st.PauseUntil = time.Time{}
+	vm.Err = ""
+	s := Decide(cfg, st, Obs{Now: now, Uptime: cfg.MinHostUptime + 24*time.Hour, BootID: bootID,
+		NetKnown: true, NetDetail: "status",
+		VMKnown: true, VM: vm, VMConfigKnown: true, VMConfig: VMConfig{Lock: vm.Lock}, SystemKnown: true, SystemState: "running",
+		RouterKnown: true, Router: Router{Err: "status", ErrKind: "status"}, LANKnown: true, GuardsKnown: true})
+	switch s.Action {
+	case VMStart, VMResume:
 		return OutlookStart
+	case HostReboot:
+		return OutlookHostReboot
+	case VMRestart:
+		return OutlookColdRestart
 	}
-	restartLeft := !spent(st.VMRestartDate, now)
-	if spent(st.LastReboot, now) || st.HasMark && spent(st.Mark.Date, now) {
-		// spentDayStartsSpent: never a second host reboot.
-		if restartLeft {
-			return OutlookColdRestart
-		}
-		return OutlookNothing
+	if lockHolds(vm.Lock) {
+		return OutlookLocked // Decide took no step under it (locked)
 	}
-	if paused && restartLeft {
-		return OutlookColdRestart // vmStage: resume did not revive it
-	}
-	return OutlookHostReboot
+	return OutlookNothing
 }

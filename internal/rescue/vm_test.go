@@ -246,6 +246,8 @@ func TestDecideVMHung(t *testing.T) {
 		wantNeed   Need
 		wantAction Action
 		wantMsg    string
+		cfg        func(*config.Config)
+		wantSince  time.Time // when set, the router's silence counts from it
 	}{
 		{name: "silent 5m: nothing asked yet", st: since(5 * time.Minute),
 			obs: silent(func(o *Obs) { o.LANKnown, o.VMConfigKnown, o.AgentKnown = false, false, false })},
@@ -317,9 +319,18 @@ func TestDecideVMHung(t *testing.T) {
 				o.VMConfig.HostPCI, o.Deferred = []string{"hostpci0"}, []string{"备份任务正在运行 (/var/run/vzdump.lock 已被锁定)，等它结束再说。"}
 			}),
 			wantMsg: "【推迟】备份任务正在运行"},
+		// The silence counts in this boot only: a host up for 20 minutes
+		// under MIN_HOST_UPTIME=30m.
 		{name: "restarted today, passthrough, host just booted: 推迟, no host reboot",
-			st:  State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
-			obs: silent(func(o *Obs) { o.VMConfig.HostPCI, o.Uptime = []string{"hostpci0"}, 3*time.Minute }), wantMsg: "【推迟】物理机开机时间过短。"},
+			cfg: func(c *config.Config) { c.MinHostUptime = 30 * time.Minute },
+			st:  State{RouterDownSince: t0.Add(-15 * time.Minute), VMRestartDate: today},
+			obs: silent(func(o *Obs) { o.VMConfig.HostPCI, o.Uptime = []string{"hostpci0"}, 20*time.Minute }), wantMsg: "【推迟】物理机开机时间过短。"},
+		// A silence that began before the host's boot (its reboot, a power
+		// cut) is of a VM that PVE has booted since: counted afresh.
+		{name: "silent an hour, host up 3m: counted from this run",
+			st:      State{RouterDownSince: t0.Add(-time.Hour), VMRestartDate: today},
+			obs:     silent(func(o *Obs) { o.VMConfig.HostPCI, o.Uptime = []string{"hostpci0"}, 3*time.Minute }),
+			wantMsg: "【严重错误】无法通过 SSH 读取 OpenWrt 的 SOS 信号。", wantSince: t0},
 		// Today's cold restart whose qm stop did not stop the VM (QEMU
 		// stuck) spent the day's restart and changed nothing: the host's
 		// reboot, under its guards (it used to observe until midnight).
@@ -377,9 +388,15 @@ func TestDecideVMHung(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := config.Default(config.Host)
 			cfg.VMID = "100"
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
 			s := Decide(cfg, tt.st, tt.obs)
 			if s.Need != tt.wantNeed || s.Action != tt.wantAction {
 				t.Errorf("Decide = need %v action %v; want %v %v (log: %s)", s.Need, s.Action, tt.wantNeed, tt.wantAction, msgs(s))
+			}
+			if !tt.wantSince.IsZero() && !s.Next.RouterDownSince.Equal(tt.wantSince) {
+				t.Errorf("router_down_since %v; want %v", s.Next.RouterDownSince, tt.wantSince)
 			}
 			if !strings.Contains(msgs(s), tt.wantMsg) {
 				t.Errorf("log %q lacks %q", msgs(s), tt.wantMsg)
@@ -1511,39 +1528,65 @@ func TestSpentDayStoppedVM(t *testing.T) {
 
 // TestNextVMStepAgreesWithDecide: what `hostcheck status` says the run
 // will do for a router VM that does not run (NextVMStep) is what Decide
-// does, on a fresh day and on one whose host rescue is spent, with the
-// starts left or spent and the day's cold restart left or spent.
+// takes on a run that finds it so, the router silent: over the day's
+// host reboot, starts and cold restart spent or not, a misfired host
+// reboot that landed late (a new boot: the day is spent), a
+// vm_start_date absurdly ahead (today, its starts kept), an unread
+// record, and a config lock (no step under it: status said the VM would
+// be resumed by itself).
 func TestNextVMStepAgreesWithDecide(t *testing.T) {
 	today := Today(t0)
-	for _, paused := range []bool{false, true} {
-		for _, hostSpent := range []bool{false, true} {
-			for _, startsSpent := range []bool{false, true} {
-				for _, restartSpent := range []bool{false, true} {
-					cfg := config.Default(config.Host)
-					cfg.VMID = "100"
-					var st State
-					if hostSpent {
-						st.LastReboot, st.HasMark, st.Mark = today, true, state.Mark{Date: today, Dated: true}
-					}
-					if startsSpent {
-						st.VMStartDate, st.VMStarts = today, cfg.VMStartMax
-					}
-					if restartSpent {
-						st.VMRestartDate = today
-					}
-					o := full(func(o *Obs) {
-						o.VM, o.Router, o.LANUp = VMStatus{Status: "stopped"}, Router{Err: "timeout"}, false
-						if paused {
-							o.VM = VMStatus{Status: "running", QMP: "paused"}
-						}
-						o.VMConfigKnown = true
-					})
-					s := Decide(cfg, st, o)
-					want := map[Action]VMOutlook{VMStart: OutlookStart, VMResume: OutlookStart, HostReboot: OutlookHostReboot, VMRestart: OutlookColdRestart, None: OutlookNothing}[s.Action]
-					if got := NextVMStep(cfg, st, t0, paused); got != want {
-						t.Errorf("paused %v, host spent %v, starts spent %v, restart spent %v: NextVMStep = %v; Decide took %v (log: %s)",
-							paused, hostSpent, startsSpent, restartSpent, got, s.Action, msgs(s))
-					}
+	type tcase struct {
+		name string
+		st   State
+		boot string
+	}
+	var cases []tcase
+	for _, hostSpent := range []bool{false, true} {
+		for _, startsSpent := range []bool{false, true} {
+			for _, restartSpent := range []bool{false, true} {
+				var st State
+				if hostSpent {
+					st.LastReboot, st.HasMark, st.Mark = today, true, state.Mark{Date: today, Dated: true}
+				}
+				if startsSpent {
+					st.VMStartDate, st.VMStarts = today, 3
+				}
+				if restartSpent {
+					st.VMRestartDate = today
+				}
+				cases = append(cases, tcase{fmt.Sprintf("host spent %v, starts spent %v, restart spent %v", hostSpent, startsSpent, restartSpent), st, "boot1"})
+			}
+		}
+	}
+	cases = append(cases,
+		tcase{"misfire today, landed late (a new boot)", State{VMStartDate: today, VMStarts: 3, MisfireDate: today, MisfireBoot: "boot1"}, "boot2"},
+		tcase{"misfire today, same boot", State{VMStartDate: today, VMStarts: 3, MisfireDate: today, MisfireBoot: "boot1"}, "boot1"},
+		tcase{"vm_start_date two days ahead", State{VMStartDate: Today(t0.AddDate(0, 0, 2)), VMStarts: 3}, "boot1"},
+		tcase{"record unread", State{RecordUnread: true}, "boot1"},
+		tcase{"maintenance mode", State{PauseUntil: t0.Add(time.Hour)}, "boot1"})
+	for _, c := range cases {
+		for _, vm := range []VMStatus{{Status: "stopped"}, {Status: "running", QMP: "paused"},
+			{Status: "stopped", Lock: "backup"}, {Status: "running", QMP: "paused", Lock: "backup"}, {Status: "stopped", Lock: "migrate"}} {
+			for _, backup := range []bool{false, true} {
+				cfg := config.Default(config.Host)
+				cfg.VMID = "100"
+				st := c.st
+				st.PauseUntil = time.Time{} // the step a pause holds
+				o := full(func(o *Obs) {
+					o.VM, o.Router, o.LANUp, o.BootID, o.Backup = vm, Router{Err: "timeout", ErrKind: "timeout"}, false, c.boot, backup
+					o.VMConfigKnown, o.VMConfig.Lock = true, vm.Lock
+				})
+				s := Decide(cfg, st, o)
+				if s.Need != NeedNothing {
+					t.Fatalf("%s, VM %+v: Decide needs %v", c.name, vm, s.Need)
+				}
+				want := map[Action]VMOutlook{VMStart: OutlookStart, VMResume: OutlookStart, HostReboot: OutlookHostReboot, VMRestart: OutlookColdRestart, None: OutlookNothing}[s.Action]
+				if s.Action == None && vm.Lock != "" {
+					want = OutlookLocked
+				}
+				if got := NextVMStep(cfg, c.st, t0, c.boot, vm); got != want {
+					t.Errorf("%s, VM %+v, backup %v: NextVMStep = %v; Decide took %v (log: %s)", c.name, vm, backup, got, s.Action, msgs(s))
 				}
 			}
 		}
@@ -1565,9 +1608,6 @@ func TestRouterClockAfterHostReboot(t *testing.T) {
 	if s.Action != HostReboot {
 		t.Fatalf("Decide(starts spent, VM stopped) = %v; want host-reboot (log: %s)", s.Action, msgs(s))
 	}
-	if !s.Next.RouterDownSince.IsZero() || s.Next.RouterErr != "" {
-		t.Errorf("host reboot: router_down_since %v, router_err %q kept; want both cleared", s.Next.RouterDownSince, s.Next.RouterErr)
-	}
 	// The new boot, 3 minutes up: PVE has started the VM (onboot), which
 	// boots and answers neither SSH nor ping yet. Then every 5 minutes.
 	st = s.Next
@@ -1577,6 +1617,10 @@ func TestRouterClockAfterHostReboot(t *testing.T) {
 			RouterKnown: true, Router: Router{Err: "timeout", ErrKind: "timeout"}, LANKnown: true, VMConfigKnown: true, GuardsKnown: true})
 		if s.Action != None {
 			t.Errorf("run %d, host up %v: %v of a VM booting since the reboot (log: %s)", i+1, up, s.Action, msgs(s))
+		}
+		if i == 0 && (!s.Next.RouterDownSince.Equal(now) || s.Silent) {
+			t.Errorf("first run of the new boot: router_down_since %v (silent %v); want it counted from this run (%v), saved",
+				s.Next.RouterDownSince, s.Silent, now)
 		}
 		if !s.Silent {
 			st = s.Next
@@ -1657,5 +1701,147 @@ func TestSpentDayClearsQMFailure(t *testing.T) {
 	s = Decide(cfg, st, full(func(o *Obs) { o.Now, o.VM = next, VMStatus{Err: "exit 255: ipcc_send_rec[1] failed"} }))
 	if s.Action != None || !strings.Contains(msgs(s), "【推迟】qm 无法读取路由虚拟机状态，下个周期再试") {
 		t.Errorf("the day after, qm failing once: %v, log %q; want 【推迟】 (one failure), no host reboot", s.Action, msgs(s))
+	}
+}
+
+// TestSpentDayLeftoverBackupLock: on a day whose host rescue is spent, a
+// router VM under a backup lock that no backup holds (a stop-mode backup
+// killed, the VM left stopped and locked) is said once, with the command
+// that clears it, as a fresh day's run says it (locked); the day's runs
+// after it are silent. It used to be left down until midnight without a
+// word. A lock a backup really holds stays silent.
+func TestSpentDayLeftoverBackupLock(t *testing.T) {
+	const want = "【严重错误】路由虚拟机留有备份锁，但没有备份在运行 (vzdump 未运行)：虚拟机动作与物理机重启都被挡住，请执行 qm unlock 100。"
+	today := Today(t0)
+	for _, tt := range []struct {
+		name   string
+		vm     VMStatus
+		backup bool
+		said   bool
+	}{
+		{"stopped, no backup runs", VMStatus{Status: "stopped", Lock: "backup"}, false, true},
+		{"paused, no backup runs", VMStatus{Status: "running", QMP: "paused", Lock: "backup"}, false, true},
+		{"running, no backup runs", VMStatus{Status: "running", QMP: "running", Lock: "backup"}, false, true},
+		{"stopped, a backup runs", VMStatus{Status: "stopped", Lock: "backup"}, true, false},
+		{"stopped, lock migrate", VMStatus{Status: "stopped", Lock: "migrate"}, false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default(config.Host)
+			cfg.VMID = "100"
+			dir := t.TempDir()
+			store := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+			if err := store.Save(State{}, State{LastReboot: today, DownSince: t0.Add(-time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			said := 0
+			for i := 0; i < 3; i++ {
+				st, _ := store.Load(cst)
+				now := t0.Add(time.Duration(i) * 5 * time.Minute)
+				o := full(func(o *Obs) {
+					o.Now, o.VM, o.Router, o.LANUp, o.Backup = now, tt.vm, Router{Err: "timeout", ErrKind: "timeout"}, false, tt.backup
+					o.GuardsKnown = false
+				})
+				s := Decide(cfg, st, o)
+				if s.Need == NeedGuards {
+					o.GuardsKnown = true
+					s = Decide(cfg, st, o)
+				}
+				if s.Need != NeedNothing || s.Action != None {
+					t.Fatalf("run %d: need %v, action %v (log: %s); want nothing done under the lock", i+1, s.Need, s.Action, msgs(s))
+				}
+				if strings.Contains(msgs(s), want) {
+					said++
+					if s.Silent {
+						t.Errorf("run %d said the lock, silent: not saved, it is said again at every run", i+1)
+					}
+				}
+				if !s.Silent {
+					if err := store.Save(st, s.Next); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if wantN := map[bool]int{true: 1, false: 0}[tt.said]; said != wantN {
+				t.Errorf("the leftover lock said %d times in 3 runs; want %d", said, wantN)
+			}
+		})
+	}
+}
+
+// TestSpentDayHungGivesUp: on a day whose host rescue is spent, a router
+// VM that runs but hangs (SSH and the LAN ping silent past
+// ROUTER_HUNG_AFTER) with the day's cold restart used has nothing left to
+// try until midnight: one saved 【严重错误】 says so, as for a VM that does
+// not start (spentDayStartsSpent), then the runs are silent. It got no
+// word all day. A pause, a lock, or a router that answers ping says
+// nothing.
+func TestSpentDayHungGivesUp(t *testing.T) {
+	const want = "【严重错误】路由虚拟机仍无响应"
+	today := Today(t0)
+	for _, tt := range []struct {
+		name  string
+		st    State
+		vm    VMStatus
+		lanUp bool
+		said  int // the run that says it (1-based), 0 none
+	}{
+		{name: "cold restart at t0, hung since", st: State{RouterDownSince: t0}, said: 4},
+		{name: "no clock yet (silent since the host's reboot)", said: 5},
+		{name: "router answers ping on the LAN", st: State{RouterDownSince: t0}, lanUp: true},
+		{name: "maintenance mode", st: State{RouterDownSince: t0, PauseUntil: t0.Add(24 * time.Hour)}},
+		{name: "locked by a migration", st: State{RouterDownSince: t0}, vm: VMStatus{Status: "running", QMP: "running", Lock: "migrate"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default(config.Host)
+			cfg.VMID = "100"
+			st := tt.st
+			st.LastReboot, st.VMRestartDate, st.DownSince = today, today, t0.Add(-time.Hour)
+			vm := tt.vm
+			if vm.Status == "" {
+				vm = VMStatus{Status: "running", QMP: "running"}
+			}
+			said := 0
+			for i := 1; i <= 10; i++ {
+				now := t0.Add(time.Duration(i) * 5 * time.Minute)
+				o := Obs{Now: now, Uptime: 24 * time.Hour, BootID: "boot1", NetKnown: true, VMKnown: true, VM: vm, GuardsKnown: true}
+				var s Step
+				for {
+					s = Decide(cfg, st, o)
+					switch s.Need {
+					case NeedRouter:
+						o.RouterKnown, o.Router = true, Router{Err: "timeout", ErrKind: "timeout"}
+						continue
+					case NeedLAN:
+						o.LANKnown, o.LANUp = true, tt.lanUp
+						continue
+					case NeedVMConfig:
+						o.VMConfigKnown = true
+						continue
+					case NeedAgent:
+						o.AgentKnown, o.Agent = true, qm.PingNoAnswer
+						continue
+					}
+					break
+				}
+				if s.Need != NeedNothing || s.Action != None {
+					t.Fatalf("run %d: need %v, action %v (log: %s); want nothing done", i, s.Need, s.Action, msgs(s))
+				}
+				if strings.Contains(msgs(s), want) {
+					if said != 0 {
+						t.Errorf("run %d said it again (first at run %d)", i, said)
+					}
+					said = i
+					if s.Silent {
+						t.Errorf("run %d said it, silent: not saved, said again at every run", i)
+					}
+				}
+				if !s.Silent {
+					st = s.Next
+				}
+			}
+			if said != tt.said {
+				t.Errorf("said at run %d; want at run %d (0: never)", said, tt.said)
+			}
+		})
 	}
 }
