@@ -134,7 +134,7 @@ func commented(seg string) bool { return strings.HasPrefix(strings.TrimLeft(seg,
 func disabled(segs []string, line string) (off []string) {
 	for _, seg := range segs {
 		switch {
-		case cronKey(seg) == cronKey(line), !commented(seg) && IsOurs(seg) && program(seg) == program(line):
+		case cronKey(seg) == cronKey(line), !commented(seg) && IsOurs(seg) && runsSame(seg, line):
 			// It runs, or an edited copy of ours runs it, which Merge
 			// puts ours in the place of: commenting out the old line and
 			// editing a copy below is no disabling.
@@ -156,23 +156,30 @@ func Disabled(existing string, role Role) (off []string) {
 	return off
 }
 
-// program is what a cron line of ours runs: the first word of its
-// command, after the schedule (five fields, or one @word), and "boot" when
-// it runs that subcommand (hostcheck's @reboot line, beside its run every
-// five minutes); "" for no command.
-func program(line string) string {
-	f := strings.Fields(line)
-	skip := 5
-	if len(f) > 0 && strings.HasPrefix(f[0], "@") {
-		skip = 1
+// runsSame reports whether the cron line seg runs what our line does: a
+// word of its command is line's program (its path, or its bare name found
+// in PATH: "nice -n 10 /usr/bin/netcheck", "sleep 20; hostcheck"; not a
+// stale line's other path), with "boot"
+// there exactly when line has it (hostcheck's @reboot line, beside its run
+// every five minutes).
+func runsSame(seg, line string) bool {
+	words := func(l string) []string {
+		f := strings.Fields(strings.TrimSuffix(strings.TrimSpace(l), Marker))
+		if len(f) > 0 && strings.HasPrefix(f[0], "@") {
+			return f[1:]
+		}
+		return f[min(5, len(f)):]
 	}
-	if len(f) <= skip {
-		return ""
+	ours, theirs := words(line), words(seg)
+	if len(ours) == 0 {
+		return false
 	}
-	if slices.Contains(f[skip+1:], "boot") {
-		return f[skip] + " boot"
+	runs := false
+	for _, w := range theirs {
+		w = strings.TrimRight(w, ";&|")
+		runs = runs || w == ours[0] || w == base(ours[0])
 	}
-	return f[skip]
+	return runs && slices.Contains(theirs, "boot") == slices.Contains(ours, "boot")
 }
 
 // isLine reports whether seg is one of our lines for role, with or

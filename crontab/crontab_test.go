@@ -156,6 +156,13 @@ func TestDisabled(t *testing.T) {
 		// marked ours: the rescue runs; re-installing switched it off
 		// (the edited line dropped as stale, ours left out as disabled).
 		{"commented out, an edited copy runs", "#" + r1 + "* * * * * /usr/bin/netcheck -config /etc/netrescue-wan2.conf " + Marker + "\n" + r2, Router, nil},
+		// Edited in front of the program, or with its base name alone.
+		{"commented out, a niced copy runs", "# " + r1 + "* * * * * nice -n 10 /usr/bin/netcheck " + Marker + "\n" + r2, Router, nil},
+		{"commented out, a copy by base name runs", "# " + r1 + "* * * * * netcheck " + Marker + "\n" + r2, Router, nil},
+		{"hostcheck's run commented out, a delayed copy runs", "# " + h1 + "*/5 * * * * sleep 20; /usr/local/bin/hostcheck " + Marker + "\n" + h2 + h3, Host, nil},
+		{"hostcheck's boot commented out, a delayed copy runs", h1 + "# " + h2 + "@reboot sleep 60 && /usr/local/bin/hostcheck boot " + Marker + "\n" + h3, Host, nil},
+		// The run every five minutes does not stand for the boot line.
+		{"hostcheck's boot commented out, its run is no copy", h1 + "#" + h2 + h3, Host, []string{"#" + strings.TrimSpace(h2)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

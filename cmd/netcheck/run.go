@@ -294,8 +294,11 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 				// the next run, as an SOS that stood and was cleared (the
 				// host's acknowledgement), which starts the ladder over from
 				// L1 instead of retrying the SOS.
+				// A count the SOS raised, written without the SOS, is put
+				// back too: each retry would raise it again, a count of
+				// reboots never taken.
 				back := step.Next
-				back.SOSLogged = st.SOSLogged
+				back.SOSLogged, back.Count = st.SOSLogged, st.Count
 				_ = store.Save(step.Next, back, false)
 			} else {
 				log.Error(pre+"【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "action", w, "not_written", files, "err", perr.Err)
