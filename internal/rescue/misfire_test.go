@@ -16,7 +16,9 @@ import (
 // reboot: the first run of the new boot says so (also on a day already
 // spent, where it would otherwise be silent) and no second reboot comes
 // that day, also when that run's clock is a day ahead and then set back.
-// A run of the same boot changes nothing, nor does an unreadable boot id.
+// A run of the same boot changes nothing. An unreadable boot id cannot
+// tell: the misfire's day counts as spent, said (a retry there was a
+// second host reboot that day once the slow shutdown had landed).
 func TestLateReboot(t *testing.T) {
 	cfg := config.Default(config.Host)
 	for _, tt := range []struct {
@@ -29,7 +31,7 @@ func TestLateReboot(t *testing.T) {
 	}{
 		{"misfire today, another boot", State{MisfireDate: "2026-11-25", MisfireBoot: "boot0"}, "boot1", false, true, "2026-11-25"},
 		{"misfire today, same boot", State{MisfireDate: "2026-11-25", MisfireBoot: "boot1"}, "boot1", true, false, "2026-11-25"},
-		{"boot id unreadable", State{MisfireDate: "2026-11-25", MisfireBoot: "boot0"}, "unknown", true, false, "2026-11-25"},
+		{"boot id unreadable", State{MisfireDate: "2026-11-25", MisfireBoot: "boot0"}, "unknown", false, false, "2026-11-25"},
 		{"misfire yesterday, another boot", State{MisfireDate: "2026-11-24", MisfireBoot: "boot0"}, "boot1", true, true, "2026-11-25"},
 		{"misfire today, day already spent", State{MisfireDate: "2026-11-25", MisfireBoot: "boot0", LastReboot: "2026-11-25"}, "boot1", false, true, "2026-11-25"},
 		// A retry after the misfire, its mark standing: the new boot is its own.
@@ -48,6 +50,9 @@ func TestLateReboot(t *testing.T) {
 			s := Decide(cfg, st, full(func(o *Obs) { o.BootID = tt.boot }))
 			if got := s.Action == HostReboot; got != tt.wantReboot {
 				t.Errorf("Decide = %v (log: %s); want a host reboot %v", s.Action, msgs(s), tt.wantReboot)
+			}
+			if unread := strings.Contains(msgs(s), "【严重错误】无法读取开机 ID"); unread != (tt.boot == "unknown") {
+				t.Errorf("log %s; want the unreadable boot id told %v", msgs(s), tt.boot == "unknown")
 			}
 			if got := strings.Contains(msgs(s), "【确认】上次判定未生效的物理机重启之后，物理机已经重启过"); got != tt.wantLog {
 				t.Errorf("log %s; want the late reboot told %v", msgs(s), tt.wantLog)

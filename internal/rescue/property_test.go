@@ -143,6 +143,9 @@ func TestAtMostOncePerDay(t *testing.T) {
 			o := Obs{Now: now, Uptime: trueNow.Sub(hostBoot), BootID: itoa(bootN), NetKnown: true,
 				NetUp: rapid.IntRange(0, 3).Draw(rt, "up") == 0, RouterKnown: true, LANKnown: true, GuardsKnown: true,
 				LANUp: rapid.IntRange(0, 5).Draw(rt, "lan") > 0}
+			if rapid.IntRange(0, 15).Draw(rt, "bootIDUnread") == 0 {
+				o.BootID = "unknown" // /proc/sys/kernel/random/boot_id unread, as hostcheck's observeBasics says it
+			}
 			switch rapid.IntRange(0, 3).Draw(rt, "router") {
 			case 0:
 				o.Router.Err = "timeout"

@@ -357,8 +357,19 @@ func AsDated(st State, now time.Time) State {
 // count.
 func (d *decider) lateReboot() bool {
 	n := &d.step.Next
-	if n.MisfireBoot == "" || d.o.BootID == "" || d.o.BootID == "unknown" || d.o.BootID == n.MisfireBoot {
+	if n.MisfireBoot == "" || d.o.BootID == n.MisfireBoot && d.o.BootID != "unknown" {
 		return false
+	}
+	if d.o.BootID == "" || d.o.BootID == "unknown" || n.MisfireBoot == "unknown" {
+		// A boot id unread, now or at the misfire: whether the slow
+		// shutdown landed since cannot be told. Counted as landed: a
+		// second host reboot that day is what must never happen (SPEC §6).
+		if n.MisfireDate >= Today(d.o.Now) {
+			d.log(slog.LevelError, "【严重错误】无法读取开机 ID，无法确认上次未生效的物理机重启是否已经发生：按已重启计，当天不再重启 PVE 物理机。",
+				slog.String("misfire_date", n.MisfireDate))
+		}
+		n.LastReboot, n.MisfireBoot = max(n.LastReboot, n.MisfireDate), ""
+		return true
 	}
 	if n.HasMark && n.Mark.BootID != "" || n.MisfireDate < Today(d.o.Now.AddDate(0, 0, -1)) {
 		// Still saved (changed), or a spent day's silent runs would
@@ -380,12 +391,20 @@ func (d *decider) lateReboot() bool {
 // hung on time from before the reboot and cold-restarted (with a short
 // MIN_HOST_UPTIME), spending the day's cold restart. A host reboot that
 // misfired leaves the boot as it was, and the clock with it: the retry
-// comes at the next run. An uptime unknown changes nothing. It reports
-// whether it cleared the clock.
+// comes at the next run. With the uptime unknown, the time of today's mark
+// (our reboot's) stands for the boot: kept, the clock from before our
+// reboot made a VM still booting "hung" at the first run after it. It
+// reports whether it cleared the clock.
 func (d *decider) bootClock() bool {
 	n := &d.step.Next
-	if n.RouterDownSince.IsZero() || d.o.UptimeUnknown || d.o.Uptime <= 0 ||
-		!n.RouterDownSince.Before(d.o.Now.Add(-d.o.Uptime)) {
+	boot := d.o.Now.Add(-d.o.Uptime)
+	if d.o.UptimeUnknown || d.o.Uptime <= 0 {
+		if !n.HasMark || !n.Mark.Dated || n.Mark.Time.IsZero() || n.Mark.Time.After(d.o.Now) {
+			return false
+		}
+		boot = n.Mark.Time
+	}
+	if n.RouterDownSince.IsZero() || !n.RouterDownSince.Before(boot) {
 		return false
 	}
 	n.RouterDownSince, n.RouterErr = time.Time{}, ""

@@ -350,6 +350,9 @@ const (
 // is the one they hold.
 func NextVMStep(cfg config.Config, st State, now time.Time, bootID string, vm VMStatus) VMOutlook {
 	cfg.DryRun, cfg.HostRebootHours = false, config.Hours{}
+	// A date days ahead is repaired by the next run, which acts on
+	// nothing else: the run after it is the one to tell of.
+	st = AsDated(st, now)
 	st.PauseUntil = time.Time{}
 	vm.Err = ""
 	s := Decide(cfg, st, Obs{Now: now, Uptime: cfg.MinHostUptime + 24*time.Hour, BootID: bootID,

@@ -1845,3 +1845,51 @@ func TestSpentDayHungGivesUp(t *testing.T) {
 		})
 	}
 }
+
+// TestNextVMStepAfterDateRepair: a date days ahead (a clock that once ran
+// fast) is repaired by the next run, which does nothing else; status
+// tells of the run after it, which starts the stopped VM. It said "nothing
+// more to try until midnight" beside "0 of VM_START_MAX 3".
+func TestNextVMStepAfterDateRepair(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	ahead := Today(t0.AddDate(0, 0, 3))
+	for _, st := range []State{{LastReboot: ahead}, {LastReboot: Today(t0), VMRestartDate: ahead}} {
+		if got := NextVMStep(cfg, st, t0, "boot1", VMStatus{Status: "stopped"}); got != OutlookStart {
+			t.Errorf("NextVMStep(%+v) = %v; want OutlookStart, what the run after the repair does", st, got)
+		}
+		// What the runs do: the repair, then the start.
+		s := Decide(cfg, st, full(func(o *Obs) { o.VM = VMStatus{Status: "stopped"}; o.Router = Router{Err: "timeout", ErrKind: "timeout"} }))
+		s = Decide(cfg, s.Next, full(func(o *Obs) {
+			o.Now = t0.Add(5 * time.Minute)
+			o.VM = VMStatus{Status: "stopped"}
+			o.Router = Router{Err: "timeout", ErrKind: "timeout"}
+		}))
+		if s.Action != VMStart {
+			t.Errorf("the run after the repair of %+v: %v; want the VM started", st, s.Action)
+		}
+	}
+}
+
+// TestBootClockUptimeUnknown: with /proc/uptime unreadable after our own
+// reboot, the clock of the router's silence from before the reboot was
+// kept: the first run after it, the VM still booting, said the day was
+// given up (or, with MIN_HOST_UPTIME=0, cold-restarted the booting VM).
+// Today's mark, written at the reboot, stands for the boot.
+func TestBootClockUptimeUnknown(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	today := Today(t0)
+	st := State{LastReboot: today, HasMark: true, Mark: state.Mark{Date: today, Time: t0, Dated: true, BootID: "boot1", Reason: "router VM hung"},
+		VMRestartDate: today, DownSince: t0.Add(-time.Hour), RouterDownSince: t0.Add(-30 * time.Minute), RouterErr: "timeout"}
+	s := Decide(cfg, st, full(func(o *Obs) {
+		o.Now, o.Uptime, o.UptimeUnknown, o.BootID = t0.Add(5*time.Minute), 0, true, "boot2"
+		o.Router, o.LANUp = Router{Err: "timeout", ErrKind: "timeout"}, false
+	}))
+	if m := msgs(s); strings.Contains(m, "零点前不再自动处理") || s.Action != None {
+		t.Errorf("the first run after our reboot, uptime unknown: %v, %q; want no give-up, no action", s.Action, m)
+	}
+	if !s.Next.RouterDownSince.IsZero() && s.Next.RouterDownSince.Before(t0) {
+		t.Errorf("router_down_since %v; want it restarted after the reboot at %v", s.Next.RouterDownSince, t0)
+	}
+}
