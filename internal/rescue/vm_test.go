@@ -1859,7 +1859,10 @@ func TestNextVMStepAfterDateRepair(t *testing.T) {
 			t.Errorf("NextVMStep(%+v) = %v; want OutlookStart, what the run after the repair does", st, got)
 		}
 		// What the runs do: the repair, then the start.
-		s := Decide(cfg, st, full(func(o *Obs) { o.VM = VMStatus{Status: "stopped"}; o.Router = Router{Err: "timeout", ErrKind: "timeout"} }))
+		s := Decide(cfg, st, full(func(o *Obs) {
+			o.VM = VMStatus{Status: "stopped"}
+			o.Router = Router{Err: "timeout", ErrKind: "timeout"}
+		}))
 		s = Decide(cfg, s.Next, full(func(o *Obs) {
 			o.Now = t0.Add(5 * time.Minute)
 			o.VM = VMStatus{Status: "stopped"}
