@@ -443,6 +443,7 @@ differences below ~3 % are not seen by this.
 | the second round of 2026-12-07 review fixes (backup lock, damaged hostcheck.state, pause lock, drill, probe, installer), 5c3f723 against 7167227 (4 files each, 100 rounds, with the floor; a scratch script pairing the two builds as bench.sh pairs its runs) | 2.594 → 2.578 ms, run by run 1.002 (÷ floor 1.208 → 1.207); peak RSS median 5520 → 5528 KiB | 2.982 → 2.938 ms, run by run 0.993 (÷ floor 1.399 → 1.398; floor 2.136 ms); peak RSS median 7608 → 7716 KiB | yes: correctness; no time lost that this can see |
 | the third round of 2026-12-07 review fixes (the unread record, the drill, spent days, notifications, status), a6bbaa1 against fb35ddf (4 files each, 100 rounds, with the floor; the same scratch script) | 3.544 → 3.501 ms, run by run 0.991 (÷ floor 1.230 → 1.221; floor 2.861 ms); peak RSS median 5538 → 5546 KiB | 4.123 → 4.140 ms, run by run 0.999 (÷ floor 1.448 → 1.451); peak RSS median 7532 → 7676 KiB; stripped 7942306 → 7999650 bytes | yes: correctness; no time lost that this can see (both builds read 1.45× the floor in that hour) |
 | Go 1.27.3 (the only newer Go served here, \`GOTOOLCHAIN=go1.27.3\`) against go1.26.8, same source (8a013e2); the floor, netcheck and hostcheck each built by both, busybox in the same rounds (4 files each, 100 rounds; a scratch script pairing them as bench.sh pairs its runs) | 3.704 → 3.873 ms, run by run 1.039 (÷ busybox 4.206 → 4.364); stripped 5238946 → 5886112 bytes, over 5 MiB; peak RSS median 5518 → 6348 KiB | 4.363 → 4.383 ms, run by run 1.010; stripped 8007842 → 8601760 bytes; peak RSS median 7616 → 8014 KiB | no: slower and larger, the floor too (3.059 → 3.159 ms, run by run 1.025; ÷ busybox 3.420 → 3.566; 3870882 → 4030624 bytes) |
+| this session's review fixes, with os/exec replaced by command.Exec, e33f5a1 against 8a013e2 (4 files each, 100 rounds, with the floor; the same scratch script) | 3.877 → 3.966 ms, run by run 1.014 (÷ floor 1.205 → 1.237; floor 3.191 ms); peak RSS median 5564 → 5620 KiB; stripped 5238946 → 5218466 bytes | 4.573 → 4.508 ms, run by run 0.986 (÷ floor 1.461 → 1.436); peak RSS median 7620 → 7616 KiB; stripped 8007842 → 8007842 bytes | yes: correctness and size; the time is under what this resolves (~3 %) |
 
 Stripped netcheck (amd64), change by change, each in its commit (\`go build -trimpath -ldflags '-s -w' ./cmd/netcheck\`,
 \`ls -l\`): 5513378 bytes before; \`pause\` reads bare seconds with strconv, not fmt's scanner −53248; netifd's
@@ -463,8 +464,12 @@ inlined (\`//go:noinline\`: cold code called from dozens of places) and assist's
 function and the installer's flags defined from tables −8192: 5234850 bytes. A withheld L3's
 half-written count or cooling put back, and its hand-over to the host by SOS (SPEC §15) +4096; tz's and
 nexthop's errors built by one non-inlined errorf each, cli.Usagef and ladder's Action.String not inlined
-−4096: 5234850 bytes. Room made on a full STATE_DIR from netcheck's own rotated log +4096: $nc_amd64 bytes
-in this run. Searched for with knock-outs (a function's body replaced by a
+−4096: 5234850 bytes. Room made on a full STATE_DIR from netcheck's own rotated log +4096: 5238946 bytes. The
+2026-12-07 review fixes paid for by small files merged into their package's main file (each file name is
+kept in the pcln table), cold helpers not inlined and four log lines by concatenation: 5238946 bytes; os/exec
+replaced by command.Exec (its users were the action commands and the installer) −36864: 5202082 bytes;
+the installer's cron fixes (commented-out and edited lines of ours, mixed lines of the original scripts, the
+migration after our cron lines) and the review fixes after them +16384: $nc_amd64 bytes in this run. Searched for with knock-outs (a function's body replaced by a
 panic, the stripped binary rebuilt and its sections summed): a cut counts only what nothing else in the
 binary also links; the encoding/json encoder, for one, stays, since log/slog's default handler links it.
 
