@@ -176,22 +176,14 @@ func run(ctx context.Context, args []string, e env) error {
 
 // held runs fn under the cron run's lock, waiting for a run under way
 // (up to its probe, its SSH call and an action). A person (said) is told
-// that it waits: a drill or a pause otherwise sits silent for up to half
-// a minute; boot, run by cron, is not.
+// that it waits: a drill or a pause otherwise sat silent for up to a few
+// minutes; boot, run by cron, is not.
 func (h *host) held(said bool, fn func() error) error {
-	wait := h.cfg.ProbeTimeout + h.cfg.SSHTimeout + midnight.ActionTime
+	var say io.Writer
 	if said {
-		release, held, err := cli.Lock(h.log, h.cfg.RunDir, h.cfg.StateDir, "hostcheck.lock", 0)
-		if err != nil {
-			return err
-		}
-		if held {
-			defer release()
-			return fn()
-		}
-		fmt.Fprintf(h.e.Stdout, "waiting up to %v for the hostcheck run under way to finish...\n", wait)
+		say = h.e.Stdout
 	}
-	return cli.Held(h.log, h.cfg.RunDir, h.cfg.StateDir, "hostcheck.lock", wait, fn)
+	return cli.Held(h.log, h.cfg.RunDir, h.cfg.StateDir, "hostcheck.lock", h.cfg.ProbeTimeout+h.cfg.SSHTimeout+midnight.ActionTime, say, fn)
 }
 
 // host carries one invocation's configuration, environment and logger.

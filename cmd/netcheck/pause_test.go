@@ -175,6 +175,8 @@ func TestPauseWaitsForRun(t *testing.T) {
 		}
 		return now
 	}
+	out := &lockedBuf{}
+	pe.Stdout = out
 	pauseDone := make(chan error, 1)
 	go func() {
 		pauseDone <- run(context.Background(), []string{"-config", conf, "pause", "2h"}, pe)
@@ -183,6 +185,11 @@ func TestPauseWaitsForRun(t *testing.T) {
 	case err := <-pauseDone:
 		t.Errorf("pause returned (%v) while a run held the lock", err)
 	case <-time.After(300 * time.Millisecond):
+	}
+	// The person is told why nothing happens yet (it was silent for up
+	// to the run's probe and action, minutes).
+	if got := out.String(); !strings.Contains(got, "for the netcheck run under way to finish") {
+		t.Errorf("pause waiting for the run said %q; want that it waits, and how long", got)
 	}
 	released.Store(true)
 	close(gate)
@@ -200,4 +207,22 @@ func TestPauseWaitsForRun(t *testing.T) {
 	if want := now.Add(3 * time.Hour); err != nil || !until.Equal(want) {
 		t.Errorf("after the run and the pause: pause until %v (%v); want %v (2h from when it got the lock)", until, err, want)
 	}
+}
+
+// lockedBuf is a stdout that a test reads while the command still writes.
+type lockedBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

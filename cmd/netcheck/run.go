@@ -145,7 +145,7 @@ func run(ctx context.Context, args []string, e env) error {
 		if cfg.DryRun {
 			dir = dir.DryRun()
 		}
-		return cli.Held(log, cfg.RunDir, cfg.StateDir, "netcheck.lock", cfg.ProbeTimeout+midnight.ActionTime, func() error {
+		return cli.Held(log, cfg.RunDir, cfg.StateDir, "netcheck.lock", cfg.ProbeTimeout+midnight.ActionTime, e.Stdout, func() error {
 			now := e.Now().In(loc) // after the wait for a run under way
 			if sub == "resume" {
 				return cli.Resume(log, e.Stdout, dir.StateDir, pre, now)

@@ -485,9 +485,18 @@ func SubArg(args []string, sub string, newFS func() *flag.FlagSet) (rest []strin
 // Held runs fn under the lock of its side's cron run (runDir/name, as
 // Lock), waiting up to wait for a run under way: pause and resume change
 // what that run decides, and a run that loaded the state before them
-// saved over them (a pause deleted, the router rebooted under it).
-func Held(log *slog.Logger, runDir, stateDir, name string, wait time.Duration, fn func() error) error {
-	release, held, err := Lock(log, runDir, stateDir, name, wait)
+// saved over them (a pause deleted, the router rebooted under it). With
+// say (a person's terminal), a wait is said first.
+func Held(log *slog.Logger, runDir, stateDir, name string, wait time.Duration, say io.Writer, fn func() error) error {
+	release, held, err := Lock(log, runDir, stateDir, name, 0)
+	if err == nil && !held {
+		if say != nil {
+			// A person waits: told why nothing happens yet (up to a few
+			// minutes at the defaults).
+			fmt.Fprintf(say, "waiting up to %v for the %s run under way to finish...\n", wait, strings.TrimSuffix(name, ".lock"))
+		}
+		release, held, err = Lock(log, runDir, stateDir, name, wait)
+	}
 	if err != nil {
 		return err
 	}
