@@ -9,10 +9,7 @@
 // copy of these rules.
 package crontab
 
-import (
-	"slices"
-	"strings"
-)
+import "strings"
 
 // Role is the side of the rescue a crontab belongs to: "router" or "host".
 type Role string
@@ -156,30 +153,67 @@ func Disabled(existing string, role Role) (off []string) {
 	return off
 }
 
-// runsSame reports whether the cron line seg runs what our line does: a
-// word of its command is line's program (its path, or its bare name found
-// in PATH: "nice -n 10 /usr/bin/netcheck", "sleep 20; hostcheck"; not a
-// stale line's other path), with "boot"
-// there exactly when line has it (hostcheck's @reboot line, beside its run
-// every five minutes).
+// runsSame reports whether the cron line seg runs what our line does: one
+// of its simple commands (through sh -c, nohup, nice, env, flock and the
+// other wrappers) is line's program, by its path or its bare name found in
+// PATH ("nice -n 10 /usr/bin/netcheck>/dev/null", "sleep 20;hostcheck";
+// not a stale line's other path, nor "logger -t hostcheck"), with "boot"
+// as its first argument exactly when line has it (hostcheck's @reboot
+// line, beside its run every five minutes).
 func runsSame(seg, line string) bool {
-	words := func(l string) []string {
-		f := strings.Fields(strings.TrimSuffix(strings.TrimSpace(l), Marker))
-		if len(f) > 0 && strings.HasPrefix(f[0], "@") {
-			return f[1:]
-		}
-		return f[min(5, len(f)):]
-	}
-	ours, theirs := words(line), words(seg)
-	if len(ours) == 0 {
+	ourCmd, ok1 := cronCommand(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(line), Marker)))
+	cmd, ok2 := cronCommand(strings.TrimLeft(strings.TrimSuffix(strings.TrimRight(strings.TrimSuffix(seg, "\n"), " \t\r"), Marker), " \t"))
+	if !ok1 || !ok2 {
 		return false
 	}
-	runs := false
-	for _, w := range theirs {
-		w = strings.TrimRight(w, ";&|")
-		runs = runs || w == ours[0] || w == base(ours[0])
+	ours := strings.Fields(ourCmd)
+	args, found := runsProgram(cmd, ours[0], 0)
+	boot := func(a []string) bool { return len(a) > 0 && a[0] == "boot" }
+	return found && boot(args) == boot(ours[1:])
+}
+
+// runsProgram reports whether the shell command line cmd runs prog (its
+// path, or its bare name), and with what arguments.
+func runsProgram(cmd, prog string, depth int) ([]string, bool) {
+	if depth > maxShellDepth {
+		return nil, false
 	}
-	return runs && slices.Contains(theirs, "boot") == slices.Contains(ours, "boot")
+	for _, c := range simpleCommands(cmd) {
+		if args, ok := runsWords(c.words, prog, depth); ok {
+			return args, true
+		}
+	}
+	return nil, false
+}
+
+func runsWords(words []string, prog string, depth int) ([]string, bool) {
+	for len(words) > 0 && (isAssignment(words[0]) || shellKeyword(words[0])) {
+		words = words[1:]
+	}
+	if len(words) == 0 {
+		return nil, false
+	}
+	name, args := words[0], words[1:]
+	if name == prog || name == base(prog) {
+		return args, true
+	}
+	switch base(name) {
+	case "nohup", "exec":
+		return runsWords(args, prog, depth)
+	case "setsid", "nice", "ionice", "env", "timeout", "flock", "stdbuf", "chrt", "taskset", "sudo", "screen", "busybox":
+		if w, c := wrapped(base(name), args); c != "" {
+			return runsProgram(c, prog, depth+1)
+		} else if len(w) > 0 {
+			return runsWords(w, prog, depth)
+		}
+	case "sh", "bash", "ash", "dash":
+		for i := 0; i+1 < len(args); i++ {
+			if args[i] == "-c" {
+				return runsProgram(args[i+1], prog, depth+1)
+			}
+		}
+	}
+	return nil, false
 }
 
 // isLine reports whether seg is one of our lines for role, with or
@@ -261,16 +295,24 @@ func legacyKind(line string) int {
 	if t == "" || strings.HasPrefix(t, "#") || IsOurs(line) {
 		return notLegacy
 	}
-	fields := strings.Fields(t)
+	cmd, ok := cronCommand(t)
+	if !ok {
+		return notLegacy
+	}
+	return runsLegacy(cmd, 0)
+}
+
+// cronCommand is the command of the cron line t (blanks trimmed in front):
+// what follows the schedule's fields (five, or one @word), up to the
+// first unescaped %, after which cron gives the rest as standard input.
+func cronCommand(t string) (string, bool) {
 	skip := 5 // minute hour day month weekday
 	if strings.HasPrefix(t, "@") {
 		skip = 1 // @reboot, @daily …
 	}
-	if len(fields) <= skip {
-		return notLegacy
+	if len(strings.Fields(t)) <= skip {
+		return "", false
 	}
-	// The command is what follows the schedule's fields, up to the first
-	// unescaped %, after which cron gives the rest as standard input.
 	cmd := t
 	for range skip {
 		cmd = strings.TrimLeft(cmd, " \t")
@@ -284,7 +326,7 @@ func legacyKind(line string) int {
 			break
 		}
 	}
-	return runsLegacy(cmd, 0)
+	return cmd, true
 }
 
 // maxShellDepth bounds how deep `sh -c '…'` is followed.
@@ -352,43 +394,11 @@ func legacyCommand(words []string, depth int) int {
 	case "nohup", "exec":
 		return legacyCommand(args, depth)
 	case "setsid", "nice", "ionice", "env", "timeout", "flock", "stdbuf", "chrt", "taskset", "sudo", "screen", "busybox":
-		// A command that runs another: after its own options (and their
-		// values: nice -n 10, sudo -u backup, screen -dmS NAME), settings
-		// (env NAME=value) and leading operands (timeout's duration,
-		// flock's file, chrt's priority, taskset's mask), the first word
-		// is the command. Only that one: `nice cp pve_host_monitor.sh
-		// /backup` is a copy, the user's.
-		if name == "flock" {
-			for j, a := range args { // flock [options] FILE -c 'command'
-				if (a == "-c" || a == "--command") && j+1 < len(args) {
-					return runsLegacy(args[j+1], depth+1)
-				}
-			}
-		}
-		i := 0
-		for i < len(args) {
-			a := args[i]
-			switch {
-			case a == "--":
-				i++
-			case strings.HasPrefix(a, "-") && len(a) > 1:
-				i++
-				if optionTakesValue(name, a) {
-					i++
-				}
-				continue
-			case name == "env" && isAssignment(a):
-				i++
-				continue
-			}
-			break
-		}
-		switch name {
-		case "timeout", "flock", "chrt", "taskset":
-			i++ // the operand before the command
-		}
-		if i < len(args) {
-			return legacyCommand(args[i:], depth)
+		switch words, cmd := wrapped(name, args); {
+		case cmd != "":
+			return runsLegacy(cmd, depth+1)
+		case len(words) > 0:
+			return legacyCommand(words, depth)
 		}
 		return notLegacy
 	case "tee":
@@ -431,6 +441,49 @@ func legacyCommand(words []string, depth int) int {
 		return notLegacy
 	}
 	return script(name)
+}
+
+// wrapped is what the wrapper name (nice, env, flock, timeout, sudo …)
+// runs with args: the command's words, or a command line (flock's -c).
+// After its own options (and their values: nice -n 10, sudo -u backup,
+// screen -dmS NAME), settings (env NAME=value) and leading operands
+// (timeout's duration, flock's file, chrt's priority, taskset's mask), the
+// first word is the command. Only that one: `nice cp pve_host_monitor.sh
+// /backup` is a copy, the user's.
+func wrapped(name string, args []string) (words []string, cmd string) {
+	if name == "flock" {
+		for j, a := range args { // flock [options] FILE -c 'command'
+			if (a == "-c" || a == "--command") && j+1 < len(args) {
+				return nil, args[j+1]
+			}
+		}
+	}
+	i := 0
+	for i < len(args) {
+		a := args[i]
+		switch {
+		case a == "--":
+			i++
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			i++
+			if optionTakesValue(name, a) {
+				i++
+			}
+			continue
+		case name == "env" && isAssignment(a):
+			i++
+			continue
+		}
+		break
+	}
+	switch name {
+	case "timeout", "flock", "chrt", "taskset":
+		i++ // the operand before the command
+	}
+	if i < len(args) {
+		return args[i:], ""
+	}
+	return nil, ""
 }
 
 // script is legacyAll when a names one of the original scripts, else

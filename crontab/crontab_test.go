@@ -161,6 +161,19 @@ func TestDisabled(t *testing.T) {
 		{"commented out, a copy by base name runs", "# " + r1 + "* * * * * netcheck " + Marker + "\n" + r2, Router, nil},
 		{"hostcheck's run commented out, a delayed copy runs", "# " + h1 + "*/5 * * * * sleep 20; /usr/local/bin/hostcheck " + Marker + "\n" + h2 + h3, Host, nil},
 		{"hostcheck's boot commented out, a delayed copy runs", h1 + "# " + h2 + "@reboot sleep 60 && /usr/local/bin/hostcheck boot " + Marker + "\n" + h3, Host, nil},
+		// Glued redirects, parentheses, flock -c, sh -c, no blank after ;
+		// (the lexer's words, not whitespace's).
+		{"commented out, a copy with a glued redirect runs", "# " + r1 + "* * * * * /usr/bin/netcheck>/dev/null 2>&1 " + Marker + "\n" + r2, Router, nil},
+		{"commented out, a copy under flock -c runs", "# " + r1 + "* * * * * flock -n /tmp/x -c '/usr/bin/netcheck' " + Marker + "\n" + r2, Router, nil},
+		{"commented out, a copy in a subshell runs", "# " + r1 + "* * * * * (/usr/bin/netcheck) " + Marker + "\n" + r2, Router, nil},
+		{"hostcheck's run commented out, a copy after ; runs", "# " + h1 + "*/5 * * * * sleep 20;/usr/local/bin/hostcheck " + Marker + "\n" + h2 + h3, Host, nil},
+		{"hostcheck's boot commented out, a copy in sh -c runs", h1 + "# " + h2 + "@reboot sh -c \"sleep 60; /usr/local/bin/hostcheck boot\" " + Marker + "\n" + h3, Host, nil},
+		// A word that is no command, and the boot line with a glued
+		// redirect, stand for nothing else.
+		{"hostcheck's run commented out, logger's word is no copy", "# " + h1 + h2 + "0 0 * * * /usr/local/bin/midnight-reset; logger -t hostcheck reset " + Marker + "\n", Host,
+			[]string{"# " + strings.TrimSpace(h1)}},
+		{"hostcheck's run commented out, the boot line is no copy", "# " + h1 + "@reboot /usr/local/bin/hostcheck boot>/dev/null 2>&1 " + Marker + "\n" + h3, Host,
+			[]string{"# " + strings.TrimSpace(h1)}},
 		// The run every five minutes does not stand for the boot line.
 		{"hostcheck's boot commented out, its run is no copy", h1 + "#" + h2 + h3, Host, []string{"#" + strings.TrimSpace(h2)}},
 	}
