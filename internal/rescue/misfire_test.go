@@ -16,9 +16,11 @@ import (
 // reboot: the first run of the new boot says so (also on a day already
 // spent, where it would otherwise be silent) and no second reboot comes
 // that day, also when that run's clock is a day ahead and then set back.
-// A run of the same boot changes nothing. An unreadable boot id cannot
-// tell: the misfire's day counts as spent, said (a retry there was a
-// second host reboot that day once the slow shutdown had landed).
+// A run of the same boot changes nothing. A boot id unread now cannot
+// tell: that run holds the reboot, saving nothing (a run that reads it
+// decides); unread at the misfire, the misfire's day counts as spent,
+// said (a retry there was a second host reboot that day once the slow
+// shutdown had landed).
 func TestLateReboot(t *testing.T) {
 	cfg := config.Default(config.Host)
 	for _, tt := range []struct {
@@ -31,7 +33,8 @@ func TestLateReboot(t *testing.T) {
 	}{
 		{"misfire today, another boot", State{MisfireDate: "2026-11-25", MisfireBoot: "boot0"}, "boot1", false, true, "2026-11-25"},
 		{"misfire today, same boot", State{MisfireDate: "2026-11-25", MisfireBoot: "boot1"}, "boot1", true, false, "2026-11-25"},
-		{"boot id unreadable", State{MisfireDate: "2026-11-25", MisfireBoot: "boot0"}, "unknown", false, false, "2026-11-25"},
+		{"boot id unreadable", State{MisfireDate: "2026-11-25", MisfireBoot: "boot0"}, "unknown", false, false, ""},
+		{"boot id unread at the misfire", State{MisfireDate: "2026-11-25", MisfireBoot: "unknown"}, "boot1", false, false, "2026-11-25"},
 		{"misfire yesterday, another boot", State{MisfireDate: "2026-11-24", MisfireBoot: "boot0"}, "boot1", true, true, "2026-11-25"},
 		{"misfire today, day already spent", State{MisfireDate: "2026-11-25", MisfireBoot: "boot0", LastReboot: "2026-11-25"}, "boot1", false, true, "2026-11-25"},
 		// A retry after the misfire, its mark standing: the new boot is its own.
@@ -51,8 +54,8 @@ func TestLateReboot(t *testing.T) {
 			if got := s.Action == HostReboot; got != tt.wantReboot {
 				t.Errorf("Decide = %v (log: %s); want a host reboot %v", s.Action, msgs(s), tt.wantReboot)
 			}
-			if unread := strings.Contains(msgs(s), "【严重错误】无法读取开机 ID"); unread != (tt.boot == "unknown") {
-				t.Errorf("log %s; want the unreadable boot id told %v", msgs(s), tt.boot == "unknown")
+			if unread := strings.Contains(msgs(s), "无法读取开机 ID"); unread != (tt.boot == "unknown" || tt.st.MisfireBoot == "unknown") {
+				t.Errorf("log %s; want the unreadable boot id told %v", msgs(s), !unread)
 			}
 			if got := strings.Contains(msgs(s), "【确认】上次判定未生效的物理机重启之后，物理机已经重启过"); got != tt.wantLog {
 				t.Errorf("log %s; want the late reboot told %v", msgs(s), tt.wantLog)
@@ -261,5 +264,88 @@ func TestMisfireKeepsRouterClock(t *testing.T) {
 	if step := run(now); step.Action != HostReboot {
 		t.Errorf("%s, the next run after the misfire (same boot): %v (log: %s); want the host reboot tried again",
 			now.Format("15:04"), step.Action, msgs(step))
+	}
+}
+
+// TestMisfireBootIDUnread: the boot id that tells a misfire from a slow
+// shutdown that landed late, unread.
+//   - At the misfire (hostcheck passes "" when sysinfo.BootID fails): the
+//     record said no misfire at all, and the new boot's first run, the
+//     slow shutdown having landed, rebooted the host a second time that
+//     day. Recorded "unknown", the day counts as spent.
+//   - Only at a later run: that run holds the reboot and saves nothing of
+//     it; the day was committed as spent, and the run after, reading the
+//     same boot id again (no reboot happened), never retried.
+func TestMisfireBootIDUnread(t *testing.T) {
+	cfg := config.Default(config.Host)
+	at := func(hm string) time.Time {
+		tm, _ := time.ParseInLocation("2006-01-02 15:04", "2026-11-25 "+hm, cst)
+		return tm
+	}
+	for _, tc := range []struct {
+		name             string
+		misfireBoot      string // what hostcheck passes to Misfire
+		runs             []string
+		wantLastReboot   bool // a host reboot decided by the last run
+		wantUnreadLogged bool
+	}{
+		{"unread at the misfire, the reboot landed late", "", []string{"boot1"}, false, true},
+		{"unread once after the misfire, then read: the retry", "boot0", []string{"unknown", "boot0"}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+			st, _ := s.Load(cst)
+			step := Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID = at("10:00"), "boot0" }))
+			if step.Action != HostReboot {
+				t.Fatalf("10:00: %v; want the host reboot", step.Action)
+			}
+			if err := s.Save(st, step.Next); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Misfire(cst, "", at("10:02"), tc.misfireBoot, true); err != nil {
+				t.Fatal(err)
+			}
+			logged := false
+			for i, boot := range tc.runs {
+				now := at("10:05").Add(time.Duration(i) * 5 * time.Minute)
+				st, _ := s.Load(cst)
+				step = Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID = now, boot }))
+				logged = logged || strings.Contains(msgs(step), "无法读取开机 ID")
+				if i < len(tc.runs)-1 && step.Action == HostReboot {
+					t.Errorf("%s, boot id %s: a host reboot on a guess (log: %s)", now.Format("15:04"), boot, msgs(step))
+				}
+				if !step.Silent {
+					if err := s.Save(st, step.Next); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if got := step.Action == HostReboot; got != tc.wantLastReboot {
+				t.Errorf("the last run: %v (log: %s); want a host reboot %v", step.Action, msgs(step), tc.wantLastReboot)
+			}
+			if logged != tc.wantUnreadLogged {
+				t.Errorf("the unread boot id told: %v; want %v", logged, tc.wantUnreadLogged)
+			}
+		})
+	}
+}
+
+// TestBootClockKeptMark: with the uptime unread, a mark kept after a
+// second misfire (no boot id: no reboot happened) is no boot: the clock of
+// the router's silence is kept, and the hung VM's step is not put off by
+// another ROUTER_HUNG_AFTER.
+func TestBootClockKeptMark(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	today := Today(t0)
+	st := State{LastReboot: today, HasMark: true, Mark: state.Mark{Date: today, Time: t0.Add(-10 * time.Minute), Dated: true},
+		DownSince: t0.Add(-time.Hour), RouterDownSince: t0.Add(-25 * time.Minute), RouterErr: "timeout"}
+	s := Decide(cfg, st, full(func(o *Obs) {
+		o.Uptime, o.UptimeUnknown = 0, true
+		o.Router, o.LANUp = Router{Err: "timeout", ErrKind: "timeout"}, false
+	}))
+	if !s.Next.RouterDownSince.Equal(st.RouterDownSince) {
+		t.Errorf("router_down_since %v; want %v kept (the kept mark is no boot)", s.Next.RouterDownSince, st.RouterDownSince)
 	}
 }

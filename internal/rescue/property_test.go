@@ -292,7 +292,7 @@ func TestAtMostOncePerDay(t *testing.T) {
 					if misfires[day] > 2 {
 						rt.Fatalf("run %d: host reboot tried and misfired %d times on %s; want at most 2", i, misfires[day], day)
 					}
-					_, _ = store.Misfire(cst, st.LastReboot, now, o.BootID, true)
+					_, _ = store.Misfire(cst, st.LastReboot, now, misfireBoot(o.BootID), true)
 					if pending == "" {
 						pending = day
 					}
@@ -301,7 +301,7 @@ func TestAtMostOncePerDay(t *testing.T) {
 				if outcome == 3 {
 					// Taken for a misfire (【回退】), then the shutdown,
 					// only slow, completes after all.
-					_, _ = store.Misfire(cst, st.LastReboot, now, o.BootID, true)
+					_, _ = store.Misfire(cst, st.LastReboot, now, misfireBoot(o.BootID), true)
 					outcome = 0
 				}
 				switch outcome {
@@ -329,7 +329,7 @@ func TestAtMostOncePerDay(t *testing.T) {
 							rt.Fatalf("run %d: host reboot tried and misfired %d times on %s; want at most 2", i, misfires[day], day)
 						}
 					}
-					_, _ = store.Misfire(cst, st.LastReboot, now, o.BootID, counted)
+					_, _ = store.Misfire(cst, st.LastReboot, now, misfireBoot(o.BootID), counted)
 				case 2: // slow shutdown that was then cancelled: the mark stays
 				}
 			}
@@ -357,4 +357,13 @@ func lanSteps(s string) int {
 		return 0
 	}
 	return strings.Count(s, ",") + 1
+}
+
+// misfireBoot is the boot id hostcheck passes to Misfire: "" when
+// sysinfo.BootID failed (the run's "unknown").
+func misfireBoot(bootID string) string {
+	if bootID == "unknown" {
+		return ""
+	}
+	return bootID
 }

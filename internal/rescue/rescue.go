@@ -360,10 +360,15 @@ func (d *decider) lateReboot() bool {
 	if n.MisfireBoot == "" || d.o.BootID == n.MisfireBoot && d.o.BootID != "unknown" {
 		return false
 	}
-	if d.o.BootID == "" || d.o.BootID == "unknown" || n.MisfireBoot == "unknown" {
-		// A boot id unread, now or at the misfire: whether the slow
-		// shutdown landed since cannot be told. Counted as landed: a
-		// second host reboot that day is what must never happen (SPEC §6).
+	if d.o.BootID == "" || d.o.BootID == "unknown" {
+		// Unread now, read at the misfire: a run that reads it again will
+		// tell; until then hostReboot holds (nothing saved of it).
+		return false
+	}
+	if n.MisfireBoot == "unknown" {
+		// Unread at the misfire: whether the slow shutdown landed since
+		// cannot be told. Counted as landed: a second host reboot that
+		// day is what must never happen (SPEC §6).
 		if n.MisfireDate >= Today(d.o.Now) {
 			d.log(slog.LevelError, "【严重错误】无法读取开机 ID，无法确认上次未生效的物理机重启是否已经发生：按已重启计，当天不再重启 PVE 物理机。",
 				slog.String("misfire_date", n.MisfireDate))
@@ -399,7 +404,10 @@ func (d *decider) bootClock() bool {
 	n := &d.step.Next
 	boot := d.o.Now.Add(-d.o.Uptime)
 	if d.o.UptimeUnknown || d.o.Uptime <= 0 {
-		if !n.HasMark || !n.Mark.Dated || n.Mark.Time.IsZero() || n.Mark.Time.After(d.o.Now) {
+		// A mark with a boot id is a reboot that happened (the one that
+		// wrote it is over; hostcheck boot rewrites the id); one kept
+		// after a second misfire has none: no boot then.
+		if !n.HasMark || !n.Mark.Dated || n.Mark.BootID == "" || n.Mark.Time.IsZero() || n.Mark.Time.After(d.o.Now) {
 			return false
 		}
 		boot = n.Mark.Time
@@ -951,6 +959,14 @@ func (d *decider) hostReboot(reason string) {
 	n := &d.step.Next
 	now := d.o.Now
 	if d.held(HostReboot) {
+		return
+	}
+	if n.MisfireBoot != "" && (d.o.BootID == "" || d.o.BootID == "unknown") && spent(n.MisfireDate, now) {
+		// Today's reboot misfired, and this run cannot read the boot id
+		// that tells whether its slow shutdown landed since: no second
+		// reboot on a guess. A run that reads it decides.
+		d.log(slog.LevelWarn, "【推迟】无法读取开机 ID，无法确认今天未生效的物理机重启是否已经发生，本次不重启 PVE 物理机。",
+			slog.String("misfire_date", n.MisfireDate))
 		return
 	}
 	if w := d.cfg.HostRebootHours; !w.Contains(now) {

@@ -485,6 +485,11 @@ func date(r state.Record, key string) (string, bool) {
 // hand later that day must not confirm it as ours. A counted misfire
 // also records bootID, the boot it did not end (decider.lateReboot).
 func (s Store) Misfire(loc *time.Location, prev string, now time.Time, bootID string, counted bool) (kept bool, err error) {
+	if bootID == "" {
+		// Unread (sysinfo.BootID failed): said as the runs say it, so that
+		// the next run cannot take "" for "no misfire" (lateReboot).
+		bootID = "unknown"
+	}
 	st, _ := s.Load(loc)
 	now = now.In(loc)
 	next := st
