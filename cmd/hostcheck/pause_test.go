@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/pause"
 	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/runenv"
+	"github.com/pve-op/network-rescue/internal/testlab"
 )
 
 // TestPauseWaitsForRun: `hostcheck pause` takes the cron run's lock,
@@ -40,7 +40,7 @@ func TestPauseWaitsForRun(t *testing.T) {
 	}
 	defer stderr.Close()
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	out := &lockedBuf{}
+	out := &testlab.Buffer{}
 	e := runenv.Env{Stdout: out, Stderr: stderr, Now: func() time.Time { return now }}
 	done := make(chan error, 1)
 	go func() { done <- run(context.Background(), []string{"-config", conf, "pause", "2h"}, e) }()
@@ -91,7 +91,7 @@ func TestDrillWaitsForRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := &lockedBuf{}
+		out := &testlab.Buffer{}
 		e := runenv.Env{Stdout: out, Stderr: stderr, Now: func() time.Time { return time.Date(2026, 11, 25, 10, 0, 20, 0, time.UTC) },
 			Uptime: func() (time.Duration, error) { return time.Hour, nil }, BootID: func() (string, error) { return "boot-1", nil }}
 		done := make(chan error, 1)
@@ -198,22 +198,4 @@ func TestDrillTarget(t *testing.T) {
 func withSOS(before remote.RouterState, sos string) remote.RouterState {
 	before.SOS, before.SOSContent = true, sos
 	return before
-}
-
-// lockedBuf is a stdout that a test reads while the command still writes.
-type lockedBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pve-op/network-rescue/internal/pause"
+	"github.com/pve-op/network-rescue/internal/testlab"
 )
 
 // TestResumeStartsLadderOver: the streak climbs while paused (the 【暂停】
@@ -175,7 +176,7 @@ func TestPauseWaitsForRun(t *testing.T) {
 		}
 		return now
 	}
-	out := &lockedBuf{}
+	out := &testlab.Buffer{}
 	pe.Stdout = out
 	pauseDone := make(chan error, 1)
 	go func() {
@@ -207,22 +208,4 @@ func TestPauseWaitsForRun(t *testing.T) {
 	if want := now.Add(3 * time.Hour); err != nil || !until.Equal(want) {
 		t.Errorf("after the run and the pause: pause until %v (%v); want %v (2h from when it got the lock)", until, err, want)
 	}
-}
-
-// lockedBuf is a stdout that a test reads while the command still writes.
-type lockedBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

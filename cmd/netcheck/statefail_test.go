@@ -117,18 +117,7 @@ mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"`
 // block the step that would fix the internet). STATE_DIR is a tiny tmpfs
 // inside `unshare -m`, filled after a 24 KiB rotated log.
 func TestFullStateDirMakesRoom(t *testing.T) {
-	script := `mkdir -p "$1/state"
-mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
-dd if=/dev/zero of="$1/state/net.log.1" bs=4k count=6 2>/dev/null
-dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
-	dir, child := testlab.InMountNS(t, "NRS_FULL_MAKES_ROOM", script, func(dir string) {
-		conf := strings.Join([]string{"STATE_DIR=" + filepath.Join(dir, "state"), "RUN_DIR=" + filepath.Join(dir, "run"),
-			"LOG_FILE=" + filepath.Join(dir, "state", "net.log"), "SYSLOG=0", "SAFE_UPTIME=0",
-			"L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1", "L3_CMD=/bin/echo L3"}, "\n")
-		if err := os.WriteFile(filepath.Join(dir, "netrescue.conf"), []byte(conf+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	})
+	dir, child := fullStateDir(t, "NRS_FULL_MAKES_ROOM")
 	if !child {
 		return
 	}
@@ -154,23 +143,31 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 	}
 }
 
+// fullStateDir sets up, in a mount namespace (testlab.InMountNS), a tiny
+// tmpfs STATE_DIR holding a 24 KiB rotated log (LOG_FILE.1) and filled up,
+// and a config whose first failed run takes an L3; extra lines are added
+// to the config.
+func fullStateDir(t *testing.T, marker string, extra ...string) (dir string, child bool) {
+	script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
+dd if=/dev/zero of="$1/state/net.log.1" bs=4k count=6 2>/dev/null
+dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
+	return testlab.InMountNS(t, marker, script, func(dir string) {
+		conf := strings.Join(append([]string{"STATE_DIR=" + filepath.Join(dir, "state"), "RUN_DIR=" + filepath.Join(dir, "run"),
+			"LOG_FILE=" + filepath.Join(dir, "state", "net.log"), "SYSLOG=0", "SAFE_UPTIME=0",
+			"L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1", "L3_CMD=/bin/echo L3"}, extra...), "\n")
+		if err := os.WriteFile(filepath.Join(dir, "netrescue.conf"), []byte(conf+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // TestFullStateDirDryRunKeepsLog: a dry run's save into its own state
 // that finds STATE_DIR full deleted the owner's real rotated log, for
 // trial state, in a line without 【演练】 (SPEC §5 rule 5: a dry run
 // touches nothing real). It keeps the log.
 func TestFullStateDirDryRunKeepsLog(t *testing.T) {
-	script := `mkdir -p "$1/state"
-mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
-dd if=/dev/zero of="$1/state/net.log.1" bs=4k count=6 2>/dev/null
-dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
-	dir, child := testlab.InMountNS(t, "NRS_FULL_DRY_KEEPS_LOG", script, func(dir string) {
-		conf := strings.Join([]string{"DRY_RUN=1", "STATE_DIR=" + filepath.Join(dir, "state"), "RUN_DIR=" + filepath.Join(dir, "run"),
-			"LOG_FILE=" + filepath.Join(dir, "state", "net.log"), "SYSLOG=0", "SAFE_UPTIME=0",
-			"L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1", "L3_CMD=/bin/echo L3"}, "\n")
-		if err := os.WriteFile(filepath.Join(dir, "netrescue.conf"), []byte(conf+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	})
+	dir, child := fullStateDir(t, "NRS_FULL_DRY_KEEPS_LOG", "DRY_RUN=1")
 	if !child {
 		return
 	}

@@ -196,12 +196,7 @@ func TestStatusFIFO(t *testing.T) {
 // were not: the fix pointed at nothing).
 func TestStatusCrontabUnreadable(t *testing.T) {
 	dir := t.TempDir()
-	conf := filepath.Join(dir, "net.conf")
-	content := strings.Join([]string{"STATE_DIR=" + filepath.Join(dir, "state"), "RUN_DIR=" + filepath.Join(dir, "run"),
-		"LOG_FILE=" + filepath.Join(dir, "net.log"), "SYSLOG=0", "CHECK_TARGETS=203.0.113.1"}, "\n")
-	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	conf, _ := writeConf(t, dir, "CHECK_TARGETS=203.0.113.1")
 	var ran []string
 	e := fakeEnv(t, &ran)
 	out := &strings.Builder{}
