@@ -71,7 +71,13 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 	h.failed = true
 	// Not retried at once (Store.Misfire says why): a later run may try
 	// again today when the fault asks for it again, once.
-	boot, _ := h.e.BootID() // "" when unknown: no late reboot is then told
+	// This process's boot, as the run read it when it began (the mark's);
+	// read again only if it could not be then. Unread both times, the
+	// misfire is recorded "unknown", and its day counts as spent.
+	boot := mark.BootID
+	if boot == "" || boot == "unknown" {
+		boot, _ = h.e.BootID()
+	}
 	kept, err := store.Misfire(h.loc, prevReboot, h.e.Now(), boot, true)
 	if err != nil {
 		h.log.Error("【严重错误】无法删除今日重启标记", "err", err)

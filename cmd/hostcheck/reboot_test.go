@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -231,5 +232,33 @@ func TestMisfireHookOutage(t *testing.T) {
 				t.Errorf("ON_EVENT_CMD's environment: %q; want NETRESCUE_DETAIL with %q", events[0], tc.detail)
 			}
 		})
+	}
+}
+
+// TestMisfireBootIDFromTheRun: the misfire records the boot id the run
+// read when it began (the mark's), not a second read at the misfire: one
+// failed read there recorded "unknown", which counts the misfire's day as
+// spent, and a reboot that never happened was not retried all day.
+func TestMisfireBootIDFromTheRun(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		if strings.HasSuffix(cmdline, "is-system-running") {
+			return command.Result{Cmd: cmdline, Stdout: "running\n"}
+		}
+		return command.Result{Cmd: cmdline} // the reboot commands return and nothing happens
+	})
+	dir := t.TempDir()
+	h.cfg.StateDir, h.cfg.RebootConfirm = dir, time.Millisecond
+	h.e.Now = func() time.Time { return now }
+	h.e.BootID = func() (string, error) { return "", errors.New("read /proc/sys/kernel/random/boot_id: input/output error") }
+	store := rescue.Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+	mark := state.Mark{Date: "2026-11-25", Time: now, BootID: "boot0", Reason: "SOS count=10", Dated: true}
+	if err := store.Save(rescue.State{}, rescue.State{HasMark: true, Mark: mark, LastReboot: "2026-11-25"}); err != nil {
+		t.Fatal(err)
+	}
+	_ = h.reboot(context.Background(), store, mark, "")
+	st, _ := store.Load(time.UTC)
+	if st.MisfireBoot != "boot0" || st.LastReboot != "" {
+		t.Errorf("after the misfire: misfire_boot %q, last_reboot_date %q; want boot0 (the run's own boot) and none, for the retry", st.MisfireBoot, st.LastReboot)
 	}
 }

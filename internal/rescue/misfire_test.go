@@ -1,6 +1,7 @@
 package rescue
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -347,5 +348,41 @@ func TestBootClockKeptMark(t *testing.T) {
 	}))
 	if !s.Next.RouterDownSince.Equal(st.RouterDownSince) {
 		t.Errorf("router_down_since %v; want %v kept (the kept mark is no boot)", s.Next.RouterDownSince, st.RouterDownSince)
+	}
+}
+
+// TestMisfireLandsAfterMidnight: a reboot ordered at 23:45 misfires (its
+// shutdown only slow) and lands at 00:10: the new day's first run counts
+// that day as the reboot's too, not only the misfire's (counted the day
+// before, the new day allowed a second host reboot at 10:00).
+func TestMisfireLandsAfterMidnight(t *testing.T) {
+	cfg := config.Default(config.Host)
+	dir := t.TempDir()
+	s := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+	at := func(day int, hm string) time.Time {
+		tm, _ := time.ParseInLocation("2006-01-02 15:04", fmt.Sprintf("2026-11-%02d %s", day, hm), cst)
+		return tm
+	}
+	run := func(now time.Time, boot string, up time.Duration) Step {
+		t.Helper()
+		st, _ := s.Load(cst)
+		step := Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID, o.Uptime = now, boot, up }))
+		if !step.Silent {
+			if err := s.Save(st, step.Next); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return step
+	}
+	if step := run(at(25, "23:45"), "boot0", 48*time.Hour); step.Action != HostReboot {
+		t.Fatalf("23:45: %v; want the host reboot", step.Action)
+	}
+	if _, err := s.Misfire(cst, "", at(25, "23:50"), "boot0", true); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Remove(s.Mark) // midnight-reset, had a mark been left
+	run(at(26, "00:15"), "boot1", 5*time.Minute) // the shutdown landed at 00:10
+	if step := run(at(26, "10:00"), "boot1", 9*time.Hour+50*time.Minute); step.Action == HostReboot {
+		t.Errorf("10:00 the day the misfire's reboot landed: a second host reboot that day (log: %s)", msgs(step))
 	}
 }

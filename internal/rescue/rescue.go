@@ -373,19 +373,32 @@ func (d *decider) lateReboot() bool {
 			d.log(slog.LevelError, "【严重错误】无法读取开机 ID，无法确认上次未生效的物理机重启是否已经发生：按已重启计，当天不再重启 PVE 物理机。",
 				slog.String("misfire_date", n.MisfireDate))
 		}
-		n.LastReboot, n.MisfireBoot = max(n.LastReboot, n.MisfireDate), ""
+		n.LastReboot, n.MisfireBoot = max(n.LastReboot, d.landed()), ""
 		return true
 	}
 	if n.HasMark && n.Mark.BootID != "" || n.MisfireDate < Today(d.o.Now.AddDate(0, 0, -1)) {
 		// Still saved (changed), or a spent day's silent runs would
 		// keep misfire_boot and tell the late reboot after midnight.
-		n.LastReboot, n.MisfireBoot = max(n.LastReboot, n.MisfireDate), ""
+		n.LastReboot, n.MisfireBoot = max(n.LastReboot, d.landed()), ""
 		return true
 	}
 	d.log(slog.LevelWarn, "【确认】上次判定未生效的物理机重启之后，物理机已经重启过 (开机 ID 已变)：计为那天的物理机重启。",
 		slog.String("misfire_date", n.MisfireDate), slog.String("boot_id", d.o.BootID))
-	n.LastReboot, n.MisfireDate, n.MisfireBoot = max(n.LastReboot, n.MisfireDate), "", ""
+	n.LastReboot, n.MisfireDate, n.MisfireBoot = max(n.LastReboot, d.landed()), "", ""
 	return true
+}
+
+// landed is the day a misfire's slow shutdown counts against once it
+// landed: the misfire's, or the day of this boot when that is later (a
+// reboot ordered at 23:45 that lands at 00:10 is the new day's; counted
+// the day before, the new day allowed a second). With the uptime unread,
+// today, on the safe side.
+func (d *decider) landed() string {
+	day := d.step.Next.MisfireDate
+	if d.o.UptimeUnknown || d.o.Uptime <= 0 {
+		return max(day, Today(d.o.Now))
+	}
+	return max(day, Today(d.o.Now.Add(-d.o.Uptime)))
 }
 
 // bootClock restarts the clock of the router's silence when it began
