@@ -293,7 +293,8 @@ func TestMisfireNotRetriedAtOnce(t *testing.T) {
 			store := rescue.Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
 			now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 			h.e.Now = func() time.Time { return now }
-			mark := state.Mark{Date: "2026-11-25", Time: now, BootID: "b", Reason: "SOS count=10", Dated: true}
+			// The boot the run read when it began, as the next run reads it.
+			mark := state.Mark{Date: "2026-11-25", Time: now, BootID: "boot", Reason: "SOS count=10", Dated: true}
 			before := rescue.State{DownSince: now.Add(-3 * time.Hour)}
 			after := before
 			after.HasMark, after.Mark, after.LastReboot = true, mark, "2026-11-25"

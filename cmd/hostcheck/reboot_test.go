@@ -250,7 +250,9 @@ func TestMisfireBootIDFromTheRun(t *testing.T) {
 	dir := t.TempDir()
 	h.cfg.StateDir, h.cfg.RebootConfirm = dir, time.Millisecond
 	h.e.Now = func() time.Time { return now }
-	h.e.BootID = func() (string, error) { return "", errors.New("read /proc/sys/kernel/random/boot_id: input/output error") }
+	h.e.BootID = func() (string, error) {
+		return "", errors.New("read /proc/sys/kernel/random/boot_id: input/output error")
+	}
 	store := rescue.Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
 	mark := state.Mark{Date: "2026-11-25", Time: now, BootID: "boot0", Reason: "SOS count=10", Dated: true}
 	if err := store.Save(rescue.State{}, rescue.State{HasMark: true, Mark: mark, LastReboot: "2026-11-25"}); err != nil {

@@ -380,7 +380,7 @@ func TestMisfireLandsAfterMidnight(t *testing.T) {
 	if _, err := s.Misfire(cst, "", at(25, "23:50"), "boot0", true); err != nil {
 		t.Fatal(err)
 	}
-	_ = os.Remove(s.Mark) // midnight-reset, had a mark been left
+	_ = os.Remove(s.Mark)                        // midnight-reset, had a mark been left
 	run(at(26, "00:15"), "boot1", 5*time.Minute) // the shutdown landed at 00:10
 	if step := run(at(26, "10:00"), "boot1", 9*time.Hour+50*time.Minute); step.Action == HostReboot {
 		t.Errorf("10:00 the day the misfire's reboot landed: a second host reboot that day (log: %s)", msgs(step))
