@@ -9,7 +9,10 @@
 // copy of these rules.
 package crontab
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Role is the side of the rescue a crontab belongs to: "router" or "host".
 type Role string
@@ -158,7 +161,7 @@ func Disabled(existing string, role Role) (off []string) {
 // other wrappers) is line's program, by its path or its bare name found in
 // PATH ("nice -n 10 /usr/bin/netcheck>/dev/null", "sleep 20;hostcheck";
 // not a stale line's other path, nor "logger -t hostcheck"), with "boot"
-// as its first argument exactly when line has it (hostcheck's @reboot
+// among its arguments exactly when line has it (hostcheck's @reboot
 // line, beside its run every five minutes).
 func runsSame(seg, line string) bool {
 	ourCmd, ok1 := cronCommand(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(line), Marker)))
@@ -168,8 +171,8 @@ func runsSame(seg, line string) bool {
 	}
 	ours := strings.Fields(ourCmd)
 	args, found := runsProgram(cmd, ours[0], 0)
-	boot := func(a []string) bool { return len(a) > 0 && a[0] == "boot" }
-	return found && boot(args) == boot(ours[1:])
+	// The program's own arguments only: "hostcheck -config FILE boot".
+	return found && slices.Contains(args, "boot") == slices.Contains(ours[1:], "boot")
 }
 
 // runsProgram reports whether the shell command line cmd runs prog (its
@@ -194,11 +197,11 @@ func runsWords(words []string, prog string, depth int) ([]string, bool) {
 		return nil, false
 	}
 	name, args := words[0], words[1:]
-	if name == prog || name == base(prog) {
-		return args, true
+	if name == prog || name == base(prog) || strings.HasPrefix(name, ".") && base(name) == base(prog) {
+		return args, true // its path, its bare name, or a relative path to it (cd /usr/bin && ./netcheck)
 	}
 	switch base(name) {
-	case "nohup", "exec":
+	case "nohup", "exec", "command":
 		return runsWords(args, prog, depth)
 	case "setsid", "nice", "ionice", "env", "timeout", "flock", "stdbuf", "chrt", "taskset", "sudo", "screen", "busybox":
 		if w, c := wrapped(base(name), args); c != "" {
@@ -207,10 +210,8 @@ func runsWords(words []string, prog string, depth int) ([]string, bool) {
 			return runsWords(w, prog, depth)
 		}
 	case "sh", "bash", "ash", "dash":
-		for i := 0; i+1 < len(args); i++ {
-			if args[i] == "-c" {
-				return runsProgram(args[i+1], prog, depth+1)
-			}
+		if cmd, _ := shellArgs(args); cmd != "" {
+			return runsProgram(cmd, prog, depth+1)
 		}
 	}
 	return nil, false
@@ -421,26 +422,39 @@ func legacyCommand(words []string, depth int) int {
 		}
 		return helper
 	case "sh", "bash", "ash", "dash":
-		for i := 0; i < len(args); i++ {
-			a := args[i]
-			switch {
-			case a == "-c" || (strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.HasSuffix(a, "c")):
-				if i+1 < len(args) && args[i+1] == "--" {
-					i++ // sh -c -- 'command'
-				}
-				if i+1 < len(args) {
-					return runsLegacy(args[i+1], depth+1)
-				}
-				return notLegacy
-			case strings.HasPrefix(a, "-") || strings.HasPrefix(a, "+"):
-				continue
-			default:
-				return script(a)
-			}
+		switch cmd, file := shellArgs(args); {
+		case cmd != "":
+			return runsLegacy(cmd, depth+1)
+		case file != "":
+			return script(file)
 		}
 		return notLegacy
 	}
 	return script(name)
+}
+
+// shellArgs reads a shell's arguments: the command line of -c (also of
+// -ec, -lc, and after a --), or else the script file it runs; both ""
+// when neither.
+func shellArgs(args []string) (cmd, file string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-c" || (strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.HasSuffix(a, "c")):
+			if i+1 < len(args) && args[i+1] == "--" {
+				i++ // sh -c -- 'command'
+			}
+			if i+1 < len(args) {
+				return args[i+1], ""
+			}
+			return "", ""
+		case strings.HasPrefix(a, "-") || strings.HasPrefix(a, "+"):
+			continue
+		default:
+			return "", a
+		}
+	}
+	return "", ""
 }
 
 // wrapped is what the wrapper name (nice, env, flock, timeout, sudo …)

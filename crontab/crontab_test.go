@@ -168,6 +168,16 @@ func TestDisabled(t *testing.T) {
 		{"commented out, a copy in a subshell runs", "# " + r1 + "* * * * * (/usr/bin/netcheck) " + Marker + "\n" + r2, Router, nil},
 		{"hostcheck's run commented out, a copy after ; runs", "# " + h1 + "*/5 * * * * sleep 20;/usr/local/bin/hostcheck " + Marker + "\n" + h2 + h3, Host, nil},
 		{"hostcheck's boot commented out, a copy in sh -c runs", h1 + "# " + h2 + "@reboot sh -c \"sleep 60; /usr/local/bin/hostcheck boot\" " + Marker + "\n" + h3, Host, nil},
+		// sh's combined options and --, a flag before boot, cd and ./,
+		// the shell's command builtin.
+		{"commented out, a copy under sh -ec runs", "# " + r1 + "* * * * * sh -ec '/usr/bin/netcheck' " + Marker + "\n" + r2, Router, nil},
+		{"commented out, a copy under bash -lc runs", "# " + r1 + "* * * * * bash -lc '/usr/bin/netcheck' " + Marker + "\n" + r2, Router, nil},
+		{"commented out, a copy under sh -c -- runs", "# " + r1 + "* * * * * /bin/sh -c -- '/usr/bin/netcheck' " + Marker + "\n" + r2, Router, nil},
+		{"commented out, a copy run as ./netcheck runs", "# " + r1 + "* * * * * cd /usr/bin && ./netcheck " + Marker + "\n" + r2, Router, nil},
+		{"commented out, a copy through command runs", "# " + r1 + "* * * * * command /usr/bin/netcheck " + Marker + "\n" + r2, Router, nil},
+		{"hostcheck's boot commented out, a copy with a flag before boot runs", h1 + "# " + h2 + "@reboot /usr/local/bin/hostcheck -config /etc/netrescue-lab.conf boot " + Marker + "\n" + h3, Host, nil},
+		{"hostcheck's run commented out, the boot line with a flag is no copy", "# " + h1 + "@reboot /usr/local/bin/hostcheck -v boot " + Marker + "\n" + h3, Host,
+			[]string{"# " + strings.TrimSpace(h1)}},
 		// A word that is no command, and the boot line with a glued
 		// redirect, stand for nothing else.
 		{"hostcheck's run commented out, logger's word is no copy", "# " + h1 + h2 + "0 0 * * * /usr/local/bin/midnight-reset; logger -t hostcheck reset " + Marker + "\n", Host,

@@ -495,7 +495,9 @@ func Held(log *slog.Logger, runDir, stateDir, name string, wait time.Duration, s
 			// minutes at the defaults).
 			fmt.Fprintf(say, "waiting up to %v for the %s run under way to finish...\n", wait, strings.TrimSuffix(name, ".lock"))
 		}
-		release, held, err = Lock(log, runDir, stateDir, name, wait)
+		// The first try said what it found (a RUN_DIR that cannot take
+		// the lock file, a FIFO replaced): said once, not again.
+		release, held, err = Lock(slog.New(slog.DiscardHandler), runDir, stateDir, name, wait)
 	}
 	if err != nil {
 		return err

@@ -52,6 +52,22 @@ func lockFallbackChild(t *testing.T, dir string) {
 		t.Fatalf("Lock after release = %v, %v; want held", held, err)
 	}
 	rel2()
+
+	// Held behind a holder, as a pause behind a cron run: the fallback is
+	// said once, not once for its first try and again for its wait.
+	holder, held, err := lockWithin(t, log, run, "x.lock", 0)
+	if err != nil || !held {
+		t.Fatalf("Lock for the holder = %v, %v", held, err)
+	}
+	go func() { time.Sleep(200 * time.Millisecond); holder() }()
+	hlog, hbuf := testLog()
+	var out strings.Builder
+	if err := Held(hlog, run, stateDir, "x.lock", 5*time.Second, &out, func() error { return nil }); err != nil {
+		t.Fatalf("Held behind a holder: %v", err)
+	}
+	if n := strings.Count(hbuf.String(), "【严重错误】"); n != 1 || !strings.Contains(out.String(), "waiting up to 5s") {
+		t.Errorf("Held behind a holder logged 【严重错误】 %d times (want once) and said %q\n%s", n, out.String(), hbuf)
+	}
 }
 
 // TestZoneFIFO: a TZ naming a FIFO (or /etc/TZ, /etc/localtime being one)
