@@ -450,6 +450,11 @@ func HostRescueOutlook(st State, now time.Time) (ok bool, detail string) {
 		return true, "no mark, but " + RecordFile + " dates the last host reboot " + st.LastReboot + " (a damaged record counts as one): today's host rescue is spent until midnight"
 	case st.HasMark:
 		return true, "stale (dated " + st.Mark.Date + "): the next run deletes it; the host may step in once today"
+	case st.MisfireBoot == "unknown" && spent(st.MisfireDate, now):
+		return true, "none, but today's host reboot misfired with the boot id unread: the next run counts it as done (its slow shutdown may have landed); no more host reboots today"
+	case st.MisfireBoot != "" && spent(st.MisfireDate, now):
+		return true, "none: today's host reboot misfired (【回退】); the next run retries it if the host has not booted since (boot id " + st.MisfireBoot +
+			"), or counts it as done if the host has"
 	}
 	return true, "none: the host may step in once today"
 }

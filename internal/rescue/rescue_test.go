@@ -324,6 +324,10 @@ func TestHostRescueOutlook(t *testing.T) {
 		{State{LastReboot: "2026-11-27"}, false, "in the future"},
 		{State{LastReboot: "2027-03-01"}, false, "in the future"},
 		{State{HasMark: true, Mark: state.Mark{Date: "2027-03-01"}}, false, "in the future"},
+		// A misfire today: what the next run does with it (lateReboot).
+		{State{MisfireDate: Today(t0), MisfireBoot: "boot0"}, true, "the next run retries it if the host has not booted since (boot id boot0)"},
+		{State{MisfireDate: Today(t0), MisfireBoot: "unknown"}, true, "no more host reboots today"},
+		{State{MisfireDate: "2026-11-24", MisfireBoot: "boot0"}, true, "none: the host may step in once today"},
 	} {
 		ok, detail := HostRescueOutlook(tt.st, t0)
 		if ok != tt.ok || !strings.Contains(detail, tt.detail) {
