@@ -503,7 +503,10 @@ func checkSecretNotShown(t *testing.T, err error, line string) {
 	if w == "" {
 		return
 	}
-	rest := line[strings.Index(line, w)+len(w):]
+	rest := line // "a URL": all of it is the value
+	if i := strings.Index(line, w); i >= 0 {
+		rest = line[i+len(w):]
+	}
 	fixed := strings.Join(append(Keys(Router), Keys(Host)...), " ") + notShown +
 		" must start with https:// or http://, not " + scheme(strings.TrimLeft(rest, " \t:=\"'")) + ":// is not a URL with a host"
 	for _, k := range keys {
