@@ -577,6 +577,10 @@ func Transitions(old State, in Input, s Step) []hook.Event {
 		evs = append(evs, hook.Event{Name: "sos", Detail: s.Next.SOSContent, Outage: outage})
 	case !s.Next.SOS && old.SOS:
 		evs = append(evs, hook.Event{Name: "sos-withdrawn", Detail: in.Detail, Outage: outage})
+	case !in.Up && !old.SOS && !old.SOSLogged.IsZero():
+		// Cleared while the net is down (down(): the ladder starts over):
+		// whoever withdraws an SOS, the hook that had "sos" hears of it.
+		evs = append(evs, hook.Event{Name: "sos-withdrawn", Detail: "cleared while the internet is down (the host's acknowledgement, or by hand)", Outage: outage})
 	}
 	return evs
 }

@@ -3,6 +3,7 @@ package ladder
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -407,5 +408,49 @@ func TestSOSClearedWhileDown(t *testing.T) {
 	st = State{Boot: "b", Streak: 50, SOS: true, SOSLogged: t0.Add(-10 * time.Minute), Outage: Outage{Since: t0.Add(-time.Hour)}}
 	if s := Decide(cfg, st, Input{Now: t0, Up: false, Uptime: time.Hour, BootID: "b"}); s.Action != None || s.Next.Streak != 51 {
 		t.Errorf("a run under SOS: action %v, streak %d; want none, 51", s.Action, s.Next.Streak)
+	}
+}
+
+// TestSOSClearedWhileDownHook: an SOS cleared while the net is down (the
+// host's acknowledgement, by hand) is an sos-withdrawn event for
+// ON_EVENT_CMD, as the hook that had "sos" must hear whoever withdraws it;
+// the run that starts the ladder over was silent. midnight-reset, which
+// tells the hook itself, leaves RUN_DIR's record started over too, and the
+// next run tells it no second time.
+func TestSOSClearedWhileDownHook(t *testing.T) {
+	cfg := testConfig()
+	old := State{Boot: "b", Streak: 50, SOSLogged: t0.Add(-10 * time.Minute), Outage: Outage{Since: t0.Add(-time.Hour)}}
+	in := Input{Now: t0, Up: false, Uptime: time.Hour, BootID: "b"}
+	s := Decide(cfg, old, in)
+	var names []string
+	for _, ev := range Transitions(old, in, s) {
+		names = append(names, ev.Name)
+	}
+	if !slices.Contains(names, "sos-withdrawn") {
+		t.Errorf("events of the run after an SOS cleared while down: %v; want sos-withdrawn", names)
+	}
+
+	dir := t.TempDir()
+	store := Store{StateDir: filepath.Join(dir, "state"), RunDir: filepath.Join(dir, "run")}
+	withSOS := old
+	withSOS.SOS, withSOS.SOSContent, withSOS.Count = true, "time=x count=10 reason=y", 10
+	if err := store.Save(State{}, withSOS, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Reset(); err != nil { // midnight-reset
+		t.Fatal(err)
+	}
+	st, _ := store.Load(t0, cfg.CoolingMax)
+	if st.SOS || st.Streak != 0 || !st.SOSLogged.IsZero() {
+		t.Errorf("after midnight-reset: SOS %v, streak %d, SOS logged %v; want none, 0, none", st.SOS, st.Streak, st.SOSLogged)
+	}
+	s = Decide(cfg, st, in)
+	for _, ev := range Transitions(st, in, s) {
+		if ev.Name == "sos-withdrawn" {
+			t.Errorf("the run after midnight-reset told sos-withdrawn again (midnight-reset told it)")
+		}
+	}
+	if s.Next.Streak != 1 {
+		t.Errorf("the run after midnight-reset: streak %d; want 1, the ladder started over", s.Next.Streak)
 	}
 }

@@ -282,6 +282,19 @@ func (s Store) persist(ops []persistOp, repair bool) *PersistError {
 
 // saveVolatile writes the streak and the boot to RUN_DIR, or to the
 // fallback in STATE_DIR while RUN_DIR cannot be written (SPEC §15).
+// sosCleared starts the ladder over in RUN_DIR's record (the streak, and
+// no SOS logged), as the next run would for an SOS cleared while the net
+// is down; midnight-reset has told the hook itself, and the run is not to
+// tell it again.
+func (s Store) sosCleared() {
+	for _, p := range []string{s.path(FallbackFile), filepath.Join(s.RunDir, VolatileFile)} {
+		if rec, ok, err := state.ReadRecord(p); err == nil && ok && rec["sos_logged"] != "" && rec["sos_logged"] != "0" {
+			rec["sos_logged"], rec["streak"] = "0", "0"
+			_ = state.WriteRecord(p, rec)
+		}
+	}
+}
+
 func (s Store) saveVolatile(old, next State, dirty bool) *VolatileError {
 	if !dirty && old.Boot == next.Boot && old.Streak == next.Streak && old.SOSLogged.Equal(next.SOSLogged) &&
 		old.CoolingLogged == next.CoolingLogged && old.UpAt == next.UpAt {
@@ -400,6 +413,9 @@ func (s Store) Reset() (changed bool, err error) {
 				continue
 			}
 			changed = true
+			if name == SOSFile {
+				s.sosCleared()
+			}
 		}
 	}
 	n, cerr := state.ReadCount(s.path(CountFile))

@@ -59,7 +59,17 @@ func (l *lazyFile) Write(p []byte) (int, error) {
 // open rotates the file if needed and opens it for appending, creating it
 // and its directory if missing.
 func (l *lazyFile) open() error {
-	if err := os.MkdirAll(filepath.Dir(l.path), 0o755); err != nil {
+	// A symlinked LOG_FILE's directory is its target's: a link from flash
+	// into a RAM directory that no boot script recreates would otherwise
+	// lose every line of the run.
+	dir := filepath.Dir(l.path)
+	if t, err := os.Readlink(l.path); err == nil {
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(dir, t)
+		}
+		dir = filepath.Dir(t)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create log directory: %w", err)
 	}
 	if !l.rotated {

@@ -263,6 +263,17 @@ func TestRotationSymlink(t *testing.T) {
 	if got := Rotated(filepath.Join(dir, "missing.log")); got != filepath.Join(dir, "missing.log.1") {
 		t.Errorf("Rotated of a missing file = %s; want it .1", got)
 	}
+	// The link's target directory gone (a RAM directory after a reboot):
+	// made again, not every line of the run lost.
+	if err := os.RemoveAll(filepath.Dir(ram)); err != nil {
+		t.Fatal(err)
+	}
+	log, closeLog = New(Options{File: link, MaxBytes: 100, Loc: time.UTC})
+	log.Warn("【报警】网络断开 (第 1 次失败)。")
+	closeLog()
+	if b, err := os.ReadFile(ram); err != nil || !strings.Contains(string(b), "【报警】") {
+		t.Errorf("a link whose target directory was gone: %q, %v; want the line in the target, its directory made", b, err)
+	}
 }
 
 // TestRotationIsRename checks that the old generation is the very same

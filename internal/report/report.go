@@ -353,7 +353,7 @@ func WriteFile(w io.Writer, path string, host bool) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
-	fmt.Fprintf(w, "from %s (and %s.1)\n", path, path)
+	fmt.Fprintf(w, "from %s (and %s)\n", path, logx.Rotated(path))
 	Write(w, months, host)
 	return nil
 }
