@@ -172,6 +172,9 @@ func (d *decider) vmStart(action Action) bool {
 	*count++
 	d.step.Action = action
 	d.step.Next.RouterDownSince, d.step.Next.RouterErr = d.o.Now, "" // as after a cold restart: it boots
+	// A step taken after "nothing left until midnight": a VM that fails
+	// again is said again (it was silent until midnight after the start).
+	d.step.Next.VMGaveUpDate = ""
 	msg := "【终极动作】启动已停止的 OpenWrt 虚拟机。"
 	if action == VMResume {
 		msg = "【终极动作】恢复已暂停的 OpenWrt 虚拟机 (qm resume)。"

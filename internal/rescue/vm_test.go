@@ -1896,3 +1896,67 @@ func TestBootClockUptimeUnknown(t *testing.T) {
 		t.Errorf("router_down_since %v; want it restarted after the reboot at %v", s.Next.RouterDownSince, t0)
 	}
 }
+
+// TestGaveUpSaidAgainAfterAStep: on a spent day, "nothing left until
+// midnight" is said once; the host then resumes the VM by itself (a start
+// or resume of the day's VM_START_MAX), the router answers, and the VM
+// hangs again: that is said again. It was silent until midnight, the last
+// line in the log a resume that looked like it worked.
+func TestGaveUpSaidAgainAfterAStep(t *testing.T) {
+	dir := t.TempDir()
+	store := Store{Mark: filepath.Join(dir, "mark"), StateDir: filepath.Join(dir, "state"), RunDir: filepath.Join(dir, "run"), VMStartMax: 3}
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	day := time.Date(2026, 11, 25, 0, 0, 0, 0, cst)
+	if err := store.Save(State{}, State{LastReboot: Today(day), VMRestartDate: Today(day), DownSince: day.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	boot := day.Add(2 * time.Hour)
+	said := 0
+	run := func(now time.Time, vm string) Step {
+		t.Helper()
+		store.Now = func() time.Time { return now }
+		st, p := store.Load(cst)
+		if len(p) > 0 {
+			t.Fatal(p)
+		}
+		o := Obs{Now: now, Uptime: now.Sub(boot), BootID: "b", NetKnown: true, RouterKnown: true, LANKnown: true, GuardsKnown: true,
+			VMKnown: true, VMConfigKnown: true, AgentKnown: true, Agent: qm.PingNoAnswer, SystemKnown: true, SystemState: "running"}
+		switch vm {
+		case "hung":
+			o.VM, o.Router = VMStatus{Status: "running", QMP: "running"}, Router{Err: "timeout", ErrKind: "timeout"}
+		case "paused":
+			o.VM, o.Router = VMStatus{Status: "running", QMP: "paused"}, Router{Err: "timeout", ErrKind: "timeout"}
+		case "ok":
+			o.VM, o.Router, o.LANUp = VMStatus{Status: "running", QMP: "running"}, Router{SOS: true, SOSContent: "count=10", Count: "10"}, true
+		}
+		s := Decide(cfg, st, o)
+		if strings.Contains(msgs(s), "零点前不再自动处理") {
+			said++
+		}
+		if !s.Silent {
+			if err := store.Save(st, s.Next); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return s
+	}
+	now := day.Add(3 * time.Hour)
+	for ; now.Before(day.Add(3*time.Hour + 30*time.Minute)); now = now.Add(5 * time.Minute) {
+		run(now, "hung")
+	}
+	if said != 1 {
+		t.Fatalf("a hung VM with nothing left: said %d times; want once", said)
+	}
+	if s := run(now, "paused"); s.Action != VMResume {
+		t.Fatalf("a paused VM: %v; want the resume", s.Action)
+	}
+	now = now.Add(5 * time.Minute)
+	run(now, "ok")
+	for end := day.Add(24 * time.Hour); now.Before(end); now = now.Add(5 * time.Minute) {
+		run(now, "hung")
+	}
+	if said != 2 {
+		t.Errorf("the VM hung again after the host resumed it: nothing left said %d times in all; want twice (once before the resume, once after)", said)
+	}
+}
