@@ -62,14 +62,7 @@ func (l *lazyFile) open() error {
 	// A symlinked LOG_FILE's directory is its target's: a link from flash
 	// into a RAM directory that no boot script recreates would otherwise
 	// lose every line of the run.
-	dir := filepath.Dir(l.path)
-	if t, err := os.Readlink(l.path); err == nil {
-		if !filepath.IsAbs(t) {
-			t = filepath.Join(dir, t)
-		}
-		dir = filepath.Dir(t)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(linkDir(l.path), 0o755); err != nil {
 		return fmt.Errorf("create log directory: %w", err)
 	}
 	if !l.rotated {
@@ -104,6 +97,28 @@ func (l *lazyFile) open() error {
 // notWritable is the error for a log file that is a FIFO or a socket.
 func notWritable(path string, m fs.FileMode) error {
 	return fmt.Errorf("open log file: %s is a %s, not a regular file; fix: rm %s (it is recreated)", path, state.FileKind(m), path)
+}
+
+// linkDir is the directory the file p is written in: p's own, or for a
+// symlink (a link to a link too, up to 40 as the kernel allows) its last
+// target's, a relative target read from the real directory of the link
+// that names it (a link reached through a linked directory).
+func linkDir(p string) string {
+	for range 40 {
+		t, err := os.Readlink(p)
+		if err != nil {
+			break
+		}
+		if !filepath.IsAbs(t) {
+			dir := filepath.Dir(p)
+			if real, err := filepath.EvalSymlinks(dir); err == nil {
+				dir = real
+			}
+			t = filepath.Join(dir, t)
+		}
+		p = t
+	}
+	return filepath.Dir(p)
 }
 
 // Rotated is where rotation puts the older lines of the log file: FILE.1

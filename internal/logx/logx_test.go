@@ -274,6 +274,46 @@ func TestRotationSymlink(t *testing.T) {
 	if b, err := os.ReadFile(ram); err != nil || !strings.Contains(string(b), "【报警】") {
 		t.Errorf("a link whose target directory was gone: %q, %v; want the line in the target, its directory made", b, err)
 	}
+	// A link to a link, and a relative link reached through a linked
+	// directory: the directory made is the one the kernel writes in.
+	for _, tc := range []struct {
+		name  string
+		setup func(base string) (logFile, target string)
+	}{
+		{"a link to a link", func(base string) (string, string) {
+			target := filepath.Join(base, "ram", "sub", "net.log")
+			mustSymlink(t, target, filepath.Join(base, "current.log"))
+			mustSymlink(t, "current.log", filepath.Join(base, "net.log"))
+			return filepath.Join(base, "net.log"), target
+		}},
+		{"a relative link through a linked directory", func(base string) (string, string) {
+			if err := os.MkdirAll(filepath.Join(base, "flash", "etc"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			mustSymlink(t, filepath.Join(base, "flash", "etc"), filepath.Join(base, "alias"))
+			mustSymlink(t, "../ram/net.log", filepath.Join(base, "flash", "etc", "net.log"))
+			return filepath.Join(base, "alias", "net.log"), filepath.Join(base, "flash", "ram", "net.log")
+		}},
+	} {
+		base := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+		if err := os.MkdirAll(base, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		logFile, target := tc.setup(base)
+		log, closeLog := New(Options{File: logFile, Loc: time.UTC})
+		log.Warn("【报警】网络断开 (第 1 次失败)。")
+		closeLog()
+		if b, err := os.ReadFile(target); err != nil || !strings.Contains(string(b), "【报警】") {
+			t.Errorf("%s: %q, %v; want the line in %s, its directory made", tc.name, b, err, target)
+		}
+	}
+}
+
+func mustSymlink(t *testing.T, old, new string) {
+	t.Helper()
+	if err := os.Symlink(old, new); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestRotationIsRename checks that the old generation is the very same

@@ -110,9 +110,8 @@ func Run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, 
 		changed, err := store.Reset()
 		if err != nil {
 			log.ErrorContext(ctx, prefix+"【严重错误】零点重置失败", "err", err)
-			return fmt.Errorf("reset router state: %w", err)
-		}
-		if changed {
+			err = fmt.Errorf("reset router state: %w", err) // after the SOS's hook, if the SOS went
+		} else if changed {
 			log.InfoContext(ctx, prefix+"【重置】新的一天：重启计数清零，冷却与 SOS 已清除。")
 		} else {
 			log.DebugContext(ctx, "nothing to reset")
@@ -134,7 +133,7 @@ func Run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, 
 			}
 			log.Log(ctx, level, "-> "+r.Summary(), "event", "sos-withdrawn")
 		}
-		return nil
+		return err
 	}
 	return host(ctx, log, cfg, loc, prefix, *force)
 }

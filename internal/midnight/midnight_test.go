@@ -135,14 +135,19 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 // No SOS, no event; a dry run runs no hook.
 func TestRouterResetFiresSOSWithdrawn(t *testing.T) {
 	for _, tt := range []struct {
-		name   string
-		sos    bool
-		dryRun bool
-		want   string
+		name     string
+		sos      bool
+		dryRun   bool
+		want     string
+		countDir bool // net_rb_count a directory: the reset fails after SOS went
 	}{
-		{"sos", true, false, "sos-withdrawn midnight-reset 3600\n"},
-		{"no sos", false, false, ""},
-		{"dry run", true, true, ""},
+		{"sos", true, false, "sos-withdrawn midnight-reset 3600\n", false},
+		{"no sos", false, false, "", false},
+		{"dry run", true, true, "", false},
+		// The SOS went though the count could not be reset: its hook is
+		// still told (the reset returned before it, and the next run,
+		// RUN_DIR started over, told nothing either).
+		{"sos, the count not written", true, false, "sos-withdrawn midnight-reset 3600\n", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -159,6 +164,12 @@ func TestRouterResetFiresSOSWithdrawn(t *testing.T) {
 				"net_outage": "since=" + state.RecordTimeString(time.Now().Add(-time.Hour)) + "\n"}
 			if tt.sos {
 				files["SOS_SYSTEM"] = "time=x count=10 reason=y\n"
+			}
+			if tt.countDir {
+				delete(files, "net_rb_count")
+				if err := os.Mkdir(filepath.Join(stateDir, "net_rb_count"), 0o700); err != nil {
+					t.Fatal(err)
+				}
 			}
 			for name, c := range files {
 				if err := os.WriteFile(filepath.Join(stateDir, name), []byte(c), 0o644); err != nil {
@@ -179,8 +190,8 @@ func TestRouterResetFiresSOSWithdrawn(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out strings.Builder
-			if err := Run(context.Background(), []string{"-role", "router", "-config", filepath.Join(dir, "netrescue.conf")}, &out, os.Stderr, config.Router, nil); err != nil {
-				t.Fatalf("midnight-reset = %v", err)
+			if err := Run(context.Background(), []string{"-role", "router", "-config", filepath.Join(dir, "netrescue.conf")}, &out, os.Stderr, config.Router, nil); (err != nil) != tt.countDir {
+				t.Fatalf("midnight-reset = %v; want an error %v", err, tt.countDir)
 			}
 			if _, err := os.Lstat(filepath.Join(stateDir, "SOS_SYSTEM")); err == nil {
 				t.Errorf("SOS_SYSTEM still there after the reset")

@@ -455,6 +455,9 @@ func HostRescueOutlook(st State, now time.Time) (ok bool, detail string) {
 	case st.MisfireBoot != "" && spent(st.MisfireDate, now):
 		return true, "none: today's host reboot misfired (【回退】); the next run retries it if the host has not booted since (boot id " + st.MisfireBoot +
 			"), or counts it as done if the host has"
+	case st.MisfireBoot != "" && st.MisfireDate == yesterday(now):
+		return true, "none, but yesterday's host reboot misfired: if the host has booted since (boot id " + st.MisfireBoot +
+			") today, its slow shutdown landed today and the next run counts today as spent; else the host may step in once today"
 	}
 	return true, "none: the host may step in once today"
 }

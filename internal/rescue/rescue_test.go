@@ -327,7 +327,8 @@ func TestHostRescueOutlook(t *testing.T) {
 		// A misfire today: what the next run does with it (lateReboot).
 		{State{MisfireDate: Today(t0), MisfireBoot: "boot0"}, true, "the next run retries it if the host has not booted since (boot id boot0)"},
 		{State{MisfireDate: Today(t0), MisfireBoot: "unknown"}, true, "no more host reboots today"},
-		{State{MisfireDate: "2026-11-24", MisfireBoot: "boot0"}, true, "none: the host may step in once today"},
+		{State{MisfireDate: "2026-11-24", MisfireBoot: "boot0"}, true, "its slow shutdown landed today and the next run counts today as spent"},
+		{State{MisfireDate: "2026-11-23", MisfireBoot: "boot0"}, true, "none: the host may step in once today"},
 	} {
 		ok, detail := HostRescueOutlook(tt.st, t0)
 		if ok != tt.ok || !strings.Contains(detail, tt.detail) {
