@@ -135,26 +135,60 @@ func Rotated(file string) string {
 // rotate renames the file to Rotated, replacing an older one, when it has
 // reached maxBytes. Renaming, never copying, keeps the old lines intact
 // even if the run dies half-way.
+//
+// Two runs that log at the same moment (an assist, a midnight-reset that
+// gave up waiting for the lock, a person's run by hand) must not both
+// rotate: the second would rename the first one's new file over Rotated,
+// and the older lines would be gone. The run that rotates holds flock(2)
+// on the file it renames; another run that finds it locked, or finds that
+// the path names a new file by the time it holds the lock, leaves it.
 func (l *lazyFile) rotate() error {
 	if l.maxBytes <= 0 {
 		return nil
 	}
 	old := Rotated(l.path)
 	cur := old[:len(old)-2]
-	fi, err := os.Stat(cur)
+	if big, err := l.full(os.Stat(cur)); !big {
+		return err
+	}
+	// O_NONBLOCK: a FIFO put there since the stat must not hang the run.
+	f, err := os.OpenFile(cur, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("rotate log file: %w", err)
 	}
-	if !fi.Mode().IsRegular() || fi.Size() < l.maxBytes {
-		return nil
+	defer f.Close() // and with it the lock
+	switch err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); {
+	case errors.Is(err, syscall.EWOULDBLOCK):
+		return nil // another run is rotating it
+	case err != nil:
+		return fmt.Errorf("rotate log file: lock %s: %w", cur, err)
+	}
+	locked, err := f.Stat()
+	if big, err := l.full(locked, err); !big {
+		return err
+	}
+	if now, err := os.Stat(cur); err != nil || !os.SameFile(now, locked) {
+		return nil // another run rotated it since
 	}
 	if err := os.Rename(cur, old); err != nil {
 		return fmt.Errorf("rotate log file: %w", err)
 	}
 	return nil
+}
+
+// full tells whether fi, the result of a stat of the log file, is a
+// regular file that has reached maxBytes.
+func (l *lazyFile) full(fi fs.FileInfo, err error) (bool, error) {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("rotate log file: %w", err)
+	}
+	return fi.Mode().IsRegular() && fi.Size() >= l.maxBytes, nil
 }
 
 // fail reports err once and stops using the file for this run.

@@ -316,6 +316,75 @@ func mustSymlink(t *testing.T, old, new string) {
 	}
 }
 
+// TestRotationLockedByAnother: a run that finds the log locked by another
+// run's rotation leaves it to that run and appends (the line lands in the
+// file being rotated, not lost); it used to rename it too.
+func TestRotationLockedByAnother(t *testing.T) {
+	path := filepath.Join(tempDir(t), "net.log")
+	big := strings.Repeat("y", 199) + "\n"
+	if err := os.WriteFile(path, []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := syscall.Flock(int(other.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	log, closeLog := New(Options{File: path, MaxBytes: 100, Loc: time.UTC})
+	log.Warn("【L1-动作】重启 WAN 接口")
+	closeLog()
+	if _, err := os.Stat(path + ".1"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("rotated a log another run holds locked: stat .1: %v", err)
+	}
+	if got := readFile(t, path); !strings.HasPrefix(got, big) || !strings.Contains(got[len(big):], "【L1-动作】重启 WAN 接口") {
+		t.Errorf("log = %q; want the old lines and the new one", got)
+	}
+}
+
+// TestRotationConcurrent: runs that log at the same moment to a full log
+// rotate it once between them. Each run here is a logger of its own (its
+// own open file, as another process has); a second rotation renamed the
+// first one's new file over FILE.1, and the older lines were gone.
+func TestRotationConcurrent(t *testing.T) {
+	const runs, rounds = 8, 200
+	dir := tempDir(t)
+	// The cap far above what the runs add: one rotation is right, a
+	// second never is.
+	big := strings.Repeat("o", 1999) + "\n"
+	for round := range rounds {
+		path := filepath.Join(dir, fmt.Sprintf("net%d.log", round))
+		if err := os.WriteFile(path, []byte(big), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var start, done sync.WaitGroup
+		start.Add(1)
+		for i := range runs {
+			done.Add(1)
+			go func() {
+				defer done.Done()
+				log, closeLog := New(Options{File: path, MaxBytes: 1000, Loc: time.UTC})
+				start.Wait()
+				log.Warn(fmt.Sprintf("run %d", i))
+				closeLog()
+			}()
+		}
+		start.Done()
+		done.Wait()
+		cur, older := readFile(t, path), readFile(t, path+".1")
+		if !strings.HasPrefix(older, big) {
+			t.Fatalf("round %d: %s.1 = %q; want the older lines first", round, path, older)
+		}
+		for i := range runs {
+			if n := strings.Count(cur+older, fmt.Sprintf("run %d\n", i)); n != 1 {
+				t.Fatalf("round %d: line of run %d found %d times in\n%s\n.1:\n%s", round, i, n, cur, older)
+			}
+		}
+	}
+}
+
 // TestRotationIsRename checks that the old generation is the very same
 // file, renamed, not a copy.
 func TestRotationIsRename(t *testing.T) {
