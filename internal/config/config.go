@@ -174,6 +174,14 @@ type Options struct {
 func Load(path string, role Role, opt Options) (Config, error) {
 	b, err := state.ReadBoundedFollow(path, state.MaxConfigBytes) // SPEC §15: no FIFO hang, bounded
 	if errors.Is(err, fs.ErrNotExist) {
+		if t, lerr := os.Readlink(path); lerr == nil {
+			// A link to nothing (a config kept on a USB stick or an
+			// extroot that is not mounted) is no "no file": the built-in
+			// defaults would run the real reboot commands, and status
+			// would say ✓.
+			return Default(role), &Error{Path: path, Err: fs.ErrNotExist, Msg: fmt.Sprintf(
+				"is a symlink to %s, which does not exist; fix: mount or create %s, or remove the link to run on the built-in defaults", t, t)}
+		}
 		if opt.Required != "" {
 			return Default(role), &Error{Path: path, Err: fs.ErrNotExist, Msg: fmt.Sprintf(
 				"does not exist (named by %s); fix: create it, or drop %s", opt.Required, opt.Required)}

@@ -343,6 +343,38 @@ func TestLoadMissingNamedFile(t *testing.T) {
 	}
 }
 
+// TestLoadDanglingLink: a config that is a symlink to nothing (kept on a
+// USB stick or an extroot that is not mounted) is a configuration error
+// (exit 2), not the built-in defaults with the real reboot commands and a
+// status that says ✓.
+func TestLoadDanglingLink(t *testing.T) {
+	dir := t.TempDir()
+	p, target := filepath.Join(dir, "netrescue.conf"), filepath.Join(dir, "usb", "netrescue.conf")
+	if err := os.Symlink(target, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, opt := range []Options{{Euid: 0}, {Euid: 0, Required: "-config"}} {
+		_, err := Load(p, Router, opt)
+		want := p + ": is a symlink to " + target + ", which does not exist; fix: mount or create " + target + ", or remove the link to run on the built-in defaults"
+		if err == nil || err.Error() != want {
+			t.Errorf("Load(dangling link, %+v) error = %v; want %s", opt, err, want)
+		}
+		var ce *Error
+		if !errors.As(err, &ce) {
+			t.Errorf("Load(dangling link) error is %T; want *Error (exit 2)", err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(target, []byte("L3_THRESHOLD=12\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Load(p, Router, Options{Euid: 0}); err != nil || c.L3Threshold != 12 {
+		t.Errorf("Load(link to a file) = L3 %d, %v; want 12, nil", c.L3Threshold, err)
+	}
+}
+
 func TestLoadRefusesUnsafeFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "netrescue.conf")
 	if err := os.WriteFile(p, []byte("L1_CMD=/bin/true\n"), 0o600); err != nil {
