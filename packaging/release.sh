@@ -14,6 +14,9 @@
 # Environment: VERSION, SOURCE_DATE_EPOCH, RELEASE_ARCHS, DEB_ARCHS, GO,
 # OUT, DEB_MAINTAINER (all set by the Makefile).
 set -eu
+# A CDPATH in the environment makes cd print the directory it found, which
+# $(cd DIR && pwd) would take in as part of the path.
+unset CDPATH
 
 die() {
 	printf 'release: error: %s\n' "$1" >&2

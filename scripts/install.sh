@@ -11,6 +11,10 @@
 #   sh install.sh --print-bin ARCH  the directory with netcheck for ARCH (a go
 #                                   build goes to $NETRESCUE_BUILD_DIR)
 
+# A CDPATH in the environment makes cd print the directory it found, which
+# $(cd DIR && pwd) would take in as part of the path.
+unset CDPATH
+
 die() { # MESSAGE [FIX [STATUS]]
 	printf 'error: %s\n' "$1" >&2
 	[ -z "${2:-}" ] || printf '  fix: %s\n' "$2" >&2

@@ -96,3 +96,28 @@ func TestArmBuildByCPUInfo(t *testing.T) {
 		}
 	}
 }
+
+// TestCDPATH: install.sh run by a relative path with CDPATH set (an
+// interactive shell's setting, exported) finds its own directory: cd
+// prints the directory it finds through CDPATH, and $(cd DIR && pwd) took
+// that in as a second line of the path.
+func TestCDPATH(t *testing.T) {
+	requireTools(t, "busybox", "dash")
+	for _, sh := range shells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			repo := t.TempDir()
+			write(t, filepath.Join(repo, "scripts", "install.sh"), read(t, script(t)), 0o755)
+			write(t, filepath.Join(repo, "dist", "linux-amd64", "netcheck"), "netcheck for amd64\n", 0o755)
+			cmd := exec.Command(sh.argv[0], append(sh.argv[1:], "scripts/install.sh", "--print-bin", "amd64")...)
+			cmd.Dir = repo
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "CDPATH=" + repo}
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("install.sh --print-bin amd64 with CDPATH: %v\n%s", err, out)
+			}
+			if want := filepath.Join(repo, "dist", "linux-amd64") + "\n"; string(out) != want {
+				t.Errorf("install.sh --print-bin amd64 with CDPATH = %q; want %q", out, want)
+			}
+		})
+	}
+}

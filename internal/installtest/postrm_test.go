@@ -99,3 +99,51 @@ func TestPostrmPurgeKeepsLiveInstall(t *testing.T) {
 		}
 	}
 }
+
+// TestPostinstConfGet: the package's postinst reads SSH_KEY (the key it
+// creates) and OP_IP (the router in the pairing command it prints) in sh,
+// before any hostcheck runs. Each must read as hostcheck reads it: a
+// config saved with CRLF line ends made ssh-keygen create a key whose name
+// ended in a carriage return, and a comment after a tab was part of the
+// printed address. Run by dash, as Debian runs postinst.
+func TestPostinstConfGet(t *testing.T) {
+	requireTools(t, "dash")
+	b, err := os.ReadFile(filepath.Join("..", "..", "packaging", "deb", "postinst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := regexp.MustCompile(`(?s)\nconf_get\(\) \{\n.*?\n\}\n`).Find(b)
+	if fn == nil {
+		t.Fatal("no conf_get function in packaging/deb/postinst")
+	}
+	const key, ip = "/root/.ssh/router_key", "192.168.1.1"
+	for _, content := range []string{
+		"SSH_KEY=" + key + "\nOP_IP=" + ip + "\n",
+		"SSH_KEY=" + key + "\r\nOP_IP=" + ip + "\t# lan\r\n",
+		"export SSH_KEY=" + key + "\nOP_IP = " + ip + " # the router\n",
+		"SSH_KEY=\"" + key + "\" # quoted\nOP_IP='" + ip + "'\n",
+		"\uFEFFOP_IP=" + ip + "\n", // a UTF-8 BOM (SPEC §15)
+		"# SSH_KEY=" + key + "\n#OP_IP=" + ip + "\n",
+		"OP_IP=10.0.0.1\nOP_IP=" + ip + "\n",
+		"",
+	} {
+		cfg, err := config.Parse("netrescue.conf", content, config.Host)
+		if err != nil {
+			t.Fatalf("%q: hostcheck refuses it: %v", content, err)
+		}
+		conf := filepath.Join(t.TempDir(), "netrescue.conf")
+		if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range [][3]string{{"SSH_KEY", cfg.SSHKey, "/root/.ssh/id_ed25519"}, {"OP_IP", cfg.OpIP, "192.168.10.1"}} {
+			cmd := exec.Command("dash", "-c", "CONF=$3\n"+string(fn)+`conf_get "$1" "$2"`, "postinst", kv[0], kv[2], conf)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%q: %v\n%s", content, err, out)
+			}
+			if got := strings.TrimSuffix(string(out), "\n"); got != kv[1] {
+				t.Errorf("postinst's conf_get %s for %q = %q; hostcheck reads %q", kv[0], content, got, kv[1])
+			}
+		}
+	}
+}
