@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -168,6 +169,65 @@ func TestMarkOnDiskBeforeReboot(t *testing.T) {
 	}
 	if _, err := os.Stat(store.Mark); err != nil {
 		t.Errorf("the mark after the run: %v; want it kept", err)
+	}
+}
+
+// TestRecordUnwritableStillReboots: the run writes today's mark, then
+// hostcheck.state cannot be written (a full or read-only STATE_DIR; here
+// the directory made immutable, which root cannot write into either). The
+// mark, the guard of one host reboot a day, is on disk: the run reboots
+// and says the record failed. It used to stop there ("为防止重复重启，本次
+// 不执行动作") with the mark left standing: every later run of the day was
+// silent, and the day's rescue gone without a reboot.
+func TestRecordUnwritableStillReboots(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: chattr +i needs root (CI runs as root)")
+	}
+	var (
+		ran     []string
+		stopRun context.CancelFunc
+	)
+	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		ran = append(ran, cmdline)
+		switch {
+		case strings.HasSuffix(cmdline, "qm status 100 --verbose"):
+			// PVE/CLI/qm.pm's shape (see qm.TestParseStatus).
+			return command.Result{Cmd: cmdline, Stdout: "name: openwrt\nqmpstatus: stopped\nstatus: stopped\nvmid: 100\n"}
+		case cmdline == "/usr/bin/systemctl reboot":
+			stopRun() // the shutdown reaches the run
+		}
+		return command.Result{Cmd: cmdline}
+	})
+	dir, log := checkable(t, h)
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	h.e.Now = func() time.Time { return now }
+	h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} }
+	h.corosync, h.vzdumpLock, h.procRoot = []string{filepath.Join(dir, "no-corosync")}, filepath.Join(dir, "no-lock"), t.TempDir()
+	h.e.Signals = func(parent context.Context) (context.Context, context.CancelFunc) {
+		ctx, cancel := context.WithCancel(parent)
+		stopRun = cancel
+		return ctx, cancel
+	}
+	store := h.store()
+	if err := store.Save(rescue.State{}, rescue.State{DownSince: now.Add(-20 * time.Minute), VMStartDate: "2026-11-25", VMStarts: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("chattr", "+i", h.cfg.StateDir).CombinedOutput(); err != nil {
+		t.Skipf("skipping: chattr +i %s: %v %s (a file system without the immutable flag)", h.cfg.StateDir, err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", h.cfg.StateDir).Run() })
+	err := h.check(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "save state") {
+		t.Errorf("check = %v; want the record's failure (exit 1: cron mails it)", err)
+	}
+	if !slices.Contains(ran, "/usr/bin/systemctl reboot") {
+		t.Fatalf("commands %q; want REBOOT_CMD, the mark being on disk:\n%s", ran, log.String())
+	}
+	if !strings.Contains(log.String(), "【严重错误】状态记录无法保存；今日重启标记已写入，照常重启 PVE 物理机") {
+		t.Errorf("log lacks the record's failure:\n%s", log.String())
+	}
+	if m, ok, err := state.ReadMark(store.Mark, time.UTC); !ok || err != nil || m.Date != "2026-11-25" {
+		t.Errorf("the mark after the run: %+v %v %v; want today's", m, ok, err)
 	}
 }
 

@@ -318,17 +318,34 @@ func (h *host) check(ctx context.Context) error {
 	}
 	// Persist before acting: the mark of a host reboot is on disk before
 	// anything can interrupt the reboot (SPEC §6 step 6).
+	var failed error
 	if err := store.Save(st, step.Next); err != nil {
 		h.logEvents(step)
-		h.log.Error("【严重错误】状态无法保存，为防止重复重启，本次不执行动作", "action", step.Action.String(), "err", err)
-		return fmt.Errorf("save state: %w", err)
+		if step.Action != rescue.HostReboot || !markWritten(store, step.Next.Mark, h.loc) {
+			h.log.Error("【严重错误】状态无法保存，为防止重复重启，本次不执行动作", "action", step.Action.String(), "err", err)
+			return fmt.Errorf("save state: %w", err)
+		}
+		// Today's mark, the guard of SPEC §6 (one host reboot a day), is
+		// on disk; only hostcheck.state was not written (a full or failing
+		// STATE_DIR). Not acting would leave that mark standing with no
+		// reboot: every run until midnight silent, the day's rescue gone.
+		h.log.Error("【严重错误】状态记录无法保存；今日重启标记已写入，照常重启 PVE 物理机", "action", step.Action.String(), "err", err)
+		failed = fmt.Errorf("save state: %w", err)
+	} else {
+		h.logEvents(step)
 	}
-	h.logEvents(step)
 	if len(step.Events) == 0 && logx.IsTerminal(h.e.Stderr) && !h.verbose {
 		// By hand on a terminal, a quiet healthy run still answers.
 		fmt.Fprintf(h.e.Stderr, "hostcheck: %s: nothing to do\n", obs.NetDetail)
 	}
-	return h.carryOut(ctx, store, st, obs, step, rs)
+	return errors.Join(h.carryOut(ctx, store, st, obs, step, rs), failed)
+}
+
+// markWritten reports whether the mark at store.Mark is m: Save writes it
+// first, and a failure after it left it on disk.
+func markWritten(store rescue.Store, m state.Mark, loc *time.Location) bool {
+	got, ok, err := state.ReadMark(store.Mark, loc)
+	return ok && err == nil && got.Format() == m.Format()
 }
 
 // carryOut is what follows a saved step, in a cron run and in
