@@ -89,7 +89,7 @@ func (d *decider) lanStep(kind string) {
 				}
 				continue
 			}
-			if !d.guards() || d.held(VMRestart) {
+			if !d.vmGuards() || d.held(VMRestart) {
 				return // a pause holds the step before it is recorded: not spent
 			}
 			n.LANSteps = joinStep(n.LANSteps, st)

@@ -225,7 +225,8 @@ type Obs struct {
 	Now    time.Time // in the local zone: calendar days are local
 	Uptime time.Duration
 	// UptimeUnknown: /proc/uptime could not be read (Uptime is then 0,
-	// which holds the host's reboot, SPEC §6 step 4, but no VM start).
+	// which holds the host's reboot, SPEC §6 step 4, but no VM start or
+	// cold restart: vmGuards).
 	UptimeUnknown bool
 	BootID        string
 
@@ -1124,8 +1125,16 @@ func (d *decider) routerDamage() {
 }
 
 // guards is step 4; false means the run defers (and has logged why).
-func (d *decider) guards() bool {
-	if d.o.Uptime < d.cfg.MinHostUptime {
+func (d *decider) guards() bool { return d.guardsFor(false) }
+
+// vmGuards is step 4 before the router VM's cold restart. An uptime that
+// cannot be read holds the host's reboot, but not the cold restart: it is
+// once a day and comes after the VM's own hung delay, and held until
+// /proc/uptime read again, a hung router VM was never restarted.
+func (d *decider) vmGuards() bool { return d.guardsFor(true) }
+
+func (d *decider) guardsFor(vm bool) bool {
+	if d.o.Uptime < d.cfg.MinHostUptime && !(vm && d.o.UptimeUnknown) {
 		d.log(slog.LevelWarn, "【推迟】物理机开机时间过短。",
 			slog.Duration("uptime", d.o.Uptime.Round(time.Second)), slog.Duration("min_host_uptime", d.cfg.MinHostUptime))
 		return false

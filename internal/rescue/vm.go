@@ -63,10 +63,11 @@ func (d *decider) vmStage() bool {
 	// paused VM that resume did not revive gets the day's cold restart
 	// first; then only the host's reboot is left (at most once a day,
 	// after the guards).
-	if !d.guards() {
+	restart := action == VMResume && !spent(d.step.Next.VMRestartDate, d.o.Now)
+	if restart && !d.vmGuards() || !restart && !d.guards() {
 		return true
 	}
-	if action == VMResume && !spent(d.step.Next.VMRestartDate, d.o.Now) {
+	if restart {
 		d.vmRestart("qm resume 未能恢复暂停的虚拟机")
 		return true
 	}
@@ -308,7 +309,7 @@ func (d *decider) hung(down time.Duration) {
 		d.hostReboot(fmt.Sprintf("VM %s hung after today's cold restart (passthrough %s)", d.cfg.VMID, strings.Join(conf.HostPCI, ",")))
 		return
 	}
-	if !d.guards() {
+	if !d.vmGuards() {
 		return
 	}
 	d.vmRestart(why)

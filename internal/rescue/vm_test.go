@@ -1960,3 +1960,50 @@ func TestGaveUpSaidAgainAfterAStep(t *testing.T) {
 		t.Errorf("the VM hung again after the host resumed it: nothing left said %d times in all; want twice (once before the resume, once after)", said)
 	}
 }
+
+// TestUptimeUnknownColdRestart: /proc/uptime that cannot be read holds the
+// host's reboot (SPEC §6 step 4), not the router VM's cold restart (once a
+// day, after the VM's hung delay): held too, a hung router VM was never
+// restarted while the read failed, every run saying 【推迟】物理机开机时间过短
+// with uptime=0s. A young host that is known young still waits.
+func TestUptimeUnknownColdRestart(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID, cfg.MinHostUptime = "100", 30*time.Minute
+	// Silent for 22 minutes, past ROUTER_HUNG_AFTER (20m), all of them in
+	// the young boot's 25 minutes.
+	hung := State{DownSince: t0.Add(-time.Hour), RouterDownSince: t0.Add(-22 * time.Minute), RouterErr: "timeout"}
+	paused := State{DownSince: t0.Add(-time.Hour), VMStartDate: Today(t0), VMStarts: cfg.VMStartMax}
+	for _, tc := range []struct {
+		name    string
+		st      State
+		obs     func(*Obs)
+		want    Action
+		wantMsg string
+	}{
+		{"hung, uptime unknown", hung, func(o *Obs) {
+			o.Uptime, o.UptimeUnknown = 0, true
+			o.Router, o.LANUp = Router{Err: "timeout", ErrKind: "timeout"}, false
+		}, VMRestart, "【终极动作】冷重启 OpenWrt 虚拟机"},
+		{"hung, uptime known and young", hung, func(o *Obs) {
+			o.Uptime = 25 * time.Minute
+			o.Router, o.LANUp = Router{Err: "timeout", ErrKind: "timeout"}, false
+		}, None, "【推迟】物理机开机时间过短"},
+		{"paused, resumes spent, uptime unknown", paused, func(o *Obs) {
+			o.Uptime, o.UptimeUnknown = 0, true
+			o.VM = VMStatus{Status: "running", QMP: "paused"}
+			o.Router, o.LANUp = Router{Err: "timeout", ErrKind: "timeout"}, false
+		}, VMRestart, "【终极动作】冷重启 OpenWrt 虚拟机"},
+		{"SOS, uptime unknown: the host's reboot waits", State{DownSince: t0.Add(-time.Hour)}, func(o *Obs) {
+			o.Uptime, o.UptimeUnknown = 0, true
+		}, None, "【推迟】物理机开机时间过短"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obs := full(tc.obs)
+			obs.VMConfigKnown, obs.AgentKnown = true, true
+			s := Decide(cfg, tc.st, obs)
+			if s.Action != tc.want || !strings.Contains(msgs(s), tc.wantMsg) {
+				t.Errorf("%v (%s); want %v with %q", s.Action, msgs(s), tc.want, tc.wantMsg)
+			}
+		})
+	}
+}
