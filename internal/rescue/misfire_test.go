@@ -45,8 +45,9 @@ func TestLateReboot(t *testing.T) {
 		// misfire's day counts even if the clock went back before the retry.
 		{"retry's mark confirmed, dated the day before", State{MisfireDate: "2026-11-25", MisfireBoot: "boot0", LastReboot: "2026-11-24", HasMark: true,
 			Mark: state.Mark{Date: "2026-11-24", BootID: "boot1", Dated: true}}, "boot1", false, false, "2026-11-25"},
-		// Two days old: nothing of that day is left to count.
-		{"misfire two days ago", State{MisfireDate: "2026-11-23", MisfireBoot: "boot0"}, "boot1", true, false, "2026-11-25"},
+		// Two days old, the host booted the day after it (a day's
+		// uptime): its slow shutdown may have landed then; today is free.
+		{"misfire two days ago, booted the day after", State{MisfireDate: "2026-11-23", MisfireBoot: "boot0"}, "boot1", true, true, "2026-11-25"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			st := tt.st
@@ -79,6 +80,49 @@ func TestLateReboot(t *testing.T) {
 	back := Decide(cfg, ahead.Next, full(func(o *Obs) { o.BootID = "boot1" }))
 	if back.Action == HostReboot {
 		t.Errorf("clock a day ahead, then back, SOS: %v (log: %s); want no second reboot on 2026-11-25", back.Action, msgs(back))
+	}
+}
+
+// TestOldMisfireLaterBoot: a misfire stays on record until the host next
+// boots, however many days later. A boot more than a day after the misfire
+// (a reboot by hand once REBOOT_CMD was fixed, a power cut) is no slow
+// shutdown landing: it used to spend the day of that boot without a word,
+// and an SOS that afternoon got no host step ("a damaged record counts as
+// one", said status). One 【重置】 line says it is not counted. A boot the
+// day after a misfire may be its landing, and counts for the day it came.
+func TestOldMisfireLaterBoot(t *testing.T) {
+	cfg := config.Default(config.Host)
+	for _, tt := range []struct {
+		name       string
+		misfire    string
+		uptime     time.Duration // at t0, 14:00
+		unknown    bool          // /proc/uptime unread
+		wantReboot bool
+		wantLine   string
+		wantLast   string
+	}{
+		{"five days ago, booted this morning", "2026-11-20", 5 * time.Hour, false, true, "【重置】上次未生效的物理机重启之后，物理机到隔天以后才重启", "2026-11-25"},
+		{"two days ago, uptime unread", "2026-11-23", 0, true, true, "【重置】上次未生效的物理机重启之后，物理机到隔天以后才重启", "2026-11-25"},
+		{"yesterday, booted this morning: counted today", "2026-11-24", 5 * time.Hour, false, false, "【确认】上次判定未生效的物理机重启之后，物理机已经重启过", "2026-11-25"},
+		{"yesterday, booted yesterday: today free", "2026-11-24", 20 * time.Hour, false, true, "【确认】上次判定未生效的物理机重启之后，物理机已经重启过", "2026-11-25"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := State{MisfireDate: tt.misfire, MisfireBoot: "boot0", DownSince: t0.Add(-time.Hour)}
+			s := Decide(cfg, st, full(func(o *Obs) { o.BootID, o.Uptime, o.UptimeUnknown = "boot1", tt.uptime, tt.unknown }))
+			if tt.unknown {
+				// The host's reboot waits for an uptime it can read (SPEC §6
+				// step 4); what the run saved is what counts.
+				s = Decide(cfg, s.Next, full(func(o *Obs) { o.BootID, o.Uptime = "boot1", 5*time.Hour }))
+			} else if !strings.Contains(msgs(s), tt.wantLine) {
+				t.Errorf("log %s; want %q", msgs(s), tt.wantLine)
+			}
+			if got := s.Action == HostReboot; got != tt.wantReboot {
+				t.Errorf("Decide = %v (log: %s); want a host reboot %v", s.Action, msgs(s), tt.wantReboot)
+			}
+			if s.Next.MisfireBoot != "" || s.Next.LastReboot != tt.wantLast {
+				t.Errorf("misfire boot %q, last reboot %q; want it cleared, %q", s.Next.MisfireBoot, s.Next.LastReboot, tt.wantLast)
+			}
+		})
 	}
 }
 

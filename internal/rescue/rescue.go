@@ -353,9 +353,9 @@ func AsDated(st State, now time.Time) State {
 //
 // A try of the host reboot after the misfire that is still on record (its
 // mark, with the boot id it was taken in) explains the new boot: the
-// retry worked, and `hostcheck boot` tells it. A misfire older than
-// yesterday is forgotten without a word: nothing of that day is left to
-// count.
+// retry worked, and `hostcheck boot` tells it. A boot more than a day
+// after the misfire is not its landing (couldLand): not counted, said
+// once.
 func (d *decider) lateReboot() bool {
 	n := &d.step.Next
 	if n.MisfireBoot == "" || d.o.BootID == n.MisfireBoot && d.o.BootID != "unknown" {
@@ -365,6 +365,16 @@ func (d *decider) lateReboot() bool {
 		// Unread now, read at the misfire: a run that reads it again will
 		// tell; until then hostReboot holds (nothing saved of it).
 		return false
+	}
+	if !d.couldLand() {
+		// A boot more than a day after the misfire (a reboot by hand once
+		// REBOOT_CMD was fixed, a power cut) is not its slow shutdown:
+		// systemd's reboot.target forces a shutdown after 30 minutes.
+		// Counted, it spent the day of that boot without a word.
+		d.log(slog.LevelInfo, "【重置】上次未生效的物理机重启之后，物理机到隔天以后才重启：不是那次重启，不计入今天。",
+			slog.String("misfire_date", n.MisfireDate), slog.String("boot_id", d.o.BootID))
+		n.MisfireBoot = ""
+		return true
 	}
 	if n.MisfireBoot == "unknown" {
 		// Unread at the misfire: whether the slow shutdown landed since
@@ -377,16 +387,28 @@ func (d *decider) lateReboot() bool {
 		n.LastReboot, n.MisfireBoot = max(n.LastReboot, d.landed()), ""
 		return true
 	}
-	if n.HasMark && n.Mark.BootID != "" || n.MisfireDate < Today(d.o.Now.AddDate(0, 0, -1)) {
-		// Still saved (changed), or a spent day's silent runs would
-		// keep misfire_boot and tell the late reboot after midnight.
+	if n.HasMark && n.Mark.BootID != "" {
+		// Still saved (changed): the mark of a retry since, whose boot
+		// this may be.
 		n.LastReboot, n.MisfireBoot = max(n.LastReboot, d.landed()), ""
 		return true
 	}
-	d.log(slog.LevelWarn, "【确认】上次判定未生效的物理机重启之后，物理机已经重启过 (开机 ID 已变)：计为那天的物理机重启。",
-		slog.String("misfire_date", n.MisfireDate), slog.String("boot_id", d.o.BootID))
-	n.LastReboot, n.MisfireDate, n.MisfireBoot = max(n.LastReboot, d.landed()), "", ""
+	day := d.landed()
+	d.log(slog.LevelWarn, "【确认】上次判定未生效的物理机重启之后，物理机已经重启过 (开机 ID 已变)：计为开机当天的物理机重启。",
+		slog.String("misfire_date", n.MisfireDate), slog.String("counted_day", day), slog.String("boot_id", d.o.BootID))
+	n.LastReboot, n.MisfireDate, n.MisfireBoot = max(n.LastReboot, day), "", ""
 	return true
+}
+
+// couldLand reports whether this boot can be the misfire's slow shutdown
+// landing: it came on the misfire's day or the next (by the clock now
+// less the uptime; with the uptime unread, now, which is later).
+func (d *decider) couldLand() bool {
+	boot := d.o.Now
+	if !d.o.UptimeUnknown && d.o.Uptime > 0 {
+		boot = d.o.Now.Add(-d.o.Uptime)
+	}
+	return yesterday(boot) <= d.step.Next.MisfireDate
 }
 
 // landed is the day a misfire's slow shutdown counts against once it
