@@ -56,25 +56,29 @@ func IsOurs(line string) bool {
 }
 
 // Merge returns existing with our lines for role in it, exactly once each.
-// Our stale lines (any line ending in Marker) are dropped, and so is a
-// copy of one of our lines without Marker (one Check counts as there):
-// kept, it would run beside ours. The fresh lines take the place of the
-// first of them, or go at the end when there was none. A line of ours
-// that the user commented out stays so, and is not added again (Disabled
-// names it). Every other line is kept as it was. The result ends with a
+// Our stale lines (any line ending in Marker that runs none of our
+// programs) are dropped, and so is a copy of one of our lines without
+// Marker (one Check counts as there): kept, it would run beside ours. The
+// fresh lines take the place of the first of them, or go at the end when
+// there was none. A line of ours that the user edited (marked, running
+// the program of one of our lines: "-config FILE", "nice") is kept where
+// it is, and our line is not added beside it: ours have never changed, so
+// it is no stale line of ours (Edited names it). A line of ours that the
+// user commented out stays so, and is not added again (Disabled names
+// it). Every other line is kept as it was. The result ends with a
 // newline, as cron requires, and Merge(Merge(x, r), r) == Merge(x, r).
 func Merge(existing string, role Role) string {
 	segs := segments(existing)
 	var fresh []string
 	for _, l := range Lines(role) {
-		if len(disabled(segs, l)) == 0 {
+		if len(disabled(segs, l)) == 0 && !editedOnly(segs, l, role) {
 			fresh = append(fresh, l)
 		}
 	}
 	var b strings.Builder
 	inserted := false
 	for _, seg := range segs {
-		if (IsOurs(seg) && !commented(seg)) || isLine(seg, role) {
+		if (IsOurs(seg) && !commented(seg) && !edited(seg, role)) || isLine(seg, role) {
 			if !inserted {
 				writeLines(&b, fresh)
 				inserted = true
@@ -96,6 +100,57 @@ func Merge(existing string, role Role) string {
 	return out
 }
 
+// edited reports whether seg is an active line of ours (marked) that runs
+// the program of one of our lines for role without being it: the user's
+// edit of it.
+func edited(seg string, role Role) bool {
+	if !IsOurs(seg) || commented(seg) || isLine(seg, role) {
+		return false
+	}
+	for _, l := range Lines(role) {
+		if runsSame(seg, l) {
+			return true
+		}
+	}
+	return false
+}
+
+// editedOnly reports whether segs run line only through an edited line of
+// ours: Merge adds no line beside it. (With our line there too, both stay.)
+func editedOnly(segs []string, line string, role Role) bool {
+	found := false
+	for _, seg := range segs {
+		if cronKey(seg) == cronKey(line) {
+			return false
+		}
+		found = found || edited(seg, role) && runsSame(seg, line)
+	}
+	return found
+}
+
+// Edited returns the lines of existing, without their newlines, that are
+// our lines for role as the user edited them (Merge keeps them): the
+// installer says so.
+func Edited(existing string, role Role) (out []string) {
+	for _, seg := range segments(existing) {
+		if edited(seg, role) {
+			out = append(out, strings.TrimSuffix(seg, "\n"))
+		}
+	}
+	return out
+}
+
+// Active returns the lines of existing, without their newlines, that are
+// ours and run (marked, not commented out): the installer lists them.
+func Active(existing string) (out []string) {
+	for _, seg := range segments(existing) {
+		if IsOurs(seg) && !commented(seg) {
+			out = append(out, strings.TrimSuffix(seg, "\n"))
+		}
+	}
+	return out
+}
+
 // Remove returns existing without our lines; every other byte is kept,
 // including a last line without a newline.
 func Remove(existing string) string { return removeLines(existing, IsOurs) }
@@ -103,13 +158,14 @@ func Remove(existing string) string { return removeLines(existing, IsOurs) }
 // Check returns those of our lines for role that existing lacks, in the
 // order of Lines; `status` names them. A line counts as present when it is
 // there exactly, trailing blanks and a carriage return aside, with or
-// without Marker: the lines a person wrote by hand run as well.
+// without Marker (the lines a person wrote by hand run as well), or as an
+// edited line of ours that runs its program (Merge keeps it).
 func Check(existing string, role Role) (missing []string) {
 	segs := segments(existing)
 	for _, l := range Lines(role) {
 		have := false
 		for _, seg := range segs {
-			have = have || cronKey(seg) == cronKey(l)
+			have = have || cronKey(seg) == cronKey(l) || edited(seg, role) && runsSame(seg, l)
 		}
 		if !have {
 			missing = append(missing, l)
@@ -128,9 +184,10 @@ func cronKey(line string) string {
 // commented reports whether seg is a comment.
 func commented(seg string) bool { return strings.HasPrefix(strings.TrimLeft(seg, " \t"), "#") }
 
-// disabled returns the lines of segs that are line (one of ours, with or
-// without Marker) commented out with a # and marked ours, when no line of
-// segs runs it.
+// disabled returns the lines of segs that turn line off: marked ours and
+// commented out with a #, they run its program, however edited
+// ("#\t* * * * * /usr/bin/netcheck -v # netrescue"), when no line of segs
+// runs it.
 func disabled(segs []string, line string) (off []string) {
 	for _, seg := range segs {
 		switch {
@@ -139,7 +196,7 @@ func disabled(segs []string, line string) (off []string) {
 			// puts ours in the place of: commenting out the old line and
 			// editing a copy below is no disabling.
 			return nil
-		case commented(seg) && IsOurs(seg) && cronKey(strings.TrimLeft(seg, "# \t")) == cronKey(line):
+		case commented(seg) && IsOurs(seg) && runsSame(strings.TrimLeft(seg, "# \t"), line):
 			off = append(off, strings.TrimSuffix(seg, "\n"))
 		}
 	}
@@ -151,10 +208,14 @@ func disabled(segs []string, line string) (off []string) {
 // says the rescue is disabled, and how to turn it on again.
 func Disabled(existing string, role Role) (off []string) {
 	for _, l := range Lines(role) {
-		off = append(off, disabled(segments(existing), l)...)
+		off = append(off, DisabledLine(existing, l)...)
 	}
 	return off
 }
+
+// DisabledLine is Disabled for the one line of ours, line: the installer
+// asks it of the rescue's main line, `status` of each line it lacks.
+func DisabledLine(existing, line string) []string { return disabled(segments(existing), line) }
 
 // runsSame reports whether the cron line seg runs what our line does: one
 // of its simple commands (through sh -c, nohup, nice, env, flock and the

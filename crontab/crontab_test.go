@@ -10,11 +10,12 @@ import (
 )
 
 const (
-	r1 = "* * * * * /usr/bin/netcheck # netrescue\n"
-	r2 = "0 0 * * * /usr/bin/midnight-reset # netrescue\n"
-	h1 = "*/5 * * * * /usr/local/bin/hostcheck # netrescue\n"
-	h2 = "@reboot /usr/local/bin/hostcheck boot # netrescue\n"
-	h3 = "0 0 * * * /usr/local/bin/midnight-reset # netrescue\n"
+	wan2 = "* * * * * /usr/bin/netcheck -config /etc/netrescue-wan2.conf # netrescue\n"
+	r1   = "* * * * * /usr/bin/netcheck # netrescue\n"
+	r2   = "0 0 * * * /usr/bin/midnight-reset # netrescue\n"
+	h1   = "*/5 * * * * /usr/local/bin/hostcheck # netrescue\n"
+	h2   = "@reboot /usr/local/bin/hostcheck boot # netrescue\n"
+	h3   = "0 0 * * * /usr/local/bin/midnight-reset # netrescue\n"
 )
 
 func TestLines(t *testing.T) {
@@ -77,6 +78,18 @@ func TestMerge(t *testing.T) {
 		{"commented out beside a stale line", "# " + r1 + "*/2 * * * * /old/netcheck # netrescue\n", Router, "# " + r1 + r2},
 		{"commented out beside a copy that runs", "# " + r1 + "* * * * * /usr/bin/netcheck\n", Router, "# " + r1 + r1 + r2},
 		{"another command is kept", "* * * * * /usr/bin/netcheck -v\n", Router, "* * * * * /usr/bin/netcheck -v\n" + r1 + r2},
+		// A line of ours the user edited (our lines never changed: it is
+		// no stale one) is kept in place, ours not added beside it.
+		{"an edited line of ours kept", "a\n" + wan2 + "b\n" + r2, Router, "a\n" + wan2 + "b\n" + r2},
+		{"an edited line of ours kept, the other line added", wan2, Router, wan2 + r2},
+		{"an edited line beside ours: both kept", wan2 + r1 + r2, Router, wan2 + r1 + r2},
+		{"hostcheck's boot line edited", h1 + "@reboot sleep 60 && /usr/local/bin/hostcheck boot " + Marker + "\n" + h3, Host,
+			h1 + h3 + "@reboot sleep 60 && /usr/local/bin/hostcheck boot " + Marker + "\n"}, // ours together, as they go in
+		{"a marked line of another path is stale", "* * * * * /opt/netcheck -v # netrescue\n", Router, r1 + r2},
+		// Commented out and edited, it stays off all the same.
+		{"commented out with a flag stays so", "#* * * * * /usr/bin/netcheck -v # netrescue\n" + r2, Router, "#* * * * * /usr/bin/netcheck -v # netrescue\n" + r2},
+		{"commented out with tabs stays so", "#\t* * * * *\t/usr/bin/netcheck # netrescue\n", Router, "#\t* * * * *\t/usr/bin/netcheck # netrescue\n" + r2},
+		{"commented out with two blanks stays so", "# *  * * * * /usr/bin/netcheck # netrescue\n", Router, "# *  * * * * /usr/bin/netcheck # netrescue\n" + r2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,6 +142,11 @@ func TestCheck(t *testing.T) {
 		// SPEC §10's lines written by hand, without our marker, run too.
 		{"without the marker", "* * * * * /usr/bin/netcheck\n0 0 * * * /usr/bin/midnight-reset \n", Router, nil},
 		{"another command is not ours", "* * * * * /usr/bin/netcheck -v\n" + r2, Router, []string{strings.TrimSpace(r1)}},
+		// An edited line of ours runs it (Merge keeps it so).
+		{"an edited line of ours", wan2 + r2, Router, nil},
+		{"hostcheck's run edited is not its boot", "*/5 * * * * nice /usr/local/bin/hostcheck # netrescue\n" + h3, Host, []string{strings.TrimSpace(h2)}},
+		{"an edited line commented out is missing", "#" + wan2 + r2, Router, []string{strings.TrimSpace(r1)}},
+		{"a marked line of another path is missing", "* * * * * /opt/netcheck # netrescue\n" + r2, Router, []string{strings.TrimSpace(r1)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,7 +168,15 @@ func TestDisabled(t *testing.T) {
 		{"one", "x\n# " + r1 + r2, Router, []string{"# " + strings.TrimSpace(r1)}},
 		{"the other side's", "#" + h1, Router, nil},
 		{"a comment that is not ours", "# * * * * * /usr/bin/netcheck\n", Router, nil},
-		{"a stale line commented out", "# */2 * * * * /usr/bin/netcheck # netrescue\n", Router, nil},
+		// Ours never changed: a line of ours on another schedule is the
+		// user's edit, commented out all the same; one of another path is
+		// stale.
+		{"an edited schedule commented out", "# */2 * * * * /usr/bin/netcheck # netrescue\n", Router, []string{"# */2 * * * * /usr/bin/netcheck # netrescue"}},
+		{"a stale line commented out", "# * * * * * /opt/netcheck # netrescue\n", Router, nil},
+		{"commented out with a flag", "#* * * * * /usr/bin/netcheck -v # netrescue\n" + r2, Router, []string{"#* * * * * /usr/bin/netcheck -v # netrescue"}},
+		{"commented out with tabs", "#\t* * * * *\t/usr/bin/netcheck # netrescue\n", Router, []string{"#\t* * * * *\t/usr/bin/netcheck # netrescue"}},
+		{"commented out with two blanks", "# *  * * * * /usr/bin/netcheck # netrescue\n", Router, []string{"# *  * * * * /usr/bin/netcheck # netrescue"}},
+		{"hostcheck's boot commented out with a flag", h1 + "#@reboot /usr/local/bin/hostcheck -v boot # netrescue\n" + h3, Host, []string{"#@reboot /usr/local/bin/hostcheck -v boot # netrescue"}},
 		{"commented out but running too", "# " + r1 + r1, Router, nil},
 		// The old line commented out and an edited copy below it, still
 		// marked ours: the rescue runs; re-installing switched it off
@@ -191,6 +217,31 @@ func TestDisabled(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Disabled(tt.existing, tt.role); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Disabled(%q, %q) = %q; want %q", tt.existing, tt.role, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestEdited: the lines of ours the user edited, which Merge keeps and the
+// installer names; not ours as they are, nor stale ones, nor comments.
+func TestEdited(t *testing.T) {
+	tests := []struct {
+		name     string
+		existing string
+		role     Role
+		want     []string
+	}{
+		{"none", r1 + r2, Router, nil},
+		{"a flag", "x\n" + wan2 + r2, Router, []string{strings.TrimSpace(wan2)}},
+		{"the other side's", wan2, Host, nil},
+		{"another path", "* * * * * /opt/netcheck # netrescue\n", Router, nil},
+		{"commented out", "#" + wan2, Router, nil},
+		{"not marked", "* * * * * /usr/bin/netcheck -v\n", Router, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Edited(tt.existing, tt.role); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Edited(%q, %q) = %q; want %q", tt.existing, tt.role, got, tt.want)
 			}
 		})
 	}
@@ -382,7 +433,9 @@ func lineGen(withOurs bool) *rapid.Generator[string] {
 	}
 	if withOurs {
 		choices = append(choices, strings.TrimSpace(r1), strings.TrimSpace(h2), "stale # netrescue", "x # netrescue \r",
-			"# "+strings.TrimSpace(r1), "#"+strings.TrimSpace(h2), "# stale # netrescue")
+			"# "+strings.TrimSpace(r1), "#"+strings.TrimSpace(h2), "# stale # netrescue",
+			// Ours edited, and edited then commented out.
+			strings.TrimSpace(wan2), "@reboot sleep 9; hostcheck boot # netrescue", "#\t*/5 * * * * nice /usr/local/bin/hostcheck # netrescue")
 	}
 	return rapid.OneOf(rapid.SampledFrom(choices), rapid.StringMatching(`[ -~\t\r]{0,20}`))
 }

@@ -66,18 +66,22 @@ func Render(w io.Writer, checks []Check) (allOK bool) {
 }
 
 // Cron checks that crontabPath holds our lines for role and that crond runs.
+// A line of ours commented out is said so, with its fix: the installer
+// keeps it so, and running it again changes nothing.
 func Cron(crontabPath string, role crontab.Role, fix string) []Check {
-	return cron(crontabPath, role, fix, func(s string) []string { return crontab.Check(s, role) })
+	return cron(crontabPath, role, fix, func(s string) []string { return crontab.Check(s, role) }, crontab.DisabledLine)
 }
 
 // CronPackage is Cron for a host installed from the package: its lines are
 // in /etc/cron.d/netrescue (crontab.PackageLines).
 func CronPackage(path string) []Check {
 	return cron(path, crontab.Role("host"), "apt-get install --reinstall netrescue (the package's "+path+" is a conffile: "+
-		"dpkg asks before it replaces a changed one)", crontab.CheckPackage)
+		"dpkg asks before it replaces a changed one)", crontab.CheckPackage, nil)
 }
 
-func cron(crontabPath string, role crontab.Role, fix string, check func(string) []string) []Check {
+// cron is Cron and CronPackage: check names the lines missing, off (when
+// not nil) the commented-out lines that turn one of them off.
+func cron(crontabPath string, role crontab.Role, fix string, check func(string) []string, off func(string, string) []string) []Check {
 	var out []Check
 	// The crontab may be a symlink the user manages; a FIFO there must not
 	// hang `status` (SPEC §15).
@@ -92,8 +96,29 @@ func cron(crontabPath string, role crontab.Role, fix string, check func(string) 
 		out = append(out, Check{Name: "cron entries", Detail: fmt.Sprintf("cannot read %s: %v; it needs: %s", crontabPath, err,
 			strings.Join(check(""), "; ")), Fix: fix})
 	default:
-		if missing := check(string(b)); len(missing) > 0 {
-			out = append(out, Check{Name: "cron entries", Detail: fmt.Sprintf("%s lacks: %s", crontabPath, strings.Join(missing, "; ")), Fix: fix})
+		var lacks, disabled []string
+		for _, l := range check(string(b)) {
+			var d []string
+			if off != nil {
+				d = off(string(b), l)
+			}
+			if len(d) > 0 {
+				disabled = append(disabled, d...)
+			} else {
+				lacks = append(lacks, l)
+			}
+		}
+		c := Check{Name: "cron entries", Detail: crontabPath + " lacks: " + strings.Join(lacks, "; "), Fix: fix}
+		if len(disabled) > 0 {
+			c.Detail = crontabPath + ": the rescue is disabled, this line commented out: " + strings.Join(disabled, "; ")
+			c.Fix = "remove the # at the start of that line: crontab -e (the installer keeps it commented out)"
+			if len(lacks) > 0 {
+				c.Detail += "; it lacks: " + strings.Join(lacks, "; ")
+				c.Fix += "; for the rest: " + fix
+			}
+		}
+		if len(lacks)+len(disabled) > 0 {
+			out = append(out, c)
 		} else {
 			out = append(out, Check{OK: true, Name: "cron entries", Detail: crontabPath})
 		}

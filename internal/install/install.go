@@ -186,6 +186,9 @@ type installer struct {
 	// did not load.
 	cfg    config.Config
 	cfgErr error
+	// keep: our main cron line is commented out (the rescue is off in
+	// cron), so the original scripts stay, their cron lines too.
+	keep bool
 	// done, when set, is the last line of an uninstall (the host's,
 	// when the package keeps the host side).
 	done string
@@ -305,19 +308,43 @@ func (in *installer) readConfig() (config.Config, error) {
 	return c, nil
 }
 
+// configFirst stops the install before any change when the original
+// scripts are there and our binaries will refuse the config (its owner and
+// mode checked as root's runs check them): the migration would leave the
+// house with no rescue running, ours refusing the file every run. Without
+// the originals the install goes on, and its last step reports the file.
+func (in *installer) configFirst() error {
+	if !in.original() {
+		return nil
+	}
+	_, err := config.Load(in.confPath(), config.Role(in.role), config.Options{Euid: in.env.Euid})
+	if err == nil {
+		return nil
+	}
+	msg := in.binaries()[0] + " would refuse its config, so the install stops before it removes the original: " + err.Error()
+	if in.o.DryRun {
+		msg = "dry run: a real install would stop here: " + msg
+	}
+	return in.untouched(fail(msg, "nothing was changed; fix "+in.confPath()+" (the first line says what is wrong), then run "+in.selfCommand()+" again"))
+}
+
 // untouched adds to err, a failure of the install before the migration,
 // that the original scripts were left as they were: the house keeps its
 // rescue.
 func (in *installer) untouched(err error) error {
 	var e *Error
-	orig := "network_monitor service"
-	if in.role == crontab.Host {
-		orig = "pve_host_monitor.sh"
-	}
 	if errors.As(err, &e) && in.original() {
-		e.Msg += "\n  the original " + orig + " is untouched and still runs: nothing of it was changed"
+		e.Msg += "\n  the original " + in.origName() + " is untouched and still runs: nothing of it was changed"
 	}
 	return err
+}
+
+// origName names the original scripts of the role.
+func (in *installer) origName() string {
+	if in.role == crontab.Host {
+		return "pve_host_monitor.sh"
+	}
+	return "network_monitor service"
 }
 
 // original reports whether the original scripts are there.
@@ -364,6 +391,9 @@ func (in *installer) binDir() string {
 
 // install is the install, step by step.
 func (in *installer) install(ctx context.Context) error {
+	if err := in.configFirst(); err != nil {
+		return err
+	}
 	var src string
 	if in.pkg {
 		if err := in.env.Host.side.pkg(in, ctx); err != nil {
@@ -381,9 +411,11 @@ func (in *installer) install(ctx context.Context) error {
 	// The crontab is read before anything changes, so that one that cannot
 	// be read stops the install with the machine as it was.
 	if !in.pkg {
-		if _, err := in.readCrontab(ctx); err != nil {
+		cron, err := in.readCrontab(ctx)
+		if err != nil {
 			return err
 		}
+		in.keep = len(crontab.DisabledLine(cron, crontab.Lines(in.role)[0])) > 0
 	}
 	if in.o.Prefix != "" && !isDir(in.o.Prefix) {
 		if err := in.mkdir(in.o.Prefix); err != nil {
@@ -405,7 +437,9 @@ func (in *installer) install(ctx context.Context) error {
 		if err != nil {
 			return in.untouched(err)
 		}
-		if err := in.migrateRouter(ctx); err != nil {
+		if in.keep {
+			// Kept running: said in cronStep.
+		} else if err := in.migrateRouter(ctx); err != nil {
 			return err
 		}
 		in.restartCron(ctx, changed)
@@ -458,7 +492,9 @@ func (in *installer) installHost(ctx context.Context, src string) error {
 		if _, err := in.cronStep(ctx, false); err != nil {
 			return in.untouched(err)
 		}
-		if err := in.env.Host.side.migrate(in, ctx); err != nil {
+		if in.keep {
+			// Kept running: said in cronStep.
+		} else if err := in.env.Host.side.migrate(in, ctx); err != nil {
 			return err
 		}
 	} else if err := in.migratePackaged(ctx); err != nil {

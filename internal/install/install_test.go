@@ -1133,3 +1133,177 @@ func TestConfigFilesPackageWarns(t *testing.T) {
 		t.Errorf("the host side was not installed beside the removed package")
 	}
 }
+
+// TestRefusedConfigKeepsOriginal: with the original scripts there, a
+// config that our binaries will refuse (a value out of range, a key of the
+// other side, a mode root's runs refuse) stops the install before any
+// change, saying why and that the original still runs: migrating removed
+// the original, and ours refused the file every run, no rescue at all.
+// Without the originals the install goes on and its last step reports the
+// file, as before.
+func TestRefusedConfigKeepsOriginal(t *testing.T) {
+	requireRoot(t) // the mode check is root's
+	const (
+		routerCron = "*/5 * * * * /etc/init.d/network_monitor start\n0 3 * * * /usr/bin/backup\n"
+		hostCron   = "@reboot /root/pve_host_monitor.sh > /dev/null 2>&1 &\n0 3 * * * /usr/bin/backup\n"
+	)
+	router := map[string]string{"etc/init.d/network_monitor": "#!/bin/sh /etc/rc.common\n", "etc/crontabs/root": routerCron}
+	host := map[string]string{"root/pve_host_monitor.sh": "#!/bin/bash\n", "var/spool/cron/crontabs/root": hostCron}
+	tests := []struct {
+		name    string
+		role    crontab.Role
+		files   map[string]string
+		conf    string
+		mode    os.FileMode
+		dry     bool
+		wantErr string // "" for an install that goes on
+		wantOut string
+	}{
+		{name: "router thresholds", role: crontab.Router, files: router, conf: "L3_THRESHOLD=10\nL2_THRESHOLD=12\n", mode: 0o600,
+			wantErr: "netcheck would refuse its config, so the install stops before it removes the original: CONF:2: L2_THRESHOLD: 12 is not below L3_THRESHOLD 10; allowed: thresholds rising L1 < L2 < L3 (0 skips L1 or L2)\n"},
+		{name: "router group-writable", role: crontab.Router, files: router, conf: "SYSLOG=0\n", mode: 0o660,
+			wantErr: "netcheck would refuse its config, so the install stops before it removes the original: CONF: writable by group or others (mode 0660)"},
+		{name: "host with a router key", role: crontab.Host, files: host, conf: "L3_THRESHOLD=10\n", mode: 0o600,
+			wantErr: "hostcheck would refuse its config, so the install stops before it removes the original: CONF:1: L3_THRESHOLD: not a host key (it belongs to the router side); allowed keys: "},
+		{name: "dry run", role: crontab.Router, files: router, conf: "L3_THRESHOLD=10\nL2_THRESHOLD=12\n", mode: 0o600, dry: true,
+			wantErr: "dry run: a real install would stop here: netcheck would refuse its config"},
+		{name: "no original: goes on", role: crontab.Router, files: map[string]string{"etc/crontabs/root": ""}, conf: "L3_THRESHOLD=10\nL2_THRESHOLD=12\n", mode: 0o600,
+			wantOut: "warning: netcheck refuses CONF (the line above says why)\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bin := fakeBins(t)
+			prefix := t.TempDir()
+			writeTree(t, prefix, tt.files, 0o755)
+			writeTree(t, prefix, map[string]string{"etc/netrescue.conf": tt.conf}, tt.mode)
+			conf := filepath.Join(prefix, "etc/netrescue.conf")
+			if err := os.Chmod(conf, tt.mode); err != nil { // past the umask
+				t.Fatal(err)
+			}
+			before := snapshot(t, prefix)
+			var out bytes.Buffer
+			env := strictEnv(t, filepath.Join(bin, string(tt.role)), &out)
+			env.Euid = 0
+			err := install.Run(context.Background(), install.Options{Role: tt.role, Prefix: prefix, Bin: bin, DryRun: tt.dry}, env)
+			if tt.wantErr == "" {
+				if err != nil || !strings.Contains(out.String(), strings.ReplaceAll(tt.wantOut, "CONF", conf)) {
+					t.Errorf("Run = %v; want nil and %q in the output:\n%s", err, tt.wantOut, out.String())
+				}
+				return
+			}
+			var ie *install.Error
+			if err == nil || !errors.As(err, &ie) || !strings.HasPrefix(err.Error(), strings.ReplaceAll(tt.wantErr, "CONF", conf)) {
+				t.Fatalf("Run = %v; want the failure %q; output:\n%s", err, tt.wantErr, out.String())
+			}
+			orig := "network_monitor service"
+			if tt.role == crontab.Host {
+				orig = "pve_host_monitor.sh"
+			}
+			for _, w := range []string{"\n  the original " + orig + " is untouched and still runs: nothing of it was changed\n",
+				"\n  fix: nothing was changed; fix " + conf + " (the first line says what is wrong), then run "} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Run = %q; want it to say %q", err, w)
+				}
+			}
+			if d := diff(before, snapshot(t, prefix)); len(d) > 0 {
+				t.Errorf("the refused install changed %q", d)
+			}
+		})
+	}
+}
+
+// TestDisabledKeepsOriginal: over our main line commented out (the rescue
+// off in cron), the install does not migrate: the original's files and
+// cron lines stay, and the output says that it still runs and how to move
+// to ours. The migration used to remove the original all the same, and
+// nothing ran at all. A line of ours other than the main one commented
+// out does not stop the migration.
+func TestDisabledKeepsOriginal(t *testing.T) {
+	const (
+		routerOrig = "*/5 * * * * /etc/init.d/network_monitor start\n"
+		hostOrig   = "@reboot /root/pve_host_monitor.sh > /dev/null 2>&1 &\n"
+	)
+	r2 := crontab.Lines(crontab.Router)[1] + "\n"
+	h2, h3 := crontab.Lines(crontab.Host)[1]+"\n", crontab.Lines(crontab.Host)[2]+"\n"
+	tests := []struct {
+		name     string
+		role     crontab.Role
+		cron     string
+		wantCron string // "" for a migration
+	}{
+		{name: "router", role: crontab.Router, cron: routerOrig + "#* * * * * /usr/bin/netcheck # netrescue\n",
+			wantCron: routerOrig + "#* * * * * /usr/bin/netcheck # netrescue\n" + r2},
+		{name: "router, commented out with a flag", role: crontab.Router, cron: "# * * * * * /usr/bin/netcheck -v # netrescue\n" + r2 + routerOrig,
+			wantCron: "# * * * * * /usr/bin/netcheck -v # netrescue\n" + r2 + routerOrig},
+		{name: "host", role: crontab.Host, cron: hostOrig + "#*/5 * * * * /usr/local/bin/hostcheck # netrescue\n" + h2 + h3,
+			wantCron: hostOrig + "#*/5 * * * * /usr/local/bin/hostcheck # netrescue\n" + h2 + h3},
+		{name: "host, its boot line commented out: migrated", role: crontab.Host, cron: hostOrig + "#" + h2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bin := fakeBins(t)
+			prefix := t.TempDir()
+			cron, script, orig := filepath.Join(prefix, "etc/crontabs/root"), "etc/init.d/network_monitor", "network_monitor service"
+			if tt.role == crontab.Host {
+				cron, script, orig = filepath.Join(prefix, "var/spool/cron/crontabs/root"), "root/pve_host_monitor.sh", "pve_host_monitor.sh"
+			}
+			writeTree(t, prefix, map[string]string{script: "#!/bin/sh\n"}, 0o755)
+			writeTree(t, prefix, map[string]string{strings.TrimPrefix(cron, prefix+"/"): tt.cron}, 0o600)
+			var out bytes.Buffer
+			err := install.Run(context.Background(), install.Options{Role: tt.role, Prefix: prefix, Bin: bin},
+				strictEnv(t, filepath.Join(bin, string(tt.role)), &out))
+			if err != nil {
+				t.Fatalf("Run = %v; output:\n%s", err, out.String())
+			}
+			kept := "warning: kept the original " + orig + " and its cron lines: it still runs, since our " +
+				map[crontab.Role]string{crontab.Router: "netcheck", crontab.Host: "hostcheck"}[tt.role] +
+				" line is commented out (the rescue is off in cron)\n  fix: to move to ours, remove the # at the start of that line (edit " + cron + ") and run "
+			if tt.wantCron == "" {
+				if install.Exists(filepath.Join(prefix, script)) || strings.Contains(out.String(), kept) {
+					t.Errorf("the original was kept with only a line other than the main one commented out; output:\n%s", out.String())
+				}
+				return
+			}
+			if got := readFile(t, cron); got != tt.wantCron {
+				t.Errorf("crontab = %q; want %q (the original's line kept)", got, tt.wantCron)
+			}
+			if !install.Exists(filepath.Join(prefix, script)) {
+				t.Errorf("the install removed %s over our commented-out line", script)
+			}
+			if !strings.Contains(out.String(), kept) || strings.Contains(out.String(), "Migrating") {
+				t.Errorf("output lacks %q, or migrates:\n%s", kept, out.String())
+			}
+		})
+	}
+}
+
+// TestEditedLineKept: a line of ours the user edited stays as it is, run
+// after run, and the installer says so; "our lines are now:" lists what
+// the crontab runs. It used to be replaced by the stock line.
+func TestEditedLineKept(t *testing.T) {
+	const wan2 = "* * * * * /usr/bin/netcheck -config /etc/netrescue-wan2.conf # netrescue"
+	bin := fakeBins(t)
+	prefix := t.TempDir()
+	cron := filepath.Join(prefix, "etc/crontabs/root")
+	writeTree(t, prefix, map[string]string{"etc/crontabs/root": wan2 + "\n"}, 0o600)
+	want := wan2 + "\n" + crontab.Lines(crontab.Router)[1] + "\n"
+	for run := 1; run <= 2; run++ {
+		var out bytes.Buffer
+		if err := install.Run(context.Background(), install.Options{Role: crontab.Router, Prefix: prefix, Bin: bin},
+			strictEnv(t, filepath.Join(bin, "netcheck"), &out)); err != nil {
+			t.Fatalf("run %d: Run = %v; output:\n%s", run, err, out.String())
+		}
+		if got := readFile(t, cron); got != want {
+			t.Errorf("run %d: crontab = %q; want %q (the edited line kept)", run, got, want)
+		}
+		w := []string{"    kept your edited line of ours: " + wan2 + "\n"}
+		if run == 1 {
+			w = append(w, "    our lines are now:\n      "+wan2+"\n      "+crontab.Lines(crontab.Router)[1]+"\n")
+		}
+		for _, w := range w {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("run %d: output lacks %q:\n%s", run, w, out.String())
+			}
+		}
+	}
+}

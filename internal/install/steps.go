@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -306,19 +305,31 @@ func (in *installer) cronStep(ctx context.Context, remove bool) (bool, error) {
 	if remove {
 		next = crontab.Remove(old)
 	} else {
-		if legacy := crontab.Legacy(old); len(legacy) > 0 {
+		next = old
+		if legacy := crontab.Legacy(old); len(legacy) > 0 && !in.keep {
 			in.ui.info("removing the original scripts' cron lines:")
 			for _, l := range legacy {
 				in.ui.info("  - %s", l)
 			}
 			in.ui.note("removed the original scripts' cron lines from %s", in.cronWhere())
 		}
-		in.mixedLegacy(old)
-		next = crontab.Merge(crontab.RemoveLegacy(old), in.role)
+		if !in.keep {
+			in.mixedLegacy(old)
+			next = crontab.RemoveLegacy(old)
+		}
+		next = crontab.Merge(next, in.role)
 		if off := crontab.Disabled(old, in.role); len(off) > 0 {
 			// Yours to turn on: kept commented out, as you left it.
 			in.ui.warn("the rescue is disabled in "+in.cronWhere()+": kept commented out: "+strings.Join(off, "; "),
 				"to re-enable it, remove the # at the start of that line: "+in.editCron())
+		}
+		if in.keep && (in.original() || len(crontab.Legacy(old)) > 0 || len(crontab.Mixed(old)) > 0) {
+			in.ui.warn("kept the original "+in.origName()+" and its cron lines: it still runs, since our "+in.binaries()[0]+
+				" line is commented out (the rescue is off in cron)",
+				"to move to ours, remove the # at the start of that line ("+in.editCron()+") and run "+in.selfCommand()+" again")
+		}
+		for _, l := range crontab.Edited(old, in.role) {
+			in.ui.info("kept your edited line of ours: %s", l)
 		}
 	}
 	changed, err := in.writeCrontab(ctx, old, next)
@@ -330,12 +341,9 @@ func (in *installer) cronStep(ctx context.Context, remove bool) (bool, error) {
 		in.ui.info("removed our lines (marked '%s'); other lines untouched", crontab.Marker)
 		in.ui.note("cron lines removed from %s", in.cronWhere())
 	case changed:
-		in.ui.info("our lines are now:")
-		off := crontab.Check(next, in.role) // kept commented out: said above
-		for _, l := range crontab.Lines(in.role) {
-			if !slices.Contains(off, l) {
-				in.ui.info("  %s", l)
-			}
+		in.ui.info("our lines are now:") // those that run: one kept commented out is said above
+		for _, l := range crontab.Active(next) {
+			in.ui.info("  %s", l)
 		}
 		in.ui.note("cron lines merged into %s", in.cronWhere())
 	case remove:
