@@ -102,8 +102,16 @@ func notWritable(path string, m fs.FileMode) error {
 // linkDir is the directory the file p is written in: p's own, or for a
 // symlink (a link to a link too, up to 40 as the kernel allows) its last
 // target's, a relative target read from the real directory of the link
-// that names it (a link reached through a linked directory).
+// that names it (a link reached through a linked directory); a directory
+// that is itself a link is its last target (/root/log linked to a RAM
+// directory that no boot script recreates).
 func linkDir(p string) string {
+	return lastTarget(filepath.Dir(lastTarget(p)))
+}
+
+// lastTarget is the path a chain of symlinks starting at p ends at: p
+// itself when it is no link.
+func lastTarget(p string) string {
 	for range 40 {
 		t, err := os.Readlink(p)
 		if err != nil {
@@ -118,7 +126,7 @@ func linkDir(p string) string {
 		}
 		p = t
 	}
-	return filepath.Dir(p)
+	return p
 }
 
 // Rotated is where rotation puts the older lines of the log file: FILE.1

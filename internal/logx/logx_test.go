@@ -286,6 +286,11 @@ func TestRotationSymlink(t *testing.T) {
 			mustSymlink(t, "current.log", filepath.Join(base, "net.log"))
 			return filepath.Join(base, "net.log"), target
 		}},
+		{"a file in a linked directory whose target is gone", func(base string) (string, string) {
+			// /root/log linked to a RAM directory, after a reboot.
+			mustSymlink(t, filepath.Join(base, "ram", "log"), filepath.Join(base, "log"))
+			return filepath.Join(base, "log", "net.log"), filepath.Join(base, "ram", "log", "net.log")
+		}},
 		{"a relative link through a linked directory", func(base string) (string, string) {
 			if err := os.MkdirAll(filepath.Join(base, "flash", "etc"), 0o755); err != nil {
 				t.Fatal(err)
