@@ -524,6 +524,77 @@ func TestPackagedHostMigrates(t *testing.T) {
 	}
 }
 
+// TestPurgeLogFile: --purge removes a symlinked LOG_FILE's log where logx
+// writes and rotates it (the link's target and its .1: it unlinked the
+// link alone and said "purged … logs"), and never a LOG_FILE that is not
+// a regular file: LOG_FILE=/dev/null is a setting, and purge removed the
+// device.
+func TestPurgeLogFile(t *testing.T) {
+	for _, tc := range []struct {
+		name, logFile string
+		setup         func(t *testing.T, prefix string) (gone, kept []string)
+	}{
+		{"a link to a RAM log", "/root/network_monitor.log", func(t *testing.T, prefix string) ([]string, []string) {
+			writeTree(t, prefix, map[string]string{"tmp/log/network_monitor.log": "x\n", "tmp/log/network_monitor.log.1": "x\n", "tmp/log/other.txt": "x\n"}, 0o644)
+			if err := os.Symlink("/tmp/log/network_monitor.log", filepath.Join(prefix, "root/network_monitor.log")); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"root/network_monitor.log", "tmp/log/network_monitor.log", "tmp/log/network_monitor.log.1"}, []string{"tmp/log/other.txt"}
+		}},
+		{"/dev/null", "/dev/null", func(t *testing.T, prefix string) ([]string, []string) {
+			null := filepath.Join(prefix, "dev/null")
+			if err := os.MkdirAll(filepath.Dir(null), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			// The device as on the machine (1, 3) where root may make one; a
+			// FIFO, not a regular file either, elsewhere.
+			if err := syscall.Mknod(null, syscall.S_IFCHR|0o666, 1<<8|3); err != nil {
+				if err := syscall.Mkfifo(null, 0o666); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return nil, []string{"dev/null"}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := t.TempDir()
+			var out bytes.Buffer
+			env := strictEnv(t, filepath.Join(fakeBins(t), "netcheck"), &out)
+			o := install.Options{Role: crontab.Router, Prefix: prefix}
+			if err := install.Run(context.Background(), o, env); err != nil {
+				t.Fatalf("install: %v\n%s", err, out.String())
+			}
+			if err := os.MkdirAll(filepath.Join(prefix, "root"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			conf := filepath.Join(prefix, "etc/netrescue.conf")
+			b, err := os.ReadFile(conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(conf, append(b, "\nLOG_FILE="+tc.logFile+"\n"...), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			gone, kept := tc.setup(t, prefix)
+			out.Reset()
+			o.Uninstall, o.Purge = true, true
+			if err := install.Run(context.Background(), o, env); err != nil {
+				t.Fatalf("purge: %v\n%s", err, out.String())
+			}
+			for _, f := range gone {
+				if _, err := os.Lstat(filepath.Join(prefix, f)); err == nil {
+					t.Errorf("/%s still there after --purge:\n%s", f, out.String())
+				}
+			}
+			for _, f := range kept {
+				if _, err := os.Lstat(filepath.Join(prefix, f)); err != nil {
+					t.Errorf("--purge removed /%s: %v\n%s", f, err, out.String())
+				}
+			}
+		})
+	}
+}
+
 // TestPurgeRefusesConfigThatDoesNotLoad: with a config that does not load
 // (a typo key), --purge cannot know where its STATE_DIR and LOG_FILE are:
 // it refuses with the config's error and the fix, before it changes

@@ -15,6 +15,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/pause"
+	"github.com/pve-op/network-rescue/state"
 )
 
 // commandTimeout bounds a command the installer runs (crontab, an init
@@ -659,7 +660,22 @@ func (in *installer) purge() error {
 			return err
 		}
 	}
-	for _, f := range []string{c.LogFile, c.LogFile + ".1", config.DefaultPath} {
+	// The log and its rotated lines, .1; a symlinked log with the file it
+	// leads to and that file's .1 (logx writes and rotates at the link's
+	// target). Only regular files and links go: LOG_FILE=/dev/null is a
+	// setting, and /dev/null is not ours to remove.
+	logs := []string{c.LogFile, c.LogFile + ".1"}
+	if t, err := os.Readlink(in.path(c.LogFile)); err == nil {
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(c.LogFile), t)
+		}
+		logs = append(logs, t, t+".1")
+	}
+	for _, f := range append(logs, config.DefaultPath) {
+		if fi, err := os.Lstat(in.path(f)); err == nil && !fi.Mode().IsRegular() && fi.Mode()&os.ModeSymlink == 0 {
+			in.ui.info("kept %s (a %s)", in.path(f), state.FileKind(fi.Mode()))
+			continue
+		}
 		if _, err := in.remove(in.path(f)); err != nil {
 			return err
 		}
