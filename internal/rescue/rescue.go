@@ -1113,10 +1113,35 @@ func (d *decider) routerUnreachable() {
 	d.log(slog.LevelError, "【严重错误】无法通过 SSH 读取 OpenWrt 的 SOS 信号。",
 		slog.String("reason", d.o.Router.Err), slog.Duration("unreachable_for", down.Round(time.Second)))
 	d.sshFileDamage()
+	if d.cfg.VMID != "" && d.o.VM.Err != "" {
+		d.qmDeadRouter(down)
+		return
+	}
 	if d.cfg.VMID == "" || d.vmUnknown || d.vmLocked || d.o.VM.Status != "running" || d.o.VM.Paused() {
 		return
 	}
 	d.hung(down)
+}
+
+// qmDeadRouter is rule 5 for a router that is silent while qm cannot say
+// what its VM does (pmxcfs down: qm status fails; an OOM that took both):
+// no SOS can come from it, and no qm step can be taken. Past
+// ROUTER_HUNG_AFTER, the router silent on the LAN too and qm failing in
+// two runs in a row, only the host's reboot is left (it mends qm too, as
+// on the SOS path), at most once a day, after the guards. Every run said
+// the two failures and did nothing, day after day.
+func (d *decider) qmDeadRouter(down time.Duration) {
+	if down < d.cfg.RouterHungAfter {
+		return
+	}
+	if !d.o.LANKnown {
+		d.step.Need = NeedLAN
+		return
+	}
+	if d.o.LANUp || !d.qmFailedTwice("重启 PVE 物理机", "OpenWrt 在 SSH 与局域网上均无响应，只能重启 PVE 物理机") || !d.guards() {
+		return
+	}
+	d.hostReboot(fmt.Sprintf("router silent for %v on SSH and the LAN, and qm status failing (%s)", down.Round(time.Second), d.o.VM.Err))
 }
 
 // sshFileDamage says, beside the SSH failure it caused, an SSH file of

@@ -2007,3 +2007,47 @@ func TestUptimeUnknownColdRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestQMFailingRouterDead: qm status fails (pmxcfs down) and the router
+// VM is dead (no SSH, no LAN ping): no SOS can ever come, no qm step can
+// be taken. Past ROUTER_HUNG_AFTER, qm failing in two runs in a row, the
+// host's reboot (it mends qm too, as on the SOS path) comes once; before,
+// every run said the two failures and nothing was done, day after day.
+// A router that answers ping on the LAN is no dead router: nothing.
+func TestQMFailingRouterDead(t *testing.T) {
+	for _, lanUp := range []bool{false, true} {
+		cfg := config.Default(config.Host)
+		cfg.VMID = "100"
+		dir := t.TempDir()
+		s := Store{Mark: filepath.Join(dir, "mark"), StateDir: filepath.Join(dir, "state"), RunDir: filepath.Join(dir, "run"), VMStartMax: 3}
+		start := time.Date(2026, 11, 25, 8, 0, 0, 0, cst)
+		var reboots []time.Time
+		for now := start; now.Before(start.Add(12 * time.Hour)); now = now.Add(5 * time.Minute) {
+			s.Now = func() time.Time { return now }
+			st, _ := s.Load(cst)
+			o := Obs{Now: now, Uptime: 48 * time.Hour, BootID: "boot1", NetKnown: true,
+				VMKnown: true, VM: VMStatus{Err: "exit 255: ipcc_send_rec[1] failed: Connection refused"},
+				RouterKnown: true, Router: Router{Err: "timeout", ErrKind: "timeout"}, LANKnown: true, LANUp: lanUp, GuardsKnown: true}
+			step := Decide(cfg, st, o)
+			if step.Action == HostReboot {
+				reboots = append(reboots, now)
+				if !strings.Contains(msgs(step), "【确认】qm 无法读取路由虚拟机状态，OpenWrt 在 SSH 与局域网上均无响应，只能重启 PVE 物理机。") {
+					t.Errorf("the host reboot at %s said: %s", now.Format("15:04"), msgs(step))
+				}
+			}
+			if !step.Silent {
+				if err := s.Save(st, step.Next); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		switch {
+		case lanUp && len(reboots) > 0:
+			t.Errorf("router answering ping on the LAN, qm failing: host reboots at %v; want none", reboots)
+		case !lanUp && len(reboots) != 1:
+			t.Errorf("router dead, qm failing for 12 h: host reboots at %v; want one", reboots)
+		case !lanUp && reboots[0].Sub(start) < cfg.RouterHungAfter:
+			t.Errorf("host reboot at %s, %v into the silence; want it after ROUTER_HUNG_AFTER %v", reboots[0].Format("15:04"), reboots[0].Sub(start), cfg.RouterHungAfter)
+		}
+	}
+}
