@@ -298,7 +298,7 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 				// back too: each retry would raise it again, a count of
 				// reboots never taken.
 				back := step.Next
-				back.SOSLogged, back.Count = st.SOSLogged, st.Count
+				back.SOSLogged, back.Count, back.Outage.SOS = st.SOSLogged, st.Count, st.Outage.SOS
 				_ = store.Save(step.Next, back, false)
 			} else {
 				log.Error(pre+"【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "action", w, "not_written", files, "err", perr.Err)
@@ -403,6 +403,9 @@ func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr
 	}
 	if sos != "" {
 		back.SOS, back.SOSContent = true, sos
+		// Its withdrawal told in time (ladder.Outage.SOS), where the
+		// record could be written: on a full STATE_DIR the SOS goes first.
+		back.Outage.SOS = !lost(perr, ladder.OutageFile)
 	}
 	if err := store.Save(*next, back, false); err != nil {
 		log.Error(pre+"【严重错误】状态无法保存：未执行的重启的记录或 SOS 未能写入", "err", err)

@@ -77,8 +77,11 @@ func RunEnv(ctx context.Context, cmdline string, timeout time.Duration, env []st
 	case st.Success():
 		// Also when the shell left a child in the background holding its
 		// output ("curl … &"), not waited for past WaitDelay: the outcome
-		// is the exit status (SPEC §5 rule 3); the child goes on, and what
-		// it wrote so far is kept.
+		// is the exit status (SPEC §5 rule 3), and what it wrote so far
+		// is kept. The child goes on until its next write to the pipe we
+		// no longer read, which kills it (SIGPIPE), as with os/exec: a
+		// hook that backgrounds its work sends its output elsewhere
+		// ("curl … >/dev/null 2>&1 &").
 		r.ExitCode = 0
 	case ctx.Err() != nil:
 		r.Err = fmt.Errorf("killed after %v: %w", r.Elapsed.Round(time.Millisecond), ctx.Err())

@@ -83,6 +83,12 @@ type Outage struct {
 	// when RECOVERY_STABLE resets it.
 	AssistDay string
 	Assists   int
+	// SOS: an SOS stands, or stood and its withdrawal is not told yet
+	// (ON_EVENT_CMD's sos-withdrawn, SPEC §16). Kept in STATE_DIR: the
+	// host's acknowledgement deletes SOS_SYSTEM and then reboots the host
+	// or the router VM, which empties RUN_DIR, and the router's first run
+	// after it tells the withdrawal.
+	SOS bool
 }
 
 // ISPState records what the next hop said during an outage, so that each
@@ -164,6 +170,7 @@ type Step struct {
 func Decide(cfg config.Config, st State, in Input) Step {
 	d := decider{cfg: cfg, in: in, next: st}
 	d.run()
+	d.next.Outage.SOS = d.next.SOS // told, if it went (Transitions)
 	if cfg.DryRun {
 		for i := range d.events {
 			d.events[i].Msg = "【演练】" + d.events[i].Msg
@@ -577,10 +584,17 @@ func Transitions(old State, in Input, s Step) []hook.Event {
 		evs = append(evs, hook.Event{Name: "sos", Detail: s.Next.SOSContent, Outage: outage})
 	case !s.Next.SOS && old.SOS:
 		evs = append(evs, hook.Event{Name: "sos-withdrawn", Detail: in.Detail, Outage: outage})
-	case !in.Up && !old.SOS && !old.SOSLogged.IsZero():
-		// Cleared while the net is down (down(): the ladder starts over):
-		// whoever withdraws an SOS, the hook that had "sos" hears of it.
-		evs = append(evs, hook.Event{Name: "sos-withdrawn", Detail: "cleared while the internet is down (the host's acknowledgement, or by hand)", Outage: outage})
+	case !s.Next.SOS && old.Outage.SOS:
+		// Withdrawn by another: whoever withdraws an SOS, the hook that
+		// had "sos" hears of it. The host's acknowledgement is told at the
+		// router's first run after it, also when that is the first after
+		// the reboot the host took for it; midnight-reset tells it itself
+		// (Store.Reset clears the flag).
+		detail := "cleared by hand"
+		if old.RescuedBy != "" {
+			detail = "acknowledged by the host: " + old.RescuedBy
+		}
+		evs = append(evs, hook.Event{Name: "sos-withdrawn", Detail: detail, Outage: outage})
 	}
 	return evs
 }

@@ -3,6 +3,7 @@ package ladder
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -419,7 +420,8 @@ func TestSOSClearedWhileDown(t *testing.T) {
 // next run tells it no second time.
 func TestSOSClearedWhileDownHook(t *testing.T) {
 	cfg := testConfig()
-	old := State{Boot: "b", Streak: 50, SOSLogged: t0.Add(-10 * time.Minute), Outage: Outage{Since: t0.Add(-time.Hour)}}
+	// As a run under SOS saved it, the SOS then deleted.
+	old := State{Boot: "b", Streak: 50, SOSLogged: t0.Add(-10 * time.Minute), Outage: Outage{Since: t0.Add(-time.Hour), SOS: true}}
 	in := Input{Now: t0, Up: false, Uptime: time.Hour, BootID: "b"}
 	s := Decide(cfg, old, in)
 	var names []string
@@ -434,6 +436,7 @@ func TestSOSClearedWhileDownHook(t *testing.T) {
 	store := Store{StateDir: filepath.Join(dir, "state"), RunDir: filepath.Join(dir, "run")}
 	withSOS := old
 	withSOS.SOS, withSOS.SOSContent, withSOS.Count = true, "time=x count=10 reason=y", 10
+	withSOS.Outage.SOS = true
 	if err := store.Save(State{}, withSOS, false); err != nil {
 		t.Fatal(err)
 	}
@@ -441,8 +444,8 @@ func TestSOSClearedWhileDownHook(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _ := store.Load(t0, cfg.CoolingMax)
-	if st.SOS || st.Streak != 0 || !st.SOSLogged.IsZero() {
-		t.Errorf("after midnight-reset: SOS %v, streak %d, SOS logged %v; want none, 0, none", st.SOS, st.Streak, st.SOSLogged)
+	if st.SOS || st.Streak != 0 || !st.SOSLogged.IsZero() || st.Outage.SOS {
+		t.Errorf("after midnight-reset: SOS %v, streak %d, SOS logged %v, its withdrawal untold %v; want none, 0, none, false", st.SOS, st.Streak, st.SOSLogged, st.Outage.SOS)
 	}
 	s = Decide(cfg, st, in)
 	for _, ev := range Transitions(st, in, s) {
@@ -452,5 +455,75 @@ func TestSOSClearedWhileDownHook(t *testing.T) {
 	}
 	if s.Next.Streak != 1 {
 		t.Errorf("the run after midnight-reset: streak %d; want 1, the ladder started over", s.Next.Streak)
+	}
+}
+
+// TestSOSWithdrawnAfterAckAndReboot: the usual end of an SOS is the host's
+// acknowledgement (SOS_SYSTEM deleted, net_rescued_by written), then the
+// host's reboot or the router VM's cold restart, which empties RUN_DIR.
+// The router's first run after it tells ON_EVENT_CMD sos-withdrawn, the
+// net down or already back, and the runs after it tell it no second time;
+// the hook that had "sos" heard nothing of its end before (it was keyed on
+// RUN_DIR's "SOS logged").
+func TestSOSWithdrawnAfterAckAndReboot(t *testing.T) {
+	cfg := testConfig()
+	for _, up := range []bool{false, true} {
+		dir := t.TempDir()
+		store := Store{StateDir: filepath.Join(dir, "state"), RunDir: filepath.Join(dir, "run")}
+		// Runs until the SOS, each saved as netcheck saves it.
+		st, now := State{}, t0
+		var told []string
+		run := func(in Input) {
+			t.Helper()
+			s := Decide(cfg, st, in)
+			for _, ev := range Transitions(st, in, s) {
+				told = append(told, ev.Name+" ("+ev.Detail+")")
+			}
+			if err := store.Save(st, s.Next, false); err != nil {
+				t.Fatal(err)
+			}
+			st, _ = store.Load(in.Now, cfg.CoolingMax)
+		}
+		// The day's last reboot taken.
+		if err := store.Save(State{}, State{Count: cfg.L4SOSThreshold - 1}, false); err != nil {
+			t.Fatal(err)
+		}
+		st, _ = store.Load(now, cfg.CoolingMax)
+		for !st.SOS {
+			now = now.Add(time.Minute)
+			run(Input{Now: now, Up: false, Uptime: 2 * time.Hour, BootID: "b1", Detail: "no reply"})
+			if now.Sub(t0) > time.Hour {
+				t.Fatalf("no SOS after an hour down: %+v", st)
+			}
+		}
+		// The host acknowledges (remote.AckSOS's files), then cold-restarts
+		// the router VM.
+		if err := os.Remove(filepath.Join(store.StateDir, SOSFile)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(store.StateDir, RescuedFile), []byte("vm\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.RemoveAll(store.RunDir); err != nil {
+			t.Fatal(err)
+		}
+		st, _ = store.Load(now, cfg.CoolingMax)
+		told = nil
+		for i := range 3 {
+			now = now.Add(time.Minute)
+			run(Input{Now: now, Up: up, Uptime: time.Duration(i+1) * time.Minute, BootID: "b2", Detail: "reply"})
+		}
+		n := 0
+		for _, ev := range told {
+			if strings.HasPrefix(ev, "sos-withdrawn ") {
+				n++
+				if ev != "sos-withdrawn (acknowledged by the host: vm)" {
+					t.Errorf("up %v: %s; want the host's acknowledgement named", up, ev)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("up %v: events after the acknowledgement and the reboot: %q; want sos-withdrawn once", up, told)
+		}
 	}
 }

@@ -108,6 +108,7 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 			st.Outage.AssistDay = rec["assist_day"] // else damaged: none
 		}
 		st.Outage.Assists, _ = strconv.Atoi(rec["assists"]) // damaged: none
+		st.Outage.SOS = rec["sos"] == "1"
 	}
 
 	// The fallback, when there is one, is newer than what RUN_DIR holds; a
@@ -206,10 +207,14 @@ func (s Store) Save(old, next State, dirty bool) error {
 			add(OutageFile, state.Remove)
 		} else {
 			add(OutageFile, func(p string) error {
+				sos := "0"
+				if next.Outage.SOS {
+					sos = "1"
+				}
 				return state.WriteRecord(p, state.Record{
 					"since": state.RecordTimeString(next.Outage.Since), "last_action": next.Outage.LastAction.String(),
 					"up_since": state.RecordTimeString(next.Outage.UpSince), "isp": next.Outage.ISP.String(),
-					"assist_day": next.Outage.AssistDay, "assists": strconv.Itoa(next.Outage.Assists)})
+					"assist_day": next.Outage.AssistDay, "assists": strconv.Itoa(next.Outage.Assists), "sos": sos})
 			})
 		}
 	}
@@ -287,6 +292,10 @@ func (s Store) persist(ops []persistOp, repair bool) *PersistError {
 // is down; midnight-reset has told the hook itself, and the run is not to
 // tell it again.
 func (s Store) sosCleared() {
+	if rec, ok, err := state.ReadRecord(s.path(OutageFile)); err == nil && ok && rec["sos"] == "1" {
+		rec["sos"] = "0"
+		_ = state.WriteRecord(s.path(OutageFile), rec)
+	}
 	for _, p := range []string{s.path(FallbackFile), filepath.Join(s.RunDir, VolatileFile)} {
 		if rec, ok, err := state.ReadRecord(p); err == nil && ok && rec["sos_logged"] != "" && rec["sos_logged"] != "0" {
 			rec["sos_logged"], rec["streak"] = "0", "0"
