@@ -642,3 +642,66 @@ mount -t tmpfs -o size=1m,mode=0755 tmpfs "$1/state"`
 		t.Errorf("ran %q; want L1 and L2 once, nothing after the SOS that could not be written\n%s", got, b)
 	}
 }
+
+// TestSOSWithdrawnFullFlash: the host acknowledges an SOS (SOS_SYSTEM
+// deleted) and reboots the router while its flash is full, so net_outage
+// cannot take the SOS's end as told. ON_EVENT_CMD hears sos-withdrawn
+// once, from the first run that can write it; it heard it every minute,
+// each run finding sos=1 still on flash. STATE_DIR is a tiny tmpfs inside
+// `unshare -m`, filled after the SOS.
+func TestSOSWithdrawnFullFlash(t *testing.T) {
+	script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"`
+	dir, child := testlab.InMountNS(t, "NRS_SOSW_FULL", script, func(dir string) {
+		writeConf(t, dir, "L1_THRESHOLD=2", "L2_THRESHOLD=3", "L3_THRESHOLD=4", "L4_SOS_THRESHOLD=1",
+			"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3", "ON_EVENT_CMD=/bin/true")
+	})
+	if !child {
+		return
+	}
+	conf := filepath.Join(dir, "netrescue.conf")
+	var ran, events []string
+	e := fakeEnv(t, &ran)
+	e.ExecEnv = func(_ context.Context, cmdline string, _ time.Duration, env []string) command.Result {
+		events = append(events, strings.TrimPrefix(env[0], "NETRESCUE_EVENT="))
+		return command.Result{Cmd: cmdline}
+	}
+	boot := "boot1"
+	e.BootID = func() (string, error) { return boot, nil }
+	sos := filepath.Join(dir, "state", "SOS_SYSTEM")
+	for i := 0; ; i++ {
+		if _, err := os.Lstat(sos); err == nil {
+			break
+		}
+		if i == 10 {
+			t.Fatalf("no SOS after 10 runs; events %q", events)
+		}
+		_ = runEnvWithin(t, conf, e)
+	}
+	// The host's acknowledgement, a full flash, the router rebooted.
+	if err := os.Remove(sos); err != nil {
+		t.Fatal(err)
+	}
+	filler := filepath.Join(dir, "state", "filler")
+	_ = exec.Command("dd", "if=/dev/zero", "of="+filler, "bs=4k").Run()
+	if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil {
+		t.Fatal(err)
+	}
+	boot, events = "boot2", nil
+	count := func() int { return strings.Count(" "+strings.Join(events, " ")+" ", " sos-withdrawn ") }
+	for range 3 {
+		_ = runEnvWithin(t, conf, e)
+	}
+	if n := count(); n > 1 {
+		t.Errorf("full flash, 3 runs: events %q, sos-withdrawn %d times; want at most once", events, n)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		_ = runEnvWithin(t, conf, e)
+	}
+	if n := count(); n != 1 {
+		t.Errorf("full flash, then room: events %q, sos-withdrawn %d times; want once", events, n)
+	}
+}

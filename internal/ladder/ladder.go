@@ -579,14 +579,10 @@ func Transitions(old State, in Input, s Step) []hook.Event {
 	case L3:
 		evs = append(evs, hook.Event{Name: "l3", Detail: fmt.Sprintf("reboot the router (L3_CMD), count %d", s.Next.Count), Outage: outage})
 	}
-	switch {
-	case s.Next.SOS && !old.SOS:
-		evs = append(evs, hook.Event{Name: "sos", Detail: s.Next.SOSContent, Outage: outage})
-	case !s.Next.SOS && old.SOS:
-		evs = append(evs, hook.Event{Name: "sos-withdrawn", Detail: in.Detail, Outage: outage})
-	case !s.Next.SOS && old.Outage.SOS:
-		// Withdrawn by another: whoever withdraws an SOS, the hook that
-		// had "sos" hears of it. The host's acknowledgement is told at the
+	if !old.SOS && old.Outage.SOS {
+		// Withdrawn by another since the last run, and untold: whoever
+		// withdraws an SOS, the hook that had "sos" hears of it, also
+		// before a new one. The host's acknowledgement is told at the
 		// router's first run after it, also when that is the first after
 		// the reboot the host took for it; midnight-reset tells it itself
 		// (Store.Reset clears the flag).
@@ -595,6 +591,12 @@ func Transitions(old State, in Input, s Step) []hook.Event {
 			detail = "acknowledged by the host: " + old.RescuedBy
 		}
 		evs = append(evs, hook.Event{Name: "sos-withdrawn", Detail: detail, Outage: outage})
+	}
+	switch {
+	case s.Next.SOS && !old.SOS:
+		evs = append(evs, hook.Event{Name: "sos", Detail: s.Next.SOSContent, Outage: outage})
+	case !s.Next.SOS && old.SOS:
+		evs = append(evs, hook.Event{Name: "sos-withdrawn", Detail: in.Detail, Outage: outage})
 	}
 	return evs
 }
