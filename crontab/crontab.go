@@ -102,13 +102,36 @@ func Merge(existing string, role Role) string {
 
 // edited reports whether seg is an active line of ours (marked) that runs
 // the program of one of our lines for role without being it: the user's
-// edit of it.
+// edit of it. It names the program by our line's path: a bare name is
+// found in cron's PATH, which on Debian lacks /usr/local/bin (the host's
+// "sleep 20; hostcheck" never ran), and is no line of ours to keep.
 func edited(seg string, role Role) bool {
 	if !IsOurs(seg) || commented(seg) || isLine(seg, role) {
 		return false
 	}
 	for _, l := range Lines(role) {
-		if runsSame(seg, l) {
+		if runsSame(seg, l) && strings.Contains(seg, program(l)) {
+			return true
+		}
+	}
+	return false
+}
+
+// program is the path of the program our line l runs.
+func program(l string) string {
+	for _, f := range strings.Fields(l) {
+		if strings.HasPrefix(f, "/") {
+			return f
+		}
+	}
+	return ""
+}
+
+// Runs reports whether a line of existing that is not commented out runs
+// what line (one of ours) runs, marked ours or not.
+func Runs(existing, line string) bool {
+	for _, seg := range segments(existing) {
+		if !commented(seg) && runsSame(seg, line) {
 			return true
 		}
 	}
@@ -130,21 +153,11 @@ func editedOnly(segs []string, line string, role Role) bool {
 
 // Edited returns the lines of existing, without their newlines, that are
 // our lines for role as the user edited them (Merge keeps them): the
-// installer says so.
+// installer says so. With role "", those that are ours and run (marked,
+// not commented out), which the installer lists.
 func Edited(existing string, role Role) (out []string) {
 	for _, seg := range segments(existing) {
-		if edited(seg, role) {
-			out = append(out, strings.TrimSuffix(seg, "\n"))
-		}
-	}
-	return out
-}
-
-// Active returns the lines of existing, without their newlines, that are
-// ours and run (marked, not commented out): the installer lists them.
-func Active(existing string) (out []string) {
-	for _, seg := range segments(existing) {
-		if IsOurs(seg) && !commented(seg) {
+		if role == "" && IsOurs(seg) && !commented(seg) || role != "" && edited(seg, role) {
 			out = append(out, strings.TrimSuffix(seg, "\n"))
 		}
 	}

@@ -237,6 +237,11 @@ func TestEdited(t *testing.T) {
 		{"another path", "* * * * * /opt/netcheck # netrescue\n", Router, nil},
 		{"commented out", "#" + wan2, Router, nil},
 		{"not marked", "* * * * * /usr/bin/netcheck -v\n", Router, nil},
+		// By its bare name: cron's PATH on Debian lacks /usr/local/bin, so
+		// the line never ran; it is stale, and ours takes its place.
+		{"a bare name", "*/5 * * * * sleep 20; hostcheck # netrescue\n", Host, nil},
+		{"the boot line with a flag", "@reboot /usr/local/bin/hostcheck -config /etc/nr.conf boot # netrescue\n", Host,
+			[]string{"@reboot /usr/local/bin/hostcheck -config /etc/nr.conf boot # netrescue"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -179,8 +179,8 @@ func Load(path string, role Role, opt Options) (Config, error) {
 			// extroot that is not mounted) is no "no file": the built-in
 			// defaults would run the real reboot commands, and status
 			// would say ✓.
-			return Default(role), &Error{Path: path, Err: fs.ErrNotExist, Msg: fmt.Sprintf(
-				"is a symlink to %s, which does not exist; fix: mount or create %s, or remove the link to run on the built-in defaults", t, t)}
+			return Default(role), &Error{Path: path, Err: fs.ErrNotExist,
+				Msg: "is a symlink to " + t + ", which does not exist; fix: mount or create " + t + ", or remove the link to run on the built-in defaults"}
 		}
 		if opt.Required != "" {
 			return Default(role), &Error{Path: path, Err: fs.ErrNotExist, Msg: fmt.Sprintf(

@@ -415,7 +415,11 @@ func (in *installer) install(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		in.keep = len(crontab.DisabledLine(cron, crontab.Lines(in.role)[0])) > 0
+		// Kept only while nothing else runs our program in its place (an
+		// unmarked copy of the line: the original beside it would be a
+		// second rescue acting on every outage).
+		main := crontab.Lines(in.role)[0]
+		in.keep = len(crontab.DisabledLine(cron, main)) > 0 && !crontab.Runs(cron, main)
 	}
 	if in.o.Prefix != "" && !isDir(in.o.Prefix) {
 		if err := in.mkdir(in.o.Prefix); err != nil {

@@ -524,11 +524,12 @@ func TestPackagedHostMigrates(t *testing.T) {
 	}
 }
 
-// TestPurgeLogFile: --purge removes a symlinked LOG_FILE's log where logx
-// writes and rotates it (the link's target and its .1: it unlinked the
-// link alone and said "purged … logs"), and never a LOG_FILE that is not
-// a regular file: LOG_FILE=/dev/null is a setting, and purge removed the
-// device.
+// TestPurgeLogFile: --purge removes a symlinked LOG_FILE as a link and
+// names the file it leads to, where logx writes and rotates, to remove by
+// hand (a link may lead anywhere: resolving it, a purge removed a user's
+// file); it said "purged … logs" of a log it left. It never removes a
+// LOG_FILE that is not a regular file: LOG_FILE=/dev/null is a setting,
+// and purge removed the device.
 func TestPurgeLogFile(t *testing.T) {
 	for _, tc := range []struct {
 		name, logFile string
@@ -539,7 +540,7 @@ func TestPurgeLogFile(t *testing.T) {
 			if err := os.Symlink("/tmp/log/network_monitor.log", filepath.Join(prefix, "root/network_monitor.log")); err != nil {
 				t.Fatal(err)
 			}
-			return []string{"root/network_monitor.log", "tmp/log/network_monitor.log", "tmp/log/network_monitor.log.1"}, []string{"tmp/log/other.txt"}
+			return []string{"root/network_monitor.log"}, []string{"tmp/log/network_monitor.log", "tmp/log/network_monitor.log.1", "tmp/log/other.txt"}
 		}},
 		{"/dev/null", "/dev/null", func(t *testing.T, prefix string) ([]string, []string) {
 			null := filepath.Join(prefix, "dev/null")
@@ -590,6 +591,9 @@ func TestPurgeLogFile(t *testing.T) {
 				if _, err := os.Lstat(filepath.Join(prefix, f)); err != nil {
 					t.Errorf("--purge removed /%s: %v\n%s", f, err, out.String())
 				}
+			}
+			if tc.logFile != "/dev/null" && !strings.Contains(out.String(), "kept /tmp/log/network_monitor.log and its .1, where the link /root/network_monitor.log leads: remove them by hand") {
+				t.Errorf("--purge of a linked log does not name what it kept:\n%s", out.String())
 			}
 		})
 	}
@@ -1309,6 +1313,11 @@ func TestDisabledKeepsOriginal(t *testing.T) {
 		{name: "host", role: crontab.Host, cron: hostOrig + "#*/5 * * * * /usr/local/bin/hostcheck # netrescue\n" + h2 + h3,
 			wantCron: hostOrig + "#*/5 * * * * /usr/local/bin/hostcheck # netrescue\n" + h2 + h3},
 		{name: "host, its boot line commented out: migrated", role: crontab.Host, cron: hostOrig + "#" + h2},
+		// Ours commented out and a copy without the marker runs in its
+		// place: the rescue is on, and the original beside it would be a
+		// second rescue acting on every outage.
+		{name: "router, an unmarked copy runs it: migrated", role: crontab.Router,
+			cron: routerOrig + "#* * * * * /usr/bin/netcheck # netrescue\n* * * * * /usr/bin/netcheck >/dev/null 2>&1\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -343,7 +343,7 @@ func (in *installer) cronStep(ctx context.Context, remove bool) (bool, error) {
 		in.ui.note("cron lines removed from %s", in.cronWhere())
 	case changed:
 		in.ui.info("our lines are now:") // those that run: one kept commented out is said above
-		for _, l := range crontab.Active(next) {
+		for _, l := range crontab.Edited(next, "") {
 			in.ui.info("  %s", l)
 		}
 		in.ui.note("cron lines merged into %s", in.cronWhere())
@@ -660,18 +660,14 @@ func (in *installer) purge() error {
 			return err
 		}
 	}
-	// The log and its rotated lines, .1; a symlinked log with the file it
-	// leads to and that file's .1 (logx writes and rotates at the link's
-	// target). Only regular files and links go: LOG_FILE=/dev/null is a
-	// setting, and /dev/null is not ours to remove.
-	logs := []string{c.LogFile, c.LogFile + ".1"}
+	// The log and its rotated lines, .1. A symlinked LOG_FILE goes as a
+	// link: the file it leads to (where logx writes and rotates) is named,
+	// not removed, for a link may lead anywhere. Only regular files and
+	// links go: LOG_FILE=/dev/null is a setting, /dev/null not ours.
 	if t, err := os.Readlink(in.path(c.LogFile)); err == nil {
-		if !filepath.IsAbs(t) {
-			t = filepath.Join(filepath.Dir(c.LogFile), t)
-		}
-		logs = append(logs, t, t+".1")
+		in.ui.info("kept %s and its .1, where the link %s leads: remove them by hand", t, c.LogFile)
 	}
-	for _, f := range append(logs, config.DefaultPath) {
+	for _, f := range []string{c.LogFile, c.LogFile + ".1", config.DefaultPath} {
 		if fi, err := os.Lstat(in.path(f)); err == nil && !fi.Mode().IsRegular() && fi.Mode()&os.ModeSymlink == 0 {
 			in.ui.info("kept %s (a %s)", in.path(f), state.FileKind(fi.Mode()))
 			continue

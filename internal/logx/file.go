@@ -156,10 +156,7 @@ func (l *lazyFile) rotate() error {
 	}
 	old := Rotated(l.path)
 	cur := old[:len(old)-2]
-	if big, err := l.full(os.Stat(cur)); !big {
-		return err
-	}
-	// O_NONBLOCK: a FIFO put there since the stat must not hang the run.
+	// O_NONBLOCK: a FIFO there must not hang the run.
 	f, err := os.OpenFile(cur, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -168,35 +165,23 @@ func (l *lazyFile) rotate() error {
 		return fmt.Errorf("rotate log file: %w", err)
 	}
 	defer f.Close() // and with it the lock
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() < l.maxBytes {
+		return nil
+	}
 	switch err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); {
 	case errors.Is(err, syscall.EWOULDBLOCK):
 		return nil // another run is rotating it
 	case err != nil:
 		return fmt.Errorf("rotate log file: lock %s: %w", cur, err)
 	}
-	locked, err := f.Stat()
-	if big, err := l.full(locked, err); !big {
-		return err
-	}
-	if now, err := os.Stat(cur); err != nil || !os.SameFile(now, locked) {
-		return nil // another run rotated it since
+	if now, err := os.Stat(cur); err != nil || !os.SameFile(now, fi) {
+		return nil // another run rotated it since we opened it
 	}
 	if err := os.Rename(cur, old); err != nil {
 		return fmt.Errorf("rotate log file: %w", err)
 	}
 	return nil
-}
-
-// full tells whether fi, the result of a stat of the log file, is a
-// regular file that has reached maxBytes.
-func (l *lazyFile) full(fi fs.FileInfo, err error) (bool, error) {
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("rotate log file: %w", err)
-	}
-	return fi.Mode().IsRegular() && fi.Size() >= l.maxBytes, nil
 }
 
 // fail reports err once and stops using the file for this run.
