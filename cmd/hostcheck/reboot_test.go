@@ -231,6 +231,67 @@ func TestRecordUnwritableStillReboots(t *testing.T) {
 	}
 }
 
+// TestRecordUnwritableMisfire: with hostcheck.state unwritable (STATE_DIR
+// immutable) the day's reboot goes ahead on its mark, and misfires
+// (systemd still running after REBOOT_CMD and its fallback). Misfire tore
+// the mark first and could not record the try: the next run found a fresh
+// day and tried again, every run, and a slow shutdown landing later left
+// nothing to count it. The mark now stays (the record could not be
+// written): one try that day, also when the shutdown lands.
+func TestRecordUnwritableMisfire(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: chattr +i needs root (CI runs as root)")
+	}
+	var reboots int
+	sys := "running\n"
+	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		switch {
+		case strings.HasSuffix(cmdline, "qm status 100 --verbose"):
+			// PVE/CLI/qm.pm's shape (see qm.TestParseStatus).
+			return command.Result{Cmd: cmdline, Stdout: "name: openwrt\nqmpstatus: stopped\nstatus: stopped\nvmid: 100\n"}
+		case strings.HasSuffix(cmdline, "is-system-running"):
+			return command.Result{Cmd: cmdline, Stdout: sys}
+		case cmdline == "/usr/bin/systemctl reboot":
+			reboots++
+		}
+		return command.Result{Cmd: cmdline}
+	})
+	dir, log := checkable(t, h)
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	h.e.Now = func() time.Time { return now }
+	h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} }
+	h.corosync, h.vzdumpLock, h.procRoot = []string{filepath.Join(dir, "no-corosync")}, filepath.Join(dir, "no-lock"), t.TempDir()
+	store := h.store()
+	if err := store.Save(rescue.State{}, rescue.State{DownSince: now.Add(-20 * time.Minute), VMStartDate: "2026-11-25", VMStarts: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("chattr", "+i", h.cfg.StateDir).CombinedOutput(); err != nil {
+		t.Skipf("skipping: chattr +i %s: %v %s (a file system without the immutable flag)", h.cfg.StateDir, err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", h.cfg.StateDir).Run() })
+	for range 4 {
+		_ = h.check(context.Background())
+		now = now.Add(5 * time.Minute)
+	}
+	if reboots != 1 {
+		t.Errorf("REBOOT_CMD ran %d times in 4 runs with the record unwritable; want once, the mark kept:\n%s", reboots, log.String())
+	}
+	if _, err := os.Stat(store.Mark); err != nil {
+		t.Errorf("the mark after the misfire: %v; want it kept", err)
+	}
+	// The slow shutdown lands: the new boot's runs that day reboot nothing.
+	h.e.BootID = func() (string, error) { return "boot2", nil }
+	h.e.Uptime = func() (time.Duration, error) { return 10 * time.Minute, nil }
+	_ = os.RemoveAll(h.cfg.RunDir)
+	for range 3 {
+		_ = h.check(context.Background())
+		now = now.Add(5 * time.Minute)
+	}
+	if reboots != 1 {
+		t.Errorf("REBOOT_CMD ran %d times that day, with the first try's shutdown landed; want once", reboots)
+	}
+}
+
 // TestMisfireHookOutage: ON_EVENT_CMD's misfire event carries how long the
 // internet has been down (SPEC §16: NETRESCUE_OUTAGE_SECONDS), as every
 // other event of an outage does; it always said 0. Down since 07:00, the

@@ -504,7 +504,17 @@ func (s Store) Misfire(loc *time.Location, prev string, now time.Time, bootID st
 	if counted {
 		next.MisfireDate, next.MisfireBoot = Today(now), bootID
 	}
-	if err := s.Save(st, next); err != nil {
+	// The record first, the mark after: torn first, a record that could
+	// not be written (a full or read-only STATE_DIR) left nothing of the
+	// day's try, and every later run tried again (a slow shutdown landing
+	// then was a second reboot that day). Not written, the mark stays and
+	// the day is spent.
+	staged := next
+	staged.HasMark, staged.Mark = st.HasMark, st.Mark
+	if err := s.Save(st, staged); err != nil {
+		return false, fmt.Errorf("tear mark: %s could not be written, so the mark stays: %w", RecordFile, err)
+	}
+	if err := s.Save(staged, next); err != nil {
 		return false, fmt.Errorf("tear mark: %w", err)
 	}
 	return false, nil
