@@ -89,7 +89,10 @@ func TestLateReboot(t *testing.T) {
 // shutdown landing: it used to spend the day of that boot without a word,
 // and an SOS that afternoon got no host step ("a damaged record counts as
 // one", said status). One 【重置】 line says it is not counted. A boot the
-// day after a misfire may be its landing, and counts for the day it came.
+// day after a misfire may be its landing, and counts for the day it came;
+// so does one two days after, which a clock stepped forward may show
+// (SPEC §6: steps of up to a day): a landing dropped so allowed a second
+// reboot minutes later.
 func TestOldMisfireLaterBoot(t *testing.T) {
 	cfg := config.Default(config.Host)
 	for _, tt := range []struct {
@@ -102,7 +105,10 @@ func TestOldMisfireLaterBoot(t *testing.T) {
 		wantLast   string
 	}{
 		{"five days ago, booted this morning", "2026-11-20", 5 * time.Hour, false, true, "【重置】上次未生效的物理机重启之后，物理机到隔天以后才重启", "2026-11-25"},
-		{"two days ago, uptime unread", "2026-11-23", 0, true, true, "【重置】上次未生效的物理机重启之后，物理机到隔天以后才重启", "2026-11-25"},
+		{"three days ago, uptime unread", "2026-11-22", 0, true, true, "【重置】上次未生效的物理机重启之后，物理机到隔天以后才重启", "2026-11-25"},
+		// A boot two days after, by a clock that may have stepped a day
+		// forward since the landing (SPEC §6): counted, on the safe side.
+		{"two days ago, booted this morning", "2026-11-23", 5 * time.Hour, false, false, "【确认】上次判定未生效的物理机重启之后，物理机已经重启过", "2026-11-25"},
 		{"yesterday, booted this morning: counted today", "2026-11-24", 5 * time.Hour, false, false, "【确认】上次判定未生效的物理机重启之后，物理机已经重启过", "2026-11-25"},
 		{"yesterday, booted yesterday: today free", "2026-11-24", 20 * time.Hour, false, true, "【确认】上次判定未生效的物理机重启之后，物理机已经重启过", "2026-11-25"},
 	} {
@@ -428,5 +434,41 @@ func TestMisfireLandsAfterMidnight(t *testing.T) {
 	run(at(26, "00:15"), "boot1", 5*time.Minute) // the shutdown landed at 00:10
 	if step := run(at(26, "10:00"), "boot1", 9*time.Hour+50*time.Minute); step.Action == HostReboot {
 		t.Errorf("10:00 the day the misfire's reboot landed: a second host reboot that day (log: %s)", msgs(step))
+	}
+}
+
+// TestLandingAfterClockStep: a misfire at 23:50 whose shutdown lands 20
+// minutes later, the clock after the boot a day ahead (23h40m: the boot
+// reads 00:10 two days after the misfire): the landing counts, and no
+// second reboot comes that (clock) day.
+func TestLandingAfterClockStep(t *testing.T) {
+	cfg := config.Default(config.Host)
+	st := State{MisfireDate: "2026-11-25", MisfireBoot: "boot0", DownSince: time.Date(2026, 11, 25, 23, 0, 0, 0, cst)}
+	boot := time.Date(2026, 11, 27, 0, 10, 0, 0, cst)
+	for up := 5 * time.Minute; up <= 30*time.Minute; up += 5 * time.Minute {
+		s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID, o.Uptime = boot.Add(up), "boot1", up }))
+		if s.Action == HostReboot {
+			t.Fatalf("host reboot %v into the boot that a misfire's slow shutdown brought (log: %s)", up, msgs(s))
+		}
+		st = s.Next
+	}
+}
+
+// TestBootIDUnreadAfterMidnightLanding: a misfire at 23:50 whose shutdown
+// may have landed at 00:10, today's reboot then (landed): a run of the new
+// day that cannot read the boot id holds the host's reboot, as a run of
+// the misfire's own day does; it rebooted the host a second time that day.
+func TestBootIDUnreadAfterMidnightLanding(t *testing.T) {
+	cfg := config.Default(config.Host)
+	st := State{MisfireDate: "2026-11-25", MisfireBoot: "boot0", DownSince: time.Date(2026, 11, 25, 23, 0, 0, 0, cst)}
+	now := time.Date(2026, 11, 26, 0, 40, 0, 0, cst)
+	s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID, o.Uptime = now, "unknown", 30*time.Minute }))
+	if s.Action == HostReboot || !strings.Contains(msgs(s), "【推迟】无法读取开机 ID") {
+		t.Errorf("00:40, boot id unread, yesterday 23:50's misfire: %v (log: %s); want the reboot held", s.Action, msgs(s))
+	}
+	// Two days after the misfire it cannot be its landing: not held.
+	s = Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID, o.Uptime = now.AddDate(0, 0, 1), "unknown", 30*time.Minute }))
+	if s.Action != HostReboot {
+		t.Errorf("a day later, boot id unread: %v (log: %s); want the host reboot", s.Action, msgs(s))
 	}
 }

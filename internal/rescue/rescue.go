@@ -401,14 +401,18 @@ func (d *decider) lateReboot() bool {
 }
 
 // couldLand reports whether this boot can be the misfire's slow shutdown
-// landing: it came on the misfire's day or the next (by the clock now
-// less the uptime; with the uptime unread, now, which is later).
+// landing: it came on the misfire's day or the next, or the day after by
+// a clock stepped forward since (SPEC §6 allows steps of up to a day: a
+// misfire at 23:50 landing at 00:10 that the clock then put at 00:10 the
+// day after was dropped, and the host rebooted again minutes later). By
+// the clock now less the uptime; with the uptime unread, now, which is
+// later.
 func (d *decider) couldLand() bool {
 	boot := d.o.Now
 	if !d.o.UptimeUnknown && d.o.Uptime > 0 {
 		boot = d.o.Now.Add(-d.o.Uptime)
 	}
-	return yesterday(boot) <= d.step.Next.MisfireDate
+	return yesterday(boot.AddDate(0, 0, -1)) <= d.step.Next.MisfireDate
 }
 
 // landed is the day a misfire's slow shutdown counts against once it
@@ -1005,10 +1009,12 @@ func (d *decider) hostReboot(reason string) {
 	if d.held(HostReboot) {
 		return
 	}
-	if n.MisfireBoot != "" && (d.o.BootID == "" || d.o.BootID == "unknown") && spent(n.MisfireDate, now) {
-		// Today's reboot misfired, and this run cannot read the boot id
-		// that tells whether its slow shutdown landed since: no second
-		// reboot on a guess. A run that reads it decides.
+	if n.MisfireBoot != "" && (d.o.BootID == "" || d.o.BootID == "unknown") && n.MisfireDate >= yesterday(now) {
+		// Today's reboot misfired (or yesterday's, whose shutdown may have
+		// landed after midnight, today's then: landed), and this run
+		// cannot read the boot id that tells whether its slow shutdown
+		// landed since: no second reboot on a guess. A run that reads it
+		// decides.
 		d.log(slog.LevelWarn, "【推迟】无法读取开机 ID，无法确认今天未生效的物理机重启是否已经发生，本次不重启 PVE 物理机。",
 			slog.String("misfire_date", n.MisfireDate))
 		return
