@@ -64,7 +64,7 @@ const (
 	NeedVM            // qm status VMID --verbose (only with VM_ID, only while the internet is down)
 	NeedVMConfig      // qm config VMID: the guest agent, passthrough devices, the lock (a router unreachable that long)
 	NeedAgent         // qm guest cmd VMID ping (the agent is enabled, the router silent on SSH and the LAN)
-	NeedSystem        // systemctl is-system-running (a stopped VM with onboot=1 on a host booted less than MIN_HOST_UPTIME ago)
+	NeedSystem        // systemctl is-system-running (a stopped VM with onboot=1 on a host booted less than MIN_HOST_UPTIME ago, or a cold restart with the uptime unread)
 )
 
 // State is what the host keeps between runs: the "rebooted today" mark
@@ -1181,13 +1181,24 @@ func (d *decider) routerDamage() {
 func (d *decider) guards() bool { return d.guardsFor(false) }
 
 // vmGuards is step 4 before the router VM's cold restart. An uptime that
-// cannot be read holds the host's reboot, but not the cold restart: it is
-// once a day and comes after the VM's own hung delay, and held until
-// /proc/uptime read again, a hung router VM was never restarted.
+// cannot be read holds the host's reboot, but not the cold restart for
+// ever: held until /proc/uptime read again, a hung router VM was never
+// restarted. systemd says instead whether the host still boots (PVE
+// starting its guests, the router VM among them): then it waits.
 func (d *decider) vmGuards() bool { return d.guardsFor(true) }
 
 func (d *decider) guardsFor(vm bool) bool {
-	if d.o.Uptime < d.cfg.MinHostUptime && !(vm && d.o.UptimeUnknown) {
+	if vm && d.o.UptimeUnknown {
+		if !d.o.SystemKnown {
+			d.step.Need = NeedSystem
+			return false
+		}
+		if booting(d.o.SystemState) {
+			d.log(slog.LevelWarn, "【推迟】物理机开机时间未知，systemd 仍在启动 (PVE 正在启动虚拟机)，本次不冷重启路由虚拟机。",
+				slog.String("vm_id", d.cfg.VMID), slog.String("system", d.o.SystemState))
+			return false
+		}
+	} else if d.o.Uptime < d.cfg.MinHostUptime {
 		d.log(slog.LevelWarn, "【推迟】物理机开机时间过短。",
 			slog.Duration("uptime", d.o.Uptime.Round(time.Second)), slog.Duration("min_host_uptime", d.cfg.MinHostUptime))
 		return false

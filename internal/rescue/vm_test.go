@@ -1965,7 +1965,8 @@ func TestGaveUpSaidAgainAfterAStep(t *testing.T) {
 // host's reboot (SPEC §6 step 4), not the router VM's cold restart (once a
 // day, after the VM's hung delay): held too, a hung router VM was never
 // restarted while the read failed, every run saying 【推迟】物理机开机时间过短
-// with uptime=0s. A young host that is known young still waits.
+// with uptime=0s. A young host that is known young still waits, and so
+// does one whose systemd still boots.
 func TestUptimeUnknownColdRestart(t *testing.T) {
 	cfg := config.Default(config.Host)
 	cfg.VMID, cfg.MinHostUptime = "100", 30*time.Minute
@@ -1982,14 +1983,24 @@ func TestUptimeUnknownColdRestart(t *testing.T) {
 	}{
 		{"hung, uptime unknown", hung, func(o *Obs) {
 			o.Uptime, o.UptimeUnknown = 0, true
+			o.SystemKnown, o.SystemState = true, "running"
 			o.Router, o.LANUp = Router{Err: "timeout", ErrKind: "timeout"}, false
 		}, VMRestart, "【终极动作】冷重启 OpenWrt 虚拟机"},
+		// After a power cut, no mark to place the boot: the silence clock
+		// from before it stands, and PVE may be booting the VM. systemd
+		// says the host still boots: the cold restart waits.
+		{"hung, uptime unknown, systemd still starting", hung, func(o *Obs) {
+			o.Uptime, o.UptimeUnknown = 0, true
+			o.SystemKnown, o.SystemState = true, "starting"
+			o.Router, o.LANUp = Router{Err: "timeout", ErrKind: "timeout"}, false
+		}, None, "【推迟】物理机开机时间未知，systemd 仍在启动"},
 		{"hung, uptime known and young", hung, func(o *Obs) {
 			o.Uptime = 25 * time.Minute
 			o.Router, o.LANUp = Router{Err: "timeout", ErrKind: "timeout"}, false
 		}, None, "【推迟】物理机开机时间过短"},
 		{"paused, resumes spent, uptime unknown", paused, func(o *Obs) {
 			o.Uptime, o.UptimeUnknown = 0, true
+			o.SystemKnown, o.SystemState = true, "degraded"
 			o.VM = VMStatus{Status: "running", QMP: "paused"}
 			o.Router, o.LANUp = Router{Err: "timeout", ErrKind: "timeout"}, false
 		}, VMRestart, "【终极动作】冷重启 OpenWrt 虚拟机"},
