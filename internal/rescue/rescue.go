@@ -1144,7 +1144,26 @@ func (d *decider) qmDeadRouter(down time.Duration) {
 		d.step.Need = NeedLAN
 		return
 	}
-	if d.o.LANUp || !d.qmFailedTwice("重启 PVE 物理机", "OpenWrt 在 SSH 与局域网上均无响应，只能重启 PVE 物理机") || !d.guards() {
+	if d.o.LANUp {
+		return
+	}
+	if strings.Contains(d.o.VM.Err, "does not exist") {
+		// PVE::AbstractConfig::load_config: "Configuration file
+		// 'nodes/NODE/qemu-server/VMID.conf' does not exist". No VM of that
+		// id here (migrated, renumbered, a typo): no reboot mends that, and
+		// one a day would follow.
+		d.log(slog.LevelError, "【严重错误】qm 说 VM_ID 所指的虚拟机在本机不存在：重启 PVE 物理机也无济于事，不重启。请检查 VM_ID。",
+			slog.String("vm_id", d.cfg.VMID), slog.String("reason", d.o.VM.Err))
+		return
+	}
+	if !d.qmFailedTwice("重启 PVE 物理机", "OpenWrt 在 SSH 与局域网上均无响应，只能重启 PVE 物理机") || !d.guards() {
+		return
+	}
+	if w := d.cfg.HostRebootHours; !w.Contains(d.o.Now) {
+		// Not held for the window (HeldReboot): the router may be back
+		// by then, and this is asked again at every run.
+		d.log(slog.LevelWarn, "【推迟】物理机重启只在 HOST_REBOOT_HOURS 时间窗口内进行。",
+			slog.String("window", w.String()), slog.String("from", w.Next(d.o.Now).Format("01-02 15:04")))
 		return
 	}
 	d.hostReboot(fmt.Sprintf("router silent for %v on SSH and the LAN, and qm status failing (%s)", down.Round(time.Second), d.o.VM.Err))

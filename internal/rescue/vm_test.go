@@ -2062,3 +2062,36 @@ func TestQMFailingRouterDead(t *testing.T) {
 		}
 	}
 }
+
+// TestQMFailingRouterDeadLimits: the host's reboot for a dead router with
+// qm failing is asked again at every run, never held for HOST_REBOOT_HOURS
+// (held, it rebooted the host at 01:00 for a router that had come back at
+// 15:00); and a qm error that says the VM does not exist (a VM_ID of no
+// VM here) reboots nothing: one a day followed.
+func TestQMFailingRouterDeadLimits(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	cfg.HostRebootHours, _ = config.ParseHours("1-6")
+	st := State{DownSince: t0.Add(-2 * time.Hour), RouterDownSince: t0.Add(-time.Hour), RouterErr: "timeout", QMFailSince: t0.Add(-10 * time.Minute)}
+	dead := func(err string) func(*Obs) {
+		return func(o *Obs) {
+			o.VM, o.Router, o.LANUp = VMStatus{Err: err}, Router{Err: "timeout", ErrKind: "timeout"}, false
+		}
+	}
+	s := Decide(cfg, st, full(dead("exit 255: ipcc_send_rec[1] failed: Connection refused")))
+	if s.Action != None || s.Next.HeldReboot != "" || !strings.Contains(msgs(s), "【推迟】物理机重启只在 HOST_REBOOT_HOURS 时间窗口内进行。") {
+		t.Errorf("14:00, outside 1-6: %v, held %q (log: %s); want none, nothing held", s.Action, s.Next.HeldReboot, msgs(s))
+	}
+	// The router is back at 15:00 (qm too), the ISP still down; 01:00.
+	back := Decide(cfg, s.Next, full(func(o *Obs) { o.Now, o.Router = t0.Add(time.Hour), Router{Count: "0"} }))
+	night := Decide(cfg, back.Next, full(func(o *Obs) { o.Now, o.Router = time.Date(2026, 11, 26, 1, 0, 0, 0, cst), Router{Count: "0"} }))
+	if night.Action == HostReboot {
+		t.Errorf("01:00, the router answering, no SOS: host reboot (log: %s)", msgs(night))
+	}
+	// qm status for a VM_ID of no VM here (PVE::AbstractConfig::load_config's message).
+	cfg.HostRebootHours = config.Hours{}
+	s = Decide(cfg, st, full(dead("exit 2: Configuration file 'nodes/pve/qemu-server/100.conf' does not exist")))
+	if s.Action == HostReboot || !strings.Contains(msgs(s), "【严重错误】qm 说 VM_ID 所指的虚拟机在本机不存在") {
+		t.Errorf("qm: no such VM: %v (log: %s); want no reboot, said", s.Action, msgs(s))
+	}
+}
