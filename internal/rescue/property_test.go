@@ -146,6 +146,9 @@ func TestAtMostOncePerDay(t *testing.T) {
 			if rapid.IntRange(0, 15).Draw(rt, "bootIDUnread") == 0 {
 				o.BootID = "unknown" // /proc/sys/kernel/random/boot_id unread, as hostcheck's observeBasics says it
 			}
+			if rapid.IntRange(0, 11).Draw(rt, "uptimeUnread") == 0 {
+				o.Uptime, o.UptimeUnknown = 0, true // /proc/uptime unread, as observeBasics says it
+			}
 			switch rapid.IntRange(0, 3).Draw(rt, "router") {
 			case 0:
 				o.Router.Err = "timeout"
@@ -203,7 +206,7 @@ func TestAtMostOncePerDay(t *testing.T) {
 			o.SystemState = rapid.SampledFrom([]string{"running", "degraded", "starting", "initializing", ""}).Draw(rt, "system")
 			// PVE's autostart holds the VM: a young host, onboot=1, systemd
 			// still booting (systemctl(1): initializing, starting).
-			autostart := o.Uptime < cfg.MinHostUptime && o.VMConfig.Err == "" && o.VMConfig.OnBoot &&
+			autostart := !o.UptimeUnknown && o.Uptime < cfg.MinHostUptime && o.VMConfig.Err == "" && o.VMConfig.OnBoot &&
 				(o.SystemState == "starting" || o.SystemState == "initializing")
 			o.Agent = qm.Ping(rapid.IntRange(int(qm.PingError), int(qm.PingNoAnswer)).Draw(rt, "agentPing"))
 			step := Decide(cfg, st, o)
