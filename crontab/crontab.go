@@ -110,21 +110,12 @@ func edited(seg string, role Role) bool {
 		return false
 	}
 	for _, l := range Lines(role) {
-		if runsSame(seg, l) && strings.Contains(seg, program(l)) {
+		p := l[strings.Index(l, " /")+1:] // our program's path, and on
+		if runsSame(seg, l) && strings.Contains(seg, p[:strings.IndexByte(p, ' ')]) {
 			return true
 		}
 	}
 	return false
-}
-
-// program is the path of the program our line l runs.
-func program(l string) string {
-	for _, f := range strings.Fields(l) {
-		if strings.HasPrefix(f, "/") {
-			return f
-		}
-	}
-	return ""
 }
 
 // Runs reports whether a line of existing that is not commented out runs
