@@ -109,57 +109,86 @@ func TestRebootConfirm(t *testing.T) {
 	}
 }
 
-// TestMarkOnDiskBeforeReboot: the run saves the mark (and
-// last_reboot_date) before REBOOT_CMD runs (SPEC §6 step 6: "write the
-// mark … first"), so a host that goes down at once still finds today's
-// reboot when it comes back. The router VM will not start (VM_START_MAX
-// starts spent today, `qm status` still says stopped), the host's reboot
-// is all that is left (SPEC §13 rule 5); REBOOT_CMD here reads the mark
-// as the booted host would, then the shutdown's SIGTERM ends the run.
-func TestMarkOnDiskBeforeReboot(t *testing.T) {
-	var (
-		ran       []string
-		sawMark   state.Mark
-		sawOK     bool
-		sawRecord rescue.State
-		store     rescue.Store
-		stopRun   context.CancelFunc
-	)
-	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
-		ran = append(ran, cmdline)
+// vmWontStart readies h for a whole run (h.check) whose one step left is
+// the host's reboot: the internet down for 20 minutes, the router VM
+// stopped (`qm status` in PVE/CLI/qm.pm's shape, see qm.TestParseStatus)
+// with today's VM_START_MAX starts spent (SPEC §13 rule 5). Every command
+// is recorded in ran; on answers the others (nil: success, no output).
+// The run's clock reads *now (10:00 at first), and a SIGTERM reaches the
+// run when stop is called.
+func vmWontStart(t *testing.T, on func(cmdline string) command.Result) (h *host, now *time.Time, ran *[]string, stop *context.CancelFunc, log *strings.Builder) {
+	t.Helper()
+	now, ran, stop = new(time.Time), new([]string), new(context.CancelFunc)
+	*now = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	h = testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		*ran = append(*ran, cmdline)
 		switch {
 		case strings.HasSuffix(cmdline, "qm status 100 --verbose"):
-			// PVE/CLI/qm.pm's shape (see qm.TestParseStatus).
 			return command.Result{Cmd: cmdline, Stdout: "name: openwrt\nqmpstatus: stopped\nstatus: stopped\nvmid: 100\n"}
-		case cmdline == "/usr/bin/systemctl reboot":
-			var err error
-			if sawMark, sawOK, err = state.ReadMark(store.Mark, time.UTC); err != nil {
-				t.Errorf("REBOOT_CMD reads the mark: %v", err)
-			}
-			sawRecord, _ = store.Load(time.UTC)
-			stopRun() // the shutdown reaches the run
+		case on != nil:
+			return on(cmdline)
 		}
 		return command.Result{Cmd: cmdline}
 	})
 	dir, log := checkable(t, h)
-	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	h.e.Now = func() time.Time { return now }
+	h.e.Now = func() time.Time { return *now }
 	h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} }
 	h.corosync, h.vzdumpLock, h.procRoot = []string{filepath.Join(dir, "no-corosync")}, filepath.Join(dir, "no-lock"), t.TempDir()
 	h.e.Signals = func(parent context.Context) (context.Context, context.CancelFunc) {
 		ctx, cancel := context.WithCancel(parent)
-		stopRun = cancel
+		*stop = cancel
 		return ctx, cancel
 	}
-	store = h.store()
-	if err := store.Save(rescue.State{}, rescue.State{DownSince: now.Add(-20 * time.Minute), VMStartDate: "2026-11-25", VMStarts: 3}); err != nil {
+	if err := h.store().Save(rescue.State{}, rescue.State{DownSince: now.Add(-20 * time.Minute), VMStartDate: "2026-11-25", VMStarts: 3}); err != nil {
 		t.Fatal(err)
 	}
+	return h, now, ran, stop, log
+}
+
+// immutable makes h's STATE_DIR immutable (chattr +i: root cannot write
+// in it either), as a full or read-only disk refuses hostcheck.state, until
+// the test ends; it skips the test where that cannot be done.
+func immutable(t *testing.T, h *host) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: chattr +i needs root (CI runs as root)")
+	}
+	if out, err := exec.Command("chattr", "+i", h.cfg.StateDir).CombinedOutput(); err != nil {
+		t.Skipf("skipping: chattr +i %s: %v %s (a file system without the immutable flag)", h.cfg.StateDir, err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", h.cfg.StateDir).Run() })
+}
+
+// TestMarkOnDiskBeforeReboot: the run saves the mark (and
+// last_reboot_date) before REBOOT_CMD runs (SPEC §6 step 6: "write the
+// mark … first"), so a host that goes down at once still finds today's
+// reboot when it comes back. The router VM will not start, the host's
+// reboot is all that is left; REBOOT_CMD here reads the mark as the
+// booted host would, then the shutdown's SIGTERM ends the run.
+func TestMarkOnDiskBeforeReboot(t *testing.T) {
+	var (
+		sawMark   state.Mark
+		sawOK     bool
+		sawRecord rescue.State
+		h         *host
+		stop      *context.CancelFunc
+	)
+	h, _, ran, stop, log := vmWontStart(t, func(cmdline string) command.Result {
+		if cmdline == "/usr/bin/systemctl reboot" {
+			var err error
+			if sawMark, sawOK, err = state.ReadMark(h.store().Mark, time.UTC); err != nil {
+				t.Errorf("REBOOT_CMD reads the mark: %v", err)
+			}
+			sawRecord, _ = h.store().Load(time.UTC)
+			(*stop)() // the shutdown reaches the run
+		}
+		return command.Result{Cmd: cmdline}
+	})
 	if err := h.check(context.Background()); err != nil {
 		t.Errorf("check = %v; want a quiet end (the shutdown reached the run)", err)
 	}
-	if !strings.Contains(strings.Join(ran, "; "), "/usr/bin/systemctl reboot") {
-		t.Fatalf("commands %q; want REBOOT_CMD:\n%s", ran, log.String())
+	if !slices.Contains(*ran, "/usr/bin/systemctl reboot") {
+		t.Fatalf("commands %q; want REBOOT_CMD:\n%s", *ran, log.String())
 	}
 	if !sawOK || sawMark.Date != "2026-11-25" || sawMark.BootID != "boot" || !strings.Contains(sawMark.Reason, "VM 100 will not start") {
 		t.Errorf("mark seen by REBOOT_CMD: %v %+v; want today's mark with the boot id and the reason", sawOK, sawMark)
@@ -167,116 +196,66 @@ func TestMarkOnDiskBeforeReboot(t *testing.T) {
 	if sawRecord.LastReboot != "2026-11-25" {
 		t.Errorf("last_reboot_date seen by REBOOT_CMD: %q; want 2026-11-25", sawRecord.LastReboot)
 	}
-	if _, err := os.Stat(store.Mark); err != nil {
+	if _, err := os.Stat(h.store().Mark); err != nil {
 		t.Errorf("the mark after the run: %v; want it kept", err)
 	}
 }
 
 // TestRecordUnwritableStillReboots: the run writes today's mark, then
 // hostcheck.state cannot be written (a full or read-only STATE_DIR; here
-// the directory made immutable, which root cannot write into either). The
-// mark, the guard of one host reboot a day, is on disk: the run reboots
-// and says the record failed. It used to stop there ("为防止重复重启，本次
-// 不执行动作") with the mark left standing: every later run of the day was
-// silent, and the day's rescue gone without a reboot.
+// the directory made immutable). The mark, the guard of one host reboot a
+// day, is on disk: the run reboots and says the record failed. It used to
+// stop there ("为防止重复重启，本次不执行动作") with the mark left standing:
+// every later run of the day was silent, and the day's rescue gone
+// without a reboot.
 func TestRecordUnwritableStillReboots(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: chattr +i needs root (CI runs as root)")
-	}
-	var (
-		ran     []string
-		stopRun context.CancelFunc
-	)
-	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
-		ran = append(ran, cmdline)
-		switch {
-		case strings.HasSuffix(cmdline, "qm status 100 --verbose"):
-			// PVE/CLI/qm.pm's shape (see qm.TestParseStatus).
-			return command.Result{Cmd: cmdline, Stdout: "name: openwrt\nqmpstatus: stopped\nstatus: stopped\nvmid: 100\n"}
-		case cmdline == "/usr/bin/systemctl reboot":
-			stopRun() // the shutdown reaches the run
+	var stop *context.CancelFunc
+	h, _, ran, stop, log := vmWontStart(t, func(cmdline string) command.Result {
+		if cmdline == "/usr/bin/systemctl reboot" {
+			(*stop)() // the shutdown reaches the run
 		}
 		return command.Result{Cmd: cmdline}
 	})
-	dir, log := checkable(t, h)
-	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	h.e.Now = func() time.Time { return now }
-	h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} }
-	h.corosync, h.vzdumpLock, h.procRoot = []string{filepath.Join(dir, "no-corosync")}, filepath.Join(dir, "no-lock"), t.TempDir()
-	h.e.Signals = func(parent context.Context) (context.Context, context.CancelFunc) {
-		ctx, cancel := context.WithCancel(parent)
-		stopRun = cancel
-		return ctx, cancel
-	}
-	store := h.store()
-	if err := store.Save(rescue.State{}, rescue.State{DownSince: now.Add(-20 * time.Minute), VMStartDate: "2026-11-25", VMStarts: 3}); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("chattr", "+i", h.cfg.StateDir).CombinedOutput(); err != nil {
-		t.Skipf("skipping: chattr +i %s: %v %s (a file system without the immutable flag)", h.cfg.StateDir, err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("chattr", "-i", h.cfg.StateDir).Run() })
+	immutable(t, h)
 	err := h.check(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "save state") {
 		t.Errorf("check = %v; want the record's failure (exit 1: cron mails it)", err)
 	}
-	if !slices.Contains(ran, "/usr/bin/systemctl reboot") {
-		t.Fatalf("commands %q; want REBOOT_CMD, the mark being on disk:\n%s", ran, log.String())
+	if !slices.Contains(*ran, "/usr/bin/systemctl reboot") {
+		t.Fatalf("commands %q; want REBOOT_CMD, the mark being on disk:\n%s", *ran, log.String())
 	}
 	if !strings.Contains(log.String(), "【严重错误】状态记录无法保存；今日重启标记已写入，照常重启 PVE 物理机") {
 		t.Errorf("log lacks the record's failure:\n%s", log.String())
 	}
-	if m, ok, err := state.ReadMark(store.Mark, time.UTC); !ok || err != nil || m.Date != "2026-11-25" {
+	if m, ok, err := state.ReadMark(h.store().Mark, time.UTC); !ok || err != nil || m.Date != "2026-11-25" {
 		t.Errorf("the mark after the run: %+v %v %v; want today's", m, ok, err)
 	}
 }
 
-// TestRecordUnwritableMisfire: with hostcheck.state unwritable (STATE_DIR
-// immutable) the day's reboot goes ahead on its mark, and misfires
-// (systemd still running after REBOOT_CMD and its fallback). Misfire tore
-// the mark first and could not record the try: the next run found a fresh
-// day and tried again, every run, and a slow shutdown landing later left
-// nothing to count it. The mark now stays (the record could not be
-// written): one try that day, also when the shutdown lands.
+// TestRecordUnwritableMisfire: with hostcheck.state unwritable the day's
+// reboot goes ahead on its mark, and misfires (systemd still running after
+// REBOOT_CMD and its fallback). Misfire tore the mark first and could not
+// record the try: the next run found a fresh day and tried again, every
+// run, and a slow shutdown landing later left nothing to count it. The
+// mark now stays (the record could not be written): one try that day,
+// also when the shutdown lands.
 func TestRecordUnwritableMisfire(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: chattr +i needs root (CI runs as root)")
-	}
-	var reboots int
-	sys := "running\n"
-	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
-		switch {
-		case strings.HasSuffix(cmdline, "qm status 100 --verbose"):
-			// PVE/CLI/qm.pm's shape (see qm.TestParseStatus).
-			return command.Result{Cmd: cmdline, Stdout: "name: openwrt\nqmpstatus: stopped\nstatus: stopped\nvmid: 100\n"}
-		case strings.HasSuffix(cmdline, "is-system-running"):
-			return command.Result{Cmd: cmdline, Stdout: sys}
-		case cmdline == "/usr/bin/systemctl reboot":
-			reboots++
+	h, now, ran, _, log := vmWontStart(t, func(cmdline string) command.Result {
+		if strings.HasSuffix(cmdline, "is-system-running") {
+			return command.Result{Cmd: cmdline, Stdout: "running\n"}
 		}
 		return command.Result{Cmd: cmdline}
 	})
-	dir, log := checkable(t, h)
-	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	h.e.Now = func() time.Time { return now }
-	h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} }
-	h.corosync, h.vzdumpLock, h.procRoot = []string{filepath.Join(dir, "no-corosync")}, filepath.Join(dir, "no-lock"), t.TempDir()
-	store := h.store()
-	if err := store.Save(rescue.State{}, rescue.State{DownSince: now.Add(-20 * time.Minute), VMStartDate: "2026-11-25", VMStarts: 3}); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("chattr", "+i", h.cfg.StateDir).CombinedOutput(); err != nil {
-		t.Skipf("skipping: chattr +i %s: %v %s (a file system without the immutable flag)", h.cfg.StateDir, err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("chattr", "-i", h.cfg.StateDir).Run() })
+	immutable(t, h)
+	reboots := func() int { return strings.Count(strings.Join(*ran, "\n")+"\n", "/usr/bin/systemctl reboot\n") }
 	for range 4 {
 		_ = h.check(context.Background())
-		now = now.Add(5 * time.Minute)
+		*now = now.Add(5 * time.Minute)
 	}
-	if reboots != 1 {
-		t.Errorf("REBOOT_CMD ran %d times in 4 runs with the record unwritable; want once, the mark kept:\n%s", reboots, log.String())
+	if n := reboots(); n != 1 {
+		t.Errorf("REBOOT_CMD ran %d times in 4 runs with the record unwritable; want once, the mark kept:\n%s", n, log.String())
 	}
-	if _, err := os.Stat(store.Mark); err != nil {
+	if _, err := os.Stat(h.store().Mark); err != nil {
 		t.Errorf("the mark after the misfire: %v; want it kept", err)
 	}
 	// The slow shutdown lands: the new boot's runs that day reboot nothing.
@@ -285,10 +264,10 @@ func TestRecordUnwritableMisfire(t *testing.T) {
 	_ = os.RemoveAll(h.cfg.RunDir)
 	for range 3 {
 		_ = h.check(context.Background())
-		now = now.Add(5 * time.Minute)
+		*now = now.Add(5 * time.Minute)
 	}
-	if reboots != 1 {
-		t.Errorf("REBOOT_CMD ran %d times that day, with the first try's shutdown landed; want once", reboots)
+	if n := reboots(); n != 1 {
+		t.Errorf("REBOOT_CMD ran %d times that day, with the first try's shutdown landed; want once", n)
 	}
 }
 
