@@ -80,8 +80,15 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 	}
 	kept, err := store.Misfire(h.loc, prevReboot, h.e.Now(), boot, true)
 	if err != nil {
-		h.log.Error("【严重错误】无法删除今日重启标记", "err", err)
-		return err
+		// Misfire keeps the mark when it cannot record the try: the day
+		// is spent, and the hook and the owner hear the reboot failed, as
+		// after any misfire (they had heard host-reboot).
+		h.log.Error("【严重错误】PVE 未能成功重启，且无法记录这次未生效的重启：保留今日重启标记，今天不再尝试重启物理机。请检查磁盘与 REBOOT_CMD。", "err", err)
+		h.forgetRescue(ctx)
+		h.notify("misfire", "PVE 未能成功重启，且状态无法写入 (严重错误)：今日重启标记保留，今天不再尝试。请检查磁盘与 REBOOT_CMD。", false)
+		h.fire(ctx, hook.Event{Name: "misfire", Detail: h.cfg.RebootCmd + " and " + h.cfg.RebootFallbackCmd + " had no effect, and the try could not be recorded: no more tries today",
+			Outage: h.outage(store)})
+		return fmt.Errorf("host did not reboot (%s and %s had no effect), and the try could not be recorded: %w", h.cfg.RebootCmd, h.cfg.RebootFallbackCmd, err)
 	}
 	if kept {
 		h.log.Error("【严重错误】今天第二次重启未生效：保留今日重启标记，今天不再尝试重启物理机，请检查 REBOOT_CMD 与 REBOOT_FALLBACK_CMD。", "mark", store.Mark)

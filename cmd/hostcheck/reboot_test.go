@@ -247,6 +247,12 @@ func TestRecordUnwritableMisfire(t *testing.T) {
 		return command.Result{Cmd: cmdline}
 	})
 	immutable(t, h)
+	var events []string
+	h.cfg.OnEventCmd = "/usr/local/bin/my-hook"
+	h.e.ExecEnv = func(_ context.Context, cmdline string, _ time.Duration, env []string) command.Result {
+		events = append(events, strings.TrimPrefix(env[0], "NETRESCUE_EVENT="))
+		return command.Result{Cmd: cmdline}
+	}
 	reboots := func() int { return strings.Count(strings.Join(*ran, "\n")+"\n", "/usr/bin/systemctl reboot\n") }
 	for range 4 {
 		_ = h.check(context.Background())
@@ -257,6 +263,10 @@ func TestRecordUnwritableMisfire(t *testing.T) {
 	}
 	if _, err := os.Stat(h.store().Mark); err != nil {
 		t.Errorf("the mark after the misfire: %v; want it kept", err)
+	}
+	// Told as a misfire: ON_EVENT_CMD had heard host-reboot.
+	if !strings.Contains(log.String(), "【严重错误】PVE 未能成功重启，且无法记录这次未生效的重启") || !slices.Equal(events, []string{"host-reboot", "misfire"}) {
+		t.Errorf("the unrecorded misfire: ON_EVENT_CMD heard %q; want host-reboot, misfire, and the log to say it:\n%s", events, log.String())
 	}
 	// The slow shutdown lands: the new boot's runs that day reboot nothing.
 	h.e.BootID = func() (string, error) { return "boot2", nil }
