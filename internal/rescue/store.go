@@ -141,6 +141,7 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 			Reason: "misfire_date is not a date; a misfire on the day it was written counts"})
 	}
 	st.MisfireBoot = rec["misfire_boot"]
+	st.MisfireTime = state.RecordTime(rec["misfire_time"], loc) // damaged: unknown, the day's rule
 	// Today's starts of a stopped VM (SPEC §13): optional keys; a damaged
 	// count reads as one start left that day, a damaged date as the day
 	// the record was last written, with one start left.
@@ -266,7 +267,7 @@ func (s Store) Save(old, next State) error {
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
 		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld &&
 		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.HeldSOS == next.HeldSOS && old.VMStopFailDate == next.VMStopFailDate && old.VMGaveUpDate == next.VMGaveUpDate && old.LeftLockDate == next.LeftLockDate &&
-		old.MisfireDate == next.MisfireDate && old.MisfireBoot == next.MisfireBoot {
+		old.MisfireDate == next.MisfireDate && old.MisfireBoot == next.MisfireBoot && (next.MisfireBoot == "" || old.MisfireTime.Equal(next.MisfireTime)) {
 		return nil
 	}
 	if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
@@ -300,6 +301,7 @@ func (s Store) Save(old, next State) error {
 		"vm_left_lock_date":  next.LeftLockDate,
 		"misfire_date":       next.MisfireDate,
 		"misfire_boot":       next.MisfireBoot,
+		"misfire_time":       misfireTime(next),
 	})
 }
 
@@ -494,7 +496,7 @@ func (s Store) Misfire(loc *time.Location, prev string, now time.Time, bootID st
 	now = now.In(loc)
 	next := st
 	if counted && spent(st.MisfireDate, now) {
-		next.Mark.BootID, next.MisfireBoot = "", bootID
+		next.Mark.BootID, next.MisfireBoot, next.MisfireTime = "", bootID, now
 		if err := s.Save(st, next); err != nil {
 			return true, fmt.Errorf("keep mark: %w", err)
 		}
@@ -502,7 +504,7 @@ func (s Store) Misfire(loc *time.Location, prev string, now time.Time, bootID st
 	}
 	next.HasMark, next.Mark, next.LastReboot = false, state.Mark{}, prev
 	if counted {
-		next.MisfireDate, next.MisfireBoot = Today(now), bootID
+		next.MisfireDate, next.MisfireBoot, next.MisfireTime = Today(now), bootID, now
 	}
 	// The record first, the mark after: torn first, a record that could
 	// not be written (a full or read-only STATE_DIR) left nothing of the
@@ -560,4 +562,12 @@ func (s Store) ConfirmBoot(m state.Mark, bootID string) error {
 		return fmt.Errorf("confirm boot: %w", err)
 	}
 	return nil
+}
+
+// misfireTime is the record's misfire_time: kept with misfire_boot only.
+func misfireTime(st State) string {
+	if st.MisfireBoot == "" {
+		return ""
+	}
+	return state.RecordTimeString(st.MisfireTime)
 }
