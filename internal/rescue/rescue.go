@@ -1047,7 +1047,7 @@ func (d *decider) hostReboot(reason string) {
 		// cannot rule out either (this boot began after the misfire, or
 		// cannot be placed): no second reboot on a guess. A run that reads
 		// it decides.
-		d.log(slog.LevelWarn, "【推迟】无法读取开机 ID，无法确认今天未生效的物理机重启是否已经发生，本次不重启 PVE 物理机。",
+		d.log(slog.LevelWarn, "【推迟】无法读取开机 ID，无法确认上次未生效的物理机重启是否已经发生，本次不重启 PVE 物理机。",
 			slog.String("misfire_date", n.MisfireDate))
 		return
 	}
