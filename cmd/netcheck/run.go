@@ -316,10 +316,11 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		failed = fmt.Errorf("save state: %w", perr)
 	}
 	events := ladder.Transitions(st, in, step)
-	if perr != nil && lost(perr, ladder.OutageFile) && st.Outage.SOS {
-		// The SOS's end stays untold on flash (net_outage's sos=1): the
-		// first run that can write it tells it, once; told now as well,
-		// every run on a full flash told it again.
+	if perr != nil && (lost(perr, ladder.OutageFile) && st.Outage.SOS || lost(perr, ladder.SOSFile) && st.SOS) {
+		// The SOS's end stays untold on flash (net_outage's sos=1, or
+		// SOS_SYSTEM not removed): the first run that can write it tells
+		// it, once; told now as well, every run on a full flash (or with
+		// SOS_SYSTEM immutable) told it again.
 		told := events[:0]
 		for _, ev := range events {
 			if ev.Name != "sos-withdrawn" {
