@@ -159,7 +159,7 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 		nv, nerr = h.notifyView()
 		checks = append(checks, notifyCheck(nv, nerr, now))
 	}
-	checks = append(checks, health.Log(h.cfg.LogFile, 5)...)
+	checks = append(checks, health.Log(h.cfg.LogFile, h.cfg.StateDir, 5)...)
 	// The internet as the family sees it (rescue.Obs.Up): a DNS fault is
 	// an outage, as in the decision and METRICS_FILE.
 	up := res.Up && (!asked || dnsErr == nil)

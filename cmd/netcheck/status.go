@@ -48,7 +48,7 @@ func status(ctx context.Context, cfg config.Config, e env, crontabPath string, o
 		checks = append(checks, health.Check{Name: "internet", Detail: res.Summary(),
 			Fix: "the ladder is working on it if cron runs netcheck; see the log below, or check CHECK_TARGETS"})
 	}
-	checks = append(checks, health.Log(cfg.LogFile, 5)...)
+	checks = append(checks, health.Log(cfg.LogFile, cfg.StateDir, 5)...)
 	return out.Finish(e.Stdout, checks, newRouterState(cfg, st, now, res))
 }
 

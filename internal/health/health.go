@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -136,20 +137,38 @@ func cron(crontabPath string, role crontab.Role, fix string, check func(string) 
 	return out
 }
 
-// Log reports whether the log file can be written (without writing to it)
-// and shows its last lines.
-func Log(path string, lines int) []Check {
+// Log reports whether STATE_DIR and the log file's directory take a file
+// (a temp file written and removed; while one is not there yet, in the
+// nearest directory that is, since the runs make it) and shows the log's
+// last lines. A read-only or full STATE_DIR stops the router's L3 and its
+// SOS, which must be written before they happen, and every step of the
+// host: access(2) said ✓ for both.
+func Log(path, stateDir string, lines int) []Check {
 	var out []Check
-	dir := filepath.Dir(path)
-	target := path
-	if _, err := os.Stat(path); err != nil {
-		target = dir
-	}
-	if err := unix.Access(target, unix.W_OK); err != nil {
-		out = append(out, Check{Name: "log writable", Detail: fmt.Sprintf("%s: %v", target, err),
-			Fix: fmt.Sprintf("mkdir -p %s and make it writable by root, or set LOG_FILE", dir)})
-	} else {
-		out = append(out, Check{OK: true, Name: "log writable", Detail: path})
+	for _, w := range []struct{ name, dir, fix string }{
+		{"state writable", stateDir, "free space or remount read-write (df -h; mount), or set STATE_DIR: L3, SOS and the host's mark are written there before they happen"},
+		{"log writable", filepath.Dir(path), "free space or remount read-write (df -h; mount), or set LOG_FILE"},
+	} {
+		dir := w.dir
+		for {
+			if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) || dir == filepath.Dir(dir) {
+				break
+			}
+			dir = filepath.Dir(dir)
+		}
+		f, err := os.CreateTemp(dir, ".netrescue-status-")
+		if err == nil {
+			_, err = f.Write([]byte{'\n'})
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			_ = os.Remove(f.Name())
+		}
+		if err != nil {
+			out = append(out, Check{Name: w.name, Detail: err.Error(), Fix: w.fix})
+		} else {
+			out = append(out, Check{OK: true, Name: w.name, Detail: w.dir})
+		}
 	}
 	last, err := tail(path, lines)
 	switch {

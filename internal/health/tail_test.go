@@ -3,6 +3,7 @@ package health
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ func TestLogTail(t *testing.T) {
 	}
 	lastLines := func(p string, n int) string {
 		t.Helper()
-		for _, c := range Log(p, n) {
+		for _, c := range Log(p, dir, n) {
 			if c.Name == "last log lines" {
 				if !c.OK {
 					t.Fatalf("Log(%s): ✗ %s", p, c.Detail)
@@ -65,5 +66,52 @@ func TestLogTail(t *testing.T) {
 	}
 	if got := lastLines(filepath.Join(dir, "missing.log"), 5); !strings.HasPrefix(got, "none yet") {
 		t.Errorf("a missing log: %q; want none yet", got)
+	}
+}
+
+// TestWritable: status's "state writable" and "log writable" write a file
+// where the runs will. A read-only STATE_DIR (a bind mount remounted
+// read-only, in a mount namespace of its own) is a ✗: the router's L3 and
+// SOS, which are written before they happen, can neither happen, and
+// access(2), which the log's line used, said ✓. A directory not made yet
+// is checked where the run will make it (the nearest one there): a fresh
+// install's log directory, made at the first line, was a ✗.
+func TestWritable(t *testing.T) {
+	dir := t.TempDir()
+	fresh := filepath.Join(dir, "logs", "netrescue", "host.log")
+	checks := Log(fresh, filepath.Join(dir, "state"), 5)
+	for _, name := range []string{"state writable", "log writable"} {
+		if c, ok := failed(checks, name); ok {
+			t.Errorf("%s of directories not made yet: ✗ %s", name, c.Detail)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("status left %d entries in %s; want none", len(entries), dir)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("skipping the read-only STATE_DIR: needs root for the mount (CI runs as root)")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("skipping the read-only STATE_DIR: no unshare")
+	}
+	// The read-only half in a child inside `unshare -m`: the mount stays
+	// in its namespace.
+	if os.Getenv("NRS_HEALTH_RO") == "" {
+		state := filepath.Join(dir, "state")
+		if err := os.MkdirAll(state, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c",
+			`mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && exec "$2" -test.run '^TestWritable$' -test.count=1`, "sh", state, os.Args[0])
+		cmd.Env = append(os.Environ(), "NRS_HEALTH_RO="+state)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("child in unshare -m: %v\n%s", err, out)
+		}
+		return
+	}
+	state := os.Getenv("NRS_HEALTH_RO")
+	c, ok := failed(Log(filepath.Join(dir, "net.log"), state, 5), "state writable")
+	if !ok || !strings.Contains(c.Detail, "read-only file system") || c.Fix == "" {
+		t.Errorf("a read-only STATE_DIR: %+v; want a ✗ saying so, with a fix", c)
 	}
 }
