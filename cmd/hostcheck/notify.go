@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -97,10 +98,22 @@ func (h *host) flushNotifications(ctx context.Context, obs rescue.Obs) {
 	if !obs.NetUp {
 		return
 	}
-	sctx, cancel := context.WithTimeout(ctx, NotifyTimeout)
-	defer cancel()
 	service := notify.Service(h.cfg.NotifyURL)
 	failing := filepath.Join(cli.RunDir(h.cfg.RunDir), NotifyFailingFile)
+	sent, digest := filepath.Join(cli.RunDir(h.cfg.RunDir), NotifySentFile), fmt.Sprintf("%x\n", sha256.Sum256(fmt.Append(nil, msgs)))
+	if b, rerr := state.ReadBounded(sent, 4096); rerr == nil && string(b) == digest {
+		// Sent already, the queue not removed since (a read-only or full
+		// STATE_DIR): sent again, the owner had the same messages every
+		// five minutes. Its removal is tried again, quietly.
+		if err := q.Clear(); err != nil {
+			h.log.Debug("notify queue sent, still not cleared", "err", err)
+			return
+		}
+		_ = state.Remove(sent)
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, NotifyTimeout)
+	defer cancel()
 	if err := notify.Send(sctx, webClient(), h.cfg.NotifyURL, msgs, h.loc); err != nil {
 		// The URL holds the secret: the error names the service only.
 		msg := notify.Redact(err.Error(), h.cfg.NotifyURL)
@@ -118,7 +131,10 @@ func (h *host) flushNotifications(ctx context.Context, obs rescue.Obs) {
 		return
 	}
 	if err := q.Clear(); err != nil {
-		h.log.Error("【严重错误】通知已发送但无法清除队列", "err", err)
+		h.log.Error("【严重错误】通知已发送但无法清除队列：在它可清除之前不再重发", "err", err)
+		if werr := state.WriteFile(sent, []byte(digest), 0o600); werr != nil {
+			h.log.Debug("notify sent, not recorded", "file", sent, "err", werr)
+		}
 	}
 	_ = state.Remove(failing)
 	h.log.Info("【通知】已发送", "service", service, "messages", len(msgs))
@@ -166,3 +182,7 @@ func failureKind(msg string) string {
 // queue failed and was logged: later failures are not logged again until
 // one succeeds.
 const NotifyFailingFile = "notify.failing"
+
+// NotifySentFile in RUN_DIR holds the digest of a queue sent whose removal
+// failed: the same queue is not sent again.
+const NotifySentFile = "notify.sent"

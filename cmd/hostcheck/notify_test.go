@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -247,6 +248,45 @@ func TestNotifyRejectedLoggedOnce(t *testing.T) {
 	h.flushNotifications(context.Background(), up)
 	if !strings.Contains(log.String(), "【通知】发送失败") {
 		t.Errorf("a new failure after a success is not logged:\n%s", log.String())
+	}
+}
+
+// TestNotifySentNotRepeated: a queue sent whose removal fails (a read-only
+// or full STATE_DIR; here the directory made immutable) is not sent again:
+// the owner had the same messages every five minutes, each run logging an
+// error and 【通知】已发送. Once the queue can be removed it goes, quietly,
+// and a new message is sent.
+func TestNotifySentNotRepeated(t *testing.T) {
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { requests++ }))
+	defer srv.Close()
+	t.Setenv("HTTP_PROXY", "")
+	t.Setenv("http_proxy", "")
+	var log bytes.Buffer
+	h := testHost(t, nil)
+	h.log = slog.New(slog.NewTextHandler(&log, nil))
+	h.cfg.StateDir, h.cfg.RunDir, h.cfg.NotifyURL = t.TempDir(), t.TempDir(), srv.URL+"/hook/SECRET"
+	h.notify("host-reboot", "PVE 物理机今天重启一次", false)
+	immutable(t, h)
+	up := rescue.Obs{Now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), NetKnown: true, NetUp: true}
+	for range 3 {
+		h.flushNotifications(context.Background(), up)
+	}
+	if requests != 1 || strings.Count(log.String(), "【严重错误】通知已发送但无法清除队列") != 1 {
+		t.Errorf("3 runs, the queue not removable: %d requests, log:\n%s\nwant 1 request and the error once", requests, log.String())
+	}
+	if out, err := exec.Command("chattr", "-i", h.cfg.StateDir).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i: %v %s", err, out)
+	}
+	log.Reset()
+	h.flushNotifications(context.Background(), up)
+	if got := queued(t, h); requests != 1 || len(got) != 0 || log.Len() != 0 {
+		t.Errorf("removable again: %d requests, queue %q, log %q; want the queue gone quietly, nothing sent", requests, got, log.String())
+	}
+	h.notify("recovery", "互联网已恢复", false)
+	h.flushNotifications(context.Background(), up)
+	if requests != 2 {
+		t.Errorf("a new message: %d requests; want it sent", requests)
 	}
 }
 
