@@ -2,9 +2,11 @@ package rescue
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -147,11 +149,7 @@ func TestCancelledRetryKeepsMisfire(t *testing.T) {
 	run := func(now time.Time, boot string) Step {
 		t.Helper()
 		st, _ := s.Load(cst)
-		up := 24 * time.Hour // boot0
-		if boot == "boot1" {
-			up = now.Sub(at("10:35")) // the late landing
-		}
-		step := Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID, o.Uptime = now, boot, up }))
+		step := Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID = now, boot }))
 		if !step.Silent {
 			if err := s.Save(st, step.Next); err != nil {
 				t.Fatal(err)
@@ -333,34 +331,19 @@ func TestMisfireKeepsRouterClock(t *testing.T) {
 //     same boot id again (no reboot happened), never retried.
 func TestMisfireBootIDUnread(t *testing.T) {
 	cfg := config.Default(config.Host)
-	cfg.MinHostUptime = 0 // runs minutes into a boot
 	at := func(hm string) time.Time {
 		tm, _ := time.ParseInLocation("2006-01-02 15:04", "2026-11-25 "+hm, cst)
 		return tm
 	}
-	type run struct {
-		boot   string
-		uptime time.Duration // 0: /proc/uptime unread too
-	}
 	for _, tc := range []struct {
 		name             string
 		misfireBoot      string // what hostcheck passes to Misfire
-		runs             []run
+		runs             []string
 		wantLastReboot   bool // a host reboot decided by the last run
 		wantUnreadLogged bool
 	}{
-		{"unread at the misfire, the reboot landed late", "", []run{{"boot1", 2 * time.Minute}}, false, true},
-		// A boot that began after the misfire, its id unread: held; read,
-		// the landing counts.
-		{"unread in a boot after the misfire, then read: the landing", "boot0", []run{{"unknown", 2 * time.Minute}, {"boot1", 7 * time.Minute}}, false, true},
-		// The uptime places this boot before the misfire: nothing landed,
-		// the boot id is not needed to tell.
-		{"unread, the uptime says the misfire's own boot: the retry", "boot0", []run{{"unknown", 24 * time.Hour}}, true, false},
-		// Unread at the misfire: a run whose uptime places it before the
-		// misfire learns the boot's id (a landing after it is then told
-		// by the id: TestAtMostOncePerDay found one counted as "not the
-		// landing") and may retry, as in a boot read at the misfire.
-		{"unread at the misfire, the uptime says its own boot: the retry", "", []run{{"boot0", 24 * time.Hour}}, true, false},
+		{"unread at the misfire, the reboot landed late", "", []string{"boot1"}, false, true},
+		{"unread once after the misfire, then read: the retry", "boot0", []string{"unknown", "boot0"}, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -377,13 +360,13 @@ func TestMisfireBootIDUnread(t *testing.T) {
 				t.Fatal(err)
 			}
 			logged := false
-			for i, r := range tc.runs {
+			for i, boot := range tc.runs {
 				now := at("10:05").Add(time.Duration(i) * 5 * time.Minute)
 				st, _ := s.Load(cst)
-				step = Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID, o.Uptime, o.UptimeUnknown = now, r.boot, r.uptime, r.uptime == 0 }))
+				step = Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID = now, boot }))
 				logged = logged || strings.Contains(msgs(step), "无法读取开机 ID")
 				if i < len(tc.runs)-1 && step.Action == HostReboot {
-					t.Errorf("%s, boot id %s: a host reboot on a guess (log: %s)", now.Format("15:04"), r.boot, msgs(step))
+					t.Errorf("%s, boot id %s: a host reboot on a guess (log: %s)", now.Format("15:04"), boot, msgs(step))
 				}
 				if !step.Silent {
 					if err := s.Save(st, step.Next); err != nil {
@@ -477,93 +460,48 @@ func TestLandingAfterClockStep(t *testing.T) {
 // may have landed at 00:10, today's reboot then (landed): a run of the new
 // day that cannot read the boot id holds the host's reboot, as a run of
 // the misfire's own day does; it rebooted the host a second time that day.
+// The hold lasts as long as a boot may count as the landing (couldLand:
+// the day after the misfire's, and the day after that by a clock stepped
+// forward), and no longer.
 func TestBootIDUnreadAfterMidnightLanding(t *testing.T) {
 	cfg := config.Default(config.Host)
 	st := State{MisfireDate: "2026-11-25", MisfireBoot: "boot0", DownSince: time.Date(2026, 11, 25, 23, 0, 0, 0, cst)}
-	now := time.Date(2026, 11, 26, 0, 40, 0, 0, cst)
-	s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID, o.Uptime = now, "unknown", 30*time.Minute }))
-	if s.Action == HostReboot || !strings.Contains(msgs(s), "【推迟】无法读取开机 ID") {
-		t.Errorf("00:40, boot id unread, yesterday 23:50's misfire: %v (log: %s); want the reboot held", s.Action, msgs(s))
-	}
-	// Two days after the misfire it cannot be its landing: not held.
-	s = Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID, o.Uptime = now.AddDate(0, 0, 1), "unknown", 30*time.Minute }))
-	if s.Action != HostReboot {
-		t.Errorf("a day later, boot id unread: %v (log: %s); want the host reboot", s.Action, msgs(s))
+	for _, tc := range []struct {
+		now  time.Time
+		hold bool
+	}{
+		{time.Date(2026, 11, 26, 0, 40, 0, 0, cst), true},
+		{time.Date(2026, 11, 27, 0, 40, 0, 0, cst), true}, // a clock a day ahead may show the landing so
+		{time.Date(2026, 11, 28, 0, 40, 0, 0, cst), false},
+	} {
+		s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID, o.Uptime = tc.now, "unknown", 30*time.Minute }))
+		held := strings.Contains(msgs(s), "【推迟】无法读取开机 ID")
+		if held != tc.hold || held == (s.Action == HostReboot) {
+			t.Errorf("%s, boot id unread, 11-25 23:50's misfire: %v (log: %s); want held %v", tc.now.Format("01-02 15:04"), s.Action, msgs(s), tc.hold)
+		}
 	}
 }
 
-// TestMisfireUnreadLearntThenLands: a misfire whose boot id was unread
-// (recorded "unknown", with its time); a run of the same boot (its uptime
-// began before the misfire) reads the id and learns it, and the slow
-// shutdown landing after that still counts: TestAtMostOncePerDay found
-// such a run clearing the misfire as "not the landing" and the host
-// rebooting a second time that day.
-func TestMisfireUnreadLearntThenLands(t *testing.T) {
-	cfg := config.Default(config.Host)
+// TestMisfireRecordUnread: a misfire while hostcheck.state cannot be read
+// (EIO) records nothing (Save keeps an unread record as it is): the mark
+// stays and Misfire says why. It tore the mark and returned no error, and
+// the run said 【回退】, a retry that never came.
+func TestMisfireRecordUnread(t *testing.T) {
 	dir := t.TempDir()
 	s := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
-	at := func(hm string) time.Time {
-		tm, _ := time.ParseInLocation("2006-01-02 15:04", "2026-11-25 "+hm, cst)
-		return tm
-	}
-	if _, err := s.Misfire(cst, "", at("10:02"), "", true); err != nil {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, cst)
+	mark := state.Mark{Date: Today(now), Time: now, BootID: "boot0", Dated: true, Reason: "SOS"}
+	if err := s.Save(State{}, State{HasMark: true, Mark: mark, LastReboot: Today(now)}); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := s.Load(cst); st.MisfireBoot != "unknown" || !st.MisfireTime.Equal(at("10:02")) {
-		t.Fatalf("recorded misfire: boot %q, time %v; want unknown, 10:02", st.MisfireBoot, st.MisfireTime)
+	s.readRecord = func(p string) (state.Record, bool, error) {
+		return nil, false, &fs.PathError{Op: "read", Path: p, Err: syscall.EIO}
 	}
-	run := func(now time.Time, boot string, up time.Duration, mod func(*Obs)) Step {
-		t.Helper()
-		st, _ := s.Load(cst)
-		step := Decide(cfg, st, full(func(o *Obs) {
-			o.Now, o.BootID, o.Uptime = now, boot, up
-			if mod != nil {
-				mod(o)
-			}
-		}))
-		if !step.Silent {
-			if err := s.Save(st, step.Next); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return step
+	kept, err := s.Misfire(cst, "", now.Add(2*time.Minute), "boot0", true)
+	if err == nil || !strings.Contains(err.Error(), "could not be read, so the mark stays") {
+		t.Errorf("Misfire with the record unread = %v, %v; want the error that keeps the mark", kept, err)
 	}
-	run(at("10:05"), "boot0", 24*time.Hour, func(o *Obs) { o.NetUp = true })
-	if st, _ := s.Load(cst); st.MisfireBoot != "boot0" {
-		t.Errorf("after a run of the misfire's own boot: misfire boot %q; want boot0 learnt", st.MisfireBoot)
-	}
-	if step := run(at("10:20"), "boot1", 5*time.Minute, nil); step.Action == HostReboot {
-		t.Errorf("10:20, the shutdown landed at 10:15, SOS: a second host reboot that day (log: %s)", msgs(step))
-	}
-}
-
-// TestMisfireTimeWindow: with the misfire's time recorded, a boot counts as
-// its slow shutdown landing from the misfire to a day and an hour after it
-// (a clock stepped up to a day forward, SPEC §6; systemd forces a shutdown
-// after 30 minutes). A power cut two days after a misfire spent that day
-// by the date rule alone. With the boot id unread, the uptime that places
-// the boot before the misfire needs no hold: it is the misfire's own boot.
-func TestMisfireTimeWindow(t *testing.T) {
-	cfg := config.Default(config.Host)
-	misfire := time.Date(2026, 11, 25, 8, 0, 0, 0, cst)
-	for _, tc := range []struct {
-		name       string
-		now        time.Time
-		boot       string
-		uptime     time.Duration
-		wantReboot bool
-	}{
-		{"a power cut two days after", time.Date(2026, 11, 27, 10, 0, 0, 0, cst), "boot1", time.Hour, true},
-		{"a landing the clock put a day later", time.Date(2026, 11, 26, 9, 0, 0, 0, cst), "boot1", 30 * time.Minute, false},
-		{"boot id unread, the misfire's own boot by the uptime", time.Date(2026, 11, 26, 10, 0, 0, 0, cst), "unknown", 72 * time.Hour, true},
-		{"boot id unread, a boot after the misfire", time.Date(2026, 11, 26, 8, 0, 0, 0, cst), "unknown", 12 * time.Hour, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			st := State{MisfireDate: "2026-11-25", MisfireBoot: "boot0", MisfireTime: misfire, DownSince: tc.now.Add(-time.Hour)}
-			s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID, o.Uptime = tc.now, tc.boot, tc.uptime }))
-			if got := s.Action == HostReboot; got != tc.wantReboot {
-				t.Errorf("%v (log: %s); want a host reboot %v", s.Action, msgs(s), tc.wantReboot)
-			}
-		})
+	if _, err := os.Stat(s.Mark); err != nil {
+		t.Errorf("the mark after it: %v; want it kept", err)
 	}
 }

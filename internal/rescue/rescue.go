@@ -94,10 +94,6 @@ type State struct {
 	// another boot finds that the reboot came after all (a shutdown that
 	// was only slow) and counts it (SPEC §2: no second reboot that day).
 	MisfireDate, MisfireBoot string
-	// MisfireTime is when it was judged a misfire, while MisfireBoot is
-	// kept: a boot long after it is no slow shutdown landing
-	// (mayHaveLanded). Zero in a record from before it was kept.
-	MisfireTime time.Time
 	// LastReboot is the local day of the last host reboot. Unlike the mark,
 	// which midnight-reset deletes (the original scripts' way, and what
 	// users look at), it is only ever moved forward, so that no clock step
@@ -370,15 +366,7 @@ func (d *decider) lateReboot() bool {
 		// tell; until then hostReboot holds (nothing saved of it).
 		return false
 	}
-	if n.MisfireBoot == "unknown" && d.misfireBoot() {
-		// The uptime says this is the misfire's own boot: nothing landed
-		// yet. Its id, unread at the misfire, is learnt now, so that a
-		// landing still to come is told by the boot id (cleared as "not
-		// the landing", a shutdown landing later was a second reboot).
-		n.MisfireBoot = d.o.BootID
-		return true
-	}
-	if !d.mayHaveLanded() {
+	if !d.couldLand() {
 		// A boot more than a day after the misfire (a reboot by hand once
 		// REBOOT_CMD was fixed, a power cut) is not its slow shutdown:
 		// systemd's reboot.target forces a shutdown after 30 minutes.
@@ -412,38 +400,19 @@ func (d *decider) lateReboot() bool {
 	return true
 }
 
-// mayHaveLanded reports whether this boot of the host may be the
-// misfire's slow shutdown landing (lateReboot counts it; with the boot id
-// unread, hostReboot holds): it began after the misfire and no later than
-// a day and an hour after it, by now less the uptime (with the uptime
-// unread, before now). A day: the clock may have stepped up to a day
-// forward since (SPEC §6: a landing dropped so let the host reboot again
-// minutes later); an hour: systemd forces a shutdown after 30 minutes. A
-// misfire recorded without its time: a boot on its day or the two after.
-// A power cut or a reboot by hand two days after a misfire spent that day.
-func (d *decider) mayHaveLanded() bool {
-	n := &d.step.Next
-	boot := d.bootTime()
-	if n.MisfireTime.IsZero() {
-		return yesterday(boot.AddDate(0, 0, -1)) <= n.MisfireDate
+// couldLand reports whether this boot can be the misfire's slow shutdown
+// landing: it came on the misfire's day or the next, or the day after by
+// a clock stepped forward since (SPEC §6 allows steps of up to a day: a
+// misfire at 23:50 landing at 00:10 that the clock then put at 00:10 the
+// day after was dropped, and the host rebooted again minutes later). By
+// the clock now less the uptime; with the uptime unread, now, which is
+// later.
+func (d *decider) couldLand() bool {
+	boot := d.o.Now
+	if !d.o.UptimeUnknown && d.o.Uptime > 0 {
+		boot = d.o.Now.Add(-d.o.Uptime)
 	}
-	return !boot.After(n.MisfireTime.Add(25 * time.Hour))
-}
-
-// misfireBoot reports whether the uptime places this boot before the
-// misfire's recorded time: the boot the reboot did not end.
-func (d *decider) misfireBoot() bool {
-	t := d.step.Next.MisfireTime
-	return !t.IsZero() && !d.o.UptimeUnknown && d.o.Uptime > 0 && d.bootTime().Before(t)
-}
-
-// bootTime is when this boot began by the clock: now less the uptime; with
-// the uptime unread, now (it began before).
-func (d *decider) bootTime() time.Time {
-	if d.o.UptimeUnknown || d.o.Uptime <= 0 {
-		return d.o.Now
-	}
-	return d.o.Now.Add(-d.o.Uptime)
+	return yesterday(boot.AddDate(0, 0, -1)) <= d.step.Next.MisfireDate
 }
 
 // landed is the day a misfire's slow shutdown counts against once it
@@ -1040,13 +1009,12 @@ func (d *decider) hostReboot(reason string) {
 	if d.held(HostReboot) {
 		return
 	}
-	if n.MisfireBoot != "" && (d.o.BootID == "" || d.o.BootID == "unknown") &&
-		(n.MisfireTime.IsZero() && n.MisfireDate >= yesterday(now) || !n.MisfireTime.IsZero() && !d.misfireBoot() && d.mayHaveLanded()) {
-		// A reboot misfired, and this run cannot read the boot id that
-		// tells whether its slow shutdown landed since, which the uptime
-		// cannot rule out either (this boot began after the misfire, or
-		// cannot be placed): no second reboot on a guess. A run that reads
-		// it decides.
+	if n.MisfireBoot != "" && (d.o.BootID == "" || d.o.BootID == "unknown") && d.couldLand() {
+		// A reboot misfired within the days a boot may still be its slow
+		// shutdown landing (couldLand: the same window that counts it), and
+		// this run cannot read the boot id that tells whether it landed
+		// since: no second reboot on a guess. A run that reads it decides.
+		// The uptime is no help: a clock step moves the boot it places.
 		d.log(slog.LevelWarn, "【推迟】无法读取开机 ID，无法确认上次未生效的物理机重启是否已经发生，本次不重启 PVE 物理机。",
 			slog.String("misfire_date", n.MisfireDate))
 		return

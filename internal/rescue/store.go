@@ -141,7 +141,6 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 			Reason: "misfire_date is not a date; a misfire on the day it was written counts"})
 	}
 	st.MisfireBoot = rec["misfire_boot"]
-	st.MisfireTime = state.RecordTime(rec["misfire_time"], loc) // damaged: unknown, the day's rule
 	// Today's starts of a stopped VM (SPEC §13): optional keys; a damaged
 	// count reads as one start left that day, a damaged date as the day
 	// the record was last written, with one start left.
@@ -267,7 +266,7 @@ func (s Store) Save(old, next State) error {
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
 		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld &&
 		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.HeldSOS == next.HeldSOS && old.VMStopFailDate == next.VMStopFailDate && old.VMGaveUpDate == next.VMGaveUpDate && old.LeftLockDate == next.LeftLockDate &&
-		old.MisfireDate == next.MisfireDate && old.MisfireBoot == next.MisfireBoot && (next.MisfireBoot == "" || old.MisfireTime.Equal(next.MisfireTime)) {
+		old.MisfireDate == next.MisfireDate && old.MisfireBoot == next.MisfireBoot {
 		return nil
 	}
 	if err := os.MkdirAll(s.StateDir, 0o755); err != nil {
@@ -301,7 +300,6 @@ func (s Store) Save(old, next State) error {
 		"vm_left_lock_date":  next.LeftLockDate,
 		"misfire_date":       next.MisfireDate,
 		"misfire_boot":       next.MisfireBoot,
-		"misfire_time":       misfireTime(next),
 	})
 }
 
@@ -493,10 +491,16 @@ func (s Store) Misfire(loc *time.Location, prev string, now time.Time, bootID st
 		bootID = "unknown"
 	}
 	st, _ := s.Load(loc)
+	if st.RecordUnread {
+		// Nothing of the try could be recorded (Save keeps an unread
+		// record): torn, the mark went with no misfire kept, and the run
+		// said 【回退】, a retry that never came. The mark stays.
+		return false, fmt.Errorf("tear mark: %s could not be read, so the mark stays", RecordFile)
+	}
 	now = now.In(loc)
 	next := st
 	if counted && spent(st.MisfireDate, now) {
-		next.Mark.BootID, next.MisfireBoot, next.MisfireTime = "", bootID, now
+		next.Mark.BootID, next.MisfireBoot = "", bootID
 		if err := s.Save(st, next); err != nil {
 			return true, fmt.Errorf("keep mark: %w", err)
 		}
@@ -504,7 +508,7 @@ func (s Store) Misfire(loc *time.Location, prev string, now time.Time, bootID st
 	}
 	next.HasMark, next.Mark, next.LastReboot = false, state.Mark{}, prev
 	if counted {
-		next.MisfireDate, next.MisfireBoot, next.MisfireTime = Today(now), bootID, now
+		next.MisfireDate, next.MisfireBoot = Today(now), bootID
 	}
 	// The record first, the mark after: torn first, a record that could
 	// not be written (a full or read-only STATE_DIR) left nothing of the
@@ -562,12 +566,4 @@ func (s Store) ConfirmBoot(m state.Mark, bootID string) error {
 		return fmt.Errorf("confirm boot: %w", err)
 	}
 	return nil
-}
-
-// misfireTime is the record's misfire_time: kept with misfire_boot only.
-func misfireTime(st State) string {
-	if st.MisfireBoot == "" {
-		return ""
-	}
-	return state.RecordTimeString(st.MisfireTime)
 }
