@@ -505,3 +505,42 @@ func TestMisfireRecordUnread(t *testing.T) {
 		t.Errorf("the mark after it: %v; want it kept", err)
 	}
 }
+
+// TestBootIDUnreadHoldEnds: with the boot id unread, the host's reboot is
+// held only while a landing could still count against today (the
+// misfire's day and the two after) and only for a boot the uptime cannot
+// place before the misfire beyond a clock step of a day. It was held on
+// every later day, the id unread, while status said the host may step
+// in. A misfire whose boot id was unread, in a boot that began days
+// before it, is that boot's: its id is learnt and the day keeps its
+// retry (counted as landed, the day was lost).
+func TestBootIDUnreadHoldEnds(t *testing.T) {
+	cfg := config.Default(config.Host)
+	at := func(d, h int) time.Time { return time.Date(2026, 11, d, h, 0, 0, 0, cst) }
+	for _, tc := range []struct {
+		name        string
+		misfireBoot string
+		now         time.Time
+		boot        string
+		uptime      time.Duration
+		wantReboot  bool
+	}{
+		{"the misfire's day, a boot since", "boot0", at(25, 14), "unknown", 2 * time.Hour, false},
+		{"the misfire's own boot, up 40 days", "boot0", at(25, 14), "unknown", 40 * 24 * time.Hour, true},
+		{"three days on, the boot the misfire did not end", "boot0", at(28, 14), "unknown", 3*24*time.Hour + 6*time.Hour, true},
+		{"a month on", "boot0", time.Date(2026, 12, 25, 14, 0, 0, 0, cst), "unknown", 30 * 24 * time.Hour, true},
+		{"unread at the misfire, its own boot, up 40 days", "unknown", at(25, 14), "boot0", 40 * 24 * time.Hour, true},
+		{"unread at the misfire, a boot since", "unknown", at(25, 14), "boot1", 2 * time.Hour, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := State{MisfireDate: "2026-11-25", MisfireBoot: tc.misfireBoot, DownSince: tc.now.Add(-time.Hour)}
+			s := Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID, o.Uptime = tc.now, tc.boot, tc.uptime }))
+			if got := s.Action == HostReboot; got != tc.wantReboot {
+				t.Errorf("%v (log: %s); want a host reboot %v", s.Action, msgs(s), tc.wantReboot)
+			}
+			if tc.misfireBoot == "unknown" && tc.wantReboot && s.Next.MisfireBoot != tc.boot {
+				t.Errorf("misfire boot %q; want %q learnt", s.Next.MisfireBoot, tc.boot)
+			}
+		})
+	}
+}

@@ -376,6 +376,15 @@ func (d *decider) lateReboot() bool {
 		n.MisfireBoot = ""
 		return true
 	}
+	if n.MisfireBoot == "unknown" && d.bootBeforeMisfire() {
+		// Unread at the misfire, and this boot began more than a day
+		// before the misfire's day: no clock step it allows for (SPEC §6)
+		// makes it a later boot. It is the misfire's own, whose id is
+		// learnt now: a landing still to come is told by it, and the day
+		// keeps its retry (counted as landed, it was lost).
+		n.MisfireBoot = d.o.BootID
+		return true
+	}
 	if n.MisfireBoot == "unknown" {
 		// Unread at the misfire: whether the slow shutdown landed since
 		// cannot be told. Counted as landed: a second host reboot that
@@ -413,6 +422,16 @@ func (d *decider) couldLand() bool {
 		boot = d.o.Now.Add(-d.o.Uptime)
 	}
 	return yesterday(boot.AddDate(0, 0, -1)) <= d.step.Next.MisfireDate
+}
+
+// bootBeforeMisfire reports whether this boot began (now less the
+// uptime) more than a day before the misfire's day began: a clock stepped
+// by up to a day (SPEC §6) cannot have moved a boot after the misfire
+// there, so it is the boot the misfire did not end. A boot nearer the
+// misfire can be either: the uptime alone cannot tell them apart.
+func (d *decider) bootBeforeMisfire() bool {
+	day, err := time.ParseInLocation(state.DateLayout, d.step.Next.MisfireDate, d.o.Now.Location())
+	return err == nil && !d.o.UptimeUnknown && d.o.Uptime > 0 && d.o.Now.Add(-d.o.Uptime).Before(day.AddDate(0, 0, -1))
 }
 
 // landed is the day a misfire's slow shutdown counts against once it
@@ -485,6 +504,9 @@ func HostRescueOutlook(st State, now time.Time) (ok bool, detail string) {
 	case st.MisfireBoot != "" && st.MisfireDate == yesterday(now):
 		return true, "none, but yesterday's host reboot misfired: if the host has booted since (boot id " + st.MisfireBoot +
 			") today, its slow shutdown landed today and the next run counts today as spent; else the host may step in once today"
+	case st.MisfireBoot != "" && st.MisfireDate == yesterday(now.AddDate(0, 0, -1)):
+		return true, "none, but the host reboot of " + st.MisfireDate + " misfired: a boot since (boot id " + st.MisfireBoot +
+			") yesterday or today may be its slow shutdown by a clock stepped forward, and the next run counts today as spent if it finds one; else the host may step in once today"
 	}
 	return true, "none: the host may step in once today"
 }
@@ -1009,12 +1031,15 @@ func (d *decider) hostReboot(reason string) {
 	if d.held(HostReboot) {
 		return
 	}
-	if n.MisfireBoot != "" && (d.o.BootID == "" || d.o.BootID == "unknown") && d.couldLand() {
-		// A reboot misfired within the days a boot may still be its slow
-		// shutdown landing (couldLand: the same window that counts it), and
-		// this run cannot read the boot id that tells whether it landed
-		// since: no second reboot on a guess. A run that reads it decides.
-		// The uptime is no help: a clock step moves the boot it places.
+	if n.MisfireBoot != "" && (d.o.BootID == "" || d.o.BootID == "unknown") && d.couldLand() &&
+		n.MisfireDate >= yesterday(now.AddDate(0, 0, -1)) && !d.bootBeforeMisfire() {
+		// A reboot misfired, and this run cannot read the boot id that
+		// tells whether its slow shutdown landed since, while a landing
+		// could still count against today (couldLand: the misfire's day
+		// and the two after) and the uptime does not place this boot
+		// before the misfire beyond any clock step: no second reboot on a
+		// guess. A run that reads it decides. Held on the days after, the
+		// host's rescue was held for as long as the id stayed unread.
 		d.log(slog.LevelWarn, "【推迟】无法读取开机 ID，无法确认上次未生效的物理机重启是否已经发生，本次不重启 PVE 物理机。",
 			slog.String("misfire_date", n.MisfireDate))
 		return
