@@ -137,27 +137,35 @@ func cron(crontabPath string, role crontab.Role, fix string, check func(string) 
 	return out
 }
 
-// Log reports whether STATE_DIR and the log file's directory take a file
-// (a temp file written and removed; while one is not there yet, in the
-// nearest directory that is, since the runs make it) and shows the log's
-// last lines. A read-only or full STATE_DIR stops the router's L3 and its
-// SOS, which must be written before they happen, and every step of the
-// host: access(2) said ✓ for both.
+// Log reports whether STATE_DIR and the log file's directory (its link's
+// target's) take a file, a temp file written and removed (one not there
+// yet is made by the first run that writes), and shows the log's last
+// lines. A read-only or full STATE_DIR stops the router's L3 and its SOS,
+// which must be written before they happen, and every step of the host:
+// it was not checked, and access(2) on the log's directory misses a full
+// disk.
 func Log(path, stateDir string, lines int) []Check {
 	var out []Check
+	logDir := filepath.Dir(path)
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		logDir = filepath.Dir(p) // where the runs write: logx follows the link
+	}
 	for _, w := range []struct{ name, dir, fix string }{
 		{"state writable", stateDir, "free space or remount read-write (df -h; mount), or set STATE_DIR: L3, SOS and the host's mark are written there before they happen"},
-		{"log writable", filepath.Dir(path), "free space or remount read-write (df -h; mount), or set LOG_FILE"},
+		{"log writable", logDir, "free space or remount read-write (df -h; mount), or set LOG_FILE"},
 	} {
-		dir := w.dir
-		for {
-			if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) || dir == filepath.Dir(dir) {
-				break
-			}
-			dir = filepath.Dir(dir)
+		// Lstat: a dangling link there fails as the runs' MkdirAll does.
+		// Not made yet, it is made by the first run that writes: nothing
+		// is written outside it (a temp file in "/" was, for a STATE_DIR
+		// whose parents were not there either).
+		var err error
+		if _, lerr := os.Lstat(w.dir); errors.Is(lerr, fs.ErrNotExist) {
+			out = append(out, Check{OK: true, Name: w.name, Detail: w.dir + " (made by the first run that writes)"})
+			continue
 		}
-		f, err := os.CreateTemp(dir, ".netrescue-status-")
-		if err == nil {
+		if f, cerr := os.CreateTemp(w.dir, ".netrescue-status-"); cerr != nil {
+			err = cerr
+		} else {
 			_, err = f.Write([]byte{'\n'})
 			if cerr := f.Close(); err == nil {
 				err = cerr

@@ -72,10 +72,11 @@ func TestLogTail(t *testing.T) {
 // TestWritable: status's "state writable" and "log writable" write a file
 // where the runs will. A read-only STATE_DIR (a bind mount remounted
 // read-only, in a mount namespace of its own) is a ✗: the router's L3 and
-// SOS, which are written before they happen, can neither happen, and
-// access(2), which the log's line used, said ✓. A directory not made yet
-// is checked where the run will make it (the nearest one there): a fresh
-// install's log directory, made at the first line, was a ✗.
+// SOS, which are written before they happen, can neither happen, and it
+// was not checked. A STATE_DIR that is a link to nothing is a ✗ (the runs'
+// MkdirAll fails on it). A directory not made yet is made by the first
+// run that writes: ✓, and nothing is written outside it (a fresh
+// install's log directory was a ✗; a temp file went to "/").
 func TestWritable(t *testing.T) {
 	dir := t.TempDir()
 	fresh := filepath.Join(dir, "logs", "netrescue", "host.log")
@@ -87,6 +88,13 @@ func TestWritable(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("status left %d entries in %s; want none", len(entries), dir)
+	}
+	dangling := filepath.Join(dir, "state-link")
+	if err := os.Symlink(filepath.Join(dir, "gone"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := failed(Log(fresh, dangling, 5), "state writable"); !ok {
+		t.Errorf("a STATE_DIR that links to nothing: ✓; want ✗")
 	}
 	if os.Geteuid() != 0 {
 		t.Skip("skipping the read-only STATE_DIR: needs root for the mount (CI runs as root)")

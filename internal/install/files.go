@@ -29,7 +29,7 @@ func (in *installer) put(path string, data []byte, perm fs.FileMode) (bool, erro
 	}
 	if err := state.WriteFile(path, data, perm); err != nil {
 		return false, fail(fmt.Sprintf("cannot write %s: %v", path, err),
-			fmt.Sprintf("check that %s is writable and has free space (df -h; on OpenWrt the overlay: df -h /overlay)", filepath.Dir(path)))
+			"check that "+filepath.Dir(path)+" is writable and has free space (df -h; on OpenWrt the overlay: df -h /overlay)")
 	}
 	return true, nil
 }
@@ -101,7 +101,7 @@ func (in *installer) symlink(target, path string) (already bool, err error) {
 	if err != nil {
 		_ = os.Remove(tmp)
 		return false, fail(fmt.Sprintf("cannot link %s to %s: %v", path, target, err),
-			fmt.Sprintf("check that %s is writable and has free space (df -h /overlay)", filepath.Dir(path)))
+			"check that "+filepath.Dir(path)+" is writable and has free space (df -h /overlay)")
 	}
 	return false, nil
 }

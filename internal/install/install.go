@@ -142,7 +142,7 @@ func ParseArgs(prog string, args []string, uninstall bool, stdout io.Writer, get
 	case "", "router", "host":
 		o.Role = crontab.Role(role)
 	default:
-		return o, usageError(fmt.Sprintf("--role must be router or host, not %s", role), fix)
+		return o, usageError("--role must be router or host, not "+role, fix)
 	}
 	if o.Purge && !o.Uninstall {
 		return o, usageError("--purge only goes with --uninstall", fix)
@@ -150,12 +150,12 @@ func ParseArgs(prog string, args []string, uninstall bool, stdout io.Writer, get
 	if port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 {
-			return o, usageError(fmt.Sprintf("--port must be a number from 1 to 65535, not %s", port), fix)
+			return o, usageError("--port must be a number from 1 to 65535, not "+port, fix)
 		}
 		o.Port = n
 	}
 	if strings.Trim(o.Router, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:_-") != "" || strings.HasPrefix(o.Router, "-") {
-		return o, usageError(fmt.Sprintf("--router must be an IP address or host name, not %s", o.Router), fix)
+		return o, usageError("--router must be an IP address or host name, not "+o.Router, fix)
 	}
 	if o.Router != "" && o.Role == crontab.Router {
 		return o, usageError("--router is for the Proxmox host (--role host); on the router run the installer without it", fix)
@@ -239,7 +239,7 @@ func (in *installer) prepare() error {
 		case in.hasPveversion():
 			in.role = crontab.Host
 		default:
-			return usageError(fmt.Sprintf("cannot tell which side this machine is: there is no %s (OpenWrt) and no pveversion command (Proxmox VE)", in.path("/etc/openwrt_release")),
+			return usageError("cannot tell which side this machine is: there is no "+in.path("/etc/openwrt_release")+" (OpenWrt) and no pveversion command (Proxmox VE)",
 				"pass --role router on the OpenWrt router or --role host on the Proxmox host")
 		}
 	}

@@ -45,7 +45,7 @@ func (in *installer) sourceDir() (string, error) {
 	}
 	if missing := missingBinaries(abs, in.binaries()); len(missing) > 0 {
 		arch := SelfArch()
-		return "", fail(fmt.Sprintf("%s does not hold %s (for linux-%s)", abs, strings.Join(missing, " "), arch),
+		return "", fail(abs+" does not hold "+strings.Join(missing, " ")+" (for linux-"+arch+")",
 			"build them (make dist) and pass the directory holding them: --bin dist/linux-"+arch)
 	}
 	return abs, nil
@@ -163,7 +163,7 @@ func (in *installer) configStep() error {
 					"chown root:root "+config.DefaultPath)
 			}
 			if fi.Mode().Perm()&0o022 != 0 {
-				in.ui.warn(fmt.Sprintf("%s is writable by group or others, so the binaries will refuse it", conf),
+				in.ui.warn(conf+" is writable by group or others, so the binaries will refuse it",
 					"chmod go-w "+config.DefaultPath)
 			}
 		}
@@ -706,7 +706,7 @@ func (in *installer) statusStep(ctx context.Context) {
 		}
 		if _, err := config.Load(conf, config.Role(in.role), config.Options{Euid: in.env.Euid}); err != nil {
 			in.ui.info("%v", err)
-			in.ui.warn(fmt.Sprintf("%s refuses %s (the line above says why)", name, conf), "edit "+config.DefaultPath)
+			in.ui.warn(name+" refuses "+conf+" (the line above says why)", "edit "+config.DefaultPath)
 			return
 		}
 		in.ui.note("config accepted by %s", name)
