@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -100,7 +101,7 @@ func (h *host) flushNotifications(ctx context.Context, obs rescue.Obs) {
 	}
 	service := notify.Service(h.cfg.NotifyURL)
 	failing := filepath.Join(cli.RunDir(h.cfg.RunDir), NotifyFailingFile)
-	sent, digest := filepath.Join(cli.RunDir(h.cfg.RunDir), NotifySentFile), fmt.Sprintf("%x\n", sha256.Sum256(fmt.Append(nil, msgs)))
+	sent, digest := filepath.Join(cli.RunDir(h.cfg.RunDir), NotifySentFile), queueDigest(msgs)
 	if b, rerr := state.ReadBounded(sent, 4096); rerr == nil && string(b) == digest {
 		// Sent already, the queue not removed since (a read-only or full
 		// STATE_DIR): sent again, the owner had the same messages every
@@ -182,6 +183,15 @@ func failureKind(msg string) string {
 // queue failed and was logged: later failures are not logged again until
 // one succeeds.
 const NotifyFailingFile = "notify.failing"
+
+// queueDigest is NotifySentFile's content for msgs: the SHA-256 of the
+// messages as JSON, whose texts are quoted (with %v a text, the router's
+// SOS content, could read as two messages, and a queue not sent as one
+// sent).
+func queueDigest(msgs []notify.Message) string {
+	b, _ := json.Marshal(msgs)
+	return fmt.Sprintf("%x\n", sha256.Sum256(b))
+}
 
 // NotifySentFile in RUN_DIR holds the digest of a queue sent whose removal
 // failed: the same queue is not sent again.

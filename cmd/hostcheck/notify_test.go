@@ -290,6 +290,21 @@ func TestNotifySentNotRepeated(t *testing.T) {
 	}
 }
 
+// TestQueueDigest: two queues, one message whose text (the router's SOS
+// content) reads as two messages under %v, and those two messages, have
+// different digests: with one digest the second queue was cleared unsent.
+func TestQueueDigest(t *testing.T) {
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	two := []notify.Message{{Time: at, Event: "sos", Text: "OpenWrt 发出 SOS：a"}, {Time: at, Event: "sos", Text: "b"}}
+	one := []notify.Message{{Time: at, Event: "sos", Text: "OpenWrt 发出 SOS：a 0} {" + at.String() + " sos b"}}
+	if queueDigest(two) == queueDigest(one) {
+		t.Errorf("two different queues, one digest %s", queueDigest(one))
+	}
+	if queueDigest(two) != queueDigest(append([]notify.Message(nil), two...)) {
+		t.Errorf("the same queue, two digests")
+	}
+}
+
 // queued is the notification queue in STATE_DIR, "event: text" a message.
 func queued(t *testing.T, h *host) []string {
 	t.Helper()
