@@ -328,14 +328,6 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 			}
 		}
 		events = told
-		if !step.Next.Outage.SOS && lost(perr, ladder.SOSFile) {
-			// SOS_SYSTEM stays, and the flag that keeps its withdrawal owed
-			// with it, whoever removes the file later: written off with
-			// the SOS, nothing told it then.
-			back := step.Next
-			back.Outage.SOS = true
-			_ = store.Save(step.Next, back, false)
-		}
 	}
 	if step.Action == ladder.None {
 		if len(step.Events) == 0 && logx.IsTerminal(e.Stderr) && !verbose {

@@ -166,6 +166,11 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 func (s Store) Save(old, next State, dirty bool) error {
 	var ops persistOps
 	add := ops.add
+	// An SOS_SYSTEM that could not be removed keeps its withdrawal owed
+	// (Outage.SOS), whoever removes the file later: net_outage, written
+	// after it, keeps sos=1, and is not rewritten when nothing else in it
+	// changed (a run a minute wrote it twice while the file stayed).
+	sosStays := false
 	if dirty || old.Count != next.Count {
 		add(CountFile, func(p string) error { return state.WriteCount(p, next.Count) })
 	}
@@ -190,7 +195,11 @@ func (s Store) Save(old, next State, dirty bool) error {
 				return err
 			})
 		} else {
-			add(SOSFile, state.Remove)
+			add(SOSFile, func(p string) error {
+				err := state.Remove(p)
+				sosStays = err != nil
+				return err
+			})
 		}
 	}
 	if (dirty || old.RescuedBy != "") && next.RescuedBy == "" {
@@ -203,20 +212,22 @@ func (s Store) Save(old, next State, dirty bool) error {
 		add(pause.File, func(string) error { return pause.Clear(s.StateDir) })
 	}
 	if dirty || old.Outage != next.Outage {
-		if next.Outage == (Outage{}) {
-			add(OutageFile, state.Remove)
-		} else {
-			add(OutageFile, func(p string) error {
-				sos := "0"
-				if next.Outage.SOS {
-					sos = "1"
-				}
-				return state.WriteRecord(p, state.Record{
-					"since": state.RecordTimeString(next.Outage.Since), "last_action": next.Outage.LastAction.String(),
-					"up_since": state.RecordTimeString(next.Outage.UpSince), "isp": next.Outage.ISP.String(),
-					"assist_day": next.Outage.AssistDay, "assists": strconv.Itoa(next.Outage.Assists), "sos": sos})
-			})
-		}
+		add(OutageFile, func(p string) error {
+			o, sos := next.Outage, "0"
+			o.SOS = o.SOS || sosStays
+			switch {
+			case !dirty && o == old.Outage:
+				return nil
+			case o == (Outage{}):
+				return state.Remove(p)
+			case o.SOS:
+				sos = "1"
+			}
+			return state.WriteRecord(p, state.Record{
+				"since": state.RecordTimeString(o.Since), "last_action": o.LastAction.String(),
+				"up_since": state.RecordTimeString(o.UpSince), "isp": o.ISP.String(),
+				"assist_day": o.AssistDay, "assists": strconv.Itoa(o.Assists), "sos": sos})
+		})
 	}
 	perr := s.persist(ops, dirty)
 	verr := s.saveVolatile(old, next, dirty)
