@@ -24,6 +24,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/logx"
 	"github.com/pve-op/network-rescue/internal/sysinfo"
 	"github.com/pve-op/network-rescue/internal/tz"
 	"github.com/pve-op/network-rescue/state"
@@ -146,31 +147,39 @@ func cron(crontabPath string, role crontab.Role, fix string, check func(string) 
 // disk.
 func Log(path, stateDir string, lines int) []Check {
 	var out []Check
-	logDir := filepath.Dir(path)
-	if p, err := filepath.EvalSymlinks(path); err == nil {
-		logDir = filepath.Dir(p) // where the runs write: logx follows the link
-	}
 	for _, w := range []struct{ name, dir, fix string }{
 		{"state writable", stateDir, "free space or remount read-write (df -h; mount), or set STATE_DIR: L3, SOS and the host's mark are written there before they happen"},
-		{"log writable", logDir, "free space or remount read-write (df -h; mount), or set LOG_FILE"},
+		{"log writable", logx.Dir(path), "free space or remount read-write (df -h; mount), or set LOG_FILE"},
 	} {
 		// Lstat: a dangling link there fails as the runs' MkdirAll does.
-		// Not made yet, it is made by the first run that writes: nothing
-		// is written outside it (a temp file in "/" was, for a STATE_DIR
-		// whose parents were not there either).
-		var err error
+		// Not made yet, it is made as the first run that writes will make
+		// it, tried, and removed again (empty): nothing is written outside
+		// it (a temp file went to "/" for a STATE_DIR whose parents were
+		// not there), and one the runs cannot make is a ✗ (it was ✓).
+		made := ""
 		if _, lerr := os.Lstat(w.dir); errors.Is(lerr, fs.ErrNotExist) {
-			out = append(out, Check{OK: true, Name: w.name, Detail: w.dir + " (made by the first run that writes)"})
-			continue
-		}
-		if f, cerr := os.CreateTemp(w.dir, ".netrescue-status-"); cerr != nil {
-			err = cerr
-		} else {
-			_, err = f.Write([]byte{'\n'})
-			if cerr := f.Close(); err == nil {
-				err = cerr
+			for made = w.dir; ; made = filepath.Dir(made) {
+				if _, lerr := os.Lstat(filepath.Dir(made)); !errors.Is(lerr, fs.ErrNotExist) || made == filepath.Dir(made) {
+					break
+				}
 			}
-			_ = os.Remove(f.Name())
+		}
+		err := os.MkdirAll(w.dir, 0o755)
+		if err == nil {
+			var f *os.File
+			if f, err = os.CreateTemp(w.dir, ".netrescue-status-"); err == nil {
+				_, err = f.Write([]byte{'\n'})
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+				_ = os.Remove(f.Name())
+			}
+		}
+		for d := w.dir; made != ""; d = filepath.Dir(d) {
+			_ = os.Remove(d) // empty, or a run's since: kept
+			if d == made {
+				break
+			}
 		}
 		if err != nil {
 			out = append(out, Check{Name: w.name, Detail: err.Error(), Fix: w.fix})

@@ -96,6 +96,37 @@ func TestWritable(t *testing.T) {
 	if _, ok := failed(Log(fresh, dangling, 5), "state writable"); !ok {
 		t.Errorf("a STATE_DIR that links to nothing: ✓; want ✗")
 	}
+	if err := os.Remove(dangling); err != nil {
+		t.Fatal(err)
+	}
+	// One the runs cannot make is a ✗; it was ✓ as "made by the first run
+	// that writes". /proc takes no directory of ours (mkdir: ENOENT).
+	unmakeable := filepath.Join("/proc", "netrescue-status-test", "state")
+	if _, ok := failed(Log(fresh, unmakeable, 5), "state writable"); !ok {
+		t.Errorf("a STATE_DIR that cannot be made (%s): ✓; want ✗", unmakeable)
+	}
+	// A LOG_FILE linked to a file not written yet is checked where the
+	// runs write it (logx.Dir), not beside the link: linked into a
+	// directory that cannot be made, ✗; into one that can, ✓, and what
+	// status made there goes again.
+	link := filepath.Join(dir, "net.log")
+	for _, tc := range []struct {
+		target string
+		ok     bool
+	}{{filepath.Join("/proc", "netrescue-status-test", "net.log"), false}, {filepath.Join(dir, "ram", "log", "net.log"), true}} {
+		if err := os.Symlink(tc.target, link); err != nil {
+			t.Fatal(err)
+		}
+		if _, bad := failed(Log(link, filepath.Join(dir, "state"), 5), "log writable"); bad == tc.ok {
+			t.Errorf("a log linked to %s: ✓ %v; want %v", tc.target, !bad, tc.ok)
+		}
+		if err := os.Remove(link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ram")); err == nil {
+		t.Errorf("status left %s behind", filepath.Join(dir, "ram"))
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("skipping the read-only STATE_DIR: needs root for the mount (CI runs as root)")
 	}

@@ -62,7 +62,7 @@ func (l *lazyFile) open() error {
 	// A symlinked LOG_FILE's directory is its target's: a link from flash
 	// into a RAM directory that no boot script recreates would otherwise
 	// lose every line of the run.
-	if err := os.MkdirAll(linkDir(l.path), 0o755); err != nil {
+	if err := os.MkdirAll(Dir(l.path), 0o755); err != nil {
 		return fmt.Errorf("create log directory: %w", err)
 	}
 	if !l.rotated {
@@ -99,13 +99,13 @@ func notWritable(path string, m fs.FileMode) error {
 	return fmt.Errorf("open log file: %s is a %s, not a regular file; fix: rm %s (it is recreated)", path, state.FileKind(m), path)
 }
 
-// linkDir is the directory the file p is written in: p's own, or for a
-// symlink (a link to a link too, up to 40 as the kernel allows) its last
-// target's, a relative target read from the real directory of the link
-// that names it (a link reached through a linked directory); a directory
-// that is itself a link is its last target (/root/log linked to a RAM
-// directory that no boot script recreates).
-func linkDir(p string) string {
+// Dir is the directory the file p is written in (by logx, and as status
+// checks it): p's own, or for a symlink (a link to a link too, up to 40
+// as the kernel allows) its last target's, a relative target read from
+// the real directory of the link that names it (a link reached through a
+// linked directory); a directory that is itself a link is its last target
+// (/root/log linked to a RAM directory that no boot script recreates).
+func Dir(p string) string {
 	return lastTarget(filepath.Dir(lastTarget(p)))
 }
 
