@@ -505,8 +505,8 @@ func HostRescueOutlook(st State, now time.Time) (ok bool, detail string) {
 		return true, "none, but yesterday's host reboot misfired: if the host has booted since (boot id " + st.MisfireBoot +
 			") today, its slow shutdown landed today and the next run counts today as spent; else the host may step in once today"
 	case st.MisfireBoot != "" && st.MisfireDate == yesterday(now.AddDate(0, 0, -1)):
-		return true, "none, but the host reboot of " + st.MisfireDate + " misfired: a boot since (boot id " + st.MisfireBoot +
-			") yesterday or today may be its slow shutdown by a clock stepped forward, and the next run counts today as spent if it finds one; else the host may step in once today"
+		return true, "none, but the host reboot of " + st.MisfireDate + " misfired: a boot since (not boot id " + st.MisfireBoot +
+			") may be its slow shutdown by a clock stepped forward, and the next run counts it against the day it came: today spent if it came today; else the host may step in once today"
 	}
 	return true, "none: the host may step in once today"
 }

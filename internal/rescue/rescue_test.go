@@ -331,7 +331,7 @@ func TestHostRescueOutlook(t *testing.T) {
 		// Two days ago: a boot since may still count (couldLand), as the
 		// next run takes it; it said the host may step in, and the run
 		// counted today as spent.
-		{State{MisfireDate: "2026-11-23", MisfireBoot: "boot0"}, true, "the next run counts today as spent if it finds one"},
+		{State{MisfireDate: "2026-11-23", MisfireBoot: "boot0"}, true, "counts it against the day it came: today spent if it came today"},
 		{State{MisfireDate: "2026-11-22", MisfireBoot: "boot0"}, true, "none: the host may step in once today"},
 	} {
 		ok, detail := HostRescueOutlook(tt.st, t0)
