@@ -16,6 +16,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/report"
+	"github.com/pve-op/network-rescue/internal/runenv"
 	"github.com/pve-op/network-rescue/internal/testlab"
 	"github.com/pve-op/network-rescue/state"
 )
@@ -660,24 +661,12 @@ mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"`
 		return
 	}
 	conf := filepath.Join(dir, "netrescue.conf")
-	var ran, events []string
+	var ran []string
 	e := fakeEnv(t, &ran)
-	e.ExecEnv = func(_ context.Context, cmdline string, _ time.Duration, env []string) command.Result {
-		events = append(events, strings.TrimPrefix(env[0], "NETRESCUE_EVENT="))
-		return command.Result{Cmd: cmdline}
-	}
+	events := eventsOf(&e)
 	boot := "boot1"
 	e.BootID = func() (string, error) { return boot, nil }
-	sos := filepath.Join(dir, "state", "SOS_SYSTEM")
-	for i := 0; ; i++ {
-		if _, err := os.Lstat(sos); err == nil {
-			break
-		}
-		if i == 10 {
-			t.Fatalf("no SOS after 10 runs; events %q", events)
-		}
-		_ = runEnvWithin(t, conf, e)
-	}
+	sos := untilSOS(t, dir, conf, e)
 	// The host's acknowledgement, a full flash, the router rebooted.
 	if err := os.Remove(sos); err != nil {
 		t.Fatal(err)
@@ -687,20 +676,13 @@ mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"`
 	if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil {
 		t.Fatal(err)
 	}
-	boot, events = "boot2", nil
-	count := func() (n int) {
-		for _, ev := range events {
-			if ev == "sos-withdrawn" {
-				n++
-			}
-		}
-		return n
-	}
+	boot, *events = "boot2", nil
+	count := func() int { return countOf(*events, "sos-withdrawn") }
 	for range 3 {
 		_ = runEnvWithin(t, conf, e)
 	}
 	if n := count(); n > 1 {
-		t.Errorf("full flash, 3 runs: events %q, sos-withdrawn %d times; want at most once", events, n)
+		t.Errorf("full flash, 3 runs: events %q, sos-withdrawn %d times; want at most once", *events, n)
 	}
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
@@ -709,7 +691,7 @@ mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"`
 		_ = runEnvWithin(t, conf, e)
 	}
 	if n := count(); n != 1 {
-		t.Errorf("full flash, then room: events %q, sos-withdrawn %d times; want once", events, n)
+		t.Errorf("full flash, then room: events %q, sos-withdrawn %d times; want once", *events, n)
 	}
 }
 
@@ -727,28 +709,16 @@ func TestSOSWithdrawnSOSFileStuck(t *testing.T) {
 		dir := t.TempDir()
 		conf, _ := writeConf(t, dir, "L1_THRESHOLD=2", "L2_THRESHOLD=3", "L3_THRESHOLD=4", "L4_SOS_THRESHOLD=1",
 			"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3", "ON_EVENT_CMD=/bin/true")
-		var ran, events []string
+		var ran []string
 		e := fakeEnv(t, &ran)
-		e.ExecEnv = func(_ context.Context, cmdline string, _ time.Duration, env []string) command.Result {
-			events = append(events, strings.TrimPrefix(env[0], "NETRESCUE_EVENT="))
-			return command.Result{Cmd: cmdline}
-		}
-		sos := filepath.Join(dir, "state", "SOS_SYSTEM")
-		for i := 0; ; i++ {
-			if _, err := os.Lstat(sos); err == nil {
-				break
-			}
-			if i == 10 {
-				t.Fatalf("no SOS after 10 runs; events %q", events)
-			}
-			_ = runEnvWithin(t, conf, e)
-		}
+		events := eventsOf(&e)
+		sos := untilSOS(t, dir, conf, e)
 		if out, err := exec.Command("chattr", "+i", sos).CombinedOutput(); err != nil {
 			t.Skipf("skipping: chattr +i %s: %v %s (a file system without the immutable flag)", sos, err, out)
 		}
 		t.Cleanup(func() { _ = exec.Command("chattr", "-i", sos).Run() })
 		e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true} }
-		events = nil
+		*events = nil
 		outage := filepath.Join(dir, "state", "net_outage")
 		inode := func() syscall.Timespec { // its change time: an inode number may be reused by the next write
 			fi, err := os.Stat(outage)
@@ -757,21 +727,14 @@ func TestSOSWithdrawnSOSFileStuck(t *testing.T) {
 			}
 			return fi.Sys().(*syscall.Stat_t).Ctim
 		}
-		count := func() (n int) {
-			for _, ev := range events {
-				if ev == "sos-withdrawn" {
-					n++
-				}
-			}
-			return n
-		}
+		count := func() int { return countOf(*events, "sos-withdrawn") }
 		_ = runEnvWithin(t, conf, e)
 		first := inode() // the run that found the internet back wrote its record
 		for range 2 {
 			_ = runEnvWithin(t, conf, e)
 		}
 		if n := count(); n > 1 {
-			t.Errorf("SOS_SYSTEM stuck, net up, 3 runs: events %q, sos-withdrawn %d times; want at most once", events, n)
+			t.Errorf("SOS_SYSTEM stuck, net up, 3 runs: events %q, sos-withdrawn %d times; want at most once", *events, n)
 		}
 		if inode() != first {
 			t.Errorf("SOS_SYSTEM stuck, net up: net_outage rewritten by runs with nothing new to write (a flash write a minute)")
@@ -790,7 +753,43 @@ func TestSOSWithdrawnSOSFileStuck(t *testing.T) {
 			_ = runEnvWithin(t, conf, e)
 		}
 		if n := count(); n != 1 {
-			t.Errorf("then removable (by hand %v): events %q, sos-withdrawn %d times; want once", byHand, events, n)
+			t.Errorf("then removable (by hand %v): events %q, sos-withdrawn %d times; want once", byHand, *events, n)
 		}
 	}
+}
+
+// eventsOf records, by name, the ON_EVENT_CMD events the runs of e fire.
+func eventsOf(e *runenv.Env) *[]string {
+	events := new([]string)
+	e.ExecEnv = func(_ context.Context, cmdline string, _ time.Duration, env []string) command.Result {
+		*events = append(*events, strings.TrimPrefix(env[0], "NETRESCUE_EVENT="))
+		return command.Result{Cmd: cmdline}
+	}
+	return events
+}
+
+// untilSOS runs netcheck with conf (its STATE_DIR in dir) until it raises
+// SOS, ten runs at most, and returns SOS_SYSTEM's path.
+func untilSOS(t *testing.T, dir, conf string, e runenv.Env) string {
+	t.Helper()
+	sos := filepath.Join(dir, "state", "SOS_SYSTEM")
+	for i := 0; ; i++ {
+		if _, err := os.Lstat(sos); err == nil {
+			return sos
+		}
+		if i == 10 {
+			t.Fatalf("no SOS after 10 runs")
+		}
+		_ = runEnvWithin(t, conf, e)
+	}
+}
+
+// countOf is how many of events are name.
+func countOf(events []string, name string) (n int) {
+	for _, ev := range events {
+		if ev == name {
+			n++
+		}
+	}
+	return n
 }
