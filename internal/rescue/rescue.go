@@ -989,15 +989,8 @@ func (d *decider) spentDayHungGivesUp() {
 		return
 	}
 	down := now.Sub(n.RouterDownSince)
-	if down < d.cfg.RouterHungAfter {
-		return
-	}
-	if !d.o.LANKnown {
-		d.step.Need = NeedLAN
-		return
-	}
-	if d.o.LANUp {
-		return // no hang: SSH alone fails (a fresh day's 【观察】 says so)
+	if !d.routerDead(down) {
+		return // not yet, or SSH alone fails (a fresh day's 【观察】 says so)
 	}
 	d.step.Silent = false
 	if n.DownSince.IsZero() || n.DownSince.After(now) {
@@ -1154,6 +1147,20 @@ func (d *decider) routerUnreachable() {
 	d.hung(down)
 }
 
+// routerDead reports whether the router, silent on SSH for down, has been
+// so for ROUTER_HUNG_AFTER and does not answer ping on the LAN either,
+// asking for the LAN's ping (Step.Need) once the delay is past.
+func (d *decider) routerDead(down time.Duration) bool {
+	if down < d.cfg.RouterHungAfter {
+		return false
+	}
+	if !d.o.LANKnown {
+		d.step.Need = NeedLAN
+		return false
+	}
+	return !d.o.LANUp
+}
+
 // qmDeadRouter is rule 5 for a router that is silent while qm cannot say
 // what its VM does (pmxcfs down: qm status fails; an OOM that took both):
 // no SOS can come from it, and no qm step can be taken. Past
@@ -1162,14 +1169,7 @@ func (d *decider) routerUnreachable() {
 // on the SOS path), at most once a day, after the guards. Every run said
 // the two failures and did nothing, day after day.
 func (d *decider) qmDeadRouter(down time.Duration) {
-	if down < d.cfg.RouterHungAfter {
-		return
-	}
-	if !d.o.LANKnown {
-		d.step.Need = NeedLAN
-		return
-	}
-	if d.o.LANUp {
+	if !d.routerDead(down) {
 		return
 	}
 	if strings.Contains(d.o.VM.Err, "does not exist") {
