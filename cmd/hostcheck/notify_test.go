@@ -83,11 +83,27 @@ func TestNotifyVMStartFailed(t *testing.T) {
 	}
 }
 
+// notifying is a host whose NOTIFY_URL is a test server answering with
+// handler at path (no proxy between), with its state and RUN_DIR of its
+// own, and the log it writes.
+func notifying(t *testing.T, handler http.Handler, path string) (*host, *bytes.Buffer) {
+	t.Helper()
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	t.Setenv("HTTP_PROXY", "")
+	t.Setenv("http_proxy", "")
+	log := &bytes.Buffer{}
+	h := testHost(t, nil)
+	h.log = slog.New(slog.NewTextHandler(log, nil))
+	h.cfg.StateDir, h.cfg.RunDir, h.cfg.NotifyURL = t.TempDir(), t.TempDir(), srv.URL+path
+	return h, log
+}
+
 // TestNotifyFailureRedacted: a service whose reason phrase echoes the
 // secret (an ntfy-like "no such topic pve-x9k", whose words are all short)
 // does not put it in the log or in status (notify.Redact).
 func TestNotifyFailureRedacted(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h, log := notifying(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, buf, err := w.(http.Hijacker).Hijack()
 		if err != nil {
 			return
@@ -95,14 +111,7 @@ func TestNotifyFailureRedacted(t *testing.T) {
 		defer conn.Close()
 		buf.WriteString("HTTP/1.1 403 no such topic pve-x9k\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 		buf.Flush()
-	}))
-	defer srv.Close()
-	t.Setenv("HTTP_PROXY", "")
-	t.Setenv("http_proxy", "")
-	var log bytes.Buffer
-	h := testHost(t, nil)
-	h.log = slog.New(slog.NewTextHandler(&log, nil))
-	h.cfg.StateDir, h.cfg.RunDir, h.cfg.NotifyURL = t.TempDir(), t.TempDir(), srv.URL+"/pve-x9k"
+	}), "/pve-x9k")
 	h.notify("sos", "OpenWrt 发出 SOS：count=10", false)
 	h.flushNotifications(context.Background(), rescue.Obs{Now: testNow, NetKnown: true, NetUp: true})
 	if !strings.Contains(log.String(), "【通知】发送失败") || !strings.Contains(log.String(), "403") || strings.Contains(log.String(), "x9k") {
@@ -204,17 +213,10 @@ func TestNotifyRecoveryAfterHostReboot(t *testing.T) {
 func TestNotifyRejectedLoggedOnce(t *testing.T) {
 	status := http.StatusBadRequest
 	requests := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h, log := notifying(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests++
 		w.WriteHeader(status)
-	}))
-	defer srv.Close()
-	t.Setenv("HTTP_PROXY", "")
-	t.Setenv("http_proxy", "")
-	var log bytes.Buffer
-	h := testHost(t, nil)
-	h.log = slog.New(slog.NewTextHandler(&log, nil))
-	h.cfg.StateDir, h.cfg.RunDir, h.cfg.NotifyURL = t.TempDir(), t.TempDir(), srv.URL+"/hook/SECRET"
+	}), "/hook/SECRET")
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	h.notify("sos", "OpenWrt 发出 SOS：count=10", false)
 	up := rescue.Obs{Now: now, NetKnown: true, NetUp: true}
@@ -258,14 +260,7 @@ func TestNotifyRejectedLoggedOnce(t *testing.T) {
 // and a new message is sent.
 func TestNotifySentNotRepeated(t *testing.T) {
 	requests := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { requests++ }))
-	defer srv.Close()
-	t.Setenv("HTTP_PROXY", "")
-	t.Setenv("http_proxy", "")
-	var log bytes.Buffer
-	h := testHost(t, nil)
-	h.log = slog.New(slog.NewTextHandler(&log, nil))
-	h.cfg.StateDir, h.cfg.RunDir, h.cfg.NotifyURL = t.TempDir(), t.TempDir(), srv.URL+"/hook/SECRET"
+	h, log := notifying(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { requests++ }), "/hook/SECRET")
 	h.notify("host-reboot", "PVE 物理机今天重启一次", false)
 	immutable(t, h)
 	up := rescue.Obs{Now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), NetKnown: true, NetUp: true}
