@@ -758,6 +758,47 @@ func TestSOSWithdrawnSOSFileStuck(t *testing.T) {
 	}
 }
 
+// TestSOSWithdrawnTouchedStuck: an SOS_SYSTEM that no run of ours raised
+// (the original scripts' touch, one made by hand: no sos=1 in net_outage)
+// and that cannot be removed, then removed by hand: ON_EVENT_CMD hears
+// sos-withdrawn once; the run that found it stuck wrote nothing that kept
+// it owed, and nothing told it.
+func TestSOSWithdrawnTouchedStuck(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: chattr +i needs root (CI runs as root)")
+	}
+	dir := t.TempDir()
+	conf, _ := writeConf(t, dir, "ON_EVENT_CMD=/bin/true")
+	var ran []string
+	e := fakeEnv(t, &ran)
+	events := eventsOf(&e)
+	e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true} }
+	sos := filepath.Join(dir, "state", "SOS_SYSTEM")
+	if err := os.MkdirAll(filepath.Dir(sos), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sos, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("chattr", "+i", sos).CombinedOutput(); err != nil {
+		t.Skipf("skipping: chattr +i %s: %v %s (a file system without the immutable flag)", sos, err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", sos).Run() })
+	_ = runEnvWithin(t, conf, e)
+	if out, err := exec.Command("chattr", "-i", sos).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i: %v %s", err, out)
+	}
+	if err := os.Remove(sos); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		_ = runEnvWithin(t, conf, e)
+	}
+	if n := countOf(*events, "sos-withdrawn"); n != 1 {
+		t.Errorf("a touched SOS_SYSTEM, stuck, then removed by hand: events %q, sos-withdrawn %d times; want once", *events, n)
+	}
+}
+
 // eventsOf records, by name, the ON_EVENT_CMD events the runs of e fire.
 func eventsOf(e *runenv.Env) *[]string {
 	events := new([]string)

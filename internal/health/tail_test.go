@@ -127,7 +127,25 @@ func TestWritable(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "ram")); err == nil {
 		t.Errorf("status left %s behind", filepath.Join(dir, "ram"))
 	}
+	// A STATE_DIR written with ".." through a directory not made yet: the
+	// directory it names, which is there, stays, and status leaves nothing
+	// behind (it removed "keep" and left "new").
+	keep := filepath.Join(dir, "keep")
+	if err := os.Mkdir(keep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	Log(fresh, dir+"/new/../keep", 5) // not filepath.Join, which cleans it
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("status removed %s, there before it ran: %v", keep, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new")); err == nil {
+		t.Errorf("status left %s behind", filepath.Join(dir, "new"))
+	}
 	if os.Geteuid() != 0 {
+		// Root's runs make what this user may not: not checked, not a ✗.
+		if c, bad := failed(Log(fresh, "/root/netrescue-status-test/state", 5), "state writable"); bad {
+			t.Errorf("status as uid %d, a STATE_DIR under /root: ✗ %s; want it not checked", os.Geteuid(), c.Detail)
+		}
 		t.Skip("skipping the read-only STATE_DIR: needs root for the mount (CI runs as root)")
 	}
 	if _, err := exec.LookPath("unshare"); err != nil {

@@ -170,7 +170,7 @@ func (s Store) Save(old, next State, dirty bool) error {
 	// (Outage.SOS), whoever removes the file later: net_outage, written
 	// after it, keeps sos=1, and is not rewritten when nothing else in it
 	// changed (a run a minute wrote it twice while the file stayed).
-	sosStays := false
+	sosStays, removing := false, false
 	if dirty || old.Count != next.Count {
 		add(CountFile, func(p string) error { return state.WriteCount(p, next.Count) })
 	}
@@ -195,6 +195,7 @@ func (s Store) Save(old, next State, dirty bool) error {
 				return err
 			})
 		} else {
+			removing = true
 			add(SOSFile, func(p string) error {
 				err := state.Remove(p)
 				sosStays = err != nil
@@ -211,7 +212,10 @@ func (s Store) Save(old, next State, dirty bool) error {
 		// An expired pause goes; so does a damaged one (read as none).
 		add(pause.File, func(string) error { return pause.Clear(s.StateDir) })
 	}
-	if dirty || old.Outage != next.Outage {
+	if dirty || old.Outage != next.Outage || removing {
+		// Also with the SOS going and the outage as it was: a record
+		// without sos=1 (an SOS the original's touch made, or raised on a
+		// full flash) takes it if the SOS stays.
 		add(OutageFile, func(p string) error {
 			o, sos := next.Outage, "0"
 			o.SOS = o.SOS || sosStays
