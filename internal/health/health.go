@@ -147,9 +147,9 @@ func cron(crontabPath string, role crontab.Role, fix string, check func(string) 
 // disk.
 func Log(path, stateDir string, lines int) []Check {
 	var out []Check
-	for _, w := range []struct{ name, dir, fix string }{
-		{"state writable", stateDir, "free space or remount read-write (df -h; mount), or set STATE_DIR: L3, SOS and the host's mark are written there before they happen"},
-		{"log writable", logx.Dir(path), "free space or remount read-write (df -h; mount), or set LOG_FILE"},
+	for _, w := range []struct{ name, dir, file, fix string }{
+		{"state writable", stateDir, "", "free space or remount read-write (df -h; mount), or set STATE_DIR: L3, SOS and the host's mark are written there before they happen"},
+		{"log writable", logx.Dir(path), path, "free space or remount read-write (df -h; mount), or set LOG_FILE; an immutable log: chattr -i"},
 	} {
 		// Lstat: a dangling link there fails as the runs' MkdirAll does.
 		// Not made yet, it is made as the first run that writes will make
@@ -173,6 +173,16 @@ func Log(path, stateDir string, lines int) []Check {
 					err = cerr
 				}
 				_ = os.Remove(f.Name())
+			}
+		}
+		if err == nil && w.file != "" {
+			// The log itself, opened as logx opens it but not made: an
+			// immutable one (chattr +i) refuses every line, in a
+			// directory that takes files (it was ✓).
+			if f, oerr := os.OpenFile(w.file, os.O_WRONLY|os.O_APPEND|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); oerr == nil {
+				_ = f.Close()
+			} else if !errors.Is(oerr, fs.ErrNotExist) {
+				err = oerr
 			}
 		}
 		for d := dir; made != ""; d = filepath.Dir(d) {

@@ -172,3 +172,41 @@ func TestWritable(t *testing.T) {
 		t.Errorf("a read-only STATE_DIR: %+v; want a ✗ saying so, with a fix", c)
 	}
 }
+
+// TestLogImmutable: "log writable" opens the log as the runs do. An
+// immutable log (chattr +i) takes no line, though its directory takes
+// files: a ✗ that says so (it was ✓). An append-only one (chattr +a) takes
+// every line: ✓. A log not there yet is not made by status.
+func TestLogImmutable(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: chattr needs root (CI runs as root)")
+	}
+	dir := t.TempDir()
+	log := filepath.Join(dir, "net.log")
+	if err := os.WriteFile(log, []byte("a line\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", "-a", log).Run() })
+	for _, tc := range []struct {
+		flag string
+		ok   bool
+	}{{"+i", false}, {"+a", true}} {
+		if out, err := exec.Command("chattr", tc.flag, log).CombinedOutput(); err != nil {
+			t.Skipf("skipping: chattr %s %s: %v %s (a file system without the flag)", tc.flag, log, err, out)
+		}
+		c, bad := failed(Log(log, dir, 5), "log writable")
+		if out, err := exec.Command("chattr", "-i", "-a", log).CombinedOutput(); err != nil {
+			t.Fatalf("chattr -i -a %s: %v %s", log, err, out)
+		}
+		if bad == tc.ok || (bad && !strings.Contains(c.Detail, "operation not permitted")) {
+			t.Errorf("a log with chattr %s: %+v; want ✓ %v", tc.flag, c, tc.ok)
+		}
+	}
+	missing := filepath.Join(dir, "later.log")
+	if _, bad := failed(Log(missing, dir, 5), "log writable"); bad {
+		t.Errorf("a log not written yet: ✗; want ✓")
+	}
+	if _, err := os.Lstat(missing); err == nil {
+		t.Errorf("status made %s", missing)
+	}
+}
