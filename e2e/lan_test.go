@@ -117,6 +117,40 @@ func TestLoopLANDNSForwarderDead(t *testing.T) {
 	l.wantHostLog(t, "step=dns", "【恢复】互联网已恢复。")
 }
 
+// TestLoopLANRouterWithoutNetcheck: the host is installed, the router is
+// not (yet): OP_NETCHECK is not there, so no run of ours writes the
+// router's net_outage, and a fault seen from the LAN reads as the router
+// being fine. Each step the host asks for cannot run (exit 127, "not
+// found"): it is said with the fix and is not a step taken, so the host
+// never climbs to its own reboot (it rebooted the PVE host ~15 minutes
+// into such an outage, with no SOS, logging "删除 SOS 成功"). Once
+// netcheck is there, the next ask runs L2.
+func TestLoopLANRouterWithoutNetcheck(t *testing.T) {
+	l := lanLab(t, "x", nil, nil)
+	var host []string
+	for _, line := range lines(readFile(t, l.hConf)) {
+		if !strings.HasPrefix(line, "OP_NETCHECK=") {
+			host = append(host, line)
+		}
+	}
+	writeConf(t, l.hConf, append(host, "OP_NETCHECK="+filepath.Join(l.root, "no-netcheck"))...)
+	l.healthy(t)
+	blockInternet(t, l.router, "stuck", "", "forward")
+	if acts := l.run(t, 20); len(acts) != 0 {
+		t.Errorf("with no netcheck on the router: ran %v; want nothing on either side\n%s", acts, readFile(t, l.hLog))
+	}
+	hlog := readFile(t, l.hLog)
+	if strings.Contains(hlog, "OpenWrt 侧的步骤都已尝试") || strings.Contains(hlog, "step=reboot") || strings.Contains(hlog, "终极动作") {
+		t.Errorf("the host climbed past steps the router could not run:\n%s", hlog)
+	}
+	if n := strings.Count(hlog, "【LAN】-> [错误] OpenWrt 上无法运行 netcheck"); n < 3 || !strings.Contains(hlog, "exit status 127") {
+		t.Errorf("want the step that could not run said at every ask (≥ 3, with exit status 127), got %d:\n%s", n, hlog)
+	}
+	writeConf(t, l.hConf, append(host, "OP_NETCHECK="+bin(t, "netcheck"))...)
+	wantActs(t, l.run(t, 5), "L2")
+	l.wantHostLog(t, "not-runnable", "【LAN】请求 OpenWrt 协助。 step=network", "【LAN】-> [成功] OpenWrt 已执行。")
+}
+
 // TestLoopLANRouterPaused: the owner pauses the router (`netcheck pause
 // 2h`, SPEC §16: no action on either side) and its forwarding breaks
 // while they work. The router refuses each step the host asks for

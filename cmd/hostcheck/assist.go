@@ -31,6 +31,10 @@ func (h *host) assist(ctx context.Context, step assist.Step, reason string) assi
 		// closed (no line), or dropped without a word, the kernel gone
 		// before it could close the connection (a timeout).
 		h.log.Info("【LAN】-> OpenWrt 正在重启 (会话随重启结束)。", "step", string(step))
+	case errors.Is(err, remote.ErrNotRunnable):
+		h.log.Error("【LAN】-> [错误] OpenWrt 上无法运行 netcheck：请在路由器上安装本项目 (install.sh --role router)，或设置 OP_NETCHECK", "step", string(step), "reason", shown(err.Error(), maxShownErr))
+		h.failed = true
+		return assist.Result{Outcome: assist.Refused, Why: rescue.WhyNotRunnable}
 	case err != nil:
 		h.log.Error("【LAN】-> [错误] 请求 OpenWrt 协助失败", "step", string(step), "reason", shown(err.Error(), maxShownErr))
 		h.failed = true

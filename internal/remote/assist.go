@@ -11,6 +11,12 @@ import (
 	"github.com/pve-op/network-rescue/internal/assist"
 )
 
+// ErrNotRunnable is an assist whose command the router's shell could not
+// run (exit 127: not found; 126: not executable) and that printed no
+// result line: netcheck is not installed there, or OP_NETCHECK names
+// another path. The step was not taken.
+var ErrNotRunnable = errors.New("OP_NETCHECK cannot be run on the router")
+
 // Assist asks the router to take one LAN-side step with its own command
 // (SPEC §14): it runs `NETCHECK -config CONF assist STEP -reason REASON`
 // over SSH, the paths and the reason single-quoted, and reads the one
@@ -68,6 +74,9 @@ func (c Config) Assist(ctx context.Context, netcheck, conf string, step assist.S
 			// Killed by a signal (a shutdown's KILL): as a session cut
 			// short, which a reboot is.
 			return assist.Result{}, fmt.Errorf("assist: %w (killed by SIG%s)", perr, exit.Signal())
+		}
+		if exit != nil && (exit.ExitStatus() == 126 || exit.ExitStatus() == 127) {
+			return assist.Result{}, fmt.Errorf("assist: %w (%s: exit status %d: %s)", ErrNotRunnable, netcheck, exit.ExitStatus(), oneLine(stderr.String()))
 		}
 		if exit != nil {
 			// The command ended with a status: it ran and said nothing

@@ -639,8 +639,16 @@ func TestEndToEnd(t *testing.T) {
 		inNetns(t, l.hostNS, func() {
 			_, err = l.config().Assist(ctx, wrong, "/etc/netrescue.conf", assist.Reboot, "test", time.Second)
 		})
-		if err == nil || errors.Is(err, assist.ErrNoLine) || CommandSent(err) {
-			t.Errorf("Assist with a command that exits 127 = %v (no line %v, sent %v); want a failure that reads as neither", err, errors.Is(err, assist.ErrNoLine), CommandSent(err))
+		if err == nil || errors.Is(err, assist.ErrNoLine) || CommandSent(err) || !errors.Is(err, ErrNotRunnable) {
+			t.Errorf("Assist with a command that exits 127 = %v (no line %v, sent %v); want ErrNotRunnable, read as neither", err, errors.Is(err, assist.ErrNoLine), CommandSent(err))
+		}
+		// OP_NETCHECK not there at all (netcheck not installed on the
+		// router): Dropbear's shell says "not found", exit 127.
+		inNetns(t, l.hostNS, func() {
+			_, err = l.config().Assist(ctx, filepath.Join(t.TempDir(), "no-netcheck"), "/etc/netrescue.conf", assist.Network, "test", time.Second)
+		})
+		if !errors.Is(err, ErrNotRunnable) || CommandSent(err) {
+			t.Errorf("Assist with no OP_NETCHECK on the router = %v; want ErrNotRunnable", err)
 		}
 		// Killed by a signal (a shutdown's KILL, Dropbear's exit-signal):
 		// a session cut short, as a reboot's is.

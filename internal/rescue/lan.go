@@ -134,6 +134,15 @@ func joinStep(done string, st assist.Step) string {
 // as the step tried: an hour of host runs at the default five minutes.
 const LANHoldRuns = 12
 
+// WhyNotRunnable is the host's own answer for a LAN step whose command
+// the router could not run (OP_NETCHECK not found or not executable:
+// netcheck not installed there, the original scripts still running). The
+// router's own view (no net_outage) then says nothing, every outage reads
+// as a LAN fault, and climbing past steps never taken rebooted the host
+// 15 minutes into any outage with no SOS: such a step stays untaken, as
+// one refused for a pause, and an SOS, if one comes, is the host's.
+const WhyNotRunnable = "not-runnable"
+
 // Refused answers a router's refusal of the LAN step just asked for (SPEC
 // §14). A refusal that says "not now" did not take the step, so it is
 // taken off the steps done, and the next run asks again; else the host
@@ -149,7 +158,7 @@ const LANHoldRuns = 12
 // false when the refusal leaves the state as it is.
 func Refused(next State, st assist.Step, why string) (back State, ok bool) {
 	switch why {
-	case assist.WhyPause:
+	case assist.WhyPause, WhyNotRunnable:
 	case assist.WhyCooling, assist.WhySafeUptime, assist.WhyBusy:
 		if next.LANHeld >= LANHoldRuns {
 			return next, false

@@ -154,6 +154,9 @@ func TestRefused(t *testing.T) {
 		{"network,reboot", assist.Reboot, assist.WhyCooling, "network", true},
 		{"network,reboot", assist.Reboot, assist.WhySafeUptime, "network", true},
 		{"dns", assist.DNS, assist.WhyBusy, "", true},
+		// netcheck not on the router: never taken, never the host's reboot.
+		{"network", assist.Network, WhyNotRunnable, "", true},
+		{"dns", assist.DNS, WhyNotRunnable, "", true},
 		// A router left in DRY_RUN never takes a step: the host goes on.
 		{"dns,network", assist.Network, assist.WhyDryRun, "dns,network", false},
 		{"network,reboot", assist.Reboot, assist.WhyLimit, "network,reboot", false},
@@ -182,8 +185,10 @@ func TestRefused(t *testing.T) {
 			t.Errorf("Refused(%s) 40 runs into the fault, none held before: ok %v, held %d; want it held, counted once", why, ok, back.LANHeld)
 		}
 	}
-	if back, ok := Refused(State{LANFault: LANPath, LANSeen: 10 * LANHoldRuns, LANSteps: "network"}, assist.Network, assist.WhyPause); !ok || back.LANHeld != 0 {
-		t.Errorf("a pause no longer holds after %d runs, or counts (held %d)", 10*LANHoldRuns, back.LANHeld)
+	for _, why := range []string{assist.WhyPause, WhyNotRunnable} {
+		if back, ok := Refused(State{LANFault: LANPath, LANSeen: 10 * LANHoldRuns, LANHeld: LANHoldRuns, LANSteps: "network"}, assist.Network, why); !ok || back.LANHeld != LANHoldRuns {
+			t.Errorf("%s no longer holds after %d runs, or counts (held %d)", why, 10*LANHoldRuns, back.LANHeld)
+		}
 	}
 }
 
