@@ -76,6 +76,21 @@ func TestLoopLANForwardingFixedByReboot(t *testing.T) {
 	l.wantHostLog(t, "step=reboot", "【恢复】互联网已恢复。")
 }
 
+// TestLoopLANFixedByHostReboot: forwarding broken in a way only the host's
+// reboot mends (its bridge, a passthrough NIC): network, the router's
+// reboot, then the host's, under §6's rules. Its 【终极动作】 line says no
+// "删除 SOS 成功" (the original's line for an SOS): there was none.
+func TestLoopLANFixedByHostReboot(t *testing.T) {
+	l := lanLab(t, "b", nil, nil)
+	l.healthy(t)
+	blockInternet(t, l.router, "hostonly", "", "forward")
+	wantActs(t, l.run(t, 12), "L2 L3 REBOOT")
+	l.wantHostLog(t, "step=network", "step=reboot", "【LAN】OpenWrt 侧的步骤都已尝试", "【同步】", "【终极动作】PVE 物理机将在 0 秒后执行优雅重启...")
+	if hlog := readFile(t, l.hLog); strings.Contains(hlog, "删除 SOS 成功") {
+		t.Errorf("a host reboot with no SOS says it removed one:\n%s", hlog)
+	}
+}
+
 // TestLoopLANDNSForwarderDead: the router's DNS forwarder (dnsmasq on the
 // LAN address) dies; the IP targets still answer the host. Two runs see a
 // DNS fault, the third asks for `assist dns`, whose DNS_CMD starts the

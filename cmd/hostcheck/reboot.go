@@ -17,7 +17,11 @@ import (
 // us: the run ends quietly. A signal during REBOOT_DELAY, before the
 // reboot command ran, is that too only when the system is shutting down
 // (cancelled).
-func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, prevReboot string) error {
+//
+// sos: the router's SOS was read in this run. Only then does the line say
+// "删除 SOS 成功" (the original's); a reboot for a LAN fault or a VM that
+// will not start has no SOS to remove.
+func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, prevReboot string, sos bool) error {
 	delay := int(h.cfg.RebootDelay.Round(time.Second) / time.Second)
 	if h.cfg.DryRun {
 		h.log.Info("【演练】【同步】会在 OpenWrt 上删除 SOS、计数清零、清除冷却 (未执行)。")
@@ -32,7 +36,11 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 		h.log.Warn(fmt.Sprintf("【终极动作】PVE 物理机将在 %d 秒后执行优雅重启...", delay), "reason", mark.Reason)
 	} else {
 		h.log.Info("【同步】已在 OpenWrt 上删除 SOS、重启计数清零、清除冷却，路由器重启后从头开始。")
-		h.log.Warn(fmt.Sprintf("【终极动作】删除 SOS 成功。PVE 物理机将在 %d 秒后执行优雅重启...", delay), "reason", mark.Reason)
+		done := "删除 SOS 成功。"
+		if !sos {
+			done = ""
+		}
+		h.log.Warn(fmt.Sprintf("【终极动作】%sPVE 物理机将在 %d 秒后执行优雅重启...", done, delay), "reason", mark.Reason)
 	}
 	if !sleep(ctx, h.cfg.RebootDelay) {
 		return h.cancelled(context.WithoutCancel(ctx), store, prevReboot)

@@ -82,7 +82,7 @@ func TestRebootConfirm(t *testing.T) {
 			if err := store.Save(rescue.State{}, rescue.State{HasMark: true, Mark: mark, LastReboot: "2026-11-25"}); err != nil {
 				t.Fatal(err)
 			}
-			err := h.reboot(ctx, store, mark, "2026-11-20")
+			err := h.reboot(ctx, store, mark, "2026-11-20", true)
 			if got, want := strings.Join(ran, "; "), strings.Join(tt.wantRan, "; "); got != want {
 				t.Errorf("commands: %q; want %q", got, want)
 			}
@@ -332,7 +332,7 @@ func TestMisfireHookOutage(t *testing.T) {
 				h.cfg.RebootDelay = time.Hour
 				cancel() // Ctrl-C during REBOOT_DELAY
 			}
-			if err := h.reboot(ctx, store, mark, ""); err == nil {
+			if err := h.reboot(ctx, store, mark, "", true); err == nil {
 				t.Fatalf("reboot that did not happen = nil; want an error")
 			}
 			if len(events) != 1 || !slices.Contains(events[0], "NETRESCUE_EVENT=misfire") || !slices.Contains(events[0], tc.want) {
@@ -368,7 +368,7 @@ func TestMisfireBootIDFromTheRun(t *testing.T) {
 	if err := store.Save(rescue.State{}, rescue.State{HasMark: true, Mark: mark, LastReboot: "2026-11-25"}); err != nil {
 		t.Fatal(err)
 	}
-	_ = h.reboot(context.Background(), store, mark, "")
+	_ = h.reboot(context.Background(), store, mark, "", true)
 	st, _ := store.Load(time.UTC)
 	if st.MisfireBoot != "boot0" || st.LastReboot != "" {
 		t.Errorf("after the misfire: misfire_boot %q, last_reboot_date %q; want boot0 (the run's own boot) and none, for the retry", st.MisfireBoot, st.LastReboot)
