@@ -42,3 +42,37 @@ func TestTransitions(t *testing.T) {
 }
 
 func withStreak(st State, n int) State { st.Streak = n; return st }
+
+// TestSOSWithdrawnDetail: the hook's detail says who withdrew an SOS. The
+// reply that ended the outage, when the net came back; the missed
+// midnight-reset made at the first run after a boot, with the net still
+// down (it said the probe's failure, "no reply", as if that withdrew it).
+func TestSOSWithdrawnDetail(t *testing.T) {
+	cfg := testConfig()
+	sos := State{Boot: "b", Streak: 30, Count: 10, SOS: true, Outage: Outage{Since: t0.Add(-time.Hour), SOS: true}}
+	stale := sos
+	stale.CountOld = true
+	for _, tt := range []struct {
+		name string
+		st   State
+		in   Input
+		want string
+	}{
+		{"back up", sos, Input{Now: t0, Up: true, BootID: "b", Detail: "reply from 198.51.100.1"}, "reply from 198.51.100.1"},
+		{"missed midnight, down", stale, Input{Now: t0, Uptime: time.Minute, BootID: "b2", Detail: "no reply"}, "midnight-reset, made at boot"},
+		{"missed midnight, up", stale, Input{Now: t0, Uptime: time.Minute, Up: true, BootID: "b2", Detail: "reply from 198.51.100.1"}, "midnight-reset, made at boot"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := Decide(cfg, tt.st, tt.in)
+			var got []string
+			for _, ev := range Transitions(tt.st, tt.in, s) {
+				if ev.Name == "sos-withdrawn" {
+					got = append(got, ev.Detail)
+				}
+			}
+			if strings.Join(got, "|") != tt.want {
+				t.Errorf("sos-withdrawn details = %q; want %q (log: %s)", got, tt.want, msgs(s))
+			}
+		})
+	}
+}

@@ -199,8 +199,9 @@ func (d *decider) log(level slog.Level, msg string, attrs ...slog.Attr) {
 func (d *decider) run() {
 	n := &d.next
 	now := d.in.Now
-	if n.Boot != d.in.BootID || n.Boot == "" {
+	if firstAfterBoot(*n, d.in.BootID) {
 		// Rule 1: the first run after a boot (RUN_DIR was emptied).
+		missed := missesMidnight(*n, d.in.BootID)
 		n.Boot, n.Streak, n.SOSLogged, n.CoolingLogged, n.UpAt = d.in.BootID, 0, time.Time{}, false, 0
 		attrs := []slog.Attr{slog.Duration("uptime", d.in.Uptime.Round(time.Second)), slog.Int("count", n.Count)}
 		if !n.Cooling.IsZero() {
@@ -208,7 +209,9 @@ func (d *decider) run() {
 		}
 		attrs = append(attrs, slog.Bool("sos", n.SOS))
 		d.log(slog.LevelInfo, "【启动】netcheck 开始守护", attrs...)
-		d.missedMidnight()
+		if missed {
+			d.missedMidnight()
+		}
 	}
 	d.pauseExpiry()
 	// The day's assists as they stand: none of another day, never more
@@ -247,11 +250,18 @@ func (o Outage) assistsOn(now time.Time, count int) int {
 // never triggers it.
 func (d *decider) missedMidnight() {
 	n := &d.next
-	if !n.CountOld || n.Count == 0 {
-		return
-	}
 	d.log(slog.LevelInfo, "【重置】补做零点重置：零点时路由器未运行，重启计数清零，冷却与 SOS 已清除。", slog.Int("old_count", n.Count))
 	n.Count, n.CountOld, n.Cooling, n.CoolingLogged, n.SOS, n.SOSContent = 0, false, time.Time{}, false, false, ""
+}
+
+// firstAfterBoot reports whether a run of boot bootID on s, the state the
+// last run left, is the first after a boot (rule 1: RUN_DIR was emptied).
+func firstAfterBoot(s State, bootID string) bool { return s.Boot != bootID || s.Boot == "" }
+
+// missesMidnight reports whether such a run makes up midnight-reset's work
+// on s (missedMidnight): a count of an earlier day.
+func missesMidnight(s State, bootID string) bool {
+	return firstAfterBoot(s, bootID) && s.CountOld && s.Count != 0
 }
 
 // up is rule 2.
@@ -596,7 +606,11 @@ func Transitions(old State, in Input, s Step) []hook.Event {
 	case s.Next.SOS && !old.SOS:
 		evs = append(evs, hook.Event{Name: "sos", Detail: s.Next.SOSContent, Outage: outage})
 	case !s.Next.SOS && old.SOS:
-		evs = append(evs, hook.Event{Name: "sos-withdrawn", Detail: in.Detail, Outage: outage})
+		detail := in.Detail // the reply that ended the outage
+		if missesMidnight(old, in.BootID) {
+			detail = "midnight-reset, made at boot" // missedMidnight's, the net maybe still down
+		}
+		evs = append(evs, hook.Event{Name: "sos-withdrawn", Detail: detail, Outage: outage})
 	}
 	return evs
 }
