@@ -23,6 +23,9 @@ func (h *host) queue() notify.Queue {
 	return notify.Queue{Path: filepath.Join(h.cfg.StateDir, notify.QueueFile)}
 }
 
+// sentFile in RUN_DIR holds the digest of a queue sent and not removed.
+func (h *host) sentFile() string { return filepath.Join(cli.RunDir(h.cfg.RunDir), NotifySentFile) }
+
 // notify queues a message for the owner (SPEC §9); it leaves with the
 // first run that finds the internet up. once skips it when a message of
 // the same event already waits (SOS is seen every five minutes).
@@ -31,12 +34,22 @@ func (h *host) notify(event, text string, once bool) {
 		return
 	}
 	q := h.queue()
+	msgs, _ := q.Load()
+	sent := h.sentFile()
+	if b, rerr := state.ReadBounded(sent, 4096); rerr == nil && len(msgs) > 0 && string(b) == queueDigest(msgs) {
+		// Sent already, not removed then (a read-only or full STATE_DIR):
+		// what comes now starts a queue of its own. Added to it, the old
+		// messages went out again with it, and a second SOS was taken for
+		// the first one, waiting, and never sent.
+		if err := q.Clear(); err == nil {
+			_ = state.Remove(sent)
+			msgs = nil
+		}
+	}
 	if once {
-		if msgs, _ := q.Load(); len(msgs) > 0 {
-			for _, m := range msgs {
-				if m.Event == event {
-					return
-				}
+		for _, m := range msgs {
+			if m.Event == event {
+				return
 			}
 		}
 	}
@@ -101,7 +114,7 @@ func (h *host) flushNotifications(ctx context.Context, obs rescue.Obs) {
 	}
 	service := notify.Service(h.cfg.NotifyURL)
 	failing := filepath.Join(cli.RunDir(h.cfg.RunDir), NotifyFailingFile)
-	sent, digest := filepath.Join(cli.RunDir(h.cfg.RunDir), NotifySentFile), queueDigest(msgs)
+	sent, digest := h.sentFile(), queueDigest(msgs)
 	if b, rerr := state.ReadBounded(sent, 4096); rerr == nil && string(b) == digest {
 		// Sent already, the queue not removed since (a read-only or full
 		// STATE_DIR): sent again, the owner had the same messages every

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -282,6 +283,38 @@ func TestNotifySentNotRepeated(t *testing.T) {
 	h.flushNotifications(context.Background(), up)
 	if requests != 2 {
 		t.Errorf("a new message: %d requests; want it sent", requests)
+	}
+}
+
+// TestNotifyAfterSentNotCleared: a queue sent but not removed (STATE_DIR
+// immutable then) is not where the next message goes once it can be
+// removed: the next delivery holds the new message alone (the old ones
+// went out again with it), and a second SOS is queued and sent (the first,
+// already sent, had it taken for one still waiting).
+func TestNotifyAfterSentNotCleared(t *testing.T) {
+	for _, first := range []string{"host-reboot", "sos"} {
+		t.Run(first, func(t *testing.T) {
+			var bodies []string
+			h, log := notifying(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				bodies = append(bodies, string(b))
+			}), "/hook/SECRET")
+			h.notify(first, "first message", first == "sos")
+			immutable(t, h)
+			up := rescue.Obs{Now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), NetKnown: true, NetUp: true}
+			h.flushNotifications(context.Background(), up)
+			if out, err := exec.Command("chattr", "-i", h.cfg.StateDir).CombinedOutput(); err != nil {
+				t.Fatalf("chattr -i: %v %s", err, out)
+			}
+			h.notify("sos", "second message", true)
+			h.flushNotifications(context.Background(), up)
+			if len(bodies) != 2 || strings.Contains(bodies[1], "first message") || !strings.Contains(bodies[1], "second message") {
+				t.Errorf("deliveries %q; want the first, then the second message alone\n%s", bodies, log.String())
+			}
+			if got := queued(t, h); len(got) != 0 {
+				t.Errorf("queue after the second delivery: %q; want none", got)
+			}
+		})
 	}
 }
 
