@@ -374,3 +374,37 @@ func TestMisfireBootIDFromTheRun(t *testing.T) {
 		t.Errorf("after the misfire: misfire_boot %q, last_reboot_date %q; want boot0 (the run's own boot) and none, for the retry", st.MisfireBoot, st.LastReboot)
 	}
 }
+
+// TestStateUnwritableRecoveryOnce: the net comes back while STATE_DIR
+// takes no write (immutable, as a root file system remounted read-only):
+// nothing was to be done, so the runs say the failure and not what they
+// found. They said 【恢复】 every five minutes, each counted by `report` as
+// an outage, beside "为防止重复重启，本次不执行动作 action=none". Once
+// STATE_DIR is writable again, the next run says 【恢复】 once.
+func TestStateUnwritableRecoveryOnce(t *testing.T) {
+	h, _, ran, _, log := vmWontStart(t, nil)
+	h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true, By: "198.51.100.1"} }
+	h.cfg.DNSCheck = ""
+	immutable(t, h)
+	for range 3 {
+		if err := h.check(context.Background()); err == nil || !strings.Contains(err.Error(), "save state") {
+			t.Errorf("check = %v; want the record's failure (exit 1: cron mails it)", err)
+		}
+	}
+	if n := strings.Count(log.String(), "【恢复】"); n != 0 || strings.Contains(log.String(), "为防止重复重启") ||
+		strings.Count(log.String(), "【严重错误】状态无法保存：本次的检测结果待可写入时再记录") != 3 {
+		t.Errorf("3 runs, STATE_DIR immutable: 【恢复】 %d times; want none, the failure each run:\n%s", n, log.String())
+	}
+	if out, err := exec.Command("chattr", "-i", h.cfg.StateDir).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i: %v %s", err, out)
+	}
+	log.Reset()
+	for range 2 {
+		if err := h.check(context.Background()); err != nil {
+			t.Errorf("check, writable again = %v", err)
+		}
+	}
+	if n := strings.Count(log.String(), "【恢复】"); n != 1 || len(*ran) != 0 {
+		t.Errorf("writable again, 2 runs: 【恢复】 %d times, ran %q; want once, nothing run:\n%s", n, *ran, log.String())
+	}
+}

@@ -320,6 +320,14 @@ func (h *host) check(ctx context.Context) error {
 	// anything can interrupt the reboot (SPEC §6 step 6).
 	var failed error
 	if err := store.Save(st, step.Next); err != nil {
+		if step.Action == rescue.None {
+			// Nothing to do, nothing recorded: what this run found (the
+			// net back, an outage begun) is still news to the next run,
+			// which says it once it can record it. Said now as well, every
+			// run said 【恢复】 again, and report counted each as an outage.
+			h.log.Error("【严重错误】状态无法保存：本次的检测结果待可写入时再记录", "err", err)
+			return fmt.Errorf("save state: %w", err)
+		}
 		h.logEvents(step)
 		if step.Action != rescue.HostReboot || !markWritten(store, step.Next.Mark, h.loc) {
 			h.log.Error("【严重错误】状态无法保存，为防止重复重启，本次不执行动作", "action", step.Action.String(), "err", err)
