@@ -67,8 +67,14 @@ func TestLateReboot(t *testing.T) {
 			if tt.boot != "unknown" && tt.st.MisfireBoot != tt.boot && s.Silent {
 				t.Errorf("silent; want the step saved (said: %v)", tt.wantLog)
 			}
-			if tt.boot != "unknown" && tt.st.MisfireBoot != tt.boot && s.Next.MisfireBoot != "" {
-				t.Errorf("misfire boot %q after another boot; want it cleared", s.Next.MisfireBoot)
+			// Unread at the misfire, this boot may be its own: its id is
+			// watched for a landing to come (TestUnreadMisfireLandsAfterMidnight).
+			wantBoot := ""
+			if tt.st.MisfireBoot == "unknown" {
+				wantBoot = tt.boot
+			}
+			if tt.boot != "unknown" && tt.st.MisfireBoot != tt.boot && s.Next.MisfireBoot != wantBoot {
+				t.Errorf("misfire boot %q after another boot; want %q", s.Next.MisfireBoot, wantBoot)
 			}
 			if s.Next.LastReboot != tt.wantLast {
 				t.Errorf("last reboot %q; want %q", s.Next.LastReboot, tt.wantLast)
@@ -82,6 +88,52 @@ func TestLateReboot(t *testing.T) {
 	back := Decide(cfg, ahead.Next, full(func(o *Obs) { o.BootID = "boot1" }))
 	if back.Action == HostReboot {
 		t.Errorf("clock a day ahead, then back, SOS: %v (log: %s); want no second reboot on 2026-11-25", back.Action, msgs(back))
+	}
+}
+
+// TestUnreadMisfireLandsAfterMidnight: a misfire at 23:45 whose boot id
+// was unread, then read at 23:55 in the same boot: counted as landed (the
+// day spent), and still watched for by that id. The slow shutdown lands
+// at 00:10: the new day's reboot, and none after it that day (the misfire
+// was forgotten at 23:55, and the host rebooted again at 00:20).
+func TestUnreadMisfireLandsAfterMidnight(t *testing.T) {
+	cfg := config.Default(config.Host)
+	dir := t.TempDir()
+	s := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+	at := func(day, h, m int) time.Time { return time.Date(2026, 11, day, h, m, 0, 0, cst) }
+	boot0 := at(25, 8, 0)
+	run := func(now time.Time, id string, booted time.Time) Step {
+		t.Helper()
+		s.Now = func() time.Time { return now }
+		st, err := s.Load(cst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := Decide(cfg, st, full(func(o *Obs) { o.Now, o.BootID, o.Uptime = now, id, now.Sub(booted) }))
+		if !step.Silent {
+			if err := s.Save(st, step.Next); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return step
+	}
+	if step := run(at(25, 23, 45), "unknown", boot0); step.Action != HostReboot {
+		t.Fatalf("23:45: %v; want the host reboot (%s)", step.Action, msgs(step))
+	}
+	if _, err := s.Misfire(cst, "", at(25, 23, 50), "", true); err != nil { // the boot id unread again
+		t.Fatal(err)
+	}
+	if step := run(at(25, 23, 55), "boot0", boot0); step.Action == HostReboot {
+		t.Fatalf("23:55, the same boot: %v; want the day counted as spent (%s)", step.Action, msgs(step))
+	}
+	if err := os.Remove(s.Mark); err != nil && !os.IsNotExist(err) { // midnight-reset
+		t.Fatal(err)
+	}
+	boot1 := at(26, 0, 10) // the slow shutdown lands: the reboot of 11-26
+	for now := at(26, 0, 15); now.Before(at(26, 12, 0)); now = now.Add(5 * time.Minute) {
+		if step := run(now, "boot1", boot1); step.Action == HostReboot {
+			t.Fatalf("11-26 %s: a second host reboot that day, after the landing at 00:10 (%s)", now.Format("15:04"), msgs(step))
+		}
 	}
 }
 

@@ -388,12 +388,15 @@ func (d *decider) lateReboot() bool {
 	if n.MisfireBoot == "unknown" {
 		// Unread at the misfire: whether the slow shutdown landed since
 		// cannot be told. Counted as landed: a second host reboot that
-		// day is what must never happen (SPEC §6).
+		// day is what must never happen (SPEC §6). And still watched
+		// for, by this boot's id: if this is the misfire's own boot, the
+		// landing may come yet, after midnight (cleared, it was not
+		// counted against its day, and the host rebooted again that day).
 		if n.MisfireDate >= Today(d.o.Now) {
 			d.log(slog.LevelError, "【严重错误】无法读取开机 ID，无法确认上次未生效的物理机重启是否已经发生：按已重启计，当天不再重启 PVE 物理机。",
 				slog.String("misfire_date", n.MisfireDate))
 		}
-		n.LastReboot, n.MisfireBoot = max(n.LastReboot, d.landed()), ""
+		n.LastReboot, n.MisfireBoot = max(n.LastReboot, d.landed()), d.o.BootID
 		return true
 	}
 	if n.HasMark && n.Mark.BootID != "" {
