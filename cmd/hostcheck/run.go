@@ -214,6 +214,10 @@ type host struct {
 	// reads), nil outside it: a VM start that fails says the next step
 	// from it (vmThen).
 	saved *rescue.State
+	// uncounted is the action tally before recordAction counted this
+	// run's action (nil when it counted none): a host reboot cancelled
+	// before REBOOT_CMD ran puts it back, since no reboot was started.
+	uncounted *actionTally
 }
 
 func (h *host) store() rescue.Store {
