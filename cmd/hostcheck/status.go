@@ -209,6 +209,9 @@ func (h *host) plan(routerCfg config.Config, now time.Time) error {
 	}
 	fmt.Fprintf(w, "Total outage starting %s that only a host reboot fixes (router: %s, L4_SOS_THRESHOLD=%d; host VM_ID=%q).\n",
 		now.Format("2006-01-02 15:04"), src, routerCfg.L4SOSThreshold, h.cfg.VMID)
+	if routerCfg.Path == "" {
+		fmt.Fprintln(w, "The router's ladder is its defaults: for your router's, copy its /etc/netrescue.conf here and pass it with -router-config FILE.")
+	}
 	fmt.Fprintf(w, "Assumes: netcheck every minute, hostcheck every %s, a router reboot takes %s, midnight-reset at 00:00.\n\n",
 		ladder.Human(rescue.HostEvery), ladder.Human(ladder.RebootTime))
 	for _, ev := range res.Events {
