@@ -113,8 +113,8 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 
 	if st.MisfireDate != "" && st.MisfireDate >= rescue.Today(now) {
 		// SPEC §6 step 6: the reboot commands did nothing today.
-		checks = append(checks, health.Check{Name: "host reboot", Detail: "misfired today (REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect); a second misfire today keeps the mark: no more tries until midnight-reset",
-			Fix: "check REBOOT_CMD (" + h.cfg.RebootCmd + ") and REBOOT_FALLBACK_CMD (" + h.cfg.RebootFallbackCmd + ") by hand"})
+		checks = append(checks, health.Check{Name: "host reboot", Detail: "misfired today (REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect); a second misfire today keeps the mark: no more tries today (the 00:00 midnight-reset starts a new day)",
+			Fix: "check REBOOT_CMD (" + h.cfg.RebootCmd + ") and REBOOT_FALLBACK_CMD (" + h.cfg.RebootFallbackCmd + ") by hand; then midnight-reset -force allows another try today (midnight-reset without -force does not)"})
 	}
 	if st.LANFault != "" {
 		// A fault only the LAN sees, under way (SPEC §14): one LAN-side
