@@ -502,3 +502,31 @@ func statusStderr(t *testing.T, dir string) *os.File {
 	t.Cleanup(func() { f.Close() })
 	return f
 }
+
+// TestHostStatusJSONConfigMissing: `hostcheck status -json` with a -config
+// file that is not there printed nothing on stdout; a script reads the
+// one JSON object a config that does not load gives, exit 2.
+func TestHostStatusJSONConfigMissing(t *testing.T) {
+	dir := t.TempDir()
+	stderr, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	var out strings.Builder
+	e := runenv.Env{Stdout: &out, Stderr: stderr, Now: func() time.Time { return time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC) }}
+	err = run(context.Background(), []string{"-config", filepath.Join(dir, "missing.conf"), "status", "-json"}, e)
+	var got struct {
+		OK     bool `json:"ok"`
+		Checks []struct {
+			Name string `json:"name"`
+		} `json:"checks"`
+		State any `json:"state"`
+	}
+	got.State = "unset"
+	if jerr := json.Unmarshal([]byte(out.String()), &got); jerr != nil || cli.ExitCode(err) != 2 || got.OK ||
+		len(got.Checks) != 1 || got.Checks[0].Name != "config valid" || got.State != nil {
+		t.Errorf("status -json of a missing config: %v (exit %d), JSON %v, stdout:\n%s\nwant exit 2 and one config valid ✗, state null",
+			err, cli.ExitCode(err), jerr, out.String())
+	}
+}
