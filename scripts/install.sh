@@ -116,19 +116,51 @@ case ${1:-} in
 	;;
 esac
 
+# usage: the help when there is no binary yet to print the installer's
+# own (hostcheck install -h): -h must not build them with Go first.
+usage() {
+	cat <<EOF
+usage: sh $0 [flags]
+
+Installs PVE-Op-Network-Rescue with the binaries built for this machine (those
+of --bin DIR, of the release archive or package this script is in, or of
+dist/linux-ARCH in this checkout; else it builds them with Go) by running their
+installer, hostcheck install or netcheck install, with these flags. No binaries
+are here yet, so this is the short list; with them (make dist, then
+sh $0 --bin dist/linux-ARCH -h) -h prints the installer's full one.
+
+  --role router|host   which side this machine is (default: detected)
+  --router IP          host only: also set up the router over SSH
+  --bin DIR            where the binaries to install are
+  --prefix DIR         install into the tree DIR instead of /
+  --uninstall          remove our cron lines and binaries; keep config, logs, state
+  --purge              with --uninstall: also remove config, logs and state
+  -n, --dry-run        print every step, change nothing
+  -h, --help           show this help
+EOF
+}
+
 # netcheck (static, for OpenWrt's musl too) installs the router side;
 # hostcheck either side; the .deb has hostcheck alone.
 NEED='netcheck hostcheck'
-BIN='' prev='' UNINSTALL=''
+BIN='' prev='' UNINSTALL='' HELP=''
 for a; do
 	# -flag and --flag alike, as the binary's installer reads them.
-	case $prev,$a in --bin,* | -bin,*) BIN=$a ;; *,--bin=* | *,-bin=*) BIN=${a#*=} ;; *,--uninstall | *,-uninstall) UNINSTALL=1 ;; esac
+	case $prev,$a in
+	--bin,* | -bin,*) BIN=$a ;;
+	*,--bin=* | *,-bin=*) BIN=${a#*=} ;;
+	*,--uninstall | *,-uninstall) UNINSTALL=1 ;;
+	*,-h | *,--help | *,-help) HELP=1 ;;
+	esac
 	prev=$a
 done
 case $prev in --bin | -bin) die "--bin needs a value" "see sh $0 --help" 2 ;; esac
 LOCAL=$(arch)
 WORK=
-if [ -n "$BIN" ]; then
+if [ -z "$BIN" ] && [ -n "$HELP" ] && { [ -z "$LOCAL" ] || ! find_bins "$LOCAL" >/dev/null; }; then
+	usage
+	exit 0
+elif [ -n "$BIN" ]; then
 	holds "$BIN" || die "$BIN does not hold netcheck or hostcheck (for linux-${LOCAL:-?})" \
 		"build them (make dist) and pass the directory holding them: --bin dist/linux-${LOCAL:-ARCH}"
 elif [ -z "$LOCAL" ]; then

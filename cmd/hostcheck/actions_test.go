@@ -249,8 +249,9 @@ func TestSignalDuringRebootDelay(t *testing.T) {
 						err, st.HasMark, st.LastReboot, log.String())
 				}
 				// The owner, told of the reboot, is told it did not come.
-				if msgs, _ := h.queue().Load(); len(msgs) != 1 || msgs[0].Event != "misfire" || !strings.Contains(msgs[0].Text, "PVE 重启已取消") {
-					t.Errorf("notifications %+v; want one misfire saying the reboot was cancelled", msgs)
+				// No misfire: REBOOT_CMD never ran.
+				if msgs, _ := h.queue().Load(); len(msgs) != 1 || msgs[0].Event != "reboot-cancelled" || !strings.Contains(msgs[0].Text, "PVE 重启已取消") {
+					t.Errorf("notifications %+v; want one reboot-cancelled saying the reboot was cancelled", msgs)
 				}
 				return
 			}

@@ -355,3 +355,28 @@ func TestNoEffectIsFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestHeartbeatFixNamesConfig: the ✗ of a failing heartbeat tells where
+// HEARTBEAT_URL is: the file this status read, not /etc/netrescue.conf
+// whatever -config said.
+func TestHeartbeatFixNamesConfig(t *testing.T) {
+	for _, tc := range []struct{ path, want string }{
+		{"/srv/other.conf", "(from /srv/other.conf)"},
+		{"", "(from /etc/netrescue.conf)"},
+	} {
+		h := testHost(t, nil)
+		h.cfg.Path, h.cfg.RunDir, h.cfg.HeartbeatURL = tc.path, t.TempDir(), "https://hc-ping.com/0f3e"
+		if err := os.WriteFile(filepath.Join(h.cfg.RunDir, HeartbeatFile), []byte("failing=1\nlast=1764000000\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var fix string
+		for _, c := range h.publishChecks(testNow) {
+			if c.Name == "heartbeat" {
+				fix = c.Fix
+			}
+		}
+		if !strings.Contains(fix, tc.want) {
+			t.Errorf("config %q: heartbeat fix %q; want %q", tc.path, fix, tc.want)
+		}
+	}
+}

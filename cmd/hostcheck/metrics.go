@@ -234,13 +234,29 @@ func (h *host) recordAction(step rescue.Step, obs rescue.Obs, rs remote.RouterSt
 	if h.cfg.MetricsFile == "" || h.cfg.DryRun || step.Action == rescue.None {
 		return
 	}
-	t := h.tally().with(step.Action, obs.Now)
+	before := h.tally()
+	t := before.with(step.Action, obs.Now)
 	if err := t.save(h.cfg.StateDir); err != nil {
 		h.log.Error("【严重错误】动作计数无法保存", "file", filepath.Join(h.cfg.StateDir, ActionsFile), "err", err)
+	} else {
+		h.uncounted = &before
 	}
 	if obs.NetKnown { // not in a drill, whose outage is pretended: the next run writes it
 		h.writeMetricsFile(h.metricsView(step.Next, obs, rs, t))
 	}
+}
+
+// uncount takes back the count of this run's action (recordAction): a
+// host reboot cancelled before REBOOT_CMD ran is no reboot started. The
+// run's METRICS_FILE write (publish) then reads the tally as it was.
+func (h *host) uncount() {
+	if h.uncounted == nil {
+		return
+	}
+	if err := h.uncounted.save(h.cfg.StateDir); err != nil {
+		h.log.Error("【严重错误】动作计数无法保存", "file", filepath.Join(h.cfg.StateDir, ActionsFile), "err", err)
+	}
+	h.uncounted = nil
 }
 
 // MetricsFailingFile in RUN_DIR records the kind of the last METRICS_FILE

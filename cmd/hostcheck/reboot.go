@@ -121,7 +121,9 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 // means a person stopped it (Ctrl-C, kill): no reboot comes, so the mark
 // is torn as for a misfire, and then the log says so and the owner is
 // told; else today's rescue would be spent on a reboot that never
-// happened, silently. As after a misfire, a later run may step in again
+// happened, silently. It is no misfire either (REBOOT_CMD never ran):
+// its own event and notification, reboot-cancelled, and the reboot's
+// count in METRICS_FILE taken back. As after a misfire, a later run may step in again
 // while the fault lasts (at once for a hung VM, after the router's next SOS
 // on the SOS path): `hostcheck pause` is how an owner who wants none says so.
 func (h *host) cancelled(ctx context.Context, store rescue.Store, prev string) error {
@@ -135,8 +137,9 @@ func (h *host) cancelled(ctx context.Context, store rescue.Store, prev string) e
 	}
 	h.log.Error("【回退】PVE 重启已取消 (收到信号，重启命令未执行)：撕毁今日重启标记，故障仍在时物理机可再介入 (OpenWrt 的 SOS 已确认：走 SOS 的故障须等它再次发出；不想介入：hostcheck pause 时长)。", "mark", store.Mark)
 	h.forgetRescue(ctx)
-	h.notify("misfire", "PVE 重启已取消 (收到信号，重启命令未执行)：今天的物理机救援可再用一次，故障仍在时物理机可再介入 (OpenWrt 的 SOS 已确认：走 SOS 的故障须等它再次发出)；不想介入请运行 hostcheck pause 时长。", false)
-	h.fire(ctx, hook.Event{Name: "misfire", Detail: "host reboot cancelled by a signal before " + h.cfg.RebootCmd + " ran", Outage: h.outage(store)})
+	h.uncount()
+	h.notify("reboot-cancelled", "PVE 重启已取消 (收到信号，重启命令未执行)：今天的物理机救援可再用一次，故障仍在时物理机可再介入 (OpenWrt 的 SOS 已确认：走 SOS 的故障须等它再次发出)；不想介入请运行 hostcheck pause 时长。", false)
+	h.fire(ctx, hook.Event{Name: "reboot-cancelled", Detail: "host reboot cancelled by a signal before " + h.cfg.RebootCmd + " ran", Outage: h.outage(store)})
 	return errors.New("host reboot cancelled by a signal before REBOOT_CMD ran")
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/state"
 )
@@ -296,10 +298,11 @@ func TestMisfireHookOutage(t *testing.T) {
 		cancel    bool
 		want      string
 		detail    string // in NETRESCUE_DETAIL
+		event     string // NETRESCUE_EVENT; misfire unless set
 	}{
 		{name: "misfire", downSince: now.Add(-3 * time.Hour), want: "NETRESCUE_OUTAGE_SECONDS=10800"},
 		{name: "second misfire today", downSince: now.Add(-3 * time.Hour), misfired: "2026-11-25", want: "NETRESCUE_OUTAGE_SECONDS=10800", detail: "the second time today"},
-		{name: "cancelled by a signal", downSince: now.Add(-3 * time.Hour), cancel: true, want: "NETRESCUE_OUTAGE_SECONDS=10800"},
+		{name: "cancelled by a signal", downSince: now.Add(-3 * time.Hour), cancel: true, want: "NETRESCUE_OUTAGE_SECONDS=10800", event: "reboot-cancelled"},
 		{name: "outage start after now", downSince: now.Add(time.Hour), want: "NETRESCUE_OUTAGE_SECONDS=0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -335,8 +338,9 @@ func TestMisfireHookOutage(t *testing.T) {
 			if err := h.reboot(ctx, store, mark, "", true); err == nil {
 				t.Fatalf("reboot that did not happen = nil; want an error")
 			}
-			if len(events) != 1 || !slices.Contains(events[0], "NETRESCUE_EVENT=misfire") || !slices.Contains(events[0], tc.want) {
-				t.Errorf("ON_EVENT_CMD's environments: %q; want one misfire event with %s", events, tc.want)
+			event := cmp.Or(tc.event, "misfire")
+			if len(events) != 1 || !slices.Contains(events[0], "NETRESCUE_EVENT="+event) || !slices.Contains(events[0], tc.want) {
+				t.Errorf("ON_EVENT_CMD's environments: %q; want one %s event with %s", events, event, tc.want)
 			}
 			if len(events) == 1 && !strings.Contains(strings.Join(events[0], "\n"), tc.detail) {
 				t.Errorf("ON_EVENT_CMD's environment: %q; want NETRESCUE_DETAIL with %q", events[0], tc.detail)
@@ -406,5 +410,61 @@ func TestStateUnwritableRecoveryOnce(t *testing.T) {
 	}
 	if n := strings.Count(log.String(), "【恢复】"); n != 1 || len(*ran) != 0 {
 		t.Errorf("writable again, 2 runs: 【恢复】 %d times, ran %q; want once, nothing run:\n%s", n, *ran, log.String())
+	}
+}
+
+// TestCancelledRebootNotCounted: a host reboot cancelled by a person's
+// signal during REBOOT_DELAY, before REBOOT_CMD ran, is neither a reboot
+// nor a misfire. METRICS_FILE's netrescue_host_reboots_total went +1
+// (counted before the reboot) and stayed so, and ON_EVENT_CMD and
+// NOTIFY_URL were told "misfire"; now the count is taken back and both
+// hear reboot-cancelled.
+func TestCancelledRebootNotCounted(t *testing.T) {
+	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		if strings.HasSuffix(cmdline, "is-system-running") {
+			return command.Result{Cmd: cmdline, Stdout: "running\n"}
+		}
+		return command.Result{Cmd: cmdline}
+	})
+	dir := t.TempDir()
+	h.cfg.StateDir, h.cfg.RunDir, h.cfg.RebootDelay = dir, filepath.Join(dir, "run"), time.Hour
+	h.cfg.MetricsFile, h.cfg.NotifyURL = filepath.Join(dir, "netrescue.prom"), "http://127.0.0.1:9/push"
+	h.cfg.OnEventCmd = "/usr/local/bin/my-hook"
+	var events []string
+	h.e.ExecEnv = func(_ context.Context, cmdline string, _ time.Duration, env []string) command.Result {
+		for _, kv := range env {
+			if name, ok := strings.CutPrefix(kv, "NETRESCUE_EVENT="); ok {
+				events = append(events, name)
+			}
+		}
+		return command.Result{Cmd: cmdline}
+	}
+	now := testNow
+	store := rescue.Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+	mark := state.Mark{Date: rescue.Today(now), Time: now, BootID: "boot", Reason: "test", Dated: true}
+	next := rescue.State{HasMark: true, Mark: mark, LastReboot: rescue.Today(now)}
+	if err := store.Save(rescue.State{}, next); err != nil {
+		t.Fatal(err)
+	}
+	step := rescue.Step{Action: rescue.HostReboot, Next: next}
+	obs := rescue.Obs{Now: now, NetKnown: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Ctrl-C during REBOOT_DELAY
+	if err := h.carryOut(ctx, store, rescue.State{}, obs, step, remote.RouterState{}); err == nil {
+		t.Fatal("carryOut of a cancelled reboot = nil; want an error")
+	}
+	h.publish(context.Background(), step, obs, remote.RouterState{})
+	prom, err := os.ReadFile(h.cfg.MetricsFile)
+	if err != nil || !strings.Contains(string(prom), "\nnetrescue_host_reboots_total 0\n") {
+		t.Errorf("METRICS_FILE = %v:\n%s\nwant netrescue_host_reboots_total 0 (no reboot was started)", err, prom)
+	}
+	if slices.Contains(events, "misfire") || !slices.Contains(events, "reboot-cancelled") {
+		t.Errorf("ON_EVENT_CMD events %q; want reboot-cancelled, no misfire", events)
+	}
+	msgs, _ := h.queue().Load()
+	for _, m := range msgs {
+		if m.Event == "misfire" {
+			t.Errorf("notification %+v; want no misfire", m)
+		}
 	}
 }

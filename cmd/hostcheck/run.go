@@ -105,9 +105,10 @@ func run(ctx context.Context, args []string, e env) error {
 		return cli.Usagef("drill -live really reboots this host: add -yes to confirm")
 	}
 	cfg, err := cli.LoadConfig(*f, config.Host)
-	if err != nil && sub == "status" && !errors.Is(err, os.ErrNotExist) {
+	if err != nil && sub == "status" && (out.JSON || !errors.Is(err, os.ErrNotExist)) {
 		// A broken file still gets the checklist; a named file that is
-		// missing is a typo on the command line: exit 2 (SPEC §15).
+		// missing is a typo on the command line: exit 2 (SPEC §15), the
+		// message alone, unless a script asked for -json: it reads JSON.
 		return health.ConfigFailed(e.Stdout, err, out)
 	}
 	if err != nil {
@@ -214,6 +215,10 @@ type host struct {
 	// reads), nil outside it: a VM start that fails says the next step
 	// from it (vmThen).
 	saved *rescue.State
+	// uncounted is the action tally before recordAction counted this
+	// run's action (nil when it counted none): a host reboot cancelled
+	// before REBOOT_CMD ran puts it back, since no reboot was started.
+	uncounted *actionTally
 }
 
 func (h *host) store() rescue.Store {

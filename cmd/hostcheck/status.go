@@ -113,8 +113,8 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 
 	if st.MisfireDate != "" && st.MisfireDate >= rescue.Today(now) {
 		// SPEC §6 step 6: the reboot commands did nothing today.
-		checks = append(checks, health.Check{Name: "host reboot", Detail: "misfired today (REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect); a second misfire today keeps the mark: no more tries until midnight-reset",
-			Fix: "check REBOOT_CMD (" + h.cfg.RebootCmd + ") and REBOOT_FALLBACK_CMD (" + h.cfg.RebootFallbackCmd + ") by hand"})
+		checks = append(checks, health.Check{Name: "host reboot", Detail: "misfired today (REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect); a second misfire today keeps the mark: no more tries today (the 00:00 midnight-reset starts a new day)",
+			Fix: "check REBOOT_CMD (" + h.cfg.RebootCmd + ") and REBOOT_FALLBACK_CMD (" + h.cfg.RebootFallbackCmd + ") by hand; then midnight-reset -force allows another try today (midnight-reset without -force does not)"})
 	}
 	if st.LANFault != "" {
 		// A fault only the LAN sees, under way (SPEC §14): one LAN-side
@@ -209,6 +209,9 @@ func (h *host) plan(routerCfg config.Config, now time.Time) error {
 	}
 	fmt.Fprintf(w, "Total outage starting %s that only a host reboot fixes (router: %s, L4_SOS_THRESHOLD=%d; host VM_ID=%q).\n",
 		now.Format("2006-01-02 15:04"), src, routerCfg.L4SOSThreshold, h.cfg.VMID)
+	if routerCfg.Path == "" {
+		fmt.Fprintln(w, "The router's ladder is its defaults: for your router's, copy its /etc/netrescue.conf here and pass it with -router-config FILE.")
+	}
 	fmt.Fprintf(w, "Assumes: netcheck every minute, hostcheck every %s, a router reboot takes %s, midnight-reset at 00:00.\n\n",
 		ladder.Human(rescue.HostEvery), ladder.Human(ladder.RebootTime))
 	for _, ev := range res.Events {

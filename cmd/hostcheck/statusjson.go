@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pve-op/network-rescue/internal/cli"
+	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/notify"
 	"github.com/pve-op/network-rescue/internal/probe"
@@ -250,7 +252,7 @@ func (h *host) publishChecks(now time.Time) []health.Check {
 			out = append(out, health.Check{Name: "heartbeat", Detail: err.Error(), Fix: "delete the file; the next hostcheck run rewrites it"})
 		case b.Failing:
 			out = append(out, health.Check{Name: "heartbeat", Detail: fmt.Sprintf("%s: the last request (%s) failed; see the log's 【心跳】 line", host, b.Last.In(now.Location()).Format(time.DateTime)),
-				Fix: "check HEARTBEAT_URL by hand: curl -fsS -m 10 \"$URL\" (from /etc/netrescue.conf)"})
+				Fix: "check HEARTBEAT_URL by hand: curl -fsS -m 10 \"$URL\" (from " + cmp.Or(h.cfg.Path, config.DefaultPath) + ")"})
 		case b.Last.IsZero():
 			out = append(out, health.Info("heartbeat", fmt.Sprintf("%s every %s: none sent since boot", host, h.cfg.HeartbeatEvery)))
 		default:

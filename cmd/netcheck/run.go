@@ -108,9 +108,10 @@ func run(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	cfg, err := cli.LoadConfig(*f.common, config.Router)
-	if err != nil && sub == "status" && !errors.Is(err, os.ErrNotExist) {
+	if err != nil && sub == "status" && (out.JSON || !errors.Is(err, os.ErrNotExist)) {
 		// A broken file still gets the checklist; a named file that is
-		// missing is a typo on the command line: exit 2 (SPEC §15).
+		// missing is a typo on the command line: exit 2 (SPEC §15), the
+		// message alone, unless a script asked for -json: it reads JSON.
 		return health.ConfigFailed(e.Stdout, err, out)
 	}
 	if err != nil {

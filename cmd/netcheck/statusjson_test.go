@@ -150,6 +150,23 @@ func TestStatusJSONConfigBroken(t *testing.T) {
 	if err := run(context.Background(), []string{"-config", conf, "status"}, e); cli.ExitCode(err) != 2 || !strings.Contains(out.String(), "✗ config valid") {
 		t.Errorf("status of a broken config: %v (exit %d)\n%s; want the ✗ and exit 2", err, cli.ExitCode(err), out)
 	}
+	// A file that is not there: the same JSON for a script (it printed
+	// nothing on stdout), the message alone for a person.
+	for _, tc := range []struct {
+		args     []string
+		wantJSON bool
+	}{{[]string{"status", "-json"}, true}, {[]string{"status"}, false}} {
+		out.Reset()
+		args := append([]string{"-config", filepath.Join(t.TempDir(), "missing.conf")}, tc.args...)
+		err := run(context.Background(), args, e)
+		got.Checks, got.State = nil, "unset"
+		jerr := json.Unmarshal([]byte(out.String()), &got)
+		if cli.ExitCode(err) != 2 || (jerr == nil) != tc.wantJSON ||
+			tc.wantJSON && (got.OK || len(got.Checks) != 1 || got.Checks[0].Name != "config valid" || got.State != nil) {
+			t.Errorf("%q of a missing config: %v (exit %d), stdout:\n%s\nwant exit 2, JSON %v (one config valid ✗, state null)",
+				args, err, cli.ExitCode(err), out, tc.wantJSON)
+		}
+	}
 	// -json belongs to status.
 	if err := run(context.Background(), []string{"-config", conf, "plan", "-json"}, e); cli.ExitCode(err) != 2 {
 		t.Errorf("plan -json: %v; want a usage error (exit 2)", err)

@@ -53,6 +53,14 @@ func TestFIFOLogAndCrontab(t *testing.T) {
 	if !ok || !strings.Contains(c.Detail, "fifo") {
 		t.Errorf("Cron(FIFO): %+v; want a ✗ naming the fifo, with a fix", c)
 	}
+	// `status -crontab /dev/null` was told "remove /dev/null and
+	// reinstall": a fix never removes what is not a regular file.
+	for _, p := range []string{fifo, os.DevNull, dir} {
+		c, ok = failed(within(t, "Cron", func() []Check { return Cron(p, crontab.Role("host"), "install.sh") }), "cron entries")
+		if !ok || strings.Contains(c.Fix, "remove") {
+			t.Errorf("Cron(%s): %+v; want a ✗ whose fix removes nothing", p, c)
+		}
+	}
 }
 
 // TestPause: the maintenance-pause line of status (SPEC §16).

@@ -1,9 +1,10 @@
 // Package hook is ON_EVENT_CMD (SPEC §16): a person's command, run once per
 // transition of the rescue — down, up, l1, l2, l3, sos, sos-withdrawn,
-// assist, vm-start, vm-resume, vm-restart, host-reboot, misfire — not once
-// per failed run, with what happened in its environment. It runs after the
-// step it reports (or beside it, for a reboot that ends the run), bounded,
-// so it never delays or blocks the rescue.
+// assist, vm-start, vm-resume, vm-restart, host-reboot, misfire,
+// reboot-cancelled — not once per failed run, with what happened in its
+// environment. It runs after the step it reports (or beside it, for a
+// reboot that ends the run), bounded, so it never delays or blocks the
+// rescue.
 package hook
 
 import (

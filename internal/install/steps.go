@@ -518,7 +518,11 @@ func (in *installer) migrateRouter(ctx context.Context) error {
 			return err
 		}
 	}
-	in.ui.note("stopped and removed the original network_monitor service")
+	if in.o.Prefix != "" {
+		in.ui.note("removed the original network_monitor service; would stop and disable it (not under --prefix)")
+	} else {
+		in.ui.note("stopped and removed the original network_monitor service")
+	}
 	in.keptFiles("/root/net_rb_count", "/root/net_cooling_ts", "/root/SOS_SYSTEM", "/root/network_monitor.log")
 	return nil
 }
@@ -554,7 +558,11 @@ func (in *installer) migrateHost(ctx context.Context) error {
 	if _, err := in.remove(old); err != nil {
 		return err
 	}
-	in.ui.note("stopped and removed the original pve_host_monitor.sh")
+	if in.o.Prefix != "" {
+		in.ui.note("removed the original pve_host_monitor.sh; would stop its running loop (not under --prefix)")
+	} else {
+		in.ui.note("stopped and removed the original pve_host_monitor.sh")
+	}
 	in.keptFiles("/root/pve_did_reboot_today", "/var/log/pve_host_monitor.log")
 	return nil
 }

@@ -390,7 +390,10 @@ func TestMigration(t *testing.T) {
 			out := e.mustRun("router", "--role", "router", "--prefix", prefix, "--bin", e.bin)
 			wantContains(t, "migration output", out, "Migrating from the original network_monitor service",
 				"would run: /etc/init.d/network_monitor stop; /etc/init.d/network_monitor disable",
-				"kept "+filepath.Join(prefix, "root/net_rb_count"), "removing the original scripts' cron lines")
+				"kept "+filepath.Join(prefix, "root/net_rb_count"), "removing the original scripts' cron lines",
+				"removed the original network_monitor service; would stop and disable it (not under --prefix)")
+			// Under --prefix nothing was stopped: the summary said it was.
+			wantNotContains(t, "migration output", out, "stopped and removed")
 			for _, gone := range []string{"etc/init.d/network_monitor", "usr/bin/network_monitor_logic.sh", "etc/rc.d/S99network_monitor"} {
 				if exists(filepath.Join(prefix, gone)) {
 					t.Errorf("%s still there after migration", gone)
@@ -418,7 +421,9 @@ func TestMigration(t *testing.T) {
 			}
 			out := e.mustRun("host", "--role", "host", "--prefix", prefix, "--bin", e.bin)
 			wantContains(t, "migration output", out, "Migrating from the original pve_host_monitor.sh",
-				"would stop its running loop", "kept "+filepath.Join(prefix, "root/pve_did_reboot_today"))
+				"would stop its running loop", "kept "+filepath.Join(prefix, "root/pve_did_reboot_today"),
+				"removed the original pve_host_monitor.sh; would stop its running loop (not under --prefix)")
+			wantNotContains(t, "migration output", out, "stopped and removed")
 			if exists(filepath.Join(prefix, "root/pve_host_monitor.sh")) {
 				t.Errorf("pve_host_monitor.sh still there after migration")
 			}

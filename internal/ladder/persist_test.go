@@ -36,7 +36,10 @@ func TestSavePersistFailureKeepsStreak(t *testing.T) {
 }
 
 // TestSaveRepairsDirectory: a directory Load reported damaged is cleared
-// and the file rewritten by the next Save, once (SPEC §5 rule 4).
+// and the file rewritten by the next Save, once (SPEC §5 rule 4). One
+// that holds something is moved aside with it (NAME.damaged-TIME), never
+// deleted: it was removed with its contents, while the host's
+// notify.queue and hostcheck.state were moved aside.
 func TestSaveRepairsDirectory(t *testing.T) {
 	dir := t.TempDir()
 	s := Store{StateDir: dir, RunDir: filepath.Join(dir, "run")}
@@ -55,6 +58,11 @@ func TestSaveRepairsDirectory(t *testing.T) {
 	}
 	if _, problems := s.Load(now, time.Hour); len(problems) != 0 {
 		t.Errorf("Load after the repair = %v; want none", problems)
+	}
+	for _, name := range []string{CountFile, CoolingFile, OutageFile, RescuedFile} {
+		if kept, _ := filepath.Glob(filepath.Join(dir, name+".damaged-*", "x")); len(kept) != 1 {
+			t.Errorf("%s/x after the repair: %q; want it kept in %s.damaged-TIME", name, kept, name)
+		}
 	}
 }
 

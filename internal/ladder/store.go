@@ -359,20 +359,20 @@ func (s Store) saveVolatile(old, next State, dirty bool) *VolatileError {
 	return &VolatileError{Err: err, Fallback: s.path(FallbackFile), FallbackErr: ferr}
 }
 
-// clearDamaged removes what Load reported damaged at p, anything but a
+// clearDamaged clears what Load reported damaged at p, anything but a
 // regular file (SPEC §5 rule 4: "rewritten at the next change"). A
 // directory there made every rewrite fail (a rename onto it is EISDIR)
-// and so switched the rescue off for good; it goes with what it holds. A
-// FIFO or a symlink is unlinked, never opened or followed.
+// and so switched the rescue off for good: an empty one is removed, one
+// that holds something is moved aside as NAME.damaged-TIME with what it
+// holds, as the host does (state.ClearDamaged): nothing a person put in
+// it is deleted. A FIFO or a symlink is unlinked, never opened or followed.
 func clearDamaged(p string) error {
 	fi, err := os.Lstat(p)
 	if err != nil || fi.Mode().IsRegular() {
 		return nil // missing, or the write itself says what is wrong
 	}
-	if err := os.RemoveAll(p); err != nil {
-		return fmt.Errorf("remove the damaged %s (%s): %w", p, state.FileKind(fi.Mode()), err)
-	}
-	return nil
+	_, err = state.ClearDamaged(p, p+".damaged-"+time.Now().Format("20060102-150405"))
+	return err
 }
 
 // PersistError is a Save that could not write some of STATE_DIR: a full

@@ -59,9 +59,17 @@ func Run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, 
 	if defaultRole != "" {
 		roleHelp = "`router` or `host` (default: " + string(defaultRole) + ")"
 	}
+	if host == nil {
+		// The router's binary: its -h offers no host-only flag it would
+		// then refuse (-force is not defined at all).
+		roleHelp = "`router`, the only role here (the host's midnight-reset resets the host)"
+	}
 	fs, f := cli.NewFlagSet(Name, "usage: midnight-reset [flags]\n\nStarts a new rescue day (cron: 0 0 * * *).\n\nflags:\n", stderr)
 	roleFlag := fs.String("role", "", roleHelp)
-	force := fs.Bool("force", false, "host: also forget today's host reboot, allowing another one today (a person's override)")
+	force := new(bool)
+	if host != nil {
+		fs.BoolVar(force, "force", false, "host: also forget today's host reboot, allowing another one today (a person's override)")
+	}
 	if _, done, err := cli.ParseArgs(fs, f, args, stdout); err != nil || done {
 		return err
 	}

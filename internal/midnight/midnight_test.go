@@ -62,6 +62,32 @@ func TestDetectRole(t *testing.T) {
 	}
 }
 
+// TestRouterHelp: the router's midnight-reset -h (netcheck through the
+// symlink, no host side) listed -force and "-role host", both refused
+// there; it offers neither now. The host's -h still has both.
+func TestRouterHelp(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		host     HostReset
+		wantHost bool
+	}{{"router", nil, false}, {"host", ResetHost, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stderr.Close()
+			_ = Run(context.Background(), []string{"-h"}, &strings.Builder{}, stderr, config.Router, tc.host)
+			help, _ := os.ReadFile(stderr.Name())
+			for _, w := range []string{"-force", "or `host`"} {
+				if got := strings.Contains(string(help), w); got != tc.wantHost {
+					t.Errorf("-h has %q: %v; want %v:\n%s", w, got, tc.wantHost, help)
+				}
+			}
+		})
+	}
+}
+
 // TestRouterBinaryRefusesHostReset: the router's netcheck, run as
 // midnight-reset -role host, carries no host reset (HostReset nil): a
 // usage error (exit 2) that names the binary to use, before any config is

@@ -38,7 +38,7 @@ const Dropped = "dropped"
 // Message is one thing the owner should hear about.
 type Message struct {
 	Time  time.Time `json:"time"`
-	Event string    `json:"event"` // sos, host-reboot, vm-restart, vm-start, vm-resume, assist, misfire, recovery
+	Event string    `json:"event"` // sos, host-reboot, vm-restart, vm-start, vm-resume, assist, misfire, reboot-cancelled, recovery
 	Text  string    `json:"text"`
 	// Count is how many messages a Dropped line stands for.
 	Count int `json:"count,omitempty"`
