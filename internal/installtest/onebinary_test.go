@@ -116,8 +116,8 @@ func TestResetThroughSymlink(t *testing.T) {
 	if out, err := run("-version"); err != nil || !strings.HasPrefix(out, "midnight-reset ") {
 		t.Errorf("midnight-reset -version: %v, %q; want it to name itself midnight-reset", err, out)
 	}
-	if out, err := run("-h"); !strings.Contains(out, "default: router") {
-		t.Errorf("midnight-reset -h: %v, %q; want the role default router", err, out)
+	if out, err := run("-h"); !strings.Contains(out, "router, the only role here") || strings.Contains(out, "-force") {
+		t.Errorf("midnight-reset -h: %v, %q; want router the only role, no host flag", err, out)
 	}
 	if out, err := run("-config", conf); err != nil {
 		t.Fatalf("%s -config %s: %v\n%s", link, conf, err, out)
