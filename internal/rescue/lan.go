@@ -119,7 +119,7 @@ func (d *decider) lanStep(kind string) {
 	}
 	d.log(slog.LevelError, "【LAN】OpenWrt 侧的步骤都已尝试，故障仍在，重启 PVE 物理机 (可能是主机网桥)。",
 		slog.String("fault", kind), slog.String("steps_done", n.LANSteps))
-	d.hostReboot("LAN fault (" + kind + ") after " + n.LANSteps)
+	d.hostReboot("LAN fault ("+kind+") after "+n.LANSteps, false)
 }
 
 func joinStep(done string, st assist.Step) string {

@@ -777,7 +777,7 @@ func (d *decider) sosStep(reason string) {
 		}
 		reason += "; qm status failed: " + d.o.VM.Err
 	}
-	d.hostReboot(reason)
+	d.hostReboot(reason, true)
 }
 
 // qmFailedTwice is the rule for a `qm status` that failed in this run
@@ -807,7 +807,7 @@ func (d *decider) heldReboot() {
 	d.log(slog.LevelWarn, "【确认】本次断网中被时间窗口推迟的物理机重启仍未执行，断网仍在继续。",
 		slog.String("held", n.HeldReboot), slog.String("router_count", d.o.Router.Count))
 	if d.guards() && (d.cfg.VMID == "" || !d.vmLocked) {
-		d.hostReboot(n.HeldReboot)
+		d.hostReboot(n.HeldReboot, true)
 	}
 }
 
@@ -1020,8 +1020,13 @@ func (d *decider) recovered() {
 
 // hostReboot is step 6: the mark is part of the new state, so the caller
 // writes it before anything else happens. The guards have passed; a pause
-// or HOST_REBOOT_HOURS may still hold it.
-func (d *decider) hostReboot(reason string) {
+// or HOST_REBOOT_HOURS may still hold it. hold: one the window holds is
+// kept as due in this outage (State.HeldReboot), for an SOS, which
+// midnight-reset clears on the router while the outage goes on. The other
+// causes (a VM that will not start or stays hung, a LAN fault) are asked
+// again at every run: held, the host rebooted at 01:00 for a VM running
+// again since 15:00.
+func (d *decider) hostReboot(reason string, hold bool) {
 	n := &d.step.Next
 	now := d.o.Now
 	if d.held(HostReboot) {
@@ -1045,7 +1050,9 @@ func (d *decider) hostReboot(reason string) {
 			slog.String("window", w.String()), slog.String("from", w.Next(now).Format("01-02 15:04")), slog.String("reason", reason))
 		// Due in the window while this outage lasts. Trimmed as the record
 		// keeps it, or every run would find it changed and rewrite it.
-		n.HeldReboot = strings.TrimSpace(reason)
+		if hold {
+			n.HeldReboot = strings.TrimSpace(reason)
+		}
 		return
 	}
 	// MisfireBoot stays: while this try's mark stands, a new boot is its
@@ -1187,14 +1194,9 @@ func (d *decider) qmDeadRouter(down time.Duration) {
 	if !d.qmFailedTwice("重启 PVE 物理机", "OpenWrt 在 SSH 与局域网上均无响应，只能重启 PVE 物理机") || !d.guards() {
 		return
 	}
-	if w := d.cfg.HostRebootHours; !w.Contains(d.o.Now) {
-		// Not held for the window (HeldReboot): the router may be back
-		// by then, and this is asked again at every run.
-		d.log(slog.LevelWarn, "【推迟】物理机重启只在 HOST_REBOOT_HOURS 时间窗口内进行。",
-			slog.String("window", w.String()), slog.String("from", w.Next(d.o.Now).Format("01-02 15:04")))
-		return
-	}
-	d.hostReboot(fmt.Sprintf("router silent for %v on SSH and the LAN, and qm status failing (%s)", down.Round(time.Second), d.o.VM.Err))
+	// Not held for the window: the router may be back by then, and this
+	// is asked again at every run.
+	d.hostReboot(fmt.Sprintf("router silent for %v on SSH and the LAN, and qm status failing (%s)", down.Round(time.Second), d.o.VM.Err), false)
 }
 
 // sshFileDamage says, beside the SSH failure it caused, an SSH file of

@@ -73,7 +73,7 @@ func (d *decider) vmStage() bool {
 	}
 	d.log(slog.LevelError, "【确认】路由虚拟机今天已多次启动仍未运行，只能重启 PVE 物理机。",
 		slog.String("vm_id", d.cfg.VMID), slog.String("status", vm.Status), slog.String("qmpstatus", vm.QMP))
-	d.hostReboot(fmt.Sprintf("VM %s will not start (%s after VM_START_MAX=%d starts)", d.cfg.VMID, vmState(vm), d.cfg.VMStartMax))
+	d.hostReboot(fmt.Sprintf("VM %s will not start (%s after VM_START_MAX=%d starts)", d.cfg.VMID, vmState(vm), d.cfg.VMStartMax), false)
 	return true
 }
 
@@ -292,7 +292,7 @@ func (d *decider) hung(down time.Duration) {
 			}
 			d.log(slog.LevelError, "【确认】路由虚拟机今天的冷重启没有停下它 (qm stop 失败)，只能重启 PVE 物理机。",
 				slog.String("vm_id", d.cfg.VMID), slog.String("stop_failed", n.VMStopFailDate))
-			d.hostReboot(fmt.Sprintf("VM %s hung, and today's cold restart could not stop it (qm stop failed)", d.cfg.VMID))
+			d.hostReboot(fmt.Sprintf("VM %s hung, and today's cold restart could not stop it (qm stop failed)", d.cfg.VMID), false)
 			return
 		}
 		if len(conf.HostPCI) == 0 {
@@ -306,7 +306,7 @@ func (d *decider) hung(down time.Duration) {
 		}
 		d.log(slog.LevelError, "【确认】直通设备的路由虚拟机冷重启后仍卡死，只能重启 PVE 物理机。",
 			slog.String("vm_id", d.cfg.VMID), slog.String("hostpci", strings.Join(conf.HostPCI, ",")))
-		d.hostReboot(fmt.Sprintf("VM %s hung after today's cold restart (passthrough %s)", d.cfg.VMID, strings.Join(conf.HostPCI, ",")))
+		d.hostReboot(fmt.Sprintf("VM %s hung after today's cold restart (passthrough %s)", d.cfg.VMID, strings.Join(conf.HostPCI, ",")), false)
 		return
 	}
 	if !d.vmGuards() {

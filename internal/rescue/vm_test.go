@@ -2095,3 +2095,50 @@ func TestQMFailingRouterDeadLimits(t *testing.T) {
 		t.Errorf("qm: no such VM: %v (log: %s); want no reboot, said", s.Action, msgs(s))
 	}
 }
+
+// TestWindowHoldsOnlySOS: HOST_REBOOT_HOURS holds the host's reboot of a
+// VM that will not start (14:00) without keeping it as due: at 15:00 the
+// VM runs again, the router answers with no SOS (only the ISP is down),
+// and nothing is rebooted at 01:00 (it was, for the held reason). An SOS's
+// reboot held at 14:00 is still due at 01:00, the SOS cleared at midnight.
+func TestWindowHoldsOnlySOS(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	cfg.HostRebootHours, _ = config.ParseHours("1-6")
+	at := func(day, h int) time.Time { return time.Date(2026, 11, day, h, 0, 0, 0, cst) }
+	back := func(now time.Time) func(*Obs) {
+		return func(o *Obs) { o.Now, o.Router = now, Router{Count: "1", SelfKnown: true, SelfUp: false} }
+	}
+	for _, tt := range []struct {
+		name   string
+		st     State
+		at14   func(*Obs)
+		reboot bool // at 01:00
+	}{
+		{"VM will not start", State{DownSince: at(25, 13), VMStartDate: "2026-11-25", VMStarts: cfg.VMStartMax}, func(o *Obs) {
+			o.Now = at(25, 14)
+			o.VM, o.Router, o.LANUp = VMStatus{Status: "stopped"}, Router{Err: "timeout", ErrKind: "timeout"}, false
+			o.VMConfigKnown, o.SystemKnown, o.SystemState = true, true, "running"
+		}, false},
+		{"SOS", State{DownSince: at(25, 13), VMRestartDate: "2026-11-25"}, func(o *Obs) { o.Now = at(25, 14) }, true}, // the cold restart taken
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := Decide(cfg, tt.st, full(tt.at14))
+			if s.Action == HostReboot || !strings.Contains(msgs(s), "【推迟】物理机重启只在 HOST_REBOOT_HOURS 时间窗口内进行。") {
+				t.Fatalf("14:00: %v (%s); want the host's reboot held by the window", s.Action, msgs(s))
+			}
+			st, rebooted := s.Next, ""
+			for now := at(25, 15); !now.After(at(26, 1)); now = now.Add(time.Hour) {
+				s = Decide(cfg, st, full(back(now)))
+				st = s.Next
+				if s.Action == HostReboot {
+					rebooted = now.Format("01-02 15:04")
+					break
+				}
+			}
+			if (rebooted != "") != tt.reboot {
+				t.Errorf("host reboot at %q (%s); want one at 11-26 01:00: %v", rebooted, msgs(s), tt.reboot)
+			}
+		})
+	}
+}
