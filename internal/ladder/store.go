@@ -138,6 +138,9 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		}
 		st.SOSLogged = state.RecordTime(rec["sos_logged"], loc)
 		st.CoolingLogged = rec["cooling_logged"] == "1"
+		if v := rec["net"]; v == "up" || v == "down" { // damaged: unknown
+			st.Net = v
+		}
 		if ms, err := strconv.ParseInt(rec["up_at_ms"], 10, 64); err == nil && ms > 0 && ms < 1e12 { // damaged: none
 			st.UpAt = time.Duration(ms) * time.Millisecond
 		}
@@ -321,7 +324,7 @@ func (s Store) sosCleared() {
 
 func (s Store) saveVolatile(old, next State, dirty bool) *VolatileError {
 	if !dirty && old.Boot == next.Boot && old.Streak == next.Streak && old.SOSLogged.Equal(next.SOSLogged) &&
-		old.CoolingLogged == next.CoolingLogged && old.UpAt == next.UpAt {
+		old.CoolingLogged == next.CoolingLogged && old.UpAt == next.UpAt && old.Net == next.Net {
 		return nil
 	}
 	cl := "0"
@@ -329,7 +332,7 @@ func (s Store) saveVolatile(old, next State, dirty bool) *VolatileError {
 		cl = "1"
 	}
 	rec := state.Record{"boot": next.Boot, "streak": strconv.Itoa(next.Streak),
-		"sos_logged": state.RecordTimeString(next.SOSLogged), "cooling_logged": cl, "up_at_ms": strconv.FormatInt(next.UpAt.Milliseconds(), 10)}
+		"sos_logged": state.RecordTimeString(next.SOSLogged), "cooling_logged": cl, "up_at_ms": strconv.FormatInt(next.UpAt.Milliseconds(), 10), "net": next.Net}
 	vpath := filepath.Join(s.RunDir, VolatileFile)
 	err := os.MkdirAll(s.RunDir, 0o700)
 	if err == nil && dirty {
