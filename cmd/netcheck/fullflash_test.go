@@ -74,3 +74,68 @@ printf '1\n' > "$1/state/net_rb_count"`
 	runs(true, 2)
 	check("another outage over its record", 3)
 }
+
+// TestSOSWithdrawnRaisedOnFullFlash: an SOS raised on a full flash goes in
+// empty (SOS_SYSTEM needs no data block), but its withdrawal owed was
+// net_outage's sos=1, which the flash could not take: after the host's
+// acknowledgement (SOS_SYSTEM deleted) and the router's reboot, the hook
+// that heard "sos" never heard "sos-withdrawn". Now the owed withdrawal is
+// an empty file too, and it is told once: for the ladder's SOS at the
+// day's limit and for the hand-over of a router that cannot count its
+// reboots (ladder.OwedFile), which, still down and full, hands over again
+// after it; the runs that withhold the L3 tell the outage's down (they
+// told the hook nothing). STATE_DIR is a tiny tmpfs inside `unshare -m`, full from the
+// start.
+func TestSOSWithdrawnRaisedOnFullFlash(t *testing.T) {
+	for _, tt := range []struct{ name, conf, want string }{
+		{"limit", "L4_SOS_THRESHOLD=1", "sos sos-withdrawn"},
+		{"hand-over", "L1_THRESHOLD=0\nL2_THRESHOLD=0\nL3_THRESHOLD=1", "sos sos-withdrawn sos"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
+dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
+			dir, child := testlab.InMountNS(t, "NRS_SOSW_RAISED_FULL", script, func(dir string) {
+				writeConf(t, dir, tt.conf, "L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3", "ON_EVENT_CMD=/bin/true")
+			})
+			if !child {
+				return
+			}
+			conf := filepath.Join(dir, "netrescue.conf")
+			var ran []string
+			e := fakeEnv(t, &ran)
+			events := eventsOf(&e)
+			boot := "boot1"
+			e.BootID = func() (string, error) { return boot, nil }
+			sos := untilSOS(t, dir, conf, e)
+			if err := os.WriteFile(filepath.Join(dir, "state", "probe"), []byte("x"), 0o644); err == nil {
+				t.Fatal("STATE_DIR is not full: the test would prove nothing")
+			}
+			// The host's acknowledgement, the router rebooted.
+			if err := os.Remove(sos); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil {
+				t.Fatal(err)
+			}
+			boot = "boot2"
+			for range 3 {
+				_ = runEnvWithin(t, conf, e)
+			}
+			var got []string
+			for _, ev := range *events {
+				if strings.HasPrefix(ev, "sos") {
+					got = append(got, ev)
+				}
+			}
+			if strings.Join(got, " ") != tt.want {
+				t.Errorf("events %q; want of the SOS %q", *events, tt.want)
+			}
+			if (*events)[0] != "down" {
+				// The run that withholds its L3 told the hook nothing, not
+				// even the outage's start, which RUN_DIR now holds told.
+				t.Errorf("events %q; want the outage's down first", *events)
+			}
+		})
+	}
+}
