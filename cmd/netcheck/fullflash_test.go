@@ -139,3 +139,43 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 		})
 	}
 }
+
+// TestSOSFileStuckWithdrawalLogged: with SOS_SYSTEM immutable (chattr +i;
+// root cannot remove it either) and the internet back, every run logged
+// 【SOS 撤回】网络已恢复，撤回 SOS 信号。 while the file, and the SOS the
+// host acts on, stayed. Now the runs say once that it cannot be removed,
+// with the fix, and 【SOS 撤回】 comes from the run that removes it.
+func TestSOSFileStuckWithdrawalLogged(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: chattr +i needs root (CI runs as root)")
+	}
+	dir := t.TempDir()
+	conf, log := writeConf(t, dir, "L1_THRESHOLD=2", "L2_THRESHOLD=3", "L3_THRESHOLD=4", "L4_SOS_THRESHOLD=1",
+		"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3")
+	var ran []string
+	e := fakeEnv(t, &ran)
+	sos := untilSOS(t, dir, conf, e)
+	if out, err := exec.Command("chattr", "+i", sos).CombinedOutput(); err != nil {
+		t.Skipf("skipping: chattr +i %s: %v %s (a file system without the immutable flag)", sos, err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", sos).Run() })
+	e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true} }
+	lines := func(s string) int {
+		b, _ := os.ReadFile(log)
+		return strings.Count(string(b), s)
+	}
+	for range 3 {
+		_ = runEnvWithin(t, conf, e)
+	}
+	if w, s := lines("【SOS 撤回】"), lines("【严重错误】SOS_SYSTEM 无法删除，SOS 信号仍在：请 chattr -i 后删除它"); w != 0 || s != 1 ||
+		lines("【严重错误】状态无法保存") != 0 {
+		t.Errorf("SOS_SYSTEM stuck, 3 healthy runs: 【SOS 撤回】 %d times, cannot be removed %d times; want 0 and 1, and no other 【严重错误】", w, s)
+	}
+	if out, err := exec.Command("chattr", "-i", sos).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i: %v %s", err, out)
+	}
+	_ = runEnvWithin(t, conf, e)
+	if _, err := os.Lstat(sos); err == nil || lines("【SOS 撤回】") != 1 {
+		t.Errorf("then removable: SOS_SYSTEM %v, 【SOS 撤回】 %d times; want removed, once", err, lines("【SOS 撤回】"))
+	}
+}

@@ -265,8 +265,15 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	}
 	var failed error // a persistent write that failed but withheld nothing
 	logVolatile(log, cfg, err)
+	var perr *ladder.PersistError
+	errors.As(err, &perr)
+	// An SOS_SYSTEM that could not be removed (chattr +i) stays: no
+	// 【SOS 撤回】, which every run then logged.
+	stuck := perr != nil && st.SOS && !step.Next.SOS && lost(perr, ladder.SOSFile)
 	for _, ev := range step.Events {
-		log.LogAttrs(ctx, ev.Level, ev.Msg, ev.Attrs...)
+		if !stuck || !strings.Contains(ev.Msg, "【SOS 撤回】") {
+			log.LogAttrs(ctx, ev.Level, ev.Msg, ev.Attrs...)
+		}
 	}
 	var verr *ladder.VolatileError
 	if errors.As(err, &verr) && verr.FallbackErr != nil && (step.Action == ladder.L1 || step.Action == ladder.L2) {
@@ -276,8 +283,7 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		log.Error("【严重错误】状态无法保存，为防止每次运行重复同一步骤，本次不执行动作", "action", step.Action.String(), "err", verr)
 		return fmt.Errorf("save state: %w", verr)
 	}
-	var perr *ladder.PersistError
-	if errors.As(err, &perr) {
+	if perr != nil {
 		pre := "" // the run's own lines, beside the decision's (SPEC §5 rule 5)
 		if cfg.DryRun {
 			pre = "【演练】"
@@ -310,9 +316,14 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 			// §16): the outage's start, which RUN_DIR's record now holds
 			// told, an SOS's withdrawal owed, the hand-over's SOS.
 			step.Action = ladder.None
-		} else {
-			log.Error(pre+"【严重错误】状态无法保存到 STATE_DIR，L1/L2 照常执行，L3 与 SOS 须先写入", "action", step.Action.String(),
-				"not_written", strings.Join(perr.Files, ","), "err", perr.Err)
+		} else if msg := "【严重错误】状态无法保存到 STATE_DIR，L1/L2 照常执行，L3 与 SOS 须先写入"; !stuck || len(perr.Files) > 1 ||
+			st.Boot != in.BootID || !st.SOSLogged.IsZero() || !st.Outage.SOS {
+			// SOS_SYSTEM alone not removed: said when it first stays, and
+			// once a boot, not every minute.
+			if stuck && len(perr.Files) == 1 {
+				msg = "【严重错误】SOS_SYSTEM 无法删除，SOS 信号仍在：请 chattr -i 后删除它"
+			}
+			log.Error(pre+msg, "action", step.Action.String(), "not_written", strings.Join(perr.Files, ","), "err", perr.Err)
 		}
 		// The run acts, then still fails (exit 1): cron mails the full flash.
 		failed = fmt.Errorf("save state: %w", perr)

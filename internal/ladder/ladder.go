@@ -202,8 +202,8 @@ func (d *decider) log(level slog.Level, msg string, attrs ...slog.Attr) {
 func (d *decider) run() {
 	n := &d.next
 	now := d.in.Now
-	edge := outageEdge(*n, d.in)
-	if firstAfterBoot(*n, d.in.BootID) {
+	edge := outageEdge(n, d.in.BootID, d.in.Up)
+	if firstAfterBoot(n.Boot, d.in.BootID) {
 		// Rule 1: the first run after a boot (RUN_DIR was emptied).
 		missed := missesMidnight(*n, d.in.BootID)
 		n.Boot, n.Streak, n.SOSLogged, n.CoolingLogged, n.UpAt = d.in.BootID, 0, time.Time{}, false, 0
@@ -258,9 +258,10 @@ func (d *decider) missedMidnight() {
 	n.Count, n.CountOld, n.Cooling, n.CoolingLogged, n.SOS, n.SOSContent = 0, false, time.Time{}, false, false, ""
 }
 
-// firstAfterBoot reports whether a run of boot bootID on s, the state the
-// last run left, is the first after a boot (rule 1: RUN_DIR was emptied).
-func firstAfterBoot(s State, bootID string) bool { return s.Boot != bootID || s.Boot == "" }
+// firstAfterBoot reports whether a run of boot bootID after one of boot,
+// the state's the last run left, is the first after a boot (rule 1:
+// RUN_DIR was emptied).
+func firstAfterBoot(boot, bootID string) bool { return boot != bootID || boot == "" }
 
 // outageEdge reports whether a run with in after s, the state the last
 // run left, starts an outage (down) or ends one (up): the edge that
@@ -271,17 +272,19 @@ func firstAfterBoot(s State, bootID string) bool { return s.Boot != bootID || s.
 // and every down run told "down" again, or every healthy run "up" and
 // 【状态恢复】 (each an outage for report). At a boot's first run, or
 // with no Net recorded (an older record), net_outage tells.
-func outageEdge(s State, in Input) bool {
-	if firstAfterBoot(s, in.BootID) || s.Net == "" {
-		return s.Outage.Since.IsZero() != in.Up
+//
+//go:noinline
+func outageEdge(s *State, bootID string, up bool) bool {
+	if firstAfterBoot(s.Boot, bootID) || s.Net == "" {
+		return s.Outage.Since.IsZero() != up
 	}
-	return (s.Net == "up") != in.Up
+	return (s.Net == "up") != up
 }
 
 // missesMidnight reports whether such a run makes up midnight-reset's work
 // on s (missedMidnight): a count of an earlier day.
 func missesMidnight(s State, bootID string) bool {
-	return firstAfterBoot(s, bootID) && s.CountOld && s.Count != 0
+	return firstAfterBoot(s.Boot, bootID) && s.CountOld && s.Count != 0
 }
 
 // up is rule 2; ends: this run ends an outage (outageEdge).
@@ -607,7 +610,7 @@ func Transitions(old State, in Input, s Step) []hook.Event {
 	if !since.IsZero() && in.Now.After(since) {
 		outage = in.Now.Sub(since)
 	}
-	switch edge := outageEdge(old, in); {
+	switch edge := outageEdge(&old, in.BootID, in.Up); {
 	case edge && in.Up:
 		evs = append(evs, hook.Event{Name: "up", Detail: in.Detail, Outage: outage})
 	case edge:

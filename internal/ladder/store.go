@@ -114,11 +114,8 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		}
 		st.Outage.Assists, _ = strconv.Atoi(rec["assists"]) // damaged: none
 	}
-	owed, err := state.ReadFlag(s.path(OwedFile))
-	if err != nil {
-		problems = append(problems, err)
-	}
-	st.Outage.SOS = owed.Present
+	_, err = os.Lstat(s.path(OwedFile))
+	st.Outage.SOS = err == nil
 
 	// The fallback, when there is one, is newer than what RUN_DIR holds; a
 	// damaged one gives way to RUN_DIR's. Of a garbled record the lines
