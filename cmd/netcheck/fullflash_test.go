@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/midnight"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/testlab"
 )
@@ -177,5 +179,74 @@ func TestSOSFileStuckWithdrawalLogged(t *testing.T) {
 	_ = runEnvWithin(t, conf, e)
 	if _, err := os.Lstat(sos); err == nil || lines("【SOS 撤回】") != 1 {
 		t.Errorf("then removable: SOS_SYSTEM %v, 【SOS 撤回】 %d times; want removed, once", err, lines("【SOS 撤回】"))
+	}
+}
+
+// TestMidnightSOSClearedToldOnce: midnight-reset that removes an SOS
+// tells ON_EVENT_CMD sos-withdrawn itself, and the next netcheck run is
+// not to tell it again. Its rewrite of net_outage (sos=0) could fail
+// (a full flash; net_outage immutable), unsaid, and the next run told
+// "sos-withdrawn: cleared by hand" a second time. Now the withdrawal owed
+// (ladder.OwedFile) goes by a removal, which a full flash allows; one that
+// cannot be removed (chattr +i) is an error of the reset, logged, and its
+// withdrawal is the next netcheck run's to tell, once, and not
+// midnight-reset's as well. STATE_DIR is a tiny tmpfs inside
+// `unshare -m`, filled after the SOS (where the SOS_SYSTEM removed frees
+// a page: "full" checks the owed file's removal there, net_outage
+// immutable shows the old rewrite's failure).
+func TestMidnightSOSClearedToldOnce(t *testing.T) {
+	for _, tt := range []struct{ name, immutable string }{
+		{"full", ""}, {"record stuck", "net_outage"}, {"owed stuck", "net_sos_owed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"`
+			dir, child := testlab.InMountNS(t, "NRS_MIDNIGHT_TOLD_ONCE", script, func(dir string) {
+				rec := filepath.Join(dir, "midnight-events")
+				hook := filepath.Join(dir, "hook.sh")
+				if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$NETRESCUE_EVENT\" >> "+rec+"\n"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				writeConf(t, dir, "L1_THRESHOLD=2", "L2_THRESHOLD=3", "L3_THRESHOLD=4", "L4_SOS_THRESHOLD=1",
+					"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3", "ON_EVENT_CMD="+hook)
+			})
+			if !child {
+				return
+			}
+			conf, log := filepath.Join(dir, "netrescue.conf"), filepath.Join(dir, "net.log")
+			var ran []string
+			e := fakeEnv(t, &ran)
+			events := eventsOf(&e)
+			untilSOS(t, dir, conf, e)
+			stuck := tt.immutable == "net_sos_owed" // an error of the reset
+			imm := filepath.Join(dir, "state", tt.immutable)
+			if tt.immutable != "" {
+				if out, err := exec.Command("chattr", "+i", imm).CombinedOutput(); err != nil {
+					t.Fatalf("chattr +i %s: %v %s", imm, err, out)
+				}
+				t.Cleanup(func() { _ = exec.Command("chattr", "-i", imm).Run() })
+			}
+			_ = exec.Command("dd", "if=/dev/zero", "of="+filepath.Join(dir, "state", "filler"), "bs=4k").Run()
+			*events = nil
+			err := midnight.Run(context.Background(), []string{"-role", "router", "-config", conf}, &strings.Builder{}, os.Stderr, config.Router, nil)
+			if b, _ := os.ReadFile(log); stuck != (err != nil) || stuck && !strings.Contains(string(b), "【严重错误】零点重置失败") {
+				t.Errorf("midnight-reset = %v; want an error %v, logged\n%s", err, stuck, b)
+			}
+			for range 2 {
+				_ = runEnvWithin(t, conf, e)
+			}
+			if tt.immutable != "" {
+				if out, err := exec.Command("chattr", "-i", imm).CombinedOutput(); err != nil {
+					t.Fatalf("chattr -i: %v %s", err, out)
+				}
+				for range 2 {
+					_ = runEnvWithin(t, conf, e)
+				}
+			}
+			told, _ := os.ReadFile(filepath.Join(dir, "midnight-events"))
+			if n := strings.Count(string(told), "sos-withdrawn") + countOf(*events, "sos-withdrawn"); n != 1 {
+				t.Errorf("sos-withdrawn told %d times (midnight-reset %q, netcheck %q); want once", n, told, *events)
+			}
+		})
 	}
 }

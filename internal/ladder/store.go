@@ -314,20 +314,6 @@ func (s Store) persist(ops []persistOp, repair bool) *PersistError {
 
 // saveVolatile writes the streak and the boot to RUN_DIR, or to the
 // fallback in STATE_DIR while RUN_DIR cannot be written (SPEC §15).
-// sosCleared starts the ladder over in RUN_DIR's record (the streak, and
-// no SOS logged), as the next run would for an SOS cleared while the net
-// is down; midnight-reset has told the hook itself, and the run is not to
-// tell it again (OwedFile goes: a removal, which a full flash allows).
-func (s Store) sosCleared() {
-	_ = state.Remove(s.path(OwedFile))
-	for _, p := range []string{s.path(FallbackFile), filepath.Join(s.RunDir, VolatileFile)} {
-		if rec, ok, err := state.ReadRecord(p); err == nil && ok && rec["sos_logged"] != "" && rec["sos_logged"] != "0" {
-			rec["sos_logged"], rec["streak"] = "0", "0"
-			_ = state.WriteRecord(p, rec)
-		}
-	}
-}
-
 func (s Store) saveVolatile(old, next State, dirty bool) *VolatileError {
 	if !dirty && old.Boot == next.Boot && old.Streak == next.Streak && old.SOSLogged.Equal(next.SOSLogged) &&
 		old.CoolingLogged == next.CoolingLogged && old.UpAt == next.UpAt && old.Net == next.Net {
@@ -446,9 +432,23 @@ func (s Store) Reset() (changed bool, err error) {
 				continue
 			}
 			changed = true
-			if name == SOSFile {
-				s.sosCleared()
+			if name != SOSFile {
+				continue
 			}
+			// The SOS went: RUN_DIR's record starts the ladder over (the
+			// streak, no SOS logged), as the next run would for an SOS
+			// cleared while the net is down, and its withdrawal is no
+			// longer owed: midnight-reset tells the hook itself. OwedFile
+			// goes by a removal, which a full flash allows: the rewrite of
+			// net_outage's sos=1 failed there unsaid, and the next run told
+			// it again. Not removed, it stays owed, and the error says so.
+			for _, p := range []string{s.path(FallbackFile), filepath.Join(s.RunDir, VolatileFile)} {
+				if rec, ok, err := state.ReadRecord(p); err == nil && ok && rec["sos_logged"] != "" && rec["sos_logged"] != "0" {
+					rec["sos_logged"], rec["streak"] = "0", "0"
+					_ = state.WriteRecord(p, rec)
+				}
+			}
+			errs = append(errs, state.Remove(s.path(OwedFile))) // nil: none (errors.Join)
 		}
 	}
 	n, cerr := state.ReadCount(s.path(CountFile))
