@@ -266,8 +266,15 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	}
 	var failed error // a persistent write that failed but withheld nothing
 	logVolatile(log, cfg, err)
+	var perr *ladder.PersistError
+	errors.As(err, &perr)
+	// An SOS_SYSTEM that could not be removed (chattr +i) stays: no
+	// 【SOS 撤回】, which every run then logged.
+	stuck := perr != nil && st.SOS && !step.Next.SOS && lost(perr, ladder.SOSFile)
 	for _, ev := range step.Events {
-		log.LogAttrs(ctx, ev.Level, ev.Msg, ev.Attrs...)
+		if !stuck || !strings.Contains(ev.Msg, "【SOS 撤回】") {
+			log.LogAttrs(ctx, ev.Level, ev.Msg, ev.Attrs...)
+		}
 	}
 	var verr *ladder.VolatileError
 	if errors.As(err, &verr) && verr.FallbackErr != nil && (step.Action == ladder.L1 || step.Action == ladder.L2) {
@@ -277,8 +284,7 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		log.Error("【严重错误】状态无法保存，为防止每次运行重复同一步骤，本次不执行动作", "action", step.Action.String(), "err", verr)
 		return fmt.Errorf("save state: %w", verr)
 	}
-	var perr *ladder.PersistError
-	if errors.As(err, &perr) {
+	if perr != nil {
 		pre := "" // the run's own lines, beside the decision's (SPEC §5 rule 5)
 		if cfg.DryRun {
 			pre = "【演练】"
@@ -301,26 +307,33 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 				back := step.Next
 				back.SOSLogged, back.Count, back.Outage.SOS = st.SOSLogged, st.Count, st.Outage.SOS
 				_ = store.Save(step.Next, back, false)
+				step.Next.SOS = false
 			} else {
 				log.Error(pre+"【严重错误】状态无法保存，为防止无限重启，本次不执行动作", "action", w, "not_written", files, "err", perr.Err)
-				if putBack(log, store, &st, &step.Next, perr, pre, "time="+now.Format(time.RFC3339)+" count="+strconv.Itoa(st.Count)+
-					" reason=state not writable ("+files+"): the router cannot count its own reboots") {
-					// SPEC §16: the hand-over is a transition like any SOS.
-					fire(ctx, cfg, log, e, hook.Event{Name: "sos", Detail: step.Next.SOSContent, Outage: max(now.Sub(step.Next.Outage.Since), 0)})
-				}
+				putBack(log, store, &st, &step.Next, perr, pre, "time="+now.Format(time.RFC3339)+" count="+strconv.Itoa(st.Count)+
+					" reason=state not writable ("+files+"): the router cannot count its own reboots")
 			}
-			return fmt.Errorf("save state: %w", perr)
+			// The step is not taken; the hook still hears what was (SPEC
+			// §16): the outage's start, which RUN_DIR's record now holds
+			// told, an SOS's withdrawal owed, the hand-over's SOS.
+			step.Action = ladder.None
+		} else if msg := "【严重错误】状态无法保存到 STATE_DIR，L1/L2 照常执行，L3 与 SOS 须先写入"; !stuck || len(perr.Files) > 1 ||
+			st.Boot != in.BootID || !st.SOSLogged.IsZero() || !st.Outage.SOS {
+			// SOS_SYSTEM alone not removed: said when it first stays, and
+			// once a boot, not every minute.
+			if stuck && len(perr.Files) == 1 {
+				msg = "【严重错误】SOS_SYSTEM 无法删除，SOS 信号仍在：请 chattr -i 后删除它"
+			}
+			log.Error(pre+msg, "action", step.Action.String(), "not_written", strings.Join(perr.Files, ","), "err", perr.Err)
 		}
-		log.Error(pre+"【严重错误】状态无法保存到 STATE_DIR，L1/L2 照常执行，L3 与 SOS 须先写入", "action", step.Action.String(),
-			"not_written", strings.Join(perr.Files, ","), "err", perr.Err)
 		// The run acts, then still fails (exit 1): cron mails the full flash.
 		failed = fmt.Errorf("save state: %w", perr)
 	}
 	events := ladder.Transitions(st, in, step)
-	if perr != nil && (lost(perr, ladder.OutageFile) && st.Outage.SOS || lost(perr, ladder.SOSFile) && st.SOS) {
-		// The SOS's end stays untold on flash (net_outage's sos=1, or
-		// SOS_SYSTEM not removed): the first run that can write it tells
-		// it, once; told now as well, every run on a full flash (or with
+	if perr != nil && (lost(perr, ladder.OwedFile) && st.Outage.SOS || lost(perr, ladder.SOSFile) && st.SOS) {
+		// The SOS's end stays untold on flash (OwedFile, or SOS_SYSTEM
+		// not removed): the first run that can write it tells it, once;
+		// told now as well, every run on a read-only flash (or with
 		// SOS_SYSTEM immutable) told it again.
 		told := events[:0]
 		for _, ev := range events {
@@ -417,9 +430,9 @@ func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr
 	}
 	if sos != "" {
 		back.SOS, back.SOSContent = true, sos
-		// Its withdrawal told in time (ladder.Outage.SOS), where the
-		// record could be written: on a full STATE_DIR the SOS goes first.
-		back.Outage.SOS = !lost(perr, ladder.OutageFile)
+		// Its withdrawal told in time (ladder.OwedFile: empty, as the SOS
+		// goes in on a full STATE_DIR).
+		back.Outage.SOS = true
 	}
 	if err := store.Save(*next, back, false); err != nil {
 		log.Error(pre+"【严重错误】状态无法保存：未执行的重启的记录或 SOS 未能写入", "err", err)

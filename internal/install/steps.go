@@ -615,7 +615,7 @@ const loopStopWait = 5 * time.Second
 // routerStateFiles are netcheck's files in STATE_DIR, named by package
 // ladder that writes them, so that purge cannot miss one it adds.
 var routerStateFiles = []string{ladder.CountFile, ladder.CoolingFile, ladder.SOSFile, ladder.OutageFile,
-	ladder.RescuedFile, ladder.FallbackFile}
+	ladder.RescuedFile, ladder.FallbackFile, ladder.OwedFile}
 
 // purge removes the config, the logs and the state files (the SSH key
 // stays: it may serve other logins).

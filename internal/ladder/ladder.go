@@ -68,6 +68,9 @@ type State struct {
 	// reset pending (0: none): RECOVERY_STABLE counts on the boot's own
 	// clock, which no clock step (NTP after a boot days behind) moves.
 	UpAt time.Duration
+	// Net is what the last run of this boot found, "up" or "down" (""
+	// unknown): whether a run starts or ends an outage (outageEdge).
+	Net string
 }
 
 // Outage records an outage across reboots, so that a recovery after an L3
@@ -199,7 +202,8 @@ func (d *decider) log(level slog.Level, msg string, attrs ...slog.Attr) {
 func (d *decider) run() {
 	n := &d.next
 	now := d.in.Now
-	if firstAfterBoot(*n, d.in.BootID) {
+	edge := outageEdge(n, d.in.BootID, d.in.Up)
+	if firstAfterBoot(n.Boot, d.in.BootID) {
 		// Rule 1: the first run after a boot (RUN_DIR was emptied).
 		missed := missesMidnight(*n, d.in.BootID)
 		n.Boot, n.Streak, n.SOSLogged, n.CoolingLogged, n.UpAt = d.in.BootID, 0, time.Time{}, false, 0
@@ -224,10 +228,10 @@ func (d *decider) run() {
 		n.Outage.AssistDay = ""
 	}
 	if d.in.Up {
-		d.up()
+		d.up(edge)
 		return
 	}
-	d.down(now)
+	d.down(now, edge)
 }
 
 // assistsOn is the number of the host's assist reboots on now's day that
@@ -254,36 +258,59 @@ func (d *decider) missedMidnight() {
 	n.Count, n.CountOld, n.Cooling, n.CoolingLogged, n.SOS, n.SOSContent = 0, false, time.Time{}, false, false, ""
 }
 
-// firstAfterBoot reports whether a run of boot bootID on s, the state the
-// last run left, is the first after a boot (rule 1: RUN_DIR was emptied).
-func firstAfterBoot(s State, bootID string) bool { return s.Boot != bootID || s.Boot == "" }
+// firstAfterBoot reports whether a run of boot bootID after one of boot,
+// the state's the last run left, is the first after a boot (rule 1:
+// RUN_DIR was emptied).
+func firstAfterBoot(boot, bootID string) bool { return boot != bootID || boot == "" }
+
+// outageEdge reports whether a run with in after s, the state the last
+// run left, starts an outage (down) or ends one (up): the edge that
+// 【状态恢复】 and ON_EVENT_CMD's down and up tell (Transitions). Within
+// a boot RUN_DIR's record knows (Net), always writable: what the last run
+// found. net_outage, on flash, may not be: on a full flash its since=
+// could be neither written at an outage's start nor cleared at its end,
+// and every down run told "down" again, or every healthy run "up" and
+// 【状态恢复】 (each an outage for report). At a boot's first run, or
+// with no Net recorded (an older record), net_outage tells.
+//
+//go:noinline
+func outageEdge(s *State, bootID string, up bool) bool {
+	if firstAfterBoot(s.Boot, bootID) || s.Net == "" {
+		return s.Outage.Since.IsZero() != up
+	}
+	return (s.Net == "up") != up
+}
 
 // missesMidnight reports whether such a run makes up midnight-reset's work
 // on s (missedMidnight): a count of an earlier day.
 func missesMidnight(s State, bootID string) bool {
-	return firstAfterBoot(s, bootID) && s.CountOld && s.Count != 0
+	return firstAfterBoot(s.Boot, bootID) && s.CountOld && s.Count != 0
 }
 
-// up is rule 2.
-func (d *decider) up() {
+// up is rule 2; ends: this run ends an outage (outageEdge).
+func (d *decider) up(ends bool) {
 	n := &d.next
 	now := d.in.Now
-	if !n.Outage.Since.IsZero() {
+	if ends {
 		last := n.Outage.LastAction.String()
 		if n.RescuedBy != "" {
 			last = n.RescuedBy // the host rebooted itself or the router VM
 		}
-		// A clock set back during the outage (NTP, once the net is back)
-		// makes no negative length: 0 (the hook's outage, alike).
-		attrs := []slog.Attr{slog.Duration("outage", max(now.Sub(n.Outage.Since), 0).Round(time.Second)),
-			slog.String("last_action", last)}
+		attrs := []slog.Attr{slog.String("last_action", last)}
+		if !n.Outage.Since.IsZero() { // else never written (a full flash): its length unknown
+			// A clock set back during the outage (NTP, once the net is
+			// back) makes no negative length: 0 (the hook's outage, alike).
+			attrs = append(attrs, slog.Duration("outage", max(now.Sub(n.Outage.Since), 0).Round(time.Second)))
+		}
 		if n.Outage.ISP != ISPNone {
 			attrs = append(attrs, slog.String("diagnosis", "isp"))
 		}
 		d.log(slog.LevelInfo, "【状态恢复】网络已恢复", append(attrs, slog.String("by", d.in.Detail))...)
-		n.Outage.Since, n.Outage.LastAction = time.Time{}, None
 	}
-	n.Outage.ISP = ISPNone
+	if n.Net != "" || !n.Outage.Since.IsZero() { // else unknown still: a healthy run changes nothing
+		n.Net = "up"
+	}
+	n.Outage.Since, n.Outage.LastAction, n.Outage.ISP = time.Time{}, None, ISPNone
 	n.RescuedBy = ""
 	n.Streak, n.SOSLogged = 0, time.Time{}
 	if n.SOS {
@@ -335,10 +362,15 @@ func (d *decider) up() {
 	}
 }
 
-// down is rule 3.
-func (d *decider) down(now time.Time) {
+// down is rule 3; starts: this run starts an outage (outageEdge), also
+// over a record of the last one that a full flash kept.
+func (d *decider) down(now time.Time, starts bool) {
 	n := &d.next
-	n.Outage.UpSince, n.UpAt = time.Time{}, 0
+	n.Outage.UpSince, n.UpAt, n.Net = time.Time{}, 0, "down"
+	if starts && !n.Outage.Since.IsZero() {
+		// The last outage's record, which a full flash kept: this is another.
+		n.Outage.Since, n.Outage.LastAction, n.Outage.ISP = now, None, ISPNone
+	}
 	if n.Outage.Since.IsZero() || n.Outage.Since.After(now) {
 		n.Outage.Since = now
 	}
@@ -571,14 +603,17 @@ func (d *decider) clock(t time.Time) string {
 // as they were has none, so the hook runs once per transition.
 func Transitions(old State, in Input, s Step) []hook.Event {
 	var evs []hook.Event
-	outage := time.Duration(0)
-	if !old.Outage.Since.IsZero() && in.Now.After(old.Outage.Since) {
-		outage = in.Now.Sub(old.Outage.Since)
+	outage, since := time.Duration(0), old.Outage.Since
+	if !in.Up {
+		since = s.Next.Outage.Since // this outage's, also one that starts over a kept record
 	}
-	switch {
-	case in.Up && !old.Outage.Since.IsZero():
+	if !since.IsZero() && in.Now.After(since) {
+		outage = in.Now.Sub(since)
+	}
+	switch edge := outageEdge(&old, in.BootID, in.Up); {
+	case edge && in.Up:
 		evs = append(evs, hook.Event{Name: "up", Detail: in.Detail, Outage: outage})
-	case !in.Up && old.Outage.Since.IsZero():
+	case edge:
 		evs = append(evs, hook.Event{Name: "down", Detail: in.Detail})
 	}
 	switch s.Action {

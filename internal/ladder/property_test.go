@@ -17,7 +17,8 @@ import (
 // and of SPEC §16: while paused, no action, no SOS raised, no count added.
 // The host's acknowledgements and assist reboots (SPEC §6, §14) come in
 // between: an assist reboot follows the rules of an L3, and the day's
-// assists stay within the count.
+// assists stay within the count. ON_EVENT_CMD hears each outage's down
+// and up once, through reboots, coolings, SOS and pauses.
 func TestLadderInvariants(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		cfg := config.Default(config.Router)
@@ -33,6 +34,7 @@ func TestLadderInvariants(t *testing.T) {
 		boot := now.Add(-time.Hour)
 		bootN := 0
 		var st State
+		told := false // down, as ON_EVENT_CMD heard it (SPEC §16): each outage's down and up once
 		for i, n := 0, rapid.IntRange(1, 400).Draw(t, "runs"); i < n; i++ {
 			switch rapid.IntRange(0, 30).Draw(t, "event") {
 			case 0: // a reboot for another reason (power cut)
@@ -67,6 +69,17 @@ func TestLadderInvariants(t *testing.T) {
 			in := Input{Now: now, Up: rapid.IntRange(0, 9).Draw(t, "up") == 0, Uptime: max(now.Sub(boot), 0),
 				BootID: string(rune('a' + bootN%26)), NextHop: Hop(rapid.IntRange(0, 2).Draw(t, "hop"))}
 			s := Decide(cfg, st, in)
+			for _, ev := range Transitions(st, in, s) {
+				if ev.Name == "down" || ev.Name == "up" {
+					if told == (ev.Name == "down") {
+						t.Fatalf("run %d: %s told twice", i, ev.Name)
+					}
+					told = ev.Name == "down"
+				}
+			}
+			if told == in.Up {
+				t.Fatalf("run %d: net up %v, ON_EVENT_CMD told down %v: a transition not told", i, in.Up, told)
+			}
 			cooling := !st.Cooling.IsZero() && now.Before(st.Cooling)
 			paused := !st.PauseUntil.IsZero() && now.Before(st.PauseUntil)
 			switch {

@@ -22,6 +22,11 @@ const (
 	CoolingFile = "net_cooling_ts"
 	SOSFile     = "SOS_SYSTEM"
 	OutageFile  = "net_outage"
+	// OwedFile, empty, is Outage.SOS: an SOS's withdrawal owed to
+	// ON_EVENT_CMD. Empty, it needs no data block, as SOS_SYSTEM raised
+	// on a full flash, where net_outage (it was its sos=1) could not take
+	// it, and the hook that heard "sos" never heard it withdrawn.
+	OwedFile = "net_sos_owed"
 	// RescuedFile is written by the host when it acknowledges SOS
 	// ("host" or "vm"), so that the recovery names who ended the outage.
 	RescuedFile = "net_rescued_by"
@@ -108,8 +113,9 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 			st.Outage.AssistDay = rec["assist_day"] // else damaged: none
 		}
 		st.Outage.Assists, _ = strconv.Atoi(rec["assists"]) // damaged: none
-		st.Outage.SOS = rec["sos"] == "1"
 	}
+	_, err = os.Lstat(s.path(OwedFile))
+	st.Outage.SOS = err == nil
 
 	// The fallback, when there is one, is newer than what RUN_DIR holds; a
 	// damaged one gives way to RUN_DIR's. Of a garbled record the lines
@@ -138,6 +144,9 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		}
 		st.SOSLogged = state.RecordTime(rec["sos_logged"], loc)
 		st.CoolingLogged = rec["cooling_logged"] == "1"
+		if v := rec["net"]; v == "up" || v == "down" { // damaged: unknown
+			st.Net = v
+		}
 		if ms, err := strconv.ParseInt(rec["up_at_ms"], 10, 64); err == nil && ms > 0 && ms < 1e12 { // damaged: none
 			st.UpAt = time.Duration(ms) * time.Millisecond
 		}
@@ -167,9 +176,7 @@ func (s Store) Save(old, next State, dirty bool) error {
 	var ops persistOps
 	add := ops.add
 	// An SOS_SYSTEM that could not be removed keeps its withdrawal owed
-	// (Outage.SOS), whoever removes the file later: net_outage, written
-	// after it, keeps sos=1, and is not rewritten when nothing else in it
-	// changed (a run a minute wrote it twice while the file stayed).
+	// (Outage.SOS, OwedFile), whoever removes the file later.
 	sosStays, removing := false, false
 	if dirty || old.Count != next.Count {
 		add(CountFile, func(p string) error { return state.WriteCount(p, next.Count) })
@@ -203,6 +210,19 @@ func (s Store) Save(old, next State, dirty bool) error {
 			})
 		}
 	}
+	if dirty || old.Outage.SOS != next.Outage.SOS || removing {
+		// Also with the SOS going and none owed: an SOS_SYSTEM no run of
+		// ours raised (the original's touch) is owed once it stays.
+		add(OwedFile, func(p string) error {
+			switch {
+			case !next.Outage.SOS && !sosStays:
+				return state.Remove(p)
+			case old.Outage.SOS && !dirty:
+				return nil // there, and stays: no write a minute while SOS_SYSTEM stays
+			}
+			return state.WriteFlag(p, "")
+		})
+	}
 	if (dirty || old.RescuedBy != "") && next.RescuedBy == "" {
 		// Also when Load could not read it (RescuedBy then ""): a damaged
 		// acknowledgement goes, else every run would report it again.
@@ -212,25 +232,17 @@ func (s Store) Save(old, next State, dirty bool) error {
 		// An expired pause goes; so does a damaged one (read as none).
 		add(pause.File, func(string) error { return pause.Clear(s.StateDir) })
 	}
-	if dirty || old.Outage != next.Outage || removing {
-		// Also with the SOS going and the outage as it was: a record
-		// without sos=1 (an SOS the original's touch made, or raised on a
-		// full flash) takes it if the SOS stays.
+	o, was := next.Outage, old.Outage
+	o.SOS, was.SOS = false, false // OwedFile's
+	if dirty || o != was {
 		add(OutageFile, func(p string) error {
-			o, sos := next.Outage, "0"
-			o.SOS = o.SOS || sosStays
-			switch {
-			case !dirty && o == old.Outage:
-				return nil
-			case o == (Outage{}):
+			if o == (Outage{}) {
 				return state.Remove(p)
-			case o.SOS:
-				sos = "1"
 			}
 			return state.WriteRecord(p, state.Record{
 				"since": state.RecordTimeString(o.Since), "last_action": o.LastAction.String(),
 				"up_since": state.RecordTimeString(o.UpSince), "isp": o.ISP.String(),
-				"assist_day": o.AssistDay, "assists": strconv.Itoa(o.Assists), "sos": sos})
+				"assist_day": o.AssistDay, "assists": strconv.Itoa(o.Assists)})
 		})
 	}
 	perr := s.persist(ops, dirty)
@@ -302,26 +314,9 @@ func (s Store) persist(ops []persistOp, repair bool) *PersistError {
 
 // saveVolatile writes the streak and the boot to RUN_DIR, or to the
 // fallback in STATE_DIR while RUN_DIR cannot be written (SPEC §15).
-// sosCleared starts the ladder over in RUN_DIR's record (the streak, and
-// no SOS logged), as the next run would for an SOS cleared while the net
-// is down; midnight-reset has told the hook itself, and the run is not to
-// tell it again.
-func (s Store) sosCleared() {
-	if rec, ok, err := state.ReadRecord(s.path(OutageFile)); err == nil && ok && rec["sos"] == "1" {
-		rec["sos"] = "0"
-		_ = state.WriteRecord(s.path(OutageFile), rec)
-	}
-	for _, p := range []string{s.path(FallbackFile), filepath.Join(s.RunDir, VolatileFile)} {
-		if rec, ok, err := state.ReadRecord(p); err == nil && ok && rec["sos_logged"] != "" && rec["sos_logged"] != "0" {
-			rec["sos_logged"], rec["streak"] = "0", "0"
-			_ = state.WriteRecord(p, rec)
-		}
-	}
-}
-
 func (s Store) saveVolatile(old, next State, dirty bool) *VolatileError {
 	if !dirty && old.Boot == next.Boot && old.Streak == next.Streak && old.SOSLogged.Equal(next.SOSLogged) &&
-		old.CoolingLogged == next.CoolingLogged && old.UpAt == next.UpAt {
+		old.CoolingLogged == next.CoolingLogged && old.UpAt == next.UpAt && old.Net == next.Net {
 		return nil
 	}
 	cl := "0"
@@ -329,7 +324,7 @@ func (s Store) saveVolatile(old, next State, dirty bool) *VolatileError {
 		cl = "1"
 	}
 	rec := state.Record{"boot": next.Boot, "streak": strconv.Itoa(next.Streak),
-		"sos_logged": state.RecordTimeString(next.SOSLogged), "cooling_logged": cl, "up_at_ms": strconv.FormatInt(next.UpAt.Milliseconds(), 10)}
+		"sos_logged": state.RecordTimeString(next.SOSLogged), "cooling_logged": cl, "up_at_ms": strconv.FormatInt(next.UpAt.Milliseconds(), 10), "net": next.Net}
 	vpath := filepath.Join(s.RunDir, VolatileFile)
 	err := os.MkdirAll(s.RunDir, 0o700)
 	if err == nil && dirty {
@@ -437,9 +432,23 @@ func (s Store) Reset() (changed bool, err error) {
 				continue
 			}
 			changed = true
-			if name == SOSFile {
-				s.sosCleared()
+			if name != SOSFile {
+				continue
 			}
+			// The SOS went: RUN_DIR's record starts the ladder over (the
+			// streak, no SOS logged), as the next run would for an SOS
+			// cleared while the net is down, and its withdrawal is no
+			// longer owed: midnight-reset tells the hook itself. OwedFile
+			// goes by a removal, which a full flash allows: the rewrite of
+			// net_outage's sos=1 failed there unsaid, and the next run told
+			// it again. Not removed, it stays owed, and the error says so.
+			for _, p := range []string{s.path(FallbackFile), filepath.Join(s.RunDir, VolatileFile)} {
+				if rec, ok, err := state.ReadRecord(p); err == nil && ok && rec["sos_logged"] != "" && rec["sos_logged"] != "0" {
+					rec["sos_logged"], rec["streak"] = "0", "0"
+					_ = state.WriteRecord(p, rec)
+				}
+			}
+			errs = append(errs, state.Remove(s.path(OwedFile))) // nil: none (errors.Join)
 		}
 	}
 	n, cerr := state.ReadCount(s.path(CountFile))

@@ -124,9 +124,12 @@ func Run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, 
 		} else {
 			log.DebugContext(ctx, "nothing to reset")
 		}
-		if _, gone := os.Lstat(sos); had == nil && gone != nil && cfg.OnEventCmd != "" && !cfg.DryRun {
+		_, gone := os.Lstat(sos)
+		if _, owed := os.Lstat(filepath.Join(store.StateDir, ladder.OwedFile)); had == nil && gone != nil && owed != nil && cfg.OnEventCmd != "" && !cfg.DryRun {
 			// SPEC §16: an SOS withdrawn is a transition like any other,
 			// whoever withdraws it; the hook that had "sos" hears of it.
+			// Once: a withdrawal still owed (its file not removed) is the
+			// next netcheck run's to tell.
 			ev := hook.Event{Name: "sos-withdrawn", Detail: Name}
 			if rec, ok, _ := state.ReadRecord(filepath.Join(store.StateDir, ladder.OutageFile)); ok {
 				// The outage goes on: its length, as netcheck's events say it.
