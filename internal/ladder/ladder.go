@@ -205,7 +205,6 @@ func (d *decider) run() {
 	edge := outageEdge(n, d.in.BootID, d.in.Up)
 	if firstAfterBoot(n.Boot, d.in.BootID) {
 		// Rule 1: the first run after a boot (RUN_DIR was emptied).
-		missed := missesMidnight(*n, d.in.BootID)
 		n.Boot, n.Streak, n.SOSLogged, n.CoolingLogged, n.UpAt = d.in.BootID, 0, time.Time{}, false, 0
 		attrs := []slog.Attr{slog.Duration("uptime", d.in.Uptime.Round(time.Second)), slog.Int("count", n.Count)}
 		if !n.Cooling.IsZero() {
@@ -213,9 +212,7 @@ func (d *decider) run() {
 		}
 		attrs = append(attrs, slog.Bool("sos", n.SOS))
 		d.log(slog.LevelInfo, "【启动】netcheck 开始守护", attrs...)
-		if missed {
-			d.missedMidnight()
-		}
+		d.missedMidnight()
 	}
 	d.pauseExpiry()
 	// The day's assists as they stand: none of another day, never more
@@ -254,6 +251,9 @@ func (o Outage) assistsOn(now time.Time, count int) int {
 // never triggers it.
 func (d *decider) missedMidnight() {
 	n := &d.next
+	if !n.CountOld || n.Count == 0 {
+		return
+	}
 	d.log(slog.LevelInfo, "【重置】补做零点重置：零点时路由器未运行，重启计数清零，冷却与 SOS 已清除。", slog.Int("old_count", n.Count))
 	n.Count, n.CountOld, n.Cooling, n.CoolingLogged, n.SOS, n.SOSContent = 0, false, time.Time{}, false, false, ""
 }
@@ -279,12 +279,6 @@ func outageEdge(s *State, bootID string, up bool) bool {
 		return s.Outage.Since.IsZero() != up
 	}
 	return (s.Net == "up") != up
-}
-
-// missesMidnight reports whether such a run makes up midnight-reset's work
-// on s (missedMidnight): a count of an earlier day.
-func missesMidnight(s State, bootID string) bool {
-	return firstAfterBoot(s.Boot, bootID) && s.CountOld && s.Count != 0
 }
 
 // up is rule 2; ends: this run ends an outage (outageEdge).
@@ -641,8 +635,8 @@ func Transitions(old State, in Input, s Step) []hook.Event {
 	case s.Next.SOS && !old.SOS:
 		evs = append(evs, hook.Event{Name: "sos", Detail: s.Next.SOSContent, Outage: outage})
 	case !s.Next.SOS && old.SOS:
-		detail := in.Detail // the reply that ended the outage
-		if missesMidnight(old, in.BootID) {
+		detail := in.Detail                   // the reply that ended the outage
+		if old.CountOld && !s.Next.CountOld { // only missedMidnight clears it
 			detail = "midnight-reset, made at boot" // missedMidnight's, the net maybe still down
 		}
 		evs = append(evs, hook.Event{Name: "sos-withdrawn", Detail: detail, Outage: outage})

@@ -176,8 +176,9 @@ func (s Store) Save(old, next State, dirty bool) error {
 	var ops persistOps
 	add := ops.add
 	// An SOS_SYSTEM that could not be removed keeps its withdrawal owed
-	// (Outage.SOS, OwedFile), whoever removes the file later.
-	sosStays, removing := false, false
+	// (Outage.SOS, OwedFile), whoever removes the file later: its removal
+	// sets next.Outage.SOS when it fails (next is this call's own copy).
+	removing := false
 	if dirty || old.Count != next.Count {
 		add(CountFile, func(p string) error { return state.WriteCount(p, next.Count) })
 	}
@@ -205,7 +206,7 @@ func (s Store) Save(old, next State, dirty bool) error {
 			removing = true
 			add(SOSFile, func(p string) error {
 				err := state.Remove(p)
-				sosStays = err != nil
+				next.Outage.SOS = next.Outage.SOS || err != nil
 				return err
 			})
 		}
@@ -213,15 +214,23 @@ func (s Store) Save(old, next State, dirty bool) error {
 	if dirty || old.Outage.SOS != next.Outage.SOS || removing {
 		// Also with the SOS going and none owed: an SOS_SYSTEM no run of
 		// ours raised (the original's touch) is owed once it stays.
-		add(OwedFile, func(p string) error {
-			switch {
-			case !next.Outage.SOS && !sosStays:
+		// Each closure holds next alone, as the writes above: a closure
+		// type less in netcheck, which must stay within 5 MiB.
+		if old.Outage.SOS && !dirty {
+			add(OwedFile, func(p string) error {
+				if next.Outage.SOS {
+					return nil // there, and stays: no write a minute while SOS_SYSTEM stays
+				}
 				return state.Remove(p)
-			case old.Outage.SOS && !dirty:
-				return nil // there, and stays: no write a minute while SOS_SYSTEM stays
-			}
-			return state.WriteFlag(p, "")
-		})
+			})
+		} else {
+			add(OwedFile, func(p string) error {
+				if next.Outage.SOS {
+					return state.WriteFlag(p, "")
+				}
+				return state.Remove(p)
+			})
+		}
 	}
 	if (dirty || old.RescuedBy != "") && next.RescuedBy == "" {
 		// Also when Load could not read it (RescuedBy then ""): a damaged
@@ -236,7 +245,8 @@ func (s Store) Save(old, next State, dirty bool) error {
 	o.SOS, was.SOS = false, false // OwedFile's
 	if dirty || o != was {
 		add(OutageFile, func(p string) error {
-			if o == (Outage{}) {
+			o := next.Outage // by the pointer the other writes hold: no closure type of its own
+			if o.SOS = false; o == (Outage{}) {
 				return state.Remove(p)
 			}
 			return state.WriteRecord(p, state.Record{
