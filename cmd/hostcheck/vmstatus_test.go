@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -186,5 +188,37 @@ func TestSystemState(t *testing.T) {
 		if s := rescue.Decide(cfg, rescue.State{}, obs); (s.Action == rescue.None) != tt.boots {
 			t.Errorf("system %q: action %v; want a wait for PVE's autostart %v", got, s.Action, tt.boots)
 		}
+	}
+}
+
+// TestQMNoSuchVMBehindPerlWarning: on a PVE host whose LANG names a locale
+// not generated, qm prints perl's locale warnings before its own message.
+// A router silent on SSH and the LAN with `qm status` saying the VM does
+// not exist behind them reboots nothing (no reboot mends a VM_ID that is
+// not there); the warning alone was read, and the host rebooted once a day.
+func TestQMNoSuchVMBehindPerlWarning(t *testing.T) {
+	qmPath := filepath.Join(t.TempDir(), "qm")
+	script := "#!/bin/sh\n" +
+		"echo 'perl: warning: Setting locale failed.' >&2\n" +
+		"echo 'perl: warning: Please check that your locale settings:' >&2\n" +
+		"printf '\\tLANG = \"de_DE.UTF-8\"\\n    are supported and installed on your system.\\n' >&2\n" +
+		"echo \"Configuration file 'nodes/pve/qemu-server/100.conf' does not exist\" >&2\n" +
+		"exit 2\n"
+	if err := os.WriteFile(qmPath, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h := testHost(t, command.Run)
+	h.cfg.QM = qmPath
+	vm := h.vmStatus(context.Background())
+	var st rescue.State
+	for i := range 12 {
+		now := testNow.Add(time.Duration(i) * 5 * time.Minute)
+		o := rescue.Obs{Now: now, Uptime: 48 * time.Hour, BootID: "boot0", NetKnown: true, VMKnown: true, VM: vm,
+			RouterKnown: true, Router: rescue.Router{Err: "timeout", ErrKind: "timeout"}, LANKnown: true, LANUp: false, GuardsKnown: true}
+		step := rescue.Decide(h.cfg, st, o)
+		if step.Action == rescue.HostReboot {
+			t.Fatalf("%s: host reboot for VM_ID %s, which qm says does not exist behind perl's warning (%q)", now.Format("15:04"), h.cfg.VMID, vm.Err)
+		}
+		st = step.Next
 	}
 }

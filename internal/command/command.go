@@ -224,11 +224,21 @@ func LookPath(name string) (string, error) {
 	return "", fmt.Errorf("%s: not found in PATH", name)
 }
 
+// firstLine is the first line of s with text, trimmed and cut to 200
+// bytes. Perl's locale warnings ("perl: warning: Setting locale failed." and the
+// indented lines under it), which every `qm` prints first on a PVE host
+// whose LANG names a locale not generated, are passed over: behind them
+// is qm's own message ("… does not exist").
 func firstLine(s string) string {
+	perl := false
 	for s != "" {
-		var l string
-		l, s, _ = strings.Cut(s, "\n")
-		if l = strings.TrimSpace(l); l != "" {
+		var raw string
+		raw, s, _ = strings.Cut(s, "\n")
+		l := strings.TrimSpace(raw)
+		if l == "" {
+			continue
+		}
+		if perl = strings.HasPrefix(l, "perl: warning:") || perl && raw[0] <= ' '; !perl {
 			if len(l) > 200 {
 				l = l[:runeCut(l, 200)] + "…"
 			}

@@ -27,6 +27,16 @@ func TestRunStderrLine(t *testing.T) {
 		// 70 × 3 bytes: the cut at 200 bytes falls inside the 67th
 		// character, so the line ends after the 66th (198 bytes).
 		{"cut at a character", `printf '%s\n' '` + strings.Repeat("网", 70) + `' >&2; exit 1`, strings.Repeat("网", 66) + "…", 1},
+		// qm on a PVE host whose LANG names a locale not generated: perl's
+		// locale warnings (perl's locale.c, as printed before every perl
+		// program) come first, then qm's own message (PVE::AbstractConfig::
+		// load_config). The message is qm's: it told "does not exist"
+		// (no reboot mends a VM that is not there) only on the first line.
+		{"perl's locale warnings", `printf '%s\n' 'perl: warning: Setting locale failed.' 'perl: warning: Please check that your locale settings:' ` +
+			`'	LANGUAGE = (unset),' '	LC_ALL = (unset),' '	LANG = "de_DE.UTF-8"' '    are supported and installed on your system.' ` +
+			`'perl: warning: Falling back to the standard locale ("C").' "Configuration file 'nodes/pve/qemu-server/100.conf' does not exist" >&2; exit 2`,
+			"Configuration file 'nodes/pve/qemu-server/100.conf' does not exist", 2},
+		{"an indented line of its own", `printf '%s\n' '  ifup: failed' >&2; exit 1`, "ifup: failed", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Run(context.Background(), tc.cmdline, 10*time.Second)

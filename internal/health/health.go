@@ -92,7 +92,7 @@ func cron(crontabPath string, role crontab.Role, fix string, check func(string) 
 	switch {
 	case errors.As(err, &ce):
 		out = append(out, Check{Name: "cron entries", Detail: fmt.Sprintf("%s is a %s, not a crontab file", crontabPath, ce.Kind),
-			Fix: "give -crontab the crontab file; cron's is a regular file, with the lines install.sh writes"})
+			Fix: "give -crontab the crontab file (a regular file)"})
 	case err != nil:
 		// The fix adds "the lines above": they are named here too.
 		out = append(out, Check{Name: "cron entries", Detail: fmt.Sprintf("cannot read %s: %v; it needs: %s", crontabPath, err,

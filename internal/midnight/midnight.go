@@ -62,7 +62,7 @@ func Run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, 
 	if host == nil {
 		// The router's binary: its -h offers no host-only flag it would
 		// then refuse (-force is not defined at all).
-		roleHelp = "`router`, the only role here (the host's midnight-reset resets the host)"
+		roleHelp = "`router`, the only role here"
 	}
 	fs, f := cli.NewFlagSet(Name, "usage: midnight-reset [flags]\n\nStarts a new rescue day (cron: 0 0 * * *).\n\nflags:\n", stderr)
 	roleFlag := fs.String("role", "", roleHelp)
