@@ -468,3 +468,38 @@ func TestCancelledRebootNotCounted(t *testing.T) {
 		}
 	}
 }
+
+// TestBootConfirmsOursOnly: `hostcheck boot` confirms the reboot the mark
+// asked for once it comes (【确认】 with how long it took), and not a boot
+// hours later the same day: a power cut after our reboot was confirmed,
+// with a "took" of eleven hours, and so was a reboot by hand after a
+// misfire that could not be recorded (its mark kept its boot id).
+func TestBootConfirmsOursOnly(t *testing.T) {
+	h := testHost(t, func(_ context.Context, c string, _ time.Duration) command.Result { return command.Result{Cmd: c} })
+	_, log := checkable(t, h)
+	day := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	mark := state.Mark{Date: "2026-11-25", Time: day.Add(3 * time.Hour), BootID: "bootA", Reason: "SOS", Dated: true}
+	if err := state.WriteMark(h.cfg.PVEMark, mark); err != nil {
+		t.Fatal(err)
+	}
+	boot := func(id string, now time.Time) string {
+		h.e.Now = func() time.Time { return now }
+		h.e.BootID = func() (string, error) { return id, nil }
+		h.e.Uptime = func() (time.Duration, error) { return 3 * time.Minute, nil }
+		log.Reset()
+		if err := h.boot(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return log.String()
+	}
+	if got := boot("bootB", day.Add(3*time.Hour+5*time.Minute)); !strings.Contains(got, "【确认】物理机重启完成") || !strings.Contains(got, "took=2m0s") {
+		t.Fatalf("our reboot, booted 2 minutes after it was asked: %s; want it confirmed, took=2m0s", got)
+	}
+	got := boot("bootC", day.Add(14*time.Hour+3*time.Minute))
+	if strings.Contains(got, "【确认】") || !strings.Contains(got, "不是那次重启") {
+		t.Errorf("a power cut at 14:00: %s; want it told as not our reboot", got)
+	}
+	if m, ok, err := state.ReadMark(h.cfg.PVEMark, time.UTC); !ok || err != nil || m.BootID != "bootB" {
+		t.Errorf("the mark after the power cut: %+v %v %v; want it as our reboot's boot confirmed it", m, ok, err)
+	}
+}
