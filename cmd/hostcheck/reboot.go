@@ -106,6 +106,17 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 			Outage: h.outage(store)})
 		return fmt.Errorf("host did not reboot, the second time today: %s and %s had no effect", h.cfg.RebootCmd, h.cfg.RebootFallbackCmd)
 	}
+	if boot == "" || boot == "unknown" {
+		// Recorded "unknown": whether its slow shutdown lands yet cannot
+		// be told, and the next run counts the day as spent (lateReboot),
+		// unless the uptime places this boot before yesterday; a retry
+		// promised here did not come.
+		h.log.Error("【回退】正在撕毁免死金牌；但开机 ID 无法读取，无法确认这次重启是否仍会发生：除非本次开机早于昨天，今天按已重启计，不再重试。", "mark", store.Mark)
+		h.forgetRescue(ctx)
+		h.notify("misfire", "PVE 未能成功重启 (严重错误/回退)：重启命令没有生效，开机 ID 无法读取：除非本次开机早于昨天，今天按已重启计，不再重试。请检查 REBOOT_CMD 与 /proc/sys/kernel/random/boot_id。", false)
+		h.fire(ctx, hook.Event{Name: "misfire", Detail: h.cfg.RebootCmd + " and " + h.cfg.RebootFallbackCmd + " had no effect; boot id unread: no more tries today unless this boot began before yesterday", Outage: h.outage(store)})
+		return fmt.Errorf("host did not reboot: %s and %s had no effect", h.cfg.RebootCmd, h.cfg.RebootFallbackCmd)
+	}
 	h.log.Error("【回退】正在撕毁免死金牌，以便在下个检测周期重试。", "mark", store.Mark)
 	h.forgetRescue(ctx)
 	h.notify("misfire", "PVE 未能成功重启 (严重错误/回退)：重启命令没有生效，今日重启标记已撕毁；故障仍在时物理机可再介入 (OpenWrt 的 SOS 已确认：走 SOS 的故障须等它再次发出)。请检查 REBOOT_CMD。", false)

@@ -503,3 +503,34 @@ func TestBootConfirmsOursOnly(t *testing.T) {
 		t.Errorf("the mark after the power cut: %+v %v %v; want it as our reboot's boot confirmed it", m, ok, err)
 	}
 }
+
+// TestMisfireBootIDUnreadNoRetryPromised: a misfire whose boot id cannot
+// be read, at the run or after the reboot commands, counts its day as
+// spent (the next run cannot tell whether its slow shutdown lands yet):
+// the 【回退】 line and the owner's message say so. They promised a retry
+// at the next cycle, which never came.
+func TestMisfireBootIDUnreadNoRetryPromised(t *testing.T) {
+	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		if strings.HasSuffix(cmdline, "is-system-running") {
+			return command.Result{Cmd: cmdline, Stdout: "running\n"}
+		}
+		return command.Result{Cmd: cmdline}
+	})
+	_, log := checkable(t, h)
+	h.cfg.RebootConfirm, h.cfg.VMID, h.cfg.NotifyURL = time.Millisecond, "", "http://127.0.0.1:9/push"
+	h.e.BootID = func() (string, error) { return "", errors.New("read boot_id: EIO") }
+	store := h.store()
+	mark := state.Mark{Date: "2026-11-25", Time: testNow, BootID: "unknown", Reason: "SOS count=10", Dated: true}
+	if err := store.Save(rescue.State{}, rescue.State{HasMark: true, Mark: mark, LastReboot: "2026-11-25"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.reboot(context.Background(), store, mark, "", true); err == nil {
+		t.Fatal("reboot = nil; want the misfire's error")
+	}
+	if !strings.Contains(log.String(), "【回退】正在撕毁免死金牌；但开机 ID 无法读取") || strings.Contains(log.String(), "以便在下个检测周期重试") {
+		t.Errorf("log:\n%s\nwant the 【回退】 line saying no retry today", log.String())
+	}
+	if got := strings.Join(queued(t, h), "\n"); !strings.Contains(got, "今天按已重启计，不再重试") {
+		t.Errorf("queued %q; want the owner told no retry today", got)
+	}
+}
