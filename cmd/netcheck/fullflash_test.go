@@ -250,3 +250,35 @@ mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"`
 		})
 	}
 }
+
+// TestOwedIsDirectory: a directory at net_sos_owed (made by hand, or
+// left by a tool) is damage, said and moved aside by one run; it was
+// read as a withdrawal owed whose removal failed at every healthy run,
+// each a 【严重错误】 and exit 1 (cron mail a minute).
+func TestOwedIsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	conf, log := writeConf(t, dir, "ON_EVENT_CMD=/bin/true")
+	if err := os.MkdirAll(filepath.Join(dir, "state", "net_sos_owed", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	e := fakeEnv(t, &ran)
+	events := eventsOf(&e)
+	e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true} }
+	for range 4 {
+		_ = runEnvWithin(t, conf, e)
+	}
+	if len(*events) != 0 {
+		t.Errorf("hook told %q; want nothing (no SOS stood)", *events)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "【严重错误】"); n != 1 || !strings.Contains(string(b), "net_sos_owed") {
+		t.Errorf("4 healthy runs, net_sos_owed a directory: 【严重错误】 %d times; want once, naming it:\n%s", n, b)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "state", "net_sos_owed")); err == nil && fi.IsDir() {
+		t.Errorf("net_sos_owed is still a directory")
+	}
+}

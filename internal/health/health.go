@@ -148,8 +148,8 @@ func cron(crontabPath string, role crontab.Role, fix string, check func(string) 
 func Log(path, stateDir string, lines int) []Check {
 	var out []Check
 	for _, w := range []struct{ name, dir, file, fix string }{
-		{"state writable", stateDir, "", "free space or remount read-write (df -h; mount), or set STATE_DIR: L3, SOS and the host's mark are written there before they happen"},
-		{"log writable", logx.Dir(path), path, "free space or remount read-write (df -h; mount), or set LOG_FILE; an immutable log: chattr -i"},
+		{"state writable", stateDir, "", "free space or remount read-write (df -h; mount), or set STATE_DIR: L3, SOS and the host's mark are written there first"},
+		{"log writable", logx.Dir(path), path, "free space or remount read-write (df -h; mount), or set LOG_FILE"},
 	} {
 		// Lstat: a dangling link there fails as the runs' MkdirAll does.
 		// Not made yet, it is made as the first run that writes will make

@@ -114,8 +114,15 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		}
 		st.Outage.Assists, _ = strconv.Atoi(rec["assists"]) // damaged: none
 	}
-	_, err = os.Lstat(s.path(OwedFile))
-	st.Outage.SOS = err == nil
+	// Read as the other flags: one that is not a regular file (a
+	// directory) is damage, moved aside once, not a removal that failed
+	// at every run.
+	// Its safe value: none owed (no sos-withdrawn for a directory).
+	owed, err := state.ReadFlag(s.path(OwedFile))
+	if err != nil {
+		problems = append(problems, err)
+	}
+	st.Outage.SOS = owed.Present && err == nil
 
 	// The fallback, when there is one, is newer than what RUN_DIR holds; a
 	// damaged one gives way to RUN_DIR's. Of a garbled record the lines
