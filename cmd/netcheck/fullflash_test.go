@@ -103,13 +103,7 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 			if !child {
 				return
 			}
-			conf := filepath.Join(dir, "netrescue.conf")
-			var ran []string
-			e := fakeEnv(t, &ran)
-			events := eventsOf(&e)
-			boot := "boot1"
-			e.BootID = func() (string, error) { return boot, nil }
-			sos := untilSOS(t, dir, conf, e)
+			conf, e, events, boot, sos := sosBooted(t, dir)
 			if err := os.WriteFile(filepath.Join(dir, "state", "probe"), []byte("x"), 0o644); err == nil {
 				t.Fatal("STATE_DIR is not full: the test would prove nothing")
 			}
@@ -120,7 +114,7 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 			if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil {
 				t.Fatal(err)
 			}
-			boot = "boot2"
+			*boot = "boot2"
 			for range 3 {
 				_ = runEnvWithin(t, conf, e)
 			}

@@ -660,13 +660,7 @@ mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"`
 	if !child {
 		return
 	}
-	conf := filepath.Join(dir, "netrescue.conf")
-	var ran []string
-	e := fakeEnv(t, &ran)
-	events := eventsOf(&e)
-	boot := "boot1"
-	e.BootID = func() (string, error) { return boot, nil }
-	sos := untilSOS(t, dir, conf, e)
+	conf, e, events, boot, sos := sosBooted(t, dir)
 	// The host's acknowledgement, a full flash, the router rebooted.
 	if err := os.Remove(sos); err != nil {
 		t.Fatal(err)
@@ -676,7 +670,7 @@ mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"`
 	if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil {
 		t.Fatal(err)
 	}
-	boot, *events = "boot2", nil
+	*boot, *events = "boot2", nil
 	count := func() int { return countOf(*events, "sos-withdrawn") }
 	for range 3 {
 		_ = runEnvWithin(t, conf, e)
@@ -823,6 +817,21 @@ func untilSOS(t *testing.T, dir, conf string, e runenv.Env) string {
 		}
 		_ = runEnvWithin(t, conf, e)
 	}
+}
+
+// sosBooted runs netcheck on dir's netrescue.conf until SOS (untilSOS),
+// in a boot whose id the caller may change (*boot), the events fired
+// recorded (eventsOf).
+func sosBooted(t *testing.T, dir string) (conf string, e runenv.Env, events *[]string, boot *string, sos string) {
+	t.Helper()
+	conf = filepath.Join(dir, "netrescue.conf")
+	var ran []string
+	e = fakeEnv(t, &ran)
+	events = eventsOf(&e)
+	boot = new(string)
+	*boot = "boot1"
+	e.BootID = func() (string, error) { return *boot, nil }
+	return conf, e, events, boot, untilSOS(t, dir, conf, e)
 }
 
 // countOf is how many of events are name.
