@@ -534,3 +534,35 @@ func TestMisfireBootIDUnreadNoRetryPromised(t *testing.T) {
 		t.Errorf("queued %q; want the owner told no retry today", got)
 	}
 }
+
+// TestStaleMarkResetSaid: yesterday's mark with hostcheck.state that cannot
+// be written (STATE_DIR immutable), the net back: the run says the save
+// failed and leaves the mark, and the first run that can save removes it
+// and says 【重置】. Removed first by the Save that then failed, it went
+// unsaid for good.
+func TestStaleMarkResetSaid(t *testing.T) {
+	h, now, _, _, log := vmWontStart(t, nil)
+	h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true, By: "198.51.100.1"} }
+	h.cfg.DNSCheck = ""
+	y := now.AddDate(0, 0, -1)
+	if err := state.WriteMark(h.cfg.PVEMark, state.Mark{Date: y.Format(state.DateLayout), Time: y, BootID: "boot", Reason: "x", Dated: true}); err != nil {
+		t.Fatal(err)
+	}
+	immutable(t, h)
+	if err := h.check(context.Background()); err == nil {
+		t.Errorf("check with STATE_DIR immutable = nil; want the save's failure")
+	}
+	if _, err := os.Stat(h.cfg.PVEMark); err != nil {
+		t.Errorf("the stale mark after a run that could not save: %v; want it kept for the run that can", err)
+	}
+	if out, err := exec.Command("chattr", "-i", h.cfg.StateDir).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i: %v %s", err, out)
+	}
+	*now = now.Add(5 * time.Minute)
+	if err := h.check(context.Background()); err != nil {
+		t.Errorf("check, writable again = %v", err)
+	}
+	if n := strings.Count(log.String(), "【重置】"); n != 1 {
+		t.Errorf("【重置】 said %d times; want once:\n%s", n, log.String())
+	}
+}

@@ -211,7 +211,11 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 }
 
 // Save writes what changed, the mark first: a host reboot is recorded
-// before anything can interrupt it (SPEC §6 step 6).
+// before anything can interrupt it (SPEC §6 step 6). A stale mark and an
+// ended pause go last, after the record: removed by a Save whose record
+// then failed, what the run said of them (【重置】, 【恢复自救】) was not
+// said (a run that cannot save says only that), and the next run found
+// nothing left to say.
 func (s Store) Save(old, next State) error {
 	if next.HasMark && (!old.HasMark || old.Mark.Format() != next.Mark.Format()) {
 		if err := os.MkdirAll(filepath.Dir(s.Mark), 0o755); err != nil {
@@ -220,6 +224,9 @@ func (s Store) Save(old, next State) error {
 		if err := state.WriteMark(s.Mark, next.Mark); err != nil {
 			return err
 		}
+	}
+	if err := s.saveRecord(old, next); err != nil {
+		return err
 	}
 	if old.HasMark && !next.HasMark {
 		if err := state.Remove(s.Mark); err != nil {
@@ -231,10 +238,16 @@ func (s Store) Save(old, next State) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// saveRecord is Save's hostcheck.state (or, while it cannot be read, the
+// day's VM starts beside it).
+func (s Store) saveRecord(old, next State) error {
 	if old.RecordUnread || next.RecordUnread {
 		// There but not read: not written over (it may hold today's VM
 		// restart, the outage's start, a held SOS). The mark and the pause
-		// above are written, and the day's VM starts in RUN_DIR, so that
+		// are written (Save), and the day's VM starts in RUN_DIR, so that
 		// VM_START_MAX holds through the runs that cannot read it.
 		if next.VMStartDate == "" || old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
 			old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev {
