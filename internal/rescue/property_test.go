@@ -74,7 +74,7 @@ func TestAtMostOncePerDay(t *testing.T) {
 		lastDay := Today(trueNow)
 		reboots := map[string]int{}
 		landings := map[string]int{} // misfires' slow shutdowns landed on a later day, by that day
-		landedOf := "" // the misfire's day of a landing in this iteration
+		landedOf := ""               // the misfire's day of a landing in this iteration
 		// The record was damaged since the misfire still pending: its
 		// safe value counts the day it was written, and no misfire.
 		pendingDamaged := false
