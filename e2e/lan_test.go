@@ -142,7 +142,14 @@ func TestLoopLANDNSForwarderDead(t *testing.T) {
 // netcheck is there, the next ask runs L2.
 func TestLoopLANRouterWithoutNetcheck(t *testing.T) {
 	l := lanLab(t, "x", nil, nil)
-	var host []string
+	// The host's hook records its events: no "assist" for a step that
+	// could not be asked (one every run, for a step that never ran).
+	hookLog := filepath.Join(l.root, "..", "host-events.log")
+	hook := filepath.Join(l.root, "..", "host-hook")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$NETRESCUE_EVENT\" >> '"+hookLog+"'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	host := []string{"ON_EVENT_CMD=" + hook}
 	for _, line := range lines(readFile(t, l.hConf)) {
 		if !strings.HasPrefix(line, "OP_NETCHECK=") {
 			host = append(host, line)
@@ -161,8 +168,14 @@ func TestLoopLANRouterWithoutNetcheck(t *testing.T) {
 	if n := strings.Count(hlog, "【LAN】-> [错误] OpenWrt 上无法运行 netcheck"); n < 3 || !strings.Contains(hlog, "exit status 127") {
 		t.Errorf("want the step that could not run said at every ask (≥ 3, with exit status 127), got %d:\n%s", n, hlog)
 	}
+	if got := readFile(t, hookLog); strings.Contains(got, "assist") {
+		t.Errorf("the host's hook heard %q; want no assist for a step that could not be asked", got)
+	}
 	writeConf(t, l.hConf, append(host, "OP_NETCHECK="+bin(t, "netcheck"))...)
 	wantActs(t, l.run(t, 5), "L2")
+	if got := readFile(t, hookLog); !strings.Contains(got, "assist") {
+		t.Errorf("the host's hook heard %q; want the assist asked once netcheck is there", got)
+	}
 	l.wantHostLog(t, "not-runnable", "【LAN】请求 OpenWrt 协助。 step=network", "【LAN】-> [成功] OpenWrt 已执行。")
 }
 

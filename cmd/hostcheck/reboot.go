@@ -111,9 +111,9 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 		// be told, and the next run counts the day as spent (lateReboot),
 		// unless the uptime places this boot before yesterday; a retry
 		// promised here did not come.
-		h.log.Error("【回退】正在撕毁免死金牌；但开机 ID 无法读取，无法确认这次重启是否仍会发生：除非本次开机早于昨天，今天按已重启计，不再重试。", "mark", store.Mark)
+		h.log.Error("【回退】正在撕毁免死金牌；但开机 ID 无法读取，无法确认这次重启是否仍会发生：除非本次开机早于昨天，今天按已重启计，不再重试；开机 ID 一直无法读取时，它可能落地的三天内都不重启。", "mark", store.Mark)
 		h.forgetRescue(ctx)
-		h.notify("misfire", "PVE 未能成功重启 (严重错误/回退)：重启命令没有生效，开机 ID 无法读取：除非本次开机早于昨天，今天按已重启计，不再重试。请检查 REBOOT_CMD 与 /proc/sys/kernel/random/boot_id。", false)
+		h.notify("misfire", "PVE 未能成功重启 (严重错误/回退)：重启命令没有生效，开机 ID 无法读取：除非本次开机早于昨天，今天按已重启计，不再重试 (开机 ID 一直无法读取时，三天内都不重启)。请检查 REBOOT_CMD 与 /proc/sys/kernel/random/boot_id。", false)
 		h.fire(ctx, hook.Event{Name: "misfire", Detail: h.cfg.RebootCmd + " and " + h.cfg.RebootFallbackCmd + " had no effect; boot id unread: no more tries today unless this boot began before yesterday", Outage: h.outage(store)})
 		return fmt.Errorf("host did not reboot: %s and %s had no effect", h.cfg.RebootCmd, h.cfg.RebootFallbackCmd)
 	}

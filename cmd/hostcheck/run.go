@@ -369,7 +369,9 @@ func markWritten(store rescue.Store, m state.Mark, loc *time.Location) bool {
 func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State, obs rescue.Obs, step rescue.Step, rs remote.RouterState) error {
 	h.saved = &step.Next
 	defer func() { h.saved = nil }()
-	h.notifyStep(st, obs, step)
+	if step.Action != rescue.Assist {
+		h.notifyStep(st, obs, step) // an assist's, once the router answered
+	}
 	h.recordAction(step, obs, rs) // counted before it runs (METRICS_FILE)
 	events := rescue.Transitions(st, obs, step)
 	switch step.Action {
@@ -389,6 +391,21 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 		res := h.assist(ctx, step.Assist, fmt.Sprintf("LAN fault %q seen by %d host runs; %s; dns %s",
 			step.Next.LANFault, step.Next.LANSeen, obs.NetDetail, obs.DNSDetail))
 		h.refused(store, step.Next, step.Assist, res)
+		if res.Why == rescue.WhyNotRunnable {
+			// Nothing could be asked (netcheck not on the router): no
+			// "assist" for the hook or the owner, each run told one for
+			// a step that never ran. The 【LAN】 line says it, and
+			// HEARTBEAT_URL's /fail.
+			told := events[:0]
+			for _, ev := range events {
+				if ev.Name != "assist" {
+					told = append(told, ev)
+				}
+			}
+			events = told
+			break
+		}
+		h.notifyStep(st, obs, step)
 	case rescue.HostReboot:
 		// The reboot ends the run: ON_EVENT_CMD runs beside it, never
 		// before it (SPEC §16).
