@@ -35,11 +35,11 @@ func (h *host) reboot(ctx context.Context, store rescue.Store, mark state.Mark, 
 		h.log.Error("【严重错误】无法在 OpenWrt 上删除 SOS 并清零计数，仍然重启", "reason", err)
 		h.log.Warn(fmt.Sprintf("【终极动作】PVE 物理机将在 %d 秒后执行优雅重启...", delay), "reason", mark.Reason)
 	} else {
-		h.log.Info("【同步】已在 OpenWrt 上删除 SOS、重启计数清零、清除冷却，路由器重启后从头开始。")
-		done := "删除 SOS 成功。"
+		synced, done := "【同步】已在 OpenWrt 上删除 SOS、重启计数清零、清除冷却，路由器重启后从头开始。", "删除 SOS 成功。"
 		if !sos {
-			done = ""
+			synced, done = "【同步】已在 OpenWrt 上重启计数清零、清除冷却，路由器重启后从头开始。", ""
 		}
+		h.log.Info(synced)
 		h.log.Warn(fmt.Sprintf("【终极动作】%sPVE 物理机将在 %d 秒后执行优雅重启...", done, delay), "reason", mark.Reason)
 	}
 	if !sleep(ctx, h.cfg.RebootDelay) {
