@@ -143,18 +143,33 @@ EOF
 # netcheck (static, for OpenWrt's musl too) installs the router side;
 # hostcheck either side; the .deb has hostcheck alone.
 NEED='netcheck hostcheck'
+# valued: the flags whose value is the next argument, when not given
+# with an = (-flag and --flag alike, as the binary's installer reads them).
+valued() {
+	case ${1#-} in
+	-bin | -role | -prefix | -router | -router-bin | -router-prefix | -port | -identity) return 0 ;;
+	bin | role | prefix | router | router-bin | router-prefix | port | identity) return 0 ;;
+	esac
+	return 1
+}
 BIN='' prev='' UNINSTALL='' HELP=''
 for a; do
-	# -flag and --flag alike, as the binary's installer reads them.
-	case $prev,$a in
-	--bin,* | -bin,*) BIN=$a ;;
-	*,--bin=* | *,-bin=*) BIN=${a#*=} ;;
-	*,--uninstall | *,-uninstall) UNINSTALL=1 ;;
-	*,-h | *,--help | *,-help) HELP=1 ;;
+	if valued "$prev"; then
+		# a value, never a flag: --prefix -h is a directory left out,
+		# not a call for help
+		case $a in -*) die "$prev needs a value, not $a" "see sh $0 --help" 2 ;; esac
+		case $prev in --bin | -bin) BIN=$a ;; esac
+		prev=
+		continue
+	fi
+	case $a in
+	--bin=* | -bin=*) BIN=${a#*=} ;;
+	--uninstall | -uninstall) UNINSTALL=1 ;;
+	-h | --help | -help) HELP=1 ;;
 	esac
 	prev=$a
 done
-case $prev in --bin | -bin) die "--bin needs a value" "see sh $0 --help" 2 ;; esac
+! valued "$prev" || die "$prev needs a value" "see sh $0 --help" 2
 LOCAL=$(arch)
 WORK=
 if [ -z "$BIN" ] && [ -n "$HELP" ] && { [ -z "$LOCAL" ] || ! find_bins "$LOCAL" >/dev/null; }; then

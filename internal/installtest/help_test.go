@@ -46,3 +46,52 @@ func TestHelpBuildsNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestValueLeftOut: `sh install.sh --prefix -h` printed the help, while
+// the installer it hands over to reads -h as the directory; and
+// `--prefix --uninstall` uninstalled. A flag whose value is the next
+// argument takes it as a value, and one that starts with - is a value
+// left out: exit 2 with the fix, nothing built, nothing run.
+func TestValueLeftOut(t *testing.T) {
+	sh := "/bin/sh"
+	if p, err := exec.LookPath("busybox"); err == nil {
+		sh = p
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--prefix", "-h"}, "error: --prefix needs a value, not -h"},
+		{[]string{"-prefix", "--uninstall"}, "error: -prefix needs a value, not --uninstall"},
+		{[]string{"--role", "host", "--router", "--dry-run"}, "error: --router needs a value, not --dry-run"},
+		{[]string{"-n", "--identity"}, "error: --identity needs a value\n"},
+		{[]string{"--bin"}, "error: --bin needs a value\n"},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			repo := filepath.Join(dir, "checkout")
+			write(t, filepath.Join(repo, "go.mod"), "module example.com/netrescue\n", 0o644)
+			write(t, filepath.Join(repo, "scripts", "install.sh"), read(t, script(t)), 0o755)
+			ran := filepath.Join(dir, "go-ran")
+			fake := filepath.Join(dir, "bin")
+			write(t, filepath.Join(fake, "go"), "#!/bin/sh\necho \"$@\" >>"+ran+"\nexit 1\n", 0o755)
+			argv := []string{filepath.Join(repo, "scripts", "install.sh")}
+			if filepath.Base(sh) == "busybox" {
+				argv = append([]string{"ash"}, argv...)
+			}
+			cmd := exec.Command(sh, append(argv, c.args...)...)
+			cmd.Env = []string{"PATH=" + fake + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + dir, "TMPDIR=" + dir, "LC_ALL=C"}
+			out, err := cmd.CombinedOutput()
+			code := -1
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			if code != 2 || !strings.Contains(string(out), c.want) || strings.Contains(string(out), "usage:") {
+				t.Errorf("install.sh %q: exit %d (%v)\n%s\nwant exit 2 and %q, no usage", c.args, code, err, out, c.want)
+			}
+			if b, err := os.ReadFile(ran); err == nil {
+				t.Errorf("install.sh %q ran go %q; want nothing built", c.args, b)
+			}
+		})
+	}
+}

@@ -495,7 +495,7 @@ func TestErrors(t *testing.T) {
 		{"router on the router", []string{"--role", "router", "--router", "10.0.0.1"}, 2, []string{"--router is for the Proxmox host"}},
 		{"missing value", []string{"--bin"}, 2, []string{"--bin needs a value"}},
 		// -flag as well as --flag, as the binary's installer reads them.
-		{"missing value, one dash", []string{"-bin"}, 2, []string{"--bin needs a value"}},
+		{"missing value, one dash", []string{"-bin"}, 2, []string{"error: -bin needs a value"}},
 		{"missing binaries, one dash", []string{"--role", "router", "-bin", emptyBin}, 1,
 			[]string{emptyBin + " does not hold netcheck or hostcheck (for linux-", "fix: build them (make dist)"}},
 		{"missing binaries, one dash and =", []string{"--role", "router", "-bin=" + emptyBin}, 1,
