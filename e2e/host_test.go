@@ -1292,7 +1292,7 @@ func TestHostEndToEnd(t *testing.T) {
 			"✓ router SOS: none",
 			"✓ internet:",
 			"✗ cron entries: cannot read " + filepath.Join(l.h, "no-crontab"),
-			"    fix: sh install.sh --role host",
+			"    fix: hostcheck install --role host",
 		} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("status lacks %q:\n%s", want, r.stdout)

@@ -323,7 +323,7 @@ JSON
 	l := newRouterLab(t, "u", "IFSTATUS="+ifstatus)
 	crontabFile := filepath.Join(l.dir, "crontabs", "root")
 	r := l.netcheck(t, "status", "-crontab", crontabFile)
-	if r.code != 1 || !strings.Contains(r.stdout, "✗ cron entries") || !strings.Contains(r.stdout, "fix: sh install.sh --role router") {
+	if r.code != 1 || !strings.Contains(r.stdout, "✗ cron entries") || !strings.Contains(r.stdout, "fix: netcheck install --role router") {
 		t.Errorf("status without cron: exit %d\n%s", r.code, r.stdout)
 	}
 	if !strings.Contains(r.stdout, "✓ internet: reply from 198.51.100.1") || !strings.Contains(r.stdout, "reboot count: 0 of 10") ||

@@ -25,7 +25,7 @@ func (h *host) pin(ctx context.Context, yes bool) error {
 		return fmt.Errorf("not pinned: a dry run (-dry-run or DRY_RUN=1) changes no file; run hostcheck pin without it to pin %s", remote.Fingerprint(key))
 	}
 	if !yes {
-		fmt.Fprintf(h.e.Stdout, "Check it on the router with: dropbearkey -y -f /etc/dropbear/dropbear_ed25519_host_key\n")
+		fmt.Fprintf(h.e.Stdout, "Check it on the router with: %s\n", remote.CheckKeyCommand(key))
 		fmt.Fprintf(h.e.Stdout, "Pin it into %s? [y/N] ", h.cfg.KnownHosts)
 		line, _ := bufio.NewReader(h.e.Stdin).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {

@@ -81,7 +81,7 @@ func newFlags(stderr io.Writer) flags {
 		crontab:    fs.String("crontab", "/var/spool/cron/crontabs/root", "crontab `file` that status checks"),
 		at:         fs.String("at", "", "plan: start the outage at `HH:MM` today instead of now"),
 		routerConf: fs.String("router-config", "", "plan: the router's netrescue.conf (default: router defaults)"),
-		json:       fs.Bool("json", false, "status: the checks and the state as one JSON object (SPEC §16)"),
+		json:       fs.Bool("json", false, "status: the checks and the state as one JSON object"),
 	}
 }
 

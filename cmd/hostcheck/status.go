@@ -29,7 +29,7 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 		// Installed from the package: its cron lines are in /etc/cron.d.
 		checks = append(checks, health.CronPackage(h.cronD)...)
 	} else {
-		checks = append(checks, health.Cron(crontabPath, crontab.Role("host"), "sh install.sh --role host")...)
+		checks = append(checks, health.Cron(crontabPath, crontab.Role("host"), "hostcheck install --role host")...)
 	}
 	rc := h.remote()
 
@@ -225,7 +225,7 @@ func (h *host) plan(routerCfg config.Config, now time.Time) error {
 		fmt.Fprintf(w, "  %-13s %-4s %s\n", name, fmt.Sprintf("(%d)", c.L4SOSThreshold), jointOutcome(rescue.SimulateJoint(c, h.cfg, now, ladder.PlanHorizon)))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Faults only the LAN sees (the router up by its own probe, SPEC §14), fault at %s:\n", now.Format("15:04"))
+	fmt.Fprintf(w, "Faults only the LAN sees (the router up by its own probe), fault at %s:\n", now.Format("15:04"))
 	for _, f := range rescue.LANFaultClasses {
 		d, action, ok := rescue.SimulateLANFault(h.cfg, f, now, ladder.PlanHorizon)
 		planFault(w, f.String(), now, d, action, ok)

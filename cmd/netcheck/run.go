@@ -78,7 +78,7 @@ func newFlags(stderr *os.File) flags {
 		crontab: fs.String("crontab", "/etc/crontabs/root", "crontab `file` that status checks"),
 		at:      fs.String("at", "", "plan: start the outage at `HH:MM` today instead of now"),
 		reason:  fs.String("reason", "", "assist: why the host asks (logged, escaped)"),
-		json:    fs.Bool("json", false, "status: the checks and the state as one JSON object (SPEC §16)"),
+		json:    fs.Bool("json", false, "status: the checks and the state as one JSON object"),
 	}
 }
 

@@ -25,7 +25,7 @@ func status(ctx context.Context, cfg config.Config, e env, crontabPath string, o
 	checks, loc := health.Basics(cfg, e.Now(), "set the zone in LuCI (System → Time zone) or write a POSIX rule such as CST-8 to /etc/TZ")
 	now := e.Now().In(loc)
 	out.Now = now
-	checks = append(checks, health.Cron(crontabPath, crontab.Role("router"), "sh install.sh --role router, or add the lines above to "+crontabPath+" and run /etc/init.d/cron restart")...)
+	checks = append(checks, health.Cron(crontabPath, crontab.Role("router"), "netcheck install --role router, or add the lines above to "+crontabPath+" and run /etc/init.d/cron restart")...)
 	sc, st := stateChecks(cfg, now)
 	checks = append(checks, sc...)
 	if c, ok := health.Volatile(midnight.OpenWrtRelease, cfg.StateDir); !ok {

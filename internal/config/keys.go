@@ -167,11 +167,11 @@ var keys = []*key{
 		set: func(c *Config, v string) error { return setCmd(&c.L3Cmd, v) }},
 	{name: "DNS_CMD", roles: routerOnly, defs: defaults{all: DefaultDNSCmd}, allowed: "a shell command line (run as /bin/sh -c)",
 		set: func(c *Config, v string) error { return setCmd(&c.DNSCmd, v) },
-		doc: "restarts the DNS forwarder when the host asks (netcheck assist dns, SPEC §14)"},
+		doc: "restarts the DNS forwarder when the host asks (netcheck assist dns)"},
 	{name: "WAN_GATEWAY", roles: routerOnly, defs: defaults{all: "auto"},
 		allowed: "auto (the default route's gateway, or the peer of a point-to-point WAN), off, or the next hop's IP address",
 		set:     setWanGateway,
-		doc:     "the next hop pinged on a down run: while it answers, the outage is the ISP's and the router does not reboot (SPEC §14)"},
+		doc:     "the next hop pinged on a down run: while it answers, the outage is the ISP's and the router does not reboot"},
 
 	// Host.
 	{name: "OP_IP", roles: hostOnly, defs: defaults{all: "192.168.10.1"}, allowed: "the router's LAN IP address or host name",
@@ -200,7 +200,7 @@ var keys = []*key{
 		set: func(c *Config, v string) error { return setDuration(&c.SSHTimeout, v, time.Second, 5*time.Minute) }},
 	{name: "OP_NETCHECK", roles: hostOnly, defs: defaults{all: "/usr/bin/netcheck"}, allowed: "the absolute path of netcheck on the router" + exeChars,
 		set: func(c *Config, v string) error { return setExe(&c.OpNetcheck, v) },
-		doc: "run over SSH for a LAN-side step: OP_NETCHECK -config OP_CONFIG assist STEP (SPEC §14)"},
+		doc: "run over SSH for a LAN-side step: OP_NETCHECK -config OP_CONFIG assist STEP"},
 	{name: "OP_CONFIG", roles: hostOnly, defs: defaults{all: "/etc/netrescue.conf"}, allowed: "the absolute path of the router's config" + exeChars,
 		set: func(c *Config, v string) error { return setExe(&c.OpConfig, v) }},
 	{name: "DNS_CHECK", roles: hostOnly, defs: defaults{all: "www.baidu.com"}, allowed: "a host name the router's DNS forwarder must resolve, or empty to disable",
@@ -211,7 +211,7 @@ var keys = []*key{
 			c.DNSCheck = v
 			return nil
 		},
-		doc: "resolved against the router's resolver (OP_IP:53) on every run, beside the IP probe (SPEC §14)"},
+		doc: "resolved against the router's resolver (OP_IP:53) on every run, beside the IP probe"},
 	{name: "OP_STATE_DIR", roles: hostOnly, defs: defaults{all: "/root"}, allowed: "an absolute directory path on the router, without quotes",
 		set: func(c *Config, v string) error {
 			if strings.ContainsAny(v, "'\"\n") {
@@ -248,21 +248,21 @@ var keys = []*key{
 		set: func(c *Config, v string) error { return setBool(&c.VMRestartFirst, v) }},
 	{name: "VM_START_MAX", roles: hostOnly, defs: defaults{all: "3"}, allowed: "a whole number from 0 to 20",
 		set: func(c *Config, v string) error { return setInt(&c.VMStartMax, v, 0, 20) },
-		doc: "starts a day of a router VM found stopped (SPEC §13 rule 1)"},
+		doc: "starts a day of a router VM found stopped"},
 	{name: "ROUTER_HUNG_AFTER", roles: hostOnly, defs: defaults{all: "20m"}, allowed: "a duration from 1m to 24h",
 		set: func(c *Config, v string) error { return setDuration(&c.RouterHungAfter, v, time.Minute, 24*time.Hour) }},
 	{name: "VM_HUNG_AFTER", roles: hostOnly, defs: defaults{all: "10m"}, allowed: "a duration from 1m to 24h",
 		set: func(c *Config, v string) error { return setDuration(&c.VMHungAfter, v, time.Minute, 24*time.Hour) },
-		doc: "a running router VM with no SSH, no LAN ping and a guest agent that does not answer is hung after this long (SPEC §13 rule 3)"},
+		doc: "a running router VM with no SSH, no LAN ping and a guest agent that does not answer is hung after this long"},
 	{name: "HOST_REBOOT_HOURS", roles: hostOnly, defs: defaults{all: ""}, allowed: "FROM-TO in whole hours of the local day (1-6; 22-5 across midnight), or empty for any time",
 		set: func(c *Config, v string) (err error) { c.HostRebootHours, err = ParseHours(v); return err },
-		doc: "a host reboot waits for this window with 【推迟】; VM actions are not held (SPEC §16)"},
+		doc: "a host reboot waits for this window with 【推迟】; VM actions are not held"},
 	{name: "VM_STOP_TIMEOUT", roles: hostOnly, defs: defaults{all: "30s"}, allowed: "a duration from 1s to 10m",
 		set: func(c *Config, v string) error { return setDuration(&c.VMStopTimeout, v, time.Second, 10*time.Minute) },
-		doc: "qm stop --timeout of a cold restart (SPEC §13 rule 4)"},
+		doc: "qm stop --timeout of a cold restart"},
 	{name: "ON_EVENT_CMD", roles: both, defs: defaults{all: ""}, allowed: "a shell command line (run as /bin/sh -c), or empty",
 		set: func(c *Config, v string) error { c.OnEventCmd = v; return nil },
-		doc: "run once per transition with NETRESCUE_EVENT, NETRESCUE_DETAIL and NETRESCUE_OUTAGE_SECONDS (SPEC §16)"},
+		doc: "run once per transition with NETRESCUE_EVENT, NETRESCUE_DETAIL and NETRESCUE_OUTAGE_SECONDS"},
 	{name: "NOTIFY_URL", roles: hostOnly, defs: defaults{all: ""}, allowed: "an http(s) URL, or empty", secret: true,
 		set: func(c *Config, v string) error {
 			// As HEARTBEAT_URL: a space or no host was accepted, and every
@@ -291,7 +291,7 @@ var keys = []*key{
 			}
 			return nil
 		},
-		doc: "Prometheus metrics for node_exporter's textfile collector, rewritten only when a value changes (SPEC §16)"},
+		doc: "Prometheus metrics for node_exporter's textfile collector, rewritten only when a value changes"},
 	{name: "HEARTBEAT_URL", roles: hostOnly, defs: defaults{all: ""}, allowed: "an http(s) URL, or empty", secret: true,
 		set: func(c *Config, v string) error {
 			if err := checkURL(v); err != nil {
@@ -300,7 +300,7 @@ var keys = []*key{
 			c.HeartbeatURL = v
 			return nil
 		},
-		doc: "a dead man's switch (healthchecks.io, Uptime Kuma push) pinged while the internet is up (SPEC §16)"},
+		doc: "a dead man's switch (healthchecks.io, Uptime Kuma push) pinged while the internet is up"},
 	{name: "HEARTBEAT_EVERY", roles: hostOnly, defs: defaults{all: "5m"}, allowed: "whole minutes from 1m to 24h (5m, 1h, or bare seconds such as 300)",
 		set: func(c *Config, v string) error {
 			if err := setDuration(&c.HeartbeatEvery, v, time.Minute, 24*time.Hour); err != nil {

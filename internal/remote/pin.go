@@ -67,9 +67,26 @@ func FetchHostKey(ctx context.Context, addr string, timeout time.Duration) (ssh.
 
 // Fingerprint returns the key's SHA256 fingerprint as OpenSSH and Dropbear
 // print it ("SHA256:…"), for the owner to compare with the router's
-// `dropbearkey -y -f /etc/dropbear/dropbear_ed25519_host_key`.
+// `dropbearkey -y -f` of CheckKeyCommand's file.
 func Fingerprint(k ssh.PublicKey) string {
 	return ssh.FingerprintSHA256(k)
+}
+
+// CheckKeyCommand is the command that prints, on the router, the
+// fingerprint of the host key k: Dropbear keeps a key of each type in
+// /etc/dropbear/dropbear_TYPE_host_key (OpenWrt's dropbear init script
+// makes ed25519, ecdsa and rsa ones). An older router that offered only
+// its RSA key was told to check the ed25519 file, which it lacked or which
+// showed another fingerprint.
+func CheckKeyCommand(k ssh.PublicKey) string {
+	kind := "ed25519"
+	switch t := k.Type(); {
+	case strings.HasPrefix(t, "ecdsa-"):
+		kind = "ecdsa"
+	case t == ssh.KeyAlgoRSA:
+		kind = "rsa"
+	}
+	return "dropbearkey -y -f /etc/dropbear/dropbear_" + kind + "_host_key"
 }
 
 // PinnedKeys returns the keys the known_hosts file at path pins for addr

@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -282,6 +283,55 @@ func TestPinnedKeys(t *testing.T) {
 			if string(got[i].Marshal()) != string(tt.want[i].Marshal()) {
 				t.Errorf("PinnedKeys(%s, %s)[%d] = %s; want %s", tt.path, tt.addr, i, Fingerprint(got[i]), Fingerprint(tt.want[i]))
 			}
+		}
+	}
+}
+
+// TestCheckKeyCommand: the command `hostcheck pin` and the installer tell
+// the owner to run on the router names the file of the key type the router
+// presented. Keys made by Dropbear's own dropbearkey (Debian's
+// dropbear-bin, as OpenWrt's dropbear init script makes them: -t ed25519,
+// ecdsa, rsa into /etc/dropbear/dropbear_TYPE_host_key); its `-y` prints
+// "Public key portion is:", the authorized_keys line and "Fingerprint:
+// SHA256:…", which must match ours. An RSA-only router was told to check
+// the ed25519 file.
+func TestCheckKeyCommand(t *testing.T) {
+	if _, err := exec.LookPath("dropbearkey"); err != nil {
+		t.Skip("skipping: dropbearkey not installed (apt-get install dropbear-bin)")
+	}
+	dir := t.TempDir()
+	for _, typ := range []string{"ed25519", "ecdsa", "rsa"} {
+		file := filepath.Join(dir, "dropbear_"+typ+"_host_key")
+		args := []string{"-t", typ, "-f", file}
+		if typ == "rsa" {
+			args = append(args, "-s", "1024") // quick; the type is what counts
+		}
+		if out, err := exec.Command("dropbearkey", args...).CombinedOutput(); err != nil {
+			t.Fatalf("dropbearkey %q: %v\n%s", args, err, out)
+		}
+		out, err := exec.Command("dropbearkey", "-y", "-f", file).Output()
+		if err != nil {
+			t.Fatalf("dropbearkey -y -f %s: %v", file, err)
+		}
+		var key ssh.PublicKey
+		fp := ""
+		for _, l := range strings.Split(string(out), "\n") {
+			if k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(l)); err == nil {
+				key = k
+			}
+			if f, ok := strings.CutPrefix(l, "Fingerprint: "); ok {
+				fp = strings.TrimSpace(f)
+			}
+		}
+		if key == nil {
+			t.Fatalf("no public key line in dropbearkey -y:\n%s", out)
+		}
+		want := "dropbearkey -y -f /etc/dropbear/dropbear_" + typ + "_host_key"
+		if got := CheckKeyCommand(key); got != want {
+			t.Errorf("%s key (%s): %q; want %q", typ, key.Type(), got, want)
+		}
+		if got := Fingerprint(key); got != fp {
+			t.Errorf("%s key: fingerprint %q; dropbearkey prints %q", typ, got, fp)
 		}
 	}
 }

@@ -154,7 +154,7 @@ func (in *pairer) pinRouter(ctx context.Context, r routerSSH) error {
 			"if you did not reinstall or reset the router, stop and find out why before answering yes")
 	}
 	if !in.Opts.Yes {
-		if err := in.askPin(); err != nil {
+		if err := in.askPin(remote.CheckKeyCommand(key)); err != nil {
 			return err
 		}
 	}
@@ -166,9 +166,9 @@ func (in *pairer) pinRouter(ctx context.Context, r routerSSH) error {
 	return nil
 }
 
-// askPin asks the person whether the fingerprint shown is their router's.
-func (in *pairer) askPin() error {
-	const check = "dropbearkey -y -f /etc/dropbear/dropbear_ed25519_host_key"
+// askPin asks the person whether the fingerprint shown is their router's,
+// which check prints on the router.
+func (in *pairer) askPin(check string) error {
 	if !in.Env.Terminal() {
 		return install.Fail("cannot ask whether to trust the router's host key: no terminal",
 			"compare the fingerprint above with the router's (on the router: "+check+") and re-run with --yes")
