@@ -72,28 +72,7 @@ func (d *decider) lanStep(kind string) {
 		if slices.Contains(done, string(st)) {
 			continue
 		}
-		if st == assist.Reboot && d.cfg.VMID != "" {
-			// With the router as a VM, its reboot is the VM's cold restart
-			// (once a day); spent, the host is next.
-			if d.vmLocked {
-				return // a migration or backup holds the VM (logged 【推迟】): no VM action, no host reboot under it
-			}
-			if spent(n.VMRestartDate, d.o.Now) {
-				continue
-			}
-			if d.vmUnknown {
-				// qm cannot say the VM's state: the SOS path's rule. Once
-				// may pass; twice in a row, the VM step is skipped.
-				if !d.qmFailedTwice("跳过虚拟机冷重启", "跳过虚拟机冷重启") {
-					return
-				}
-				continue
-			}
-			if !d.vmGuards() || d.held(VMRestart) {
-				return // a pause holds the step before it is recorded: not spent
-			}
-			n.LANSteps = joinStep(n.LANSteps, st)
-			d.vmRestart("LAN 故障 (" + kind + ")：网络重启无效，冷重启路由虚拟机")
+		if st == assist.Reboot && d.cfg.VMID != "" && !d.lanVMRestart(kind) {
 			return
 		}
 		if d.held(Assist) {
@@ -120,6 +99,33 @@ func (d *decider) lanStep(kind string) {
 	d.log(slog.LevelError, "【LAN】OpenWrt 侧的步骤都已尝试，故障仍在，重启 PVE 物理机 (可能是主机网桥)。",
 		slog.String("fault", kind), slog.String("steps_done", n.LANSteps))
 	d.hostReboot("LAN fault ("+kind+") after "+n.LANSteps, false)
+}
+
+// lanVMRestart is the reboot step with the router as a VM: the VM's cold
+// restart (once a day), or, when the day's is spent or qm fails twice,
+// the router's own reboot, asked as any step (it answers SSH: a LAN
+// fault). It was skipped then, and the host rebooted after only the
+// network step, with the router's reboot, far less, never tried. It
+// reports whether the router is to be asked.
+func (d *decider) lanVMRestart(kind string) bool {
+	n := &d.step.Next
+	if d.vmLocked {
+		return false // a migration or backup holds the VM (logged 【推迟】): no VM action, no host reboot under it
+	}
+	if spent(n.VMRestartDate, d.o.Now) {
+		return true
+	}
+	if d.vmUnknown {
+		// qm cannot say the VM's state: the SOS path's rule. Once may
+		// pass; twice in a row, the router is asked instead.
+		return d.qmFailedTwice("改为请求 OpenWrt 自行重启", "改为请求 OpenWrt 自行重启")
+	}
+	if !d.vmGuards() || d.held(VMRestart) {
+		return false // a pause holds the step before it is recorded: not spent
+	}
+	n.LANSteps = joinStep(n.LANSteps, assist.Reboot)
+	d.vmRestart("LAN 故障 (" + kind + ")：网络重启无效，冷重启路由虚拟机")
+	return false
 }
 
 func joinStep(done string, st assist.Step) string {
