@@ -78,12 +78,18 @@ func Merge(existing string, role Role) string {
 	var b strings.Builder
 	inserted := false
 	for _, seg := range segs {
-		if (IsOurs(seg) && !commented(seg) && !edited(seg, role)) || isLine(seg, role) {
+		ours, ed := IsOurs(seg), edited(seg, role)
+		if (ours && !commented(seg) && !ed) || isLine(seg, role) {
 			if !inserted {
 				writeLines(&b, fresh)
 				inserted = true
 			}
 			continue
+		}
+		if !ours && ed {
+			// The owner's own line for our job: marked, it is an edited
+			// line of ours, which uninstall removes with the binary.
+			seg = strings.TrimRight(seg, " \t\r\n") + " " + Marker + "\n"
 		}
 		b.WriteString(seg)
 	}
@@ -100,18 +106,25 @@ func Merge(existing string, role Role) string {
 	return out
 }
 
-// edited reports whether seg is an active line of ours (marked) that runs
-// the program of one of our lines for role without being it: the user's
-// edit of it. It names the program by our line's path: a bare name is
-// found in cron's PATH, which on Debian lacks /usr/local/bin (the host's
-// "sleep 20; hostcheck" never ran), and is no line of ours to keep.
+// edited reports whether seg is an active line that runs the program of
+// one of our lines for role without being it: the user's edit of it
+// (marked), or the owner's own line for our job (unmarked, the program's
+// arguments all flags, a path or hostcheck's "boot": not "netcheck
+// status"). Merge added ours beside an unmarked one
+// ("* * * * * /usr/bin/netcheck >/dev/null 2>&1"): two runs a minute,
+// the ladder climbed twice as fast. It names the program by our line's
+// path: a bare name is found in cron's PATH, which on Debian lacks
+// /usr/local/bin (the host's "sleep 20; hostcheck" never ran), and is no
+// line of ours to keep. Not inlined: each copy costs the router's
+// netcheck (SPEC §12: ≤ 5 MiB).
+//
+//go:noinline
 func edited(seg string, role Role) bool {
-	if !IsOurs(seg) || commented(seg) || isLine(seg, role) {
+	if commented(seg) || isLine(seg, role) {
 		return false
 	}
 	for _, l := range Lines(role) {
-		p := l[strings.Index(l, " /")+1:] // our program's path, and on
-		if runsSame(seg, l) && strings.Contains(seg, p[:strings.IndexByte(p, ' ')]) {
+		if runsSame(seg, l, true) {
 			return true
 		}
 	}
@@ -122,7 +135,7 @@ func edited(seg string, role Role) bool {
 // what line (one of ours) runs, marked ours or not.
 func Runs(existing, line string) bool {
 	for _, seg := range segments(existing) {
-		if !commented(seg) && runsSame(seg, line) {
+		if !commented(seg) && runsSame(seg, line, false) {
 			return true
 		}
 	}
@@ -137,7 +150,7 @@ func editedOnly(segs []string, line string, role Role) bool {
 		if cronKey(seg) == cronKey(line) {
 			return false
 		}
-		found = found || edited(seg, role) && runsSame(seg, line)
+		found = found || edited(seg, role) && runsSame(seg, line, false)
 	}
 	return found
 }
@@ -169,7 +182,7 @@ func Check(existing string, role Role) (missing []string) {
 	for _, l := range Lines(role) {
 		have := false
 		for _, seg := range segs {
-			have = have || cronKey(seg) == cronKey(l) || edited(seg, role) && runsSame(seg, l)
+			have = have || cronKey(seg) == cronKey(l) || edited(seg, role) && runsSame(seg, l, false)
 		}
 		if !have {
 			missing = append(missing, l)
@@ -195,12 +208,13 @@ func commented(seg string) bool { return strings.HasPrefix(strings.TrimLeft(seg,
 func disabled(segs []string, line string) (off []string) {
 	for _, seg := range segs {
 		switch {
-		case cronKey(seg) == cronKey(line), !commented(seg) && IsOurs(seg) && runsSame(seg, line):
-			// It runs, or an edited copy of ours runs it, which Merge
-			// puts ours in the place of: commenting out the old line and
-			// editing a copy below is no disabling.
+		case cronKey(seg) == cronKey(line), !commented(seg) && runsSame(seg, line, !IsOurs(seg)):
+			// It runs, or an edited copy of ours (or the owner's own
+			// line for it) runs it, which Merge puts ours in the place
+			// of or keeps: commenting out the old line and editing a
+			// copy below is no disabling.
 			return nil
-		case commented(seg) && IsOurs(seg) && runsSame(strings.TrimLeft(seg, "# \t"), line):
+		case commented(seg) && IsOurs(seg) && runsSame(strings.TrimLeft(seg, "# \t"), line, false):
 			off = append(off, strings.TrimSuffix(seg, "\n"))
 		}
 	}
@@ -227,8 +241,10 @@ func DisabledLine(existing, line string) []string { return disabled(segments(exi
 // PATH ("nice -n 10 /usr/bin/netcheck>/dev/null", "sleep 20;hostcheck";
 // not a stale line's other path, nor "logger -t hostcheck"), with "boot"
 // among its arguments exactly when line has it (hostcheck's @reboot
-// line, beside its run every five minutes).
-func runsSame(seg, line string) bool {
+// line, beside its run every five minutes). Strict, seg names the program
+// by its path, and an unmarked seg (the owner's own line) gives it only
+// flags, paths and "boot": "netcheck status" is another job.
+func runsSame(seg, line string, strict bool) bool {
 	ourCmd, ok1 := cronCommand(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(line), Marker)))
 	cmd, ok2 := cronCommand(strings.TrimLeft(strings.TrimSuffix(strings.TrimRight(strings.TrimSuffix(seg, "\n"), " \t\r"), Marker), " \t"))
 	if !ok1 || !ok2 {
@@ -236,6 +252,13 @@ func runsSame(seg, line string) bool {
 	}
 	ours := strings.Fields(ourCmd)
 	args, found := runsProgram(cmd, ours[0], 0)
+	if strict {
+		marked := IsOurs(seg)
+		found = found && strings.Contains(seg, ours[0])
+		for _, a := range args {
+			found = found && (marked || a == "boot" || a != "" && (a[0] == '-' || a[0] == '/'))
+		}
+	}
 	// The program's own arguments only: "hostcheck -config FILE boot".
 	return found && slices.Contains(args, "boot") == slices.Contains(ours[1:], "boot")
 }

@@ -77,7 +77,18 @@ func TestMerge(t *testing.T) {
 		{"all commented out", "a\n#" + h1 + "  # " + h2 + "#" + h3, Host, "a\n#" + h1 + "  # " + h2 + "#" + h3},
 		{"commented out beside a stale line", "# " + r1 + "*/2 * * * * /old/netcheck # netrescue\n", Router, "# " + r1 + r2},
 		{"commented out beside a copy that runs", "# " + r1 + "* * * * * /usr/bin/netcheck\n", Router, "# " + r1 + r1 + r2},
-		{"another command is kept", "* * * * * /usr/bin/netcheck -v\n", Router, "* * * * * /usr/bin/netcheck -v\n" + r1 + r2},
+		// The owner's own line for our job, unmarked, is adopted as an
+		// edited line of ours (marked: uninstall removes it). Kept beside
+		// ours, netcheck ran twice a minute and climbed twice as fast.
+		{"the owner's line for it adopted", "* * * * * /usr/bin/netcheck -v\n", Router, "* * * * * /usr/bin/netcheck -v # netrescue\n" + r2},
+		{"the owner's line with redirections adopted", "a\n* * * * * /usr/bin/netcheck >/dev/null 2>&1\r\nb\n", Router,
+			"a\n* * * * * /usr/bin/netcheck >/dev/null 2>&1 # netrescue\nb\n" + r2},
+		{"the owner's host lines adopted", "*/5 * * * * /usr/local/bin/hostcheck -config /etc/nr.conf >/dev/null 2>&1\n@reboot /usr/local/bin/hostcheck boot >/dev/null 2>&1", Host,
+			"*/5 * * * * /usr/local/bin/hostcheck -config /etc/nr.conf >/dev/null 2>&1 # netrescue\n@reboot /usr/local/bin/hostcheck boot >/dev/null 2>&1 # netrescue\n" + h3},
+		// Another job of the same program is no copy of ours: kept as
+		// it is, ours added.
+		{"another command of ours is kept", "0 * * * * /usr/bin/netcheck status >>/tmp/status\n", Router, "0 * * * * /usr/bin/netcheck status >>/tmp/status\n" + r1 + r2},
+		{"a bare name is not adopted", "* * * * * netcheck\n", Router, "* * * * * netcheck\n" + r1 + r2},
 		// A line of ours the user edited (our lines never changed: it is
 		// no stale one) is kept in place, ours not added beside it.
 		{"an edited line of ours kept", "a\n" + wan2 + "b\n" + r2, Router, "a\n" + wan2 + "b\n" + r2},
@@ -141,7 +152,8 @@ func TestCheck(t *testing.T) {
 		{"other role's lines do not count", r1 + r2, Host, Lines(Host)},
 		// SPEC §10's lines written by hand, without our marker, run too.
 		{"without the marker", "* * * * * /usr/bin/netcheck\n0 0 * * * /usr/bin/midnight-reset \n", Router, nil},
-		{"another command is not ours", "* * * * * /usr/bin/netcheck -v\n" + r2, Router, []string{strings.TrimSpace(r1)}},
+		{"the owner's own line for it", "* * * * * /usr/bin/netcheck -v\n" + r2, Router, nil},
+		{"another command is not ours", "* * * * * /usr/bin/netcheck status\n" + r2, Router, []string{strings.TrimSpace(r1)}},
 		// An edited line of ours runs it (Merge keeps it so).
 		{"an edited line of ours", wan2 + r2, Router, nil},
 		{"hostcheck's run edited is not its boot", "*/5 * * * * nice /usr/local/bin/hostcheck # netrescue\n" + h3, Host, []string{strings.TrimSpace(h2)}},
@@ -236,7 +248,8 @@ func TestEdited(t *testing.T) {
 		{"the other side's", wan2, Host, nil},
 		{"another path", "* * * * * /opt/netcheck # netrescue\n", Router, nil},
 		{"commented out", "#" + wan2, Router, nil},
-		{"not marked", "* * * * * /usr/bin/netcheck -v\n", Router, nil},
+		{"not marked: the owner's own line", "* * * * * /usr/bin/netcheck -v\n", Router, []string{"* * * * * /usr/bin/netcheck -v"}},
+		{"not marked, another command", "* * * * * /usr/bin/netcheck pause 1h\n", Router, nil},
 		// By its bare name: cron's PATH on Debian lacks /usr/local/bin, so
 		// the line never ran; it is stale, and ours takes its place.
 		{"a bare name", "*/5 * * * * sleep 20; hostcheck # netrescue\n", Host, nil},
@@ -497,9 +510,9 @@ func TestRemoveMergeRoundTrip(t *testing.T) {
 }
 
 // withoutCopies is s without the copies of our lines for role that Merge
-// replaces by ours.
+// replaces by ours, and the owner's own lines for them that it marks ours.
 func withoutCopies(s, x string, role Role) string {
-	return removeLines(s, func(seg string) bool { return isLine(seg, role) })
+	return removeLines(s, func(seg string) bool { return isLine(seg, role) || edited(seg, role) })
 }
 
 // off is Lines(role) that x comments out: Check(Merge(x)) reports them.
