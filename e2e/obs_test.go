@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -159,10 +158,15 @@ func TestHostObservability(t *testing.T) {
 			t.Errorf("RUN_DIR heartbeat record %q; want fail_pending=1", rec)
 		}
 
-		// Back up; HEARTBEAT_EVERY has passed (the record says the last
-		// request was long ago): the next request is the failure signal.
-		hb := filepath.Join(l.run, "heartbeat")
-		if err := os.WriteFile(hb, []byte(regexp.MustCompile(`last=\d+`).ReplaceAllString(readFile(t, hb), "last=0")), 0o644); err != nil {
+		owed := filepath.Join(l.state, "heartbeat.fail")
+		if !exists(owed) {
+			t.Errorf("STATE_DIR has no heartbeat.fail after the failed reboot: a reboot would lose the /fail owed")
+		}
+
+		// The host reboots (a person, or the next day's try): RUN_DIR, a
+		// tmpfs, is emptied. Back up: the next request is the failure
+		// signal all the same (it was a plain GET, the owner never told).
+		if err := os.Remove(filepath.Join(l.run, "heartbeat")); err != nil {
 			t.Fatal(err)
 		}
 		// (The host acknowledged the SOS before its reboot command ran.)
@@ -179,6 +183,9 @@ func TestHostObservability(t *testing.T) {
 		log := readFile(t, l.log)
 		if !strings.Contains(log, "【心跳】已报告救援步骤失败") || strings.Contains(log, secret) {
 			t.Errorf("log must say 【心跳】已报告救援步骤失败 and never hold the URL's secret:\n%s", log)
+		}
+		if exists(owed) {
+			t.Errorf("STATE_DIR/heartbeat.fail still there after the /fail went out")
 		}
 		if v, ok := metric(t, prom, "netrescue_internet_up", ""); !ok || v != 1 {
 			t.Errorf("internet_up after the recovery = %v; want 1", v)

@@ -26,6 +26,21 @@ func (h *host) assist(ctx context.Context, step assist.Step, reason string) assi
 	actx := context.WithoutCancel(ctx)
 	res, err := h.remote().Assist(actx, h.cfg.OpNetcheck, h.cfg.OpConfig, step, reason, assist.MaxDuration(h.cfg.ProbeTimeout))
 	switch {
+	case errors.Is(err, remote.ErrRouterConfig):
+		// netcheck ran there and refused before the step (exit 2, no
+		// result line): nothing ran, a reboot neither. Its stderr names
+		// the fault; status on the router shows it with the fix.
+		h.log.Error("【LAN】-> [错误] OpenWrt 上的 netcheck 因配置错误拒绝执行，此步骤未执行：请在路由器上运行 "+
+			remote.ShellQuote(h.cfg.OpNetcheck)+" -config "+remote.ShellQuote(h.cfg.OpConfig)+" status 并按提示修正 (配置须为 root 所有、组和其他用户不可写)，或更新路由器上的 netcheck",
+			"step", string(step), "reason", shown(err.Error(), maxShownErr))
+		h.failed = true
+		return assist.Result{Outcome: assist.Refused, Why: rescue.WhyRouterConfig}
+	case remote.NotSent(err):
+		// The request never reached the router's shell (refused, a
+		// timeout under a full conntrack table): nothing ran.
+		h.log.Error("【LAN】-> [错误] 请求 OpenWrt 协助失败 (请求未送达，此步骤未执行)", "step", string(step), "reason", shown(err.Error(), maxShownErr))
+		h.failed = true
+		return assist.Result{Outcome: assist.Refused, Why: rescue.WhyNotSent}
 	case (errors.Is(err, assist.ErrNoLine) || remote.CommandSent(err)) && step == assist.Reboot:
 		// A reboot that works ends the session before the answer comes:
 		// closed (no line), or dropped without a word, the kernel gone
@@ -55,20 +70,46 @@ func (h *host) assist(ctx context.Context, step assist.Step, reason string) assi
 	return assist.Result{}
 }
 
+// notAsked reports whether res is the host's own answer for a step the
+// router never took up: its netcheck could not run, the request did not
+// reach it, or its netcheck refused it as a configuration error. Such a
+// step is no assist for the hook or the owner (every run told one for a
+// step that never ran); the 【LAN】 line and HEARTBEAT_URL's /fail say it.
+func notAsked(res assist.Result) bool {
+	switch res.Why {
+	case rescue.WhyNotRunnable, rescue.WhyNotSent, rescue.WhyRouterConfig:
+		return res.Outcome == assist.Refused
+	}
+	return false
+}
+
 // refused takes a LAN step the router refused for now off the steps done
 // (rescue.Refused), so that the next run asks for it again instead of
-// climbing past it.
+// climbing past it. It is saved before the next run can act on it.
 func (h *host) refused(store rescue.Store, next rescue.State, step assist.Step, res assist.Result) {
 	if res.Outcome != assist.Refused {
 		return
 	}
 	back, ok := rescue.Refused(next, step, res.Why)
 	if !ok {
+		if res.Why == rescue.WhyNotSent || res.Why == rescue.WhyRouterConfig {
+			// Held LANHoldRuns times in this fault already: the step now
+			// counts as tried, and the next run climbs past it.
+			h.log.Warn("【LAN】OpenWrt 在本次故障中已多次未能执行请求，此步骤记为已尝试，下次运行继续下一步。",
+				"step", string(step), "why", res.Why, "held", next.LANHeld)
+		}
 		return
 	}
 	if err := store.Save(next, back); err != nil {
 		h.log.Error("【严重错误】状态无法保存：被拒绝的 LAN 步骤仍记为已尝试", "step", string(step), "err", err)
 		return
 	}
-	h.log.Warn("【LAN】OpenWrt 暂不执行此步骤，不算已尝试，下次运行再请求。", "step", string(step), "why", res.Why)
+	msg := "【LAN】OpenWrt 暂不执行此步骤，不算已尝试，下次运行再请求。"
+	switch res.Why {
+	case rescue.WhyNotSent:
+		msg = "【LAN】请求未送达 OpenWrt，此步骤不算已尝试，下次运行再请求。"
+	case rescue.WhyRouterConfig:
+		msg = "【LAN】OpenWrt 的 netcheck 配置有误，此步骤不算已尝试，下次运行再请求。"
+	}
+	h.log.Warn(msg, "step", string(step), "why", res.Why)
 }

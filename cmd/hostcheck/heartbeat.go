@@ -10,14 +10,20 @@ package main
 // A rescue command that returned [错误] in a run makes the next ping a
 // failure signal (/fail for healthchecks.io, status=down for Uptime Kuma).
 // The host acts only while the internet is down, when no ping can leave,
-// so that signal is kept in RUN_DIR until the first run that finds the
-// internet up and a ping due.
+// so that signal is owed until the first run that finds the internet up
+// and a ping due. It is kept in STATE_DIR (FailPendingFile), since the
+// step that follows a failed one is often the host's reboot, which
+// empties RUN_DIR: the owner never heard that the cold restart failed.
+// That file exists only while a signal is owed, so a healthy run still
+// writes nothing persistent; RUN_DIR keeps a copy for a STATE_DIR that
+// cannot be written.
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -30,12 +36,17 @@ import (
 // HeartbeatFile in RUN_DIR remembers the last heartbeat request.
 const HeartbeatFile = "heartbeat"
 
+// FailPendingFile in STATE_DIR exists while a failure signal is owed:
+// written by the run whose rescue step failed, removed once the signal
+// went out. Its presence is what counts (state.ReadFlag).
+const FailPendingFile = "heartbeat.fail"
+
 // beat is what HeartbeatFile holds.
 type beat struct {
 	// Last is the minute of the last request; zero: none since boot.
 	Last time.Time
 	// FailPending: a rescue command returned [错误] and no failure signal
-	// has gone out since.
+	// has gone out since (RUN_DIR's copy of FailPendingFile).
 	FailPending bool
 	// Failing: the last request failed (logged once, until one works).
 	Failing bool
@@ -53,6 +64,19 @@ func (b beat) save(runDir string) error {
 	bit := map[bool]string{false: "0", true: "1"}
 	return state.WriteRecord(filepath.Join(runDir, HeartbeatFile), state.Record{
 		"last": state.RecordTimeString(b.Last), "fail_pending": bit[b.FailPending], "failing": bit[b.Failing]})
+}
+
+// loadBeatOwed is the record with the failure signal STATE_DIR says is
+// owed, as status shows it; damage of either file is returned, read as
+// its safe value (FailPendingFile damaged is still a signal owed).
+func loadBeatOwed(runDir, stateDir string) (beat, error) {
+	b, err := loadBeat(runDir)
+	if err != nil {
+		b = beat{}
+	}
+	flag, ferr := state.ReadFlag(filepath.Join(stateDir, FailPendingFile))
+	b.FailPending = b.FailPending || flag.Present
+	return b, errors.Join(err, ferr)
 }
 
 func (b beat) same(o beat) bool {
@@ -165,11 +189,20 @@ func (h *host) heartbeat(ctx context.Context, client httpc.Doer, now time.Time, 
 		h.logProblem(err)
 		b = beat{}
 	}
+	owedPath := filepath.Join(h.cfg.StateDir, FailPendingFile)
+	flag, ferr := state.ReadFlag(owedPath)
+	if ferr != nil {
+		// Damaged (a FIFO, a directory): still a signal owed; replaced
+		// below, so said once.
+		h.logProblem(ferr)
+	}
+	cur := b
+	cur.FailPending = b.FailPending || flag.Present
 	up := false
-	if heartbeatDue(b.Last, now, h.cfg.HeartbeatEvery) && ctx.Err() == nil {
+	if heartbeatDue(cur.Last, now, h.cfg.HeartbeatEvery) && ctx.Err() == nil {
 		up = netUp()
 	}
-	send, fail, next := planBeat(b, now, h.cfg.HeartbeatEvery, up, h.failed)
+	send, fail, next := planBeat(cur, now, h.cfg.HeartbeatEvery, up, h.failed)
 	if send {
 		u := pingURL(h.cfg.HeartbeatURL, fail)
 		cctx, cancel := context.WithTimeout(ctx, h.cfg.ProbeTimeout)
@@ -188,10 +221,31 @@ func (h *host) heartbeat(ctx context.Context, client httpc.Doer, now time.Time, 
 			h.log.Debug("heartbeat", "host", beatHost(h.cfg.HeartbeatURL), "fail", fail, "err", err)
 		}
 	}
+	if next.FailPending != flag.Present || ferr != nil {
+		// Only when it changes: a healthy run writes nothing here.
+		switch err := saveOwed(owedPath, next.FailPending, now); {
+		case err != nil && next.FailPending:
+			h.log.Warn("【心跳】STATE_DIR 无法写入：待报告的救援步骤失败只记在 RUN_DIR，重启后会丢失", "file", owedPath, "err", err)
+		case err != nil:
+			h.log.Warn("【心跳】STATE_DIR 无法写入：已报告的救援步骤失败下次会再报告", "file", owedPath, "err", err)
+		}
+	}
 	if next.same(b) {
 		return
 	}
 	if err := next.save(cli.RunDir(h.cfg.RunDir)); err != nil {
 		h.log.Warn("【心跳】RUN_DIR 无法写入", "file", filepath.Join(cli.RunDir(h.cfg.RunDir), HeartbeatFile), "err", err)
 	}
+}
+
+// saveOwed writes FailPendingFile (a rescue step failed at now, its
+// signal owed) or removes it (the signal went out).
+func saveOwed(path string, owed bool, now time.Time) error {
+	if !owed {
+		return state.Remove(path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	return state.WriteFlag(path, "a rescue step failed at "+now.Format(time.RFC3339)+"; HEARTBEAT_URL's failure signal is owed")
 }

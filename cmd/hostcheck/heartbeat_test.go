@@ -158,7 +158,8 @@ func (f *fakeService) Do(_ context.Context, r httpc.Request) (httpc.Response, er
 // would run hostcheck) against a fake service: one GET per interval while
 // up, none while down, /fail once after a run whose rescue command
 // returned [错误], a failure logged once and its end once, RUN_DIR the
-// only place written, and the URL's secret never in the log.
+// only place a healthy run writes (STATE_DIR holds the /fail owed, and
+// only while it is), and the URL's secret never in the log.
 func TestHeartbeatRuns(t *testing.T) {
 	dir := t.TempDir()
 	const url = "https://hc-ping.com/0f3e1c2a-SECRET"
@@ -219,9 +220,60 @@ func TestHeartbeatRuns(t *testing.T) {
 		if err != nil || b.FailPending != step.pending {
 			t.Errorf("step %d (+%v): RUN_DIR record %+v, %v; want fail_pending %v", i, step.after, b, err, step.pending)
 		}
+		if _, err := os.Stat(filepath.Join(cfg.StateDir, FailPendingFile)); (err == nil) != step.pending {
+			t.Errorf("step %d (+%v): STATE_DIR/%s: %v; want it there: %v", i, step.after, FailPendingFile, err, step.pending)
+		}
+		if _, err := os.Stat(cfg.StateDir); i < 3 && !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("step %d (+%v): STATE_DIR touched by a healthy run's heartbeat: %v", i, step.after, err)
+		}
 	}
-	if _, err := os.Stat(cfg.StateDir); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("STATE_DIR touched by the heartbeat: %v", err)
+	if files, _ := os.ReadDir(cfg.StateDir); len(files) > 0 {
+		t.Errorf("STATE_DIR after the /fail went out: %v; want nothing", files)
+	}
+}
+
+// TestHeartbeatFailSurvivesHostReboot: 10:00 qm stop fails ([错误]); 10:05
+// the host reboots, which empties RUN_DIR; 10:10 the internet is up. The
+// /fail the failed cold restart owes goes out then: it was kept in RUN_DIR
+// alone, and the owner heard a plain ping.
+func TestHeartbeatFailSurvivesHostReboot(t *testing.T) {
+	dir := t.TempDir()
+	const url = "https://hc-ping.com/0f3e1c2a-SECRET"
+	cfg, err := config.Parse("/t.conf", "HEARTBEAT_URL="+url+"\nRUN_DIR="+filepath.Join(dir, "run")+"\nSTATE_DIR="+filepath.Join(dir, "state"), config.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cfg.RunDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	h := &host{cfg: cfg, loc: time.UTC, log: slog.New(slog.NewTextHandler(&log, nil))}
+	svc := &fakeService{status: 200}
+	at := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	h.failed = true
+	h.heartbeat(context.Background(), svc, at, func() bool { return false })
+	// The host's reboot at 10:05: RUN_DIR is a tmpfs.
+	if err := os.RemoveAll(cfg.RunDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cfg.RunDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	h.failed = false
+	h.heartbeat(context.Background(), svc, at.Add(10*time.Minute), func() bool { return true })
+	if got := strings.Join(svc.got, ", "); got != "GET "+url+"/fail" {
+		t.Errorf("after the reboot: requests %q; want the /fail the failed cold restart owes", got)
+	}
+	if !strings.Contains(log.String(), "【心跳】已报告救援步骤失败") {
+		t.Errorf("log %q; want 【心跳】已报告救援步骤失败", log.String())
+	}
+	if _, err := os.Stat(filepath.Join(cfg.StateDir, FailPendingFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("STATE_DIR/%s after the /fail went out: %v; want it gone", FailPendingFile, err)
+	}
+	svc.got = nil
+	h.heartbeat(context.Background(), svc, at.Add(15*time.Minute), func() bool { return true })
+	if got := strings.Join(svc.got, ", "); got != "GET "+url {
+		t.Errorf("the run after: requests %q; want the plain ping", got)
 	}
 }
 

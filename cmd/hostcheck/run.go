@@ -391,11 +391,11 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 		res := h.assist(ctx, step.Assist, fmt.Sprintf("LAN fault %q seen by %d host runs; %s; dns %s",
 			step.Next.LANFault, step.Next.LANSeen, obs.NetDetail, obs.DNSDetail))
 		h.refused(store, step.Next, step.Assist, res)
-		if res.Why == rescue.WhyNotRunnable {
-			// Nothing could be asked (netcheck not on the router): no
-			// "assist" for the hook or the owner, each run told one for
-			// a step that never ran. The 【LAN】 line says it, and
-			// HEARTBEAT_URL's /fail.
+		if notAsked(res) {
+			// Nothing was asked (netcheck not on the router, the request
+			// not sent, its config refused it): no "assist" for the hook
+			// or the owner, each run told one for a step that never ran.
+			// The 【LAN】 line says it, and HEARTBEAT_URL's /fail.
 			told := events[:0]
 			for _, ev := range events {
 				if ev.Name != "assist" {

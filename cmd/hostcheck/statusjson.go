@@ -193,7 +193,7 @@ func (h *host) statusState(st rescue.State, now time.Time, res probe.Result, up 
 		}
 	}
 	if h.cfg.HeartbeatURL != "" {
-		b, _ := loadBeat(cli.RunDir(h.cfg.RunDir))
+		b, _ := loadBeatOwed(cli.RunDir(h.cfg.RunDir), h.cfg.StateDir)
 		js.Heartbeat = &hostBeat{Host: beatHost(h.cfg.HeartbeatURL), EverySeconds: int64(h.cfg.HeartbeatEvery / time.Second),
 			LastFailed: b.Failing, FailPending: b.FailPending}
 		if !b.Last.IsZero() {

@@ -17,6 +17,13 @@ import (
 // another path. The step was not taken.
 var ErrNotRunnable = errors.New("OP_NETCHECK cannot be run on the router")
 
+// ErrRouterConfig is an assist that netcheck on the router refused as a
+// usage or configuration error (exit 2, assist.ExitUsage) with no result
+// line: its config is group- or world-writable or does not parse, or the
+// binary is too old to know assist. Its stderr says what to fix there.
+// The step was not taken.
+var ErrRouterConfig = errors.New("the router's netcheck refused the request as a usage or configuration error (exit status 2)")
+
 // Assist asks the router to take one LAN-side step with its own command
 // (SPEC §14): it runs `NETCHECK -config CONF assist STEP -reason REASON`
 // over SSH, the paths and the reason single-quoted, and reads the one
@@ -68,7 +75,7 @@ func (c Config) Assist(ctx context.Context, netcheck, conf string, step assist.S
 	res, perr := assist.Parse(stdout.String())
 	if perr != nil {
 		if exit != nil && exit.ExitStatus() == assist.ExitUsage {
-			return assist.Result{}, fmt.Errorf("assist: the router refused the request as a usage or configuration error: %s", oneLine(stderr.String()))
+			return assist.Result{}, fmt.Errorf("assist: %w: %s", ErrRouterConfig, oneLine(stderr.String()))
 		}
 		if exit != nil && exit.Signal() != "" {
 			// Killed by a signal (a shutdown's KILL): as a session cut

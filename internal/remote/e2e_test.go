@@ -642,6 +642,19 @@ func TestEndToEnd(t *testing.T) {
 		if err == nil || errors.Is(err, assist.ErrNoLine) || CommandSent(err) || !errors.Is(err, ErrNotRunnable) {
 			t.Errorf("Assist with a command that exits 127 = %v (no line %v, sent %v); want ErrNotRunnable, read as neither", err, errors.Is(err, assist.ErrNoLine), CommandSent(err))
 		}
+		// netcheck refusing its config (group-writable, mistyped) or the
+		// request (too old for assist): exit 2, no line, stderr says why.
+		// Nothing ran, no reboot cut the session short.
+		usage := filepath.Join(t.TempDir(), "netcheck")
+		if err := os.WriteFile(usage, []byte("#!/bin/sh\necho 'netcheck: config /etc/netrescue.conf: writable by group or others (mode 0664); fix: chmod go-w /etc/netrescue.conf' >&2\nexit 2\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		inNetns(t, l.hostNS, func() {
+			_, err = l.config().Assist(ctx, usage, "/etc/netrescue.conf", assist.Reboot, "test", time.Second)
+		})
+		if !errors.Is(err, ErrRouterConfig) || errors.Is(err, assist.ErrNoLine) || CommandSent(err) || NotSent(err) || !strings.Contains(err.Error(), "fix: chmod go-w /etc/netrescue.conf") {
+			t.Errorf("Assist with a command that exits 2 = %v; want ErrRouterConfig with the router's message, read as neither cut short nor not sent", err)
+		}
 		// OP_NETCHECK not there at all (netcheck not installed on the
 		// router): Dropbear's shell says "not found", exit 127.
 		inNetns(t, l.hostNS, func() {
@@ -665,8 +678,8 @@ func TestEndToEnd(t *testing.T) {
 		closed := l.config()
 		closed.Addr = net.JoinHostPort(routerIP, "2201")
 		inNetns(t, l.hostNS, func() { _, err = closed.Assist(ctx, silent, "/etc/netrescue.conf", assist.Reboot, "test", time.Second) })
-		if err == nil || CommandSent(err) {
-			t.Errorf("Assist to a closed port = %v (sent %v); want an error before any command", err, CommandSent(err))
+		if err == nil || CommandSent(err) || !NotSent(err) {
+			t.Errorf("Assist to a closed port = %v (sent %v, not sent %v); want an error before any command", err, CommandSent(err), NotSent(err))
 		}
 	})
 

@@ -85,6 +85,17 @@ func CommandSent(err error) bool {
 	return errors.As(err, &e) && e.Sent
 }
 
+// NotSent reports whether err is an SSH failure that came before the
+// router accepted the command (the connection refused or timed out, the
+// key or host key rejected, the session or exec request refused): the
+// command cannot have run. An error that is not an SSH failure (an exit
+// status, an answer that could not be read) came after it ran, and is
+// neither NotSent nor CommandSent.
+func NotSent(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && !e.Sent
+}
+
 // Error returns a one-line message naming the router, the cause and the fix.
 func (e *Error) Error() string {
 	var detail string

@@ -149,6 +149,20 @@ const LANHoldRuns = 12
 // one refused for a pause, and an SOS, if one comes, is the host's.
 const WhyNotRunnable = "not-runnable"
 
+// WhyNotSent is the host's own answer for a LAN step whose request never
+// reached the router's shell: the SSH connection, session or exec request
+// failed (refused; a timeout, as under a full conntrack table). Nothing
+// ran, so the step is not taken; as a "not now" it is bounded by
+// LANHoldRuns, so that a router that never takes a request cannot hold
+// the host's own reboot for good.
+const WhyNotSent = "not-sent"
+
+// WhyRouterConfig is the host's own answer for a LAN step that netcheck
+// on the router refused as a configuration or usage error (exit 2 and no
+// result line: its config group-writable or mistyped, a binary too old to
+// know assist). Nothing ran; bounded as WhyNotSent is.
+const WhyRouterConfig = "router-config"
+
 // Refused answers a router's refusal of the LAN step just asked for (SPEC
 // §14). A refusal that says "not now" did not take the step, so it is
 // taken off the steps done, and the next run asks again; else the host
@@ -157,7 +171,9 @@ const WhyNotRunnable = "not-runnable"
 // SPEC §16, at most 7 days), and for a cooling, a router just booted or a
 // busy one up to LANHoldRuns such answers in this fault (State.LANHeld),
 // so that none of them holds the house offline for good (a router whose
-// uptime cannot be read answers "just booted" for ever). The runs of a
+// uptime cannot be read answers "just booted" for ever); a request that
+// never reached the router (WhyNotSent) or that its netcheck refused as a
+// configuration error (WhyRouterConfig) is held as those are. The runs of a
 // pause do not count. A refusal that does not end by
 // itself (the daily limit, SOS raised, a router left in DRY_RUN) leaves
 // the step done: what is left is the host's, under §6's rules. ok is
@@ -165,7 +181,7 @@ const WhyNotRunnable = "not-runnable"
 func Refused(next State, st assist.Step, why string) (back State, ok bool) {
 	switch why {
 	case assist.WhyPause, WhyNotRunnable:
-	case assist.WhyCooling, assist.WhySafeUptime, assist.WhyBusy:
+	case assist.WhyCooling, assist.WhySafeUptime, assist.WhyBusy, WhyNotSent, WhyRouterConfig:
 		if next.LANHeld >= LANHoldRuns {
 			return next, false
 		}
