@@ -89,7 +89,7 @@ func Merge(existing string, role Role) string {
 		if !ours && ed {
 			// The owner's own line for our job: marked, it is an edited
 			// line of ours, which uninstall removes with the binary.
-			seg = strings.TrimRight(seg, " \t\r\n") + " " + Marker + "\n"
+			seg = cronKey(seg) + " " + Marker + "\n"
 		}
 		b.WriteString(seg)
 	}

@@ -78,8 +78,8 @@ func TestStatusJSON(t *testing.T) {
 		}
 		byName[m["name"].(string)] = m
 	}
-	if c := byName["cron entries"]; c == nil || c["ok"] != false || !strings.Contains(c["fix"].(string), "install.sh --role router") {
-		t.Errorf("cron entries check = %v; want ✗ with the install.sh fix", c)
+	if c := byName["cron entries"]; c == nil || c["ok"] != false || !strings.Contains(c["fix"].(string), "netcheck install --role router") {
+		t.Errorf("cron entries check = %v; want ✗ with the installer fix", c)
 	}
 	if c := byName["internet"]; c == nil || c["ok"] != false {
 		t.Errorf("internet check = %v; want ok false (the fake probe is down)", c)

@@ -471,8 +471,7 @@ func Logger(cfg config.Config, tag string, verbose bool, stderr *os.File, loc *t
 // with nothing after it, args come back as they were and arg is "".
 func SubArg(args []string, sub string, newFS func() *flag.FlagSet) (rest []string, arg string) {
 	fs := newFS()
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
+	fs.SetOutput(io.Discard) // its usage too
 	got, after, err := Parse(fs, args)
 	if err != nil || got != sub || len(after) == 0 {
 		return args, ""

@@ -101,8 +101,7 @@ Examples:
 func ParseArgs(prog string, args []string, uninstall bool, stdout io.Writer, getenv func(string) string) (Options, error) {
 	o := Options{Uninstall: uninstall}
 	fs := flag.NewFlagSet(prog+" install", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // a mistake is returned with its fix, -h prints usageText
-	fs.Usage = func() {}
+	fs.SetOutput(io.Discard) // its usage too: a mistake is returned with its fix, -h prints usageText
 	var role, port string
 	// Tables, not a call each: every inlined flag definition costs the
 	// router's netcheck (SPEC §12: ≤ 5 MiB).

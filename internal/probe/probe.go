@@ -286,9 +286,13 @@ func (g *group) add(p *prober) {
 // ≤ 5 MiB); a call costs nanoseconds against a round trip. The same holds
 // for the few other //go:noinline helpers in the code linked into netcheck.
 //
+// A target answered has ended p.ctx (answered): its done stays open then,
+// for launch to stop at p.first; of the ready cases a select takes any,
+// and it started the next target after the answer.
+//
 //go:noinline
 func (g *group) end(p *prober) {
-	if g.n.Add(-1) == 0 {
+	if g.n.Add(-1) == 0 && p.ctx.Err() == nil {
 		close(g.done)
 	}
 	p.wg.Done()

@@ -559,3 +559,38 @@ func TestRunOneShotUnresolved(t *testing.T) {
 		t.Errorf("Summary = %q; want the name", s)
 	}
 }
+
+// TestLaunchStopsAtAnswer: a target that answered ends its group with
+// p.first closed and p.ctx ended (answered); its done must stay open, or
+// launch's select, finding done, first and ctx all ready, took done one
+// time in three and started the next target after the answer (seen as
+// TestRunStaggered's "the other targets never start" pinging two under
+// load). A target that ended without an answer still closes done, so the
+// next one starts at once. Each case is run as launch sees it: the group
+// ended before its select.
+func TestLaunchStopsAtAnswer(t *testing.T) {
+	for _, answer := range []bool{true, false} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		p := &prober{ctx: ctx, cancel: cancel, first: make(chan struct{})}
+		g := &group{done: make(chan struct{})}
+		g.add(p)
+		if answer {
+			p.answered("198.51.100.1", time.Millisecond)
+		} else {
+			p.fail("203.0.113.1", "unreachable")
+		}
+		g.end(p)
+		select {
+		case <-g.done:
+			if answer {
+				t.Errorf("answered: done closed beside first; want launch to see first alone")
+			}
+		default:
+			if !answer {
+				t.Errorf("no answer: done still open; want the next target started at once")
+			}
+		}
+		p.wg.Wait()
+		cancel()
+	}
+}
