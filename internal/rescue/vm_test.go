@@ -73,6 +73,16 @@ func TestDecideVM(t *testing.T) {
 		// 'system_wakeup' if $res->{status} eq 'suspended'`): `qm resume` undoes it.
 		{name: "suspended to RAM: resume it", obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "running", QMP: "suspended"} }),
 			wantAction: VMResume, starts: 1},
+		// qemu-server src/PVE/QemuServer.pm vm_is_paused counts "prelaunch"
+		// (QEMU up, the guest never let run) as paused, and vm_resume sends
+		// it `cont`: resumed at once, not left to the hung delay and the
+		// day's cold restart.
+		{name: "prelaunch: resume it", st: State{RouterDownSince: t0.Add(-time.Hour)},
+			obs: full(func(o *Obs) {
+				o.VMKnown, o.VM = true, VMStatus{Status: "running", QMP: "prelaunch"}
+				o.Router, o.LANKnown, o.LANUp = Router{Err: "timeout"}, true, false
+			}),
+			wantAction: VMResume, wantMsg: "【终极动作】恢复已暂停的 OpenWrt 虚拟机 (qm resume)。", starts: 1},
 		{name: "paused, VM_START_MAX spent: the SOS path", st: State{VMStartDate: today, VMStarts: 3},
 			obs:     full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "running", QMP: "paused"} }),
 			wantMsg: "VM_START_MAX", wantAction: VMRestart, starts: 3},
