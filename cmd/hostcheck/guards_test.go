@@ -32,8 +32,9 @@ import (
 func TestQuorumGuard(t *testing.T) {
 	pvecm := func(total, quorum int) string {
 		// The shape of proxmox/pve-docs pvecm.adoc's `pvecm status` example.
+		expected := max(total, 3)
 		return "Quorum information\n------------------\nQuorate:          Yes\n\nVotequorum information\n----------------------\n" +
-			"Expected votes:   3\nHighest expected: 3\nTotal votes:      " + itoa(total) +
+			"Expected votes:   " + itoa(expected) + "\nHighest expected: " + itoa(expected) + "\nTotal votes:      " + itoa(total) +
 			"\nQuorum:           " + itoa(quorum) + "  \nFlags:            Quorate\n\nMembership information\n----------------------\n" +
 			"    Nodeid      Votes Name\n0x00000001          1 192.168.1.10 (local)\n"
 	}
@@ -52,6 +53,9 @@ func TestQuorumGuard(t *testing.T) {
 		{name: "three nodes up", conf: pve, out: pvecm(3, 2), asked: true},
 		{name: "two of three up: we are needed", conf: pve, out: pvecm(2, 2), want: "重启本节点会使集群失去法定票数", asked: true},
 		{name: "pvecm fails", conf: pve, fail: true, want: "无法确认集群法定票数", asked: true},
+		// `pvecm create` on a lone host, as `pvecm status` (corosync-quorumtool
+		// -siH) prints it: it holds every vote, none is another node's.
+		{name: "one-node cluster", conf: pve, out: pvecmStatus(1, 1), asked: true},
 		// Output pvecm printed but that cannot confirm the quorum (cut
 		// short, another version's layout): defer, never "no reason".
 		{name: "no membership line marked (local)", conf: pve, out: strings.Replace(pvecm(3, 2), " (local)", "", 1),
@@ -120,6 +124,23 @@ func TestQuorumGuard(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// pvecmStatus is `pvecm status` (corosync-quorumtool -siH) of a quorate
+// cluster of nodes nodes with one vote each and quorum q, this node
+// 0x00000001 (local): the sections of proxmox/pve-docs pvecm.adoc's
+// example, the Flags line as corosync tools/corosync-quorumtool.c prints it.
+func pvecmStatus(nodes, q int) string {
+	s := "Cluster information\n-------------------\nName:             home\nConfig Version:   2\nTransport:        knet\nSecure auth:      on\n\n" +
+		"Quorum information\n------------------\nDate:             Mon Dec  7 20:00:00 2026\nQuorum provider:  corosync_votequorum\n" +
+		"Nodes:            " + itoa(nodes) + "\nNode ID:          0x00000001\nRing ID:          1.5\nQuorate:          Yes\n\n" +
+		"Votequorum information\n----------------------\nExpected votes:   " + itoa(nodes) + "\nHighest expected: " + itoa(nodes) +
+		"\nTotal votes:      " + itoa(nodes) + "\nQuorum:           " + itoa(q) + "  \nFlags:            Quorate \n\n" +
+		"Membership information\n----------------------\n    Nodeid      Votes Name\n0x00000001          1 192.168.10.2 (local)\n"
+	for i := 2; i <= nodes; i++ {
+		s += "0x0000000" + itoa(i) + "          1 192.168.10." + itoa(i+1) + "\n"
+	}
+	return s
+}
 
 // TestBackupGuard: a backup defers the host's disruptive step whether it
 // holds the global vzdump lock (scheduled and GUI backups inside

@@ -12,10 +12,12 @@ import (
 // that is not quorate now, or whose votes are needed for the quorum, must
 // not reboot on its own. This node's votes are those of the membership
 // line marked "(local)" — a node may carry more than one vote — and
-// without that line the answer cannot be confirmed (an error: defer).
+// without that line the answer cannot be confirmed (an error: defer). A
+// node that holds all the votes, expected and present, is a cluster of one:
+// ok.
 func QuorumAfterReboot(pvecmStatus string) (ok bool, detail string, err error) {
-	total, quorum, own := -1, -1, -1
-	quorate := ""
+	total, quorum, own, expected := -1, -1, -1, -1
+	quorate, flags := "", ""
 	sc := bufio.NewScanner(strings.NewReader(pvecmStatus))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -46,6 +48,10 @@ func QuorumAfterReboot(pvecmStatus string) (ok bool, detail string, err error) {
 		switch k {
 		case "Total votes":
 			total = num()
+		case "Expected votes":
+			expected = num()
+		case "Flags":
+			flags = v
 		case "Quorum":
 			quorum = num()
 			if strings.Contains(v, "Activity blocked") {
@@ -65,6 +71,16 @@ func QuorumAfterReboot(pvecmStatus string) (ok bool, detail string, err error) {
 	}
 	if own < 0 {
 		return false, "", fmt.Errorf("pvecm status: no membership line marked (local), this node's votes are unknown")
+	}
+	if own >= total && own >= expected && expected > 0 && !strings.Contains(flags, "LastManStanding") {
+		// This node holds every vote there is and every vote the cluster
+		// expects: a one-node "cluster" (`pvecm create` on a lone host).
+		// No other node's quorum hangs on it, and it regains its own as it
+		// boots. Expected votes above its own (nodes configured but down,
+		// two_node's wait_for_all) or last_man_standing, which lowers
+		// them at run time while the node boots with corosync.conf's,
+		// leave it rebooting into a node without quorum: deferred below.
+		return true, "", nil
 	}
 	if total-own < quorum {
 		return false, fmt.Sprintf("重启本节点会使集群失去法定票数 (votes %d-%d < quorum %d)", total, own, quorum), nil

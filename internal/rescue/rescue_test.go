@@ -206,6 +206,16 @@ func TestQuorumAfterReboot(t *testing.T) {
 		{"weighted: local has 2 of 4 votes, quorum 3", pvecmStatus("Yes", 4, 4, 3, "Quorate", false, local2, other1, other1b), false, false},
 		{"weighted: local has 1 of 5 votes, quorum 3", pvecmStatus("Yes", 5, 5, 3, "Quorate", false, local1,
 			"0x00000002          2 192.168.1.11", "0x00000003          2 192.168.1.12"), true, false},
+		// `pvecm create` on a lone host: every vote expected and present is
+		// its own, no other node's quorum hangs on it (it deferred for ever:
+		// votes 1-1 < quorum 1).
+		{"one-node cluster", pvecmStatus("Yes", 1, 1, 1, "Quorate", false, local1), true, false},
+		// All the votes present are ours, but not all those expected: a
+		// two_node cluster with the other node down (wait_for_all: after a
+		// reboot this node waits for both), or last_man_standing having
+		// lowered the expected votes (the node boots with corosync.conf's).
+		{"two_node, the other down: we are the quorum", pvecmStatus("Yes", 2, 1, 1, "2Node Quorate WaitForAll", false, local1), false, false},
+		{"last man standing of three", pvecmStatus("Yes", 1, 1, 1, "Quorate LastManStanding", false, local1), false, false},
 		{"activity blocked", pvecmStatus("No", 3, 1, 2, "", true, local1), false, false},
 		{"qdevice column", pvecmStatus("Yes", 3, 3, 2, "Quorate Qdevice", false,
 			"0x00000001          1   A,V,NMW 192.168.1.10 (local)", "0x00000002          1   A,V,NMW 192.168.1.11",
