@@ -15,9 +15,13 @@ import (
 // without that line the answer cannot be confirmed (an error: defer). A
 // node that holds all the votes, expected and present, is a cluster of one:
 // ok.
-func QuorumAfterReboot(pvecmStatus string) (ok bool, detail string, err error) {
+//
+// quorate is false only when pvecm says so (Quorate: No, or Activity
+// blocked): pmxcfs is then read-only and qm start refuses ("cluster not
+// ready - no quorum?"), so no VM step can work either.
+func QuorumAfterReboot(pvecmStatus string) (ok, quorate bool, detail string, err error) {
 	total, quorum, own, expected := -1, -1, -1, -1
-	quorate, flags := "", ""
+	state, flags := "", ""
 	sc := bufio.NewScanner(strings.NewReader(pvecmStatus))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -55,22 +59,22 @@ func QuorumAfterReboot(pvecmStatus string) (ok bool, detail string, err error) {
 		case "Quorum":
 			quorum = num()
 			if strings.Contains(v, "Activity blocked") {
-				quorate = "No (Activity blocked)"
+				state = "No (Activity blocked)"
 			}
 		case "Quorate":
-			if quorate == "" || !strings.EqualFold(v, "Yes") {
-				quorate = v
+			if state == "" || !strings.EqualFold(v, "Yes") {
+				state = v
 			}
 		}
 	}
 	if total < 0 || quorum < 0 {
-		return false, "", fmt.Errorf("pvecm status: no \"Total votes\" and \"Quorum\" lines")
+		return false, true, "", fmt.Errorf("pvecm status: no \"Total votes\" and \"Quorum\" lines")
 	}
-	if !strings.EqualFold(quorate, "Yes") {
-		return false, fmt.Sprintf("集群当前没有法定票数 (Quorate: %s)", quorate), nil
+	if !strings.EqualFold(state, "Yes") {
+		return false, false, fmt.Sprintf("集群当前没有法定票数 (Quorate: %s)", state), nil
 	}
 	if own < 0 {
-		return false, "", fmt.Errorf("pvecm status: no membership line marked (local), this node's votes are unknown")
+		return false, true, "", fmt.Errorf("pvecm status: no membership line marked (local), this node's votes are unknown")
 	}
 	if own >= total && own >= expected && expected > 0 && !strings.Contains(flags, "LastManStanding") {
 		// This node holds every vote there is and every vote the cluster
@@ -80,10 +84,10 @@ func QuorumAfterReboot(pvecmStatus string) (ok bool, detail string, err error) {
 		// two_node's wait_for_all) or last_man_standing, which lowers
 		// them at run time while the node boots with corosync.conf's,
 		// leave it rebooting into a node without quorum: deferred below.
-		return true, "", nil
+		return true, true, "", nil
 	}
 	if total-own < quorum {
-		return false, fmt.Sprintf("重启本节点会使集群失去法定票数 (votes %d-%d < quorum %d)", total, own, quorum), nil
+		return false, true, fmt.Sprintf("重启本节点会使集群失去法定票数 (votes %d-%d < quorum %d)", total, own, quorum), nil
 	}
-	return true, "", nil
+	return true, true, "", nil
 }

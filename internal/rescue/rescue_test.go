@@ -224,9 +224,9 @@ func TestQuorumAfterReboot(t *testing.T) {
 		{"garbage", "nothing useful", false, true},
 	}
 	for _, tt := range tests {
-		ok, detail, err := QuorumAfterReboot(tt.in)
-		if ok != tt.ok || (err != nil) != tt.err {
-			t.Errorf("%s: QuorumAfterReboot = %v, %q, %v; want ok=%v err=%v", tt.name, ok, detail, err, tt.ok, tt.err)
+		ok, quorate, detail, err := QuorumAfterReboot(tt.in)
+		if ok != tt.ok || (err != nil) != tt.err || quorate != !strings.Contains(tt.name, "activity blocked") {
+			t.Errorf("%s: QuorumAfterReboot = %v, quorate %v, %q, %v; want ok=%v err=%v", tt.name, ok, quorate, detail, err, tt.ok, tt.err)
 		}
 	}
 }
@@ -237,9 +237,9 @@ func FuzzQuorumAfterReboot(f *testing.F) {
 	f.Add("Total votes: 3\nQuorum: 2\nQuorate: Yes\n")
 	f.Add(pvecmStatus("Yes", 4, 4, 3, "Quorate", false, "0x00000001          2 192.168.1.10 (local)"))
 	f.Fuzz(func(t *testing.T, s string) {
-		ok, _, err := QuorumAfterReboot(s)
-		if ok && err != nil {
-			t.Fatalf("ok with error")
+		ok, quorate, _, err := QuorumAfterReboot(s)
+		if ok && err != nil || ok && !quorate {
+			t.Fatalf("ok with error, or ok without quorum")
 		}
 	})
 }

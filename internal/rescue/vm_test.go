@@ -2014,9 +2014,15 @@ func TestUptimeUnknownColdRestart(t *testing.T) {
 			o.VM = VMStatus{Status: "running", QMP: "paused"}
 			o.Router, o.LANUp = Router{Err: "timeout", ErrKind: "timeout"}, false
 		}, VMRestart, "【终极动作】冷重启 OpenWrt 虚拟机"},
-		{"SOS, uptime unknown: the host's reboot waits", State{DownSince: t0.Add(-time.Hour)}, func(o *Obs) {
+		{"SOS, uptime unknown: the host's reboot waits", State{DownSince: t0.Add(-time.Hour), VMRestartDate: Today(t0)}, func(o *Obs) {
 			o.Uptime, o.UptimeUnknown = 0, true
 		}, None, "【推迟】物理机开机时间过短"},
+		// The SOS's first step is the VM's cold restart (§6 step 5): its
+		// guards, as for a hung VM; systemd says the host has booted.
+		{"SOS, uptime unknown: the VM's cold restart", State{DownSince: t0.Add(-time.Hour)}, func(o *Obs) {
+			o.Uptime, o.UptimeUnknown = 0, true
+			o.SystemKnown, o.SystemState = true, "running"
+		}, VMRestart, "【终极动作】冷重启 OpenWrt 虚拟机"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			obs := full(tc.obs)
