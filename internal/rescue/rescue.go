@@ -100,9 +100,20 @@ type State struct {
 	// or deletion can make a day that already had its reboot look fresh.
 	LastReboot string
 	// VMStartDate and VMStarts count today's starts of a VM found stopped
-	// (SPEC §13 rule 1: at most VM_START_MAX a day, apart from the cold restart).
+	// (SPEC §13 rule 1: at most VM_START_MAX a day, apart from the cold
+	// restart) that did not get it running: rule 5 escalates after
+	// VM_START_MAX failed starts. A start is counted before qm runs (the
+	// state is saved first) and forgiven once it is seen to have worked
+	// (VMStartUnproven).
 	VMStartDate string
 	VMStarts    int
+	// VMStartUnproven is the day whose count holds the last start or
+	// resume not yet seen to work: a later run that finds the VM running
+	// (not paused) or the internet back forgives it; one that finds the VM
+	// stopped or paused again leaves it counted, as a start that failed.
+	// Only the last start waits for its proof, so the count is the day's
+	// failed starts, plus one at most.
+	VMStartUnproven string
 	// VMStartPrevDate and VMStartsPrev keep the count of the day before
 	// VMStartDate: a clock stepped forward over midnight and back (SPEC §6
 	// allows steps of up to a day) must find that day's starts again.
@@ -866,6 +877,9 @@ func (d *decider) spentDay() {
 		return
 	}
 	vm := d.o.VM
+	if vm.Err == "" && vm.Status == "running" && !vm.Paused() && n.startWorked() {
+		d.step.Silent = false // saved, though nothing is said
+	}
 	if vm.Err == "" && !n.QMFailSince.IsZero() {
 		// qm answers: a later failure starts afresh. Saved (once), though
 		// nothing is said: a silent step saves nothing, and the failure
@@ -1026,6 +1040,7 @@ func (d *decider) spentDayHungGivesUp() {
 // open, and the outage's records cleared.
 func (d *decider) recovered() {
 	n := &d.step.Next
+	n.startWorked() // the house is online: the start before it worked
 	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld = "", 0, "", 0
 	if !n.DownSince.IsZero() {
 		d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
