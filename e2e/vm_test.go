@@ -123,7 +123,7 @@ func TestHostVMEndToEnd(t *testing.T) {
 		if got, want := l.calls(), "status 100 --verbose; start 100; status 100 --verbose"; got != want {
 			t.Errorf("qm calls = %q; want %q", got, want)
 		}
-		hostInOrder(t, "log", log(), "【检测】", "【终极动作】启动已停止的 OpenWrt 虚拟机。", "vm_id=100", "start_today=1",
+		hostInOrder(t, "log", log(), "【检测】", "【终极动作】启动已停止的 OpenWrt 虚拟机。", "vm_id=100", "failed_starts=0",
 			"-> [成功]", "【确认】路由虚拟机已在运行。")
 		if !l.lanAnswers(t) {
 			t.Errorf("the router does not answer ping on the LAN after the start")
@@ -310,8 +310,8 @@ func TestHostVMEndToEnd(t *testing.T) {
 		if got, want := l.calls(), "status 100 --verbose; start 100; status 100 --verbose; start 100"; got != want {
 			t.Errorf("qm calls = %q; want %q", got, want)
 		}
-		hostInOrder(t, "log", log(), "start_today=1", "-> [错误]", "start failed: QEMU exited with code 1",
-			"start_today=2", "-> [错误]")
+		hostInOrder(t, "log", log(), "failed_starts=0", "-> [错误]", "start failed: QEMU exited with code 1",
+			"failed_starts=1", "-> [错误]")
 		if exists(l.mark) || exists(l.actions) {
 			t.Fatalf("host acted before VM_START_MAX starts failed: mark %v, calls %q", exists(l.mark), l.calls())
 		}

@@ -32,8 +32,9 @@ import (
 func TestQuorumGuard(t *testing.T) {
 	pvecm := func(total, quorum int) string {
 		// The shape of proxmox/pve-docs pvecm.adoc's `pvecm status` example.
+		expected := max(total, 3)
 		return "Quorum information\n------------------\nQuorate:          Yes\n\nVotequorum information\n----------------------\n" +
-			"Expected votes:   3\nHighest expected: 3\nTotal votes:      " + itoa(total) +
+			"Expected votes:   " + itoa(expected) + "\nHighest expected: " + itoa(expected) + "\nTotal votes:      " + itoa(total) +
 			"\nQuorum:           " + itoa(quorum) + "  \nFlags:            Quorate\n\nMembership information\n----------------------\n" +
 			"    Nodeid      Votes Name\n0x00000001          1 192.168.1.10 (local)\n"
 	}
@@ -46,12 +47,20 @@ func TestQuorumGuard(t *testing.T) {
 		out   string
 		fail  bool
 		want  string // "" = no reason to wait
+		vm    bool   // want holds the router VM's steps too, not only the host's reboot
 		asked bool   // pvecm status asked
 	}{
 		{name: "single node"},
 		{name: "three nodes up", conf: pve, out: pvecm(3, 2), asked: true},
 		{name: "two of three up: we are needed", conf: pve, out: pvecm(2, 2), want: "重启本节点会使集群失去法定票数", asked: true},
 		{name: "pvecm fails", conf: pve, fail: true, want: "无法确认集群法定票数", asked: true},
+		// `pvecm create` on a lone host, as `pvecm status` (corosync-quorumtool
+		// -siH) prints it: it holds every vote, none is another node's.
+		{name: "one-node cluster", conf: pve, out: pvecmStatus(1, 1), asked: true},
+		// No quorum now: pmxcfs read-only, qm start refuses ("cluster not
+		// ready - no quorum?"): the VM's cold restart waits too.
+		{name: "cluster not quorate", conf: pve, out: strings.Replace(pvecmStatus(2, 2), "Quorate:          Yes", "Quorate:          No", 1),
+			want: "集群当前没有法定票数 (Quorate: No)", vm: true, asked: true},
 		// Output pvecm printed but that cannot confirm the quorum (cut
 		// short, another version's layout): defer, never "no reason".
 		{name: "no membership line marked (local)", conf: pve, out: strings.Replace(pvecm(3, 2), " (local)", "", 1),
@@ -98,16 +107,21 @@ func TestQuorumGuard(t *testing.T) {
 			}
 			// A vzdump started by another package's test at the same moment
 			// is not this test's business.
-			var reasons []string
-			out, _ := h.guards(context.Background())
+			var all []string
+			out, _, quorum := h.guards(context.Background())
 			for _, r := range out {
 				if !strings.Contains(r, "vzdump") {
-					reasons = append(reasons, r)
+					all = append(all, r)
 				}
 			}
-			got := strings.Join(reasons, " ")
+			// A reason of the quorum's holds the host's reboot only; one
+			// that holds every step (the VM's too) is in out.
+			got, gotAll := strings.Join(append(all, quorum...), " "), strings.Join(all, " ")
 			if tt.want == "" && got != "" || tt.want != "" && !strings.Contains(got, tt.want) {
 				t.Errorf("guards() = %q; want %q", got, tt.want)
+			}
+			if tt.vm && !strings.Contains(gotAll, tt.want) || !tt.vm && gotAll != "" {
+				t.Errorf("guards() holding every step (the router VM's too) = %q; want %q", gotAll, map[bool]string{true: tt.want}[tt.vm])
 			}
 			if !tt.asked && len(asked) != 0 {
 				t.Errorf("pvecm asked: %q; want not asked", asked)
@@ -120,6 +134,91 @@ func TestQuorumGuard(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// pvecmStatus is `pvecm status` (corosync-quorumtool -siH) of a quorate
+// cluster of nodes nodes with one vote each and quorum q, this node
+// 0x00000001 (local): the sections of proxmox/pve-docs pvecm.adoc's
+// example, the Flags line as corosync tools/corosync-quorumtool.c prints it.
+func pvecmStatus(nodes, q int) string {
+	s := "Cluster information\n-------------------\nName:             home\nConfig Version:   2\nTransport:        knet\nSecure auth:      on\n\n" +
+		"Quorum information\n------------------\nDate:             Mon Dec  7 20:00:00 2026\nQuorum provider:  corosync_votequorum\n" +
+		"Nodes:            " + itoa(nodes) + "\nNode ID:          0x00000001\nRing ID:          1.5\nQuorate:          Yes\n\n" +
+		"Votequorum information\n----------------------\nExpected votes:   " + itoa(nodes) + "\nHighest expected: " + itoa(nodes) +
+		"\nTotal votes:      " + itoa(nodes) + "\nQuorum:           " + itoa(q) + "  \nFlags:            Quorate \n\n" +
+		"Membership information\n----------------------\n    Nodeid      Votes Name\n0x00000001          1 192.168.10.2 (local)\n"
+	for i := 2; i <= nodes; i++ {
+		s += "0x0000000" + itoa(i) + "          1 192.168.10." + itoa(i+1) + "\n"
+	}
+	return s
+}
+
+// clusterHost is a host on a cluster node (a corosync.conf present) whose
+// pvecm status prints out, with no backup running.
+func clusterHost(t *testing.T, out string) *host {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "corosync.conf")
+	if err := os.WriteFile(conf, []byte("totem {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &host{cfg: config.Default(config.Host), corosync: []string{conf}, vzdumpLock: filepath.Join(dir, "none.lock"), procRoot: filepath.Join(dir, "proc"),
+		e: runenv.Env{Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+			return command.Result{Cmd: cmdline, Stdout: out}
+		}}}
+}
+
+// TestQuorumHoldsOnlyHostReboot: the cluster's quorum holds the host's
+// reboot, never the router VM's steps: restarting one of this node's VMs
+// leaves its votes as they are. On a two-node cluster without a qdevice
+// (votes 2, quorum 2, own 1) a hung router VM, an SOS and a LAN fault
+// each logged 【推迟】重启本节点会使集群失去法定票数 (votes 2-1 < quorum 2)。
+// and did nothing all day. A cluster without quorum now holds the VM's
+// cold restart too: qm start refuses then (qemu-server API2/Qemu.pm
+// vm_start: check_cfs_quorum) while qm stop does not, and the restart
+// would leave the router stopped.
+func TestQuorumHoldsOnlyHostReboot(t *testing.T) {
+	now := time.Date(2026, 12, 7, 14, 0, 0, 0, time.Local)
+	today := rescue.Today(now)
+	noQuorum := strings.Replace(pvecmStatus(2, 1), "Quorate:          Yes", "Quorate:          No", 1)
+	hung := rescue.State{DownSince: now.Add(-30 * time.Minute), RouterDownSince: now.Add(-25 * time.Minute), RouterErr: "timeout"}
+	silent := rescue.Router{Err: "router did not answer over SSH in time", ErrKind: "timeout"}
+	sos := rescue.Router{SOS: true, SOSContent: "time=2026-12-07T13:55:00+08:00 count=10 reason=down", Count: "10"}
+	lan := rescue.Router{SelfKnown: true, SelfUp: true, Count: "0"}
+	for _, tt := range []struct {
+		name    string
+		pvecm   string
+		st      rescue.State
+		router  rescue.Router
+		lanUp   bool
+		want    rescue.Action
+		wantMsg string
+	}{
+		{name: "2 nodes, hung VM: cold restart", pvecm: pvecmStatus(2, 2), st: hung, router: silent, want: rescue.VMRestart},
+		{name: "2 nodes, SOS: cold restart first (§6 step 5)", pvecm: pvecmStatus(2, 2), router: sos, lanUp: true, want: rescue.VMRestart},
+		{name: "2 nodes, LAN fault past network: VM cold restart", pvecm: pvecmStatus(2, 2),
+			st:     rescue.State{DownSince: now.Add(-15 * time.Minute), LANFault: rescue.LANPath, LANSeen: 2, LANSteps: "network"},
+			router: lan, lanUp: true, want: rescue.VMRestart},
+		{name: "2 nodes, SOS, cold restart spent: the host's reboot waits", pvecm: pvecmStatus(2, 2), st: rescue.State{VMRestartDate: today},
+			router: sos, lanUp: true, wantMsg: "【推迟】重启本节点会使集群失去法定票数 (votes 2-1 < quorum 2)。"},
+		{name: "3 nodes, SOS, cold restart spent: the host reboots", pvecm: pvecmStatus(3, 2), st: rescue.State{VMRestartDate: today},
+			router: sos, lanUp: true, want: rescue.HostReboot},
+		{name: "1-node cluster, SOS, cold restart spent: the host reboots", pvecm: pvecmStatus(1, 1), st: rescue.State{VMRestartDate: today},
+			router: sos, lanUp: true, want: rescue.HostReboot},
+		{name: "no quorum now, hung VM: 推迟", pvecm: noQuorum, st: hung, router: silent, wantMsg: "【推迟】集群当前没有法定票数 (Quorate: No)。"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := clusterHost(t, tt.pvecm)
+			deferred, backup, quorum := h.guards(context.Background())
+			cfg := config.Default(config.Host)
+			cfg.VMID = "100"
+			s := rescue.Decide(cfg, tt.st, rescue.Obs{Now: now, Uptime: 48 * time.Hour, BootID: "b", NetKnown: true,
+				VMKnown: true, VM: rescue.VMStatus{Status: "running", QMP: "running"}, RouterKnown: true, Router: tt.router,
+				LANKnown: true, LANUp: tt.lanUp, VMConfigKnown: true, GuardsKnown: true, Deferred: deferred, Backup: backup, Quorum: quorum})
+			if s.Action != tt.want || !strings.Contains(msgs(s), tt.wantMsg) {
+				t.Errorf("Decide = %v (log: %s); want %v with %q", s.Action, msgs(s), tt.want, tt.wantMsg)
+			}
+		})
+	}
+}
 
 // TestBackupGuard: a backup defers the host's disruptive step whether it
 // holds the global vzdump lock (scheduled and GUI backups inside
@@ -135,7 +234,7 @@ func TestBackupGuard(t *testing.T) {
 	// (a backup runs, or whether one does is unknown) is not want.
 	guards := func(want bool) string {
 		t.Helper()
-		out, backup := h.guards(context.Background())
+		out, backup, _ := h.guards(context.Background())
 		if backup != want {
 			t.Errorf("guards() = %q, backup %v; want backup %v", out, backup, want)
 		}
@@ -216,9 +315,10 @@ func TestVMStatusStage(t *testing.T) {
 // TestGuardsFailClosed: a whole run on a router VM hung for 25 minutes
 // (SSH and the LAN silent, no guest agent: past ROUTER_HUNG_AFTER) takes
 // the cold restart only when §6 step 4's guards can say that nothing
-// forbids it. A vzdump lock that is a FIFO or a directory, or a `pvecm
-// status` that cannot confirm the quorum, defers: 【推迟】 with the reason,
-// and no qm stop.
+// forbids it. A vzdump lock that is a FIFO or a directory defers: 【推迟】
+// with the reason, and no qm stop. A `pvecm status` that cannot confirm the
+// quorum holds only the host's reboot (TestQuorumHoldsOnlyHostReboot): the
+// VM's restart leaves this node's votes as they are, and it runs.
 func TestGuardsFailClosed(t *testing.T) {
 	// pvecm status as proxmox/pve-docs pvecm.adoc shows it (Votequorum
 	// information, Membership information with the "(local)" node).
@@ -239,10 +339,8 @@ func TestGuardsFailClosed(t *testing.T) {
 			wantLog: "【推迟】无法确认是否有备份任务在运行"},
 		{name: "vzdump lock is a directory", lock: func(p string) error { return os.Mkdir(p, 0o755) },
 			wantLog: "【推迟】无法确认是否有备份任务在运行"},
-		{name: "pvecm status without the (local) line", pvecm: strings.Replace(pvecmOut, " (local)", "", 1),
-			wantLog: "【推迟】无法确认集群法定票数: pvecm status: no membership line marked (local)"},
-		{name: "pvecm status without Total votes", pvecm: strings.Replace(pvecmOut, "Total votes:      3\n", "", 1),
-			wantLog: "【推迟】无法确认集群法定票数: pvecm status: no \\\"Total votes\\\""},
+		{name: "pvecm status without the (local) line: the VM's restart runs", pvecm: strings.Replace(pvecmOut, " (local)", "", 1)},
+		{name: "pvecm status without Total votes: the VM's restart runs", pvecm: strings.Replace(pvecmOut, "Total votes:      3\n", "", 1)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var ran []string

@@ -506,9 +506,9 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 			obs.SystemKnown, obs.SystemState = true, h.systemState(ctx)
 			h.traceStage("systemctl is-system-running (PVE still booting?)", obs.SystemState)
 		case rescue.NeedGuards:
-			obs.Deferred, obs.Backup = h.guards(ctx)
+			obs.Deferred, obs.Backup, obs.Quorum = h.guards(ctx)
 			obs.GuardsKnown = true
-			h.traceStage("guards (vzdump, quorum)", fmt.Sprintf("%d reason(s) to wait %v", len(obs.Deferred), obs.Deferred))
+			h.traceStage("guards (vzdump, quorum)", fmt.Sprintf("%d reason(s) to wait %v, %d more for the host's reboot %v", len(obs.Deferred), obs.Deferred, len(obs.Quorum), obs.Quorum))
 		default:
 			return step, rs, obs
 		}
@@ -560,8 +560,14 @@ func (h *host) probe(ctx context.Context, targets, tcp []string) probe.Result {
 	return h.e.Probe(pctx, probe.Config{Targets: targets, TCP: tcp, Timeout: h.cfg.ProbeTimeout, Privileged: os.Geteuid() == 0})
 }
 
-// guards finds reasons a disruptive step must wait (SPEC §6 step 4).
-func (h *host) guards(ctx context.Context) (out []string, backup bool) {
+// guards finds reasons a disruptive step must wait (SPEC §6 step 4):
+// deferred holds every step (a backup runs or whether one does is unknown,
+// backup says so; the cluster has no quorum now, under which qm start
+// refuses); quorum holds only the host's reboot (it would break the
+// cluster's quorum, or whether it would cannot be told). Restarting one of
+// this node's VMs does not change its votes: held by the quorum, a hung
+// router VM on a two-node cluster was never restarted.
+func (h *host) guards(ctx context.Context) (out []string, backup bool, quorum []string) {
 	// A backup holds the global vzdump lock, or runs as a process named
 	// vzdump or a `task UPID:…:vzdump:` worker (SPEC §15).
 	switch held, err := sysinfo.LockHeld(h.vzdumpLock); {
@@ -575,22 +581,29 @@ func (h *host) guards(ctx context.Context) (out []string, backup bool) {
 	}
 	backup = len(out) > 0 // a backup runs, or whether one does is unknown
 	switch cluster, err := clustered(h.corosync); {
-	case err != nil:
-		out = append(out, fmt.Sprintf("无法确认本机是否属于集群 (%v)。", err))
 	case cluster:
 		r := h.e.Exec(ctx, h.cfg.Pvecm+" status", 15*time.Second)
 		if !r.OK() {
-			return append(out, "无法确认集群法定票数 (pvecm status "+r.Summary()+")。"), backup
+			return out, backup, append(quorum, "无法确认集群法定票数 (pvecm status "+r.Summary()+")。")
 		}
-		ok, detail, err := rescue.QuorumAfterReboot(r.Stdout)
+		ok, quorate, detail, err := rescue.QuorumAfterReboot(r.Stdout)
 		switch {
 		case err != nil:
-			out = append(out, "无法确认集群法定票数: "+err.Error())
-		case !ok:
+			quorum = append(quorum, "无法确认集群法定票数: "+err.Error())
+		case !quorate:
+			// pmxcfs is read-only: qm start refuses (qemu-server
+			// API2/Qemu.pm vm_start: check_cfs_quorum), while qm stop
+			// does not ask. A cold restart would stop the router VM and
+			// leave it stopped, and each start failing would spend
+			// VM_START_MAX; held, it comes once the quorum is back.
 			out = append(out, detail+"。")
+		case !ok:
+			quorum = append(quorum, detail+"。")
 		}
+	case err != nil:
+		quorum = append(quorum, fmt.Sprintf("无法确认本机是否属于集群 (%v)。", err))
 	}
-	return out, backup
+	return out, backup, quorum
 }
 
 // clustered reports whether one of confs (CorosyncConfs) exists. The

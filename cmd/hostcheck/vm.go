@@ -302,16 +302,16 @@ func (h *host) vmChecks(ctx context.Context, st rescue.State, now time.Time) []h
 	switch left := rescue.VMStartsLeft(h.cfg, st, now); {
 	case h.cfg.VMStartMax == 0:
 		// The owner's choice, no fault (status exited 1 for ever).
-		out = append(out, health.Info("router VM starts today", "none (VM_START_MAX=0): a router VM found stopped or paused gets no start or resume of its own; while the internet is down "+
+		out = append(out, health.Info("router VM failed starts today", "none (VM_START_MAX=0): a router VM found stopped or paused gets no start or resume of its own; while the internet is down "+
 			nextVMStep(next)))
 	case st.RecordUnread && left:
-		out = append(out, health.Info("router VM starts today", fmt.Sprintf("not known (%s could not be read): one start is left today, of VM_START_MAX %d", rescue.RecordFile, h.cfg.VMStartMax)))
+		out = append(out, health.Info("router VM failed starts today", fmt.Sprintf("not known (%s could not be read): one start is left today, of VM_START_MAX %d", rescue.RecordFile, h.cfg.VMStartMax)))
 	case st.RecordUnread:
-		out = append(out, health.Info("router VM starts today", fmt.Sprintf("not known (%s could not be read): the one start left today was taken (%s)", rescue.RecordFile, rescue.UnreadFile)))
+		out = append(out, health.Info("router VM failed starts today", fmt.Sprintf("not known (%s could not be read): the one start left today was taken (%s)", rescue.RecordFile, rescue.UnreadFile)))
 	case left:
-		out = append(out, health.Info("router VM starts today", fmt.Sprintf("%d of VM_START_MAX %d", starts, h.cfg.VMStartMax)))
+		out = append(out, health.Info("router VM failed starts today", fmt.Sprintf("%d of VM_START_MAX %d", starts, h.cfg.VMStartMax)))
 	default:
-		out = append(out, health.Check{Name: "router VM starts today", Detail: fmt.Sprintf("%d of VM_START_MAX %d: spent; while the internet is down %s",
+		out = append(out, health.Check{Name: "router VM failed starts today", Detail: fmt.Sprintf("%d of VM_START_MAX %d: spent; while the internet is down %s",
 			starts, h.cfg.VMStartMax, nextVMStep(next)),
 			Fix: "find why the VM does not start (qm start " + id + " by hand shows the error); the count renews at midnight"})
 	}

@@ -35,10 +35,23 @@ type Status struct {
 
 // Paused reports whether the VM's process runs but the guest is halted in a
 // way `qm resume` undoes (SPEC §13 rule 2): paused by hand or by the
-// monitor, stopped on an I/O error (werror=stop shows io-error), or
-// suspended to RAM (qemu-server's vm_resume sends system_wakeup then).
+// monitor, stopped on an I/O error (werror=stop shows io-error), suspended
+// to RAM (qemu-server's vm_resume sends system_wakeup then), or left in
+// "prelaunch": QEMU started with -S whose guest was never let run (a start
+// killed before its `cont`). qemu-server's own vm_is_paused
+// (src/PVE/QemuServer.pm) counts "paused" and "prelaunch" as paused, and
+// vm_resume (src/PVE/QemuServer/RunState.pm) sends `cont` for both. Taken
+// for running, such a VM waited the whole hung delay and then spent the
+// day's cold restart.
 func (s Status) Paused() bool {
-	return s.Status == "running" && (s.QMPStatus == "paused" || s.QMPStatus == "io-error" || s.QMPStatus == "suspended")
+	if s.Status != "running" {
+		return false
+	}
+	switch s.QMPStatus {
+	case "paused", "prelaunch", "io-error", "suspended":
+		return true
+	}
+	return false
 }
 
 // ErrNoStatus means the output had no `status:` line: not qm status output.

@@ -60,7 +60,9 @@ func TestParseStatus(t *testing.T) {
 		// vmstatus of a stopped VM: no pid, qmpstatus = status.
 		{"verbose stopped", "cpus: 1\ndisk: 0\ndiskread: 0\nmaxdisk: 0\nmaxmem: 536870912\nmem: 0\nname: openwrt\nnetin: 0\nnetout: 0\nqmpstatus: stopped\nstatus: stopped\nuptime: 0\nvmid: 100\n",
 			Status{Status: "stopped", QMPStatus: "stopped"}, false, false},
-		{"verbose prelaunch", "qmpstatus: prelaunch\nstatus: running\nvmid: 100\n", Status{Status: "running", QMPStatus: "prelaunch"}, false, false},
+		// qemu-server src/PVE/QemuServer.pm vm_is_paused: "paused" or
+		// "prelaunch" is paused, and qm resume lets it run (cont).
+		{"verbose prelaunch", "qmpstatus: prelaunch\nstatus: running\nvmid: 100\n", Status{Status: "running", QMPStatus: "prelaunch"}, true, false},
 		{"verbose io-error", "qmpstatus: io-error\nstatus: running\n", Status{Status: "running", QMPStatus: "io-error"}, true, false},
 		// blockstats callback prints a stray line to stdout (vmstatus).
 		{"stray line", "blockstats callback: unexpected missing drive ID\nqmpstatus: running\nstatus: running\n", Status{Status: "running", QMPStatus: "running"}, false, false},

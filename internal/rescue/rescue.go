@@ -100,9 +100,20 @@ type State struct {
 	// or deletion can make a day that already had its reboot look fresh.
 	LastReboot string
 	// VMStartDate and VMStarts count today's starts of a VM found stopped
-	// (SPEC §13 rule 1: at most VM_START_MAX a day, apart from the cold restart).
+	// (SPEC §13 rule 1: at most VM_START_MAX a day, apart from the cold
+	// restart) that did not get it running: rule 5 escalates after
+	// VM_START_MAX failed starts. A start is counted before qm runs (the
+	// state is saved first) and forgiven once it is seen to have worked
+	// (VMStartUnproven).
 	VMStartDate string
 	VMStarts    int
+	// VMStartUnproven is the day whose count holds the last start or
+	// resume not yet seen to work: a later run that finds the VM running
+	// (not paused) or the internet back forgives it; one that finds the VM
+	// stopped or paused again leaves it counted, as a start that failed.
+	// Only the last start waits for its proof, so the count is the day's
+	// failed starts, plus one at most.
+	VMStartUnproven string
 	// VMStartPrevDate and VMStartsPrev keep the count of the day before
 	// VMStartDate: a clock stepped forward over midnight and back (SPEC §6
 	// allows steps of up to a day) must find that day's starts again.
@@ -256,7 +267,14 @@ type Obs struct {
 	AgentErr   string // with qm.PingError: the first stderr line
 
 	GuardsKnown bool
-	Deferred    []string // reasons a disruptive step must wait (vzdump, quorum)
+	// Deferred: reasons every disruptive step waits for, the router VM's
+	// too: a backup runs (vzdump), the cluster has no quorum now (qm
+	// start refuses then).
+	Deferred []string
+	// Quorum: reasons only the host's reboot waits for: it would break
+	// the cluster's quorum, or whether it would cannot be told.
+	// Restarting one of this node's VMs leaves its votes as they are.
+	Quorum []string
 	// Backup, with GuardsKnown: a vzdump backup runs by SPEC §15's
 	// signals, or whether one does could not be told.
 	Backup bool
@@ -679,10 +697,22 @@ func (d *decider) sosConfirmed(reason string) {
 		d.log(slog.LevelWarn, "【等待】OpenWrt 在局域网上没有响应 ping，下个周期重试。", slog.String("router", d.cfg.OpIP))
 		return
 	}
-	if !d.guards() {
+	if d.sosRestartsVM() && !d.vmUnknown {
+		if !d.vmGuards() {
+			return
+		}
+	} else if !d.guards() {
 		return
 	}
 	d.sosStep(reason)
+}
+
+// sosRestartsVM reports whether an SOS is answered by step 5, the router
+// VM's cold restart (the day's, with VM_RESTART_FIRST=1), rather than the
+// host's reboot; a held reboot is due first.
+func (d *decider) sosRestartsVM() bool {
+	n := &d.step.Next
+	return d.cfg.VMID != "" && d.cfg.VMRestartFirst && !spent(n.VMRestartDate, d.o.Now) && n.HeldReboot == ""
 }
 
 // holdSOS keeps HeldSOS, once a run's decision is made: the SOS it saw,
@@ -756,15 +786,13 @@ func yesterday(now time.Time) string {
 // the guards: the router VM's cold restart first, once a day, else the
 // host's reboot.
 func (d *decider) sosStep(reason string) {
-	n := &d.step.Next
-	now := d.o.Now
 	// Step 5: the router VM first, once a day.
 	if d.cfg.VMID != "" && d.vmLocked {
 		return // a backup or migration holds the VM (logged 【推迟】): no VM action, no host reboot under it
 	}
 	// A host reboot already held in this outage is what is due: no new
 	// day's VM restart comes first (at 00:00, with SOS not yet cleared).
-	if d.cfg.VMID != "" && d.cfg.VMRestartFirst && !spent(n.VMRestartDate, now) && n.HeldReboot == "" {
+	if d.sosRestartsVM() {
 		if !d.vmUnknown {
 			d.vmRestart("SOS: 先冷重启路由虚拟机")
 			return
@@ -849,6 +877,9 @@ func (d *decider) spentDay() {
 		return
 	}
 	vm := d.o.VM
+	if vm.Err == "" && vm.Status == "running" && !vm.Paused() && n.startWorked() {
+		d.step.Silent = false // saved, though nothing is said
+	}
 	if vm.Err == "" && !n.QMFailSince.IsZero() {
 		// qm answers: a later failure starts afresh. Saved (once), though
 		// nothing is said: a silent step saves nothing, and the failure
@@ -941,7 +972,7 @@ func (d *decider) spentDayStartsSpent(action Action) {
 	vm := d.o.VM
 	if !spent(n.VMRestartDate, now) {
 		wait := action == VMStart && d.autostarting() // PVE starts an onboot VM while it boots
-		ok := !wait && d.guards()
+		ok := !wait && d.vmGuards()                   // the VM's cold restart: its guards, not the quorum's
 		if d.step.Need == NeedNothing {
 			// Said and saved, also a 【推迟】 (the host young after its
 			// reboot, as is usual on a spent day).
@@ -1009,6 +1040,7 @@ func (d *decider) spentDayHungGivesUp() {
 // open, and the outage's records cleared.
 func (d *decider) recovered() {
 	n := &d.step.Next
+	n.startWorked() // the house is online: the start before it worked
 	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld = "", 0, "", 0
 	if !n.DownSince.IsZero() {
 		d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
@@ -1229,7 +1261,9 @@ func (d *decider) routerDamage() {
 // guards is step 4; false means the run defers (and has logged why).
 func (d *decider) guards() bool { return d.guardsFor(false) }
 
-// vmGuards is step 4 before the router VM's cold restart. An uptime that
+// vmGuards is step 4 before the router VM's cold restart: the cluster's
+// quorum is not asked (Obs.Quorum), since the VM's restart leaves this
+// node's votes as they are. An uptime that
 // cannot be read holds the host's reboot, but not the cold restart for
 // ever: held until /proc/uptime read again, a hung router VM was never
 // restarted. systemd says instead whether the host still boots (PVE
@@ -1256,10 +1290,14 @@ func (d *decider) guardsFor(vm bool) bool {
 		d.step.Need = NeedGuards
 		return false
 	}
-	for _, r := range d.o.Deferred {
+	wait := d.o.Deferred
+	if !vm {
+		wait = append(wait[:len(wait):len(wait)], d.o.Quorum...)
+	}
+	for _, r := range wait {
 		d.log(slog.LevelWarn, "【推迟】"+r)
 	}
-	return len(d.o.Deferred) == 0
+	return len(wait) == 0
 }
 
 // paused reports maintenance mode (SPEC §16) at the run's time.

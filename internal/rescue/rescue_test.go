@@ -206,6 +206,16 @@ func TestQuorumAfterReboot(t *testing.T) {
 		{"weighted: local has 2 of 4 votes, quorum 3", pvecmStatus("Yes", 4, 4, 3, "Quorate", false, local2, other1, other1b), false, false},
 		{"weighted: local has 1 of 5 votes, quorum 3", pvecmStatus("Yes", 5, 5, 3, "Quorate", false, local1,
 			"0x00000002          2 192.168.1.11", "0x00000003          2 192.168.1.12"), true, false},
+		// `pvecm create` on a lone host: every vote expected and present is
+		// its own, no other node's quorum hangs on it (it deferred for ever:
+		// votes 1-1 < quorum 1).
+		{"one-node cluster", pvecmStatus("Yes", 1, 1, 1, "Quorate", false, local1), true, false},
+		// All the votes present are ours, but not all those expected: a
+		// two_node cluster with the other node down (wait_for_all: after a
+		// reboot this node waits for both), or last_man_standing having
+		// lowered the expected votes (the node boots with corosync.conf's).
+		{"two_node, the other down: we are the quorum", pvecmStatus("Yes", 2, 1, 1, "2Node Quorate WaitForAll", false, local1), false, false},
+		{"last man standing of three", pvecmStatus("Yes", 1, 1, 1, "Quorate LastManStanding", false, local1), false, false},
 		{"activity blocked", pvecmStatus("No", 3, 1, 2, "", true, local1), false, false},
 		{"qdevice column", pvecmStatus("Yes", 3, 3, 2, "Quorate Qdevice", false,
 			"0x00000001          1   A,V,NMW 192.168.1.10 (local)", "0x00000002          1   A,V,NMW 192.168.1.11",
@@ -214,9 +224,9 @@ func TestQuorumAfterReboot(t *testing.T) {
 		{"garbage", "nothing useful", false, true},
 	}
 	for _, tt := range tests {
-		ok, detail, err := QuorumAfterReboot(tt.in)
-		if ok != tt.ok || (err != nil) != tt.err {
-			t.Errorf("%s: QuorumAfterReboot = %v, %q, %v; want ok=%v err=%v", tt.name, ok, detail, err, tt.ok, tt.err)
+		ok, quorate, detail, err := QuorumAfterReboot(tt.in)
+		if ok != tt.ok || (err != nil) != tt.err || quorate != !strings.Contains(tt.name, "activity blocked") {
+			t.Errorf("%s: QuorumAfterReboot = %v, quorate %v, %q, %v; want ok=%v err=%v", tt.name, ok, quorate, detail, err, tt.ok, tt.err)
 		}
 	}
 }
@@ -227,9 +237,9 @@ func FuzzQuorumAfterReboot(f *testing.F) {
 	f.Add("Total votes: 3\nQuorum: 2\nQuorate: Yes\n")
 	f.Add(pvecmStatus("Yes", 4, 4, 3, "Quorate", false, "0x00000001          2 192.168.1.10 (local)"))
 	f.Fuzz(func(t *testing.T, s string) {
-		ok, _, err := QuorumAfterReboot(s)
-		if ok && err != nil {
-			t.Fatalf("ok with error")
+		ok, quorate, _, err := QuorumAfterReboot(s)
+		if ok && err != nil || ok && !quorate {
+			t.Fatalf("ok with error, or ok without quorum")
 		}
 	})
 }

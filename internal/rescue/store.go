@@ -171,6 +171,9 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		}
 		st.VMStartPrevDate, st.VMStartsPrev = prev, n
 	}
+	// The start still to be seen working (SPEC §13 rule 5): optional;
+	// damaged reads as none, and that start stays counted as failed.
+	st.VMStartUnproven, _ = date(rec, "vm_start_unproven")
 	// A LAN fault in progress (SPEC §14): optional keys; damaged reads as
 	// none, and the fault is seen afresh.
 	if k := rec["lan_fault"]; k == LANDNS || k == LANPath {
@@ -276,7 +279,7 @@ func (s Store) saveRecord(old, next State) error {
 	if old.DownSince.Equal(next.DownSince) && old.RouterDownSince.Equal(next.RouterDownSince) && old.RouterErr == next.RouterErr &&
 		old.VMRestartDate == next.VMRestartDate && old.LastReboot == next.LastReboot &&
 		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
-		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev &&
+		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev && old.VMStartUnproven == next.VMStartUnproven &&
 		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld &&
 		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.HeldSOS == next.HeldSOS && old.VMStopFailDate == next.VMStopFailDate && old.VMGaveUpDate == next.VMGaveUpDate && old.LeftLockDate == next.LeftLockDate &&
 		old.MisfireDate == next.MisfireDate && old.MisfireBoot == next.MisfireBoot {
@@ -299,6 +302,7 @@ func (s Store) saveRecord(old, next State) error {
 		"vm_starts":          strconv.Itoa(next.VMStarts),
 		"vm_start_prev_date": next.VMStartPrevDate,
 		"vm_starts_prev":     strconv.Itoa(next.VMStartsPrev),
+		"vm_start_unproven":  next.VMStartUnproven,
 		"lan_fault":          next.LANFault,
 		"lan_seen":           strconv.Itoa(next.LANSeen),
 		"lan_steps":          next.LANSteps,
@@ -381,7 +385,7 @@ func unreadDayStarts(st *State, today string, floor int) {
 // recordEmpty reports a state whose record holds nothing: no file.
 func (st State) recordEmpty() bool {
 	return st.DownSince.IsZero() && st.RouterDownSince.IsZero() && st.RouterErr == "" && st.VMRestartDate == "" && st.LastReboot == "" &&
-		st.VMStartDate == "" && st.LANFault == "" && st.QMFailSince.IsZero() && st.HeldReboot == "" && st.HeldSOS == (HeldSOS{}) &&
+		st.VMStartDate == "" && st.VMStartUnproven == "" && st.LANFault == "" && st.QMFailSince.IsZero() && st.HeldReboot == "" && st.HeldSOS == (HeldSOS{}) &&
 		st.VMStopFailDate == "" && st.VMGaveUpDate == "" && st.LeftLockDate == "" && st.MisfireDate == "" && st.MisfireBoot == ""
 }
 

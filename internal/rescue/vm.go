@@ -32,6 +32,9 @@ func (d *decider) vmStage() bool {
 			slog.String("vm_id", d.cfg.VMID), slog.String("reason", vm.Err))
 		return false
 	}
+	if vm.Status == "running" && !vm.Paused() {
+		n.startWorked() // the last start or resume got it running
+	}
 	if lockHolds(vm.Lock) {
 		// A backup in stop or suspend mode stops or pauses the VM itself and
 		// starts it again when done; qm would refuse anyway ("VM is locked").
@@ -59,7 +62,9 @@ func (d *decider) vmStage() bool {
 	if d.vmStart(action) {
 		return true
 	}
-	// Rule 5: VM_START_MAX starts today and it is still not running. A
+	// Rule 5: VM_START_MAX starts today failed (each was followed by a
+	// run that found the VM stopped or paused again) and it is still not
+	// running. A
 	// paused VM that resume did not revive gets the day's cold restart
 	// first; then only the host's reboot is left (at most once a day,
 	// after the guards).
@@ -72,8 +77,8 @@ func (d *decider) vmStage() bool {
 		return true
 	}
 	d.log(slog.LevelError, "【确认】路由虚拟机今天已多次启动仍未运行，只能重启 PVE 物理机。",
-		slog.String("vm_id", d.cfg.VMID), slog.String("status", vm.Status), slog.String("qmpstatus", vm.QMP))
-	d.hostReboot(fmt.Sprintf("VM %s will not start (%s after VM_START_MAX=%d starts)", d.cfg.VMID, vmState(vm), d.cfg.VMStartMax), false)
+		slog.String("vm_id", d.cfg.VMID), slog.String("status", vm.Status), slog.String("qmpstatus", vm.QMP), slog.Int("failed_starts", d.cfg.VMStartMax))
+	d.hostReboot(fmt.Sprintf("VM %s will not start (%s after VM_START_MAX=%d failed starts)", d.cfg.VMID, vmState(vm), d.cfg.VMStartMax), false)
 	return true
 }
 
@@ -167,10 +172,17 @@ func (d *decider) vmStart(action Action) bool {
 			starts = *count
 		}
 		d.log(slog.LevelError, "【严重错误】路由虚拟机未运行，但今天的启动次数已用完 (VM_START_MAX)。",
-			slog.String("vm_id", d.cfg.VMID), slog.String("status", vmState(d.o.VM)), slog.Int("starts", starts))
+			slog.String("vm_id", d.cfg.VMID), slog.String("status", vmState(d.o.VM)), slog.Int("failed_starts", starts))
 		return false
 	}
+	// The start before this one, if it waited for its proof, failed: the
+	// VM does not run. This one waits for its own.
+	failed := *count
 	*count++
+	n.VMStartUnproven = n.VMStartDate
+	if count == &n.VMStartsPrev {
+		n.VMStartUnproven = n.VMStartPrevDate
+	}
 	d.step.Action = action
 	d.step.Next.RouterDownSince, d.step.Next.RouterErr = d.o.Now, "" // as after a cold restart: it boots
 	// A step taken after "nothing left until midnight": a VM that fails
@@ -180,7 +192,26 @@ func (d *decider) vmStart(action Action) bool {
 	if action == VMResume {
 		msg = "【终极动作】恢复已暂停的 OpenWrt 虚拟机 (qm resume)。"
 	}
-	d.log(slog.LevelWarn, msg, slog.String("vm_id", d.cfg.VMID), slog.String("qmpstatus", d.o.VM.QMP), slog.Int("start_today", *count))
+	d.log(slog.LevelWarn, msg, slog.String("vm_id", d.cfg.VMID), slog.String("qmpstatus", d.o.VM.QMP), slog.Int("failed_starts", failed))
+	return true
+}
+
+// startWorked forgives the start or resume that waited for its proof
+// (State.VMStartUnproven), on a run that finds the VM running or the
+// internet back: SPEC §13 rule 5 counts the starts that failed. Counted
+// as attempts, three starts that each worked (a VM the OOM killer stopped
+// at 09:00, 12:00 and 15:00) rebooted the host at 18:00 as a VM that
+// "will not start". It reports whether it changed n.
+func (n *State) startWorked() bool {
+	switch day := n.VMStartUnproven; {
+	case day == "":
+		return false
+	case day == n.VMStartDate && n.VMStarts > 0:
+		n.VMStarts--
+	case day == n.VMStartPrevDate && n.VMStartsPrev > 0:
+		n.VMStartsPrev--
+	}
+	n.VMStartUnproven = ""
 	return true
 }
 

@@ -73,6 +73,16 @@ func TestDecideVM(t *testing.T) {
 		// 'system_wakeup' if $res->{status} eq 'suspended'`): `qm resume` undoes it.
 		{name: "suspended to RAM: resume it", obs: full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "running", QMP: "suspended"} }),
 			wantAction: VMResume, starts: 1},
+		// qemu-server src/PVE/QemuServer.pm vm_is_paused counts "prelaunch"
+		// (QEMU up, the guest never let run) as paused, and vm_resume sends
+		// it `cont`: resumed at once, not left to the hung delay and the
+		// day's cold restart.
+		{name: "prelaunch: resume it", st: State{RouterDownSince: t0.Add(-time.Hour)},
+			obs: full(func(o *Obs) {
+				o.VMKnown, o.VM = true, VMStatus{Status: "running", QMP: "prelaunch"}
+				o.Router, o.LANKnown, o.LANUp = Router{Err: "timeout"}, true, false
+			}),
+			wantAction: VMResume, wantMsg: "【终极动作】恢复已暂停的 OpenWrt 虚拟机 (qm resume)。", starts: 1},
 		{name: "paused, VM_START_MAX spent: the SOS path", st: State{VMStartDate: today, VMStarts: 3},
 			obs:     full(func(o *Obs) { o.VMKnown, o.VM = true, VMStatus{Status: "running", QMP: "paused"} }),
 			wantMsg: "VM_START_MAX", wantAction: VMRestart, starts: 3},
@@ -2004,9 +2014,15 @@ func TestUptimeUnknownColdRestart(t *testing.T) {
 			o.VM = VMStatus{Status: "running", QMP: "paused"}
 			o.Router, o.LANUp = Router{Err: "timeout", ErrKind: "timeout"}, false
 		}, VMRestart, "【终极动作】冷重启 OpenWrt 虚拟机"},
-		{"SOS, uptime unknown: the host's reboot waits", State{DownSince: t0.Add(-time.Hour)}, func(o *Obs) {
+		{"SOS, uptime unknown: the host's reboot waits", State{DownSince: t0.Add(-time.Hour), VMRestartDate: Today(t0)}, func(o *Obs) {
 			o.Uptime, o.UptimeUnknown = 0, true
 		}, None, "【推迟】物理机开机时间过短"},
+		// The SOS's first step is the VM's cold restart (§6 step 5): its
+		// guards, as for a hung VM; systemd says the host has booted.
+		{"SOS, uptime unknown: the VM's cold restart", State{DownSince: t0.Add(-time.Hour)}, func(o *Obs) {
+			o.Uptime, o.UptimeUnknown = 0, true
+			o.SystemKnown, o.SystemState = true, "running"
+		}, VMRestart, "【终极动作】冷重启 OpenWrt 虚拟机"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			obs := full(tc.obs)
@@ -2138,6 +2154,96 @@ func TestWindowHoldsOnlySOS(t *testing.T) {
 			}
 			if (rebooted != "") != tt.reboot {
 				t.Errorf("host reboot at %q (%s); want one at 11-26 01:00: %v", rebooted, msgs(s), tt.reboot)
+			}
+		})
+	}
+}
+
+// TestStartsThatWorked: SPEC §13 rule 5 escalates to the host's reboot
+// after VM_START_MAX starts that failed, not starts attempted. A router VM
+// the OOM killer stopped at 09:00, 12:00 and 15:00, each qm start working
+// (the next run finds the internet back, or the VM running), was found
+// stopped at 18:00 and the host rebooted with 【确认】路由虚拟机今天已多次启动仍未运行
+// — which was false. Starts that the next run finds stopped again still
+// count, and the third of them reboots the host. The runs go through the
+// real Store: a start is saved before qm runs, and forgiven afterwards.
+func TestStartsThatWorked(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	day := func(h, m int) time.Time { return time.Date(2026, 11, 25, h, m, 0, 0, cst) }
+	type run struct {
+		at         time.Time
+		vm         string // qm status: stopped, running
+		up         bool   // the internet
+		want       Action
+		wantMsg    string
+		wantStarts int // VMStarts saved after the run
+	}
+	for _, tt := range []struct {
+		name string
+		runs []run
+	}{
+		{name: "three starts that worked, the internet back after each: the fourth is a start", runs: []run{
+			{at: day(9, 0), vm: "stopped", want: VMStart, wantStarts: 1},
+			{at: day(9, 5), up: true, wantMsg: "【恢复】", wantStarts: 0},
+			{at: day(12, 0), vm: "stopped", want: VMStart, wantStarts: 1},
+			{at: day(12, 5), up: true, wantStarts: 0},
+			{at: day(15, 0), vm: "stopped", want: VMStart, wantStarts: 1},
+			{at: day(15, 5), up: true, wantStarts: 0},
+			{at: day(18, 0), vm: "stopped", want: VMStart, wantMsg: "【终极动作】启动已停止的 OpenWrt 虚拟机。", wantStarts: 1},
+		}},
+		{name: "starts that got the VM running, the internet still down: forgiven", runs: []run{
+			{at: day(9, 0), vm: "stopped", want: VMStart, wantStarts: 1},
+			{at: day(9, 5), vm: "running", wantStarts: 0},
+			{at: day(9, 10), vm: "stopped", want: VMStart, wantStarts: 1},
+			{at: day(9, 15), vm: "running", wantStarts: 0},
+			{at: day(9, 20), vm: "stopped", want: VMStart, wantStarts: 1},
+			{at: day(9, 25), vm: "running", wantStarts: 0},
+			{at: day(9, 30), vm: "stopped", want: VMStart, wantStarts: 1},
+		}},
+		{name: "three starts that failed: the host reboots", runs: []run{
+			{at: day(9, 0), vm: "stopped", want: VMStart, wantStarts: 1},
+			{at: day(9, 5), vm: "stopped", want: VMStart, wantStarts: 2},
+			{at: day(9, 10), vm: "stopped", want: VMStart, wantStarts: 3},
+			{at: day(9, 15), vm: "stopped", want: HostReboot, wantMsg: "【确认】路由虚拟机今天已多次启动仍未运行，只能重启 PVE 物理机。", wantStarts: 3},
+		}},
+		{name: "a start that worked between failed ones: not counted", runs: []run{
+			{at: day(9, 0), vm: "stopped", want: VMStart, wantStarts: 1},
+			{at: day(9, 5), vm: "stopped", want: VMStart, wantStarts: 2},
+			{at: day(9, 10), vm: "running", wantStarts: 1},
+			{at: day(12, 0), vm: "stopped", want: VMStart, wantStarts: 2},
+			{at: day(12, 5), vm: "stopped", want: VMStart, wantStarts: 3},
+			{at: day(12, 10), vm: "stopped", want: HostReboot, wantStarts: 3},
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			store := Store{Mark: filepath.Join(dir, "pve_did_reboot_today"), StateDir: filepath.Join(dir, "state"), VMStartMax: cfg.VMStartMax}
+			for _, r := range tt.runs {
+				store.Now = func() time.Time { return r.at }
+				st, problems := store.Load(cst)
+				if len(problems) > 0 {
+					t.Fatalf("%s: Load: %v", r.at.Format("15:04"), problems)
+				}
+				o := Obs{Now: r.at, Uptime: 72 * time.Hour, BootID: "b", NetKnown: true, NetUp: r.up, GuardsKnown: true,
+					VMKnown: true, VM: VMStatus{Status: r.vm, QMP: r.vm}, VMConfigKnown: true, LANKnown: true,
+					RouterKnown: true, Router: Router{Err: "timeout", ErrKind: "timeout"}}
+				if r.vm == "running" {
+					o.Router = Router{Count: "1"} // the router answers, no SOS
+				}
+				s := Decide(cfg, st, o)
+				if s.Action != r.want || !strings.Contains(msgs(s), r.wantMsg) {
+					t.Fatalf("%s: Decide = %v (log: %s); want %v with %q", r.at.Format("15:04"), s.Action, msgs(s), r.want, r.wantMsg)
+				}
+				if r.want == HostReboot {
+					return
+				}
+				if err := store.Save(st, s.Next); err != nil {
+					t.Fatal(err)
+				}
+				if saved, _ := store.Load(cst); saved.VMStarts != r.wantStarts {
+					t.Errorf("%s: vm_starts saved %d; want %d", r.at.Format("15:04"), saved.VMStarts, r.wantStarts)
+				}
 			}
 		})
 	}
