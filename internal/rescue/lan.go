@@ -93,12 +93,13 @@ func (d *decider) lanStep(kind string) {
 	}
 	// Every router-side step was tried: the fault may be the host's own
 	// bridge. The host reboot, under §6's rules.
-	if !d.guards() {
+	reason := "LAN fault (" + kind + ") after " + n.LANSteps
+	if !d.guards() || d.hostRebootHeld(reason, false) {
 		return
 	}
 	d.log(slog.LevelError, "【LAN】OpenWrt 侧的步骤都已尝试，故障仍在，重启 PVE 物理机 (可能是主机网桥)。",
 		slog.String("fault", kind), slog.String("steps_done", n.LANSteps))
-	d.hostReboot("LAN fault ("+kind+") after "+n.LANSteps, false)
+	d.rebootHost(reason)
 }
 
 // lanVMRestart is the reboot step with the router as a VM: the VM's cold

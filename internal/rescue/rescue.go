@@ -1059,10 +1059,21 @@ func (d *decider) recovered() {
 // again at every run: held, the host rebooted at 01:00 for a VM running
 // again since 15:00.
 func (d *decider) hostReboot(reason string, hold bool) {
+	if !d.hostRebootHeld(reason, hold) {
+		d.rebootHost(reason)
+	}
+}
+
+// hostRebootHeld reports whether the host's reboot waits (a pause, a
+// misfire whose landing cannot be read, HOST_REBOOT_HOURS), said with
+// 【暂停】 or 【推迟】. The paths that announce the reboot at ERROR ask it
+// first: they said "重启 PVE 物理机" every run outside the window, before
+// the 【推迟】 that held it.
+func (d *decider) hostRebootHeld(reason string, hold bool) bool {
 	n := &d.step.Next
 	now := d.o.Now
 	if d.held(HostReboot) {
-		return
+		return true
 	}
 	if n.MisfireBoot != "" && (d.o.BootID == "" || d.o.BootID == "unknown") && d.couldLand() &&
 		n.MisfireDate >= yesterday(now.AddDate(0, 0, -1)) && !d.bootBeforeMisfire() {
@@ -1075,7 +1086,7 @@ func (d *decider) hostReboot(reason string, hold bool) {
 		// host's rescue was held for as long as the id stayed unread.
 		d.log(slog.LevelWarn, "【推迟】无法读取开机 ID，无法确认上次未生效的物理机重启是否已经发生，本次不重启 PVE 物理机。",
 			slog.String("misfire_date", n.MisfireDate))
-		return
+		return true
 	}
 	if w := d.cfg.HostRebootHours; !w.Contains(now) {
 		d.log(slog.LevelWarn, "【推迟】物理机重启只在 HOST_REBOOT_HOURS 时间窗口内进行。",
@@ -1085,8 +1096,16 @@ func (d *decider) hostReboot(reason string, hold bool) {
 		if hold {
 			n.HeldReboot = strings.TrimSpace(reason)
 		}
-		return
+		return true
 	}
+	return false
+}
+
+// rebootHost records the host's reboot for reason and takes it
+// (hostRebootHeld said it may).
+func (d *decider) rebootHost(reason string) {
+	n := &d.step.Next
+	now := d.o.Now
 	// MisfireBoot stays: while this try's mark stands, a new boot is its
 	// own (lateReboot); if a person cancels it, the misfire before it may
 	// still land.

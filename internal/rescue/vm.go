@@ -76,9 +76,13 @@ func (d *decider) vmStage() bool {
 		d.vmRestart("qm resume 未能恢复暂停的虚拟机")
 		return true
 	}
+	reason := fmt.Sprintf("VM %s will not start (%s after VM_START_MAX=%d failed starts)", d.cfg.VMID, vmState(vm), d.cfg.VMStartMax)
+	if d.hostRebootHeld(reason, false) {
+		return true
+	}
 	d.log(slog.LevelError, "【确认】路由虚拟机今天已多次启动仍未运行，只能重启 PVE 物理机。",
 		slog.String("vm_id", d.cfg.VMID), slog.String("status", vm.Status), slog.String("qmpstatus", vm.QMP), slog.Int("failed_starts", d.cfg.VMStartMax))
-	d.hostReboot(fmt.Sprintf("VM %s will not start (%s after VM_START_MAX=%d failed starts)", d.cfg.VMID, vmState(vm), d.cfg.VMStartMax), false)
+	d.rebootHost(reason)
 	return true
 }
 
@@ -318,12 +322,13 @@ func (d *decider) hung(down time.Duration) {
 		if spent(n.VMStopFailDate, d.o.Now) {
 			// Today's cold restart never stopped the VM (QEMU stuck): only
 			// the host's reboot is left (rule 5, once a day, after the guards).
-			if !d.guards() {
+			reason := fmt.Sprintf("VM %s hung, and today's cold restart could not stop it (qm stop failed)", d.cfg.VMID)
+			if !d.guards() || d.hostRebootHeld(reason, false) {
 				return
 			}
 			d.log(slog.LevelError, "【确认】路由虚拟机今天的冷重启没有停下它 (qm stop 失败)，只能重启 PVE 物理机。",
 				slog.String("vm_id", d.cfg.VMID), slog.String("stop_failed", n.VMStopFailDate))
-			d.hostReboot(fmt.Sprintf("VM %s hung, and today's cold restart could not stop it (qm stop failed)", d.cfg.VMID), false)
+			d.rebootHost(reason)
 			return
 		}
 		if len(conf.HostPCI) == 0 {
@@ -332,12 +337,13 @@ func (d *decider) hung(down time.Duration) {
 		}
 		// Rule 5: a passed-through device that today's cold restart did not
 		// revive; the host's reboot resets it (once a day, after the guards).
-		if !d.guards() {
+		reason := fmt.Sprintf("VM %s hung after today's cold restart (passthrough %s)", d.cfg.VMID, strings.Join(conf.HostPCI, ","))
+		if !d.guards() || d.hostRebootHeld(reason, false) {
 			return
 		}
 		d.log(slog.LevelError, "【确认】直通设备的路由虚拟机冷重启后仍卡死，只能重启 PVE 物理机。",
 			slog.String("vm_id", d.cfg.VMID), slog.String("hostpci", strings.Join(conf.HostPCI, ",")))
-		d.hostReboot(fmt.Sprintf("VM %s hung after today's cold restart (passthrough %s)", d.cfg.VMID, strings.Join(conf.HostPCI, ",")), false)
+		d.rebootHost(reason)
 		return
 	}
 	if !d.vmGuards() {

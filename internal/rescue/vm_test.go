@@ -2248,3 +2248,44 @@ func TestStartsThatWorked(t *testing.T) {
 		})
 	}
 }
+
+// TestRebootAnnouncedWhenTaken: the paths that announce the host's reboot
+// at ERROR (a LAN fault after the router's steps, a VM that will not
+// start) ask HOST_REBOOT_HOURS first. Outside the window they logged
+// "…重启 PVE 物理机" every run, then the 【推迟】 that held it; now only the
+// 【推迟】, and in the window the announcement with the reboot.
+func TestRebootAnnouncedWhenTaken(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	cfg.HostRebootHours, _ = config.ParseHours("1-6")
+	at := func(h int) time.Time { return time.Date(2026, 11, 25, h, 0, 0, 0, cst) }
+	for _, tt := range []struct {
+		name     string
+		st       State
+		obs      func(*Obs)
+		announce string
+	}{
+		{"LAN path fault, the router's steps tried", State{DownSince: at(0).Add(-time.Hour), LANFault: LANPath, LANSeen: 3, LANSteps: "network,reboot"},
+			func(o *Obs) {
+				o.Router, o.DNSKnown, o.DNSOK = Router{SelfKnown: true, SelfUp: true, Count: "0"}, true, false
+			},
+			"【LAN】OpenWrt 侧的步骤都已尝试，故障仍在，重启 PVE 物理机"},
+		{"VM will not start", State{DownSince: at(0).Add(-time.Hour), VMStartDate: "2026-11-25", VMStarts: cfg.VMStartMax},
+			func(o *Obs) {
+				o.VM, o.Router, o.LANUp = VMStatus{Status: "stopped"}, Router{Err: "timeout", ErrKind: "timeout"}, false
+				o.VMConfigKnown, o.SystemKnown, o.SystemState = true, true, "running"
+			},
+			"【确认】路由虚拟机今天已多次启动仍未运行，只能重启 PVE 物理机"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, h := range []int{14, 2} {
+				s := Decide(cfg, tt.st, full(func(o *Obs) { tt.obs(o); o.Now = at(h) }))
+				held := strings.Contains(msgs(s), "【推迟】物理机重启只在 HOST_REBOOT_HOURS 时间窗口内进行。")
+				said := strings.Contains(msgs(s), tt.announce)
+				if in := h == 2; (s.Action == HostReboot) != in || said != in || held == in {
+					t.Errorf("%02d:00: %v, announced %v, held %v (%s); want the reboot and its announcement only in the window 1-6", h, s.Action, said, held, msgs(s))
+				}
+			}
+		})
+	}
+}
