@@ -244,7 +244,7 @@ func TestHostObservability(t *testing.T) {
 		}
 		// crond runs or not on the machine that runs the test: not asserted.
 		delete(failed, "crond running")
-		if len(failed) != 1 || !strings.Contains(failed["cron entries"], "install.sh --role host") {
+		if len(failed) != 1 || !strings.Contains(failed["cron entries"], "hostcheck install --role host") {
 			t.Errorf("failed checks %v; want only the cron entries, with its fix", failed)
 		}
 		if strings.Contains(r.stdout, "SECRET") {
