@@ -58,7 +58,8 @@ func IsOurs(line string) bool {
 // Merge returns existing with our lines for role in it, exactly once each.
 // Our stale lines (any line ending in Marker that runs none of our
 // programs) are dropped, and so is a copy of one of our lines without
-// Marker (one Check counts as there): kept, it would run beside ours. The
+// Marker (isLine; with its output redirected too): kept, it would run
+// beside ours. The
 // fresh lines take the place of the first of them, or go at the end when
 // there was none. A line of ours that the user edited (marked, running
 // the program of one of our lines: "-config FILE", "nice") is kept where
@@ -78,18 +79,12 @@ func Merge(existing string, role Role) string {
 	var b strings.Builder
 	inserted := false
 	for _, seg := range segs {
-		ours, ed := IsOurs(seg), edited(seg, role)
-		if (ours && !commented(seg) && !ed) || isLine(seg, role) {
+		if (IsOurs(seg) && !commented(seg) && !edited(seg, role)) || isLine(seg, role) {
 			if !inserted {
 				writeLines(&b, fresh)
 				inserted = true
 			}
 			continue
-		}
-		if !ours && ed {
-			// The owner's own line for our job: marked, it is an edited
-			// line of ours, which uninstall removes with the binary.
-			seg = cronKey(seg) + " " + Marker + "\n"
 		}
 		b.WriteString(seg)
 	}
@@ -106,21 +101,16 @@ func Merge(existing string, role Role) string {
 	return out
 }
 
-// edited reports whether seg is an active line that runs the program of
-// one of our lines for role without being it: the user's edit of it
-// (marked), or the owner's own line for our job (unmarked, the program's
-// arguments all flags, a path or hostcheck's "boot": not "netcheck
-// status"). Merge added ours beside an unmarked one
-// ("* * * * * /usr/bin/netcheck >/dev/null 2>&1"): two runs a minute,
-// the ladder climbed twice as fast. It names the program by our line's
-// path: a bare name is found in cron's PATH, which on Debian lacks
-// /usr/local/bin (the host's "sleep 20; hostcheck" never ran), and is no
-// line of ours to keep. Not inlined: each copy costs the router's
-// netcheck (SPEC §12: ≤ 5 MiB).
+// edited reports whether seg is an active line of ours (marked) that runs
+// the program of one of our lines for role without being it: the user's
+// edit of it. It names the program by our line's path: a bare name is
+// found in cron's PATH, which on Debian lacks /usr/local/bin (the host's
+// "sleep 20; hostcheck" never ran), and is no line of ours to keep. Not
+// inlined: each copy costs the router's netcheck (SPEC §12: ≤ 5 MiB).
 //
 //go:noinline
 func edited(seg string, role Role) bool {
-	if commented(seg) || isLine(seg, role) {
+	if !IsOurs(seg) || commented(seg) || isLine(seg, role) {
 		return false
 	}
 	for _, l := range Lines(role) {
@@ -242,8 +232,10 @@ func DisabledLine(existing, line string) []string { return disabled(segments(exi
 // not a stale line's other path, nor "logger -t hostcheck"), with "boot"
 // among its arguments exactly when line has it (hostcheck's @reboot
 // line, beside its run every five minutes). Strict, seg names the program
-// by its path, and an unmarked seg (the owner's own line) gives it only
-// flags, paths and "boot": "netcheck status" is another job.
+// by its path, and an unmarked seg (the owner's own line) is our line with
+// its output redirected and nothing else (isLine: a copy): "netcheck
+// -dry-run", an hourly schedule or "netcheck; /root/sync.sh" are other
+// jobs.
 func runsSame(seg, line string, strict bool) bool {
 	ourCmd, ok1 := cronCommand(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(line), Marker)))
 	cmd, ok2 := cronCommand(strings.TrimLeft(strings.TrimSuffix(strings.TrimRight(strings.TrimSuffix(seg, "\n"), " \t\r"), Marker), " \t"))
@@ -253,10 +245,12 @@ func runsSame(seg, line string, strict bool) bool {
 	ours := strings.Fields(ourCmd)
 	args, found := runsProgram(cmd, ours[0], 0)
 	if strict {
-		marked := IsOurs(seg)
-		found = found && strings.Contains(seg, ours[0])
-		for _, a := range args {
-			found = found && (marked || a == "boot" || a != "" && (a[0] == '-' || a[0] == '/'))
+		if IsOurs(seg) {
+			found = found && strings.Contains(seg, ours[0])
+		} else {
+			// Our schedule and command, and nothing else run.
+			c := simpleCommands(cmd)
+			found = found && len(c) == 1 && len(c[0].words) == len(ours) && strings.HasPrefix(cronKey(seg), cronKey(line))
 		}
 	}
 	// The program's own arguments only: "hostcheck -config FILE boot".
@@ -306,10 +300,13 @@ func runsWords(words []string, prog string, depth int) ([]string, bool) {
 }
 
 // isLine reports whether seg is one of our lines for role, with or
-// without Marker, as Check counts it.
+// without Marker, as Check counts it, or the owner's copy of one that only
+// redirects its output ("* * * * * /usr/bin/netcheck >/dev/null 2>&1"):
+// Merge replaces it by ours, or it ran beside ours, twice a minute, the
+// ladder climbing twice as fast.
 func isLine(seg string, role Role) bool {
 	for _, l := range Lines(role) {
-		if cronKey(seg) == cronKey(l) {
+		if cronKey(seg) == cronKey(l) || !IsOurs(seg) && !commented(seg) && runsSame(seg, l, true) {
 			return true
 		}
 	}

@@ -80,15 +80,19 @@ func TestMerge(t *testing.T) {
 		// The owner's own line for our job, unmarked, is adopted as an
 		// edited line of ours (marked: uninstall removes it). Kept beside
 		// ours, netcheck ran twice a minute and climbed twice as fast.
-		{"the owner's line for it adopted", "* * * * * /usr/bin/netcheck -v\n", Router, "* * * * * /usr/bin/netcheck -v # netrescue\n" + r2},
-		{"the owner's line with redirections adopted", "a\n* * * * * /usr/bin/netcheck >/dev/null 2>&1\r\nb\n", Router,
-			"a\n* * * * * /usr/bin/netcheck >/dev/null 2>&1 # netrescue\nb\n" + r2},
-		{"the owner's host lines adopted", "*/5 * * * * /usr/local/bin/hostcheck -config /etc/nr.conf >/dev/null 2>&1\n@reboot /usr/local/bin/hostcheck boot >/dev/null 2>&1", Host,
-			"*/5 * * * * /usr/local/bin/hostcheck -config /etc/nr.conf >/dev/null 2>&1 # netrescue\n@reboot /usr/local/bin/hostcheck boot >/dev/null 2>&1 # netrescue\n" + h3},
-		// Another job of the same program is no copy of ours: kept as
-		// it is, ours added.
-		{"another command of ours is kept", "0 * * * * /usr/bin/netcheck status >>/tmp/status\n", Router, "0 * * * * /usr/bin/netcheck status >>/tmp/status\n" + r1 + r2},
-		{"a bare name is not adopted", "* * * * * netcheck\n", Router, "* * * * * netcheck\n" + r1 + r2},
+		{"another command is kept", "* * * * * /usr/bin/netcheck -v\n", Router, "* * * * * /usr/bin/netcheck -v\n" + r1 + r2},
+		// The owner's copy that only redirects its output is a copy:
+		// kept, it ran beside ours, twice a minute.
+		{"a copy redirected replaced", "a\n* * * * * /usr/bin/netcheck >/dev/null 2>&1\r\nb\n", Router, "a\n" + r1 + r2 + "b\n"},
+		{"the host's copies redirected replaced", "*/5 * * * * /usr/local/bin/hostcheck >/dev/null 2>&1\n@reboot /usr/local/bin/hostcheck boot >/dev/null 2>&1", Host, h1 + h2 + h3},
+		// Other jobs of the same program are no copies: kept, ours added.
+		{"another job of netcheck is kept", "0 * * * * /usr/bin/netcheck status >>/tmp/status\n", Router, "0 * * * * /usr/bin/netcheck status >>/tmp/status\n" + r1 + r2},
+		{"a trial run is kept", "* * * * * /usr/bin/netcheck -dry-run >>/tmp/trial.log 2>&1\n", Router, "* * * * * /usr/bin/netcheck -dry-run >>/tmp/trial.log 2>&1\n" + r1 + r2},
+		{"hourly is kept", "0 * * * * /usr/bin/netcheck >/dev/null\n", Router, "0 * * * * /usr/bin/netcheck >/dev/null\n" + r1 + r2},
+		{"chained is kept", "* * * * * /usr/bin/netcheck >/dev/null; /root/sync.sh\n", Router, "* * * * * /usr/bin/netcheck >/dev/null; /root/sync.sh\n" + r1 + r2},
+		{"with a flag is kept", "*/5 * * * * /usr/local/bin/hostcheck -config /etc/nr.conf >/dev/null 2>&1\n", Host,
+			"*/5 * * * * /usr/local/bin/hostcheck -config /etc/nr.conf >/dev/null 2>&1\n" + h1 + h2 + h3},
+		{"a bare name is kept", "* * * * * netcheck >/dev/null\n", Router, "* * * * * netcheck >/dev/null\n" + r1 + r2},
 		// A line of ours the user edited (our lines never changed: it is
 		// no stale one) is kept in place, ours not added beside it.
 		{"an edited line of ours kept", "a\n" + wan2 + "b\n" + r2, Router, "a\n" + wan2 + "b\n" + r2},
@@ -152,8 +156,7 @@ func TestCheck(t *testing.T) {
 		{"other role's lines do not count", r1 + r2, Host, Lines(Host)},
 		// SPEC §10's lines written by hand, without our marker, run too.
 		{"without the marker", "* * * * * /usr/bin/netcheck\n0 0 * * * /usr/bin/midnight-reset \n", Router, nil},
-		{"the owner's own line for it", "* * * * * /usr/bin/netcheck -v\n" + r2, Router, nil},
-		{"another command is not ours", "* * * * * /usr/bin/netcheck status\n" + r2, Router, []string{strings.TrimSpace(r1)}},
+		{"another command is not ours", "* * * * * /usr/bin/netcheck -v\n" + r2, Router, []string{strings.TrimSpace(r1)}},
 		// An edited line of ours runs it (Merge keeps it so).
 		{"an edited line of ours", wan2 + r2, Router, nil},
 		{"hostcheck's run edited is not its boot", "*/5 * * * * nice /usr/local/bin/hostcheck # netrescue\n" + h3, Host, []string{strings.TrimSpace(h2)}},
@@ -248,8 +251,8 @@ func TestEdited(t *testing.T) {
 		{"the other side's", wan2, Host, nil},
 		{"another path", "* * * * * /opt/netcheck # netrescue\n", Router, nil},
 		{"commented out", "#" + wan2, Router, nil},
-		{"not marked: the owner's own line", "* * * * * /usr/bin/netcheck -v\n", Router, []string{"* * * * * /usr/bin/netcheck -v"}},
-		{"not marked, another command", "* * * * * /usr/bin/netcheck pause 1h\n", Router, nil},
+		{"not marked", "* * * * * /usr/bin/netcheck -v\n", Router, nil},
+		{"a copy redirected", "* * * * * /usr/bin/netcheck >/dev/null 2>&1\n", Router, nil},
 		// By its bare name: cron's PATH on Debian lacks /usr/local/bin, so
 		// the line never ran; it is stale, and ours takes its place.
 		{"a bare name", "*/5 * * * * sleep 20; hostcheck # netrescue\n", Host, nil},
@@ -510,9 +513,9 @@ func TestRemoveMergeRoundTrip(t *testing.T) {
 }
 
 // withoutCopies is s without the copies of our lines for role that Merge
-// replaces by ours, and the owner's own lines for them that it marks ours.
+// replaces by ours.
 func withoutCopies(s, x string, role Role) string {
-	return removeLines(s, func(seg string) bool { return isLine(seg, role) || edited(seg, role) })
+	return removeLines(s, func(seg string) bool { return isLine(seg, role) })
 }
 
 // off is Lines(role) that x comments out: Check(Merge(x)) reports them.

@@ -1359,45 +1359,64 @@ func TestDisabledKeepsOriginal(t *testing.T) {
 
 // TestEditedLineKept: a line of ours the user edited stays as it is, run
 // after run, and the installer says so; "our lines are now:" lists what
-// the crontab runs. It used to be replaced by the stock line. The owner's
-// own line for the rescue, unmarked ("> /dev/null 2>&1" is a habit), is
-// kept the same way and marked ours, so uninstall removes it: ours was
-// added beside it, and netcheck ran twice a minute, the ladder climbing
-// twice as fast, with status ✓.
+// the crontab runs. It used to be replaced by the stock line.
 func TestEditedLineKept(t *testing.T) {
 	const wan2 = "* * * * * /usr/bin/netcheck -config /etc/netrescue-wan2.conf # netrescue"
-	const own = "* * * * * /usr/bin/netcheck >/dev/null 2>&1"
-	for _, c := range []struct{ name, line, kept string }{
-		{"edited", wan2, wan2},
-		{"the owner's own", own, own + " " + crontab.Marker},
+	bin := fakeBins(t)
+	prefix := t.TempDir()
+	cron := filepath.Join(prefix, "etc/crontabs/root")
+	writeTree(t, prefix, map[string]string{"etc/crontabs/root": wan2 + "\n"}, 0o600)
+	want := wan2 + "\n" + crontab.Lines(crontab.Router)[1] + "\n"
+	for run := 1; run <= 2; run++ {
+		var out bytes.Buffer
+		if err := install.Run(context.Background(), install.Options{Role: crontab.Router, Prefix: prefix, Bin: bin},
+			strictEnv(t, filepath.Join(bin, "netcheck"), &out)); err != nil {
+			t.Fatalf("run %d: Run = %v; output:\n%s", run, err, out.String())
+		}
+		if got := readFile(t, cron); got != want {
+			t.Errorf("run %d: crontab = %q; want %q (the edited line kept)", run, got, want)
+		}
+		w := []string{"    kept your edited line of ours: " + wan2 + "\n"}
+		if run == 1 {
+			w = append(w, "    our lines are now:\n      "+wan2+"\n      "+crontab.Lines(crontab.Router)[1]+"\n")
+		}
+		for _, w := range w {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("run %d: output lacks %q:\n%s", run, w, out.String())
+			}
+		}
+	}
+}
+
+// TestOwnCopyReplaced: the owner's own copy of our line that only
+// redirects its output ("* * * * * /usr/bin/netcheck >/dev/null 2>&1")
+// is replaced by ours, as an exact copy is: it ran beside ours, netcheck
+// twice a minute, the ladder climbed twice as fast, with status ✓. The
+// owner's other jobs of netcheck (-dry-run into a file, hourly, chained
+// with another command) are no copies: kept, ours added. Uninstall leaves
+// them, and nothing else of the owner's.
+func TestOwnCopyReplaced(t *testing.T) {
+	const other = "0 3 * * * /sbin/reboot\n"
+	r1, r2 := crontab.Lines(crontab.Router)[0]+"\n", crontab.Lines(crontab.Router)[1]+"\n"
+	for _, c := range []struct{ name, line, want string }{
+		{"redirected", "* * * * * /usr/bin/netcheck >/dev/null 2>&1\n", other + r1 + r2},
+		{"a trial run", "* * * * * /usr/bin/netcheck -dry-run >>/tmp/trial.log 2>&1\n", other + "* * * * * /usr/bin/netcheck -dry-run >>/tmp/trial.log 2>&1\n" + r1 + r2},
+		{"hourly", "0 * * * * /usr/bin/netcheck >/dev/null\n", other + "0 * * * * /usr/bin/netcheck >/dev/null\n" + r1 + r2},
+		{"chained", "* * * * * /usr/bin/netcheck >/dev/null 2>&1; /root/sync-leases.sh\n", other + "* * * * * /usr/bin/netcheck >/dev/null 2>&1; /root/sync-leases.sh\n" + r1 + r2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			bin := fakeBins(t)
 			prefix := t.TempDir()
 			cron := filepath.Join(prefix, "etc/crontabs/root")
-			writeTree(t, prefix, map[string]string{"etc/crontabs/root": "0 3 * * * /sbin/reboot\n" + c.line + "\n"}, 0o600)
-			want := "0 3 * * * /sbin/reboot\n" + c.kept + "\n" + crontab.Lines(crontab.Router)[1] + "\n"
+			writeTree(t, prefix, map[string]string{"etc/crontabs/root": other + c.line}, 0o600)
 			for run := 1; run <= 2; run++ {
 				var out bytes.Buffer
 				if err := install.Run(context.Background(), install.Options{Role: crontab.Router, Prefix: prefix, Bin: bin},
 					strictEnv(t, filepath.Join(bin, "netcheck"), &out)); err != nil {
 					t.Fatalf("run %d: Run = %v; output:\n%s", run, err, out.String())
 				}
-				if got := readFile(t, cron); got != want {
-					t.Errorf("run %d: crontab = %q; want %q (the line kept, one line running netcheck)", run, got, want)
-				}
-				line := c.line
-				if run == 2 {
-					line = c.kept
-				}
-				w := []string{"    kept your line for the rescue (marked # netrescue): " + line + "\n"}
-				if run == 1 {
-					w = append(w, "    our lines are now:\n      "+c.kept+"\n      "+crontab.Lines(crontab.Router)[1]+"\n")
-				}
-				for _, w := range w {
-					if !strings.Contains(out.String(), w) {
-						t.Errorf("run %d: output lacks %q:\n%s", run, w, out.String())
-					}
+				if got := readFile(t, cron); got != c.want {
+					t.Errorf("run %d: crontab = %q; want %q", run, got, c.want)
 				}
 			}
 			var out bytes.Buffer
@@ -1405,8 +1424,8 @@ func TestEditedLineKept(t *testing.T) {
 				strictEnv(t, filepath.Join(bin, "netcheck"), &out)); err != nil {
 				t.Fatalf("uninstall: %v; output:\n%s", err, out.String())
 			}
-			if got := readFile(t, cron); got != "0 3 * * * /sbin/reboot\n" {
-				t.Errorf("after uninstall: crontab = %q; want the other line alone", got)
+			if got, want := readFile(t, cron), strings.TrimSuffix(c.want, r1+r2); got != want {
+				t.Errorf("after uninstall: crontab = %q; want %q (the owner's lines only)", got, want)
 			}
 		})
 	}

@@ -330,7 +330,7 @@ func (in *installer) cronStep(ctx context.Context, remove bool) (bool, error) {
 				"to move to ours, remove the # at the start of that line ("+in.editCron()+") and run "+in.selfCommand()+" again")
 		}
 		for _, l := range crontab.Edited(old, in.role) {
-			in.ui.info("kept your line for the rescue (marked "+crontab.Marker+"): %s", l)
+			in.ui.info("kept your edited line of ours: %s", l)
 		}
 	}
 	changed, err := in.writeCrontab(ctx, old, next)
