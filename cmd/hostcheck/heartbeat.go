@@ -192,9 +192,14 @@ func (h *host) heartbeat(ctx context.Context, client httpc.Doer, now time.Time, 
 	owedPath := filepath.Join(h.cfg.StateDir, FailPendingFile)
 	flag, ferr := state.ReadFlag(owedPath)
 	if ferr != nil {
-		// Damaged (a FIFO, a directory): still a signal owed; replaced
-		// below, so said once.
+		// Damaged (a FIFO, a directory): still a signal owed, said once.
+		// Cleared, a directory moved aside with what it holds: a rename
+		// over a non-empty one fails, and read as owed at every run it
+		// turned every heartbeat into /fail.
 		h.logProblem(ferr)
+		if _, err := state.ClearDamaged(owedPath, owedPath+".damaged-"+now.Format("20060102-150405")); err != nil {
+			h.log.Warn("【心跳】STATE_DIR 中损坏的待报告标记无法移除", "file", owedPath, "err", err)
+		}
 	}
 	cur := b
 	cur.FailPending = b.FailPending || flag.Present

@@ -432,3 +432,50 @@ func TestHeartbeatFixNamesConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestHeartbeatFailFlagDirectory: a directory that holds something at
+// STATE_DIR/heartbeat.fail is damage: said once, moved aside (what it
+// holds kept), and its /fail sent once. It was read as "owed" at every
+// run and could not be replaced (a rename over a non-empty directory
+// fails): a healthy day sent 288 /fail and logged three lines a run.
+func TestHeartbeatFailFlagDirectory(t *testing.T) {
+	dir := t.TempDir()
+	const url = "https://hc-ping.com/0f3e1c2a-SECRET"
+	cfg, err := config.Parse("/t.conf", "HEARTBEAT_URL="+url+"\nRUN_DIR="+filepath.Join(dir, "run")+"\nSTATE_DIR="+filepath.Join(dir, "state"), config.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cfg.RunDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	flag := filepath.Join(cfg.StateDir, FailPendingFile)
+	if err := os.MkdirAll(flag, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(flag, "note"), []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	h := &host{cfg: cfg, loc: time.UTC, log: slog.New(slog.NewTextHandler(&log, nil))}
+	svc := &fakeService{status: 200}
+	at := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 288; i++ { // a healthy day, every five minutes
+		h.heartbeat(context.Background(), svc, at.Add(time.Duration(i)*5*time.Minute), func() bool { return true })
+	}
+	fails := 0
+	for _, r := range svc.got {
+		if strings.HasSuffix(r, "/fail") {
+			fails++
+		}
+	}
+	if fails > 1 || strings.Count(log.String(), "\n") > 3 {
+		t.Errorf("a healthy day: %d /fail sent, %d log lines; want the damage said and its /fail sent once:\n%.2000s", fails, strings.Count(log.String(), "\n"), log.String())
+	}
+	if _, err := os.Stat(flag); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s after the day: %v; want it moved aside", flag, err)
+	}
+	aside, _ := filepath.Glob(flag + ".damaged-*/note")
+	if len(aside) != 1 {
+		t.Errorf("moved aside: %q; want what the directory held kept beside it", aside)
+	}
+}
