@@ -49,14 +49,24 @@ func TestQuorumGuard(t *testing.T) {
 		want  string // "" = no reason to wait
 		vm    bool   // want holds the router VM's steps too, not only the host's reboot
 		asked bool   // pvecm status asked
+		text  string // corosync.conf's text; "" one without a nodelist
 	}{
 		{name: "single node"},
 		{name: "three nodes up", conf: pve, out: pvecm(3, 2), asked: true},
 		{name: "two of three up: we are needed", conf: pve, out: pvecm(2, 2), want: "重启本节点会使集群失去法定票数", asked: true},
 		{name: "pvecm fails", conf: pve, fail: true, want: "无法确认集群法定票数", asked: true},
 		// `pvecm create` on a lone host, as `pvecm status` (corosync-quorumtool
-		// -siH) prints it: it holds every vote, none is another node's.
-		{name: "one-node cluster", conf: pve, out: pvecmStatus(1, 1), asked: true},
+		// -siH) prints it: corosync.conf's nodelist has this node alone.
+		{name: "one-node cluster", conf: local, text: corosyncConf("pve"), out: pvecmStatus(1, 1), asked: true},
+		{name: "one-node cluster, pmxcfs's copy", conf: pve, text: corosyncConf("pve"), out: pvecmStatus(1, 1), asked: true},
+		// `pvecm expected 1` on a two-node cluster whose peer died prints
+		// what a one-node cluster prints; the node would boot with the
+		// nodelist's two nodes' expected votes, without quorum (pmxcfs
+		// read-only, the router VM not started). It used to reboot.
+		{name: "pvecm expected 1 on two nodes, the peer dead", conf: local, text: corosyncConf("pve", "pve2"), out: pvecmStatus(1, 1),
+			want: "重启本节点会使集群失去法定票数 (votes 1-1 < quorum 1)", asked: true},
+		{name: "one node by pvecm, corosync.conf without a nodelist", conf: local, out: pvecmStatus(1, 1),
+			want: "重启本节点会使集群失去法定票数 (votes 1-1 < quorum 1)", asked: true},
 		// No quorum now: pmxcfs read-only, qm start refuses ("cluster not
 		// ready - no quorum?"): the VM's cold restart waits too.
 		{name: "cluster not quorate", conf: pve, out: strings.Replace(pvecmStatus(2, 2), "Quorate:          Yes", "Quorate:          No", 1),
@@ -84,11 +94,15 @@ func TestQuorumGuard(t *testing.T) {
 					}
 					return command.Result{Cmd: cmdline, Stdout: tt.out}
 				}}}
+			text := tt.text
+			if text == "" {
+				text = "totem {}\n"
+			}
 			write := func(path string) {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(path, []byte("totem {}\n"), 0o644); err != nil {
+				if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -135,6 +149,19 @@ func TestQuorumGuard(t *testing.T) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// corosyncConf is corosync.conf as PVE writes it, with one node section
+// per name in its nodelist: the layout of proxmox/pve-cluster's
+// src/test/corosync_configs/single-node.conf and multiple-nodes.conf
+// (src/PVE/Corosync.pm writes it: sections sorted, two-space indent).
+func corosyncConf(names ...string) string {
+	s := "logging {\n  debug: off\n  to_syslog: yes\n}\n\nnodelist {\n"
+	for i, n := range names {
+		s += "  node {\n    name: " + n + "\n    nodeid: " + itoa(i+1) + "\n    quorum_votes: 1\n    ring0_addr: 192.168.10." + itoa(i+2) + "\n  }\n"
+	}
+	return s + "}\n\nquorum {\n  provider: corosync_votequorum\n}\n\n" +
+		"totem {\n  cluster_name: home\n  config_version: 2\n  interface {\n    linknumber: 0\n  }\n  ip_version: ipv4-6\n  link_mode: passive\n  secauth: on\n  version: 2\n}\n"
+}
+
 // pvecmStatus is `pvecm status` (corosync-quorumtool -siH) of a quorate
 // cluster of nodes nodes with one vote each and quorum q, this node
 // 0x00000001 (local): the sections of proxmox/pve-docs pvecm.adoc's
@@ -152,12 +179,13 @@ func pvecmStatus(nodes, q int) string {
 	return s
 }
 
-// clusterHost is a host on a cluster node (a corosync.conf present) whose
-// pvecm status prints out, with no backup running.
-func clusterHost(t *testing.T, out string) *host {
+// clusterHost is a host on a cluster node (a corosync.conf of nodes
+// present) whose pvecm status prints out, with no backup running.
+func clusterHost(t *testing.T, nodes int, out string) *host {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "corosync.conf")
-	if err := os.WriteFile(conf, []byte("totem {}\n"), 0o644); err != nil {
+	names := []string{"pve", "pve2", "pve3", "pve4"}[:nodes]
+	if err := os.WriteFile(conf, []byte(corosyncConf(names...)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return &host{cfg: config.Default(config.Host), corosync: []string{conf}, vzdumpLock: filepath.Join(dir, "none.lock"), procRoot: filepath.Join(dir, "proc"),
@@ -185,6 +213,7 @@ func TestQuorumHoldsOnlyHostReboot(t *testing.T) {
 	lan := rescue.Router{SelfKnown: true, SelfUp: true, Count: "0"}
 	for _, tt := range []struct {
 		name    string
+		nodes   int // in corosync.conf's nodelist
 		pvecm   string
 		st      rescue.State
 		router  rescue.Router
@@ -192,21 +221,28 @@ func TestQuorumHoldsOnlyHostReboot(t *testing.T) {
 		want    rescue.Action
 		wantMsg string
 	}{
-		{name: "2 nodes, hung VM: cold restart", pvecm: pvecmStatus(2, 2), st: hung, router: silent, want: rescue.VMRestart},
-		{name: "2 nodes, SOS: cold restart first (§6 step 5)", pvecm: pvecmStatus(2, 2), router: sos, lanUp: true, want: rescue.VMRestart},
-		{name: "2 nodes, LAN fault past network: VM cold restart", pvecm: pvecmStatus(2, 2),
+		{name: "2 nodes, hung VM: cold restart", nodes: 2, pvecm: pvecmStatus(2, 2), st: hung, router: silent, want: rescue.VMRestart},
+		{name: "2 nodes, SOS: cold restart first (§6 step 5)", nodes: 2, pvecm: pvecmStatus(2, 2), router: sos, lanUp: true, want: rescue.VMRestart},
+		{name: "2 nodes, LAN fault past network: VM cold restart", nodes: 2, pvecm: pvecmStatus(2, 2),
 			st:     rescue.State{DownSince: now.Add(-15 * time.Minute), LANFault: rescue.LANPath, LANSeen: 2, LANSteps: "network"},
 			router: lan, lanUp: true, want: rescue.VMRestart},
-		{name: "2 nodes, SOS, cold restart spent: the host's reboot waits", pvecm: pvecmStatus(2, 2), st: rescue.State{VMRestartDate: today},
+		{name: "2 nodes, SOS, cold restart spent: the host's reboot waits", nodes: 2, pvecm: pvecmStatus(2, 2), st: rescue.State{VMRestartDate: today},
 			router: sos, lanUp: true, wantMsg: "【推迟】重启本节点会使集群失去法定票数 (votes 2-1 < quorum 2)。"},
-		{name: "3 nodes, SOS, cold restart spent: the host reboots", pvecm: pvecmStatus(3, 2), st: rescue.State{VMRestartDate: today},
+		{name: "3 nodes, SOS, cold restart spent: the host reboots", nodes: 3, pvecm: pvecmStatus(3, 2), st: rescue.State{VMRestartDate: today},
 			router: sos, lanUp: true, want: rescue.HostReboot},
-		{name: "1-node cluster, SOS, cold restart spent: the host reboots", pvecm: pvecmStatus(1, 1), st: rescue.State{VMRestartDate: today},
+		{name: "1-node cluster, SOS, cold restart spent: the host reboots", nodes: 1, pvecm: pvecmStatus(1, 1), st: rescue.State{VMRestartDate: today},
 			router: sos, lanUp: true, want: rescue.HostReboot},
-		{name: "no quorum now, hung VM: 推迟", pvecm: noQuorum, st: hung, router: silent, wantMsg: "【推迟】集群当前没有法定票数 (Quorate: No)。"},
+		// `pvecm expected 1`, the usual fix when the peer of a two-node
+		// cluster died: pvecm status reads as a one-node cluster's, and the
+		// host rebooted into no quorum (corosync.conf's expected votes 2):
+		// pmxcfs read-only, the router VM not started, offline until
+		// midnight. The nodelist's two nodes hold the reboot.
+		{name: "2 nodes given pvecm expected 1, SOS, cold restart spent: the host's reboot waits", nodes: 2, pvecm: pvecmStatus(1, 1),
+			st: rescue.State{VMRestartDate: today}, router: sos, lanUp: true, wantMsg: "【推迟】重启本节点会使集群失去法定票数 (votes 1-1 < quorum 1)。"},
+		{name: "no quorum now, hung VM: 推迟", nodes: 2, pvecm: noQuorum, st: hung, router: silent, wantMsg: "【推迟】集群当前没有法定票数 (Quorate: No)。"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := clusterHost(t, tt.pvecm)
+			h := clusterHost(t, tt.nodes, tt.pvecm)
 			deferred, backup, quorum := h.guards(context.Background())
 			cfg := config.Default(config.Host)
 			cfg.VMID = "100"
