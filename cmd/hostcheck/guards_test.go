@@ -54,7 +54,9 @@ func TestQuorumGuard(t *testing.T) {
 		{name: "single node"},
 		{name: "three nodes up", conf: pve, out: pvecm(3, 2), asked: true},
 		{name: "two of three up: we are needed", conf: pve, out: pvecm(2, 2), want: "重启本节点会使集群失去法定票数", asked: true},
-		{name: "pvecm fails", conf: pve, fail: true, want: "无法确认集群法定票数", asked: true},
+		// pvecm failing is most often corosync down: no quorum, qm start
+		// refuses, and a cold restart would leave the router VM stopped.
+		{name: "pvecm fails", conf: pve, fail: true, want: "无法确认集群法定票数", vm: true, asked: true},
 		// `pvecm create` on a lone host, as `pvecm status` (corosync-quorumtool
 		// -siH) prints it: corosync.conf's nodelist has this node alone.
 		{name: "one-node cluster", conf: local, text: corosyncConf("pve"), out: pvecmStatus(1, 1), asked: true},
@@ -74,13 +76,13 @@ func TestQuorumGuard(t *testing.T) {
 		// Output pvecm printed but that cannot confirm the quorum (cut
 		// short, another version's layout): defer, never "no reason".
 		{name: "no membership line marked (local)", conf: pve, out: strings.Replace(pvecm(3, 2), " (local)", "", 1),
-			want: "无法确认集群法定票数: pvecm status: no membership line marked (local)", asked: true},
+			want: "无法确认集群法定票数: pvecm status: no membership line marked (local)", vm: true, asked: true},
 		{name: "no Total votes line", conf: pve, out: strings.Replace(pvecm(3, 2), "Total votes:      3\n", "", 1),
-			want: "无法确认集群法定票数: pvecm status: no \"Total votes\"", asked: true},
+			want: "无法确认集群法定票数: pvecm status: no \"Total votes\"", vm: true, asked: true},
 		{name: "pmxcfs down, corosync still configured", conf: local, out: pvecm(2, 2), want: "重启本节点会使集群失去法定票数", asked: true},
 		{name: "/etc/pve unreadable, corosync configured", conf: broken, out: pvecm(3, 2), asked: true},
 		{name: "/etc/pve unreadable, no corosync: a single node", conf: brokenSingle},
-		{name: "corosync.conf unreadable", conf: brokenLocal, want: "无法确认本机是否属于集群"},
+		{name: "corosync.conf unreadable", conf: brokenLocal, want: "无法确认本机是否属于集群", vm: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -351,11 +353,13 @@ func TestVMStatusStage(t *testing.T) {
 // TestGuardsFailClosed: a whole run on a router VM hung for 25 minutes
 // (SSH and the LAN silent, no guest agent: past ROUTER_HUNG_AFTER) takes
 // the cold restart only when §6 step 4's guards can say that nothing
-// forbids it. A vzdump lock that is a FIFO or a directory defers: 【推迟】
-// with the reason, and no qm stop. A `pvecm status` that cannot confirm the
-// quorum holds only the host's reboot (TestQuorumHoldsOnlyHostReboot): the
-// VM's restart leaves this node's votes as they are, and it runs.
+// forbids it. A vzdump lock that is a FIFO or a directory, or a `pvecm
+// status` that fails or cannot confirm the quorum, defers: 【推迟】 with the
+// reason, and no qm stop. Without a quorum known there may be none, and
+// qm start refuses then while qm stop does not: the restart left the
+// router VM stopped.
 func TestGuardsFailClosed(t *testing.T) {
+	const corosyncDown = "corosync down"
 	// pvecm status as proxmox/pve-docs pvecm.adoc shows it (Votequorum
 	// information, Membership information with the "(local)" node).
 	const pvecmOut = "Quorum information\n------------------\nDate:             Wed Nov 25 10:00:00 2026\nQuorum provider:  corosync_votequorum\n" +
@@ -375,8 +379,13 @@ func TestGuardsFailClosed(t *testing.T) {
 			wantLog: "【推迟】无法确认是否有备份任务在运行"},
 		{name: "vzdump lock is a directory", lock: func(p string) error { return os.Mkdir(p, 0o755) },
 			wantLog: "【推迟】无法确认是否有备份任务在运行"},
-		{name: "pvecm status without the (local) line: the VM's restart runs", pvecm: strings.Replace(pvecmOut, " (local)", "", 1)},
-		{name: "pvecm status without Total votes: the VM's restart runs", pvecm: strings.Replace(pvecmOut, "Total votes:      3\n", "", 1)},
+		{name: "pvecm status without the (local) line", pvecm: strings.Replace(pvecmOut, " (local)", "", 1),
+			wantLog: "【推迟】无法确认集群法定票数: pvecm status: no membership line marked (local)"},
+		{name: "pvecm status without Total votes", pvecm: strings.Replace(pvecmOut, "Total votes:      3\n", "", 1),
+			wantLog: "【推迟】无法确认集群法定票数: pvecm status: no \\\"Total votes\\\""},
+		// corosync down: no quorum, so qm start would refuse after qm stop
+		// stopped the router VM; the cold restart ran and left it stopped.
+		{name: "pvecm fails (corosync down)", pvecm: corosyncDown, wantLog: "【推迟】无法确认集群法定票数 (pvecm status"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var ran []string
@@ -393,6 +402,9 @@ func TestGuardsFailClosed(t *testing.T) {
 					vm = "running"
 				case strings.HasSuffix(cmdline, "qm config 100"):
 					return command.Result{Cmd: cmdline, Stdout: "boot: order=scsi0\ncores: 2\nmemory: 512\nname: openwrt\nnet0: virtio=BC:24:11:00:00:01,bridge=vmbr0\nonboot: 1\n"}
+				case strings.HasSuffix(cmdline, "pvecm status") && tt.pvecm == corosyncDown:
+					// pvecm with corosync stopped (corosync-quorumtool's message).
+					return command.Result{Cmd: cmdline, ExitCode: 1, Stderr: "Cannot initialize CMAP service", Err: errExit}
 				case strings.HasSuffix(cmdline, "pvecm status"):
 					return command.Result{Cmd: cmdline, Stdout: tt.pvecm}
 				}

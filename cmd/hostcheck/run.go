@@ -563,9 +563,9 @@ func (h *host) probe(ctx context.Context, targets, tcp []string) probe.Result {
 
 // guards finds reasons a disruptive step must wait (SPEC §6 step 4):
 // deferred holds every step (a backup runs or whether one does is unknown,
-// backup says so; the cluster has no quorum now, under which qm start
-// refuses); quorum holds only the host's reboot (it would break the
-// cluster's quorum, or whether it would cannot be told). Restarting one of
+// backup says so; the cluster has no quorum now, or whether it has cannot
+// be told: qm start refuses without it); quorum holds only the host's
+// reboot (it would break the cluster's quorum). Restarting one of
 // this node's VMs does not change its votes: held by the quorum, a hung
 // router VM on a two-node cluster was never restarted.
 func (h *host) guards(ctx context.Context) (out []string, backup bool, quorum []string) {
@@ -583,9 +583,14 @@ func (h *host) guards(ctx context.Context) (out []string, backup bool, quorum []
 	backup = len(out) > 0 // a backup runs, or whether one does is unknown
 	switch conf, err := clustered(h.corosync); {
 	case conf != "":
+		// A quorum that cannot be read holds every step, the VM's too
+		// (out): pvecm failing is most often corosync down, which means no
+		// quorum, and qm start refuses then while qm stop does not (the
+		// !quorate case below): a cold restart would leave the router VM
+		// stopped.
 		r := h.e.Exec(ctx, h.cfg.Pvecm+" status", 15*time.Second)
 		if !r.OK() {
-			return out, backup, append(quorum, "无法确认集群法定票数 (pvecm status "+r.Summary()+")。")
+			return append(out, "无法确认集群法定票数 (pvecm status "+r.Summary()+")。"), backup, quorum
 		}
 		// The nodes of the nodelist the node boots with: one is a
 		// one-node cluster, which pvecm's numbers cannot tell from a
@@ -598,7 +603,7 @@ func (h *host) guards(ctx context.Context) (out []string, backup bool, quorum []
 		ok, quorate, detail, err := rescue.QuorumAfterReboot(r.Stdout, nodes)
 		switch {
 		case err != nil:
-			quorum = append(quorum, "无法确认集群法定票数: "+err.Error())
+			out = append(out, "无法确认集群法定票数: "+err.Error())
 		case !quorate:
 			// pmxcfs is read-only: qm start refuses (qemu-server
 			// API2/Qemu.pm vm_start: check_cfs_quorum), while qm stop
@@ -610,7 +615,7 @@ func (h *host) guards(ctx context.Context) (out []string, backup bool, quorum []
 			quorum = append(quorum, detail+"。")
 		}
 	case err != nil:
-		quorum = append(quorum, fmt.Sprintf("无法确认本机是否属于集群 (%v)。", err))
+		out = append(out, fmt.Sprintf("无法确认本机是否属于集群 (%v)。", err))
 	}
 	return out, backup, quorum
 }

@@ -268,12 +268,14 @@ type Obs struct {
 
 	GuardsKnown bool
 	// Deferred: reasons every disruptive step waits for, the router VM's
-	// too: a backup runs (vzdump), the cluster has no quorum now (qm
-	// start refuses then).
+	// too: a backup runs (vzdump), the cluster has no quorum now, or
+	// whether it has cannot be told (pvecm failing, most often corosync
+	// down: no quorum) — qm start refuses without it, and a cold restart
+	// would leave the VM stopped.
 	Deferred []string
 	// Quorum: reasons only the host's reboot waits for: it would break
-	// the cluster's quorum, or whether it would cannot be told.
-	// Restarting one of this node's VMs leaves its votes as they are.
+	// the cluster's quorum. Restarting one of this node's VMs leaves its
+	// votes as they are.
 	Quorum []string
 	// Backup, with GuardsKnown: a vzdump backup runs by SPEC §15's
 	// signals, or whether one does could not be told.
