@@ -49,14 +49,26 @@ func TestQuorumGuard(t *testing.T) {
 		want  string // "" = no reason to wait
 		vm    bool   // want holds the router VM's steps too, not only the host's reboot
 		asked bool   // pvecm status asked
+		text  string // corosync.conf's text; "" one without a nodelist
 	}{
 		{name: "single node"},
 		{name: "three nodes up", conf: pve, out: pvecm(3, 2), asked: true},
 		{name: "two of three up: we are needed", conf: pve, out: pvecm(2, 2), want: "重启本节点会使集群失去法定票数", asked: true},
-		{name: "pvecm fails", conf: pve, fail: true, want: "无法确认集群法定票数", asked: true},
+		// pvecm failing is most often corosync down: no quorum, qm start
+		// refuses, and a cold restart would leave the router VM stopped.
+		{name: "pvecm fails", conf: pve, fail: true, want: "无法确认集群法定票数", vm: true, asked: true},
 		// `pvecm create` on a lone host, as `pvecm status` (corosync-quorumtool
-		// -siH) prints it: it holds every vote, none is another node's.
-		{name: "one-node cluster", conf: pve, out: pvecmStatus(1, 1), asked: true},
+		// -siH) prints it: corosync.conf's nodelist has this node alone.
+		{name: "one-node cluster", conf: local, text: corosyncConf("pve"), out: pvecmStatus(1, 1), asked: true},
+		{name: "one-node cluster, pmxcfs's copy", conf: pve, text: corosyncConf("pve"), out: pvecmStatus(1, 1), asked: true},
+		// `pvecm expected 1` on a two-node cluster whose peer died prints
+		// what a one-node cluster prints; the node would boot with the
+		// nodelist's two nodes' expected votes, without quorum (pmxcfs
+		// read-only, the router VM not started). It used to reboot.
+		{name: "pvecm expected 1 on two nodes, the peer dead", conf: local, text: corosyncConf("pve", "pve2"), out: pvecmStatus(1, 1),
+			want: "重启本节点会使集群失去法定票数 (votes 1-1 < quorum 1)", asked: true},
+		{name: "one node by pvecm, corosync.conf without a nodelist", conf: local, out: pvecmStatus(1, 1),
+			want: "重启本节点会使集群失去法定票数 (votes 1-1 < quorum 1)", asked: true},
 		// No quorum now: pmxcfs read-only, qm start refuses ("cluster not
 		// ready - no quorum?"): the VM's cold restart waits too.
 		{name: "cluster not quorate", conf: pve, out: strings.Replace(pvecmStatus(2, 2), "Quorate:          Yes", "Quorate:          No", 1),
@@ -64,13 +76,13 @@ func TestQuorumGuard(t *testing.T) {
 		// Output pvecm printed but that cannot confirm the quorum (cut
 		// short, another version's layout): defer, never "no reason".
 		{name: "no membership line marked (local)", conf: pve, out: strings.Replace(pvecm(3, 2), " (local)", "", 1),
-			want: "无法确认集群法定票数: pvecm status: no membership line marked (local)", asked: true},
+			want: "无法确认集群法定票数: pvecm status: no membership line marked (local)", vm: true, asked: true},
 		{name: "no Total votes line", conf: pve, out: strings.Replace(pvecm(3, 2), "Total votes:      3\n", "", 1),
-			want: "无法确认集群法定票数: pvecm status: no \"Total votes\"", asked: true},
+			want: "无法确认集群法定票数: pvecm status: no \"Total votes\"", vm: true, asked: true},
 		{name: "pmxcfs down, corosync still configured", conf: local, out: pvecm(2, 2), want: "重启本节点会使集群失去法定票数", asked: true},
 		{name: "/etc/pve unreadable, corosync configured", conf: broken, out: pvecm(3, 2), asked: true},
 		{name: "/etc/pve unreadable, no corosync: a single node", conf: brokenSingle},
-		{name: "corosync.conf unreadable", conf: brokenLocal, want: "无法确认本机是否属于集群"},
+		{name: "corosync.conf unreadable", conf: brokenLocal, want: "无法确认本机是否属于集群", vm: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,11 +96,15 @@ func TestQuorumGuard(t *testing.T) {
 					}
 					return command.Result{Cmd: cmdline, Stdout: tt.out}
 				}}}
+			text := tt.text
+			if text == "" {
+				text = "totem {}\n"
+			}
 			write := func(path string) {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(path, []byte("totem {}\n"), 0o644); err != nil {
+				if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -135,6 +151,19 @@ func TestQuorumGuard(t *testing.T) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// corosyncConf is corosync.conf as PVE writes it, with one node section
+// per name in its nodelist: the layout of proxmox/pve-cluster's
+// src/test/corosync_configs/single-node.conf and multiple-nodes.conf
+// (src/PVE/Corosync.pm writes it: sections sorted, two-space indent).
+func corosyncConf(names ...string) string {
+	s := "logging {\n  debug: off\n  to_syslog: yes\n}\n\nnodelist {\n"
+	for i, n := range names {
+		s += "  node {\n    name: " + n + "\n    nodeid: " + itoa(i+1) + "\n    quorum_votes: 1\n    ring0_addr: 192.168.10." + itoa(i+2) + "\n  }\n"
+	}
+	return s + "}\n\nquorum {\n  provider: corosync_votequorum\n}\n\n" +
+		"totem {\n  cluster_name: home\n  config_version: 2\n  interface {\n    linknumber: 0\n  }\n  ip_version: ipv4-6\n  link_mode: passive\n  secauth: on\n  version: 2\n}\n"
+}
+
 // pvecmStatus is `pvecm status` (corosync-quorumtool -siH) of a quorate
 // cluster of nodes nodes with one vote each and quorum q, this node
 // 0x00000001 (local): the sections of proxmox/pve-docs pvecm.adoc's
@@ -152,12 +181,13 @@ func pvecmStatus(nodes, q int) string {
 	return s
 }
 
-// clusterHost is a host on a cluster node (a corosync.conf present) whose
-// pvecm status prints out, with no backup running.
-func clusterHost(t *testing.T, out string) *host {
+// clusterHost is a host on a cluster node (a corosync.conf of nodes
+// present) whose pvecm status prints out, with no backup running.
+func clusterHost(t *testing.T, nodes int, out string) *host {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "corosync.conf")
-	if err := os.WriteFile(conf, []byte("totem {}\n"), 0o644); err != nil {
+	names := []string{"pve", "pve2", "pve3", "pve4"}[:nodes]
+	if err := os.WriteFile(conf, []byte(corosyncConf(names...)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return &host{cfg: config.Default(config.Host), corosync: []string{conf}, vzdumpLock: filepath.Join(dir, "none.lock"), procRoot: filepath.Join(dir, "proc"),
@@ -185,6 +215,7 @@ func TestQuorumHoldsOnlyHostReboot(t *testing.T) {
 	lan := rescue.Router{SelfKnown: true, SelfUp: true, Count: "0"}
 	for _, tt := range []struct {
 		name    string
+		nodes   int // in corosync.conf's nodelist
 		pvecm   string
 		st      rescue.State
 		router  rescue.Router
@@ -192,21 +223,28 @@ func TestQuorumHoldsOnlyHostReboot(t *testing.T) {
 		want    rescue.Action
 		wantMsg string
 	}{
-		{name: "2 nodes, hung VM: cold restart", pvecm: pvecmStatus(2, 2), st: hung, router: silent, want: rescue.VMRestart},
-		{name: "2 nodes, SOS: cold restart first (§6 step 5)", pvecm: pvecmStatus(2, 2), router: sos, lanUp: true, want: rescue.VMRestart},
-		{name: "2 nodes, LAN fault past network: VM cold restart", pvecm: pvecmStatus(2, 2),
+		{name: "2 nodes, hung VM: cold restart", nodes: 2, pvecm: pvecmStatus(2, 2), st: hung, router: silent, want: rescue.VMRestart},
+		{name: "2 nodes, SOS: cold restart first (§6 step 5)", nodes: 2, pvecm: pvecmStatus(2, 2), router: sos, lanUp: true, want: rescue.VMRestart},
+		{name: "2 nodes, LAN fault past network: VM cold restart", nodes: 2, pvecm: pvecmStatus(2, 2),
 			st:     rescue.State{DownSince: now.Add(-15 * time.Minute), LANFault: rescue.LANPath, LANSeen: 2, LANSteps: "network"},
 			router: lan, lanUp: true, want: rescue.VMRestart},
-		{name: "2 nodes, SOS, cold restart spent: the host's reboot waits", pvecm: pvecmStatus(2, 2), st: rescue.State{VMRestartDate: today},
+		{name: "2 nodes, SOS, cold restart spent: the host's reboot waits", nodes: 2, pvecm: pvecmStatus(2, 2), st: rescue.State{VMRestartDate: today},
 			router: sos, lanUp: true, wantMsg: "【推迟】重启本节点会使集群失去法定票数 (votes 2-1 < quorum 2)。"},
-		{name: "3 nodes, SOS, cold restart spent: the host reboots", pvecm: pvecmStatus(3, 2), st: rescue.State{VMRestartDate: today},
+		{name: "3 nodes, SOS, cold restart spent: the host reboots", nodes: 3, pvecm: pvecmStatus(3, 2), st: rescue.State{VMRestartDate: today},
 			router: sos, lanUp: true, want: rescue.HostReboot},
-		{name: "1-node cluster, SOS, cold restart spent: the host reboots", pvecm: pvecmStatus(1, 1), st: rescue.State{VMRestartDate: today},
+		{name: "1-node cluster, SOS, cold restart spent: the host reboots", nodes: 1, pvecm: pvecmStatus(1, 1), st: rescue.State{VMRestartDate: today},
 			router: sos, lanUp: true, want: rescue.HostReboot},
-		{name: "no quorum now, hung VM: 推迟", pvecm: noQuorum, st: hung, router: silent, wantMsg: "【推迟】集群当前没有法定票数 (Quorate: No)。"},
+		// `pvecm expected 1`, the usual fix when the peer of a two-node
+		// cluster died: pvecm status reads as a one-node cluster's, and the
+		// host rebooted into no quorum (corosync.conf's expected votes 2):
+		// pmxcfs read-only, the router VM not started, offline until
+		// midnight. The nodelist's two nodes hold the reboot.
+		{name: "2 nodes given pvecm expected 1, SOS, cold restart spent: the host's reboot waits", nodes: 2, pvecm: pvecmStatus(1, 1),
+			st: rescue.State{VMRestartDate: today}, router: sos, lanUp: true, wantMsg: "【推迟】重启本节点会使集群失去法定票数 (votes 1-1 < quorum 1)。"},
+		{name: "no quorum now, hung VM: 推迟", nodes: 2, pvecm: noQuorum, st: hung, router: silent, wantMsg: "【推迟】集群当前没有法定票数 (Quorate: No)。"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := clusterHost(t, tt.pvecm)
+			h := clusterHost(t, tt.nodes, tt.pvecm)
 			deferred, backup, quorum := h.guards(context.Background())
 			cfg := config.Default(config.Host)
 			cfg.VMID = "100"
@@ -315,11 +353,13 @@ func TestVMStatusStage(t *testing.T) {
 // TestGuardsFailClosed: a whole run on a router VM hung for 25 minutes
 // (SSH and the LAN silent, no guest agent: past ROUTER_HUNG_AFTER) takes
 // the cold restart only when §6 step 4's guards can say that nothing
-// forbids it. A vzdump lock that is a FIFO or a directory defers: 【推迟】
-// with the reason, and no qm stop. A `pvecm status` that cannot confirm the
-// quorum holds only the host's reboot (TestQuorumHoldsOnlyHostReboot): the
-// VM's restart leaves this node's votes as they are, and it runs.
+// forbids it. A vzdump lock that is a FIFO or a directory, or a `pvecm
+// status` that fails or cannot confirm the quorum, defers: 【推迟】 with the
+// reason, and no qm stop. Without a quorum known there may be none, and
+// qm start refuses then while qm stop does not: the restart left the
+// router VM stopped.
 func TestGuardsFailClosed(t *testing.T) {
+	const corosyncDown = "corosync down"
 	// pvecm status as proxmox/pve-docs pvecm.adoc shows it (Votequorum
 	// information, Membership information with the "(local)" node).
 	const pvecmOut = "Quorum information\n------------------\nDate:             Wed Nov 25 10:00:00 2026\nQuorum provider:  corosync_votequorum\n" +
@@ -339,8 +379,13 @@ func TestGuardsFailClosed(t *testing.T) {
 			wantLog: "【推迟】无法确认是否有备份任务在运行"},
 		{name: "vzdump lock is a directory", lock: func(p string) error { return os.Mkdir(p, 0o755) },
 			wantLog: "【推迟】无法确认是否有备份任务在运行"},
-		{name: "pvecm status without the (local) line: the VM's restart runs", pvecm: strings.Replace(pvecmOut, " (local)", "", 1)},
-		{name: "pvecm status without Total votes: the VM's restart runs", pvecm: strings.Replace(pvecmOut, "Total votes:      3\n", "", 1)},
+		{name: "pvecm status without the (local) line", pvecm: strings.Replace(pvecmOut, " (local)", "", 1),
+			wantLog: "【推迟】无法确认集群法定票数: pvecm status: no membership line marked (local)"},
+		{name: "pvecm status without Total votes", pvecm: strings.Replace(pvecmOut, "Total votes:      3\n", "", 1),
+			wantLog: "【推迟】无法确认集群法定票数: pvecm status: no \\\"Total votes\\\""},
+		// corosync down: no quorum, so qm start would refuse after qm stop
+		// stopped the router VM; the cold restart ran and left it stopped.
+		{name: "pvecm fails (corosync down)", pvecm: corosyncDown, wantLog: "【推迟】无法确认集群法定票数 (pvecm status"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var ran []string
@@ -357,6 +402,9 @@ func TestGuardsFailClosed(t *testing.T) {
 					vm = "running"
 				case strings.HasSuffix(cmdline, "qm config 100"):
 					return command.Result{Cmd: cmdline, Stdout: "boot: order=scsi0\ncores: 2\nmemory: 512\nname: openwrt\nnet0: virtio=BC:24:11:00:00:01,bridge=vmbr0\nonboot: 1\n"}
+				case strings.HasSuffix(cmdline, "pvecm status") && tt.pvecm == corosyncDown:
+					// pvecm with corosync stopped (corosync-quorumtool's message).
+					return command.Result{Cmd: cmdline, ExitCode: 1, Stderr: "Cannot initialize CMAP service", Err: errExit}
 				case strings.HasSuffix(cmdline, "pvecm status"):
 					return command.Result{Cmd: cmdline, Stdout: tt.pvecm}
 				}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pve-op/network-rescue/crontab"
@@ -562,9 +563,9 @@ func (h *host) probe(ctx context.Context, targets, tcp []string) probe.Result {
 
 // guards finds reasons a disruptive step must wait (SPEC §6 step 4):
 // deferred holds every step (a backup runs or whether one does is unknown,
-// backup says so; the cluster has no quorum now, under which qm start
-// refuses); quorum holds only the host's reboot (it would break the
-// cluster's quorum, or whether it would cannot be told). Restarting one of
+// backup says so; the cluster has no quorum now, or whether it has cannot
+// be told: qm start refuses without it); quorum holds only the host's
+// reboot (it would break the cluster's quorum). Restarting one of
 // this node's VMs does not change its votes: held by the quorum, a hung
 // router VM on a two-node cluster was never restarted.
 func (h *host) guards(ctx context.Context) (out []string, backup bool, quorum []string) {
@@ -580,16 +581,29 @@ func (h *host) guards(ctx context.Context) (out []string, backup bool, quorum []
 		out = append(out, fmt.Sprintf("备份任务 vzdump 正在运行 (pid %s)，等它结束再说。", strings.Join(pids, ",")))
 	}
 	backup = len(out) > 0 // a backup runs, or whether one does is unknown
-	switch cluster, err := clustered(h.corosync); {
-	case cluster:
+	switch conf, err := clustered(h.corosync); {
+	case conf != "":
+		// A quorum that cannot be read holds every step, the VM's too
+		// (out): pvecm failing is most often corosync down, which means no
+		// quorum, and qm start refuses then while qm stop does not (the
+		// !quorate case below): a cold restart would leave the router VM
+		// stopped.
 		r := h.e.Exec(ctx, h.cfg.Pvecm+" status", 15*time.Second)
 		if !r.OK() {
-			return out, backup, append(quorum, "无法确认集群法定票数 (pvecm status "+r.Summary()+")。")
+			return append(out, "无法确认集群法定票数 (pvecm status "+r.Summary()+")。"), backup, quorum
 		}
-		ok, quorate, detail, err := rescue.QuorumAfterReboot(r.Stdout)
+		// The nodes of the nodelist the node boots with: one is a
+		// one-node cluster, which pvecm's numbers cannot tell from a
+		// two-node cluster given `pvecm expected 1`. Unread: 0, the
+		// quorum's arithmetic alone (the safe side).
+		nodes := 0
+		if text, err := readCorosyncConf(conf); err == nil {
+			nodes, _ = rescue.CorosyncNodes(text)
+		}
+		ok, quorate, detail, err := rescue.QuorumAfterReboot(r.Stdout, nodes)
 		switch {
 		case err != nil:
-			quorum = append(quorum, "无法确认集群法定票数: "+err.Error())
+			out = append(out, "无法确认集群法定票数: "+err.Error())
 		case !quorate:
 			// pmxcfs is read-only: qm start refuses (qemu-server
 			// API2/Qemu.pm vm_start: check_cfs_quorum), while qm stop
@@ -601,25 +615,54 @@ func (h *host) guards(ctx context.Context) (out []string, backup bool, quorum []
 			quorum = append(quorum, detail+"。")
 		}
 	case err != nil:
-		quorum = append(quorum, fmt.Sprintf("无法确认本机是否属于集群 (%v)。", err))
+		out = append(out, fmt.Sprintf("无法确认本机是否属于集群 (%v)。", err))
 	}
 	return out, backup, quorum
 }
 
-// clustered reports whether one of confs (CorosyncConfs) exists. The
-// first decides: an error other than "not there" leaves the answer
-// unknown, and the guard defers. The others only add a "yes".
-func clustered(confs []string) (bool, error) {
+// clustered returns the first of confs (CorosyncConfs) that exists, ""
+// when none does. The first decides: an error other than "not there"
+// leaves the answer unknown, and the guard defers. The others only add a
+// "yes".
+func clustered(confs []string) (string, error) {
 	for i, c := range confs {
 		_, err := os.Stat(c)
 		switch {
 		case err == nil:
-			return true, nil
+			return c, nil
 		case i == 0 && !errors.Is(err, fs.ErrNotExist):
-			return false, err
+			return "", err
 		}
 	}
-	return false, nil
+	return "", nil
+}
+
+// corosyncConfMax bounds the read of corosync.conf: PVE's is well under
+// 4 KiB for a dozen nodes.
+const corosyncConfMax = 64 << 10
+
+// readCorosyncConf reads corosync.conf without blocking (a FIFO there
+// must not hang the run, SPEC §15); a file that is not regular or is
+// larger than corosyncConfMax is an error.
+func readCorosyncConf(path string) (string, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return "", fmt.Errorf("read corosync.conf: %w", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return "", fmt.Errorf("read corosync.conf: %w", err)
+	} else if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("read corosync.conf %s: not a regular file (%v)", path, fi.Mode().Type())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, corosyncConfMax+1))
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("read corosync.conf %s: %w", path, err)
+	case len(b) > corosyncConfMax:
+		return "", fmt.Errorf("read corosync.conf %s: larger than %d bytes", path, corosyncConfMax)
+	}
+	return string(b), nil
 }
 
 // result logs a rescue command's outcome as the original did: -> [成功] /

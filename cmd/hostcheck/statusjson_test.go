@@ -412,14 +412,14 @@ func TestHostStatusUnreadRecord(t *testing.T) {
 	if strings.Contains(text, "router VM restart") {
 		t.Errorf("status tells of a VM restart the record may not hold:\n%s", text)
 	}
-	if !strings.Contains(text, "router VM failed starts today: not known (hostcheck.state could not be read): one start is left today") {
+	if !strings.Contains(text, "router VM starts today: not known (hostcheck.state could not be read): one start is left today") {
 		t.Errorf("status of an unread record: want the VM starts told as not known:\n%s", text)
 	}
 	// With VM_START_MAX=0 no start is allowed, none was taken; the
 	// unread day counts as having had its host reboot and cold restart,
 	// so the run has nothing more to try, and status says so.
 	statusLabConf(t, dir, append(lines, "VM_START_MAX=0")...)
-	if text := status(); !strings.Contains(text, "✓ router VM failed starts today: none (VM_START_MAX=0): a router VM found stopped or paused gets no start or resume of its own; while the internet is down hostcheck has nothing more to try until midnight") ||
+	if text := status(); !strings.Contains(text, "✓ router VM starts today: none (VM_START_MAX=0): a router VM found stopped or paused gets no start or resume of its own; while the internet is down hostcheck has nothing more to try until midnight") ||
 		!strings.Contains(text, "fix: qm start 100 by hand: hostcheck has nothing more to try until midnight") || strings.Contains(text, "was taken") {
 		t.Errorf("status of an unread record, VM_START_MAX=0: want no starts, nothing more to try said (no start said taken):\n%s", text)
 	}

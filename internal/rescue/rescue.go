@@ -101,18 +101,18 @@ type State struct {
 	LastReboot string
 	// VMStartDate and VMStarts count today's starts of a VM found stopped
 	// (SPEC §13 rule 1: at most VM_START_MAX a day, apart from the cold
-	// restart) that did not get it running: rule 5 escalates after
-	// VM_START_MAX failed starts. A start is counted before qm runs (the
-	// state is saved first) and forgiven once it is seen to have worked
-	// (VMStartUnproven).
+	// restart) that did not bring the internet back: rule 5 escalates
+	// after VM_START_MAX of them. A start is counted before qm runs (the
+	// state is saved first) and forgiven once a run finds the internet up
+	// after it (VMStartUnproven); a run that finds the VM running is no
+	// proof (QEMU killed minutes after each start runs at every other run).
 	VMStartDate string
 	VMStarts    int
 	// VMStartUnproven is the day whose count holds the last start or
-	// resume not yet seen to work: a later run that finds the VM running
-	// (not paused) or the internet back forgives it; one that finds the VM
-	// stopped or paused again leaves it counted, as a start that failed.
-	// Only the last start waits for its proof, so the count is the day's
-	// failed starts, plus one at most.
+	// resume not yet seen to work: a later run that finds the internet
+	// back forgives it; a next start leaves it counted, as one that
+	// failed. Only the last start waits for its proof, so the count is the
+	// day's failed starts, plus one at most.
 	VMStartUnproven string
 	// VMStartPrevDate and VMStartsPrev keep the count of the day before
 	// VMStartDate: a clock stepped forward over midnight and back (SPEC §6
@@ -268,12 +268,14 @@ type Obs struct {
 
 	GuardsKnown bool
 	// Deferred: reasons every disruptive step waits for, the router VM's
-	// too: a backup runs (vzdump), the cluster has no quorum now (qm
-	// start refuses then).
+	// too: a backup runs (vzdump), the cluster has no quorum now, or
+	// whether it has cannot be told (pvecm failing, most often corosync
+	// down: no quorum) — qm start refuses without it, and a cold restart
+	// would leave the VM stopped.
 	Deferred []string
 	// Quorum: reasons only the host's reboot waits for: it would break
-	// the cluster's quorum, or whether it would cannot be told.
-	// Restarting one of this node's VMs leaves its votes as they are.
+	// the cluster's quorum. Restarting one of this node's VMs leaves its
+	// votes as they are.
 	Quorum []string
 	// Backup, with GuardsKnown: a vzdump backup runs by SPEC §15's
 	// signals, or whether one does could not be told.
@@ -865,9 +867,9 @@ func (d *decider) spentDay() {
 		d.step.Need = NeedNet
 		return
 	case d.o.Up():
-		if !n.DownSince.IsZero() {
+		if !n.DownSince.IsZero() || n.VMStartUnproven != "" {
 			d.step.Silent = false
-			d.recovered()
+			d.recovered() // forgives the start before it (startWorked)
 		}
 		return
 	case d.cfg.VMID == "":
@@ -877,9 +879,6 @@ func (d *decider) spentDay() {
 		return
 	}
 	vm := d.o.VM
-	if vm.Err == "" && vm.Status == "running" && !vm.Paused() && n.startWorked() {
-		d.step.Silent = false // saved, though nothing is said
-	}
 	if vm.Err == "" && !n.QMFailSince.IsZero() {
 		// qm answers: a later failure starts afresh. Saved (once), though
 		// nothing is said: a silent step saves nothing, and the failure

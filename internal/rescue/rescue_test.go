@@ -194,50 +194,113 @@ func TestQuorumAfterReboot(t *testing.T) {
 		other1b = "0x00000003          1 192.168.1.12"
 	)
 	tests := []struct {
-		name string
-		in   string
-		ok   bool
-		err  bool
+		name  string
+		in    string
+		nodes int // corosync.conf's nodelist; 0 unknown
+		ok    bool
+		err   bool
 	}{
-		{"three nodes, all up", pvecmStatus("Yes", 3, 3, 2, "Quorate", false, local1, other1, other1b), true, false},
-		{"two of three up: we are needed", pvecmStatus("Yes", 3, 2, 2, "Quorate", false, local1, other1), false, false},
-		{"two nodes without two_node: we are needed", pvecmStatus("Yes", 2, 2, 2, "Quorate", false, local1, other1), false, false},
-		{"two nodes with two_node: the other keeps quorum", pvecmStatus("Yes", 2, 2, 1, "2Node Quorate WaitForAll", false, local1, other1), true, false},
-		{"weighted: local has 2 of 4 votes, quorum 3", pvecmStatus("Yes", 4, 4, 3, "Quorate", false, local2, other1, other1b), false, false},
+		{"three nodes, all up", pvecmStatus("Yes", 3, 3, 2, "Quorate", false, local1, other1, other1b), 3, true, false},
+		{"two of three up: we are needed", pvecmStatus("Yes", 3, 2, 2, "Quorate", false, local1, other1), 3, false, false},
+		{"two nodes without two_node: we are needed", pvecmStatus("Yes", 2, 2, 2, "Quorate", false, local1, other1), 2, false, false},
+		{"two nodes with two_node: the other keeps quorum", pvecmStatus("Yes", 2, 2, 1, "2Node Quorate WaitForAll", false, local1, other1), 2, true, false},
+		{"weighted: local has 2 of 4 votes, quorum 3", pvecmStatus("Yes", 4, 4, 3, "Quorate", false, local2, other1, other1b), 3, false, false},
 		{"weighted: local has 1 of 5 votes, quorum 3", pvecmStatus("Yes", 5, 5, 3, "Quorate", false, local1,
-			"0x00000002          2 192.168.1.11", "0x00000003          2 192.168.1.12"), true, false},
-		// `pvecm create` on a lone host: every vote expected and present is
-		// its own, no other node's quorum hangs on it (it deferred for ever:
-		// votes 1-1 < quorum 1).
-		{"one-node cluster", pvecmStatus("Yes", 1, 1, 1, "Quorate", false, local1), true, false},
+			"0x00000002          2 192.168.1.11", "0x00000003          2 192.168.1.12"), 3, true, false},
+		// `pvecm create` on a lone host: corosync.conf's nodelist has one
+		// node; no other node's quorum hangs on it, and it boots back into
+		// its own (it deferred for ever: votes 1-1 < quorum 1).
+		{"one-node cluster", pvecmStatus("Yes", 1, 1, 1, "Quorate", false, local1), 1, true, false},
+		{"one-node cluster, nodelist unread: the arithmetic", pvecmStatus("Yes", 1, 1, 1, "Quorate", false, local1), 0, false, false},
+		// `pvecm expected 1` on a two-node cluster whose peer died, the
+		// usual fix: pvecm status then reads as a one-node cluster's
+		// (Expected votes 1, Total 1, Quorum 1, no LastManStanding), and
+		// the reboot was let through; the node came back with
+		// corosync.conf's expected votes (2), without quorum, pmxcfs
+		// read-only, the router VM not started: offline until midnight.
+		{"pvecm expected 1 on two nodes, the peer dead", pvecmStatus("Yes", 1, 1, 1, "Quorate", false, local1), 2, false, false},
 		// All the votes present are ours, but not all those expected: a
 		// two_node cluster with the other node down (wait_for_all: after a
 		// reboot this node waits for both), or last_man_standing having
 		// lowered the expected votes (the node boots with corosync.conf's).
-		{"two_node, the other down: we are the quorum", pvecmStatus("Yes", 2, 1, 1, "2Node Quorate WaitForAll", false, local1), false, false},
-		{"last man standing of three", pvecmStatus("Yes", 1, 1, 1, "Quorate LastManStanding", false, local1), false, false},
-		{"activity blocked", pvecmStatus("No", 3, 1, 2, "", true, local1), false, false},
+		{"two_node, the other down: we are the quorum", pvecmStatus("Yes", 2, 1, 1, "2Node Quorate WaitForAll", false, local1), 2, false, false},
+		{"last man standing of three", pvecmStatus("Yes", 1, 1, 1, "Quorate LastManStanding", false, local1), 3, false, false},
+		{"activity blocked", pvecmStatus("No", 3, 1, 2, "", true, local1), 3, false, false},
 		{"qdevice column", pvecmStatus("Yes", 3, 3, 2, "Quorate Qdevice", false,
 			"0x00000001          1   A,V,NMW 192.168.1.10 (local)", "0x00000002          1   A,V,NMW 192.168.1.11",
-			"0x00000000          1            Qdevice"), true, false},
-		{"no (local) line: cannot confirm", pvecmStatus("Yes", 3, 3, 2, "Quorate", false, other1, other1b), false, true},
-		{"garbage", "nothing useful", false, true},
+			"0x00000000          1            Qdevice"), 2, true, false},
+		{"no (local) line: cannot confirm", pvecmStatus("Yes", 3, 3, 2, "Quorate", false, other1, other1b), 3, false, true},
+		{"garbage", "nothing useful", 1, false, true},
 	}
 	for _, tt := range tests {
-		ok, quorate, detail, err := QuorumAfterReboot(tt.in)
-		if ok != tt.ok || (err != nil) != tt.err || quorate != !strings.Contains(tt.name, "activity blocked") {
-			t.Errorf("%s: QuorumAfterReboot = %v, quorate %v, %q, %v; want ok=%v err=%v", tt.name, ok, quorate, detail, err, tt.ok, tt.err)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			ok, quorate, detail, err := QuorumAfterReboot(tt.in, tt.nodes)
+			if ok != tt.ok || (err != nil) != tt.err || quorate != !strings.Contains(tt.name, "activity blocked") {
+				t.Errorf("QuorumAfterReboot(nodes %d) = %v, quorate %v, %q, %v; want ok=%v err=%v", tt.nodes, ok, quorate, detail, err, tt.ok, tt.err)
+			}
+		})
 	}
+}
+
+// corosyncConf is corosync.conf as PVE writes it (proxmox/pve-cluster's
+// src/PVE/Corosync.pm, its test files src/test/corosync_configs/
+// single-node.conf and multiple-nodes.conf: sections sorted, two-space
+// indent, one `node {` per node in `nodelist {`), with names nodes.
+func corosyncConf(names ...string) string {
+	s := "logging {\n  debug: off\n  to_syslog: yes\n}\n\nnodelist {\n"
+	for i, n := range names {
+		s += "  node {\n    name: " + n + "\n    nodeid: " + itoa(i+1) + "\n    quorum_votes: 1\n    ring0_addr: 10.0.0." + itoa(i+11) + "\n  }\n"
+	}
+	return s + "}\n\nquorum {\n  provider: corosync_votequorum\n}\n\n" +
+		"totem {\n  cluster_name: home\n  config_version: 2\n  interface {\n    linknumber: 0\n  }\n  ip_version: ipv4-6\n  link_mode: passive\n  secauth: on\n  version: 2\n}\n"
+}
+
+func TestCorosyncNodes(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		in   string
+		want int
+		err  bool
+	}{
+		{"one node (pvecm create)", corosyncConf("pve"), 1, false},
+		{"two nodes", corosyncConf("pve", "pve2"), 2, false},
+		{"four nodes", corosyncConf("a", "b", "c", "d"), 4, false},
+		// pve-cluster's multiple-nodes.conf gives every node nodeid 1: the
+		// sections count, not the ids.
+		{"repeated nodeid", strings.ReplaceAll(corosyncConf("a", "b", "c"), "nodeid: 2", "nodeid: 1"), 3, false},
+		{"comments and tabs", "# Please read the corosync.conf.5 manual page\nnodelist {\n\tnode { # the first\n\t\tnodeid: 1\n\t}\n}\n", 1, false},
+		{"a node section elsewhere is not the nodelist's", "totem {\n  node {\n  }\n}\nnodelist {\n  node {\n  }\n}\n", 1, false},
+		{"no nodelist", "totem {}\n", 0, false},
+		{"cut short", strings.TrimSuffix(corosyncConf("pve"), "}\n"), 0, true},
+		{"closed once too often", corosyncConf("pve") + "}\n", 0, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := CorosyncNodes(tt.in)
+			if got != tt.want || (err != nil) != tt.err {
+				t.Errorf("CorosyncNodes = %d, %v; want %d (error %v)", got, err, tt.want, tt.err)
+			}
+		})
+	}
+}
+
+func FuzzCorosyncNodes(f *testing.F) {
+	f.Add(corosyncConf("pve"))
+	f.Add(corosyncConf("a", "b"))
+	f.Fuzz(func(t *testing.T, s string) {
+		if n, err := CorosyncNodes(s); n < 0 || err != nil && n != 0 {
+			t.Fatalf("CorosyncNodes = %d, %v", n, err)
+		}
+	})
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func FuzzQuorumAfterReboot(f *testing.F) {
-	f.Add("Total votes: 3\nQuorum: 2\nQuorate: Yes\n")
-	f.Add(pvecmStatus("Yes", 4, 4, 3, "Quorate", false, "0x00000001          2 192.168.1.10 (local)"))
-	f.Fuzz(func(t *testing.T, s string) {
-		ok, quorate, _, err := QuorumAfterReboot(s)
+	f.Add("Total votes: 3\nQuorum: 2\nQuorate: Yes\n", 3)
+	f.Add(pvecmStatus("Yes", 4, 4, 3, "Quorate", false, "0x00000001          2 192.168.1.10 (local)"), 3)
+	f.Add(pvecmStatus("Yes", 1, 1, 1, "Quorate", false, "0x00000001          1 192.168.1.10 (local)"), 1)
+	f.Fuzz(func(t *testing.T, s string, nodes int) {
+		ok, quorate, _, err := QuorumAfterReboot(s, nodes)
 		if ok && err != nil || ok && !quorate {
 			t.Fatalf("ok with error, or ok without quorum")
 		}

@@ -32,9 +32,11 @@ func (d *decider) vmStage() bool {
 			slog.String("vm_id", d.cfg.VMID), slog.String("reason", vm.Err))
 		return false
 	}
-	if vm.Status == "running" && !vm.Paused() {
-		n.startWorked() // the last start or resume got it running
-	}
+	// A VM found running does not forgive the start before it: QEMU
+	// killed minutes after each qm start (OOM) is running at one run and
+	// stopped at the next, and forgiven there it was started every ten
+	// minutes all day, rule 5's host reboot never coming. Only the
+	// internet's return forgives a start (recovered).
 	if lockHolds(vm.Lock) {
 		// A backup in stop or suspend mode stops or pauses the VM itself and
 		// starts it again when done; qm would refuse anyway ("VM is locked").
@@ -62,10 +64,9 @@ func (d *decider) vmStage() bool {
 	if d.vmStart(action) {
 		return true
 	}
-	// Rule 5: VM_START_MAX starts today failed (each was followed by a
-	// run that found the VM stopped or paused again) and it is still not
-	// running. A
-	// paused VM that resume did not revive gets the day's cold restart
+	// Rule 5: VM_START_MAX starts today did not bring the internet back
+	// (none was followed by a run that found it up) and the VM is still
+	// not running. A paused VM that resume did not revive gets the day's cold restart
 	// first; then only the host's reboot is left (at most once a day,
 	// after the guards).
 	restart := action == VMResume && !spent(d.step.Next.VMRestartDate, d.o.Now)
@@ -201,11 +202,13 @@ func (d *decider) vmStart(action Action) bool {
 }
 
 // startWorked forgives the start or resume that waited for its proof
-// (State.VMStartUnproven), on a run that finds the VM running or the
-// internet back: SPEC §13 rule 5 counts the starts that failed. Counted
+// (State.VMStartUnproven), on a run that finds the internet back: SPEC §13
+// rule 5 counts the starts that did not bring the internet back. Counted
 // as attempts, three starts that each worked (a VM the OOM killer stopped
-// at 09:00, 12:00 and 15:00) rebooted the host at 18:00 as a VM that
-// "will not start". It reports whether it changed n.
+// at 09:00, 12:00 and 15:00, the internet back after each) rebooted the
+// host at 18:00 as a VM that "will not start". A VM merely seen running
+// proves nothing: one killed minutes after each start is running at every
+// other run. It reports whether it changed n.
 func (n *State) startWorked() bool {
 	switch day := n.VMStartUnproven; {
 	case day == "":
