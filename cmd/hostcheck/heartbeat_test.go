@@ -161,17 +161,8 @@ func (f *fakeService) Do(_ context.Context, r httpc.Request) (httpc.Response, er
 // only place a healthy run writes (STATE_DIR holds the /fail owed, and
 // only while it is), and the URL's secret never in the log.
 func TestHeartbeatRuns(t *testing.T) {
-	dir := t.TempDir()
-	const url = "https://hc-ping.com/0f3e1c2a-SECRET"
-	cfg, err := config.Parse("/t.conf", "HEARTBEAT_URL="+url+"\nRUN_DIR="+filepath.Join(dir, "run")+"\nSTATE_DIR="+filepath.Join(dir, "state"), config.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(cfg.RunDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	var log bytes.Buffer
-	h := &host{cfg: cfg, loc: time.UTC, log: slog.New(slog.NewTextHandler(&log, nil))}
+	h, log := newBeatHost(t)
+	cfg := h.cfg
 	svc := &fakeService{status: 200}
 	client := svc
 	start := time.Date(2026, 12, 6, 10, 0, 0, 300e6, time.UTC)
@@ -186,15 +177,15 @@ func TestHeartbeatRuns(t *testing.T) {
 		pending  bool   // fail_pending afterwards
 		lastSent time.Duration
 	}{
-		{after: 0, up: true, status: 200, want: "GET " + url, probed: true},
+		{after: 0, up: true, status: 200, want: "GET " + beatURL, probed: true},
 		{after: 2 * time.Minute, up: true, status: 200, want: "", probed: false},
-		{after: 5*time.Minute - 250*time.Millisecond, up: true, status: 200, want: "GET " + url, probed: true},
+		{after: 5*time.Minute - 250*time.Millisecond, up: true, status: 200, want: "GET " + beatURL, probed: true},
 		{after: 10 * time.Minute, up: false, failed: true, status: 200, want: "", probed: true, pending: true},
-		{after: 15 * time.Minute, up: true, status: 200, want: "GET " + url + "/fail", probed: true, wantLog: "【心跳】已报告救援步骤失败"},
-		{after: 20 * time.Minute, up: true, status: 200, want: "GET " + url, probed: true},
-		{after: 25 * time.Minute, up: true, status: 500, want: "GET " + url, probed: true, wantLog: "【心跳】发送失败，下个周期再试"},
-		{after: 30 * time.Minute, up: true, status: 500, want: "GET " + url, probed: true},
-		{after: 35 * time.Minute, up: true, status: 200, want: "GET " + url, probed: true, wantLog: "【心跳】已恢复"},
+		{after: 15 * time.Minute, up: true, status: 200, want: "GET " + beatURL + "/fail", probed: true, wantLog: "【心跳】已报告救援步骤失败"},
+		{after: 20 * time.Minute, up: true, status: 200, want: "GET " + beatURL, probed: true},
+		{after: 25 * time.Minute, up: true, status: 500, want: "GET " + beatURL, probed: true, wantLog: "【心跳】发送失败，下个周期再试"},
+		{after: 30 * time.Minute, up: true, status: 500, want: "GET " + beatURL, probed: true},
+		{after: 35 * time.Minute, up: true, status: 200, want: "GET " + beatURL, probed: true, wantLog: "【心跳】已恢复"},
 	} {
 		svc.got, svc.status = nil, step.status
 		log.Reset()
@@ -237,17 +228,8 @@ func TestHeartbeatRuns(t *testing.T) {
 // /fail the failed cold restart owes goes out then: it was kept in RUN_DIR
 // alone, and the owner heard a plain ping.
 func TestHeartbeatFailSurvivesHostReboot(t *testing.T) {
-	dir := t.TempDir()
-	const url = "https://hc-ping.com/0f3e1c2a-SECRET"
-	cfg, err := config.Parse("/t.conf", "HEARTBEAT_URL="+url+"\nRUN_DIR="+filepath.Join(dir, "run")+"\nSTATE_DIR="+filepath.Join(dir, "state"), config.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(cfg.RunDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	var log bytes.Buffer
-	h := &host{cfg: cfg, loc: time.UTC, log: slog.New(slog.NewTextHandler(&log, nil))}
+	h, log := newBeatHost(t)
+	cfg := h.cfg
 	svc := &fakeService{status: 200}
 	at := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
 	h.failed = true
@@ -261,7 +243,7 @@ func TestHeartbeatFailSurvivesHostReboot(t *testing.T) {
 	}
 	h.failed = false
 	h.heartbeat(context.Background(), svc, at.Add(10*time.Minute), func() bool { return true })
-	if got := strings.Join(svc.got, ", "); got != "GET "+url+"/fail" {
+	if got := strings.Join(svc.got, ", "); got != "GET "+beatURL+"/fail" {
 		t.Errorf("after the reboot: requests %q; want the /fail the failed cold restart owes", got)
 	}
 	if !strings.Contains(log.String(), "【心跳】已报告救援步骤失败") {
@@ -272,7 +254,7 @@ func TestHeartbeatFailSurvivesHostReboot(t *testing.T) {
 	}
 	svc.got = nil
 	h.heartbeat(context.Background(), svc, at.Add(15*time.Minute), func() bool { return true })
-	if got := strings.Join(svc.got, ", "); got != "GET "+url {
+	if got := strings.Join(svc.got, ", "); got != "GET "+beatURL {
 		t.Errorf("the run after: requests %q; want the plain ping", got)
 	}
 }
@@ -439,15 +421,8 @@ func TestHeartbeatFixNamesConfig(t *testing.T) {
 // run and could not be replaced (a rename over a non-empty directory
 // fails): a healthy day sent 288 /fail and logged three lines a run.
 func TestHeartbeatFailFlagDirectory(t *testing.T) {
-	dir := t.TempDir()
-	const url = "https://hc-ping.com/0f3e1c2a-SECRET"
-	cfg, err := config.Parse("/t.conf", "HEARTBEAT_URL="+url+"\nRUN_DIR="+filepath.Join(dir, "run")+"\nSTATE_DIR="+filepath.Join(dir, "state"), config.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(cfg.RunDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	h, log := newBeatHost(t)
+	cfg := h.cfg
 	flag := filepath.Join(cfg.StateDir, FailPendingFile)
 	if err := os.MkdirAll(flag, 0o755); err != nil {
 		t.Fatal(err)
@@ -455,8 +430,6 @@ func TestHeartbeatFailFlagDirectory(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(flag, "note"), []byte("mine\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var log bytes.Buffer
-	h := &host{cfg: cfg, loc: time.UTC, log: slog.New(slog.NewTextHandler(&log, nil))}
 	svc := &fakeService{status: 200}
 	at := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < 288; i++ { // a healthy day, every five minutes
@@ -478,4 +451,23 @@ func TestHeartbeatFailFlagDirectory(t *testing.T) {
 	if len(aside) != 1 {
 		t.Errorf("moved aside: %q; want what the directory held kept beside it", aside)
 	}
+}
+
+// beatURL is HEARTBEAT_URL in the heartbeat tests: a secret in its path.
+const beatURL = "https://hc-ping.com/0f3e1c2a-SECRET"
+
+// newBeatHost is a host with HEARTBEAT_URL=beatURL, RUN_DIR made and
+// STATE_DIR not yet, in a temp dir, logging into the buffer returned.
+func newBeatHost(t *testing.T) (*host, *bytes.Buffer) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, err := config.Parse("/t.conf", "HEARTBEAT_URL="+beatURL+"\nRUN_DIR="+filepath.Join(dir, "run")+"\nSTATE_DIR="+filepath.Join(dir, "state"), config.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cfg.RunDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	log := &bytes.Buffer{}
+	return &host{cfg: cfg, loc: time.UTC, log: slog.New(slog.NewTextHandler(log, nil))}, log
 }

@@ -26,15 +26,9 @@ func TestHelpBuildsNothing(t *testing.T) {
 	for _, sh := range argvs {
 		for _, flag := range []string{"-h", "--help"} {
 			t.Run(filepath.Base(sh[0])+" "+flag, func(t *testing.T) {
-				dir := t.TempDir()
-				repo := filepath.Join(dir, "checkout")
-				write(t, filepath.Join(repo, "go.mod"), "module example.com/netrescue\n", 0o644)
-				write(t, filepath.Join(repo, "scripts", "install.sh"), read(t, script(t)), 0o755)
-				ran := filepath.Join(dir, "go-ran")
-				fake := filepath.Join(dir, "bin")
-				write(t, filepath.Join(fake, "go"), "#!/bin/sh\necho \"$@\" >>"+ran+"\nexit 1\n", 0o755)
-				cmd := exec.Command(sh[0], append(sh[1:], filepath.Join(repo, "scripts", "install.sh"), flag)...)
-				cmd.Env = []string{"PATH=" + fake + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + dir, "TMPDIR=" + dir, "LC_ALL=C"}
+				installSh, ran, env := checkoutWithFakeGo(t)
+				cmd := exec.Command(sh[0], append(sh[1:], installSh, flag)...)
+				cmd.Env = env
 				out, err := cmd.CombinedOutput()
 				if err != nil || !strings.Contains(string(out), "usage: sh ") || !strings.Contains(string(out), "--router IP") {
 					t.Errorf("install.sh %s: %v\n%s\nwant exit 0 and the usage", flag, err, out)
@@ -68,19 +62,13 @@ func TestValueLeftOut(t *testing.T) {
 		{[]string{"--bin"}, "error: --bin needs a value\n"},
 	} {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
-			dir := t.TempDir()
-			repo := filepath.Join(dir, "checkout")
-			write(t, filepath.Join(repo, "go.mod"), "module example.com/netrescue\n", 0o644)
-			write(t, filepath.Join(repo, "scripts", "install.sh"), read(t, script(t)), 0o755)
-			ran := filepath.Join(dir, "go-ran")
-			fake := filepath.Join(dir, "bin")
-			write(t, filepath.Join(fake, "go"), "#!/bin/sh\necho \"$@\" >>"+ran+"\nexit 1\n", 0o755)
-			argv := []string{filepath.Join(repo, "scripts", "install.sh")}
+			installSh, ran, env := checkoutWithFakeGo(t)
+			argv := []string{installSh}
 			if filepath.Base(sh) == "busybox" {
 				argv = append([]string{"ash"}, argv...)
 			}
 			cmd := exec.Command(sh, append(argv, c.args...)...)
-			cmd.Env = []string{"PATH=" + fake + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + dir, "TMPDIR=" + dir, "LC_ALL=C"}
+			cmd.Env = env
 			out, err := cmd.CombinedOutput()
 			code := -1
 			if ee, ok := err.(*exec.ExitError); ok {
@@ -94,4 +82,20 @@ func TestValueLeftOut(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkoutWithFakeGo is a checkout without dist/ holding install.sh, and
+// the environment of a machine whose go records being run into ran and
+// fails: a test of install.sh sees whether it built anything.
+func checkoutWithFakeGo(t *testing.T) (installSh, ran string, env []string) {
+	t.Helper()
+	dir := t.TempDir()
+	repo := filepath.Join(dir, "checkout")
+	write(t, filepath.Join(repo, "go.mod"), "module example.com/netrescue\n", 0o644)
+	installSh = filepath.Join(repo, "scripts", "install.sh")
+	write(t, installSh, read(t, script(t)), 0o755)
+	ran = filepath.Join(dir, "go-ran")
+	fake := filepath.Join(dir, "bin")
+	write(t, filepath.Join(fake, "go"), "#!/bin/sh\necho \"$@\" >>"+ran+"\nexit 1\n", 0o755)
+	return installSh, ran, []string{"PATH=" + fake + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + dir, "TMPDIR=" + dir, "LC_ALL=C"}
 }
