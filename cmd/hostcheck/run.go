@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/pve-op/network-rescue/crontab"
@@ -597,8 +596,10 @@ func (h *host) guards(ctx context.Context) (out []string, backup bool, quorum []
 		// two-node cluster given `pvecm expected 1`. Unread: 0, the
 		// quorum's arithmetic alone (the safe side).
 		nodes := 0
-		if text, err := readCorosyncConf(conf); err == nil {
-			nodes, _ = rescue.CorosyncNodes(text)
+		// Read as the config is (SPEC §15): no blocking on a FIFO, a
+		// regular file only, bounded.
+		if text, err := state.ReadBoundedFollow(conf, corosyncConfMax); err == nil {
+			nodes, _ = rescue.CorosyncNodes(string(text))
 		}
 		ok, quorate, detail, err := rescue.QuorumAfterReboot(r.Stdout, nodes)
 		switch {
@@ -640,30 +641,6 @@ func clustered(confs []string) (string, error) {
 // corosyncConfMax bounds the read of corosync.conf: PVE's is well under
 // 4 KiB for a dozen nodes.
 const corosyncConfMax = 64 << 10
-
-// readCorosyncConf reads corosync.conf without blocking (a FIFO there
-// must not hang the run, SPEC §15); a file that is not regular or is
-// larger than corosyncConfMax is an error.
-func readCorosyncConf(path string) (string, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return "", fmt.Errorf("read corosync.conf: %w", err)
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return "", fmt.Errorf("read corosync.conf: %w", err)
-	} else if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("read corosync.conf %s: not a regular file (%v)", path, fi.Mode().Type())
-	}
-	b, err := io.ReadAll(io.LimitReader(f, corosyncConfMax+1))
-	switch {
-	case err != nil:
-		return "", fmt.Errorf("read corosync.conf %s: %w", path, err)
-	case len(b) > corosyncConfMax:
-		return "", fmt.Errorf("read corosync.conf %s: larger than %d bytes", path, corosyncConfMax)
-	}
-	return string(b), nil
-}
 
 // result logs a rescue command's outcome as the original did: -> [成功] /
 // -> [错误]; a failure is reported to HEARTBEAT_URL as /fail (h.failed).
