@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -21,6 +20,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/rescue"
+	"github.com/pve-op/network-rescue/internal/testlab"
 )
 
 // lanAssistHost is a host with no VM_ID in a LAN path fault seen once
@@ -90,65 +90,22 @@ func closedRouter(t *testing.T, h *host) {
 // end the session with none (a router going down rebooting).
 func fakeRouter(t *testing.T, h *host, answer func(cmd string, ch ssh.Channel) int) {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	srv, err := testlab.NewSSHServer()
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &ssh.ServerConfig{PublicKeyCallback: func(ssh.ConnMetadata, ssh.PublicKey) (*ssh.Permissions, error) { return nil, nil }}
-	srv.AddHostKey(signer)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
 	h.cfg.OpSSHPort = ln.Addr().(*net.TCPAddr).Port
-	if err := remote.Pin(h.cfg.KnownHosts, ln.Addr().String(), signer.PublicKey()); err != nil {
+	if err := remote.Pin(h.cfg.KnownHosts, ln.Addr().String(), srv.Signer.PublicKey()); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				conn, chans, reqs, err := ssh.NewServerConn(c, srv)
-				if err != nil {
-					return
-				}
-				defer conn.Close()
-				go ssh.DiscardRequests(reqs)
-				for nc := range chans {
-					if nc.ChannelType() != "session" {
-						nc.Reject(ssh.UnknownChannelType, "session only")
-						continue
-					}
-					ch, creqs, err := nc.Accept()
-					if err != nil {
-						return
-					}
-					for req := range creqs {
-						if req.Type != "exec" || len(req.Payload) < 4 {
-							req.Reply(false, nil)
-							continue
-						}
-						req.Reply(true, nil)
-						code := answer(string(req.Payload[4:4+binary.BigEndian.Uint32(req.Payload)]), ch)
-						if code >= 0 {
-							ch.SendRequest("exit-status", false, binary.BigEndian.AppendUint32(nil, uint32(code)))
-						}
-						ch.Close()
-						return
-					}
-				}
-			}()
-		}
-	}()
+	srv.Serve(ln, func(cmd string) func(ssh.Channel) int {
+		return func(ch ssh.Channel) int { return answer(cmd, ch) }
+	})
 }
 
 // askLANStep decides the run of a LAN path fault whose steps done are done

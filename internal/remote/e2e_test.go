@@ -689,16 +689,11 @@ func TestEndToEnd(t *testing.T) {
 	// not a router rebooting. The server is x/crypto/ssh's, in the router's
 	// namespace, on a port of its own.
 	t.Run("assist whose exec the router refuses", func(t *testing.T) {
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		srv, err := testlab.NewSSHServer()
 		if err != nil {
 			t.Fatal(err)
 		}
-		signer, err := ssh.NewSignerFromKey(priv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := &ssh.ServerConfig{PublicKeyCallback: func(ssh.ConnMetadata, ssh.PublicKey) (*ssh.Permissions, error) { return nil, nil }}
-		srv.AddHostKey(signer)
+		signer := srv.Signer
 		addr := net.JoinHostPort(routerIP, "2203")
 		var ln net.Listener
 		inNetns(t, l.routerNS, func() { ln, err = net.Listen("tcp", addr) })
@@ -707,35 +702,10 @@ func TestEndToEnd(t *testing.T) {
 		}
 		defer ln.Close()
 		execs := make(chan string, 4)
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				go func() {
-					defer c.Close()
-					_, chans, reqs, err := ssh.NewServerConn(c, srv)
-					if err != nil {
-						return
-					}
-					go ssh.DiscardRequests(reqs)
-					for nc := range chans {
-						ch, creqs, err := nc.Accept()
-						if err != nil {
-							return
-						}
-						for r := range creqs {
-							if r.Type == "exec" {
-								execs <- string(r.Payload[4:])
-							}
-							_ = r.Reply(false, nil) // no exec, no pty, no env
-						}
-						ch.Close()
-					}
-				}()
-			}
-		}()
+		srv.Serve(ln, func(cmd string) func(ssh.Channel) int {
+			execs <- cmd
+			return nil // no exec
+		})
 		known := filepath.Join(t.TempDir(), "known_hosts")
 		if err := os.WriteFile(known, []byte(knownhosts.Line([]string{knownhosts.Normalize(addr)}, signer.PublicKey())+"\n"), 0o600); err != nil {
 			t.Fatal(err)
