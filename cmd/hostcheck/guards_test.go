@@ -124,7 +124,7 @@ func TestQuorumGuard(t *testing.T) {
 			// A vzdump started by another package's test at the same moment
 			// is not this test's business.
 			var all []string
-			out, _, quorum := h.guards(context.Background())
+			out, _, quorum, _ := h.guards(context.Background())
 			for _, r := range out {
 				if !strings.Contains(r, "vzdump") {
 					all = append(all, r)
@@ -220,6 +220,7 @@ func TestQuorumHoldsOnlyHostReboot(t *testing.T) {
 		st      rescue.State
 		router  rescue.Router
 		lanUp   bool
+		vm      string // qm status; "" is running
 		want    rescue.Action
 		wantMsg string
 	}{
@@ -242,17 +243,32 @@ func TestQuorumHoldsOnlyHostReboot(t *testing.T) {
 		{name: "2 nodes given pvecm expected 1, SOS, cold restart spent: the host's reboot waits", nodes: 2, pvecm: pvecmStatus(1, 1),
 			st: rescue.State{VMRestartDate: today}, router: sos, lanUp: true, wantMsg: "【推迟】重启本节点会使集群失去法定票数 (votes 1-1 < quorum 1)。"},
 		{name: "no quorum now, hung VM: 推迟", nodes: 2, pvecm: noQuorum, st: hung, router: silent, wantMsg: "【推迟】集群当前没有法定票数 (Quorate: No)。"},
+		// A stopped router VM is not started without quorum either (qm
+		// start refuses), nor counted: tried, each failed start counted,
+		// and the quorum back that day found them spent and rebooted the
+		// host where a start would do.
+		{name: "no quorum now, VM stopped: 推迟, no start counted", nodes: 2, pvecm: noQuorum, st: rescue.State{DownSince: now.Add(-10 * time.Minute)},
+			router: silent, vm: "stopped", wantMsg: "【推迟】集群当前没有法定票数 (Quorate: No)：qm 此时无法启动或恢复路由虚拟机"},
+		{name: "quorate, VM stopped: started", nodes: 2, pvecm: pvecmStatus(2, 2), st: rescue.State{DownSince: now.Add(-10 * time.Minute)},
+			router: silent, vm: "stopped", want: rescue.VMStart},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := clusterHost(t, tt.nodes, tt.pvecm)
-			deferred, backup, quorum := h.guards(context.Background())
+			deferred, backup, quorum, noQuorum := h.guards(context.Background())
 			cfg := config.Default(config.Host)
 			cfg.VMID = "100"
+			vm := rescue.VMStatus{Status: "running", QMP: "running"}
+			if tt.vm != "" {
+				vm = rescue.VMStatus{Status: tt.vm, QMP: tt.vm}
+			}
 			s := rescue.Decide(cfg, tt.st, rescue.Obs{Now: now, Uptime: 48 * time.Hour, BootID: "b", NetKnown: true,
-				VMKnown: true, VM: rescue.VMStatus{Status: "running", QMP: "running"}, RouterKnown: true, Router: tt.router,
-				LANKnown: true, LANUp: tt.lanUp, VMConfigKnown: true, GuardsKnown: true, Deferred: deferred, Backup: backup, Quorum: quorum})
+				VMKnown: true, VM: vm, RouterKnown: true, Router: tt.router,
+				LANKnown: true, LANUp: tt.lanUp, VMConfigKnown: true, GuardsKnown: true, Deferred: deferred, Backup: backup, Quorum: quorum, NoQuorum: noQuorum})
 			if s.Action != tt.want || !strings.Contains(msgs(s), tt.wantMsg) {
 				t.Errorf("Decide = %v (log: %s); want %v with %q", s.Action, msgs(s), tt.want, tt.wantMsg)
+			}
+			if tt.want != rescue.VMStart && s.Next.VMStarts != tt.st.VMStarts {
+				t.Errorf("starts counted %d; want %d (no start taken)", s.Next.VMStarts, tt.st.VMStarts)
 			}
 		})
 	}
@@ -272,7 +288,7 @@ func TestBackupGuard(t *testing.T) {
 	// (a backup runs, or whether one does is unknown) is not want.
 	guards := func(want bool) string {
 		t.Helper()
-		out, backup, _ := h.guards(context.Background())
+		out, backup, _, _ := h.guards(context.Background())
 		if backup != want {
 			t.Errorf("guards() = %q, backup %v; want backup %v", out, backup, want)
 		}

@@ -506,7 +506,7 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 			obs.SystemKnown, obs.SystemState = true, h.systemState(ctx)
 			h.traceStage("systemctl is-system-running (PVE still booting?)", obs.SystemState)
 		case rescue.NeedGuards:
-			obs.Deferred, obs.Backup, obs.Quorum = h.guards(ctx)
+			obs.Deferred, obs.Backup, obs.Quorum, obs.NoQuorum = h.guards(ctx)
 			obs.GuardsKnown = true
 			h.traceStage("guards (vzdump, quorum)", fmt.Sprintf("%d reason(s) to wait %v, %d more for the host's reboot %v", len(obs.Deferred), obs.Deferred, len(obs.Quorum), obs.Quorum))
 		default:
@@ -566,8 +566,9 @@ func (h *host) probe(ctx context.Context, targets, tcp []string) probe.Result {
 // be told: qm start refuses without it); quorum holds only the host's
 // reboot (it would break the cluster's quorum). Restarting one of
 // this node's VMs does not change its votes: held by the quorum, a hung
-// router VM on a two-node cluster was never restarted.
-func (h *host) guards(ctx context.Context) (out []string, backup bool, quorum []string) {
+// router VM on a two-node cluster was never restarted. noQuorum is the
+// reason when pvecm says the cluster has no quorum now (rescue.Obs).
+func (h *host) guards(ctx context.Context) (out []string, backup bool, quorum []string, noQuorum string) {
 	// A backup holds the global vzdump lock, or runs as a process named
 	// vzdump or a `task UPID:…:vzdump:` worker (SPEC §15).
 	switch held, err := sysinfo.LockHeld(h.vzdumpLock); {
@@ -589,7 +590,7 @@ func (h *host) guards(ctx context.Context) (out []string, backup bool, quorum []
 		// stopped.
 		r := h.e.Exec(ctx, h.cfg.Pvecm+" status", 15*time.Second)
 		if !r.OK() {
-			return append(out, "无法确认集群法定票数 (pvecm status "+r.Summary()+")。"), backup, quorum
+			return append(out, "无法确认集群法定票数 (pvecm status "+r.Summary()+")。"), backup, quorum, ""
 		}
 		// The nodes of the nodelist the node boots with: one is a
 		// one-node cluster, which pvecm's numbers cannot tell from a
@@ -611,14 +612,14 @@ func (h *host) guards(ctx context.Context) (out []string, backup bool, quorum []
 			// does not ask. A cold restart would stop the router VM and
 			// leave it stopped, and each start failing would spend
 			// VM_START_MAX; held, it comes once the quorum is back.
-			out = append(out, detail+"。")
+			out, noQuorum = append(out, detail+"。"), detail
 		case !ok:
 			quorum = append(quorum, detail+"。")
 		}
 	case err != nil:
 		out = append(out, fmt.Sprintf("无法确认本机是否属于集群 (%v)。", err))
 	}
-	return out, backup, quorum
+	return out, backup, quorum, noQuorum
 }
 
 // clustered returns the first of confs (CorosyncConfs) that exists, ""

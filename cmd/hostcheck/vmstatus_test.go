@@ -192,7 +192,7 @@ func TestSystemState(t *testing.T) {
 		cfg.MinHostUptime = 10 * time.Minute
 		obs := rescue.Obs{Now: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), Uptime: time.Minute, NetKnown: true,
 			VMKnown: true, VM: rescue.VMStatus{Status: "stopped"}, VMConfigKnown: true, VMConfig: rescue.VMConfig{OnBoot: true},
-			SystemKnown: true, SystemState: got}
+			SystemKnown: true, SystemState: got, GuardsKnown: true}
 		if s := rescue.Decide(cfg, rescue.State{}, obs); (s.Action == rescue.None) != tt.boots {
 			t.Errorf("system %q: action %v; want a wait for PVE's autostart %v", got, s.Action, tt.boots)
 		}

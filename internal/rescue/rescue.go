@@ -280,6 +280,13 @@ type Obs struct {
 	// Backup, with GuardsKnown: a vzdump backup runs by SPEC §15's
 	// signals, or whether one does could not be told.
 	Backup bool
+	// NoQuorum, with GuardsKnown: the cluster has no quorum now (pvecm
+	// status says "Quorate: No"), the reason said; also in Deferred.
+	// pmxcfs is read-only then and qm start refuses, so the router VM's
+	// start or resume waits too: tried, each failed and counted, and a
+	// quorum back that day found the starts spent and rebooted the host
+	// where a start would do.
+	NoQuorum string
 
 	// SystemKnown: `systemctl is-system-running` was asked; SystemState is
 	// the word it printed ("" when it printed none).
