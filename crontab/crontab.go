@@ -248,9 +248,10 @@ func runsSame(seg, line string, strict bool) bool {
 		if IsOurs(seg) {
 			found = found && strings.Contains(seg, ours[0])
 		} else {
-			// Our schedule and command, and nothing else run.
+			// Our schedule and command, and nothing else run; blanks
+			// between fields are blanks, tabs or several.
 			c := simpleCommands(cmd)
-			found = found && len(c) == 1 && len(c[0].words) == len(ours) && strings.HasPrefix(cronKey(seg), cronKey(line))
+			found = found && len(c) == 1 && len(c[0].words) == len(ours) && strings.HasPrefix(strings.Join(strings.Fields(seg), " "), line[:len(line)-len(Marker)])
 		}
 	}
 	// The program's own arguments only: "hostcheck -config FILE boot".

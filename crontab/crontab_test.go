@@ -85,6 +85,10 @@ func TestMerge(t *testing.T) {
 		// kept, it ran beside ours, twice a minute.
 		{"a copy redirected replaced", "a\n* * * * * /usr/bin/netcheck >/dev/null 2>&1\r\nb\n", Router, "a\n" + r1 + r2 + "b\n"},
 		{"the host's copies redirected replaced", "*/5 * * * * /usr/local/bin/hostcheck >/dev/null 2>&1\n@reboot /usr/local/bin/hostcheck boot >/dev/null 2>&1", Host, h1 + h2 + h3},
+		// Blanks between fields are blanks, tabs or several, and a line
+		// may be indented: such a copy was kept, and ran beside ours.
+		{"a copy with tabs replaced", "*/5\t*\t*\t*\t*\t/usr/local/bin/hostcheck >/dev/null 2>&1\n", Host, h1 + h2 + h3},
+		{"a copy spaced and indented replaced", "  *  *  * * *   /usr/bin/netcheck  >/dev/null\n", Router, r1 + r2},
 		// Other jobs of the same program are no copies: kept, ours added.
 		{"another job of netcheck is kept", "0 * * * * /usr/bin/netcheck status >>/tmp/status\n", Router, "0 * * * * /usr/bin/netcheck status >>/tmp/status\n" + r1 + r2},
 		{"a trial run is kept", "* * * * * /usr/bin/netcheck -dry-run >>/tmp/trial.log 2>&1\n", Router, "* * * * * /usr/bin/netcheck -dry-run >>/tmp/trial.log 2>&1\n" + r1 + r2},

@@ -248,7 +248,7 @@ func TestQuorumHoldsOnlyHostReboot(t *testing.T) {
 		// and the quorum back that day found them spent and rebooted the
 		// host where a start would do.
 		{name: "no quorum now, VM stopped: 推迟, no start counted", nodes: 2, pvecm: noQuorum, st: rescue.State{DownSince: now.Add(-10 * time.Minute)},
-			router: silent, vm: "stopped", wantMsg: "【推迟】集群当前没有法定票数 (Quorate: No)：qm 此时无法启动或恢复路由虚拟机"},
+			router: silent, vm: "stopped", wantMsg: "【推迟】集群当前没有法定票数 (Quorate: No)：qm 此时无法启动路由虚拟机"},
 		{name: "quorate, VM stopped: started", nodes: 2, pvecm: pvecmStatus(2, 2), st: rescue.State{DownSince: now.Add(-10 * time.Minute)},
 			router: silent, vm: "stopped", want: rescue.VMStart},
 	} {

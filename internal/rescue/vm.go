@@ -180,12 +180,15 @@ func (d *decider) vmStart(action Action) bool {
 			slog.String("vm_id", d.cfg.VMID), slog.String("status", vmState(d.o.VM)), slog.Int("failed_starts", starts))
 		return false
 	}
-	if !d.o.GuardsKnown {
+	if action == VMStart && !d.o.GuardsKnown {
 		d.step.Need = NeedGuards // is the cluster quorate (Obs.NoQuorum)?
 		return true
 	}
-	if d.o.NoQuorum != "" {
-		d.log(slog.LevelWarn, "【推迟】"+d.o.NoQuorum+"：qm 此时无法启动或恢复路由虚拟机，等法定票数恢复，不计启动次数。",
+	if action == VMStart && d.o.NoQuorum != "" {
+		// qm start refuses without quorum (qemu-server vm_start:
+		// check_cfs_quorum); qm resume, a QMP cont under the local
+		// config lock, does not ask, and is taken.
+		d.log(slog.LevelWarn, "【推迟】"+d.o.NoQuorum+"：qm 此时无法启动路由虚拟机，等法定票数恢复，不计启动次数。",
 			slog.String("vm_id", d.cfg.VMID), slog.String("status", vmState(d.o.VM)))
 		return true
 	}

@@ -2384,12 +2384,14 @@ func truncate(s string) string {
 	return s
 }
 
-// TestStartWaitsForQuorum: SPEC §13 rules 1 and 2 on a cluster node: the
-// start (or resume) of a router VM asks the guards first, and a cluster
-// with no quorum now (Obs.NoQuorum) holds it uncounted, on a fresh day and
-// on one whose host rescue is spent: qm start refuses without quorum, and
-// each failed start counted spent the day's starts, so that a quorum back
-// that day rebooted the host where a start would do.
+// TestStartWaitsForQuorum: SPEC §13 rule 1 on a cluster node: the start
+// of a stopped router VM asks the guards first, and a cluster with no
+// quorum now (Obs.NoQuorum) holds it uncounted, on a fresh day and on one
+// whose host rescue is spent: qm start refuses without quorum, and each
+// failed start counted spent the day's starts, so that a quorum back that
+// day rebooted the host where a start would do. A paused VM is resumed
+// all the same (rule 2): qm resume needs no quorum, and held, the house
+// stayed offline until the quorum came back.
 func TestStartWaitsForQuorum(t *testing.T) {
 	cfg := config.Default(config.Host)
 	cfg.VMID = "100"
@@ -2400,7 +2402,6 @@ func TestStartWaitsForQuorum(t *testing.T) {
 		vm   VMStatus
 	}{
 		{"stopped", State{DownSince: now.Add(-10 * time.Minute)}, VMStatus{Status: "stopped", QMP: "stopped"}},
-		{"paused", State{DownSince: now.Add(-10 * time.Minute)}, VMStatus{Status: "running", QMP: "paused"}},
 		{"stopped, the day's host rescue spent", State{HasMark: true, Mark: state.Mark{Date: Today(now), Dated: true}, DownSince: now.Add(-10 * time.Minute)},
 			VMStatus{Status: "stopped", QMP: "stopped"}},
 	} {
@@ -2411,13 +2412,20 @@ func TestStartWaitsForQuorum(t *testing.T) {
 			}
 			o.GuardsKnown, o.Deferred, o.NoQuorum = true, []string{"集群当前没有法定票数 (Quorate: No)。"}, "集群当前没有法定票数 (Quorate: No)"
 			s := Decide(cfg, tt.st, o)
-			if s.Action != None || s.Next.VMStarts != 0 || !strings.Contains(msgs(s), "【推迟】集群当前没有法定票数 (Quorate: No)：qm 此时无法启动或恢复路由虚拟机") {
+			if s.Action != None || s.Next.VMStarts != 0 || !strings.Contains(msgs(s), "【推迟】集群当前没有法定票数 (Quorate: No)：qm 此时无法启动路由虚拟机") {
 				t.Errorf("no quorum: %v, starts %d (%s); want no start, none counted, 【推迟】", s.Action, s.Next.VMStarts, msgs(s))
 			}
 			o.Deferred, o.NoQuorum = nil, ""
-			if s := Decide(cfg, tt.st, o); s.Action != VMStart && s.Action != VMResume {
-				t.Errorf("quorate: %v (%s); want the start or resume", s.Action, msgs(s))
+			if s := Decide(cfg, tt.st, o); s.Action != VMStart {
+				t.Errorf("quorate: %v (%s); want the start", s.Action, msgs(s))
 			}
 		})
 	}
+	t.Run("paused: resumed without quorum", func(t *testing.T) {
+		o := Obs{Now: now, Uptime: 48 * time.Hour, BootID: "b", NetKnown: true, VMKnown: true, VM: VMStatus{Status: "running", QMP: "paused"},
+			VMConfigKnown: true, GuardsKnown: true, Deferred: []string{"集群当前没有法定票数 (Quorate: No)。"}, NoQuorum: "集群当前没有法定票数 (Quorate: No)"}
+		if s := Decide(cfg, State{DownSince: now.Add(-10 * time.Minute)}, o); s.Action != VMResume {
+			t.Errorf("paused, no quorum: %v (%s); want qm resume", s.Action, msgs(s))
+		}
+	})
 }
