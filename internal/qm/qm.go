@@ -344,3 +344,57 @@ func truncate(s string) string {
 	}
 	return s
 }
+
+// Refusal is why `qm start VMID` or `qm resume VMID` refused before it
+// tried the VM: a refusal that says nothing about the VM's health, so
+// that the start it cost is given back (SPEC §13 rule 1, rescue.GiveBackStart).
+type Refusal int
+
+const (
+	// NotRefused: qm ran, or failed for a reason that may be the VM's own.
+	NotRefused Refusal = iota
+	// RefusedNoQuorum: the cluster has no quorum (pmxcfs read-only).
+	RefusedNoQuorum
+	// RefusedLocked: the VM's config holds a lock (backup, migrate, …).
+	RefusedLocked
+)
+
+func (r Refusal) String() string {
+	switch r {
+	case RefusedNoQuorum:
+		return "no quorum"
+	case RefusedLocked:
+		return "locked"
+	}
+	return "not refused"
+}
+
+// ClassifyRefusal reads the stderr of a failed `qm VERB VMID`, verb
+// "start" or "resume", for a refusal that says nothing about the VM. A
+// die of qm's own process (PVE::CLIHandler has no eval: Perl prints the
+// message) and a task's error (PVE::RESTEnvironment's tee_worker prints
+// "TASK ERROR: MSG"'s MSG) each come as one line on stderr; the exit code
+// is no help (see the package comment). The texts:
+//   - "cluster not ready - no quorum?": PVE::Cluster::check_cfs_quorum,
+//     which qemu-server's API vm_start calls before its worker; vm_resume
+//     never asks for the quorum.
+//   - "VM is locked (LOCK)": PVE::AbstractConfig::check_lock, with
+//     QemuConfig's guest_type "VM" and no VMID, from the worker of
+//     QemuServer::vm_start and of RunState::vm_resume.
+func ClassifyRefusal(verb, stderr string) Refusal {
+	if verb != "start" && verb != "resume" {
+		return NotRefused
+	}
+	for _, line := range strings.Split(stderr, "\n") {
+		line = strings.TrimSpace(line)
+		if verb == "start" && line == "cluster not ready - no quorum?" {
+			return RefusedNoQuorum
+		}
+		rest, ok := strings.CutPrefix(line, "VM is locked (")
+		lock, closed := strings.CutSuffix(rest, ")")
+		if ok && closed && lock != "" && strings.Trim(lock, "abcdefghijklmnopqrstuvwxyz-") == "" {
+			return RefusedLocked
+		}
+	}
+	return NotRefused
+}

@@ -279,3 +279,58 @@ func FuzzClassifyPing(f *testing.F) {
 		}
 	})
 }
+
+// TestClassifyRefusal: the refusals of `qm start` and `qm resume` that
+// say nothing about the VM, in the texts of the sources (read at
+// proxmox/pve-cluster 7091d92, proxmox/pve-guest-common 4a8f6cb,
+// proxmox/qemu-server e6352be6, proxmox/pve-common f665029):
+//   - pve-cluster src/PVE/Cluster.pm check_cfs_quorum:
+//     die "cluster not ready - no quorum?\n", called by qemu-server
+//     src/PVE/API2/Qemu.pm vm_start in qm's own process (before
+//     fork_worker). pve-common src/PVE/CLIHandler.pm run_cli_handler has
+//     no eval: Perl prints the message as it is (it ends in "\n", so no
+//     "at … line …") and exits with $! or 255.
+//   - pve-guest-common src/PVE/AbstractConfig.pm check_lock:
+//     die $class->guest_type() . " is locked ($conf->{lock})\n", with
+//     qemu-server src/PVE/QemuConfig.pm guest_type "VM" (no VMID), called
+//     in the worker by src/PVE/QemuServer.pm vm_start and
+//     src/PVE/QemuServer/RunState.pm vm_resume (which skips it for the lock
+//     "backup"); pve-common src/PVE/RESTEnvironment.pm's tee_worker
+//     prints "TASK ERROR: MSG"'s MSG alone on stderr, and qm.pm's
+//     $upid_exit exits -1 (255).
+//   - qemu-server src/PVE/API2/Qemu.pm vm_resume and RunState.pm
+//     vm_resume never call check_cfs_quorum: a resume is not refused for
+//     the quorum, and its text there is not taken for a refusal.
+func TestClassifyRefusal(t *testing.T) {
+	tests := []struct {
+		name   string
+		verb   string
+		stderr string
+		want   Refusal
+	}{
+		{"start, no quorum", "start", "cluster not ready - no quorum?\n", RefusedNoQuorum},
+		{"start, backup lock", "start", "VM is locked (backup)\n", RefusedLocked},
+		{"start, migrate lock", "start", "VM is locked (migrate)\n", RefusedLocked},
+		{"start, snapshot-delete lock", "start", "VM is locked (snapshot-delete)\n", RefusedLocked},
+		{"start, after a warning line", "start", "WARN: something else\nVM is locked (clone)\n", RefusedLocked},
+		{"resume, migrate lock", "resume", "VM is locked (migrate)\n", RefusedLocked},
+		{"resume, no quorum text: resume never asks", "resume", "cluster not ready - no quorum?\n", NotRefused},
+		{"stop, lock text: not a start", "stop", "VM is locked (backup)\n", NotRefused},
+		{"start, already running", "start", "VM 100 already running\n", NotRefused},
+		{"start, qemu failed", "start", "start failed: QEMU exited with code 1\n", NotRefused},
+		{"start, flock timeout", "start", "can't lock file '/var/lock/qemu-server/lock-100.conf' - got timeout\n", NotRefused},
+		{"start, no such VM", "start", "Configuration file 'nodes/pve/qemu-server/100.conf' does not exist\n", NotRefused},
+		{"start, task log's prefix is not qm's stderr", "start", "TASK ERROR: VM is locked (backup)\n", NotRefused},
+		{"start, empty lock", "start", "VM is locked ()\n", NotRefused},
+		{"start, lookalike with a VMID", "start", "VM 100 is locked (backup)\n", NotRefused},
+		{"start, quorum text inside a line", "start", "xx cluster not ready - no quorum? yy\n", NotRefused},
+		{"start, nothing", "start", "", NotRefused},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ClassifyRefusal(tt.verb, tt.stderr); got != tt.want {
+				t.Errorf("ClassifyRefusal(%q, %q) = %v; want %v", tt.verb, tt.stderr, got, tt.want)
+			}
+		})
+	}
+}
