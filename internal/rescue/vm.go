@@ -234,6 +234,23 @@ func (n *State) startWorked() bool {
 	return true
 }
 
+// GiveBackStart is SPEC §13 rules 1 and 2 for a start or resume that qm
+// refused before it tried the VM (why: the cluster has no quorum, the
+// VM's config is locked): that says nothing about the VM, and counted,
+// each such refusal spent one of the day's VM_START_MAX, and the quorum
+// back that day found them spent and took rule 5's cold restart or host
+// reboot where a start would do. The start is given back as one that
+// worked is (startWorked): its count and its "unproven" mark. st is the
+// state saved for the start (the count already taken); it reports
+// whether it changed it, for the caller to save before anything else.
+func GiveBackStart(st State, why qm.Refusal) (State, bool) {
+	if why == qm.NotRefused {
+		return st, false
+	}
+	changed := st.startWorked()
+	return st, changed
+}
+
 // vmStartCount returns the counter of today's VM starts in n, moving the
 // two remembered days along; nil means today lies before both remembered
 // days (the clock went back further than we remember): treated as spent.

@@ -2429,3 +2429,83 @@ func TestStartWaitsForQuorum(t *testing.T) {
 		}
 	})
 }
+
+// TestRefusedStartsGivenBack: a qm start that qm refused before trying
+// the VM (the cluster has no quorum — pvecm status failing with corosync
+// down, so no Obs.NoQuorum held it — or a lock taken since the
+// observation) is given back (GiveBackStart): more refusals than
+// VM_START_MAX leave the day's starts unspent, and rule 5 (the host's
+// reboot) does not follow. A start that failed otherwise stays counted,
+// also when a refused one comes after it. The runs go through the real
+// Store: the start is saved before qm runs, given back after.
+func TestRefusedStartsGivenBack(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	day := func(h, m int) time.Time { return time.Date(2026, 11, 25, h, m, 0, 0, cst) }
+	type run struct {
+		at         time.Time
+		refused    qm.Refusal // how qm start ended when the run started the VM
+		want       Action
+		wantStarts int // VMStarts saved after the run
+	}
+	for _, tt := range []struct {
+		name string
+		runs []run
+	}{
+		{name: "five refusals for no quorum, then a start", runs: []run{
+			{at: day(9, 0), refused: qm.RefusedNoQuorum, want: VMStart},
+			{at: day(9, 5), refused: qm.RefusedNoQuorum, want: VMStart},
+			{at: day(9, 10), refused: qm.RefusedNoQuorum, want: VMStart},
+			{at: day(9, 15), refused: qm.RefusedNoQuorum, want: VMStart},
+			{at: day(9, 20), refused: qm.RefusedLocked, want: VMStart},
+			{at: day(9, 25), want: VMStart, wantStarts: 1},
+		}},
+		{name: "a failed start stays counted, the refused one after it does not", runs: []run{
+			{at: day(9, 0), want: VMStart, wantStarts: 1},
+			{at: day(9, 5), refused: qm.RefusedNoQuorum, want: VMStart, wantStarts: 1},
+			{at: day(9, 10), want: VMStart, wantStarts: 2},
+			{at: day(9, 15), refused: qm.RefusedLocked, want: VMStart, wantStarts: 2},
+			{at: day(9, 20), want: VMStart, wantStarts: 3},
+			{at: day(9, 25), want: HostReboot},
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			store := Store{Mark: filepath.Join(dir, "pve_did_reboot_today"), StateDir: filepath.Join(dir, "state"), VMStartMax: cfg.VMStartMax}
+			for _, r := range tt.runs {
+				store.Now = func() time.Time { return r.at }
+				st, problems := store.Load(cst)
+				if len(problems) > 0 {
+					t.Fatalf("%s: Load: %v", r.at.Format("15:04"), problems)
+				}
+				o := Obs{Now: r.at, Uptime: 72 * time.Hour, BootID: "b", NetKnown: true, GuardsKnown: true,
+					VMKnown: true, VM: VMStatus{Status: "stopped", QMP: "stopped"}, VMConfigKnown: true, LANKnown: true,
+					RouterKnown: true, Router: Router{Err: "timeout", ErrKind: "timeout"}}
+				s := Decide(cfg, st, o)
+				if s.Action != r.want {
+					t.Fatalf("%s: Decide = %v (log: %s); want %v", r.at.Format("15:04"), s.Action, msgs(s), r.want)
+				}
+				if r.want == HostReboot {
+					return
+				}
+				if err := store.Save(st, s.Next); err != nil {
+					t.Fatal(err)
+				}
+				next, changed := GiveBackStart(s.Next, r.refused)
+				if changed != (r.refused != qm.NotRefused) {
+					t.Errorf("%s: GiveBackStart(%v) changed %v", r.at.Format("15:04"), r.refused, changed)
+				}
+				if err := store.Save(s.Next, next); err != nil {
+					t.Fatal(err)
+				}
+				saved, _ := store.Load(cst)
+				if saved.VMStarts != r.wantStarts {
+					t.Errorf("%s: vm_starts saved %d; want %d", r.at.Format("15:04"), saved.VMStarts, r.wantStarts)
+				}
+				if r.refused != qm.NotRefused && saved.VMStartUnproven != "" {
+					t.Errorf("%s: vm_start_unproven %q after a refused start; want none", r.at.Format("15:04"), saved.VMStartUnproven)
+				}
+			}
+		})
+	}
+}
