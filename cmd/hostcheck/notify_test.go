@@ -65,9 +65,9 @@ func TestNotifyVMStartFailed(t *testing.T) {
 		})
 		h.cfg.StateDir, h.cfg.NotifyURL = t.TempDir(), "http://127.0.0.1:9/push"
 		if verb == "start" {
-			h.vmStart(context.Background())
+			h.vmStart(context.Background(), h.store())
 		} else {
-			h.vmResume(context.Background())
+			h.vmResume(context.Background(), h.store())
 		}
 		msgs, err := h.queue().Load()
 		if err != nil || len(msgs) != 1 || msgs[0].Event != "vm-"+verb || !strings.Contains(msgs[0].Text, "未能运行") || !strings.Contains(msgs[0].Text, "100") {
@@ -78,9 +78,44 @@ func TestNotifyVMStartFailed(t *testing.T) {
 		return command.Result{Cmd: cmdline, Stdout: "qmpstatus: running\nstatus: running\n"}
 	})
 	h.cfg.StateDir, h.cfg.NotifyURL = t.TempDir(), "http://127.0.0.1:9/push"
-	h.vmStart(context.Background())
+	h.vmStart(context.Background(), h.store())
 	if msgs, _ := h.queue().Load(); len(msgs) != 0 {
 		t.Errorf("qm start worked: queue %+v; want nothing more", msgs)
+	}
+}
+
+// TestNotifyVMStartRefused: a qm start or resume refused before qm
+// tried the VM (a lock taken since the observation: pve-guest-common
+// src/PVE/AbstractConfig.pm check_lock's "VM is locked (LOCK)", see
+// qm.TestClassifyRefusal) is told as a refusal, once, never as a VM that
+// "未能运行", and logged as 【推迟】.
+func TestNotifyVMStartRefused(t *testing.T) {
+	for _, verb := range []string{"start", "resume"} {
+		h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+			if strings.Contains(cmdline, " "+verb+" ") {
+				return command.Result{Cmd: cmdline, Err: errors.New("exit status 255"), ExitCode: 255, Stderr: "VM is locked (migrate)"}
+			}
+			return command.Result{Cmd: cmdline}
+		})
+		log := &strings.Builder{}
+		h.log = slog.New(slog.NewTextHandler(log, nil))
+		h.cfg.StateDir, h.cfg.NotifyURL = t.TempDir(), "http://127.0.0.1:9/push"
+		for range 2 {
+			run := h.vmStart
+			if verb == "resume" {
+				run = h.vmResume
+			}
+			if !run(context.Background(), h.store()) {
+				t.Errorf("qm %s locked: not taken for a refusal", verb)
+			}
+		}
+		msgs, err := h.queue().Load()
+		if err != nil || len(msgs) != 1 || msgs[0].Event != "vm-"+verb+"-refused" || !strings.Contains(msgs[0].Text, "虚拟机被锁定") || strings.Contains(msgs[0].Text, "未能运行") {
+			t.Errorf("qm %s locked: queue %+v, %v; want one message saying it was refused for the lock", verb, msgs, err)
+		}
+		if !strings.Contains(log.String(), "【推迟】qm "+verb+" 被拒绝 (虚拟机被锁定") {
+			t.Errorf("qm %s locked: log lacks the 【推迟】:\n%s", verb, log)
+		}
 	}
 }
 

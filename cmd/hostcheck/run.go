@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -383,10 +384,16 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 				h.log.Error("【严重错误】状态无法保存", "err", err)
 			}
 		}
-	case rescue.VMStart:
-		h.vmStart(ctx)
-	case rescue.VMResume:
-		h.vmResume(ctx)
+	case rescue.VMStart, rescue.VMResume:
+		run := h.vmStart
+		if step.Action == rescue.VMResume {
+			run = h.vmResume
+		}
+		if run(ctx, store) {
+			// Refused before qm tried the VM: given back, no start for
+			// ON_EVENT_CMD either.
+			events = slices.DeleteFunc(events, func(ev hook.Event) bool { return ev.Name == step.Action.String() })
+		}
 	case rescue.Assist:
 		res := h.assist(ctx, step.Assist, fmt.Sprintf("LAN fault %q seen by %d host runs; %s; dns %s",
 			step.Next.LANFault, step.Next.LANSeen, obs.NetDetail, obs.DNSDetail))

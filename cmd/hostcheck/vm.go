@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/qm"
 	"github.com/pve-op/network-rescue/internal/remote"
@@ -81,23 +82,82 @@ func (h *host) agentPing(ctx context.Context) (qm.Ping, string) {
 	return p, ""
 }
 
-// vmStart starts a router VM found stopped (rule 1) and confirms it runs.
-func (h *host) vmStart(ctx context.Context) {
-	h.vmRun(ctx, "start")
+// vmStart starts a router VM found stopped (rule 1) and confirms it runs;
+// a start qm refused before trying the VM is given back (vmRefused). It
+// reports whether qm refused.
+func (h *host) vmStart(ctx context.Context, store rescue.Store) (refused bool) {
+	return h.vmCounted(ctx, store, "start")
 }
 
-// vmResume resumes a paused router VM (rule 2) and confirms it runs.
-func (h *host) vmResume(ctx context.Context) {
-	h.vmRun(ctx, "resume")
+// vmResume resumes a paused router VM (rule 2) and confirms it runs, as
+// vmStart.
+func (h *host) vmResume(ctx context.Context, store rescue.Store) (refused bool) {
+	return h.vmCounted(ctx, store, "resume")
+}
+
+// vmCounted is a start or resume counted against VM_START_MAX (rules 1
+// and 2), saved in h.saved before qm ran.
+func (h *host) vmCounted(ctx context.Context, store rescue.Store, verb string) (refused bool) {
+	why, stderr := h.vmRun(ctx, verb)
+	if why == qm.NotRefused {
+		return false
+	}
+	h.vmRefused(store, verb, why, stderr)
+	return true
 }
 
 // vmRun runs qm start or resume and confirms the VM runs; when it does not,
 // the owner hears of it too: the message queued before the step said the
-// VM was being started (SPEC §9).
-func (h *host) vmRun(ctx context.Context, verb string) {
-	if !h.vmCmd(ctx, verb, VMCmdTimeout) || !h.vmConfirm(ctx, "running", vmStartConfirm) {
+// VM was being started (SPEC §9). A refusal before qm tried the VM (the
+// cluster has no quorum, the VM is locked: qm.ClassifyRefusal) is
+// returned with qm's stderr instead, for the caller to say: it says
+// nothing about the VM, which "未能运行" would.
+func (h *host) vmRun(ctx context.Context, verb string) (qm.Refusal, string) {
+	r := h.vmCmd(ctx, verb, VMCmdTimeout)
+	if !r.OK() {
+		if why := qm.ClassifyRefusal(verb, r.Stderr); why != qm.NotRefused {
+			return why, r.Stderr
+		}
+	}
+	if !r.OK() || !h.vmConfirm(ctx, "running", vmStartConfirm) {
 		h.notify("vm-"+verb, fmt.Sprintf("OpenWrt 虚拟机 %s 未能运行 (qm %s 失败或未进入运行状态)，详见日志。", h.cfg.VMID, verb), false)
 	}
+	return qm.NotRefused, ""
+}
+
+// vmRefused gives back the start or resume that qm refused before trying
+// the VM (rescue.GiveBackStart), saved first, then says it (【推迟】) and
+// tells the owner, once a queue, that the VM was not started and why: the
+// step queued before said it was being started. The action's count in
+// METRICS_FILE is taken back: no start ran. A give-back that cannot be
+// saved leaves the start counted, and says so.
+func (h *host) vmRefused(store rescue.Store, verb string, why qm.Refusal, stderr string) {
+	reason := "集群没有法定票数"
+	if why == qm.RefusedLocked {
+		reason = "虚拟机被锁定 (备份、迁移等)"
+	}
+	if h.saved != nil { // carryOut's step, saved before qm ran
+		next, changed := rescue.GiveBackStart(*h.saved, why)
+		if changed {
+			if err := store.Save(*h.saved, next); err != nil {
+				h.log.Error("【严重错误】状态无法保存：qm "+verb+" 被拒绝的这次仍计入启动次数", "vm_id", h.cfg.VMID, "err", err)
+				return
+			}
+			*h.saved = next
+		}
+	}
+	h.uncount()
+	h.log.Warn("【推迟】qm "+verb+" 被拒绝 ("+reason+")，没有尝试"+verbZH(verb)+"路由虚拟机；这不是虚拟机的故障，本次不计启动次数 (VM_START_MAX)，下次检测再试。",
+		slog.String("vm_id", h.cfg.VMID), slog.String("refused", why.String()), slog.String("qm", stderr))
+	h.notify("vm-"+verb+"-refused", fmt.Sprintf("OpenWrt 虚拟机 %s 没有%s：qm %s 被拒绝 (%s)。这不是虚拟机的故障，不计启动次数，之后的检测会再试。", h.cfg.VMID, verbZH(verb), verb, reason), true)
+}
+
+// verbZH is qm's verb as the owner's messages say it.
+func verbZH(verb string) string {
+	if verb == "resume" {
+		return "恢复"
+	}
+	return "启动"
 }
 
 // vmRestart cold-restarts the router VM (SPEC §13 rule 4): SOS is deleted
@@ -126,7 +186,11 @@ func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) (stopped bo
 		h.notify("vm-restart", fmt.Sprintf("OpenWrt 虚拟机 %s 冷重启失败：qm stop 没有停下它；之后的步骤 (物理机重启每天至多一次) 见日志与 hostcheck status。", h.cfg.VMID), false)
 		return false
 	}
-	h.vmRun(ctx, "start")
+	if why, _ := h.vmRun(ctx, "start"); why != qm.NotRefused {
+		// Not a counted start (rule 4 records the day's cold restart): the
+		// VM is left stopped, and the next run starts it (rule 1).
+		h.notify("vm-start", fmt.Sprintf("OpenWrt 虚拟机 %s 未能运行 (qm start 失败或未进入运行状态)，详见日志。", h.cfg.VMID), false)
+	}
 	return true
 }
 
@@ -138,9 +202,9 @@ var vmStartConfirm = VMStartConfirm
 // stopped (a variable so that a test need not wait half a minute).
 var vmStopGrace = VMQueryTimeout
 
-// vmCmd runs `qm VERB VMID [ARGS]`, bounded, and logs its outcome; true on
+// vmCmd runs `qm VERB VMID [ARGS]`, bounded, and logs its outcome; OK on
 // exit status 0 (or in a dry run, where nothing runs).
-func (h *host) vmCmd(ctx context.Context, verbArgs string, timeout time.Duration) bool {
+func (h *host) vmCmd(ctx context.Context, verbArgs string, timeout time.Duration) command.Result {
 	verb, args, _ := strings.Cut(verbArgs, " ")
 	cmdline := fmt.Sprintf("%s %s %s", h.cfg.QM, verb, h.cfg.VMID)
 	if args != "" {
@@ -148,13 +212,13 @@ func (h *host) vmCmd(ctx context.Context, verbArgs string, timeout time.Duration
 	}
 	if h.cfg.DryRun {
 		h.log.Info("【演练】-> 不执行命令", "cmd", cmdline)
-		return true
+		return command.Result{Cmd: cmdline}
 	}
 	// A signal during qm stop must not leave the VM stopped: each
 	// command runs to completion within its bound (SPEC §15).
 	r := h.e.Exec(context.WithoutCancel(ctx), cmdline, timeout)
 	h.result(r, "vm_id", h.cfg.VMID)
-	return r.OK()
+	return r
 }
 
 // vmConfirm polls `qm status VMID --verbose` until the VM is in want

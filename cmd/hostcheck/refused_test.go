@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/health"
+	"github.com/pve-op/network-rescue/internal/notify"
+	"github.com/pve-op/network-rescue/internal/probe"
+)
+
+// TestRefusedStartsNotSpent: a cluster node whose corosync is down.
+// `pvecm status` fails (it execs corosync-quorumtool -siH: pve-cluster
+// src/PVE/CLI/pvecm.pm), so no Obs.NoQuorum holds the router VM's start,
+// and `qm start` refuses with pve-cluster src/PVE/Cluster.pm
+// check_cfs_quorum's "cluster not ready - no quorum?" (called by
+// qemu-server src/PVE/API2/Qemu.pm vm_start; see qm.TestClassifyRefusal).
+// Each refusal used to spend one of the day's VM_START_MAX; the fourth
+// run found them spent and took rule 5's host reboot. Now five runs try
+// and are refused, each start given back (【推迟】, no 未能运行 told), status
+// shows the day's starts unspent, no reboot or cold restart comes, and
+// when the quorum is back later that day the run starts the VM, counted,
+// where it rebooted the host.
+// Every command is recorded by the fake Exec: no qm, pvecm or reboot
+// runs.
+func TestRefusedStartsNotSpent(t *testing.T) {
+	defer func(c time.Duration) { vmStartConfirm = c }(vmStartConfirm)
+	vmStartConfirm = 0
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	quorate, running := false, false
+	var ran []string
+	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		ran = append(ran, cmdline)
+		r := command.Result{Cmd: cmdline}
+		switch {
+		case strings.HasSuffix(cmdline, "qm status 100 --verbose") && running:
+			r.Stdout = "name: openwrt\nqmpstatus: running\nstatus: running\nvmid: 100\n"
+		case strings.HasSuffix(cmdline, "qm status 100 --verbose"):
+			r.Stdout = "name: openwrt\nqmpstatus: stopped\nstatus: stopped\nvmid: 100\n"
+		case strings.HasSuffix(cmdline, "qm config 100"):
+			r.Stdout = "name: openwrt\nonboot: 1\n"
+		case strings.HasSuffix(cmdline, "pvecm status") && quorate:
+			r.Stdout = pvecmStatus(3, 2)
+		case strings.HasSuffix(cmdline, "pvecm status"):
+			r.Err, r.ExitCode, r.Stderr = errors.New("exit status 1"), 1, "Cannot initialize QUORUM service"
+		case strings.HasSuffix(cmdline, "qm start 100") && !quorate:
+			r.Err, r.ExitCode, r.Stderr = errors.New("exit status 255"), 255, "cluster not ready - no quorum?"
+		case strings.HasSuffix(cmdline, "qm start 100"):
+			running = true
+		}
+		return r
+	})
+	dir, log := checkable(t, h)
+	h.e.Now = func() time.Time { return now }
+	h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} }
+	conf := filepath.Join(dir, "corosync.conf")
+	if err := os.WriteFile(conf, []byte(corosyncConf("pve", "pve2", "pve3")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.corosync, h.vzdumpLock, h.procRoot = []string{conf}, filepath.Join(dir, "no-lock"), t.TempDir()
+	h.cfg.NotifyURL = "http://127.0.0.1:9/push" // queued only: the internet is down
+	for run := range 5 {
+		ran = nil
+		log.Reset()
+		if err := h.check(context.Background()); err != nil {
+			t.Fatalf("%s: check = %v\n%s", now.Format("15:04"), err, log)
+		}
+		if !slices.Contains(ran, "/usr/sbin/qm start 100") {
+			t.Errorf("run %d: commands %q; want qm start tried\n%s", run, ran, log)
+		}
+		for _, c := range ran {
+			if strings.Contains(c, "reboot") || strings.Contains(c, "qm stop") {
+				t.Errorf("run %d: %q ran; want no host reboot or cold restart", run, c)
+			}
+		}
+		if !strings.Contains(log.String(), "【推迟】qm start 被拒绝 (集群没有法定票数)") || !strings.Contains(log.String(), "本次不计启动次数") {
+			t.Errorf("run %d: log lacks the 【推迟】 of the refused start:\n%s", run, log)
+		}
+		st, _ := h.store().Load(time.UTC)
+		if st.VMStarts != 0 || st.VMStartUnproven != "" {
+			t.Errorf("run %d: vm_starts %d, vm_start_unproven %q; want 0 and none (refused, not counted)", run, st.VMStarts, st.VMStartUnproven)
+		}
+		now = now.Add(5 * time.Minute)
+	}
+	msgs, _ := h.queue().Load()
+	for _, m := range msgs {
+		if strings.Contains(m.Text, "未能运行") {
+			t.Errorf("queued %q: a refusal told as a VM that failed to run", m.Text)
+		}
+	}
+	if !slices.ContainsFunc(msgs, func(m notify.Message) bool {
+		return m.Event == "vm-start-refused" && strings.Contains(m.Text, "集群没有法定票数")
+	}) {
+		t.Errorf("queue %+v; want the refusal told once", msgs)
+	}
+	st, _ := h.store().Load(time.UTC)
+	var checks strings.Builder
+	health.Render(&checks, h.vmChecks(context.Background(), st, now))
+	if !strings.Contains(checks.String(), "0 of VM_START_MAX 3") || strings.Contains(checks.String(), "spent") {
+		t.Errorf("status:\n%s\nwant the day's starts unspent (0 of VM_START_MAX 3)", checks.String())
+	}
+	// Corosync and the quorum back: the start works, and is taken (three
+	// nodes: the host's reboot would not be held by the quorum).
+	quorate = true
+	ran = nil
+	log.Reset()
+	if err := h.check(context.Background()); err != nil {
+		t.Fatalf("check = %v\n%s", err, log)
+	}
+	if !slices.Contains(ran, "/usr/sbin/qm start 100") || !strings.Contains(log.String(), "【确认】路由虚拟机已在运行") {
+		t.Errorf("quorum back: commands %q; want the VM started and confirmed\n%s", ran, log)
+	}
+	for _, c := range ran {
+		if strings.Contains(c, "reboot") || strings.Contains(c, "qm stop") {
+			t.Errorf("quorum back: %q ran; want the start, no host reboot or cold restart", c)
+		}
+	}
+	if st, _ := h.store().Load(time.UTC); st.VMStarts != 1 {
+		t.Errorf("quorum back: vm_starts %d; want 1 (the start that ran)", st.VMStarts)
+	}
+}
