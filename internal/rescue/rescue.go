@@ -1118,6 +1118,11 @@ func (d *decider) rebootHost(reason string) {
 	n.HasMark, n.LastReboot, n.HeldReboot = true, Today(now), ""
 	n.Mark = state.Mark{Date: Today(now), Time: now, BootID: d.o.BootID, Dated: true, Reason: reason}
 	n.QMFailSince = time.Time{} // the reboot mends qm; a failure after it starts afresh
+	// A start still waiting for its proof did not bring the internet back,
+	// or this reboot would not come: it stays counted. Kept, the internet
+	// back after the reboot forgave it (startWorked) as a start that
+	// worked.
+	n.VMStartUnproven = ""
 	// The clock of the router's silence is kept: a reboot that misfires
 	// (【回退】) is tried again at the next run of the same boot, as its
 	// line says. The new boot restarts it (bootClock).

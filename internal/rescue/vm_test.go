@@ -2255,6 +2255,56 @@ func TestStartsThatWorked(t *testing.T) {
 	}
 }
 
+// TestStartBeforeHostRebootStaysCounted: three starts that failed, then
+// rule 5's host reboot; the internet is back after it. The last start
+// still waited for its proof and the run after the reboot forgave it:
+// status then read "2 of VM_START_MAX 3 (starts … that did not bring the
+// internet back)" beside the log's failed_starts=3, and the day had a
+// start back that the reboot, not the start, had earned.
+func TestStartBeforeHostRebootStaysCounted(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 25, h, m, 0, 0, cst) }
+	dir := t.TempDir()
+	store := Store{Mark: filepath.Join(dir, "pve_did_reboot_today"), StateDir: filepath.Join(dir, "state"), VMStartMax: cfg.VMStartMax}
+	for _, r := range []struct {
+		at     time.Time
+		boot   string
+		vm     string
+		up     bool
+		want   Action
+		starts int
+	}{
+		{at(9, 0), "b1", "stopped", false, VMStart, 1},
+		{at(9, 5), "b1", "stopped", false, VMStart, 2},
+		{at(9, 10), "b1", "stopped", false, VMStart, 3},
+		{at(9, 15), "b1", "stopped", false, HostReboot, 3},
+		{at(9, 20), "b2", "running", true, None, 3},
+	} {
+		store.Now = func() time.Time { return r.at }
+		st, problems := store.Load(cst)
+		if len(problems) > 0 {
+			t.Fatalf("%s: Load: %v", r.at.Format("15:04"), problems)
+		}
+		o := Obs{Now: r.at, Uptime: 72 * time.Hour, BootID: r.boot, NetKnown: true, NetUp: r.up, GuardsKnown: true,
+			VMKnown: true, VM: VMStatus{Status: r.vm, QMP: r.vm}, VMConfigKnown: true, LANKnown: true,
+			RouterKnown: true, Router: Router{Err: "timeout", ErrKind: "timeout"}}
+		if r.boot == "b2" {
+			o.Uptime, o.Router = 4*time.Minute, Router{Count: "0"}
+		}
+		s := Decide(cfg, st, o)
+		if s.Action != r.want {
+			t.Fatalf("%s: Decide = %v (log: %s); want %v", r.at.Format("15:04"), s.Action, msgs(s), r.want)
+		}
+		if err := store.Save(st, s.Next); err != nil {
+			t.Fatal(err)
+		}
+		if saved, _ := store.Load(cst); saved.VMStarts != r.starts {
+			t.Errorf("%s: vm_starts saved %d; want %d (log: %s)", r.at.Format("15:04"), saved.VMStarts, r.starts, msgs(s))
+		}
+	}
+}
+
 // TestRebootAnnouncedWhenTaken: the paths that announce the host's reboot
 // at ERROR (a LAN fault after the router's steps, a VM that will not
 // start) ask HOST_REBOOT_HOURS first. Outside the window they logged
