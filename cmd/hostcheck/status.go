@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,8 +42,12 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 		}
 	}
 	if key == "" {
+		port := "" // ssh-copy-id's own default, 22; another OP_SSH_PORT reached the wrong sshd
+		if h.cfg.OpSSHPort != 22 {
+			port = "-p " + strconv.Itoa(h.cfg.OpSSHPort) + " "
+		}
 		checks = append(checks, health.Check{Name: "SSH key", Detail: "none of " + strings.Join(rc.KeyFiles, ", "),
-			Fix: "ssh-keygen -t ed25519 -N '' -f " + h.cfg.SSHKey + " && ssh-copy-id -i " + h.cfg.SSHKey + " " + h.cfg.OpSSHUser + "@" + h.cfg.OpIP +
+			Fix: "ssh-keygen -t ed25519 -N '' -f " + h.cfg.SSHKey + " && ssh-copy-id -i " + h.cfg.SSHKey + " " + port + h.cfg.OpSSHUser + "@" + h.cfg.OpIP +
 				" (Dropbear: append it to /etc/dropbear/authorized_keys)"})
 	} else {
 		checks = append(checks, health.Check{OK: true, Name: "SSH key", Detail: key})

@@ -59,6 +59,7 @@ func TestHostStatusJSON(t *testing.T) {
 	conf := filepath.Join(dir, "host.conf")
 	content := strings.Join([]string{"STATE_DIR=" + stateDir, "RUN_DIR=" + runDir, "PVE_MARK=" + mark,
 		"LOG_FILE=" + filepath.Join(dir, "host.log"), "SYSLOG=0", "CHECK_TARGETS=198.51.100.1", "OP_IP=10.99.0.1",
+		"OP_SSH_PORT=2222", "OP_SSH_USER=admin",
 		"SSH_KEY=" + filepath.Join(dir, "no-key"), "KNOWN_HOSTS=" + filepath.Join(dir, "known_hosts"),
 		"HEARTBEAT_URL=https://hc-ping.com/0f3e-SECRET", "HEARTBEAT_EVERY=10m"}, "\n")
 	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
@@ -104,6 +105,11 @@ func TestHostStatusJSON(t *testing.T) {
 	// did not lift it.
 	if fix := fixes["host reboot"]; !strings.Contains(fix, "midnight-reset -force") {
 		t.Errorf("host reboot fix %q; want midnight-reset -force", fix)
+	}
+	// The pairing command reaches the router's Dropbear: without -p it
+	// went to port 22 while OP_SSH_PORT said 2222.
+	if fix := fixes["SSH key"]; !strings.Contains(fix, "ssh-copy-id -i "+filepath.Join(dir, "no-key")+" -p 2222 admin@10.99.0.1 ") {
+		t.Errorf("SSH key fix %q; want ssh-copy-id with -p 2222 admin@10.99.0.1", fix)
 	}
 	for name, ok := range map[string]bool{"SSH key": false, "cron entries": false, "internet": false, "reboot mark": true, "heartbeat": true, "host reboot": false} {
 		if v, present := names[name]; !present || v != ok {
