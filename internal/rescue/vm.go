@@ -78,10 +78,17 @@ func (d *decider) vmStage() bool {
 		return true
 	}
 	reason := fmt.Sprintf("VM %s will not start (%s after VM_START_MAX=%d failed starts)", d.cfg.VMID, vmState(vm), d.cfg.VMStartMax)
+	msg := "【确认】路由虚拟机今天已多次启动仍未运行，只能重启 PVE 物理机。"
+	if d.cfg.VMStartMax == 0 {
+		// No start was made: "已多次启动" sent the owner looking for
+		// starts that failed.
+		reason = fmt.Sprintf("VM %s not running (%s; VM_START_MAX=0: never started by hostcheck)", d.cfg.VMID, vmState(vm))
+		msg = "【确认】路由虚拟机未运行，VM_START_MAX=0 不自动启动它，只能重启 PVE 物理机。"
+	}
 	if d.hostRebootHeld(reason, false) {
 		return true
 	}
-	d.log(slog.LevelError, "【确认】路由虚拟机今天已多次启动仍未运行，只能重启 PVE 物理机。",
+	d.log(slog.LevelError, msg,
 		slog.String("vm_id", d.cfg.VMID), slog.String("status", vm.Status), slog.String("qmpstatus", vm.QMP), slog.Int("failed_starts", d.cfg.VMStartMax))
 	d.rebootHost(reason)
 	return true
@@ -169,6 +176,9 @@ func (d *decider) vmStart(action Action) bool {
 	n := &d.step.Next
 	if d.held(action) {
 		return true // the decision is made: nothing
+	}
+	if d.cfg.VMStartMax == 0 {
+		return false // never started by us: nothing "used up" to say
 	}
 	count := vmStartCount(n, Today(d.o.Now))
 	if count == nil || *count >= d.cfg.VMStartMax {

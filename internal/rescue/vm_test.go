@@ -106,6 +106,25 @@ func TestDecideVM(t *testing.T) {
 	}
 }
 
+// TestVMStartMaxZero: with VM_START_MAX=0 a stopped router VM is never
+// started, and the host reboots (README). The line said "今天已多次启动仍未
+// 运行" (started several times today) and the mark "after VM_START_MAX=0
+// failed starts": the owner looked for starts that never were.
+func TestVMStartMaxZero(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID, cfg.VMStartMax = "100", 0
+	s := Decide(cfg, State{}, full(func(o *Obs) { o.VMKnown, o.VM, o.Router = true, VMStatus{Status: "stopped"}, Router{Err: "timeout"} }))
+	if s.Action != HostReboot {
+		t.Fatalf("Decide = %v; want HostReboot (log: %s)", s.Action, msgs(s))
+	}
+	if !strings.Contains(msgs(s), "【确认】路由虚拟机未运行，VM_START_MAX=0 不自动启动它，只能重启 PVE 物理机。") || strings.Contains(msgs(s), "多次启动") || strings.Contains(msgs(s), "启动次数已用完") {
+		t.Errorf("log %q; want the VM_START_MAX=0 line, no starts claimed", msgs(s))
+	}
+	if r := s.Next.Mark.Reason; strings.Contains(r, "failed starts") || !strings.Contains(r, "VM_START_MAX=0") {
+		t.Errorf("mark reason %q; want VM_START_MAX=0 named, no failed starts", r)
+	}
+}
+
 // TestDecideVMAutostart: SPEC §13 rule 1 right after the host booted. PVE
 // starts a VM with onboot=1 itself (pve-guests.service, part of the boot),
 // so while systemd still boots and the host is younger than
