@@ -117,9 +117,7 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 	}
 
 	if st.MisfireDate != "" && st.MisfireDate >= rescue.Today(now) {
-		// SPEC §6 step 6: the reboot commands did nothing today.
-		checks = append(checks, health.Check{Name: "host reboot", Detail: "misfired today (REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect); a second misfire today keeps the mark: no more tries today (the 00:00 midnight-reset starts a new day)",
-			Fix: "check REBOOT_CMD (" + h.cfg.RebootCmd + ") and REBOOT_FALLBACK_CMD (" + h.cfg.RebootFallbackCmd + ") by hand; then midnight-reset -force allows another try today (midnight-reset without -force does not)"})
+		checks = append(checks, h.misfireCheck(st, now))
 	}
 	if st.LANFault != "" {
 		// A fault only the LAN sees, under way (SPEC §14): one LAN-side
@@ -280,4 +278,19 @@ func packageCron(cronD, pkgBin string) bool {
 	}
 	_, err := os.Stat(pkgBin)
 	return err == nil
+}
+
+// misfireCheck is status's line for a host reboot that misfired today
+// (SPEC §6 step 6: the reboot commands did nothing). The first misfire
+// tears the mark down and the next run tries again by itself; only the
+// second keeps it, and then only midnight-reset -force allows a try
+// before midnight. The fix named -force after the first one too.
+func (h *host) misfireCheck(st rescue.State, now time.Time) health.Check {
+	check := "check REBOOT_CMD (" + h.cfg.RebootCmd + ") and REBOOT_FALLBACK_CMD (" + h.cfg.RebootFallbackCmd + ") by hand"
+	if st.HasMark && st.Mark.Date == rescue.Today(now) {
+		return health.Check{Name: "host reboot", Detail: "misfired twice today (REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect): the mark is kept, no more tries today (the 00:00 midnight-reset starts a new day)",
+			Fix: check + "; then midnight-reset -force allows another try today (midnight-reset without -force does not)"}
+	}
+	return health.Check{Name: "host reboot", Detail: "misfired today (REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect): the next run retries it while the outage lasts; a second misfire today keeps the mark, no more tries today",
+		Fix: check + " before the next run's retry"}
 }

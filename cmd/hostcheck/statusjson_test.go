@@ -22,6 +22,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/internal/runenv"
+	"github.com/pve-op/network-rescue/state"
 )
 
 // TestHostStatusJSON: `hostcheck status -json` is one JSON object — the
@@ -534,5 +535,30 @@ func TestHostStatusJSONConfigMissing(t *testing.T) {
 		len(got.Checks) != 1 || got.Checks[0].Name != "config valid" || got.State != nil {
 		t.Errorf("status -json of a missing config: %v (exit %d), JSON %v, stdout:\n%s\nwant exit 2 and one config valid ✗, state null",
 			err, cli.ExitCode(err), jerr, out.String())
+	}
+}
+
+// TestMisfireCheck: status after a host reboot that misfired today. The
+// first misfire tears the mark down and the next run retries by itself;
+// the fix named midnight-reset -force then too, sending the owner to a
+// command that was not needed. Only a second misfire (the mark kept)
+// needs it.
+func TestMisfireCheck(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	h := testHost(t, nil)
+	for _, tt := range []struct {
+		name      string
+		st        rescue.State
+		want, not string
+	}{
+		{"first misfire: the mark torn down", rescue.State{MisfireDate: "2026-12-06", MisfireBoot: "boot-1"},
+			"the next run retries it", "-force"},
+		{"second misfire: the mark kept", rescue.State{MisfireDate: "2026-12-06", MisfireBoot: "boot-1", HasMark: true, Mark: state.Mark{Date: "2026-12-06"}},
+			"midnight-reset -force allows another try today", "retries"},
+	} {
+		c := h.misfireCheck(tt.st, now)
+		if text := c.Detail + " / " + c.Fix; c.OK || !strings.Contains(text, tt.want) || strings.Contains(text, tt.not) {
+			t.Errorf("%s: %+v; want ✗ saying %q, not %q", tt.name, c, tt.want, tt.not)
+		}
 	}
 }
