@@ -291,6 +291,6 @@ func (h *host) misfireCheck(st rescue.State, now time.Time) health.Check {
 		return health.Check{Name: "host reboot", Detail: "misfired twice today (REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect): the mark is kept, no more tries today (the 00:00 midnight-reset starts a new day)",
 			Fix: check + "; then midnight-reset -force allows another try today (midnight-reset without -force does not)"}
 	}
-	return health.Check{Name: "host reboot", Detail: "misfired today (REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect): the next run retries it while the outage lasts; a second misfire today keeps the mark, no more tries today",
-		Fix: check + " before the next run's retry"}
+	return health.Check{Name: "host reboot", Detail: "misfired today (REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect): a later run retries it while the fault lasts (after an SOS, at the router's next SOS); a second misfire today keeps the mark, no more tries today",
+		Fix: check + " before that retry"}
 }

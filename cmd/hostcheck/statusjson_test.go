@@ -552,7 +552,7 @@ func TestMisfireCheck(t *testing.T) {
 		want, not string
 	}{
 		{"first misfire: the mark torn down", rescue.State{MisfireDate: "2026-12-06", MisfireBoot: "boot-1"},
-			"the next run retries it", "-force"},
+			"a later run retries it", "-force"},
 		{"second misfire: the mark kept", rescue.State{MisfireDate: "2026-12-06", MisfireBoot: "boot-1", HasMark: true, Mark: state.Mark{Date: "2026-12-06"}},
 			"midnight-reset -force allows another try today", "retries"},
 	} {
