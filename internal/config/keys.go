@@ -248,7 +248,7 @@ var keys = []*key{
 		set: func(c *Config, v string) error { return setBool(&c.VMRestartFirst, v) }},
 	{name: "VM_START_MAX", roles: hostOnly, defs: defaults{all: "3"}, allowed: "a whole number from 0 to 20",
 		set: func(c *Config, v string) error { return setInt(&c.VMStartMax, v, 0, 20) },
-		doc: "starts a day of a router VM found stopped"},
+		doc: "starts (and resumes) a day of a router VM found stopped (or paused) that did not bring the internet back"},
 	{name: "ROUTER_HUNG_AFTER", roles: hostOnly, defs: defaults{all: "20m"}, allowed: "a duration from 1m to 24h",
 		set: func(c *Config, v string) error { return setDuration(&c.RouterHungAfter, v, time.Minute, 24*time.Hour) }},
 	{name: "VM_HUNG_AFTER", roles: hostOnly, defs: defaults{all: "10m"}, allowed: "a duration from 1m to 24h",
