@@ -690,9 +690,25 @@ func (d *decider) run() {
 		return
 	}
 	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld = "", 0, "", 0
-	d.log(slog.LevelWarn, "【确认】捕获 SOS 信号！OpenWrt 自救已穷尽。准备介入重启 PVE。",
+	d.log(slog.LevelWarn, SOSConfirmed+d.sosPrepares(),
 		slog.String("sos", d.o.Router.SOSContent))
 	d.sosConfirmed("SOS " + d.o.Router.SOSContent)
+}
+
+// SOSConfirmed is the start of the original's line for an SOS read
+// (【确认】捕获 SOS 信号！…), what owners grep for; sosPrepares ends it.
+const SOSConfirmed = "【确认】捕获 SOS 信号！OpenWrt 自救已穷尽。"
+
+// sosPrepares is the end of the 【确认】 line for an SOS: the step this SOS
+// leads to (sosStep), once the LAN's ping and the guards allow it. The
+// original's "准备介入重启 PVE。" only when that is the host's reboot: with
+// VM_RESTART_FIRST=1 the day's first SOS cold-restarts the router VM, and
+// the host's reboot comes at a later SOS, if one does.
+func (d *decider) sosPrepares() string {
+	if d.sosRestartsVM() && !d.vmUnknown {
+		return "准备冷重启 OpenWrt 虚拟机。"
+	}
+	return "准备介入重启 PVE。"
 }
 
 // sosConfirmed is what follows an SOS: the router answering on the LAN,
