@@ -27,7 +27,7 @@ type routerSync struct {
 // syncFor is routerSync from the run's observation.
 func syncFor(obs rescue.Obs) routerSync {
 	s := routerSync{SOS: obs.RouterKnown && obs.Router.Err == "" && obs.Router.SOS}
-	if vm := obs.VM; obs.VMKnown && vm.Err == "" && (vm.Status != "running" || vm.Paused()) {
+	if vm := obs.VM; obs.VMKnown && vm.Err == "" && vm.Status != "" && (vm.Status != "running" || vm.Paused()) {
 		s.VMDown = vm.Status
 		if vm.QMP != "" && vm.QMP != vm.Status {
 			s.VMDown += "/" + vm.QMP

@@ -83,19 +83,22 @@ func TestRebootVMDownNoSync(t *testing.T) {
 	for _, tc := range []struct {
 		name, qm, status string
 		st               func(*rescue.State)
+		misfire          bool // REBOOT_CMD and its fallback have no effect: 【回退】, and no SSH for net_rescued_by either
 	}{
 		{name: "stopped", qm: "name: openwrt\nqmpstatus: stopped\nstatus: stopped\nvmid: 100\n", status: "stopped"},
+		{name: "stopped, the reboot misfires", qm: "name: openwrt\nqmpstatus: stopped\nstatus: stopped\nvmid: 100\n", status: "stopped", misfire: true},
 		{name: "paused", qm: "name: openwrt\nqmpstatus: paused\nstatus: running\nvmid: 100\n", status: "running/paused",
 			st: func(s *rescue.State) { s.VMRestartDate = "2026-11-25" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stop *context.CancelFunc
 			h, now, ran, stop, log := vmWontStart(t, func(cmdline string) command.Result {
-				if cmdline == "/usr/bin/systemctl reboot" {
+				if cmdline == "/usr/bin/systemctl reboot" && !tc.misfire {
 					(*stop)() // the shutdown reaches the run
 				}
 				return command.Result{Cmd: cmdline}
 			})
+			h.cfg.RebootConfirm = time.Millisecond
 			exec := h.e.Exec
 			h.e.Exec = func(ctx context.Context, cmdline string, d time.Duration) command.Result {
 				if strings.HasSuffix(cmdline, "qm status 100 --verbose") {
@@ -112,7 +115,11 @@ func TestRebootVMDownNoSync(t *testing.T) {
 				}
 			}
 			dials := countingRouter(t, h)
-			if err := h.check(context.Background()); err != nil {
+			err := h.check(context.Background())
+			switch {
+			case tc.misfire && (err == nil || !strings.Contains(log.String(), "【回退】")):
+				t.Errorf("check = %v; want the misfire's error and 【回退】:\n%s", err, log.String())
+			case !tc.misfire && err != nil:
 				t.Errorf("check = %v; want a quiet end (the shutdown reached the run)", err)
 			}
 			if !slices.Contains(*ran, "/usr/bin/systemctl reboot") {
@@ -133,7 +140,7 @@ func TestRebootVMDownNoSync(t *testing.T) {
 			if !strings.Contains(got, "【终极动作】PVE 物理机将在 0 秒后执行优雅重启...") {
 				t.Errorf("log lacks 【终极动作】:\n%s", got)
 			}
-			if m, ok, err := state.ReadMark(h.store().Mark, time.UTC); !ok || err != nil || m.Date != "2026-11-25" {
+			if m, ok, err := state.ReadMark(h.store().Mark, time.UTC); !tc.misfire && (!ok || err != nil || m.Date != "2026-11-25") {
 				t.Errorf("the mark: %+v %v %v; want today's", m, ok, err)
 			}
 		})
