@@ -110,7 +110,7 @@ func TestRebootCmdSurvivesSignal(t *testing.T) {
 	var ran []string
 	h := testHost(t, signalDuring("systemctl reboot", cancel, &ran))
 	store := rescue.Store{Mark: filepath.Join(t.TempDir(), "mark"), StateDir: t.TempDir()}
-	if err := h.reboot(ctx, store, state.Mark{Reason: "test"}, "", true); err != nil {
+	if err := h.reboot(ctx, store, state.Mark{Reason: "test"}, "", routerSync{SOS: true}); err != nil {
 		t.Errorf("reboot after a signal = %v; want a quiet end", err)
 	}
 	if got, want := strings.Join(ran, "; "), "/usr/bin/systemctl reboot"; got != want {
@@ -238,7 +238,7 @@ func TestSignalDuringRebootDelay(t *testing.T) {
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel() // Ctrl-C during the delay
-			err := h.reboot(ctx, store, mark, "2026-11-20", true)
+			err := h.reboot(ctx, store, mark, "2026-11-20", routerSync{SOS: true})
 			st, _ := store.Load(now.Location())
 			if slices.ContainsFunc(ran, func(c string) bool { return strings.Contains(c, "systemctl reboot") }) {
 				t.Errorf("ran %q: the reboot command after the signal", ran)
@@ -308,7 +308,7 @@ func TestMisfireNotRetriedAtOnce(t *testing.T) {
 				h.cfg.RebootDelay = time.Hour
 				cancel() // Ctrl-C during REBOOT_DELAY
 			}
-			if err := h.reboot(ctx, store, mark, "", true); err == nil {
+			if err := h.reboot(ctx, store, mark, "", routerSync{SOS: true}); err == nil {
 				t.Fatalf("reboot that did not happen = nil; want an error")
 			}
 			if !strings.Contains(log.String(), tc.wantLog) {
@@ -426,7 +426,7 @@ func TestMisfireTwiceADay(t *testing.T) {
 		if err := store.Save(st, s.Next); err != nil {
 			t.Fatal(err)
 		}
-		return s.Action, h.reboot(context.Background(), store, s.Next.Mark, st.LastReboot, true)
+		return s.Action, h.reboot(context.Background(), store, s.Next.Mark, st.LastReboot, routerSync{SOS: true})
 	}
 	for i, want := range []string{"【回退】正在撕毁免死金牌", "【严重错误】今天第二次重启未生效：保留今日重启标记，今天不再尝试重启物理机，请检查 REBOOT_CMD 与 REBOOT_FALLBACK_CMD。"} {
 		if a, err := try("misfire"); a != rescue.HostReboot || err == nil {

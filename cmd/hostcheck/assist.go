@@ -106,6 +106,11 @@ func (h *host) refused(store rescue.Store, next rescue.State, step assist.Step, 
 	}
 	msg := "【LAN】OpenWrt 暂不执行此步骤，不算已尝试，下次运行再请求。"
 	switch res.Why {
+	case rescue.WhyNotRunnable:
+		// Said once: the runs of this outage ask no more (State.NoNetcheck).
+		h.log.Warn("【LAN】OpenWrt 上没有安装 netcheck (仍在运行原版脚本？)，无法分辨局域网侧故障：本次断网不再按局域网故障处理，只看 OpenWrt 的 SOS (与原版脚本相同)。",
+			"step", string(step), "why", res.Why, "fix", "在路由器上安装本项目: install.sh --role router (或在本机: install.sh --router "+h.cfg.OpIP+")，或设置 OP_NETCHECK")
+		return
 	case rescue.WhyNotSent:
 		msg = "【LAN】请求未送达 OpenWrt，此步骤不算已尝试，下次运行再请求。"
 	case rescue.WhyRouterConfig:

@@ -335,7 +335,7 @@ func TestNoEffectIsFailure(t *testing.T) {
 		want string // in the log
 	}{
 		{"misfire", func(t *testing.T, h *host) {
-			if err := h.reboot(context.Background(), h.store(), state.Mark{Date: "2026-12-06", BootID: "boot"}, "", true); err == nil {
+			if err := h.reboot(context.Background(), h.store(), state.Mark{Date: "2026-12-06", BootID: "boot"}, "", routerSync{SOS: true}); err == nil {
 				t.Fatal("reboot returned nil; want the misfire's error")
 			}
 		}, "【回退】"},
@@ -344,7 +344,7 @@ func TestNoEffectIsFailure(t *testing.T) {
 			if _, err := store.Misfire(time.UTC, "", time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC), "boot", true); err != nil {
 				t.Fatal(err)
 			}
-			if err := h.reboot(context.Background(), store, state.Mark{Date: "2026-12-06", BootID: "boot"}, "", true); err == nil {
+			if err := h.reboot(context.Background(), store, state.Mark{Date: "2026-12-06", BootID: "boot"}, "", routerSync{SOS: true}); err == nil {
 				t.Fatal("reboot returned nil; want the misfire's error")
 			}
 		}, "今天第二次重启未生效"},

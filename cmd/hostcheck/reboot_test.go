@@ -84,7 +84,7 @@ func TestRebootConfirm(t *testing.T) {
 			if err := store.Save(rescue.State{}, rescue.State{HasMark: true, Mark: mark, LastReboot: "2026-11-25"}); err != nil {
 				t.Fatal(err)
 			}
-			err := h.reboot(ctx, store, mark, "2026-11-20", true)
+			err := h.reboot(ctx, store, mark, "2026-11-20", routerSync{SOS: true})
 			if got, want := strings.Join(ran, "; "), strings.Join(tt.wantRan, "; "); got != want {
 				t.Errorf("commands: %q; want %q", got, want)
 			}
@@ -335,7 +335,7 @@ func TestMisfireHookOutage(t *testing.T) {
 				h.cfg.RebootDelay = time.Hour
 				cancel() // Ctrl-C during REBOOT_DELAY
 			}
-			if err := h.reboot(ctx, store, mark, "", true); err == nil {
+			if err := h.reboot(ctx, store, mark, "", routerSync{SOS: true}); err == nil {
 				t.Fatalf("reboot that did not happen = nil; want an error")
 			}
 			event := cmp.Or(tc.event, "misfire")
@@ -372,7 +372,7 @@ func TestMisfireBootIDFromTheRun(t *testing.T) {
 	if err := store.Save(rescue.State{}, rescue.State{HasMark: true, Mark: mark, LastReboot: "2026-11-25"}); err != nil {
 		t.Fatal(err)
 	}
-	_ = h.reboot(context.Background(), store, mark, "", true)
+	_ = h.reboot(context.Background(), store, mark, "", routerSync{SOS: true})
 	st, _ := store.Load(time.UTC)
 	if st.MisfireBoot != "boot0" || st.LastReboot != "" {
 		t.Errorf("after the misfire: misfire_boot %q, last_reboot_date %q; want boot0 (the run's own boot) and none, for the retry", st.MisfireBoot, st.LastReboot)
@@ -524,7 +524,7 @@ func TestMisfireBootIDUnreadNoRetryPromised(t *testing.T) {
 	if err := store.Save(rescue.State{}, rescue.State{HasMark: true, Mark: mark, LastReboot: "2026-11-25"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.reboot(context.Background(), store, mark, "", true); err == nil {
+	if err := h.reboot(context.Background(), store, mark, "", routerSync{SOS: true}); err == nil {
 		t.Fatal("reboot = nil; want the misfire's error")
 	}
 	if !strings.Contains(log.String(), "【回退】正在撕毁免死金牌；但开机 ID 无法读取") || strings.Contains(log.String(), "以便在下个检测周期重试") {

@@ -418,7 +418,7 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 		// before it (SPEC §16).
 		done := make(chan struct{})
 		go func() { defer close(done); h.fire(ctx, events...) }()
-		err := h.reboot(ctx, store, step.Next.Mark, st.LastReboot, obs.RouterKnown && obs.Router.SOS)
+		err := h.reboot(ctx, store, step.Next.Mark, st.LastReboot, syncFor(obs))
 		<-done
 		return err
 	}

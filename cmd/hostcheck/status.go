@@ -130,6 +130,13 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 			map[string]string{rescue.LANDNS: "dns (IP targets answer, the router's DNS does not)", rescue.LANPath: "path (the router is online, the LAN is not)"}[st.LANFault],
 			st.LANSeen, steps)))
 	}
+	if st.NoNetcheck {
+		// The router answered in this outage that it cannot run netcheck
+		// (State.NoNetcheck): LAN faults cannot be told apart.
+		checks = append(checks, health.Check{Name: "router netcheck",
+			Detail: "the router could not run " + h.cfg.OpNetcheck + " in this outage (the original scripts still there?): LAN faults cannot be told apart, only the router's SOS leads to the host's steps",
+			Fix:    "install the router side: install.sh --role router on the router (or install.sh --router " + h.cfg.OpIP + " here), or set OP_NETCHECK"})
+	}
 	if st.VMRestartDate != "" && !st.RecordUnread {
 		checks = append(checks, health.Info("router VM restart", "last on "+st.VMRestartDate))
 	}

@@ -22,9 +22,8 @@ const LANSeenBefore = 2
 // lanFault classifies the run: a LAN fault, or "" when the router sees
 // the outage itself (its own ladder is at work) or its view is unknown.
 func (d *decider) lanFault() string {
-	r := d.o.Router
 	switch {
-	case !r.SelfKnown || !r.SelfUp:
+	case !d.routerSelfUp():
 		return ""
 	case d.o.NetUp && d.o.DNSKnown && !d.o.DNSOK:
 		return LANDNS
@@ -32,6 +31,15 @@ func (d *decider) lanFault() string {
 		return LANPath
 	}
 	return ""
+}
+
+// routerSelfUp reports whether the router's own view is known and says
+// its internet is up (Router.SelfKnown, SelfUp). With no netcheck on the
+// router (State.NoNetcheck) it is unknown, whatever net_outage's absence
+// seemed to say.
+func (d *decider) routerSelfUp() bool {
+	r := d.o.Router
+	return r.SelfKnown && r.SelfUp && !d.step.Next.NoNetcheck
 }
 
 // lanStep takes one LAN-side step per host run, in the order of SPEC §14:
@@ -144,10 +152,13 @@ const LANHoldRuns = 12
 // WhyNotRunnable is the host's own answer for a LAN step whose command
 // the router could not run (OP_NETCHECK not found or not executable:
 // netcheck not installed there, the original scripts still running). The
-// router's own view (no net_outage) then says nothing, every outage reads
-// as a LAN fault, and climbing past steps never taken rebooted the host
-// 15 minutes into any outage with no SOS: such a step stays untaken, as
-// one refused for a pause, and an SOS, if one comes, is the host's.
+// router's own view (no net_outage) then says nothing, and every outage
+// read as a LAN fault: climbing past steps never taken rebooted the host
+// 15 minutes into any outage with no SOS, and holding the step asked for
+// it again, with "OpenWrt 自身网络正常", every run of the outage. The
+// router's view is unknown for the rest of the outage (State.NoNetcheck):
+// no LAN fault, and an SOS, if one comes, is the host's, as with the
+// original scripts.
 const WhyNotRunnable = "not-runnable"
 
 // WhyNotSent is the host's own answer for a LAN step whose request never
@@ -181,7 +192,12 @@ const WhyRouterConfig = "router-config"
 // false when the refusal leaves the state as it is.
 func Refused(next State, st assist.Step, why string) (back State, ok bool) {
 	switch why {
-	case assist.WhyPause, WhyNotRunnable:
+	case WhyNotRunnable:
+		// No step was taken, and none can be: the fault, which only the
+		// router's view (net_outage, netcheck's) made a LAN fault, goes.
+		next.LANFault, next.LANSeen, next.LANSteps, next.LANHeld, next.NoNetcheck = "", 0, "", 0, true
+		return next, true
+	case assist.WhyPause:
 	case assist.WhyCooling, assist.WhySafeUptime, assist.WhyBusy, WhyNotSent, WhyRouterConfig:
 		if next.LANHeld >= LANHoldRuns {
 			return next, false

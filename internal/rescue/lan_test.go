@@ -159,9 +159,6 @@ func TestRefused(t *testing.T) {
 		{"network,reboot", assist.Reboot, assist.WhyCooling, "network", true},
 		{"network,reboot", assist.Reboot, assist.WhySafeUptime, "network", true},
 		{"dns", assist.DNS, assist.WhyBusy, "", true},
-		// netcheck not on the router: never taken, never the host's reboot.
-		{"network", assist.Network, WhyNotRunnable, "", true},
-		{"dns", assist.DNS, WhyNotRunnable, "", true},
 		// A router left in DRY_RUN never takes a step: the host goes on.
 		{"dns,network", assist.Network, assist.WhyDryRun, "dns,network", false},
 		{"network,reboot", assist.Reboot, assist.WhyLimit, "network,reboot", false},
@@ -190,9 +187,20 @@ func TestRefused(t *testing.T) {
 			t.Errorf("Refused(%s) 40 runs into the fault, none held before: ok %v, held %d; want it held, counted once", why, ok, back.LANHeld)
 		}
 	}
-	for _, why := range []string{assist.WhyPause, WhyNotRunnable} {
-		if back, ok := Refused(State{LANFault: LANPath, LANSeen: 10 * LANHoldRuns, LANHeld: LANHoldRuns, LANSteps: "network"}, assist.Network, why); !ok || back.LANHeld != LANHoldRuns {
-			t.Errorf("%s no longer holds after %d runs, or counts (held %d)", why, 10*LANHoldRuns, back.LANHeld)
+	if back, ok := Refused(State{LANFault: LANPath, LANSeen: 10 * LANHoldRuns, LANHeld: LANHoldRuns, LANSteps: "network"}, assist.Network, assist.WhyPause); !ok || back.LANHeld != LANHoldRuns {
+		t.Errorf("pause no longer holds after %d runs, or counts (held %d)", 10*LANHoldRuns, back.LANHeld)
+	}
+	// netcheck not on the router: no step taken, never the host's reboot;
+	// and no LAN fault either, for the rest of the outage (NoNetcheck): only
+	// netcheck's net_outage made it one.
+	for _, tt := range []struct {
+		steps string
+		step  assist.Step
+		fault string
+	}{{"network", assist.Network, LANPath}, {"dns", assist.DNS, LANDNS}, {"network,reboot", assist.Reboot, LANPath}} {
+		back, ok := Refused(State{LANFault: tt.fault, LANSeen: 10 * LANHoldRuns, LANHeld: LANHoldRuns, LANSteps: tt.steps}, tt.step, WhyNotRunnable)
+		if !ok || !back.NoNetcheck || back.LANFault != "" || back.LANSeen != 0 || back.LANSteps != "" || back.LANHeld != 0 {
+			t.Errorf("Refused(%q, %s, not-runnable) = %+v, %v; want no LAN fault, no netcheck on the router", tt.steps, tt.step, back, ok)
 		}
 	}
 }
@@ -399,5 +407,51 @@ func TestLANHeldReboot(t *testing.T) {
 	}))
 	if s.Action != HostReboot || !strings.Contains(msgs(s), "【确认】本次断网中被时间窗口推迟的物理机重启仍未执行") || s.Next.Mark.Reason != st.HeldReboot {
 		t.Errorf("Decide = %v, reason %q (log: %s); want the held host reboot", s.Action, s.Next.Mark.Reason, msgs(s))
+	}
+}
+
+// TestNoNetcheckNoLANFault: once the router answered in this outage that
+// it cannot run netcheck (State.NoNetcheck), an absent net_outage says
+// nothing of its own view: no LAN fault (path or DNS) is diagnosed, the
+// host observes the SOS as with the original scripts, an SOS still leads
+// to its step, a held SOS is not dropped as "the router's own net is
+// back", and the outage's end clears it. The record keeps it.
+func TestNoNetcheckNoLANFault(t *testing.T) {
+	cfg := config.Default(config.Host)
+	st := State{DownSince: t0.Add(-time.Hour), NoNetcheck: true}
+	quiet := Router{SelfKnown: true, SelfUp: true, Count: "2"} // no net_outage, as without netcheck
+	for _, tc := range []struct {
+		name string
+		obs  Obs
+	}{
+		{"path", full(func(o *Obs) { o.Router = quiet })},
+		{"dns", full(func(o *Obs) { o.Router, o.NetUp, o.DNSKnown, o.DNSOK = quiet, true, true, false })},
+	} {
+		s := Decide(cfg, st, tc.obs)
+		if s.Action != None || s.Need != NeedNothing || strings.Contains(msgs(s), "【LAN】") ||
+			!strings.Contains(msgs(s), "【观察】未发现 SOS 信号。判定 OpenWrt 仍在尝试自愈或处于熔断期。") {
+			t.Errorf("%s: Decide = %v need %v (%s); want no LAN fault, the SOS observed", tc.name, s.Action, s.Need, msgs(s))
+		}
+		if !s.Next.NoNetcheck || s.Next.LANFault != "" {
+			t.Errorf("%s: next no_netcheck %v, lan_fault %q; want kept, none", tc.name, s.Next.NoNetcheck, s.Next.LANFault)
+		}
+	}
+	if s := Decide(cfg, st, full(nil)); s.Action != HostReboot || !strings.Contains(msgs(s), SOSConfirmed) {
+		t.Errorf("an SOS: Decide = %v (%s); want the host's reboot", s.Action, msgs(s))
+	}
+	held := st
+	held.HeldSOS = HeldSOS{SOS: "count=10", Count: 10, Day: Today(t0)}
+	if s := Decide(cfg, held, full(func(o *Obs) { o.Router = Router{SelfKnown: true, SelfUp: true, Count: "10"} })); s.Next.HeldSOS != held.HeldSOS {
+		t.Errorf("held SOS %+v; want it kept (no net_outage is no sign the router's own net is back)", s.Next.HeldSOS)
+	}
+	if s := Decide(cfg, st, Obs{Now: t0, NetKnown: true, NetUp: true}); s.Next.NoNetcheck {
+		t.Error("the outage ended, no_netcheck kept; want it cleared")
+	}
+	store := Store{Mark: t.TempDir() + "/mark", StateDir: t.TempDir()}
+	if err := store.Save(State{}, st); err != nil {
+		t.Fatal(err)
+	}
+	if got, problems := store.Load(cst); !got.NoNetcheck || len(problems) > 0 {
+		t.Errorf("loaded no_netcheck %v (%v); want it kept", got.NoNetcheck, problems)
 	}
 }

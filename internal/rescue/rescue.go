@@ -132,6 +132,13 @@ type State struct {
 	// booted, busy) to this fault's steps: at LANHoldRuns they count as
 	// tried (Refused).
 	LANHeld int
+	// NoNetcheck: the router answered in this outage that it cannot run
+	// netcheck (WhyNotRunnable: not installed there, the original scripts
+	// still running). Without it the router writes no net_outage, and its
+	// absence says nothing of its own view: no LAN fault is diagnosed for
+	// the rest of the outage, and only its SOS leads to the host's steps,
+	// as with the original scripts. Cleared when the outage ends.
+	NoNetcheck bool
 	// QMFailSince is the first run, of those in a row that found the
 	// internet down, whose `qm status` failed: one failure is no reason to
 	// skip the VM's cold restart for the host's reboot, two in a row are.
@@ -690,9 +697,25 @@ func (d *decider) run() {
 		return
 	}
 	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld = "", 0, "", 0
-	d.log(slog.LevelWarn, "【确认】捕获 SOS 信号！OpenWrt 自救已穷尽。准备介入重启 PVE。",
+	d.log(slog.LevelWarn, SOSConfirmed+d.sosPrepares(),
 		slog.String("sos", d.o.Router.SOSContent))
 	d.sosConfirmed("SOS " + d.o.Router.SOSContent)
+}
+
+// SOSConfirmed is the start of the original's line for an SOS read
+// (【确认】捕获 SOS 信号！…), what owners grep for; sosPrepares ends it.
+const SOSConfirmed = "【确认】捕获 SOS 信号！OpenWrt 自救已穷尽。"
+
+// sosPrepares is the end of the 【确认】 line for an SOS: the step this SOS
+// leads to (sosStep), once the LAN's ping and the guards allow it. The
+// original's "准备介入重启 PVE。" only when that is the host's reboot: with
+// VM_RESTART_FIRST=1 the day's first SOS cold-restarts the router VM, and
+// the host's reboot comes at a later SOS, if one does.
+func (d *decider) sosPrepares() string {
+	if d.sosRestartsVM() && !d.vmUnknown {
+		return "准备冷重启 OpenWrt 虚拟机。"
+	}
+	return "准备介入重启 PVE。"
 }
 
 // sosConfirmed is what follows an SOS: the router answering on the LAN,
@@ -733,7 +756,7 @@ func (d *decider) holdSOS() {
 	switch {
 	case d.step.Need != NeedNothing:
 	case d.step.Action == VMRestart || d.step.Action == HostReboot || n.HeldReboot != "" || n.DownSince.IsZero(),
-		d.o.RouterKnown && r.Err == "" && !r.SOS && r.SelfKnown && r.SelfUp: // the router's own net is back
+		d.o.RouterKnown && r.Err == "" && !r.SOS && d.routerSelfUp(): // the router's own net is back
 		n.HeldSOS = HeldSOS{}
 	case n.HasMark && spent(n.Mark.Date, d.o.Now) || spent(n.LastReboot, d.o.Now):
 		// A day whose host rescue is spent holds no new SOS: the host
@@ -1047,7 +1070,7 @@ func (d *decider) spentDayHungGivesUp() {
 func (d *decider) recovered() {
 	n := &d.step.Next
 	n.startWorked() // the house is online: the start before it worked
-	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld = "", 0, "", 0
+	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld, n.NoNetcheck = "", 0, "", 0, false
 	if !n.DownSince.IsZero() {
 		d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
 			slog.Duration("outage", max(d.o.Now.Sub(n.DownSince), 0).Round(time.Second)), slog.String("by", d.o.NetDetail))

@@ -458,3 +458,83 @@ func TestRouterDamageSaidByDecision(t *testing.T) {
 		t.Errorf("spent day, the router read with damage: silent %v, log %q; want silent", s.Silent, msgs(s))
 	}
 }
+
+// TestSOSConfirmedSaysTheStep: the 【确认】 line of an SOS ends with the
+// step it leads to. It said "准备介入重启 PVE。" at every SOS, also when the
+// step was the router VM's cold restart (VM_RESTART_FIRST=1, SPEC §13 rule
+// 4), with the host's reboot only at a later SOS, if one came: the owner
+// read of a host reboot that did not come. The original's line is kept
+// whole when the host's reboot is the step; the prefix always.
+func TestSOSConfirmedSaysTheStep(t *testing.T) {
+	today := Today(t0)
+	const pve = SOSConfirmed + "准备介入重启 PVE。"
+	const vm = SOSConfirmed + "准备冷重启 OpenWrt 虚拟机。"
+	for _, tt := range []struct {
+		name       string
+		cfg        func(*config.Config)
+		st         State
+		obs        Obs
+		wantNeed   Need
+		wantAction Action
+		wantLine   string // the 【确认】 line, whole
+	}{
+		{name: "no VM_ID: the host's reboot", obs: full(nil), wantAction: HostReboot, wantLine: pve},
+		{name: "VM_RESTART_FIRST: the VM's cold restart", cfg: func(c *config.Config) { c.VMID = "100" }, obs: full(nil),
+			wantAction: VMRestart, wantLine: vm},
+		{name: "VM_RESTART_FIRST, waiting for the LAN's ping", cfg: func(c *config.Config) { c.VMID = "100" },
+			obs: full(func(o *Obs) { o.LANKnown = false }), wantNeed: NeedLAN, wantLine: vm},
+		{name: "VM_RESTART_FIRST, the router silent on the LAN: waits for the VM's cold restart", cfg: func(c *config.Config) { c.VMID = "100" },
+			obs: full(func(o *Obs) { o.LANUp = false }), wantLine: vm},
+		{name: "VM_RESTART_FIRST, today's cold restart spent: the host's reboot", cfg: func(c *config.Config) { c.VMID = "100" },
+			st: State{VMRestartDate: today}, obs: full(nil), wantAction: HostReboot, wantLine: pve},
+		{name: "VM_RESTART_FIRST=0: the host's reboot", cfg: func(c *config.Config) { c.VMID = "100"; c.VMRestartFirst = false },
+			obs: full(nil), wantAction: HostReboot, wantLine: pve},
+		{name: "a reboot held by HOST_REBOOT_HOURS is due first", cfg: func(c *config.Config) { c.VMID = "100" },
+			st: State{HeldReboot: "SOS count=10", DownSince: t0.Add(-time.Hour)}, obs: full(nil), wantAction: HostReboot, wantLine: pve},
+		{name: "qm fails twice: the host's reboot instead", cfg: func(c *config.Config) { c.VMID = "100" },
+			st:  State{QMFailSince: t0.Add(-5 * time.Minute)},
+			obs: full(func(o *Obs) { o.VM = VMStatus{Err: "ipcc_send_rec failed"} }), wantAction: HostReboot, wantLine: pve},
+		{name: "dry run: the VM's cold restart, prefixed", cfg: func(c *config.Config) { c.VMID = "100"; c.DryRun = true }, obs: full(nil),
+			wantAction: VMRestart, wantLine: "【演练】" + vm},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default(config.Host)
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			s := Decide(cfg, tt.st, tt.obs)
+			if s.Need != tt.wantNeed || s.Action != tt.wantAction {
+				t.Errorf("Decide = need %v action %v; want %v %v (log: %s)", s.Need, s.Action, tt.wantNeed, tt.wantAction, msgs(s))
+			}
+			var lines []string
+			for _, e := range s.Events {
+				if strings.Contains(e.Msg, "【确认】捕获 SOS 信号！") {
+					lines = append(lines, e.Msg)
+				}
+			}
+			if len(lines) != 1 || lines[0] != tt.wantLine {
+				t.Errorf("【确认】 lines %q; want exactly %q (log: %s)", lines, tt.wantLine, msgs(s))
+			}
+		})
+	}
+}
+
+// TestHeldSOSConfirmedNamesNoStep: the 【确认】 line of an SOS that
+// midnight-reset cleared in the outage says "按 SOS 介入", which holds for
+// either step; it must not announce the host's reboot when the VM's cold
+// restart is what follows (the new day's), nor say the original's SOS line.
+func TestHeldSOSConfirmedNamesNoStep(t *testing.T) {
+	cfg := config.Default(config.Host)
+	cfg.VMID = "100"
+	yday := yesterday(t0)
+	st := State{DownSince: t0.Add(-3 * time.Hour), VMRestartDate: yday, HeldSOS: HeldSOS{SOS: "count=10", Count: 10, Day: yday}}
+	s := Decide(cfg, st, full(func(o *Obs) { o.Router = Router{Count: "0"} }))
+	if s.Action != VMRestart {
+		t.Fatalf("Decide = %v; want the new day's VM cold restart (log: %s)", s.Action, msgs(s))
+	}
+	got := msgs(s)
+	if !strings.Contains(got, "【确认】本次断网中未处理的 SOS 信号已被零点重置清除 (重启计数已归零)，断网仍在继续，按 SOS 介入。") ||
+		strings.Contains(got, "重启 PVE") || strings.Contains(got, SOSConfirmed) {
+		t.Errorf("log %q; want the held SOS's 【确认】 line, no host reboot announced", got)
+	}
+}

@@ -182,6 +182,9 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		st.LANSteps = rec["lan_steps"]
 		st.LANHeld, _ = strconv.Atoi(rec["lan_held"])
 	}
+	// netcheck not on the router in this outage: optional; anything but
+	// "1" reads as not known (a LAN fault may then be asked for once more).
+	st.NoNetcheck = rec["router_no_netcheck"] == "1"
 	// A host reboot HOST_REBOOT_HOURS held (SPEC §16): optional, our own text.
 	st.HeldReboot = rec["held_reboot"]
 	// An SOS seen and not answered yet: optional, our own text.
@@ -280,7 +283,7 @@ func (s Store) saveRecord(old, next State) error {
 		old.VMRestartDate == next.VMRestartDate && old.LastReboot == next.LastReboot &&
 		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev && old.VMStartUnproven == next.VMStartUnproven &&
-		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld &&
+		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld && old.NoNetcheck == next.NoNetcheck &&
 		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.HeldSOS == next.HeldSOS && old.VMStopFailDate == next.VMStopFailDate && old.VMGaveUpDate == next.VMGaveUpDate && old.LeftLockDate == next.LeftLockDate &&
 		old.MisfireDate == next.MisfireDate && old.MisfireBoot == next.MisfireBoot {
 		return nil
@@ -307,6 +310,7 @@ func (s Store) saveRecord(old, next State) error {
 		"lan_seen":           strconv.Itoa(next.LANSeen),
 		"lan_steps":          next.LANSteps,
 		"lan_held":           strconv.Itoa(next.LANHeld),
+		"router_no_netcheck": flag(next.NoNetcheck),
 		"qm_fail_since":      state.RecordTimeString(next.QMFailSince),
 		"held_reboot":        next.HeldReboot,
 		"held_sos":           next.HeldSOS.SOS,
@@ -318,6 +322,14 @@ func (s Store) saveRecord(old, next State) error {
 		"misfire_date":       next.MisfireDate,
 		"misfire_boot":       next.MisfireBoot,
 	})
+}
+
+// flag is a boolean as the record keeps it: "1", or "" for false.
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return ""
 }
 
 // unreadDay is the day an unread record spends: today. Not the day it
@@ -385,7 +397,7 @@ func unreadDayStarts(st *State, today string, floor int) {
 // recordEmpty reports a state whose record holds nothing: no file.
 func (st State) recordEmpty() bool {
 	return st.DownSince.IsZero() && st.RouterDownSince.IsZero() && st.RouterErr == "" && st.VMRestartDate == "" && st.LastReboot == "" &&
-		st.VMStartDate == "" && st.VMStartUnproven == "" && st.LANFault == "" && st.QMFailSince.IsZero() && st.HeldReboot == "" && st.HeldSOS == (HeldSOS{}) &&
+		st.VMStartDate == "" && st.VMStartUnproven == "" && st.LANFault == "" && !st.NoNetcheck && st.QMFailSince.IsZero() && st.HeldReboot == "" && st.HeldSOS == (HeldSOS{}) &&
 		st.VMStopFailDate == "" && st.VMGaveUpDate == "" && st.LeftLockDate == "" && st.MisfireDate == "" && st.MisfireBoot == ""
 }
 
