@@ -124,7 +124,9 @@ func TestQuorumGuard(t *testing.T) {
 			// A vzdump started by another package's test at the same moment
 			// is not this test's business.
 			var all []string
-			out, _, quorum, _ := h.guards(context.Background())
+			var o rescue.Obs
+			h.guards(context.Background(), &o)
+			out, quorum := o.Deferred, o.Quorum
 			for _, r := range out {
 				if !strings.Contains(r, "vzdump") {
 					all = append(all, r)
@@ -254,7 +256,9 @@ func TestQuorumHoldsOnlyHostReboot(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := clusterHost(t, tt.nodes, tt.pvecm)
-			deferred, backup, quorum, noQuorum := h.guards(context.Background())
+			var g rescue.Obs
+			h.guards(context.Background(), &g)
+			deferred, backup, quorum, noQuorum := g.Deferred, g.Backup, g.Quorum, g.NoQuorum
 			cfg := config.Default(config.Host)
 			cfg.VMID = "100"
 			vm := rescue.VMStatus{Status: "running", QMP: "running"}
@@ -288,7 +292,9 @@ func TestBackupGuard(t *testing.T) {
 	// (a backup runs, or whether one does is unknown) is not want.
 	guards := func(want bool) string {
 		t.Helper()
-		out, backup, _, _ := h.guards(context.Background())
+		var o rescue.Obs
+		h.guards(context.Background(), &o)
+		out, backup := o.Deferred, o.Backup
 		if backup != want {
 			t.Errorf("guards() = %q, backup %v; want backup %v", out, backup, want)
 		}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -59,12 +58,6 @@ func (h *host) notify(event, text string, once bool) {
 	}
 }
 
-// waits reports whether a message of event waits in the queue.
-func (h *host) waits(event string) bool {
-	msgs, _ := h.queue().Load()
-	return slices.ContainsFunc(msgs, func(m notify.Message) bool { return m.Event == event })
-}
-
 // notifyStep queues what this run's decision is worth telling.
 func (h *host) notifyStep(st rescue.State, obs rescue.Obs, step rescue.Step) {
 	if h.cfg.NotifyURL == "" {
@@ -74,12 +67,10 @@ func (h *host) notifyStep(st rescue.State, obs rescue.Obs, step rescue.Step) {
 	case obs.Up() && !st.DownSince.IsZero(): // as Decide: a DNS fault is no recovery
 		h.notify("recovery", fmt.Sprintf("互联网已恢复，断网约 %s。", obs.Now.Sub(st.DownSince).Round(time.Minute)), false)
 	case step.Action == rescue.VMStart:
-		// After a refusal (no quorum, a lock) every run tries again, not
-		// counted: told once while the refusal waits, or the queue filled
-		// with "正在启动" over a quorum lost for hours.
-		h.notify("vm-start", fmt.Sprintf("OpenWrt 虚拟机 %s 已停止，正在启动 (qm start)。", h.cfg.VMID), h.waits("vm-start-refused"))
+		// A start qm refuses takes this back (vmRefused).
+		h.notify("vm-start", fmt.Sprintf("OpenWrt 虚拟机 %s 已停止，正在启动 (qm start)。", h.cfg.VMID), false)
 	case step.Action == rescue.VMResume:
-		h.notify("vm-resume", fmt.Sprintf("OpenWrt 虚拟机 %s 已暂停，正在恢复 (qm resume)。", h.cfg.VMID), h.waits("vm-resume-refused"))
+		h.notify("vm-resume", fmt.Sprintf("OpenWrt 虚拟机 %s 已暂停，正在恢复 (qm resume)。", h.cfg.VMID), false)
 	case step.Action == rescue.Assist:
 		h.notify("assist", fmt.Sprintf("局域网侧故障 (%s)：已请求 OpenWrt 执行 %s。", step.Next.LANFault, step.Assist), false)
 	case step.Action == rescue.VMRestart:

@@ -31,47 +31,16 @@ import (
 // Every command is recorded by the fake Exec: no qm, pvecm or reboot
 // runs.
 func TestRefusedStartsNotSpent(t *testing.T) {
-	defer func(c time.Duration) { vmStartConfirm = c }(vmStartConfirm)
-	vmStartConfirm = 0
-	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	quorate, running := false, false
-	var ran []string
-	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
-		ran = append(ran, cmdline)
-		r := command.Result{Cmd: cmdline}
-		switch {
-		case strings.HasSuffix(cmdline, "qm status 100 --verbose") && running:
-			r.Stdout = "name: openwrt\nqmpstatus: running\nstatus: running\nvmid: 100\n"
-		case strings.HasSuffix(cmdline, "qm status 100 --verbose"):
-			r.Stdout = "name: openwrt\nqmpstatus: stopped\nstatus: stopped\nvmid: 100\n"
-		case strings.HasSuffix(cmdline, "qm config 100"):
-			r.Stdout = "name: openwrt\nonboot: 1\n"
-		case strings.HasSuffix(cmdline, "pvecm status") && quorate:
-			r.Stdout = pvecmStatus(3, 2)
-		case strings.HasSuffix(cmdline, "pvecm status"):
-			r.Err, r.ExitCode, r.Stderr = errors.New("exit status 1"), 1, "Cannot initialize QUORUM service"
-		case strings.HasSuffix(cmdline, "qm start 100") && !quorate:
-			r.Err, r.ExitCode, r.Stderr = errors.New("exit status 255"), 255, "cluster not ready - no quorum?"
-		case strings.HasSuffix(cmdline, "qm start 100"):
-			running = true
-		}
-		return r
-	})
-	dir, log := checkable(t, h)
-	h.e.Now = func() time.Time { return now }
-	h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} }
-	conf := filepath.Join(dir, "corosync.conf")
-	if err := os.WriteFile(conf, []byte(corosyncConf("pve", "pve2", "pve3")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	h.corosync, h.vzdumpLock, h.procRoot = []string{conf}, filepath.Join(dir, "no-lock"), t.TempDir()
-	h.cfg.NotifyURL = "http://127.0.0.1:9/push" // queued only: the internet is down
+	lab := newRefusingLab(t)
+	h, log, now := lab.h, lab.log, lab.now
+	lab.pvecmFails = true
 	for run := range 5 {
-		ran = nil
+		lab.ran = nil
 		log.Reset()
 		if err := h.check(context.Background()); err != nil {
-			t.Fatalf("%s: check = %v\n%s", now.Format("15:04"), err, log)
+			t.Fatalf("%s: check = %v\n%s", now().Format("15:04"), err, log)
 		}
+		ran := lab.ran
 		if !slices.Contains(ran, "/usr/sbin/qm start 100") {
 			t.Errorf("run %d: commands %q; want qm start tried\n%s", run, ran, log)
 		}
@@ -87,7 +56,7 @@ func TestRefusedStartsNotSpent(t *testing.T) {
 		if st.VMStarts != 0 || st.VMStartUnproven != "" {
 			t.Errorf("run %d: vm_starts %d, vm_start_unproven %q; want 0 and none (refused, not counted)", run, st.VMStarts, st.VMStartUnproven)
 		}
-		now = now.Add(5 * time.Minute)
+		lab.at = lab.at.Add(5 * time.Minute)
 	}
 	msgs, _ := h.queue().Load()
 	for _, m := range msgs {
@@ -101,25 +70,26 @@ func TestRefusedStartsNotSpent(t *testing.T) {
 	}
 	if !slices.ContainsFunc(msgs, func(m notify.Message) bool {
 		return m.Event == "vm-start-refused" && strings.Contains(m.Text, "集群没有法定票数")
-	}) || told["vm-start-refused"] != 1 || told["vm-start"] != 1 {
+	}) || told["vm-start-refused"] != 1 || told["vm-start"] != 0 {
 		// Five runs, each "正在启动" then refused: the queue (at most
 		// notify.MaxQueued) filled with the same two lines.
-		t.Errorf("queue %+v; want the start and its refusal told once each", msgs)
+		t.Errorf("queue %+v; want the refusal told once, in place of the runs' 正在启动", msgs)
 	}
 	st, _ := h.store().Load(time.UTC)
 	var checks strings.Builder
-	health.Render(&checks, h.vmChecks(context.Background(), st, now))
+	health.Render(&checks, h.vmChecks(context.Background(), st, now()))
 	if !strings.Contains(checks.String(), "0 of VM_START_MAX 3") || strings.Contains(checks.String(), "spent") {
 		t.Errorf("status:\n%s\nwant the day's starts unspent (0 of VM_START_MAX 3)", checks.String())
 	}
 	// Corosync and the quorum back: the start works, and is taken (three
 	// nodes: the host's reboot would not be held by the quorum).
-	quorate = true
-	ran = nil
+	lab.pvecmFails, lab.refuse = false, false
+	lab.ran = nil
 	log.Reset()
 	if err := h.check(context.Background()); err != nil {
 		t.Fatalf("check = %v\n%s", err, log)
 	}
+	ran := lab.ran
 	if !slices.Contains(ran, "/usr/sbin/qm start 100") || !strings.Contains(log.String(), "【确认】路由虚拟机已在运行") {
 		t.Errorf("quorum back: commands %q; want the VM started and confirmed\n%s", ran, log)
 	}
@@ -131,4 +101,98 @@ func TestRefusedStartsNotSpent(t *testing.T) {
 	if st, _ := h.store().Load(time.UTC); st.VMStarts != 1 {
 		t.Errorf("quorum back: vm_starts %d; want 1 (the start that ran)", st.VMStarts)
 	}
+	// The start that ran is told: a refusal waiting in the queue held
+	// back every "正在启动" after it (b0f78a0), and the owner never heard
+	// of the counted starts.
+	if msgs, _ := h.queue().Load(); !slices.ContainsFunc(msgs, func(m notify.Message) bool {
+		return m.Event == "vm-start" && strings.Contains(m.Text, "正在启动")
+	}) {
+		t.Errorf("quorum back: queue %+v; want the start told (正在启动)", msgs)
+	}
+}
+
+// TestRefusedPmxcfsCounted: qm start answers "cluster not ready - no
+// quorum?" while pvecm status says the cluster is quorate: pmxcfs's own
+// view of the quorum is lost (restarting pve-cluster or the host mends
+// it). Given back, as a refusal for a quorum that pvecm could not read
+// is, the start was tried every five minutes all day and the host's
+// reboot never came; counted, VM_START_MAX starts fail and rule 5
+// reboots the host.
+func TestRefusedPmxcfsCounted(t *testing.T) {
+	lab := newRefusingLab(t)
+	h, log := lab.h, lab.log
+	for run := range 4 {
+		lab.ran = nil
+		log.Reset()
+		// The fourth run's reboot commands are recorders: "host did not
+		// reboot" is the recorder's doing.
+		if err := h.check(context.Background()); err != nil && run < 3 {
+			t.Fatalf("run %d: check = %v\n%s", run, err, log)
+		}
+		st, _ := h.store().Load(time.UTC)
+		if run < 3 {
+			if st.VMStarts != run+1 || !strings.Contains(log.String(), "【严重错误】qm start 被拒绝 (集群没有法定票数)，但 pvecm status 显示集群有法定票数") {
+				t.Errorf("run %d: vm_starts %d; want %d, with the 【严重错误】 naming pmxcfs\n%s", run, st.VMStarts, run+1, log)
+			}
+		} else if !slices.ContainsFunc(lab.ran, func(c string) bool { return strings.Contains(c, "reboot") }) {
+			t.Errorf("run %d: commands %q; want the host's reboot after VM_START_MAX refused starts\n%s", run, lab.ran, log)
+		}
+		lab.at = lab.at.Add(5 * time.Minute)
+	}
+}
+
+// refusingLab is a three-node cluster's host whose router VM is stopped
+// and whose qm start refuses with pve-cluster's "cluster not ready - no
+// quorum?" while refuse is set; pvecm status fails while pvecmFails is
+// set (corosync down), else says quorate. Every command is recorded by
+// the fake Exec (ran): no qm, pvecm or reboot runs.
+type refusingLab struct {
+	h                  *host
+	log                *strings.Builder
+	at                 time.Time
+	ran                []string
+	pvecmFails, refuse bool
+	running            bool
+}
+
+func (l *refusingLab) now() time.Time { return l.at }
+
+func newRefusingLab(t *testing.T) *refusingLab {
+	t.Helper()
+	confirm := vmStartConfirm
+	vmStartConfirm = 0
+	t.Cleanup(func() { vmStartConfirm = confirm })
+	lab := &refusingLab{at: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), refuse: true}
+	lab.h = testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		lab.ran = append(lab.ran, cmdline)
+		r := command.Result{Cmd: cmdline}
+		switch {
+		case strings.HasSuffix(cmdline, "qm status 100 --verbose") && lab.running:
+			r.Stdout = "name: openwrt\nqmpstatus: running\nstatus: running\nvmid: 100\n"
+		case strings.HasSuffix(cmdline, "qm status 100 --verbose"):
+			r.Stdout = "name: openwrt\nqmpstatus: stopped\nstatus: stopped\nvmid: 100\n"
+		case strings.HasSuffix(cmdline, "qm config 100"):
+			r.Stdout = "name: openwrt\nonboot: 1\n"
+		case strings.HasSuffix(cmdline, "pvecm status") && lab.pvecmFails:
+			r.Err, r.ExitCode, r.Stderr = errors.New("exit status 1"), 1, "Cannot initialize QUORUM service"
+		case strings.HasSuffix(cmdline, "pvecm status"):
+			r.Stdout = pvecmStatus(3, 2)
+		case strings.HasSuffix(cmdline, "qm start 100") && lab.refuse:
+			r.Err, r.ExitCode, r.Stderr = errors.New("exit status 255"), 255, "cluster not ready - no quorum?"
+		case strings.HasSuffix(cmdline, "qm start 100"):
+			lab.running = true
+		}
+		return r
+	})
+	dir, log := checkable(t, lab.h)
+	lab.log = log
+	lab.h.e.Now = lab.now
+	lab.h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} }
+	conf := filepath.Join(dir, "corosync.conf")
+	if err := os.WriteFile(conf, []byte(corosyncConf("pve", "pve2", "pve3")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lab.h.corosync, lab.h.vzdumpLock, lab.h.procRoot = []string{conf}, filepath.Join(dir, "no-lock"), t.TempDir()
+	lab.h.cfg.NotifyURL = "http://127.0.0.1:9/push" // queued only: the internet is down
+	return lab
 }

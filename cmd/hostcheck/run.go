@@ -389,7 +389,7 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 		if step.Action == rescue.VMResume {
 			run = h.vmResume
 		}
-		if run(ctx, store) {
+		if run(ctx, store, obs) {
 			// Refused before qm tried the VM: given back, no start for
 			// ON_EVENT_CMD either.
 			events = slices.DeleteFunc(events, func(ev hook.Event) bool { return ev.Name == step.Action.String() })
@@ -513,8 +513,7 @@ func (h *host) decide(ctx context.Context, st rescue.State, obs rescue.Obs) (res
 			obs.SystemKnown, obs.SystemState = true, h.systemState(ctx)
 			h.traceStage("systemctl is-system-running (PVE still booting?)", obs.SystemState)
 		case rescue.NeedGuards:
-			obs.Deferred, obs.Backup, obs.Quorum, obs.NoQuorum = h.guards(ctx)
-			obs.GuardsKnown = true
+			h.guards(ctx, &obs)
 			h.traceStage("guards (vzdump, quorum)", fmt.Sprintf("%d reason(s) to wait %v, %d more for the host's reboot %v", len(obs.Deferred), obs.Deferred, len(obs.Quorum), obs.Quorum))
 		default:
 			return step, rs, obs
@@ -567,15 +566,17 @@ func (h *host) probe(ctx context.Context, targets, tcp []string) probe.Result {
 	return h.e.Probe(pctx, probe.Config{Targets: targets, TCP: tcp, Timeout: h.cfg.ProbeTimeout, Privileged: os.Geteuid() == 0})
 }
 
-// guards finds reasons a disruptive step must wait (SPEC §6 step 4):
-// deferred holds every step (a backup runs or whether one does is unknown,
-// backup says so; the cluster has no quorum now, or whether it has cannot
-// be told: qm start refuses without it); quorum holds only the host's
-// reboot (it would break the cluster's quorum). Restarting one of
+// guards finds reasons a disruptive step must wait (SPEC §6 step 4), in
+// o: Deferred holds every step (a backup runs or whether one does is
+// unknown, Backup says so; the cluster has no quorum now, or whether it
+// has cannot be told: qm start refuses without it); Quorum holds only the
+// host's reboot (it would break the cluster's quorum). Restarting one of
 // this node's VMs does not change its votes: held by the quorum, a hung
-// router VM on a two-node cluster was never restarted. noQuorum is the
-// reason when pvecm says the cluster has no quorum now (rescue.Obs).
-func (h *host) guards(ctx context.Context) (out []string, backup bool, quorum []string, noQuorum string) {
+// router VM on a two-node cluster was never restarted. NoQuorum is the
+// reason when pvecm says the cluster has no quorum now; QuorumUnknown is
+// set when pvecm failed or could not be read.
+func (h *host) guards(ctx context.Context, o *rescue.Obs) {
+	var out []string
 	// A backup holds the global vzdump lock, or runs as a process named
 	// vzdump or a `task UPID:…:vzdump:` worker (SPEC §15).
 	switch held, err := sysinfo.LockHeld(h.vzdumpLock); {
@@ -587,46 +588,56 @@ func (h *host) guards(ctx context.Context) (out []string, backup bool, quorum []
 	if pids := sysinfo.FindVzdumpWorker(h.procRoot); len(pids) > 0 {
 		out = append(out, fmt.Sprintf("备份任务 vzdump 正在运行 (pid %s)，等它结束再说。", strings.Join(pids, ",")))
 	}
-	backup = len(out) > 0 // a backup runs, or whether one does is unknown
-	switch conf, err := clustered(h.corosync); {
-	case conf != "":
-		// A quorum that cannot be read holds every step, the VM's too
-		// (out): pvecm failing is most often corosync down, which means no
-		// quorum, and qm start refuses then while qm stop does not (the
-		// !quorate case below): a cold restart would leave the router VM
-		// stopped.
-		r := h.e.Exec(ctx, h.cfg.Pvecm+" status", 15*time.Second)
-		if !r.OK() {
-			return append(out, "无法确认集群法定票数 (pvecm status "+r.Summary()+")。"), backup, quorum, ""
-		}
-		// The nodes of the nodelist the node boots with: one is a
-		// one-node cluster, which pvecm's numbers cannot tell from a
-		// two-node cluster given `pvecm expected 1`. Unread: 0, the
-		// quorum's arithmetic alone (the safe side).
-		nodes := 0
-		// Read as the config is (SPEC §15): no blocking on a FIFO, a
-		// regular file only, bounded.
-		if text, err := state.ReadBoundedFollow(conf, corosyncConfMax); err == nil {
-			nodes, _ = rescue.CorosyncNodes(string(text))
-		}
-		ok, quorate, detail, err := rescue.QuorumAfterReboot(r.Stdout, nodes)
-		switch {
-		case err != nil:
-			out = append(out, "无法确认集群法定票数: "+err.Error())
-		case !quorate:
-			// pmxcfs is read-only: qm start refuses (qemu-server
-			// API2/Qemu.pm vm_start: check_cfs_quorum), while qm stop
-			// does not ask. A cold restart would stop the router VM and
-			// leave it stopped, and each start failing would spend
-			// VM_START_MAX; held, it comes once the quorum is back.
-			out, noQuorum = append(out, detail+"。"), detail
-		case !ok:
-			quorum = append(quorum, detail+"。")
-		}
+	o.Deferred, o.Backup = out, len(out) > 0 // a backup runs, or whether one does is unknown
+	o.Quorum, o.NoQuorum, o.QuorumUnknown = nil, "", false
+	h.clusterQuorum(ctx, o)
+	o.GuardsKnown = true
+}
+
+// clusterQuorum is guards' part for a host in a cluster: `pvecm status`.
+func (h *host) clusterQuorum(ctx context.Context, o *rescue.Obs) {
+	conf, err := clustered(h.corosync)
+	switch {
 	case err != nil:
-		out = append(out, fmt.Sprintf("无法确认本机是否属于集群 (%v)。", err))
+		o.Deferred = append(o.Deferred, fmt.Sprintf("无法确认本机是否属于集群 (%v)。", err))
+		return
+	case conf == "":
+		return
 	}
-	return out, backup, quorum, noQuorum
+	// A quorum that cannot be read holds every step, the VM's too
+	// (Deferred): pvecm failing is most often corosync down, which means
+	// no quorum, and qm start refuses then while qm stop does not (the
+	// !quorate case below): a cold restart would leave the router VM
+	// stopped.
+	r := h.e.Exec(ctx, h.cfg.Pvecm+" status", 15*time.Second)
+	if !r.OK() {
+		o.Deferred, o.QuorumUnknown = append(o.Deferred, "无法确认集群法定票数 (pvecm status "+r.Summary()+")。"), true
+		return
+	}
+	// The nodes of the nodelist the node boots with: one is a one-node
+	// cluster, which pvecm's numbers cannot tell from a two-node cluster
+	// given `pvecm expected 1`. Unread: 0, the quorum's arithmetic alone
+	// (the safe side).
+	nodes := 0
+	// Read as the config is (SPEC §15): no blocking on a FIFO, a regular
+	// file only, bounded.
+	if text, err := state.ReadBoundedFollow(conf, corosyncConfMax); err == nil {
+		nodes, _ = rescue.CorosyncNodes(string(text))
+	}
+	ok, quorate, detail, err := rescue.QuorumAfterReboot(r.Stdout, nodes)
+	switch {
+	case err != nil:
+		o.Deferred, o.QuorumUnknown = append(o.Deferred, "无法确认集群法定票数: "+err.Error()), true
+	case !quorate:
+		// pmxcfs is read-only: qm start refuses (qemu-server API2/Qemu.pm
+		// vm_start: check_cfs_quorum), while qm stop does not ask. A cold
+		// restart would stop the router VM and leave it stopped, and each
+		// start failing would spend VM_START_MAX; held, it comes once the
+		// quorum is back.
+		o.Deferred, o.NoQuorum = append(o.Deferred, detail+"。"), detail
+	case !ok:
+		o.Quorum = append(o.Quorum, detail+"。")
+	}
 }
 
 // clustered returns the first of confs (CorosyncConfs) that exists, ""

@@ -83,35 +83,55 @@ func (h *host) agentPing(ctx context.Context) (qm.Ping, string) {
 }
 
 // vmStart starts a router VM found stopped (rule 1) and confirms it runs;
-// a start qm refused before trying the VM is given back (vmRefused). It
-// reports whether qm refused.
-func (h *host) vmStart(ctx context.Context, store rescue.Store) (refused bool) {
-	return h.vmCounted(ctx, store, "start")
+// a start qm refused before trying the VM may be given back (vmRefused).
+// It reports whether it was.
+func (h *host) vmStart(ctx context.Context, store rescue.Store, o rescue.Obs) (givenBack bool) {
+	return h.vmCounted(ctx, store, o, "start")
 }
 
 // vmResume resumes a paused router VM (rule 2) and confirms it runs, as
 // vmStart.
-func (h *host) vmResume(ctx context.Context, store rescue.Store) (refused bool) {
-	return h.vmCounted(ctx, store, "resume")
+func (h *host) vmResume(ctx context.Context, store rescue.Store, o rescue.Obs) (givenBack bool) {
+	return h.vmCounted(ctx, store, o, "resume")
 }
 
 // vmCounted is a start or resume counted against VM_START_MAX (rules 1
-// and 2), saved in h.saved before qm ran.
-func (h *host) vmCounted(ctx context.Context, store rescue.Store, verb string) (refused bool) {
+// and 2), saved in h.saved before qm ran. One that qm refused before
+// trying the VM is given back when rescue.GiveBackStart says so; else it
+// failed, counted, as any other.
+func (h *host) vmCounted(ctx context.Context, store rescue.Store, o rescue.Obs, verb string) (givenBack bool) {
 	why, stderr := h.vmRun(ctx, verb)
 	if why == qm.NotRefused {
 		return false
 	}
-	h.vmRefused(store, verb, why, stderr)
-	return true
+	var saved rescue.State
+	if h.saved != nil { // carryOut's step, saved before qm ran
+		saved = *h.saved
+	}
+	if next, given := rescue.GiveBackStart(saved, o, why); given {
+		if h.saved != nil {
+			if err := store.Save(saved, next); err != nil {
+				h.log.Error("【严重错误】状态无法保存：qm "+verb+" 被拒绝的这次仍计入启动次数", "vm_id", h.cfg.VMID, "err", err)
+				h.vmFailed(verb)
+				return false
+			}
+			*h.saved = next
+		}
+		h.vmRefused(verb, why, stderr)
+		return true
+	}
+	// "No quorum" while pvecm says the cluster is quorate: pmxcfs's own
+	// view is broken, which restarting pve-cluster or the host mends.
+	h.log.Error("【严重错误】qm "+verb+" 被拒绝 ("+refusalZH(why)+")，但 pvecm status 显示集群有法定票数：pmxcfs 自身状态异常 (systemctl restart pve-cluster 或重启物理机可修复)，计入启动次数 (VM_START_MAX)。",
+		slog.String("vm_id", h.cfg.VMID), slog.String("refused", why.String()), slog.String("qm", stderr))
+	h.vmFailed(verb)
+	return false
 }
 
 // vmRun runs qm start or resume and confirms the VM runs; when it does not,
-// the owner hears of it too: the message queued before the step said the
-// VM was being started (SPEC §9). A refusal before qm tried the VM (the
-// cluster has no quorum, the VM is locked: qm.ClassifyRefusal) is
-// returned with qm's stderr instead, for the caller to say: it says
-// nothing about the VM, which "未能运行" would.
+// the owner hears of it too (vmFailed). A refusal before qm tried the VM
+// (the cluster has no quorum, the VM is locked: qm.ClassifyRefusal) is
+// returned with qm's stderr instead, for the caller to decide and say.
 func (h *host) vmRun(ctx context.Context, verb string) (qm.Refusal, string) {
 	r := h.vmCmd(ctx, verb, VMCmdTimeout)
 	if !r.OK() {
@@ -120,36 +140,42 @@ func (h *host) vmRun(ctx context.Context, verb string) (qm.Refusal, string) {
 		}
 	}
 	if !r.OK() || !h.vmConfirm(ctx, "running", vmStartConfirm) {
-		h.notify("vm-"+verb, fmt.Sprintf("OpenWrt 虚拟机 %s 未能运行 (qm %s 失败或未进入运行状态)，详见日志。", h.cfg.VMID, verb), false)
+		h.vmFailed(verb)
 	}
 	return qm.NotRefused, ""
 }
 
-// vmRefused gives back the start or resume that qm refused before trying
-// the VM (rescue.GiveBackStart), saved first, then says it (【推迟】) and
-// tells the owner, once a queue, that the VM was not started and why: the
-// step queued before said it was being started. The action's count in
-// METRICS_FILE is taken back: no start ran. A give-back that cannot be
-// saved leaves the start counted, and says so.
-func (h *host) vmRefused(store rescue.Store, verb string, why qm.Refusal, stderr string) {
-	reason := "集群没有法定票数"
-	if why == qm.RefusedLocked {
-		reason = "虚拟机被锁定 (备份、迁移等)"
-	}
-	if h.saved != nil { // carryOut's step, saved before qm ran
-		next, changed := rescue.GiveBackStart(*h.saved, why)
-		if changed {
-			if err := store.Save(*h.saved, next); err != nil {
-				h.log.Error("【严重错误】状态无法保存：qm "+verb+" 被拒绝的这次仍计入启动次数", "vm_id", h.cfg.VMID, "err", err)
-				return
-			}
-			*h.saved = next
-		}
-	}
+// vmFailed tells the owner that qm VERB did not get the VM running: the
+// message queued before the step said it was being started (SPEC §9).
+func (h *host) vmFailed(verb string) {
+	h.notify("vm-"+verb, fmt.Sprintf("OpenWrt 虚拟机 %s 未能运行 (qm %s 失败或未进入运行状态)，详见日志。", h.cfg.VMID, verb), false)
+}
+
+// vmRefused says a start or resume given back (【推迟】) and tells the
+// owner, once a queue, that the VM was not started and why, in place of
+// this run's "正在启动": retried every run, the starts filled the queue
+// with it, and kept after a first refusal, the counted starts after the
+// quorum came back went untold. The action's count in METRICS_FILE is
+// taken back: no start ran.
+func (h *host) vmRefused(verb string, why qm.Refusal, stderr string) {
 	h.uncount()
-	h.log.Warn("【推迟】qm "+verb+" 被拒绝 ("+reason+")，没有尝试"+verbZH(verb)+"路由虚拟机；这不是虚拟机的故障，本次不计启动次数 (VM_START_MAX)，下次检测再试。",
+	h.log.Warn("【推迟】qm "+verb+" 被拒绝 ("+refusalZH(why)+")，没有尝试"+verbZH(verb)+"路由虚拟机；这不是虚拟机的故障，本次不计启动次数 (VM_START_MAX)，下次检测再试。",
 		slog.String("vm_id", h.cfg.VMID), slog.String("refused", why.String()), slog.String("qm", stderr))
-	h.notify("vm-"+verb+"-refused", fmt.Sprintf("OpenWrt 虚拟机 %s 没有%s：qm %s 被拒绝 (%s)。这不是虚拟机的故障，不计启动次数，之后的检测会再试。", h.cfg.VMID, verbZH(verb), verb, reason), true)
+	if h.cfg.NotifyURL == "" || h.cfg.DryRun {
+		return
+	}
+	if _, err := h.queue().DropLast("vm-" + verb); err != nil {
+		h.log.Debug("notify queue: this run's message not taken back", "err", err)
+	}
+	h.notify("vm-"+verb+"-refused", fmt.Sprintf("OpenWrt 虚拟机 %s 没有%s：qm %s 被拒绝 (%s)。这不是虚拟机的故障，不计启动次数，之后的检测会再试。", h.cfg.VMID, verbZH(verb), verb, refusalZH(why)), true)
+}
+
+// refusalZH is why qm refused, as the owner's messages say it.
+func refusalZH(why qm.Refusal) string {
+	if why == qm.RefusedLocked {
+		return "虚拟机被锁定 (备份、迁移等)"
+	}
+	return "集群没有法定票数"
 }
 
 // verbZH is qm's verb as the owner's messages say it.

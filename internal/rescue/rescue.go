@@ -294,6 +294,14 @@ type Obs struct {
 	// quorum back that day found the starts spent and rebooted the host
 	// where a start would do.
 	NoQuorum string
+	// QuorumUnknown, with GuardsKnown: the host is in a cluster and
+	// `pvecm status` failed or could not be read (corosync down, most
+	// often: no quorum); also in Deferred. A qm start refused for "no
+	// quorum" is then the cluster's state, and given back
+	// (GiveBackStart). With pvecm saying quorate, the same refusal is
+	// pmxcfs's own fault, which restarting pve-cluster or the host mends:
+	// counted, so that rule 5's host reboot still comes.
+	QuorumUnknown bool
 
 	// SystemKnown: `systemctl is-system-running` was asked; SystemState is
 	// the word it printed ("" when it printed none).

@@ -245,20 +245,29 @@ func (n *State) startWorked() bool {
 }
 
 // GiveBackStart is SPEC §13 rules 1 and 2 for a start or resume that qm
-// refused before it tried the VM (why: the cluster has no quorum, the
-// VM's config is locked): that says nothing about the VM, and counted,
-// each such refusal spent one of the day's VM_START_MAX, and the quorum
-// back that day found them spent and took rule 5's cold restart or host
-// reboot where a start would do. The start is given back as one that
-// worked is (startWorked): its count and its "unproven" mark. st is the
-// state saved for the start (the count already taken); it reports
-// whether it changed it, for the caller to save before anything else.
-func GiveBackStart(st State, why qm.Refusal) (State, bool) {
-	if why == qm.NotRefused {
+// refused before it tried the VM (why): that says nothing about the VM,
+// and counted, each such refusal spent one of the day's VM_START_MAX, and
+// the quorum back that day found them spent and took rule 5's cold
+// restart or host reboot where a start would do. Given back: a config
+// lock (the next run sees it in qm config and waits for it), and "no
+// quorum" while this run could not read the cluster's quorum
+// (o.QuorumUnknown). "No quorum" while pvecm says quorate stays counted:
+// pmxcfs's own view is broken, and given back for ever, the start was
+// tried every five minutes all day and the host's reboot that mends it
+// never came. The start is given back as one that worked is
+// (startWorked): its count and its "unproven" mark. st is the state
+// saved for the start (the count already taken), o the run's
+// observation; it reports whether the start is given back, for the
+// caller to save the state returned before anything else.
+func GiveBackStart(st State, o Obs, why qm.Refusal) (State, bool) {
+	switch {
+	case why == qm.RefusedLocked:
+	case why == qm.RefusedNoQuorum && o.GuardsKnown && o.QuorumUnknown:
+	default:
 		return st, false
 	}
-	changed := st.startWorked()
-	return st, changed
+	st.startWorked()
+	return st, true
 }
 
 // vmStartCount returns the counter of today's VM starts in n, moving the

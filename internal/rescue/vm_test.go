@@ -2514,6 +2514,7 @@ func TestRefusedStartsGivenBack(t *testing.T) {
 	type run struct {
 		at         time.Time
 		refused    qm.Refusal // how qm start ended when the run started the VM
+		unknown    bool       // pvecm status failed (Obs.QuorumUnknown)
 		want       Action
 		wantStarts int // VMStarts saved after the run
 	}
@@ -2521,21 +2522,30 @@ func TestRefusedStartsGivenBack(t *testing.T) {
 		name string
 		runs []run
 	}{
-		{name: "five refusals for no quorum, then a start", runs: []run{
-			{at: day(9, 0), refused: qm.RefusedNoQuorum, want: VMStart},
-			{at: day(9, 5), refused: qm.RefusedNoQuorum, want: VMStart},
-			{at: day(9, 10), refused: qm.RefusedNoQuorum, want: VMStart},
-			{at: day(9, 15), refused: qm.RefusedNoQuorum, want: VMStart},
+		{name: "five refusals for no quorum with pvecm failing, then a start", runs: []run{
+			{at: day(9, 0), refused: qm.RefusedNoQuorum, unknown: true, want: VMStart},
+			{at: day(9, 5), refused: qm.RefusedNoQuorum, unknown: true, want: VMStart},
+			{at: day(9, 10), refused: qm.RefusedNoQuorum, unknown: true, want: VMStart},
+			{at: day(9, 15), refused: qm.RefusedNoQuorum, unknown: true, want: VMStart},
 			{at: day(9, 20), refused: qm.RefusedLocked, want: VMStart},
 			{at: day(9, 25), want: VMStart, wantStarts: 1},
 		}},
 		{name: "a failed start stays counted, the refused one after it does not", runs: []run{
 			{at: day(9, 0), want: VMStart, wantStarts: 1},
-			{at: day(9, 5), refused: qm.RefusedNoQuorum, want: VMStart, wantStarts: 1},
+			{at: day(9, 5), refused: qm.RefusedNoQuorum, unknown: true, want: VMStart, wantStarts: 1},
 			{at: day(9, 10), want: VMStart, wantStarts: 2},
 			{at: day(9, 15), refused: qm.RefusedLocked, want: VMStart, wantStarts: 2},
 			{at: day(9, 20), want: VMStart, wantStarts: 3},
 			{at: day(9, 25), want: HostReboot},
+		}},
+		// pmxcfs's own view lost while corosync and pvecm say quorate:
+		// given back, the start was tried every five minutes all day, and
+		// the host's reboot that mends it never came.
+		{name: "no quorum while pvecm says quorate: counted, the host reboots", runs: []run{
+			{at: day(9, 0), refused: qm.RefusedNoQuorum, want: VMStart, wantStarts: 1},
+			{at: day(9, 5), refused: qm.RefusedNoQuorum, want: VMStart, wantStarts: 2},
+			{at: day(9, 10), refused: qm.RefusedNoQuorum, want: VMStart, wantStarts: 3},
+			{at: day(9, 15), want: HostReboot},
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -2550,6 +2560,9 @@ func TestRefusedStartsGivenBack(t *testing.T) {
 				o := Obs{Now: r.at, Uptime: 72 * time.Hour, BootID: "b", NetKnown: true, GuardsKnown: true,
 					VMKnown: true, VM: VMStatus{Status: "stopped", QMP: "stopped"}, VMConfigKnown: true, LANKnown: true,
 					RouterKnown: true, Router: Router{Err: "timeout", ErrKind: "timeout"}}
+				if r.unknown { // as hostcheck's guards say it
+					o.QuorumUnknown, o.Deferred = true, []string{"无法确认集群法定票数 (pvecm status exit 1)。"}
+				}
 				s := Decide(cfg, st, o)
 				if s.Action != r.want {
 					t.Fatalf("%s: Decide = %v (log: %s); want %v", r.at.Format("15:04"), s.Action, msgs(s), r.want)
@@ -2560,9 +2573,9 @@ func TestRefusedStartsGivenBack(t *testing.T) {
 				if err := store.Save(st, s.Next); err != nil {
 					t.Fatal(err)
 				}
-				next, changed := GiveBackStart(s.Next, r.refused)
-				if changed != (r.refused != qm.NotRefused) {
-					t.Errorf("%s: GiveBackStart(%v) changed %v", r.at.Format("15:04"), r.refused, changed)
+				next, given := GiveBackStart(s.Next, o, r.refused)
+				if want := r.refused == qm.RefusedLocked || r.refused == qm.RefusedNoQuorum && r.unknown; given != want {
+					t.Errorf("%s: GiveBackStart(%v) given %v; want %v", r.at.Format("15:04"), r.refused, given, want)
 				}
 				if err := store.Save(s.Next, next); err != nil {
 					t.Fatal(err)
@@ -2571,8 +2584,8 @@ func TestRefusedStartsGivenBack(t *testing.T) {
 				if saved.VMStarts != r.wantStarts {
 					t.Errorf("%s: vm_starts saved %d; want %d", r.at.Format("15:04"), saved.VMStarts, r.wantStarts)
 				}
-				if r.refused != qm.NotRefused && saved.VMStartUnproven != "" {
-					t.Errorf("%s: vm_start_unproven %q after a refused start; want none", r.at.Format("15:04"), saved.VMStartUnproven)
+				if given && saved.VMStartUnproven != "" {
+					t.Errorf("%s: vm_start_unproven %q after a start given back; want none", r.at.Format("15:04"), saved.VMStartUnproven)
 				}
 			}
 		})
