@@ -22,9 +22,10 @@ import (
 // and `qm start` refuses with pve-cluster src/PVE/Cluster.pm
 // check_cfs_quorum's "cluster not ready - no quorum?" (called by
 // qemu-server src/PVE/API2/Qemu.pm vm_start; see qm.TestClassifyRefusal).
-// Each refusal used to spend one of the day's VM_START_MAX; the fourth
-// run found them spent and took rule 5's host reboot. Now five runs try
-// and are refused, each start given back (【推迟】, no 未能运行 told), status
+// Each refusal used to spend one of the day's VM_START_MAX (the host's
+// reboot waited, held by the unread quorum); the quorum back that day
+// found them spent and took rule 5's host reboot. Now five runs try and
+// are refused, each start given back (【推迟】, no 未能运行 told), status
 // shows the day's starts unspent, no reboot or cold restart comes, and
 // when the quorum is back later that day the run starts the VM, counted,
 // where it rebooted the host.
