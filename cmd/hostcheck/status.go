@@ -288,16 +288,31 @@ func packageCron(cronD, pkgBin string) bool {
 }
 
 // misfireCheck is status's line for a host reboot that misfired today
-// (SPEC §6 step 6: the reboot commands did nothing). The first misfire
-// tears the mark down and the next run tries again by itself; only the
-// second keeps it, and then only midnight-reset -force allows a try
-// before midnight. The fix named -force after the first one too.
+// (SPEC §6 step 6: the reboot commands did nothing), told by what
+// Store.Misfire and the runs after it left:
+//   - the mark kept, without a boot id: a second misfire; no more tries
+//     today, only midnight-reset -force allows one;
+//   - a mark of today with a boot id: a later run's retry was ordered
+//     (landed, or landing);
+//   - no mark, the boot id unread at the misfire: counted as done, no
+//     retry today;
+//   - no mark: a later run retries while the fault lasts (after an SOS,
+//     at the router's next SOS).
+//
+// The fix named midnight-reset -force after any misfire, and "twice"
+// after a retry that had rebooted the host.
 func (h *host) misfireCheck(st rescue.State, now time.Time) health.Check {
 	check := "check REBOOT_CMD (" + h.cfg.RebootCmd + ") and REBOOT_FALLBACK_CMD (" + h.cfg.RebootFallbackCmd + ") by hand"
-	if st.HasMark && st.Mark.Date == rescue.Today(now) {
-		return health.Check{Name: "host reboot", Detail: "misfired twice today (REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect): the mark is kept, no more tries today (the 00:00 midnight-reset starts a new day)",
-			Fix: check + "; then midnight-reset -force allows another try today (midnight-reset without -force does not)"}
+	force := check + "; then midnight-reset -force allows another try today (midnight-reset without -force does not)"
+	const cmds = "REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect"
+	switch today := rescue.Today(now); {
+	case st.HasMark && st.Mark.Date == today && st.Mark.BootID == "":
+		return health.Check{Name: "host reboot", Detail: "misfired twice today (" + cmds + "): the mark is kept, no more tries today (the 00:00 midnight-reset starts a new day)", Fix: force}
+	case st.HasMark && st.Mark.Date == today:
+		return health.Info("host reboot", "misfired once today ("+cmds+"); a later run's retry was ordered at "+st.Mark.Time.In(now.Location()).Format("15:04")+" (see the reboot mark)")
+	case st.MisfireBoot == "unknown":
+		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + ") with the boot id unread: counted as done (its slow shutdown may have landed), no more tries today", Fix: force}
 	}
-	return health.Check{Name: "host reboot", Detail: "misfired today (REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect): a later run retries it while the fault lasts (after an SOS, at the router's next SOS); a second misfire today keeps the mark, no more tries today",
+	return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "): a later run retries it while the fault lasts (after an SOS, at the router's next SOS); a second misfire today keeps the mark, no more tries today",
 		Fix: check + " before that retry"}
 }
