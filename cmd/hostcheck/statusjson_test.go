@@ -104,8 +104,7 @@ func TestHostStatusJSON(t *testing.T) {
 	}
 	// A second misfire today (the mark kept): only midnight-reset -force
 	// allows another try today; the fix said "until midnight-reset", and a
-	// plain one by hand
-	// did not lift it.
+	// plain one by hand did not lift it.
 	if fix := fixes["host reboot"]; !strings.Contains(fix, "midnight-reset -force") {
 		t.Errorf("host reboot fix %q; want midnight-reset -force", fix)
 	}
