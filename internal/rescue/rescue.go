@@ -1023,6 +1023,9 @@ func (d *decider) spentDayStartsSpent(action Action) {
 			if action == VMStart {
 				why = "虚拟机仍处于停止状态，今天的启动次数已用完 (VM_START_MAX)，物理机今天已重启过"
 			}
+			if d.cfg.VMStartMax == 0 { // none was made: nothing "used up"
+				why = "虚拟机未运行 (VM_START_MAX=0：不自动启动或恢复)，物理机今天已重启过"
+			}
 			d.vmRestart(why)
 		}
 		return

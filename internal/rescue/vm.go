@@ -74,7 +74,11 @@ func (d *decider) vmStage() bool {
 		return true
 	}
 	if restart {
-		d.vmRestart("qm resume 未能恢复暂停的虚拟机")
+		why := "qm resume 未能恢复暂停的虚拟机"
+		if d.cfg.VMStartMax == 0 { // never resumed by us
+			why = "虚拟机已暂停 (VM_START_MAX=0：不自动恢复)"
+		}
+		d.vmRestart(why)
 		return true
 	}
 	reason := fmt.Sprintf("VM %s will not start (%s after VM_START_MAX=%d failed starts)", d.cfg.VMID, vmState(vm), d.cfg.VMStartMax)

@@ -123,6 +123,30 @@ func TestVMStartMaxZero(t *testing.T) {
 	if r := s.Next.Mark.Reason; strings.Contains(r, "failed starts") || !strings.Contains(r, "VM_START_MAX=0") {
 		t.Errorf("mark reason %q; want VM_START_MAX=0 named, no failed starts", r)
 	}
+	// A paused VM gets the day's cold restart, for a resume never tried;
+	// on a day whose host reboot is spent, a stopped one too, for starts
+	// never "used up".
+	today := Today(t0)
+	for name, tt := range map[string]struct {
+		st State
+		vm VMStatus
+	}{
+		"paused":                     {State{}, VMStatus{Status: "running", QMP: "paused"}},
+		"stopped, the host rebooted": {State{HasMark: true, Mark: state.Mark{Date: today}, LastReboot: today}, VMStatus{Status: "stopped"}},
+	} {
+		s := Decide(cfg, tt.st, full(func(o *Obs) { o.VMKnown, o.VM, o.Router = true, tt.vm, Router{Err: "timeout"} }))
+		var reason string
+		for _, e := range s.Events {
+			for _, a := range e.Attrs {
+				if a.Key == "reason" {
+					reason = a.Value.String()
+				}
+			}
+		}
+		if s.Action != VMRestart || !strings.Contains(reason, "VM_START_MAX=0") || strings.Contains(msgs(s)+reason, "用完") || strings.Contains(reason, "未能恢复") {
+			t.Errorf("%s: Decide = %v, reason %q (log: %s); want the cold restart, its reason naming VM_START_MAX=0", name, s.Action, reason, msgs(s))
+		}
+	}
 }
 
 // TestDecideVMAutostart: SPEC §13 rule 1 right after the host booted. PVE
