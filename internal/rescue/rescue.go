@@ -710,12 +710,20 @@ const SOSConfirmed = "【确认】捕获 SOS 信号！OpenWrt 自救已穷尽。
 // leads to (sosStep), once the LAN's ping and the guards allow it. The
 // original's "准备介入重启 PVE。" only when that is the host's reboot: with
 // VM_RESTART_FIRST=1 the day's first SOS cold-restarts the router VM, and
-// the host's reboot comes at a later SOS, if one does.
+// the host's reboot comes at a later SOS, if one does. Under the VM's
+// config lock (d.vmLocked: a backup or migration, or a backup lock left
+// behind, said with its qm unlock before this line) sosStep takes neither:
+// the line says so, and which step the SOS still standing (or held,
+// HeldSOS) leads to at the first run after the lock.
 func (d *decider) sosPrepares() string {
+	step := "介入重启 PVE。"
 	if d.sosRestartsVM() && !d.vmUnknown {
-		return "准备冷重启 OpenWrt 虚拟机。"
+		step = "冷重启 OpenWrt 虚拟机。"
 	}
-	return "准备介入重启 PVE。"
+	if d.cfg.VMID != "" && d.vmLocked {
+		return "路由虚拟机被锁定，暂不动作：锁解除后再" + step
+	}
+	return "准备" + step
 }
 
 // sosConfirmed is what follows an SOS: the router answering on the LAN,
