@@ -132,13 +132,16 @@ type State struct {
 	// booted, busy) to this fault's steps: at LANHoldRuns they count as
 	// tried (Refused).
 	LANHeld int
-	// NoNetcheck: the router answered in this outage that it cannot run
-	// netcheck (WhyNotRunnable: not installed there, the original scripts
-	// still running). Without it the router writes no net_outage, and its
-	// absence says nothing of its own view: no LAN fault is diagnosed for
-	// the rest of the outage, and only its SOS leads to the host's steps,
-	// as with the original scripts. Cleared when the outage ends.
-	NoNetcheck bool
+	// NoNetcheckAt: when the router last answered, in this outage, that
+	// it cannot run netcheck (WhyNotRunnable: not installed there, the
+	// original scripts still running). Without it the router writes no
+	// net_outage, and its absence says nothing of its own view: for
+	// NoNetcheckHold after the answer no LAN fault is diagnosed, and only
+	// its SOS leads to the host's steps, as with the original scripts;
+	// then its view counts again, and a LAN fault is asked for again (the
+	// owner may have installed netcheck since, as the 【LAN】 line and
+	// status ask). Zero: no such answer. Cleared when the outage ends.
+	NoNetcheckAt time.Time
 	// QMFailSince is the first run, of those in a row that found the
 	// internet down, whose `qm status` failed: one failure is no reason to
 	// skip the VM's cold restart for the host's reboot, two in a row are.
@@ -764,7 +767,11 @@ func (d *decider) holdSOS() {
 	switch {
 	case d.step.Need != NeedNothing:
 	case d.step.Action == VMRestart || d.step.Action == HostReboot || n.HeldReboot != "" || n.DownSince.IsZero(),
-		d.o.RouterKnown && r.Err == "" && !r.SOS && d.routerSelfUp(): // the router's own net is back
+		// The router's own net is back. Not on the word of a router that
+		// answered in this outage that it cannot run netcheck, also once
+		// that answer no longer holds (NoNetcheckHold): it has shown
+		// nothing since that its missing net_outage is its view.
+		d.o.RouterKnown && r.Err == "" && !r.SOS && d.routerSelfUp() && n.NoNetcheckAt.IsZero():
 		n.HeldSOS = HeldSOS{}
 	case n.HasMark && spent(n.Mark.Date, d.o.Now) || spent(n.LastReboot, d.o.Now):
 		// A day whose host rescue is spent holds no new SOS: the host
@@ -1078,7 +1085,7 @@ func (d *decider) spentDayHungGivesUp() {
 func (d *decider) recovered() {
 	n := &d.step.Next
 	n.startWorked() // the house is online: the start before it worked
-	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld, n.NoNetcheck = "", 0, "", 0, false
+	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld, n.NoNetcheckAt = "", 0, "", 0, time.Time{}
 	if !n.DownSince.IsZero() {
 		d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
 			slog.Duration("outage", max(d.o.Now.Sub(n.DownSince), 0).Round(time.Second)), slog.String("by", d.o.NetDetail))
