@@ -142,8 +142,9 @@ func TestLoopLANDNSForwarderDead(t *testing.T) {
 // go on diagnosing a LAN fault on a view the router never gave: it used to
 // ask again at every run, each saying "OpenWrt 自身网络正常" for the whole
 // outage; now it says once that it cannot tell, and observes the SOS for
-// the rest of the outage, as with the original scripts. Once netcheck is
-// there, the next outage gets the LAN steps: its ask runs L2.
+// the next hour (rescue.NoNetcheckHold, longer than this test's outage),
+// as with the original scripts. Once netcheck is there, the next outage
+// gets the LAN steps: its ask runs L2.
 func TestLoopLANRouterWithoutNetcheck(t *testing.T) {
 	l := lanLab(t, "x", nil, nil)
 	// The host's hook records its events: no "assist" for a step that

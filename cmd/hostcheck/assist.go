@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/pve-op/network-rescue/internal/assist"
 	"github.com/pve-op/network-rescue/internal/remote"
@@ -85,12 +86,13 @@ func notAsked(res assist.Result) bool {
 
 // refused takes a LAN step the router refused for now off the steps done
 // (rescue.Refused), so that the next run asks for it again instead of
-// climbing past it. It is saved before the next run can act on it.
-func (h *host) refused(store rescue.Store, next rescue.State, step assist.Step, res assist.Result) {
+// climbing past it. It is saved before the next run can act on it; now is
+// the run's time.
+func (h *host) refused(store rescue.Store, next rescue.State, step assist.Step, res assist.Result, now time.Time) {
 	if res.Outcome != assist.Refused {
 		return
 	}
-	back, ok := rescue.Refused(next, step, res.Why)
+	back, ok := rescue.Refused(next, step, res.Why, now)
 	if !ok {
 		if res.Why == rescue.WhyNotSent || res.Why == rescue.WhyRouterConfig {
 			// Held LANHoldRuns times in this fault already: the step now
@@ -107,9 +109,11 @@ func (h *host) refused(store rescue.Store, next rescue.State, step assist.Step, 
 	msg := "【LAN】OpenWrt 暂不执行此步骤，不算已尝试，下次运行再请求。"
 	switch res.Why {
 	case rescue.WhyNotRunnable:
-		// Said once: the runs of this outage ask no more (State.NoNetcheck).
-		h.log.Warn("【LAN】OpenWrt 上没有安装 netcheck (仍在运行原版脚本？)，无法分辨局域网侧故障：本次断网不再按局域网故障处理，只看 OpenWrt 的 SOS (与原版脚本相同)。",
-			"step", string(step), "why", res.Why, "fix", "在路由器上安装本项目: install.sh --role router (或在本机: install.sh --router "+h.cfg.OpIP+")，或设置 OP_NETCHECK")
+		// Said once an hour at most: the runs of the hold ask no more
+		// (rescue.NoNetcheckHold); the first after it asks again.
+		until := back.NoNetcheckUntil().In(h.loc).Format("15:04")
+		h.log.Warn("【LAN】OpenWrt 上没有安装 netcheck (仍在运行原版脚本？)，无法分辨局域网侧故障："+until+" 前不按局域网故障处理，只看 OpenWrt 的 SOS (与原版脚本相同)；之后再判断并请求 OpenWrt。",
+			"step", string(step), "why", res.Why, "ask_again", until, "fix", "在路由器上安装本项目: install.sh --role router (或在本机: install.sh --router "+h.cfg.OpIP+")，或设置 OP_NETCHECK")
 		return
 	case rescue.WhyNotSent:
 		msg = "【LAN】请求未送达 OpenWrt，此步骤不算已尝试，下次运行再请求。"

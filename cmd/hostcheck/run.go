@@ -397,7 +397,7 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 	case rescue.Assist:
 		res := h.assist(ctx, step.Assist, fmt.Sprintf("LAN fault %q seen by %d host runs; %s; dns %s",
 			step.Next.LANFault, step.Next.LANSeen, obs.NetDetail, obs.DNSDetail))
-		h.refused(store, step.Next, step.Assist, res)
+		h.refused(store, step.Next, step.Assist, res, obs.Now)
 		if notAsked(res) {
 			// Nothing was asked (netcheck not on the router, the request
 			// not sent, its config refused it): no "assist" for the hook

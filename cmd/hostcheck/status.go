@@ -130,12 +130,22 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 			map[string]string{rescue.LANDNS: "dns (IP targets answer, the router's DNS does not)", rescue.LANPath: "path (the router is online, the LAN is not)"}[st.LANFault],
 			st.LANSeen, steps)))
 	}
-	if st.NoNetcheck {
+	if at := st.NoNetcheckAt; !at.IsZero() {
 		// The router answered in this outage that it cannot run netcheck
-		// (State.NoNetcheck): LAN faults cannot be told apart.
-		checks = append(checks, health.Check{Name: "router netcheck",
-			Detail: "the router could not run " + h.cfg.OpNetcheck + " in this outage (the original scripts still there?): LAN faults cannot be told apart, only the router's SOS leads to the host's steps",
-			Fix:    "install the router side: install.sh --role router on the router (or install.sh --router " + h.cfg.OpIP + " here), or set OP_NETCHECK"})
+		// (State.NoNetcheckAt): LAN faults cannot be told apart until
+		// rescue.NoNetcheckHold is over; then the router is asked again.
+		until := st.NoNetcheckUntil()
+		c := health.Check{Name: "router netcheck",
+			Detail: fmt.Sprintf("the router could not run %s at %s (the original scripts still there?): until %s LAN faults cannot be told apart, only the router's SOS leads to the host's steps; then a LAN fault is diagnosed again and the router asked again",
+				h.cfg.OpNetcheck, at.In(h.loc).Format("15:04"), until.In(h.loc).Format("15:04")),
+			Fix: "install the router side: install.sh --role router on the router (or install.sh --router " + h.cfg.OpIP + " here), or set OP_NETCHECK"}
+		if !now.Before(until) || at.After(now) {
+			// The hold is over (or dated by a clock since stepped back):
+			// the router may have netcheck now; the next LAN fault asks.
+			c = health.Info("router netcheck", fmt.Sprintf("the router could not run %s at %s in this outage; a LAN fault is diagnosed again and the router asked again (held until %s)",
+				h.cfg.OpNetcheck, at.In(h.loc).Format("01-02 15:04"), until.In(h.loc).Format("15:04")))
+		}
+		checks = append(checks, c)
 	}
 	if st.VMRestartDate != "" && !st.RecordUnread {
 		checks = append(checks, health.Info("router VM restart", "last on "+st.VMRestartDate))

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pve-op/network-rescue/internal/assist"
 )
@@ -34,12 +35,45 @@ func (d *decider) lanFault() string {
 }
 
 // routerSelfUp reports whether the router's own view is known and says
-// its internet is up (Router.SelfKnown, SelfUp). With no netcheck on the
-// router (State.NoNetcheck) it is unknown, whatever net_outage's absence
-// seemed to say.
+// its internet is up (Router.SelfKnown, SelfUp). For NoNetcheckHold after
+// the router answered that it cannot run netcheck (State.NoNetcheckAt) it
+// is unknown, whatever net_outage's absence seemed to say.
 func (d *decider) routerSelfUp() bool {
 	r := d.o.Router
-	return r.SelfKnown && r.SelfUp && !d.step.Next.NoNetcheck
+	return r.SelfKnown && r.SelfUp && !d.step.Next.noNetcheck(d.o.Now)
+}
+
+// NoNetcheckHold is how long the router's answer that it cannot run
+// netcheck (State.NoNetcheckAt) leaves its own view unknown: an hour,
+// LANHoldRuns host runs at the default five minutes, as long as "not now"
+// answers may hold a LAN fault's steps. Then a LAN fault is diagnosed and
+// its step asked for again: a router whose owner installed netcheck since
+// (what the 【LAN】 line and status ask for), or whose 127 was passing,
+// gets its LAN steps and the host's reboot after them; held for the rest
+// of the outage, a LAN path fault (no SOS, the outage never ending by
+// itself) had none. A router still without netcheck answers again and
+// is held again: one ask, one warning, an hour. A time, not a count of
+// runs as LANHeld is: LANHeld counts the router's answers, one per run
+// that asked, while under this hold no run asks, and a count of runs
+// would rewrite hostcheck.state at every run of the outage, where one
+// stamp is written with the answer.
+const NoNetcheckHold = LANHoldRuns * 5 * time.Minute
+
+// NoNetcheckUntil is when the router's answer that it cannot run netcheck
+// stops holding (NoNetcheckHold): the zero time when there was none.
+func (st State) NoNetcheckUntil() time.Time {
+	if st.NoNetcheckAt.IsZero() {
+		return time.Time{}
+	}
+	return st.NoNetcheckAt.Add(NoNetcheckHold)
+}
+
+// noNetcheck reports whether the router's answer that it cannot run
+// netcheck holds at now. An answer dated after now (the clock stepped
+// back) does not: the router is asked again, and its answer is dated by
+// the clock as it is.
+func (st State) noNetcheck(now time.Time) bool {
+	return !st.NoNetcheckAt.IsZero() && !st.NoNetcheckAt.After(now) && now.Before(st.NoNetcheckUntil())
 }
 
 // lanStep takes one LAN-side step per host run, in the order of SPEC §14:
@@ -156,9 +190,9 @@ const LANHoldRuns = 12
 // read as a LAN fault: climbing past steps never taken rebooted the host
 // 15 minutes into any outage with no SOS, and holding the step asked for
 // it again, with "OpenWrt 自身网络正常", every run of the outage. The
-// router's view is unknown for the rest of the outage (State.NoNetcheck):
-// no LAN fault, and an SOS, if one comes, is the host's, as with the
-// original scripts.
+// router's view is unknown for NoNetcheckHold (State.NoNetcheckAt): no
+// LAN fault, and an SOS, if one comes, is the host's, as with the
+// original scripts; then it is asked again.
 const WhyNotRunnable = "not-runnable"
 
 // WhyNotSent is the host's own answer for a LAN step whose request never
@@ -188,14 +222,17 @@ const WhyRouterConfig = "router-config"
 // configuration error (WhyRouterConfig) is held as those are. The runs of a
 // pause do not count. A refusal that does not end by
 // itself (the daily limit, SOS raised, a router left in DRY_RUN) leaves
-// the step done: what is left is the host's, under §6's rules. ok is
-// false when the refusal leaves the state as it is.
-func Refused(next State, st assist.Step, why string) (back State, ok bool) {
+// the step done: what is left is the host's, under §6's rules. A router
+// that cannot run netcheck (WhyNotRunnable) is dated now, the run's time
+// (State.NoNetcheckAt). ok is false when the refusal leaves the state as
+// it is.
+func Refused(next State, st assist.Step, why string, now time.Time) (back State, ok bool) {
 	switch why {
 	case WhyNotRunnable:
 		// No step was taken, and none can be: the fault, which only the
-		// router's view (net_outage, netcheck's) made a LAN fault, goes.
-		next.LANFault, next.LANSeen, next.LANSteps, next.LANHeld, next.NoNetcheck = "", 0, "", 0, true
+		// router's view (net_outage, netcheck's) made a LAN fault, goes
+		// until the hold ends (NoNetcheckHold).
+		next.LANFault, next.LANSeen, next.LANSteps, next.LANHeld, next.NoNetcheckAt = "", 0, "", 0, now
 		return next, true
 	case assist.WhyPause:
 	case assist.WhyCooling, assist.WhySafeUptime, assist.WhyBusy, WhyNotSent, WhyRouterConfig:

@@ -1,6 +1,9 @@
 package rescue
 
 import (
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -167,7 +170,7 @@ func TestRefused(t *testing.T) {
 		{"network,reboot", assist.Network, assist.WhyPause, "network,reboot", false}, // not the step just asked
 		{"", assist.Network, assist.WhyPause, "", false},
 	} {
-		back, ok := Refused(State{LANFault: LANPath, LANSeen: 3, LANSteps: tt.steps}, tt.step, tt.why)
+		back, ok := Refused(State{LANFault: LANPath, LANSeen: 3, LANSteps: tt.steps}, tt.step, tt.why, t0)
 		if back.LANSteps != tt.want || ok != tt.ok || back.LANFault != LANPath || back.LANSeen != 3 {
 			t.Errorf("Refused(%q, %s, %s) = %q (fault %q, seen %d), %v; want %q, %v",
 				tt.steps, tt.step, tt.why, back.LANSteps, back.LANFault, back.LANSeen, ok, tt.want, tt.ok)
@@ -179,27 +182,27 @@ func TestRefused(t *testing.T) {
 	// its LANHoldRuns (a safe-uptime refusal after the pause used to be
 	// counted as tried at once, and the host rebooted).
 	for _, why := range []string{assist.WhyCooling, assist.WhySafeUptime, assist.WhyBusy} {
-		if _, ok := Refused(State{LANFault: LANPath, LANSeen: 40, LANHeld: LANHoldRuns, LANSteps: "network,reboot"}, assist.Reboot, why); ok {
+		if _, ok := Refused(State{LANFault: LANPath, LANSeen: 40, LANHeld: LANHoldRuns, LANSteps: "network,reboot"}, assist.Reboot, why, t0); ok {
 			t.Errorf("Refused(%s) after %d holds still holds", why, LANHoldRuns)
 		}
-		back, ok := Refused(State{LANFault: LANPath, LANSeen: 40, LANHeld: 0, LANSteps: "network,reboot"}, assist.Reboot, why)
+		back, ok := Refused(State{LANFault: LANPath, LANSeen: 40, LANHeld: 0, LANSteps: "network,reboot"}, assist.Reboot, why, t0)
 		if !ok || back.LANHeld != 1 {
 			t.Errorf("Refused(%s) 40 runs into the fault, none held before: ok %v, held %d; want it held, counted once", why, ok, back.LANHeld)
 		}
 	}
-	if back, ok := Refused(State{LANFault: LANPath, LANSeen: 10 * LANHoldRuns, LANHeld: LANHoldRuns, LANSteps: "network"}, assist.Network, assist.WhyPause); !ok || back.LANHeld != LANHoldRuns {
+	if back, ok := Refused(State{LANFault: LANPath, LANSeen: 10 * LANHoldRuns, LANHeld: LANHoldRuns, LANSteps: "network"}, assist.Network, assist.WhyPause, t0); !ok || back.LANHeld != LANHoldRuns {
 		t.Errorf("pause no longer holds after %d runs, or counts (held %d)", 10*LANHoldRuns, back.LANHeld)
 	}
 	// netcheck not on the router: no step taken, never the host's reboot;
-	// and no LAN fault either, for the rest of the outage (NoNetcheck): only
-	// netcheck's net_outage made it one.
+	// and no LAN fault either, for NoNetcheckHold (NoNetcheckAt, dated by
+	// the run): only netcheck's net_outage made it one.
 	for _, tt := range []struct {
 		steps string
 		step  assist.Step
 		fault string
 	}{{"network", assist.Network, LANPath}, {"dns", assist.DNS, LANDNS}, {"network,reboot", assist.Reboot, LANPath}} {
-		back, ok := Refused(State{LANFault: tt.fault, LANSeen: 10 * LANHoldRuns, LANHeld: LANHoldRuns, LANSteps: tt.steps}, tt.step, WhyNotRunnable)
-		if !ok || !back.NoNetcheck || back.LANFault != "" || back.LANSeen != 0 || back.LANSteps != "" || back.LANHeld != 0 {
+		back, ok := Refused(State{LANFault: tt.fault, LANSeen: 10 * LANHoldRuns, LANHeld: LANHoldRuns, LANSteps: tt.steps}, tt.step, WhyNotRunnable, t0)
+		if !ok || !back.NoNetcheckAt.Equal(t0) || back.LANFault != "" || back.LANSeen != 0 || back.LANSteps != "" || back.LANHeld != 0 {
 			t.Errorf("Refused(%q, %s, not-runnable) = %+v, %v; want no LAN fault, no netcheck on the router", tt.steps, tt.step, back, ok)
 		}
 	}
@@ -223,7 +226,7 @@ func TestLANHoldEnds(t *testing.T) {
 			}))
 			next := s.Next
 			if s.Action == Assist {
-				next, _ = Refused(next, s.Assist, why)
+				next, _ = Refused(next, s.Assist, why, t0)
 			}
 			if s.Action == HostReboot {
 				reboot = run
@@ -257,9 +260,9 @@ func TestLANHoldAfterPause(t *testing.T) {
 		switch {
 		case s.Action != Assist:
 		case run < 24: // paused
-			next, _ = Refused(next, s.Assist, assist.WhyPause)
+			next, _ = Refused(next, s.Assist, assist.WhyPause, t0)
 		case s.Assist == assist.Reboot && run < 30: // just booted
-			next, _ = Refused(next, s.Assist, assist.WhySafeUptime)
+			next, _ = Refused(next, s.Assist, assist.WhySafeUptime, t0)
 		}
 		st = next
 	}
@@ -410,16 +413,17 @@ func TestLANHeldReboot(t *testing.T) {
 	}
 }
 
-// TestNoNetcheckNoLANFault: once the router answered in this outage that
-// it cannot run netcheck (State.NoNetcheck), an absent net_outage says
-// nothing of its own view: no LAN fault (path or DNS) is diagnosed, the
+// TestNoNetcheckNoLANFault: while the router's answer in this outage that
+// it cannot run netcheck holds (State.NoNetcheckAt, NoNetcheckHold; here
+// its last run), an absent net_outage says nothing of its own view: no
+// LAN fault (path or DNS) is diagnosed, the
 // host observes the SOS as with the original scripts, an SOS still leads
 // to its step, a held SOS is not dropped as "the router's own net is
 // back", and the outage's end clears it. The record keeps it.
 func TestNoNetcheckNoLANFault(t *testing.T) {
 	cfg := config.Default(config.Host)
-	st := State{DownSince: t0.Add(-time.Hour), NoNetcheck: true}
-	quiet := Router{SelfKnown: true, SelfUp: true, Count: "2"} // no net_outage, as without netcheck
+	st := State{DownSince: t0.Add(-time.Hour), NoNetcheckAt: t0.Add(-NoNetcheckHold + 5*time.Minute)} // the hold's last run
+	quiet := Router{SelfKnown: true, SelfUp: true, Count: "2"}                                        // no net_outage, as without netcheck
 	for _, tc := range []struct {
 		name string
 		obs  Obs
@@ -432,8 +436,8 @@ func TestNoNetcheckNoLANFault(t *testing.T) {
 			!strings.Contains(msgs(s), "【观察】未发现 SOS 信号。判定 OpenWrt 仍在尝试自愈或处于熔断期。") {
 			t.Errorf("%s: Decide = %v need %v (%s); want no LAN fault, the SOS observed", tc.name, s.Action, s.Need, msgs(s))
 		}
-		if !s.Next.NoNetcheck || s.Next.LANFault != "" {
-			t.Errorf("%s: next no_netcheck %v, lan_fault %q; want kept, none", tc.name, s.Next.NoNetcheck, s.Next.LANFault)
+		if !s.Next.NoNetcheckAt.Equal(st.NoNetcheckAt) || s.Next.LANFault != "" {
+			t.Errorf("%s: next no_netcheck %v, lan_fault %q; want kept, none", tc.name, s.Next.NoNetcheckAt, s.Next.LANFault)
 		}
 	}
 	if s := Decide(cfg, st, full(nil)); s.Action != HostReboot || !strings.Contains(msgs(s), SOSConfirmed) {
@@ -444,14 +448,185 @@ func TestNoNetcheckNoLANFault(t *testing.T) {
 	if s := Decide(cfg, held, full(func(o *Obs) { o.Router = Router{SelfKnown: true, SelfUp: true, Count: "10"} })); s.Next.HeldSOS != held.HeldSOS {
 		t.Errorf("held SOS %+v; want it kept (no net_outage is no sign the router's own net is back)", s.Next.HeldSOS)
 	}
-	if s := Decide(cfg, st, Obs{Now: t0, NetKnown: true, NetUp: true}); s.Next.NoNetcheck {
+	if s := Decide(cfg, st, Obs{Now: t0, NetKnown: true, NetUp: true}); !s.Next.NoNetcheckAt.IsZero() {
 		t.Error("the outage ended, no_netcheck kept; want it cleared")
 	}
 	store := Store{Mark: t.TempDir() + "/mark", StateDir: t.TempDir()}
 	if err := store.Save(State{}, st); err != nil {
 		t.Fatal(err)
 	}
-	if got, problems := store.Load(cst); !got.NoNetcheck || len(problems) > 0 {
-		t.Errorf("loaded no_netcheck %v (%v); want it kept", got.NoNetcheck, problems)
+	if got, problems := store.Load(cst); !got.NoNetcheckAt.Equal(st.NoNetcheckAt) || len(problems) > 0 {
+		t.Errorf("loaded no_netcheck %v (%v); want it kept", got.NoNetcheckAt, problems)
+	}
+}
+
+// TestHXNoNetcheckStickyForOutage (the reviewer's, with NoNetcheckAt for
+// the flag and Refused dated by the run): the LAN path fault (the
+// router's own net up, the LAN's path broken: no SOS ever comes) whose
+// first assist found netcheck not runnable on the router. The owner does
+// what the 【LAN】 line and status say (install.sh --router), or the 127
+// was passing. Held for the rest of the outage, as 3edcfb3 did, no assist
+// and no host reboot ever came, a LAN path fault never ending by itself.
+func TestHXNoNetcheckStickyForOutage(t *testing.T) {
+	cfg := config.Default(config.Host)
+	path := func(at time.Time) Obs {
+		return full(func(o *Obs) { o.Now = at; o.Router = Router{SelfKnown: true, SelfUp: true, Count: "0"} })
+	}
+	st := State{}
+	at := t0
+	asked := 0
+	for i := 0; i < 3; i++ {
+		s := Decide(cfg, st, path(at))
+		st = s.Next
+		if s.Action == Assist {
+			asked++
+			back, ok := Refused(s.Next, s.Assist, WhyNotRunnable, at) // exit 127 once
+			if !ok {
+				t.Fatalf("Refused not-runnable: !ok")
+			}
+			st = back
+			break
+		}
+		at = at.Add(5 * time.Minute)
+	}
+	if asked != 1 || st.NoNetcheckAt.IsZero() {
+		t.Fatalf("setup: asked %d, NoNetcheck %v", asked, st.NoNetcheckAt)
+	}
+	// From now on netcheck runs on the router (installed, or the 127 was
+	// transient): what the host observes is the same as before.
+	var acts []string
+	for i := 0; i < 12*6; i++ { // six hours
+		at = at.Add(5 * time.Minute)
+		s := Decide(cfg, st, path(at))
+		st = s.Next
+		if s.Action != None {
+			acts = append(acts, s.Action.String())
+		}
+		if s.Action == Assist || s.Action == HostReboot {
+			return
+		}
+	}
+	t.Errorf("six hours of a LAN path fault after one not-runnable answer: actions %v, NoNetcheck still %v; no LAN step asked again and no host reboot (before: the step was asked again at the next run); last log: %s",
+		acts, st.NoNetcheckAt, strings.ReplaceAll(msgs(Decide(cfg, st, path(at))), "\n", " | "))
+}
+
+// noNetcheckOutage runs six hours of a LAN path fault (the router's own
+// net up, no SOS, no net_outage) at the default five minutes, the router
+// answering the first assist not-runnable and the later ones as answer
+// says (true: not-runnable again). It returns the run of each assist and
+// of the host's reboot (-1: none).
+func noNetcheckOutage(t *testing.T, cfg config.Config, answer func(ask int) bool) (asks []int, reboot int) {
+	t.Helper()
+	st, reboot := State{}, -1
+	for run := 0; run < 12*6 && reboot < 0; run++ {
+		at := t0.Add(time.Duration(run) * 5 * time.Minute)
+		s := Decide(cfg, st, full(func(o *Obs) { o.Now = at; o.Router = Router{SelfKnown: true, SelfUp: true, Count: "0"} }))
+		next := s.Next
+		switch s.Action {
+		case Assist:
+			asks = append(asks, run)
+			if len(asks) == 1 || answer(len(asks)) {
+				back, ok := Refused(next, s.Assist, WhyNotRunnable, at)
+				if !ok || !back.NoNetcheckAt.Equal(at) {
+					t.Fatalf("run %d: Refused(not-runnable) = %+v, %v; want dated %v", run, back, ok, at)
+				}
+				next = back
+			}
+		case HostReboot:
+			reboot = run
+		case None:
+		default:
+			t.Fatalf("run %d: %v; want assists or the host's reboot", run, s.Action)
+		}
+		st = next
+	}
+	return asks, reboot
+}
+
+// TestNoNetcheckHoldExpires: once the router answered not-runnable, its
+// view is unknown for NoNetcheckHold only. netcheck installed after that
+// first answer, the LAN path fault is diagnosed again when the hold ends,
+// its step asked again (after LANSeenBefore runs, as any fault), and the
+// steps climb to the host's reboot; 3edcfb3 asked nothing more and
+// rebooted nothing for the rest of the outage.
+func TestNoNetcheckHoldExpires(t *testing.T) {
+	asks, reboot := noNetcheckOutage(t, config.Default(config.Host), func(int) bool { return false })
+	runs := int(NoNetcheckHold / (5 * time.Minute))
+	if len(asks) < 2 || asks[1] > asks[0]+runs+LANSeenBefore {
+		t.Errorf("assists at runs %v; want the step asked again by run %d (the hold of %v, then the fault seen %d runs)", asks, asks[0]+runs+LANSeenBefore, NoNetcheckHold, LANSeenBefore)
+	} else if asks[1] < asks[0]+runs {
+		t.Errorf("assists at runs %v; want none within the hold (%d runs)", asks, runs)
+	}
+	if reboot < 0 || len(asks) < 2 {
+		t.Errorf("assists at runs %v, host reboot at run %d; want the steps to climb to the host's reboot", asks, reboot)
+	}
+}
+
+// TestNoNetcheckStillAbsent: a router that never gets netcheck answers
+// every assist not-runnable. It is asked once per hold (each answer one
+// 【LAN】 warning in hostcheck), never at every run, and no step counts as
+// taken: no host reboot in six hours of a fault with no SOS.
+func TestNoNetcheckStillAbsent(t *testing.T) {
+	asks, reboot := noNetcheckOutage(t, config.Default(config.Host), func(int) bool { return true })
+	runs := int(NoNetcheckHold / (5 * time.Minute))
+	if reboot >= 0 {
+		t.Errorf("host reboot at run %d over steps the router could not run (assists at %v)", reboot, asks)
+	}
+	if most := 12*6/runs + 1; len(asks) < 2 || len(asks) > most {
+		t.Errorf("assists at runs %v in six hours; want asked again, at most %d times", asks, most)
+	}
+	for i := 1; i < len(asks); i++ {
+		if asks[i]-asks[i-1] < runs {
+			t.Errorf("assists at runs %v: two within %v", asks, NoNetcheckHold)
+		}
+	}
+}
+
+// TestNoNetcheckAtRecord: the answer's time is kept in hostcheck.state as
+// unix seconds; the "1" that 3edcfb3 wrote (held for the rest of the
+// outage) reads as no hold, without a problem; a time after now (the
+// clock stepped back) does not hold; and a held SOS is not let go on the
+// word of a router that answered not-runnable in this outage, also once
+// the hold is over.
+func TestNoNetcheckAtRecord(t *testing.T) {
+	dir := t.TempDir()
+	store := Store{Mark: filepath.Join(dir, "mark"), StateDir: dir}
+	at := t0.Add(-10 * time.Minute)
+	if err := store.Save(State{}, State{DownSince: t0.Add(-time.Hour), NoNetcheckAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := os.ReadFile(filepath.Join(dir, RecordFile))
+	if !strings.Contains(string(rec), "router_no_netcheck="+strconv.FormatInt(at.Unix(), 10)+"\n") {
+		t.Errorf("record:\n%s\nwant router_no_netcheck=%d", rec, at.Unix())
+	}
+	if got, problems := store.Load(cst); !got.NoNetcheckAt.Equal(at) || len(problems) > 0 {
+		t.Errorf("loaded %v (%v); want %v", got.NoNetcheckAt, problems, at)
+	}
+	legacy := strings.Replace(string(rec), "router_no_netcheck="+strconv.FormatInt(at.Unix(), 10), "router_no_netcheck=1", 1)
+	if err := os.WriteFile(filepath.Join(dir, RecordFile), []byte(legacy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, problems := store.Load(cst); !got.NoNetcheckAt.IsZero() || len(problems) > 0 || got.DownSince.IsZero() {
+		t.Errorf("the flag 1 loaded as %v (%v); want no hold, no problem", got.NoNetcheckAt, problems)
+	}
+	for _, tc := range []struct {
+		name string
+		at   time.Time
+		hold bool
+	}{
+		{"just answered", t0, true},
+		{"the hold's last run", t0.Add(-NoNetcheckHold + 5*time.Minute), true},
+		{"the hold over", t0.Add(-NoNetcheckHold), false},
+		{"dated after now (the clock stepped back)", t0.Add(time.Hour), false},
+	} {
+		if got := (State{NoNetcheckAt: tc.at}).noNetcheck(t0); got != tc.hold {
+			t.Errorf("%s: holds %v; want %v", tc.name, got, tc.hold)
+		}
+	}
+	cfg := config.Default(config.Host)
+	held := State{DownSince: t0.Add(-2 * time.Hour), NoNetcheckAt: t0.Add(-NoNetcheckHold), HeldSOS: HeldSOS{SOS: "count=10", Count: 10, Day: Today(t0)}}
+	s := Decide(cfg, held, full(func(o *Obs) { o.Router = Router{SelfKnown: true, SelfUp: true, Count: "10"} }))
+	if s.Next.HeldSOS != held.HeldSOS || s.Next.LANFault != LANPath {
+		t.Errorf("the hold over: held SOS %+v, lan fault %q; want the SOS kept, the fault diagnosed again (log: %s)", s.Next.HeldSOS, s.Next.LANFault, msgs(s))
 	}
 }

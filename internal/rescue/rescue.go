@@ -132,13 +132,16 @@ type State struct {
 	// booted, busy) to this fault's steps: at LANHoldRuns they count as
 	// tried (Refused).
 	LANHeld int
-	// NoNetcheck: the router answered in this outage that it cannot run
-	// netcheck (WhyNotRunnable: not installed there, the original scripts
-	// still running). Without it the router writes no net_outage, and its
-	// absence says nothing of its own view: no LAN fault is diagnosed for
-	// the rest of the outage, and only its SOS leads to the host's steps,
-	// as with the original scripts. Cleared when the outage ends.
-	NoNetcheck bool
+	// NoNetcheckAt: when the router last answered, in this outage, that
+	// it cannot run netcheck (WhyNotRunnable: not installed there, the
+	// original scripts still running). Without it the router writes no
+	// net_outage, and its absence says nothing of its own view: for
+	// NoNetcheckHold after the answer no LAN fault is diagnosed, and only
+	// its SOS leads to the host's steps, as with the original scripts;
+	// then its view counts again, and a LAN fault is asked for again (the
+	// owner may have installed netcheck since, as the 【LAN】 line and
+	// status ask). Zero: no such answer. Cleared when the outage ends.
+	NoNetcheckAt time.Time
 	// QMFailSince is the first run, of those in a row that found the
 	// internet down, whose `qm status` failed: one failure is no reason to
 	// skip the VM's cold restart for the host's reboot, two in a row are.
@@ -718,12 +721,20 @@ const SOSConfirmed = "【确认】捕获 SOS 信号！OpenWrt 自救已穷尽。
 // leads to (sosStep), once the LAN's ping and the guards allow it. The
 // original's "准备介入重启 PVE。" only when that is the host's reboot: with
 // VM_RESTART_FIRST=1 the day's first SOS cold-restarts the router VM, and
-// the host's reboot comes at a later SOS, if one does.
+// the host's reboot comes at a later SOS, if one does. Under the VM's
+// config lock (d.vmLocked: a backup or migration, or a backup lock left
+// behind, said with its qm unlock before this line) sosStep takes neither:
+// the line says so, and which step the SOS still standing (or held,
+// HeldSOS) leads to at the first run after the lock.
 func (d *decider) sosPrepares() string {
+	step := "介入重启 PVE。"
 	if d.sosRestartsVM() && !d.vmUnknown {
-		return "准备冷重启 OpenWrt 虚拟机。"
+		step = "冷重启 OpenWrt 虚拟机。"
 	}
-	return "准备介入重启 PVE。"
+	if d.cfg.VMID != "" && d.vmLocked {
+		return "路由虚拟机被锁定，暂不动作：锁解除后再" + step
+	}
+	return "准备" + step
 }
 
 // sosConfirmed is what follows an SOS: the router answering on the LAN,
@@ -764,7 +775,11 @@ func (d *decider) holdSOS() {
 	switch {
 	case d.step.Need != NeedNothing:
 	case d.step.Action == VMRestart || d.step.Action == HostReboot || n.HeldReboot != "" || n.DownSince.IsZero(),
-		d.o.RouterKnown && r.Err == "" && !r.SOS && d.routerSelfUp(): // the router's own net is back
+		// The router's own net is back. Not on the word of a router that
+		// answered in this outage that it cannot run netcheck, also once
+		// that answer no longer holds (NoNetcheckHold): it has shown
+		// nothing since that its missing net_outage is its view.
+		d.o.RouterKnown && r.Err == "" && !r.SOS && d.routerSelfUp() && n.NoNetcheckAt.IsZero():
 		n.HeldSOS = HeldSOS{}
 	case n.HasMark && spent(n.Mark.Date, d.o.Now) || spent(n.LastReboot, d.o.Now):
 		// A day whose host rescue is spent holds no new SOS: the host
@@ -1081,7 +1096,7 @@ func (d *decider) spentDayHungGivesUp() {
 func (d *decider) recovered() {
 	n := &d.step.Next
 	n.startWorked() // the house is online: the start before it worked
-	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld, n.NoNetcheck = "", 0, "", 0, false
+	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld, n.NoNetcheckAt = "", 0, "", 0, time.Time{}
 	if !n.DownSince.IsZero() {
 		d.log(slog.LevelInfo, "【恢复】互联网已恢复。",
 			slog.Duration("outage", max(d.o.Now.Sub(n.DownSince), 0).Round(time.Second)), slog.String("by", d.o.NetDetail))

@@ -469,6 +469,13 @@ func TestSOSConfirmedSaysTheStep(t *testing.T) {
 	today := Today(t0)
 	const pve = SOSConfirmed + "准备介入重启 PVE。"
 	const vm = SOSConfirmed + "准备冷重启 OpenWrt 虚拟机。"
+	// Under the VM's config lock sosStep takes no step at all: the line
+	// named one that the lock forbids.
+	const lockedVM = SOSConfirmed + "路由虚拟机被锁定，暂不动作：锁解除后再冷重启 OpenWrt 虚拟机。"
+	const lockedPVE = SOSConfirmed + "路由虚拟机被锁定，暂不动作：锁解除后再介入重启 PVE。"
+	lock := func(lock string, backup bool) func(*Obs) {
+		return func(o *Obs) { o.VM.Lock, o.Backup = lock, backup }
+	}
 	for _, tt := range []struct {
 		name       string
 		cfg        func(*config.Config)
@@ -496,6 +503,18 @@ func TestSOSConfirmedSaysTheStep(t *testing.T) {
 			obs: full(func(o *Obs) { o.VM = VMStatus{Err: "ipcc_send_rec failed"} }), wantAction: HostReboot, wantLine: pve},
 		{name: "dry run: the VM's cold restart, prefixed", cfg: func(c *config.Config) { c.VMID = "100"; c.DryRun = true }, obs: full(nil),
 			wantAction: VMRestart, wantLine: "【演练】" + vm},
+		{name: "VM_RESTART_FIRST, a backup lock no backup holds (a crashed vzdump): no step", cfg: func(c *config.Config) { c.VMID = "100" },
+			st: State{DownSince: t0.Add(-time.Hour)}, obs: full(lock("backup", false)), wantLine: lockedVM},
+		{name: "VM_RESTART_FIRST, a backup running: no step", cfg: func(c *config.Config) { c.VMID = "100" },
+			obs: full(lock("backup", true)), wantLine: lockedVM},
+		{name: "VM_RESTART_FIRST, a migration: no step", cfg: func(c *config.Config) { c.VMID = "100" },
+			obs: full(lock("migrate", false)), wantLine: lockedVM},
+		{name: "VM_RESTART_FIRST, today's cold restart spent, locked: no host reboot under the lock", cfg: func(c *config.Config) { c.VMID = "100" },
+			st: State{VMRestartDate: today}, obs: full(lock("backup", false)), wantLine: lockedPVE},
+		{name: "VM_RESTART_FIRST=0, locked: no host reboot under the lock", cfg: func(c *config.Config) { c.VMID = "100"; c.VMRestartFirst = false },
+			obs: full(lock("migrate", false)), wantLine: lockedPVE},
+		{name: "a suspended lock is no lock: the VM's cold restart", cfg: func(c *config.Config) { c.VMID = "100" },
+			obs: full(lock("suspended", false)), wantAction: VMRestart, wantLine: vm},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := config.Default(config.Host)

@@ -182,9 +182,13 @@ func (s Store) Load(loc *time.Location) (st State, problems []error) {
 		st.LANSteps = rec["lan_steps"]
 		st.LANHeld, _ = strconv.Atoi(rec["lan_held"])
 	}
-	// netcheck not on the router in this outage: optional; anything but
-	// "1" reads as not known (a LAN fault may then be asked for once more).
-	st.NoNetcheck = rec["router_no_netcheck"] == "1"
+	// When the router answered in this outage that it cannot run netcheck:
+	// optional unix seconds; anything else reads as no such answer (a LAN
+	// fault may then be asked for once more), as does the "1" that hostcheck
+	// wrote when it held for the rest of the outage: expired, not damage.
+	if v := rec["router_no_netcheck"]; v != "1" {
+		st.NoNetcheckAt = state.RecordTime(v, loc)
+	}
 	// A host reboot HOST_REBOOT_HOURS held (SPEC §16): optional, our own text.
 	st.HeldReboot = rec["held_reboot"]
 	// An SOS seen and not answered yet: optional, our own text.
@@ -283,7 +287,7 @@ func (s Store) saveRecord(old, next State) error {
 		old.VMRestartDate == next.VMRestartDate && old.LastReboot == next.LastReboot &&
 		old.VMStartDate == next.VMStartDate && old.VMStarts == next.VMStarts &&
 		old.VMStartPrevDate == next.VMStartPrevDate && old.VMStartsPrev == next.VMStartsPrev && old.VMStartUnproven == next.VMStartUnproven &&
-		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld && old.NoNetcheck == next.NoNetcheck &&
+		old.LANFault == next.LANFault && old.LANSeen == next.LANSeen && old.LANSteps == next.LANSteps && old.LANHeld == next.LANHeld && old.NoNetcheckAt.Equal(next.NoNetcheckAt) &&
 		old.QMFailSince.Equal(next.QMFailSince) && old.HeldReboot == next.HeldReboot && old.HeldSOS == next.HeldSOS && old.VMStopFailDate == next.VMStopFailDate && old.VMGaveUpDate == next.VMGaveUpDate && old.LeftLockDate == next.LeftLockDate &&
 		old.MisfireDate == next.MisfireDate && old.MisfireBoot == next.MisfireBoot {
 		return nil
@@ -310,7 +314,7 @@ func (s Store) saveRecord(old, next State) error {
 		"lan_seen":           strconv.Itoa(next.LANSeen),
 		"lan_steps":          next.LANSteps,
 		"lan_held":           strconv.Itoa(next.LANHeld),
-		"router_no_netcheck": flag(next.NoNetcheck),
+		"router_no_netcheck": state.RecordTimeString(next.NoNetcheckAt),
 		"qm_fail_since":      state.RecordTimeString(next.QMFailSince),
 		"held_reboot":        next.HeldReboot,
 		"held_sos":           next.HeldSOS.SOS,
@@ -322,14 +326,6 @@ func (s Store) saveRecord(old, next State) error {
 		"misfire_date":       next.MisfireDate,
 		"misfire_boot":       next.MisfireBoot,
 	})
-}
-
-// flag is a boolean as the record keeps it: "1", or "" for false.
-func flag(b bool) string {
-	if b {
-		return "1"
-	}
-	return ""
 }
 
 // unreadDay is the day an unread record spends: today. Not the day it
@@ -397,7 +393,7 @@ func unreadDayStarts(st *State, today string, floor int) {
 // recordEmpty reports a state whose record holds nothing: no file.
 func (st State) recordEmpty() bool {
 	return st.DownSince.IsZero() && st.RouterDownSince.IsZero() && st.RouterErr == "" && st.VMRestartDate == "" && st.LastReboot == "" &&
-		st.VMStartDate == "" && st.VMStartUnproven == "" && st.LANFault == "" && !st.NoNetcheck && st.QMFailSince.IsZero() && st.HeldReboot == "" && st.HeldSOS == (HeldSOS{}) &&
+		st.VMStartDate == "" && st.VMStartUnproven == "" && st.LANFault == "" && st.NoNetcheckAt.IsZero() && st.QMFailSince.IsZero() && st.HeldReboot == "" && st.HeldSOS == (HeldSOS{}) &&
 		st.VMStopFailDate == "" && st.VMGaveUpDate == "" && st.LeftLockDate == "" && st.MisfireDate == "" && st.MisfireBoot == ""
 }
 
