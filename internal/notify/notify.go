@@ -95,11 +95,6 @@ func (q Queue) Add(m Message) error {
 		line := Message{Time: rest[cut-1].Time, Event: Dropped, Count: n, Text: fmt.Sprintf("(队列已满：此处省略了 %d 条通知，详见日志。)", n)}
 		msgs = append([]Message{first, line}, rest[cut:]...)
 	}
-	return q.write(msgs)
-}
-
-// write replaces the queue with msgs, one JSON object a line.
-func (q Queue) write(msgs []Message) error {
 	var b bytes.Buffer
 	for _, m := range msgs {
 		line, _ := json.Marshal(m)
@@ -107,19 +102,6 @@ func (q Queue) write(msgs []Message) error {
 		b.WriteByte('\n')
 	}
 	return state.WriteFile(q.Path, b.Bytes(), 0o600)
-}
-
-// DropLast removes the last message queued when its event is event (a
-// step that did not happen after all), and reports whether it did.
-func (q Queue) DropLast(event string) (bool, error) {
-	msgs, err := q.Load()
-	if err != nil || len(msgs) == 0 || msgs[len(msgs)-1].Event != event {
-		return false, err
-	}
-	if len(msgs) == 1 {
-		return true, q.Clear()
-	}
-	return true, q.write(msgs[:len(msgs)-1])
 }
 
 // Repair clears a queue Load found damaged (a *state.CorruptError: a FIFO,

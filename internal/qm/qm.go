@@ -392,7 +392,13 @@ func ClassifyRefusal(verb, stderr string) Refusal {
 		}
 		rest, ok := strings.CutPrefix(line, "VM is locked (")
 		lock, closed := strings.CutSuffix(rest, ")")
-		if ok && closed && lock != "" && strings.Trim(lock, "abcdefghijklmnopqrstuvwxyz-") == "" {
+		// "suspended" (a VM hibernated to disk) is no lock hostcheck waits
+		// for (rescue's lockHolds: qm start resumes it), and vm_resume
+		// refuses it for as long as it stands (qemu-server
+		// src/PVE/QemuServer/RunState.pm: check_lock unless the lock is
+		// backup): given back, a paused VM under it was resumed and
+		// refused every run all day. A failure like any other.
+		if ok && closed && lock != "" && lock != "suspended" && strings.Trim(lock, "abcdefghijklmnopqrstuvwxyz-") == "" {
 			return RefusedLocked
 		}
 	}

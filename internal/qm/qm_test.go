@@ -314,6 +314,10 @@ func TestClassifyRefusal(t *testing.T) {
 		{"start, snapshot-delete lock", "start", "VM is locked (snapshot-delete)\n", RefusedLocked},
 		{"start, after a warning line", "start", "WARN: something else\nVM is locked (clone)\n", RefusedLocked},
 		{"resume, migrate lock", "resume", "VM is locked (migrate)\n", RefusedLocked},
+		// vm_resume refuses "suspended" for as long as it stands; hostcheck
+		// does not wait on it (rescue.lockHolds): counted, or the refusal
+		// came back every run with nothing else tried.
+		{"resume, suspended lock: no lock hostcheck waits for", "resume", "VM is locked (suspended)\n", NotRefused},
 		{"resume, no quorum text: resume never asks", "resume", "cluster not ready - no quorum?\n", NotRefused},
 		{"stop, lock text: not a start", "stop", "VM is locked (backup)\n", NotRefused},
 		{"start, already running", "start", "VM 100 already running\n", NotRefused},
