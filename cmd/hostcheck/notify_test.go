@@ -65,9 +65,9 @@ func TestNotifyVMStartFailed(t *testing.T) {
 		})
 		h.cfg.StateDir, h.cfg.NotifyURL = t.TempDir(), "http://127.0.0.1:9/push"
 		if verb == "start" {
-			h.vmStart(context.Background(), h.store(), rescue.Obs{})
+			h.vmStart(context.Background(), h.store(), rescue.Obs{}, nil)
 		} else {
-			h.vmResume(context.Background(), h.store(), rescue.Obs{})
+			h.vmResume(context.Background(), h.store(), rescue.Obs{}, nil)
 		}
 		msgs, err := h.queue().Load()
 		if err != nil || len(msgs) != 1 || msgs[0].Event != "vm-"+verb || !strings.Contains(msgs[0].Text, "未能运行") || !strings.Contains(msgs[0].Text, "100") {
@@ -78,7 +78,7 @@ func TestNotifyVMStartFailed(t *testing.T) {
 		return command.Result{Cmd: cmdline, Stdout: "qmpstatus: running\nstatus: running\n"}
 	})
 	h.cfg.StateDir, h.cfg.NotifyURL = t.TempDir(), "http://127.0.0.1:9/push"
-	h.vmStart(context.Background(), h.store(), rescue.Obs{})
+	h.vmStart(context.Background(), h.store(), rescue.Obs{}, nil)
 	if msgs, _ := h.queue().Load(); len(msgs) != 0 {
 		t.Errorf("qm start worked: queue %+v; want nothing more", msgs)
 	}
@@ -105,7 +105,7 @@ func TestNotifyVMStartRefused(t *testing.T) {
 			if verb == "resume" {
 				run = h.vmResume
 			}
-			if !run(context.Background(), h.store(), rescue.Obs{}) {
+			if !run(context.Background(), h.store(), rescue.Obs{}, nil) {
 				t.Errorf("qm %s locked: not taken for a refusal", verb)
 			}
 		}

@@ -370,8 +370,10 @@ func markWritten(store rescue.Store, m state.Mark, loc *time.Location) bool {
 func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State, obs rescue.Obs, step rescue.Step, rs remote.RouterState) error {
 	h.saved = &step.Next
 	defer func() { h.saved = nil }()
-	if step.Action != rescue.Assist {
-		h.notifyStep(st, obs, step) // an assist's, once the router answered
+	switch step.Action {
+	case rescue.Assist, rescue.VMStart, rescue.VMResume: // told once the router, or qm, answered
+	default:
+		h.notifyStep(st, obs, step)
 	}
 	h.recordAction(step, obs, rs) // counted before it runs (METRICS_FILE)
 	events := rescue.Transitions(st, obs, step)
@@ -389,7 +391,7 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 		if step.Action == rescue.VMResume {
 			run = h.vmResume
 		}
-		if run(ctx, store, obs) {
+		if run(ctx, store, obs, func() { h.notifyStep(st, obs, step) }) {
 			// Refused before qm tried the VM: given back, no start for
 			// ON_EVENT_CMD either.
 			events = slices.DeleteFunc(events, func(ev hook.Event) bool { return ev.Name == step.Action.String() })
@@ -599,7 +601,8 @@ func (h *host) clusterQuorum(ctx context.Context, o *rescue.Obs) {
 	conf, err := clustered(h.corosync)
 	switch {
 	case err != nil:
-		o.Deferred = append(o.Deferred, fmt.Sprintf("无法确认本机是否属于集群 (%v)。", err))
+		// As unknown as with pvecm failing (QuorumUnknown).
+		o.Deferred, o.QuorumUnknown = append(o.Deferred, fmt.Sprintf("无法确认本机是否属于集群 (%v)。", err)), true
 		return
 	case conf == "":
 		return

@@ -83,90 +83,89 @@ func (h *host) agentPing(ctx context.Context) (qm.Ping, string) {
 }
 
 // vmStart starts a router VM found stopped (rule 1) and confirms it runs;
-// a start qm refused before trying the VM may be given back (vmRefused).
-// It reports whether it was.
-func (h *host) vmStart(ctx context.Context, store rescue.Store, o rescue.Obs) (givenBack bool) {
-	return h.vmCounted(ctx, store, o, "start")
+// a start qm refused before trying the VM may be given back (vmCounted).
+// It reports whether it was. told, when set, queues the step's message
+// for the owner once qm has not refused it.
+func (h *host) vmStart(ctx context.Context, store rescue.Store, o rescue.Obs, told func()) (givenBack bool) {
+	return h.vmCounted(ctx, store, o, "start", told)
 }
 
 // vmResume resumes a paused router VM (rule 2) and confirms it runs, as
 // vmStart.
-func (h *host) vmResume(ctx context.Context, store rescue.Store, o rescue.Obs) (givenBack bool) {
-	return h.vmCounted(ctx, store, o, "resume")
+func (h *host) vmResume(ctx context.Context, store rescue.Store, o rescue.Obs, told func()) (givenBack bool) {
+	return h.vmCounted(ctx, store, o, "resume", told)
 }
 
 // vmCounted is a start or resume counted against VM_START_MAX (rules 1
 // and 2), saved in h.saved before qm ran. One that qm refused before
-// trying the VM is given back when rescue.GiveBackStart says so; else it
-// failed, counted, as any other.
-func (h *host) vmCounted(ctx context.Context, store rescue.Store, o rescue.Obs, verb string) (givenBack bool) {
-	why, stderr := h.vmRun(ctx, verb)
-	if why == qm.NotRefused {
-		return false
-	}
-	var saved rescue.State
-	if h.saved != nil { // carryOut's step, saved before qm ran
-		saved = *h.saved
-	}
-	if next, given := rescue.GiveBackStart(saved, o, why); given {
-		if h.saved != nil {
+// trying the VM is given back when rescue.GiveBackStart says so, and told
+// as a refusal (vmRefused); else the step is told (told: "正在启动"), and
+// a start that did not get the VM running after it (vmFailed). The step's
+// message waits for qm's answer: queued before it and taken back on a
+// refusal, it pushed older messages out of a full queue (notify.MaxQueued)
+// for one that was never sent.
+func (h *host) vmCounted(ctx context.Context, store rescue.Store, o rescue.Obs, verb string, told func()) (givenBack bool) {
+	why, stderr, ok := h.vmRun(ctx, verb)
+	if why != qm.NotRefused {
+		var saved rescue.State
+		if h.saved != nil { // carryOut's step, saved before qm ran
+			saved = *h.saved
+		}
+		next, given := rescue.GiveBackStart(saved, o, why)
+		switch {
+		case !given:
+			// "No quorum" with no quorum trouble seen: pmxcfs's own view
+			// is broken, which restarting pve-cluster or the host mends.
+			h.log.Error("【严重错误】qm "+verb+" 被拒绝 ("+refusalZH(why)+")，但本次未见集群缺少法定票数 (pvecm status 显示有法定票数，或本机不属于集群)：pmxcfs 自身状态异常 (systemctl restart pve-cluster 或重启物理机可修复)，计入启动次数 (VM_START_MAX)。",
+				slog.String("vm_id", h.cfg.VMID), slog.String("refused", why.String()), slog.String("qm", stderr))
+		case h.saved == nil:
+			h.vmRefused(verb, why, stderr)
+			return true
+		default:
 			if err := store.Save(saved, next); err != nil {
 				h.log.Error("【严重错误】状态无法保存：qm "+verb+" 被拒绝的这次仍计入启动次数", "vm_id", h.cfg.VMID, "err", err)
-				h.vmFailed(verb)
-				return false
+				break
 			}
 			*h.saved = next
+			h.vmRefused(verb, why, stderr)
+			return true
 		}
-		h.vmRefused(verb, why, stderr)
-		return true
 	}
-	// "No quorum" while pvecm says the cluster is quorate: pmxcfs's own
-	// view is broken, which restarting pve-cluster or the host mends.
-	h.log.Error("【严重错误】qm "+verb+" 被拒绝 ("+refusalZH(why)+")，但 pvecm status 显示集群有法定票数：pmxcfs 自身状态异常 (systemctl restart pve-cluster 或重启物理机可修复)，计入启动次数 (VM_START_MAX)。",
-		slog.String("vm_id", h.cfg.VMID), slog.String("refused", why.String()), slog.String("qm", stderr))
-	h.vmFailed(verb)
+	if told != nil {
+		told()
+	}
+	if !ok {
+		h.vmFailed(verb)
+	}
 	return false
 }
 
-// vmRun runs qm start or resume and confirms the VM runs; when it does not,
-// the owner hears of it too (vmFailed). A refusal before qm tried the VM
-// (the cluster has no quorum, the VM is locked: qm.ClassifyRefusal) is
-// returned with qm's stderr instead, for the caller to decide and say.
-func (h *host) vmRun(ctx context.Context, verb string) (qm.Refusal, string) {
+// vmRun runs qm start or resume and confirms the VM runs (ok). A refusal
+// before qm tried the VM (the cluster has no quorum, the VM is locked:
+// qm.ClassifyRefusal) is returned with qm's stderr, for the caller to
+// decide and say.
+func (h *host) vmRun(ctx context.Context, verb string) (why qm.Refusal, stderr string, ok bool) {
 	r := h.vmCmd(ctx, verb, VMCmdTimeout)
 	if !r.OK() {
-		if why := qm.ClassifyRefusal(verb, r.Stderr); why != qm.NotRefused {
-			return why, r.Stderr
-		}
+		return qm.ClassifyRefusal(verb, r.Stderr), r.Stderr, false
 	}
-	if !r.OK() || !h.vmConfirm(ctx, "running", vmStartConfirm) {
-		h.vmFailed(verb)
-	}
-	return qm.NotRefused, ""
+	return qm.NotRefused, "", h.vmConfirm(ctx, "running", vmStartConfirm)
 }
 
-// vmFailed tells the owner that qm VERB did not get the VM running: the
-// message queued before the step said it was being started (SPEC §9).
+// vmFailed tells the owner that qm VERB did not get the VM running, after
+// the step's message that said it was being started (SPEC §9).
 func (h *host) vmFailed(verb string) {
 	h.notify("vm-"+verb, fmt.Sprintf("OpenWrt 虚拟机 %s 未能运行 (qm %s 失败或未进入运行状态)，详见日志。", h.cfg.VMID, verb), false)
 }
 
 // vmRefused says a start or resume given back (【推迟】) and tells the
 // owner, once a queue, that the VM was not started and why, in place of
-// this run's "正在启动": retried every run, the starts filled the queue
-// with it, and kept after a first refusal, the counted starts after the
-// quorum came back went untold. The action's count in METRICS_FILE is
-// taken back: no start ran.
+// the step's "正在启动". The action's count in METRICS_FILE is taken
+// back: no start ran.
 func (h *host) vmRefused(verb string, why qm.Refusal, stderr string) {
 	h.uncount()
 	h.log.Warn("【推迟】qm "+verb+" 被拒绝 ("+refusalZH(why)+")，没有尝试"+verbZH(verb)+"路由虚拟机；这不是虚拟机的故障，本次不计启动次数 (VM_START_MAX)，下次检测再试。",
 		slog.String("vm_id", h.cfg.VMID), slog.String("refused", why.String()), slog.String("qm", stderr))
-	if h.cfg.NotifyURL == "" || h.cfg.DryRun {
-		return
-	}
-	if _, err := h.queue().DropLast("vm-" + verb); err != nil {
-		h.log.Debug("notify queue: this run's message not taken back", "err", err)
-	}
 	h.notify("vm-"+verb+"-refused", fmt.Sprintf("OpenWrt 虚拟机 %s 没有%s：qm %s 被拒绝 (%s)。这不是虚拟机的故障，不计启动次数，之后的检测会再试。", h.cfg.VMID, verbZH(verb), verb, refusalZH(why)), true)
 }
 
@@ -212,10 +211,11 @@ func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) (stopped bo
 		h.notify("vm-restart", fmt.Sprintf("OpenWrt 虚拟机 %s 冷重启失败：qm stop 没有停下它；之后的步骤 (物理机重启每天至多一次) 见日志与 hostcheck status。", h.cfg.VMID), false)
 		return false
 	}
-	if why, _ := h.vmRun(ctx, "start"); why != qm.NotRefused {
-		// Not a counted start (rule 4 records the day's cold restart): the
-		// VM is left stopped, and the next run starts it (rule 1).
-		h.notify("vm-start", fmt.Sprintf("OpenWrt 虚拟机 %s 未能运行 (qm start 失败或未进入运行状态)，详见日志。", h.cfg.VMID), false)
+	if _, _, ok := h.vmRun(ctx, "start"); !ok {
+		// Refused or failed, not a counted start (rule 4 records the day's
+		// cold restart): the VM is left stopped, and the next run starts
+		// it (rule 1).
+		h.vmFailed("start")
 	}
 	return true
 }

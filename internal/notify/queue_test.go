@@ -50,34 +50,3 @@ func TestQueueDamaged(t *testing.T) {
 		})
 	}
 }
-
-// TestDropLast: a step taken back after its message was queued (a qm
-// start that qm refused) takes back that message only: the last one, of
-// its event; the queue file goes with its last message.
-func TestDropLast(t *testing.T) {
-	q := Queue{Path: filepath.Join(t.TempDir(), QueueFile)}
-	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	for _, ev := range []string{"sos", "vm-start"} {
-		if err := q.Add(Message{Time: at, Event: ev, Text: ev}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if dropped, err := q.DropLast("sos"); dropped || err != nil {
-		t.Errorf("DropLast(sos) with vm-start last = %v, %v; want nothing dropped", dropped, err)
-	}
-	if dropped, err := q.DropLast("vm-start"); !dropped || err != nil {
-		t.Errorf("DropLast(vm-start) = %v, %v; want dropped", dropped, err)
-	}
-	if msgs, err := q.Load(); err != nil || len(msgs) != 1 || msgs[0].Event != "sos" {
-		t.Errorf("queue after DropLast: %+v, %v; want the sos message alone", msgs, err)
-	}
-	if dropped, err := q.DropLast("sos"); !dropped || err != nil {
-		t.Errorf("DropLast(sos) = %v, %v; want dropped", dropped, err)
-	}
-	if _, err := os.Stat(q.Path); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("queue file after its last message went: %v; want removed", err)
-	}
-	if dropped, err := q.DropLast("sos"); dropped || err != nil {
-		t.Errorf("DropLast on no queue = %v, %v; want nothing, no error", dropped, err)
-	}
-}
