@@ -117,7 +117,8 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 	}
 
 	if st.MisfireDate != "" && st.MisfireDate >= rescue.Today(now) {
-		checks = append(checks, h.misfireCheck(st, now))
+		up, _ := h.e.Uptime() // unread: 0, the safe side (no retry promised)
+		checks = append(checks, h.misfireCheck(st, now, up))
 	}
 	if st.LANFault != "" {
 		// A fault only the LAN sees, under way (SPEC §14): one LAN-side
@@ -302,25 +303,33 @@ func packageCron(cronD, pkgBin string) bool {
 // Store.Misfire and the runs after it left:
 //   - the mark kept, without a boot id: a second misfire; no more tries
 //     today, only midnight-reset -force allows one;
-//   - a mark of today with a boot id: a later run's retry was ordered
-//     (landed, or landing);
-//   - no mark, the boot id unread at the misfire: counted as done, no
-//     retry today;
+//   - a mark of today with a boot id, the misfire's boot no longer
+//     pending: a later run's retry rebooted the host;
+//   - a mark of today with a boot id, the misfire's boot pending: a
+//     retry under way, or the misfired reboot's own mark that could not
+//     be removed (Store.Misfire failing: no retry today); the log says
+//     which;
+//   - no mark, the boot id unread at the misfire: counted as done unless
+//     this boot (uptime; 0 unknown) began before the day before it, as
+//     the runs decide (rescue.BootBeforeMisfire);
 //   - no mark: a later run retries while the fault lasts (after an SOS,
 //     at the router's next SOS).
 //
 // The fix named midnight-reset -force after any misfire, and "twice"
 // after a retry that had rebooted the host.
-func (h *host) misfireCheck(st rescue.State, now time.Time) health.Check {
+func (h *host) misfireCheck(st rescue.State, now time.Time, uptime time.Duration) health.Check {
 	check := "check REBOOT_CMD (" + h.cfg.RebootCmd + ") and REBOOT_FALLBACK_CMD (" + h.cfg.RebootFallbackCmd + ") by hand"
 	force := check + "; then midnight-reset -force allows another try today (midnight-reset without -force does not)"
 	const cmds = "REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect"
 	switch today := rescue.Today(now); {
 	case st.HasMark && st.Mark.Date == today && st.Mark.BootID == "":
 		return health.Check{Name: "host reboot", Detail: "misfired twice today (" + cmds + "): the mark is kept, no more tries today (the 00:00 midnight-reset starts a new day)", Fix: force}
+	case st.HasMark && st.Mark.Date == today && st.MisfireBoot == "":
+		return health.Info("host reboot", "misfired once today ("+cmds+"); a later run's retry, ordered at "+st.Mark.Time.In(now.Location()).Format("15:04")+", rebooted the host")
 	case st.HasMark && st.Mark.Date == today:
-		return health.Info("host reboot", "misfired once today ("+cmds+"); a later run's retry was ordered at "+st.Mark.Time.In(now.Location()).Format("15:04")+" (see the reboot mark)")
-	case st.MisfireBoot == "unknown":
+		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); the mark of " + st.Mark.Time.In(now.Location()).Format("15:04") +
+			" stands: a later run's retry under way, or the misfired reboot's own mark that could not be removed (the log says 保留今日重启标记: no more tries today)", Fix: force}
+	case st.MisfireBoot == "unknown" && !rescue.BootBeforeMisfire(st.MisfireDate, now, uptime):
 		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + ") with the boot id unread: counted as done (its slow shutdown may have landed), no more tries today", Fix: force}
 	}
 	return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "): a later run retries it while the fault lasts (after an SOS, at the router's next SOS); a second misfire today keeps the mark, no more tries today",

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/notify"
 	"github.com/pve-op/network-rescue/internal/pause"
 	"github.com/pve-op/network-rescue/internal/probe"
@@ -539,36 +540,60 @@ func TestHostStatusJSONConfigMissing(t *testing.T) {
 	}
 }
 
-// TestMisfireCheck: status after a host reboot that misfired today. The
-// first misfire tears the mark down and the next run retries by itself;
-// the fix named midnight-reset -force then too, sending the owner to a
-// command that was not needed. Only a second misfire (the mark kept)
-// needs it.
+// TestMisfireCheck: status after a host reboot that misfired today, for
+// each state Store.Misfire and the runs after it leave. The fix named
+// midnight-reset -force after a first misfire too (the next run retries
+// by itself), "misfired twice" after a retry that rebooted the host, a
+// retry ordered for a mark that could not be removed, and "no more tries"
+// for a misfire with the boot id unread on a host up for days, which the
+// runs retry (rescue.BootBeforeMisfire). Where the boot id was unread,
+// the decision of the next run with an SOS is asked too: status and the
+// runs agree.
 func TestMisfireCheck(t *testing.T) {
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	h := testHost(t, nil)
+	const day = "2026-12-06"
 	for _, tt := range []struct {
 		name      string
 		st        rescue.State
+		uptime    time.Duration
+		ok        bool
 		want, not string
 	}{
-		{"first misfire: the mark torn down", rescue.State{MisfireDate: "2026-12-06", MisfireBoot: "boot-1"},
-			"a later run retries it", "-force"},
-		{"second misfire: the mark kept", rescue.State{MisfireDate: "2026-12-06", MisfireBoot: "boot-1", HasMark: true, Mark: state.Mark{Date: "2026-12-06"}},
-			"midnight-reset -force allows another try today", "retries"},
-		// Store.Misfire with the boot id unread: counted as done, no retry
-		// (the status promised one).
-		{"first misfire, the boot id unread", rescue.State{MisfireDate: "2026-12-06", MisfireBoot: "unknown"},
-			"no more tries today", "retries"},
-		// The retry's mark (with the boot id of the boot it ended), landed
-		// or landing: it read "misfired twice", with -force as the fix.
-		{"the retry ordered", rescue.State{MisfireDate: "2026-12-06", HasMark: true, Mark: state.Mark{Date: "2026-12-06", Time: now.Add(-time.Hour), BootID: "boot-1"}},
-			"retry was ordered at 11:00", "twice"},
+		{"first misfire: the mark torn down", rescue.State{MisfireDate: day, MisfireBoot: "boot-1"}, 72 * time.Hour,
+			false, "a later run retries it", "-force"},
+		{"second misfire: the mark kept", rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: state.Mark{Date: day}}, 72 * time.Hour,
+			false, "midnight-reset -force allows another try today", "retries"},
+		{"the boot id unread, the host booted today", rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, 2 * time.Hour,
+			false, "no more tries today", "retries"},
+		{"the boot id unread, the host up for days", rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, 5 * 24 * time.Hour,
+			false, "a later run retries it", "counted as done"},
+		{"the boot id unread, the uptime too", rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, 0,
+			false, "no more tries today", "retries"},
+		// lateReboot: the retry's mark stays, the misfire's boot is no
+		// longer pending.
+		{"the retry rebooted the host", rescue.State{MisfireDate: day, HasMark: true, Mark: state.Mark{Date: day, Time: now.Add(-time.Hour), BootID: "boot-1"}}, time.Hour,
+			true, "retry, ordered at 11:00, rebooted the host", "twice"},
+		// A retry under way, or Store.Misfire could not remove the mark:
+		// a retry was told as ordered, with no fix.
+		{"a mark of the misfire's boot", rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: state.Mark{Date: day, Time: now.Add(-2 * time.Hour), BootID: "boot-1"}}, 72 * time.Hour,
+			false, "could not be removed", "twice"},
 	} {
-		c := h.misfireCheck(tt.st, now)
+		c := h.misfireCheck(tt.st, now, tt.uptime)
 		text := c.Detail + " / " + c.Fix
-		if !strings.Contains(text, tt.want) || strings.Contains(text, tt.not) || c.OK != (tt.name == "the retry ordered") {
-			t.Errorf("%s: %+v; want saying %q, not %q", tt.name, c, tt.want, tt.not)
+		if c.OK != tt.ok || !strings.Contains(text, tt.want) || strings.Contains(text, tt.not) || !c.OK && !strings.Contains(c.Fix, "REBOOT_CMD") {
+			t.Errorf("%s: %+v; want ok %v, saying %q, not %q", tt.name, c, tt.ok, tt.want, tt.not)
+		}
+		if tt.st.MisfireBoot != "unknown" || tt.uptime == 0 {
+			continue
+		}
+		st := tt.st
+		st.DownSince = now.Add(-time.Hour)
+		s := rescue.Decide(config.Default(config.Host), st, rescue.Obs{Now: now.Add(5 * time.Minute), Uptime: tt.uptime + 5*time.Minute, BootID: "boot-1",
+			NetKnown: true, RouterKnown: true, Router: rescue.Router{SOS: true, SOSContent: "count=10"}, LANKnown: true, LANUp: true,
+			GuardsKnown: true, SystemKnown: true, SystemState: "running"})
+		if retried := s.Action == rescue.HostReboot; retried != strings.Contains(text, "retries") {
+			t.Errorf("%s: status says %q; the next run with an SOS: %v", tt.name, c.Detail, s.Action)
 		}
 	}
 }

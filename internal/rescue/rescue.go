@@ -478,8 +478,16 @@ func (d *decider) couldLand() bool {
 // there, so it is the boot the misfire did not end. A boot nearer the
 // misfire can be either: the uptime alone cannot tell them apart.
 func (d *decider) bootBeforeMisfire() bool {
-	day, err := time.ParseInLocation(state.DateLayout, d.step.Next.MisfireDate, d.o.Now.Location())
-	return err == nil && !d.o.UptimeUnknown && d.o.Uptime > 0 && d.o.Now.Add(-d.o.Uptime).Before(day.AddDate(0, 0, -1))
+	return !d.o.UptimeUnknown && BootBeforeMisfire(d.step.Next.MisfireDate, d.o.Now, d.o.Uptime)
+}
+
+// BootBeforeMisfire is bootBeforeMisfire for status: the boot up for
+// uptime at now (0: unknown) began more than a day before misfireDate's
+// day, so a misfire with the boot id unread did not end it, and a later
+// run retries.
+func BootBeforeMisfire(misfireDate string, now time.Time, uptime time.Duration) bool {
+	day, err := time.ParseInLocation(state.DateLayout, misfireDate, now.Location())
+	return err == nil && uptime > 0 && now.Add(-uptime).Before(day.AddDate(0, 0, -1))
 }
 
 // landed is the day a misfire's slow shutdown counts against once it
@@ -697,7 +705,9 @@ func (d *decider) run() {
 			case reset:
 				// Cleared since, with the count, by midnight-reset: the
 				// outage it was seen in goes on.
-				d.log(slog.LevelWarn, "【确认】本次断网中未处理的 SOS 信号已被零点重置清除 (重启计数已归零)，断网仍在继续，按 SOS 介入。",
+				// Ended as a fresh SOS's line is (sosPrepares): "按 SOS 介入。"
+				// alone read as a step under a lock that forbids one.
+				d.log(slog.LevelWarn, "【确认】本次断网中未处理的 SOS 信号已被零点重置清除 (重启计数已归零)，断网仍在继续，按 SOS 介入："+d.sosPrepares(),
 					slog.String("sos", h.SOS), slog.String("seen", h.Day), slog.Int("count_then", h.Count), slog.String("router_count", d.o.Router.Count))
 				d.sosConfirmed("SOS " + h.SOS)
 				return

@@ -538,11 +538,13 @@ func TestSOSConfirmedSaysTheStep(t *testing.T) {
 	}
 }
 
-// TestHeldSOSConfirmedNamesNoStep: the 【确认】 line of an SOS that
-// midnight-reset cleared in the outage says "按 SOS 介入", which holds for
-// either step; it must not announce the host's reboot when the VM's cold
-// restart is what follows (the new day's), nor say the original's SOS line.
-func TestHeldSOSConfirmedNamesNoStep(t *testing.T) {
+// TestHeldSOSConfirmedSaysTheStep: the 【确认】 line of an SOS that
+// midnight-reset cleared in the outage ends with the step that follows,
+// as a fresh SOS's does (sosPrepares): the VM's cold restart (the new
+// day's), not the host's reboot, nor the original's SOS line; and under
+// a config lock, that no step comes. It said "按 SOS 介入。" alone, which
+// read as a step the lock then forbade.
+func TestHeldSOSConfirmedSaysTheStep(t *testing.T) {
 	cfg := config.Default(config.Host)
 	cfg.VMID = "100"
 	yday := yesterday(t0)
@@ -552,8 +554,17 @@ func TestHeldSOSConfirmedNamesNoStep(t *testing.T) {
 		t.Fatalf("Decide = %v; want the new day's VM cold restart (log: %s)", s.Action, msgs(s))
 	}
 	got := msgs(s)
-	if !strings.Contains(got, "【确认】本次断网中未处理的 SOS 信号已被零点重置清除 (重启计数已归零)，断网仍在继续，按 SOS 介入。") ||
+	if !strings.Contains(got, "【确认】本次断网中未处理的 SOS 信号已被零点重置清除 (重启计数已归零)，断网仍在继续，按 SOS 介入：准备冷重启 OpenWrt 虚拟机。") ||
 		strings.Contains(got, "重启 PVE") || strings.Contains(got, SOSConfirmed) {
 		t.Errorf("log %q; want the held SOS's 【确认】 line, no host reboot announced", got)
+	}
+	cfg.VMRestartFirst = true
+	st = State{DownSince: t0.Add(-3 * time.Hour), HeldSOS: HeldSOS{SOS: "count=10", Count: 10, Day: yday}}
+	s = Decide(cfg, st, full(func(o *Obs) {
+		o.Router = Router{Count: "0"}
+		o.VM = VMStatus{Status: "running", QMP: "running", Lock: "migrate"}
+	}))
+	if got := msgs(s); s.Action != None || !strings.Contains(got, "按 SOS 介入：路由虚拟机被锁定，暂不动作：锁解除后再冷重启 OpenWrt 虚拟机。") {
+		t.Errorf("the VM locked: Decide = %v, log %q; want no step, the line saying the lock holds it", s.Action, got)
 	}
 }
