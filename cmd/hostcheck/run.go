@@ -576,7 +576,7 @@ func (h *host) probe(ctx context.Context, targets, tcp []string) probe.Result {
 // this node's VMs does not change its votes: held by the quorum, a hung
 // router VM on a two-node cluster was never restarted. NoQuorum is the
 // reason when pvecm says the cluster has no quorum now; QuorumUnknown is
-// set when pvecm failed or could not be read.
+// set when pvecm failed or could not be read, or corosync.conf not stat'ed.
 func (h *host) guards(ctx context.Context, o *rescue.Obs) {
 	var out []string
 	// A backup holds the global vzdump lock, or runs as a process named

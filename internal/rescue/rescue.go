@@ -299,7 +299,8 @@ type Obs struct {
 	NoQuorum string
 	// QuorumUnknown, with GuardsKnown: the host is in a cluster and
 	// `pvecm status` failed or could not be read (corosync down, most
-	// often: no quorum); also in Deferred. A qm start refused for "no
+	// often: no quorum), or whether it is in one could not be told
+	// (corosync.conf not stat'ed); also in Deferred. A qm start refused for "no
 	// quorum" is then the cluster's state, and given back
 	// (GiveBackStart). With pvecm saying quorate, the same refusal is
 	// pmxcfs's own fault, which restarting pve-cluster or the host mends:
