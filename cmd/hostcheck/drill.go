@@ -175,7 +175,7 @@ func (h *host) drill(ctx context.Context, live bool) (err error) {
 			// answers the one held (as a cron run's does).
 			step.Next.HeldSOS = st.HeldSOS
 		}
-		obs.NetKnown = false
+		obs = drillCarry(obs, seen)
 		store := h.store()
 		if err := store.Save(st, step.Next); err != nil {
 			return fmt.Errorf("drill: save state: %w", err)
@@ -220,6 +220,19 @@ func (h *host) drill(ctx context.Context, live bool) (err error) {
 	}
 	say("5. router state put back exactly as before; nothing else was touched.")
 	return nil
+}
+
+// drillCarry is the observation a live drill carries its step out with:
+// the basic one (the internet left to be probed, by the notifications
+// and HEARTBEAT_URL, the drill's outage being pretended) with what the
+// guards saw, for a qm start's refusal (rescue.GiveBackStart): without
+// it a refusal for a quorum that pvecm could not read was counted, and
+// said as pmxcfs's fault.
+func drillCarry(obs, seen rescue.Obs) rescue.Obs {
+	obs.NetKnown = false
+	obs.GuardsKnown, obs.Deferred, obs.Backup, obs.Quorum, obs.NoQuorum, obs.QuorumUnknown =
+		seen.GuardsKnown, seen.Deferred, seen.Backup, seen.Quorum, seen.NoQuorum, seen.QuorumUnknown
+	return obs
 }
 
 // countShown is the router's count as drill shows it: shown, its escaped

@@ -67,7 +67,8 @@ func (h *host) notifyStep(st rescue.State, obs rescue.Obs, step rescue.Step) {
 	case obs.Up() && !st.DownSince.IsZero(): // as Decide: a DNS fault is no recovery
 		h.notify("recovery", fmt.Sprintf("互联网已恢复，断网约 %s。", obs.Now.Sub(st.DownSince).Round(time.Minute)), false)
 	case step.Action == rescue.VMStart:
-		// A start qm refuses takes this back (vmRefused).
+		// Queued once qm answered, not for a refusal given back
+		// (vmCounted).
 		h.notify("vm-start", fmt.Sprintf("OpenWrt 虚拟机 %s 已停止，正在启动 (qm start)。", h.cfg.VMID), false)
 	case step.Action == rescue.VMResume:
 		h.notify("vm-resume", fmt.Sprintf("OpenWrt 虚拟机 %s 已暂停，正在恢复 (qm resume)。", h.cfg.VMID), false)

@@ -14,6 +14,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/notify"
 	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/rescue"
 )
 
 // TestRefusedStartsNotSpent: a cluster node whose corosync is down.
@@ -196,4 +197,64 @@ func newRefusingLab(t *testing.T) *refusingLab {
 	lab.h.corosync, lab.h.vzdumpLock, lab.h.procRoot = []string{conf}, filepath.Join(dir, "no-lock"), t.TempDir()
 	lab.h.cfg.NotifyURL = "http://127.0.0.1:9/push" // queued only: the internet is down
 	return lab
+}
+
+// TestDrillLiveRefusalGivenBack: `hostcheck drill -live` decides as a
+// cron run does (decide observes the guards) and carries the step out
+// with drillCarry's observation. It carried it out with the basic one,
+// without the guards: with pvecm failing (corosync down) a qm start
+// refused for "no quorum" was counted, and its 【严重错误】 blamed pmxcfs,
+// where a cron run gives it back.
+func TestDrillLiveRefusalGivenBack(t *testing.T) {
+	lab := newRefusingLab(t)
+	h, log := lab.h, lab.log
+	lab.pvecmFails = true
+	ctx := context.Background()
+	st, _ := h.realStore().Load(h.loc)
+	obs := h.observeBasics()
+	obs.NetKnown, obs.NetUp, obs.NetDetail = true, false, "drill: internet pretended down"
+	step, rs, seen := h.decide(ctx, st, obs)
+	if step.Action != rescue.VMStart || !seen.QuorumUnknown {
+		t.Fatalf("decide = %v, quorum unknown %v; want a start with pvecm failing\n%s", step.Action, seen.QuorumUnknown, log)
+	}
+	store := h.store()
+	if err := store.Save(st, step.Next); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.carryOut(ctx, store, st, drillCarry(obs, seen), step, rs); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := store.Load(time.UTC); after.VMStarts != 0 || strings.Contains(log.String(), "pmxcfs") {
+		t.Errorf("drill -live, pvecm failing: vm_starts %d; want 0 (given back as a cron run does), no pmxcfs blamed\n%s", after.VMStarts, log)
+	}
+}
+
+// TestStartToldWhenQmAnswered: the owner's "正在启动" is queued once qm
+// start has answered, before the wait for the VM to run (up to
+// VMStartConfirm): queued only after that wait, a run killed in it (timeout
+// -s KILL around the cron line, a host that hangs as the VM starts) left
+// a start counted and never told.
+func TestStartToldWhenQmAnswered(t *testing.T) {
+	lab := newRefusingLab(t)
+	h, log := lab.h, lab.log
+	lab.refuse = false
+	exec := h.e.Exec
+	started, polled := false, false
+	var queued []notify.Message
+	h.e.Exec = func(ctx context.Context, cmdline string, d time.Duration) command.Result {
+		switch {
+		case cmdline == "/usr/sbin/qm start 100":
+			started = true
+		case started && !polled && strings.HasSuffix(cmdline, "qm status 100 --verbose"):
+			polled = true // vmConfirm's first poll
+			queued, _ = h.queue().Load()
+		}
+		return exec(ctx, cmdline, d)
+	}
+	if err := h.check(context.Background()); err != nil {
+		t.Fatalf("check = %v\n%s", err, log)
+	}
+	if !polled || !slices.ContainsFunc(queued, func(m notify.Message) bool { return m.Event == "vm-start" && strings.Contains(m.Text, "正在启动") }) {
+		t.Errorf("queue when the wait for the VM began (polled %v): %+v; want 正在启动 queued", polled, queued)
+	}
 }

@@ -95,7 +95,8 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 		}
 		checks = append(checks, health.Check{Name: "state file", Detail: p.Error(), Fix: fix})
 	}
-	if ok, detail := rescue.HostRescueOutlook(st, now); ok {
+	uptime, _ := h.e.Uptime() // unread: 0, as the runs take it (no retry promised)
+	if ok, detail := rescue.HostRescueOutlook(st, now, uptime); ok {
 		checks = append(checks, health.Info("reboot mark", detail))
 	} else {
 		checks = append(checks, health.Check{Name: "reboot mark", Detail: detail,
@@ -117,8 +118,7 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 	}
 
 	if st.MisfireDate != "" && st.MisfireDate >= rescue.Today(now) {
-		up, _ := h.e.Uptime() // unread: 0, the safe side (no retry promised)
-		checks = append(checks, h.misfireCheck(st, now, up))
+		checks = append(checks, h.misfireCheck(st, now, uptime))
 	}
 	if st.LANFault != "" {
 		// A fault only the LAN sees, under way (SPEC §14): one LAN-side
@@ -312,6 +312,8 @@ func packageCron(cronD, pkgBin string) bool {
 //   - no mark, the boot id unread at the misfire: counted as done unless
 //     this boot (uptime; 0 unknown) began before the day before it, as
 //     the runs decide (rescue.BootBeforeMisfire);
+//   - no mark, counted as landed since (last_reboot_date today): no more
+//     tries today;
 //   - no mark: a later run retries while the fault lasts (after an SOS,
 //     at the router's next SOS).
 //
@@ -331,6 +333,10 @@ func (h *host) misfireCheck(st rescue.State, now time.Time, uptime time.Duration
 			" stands: a later run's retry under way, or the misfired reboot's own mark that could not be removed (the log says 保留今日重启标记: no more tries today)", Fix: force}
 	case st.MisfireBoot == "unknown" && !rescue.BootBeforeMisfire(st.MisfireDate, now, uptime):
 		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + ") with the boot id unread: counted as done (its slow shutdown may have landed), no more tries today", Fix: force}
+	case !st.HasMark && st.LastReboot >= today:
+		// A run since counted it as landed (lateReboot): a later boot, or
+		// one it could not tell from the landing.
+		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "), counted since as today's reboot (its slow shutdown may have landed): no more tries today", Fix: force}
 	}
 	return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "): a later run retries it while the fault lasts (after an SOS, at the router's next SOS); a second misfire today keeps the mark, no more tries today",
 		Fix: check + " before that retry"}

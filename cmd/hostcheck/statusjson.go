@@ -158,7 +158,8 @@ func (h *host) statusState(st rescue.State, now time.Time, res probe.Result, up 
 	if h := st.HeldSOS; h.SOS != "" {
 		js.HeldSOS = &hostHeldSOS{SOS: h.SOS, Count: h.Count, Seen: h.Day}
 	}
-	_, js.HostRescue = rescue.HostRescueOutlook(st, now)
+	uptime, _ := h.e.Uptime() // as status's checklist reads it
+	_, js.HostRescue = rescue.HostRescueOutlook(st, now, uptime)
 	if st.RecordUnread {
 		// Load's stand-ins (today spent, one start left) are no dates
 		// the record holds.

@@ -597,3 +597,35 @@ func TestMisfireCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestMisfireCheckAgreesWithRuns: a misfire with the boot id unread, then
+// the run that reads it. Status's two lines about today's host rescue
+// (misfireCheck, and the "reboot mark" line: rescue.HostRescueOutlook)
+// say what the run after that does with an SOS. On a host booted today
+// the run counts the misfire as landed (lateReboot), and misfireCheck
+// said "a later run retries it"; on a host up for days the runs retry,
+// and the "reboot mark" line said "no more host reboots today".
+func TestMisfireCheckAgreesWithRuns(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	h := testHost(t, nil)
+	cfg := config.Default(config.Host)
+	sos := func(at time.Time, up time.Duration) rescue.Obs {
+		return rescue.Obs{Now: at, Uptime: up, BootID: "boot-2", NetKnown: true, RouterKnown: true,
+			Router: rescue.Router{SOS: true, SOSContent: "count=10"}, LANKnown: true, LANUp: true,
+			GuardsKnown: true, SystemKnown: true, SystemState: "running"}
+	}
+	for _, up := range []time.Duration{2 * time.Hour, 5 * 24 * time.Hour} {
+		st := rescue.State{MisfireDate: "2026-12-06", MisfireBoot: "unknown", DownSince: now.Add(-time.Hour)}
+		if s := rescue.Decide(cfg, st, sos(now, up)); s.Action != rescue.HostReboot {
+			st = s.Next // the run that read the boot id; a retry there is the next run's too
+		}
+		later := now.Add(5 * time.Minute)
+		c := h.misfireCheck(st, later, up+5*time.Minute)
+		_, outlook := rescue.HostRescueOutlook(st, later, up+5*time.Minute)
+		retried := rescue.Decide(cfg, st, sos(later, up+5*time.Minute)).Action == rescue.HostReboot
+		outlookNone := strings.Contains(outlook, "no more host reboots") || strings.Contains(outlook, "spent")
+		if strings.Contains(c.Detail, "retries") != retried || outlookNone == retried {
+			t.Errorf("uptime %v: the next run with an SOS reboots the host: %v; status says %q and, as the reboot mark, %q", up, retried, c.Detail, outlook)
+		}
+	}
+}

@@ -105,8 +105,8 @@ func (h *host) vmResume(ctx context.Context, store rescue.Store, o rescue.Obs, t
 // refusal, it pushed older messages out of a full queue (notify.MaxQueued)
 // for one that was never sent.
 func (h *host) vmCounted(ctx context.Context, store rescue.Store, o rescue.Obs, verb string, told func()) (givenBack bool) {
-	why, stderr, ok := h.vmRun(ctx, verb)
-	if why != qm.NotRefused {
+	r := h.vmCmd(ctx, verb, VMCmdTimeout)
+	if why := refusal(verb, r); why != qm.NotRefused {
 		var saved rescue.State
 		if h.saved != nil { // carryOut's step, saved before qm ran
 			saved = *h.saved
@@ -117,9 +117,9 @@ func (h *host) vmCounted(ctx context.Context, store rescue.Store, o rescue.Obs, 
 			// "No quorum" with no quorum trouble seen: pmxcfs's own view
 			// is broken, which restarting pve-cluster or the host mends.
 			h.log.Error("【严重错误】qm "+verb+" 被拒绝 ("+refusalZH(why)+")，但本次未见集群缺少法定票数 (pvecm status 显示有法定票数，或本机不属于集群)：pmxcfs 自身状态异常 (systemctl restart pve-cluster 或重启物理机可修复)，计入启动次数 (VM_START_MAX)。",
-				slog.String("vm_id", h.cfg.VMID), slog.String("refused", why.String()), slog.String("qm", stderr))
+				slog.String("vm_id", h.cfg.VMID), slog.String("refused", why.String()), slog.String("qm", r.Stderr))
 		case h.saved == nil:
-			h.vmRefused(verb, why, stderr)
+			h.vmRefused(verb, why, r.Stderr)
 			return true
 		default:
 			if err := store.Save(saved, next); err != nil {
@@ -127,29 +127,27 @@ func (h *host) vmCounted(ctx context.Context, store rescue.Store, o rescue.Obs, 
 				break
 			}
 			*h.saved = next
-			h.vmRefused(verb, why, stderr)
+			h.vmRefused(verb, why, r.Stderr)
 			return true
 		}
 	}
+	// Told as soon as qm answered, before the minute's wait for the VM to
+	// run: a run killed in it left a counted start untold.
 	if told != nil {
 		told()
 	}
-	if !ok {
+	if !r.OK() || !h.vmConfirm(ctx, "running", vmStartConfirm) {
 		h.vmFailed(verb)
 	}
 	return false
 }
 
-// vmRun runs qm start or resume and confirms the VM runs (ok). A refusal
-// before qm tried the VM (the cluster has no quorum, the VM is locked:
-// qm.ClassifyRefusal) is returned with qm's stderr, for the caller to
-// decide and say.
-func (h *host) vmRun(ctx context.Context, verb string) (why qm.Refusal, stderr string, ok bool) {
-	r := h.vmCmd(ctx, verb, VMCmdTimeout)
-	if !r.OK() {
-		return qm.ClassifyRefusal(verb, r.Stderr), r.Stderr, false
+// refusal is qm.ClassifyRefusal of a qm VERB that failed.
+func refusal(verb string, r command.Result) qm.Refusal {
+	if r.OK() {
+		return qm.NotRefused
 	}
-	return qm.NotRefused, "", h.vmConfirm(ctx, "running", vmStartConfirm)
+	return qm.ClassifyRefusal(verb, r.Stderr)
 }
 
 // vmFailed tells the owner that qm VERB did not get the VM running, after
@@ -211,7 +209,7 @@ func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) (stopped bo
 		h.notify("vm-restart", fmt.Sprintf("OpenWrt 虚拟机 %s 冷重启失败：qm stop 没有停下它；之后的步骤 (物理机重启每天至多一次) 见日志与 hostcheck status。", h.cfg.VMID), false)
 		return false
 	}
-	if _, _, ok := h.vmRun(ctx, "start"); !ok {
+	if r := h.vmCmd(ctx, "start", VMCmdTimeout); !r.OK() || !h.vmConfirm(ctx, "running", vmStartConfirm) {
 		// Refused or failed, not a counted start (rule 4 records the day's
 		// cold restart): the VM is left stopped, and the next run starts
 		// it (rule 1).

@@ -536,9 +536,10 @@ func (d *decider) bootClock() bool {
 }
 
 // HostRescueOutlook is what `status` says about today's host rescue
-// (SPEC §6, §7): whether the host may still step in today, and why not.
+// (SPEC §6, §7): whether the host may still step in today, and why not;
+// uptime is the host's (0: unknown), as the runs read it.
 // ok is false for a date in the future, which the next run repairs.
-func HostRescueOutlook(st State, now time.Time) (ok bool, detail string) {
+func HostRescueOutlook(st State, now time.Time, uptime time.Duration) (ok bool, detail string) {
 	const repair = "in the future (a clock that ran ahead): the next run logs 【严重错误】, counts it as today and rewrites it as today"
 	switch {
 	case st.RecordUnread:
@@ -553,6 +554,8 @@ func HostRescueOutlook(st State, now time.Time) (ok bool, detail string) {
 		return true, "no mark, but " + RecordFile + " dates the last host reboot " + st.LastReboot + " (a damaged record counts as one): today's host rescue is spent until midnight"
 	case st.HasMark:
 		return true, "stale (dated " + st.Mark.Date + "): the next run deletes it; the host may step in once today"
+	case st.MisfireBoot == "unknown" && spent(st.MisfireDate, now) && BootBeforeMisfire(st.MisfireDate, now, uptime):
+		return true, "none: today's host reboot misfired with the boot id unread; this boot began before the day before it, so it is the boot the misfire did not end: the next run retries it"
 	case st.MisfireBoot == "unknown" && spent(st.MisfireDate, now):
 		return true, "none, but today's host reboot misfired with the boot id unread: the next run counts it as done (its slow shutdown may have landed); no more host reboots today"
 	case st.MisfireBoot != "" && spent(st.MisfireDate, now):

@@ -410,9 +410,19 @@ func TestHostRescueOutlook(t *testing.T) {
 		{State{MisfireDate: "2026-11-23", MisfireBoot: "boot0"}, true, "counts it against the day it came: today spent if it came today"},
 		{State{MisfireDate: "2026-11-22", MisfireBoot: "boot0"}, true, "none: the host may step in once today"},
 	} {
-		ok, detail := HostRescueOutlook(tt.st, t0)
+		ok, detail := HostRescueOutlook(tt.st, t0, 0)
 		if ok != tt.ok || !strings.Contains(detail, tt.detail) {
 			t.Errorf("HostRescueOutlook(%+v) = %v, %q; want %v, %q", tt.st, ok, detail, tt.ok, tt.detail)
+		}
+	}
+	// A misfire with the boot id unread, by the uptime as the runs take
+	// it (bootBeforeMisfire): a host up since before the day before the
+	// misfire is the boot it did not end, and the runs retry; it said "no
+	// more host reboots today" whatever the uptime.
+	unread := State{MisfireDate: Today(t0), MisfireBoot: "unknown"}
+	for uptime, want := range map[time.Duration]string{2 * time.Hour: "no more host reboots today", 5 * 24 * time.Hour: "the next run retries it"} {
+		if _, detail := HostRescueOutlook(unread, t0, uptime); !strings.Contains(detail, want) {
+			t.Errorf("HostRescueOutlook(boot id unread at the misfire, uptime %v) = %q; want %q", uptime, detail, want)
 		}
 	}
 }

@@ -1164,7 +1164,7 @@ func TestUnreadRecord(t *testing.T) {
 			t.Errorf("mtime %v from now: unread %v, last reboot %q, VM restart %q, problems %v; want today spent, the error told",
 				age, st.RecordUnread, st.LastReboot, st.VMRestartDate, problems)
 		}
-		if ok, detail := HostRescueOutlook(st, t0); !ok || !strings.Contains(detail, "could not be read") {
+		if ok, detail := HostRescueOutlook(st, t0, 0); !ok || !strings.Contains(detail, "could not be read") {
 			t.Errorf("outlook of an unread record: %v %q; want it said", ok, detail)
 		}
 	}
