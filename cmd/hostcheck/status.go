@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,8 +97,19 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 		}
 		checks = append(checks, health.Check{Name: "state file", Detail: p.Error(), Fix: fix})
 	}
-	uptime, _ := h.e.Uptime() // unread: 0, as the runs take it (no retry promised)
-	if ok, detail := rescue.HostRescueOutlook(st, now, uptime); ok {
+	// The uptime and boot id as a run reads them (observeBasics, not
+	// logged): the misfire's lines depend on them.
+	seen := rescue.Obs{Now: now}
+	if up, uerr := h.e.Uptime(); uerr == nil {
+		seen.Uptime = up
+	} else {
+		seen.UptimeUnknown = true
+	}
+	seen.BootID = "unknown"
+	if id, berr := h.e.BootID(); berr == nil {
+		seen.BootID = id
+	}
+	if ok, detail := rescue.HostRescueOutlook(st, now, seen.Uptime); ok {
 		checks = append(checks, health.Info("reboot mark", detail))
 	} else {
 		checks = append(checks, health.Check{Name: "reboot mark", Detail: detail,
@@ -118,7 +131,7 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 	}
 
 	if st.MisfireDate != "" && st.MisfireDate >= rescue.Today(now) {
-		checks = append(checks, h.misfireCheck(st, now, uptime))
+		checks = append(checks, h.misfireCheck(st, seen))
 	}
 	if st.LANFault != "" {
 		// A fault only the LAN sees, under way (SPEC §14): one LAN-side
@@ -299,45 +312,75 @@ func packageCron(cronD, pkgBin string) bool {
 }
 
 // misfireCheck is status's line for a host reboot that misfired today
-// (SPEC §6 step 6: the reboot commands did nothing), told by what
-// Store.Misfire and the runs after it left:
+// (SPEC §6 step 6: the reboot commands did nothing). Whether a later run
+// retries it is asked of the runs' own decision (misfireRetries), with
+// the uptime and boot id read as a run reads them (o), not told by a
+// copy of its rules: such a copy promised retries that the runs held
+// (the boot id or the uptime unread, a misfire dated ahead, one counted
+// since as landed) and denied one they took. Before it, the states the
+// decision does not show:
 //   - the mark kept, without a boot id: a second misfire; no more tries
 //     today, only midnight-reset -force allows one;
-//   - a mark of today with a boot id, the misfire's boot no longer
-//     pending: a later run's retry rebooted the host;
-//   - a mark of today with a boot id, the misfire's boot pending: a
-//     retry under way, or the misfired reboot's own mark that could not
-//     be removed (Store.Misfire failing: no retry today); the log says
-//     which;
-//   - no mark, the boot id unread at the misfire: counted as done unless
-//     this boot (uptime; 0 unknown) began before the day before it, as
-//     the runs decide (rescue.BootBeforeMisfire);
-//   - no mark, counted as landed since (last_reboot_date today): no more
-//     tries today;
-//   - no mark: a later run retries while the fault lasts (after an SOS,
-//     at the router's next SOS).
+//   - a mark of today whose boot id is not the misfire's pending one: a
+//     later run's retry rebooted the host (hostcheck boot or the run
+//     after it has confirmed it).
 //
-// The fix named midnight-reset -force after any misfire, and "twice"
-// after a retry that had rebooted the host.
-func (h *host) misfireCheck(st rescue.State, now time.Time, uptime time.Duration) health.Check {
+// Without a retry, a mark of the misfire's own boot is a retry under way
+// or a mark Store.Misfire could not remove.
+func (h *host) misfireCheck(st rescue.State, o rescue.Obs) health.Check {
 	check := "check REBOOT_CMD (" + h.cfg.RebootCmd + ") and REBOOT_FALLBACK_CMD (" + h.cfg.RebootFallbackCmd + ") by hand"
 	force := check + "; then midnight-reset -force allows another try today (midnight-reset without -force does not)"
 	const cmds = "REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect"
-	switch today := rescue.Today(now); {
+	today := rescue.Today(o.Now)
+	switch {
 	case st.HasMark && st.Mark.Date == today && st.Mark.BootID == "":
 		return health.Check{Name: "host reboot", Detail: "misfired twice today (" + cmds + "): the mark is kept, no more tries today (the 00:00 midnight-reset starts a new day)", Fix: force}
-	case st.HasMark && st.Mark.Date == today && st.MisfireBoot == "":
-		return health.Info("host reboot", "misfired once today ("+cmds+"); a later run's retry, ordered at "+st.Mark.Time.In(now.Location()).Format("15:04")+", rebooted the host")
-	case st.HasMark && st.Mark.Date == today:
-		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); the mark of " + st.Mark.Time.In(now.Location()).Format("15:04") +
-			" stands: a later run's retry under way, or the misfired reboot's own mark that could not be removed (the log says 保留今日重启标记: no more tries today)", Fix: force}
-	case st.MisfireBoot == "unknown" && !rescue.BootBeforeMisfire(st.MisfireDate, now, uptime):
-		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + ") with the boot id unread: counted as done (its slow shutdown may have landed), no more tries today", Fix: force}
-	case !st.HasMark && st.LastReboot >= today:
-		// A run since counted it as landed (lateReboot): a later boot, or
-		// one it could not tell from the landing.
-		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "), counted since as today's reboot (its slow shutdown may have landed): no more tries today", Fix: force}
+	case st.HasMark && st.Mark.Date == today && (st.MisfireBoot == "" || st.Mark.BootID != st.MisfireBoot):
+		return health.Info("host reboot", "misfired once today ("+cmds+"); a later run's retry, ordered at "+st.Mark.Time.In(o.Now.Location()).Format("15:04")+", rebooted the host")
 	}
-	return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "): a later run retries it while the fault lasts (after an SOS, at the router's next SOS); a second misfire today keeps the mark, no more tries today",
-		Fix: check + " before that retry"}
+	retries, why := h.misfireRetries(st, o)
+	switch {
+	case retries:
+		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "): a later run retries it while the fault lasts (after an SOS, at the router's next SOS); a second misfire today keeps the mark, no more tries today",
+			Fix: check + " before that retry"}
+	case st.HasMark && st.Mark.Date == today:
+		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); the mark of " + st.Mark.Time.In(o.Now.Location()).Format("15:04") +
+			" stands: a later run's retry under way, or the misfired reboot's own mark that could not be removed (the log says 保留今日重启标记: no more tries today)", Fix: force}
+	}
+	return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); no retry now, as a run with an SOS would decide: " + why, Fix: force}
+}
+
+// misfireRetries asks the runs' decision (rescue.Decide) whether the
+// host's reboot is retried: this run's and the next one's with an SOS,
+// the internet down, the router answering on the LAN and no guard (the
+// run that reads the boot id may first count a landing, and the one
+// after it retry), for the host's own reboot alone (no VM_ID: a router
+// VM's cold restart may come first, not instead). why is what the runs
+// would log instead: their warnings, or the day counted as spent.
+func (h *host) misfireRetries(st rescue.State, o rescue.Obs) (bool, string) {
+	cfg := h.cfg
+	cfg.VMID = ""
+	o.NetKnown, o.NetUp = true, false
+	o.RouterKnown, o.Router = true, rescue.Router{SOS: true, SOSContent: "count=10"}
+	o.LANKnown, o.LANUp, o.GuardsKnown, o.SystemKnown, o.SystemState = true, true, true, true, "running"
+	var said []string
+	for range 2 {
+		s := rescue.Decide(cfg, st, o)
+		if s.Action == rescue.HostReboot {
+			return true, ""
+		}
+		for _, ev := range s.Events {
+			if ev.Level >= slog.LevelWarn && !strings.HasPrefix(ev.Msg, rescue.SOSConfirmed) && !slices.Contains(said, ev.Msg) {
+				said = append(said, ev.Msg)
+			}
+		}
+		st, o.Now = s.Next, o.Now.Add(5*time.Minute)
+		if !o.UptimeUnknown {
+			o.Uptime += 5 * time.Minute
+		}
+	}
+	if len(said) == 0 {
+		return false, "today's host rescue counts as spent (see the reboot mark)"
+	}
+	return false, strings.Join(said, " ")
 }

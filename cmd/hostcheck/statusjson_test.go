@@ -541,91 +541,72 @@ func TestHostStatusJSONConfigMissing(t *testing.T) {
 }
 
 // TestMisfireCheck: status after a host reboot that misfired today, for
-// each state Store.Misfire and the runs after it leave. The fix named
-// midnight-reset -force after a first misfire too (the next run retries
-// by itself), "misfired twice" after a retry that rebooted the host, a
-// retry ordered for a mark that could not be removed, and "no more tries"
-// for a misfire with the boot id unread on a host up for days, which the
-// runs retry (rescue.BootBeforeMisfire). Where the boot id was unread,
-// the decision of the next run with an SOS is asked too: status and the
-// runs agree.
+// each state Store.Misfire and the runs after it leave, and the uptime
+// and boot id as this run reads them. The fix named midnight-reset
+// -force after a first misfire too (the next run retries it by itself);
+// "misfired twice" after a retry that had rebooted the host; and whether
+// a later run retries was told by a copy of the runs' rules, which
+// promised retries that the runs hold (the boot id or the uptime unread,
+// a misfire dated ahead, one counted since as landed) and denied one
+// they take (a host up for days). Each row says whether the runs retry,
+// and the next two runs with an SOS are asked too.
 func TestMisfireCheck(t *testing.T) {
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	h := testHost(t, nil)
 	const day = "2026-12-06"
+	mark := func(boot string) state.Mark {
+		return state.Mark{Date: day, Time: now.Add(-time.Hour), BootID: boot, Dated: true, Reason: "SOS count=10"}
+	}
 	for _, tt := range []struct {
-		name      string
-		st        rescue.State
-		uptime    time.Duration
-		ok        bool
-		want, not string
+		name    string
+		st      rescue.State
+		uptime  time.Duration // 0: unread
+		boot    string        // "unknown": unread
+		retries bool
+		want    string
 	}{
-		{"first misfire: the mark torn down", rescue.State{MisfireDate: day, MisfireBoot: "boot-1"}, 72 * time.Hour,
-			false, "a later run retries it", "-force"},
-		{"second misfire: the mark kept", rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: state.Mark{Date: day}}, 72 * time.Hour,
-			false, "midnight-reset -force allows another try today", "retries"},
-		{"the boot id unread, the host booted today", rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, 2 * time.Hour,
-			false, "no more tries today", "retries"},
-		{"the boot id unread, the host up for days", rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, 5 * 24 * time.Hour,
-			false, "a later run retries it", "counted as done"},
-		{"the boot id unread, the uptime too", rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, 0,
-			false, "no more tries today", "retries"},
-		// lateReboot: the retry's mark stays, the misfire's boot is no
-		// longer pending.
-		{"the retry rebooted the host", rescue.State{MisfireDate: day, HasMark: true, Mark: state.Mark{Date: day, Time: now.Add(-time.Hour), BootID: "boot-1"}}, time.Hour,
-			true, "retry, ordered at 11:00, rebooted the host", "twice"},
-		// A retry under way, or Store.Misfire could not remove the mark:
-		// a retry was told as ordered, with no fix.
-		{"a mark of the misfire's boot", rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: state.Mark{Date: day, Time: now.Add(-2 * time.Hour), BootID: "boot-1"}}, 72 * time.Hour,
-			false, "could not be removed", "twice"},
+		{"first misfire: the mark torn down", rescue.State{MisfireDate: day, MisfireBoot: "boot-1"}, 72 * time.Hour, "boot-1", true, "a later run retries it"},
+		{"second misfire: the mark kept", rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: state.Mark{Date: day}}, 72 * time.Hour, "boot-1", false, "misfired twice today"},
+		{"the boot id unread then, the host booted today", rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, 2 * time.Hour, "boot-1", false, "no retry now"},
+		{"the boot id unread then, the host up for days", rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, 5 * 24 * time.Hour, "boot-1", true, "a later run retries it"},
+		{"the boot id unread then, the uptime unread now", rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, 0, "boot-1", false, "no retry now"},
+		{"the retry's mark, confirmed by the next run", rescue.State{MisfireDate: day, HasMark: true, Mark: mark("boot-1"), LastReboot: day}, time.Hour, "boot-2", false, "retry, ordered at 11:00, rebooted the host"},
+		// hostcheck boot confirmed the retry (ConfirmBoot: the new boot's
+		// id in the mark) before the first cron run of the new boot: it
+		// read ✗ "stands", with -force as the fix.
+		{"the retry's mark, confirmed at boot", rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: mark("boot-2"), LastReboot: day}, 3 * time.Minute, "boot-2", false, "rebooted the host"},
+		{"a mark of the misfire's own boot", rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: mark("boot-1")}, 72 * time.Hour, "boot-1", false, "could not be removed"},
+		{"the boot id unread now", rescue.State{MisfireDate: day, MisfireBoot: "boot-1"}, 3 * time.Hour, "unknown", false, "无法读取开机 ID"},
+		{"the uptime unread now", rescue.State{MisfireDate: day, MisfireBoot: "boot-1"}, 0, "boot-1", false, "no retry now"},
+		{"counted since as landed", rescue.State{MisfireDate: day, MisfireBoot: "boot-2", LastReboot: day}, 2 * time.Hour, "boot-2", false, "no retry now"},
+		// Dated days ahead by a clock since put right, read raw: "before
+		// the day before it" held for any boot, and a retry was promised.
+		{"a misfire dated ahead", rescue.State{MisfireDate: "2026-12-09", MisfireBoot: "unknown"}, 2 * time.Hour, "boot-2", false, "no retry now"},
 	} {
-		c := h.misfireCheck(tt.st, now, tt.uptime)
-		text := c.Detail + " / " + c.Fix
-		if c.OK != tt.ok || !strings.Contains(text, tt.want) || strings.Contains(text, tt.not) || !c.OK && !strings.Contains(c.Fix, "REBOOT_CMD") {
-			t.Errorf("%s: %+v; want ok %v, saying %q, not %q", tt.name, c, tt.ok, tt.want, tt.not)
+		o := rescue.Obs{Now: now, Uptime: tt.uptime, UptimeUnknown: tt.uptime == 0, BootID: tt.boot}
+		c := h.misfireCheck(tt.st, o)
+		if !strings.Contains(c.Detail, tt.want) || strings.Contains(c.Detail, "retries it") != tt.retries || !c.OK && !strings.Contains(c.Fix, "REBOOT_CMD") ||
+			c.OK != strings.Contains(tt.want, "rebooted the host") || strings.Contains(c.Fix, "-force") == tt.retries && !c.OK {
+			t.Errorf("%s: %+v; want %q, a retry promised: %v", tt.name, c, tt.want, tt.retries)
 		}
-		if tt.st.MisfireBoot != "unknown" || tt.uptime == 0 {
-			continue
-		}
-		st := tt.st
+		// The runs themselves: this one and the next, with an SOS.
+		st, run := tt.st, o
 		st.DownSince = now.Add(-time.Hour)
-		s := rescue.Decide(config.Default(config.Host), st, rescue.Obs{Now: now.Add(5 * time.Minute), Uptime: tt.uptime + 5*time.Minute, BootID: "boot-1",
-			NetKnown: true, RouterKnown: true, Router: rescue.Router{SOS: true, SOSContent: "count=10"}, LANKnown: true, LANUp: true,
-			GuardsKnown: true, SystemKnown: true, SystemState: "running"})
-		if retried := s.Action == rescue.HostReboot; retried != strings.Contains(text, "retries") {
-			t.Errorf("%s: status says %q; the next run with an SOS: %v", tt.name, c.Detail, s.Action)
+		retried := false
+		for range 2 {
+			run.NetKnown, run.RouterKnown, run.Router = true, true, rescue.Router{SOS: true, SOSContent: "count=10"}
+			run.LANKnown, run.LANUp, run.GuardsKnown, run.SystemKnown, run.SystemState = true, true, true, true, "running"
+			s := rescue.Decide(config.Default(config.Host), st, run)
+			if retried = s.Action == rescue.HostReboot; retried {
+				break
+			}
+			st, run.Now = s.Next, run.Now.Add(5*time.Minute)
+			if !run.UptimeUnknown {
+				run.Uptime += 5 * time.Minute
+			}
 		}
-	}
-}
-
-// TestMisfireCheckAgreesWithRuns: a misfire with the boot id unread, then
-// the run that reads it. Status's two lines about today's host rescue
-// (misfireCheck, and the "reboot mark" line: rescue.HostRescueOutlook)
-// say what the run after that does with an SOS. On a host booted today
-// the run counts the misfire as landed (lateReboot), and misfireCheck
-// said "a later run retries it"; on a host up for days the runs retry,
-// and the "reboot mark" line said "no more host reboots today".
-func TestMisfireCheckAgreesWithRuns(t *testing.T) {
-	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
-	h := testHost(t, nil)
-	cfg := config.Default(config.Host)
-	sos := func(at time.Time, up time.Duration) rescue.Obs {
-		return rescue.Obs{Now: at, Uptime: up, BootID: "boot-2", NetKnown: true, RouterKnown: true,
-			Router: rescue.Router{SOS: true, SOSContent: "count=10"}, LANKnown: true, LANUp: true,
-			GuardsKnown: true, SystemKnown: true, SystemState: "running"}
-	}
-	for _, up := range []time.Duration{2 * time.Hour, 5 * 24 * time.Hour} {
-		st := rescue.State{MisfireDate: "2026-12-06", MisfireBoot: "unknown", DownSince: now.Add(-time.Hour)}
-		if s := rescue.Decide(cfg, st, sos(now, up)); s.Action != rescue.HostReboot {
-			st = s.Next // the run that read the boot id; a retry there is the next run's too
-		}
-		later := now.Add(5 * time.Minute)
-		c := h.misfireCheck(st, later, up+5*time.Minute)
-		_, outlook := rescue.HostRescueOutlook(st, later, up+5*time.Minute)
-		retried := rescue.Decide(cfg, st, sos(later, up+5*time.Minute)).Action == rescue.HostReboot
-		outlookNone := strings.Contains(outlook, "no more host reboots") || strings.Contains(outlook, "spent")
-		if strings.Contains(c.Detail, "retries") != retried || outlookNone == retried {
-			t.Errorf("uptime %v: the next run with an SOS reboots the host: %v; status says %q and, as the reboot mark, %q", up, retried, c.Detail, outlook)
+		if retried != tt.retries {
+			t.Errorf("%s: the runs with an SOS reboot the host: %v; want %v", tt.name, retried, tt.retries)
 		}
 	}
 }

@@ -548,6 +548,9 @@ func HostRescueOutlook(st State, now time.Time, uptime time.Duration) (ok bool, 
 		return false, "last_reboot_date " + st.LastReboot + " is " + repair
 	case st.HasMark && absurd(st.Mark.Date, now):
 		return false, "the mark dated " + st.Mark.Date + " is " + repair
+	case absurd(st.MisfireDate, now):
+		// Read raw, "before the day before it" held for any boot.
+		return false, "misfire_date " + st.MisfireDate + " is " + repair
 	case st.HasMark && spent(st.Mark.Date, now):
 		return true, fmt.Sprintf("dated %s (%s): today's host rescue is spent until midnight-reset", st.Mark.Date, st.Mark.Reason)
 	case spent(st.LastReboot, now):
@@ -559,8 +562,10 @@ func HostRescueOutlook(st State, now time.Time, uptime time.Duration) (ok bool, 
 	case st.MisfireBoot == "unknown" && spent(st.MisfireDate, now):
 		return true, "none, but today's host reboot misfired with the boot id unread: the next run counts it as done (its slow shutdown may have landed); no more host reboots today"
 	case st.MisfireBoot != "" && spent(st.MisfireDate, now):
-		return true, "none: today's host reboot misfired (【回退】); the next run retries it if the host has not booted since (boot id " + st.MisfireBoot +
+		return true, "none: today's host reboot misfired (【回退】); the next run that reads the boot id and the uptime retries it if the host has not booted since (boot id " + st.MisfireBoot +
 			"), or counts it as done if the host has"
+	case st.MisfireBoot == "unknown" && st.MisfireDate == yesterday(now):
+		return true, "none, but yesterday's host reboot misfired with the boot id unread: a run that cannot place this boot before the day before it (the uptime unread, or a boot since) counts its landing as today, spent; else the host may step in once today"
 	case st.MisfireBoot != "" && st.MisfireDate == yesterday(now):
 		return true, "none, but yesterday's host reboot misfired: if the host has booted since (boot id " + st.MisfireBoot +
 			") today, its slow shutdown landed today and the next run counts today as spent; else the host may step in once today"

@@ -401,8 +401,14 @@ func TestHostRescueOutlook(t *testing.T) {
 		{State{LastReboot: "2027-03-01"}, false, "in the future"},
 		{State{HasMark: true, Mark: state.Mark{Date: "2027-03-01"}}, false, "in the future"},
 		// A misfire today: what the next run does with it (lateReboot).
-		{State{MisfireDate: Today(t0), MisfireBoot: "boot0"}, true, "the next run retries it if the host has not booted since (boot id boot0)"},
+		{State{MisfireDate: Today(t0), MisfireBoot: "boot0"}, true, "the next run that reads the boot id and the uptime retries it if the host has not booted since (boot id boot0)"},
 		{State{MisfireDate: Today(t0), MisfireBoot: "unknown"}, true, "no more host reboots today"},
+		// Read raw, a misfire dated days ahead passed "before the day
+		// before it" for any boot, and a retry was promised.
+		{State{MisfireDate: "2026-11-28", MisfireBoot: "unknown"}, false, "misfire_date 2026-11-28 is in the future"},
+		// "if the host has booted since (boot id unknown) today": a run
+		// with the uptime unread counts the landing as today.
+		{State{MisfireDate: "2026-11-24", MisfireBoot: "unknown"}, true, "a run that cannot place this boot before the day before it (the uptime unread, or a boot since) counts its landing as today"},
 		{State{MisfireDate: "2026-11-24", MisfireBoot: "boot0"}, true, "its slow shutdown landed today and the next run counts today as spent"},
 		// Two days ago: a boot since may still count (couldLand), as the
 		// next run takes it; it said the host may step in, and the run
