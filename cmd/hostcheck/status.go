@@ -338,49 +338,76 @@ func (h *host) misfireCheck(st rescue.State, o rescue.Obs) health.Check {
 	case st.HasMark && st.Mark.Date == today && (st.MisfireBoot == "" || st.Mark.BootID != st.MisfireBoot):
 		return health.Info("host reboot", "misfired once today ("+cmds+"); a later run's retry, ordered at "+st.Mark.Time.In(o.Now.Location()).Format("15:04")+", rebooted the host")
 	}
-	retries, why := h.misfireRetries(st, o)
+	switch {
+	case st.RecordUnread:
+		// The runs count the day as spent while the record is unread, and
+		// -force cannot forget a day in a record it cannot read.
+		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); " + rescue.RecordFile + " cannot be read, so today's host rescue counts as spent (see the state file line)",
+			Fix: check + "; then fix what the state file line says"}
+	case st.PauseUntil.After(o.Now):
+		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); a pause holds every host step until " + st.PauseUntil.In(o.Now.Location()).Format("01-02 15:04") + ", a retry is decided after it",
+			Fix: check + " before the pause ends (hostcheck resume ends it now)"}
+	}
+	retries, held, why := h.misfireRetries(st, o)
 	switch {
 	case retries:
 		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "): a later run retries it while the fault lasts (after an SOS, at the router's next SOS); a second misfire today keeps the mark, no more tries today",
+			Fix: check + " before that retry"}
+	case held:
+		w := h.cfg.HostRebootHours
+		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "): HOST_REBOOT_HOURS=" + w.String() + " holds the retry; a run from " + w.Next(o.Now).Format("01-02 15:04") + " retries it if the fault lasts",
 			Fix: check + " before that retry"}
 	case st.HasMark && st.Mark.Date == today:
 		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); the mark of " + st.Mark.Time.In(o.Now.Location()).Format("15:04") +
 			" stands: a later run's retry under way, or the misfired reboot's own mark that could not be removed (the log says 保留今日重启标记: no more tries today)", Fix: force}
 	}
-	return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); no retry now, as a run with an SOS would decide: " + why, Fix: force}
+	return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); no retry today, as the runs decide: " + why, Fix: force}
 }
 
 // misfireRetries asks the runs' decision (rescue.Decide) whether the
-// host's reboot is retried: this run's and the next one's with an SOS,
-// the internet down, the router answering on the LAN and no guard (the
-// run that reads the boot id may first count a landing, and the one
-// after it retry), for the host's own reboot alone (no VM_ID: a router
-// VM's cold restart may come first, not instead). why is what the runs
-// would log instead: their warnings, or the day counted as spent.
-func (h *host) misfireRetries(st rescue.State, o rescue.Obs) (bool, string) {
+// host's reboot is retried today: this run's and the next one's with an
+// SOS, the internet down, the router answering on the LAN and no guard
+// (the run that reads the boot id may first count a landing, and the
+// one after it retry), for the host's own reboot alone (no VM_ID: a
+// router VM's cold restart may come first, not instead), not in a dry
+// run. A run after midnight is not asked: the router's midnight-reset
+// clears its SOS, and a reboot then is the new day's, no retry. held is
+// a retry that HOST_REBOOT_HOURS holds (State.HeldReboot). why is what
+// the runs would log instead: their warnings, less the outage this
+// pretends and 【演练】, or the day counted as spent.
+func (h *host) misfireRetries(st rescue.State, o rescue.Obs) (retries, held bool, why string) {
 	cfg := h.cfg
-	cfg.VMID = ""
+	cfg.VMID, cfg.DryRun = "", false
 	o.NetKnown, o.NetUp = true, false
 	o.RouterKnown, o.Router = true, rescue.Router{SOS: true, SOSContent: "count=10"}
 	o.LANKnown, o.LANUp, o.GuardsKnown, o.SystemKnown, o.SystemState = true, true, true, true, "running"
+	today := rescue.Today(o.Now)
 	var said []string
-	for range 2 {
+	for run := 0; run < 2 && rescue.Today(o.Now) == today; run++ {
 		s := rescue.Decide(cfg, st, o)
-		if s.Action == rescue.HostReboot {
-			return true, ""
+		switch {
+		case s.Action == rescue.HostReboot:
+			return true, false, ""
+		case s.Next.HeldReboot != "":
+			return false, true, ""
 		}
 		for _, ev := range s.Events {
-			if ev.Level >= slog.LevelWarn && !strings.HasPrefix(ev.Msg, rescue.SOSConfirmed) && !slices.Contains(said, ev.Msg) {
-				said = append(said, ev.Msg)
+			if ev.Level < slog.LevelWarn || strings.HasPrefix(ev.Msg, "【检测】") || strings.HasPrefix(ev.Msg, rescue.SOSConfirmed) || slices.Contains(said, ev.Msg) {
+				continue
 			}
+			said = append(said, ev.Msg)
 		}
 		st, o.Now = s.Next, o.Now.Add(5*time.Minute)
 		if !o.UptimeUnknown {
 			o.Uptime += 5 * time.Minute
 		}
 	}
-	if len(said) == 0 {
-		return false, "today's host rescue counts as spent (see the reboot mark)"
+	switch {
+	case o.UptimeUnknown:
+		// The guard reads an unread uptime as 0, "开机时间过短".
+		return false, false, "the uptime cannot be read (/proc/uptime): the runs hold every host reboot until it can"
+	case len(said) == 0:
+		return false, false, "today's host rescue counts as spent (see the reboot mark)"
 	}
-	return false, strings.Join(said, " ")
+	return false, false, strings.Join(said, " ")
 }

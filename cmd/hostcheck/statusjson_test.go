@@ -547,56 +547,88 @@ func TestHostStatusJSONConfigMissing(t *testing.T) {
 // "misfired twice" after a retry that had rebooted the host; and whether
 // a later run retries was told by a copy of the runs' rules, which
 // promised retries that the runs hold (the boot id or the uptime unread,
-// a misfire dated ahead, one counted since as landed) and denied one
-// they take (a host up for days). Each row says whether the runs retry,
-// and the next two runs with an SOS are asked too.
+// a misfire dated ahead, one counted since as landed, a run after
+// midnight) and denied one they take (a host up for days). A retry that
+// HOST_REBOOT_HOURS or a pause holds is not "no retry" with -force, an
+// unread record not a day -force can give back, and the runs' lines that
+// say why are theirs, not the outage the check pretends (【检测】) or a
+// dry run's 【演练】. Each row says whether the runs retry, and the next
+// two runs with an SOS that day are asked too.
 func TestMisfireCheck(t *testing.T) {
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
-	h := testHost(t, nil)
 	const day = "2026-12-06"
 	mark := func(boot string) state.Mark {
 		return state.Mark{Date: day, Time: now.Add(-time.Hour), BootID: boot, Dated: true, Reason: "SOS count=10"}
 	}
+	torn := rescue.State{MisfireDate: day, MisfireBoot: "boot-1"}
 	for _, tt := range []struct {
 		name    string
 		st      rescue.State
 		uptime  time.Duration // 0: unread
 		boot    string        // "unknown": unread
+		at      time.Time     // now when zero
+		conf    func(*config.Config)
 		retries bool
+		force   bool
 		want    string
 	}{
-		{"first misfire: the mark torn down", rescue.State{MisfireDate: day, MisfireBoot: "boot-1"}, 72 * time.Hour, "boot-1", true, "a later run retries it"},
-		{"second misfire: the mark kept", rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: state.Mark{Date: day}}, 72 * time.Hour, "boot-1", false, "misfired twice today"},
-		{"the boot id unread then, the host booted today", rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, 2 * time.Hour, "boot-1", false, "no retry now"},
-		{"the boot id unread then, the host up for days", rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, 5 * 24 * time.Hour, "boot-1", true, "a later run retries it"},
-		{"the boot id unread then, the uptime unread now", rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, 0, "boot-1", false, "no retry now"},
-		{"the retry's mark, confirmed by the next run", rescue.State{MisfireDate: day, HasMark: true, Mark: mark("boot-1"), LastReboot: day}, time.Hour, "boot-2", false, "retry, ordered at 11:00, rebooted the host"},
+		{name: "first misfire: the mark torn down", st: torn, uptime: 72 * time.Hour, boot: "boot-1", retries: true, want: "a later run retries it"},
+		{name: "second misfire: the mark kept", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: state.Mark{Date: day}}, uptime: 72 * time.Hour, boot: "boot-1", force: true, want: "misfired twice today"},
+		{name: "the boot id unread then, the host booted today", st: rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, uptime: 2 * time.Hour, boot: "boot-1", force: true, want: "no retry today, as the runs decide: 【严重错误】无法读取开机 ID"},
+		{name: "the boot id unread then, the host up for days", st: rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, uptime: 5 * 24 * time.Hour, boot: "boot-1", retries: true, want: "a later run retries it"},
+		{name: "the boot id unread then, the uptime unread now", st: rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, boot: "boot-1", force: true, want: "the uptime cannot be read"},
+		{name: "the retry's mark, confirmed by the next run", st: rescue.State{MisfireDate: day, HasMark: true, Mark: mark("boot-1"), LastReboot: day}, uptime: time.Hour, boot: "boot-2", want: "retry, ordered at 11:00, rebooted the host"},
 		// hostcheck boot confirmed the retry (ConfirmBoot: the new boot's
 		// id in the mark) before the first cron run of the new boot: it
 		// read ✗ "stands", with -force as the fix.
-		{"the retry's mark, confirmed at boot", rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: mark("boot-2"), LastReboot: day}, 3 * time.Minute, "boot-2", false, "rebooted the host"},
-		{"a mark of the misfire's own boot", rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: mark("boot-1")}, 72 * time.Hour, "boot-1", false, "could not be removed"},
-		{"the boot id unread now", rescue.State{MisfireDate: day, MisfireBoot: "boot-1"}, 3 * time.Hour, "unknown", false, "无法读取开机 ID"},
-		{"the uptime unread now", rescue.State{MisfireDate: day, MisfireBoot: "boot-1"}, 0, "boot-1", false, "no retry now"},
-		{"counted since as landed", rescue.State{MisfireDate: day, MisfireBoot: "boot-2", LastReboot: day}, 2 * time.Hour, "boot-2", false, "no retry now"},
+		{name: "the retry's mark, confirmed at boot", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: mark("boot-2"), LastReboot: day}, uptime: 3 * time.Minute, boot: "boot-2", want: "rebooted the host"},
+		{name: "a mark of the misfire's own boot", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: mark("boot-1")}, uptime: 72 * time.Hour, boot: "boot-1", force: true, want: "could not be removed"},
+		{name: "the boot id unread now", st: torn, uptime: 3 * time.Hour, boot: "unknown", force: true, want: "无法读取开机 ID"},
+		{name: "the uptime unread now", st: torn, boot: "boot-1", force: true, want: "the uptime cannot be read"},
+		{name: "counted since as landed", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-2", LastReboot: day}, uptime: 2 * time.Hour, boot: "boot-2", force: true, want: "today's host rescue counts as spent"},
 		// Dated days ahead by a clock since put right, read raw: "before
 		// the day before it" held for any boot, and a retry was promised.
-		{"a misfire dated ahead", rescue.State{MisfireDate: "2026-12-09", MisfireBoot: "unknown"}, 2 * time.Hour, "boot-2", false, "no retry now"},
+		{name: "a misfire dated ahead", st: rescue.State{MisfireDate: "2026-12-09", MisfireBoot: "unknown"}, uptime: 2 * time.Hour, boot: "boot-2", force: true, want: "no retry today"},
+		// The run after midnight was asked with the SOS still standing,
+		// which midnight-reset clears; a reboot then is the new day's.
+		{name: "at 23:57, counted as landed", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-2", LastReboot: day}, uptime: 2 * time.Hour, boot: "boot-2",
+			at: time.Date(2026, 12, 6, 23, 57, 0, 0, time.UTC), force: true, want: "no retry today"},
+		{name: "HOST_REBOOT_HOURS holds the retry", st: torn, uptime: 72 * time.Hour, boot: "boot-1",
+			conf: func(c *config.Config) { c.HostRebootHours, _ = config.ParseHours("2-5") }, want: "HOST_REBOOT_HOURS=2-5 holds the retry; a run from 12-07 02:00 retries it"},
+		{name: "a pause holds the retry", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-1", PauseUntil: now.Add(2 * time.Hour)}, uptime: 72 * time.Hour, boot: "boot-1",
+			want: "a pause holds every host step until 12-06 14:00"},
+		{name: "the record unread", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-1", RecordUnread: true, LastReboot: day}, uptime: 72 * time.Hour, boot: "boot-1",
+			want: "cannot be read, so today's host rescue counts as spent"},
+		{name: "a dry run: the runs' lines without 【演练】", st: torn, uptime: 3 * time.Hour, boot: "unknown",
+			conf: func(c *config.Config) { c.DryRun = true }, force: true, want: "as the runs decide: 【推迟】无法读取开机 ID"},
 	} {
-		o := rescue.Obs{Now: now, Uptime: tt.uptime, UptimeUnknown: tt.uptime == 0, BootID: tt.boot}
-		c := h.misfireCheck(tt.st, o)
-		if !strings.Contains(c.Detail, tt.want) || strings.Contains(c.Detail, "retries it") != tt.retries || !c.OK && !strings.Contains(c.Fix, "REBOOT_CMD") ||
-			c.OK != strings.Contains(tt.want, "rebooted the host") || strings.Contains(c.Fix, "-force") == tt.retries && !c.OK {
-			t.Errorf("%s: %+v; want %q, a retry promised: %v", tt.name, c, tt.want, tt.retries)
+		h := testHost(t, nil)
+		if tt.conf != nil {
+			tt.conf(&h.cfg)
 		}
-		// The runs themselves: this one and the next, with an SOS.
+		at := now
+		if !tt.at.IsZero() {
+			at = tt.at
+		}
+		o := rescue.Obs{Now: at, Uptime: tt.uptime, UptimeUnknown: tt.uptime == 0, BootID: tt.boot}
+		c := h.misfireCheck(tt.st, o)
+		if !strings.Contains(c.Detail, tt.want) || strings.Contains(c.Detail, "retries it") != (tt.retries || strings.Contains(tt.want, "retries it")) ||
+			strings.Contains(c.Fix, "-force") != tt.force || c.OK != strings.Contains(tt.want, "rebooted the host") || !c.OK && !strings.Contains(c.Fix, "REBOOT_CMD") ||
+			strings.Contains(c.Detail, "【检测】") || strings.Contains(c.Detail, "【演练】") || strings.Contains(c.Detail, "捕获 SOS") {
+			t.Errorf("%s: %+v; want %q, a retry promised: %v, -force: %v", tt.name, c, tt.want, tt.retries, tt.force)
+		}
+		// The runs themselves, that day: this one and the next, with an
+		// SOS, for the host's own reboot (no VM_ID: with one, the day's VM
+		// cold restart may come at an SOS first).
+		cfg := h.cfg
+		cfg.DryRun, cfg.VMID = false, ""
 		st, run := tt.st, o
-		st.DownSince = now.Add(-time.Hour)
+		st.DownSince = at.Add(-time.Hour)
 		retried := false
-		for range 2 {
+		for i := 0; i < 2 && rescue.Today(run.Now) == rescue.Today(at); i++ {
 			run.NetKnown, run.RouterKnown, run.Router = true, true, rescue.Router{SOS: true, SOSContent: "count=10"}
 			run.LANKnown, run.LANUp, run.GuardsKnown, run.SystemKnown, run.SystemState = true, true, true, true, "running"
-			s := rescue.Decide(config.Default(config.Host), st, run)
+			s := rescue.Decide(cfg, st, run)
 			if retried = s.Action == rescue.HostReboot; retried {
 				break
 			}
@@ -606,7 +638,7 @@ func TestMisfireCheck(t *testing.T) {
 			}
 		}
 		if retried != tt.retries {
-			t.Errorf("%s: the runs with an SOS reboot the host: %v; want %v", tt.name, retried, tt.retries)
+			t.Errorf("%s: the runs with an SOS reboot the host that day: %v; want %v", tt.name, retried, tt.retries)
 		}
 	}
 }
