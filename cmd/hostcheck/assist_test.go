@@ -34,18 +34,7 @@ func lanAssistHost(t *testing.T) (*host, *strings.Builder, *[]string) {
 	})
 	h.cfg.VMID = ""
 	dir, log := checkable(t, h)
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.cfg.SSHKey, h.cfg.KnownHosts = filepath.Join(dir, "id_ed25519"), filepath.Join(dir, "known_hosts")
-	if err := os.WriteFile(h.cfg.SSHKey, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	giveKey(t, h, dir)
 	h.cfg.OpIP, h.cfg.SSHTimeout = "127.0.0.1", 2*time.Second
 	h.cfg.NotifyURL, h.cfg.OnEventCmd = "http://127.0.0.1:9/push", "/usr/local/bin/my-hook"
 	events := &[]string{}
@@ -269,5 +258,23 @@ func TestLANAssistRebootSentStaysTaken(t *testing.T) {
 	}
 	if !slices.Contains(*events, "assist") {
 		t.Errorf("ON_EVENT_CMD heard %q; want the assist", *events)
+	}
+}
+
+// giveKey gives h an SSH key of its own in dir (id_ed25519) and a
+// known_hosts file there to pin the router's key in.
+func giveKey(t *testing.T, h *host, dir string) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.cfg.SSHKey, h.cfg.KnownHosts = filepath.Join(dir, "id_ed25519"), filepath.Join(dir, "known_hosts")
+	if err := os.WriteFile(h.cfg.SSHKey, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

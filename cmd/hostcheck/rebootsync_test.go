@@ -4,10 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/pem"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -27,19 +24,7 @@ import (
 // an SSH attempt is seen (*n), and fails as one to a router that is down.
 func countingRouter(t *testing.T, h *host) *atomic.Int32 {
 	t.Helper()
-	dir := t.TempDir()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.cfg.SSHKey, h.cfg.KnownHosts = filepath.Join(dir, "id_ed25519"), filepath.Join(dir, "known_hosts")
-	if err := os.WriteFile(h.cfg.SSHKey, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	giveKey(t, h, t.TempDir())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
