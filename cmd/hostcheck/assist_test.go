@@ -60,6 +60,13 @@ func closedRouter(t *testing.T, h *host) {
 	}
 	h.cfg.OpSSHPort = ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
+	pinSomeKey(t, h, ln.Addr().String())
+}
+
+// pinSomeKey pins a fresh host key for addr in h's KNOWN_HOSTS: the
+// router there is known, and whatever answers is not it.
+func pinSomeKey(t *testing.T, h *host, addr string) {
+	t.Helper()
 	pub, _, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +75,7 @@ func closedRouter(t *testing.T, h *host) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := remote.Pin(h.cfg.KnownHosts, ln.Addr().String(), key); err != nil {
+	if err := remote.Pin(h.cfg.KnownHosts, addr, key); err != nil {
 		t.Fatal(err)
 	}
 }

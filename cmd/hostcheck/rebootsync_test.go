@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"net"
 	"slices"
 	"strings"
@@ -11,10 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/pve-op/network-rescue/internal/command"
-	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/state"
 )
@@ -31,17 +26,7 @@ func countingRouter(t *testing.T, h *host) *atomic.Int32 {
 	}
 	t.Cleanup(func() { ln.Close() })
 	h.cfg.OpIP, h.cfg.OpSSHPort, h.cfg.SSHTimeout = "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, 2*time.Second
-	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Pin(h.cfg.KnownHosts, ln.Addr().String(), key); err != nil {
-		t.Fatal(err)
-	}
+	pinSomeKey(t, h, ln.Addr().String())
 	n := new(atomic.Int32)
 	go func() {
 		for {
