@@ -338,76 +338,109 @@ func (h *host) misfireCheck(st rescue.State, o rescue.Obs) health.Check {
 	case st.HasMark && st.Mark.Date == today && (st.MisfireBoot == "" || st.Mark.BootID != st.MisfireBoot):
 		return health.Info("host reboot", "misfired once today ("+cmds+"); a later run's retry, ordered at "+st.Mark.Time.In(o.Now.Location()).Format("15:04")+", rebooted the host")
 	}
-	switch {
-	case st.RecordUnread:
+	if st.RecordUnread {
 		// The runs count the day as spent while the record is unread, and
 		// -force cannot forget a day in a record it cannot read.
 		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); " + rescue.RecordFile + " cannot be read, so today's host rescue counts as spent (see the state file line)",
 			Fix: check + "; then fix what the state file line says"}
-	case st.PauseUntil.After(o.Now):
-		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); a pause holds every host step until " + st.PauseUntil.In(o.Now.Location()).Format("01-02 15:04") + ", a retry is decided after it",
-			Fix: check + " before the pause ends (hostcheck resume ends it now)"}
 	}
-	retries, held, why := h.misfireRetries(st, o)
+	paused := ""
+	if st.PauseUntil.After(o.Now) {
+		paused = "a pause holds every host step until " + st.PauseUntil.In(o.Now.Location()).Format("01-02 15:04") + "; "
+		if rescue.Today(st.PauseUntil.In(o.Now.Location())) != today {
+			return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); " + paused + "no retry today (a reboot after midnight is the new day's)",
+				Fix: check + "; hostcheck resume ends the pause"}
+		}
+	}
+	r := h.misfireRetries(st, o)
 	switch {
-	case retries:
-		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "): a later run retries it while the fault lasts (after an SOS, at the router's next SOS); a second misfire today keeps the mark, no more tries today",
+	case r.retries && r.vmFirst:
+		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "): " + paused + "the router's next SOS takes the day's VM cold restart first (VM_RESTART_FIRST), and a later SOS retries it (the host's reboot) while the fault lasts",
 			Fix: check + " before that retry"}
-	case held:
+	case r.retries:
+		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "): " + paused + "a later run retries it while the fault lasts (after an SOS, at the router's next SOS); a second misfire today keeps the mark, no more tries today",
+			Fix: check + " before that retry"}
+	case r.held:
 		w := h.cfg.HostRebootHours
-		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "): HOST_REBOOT_HOURS=" + w.String() + " holds the retry; a run from " + w.Next(o.Now).Format("01-02 15:04") + " retries it if the fault lasts",
+		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "): " + paused + "HOST_REBOOT_HOURS=" + w.String() + " holds the retry; a run from " + w.Next(r.at).Format("01-02 15:04") + " retries it if the fault lasts",
 			Fix: check + " before that retry"}
 	case st.HasMark && st.Mark.Date == today:
 		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); the mark of " + st.Mark.Time.In(o.Now.Location()).Format("15:04") +
 			" stands: a later run's retry under way, or the misfired reboot's own mark that could not be removed (the log says 保留今日重启标记: no more tries today)", Fix: force}
+	case o.UptimeUnknown:
+		// The guard reads an unread uptime as 0, "开机时间过短": -force
+		// would not help.
+		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); no retry while the uptime cannot be read: the runs hold every host reboot until it can",
+			Fix: check + "; and why /proc/uptime cannot be read (cat /proc/uptime)"}
 	}
-	return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); no retry today, as the runs decide: " + why, Fix: force}
+	return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); " + paused + "no retry today, as the runs decide: " + r.why, Fix: force}
+}
+
+// misfireRetry is what misfireRetries found.
+type misfireRetry struct {
+	retries bool      // a run today reboots the host (or first the VM, vmFirst)
+	vmFirst bool      // the router's next SOS takes the day's VM cold restart first
+	held    bool      // HOST_REBOOT_HOURS holds the retry (its line logged)
+	at      time.Time // the run that found it
+	why     string    // else: what the runs would log, or the day spent
 }
 
 // misfireRetries asks the runs' decision (rescue.Decide) whether the
-// host's reboot is retried today: this run's and the next one's with an
-// SOS, the internet down, the router answering on the LAN and no guard
+// host's reboot is retried today: the cron runs left today (every five
+// minutes from the next slot, from the pause's end when one holds them,
+// up to midnight, when the router's midnight-reset clears its SOS and a
+// reboot is the new day's), at most three, with an SOS, the internet
+// down, the router answering on the LAN, its VM running, and no guard
 // (the run that reads the boot id may first count a landing, and the
-// one after it retry), for the host's own reboot alone (no VM_ID: a
-// router VM's cold restart may come first, not instead), not in a dry
-// run. A run after midnight is not asked: the router's midnight-reset
-// clears its SOS, and a reboot then is the new day's, no retry. held is
-// a retry that HOST_REBOOT_HOURS holds (State.HeldReboot). why is what
-// the runs would log instead: their warnings, less the outage this
-// pretends and 【演练】, or the day counted as spent.
-func (h *host) misfireRetries(st rescue.State, o rescue.Obs) (retries, held bool, why string) {
+// one after it retry), not in a dry run. With VM_ID, the day's VM cold
+// restart may come first (vmFirst). why is what the runs would log
+// instead: their warnings, less the outage this pretends (【检测】) and
+// the SOS line, or the day counted as spent.
+func (h *host) misfireRetries(st rescue.State, o rescue.Obs) misfireRetry {
 	cfg := h.cfg
-	cfg.VMID, cfg.DryRun = "", false
+	cfg.DryRun = false
 	o.NetKnown, o.NetUp = true, false
 	o.RouterKnown, o.Router = true, rescue.Router{SOS: true, SOSContent: "count=10"}
 	o.LANKnown, o.LANUp, o.GuardsKnown, o.SystemKnown, o.SystemState = true, true, true, true, "running"
+	o.VMKnown, o.VM, o.VMConfigKnown, o.AgentKnown = true, rescue.VMStatus{Status: "running", QMP: "running"}, true, true
 	today := rescue.Today(o.Now)
+	at := o.Now.Truncate(5 * time.Minute)
+	if at.Before(o.Now) {
+		at = at.Add(5 * time.Minute) // cron's next */5
+	}
+	if st.PauseUntil.After(at) {
+		at = st.PauseUntil
+	}
+	var r misfireRetry
 	var said []string
-	for run := 0; run < 2 && rescue.Today(o.Now) == today; run++ {
+	for run := 0; run < 3 && rescue.Today(at) == today; run++ {
+		if !o.UptimeUnknown {
+			o.Uptime += at.Sub(o.Now)
+		}
+		o.Now = at
 		s := rescue.Decide(cfg, st, o)
-		switch {
-		case s.Action == rescue.HostReboot:
-			return true, false, ""
-		case s.Next.HeldReboot != "":
-			return false, true, ""
+		if s.Action == rescue.VMRestart {
+			r.vmFirst = true
+		}
+		if s.Action == rescue.HostReboot || r.vmFirst {
+			r.retries, r.at = true, at
+			return r
 		}
 		for _, ev := range s.Events {
+			if ev.Msg == rescue.WindowHeld {
+				r.held, r.at = true, at
+				return r
+			}
 			if ev.Level < slog.LevelWarn || strings.HasPrefix(ev.Msg, "【检测】") || strings.HasPrefix(ev.Msg, rescue.SOSConfirmed) || slices.Contains(said, ev.Msg) {
 				continue
 			}
 			said = append(said, ev.Msg)
 		}
-		st, o.Now = s.Next, o.Now.Add(5*time.Minute)
-		if !o.UptimeUnknown {
-			o.Uptime += 5 * time.Minute
-		}
+		st, at = s.Next, at.Add(5*time.Minute)
 	}
-	switch {
-	case o.UptimeUnknown:
-		// The guard reads an unread uptime as 0, "开机时间过短".
-		return false, false, "the uptime cannot be read (/proc/uptime): the runs hold every host reboot until it can"
-	case len(said) == 0:
-		return false, false, "today's host rescue counts as spent (see the reboot mark)"
+	r.why = "today's host rescue counts as spent (see the reboot mark)"
+	if len(said) > 0 {
+		r.why = strings.Join(said, " ")
 	}
-	return false, false, strings.Join(said, " ")
+	return r
 }

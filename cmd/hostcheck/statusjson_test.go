@@ -561,6 +561,9 @@ func TestMisfireCheck(t *testing.T) {
 		return state.Mark{Date: day, Time: now.Add(-time.Hour), BootID: boot, Dated: true, Reason: "SOS count=10"}
 	}
 	torn := rescue.State{MisfireDate: day, MisfireBoot: "boot-1"}
+	window := func(hours string) func(*config.Config) {
+		return func(c *config.Config) { c.HostRebootHours, _ = config.ParseHours(hours) }
+	}
 	for _, tt := range []struct {
 		name    string
 		st      rescue.State
@@ -576,7 +579,7 @@ func TestMisfireCheck(t *testing.T) {
 		{name: "second misfire: the mark kept", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: state.Mark{Date: day}}, uptime: 72 * time.Hour, boot: "boot-1", force: true, want: "misfired twice today"},
 		{name: "the boot id unread then, the host booted today", st: rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, uptime: 2 * time.Hour, boot: "boot-1", force: true, want: "no retry today, as the runs decide: 【严重错误】无法读取开机 ID"},
 		{name: "the boot id unread then, the host up for days", st: rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, uptime: 5 * 24 * time.Hour, boot: "boot-1", retries: true, want: "a later run retries it"},
-		{name: "the boot id unread then, the uptime unread now", st: rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, boot: "boot-1", force: true, want: "the uptime cannot be read"},
+		{name: "the boot id unread then, the uptime unread now", st: rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, boot: "boot-1", want: "no retry while the uptime cannot be read"},
 		{name: "the retry's mark, confirmed by the next run", st: rescue.State{MisfireDate: day, HasMark: true, Mark: mark("boot-1"), LastReboot: day}, uptime: time.Hour, boot: "boot-2", want: "retry, ordered at 11:00, rebooted the host"},
 		// hostcheck boot confirmed the retry (ConfirmBoot: the new boot's
 		// id in the mark) before the first cron run of the new boot: it
@@ -584,7 +587,8 @@ func TestMisfireCheck(t *testing.T) {
 		{name: "the retry's mark, confirmed at boot", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: mark("boot-2"), LastReboot: day}, uptime: 3 * time.Minute, boot: "boot-2", want: "rebooted the host"},
 		{name: "a mark of the misfire's own boot", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: mark("boot-1")}, uptime: 72 * time.Hour, boot: "boot-1", force: true, want: "could not be removed"},
 		{name: "the boot id unread now", st: torn, uptime: 3 * time.Hour, boot: "unknown", force: true, want: "无法读取开机 ID"},
-		{name: "the uptime unread now", st: torn, boot: "boot-1", force: true, want: "the uptime cannot be read"},
+		// -force would not help: the guard reads an unread uptime as 0.
+		{name: "the uptime unread now", st: torn, boot: "boot-1", want: "no retry while the uptime cannot be read"},
 		{name: "counted since as landed", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-2", LastReboot: day}, uptime: 2 * time.Hour, boot: "boot-2", force: true, want: "today's host rescue counts as spent"},
 		// Dated days ahead by a clock since put right, read raw: "before
 		// the day before it" held for any boot, and a retry was promised.
@@ -593,16 +597,35 @@ func TestMisfireCheck(t *testing.T) {
 		// which midnight-reset clears; a reboot then is the new day's.
 		{name: "at 23:57, counted as landed", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-2", LastReboot: day}, uptime: 2 * time.Hour, boot: "boot-2",
 			at: time.Date(2026, 12, 6, 23, 57, 0, 0, time.UTC), force: true, want: "no retry today"},
-		{name: "HOST_REBOOT_HOURS holds the retry", st: torn, uptime: 72 * time.Hour, boot: "boot-1",
-			conf: func(c *config.Config) { c.HostRebootHours, _ = config.ParseHours("2-5") }, want: "HOST_REBOOT_HOURS=2-5 holds the retry; a run from 12-07 02:00 retries it"},
+		// 23:58: the next cron run is at 00:00, the new day's; it was asked
+		// at 23:58.
+		{name: "at 23:58, torn", st: torn, uptime: 72 * time.Hour, boot: "boot-1", at: time.Date(2026, 12, 6, 23, 58, 0, 0, time.UTC), force: true, want: "no retry today"},
+		{name: "HOST_REBOOT_HOURS holds the retry", st: torn, uptime: 72 * time.Hour, boot: "boot-1", conf: window("2-5"),
+			want: "HOST_REBOOT_HOURS=2-5 holds the retry; a run from 12-07 02:00 retries it"},
+		// A reboot the window held earlier in the outage, the window open
+		// now and the boot id unread: held by the boot id, not the window
+		// (it said the window held it, from a time the runs still held it).
+		{name: "held before, the boot id unread now", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HeldReboot: "SOS count=10"}, uptime: 3 * time.Hour, boot: "unknown",
+			conf: window("10-14"), force: true, want: "无法读取开机 ID"},
 		{name: "a pause holds the retry", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-1", PauseUntil: now.Add(2 * time.Hour)}, uptime: 72 * time.Hour, boot: "boot-1",
-			want: "a pause holds every host step until 12-06 14:00"},
+			retries: true, want: "a pause holds every host step until 12-06 14:00; a later run retries it"},
+		// Paused, on a day already spent: no retry after the pause either,
+		// and hostcheck resume was the fix.
+		{name: "a pause on a day spent", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-2", LastReboot: day, PauseUntil: now.Add(2 * time.Hour)}, uptime: 2 * time.Hour, boot: "boot-2",
+			force: true, want: "no retry today"},
+		{name: "a pause past midnight", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-1", PauseUntil: now.Add(13 * time.Hour)}, uptime: 72 * time.Hour, boot: "boot-1",
+			want: "until 12-07 01:00; no retry today"},
 		{name: "the record unread", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-1", RecordUnread: true, LastReboot: day}, uptime: 72 * time.Hour, boot: "boot-1",
 			want: "cannot be read, so today's host rescue counts as spent"},
 		{name: "a dry run: the runs' lines without 【演练】", st: torn, uptime: 3 * time.Hour, boot: "unknown",
 			conf: func(c *config.Config) { c.DryRun = true }, force: true, want: "as the runs decide: 【推迟】无法读取开机 ID"},
+		// With VM_ID and VM_RESTART_FIRST, the router's next SOS takes the
+		// day's VM cold restart first: it said the host's retry came then.
+		{name: "VM_ID: the VM's cold restart first", st: torn, uptime: 72 * time.Hour, boot: "boot-1",
+			conf: func(c *config.Config) { c.VMID, c.VMRestartFirst = "100", true }, retries: true, want: "takes the day's VM cold restart first"},
 	} {
 		h := testHost(t, nil)
+		h.cfg.VMID = "" // the host's own reboot, unless the row sets one
 		if tt.conf != nil {
 			tt.conf(&h.cfg)
 		}
@@ -617,25 +640,34 @@ func TestMisfireCheck(t *testing.T) {
 			strings.Contains(c.Detail, "【检测】") || strings.Contains(c.Detail, "【演练】") || strings.Contains(c.Detail, "捕获 SOS") {
 			t.Errorf("%s: %+v; want %q, a retry promised: %v, -force: %v", tt.name, c, tt.want, tt.retries, tt.force)
 		}
-		// The runs themselves, that day: this one and the next, with an
-		// SOS, for the host's own reboot (no VM_ID: with one, the day's VM
-		// cold restart may come at an SOS first).
+		// The runs themselves, that day: the cron runs from the next
+		// five-minute slot (from the pause's end), with an SOS and the VM
+		// running; a VM cold restart at the SOS comes before the host's.
 		cfg := h.cfg
-		cfg.DryRun, cfg.VMID = false, ""
+		cfg.DryRun = false
 		st, run := tt.st, o
 		st.DownSince = at.Add(-time.Hour)
+		next := at.Truncate(5 * time.Minute)
+		if next.Before(at) {
+			next = next.Add(5 * time.Minute)
+		}
+		if st.PauseUntil.After(next) {
+			next = st.PauseUntil
+		}
 		retried := false
-		for i := 0; i < 2 && rescue.Today(run.Now) == rescue.Today(at); i++ {
+		for i := 0; i < 3 && rescue.Today(next) == rescue.Today(at); i++ {
+			if !run.UptimeUnknown {
+				run.Uptime += next.Sub(run.Now)
+			}
+			run.Now = next
 			run.NetKnown, run.RouterKnown, run.Router = true, true, rescue.Router{SOS: true, SOSContent: "count=10"}
 			run.LANKnown, run.LANUp, run.GuardsKnown, run.SystemKnown, run.SystemState = true, true, true, true, "running"
+			run.VMKnown, run.VM, run.VMConfigKnown, run.AgentKnown = true, rescue.VMStatus{Status: "running", QMP: "running"}, true, true
 			s := rescue.Decide(cfg, st, run)
-			if retried = s.Action == rescue.HostReboot; retried {
+			if retried = s.Action == rescue.HostReboot || s.Action == rescue.VMRestart; retried {
 				break
 			}
-			st, run.Now = s.Next, run.Now.Add(5*time.Minute)
-			if !run.UptimeUnknown {
-				run.Uptime += 5 * time.Minute
-			}
+			st, next = s.Next, next.Add(5*time.Minute)
 		}
 		if retried != tt.retries {
 			t.Errorf("%s: the runs with an SOS reboot the host that day: %v; want %v", tt.name, retried, tt.retries)

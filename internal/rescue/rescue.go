@@ -1138,6 +1138,10 @@ func (d *decider) hostReboot(reason string, hold bool) {
 	}
 }
 
+// WindowHeld is the line of a host reboot that HOST_REBOOT_HOURS holds
+// (status tells it from the other holds by it).
+const WindowHeld = "【推迟】物理机重启只在 HOST_REBOOT_HOURS 时间窗口内进行。"
+
 // hostRebootHeld reports whether the host's reboot waits (a pause, a
 // misfire whose landing cannot be read, HOST_REBOOT_HOURS), said with
 // 【暂停】 or 【推迟】. The paths that announce the reboot at ERROR ask it
@@ -1163,7 +1167,7 @@ func (d *decider) hostRebootHeld(reason string, hold bool) bool {
 		return true
 	}
 	if w := d.cfg.HostRebootHours; !w.Contains(now) {
-		d.log(slog.LevelWarn, "【推迟】物理机重启只在 HOST_REBOOT_HOURS 时间窗口内进行。",
+		d.log(slog.LevelWarn, WindowHeld,
 			slog.String("window", w.String()), slog.String("from", w.Next(now).Format("01-02 15:04")), slog.String("reason", reason))
 		// Due in the window while this outage lasts. Trimmed as the record
 		// keeps it, or every run would find it changed and rewrite it.
