@@ -5,7 +5,10 @@ go 1.26.8
 require (
 	github.com/lmittmann/tint v1.2.1
 	github.com/natefinch/atomic v1.0.1
-	github.com/prometheus-community/pro-bing v0.9.1
+	// v0.3.0, the last pro-bing without its HTTP pinger (v0.4.0 added http.go,
+	// which links net/http and crypto/tls into every binary: +1 MB of netcheck,
+	// the router's flash). See internal/probe/deps_test.go before upgrading.
+	github.com/prometheus-community/pro-bing v0.3.0
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.74.0
 	github.com/rogpeppe/go-internal v1.16.0

@@ -506,7 +506,6 @@ func ping(ctx context.Context, ip netip.Addr, privileged bool, replied func(rtt 
 	pinger.Count = int(budget/echoInterval) + 1
 	pinger.Timeout = budget
 	pinger.RecordRtts = false
-	pinger.RecordTTLs = false
 	pinger.OnRecv = func(pkt *probing.Packet) {
 		pinger.Stop()
 		replied(pkt.Rtt)
