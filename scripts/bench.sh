@@ -81,6 +81,23 @@ sed 's#^module .*#module probingonly#' "$repo/go.mod" >"$T/probing/go.mod"
 printf 'package main\n\nimport _ "github.com/prometheus-community/pro-bing"\n\nfunc main() {}\n' >"$T/probing/main.go"
 (cd "$T/probing" && CGO_ENABLED=0 GOFLAGS=-mod=mod GOPROXY=off go build -trimpath -ldflags '-s -w' \
 	-o "$T/bin/probing-only" . 2>/dev/null) || say "skipping the pro-bing-only program (cannot build it offline)"
+# The floor with every library hostcheck links imported (all of
+# `go list -deps ./cmd/hostcheck` but our own packages): their package
+# initialisation and size, which the floor has not (x/crypto/ssh for the
+# router's SOS, crypto/tls for notifications). hostcheck ÷ this is what our
+# own code adds to a host's run.
+mkdir -p "$T/hostfloor"
+cp "$T/probing/go.mod" "$T/probing/go.sum" "$T/hostfloor/"
+{
+	echo 'package main'
+	echo
+	(cd "$repo" && go list -deps ./cmd/hostcheck) |
+		grep -Ev '^(github\.com/pve-op/|vendor/|unsafe$|runtime|net$|os$|time$|github\.com/prometheus-community/pro-bing$)|(^|/)internal(/|$)' |
+		sed 's/.*/import _ "&"/'
+	sed -n '/^import (/,$p' "$repo/bench/floor/main.go"
+} >"$T/hostfloor/main.go"
+(cd "$T/hostfloor" && CGO_ENABLED=0 GOFLAGS=-mod=mod GOPROXY=off go build -trimpath -ldflags '-s -w' \
+	-o "$T/bin/floor-hostlibs" . 2>/dev/null) || say "skipping the floor with hostcheck's libraries (cannot build it offline)"
 # The same with an SSH client as hostcheck's (x/crypto/ssh: dial, one
 # command, known_hosts): what SPEC §1's SSH stack adds to a binary. Only
 # its size is measured (scripts/bench.sh reports it beside hostcheck's RSS).
@@ -232,10 +249,14 @@ while [ "$k" -le "$K" ]; do
 		labels="$labels,go-empty-program-importing-pro-bing"
 		cmds="$cmds --- $d/probing-only"
 	fi
+	if [ -x "$d/floor-hostlibs" ]; then
+		labels="$labels,floor-with-hostcheck-libraries"
+		cmds="$cmds --- $d/floor-hostlibs 198.51.100.1"
+	fi
 	k=$((k + 1))
 done
 rounds=$(((NP + K - 1) / K))
-SHOW="-n $rounds -raw \$T/raw -label netcheck-healthy,…(8 labels, $K times) -- f1/netcheck -config \$T/router.conf --- f1/hostcheck -config \$T/host.conf --- f1/floor 198.51.100.1 --- f1/busybox ping -c 1 -W 1 198.51.100.1 --- f1/gofloor --- f1/midnight-reset -role router -config \$T/router.conf --- f1/netcheck -version --- f1/probing-only --- f2/netcheck … --- f$K/probing-only"
+SHOW="-n $rounds -raw \$T/raw -label netcheck-healthy,…(9 labels, $K times) -- f1/netcheck -config \$T/router.conf --- f1/hostcheck -config \$T/host.conf --- f1/floor 198.51.100.1 --- f1/busybox ping -c 1 -W 1 198.51.100.1 --- f1/gofloor --- f1/midnight-reset -role router -config \$T/router.conf --- f1/netcheck -version --- f1/probing-only --- f1/floor-hostlibs 198.51.100.1 --- f2/netcheck … --- f$K/floor-hostlibs 198.51.100.1"
 # shellcheck disable=SC2086 # $cmds is the argument list, split on purpose
 paired=$(measure "$labels" "$rounds" $cmds)
 RAW=''
@@ -249,6 +270,7 @@ floor=$(line go-empty-program)
 mreset=$(line midnight-reset)
 version=$(line netcheck-version)
 probing=$(line go-empty-program-importing-pro-bing)
+hostlibs=$(line floor-with-hostcheck-libraries)
 after=$(snapshot)
 if [ "$before" = "$after" ]; then files_changed=0; else files_changed=$(printf '%s\n%s\n' "$before" "$after" | sort | uniq -u | wc -l); fi
 ping2=$(measure ping-c2-W5 "$N" "$F/busybox" ping -c 2 -W 5 198.51.100.1)
@@ -409,6 +431,14 @@ package initialisation brings \`netcheck -version\` to $version_ms ms$(
 		fi
 	fi
 )
+$(
+	if [ -n "$hostlibs" ]; then
+		hl_ms=$(get median_ms "$hostlibs")
+		printf '\nhostcheck against the floor: the floor links neither x/crypto/ssh (SPEC §1: the router'"'"'s SOS) nor crypto/tls (notifications, SPEC §9), which hostcheck must. The floor with every library hostcheck links imported takes %s ms (%s× the floor; run by run %s×); healthy hostcheck is %s× that (run by run %s×): what our own code adds to a host'"'"'s run. (With pro-bing v0.9.1, whose HTTP pinger linked net/http and crypto/tls into the floor as SPEC §12 describes, hostcheck read 1.30× the floor on 2026-12-07; see the pro-bing rows below.)' \
+			"$hl_ms" "$(calc "$hl_ms / $pf_ms")" "$(pratio floor-with-hostcheck-libraries pro-bing-floor)" \
+			"$(calc "$hc_ms / $hl_ms")" "$(pratio hostcheck-healthy floor-with-hostcheck-libraries)"
+	fi
+)
 
 ## What was measured for issue 13 (paired A/B; not re-run by \`make bench\`)
 
@@ -444,7 +474,8 @@ differences below ~3 % are not seen by this.
 | the third round of 2026-12-07 review fixes (the unread record, the drill, spent days, notifications, status), a6bbaa1 against fb35ddf (4 files each, 100 rounds, with the floor; the same scratch script) | 3.544 → 3.501 ms, run by run 0.991 (÷ floor 1.230 → 1.221; floor 2.861 ms); peak RSS median 5538 → 5546 KiB | 4.123 → 4.140 ms, run by run 0.999 (÷ floor 1.448 → 1.451); peak RSS median 7532 → 7676 KiB; stripped 7942306 → 7999650 bytes | yes: correctness; no time lost that this can see (both builds read 1.45× the floor in that hour) |
 | Go 1.27.3 (the only newer Go served here, \`GOTOOLCHAIN=go1.27.3\`) against go1.26.8, same source (8a013e2); the floor, netcheck and hostcheck each built by both, busybox in the same rounds (4 files each, 100 rounds; a scratch script pairing them as bench.sh pairs its runs) | 3.704 → 3.873 ms, run by run 1.039 (÷ busybox 4.206 → 4.364); stripped 5238946 → 5886112 bytes, over 5 MiB; peak RSS median 5518 → 6348 KiB | 4.363 → 4.383 ms, run by run 1.010; stripped 8007842 → 8601760 bytes; peak RSS median 7616 → 8014 KiB | no: slower and larger, the floor too (3.059 → 3.159 ms, run by run 1.025; ÷ busybox 3.420 → 3.566; 3870882 → 4030624 bytes) |
 | this session's review fixes, with os/exec replaced by command.Exec, e33f5a1 against 8a013e2 (4 files each, 100 rounds, with the floor; the same scratch script) | 3.877 → 3.966 ms, run by run 1.014 (÷ floor 1.205 → 1.237; floor 3.191 ms); peak RSS median 5564 → 5620 KiB; stripped 5238946 → 5218466 bytes | 4.573 → 4.508 ms, run by run 0.986 (÷ floor 1.461 → 1.436); peak RSS median 7620 → 7616 KiB; stripped 8007842 → 8007842 bytes | yes: correctness and size; the time is under what this resolves (~3 %) |
-| pro-bing without its HTTP pinger (a scratch copy of v0.9.1 with http.go deleted, put in by a \`replace\`; pro-bing's package imports net/http for it, whose initialisation and what it keeps reachable we link without using), 5e0a52a; \`-version\` of each (runtime and package initialisation, the part it changes), 2 files each, 200 rounds, with benchtool | 2.189 → 1.929 ms (−12 %); peak RSS median 4620 → 3858 KiB; stripped 5230754 → 4219042 bytes | 2.607 → 2.516 ms (−3.5 %); peak RSS median 6446 → 6106 KiB; stripped 8020130 → 7704738 bytes | no: a patched copy of a dependency of the design card; asked (issue 13's note). Neither unmet bar would be met: −0.26 ms leaves netcheck ~3.7× busybox, −340 KiB leaves hostcheck ~7.3 MiB. \`-tags nethttpomithttp2\` (net/http without its HTTP/2): −12288 bytes each, the same times |
+| pro-bing without its HTTP pinger (a scratch copy of v0.9.1 with http.go deleted, put in by a \`replace\`; pro-bing's package imports net/http for it, whose initialisation and what it keeps reachable we link without using), 5e0a52a; \`-version\` of each (runtime and package initialisation, the part it changes), 2 files each, 200 rounds, with benchtool | 2.189 → 1.929 ms (−12 %); peak RSS median 4620 → 3858 KiB; stripped 5230754 → 4219042 bytes | 2.607 → 2.516 ms (−3.5 %); peak RSS median 6446 → 6106 KiB; stripped 8020130 → 7704738 bytes | no: a patched copy of a dependency of the design card; done since by pro-bing v0.3.0 (next row). Neither unmet bar would be met: −0.26 ms leaves netcheck ~3.7× busybox, −340 KiB leaves hostcheck ~7.3 MiB. \`-tags nethttpomithttp2\` (net/http without its HTTP/2): −12288 bytes each, the same times |
+| pro-bing v0.3.0 (2023-07, the last release before its HTTP pinger; what we use of it is the same: New, SetIPAddr, SetPrivileged, Count, Interval, Timeout, OnRecv, Stop, RunWithContext; v0.4.0–v0.9.1 added the HTTP pinger, TTL records, interface and source binding, traffic class, a BPF filter for raw sockets and a stats race fix, none of which we use) against v0.9.1, 32119f0; the floor built alike, busybox in the same rounds (4 files each, 100 rounds, a scratch script pairing them as bench.sh pairs its runs) | 12.751 → 11.668 ms, run by run 0.909; peak RSS median 5602 → 4690 KiB; stripped 5238946 → 4169890 bytes; ÷ busybox 4.68 → 4.28 (run by run 4.76 → 4.26) | 14.443 → 13.704 ms, run by run 0.943; peak RSS median 7748 → 7298 KiB; stripped 8118434 → 7749794 bytes | yes: every binary smaller and faster, the router's footprint on mipsle 5.63 → 4.38 MiB. The floor gains more (11.197 → 9.507 ms, run by run 0.883; 3.50× busybox), so the ratios to it rise: netcheck 1.18 → 1.22, hostcheck 1.35 → 1.44 (run by run) — over the 1.4 bar, which the floor had met only by carrying net/http and crypto/tls; internal/probe's TestNoHTTPStackLinked guards the version |
 | hostcheck's own mappings (0x400000 to the end of its data) given \`madvise(MADV_RANDOM)\` first thing in main, to see whether the kernel (6.18 here) then maps what a run touches a page at a time instead of 64 KiB around it; bd007ca, 1 file each, 20 rounds, healthy runs paired with benchtool | | peak RSS median 7604 → 7584 KiB (max 7648 → 7644); time the same | no: fault-around is not turned off by it, and -version alone (runtime and package initialisation, before main) is 6216 KiB |
 
 Stripped netcheck (amd64), change by change, each in its commit (\`go build -trimpath -ldflags '-s -w' ./cmd/netcheck\`,
@@ -471,7 +502,8 @@ nexthop's errors built by one non-inlined errorf each, cli.Usagef and ladder's A
 kept in the pcln table), cold helpers not inlined and four log lines by concatenation: 5238946 bytes; os/exec
 replaced by command.Exec (its users were the action commands and the installer) −36864: 5202082 bytes;
 the installer's cron fixes (commented-out and edited lines of ours, mixed lines of the original scripts, the
-migration after our cron lines) and the review fixes after them +16384: $nc_amd64 bytes in this run. Searched for with knock-outs (a function's body replaced by a
+migration after our cron lines) and the review fixes after them +16384: 5238946 bytes; pro-bing v0.3.0 (no HTTP pinger, so no net/http,
+crypto/tls or crypto/x509) −1069056: $nc_amd64 bytes in this run. Searched for with knock-outs (a function's body replaced by a
 panic, the stripped binary rebuilt and its sections summed): a cut counts only what nothing else in the
 binary also links; the encoding/json encoder, for one, stays, since log/slog's default handler links it.
 
@@ -492,7 +524,7 @@ Signal handling: a healthy run installs no handler (\`signal.NotifyContext\` is 
 
 ## Whole process, exec to exit
 
-The first $([ -n "$probing" ] && echo eight || echo seven) rows are $(get n "$healthy") paired runs each: $rounds rounds, each running every one of the $K files of every
+The first $(n=7; [ -z "$probing" ] || n=$((n + 1)); [ -z "$hostlibs" ] || n=$((n + 1)); echo "$n") rows are $(get n "$healthy") paired runs each: $rounds rounds, each running every one of the $K files of every
 program once (see Commands); every other row: $N runs in a row (black-holed: $NDOWN) by \`scripts/benchtool\` inside the router namespace,
 wall time from fork to exit in ms, CPU time (user + system, all threads, median) in ms, bytes sent to storage from /proc/PID/io. Peak RSS: the largest VmHWM of
 $(get rss_runs "$healthy") further runs of each under ptrace, read at the exit stop (rusage's ru_maxrss would show benchtool's own
@@ -508,8 +540,9 @@ $(row "busybox ping -c 1 -W 1" "$ping1")
 $(row "empty Go program (func main() {}, static, stripped)" "$floor")
 $(row "midnight-reset -role router, nothing to reset" "$mreset")
 $(row "netcheck -version (runtime + package init only)" "$version")
-$(row "hostcheck -version (runtime + package init only; not paired)" "$hversion")
 $([ -z "$probing" ] || row "empty Go program importing pro-bing" "$probing")
+$([ -z "$hostlibs" ] || row "the floor importing every library hostcheck links (\`go list -deps ./cmd/hostcheck\` but our own packages)" "$hostlibs")
+$(row "hostcheck -version (runtime + package init only; not paired)" "$hversion")
 $(row "busybox ping -c 2 -W 5 (the original probe)" "$ping2")
 $(row "netcheck, every target black-holed (PROBE_TIMEOUT=3s)" "$down")
 $(row "busybox ping -c 2 -W 5, black-holed" "$pingdown")
