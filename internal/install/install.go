@@ -54,10 +54,15 @@ type Options struct {
 	DryRun       bool
 }
 
-const usageText = `usage: %[1]s install [flags]      (or: sh install.sh [flags])
+// The installer's help: usageHead, what this binary installs, then its
+// flags. netcheck's help (no host steps linked) lists the router's flags
+// only, since it refuses the host's (ParseArgs).
+const usageHead = `usage: %[1]s install [flags]      (or: sh install.sh [flags])
        %[1]s uninstall [flags]    (the same as install --uninstall)
 
-Installs PVE-Op-Network-Rescue on this machine: the router side (OpenWrt:
+`
+
+const usageBoth = usageHead + `Installs PVE-Op-Network-Rescue on this machine: the router side (OpenWrt:
 netcheck every minute, midnight-reset, a link to netcheck, at 0:00) or the
 host side (Proxmox VE: hostcheck every 5 minutes and at boot, midnight-reset
 at 0:00), with their cron lines and a default /etc/netrescue.conf. It
@@ -67,11 +72,7 @@ and keeps their state and logs. Running it again changes nothing.
 flags:
   --role router|host   which side this machine is (default: router when
                        /etc/openwrt_release exists, host when pveversion runs)
-  --bin DIR            where the binaries to install are (default: the
-                       directory of this binary)
-  --prefix DIR         install into the tree DIR instead of / (tests,
-                       packages): nothing outside DIR is read or run
-  --router IP          host only: also set up the router over SSH: pin its host
+` + usageWhere + `  --router IP          host only: also set up the router over SSH: pin its host
                        key, install this host's key (one password prompt) and
                        install the router side there
   --router-bin DIR     with --router: binaries for the router's architecture
@@ -80,11 +81,7 @@ flags:
   --identity FILE      with --router: a private key that already logs in to the
                        router, tried before asking for the password
   -y, --yes            with --router: pin the router's host key without asking
-  --uninstall          remove our cron lines and binaries; keep config, logs, state
-  --purge              with --uninstall: also remove config, logs and state
-  -n, --dry-run        print every step, change nothing
-  -h, --help           show this help
-
+` + usageRest + `
 Environment: NETRESCUE_ROUTER_PREFIX, NETRESCUE_ROUTER_BIN, NETRESCUE_SSH_PORT
 and NETRESCUE_SSH_IDENTITY (as the flags).
 
@@ -94,14 +91,46 @@ Examples:
   remove (keep logs):     sh install.sh --uninstall
 `
 
+const usageRouter = usageHead + `Installs the router side of PVE-Op-Network-Rescue on this OpenWrt router:
+netcheck every minute and midnight-reset (a link to netcheck) at 0:00, with
+their cron lines and a default /etc/netrescue.conf. It migrates from the
+original script (network_monitor) and keeps its state and log. Running it
+again changes nothing. The Proxmox host's side is hostcheck's: run
+hostcheck install (or sh install.sh) there; it can also set up this router
+over SSH (--router).
+
+flags:
+  --role router        this router: the only side this binary installs
+` + usageWhere + usageRest + `
+Examples:
+  on the OpenWrt router:  sh install.sh
+  remove (keep logs):     sh install.sh --uninstall
+`
+
+const usageWhere = `  --bin DIR            where the binaries to install are (default: the
+                       directory of this binary)
+  --prefix DIR         install into the tree DIR instead of / (tests,
+                       packages): nothing outside DIR is read or run
+`
+
+const usageRest = `  --uninstall          remove our cron lines and binaries; keep config, logs, state
+  --purge              with --uninstall: also remove config, logs and state
+  -n, --dry-run        print every step, change nothing
+  -h, --help           show this help
+`
+
 // ParseArgs parses the arguments after `install` (uninstall is true for
 // `uninstall`). Flags may be written -flag or --flag, with the value after
 // a space or an =. -h prints the usage on stdout; getenv supplies the
-// NETRESCUE_* defaults.
-func ParseArgs(prog string, args []string, uninstall bool, stdout io.Writer, getenv func(string) string) (Options, error) {
+// NETRESCUE_* defaults. Without host (the binary links no host steps:
+// netcheck), -h prints the router's help. The host's flags still parse:
+// on a host, install.sh hands over to netcheck when --bin holds no
+// hostcheck, and the install then says that hostcheck is missing, which
+// is the fix there; on a router, --router is refused as before.
+func ParseArgs(prog string, args []string, uninstall, host bool, stdout io.Writer, getenv func(string) string) (Options, error) {
 	o := Options{Uninstall: uninstall}
 	fs := flag.NewFlagSet(prog+" install", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // its usage too: a mistake is returned with its fix, -h prints usageText
+	fs.SetOutput(io.Discard) // its usage too: a mistake is returned with its fix, -h prints the usage
 	var role, port string
 	// Tables, not a call each: every inlined flag definition costs the
 	// router's netcheck (SPEC §12: ≤ 5 MiB).
@@ -129,7 +158,11 @@ func ParseArgs(prog string, args []string, uninstall bool, stdout io.Writer, get
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stdout, usageText, prog)
+			usage := usageRouter
+			if host {
+				usage = usageBoth
+			}
+			fmt.Fprintf(stdout, usage, prog)
 			return o, err
 		}
 		return o, usageError(err.Error(), fix)
@@ -165,7 +198,7 @@ func ParseArgs(prog string, args []string, uninstall bool, stdout io.Writer, get
 // Main is `PROG install ARGS` (or `PROG uninstall ARGS`): it parses the
 // arguments and runs the installer.
 func Main(ctx context.Context, prog, sub string, args []string, env Env) error {
-	o, err := ParseArgs(prog, args, sub == "uninstall", env.Stdout, env.Getenv)
+	o, err := ParseArgs(prog, args, sub == "uninstall", env.Host.Key != nil, env.Stdout, env.Getenv)
 	if err != nil {
 		return err
 	}

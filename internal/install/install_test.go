@@ -53,7 +53,7 @@ func TestParseArgs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			got, err := install.ParseArgs("netcheck", tt.args, tt.uninst, &out, getenv)
+			got, err := install.ParseArgs("netcheck", tt.args, tt.uninst, true, &out, getenv)
 			if tt.wantErr != "" {
 				var ue *cli.UsageError
 				if err == nil || err.Error() != tt.wantErr || !errors.As(err, &ue) {
@@ -71,14 +71,36 @@ func TestParseArgs(t *testing.T) {
 	}
 	// Run through install.sh, the fix names what the person ran.
 	viaScript := func(k string) string { return map[string]string{install.BootstrapEnv: "./install.sh"}[k] }
-	if _, err := install.ParseArgs("hostcheck", []string{"--frobnicate"}, false, io.Discard, viaScript); err == nil ||
+	if _, err := install.ParseArgs("hostcheck", []string{"--frobnicate"}, false, true, io.Discard, viaScript); err == nil ||
 		!strings.HasSuffix(err.Error(), "\n  fix: see sh ./install.sh -h") {
 		t.Errorf("install.ParseArgs(--frobnicate) through install.sh = %v; want the fix to name sh ./install.sh -h", err)
 	}
 	var out bytes.Buffer
-	if _, err := install.ParseArgs("hostcheck", []string{"-h"}, false, &out, getenv); !errors.Is(err, flag.ErrHelp) ||
-		!strings.Contains(out.String(), "usage: hostcheck install [flags]") {
-		t.Errorf("install.ParseArgs(-h) = %v, printed %q; want flag.ErrHelp and the usage", err, out.String())
+	if _, err := install.ParseArgs("hostcheck", []string{"-h"}, false, true, &out, getenv); !errors.Is(err, flag.ErrHelp) ||
+		!strings.Contains(out.String(), "usage: hostcheck install [flags]") || !strings.Contains(out.String(), "--router IP") {
+		t.Errorf("install.ParseArgs(-h) = %v, printed %q; want flag.ErrHelp and the usage with the host's flags", err, out.String())
+	}
+}
+
+// TestParseArgsRouterOnly: `netcheck install -h` listed --router, --port,
+// --identity and -y, the host's flags, which netcheck's installer (no host
+// steps linked) refuses (TestRouterSideOnly). Its help is the router's.
+func TestParseArgsRouterOnly(t *testing.T) {
+	getenv := func(k string) string { return map[string]string{"NETRESCUE_SSH_PORT": "2222"}[k] }
+	var out bytes.Buffer
+	if _, err := install.ParseArgs("netcheck", []string{"-h"}, false, false, &out, getenv); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("netcheck install -h = %v; want flag.ErrHelp", err)
+	}
+	help := out.String()
+	for _, want := range []string{"usage: netcheck install [flags]", "--role router", "--bin DIR", "--prefix DIR", "--uninstall", "--purge", "--dry-run", "hostcheck install (or sh install.sh) there"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("netcheck install -h lacks %q:\n%s", want, help)
+		}
+	}
+	for _, host := range []string{"--router IP", "--router-bin", "--router-prefix", "--port", "--identity", "--yes", "NETRESCUE_", "Proxmox host:    sh install.sh"} {
+		if strings.Contains(help, host) {
+			t.Errorf("netcheck install -h lists the host's %q, which it refuses:\n%s", host, help)
+		}
 	}
 }
 
