@@ -48,6 +48,9 @@ func assistRun(ctx context.Context, cfg config.Config, step assist.Step, reason 
 		// Unknown uptime: as "just booted", so that a reboot stays locked.
 		log.Error("【严重错误】无法读取开机时间，物理重启被安全锁挡住", "err", err)
 	}
+	// The boot a reboot is ordered in, for the 【启动】 of the next one
+	// (unread: "", which any boot then differs from).
+	in.BootID, _ = e.BootID()
 	d := ladder.DecideAssist(cfg, st, in)
 	if d.Run {
 		// From here a signal neither stops the persist nor the command

@@ -247,6 +247,7 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		// every run after L3_THRESHOLD took another L3, one a minute, and
 		// the trial showed a ladder no router climbs.
 		step.Next.Boot, step.Next.Streak = "", 0
+		step.Next.Outage.RebootBoot = "dry-run" // the next run's boot is "another" one
 	}
 	if st.Boot != in.BootID {
 		volatileState(log, cfg.StateDir, cfg.DryRun) // once a boot, with its 【启动】
@@ -427,6 +428,8 @@ func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr
 		// The outage's last action, and an assist reboot's count among
 		// the day's assists.
 		back.Outage.LastAction, back.Outage.AssistDay, back.Outage.Assists = old.Outage.LastAction, old.Outage.AssistDay, old.Outage.Assists
+		// No reboot ordered: the next boot is none of ours.
+		back.Outage.RebootBy, back.Outage.RebootBoot = old.Outage.RebootBy, old.Outage.RebootBoot
 	}
 	if sos != "" {
 		back.SOS, back.SOSContent = true, sos

@@ -246,10 +246,12 @@ func TestDecideAssist(t *testing.T) {
 				t.Errorf("next count %d cooling %v SOS %v; want %d %v %v", s.Next.Count, cool, s.Next.SOS, tc.wantCount, tc.wantCool, tc.st.SOS)
 			}
 			// An assist reboot is counted among the day's assists (kept by
-			// RECOVERY_STABLE's reset), and is no step of an outage.
+			// RECOVERY_STABLE's reset), and is no step of an outage; the
+			// reboot ordered names the next boot (the boot id unread: "?").
 			wantOutage := tc.st.Outage
 			if s.Action == L3 {
 				wantOutage.AssistDay, wantOutage.Assists = "2026-11-25", tc.st.Outage.Assists+1
+				wantOutage.RebootBy, wantOutage.RebootBoot = "assist", "?"
 			}
 			if s.Next.Streak != tc.st.Streak || s.Next.Boot != tc.st.Boot || s.Next.Outage != wantOutage {
 				t.Errorf("an assist changed the ladder's volatile state or outage: %+v; want outage %+v", s.Next, wantOutage)

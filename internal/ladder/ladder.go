@@ -92,6 +92,13 @@ type Outage struct {
 	// or the router VM, which empties RUN_DIR, and the router's first run
 	// after it tells the withdrawal.
 	SOS bool
+	// RebootBy is the router reboot of ours ordered and not yet seen
+	// land: "l3" (the ladder) or "assist" (the host's request), ordered
+	// in boot RebootBoot ("?" when its id was unread). The first run of
+	// another boot names the reboot in 【启动】 (reboot=) and clears it,
+	// so that a later boot, a power cut or a reboot by hand, no longer
+	// reads as the ladder's own (count and cooling alike in both).
+	RebootBy, RebootBoot string
 }
 
 // ISPState records what the next hop said during an outage, so that each
@@ -211,6 +218,9 @@ func (d *decider) run() {
 			attrs = append(attrs, slog.String("cooling_until", d.clock(n.Cooling)))
 		}
 		attrs = append(attrs, slog.Bool("sos", n.SOS))
+		if why := d.bootCause(); why != "" {
+			attrs = append(attrs, slog.String("reboot", why))
+		}
 		d.log(slog.LevelInfo, "【启动】netcheck 开始守护", attrs...)
 		d.missedMidnight()
 	}
@@ -229,6 +239,38 @@ func (d *decider) run() {
 		return
 	}
 	d.down(now, edge)
+}
+
+// bootCause names what rebooted the router, for the 【启动】 line of a
+// boot's first run: the reboot of ours ordered in another boot ("l3",
+// "assist"; the order is then cleared), the host's rescue ("host" or
+// "vm", its net_rescued_by), or "other": none of ours (a power cut, a
+// reboot by hand or by an upgrade, the host rebooting of its own accord).
+// "" when the boot id is the one the order was made in: RUN_DIR was
+// emptied without a reboot.
+func (d *decider) bootCause() string {
+	n := &d.next
+	switch {
+	case n.Outage.RebootBy != "" && n.Outage.RebootBoot == d.in.BootID:
+		return ""
+	case n.Outage.RebootBy != "":
+		why := n.Outage.RebootBy
+		n.Outage.RebootBy, n.Outage.RebootBoot = "", ""
+		return why
+	case n.RescuedBy != "":
+		return n.RescuedBy
+	}
+	return "other"
+}
+
+// rebootOrdered records a reboot of ours (by: "l3", "assist") before it
+// runs, for the 【启动】 of the boot it brings (bootCause).
+func (d *decider) rebootOrdered(by string) {
+	boot := d.in.BootID
+	if boot == "" {
+		boot = "?"
+	}
+	d.next.Outage.RebootBy, d.next.Outage.RebootBoot = by, boot
 }
 
 // assistsOn is the number of the host's assist reboots on now's day that
@@ -541,6 +583,7 @@ func (d *decider) l3() {
 		d.log(slog.LevelWarn, "【推迟】零点重置进行中，物理重启推迟到下一次运行。")
 	case RebootOK:
 		d.reboot()
+		d.rebootOrdered("l3")
 	}
 	// RebootSOS and RebootCooling: down() returned before the ladder.
 }
@@ -648,6 +691,7 @@ func Transitions(old State, in Input, s Step) []hook.Event {
 type AssistInput struct {
 	Now    time.Time
 	Uptime time.Duration // time since the router booted
+	BootID string        // the boot the request came in ("" unread)
 	Step   assist.Step
 	Reason string // the host's reason, already escaped (internal/untrusted)
 }
@@ -672,7 +716,7 @@ type AssistStep struct {
 // next run would withdraw that SOS at once: the refusal tells the host to
 // take its own next step instead).
 func DecideAssist(cfg config.Config, st State, in AssistInput) AssistStep {
-	d := decider{cfg: cfg, in: Input{Now: in.Now, Uptime: in.Uptime}, next: st}
+	d := decider{cfg: cfg, in: Input{Now: in.Now, Uptime: in.Uptime, BootID: in.BootID}, next: st}
 	out := AssistStep{}
 	reason := slog.String("reason", in.Reason)
 	if d.paused() {
@@ -707,6 +751,7 @@ func DecideAssist(cfg config.Config, st State, in AssistInput) AssistStep {
 				day = max(day, st.Outage.AssistDay)
 			}
 			d.next.Outage.AssistDay, d.next.Outage.Assists = day, n+1
+			d.rebootOrdered("assist")
 			break
 		}
 		why, zh, detail := refusal(cfg, st, in, v, d.clock)

@@ -112,7 +112,10 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		if _, err := time.Parse(time.DateOnly, rec["assist_day"]); err == nil {
 			st.Outage.AssistDay = rec["assist_day"] // else damaged: none
 		}
-		st.Outage.Assists, _ = strconv.Atoi(rec["assists"]) // damaged: none
+		st.Outage.Assists, _ = strconv.Atoi(rec["assists"])       // damaged: none
+		if by := rec["reboot_by"]; by == "l3" || by == "assist" { // damaged: none
+			st.Outage.RebootBy, st.Outage.RebootBoot = by, rec["reboot_boot"]
+		}
 	}
 	// Read as the other flags: one that is not a regular file (a
 	// directory) is damage, moved aside once, not a removal that failed
@@ -259,7 +262,8 @@ func (s Store) Save(old, next State, dirty bool) error {
 			return state.WriteRecord(p, state.Record{
 				"since": state.RecordTimeString(o.Since), "last_action": o.LastAction.String(),
 				"up_since": state.RecordTimeString(o.UpSince), "isp": o.ISP.String(),
-				"assist_day": o.AssistDay, "assists": strconv.Itoa(o.Assists)})
+				"assist_day": o.AssistDay, "assists": strconv.Itoa(o.Assists),
+				"reboot_by": o.RebootBy, "reboot_boot": o.RebootBoot})
 		})
 	}
 	perr := s.persist(ops, dirty)
