@@ -313,12 +313,14 @@ func packageCron(cronD, pkgBin string) bool {
 
 // misfireCheck is status's line for a host reboot that misfired today
 // (SPEC §6 step 6: the reboot commands did nothing). Whether a later run
-// retries it is asked of the runs' own decision (misfireRetries), with
-// the uptime and boot id read as a run reads them (o), not told by a
-// copy of its rules: such a copy promised retries that the runs held
-// (the boot id or the uptime unread, a misfire dated ahead, one counted
-// since as landed) and denied one they took. Before it, the states the
-// decision does not show:
+// retries it today is asked of the runs' own decision (runsToday: every
+// cron run left today), with the uptime and boot id read as a run reads
+// them (o), not told by a copy of its rules: copies promised retries that
+// the runs held (the boot id or the uptime unread, a misfire dated ahead,
+// one counted since as landed, a pause ending off a cron slot, a window
+// behind a VM cold restart) and denied one they took. So is each fix: it
+// is offered when the runs, given it, retry today (hostFixes). Before
+// them, the states the decision does not show:
 //   - the mark kept, without a boot id: a second misfire; no more tries
 //     today, only midnight-reset -force allows one;
 //   - a mark of today whose boot id is not the misfire's pending one: a
@@ -329,74 +331,123 @@ func packageCron(cronD, pkgBin string) bool {
 // or a mark Store.Misfire could not remove.
 func (h *host) misfireCheck(st rescue.State, o rescue.Obs) health.Check {
 	check := "check REBOOT_CMD (" + h.cfg.RebootCmd + ") and REBOOT_FALLBACK_CMD (" + h.cfg.RebootFallbackCmd + ") by hand"
-	force := check + "; then midnight-reset -force allows another try today (midnight-reset without -force does not)"
 	const cmds = "REBOOT_CMD and REBOOT_FALLBACK_CMD had no effect"
+	misfired := "misfired today (" + cmds + ")"
 	today := rescue.Today(o.Now)
+	clock := func(t time.Time) string { return t.In(o.Now.Location()).Format("15:04") }
 	switch {
 	case st.HasMark && st.Mark.Date == today && st.Mark.BootID == "":
-		return health.Check{Name: "host reboot", Detail: "misfired twice today (" + cmds + "): the mark is kept, no more tries today (the 00:00 midnight-reset starts a new day)", Fix: force}
+		return health.Check{Name: "host reboot", Detail: "misfired twice today (" + cmds + "): the mark is kept, no more tries today (the 00:00 midnight-reset starts a new day)",
+			Fix: check + h.hostFixes(rescue.Forgotten(st), o, "; then midnight-reset -force allows another try today (midnight-reset without -force does not)")}
 	case st.HasMark && st.Mark.Date == today && (st.MisfireBoot == "" || st.Mark.BootID != st.MisfireBoot):
-		return health.Info("host reboot", "misfired once today ("+cmds+"); a later run's retry, ordered at "+st.Mark.Time.In(o.Now.Location()).Format("15:04")+", rebooted the host")
+		return health.Info("host reboot", "misfired once today ("+cmds+"); a later run's retry, ordered at "+clock(st.Mark.Time)+", rebooted the host")
 	}
 	if st.RecordUnread {
 		// The runs count the day as spent while the record is unread, and
 		// -force cannot forget a day in a record it cannot read.
-		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); " + rescue.RecordFile + " cannot be read, so today's host rescue counts as spent (see the state file line)",
+		return health.Check{Name: "host reboot", Detail: misfired + "; " + rescue.RecordFile + " cannot be read, so today's host rescue counts as spent (see the state file line)",
 			Fix: check + "; then fix what the state file line says"}
 	}
 	paused := ""
 	if st.PauseUntil.After(o.Now) {
 		paused = "a pause holds every host step until " + st.PauseUntil.In(o.Now.Location()).Format("01-02 15:04") + "; "
-		if rescue.Today(st.PauseUntil.In(o.Now.Location())) != today {
-			return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); " + paused + "no retry today (a reboot after midnight is the new day's)",
-				Fix: check + "; hostcheck resume ends the pause"}
-		}
 	}
-	r := h.misfireRetries(st, o)
+	r := h.runsToday(st, o, -1)
+	vm := ""
+	if !r.vm.IsZero() {
+		vm = "the router's next SOS takes the day's VM cold restart first (VM_RESTART_FIRST, " + clock(r.vm) + " at the earliest); "
+	}
+	before := " before that retry"
 	switch {
-	case r.retries && r.vmFirst:
-		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "): " + paused + "the router's next SOS takes the day's VM cold restart first (VM_RESTART_FIRST), and a later SOS retries it (the host's reboot) while the fault lasts",
-			Fix: check + " before that retry"}
-	case r.retries:
-		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "): " + paused + "a later run retries it while the fault lasts (after an SOS, at the router's next SOS); a second misfire today keeps the mark, no more tries today",
-			Fix: check + " before that retry"}
-	case r.held:
+	case !r.host.IsZero():
+		what := "a later run retries it"
+		if vm != "" {
+			what = "a later SOS retries it (the host's reboot)"
+		}
+		return health.Check{Name: "host reboot", Detail: misfired + ": " + paused + vm + what + " while the fault lasts, from " + clock(r.host) +
+			" at the earliest (after an SOS, at the router's next SOS); a second misfire today keeps the mark, no more tries today", Fix: check + before}
+	case !r.held.IsZero():
 		w := h.cfg.HostRebootHours
-		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "): " + paused + "HOST_REBOOT_HOURS=" + w.String() + " holds the retry; a run from " + w.Next(r.at).Format("01-02 15:04") + " retries it if the fault lasts",
-			Fix: check + " before that retry"}
+		return health.Check{Name: "host reboot", Detail: misfired + ": " + paused + vm + "HOST_REBOOT_HOURS=" + w.String() + " holds the retry; a run from " +
+			w.Next(r.held).Format("01-02 15:04") + " retries it if the fault lasts", Fix: check + before}
 	case st.HasMark && st.Mark.Date == today:
-		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); the mark of " + st.Mark.Time.In(o.Now.Location()).Format("15:04") +
-			" stands: a later run's retry under way, or the misfired reboot's own mark that could not be removed (the log says 保留今日重启标记: no more tries today)", Fix: force}
-	case o.UptimeUnknown:
-		// The guard reads an unread uptime as 0, "开机时间过短": -force
-		// would not help.
-		return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); no retry while the uptime cannot be read: the runs hold every host reboot until it can",
-			Fix: check + "; and why /proc/uptime cannot be read (cat /proc/uptime)"}
+		return health.Check{Name: "host reboot", Detail: misfired + "; the mark of " + clock(st.Mark.Time) +
+			" stands: a later run's retry under way, or the misfired reboot's own mark that could not be removed (the log says 保留今日重启标记: no more tries today)",
+			Fix: check + h.hostFixes(rescue.Forgotten(st), o, "; then midnight-reset -force allows another try today (midnight-reset without -force does not)")}
 	}
-	return health.Check{Name: "host reboot", Detail: "misfired today (" + cmds + "); " + paused + "no retry today, as the runs decide: " + r.why, Fix: force}
+	why := "no cron run is left today (the next, at 00:00, is the new day's)"
+	switch {
+	case r.runs > 0 && len(r.said) > 0:
+		why = "as the runs decide: " + strings.Join(r.said, " ")
+	case r.runs > 0:
+		why = "as the runs decide: today's host rescue counts as spent (see the reboot mark)"
+	}
+	if vm != "" {
+		vm = "the router's next SOS takes the day's VM cold restart (VM_RESTART_FIRST, " + clock(r.vm) + " at the earliest); the host's reboot: "
+	}
+	fix := check
+	if r.runs > 0 {
+		fix += h.misfireFix(st, o)
+	}
+	return health.Check{Name: "host reboot", Detail: misfired + "; " + paused + vm + "no retry today, " + why, Fix: fix}
 }
 
-// misfireRetry is what misfireRetries found.
-type misfireRetry struct {
-	retries bool      // a run today reboots the host (or first the VM, vmFirst)
-	vmFirst bool      // the router's next SOS takes the day's VM cold restart first
-	held    bool      // HOST_REBOOT_HOURS holds the retry (its line logged)
-	at      time.Time // the run that found it
-	why     string    // else: what the runs would log, or the day spent
+// misfireFix is what brings the retry today that the runs do not take:
+// the first of these that the runs, given it, act on (a pause ended, the
+// uptime read, the day forgotten, or both of the first and last); "" when
+// none does.
+func (h *host) misfireFix(st rescue.State, o rescue.Obs) string {
+	resumed := st
+	resumed.PauseUntil = time.Time{}
+	const force = "; then midnight-reset -force allows another try today (midnight-reset without -force does not)"
+	switch {
+	case st.PauseUntil.After(o.Now) && h.retriedToday(resumed, o, -1):
+		return "; hostcheck resume ends the pause"
+	case o.UptimeUnknown && h.retriedToday(st, o, 1):
+		return "; and why /proc/uptime cannot be read (cat /proc/uptime)"
+	case o.UptimeUnknown && h.retriedToday(st, o, 0):
+		return "; and why /proc/uptime cannot be read (cat /proc/uptime), before the next run: a run that cannot read it counts the misfire as landed, and the day is spent"
+	}
+	if s := h.hostFixes(rescue.Forgotten(st), o, force); s != "" {
+		return s
+	}
+	if st.PauseUntil.After(o.Now) {
+		return h.hostFixes(rescue.Forgotten(resumed), o, "; hostcheck resume ends the pause"+force)
+	}
+	return ""
 }
 
-// misfireRetries asks the runs' decision (rescue.Decide) whether the
-// host's reboot is retried today: the cron runs left today (every five
-// minutes from the next slot, from the pause's end when one holds them,
-// up to midnight, when the router's midnight-reset clears its SOS and a
-// reboot is the new day's), at most three, with an SOS, the internet
-// down, the router answering on the LAN, its VM running, and no guard
-// (the run that reads the boot id may first count a landing, and the
-// one after it retry), not in a dry run. With VM_ID, the day's VM cold
-// restart may come first (vmFirst). why is what the runs would log
-// instead: their warnings, less the outage this pretends (【检测】) and
-// the SOS line, or the day counted as spent.
-func (h *host) misfireRetries(st rescue.State, o rescue.Obs) misfireRetry {
+// hostFixes is fix when the runs, from st, reboot the host today; else "".
+func (h *host) hostFixes(st rescue.State, o rescue.Obs, fix string) string {
+	if h.retriedToday(st, o, -1) {
+		return fix
+	}
+	return ""
+}
+
+// retriedToday: a cron run left today reboots the host (runsToday).
+func (h *host) retriedToday(st rescue.State, o rescue.Obs, uptimeFrom int) bool {
+	return !h.runsToday(st, o, uptimeFrom).host.IsZero()
+}
+
+// todaysRuns is what the cron runs left today do (runsToday).
+type todaysRuns struct {
+	runs int       // cron runs left today
+	host time.Time // the first run that reboots the host; zero: none today
+	vm   time.Time // the first run that cold-restarts the router VM; zero: none
+	held time.Time // the first run whose host reboot HOST_REBOOT_HOURS held (its line)
+	said []string  // the runs' warnings, each once, less the outage and SOS this pretends
+}
+
+// runsToday runs the runs' decision (rescue.Decide) for every cron run
+// left today: each five minutes from the next slot up to midnight, when
+// the router's midnight-reset clears its SOS and a reboot is the new
+// day's. Each run sees an SOS, the internet down, the router answering on
+// the LAN, its VM running and no guard, not in a dry run; the uptime grows
+// with the clock from o's, and an unread one (o.UptimeUnknown) is read
+// from the uptimeFrom-th run on (-1: never), as from a host up for days.
+// A pause holds the runs it covers, as it does the real ones.
+func (h *host) runsToday(st rescue.State, o rescue.Obs, uptimeFrom int) todaysRuns {
 	cfg := h.cfg
 	cfg.DryRun = false
 	o.NetKnown, o.NetUp = true, false
@@ -408,39 +459,36 @@ func (h *host) misfireRetries(st rescue.State, o rescue.Obs) misfireRetry {
 	if at.Before(o.Now) {
 		at = at.Add(5 * time.Minute) // cron's next */5
 	}
-	if st.PauseUntil.After(at) {
-		at = st.PauseUntil
-	}
-	var r misfireRetry
-	var said []string
-	for run := 0; run < 3 && rescue.Today(at) == today; run++ {
+	var r todaysRuns
+	for ; rescue.Today(at) == today; at = at.Add(5 * time.Minute) {
+		if o.UptimeUnknown && r.runs == uptimeFrom {
+			o.UptimeUnknown, o.Uptime = false, 5*24*time.Hour+at.Sub(o.Now)
+		}
 		if !o.UptimeUnknown {
 			o.Uptime += at.Sub(o.Now)
 		}
 		o.Now = at
+		r.runs++
 		s := rescue.Decide(cfg, st, o)
-		if s.Action == rescue.VMRestart {
-			r.vmFirst = true
-		}
-		if s.Action == rescue.HostReboot || r.vmFirst {
-			r.retries, r.at = true, at
+		switch s.Action {
+		case rescue.HostReboot:
+			r.host = at
 			return r
+		case rescue.VMRestart:
+			if r.vm.IsZero() {
+				r.vm = at
+			}
 		}
 		for _, ev := range s.Events {
-			if ev.Msg == rescue.WindowHeld {
-				r.held, r.at = true, at
-				return r
+			if ev.Msg == rescue.WindowHeld && r.held.IsZero() {
+				r.held = at
 			}
-			if ev.Level < slog.LevelWarn || strings.HasPrefix(ev.Msg, "【检测】") || strings.HasPrefix(ev.Msg, rescue.SOSConfirmed) || slices.Contains(said, ev.Msg) {
+			if ev.Level < slog.LevelWarn || strings.HasPrefix(ev.Msg, "【检测】") || strings.HasPrefix(ev.Msg, rescue.SOSConfirmed) || slices.Contains(r.said, ev.Msg) {
 				continue
 			}
-			said = append(said, ev.Msg)
+			r.said = append(r.said, ev.Msg)
 		}
-		st, at = s.Next, at.Add(5*time.Minute)
-	}
-	r.why = "today's host rescue counts as spent (see the reboot mark)"
-	if len(said) > 0 {
-		r.why = strings.Join(said, " ")
+		st = s.Next
 	}
 	return r
 }

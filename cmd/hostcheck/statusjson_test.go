@@ -552,8 +552,8 @@ func TestHostStatusJSONConfigMissing(t *testing.T) {
 // HOST_REBOOT_HOURS or a pause holds is not "no retry" with -force, an
 // unread record not a day -force can give back, and the runs' lines that
 // say why are theirs, not the outage the check pretends (【检测】) or a
-// dry run's 【演练】. Each row says whether the runs retry, and the next
-// two runs with an SOS that day are asked too.
+// dry run's 【演练】. Each row says whether the runs retry, and every cron
+// run left that day, with an SOS, is asked too (cronToday).
 func TestMisfireCheck(t *testing.T) {
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	const day = "2026-12-06"
@@ -574,12 +574,16 @@ func TestMisfireCheck(t *testing.T) {
 		retries bool
 		force   bool
 		want    string
+		fix     string // in the fix, when set
 	}{
 		{name: "first misfire: the mark torn down", st: torn, uptime: 72 * time.Hour, boot: "boot-1", retries: true, want: "a later run retries it"},
 		{name: "second misfire: the mark kept", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: state.Mark{Date: day}}, uptime: 72 * time.Hour, boot: "boot-1", force: true, want: "misfired twice today"},
 		{name: "the boot id unread then, the host booted today", st: rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, uptime: 2 * time.Hour, boot: "boot-1", force: true, want: "no retry today, as the runs decide: 【严重错误】无法读取开机 ID"},
 		{name: "the boot id unread then, the host up for days", st: rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, uptime: 5 * 24 * time.Hour, boot: "boot-1", retries: true, want: "a later run retries it"},
-		{name: "the boot id unread then, the uptime unread now", st: rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, boot: "boot-1", want: "no retry while the uptime cannot be read"},
+		// The next run, the uptime still unread, counts the misfire as
+		// landed: reading it helps only before that run.
+		{name: "the boot id unread then, the uptime unread now", st: rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, boot: "boot-1",
+			want: "no retry today, as the runs decide: 【严重错误】无法读取开机 ID", fix: "(cat /proc/uptime), before the next run"},
 		{name: "the retry's mark, confirmed by the next run", st: rescue.State{MisfireDate: day, HasMark: true, Mark: mark("boot-1"), LastReboot: day}, uptime: time.Hour, boot: "boot-2", want: "retry, ordered at 11:00, rebooted the host"},
 		// hostcheck boot confirmed the retry (ConfirmBoot: the new boot's
 		// id in the mark) before the first cron run of the new boot: it
@@ -588,18 +592,19 @@ func TestMisfireCheck(t *testing.T) {
 		{name: "a mark of the misfire's own boot", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-1", HasMark: true, Mark: mark("boot-1")}, uptime: 72 * time.Hour, boot: "boot-1", force: true, want: "could not be removed"},
 		{name: "the boot id unread now", st: torn, uptime: 3 * time.Hour, boot: "unknown", force: true, want: "无法读取开机 ID"},
 		// -force would not help: the guard reads an unread uptime as 0.
-		{name: "the uptime unread now", st: torn, boot: "boot-1", want: "no retry while the uptime cannot be read"},
+		{name: "the uptime unread now", st: torn, boot: "boot-1", want: "no retry today, as the runs decide: 【推迟】物理机开机时间过短", fix: "(cat /proc/uptime)"},
 		{name: "counted since as landed", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-2", LastReboot: day}, uptime: 2 * time.Hour, boot: "boot-2", force: true, want: "today's host rescue counts as spent"},
 		// Dated days ahead by a clock since put right, read raw: "before
 		// the day before it" held for any boot, and a retry was promised.
 		{name: "a misfire dated ahead", st: rescue.State{MisfireDate: "2026-12-09", MisfireBoot: "unknown"}, uptime: 2 * time.Hour, boot: "boot-2", force: true, want: "no retry today"},
 		// The run after midnight was asked with the SOS still standing,
 		// which midnight-reset clears; a reboot then is the new day's.
+		// No cron run is left today: -force allows no retry either.
 		{name: "at 23:57, counted as landed", st: rescue.State{MisfireDate: day, MisfireBoot: "boot-2", LastReboot: day}, uptime: 2 * time.Hour, boot: "boot-2",
-			at: time.Date(2026, 12, 6, 23, 57, 0, 0, time.UTC), force: true, want: "no retry today"},
+			at: time.Date(2026, 12, 6, 23, 57, 0, 0, time.UTC), want: "no retry today, no cron run is left today"},
 		// 23:58: the next cron run is at 00:00, the new day's; it was asked
-		// at 23:58.
-		{name: "at 23:58, torn", st: torn, uptime: 72 * time.Hour, boot: "boot-1", at: time.Date(2026, 12, 6, 23, 58, 0, 0, time.UTC), force: true, want: "no retry today"},
+		// at 23:58, and then said the day spent with -force as the fix.
+		{name: "at 23:58, torn", st: torn, uptime: 72 * time.Hour, boot: "boot-1", at: time.Date(2026, 12, 6, 23, 58, 0, 0, time.UTC), want: "no retry today, no cron run is left today"},
 		{name: "HOST_REBOOT_HOURS holds the retry", st: torn, uptime: 72 * time.Hour, boot: "boot-1", conf: window("2-5"),
 			want: "HOST_REBOOT_HOURS=2-5 holds the retry; a run from 12-07 02:00 retries it"},
 		// A reboot the window held earlier in the outage, the window open
@@ -637,38 +642,12 @@ func TestMisfireCheck(t *testing.T) {
 		c := h.misfireCheck(tt.st, o)
 		if !strings.Contains(c.Detail, tt.want) || strings.Contains(c.Detail, "retries it") != (tt.retries || strings.Contains(tt.want, "retries it")) ||
 			strings.Contains(c.Fix, "-force") != tt.force || c.OK != strings.Contains(tt.want, "rebooted the host") || !c.OK && !strings.Contains(c.Fix, "REBOOT_CMD") ||
-			strings.Contains(c.Detail, "【检测】") || strings.Contains(c.Detail, "【演练】") || strings.Contains(c.Detail, "捕获 SOS") {
+			strings.Contains(c.Detail, "【检测】") || strings.Contains(c.Detail, "【演练】") || strings.Contains(c.Detail, "捕获 SOS") || !strings.Contains(c.Fix, tt.fix) {
 			t.Errorf("%s: %+v; want %q, a retry promised: %v, -force: %v", tt.name, c, tt.want, tt.retries, tt.force)
 		}
-		// The runs themselves, that day: the cron runs from the next
-		// five-minute slot (from the pause's end), with an SOS and the VM
-		// running; a VM cold restart at the SOS comes before the host's.
-		cfg := h.cfg
-		cfg.DryRun = false
-		st, run := tt.st, o
-		st.DownSince = at.Add(-time.Hour)
-		next := at.Truncate(5 * time.Minute)
-		if next.Before(at) {
-			next = next.Add(5 * time.Minute)
-		}
-		if st.PauseUntil.After(next) {
-			next = st.PauseUntil
-		}
-		retried := false
-		for i := 0; i < 3 && rescue.Today(next) == rescue.Today(at); i++ {
-			if !run.UptimeUnknown {
-				run.Uptime += next.Sub(run.Now)
-			}
-			run.Now = next
-			run.NetKnown, run.RouterKnown, run.Router = true, true, rescue.Router{SOS: true, SOSContent: "count=10"}
-			run.LANKnown, run.LANUp, run.GuardsKnown, run.SystemKnown, run.SystemState = true, true, true, true, "running"
-			run.VMKnown, run.VM, run.VMConfigKnown, run.AgentKnown = true, rescue.VMStatus{Status: "running", QMP: "running"}, true, true
-			s := rescue.Decide(cfg, st, run)
-			if retried = s.Action == rescue.HostReboot || s.Action == rescue.VMRestart; retried {
-				break
-			}
-			st, next = s.Next, next.Add(5*time.Minute)
-		}
+		// The runs themselves, that day: every cron run left, with an SOS
+		// and the VM running.
+		retried, _ := cronToday(h.cfg, tt.st, o, nil)
 		if retried != tt.retries {
 			t.Errorf("%s: the runs with an SOS reboot the host that day: %v; want %v", tt.name, retried, tt.retries)
 		}

@@ -558,12 +558,12 @@ func HostRescueOutlook(st State, now time.Time, uptime time.Duration) (ok bool, 
 	case st.HasMark:
 		return true, "stale (dated " + st.Mark.Date + "): the next run deletes it; the host may step in once today"
 	case st.MisfireBoot == "unknown" && spent(st.MisfireDate, now) && BootBeforeMisfire(st.MisfireDate, now, uptime):
-		return true, "none: today's host reboot misfired with the boot id unread; this boot began before the day before it, so it is the boot the misfire did not end: the next run retries it"
+		return true, "none: today's host reboot misfired with the boot id unread; this boot began before the day before it, so it is the boot the misfire did not end (the host reboot line says whether a run tries again today)"
 	case st.MisfireBoot == "unknown" && spent(st.MisfireDate, now):
 		return true, "none, but today's host reboot misfired with the boot id unread: the next run counts it as done (its slow shutdown may have landed); no more host reboots today"
 	case st.MisfireBoot != "" && spent(st.MisfireDate, now):
-		return true, "none: today's host reboot misfired (【回退】); the next run that reads the boot id and the uptime retries it if the host has not booted since (boot id " + st.MisfireBoot +
-			"), or counts it as done if the host has"
+		return true, "none: today's host reboot misfired (【回退】); the next run that reads the boot id and the uptime counts it as done if the host has booted since (boot id " + st.MisfireBoot +
+			"); if not, the host reboot line says whether a run tries again today"
 	case st.MisfireBoot == "unknown" && st.MisfireDate == yesterday(now):
 		return true, "none, but yesterday's host reboot misfired with the boot id unread: a run that cannot place this boot before the day before it (the uptime unread, or a boot since) counts its landing as today, spent; else the host may step in once today"
 	case st.MisfireBoot != "" && st.MisfireDate == yesterday(now):

@@ -574,13 +574,18 @@ func (s Store) Forget(loc *time.Location) (changed bool, err error) {
 		// Its day cannot be forgotten in a record that cannot be read.
 		return false, fmt.Errorf("forget today's reboot: %s could not be read: check the disk, then run this again", filepath.Join(s.StateDir, RecordFile))
 	}
-	next := st
-	// A person's override: the day's misfires are forgotten too.
-	next.HasMark, next.Mark, next.LastReboot, next.MisfireDate, next.MisfireBoot = false, state.Mark{}, "", "", ""
+	next := Forgotten(st)
 	if err := s.Save(st, next); err != nil {
 		return false, fmt.Errorf("forget today's reboot: %w", err)
 	}
 	return st.HasMark || st.LastReboot != "" || st.MisfireDate != "", nil
+}
+
+// Forgotten is st after `midnight-reset -force` (Forget): a person's
+// override forgets today's host reboot, its mark and the day's misfires.
+func Forgotten(st State) State {
+	st.HasMark, st.Mark, st.LastReboot, st.MisfireDate, st.MisfireBoot = false, state.Mark{}, "", "", ""
+	return st
 }
 
 // ConfirmBoot rewrites the mark with the current boot id after
