@@ -699,7 +699,8 @@ func TestRouterInExistingConfig(t *testing.T) {
 			want:    example + "\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n\n# Set by the installer's --port.\nOP_SSH_PORT=2222\n",
 			wantOut: []string{"    set OP_IP=192.168.1.1 and OP_SSH_PORT=2222 in CONF (it left them at their defaults)\n"}},
 		{name: "no newline at the end, a key absent", conf: "SSH_TIMEOUT=20s", o: install.Options{Router: "router.lan"},
-			want: "SSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=router.lan\n"},
+			want:    "SSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=router.lan\n",
+			wantOut: []string{"    set OP_IP=router.lan in CONF (it left it at its default)\n"}},
 		{name: "the defaults: nothing to write", conf: example, o: install.Options{Router: install.DefaultRouterIP, Port: 22}},
 		{name: "set to the same values", conf: "export OP_IP='192.168.1.1'\nOP_SSH_PORT=\"2222\"\n", o: install.Options{Router: "192.168.1.1", Port: 2222}},
 		{name: "no --port: the port set stays", conf: "OP_SSH_PORT=2222\n", o: install.Options{Router: "192.168.1.1"},
@@ -723,11 +724,13 @@ func TestRouterInExistingConfig(t *testing.T) {
 		// pass the typo.
 		{name: "an earlier install's typo", conf: "SSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=192.168.1.11\n", o: install.Options{Router: "192.168.1.1"},
 			want:    "SSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n",
-			wantOut: []string{"    set OP_IP=192.168.1.1 in CONF"}},
+			wantOut: []string{"    set OP_IP=192.168.1.1 (was 192.168.1.11) in CONF\n"}},
 		// Both at once, the port line an earlier install's: the appended
-		// OP_IP was lost when the port line was replaced.
+		// OP_IP was lost when the port line was replaced. Only OP_IP was
+		// at its default: the output said both were.
 		{name: "--router appended, our --port replaced", conf: "SSH_TIMEOUT=20s\n\n# Set by the installer's --port.\nOP_SSH_PORT=2200\n", o: install.Options{Router: "192.168.1.1", Port: 2222},
-			want: "SSH_TIMEOUT=20s\n\n# Set by the installer's --port.\nOP_SSH_PORT=2222\n\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n"},
+			want:    "SSH_TIMEOUT=20s\n\n# Set by the installer's --port.\nOP_SSH_PORT=2222\n\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n",
+			wantOut: []string{"    set OP_IP=192.168.1.1 and OP_SSH_PORT=2222 (was 2200) in CONF (it left OP_IP at its default)\n"}},
 		{name: "our line replaced, a BOM kept", conf: "\ufeffSSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=192.168.1.11\n", o: install.Options{Router: "192.168.1.1"},
 			want: "\ufeffSSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n"},
 		// --port alone names the port too (it was ignored on an existing

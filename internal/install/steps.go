@@ -852,6 +852,9 @@ func (in *installer) routerConfig(write bool) error {
 	var add []string
 	var appended string
 	replaced := false
+	// What the output says of each: a replaced value with the one it
+	// replaced; an appended key was absent or commented out, at its default.
+	var said, defaulted []string
 	for _, w := range wants {
 		s, ok := set[w.key]
 		switch {
@@ -861,11 +864,14 @@ func (in *installer) routerConfig(write bool) error {
 			lines[s.line-1] = w.key + "=" + w.val
 			replaced = true
 			add = append(add, w.key+"="+w.val)
+			said = append(said, w.key+"="+w.val+" (was "+s.val+")")
 		case ok && s.val != w.val:
 			return usageError(fmt.Sprintf("%s:%d sets %s=%s, but %s is %s: hostcheck would watch another router than the one paired", conf, s.line, w.key, s.val, w.flag, w.val),
 				fmt.Sprintf("nothing was changed; edit line %d of %s to %s=%s, or pass %s %s", s.line, conf, w.key, w.val, w.flag, s.val))
 		case !ok && w.val != w.def:
 			add = append(add, w.key+"="+w.val)
+			said = append(said, w.key+"="+w.val)
+			defaulted = append(defaulted, w.key)
 			appended += "\n# Set by the installer's " + w.flag + ".\n" + w.key + "=" + w.val + "\n"
 		}
 	}
@@ -898,7 +904,14 @@ func (in *installer) routerConfig(write bool) error {
 			return fail(fmt.Sprintf("cannot give %s back to uid %d gid %d: %v", conf, st.Uid, st.Gid, err), fmt.Sprintf("chown %d:%d %s", st.Uid, st.Gid, conf))
 		}
 	}
-	what := "set " + strings.Join(add, " and ") + " in " + conf + " (it left them at their defaults)"
+	what := "set " + strings.Join(said, " and ") + " in " + conf
+	switch {
+	case len(defaulted) == 0:
+	case len(defaulted) < len(said):
+		what += " (it left " + strings.Join(defaulted, " and ") + " at " + plural(len(defaulted), "its default", "their defaults") + ")"
+	default:
+		what += " (it left " + plural(len(defaulted), "it at its default", "them at their defaults") + ")"
+	}
 	if in.o.DryRun {
 		in.ui.info("would %s", what)
 	} else {
@@ -990,3 +1003,11 @@ func (in *installer) migratePackaged(ctx context.Context) error {
 
 // MissingBinaries lists the names not in dir (for package pair).
 func MissingBinaries(dir string, names []string) []string { return missingBinaries(dir, names) }
+
+// plural is one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
