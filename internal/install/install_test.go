@@ -490,6 +490,76 @@ func TestPurgeRouterState(t *testing.T) {
 	}
 }
 
+// TestPurgeKeptDirSaysWhatStays: --purge keeps a STATE_DIR or RUN_DIR not
+// named netrescue (/root, the router's STATE_DIR as the original scripts
+// had it), and says of it what is true. The router's files in /root all
+// went by name before: the output still said "remove our files from it by
+// hand". The host's own files there (hostcheck's record, notify queue,
+// heartbeat, lock) purge does not remove: they are named, not just hinted at.
+func TestPurgeKeptDirSaysWhatStays(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		role  crontab.Role
+		conf  string            // appended to the installed config
+		files []string          // under --prefix, before the purge
+		want  map[string]string // the line said of each kept directory, PREFIX for the prefix
+	}{
+		{name: "router, STATE_DIR=/root", role: crontab.Router,
+			files: []string{"root/net_rb_count", "root/SOS_SYSTEM", "root/netrescue.pause", "root/notes.txt", "tmp/netrescue/netcheck.lock"},
+			want:  map[string]string{"/root": "    kept PREFIX/root (not ours alone); our files in it are removed\n"}},
+		{name: "router, RUN_DIR its own", role: crontab.Router, conf: "RUN_DIR=/run/nc\n",
+			files: []string{"root/net_rb_count", "run/nc/netcheck.state", "run/nc/netcheck.lock"},
+			want: map[string]string{"/root": "    kept PREFIX/root (not ours alone); our files in it are removed\n",
+				"/run/nc": "    kept PREFIX/run/nc (not ours alone); of our files in it, netcheck.lock stays: remove it by hand\n"}},
+		{name: "host, STATE_DIR and RUN_DIR the owner's", role: crontab.Host, conf: "STATE_DIR=/srv/state\nRUN_DIR=/run/hc\n",
+			files: []string{"srv/state/hostcheck.state", "srv/state/notify.queue", "srv/state/netrescue.pause", "srv/state/mine.txt",
+				"run/hc/heartbeat", "run/hc/hostcheck.lock"},
+			want: map[string]string{"/srv/state": "    kept PREFIX/srv/state (not ours alone); of our files in it, hostcheck.state and notify.queue stay: remove them by hand\n",
+				"/run/hc": "    kept PREFIX/run/hc (not ours alone); of our files in it, hostcheck.lock and heartbeat stay: remove them by hand\n"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := t.TempDir()
+			var out bytes.Buffer
+			env := strictEnv(t, filepath.Join(fakeBins(t), map[crontab.Role]string{crontab.Router: "netcheck", crontab.Host: "hostcheck"}[tc.role]), &out)
+			o := install.Options{Role: tc.role, Prefix: prefix, Yes: true}
+			if err := install.Run(context.Background(), o, env); err != nil {
+				t.Fatalf("install: %v\n%s", err, out.String())
+			}
+			conf := filepath.Join(prefix, "etc/netrescue.conf")
+			if err := os.WriteFile(conf, []byte(readFile(t, conf)+"\n"+tc.conf), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			files := map[string]string{}
+			for _, f := range tc.files {
+				files[f] = "x\n"
+			}
+			writeTree(t, prefix, files, 0o600)
+			o.Uninstall, o.Purge = true, true
+			for _, dry := range []bool{true, false} {
+				out.Reset()
+				o.DryRun = dry
+				if err := install.Run(context.Background(), o, env); err != nil {
+					t.Fatalf("purge (dry run %v): %v\n%s", dry, err, out.String())
+				}
+				for dir, w := range tc.want {
+					w = strings.ReplaceAll(w, "PREFIX", prefix)
+					if dry {
+						w = strings.Replace(w, "    kept ", "    would keep ", 1)
+						w = strings.Replace(w, "; our files in it are removed\n", "; our files in it would be removed\n", 1)
+						w = strings.Replace(strings.Replace(w, " stays: ", " stay: ", 1), " stay: ", " would stay: ", 1)
+					}
+					if !strings.Contains(out.String(), w) {
+						t.Errorf("purge (dry run %v) of %s: output lacks %q:\n%s", dry, dir, w, out.String())
+					}
+				}
+				if strings.Contains(out.String(), "remove our files from it by hand") {
+					t.Errorf("purge (dry run %v) says to remove our files by hand without naming them:\n%s", dry, out.String())
+				}
+			}
+		})
+	}
+}
+
 // TestPackagedHostMigrates: on a host the netrescue package set up, the
 // installer run after dpkg migrates from the original pve_host_monitor.sh
 // (its script and its lines in root's crontab go, its mark and log stay)
@@ -699,7 +769,8 @@ func TestRouterInExistingConfig(t *testing.T) {
 			want:    example + "\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n\n# Set by the installer's --port.\nOP_SSH_PORT=2222\n",
 			wantOut: []string{"    set OP_IP=192.168.1.1 and OP_SSH_PORT=2222 in CONF (it left them at their defaults)\n"}},
 		{name: "no newline at the end, a key absent", conf: "SSH_TIMEOUT=20s", o: install.Options{Router: "router.lan"},
-			want: "SSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=router.lan\n"},
+			want:    "SSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=router.lan\n",
+			wantOut: []string{"    set OP_IP=router.lan in CONF (it left it at its default)\n"}},
 		{name: "the defaults: nothing to write", conf: example, o: install.Options{Router: install.DefaultRouterIP, Port: 22}},
 		{name: "set to the same values", conf: "export OP_IP='192.168.1.1'\nOP_SSH_PORT=\"2222\"\n", o: install.Options{Router: "192.168.1.1", Port: 2222}},
 		{name: "no --port: the port set stays", conf: "OP_SSH_PORT=2222\n", o: install.Options{Router: "192.168.1.1"},
@@ -723,11 +794,13 @@ func TestRouterInExistingConfig(t *testing.T) {
 		// pass the typo.
 		{name: "an earlier install's typo", conf: "SSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=192.168.1.11\n", o: install.Options{Router: "192.168.1.1"},
 			want:    "SSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n",
-			wantOut: []string{"    set OP_IP=192.168.1.1 in CONF"}},
+			wantOut: []string{"    set OP_IP=192.168.1.1 (was 192.168.1.11) in CONF\n"}},
 		// Both at once, the port line an earlier install's: the appended
-		// OP_IP was lost when the port line was replaced.
+		// OP_IP was lost when the port line was replaced. Only OP_IP was
+		// at its default: the output said both were.
 		{name: "--router appended, our --port replaced", conf: "SSH_TIMEOUT=20s\n\n# Set by the installer's --port.\nOP_SSH_PORT=2200\n", o: install.Options{Router: "192.168.1.1", Port: 2222},
-			want: "SSH_TIMEOUT=20s\n\n# Set by the installer's --port.\nOP_SSH_PORT=2222\n\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n"},
+			want:    "SSH_TIMEOUT=20s\n\n# Set by the installer's --port.\nOP_SSH_PORT=2222\n\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n",
+			wantOut: []string{"    set OP_IP=192.168.1.1 and OP_SSH_PORT=2222 (was 2200) in CONF (it left OP_IP at its default)\n"}},
 		{name: "our line replaced, a BOM kept", conf: "\ufeffSSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=192.168.1.11\n", o: install.Options{Router: "192.168.1.1"},
 			want: "\ufeffSSH_TIMEOUT=20s\n\n# Set by the installer's --router.\nOP_IP=192.168.1.1\n"},
 		// --port alone names the port too (it was ignored on an existing

@@ -15,6 +15,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/pause"
+	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/state"
 )
 
@@ -617,6 +618,42 @@ const loopStopWait = 5 * time.Second
 var routerStateFiles = []string{ladder.CountFile, ladder.CoolingFile, ladder.SOSFile, ladder.OutageFile,
 	ladder.RescuedFile, ladder.FallbackFile, ladder.OwedFile}
 
+// leftBehind are the files of ours that purge does not remove from a
+// STATE_DIR (false) or RUN_DIR (true) it keeps, one not named netrescue:
+// the lock (cli.Lock, named in cmd/netcheck, cmd/hostcheck and
+// midnight-reset) and hostcheck's own files (named in cmd/hostcheck, which
+// this package cannot import). They are named to the owner, never
+// removed by a pattern.
+var leftBehind = map[crontab.Role]map[bool][]string{
+	crontab.Router: {true: {"netcheck.lock"}},
+	crontab.Host: {
+		false: {rescue.RecordFile, rescue.UnreadFile, "notify.queue", "heartbeat.fail", "hostcheck.metrics"},
+		true:  {"hostcheck.lock", rescue.UnreadFile, "heartbeat", "notify.sent", "notify.failing", "metrics.failing"},
+	},
+}
+
+// keptDir says of dir, a STATE_DIR or RUN_DIR purge keeps (not ours
+// alone), what is true: that our files in it went (one by one, above), or
+// which of ours (names, files of leftBehind) are still there to remove by
+// hand.
+func (in *installer) keptDir(dir string, names []string) {
+	var stay []string
+	for _, n := range names {
+		if _, err := os.Lstat(in.path(filepath.Join(dir, n))); err == nil {
+			stay = append(stay, n)
+		}
+	}
+	kept, removed, stays := "kept", "are removed", plural(len(stay), "stays: remove it by hand", "stay: remove them by hand")
+	if in.o.DryRun {
+		kept, removed, stays = "would keep", "would be removed", plural(len(stay), "would stay: remove it by hand", "would stay: remove them by hand")
+	}
+	if len(stay) == 0 {
+		in.ui.info("%s %s (not ours alone); our files in it %s", kept, in.path(dir), removed)
+		return
+	}
+	in.ui.info("%s %s (not ours alone); of our files in it, %s %s", kept, in.path(dir), andList(stay), stays)
+}
+
 // purge removes the config, the logs and the state files (the SSH key
 // stays: it may serve other logins).
 func (in *installer) purge() error {
@@ -661,7 +698,7 @@ func (in *installer) purge() error {
 	}
 	for _, d := range []string{c.StateDir, c.RunDir} {
 		if filepath.Base(d) != "netrescue" {
-			in.ui.info("kept %s (not ours alone; remove our files from it by hand)", in.path(d))
+			in.keptDir(d, leftBehind[in.role][d == c.RunDir])
 			continue
 		}
 		if err := in.removeAll(in.path(d)); err != nil {
@@ -852,6 +889,9 @@ func (in *installer) routerConfig(write bool) error {
 	var add []string
 	var appended string
 	replaced := false
+	// What the output says of each: a replaced value with the one it
+	// replaced; an appended key was absent or commented out, at its default.
+	var said, defaulted []string
 	for _, w := range wants {
 		s, ok := set[w.key]
 		switch {
@@ -861,11 +901,14 @@ func (in *installer) routerConfig(write bool) error {
 			lines[s.line-1] = w.key + "=" + w.val
 			replaced = true
 			add = append(add, w.key+"="+w.val)
+			said = append(said, w.key+"="+w.val+" (was "+s.val+")")
 		case ok && s.val != w.val:
 			return usageError(fmt.Sprintf("%s:%d sets %s=%s, but %s is %s: hostcheck would watch another router than the one paired", conf, s.line, w.key, s.val, w.flag, w.val),
 				fmt.Sprintf("nothing was changed; edit line %d of %s to %s=%s, or pass %s %s", s.line, conf, w.key, w.val, w.flag, s.val))
 		case !ok && w.val != w.def:
 			add = append(add, w.key+"="+w.val)
+			said = append(said, w.key+"="+w.val)
+			defaulted = append(defaulted, w.key)
 			appended += "\n# Set by the installer's " + w.flag + ".\n" + w.key + "=" + w.val + "\n"
 		}
 	}
@@ -898,7 +941,14 @@ func (in *installer) routerConfig(write bool) error {
 			return fail(fmt.Sprintf("cannot give %s back to uid %d gid %d: %v", conf, st.Uid, st.Gid, err), fmt.Sprintf("chown %d:%d %s", st.Uid, st.Gid, conf))
 		}
 	}
-	what := "set " + strings.Join(add, " and ") + " in " + conf + " (it left them at their defaults)"
+	what := "set " + strings.Join(said, " and ") + " in " + conf
+	switch {
+	case len(defaulted) == 0:
+	case len(defaulted) < len(said):
+		what += " (it left " + strings.Join(defaulted, " and ") + " at " + plural(len(defaulted), "its default", "their defaults") + ")"
+	default:
+		what += " (it left " + plural(len(defaulted), "it at its default", "them at their defaults") + ")"
+	}
 	if in.o.DryRun {
 		in.ui.info("would %s", what)
 	} else {
@@ -990,3 +1040,19 @@ func (in *installer) migratePackaged(ctx context.Context) error {
 
 // MissingBinaries lists the names not in dir (for package pair).
 func MissingBinaries(dir string, names []string) []string { return missingBinaries(dir, names) }
+
+// plural is one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// andList joins names as a sentence does: "a", "a and b", "a, b and c".
+func andList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
