@@ -632,6 +632,11 @@ var leftBehind = map[crontab.Role]map[bool][]string{
 	},
 }
 
+// LeftBehind lists the files of ours that purge names, not removes, in a
+// STATE_DIR (runDir false) or RUN_DIR it keeps (for cmd/hostcheck's test
+// that its files are all named).
+func LeftBehind(r crontab.Role, runDir bool) []string { return leftBehind[r][runDir] }
+
 // keptDir says of dir, a STATE_DIR or RUN_DIR purge keeps (not ours
 // alone), what is true: that our files in it went (one by one, above), or
 // which of ours (names, files of leftBehind) are still there to remove by
