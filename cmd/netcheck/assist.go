@@ -98,6 +98,9 @@ func assistRun(ctx context.Context, cfg config.Config, step assist.Step, reason 
 	// In its own process group, to completion within its bound (SPEC §15).
 	r := e.Exec(context.WithoutCancel(ctx), cmdline, ActionTimeout)
 	logResult(ctx, log, r, "step", string(step))
+	if d.Action == ladder.L3 {
+		orderFailed(log, store, d.Next, r)
+	}
 	if !r.OK() {
 		detail := cmdline + ": " + r.Err.Error()
 		if r.Stderr != "" {

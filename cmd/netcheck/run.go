@@ -236,7 +236,7 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 		// streak over and RECOVERY_STABLE's wait by the wall clock. A
 		// real reboot emptied RUN_DIR: no boot was seen.
 		if in.BootID = st.Boot; in.BootID == "" {
-			in.BootID = "unknown"
+			in.BootID = ladder.UnknownBoot
 		}
 	}
 
@@ -368,11 +368,25 @@ func check(ctx context.Context, cfg config.Config, verbose bool, e env) error {
 	}
 	r := e.Exec(context.WithoutCancel(ctx), cmdline, ActionTimeout)
 	logResult(ctx, log, r, "action", step.Action.String())
-	if step.Action != ladder.L3 {
+	if step.Action == ladder.L3 {
+		orderFailed(log, store, step.Next, r)
+	} else {
 		fire(ctx, cfg, log, e, events...)
 	}
 	wait()
 	return failed
+}
+
+// orderFailed forgets the reboot a command was to make when the command
+// exited by itself with a failure: no reboot came (ladder.OrderFailed). A
+// command ended by a signal may be the shutdown under way: kept.
+func orderFailed(log *slog.Logger, store ladder.Store, next ladder.State, r command.Result) {
+	if r.OK() || r.ExitCode < 0 || next.Outage.RebootBy == "" {
+		return
+	}
+	if err := store.Save(next, ladder.OrderFailed(next), false); err != nil {
+		log.Debug("the failed reboot's order stays in net_outage", "err", err)
+	}
 }
 
 // withheld names the step a Save that could not write all of STATE_DIR

@@ -247,11 +247,13 @@ func TestDecideAssist(t *testing.T) {
 			}
 			// An assist reboot is counted among the day's assists (kept by
 			// RECOVERY_STABLE's reset), and is no step of an outage; the
-			// reboot ordered names the next boot (the boot id unread: "?").
+			// reboot ordered names the next boot (the boot id unread: UnknownBoot).
 			wantOutage := tc.st.Outage
 			if s.Action == L3 {
 				wantOutage.AssistDay, wantOutage.Assists = "2026-11-25", tc.st.Outage.Assists+1
-				wantOutage.RebootBy, wantOutage.RebootBoot = "assist", "?"
+				if tc.cfg == nil { // a dry run orders no reboot: none follows it
+					wantOutage.RebootBy, wantOutage.RebootBoot = "assist", UnknownBoot
+				}
 			}
 			if s.Next.Streak != tc.st.Streak || s.Next.Boot != tc.st.Boot || s.Next.Outage != wantOutage {
 				t.Errorf("an assist changed the ladder's volatile state or outage: %+v; want outage %+v", s.Next, wantOutage)

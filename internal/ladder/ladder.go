@@ -94,7 +94,7 @@ type Outage struct {
 	SOS bool
 	// RebootBy is the router reboot of ours ordered and not yet seen
 	// land: "l3" (the ladder) or "assist" (the host's request), ordered
-	// in boot RebootBoot ("?" when its id was unread). The first run of
+	// in boot RebootBoot (UnknownBoot when its id was unread). The first run of
 	// another boot names the reboot in 【启动】 (reboot=) and clears it,
 	// so that a later boot, a power cut or a reboot by hand, no longer
 	// reads as the ladder's own (count and cooling alike in both).
@@ -223,6 +223,10 @@ func (d *decider) run() {
 		}
 		d.log(slog.LevelInfo, "【启动】netcheck 开始守护", attrs...)
 		d.missedMidnight()
+	} else if o := &n.Outage; o.RebootBy != "" && o.RebootBoot != UnknownBoot && o.RebootBoot != d.in.BootID {
+		// An order of an earlier boot that this boot's first run named
+		// but could not clear (a full flash): cleared once it can be.
+		o.RebootBy, o.RebootBoot = "", ""
 	}
 	d.pauseExpiry()
 	// The day's assists as they stand: none of another day, never more
@@ -251,26 +255,41 @@ func (d *decider) run() {
 func (d *decider) bootCause() string {
 	n := &d.next
 	switch {
-	case n.Outage.RebootBy != "" && n.Outage.RebootBoot == d.in.BootID:
+	case n.RescuedBy != "":
+		// Written by the host just before its reboot: after any order of
+		// ours (a step of ours since clears it: act).
+		n.Outage.RebootBy, n.Outage.RebootBoot = "", ""
+		return n.RescuedBy
+	case n.Outage.RebootBy != "" && n.Outage.RebootBoot == d.in.BootID && d.in.BootID != UnknownBoot:
 		return ""
 	case n.Outage.RebootBy != "":
 		why := n.Outage.RebootBy
 		n.Outage.RebootBy, n.Outage.RebootBoot = "", ""
 		return why
-	case n.RescuedBy != "":
-		return n.RescuedBy
 	}
 	return "other"
 }
+
+// UnknownBoot is the boot id of a run that could read none, and saw none
+// before it in RUN_DIR: no two such runs can be told apart.
+const UnknownBoot = "unknown"
 
 // rebootOrdered records a reboot of ours (by: "l3", "assist") before it
 // runs, for the 【启动】 of the boot it brings (bootCause).
 func (d *decider) rebootOrdered(by string) {
 	boot := d.in.BootID
 	if boot == "" {
-		boot = "?"
+		boot = UnknownBoot
 	}
 	d.next.Outage.RebootBy, d.next.Outage.RebootBoot = by, boot
+}
+
+// OrderFailed is next with the reboot it ordered forgotten: its command
+// failed, no reboot came, and the next boot (a power cut, say) must not
+// read as this one's in 【启动】.
+func OrderFailed(next State) State {
+	next.Outage.RebootBy, next.Outage.RebootBoot = "", ""
+	return next
 }
 
 // assistsOn is the number of the host's assist reboots on now's day that
@@ -751,7 +770,9 @@ func DecideAssist(cfg config.Config, st State, in AssistInput) AssistStep {
 				day = max(day, st.Outage.AssistDay)
 			}
 			d.next.Outage.AssistDay, d.next.Outage.Assists = day, n+1
-			d.rebootOrdered("assist")
+			if !cfg.DryRun { // a dry run reboots nothing, and no boot follows it
+				d.rebootOrdered("assist")
+			}
 			break
 		}
 		why, zh, detail := refusal(cfg, st, in, v, d.clock)

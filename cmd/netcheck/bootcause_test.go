@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/runenv"
+	"github.com/pve-op/network-rescue/internal/testlab"
+)
+
+// bootRouter is a router of cmd/netcheck's run with a clock, an uptime, a
+// boot id and the internet as the test sets them, for what its 【启动】
+// line says rebooted it (reboot=).
+type bootRouter struct {
+	t                *testing.T
+	conf, log        string
+	stateDir, runDir string
+	now              time.Time
+	uptime           time.Duration
+	boot             string
+	bootErr          bool
+	up               bool
+	l3Fails          bool
+	ran              []string
+}
+
+func newBootRouter(t *testing.T, extra ...string) *bootRouter {
+	return newBootRouterIn(t, t.TempDir(), extra...)
+}
+
+func newBootRouterIn(t *testing.T, dir string, extra ...string) *bootRouter {
+	r := &bootRouter{t: t, conf: filepath.Join(dir, "netrescue.conf"), log: filepath.Join(dir, "net.log"),
+		stateDir: filepath.Join(dir, "state"), runDir: filepath.Join(dir, "run"),
+		now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), uptime: 24 * time.Hour, boot: "b1"}
+	content := strings.Join(append([]string{
+		"STATE_DIR=" + r.stateDir, "RUN_DIR=" + r.runDir, "LOG_FILE=" + r.log, "SYSLOG=0",
+		"SAFE_UPTIME=0", "L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1",
+		"L3_CMD=/sbin/reboot", "RECOVERY_STABLE=30m", "WAN_GATEWAY=off",
+	}, extra...), "\n")
+	if err := os.WriteFile(r.conf, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// env is the run's environment: this router's clock, uptime, boot id and
+// net; L3_CMD recorded, failing with l3Fails.
+func (r *bootRouter) env() runenv.Env {
+	e := fakeEnv(r.t, &r.ran)
+	e.Now = func() time.Time { return r.now }
+	e.Uptime = func() (time.Duration, error) { return r.uptime, nil }
+	e.BootID = func() (string, error) {
+		if r.bootErr {
+			return "", errors.New("boot_id: no such file")
+		}
+		return r.boot, nil
+	}
+	e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: r.up} }
+	e.Exec = func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		r.ran = append(r.ran, cmdline)
+		if r.l3Fails && cmdline == "/sbin/reboot" {
+			return command.Result{Cmd: cmdline, ExitCode: 1, Err: errors.New("exit status 1")}
+		}
+		return command.Result{Cmd: cmdline}
+	}
+	return e
+}
+
+// tick is one cron run, a minute after the last.
+func (r *bootRouter) tick() {
+	r.t.Helper()
+	_ = run(context.Background(), []string{"-config", r.conf}, r.env())
+	r.now, r.uptime = r.now.Add(time.Minute), r.uptime+time.Minute
+}
+
+// reboot empties RUN_DIR and starts boot id.
+func (r *bootRouter) reboot(id string) {
+	r.t.Helper()
+	if err := os.RemoveAll(r.runDir); err != nil {
+		r.t.Fatal(err)
+	}
+	r.boot, r.uptime = id, 2*time.Minute
+}
+
+// lastStart is the log's last 【启动】 line.
+func (r *bootRouter) lastStart() string {
+	b, _ := os.ReadFile(r.log)
+	last := ""
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, "【启动】") {
+			last = l
+		}
+	}
+	return last
+}
+
+// TestBootCauseFailedL3: an L3 whose L3_CMD fails (no reboot) left
+// reboot_by=l3 in net_outage for good: the net came back and stayed up
+// past RECOVERY_STABLE, net_outage was never removed, and the next boot,
+// a power cut days later, was logged reboot=l3.
+func TestBootCauseFailedL3(t *testing.T) {
+	r := newBootRouter(t)
+	r.up = true
+	r.tick() // first run of b1: reboot=other
+	r.up, r.l3Fails = false, true
+	r.tick() // L3, its command fails: still boot b1
+	if len(r.ran) != 1 {
+		t.Fatalf("commands %q; want the one L3", r.ran)
+	}
+	r.up = true
+	for i := 0; i < 45; i++ { // up, past RECOVERY_STABLE
+		r.tick()
+	}
+	if b, _ := os.ReadFile(r.log); !strings.Contains(string(b), "网络已稳定") {
+		t.Fatalf("no RECOVERY_STABLE reset in the log:\n%s", b)
+	}
+	if rec, err := os.ReadFile(filepath.Join(r.stateDir, ladder.OutageFile)); err == nil {
+		t.Errorf("net_outage still there after the outage ended and the count was reset:\n%s", rec)
+	}
+	r.now = r.now.Add(48 * time.Hour)
+	r.reboot("b2") // a power cut, days later
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
+		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other: the L3 of two days ago never rebooted the router", last)
+	}
+}
+
+// TestBootCauseHostAfterFailedL3: the L3's command fails, the ladder goes
+// on to SOS in the same boot, and the host acknowledges it and reboots the
+// router VM (net_rescued_by=vm): the boot was logged reboot=l3, not vm.
+func TestBootCauseHostAfterFailedL3(t *testing.T) {
+	r := newBootRouter(t, "L4_SOS_THRESHOLD=2")
+	r.up = true
+	r.tick()
+	r.up, r.l3Fails = false, true
+	r.tick() // L3 #1, fails
+	r.tick() // count would reach 2: SOS
+	if _, err := os.Stat(filepath.Join(r.stateDir, ladder.SOSFile)); err != nil {
+		t.Fatalf("no SOS: %v (ran %q)", err, r.ran)
+	}
+	// The host's acknowledgement: net_rescued_by, SOS_SYSTEM gone, the VM rebooted.
+	if err := os.WriteFile(filepath.Join(r.stateDir, ladder.RescuedFile), []byte("vm\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(r.stateDir, ladder.SOSFile)); err != nil {
+		t.Fatal(err)
+	}
+	r.reboot("b2")
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=vm") {
+		t.Errorf("the host's VM reboot's 【启动】: %s\nwant reboot=vm", last)
+	}
+}
+
+// TestBootCauseBootIDUnreadable: with /proc/sys/kernel/random/boot_id
+// unreadable, every run without a boot in RUN_DIR is boot "unknown", and
+// the L3 recorded that: the boot the L3 brought read as the boot it was
+// ordered in, its 【启动】 had no reboot= at all, and the order stayed.
+func TestBootCauseBootIDUnreadable(t *testing.T) {
+	r := newBootRouter(t)
+	r.bootErr = true
+	r.up = true
+	r.tick()
+	r.up = false
+	r.tick() // L3, lands
+	if len(r.ran) != 1 {
+		t.Fatalf("commands %q; want the one L3", r.ran)
+	}
+	r.reboot("b2")
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=l3") {
+		t.Errorf("the L3's boot's 【启动】: %s\nwant reboot=l3", last)
+	}
+}
+
+// TestBootCauseFullFlashAtBoot: the first run of the boot an L3 brought
+// names it (reboot=l3) and clears the order, but on a full flash
+// net_outage cannot take the clearing; RUN_DIR records the boot as seen,
+// so no later run retried it, also once the flash had room again, and a
+// power cut a day later was logged reboot=l3. STATE_DIR is a tiny tmpfs
+// inside unshare -m.
+func TestBootCauseFullFlashAtBoot(t *testing.T) {
+	script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"`
+	dir, child := testlab.InMountNS(t, "NRS_BOOTCAUSE_FULL", script, nil)
+	if !child {
+		return
+	}
+	r := newBootRouterIn(t, dir)
+	filler := filepath.Join(r.stateDir, "filler")
+	r.up = true
+	r.tick()
+	r.up = false
+	r.tick() // L3, lands
+	r.reboot("b2")
+	_ = exec.Command("dd", "if=/dev/zero", "of="+filler, "bs=4k").Run()
+	if err := os.WriteFile(filepath.Join(r.stateDir, "probe"), []byte("x"), 0o644); err == nil {
+		t.Fatal("STATE_DIR is not full: the test would prove nothing")
+	}
+	r.tick() // 【启动】 reboot=l3, the clearing not written
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	r.up = true
+	for i := 0; i < 45; i++ { // the flash has room; up past RECOVERY_STABLE
+		r.tick()
+	}
+	if rec, err := os.ReadFile(filepath.Join(r.stateDir, ladder.OutageFile)); err == nil {
+		t.Errorf("net_outage still there after the outage ended and the count was reset:\n%s", rec)
+	}
+	r.now = r.now.Add(24 * time.Hour)
+	r.reboot("b3") // a power cut
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
+		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other", last)
+	}
+}
+
+// TestBootCauseFailedAssistReboot: the host's `netcheck assist reboot`
+// whose L3_CMD fails (the host hears result=failed) left reboot_by=assist
+// in net_outage; the router's next boot, a power cut the next day, was
+// logged reboot=assist.
+func TestBootCauseFailedAssistReboot(t *testing.T) {
+	r := newBootRouter(t)
+	r.up = true
+	r.tick()
+	r.l3Fails = true
+	_ = run(context.Background(), []string{"-config", r.conf, "assist", "reboot"}, r.env())
+	if len(r.ran) != 1 {
+		t.Fatalf("commands %q; want the assist's L3_CMD", r.ran)
+	}
+	for i := 0; i < 10; i++ {
+		r.tick()
+	}
+	r.now = r.now.Add(24 * time.Hour)
+	r.reboot("b2") // a power cut the next day
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
+		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other: the failed assist reboot rebooted nothing", last)
+	}
+}
+
+// TestBootCauseL3Lands: the plain case end to end: the L3 lands, its boot
+// says reboot=l3, and a power cut after it reboot=other.
+func TestBootCauseL3Lands(t *testing.T) {
+	r := newBootRouter(t)
+	r.up = true
+	r.tick()
+	r.up = false
+	r.tick() // L3
+	r.reboot("b2")
+	r.up = true // the L3 fixed it
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=l3") {
+		t.Errorf("the L3's boot's 【启动】: %s\nwant reboot=l3", last)
+	}
+	r.tick()
+	r.reboot("b3") // a power cut while cooling or not: none of ours
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
+		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other", last)
+	}
+}
