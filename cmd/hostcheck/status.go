@@ -338,7 +338,7 @@ func (h *host) misfireCheck(st rescue.State, o rescue.Obs) health.Check {
 	switch {
 	case st.HasMark && st.Mark.Date == today && st.Mark.BootID == "":
 		return health.Check{Name: "host reboot", Detail: "misfired twice today (" + cmds + "): the mark is kept, no more tries today (the 00:00 midnight-reset starts a new day)",
-			Fix: check + h.hostFixes(rescue.Forgotten(st), o, "; then midnight-reset -force allows another try today (midnight-reset without -force does not)")}
+			Fix: check + h.misfireFix(st, o)}
 	case st.HasMark && st.Mark.Date == today && (st.MisfireBoot == "" || st.Mark.BootID != st.MisfireBoot):
 		return health.Info("host reboot", "misfired once today ("+cmds+"); a later run's retry, ordered at "+clock(st.Mark.Time)+", rebooted the host")
 	}
@@ -364,8 +364,8 @@ func (h *host) misfireCheck(st rescue.State, o rescue.Obs) health.Check {
 		if vm != "" {
 			what = "a later SOS retries it (the host's reboot)"
 		}
-		return health.Check{Name: "host reboot", Detail: misfired + ": " + paused + vm + what + " while the fault lasts, from " + clock(r.host) +
-			" at the earliest (after an SOS, at the router's next SOS); a second misfire today keeps the mark, no more tries today", Fix: check + before}
+		return health.Check{Name: "host reboot", Detail: misfired + ": " + paused + vm + what + " when the router raises SOS again today while the fault lasts (the misfired reboot's sync took back its SOS and count: its ladder climbs again first), " + clock(r.host) +
+			" at the earliest; a second misfire today keeps the mark, no more tries today", Fix: check + before}
 	case !r.held.IsZero():
 		w := h.cfg.HostRebootHours
 		return health.Check{Name: "host reboot", Detail: misfired + ": " + paused + vm + "HOST_REBOOT_HOURS=" + w.String() + " holds the retry; a run from " +
@@ -373,7 +373,7 @@ func (h *host) misfireCheck(st rescue.State, o rescue.Obs) health.Check {
 	case st.HasMark && st.Mark.Date == today:
 		return health.Check{Name: "host reboot", Detail: misfired + "; the mark of " + clock(st.Mark.Time) +
 			" stands: a later run's retry under way, or the misfired reboot's own mark that could not be removed (the log says 保留今日重启标记: no more tries today)",
-			Fix: check + h.hostFixes(rescue.Forgotten(st), o, "; then midnight-reset -force allows another try today (midnight-reset without -force does not)")}
+			Fix: check + h.misfireFix(st, o)}
 	}
 	why := "no cron run is left today (the next, at 00:00, is the new day's)"
 	switch {
@@ -393,36 +393,88 @@ func (h *host) misfireCheck(st rescue.State, o rescue.Obs) health.Check {
 }
 
 // misfireFix is what brings the retry today that the runs do not take:
-// the first of these that the runs, given it, act on (a pause ended, the
-// uptime read, the day forgotten, or both of the first and last); "" when
-// none does.
+// the fewest of these that the runs, given them, act on (the pause ended,
+// the uptime read, the day forgotten by midnight-reset -force), each
+// said; "" when none does.
 func (h *host) misfireFix(st rescue.State, o rescue.Obs) string {
-	resumed := st
-	resumed.PauseUntil = time.Time{}
-	const force = "; then midnight-reset -force allows another try today (midnight-reset without -force does not)"
-	switch {
-	case st.PauseUntil.After(o.Now) && h.retriedToday(resumed, o, -1):
-		return "; hostcheck resume ends the pause"
-	case o.UptimeUnknown && h.retriedToday(st, o, 1):
-		return "; and why /proc/uptime cannot be read (cat /proc/uptime)"
-	case o.UptimeUnknown && h.retriedToday(st, o, 0):
-		return "; and why /proc/uptime cannot be read (cat /proc/uptime), before the next run: a run that cannot read it counts the misfire as landed, and the day is spent"
+	type part struct {
+		ok   bool
+		with func(st rescue.State) rescue.State
 	}
-	if s := h.hostFixes(rescue.Forgotten(st), o, force); s != "" {
-		return s
-	}
-	if st.PauseUntil.After(o.Now) {
-		return h.hostFixes(rescue.Forgotten(resumed), o, "; hostcheck resume ends the pause"+force)
+	resume := part{st.PauseUntil.After(o.Now), func(st rescue.State) rescue.State { st.PauseUntil = time.Time{}; return st }}
+	uptime := part{o.UptimeUnknown, func(st rescue.State) rescue.State { return st }}
+	force := part{true, rescue.Forgotten}
+	for _, set := range [][]*part{{&resume}, {&uptime}, {&force}, {&resume, &uptime}, {&resume, &force}, {&uptime, &force}, {&resume, &uptime, &force}} {
+		fixed, read, usable := st, -1, true
+		for _, p := range set {
+			usable = usable && p.ok
+			fixed = p.with(fixed)
+			if p == &uptime {
+				read = 0
+			}
+		}
+		if !usable || !h.retriedToday(fixed, o, read) {
+			continue
+		}
+		var fix string
+		for _, p := range set {
+			switch p {
+			case &resume:
+				fix += "; hostcheck resume ends the pause"
+			case &uptime:
+				fix += "; and why /proc/uptime cannot be read (cat /proc/uptime)" + h.uptimeWhen(fixed, o)
+			case &force:
+				fix += "; then midnight-reset -force allows another try today (midnight-reset without -force does not)"
+			}
+		}
+		return fix
 	}
 	return ""
 }
 
-// hostFixes is fix when the runs, from st, reboot the host today; else "".
-func (h *host) hostFixes(st rescue.State, o rescue.Obs, fix string) string {
-	if h.retriedToday(st, o, -1) {
-		return fix
+// uptimeWhen says when reading the uptime brings the retry (st with the
+// other fixes given): only for a boot older than the misfire's day when
+// its boot id was unread, and only before the next run when from the one
+// after it the runs no longer retry.
+func (h *host) uptimeWhen(st rescue.State, o rescue.Obs) string {
+	var when string
+	if st.MisfireBoot == "unknown" {
+		if day, err := time.ParseInLocation(state.DateLayout, st.MisfireDate, o.Now.Location()); err == nil {
+			when = ", which brings the retry only if this host has been up since before " + day.AddDate(0, 0, -1).Format("01-02")
+		}
 	}
-	return ""
+	if h.retriedToday(st, o, 1) {
+		return when
+	}
+	next := o.Now.Truncate(5 * time.Minute)
+	if next.Before(o.Now) {
+		next = next.Add(5 * time.Minute)
+	}
+	when += ", before the next run (" + next.Format("15:04") + ")"
+	run := h.runsOnce(st, o, next)
+	if run.Next.LastReboot != st.LastReboot || run.Next.MisfireBoot != st.MisfireBoot {
+		when += ": a run that cannot read it counts the misfire as landed, and the day is spent"
+	}
+	return when
+}
+
+// runsOnce is the cron run at next as runsToday makes it, the uptime unread.
+func (h *host) runsOnce(st rescue.State, o rescue.Obs, next time.Time) rescue.Step {
+	cfg := h.cfg
+	cfg.DryRun = false
+	pretend(&o)
+	o.Now = next
+	return rescue.Decide(cfg, st, o)
+}
+
+// pretend is what runsToday's runs see beside the uptime and boot id: an
+// SOS, the internet down, the router answering on the LAN, its VM
+// running, no guard.
+func pretend(o *rescue.Obs) {
+	o.NetKnown, o.NetUp = true, false
+	o.RouterKnown, o.Router = true, rescue.Router{SOS: true, SOSContent: "count=10"}
+	o.LANKnown, o.LANUp, o.GuardsKnown, o.SystemKnown, o.SystemState = true, true, true, true, "running"
+	o.VMKnown, o.VM, o.VMConfigKnown, o.AgentKnown = true, rescue.VMStatus{Status: "running", QMP: "running"}, true, true
 }
 
 // retriedToday: a cron run left today reboots the host (runsToday).
@@ -450,10 +502,7 @@ type todaysRuns struct {
 func (h *host) runsToday(st rescue.State, o rescue.Obs, uptimeFrom int) todaysRuns {
 	cfg := h.cfg
 	cfg.DryRun = false
-	o.NetKnown, o.NetUp = true, false
-	o.RouterKnown, o.Router = true, rescue.Router{SOS: true, SOSContent: "count=10"}
-	o.LANKnown, o.LANUp, o.GuardsKnown, o.SystemKnown, o.SystemState = true, true, true, true, "running"
-	o.VMKnown, o.VM, o.VMConfigKnown, o.AgentKnown = true, rescue.VMStatus{Status: "running", QMP: "running"}, true, true
+	pretend(&o)
 	today := rescue.Today(o.Now)
 	at := o.Now.Truncate(5 * time.Minute)
 	if at.Before(o.Now) {
@@ -478,6 +527,8 @@ func (h *host) runsToday(st rescue.State, o rescue.Obs, uptimeFrom int) todaysRu
 			if r.vm.IsZero() {
 				r.vm = at
 			}
+			st = s.Next
+			continue // its lines are the VM's step, not why the host's waits
 		}
 		for _, ev := range s.Events {
 			if ev.Msg == rescue.WindowHeld && r.held.IsZero() {

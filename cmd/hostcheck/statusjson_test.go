@@ -583,7 +583,7 @@ func TestMisfireCheck(t *testing.T) {
 		// The next run, the uptime still unread, counts the misfire as
 		// landed: reading it helps only before that run.
 		{name: "the boot id unread then, the uptime unread now", st: rescue.State{MisfireDate: day, MisfireBoot: "unknown"}, boot: "boot-1",
-			want: "no retry today, as the runs decide: 【严重错误】无法读取开机 ID", fix: "(cat /proc/uptime), before the next run"},
+			want: "no retry today, as the runs decide: 【严重错误】无法读取开机 ID", fix: "up since before 12-05, before the next run (12:00): a run that cannot read it counts the misfire as landed"},
 		{name: "the retry's mark, confirmed by the next run", st: rescue.State{MisfireDate: day, HasMark: true, Mark: mark("boot-1"), LastReboot: day}, uptime: time.Hour, boot: "boot-2", want: "retry, ordered at 11:00, rebooted the host"},
 		// hostcheck boot confirmed the retry (ConfirmBoot: the new boot's
 		// id in the mark) before the first cron run of the new boot: it

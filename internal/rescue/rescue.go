@@ -560,7 +560,7 @@ func HostRescueOutlook(st State, now time.Time, uptime time.Duration) (ok bool, 
 	case st.MisfireBoot == "unknown" && spent(st.MisfireDate, now) && BootBeforeMisfire(st.MisfireDate, now, uptime):
 		return true, "none: today's host reboot misfired with the boot id unread; this boot began before the day before it, so it is the boot the misfire did not end (the host reboot line says whether a run tries again today)"
 	case st.MisfireBoot == "unknown" && spent(st.MisfireDate, now):
-		return true, "none, but today's host reboot misfired with the boot id unread: the next run counts it as done (its slow shutdown may have landed); no more host reboots today"
+		return true, "none, but today's host reboot misfired with the boot id unread: a run that cannot place this boot before the day before it (the uptime unread, or read and shorter) counts it as done (its slow shutdown may have landed); the host reboot line says whether a run tries again today"
 	case st.MisfireBoot != "" && spent(st.MisfireDate, now):
 		return true, "none: today's host reboot misfired (【回退】); the next run that reads the boot id and the uptime counts it as done if the host has booted since (boot id " + st.MisfireBoot +
 			"); if not, the host reboot line says whether a run tries again today"

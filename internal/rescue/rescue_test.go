@@ -402,7 +402,7 @@ func TestHostRescueOutlook(t *testing.T) {
 		{State{HasMark: true, Mark: state.Mark{Date: "2027-03-01"}}, false, "in the future"},
 		// A misfire today: what the next run does with it (lateReboot).
 		{State{MisfireDate: Today(t0), MisfireBoot: "boot0"}, true, "counts it as done if the host has booted since (boot id boot0); if not, the host reboot line says whether a run tries again today"},
-		{State{MisfireDate: Today(t0), MisfireBoot: "unknown"}, true, "no more host reboots today"},
+		{State{MisfireDate: Today(t0), MisfireBoot: "unknown"}, true, "a run that cannot place this boot before the day before it (the uptime unread, or read and shorter) counts it as done"},
 		// Read raw, a misfire dated days ahead passed "before the day
 		// before it" for any boot, and a retry was promised.
 		{State{MisfireDate: "2026-11-28", MisfireBoot: "unknown"}, false, "misfire_date 2026-11-28 is in the future"},
@@ -426,7 +426,7 @@ func TestHostRescueOutlook(t *testing.T) {
 	// misfire is the boot it did not end, and the runs retry; it said "no
 	// more host reboots today" whatever the uptime.
 	unread := State{MisfireDate: Today(t0), MisfireBoot: "unknown"}
-	for uptime, want := range map[time.Duration]string{2 * time.Hour: "no more host reboots today", 5 * 24 * time.Hour: "the boot the misfire did not end (the host reboot line says whether a run tries again today)"} {
+	for uptime, want := range map[time.Duration]string{2 * time.Hour: "counts it as done (its slow shutdown may have landed)", 5 * 24 * time.Hour: "the boot the misfire did not end (the host reboot line says whether a run tries again today)"} {
 		if _, detail := HostRescueOutlook(unread, t0, uptime); !strings.Contains(detail, want) {
 			t.Errorf("HostRescueOutlook(boot id unread at the misfire, uptime %v) = %q; want %q", uptime, detail, want)
 		}
