@@ -270,3 +270,91 @@ func TestBootCauseL3Lands(t *testing.T) {
 		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other", last)
 	}
 }
+
+// TestBootCauseNoRebootCame: L3_CMD returns (exit 0, or ended by our own
+// ActionTimeout) and the router keeps running: the order stayed in
+// net_outage for the whole boot, and a power cut two days later was
+// logged reboot=l3. RebootGrace after the order a run of the same boot
+// clears it.
+func TestBootCauseNoRebootCame(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		res  command.Result
+	}{
+		{"exit 0, no reboot", command.Result{Cmd: "/sbin/reboot"}},
+		{"ended by ActionTimeout", command.Result{Cmd: "/sbin/reboot", ExitCode: -1,
+			Err: errors.New("killed after 2m0s: context deadline exceeded")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newBootRouter(t)
+			r.up = true
+			r.tick()
+			r.up = false
+			e := r.env()
+			e.Exec = func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+				r.ran = append(r.ran, cmdline)
+				return tt.res
+			}
+			_ = run(context.Background(), []string{"-config", r.conf}, e) // L3; no reboot comes
+			r.now, r.uptime = r.now.Add(time.Minute), r.uptime+time.Minute
+			if len(r.ran) != 1 {
+				t.Fatalf("commands %q; want the one L3", r.ran)
+			}
+			r.up = true
+			for i := 0; i < 45; i++ { // still boot b1, up past RECOVERY_STABLE
+				r.tick()
+			}
+			if rec, err := os.ReadFile(filepath.Join(r.stateDir, ladder.OutageFile)); err == nil {
+				t.Errorf("net_outage still there 45 min into the same boot, the count reset:\n%s", rec)
+			}
+			r.now = r.now.Add(48 * time.Hour)
+			r.reboot("b2") // a power cut, two days later
+			r.tick()
+			if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
+				t.Errorf("the power cut's 【启动】: %s\nwant reboot=other: the L3 of two days ago never rebooted the router", last)
+			}
+		})
+	}
+}
+
+// TestBootCauseRescueNamedOnce: the host acknowledges SOS and reboots the
+// router VM (net_rescued_by=vm); the net stays down and the ladder, at its
+// limit, raises SOS again at once (no step clears net_rescued_by). A
+// power cut then was logged reboot=vm, a second boot of the host's one
+// rescue.
+func TestBootCauseRescueNamedOnce(t *testing.T) {
+	r := newBootRouter(t, "L4_SOS_THRESHOLD=3", "COOLING_FREE_REBOOTS=0", "COOLING_STEP=1h", "COOLING_MAX=3h")
+	r.up = true
+	r.tick()
+	r.up = false
+	r.tick() // L3 #1, cooling 1h
+	r.reboot("b2")
+	r.now = r.now.Add(2 * time.Hour)
+	r.tick() // reboot=l3; cooling over: L3 #2, cooling 2h
+	r.reboot("b3")
+	r.now = r.now.Add(3 * time.Hour)
+	r.tick() // count would reach 3: SOS
+	if _, err := os.Stat(filepath.Join(r.stateDir, ladder.SOSFile)); err != nil {
+		t.Fatalf("no SOS: %v (ran %q)", err, r.ran)
+	}
+	// The host's acknowledgement: net_rescued_by, SOS_SYSTEM gone, the VM rebooted.
+	if err := os.WriteFile(filepath.Join(r.stateDir, ladder.RescuedFile), []byte("vm\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(r.stateDir, ladder.SOSFile)); err != nil {
+		t.Fatal(err)
+	}
+	r.reboot("b4")
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=vm") {
+		t.Fatalf("the host's VM reboot's 【启动】: %s\nwant reboot=vm", last)
+	}
+	for i := 0; i < 5; i++ {
+		r.tick()
+	}
+	r.reboot("b5") // a power cut, the net still down
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
+		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other: the host rebooted the VM once, and that boot was named", last)
+	}
+}

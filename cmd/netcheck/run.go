@@ -443,7 +443,7 @@ func putBack(log *slog.Logger, store ladder.Store, old, next *ladder.State, perr
 		// the day's assists.
 		back.Outage.LastAction, back.Outage.AssistDay, back.Outage.Assists = old.Outage.LastAction, old.Outage.AssistDay, old.Outage.Assists
 		// No reboot ordered: the next boot is none of ours.
-		back.Outage.RebootBy, back.Outage.RebootBoot = old.Outage.RebootBy, old.Outage.RebootBoot
+		back.Outage.RebootBy, back.Outage.RebootBoot, back.Outage.RebootUp = old.Outage.RebootBy, old.Outage.RebootBoot, old.Outage.RebootUp
 	}
 	if sos != "" {
 		back.SOS, back.SOSContent = true, sos

@@ -53,11 +53,14 @@ func TestBootCause(t *testing.T) {
 		{"a power cut after the L3's own boot: count and cooling as after the L3",
 			State{Count: 1, Cooling: cooling, Boot: "b2", Outage: Outage{Since: t0.Add(-10 * time.Minute), LastAction: L3}},
 			"other", ""},
-		{"the host's acknowledgement rebooted the router VM",
-			State{Count: 3, Boot: "b1", RescuedBy: "vm", Outage: Outage{Since: t0.Add(-time.Hour), LastAction: L2}},
+		{"the host's acknowledgement rebooted the router VM (its withdrawal owed)",
+			State{Count: 3, Boot: "b1", RescuedBy: "vm", Outage: Outage{Since: t0.Add(-time.Hour), LastAction: L2, SOS: true}},
 			"vm", ""},
+		{"a later boot, net_rescued_by kept for 【状态恢复】 and the withdrawal told: not the rescue's",
+			State{Count: 3, Boot: "b1", RescuedBy: "vm", Outage: Outage{Since: t0.Add(-time.Hour), LastAction: L2}},
+			"other", ""},
 		{"the host's rescue after an order of ours: the host's, the later",
-			State{Count: 2, Boot: "b1", RescuedBy: "vm", Outage: Outage{LastAction: L3, RebootBy: "l3", RebootBoot: "b1"}},
+			State{Count: 2, Boot: "b1", RescuedBy: "vm", Outage: Outage{LastAction: L3, RebootBy: "l3", RebootBoot: "b1", SOS: true}},
 			"vm", ""},
 		{"the first run after an install",
 			State{}, "other", ""},
@@ -78,6 +81,33 @@ func TestBootCause(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOrderGone: an order no boot will name is cleared by a later run
+// that is not a boot's first: one of an earlier boot (its boot's first run
+// could not clear it on a full flash), or one of this boot RebootGrace
+// after it, no reboot having come (the command returned 0, or
+// ActionTimeout ended it). Within RebootGrace it waits for its reboot.
+func TestOrderGone(t *testing.T) {
+	order := func(boot string, up time.Duration) State {
+		return State{Boot: "b2", Net: "up", Outage: Outage{RebootBy: "l3", RebootBoot: boot, RebootUp: up}}
+	}
+	for _, tt := range []struct {
+		name   string
+		st     State
+		uptime time.Duration
+		want   string
+	}{
+		{"an earlier boot's", order("b1", time.Hour), 3 * time.Minute, ""},
+		{"this boot's, 5 minutes on: the reboot may be slow", order("b2", time.Hour), time.Hour + 5*time.Minute, "l3"},
+		{"this boot's, RebootGrace on: none came", order("b2", time.Hour), time.Hour + RebootGrace, ""},
+		{"this boot's, the uptime unread", order("b2", time.Hour), 0, "l3"},
+	} {
+		s := Decide(testConfig(), tt.st, Input{Now: t0, Up: true, Uptime: tt.uptime, BootID: "b2"})
+		if s.Next.Outage.RebootBy != tt.want {
+			t.Errorf("%s: the order after the run %q; want %q", tt.name, s.Next.Outage.RebootBy, tt.want)
+		}
 	}
 }
 

@@ -252,7 +252,7 @@ func TestDecideAssist(t *testing.T) {
 			if s.Action == L3 {
 				wantOutage.AssistDay, wantOutage.Assists = "2026-11-25", tc.st.Outage.Assists+1
 				if tc.cfg == nil { // a dry run orders no reboot: none follows it
-					wantOutage.RebootBy, wantOutage.RebootBoot = "assist", UnknownBoot
+					wantOutage.RebootBy, wantOutage.RebootBoot, wantOutage.RebootUp = "assist", UnknownBoot, tc.in.Uptime
 				}
 			}
 			if s.Next.Streak != tc.st.Streak || s.Next.Boot != tc.st.Boot || s.Next.Outage != wantOutage {

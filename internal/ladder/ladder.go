@@ -99,6 +99,7 @@ type Outage struct {
 	// so that a later boot, a power cut or a reboot by hand, no longer
 	// reads as the ladder's own (count and cooling alike in both).
 	RebootBy, RebootBoot string
+	RebootUp             time.Duration // the uptime at the order (RebootGrace)
 }
 
 // ISPState records what the next hop said during an outage, so that each
@@ -223,10 +224,8 @@ func (d *decider) run() {
 		}
 		d.log(slog.LevelInfo, "【启动】netcheck 开始守护", attrs...)
 		d.missedMidnight()
-	} else if o := &n.Outage; o.RebootBy != "" && o.RebootBoot != UnknownBoot && o.RebootBoot != d.in.BootID {
-		// An order of an earlier boot that this boot's first run named
-		// but could not clear (a full flash): cleared once it can be.
-		o.RebootBy, o.RebootBoot = "", ""
+	} else {
+		d.orderGone()
 	}
 	d.pauseExpiry()
 	// The day's assists as they stand: none of another day, never more
@@ -255,19 +254,42 @@ func (d *decider) run() {
 func (d *decider) bootCause() string {
 	n := &d.next
 	switch {
-	case n.RescuedBy != "":
-		// Written by the host just before its reboot: after any order of
-		// ours (a step of ours since clears it: act).
-		n.Outage.RebootBy, n.Outage.RebootBoot = "", ""
+	case n.RescuedBy != "" && n.Outage.SOS && !n.SOS:
+		// The host took the SOS back and rebooted (its withdrawal is
+		// owed still): after any order of ours. net_rescued_by stays for
+		// 【状态恢复】, but a later boot, the withdrawal told, is not the
+		// rescue's.
+		n.Outage.RebootBy, n.Outage.RebootBoot, n.Outage.RebootUp = "", "", 0
 		return n.RescuedBy
 	case n.Outage.RebootBy != "" && n.Outage.RebootBoot == d.in.BootID && d.in.BootID != UnknownBoot:
 		return ""
 	case n.Outage.RebootBy != "":
 		why := n.Outage.RebootBy
-		n.Outage.RebootBy, n.Outage.RebootBoot = "", ""
+		n.Outage.RebootBy, n.Outage.RebootBoot, n.Outage.RebootUp = "", "", 0
 		return why
 	}
 	return "other"
+}
+
+// RebootGrace is how long after its order a reboot of ours may take to
+// come: a run of the same boot later than that finds none came (the
+// command returned and the router went on, or ActionTimeout ended it).
+const RebootGrace = 10 * time.Minute
+
+// orderGone clears, in a run that is not a boot's first, a reboot order
+// that no boot will name: one of an earlier boot that the boot's first
+// run named but could not clear (a full flash), or one of this boot that
+// RebootGrace has passed without the reboot.
+func (d *decider) orderGone() {
+	o := &d.next.Outage
+	switch {
+	case o.RebootBy == "":
+		return
+	case o.RebootBoot != d.in.BootID && o.RebootBoot != UnknownBoot:
+	case d.in.Uptime < o.RebootUp+RebootGrace:
+		return
+	}
+	o.RebootBy, o.RebootBoot, o.RebootUp = "", "", 0
 }
 
 // UnknownBoot is the boot id of a run that could read none, and saw none
@@ -281,14 +303,14 @@ func (d *decider) rebootOrdered(by string) {
 	if boot == "" {
 		boot = UnknownBoot
 	}
-	d.next.Outage.RebootBy, d.next.Outage.RebootBoot = by, boot
+	d.next.Outage.RebootBy, d.next.Outage.RebootBoot, d.next.Outage.RebootUp = by, boot, d.in.Uptime
 }
 
 // OrderFailed is next with the reboot it ordered forgotten: its command
 // failed, no reboot came, and the next boot (a power cut, say) must not
 // read as this one's in 【启动】.
 func OrderFailed(next State) State {
-	next.Outage.RebootBy, next.Outage.RebootBoot = "", ""
+	next.Outage.RebootBy, next.Outage.RebootBoot, next.Outage.RebootUp = "", "", 0
 	return next
 }
 

@@ -115,6 +115,9 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		st.Outage.Assists, _ = strconv.Atoi(rec["assists"])       // damaged: none
 		if by := rec["reboot_by"]; by == "l3" || by == "assist" { // damaged: none
 			st.Outage.RebootBy, st.Outage.RebootBoot = by, rec["reboot_boot"]
+			if up, err := strconv.ParseInt(rec["reboot_up"], 10, 64); err == nil && up > 0 && up < 1e9 { // damaged: 0
+				st.Outage.RebootUp = time.Duration(up) * time.Second
+			}
 		}
 	}
 	// Read as the other flags: one that is not a regular file (a
@@ -263,7 +266,7 @@ func (s Store) Save(old, next State, dirty bool) error {
 				"since": state.RecordTimeString(o.Since), "last_action": o.LastAction.String(),
 				"up_since": state.RecordTimeString(o.UpSince), "isp": o.ISP.String(),
 				"assist_day": o.AssistDay, "assists": strconv.Itoa(o.Assists),
-				"reboot_by": o.RebootBy, "reboot_boot": o.RebootBoot})
+				"reboot_by": o.RebootBy, "reboot_boot": o.RebootBoot, "reboot_up": strconv.FormatInt(int64(o.RebootUp/time.Second), 10)})
 		})
 	}
 	perr := s.persist(ops, dirty)
