@@ -358,3 +358,67 @@ func TestBootCauseRescueNamedOnce(t *testing.T) {
 		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other: the host rebooted the VM once, and that boot was named", last)
 	}
 }
+
+// ackAsHost is remote.AckSOS(resetCount=true) on the router's STATE_DIR:
+// net_rb_count 0, no cooling, net_rescued_by, SOS_SYSTEM gone.
+func (r *bootRouter) ackAsHost(by string) {
+	r.t.Helper()
+	if err := os.MkdirAll(r.stateDir, 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.stateDir, ladder.CountFile), []byte("0\n"), 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+	_ = os.Remove(filepath.Join(r.stateDir, ladder.CoolingFile))
+	if err := os.WriteFile(filepath.Join(r.stateDir, ladder.RescuedFile), []byte(by+"\n"), 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+	_ = os.Remove(filepath.Join(r.stateDir, ladder.SOSFile))
+}
+
+// TestBootCauseRunBetweenAckAndReboot: the host acknowledges SOS and
+// reboots (REBOOT_DELAY, then PVE's shutdown of its guests); a cron run of
+// the router in between (the net still down) told the withdrawal, and the
+// boot the host's reboot brought was logged reboot=other.
+func TestBootCauseRunBetweenAckAndReboot(t *testing.T) {
+	r := newBootRouter(t, "L4_SOS_THRESHOLD=1")
+	r.up = true
+	r.tick()
+	r.up = false
+	r.tick() // count would reach 1: SOS
+	if _, err := os.Stat(filepath.Join(r.stateDir, ladder.SOSFile)); err != nil {
+		t.Fatalf("no SOS: %v (ran %q)", err, r.ran)
+	}
+	r.ackAsHost("host")
+	// Thresholds that take no step on the run between: only the naming.
+	b, _ := os.ReadFile(r.conf)
+	if err := os.WriteFile(r.conf, []byte(strings.Replace(string(b), "L3_THRESHOLD=1", "L3_THRESHOLD=5", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.tick() // a cron run during the host's shutdown, same boot b1
+	if len(r.ran) != 0 {
+		t.Fatalf("commands %q; want none", r.ran)
+	}
+	r.reboot("b2") // the host's reboot
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
+		t.Errorf("the host's rescue's 【启动】: %s\nwant reboot=host", last)
+	}
+}
+
+// TestBootCauseHostRebootNoSOS: the host's reboot at the end of its assist
+// ladder (SPEC §14: the router's own net up, no SOS) syncs the router
+// (count 0, net_rescued_by=host) and reboots; the router's boot was logged
+// reboot=other though net_rescued_by said host.
+func TestBootCauseHostRebootNoSOS(t *testing.T) {
+	r := newBootRouter(t)
+	r.up = true
+	r.tick()
+	r.tick()
+	r.ackAsHost("host")
+	r.reboot("b2")
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
+		t.Errorf("the host's reboot's 【启动】: %s\nwant reboot=host", last)
+	}
+}

@@ -55,9 +55,12 @@ type State struct {
 	// CountOld: the count (not 0) was last written on an earlier day
 	// than today by the clock (net_rb_count's mtime, not after now).
 	CountOld   bool
-	SOSContent string    // its content, kept as found
-	Outage     Outage    // net_outage
-	RescuedBy  string    // net_rescued_by: "host" or "vm" when the host acknowledged SOS
+	SOSContent string // its content, kept as found
+	Outage     Outage // net_outage
+	RescuedBy  string // net_rescued_by: "host" or "vm" when the host acknowledged SOS
+	// RescuedAt is net_rescued_by's mtime (zero unknown): which writing
+	// of it a boot named (Outage.RescueNamed).
+	RescuedAt  time.Time
 	PauseUntil time.Time // maintenance mode until then (SPEC §16); zero when none
 
 	Boot          string    // boot id of the last run; "" after a reboot
@@ -100,6 +103,10 @@ type Outage struct {
 	// reads as the ladder's own (count and cooling alike in both).
 	RebootBy, RebootBoot string
 	RebootUp             time.Duration // the uptime at the order (RebootGrace)
+	// RescueNamed is the RescuedAt a boot's 【启动】 named (reboot=host,
+	// vm): net_rescued_by stays for 【状态恢复】 while the net is down,
+	// and a later boot (a power cut) is not the rescue's.
+	RescueNamed time.Time
 }
 
 // ISPState records what the next hop said during an outage, so that each
@@ -254,12 +261,12 @@ func (d *decider) run() {
 func (d *decider) bootCause() string {
 	n := &d.next
 	switch {
-	case n.RescuedBy != "" && n.Outage.SOS && !n.SOS:
-		// The host took the SOS back and rebooted (its withdrawal is
-		// owed still): after any order of ours. net_rescued_by stays for
-		// 【状态恢复】, but a later boot, the withdrawal told, is not the
-		// rescue's.
+	case n.RescuedBy != "" && (n.RescuedAt.IsZero() || n.RescuedAt.Unix() != n.Outage.RescueNamed.Unix()):
+		// The host wrote net_rescued_by just before its reboot: after any
+		// order of ours. It stays for 【状态恢复】; a later boot (a power
+		// cut) is not the rescue's, a new writing (another rescue) is.
 		n.Outage.RebootBy, n.Outage.RebootBoot, n.Outage.RebootUp = "", "", 0
+		n.Outage.RescueNamed = n.RescuedAt
 		return n.RescuedBy
 	case n.Outage.RebootBy != "" && n.Outage.RebootBoot == d.in.BootID && d.in.BootID != UnknownBoot:
 		return ""
@@ -388,7 +395,7 @@ func (d *decider) up(ends bool) {
 		n.Net = "up"
 	}
 	n.Outage.Since, n.Outage.LastAction, n.Outage.ISP = time.Time{}, None, ISPNone
-	n.RescuedBy = ""
+	n.RescuedBy, n.Outage.RescueNamed = "", time.Time{}
 	n.Streak, n.SOSLogged = 0, time.Time{}
 	if n.SOS {
 		n.SOS, n.SOSContent = false, ""
@@ -650,7 +657,7 @@ func (d *decider) reboot(attrs ...slog.Attr) {
 //go:noinline
 func (d *decider) act(a Action, msg string, attrs ...slog.Attr) {
 	d.action = a
-	d.next.Outage.LastAction, d.next.RescuedBy = a, ""
+	d.next.Outage.LastAction, d.next.RescuedBy, d.next.Outage.RescueNamed = a, "", time.Time{}
 	d.log(slog.LevelWarn, msg, attrs...)
 }
 
