@@ -118,8 +118,18 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 	checks = append(checks, health.Pause(st.PauseUntil, now, "hostcheck resume"))
 	switch w := h.cfg.HostRebootHours; {
 	case st.HeldReboot != "":
-		checks = append(checks, health.Info("held host reboot", fmt.Sprintf("%s: HOST_REBOOT_HOURS=%s holds it; taken from %s if this outage lasts",
-			st.HeldReboot, w, w.Next(now).Format("01-02 15:04"))))
+		// From the window's next hour, and not before a pause ends (the
+		// runs' pause holds it too).
+		from := now
+		if st.PauseUntil.After(from) {
+			from = st.PauseUntil
+		}
+		held := "HOST_REBOOT_HOURS=" + w.String() + " holds it"
+		if !w.Set {
+			held = "HOST_REBOOT_HOURS held it (unset since)"
+		}
+		checks = append(checks, health.Info("held host reboot", fmt.Sprintf("%s: %s; taken from %s if this outage lasts",
+			st.HeldReboot, held, w.Next(from).Format("01-02 15:04"))))
 	}
 	if h := st.HeldSOS; h.SOS != "" {
 		count := fmt.Sprintf("the router's count at %d", h.Count)
@@ -369,7 +379,7 @@ func (h *host) misfireCheck(st rescue.State, o rescue.Obs) health.Check {
 	case !r.held.IsZero():
 		w := h.cfg.HostRebootHours
 		return health.Check{Name: "host reboot", Detail: misfired + ": " + paused + vm + "HOST_REBOOT_HOURS=" + w.String() + " holds the retry; a run from " +
-			w.Next(r.held).Format("01-02 15:04") + " retries it if the fault lasts", Fix: check + before}
+			w.Next(r.held).Format("01-02 15:04") + " retries it if the fault lasts", Fix: check + before + h.misfireFix(st, o)}
 	case st.HasMark && st.Mark.Date == today:
 		return health.Check{Name: "host reboot", Detail: misfired + "; the mark of " + clock(st.Mark.Time) +
 			" stands: a later run's retry under way, or the misfired reboot's own mark that could not be removed (the log says 保留今日重启标记: no more tries today)",
