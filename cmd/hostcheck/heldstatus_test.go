@@ -105,3 +105,22 @@ func TestHostStatusHeldRebootWindowUnset(t *testing.T) {
 		t.Errorf("held line %q; want it held by a window unset since", held)
 	}
 }
+
+// TestHostStatusHeldRebootSpentDay: a held host reboot on a day already
+// spent (a misfire's slow shutdown landed after the window held a later
+// SOS): the held line said "taken from 12-06 22:00", which no run of a
+// spent day takes; the runs reboot the host no earlier than tomorrow.
+func TestHostStatusHeldRebootSpentDay(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	down := now.Add(-8 * time.Hour)
+	record := fmt.Sprintf("last_reboot_date=2026-12-06\nvm_restart_date=2026-12-06\ndown_since=%d\nheld_reboot=SOS count=10\n", down.Unix())
+	held := statusLine(statusOf(t, now, record, time.Time{}, "HOST_REBOOT_HOURS=22-5"), "held host reboot")
+	h := testHost(t, nil)
+	h.cfg.VMID = ""
+	h.cfg.HostRebootHours, _ = config.ParseHours("22-5")
+	st := rescue.State{LastReboot: "2026-12-06", VMRestartDate: "2026-12-06", DownSince: down, HeldReboot: "SOS count=10"}
+	host, _ := cronToday(h.cfg, st, rescue.Obs{Now: now, Uptime: 6 * time.Hour, BootID: "boot-1"}, nil)
+	if host || !strings.Contains(held, "taken from 12-07 00:00") {
+		t.Errorf("held line:\n  %s\nthe cron runs reboot the host today: %v; want it taken from 12-07 00:00", held, host)
+	}
+}

@@ -124,6 +124,11 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 		if st.PauseUntil.After(from) {
 			from = st.PauseUntil
 		}
+		if today := rescue.Today(now); st.LastReboot == today || st.HasMark && st.Mark.Date == today {
+			// A spent day's runs take no host reboot: tomorrow's.
+			y, m, d := now.Date()
+			from = latest(from, time.Date(y, m, d+1, 0, 0, 0, 0, now.Location()))
+		}
 		held := "HOST_REBOOT_HOURS=" + w.String() + " holds it"
 		if !w.Set {
 			held = "HOST_REBOOT_HOURS held it (unset since)"
@@ -552,4 +557,12 @@ func (h *host) runsToday(st rescue.State, o rescue.Obs, uptimeFrom int) todaysRu
 		st = s.Next
 	}
 	return r
+}
+
+// latest is the later of a and b.
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

@@ -82,13 +82,14 @@ func (r *bootRouter) tick() {
 	r.now, r.uptime = r.now.Add(time.Minute), r.uptime+time.Minute
 }
 
-// reboot empties RUN_DIR and starts boot id.
+// reboot empties RUN_DIR and starts boot id, now: the next run is two
+// minutes into it.
 func (r *bootRouter) reboot(id string) {
 	r.t.Helper()
 	if err := os.RemoveAll(r.runDir); err != nil {
 		r.t.Fatal(err)
 	}
-	r.boot, r.uptime = id, 2*time.Minute
+	r.boot, r.uptime, r.now = id, 2*time.Minute, r.now.Add(2*time.Minute)
 }
 
 // lastStart is the log's last 【启动】 line.
@@ -148,9 +149,7 @@ func TestBootCauseHostAfterFailedL3(t *testing.T) {
 		t.Fatalf("no SOS: %v (ran %q)", err, r.ran)
 	}
 	// The host's acknowledgement: net_rescued_by, SOS_SYSTEM gone, the VM rebooted.
-	if err := os.WriteFile(filepath.Join(r.stateDir, ladder.RescuedFile), []byte("vm\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	r.rescued("vm")
 	if err := os.Remove(filepath.Join(r.stateDir, ladder.SOSFile)); err != nil {
 		t.Fatal(err)
 	}
@@ -338,9 +337,7 @@ func TestBootCauseRescueNamedOnce(t *testing.T) {
 		t.Fatalf("no SOS: %v (ran %q)", err, r.ran)
 	}
 	// The host's acknowledgement: net_rescued_by, SOS_SYSTEM gone, the VM rebooted.
-	if err := os.WriteFile(filepath.Join(r.stateDir, ladder.RescuedFile), []byte("vm\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	r.rescued("vm")
 	if err := os.Remove(filepath.Join(r.stateDir, ladder.SOSFile)); err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +349,8 @@ func TestBootCauseRescueNamedOnce(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		r.tick()
 	}
-	r.reboot("b5") // a power cut, the net still down
+	r.now = r.now.Add(time.Hour)
+	r.reboot("b5") // a power cut an hour on, the net still down
 	r.tick()
 	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
 		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other: the host rebooted the VM once, and that boot was named", last)
@@ -370,10 +368,21 @@ func (r *bootRouter) ackAsHost(by string) {
 		r.t.Fatal(err)
 	}
 	_ = os.Remove(filepath.Join(r.stateDir, ladder.CoolingFile))
-	if err := os.WriteFile(filepath.Join(r.stateDir, ladder.RescuedFile), []byte(by+"\n"), 0o644); err != nil {
+	r.rescued(by)
+	_ = os.Remove(filepath.Join(r.stateDir, ladder.SOSFile))
+}
+
+// rescued writes net_rescued_by as the host's sync does, at the router's
+// clock (its mtime is when the rescue was).
+func (r *bootRouter) rescued(by string) {
+	r.t.Helper()
+	p := filepath.Join(r.stateDir, ladder.RescuedFile)
+	if err := os.WriteFile(p, []byte(by+"\n"), 0o644); err != nil {
 		r.t.Fatal(err)
 	}
-	_ = os.Remove(filepath.Join(r.stateDir, ladder.SOSFile))
+	if err := os.Chtimes(p, r.now, r.now); err != nil {
+		r.t.Fatal(err)
+	}
 }
 
 // TestBootCauseRunBetweenAckAndReboot: the host acknowledges SOS and
@@ -420,5 +429,62 @@ func TestBootCauseHostRebootNoSOS(t *testing.T) {
 	r.tick()
 	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
 		t.Errorf("the host's reboot's 【启动】: %s\nwant reboot=host", last)
+	}
+}
+
+// TestBootCauseHostRebootRunBetween: the host's reboot at the end of its
+// assist ladder (the router's net up, no SOS) syncs the router
+// (net_rescued_by=host), waits REBOOT_DELAY and PVE stops its guests; a
+// router run in between, its net up, removed net_rescued_by, and the boot
+// the host's reboot brought was logged reboot=other. It is kept
+// RebootGrace after the host wrote it.
+func TestBootCauseHostRebootRunBetween(t *testing.T) {
+	r := newBootRouter(t)
+	r.up = true
+	r.tick()
+	r.tick()
+	r.ackAsHost("host")
+	r.tick() // a cron run during REBOOT_DELAY / PVE's shutdown, same boot b1
+	r.reboot("b2")
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
+		t.Errorf("the host's reboot's 【启动】: %s\nwant reboot=host", last)
+	}
+	for i := 0; i < 15; i++ {
+		r.tick()
+	}
+	if _, err := os.Stat(filepath.Join(r.stateDir, ladder.RescuedFile)); err == nil {
+		t.Errorf("net_rescued_by still there RebootGrace after it, the net up")
+	}
+}
+
+// TestBootCauseRescuedByRewritten: the host cold-restarts the router VM
+// (net_rescued_by=vm), its boot names it, the net stays down; a `hostcheck
+// drill` meanwhile puts net_rescued_by back as it was (the same content,
+// written anew: a new mtime). A power cut an hour after that was logged
+// reboot=vm, a second boot of the one rescue.
+func TestBootCauseRescuedByRewritten(t *testing.T) {
+	r := newBootRouter(t, "L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1000")
+	r.up = true
+	r.tick()
+	r.up = false
+	r.tick()
+	r.rescued("vm")
+	r.reboot("b2")
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=vm") {
+		t.Fatalf("the host's VM restart's 【启动】: %s\nwant reboot=vm", last)
+	}
+	for i := 0; i < 20; i++ {
+		r.tick()
+	}
+	r.rescued("host") // the drill's acknowledgement
+	r.rescued("vm")   // its restore, a new mtime
+	r.tick()
+	r.now = r.now.Add(time.Hour)
+	r.reboot("b3") // a power cut, the net still down
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
+		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other: the drill's restore of net_rescued_by is no rescue", last)
 	}
 }

@@ -58,8 +58,8 @@ type State struct {
 	SOSContent string // its content, kept as found
 	Outage     Outage // net_outage
 	RescuedBy  string // net_rescued_by: "host" or "vm" when the host acknowledged SOS
-	// RescuedAt is net_rescued_by's mtime (zero unknown): which writing
-	// of it a boot named (Outage.RescueNamed).
+	// RescuedAt is net_rescued_by's mtime (zero unknown): the boot that
+	// comes within RebootGrace of it is the rescue's (bootCause).
 	RescuedAt  time.Time
 	PauseUntil time.Time // maintenance mode until then (SPEC §16); zero when none
 
@@ -103,10 +103,6 @@ type Outage struct {
 	// reads as the ladder's own (count and cooling alike in both).
 	RebootBy, RebootBoot string
 	RebootUp             time.Duration // the uptime at the order (RebootGrace)
-	// RescueNamed is the RescuedAt a boot's 【启动】 named (reboot=host,
-	// vm): net_rescued_by stays for 【状态恢复】 while the net is down,
-	// and a later boot (a power cut) is not the rescue's.
-	RescueNamed time.Time
 }
 
 // ISPState records what the next hop said during an outage, so that each
@@ -261,12 +257,11 @@ func (d *decider) run() {
 func (d *decider) bootCause() string {
 	n := &d.next
 	switch {
-	case n.RescuedBy != "" && (n.RescuedAt.IsZero() || n.RescuedAt.Unix() != n.Outage.RescueNamed.Unix()):
+	case n.RescuedBy != "" && rescueBoot(n.RescuedAt, d.in.Now.Add(-d.in.Uptime)):
 		// The host wrote net_rescued_by just before its reboot: after any
-		// order of ours. It stays for 【状态恢复】; a later boot (a power
-		// cut) is not the rescue's, a new writing (another rescue) is.
+		// order of ours. It stays for 【状态恢复】 while the net is down;
+		// a boot long after it (a power cut) is not the rescue's.
 		n.Outage.RebootBy, n.Outage.RebootBoot, n.Outage.RebootUp = "", "", 0
-		n.Outage.RescueNamed = n.RescuedAt
 		return n.RescuedBy
 	case n.Outage.RebootBy != "" && n.Outage.RebootBoot == d.in.BootID && d.in.BootID != UnknownBoot:
 		return ""
@@ -276,6 +271,13 @@ func (d *decider) bootCause() string {
 		return why
 	}
 	return "other"
+}
+
+// rescueBoot reports a boot at boot that the host's rescue, which wrote
+// net_rescued_by at at, brought: within RebootGrace after it (a minute
+// before, for clocks a second apart).
+func rescueBoot(at, boot time.Time) bool {
+	return !at.IsZero() && !boot.Before(at.Add(-time.Minute)) && !boot.After(at.Add(RebootGrace))
 }
 
 // RebootGrace is how long after its order a reboot of ours may take to
@@ -398,7 +400,11 @@ func (d *decider) up(ends bool) {
 		n.Net = "up"
 	}
 	n.Outage.Since, n.Outage.LastAction, n.Outage.ISP = time.Time{}, None, ISPNone
-	n.RescuedBy, n.Outage.RescueNamed = "", time.Time{}
+	if n.RescuedAt.IsZero() || !now.Before(n.RescuedAt.Add(RebootGrace)) {
+		// Kept while the host's rescue may still reboot (its reboot
+		// follows the sync that wrote it): that boot names it.
+		n.RescuedBy = ""
+	}
 	n.Streak, n.SOSLogged = 0, time.Time{}
 	if n.SOS {
 		n.SOS, n.SOSContent = false, ""
@@ -660,7 +666,7 @@ func (d *decider) reboot(attrs ...slog.Attr) {
 //go:noinline
 func (d *decider) act(a Action, msg string, attrs ...slog.Attr) {
 	d.action = a
-	d.next.Outage.LastAction, d.next.RescuedBy, d.next.Outage.RescueNamed = a, "", time.Time{}
+	d.next.Outage.LastAction, d.next.RescuedBy = a, ""
 	d.log(slog.LevelWarn, msg, attrs...)
 }
 

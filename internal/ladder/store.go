@@ -122,7 +122,6 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 				st.Outage.RebootUp = time.Duration(up) * time.Second
 			}
 		}
-		st.Outage.RescueNamed = state.RecordTime(rec["rescue_named"], loc)
 	}
 	// Read as the other flags: one that is not a regular file (a
 	// directory) is damage, moved aside once, not a removal that failed
@@ -270,8 +269,7 @@ func (s Store) Save(old, next State, dirty bool) error {
 				"since": state.RecordTimeString(o.Since), "last_action": o.LastAction.String(),
 				"up_since": state.RecordTimeString(o.UpSince), "isp": o.ISP.String(),
 				"assist_day": o.AssistDay, "assists": strconv.Itoa(o.Assists),
-				"reboot_by": o.RebootBy, "reboot_boot": o.RebootBoot, "reboot_up": strconv.FormatInt(int64(o.RebootUp/time.Second), 10),
-				"rescue_named": state.RecordTimeString(o.RescueNamed)})
+				"reboot_by": o.RebootBy, "reboot_boot": o.RebootBoot, "reboot_up": strconv.FormatInt(int64(o.RebootUp/time.Second), 10)})
 		})
 	}
 	perr := s.persist(ops, dirty)
