@@ -462,7 +462,8 @@ func TestBootCauseHostRebootRunBetween(t *testing.T) {
 // (net_rescued_by=vm), its boot names it, the net stays down; a `hostcheck
 // drill` meanwhile puts net_rescued_by back as it was (the same content,
 // written anew: a new mtime). A power cut an hour after that was logged
-// reboot=vm, a second boot of the one rescue.
+// reboot=vm, a second boot of the one rescue. (Within RescueGrace of it,
+// a boot may still be the host's, and reads so.)
 func TestBootCauseRescuedByRewritten(t *testing.T) {
 	r := newBootRouter(t, "L1_THRESHOLD=0", "L2_THRESHOLD=0", "L3_THRESHOLD=1000")
 	r.up = true
@@ -478,13 +479,153 @@ func TestBootCauseRescuedByRewritten(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		r.tick()
 	}
-	r.rescued("host") // the drill's acknowledgement
-	r.rescued("vm")   // its restore, a new mtime
-	r.tick()
-	r.now = r.now.Add(time.Hour)
+	r.rescued("host")         // the drill's acknowledgement
+	r.rescued("vm")           // its restore, a new mtime
+	for i := 0; i < 61; i++ { // the runs of the hour after it (RescueGrace)
+		r.tick()
+	}
 	r.reboot("b3") // a power cut, the net still down
 	r.tick()
 	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
 		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other: the drill's restore of net_rescued_by is no rescue", last)
+	}
+}
+
+// setConf replaces old with repl in the router's config.
+func (r *bootRouter) setConf(old, repl string) {
+	r.t.Helper()
+	b, _ := os.ReadFile(r.conf)
+	if err := os.WriteFile(r.conf, []byte(strings.Replace(string(b), old, repl, 1)), 0o600); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// count is how many times s is in the log.
+func (r *bootRouter) count(s string) int {
+	b, _ := os.ReadFile(r.log)
+	return strings.Count(string(b), s)
+}
+
+// TestBootCauseHostRebootSlow: the host's reboot comes 13 minutes after its
+// sync (REBOOT_DELAY up to 10 minutes, PVE's shutdown of its guests, a qm
+// stop waiting VM_STOP_TIMEOUT): its boot was logged reboot=other.
+func TestBootCauseHostRebootSlow(t *testing.T) {
+	r := newBootRouter(t, "L4_SOS_THRESHOLD=1")
+	r.up = true
+	r.tick()
+	r.up = false
+	r.tick() // SOS
+	r.ackAsHost("host")
+	r.now = r.now.Add(13 * time.Minute)
+	r.reboot("b2")
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
+		t.Errorf("the host's reboot's 【启动】: %s\nwant reboot=host", last)
+	}
+}
+
+// TestBootCauseHostRebootAfterStep: after the host's acknowledgement the
+// ladder starts over, and a run before the host's reboot came took L1
+// (act clears net_rescued_by): the boot was logged reboot=other.
+func TestBootCauseHostRebootAfterStep(t *testing.T) {
+	r := newBootRouter(t, "L4_SOS_THRESHOLD=1")
+	r.up = true
+	r.tick()
+	r.up = false
+	r.tick() // SOS
+	r.ackAsHost("host")
+	r.setConf("L1_THRESHOLD=0", "L1_THRESHOLD=2")
+	r.setConf("L3_THRESHOLD=1", "L3_THRESHOLD=10")
+	r.tick()
+	r.tick() // L1, during PVE's shutdown of its guests
+	if len(r.ran) == 0 {
+		t.Fatalf("no step before the host's reboot: the test would prove nothing")
+	}
+	r.reboot("b2")
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
+		t.Errorf("the host's reboot's 【启动】: %s\nwant reboot=host (ran %q)", last, r.ran)
+	}
+}
+
+// TestBootCauseNoStaleRescueAfterBoot: the host's reboot after its assists
+// (the net up, no SOS); its boot names it, then a blip of one run with no
+// step: 【状态恢复】 must not name the host, whose rescue was the boot
+// before it (net_rescued_by was kept ten minutes with the net up).
+func TestBootCauseNoStaleRescueAfterBoot(t *testing.T) {
+	r := newBootRouter(t, "L3_THRESHOLD=5")
+	r.up = true
+	r.tick()
+	r.ackAsHost("host")
+	r.reboot("b2")
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
+		t.Fatalf("the host's reboot's 【启动】: %s", last)
+	}
+	r.up = false
+	r.tick()
+	r.up = true
+	r.tick()
+	b, _ := os.ReadFile(r.log)
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, "【状态恢复】网络已恢复") && strings.Contains(l, "last_action=host") {
+			t.Errorf("a blip after the host's reboot was named, told as the host's rescue:\n%s", l)
+		}
+	}
+}
+
+// stuckSOS raises SOS, makes SOS_SYSTEM immutable (chattr +i) and brings
+// the net back: 【状态恢复】 once, the withdrawal owed while the file stays.
+func stuckSOS(t *testing.T, r *bootRouter) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: chattr +i needs root (CI runs as root)")
+	}
+	r.up = true
+	r.tick()
+	r.up = false
+	r.tick() // SOS
+	sos := filepath.Join(r.stateDir, ladder.SOSFile)
+	if out, err := exec.Command("chattr", "+i", sos).CombinedOutput(); err != nil {
+		t.Skipf("skipping: chattr +i %s: %v %s (a file system without the immutable flag)", sos, err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", sos).Run() })
+	r.up = true
+	for range 3 {
+		r.tick()
+	}
+	if n := r.count("【状态恢复】网络已恢复"); n != 1 {
+		t.Fatalf("【状态恢复】 %d times before the reboot; want 1", n)
+	}
+}
+
+// TestStuckSOSRebootRecoveryOnce: with SOS_SYSTEM stuck (its withdrawal
+// owed), a reboot's first run, the net up, told 【状态恢复】 a second time
+// for the outage told over before it.
+func TestStuckSOSRebootRecoveryOnce(t *testing.T) {
+	r := newBootRouter(t, "L4_SOS_THRESHOLD=1")
+	stuckSOS(t, r)
+	r.now = r.now.Add(time.Hour)
+	r.reboot("b2")
+	r.tick()
+	if n := r.count("【状态恢复】网络已恢复"); n != 1 {
+		b, _ := os.ReadFile(r.log)
+		t.Errorf("【状态恢复】 %d times; want 1 (the outage ended before the reboot):\n%s", n, b)
+	}
+}
+
+// TestStuckSOSRebootNewOutageDown: the same, the net down at the boot's
+// first run: a new outage, whose down ON_EVENT_CMD was not told.
+func TestStuckSOSRebootNewOutageDown(t *testing.T) {
+	r := newBootRouter(t, "L4_SOS_THRESHOLD=1", "ON_EVENT_CMD=/bin/true")
+	stuckSOS(t, r)
+	r.now = r.now.Add(time.Hour)
+	r.reboot("b2")
+	r.up = false
+	e := r.env()
+	events := eventsOf(&e)
+	_ = run(context.Background(), []string{"-config", r.conf}, e)
+	if countOf(*events, "down") != 1 {
+		t.Errorf("events at the boot's first run, the net down after it was told up: %q; want down", *events)
 	}
 }

@@ -58,8 +58,9 @@ type State struct {
 	SOSContent string // its content, kept as found
 	Outage     Outage // net_outage
 	RescuedBy  string // net_rescued_by: "host" or "vm" when the host acknowledged SOS
-	// RescuedAt is net_rescued_by's mtime (zero unknown): the boot that
-	// comes within RebootGrace of it is the rescue's (bootCause).
+	// RescuedAt is net_rescued_by's mtime (zero unknown): a writing of
+	// it the runs have not seen (Outage.RescueSeen) is a rescue of the
+	// host's, whose reboot the next boot is (seeRescue).
 	RescuedAt  time.Time
 	PauseUntil time.Time // maintenance mode until then (SPEC §16); zero when none
 
@@ -95,14 +96,19 @@ type Outage struct {
 	// or the router VM, which empties RUN_DIR, and the router's first run
 	// after it tells the withdrawal.
 	SOS bool
-	// RebootBy is the router reboot of ours ordered and not yet seen
-	// land: "l3" (the ladder) or "assist" (the host's request), ordered
-	// in boot RebootBoot (UnknownBoot when its id was unread). The first run of
+	// RebootBy is the router reboot ordered and not yet seen land: "l3"
+	// (the ladder) or "assist" (the host's request), ordered in boot
+	// RebootBoot (UnknownBoot when its id was unread); or "host" or "vm",
+	// the host's rescue, whose net_rescued_by a run of boot RebootBoot
+	// saw before the host's reboot came. The first run of
 	// another boot names the reboot in 【启动】 (reboot=) and clears it,
 	// so that a later boot, a power cut or a reboot by hand, no longer
 	// reads as the ladder's own (count and cooling alike in both).
 	RebootBy, RebootBoot string
 	RebootUp             time.Duration // the uptime at the order (RebootGrace)
+	// RescueSeen is the RescuedAt of the net_rescued_by the runs saw:
+	// the same writing, there still for 【状态恢复】, is no new rescue.
+	RescueSeen time.Time
 }
 
 // ISPState records what the next hop said during an outage, so that each
@@ -214,7 +220,9 @@ func (d *decider) run() {
 	n := &d.next
 	now := d.in.Now
 	edge := outageEdge(n, d.in.BootID, d.in.Up)
-	if firstAfterBoot(n.Boot, d.in.BootID) {
+	first := firstAfterBoot(n.Boot, d.in.BootID)
+	rescue := d.seeRescue(first)
+	if first {
 		// Rule 1: the first run after a boot (RUN_DIR was emptied).
 		n.Boot, n.Streak, n.SOSLogged, n.CoolingLogged, n.UpAt = d.in.BootID, 0, time.Time{}, false, 0
 		attrs := []slog.Attr{slog.Duration("uptime", d.in.Uptime.Round(time.Second)), slog.Int("count", n.Count)}
@@ -222,7 +230,11 @@ func (d *decider) run() {
 			attrs = append(attrs, slog.String("cooling_until", d.clock(n.Cooling)))
 		}
 		attrs = append(attrs, slog.Bool("sos", n.SOS))
-		if why := d.bootCause(); why != "" {
+		why := rescue
+		if why == "" {
+			why = d.bootCause()
+		}
+		if why != "" {
 			attrs = append(attrs, slog.String("reboot", why))
 		}
 		d.log(slog.LevelInfo, "【启动】netcheck 开始守护", attrs...)
@@ -257,12 +269,6 @@ func (d *decider) run() {
 func (d *decider) bootCause() string {
 	n := &d.next
 	switch {
-	case n.RescuedBy != "" && rescueBoot(n.RescuedAt, d.in.Now.Add(-d.in.Uptime)):
-		// The host wrote net_rescued_by just before its reboot: after any
-		// order of ours. It stays for 【状态恢复】 while the net is down;
-		// a boot long after it (a power cut) is not the rescue's.
-		n.Outage.RebootBy, n.Outage.RebootBoot, n.Outage.RebootUp = "", "", 0
-		return n.RescuedBy
 	case n.Outage.RebootBy != "" && n.Outage.RebootBoot == d.in.BootID && d.in.BootID != UnknownBoot:
 		return ""
 	case n.Outage.RebootBy != "":
@@ -273,17 +279,47 @@ func (d *decider) bootCause() string {
 	return "other"
 }
 
-// rescueBoot reports a boot at boot that the host's rescue, which wrote
-// net_rescued_by at at, brought: within RebootGrace after it (a minute
-// before, for clocks a second apart).
-func rescueBoot(at, boot time.Time) bool {
-	return !at.IsZero() && !boot.Before(at.Add(-time.Minute)) && !boot.After(at.Add(RebootGrace))
+// seeRescue takes note of a writing of net_rescued_by the runs have not
+// seen: the host's rescue (its sync, then its reboot or the router VM's
+// cold restart). Seen first by a boot's first run, that boot is the
+// rescue's: its name is returned for 【启动】. Seen by another run, the
+// host's reboot is still to come: it is ordered as a reboot of ours is,
+// for the boot it brings (the router may take a step meanwhile, or find
+// the net up and remove net_rescued_by). A writing seen stays seen, so a
+// later boot (a power cut) is not the rescue's; the record goes with the
+// file.
+func (d *decider) seeRescue(first bool) string {
+	n := &d.next
+	o := &n.Outage
+	switch {
+	case n.RescuedBy == "":
+		o.RescueSeen = time.Time{}
+		return ""
+	case n.RescuedAt.IsZero() || n.RescuedAt.Unix() == o.RescueSeen.Unix():
+		return ""
+	}
+	o.RescueSeen = n.RescuedAt
+	if first {
+		o.RebootBy, o.RebootBoot, o.RebootUp = "", "", 0
+		return n.RescuedBy
+	}
+	o.RebootBy, o.RebootBoot, o.RebootUp = n.RescuedBy, d.in.BootID, d.in.Uptime
+	if o.RebootBoot == "" {
+		o.RebootBoot = UnknownBoot
+	}
+	return ""
 }
 
 // RebootGrace is how long after its order a reboot of ours may take to
 // come: a run of the same boot later than that finds none came (the
 // command returned and the router went on, or ActionTimeout ended it).
-const RebootGrace = 10 * time.Minute
+// The host's rescue has RescueGrace: REBOOT_DELAY, PVE's shutdown of its
+// guests or a qm stop that waits VM_STOP_TIMEOUT, and the host's own
+// boot (hostcheck boot gives its reboot an hour).
+const (
+	RebootGrace = 10 * time.Minute
+	RescueGrace = time.Hour
+)
 
 // orderGone clears, in a run that is not a boot's first, a reboot order
 // that no boot will name: one of an earlier boot that the boot's first
@@ -295,7 +331,9 @@ func (d *decider) orderGone() {
 	case o.RebootBy == "":
 		return
 	case o.RebootBoot != d.in.BootID && o.RebootBoot != UnknownBoot:
-	case d.in.Uptime < o.RebootUp+RebootGrace:
+	case (o.RebootBy == "l3" || o.RebootBy == "assist") && d.in.Uptime < o.RebootUp+RebootGrace:
+		return
+	case o.RebootBy != "l3" && o.RebootBy != "assist" && d.in.Uptime < o.RebootUp+RescueGrace:
 		return
 	}
 	o.RebootBy, o.RebootBoot, o.RebootUp = "", "", 0
@@ -368,10 +406,12 @@ func firstAfterBoot(boot, bootID string) bool { return boot != bootID || boot ==
 //go:noinline
 func outageEdge(s *State, bootID string, up bool) bool {
 	if firstAfterBoot(s.Boot, bootID) || s.Net == "" {
-		// An SOS withdrawal owed is an outage too: on a full flash it is
-		// the one trace of an outage that net_outage could not take
-		// (OwedFile: an empty file), across the host's reboot.
-		return (s.Outage.Since.IsZero() && !s.Outage.SOS) != up
+		// An SOS withdrawal owed, SOS_SYSTEM gone (the host took it), is
+		// an outage too: on a full flash it is the one trace of an outage
+		// that net_outage could not take (OwedFile: an empty file), across
+		// the host's reboot. One owed because SOS_SYSTEM cannot be removed
+		// (chattr +i) is none: its outage was told over.
+		return (s.Outage.Since.IsZero() && !(s.Outage.SOS && !s.SOS)) != up
 	}
 	return (s.Net == "up") != up
 }
@@ -400,11 +440,7 @@ func (d *decider) up(ends bool) {
 		n.Net = "up"
 	}
 	n.Outage.Since, n.Outage.LastAction, n.Outage.ISP = time.Time{}, None, ISPNone
-	if n.RescuedAt.IsZero() || !now.Before(n.RescuedAt.Add(RebootGrace)) {
-		// Kept while the host's rescue may still reboot (its reboot
-		// follows the sync that wrote it): that boot names it.
-		n.RescuedBy = ""
-	}
+	n.RescuedBy = ""
 	n.Streak, n.SOSLogged = 0, time.Time{}
 	if n.SOS {
 		n.SOS, n.SOSContent = false, ""

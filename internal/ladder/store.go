@@ -115,13 +115,14 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		if _, err := time.Parse(time.DateOnly, rec["assist_day"]); err == nil {
 			st.Outage.AssistDay = rec["assist_day"] // else damaged: none
 		}
-		st.Outage.Assists, _ = strconv.Atoi(rec["assists"])       // damaged: none
-		if by := rec["reboot_by"]; by == "l3" || by == "assist" { // damaged: none
+		st.Outage.Assists, _ = strconv.Atoi(rec["assists"])                                     // damaged: none
+		if by := rec["reboot_by"]; by == "l3" || by == "assist" || by == "host" || by == "vm" { // damaged: none
 			st.Outage.RebootBy, st.Outage.RebootBoot = by, rec["reboot_boot"]
 			if up, err := strconv.ParseInt(rec["reboot_up"], 10, 64); err == nil && up > 0 && up < 1e9 { // damaged: 0
 				st.Outage.RebootUp = time.Duration(up) * time.Second
 			}
 		}
+		st.Outage.RescueSeen = state.RecordTime(rec["rescue_seen"], loc)
 	}
 	// Read as the other flags: one that is not a regular file (a
 	// directory) is damage, moved aside once, not a removal that failed
@@ -269,7 +270,8 @@ func (s Store) Save(old, next State, dirty bool) error {
 				"since": state.RecordTimeString(o.Since), "last_action": o.LastAction.String(),
 				"up_since": state.RecordTimeString(o.UpSince), "isp": o.ISP.String(),
 				"assist_day": o.AssistDay, "assists": strconv.Itoa(o.Assists),
-				"reboot_by": o.RebootBy, "reboot_boot": o.RebootBoot, "reboot_up": strconv.FormatInt(int64(o.RebootUp/time.Second), 10)})
+				"reboot_by": o.RebootBy, "reboot_boot": o.RebootBoot, "reboot_up": strconv.FormatInt(int64(o.RebootUp/time.Second), 10),
+				"rescue_seen": state.RecordTimeString(o.RescueSeen)})
 		})
 	}
 	perr := s.persist(ops, dirty)
