@@ -629,3 +629,103 @@ func TestStuckSOSRebootNewOutageDown(t *testing.T) {
 		t.Errorf("events at the boot's first run, the net down after it was told up: %q; want down", *events)
 	}
 }
+
+// TestBootCauseForgottenRescue: the host acknowledges SOS (net_rescued_by),
+// a router run sees it, then the host's reboot misfires or is cancelled
+// and hostcheck's forgetRescue deletes net_rescued_by: a power cut 20
+// minutes later was logged reboot=host.
+func TestBootCauseForgottenRescue(t *testing.T) {
+	r := newBootRouter(t, "L4_SOS_THRESHOLD=1")
+	r.up = true
+	r.tick()
+	r.up = false
+	r.tick() // SOS
+	r.ackAsHost("host")
+	r.tick()                                                                         // a router run sees the acknowledgement
+	if err := os.Remove(filepath.Join(r.stateDir, ladder.RescuedFile)); err != nil { // remote.ForgetRescue
+		t.Fatal(err)
+	}
+	for range 20 {
+		r.tick()
+	}
+	r.reboot("b2") // a power cut
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
+		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other: the host withdrew its rescue (ForgetRescue)", last)
+	}
+}
+
+// TestBootCauseL3BeforeHostReboot: the host acknowledges SOS and reboots
+// after REBOOT_DELAY; meanwhile the router's ladder, started over, takes
+// an L3, whose boot names l3. The host's reboot then came, logged
+// reboot=other: the L3's order had taken the host's place.
+func TestBootCauseL3BeforeHostReboot(t *testing.T) {
+	r := newBootRouter(t, "L4_SOS_THRESHOLD=2")
+	r.up = true
+	r.tick()
+	r.up = false
+	r.tick() // L3 #1
+	r.reboot("b2")
+	r.tick() // count would reach 2: SOS
+	if _, err := os.Stat(filepath.Join(r.stateDir, ladder.SOSFile)); err != nil {
+		t.Fatalf("no SOS: %v (ran %q)", err, r.ran)
+	}
+	r.ackAsHost("host") // count 0, SOS gone
+	r.tick()            // the ladder starts over: L3 (count 1 < 2)
+	if len(r.ran) != 2 {
+		t.Fatalf("ran %q; want a second L3 after the acknowledgement", r.ran)
+	}
+	r.reboot("b3") // the router's L3 lands
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=l3") {
+		t.Fatalf("the L3's 【启动】: %s", last)
+	}
+	r.now = r.now.Add(3 * time.Minute)
+	r.reboot("b4") // the host's reboot
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
+		t.Errorf("the host's reboot's 【启动】: %s\nwant reboot=host (ran %q)", last, r.ran)
+	}
+}
+
+// TestBootCauseDamagedRescueSeen: the host's reboot was named, the net
+// stays down (net_rescued_by kept for 【状态恢复】), and net_outage's
+// rescue_seen is damaged: the same writing became a new rescue, and a
+// power cut 10 minutes later read reboot=host. Damaged is seen.
+func TestBootCauseDamagedRescueSeen(t *testing.T) {
+	r := newBootRouter(t, "L4_SOS_THRESHOLD=1")
+	r.up = true
+	r.tick()
+	r.up = false
+	r.tick() // SOS
+	r.ackAsHost("host")
+	r.now = r.now.Add(5 * time.Minute)
+	r.reboot("b2")
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
+		t.Fatalf("the host's reboot's 【启动】: %s", last)
+	}
+	r.tick()
+	p := filepath.Join(r.stateDir, ladder.OutageFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "rescue_seen=") {
+			lines[i] = "rescue_seen=x"
+		}
+	}
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		r.tick()
+	}
+	r.reboot("b3") // a power cut, the net still down
+	r.tick()
+	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
+		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other: net_rescued_by's writing was the last boot's", last)
+	}
+}

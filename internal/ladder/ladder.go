@@ -98,17 +98,25 @@ type Outage struct {
 	SOS bool
 	// RebootBy is the router reboot ordered and not yet seen land: "l3"
 	// (the ladder) or "assist" (the host's request), ordered in boot
-	// RebootBoot (UnknownBoot when its id was unread); or "host" or "vm",
-	// the host's rescue, whose net_rescued_by a run of boot RebootBoot
-	// saw before the host's reboot came. The first run of
+	// RebootBoot (UnknownBoot when its id was unread). The first run of
 	// another boot names the reboot in 【启动】 (reboot=) and clears it,
 	// so that a later boot, a power cut or a reboot by hand, no longer
 	// reads as the ladder's own (count and cooling alike in both).
 	RebootBy, RebootBoot string
 	RebootUp             time.Duration // the uptime at the order (RebootGrace)
+	// RescueBy is the host's rescue ("host" or "vm") whose
+	// net_rescued_by a run of boot RescueBoot saw before the host's
+	// reboot (or the router VM's restart) came: an order as RebootBy is,
+	// apart, for the router may take an L3 of its own meanwhile.
+	RescueBy, RescueBoot string
+	RescueUp             time.Duration // the uptime when it was seen (RescueGrace)
 	// RescueSeen is the RescuedAt of the net_rescued_by the runs saw:
 	// the same writing, there still for 【状态恢复】, is no new rescue.
 	RescueSeen time.Time
+	// SOSStuck: the withdrawal is owed (SOS) because SOS_SYSTEM could not
+	// be removed (chattr +i), not because the host took it: its outage
+	// was told over (OwedFile's content "stuck").
+	SOSStuck bool
 }
 
 // ISPState records what the next hop said during an outage, so that each
@@ -267,14 +275,21 @@ func (d *decider) run() {
 // "" when the boot id is the one the order was made in: RUN_DIR was
 // emptied without a reboot.
 func (d *decider) bootCause() string {
-	n := &d.next
+	o := &d.next.Outage
+	this := func(boot string) bool { return boot == d.in.BootID && d.in.BootID != UnknownBoot }
 	switch {
-	case n.Outage.RebootBy != "" && n.Outage.RebootBoot == d.in.BootID && d.in.BootID != UnknownBoot:
-		return ""
-	case n.Outage.RebootBy != "":
-		why := n.Outage.RebootBy
-		n.Outage.RebootBy, n.Outage.RebootBoot, n.Outage.RebootUp = "", "", 0
+	case o.RebootBy != "" && !this(o.RebootBoot):
+		// Ours first: an L3 after the host's sync lands before the
+		// host's reboot, whose order stays for the boot after.
+		why := o.RebootBy
+		o.RebootBy, o.RebootBoot, o.RebootUp = "", "", 0
 		return why
+	case o.RescueBy != "" && !this(o.RescueBoot):
+		why := o.RescueBy
+		o.RescueBy, o.RescueBoot, o.RescueUp = "", "", 0
+		return why
+	case o.RebootBy != "" || o.RescueBy != "":
+		return "" // RUN_DIR emptied in the boot of the order: no reboot
 	}
 	return "other"
 }
@@ -292,20 +307,26 @@ func (d *decider) seeRescue(first bool) string {
 	n := &d.next
 	o := &n.Outage
 	switch {
-	case n.RescuedBy == "":
-		o.RescueSeen = time.Time{}
+	case n.RescuedBy == "" && !o.RescueSeen.IsZero():
+		// Gone, and not by a run of ours (up and act forget it as they
+		// remove it): the host withdrew its rescue (its reboot misfired
+		// or was cancelled: remote.ForgetRescue).
+		o.RescueSeen, o.RescueBy, o.RescueBoot, o.RescueUp = time.Time{}, "", "", 0
 		return ""
-	case n.RescuedAt.IsZero() || n.RescuedAt.Unix() == o.RescueSeen.Unix():
+	case n.RescuedBy == "" || n.RescuedAt.IsZero() || n.RescuedAt.Unix() == o.RescueSeen.Unix():
 		return ""
 	}
 	o.RescueSeen = n.RescuedAt
 	if first {
+		// Written since the last run of the boot before: this boot is the
+		// rescue's, an order of ours from then with it (one boot for both).
+		o.RescueBy, o.RescueBoot, o.RescueUp = "", "", 0
 		o.RebootBy, o.RebootBoot, o.RebootUp = "", "", 0
 		return n.RescuedBy
 	}
-	o.RebootBy, o.RebootBoot, o.RebootUp = n.RescuedBy, d.in.BootID, d.in.Uptime
-	if o.RebootBoot == "" {
-		o.RebootBoot = UnknownBoot
+	o.RescueBy, o.RescueBoot, o.RescueUp = n.RescuedBy, d.in.BootID, d.in.Uptime
+	if o.RescueBoot == "" {
+		o.RescueBoot = UnknownBoot
 	}
 	return ""
 }
@@ -327,16 +348,15 @@ const (
 // RebootGrace has passed without the reboot.
 func (d *decider) orderGone() {
 	o := &d.next.Outage
-	switch {
-	case o.RebootBy == "":
-		return
-	case o.RebootBoot != d.in.BootID && o.RebootBoot != UnknownBoot:
-	case (o.RebootBy == "l3" || o.RebootBy == "assist") && d.in.Uptime < o.RebootUp+RebootGrace:
-		return
-	case o.RebootBy != "l3" && o.RebootBy != "assist" && d.in.Uptime < o.RebootUp+RescueGrace:
-		return
+	gone := func(by, boot string, up, grace time.Duration) bool {
+		return by != "" && (boot != d.in.BootID && boot != UnknownBoot || d.in.Uptime >= up+grace)
 	}
-	o.RebootBy, o.RebootBoot, o.RebootUp = "", "", 0
+	if gone(o.RebootBy, o.RebootBoot, o.RebootUp, RebootGrace) {
+		o.RebootBy, o.RebootBoot, o.RebootUp = "", "", 0
+	}
+	if gone(o.RescueBy, o.RescueBoot, o.RescueUp, RescueGrace) {
+		o.RescueBy, o.RescueBoot, o.RescueUp = "", "", 0
+	}
 }
 
 // UnknownBoot is the boot id of a run that could read none, and saw none
@@ -406,12 +426,12 @@ func firstAfterBoot(boot, bootID string) bool { return boot != bootID || boot ==
 //go:noinline
 func outageEdge(s *State, bootID string, up bool) bool {
 	if firstAfterBoot(s.Boot, bootID) || s.Net == "" {
-		// An SOS withdrawal owed, SOS_SYSTEM gone (the host took it), is
-		// an outage too: on a full flash it is the one trace of an outage
-		// that net_outage could not take (OwedFile: an empty file), across
-		// the host's reboot. One owed because SOS_SYSTEM cannot be removed
-		// (chattr +i) is none: its outage was told over.
-		return (s.Outage.Since.IsZero() && !(s.Outage.SOS && !s.SOS)) != up
+		// An SOS withdrawal owed is an outage too: on a full flash it is
+		// the one trace of an outage that net_outage could not take
+		// (OwedFile: an empty file), across a reboot. One owed because
+		// SOS_SYSTEM cannot be removed (chattr +i) is none: its outage
+		// was told over (SOSStuck).
+		return (s.Outage.Since.IsZero() && !(s.Outage.SOS && !s.Outage.SOSStuck)) != up
 	}
 	return (s.Net == "up") != up
 }
@@ -440,7 +460,7 @@ func (d *decider) up(ends bool) {
 		n.Net = "up"
 	}
 	n.Outage.Since, n.Outage.LastAction, n.Outage.ISP = time.Time{}, None, ISPNone
-	n.RescuedBy = ""
+	n.RescuedBy, n.Outage.RescueSeen = "", time.Time{} // removed by us: no withdrawal (seeRescue)
 	n.Streak, n.SOSLogged = 0, time.Time{}
 	if n.SOS {
 		n.SOS, n.SOSContent = false, ""
@@ -702,7 +722,7 @@ func (d *decider) reboot(attrs ...slog.Attr) {
 //go:noinline
 func (d *decider) act(a Action, msg string, attrs ...slog.Attr) {
 	d.action = a
-	d.next.Outage.LastAction, d.next.RescuedBy = a, ""
+	d.next.Outage.LastAction, d.next.RescuedBy, d.next.Outage.RescueSeen = a, "", time.Time{}
 	d.log(slog.LevelWarn, msg, attrs...)
 }
 

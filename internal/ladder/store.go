@@ -27,6 +27,9 @@ const (
 	// on a full flash, where net_outage (it was its sos=1) could not take
 	// it, and the hook that heard "sos" never heard it withdrawn.
 	OwedFile = "net_sos_owed"
+	// owedStuck is OwedFile's content while SOS_SYSTEM cannot be removed
+	// (Outage.SOSStuck); empty otherwise, as a full flash takes it.
+	owedStuck = "stuck"
 	// RescuedFile is written by the host when it acknowledges SOS
 	// ("host" or "vm"), so that the recovery names who ended the outage.
 	RescuedFile = "net_rescued_by"
@@ -109,20 +112,30 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 	rec, ok, err := state.ReadRecord(s.path(OutageFile))
 	if err != nil {
 		problems = append(problems, err)
+		st.Outage.RescueSeen = st.RescuedAt // damaged: net_rescued_by seen, no new rescue
 	} else if ok {
 		st.Outage = Outage{Since: state.RecordTime(rec["since"], loc), LastAction: parseAction(rec["last_action"]),
 			UpSince: state.RecordTime(rec["up_since"], loc), ISP: parseISP(rec["isp"])}
 		if _, err := time.Parse(time.DateOnly, rec["assist_day"]); err == nil {
 			st.Outage.AssistDay = rec["assist_day"] // else damaged: none
 		}
-		st.Outage.Assists, _ = strconv.Atoi(rec["assists"])                                     // damaged: none
-		if by := rec["reboot_by"]; by == "l3" || by == "assist" || by == "host" || by == "vm" { // damaged: none
+		st.Outage.Assists, _ = strconv.Atoi(rec["assists"])       // damaged: none
+		if by := rec["reboot_by"]; by == "l3" || by == "assist" { // damaged: none
 			st.Outage.RebootBy, st.Outage.RebootBoot = by, rec["reboot_boot"]
 			if up, err := strconv.ParseInt(rec["reboot_up"], 10, 64); err == nil && up > 0 && up < 1e9 { // damaged: 0
 				st.Outage.RebootUp = time.Duration(up) * time.Second
 			}
 		}
+		if by := rec["rescue_by"]; by == "host" || by == "vm" { // damaged: none
+			st.Outage.RescueBy, st.Outage.RescueBoot = by, rec["rescue_boot"]
+			if up, err := strconv.ParseInt(rec["rescue_up"], 10, 64); err == nil && up > 0 && up < 1e9 { // damaged: 0
+				st.Outage.RescueUp = time.Duration(up) * time.Second
+			}
+		}
 		st.Outage.RescueSeen = state.RecordTime(rec["rescue_seen"], loc)
+		if v := rec["rescue_seen"]; st.Outage.RescueSeen.IsZero() && v != "" && v != "0" {
+			st.Outage.RescueSeen = st.RescuedAt // damaged: seen, so that no old writing reads as a new rescue
+		}
 	}
 	// Read as the other flags: one that is not a regular file (a
 	// directory) is damage, moved aside once, not a removal that failed
@@ -133,6 +146,7 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		problems = append(problems, err)
 	}
 	st.Outage.SOS = owed.Present && err == nil
+	st.Outage.SOSStuck = st.Outage.SOS && strings.TrimSpace(owed.Content) == owedStuck
 
 	// The fallback, when there is one, is newer than what RUN_DIR holds; a
 	// damaged one gives way to RUN_DIR's. Of a garbled record the lines
@@ -224,6 +238,9 @@ func (s Store) Save(old, next State, dirty bool) error {
 			add(SOSFile, func(p string) error {
 				err := state.Remove(p)
 				next.Outage.SOS = next.Outage.SOS || err != nil
+				// Owed because it stays, its outage told over: not an
+				// outage at the next boot (outageEdge).
+				next.Outage.SOSStuck = err != nil
 				return err
 			})
 		}
@@ -235,14 +252,20 @@ func (s Store) Save(old, next State, dirty bool) error {
 		// type less in netcheck, which must stay within 5 MiB.
 		if old.Outage.SOS && !dirty {
 			add(OwedFile, func(p string) error {
-				if next.Outage.SOS {
+				switch {
+				case next.Outage.SOS && next.Outage.SOSStuck && !old.Outage.SOSStuck:
+					return state.WriteFlag(p, owedStuck) // once
+				case next.Outage.SOS:
 					return nil // there, and stays: no write a minute while SOS_SYSTEM stays
 				}
 				return state.Remove(p)
 			})
 		} else {
 			add(OwedFile, func(p string) error {
-				if next.Outage.SOS {
+				switch {
+				case next.Outage.SOS && next.Outage.SOSStuck:
+					return state.WriteFlag(p, owedStuck)
+				case next.Outage.SOS:
 					return state.WriteFlag(p, "")
 				}
 				return state.Remove(p)
@@ -259,11 +282,11 @@ func (s Store) Save(old, next State, dirty bool) error {
 		add(pause.File, func(string) error { return pause.Clear(s.StateDir) })
 	}
 	o, was := next.Outage, old.Outage
-	o.SOS, was.SOS = false, false // OwedFile's
+	o.SOS, was.SOS, o.SOSStuck, was.SOSStuck = false, false, false, false // OwedFile's
 	if dirty || o != was {
 		add(OutageFile, func(p string) error {
 			o := next.Outage // by the pointer the other writes hold: no closure type of its own
-			if o.SOS = false; o == (Outage{}) {
+			if o.SOS, o.SOSStuck = false, false; o == (Outage{}) {
 				return state.Remove(p)
 			}
 			return state.WriteRecord(p, state.Record{
@@ -271,6 +294,7 @@ func (s Store) Save(old, next State, dirty bool) error {
 				"up_since": state.RecordTimeString(o.UpSince), "isp": o.ISP.String(),
 				"assist_day": o.AssistDay, "assists": strconv.Itoa(o.Assists),
 				"reboot_by": o.RebootBy, "reboot_boot": o.RebootBoot, "reboot_up": strconv.FormatInt(int64(o.RebootUp/time.Second), 10),
+				"rescue_by": o.RescueBy, "rescue_boot": o.RescueBoot, "rescue_up": strconv.FormatInt(int64(o.RescueUp/time.Second), 10),
 				"rescue_seen": state.RecordTimeString(o.RescueSeen)})
 		})
 	}
