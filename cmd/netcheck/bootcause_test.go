@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,9 +131,7 @@ func TestBootCauseFailedL3(t *testing.T) {
 	r.now = r.now.Add(48 * time.Hour)
 	r.reboot("b2") // a power cut, days later
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
-		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other: the L3 of two days ago never rebooted the router", last)
-	}
+	r.wantReboot("other", "the power cut's 【启动】", false)
 }
 
 // TestBootCauseHostAfterFailedL3: the L3's command fails, the ladder goes
@@ -155,9 +154,7 @@ func TestBootCauseHostAfterFailedL3(t *testing.T) {
 	}
 	r.reboot("b2")
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=vm") {
-		t.Errorf("the host's VM reboot's 【启动】: %s\nwant reboot=vm", last)
-	}
+	r.wantReboot("vm", "the host's VM reboot's 【启动】", false)
 }
 
 // TestBootCauseBootIDUnreadable: with /proc/sys/kernel/random/boot_id
@@ -176,9 +173,7 @@ func TestBootCauseBootIDUnreadable(t *testing.T) {
 	}
 	r.reboot("b2")
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=l3") {
-		t.Errorf("the L3's boot's 【启动】: %s\nwant reboot=l3", last)
-	}
+	r.wantReboot("l3", "the L3's boot's 【启动】", false)
 }
 
 // TestBootCauseFullFlashAtBoot: the first run of the boot an L3 brought
@@ -219,9 +214,7 @@ mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"`
 	r.now = r.now.Add(24 * time.Hour)
 	r.reboot("b3") // a power cut
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
-		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other", last)
-	}
+	r.wantReboot("other", "the power cut's 【启动】", false)
 }
 
 // TestBootCauseFailedAssistReboot: the host's `netcheck assist reboot`
@@ -243,9 +236,7 @@ func TestBootCauseFailedAssistReboot(t *testing.T) {
 	r.now = r.now.Add(24 * time.Hour)
 	r.reboot("b2") // a power cut the next day
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
-		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other: the failed assist reboot rebooted nothing", last)
-	}
+	r.wantReboot("other", "the power cut's 【启动】", false)
 }
 
 // TestBootCauseL3Lands: the plain case end to end: the L3 lands, its boot
@@ -259,15 +250,11 @@ func TestBootCauseL3Lands(t *testing.T) {
 	r.reboot("b2")
 	r.up = true // the L3 fixed it
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=l3") {
-		t.Errorf("the L3's boot's 【启动】: %s\nwant reboot=l3", last)
-	}
+	r.wantReboot("l3", "the L3's boot's 【启动】", false)
 	r.tick()
 	r.reboot("b3") // a power cut while cooling or not: none of ours
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
-		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other", last)
-	}
+	r.wantReboot("other", "the power cut's 【启动】", false)
 }
 
 // TestBootCauseNoRebootCame: L3_CMD returns (exit 0, or ended by our own
@@ -343,18 +330,14 @@ func TestBootCauseRescueNamedOnce(t *testing.T) {
 	}
 	r.reboot("b4")
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=vm") {
-		t.Fatalf("the host's VM reboot's 【启动】: %s\nwant reboot=vm", last)
-	}
+	r.wantReboot("vm", "the host's VM reboot's 【启动】", true)
 	for i := 0; i < 5; i++ {
 		r.tick()
 	}
 	r.now = r.now.Add(time.Hour)
 	r.reboot("b5") // a power cut an hour on, the net still down
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
-		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other: the host rebooted the VM once, and that boot was named", last)
-	}
+	r.wantReboot("other", "the power cut's 【启动】", false)
 }
 
 // ackAsHost is remote.AckSOS(resetCount=true) on the router's STATE_DIR:
@@ -410,51 +393,33 @@ func TestBootCauseRunBetweenAckAndReboot(t *testing.T) {
 	}
 	r.reboot("b2") // the host's reboot
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
-		t.Errorf("the host's rescue's 【启动】: %s\nwant reboot=host", last)
-	}
+	r.wantReboot("host", "the host's rescue's 【启动】", false)
 }
 
 // TestBootCauseHostRebootNoSOS: the host's reboot at the end of its assist
 // ladder (SPEC §14: the router's own net up, no SOS) syncs the router
-// (count 0, net_rescued_by=host) and reboots; the router's boot was logged
-// reboot=other though net_rescued_by said host.
+// (count 0, net_rescued_by=host), waits REBOOT_DELAY and PVE stops its
+// guests, and reboots: the router's boot was logged reboot=other, also
+// after a router run in between, its net up, removed net_rescued_by.
 func TestBootCauseHostRebootNoSOS(t *testing.T) {
-	r := newBootRouter(t)
-	r.up = true
-	r.tick()
-	r.tick()
-	r.ackAsHost("host")
-	r.reboot("b2")
-	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
-		t.Errorf("the host's reboot's 【启动】: %s\nwant reboot=host", last)
-	}
-}
-
-// TestBootCauseHostRebootRunBetween: the host's reboot at the end of its
-// assist ladder (the router's net up, no SOS) syncs the router
-// (net_rescued_by=host), waits REBOOT_DELAY and PVE stops its guests; a
-// router run in between, its net up, removed net_rescued_by, and the boot
-// the host's reboot brought was logged reboot=other. It is kept
-// RebootGrace after the host wrote it.
-func TestBootCauseHostRebootRunBetween(t *testing.T) {
-	r := newBootRouter(t)
-	r.up = true
-	r.tick()
-	r.tick()
-	r.ackAsHost("host")
-	r.tick() // a cron run during REBOOT_DELAY / PVE's shutdown, same boot b1
-	r.reboot("b2")
-	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
-		t.Errorf("the host's reboot's 【启动】: %s\nwant reboot=host", last)
-	}
-	for i := 0; i < 15; i++ {
+	for _, between := range []bool{false, true} {
+		r := newBootRouter(t)
+		r.up = true
 		r.tick()
-	}
-	if _, err := os.Stat(filepath.Join(r.stateDir, ladder.RescuedFile)); err == nil {
-		t.Errorf("net_rescued_by still there RebootGrace after it, the net up")
+		r.tick()
+		r.ackAsHost("host")
+		if between {
+			r.tick() // a cron run during REBOOT_DELAY / PVE's shutdown, same boot b1
+		}
+		r.reboot("b2")
+		r.tick()
+		r.wantReboot("host", fmt.Sprintf("the host's reboot's 【启动】 (a run between: %v)", between), false)
+		for i := 0; i < 15; i++ {
+			r.tick()
+		}
+		if _, err := os.Stat(filepath.Join(r.stateDir, ladder.RescuedFile)); err == nil {
+			t.Errorf("net_rescued_by still there, the net up (a run between: %v)", between)
+		}
 	}
 }
 
@@ -473,9 +438,7 @@ func TestBootCauseRescuedByRewritten(t *testing.T) {
 	r.rescued("vm")
 	r.reboot("b2")
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=vm") {
-		t.Fatalf("the host's VM restart's 【启动】: %s\nwant reboot=vm", last)
-	}
+	r.wantReboot("vm", "the host's VM restart's 【启动】", true)
 	for i := 0; i < 20; i++ {
 		r.tick()
 	}
@@ -486,9 +449,7 @@ func TestBootCauseRescuedByRewritten(t *testing.T) {
 	}
 	r.reboot("b3") // a power cut, the net still down
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
-		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other: the drill's restore of net_rescued_by is no rescue", last)
-	}
+	r.wantReboot("other", "the power cut's 【启动】", false)
 }
 
 // setConf replaces old with repl in the router's config.
@@ -511,17 +472,12 @@ func (r *bootRouter) count(s string) int {
 // stop waiting VM_STOP_TIMEOUT): its boot was logged reboot=other.
 func TestBootCauseHostRebootSlow(t *testing.T) {
 	r := newBootRouter(t, "L4_SOS_THRESHOLD=1")
-	r.up = true
-	r.tick()
-	r.up = false
-	r.tick() // SOS
+	r.raiseSOS() // with L4_SOS_THRESHOLD=1
 	r.ackAsHost("host")
 	r.now = r.now.Add(13 * time.Minute)
 	r.reboot("b2")
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
-		t.Errorf("the host's reboot's 【启动】: %s\nwant reboot=host", last)
-	}
+	r.wantReboot("host", "the host's reboot's 【启动】", false)
 }
 
 // TestBootCauseHostRebootAfterStep: after the host's acknowledgement the
@@ -529,10 +485,7 @@ func TestBootCauseHostRebootSlow(t *testing.T) {
 // (act clears net_rescued_by): the boot was logged reboot=other.
 func TestBootCauseHostRebootAfterStep(t *testing.T) {
 	r := newBootRouter(t, "L4_SOS_THRESHOLD=1")
-	r.up = true
-	r.tick()
-	r.up = false
-	r.tick() // SOS
+	r.raiseSOS() // with L4_SOS_THRESHOLD=1
 	r.ackAsHost("host")
 	r.setConf("L1_THRESHOLD=0", "L1_THRESHOLD=2")
 	r.setConf("L3_THRESHOLD=1", "L3_THRESHOLD=10")
@@ -543,9 +496,7 @@ func TestBootCauseHostRebootAfterStep(t *testing.T) {
 	}
 	r.reboot("b2")
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
-		t.Errorf("the host's reboot's 【启动】: %s\nwant reboot=host (ran %q)", last, r.ran)
-	}
+	r.wantReboot("host", "the host's reboot's 【启动】", false)
 }
 
 // TestBootCauseNoStaleRescueAfterBoot: the host's reboot after its assists
@@ -559,9 +510,7 @@ func TestBootCauseNoStaleRescueAfterBoot(t *testing.T) {
 	r.ackAsHost("host")
 	r.reboot("b2")
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
-		t.Fatalf("the host's reboot's 【启动】: %s", last)
-	}
+	r.wantReboot("host", "the host's reboot's 【启动】", true)
 	r.up = false
 	r.tick()
 	r.up = true
@@ -581,10 +530,7 @@ func stuckSOS(t *testing.T, r *bootRouter) {
 	if os.Geteuid() != 0 {
 		t.Skip("skipping: chattr +i needs root (CI runs as root)")
 	}
-	r.up = true
-	r.tick()
-	r.up = false
-	r.tick() // SOS
+	r.raiseSOS() // with L4_SOS_THRESHOLD=1
 	sos := filepath.Join(r.stateDir, ladder.SOSFile)
 	if out, err := exec.Command("chattr", "+i", sos).CombinedOutput(); err != nil {
 		t.Skipf("skipping: chattr +i %s: %v %s (a file system without the immutable flag)", sos, err, out)
@@ -636,10 +582,7 @@ func TestStuckSOSRebootNewOutageDown(t *testing.T) {
 // minutes later was logged reboot=host.
 func TestBootCauseForgottenRescue(t *testing.T) {
 	r := newBootRouter(t, "L4_SOS_THRESHOLD=1")
-	r.up = true
-	r.tick()
-	r.up = false
-	r.tick() // SOS
+	r.raiseSOS() // with L4_SOS_THRESHOLD=1
 	r.ackAsHost("host")
 	r.tick()                                                                         // a router run sees the acknowledgement
 	if err := os.Remove(filepath.Join(r.stateDir, ladder.RescuedFile)); err != nil { // remote.ForgetRescue
@@ -650,9 +593,7 @@ func TestBootCauseForgottenRescue(t *testing.T) {
 	}
 	r.reboot("b2") // a power cut
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
-		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other: the host withdrew its rescue (ForgetRescue)", last)
-	}
+	r.wantReboot("other", "the power cut's 【启动】", false)
 }
 
 // TestBootCauseL3BeforeHostReboot: the host acknowledges SOS and reboots
@@ -677,15 +618,11 @@ func TestBootCauseL3BeforeHostReboot(t *testing.T) {
 	}
 	r.reboot("b3") // the router's L3 lands
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=l3") {
-		t.Fatalf("the L3's 【启动】: %s", last)
-	}
+	r.wantReboot("l3", "the L3's 【启动】", true)
 	r.now = r.now.Add(3 * time.Minute)
 	r.reboot("b4") // the host's reboot
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
-		t.Errorf("the host's reboot's 【启动】: %s\nwant reboot=host (ran %q)", last, r.ran)
-	}
+	r.wantReboot("host", "the host's reboot's 【启动】", false)
 }
 
 // TestBootCauseDamagedRescueSeen: the host's reboot was named, the net
@@ -694,17 +631,12 @@ func TestBootCauseL3BeforeHostReboot(t *testing.T) {
 // power cut 10 minutes later read reboot=host. Damaged is seen.
 func TestBootCauseDamagedRescueSeen(t *testing.T) {
 	r := newBootRouter(t, "L4_SOS_THRESHOLD=1")
-	r.up = true
-	r.tick()
-	r.up = false
-	r.tick() // SOS
+	r.raiseSOS() // with L4_SOS_THRESHOLD=1
 	r.ackAsHost("host")
 	r.now = r.now.Add(5 * time.Minute)
 	r.reboot("b2")
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=host") {
-		t.Fatalf("the host's reboot's 【启动】: %s", last)
-	}
+	r.wantReboot("host", "the host's reboot's 【启动】", true)
 	r.tick()
 	p := filepath.Join(r.stateDir, ladder.OutageFile)
 	b, err := os.ReadFile(p)
@@ -725,7 +657,30 @@ func TestBootCauseDamagedRescueSeen(t *testing.T) {
 	}
 	r.reboot("b3") // a power cut, the net still down
 	r.tick()
-	if last := r.lastStart(); !strings.Contains(last, "reboot=other") {
-		t.Errorf("the power cut's 【启动】: %s\nwant reboot=other: net_rescued_by's writing was the last boot's", last)
+	r.wantReboot("other", "the power cut's 【启动】", false)
+}
+
+// raiseSOS runs the router up once, then down once: with
+// L4_SOS_THRESHOLD=1 the down run raises SOS.
+func (r *bootRouter) raiseSOS() {
+	r.t.Helper()
+	r.up = true
+	r.tick()
+	r.up = false
+	r.tick()
+	if _, err := os.Stat(filepath.Join(r.stateDir, ladder.SOSFile)); err != nil {
+		r.t.Fatalf("no SOS: %v (ran %q)", err, r.ran)
+	}
+}
+
+// wantReboot checks the log's last 【启动】 (the boot named what) says
+// reboot=want; fatal stops the test there.
+func (r *bootRouter) wantReboot(want, what string, fatal bool) {
+	r.t.Helper()
+	if last := r.lastStart(); !strings.Contains(last, "reboot="+want) {
+		if fatal {
+			r.t.Fatalf("%s: %s\nwant reboot=%s (ran %q)", what, last, want, r.ran)
+		}
+		r.t.Errorf("%s: %s\nwant reboot=%s (ran %q)", what, last, want, r.ran)
 	}
 }

@@ -278,16 +278,24 @@ func TestOwedIsDirectory(t *testing.T) {
 }
 
 // TestRecoveryAfterRebootOnFullFlash: an outage that lives entirely on a
-// full flash (net_outage's since= never written) and spans the router's
-// reboot by the host's acknowledgement: the boot's first run had only
-// net_outage to tell an outage by, and told no `up` and no 【状态恢复】
-// when the net was back, and a second `down` when it was not. The SOS
-// withdrawal the boot owes (net_sos_owed, an empty file a full flash
-// takes) tells it was in an outage. STATE_DIR is a tiny tmpfs inside
-// `unshare -m`, full from the start.
+// full flash (net_outage's since= never written) and spans a reboot, the
+// host's acknowledgement's or a power cut under the standing SOS: the
+// boot's first run had only net_outage to tell an outage by, and told no
+// `up` and no 【状态恢复】 when the net was back, and a second `down`
+// when it was not. The SOS withdrawal owed (net_sos_owed, an empty file a
+// full flash takes) tells it was in an outage. STATE_DIR is a tiny tmpfs
+// inside `unshare -m`, full from the start.
 func TestRecoveryAfterRebootOnFullFlash(t *testing.T) {
-	for _, up := range []bool{true, false} {
-		t.Run(map[bool]string{true: "net back", false: "net still down"}[up], func(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		ack, up bool
+	}{
+		{"the host's acknowledgement, net back", true, true},
+		{"the host's acknowledgement, net still down", true, false},
+		{"a power cut under the SOS, net back", false, true},
+		{"a power cut under the SOS, net still down", false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
 			script := `mkdir -p "$1/state"
 mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
 dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
@@ -301,59 +309,22 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 			if err := os.WriteFile(filepath.Join(dir, "state", "probe"), []byte("x"), 0o644); err == nil {
 				t.Fatal("STATE_DIR is not full: the test would prove nothing")
 			}
-			// The host's acknowledgement, the router rebooted.
-			if err := os.Remove(sos); err != nil {
-				t.Fatal(err)
+			if tt.ack { // the host's acknowledgement
+				if err := os.Remove(sos); err != nil {
+					t.Fatal(err)
+				}
 			}
-			if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil {
+			if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil { // the reboot
 				t.Fatal(err)
 			}
 			*boot = "boot2"
-			e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: up} }
+			e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: tt.up} }
 			for range 3 {
 				_ = runEnvWithin(t, conf, e)
 			}
 			b, _ := os.ReadFile(filepath.Join(dir, "net.log"))
 			recovered := strings.Count(string(b), "【状态恢复】网络已恢复")
-			want := map[bool][3]int{true: {1, 1, 1}, false: {1, 0, 0}}[up] // down, up, 【状态恢复】
-			if got := [3]int{countOf(*events, "down"), countOf(*events, "up"), recovered}; got != want {
-				t.Errorf("down, up, 【状态恢复】 = %v; want %v (events %q)", got, want, *events)
-			}
-		})
-	}
-}
-
-// TestPowerCutUnderSOSOnFullFlash: as TestRecoveryAfterRebootOnFullFlash,
-// but the reboot is a power cut with SOS still standing (no
-// acknowledgement): SOS_SYSTEM there, net_outage never written. The net
-// back at the boot: up and 【状态恢复】 once; still down: no second down.
-func TestPowerCutUnderSOSOnFullFlash(t *testing.T) {
-	for _, up := range []bool{true, false} {
-		t.Run(map[bool]string{true: "net back", false: "net still down"}[up], func(t *testing.T) {
-			script := `mkdir -p "$1/state"
-mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
-dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
-			dir, child := testlab.InMountNS(t, "NRS_POWERCUT_SOS_FULL", script, func(dir string) {
-				writeConf(t, dir, "L4_SOS_THRESHOLD=1", "L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3", "ON_EVENT_CMD=/bin/true")
-			})
-			if !child {
-				return
-			}
-			conf, e, events, boot, _ := sosBooted(t, dir)
-			if err := os.WriteFile(filepath.Join(dir, "state", "probe"), []byte("x"), 0o644); err == nil {
-				t.Fatal("STATE_DIR is not full: the test would prove nothing")
-			}
-			if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil { // a power cut, SOS standing
-				t.Fatal(err)
-			}
-			*boot = "boot2"
-			e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: up} }
-			for range 3 {
-				_ = runEnvWithin(t, conf, e)
-			}
-			b, _ := os.ReadFile(filepath.Join(dir, "net.log"))
-			recovered := strings.Count(string(b), "【状态恢复】网络已恢复")
-			want := map[bool][3]int{true: {1, 1, 1}, false: {1, 0, 0}}[up] // down, up, 【状态恢复】
+			want := map[bool][3]int{true: {1, 1, 1}, false: {1, 0, 0}}[tt.up] // down, up, 【状态恢复】
 			if got := [3]int{countOf(*events, "down"), countOf(*events, "up"), recovered}; got != want {
 				t.Errorf("down, up, 【状态恢复】 = %v; want %v (events %q)", got, want, *events)
 			}
