@@ -331,3 +331,57 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 		})
 	}
 }
+
+// TestStuckSOSOnFullFlash: an SOS raised on a full flash (SOS_SYSTEM and
+// net_sos_owed empty, net_outage never written), SOS_SYSTEM then immutable
+// (chattr +i), the net back. net_sos_owed could not take its "stuck"
+// mark: every run retried the write and logged 【严重错误】状态无法保存,
+// and after a reboot the owed withdrawal read as an outage at every run:
+// up and 【状态恢复】 each minute. Now the unwritable mark is let go, and
+// an edge told sets the boot's record (net=up): after the reboot, once.
+func TestStuckSOSOnFullFlash(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: chattr +i needs root (CI runs as root)")
+	}
+	script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
+dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
+	dir, child := testlab.InMountNS(t, "NRS_STUCK_SOS_FULL", script, func(dir string) {
+		writeConf(t, dir, "L4_SOS_THRESHOLD=1", "L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3", "ON_EVENT_CMD=/bin/true")
+	})
+	if !child {
+		return
+	}
+	conf, e, events, boot, sos := sosBooted(t, dir)
+	if out, err := exec.Command("chattr", "+i", sos).CombinedOutput(); err != nil {
+		t.Skipf("skipping: chattr +i %s: %v %s (a file system without the immutable flag)", sos, err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", sos).Run() })
+	if err := os.WriteFile(filepath.Join(dir, "state", "probe"), []byte("x"), 0o644); err == nil {
+		t.Fatal("STATE_DIR is not full: the test would prove nothing")
+	}
+	e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true} }
+	lines := func(s string) int {
+		b, _ := os.ReadFile(filepath.Join(dir, "net.log"))
+		return strings.Count(string(b), s)
+	}
+	s0, o0 := lines("SOS_SYSTEM 无法删除"), lines("【严重错误】状态无法保存")
+	for range 3 {
+		_ = runEnvWithin(t, conf, e)
+	}
+	if s, o := lines("SOS_SYSTEM 无法删除")-s0, lines("【严重错误】状态无法保存")-o0; s != 1 || o != 0 {
+		t.Errorf("3 healthy runs, SOS_SYSTEM stuck on a full flash: cannot be removed %d, other 【严重错误】 %d; want 1, 0", s, o)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil {
+		t.Fatal(err)
+	}
+	*boot = "boot2"
+	for range 5 {
+		_ = runEnvWithin(t, conf, e)
+	}
+	// The boot's first run cannot tell the stuck SOS from a standing one
+	// (its mark unwritten): one 【状态恢复】 at most, not one a minute.
+	if u, r := countOf(*events, "up"), lines("【状态恢复】网络已恢复"); u > 2 || r > 2 {
+		t.Errorf("after the reboot, 5 runs: up %d, 【状态恢复】 %d; want at most one more each: %q", u, r, *events)
+	}
+}

@@ -456,8 +456,8 @@ func (d *decider) up(ends bool) {
 		}
 		d.log(slog.LevelInfo, "【状态恢复】网络已恢复", append(attrs, slog.String("by", d.in.Detail))...)
 	}
-	if n.Net != "" || !n.Outage.Since.IsZero() { // else unknown still: a healthy run changes nothing
-		n.Net = "up"
+	if n.Net != "" || !n.Outage.Since.IsZero() || ends { // else unknown still: a healthy run changes nothing
+		n.Net = "up" // an edge told, also of an outage only an owed withdrawal told: once
 	}
 	n.Outage.Since, n.Outage.LastAction, n.Outage.ISP = time.Time{}, None, ISPNone
 	n.RescuedBy, n.Outage.RescueSeen = "", time.Time{} // removed by us: no withdrawal (seeRescue)

@@ -254,7 +254,7 @@ func (s Store) Save(old, next State, dirty bool) error {
 			add(OwedFile, func(p string) error {
 				switch {
 				case next.Outage.SOS && next.Outage.SOSStuck && !old.Outage.SOSStuck:
-					return state.WriteFlag(p, owedStuck) // once
+					return owedStuckFlag(p) // once
 				case next.Outage.SOS:
 					return nil // there, and stays: no write a minute while SOS_SYSTEM stays
 				}
@@ -264,7 +264,7 @@ func (s Store) Save(old, next State, dirty bool) error {
 			add(OwedFile, func(p string) error {
 				switch {
 				case next.Outage.SOS && next.Outage.SOSStuck:
-					return state.WriteFlag(p, owedStuck)
+					return owedStuckFlag(p)
 				case next.Outage.SOS:
 					return state.WriteFlag(p, "")
 				}
@@ -309,6 +309,18 @@ func (s Store) Save(old, next State, dirty bool) error {
 		return verr
 	}
 	return nil
+}
+
+// owedStuckFlag marks the owed withdrawal at p as SOS_SYSTEM's that
+// cannot be removed. A full flash cannot take the mark (a data block): the
+// owed file stays as it is, empty, and no failure is reported for it,
+// which would be logged every run while SOS_SYSTEM stays.
+func owedStuckFlag(p string) error {
+	err := state.WriteFlag(p, owedStuck)
+	if errors.Is(err, syscall.ENOSPC) {
+		return nil
+	}
+	return err
 }
 
 // persistOps are a Save's writes, in order.
