@@ -10,14 +10,14 @@ import (
 	"github.com/pve-op/network-rescue/internal/rescue"
 )
 
-// TestPurgeNamesHostFiles: `uninstall --purge` names the files of
-// hostcheck's that it leaves in a STATE_DIR or RUN_DIR not ours alone
-// (internal/install's leftBehind, which cannot import this package). A
-// file renamed here and not there would be left unsaid: the owner would
+// TestPurgeNamesHostFiles: `uninstall --purge` removes by name the files
+// of hostcheck's in a STATE_DIR or RUN_DIR not ours alone
+// (internal/install's byName, which cannot import this package). A file
+// renamed here and not there would be left behind, and the owner would
 // read "our files in it are removed" beside it.
 func TestPurgeNamesHostFiles(t *testing.T) {
-	state := install.LeftBehind(crontab.Host, false)
-	run := install.LeftBehind(crontab.Host, true)
+	state := install.PurgedByName(crontab.Host, false)
+	run := install.PurgedByName(crontab.Host, true)
 	for _, f := range []struct {
 		name   string
 		runDir bool
@@ -30,7 +30,7 @@ func TestPurgeNamesHostFiles(t *testing.T) {
 			list = run
 		}
 		if !slices.Contains(list, f.name) {
-			t.Errorf("install's purge does not name %s (run dir %v) among hostcheck's files it leaves: %q", f.name, f.runDir, list)
+			t.Errorf("install's purge does not remove %s (run dir %v) by name; its names: %q", f.name, f.runDir, list)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -492,30 +493,37 @@ func TestPurgeRouterState(t *testing.T) {
 
 // TestPurgeKeptDirSaysWhatStays: --purge keeps a STATE_DIR or RUN_DIR not
 // named netrescue (/root, the router's STATE_DIR as the original scripts
-// had it), and says of it what is true. The router's files in /root all
-// went by name before: the output still said "remove our files from it by
-// hand". The host's own files there (hostcheck's record, notify queue,
-// heartbeat, lock) purge does not remove: they are named, not just hinted at.
+// had it), removes our files from it by name, keeps the owner's, and says
+// so. The router's files in /root all went by name before, yet the output
+// said "remove our files from it by hand"; the host's own files there
+// (hostcheck's record, notify queue, heartbeat, lock) stayed, named to the
+// owner to remove by hand.
 func TestPurgeKeptDirSaysWhatStays(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		role  crontab.Role
 		conf  string            // appended to the installed config
 		files []string          // under --prefix, before the purge
+		keep  []string          // of files, the owner's, there after the purge
 		want  map[string]string // the line said of each kept directory, PREFIX for the prefix
 	}{
 		{name: "router, STATE_DIR=/root", role: crontab.Router,
 			files: []string{"root/net_rb_count", "root/SOS_SYSTEM", "root/netrescue.pause", "root/notes.txt", "tmp/netrescue/netcheck.lock"},
+			keep:  []string{"root/notes.txt"},
 			want:  map[string]string{"/root": "    kept PREFIX/root (not ours alone); our files in it are removed\n"}},
 		{name: "router, RUN_DIR its own", role: crontab.Router, conf: "RUN_DIR=/run/nc\n",
-			files: []string{"root/net_rb_count", "run/nc/netcheck.state", "run/nc/netcheck.lock"},
+			files: []string{"root/net_rb_count", "run/nc/netcheck.state", "run/nc/netcheck.lock", "run/nc/other.pid"},
+			keep:  []string{"run/nc/other.pid"},
 			want: map[string]string{"/root": "    kept PREFIX/root (not ours alone); our files in it are removed\n",
-				"/run/nc": "    kept PREFIX/run/nc (not ours alone); of our files in it, netcheck.lock stays: remove it by hand\n"}},
+				"/run/nc": "    kept PREFIX/run/nc (not ours alone); our files in it are removed\n"}},
 		{name: "host, STATE_DIR and RUN_DIR the owner's", role: crontab.Host, conf: "STATE_DIR=/srv/state\nRUN_DIR=/run/hc\n",
 			files: []string{"srv/state/hostcheck.state", "srv/state/notify.queue", "srv/state/netrescue.pause", "srv/state/mine.txt",
-				"run/hc/heartbeat", "run/hc/hostcheck.lock"},
-			want: map[string]string{"/srv/state": "    kept PREFIX/srv/state (not ours alone); of our files in it, hostcheck.state and notify.queue stay: remove them by hand\n",
-				"/run/hc": "    kept PREFIX/run/hc (not ours alone); of our files in it, hostcheck.lock and heartbeat stay: remove them by hand\n"}},
+				"srv/state/hostcheck.metrics", "srv/state/heartbeat.fail", "srv/state/hostcheck.unread",
+				"run/hc/heartbeat", "run/hc/hostcheck.lock", "run/hc/notify.sent", "run/hc/notify.failing", "run/hc/metrics.failing",
+				"run/hc/hostcheck.unread", "run/hc/dnsmasq.pid"},
+			keep: []string{"srv/state/mine.txt", "run/hc/dnsmasq.pid"},
+			want: map[string]string{"/srv/state": "    kept PREFIX/srv/state (not ours alone); our files in it are removed\n",
+				"/run/hc": "    kept PREFIX/run/hc (not ours alone); our files in it are removed\n"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prefix := t.TempDir()
@@ -552,8 +560,14 @@ func TestPurgeKeptDirSaysWhatStays(t *testing.T) {
 						t.Errorf("purge (dry run %v) of %s: output lacks %q:\n%s", dry, dir, w, out.String())
 					}
 				}
-				if strings.Contains(out.String(), "remove our files from it by hand") {
-					t.Errorf("purge (dry run %v) says to remove our files by hand without naming them:\n%s", dry, out.String())
+				if strings.Contains(out.String(), "by hand") {
+					t.Errorf("purge (dry run %v) leaves files of ours to remove by hand:\n%s", dry, out.String())
+				}
+				for _, f := range tc.files {
+					want := dry || slices.Contains(tc.keep, f)
+					if got := install.Exists(filepath.Join(prefix, f)); got != want {
+						t.Errorf("purge (dry run %v): %s there %v, want %v", dry, f, got, want)
+					}
 				}
 			}
 		})

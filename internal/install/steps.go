@@ -618,13 +618,14 @@ const loopStopWait = 5 * time.Second
 var routerStateFiles = []string{ladder.CountFile, ladder.CoolingFile, ladder.SOSFile, ladder.OutageFile,
 	ladder.RescuedFile, ladder.FallbackFile, ladder.OwedFile}
 
-// leftBehind are the files of ours that purge does not remove from a
-// STATE_DIR (false) or RUN_DIR (true) it keeps, one not named netrescue:
-// the lock (cli.Lock, named in cmd/netcheck, cmd/hostcheck and
-// midnight-reset) and hostcheck's own files (named in cmd/hostcheck, which
-// this package cannot import). They are named to the owner, never
-// removed by a pattern.
-var leftBehind = map[crontab.Role]map[bool][]string{
+// byName are the files of ours that purge removes by name from a
+// STATE_DIR (false) or RUN_DIR (true) it keeps, one not named netrescue
+// (a directory not ours alone, such as /root): the lock (cli.Lock, named
+// in cmd/netcheck, cmd/hostcheck and midnight-reset) and hostcheck's own
+// files (named in cmd/hostcheck, which this package cannot import; its
+// TestPurgeNamesHostFiles holds the two lists together). Never a pattern:
+// the owner's files beside ours stay.
+var byName = map[crontab.Role]map[bool][]string{
 	crontab.Router: {true: {"netcheck.lock"}},
 	crontab.Host: {
 		false: {rescue.RecordFile, rescue.UnreadFile, "notify.queue", "heartbeat.fail", "hostcheck.metrics"},
@@ -632,31 +633,25 @@ var leftBehind = map[crontab.Role]map[bool][]string{
 	},
 }
 
-// LeftBehind lists the files of ours that purge names, not removes, in a
+// PurgedByName lists the files of ours that purge removes by name from a
 // STATE_DIR (runDir false) or RUN_DIR it keeps (for cmd/hostcheck's test
 // that its files are all named).
-func LeftBehind(r crontab.Role, runDir bool) []string { return leftBehind[r][runDir] }
+func PurgedByName(r crontab.Role, runDir bool) []string { return byName[r][runDir] }
 
-// keptDir says of dir, a STATE_DIR or RUN_DIR purge keeps (not ours
-// alone), what is true: that our files in it went (one by one, above), or
-// which of ours (names, files of leftBehind) are still there to remove by
-// hand.
-func (in *installer) keptDir(dir string, names []string) {
-	var stay []string
+// keptDir removes from dir, a STATE_DIR or RUN_DIR purge keeps (not ours
+// alone), the files of ours named in names, and says so.
+func (in *installer) keptDir(dir string, names []string) error {
 	for _, n := range names {
-		if _, err := os.Lstat(in.path(filepath.Join(dir, n))); err == nil {
-			stay = append(stay, n)
+		if _, err := in.remove(in.path(filepath.Join(dir, n))); err != nil {
+			return err
 		}
 	}
-	kept, removed, stays := "kept", "are removed", plural(len(stay), "stays: remove it by hand", "stay: remove them by hand")
+	kept, removed := "kept", "are removed"
 	if in.o.DryRun {
-		kept, removed, stays = "would keep", "would be removed", plural(len(stay), "would stay: remove it by hand", "would stay: remove them by hand")
+		kept, removed = "would keep", "would be removed"
 	}
-	if len(stay) == 0 {
-		in.ui.info("%s %s (not ours alone); our files in it %s", kept, in.path(dir), removed)
-		return
-	}
-	in.ui.info("%s %s (not ours alone); of our files in it, %s %s", kept, in.path(dir), andList(stay), stays)
+	in.ui.info("%s %s (not ours alone); our files in it %s", kept, in.path(dir), removed)
+	return nil
 }
 
 // purge removes the config, the logs and the state files (the SSH key
@@ -703,7 +698,9 @@ func (in *installer) purge() error {
 	}
 	for _, d := range []string{c.StateDir, c.RunDir} {
 		if filepath.Base(d) != "netrescue" {
-			in.keptDir(d, leftBehind[in.role][d == c.RunDir])
+			if err := in.keptDir(d, byName[in.role][d == c.RunDir]); err != nil {
+				return err
+			}
 			continue
 		}
 		if err := in.removeAll(in.path(d)); err != nil {
@@ -1052,12 +1049,4 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// andList joins names as a sentence does: "a", "a and b", "a, b and c".
-func andList(names []string) string {
-	if len(names) < 2 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
