@@ -17,6 +17,8 @@ import (
 	"github.com/pve-op/network-rescue/internal/config"
 	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/ladder"
+	"github.com/pve-op/network-rescue/internal/notify"
+	"github.com/pve-op/network-rescue/internal/pause"
 	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/state"
@@ -208,7 +210,11 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 		nv, nerr = h.notifyView()
 		checks = append(checks, notifyCheck(nv, nerr, now))
 	}
-	checks = append(checks, health.Log(h.cfg.LogFile, h.cfg.StateDir, 5)...)
+	files := []string{h.cfg.PVEMark}
+	for _, f := range []string{rescue.RecordFile, rescue.UnreadFile, notify.QueueFile, FailPendingFile, ActionsFile, pause.File} {
+		files = append(files, filepath.Join(h.cfg.StateDir, f))
+	}
+	checks = append(checks, health.Log(h.cfg.LogFile, h.cfg.StateDir, files, 5)...)
 	// The internet as the family sees it (rescue.Obs.Up): a DNS fault is
 	// an outage, as in the decision and METRICS_FILE.
 	up := res.Up && (!asked || dnsErr == nil)

@@ -684,3 +684,32 @@ func (r *bootRouter) wantReboot(want, what string, fatal bool) {
 		r.t.Errorf("%s: %s\nwant reboot=%s (ran %q)", what, last, want, r.ran)
 	}
 }
+
+// TestStatusStuckSOS: SOS_SYSTEM made immutable (chattr +i) stays after
+// the net is back, and the runs log 【严重错误】 for it; `netcheck status`
+// said ✓ state writable all the while (its directory takes files). Now
+// that line is a ✗ naming the file, with chattr -i as the fix, and ✓
+// again once the flag is gone.
+func TestStatusStuckSOS(t *testing.T) {
+	r := newBootRouter(t, "L4_SOS_THRESHOLD=1")
+	stuckSOS(t, r)
+	sos := filepath.Join(r.stateDir, ladder.SOSFile)
+	status := func() string {
+		e := r.env()
+		var out strings.Builder
+		e.Stdout = &out
+		_ = run(context.Background(), []string{"-config", r.conf, "status", "-crontab", filepath.Join(r.stateDir, "crontab")}, e)
+		return out.String()
+	}
+	want := "✗ state writable: " + sos + " is immutable or append-only (chattr +i or +a): the runs cannot replace or remove it\n" +
+		"    fix: chattr -i -a " + sos + "\n"
+	if out := status(); !strings.Contains(out, want) {
+		t.Errorf("status with SOS_SYSTEM immutable:\n%s\nwant\n%s", out, want)
+	}
+	if out, err := exec.Command("chattr", "-i", sos).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i %s: %v %s", sos, err, out)
+	}
+	if out := status(); !strings.Contains(out, "✓ state writable: "+r.stateDir+"\n") {
+		t.Errorf("status with the flag gone:\n%s\nwant ✓ state writable", out)
+	}
+}

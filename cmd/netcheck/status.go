@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/midnight"
 	"github.com/pve-op/network-rescue/internal/nexthop"
+	"github.com/pve-op/network-rescue/internal/pause"
 	"github.com/pve-op/network-rescue/internal/probe"
 )
 
@@ -48,7 +50,11 @@ func status(ctx context.Context, cfg config.Config, e env, crontabPath string, o
 		checks = append(checks, health.Check{Name: "internet", Detail: res.Summary(),
 			Fix: "the ladder is working on it if cron runs netcheck; see the log below, or check CHECK_TARGETS"})
 	}
-	checks = append(checks, health.Log(cfg.LogFile, cfg.StateDir, 5)...)
+	var files []string
+	for _, f := range append(ladder.StateFiles, pause.File) {
+		files = append(files, filepath.Join(cfg.StateDir, f))
+	}
+	checks = append(checks, health.Log(cfg.LogFile, cfg.StateDir, files, 5)...)
 	return out.Finish(e.Stdout, checks, newRouterState(cfg, st, now, res))
 }
 

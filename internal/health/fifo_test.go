@@ -45,7 +45,7 @@ func TestFIFOLogAndCrontab(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, ok := failed(within(t, "Log", func() []Check { return Log(fifo, dir, 5) }), "last log lines")
+	c, ok := failed(within(t, "Log", func() []Check { return Log(fifo, dir, nil, 5) }), "last log lines")
 	if !ok || !strings.Contains(c.Detail, "fifo") {
 		t.Errorf("Log(FIFO): %+v; want a ✗ naming the fifo, with a fix", c)
 	}

@@ -144,8 +144,11 @@ func cron(crontabPath string, role crontab.Role, fix string, check func(string) 
 // lines. A read-only or full STATE_DIR stops the router's L3 and its SOS,
 // which must be written before they happen, and every step of the host:
 // it was not checked, and access(2) on the log's directory misses a full
-// disk.
-func Log(path, stateDir string, lines int) []Check {
+// disk. Of files, the state files the runs replace and remove (paths),
+// one made immutable or append-only (chattr +i, +a) fails "state
+// writable" too: the directory takes files, yet every run fails on that
+// one (an SOS_SYSTEM that cannot be withdrawn, a count that stays).
+func Log(path, stateDir string, files []string, lines int) []Check {
 	var out []Check
 	for _, w := range []struct{ name, dir, file, fix string }{
 		{"state writable", stateDir, "", "free space or remount read-write (df -h; mount), or set STATE_DIR: L3, SOS and the host's mark are written there first"},
@@ -174,6 +177,12 @@ func Log(path, stateDir string, lines int) []Check {
 				}
 				_ = os.Remove(f.Name())
 			}
+		}
+		if fz := frozen(files); err == nil && w.file == "" && len(fz) > 0 {
+			out = append(out, Check{Name: w.name, Detail: strings.Join(fz, ", ") + plural(len(fz), " is", " are") +
+				" immutable or append-only (chattr +i or +a): the runs cannot replace or remove " + plural(len(fz), "it", "them"),
+				Fix: "chattr -i -a " + strings.Join(fz, " ")})
+			continue
 		}
 		if err == nil && w.file != "" {
 			// The log itself, opened as logx opens it but not made: an
@@ -212,6 +221,43 @@ func Log(path, stateDir string, lines int) []Check {
 		out = append(out, Info("last log lines", "\n"+strings.Join(last, "\n")))
 	}
 	return out
+}
+
+// frozen lists the regular files of paths whose inode flags (chattr +i,
+// +a) refuse a rename over them and their removal, as every state write
+// is (state.Write: a temp file renamed over the old).
+func frozen(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if fi, err := os.Lstat(p); err != nil || !fi.Mode().IsRegular() {
+			continue // absent, or damaged: the runs say so themselves
+		}
+		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue
+		}
+		flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
+		_ = unix.Close(fd)
+		if err == nil && flags&(fsImmutable|fsAppend) != 0 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// The inode flags of FS_IOC_GETFLAGS that chattr +i and +a set
+// (include/uapi/linux/fs.h: FS_IMMUTABLE_FL, FS_APPEND_FL).
+const (
+	fsImmutable = 0x10
+	fsAppend    = 0x20
+)
+
+// plural is one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // maxCrontabBytes bounds the crontab read (SPEC §15).

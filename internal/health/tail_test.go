@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -23,7 +24,7 @@ func TestLogTail(t *testing.T) {
 	}
 	lastLines := func(p string, n int) string {
 		t.Helper()
-		for _, c := range Log(p, dir, n) {
+		for _, c := range Log(p, dir, nil, n) {
 			if c.Name == "last log lines" {
 				if !c.OK {
 					t.Fatalf("Log(%s): ✗ %s", p, c.Detail)
@@ -80,7 +81,7 @@ func TestLogTail(t *testing.T) {
 func TestWritable(t *testing.T) {
 	dir := t.TempDir()
 	fresh := filepath.Join(dir, "logs", "netrescue", "host.log")
-	checks := Log(fresh, filepath.Join(dir, "state"), 5)
+	checks := Log(fresh, filepath.Join(dir, "state"), nil, 5)
 	for _, name := range []string{"state writable", "log writable"} {
 		if c, ok := failed(checks, name); ok {
 			t.Errorf("%s of directories not made yet: ✗ %s", name, c.Detail)
@@ -93,7 +94,7 @@ func TestWritable(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "gone"), dangling); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := failed(Log(fresh, dangling, 5), "state writable"); !ok {
+	if _, ok := failed(Log(fresh, dangling, nil, 5), "state writable"); !ok {
 		t.Errorf("a STATE_DIR that links to nothing: ✓; want ✗")
 	}
 	if err := os.Remove(dangling); err != nil {
@@ -102,7 +103,7 @@ func TestWritable(t *testing.T) {
 	// One the runs cannot make is a ✗; it was ✓ as "made by the first run
 	// that writes". /proc takes no directory of ours (mkdir: ENOENT).
 	unmakeable := filepath.Join("/proc", "netrescue-status-test", "state")
-	if _, ok := failed(Log(fresh, unmakeable, 5), "state writable"); !ok {
+	if _, ok := failed(Log(fresh, unmakeable, nil, 5), "state writable"); !ok {
 		t.Errorf("a STATE_DIR that cannot be made (%s): ✓; want ✗", unmakeable)
 	}
 	// A LOG_FILE linked to a file not written yet is checked where the
@@ -117,7 +118,7 @@ func TestWritable(t *testing.T) {
 		if err := os.Symlink(tc.target, link); err != nil {
 			t.Fatal(err)
 		}
-		if _, bad := failed(Log(link, filepath.Join(dir, "state"), 5), "log writable"); bad == tc.ok {
+		if _, bad := failed(Log(link, filepath.Join(dir, "state"), nil, 5), "log writable"); bad == tc.ok {
 			t.Errorf("a log linked to %s: ✓ %v; want %v", tc.target, !bad, tc.ok)
 		}
 		if err := os.Remove(link); err != nil {
@@ -134,7 +135,7 @@ func TestWritable(t *testing.T) {
 	if err := os.Mkdir(keep, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	Log(fresh, dir+"/new/../keep", 5) // not filepath.Join, which cleans it
+	Log(fresh, dir+"/new/../keep", nil, 5) // not filepath.Join, which cleans it
 	if _, err := os.Stat(keep); err != nil {
 		t.Errorf("status removed %s, there before it ran: %v", keep, err)
 	}
@@ -143,7 +144,7 @@ func TestWritable(t *testing.T) {
 	}
 	if os.Geteuid() != 0 {
 		// Root's runs make what this user may not: not checked, not a ✗.
-		if c, bad := failed(Log(fresh, "/root/netrescue-status-test/state", 5), "state writable"); bad {
+		if c, bad := failed(Log(fresh, "/root/netrescue-status-test/state", nil, 5), "state writable"); bad {
 			t.Errorf("status as uid %d, a STATE_DIR under /root: ✗ %s; want it not checked", os.Geteuid(), c.Detail)
 		}
 		t.Skip("skipping the read-only STATE_DIR: needs root for the mount (CI runs as root)")
@@ -167,7 +168,7 @@ func TestWritable(t *testing.T) {
 		return
 	}
 	state := os.Getenv("NRS_HEALTH_RO")
-	c, ok := failed(Log(filepath.Join(dir, "net.log"), state, 5), "state writable")
+	c, ok := failed(Log(filepath.Join(dir, "net.log"), state, nil, 5), "state writable")
 	if !ok || !strings.Contains(c.Detail, "read-only file system") || c.Fix == "" {
 		t.Errorf("a read-only STATE_DIR: %+v; want a ✗ saying so, with a fix", c)
 	}
@@ -194,7 +195,7 @@ func TestLogImmutable(t *testing.T) {
 		if out, err := exec.Command("chattr", tc.flag, log).CombinedOutput(); err != nil {
 			t.Skipf("skipping: chattr %s %s: %v %s (a file system without the flag)", tc.flag, log, err, out)
 		}
-		c, bad := failed(Log(log, dir, 5), "log writable")
+		c, bad := failed(Log(log, dir, nil, 5), "log writable")
 		if out, err := exec.Command("chattr", "-i", "-a", log).CombinedOutput(); err != nil {
 			t.Fatalf("chattr -i -a %s: %v %s", log, err, out)
 		}
@@ -203,10 +204,61 @@ func TestLogImmutable(t *testing.T) {
 		}
 	}
 	missing := filepath.Join(dir, "later.log")
-	if _, bad := failed(Log(missing, dir, 5), "log writable"); bad {
+	if _, bad := failed(Log(missing, dir, nil, 5), "log writable"); bad {
 		t.Errorf("a log not written yet: ✗; want ✓")
 	}
 	if _, err := os.Lstat(missing); err == nil {
 		t.Errorf("status made %s", missing)
+	}
+}
+
+// TestStateFilesFrozen: "state writable" names every state file the runs
+// replace or remove that is immutable or append-only (chattr +i, +a): a
+// rename over either fails, though the directory takes files. Files not
+// there, a FIFO in a file's place (not opened for long: the runs report
+// damaged files themselves) and files not listed leave it ✓.
+func TestStateFilesFrozen(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: chattr needs root (CI runs as root)")
+	}
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := func(n string) string { return filepath.Join(state, n) }
+	mark := filepath.Join(dir, "mark") // outside STATE_DIR, as the host's PVE_MARK
+	for _, f := range []string{p("count"), p("sos"), p("other"), mark} {
+		if err := os.WriteFile(f, []byte("1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(p("fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	files := []string{p("count"), p("sos"), p("absent"), p("fifo"), mark}
+	chattr := func(flags ...string) {
+		t.Helper()
+		if out, err := exec.Command("chattr", flags...).CombinedOutput(); err != nil {
+			t.Skipf("skipping: chattr %q: %v %s (a file system without the flag)", flags, err, out)
+		}
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", "-a", p("sos"), p("other"), mark).Run() })
+	log := filepath.Join(dir, "net.log")
+	if _, bad := failed(Log(log, state, files, 5), "state writable"); bad {
+		t.Errorf("no flags: ✗; want ✓")
+	}
+	chattr("+i", p("sos"))
+	chattr("+a", mark)
+	chattr("+i", p("other")) // not ours
+	c, bad := failed(Log(log, state, files, 5), "state writable")
+	want := p("sos") + ", " + mark + " are immutable or append-only (chattr +i or +a): the runs cannot replace or remove them"
+	if !bad || c.Detail != want || c.Fix != "chattr -i -a "+p("sos")+" "+mark {
+		t.Errorf("SOS immutable, the mark append-only: %+v; want ✗ %q, fix chattr -i -a both", c, want)
+	}
+	chattr("-i", p("sos"))
+	chattr("-a", mark)
+	if c, bad := failed(Log(log, state, files, 5), "state writable"); bad {
+		t.Errorf("flags gone (a file not ours still immutable): %+v; want ✓", c)
 	}
 }

@@ -613,11 +613,6 @@ func (in *installer) stopLoop(pids []string) {
 // loopStopWait is how long the original loop gets to end after SIGTERM.
 const loopStopWait = 5 * time.Second
 
-// routerStateFiles are netcheck's files in STATE_DIR, named by package
-// ladder that writes them, so that purge cannot miss one it adds.
-var routerStateFiles = []string{ladder.CountFile, ladder.CoolingFile, ladder.SOSFile, ladder.OutageFile,
-	ladder.RescuedFile, ladder.FallbackFile, ladder.OwedFile}
-
 // byName are the files of ours that purge removes by name from a
 // STATE_DIR (false) or RUN_DIR (true) it keeps, one not named netrescue
 // (a directory not ours alone, such as /root): the lock (cli.Lock, named
@@ -661,7 +656,9 @@ func (in *installer) purge() error {
 	c := in.cfg
 	var files []string
 	if in.role == crontab.Router {
-		for _, f := range routerStateFiles {
+		// Named by package ladder that writes them, so that purge
+		// cannot miss one it adds.
+		for _, f := range ladder.StateFiles {
 			files = append(files, filepath.Join(c.StateDir, f))
 		}
 		// RUN_DIR may be shared (/tmp): its file of ours goes by name.

@@ -44,6 +44,10 @@ const (
 	DryRunDir = "netrescue-dry-run"
 )
 
+// StateFiles are the router's files in STATE_DIR, for purge and for
+// status's check that each can be replaced (not chattr +i).
+var StateFiles = []string{CountFile, CoolingFile, SOSFile, OutageFile, RescuedFile, FallbackFile, OwedFile}
+
 // Store reads and writes the router's State.
 type Store struct {
 	StateDir string // persistent
