@@ -510,7 +510,9 @@ binary also links; the encoding/json encoder, for one, stays, since log/slog's d
 hostcheck's peak RSS: nearly all of it is the binary's own pages, mapped 64 KiB at a time around what the
 run touches (the kernel's fault-around), so it follows the binary's size: netcheck ($(wc -c <"$NC") bytes) peaks at
 $(get rss_max_kib "$healthy") KiB healthy, hostcheck ($(wc -c <"$HC") bytes) at $hrss KiB, and \`hostcheck -version\`, which only
-starts (runtime and package initialisation), at $(get rss_max_kib "$hversion") KiB.$(
+starts (runtime and package initialisation), at $(get rss_max_kib "$hversion") KiB. Of a healthy hostcheck run's RSS at its exit,
+$(get rss_file_median_kib "$hhealthy") KiB (median) is file-backed, the binary's own pages; the rest, its heap, stacks and
+runtime, is what the code itself could shrink.$(
 	if [ -n "$probing" ] && [ -f "$T/sshclient.bin" ]; then
 		printf ' An SSH client (x/crypto/ssh: dial, one command, known_hosts; SPEC §1) adds %s bytes to a program that imports pro-bing (%s → %s bytes).' \
 			"$(($(wc -c <"$T/sshclient.bin") - $(wc -c <"$T/bin/probing-only")))" "$(wc -c <"$T/bin/probing-only")" "$(wc -c <"$T/sshclient.bin")"

@@ -138,17 +138,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 			samples[i] = append(samples[i], s)
 		}
 	}
-	rss := make([][]int64, len(cmds))
+	rss := make([][]memory, len(cmds))
 	for range *rssRuns {
 		for i, argv := range cmds {
-			kib, err := peakRSS(paths[i], argv, devnull.Fd())
+			m, err := peakRSS(paths[i], argv, devnull.Fd())
 			for try := 1; errors.Is(err, errGone) && try < 3; try++ {
-				kib, err = peakRSS(paths[i], argv, devnull.Fd()) // gone before its exit stop: measure again
+				m, err = peakRSS(paths[i], argv, devnull.Fd()) // gone before its exit stop: measure again
 			}
 			if err != nil {
 				return err
 			}
-			rss[i] = append(rss[i], kib)
+			rss[i] = append(rss[i], m)
 		}
 	}
 	if *raw != "" {
@@ -160,7 +160,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	// commands that share it.
 	var order []string
 	pooled := map[string][]sample{}
-	pooledRSS := map[string][]int64{}
+	pooledRSS := map[string][]memory{}
 	for i, l := range labels {
 		if _, ok := pooled[l]; !ok {
 			order = append(order, l)
@@ -255,11 +255,17 @@ func measure(path string, argv []string, devnull uintptr) (sample, error) {
 	return sample{wall: wall, cpu: cpu, writeBytes: pio["write_bytes"], wchar: pio["wchar"], code: ws.ExitStatus()}, nil
 }
 
-// peakRSS runs argv once under ptrace and returns its peak RSS in KiB: the
+// memory is what /proc/PID/status says of a child at its exit stop, in
+// KiB: VmHWM, its peak RSS, and RssFile, the file-backed part of its RSS
+// then (the binary's own pages: no file mapping of a run goes before its
+// exit, so this is that part of the peak too).
+type memory struct{ hwm, file int64 }
+
+// peakRSS runs argv once under ptrace and returns its peak RSS: the
 // VmHWM of /proc/PID/status read when the child stops at its exit
 // (PTRACE_O_TRACEEXIT), its memory still there. That is the high-water
 // mark of the program alone, not of benchtool before the exec.
-func peakRSS(path string, argv []string, devnull uintptr) (int64, error) {
+func peakRSS(path string, argv []string, devnull uintptr) (memory, error) {
 	// ptrace requests must come from the thread that is the tracer.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -267,33 +273,33 @@ func peakRSS(path string, argv []string, devnull uintptr) (int64, error) {
 		Sys: &syscall.SysProcAttr{Ptrace: true}}
 	pid, err := syscall.ForkExec(path, argv, attr)
 	if err != nil {
-		return 0, fmt.Errorf("start %s: %w", path, err)
+		return memory{}, fmt.Errorf("start %s: %w", path, err)
 	}
 	var ws syscall.WaitStatus
 	if err := wait(pid, &ws); err != nil {
-		return 0, err
+		return memory{}, err
 	}
 	if !ws.Stopped() { // PTRACE_TRACEME: a SIGTRAP stop after the exec
-		return 0, fmt.Errorf("%s did not stop after exec under ptrace (status %#x)", path, ws)
+		return memory{}, fmt.Errorf("%s did not stop after exec under ptrace (status %#x)", path, ws)
 	}
 	if err := syscall.PtraceSetOptions(pid, unix.PTRACE_O_TRACEEXIT|unix.PTRACE_O_EXITKILL); err != nil {
-		return 0, fmt.Errorf("ptrace %d: %w", pid, err)
+		return memory{}, fmt.Errorf("ptrace %d: %w", pid, err)
 	}
-	hwm, sig := int64(-1), 0
+	m, sig := memory{hwm: -1, file: -1}, 0
 	for {
 		if err := syscall.PtraceCont(pid, sig); err != nil {
 			if !errors.Is(err, syscall.ESRCH) {
-				return 0, fmt.Errorf("ptrace cont %d: %w", pid, err)
+				return memory{}, fmt.Errorf("ptrace cont %d: %w", pid, err)
 			}
 			// A SIGKILL ends any ptrace stop, the exit stop too (ptrace(2)):
 			// the child is gone; reap it.
 			if err := wait(pid, &ws); err != nil {
-				return 0, err
+				return memory{}, err
 			}
 			break
 		}
 		if err := wait(pid, &ws); err != nil {
-			return 0, err
+			return memory{}, err
 		}
 		if ws.Exited() || ws.Signaled() {
 			break
@@ -301,15 +307,15 @@ func peakRSS(path string, argv []string, devnull uintptr) (int64, error) {
 		sig = 0
 		switch {
 		case ws.TrapCause() == unix.PTRACE_EVENT_EXIT:
-			hwm = readHWM(pid)
+			m = readMemory(pid)
 		case ws.StopSignal() != syscall.SIGTRAP:
 			sig = int(ws.StopSignal()) // the Go runtime's SIGURG and the like: deliver it
 		}
 	}
-	if hwm < 0 {
-		return 0, fmt.Errorf("%s: %w", path, errGone)
+	if m.hwm < 0 {
+		return memory{}, fmt.Errorf("%s: %w", path, errGone)
 	}
-	return hwm, nil
+	return m, nil
 }
 
 // errGone is a child that ended before its exit stop, its VmHWM unread.
@@ -327,20 +333,26 @@ func wait(pid int, ws *syscall.WaitStatus) error {
 	}
 }
 
-// readHWM reads VmHWM (KiB) from /proc/PID/status; -1 when it is missing.
-func readHWM(pid int) int64 {
+// readMemory reads VmHWM and RssFile (KiB) from /proc/PID/status
+// (proc(5): "VmHWM:   7388 kB"); -1 for one missing.
+func readMemory(pid int) memory {
+	m := memory{hwm: -1, file: -1}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return -1
+		return m
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			if n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil {
-				return n
-			}
+		k, v, _ := strings.Cut(line, ":")
+		n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		switch {
+		case err != nil:
+		case k == "VmHWM":
+			m.hwm = n
+		case k == "RssFile":
+			m.file = n
 		}
 	}
-	return -1
+	return m
 }
 
 // readIO reads /proc/PID/io; a missing field reads as -1.
@@ -379,13 +391,17 @@ func quantile(xs []time.Duration, q float64) time.Duration {
 
 // summarize renders the samples as one line of key=value pairs; times in
 // milliseconds with three decimals.
-func summarize(label string, ss []sample, rss []int64) string {
+func summarize(label string, ss []sample, rss []memory) string {
 	var walls, cpus []time.Duration
 	var wb, wc int64
 	codes := map[int]int{}
-	rssMedian, rssMax := int64(-1), int64(-1)
+	rssMedian, rssMax, fileMedian := int64(-1), int64(-1), int64(-1)
 	if len(rss) > 0 {
-		rssMedian, rssMax = median(rss), slices.Max(rss)
+		var hwm, file []int64
+		for _, m := range rss {
+			hwm, file = append(hwm, m.hwm), append(file, m.file)
+		}
+		rssMedian, rssMax, fileMedian = median(hwm), slices.Max(hwm), median(file)
 	}
 	for _, s := range ss {
 		walls = append(walls, s.wall)
@@ -402,7 +418,7 @@ func summarize(label string, ss []sample, rss []int64) string {
 		exit = append(exit, fmt.Sprintf("%dx%d", c, k))
 	}
 	slices.Sort(exit)
-	return fmt.Sprintf("label=%s n=%d median_ms=%s min_ms=%s p90_ms=%s max_ms=%s cpu_median_ms=%s rss_runs=%d rss_median_kib=%d rss_max_kib=%d write_bytes_total=%d write_bytes_per_run=%d wchar_total=%d wchar_per_run=%d exit=%s",
+	return fmt.Sprintf("label=%s n=%d median_ms=%s min_ms=%s p90_ms=%s max_ms=%s cpu_median_ms=%s rss_runs=%d rss_median_kib=%d rss_max_kib=%d rss_file_median_kib=%d write_bytes_total=%d write_bytes_per_run=%d wchar_total=%d wchar_per_run=%d exit=%s",
 		label, len(ss), ms(median(walls)), ms(slices.Min(walls)), ms(quantile(walls, 0.9)), ms(slices.Max(walls)), ms(median(cpus)),
-		len(rss), rssMedian, rssMax, wb, wb/int64(len(ss)), wc, wc/int64(len(ss)), strings.Join(exit, ","))
+		len(rss), rssMedian, rssMax, fileMedian, wb, wb/int64(len(ss)), wc, wc/int64(len(ss)), strings.Join(exit, ","))
 }

@@ -14,7 +14,8 @@ import (
 
 // TestPeakRSS: the peak RSS is the program's own. Under rusage, a small
 // program read as benchtool's (here the test binary's) RSS: the kernel
-// carries the vfork parent's high-water mark into the child at exec.
+// carries the vfork parent's high-water mark into the child at exec. Its
+// file-backed part is the program's pages, not its buffers.
 func TestPeakRSS(t *testing.T) {
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
@@ -26,7 +27,7 @@ func TestPeakRSS(t *testing.T) {
 	for i := range ballast {
 		ballast[i] = 1
 	}
-	own := readHWM(os.Getpid())
+	own := readMemory(os.Getpid()).hwm
 	small, err := exec.LookPath("true")
 	if err != nil {
 		t.Skipf("skipping: no true(1): %v", err)
@@ -35,8 +36,8 @@ func TestPeakRSS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got <= 0 || got >= own/4 {
-		t.Errorf("peakRSS(true) = %d KiB; want the small program's own, far below this process's %d KiB", got, own)
+	if got.hwm <= 0 || got.hwm >= own/4 || got.file <= 0 || got.file > got.hwm {
+		t.Errorf("peakRSS(true) = %+v KiB; want the small program's own, far below this process's %d KiB, some of it file-backed", got, own)
 	}
 	// dd touches its whole 16 MiB buffer: its peak is at least that.
 	dd, err := exec.LookPath("dd")
@@ -47,8 +48,8 @@ func TestPeakRSS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got < 16<<10 {
-		t.Errorf("peakRSS(dd bs=16M) = %d KiB; want at least %d", got, 16<<10)
+	if got.hwm < 16<<10 || got.file <= 0 || got.file > got.hwm-16<<10 {
+		t.Errorf("peakRSS(dd bs=16M) = %+v KiB; want at least %d, its buffer not file-backed", got, 16<<10)
 	}
 	runtime.KeepAlive(ballast)
 }
