@@ -684,3 +684,34 @@ func (r *bootRouter) wantReboot(want, what string, fatal bool) {
 		r.t.Errorf("%s: %s\nwant reboot=%s (ran %q)", what, last, want, r.ran)
 	}
 }
+
+// TestBootCauseL3BeforeHostRebootRunsBetween: as
+// TestBootCauseL3BeforeHostReboot, with the L3's boot running a few
+// minutes (the net back) before the host's reboot comes: the second run
+// of the L3's boot took the host's order for one of an earlier boot that
+// no boot will name (orderGone), and the host's reboot read
+// reboot=other.
+func TestBootCauseL3BeforeHostRebootRunsBetween(t *testing.T) {
+	r := newBootRouter(t, "L4_SOS_THRESHOLD=2")
+	r.up = true
+	r.tick()
+	r.up = false
+	r.tick() // L3 #1
+	r.reboot("b2")
+	r.tick() // count would reach 2: SOS
+	r.ackAsHost("host")
+	r.tick() // the ladder starts over: L3 (count 1 < 2)
+	if len(r.ran) != 2 {
+		t.Fatalf("ran %q; want a second L3 after the acknowledgement", r.ran)
+	}
+	r.reboot("b3") // the router's L3 lands, and fixes the net
+	r.up = true
+	r.tick()
+	r.wantReboot("l3", "the L3's 【启动】", true)
+	for range 3 {
+		r.tick() // the host still in REBOOT_DELAY / stopping its guests
+	}
+	r.reboot("b4") // the host's reboot
+	r.tick()
+	r.wantReboot("host", "the host's reboot's 【启动】", false)
+}

@@ -283,6 +283,15 @@ func (d *decider) bootCause() string {
 		// host's reboot, whose order stays for the boot after.
 		why := o.RebootBy
 		o.RebootBy, o.RebootBoot, o.RebootUp = "", "", 0
+		if o.RescueBy != "" {
+			// The host's reboot, seen coming before ours, is still to
+			// come: it waits in this boot, RescueGrace from now, or the
+			// next run took it for an order no boot will name (orderGone).
+			o.RescueBoot, o.RescueUp = d.in.BootID, d.in.Uptime
+			if o.RescueBoot == "" {
+				o.RescueBoot = UnknownBoot
+			}
+		}
 		return why
 	case o.RescueBy != "" && !this(o.RescueBoot):
 		why := o.RescueBy
