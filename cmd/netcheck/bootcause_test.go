@@ -715,3 +715,24 @@ func TestBootCauseL3BeforeHostRebootRunsBetween(t *testing.T) {
 	r.tick()
 	r.wantReboot("host", "the host's reboot's 【启动】", false)
 }
+
+// TestBootCauseForgottenRescueNetUp: the host's reboot at the end of its
+// assist ladder (the router's net up, no SOS) syncs the router; the
+// router's next run, its net up, removes net_rescued_by at once; the
+// host's reboot then misfires and ForgetRescue finds nothing to delete.
+// A reboot by hand 20 minutes later read reboot=host.
+func TestBootCauseForgottenRescueNetUp(t *testing.T) {
+	r := newBootRouter(t)
+	r.up = true
+	r.tick()
+	r.ackAsHost("host")
+	r.tick() // a router run during REBOOT_DELAY, the net up: it removed net_rescued_by
+	// The host's reboot misfires: remote.ForgetRescue.
+	_ = os.Remove(filepath.Join(r.stateDir, ladder.RescuedFile))
+	for range 20 {
+		r.tick()
+	}
+	r.reboot("b2") // a reboot by hand
+	r.tick()
+	r.wantReboot("other", "the reboot by hand's 【启动】", false)
+}

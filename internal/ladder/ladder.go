@@ -449,9 +449,14 @@ func outageEdge(s *State, bootID string, up bool) bool {
 func (d *decider) up(ends bool) {
 	n := &d.next
 	now := d.in.Now
+	// The host's reboot seen coming (RescueBy) has not come: a recovery
+	// now is none of its, and net_rescued_by stays for it, so that the
+	// host's withdrawal (ForgetRescue: its reboot misfired) is still seen
+	// (seeRescue).
+	awaited := n.Outage.RescueBy != ""
 	if ends {
 		last := n.Outage.LastAction.String()
-		if n.RescuedBy != "" {
+		if n.RescuedBy != "" && !awaited {
 			last = n.RescuedBy // the host rebooted itself or the router VM
 		}
 		attrs := []slog.Attr{slog.String("last_action", last)}
@@ -469,7 +474,9 @@ func (d *decider) up(ends bool) {
 		n.Net = "up" // an edge told, also of an outage only an owed withdrawal told: once
 	}
 	n.Outage.Since, n.Outage.LastAction, n.Outage.ISP = time.Time{}, None, ISPNone
-	n.RescuedBy, n.Outage.RescueSeen = "", time.Time{} // removed by us: no withdrawal (seeRescue)
+	if !awaited {
+		n.RescuedBy, n.Outage.RescueSeen = "", time.Time{} // removed by us: no withdrawal (seeRescue)
+	}
 	n.Streak, n.SOSLogged = 0, time.Time{}
 	if n.SOS {
 		n.SOS, n.SOSContent = false, ""
@@ -725,13 +732,17 @@ func (d *decider) reboot(attrs ...slog.Attr) {
 
 // act decides a step. The step is the outage's last action from now on,
 // also after the host's rescue: a recovery after it is the router's own
-// (RescuedBy goes), not the host's. Not inlined: cold, and called for
+// (RescuedBy goes), not the host's; one whose reboot is still to come
+// (RescueBy) keeps net_rescued_by, as up does. Not inlined: cold, and called for
 // each step (SPEC §12: size).
 //
 //go:noinline
 func (d *decider) act(a Action, msg string, attrs ...slog.Attr) {
 	d.action = a
-	d.next.Outage.LastAction, d.next.RescuedBy, d.next.Outage.RescueSeen = a, "", time.Time{}
+	d.next.Outage.LastAction = a
+	if d.next.Outage.RescueBy == "" { // else the host's reboot is still to come: kept for it (up)
+		d.next.RescuedBy, d.next.Outage.RescueSeen = "", time.Time{}
+	}
 	d.log(slog.LevelWarn, msg, attrs...)
 }
 
