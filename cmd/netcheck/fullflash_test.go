@@ -385,3 +385,55 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 		t.Errorf("after the reboot, 5 runs: up %d, 【状态恢复】 %d; want at most one more each: %q", u, r, *events)
 	}
 }
+
+// TestRecoveryAfterHostRebootRunBetweenOnFullFlash: as
+// TestRecoveryAfterRebootOnFullFlash's host acknowledgement, with a
+// router run between the acknowledgement and the host's reboot
+// (REBOOT_DELAY, PVE stopping its guests): that run tells the withdrawal
+// and removes net_sos_owed, the outage's one trace on the full flash, so
+// the boot's first run told a second down with the net still down, and
+// neither up nor 【状态恢复】 with the net back.
+func TestRecoveryAfterHostRebootRunBetweenOnFullFlash(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		up   bool
+	}{
+		{"net back", true},
+		{"net still down", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
+dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
+			dir, child := testlab.InMountNS(t, "NRS_RECOVERY_BETWEEN_FULL", script, func(dir string) {
+				writeConf(t, dir, "L4_SOS_THRESHOLD=1",
+					"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3", "ON_EVENT_CMD=/bin/true")
+			})
+			if !child {
+				return
+			}
+			conf, e, events, boot, sos := sosBooted(t, dir)
+			if err := os.WriteFile(filepath.Join(dir, "state", "probe"), []byte("x"), 0o644); err == nil {
+				t.Fatal("STATE_DIR is not full: the test would prove nothing")
+			}
+			if err := os.Remove(sos); err != nil { // the host's acknowledgement
+				t.Fatal(err)
+			}
+			_ = runEnvWithin(t, conf, e)                                    // a router run before the host's reboot, the net down
+			if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil { // the host's reboot
+				t.Fatal(err)
+			}
+			*boot = "boot2"
+			e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: tt.up} }
+			for range 3 {
+				_ = runEnvWithin(t, conf, e)
+			}
+			b, _ := os.ReadFile(filepath.Join(dir, "net.log"))
+			recovered := strings.Count(string(b), "【状态恢复】网络已恢复")
+			want := map[bool][3]int{true: {1, 1, 1}, false: {1, 0, 0}}[tt.up] // down, up, 【状态恢复】
+			if got := [3]int{countOf(*events, "down"), countOf(*events, "up"), recovered}; got != want {
+				t.Errorf("down, up, 【状态恢复】 = %v; want %v (events %q)", got, want, *events)
+			}
+		})
+	}
+}

@@ -117,6 +117,9 @@ type Outage struct {
 	// be removed (chattr +i), not because the host took it: its outage
 	// was told over (OwedFile's content "stuck").
 	SOSStuck bool
+	// Open: an outage goes on that net_outage could not take (OpenFile,
+	// a full flash), told at a boot's first run as since= would be.
+	Open bool
 }
 
 // ISPState records what the next hop said during an outage, so that each
@@ -440,7 +443,7 @@ func outageEdge(s *State, bootID string, up bool) bool {
 		// (OwedFile: an empty file), across a reboot. One owed because
 		// SOS_SYSTEM cannot be removed (chattr +i) is none: its outage
 		// was told over (SOSStuck).
-		return (s.Outage.Since.IsZero() && !(s.Outage.SOS && !s.Outage.SOSStuck)) != up
+		return (s.Outage.Since.IsZero() && !s.Outage.Open && !(s.Outage.SOS && !s.Outage.SOSStuck)) != up
 	}
 	return (s.Net == "up") != up
 }
@@ -473,7 +476,7 @@ func (d *decider) up(ends bool) {
 	if n.Net != "" || !n.Outage.Since.IsZero() || ends { // else unknown still: a healthy run changes nothing
 		n.Net = "up" // an edge told, also of an outage only an owed withdrawal told: once
 	}
-	n.Outage.Since, n.Outage.LastAction, n.Outage.ISP = time.Time{}, None, ISPNone
+	n.Outage.Since, n.Outage.LastAction, n.Outage.ISP, n.Outage.Open = time.Time{}, None, ISPNone, false
 	if !awaited {
 		n.RescuedBy, n.Outage.RescueSeen = "", time.Time{} // removed by us: no withdrawal (seeRescue)
 	}

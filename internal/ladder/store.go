@@ -30,6 +30,12 @@ const (
 	// owedStuck is OwedFile's content while SOS_SYSTEM cannot be removed
 	// (Outage.SOSStuck); empty otherwise, as a full flash takes it.
 	owedStuck = "stuck"
+	// OpenFile, empty, is Outage.Open: an outage goes on that net_outage
+	// could not take (a full flash: since= not written). Empty, it needs
+	// no data block, and it tells the boot's first run that the net was
+	// down before the reboot, also once the SOS withdrawal owed (OwedFile)
+	// was told: its up and 【状态恢复】 once, and no second down.
+	OpenFile = "net_outage_open"
 	// RescuedFile is written by the host when it acknowledges SOS
 	// ("host" or "vm"), so that the recovery names who ended the outage.
 	RescuedFile = "net_rescued_by"
@@ -146,6 +152,8 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		problems = append(problems, err)
 	}
 	st.Outage.SOS = owed.Present && err == nil
+	_, err = os.Lstat(s.path(OpenFile))
+	st.Outage.Open = err == nil
 	st.Outage.SOSStuck = st.Outage.SOS && strings.TrimSpace(owed.Content) == owedStuck
 
 	// The fallback, when there is one, is newer than what RUN_DIR holds; a
@@ -286,16 +294,16 @@ func (s Store) Save(old, next State, dirty bool) error {
 	if dirty || o != was {
 		add(OutageFile, func(p string) error {
 			o := next.Outage // by the pointer the other writes hold: no closure type of its own
-			if o.SOS, o.SOSStuck = false, false; o == (Outage{}) {
-				return state.Remove(p)
+			if o.SOS, o.SOSStuck, o.Open = false, false, false; o == (Outage{}) {
+				return openMark(p, state.Remove(p), false)
 			}
-			return state.WriteRecord(p, state.Record{
+			return openMark(p, state.WriteRecord(p, state.Record{
 				"since": state.RecordTimeString(o.Since), "last_action": o.LastAction.String(),
 				"up_since": state.RecordTimeString(o.UpSince), "isp": o.ISP.String(),
 				"assist_day": o.AssistDay, "assists": strconv.Itoa(o.Assists),
 				"reboot_by": o.RebootBy, "reboot_boot": o.RebootBoot, "reboot_up": strconv.FormatInt(int64(o.RebootUp/time.Second), 10),
 				"rescue_by": o.RescueBy, "rescue_boot": o.RescueBoot, "rescue_up": strconv.FormatInt(int64(o.RescueUp/time.Second), 10),
-				"rescue_seen": state.RecordTimeString(o.RescueSeen)})
+				"rescue_seen": state.RecordTimeString(o.RescueSeen)}), !o.Since.IsZero())
 		})
 	}
 	perr := s.persist(ops, dirty)
@@ -309,6 +317,26 @@ func (s Store) Save(old, next State, dirty bool) error {
 		return verr
 	}
 	return nil
+}
+
+// openMark follows net_outage's write at p, whose outcome is err: with
+// the write done, net_outage tells and OpenFile goes; with an outage (down)
+// that a full flash kept out of it, OpenFile, empty, is written in its
+// stead (once), so that the boot's first run still knows of the outage.
+// err is returned as it was: net_outage was not written.
+func openMark(p string, err error, down bool) error {
+	mark := filepath.Join(filepath.Dir(p), OpenFile)
+	switch {
+	case err == nil:
+		if rerr := state.Remove(mark); rerr != nil {
+			return rerr
+		}
+	case down && errors.Is(err, syscall.ENOSPC):
+		if _, serr := os.Lstat(mark); serr != nil {
+			_ = state.WriteFlag(mark, "")
+		}
+	}
+	return err
 }
 
 // owedStuckFlag marks the owed withdrawal at p as SOS_SYSTEM's that
