@@ -616,7 +616,7 @@ const loopStopWait = 5 * time.Second
 // routerStateFiles are netcheck's files in STATE_DIR, named by package
 // ladder that writes them, so that purge cannot miss one it adds.
 var routerStateFiles = []string{ladder.CountFile, ladder.CoolingFile, ladder.SOSFile, ladder.OutageFile,
-	ladder.RescuedFile, ladder.FallbackFile, ladder.OwedFile, ladder.OpenFile}
+	ladder.RescuedFile, ladder.FallbackFile, ladder.OwedFile, ladder.StaleFile}
 
 // byName are the files of ours that purge removes by name from a
 // STATE_DIR (false) or RUN_DIR (true) it keeps, one not named netrescue

@@ -117,9 +117,11 @@ type Outage struct {
 	// be removed (chattr +i), not because the host took it: its outage
 	// was told over (OwedFile's content "stuck").
 	SOSStuck bool
-	// Open: an outage goes on that net_outage could not take (OpenFile,
-	// a full flash), told at a boot's first run as since= would be.
-	Open bool
+	// Open: an outage goes on that net_outage could not take, told at a
+	// boot's first run as since= would be. Stale: StaleFile stands (a
+	// full flash): net_outage's since= says otherwise than the net did;
+	// Recorded: net_outage holds since= (Load, as found).
+	Open, Stale, Recorded bool
 }
 
 // ISPState records what the next hop said during an outage, so that each
