@@ -736,3 +736,25 @@ func TestBootCauseForgottenRescueNetUp(t *testing.T) {
 	r.tick()
 	r.wantReboot("other", "the reboot by hand's 【启动】", false)
 }
+
+// TestRescueNotNamedAfterGrace: the host acknowledges SOS, the ladder
+// starts over and takes L1 while the host's reboot is awaited
+// (net_rescued_by kept for it), and the reboot never comes, nor the
+// host's withdrawal (its SSH failed too): once RescueGrace has passed,
+// the recovery is the router's own, not the host's.
+func TestRescueNotNamedAfterGrace(t *testing.T) {
+	r := newBootRouter(t, "L4_SOS_THRESHOLD=1")
+	r.raiseSOS() // with L4_SOS_THRESHOLD=1
+	r.ackAsHost("host")
+	r.setConf("L1_THRESHOLD=0", "L1_THRESHOLD=2")
+	r.setConf("L3_THRESHOLD=1", "L3_THRESHOLD=1000")
+	for range 70 { // L1, then past RescueGrace, the net down
+		r.tick()
+	}
+	r.up = true
+	r.tick()
+	if n := r.count("last_action=host"); n != 0 {
+		b, _ := os.ReadFile(r.log)
+		t.Errorf("the recovery named the host, whose reboot never came:\n%s", b)
+	}
+}

@@ -369,6 +369,12 @@ func (d *decider) orderGone() {
 		o.RebootBy, o.RebootBoot, o.RebootUp = "", "", 0
 	}
 	if gone(o.RescueBy, o.RescueBoot, o.RescueUp, RescueGrace) {
+		if o.RescueBoot == d.in.BootID {
+			// The host's reboot did not come in RescueGrace (nor its
+			// withdrawal): net_rescued_by, kept for it (up, act), goes, or
+			// a recovery after a step of ours would name the host.
+			d.next.RescuedBy, o.RescueSeen = "", time.Time{}
+		}
 		o.RescueBy, o.RescueBoot, o.RescueUp = "", "", 0
 	}
 }
