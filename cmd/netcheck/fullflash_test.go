@@ -486,3 +486,45 @@ printf '1\n' > "$1/state/net_rb_count"`
 		t.Errorf("up %d, 【状态恢复】 %d; want 1 each: the outage ended before the reboot (events %q)", u, r, *events)
 	}
 }
+
+// TestOutageAcrossPowerCutOnFullFlash: an outage that starts on a full
+// flash (since= never written) and no SOS yet, then a power cut: the
+// boot's first run found no trace of it, and told a second down with
+// the net still down, and neither up nor 【状态恢复】 with the net back.
+func TestOutageAcrossPowerCutOnFullFlash(t *testing.T) {
+	for _, up := range []bool{true, false} {
+		t.Run(map[bool]string{true: "net back", false: "net still down"}[up], func(t *testing.T) {
+			script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
+dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
+			dir, child := testlab.InMountNS(t, "NRS_POWERCUT_FULL", script, func(dir string) {
+				writeConf(t, dir, "L1_THRESHOLD=50", "L2_THRESHOLD=60", "L3_THRESHOLD=70", "ON_EVENT_CMD=/bin/true")
+			})
+			if !child {
+				return
+			}
+			conf := filepath.Join(dir, "netrescue.conf")
+			var ran []string
+			e := fakeEnv(t, &ran)
+			events := eventsOf(&e)
+			boot := "boot1"
+			e.BootID = func() (string, error) { return boot, nil }
+			for range 3 {
+				_ = runEnvWithin(t, conf, e)
+			}
+			if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil { // a power cut
+				t.Fatal(err)
+			}
+			boot = "boot2"
+			e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: up} }
+			for range 3 {
+				_ = runEnvWithin(t, conf, e)
+			}
+			b, _ := os.ReadFile(filepath.Join(dir, "net.log"))
+			want := map[bool][3]int{true: {1, 1, 1}, false: {1, 0, 0}}[up] // down, up, 【状态恢复】
+			if got := [3]int{countOf(*events, "down"), countOf(*events, "up"), strings.Count(string(b), "【状态恢复】网络已恢复")}; got != want {
+				t.Errorf("down, up, 【状态恢复】 = %v; want %v (events %q)", got, want, *events)
+			}
+		})
+	}
+}
