@@ -685,6 +685,80 @@ func (r *bootRouter) wantReboot(want, what string, fatal bool) {
 	}
 }
 
+// TestBootCauseL3BeforeHostRebootRunsBetween: as
+// TestBootCauseL3BeforeHostReboot, with the L3's boot running a few
+// minutes (the net back) before the host's reboot comes: the second run
+// of the L3's boot took the host's order for one of an earlier boot that
+// no boot will name (orderGone), and the host's reboot read
+// reboot=other.
+func TestBootCauseL3BeforeHostRebootRunsBetween(t *testing.T) {
+	r := newBootRouter(t, "L4_SOS_THRESHOLD=2")
+	r.up = true
+	r.tick()
+	r.up = false
+	r.tick() // L3 #1
+	r.reboot("b2")
+	r.tick() // count would reach 2: SOS
+	r.ackAsHost("host")
+	r.tick() // the ladder starts over: L3 (count 1 < 2)
+	if len(r.ran) != 2 {
+		t.Fatalf("ran %q; want a second L3 after the acknowledgement", r.ran)
+	}
+	r.reboot("b3") // the router's L3 lands, and fixes the net
+	r.up = true
+	r.tick()
+	r.wantReboot("l3", "the L3's 【启动】", true)
+	for range 3 {
+		r.tick() // the host still in REBOOT_DELAY / stopping its guests
+	}
+	r.reboot("b4") // the host's reboot
+	r.tick()
+	r.wantReboot("host", "the host's reboot's 【启动】", false)
+}
+
+// TestBootCauseForgottenRescueNetUp: the host's reboot at the end of its
+// assist ladder (the router's net up, no SOS) syncs the router; the
+// router's next run, its net up, removes net_rescued_by at once; the
+// host's reboot then misfires and ForgetRescue finds nothing to delete.
+// A reboot by hand 20 minutes later read reboot=host.
+func TestBootCauseForgottenRescueNetUp(t *testing.T) {
+	r := newBootRouter(t)
+	r.up = true
+	r.tick()
+	r.ackAsHost("host")
+	r.tick() // a router run during REBOOT_DELAY, the net up: it removed net_rescued_by
+	// The host's reboot misfires: remote.ForgetRescue.
+	_ = os.Remove(filepath.Join(r.stateDir, ladder.RescuedFile))
+	for range 20 {
+		r.tick()
+	}
+	r.reboot("b2") // a reboot by hand
+	r.tick()
+	r.wantReboot("other", "the reboot by hand's 【启动】", false)
+}
+
+// TestRescueNotNamedAfterGrace: the host acknowledges SOS, the ladder
+// starts over and takes L1 while the host's reboot is awaited
+// (net_rescued_by kept for it), and the reboot never comes, nor the
+// host's withdrawal (its SSH failed too): once RescueGrace has passed,
+// the recovery is the router's own, not the host's.
+func TestRescueNotNamedAfterGrace(t *testing.T) {
+	r := newBootRouter(t, "L4_SOS_THRESHOLD=1")
+	r.raiseSOS() // with L4_SOS_THRESHOLD=1
+	r.ackAsHost("host")
+	r.setConf("L1_THRESHOLD=0", "L1_THRESHOLD=2")
+	r.setConf("L3_THRESHOLD=1", "L3_THRESHOLD=1000")
+	for range 70 { // L1, then past RescueGrace, the net down
+		r.tick()
+	}
+	r.up = true
+	r.tick()
+	if n := r.count("last_action=host"); n != 0 {
+		b, _ := os.ReadFile(r.log)
+		t.Errorf("the recovery named the host, whose reboot never came:\n%s", b)
+	}
+}
+
 // TestStatusStuckSOS: SOS_SYSTEM made immutable (chattr +i) stays after
 // the net is back, and the runs log 【严重错误】 for it; `netcheck status`
 // said ✓ state writable all the while (its directory takes files). Now

@@ -385,3 +385,146 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 		t.Errorf("after the reboot, 5 runs: up %d, 【状态恢复】 %d; want at most one more each: %q", u, r, *events)
 	}
 }
+
+// TestRecoveryAfterHostRebootRunBetweenOnFullFlash: as
+// TestRecoveryAfterRebootOnFullFlash's host acknowledgement, with a
+// router run between the acknowledgement and the host's reboot
+// (REBOOT_DELAY, PVE stopping its guests): that run tells the withdrawal
+// and removes net_sos_owed, the outage's one trace on the full flash, so
+// the boot's first run told a second down with the net still down, and
+// neither up nor 【状态恢复】 with the net back.
+func TestRecoveryAfterHostRebootRunBetweenOnFullFlash(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		up   bool
+	}{
+		{"net back", true},
+		{"net still down", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
+dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
+			dir, child := testlab.InMountNS(t, "NRS_RECOVERY_BETWEEN_FULL", script, func(dir string) {
+				writeConf(t, dir, "L4_SOS_THRESHOLD=1",
+					"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3", "ON_EVENT_CMD=/bin/true")
+			})
+			if !child {
+				return
+			}
+			conf, e, events, boot, sos := sosBooted(t, dir)
+			if err := os.WriteFile(filepath.Join(dir, "state", "probe"), []byte("x"), 0o644); err == nil {
+				t.Fatal("STATE_DIR is not full: the test would prove nothing")
+			}
+			if err := os.Remove(sos); err != nil { // the host's acknowledgement
+				t.Fatal(err)
+			}
+			_ = runEnvWithin(t, conf, e)                                    // a router run before the host's reboot, the net down
+			if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil { // the host's reboot
+				t.Fatal(err)
+			}
+			*boot = "boot2"
+			e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: tt.up} }
+			for range 3 {
+				_ = runEnvWithin(t, conf, e)
+			}
+			b, _ := os.ReadFile(filepath.Join(dir, "net.log"))
+			recovered := strings.Count(string(b), "【状态恢复】网络已恢复")
+			want := map[bool][3]int{true: {1, 1, 1}, false: {1, 0, 0}}[tt.up] // down, up, 【状态恢复】
+			if got := [3]int{countOf(*events, "down"), countOf(*events, "up"), recovered}; got != want {
+				t.Errorf("down, up, 【状态恢复】 = %v; want %v (events %q)", got, want, *events)
+			}
+		})
+	}
+}
+
+// TestRecoveryNotToldAgainAfterRebootOnFullFlash: an outage recorded on
+// flash (since=) ends while the flash is full, with a reset pending (a
+// reboot today: net_outage must be rewritten, not removed, and cannot
+// be); up and 【状态恢复】 are told once (RUN_DIR's record). A reboot
+// then, the net up all along (a power cut, an upgrade): the boot's first
+// run read the stale since= as an outage across the reboot and told up
+// and 【状态恢复】 a second time.
+func TestRecoveryNotToldAgainAfterRebootOnFullFlash(t *testing.T) {
+	script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
+printf '1\n' > "$1/state/net_rb_count"`
+	dir, child := testlab.InMountNS(t, "NRS_RECOVERY_AGAIN_FULL", script, func(dir string) {
+		writeConf(t, dir, "L1_THRESHOLD=50", "L2_THRESHOLD=60", "L3_THRESHOLD=70", "ON_EVENT_CMD=/bin/true")
+	})
+	if !child {
+		return
+	}
+	conf := filepath.Join(dir, "netrescue.conf")
+	var ran []string
+	e := fakeEnv(t, &ran)
+	events := eventsOf(&e)
+	boot := "boot1"
+	e.BootID = func() (string, error) { return boot, nil }
+	runs := func(up bool, n int) {
+		e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: up} }
+		for range n {
+			_ = runEnvWithin(t, conf, e)
+		}
+	}
+	runs(false, 2) // the outage, on record
+	if o, _ := os.ReadFile(filepath.Join(dir, "state", "net_outage")); !strings.Contains(string(o), "since=") {
+		t.Fatalf("the outage is not on record: %q", o)
+	}
+	_ = exec.Command("dd", "if=/dev/zero", "of="+filepath.Join(dir, "state", "filler"), "bs=4k").Run()
+	if err := os.WriteFile(filepath.Join(dir, "state", "probe"), []byte("x"), 0o644); err == nil {
+		t.Fatal("STATE_DIR is not full: the test would prove nothing")
+	}
+	runs(true, 2)                                                   // the net back: up, 【状态恢复】
+	if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil { // a reboot
+		t.Fatal(err)
+	}
+	boot = "boot2"
+	runs(true, 2)
+	b, _ := os.ReadFile(filepath.Join(dir, "net.log"))
+	if u, r := countOf(*events, "up"), strings.Count(string(b), "【状态恢复】网络已恢复"); u != 1 || r != 1 {
+		t.Errorf("up %d, 【状态恢复】 %d; want 1 each: the outage ended before the reboot (events %q)", u, r, *events)
+	}
+}
+
+// TestOutageAcrossPowerCutOnFullFlash: an outage that starts on a full
+// flash (since= never written) and no SOS yet, then a power cut: the
+// boot's first run found no trace of it, and told a second down with
+// the net still down, and neither up nor 【状态恢复】 with the net back.
+func TestOutageAcrossPowerCutOnFullFlash(t *testing.T) {
+	for _, up := range []bool{true, false} {
+		t.Run(map[bool]string{true: "net back", false: "net still down"}[up], func(t *testing.T) {
+			script := `mkdir -p "$1/state"
+mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
+dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
+			dir, child := testlab.InMountNS(t, "NRS_POWERCUT_FULL", script, func(dir string) {
+				writeConf(t, dir, "L1_THRESHOLD=50", "L2_THRESHOLD=60", "L3_THRESHOLD=70", "ON_EVENT_CMD=/bin/true")
+			})
+			if !child {
+				return
+			}
+			conf := filepath.Join(dir, "netrescue.conf")
+			var ran []string
+			e := fakeEnv(t, &ran)
+			events := eventsOf(&e)
+			boot := "boot1"
+			e.BootID = func() (string, error) { return boot, nil }
+			for range 3 {
+				_ = runEnvWithin(t, conf, e)
+			}
+			if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil { // a power cut
+				t.Fatal(err)
+			}
+			boot = "boot2"
+			e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: up} }
+			for range 3 {
+				_ = runEnvWithin(t, conf, e)
+			}
+			b, _ := os.ReadFile(filepath.Join(dir, "net.log"))
+			want := map[bool][3]int{true: {1, 1, 1}, false: {1, 0, 0}}[up] // down, up, 【状态恢复】
+			if got := [3]int{countOf(*events, "down"), countOf(*events, "up"), strings.Count(string(b), "【状态恢复】网络已恢复")}; got != want {
+				t.Errorf("down, up, 【状态恢复】 = %v; want %v (events %q)", got, want, *events)
+			}
+		})
+	}
+}

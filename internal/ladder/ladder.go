@@ -117,6 +117,11 @@ type Outage struct {
 	// be removed (chattr +i), not because the host took it: its outage
 	// was told over (OwedFile's content "stuck").
 	SOSStuck bool
+	// Open: an outage goes on that net_outage could not take, told at a
+	// boot's first run as since= would be. Stale: StaleFile stands (a
+	// full flash): net_outage's since= says otherwise than the net did;
+	// Recorded: net_outage holds since= (Load, as found).
+	Open, Stale, Recorded bool
 }
 
 // ISPState records what the next hop said during an outage, so that each
@@ -283,6 +288,15 @@ func (d *decider) bootCause() string {
 		// host's reboot, whose order stays for the boot after.
 		why := o.RebootBy
 		o.RebootBy, o.RebootBoot, o.RebootUp = "", "", 0
+		if o.RescueBy != "" {
+			// The host's reboot, seen coming before ours, is still to
+			// come: it waits in this boot, RescueGrace from now, or the
+			// next run took it for an order no boot will name (orderGone).
+			o.RescueBoot, o.RescueUp = d.in.BootID, d.in.Uptime
+			if o.RescueBoot == "" {
+				o.RescueBoot = UnknownBoot
+			}
+		}
 		return why
 	case o.RescueBy != "" && !this(o.RescueBoot):
 		why := o.RescueBy
@@ -355,6 +369,12 @@ func (d *decider) orderGone() {
 		o.RebootBy, o.RebootBoot, o.RebootUp = "", "", 0
 	}
 	if gone(o.RescueBy, o.RescueBoot, o.RescueUp, RescueGrace) {
+		if o.RescueBoot == d.in.BootID {
+			// The host's reboot did not come in RescueGrace (nor its
+			// withdrawal): net_rescued_by, kept for it (up, act), goes, or
+			// a recovery after a step of ours would name the host.
+			d.next.RescuedBy, o.RescueSeen = "", time.Time{}
+		}
 		o.RescueBy, o.RescueBoot, o.RescueUp = "", "", 0
 	}
 }
@@ -431,7 +451,7 @@ func outageEdge(s *State, bootID string, up bool) bool {
 		// (OwedFile: an empty file), across a reboot. One owed because
 		// SOS_SYSTEM cannot be removed (chattr +i) is none: its outage
 		// was told over (SOSStuck).
-		return (s.Outage.Since.IsZero() && !(s.Outage.SOS && !s.Outage.SOSStuck)) != up
+		return (s.Outage.Since.IsZero() && !s.Outage.Open && !(s.Outage.SOS && !s.Outage.SOSStuck)) != up
 	}
 	return (s.Net == "up") != up
 }
@@ -440,9 +460,14 @@ func outageEdge(s *State, bootID string, up bool) bool {
 func (d *decider) up(ends bool) {
 	n := &d.next
 	now := d.in.Now
+	// The host's reboot seen coming (RescueBy) has not come: a recovery
+	// now is none of its, and net_rescued_by stays for it, so that the
+	// host's withdrawal (ForgetRescue: its reboot misfired) is still seen
+	// (seeRescue).
+	awaited := n.Outage.RescueBy != ""
 	if ends {
 		last := n.Outage.LastAction.String()
-		if n.RescuedBy != "" {
+		if n.RescuedBy != "" && !awaited {
 			last = n.RescuedBy // the host rebooted itself or the router VM
 		}
 		attrs := []slog.Attr{slog.String("last_action", last)}
@@ -459,8 +484,10 @@ func (d *decider) up(ends bool) {
 	if n.Net != "" || !n.Outage.Since.IsZero() || ends { // else unknown still: a healthy run changes nothing
 		n.Net = "up" // an edge told, also of an outage only an owed withdrawal told: once
 	}
-	n.Outage.Since, n.Outage.LastAction, n.Outage.ISP = time.Time{}, None, ISPNone
-	n.RescuedBy, n.Outage.RescueSeen = "", time.Time{} // removed by us: no withdrawal (seeRescue)
+	n.Outage.Since, n.Outage.LastAction, n.Outage.ISP, n.Outage.Open = time.Time{}, None, ISPNone, false
+	if !awaited {
+		n.RescuedBy, n.Outage.RescueSeen = "", time.Time{} // removed by us: no withdrawal (seeRescue)
+	}
 	n.Streak, n.SOSLogged = 0, time.Time{}
 	if n.SOS {
 		n.SOS, n.SOSContent = false, ""
@@ -716,13 +743,17 @@ func (d *decider) reboot(attrs ...slog.Attr) {
 
 // act decides a step. The step is the outage's last action from now on,
 // also after the host's rescue: a recovery after it is the router's own
-// (RescuedBy goes), not the host's. Not inlined: cold, and called for
+// (RescuedBy goes), not the host's; one whose reboot is still to come
+// (RescueBy) keeps net_rescued_by, as up does. Not inlined: cold, and called for
 // each step (SPEC §12: size).
 //
 //go:noinline
 func (d *decider) act(a Action, msg string, attrs ...slog.Attr) {
 	d.action = a
-	d.next.Outage.LastAction, d.next.RescuedBy, d.next.Outage.RescueSeen = a, "", time.Time{}
+	d.next.Outage.LastAction = a
+	if d.next.Outage.RescueBy == "" { // else the host's reboot is still to come: kept for it (up)
+		d.next.RescuedBy, d.next.Outage.RescueSeen = "", time.Time{}
+	}
 	d.log(slog.LevelWarn, msg, attrs...)
 }
 

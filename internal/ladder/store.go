@@ -30,6 +30,14 @@ const (
 	// owedStuck is OwedFile's content while SOS_SYSTEM cannot be removed
 	// (Outage.SOSStuck); empty otherwise, as a full flash takes it.
 	owedStuck = "stuck"
+	// StaleFile, empty, says net_outage's since= is stale (Outage.Stale):
+	// an outage goes on that it does not record, or the one it records
+	// ended, as a full flash could not rewrite it. Empty, it needs no
+	// data block, and it tells the boot's first run whether the net was
+	// down before the reboot, also once the SOS withdrawal owed (OwedFile)
+	// was told: up and 【状态恢复】 once, no second down, and none again
+	// for an outage that ended before the reboot.
+	StaleFile = "net_outage_stale"
 	// RescuedFile is written by the host when it acknowledges SOS
 	// ("host" or "vm"), so that the recovery names who ended the outage.
 	RescuedFile = "net_rescued_by"
@@ -46,7 +54,7 @@ const (
 
 // StateFiles are the router's files in STATE_DIR, for purge and for
 // status's check that each can be replaced (not chattr +i).
-var StateFiles = []string{CountFile, CoolingFile, SOSFile, OutageFile, RescuedFile, FallbackFile, OwedFile}
+var StateFiles = []string{CountFile, CoolingFile, SOSFile, OutageFile, RescuedFile, FallbackFile, OwedFile, StaleFile}
 
 // Store reads and writes the router's State.
 type Store struct {
@@ -150,6 +158,15 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 		problems = append(problems, err)
 	}
 	st.Outage.SOS = owed.Present && err == nil
+	st.Outage.Recorded = !st.Outage.Since.IsZero()
+	if _, err := os.Lstat(s.path(StaleFile)); err == nil {
+		st.Outage.Stale = true
+		if st.Outage.Recorded { // ended: the outage's own fields go with it
+			st.Outage.Since, st.Outage.LastAction, st.Outage.ISP = time.Time{}, None, ISPNone
+		} else {
+			st.Outage.Open = true
+		}
+	}
 	st.Outage.SOSStuck = st.Outage.SOS && strings.TrimSpace(owed.Content) == owedStuck
 
 	// The fallback, when there is one, is newer than what RUN_DIR holds; a
@@ -290,16 +307,17 @@ func (s Store) Save(old, next State, dirty bool) error {
 	if dirty || o != was {
 		add(OutageFile, func(p string) error {
 			o := next.Outage // by the pointer the other writes hold: no closure type of its own
-			if o.SOS, o.SOSStuck = false, false; o == (Outage{}) {
-				return state.Remove(p)
+			o.SOS, o.SOSStuck, o.Open, o.Stale, o.Recorded = false, false, false, false, false
+			if o == (Outage{}) {
+				return staleMark(p, state.Remove(p), next.Outage)
 			}
-			return state.WriteRecord(p, state.Record{
+			return staleMark(p, state.WriteRecord(p, state.Record{
 				"since": state.RecordTimeString(o.Since), "last_action": o.LastAction.String(),
 				"up_since": state.RecordTimeString(o.UpSince), "isp": o.ISP.String(),
 				"assist_day": o.AssistDay, "assists": strconv.Itoa(o.Assists),
 				"reboot_by": o.RebootBy, "reboot_boot": o.RebootBoot, "reboot_up": strconv.FormatInt(int64(o.RebootUp/time.Second), 10),
 				"rescue_by": o.RescueBy, "rescue_boot": o.RescueBoot, "rescue_up": strconv.FormatInt(int64(o.RescueUp/time.Second), 10),
-				"rescue_seen": state.RecordTimeString(o.RescueSeen)})
+				"rescue_seen": state.RecordTimeString(o.RescueSeen)}), next.Outage)
 		})
 	}
 	perr := s.persist(ops, dirty)
@@ -313,6 +331,29 @@ func (s Store) Save(old, next State, dirty bool) error {
 		return verr
 	}
 	return nil
+}
+
+// staleMark follows net_outage's write at p, whose outcome is err, for
+// the outage o: with the write done, net_outage tells and StaleFile goes;
+// on a full flash (ENOSPC) StaleFile, empty, stands when net_outage, as it
+// was, says otherwise than o whether an outage goes on (o.Recorded: its
+// since= as loaded), and goes when it says the same. err is returned as
+// it was: net_outage was not written.
+func staleMark(p string, err error, o Outage) error {
+	mark := filepath.Join(filepath.Dir(p), StaleFile)
+	full := errors.Is(err, syscall.ENOSPC)
+	switch {
+	case err == nil || full && o.Recorded == !o.Since.IsZero():
+		// Also one this run made: a Save again after makeRoom.
+		if rerr := state.Remove(mark); err == nil {
+			return rerr
+		}
+	case full:
+		if _, serr := os.Lstat(mark); serr != nil {
+			_ = state.WriteFlag(mark, "")
+		}
+	}
+	return err
 }
 
 // owedStuckFlag marks the owed withdrawal at p as SOS_SYSTEM's that
