@@ -136,6 +136,12 @@ func (d *decider) lanStep(kind string) {
 	// Every router-side step was tried: the fault may be the host's own
 	// bridge. The host reboot, under §6's rules.
 	reason := "LAN fault (" + kind + ") after " + n.LANSteps
+	if d.cfg.VMID != "" && d.vmLocked {
+		// A migration, a snapshot or a backup holds the router VM (said
+		// with 【推迟】, or a lock left behind with its qm unlock): no
+		// host reboot under it, as with SOS (sosStep) and a held reboot.
+		return
+	}
 	if !d.guards() || d.hostRebootHeld(reason, false) {
 		return
 	}
