@@ -3,6 +3,9 @@ package rescue
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pve-op/network-rescue/state"
 
 	"github.com/pve-op/network-rescue/internal/config"
 )
@@ -30,5 +33,45 @@ func TestLANHostRebootUnderVMLock(t *testing.T) {
 				t.Errorf("log %q lacks the left lock's qm unlock", msgs(s))
 			}
 		})
+	}
+}
+
+// TestLANMisfireRetries: a host reboot for a LAN path fault that did not
+// happen (【回退】: REBOOT_CMD and its fallback returned, the system never
+// stopping) is tried again at the next run, as its line says ("以便在下个
+// 检测周期重试") and as a misfired SOS reboot is; the LAN ladder it came
+// after is not climbed again first (the router's network restart and a
+// second reboot of the router for the same fault, 15 minutes more).
+func TestLANMisfireRetries(t *testing.T) {
+	cfg := config.Default(config.Host)
+	lan := func(now time.Time) Obs {
+		return full(func(o *Obs) {
+			o.Now = now
+			o.Router, o.DNSKnown, o.DNSOK = Router{SelfKnown: true, SelfUp: true, Count: "1"}, true, false
+		})
+	}
+	s := Decide(cfg, State{LANFault: LANPath, LANSeen: 3, LANSteps: "network,reboot", DownSince: t0.Add(-20 * time.Minute)}, lan(t0))
+	if s.Action != HostReboot {
+		t.Fatalf("all LAN steps tried: %v; want the host reboot (log: %s)", s.Action, msgs(s))
+	}
+	// Store.Misfire, counted: the mark torn, the day given back, the misfire kept.
+	st := s.Next
+	st.HasMark, st.Mark, st.LastReboot = false, state.Mark{}, ""
+	st.MisfireDate, st.MisfireBoot = Today(t0), "boot1"
+	var got []string
+	for run := 1; run <= 4; run++ {
+		s = Decide(cfg, st, lan(t0.Add(time.Duration(run)*5*time.Minute)))
+		step := s.Action.String()
+		if s.Action == Assist {
+			step += " " + string(s.Assist)
+		}
+		got = append(got, step)
+		st = s.Next
+		if s.Action == HostReboot {
+			break
+		}
+	}
+	if want := "host-reboot"; got[0] != want {
+		t.Errorf("runs after the misfire: %s; want %s at the first (the 【回退】 line's retry)", strings.Join(got, ", "), want)
 	}
 }
