@@ -399,12 +399,14 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 	case rescue.Assist:
 		res := h.assist(ctx, step.Assist, fmt.Sprintf("LAN fault %q seen by %d host runs; %s; dns %s",
 			step.Next.LANFault, step.Next.LANSeen, obs.NetDetail, obs.DNSDetail))
-		h.refused(store, step.Next, step.Assist, res, obs.Now)
-		if notAsked(res) {
+		if h.refused(store, step.Next, step.Assist, res, obs.Now) || notAsked(res) {
 			// Nothing was asked (netcheck not on the router, the request
-			// not sent, its config refused it): no "assist" for the hook
-			// or the owner, each run told one for a step that never ran.
-			// The 【LAN】 line says it, and HEARTBEAT_URL's /fail.
+			// not sent, its config refused it), or the router refused it
+			// for now (its pause, a cooling, just booted, busy) and it is
+			// asked again at the next run: no "assist" for the hook or the
+			// owner, each run told one for a step that never ran (all
+			// through a router's pause, every five minutes). The 【LAN】
+			// lines say it; HEARTBEAT_URL's /fail those never asked.
 			told := events[:0]
 			for _, ev := range events {
 				if ev.Name != "assist" {
