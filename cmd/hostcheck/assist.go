@@ -87,10 +87,11 @@ func notAsked(res assist.Result) bool {
 // refused takes a LAN step the router refused for now off the steps done
 // (rescue.Refused), so that the next run asks for it again instead of
 // climbing past it. It is saved before the next run can act on it; now is
-// the run's time.
-func (h *host) refused(store rescue.Store, next rescue.State, step assist.Step, res assist.Result, now time.Time) {
+// the run's time. It reports whether the step was given back: not taken,
+// it is no assist to tell (the next run asks for it again).
+func (h *host) refused(store rescue.Store, next rescue.State, step assist.Step, res assist.Result, now time.Time) (given bool) {
 	if res.Outcome != assist.Refused {
-		return
+		return false
 	}
 	back, ok := rescue.Refused(next, step, res.Why, now)
 	if !ok {
@@ -100,11 +101,11 @@ func (h *host) refused(store rescue.Store, next rescue.State, step assist.Step, 
 			h.log.Warn("【LAN】OpenWrt 在本次故障中已多次未能执行请求，此步骤记为已尝试，下次运行继续下一步。",
 				"step", string(step), "why", res.Why, "held", next.LANHeld)
 		}
-		return
+		return false
 	}
 	if err := store.Save(next, back); err != nil {
 		h.log.Error("【严重错误】状态无法保存：被拒绝的 LAN 步骤仍记为已尝试", "step", string(step), "err", err)
-		return
+		return false
 	}
 	msg := "【LAN】OpenWrt 暂不执行此步骤，不算已尝试，下次运行再请求。"
 	switch res.Why {
@@ -114,11 +115,12 @@ func (h *host) refused(store rescue.Store, next rescue.State, step assist.Step, 
 		until := back.NoNetcheckUntil().In(h.loc).Format("15:04")
 		h.log.Warn("【LAN】OpenWrt 上没有安装 netcheck (仍在运行原版脚本？)，无法分辨局域网侧故障："+until+" 前不按局域网故障处理，只看 OpenWrt 的 SOS (与原版脚本相同)；之后再判断并请求 OpenWrt。",
 			"step", string(step), "why", res.Why, "ask_again", until, "fix", "在路由器上安装本项目: install.sh --role router (或在本机: install.sh --router "+h.cfg.OpIP+")，或设置 OP_NETCHECK")
-		return
+		return true
 	case rescue.WhyNotSent:
 		msg = "【LAN】请求未送达 OpenWrt，此步骤不算已尝试，下次运行再请求。"
 	case rescue.WhyRouterConfig:
 		msg = "【LAN】OpenWrt 的 netcheck 配置有误，此步骤不算已尝试，下次运行再请求。"
 	}
 	h.log.Warn(msg, "step", string(step), "why", res.Why)
+	return true
 }

@@ -379,6 +379,18 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 	events := rescue.Transitions(st, obs, step)
 	switch step.Action {
 	case rescue.VMRestart:
+		if !rs.SOS && !h.cfg.DryRun && obs.RouterKnown && obs.Router.Err == "" {
+			// The router answers SSH (a LAN fault, an SOS cleared at
+			// midnight): the cold restart is the host's rescue all the
+			// same, told as vmRestart tells it for SOS (net_rescued_by=vm),
+			// or the router's 【启动】 named its boot reboot=other, none of
+			// ours. A failure is no reason to hold the restart.
+			actx, cancel := context.WithTimeout(ctx, h.cfg.SSHTimeout)
+			if err := h.remote().AckSOS(actx, h.cfg.OpStateDir, false); err != nil {
+				h.log.Warn("【警告】未能告知 OpenWrt 这次冷重启来自 PVE (net_rescued_by)，仍然冷重启虚拟机。", "reason", shown(err.Error(), maxShownErr))
+			}
+			cancel()
+		}
 		if !h.vmRestart(ctx, rs) && !h.cfg.DryRun {
 			// The day's cold restart changed nothing (qm stop failed):
 			// recorded, so that the next run escalates (SPEC §13 rule 5).
@@ -399,12 +411,14 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 	case rescue.Assist:
 		res := h.assist(ctx, step.Assist, fmt.Sprintf("LAN fault %q seen by %d host runs; %s; dns %s",
 			step.Next.LANFault, step.Next.LANSeen, obs.NetDetail, obs.DNSDetail))
-		h.refused(store, step.Next, step.Assist, res, obs.Now)
-		if notAsked(res) {
+		if h.refused(store, step.Next, step.Assist, res, obs.Now) || notAsked(res) {
 			// Nothing was asked (netcheck not on the router, the request
-			// not sent, its config refused it): no "assist" for the hook
-			// or the owner, each run told one for a step that never ran.
-			// The 【LAN】 line says it, and HEARTBEAT_URL's /fail.
+			// not sent, its config refused it), or the router refused it
+			// for now (its pause, a cooling, just booted, busy) and it is
+			// asked again at the next run: no "assist" for the hook or the
+			// owner, each run told one for a step that never ran (all
+			// through a router's pause, every five minutes). The 【LAN】
+			// lines say it; HEARTBEAT_URL's /fail those never asked.
 			told := events[:0]
 			for _, ev := range events {
 				if ev.Name != "assist" {

@@ -154,8 +154,11 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 		// A fault only the LAN sees, under way (SPEC §14): one LAN-side
 		// step per host run once two runs in a row saw it.
 		steps := st.LANSteps
-		if steps == "" {
+		switch steps {
+		case "":
 			steps = "none yet"
+		case rescue.LANHostStep:
+			steps = "none yet since the host's reboot for it"
 		}
 		checks = append(checks, health.Info("LAN fault", fmt.Sprintf("%s, seen by %d host runs in a row; steps asked of the router: %s",
 			map[string]string{rescue.LANDNS: "dns (IP targets answer, the router's DNS does not)", rescue.LANPath: "path (the router is online, the LAN is not)"}[st.LANFault],

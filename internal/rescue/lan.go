@@ -16,6 +16,11 @@ const (
 	LANPath = "path" // the IP targets do not answer from the LAN: forwarding, NAT, conntrack
 )
 
+// LANHostStep, as a LAN fault's only step done, says that the host
+// rebooted for it (rebootHost): the ladder starts over on the new host,
+// unless that reboot misfired in this boot, when it is retried.
+const LANHostStep = "host"
+
 // LANSeenBefore is how many host runs in a row must see a LAN fault before
 // the first step: a blip is not a fault.
 const LANSeenBefore = 2
@@ -101,6 +106,28 @@ func (d *decider) lanStep(kind string) {
 		d.heldReboot()
 		return
 	}
+	if n.LANSteps == LANHostStep {
+		if kind == LANPath && n.MisfireBoot != "" && n.MisfireBoot == d.o.BootID {
+			// The host's reboot for this fault misfired in this boot
+			// (【回退】): what is due is that reboot again, under §6's
+			// rules (Store.Misfire gave the day back), not the router's
+			// steps, taken already, again.
+			reason := "LAN fault (" + kind + ") after the host's reboot misfired"
+			if (d.cfg.VMID != "" && d.vmLocked) || !d.guards() || d.hostRebootHeld(reason, false) {
+				return
+			}
+			d.log(slog.LevelError, "【LAN】上次为局域网故障重启 PVE 物理机未生效，故障仍在，重试重启 PVE 物理机。",
+				slog.String("fault", kind), slog.String("misfire_date", n.MisfireDate))
+			d.rebootHost(reason)
+			return
+		}
+		// The host rebooted for it (another boot, another day): the
+		// fault on a new host, its ladder from the start.
+		n.LANSteps = ""
+		if n.LANSeen > 1 {
+			n.LANSeen = 1
+		}
+	}
 	if n.LANSeen < LANSeenBefore {
 		return // seen once: wait for the next run (a blip is not a fault)
 	}
@@ -136,6 +163,12 @@ func (d *decider) lanStep(kind string) {
 	// Every router-side step was tried: the fault may be the host's own
 	// bridge. The host reboot, under §6's rules.
 	reason := "LAN fault (" + kind + ") after " + n.LANSteps
+	if d.cfg.VMID != "" && d.vmLocked {
+		// A migration, a snapshot or a backup holds the router VM (said
+		// with 【推迟】, or a lock left behind with its qm unlock): no
+		// host reboot under it, as with SOS (sosStep) and a held reboot.
+		return
+	}
 	if !d.guards() || d.hostRebootHeld(reason, false) {
 		return
 	}

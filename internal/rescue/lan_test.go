@@ -354,8 +354,8 @@ func TestLANFaultAfterHostReboot(t *testing.T) {
 	if s.Action != HostReboot {
 		t.Fatalf("all LAN steps tried: %v; want the host reboot (log: %s)", s.Action, msgs(s))
 	}
-	if s.Next.LANSteps != "" || s.Next.LANSeen != 0 {
-		t.Errorf("saved with the reboot: steps %q, seen %d; want the LAN ladder started over", s.Next.LANSteps, s.Next.LANSeen)
+	if s.Next.LANSteps != LANHostStep || s.Next.LANSeen != 0 {
+		t.Errorf("saved with the reboot: steps %q, seen %d; want the LAN ladder started over (steps %q)", s.Next.LANSteps, s.Next.LANSeen, LANHostStep)
 	}
 	st := s.Next
 	st.HasMark, st.Mark = false, state.Mark{} // midnight-reset

@@ -1201,8 +1201,16 @@ func (d *decider) rebootHost(reason string) {
 	// A LAN fault that survives the reboot is a fault on a new host: its
 	// ladder starts over (SPEC §14), saved with the mark before the
 	// reboot. Kept, every step would read as done and the next day's first
-	// run would reboot the host again at 00:00.
+	// run would reboot the host again at 00:00. The fault's kind stays,
+	// with LANHostStep alone as its steps: a reboot that misfires in this
+	// boot (【回退】) is tried again at the next run, as its line says,
+	// not after the router's network restart and a second reboot of the
+	// router for the same fault (lanStep).
+	lan := n.LANFault
 	n.LANFault, n.LANSeen, n.LANSteps, n.LANHeld = "", 0, "", 0
+	if lan != "" {
+		n.LANFault, n.LANSteps = lan, LANHostStep
+	}
 	d.step.Action = HostReboot
 }
 
