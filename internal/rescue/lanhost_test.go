@@ -5,9 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pve-op/network-rescue/state"
-
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/state"
 )
 
 // TestLANHostRebootUnderVMLock: with VM_ID, a LAN path fault whose
