@@ -168,6 +168,15 @@ func Log(path, stateDir string, files []string, lines int) []Check {
 			}
 		}
 		err := os.MkdirAll(dir, 0o755)
+		if err == nil && w.file == "" && flagged(dir) {
+			// An append-only (or immutable) directory takes a new file,
+			// yet refuses every rename and removal in it: each state
+			// write, a temp file renamed over the old, fails, and the
+			// probe file below could not be removed again.
+			out = append(out, Check{Name: w.name, Detail: w.dir + " is append-only or immutable (chattr +a or +i): the runs cannot replace a file in it",
+				Fix: "chattr -i -a " + w.dir})
+			continue
+		}
 		if err == nil {
 			var f *os.File
 			if f, err = os.CreateTemp(dir, ".netrescue-status-"); err == nil {
@@ -243,6 +252,18 @@ func frozen(paths []string) []string {
 		}
 	}
 	return out
+}
+
+// flagged reports whether the directory dir is append-only or immutable
+// (chattr +a, +i).
+func flagged(dir string) bool {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
+	_ = unix.Close(fd)
+	return err == nil && flags&(fsImmutable|fsAppend) != 0
 }
 
 // The inode flags of FS_IOC_GETFLAGS that chattr +i and +a set
