@@ -1539,3 +1539,60 @@ func TestOwnCopyReplaced(t *testing.T) {
 		})
 	}
 }
+
+// TestPurgeSharedRunDir: with RUN_DIR a directory others may write
+// (RUN_DIR=/tmp, mode 1777), the runs keep their files in its private
+// subdirectory netrescue (cli.RunDir), which purge removes whole. Files
+// in /tmp itself with the names of ours (another tool's heartbeat,
+// netcheck.state) are not ours: they stay.
+func TestPurgeSharedRunDir(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		role  crontab.Role
+		files []string // under PREFIX/tmp
+		keep  []string
+	}{
+		{name: "host", role: crontab.Host,
+			files: []string{"netrescue/heartbeat", "netrescue/hostcheck.lock", "heartbeat", "notify.sent", "hostcheck.lock"},
+			keep:  []string{"heartbeat", "notify.sent", "hostcheck.lock"}},
+		{name: "router", role: crontab.Router,
+			files: []string{"netrescue/netcheck.state", "netrescue/netcheck.lock", "netcheck.state", "netcheck.lock"},
+			keep:  []string{"netcheck.state", "netcheck.lock"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := t.TempDir()
+			var out bytes.Buffer
+			env := strictEnv(t, filepath.Join(fakeBins(t), map[crontab.Role]string{crontab.Router: "netcheck", crontab.Host: "hostcheck"}[tc.role]), &out)
+			o := install.Options{Role: tc.role, Prefix: prefix, Yes: true}
+			if err := install.Run(context.Background(), o, env); err != nil {
+				t.Fatalf("install: %v\n%s", err, out.String())
+			}
+			conf := filepath.Join(prefix, "etc/netrescue.conf")
+			if err := os.WriteFile(conf, []byte(readFile(t, conf)+"\nRUN_DIR=/tmp\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			tmp := filepath.Join(prefix, "tmp")
+			if err := os.MkdirAll(tmp, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(tmp, 0o1777); err != nil {
+				t.Fatal(err)
+			}
+			files := map[string]string{}
+			for _, f := range tc.files {
+				files["tmp/"+f] = "x\n"
+			}
+			writeTree(t, prefix, files, 0o600)
+			o.Uninstall, o.Purge = true, true
+			if err := install.Run(context.Background(), o, env); err != nil {
+				t.Fatalf("purge: %v\n%s", err, out.String())
+			}
+			for _, f := range tc.files {
+				want := slices.Contains(tc.keep, f)
+				if got := install.Exists(filepath.Join(tmp, f)); got != want {
+					t.Errorf("purge with RUN_DIR=/tmp: /tmp/%s there %v, want %v", f, got, want)
+				}
+			}
+		})
+	}
+}

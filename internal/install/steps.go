@@ -654,6 +654,11 @@ func (in *installer) keptDir(dir string, names []string) error {
 func (in *installer) purge() error {
 	in.ui.say("Purging configuration, logs and state")
 	c := in.cfg
+	// A RUN_DIR others may write (/tmp) holds the run's files in a
+	// private subdirectory (cli.RunDir): that one is ours alone, and
+	// nothing of ours is in the directory itself.
+	private := cli.RunDir(in.path(c.RunDir))
+	sharedRun := private != in.path(c.RunDir)
 	var files []string
 	if in.role == crontab.Router {
 		// Named by package ladder that writes them, so that purge
@@ -661,8 +666,12 @@ func (in *installer) purge() error {
 		for _, f := range ladder.StateFiles {
 			files = append(files, filepath.Join(c.StateDir, f))
 		}
-		// RUN_DIR may be shared (/tmp): its file of ours goes by name.
-		files = append(files, filepath.Join(c.RunDir, ladder.VolatileFile))
+		// RUN_DIR may be the owner's (/run/nc): its file of ours goes
+		// by name. One others may write (/tmp) holds it in the private
+		// subdirectory, removed whole below.
+		if !sharedRun {
+			files = append(files, filepath.Join(c.RunDir, ladder.VolatileFile))
+		}
 	} else {
 		files = append(files, c.PVEMark, c.KnownHosts)
 	}
@@ -686,16 +695,18 @@ func (in *installer) purge() error {
 		}
 		in.ui.info("kept the SSH key (%s); it may serve other logins", c.SSHKey)
 	}
-	// A RUN_DIR others may write (/tmp) holds the run's files in a
-	// private subdirectory (cli.RunDir): that one is ours alone.
-	if p := cli.RunDir(in.path(c.RunDir)); p != in.path(c.RunDir) {
-		if err := in.removeAll(p); err != nil {
+	if sharedRun {
+		if err := in.removeAll(private); err != nil {
 			return err
 		}
 	}
 	for _, d := range []string{c.StateDir, c.RunDir} {
 		if filepath.Base(d) != "netrescue" {
-			if err := in.keptDir(d, byName[in.role][d == c.RunDir]); err != nil {
+			names := byName[in.role][d == c.RunDir]
+			if d == c.RunDir && sharedRun {
+				names = nil // the same names there are another's
+			}
+			if err := in.keptDir(d, names); err != nil {
 				return err
 			}
 			continue
