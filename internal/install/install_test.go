@@ -1596,3 +1596,33 @@ func TestPurgeSharedRunDir(t *testing.T) {
 		})
 	}
 }
+
+// TestPurgeSharedKnownHosts: KNOWN_HOSTS may be the owner's own file
+// (/root/.ssh/known_hosts): pin keeps every other line of it byte for
+// byte, so purge removes our router's pin from it, never the file with
+// the owner's other pins.
+func TestPurgeSharedKnownHosts(t *testing.T) {
+	prefix := t.TempDir()
+	var out bytes.Buffer
+	env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
+	o := install.Options{Role: crontab.Host, Prefix: prefix, Yes: true}
+	if err := install.Run(context.Background(), o, env); err != nil {
+		t.Fatalf("install: %v\n%s", err, out.String())
+	}
+	conf := filepath.Join(prefix, "etc/netrescue.conf")
+	if err := os.WriteFile(conf, []byte(readFile(t, conf)+"\nOP_IP=192.168.10.1\nKNOWN_HOSTS=/root/.ssh/known_hosts\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const theirs = "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+	const ours = "192.168.10.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+	writeTree(t, prefix, map[string]string{"root/.ssh/known_hosts": theirs + ours}, 0o600)
+	o.Uninstall, o.Purge = true, true
+	out.Reset()
+	if err := install.Run(context.Background(), o, env); err != nil {
+		t.Fatalf("purge: %v\n%s", err, out.String())
+	}
+	b, err := os.ReadFile(filepath.Join(prefix, "root/.ssh/known_hosts"))
+	if err != nil || string(b) != theirs {
+		t.Errorf("purge with KNOWN_HOSTS=/root/.ssh/known_hosts: the file is %q (%v); want the owner's line kept, the router's pin gone: %q\n%s", b, err, theirs, out.String())
+	}
+}

@@ -3,6 +3,7 @@ package install
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -649,6 +650,38 @@ func (in *installer) keptDir(dir string, names []string) error {
 	return nil
 }
 
+// purgePin removes KNOWN_HOSTS where it is ours alone (in a directory
+// named netrescue, as /etc/netrescue/known_hosts). Elsewhere
+// (/root/.ssh/known_hosts) it is the owner's, with their other pins,
+// which pin kept byte for byte: only the router's pin goes.
+func (in *installer) purgePin() error {
+	c := in.cfg
+	kh := in.path(c.KnownHosts)
+	if filepath.Base(filepath.Dir(c.KnownHosts)) == "netrescue" {
+		_, err := in.remove(kh)
+		return err
+	}
+	addr := net.JoinHostPort(c.OpIP, strconv.Itoa(c.OpSSHPort))
+	switch {
+	case !exists(kh):
+		return nil
+	case in.env.Host.Unpin == nil:
+		in.ui.info("kept %s (not ours alone): remove the pin of %s from it by hand (ssh-keygen -R %s -f %s)", kh, addr, c.OpIP, c.KnownHosts)
+		return nil
+	case in.o.DryRun:
+		in.ui.info("would remove the pin of %s from %s (not ours alone; its other lines stay)", addr, kh)
+		return nil
+	}
+	removed, err := in.env.Host.Unpin(kh, addr)
+	if err != nil {
+		return fail(fmt.Sprintf("cannot remove the pin of %s from %s: %v", addr, kh, err), "check the permissions of "+kh)
+	}
+	if removed {
+		in.ui.info("removed the pin of %s from %s (not ours alone; its other lines stay)", addr, kh)
+	}
+	return nil
+}
+
 // purge removes the config, the logs and the state files (the SSH key
 // stays: it may serve other logins).
 func (in *installer) purge() error {
@@ -673,7 +706,10 @@ func (in *installer) purge() error {
 			files = append(files, filepath.Join(c.RunDir, ladder.VolatileFile))
 		}
 	} else {
-		files = append(files, c.PVEMark, c.KnownHosts)
+		files = append(files, c.PVEMark)
+		if err := in.purgePin(); err != nil {
+			return err
+		}
 	}
 	// STATE_DIR may be the owner's own (/root): only names we write go,
 	// never a pattern, which would take their netrescue-*.tar.gz too.

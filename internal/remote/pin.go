@@ -141,6 +141,33 @@ func Pin(path, addr string, key ssh.PublicKey) error {
 	return nil
 }
 
+// Unpin removes addr (host:port) from the known_hosts file at path, as Pin
+// replaces it: every other line is kept byte for byte. It reports whether
+// a pin was there; a file left with no line is removed. For a KNOWN_HOSTS
+// that is the owner's own file (/root/.ssh/known_hosts), where purge may
+// not remove their other pins.
+func Unpin(path, addr string) (bool, error) {
+	old, err := state.ReadBoundedFollow(path, maxKnownHostsBytes)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("unpin host key %s: %w", addr, err)
+	}
+	data := unpin(old, knownhosts.Normalize(addr))
+	switch {
+	case bytes.Equal(data, old):
+		return false, nil
+	case len(bytes.TrimSpace(data)) == 0:
+		err = os.Remove(path)
+	default:
+		err = state.WriteFile(path, data, 0o600)
+	}
+	if err != nil {
+		return false, fmt.Errorf("unpin host key %s: %w", addr, err)
+	}
+	return true, nil
+}
+
 // unpin removes host (in knownhosts.Normalize form) from the host lists of
 // the plain (marker-less) lines of a known_hosts file.
 func unpin(data []byte, host string) []byte {
