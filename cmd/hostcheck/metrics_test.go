@@ -18,6 +18,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/rescue"
@@ -644,5 +645,33 @@ func TestMetricsFailureLoggedOnce(t *testing.T) {
 	}
 	if _, err := os.Stat(failing); err != nil {
 		t.Errorf("the recorded failure was dropped by a run that wrote nothing: %v\n%s", err, l.log.String())
+	}
+}
+
+// TestMetricsFileStatusFailing: a METRICS_FILE the runs cannot write (a
+// directory in its place; its directory takes files) is a ✗ in status,
+// with what the runs found: the runs log 【指标】METRICS_FILE 无法写入 once
+// and record it in RUN_DIR/metrics.failing, while status read ✓ "written"
+// with the directory's time.
+func TestMetricsFileStatusFailing(t *testing.T) {
+	l := newObsLab(t)
+	l.cfg.MetricsFile = l.metrics
+	if err := os.MkdirAll(filepath.Join(l.cfg.MetricsFile, "x"), 0o755); err != nil { // not empty: no rename over it
+		t.Fatal(err)
+	}
+	l.run()
+	if !strings.Contains(l.log.String(), "【指标】METRICS_FILE 无法写入") {
+		t.Fatalf("a directory at METRICS_FILE: no 【指标】 line:\n%s", l.log.String())
+	}
+	h := testHost(t, nil)
+	h.cfg = l.cfg
+	var c health.Check
+	for _, x := range h.publishChecks(l.now) {
+		if x.Name == "metrics file" {
+			c = x
+		}
+	}
+	if c.Name == "" || c.OK || c.Fix == "" {
+		t.Errorf("status of a METRICS_FILE every run fails to write: %+v; want ✗ with a fix", c)
 	}
 }
