@@ -1553,8 +1553,8 @@ func TestPurgeSharedRunDir(t *testing.T) {
 		keep  []string
 	}{
 		{name: "host", role: crontab.Host,
-			files: []string{"netrescue/heartbeat", "netrescue/hostcheck.lock", "heartbeat", "notify.sent", "hostcheck.lock"},
-			keep:  []string{"heartbeat", "notify.sent", "hostcheck.lock"}},
+			files: []string{"netrescue/heartbeat", "netrescue/hostcheck.lock", "heartbeat", "notify.sent", "hostcheck.lock", "netrescue-dry-run/x"},
+			keep:  []string{"heartbeat", "notify.sent", "hostcheck.lock", "netrescue-dry-run/x"}},
 		{name: "router", role: crontab.Router,
 			files: []string{"netrescue/netcheck.state", "netrescue/netcheck.lock", "netcheck.state", "netcheck.lock"},
 			keep:  []string{"netcheck.state", "netcheck.lock"}},

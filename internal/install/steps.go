@@ -721,6 +721,9 @@ func (in *installer) purge() error {
 	}
 	// What a dry run wrote (-dry-run, SPEC §7) is a directory of ours.
 	for _, d := range []string{c.StateDir, c.RunDir} {
+		if d == c.RunDir && sharedRun {
+			continue // in the private subdirectory, removed whole below
+		}
 		if err := in.removeAll(in.path(filepath.Join(d, ladder.DryRunDir))); err != nil {
 			return err
 		}
