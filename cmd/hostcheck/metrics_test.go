@@ -675,3 +675,17 @@ func TestMetricsFileStatusFailing(t *testing.T) {
 		t.Errorf("status of a METRICS_FILE every run fails to write: %+v; want ✗ with a fix", c)
 	}
 }
+
+// TestMetricsOutageClockBack: down since 12:00, the clock then set back
+// an hour (NTP): netrescue_outage_seconds is 0, as status -json's
+// outage_seconds, not absent, which README keeps for a down_since not
+// recorded (an alert on it went stale for the rest of the outage).
+func TestMetricsOutageClockBack(t *testing.T) {
+	h := testHost(t, nil)
+	down := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	obs := rescue.Obs{Now: down.Add(-time.Hour), NetKnown: true, NetUp: false}
+	v := h.metricsView(rescue.State{DownSince: down}, obs, remote.RouterState{}, actionTally{})
+	if got := string(renderMetrics(v)); !strings.Contains(got, "\nnetrescue_outage_seconds 0\n") {
+		t.Errorf("down since a recorded time after the clock's now: metrics lack netrescue_outage_seconds 0:\n%s", got)
+	}
+}
