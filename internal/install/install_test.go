@@ -1626,3 +1626,30 @@ func TestPurgeSharedKnownHosts(t *testing.T) {
 		t.Errorf("purge with KNOWN_HOSTS=/root/.ssh/known_hosts: the file is %q (%v); want the owner's line kept, the router's pin gone: %q\n%s", b, err, theirs, out.String())
 	}
 }
+
+// TestPurgeMarkDirectory: PVE_MARK naming a directory (PVE_MARK=/root by
+// mistake, which status names as such) is not ours to remove: purge
+// keeps it and what it holds, says so, and purges the rest. It stopped at
+// "cannot remove PREFIX/root: directory not empty", the rest not purged
+// (an empty one went).
+func TestPurgeMarkDirectory(t *testing.T) {
+	prefix := t.TempDir()
+	var out bytes.Buffer
+	env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
+	o := install.Options{Role: crontab.Host, Prefix: prefix, Yes: true}
+	if err := install.Run(context.Background(), o, env); err != nil {
+		t.Fatalf("install: %v\n%s", err, out.String())
+	}
+	conf := filepath.Join(prefix, "etc/netrescue.conf")
+	if err := os.WriteFile(conf, []byte(readFile(t, conf)+"\nPVE_MARK=/root\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, prefix, map[string]string{"root/notes.txt": "mine\n", "var/lib/netrescue/hostcheck.state": "x\n"}, 0o600)
+	o.Uninstall, o.Purge = true, true
+	out.Reset()
+	err := install.Run(context.Background(), o, env)
+	if err != nil || !install.Exists(filepath.Join(prefix, "root/notes.txt")) || install.Exists(filepath.Join(prefix, "var/lib/netrescue")) {
+		t.Errorf("purge with PVE_MARK=/root: %v; /root/notes.txt there %v (want true), /var/lib/netrescue there %v (want false)\n%s",
+			err, install.Exists(filepath.Join(prefix, "root/notes.txt")), install.Exists(filepath.Join(prefix, "var/lib/netrescue")), out.String())
+	}
+}

@@ -634,11 +634,23 @@ var byName = map[crontab.Role]map[bool][]string{
 // that its files are all named).
 func PurgedByName(r crontab.Role, runDir bool) []string { return byName[r][runDir] }
 
+// removeFile removes path, a file of ours by its name. Our files are
+// files: a directory there (PVE_MARK=/root by mistake) is the owner's, and
+// stays with what it holds.
+func (in *installer) removeFile(path string) error {
+	if fi, err := os.Lstat(path); err == nil && fi.IsDir() {
+		in.ui.info("kept %s (a directory, not a file of ours)", path)
+		return nil
+	}
+	_, err := in.remove(path)
+	return err
+}
+
 // keptDir removes from dir, a STATE_DIR or RUN_DIR purge keeps (not ours
 // alone), the files of ours named in names, and says so.
 func (in *installer) keptDir(dir string, names []string) error {
 	for _, n := range names {
-		if _, err := in.remove(in.path(filepath.Join(dir, n))); err != nil {
+		if err := in.removeFile(in.path(filepath.Join(dir, n))); err != nil {
 			return err
 		}
 	}
@@ -715,7 +727,7 @@ func (in *installer) purge() error {
 	// never a pattern, which would take their netrescue-*.tar.gz too.
 	files = append(files, filepath.Join(c.StateDir, pause.File))
 	for _, f := range files {
-		if _, err := in.remove(in.path(f)); err != nil {
+		if err := in.removeFile(in.path(f)); err != nil {
 			return err
 		}
 	}
