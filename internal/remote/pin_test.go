@@ -335,3 +335,27 @@ func TestCheckKeyCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestPinKeepsKnownHosts2: KNOWN_HOSTS may be root's own
+// (/root/.ssh/known_hosts), beside OpenSSH's other default file,
+// known_hosts2. Pin's write swept it as a temp file a killed write of
+// known_hosts left (natefinch/atomic's base+digits): the owner's pins in
+// it were gone.
+func TestPinKeepsKnownHosts2(t *testing.T) {
+	_, key := seededKey(t, 1)
+	dir := t.TempDir()
+	theirs := filepath.Join(dir, "known_hosts2")
+	if err := os.WriteFile(theirs, []byte("github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(theirs, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := Pin(filepath.Join(dir, "known_hosts"), "192.168.10.1:22", key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(theirs); err != nil {
+		t.Errorf("pin into %s/known_hosts removed known_hosts2: %v", dir, err)
+	}
+}
