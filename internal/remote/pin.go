@@ -132,6 +132,7 @@ func Pin(path, addr string, key ssh.PublicKey) error {
 		data = append(data, '\n')
 	}
 	data = append(data, knownhosts.Line([]string{addr}, key)+"\n"...)
+	path = writePath(path)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("pin host key %s: %w", addr, err)
 	}
@@ -157,15 +158,26 @@ func Unpin(path, addr string) (bool, error) {
 	switch {
 	case bytes.Equal(data, old):
 		return false, nil
-	case len(bytes.TrimSpace(data)) == 0:
-		err = os.Remove(path)
+	case len(bytes.TrimSpace(data)) == 0 && writePath(path) == path:
+		err = os.Remove(path) // only our pin was in it (a link's file stays, emptied)
 	default:
-		err = state.WriteFile(path, data, 0o600)
+		err = state.WriteFile(writePath(path), data, 0o600)
 	}
 	if err != nil {
 		return false, fmt.Errorf("unpin host key %s: %w", addr, err)
 	}
 	return true, nil
+}
+
+// writePath is where a write of the known_hosts file at path goes: the
+// file a link the owner made leads to, as it was read (a write to path
+// itself replaced their link by a copy, and their file never had the
+// pin); path itself when it is no link or leads nowhere yet.
+func writePath(path string) string {
+	if t, err := filepath.EvalSymlinks(path); err == nil {
+		return t
+	}
+	return path
 }
 
 // unpin removes host (in knownhosts.Normalize form) from the host lists of
