@@ -70,6 +70,10 @@ func writeSync(f *os.File, data []byte, perm fs.FileMode) error {
 // tempPrefix starts the name of the temporary file of a write of base.
 func tempPrefix(base string) string { return "." + base + ".tmp-" }
 
+// minTempDigits is the fewest digits an earlier version's temp name
+// (base+digits) is taken to have.
+const minTempDigits = 6
+
 // staleTemp is the age after which a temp file is a killed write's: a
 // write takes milliseconds, and writes of one file are under the run lock.
 const staleTemp = time.Minute
@@ -89,8 +93,12 @@ func sweepTemps(dir, base string) {
 	d.Close()
 	for _, name := range names {
 		digits := strings.TrimPrefix(name, base)
+		// Theirs carry a random number of 9 or 10 digits (1e9+r%1e9
+		// without its 1 in older Go, a uint32 since): at least
+		// minTempDigits. A name with a few, known_hosts2 (OpenSSH's)
+		// beside a KNOWN_HOSTS of root's own, is the owner's.
 		if !strings.HasPrefix(name, tempPrefix(base)) &&
-			(digits == name || digits == "" || strings.Trim(digits, "0123456789") != "") {
+			(digits == name || len(digits) < minTempDigits || strings.Trim(digits, "0123456789") != "") {
 			continue
 		}
 		p := filepath.Join(dir, name)

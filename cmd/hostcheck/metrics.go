@@ -201,8 +201,10 @@ func writeMetrics(path string, content []byte) (changed bool, err error) {
 // the SSH read when there was one.
 func (h *host) metricsView(next rescue.State, obs rescue.Obs, rs remote.RouterState, tally actionTally) metricsView {
 	v := metricsView{NetUp: obs.Up(), Tally: tally}
-	if !v.NetUp && !next.DownSince.IsZero() && !obs.Now.Before(next.DownSince) {
-		v.Outage, v.HasOutage = obs.Now.Sub(next.DownSince), true
+	if !v.NetUp && !next.DownSince.IsZero() {
+		// A clock set back since (NTP) makes it 0, as status -json's
+		// outage_seconds: recorded, it is not absent.
+		v.Outage, v.HasOutage = max(obs.Now.Sub(next.DownSince), 0), true
 	}
 	if obs.RouterKnown && obs.Router.Err == "" {
 		v.RouterRead, v.RouterSOS = true, rs.SOS

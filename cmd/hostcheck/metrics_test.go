@@ -18,6 +18,7 @@ import (
 
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/health"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/remote"
 	"github.com/pve-op/network-rescue/internal/rescue"
@@ -644,5 +645,47 @@ func TestMetricsFailureLoggedOnce(t *testing.T) {
 	}
 	if _, err := os.Stat(failing); err != nil {
 		t.Errorf("the recorded failure was dropped by a run that wrote nothing: %v\n%s", err, l.log.String())
+	}
+}
+
+// TestMetricsFileStatusFailing: a METRICS_FILE the runs cannot write (a
+// directory in its place; its directory takes files) is a ✗ in status,
+// with what the runs found: the runs log 【指标】METRICS_FILE 无法写入 once
+// and record it in RUN_DIR/metrics.failing, while status read ✓ "written"
+// with the directory's time.
+func TestMetricsFileStatusFailing(t *testing.T) {
+	l := newObsLab(t)
+	l.cfg.MetricsFile = l.metrics
+	if err := os.MkdirAll(filepath.Join(l.cfg.MetricsFile, "x"), 0o755); err != nil { // not empty: no rename over it
+		t.Fatal(err)
+	}
+	l.run()
+	if !strings.Contains(l.log.String(), "【指标】METRICS_FILE 无法写入") {
+		t.Fatalf("a directory at METRICS_FILE: no 【指标】 line:\n%s", l.log.String())
+	}
+	h := testHost(t, nil)
+	h.cfg = l.cfg
+	var c health.Check
+	for _, x := range h.publishChecks(l.now) {
+		if x.Name == "metrics file" {
+			c = x
+		}
+	}
+	if c.Name == "" || c.OK || c.Fix == "" {
+		t.Errorf("status of a METRICS_FILE every run fails to write: %+v; want ✗ with a fix", c)
+	}
+}
+
+// TestMetricsOutageClockBack: down since 12:00, the clock then set back
+// an hour (NTP): netrescue_outage_seconds is 0, as status -json's
+// outage_seconds, not absent, which README keeps for a down_since not
+// recorded (an alert on it went stale for the rest of the outage).
+func TestMetricsOutageClockBack(t *testing.T) {
+	h := testHost(t, nil)
+	down := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	obs := rescue.Obs{Now: down.Add(-time.Hour), NetKnown: true, NetUp: false}
+	v := h.metricsView(rescue.State{DownSince: down}, obs, remote.RouterState{}, actionTally{})
+	if got := string(renderMetrics(v)); !strings.Contains(got, "\nnetrescue_outage_seconds 0\n") {
+		t.Errorf("down since a recorded time after the clock's now: metrics lack netrescue_outage_seconds 0:\n%s", got)
 	}
 }

@@ -65,7 +65,9 @@ func (h *host) notifyStep(st rescue.State, obs rescue.Obs, step rescue.Step) {
 	}
 	switch {
 	case obs.Up() && !st.DownSince.IsZero(): // as Decide: a DNS fault is no recovery
-		h.notify("recovery", fmt.Sprintf("互联网已恢复，断网约 %s。", obs.Now.Sub(st.DownSince).Round(time.Minute)), false)
+		// A clock set back during the outage makes no negative length:
+		// 0, as the log's 【恢复】 outage= and the hook's.
+		h.notify("recovery", fmt.Sprintf("互联网已恢复，断网约 %s。", max(obs.Now.Sub(st.DownSince), 0).Round(time.Minute)), false)
 	case step.Action == rescue.VMStart:
 		// Queued once qm answered, not for a refusal given back
 		// (vmCounted).

@@ -531,3 +531,22 @@ func TestDamagedQueueRepairedOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestNotifyRecoveryClockBack: the internet went down at 12:00, the clock
+// was then set back an hour (NTP), and the net is back at 11:30 by it.
+// The recovery message tells no negative outage: as the log's 【恢复】
+// outage= and ON_EVENT_CMD's NETRESCUE_OUTAGE_SECONDS, a clock set back
+// makes it 0 (it said "断网约 -30m0s").
+func TestNotifyRecoveryClockBack(t *testing.T) {
+	h := testHost(t, nil)
+	h.cfg.VMID = ""
+	h.cfg.StateDir, h.cfg.NotifyURL = t.TempDir(), "http://127.0.0.1:9/push"
+	down := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	st := rescue.State{DownSince: down}
+	obs := rescue.Obs{Now: down.Add(-30 * time.Minute), Uptime: 24 * time.Hour, NetKnown: true, NetUp: true}
+	h.notifyStep(st, obs, rescue.Decide(h.cfg, st, obs))
+	got := strings.Join(queued(t, h), "\n")
+	if want := "recovery: 互联网已恢复，断网约 0s。"; got != want {
+		t.Errorf("queued after a clock set back: %q; want %q", got, want)
+	}
+}

@@ -13,8 +13,10 @@ import (
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/pause"
 	"github.com/pve-op/network-rescue/internal/remote"
+	"github.com/pve-op/network-rescue/internal/rescue"
 	"github.com/pve-op/network-rescue/internal/runenv"
 	"github.com/pve-op/network-rescue/internal/testlab"
+	"github.com/pve-op/network-rescue/state"
 )
 
 // TestPauseWaitsForRun: `hostcheck pause` takes the cron run's lock,
@@ -198,4 +200,31 @@ func TestDrillTarget(t *testing.T) {
 func withSOS(before remote.RouterState, sos string) remote.RouterState {
 	before.SOS, before.SOSContent = true, sos
 	return before
+}
+
+// TestPauseEndsOnSpentDay: a pause that runs out on a day whose host
+// rescue is spent (the mark dated today) ends by itself as on any other
+// day (SPEC §16): 【恢复自救】 when it runs out, the file removed. The
+// spent day's silence dropped both, every run, until the next day's first
+// run told it with yesterday's time.
+func TestPauseEndsOnSpentDay(t *testing.T) {
+	l := newObsLab(t)
+	l.cfg.VMID = ""
+	store := rescue.Store{Mark: l.cfg.PVEMark, StateDir: l.cfg.StateDir}
+	today := rescue.Today(l.now)
+	spent := rescue.State{HasMark: true, LastReboot: today,
+		Mark: state.Mark{Date: today, Time: l.now.Add(-3 * time.Hour), Dated: true, Reason: "SOS", BootID: "boot-0"}}
+	if err := store.Save(rescue.State{}, spent); err != nil {
+		t.Fatal(err)
+	}
+	if err := pause.Write(l.cfg.StateDir, l.now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	l.run()
+	if !strings.Contains(l.log.String(), "【恢复自救】") {
+		t.Errorf("a pause run out on a spent day: no 【恢复自救】:\n%s", l.log.String())
+	}
+	if _, err := os.Lstat(pause.Path(l.cfg.StateDir)); err == nil {
+		t.Errorf("a pause run out on a spent day: %s still there", pause.Path(l.cfg.StateDir))
+	}
 }

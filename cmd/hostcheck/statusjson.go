@@ -233,7 +233,14 @@ func (h *host) publishChecks(now time.Time) []health.Check {
 	var out []health.Check
 	if p := h.cfg.MetricsFile; p != "" {
 		dir := filepath.Dir(p)
+		// What the last run that tried found (logged 【指标】 once): the
+		// directory may take files while the file cannot be written (a
+		// directory or an immutable file in its place, a full disk).
+		failed, ferr := state.ReadBounded(filepath.Join(cli.RunDir(h.cfg.RunDir), MetricsFailingFile), 4096)
 		switch fi, err := os.Stat(p); {
+		case ferr == nil:
+			out = append(out, health.Check{Name: "metrics file", Detail: fmt.Sprintf("%s: the runs cannot write it: %s", p, shown(strings.TrimSpace(string(failed)), maxShownErr)),
+				Fix: "see the log's 【指标】METRICS_FILE 无法写入 line; make " + p + " a file hostcheck may replace, or set METRICS_FILE"})
 		case unix.Access(dir, unix.W_OK) != nil:
 			out = append(out, health.Check{Name: "metrics file", Detail: fmt.Sprintf("%s: directory %s missing or not writable", p, dir),
 				Fix: "point METRICS_FILE into node_exporter's --collector.textfile.directory (Debian: /var/lib/prometheus/node-exporter), or create " + dir})

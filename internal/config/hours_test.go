@@ -57,3 +57,21 @@ func TestHoursContainsNext(t *testing.T) {
 		}
 	}
 }
+
+// TestHoursNextSkippedHour: on the day clocks go forward (Europe/Berlin,
+// 2026-03-29: 02:00 is 03:00) a window of that hour alone ("2-3") has no
+// moment: Next is the next day's 02:00, a moment in the window, never
+// the 03:00 that time.Date makes of 02:00, where the reboot still waits
+// (【推迟】 and plan said "from 03-29 03:00").
+func TestHoursNextSkippedHour(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no Europe/Berlin zone:", err)
+	}
+	h, _ := ParseHours("2-3")
+	now := time.Date(2026, 3, 29, 1, 30, 0, 0, berlin)
+	got := h.Next(now)
+	if want := time.Date(2026, 3, 30, 2, 0, 0, 0, berlin); !got.Equal(want) || !h.Contains(got) {
+		t.Errorf("%v.Next(%s) = %s (in the window: %v); want %s", h, now, got, h.Contains(got), want)
+	}
+}

@@ -739,6 +739,12 @@ func (h Hours) Next(t time.Time) time.Time {
 	if !start.After(t) {
 		start = start.AddDate(0, 0, 1)
 	}
+	// A window of the hour a clock skips (02:00 on the day it goes
+	// forward) has no moment that day: time.Date made 03:00 of its
+	// start, outside it. The next day's start is.
+	for i := 0; i < 3 && !h.Contains(start); i++ {
+		start = time.Date(start.Year(), start.Month(), start.Day()+1, h.From, 0, 0, 0, t.Location())
+	}
 	return start
 }
 

@@ -104,3 +104,24 @@ func TestCronPackage(t *testing.T) {
 		t.Errorf("CronPackage(edited file) = %+v; want ✗ with the reinstall fix", c)
 	}
 }
+
+// TestLogDevNull: LOG_FILE=/dev/null is a setting (the runs write to it,
+// logx takes a character device, and purge keeps it): status's "last log
+// lines" is no ✗ for it, and no fix tells to remove the device, which
+// said "if it is not a regular file, remove it (the next run recreates
+// it)" of /dev/null.
+func TestLogDevNull(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: mknod needs root (CI runs as root)")
+	}
+	dir := t.TempDir()
+	null := filepath.Join(dir, "null")
+	if err := syscall.Mknod(null, syscall.S_IFCHR|0o666, 1<<8|3); err != nil { // /dev/null's (1, 3)
+		t.Skip("skipping: mknod:", err)
+	}
+	for _, c := range within(t, "Log", func() []Check { return Log(null, dir, nil, 5) }) {
+		if !c.OK || strings.Contains(c.Fix, "remove") {
+			t.Errorf("Log(LOG_FILE a character device, as /dev/null): %+v; want ✓, no fix that removes it", c)
+		}
+	}
+}

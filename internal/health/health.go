@@ -168,6 +168,15 @@ func Log(path, stateDir string, files []string, lines int) []Check {
 			}
 		}
 		err := os.MkdirAll(dir, 0o755)
+		if err == nil && w.file == "" && flagged(dir) {
+			// An append-only (or immutable) directory takes a new file,
+			// yet refuses every rename and removal in it: each state
+			// write, a temp file renamed over the old, fails, and the
+			// probe file below could not be removed again.
+			out = append(out, Check{Name: w.name, Detail: w.dir + " is append-only or immutable (chattr +a or +i): the runs cannot replace a file in it",
+				Fix: "chattr -i -a " + w.dir})
+			continue
+		}
 		if err == nil {
 			var f *os.File
 			if f, err = os.CreateTemp(dir, ".netrescue-status-"); err == nil {
@@ -214,6 +223,8 @@ func Log(path, stateDir string, files []string, lines int) []Check {
 	switch {
 	case err != nil && os.IsNotExist(err):
 		out = append(out, Info("last log lines", "none yet (the log is written only when something happens)"))
+	case errors.Is(err, errLogDevice):
+		out = append(out, Info("last log lines", "none: LOG_FILE "+path+" is a character device, where the runs' lines are discarded"))
 	case err != nil:
 		out = append(out, Check{Name: "last log lines", Detail: err.Error(),
 			Fix: fmt.Sprintf("check the permissions of %s; if it is not a regular file, remove it (the next run recreates it)", path)})
@@ -245,6 +256,18 @@ func frozen(paths []string) []string {
 	return out
 }
 
+// flagged reports whether the directory dir is append-only or immutable
+// (chattr +a, +i).
+func flagged(dir string) bool {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	flags, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
+	_ = unix.Close(fd)
+	return err == nil && flags&(fsImmutable|fsAppend) != 0
+}
+
 // The inode flags of FS_IOC_GETFLAGS that chattr +i and +a set
 // (include/uapi/linux/fs.h: FS_IMMUTABLE_FL, FS_APPEND_FL).
 const (
@@ -266,6 +289,10 @@ const maxCrontabBytes = 1 << 20
 // tailWindow is how much of the log's end `status` reads.
 const tailWindow = 64 << 10
 
+// errLogDevice is tail's answer for a LOG_FILE that is a character device
+// (/dev/null): the runs write their lines there, and none can be read back.
+var errLogDevice = errors.New("a character device")
+
 // tail returns the last n lines of path, reading at most its last 64 KiB;
 // a line that starts before that is left out, not shown cut.
 func tail(path string, n int) ([]string, error) {
@@ -281,6 +308,9 @@ func tail(path string, n int) ([]string, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
+	}
+	if fi.Mode()&fs.ModeCharDevice != 0 {
+		return nil, errLogDevice // LOG_FILE=/dev/null: a setting, which logx writes to
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is a %s, not the log file", path, state.FileKind(fi.Mode()))

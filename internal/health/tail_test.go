@@ -262,3 +262,33 @@ func TestStateFilesFrozen(t *testing.T) {
 		t.Errorf("flags gone (a file not ours still immutable): %+v; want ✓", c)
 	}
 }
+
+// TestStateDirAppendOnly: a STATE_DIR made append-only (chattr +a on the
+// directory) takes a new file, yet refuses every rename and removal in it:
+// each state write (a temp file renamed over the old) fails, so "state
+// writable" is ✗; and status's own probe file, which it cannot remove
+// there, is not left behind in the owner's directory.
+func TestStateDirAppendOnly(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: chattr needs root (CI runs as root)")
+	}
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-a", state).Run() })
+	if out, err := exec.Command("chattr", "+a", state).CombinedOutput(); err != nil {
+		t.Skipf("skipping: chattr +a %s: %v %s (a file system without the flag)", state, err, out)
+	}
+	c, bad := failed(Log(filepath.Join(dir, "net.log"), state, nil, 5), "state writable")
+	if !bad || c.Fix == "" {
+		t.Errorf("an append-only STATE_DIR (every rename in it refused): %+v; want ✗ with a fix", c)
+	}
+	if out, err := exec.Command("chattr", "-a", state).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -a %s: %v %s", state, err, out)
+	}
+	if left, _ := os.ReadDir(state); len(left) > 0 {
+		t.Errorf("status left %s in STATE_DIR", left[0].Name())
+	}
+}

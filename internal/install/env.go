@@ -65,7 +65,10 @@ type Env struct {
 type HostSteps struct {
 	Key    func(h Host) error
 	Deploy func(ctx context.Context, h Host) error
-	side   *hostSide // WithHostSide
+	// Unpin removes the pin of addr (host:port) from the known_hosts
+	// file at path (remote.Unpin), reporting whether one was there.
+	Unpin func(path, addr string) (bool, error)
+	side  *hostSide // WithHostSide
 }
 
 // hostSide are the host-only steps of this package.

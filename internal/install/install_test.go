@@ -1539,3 +1539,117 @@ func TestOwnCopyReplaced(t *testing.T) {
 		})
 	}
 }
+
+// TestPurgeSharedRunDir: with RUN_DIR a directory others may write
+// (RUN_DIR=/tmp, mode 1777), the runs keep their files in its private
+// subdirectory netrescue (cli.RunDir), which purge removes whole. Files
+// in /tmp itself with the names of ours (another tool's heartbeat,
+// netcheck.state) are not ours: they stay.
+func TestPurgeSharedRunDir(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		role  crontab.Role
+		files []string // under PREFIX/tmp
+		keep  []string
+	}{
+		{name: "host", role: crontab.Host,
+			files: []string{"netrescue/heartbeat", "netrescue/hostcheck.lock", "heartbeat", "notify.sent", "hostcheck.lock", "netrescue-dry-run/x"},
+			keep:  []string{"heartbeat", "notify.sent", "hostcheck.lock", "netrescue-dry-run/x"}},
+		{name: "router", role: crontab.Router,
+			files: []string{"netrescue/netcheck.state", "netrescue/netcheck.lock", "netcheck.state", "netcheck.lock"},
+			keep:  []string{"netcheck.state", "netcheck.lock"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := t.TempDir()
+			var out bytes.Buffer
+			env := strictEnv(t, filepath.Join(fakeBins(t), map[crontab.Role]string{crontab.Router: "netcheck", crontab.Host: "hostcheck"}[tc.role]), &out)
+			o := install.Options{Role: tc.role, Prefix: prefix, Yes: true}
+			if err := install.Run(context.Background(), o, env); err != nil {
+				t.Fatalf("install: %v\n%s", err, out.String())
+			}
+			conf := filepath.Join(prefix, "etc/netrescue.conf")
+			if err := os.WriteFile(conf, []byte(readFile(t, conf)+"\nRUN_DIR=/tmp\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			tmp := filepath.Join(prefix, "tmp")
+			if err := os.MkdirAll(tmp, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(tmp, 0o1777); err != nil {
+				t.Fatal(err)
+			}
+			files := map[string]string{}
+			for _, f := range tc.files {
+				files["tmp/"+f] = "x\n"
+			}
+			writeTree(t, prefix, files, 0o600)
+			o.Uninstall, o.Purge = true, true
+			if err := install.Run(context.Background(), o, env); err != nil {
+				t.Fatalf("purge: %v\n%s", err, out.String())
+			}
+			for _, f := range tc.files {
+				want := slices.Contains(tc.keep, f)
+				if got := install.Exists(filepath.Join(tmp, f)); got != want {
+					t.Errorf("purge with RUN_DIR=/tmp: /tmp/%s there %v, want %v", f, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestPurgeSharedKnownHosts: KNOWN_HOSTS may be the owner's own file
+// (/root/.ssh/known_hosts): pin keeps every other line of it byte for
+// byte, so purge removes our router's pin from it, never the file with
+// the owner's other pins.
+func TestPurgeSharedKnownHosts(t *testing.T) {
+	prefix := t.TempDir()
+	var out bytes.Buffer
+	env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
+	o := install.Options{Role: crontab.Host, Prefix: prefix, Yes: true}
+	if err := install.Run(context.Background(), o, env); err != nil {
+		t.Fatalf("install: %v\n%s", err, out.String())
+	}
+	conf := filepath.Join(prefix, "etc/netrescue.conf")
+	if err := os.WriteFile(conf, []byte(readFile(t, conf)+"\nOP_IP=192.168.10.1\nKNOWN_HOSTS=/root/.ssh/known_hosts\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const theirs = "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+	const ours = "192.168.10.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+	writeTree(t, prefix, map[string]string{"root/.ssh/known_hosts": theirs + ours}, 0o600)
+	o.Uninstall, o.Purge = true, true
+	out.Reset()
+	if err := install.Run(context.Background(), o, env); err != nil {
+		t.Fatalf("purge: %v\n%s", err, out.String())
+	}
+	b, err := os.ReadFile(filepath.Join(prefix, "root/.ssh/known_hosts"))
+	if err != nil || string(b) != theirs {
+		t.Errorf("purge with KNOWN_HOSTS=/root/.ssh/known_hosts: the file is %q (%v); want the owner's line kept, the router's pin gone: %q\n%s", b, err, theirs, out.String())
+	}
+}
+
+// TestPurgeMarkDirectory: PVE_MARK naming a directory (PVE_MARK=/root by
+// mistake, which status names as such) is not ours to remove: purge
+// keeps it and what it holds, says so, and purges the rest. It stopped at
+// "cannot remove PREFIX/root: directory not empty", the rest not purged
+// (an empty one went).
+func TestPurgeMarkDirectory(t *testing.T) {
+	prefix := t.TempDir()
+	var out bytes.Buffer
+	env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
+	o := install.Options{Role: crontab.Host, Prefix: prefix, Yes: true}
+	if err := install.Run(context.Background(), o, env); err != nil {
+		t.Fatalf("install: %v\n%s", err, out.String())
+	}
+	conf := filepath.Join(prefix, "etc/netrescue.conf")
+	if err := os.WriteFile(conf, []byte(readFile(t, conf)+"\nPVE_MARK=/root\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, prefix, map[string]string{"root/notes.txt": "mine\n", "var/lib/netrescue/hostcheck.state": "x\n"}, 0o600)
+	o.Uninstall, o.Purge = true, true
+	out.Reset()
+	err := install.Run(context.Background(), o, env)
+	if err != nil || !install.Exists(filepath.Join(prefix, "root/notes.txt")) || install.Exists(filepath.Join(prefix, "var/lib/netrescue")) {
+		t.Errorf("purge with PVE_MARK=/root: %v; /root/notes.txt there %v (want true), /var/lib/netrescue there %v (want false)\n%s",
+			err, install.Exists(filepath.Join(prefix, "root/notes.txt")), install.Exists(filepath.Join(prefix, "var/lib/netrescue")), out.String())
+	}
+}

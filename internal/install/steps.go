@@ -3,6 +3,7 @@ package install
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -633,11 +634,23 @@ var byName = map[crontab.Role]map[bool][]string{
 // that its files are all named).
 func PurgedByName(r crontab.Role, runDir bool) []string { return byName[r][runDir] }
 
+// removeFile removes path, a file of ours by its name. Our files are
+// files: a directory there (PVE_MARK=/root by mistake) is the owner's, and
+// stays with what it holds.
+func (in *installer) removeFile(path string) error {
+	if fi, err := os.Lstat(path); err == nil && fi.IsDir() {
+		in.ui.info("kept %s (a directory, not a file of ours)", path)
+		return nil
+	}
+	_, err := in.remove(path)
+	return err
+}
+
 // keptDir removes from dir, a STATE_DIR or RUN_DIR purge keeps (not ours
 // alone), the files of ours named in names, and says so.
 func (in *installer) keptDir(dir string, names []string) error {
 	for _, n := range names {
-		if _, err := in.remove(in.path(filepath.Join(dir, n))); err != nil {
+		if err := in.removeFile(in.path(filepath.Join(dir, n))); err != nil {
 			return err
 		}
 	}
@@ -649,11 +662,48 @@ func (in *installer) keptDir(dir string, names []string) error {
 	return nil
 }
 
+// purgePin removes KNOWN_HOSTS where it is ours alone (in a directory
+// named netrescue, as /etc/netrescue/known_hosts). Elsewhere
+// (/root/.ssh/known_hosts) it is the owner's, with their other pins,
+// which pin kept byte for byte: only the router's pin goes.
+func (in *installer) purgePin() error {
+	c := in.cfg
+	kh := in.path(c.KnownHosts)
+	if filepath.Base(filepath.Dir(c.KnownHosts)) == "netrescue" {
+		_, err := in.remove(kh)
+		return err
+	}
+	addr := net.JoinHostPort(c.OpIP, strconv.Itoa(c.OpSSHPort))
+	switch {
+	case !exists(kh):
+		return nil
+	case in.env.Host.Unpin == nil:
+		in.ui.info("kept %s (not ours alone): remove the pin of %s from it by hand (ssh-keygen -R %s -f %s)", kh, addr, c.OpIP, c.KnownHosts)
+		return nil
+	case in.o.DryRun:
+		in.ui.info("would remove the pin of %s from %s (not ours alone; its other lines stay)", addr, kh)
+		return nil
+	}
+	removed, err := in.env.Host.Unpin(kh, addr)
+	if err != nil {
+		return fail(fmt.Sprintf("cannot remove the pin of %s from %s: %v", addr, kh, err), "check the permissions of "+kh)
+	}
+	if removed {
+		in.ui.info("removed the pin of %s from %s (not ours alone; its other lines stay)", addr, kh)
+	}
+	return nil
+}
+
 // purge removes the config, the logs and the state files (the SSH key
 // stays: it may serve other logins).
 func (in *installer) purge() error {
 	in.ui.say("Purging configuration, logs and state")
 	c := in.cfg
+	// A RUN_DIR others may write (/tmp) holds the run's files in a
+	// private subdirectory (cli.RunDir): that one is ours alone, and
+	// nothing of ours is in the directory itself.
+	private := cli.RunDir(in.path(c.RunDir))
+	sharedRun := private != in.path(c.RunDir)
 	var files []string
 	if in.role == crontab.Router {
 		// Named by package ladder that writes them, so that purge
@@ -661,21 +711,31 @@ func (in *installer) purge() error {
 		for _, f := range ladder.StateFiles {
 			files = append(files, filepath.Join(c.StateDir, f))
 		}
-		// RUN_DIR may be shared (/tmp): its file of ours goes by name.
-		files = append(files, filepath.Join(c.RunDir, ladder.VolatileFile))
+		// RUN_DIR may be the owner's (/run/nc): its file of ours goes
+		// by name. One others may write (/tmp) holds it in the private
+		// subdirectory, removed whole below.
+		if !sharedRun {
+			files = append(files, filepath.Join(c.RunDir, ladder.VolatileFile))
+		}
 	} else {
-		files = append(files, c.PVEMark, c.KnownHosts)
+		files = append(files, c.PVEMark)
+		if err := in.purgePin(); err != nil {
+			return err
+		}
 	}
 	// STATE_DIR may be the owner's own (/root): only names we write go,
 	// never a pattern, which would take their netrescue-*.tar.gz too.
 	files = append(files, filepath.Join(c.StateDir, pause.File))
 	for _, f := range files {
-		if _, err := in.remove(in.path(f)); err != nil {
+		if err := in.removeFile(in.path(f)); err != nil {
 			return err
 		}
 	}
 	// What a dry run wrote (-dry-run, SPEC §7) is a directory of ours.
 	for _, d := range []string{c.StateDir, c.RunDir} {
+		if d == c.RunDir && sharedRun {
+			continue // in the private subdirectory, removed whole below
+		}
 		if err := in.removeAll(in.path(filepath.Join(d, ladder.DryRunDir))); err != nil {
 			return err
 		}
@@ -686,16 +746,18 @@ func (in *installer) purge() error {
 		}
 		in.ui.info("kept the SSH key (%s); it may serve other logins", c.SSHKey)
 	}
-	// A RUN_DIR others may write (/tmp) holds the run's files in a
-	// private subdirectory (cli.RunDir): that one is ours alone.
-	if p := cli.RunDir(in.path(c.RunDir)); p != in.path(c.RunDir) {
-		if err := in.removeAll(p); err != nil {
+	if sharedRun {
+		if err := in.removeAll(private); err != nil {
 			return err
 		}
 	}
 	for _, d := range []string{c.StateDir, c.RunDir} {
 		if filepath.Base(d) != "netrescue" {
-			if err := in.keptDir(d, byName[in.role][d == c.RunDir]); err != nil {
+			names := byName[in.role][d == c.RunDir]
+			if d == c.RunDir && sharedRun {
+				names = nil // the same names there are another's
+			}
+			if err := in.keptDir(d, names); err != nil {
 				return err
 			}
 			continue

@@ -132,6 +132,7 @@ func Pin(path, addr string, key ssh.PublicKey) error {
 		data = append(data, '\n')
 	}
 	data = append(data, knownhosts.Line([]string{addr}, key)+"\n"...)
+	path = writePath(path)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("pin host key %s: %w", addr, err)
 	}
@@ -139,6 +140,44 @@ func Pin(path, addr string, key ssh.PublicKey) error {
 		return fmt.Errorf("pin host key %s: %w", addr, err)
 	}
 	return nil
+}
+
+// Unpin removes addr (host:port) from the known_hosts file at path, as Pin
+// replaces it: every other line is kept byte for byte. It reports whether
+// a pin was there; a file left with no line is removed. For a KNOWN_HOSTS
+// that is the owner's own file (/root/.ssh/known_hosts), where purge may
+// not remove their other pins.
+func Unpin(path, addr string) (bool, error) {
+	old, err := state.ReadBoundedFollow(path, maxKnownHostsBytes)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("unpin host key %s: %w", addr, err)
+	}
+	data := unpin(old, knownhosts.Normalize(addr))
+	switch {
+	case bytes.Equal(data, old):
+		return false, nil
+	case len(bytes.TrimSpace(data)) == 0 && writePath(path) == path:
+		err = os.Remove(path) // only our pin was in it (a link's file stays, emptied)
+	default:
+		err = state.WriteFile(writePath(path), data, 0o600)
+	}
+	if err != nil {
+		return false, fmt.Errorf("unpin host key %s: %w", addr, err)
+	}
+	return true, nil
+}
+
+// writePath is where a write of the known_hosts file at path goes: the
+// file a link the owner made leads to, as it was read (a write to path
+// itself replaced their link by a copy, and their file never had the
+// pin); path itself when it is no link or leads nowhere yet.
+func writePath(path string) string {
+	if t, err := filepath.EvalSymlinks(path); err == nil {
+		return t
+	}
+	return path
 }
 
 // unpin removes host (in knownhosts.Normalize form) from the host lists of

@@ -335,3 +335,57 @@ func TestCheckKeyCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestPinKeepsKnownHosts2: KNOWN_HOSTS may be root's own
+// (/root/.ssh/known_hosts), beside OpenSSH's other default file,
+// known_hosts2. Pin's write swept it as a temp file a killed write of
+// known_hosts left (natefinch/atomic's base+digits): the owner's pins in
+// it were gone.
+func TestPinKeepsKnownHosts2(t *testing.T) {
+	_, key := seededKey(t, 1)
+	dir := t.TempDir()
+	theirs := filepath.Join(dir, "known_hosts2")
+	if err := os.WriteFile(theirs, []byte("github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(theirs, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := Pin(filepath.Join(dir, "known_hosts"), "192.168.10.1:22", key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(theirs); err != nil {
+		t.Errorf("pin into %s/known_hosts removed known_hosts2: %v", dir, err)
+	}
+}
+
+// TestPinThroughLink: a KNOWN_HOSTS the owner linked to their own file
+// (/etc/netrescue/known_hosts -> /root/.ssh/known_hosts) is read through
+// the link (SPEC §15: a symlink the user made is followed), and written
+// through it too: the pin lands in the file it leads to, and the link
+// stays. It was replaced by a regular file, a copy, and the owner's file
+// never had the pin.
+func TestPinThroughLink(t *testing.T) {
+	_, key := seededKey(t, 1)
+	dir := t.TempDir()
+	target := filepath.Join(dir, "root-known_hosts")
+	const theirs = "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+	if err := os.WriteFile(target, []byte(theirs), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "known_hosts")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := Pin(link, "192.168.10.1:22", key); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("KNOWN_HOSTS, a link, after pin: %v, %v; want the link kept", fi.Mode(), err)
+	}
+	b, _ := os.ReadFile(target)
+	if !strings.HasPrefix(string(b), theirs) || !strings.Contains(string(b), "192.168.10.1") {
+		t.Errorf("the file the link leads to after pin: %q; want the owner's line and the pin", b)
+	}
+}

@@ -289,7 +289,9 @@ func Files(path string) (io.Reader, func(), error) {
 			return nil, func() {}, fmt.Errorf("open log: %w", err)
 		}
 		fs = append(fs, f)
-		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			continue // LOG_FILE=/dev/null, a setting: nothing to read back
+		} else if err != nil || !fi.Mode().IsRegular() {
 			closeAll()
 			if err == nil {
 				err = fmt.Errorf("%s: not a regular file (%s)", p, state.FileKind(fi.Mode()))

@@ -619,7 +619,7 @@ func (d *decider) run() {
 	}
 	// Step 1: the mark, and the day of the last reboot. A date that is
 	// absurd was logged and now reads today: the run says so and stops.
-	d.pauseExpiry()
+	ended, expired := d.pauseExpiry()
 	fixed := d.futureDates()
 	late := d.lateReboot()
 	rebooted := d.bootClock()
@@ -628,8 +628,13 @@ func (d *decider) run() {
 			d.spentDay()
 		}
 		// A late reboot found is said and saved, also on a spent day; a
-		// clock of silence from before the boot is saved cleared.
-		d.step.Silent = d.step.Silent && !late && !rebooted
+		// clock of silence from before the boot is saved cleared; so is
+		// a pause that ran out (【恢复自救】, the file removed), which the
+		// day's silence dropped until the next day.
+		d.step.Silent = d.step.Silent && !late && !rebooted && !expired
+		if expired && (len(d.step.Events) == 0 || d.step.Events[0].Msg != ended.Msg) {
+			d.step.Events = append([]ladder.Event{ended}, d.step.Events...)
+		}
 		return
 	}
 	if n.HasMark {
@@ -1418,13 +1423,16 @@ func (d *decider) paused() bool {
 
 // pauseExpiry ends a pause whose deadline has passed: 【恢复自救】, and
 // the pause file goes with the saved state.
-func (d *decider) pauseExpiry() {
+// The event is returned too, for a spent day's run, whose silence must
+// not drop it.
+func (d *decider) pauseExpiry() (ladder.Event, bool) {
 	n := &d.step.Next
 	if n.PauseUntil.IsZero() || d.paused() {
-		return
+		return ladder.Event{}, false
 	}
 	d.log(slog.LevelInfo, "【恢复自救】维护模式已到期，恢复自救。", slog.String("paused_until", n.PauseUntil.In(d.o.Now.Location()).Format("01-02 15:04")))
 	n.PauseUntil = time.Time{}
+	return d.step.Events[len(d.step.Events)-1], true
 }
 
 // held reports whether a pause holds action, and logs it: the run

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/pve-op/network-rescue/internal/install"
+	"github.com/pve-op/network-rescue/internal/remote"
 )
 
 // RealEnv is the environment of `hostcheck install`: install.RealEnv with
@@ -40,5 +41,6 @@ func Steps() install.HostSteps {
 	return install.HostSteps{
 		Key:    func(h install.Host) error { return (&pairer{h}).hostKey() },
 		Deploy: func(ctx context.Context, h install.Host) error { return (&pairer{h}).deployRouter(ctx) },
+		Unpin:  remote.Unpin,
 	}.WithHostSide()
 }
