@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/pve-op/network-rescue/internal/httpc"
 	"github.com/pve-op/network-rescue/state"
@@ -73,8 +74,12 @@ func (q Queue) Load() ([]Message, error) {
 	return out, nil
 }
 
-// Add appends m, keeping at most MaxQueued messages. A damaged queue is
-// replaced by one holding m: the messages it held are lost either way.
+// Add appends m, keeping at most MaxQueued messages in at most
+// state.MaxQueueBytes, which Load reads: a queue past it reads as damaged,
+// all its messages lost. A text quoting a hostile router's SOS_SYSTEM (4
+// KiB, each '<' six bytes as JSON) could take it there in three messages.
+// A damaged queue is replaced by one holding m: the messages it held are
+// lost either way.
 func (q Queue) Add(m Message) error {
 	msgs, err := q.Load()
 	var ce *state.CorruptError
@@ -84,24 +89,73 @@ func (q Queue) Add(m Message) error {
 	if err != nil {
 		return err
 	}
+	m.Text = clip(m.Text, MaxText)
 	msgs = append(msgs, m)
-	if len(msgs) > MaxQueued {
-		first, rest, n := msgs[0], msgs[1:], 0
-		if rest[0].Event == Dropped {
-			n, rest = rest[0].Count, rest[1:]
+	b := encode(msgs)
+fit:
+	for len(msgs) > MaxQueued || len(b) > state.MaxQueueBytes {
+		switch last := &msgs[len(msgs)-1]; {
+		case len(msgs) > 3 || len(msgs) == 3 && msgs[1].Event != Dropped:
+			msgs = dropOldest(msgs)
+		case last.Text != textDropped:
+			// The first, the count and the newest alone are too large:
+			// the newest's text goes, said so (the log has it), then the
+			// first's.
+			last.Text = textDropped
+		case msgs[0].Text != textDropped:
+			msgs[0].Text = textDropped
+		default:
+			break fit // cannot happen: three short lines fit
 		}
-		cut := len(rest) - (MaxQueued - 2)
-		n += cut
-		line := Message{Time: rest[cut-1].Time, Event: Dropped, Count: n, Text: fmt.Sprintf("(队列已满：此处省略了 %d 条通知，详见日志。)", n)}
-		msgs = append([]Message{first, line}, rest[cut:]...)
+		b = encode(msgs)
 	}
+	return state.WriteFile(q.Path, b, 0o600)
+}
+
+// MaxText bounds a queued message's text, in bytes: ours are a few
+// hundred; one quoting SOS_SYSTEM twice (the reason and the content, 4 KiB
+// each from a hostile router) is cut, so that the first message, the
+// count and the newest fit state.MaxQueueBytes however it is escaped.
+const MaxText = 2048
+
+// clip cuts text to at most max bytes, on a character's boundary, with an
+// ellipsis where it was cut.
+func clip(text string, max int) string {
+	const more = "…"
+	if len(text) <= max {
+		return text
+	}
+	cut := max - len(more)
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return text[:cut] + more
+}
+
+// textDropped stands for a text too large for the queue.
+const textDropped = "(通知过长，未能保存，详见日志。)"
+
+// dropOldest drops the oldest message after the first (how the outage
+// began) into the line that counts those dropped, made when there is none.
+func dropOldest(msgs []Message) []Message {
+	first, rest, n := msgs[0], msgs[1:], 0
+	if rest[0].Event == Dropped {
+		n, rest = rest[0].Count, rest[1:]
+	}
+	n++
+	line := Message{Time: rest[0].Time, Event: Dropped, Count: n, Text: fmt.Sprintf("(队列已满：此处省略了 %d 条通知，详见日志。)", n)}
+	return append([]Message{first, line}, rest[1:]...)
+}
+
+// encode renders msgs as the queue file holds them: one JSON line each.
+func encode(msgs []Message) []byte {
 	var b bytes.Buffer
 	for _, m := range msgs {
 		line, _ := json.Marshal(m)
 		b.Write(line)
 		b.WriteByte('\n')
 	}
-	return state.WriteFile(q.Path, b.Bytes(), 0o600)
+	return b.Bytes()
 }
 
 // Repair clears a queue Load found damaged (a *state.CorruptError: a FIFO,

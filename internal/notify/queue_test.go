@@ -2,12 +2,14 @@ package notify
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pve-op/network-rescue/state"
 )
@@ -48,5 +50,62 @@ func TestQueueDamaged(t *testing.T) {
 				t.Errorf("after Add: %d msgs, %v; want the one message", len(msgs), err)
 			}
 		})
+	}
+}
+
+// TestQueueBoundedInBytes: texts that quote a hostile router's SOS_SYSTEM
+// (4 KiB of '<' and control bytes, six bytes each as JSON) took the queue
+// past the 64 KiB Load reads in three messages: it read as damaged, every
+// message in it lost, and 【严重错误】 logged. The queue keeps to the bound
+// as it keeps to MaxQueued: the first, a line counting those dropped, the
+// newest; a text is cut at MaxText.
+func TestQueueBoundedInBytes(t *testing.T) {
+	q := Queue{Path: filepath.Join(t.TempDir(), QueueFile)}
+	hostile := strings.Repeat("<\x01", 2048) // the 4 KiB remote.MaxFileRead lets through
+	for i := range 8 {
+		if err := q.Add(Message{Time: time.Unix(int64(i), 0), Event: "host-reboot", Text: fmt.Sprintf("%d %s %s", i, hostile, hostile)}); err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := q.Load()
+		if err != nil {
+			t.Fatalf("Load after %d messages: %v", i+1, err)
+		}
+		if !strings.HasPrefix(msgs[0].Text, "0 ") || !strings.HasPrefix(msgs[len(msgs)-1].Text, fmt.Sprint(i)+" ") {
+			t.Fatalf("after %d messages: first %.8q, newest %.8q; want message 0 and message %d", i+1, msgs[0].Text, msgs[len(msgs)-1].Text, i)
+		}
+		kept, dropped := len(msgs), 0
+		if kept > 1 && msgs[1].Event == Dropped {
+			kept, dropped = kept-1, msgs[1].Count
+		}
+		if kept+dropped != i+1 {
+			t.Fatalf("after %d messages: %d kept, %d counted dropped; want every message kept or counted", i+1, kept, dropped)
+		}
+	}
+	msgs, _ := q.Load()
+	if last := msgs[len(msgs)-1].Text; len(last) > MaxText || !strings.HasSuffix(last, "…") || !utf8.ValidString(last) {
+		t.Errorf("the newest text, %d bytes, ends %q; want it cut at %d bytes with …, valid UTF-8", len(last), last[max(0, len(last)-8):], MaxText)
+	}
+	if fi, err := os.Stat(q.Path); err != nil || fi.Size() > state.MaxQueueBytes {
+		t.Errorf("queue file: %v; want at most %d bytes", err, state.MaxQueueBytes)
+	}
+}
+
+// TestClip: a text is cut on a character's boundary (Chinese text is 3
+// bytes a character), with an ellipsis, at most max bytes.
+func TestClip(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		max  int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"0123456789ab", 10, "0123456…"},
+		{"断网约三十分钟", 12, "断网约…"}, // 7 characters, 21 bytes: 9 bytes and the ellipsis's 3
+		{"断网约三十分钟", 10, "断网…"},
+	} {
+		if got := clip(tc.text, tc.max); got != tc.want || len(got) > tc.max {
+			t.Errorf("clip(%q, %d) = %q; want %q", tc.text, tc.max, got, tc.want)
+		}
 	}
 }
