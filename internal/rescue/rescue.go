@@ -1308,7 +1308,7 @@ func (d *decider) routerUnreachable() {
 // so for ROUTER_HUNG_AFTER and does not answer ping on the LAN either,
 // asking for the LAN's ping (Step.Need) once the delay is past.
 func (d *decider) routerDead(down time.Duration) bool {
-	if down < d.cfg.RouterHungAfter {
+	if !past(down, d.cfg.RouterHungAfter) {
 		return false
 	}
 	if !d.o.LANKnown {
