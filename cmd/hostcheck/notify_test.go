@@ -173,7 +173,7 @@ func TestNotifyVMRestartFailed(t *testing.T) {
 	old := vmStopGrace
 	vmStopGrace = 0
 	defer func() { vmStopGrace = old }()
-	if h.vmRestart(context.Background(), remote.RouterState{}) {
+	if stopped, _ := h.vmRestart(context.Background(), remote.RouterState{}); stopped {
 		t.Fatal("vmRestart = true; want false (the VM did not stop)")
 	}
 	msgs, err := h.queue().Load()

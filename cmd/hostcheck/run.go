@@ -391,7 +391,28 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 			}
 			cancel()
 		}
-		if !h.vmRestart(ctx, rs) && !h.cfg.DryRun {
+		switch stopped, refused := h.vmRestart(ctx, rs); {
+		case h.cfg.DryRun || stopped:
+		case refused:
+			// A lock refused qm stop before it touched the VM: no cold
+			// restart was made today, and the day's is given back (SPEC
+			// §13 rule 4: under a lock, 【推迟】). The run after the lock
+			// takes it, not the host's reboot.
+			// The router's silence goes on from when it began: the clock
+			// the restart started for the VM it would have booted is
+			// taken back with it (a lock seen by the next run stops it
+			// anyway).
+			next := step.Next
+			next.VMRestartDate = st.VMRestartDate
+			if !st.RouterDownSince.IsZero() && !st.RouterDownSince.After(step.Next.RouterDownSince) {
+				next.RouterDownSince, next.RouterErr = st.RouterDownSince, st.RouterErr
+			}
+			if err := store.Save(step.Next, next); err != nil {
+				h.log.Error("【严重错误】状态无法保存：被锁拒绝的这次冷重启仍计入今天", "vm_id", h.cfg.VMID, "err", err)
+				break
+			}
+			events = slices.DeleteFunc(events, func(ev hook.Event) bool { return ev.Name == step.Action.String() })
+		default:
 			// The day's cold restart changed nothing (qm stop failed):
 			// recorded, so that the next run escalates (SPEC §13 rule 5).
 			if err := store.VMStopFailed(h.loc, step.Next.VMRestartDate); err != nil {

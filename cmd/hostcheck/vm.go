@@ -189,8 +189,11 @@ func verbZH(verb string) string {
 // The day's restart was saved before; a VM this leaves stopped (the start
 // failed, the run was killed) is started by the next run (rule 1). It
 // reports false when the VM did not stop (QEMU stuck): the caller records
-// it, and the host's reboot is next (rule 5).
-func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) (stopped bool) {
+// it, and the host's reboot is next (rule 5). A qm stop that a config lock
+// refused (a backup, snapshot or migration that took the VM after this
+// run's guards) touched nothing: refused is true, and the caller gives the
+// day's cold restart back instead.
+func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) (stopped, refused bool) {
 	if rs.SOS && !h.cfg.DryRun {
 		actx, cancel := context.WithTimeout(ctx, h.cfg.SSHTimeout)
 		err := h.remote().AckSOS(actx, h.cfg.OpStateDir, false)
@@ -202,12 +205,22 @@ func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) (stopped bo
 		}
 	}
 	secs := int(h.cfg.VMStopTimeout.Round(time.Second) / time.Second)
-	h.vmCmd(ctx, fmt.Sprintf("stop --timeout %d", secs), h.cfg.VMStopTimeout+VMCmdTimeout)
+	if r := h.vmCmd(ctx, fmt.Sprintf("stop --timeout %d", secs), h.cfg.VMStopTimeout+VMCmdTimeout); !r.OK() && qm.StopLocked(r.Stderr) {
+		// qemu-server's _do_vm_stop checks the lock before it sends QEMU
+		// anything: the VM was not touched. Taken for a stop that failed,
+		// the next run rebooted the host for "today's cold restart could
+		// not stop it" once the lock was gone.
+		h.uncount()
+		h.log.Warn("【推迟】qm stop 被拒绝 (虚拟机被锁定：备份、快照或迁移刚开始)，没有动路由虚拟机；今天的冷重启不计，锁解除后仍卡死再冷重启。",
+			slog.String("vm_id", h.cfg.VMID), slog.String("qm", r.Stderr))
+		h.notify("vm-restart-refused", fmt.Sprintf("OpenWrt 虚拟机 %s 没有冷重启：qm stop 被拒绝 (虚拟机被锁定)。锁解除后的检测会再试。", h.cfg.VMID), true)
+		return false, true
+	}
 	if !h.vmConfirm(ctx, "stopped", h.cfg.VMStopTimeout+vmStopGrace) {
 		// Logged; a VM still running cannot be started. The owner was
 		// told "已冷重启" before the step: told now that it failed.
 		h.notify("vm-restart", fmt.Sprintf("OpenWrt 虚拟机 %s 冷重启失败：qm stop 没有停下它；之后的步骤 (物理机重启每天至多一次) 见日志与 hostcheck status。", h.cfg.VMID), false)
-		return false
+		return false, false
 	}
 	if r := h.vmCmd(ctx, "start", VMCmdTimeout); !r.OK() || !h.vmConfirm(ctx, "running", vmStartConfirm) {
 		// Refused or failed, not a counted start (rule 4 records the day's
@@ -215,7 +228,7 @@ func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) (stopped bo
 		// it (rule 1).
 		h.vmFailed("start")
 	}
-	return true
+	return true, false
 }
 
 // vmStartConfirm is VMStartConfirm (a variable so that a test need not

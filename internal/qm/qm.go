@@ -390,17 +390,38 @@ func ClassifyRefusal(verb, stderr string) Refusal {
 		if verb == "start" && line == "cluster not ready - no quorum?" {
 			return RefusedNoQuorum
 		}
-		rest, ok := strings.CutPrefix(line, "VM is locked (")
-		lock, closed := strings.CutSuffix(rest, ")")
-		// "suspended" (a VM hibernated to disk) is no lock hostcheck waits
-		// for (rescue's lockHolds: qm start resumes it), and vm_resume
-		// refuses it for as long as it stands (qemu-server
-		// src/PVE/QemuServer/RunState.pm: check_lock unless the lock is
-		// backup): given back, a paused VM under it was resumed and
-		// refused every run all day. A failure like any other.
-		if ok && closed && lock != "" && lock != "suspended" && strings.Trim(lock, "abcdefghijklmnopqrstuvwxyz-") == "" {
+		if lockedLine(line) {
 			return RefusedLocked
 		}
 	}
 	return NotRefused
+}
+
+// StopLocked reports whether the stderr of a failed `qm stop VMID` is
+// qemu-server's lock refusal: src/PVE/QemuServer.pm _do_vm_stop runs
+// PVE::AbstractConfig::check_lock ("VM is locked (LOCK)") before it sends
+// QEMU anything, so the VM was neither stopped nor tried. The lock
+// "suspended" is left out as ClassifyRefusal leaves it out: hostcheck does
+// not wait for it, and it refuses for as long as it stands.
+func StopLocked(stderr string) bool {
+	for _, line := range strings.Split(stderr, "\n") {
+		if lockedLine(strings.TrimSpace(line)) {
+			return true
+		}
+	}
+	return false
+}
+
+// lockedLine reports whether line is check_lock's "VM is locked (LOCK)"
+// for a lock hostcheck waits for.
+func lockedLine(line string) bool {
+	rest, ok := strings.CutPrefix(line, "VM is locked (")
+	lock, closed := strings.CutSuffix(rest, ")")
+	// "suspended" (a VM hibernated to disk) is no lock hostcheck waits
+	// for (rescue's lockHolds: qm start resumes it), and vm_resume
+	// refuses it for as long as it stands (qemu-server
+	// src/PVE/QemuServer/RunState.pm: check_lock unless the lock is
+	// backup): given back, a paused VM under it was resumed and
+	// refused every run all day. A failure like any other.
+	return ok && closed && lock != "" && lock != "suspended" && strings.Trim(lock, "abcdefghijklmnopqrstuvwxyz-") == ""
 }

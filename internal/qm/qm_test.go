@@ -338,3 +338,28 @@ func TestClassifyRefusal(t *testing.T) {
 		})
 	}
 }
+
+// TestStopLocked: qemu-server src/PVE/QemuServer.pm _do_vm_stop runs
+// check_lock ("VM is locked (LOCK)", printed alone on stderr by the task's
+// tee_worker) before it sends QEMU `quit`: such a qm stop touched nothing.
+// QEMU's own failures, and the lock "suspended" (which hostcheck does not
+// wait for), are failures of the stop.
+func TestStopLocked(t *testing.T) {
+	for _, tt := range []struct {
+		stderr string
+		want   bool
+	}{
+		{"VM is locked (backup)\n", true},
+		{"VM is locked (snapshot)\n", true},
+		{"VM is locked (migrate)\n", true},
+		{"VM is locked (suspended)\n", false},
+		{"VM quit/powerdown failed - got timeout\n", false},
+		{"can't lock file '/var/lock/qemu-server/lock-100.conf' - got timeout\n", false},
+		{"VM 100 is locked (backup)\n", false},
+		{"", false},
+	} {
+		if got := StopLocked(tt.stderr); got != tt.want {
+			t.Errorf("StopLocked(%q) = %v; want %v", tt.stderr, got, tt.want)
+		}
+	}
+}

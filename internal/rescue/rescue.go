@@ -1265,7 +1265,7 @@ func (d *decider) repeatsOnly(silent time.Duration) bool {
 		case i == 0 && strings.HasPrefix(e.Msg, "【严重错误】无法通过 SSH 读取"):
 		case i == 1 && strings.HasPrefix(e.Msg, "【严重错误】SSH 文件不是普通文件") && d.o.Router.SSHFile != "":
 			// Its file and kind are in RouterErr: unchanged, a repeat.
-		case i >= 1 && strings.HasPrefix(e.Msg, "【观察】OpenWrt 在局域网上响应 ping") && silent >= min(d.cfg.VMHungAfter, d.cfg.RouterHungAfter)+5*time.Minute:
+		case i >= 1 && strings.HasPrefix(e.Msg, "【观察】OpenWrt 在局域网上响应 ping") && past(silent, min(d.cfg.VMHungAfter, d.cfg.RouterHungAfter)+5*time.Minute):
 		default:
 			return false
 		}
@@ -1308,7 +1308,7 @@ func (d *decider) routerUnreachable() {
 // so for ROUTER_HUNG_AFTER and does not answer ping on the LAN either,
 // asking for the LAN's ping (Step.Need) once the delay is past.
 func (d *decider) routerDead(down time.Duration) bool {
-	if down < d.cfg.RouterHungAfter {
+	if !past(down, d.cfg.RouterHungAfter) {
 		return false
 	}
 	if !d.o.LANKnown {

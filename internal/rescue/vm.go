@@ -311,7 +311,7 @@ func VMStartsLeft(cfg config.Config, st State, now time.Time) bool {
 // once the router has been silent for the shorter of the two.
 func (d *decider) hung(down time.Duration) {
 	n := &d.step.Next
-	if down < min(d.cfg.VMHungAfter, d.cfg.RouterHungAfter) {
+	if !past(down, min(d.cfg.VMHungAfter, d.cfg.RouterHungAfter)) {
 		return
 	}
 	if !d.o.LANKnown {
@@ -360,7 +360,7 @@ func (d *decider) hung(down time.Duration) {
 	if confirmed {
 		after = d.cfg.VMHungAfter
 	}
-	if down < after {
+	if !past(down, after) {
 		d.log(slog.LevelWarn, "【观察】路由虚拟机无 SSH、局域网无响应，等待确认卡死。",
 			slog.String("vm_id", d.cfg.VMID), slog.String("agent", agent),
 			slog.Duration("unreachable_for", down.Round(time.Second)), slog.Duration("hung_after", after))
@@ -406,6 +406,18 @@ func (d *decider) hung(down time.Duration) {
 	}
 	d.vmRestart(why)
 }
+
+// cronSlack is how much short of a delay the router's silence may be at
+// the run that ends it. cron starts the runs at every fifth minute, and
+// each reads its clock some milliseconds (on a busy host, seconds) after
+// its start, a little differently each time: counted to the millisecond,
+// two ticks VM_HUNG_AFTER apart read 9m59.9s as often as 10m0.1s, and the
+// hung VM waited a whole cycle more (SPEC §13: hung VM ≤ 16 min).
+const cronSlack = 30 * time.Second
+
+// past reports whether the router's silence down has reached the delay
+// after, at the cron run that ends it (cronSlack).
+func past(down, after time.Duration) bool { return down+cronSlack >= after }
 
 // vmRestart is rule 4's decision: the day's cold restart is recorded in the
 // new state, which the caller saves before qm stop.

@@ -318,11 +318,15 @@ func TestDecideVMHung(t *testing.T) {
 			obs: silent(func(o *Obs) { o.VMConfig.AgentEnabled, o.AgentKnown = false, false }), wantMsg: "【观察】路由虚拟机无 SSH、局域网无响应，等待确认卡死。"},
 		{name: "no agent 20m: cold restart", st: since(20 * time.Minute),
 			obs: silent(func(o *Obs) { o.VMConfig.AgentEnabled, o.AgentKnown = false, false }), wantAction: VMRestart},
-		// ROUTER_HUNG_AFTER (20m) to the second: one second short waits, as
-		// it does with an agent that answers.
-		{name: "no agent 19m59s: wait", st: since(20*time.Minute - time.Second),
+		// ROUTER_HUNG_AFTER (20m) within cron's slack (cronSlack, 30s: the
+		// runs read their clocks milliseconds apart from their ticks, see
+		// TestHungDelayCronJitter): 31 seconds short waits, as it does with
+		// an agent that answers.
+		{name: "no agent 19m29s: wait", st: since(20*time.Minute - 31*time.Second),
 			obs: silent(func(o *Obs) { o.VMConfig.AgentEnabled, o.AgentKnown = false, false }), wantMsg: "【观察】路由虚拟机无 SSH、局域网无响应，等待确认卡死。"},
-		{name: "agent answers 19m59s: wait", st: since(20*time.Minute - time.Second),
+		{name: "no agent 19m59.9s: the run at the 20m tick acts", st: since(20*time.Minute - 100*time.Millisecond),
+			obs: silent(func(o *Obs) { o.VMConfig.AgentEnabled, o.AgentKnown = false, false }), wantAction: VMRestart},
+		{name: "agent answers 19m29s: wait", st: since(20*time.Minute - 31*time.Second),
 			obs: silent(func(o *Obs) { o.Agent = qm.PingAnswers }), wantMsg: "【观察】路由虚拟机无 SSH、局域网无响应，等待确认卡死。"},
 		{name: "agent answers 15m: no confirmation, wait", st: since(15 * time.Minute),
 			obs: silent(func(o *Obs) { o.Agent = qm.PingAnswers })},

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pve-op/network-rescue/internal/command"
+	"github.com/pve-op/network-rescue/internal/probe"
+)
+
+// TestQMStopRefusedByLockNoEscalation: the run decides the hung router
+// VM's cold restart, and between its guards (no vzdump then) and its
+// `qm stop` a backup (or a snapshot, a migration) takes the VM's config
+// lock. qemu-server's _do_vm_stop (src/PVE/QemuServer.pm) runs
+// check_lock before touching QEMU: qm stop dies "VM is locked (backup)"
+// and the VM was never touched. That is no QEMU stuck in a stop: the
+// day's cold restart was not made, and the run after the lock must make
+// it, not reboot the host for "today's cold restart could not stop it"
+// (SPEC §13 rule 4: a config lock is 【推迟】; rule 5 escalates a VM that
+// will not start, not one a lock kept us from touching).
+func TestQMStopRefusedByLockNoEscalation(t *testing.T) {
+	var ran []string
+	locked := false
+	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		ran = append(ran, cmdline)
+		switch {
+		case strings.Contains(cmdline, "qm status "):
+			return command.Result{Cmd: cmdline, Stdout: "name: openwrt\nqmpstatus: running\nstatus: running\nvmid: 100\n"}
+		case strings.Contains(cmdline, "qm config "):
+			return command.Result{Cmd: cmdline, Stdout: "name: openwrt\nnet0: virtio=BC:24:11:00:00:01,bridge=vmbr0\n"}
+		case strings.Contains(cmdline, "qm stop ") && locked:
+			return command.Result{Cmd: cmdline, Err: errors.New("exit status 255"), ExitCode: 255, Stderr: "VM is locked (backup)\n"}
+		case strings.HasSuffix(cmdline, "is-system-running"):
+			return command.Result{Cmd: cmdline, Stdout: "running\n"}
+		}
+		return command.Result{Cmd: cmdline}
+	})
+	defer func(g time.Duration) { vmStopGrace = g }(vmStopGrace)
+	vmStopGrace = 0
+	dir, log := checkable(t, h)
+	h.cfg.RouterHungAfter, h.cfg.VMHungAfter, h.cfg.MinHostUptime, h.cfg.VMStopTimeout = 10*time.Minute, 10*time.Minute, 0, 0
+	at := testNow
+	h.e.Now = func() time.Time { return at }
+	h.corosync, h.vzdumpLock, h.procRoot = []string{filepath.Join(dir, "no-corosync")}, filepath.Join(dir, "no-lock"), t.TempDir()
+	h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} }
+	h.e.Signals = func(parent context.Context) (context.Context, context.CancelFunc) { return context.WithCancel(parent) }
+
+	h.check(context.Background()) // 10:00: the router's silence begins
+	if slices.ContainsFunc(ran, func(c string) bool { return strings.Contains(c, "qm stop") }) {
+		t.Fatalf("10:00: commands %q; want no cold restart before VM_HUNG_AFTER:\n%s", ran, log.String())
+	}
+	at = at.Add(10 * time.Minute)
+	locked = true // the backup takes the lock after this run's guards
+	h.check(context.Background())
+	if !slices.ContainsFunc(ran, func(c string) bool { return strings.Contains(c, "qm stop") }) {
+		t.Fatalf("10:10: commands %q; want the cold restart's qm stop:\n%s", ran, log.String())
+	}
+	if strings.Contains(log.String(), "今天的冷重启失败") {
+		t.Errorf("10:10: a qm stop the lock refused is said as today's cold restart failing:\n%s", log.String())
+	}
+	locked = false // the backup (a short one) is over; the router still hangs
+	restarted := ""
+	for run := 0; run < 2 && restarted == ""; run++ {
+		at = at.Add(5 * time.Minute)
+		log.Reset()
+		ran = nil
+		h.check(context.Background())
+		if slices.Contains(ran, "/usr/bin/systemctl reboot") {
+			t.Fatalf("%s, after the backup: the host rebooted for a qm stop a lock refused; want the day's cold restart:\n%s", at.Format("15:04"), log.String())
+		}
+		if slices.ContainsFunc(ran, func(c string) bool { return strings.Contains(c, "qm stop") }) {
+			restarted = at.Format("15:04")
+		}
+	}
+	if restarted != "10:15" {
+		t.Errorf("the day's cold restart after the lock at %q; want at 10:15 (the router silent since 10:00, VM_HUNG_AFTER 10m)", restarted)
+	}
+}
