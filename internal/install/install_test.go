@@ -1695,3 +1695,30 @@ func TestPurgeKnownHostsLink(t *testing.T) {
 		t.Errorf("purge kept the link %s", link)
 	}
 }
+
+// TestPurgeKnownHostsDirectory: KNOWN_HOSTS naming a directory
+// (KNOWN_HOSTS=/root/.ssh by mistake) is not a known_hosts file to take
+// the router's pin from: purge keeps it, as it keeps a directory at
+// PVE_MARK, and purges the rest. It stopped at "cannot remove the pin of
+// 192.168.10.1:22 from …/root/.ssh: … directory", config and state left.
+func TestPurgeKnownHostsDirectory(t *testing.T) {
+	prefix := t.TempDir()
+	var out bytes.Buffer
+	env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
+	o := install.Options{Role: crontab.Host, Prefix: prefix, Yes: true}
+	if err := install.Run(context.Background(), o, env); err != nil {
+		t.Fatalf("install: %v\n%s", err, out.String())
+	}
+	conf := filepath.Join(prefix, "etc/netrescue.conf")
+	if err := os.WriteFile(conf, []byte(readFile(t, conf)+"\nKNOWN_HOSTS=/root/.ssh\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, prefix, map[string]string{"root/.ssh/authorized_keys": "mine\n", "var/lib/netrescue/hostcheck.state": "x\n"}, 0o600)
+	o.Uninstall, o.Purge = true, true
+	out.Reset()
+	err := install.Run(context.Background(), o, env)
+	if err != nil || !install.Exists(filepath.Join(prefix, "root/.ssh/authorized_keys")) || install.Exists(filepath.Join(prefix, "var/lib/netrescue")) || install.Exists(conf) {
+		t.Errorf("purge with KNOWN_HOSTS=/root/.ssh: %v; /root/.ssh/authorized_keys there %v (want true), /var/lib/netrescue there %v, the config there %v (want false)\n%s",
+			err, install.Exists(filepath.Join(prefix, "root/.ssh/authorized_keys")), install.Exists(filepath.Join(prefix, "var/lib/netrescue")), install.Exists(conf), out.String())
+	}
+}

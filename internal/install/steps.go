@@ -693,6 +693,12 @@ func (in *installer) purgePin() error {
 func (in *installer) unpin(kh string) error {
 	c := in.cfg
 	addr := net.JoinHostPort(c.OpIP, strconv.Itoa(c.OpSSHPort))
+	if fi, err := os.Stat(kh); err == nil && fi.IsDir() {
+		// KNOWN_HOSTS=/root/.ssh by mistake: no pin can be in it, and
+		// it stays with what it holds, as a directory at PVE_MARK does.
+		in.ui.info("kept %s (a directory, not a known_hosts file)", kh)
+		return nil
+	}
 	switch {
 	case !exists(kh):
 		return nil
