@@ -71,8 +71,12 @@ func writeSync(f *os.File, data []byte, perm fs.FileMode) error {
 func tempPrefix(base string) string { return "." + base + ".tmp-" }
 
 // minTempDigits is the fewest digits an earlier version's temp name
-// (base+digits) is taken to have.
-const minTempDigits = 6
+// (base+digits) is taken to have: 9 (a uint32's decimal has 9 or 10 in
+// 97.7% of names, and older Go's 1e9+r%1e9 always 9). A name with 8 is a
+// date, the owner's copy (known_hosts20261201, cp known_hosts
+// known_hosts$(date +%Y%m%d)), never to be swept; a killed write of an
+// earlier version that left one of fewer digits leaves a small file.
+const minTempDigits = 9
 
 // staleTemp is the age after which a temp file is a killed write's: a
 // write takes milliseconds, and writes of one file are under the run lock.
@@ -93,10 +97,11 @@ func sweepTemps(dir, base string) {
 	d.Close()
 	for _, name := range names {
 		digits := strings.TrimPrefix(name, base)
-		// Theirs carry a random number of 9 or 10 digits (1e9+r%1e9
-		// without its 1 in older Go, a uint32 since): at least
-		// minTempDigits. A name with a few, known_hosts2 (OpenSSH's)
-		// beside a KNOWN_HOSTS of root's own, is the owner's.
+		// Theirs carry a random number of 9 or 10 digits, nearly always
+		// (1e9+r%1e9 without its 1 in older Go, a uint32 since): at
+		// least minTempDigits. A name with fewer, known_hosts2
+		// (OpenSSH's) or a dated copy beside a KNOWN_HOSTS of root's
+		// own, is the owner's.
 		if !strings.HasPrefix(name, tempPrefix(base)) &&
 			(digits == name || len(digits) < minTempDigits || strings.Trim(digits, "0123456789") != "") {
 			continue

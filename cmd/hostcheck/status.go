@@ -159,6 +159,11 @@ func (h *host) status(ctx context.Context, crontabPath string, out health.Output
 			steps = "none yet"
 		case rescue.LANHostStep:
 			steps = "none yet since the host's reboot for it"
+			if st.LANFault == rescue.LANPath && st.MisfireBoot != "" && st.MisfireBoot == seen.BootID {
+				// That reboot misfired in this boot (【回退】): the runs
+				// retry it (rescue's lanStep), not the router's steps.
+				steps = "all; the host's reboot for it misfired, and the next run retries it (see host reboot)"
+			}
 		}
 		checks = append(checks, health.Info("LAN fault", fmt.Sprintf("%s, seen by %d host runs in a row; steps asked of the router: %s",
 			map[string]string{rescue.LANDNS: "dns (IP targets answer, the router's DNS does not)", rescue.LANPath: "path (the router is online, the LAN is not)"}[st.LANFault],

@@ -653,3 +653,50 @@ func TestMisfireCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestHostStatusLANMisfire: the host's reboot for a LAN path fault
+// misfired in this boot (【回退】, the day given back): the next run
+// retries that reboot (rescue.LANHostStep). status said of the fault
+// "steps asked of the router: none yet since the host's reboot for it",
+// a reboot that never happened, and a ladder that is not climbed again.
+func TestHostStatusLANMisfire(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	stateDir, runDir := filepath.Join(dir, "state"), filepath.Join(dir, "run")
+	for _, d := range []string{stateDir, runDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := fmt.Sprintf("down_since=%d\nlast_reboot_date=\nrouter_down_since=\nvm_restart_date=\nlan_fault=path\nlan_seen=0\nlan_steps=host\nlan_held=0\nmisfire_date=2026-12-06\nmisfire_boot=boot-1\n",
+		now.Add(-40*time.Minute).Unix())
+	if err := os.WriteFile(filepath.Join(stateDir, "hostcheck.state"), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf := statusLabConf(t, dir, "STATE_DIR="+stateDir, "RUN_DIR="+runDir, "PVE_MARK="+filepath.Join(dir, "mark"), "SSH_KEY="+filepath.Join(dir, "no-key"))
+	var out strings.Builder
+	e := runenv.Env{Stdout: &out, Stderr: statusStderr(t, dir), Now: func() time.Time { return now },
+		Probe: func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} },
+		Exec: func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+			return command.Result{Cmd: cmdline}
+		},
+		Uptime: func() (time.Duration, error) { return time.Hour, nil }, BootID: func() (string, error) { return "boot-1", nil }}
+	run(context.Background(), []string{"-config", conf, "status", "-json", "-crontab", filepath.Join(dir, "crontab")}, e)
+	var got map[string]any
+	if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
+		t.Fatalf("stdout is not JSON (%v):\n%s", err, out.String())
+	}
+	found := false
+	for _, c := range got["checks"].([]any) {
+		m := c.(map[string]any)
+		if m["name"] == "LAN fault" {
+			found = true
+			if d, _ := m["detail"].(string); strings.Contains(d, "since the host's reboot") || !strings.Contains(d, "misfired") {
+				t.Errorf("LAN fault check: %q; want the host's reboot for it said misfired and retried, not done", d)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("status shows no LAN fault:\n%s", out.String())
+	}
+}

@@ -277,6 +277,40 @@ func TestOwedIsDirectory(t *testing.T) {
 	}
 }
 
+// TestStaleIsDirectory: a directory at net_outage_stale (by hand, or a
+// tool) is damage, as one at net_sos_owed is (TestOwedIsDirectory): said
+// and moved aside by one run. Lstat read it as the mark: an outage going
+// on that net_outage does not record, whose removal then failed at every
+// healthy run, each a 【严重错误】 and exit 1, and the hook heard "up" for
+// an outage there never was.
+func TestStaleIsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	conf, log := writeConf(t, dir, "ON_EVENT_CMD=/bin/true")
+	if err := os.MkdirAll(filepath.Join(dir, "state", "net_outage_stale", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	e := fakeEnv(t, &ran)
+	events := eventsOf(&e)
+	e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true} }
+	for range 4 {
+		_ = runEnvWithin(t, conf, e)
+	}
+	if len(*events) != 0 {
+		t.Errorf("hook told %q; want nothing (no outage was)", *events)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "【严重错误】"); n != 1 || !strings.Contains(string(b), "net_outage_stale") {
+		t.Errorf("4 healthy runs, net_outage_stale a directory: 【严重错误】 %d times; want once, naming it:\n%s", n, b)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "state", "net_outage_stale")); err == nil && fi.IsDir() {
+		t.Errorf("net_outage_stale is still a directory")
+	}
+}
+
 // TestRecoveryAfterRebootOnFullFlash: an outage that lives entirely on a
 // full flash (net_outage's since= never written) and spans a reboot, the
 // host's acknowledgement's or a power cut under the standing SOS: the

@@ -168,13 +168,18 @@ func Log(path, stateDir string, files []string, lines int) []Check {
 			}
 		}
 		err := os.MkdirAll(dir, 0o755)
-		if err == nil && w.file == "" && flagged(dir) {
+		if err == nil && flagged(dir) {
 			// An append-only (or immutable) directory takes a new file,
 			// yet refuses every rename and removal in it: each state
-			// write, a temp file renamed over the old, fails, and the
-			// probe file below could not be removed again.
-			out = append(out, Check{Name: w.name, Detail: w.dir + " is append-only or immutable (chattr +a or +i): the runs cannot replace a file in it",
-				Fix: "chattr -i -a " + w.dir})
+			// write, a temp file renamed over the old, fails, the log's
+			// rotation (a rename to .1) too, and the probe file below
+			// could not be removed again. The log's directory is
+			// STATE_DIR itself by the router's defaults (/root).
+			detail := w.dir + " is append-only or immutable (chattr +a or +i): the runs cannot replace a file in it"
+			if w.file != "" {
+				detail = w.dir + " is append-only or immutable (chattr +a or +i): the log cannot be rotated (LOG_MAX_BYTES) in it"
+			}
+			out = append(out, Check{Name: w.name, Detail: detail, Fix: "chattr -i -a " + w.dir})
 			continue
 		}
 		if err == nil {

@@ -292,3 +292,33 @@ func TestStateDirAppendOnly(t *testing.T) {
 		t.Errorf("status left %s in STATE_DIR", left[0].Name())
 	}
 }
+
+// TestLogDirAppendOnly: the router's defaults put LOG_FILE in STATE_DIR
+// (/root). With that directory append-only (chattr +a), "log writable"
+// probed it as "state writable" no longer does: a temp file made there
+// could not be removed again, and each status left a .netrescue-status-*
+// file in /root.
+func TestLogDirAppendOnly(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: chattr needs root (CI runs as root)")
+	}
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-a", state).Run() })
+	if out, err := exec.Command("chattr", "+a", state).CombinedOutput(); err != nil {
+		t.Skipf("skipping: chattr +a %s: %v %s (a file system without the flag)", state, err, out)
+	}
+	c, bad := failed(Log(filepath.Join(state, "network_monitor.log"), state, nil, 5), "log writable")
+	if !bad || c.Fix == "" {
+		t.Errorf("the log's directory append-only (its rotation refused): %+v; want ✗ with a fix", c)
+	}
+	if out, err := exec.Command("chattr", "-a", state).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -a %s: %v %s", state, err, out)
+	}
+	if left, _ := os.ReadDir(state); len(left) > 0 {
+		t.Errorf("status left %s in the log's append-only directory", left[0].Name())
+	}
+}

@@ -1653,3 +1653,72 @@ func TestPurgeMarkDirectory(t *testing.T) {
 			err, install.Exists(filepath.Join(prefix, "root/notes.txt")), install.Exists(filepath.Join(prefix, "var/lib/netrescue")), out.String())
 	}
 }
+
+// TestPurgeKnownHostsLink: KNOWN_HOSTS at its default,
+// /etc/netrescue/known_hosts, a link the owner made to their own
+// /root/.ssh/known_hosts: pin writes the router's pin through the link,
+// into their file (remote.Pin, writePath). purge removed the link alone,
+// and the router's pin stayed in the owner's file for good.
+func TestPurgeKnownHostsLink(t *testing.T) {
+	prefix := t.TempDir()
+	var out bytes.Buffer
+	env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
+	o := install.Options{Role: crontab.Host, Prefix: prefix, Yes: true}
+	if err := install.Run(context.Background(), o, env); err != nil {
+		t.Fatalf("install: %v\n%s", err, out.String())
+	}
+	conf := filepath.Join(prefix, "etc/netrescue.conf")
+	if err := os.WriteFile(conf, []byte(readFile(t, conf)+"\nOP_IP=192.168.10.1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const theirs = "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+	const ours = "192.168.10.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+	writeTree(t, prefix, map[string]string{"root/.ssh/known_hosts": theirs + ours}, 0o600)
+	link := filepath.Join(prefix, "etc/netrescue/known_hosts")
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Remove(link)
+	if err := os.Symlink("../../root/.ssh/known_hosts", link); err != nil {
+		t.Fatal(err)
+	}
+	o.Uninstall, o.Purge = true, true
+	out.Reset()
+	if err := install.Run(context.Background(), o, env); err != nil {
+		t.Fatalf("purge: %v\n%s", err, out.String())
+	}
+	b, err := os.ReadFile(filepath.Join(prefix, "root/.ssh/known_hosts"))
+	if err != nil || string(b) != theirs {
+		t.Errorf("purge with KNOWN_HOSTS a link to /root/.ssh/known_hosts: that file is %q (%v); want the owner's line kept, the router's pin gone: %q\n%s", b, err, theirs, out.String())
+	}
+	if _, err := os.Lstat(link); err == nil {
+		t.Errorf("purge kept the link %s", link)
+	}
+}
+
+// TestPurgeKnownHostsDirectory: KNOWN_HOSTS naming a directory
+// (KNOWN_HOSTS=/root/.ssh by mistake) is not a known_hosts file to take
+// the router's pin from: purge keeps it, as it keeps a directory at
+// PVE_MARK, and purges the rest. It stopped at "cannot remove the pin of
+// 192.168.10.1:22 from …/root/.ssh: … directory", config and state left.
+func TestPurgeKnownHostsDirectory(t *testing.T) {
+	prefix := t.TempDir()
+	var out bytes.Buffer
+	env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
+	o := install.Options{Role: crontab.Host, Prefix: prefix, Yes: true}
+	if err := install.Run(context.Background(), o, env); err != nil {
+		t.Fatalf("install: %v\n%s", err, out.String())
+	}
+	conf := filepath.Join(prefix, "etc/netrescue.conf")
+	if err := os.WriteFile(conf, []byte(readFile(t, conf)+"\nKNOWN_HOSTS=/root/.ssh\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, prefix, map[string]string{"root/.ssh/authorized_keys": "mine\n", "var/lib/netrescue/hostcheck.state": "x\n"}, 0o600)
+	o.Uninstall, o.Purge = true, true
+	out.Reset()
+	err := install.Run(context.Background(), o, env)
+	if err != nil || !install.Exists(filepath.Join(prefix, "root/.ssh/authorized_keys")) || install.Exists(filepath.Join(prefix, "var/lib/netrescue")) || install.Exists(conf) {
+		t.Errorf("purge with KNOWN_HOSTS=/root/.ssh: %v; /root/.ssh/authorized_keys there %v (want true), /var/lib/netrescue there %v, the config there %v (want false)\n%s",
+			err, install.Exists(filepath.Join(prefix, "root/.ssh/authorized_keys")), install.Exists(filepath.Join(prefix, "var/lib/netrescue")), install.Exists(conf), out.String())
+	}
+}

@@ -666,19 +666,44 @@ func (in *installer) keptDir(dir string, names []string) error {
 // named netrescue, as /etc/netrescue/known_hosts). Elsewhere
 // (/root/.ssh/known_hosts) it is the owner's, with their other pins,
 // which pin kept byte for byte: only the router's pin goes.
+//
+// A link there (/etc/netrescue/known_hosts -> /root/.ssh/known_hosts) is
+// ours, the file it leads to the owner's: pin wrote the router's pin
+// through it (remote.Pin), so the pin goes from that file, then the link.
 func (in *installer) purgePin() error {
 	c := in.cfg
 	kh := in.path(c.KnownHosts)
 	if filepath.Base(filepath.Dir(c.KnownHosts)) == "netrescue" {
+		if fi, err := os.Lstat(kh); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			if target, err := filepath.EvalSymlinks(kh); err == nil { // else it leads nowhere: nothing pinned
+				if err := in.unpin(target); err != nil {
+					return err
+				}
+			}
+		}
 		_, err := in.remove(kh)
 		return err
 	}
+	return in.unpin(kh)
+}
+
+// unpin removes the router's pin from kh, a known_hosts file not ours
+// alone (or the owner's file a link of ours leads to): its other lines
+// stay.
+func (in *installer) unpin(kh string) error {
+	c := in.cfg
 	addr := net.JoinHostPort(c.OpIP, strconv.Itoa(c.OpSSHPort))
+	if fi, err := os.Stat(kh); err == nil && fi.IsDir() {
+		// KNOWN_HOSTS=/root/.ssh by mistake: no pin can be in it, and
+		// it stays with what it holds, as a directory at PVE_MARK does.
+		in.ui.info("kept %s (a directory, not a known_hosts file)", kh)
+		return nil
+	}
 	switch {
 	case !exists(kh):
 		return nil
 	case in.env.Host.Unpin == nil:
-		in.ui.info("kept %s (not ours alone): remove the pin of %s from it by hand (ssh-keygen -R %s -f %s)", kh, addr, c.OpIP, c.KnownHosts)
+		in.ui.info("kept %s (not ours alone): remove the pin of %s from it by hand (ssh-keygen -R %s -f %s)", kh, addr, c.OpIP, kh)
 		return nil
 	case in.o.DryRun:
 		in.ui.info("would remove the pin of %s from %s (not ours alone; its other lines stay)", addr, kh)

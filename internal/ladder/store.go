@@ -159,7 +159,14 @@ func (s Store) Load(now time.Time, maxCooling time.Duration) (st State, problems
 	}
 	st.Outage.SOS = owed.Present && err == nil
 	st.Outage.Recorded = !st.Outage.Since.IsZero()
-	if _, err := os.Lstat(s.path(StaleFile)); err == nil {
+	// Read as the other flags: one that is not a regular file (a
+	// directory) is damage, moved aside once (Save's repair), not a mark
+	// whose removal failed at every run. Its safe value: no mark.
+	stale, err := state.ReadFlag(s.path(StaleFile))
+	if err != nil {
+		problems = append(problems, err)
+	}
+	if stale.Present && err == nil {
 		st.Outage.Stale = true
 		if st.Outage.Recorded { // ended: the outage's own fields go with it
 			st.Outage.Since, st.Outage.LastAction, st.Outage.ISP = time.Time{}, None, ISPNone
@@ -304,6 +311,11 @@ func (s Store) Save(old, next State, dirty bool) error {
 	}
 	o, was := next.Outage, old.Outage
 	o.SOS, was.SOS, o.SOSStuck, was.SOSStuck = false, false, false, false // OwedFile's
+	if dirty {
+		// Repaired (persist's clearDamaged) before net_outage's write,
+		// which sets or removes it (staleMark).
+		add(StaleFile, func(string) error { return nil })
+	}
 	if dirty || o != was {
 		add(OutageFile, func(p string) error {
 			o := next.Outage // by the pointer the other writes hold: no closure type of its own

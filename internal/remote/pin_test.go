@@ -360,6 +360,31 @@ func TestPinKeepsKnownHosts2(t *testing.T) {
 	}
 }
 
+// TestPinKeepsDatedBackup: with KNOWN_HOSTS=/root/.ssh/known_hosts (the
+// owner's own file, SPEC §3 allows it), a copy the owner dated
+// (cp known_hosts known_hosts$(date +%Y%m%d)) beside it holds their pins
+// as they were. Its 8 digits passed for a temp an earlier version's killed
+// write left (base + random digits; those carry 9 or 10 nearly always),
+// and Pin's write swept it.
+func TestPinKeepsDatedBackup(t *testing.T) {
+	_, key := seededKey(t, 1)
+	dir := t.TempDir()
+	theirs := filepath.Join(dir, "known_hosts20261201")
+	if err := os.WriteFile(theirs, []byte("github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(theirs, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := Pin(filepath.Join(dir, "known_hosts"), "192.168.10.1:22", key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(theirs); err != nil {
+		t.Errorf("pin into %s/known_hosts removed the owner's dated copy known_hosts20261201: %v", dir, err)
+	}
+}
+
 // TestPinThroughLink: a KNOWN_HOSTS the owner linked to their own file
 // (/etc/netrescue/known_hosts -> /root/.ssh/known_hosts) is read through
 // the link (SPEC §15: a symlink the user made is followed), and written

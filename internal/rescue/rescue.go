@@ -635,6 +635,13 @@ func (d *decider) run() {
 		if expired && (len(d.step.Events) == 0 || d.step.Events[0].Msg != ended.Msg) {
 			d.step.Events = append([]ladder.Event{ended}, d.step.Events...)
 		}
+		if expired && d.o.NetKnown && !d.o.Up() && (n.DownSince.IsZero() || n.DownSince.After(now)) {
+			// Saved for the pause, the run tells what it observed
+			// (Transitions: ON_EVENT_CMD's down): the outage is recorded
+			// with it, as the spent day's other saved runs record it, or
+			// the run that records it later told down again.
+			n.DownSince = now
+		}
 		return
 	}
 	if n.HasMark {
