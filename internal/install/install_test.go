@@ -1597,128 +1597,96 @@ func TestPurgeSharedRunDir(t *testing.T) {
 	}
 }
 
-// TestPurgeSharedKnownHosts: KNOWN_HOSTS may be the owner's own file
-// (/root/.ssh/known_hosts): pin keeps every other line of it byte for
-// byte, so purge removes our router's pin from it, never the file with
-// the owner's other pins.
-func TestPurgeSharedKnownHosts(t *testing.T) {
-	prefix := t.TempDir()
+// purgeHost installs the host side into a new prefix, appends conf to its
+// config, writes files under it (and calls setup, when not nil, with the
+// prefix), then runs uninstall --purge: the prefix, purge's output and
+// its error.
+func purgeHost(t *testing.T, conf string, files map[string]string, setup func(prefix string)) (prefix, output string, err error) {
+	t.Helper()
+	prefix = t.TempDir()
 	var out bytes.Buffer
 	env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
 	o := install.Options{Role: crontab.Host, Prefix: prefix, Yes: true}
 	if err := install.Run(context.Background(), o, env); err != nil {
 		t.Fatalf("install: %v\n%s", err, out.String())
 	}
-	conf := filepath.Join(prefix, "etc/netrescue.conf")
-	if err := os.WriteFile(conf, []byte(readFile(t, conf)+"\nOP_IP=192.168.10.1\nKNOWN_HOSTS=/root/.ssh/known_hosts\n"), 0o600); err != nil {
+	path := filepath.Join(prefix, "etc/netrescue.conf")
+	if err := os.WriteFile(path, []byte(readFile(t, path)+"\n"+conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	writeTree(t, prefix, files, 0o600)
+	if setup != nil {
+		setup(prefix)
+	}
+	o.Uninstall, o.Purge = true, true
+	out.Reset()
+	err = install.Run(context.Background(), o, env)
+	return prefix, out.String(), err
+}
+
+// TestPurgeKnownHostsShared: KNOWN_HOSTS may be the owner's own file
+// (/root/.ssh/known_hosts), or, at its default /etc/netrescue/known_hosts,
+// a link the owner made to it, through which pin writes (remote.Pin,
+// writePath). Pin keeps every other line of it byte for byte, so purge
+// removes our router's pin from it (and the link), never the file with the
+// owner's other pins: it removed that file whole, and of a link, the link
+// alone, the pin left in their file for good.
+func TestPurgeKnownHostsShared(t *testing.T) {
 	const theirs = "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
 	const ours = "192.168.10.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
-	writeTree(t, prefix, map[string]string{"root/.ssh/known_hosts": theirs + ours}, 0o600)
-	o.Uninstall, o.Purge = true, true
-	out.Reset()
-	if err := install.Run(context.Background(), o, env); err != nil {
-		t.Fatalf("purge: %v\n%s", err, out.String())
-	}
-	b, err := os.ReadFile(filepath.Join(prefix, "root/.ssh/known_hosts"))
-	if err != nil || string(b) != theirs {
-		t.Errorf("purge with KNOWN_HOSTS=/root/.ssh/known_hosts: the file is %q (%v); want the owner's line kept, the router's pin gone: %q\n%s", b, err, theirs, out.String())
-	}
-}
-
-// TestPurgeMarkDirectory: PVE_MARK naming a directory (PVE_MARK=/root by
-// mistake, which status names as such) is not ours to remove: purge
-// keeps it and what it holds, says so, and purges the rest. It stopped at
-// "cannot remove PREFIX/root: directory not empty", the rest not purged
-// (an empty one went).
-func TestPurgeMarkDirectory(t *testing.T) {
-	prefix := t.TempDir()
-	var out bytes.Buffer
-	env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
-	o := install.Options{Role: crontab.Host, Prefix: prefix, Yes: true}
-	if err := install.Run(context.Background(), o, env); err != nil {
-		t.Fatalf("install: %v\n%s", err, out.String())
-	}
-	conf := filepath.Join(prefix, "etc/netrescue.conf")
-	if err := os.WriteFile(conf, []byte(readFile(t, conf)+"\nPVE_MARK=/root\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	writeTree(t, prefix, map[string]string{"root/notes.txt": "mine\n", "var/lib/netrescue/hostcheck.state": "x\n"}, 0o600)
-	o.Uninstall, o.Purge = true, true
-	out.Reset()
-	err := install.Run(context.Background(), o, env)
-	if err != nil || !install.Exists(filepath.Join(prefix, "root/notes.txt")) || install.Exists(filepath.Join(prefix, "var/lib/netrescue")) {
-		t.Errorf("purge with PVE_MARK=/root: %v; /root/notes.txt there %v (want true), /var/lib/netrescue there %v (want false)\n%s",
-			err, install.Exists(filepath.Join(prefix, "root/notes.txt")), install.Exists(filepath.Join(prefix, "var/lib/netrescue")), out.String())
+	for _, tc := range []struct {
+		name, conf string
+		link       bool // /etc/netrescue/known_hosts a link to /root/.ssh/known_hosts
+	}{
+		{name: "KNOWN_HOSTS=/root/.ssh/known_hosts", conf: "OP_IP=192.168.10.1\nKNOWN_HOSTS=/root/.ssh/known_hosts\n"},
+		{name: "KNOWN_HOSTS a link to it", conf: "OP_IP=192.168.10.1\n", link: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var link string
+			prefix, out, err := purgeHost(t, tc.conf, map[string]string{"root/.ssh/known_hosts": theirs + ours}, func(prefix string) {
+				if !tc.link {
+					return
+				}
+				link = filepath.Join(prefix, "etc/netrescue/known_hosts")
+				if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				_ = os.Remove(link)
+				if err := os.Symlink("../../root/.ssh/known_hosts", link); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if err != nil {
+				t.Fatalf("purge: %v\n%s", err, out)
+			}
+			b, err := os.ReadFile(filepath.Join(prefix, "root/.ssh/known_hosts"))
+			if err != nil || string(b) != theirs {
+				t.Errorf("purge: /root/.ssh/known_hosts is %q (%v); want the owner's line kept, the router's pin gone: %q\n%s", b, err, theirs, out)
+			}
+			if _, err := os.Lstat(link); link != "" && err == nil {
+				t.Errorf("purge kept the link %s", link)
+			}
+		})
 	}
 }
 
-// TestPurgeKnownHostsLink: KNOWN_HOSTS at its default,
-// /etc/netrescue/known_hosts, a link the owner made to their own
-// /root/.ssh/known_hosts: pin writes the router's pin through the link,
-// into their file (remote.Pin, writePath). purge removed the link alone,
-// and the router's pin stayed in the owner's file for good.
-func TestPurgeKnownHostsLink(t *testing.T) {
-	prefix := t.TempDir()
-	var out bytes.Buffer
-	env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
-	o := install.Options{Role: crontab.Host, Prefix: prefix, Yes: true}
-	if err := install.Run(context.Background(), o, env); err != nil {
-		t.Fatalf("install: %v\n%s", err, out.String())
-	}
-	conf := filepath.Join(prefix, "etc/netrescue.conf")
-	if err := os.WriteFile(conf, []byte(readFile(t, conf)+"\nOP_IP=192.168.10.1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	const theirs = "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
-	const ours = "192.168.10.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
-	writeTree(t, prefix, map[string]string{"root/.ssh/known_hosts": theirs + ours}, 0o600)
-	link := filepath.Join(prefix, "etc/netrescue/known_hosts")
-	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	_ = os.Remove(link)
-	if err := os.Symlink("../../root/.ssh/known_hosts", link); err != nil {
-		t.Fatal(err)
-	}
-	o.Uninstall, o.Purge = true, true
-	out.Reset()
-	if err := install.Run(context.Background(), o, env); err != nil {
-		t.Fatalf("purge: %v\n%s", err, out.String())
-	}
-	b, err := os.ReadFile(filepath.Join(prefix, "root/.ssh/known_hosts"))
-	if err != nil || string(b) != theirs {
-		t.Errorf("purge with KNOWN_HOSTS a link to /root/.ssh/known_hosts: that file is %q (%v); want the owner's line kept, the router's pin gone: %q\n%s", b, err, theirs, out.String())
-	}
-	if _, err := os.Lstat(link); err == nil {
-		t.Errorf("purge kept the link %s", link)
-	}
-}
-
-// TestPurgeKnownHostsDirectory: KNOWN_HOSTS naming a directory
-// (KNOWN_HOSTS=/root/.ssh by mistake) is not a known_hosts file to take
-// the router's pin from: purge keeps it, as it keeps a directory at
-// PVE_MARK, and purges the rest. It stopped at "cannot remove the pin of
-// 192.168.10.1:22 from …/root/.ssh: … directory", config and state left.
-func TestPurgeKnownHostsDirectory(t *testing.T) {
-	prefix := t.TempDir()
-	var out bytes.Buffer
-	env := strictEnv(t, filepath.Join(fakeBins(t), "hostcheck"), &out)
-	o := install.Options{Role: crontab.Host, Prefix: prefix, Yes: true}
-	if err := install.Run(context.Background(), o, env); err != nil {
-		t.Fatalf("install: %v\n%s", err, out.String())
-	}
-	conf := filepath.Join(prefix, "etc/netrescue.conf")
-	if err := os.WriteFile(conf, []byte(readFile(t, conf)+"\nKNOWN_HOSTS=/root/.ssh\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	writeTree(t, prefix, map[string]string{"root/.ssh/authorized_keys": "mine\n", "var/lib/netrescue/hostcheck.state": "x\n"}, 0o600)
-	o.Uninstall, o.Purge = true, true
-	out.Reset()
-	err := install.Run(context.Background(), o, env)
-	if err != nil || !install.Exists(filepath.Join(prefix, "root/.ssh/authorized_keys")) || install.Exists(filepath.Join(prefix, "var/lib/netrescue")) || install.Exists(conf) {
-		t.Errorf("purge with KNOWN_HOSTS=/root/.ssh: %v; /root/.ssh/authorized_keys there %v (want true), /var/lib/netrescue there %v, the config there %v (want false)\n%s",
-			err, install.Exists(filepath.Join(prefix, "root/.ssh/authorized_keys")), install.Exists(filepath.Join(prefix, "var/lib/netrescue")), install.Exists(conf), out.String())
+// TestPurgeDirectoryAtOurName: PVE_MARK or KNOWN_HOSTS naming a directory
+// (PVE_MARK=/root, KNOWN_HOSTS=/root/.ssh by mistake; status names the
+// first as such) is not ours to remove or take a pin from: purge keeps it
+// and what it holds, says so, and purges the rest. It stopped at "cannot
+// remove PREFIX/root: directory not empty" or "cannot remove the pin of
+// 192.168.10.1:22 from …/root/.ssh: … directory", config and state left
+// (an empty directory at PVE_MARK went).
+func TestPurgeDirectoryAtOurName(t *testing.T) {
+	for _, tc := range []struct{ conf, owners string }{
+		{"PVE_MARK=/root\n", "root/notes.txt"},
+		{"KNOWN_HOSTS=/root/.ssh\n", "root/.ssh/authorized_keys"},
+	} {
+		prefix, out, err := purgeHost(t, tc.conf, map[string]string{tc.owners: "mine\n", "var/lib/netrescue/hostcheck.state": "x\n"}, nil)
+		there := func(p string) bool { return install.Exists(filepath.Join(prefix, p)) }
+		if err != nil || !there(tc.owners) || there("var/lib/netrescue") || there("etc/netrescue.conf") {
+			t.Errorf("purge with %s: %v; %s there %v (want true), /var/lib/netrescue there %v, the config there %v (want false)\n%s",
+				strings.TrimSpace(tc.conf), err, tc.owners, there(tc.owners), there("var/lib/netrescue"), there("etc/netrescue.conf"), out)
+		}
 	}
 }
