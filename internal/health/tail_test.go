@@ -263,62 +263,39 @@ func TestStateFilesFrozen(t *testing.T) {
 	}
 }
 
-// TestStateDirAppendOnly: a STATE_DIR made append-only (chattr +a on the
+// TestDirAppendOnly: STATE_DIR made append-only (chattr +a on the
 // directory) takes a new file, yet refuses every rename and removal in it:
-// each state write (a temp file renamed over the old) fails, so "state
-// writable" is ✗; and status's own probe file, which it cannot remove
-// there, is not left behind in the owner's directory.
-func TestStateDirAppendOnly(t *testing.T) {
+// each state write (a temp file renamed over the old) fails, and so does
+// the log's rotation where LOG_FILE is in it (the router's defaults, both
+// /root). "state writable" and "log writable" are ✗, and status's own
+// probe file, which it cannot remove there, is not left behind in the
+// owner's directory: each status left a .netrescue-status-* file in /root.
+func TestDirAppendOnly(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("skipping: chattr needs root (CI runs as root)")
 	}
-	dir := t.TempDir()
-	state := filepath.Join(dir, "state")
-	if err := os.MkdirAll(state, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = exec.Command("chattr", "-a", state).Run() })
-	if out, err := exec.Command("chattr", "+a", state).CombinedOutput(); err != nil {
-		t.Skipf("skipping: chattr +a %s: %v %s (a file system without the flag)", state, err, out)
-	}
-	c, bad := failed(Log(filepath.Join(dir, "net.log"), state, nil, 5), "state writable")
-	if !bad || c.Fix == "" {
-		t.Errorf("an append-only STATE_DIR (every rename in it refused): %+v; want ✗ with a fix", c)
-	}
-	if out, err := exec.Command("chattr", "-a", state).CombinedOutput(); err != nil {
-		t.Fatalf("chattr -a %s: %v %s", state, err, out)
-	}
-	if left, _ := os.ReadDir(state); len(left) > 0 {
-		t.Errorf("status left %s in STATE_DIR", left[0].Name())
-	}
-}
-
-// TestLogDirAppendOnly: the router's defaults put LOG_FILE in STATE_DIR
-// (/root). With that directory append-only (chattr +a), "log writable"
-// probed it as "state writable" no longer does: a temp file made there
-// could not be removed again, and each status left a .netrescue-status-*
-// file in /root.
-func TestLogDirAppendOnly(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: chattr needs root (CI runs as root)")
-	}
-	dir := t.TempDir()
-	state := filepath.Join(dir, "state")
-	if err := os.MkdirAll(state, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = exec.Command("chattr", "-a", state).Run() })
-	if out, err := exec.Command("chattr", "+a", state).CombinedOutput(); err != nil {
-		t.Skipf("skipping: chattr +a %s: %v %s (a file system without the flag)", state, err, out)
-	}
-	c, bad := failed(Log(filepath.Join(state, "network_monitor.log"), state, nil, 5), "log writable")
-	if !bad || c.Fix == "" {
-		t.Errorf("the log's directory append-only (its rotation refused): %+v; want ✗ with a fix", c)
-	}
-	if out, err := exec.Command("chattr", "-a", state).CombinedOutput(); err != nil {
-		t.Fatalf("chattr -a %s: %v %s", state, err, out)
-	}
-	if left, _ := os.ReadDir(state); len(left) > 0 {
-		t.Errorf("status left %s in the log's append-only directory", left[0].Name())
+	for _, check := range []string{"state writable", "log writable"} {
+		dir := t.TempDir()
+		state := filepath.Join(dir, "state")
+		if err := os.MkdirAll(state, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		log := filepath.Join(dir, "net.log")
+		if check == "log writable" {
+			log = filepath.Join(state, "network_monitor.log")
+		}
+		t.Cleanup(func() { _ = exec.Command("chattr", "-a", state).Run() })
+		if out, err := exec.Command("chattr", "+a", state).CombinedOutput(); err != nil {
+			t.Skipf("skipping: chattr +a %s: %v %s (a file system without the flag)", state, err, out)
+		}
+		if c, bad := failed(Log(log, state, nil, 5), check); !bad || c.Fix == "" {
+			t.Errorf("%s, the directory append-only (every rename in it refused): %+v; want ✗ with a fix", check, c)
+		}
+		if out, err := exec.Command("chattr", "-a", state).CombinedOutput(); err != nil {
+			t.Fatalf("chattr -a %s: %v %s", state, err, out)
+		}
+		if left, _ := os.ReadDir(state); len(left) > 0 {
+			t.Errorf("%s: status left %s in the append-only directory", check, left[0].Name())
+		}
 	}
 }
