@@ -336,52 +336,31 @@ func TestCheckKeyCommand(t *testing.T) {
 	}
 }
 
-// TestPinKeepsKnownHosts2: KNOWN_HOSTS may be root's own
-// (/root/.ssh/known_hosts), beside OpenSSH's other default file,
-// known_hosts2. Pin's write swept it as a temp file a killed write of
-// known_hosts left (natefinch/atomic's base+digits): the owner's pins in
-// it were gone.
-func TestPinKeepsKnownHosts2(t *testing.T) {
+// TestPinKeepsOwnersFiles: KNOWN_HOSTS may be root's own
+// (/root/.ssh/known_hosts, SPEC §3 allows it), beside OpenSSH's other
+// default file, known_hosts2, and a copy the owner dated
+// (cp known_hosts known_hosts$(date +%Y%m%d)). Pin's write swept each as
+// a temp file a killed write of known_hosts left (natefinch/atomic's
+// base + random digits, 9 or 10 of them nearly always): the owner's pins
+// in it were gone.
+func TestPinKeepsOwnersFiles(t *testing.T) {
 	_, key := seededKey(t, 1)
-	dir := t.TempDir()
-	theirs := filepath.Join(dir, "known_hosts2")
-	if err := os.WriteFile(theirs, []byte("github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	old := time.Now().Add(-time.Hour)
-	if err := os.Chtimes(theirs, old, old); err != nil {
-		t.Fatal(err)
-	}
-	if err := Pin(filepath.Join(dir, "known_hosts"), "192.168.10.1:22", key); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(theirs); err != nil {
-		t.Errorf("pin into %s/known_hosts removed known_hosts2: %v", dir, err)
-	}
-}
-
-// TestPinKeepsDatedBackup: with KNOWN_HOSTS=/root/.ssh/known_hosts (the
-// owner's own file, SPEC §3 allows it), a copy the owner dated
-// (cp known_hosts known_hosts$(date +%Y%m%d)) beside it holds their pins
-// as they were. Its 8 digits passed for a temp an earlier version's killed
-// write left (base + random digits; those carry 9 or 10 nearly always),
-// and Pin's write swept it.
-func TestPinKeepsDatedBackup(t *testing.T) {
-	_, key := seededKey(t, 1)
-	dir := t.TempDir()
-	theirs := filepath.Join(dir, "known_hosts20261201")
-	if err := os.WriteFile(theirs, []byte("github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	old := time.Now().Add(-time.Hour)
-	if err := os.Chtimes(theirs, old, old); err != nil {
-		t.Fatal(err)
-	}
-	if err := Pin(filepath.Join(dir, "known_hosts"), "192.168.10.1:22", key); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(theirs); err != nil {
-		t.Errorf("pin into %s/known_hosts removed the owner's dated copy known_hosts20261201: %v", dir, err)
+	for _, name := range []string{"known_hosts2", "known_hosts20261201"} {
+		dir := t.TempDir()
+		theirs := filepath.Join(dir, name)
+		if err := os.WriteFile(theirs, []byte("github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-time.Hour)
+		if err := os.Chtimes(theirs, old, old); err != nil {
+			t.Fatal(err)
+		}
+		if err := Pin(filepath.Join(dir, "known_hosts"), "192.168.10.1:22", key); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(theirs); err != nil {
+			t.Errorf("pin into %s/known_hosts removed the owner's %s: %v", dir, name, err)
+		}
 	}
 }
 
