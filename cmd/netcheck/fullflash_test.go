@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pve-op/network-rescue/internal/config"
+	"github.com/pve-op/network-rescue/internal/ladder"
 	"github.com/pve-op/network-rescue/internal/midnight"
 	"github.com/pve-op/network-rescue/internal/probe"
 	"github.com/pve-op/network-rescue/internal/testlab"
@@ -245,69 +246,41 @@ mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"`
 	}
 }
 
-// TestOwedIsDirectory: a directory at net_sos_owed (made by hand, or
-// left by a tool) is damage, said and moved aside by one run; it was
-// read as a withdrawal owed whose removal failed at every healthy run,
-// each a 【严重错误】 and exit 1 (cron mail a minute).
-func TestOwedIsDirectory(t *testing.T) {
-	dir := t.TempDir()
-	conf, log := writeConf(t, dir, "ON_EVENT_CMD=/bin/true")
-	if err := os.MkdirAll(filepath.Join(dir, "state", "net_sos_owed", "sub"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var ran []string
-	e := fakeEnv(t, &ran)
-	events := eventsOf(&e)
-	e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true} }
-	for range 4 {
-		_ = runEnvWithin(t, conf, e)
-	}
-	if len(*events) != 0 {
-		t.Errorf("hook told %q; want nothing (no SOS stood)", *events)
-	}
-	b, err := os.ReadFile(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := strings.Count(string(b), "【严重错误】"); n != 1 || !strings.Contains(string(b), "net_sos_owed") {
-		t.Errorf("4 healthy runs, net_sos_owed a directory: 【严重错误】 %d times; want once, naming it:\n%s", n, b)
-	}
-	if fi, err := os.Lstat(filepath.Join(dir, "state", "net_sos_owed")); err == nil && fi.IsDir() {
-		t.Errorf("net_sos_owed is still a directory")
-	}
-}
-
-// TestStaleIsDirectory: a directory at net_outage_stale (by hand, or a
-// tool) is damage, as one at net_sos_owed is (TestOwedIsDirectory): said
-// and moved aside by one run. Lstat read it as the mark: an outage going
-// on that net_outage does not record, whose removal then failed at every
-// healthy run, each a 【严重错误】 and exit 1, and the hook heard "up" for
-// an outage there never was.
-func TestStaleIsDirectory(t *testing.T) {
-	dir := t.TempDir()
-	conf, log := writeConf(t, dir, "ON_EVENT_CMD=/bin/true")
-	if err := os.MkdirAll(filepath.Join(dir, "state", "net_outage_stale", "sub"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var ran []string
-	e := fakeEnv(t, &ran)
-	events := eventsOf(&e)
-	e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true} }
-	for range 4 {
-		_ = runEnvWithin(t, conf, e)
-	}
-	if len(*events) != 0 {
-		t.Errorf("hook told %q; want nothing (no outage was)", *events)
-	}
-	b, err := os.ReadFile(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := strings.Count(string(b), "【严重错误】"); n != 1 || !strings.Contains(string(b), "net_outage_stale") {
-		t.Errorf("4 healthy runs, net_outage_stale a directory: 【严重错误】 %d times; want once, naming it:\n%s", n, b)
-	}
-	if fi, err := os.Lstat(filepath.Join(dir, "state", "net_outage_stale")); err == nil && fi.IsDir() {
-		t.Errorf("net_outage_stale is still a directory")
+// TestFlagIsDirectory: a directory at net_sos_owed or net_outage_stale
+// (made by hand, or left by a tool) is damage, said and moved aside by one
+// run. It was read as the flag (a withdrawal owed; an outage going on that
+// net_outage does not record) whose removal failed at every healthy run,
+// each a 【严重错误】 and exit 1 (cron mail a minute), and the hook heard
+// "up" for an outage there never was.
+func TestFlagIsDirectory(t *testing.T) {
+	for _, name := range []string{ladder.OwedFile, ladder.StaleFile} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			conf, log := writeConf(t, dir, "ON_EVENT_CMD=/bin/true")
+			if err := os.MkdirAll(filepath.Join(dir, "state", name, "sub"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			var ran []string
+			e := fakeEnv(t, &ran)
+			events := eventsOf(&e)
+			e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: true} }
+			for range 4 {
+				_ = runEnvWithin(t, conf, e)
+			}
+			if len(*events) != 0 {
+				t.Errorf("hook told %q; want nothing (no SOS stood, no outage was)", *events)
+			}
+			b, err := os.ReadFile(log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := strings.Count(string(b), "【严重错误】"); n != 1 || !strings.Contains(string(b), name) {
+				t.Errorf("4 healthy runs, %s a directory: 【严重错误】 %d times; want once, naming it:\n%s", name, n, b)
+			}
+			if fi, err := os.Lstat(filepath.Join(dir, "state", name)); err == nil && fi.IsDir() {
+				t.Errorf("%s is still a directory", name)
+			}
+		})
 	}
 }
 
