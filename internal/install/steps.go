@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -479,6 +480,31 @@ func (in *installer) sysupgrade(add bool, paths ...string) error {
 	return nil
 }
 
+// originalFiles are the original scripts' state files and log of role
+// (SPEC §2), which ours read and write at their default paths: a
+// migration keeps them, and a purge while the original is still set up
+// leaves them to it. Not inlined, to keep the router's netcheck small
+// (SPEC §12).
+//
+//go:noinline
+func originalFiles(role crontab.Role) []string {
+	if role == crontab.Host {
+		return []string{"/root/pve_did_reboot_today", "/var/log/pve_host_monitor.log"}
+	}
+	return []string{"/root/net_rb_count", "/root/net_cooling_ts", "/root/SOS_SYSTEM", "/root/network_monitor.log"}
+}
+
+// theirs reports whether f (a path on the machine) is a file of the
+// original scripts that is still set up here (a purge that kept them,
+// TestPurgeKeepsRunningOriginal), and says that it stays.
+func (in *installer) theirs(f string) bool {
+	if !in.original() || !slices.Contains(originalFiles(in.role), filepath.Clean(f)) {
+		return false
+	}
+	in.ui.info("kept %s: the original %s is still set up here and uses it", in.path(f), in.origName())
+	return true
+}
+
 // keptFiles tells which of the original scripts' files stay.
 func (in *installer) keptFiles(paths ...string) {
 	for _, p := range paths {
@@ -525,7 +551,7 @@ func (in *installer) migrateRouter(ctx context.Context) error {
 	} else {
 		in.ui.note("stopped and removed the original network_monitor service")
 	}
-	in.keptFiles("/root/net_rb_count", "/root/net_cooling_ts", "/root/SOS_SYSTEM", "/root/network_monitor.log")
+	in.keptFiles(originalFiles(crontab.Router)...)
 	return nil
 }
 
@@ -565,7 +591,7 @@ func (in *installer) migrateHost(ctx context.Context) error {
 	} else {
 		in.ui.note("stopped and removed the original pve_host_monitor.sh")
 	}
-	in.keptFiles("/root/pve_did_reboot_today", "/var/log/pve_host_monitor.log")
+	in.keptFiles(originalFiles(crontab.Host)...)
 	return nil
 }
 
@@ -752,6 +778,9 @@ func (in *installer) purge() error {
 	// never a pattern, which would take their netrescue-*.tar.gz too.
 	files = append(files, filepath.Join(c.StateDir, pause.File))
 	for _, f := range files {
+		if in.theirs(f) {
+			continue
+		}
 		if err := in.removeFile(in.path(f)); err != nil {
 			return err
 		}
@@ -799,6 +828,9 @@ func (in *installer) purge() error {
 		in.ui.info("kept %s and its .1, where the link %s leads: remove them by hand", t, c.LogFile)
 	}
 	for _, f := range []string{c.LogFile, c.LogFile + ".1", config.DefaultPath} {
+		if in.theirs(f) {
+			continue
+		}
 		if fi, err := os.Lstat(in.path(f)); err == nil && !fi.Mode().IsRegular() && fi.Mode()&os.ModeSymlink == 0 {
 			in.ui.info("kept %s (a %s)", in.path(f), state.FileKind(fi.Mode()))
 			continue
