@@ -519,7 +519,8 @@ func (in *installer) keptFiles(paths ...string) {
 // service; its state files and log stay (SPEC §2, §10).
 func (in *installer) migrateRouter(ctx context.Context) error {
 	svc, logic := in.path("/etc/init.d/network_monitor"), in.path("/usr/bin/network_monitor_logic.sh")
-	if !exists(svc) && !exists(logic) {
+	pids := in.loopPIDs(routerLoop, "network_monitor_logic.sh")
+	if !exists(svc) && !exists(logic) && len(pids) == 0 {
 		return nil
 	}
 	in.ui.say("Migrating from the original network_monitor service")
@@ -531,6 +532,15 @@ func (in *installer) migrateRouter(ctx context.Context) error {
 			if err := in.run(ctx, svc, "disable"); err != nil {
 				in.ui.warn(svc+" disable failed: "+err.Error(), "remove its link: rm -f /etc/rc.d/S*network_monitor")
 			}
+			// What the service's stop ended is gone now; a loop it
+			// did not start (/etc/rc.local, by hand) is not.
+			pids = in.loopPIDs(routerLoop, "network_monitor_logic.sh")
+		}
+		switch {
+		case len(pids) > 0 && in.o.DryRun:
+			in.ui.info("would run: kill %s", strings.Join(pids, " "))
+		case len(pids) > 0:
+			in.stopLoop(pids)
 		}
 	} else {
 		in.ui.info("would run: /etc/init.d/network_monitor stop; /etc/init.d/network_monitor disable (not under --prefix)")
@@ -559,18 +569,7 @@ func (in *installer) migrateRouter(ctx context.Context) error {
 // script; its mark and log stay.
 func (in *installer) migrateHost(ctx context.Context) error {
 	old := in.path("/root/pve_host_monitor.sh")
-	var pids []string
-	if in.o.Prefix == "" {
-		ps, err := in.procs()
-		if err != nil {
-			in.ui.warn("cannot list the running processes: "+err.Error(), "stop the original pve_host_monitor.sh loop by hand: pkill -f 'sh /root/pve_host_monitor.sh'")
-		}
-		for _, p := range ps {
-			if originalLoop(p.Args) {
-				pids = append(pids, strconv.Itoa(p.PID))
-			}
-		}
-	}
+	pids := in.loopPIDs(originalLoop, "pve_host_monitor.sh")
 	if !exists(old) && len(pids) == 0 {
 		return nil
 	}
@@ -600,7 +599,30 @@ func (in *installer) procs() ([]Proc, error) {
 	if in.env.Procs != nil {
 		return in.env.Procs()
 	}
+	if in.env.Host.side == nil { // netcheck's installer, on the router
+		return procs("/proc")
+	}
 	return in.env.Host.side.procs()
+}
+
+// loopPIDs are the processes running the original script name as loop
+// tells them; none under --prefix, where nothing of the machine is looked
+// at.
+func (in *installer) loopPIDs(loop func([]string) bool, name string) []string {
+	if in.o.Prefix != "" {
+		return nil
+	}
+	ps, err := in.procs()
+	if err != nil {
+		in.ui.warn("cannot list the running processes: "+err.Error(), "stop the original "+name+" loop by hand: pkill -f 'sh .*"+name+"'")
+	}
+	var pids []string
+	for _, p := range ps {
+		if loop(p.Args) {
+			pids = append(pids, strconv.Itoa(p.PID))
+		}
+	}
+	return pids
 }
 
 // stopLoop sends SIGTERM to the original loop's processes and waits (up
@@ -1101,8 +1123,15 @@ func (in *installer) originalHost(cron string) bool {
 // /root/pve_host_monitor.sh"), or the script itself. Any other process
 // that only names it — tail -f, an editor, the original README's
 // `ps … | grep pve_host_monitor.sh` — is not, and is never sent SIGTERM.
-func originalLoop(args []string) bool {
-	const name = "pve_host_monitor.sh"
+func originalLoop(args []string) bool { return scriptLoop(args, "pve_host_monitor.sh") }
+
+// routerLoop is originalLoop for the router's original loop,
+// network_monitor_logic.sh (busybox sh given the script).
+func routerLoop(args []string) bool { return scriptLoop(args, "network_monitor_logic.sh") }
+
+// scriptLoop reports whether args is a shell running the script name, or
+// the script itself (originalLoop).
+func scriptLoop(args []string, name string) bool {
 	if len(args) == 0 {
 		return false
 	}
