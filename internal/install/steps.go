@@ -160,6 +160,7 @@ func (in *installer) configStep() error {
 			return nil
 		}
 		fi = t
+		in.originalLeftOut()
 		if in.env.Euid == 0 {
 			if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
 				in.ui.warn(fmt.Sprintf("%s is owned by uid %d, not root, so the binaries will refuse it", conf, st.Uid),
@@ -182,6 +183,10 @@ func (in *installer) configStep() error {
 			content += "\n# Set by the installer's --port.\nOP_SSH_PORT=" + strconv.Itoa(in.o.Port) + "\n"
 		}
 	}
+	if from, lines := in.originalSettings(); len(lines) > 0 {
+		content += "\n# Carried over from the original " + from + ", which set them so.\n" + strings.Join(lines, "\n") + "\n"
+		in.ui.info("carried over from the original %s: %s", from, strings.Join(lines, "; "))
+	}
 	if _, err := in.put(conf, []byte(content), 0o600); err != nil {
 		return err
 	}
@@ -192,6 +197,76 @@ func (in *installer) configStep() error {
 	}
 	in.ui.note("wrote the default %s (edit it to change a setting)", conf)
 	return nil
+}
+
+// originalSettings are the lines of the original script of the role that
+// set a key our config reads under the original's name (SPEC §3) to a
+// value it accepts other than the default, and the script's name: its
+// L4_SOS_THRESHOLD and SAFE_UPTIME on the router (owners lower the
+// threshold, as the original's README advises), its OP_IP on the host
+// (its router). The migration deletes the script, their only record. Not
+// its probe target (one name behind DNS, a known defect, SPEC §2), nor
+// VM_ID (the original never used it: set, it turns VM actions on); nor
+// OP_IP when --router names the router. A line indented (in a function,
+// a loop) is no setting of the script's.
+func (in *installer) originalSettings() (string, []string) {
+	file, keys := "/usr/bin/network_monitor_logic.sh", []string{"L4_SOS_THRESHOLD", "SAFE_UPTIME"}
+	if in.role == crontab.Host {
+		file, keys = "/root/pve_host_monitor.sh", nil
+		if in.o.Router == "" {
+			keys = []string{"OP_IP"}
+		}
+	}
+	b, err := os.ReadFile(in.path(file))
+	if err != nil || len(b) > 1<<20 {
+		return filepath.Base(file), nil
+	}
+	def := fmt.Sprint(config.Default(config.Role(in.role)))
+	last := map[string]string{}
+	var order []string
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSuffix(l, "\r")
+		name, _, ok := strings.Cut(l, "=")
+		if !ok || !slices.Contains(keys, name) {
+			continue
+		}
+		if c, err := config.Parse(file, l, config.Role(in.role)); err != nil || fmt.Sprint(c) == def {
+			continue
+		}
+		if _, seen := last[name]; !seen {
+			order = append(order, name)
+		}
+		last[name] = l
+	}
+	var lines []string
+	for _, n := range order {
+		lines = append(lines, last[n])
+	}
+	return filepath.Base(file), lines
+}
+
+// originalLeftOut warns of each setting of the original script
+// (originalSettings) that the existing config, kept as it is, does not
+// carry: the migration deletes the script.
+func (in *installer) originalLeftOut() {
+	from, lines := in.originalSettings()
+	if len(lines) == 0 || in.keep { // kept, the original keeps its own
+		return
+	}
+	content, _, err := readOptional(in.confPath())
+	if err != nil {
+		return
+	}
+	now, err := config.Parse(in.confPath(), content, config.Role(in.role))
+	if err != nil {
+		return // the binaries refuse it: said elsewhere
+	}
+	for _, l := range lines {
+		if c, err := config.Parse(in.confPath(), content+"\n"+l+"\n", config.Role(in.role)); err == nil && fmt.Sprint(c) != fmt.Sprint(now) {
+			in.ui.warn("the original "+from+" sets "+l+", which "+in.confPath()+" leaves out: the migration removes "+from,
+				"to keep it, add that line to "+config.DefaultPath)
+		}
+	}
 }
 
 // cronFile is the crontab file in the tree, or "" for root's crontab on a
@@ -1161,6 +1236,7 @@ func scriptLoop(args []string, name string) bool {
 // there (ours are the package's, in /etc/cron.d). Otherwise it and
 // hostcheck would both act on one SOS.
 func (in *installer) migratePackaged(ctx context.Context) error {
+	in.originalLeftOut() // the package's conffile, kept as it is
 	if err := in.env.Host.side.migrate(in, ctx); err != nil {
 		return err
 	}
