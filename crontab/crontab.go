@@ -666,7 +666,7 @@ type simpleCommand struct {
 // simpleCommands splits a shell command line into its simple commands at
 // ; & && || | ( ) ` $( and newlines, the way sh reads it closely enough to
 // tell what each runs: quotes group words, a backslash escapes the next
-// character, and > >> >| &> name the file that follows (or that is
+// character, a # that starts a word starts a comment to the end of the line, and > >> >| &> name the file that follows (or that is
 // attached). Nothing is expanded.
 func simpleCommands(s string) []simpleCommand {
 	var l lexer
@@ -677,6 +677,18 @@ func simpleCommands(s string) []simpleCommand {
 			l.endWord()
 		case '\n', ';', '|', '(', ')', '`':
 			l.endCommand()
+		case '#':
+			if l.inWord {
+				l.add(c) // a#b, $#: part of the word
+				continue
+			}
+			// A comment, to the end of the line ("rm -f FILE # reset"):
+			// no words, as sh reads it.
+			if j := strings.IndexByte(s[i:], '\n'); j >= 0 {
+				i += j - 1 // the newline ends the command
+			} else {
+				i = len(s)
+			}
 		case '&':
 			if i+1 < len(s) && s[i+1] == '>' { // &> FILE
 				l.endWord()

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -159,6 +160,7 @@ func (in *installer) configStep() error {
 			return nil
 		}
 		fi = t
+		in.originalLeftOut()
 		if in.env.Euid == 0 {
 			if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
 				in.ui.warn(fmt.Sprintf("%s is owned by uid %d, not root, so the binaries will refuse it", conf, st.Uid),
@@ -181,6 +183,10 @@ func (in *installer) configStep() error {
 			content += "\n# Set by the installer's --port.\nOP_SSH_PORT=" + strconv.Itoa(in.o.Port) + "\n"
 		}
 	}
+	if from, lines := in.originalSettings(); len(lines) > 0 {
+		content += "\n# Carried over from the original " + from + ", which set them so.\n" + strings.Join(lines, "\n") + "\n"
+		in.ui.info("carried over from the original %s: %s", from, strings.Join(lines, "; "))
+	}
 	if _, err := in.put(conf, []byte(content), 0o600); err != nil {
 		return err
 	}
@@ -191,6 +197,76 @@ func (in *installer) configStep() error {
 	}
 	in.ui.note("wrote the default %s (edit it to change a setting)", conf)
 	return nil
+}
+
+// originalSettings are the lines of the original script of the role that
+// set a key our config reads under the original's name (SPEC §3) to a
+// value it accepts other than the default, and the script's name: its
+// L4_SOS_THRESHOLD and SAFE_UPTIME on the router (owners lower the
+// threshold, as the original's README advises), its OP_IP on the host
+// (its router). The migration deletes the script, their only record. Not
+// its probe target (one name behind DNS, a known defect, SPEC §2), nor
+// VM_ID (the original never used it: set, it turns VM actions on); nor
+// OP_IP when --router names the router. A line indented (in a function,
+// a loop) is no setting of the script's.
+func (in *installer) originalSettings() (string, []string) {
+	file, keys := "/usr/bin/network_monitor_logic.sh", []string{"L4_SOS_THRESHOLD", "SAFE_UPTIME"}
+	if in.role == crontab.Host {
+		file, keys = "/root/pve_host_monitor.sh", nil
+		if in.o.Router == "" {
+			keys = []string{"OP_IP"}
+		}
+	}
+	b, err := os.ReadFile(in.path(file))
+	if err != nil || len(b) > 1<<20 {
+		return filepath.Base(file), nil
+	}
+	def := fmt.Sprint(config.Default(config.Role(in.role)))
+	last := map[string]string{}
+	var order []string
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSuffix(l, "\r")
+		name, _, ok := strings.Cut(l, "=")
+		if !ok || !slices.Contains(keys, name) {
+			continue
+		}
+		if c, err := config.Parse(file, l, config.Role(in.role)); err != nil || fmt.Sprint(c) == def {
+			continue
+		}
+		if _, seen := last[name]; !seen {
+			order = append(order, name)
+		}
+		last[name] = l
+	}
+	var lines []string
+	for _, n := range order {
+		lines = append(lines, last[n])
+	}
+	return filepath.Base(file), lines
+}
+
+// originalLeftOut warns of each setting of the original script
+// (originalSettings) that the existing config, kept as it is, does not
+// carry: the migration deletes the script.
+func (in *installer) originalLeftOut() {
+	from, lines := in.originalSettings()
+	if len(lines) == 0 || in.keep { // kept, the original keeps its own
+		return
+	}
+	content, _, err := readOptional(in.confPath())
+	if err != nil {
+		return
+	}
+	now, err := config.Parse(in.confPath(), content, config.Role(in.role))
+	if err != nil {
+		return // the binaries refuse it: said elsewhere
+	}
+	for _, l := range lines {
+		if c, err := config.Parse(in.confPath(), content+"\n"+l+"\n", config.Role(in.role)); err == nil && fmt.Sprint(c) != fmt.Sprint(now) {
+			in.ui.warn("the original "+from+" sets "+l+", which "+in.confPath()+" leaves out: the migration removes "+from,
+				"to keep it, add that line to "+config.DefaultPath)
+		}
+	}
 }
 
 // cronFile is the crontab file in the tree, or "" for root's crontab on a
@@ -479,6 +555,31 @@ func (in *installer) sysupgrade(add bool, paths ...string) error {
 	return nil
 }
 
+// originalFiles are the original scripts' state files and log of role
+// (SPEC §2), which ours read and write at their default paths: a
+// migration keeps them, and a purge while the original is still set up
+// leaves them to it. Not inlined, to keep the router's netcheck small
+// (SPEC §12).
+//
+//go:noinline
+func originalFiles(role crontab.Role) []string {
+	if role == crontab.Host {
+		return []string{"/root/pve_did_reboot_today", "/var/log/pve_host_monitor.log"}
+	}
+	return []string{"/root/net_rb_count", "/root/net_cooling_ts", "/root/SOS_SYSTEM", "/root/network_monitor.log"}
+}
+
+// theirs reports whether f (a path on the machine) is a file of the
+// original scripts that is still set up here (a purge that kept them,
+// TestPurgeKeepsRunningOriginal), and says that it stays.
+func (in *installer) theirs(f string) bool {
+	if !in.original() || !slices.Contains(originalFiles(in.role), filepath.Clean(f)) {
+		return false
+	}
+	in.ui.info("kept %s: the original %s is still set up here and uses it", in.path(f), in.origName())
+	return true
+}
+
 // keptFiles tells which of the original scripts' files stay.
 func (in *installer) keptFiles(paths ...string) {
 	for _, p := range paths {
@@ -493,7 +594,8 @@ func (in *installer) keptFiles(paths ...string) {
 // service; its state files and log stay (SPEC §2, §10).
 func (in *installer) migrateRouter(ctx context.Context) error {
 	svc, logic := in.path("/etc/init.d/network_monitor"), in.path("/usr/bin/network_monitor_logic.sh")
-	if !exists(svc) && !exists(logic) {
+	pids := in.loopPIDs(routerLoop, "network_monitor_logic.sh")
+	if !exists(svc) && !exists(logic) && len(pids) == 0 {
 		return nil
 	}
 	in.ui.say("Migrating from the original network_monitor service")
@@ -505,6 +607,15 @@ func (in *installer) migrateRouter(ctx context.Context) error {
 			if err := in.run(ctx, svc, "disable"); err != nil {
 				in.ui.warn(svc+" disable failed: "+err.Error(), "remove its link: rm -f /etc/rc.d/S*network_monitor")
 			}
+			// What the service's stop ended is gone now; a loop it
+			// did not start (/etc/rc.local, by hand) is not.
+			pids = in.loopPIDs(routerLoop, "network_monitor_logic.sh")
+		}
+		switch {
+		case len(pids) > 0 && in.o.DryRun:
+			in.ui.info("would run: kill %s", strings.Join(pids, " "))
+		case len(pids) > 0:
+			in.stopLoop(pids)
 		}
 	} else {
 		in.ui.info("would run: /etc/init.d/network_monitor stop; /etc/init.d/network_monitor disable (not under --prefix)")
@@ -525,7 +636,7 @@ func (in *installer) migrateRouter(ctx context.Context) error {
 	} else {
 		in.ui.note("stopped and removed the original network_monitor service")
 	}
-	in.keptFiles("/root/net_rb_count", "/root/net_cooling_ts", "/root/SOS_SYSTEM", "/root/network_monitor.log")
+	in.keptFiles(originalFiles(crontab.Router)...)
 	return nil
 }
 
@@ -533,18 +644,7 @@ func (in *installer) migrateRouter(ctx context.Context) error {
 // script; its mark and log stay.
 func (in *installer) migrateHost(ctx context.Context) error {
 	old := in.path("/root/pve_host_monitor.sh")
-	var pids []string
-	if in.o.Prefix == "" {
-		ps, err := in.procs()
-		if err != nil {
-			in.ui.warn("cannot list the running processes: "+err.Error(), "stop the original pve_host_monitor.sh loop by hand: pkill -f 'sh /root/pve_host_monitor.sh'")
-		}
-		for _, p := range ps {
-			if originalLoop(p.Args) {
-				pids = append(pids, strconv.Itoa(p.PID))
-			}
-		}
-	}
+	pids := in.loopPIDs(originalLoop, "pve_host_monitor.sh")
 	if !exists(old) && len(pids) == 0 {
 		return nil
 	}
@@ -565,7 +665,7 @@ func (in *installer) migrateHost(ctx context.Context) error {
 	} else {
 		in.ui.note("stopped and removed the original pve_host_monitor.sh")
 	}
-	in.keptFiles("/root/pve_did_reboot_today", "/var/log/pve_host_monitor.log")
+	in.keptFiles(originalFiles(crontab.Host)...)
 	return nil
 }
 
@@ -574,7 +674,30 @@ func (in *installer) procs() ([]Proc, error) {
 	if in.env.Procs != nil {
 		return in.env.Procs()
 	}
+	if in.env.Host.side == nil { // netcheck's installer, on the router
+		return procs("/proc")
+	}
 	return in.env.Host.side.procs()
+}
+
+// loopPIDs are the processes running the original script name as loop
+// tells them; none under --prefix, where nothing of the machine is looked
+// at.
+func (in *installer) loopPIDs(loop func([]string) bool, name string) []string {
+	if in.o.Prefix != "" {
+		return nil
+	}
+	ps, err := in.procs()
+	if err != nil {
+		in.ui.warn("cannot list the running processes: "+err.Error(), "stop the original "+name+" loop by hand: pkill -f 'sh .*"+name+"'")
+	}
+	var pids []string
+	for _, p := range ps {
+		if loop(p.Args) {
+			pids = append(pids, strconv.Itoa(p.PID))
+		}
+	}
+	return pids
 }
 
 // stopLoop sends SIGTERM to the original loop's processes and waits (up
@@ -752,6 +875,9 @@ func (in *installer) purge() error {
 	// never a pattern, which would take their netrescue-*.tar.gz too.
 	files = append(files, filepath.Join(c.StateDir, pause.File))
 	for _, f := range files {
+		if in.theirs(f) {
+			continue
+		}
 		if err := in.removeFile(in.path(f)); err != nil {
 			return err
 		}
@@ -799,6 +925,9 @@ func (in *installer) purge() error {
 		in.ui.info("kept %s and its .1, where the link %s leads: remove them by hand", t, c.LogFile)
 	}
 	for _, f := range []string{c.LogFile, c.LogFile + ".1", config.DefaultPath} {
+		if in.theirs(f) {
+			continue
+		}
 		if fi, err := os.Lstat(in.path(f)); err == nil && !fi.Mode().IsRegular() && fi.Mode()&os.ModeSymlink == 0 {
 			in.ui.info("kept %s (a %s)", in.path(f), state.FileKind(fi.Mode()))
 			continue
@@ -1069,8 +1198,15 @@ func (in *installer) originalHost(cron string) bool {
 // /root/pve_host_monitor.sh"), or the script itself. Any other process
 // that only names it — tail -f, an editor, the original README's
 // `ps … | grep pve_host_monitor.sh` — is not, and is never sent SIGTERM.
-func originalLoop(args []string) bool {
-	const name = "pve_host_monitor.sh"
+func originalLoop(args []string) bool { return scriptLoop(args, "pve_host_monitor.sh") }
+
+// routerLoop is originalLoop for the router's original loop,
+// network_monitor_logic.sh (busybox sh given the script).
+func routerLoop(args []string) bool { return scriptLoop(args, "network_monitor_logic.sh") }
+
+// scriptLoop reports whether args is a shell running the script name, or
+// the script itself (originalLoop).
+func scriptLoop(args []string, name string) bool {
 	if len(args) == 0 {
 		return false
 	}
@@ -1100,6 +1236,7 @@ func originalLoop(args []string) bool {
 // there (ours are the package's, in /etc/cron.d). Otherwise it and
 // hostcheck would both act on one SOS.
 func (in *installer) migratePackaged(ctx context.Context) error {
+	in.originalLeftOut() // the package's conffile, kept as it is
 	if err := in.env.Host.side.migrate(in, ctx); err != nil {
 		return err
 	}
