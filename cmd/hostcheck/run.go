@@ -371,7 +371,7 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 	h.saved = &step.Next
 	defer func() { h.saved = nil }()
 	switch step.Action {
-	case rescue.Assist, rescue.VMStart, rescue.VMResume: // told once the router, or qm, answered
+	case rescue.Assist, rescue.VMStart, rescue.VMResume, rescue.VMRestart: // told once the router, or qm, answered
 	default:
 		h.notifyStep(st, obs, step)
 	}
@@ -391,7 +391,7 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 			}
 			cancel()
 		}
-		switch stopped, refused := h.vmRestart(ctx, rs); {
+		switch stopped, refused := h.vmRestart(ctx, rs, func() { h.notifyStep(st, obs, step) }); {
 		case h.cfg.DryRun || stopped:
 		case refused:
 			// A lock refused qm stop before it touched the VM: no cold

@@ -81,3 +81,65 @@ func TestQMStopRefusedByLockNoEscalation(t *testing.T) {
 		t.Errorf("the day's cold restart after the lock at %q; want at 10:15 (the router silent since 10:00, VM_HUNG_AFTER 10m)", restarted)
 	}
 }
+
+// TestQMStopRefusedTellsNoRestart: a qm stop a config lock refused made no
+// cold restart, and the hook hears none (the event taken back). The owner
+// was told "正在冷重启" all the same, queued before qm stop, then "没有冷
+// 重启", and once the lock was gone "正在冷重启" again for the one restart
+// made: two cold restarts told for one, as a start queued before qm's
+// refusal was (vmCounted waits for qm's answer).
+func TestQMStopRefusedTellsNoRestart(t *testing.T) {
+	locked, vm := false, "running"
+	h := testHost(t, func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		switch {
+		case strings.Contains(cmdline, "qm status "):
+			return command.Result{Cmd: cmdline, Stdout: "name: openwrt\nqmpstatus: " + vm + "\nstatus: " + vm + "\nvmid: 100\n"}
+		case strings.Contains(cmdline, "qm config "):
+			return command.Result{Cmd: cmdline, Stdout: "name: openwrt\nnet0: virtio=BC:24:11:00:00:01,bridge=vmbr0\n"}
+		case strings.Contains(cmdline, "qm stop ") && locked:
+			return command.Result{Cmd: cmdline, Err: errors.New("exit status 255"), ExitCode: 255, Stderr: "VM is locked (snapshot)\n"}
+		case strings.Contains(cmdline, "qm stop "):
+			vm = "stopped"
+		case strings.Contains(cmdline, "qm start "):
+			vm = "running"
+		case strings.HasSuffix(cmdline, "is-system-running"):
+			return command.Result{Cmd: cmdline, Stdout: "running\n"}
+		}
+		return command.Result{Cmd: cmdline}
+	})
+	defer func(g, c time.Duration) { vmStopGrace, vmStartConfirm = g, c }(vmStopGrace, vmStartConfirm)
+	vmStopGrace, vmStartConfirm = 0, 0
+	dir, log := checkable(t, h)
+	h.cfg.NotifyURL = "http://127.0.0.1:9/push" // never sent: the internet is down throughout
+	h.cfg.RouterHungAfter, h.cfg.VMHungAfter, h.cfg.MinHostUptime, h.cfg.VMStopTimeout = 10*time.Minute, 10*time.Minute, 0, 0
+	at := testNow
+	h.e.Now = func() time.Time { return at }
+	h.corosync, h.vzdumpLock, h.procRoot = []string{filepath.Join(dir, "no-corosync")}, filepath.Join(dir, "no-lock"), t.TempDir()
+	h.e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: false} }
+	h.e.Signals = func(parent context.Context) (context.Context, context.CancelFunc) { return context.WithCancel(parent) }
+	restarts := func() (n int) {
+		msgs, _ := h.queue().Load()
+		for _, m := range msgs {
+			if m.Event == "vm-restart" && strings.Contains(m.Text, "正在冷重启") {
+				n++
+			}
+		}
+		return n
+	}
+
+	h.check(context.Background()) // 10:00: the router's silence begins
+	at = at.Add(10 * time.Minute)
+	locked = true
+	h.check(context.Background()) // 10:10: the cold restart, refused by the lock
+	if n := restarts(); n != 0 {
+		msgs, _ := h.queue().Load()
+		t.Errorf("10:10, qm stop refused by a lock: %d \"正在冷重启\" messages queued (%v); want none, no cold restart was made:\n%s", n, msgs, log.String())
+	}
+	locked = false
+	at = at.Add(5 * time.Minute)
+	h.check(context.Background()) // 10:15: the day's cold restart
+	if n := restarts(); n != 1 {
+		msgs, _ := h.queue().Load()
+		t.Errorf("10:15, after the day's one cold restart: %d \"正在冷重启\" messages queued (%v); want 1:\n%s", n, msgs, log.String())
+	}
+}
