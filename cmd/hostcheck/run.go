@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pve-op/network-rescue/crontab"
+	"github.com/pve-op/network-rescue/internal/assist"
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
@@ -406,6 +407,13 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 			next.VMRestartDate = st.VMRestartDate
 			if !st.RouterDownSince.IsZero() && !st.RouterDownSince.After(step.Next.RouterDownSince) {
 				next.RouterDownSince, next.RouterErr = st.RouterDownSince, st.RouterErr
+			}
+			// A LAN fault's reboot step (the VM's cold restart, recorded
+			// in lan_steps before qm stop) goes back with it: kept, the
+			// run after the lock found every router-side step tried and
+			// rebooted the host for a cold restart never made.
+			if done, ok := strings.CutSuffix(step.Next.LANSteps, string(assist.Reboot)); ok && step.Next.LANSteps != st.LANSteps {
+				next.LANSteps = strings.TrimSuffix(done, ",")
 			}
 			if err := store.Save(step.Next, next); err != nil {
 				h.log.Error("【严重错误】状态无法保存：被锁拒绝的这次冷重启仍计入今天", "vm_id", h.cfg.VMID, "err", err)

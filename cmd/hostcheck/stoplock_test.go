@@ -9,8 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/probe"
+	"github.com/pve-op/network-rescue/internal/remote"
+	"github.com/pve-op/network-rescue/internal/rescue"
 )
 
 // TestQMStopRefusedByLockNoEscalation: the run decides the hung router
@@ -141,5 +145,54 @@ func TestQMStopRefusedTellsNoRestart(t *testing.T) {
 	if n := restarts(); n != 1 {
 		msgs, _ := h.queue().Load()
 		t.Errorf("10:15, after the day's one cold restart: %d \"正在冷重启\" messages queued (%v); want 1:\n%s", n, msgs, log.String())
+	}
+}
+
+// TestLANVMRestartRefusedByLock: a LAN path fault's reboot step with the
+// router as a VM is the VM's cold restart (lanVMRestart), recorded in
+// lan_steps before qm stop. A config lock refused the stop: the day's
+// cold restart was given back (84cf78b), but lan_steps kept "reboot",
+// so the run after the lock found every router-side step tried and
+// rebooted the host ("LAN fault (path) after network,reboot") for a cold
+// restart that was never made. The step goes back with the day's.
+func TestLANVMRestartRefusedByLock(t *testing.T) {
+	h, log, _ := lanAssistHost(t)
+	var ran []string
+	locked := true
+	h.e.Exec = func(_ context.Context, cmdline string, _ time.Duration) command.Result {
+		ran = append(ran, cmdline)
+		if strings.Contains(cmdline, "qm stop ") && locked {
+			return command.Result{Cmd: cmdline, Err: errors.New("exit status 255"), ExitCode: 255, Stderr: "VM is locked (backup)\n"}
+		}
+		return command.Result{Cmd: cmdline}
+	}
+	h.cfg.VMID = "100"
+	fakeRouter(t, h, func(string, ssh.Channel) int { return 0 })
+	store := h.store()
+	now := testNow.In(h.loc)
+	st := rescue.State{LANFault: rescue.LANPath, LANSeen: 2, LANSteps: "network", DownSince: now.Add(-10 * time.Minute)}
+	obs := func(now time.Time) rescue.Obs {
+		return rescue.Obs{Now: now, Uptime: 24 * time.Hour, BootID: "boot", NetKnown: true, NetDetail: "all down",
+			VMKnown: true, VM: rescue.VMStatus{Status: "running", QMP: "running"},
+			RouterKnown: true, Router: rescue.Router{SelfKnown: true, SelfUp: true, Count: "0"}, GuardsKnown: true}
+	}
+	step := rescue.Decide(h.cfg, st, obs(now))
+	if step.Action != rescue.VMRestart {
+		t.Fatalf("setup: %v; want the VM's cold restart (%s)", step.Action, msgs(step))
+	}
+	if err := store.Save(st, step.Next); err != nil {
+		t.Fatal(err)
+	}
+	h.carryOut(context.Background(), store, st, obs(now), step, remote.RouterState{})
+	if !strings.Contains(log.String(), "【推迟】qm stop 被拒绝") {
+		t.Fatalf("setup: the lock's refusal not said (qm %q):\n%s", ran, log)
+	}
+	locked = false
+	st, _ = store.Load(h.loc)
+	later := now.Add(5 * time.Minute)
+	step = rescue.Decide(h.cfg, st, obs(later))
+	if step.Action != rescue.VMRestart {
+		t.Errorf("the run after the lock (lan_steps %q, vm_restart_date %q): %v; want the LAN fault's cold restart, never made (%s)",
+			st.LANSteps, st.VMRestartDate, step.Action, msgs(step))
 	}
 }
