@@ -78,6 +78,11 @@ func tempPrefix(base string) string { return "." + base + ".tmp-" }
 // earlier version that left one of fewer digits leaves a small file.
 const minTempDigits = 9
 
+// maxTempDigits is the most: a uint32's decimal. A name with more is a
+// copy the owner stamped to the minute or the second (cp known_hosts
+// known_hosts$(date +%Y%m%d%H%M), 12 digits; %Y%m%d%H%M%S, 14).
+const maxTempDigits = 10
+
 // staleTemp is the age after which a temp file is a killed write's: a
 // write takes milliseconds, and writes of one file are under the run lock.
 const staleTemp = time.Minute
@@ -101,9 +106,10 @@ func sweepTemps(dir, base string) {
 		// (1e9+r%1e9 without its 1 in older Go, a uint32 since): at
 		// least minTempDigits. A name with fewer, known_hosts2
 		// (OpenSSH's) or a dated copy beside a KNOWN_HOSTS of root's
-		// own, is the owner's.
+		// own, is the owner's; so is one with more (stamped to the
+		// minute or the second).
 		if !strings.HasPrefix(name, tempPrefix(base)) &&
-			(digits == name || len(digits) < minTempDigits || strings.Trim(digits, "0123456789") != "") {
+			(digits == name || len(digits) < minTempDigits || len(digits) > maxTempDigits || strings.Trim(digits, "0123456789") != "") {
 			continue
 		}
 		p := filepath.Join(dir, name)

@@ -95,7 +95,7 @@ func TestVMRestartSurvivesSignal(t *testing.T) {
 	defer cancel()
 	var ran []string
 	h := testHost(t, signalDuring("qm stop", cancel, &ran))
-	h.vmRestart(ctx, remote.RouterState{})
+	h.vmRestart(ctx, remote.RouterState{}, nil)
 	if got, want := strings.Join(ran, "; "), "/usr/sbin/qm stop 100 --timeout 30; /usr/sbin/qm status 100 --verbose; /usr/sbin/qm start 100; /usr/sbin/qm status 100 --verbose"; got != want {
 		t.Errorf("commands after a signal during qm stop: %q; want %q", got, want)
 	}

@@ -349,7 +349,7 @@ func TestNoEffectIsFailure(t *testing.T) {
 			}
 		}, "今天第二次重启未生效"},
 		{"qm stop exit 0, VM still running", func(t *testing.T, h *host) {
-			if stopped, _ := h.vmRestart(context.Background(), remote.RouterState{}); stopped {
+			if stopped, _ := h.vmRestart(context.Background(), remote.RouterState{}, nil); stopped {
 				t.Fatal("vmRestart reported the VM stopped")
 			}
 		}, "路由虚拟机没有停止"},

@@ -173,7 +173,7 @@ func TestNotifyVMRestartFailed(t *testing.T) {
 	old := vmStopGrace
 	vmStopGrace = 0
 	defer func() { vmStopGrace = old }()
-	if stopped, _ := h.vmRestart(context.Background(), remote.RouterState{}); stopped {
+	if stopped, _ := h.vmRestart(context.Background(), remote.RouterState{}, nil); stopped {
 		t.Fatal("vmRestart = true; want false (the VM did not stop)")
 	}
 	msgs, err := h.queue().Load()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pve-op/network-rescue/crontab"
+	"github.com/pve-op/network-rescue/internal/assist"
 	"github.com/pve-op/network-rescue/internal/cli"
 	"github.com/pve-op/network-rescue/internal/command"
 	"github.com/pve-op/network-rescue/internal/config"
@@ -371,7 +372,7 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 	h.saved = &step.Next
 	defer func() { h.saved = nil }()
 	switch step.Action {
-	case rescue.Assist, rescue.VMStart, rescue.VMResume: // told once the router, or qm, answered
+	case rescue.Assist, rescue.VMStart, rescue.VMResume, rescue.VMRestart: // told once the router, or qm, answered
 	default:
 		h.notifyStep(st, obs, step)
 	}
@@ -391,7 +392,7 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 			}
 			cancel()
 		}
-		switch stopped, refused := h.vmRestart(ctx, rs); {
+		switch stopped, refused := h.vmRestart(ctx, rs, func() { h.notifyStep(st, obs, step) }); {
 		case h.cfg.DryRun || stopped:
 		case refused:
 			// A lock refused qm stop before it touched the VM: no cold
@@ -406,6 +407,13 @@ func (h *host) carryOut(ctx context.Context, store rescue.Store, st rescue.State
 			next.VMRestartDate = st.VMRestartDate
 			if !st.RouterDownSince.IsZero() && !st.RouterDownSince.After(step.Next.RouterDownSince) {
 				next.RouterDownSince, next.RouterErr = st.RouterDownSince, st.RouterErr
+			}
+			// A LAN fault's reboot step (the VM's cold restart, recorded
+			// in lan_steps before qm stop) goes back with it: kept, the
+			// run after the lock found every router-side step tried and
+			// rebooted the host for a cold restart never made.
+			if done, ok := strings.CutSuffix(step.Next.LANSteps, string(assist.Reboot)); ok && step.Next.LANSteps != st.LANSteps {
+				next.LANSteps = strings.TrimSuffix(done, ",")
 			}
 			if err := store.Save(step.Next, next); err != nil {
 				h.log.Error("【严重错误】状态无法保存：被锁拒绝的这次冷重启仍计入今天", "vm_id", h.cfg.VMID, "err", err)

@@ -192,8 +192,11 @@ func verbZH(verb string) string {
 // it, and the host's reboot is next (rule 5). A qm stop that a config lock
 // refused (a backup, snapshot or migration that took the VM after this
 // run's guards) touched nothing: refused is true, and the caller gives the
-// day's cold restart back instead.
-func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) (stopped, refused bool) {
+// day's cold restart back instead. told tells the owner of the step
+// ("正在冷重启") once qm stop answered other than with that refusal: queued
+// before it, a refused stop was told as a cold restart, and the one made
+// after the lock told again.
+func (h *host) vmRestart(ctx context.Context, rs remote.RouterState, told func()) (stopped, refused bool) {
 	if rs.SOS && !h.cfg.DryRun {
 		actx, cancel := context.WithTimeout(ctx, h.cfg.SSHTimeout)
 		err := h.remote().AckSOS(actx, h.cfg.OpStateDir, false)
@@ -216,9 +219,12 @@ func (h *host) vmRestart(ctx context.Context, rs remote.RouterState) (stopped, r
 		h.notify("vm-restart-refused", fmt.Sprintf("OpenWrt 虚拟机 %s 没有冷重启：qm stop 被拒绝 (虚拟机被锁定)。锁解除后的检测会再试。", h.cfg.VMID), true)
 		return false, true
 	}
+	if told != nil {
+		told()
+	}
 	if !h.vmConfirm(ctx, "stopped", h.cfg.VMStopTimeout+vmStopGrace) {
 		// Logged; a VM still running cannot be started. The owner was
-		// told "已冷重启" before the step: told now that it failed.
+		// told "正在冷重启" once qm stop answered: told now that it failed.
 		h.notify("vm-restart", fmt.Sprintf("OpenWrt 虚拟机 %s 冷重启失败：qm stop 没有停下它；之后的步骤 (物理机重启每天至多一次) 见日志与 hostcheck status。", h.cfg.VMID), false)
 		return false, false
 	}

@@ -393,3 +393,33 @@ func TestPinThroughLink(t *testing.T) {
 		t.Errorf("the file the link leads to after pin: %q; want the owner's line and the pin", b)
 	}
 }
+
+// TestPinKeepsTimestampedBackup: a copy the owner stamped to the minute or
+// the second (cp known_hosts known_hosts$(date +%Y%m%d%H%M), 12 digits, or
+// %Y%m%d%H%M%S, 14) is theirs as much as one dated to the day: an earlier
+// version's temp carried at most 10 digits (a uint32's decimal, or
+// 1e9+r%1e9 less its 1), never 12 or 14.
+func TestPinKeepsTimestampedBackup(t *testing.T) {
+	_, key := seededKey(t, 1)
+	dir := t.TempDir()
+	var theirs []string
+	for _, name := range []string{"known_hosts202612011030", "known_hosts20261201103000"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-time.Hour)
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+		theirs = append(theirs, p)
+	}
+	if err := Pin(filepath.Join(dir, "known_hosts"), "192.168.10.1:22", key); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range theirs {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("pin into %s/known_hosts removed the owner's stamped copy %s: %v", dir, filepath.Base(p), err)
+		}
+	}
+}

@@ -58,3 +58,27 @@ func TestHungDelayCronJitter(t *testing.T) {
 		})
 	}
 }
+
+// TestNoNetcheckHoldCronJitter: the router's answer that it cannot run
+// netcheck holds LAN faults for NoNetcheckHold (an hour, LANHoldRuns
+// runs), from the clock reading of the run it answered, 10:10:00.240.
+// The 【LAN】 line says "11:10 前不按局域网故障处理", yet the run at the
+// 11:10 tick reads 11:10:00.098, before the hold's end to the
+// millisecond, and held the fault five minutes more, about half the time:
+// counted in cron's ticks, as the hung delays are (cronSlack).
+func TestNoNetcheckHoldCronJitter(t *testing.T) {
+	answered := time.Date(2026, 11, 25, 10, 10, 0, 240e6, cst)
+	st := State{NoNetcheckAt: answered}
+	for _, tt := range []struct {
+		now  time.Time
+		hold bool
+	}{
+		{time.Date(2026, 11, 25, 11, 5, 0, 187e6, cst), true},
+		{time.Date(2026, 11, 25, 11, 10, 0, 98e6, cst), false},
+	} {
+		if got := st.noNetcheck(tt.now); got != tt.hold {
+			t.Errorf("answered at %s, the run at %s: held %v; want %v (said: until %s)", answered.Format("15:04:05.000"),
+				tt.now.Format("15:04:05.000"), got, tt.hold, st.NoNetcheckUntil().Format("15:04"))
+		}
+	}
+}

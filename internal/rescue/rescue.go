@@ -587,6 +587,15 @@ func Decide(cfg config.Config, st State, o Obs) Step {
 		// hang on some other change of the same run.
 		d.step.Silent = false
 	}
+	if n := &d.step.Next; !d.step.Silent && o.NetKnown && !o.Up() && (n.DownSince.IsZero() || n.DownSince.After(o.Now)) {
+		// A saved run tells what it observed (Transitions: ON_EVENT_CMD's
+		// down): the outage is recorded with it, or the run that records
+		// it later told down again. On a spent day a run is saved for
+		// many things other than the outage (a pause that ran out, the
+		// clock of a hung router's silence, a lock's, a qm failure's, an
+		// SOS held).
+		n.DownSince = o.Now
+	}
 	if cfg.DryRun {
 		for i := range d.step.Events {
 			d.step.Events[i].Msg = "【演练】" + d.step.Events[i].Msg
@@ -634,13 +643,6 @@ func (d *decider) run() {
 		d.step.Silent = d.step.Silent && !late && !rebooted && !expired
 		if expired && (len(d.step.Events) == 0 || d.step.Events[0].Msg != ended.Msg) {
 			d.step.Events = append([]ladder.Event{ended}, d.step.Events...)
-		}
-		if expired && d.o.NetKnown && !d.o.Up() && (n.DownSince.IsZero() || n.DownSince.After(now)) {
-			// Saved for the pause, the run tells what it observed
-			// (Transitions: ON_EVENT_CMD's down): the outage is recorded
-			// with it, as the spent day's other saved runs record it, or
-			// the run that records it later told down again.
-			n.DownSince = now
 		}
 		return
 	}
