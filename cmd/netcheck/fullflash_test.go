@@ -290,17 +290,22 @@ func TestFlagIsDirectory(t *testing.T) {
 // boot's first run had only net_outage to tell an outage by, and told no
 // `up` and no 【状态恢复】 when the net was back, and a second `down`
 // when it was not. The SOS withdrawal owed (net_sos_owed, an empty file a
-// full flash takes) tells it was in an outage. STATE_DIR is a tiny tmpfs
-// inside `unshare -m`, full from the start.
+// full flash takes) tells it was in an outage. With a router run between
+// the host's acknowledgement and its reboot (REBOOT_DELAY, PVE stopping
+// its guests), that run told the withdrawal and removed net_sos_owed, the
+// outage's one trace on the full flash: net_outage_stale keeps it.
+// STATE_DIR is a tiny tmpfs inside `unshare -m`, full from the start.
 func TestRecoveryAfterRebootOnFullFlash(t *testing.T) {
 	for _, tt := range []struct {
-		name    string
-		ack, up bool
+		name             string
+		ack, between, up bool
 	}{
-		{"the host's acknowledgement, net back", true, true},
-		{"the host's acknowledgement, net still down", true, false},
-		{"a power cut under the SOS, net back", false, true},
-		{"a power cut under the SOS, net still down", false, false},
+		{"the host's acknowledgement, net back", true, false, true},
+		{"the host's acknowledgement, net still down", true, false, false},
+		{"the host's acknowledgement, a run before its reboot, net back", true, true, true},
+		{"the host's acknowledgement, a run before its reboot, net still down", true, true, false},
+		{"a power cut under the SOS, net back", false, false, true},
+		{"a power cut under the SOS, net still down", false, false, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			script := `mkdir -p "$1/state"
@@ -320,6 +325,9 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 				if err := os.Remove(sos); err != nil {
 					t.Fatal(err)
 				}
+			}
+			if tt.between {
+				_ = runEnvWithin(t, conf, e) // a router run before the host's reboot, the net down
 			}
 			if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil { // the reboot
 				t.Fatal(err)
@@ -390,58 +398,6 @@ dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
 	// (its mark unwritten): one 【状态恢复】 at most, not one a minute.
 	if u, r := countOf(*events, "up"), lines("【状态恢复】网络已恢复"); u > 2 || r > 2 {
 		t.Errorf("after the reboot, 5 runs: up %d, 【状态恢复】 %d; want at most one more each: %q", u, r, *events)
-	}
-}
-
-// TestRecoveryAfterHostRebootRunBetweenOnFullFlash: as
-// TestRecoveryAfterRebootOnFullFlash's host acknowledgement, with a
-// router run between the acknowledgement and the host's reboot
-// (REBOOT_DELAY, PVE stopping its guests): that run tells the withdrawal
-// and removes net_sos_owed, the outage's one trace on the full flash, so
-// the boot's first run told a second down with the net still down, and
-// neither up nor 【状态恢复】 with the net back.
-func TestRecoveryAfterHostRebootRunBetweenOnFullFlash(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		up   bool
-	}{
-		{"net back", true},
-		{"net still down", false},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			script := `mkdir -p "$1/state"
-mount -t tmpfs -o size=64k,mode=0755 tmpfs "$1/state"
-dd if=/dev/zero of="$1/state/filler" bs=4k 2>/dev/null || :`
-			dir, child := testlab.InMountNS(t, "NRS_RECOVERY_BETWEEN_FULL", script, func(dir string) {
-				writeConf(t, dir, "L4_SOS_THRESHOLD=1",
-					"L1_CMD=/bin/echo L1", "L2_CMD=/bin/echo L2", "L3_CMD=/bin/echo L3", "ON_EVENT_CMD=/bin/true")
-			})
-			if !child {
-				return
-			}
-			conf, e, events, boot, sos := sosBooted(t, dir)
-			if err := os.WriteFile(filepath.Join(dir, "state", "probe"), []byte("x"), 0o644); err == nil {
-				t.Fatal("STATE_DIR is not full: the test would prove nothing")
-			}
-			if err := os.Remove(sos); err != nil { // the host's acknowledgement
-				t.Fatal(err)
-			}
-			_ = runEnvWithin(t, conf, e)                                    // a router run before the host's reboot, the net down
-			if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil { // the host's reboot
-				t.Fatal(err)
-			}
-			*boot = "boot2"
-			e.Probe = func(context.Context, probe.Config) probe.Result { return probe.Result{Up: tt.up} }
-			for range 3 {
-				_ = runEnvWithin(t, conf, e)
-			}
-			b, _ := os.ReadFile(filepath.Join(dir, "net.log"))
-			recovered := strings.Count(string(b), "【状态恢复】网络已恢复")
-			want := map[bool][3]int{true: {1, 1, 1}, false: {1, 0, 0}}[tt.up] // down, up, 【状态恢复】
-			if got := [3]int{countOf(*events, "down"), countOf(*events, "up"), recovered}; got != want {
-				t.Errorf("down, up, 【状态恢复】 = %v; want %v (events %q)", got, want, *events)
-			}
-		})
 	}
 }
 
