@@ -285,7 +285,15 @@ func Request(raw, text string, msgs []Message) (httpc.Request, error) {
 	post := func(ct string, body []byte, extra ...httpc.Field) (httpc.Request, error) {
 		return httpc.Request{Method: "POST", URL: u, Header: append([]httpc.Field{{Name: "Content-Type", Value: ct}}, extra...), Body: body}, nil
 	}
-	jsonBody := func(v any) []byte { b, _ := json.Marshal(v); return b }
+	// Without HTML's escapes: a '<' of a router's text is one byte, not
+	// six, within Bark's 4 KiB (MaxSent).
+	jsonBody := func(v any) []byte {
+		var b bytes.Buffer
+		e := json.NewEncoder(&b)
+		e.SetEscapeHTML(false)
+		_ = e.Encode(v)
+		return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	}
 	switch Service(raw) {
 	case "bark":
 		return post("application/json", jsonBody(map[string]string{"title": Title, "body": text}))
@@ -306,16 +314,31 @@ func Request(raw, text string, msgs []Message) (httpc.Request, error) {
 	return post("application/json", jsonBody(map[string]any{"title": Title, "text": text, "events": msgs}))
 }
 
-// Text renders queued messages as one message, oldest first.
+// MaxSent bounds the text of one delivery, in bytes: Telegram takes
+// 4096 characters, Bark (Apple's push) 4 KiB of payload with the title.
+// A queue of hostile texts (MaxText each) went past them, every delivery
+// was refused the same way, and the queue never cleared.
+const MaxSent = 3000
+
+// Text renders queued messages as one message, oldest first, in at most
+// MaxSent bytes: beyond that the first and as many of the newest as fit,
+// with a line saying how many between them were left out (the log has
+// them); a line too long alone is cut.
 func Text(msgs []Message, loc *time.Location) string {
-	var b strings.Builder
+	lines := make([]string, len(msgs))
 	for i, m := range msgs {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		fmt.Fprintf(&b, "%s %s", m.Time.In(loc).Format("01-02 15:04"), m.Text)
+		lines[i] = clip(m.Time.In(loc).Format("01-02 15:04")+" "+m.Text, MaxSent/3)
 	}
-	return b.String()
+	if text := strings.Join(lines, "\n"); len(text) <= MaxSent {
+		return text
+	}
+	gap := func(n int) string { return fmt.Sprintf("(此处省略了 %d 条通知，详见日志。)", n) }
+	keep, size := len(lines), len(lines[0])+1+len(gap(len(lines)))
+	for keep > 1 && size+1+len(lines[keep-1]) <= MaxSent {
+		keep--
+		size += 1 + len(lines[keep])
+	}
+	return strings.Join(append([]string{lines[0], gap(keep - 1)}, lines[keep:]...), "\n")
 }
 
 // Send delivers the messages as one, within ctx. A status outside 2xx is

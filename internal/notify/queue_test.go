@@ -109,3 +109,34 @@ func TestClip(t *testing.T) {
 		}
 	}
 }
+
+// TestTextBounded: one delivery carries at most MaxSent bytes (Telegram
+// takes 4096 characters, Bark 4 KiB of payload): a queue of long texts
+// (a hostile router's SOS quoted, MaxText each) went out whole, every
+// delivery was refused the same way and the queue never cleared. The
+// first message and the newest that fit are sent, with a line counting
+// those left out; a short queue is sent as it is.
+func TestTextBounded(t *testing.T) {
+	at := func(i int) time.Time { return time.Date(2026, 12, 8, 10, i, 0, 0, time.UTC) }
+	short := []Message{{Time: at(0), Text: "OpenWrt 发出 SOS：count=10"}, {Time: at(5), Text: "互联网已恢复，断网约 5m0s。"}}
+	if got, want := Text(short, time.UTC), "12-08 10:00 OpenWrt 发出 SOS：count=10\n12-08 10:05 互联网已恢复，断网约 5m0s。"; got != want {
+		t.Errorf("Text(two short) = %q; want %q", got, want)
+	}
+	var long []Message
+	for i := range MaxQueued {
+		long = append(long, Message{Time: at(i), Text: fmt.Sprintf("%d %s", i, strings.Repeat("<", MaxText))})
+	}
+	got := Text(long, time.UTC)
+	lines := strings.Split(got, "\n")
+	if len(got) > MaxSent || !strings.HasPrefix(lines[0], "12-08 10:00 0 ") || !strings.HasPrefix(lines[len(lines)-1], fmt.Sprintf("12-08 10:%02d %d ", MaxQueued-1, MaxQueued-1)) {
+		t.Fatalf("Text(%d long) = %d bytes, first %.20q, last %.20q; want at most %d, the first and the newest", MaxQueued, len(got), lines[0], lines[len(lines)-1], MaxSent)
+	}
+	if want := fmt.Sprintf("(此处省略了 %d 条通知，详见日志。)", MaxQueued-(len(lines)-1)); lines[1] != want {
+		t.Errorf("Text(%d long): second line %q; want %q", MaxQueued, lines[1], want)
+	}
+	// Bark's body, JSON: a '<' went as six bytes (\u003c), 18 KiB.
+	req, err := Request("https://api.day.app/KEY/", got, long)
+	if err != nil || len(req.Body) > 4096 {
+		t.Errorf("Bark's request for it: %d bytes, %v; want at most 4096", len(req.Body), err)
+	}
+}
